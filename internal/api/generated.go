@@ -25,6 +25,8 @@ func At(err error, seg string) error { return at(err, seg) }
 func mismatchOf[T any](v any) error { return mismatch(reflect.TypeFor[T](), v) }
 
 // SetString sets a string.
+//
+//go:noinline
 func SetString(dst *string, v any) error {
 	s, ok := v.(string)
 	if !ok {
@@ -35,6 +37,8 @@ func SetString(dst *string, v any) error {
 }
 
 // SetBool sets a bool.
+//
+//go:noinline
 func SetBool(dst *bool, v any) error {
 	b, ok := v.(bool)
 	if !ok {
@@ -61,6 +65,8 @@ func integer[T int32 | int64](v any) (int64, error) {
 }
 
 // SetInt32 sets an int32 from an int64 or an integral float64 in range.
+//
+//go:noinline
 func SetInt32(dst *int32, v any) error {
 	n, err := integer[int32](v)
 	if err != nil {
@@ -74,6 +80,8 @@ func SetInt32(dst *int32, v any) error {
 }
 
 // SetInt64 sets an int64 from an int64 or an integral float64.
+//
+//go:noinline
 func SetInt64(dst *int64, v any) error {
 	n, err := integer[int64](v)
 	if err != nil {
@@ -94,6 +102,8 @@ func float[T float32 | float64](v any) (float64, error) {
 }
 
 // SetFloat32 sets a float32 from a float64 or an int64.
+//
+//go:noinline
 func SetFloat32(dst *float32, v any) error {
 	f, err := float[float32](v)
 	if err != nil {
@@ -104,6 +114,8 @@ func SetFloat32(dst *float32, v any) error {
 }
 
 // SetFloat64 sets a float64 from a float64 or an int64.
+//
+//go:noinline
 func SetFloat64(dst *float64, v any) error {
 	f, err := float[float64](v)
 	if err != nil {
@@ -114,6 +126,8 @@ func SetFloat64(dst *float64, v any) error {
 }
 
 // SetTime sets a time.Time.
+//
+//go:noinline
 func SetTime(dst *time.Time, v any) error {
 	t, ok := v.(time.Time)
 	if !ok {
@@ -124,6 +138,8 @@ func SetTime(dst *time.Time, v any) error {
 }
 
 // SetBytes sets a []byte from a []byte (shared) or a string.
+//
+//go:noinline
 func SetBytes(dst *[]byte, v any) error {
 	switch b := v.(type) {
 	case []byte:
@@ -137,6 +153,8 @@ func SetBytes(dst *[]byte, v any) error {
 }
 
 // SetReader sets an io.Reader from a reader or a []byte.
+//
+//go:noinline
 func SetReader(dst *io.Reader, v any) error {
 	r, ok := v.(io.Reader)
 	if !ok {
@@ -151,6 +169,8 @@ func SetReader(dst *io.Reader, v any) error {
 }
 
 // SetAny sets an any (a document or a JSON value) to v itself.
+//
+//go:noinline
 func SetAny(dst *any, v any) error {
 	*dst = v
 	return nil
@@ -158,12 +178,16 @@ func SetAny(dst *any, v any) error {
 
 // SetNever fails: a member of type T (an event stream) has no dynamic
 // input form.
+//
+//go:noinline
 func SetNever[T any](_ *T, v any) error { return mismatchOf[T](v) }
 
 // The pointer forms of the scalars, for structure members: *dst is set to
 // a new value only when the conversion succeeds.
 
 // SetStringPtr sets a *string.
+//
+//go:noinline
 func SetStringPtr(dst **string, v any) error {
 	s, ok := v.(string)
 	if !ok {
@@ -174,6 +198,8 @@ func SetStringPtr(dst **string, v any) error {
 }
 
 // SetBoolPtr sets a *bool.
+//
+//go:noinline
 func SetBoolPtr(dst **bool, v any) error {
 	b, ok := v.(bool)
 	if !ok {
@@ -184,6 +210,8 @@ func SetBoolPtr(dst **bool, v any) error {
 }
 
 // SetInt32Ptr sets a *int32.
+//
+//go:noinline
 func SetInt32Ptr(dst **int32, v any) error {
 	var n int32
 	if err := SetInt32(&n, v); err != nil {
@@ -194,6 +222,8 @@ func SetInt32Ptr(dst **int32, v any) error {
 }
 
 // SetInt64Ptr sets a *int64.
+//
+//go:noinline
 func SetInt64Ptr(dst **int64, v any) error {
 	n, err := integer[int64](v)
 	if err != nil {
@@ -204,6 +234,8 @@ func SetInt64Ptr(dst **int64, v any) error {
 }
 
 // SetFloat32Ptr sets a *float32.
+//
+//go:noinline
 func SetFloat32Ptr(dst **float32, v any) error {
 	f, err := float[float32](v)
 	if err != nil {
@@ -215,6 +247,8 @@ func SetFloat32Ptr(dst **float32, v any) error {
 }
 
 // SetFloat64Ptr sets a *float64.
+//
+//go:noinline
 func SetFloat64Ptr(dst **float64, v any) error {
 	f, err := float[float64](v)
 	if err != nil {
@@ -225,6 +259,8 @@ func SetFloat64Ptr(dst **float64, v any) error {
 }
 
 // SetTimePtr sets a *time.Time.
+//
+//go:noinline
 func SetTimePtr(dst **time.Time, v any) error {
 	t, ok := v.(time.Time)
 	if !ok {
@@ -235,6 +271,8 @@ func SetTimePtr(dst **time.Time, v any) error {
 }
 
 // SetStruct fills a generated structure from a dynamic structure value.
+//
+//go:noinline
 func SetStruct(dst FromDynamicer, v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -244,6 +282,8 @@ func SetStruct(dst FromDynamicer, v any) error {
 }
 
 // SetList sets a list from a dynamic list; nil elements stay zero.
+//
+//go:noinline
 func SetList[T any](dst *[]T, v any, elem func(*T, any) error) error {
 	l, ok := v.([]any)
 	if !ok {
@@ -263,6 +303,8 @@ func SetList[T any](dst *[]T, v any, elem func(*T, any) error) error {
 }
 
 // SetMap sets a map from a dynamic structure value; nil values are zero.
+//
+//go:noinline
 func SetMap[T any](dst *map[string]T, v any, elem func(*T, any) error) error {
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -284,33 +326,51 @@ func SetMap[T any](dst *map[string]T, v any, elem func(*T, any) error) error {
 
 // Float32 is the dynamic form of a float32: rounded through its shortest
 // decimal form, so 1.2f encodes as 1.2, not 1.2000000476837158.
+//
+//go:noinline
 func Float32(f float32) float64 {
 	r, _ := strconvParseFloat32(f)
 	return r
 }
 
 // DynString is the dynamic form of a string.
+//
+//go:noinline
 func DynString(s string) any { return s }
 
 // DynBool is the dynamic form of a bool.
+//
+//go:noinline
 func DynBool(b bool) any { return b }
 
 // DynInt32 is the dynamic form of an int32 (an int64).
+//
+//go:noinline
 func DynInt32(n int32) any { return int64(n) }
 
 // DynInt64 is the dynamic form of an int64.
+//
+//go:noinline
 func DynInt64(n int64) any { return n }
 
 // DynFloat32 is the dynamic form of a float32 (see Float32).
+//
+//go:noinline
 func DynFloat32(f float32) any { return Float32(f) }
 
 // DynFloat64 is the dynamic form of a float64.
+//
+//go:noinline
 func DynFloat64(f float64) any { return f }
 
 // DynTime is the dynamic form of a time.Time, in UTC.
+//
+//go:noinline
 func DynTime(t time.Time) any { return t.UTC() }
 
 // DynBytes is the dynamic form of a []byte: nil when nil.
+//
+//go:noinline
 func DynBytes(b []byte) any {
 	if b == nil {
 		return nil
@@ -319,6 +379,8 @@ func DynBytes(b []byte) any {
 }
 
 // DynReader is the dynamic form of an io.Reader.
+//
+//go:noinline
 func DynReader(r io.Reader) any {
 	if r == nil {
 		return nil
@@ -327,10 +389,14 @@ func DynReader(r io.Reader) any {
 }
 
 // DynAny is the dynamic form of an any.
+//
+//go:noinline
 func DynAny(v any) any { return v }
 
 // DynList is the dynamic form of a list: nil when nil, else a []any of
 // the elements' dynamic forms.
+//
+//go:noinline
 func DynList[T any](l []T, elem func(T) any) any {
 	if l == nil {
 		return nil
@@ -344,6 +410,8 @@ func DynList[T any](l []T, elem func(T) any) any {
 
 // DynMap is the dynamic form of a map: nil when nil, else a
 // map[string]any of the values' dynamic forms.
+//
+//go:noinline
 func DynMap[T any](m map[string]T, elem func(T) any) any {
 	if m == nil {
 		return nil
@@ -353,4 +421,93 @@ func DynMap[T any](m map[string]T, elem func(T) any) any {
 		out[k] = elem(v)
 	}
 	return out
+}
+
+// Decode is one member of a generated FromDynamic: unless err is
+// already set or the member name is absent or nil, it sets *dst from it
+// with set and returns the error with its member path. The generated code
+// is one call per member with no branches: inline code made the compiler
+// take several times longer over EC2's thousands of shapes.
+//
+//go:noinline
+func Decode[T any](err error, m map[string]any, name string, dst *T, set func(*T, any) error) error {
+	if err != nil {
+		return err
+	}
+	v := m[name]
+	if v == nil {
+		return nil
+	}
+	if err := set(dst, v); err != nil {
+		return at(err, "."+name)
+	}
+	return nil
+}
+
+// SetStructPtr returns a set function for a pointer to a structure.
+func SetStructPtr[T any, PT interface {
+	*T
+	FromDynamicer
+}](dst **T, v any) error {
+	p := PT(new(T))
+	if err := SetStruct(p, v); err != nil {
+		return err
+	}
+	*dst = p
+	return nil
+}
+
+// Put sets m[name] to the dynamic form of the scalar *v unless v is nil.
+//
+//go:noinline
+func Put[T any](m map[string]any, name string, v *T, dyn func(T) any) {
+	if v != nil {
+		m[name] = dyn(*v)
+	}
+}
+
+// PutBytes sets m[name] to b unless it is nil.
+//
+//go:noinline
+func PutBytes(m map[string]any, name string, b []byte) {
+	if b != nil {
+		m[name] = b
+	}
+}
+
+// PutAny sets m[name] to v (an any or an io.Reader) unless it is nil.
+//
+//go:noinline
+func PutAny(m map[string]any, name string, v any) {
+	if v != nil {
+		m[name] = v
+	}
+}
+
+// PutStruct sets m[name] to the dynamic form of the structure v unless
+// it is a nil pointer.
+//
+//go:noinline
+func PutStruct(m map[string]any, name string, v ToDynamicer) {
+	if d := v.ToDynamic(); d != nil {
+		m[name] = d
+	}
+}
+
+// PutList sets m[name] to the dynamic form of the list l unless it is nil.
+//
+//go:noinline
+func PutList[T any](m map[string]any, name string, l []T, elem func(T) any) {
+	if l != nil {
+		m[name] = DynList(l, elem)
+	}
+}
+
+// PutMap sets m[name] to the dynamic form of the map v unless it is nil.
+//
+//go:noinline
+func PutMap[T any](m map[string]any, name string, v map[string]T, elem func(T) any) {
+	if v != nil {
+		m[name] = DynMap(v, elem)
+	}
 }

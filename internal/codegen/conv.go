@@ -141,22 +141,15 @@ func (g *gen) convMethods(buf *bytes.Buffer, name string, sh *model.Shape) error
 		fmt.Fprintf(buf, "func (s *%s) %s() map[string]any {\nif s == nil {\nreturn nil\n}\nreturn map[string]any{}\n}\n\n", name, toMethod)
 		return nil
 	}
-	fmt.Fprintf(buf, "func (s *%s) %s(m map[string]any) error {\n", name, fromMethod)
+	fmt.Fprintf(buf, "func (s *%s) %s(m map[string]any) error {\nvar err error\n", name, fromMethod)
 	for i, r := range members {
-		f, at := "s."+fields[i], fmt.Sprintf("%q", "."+r.Name)
-		fmt.Fprintf(buf, "if v := m[%q]; v != nil {\n", r.Name)
-		if r.Shape.Type == model.Structure && !r.Shape.EventStream {
-			fmt.Fprintf(buf, "p := new(%s)\nif err := api.SetStruct(p, v); err != nil {\nreturn api.At(err, %s)\n}\n%s = p\n}\n", typeName(r.Shape.Name), at, f)
-			continue
-		}
-		fmt.Fprintf(buf, "if err := %s; err != nil {\nreturn api.At(err, %s)\n}\n}\n", g.fieldSet(r, "&"+f), at)
+		fmt.Fprintf(buf, "err = api.Decode(err, m, %q, &s.%s, %s)\n", r.Name, fields[i], g.fieldSet(r))
 	}
-	buf.WriteString("return nil\n}\n\n")
+	buf.WriteString("return err\n}\n\n")
 
 	fmt.Fprintf(buf, "func (s *%s) %s() map[string]any {\nif s == nil {\nreturn nil\n}\nm := make(map[string]any, %d)\n", name, toMethod, min(len(members), 8))
 	for i, r := range members {
-		f := "s." + fields[i]
-		fmt.Fprintf(buf, "if %s != nil {\nm[%q] = %s\n}\n", f, r.Name, g.fieldDyn(r, f))
+		buf.WriteString(g.fieldPut(r, "s."+fields[i]) + "\n")
 	}
 	buf.WriteString("return m\n}\n\n")
 	return nil
@@ -194,50 +187,45 @@ func scalar(r *model.Ref) string {
 	return "Any"
 }
 
-// fieldSet is the call that sets the member field at dst (an address)
-// from v.
-func (g *gen) fieldSet(r *model.Ref, dst string) string {
+// fieldSet is the func(*T, any) error setting a member field of type T.
+func (g *gen) fieldSet(r *model.Ref) string {
 	sh := r.Shape
 	switch {
-	case sh.Type == model.Structure: // an event stream
-		return fmt.Sprintf("api.SetNever(%s, v)", dst)
-	case sh.Type == model.List:
-		return fmt.Sprintf("api.SetList(%s, v, %s)", dst, g.elemSet(sh.Member))
-	case sh.Type == model.Map:
-		return fmt.Sprintf("api.SetMap(%s, v, %s)", dst, g.elemSet(sh.Value))
+	case sh.Type == model.Structure && !sh.EventStream:
+		return "api.SetStructPtr[" + typeName(sh.Name) + "]"
+	case sh.Type == model.Structure, sh.Type == model.List, sh.Type == model.Map:
+		return g.elemSet(r)
 	}
 	switch s := scalar(r); s {
 	case "Any", "Reader", "Bytes":
-		return fmt.Sprintf("api.Set%s(%s, v)", s, dst)
+		return "api.Set" + s
 	default:
-		return fmt.Sprintf("api.Set%sPtr(%s, v)", s, dst)
+		return "api.Set" + s + "Ptr"
 	}
 }
 
-// fieldDyn is the dynamic form of the non-nil member field f.
-func (g *gen) fieldDyn(r *model.Ref, f string) string {
+// fieldPut is the statement putting member field f's dynamic form in m.
+func (g *gen) fieldPut(r *model.Ref, f string) string {
+	name := fmt.Sprintf("%q", r.Name)
 	sh := r.Shape
 	switch {
 	case sh.Type == model.Structure && sh.EventStream:
-		return f + ".ToDynamicStream()"
+		return fmt.Sprintf("if %s != nil {\nm[%s] = %s.ToDynamicStream()\n}", f, name, f)
 	case sh.Type == model.Structure:
-		return f + "." + toMethod + "()"
+		return fmt.Sprintf("api.PutStruct(m, %s, %s)", name, f)
 	case sh.Type == model.List:
-		return fmt.Sprintf("api.DynList(%s, %s)", f, g.elemDyn(sh.Member))
+		return fmt.Sprintf("api.PutList(m, %s, %s, %s)", name, f, g.elemDyn(sh.Member))
 	case sh.Type == model.Map:
-		return fmt.Sprintf("api.DynMap(%s, %s)", f, g.elemDyn(sh.Value))
+		return fmt.Sprintf("api.PutMap(m, %s, %s, %s)", name, f, g.elemDyn(sh.Value))
 	}
-	switch scalar(r) {
-	case "Any", "Reader", "Bytes":
-		return f
-	case "Int32":
-		return "int64(*" + f + ")"
-	case "Float32":
-		return "api.Float32(*" + f + ")"
-	case "Time":
-		return f + ".UTC()"
+	switch s := scalar(r); s {
+	case "Any", "Reader":
+		return fmt.Sprintf("api.PutAny(m, %s, %s)", name, f)
+	case "Bytes":
+		return fmt.Sprintf("api.PutBytes(m, %s, %s)", name, f)
+	default:
+		return fmt.Sprintf("api.Put(m, %s, %s, api.Dyn%s)", name, f, s)
 	}
-	return "*" + f
 }
 
 // elemSet is a func(*T, any) error setting a list element or map value

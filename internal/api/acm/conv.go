@@ -79,12 +79,9 @@ func (s *UpdateCertificateOptionsOutput) ToDynamic() map[string]any {
 }
 
 func (s *AccessDeniedException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *AccessDeniedException) ToDynamic() map[string]any {
@@ -92,24 +89,17 @@ func (s *AccessDeniedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *AddTagsToCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AddTagsToCertificateRequest) ToDynamic() map[string]any {
@@ -117,151 +107,46 @@ func (s *AddTagsToCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CertificateDetail) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["SubjectAlternativeNames"]; v != nil {
-		if err := api.SetList(&s.SubjectAlternativeNames, v, api.SetString); err != nil {
-			return api.At(err, ".SubjectAlternativeNames")
-		}
-	}
-	if v := m["DomainValidationOptions"]; v != nil {
-		if err := api.SetList(&s.DomainValidationOptions, v, func(p *DomainValidation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainValidationOptions")
-		}
-	}
-	if v := m["Serial"]; v != nil {
-		if err := api.SetStringPtr(&s.Serial, v); err != nil {
-			return api.At(err, ".Serial")
-		}
-	}
-	if v := m["Subject"]; v != nil {
-		if err := api.SetStringPtr(&s.Subject, v); err != nil {
-			return api.At(err, ".Subject")
-		}
-	}
-	if v := m["Issuer"]; v != nil {
-		if err := api.SetStringPtr(&s.Issuer, v); err != nil {
-			return api.At(err, ".Issuer")
-		}
-	}
-	if v := m["CreatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedAt, v); err != nil {
-			return api.At(err, ".CreatedAt")
-		}
-	}
-	if v := m["IssuedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.IssuedAt, v); err != nil {
-			return api.At(err, ".IssuedAt")
-		}
-	}
-	if v := m["ImportedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.ImportedAt, v); err != nil {
-			return api.At(err, ".ImportedAt")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["RevokedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.RevokedAt, v); err != nil {
-			return api.At(err, ".RevokedAt")
-		}
-	}
-	if v := m["RevocationReason"]; v != nil {
-		if err := api.SetStringPtr(&s.RevocationReason, v); err != nil {
-			return api.At(err, ".RevocationReason")
-		}
-	}
-	if v := m["NotBefore"]; v != nil {
-		if err := api.SetTimePtr(&s.NotBefore, v); err != nil {
-			return api.At(err, ".NotBefore")
-		}
-	}
-	if v := m["NotAfter"]; v != nil {
-		if err := api.SetTimePtr(&s.NotAfter, v); err != nil {
-			return api.At(err, ".NotAfter")
-		}
-	}
-	if v := m["KeyAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyAlgorithm, v); err != nil {
-			return api.At(err, ".KeyAlgorithm")
-		}
-	}
-	if v := m["SignatureAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SignatureAlgorithm, v); err != nil {
-			return api.At(err, ".SignatureAlgorithm")
-		}
-	}
-	if v := m["InUseBy"]; v != nil {
-		if err := api.SetList(&s.InUseBy, v, api.SetString); err != nil {
-			return api.At(err, ".InUseBy")
-		}
-	}
-	if v := m["FailureReason"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureReason, v); err != nil {
-			return api.At(err, ".FailureReason")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["RenewalSummary"]; v != nil {
-		p := new(RenewalSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RenewalSummary")
-		}
-		s.RenewalSummary = p
-	}
-	if v := m["KeyUsages"]; v != nil {
-		if err := api.SetList(&s.KeyUsages, v, func(p *KeyUsage, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeyUsages")
-		}
-	}
-	if v := m["ExtendedKeyUsages"]; v != nil {
-		if err := api.SetList(&s.ExtendedKeyUsages, v, func(p *ExtendedKeyUsage, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExtendedKeyUsages")
-		}
-	}
-	if v := m["CertificateAuthorityArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateAuthorityArn, v); err != nil {
-			return api.At(err, ".CertificateAuthorityArn")
-		}
-	}
-	if v := m["RenewalEligibility"]; v != nil {
-		if err := api.SetStringPtr(&s.RenewalEligibility, v); err != nil {
-			return api.At(err, ".RenewalEligibility")
-		}
-	}
-	if v := m["Options"]; v != nil {
-		p := new(CertificateOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Options")
-		}
-		s.Options = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "SubjectAlternativeNames", &s.SubjectAlternativeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DomainValidationOptions", &s.DomainValidationOptions, func(p *[]DomainValidation, v any) error {
+		return api.SetList(p, v, func(p *DomainValidation, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Serial", &s.Serial, api.SetStringPtr)
+	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
+	err = api.Decode(err, m, "Issuer", &s.Issuer, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedAt", &s.CreatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "IssuedAt", &s.IssuedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "ImportedAt", &s.ImportedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "RevokedAt", &s.RevokedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "RevocationReason", &s.RevocationReason, api.SetStringPtr)
+	err = api.Decode(err, m, "NotBefore", &s.NotBefore, api.SetTimePtr)
+	err = api.Decode(err, m, "NotAfter", &s.NotAfter, api.SetTimePtr)
+	err = api.Decode(err, m, "KeyAlgorithm", &s.KeyAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SignatureAlgorithm", &s.SignatureAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "InUseBy", &s.InUseBy, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "FailureReason", &s.FailureReason, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "RenewalSummary", &s.RenewalSummary, api.SetStructPtr[RenewalSummary])
+	err = api.Decode(err, m, "KeyUsages", &s.KeyUsages, func(p *[]KeyUsage, v any) error {
+		return api.SetList(p, v, func(p *KeyUsage, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ExtendedKeyUsages", &s.ExtendedKeyUsages, func(p *[]ExtendedKeyUsage, v any) error {
+		return api.SetList(p, v, func(p *ExtendedKeyUsage, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CertificateAuthorityArn", &s.CertificateAuthorityArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RenewalEligibility", &s.RenewalEligibility, api.SetStringPtr)
+	err = api.Decode(err, m, "Options", &s.Options, api.SetStructPtr[CertificateOptions])
+	return err
 }
 
 func (s *CertificateDetail) ToDynamic() map[string]any {
@@ -269,94 +154,39 @@ func (s *CertificateDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.SubjectAlternativeNames != nil {
-		m["SubjectAlternativeNames"] = api.DynList(s.SubjectAlternativeNames, api.DynString)
-	}
-	if s.DomainValidationOptions != nil {
-		m["DomainValidationOptions"] = api.DynList(s.DomainValidationOptions, func(e DomainValidation) any { return e.ToDynamic() })
-	}
-	if s.Serial != nil {
-		m["Serial"] = *s.Serial
-	}
-	if s.Subject != nil {
-		m["Subject"] = *s.Subject
-	}
-	if s.Issuer != nil {
-		m["Issuer"] = *s.Issuer
-	}
-	if s.CreatedAt != nil {
-		m["CreatedAt"] = s.CreatedAt.UTC()
-	}
-	if s.IssuedAt != nil {
-		m["IssuedAt"] = s.IssuedAt.UTC()
-	}
-	if s.ImportedAt != nil {
-		m["ImportedAt"] = s.ImportedAt.UTC()
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.RevokedAt != nil {
-		m["RevokedAt"] = s.RevokedAt.UTC()
-	}
-	if s.RevocationReason != nil {
-		m["RevocationReason"] = *s.RevocationReason
-	}
-	if s.NotBefore != nil {
-		m["NotBefore"] = s.NotBefore.UTC()
-	}
-	if s.NotAfter != nil {
-		m["NotAfter"] = s.NotAfter.UTC()
-	}
-	if s.KeyAlgorithm != nil {
-		m["KeyAlgorithm"] = *s.KeyAlgorithm
-	}
-	if s.SignatureAlgorithm != nil {
-		m["SignatureAlgorithm"] = *s.SignatureAlgorithm
-	}
-	if s.InUseBy != nil {
-		m["InUseBy"] = api.DynList(s.InUseBy, api.DynString)
-	}
-	if s.FailureReason != nil {
-		m["FailureReason"] = *s.FailureReason
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.RenewalSummary != nil {
-		m["RenewalSummary"] = s.RenewalSummary.ToDynamic()
-	}
-	if s.KeyUsages != nil {
-		m["KeyUsages"] = api.DynList(s.KeyUsages, func(e KeyUsage) any { return e.ToDynamic() })
-	}
-	if s.ExtendedKeyUsages != nil {
-		m["ExtendedKeyUsages"] = api.DynList(s.ExtendedKeyUsages, func(e ExtendedKeyUsage) any { return e.ToDynamic() })
-	}
-	if s.CertificateAuthorityArn != nil {
-		m["CertificateAuthorityArn"] = *s.CertificateAuthorityArn
-	}
-	if s.RenewalEligibility != nil {
-		m["RenewalEligibility"] = *s.RenewalEligibility
-	}
-	if s.Options != nil {
-		m["Options"] = s.Options.ToDynamic()
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutList(m, "SubjectAlternativeNames", s.SubjectAlternativeNames, api.DynString)
+	api.PutList(m, "DomainValidationOptions", s.DomainValidationOptions, func(e DomainValidation) any { return e.ToDynamic() })
+	api.Put(m, "Serial", s.Serial, api.DynString)
+	api.Put(m, "Subject", s.Subject, api.DynString)
+	api.Put(m, "Issuer", s.Issuer, api.DynString)
+	api.Put(m, "CreatedAt", s.CreatedAt, api.DynTime)
+	api.Put(m, "IssuedAt", s.IssuedAt, api.DynTime)
+	api.Put(m, "ImportedAt", s.ImportedAt, api.DynTime)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "RevokedAt", s.RevokedAt, api.DynTime)
+	api.Put(m, "RevocationReason", s.RevocationReason, api.DynString)
+	api.Put(m, "NotBefore", s.NotBefore, api.DynTime)
+	api.Put(m, "NotAfter", s.NotAfter, api.DynTime)
+	api.Put(m, "KeyAlgorithm", s.KeyAlgorithm, api.DynString)
+	api.Put(m, "SignatureAlgorithm", s.SignatureAlgorithm, api.DynString)
+	api.PutList(m, "InUseBy", s.InUseBy, api.DynString)
+	api.Put(m, "FailureReason", s.FailureReason, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.PutStruct(m, "RenewalSummary", s.RenewalSummary)
+	api.PutList(m, "KeyUsages", s.KeyUsages, func(e KeyUsage) any { return e.ToDynamic() })
+	api.PutList(m, "ExtendedKeyUsages", s.ExtendedKeyUsages, func(e ExtendedKeyUsage) any { return e.ToDynamic() })
+	api.Put(m, "CertificateAuthorityArn", s.CertificateAuthorityArn, api.DynString)
+	api.Put(m, "RenewalEligibility", s.RenewalEligibility, api.DynString)
+	api.PutStruct(m, "Options", s.Options)
 	return m
 }
 
 func (s *CertificateOptions) FromDynamic(m map[string]any) error {
-	if v := m["CertificateTransparencyLoggingPreference"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateTransparencyLoggingPreference, v); err != nil {
-			return api.At(err, ".CertificateTransparencyLoggingPreference")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateTransparencyLoggingPreference", &s.CertificateTransparencyLoggingPreference, api.SetStringPtr)
+	return err
 }
 
 func (s *CertificateOptions) ToDynamic() map[string]any {
@@ -364,104 +194,31 @@ func (s *CertificateOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CertificateTransparencyLoggingPreference != nil {
-		m["CertificateTransparencyLoggingPreference"] = *s.CertificateTransparencyLoggingPreference
-	}
+	api.Put(m, "CertificateTransparencyLoggingPreference", s.CertificateTransparencyLoggingPreference, api.DynString)
 	return m
 }
 
 func (s *CertificateSummary) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["SubjectAlternativeNameSummaries"]; v != nil {
-		if err := api.SetList(&s.SubjectAlternativeNameSummaries, v, api.SetString); err != nil {
-			return api.At(err, ".SubjectAlternativeNameSummaries")
-		}
-	}
-	if v := m["HasAdditionalSubjectAlternativeNames"]; v != nil {
-		if err := api.SetBoolPtr(&s.HasAdditionalSubjectAlternativeNames, v); err != nil {
-			return api.At(err, ".HasAdditionalSubjectAlternativeNames")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["KeyAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyAlgorithm, v); err != nil {
-			return api.At(err, ".KeyAlgorithm")
-		}
-	}
-	if v := m["KeyUsages"]; v != nil {
-		if err := api.SetList(&s.KeyUsages, v, api.SetString); err != nil {
-			return api.At(err, ".KeyUsages")
-		}
-	}
-	if v := m["ExtendedKeyUsages"]; v != nil {
-		if err := api.SetList(&s.ExtendedKeyUsages, v, api.SetString); err != nil {
-			return api.At(err, ".ExtendedKeyUsages")
-		}
-	}
-	if v := m["InUse"]; v != nil {
-		if err := api.SetBoolPtr(&s.InUse, v); err != nil {
-			return api.At(err, ".InUse")
-		}
-	}
-	if v := m["Exported"]; v != nil {
-		if err := api.SetBoolPtr(&s.Exported, v); err != nil {
-			return api.At(err, ".Exported")
-		}
-	}
-	if v := m["RenewalEligibility"]; v != nil {
-		if err := api.SetStringPtr(&s.RenewalEligibility, v); err != nil {
-			return api.At(err, ".RenewalEligibility")
-		}
-	}
-	if v := m["NotBefore"]; v != nil {
-		if err := api.SetTimePtr(&s.NotBefore, v); err != nil {
-			return api.At(err, ".NotBefore")
-		}
-	}
-	if v := m["NotAfter"]; v != nil {
-		if err := api.SetTimePtr(&s.NotAfter, v); err != nil {
-			return api.At(err, ".NotAfter")
-		}
-	}
-	if v := m["CreatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedAt, v); err != nil {
-			return api.At(err, ".CreatedAt")
-		}
-	}
-	if v := m["IssuedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.IssuedAt, v); err != nil {
-			return api.At(err, ".IssuedAt")
-		}
-	}
-	if v := m["ImportedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.ImportedAt, v); err != nil {
-			return api.At(err, ".ImportedAt")
-		}
-	}
-	if v := m["RevokedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.RevokedAt, v); err != nil {
-			return api.At(err, ".RevokedAt")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "SubjectAlternativeNameSummaries", &s.SubjectAlternativeNameSummaries, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "HasAdditionalSubjectAlternativeNames", &s.HasAdditionalSubjectAlternativeNames, api.SetBoolPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyAlgorithm", &s.KeyAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyUsages", &s.KeyUsages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExtendedKeyUsages", &s.ExtendedKeyUsages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "InUse", &s.InUse, api.SetBoolPtr)
+	err = api.Decode(err, m, "Exported", &s.Exported, api.SetBoolPtr)
+	err = api.Decode(err, m, "RenewalEligibility", &s.RenewalEligibility, api.SetStringPtr)
+	err = api.Decode(err, m, "NotBefore", &s.NotBefore, api.SetTimePtr)
+	err = api.Decode(err, m, "NotAfter", &s.NotAfter, api.SetTimePtr)
+	err = api.Decode(err, m, "CreatedAt", &s.CreatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "IssuedAt", &s.IssuedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "ImportedAt", &s.ImportedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "RevokedAt", &s.RevokedAt, api.SetTimePtr)
+	return err
 }
 
 func (s *CertificateSummary) ToDynamic() map[string]any {
@@ -469,70 +226,31 @@ func (s *CertificateSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.SubjectAlternativeNameSummaries != nil {
-		m["SubjectAlternativeNameSummaries"] = api.DynList(s.SubjectAlternativeNameSummaries, api.DynString)
-	}
-	if s.HasAdditionalSubjectAlternativeNames != nil {
-		m["HasAdditionalSubjectAlternativeNames"] = *s.HasAdditionalSubjectAlternativeNames
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.KeyAlgorithm != nil {
-		m["KeyAlgorithm"] = *s.KeyAlgorithm
-	}
-	if s.KeyUsages != nil {
-		m["KeyUsages"] = api.DynList(s.KeyUsages, api.DynString)
-	}
-	if s.ExtendedKeyUsages != nil {
-		m["ExtendedKeyUsages"] = api.DynList(s.ExtendedKeyUsages, api.DynString)
-	}
-	if s.InUse != nil {
-		m["InUse"] = *s.InUse
-	}
-	if s.Exported != nil {
-		m["Exported"] = *s.Exported
-	}
-	if s.RenewalEligibility != nil {
-		m["RenewalEligibility"] = *s.RenewalEligibility
-	}
-	if s.NotBefore != nil {
-		m["NotBefore"] = s.NotBefore.UTC()
-	}
-	if s.NotAfter != nil {
-		m["NotAfter"] = s.NotAfter.UTC()
-	}
-	if s.CreatedAt != nil {
-		m["CreatedAt"] = s.CreatedAt.UTC()
-	}
-	if s.IssuedAt != nil {
-		m["IssuedAt"] = s.IssuedAt.UTC()
-	}
-	if s.ImportedAt != nil {
-		m["ImportedAt"] = s.ImportedAt.UTC()
-	}
-	if s.RevokedAt != nil {
-		m["RevokedAt"] = s.RevokedAt.UTC()
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutList(m, "SubjectAlternativeNameSummaries", s.SubjectAlternativeNameSummaries, api.DynString)
+	api.Put(m, "HasAdditionalSubjectAlternativeNames", s.HasAdditionalSubjectAlternativeNames, api.DynBool)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "KeyAlgorithm", s.KeyAlgorithm, api.DynString)
+	api.PutList(m, "KeyUsages", s.KeyUsages, api.DynString)
+	api.PutList(m, "ExtendedKeyUsages", s.ExtendedKeyUsages, api.DynString)
+	api.Put(m, "InUse", s.InUse, api.DynBool)
+	api.Put(m, "Exported", s.Exported, api.DynBool)
+	api.Put(m, "RenewalEligibility", s.RenewalEligibility, api.DynString)
+	api.Put(m, "NotBefore", s.NotBefore, api.DynTime)
+	api.Put(m, "NotAfter", s.NotAfter, api.DynTime)
+	api.Put(m, "CreatedAt", s.CreatedAt, api.DynTime)
+	api.Put(m, "IssuedAt", s.IssuedAt, api.DynTime)
+	api.Put(m, "ImportedAt", s.ImportedAt, api.DynTime)
+	api.Put(m, "RevokedAt", s.RevokedAt, api.DynTime)
 	return m
 }
 
 func (s *ConflictException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ConflictException) ToDynamic() map[string]any {
@@ -540,19 +258,14 @@ func (s *ConflictException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DeleteCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteCertificateRequest) ToDynamic() map[string]any {
@@ -560,19 +273,14 @@ func (s *DeleteCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
 	return m
 }
 
 func (s *DescribeCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeCertificateRequest) ToDynamic() map[string]any {
@@ -580,21 +288,14 @@ func (s *DescribeCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
 	return m
 }
 
 func (s *DescribeCertificateResponse) FromDynamic(m map[string]any) error {
-	if v := m["Certificate"]; v != nil {
-		p := new(CertificateDetail)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Certificate")
-		}
-		s.Certificate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetStructPtr[CertificateDetail])
+	return err
 }
 
 func (s *DescribeCertificateResponse) ToDynamic() map[string]any {
@@ -602,46 +303,19 @@ func (s *DescribeCertificateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Certificate != nil {
-		m["Certificate"] = s.Certificate.ToDynamic()
-	}
+	api.PutStruct(m, "Certificate", s.Certificate)
 	return m
 }
 
 func (s *DomainValidation) FromDynamic(m map[string]any) error {
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["ValidationEmails"]; v != nil {
-		if err := api.SetList(&s.ValidationEmails, v, api.SetString); err != nil {
-			return api.At(err, ".ValidationEmails")
-		}
-	}
-	if v := m["ValidationDomain"]; v != nil {
-		if err := api.SetStringPtr(&s.ValidationDomain, v); err != nil {
-			return api.At(err, ".ValidationDomain")
-		}
-	}
-	if v := m["ValidationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ValidationStatus, v); err != nil {
-			return api.At(err, ".ValidationStatus")
-		}
-	}
-	if v := m["ResourceRecord"]; v != nil {
-		p := new(ResourceRecord)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResourceRecord")
-		}
-		s.ResourceRecord = p
-	}
-	if v := m["ValidationMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.ValidationMethod, v); err != nil {
-			return api.At(err, ".ValidationMethod")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "ValidationEmails", &s.ValidationEmails, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ValidationDomain", &s.ValidationDomain, api.SetStringPtr)
+	err = api.Decode(err, m, "ValidationStatus", &s.ValidationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceRecord", &s.ResourceRecord, api.SetStructPtr[ResourceRecord])
+	err = api.Decode(err, m, "ValidationMethod", &s.ValidationMethod, api.SetStringPtr)
+	return err
 }
 
 func (s *DomainValidation) ToDynamic() map[string]any {
@@ -649,39 +323,20 @@ func (s *DomainValidation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.ValidationEmails != nil {
-		m["ValidationEmails"] = api.DynList(s.ValidationEmails, api.DynString)
-	}
-	if s.ValidationDomain != nil {
-		m["ValidationDomain"] = *s.ValidationDomain
-	}
-	if s.ValidationStatus != nil {
-		m["ValidationStatus"] = *s.ValidationStatus
-	}
-	if s.ResourceRecord != nil {
-		m["ResourceRecord"] = s.ResourceRecord.ToDynamic()
-	}
-	if s.ValidationMethod != nil {
-		m["ValidationMethod"] = *s.ValidationMethod
-	}
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutList(m, "ValidationEmails", s.ValidationEmails, api.DynString)
+	api.Put(m, "ValidationDomain", s.ValidationDomain, api.DynString)
+	api.Put(m, "ValidationStatus", s.ValidationStatus, api.DynString)
+	api.PutStruct(m, "ResourceRecord", s.ResourceRecord)
+	api.Put(m, "ValidationMethod", s.ValidationMethod, api.DynString)
 	return m
 }
 
 func (s *DomainValidationOption) FromDynamic(m map[string]any) error {
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["ValidationDomain"]; v != nil {
-		if err := api.SetStringPtr(&s.ValidationDomain, v); err != nil {
-			return api.At(err, ".ValidationDomain")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "ValidationDomain", &s.ValidationDomain, api.SetStringPtr)
+	return err
 }
 
 func (s *DomainValidationOption) ToDynamic() map[string]any {
@@ -689,22 +344,15 @@ func (s *DomainValidationOption) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.ValidationDomain != nil {
-		m["ValidationDomain"] = *s.ValidationDomain
-	}
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.Put(m, "ValidationDomain", s.ValidationDomain, api.DynString)
 	return m
 }
 
 func (s *ExpiryEventsConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["DaysBeforeExpiry"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DaysBeforeExpiry, v); err != nil {
-			return api.At(err, ".DaysBeforeExpiry")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DaysBeforeExpiry", &s.DaysBeforeExpiry, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ExpiryEventsConfiguration) ToDynamic() map[string]any {
@@ -712,24 +360,15 @@ func (s *ExpiryEventsConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DaysBeforeExpiry != nil {
-		m["DaysBeforeExpiry"] = int64(*s.DaysBeforeExpiry)
-	}
+	api.Put(m, "DaysBeforeExpiry", s.DaysBeforeExpiry, api.DynInt32)
 	return m
 }
 
 func (s *ExportCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	if v := m["Passphrase"]; v != nil {
-		if err := api.SetBytes(&s.Passphrase, v); err != nil {
-			return api.At(err, ".Passphrase")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Passphrase", &s.Passphrase, api.SetBytes)
+	return err
 }
 
 func (s *ExportCertificateRequest) ToDynamic() map[string]any {
@@ -737,32 +376,17 @@ func (s *ExportCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
-	if s.Passphrase != nil {
-		m["Passphrase"] = s.Passphrase
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
+	api.PutBytes(m, "Passphrase", s.Passphrase)
 	return m
 }
 
 func (s *ExportCertificateResponse) FromDynamic(m map[string]any) error {
-	if v := m["Certificate"]; v != nil {
-		if err := api.SetStringPtr(&s.Certificate, v); err != nil {
-			return api.At(err, ".Certificate")
-		}
-	}
-	if v := m["CertificateChain"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateChain, v); err != nil {
-			return api.At(err, ".CertificateChain")
-		}
-	}
-	if v := m["PrivateKey"]; v != nil {
-		if err := api.SetStringPtr(&s.PrivateKey, v); err != nil {
-			return api.At(err, ".PrivateKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateChain", &s.CertificateChain, api.SetStringPtr)
+	err = api.Decode(err, m, "PrivateKey", &s.PrivateKey, api.SetStringPtr)
+	return err
 }
 
 func (s *ExportCertificateResponse) ToDynamic() map[string]any {
@@ -770,30 +394,17 @@ func (s *ExportCertificateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Certificate != nil {
-		m["Certificate"] = *s.Certificate
-	}
-	if s.CertificateChain != nil {
-		m["CertificateChain"] = *s.CertificateChain
-	}
-	if s.PrivateKey != nil {
-		m["PrivateKey"] = *s.PrivateKey
-	}
+	api.Put(m, "Certificate", s.Certificate, api.DynString)
+	api.Put(m, "CertificateChain", s.CertificateChain, api.DynString)
+	api.Put(m, "PrivateKey", s.PrivateKey, api.DynString)
 	return m
 }
 
 func (s *ExtendedKeyUsage) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["OID"]; v != nil {
-		if err := api.SetStringPtr(&s.OID, v); err != nil {
-			return api.At(err, ".OID")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "OID", &s.OID, api.SetStringPtr)
+	return err
 }
 
 func (s *ExtendedKeyUsage) ToDynamic() map[string]any {
@@ -801,32 +412,17 @@ func (s *ExtendedKeyUsage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.OID != nil {
-		m["OID"] = *s.OID
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "OID", s.OID, api.DynString)
 	return m
 }
 
 func (s *Filters) FromDynamic(m map[string]any) error {
-	if v := m["extendedKeyUsage"]; v != nil {
-		if err := api.SetList(&s.ExtendedKeyUsage, v, api.SetString); err != nil {
-			return api.At(err, ".extendedKeyUsage")
-		}
-	}
-	if v := m["keyUsage"]; v != nil {
-		if err := api.SetList(&s.KeyUsage, v, api.SetString); err != nil {
-			return api.At(err, ".keyUsage")
-		}
-	}
-	if v := m["keyTypes"]; v != nil {
-		if err := api.SetList(&s.KeyTypes, v, api.SetString); err != nil {
-			return api.At(err, ".keyTypes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "extendedKeyUsage", &s.ExtendedKeyUsage, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "keyUsage", &s.KeyUsage, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "keyTypes", &s.KeyTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *Filters) ToDynamic() map[string]any {
@@ -834,27 +430,16 @@ func (s *Filters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ExtendedKeyUsage != nil {
-		m["extendedKeyUsage"] = api.DynList(s.ExtendedKeyUsage, api.DynString)
-	}
-	if s.KeyUsage != nil {
-		m["keyUsage"] = api.DynList(s.KeyUsage, api.DynString)
-	}
-	if s.KeyTypes != nil {
-		m["keyTypes"] = api.DynList(s.KeyTypes, api.DynString)
-	}
+	api.PutList(m, "extendedKeyUsage", s.ExtendedKeyUsage, api.DynString)
+	api.PutList(m, "keyUsage", s.KeyUsage, api.DynString)
+	api.PutList(m, "keyTypes", s.KeyTypes, api.DynString)
 	return m
 }
 
 func (s *GetAccountConfigurationResponse) FromDynamic(m map[string]any) error {
-	if v := m["ExpiryEvents"]; v != nil {
-		p := new(ExpiryEventsConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ExpiryEvents")
-		}
-		s.ExpiryEvents = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExpiryEvents", &s.ExpiryEvents, api.SetStructPtr[ExpiryEventsConfiguration])
+	return err
 }
 
 func (s *GetAccountConfigurationResponse) ToDynamic() map[string]any {
@@ -862,19 +447,14 @@ func (s *GetAccountConfigurationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ExpiryEvents != nil {
-		m["ExpiryEvents"] = s.ExpiryEvents.ToDynamic()
-	}
+	api.PutStruct(m, "ExpiryEvents", s.ExpiryEvents)
 	return m
 }
 
 func (s *GetCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCertificateRequest) ToDynamic() map[string]any {
@@ -882,24 +462,15 @@ func (s *GetCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
 	return m
 }
 
 func (s *GetCertificateResponse) FromDynamic(m map[string]any) error {
-	if v := m["Certificate"]; v != nil {
-		if err := api.SetStringPtr(&s.Certificate, v); err != nil {
-			return api.At(err, ".Certificate")
-		}
-	}
-	if v := m["CertificateChain"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateChain, v); err != nil {
-			return api.At(err, ".CertificateChain")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateChain", &s.CertificateChain, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCertificateResponse) ToDynamic() map[string]any {
@@ -907,42 +478,21 @@ func (s *GetCertificateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Certificate != nil {
-		m["Certificate"] = *s.Certificate
-	}
-	if s.CertificateChain != nil {
-		m["CertificateChain"] = *s.CertificateChain
-	}
+	api.Put(m, "Certificate", s.Certificate, api.DynString)
+	api.Put(m, "CertificateChain", s.CertificateChain, api.DynString)
 	return m
 }
 
 func (s *ImportCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	if v := m["Certificate"]; v != nil {
-		if err := api.SetBytes(&s.Certificate, v); err != nil {
-			return api.At(err, ".Certificate")
-		}
-	}
-	if v := m["PrivateKey"]; v != nil {
-		if err := api.SetBytes(&s.PrivateKey, v); err != nil {
-			return api.At(err, ".PrivateKey")
-		}
-	}
-	if v := m["CertificateChain"]; v != nil {
-		if err := api.SetBytes(&s.CertificateChain, v); err != nil {
-			return api.At(err, ".CertificateChain")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetBytes)
+	err = api.Decode(err, m, "PrivateKey", &s.PrivateKey, api.SetBytes)
+	err = api.Decode(err, m, "CertificateChain", &s.CertificateChain, api.SetBytes)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ImportCertificateRequest) ToDynamic() map[string]any {
@@ -950,31 +500,18 @@ func (s *ImportCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
-	if s.Certificate != nil {
-		m["Certificate"] = s.Certificate
-	}
-	if s.PrivateKey != nil {
-		m["PrivateKey"] = s.PrivateKey
-	}
-	if s.CertificateChain != nil {
-		m["CertificateChain"] = s.CertificateChain
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
+	api.PutBytes(m, "Certificate", s.Certificate)
+	api.PutBytes(m, "PrivateKey", s.PrivateKey)
+	api.PutBytes(m, "CertificateChain", s.CertificateChain)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ImportCertificateResponse) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ImportCertificateResponse) ToDynamic() map[string]any {
@@ -982,19 +519,14 @@ func (s *ImportCertificateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
 	return m
 }
 
 func (s *InvalidArgsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidArgsException) ToDynamic() map[string]any {
@@ -1002,19 +534,14 @@ func (s *InvalidArgsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidArnException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidArnException) ToDynamic() map[string]any {
@@ -1022,19 +549,14 @@ func (s *InvalidArnException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidDomainValidationOptionsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidDomainValidationOptionsException) ToDynamic() map[string]any {
@@ -1042,19 +564,14 @@ func (s *InvalidDomainValidationOptionsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidParameterException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidParameterException) ToDynamic() map[string]any {
@@ -1062,19 +579,14 @@ func (s *InvalidParameterException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidStateException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidStateException) ToDynamic() map[string]any {
@@ -1082,19 +594,14 @@ func (s *InvalidStateException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidTagException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidTagException) ToDynamic() map[string]any {
@@ -1102,19 +609,14 @@ func (s *InvalidTagException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KeyUsage) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *KeyUsage) ToDynamic() map[string]any {
@@ -1122,19 +624,14 @@ func (s *KeyUsage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LimitExceededException) ToDynamic() map[string]any {
@@ -1142,46 +639,19 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ListCertificatesRequest) FromDynamic(m map[string]any) error {
-	if v := m["CertificateStatuses"]; v != nil {
-		if err := api.SetList(&s.CertificateStatuses, v, api.SetString); err != nil {
-			return api.At(err, ".CertificateStatuses")
-		}
-	}
-	if v := m["Includes"]; v != nil {
-		p := new(Filters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Includes")
-		}
-		s.Includes = p
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["SortBy"]; v != nil {
-		if err := api.SetStringPtr(&s.SortBy, v); err != nil {
-			return api.At(err, ".SortBy")
-		}
-	}
-	if v := m["SortOrder"]; v != nil {
-		if err := api.SetStringPtr(&s.SortOrder, v); err != nil {
-			return api.At(err, ".SortOrder")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateStatuses", &s.CertificateStatuses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Includes", &s.Includes, api.SetStructPtr[Filters])
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SortBy", &s.SortBy, api.SetStringPtr)
+	err = api.Decode(err, m, "SortOrder", &s.SortOrder, api.SetStringPtr)
+	return err
 }
 
 func (s *ListCertificatesRequest) ToDynamic() map[string]any {
@@ -1189,39 +659,22 @@ func (s *ListCertificatesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.CertificateStatuses != nil {
-		m["CertificateStatuses"] = api.DynList(s.CertificateStatuses, api.DynString)
-	}
-	if s.Includes != nil {
-		m["Includes"] = s.Includes.ToDynamic()
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.SortBy != nil {
-		m["SortBy"] = *s.SortBy
-	}
-	if s.SortOrder != nil {
-		m["SortOrder"] = *s.SortOrder
-	}
+	api.PutList(m, "CertificateStatuses", s.CertificateStatuses, api.DynString)
+	api.PutStruct(m, "Includes", s.Includes)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "SortBy", s.SortBy, api.DynString)
+	api.Put(m, "SortOrder", s.SortOrder, api.DynString)
 	return m
 }
 
 func (s *ListCertificatesResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["CertificateSummaryList"]; v != nil {
-		if err := api.SetList(&s.CertificateSummaryList, v, func(p *CertificateSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CertificateSummaryList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateSummaryList", &s.CertificateSummaryList, func(p *[]CertificateSummary, v any) error {
+		return api.SetList(p, v, func(p *CertificateSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListCertificatesResponse) ToDynamic() map[string]any {
@@ -1229,22 +682,15 @@ func (s *ListCertificatesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.CertificateSummaryList != nil {
-		m["CertificateSummaryList"] = api.DynList(s.CertificateSummaryList, func(e CertificateSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "CertificateSummaryList", s.CertificateSummaryList, func(e CertificateSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListTagsForCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsForCertificateRequest) ToDynamic() map[string]any {
@@ -1252,19 +698,16 @@ func (s *ListTagsForCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
 	return m
 }
 
 func (s *ListTagsForCertificateResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListTagsForCertificateResponse) ToDynamic() map[string]any {
@@ -1272,26 +715,15 @@ func (s *ListTagsForCertificateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutAccountConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ExpiryEvents"]; v != nil {
-		p := new(ExpiryEventsConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ExpiryEvents")
-		}
-		s.ExpiryEvents = p
-	}
-	if v := m["IdempotencyToken"]; v != nil {
-		if err := api.SetStringPtr(&s.IdempotencyToken, v); err != nil {
-			return api.At(err, ".IdempotencyToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExpiryEvents", &s.ExpiryEvents, api.SetStructPtr[ExpiryEventsConfiguration])
+	err = api.Decode(err, m, "IdempotencyToken", &s.IdempotencyToken, api.SetStringPtr)
+	return err
 }
 
 func (s *PutAccountConfigurationRequest) ToDynamic() map[string]any {
@@ -1299,27 +731,18 @@ func (s *PutAccountConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ExpiryEvents != nil {
-		m["ExpiryEvents"] = s.ExpiryEvents.ToDynamic()
-	}
-	if s.IdempotencyToken != nil {
-		m["IdempotencyToken"] = *s.IdempotencyToken
-	}
+	api.PutStruct(m, "ExpiryEvents", s.ExpiryEvents)
+	api.Put(m, "IdempotencyToken", s.IdempotencyToken, api.DynString)
 	return m
 }
 
 func (s *RemoveTagsFromCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RemoveTagsFromCertificateRequest) ToDynamic() map[string]any {
@@ -1327,22 +750,15 @@ func (s *RemoveTagsFromCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RenewCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	return err
 }
 
 func (s *RenewCertificateRequest) ToDynamic() map[string]any {
@@ -1350,34 +766,19 @@ func (s *RenewCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
 	return m
 }
 
 func (s *RenewalSummary) FromDynamic(m map[string]any) error {
-	if v := m["RenewalStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.RenewalStatus, v); err != nil {
-			return api.At(err, ".RenewalStatus")
-		}
-	}
-	if v := m["DomainValidationOptions"]; v != nil {
-		if err := api.SetList(&s.DomainValidationOptions, v, func(p *DomainValidation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainValidationOptions")
-		}
-	}
-	if v := m["RenewalStatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.RenewalStatusReason, v); err != nil {
-			return api.At(err, ".RenewalStatusReason")
-		}
-	}
-	if v := m["UpdatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedAt, v); err != nil {
-			return api.At(err, ".UpdatedAt")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RenewalStatus", &s.RenewalStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainValidationOptions", &s.DomainValidationOptions, func(p *[]DomainValidation, v any) error {
+		return api.SetList(p, v, func(p *DomainValidation, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RenewalStatusReason", &s.RenewalStatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "UpdatedAt", &s.UpdatedAt, api.SetTimePtr)
+	return err
 }
 
 func (s *RenewalSummary) ToDynamic() map[string]any {
@@ -1385,70 +786,29 @@ func (s *RenewalSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RenewalStatus != nil {
-		m["RenewalStatus"] = *s.RenewalStatus
-	}
-	if s.DomainValidationOptions != nil {
-		m["DomainValidationOptions"] = api.DynList(s.DomainValidationOptions, func(e DomainValidation) any { return e.ToDynamic() })
-	}
-	if s.RenewalStatusReason != nil {
-		m["RenewalStatusReason"] = *s.RenewalStatusReason
-	}
-	if s.UpdatedAt != nil {
-		m["UpdatedAt"] = s.UpdatedAt.UTC()
-	}
+	api.Put(m, "RenewalStatus", s.RenewalStatus, api.DynString)
+	api.PutList(m, "DomainValidationOptions", s.DomainValidationOptions, func(e DomainValidation) any { return e.ToDynamic() })
+	api.Put(m, "RenewalStatusReason", s.RenewalStatusReason, api.DynString)
+	api.Put(m, "UpdatedAt", s.UpdatedAt, api.DynTime)
 	return m
 }
 
 func (s *RequestCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["ValidationMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.ValidationMethod, v); err != nil {
-			return api.At(err, ".ValidationMethod")
-		}
-	}
-	if v := m["SubjectAlternativeNames"]; v != nil {
-		if err := api.SetList(&s.SubjectAlternativeNames, v, api.SetString); err != nil {
-			return api.At(err, ".SubjectAlternativeNames")
-		}
-	}
-	if v := m["IdempotencyToken"]; v != nil {
-		if err := api.SetStringPtr(&s.IdempotencyToken, v); err != nil {
-			return api.At(err, ".IdempotencyToken")
-		}
-	}
-	if v := m["DomainValidationOptions"]; v != nil {
-		if err := api.SetList(&s.DomainValidationOptions, v, func(p *DomainValidationOption, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainValidationOptions")
-		}
-	}
-	if v := m["Options"]; v != nil {
-		p := new(CertificateOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Options")
-		}
-		s.Options = p
-	}
-	if v := m["CertificateAuthorityArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateAuthorityArn, v); err != nil {
-			return api.At(err, ".CertificateAuthorityArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["KeyAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyAlgorithm, v); err != nil {
-			return api.At(err, ".KeyAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "ValidationMethod", &s.ValidationMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "SubjectAlternativeNames", &s.SubjectAlternativeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IdempotencyToken", &s.IdempotencyToken, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainValidationOptions", &s.DomainValidationOptions, func(p *[]DomainValidationOption, v any) error {
+		return api.SetList(p, v, func(p *DomainValidationOption, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Options", &s.Options, api.SetStructPtr[CertificateOptions])
+	err = api.Decode(err, m, "CertificateAuthorityArn", &s.CertificateAuthorityArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "KeyAlgorithm", &s.KeyAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *RequestCertificateRequest) ToDynamic() map[string]any {
@@ -1456,43 +816,22 @@ func (s *RequestCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.ValidationMethod != nil {
-		m["ValidationMethod"] = *s.ValidationMethod
-	}
-	if s.SubjectAlternativeNames != nil {
-		m["SubjectAlternativeNames"] = api.DynList(s.SubjectAlternativeNames, api.DynString)
-	}
-	if s.IdempotencyToken != nil {
-		m["IdempotencyToken"] = *s.IdempotencyToken
-	}
-	if s.DomainValidationOptions != nil {
-		m["DomainValidationOptions"] = api.DynList(s.DomainValidationOptions, func(e DomainValidationOption) any { return e.ToDynamic() })
-	}
-	if s.Options != nil {
-		m["Options"] = s.Options.ToDynamic()
-	}
-	if s.CertificateAuthorityArn != nil {
-		m["CertificateAuthorityArn"] = *s.CertificateAuthorityArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.KeyAlgorithm != nil {
-		m["KeyAlgorithm"] = *s.KeyAlgorithm
-	}
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.Put(m, "ValidationMethod", s.ValidationMethod, api.DynString)
+	api.PutList(m, "SubjectAlternativeNames", s.SubjectAlternativeNames, api.DynString)
+	api.Put(m, "IdempotencyToken", s.IdempotencyToken, api.DynString)
+	api.PutList(m, "DomainValidationOptions", s.DomainValidationOptions, func(e DomainValidationOption) any { return e.ToDynamic() })
+	api.PutStruct(m, "Options", s.Options)
+	api.Put(m, "CertificateAuthorityArn", s.CertificateAuthorityArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "KeyAlgorithm", s.KeyAlgorithm, api.DynString)
 	return m
 }
 
 func (s *RequestCertificateResponse) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	return err
 }
 
 func (s *RequestCertificateResponse) ToDynamic() map[string]any {
@@ -1500,19 +839,14 @@ func (s *RequestCertificateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
 	return m
 }
 
 func (s *RequestInProgressException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RequestInProgressException) ToDynamic() map[string]any {
@@ -1520,29 +854,16 @@ func (s *RequestInProgressException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResendValidationEmailRequest) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	if v := m["Domain"]; v != nil {
-		if err := api.SetStringPtr(&s.Domain, v); err != nil {
-			return api.At(err, ".Domain")
-		}
-	}
-	if v := m["ValidationDomain"]; v != nil {
-		if err := api.SetStringPtr(&s.ValidationDomain, v); err != nil {
-			return api.At(err, ".ValidationDomain")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
+	err = api.Decode(err, m, "ValidationDomain", &s.ValidationDomain, api.SetStringPtr)
+	return err
 }
 
 func (s *ResendValidationEmailRequest) ToDynamic() map[string]any {
@@ -1550,25 +871,16 @@ func (s *ResendValidationEmailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
-	if s.Domain != nil {
-		m["Domain"] = *s.Domain
-	}
-	if s.ValidationDomain != nil {
-		m["ValidationDomain"] = *s.ValidationDomain
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
+	api.Put(m, "Domain", s.Domain, api.DynString)
+	api.Put(m, "ValidationDomain", s.ValidationDomain, api.DynString)
 	return m
 }
 
 func (s *ResourceInUseException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceInUseException) ToDynamic() map[string]any {
@@ -1576,19 +888,14 @@ func (s *ResourceInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceNotFoundException) ToDynamic() map[string]any {
@@ -1596,29 +903,16 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceRecord) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceRecord) ToDynamic() map[string]any {
@@ -1626,30 +920,17 @@ func (s *ResourceRecord) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -1657,22 +938,15 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagPolicyException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TagPolicyException) ToDynamic() map[string]any {
@@ -1680,19 +954,14 @@ func (s *TagPolicyException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ThrottlingException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ThrottlingException) ToDynamic() map[string]any {
@@ -1700,19 +969,14 @@ func (s *ThrottlingException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyTagsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyTagsException) ToDynamic() map[string]any {
@@ -1720,26 +984,15 @@ func (s *TooManyTagsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UpdateCertificateOptionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	if v := m["Options"]; v != nil {
-		p := new(CertificateOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Options")
-		}
-		s.Options = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Options", &s.Options, api.SetStructPtr[CertificateOptions])
+	return err
 }
 
 func (s *UpdateCertificateOptionsRequest) ToDynamic() map[string]any {
@@ -1747,22 +1000,15 @@ func (s *UpdateCertificateOptionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
-	if s.Options != nil {
-		m["Options"] = s.Options.ToDynamic()
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
+	api.PutStruct(m, "Options", s.Options)
 	return m
 }
 
 func (s *ValidationException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ValidationException) ToDynamic() map[string]any {
@@ -1770,8 +1016,6 @@ func (s *ValidationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }

@@ -232,17 +232,10 @@ func (s *UntagResourceOutput) ToDynamic() map[string]any {
 }
 
 func (s *AccessLogSettings) FromDynamic(m map[string]any) error {
-	if v := m["format"]; v != nil {
-		if err := api.SetStringPtr(&s.Format, v); err != nil {
-			return api.At(err, ".format")
-		}
-	}
-	if v := m["destinationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationArn, v); err != nil {
-			return api.At(err, ".destinationArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "format", &s.Format, api.SetStringPtr)
+	err = api.Decode(err, m, "destinationArn", &s.DestinationArn, api.SetStringPtr)
+	return err
 }
 
 func (s *AccessLogSettings) ToDynamic() map[string]any {
@@ -250,39 +243,18 @@ func (s *AccessLogSettings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Format != nil {
-		m["format"] = *s.Format
-	}
-	if s.DestinationArn != nil {
-		m["destinationArn"] = *s.DestinationArn
-	}
+	api.Put(m, "format", s.Format, api.DynString)
+	api.Put(m, "destinationArn", s.DestinationArn, api.DynString)
 	return m
 }
 
 func (s *Account) FromDynamic(m map[string]any) error {
-	if v := m["cloudwatchRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudwatchRoleArn, v); err != nil {
-			return api.At(err, ".cloudwatchRoleArn")
-		}
-	}
-	if v := m["throttleSettings"]; v != nil {
-		p := new(ThrottleSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".throttleSettings")
-		}
-		s.ThrottleSettings = p
-	}
-	if v := m["features"]; v != nil {
-		if err := api.SetList(&s.Features, v, api.SetString); err != nil {
-			return api.At(err, ".features")
-		}
-	}
-	if v := m["apiKeyVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeyVersion, v); err != nil {
-			return api.At(err, ".apiKeyVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "cloudwatchRoleArn", &s.CloudwatchRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "throttleSettings", &s.ThrottleSettings, api.SetStructPtr[ThrottleSettings])
+	err = api.Decode(err, m, "features", &s.Features, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "apiKeyVersion", &s.ApiKeyVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *Account) ToDynamic() map[string]any {
@@ -290,73 +262,26 @@ func (s *Account) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.CloudwatchRoleArn != nil {
-		m["cloudwatchRoleArn"] = *s.CloudwatchRoleArn
-	}
-	if s.ThrottleSettings != nil {
-		m["throttleSettings"] = s.ThrottleSettings.ToDynamic()
-	}
-	if s.Features != nil {
-		m["features"] = api.DynList(s.Features, api.DynString)
-	}
-	if s.ApiKeyVersion != nil {
-		m["apiKeyVersion"] = *s.ApiKeyVersion
-	}
+	api.Put(m, "cloudwatchRoleArn", s.CloudwatchRoleArn, api.DynString)
+	api.PutStruct(m, "throttleSettings", s.ThrottleSettings)
+	api.PutList(m, "features", s.Features, api.DynString)
+	api.Put(m, "apiKeyVersion", s.ApiKeyVersion, api.DynString)
 	return m
 }
 
 func (s *ApiKey) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".value")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["customerId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomerId, v); err != nil {
-			return api.At(err, ".customerId")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".enabled")
-		}
-	}
-	if v := m["createdDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".createdDate")
-		}
-	}
-	if v := m["lastUpdatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedDate, v); err != nil {
-			return api.At(err, ".lastUpdatedDate")
-		}
-	}
-	if v := m["stageKeys"]; v != nil {
-		if err := api.SetList(&s.StageKeys, v, api.SetString); err != nil {
-			return api.At(err, ".stageKeys")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "customerId", &s.CustomerId, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "createdDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "lastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "stageKeys", &s.StageKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *ApiKey) ToDynamic() map[string]any {
@@ -364,51 +289,24 @@ func (s *ApiKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.Value != nil {
-		m["value"] = *s.Value
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.CustomerId != nil {
-		m["customerId"] = *s.CustomerId
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.Enabled != nil {
-		m["enabled"] = *s.Enabled
-	}
-	if s.CreatedDate != nil {
-		m["createdDate"] = s.CreatedDate.UTC()
-	}
-	if s.LastUpdatedDate != nil {
-		m["lastUpdatedDate"] = s.LastUpdatedDate.UTC()
-	}
-	if s.StageKeys != nil {
-		m["stageKeys"] = api.DynList(s.StageKeys, api.DynString)
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.Put(m, "value", s.Value, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "customerId", s.CustomerId, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "enabled", s.Enabled, api.DynBool)
+	api.Put(m, "createdDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "lastUpdatedDate", s.LastUpdatedDate, api.DynTime)
+	api.PutList(m, "stageKeys", s.StageKeys, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *ApiKeyIds) FromDynamic(m map[string]any) error {
-	if v := m["ids"]; v != nil {
-		if err := api.SetList(&s.Ids, v, api.SetString); err != nil {
-			return api.At(err, ".ids")
-		}
-	}
-	if v := m["warnings"]; v != nil {
-		if err := api.SetList(&s.Warnings, v, api.SetString); err != nil {
-			return api.At(err, ".warnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ids", &s.Ids, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ApiKeyIds) ToDynamic() map[string]any {
@@ -416,32 +314,19 @@ func (s *ApiKeyIds) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Ids != nil {
-		m["ids"] = api.DynList(s.Ids, api.DynString)
-	}
-	if s.Warnings != nil {
-		m["warnings"] = api.DynList(s.Warnings, api.DynString)
-	}
+	api.PutList(m, "ids", s.Ids, api.DynString)
+	api.PutList(m, "warnings", s.Warnings, api.DynString)
 	return m
 }
 
 func (s *ApiKeys) FromDynamic(m map[string]any) error {
-	if v := m["warnings"]; v != nil {
-		if err := api.SetList(&s.Warnings, v, api.SetString); err != nil {
-			return api.At(err, ".warnings")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ApiKey, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]ApiKey, v any) error {
+		return api.SetList(p, v, func(p *ApiKey, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ApiKeys) ToDynamic() map[string]any {
@@ -449,35 +334,20 @@ func (s *ApiKeys) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Warnings != nil {
-		m["warnings"] = api.DynList(s.Warnings, api.DynString)
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e ApiKey) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "warnings", s.Warnings, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e ApiKey) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ApiStage) FromDynamic(m map[string]any) error {
-	if v := m["apiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".apiId")
-		}
-	}
-	if v := m["stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".stage")
-		}
-	}
-	if v := m["throttle"]; v != nil {
-		if err := api.SetMap(&s.Throttle, v, func(p *ThrottleSettings, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".throttle")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "apiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stage", &s.Stage, api.SetStringPtr)
+	err = api.Decode(err, m, "throttle", &s.Throttle, func(p *map[string]ThrottleSettings, v any) error {
+		return api.SetMap(p, v, func(p *ThrottleSettings, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ApiStage) ToDynamic() map[string]any {
@@ -485,70 +355,25 @@ func (s *ApiStage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["apiId"] = *s.ApiId
-	}
-	if s.Stage != nil {
-		m["stage"] = *s.Stage
-	}
-	if s.Throttle != nil {
-		m["throttle"] = api.DynMap(s.Throttle, func(e ThrottleSettings) any { return e.ToDynamic() })
-	}
+	api.Put(m, "apiId", s.ApiId, api.DynString)
+	api.Put(m, "stage", s.Stage, api.DynString)
+	api.PutMap(m, "throttle", s.Throttle, func(e ThrottleSettings) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Authorizer) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	if v := m["providerARNs"]; v != nil {
-		if err := api.SetList(&s.ProviderARNs, v, api.SetString); err != nil {
-			return api.At(err, ".providerARNs")
-		}
-	}
-	if v := m["authType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthType, v); err != nil {
-			return api.At(err, ".authType")
-		}
-	}
-	if v := m["authorizerUri"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerUri, v); err != nil {
-			return api.At(err, ".authorizerUri")
-		}
-	}
-	if v := m["authorizerCredentials"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerCredentials, v); err != nil {
-			return api.At(err, ".authorizerCredentials")
-		}
-	}
-	if v := m["identitySource"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentitySource, v); err != nil {
-			return api.At(err, ".identitySource")
-		}
-	}
-	if v := m["identityValidationExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityValidationExpression, v); err != nil {
-			return api.At(err, ".identityValidationExpression")
-		}
-	}
-	if v := m["authorizerResultTtlInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AuthorizerResultTtlInSeconds, v); err != nil {
-			return api.At(err, ".authorizerResultTtlInSeconds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "providerARNs", &s.ProviderARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "authType", &s.AuthType, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizerUri", &s.AuthorizerUri, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizerCredentials", &s.AuthorizerCredentials, api.SetStringPtr)
+	err = api.Decode(err, m, "identitySource", &s.IdentitySource, api.SetStringPtr)
+	err = api.Decode(err, m, "identityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
+	return err
 }
 
 func (s *Authorizer) ToDynamic() map[string]any {
@@ -556,51 +381,26 @@ func (s *Authorizer) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
-	if s.ProviderARNs != nil {
-		m["providerARNs"] = api.DynList(s.ProviderARNs, api.DynString)
-	}
-	if s.AuthType != nil {
-		m["authType"] = *s.AuthType
-	}
-	if s.AuthorizerUri != nil {
-		m["authorizerUri"] = *s.AuthorizerUri
-	}
-	if s.AuthorizerCredentials != nil {
-		m["authorizerCredentials"] = *s.AuthorizerCredentials
-	}
-	if s.IdentitySource != nil {
-		m["identitySource"] = *s.IdentitySource
-	}
-	if s.IdentityValidationExpression != nil {
-		m["identityValidationExpression"] = *s.IdentityValidationExpression
-	}
-	if s.AuthorizerResultTtlInSeconds != nil {
-		m["authorizerResultTtlInSeconds"] = int64(*s.AuthorizerResultTtlInSeconds)
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "type", s.Type, api.DynString)
+	api.PutList(m, "providerARNs", s.ProviderARNs, api.DynString)
+	api.Put(m, "authType", s.AuthType, api.DynString)
+	api.Put(m, "authorizerUri", s.AuthorizerUri, api.DynString)
+	api.Put(m, "authorizerCredentials", s.AuthorizerCredentials, api.DynString)
+	api.Put(m, "identitySource", s.IdentitySource, api.DynString)
+	api.Put(m, "identityValidationExpression", s.IdentityValidationExpression, api.DynString)
+	api.Put(m, "authorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
 	return m
 }
 
 func (s *Authorizers) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Authorizer, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]Authorizer, v any) error {
+		return api.SetList(p, v, func(p *Authorizer, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Authorizers) ToDynamic() map[string]any {
@@ -608,22 +408,15 @@ func (s *Authorizers) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e Authorizer) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e Authorizer) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BadRequestException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *BadRequestException) ToDynamic() map[string]any {
@@ -631,29 +424,16 @@ func (s *BadRequestException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *BasePathMapping) FromDynamic(m map[string]any) error {
-	if v := m["basePath"]; v != nil {
-		if err := api.SetStringPtr(&s.BasePath, v); err != nil {
-			return api.At(err, ".basePath")
-		}
-	}
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "basePath", &s.BasePath, api.SetStringPtr)
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *BasePathMapping) ToDynamic() map[string]any {
@@ -661,30 +441,19 @@ func (s *BasePathMapping) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.BasePath != nil {
-		m["basePath"] = *s.BasePath
-	}
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Stage != nil {
-		m["stage"] = *s.Stage
-	}
+	api.Put(m, "basePath", s.BasePath, api.DynString)
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *BasePathMappings) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *BasePathMapping, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]BasePathMapping, v any) error {
+		return api.SetList(p, v, func(p *BasePathMapping, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BasePathMappings) ToDynamic() map[string]any {
@@ -692,37 +461,18 @@ func (s *BasePathMappings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e BasePathMapping) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e BasePathMapping) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CanarySettings) FromDynamic(m map[string]any) error {
-	if v := m["percentTraffic"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.PercentTraffic, v); err != nil {
-			return api.At(err, ".percentTraffic")
-		}
-	}
-	if v := m["deploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".deploymentId")
-		}
-	}
-	if v := m["stageVariableOverrides"]; v != nil {
-		if err := api.SetMap(&s.StageVariableOverrides, v, api.SetString); err != nil {
-			return api.At(err, ".stageVariableOverrides")
-		}
-	}
-	if v := m["useStageCache"]; v != nil {
-		if err := api.SetBoolPtr(&s.UseStageCache, v); err != nil {
-			return api.At(err, ".useStageCache")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "percentTraffic", &s.PercentTraffic, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageVariableOverrides", &s.StageVariableOverrides, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "useStageCache", &s.UseStageCache, api.SetBoolPtr)
+	return err
 }
 
 func (s *CanarySettings) ToDynamic() map[string]any {
@@ -730,53 +480,22 @@ func (s *CanarySettings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.PercentTraffic != nil {
-		m["percentTraffic"] = *s.PercentTraffic
-	}
-	if s.DeploymentId != nil {
-		m["deploymentId"] = *s.DeploymentId
-	}
-	if s.StageVariableOverrides != nil {
-		m["stageVariableOverrides"] = api.DynMap(s.StageVariableOverrides, api.DynString)
-	}
-	if s.UseStageCache != nil {
-		m["useStageCache"] = *s.UseStageCache
-	}
+	api.Put(m, "percentTraffic", s.PercentTraffic, api.DynFloat64)
+	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
+	api.PutMap(m, "stageVariableOverrides", s.StageVariableOverrides, api.DynString)
+	api.Put(m, "useStageCache", s.UseStageCache, api.DynBool)
 	return m
 }
 
 func (s *ClientCertificate) FromDynamic(m map[string]any) error {
-	if v := m["clientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".clientCertificateId")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["pemEncodedCertificate"]; v != nil {
-		if err := api.SetStringPtr(&s.PemEncodedCertificate, v); err != nil {
-			return api.At(err, ".pemEncodedCertificate")
-		}
-	}
-	if v := m["createdDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".createdDate")
-		}
-	}
-	if v := m["expirationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.ExpirationDate, v); err != nil {
-			return api.At(err, ".expirationDate")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "clientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "pemEncodedCertificate", &s.PemEncodedCertificate, api.SetStringPtr)
+	err = api.Decode(err, m, "createdDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "expirationDate", &s.ExpirationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *ClientCertificate) ToDynamic() map[string]any {
@@ -784,39 +503,22 @@ func (s *ClientCertificate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ClientCertificateId != nil {
-		m["clientCertificateId"] = *s.ClientCertificateId
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.PemEncodedCertificate != nil {
-		m["pemEncodedCertificate"] = *s.PemEncodedCertificate
-	}
-	if s.CreatedDate != nil {
-		m["createdDate"] = s.CreatedDate.UTC()
-	}
-	if s.ExpirationDate != nil {
-		m["expirationDate"] = s.ExpirationDate.UTC()
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "clientCertificateId", s.ClientCertificateId, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "pemEncodedCertificate", s.PemEncodedCertificate, api.DynString)
+	api.Put(m, "createdDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "expirationDate", s.ExpirationDate, api.DynTime)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *ClientCertificates) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ClientCertificate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]ClientCertificate, v any) error {
+		return api.SetList(p, v, func(p *ClientCertificate, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ClientCertificates) ToDynamic() map[string]any {
@@ -824,22 +526,15 @@ func (s *ClientCertificates) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e ClientCertificate) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e ClientCertificate) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ConflictException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ConflictException) ToDynamic() map[string]any {
@@ -847,54 +542,23 @@ func (s *ConflictException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CreateApiKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".enabled")
-		}
-	}
-	if v := m["generateDistinctId"]; v != nil {
-		if err := api.SetBoolPtr(&s.GenerateDistinctId, v); err != nil {
-			return api.At(err, ".generateDistinctId")
-		}
-	}
-	if v := m["value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".value")
-		}
-	}
-	if v := m["stageKeys"]; v != nil {
-		if err := api.SetList(&s.StageKeys, v, func(p *StageKey, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".stageKeys")
-		}
-	}
-	if v := m["customerId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomerId, v); err != nil {
-			return api.At(err, ".customerId")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "generateDistinctId", &s.GenerateDistinctId, api.SetBoolPtr)
+	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
+	err = api.Decode(err, m, "stageKeys", &s.StageKeys, func(p *[]StageKey, v any) error {
+		return api.SetList(p, v, func(p *StageKey, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "customerId", &s.CustomerId, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateApiKeyRequest) ToDynamic() map[string]any {
@@ -902,85 +566,30 @@ func (s *CreateApiKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.Enabled != nil {
-		m["enabled"] = *s.Enabled
-	}
-	if s.GenerateDistinctId != nil {
-		m["generateDistinctId"] = *s.GenerateDistinctId
-	}
-	if s.Value != nil {
-		m["value"] = *s.Value
-	}
-	if s.StageKeys != nil {
-		m["stageKeys"] = api.DynList(s.StageKeys, func(e StageKey) any { return e.ToDynamic() })
-	}
-	if s.CustomerId != nil {
-		m["customerId"] = *s.CustomerId
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "enabled", s.Enabled, api.DynBool)
+	api.Put(m, "generateDistinctId", s.GenerateDistinctId, api.DynBool)
+	api.Put(m, "value", s.Value, api.DynString)
+	api.PutList(m, "stageKeys", s.StageKeys, func(e StageKey) any { return e.ToDynamic() })
+	api.Put(m, "customerId", s.CustomerId, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateAuthorizerRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	if v := m["providerARNs"]; v != nil {
-		if err := api.SetList(&s.ProviderARNs, v, api.SetString); err != nil {
-			return api.At(err, ".providerARNs")
-		}
-	}
-	if v := m["authType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthType, v); err != nil {
-			return api.At(err, ".authType")
-		}
-	}
-	if v := m["authorizerUri"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerUri, v); err != nil {
-			return api.At(err, ".authorizerUri")
-		}
-	}
-	if v := m["authorizerCredentials"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerCredentials, v); err != nil {
-			return api.At(err, ".authorizerCredentials")
-		}
-	}
-	if v := m["identitySource"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentitySource, v); err != nil {
-			return api.At(err, ".identitySource")
-		}
-	}
-	if v := m["identityValidationExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityValidationExpression, v); err != nil {
-			return api.At(err, ".identityValidationExpression")
-		}
-	}
-	if v := m["authorizerResultTtlInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AuthorizerResultTtlInSeconds, v); err != nil {
-			return api.At(err, ".authorizerResultTtlInSeconds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "providerARNs", &s.ProviderARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "authType", &s.AuthType, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizerUri", &s.AuthorizerUri, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizerCredentials", &s.AuthorizerCredentials, api.SetStringPtr)
+	err = api.Decode(err, m, "identitySource", &s.IdentitySource, api.SetStringPtr)
+	err = api.Decode(err, m, "identityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
+	return err
 }
 
 func (s *CreateAuthorizerRequest) ToDynamic() map[string]any {
@@ -988,61 +597,26 @@ func (s *CreateAuthorizerRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
-	if s.ProviderARNs != nil {
-		m["providerARNs"] = api.DynList(s.ProviderARNs, api.DynString)
-	}
-	if s.AuthType != nil {
-		m["authType"] = *s.AuthType
-	}
-	if s.AuthorizerUri != nil {
-		m["authorizerUri"] = *s.AuthorizerUri
-	}
-	if s.AuthorizerCredentials != nil {
-		m["authorizerCredentials"] = *s.AuthorizerCredentials
-	}
-	if s.IdentitySource != nil {
-		m["identitySource"] = *s.IdentitySource
-	}
-	if s.IdentityValidationExpression != nil {
-		m["identityValidationExpression"] = *s.IdentityValidationExpression
-	}
-	if s.AuthorizerResultTtlInSeconds != nil {
-		m["authorizerResultTtlInSeconds"] = int64(*s.AuthorizerResultTtlInSeconds)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "type", s.Type, api.DynString)
+	api.PutList(m, "providerARNs", s.ProviderARNs, api.DynString)
+	api.Put(m, "authType", s.AuthType, api.DynString)
+	api.Put(m, "authorizerUri", s.AuthorizerUri, api.DynString)
+	api.Put(m, "authorizerCredentials", s.AuthorizerCredentials, api.DynString)
+	api.Put(m, "identitySource", s.IdentitySource, api.DynString)
+	api.Put(m, "identityValidationExpression", s.IdentityValidationExpression, api.DynString)
+	api.Put(m, "authorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
 	return m
 }
 
 func (s *CreateBasePathMappingRequest) FromDynamic(m map[string]any) error {
-	if v := m["domainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".domainName")
-		}
-	}
-	if v := m["basePath"]; v != nil {
-		if err := api.SetStringPtr(&s.BasePath, v); err != nil {
-			return api.At(err, ".basePath")
-		}
-	}
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "basePath", &s.BasePath, api.SetStringPtr)
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateBasePathMappingRequest) ToDynamic() map[string]any {
@@ -1050,70 +624,25 @@ func (s *CreateBasePathMappingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.DomainName != nil {
-		m["domainName"] = *s.DomainName
-	}
-	if s.BasePath != nil {
-		m["basePath"] = *s.BasePath
-	}
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Stage != nil {
-		m["stage"] = *s.Stage
-	}
+	api.Put(m, "domainName", s.DomainName, api.DynString)
+	api.Put(m, "basePath", s.BasePath, api.DynString)
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *CreateDeploymentRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["stageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".stageName")
-		}
-	}
-	if v := m["stageDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.StageDescription, v); err != nil {
-			return api.At(err, ".stageDescription")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["cacheClusterEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.CacheClusterEnabled, v); err != nil {
-			return api.At(err, ".cacheClusterEnabled")
-		}
-	}
-	if v := m["cacheClusterSize"]; v != nil {
-		if err := api.SetStringPtr(&s.CacheClusterSize, v); err != nil {
-			return api.At(err, ".cacheClusterSize")
-		}
-	}
-	if v := m["variables"]; v != nil {
-		if err := api.SetMap(&s.Variables, v, api.SetString); err != nil {
-			return api.At(err, ".variables")
-		}
-	}
-	if v := m["canarySettings"]; v != nil {
-		p := new(DeploymentCanarySettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".canarySettings")
-		}
-		s.CanarySettings = p
-	}
-	if v := m["tracingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.TracingEnabled, v); err != nil {
-			return api.At(err, ".tracingEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "stageDescription", &s.StageDescription, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "cacheClusterEnabled", &s.CacheClusterEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "cacheClusterSize", &s.CacheClusterSize, api.SetStringPtr)
+	err = api.Decode(err, m, "variables", &s.Variables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "canarySettings", &s.CanarySettings, api.SetStructPtr[DeploymentCanarySettings])
+	err = api.Decode(err, m, "tracingEnabled", &s.TracingEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreateDeploymentRequest) ToDynamic() map[string]any {
@@ -1121,55 +650,24 @@ func (s *CreateDeploymentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.StageName != nil {
-		m["stageName"] = *s.StageName
-	}
-	if s.StageDescription != nil {
-		m["stageDescription"] = *s.StageDescription
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.CacheClusterEnabled != nil {
-		m["cacheClusterEnabled"] = *s.CacheClusterEnabled
-	}
-	if s.CacheClusterSize != nil {
-		m["cacheClusterSize"] = *s.CacheClusterSize
-	}
-	if s.Variables != nil {
-		m["variables"] = api.DynMap(s.Variables, api.DynString)
-	}
-	if s.CanarySettings != nil {
-		m["canarySettings"] = s.CanarySettings.ToDynamic()
-	}
-	if s.TracingEnabled != nil {
-		m["tracingEnabled"] = *s.TracingEnabled
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "stageName", s.StageName, api.DynString)
+	api.Put(m, "stageDescription", s.StageDescription, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "cacheClusterEnabled", s.CacheClusterEnabled, api.DynBool)
+	api.Put(m, "cacheClusterSize", s.CacheClusterSize, api.DynString)
+	api.PutMap(m, "variables", s.Variables, api.DynString)
+	api.PutStruct(m, "canarySettings", s.CanarySettings)
+	api.Put(m, "tracingEnabled", s.TracingEnabled, api.DynBool)
 	return m
 }
 
 func (s *CreateDocumentationPartRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["location"]; v != nil {
-		p := new(DocumentationPartLocation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".location")
-		}
-		s.Location = p
-	}
-	if v := m["properties"]; v != nil {
-		if err := api.SetStringPtr(&s.Properties, v); err != nil {
-			return api.At(err, ".properties")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "location", &s.Location, api.SetStructPtr[DocumentationPartLocation])
+	err = api.Decode(err, m, "properties", &s.Properties, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateDocumentationPartRequest) ToDynamic() map[string]any {
@@ -1177,40 +675,19 @@ func (s *CreateDocumentationPartRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Location != nil {
-		m["location"] = s.Location.ToDynamic()
-	}
-	if s.Properties != nil {
-		m["properties"] = *s.Properties
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.PutStruct(m, "location", s.Location)
+	api.Put(m, "properties", s.Properties, api.DynString)
 	return m
 }
 
 func (s *CreateDocumentationVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["documentationVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.DocumentationVersion, v); err != nil {
-			return api.At(err, ".documentationVersion")
-		}
-	}
-	if v := m["stageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".stageName")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "documentationVersion", &s.DocumentationVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateDocumentationVersionRequest) ToDynamic() map[string]any {
@@ -1218,92 +695,29 @@ func (s *CreateDocumentationVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.DocumentationVersion != nil {
-		m["documentationVersion"] = *s.DocumentationVersion
-	}
-	if s.StageName != nil {
-		m["stageName"] = *s.StageName
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "documentationVersion", s.DocumentationVersion, api.DynString)
+	api.Put(m, "stageName", s.StageName, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
 	return m
 }
 
 func (s *CreateDomainNameRequest) FromDynamic(m map[string]any) error {
-	if v := m["domainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".domainName")
-		}
-	}
-	if v := m["certificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateName, v); err != nil {
-			return api.At(err, ".certificateName")
-		}
-	}
-	if v := m["certificateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateBody, v); err != nil {
-			return api.At(err, ".certificateBody")
-		}
-	}
-	if v := m["certificatePrivateKey"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificatePrivateKey, v); err != nil {
-			return api.At(err, ".certificatePrivateKey")
-		}
-	}
-	if v := m["certificateChain"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateChain, v); err != nil {
-			return api.At(err, ".certificateChain")
-		}
-	}
-	if v := m["certificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".certificateArn")
-		}
-	}
-	if v := m["regionalCertificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionalCertificateName, v); err != nil {
-			return api.At(err, ".regionalCertificateName")
-		}
-	}
-	if v := m["regionalCertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionalCertificateArn, v); err != nil {
-			return api.At(err, ".regionalCertificateArn")
-		}
-	}
-	if v := m["endpointConfiguration"]; v != nil {
-		p := new(EndpointConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".endpointConfiguration")
-		}
-		s.EndpointConfiguration = p
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	if v := m["securityPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.SecurityPolicy, v); err != nil {
-			return api.At(err, ".securityPolicy")
-		}
-	}
-	if v := m["mutualTlsAuthentication"]; v != nil {
-		p := new(MutualTlsAuthenticationInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".mutualTlsAuthentication")
-		}
-		s.MutualTlsAuthentication = p
-	}
-	if v := m["ownershipVerificationCertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OwnershipVerificationCertificateArn, v); err != nil {
-			return api.At(err, ".ownershipVerificationCertificateArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "certificateName", &s.CertificateName, api.SetStringPtr)
+	err = api.Decode(err, m, "certificateBody", &s.CertificateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "certificatePrivateKey", &s.CertificatePrivateKey, api.SetStringPtr)
+	err = api.Decode(err, m, "certificateChain", &s.CertificateChain, api.SetStringPtr)
+	err = api.Decode(err, m, "certificateArn", &s.CertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "regionalCertificateName", &s.RegionalCertificateName, api.SetStringPtr)
+	err = api.Decode(err, m, "regionalCertificateArn", &s.RegionalCertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "endpointConfiguration", &s.EndpointConfiguration, api.SetStructPtr[EndpointConfiguration])
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "securityPolicy", &s.SecurityPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "mutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthenticationInput])
+	err = api.Decode(err, m, "ownershipVerificationCertificateArn", &s.OwnershipVerificationCertificateArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateDomainNameRequest) ToDynamic() map[string]any {
@@ -1311,75 +725,30 @@ func (s *CreateDomainNameRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.DomainName != nil {
-		m["domainName"] = *s.DomainName
-	}
-	if s.CertificateName != nil {
-		m["certificateName"] = *s.CertificateName
-	}
-	if s.CertificateBody != nil {
-		m["certificateBody"] = *s.CertificateBody
-	}
-	if s.CertificatePrivateKey != nil {
-		m["certificatePrivateKey"] = *s.CertificatePrivateKey
-	}
-	if s.CertificateChain != nil {
-		m["certificateChain"] = *s.CertificateChain
-	}
-	if s.CertificateArn != nil {
-		m["certificateArn"] = *s.CertificateArn
-	}
-	if s.RegionalCertificateName != nil {
-		m["regionalCertificateName"] = *s.RegionalCertificateName
-	}
-	if s.RegionalCertificateArn != nil {
-		m["regionalCertificateArn"] = *s.RegionalCertificateArn
-	}
-	if s.EndpointConfiguration != nil {
-		m["endpointConfiguration"] = s.EndpointConfiguration.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.SecurityPolicy != nil {
-		m["securityPolicy"] = *s.SecurityPolicy
-	}
-	if s.MutualTlsAuthentication != nil {
-		m["mutualTlsAuthentication"] = s.MutualTlsAuthentication.ToDynamic()
-	}
-	if s.OwnershipVerificationCertificateArn != nil {
-		m["ownershipVerificationCertificateArn"] = *s.OwnershipVerificationCertificateArn
-	}
+	api.Put(m, "domainName", s.DomainName, api.DynString)
+	api.Put(m, "certificateName", s.CertificateName, api.DynString)
+	api.Put(m, "certificateBody", s.CertificateBody, api.DynString)
+	api.Put(m, "certificatePrivateKey", s.CertificatePrivateKey, api.DynString)
+	api.Put(m, "certificateChain", s.CertificateChain, api.DynString)
+	api.Put(m, "certificateArn", s.CertificateArn, api.DynString)
+	api.Put(m, "regionalCertificateName", s.RegionalCertificateName, api.DynString)
+	api.Put(m, "regionalCertificateArn", s.RegionalCertificateArn, api.DynString)
+	api.PutStruct(m, "endpointConfiguration", s.EndpointConfiguration)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
+	api.Put(m, "securityPolicy", s.SecurityPolicy, api.DynString)
+	api.PutStruct(m, "mutualTlsAuthentication", s.MutualTlsAuthentication)
+	api.Put(m, "ownershipVerificationCertificateArn", s.OwnershipVerificationCertificateArn, api.DynString)
 	return m
 }
 
 func (s *CreateModelRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".schema")
-		}
-	}
-	if v := m["contentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".contentType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "schema", &s.Schema, api.SetStringPtr)
+	err = api.Decode(err, m, "contentType", &s.ContentType, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateModelRequest) ToDynamic() map[string]any {
@@ -1387,46 +756,21 @@ func (s *CreateModelRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.Schema != nil {
-		m["schema"] = *s.Schema
-	}
-	if s.ContentType != nil {
-		m["contentType"] = *s.ContentType
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "schema", s.Schema, api.DynString)
+	api.Put(m, "contentType", s.ContentType, api.DynString)
 	return m
 }
 
 func (s *CreateRequestValidatorRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["validateRequestBody"]; v != nil {
-		if err := api.SetBoolPtr(&s.ValidateRequestBody, v); err != nil {
-			return api.At(err, ".validateRequestBody")
-		}
-	}
-	if v := m["validateRequestParameters"]; v != nil {
-		if err := api.SetBoolPtr(&s.ValidateRequestParameters, v); err != nil {
-			return api.At(err, ".validateRequestParameters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "validateRequestBody", &s.ValidateRequestBody, api.SetBoolPtr)
+	err = api.Decode(err, m, "validateRequestParameters", &s.ValidateRequestParameters, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreateRequestValidatorRequest) ToDynamic() map[string]any {
@@ -1434,38 +778,19 @@ func (s *CreateRequestValidatorRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.ValidateRequestBody != nil {
-		m["validateRequestBody"] = *s.ValidateRequestBody
-	}
-	if s.ValidateRequestParameters != nil {
-		m["validateRequestParameters"] = *s.ValidateRequestParameters
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "validateRequestBody", s.ValidateRequestBody, api.DynBool)
+	api.Put(m, "validateRequestParameters", s.ValidateRequestParameters, api.DynBool)
 	return m
 }
 
 func (s *CreateResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["parentId"]; v != nil {
-		if err := api.SetStringPtr(&s.ParentId, v); err != nil {
-			return api.At(err, ".parentId")
-		}
-	}
-	if v := m["pathPart"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPart, v); err != nil {
-			return api.At(err, ".pathPart")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "parentId", &s.ParentId, api.SetStringPtr)
+	err = api.Decode(err, m, "pathPart", &s.PathPart, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateResourceRequest) ToDynamic() map[string]any {
@@ -1473,77 +798,26 @@ func (s *CreateResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ParentId != nil {
-		m["parentId"] = *s.ParentId
-	}
-	if s.PathPart != nil {
-		m["pathPart"] = *s.PathPart
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "parentId", s.ParentId, api.DynString)
+	api.Put(m, "pathPart", s.PathPart, api.DynString)
 	return m
 }
 
 func (s *CreateRestApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".version")
-		}
-	}
-	if v := m["cloneFrom"]; v != nil {
-		if err := api.SetStringPtr(&s.CloneFrom, v); err != nil {
-			return api.At(err, ".cloneFrom")
-		}
-	}
-	if v := m["binaryMediaTypes"]; v != nil {
-		if err := api.SetList(&s.BinaryMediaTypes, v, api.SetString); err != nil {
-			return api.At(err, ".binaryMediaTypes")
-		}
-	}
-	if v := m["minimumCompressionSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MinimumCompressionSize, v); err != nil {
-			return api.At(err, ".minimumCompressionSize")
-		}
-	}
-	if v := m["apiKeySource"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeySource, v); err != nil {
-			return api.At(err, ".apiKeySource")
-		}
-	}
-	if v := m["endpointConfiguration"]; v != nil {
-		p := new(EndpointConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".endpointConfiguration")
-		}
-		s.EndpointConfiguration = p
-	}
-	if v := m["policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".policy")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	if v := m["disableExecuteApiEndpoint"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableExecuteApiEndpoint, v); err != nil {
-			return api.At(err, ".disableExecuteApiEndpoint")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "version", &s.Version, api.SetStringPtr)
+	err = api.Decode(err, m, "cloneFrom", &s.CloneFrom, api.SetStringPtr)
+	err = api.Decode(err, m, "binaryMediaTypes", &s.BinaryMediaTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "minimumCompressionSize", &s.MinimumCompressionSize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "apiKeySource", &s.ApiKeySource, api.SetStringPtr)
+	err = api.Decode(err, m, "endpointConfiguration", &s.EndpointConfiguration, api.SetStructPtr[EndpointConfiguration])
+	err = api.Decode(err, m, "policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "disableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreateRestApiRequest) ToDynamic() map[string]any {
@@ -1551,101 +825,34 @@ func (s *CreateRestApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.Version != nil {
-		m["version"] = *s.Version
-	}
-	if s.CloneFrom != nil {
-		m["cloneFrom"] = *s.CloneFrom
-	}
-	if s.BinaryMediaTypes != nil {
-		m["binaryMediaTypes"] = api.DynList(s.BinaryMediaTypes, api.DynString)
-	}
-	if s.MinimumCompressionSize != nil {
-		m["minimumCompressionSize"] = int64(*s.MinimumCompressionSize)
-	}
-	if s.ApiKeySource != nil {
-		m["apiKeySource"] = *s.ApiKeySource
-	}
-	if s.EndpointConfiguration != nil {
-		m["endpointConfiguration"] = s.EndpointConfiguration.ToDynamic()
-	}
-	if s.Policy != nil {
-		m["policy"] = *s.Policy
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.DisableExecuteApiEndpoint != nil {
-		m["disableExecuteApiEndpoint"] = *s.DisableExecuteApiEndpoint
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "version", s.Version, api.DynString)
+	api.Put(m, "cloneFrom", s.CloneFrom, api.DynString)
+	api.PutList(m, "binaryMediaTypes", s.BinaryMediaTypes, api.DynString)
+	api.Put(m, "minimumCompressionSize", s.MinimumCompressionSize, api.DynInt32)
+	api.Put(m, "apiKeySource", s.ApiKeySource, api.DynString)
+	api.PutStruct(m, "endpointConfiguration", s.EndpointConfiguration)
+	api.Put(m, "policy", s.Policy, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
+	api.Put(m, "disableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
 	return m
 }
 
 func (s *CreateStageRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["stageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".stageName")
-		}
-	}
-	if v := m["deploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".deploymentId")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["cacheClusterEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.CacheClusterEnabled, v); err != nil {
-			return api.At(err, ".cacheClusterEnabled")
-		}
-	}
-	if v := m["cacheClusterSize"]; v != nil {
-		if err := api.SetStringPtr(&s.CacheClusterSize, v); err != nil {
-			return api.At(err, ".cacheClusterSize")
-		}
-	}
-	if v := m["variables"]; v != nil {
-		if err := api.SetMap(&s.Variables, v, api.SetString); err != nil {
-			return api.At(err, ".variables")
-		}
-	}
-	if v := m["documentationVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.DocumentationVersion, v); err != nil {
-			return api.At(err, ".documentationVersion")
-		}
-	}
-	if v := m["canarySettings"]; v != nil {
-		p := new(CanarySettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".canarySettings")
-		}
-		s.CanarySettings = p
-	}
-	if v := m["tracingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.TracingEnabled, v); err != nil {
-			return api.At(err, ".tracingEnabled")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "cacheClusterEnabled", &s.CacheClusterEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "cacheClusterSize", &s.CacheClusterSize, api.SetStringPtr)
+	err = api.Decode(err, m, "variables", &s.Variables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "documentationVersion", &s.DocumentationVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "canarySettings", &s.CanarySettings, api.SetStructPtr[CanarySettings])
+	err = api.Decode(err, m, "tracingEnabled", &s.TracingEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateStageRequest) ToDynamic() map[string]any {
@@ -1653,59 +860,26 @@ func (s *CreateStageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.StageName != nil {
-		m["stageName"] = *s.StageName
-	}
-	if s.DeploymentId != nil {
-		m["deploymentId"] = *s.DeploymentId
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.CacheClusterEnabled != nil {
-		m["cacheClusterEnabled"] = *s.CacheClusterEnabled
-	}
-	if s.CacheClusterSize != nil {
-		m["cacheClusterSize"] = *s.CacheClusterSize
-	}
-	if s.Variables != nil {
-		m["variables"] = api.DynMap(s.Variables, api.DynString)
-	}
-	if s.DocumentationVersion != nil {
-		m["documentationVersion"] = *s.DocumentationVersion
-	}
-	if s.CanarySettings != nil {
-		m["canarySettings"] = s.CanarySettings.ToDynamic()
-	}
-	if s.TracingEnabled != nil {
-		m["tracingEnabled"] = *s.TracingEnabled
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "stageName", s.StageName, api.DynString)
+	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "cacheClusterEnabled", s.CacheClusterEnabled, api.DynBool)
+	api.Put(m, "cacheClusterSize", s.CacheClusterSize, api.DynString)
+	api.PutMap(m, "variables", s.Variables, api.DynString)
+	api.Put(m, "documentationVersion", s.DocumentationVersion, api.DynString)
+	api.PutStruct(m, "canarySettings", s.CanarySettings)
+	api.Put(m, "tracingEnabled", s.TracingEnabled, api.DynBool)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateUsagePlanKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["usagePlanId"]; v != nil {
-		if err := api.SetStringPtr(&s.UsagePlanId, v); err != nil {
-			return api.At(err, ".usagePlanId")
-		}
-	}
-	if v := m["keyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".keyId")
-		}
-	}
-	if v := m["keyType"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyType, v); err != nil {
-			return api.At(err, ".keyType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
+	err = api.Decode(err, m, "keyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "keyType", &s.KeyType, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateUsagePlanKeyRequest) ToDynamic() map[string]any {
@@ -1713,54 +887,23 @@ func (s *CreateUsagePlanKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UsagePlanId != nil {
-		m["usagePlanId"] = *s.UsagePlanId
-	}
-	if s.KeyId != nil {
-		m["keyId"] = *s.KeyId
-	}
-	if s.KeyType != nil {
-		m["keyType"] = *s.KeyType
-	}
+	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
+	api.Put(m, "keyId", s.KeyId, api.DynString)
+	api.Put(m, "keyType", s.KeyType, api.DynString)
 	return m
 }
 
 func (s *CreateUsagePlanRequest) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["apiStages"]; v != nil {
-		if err := api.SetList(&s.ApiStages, v, func(p *ApiStage, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".apiStages")
-		}
-	}
-	if v := m["throttle"]; v != nil {
-		p := new(ThrottleSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".throttle")
-		}
-		s.Throttle = p
-	}
-	if v := m["quota"]; v != nil {
-		p := new(QuotaSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".quota")
-		}
-		s.Quota = p
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "apiStages", &s.ApiStages, func(p *[]ApiStage, v any) error {
+		return api.SetList(p, v, func(p *ApiStage, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "throttle", &s.Throttle, api.SetStructPtr[ThrottleSettings])
+	err = api.Decode(err, m, "quota", &s.Quota, api.SetStructPtr[QuotaSettings])
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateUsagePlanRequest) ToDynamic() map[string]any {
@@ -1768,49 +911,22 @@ func (s *CreateUsagePlanRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.ApiStages != nil {
-		m["apiStages"] = api.DynList(s.ApiStages, func(e ApiStage) any { return e.ToDynamic() })
-	}
-	if s.Throttle != nil {
-		m["throttle"] = s.Throttle.ToDynamic()
-	}
-	if s.Quota != nil {
-		m["quota"] = s.Quota.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.PutList(m, "apiStages", s.ApiStages, func(e ApiStage) any { return e.ToDynamic() })
+	api.PutStruct(m, "throttle", s.Throttle)
+	api.PutStruct(m, "quota", s.Quota)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateVpcLinkRequest) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["targetArns"]; v != nil {
-		if err := api.SetList(&s.TargetArns, v, api.SetString); err != nil {
-			return api.At(err, ".targetArns")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "targetArns", &s.TargetArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateVpcLinkRequest) ToDynamic() map[string]any {
@@ -1818,28 +934,17 @@ func (s *CreateVpcLinkRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.TargetArns != nil {
-		m["targetArns"] = api.DynList(s.TargetArns, api.DynString)
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.PutList(m, "targetArns", s.TargetArns, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *DeleteApiKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["apiKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKey, v); err != nil {
-			return api.At(err, ".apiKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "apiKey", &s.ApiKey, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteApiKeyRequest) ToDynamic() map[string]any {
@@ -1847,24 +952,15 @@ func (s *DeleteApiKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ApiKey != nil {
-		m["apiKey"] = *s.ApiKey
-	}
+	api.Put(m, "apiKey", s.ApiKey, api.DynString)
 	return m
 }
 
 func (s *DeleteAuthorizerRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["authorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".authorizerId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizerId", &s.AuthorizerId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteAuthorizerRequest) ToDynamic() map[string]any {
@@ -1872,27 +968,16 @@ func (s *DeleteAuthorizerRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.AuthorizerId != nil {
-		m["authorizerId"] = *s.AuthorizerId
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "authorizerId", s.AuthorizerId, api.DynString)
 	return m
 }
 
 func (s *DeleteBasePathMappingRequest) FromDynamic(m map[string]any) error {
-	if v := m["domainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".domainName")
-		}
-	}
-	if v := m["basePath"]; v != nil {
-		if err := api.SetStringPtr(&s.BasePath, v); err != nil {
-			return api.At(err, ".basePath")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "basePath", &s.BasePath, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBasePathMappingRequest) ToDynamic() map[string]any {
@@ -1900,22 +985,15 @@ func (s *DeleteBasePathMappingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DomainName != nil {
-		m["domainName"] = *s.DomainName
-	}
-	if s.BasePath != nil {
-		m["basePath"] = *s.BasePath
-	}
+	api.Put(m, "domainName", s.DomainName, api.DynString)
+	api.Put(m, "basePath", s.BasePath, api.DynString)
 	return m
 }
 
 func (s *DeleteClientCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["clientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".clientCertificateId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "clientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteClientCertificateRequest) ToDynamic() map[string]any {
@@ -1923,24 +1001,15 @@ func (s *DeleteClientCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ClientCertificateId != nil {
-		m["clientCertificateId"] = *s.ClientCertificateId
-	}
+	api.Put(m, "clientCertificateId", s.ClientCertificateId, api.DynString)
 	return m
 }
 
 func (s *DeleteDeploymentRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["deploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".deploymentId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDeploymentRequest) ToDynamic() map[string]any {
@@ -1948,27 +1017,16 @@ func (s *DeleteDeploymentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.DeploymentId != nil {
-		m["deploymentId"] = *s.DeploymentId
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
 	return m
 }
 
 func (s *DeleteDocumentationPartRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["documentationPartId"]; v != nil {
-		if err := api.SetStringPtr(&s.DocumentationPartId, v); err != nil {
-			return api.At(err, ".documentationPartId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "documentationPartId", &s.DocumentationPartId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDocumentationPartRequest) ToDynamic() map[string]any {
@@ -1976,27 +1034,16 @@ func (s *DeleteDocumentationPartRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.DocumentationPartId != nil {
-		m["documentationPartId"] = *s.DocumentationPartId
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "documentationPartId", s.DocumentationPartId, api.DynString)
 	return m
 }
 
 func (s *DeleteDocumentationVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["documentationVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.DocumentationVersion, v); err != nil {
-			return api.At(err, ".documentationVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "documentationVersion", &s.DocumentationVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDocumentationVersionRequest) ToDynamic() map[string]any {
@@ -2004,22 +1051,15 @@ func (s *DeleteDocumentationVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.DocumentationVersion != nil {
-		m["documentationVersion"] = *s.DocumentationVersion
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "documentationVersion", s.DocumentationVersion, api.DynString)
 	return m
 }
 
 func (s *DeleteDomainNameRequest) FromDynamic(m map[string]any) error {
-	if v := m["domainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".domainName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDomainNameRequest) ToDynamic() map[string]any {
@@ -2027,24 +1067,15 @@ func (s *DeleteDomainNameRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DomainName != nil {
-		m["domainName"] = *s.DomainName
-	}
+	api.Put(m, "domainName", s.DomainName, api.DynString)
 	return m
 }
 
 func (s *DeleteGatewayResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["responseType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseType, v); err != nil {
-			return api.At(err, ".responseType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "responseType", &s.ResponseType, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteGatewayResponseRequest) ToDynamic() map[string]any {
@@ -2052,32 +1083,17 @@ func (s *DeleteGatewayResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResponseType != nil {
-		m["responseType"] = *s.ResponseType
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "responseType", s.ResponseType, api.DynString)
 	return m
 }
 
 func (s *DeleteIntegrationRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteIntegrationRequest) ToDynamic() map[string]any {
@@ -2085,40 +1101,19 @@ func (s *DeleteIntegrationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
 	return m
 }
 
 func (s *DeleteIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteIntegrationResponseRequest) ToDynamic() map[string]any {
@@ -2126,38 +1121,19 @@ func (s *DeleteIntegrationResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
 	return m
 }
 
 func (s *DeleteMethodRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteMethodRequest) ToDynamic() map[string]any {
@@ -2165,40 +1141,19 @@ func (s *DeleteMethodRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
 	return m
 }
 
 func (s *DeleteMethodResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteMethodResponseRequest) ToDynamic() map[string]any {
@@ -2206,33 +1161,18 @@ func (s *DeleteMethodResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
 	return m
 }
 
 func (s *DeleteModelRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["modelName"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelName, v); err != nil {
-			return api.At(err, ".modelName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "modelName", &s.ModelName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteModelRequest) ToDynamic() map[string]any {
@@ -2240,27 +1180,16 @@ func (s *DeleteModelRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ModelName != nil {
-		m["modelName"] = *s.ModelName
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "modelName", s.ModelName, api.DynString)
 	return m
 }
 
 func (s *DeleteRequestValidatorRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["requestValidatorId"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestValidatorId, v); err != nil {
-			return api.At(err, ".requestValidatorId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "requestValidatorId", &s.RequestValidatorId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRequestValidatorRequest) ToDynamic() map[string]any {
@@ -2268,27 +1197,16 @@ func (s *DeleteRequestValidatorRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.RequestValidatorId != nil {
-		m["requestValidatorId"] = *s.RequestValidatorId
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "requestValidatorId", s.RequestValidatorId, api.DynString)
 	return m
 }
 
 func (s *DeleteResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteResourceRequest) ToDynamic() map[string]any {
@@ -2296,22 +1214,15 @@ func (s *DeleteResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
 	return m
 }
 
 func (s *DeleteRestApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRestApiRequest) ToDynamic() map[string]any {
@@ -2319,24 +1230,15 @@ func (s *DeleteRestApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
 	return m
 }
 
 func (s *DeleteStageRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["stageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".stageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteStageRequest) ToDynamic() map[string]any {
@@ -2344,27 +1246,16 @@ func (s *DeleteStageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.StageName != nil {
-		m["stageName"] = *s.StageName
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "stageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *DeleteUsagePlanKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["usagePlanId"]; v != nil {
-		if err := api.SetStringPtr(&s.UsagePlanId, v); err != nil {
-			return api.At(err, ".usagePlanId")
-		}
-	}
-	if v := m["keyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".keyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
+	err = api.Decode(err, m, "keyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteUsagePlanKeyRequest) ToDynamic() map[string]any {
@@ -2372,22 +1263,15 @@ func (s *DeleteUsagePlanKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UsagePlanId != nil {
-		m["usagePlanId"] = *s.UsagePlanId
-	}
-	if s.KeyId != nil {
-		m["keyId"] = *s.KeyId
-	}
+	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
+	api.Put(m, "keyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *DeleteUsagePlanRequest) FromDynamic(m map[string]any) error {
-	if v := m["usagePlanId"]; v != nil {
-		if err := api.SetStringPtr(&s.UsagePlanId, v); err != nil {
-			return api.At(err, ".usagePlanId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteUsagePlanRequest) ToDynamic() map[string]any {
@@ -2395,19 +1279,14 @@ func (s *DeleteUsagePlanRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UsagePlanId != nil {
-		m["usagePlanId"] = *s.UsagePlanId
-	}
+	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
 	return m
 }
 
 func (s *DeleteVpcLinkRequest) FromDynamic(m map[string]any) error {
-	if v := m["vpcLinkId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkId, v); err != nil {
-			return api.At(err, ".vpcLinkId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "vpcLinkId", &s.VpcLinkId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteVpcLinkRequest) ToDynamic() map[string]any {
@@ -2415,36 +1294,21 @@ func (s *DeleteVpcLinkRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.VpcLinkId != nil {
-		m["vpcLinkId"] = *s.VpcLinkId
-	}
+	api.Put(m, "vpcLinkId", s.VpcLinkId, api.DynString)
 	return m
 }
 
 func (s *Deployment) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["createdDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".createdDate")
-		}
-	}
-	if v := m["apiSummary"]; v != nil {
-		if err := api.SetMap(&s.ApiSummary, v, func(p *map[string]MethodSnapshot, v any) error {
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "createdDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "apiSummary", &s.ApiSummary, func(p *map[string]map[string]MethodSnapshot, v any) error {
+		return api.SetMap(p, v, func(p *map[string]MethodSnapshot, v any) error {
 			return api.SetMap(p, v, func(p *MethodSnapshot, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".apiSummary")
-		}
-	}
-	return nil
+		})
+	})
+	return err
 }
 
 func (s *Deployment) ToDynamic() map[string]any {
@@ -2452,40 +1316,21 @@ func (s *Deployment) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.CreatedDate != nil {
-		m["createdDate"] = s.CreatedDate.UTC()
-	}
-	if s.ApiSummary != nil {
-		m["apiSummary"] = api.DynMap(s.ApiSummary, func(e map[string]MethodSnapshot) any {
-			return api.DynMap(e, func(e MethodSnapshot) any { return e.ToDynamic() })
-		})
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "createdDate", s.CreatedDate, api.DynTime)
+	api.PutMap(m, "apiSummary", s.ApiSummary, func(e map[string]MethodSnapshot) any {
+		return api.DynMap(e, func(e MethodSnapshot) any { return e.ToDynamic() })
+	})
 	return m
 }
 
 func (s *DeploymentCanarySettings) FromDynamic(m map[string]any) error {
-	if v := m["percentTraffic"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.PercentTraffic, v); err != nil {
-			return api.At(err, ".percentTraffic")
-		}
-	}
-	if v := m["stageVariableOverrides"]; v != nil {
-		if err := api.SetMap(&s.StageVariableOverrides, v, api.SetString); err != nil {
-			return api.At(err, ".stageVariableOverrides")
-		}
-	}
-	if v := m["useStageCache"]; v != nil {
-		if err := api.SetBoolPtr(&s.UseStageCache, v); err != nil {
-			return api.At(err, ".useStageCache")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "percentTraffic", &s.PercentTraffic, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "stageVariableOverrides", &s.StageVariableOverrides, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "useStageCache", &s.UseStageCache, api.SetBoolPtr)
+	return err
 }
 
 func (s *DeploymentCanarySettings) ToDynamic() map[string]any {
@@ -2493,30 +1338,19 @@ func (s *DeploymentCanarySettings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PercentTraffic != nil {
-		m["percentTraffic"] = *s.PercentTraffic
-	}
-	if s.StageVariableOverrides != nil {
-		m["stageVariableOverrides"] = api.DynMap(s.StageVariableOverrides, api.DynString)
-	}
-	if s.UseStageCache != nil {
-		m["useStageCache"] = *s.UseStageCache
-	}
+	api.Put(m, "percentTraffic", s.PercentTraffic, api.DynFloat64)
+	api.PutMap(m, "stageVariableOverrides", s.StageVariableOverrides, api.DynString)
+	api.Put(m, "useStageCache", s.UseStageCache, api.DynBool)
 	return m
 }
 
 func (s *Deployments) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Deployment, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]Deployment, v any) error {
+		return api.SetList(p, v, func(p *Deployment, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Deployments) ToDynamic() map[string]any {
@@ -2524,34 +1358,17 @@ func (s *Deployments) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e Deployment) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e Deployment) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DocumentationPart) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["location"]; v != nil {
-		p := new(DocumentationPartLocation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".location")
-		}
-		s.Location = p
-	}
-	if v := m["properties"]; v != nil {
-		if err := api.SetStringPtr(&s.Properties, v); err != nil {
-			return api.At(err, ".properties")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "location", &s.Location, api.SetStructPtr[DocumentationPartLocation])
+	err = api.Decode(err, m, "properties", &s.Properties, api.SetStringPtr)
+	return err
 }
 
 func (s *DocumentationPart) ToDynamic() map[string]any {
@@ -2559,30 +1376,17 @@ func (s *DocumentationPart) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.Location != nil {
-		m["location"] = s.Location.ToDynamic()
-	}
-	if s.Properties != nil {
-		m["properties"] = *s.Properties
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.PutStruct(m, "location", s.Location)
+	api.Put(m, "properties", s.Properties, api.DynString)
 	return m
 }
 
 func (s *DocumentationPartIds) FromDynamic(m map[string]any) error {
-	if v := m["ids"]; v != nil {
-		if err := api.SetList(&s.Ids, v, api.SetString); err != nil {
-			return api.At(err, ".ids")
-		}
-	}
-	if v := m["warnings"]; v != nil {
-		if err := api.SetList(&s.Warnings, v, api.SetString); err != nil {
-			return api.At(err, ".warnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ids", &s.Ids, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DocumentationPartIds) ToDynamic() map[string]any {
@@ -2590,42 +1394,19 @@ func (s *DocumentationPartIds) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Ids != nil {
-		m["ids"] = api.DynList(s.Ids, api.DynString)
-	}
-	if s.Warnings != nil {
-		m["warnings"] = api.DynList(s.Warnings, api.DynString)
-	}
+	api.PutList(m, "ids", s.Ids, api.DynString)
+	api.PutList(m, "warnings", s.Warnings, api.DynString)
 	return m
 }
 
 func (s *DocumentationPartLocation) FromDynamic(m map[string]any) error {
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	if v := m["path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".path")
-		}
-	}
-	if v := m["method"]; v != nil {
-		if err := api.SetStringPtr(&s.Method, v); err != nil {
-			return api.At(err, ".method")
-		}
-	}
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "method", &s.Method, api.SetStringPtr)
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DocumentationPartLocation) ToDynamic() map[string]any {
@@ -2633,36 +1414,21 @@ func (s *DocumentationPartLocation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
-	if s.Path != nil {
-		m["path"] = *s.Path
-	}
-	if s.Method != nil {
-		m["method"] = *s.Method
-	}
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
+	api.Put(m, "type", s.Type, api.DynString)
+	api.Put(m, "path", s.Path, api.DynString)
+	api.Put(m, "method", s.Method, api.DynString)
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DocumentationParts) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *DocumentationPart, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]DocumentationPart, v any) error {
+		return api.SetList(p, v, func(p *DocumentationPart, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DocumentationParts) ToDynamic() map[string]any {
@@ -2670,32 +1436,17 @@ func (s *DocumentationParts) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e DocumentationPart) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e DocumentationPart) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DocumentationVersion) FromDynamic(m map[string]any) error {
-	if v := m["version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".version")
-		}
-	}
-	if v := m["createdDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".createdDate")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "version", &s.Version, api.SetStringPtr)
+	err = api.Decode(err, m, "createdDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *DocumentationVersion) ToDynamic() map[string]any {
@@ -2703,30 +1454,19 @@ func (s *DocumentationVersion) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Version != nil {
-		m["version"] = *s.Version
-	}
-	if s.CreatedDate != nil {
-		m["createdDate"] = s.CreatedDate.UTC()
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
+	api.Put(m, "version", s.Version, api.DynString)
+	api.Put(m, "createdDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "description", s.Description, api.DynString)
 	return m
 }
 
 func (s *DocumentationVersions) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *DocumentationVersion, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]DocumentationVersion, v any) error {
+		return api.SetList(p, v, func(p *DocumentationVersion, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DocumentationVersions) ToDynamic() map[string]any {
@@ -2734,106 +1474,31 @@ func (s *DocumentationVersions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e DocumentationVersion) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e DocumentationVersion) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DomainName) FromDynamic(m map[string]any) error {
-	if v := m["domainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".domainName")
-		}
-	}
-	if v := m["certificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateName, v); err != nil {
-			return api.At(err, ".certificateName")
-		}
-	}
-	if v := m["certificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".certificateArn")
-		}
-	}
-	if v := m["certificateUploadDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CertificateUploadDate, v); err != nil {
-			return api.At(err, ".certificateUploadDate")
-		}
-	}
-	if v := m["regionalDomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionalDomainName, v); err != nil {
-			return api.At(err, ".regionalDomainName")
-		}
-	}
-	if v := m["regionalHostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionalHostedZoneId, v); err != nil {
-			return api.At(err, ".regionalHostedZoneId")
-		}
-	}
-	if v := m["regionalCertificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionalCertificateName, v); err != nil {
-			return api.At(err, ".regionalCertificateName")
-		}
-	}
-	if v := m["regionalCertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionalCertificateArn, v); err != nil {
-			return api.At(err, ".regionalCertificateArn")
-		}
-	}
-	if v := m["distributionDomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DistributionDomainName, v); err != nil {
-			return api.At(err, ".distributionDomainName")
-		}
-	}
-	if v := m["distributionHostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.DistributionHostedZoneId, v); err != nil {
-			return api.At(err, ".distributionHostedZoneId")
-		}
-	}
-	if v := m["endpointConfiguration"]; v != nil {
-		p := new(EndpointConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".endpointConfiguration")
-		}
-		s.EndpointConfiguration = p
-	}
-	if v := m["domainNameStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainNameStatus, v); err != nil {
-			return api.At(err, ".domainNameStatus")
-		}
-	}
-	if v := m["domainNameStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainNameStatusMessage, v); err != nil {
-			return api.At(err, ".domainNameStatusMessage")
-		}
-	}
-	if v := m["securityPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.SecurityPolicy, v); err != nil {
-			return api.At(err, ".securityPolicy")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	if v := m["mutualTlsAuthentication"]; v != nil {
-		p := new(MutualTlsAuthentication)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".mutualTlsAuthentication")
-		}
-		s.MutualTlsAuthentication = p
-	}
-	if v := m["ownershipVerificationCertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OwnershipVerificationCertificateArn, v); err != nil {
-			return api.At(err, ".ownershipVerificationCertificateArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "certificateName", &s.CertificateName, api.SetStringPtr)
+	err = api.Decode(err, m, "certificateArn", &s.CertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "certificateUploadDate", &s.CertificateUploadDate, api.SetTimePtr)
+	err = api.Decode(err, m, "regionalDomainName", &s.RegionalDomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "regionalHostedZoneId", &s.RegionalHostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "regionalCertificateName", &s.RegionalCertificateName, api.SetStringPtr)
+	err = api.Decode(err, m, "regionalCertificateArn", &s.RegionalCertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "distributionDomainName", &s.DistributionDomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "distributionHostedZoneId", &s.DistributionHostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "endpointConfiguration", &s.EndpointConfiguration, api.SetStructPtr[EndpointConfiguration])
+	err = api.Decode(err, m, "domainNameStatus", &s.DomainNameStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "domainNameStatusMessage", &s.DomainNameStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "securityPolicy", &s.SecurityPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "mutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthentication])
+	err = api.Decode(err, m, "ownershipVerificationCertificateArn", &s.OwnershipVerificationCertificateArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DomainName) ToDynamic() map[string]any {
@@ -2841,72 +1506,33 @@ func (s *DomainName) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.DomainName != nil {
-		m["domainName"] = *s.DomainName
-	}
-	if s.CertificateName != nil {
-		m["certificateName"] = *s.CertificateName
-	}
-	if s.CertificateArn != nil {
-		m["certificateArn"] = *s.CertificateArn
-	}
-	if s.CertificateUploadDate != nil {
-		m["certificateUploadDate"] = s.CertificateUploadDate.UTC()
-	}
-	if s.RegionalDomainName != nil {
-		m["regionalDomainName"] = *s.RegionalDomainName
-	}
-	if s.RegionalHostedZoneId != nil {
-		m["regionalHostedZoneId"] = *s.RegionalHostedZoneId
-	}
-	if s.RegionalCertificateName != nil {
-		m["regionalCertificateName"] = *s.RegionalCertificateName
-	}
-	if s.RegionalCertificateArn != nil {
-		m["regionalCertificateArn"] = *s.RegionalCertificateArn
-	}
-	if s.DistributionDomainName != nil {
-		m["distributionDomainName"] = *s.DistributionDomainName
-	}
-	if s.DistributionHostedZoneId != nil {
-		m["distributionHostedZoneId"] = *s.DistributionHostedZoneId
-	}
-	if s.EndpointConfiguration != nil {
-		m["endpointConfiguration"] = s.EndpointConfiguration.ToDynamic()
-	}
-	if s.DomainNameStatus != nil {
-		m["domainNameStatus"] = *s.DomainNameStatus
-	}
-	if s.DomainNameStatusMessage != nil {
-		m["domainNameStatusMessage"] = *s.DomainNameStatusMessage
-	}
-	if s.SecurityPolicy != nil {
-		m["securityPolicy"] = *s.SecurityPolicy
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.MutualTlsAuthentication != nil {
-		m["mutualTlsAuthentication"] = s.MutualTlsAuthentication.ToDynamic()
-	}
-	if s.OwnershipVerificationCertificateArn != nil {
-		m["ownershipVerificationCertificateArn"] = *s.OwnershipVerificationCertificateArn
-	}
+	api.Put(m, "domainName", s.DomainName, api.DynString)
+	api.Put(m, "certificateName", s.CertificateName, api.DynString)
+	api.Put(m, "certificateArn", s.CertificateArn, api.DynString)
+	api.Put(m, "certificateUploadDate", s.CertificateUploadDate, api.DynTime)
+	api.Put(m, "regionalDomainName", s.RegionalDomainName, api.DynString)
+	api.Put(m, "regionalHostedZoneId", s.RegionalHostedZoneId, api.DynString)
+	api.Put(m, "regionalCertificateName", s.RegionalCertificateName, api.DynString)
+	api.Put(m, "regionalCertificateArn", s.RegionalCertificateArn, api.DynString)
+	api.Put(m, "distributionDomainName", s.DistributionDomainName, api.DynString)
+	api.Put(m, "distributionHostedZoneId", s.DistributionHostedZoneId, api.DynString)
+	api.PutStruct(m, "endpointConfiguration", s.EndpointConfiguration)
+	api.Put(m, "domainNameStatus", s.DomainNameStatus, api.DynString)
+	api.Put(m, "domainNameStatusMessage", s.DomainNameStatusMessage, api.DynString)
+	api.Put(m, "securityPolicy", s.SecurityPolicy, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
+	api.PutStruct(m, "mutualTlsAuthentication", s.MutualTlsAuthentication)
+	api.Put(m, "ownershipVerificationCertificateArn", s.OwnershipVerificationCertificateArn, api.DynString)
 	return m
 }
 
 func (s *DomainNames) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *DomainName, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]DomainName, v any) error {
+		return api.SetList(p, v, func(p *DomainName, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DomainNames) ToDynamic() map[string]any {
@@ -2914,27 +1540,16 @@ func (s *DomainNames) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e DomainName) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e DomainName) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *EndpointConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["types"]; v != nil {
-		if err := api.SetList(&s.Types, v, api.SetString); err != nil {
-			return api.At(err, ".types")
-		}
-	}
-	if v := m["vpcEndpointIds"]; v != nil {
-		if err := api.SetList(&s.VpcEndpointIds, v, api.SetString); err != nil {
-			return api.At(err, ".vpcEndpointIds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "types", &s.Types, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "vpcEndpointIds", &s.VpcEndpointIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *EndpointConfiguration) ToDynamic() map[string]any {
@@ -2942,32 +1557,17 @@ func (s *EndpointConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Types != nil {
-		m["types"] = api.DynList(s.Types, api.DynString)
-	}
-	if s.VpcEndpointIds != nil {
-		m["vpcEndpointIds"] = api.DynList(s.VpcEndpointIds, api.DynString)
-	}
+	api.PutList(m, "types", s.Types, api.DynString)
+	api.PutList(m, "vpcEndpointIds", s.VpcEndpointIds, api.DynString)
 	return m
 }
 
 func (s *ExportResponse) FromDynamic(m map[string]any) error {
-	if v := m["contentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".contentType")
-		}
-	}
-	if v := m["contentDisposition"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentDisposition, v); err != nil {
-			return api.At(err, ".contentDisposition")
-		}
-	}
-	if v := m["body"]; v != nil {
-		if err := api.SetBytes(&s.Body, v); err != nil {
-			return api.At(err, ".body")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "contentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "contentDisposition", &s.ContentDisposition, api.SetStringPtr)
+	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
+	return err
 }
 
 func (s *ExportResponse) ToDynamic() map[string]any {
@@ -2975,30 +1575,17 @@ func (s *ExportResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ContentType != nil {
-		m["contentType"] = *s.ContentType
-	}
-	if s.ContentDisposition != nil {
-		m["contentDisposition"] = *s.ContentDisposition
-	}
-	if s.Body != nil {
-		m["body"] = s.Body
-	}
+	api.Put(m, "contentType", s.ContentType, api.DynString)
+	api.Put(m, "contentDisposition", s.ContentDisposition, api.DynString)
+	api.PutBytes(m, "body", s.Body)
 	return m
 }
 
 func (s *FlushStageAuthorizersCacheRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["stageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".stageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *FlushStageAuthorizersCacheRequest) ToDynamic() map[string]any {
@@ -3006,27 +1593,16 @@ func (s *FlushStageAuthorizersCacheRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.StageName != nil {
-		m["stageName"] = *s.StageName
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "stageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *FlushStageCacheRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["stageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".stageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *FlushStageCacheRequest) ToDynamic() map[string]any {
@@ -3034,42 +1610,19 @@ func (s *FlushStageCacheRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.StageName != nil {
-		m["stageName"] = *s.StageName
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "stageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *GatewayResponse) FromDynamic(m map[string]any) error {
-	if v := m["responseType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseType, v); err != nil {
-			return api.At(err, ".responseType")
-		}
-	}
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	if v := m["responseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetString); err != nil {
-			return api.At(err, ".responseParameters")
-		}
-	}
-	if v := m["responseTemplates"]; v != nil {
-		if err := api.SetMap(&s.ResponseTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".responseTemplates")
-		}
-	}
-	if v := m["defaultResponse"]; v != nil {
-		if err := api.SetBoolPtr(&s.DefaultResponse, v); err != nil {
-			return api.At(err, ".defaultResponse")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "responseType", &s.ResponseType, api.SetStringPtr)
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "responseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "responseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "defaultResponse", &s.DefaultResponse, api.SetBoolPtr)
+	return err
 }
 
 func (s *GatewayResponse) ToDynamic() map[string]any {
@@ -3077,36 +1630,21 @@ func (s *GatewayResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ResponseType != nil {
-		m["responseType"] = *s.ResponseType
-	}
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
-	if s.ResponseParameters != nil {
-		m["responseParameters"] = api.DynMap(s.ResponseParameters, api.DynString)
-	}
-	if s.ResponseTemplates != nil {
-		m["responseTemplates"] = api.DynMap(s.ResponseTemplates, api.DynString)
-	}
-	if s.DefaultResponse != nil {
-		m["defaultResponse"] = *s.DefaultResponse
-	}
+	api.Put(m, "responseType", s.ResponseType, api.DynString)
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
+	api.PutMap(m, "responseParameters", s.ResponseParameters, api.DynString)
+	api.PutMap(m, "responseTemplates", s.ResponseTemplates, api.DynString)
+	api.Put(m, "defaultResponse", s.DefaultResponse, api.DynBool)
 	return m
 }
 
 func (s *GatewayResponses) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *GatewayResponse, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]GatewayResponse, v any) error {
+		return api.SetList(p, v, func(p *GatewayResponse, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GatewayResponses) ToDynamic() map[string]any {
@@ -3114,27 +1652,16 @@ func (s *GatewayResponses) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e GatewayResponse) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e GatewayResponse) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GenerateClientCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GenerateClientCertificateRequest) ToDynamic() map[string]any {
@@ -3142,12 +1669,8 @@ func (s *GenerateClientCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "description", s.Description, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
@@ -3161,17 +1684,10 @@ func (s *GetAccountRequest) ToDynamic() map[string]any {
 }
 
 func (s *GetApiKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["apiKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKey, v); err != nil {
-			return api.At(err, ".apiKey")
-		}
-	}
-	if v := m["includeValue"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeValue, v); err != nil {
-			return api.At(err, ".includeValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "apiKey", &s.ApiKey, api.SetStringPtr)
+	err = api.Decode(err, m, "includeValue", &s.IncludeValue, api.SetBoolPtr)
+	return err
 }
 
 func (s *GetApiKeyRequest) ToDynamic() map[string]any {
@@ -3179,42 +1695,19 @@ func (s *GetApiKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiKey != nil {
-		m["apiKey"] = *s.ApiKey
-	}
-	if s.IncludeValue != nil {
-		m["includeValue"] = *s.IncludeValue
-	}
+	api.Put(m, "apiKey", s.ApiKey, api.DynString)
+	api.Put(m, "includeValue", s.IncludeValue, api.DynBool)
 	return m
 }
 
 func (s *GetApiKeysRequest) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	if v := m["nameQuery"]; v != nil {
-		if err := api.SetStringPtr(&s.NameQuery, v); err != nil {
-			return api.At(err, ".nameQuery")
-		}
-	}
-	if v := m["customerId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomerId, v); err != nil {
-			return api.At(err, ".customerId")
-		}
-	}
-	if v := m["includeValues"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeValues, v); err != nil {
-			return api.At(err, ".includeValues")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "nameQuery", &s.NameQuery, api.SetStringPtr)
+	err = api.Decode(err, m, "customerId", &s.CustomerId, api.SetStringPtr)
+	err = api.Decode(err, m, "includeValues", &s.IncludeValues, api.SetBoolPtr)
+	return err
 }
 
 func (s *GetApiKeysRequest) ToDynamic() map[string]any {
@@ -3222,36 +1715,19 @@ func (s *GetApiKeysRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
-	if s.NameQuery != nil {
-		m["nameQuery"] = *s.NameQuery
-	}
-	if s.CustomerId != nil {
-		m["customerId"] = *s.CustomerId
-	}
-	if s.IncludeValues != nil {
-		m["includeValues"] = *s.IncludeValues
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
+	api.Put(m, "nameQuery", s.NameQuery, api.DynString)
+	api.Put(m, "customerId", s.CustomerId, api.DynString)
+	api.Put(m, "includeValues", s.IncludeValues, api.DynBool)
 	return m
 }
 
 func (s *GetAuthorizerRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["authorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".authorizerId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizerId", &s.AuthorizerId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetAuthorizerRequest) ToDynamic() map[string]any {
@@ -3259,32 +1735,17 @@ func (s *GetAuthorizerRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.AuthorizerId != nil {
-		m["authorizerId"] = *s.AuthorizerId
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "authorizerId", s.AuthorizerId, api.DynString)
 	return m
 }
 
 func (s *GetAuthorizersRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetAuthorizersRequest) ToDynamic() map[string]any {
@@ -3292,30 +1753,17 @@ func (s *GetAuthorizersRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetBasePathMappingRequest) FromDynamic(m map[string]any) error {
-	if v := m["domainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".domainName")
-		}
-	}
-	if v := m["basePath"]; v != nil {
-		if err := api.SetStringPtr(&s.BasePath, v); err != nil {
-			return api.At(err, ".basePath")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "basePath", &s.BasePath, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBasePathMappingRequest) ToDynamic() map[string]any {
@@ -3323,32 +1771,17 @@ func (s *GetBasePathMappingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DomainName != nil {
-		m["domainName"] = *s.DomainName
-	}
-	if s.BasePath != nil {
-		m["basePath"] = *s.BasePath
-	}
+	api.Put(m, "domainName", s.DomainName, api.DynString)
+	api.Put(m, "basePath", s.BasePath, api.DynString)
 	return m
 }
 
 func (s *GetBasePathMappingsRequest) FromDynamic(m map[string]any) error {
-	if v := m["domainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".domainName")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetBasePathMappingsRequest) ToDynamic() map[string]any {
@@ -3356,25 +1789,16 @@ func (s *GetBasePathMappingsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DomainName != nil {
-		m["domainName"] = *s.DomainName
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "domainName", s.DomainName, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetClientCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["clientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".clientCertificateId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "clientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetClientCertificateRequest) ToDynamic() map[string]any {
@@ -3382,24 +1806,15 @@ func (s *GetClientCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ClientCertificateId != nil {
-		m["clientCertificateId"] = *s.ClientCertificateId
-	}
+	api.Put(m, "clientCertificateId", s.ClientCertificateId, api.DynString)
 	return m
 }
 
 func (s *GetClientCertificatesRequest) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetClientCertificatesRequest) ToDynamic() map[string]any {
@@ -3407,32 +1822,17 @@ func (s *GetClientCertificatesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetDeploymentRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["deploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".deploymentId")
-		}
-	}
-	if v := m["embed"]; v != nil {
-		if err := api.SetList(&s.Embed, v, api.SetString); err != nil {
-			return api.At(err, ".embed")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "embed", &s.Embed, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetDeploymentRequest) ToDynamic() map[string]any {
@@ -3440,35 +1840,18 @@ func (s *GetDeploymentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.DeploymentId != nil {
-		m["deploymentId"] = *s.DeploymentId
-	}
-	if s.Embed != nil {
-		m["embed"] = api.DynList(s.Embed, api.DynString)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
+	api.PutList(m, "embed", s.Embed, api.DynString)
 	return m
 }
 
 func (s *GetDeploymentsRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetDeploymentsRequest) ToDynamic() map[string]any {
@@ -3476,30 +1859,17 @@ func (s *GetDeploymentsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetDocumentationPartRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["documentationPartId"]; v != nil {
-		if err := api.SetStringPtr(&s.DocumentationPartId, v); err != nil {
-			return api.At(err, ".documentationPartId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "documentationPartId", &s.DocumentationPartId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDocumentationPartRequest) ToDynamic() map[string]any {
@@ -3507,52 +1877,21 @@ func (s *GetDocumentationPartRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.DocumentationPartId != nil {
-		m["documentationPartId"] = *s.DocumentationPartId
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "documentationPartId", s.DocumentationPartId, api.DynString)
 	return m
 }
 
 func (s *GetDocumentationPartsRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	if v := m["nameQuery"]; v != nil {
-		if err := api.SetStringPtr(&s.NameQuery, v); err != nil {
-			return api.At(err, ".nameQuery")
-		}
-	}
-	if v := m["path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".path")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	if v := m["locationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.LocationStatus, v); err != nil {
-			return api.At(err, ".locationStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "nameQuery", &s.NameQuery, api.SetStringPtr)
+	err = api.Decode(err, m, "path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "locationStatus", &s.LocationStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDocumentationPartsRequest) ToDynamic() map[string]any {
@@ -3560,42 +1899,21 @@ func (s *GetDocumentationPartsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
-	if s.NameQuery != nil {
-		m["nameQuery"] = *s.NameQuery
-	}
-	if s.Path != nil {
-		m["path"] = *s.Path
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
-	if s.LocationStatus != nil {
-		m["locationStatus"] = *s.LocationStatus
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "type", s.Type, api.DynString)
+	api.Put(m, "nameQuery", s.NameQuery, api.DynString)
+	api.Put(m, "path", s.Path, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
+	api.Put(m, "locationStatus", s.LocationStatus, api.DynString)
 	return m
 }
 
 func (s *GetDocumentationVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["documentationVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.DocumentationVersion, v); err != nil {
-			return api.At(err, ".documentationVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "documentationVersion", &s.DocumentationVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDocumentationVersionRequest) ToDynamic() map[string]any {
@@ -3603,32 +1921,17 @@ func (s *GetDocumentationVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.DocumentationVersion != nil {
-		m["documentationVersion"] = *s.DocumentationVersion
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "documentationVersion", s.DocumentationVersion, api.DynString)
 	return m
 }
 
 func (s *GetDocumentationVersionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetDocumentationVersionsRequest) ToDynamic() map[string]any {
@@ -3636,25 +1939,16 @@ func (s *GetDocumentationVersionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetDomainNameRequest) FromDynamic(m map[string]any) error {
-	if v := m["domainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".domainName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDomainNameRequest) ToDynamic() map[string]any {
@@ -3662,24 +1956,15 @@ func (s *GetDomainNameRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DomainName != nil {
-		m["domainName"] = *s.DomainName
-	}
+	api.Put(m, "domainName", s.DomainName, api.DynString)
 	return m
 }
 
 func (s *GetDomainNamesRequest) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetDomainNamesRequest) ToDynamic() map[string]any {
@@ -3687,42 +1972,19 @@ func (s *GetDomainNamesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetExportRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["stageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".stageName")
-		}
-	}
-	if v := m["exportType"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportType, v); err != nil {
-			return api.At(err, ".exportType")
-		}
-	}
-	if v := m["parameters"]; v != nil {
-		if err := api.SetMap(&s.Parameters, v, api.SetString); err != nil {
-			return api.At(err, ".parameters")
-		}
-	}
-	if v := m["accepts"]; v != nil {
-		if err := api.SetStringPtr(&s.Accepts, v); err != nil {
-			return api.At(err, ".accepts")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "exportType", &s.ExportType, api.SetStringPtr)
+	err = api.Decode(err, m, "parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "accepts", &s.Accepts, api.SetStringPtr)
+	return err
 }
 
 func (s *GetExportRequest) ToDynamic() map[string]any {
@@ -3730,36 +1992,19 @@ func (s *GetExportRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.StageName != nil {
-		m["stageName"] = *s.StageName
-	}
-	if s.ExportType != nil {
-		m["exportType"] = *s.ExportType
-	}
-	if s.Parameters != nil {
-		m["parameters"] = api.DynMap(s.Parameters, api.DynString)
-	}
-	if s.Accepts != nil {
-		m["accepts"] = *s.Accepts
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "stageName", s.StageName, api.DynString)
+	api.Put(m, "exportType", s.ExportType, api.DynString)
+	api.PutMap(m, "parameters", s.Parameters, api.DynString)
+	api.Put(m, "accepts", s.Accepts, api.DynString)
 	return m
 }
 
 func (s *GetGatewayResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["responseType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseType, v); err != nil {
-			return api.At(err, ".responseType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "responseType", &s.ResponseType, api.SetStringPtr)
+	return err
 }
 
 func (s *GetGatewayResponseRequest) ToDynamic() map[string]any {
@@ -3767,32 +2012,17 @@ func (s *GetGatewayResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResponseType != nil {
-		m["responseType"] = *s.ResponseType
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "responseType", s.ResponseType, api.DynString)
 	return m
 }
 
 func (s *GetGatewayResponsesRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetGatewayResponsesRequest) ToDynamic() map[string]any {
@@ -3800,35 +2030,18 @@ func (s *GetGatewayResponsesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetIntegrationRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	return err
 }
 
 func (s *GetIntegrationRequest) ToDynamic() map[string]any {
@@ -3836,40 +2049,19 @@ func (s *GetIntegrationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
 	return m
 }
 
 func (s *GetIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	return err
 }
 
 func (s *GetIntegrationResponseRequest) ToDynamic() map[string]any {
@@ -3877,38 +2069,19 @@ func (s *GetIntegrationResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
 	return m
 }
 
 func (s *GetMethodRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	return err
 }
 
 func (s *GetMethodRequest) ToDynamic() map[string]any {
@@ -3916,40 +2089,19 @@ func (s *GetMethodRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
 	return m
 }
 
 func (s *GetMethodResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	return err
 }
 
 func (s *GetMethodResponseRequest) ToDynamic() map[string]any {
@@ -3957,38 +2109,19 @@ func (s *GetMethodResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
 	return m
 }
 
 func (s *GetModelRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["modelName"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelName, v); err != nil {
-			return api.At(err, ".modelName")
-		}
-	}
-	if v := m["flatten"]; v != nil {
-		if err := api.SetBoolPtr(&s.Flatten, v); err != nil {
-			return api.At(err, ".flatten")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "modelName", &s.ModelName, api.SetStringPtr)
+	err = api.Decode(err, m, "flatten", &s.Flatten, api.SetBoolPtr)
+	return err
 }
 
 func (s *GetModelRequest) ToDynamic() map[string]any {
@@ -3996,30 +2129,17 @@ func (s *GetModelRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ModelName != nil {
-		m["modelName"] = *s.ModelName
-	}
-	if s.Flatten != nil {
-		m["flatten"] = *s.Flatten
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "modelName", s.ModelName, api.DynString)
+	api.Put(m, "flatten", s.Flatten, api.DynBool)
 	return m
 }
 
 func (s *GetModelTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["modelName"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelName, v); err != nil {
-			return api.At(err, ".modelName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "modelName", &s.ModelName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetModelTemplateRequest) ToDynamic() map[string]any {
@@ -4027,32 +2147,17 @@ func (s *GetModelTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ModelName != nil {
-		m["modelName"] = *s.ModelName
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "modelName", s.ModelName, api.DynString)
 	return m
 }
 
 func (s *GetModelsRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetModelsRequest) ToDynamic() map[string]any {
@@ -4060,30 +2165,17 @@ func (s *GetModelsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetRequestValidatorRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["requestValidatorId"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestValidatorId, v); err != nil {
-			return api.At(err, ".requestValidatorId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "requestValidatorId", &s.RequestValidatorId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRequestValidatorRequest) ToDynamic() map[string]any {
@@ -4091,32 +2183,17 @@ func (s *GetRequestValidatorRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.RequestValidatorId != nil {
-		m["requestValidatorId"] = *s.RequestValidatorId
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "requestValidatorId", s.RequestValidatorId, api.DynString)
 	return m
 }
 
 func (s *GetRequestValidatorsRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetRequestValidatorsRequest) ToDynamic() map[string]any {
@@ -4124,35 +2201,18 @@ func (s *GetRequestValidatorsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["embed"]; v != nil {
-		if err := api.SetList(&s.Embed, v, api.SetString); err != nil {
-			return api.At(err, ".embed")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "embed", &s.Embed, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetResourceRequest) ToDynamic() map[string]any {
@@ -4160,40 +2220,19 @@ func (s *GetResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.Embed != nil {
-		m["embed"] = api.DynList(s.Embed, api.DynString)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.PutList(m, "embed", s.Embed, api.DynString)
 	return m
 }
 
 func (s *GetResourcesRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	if v := m["embed"]; v != nil {
-		if err := api.SetList(&s.Embed, v, api.SetString); err != nil {
-			return api.At(err, ".embed")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "embed", &s.Embed, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetResourcesRequest) ToDynamic() map[string]any {
@@ -4201,28 +2240,17 @@ func (s *GetResourcesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
-	if s.Embed != nil {
-		m["embed"] = api.DynList(s.Embed, api.DynString)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
+	api.PutList(m, "embed", s.Embed, api.DynString)
 	return m
 }
 
 func (s *GetRestApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRestApiRequest) ToDynamic() map[string]any {
@@ -4230,24 +2258,15 @@ func (s *GetRestApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
 	return m
 }
 
 func (s *GetRestApisRequest) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetRestApisRequest) ToDynamic() map[string]any {
@@ -4255,37 +2274,18 @@ func (s *GetRestApisRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetSdkRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["stageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".stageName")
-		}
-	}
-	if v := m["sdkType"]; v != nil {
-		if err := api.SetStringPtr(&s.SdkType, v); err != nil {
-			return api.At(err, ".sdkType")
-		}
-	}
-	if v := m["parameters"]; v != nil {
-		if err := api.SetMap(&s.Parameters, v, api.SetString); err != nil {
-			return api.At(err, ".parameters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "sdkType", &s.SdkType, api.SetStringPtr)
+	err = api.Decode(err, m, "parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetSdkRequest) ToDynamic() map[string]any {
@@ -4293,28 +2293,17 @@ func (s *GetSdkRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.StageName != nil {
-		m["stageName"] = *s.StageName
-	}
-	if s.SdkType != nil {
-		m["sdkType"] = *s.SdkType
-	}
-	if s.Parameters != nil {
-		m["parameters"] = api.DynMap(s.Parameters, api.DynString)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "stageName", s.StageName, api.DynString)
+	api.Put(m, "sdkType", s.SdkType, api.DynString)
+	api.PutMap(m, "parameters", s.Parameters, api.DynString)
 	return m
 }
 
 func (s *GetSdkTypeRequest) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetSdkTypeRequest) ToDynamic() map[string]any {
@@ -4322,24 +2311,15 @@ func (s *GetSdkTypeRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
+	api.Put(m, "id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetSdkTypesRequest) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetSdkTypesRequest) ToDynamic() map[string]any {
@@ -4347,27 +2327,16 @@ func (s *GetSdkTypesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetStageRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["stageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".stageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetStageRequest) ToDynamic() map[string]any {
@@ -4375,27 +2344,16 @@ func (s *GetStageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.StageName != nil {
-		m["stageName"] = *s.StageName
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "stageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *GetStagesRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["deploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".deploymentId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetStagesRequest) ToDynamic() map[string]any {
@@ -4403,32 +2361,17 @@ func (s *GetStagesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.DeploymentId != nil {
-		m["deploymentId"] = *s.DeploymentId
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
 	return m
 }
 
 func (s *GetTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetTagsRequest) ToDynamic() map[string]any {
@@ -4436,30 +2379,17 @@ func (s *GetTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetUsagePlanKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["usagePlanId"]; v != nil {
-		if err := api.SetStringPtr(&s.UsagePlanId, v); err != nil {
-			return api.At(err, ".usagePlanId")
-		}
-	}
-	if v := m["keyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".keyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
+	err = api.Decode(err, m, "keyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetUsagePlanKeyRequest) ToDynamic() map[string]any {
@@ -4467,37 +2397,18 @@ func (s *GetUsagePlanKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UsagePlanId != nil {
-		m["usagePlanId"] = *s.UsagePlanId
-	}
-	if s.KeyId != nil {
-		m["keyId"] = *s.KeyId
-	}
+	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
+	api.Put(m, "keyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *GetUsagePlanKeysRequest) FromDynamic(m map[string]any) error {
-	if v := m["usagePlanId"]; v != nil {
-		if err := api.SetStringPtr(&s.UsagePlanId, v); err != nil {
-			return api.At(err, ".usagePlanId")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	if v := m["nameQuery"]; v != nil {
-		if err := api.SetStringPtr(&s.NameQuery, v); err != nil {
-			return api.At(err, ".nameQuery")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "nameQuery", &s.NameQuery, api.SetStringPtr)
+	return err
 }
 
 func (s *GetUsagePlanKeysRequest) ToDynamic() map[string]any {
@@ -4505,28 +2416,17 @@ func (s *GetUsagePlanKeysRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.UsagePlanId != nil {
-		m["usagePlanId"] = *s.UsagePlanId
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
-	if s.NameQuery != nil {
-		m["nameQuery"] = *s.NameQuery
-	}
+	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
+	api.Put(m, "nameQuery", s.NameQuery, api.DynString)
 	return m
 }
 
 func (s *GetUsagePlanRequest) FromDynamic(m map[string]any) error {
-	if v := m["usagePlanId"]; v != nil {
-		if err := api.SetStringPtr(&s.UsagePlanId, v); err != nil {
-			return api.At(err, ".usagePlanId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetUsagePlanRequest) ToDynamic() map[string]any {
@@ -4534,29 +2434,16 @@ func (s *GetUsagePlanRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UsagePlanId != nil {
-		m["usagePlanId"] = *s.UsagePlanId
-	}
+	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
 	return m
 }
 
 func (s *GetUsagePlansRequest) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["keyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".keyId")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "keyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetUsagePlansRequest) ToDynamic() map[string]any {
@@ -4564,50 +2451,21 @@ func (s *GetUsagePlansRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.KeyId != nil {
-		m["keyId"] = *s.KeyId
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "keyId", s.KeyId, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetUsageRequest) FromDynamic(m map[string]any) error {
-	if v := m["usagePlanId"]; v != nil {
-		if err := api.SetStringPtr(&s.UsagePlanId, v); err != nil {
-			return api.At(err, ".usagePlanId")
-		}
-	}
-	if v := m["keyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".keyId")
-		}
-	}
-	if v := m["startDate"]; v != nil {
-		if err := api.SetStringPtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".startDate")
-		}
-	}
-	if v := m["endDate"]; v != nil {
-		if err := api.SetStringPtr(&s.EndDate, v); err != nil {
-			return api.At(err, ".endDate")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
+	err = api.Decode(err, m, "keyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "startDate", &s.StartDate, api.SetStringPtr)
+	err = api.Decode(err, m, "endDate", &s.EndDate, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetUsageRequest) ToDynamic() map[string]any {
@@ -4615,34 +2473,19 @@ func (s *GetUsageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.UsagePlanId != nil {
-		m["usagePlanId"] = *s.UsagePlanId
-	}
-	if s.KeyId != nil {
-		m["keyId"] = *s.KeyId
-	}
-	if s.StartDate != nil {
-		m["startDate"] = *s.StartDate
-	}
-	if s.EndDate != nil {
-		m["endDate"] = *s.EndDate
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
+	api.Put(m, "keyId", s.KeyId, api.DynString)
+	api.Put(m, "startDate", s.StartDate, api.DynString)
+	api.Put(m, "endDate", s.EndDate, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetVpcLinkRequest) FromDynamic(m map[string]any) error {
-	if v := m["vpcLinkId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkId, v); err != nil {
-			return api.At(err, ".vpcLinkId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "vpcLinkId", &s.VpcLinkId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetVpcLinkRequest) ToDynamic() map[string]any {
@@ -4650,24 +2493,15 @@ func (s *GetVpcLinkRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.VpcLinkId != nil {
-		m["vpcLinkId"] = *s.VpcLinkId
-	}
+	api.Put(m, "vpcLinkId", s.VpcLinkId, api.DynString)
 	return m
 }
 
 func (s *GetVpcLinksRequest) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetVpcLinksRequest) ToDynamic() map[string]any {
@@ -4675,32 +2509,17 @@ func (s *GetVpcLinksRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ImportApiKeysRequest) FromDynamic(m map[string]any) error {
-	if v := m["body"]; v != nil {
-		if err := api.SetBytes(&s.Body, v); err != nil {
-			return api.At(err, ".body")
-		}
-	}
-	if v := m["format"]; v != nil {
-		if err := api.SetStringPtr(&s.Format, v); err != nil {
-			return api.At(err, ".format")
-		}
-	}
-	if v := m["failOnWarnings"]; v != nil {
-		if err := api.SetBoolPtr(&s.FailOnWarnings, v); err != nil {
-			return api.At(err, ".failOnWarnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
+	err = api.Decode(err, m, "format", &s.Format, api.SetStringPtr)
+	err = api.Decode(err, m, "failOnWarnings", &s.FailOnWarnings, api.SetBoolPtr)
+	return err
 }
 
 func (s *ImportApiKeysRequest) ToDynamic() map[string]any {
@@ -4708,40 +2527,19 @@ func (s *ImportApiKeysRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Body != nil {
-		m["body"] = s.Body
-	}
-	if s.Format != nil {
-		m["format"] = *s.Format
-	}
-	if s.FailOnWarnings != nil {
-		m["failOnWarnings"] = *s.FailOnWarnings
-	}
+	api.PutBytes(m, "body", s.Body)
+	api.Put(m, "format", s.Format, api.DynString)
+	api.Put(m, "failOnWarnings", s.FailOnWarnings, api.DynBool)
 	return m
 }
 
 func (s *ImportDocumentationPartsRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["mode"]; v != nil {
-		if err := api.SetStringPtr(&s.Mode, v); err != nil {
-			return api.At(err, ".mode")
-		}
-	}
-	if v := m["failOnWarnings"]; v != nil {
-		if err := api.SetBoolPtr(&s.FailOnWarnings, v); err != nil {
-			return api.At(err, ".failOnWarnings")
-		}
-	}
-	if v := m["body"]; v != nil {
-		if err := api.SetBytes(&s.Body, v); err != nil {
-			return api.At(err, ".body")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "mode", &s.Mode, api.SetStringPtr)
+	err = api.Decode(err, m, "failOnWarnings", &s.FailOnWarnings, api.SetBoolPtr)
+	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
+	return err
 }
 
 func (s *ImportDocumentationPartsRequest) ToDynamic() map[string]any {
@@ -4749,38 +2547,19 @@ func (s *ImportDocumentationPartsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Mode != nil {
-		m["mode"] = *s.Mode
-	}
-	if s.FailOnWarnings != nil {
-		m["failOnWarnings"] = *s.FailOnWarnings
-	}
-	if s.Body != nil {
-		m["body"] = s.Body
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "mode", s.Mode, api.DynString)
+	api.Put(m, "failOnWarnings", s.FailOnWarnings, api.DynBool)
+	api.PutBytes(m, "body", s.Body)
 	return m
 }
 
 func (s *ImportRestApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["failOnWarnings"]; v != nil {
-		if err := api.SetBoolPtr(&s.FailOnWarnings, v); err != nil {
-			return api.At(err, ".failOnWarnings")
-		}
-	}
-	if v := m["parameters"]; v != nil {
-		if err := api.SetMap(&s.Parameters, v, api.SetString); err != nil {
-			return api.At(err, ".parameters")
-		}
-	}
-	if v := m["body"]; v != nil {
-		if err := api.SetBytes(&s.Body, v); err != nil {
-			return api.At(err, ".body")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "failOnWarnings", &s.FailOnWarnings, api.SetBoolPtr)
+	err = api.Decode(err, m, "parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
+	return err
 }
 
 func (s *ImportRestApiRequest) ToDynamic() map[string]any {
@@ -4788,97 +2567,32 @@ func (s *ImportRestApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FailOnWarnings != nil {
-		m["failOnWarnings"] = *s.FailOnWarnings
-	}
-	if s.Parameters != nil {
-		m["parameters"] = api.DynMap(s.Parameters, api.DynString)
-	}
-	if s.Body != nil {
-		m["body"] = s.Body
-	}
+	api.Put(m, "failOnWarnings", s.FailOnWarnings, api.DynBool)
+	api.PutMap(m, "parameters", s.Parameters, api.DynString)
+	api.PutBytes(m, "body", s.Body)
 	return m
 }
 
 func (s *Integration) FromDynamic(m map[string]any) error {
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["uri"]; v != nil {
-		if err := api.SetStringPtr(&s.Uri, v); err != nil {
-			return api.At(err, ".uri")
-		}
-	}
-	if v := m["connectionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionType, v); err != nil {
-			return api.At(err, ".connectionType")
-		}
-	}
-	if v := m["connectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionId, v); err != nil {
-			return api.At(err, ".connectionId")
-		}
-	}
-	if v := m["credentials"]; v != nil {
-		if err := api.SetStringPtr(&s.Credentials, v); err != nil {
-			return api.At(err, ".credentials")
-		}
-	}
-	if v := m["requestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, api.SetString); err != nil {
-			return api.At(err, ".requestParameters")
-		}
-	}
-	if v := m["requestTemplates"]; v != nil {
-		if err := api.SetMap(&s.RequestTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".requestTemplates")
-		}
-	}
-	if v := m["passthroughBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.PassthroughBehavior, v); err != nil {
-			return api.At(err, ".passthroughBehavior")
-		}
-	}
-	if v := m["contentHandling"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandling, v); err != nil {
-			return api.At(err, ".contentHandling")
-		}
-	}
-	if v := m["timeoutInMillis"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TimeoutInMillis, v); err != nil {
-			return api.At(err, ".timeoutInMillis")
-		}
-	}
-	if v := m["cacheNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.CacheNamespace, v); err != nil {
-			return api.At(err, ".cacheNamespace")
-		}
-	}
-	if v := m["cacheKeyParameters"]; v != nil {
-		if err := api.SetList(&s.CacheKeyParameters, v, api.SetString); err != nil {
-			return api.At(err, ".cacheKeyParameters")
-		}
-	}
-	if v := m["integrationResponses"]; v != nil {
-		if err := api.SetMap(&s.IntegrationResponses, v, func(p *IntegrationResponse, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".integrationResponses")
-		}
-	}
-	if v := m["tlsConfig"]; v != nil {
-		p := new(TlsConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".tlsConfig")
-		}
-		s.TlsConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "uri", &s.Uri, api.SetStringPtr)
+	err = api.Decode(err, m, "connectionType", &s.ConnectionType, api.SetStringPtr)
+	err = api.Decode(err, m, "connectionId", &s.ConnectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "credentials", &s.Credentials, api.SetStringPtr)
+	err = api.Decode(err, m, "requestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "requestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "passthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "contentHandling", &s.ContentHandling, api.SetStringPtr)
+	err = api.Decode(err, m, "timeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
+	err = api.Decode(err, m, "cacheNamespace", &s.CacheNamespace, api.SetStringPtr)
+	err = api.Decode(err, m, "cacheKeyParameters", &s.CacheKeyParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "integrationResponses", &s.IntegrationResponses, func(p *map[string]IntegrationResponse, v any) error {
+		return api.SetMap(p, v, func(p *IntegrationResponse, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "tlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfig])
+	return err
 }
 
 func (s *Integration) ToDynamic() map[string]any {
@@ -4886,81 +2600,32 @@ func (s *Integration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.Uri != nil {
-		m["uri"] = *s.Uri
-	}
-	if s.ConnectionType != nil {
-		m["connectionType"] = *s.ConnectionType
-	}
-	if s.ConnectionId != nil {
-		m["connectionId"] = *s.ConnectionId
-	}
-	if s.Credentials != nil {
-		m["credentials"] = *s.Credentials
-	}
-	if s.RequestParameters != nil {
-		m["requestParameters"] = api.DynMap(s.RequestParameters, api.DynString)
-	}
-	if s.RequestTemplates != nil {
-		m["requestTemplates"] = api.DynMap(s.RequestTemplates, api.DynString)
-	}
-	if s.PassthroughBehavior != nil {
-		m["passthroughBehavior"] = *s.PassthroughBehavior
-	}
-	if s.ContentHandling != nil {
-		m["contentHandling"] = *s.ContentHandling
-	}
-	if s.TimeoutInMillis != nil {
-		m["timeoutInMillis"] = int64(*s.TimeoutInMillis)
-	}
-	if s.CacheNamespace != nil {
-		m["cacheNamespace"] = *s.CacheNamespace
-	}
-	if s.CacheKeyParameters != nil {
-		m["cacheKeyParameters"] = api.DynList(s.CacheKeyParameters, api.DynString)
-	}
-	if s.IntegrationResponses != nil {
-		m["integrationResponses"] = api.DynMap(s.IntegrationResponses, func(e IntegrationResponse) any { return e.ToDynamic() })
-	}
-	if s.TlsConfig != nil {
-		m["tlsConfig"] = s.TlsConfig.ToDynamic()
-	}
+	api.Put(m, "type", s.Type, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "uri", s.Uri, api.DynString)
+	api.Put(m, "connectionType", s.ConnectionType, api.DynString)
+	api.Put(m, "connectionId", s.ConnectionId, api.DynString)
+	api.Put(m, "credentials", s.Credentials, api.DynString)
+	api.PutMap(m, "requestParameters", s.RequestParameters, api.DynString)
+	api.PutMap(m, "requestTemplates", s.RequestTemplates, api.DynString)
+	api.Put(m, "passthroughBehavior", s.PassthroughBehavior, api.DynString)
+	api.Put(m, "contentHandling", s.ContentHandling, api.DynString)
+	api.Put(m, "timeoutInMillis", s.TimeoutInMillis, api.DynInt32)
+	api.Put(m, "cacheNamespace", s.CacheNamespace, api.DynString)
+	api.PutList(m, "cacheKeyParameters", s.CacheKeyParameters, api.DynString)
+	api.PutMap(m, "integrationResponses", s.IntegrationResponses, func(e IntegrationResponse) any { return e.ToDynamic() })
+	api.PutStruct(m, "tlsConfig", s.TlsConfig)
 	return m
 }
 
 func (s *IntegrationResponse) FromDynamic(m map[string]any) error {
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	if v := m["selectionPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.SelectionPattern, v); err != nil {
-			return api.At(err, ".selectionPattern")
-		}
-	}
-	if v := m["responseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetString); err != nil {
-			return api.At(err, ".responseParameters")
-		}
-	}
-	if v := m["responseTemplates"]; v != nil {
-		if err := api.SetMap(&s.ResponseTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".responseTemplates")
-		}
-	}
-	if v := m["contentHandling"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandling, v); err != nil {
-			return api.At(err, ".contentHandling")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "selectionPattern", &s.SelectionPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "responseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "responseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "contentHandling", &s.ContentHandling, api.SetStringPtr)
+	return err
 }
 
 func (s *IntegrationResponse) ToDynamic() map[string]any {
@@ -4968,36 +2633,19 @@ func (s *IntegrationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
-	if s.SelectionPattern != nil {
-		m["selectionPattern"] = *s.SelectionPattern
-	}
-	if s.ResponseParameters != nil {
-		m["responseParameters"] = api.DynMap(s.ResponseParameters, api.DynString)
-	}
-	if s.ResponseTemplates != nil {
-		m["responseTemplates"] = api.DynMap(s.ResponseTemplates, api.DynString)
-	}
-	if s.ContentHandling != nil {
-		m["contentHandling"] = *s.ContentHandling
-	}
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
+	api.Put(m, "selectionPattern", s.SelectionPattern, api.DynString)
+	api.PutMap(m, "responseParameters", s.ResponseParameters, api.DynString)
+	api.PutMap(m, "responseTemplates", s.ResponseTemplates, api.DynString)
+	api.Put(m, "contentHandling", s.ContentHandling, api.DynString)
 	return m
 }
 
 func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["retryAfterSeconds"]; v != nil {
-		if err := api.SetStringPtr(&s.RetryAfterSeconds, v); err != nil {
-			return api.At(err, ".retryAfterSeconds")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "retryAfterSeconds", &s.RetryAfterSeconds, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LimitExceededException) ToDynamic() map[string]any {
@@ -5005,74 +2653,27 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RetryAfterSeconds != nil {
-		m["retryAfterSeconds"] = *s.RetryAfterSeconds
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "retryAfterSeconds", s.RetryAfterSeconds, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Method) FromDynamic(m map[string]any) error {
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["authorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".authorizationType")
-		}
-	}
-	if v := m["authorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".authorizerId")
-		}
-	}
-	if v := m["apiKeyRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiKeyRequired, v); err != nil {
-			return api.At(err, ".apiKeyRequired")
-		}
-	}
-	if v := m["requestValidatorId"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestValidatorId, v); err != nil {
-			return api.At(err, ".requestValidatorId")
-		}
-	}
-	if v := m["operationName"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationName, v); err != nil {
-			return api.At(err, ".operationName")
-		}
-	}
-	if v := m["requestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, api.SetBool); err != nil {
-			return api.At(err, ".requestParameters")
-		}
-	}
-	if v := m["requestModels"]; v != nil {
-		if err := api.SetMap(&s.RequestModels, v, api.SetString); err != nil {
-			return api.At(err, ".requestModels")
-		}
-	}
-	if v := m["methodResponses"]; v != nil {
-		if err := api.SetMap(&s.MethodResponses, v, func(p *MethodResponse, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".methodResponses")
-		}
-	}
-	if v := m["methodIntegration"]; v != nil {
-		p := new(Integration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".methodIntegration")
-		}
-		s.MethodIntegration = p
-	}
-	if v := m["authorizationScopes"]; v != nil {
-		if err := api.SetList(&s.AuthorizationScopes, v, api.SetString); err != nil {
-			return api.At(err, ".authorizationScopes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "apiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
+	err = api.Decode(err, m, "requestValidatorId", &s.RequestValidatorId, api.SetStringPtr)
+	err = api.Decode(err, m, "operationName", &s.OperationName, api.SetStringPtr)
+	err = api.Decode(err, m, "requestParameters", &s.RequestParameters, func(p *map[string]bool, v any) error { return api.SetMap(p, v, api.SetBool) })
+	err = api.Decode(err, m, "requestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "methodResponses", &s.MethodResponses, func(p *map[string]MethodResponse, v any) error {
+		return api.SetMap(p, v, func(p *MethodResponse, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "methodIntegration", &s.MethodIntegration, api.SetStructPtr[Integration])
+	err = api.Decode(err, m, "authorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *Method) ToDynamic() map[string]any {
@@ -5080,59 +2681,26 @@ func (s *Method) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.AuthorizationType != nil {
-		m["authorizationType"] = *s.AuthorizationType
-	}
-	if s.AuthorizerId != nil {
-		m["authorizerId"] = *s.AuthorizerId
-	}
-	if s.ApiKeyRequired != nil {
-		m["apiKeyRequired"] = *s.ApiKeyRequired
-	}
-	if s.RequestValidatorId != nil {
-		m["requestValidatorId"] = *s.RequestValidatorId
-	}
-	if s.OperationName != nil {
-		m["operationName"] = *s.OperationName
-	}
-	if s.RequestParameters != nil {
-		m["requestParameters"] = api.DynMap(s.RequestParameters, api.DynBool)
-	}
-	if s.RequestModels != nil {
-		m["requestModels"] = api.DynMap(s.RequestModels, api.DynString)
-	}
-	if s.MethodResponses != nil {
-		m["methodResponses"] = api.DynMap(s.MethodResponses, func(e MethodResponse) any { return e.ToDynamic() })
-	}
-	if s.MethodIntegration != nil {
-		m["methodIntegration"] = s.MethodIntegration.ToDynamic()
-	}
-	if s.AuthorizationScopes != nil {
-		m["authorizationScopes"] = api.DynList(s.AuthorizationScopes, api.DynString)
-	}
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "authorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "authorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "apiKeyRequired", s.ApiKeyRequired, api.DynBool)
+	api.Put(m, "requestValidatorId", s.RequestValidatorId, api.DynString)
+	api.Put(m, "operationName", s.OperationName, api.DynString)
+	api.PutMap(m, "requestParameters", s.RequestParameters, api.DynBool)
+	api.PutMap(m, "requestModels", s.RequestModels, api.DynString)
+	api.PutMap(m, "methodResponses", s.MethodResponses, func(e MethodResponse) any { return e.ToDynamic() })
+	api.PutStruct(m, "methodIntegration", s.MethodIntegration)
+	api.PutList(m, "authorizationScopes", s.AuthorizationScopes, api.DynString)
 	return m
 }
 
 func (s *MethodResponse) FromDynamic(m map[string]any) error {
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	if v := m["responseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetBool); err != nil {
-			return api.At(err, ".responseParameters")
-		}
-	}
-	if v := m["responseModels"]; v != nil {
-		if err := api.SetMap(&s.ResponseModels, v, api.SetString); err != nil {
-			return api.At(err, ".responseModels")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "responseParameters", &s.ResponseParameters, func(p *map[string]bool, v any) error { return api.SetMap(p, v, api.SetBool) })
+	err = api.Decode(err, m, "responseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *MethodResponse) ToDynamic() map[string]any {
@@ -5140,70 +2708,25 @@ func (s *MethodResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
-	if s.ResponseParameters != nil {
-		m["responseParameters"] = api.DynMap(s.ResponseParameters, api.DynBool)
-	}
-	if s.ResponseModels != nil {
-		m["responseModels"] = api.DynMap(s.ResponseModels, api.DynString)
-	}
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
+	api.PutMap(m, "responseParameters", s.ResponseParameters, api.DynBool)
+	api.PutMap(m, "responseModels", s.ResponseModels, api.DynString)
 	return m
 }
 
 func (s *MethodSetting) FromDynamic(m map[string]any) error {
-	if v := m["metricsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.MetricsEnabled, v); err != nil {
-			return api.At(err, ".metricsEnabled")
-		}
-	}
-	if v := m["loggingLevel"]; v != nil {
-		if err := api.SetStringPtr(&s.LoggingLevel, v); err != nil {
-			return api.At(err, ".loggingLevel")
-		}
-	}
-	if v := m["dataTraceEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.DataTraceEnabled, v); err != nil {
-			return api.At(err, ".dataTraceEnabled")
-		}
-	}
-	if v := m["throttlingBurstLimit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ThrottlingBurstLimit, v); err != nil {
-			return api.At(err, ".throttlingBurstLimit")
-		}
-	}
-	if v := m["throttlingRateLimit"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.ThrottlingRateLimit, v); err != nil {
-			return api.At(err, ".throttlingRateLimit")
-		}
-	}
-	if v := m["cachingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.CachingEnabled, v); err != nil {
-			return api.At(err, ".cachingEnabled")
-		}
-	}
-	if v := m["cacheTtlInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.CacheTtlInSeconds, v); err != nil {
-			return api.At(err, ".cacheTtlInSeconds")
-		}
-	}
-	if v := m["cacheDataEncrypted"]; v != nil {
-		if err := api.SetBoolPtr(&s.CacheDataEncrypted, v); err != nil {
-			return api.At(err, ".cacheDataEncrypted")
-		}
-	}
-	if v := m["requireAuthorizationForCacheControl"]; v != nil {
-		if err := api.SetBoolPtr(&s.RequireAuthorizationForCacheControl, v); err != nil {
-			return api.At(err, ".requireAuthorizationForCacheControl")
-		}
-	}
-	if v := m["unauthorizedCacheControlHeaderStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.UnauthorizedCacheControlHeaderStrategy, v); err != nil {
-			return api.At(err, ".unauthorizedCacheControlHeaderStrategy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "metricsEnabled", &s.MetricsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "loggingLevel", &s.LoggingLevel, api.SetStringPtr)
+	err = api.Decode(err, m, "dataTraceEnabled", &s.DataTraceEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "throttlingBurstLimit", &s.ThrottlingBurstLimit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "throttlingRateLimit", &s.ThrottlingRateLimit, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "cachingEnabled", &s.CachingEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "cacheTtlInSeconds", &s.CacheTtlInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "cacheDataEncrypted", &s.CacheDataEncrypted, api.SetBoolPtr)
+	err = api.Decode(err, m, "requireAuthorizationForCacheControl", &s.RequireAuthorizationForCacheControl, api.SetBoolPtr)
+	err = api.Decode(err, m, "unauthorizedCacheControlHeaderStrategy", &s.UnauthorizedCacheControlHeaderStrategy, api.SetStringPtr)
+	return err
 }
 
 func (s *MethodSetting) ToDynamic() map[string]any {
@@ -5211,51 +2734,24 @@ func (s *MethodSetting) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.MetricsEnabled != nil {
-		m["metricsEnabled"] = *s.MetricsEnabled
-	}
-	if s.LoggingLevel != nil {
-		m["loggingLevel"] = *s.LoggingLevel
-	}
-	if s.DataTraceEnabled != nil {
-		m["dataTraceEnabled"] = *s.DataTraceEnabled
-	}
-	if s.ThrottlingBurstLimit != nil {
-		m["throttlingBurstLimit"] = int64(*s.ThrottlingBurstLimit)
-	}
-	if s.ThrottlingRateLimit != nil {
-		m["throttlingRateLimit"] = *s.ThrottlingRateLimit
-	}
-	if s.CachingEnabled != nil {
-		m["cachingEnabled"] = *s.CachingEnabled
-	}
-	if s.CacheTtlInSeconds != nil {
-		m["cacheTtlInSeconds"] = int64(*s.CacheTtlInSeconds)
-	}
-	if s.CacheDataEncrypted != nil {
-		m["cacheDataEncrypted"] = *s.CacheDataEncrypted
-	}
-	if s.RequireAuthorizationForCacheControl != nil {
-		m["requireAuthorizationForCacheControl"] = *s.RequireAuthorizationForCacheControl
-	}
-	if s.UnauthorizedCacheControlHeaderStrategy != nil {
-		m["unauthorizedCacheControlHeaderStrategy"] = *s.UnauthorizedCacheControlHeaderStrategy
-	}
+	api.Put(m, "metricsEnabled", s.MetricsEnabled, api.DynBool)
+	api.Put(m, "loggingLevel", s.LoggingLevel, api.DynString)
+	api.Put(m, "dataTraceEnabled", s.DataTraceEnabled, api.DynBool)
+	api.Put(m, "throttlingBurstLimit", s.ThrottlingBurstLimit, api.DynInt32)
+	api.Put(m, "throttlingRateLimit", s.ThrottlingRateLimit, api.DynFloat64)
+	api.Put(m, "cachingEnabled", s.CachingEnabled, api.DynBool)
+	api.Put(m, "cacheTtlInSeconds", s.CacheTtlInSeconds, api.DynInt32)
+	api.Put(m, "cacheDataEncrypted", s.CacheDataEncrypted, api.DynBool)
+	api.Put(m, "requireAuthorizationForCacheControl", s.RequireAuthorizationForCacheControl, api.DynBool)
+	api.Put(m, "unauthorizedCacheControlHeaderStrategy", s.UnauthorizedCacheControlHeaderStrategy, api.DynString)
 	return m
 }
 
 func (s *MethodSnapshot) FromDynamic(m map[string]any) error {
-	if v := m["authorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".authorizationType")
-		}
-	}
-	if v := m["apiKeyRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiKeyRequired, v); err != nil {
-			return api.At(err, ".apiKeyRequired")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "authorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "apiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
+	return err
 }
 
 func (s *MethodSnapshot) ToDynamic() map[string]any {
@@ -5263,42 +2759,19 @@ func (s *MethodSnapshot) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AuthorizationType != nil {
-		m["authorizationType"] = *s.AuthorizationType
-	}
-	if s.ApiKeyRequired != nil {
-		m["apiKeyRequired"] = *s.ApiKeyRequired
-	}
+	api.Put(m, "authorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "apiKeyRequired", s.ApiKeyRequired, api.DynBool)
 	return m
 }
 
 func (s *ModelShape) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".schema")
-		}
-	}
-	if v := m["contentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".contentType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "schema", &s.Schema, api.SetStringPtr)
+	err = api.Decode(err, m, "contentType", &s.ContentType, api.SetStringPtr)
+	return err
 }
 
 func (s *ModelShape) ToDynamic() map[string]any {
@@ -5306,36 +2779,21 @@ func (s *ModelShape) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.Schema != nil {
-		m["schema"] = *s.Schema
-	}
-	if s.ContentType != nil {
-		m["contentType"] = *s.ContentType
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "schema", s.Schema, api.DynString)
+	api.Put(m, "contentType", s.ContentType, api.DynString)
 	return m
 }
 
 func (s *Models) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ModelShape, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]ModelShape, v any) error {
+		return api.SetList(p, v, func(p *ModelShape, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Models) ToDynamic() map[string]any {
@@ -5343,32 +2801,17 @@ func (s *Models) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e ModelShape) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e ModelShape) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *MutualTlsAuthentication) FromDynamic(m map[string]any) error {
-	if v := m["truststoreUri"]; v != nil {
-		if err := api.SetStringPtr(&s.TruststoreUri, v); err != nil {
-			return api.At(err, ".truststoreUri")
-		}
-	}
-	if v := m["truststoreVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.TruststoreVersion, v); err != nil {
-			return api.At(err, ".truststoreVersion")
-		}
-	}
-	if v := m["truststoreWarnings"]; v != nil {
-		if err := api.SetList(&s.TruststoreWarnings, v, api.SetString); err != nil {
-			return api.At(err, ".truststoreWarnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "truststoreUri", &s.TruststoreUri, api.SetStringPtr)
+	err = api.Decode(err, m, "truststoreVersion", &s.TruststoreVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "truststoreWarnings", &s.TruststoreWarnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *MutualTlsAuthentication) ToDynamic() map[string]any {
@@ -5376,30 +2819,17 @@ func (s *MutualTlsAuthentication) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TruststoreUri != nil {
-		m["truststoreUri"] = *s.TruststoreUri
-	}
-	if s.TruststoreVersion != nil {
-		m["truststoreVersion"] = *s.TruststoreVersion
-	}
-	if s.TruststoreWarnings != nil {
-		m["truststoreWarnings"] = api.DynList(s.TruststoreWarnings, api.DynString)
-	}
+	api.Put(m, "truststoreUri", s.TruststoreUri, api.DynString)
+	api.Put(m, "truststoreVersion", s.TruststoreVersion, api.DynString)
+	api.PutList(m, "truststoreWarnings", s.TruststoreWarnings, api.DynString)
 	return m
 }
 
 func (s *MutualTlsAuthenticationInput) FromDynamic(m map[string]any) error {
-	if v := m["truststoreUri"]; v != nil {
-		if err := api.SetStringPtr(&s.TruststoreUri, v); err != nil {
-			return api.At(err, ".truststoreUri")
-		}
-	}
-	if v := m["truststoreVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.TruststoreVersion, v); err != nil {
-			return api.At(err, ".truststoreVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "truststoreUri", &s.TruststoreUri, api.SetStringPtr)
+	err = api.Decode(err, m, "truststoreVersion", &s.TruststoreVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *MutualTlsAuthenticationInput) ToDynamic() map[string]any {
@@ -5407,22 +2837,15 @@ func (s *MutualTlsAuthenticationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TruststoreUri != nil {
-		m["truststoreUri"] = *s.TruststoreUri
-	}
-	if s.TruststoreVersion != nil {
-		m["truststoreVersion"] = *s.TruststoreVersion
-	}
+	api.Put(m, "truststoreUri", s.TruststoreUri, api.DynString)
+	api.Put(m, "truststoreVersion", s.TruststoreVersion, api.DynString)
 	return m
 }
 
 func (s *NotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NotFoundException) ToDynamic() map[string]any {
@@ -5430,34 +2853,17 @@ func (s *NotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PatchOperation) FromDynamic(m map[string]any) error {
-	if v := m["op"]; v != nil {
-		if err := api.SetStringPtr(&s.Op, v); err != nil {
-			return api.At(err, ".op")
-		}
-	}
-	if v := m["path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".path")
-		}
-	}
-	if v := m["value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".value")
-		}
-	}
-	if v := m["from"]; v != nil {
-		if err := api.SetStringPtr(&s.From, v); err != nil {
-			return api.At(err, ".from")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "op", &s.Op, api.SetStringPtr)
+	err = api.Decode(err, m, "path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
+	err = api.Decode(err, m, "from", &s.From, api.SetStringPtr)
+	return err
 }
 
 func (s *PatchOperation) ToDynamic() map[string]any {
@@ -5465,48 +2871,21 @@ func (s *PatchOperation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Op != nil {
-		m["op"] = *s.Op
-	}
-	if s.Path != nil {
-		m["path"] = *s.Path
-	}
-	if s.Value != nil {
-		m["value"] = *s.Value
-	}
-	if s.From != nil {
-		m["from"] = *s.From
-	}
+	api.Put(m, "op", s.Op, api.DynString)
+	api.Put(m, "path", s.Path, api.DynString)
+	api.Put(m, "value", s.Value, api.DynString)
+	api.Put(m, "from", s.From, api.DynString)
 	return m
 }
 
 func (s *PutGatewayResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["responseType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseType, v); err != nil {
-			return api.At(err, ".responseType")
-		}
-	}
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	if v := m["responseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetString); err != nil {
-			return api.At(err, ".responseParameters")
-		}
-	}
-	if v := m["responseTemplates"]; v != nil {
-		if err := api.SetMap(&s.ResponseTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".responseTemplates")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "responseType", &s.ResponseType, api.SetStringPtr)
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "responseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "responseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *PutGatewayResponseRequest) ToDynamic() map[string]any {
@@ -5514,113 +2893,34 @@ func (s *PutGatewayResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResponseType != nil {
-		m["responseType"] = *s.ResponseType
-	}
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
-	if s.ResponseParameters != nil {
-		m["responseParameters"] = api.DynMap(s.ResponseParameters, api.DynString)
-	}
-	if s.ResponseTemplates != nil {
-		m["responseTemplates"] = api.DynMap(s.ResponseTemplates, api.DynString)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "responseType", s.ResponseType, api.DynString)
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
+	api.PutMap(m, "responseParameters", s.ResponseParameters, api.DynString)
+	api.PutMap(m, "responseTemplates", s.ResponseTemplates, api.DynString)
 	return m
 }
 
 func (s *PutIntegrationRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	if v := m["integrationHttpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationHttpMethod, v); err != nil {
-			return api.At(err, ".integrationHttpMethod")
-		}
-	}
-	if v := m["uri"]; v != nil {
-		if err := api.SetStringPtr(&s.Uri, v); err != nil {
-			return api.At(err, ".uri")
-		}
-	}
-	if v := m["connectionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionType, v); err != nil {
-			return api.At(err, ".connectionType")
-		}
-	}
-	if v := m["connectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionId, v); err != nil {
-			return api.At(err, ".connectionId")
-		}
-	}
-	if v := m["credentials"]; v != nil {
-		if err := api.SetStringPtr(&s.Credentials, v); err != nil {
-			return api.At(err, ".credentials")
-		}
-	}
-	if v := m["requestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, api.SetString); err != nil {
-			return api.At(err, ".requestParameters")
-		}
-	}
-	if v := m["requestTemplates"]; v != nil {
-		if err := api.SetMap(&s.RequestTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".requestTemplates")
-		}
-	}
-	if v := m["passthroughBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.PassthroughBehavior, v); err != nil {
-			return api.At(err, ".passthroughBehavior")
-		}
-	}
-	if v := m["cacheNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.CacheNamespace, v); err != nil {
-			return api.At(err, ".cacheNamespace")
-		}
-	}
-	if v := m["cacheKeyParameters"]; v != nil {
-		if err := api.SetList(&s.CacheKeyParameters, v, api.SetString); err != nil {
-			return api.At(err, ".cacheKeyParameters")
-		}
-	}
-	if v := m["contentHandling"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandling, v); err != nil {
-			return api.At(err, ".contentHandling")
-		}
-	}
-	if v := m["timeoutInMillis"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TimeoutInMillis, v); err != nil {
-			return api.At(err, ".timeoutInMillis")
-		}
-	}
-	if v := m["tlsConfig"]; v != nil {
-		p := new(TlsConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".tlsConfig")
-		}
-		s.TlsConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "integrationHttpMethod", &s.IntegrationHttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "uri", &s.Uri, api.SetStringPtr)
+	err = api.Decode(err, m, "connectionType", &s.ConnectionType, api.SetStringPtr)
+	err = api.Decode(err, m, "connectionId", &s.ConnectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "credentials", &s.Credentials, api.SetStringPtr)
+	err = api.Decode(err, m, "requestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "requestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "passthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "cacheNamespace", &s.CacheNamespace, api.SetStringPtr)
+	err = api.Decode(err, m, "cacheKeyParameters", &s.CacheKeyParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "contentHandling", &s.ContentHandling, api.SetStringPtr)
+	err = api.Decode(err, m, "timeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
+	err = api.Decode(err, m, "tlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfig])
+	return err
 }
 
 func (s *PutIntegrationRequest) ToDynamic() map[string]any {
@@ -5628,102 +2928,37 @@ func (s *PutIntegrationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
-	if s.IntegrationHttpMethod != nil {
-		m["integrationHttpMethod"] = *s.IntegrationHttpMethod
-	}
-	if s.Uri != nil {
-		m["uri"] = *s.Uri
-	}
-	if s.ConnectionType != nil {
-		m["connectionType"] = *s.ConnectionType
-	}
-	if s.ConnectionId != nil {
-		m["connectionId"] = *s.ConnectionId
-	}
-	if s.Credentials != nil {
-		m["credentials"] = *s.Credentials
-	}
-	if s.RequestParameters != nil {
-		m["requestParameters"] = api.DynMap(s.RequestParameters, api.DynString)
-	}
-	if s.RequestTemplates != nil {
-		m["requestTemplates"] = api.DynMap(s.RequestTemplates, api.DynString)
-	}
-	if s.PassthroughBehavior != nil {
-		m["passthroughBehavior"] = *s.PassthroughBehavior
-	}
-	if s.CacheNamespace != nil {
-		m["cacheNamespace"] = *s.CacheNamespace
-	}
-	if s.CacheKeyParameters != nil {
-		m["cacheKeyParameters"] = api.DynList(s.CacheKeyParameters, api.DynString)
-	}
-	if s.ContentHandling != nil {
-		m["contentHandling"] = *s.ContentHandling
-	}
-	if s.TimeoutInMillis != nil {
-		m["timeoutInMillis"] = int64(*s.TimeoutInMillis)
-	}
-	if s.TlsConfig != nil {
-		m["tlsConfig"] = s.TlsConfig.ToDynamic()
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "type", s.Type, api.DynString)
+	api.Put(m, "integrationHttpMethod", s.IntegrationHttpMethod, api.DynString)
+	api.Put(m, "uri", s.Uri, api.DynString)
+	api.Put(m, "connectionType", s.ConnectionType, api.DynString)
+	api.Put(m, "connectionId", s.ConnectionId, api.DynString)
+	api.Put(m, "credentials", s.Credentials, api.DynString)
+	api.PutMap(m, "requestParameters", s.RequestParameters, api.DynString)
+	api.PutMap(m, "requestTemplates", s.RequestTemplates, api.DynString)
+	api.Put(m, "passthroughBehavior", s.PassthroughBehavior, api.DynString)
+	api.Put(m, "cacheNamespace", s.CacheNamespace, api.DynString)
+	api.PutList(m, "cacheKeyParameters", s.CacheKeyParameters, api.DynString)
+	api.Put(m, "contentHandling", s.ContentHandling, api.DynString)
+	api.Put(m, "timeoutInMillis", s.TimeoutInMillis, api.DynInt32)
+	api.PutStruct(m, "tlsConfig", s.TlsConfig)
 	return m
 }
 
 func (s *PutIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	if v := m["selectionPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.SelectionPattern, v); err != nil {
-			return api.At(err, ".selectionPattern")
-		}
-	}
-	if v := m["responseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetString); err != nil {
-			return api.At(err, ".responseParameters")
-		}
-	}
-	if v := m["responseTemplates"]; v != nil {
-		if err := api.SetMap(&s.ResponseTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".responseTemplates")
-		}
-	}
-	if v := m["contentHandling"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandling, v); err != nil {
-			return api.At(err, ".contentHandling")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "selectionPattern", &s.SelectionPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "responseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "responseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "contentHandling", &s.ContentHandling, api.SetStringPtr)
+	return err
 }
 
 func (s *PutIntegrationResponseRequest) ToDynamic() map[string]any {
@@ -5731,90 +2966,31 @@ func (s *PutIntegrationResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
-	if s.SelectionPattern != nil {
-		m["selectionPattern"] = *s.SelectionPattern
-	}
-	if s.ResponseParameters != nil {
-		m["responseParameters"] = api.DynMap(s.ResponseParameters, api.DynString)
-	}
-	if s.ResponseTemplates != nil {
-		m["responseTemplates"] = api.DynMap(s.ResponseTemplates, api.DynString)
-	}
-	if s.ContentHandling != nil {
-		m["contentHandling"] = *s.ContentHandling
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
+	api.Put(m, "selectionPattern", s.SelectionPattern, api.DynString)
+	api.PutMap(m, "responseParameters", s.ResponseParameters, api.DynString)
+	api.PutMap(m, "responseTemplates", s.ResponseTemplates, api.DynString)
+	api.Put(m, "contentHandling", s.ContentHandling, api.DynString)
 	return m
 }
 
 func (s *PutMethodRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["authorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".authorizationType")
-		}
-	}
-	if v := m["authorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".authorizerId")
-		}
-	}
-	if v := m["apiKeyRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiKeyRequired, v); err != nil {
-			return api.At(err, ".apiKeyRequired")
-		}
-	}
-	if v := m["operationName"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationName, v); err != nil {
-			return api.At(err, ".operationName")
-		}
-	}
-	if v := m["requestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, api.SetBool); err != nil {
-			return api.At(err, ".requestParameters")
-		}
-	}
-	if v := m["requestModels"]; v != nil {
-		if err := api.SetMap(&s.RequestModels, v, api.SetString); err != nil {
-			return api.At(err, ".requestModels")
-		}
-	}
-	if v := m["requestValidatorId"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestValidatorId, v); err != nil {
-			return api.At(err, ".requestValidatorId")
-		}
-	}
-	if v := m["authorizationScopes"]; v != nil {
-		if err := api.SetList(&s.AuthorizationScopes, v, api.SetString); err != nil {
-			return api.At(err, ".authorizationScopes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "apiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
+	err = api.Decode(err, m, "operationName", &s.OperationName, api.SetStringPtr)
+	err = api.Decode(err, m, "requestParameters", &s.RequestParameters, func(p *map[string]bool, v any) error { return api.SetMap(p, v, api.SetBool) })
+	err = api.Decode(err, m, "requestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "requestValidatorId", &s.RequestValidatorId, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *PutMethodRequest) ToDynamic() map[string]any {
@@ -5822,74 +2998,29 @@ func (s *PutMethodRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.AuthorizationType != nil {
-		m["authorizationType"] = *s.AuthorizationType
-	}
-	if s.AuthorizerId != nil {
-		m["authorizerId"] = *s.AuthorizerId
-	}
-	if s.ApiKeyRequired != nil {
-		m["apiKeyRequired"] = *s.ApiKeyRequired
-	}
-	if s.OperationName != nil {
-		m["operationName"] = *s.OperationName
-	}
-	if s.RequestParameters != nil {
-		m["requestParameters"] = api.DynMap(s.RequestParameters, api.DynBool)
-	}
-	if s.RequestModels != nil {
-		m["requestModels"] = api.DynMap(s.RequestModels, api.DynString)
-	}
-	if s.RequestValidatorId != nil {
-		m["requestValidatorId"] = *s.RequestValidatorId
-	}
-	if s.AuthorizationScopes != nil {
-		m["authorizationScopes"] = api.DynList(s.AuthorizationScopes, api.DynString)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "authorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "authorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "apiKeyRequired", s.ApiKeyRequired, api.DynBool)
+	api.Put(m, "operationName", s.OperationName, api.DynString)
+	api.PutMap(m, "requestParameters", s.RequestParameters, api.DynBool)
+	api.PutMap(m, "requestModels", s.RequestModels, api.DynString)
+	api.Put(m, "requestValidatorId", s.RequestValidatorId, api.DynString)
+	api.PutList(m, "authorizationScopes", s.AuthorizationScopes, api.DynString)
 	return m
 }
 
 func (s *PutMethodResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	if v := m["responseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetBool); err != nil {
-			return api.At(err, ".responseParameters")
-		}
-	}
-	if v := m["responseModels"]; v != nil {
-		if err := api.SetMap(&s.ResponseModels, v, api.SetString); err != nil {
-			return api.At(err, ".responseModels")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "responseParameters", &s.ResponseParameters, func(p *map[string]bool, v any) error { return api.SetMap(p, v, api.SetBool) })
+	err = api.Decode(err, m, "responseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *PutMethodResponseRequest) ToDynamic() map[string]any {
@@ -5897,54 +3028,23 @@ func (s *PutMethodResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
-	if s.ResponseParameters != nil {
-		m["responseParameters"] = api.DynMap(s.ResponseParameters, api.DynBool)
-	}
-	if s.ResponseModels != nil {
-		m["responseModels"] = api.DynMap(s.ResponseModels, api.DynString)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
+	api.PutMap(m, "responseParameters", s.ResponseParameters, api.DynBool)
+	api.PutMap(m, "responseModels", s.ResponseModels, api.DynString)
 	return m
 }
 
 func (s *PutRestApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["mode"]; v != nil {
-		if err := api.SetStringPtr(&s.Mode, v); err != nil {
-			return api.At(err, ".mode")
-		}
-	}
-	if v := m["failOnWarnings"]; v != nil {
-		if err := api.SetBoolPtr(&s.FailOnWarnings, v); err != nil {
-			return api.At(err, ".failOnWarnings")
-		}
-	}
-	if v := m["parameters"]; v != nil {
-		if err := api.SetMap(&s.Parameters, v, api.SetString); err != nil {
-			return api.At(err, ".parameters")
-		}
-	}
-	if v := m["body"]; v != nil {
-		if err := api.SetBytes(&s.Body, v); err != nil {
-			return api.At(err, ".body")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "mode", &s.Mode, api.SetStringPtr)
+	err = api.Decode(err, m, "failOnWarnings", &s.FailOnWarnings, api.SetBoolPtr)
+	err = api.Decode(err, m, "parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
+	return err
 }
 
 func (s *PutRestApiRequest) ToDynamic() map[string]any {
@@ -5952,41 +3052,20 @@ func (s *PutRestApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.Mode != nil {
-		m["mode"] = *s.Mode
-	}
-	if s.FailOnWarnings != nil {
-		m["failOnWarnings"] = *s.FailOnWarnings
-	}
-	if s.Parameters != nil {
-		m["parameters"] = api.DynMap(s.Parameters, api.DynString)
-	}
-	if s.Body != nil {
-		m["body"] = s.Body
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "mode", s.Mode, api.DynString)
+	api.Put(m, "failOnWarnings", s.FailOnWarnings, api.DynBool)
+	api.PutMap(m, "parameters", s.Parameters, api.DynString)
+	api.PutBytes(m, "body", s.Body)
 	return m
 }
 
 func (s *QuotaSettings) FromDynamic(m map[string]any) error {
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	if v := m["offset"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Offset, v); err != nil {
-			return api.At(err, ".offset")
-		}
-	}
-	if v := m["period"]; v != nil {
-		if err := api.SetStringPtr(&s.Period, v); err != nil {
-			return api.At(err, ".period")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "offset", &s.Offset, api.SetInt32Ptr)
+	err = api.Decode(err, m, "period", &s.Period, api.SetStringPtr)
+	return err
 }
 
 func (s *QuotaSettings) ToDynamic() map[string]any {
@@ -5994,40 +3073,19 @@ func (s *QuotaSettings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
-	if s.Offset != nil {
-		m["offset"] = int64(*s.Offset)
-	}
-	if s.Period != nil {
-		m["period"] = *s.Period
-	}
+	api.Put(m, "limit", s.Limit, api.DynInt32)
+	api.Put(m, "offset", s.Offset, api.DynInt32)
+	api.Put(m, "period", s.Period, api.DynString)
 	return m
 }
 
 func (s *RequestValidator) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["validateRequestBody"]; v != nil {
-		if err := api.SetBoolPtr(&s.ValidateRequestBody, v); err != nil {
-			return api.At(err, ".validateRequestBody")
-		}
-	}
-	if v := m["validateRequestParameters"]; v != nil {
-		if err := api.SetBoolPtr(&s.ValidateRequestParameters, v); err != nil {
-			return api.At(err, ".validateRequestParameters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "validateRequestBody", &s.ValidateRequestBody, api.SetBoolPtr)
+	err = api.Decode(err, m, "validateRequestParameters", &s.ValidateRequestParameters, api.SetBoolPtr)
+	return err
 }
 
 func (s *RequestValidator) ToDynamic() map[string]any {
@@ -6035,33 +3093,20 @@ func (s *RequestValidator) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.ValidateRequestBody != nil {
-		m["validateRequestBody"] = *s.ValidateRequestBody
-	}
-	if s.ValidateRequestParameters != nil {
-		m["validateRequestParameters"] = *s.ValidateRequestParameters
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "validateRequestBody", s.ValidateRequestBody, api.DynBool)
+	api.Put(m, "validateRequestParameters", s.ValidateRequestParameters, api.DynBool)
 	return m
 }
 
 func (s *RequestValidators) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *RequestValidator, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]RequestValidator, v any) error {
+		return api.SetList(p, v, func(p *RequestValidator, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RequestValidators) ToDynamic() map[string]any {
@@ -6069,42 +3114,21 @@ func (s *RequestValidators) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e RequestValidator) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e RequestValidator) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Resource) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["parentId"]; v != nil {
-		if err := api.SetStringPtr(&s.ParentId, v); err != nil {
-			return api.At(err, ".parentId")
-		}
-	}
-	if v := m["pathPart"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPart, v); err != nil {
-			return api.At(err, ".pathPart")
-		}
-	}
-	if v := m["path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".path")
-		}
-	}
-	if v := m["resourceMethods"]; v != nil {
-		if err := api.SetMap(&s.ResourceMethods, v, func(p *Method, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".resourceMethods")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "parentId", &s.ParentId, api.SetStringPtr)
+	err = api.Decode(err, m, "pathPart", &s.PathPart, api.SetStringPtr)
+	err = api.Decode(err, m, "path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceMethods", &s.ResourceMethods, func(p *map[string]Method, v any) error {
+		return api.SetMap(p, v, func(p *Method, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Resource) ToDynamic() map[string]any {
@@ -6112,36 +3136,21 @@ func (s *Resource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.ParentId != nil {
-		m["parentId"] = *s.ParentId
-	}
-	if s.PathPart != nil {
-		m["pathPart"] = *s.PathPart
-	}
-	if s.Path != nil {
-		m["path"] = *s.Path
-	}
-	if s.ResourceMethods != nil {
-		m["resourceMethods"] = api.DynMap(s.ResourceMethods, func(e Method) any { return e.ToDynamic() })
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.Put(m, "parentId", s.ParentId, api.DynString)
+	api.Put(m, "pathPart", s.PathPart, api.DynString)
+	api.Put(m, "path", s.Path, api.DynString)
+	api.PutMap(m, "resourceMethods", s.ResourceMethods, func(e Method) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Resources) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Resource, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]Resource, v any) error {
+		return api.SetList(p, v, func(p *Resource, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Resources) ToDynamic() map[string]any {
@@ -6149,89 +3158,28 @@ func (s *Resources) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e Resource) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e Resource) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RestApi) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["createdDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".createdDate")
-		}
-	}
-	if v := m["version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".version")
-		}
-	}
-	if v := m["warnings"]; v != nil {
-		if err := api.SetList(&s.Warnings, v, api.SetString); err != nil {
-			return api.At(err, ".warnings")
-		}
-	}
-	if v := m["binaryMediaTypes"]; v != nil {
-		if err := api.SetList(&s.BinaryMediaTypes, v, api.SetString); err != nil {
-			return api.At(err, ".binaryMediaTypes")
-		}
-	}
-	if v := m["minimumCompressionSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MinimumCompressionSize, v); err != nil {
-			return api.At(err, ".minimumCompressionSize")
-		}
-	}
-	if v := m["apiKeySource"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeySource, v); err != nil {
-			return api.At(err, ".apiKeySource")
-		}
-	}
-	if v := m["endpointConfiguration"]; v != nil {
-		p := new(EndpointConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".endpointConfiguration")
-		}
-		s.EndpointConfiguration = p
-	}
-	if v := m["policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".policy")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	if v := m["disableExecuteApiEndpoint"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableExecuteApiEndpoint, v); err != nil {
-			return api.At(err, ".disableExecuteApiEndpoint")
-		}
-	}
-	if v := m["rootResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.RootResourceId, v); err != nil {
-			return api.At(err, ".rootResourceId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "createdDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "version", &s.Version, api.SetStringPtr)
+	err = api.Decode(err, m, "warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "binaryMediaTypes", &s.BinaryMediaTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "minimumCompressionSize", &s.MinimumCompressionSize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "apiKeySource", &s.ApiKeySource, api.SetStringPtr)
+	err = api.Decode(err, m, "endpointConfiguration", &s.EndpointConfiguration, api.SetStructPtr[EndpointConfiguration])
+	err = api.Decode(err, m, "policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "disableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
+	err = api.Decode(err, m, "rootResourceId", &s.RootResourceId, api.SetStringPtr)
+	return err
 }
 
 func (s *RestApi) ToDynamic() map[string]any {
@@ -6239,63 +3187,30 @@ func (s *RestApi) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.CreatedDate != nil {
-		m["createdDate"] = s.CreatedDate.UTC()
-	}
-	if s.Version != nil {
-		m["version"] = *s.Version
-	}
-	if s.Warnings != nil {
-		m["warnings"] = api.DynList(s.Warnings, api.DynString)
-	}
-	if s.BinaryMediaTypes != nil {
-		m["binaryMediaTypes"] = api.DynList(s.BinaryMediaTypes, api.DynString)
-	}
-	if s.MinimumCompressionSize != nil {
-		m["minimumCompressionSize"] = int64(*s.MinimumCompressionSize)
-	}
-	if s.ApiKeySource != nil {
-		m["apiKeySource"] = *s.ApiKeySource
-	}
-	if s.EndpointConfiguration != nil {
-		m["endpointConfiguration"] = s.EndpointConfiguration.ToDynamic()
-	}
-	if s.Policy != nil {
-		m["policy"] = *s.Policy
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.DisableExecuteApiEndpoint != nil {
-		m["disableExecuteApiEndpoint"] = *s.DisableExecuteApiEndpoint
-	}
-	if s.RootResourceId != nil {
-		m["rootResourceId"] = *s.RootResourceId
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "createdDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "version", s.Version, api.DynString)
+	api.PutList(m, "warnings", s.Warnings, api.DynString)
+	api.PutList(m, "binaryMediaTypes", s.BinaryMediaTypes, api.DynString)
+	api.Put(m, "minimumCompressionSize", s.MinimumCompressionSize, api.DynInt32)
+	api.Put(m, "apiKeySource", s.ApiKeySource, api.DynString)
+	api.PutStruct(m, "endpointConfiguration", s.EndpointConfiguration)
+	api.Put(m, "policy", s.Policy, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
+	api.Put(m, "disableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
+	api.Put(m, "rootResourceId", s.RootResourceId, api.DynString)
 	return m
 }
 
 func (s *RestApis) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *RestApi, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]RestApi, v any) error {
+		return api.SetList(p, v, func(p *RestApi, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RestApis) ToDynamic() map[string]any {
@@ -6303,42 +3218,19 @@ func (s *RestApis) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e RestApi) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e RestApi) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *SdkConfigurationProperty) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["friendlyName"]; v != nil {
-		if err := api.SetStringPtr(&s.FriendlyName, v); err != nil {
-			return api.At(err, ".friendlyName")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["required"]; v != nil {
-		if err := api.SetBoolPtr(&s.Required, v); err != nil {
-			return api.At(err, ".required")
-		}
-	}
-	if v := m["defaultValue"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultValue, v); err != nil {
-			return api.At(err, ".defaultValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "friendlyName", &s.FriendlyName, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "required", &s.Required, api.SetBoolPtr)
+	err = api.Decode(err, m, "defaultValue", &s.DefaultValue, api.SetStringPtr)
+	return err
 }
 
 func (s *SdkConfigurationProperty) ToDynamic() map[string]any {
@@ -6346,41 +3238,20 @@ func (s *SdkConfigurationProperty) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.FriendlyName != nil {
-		m["friendlyName"] = *s.FriendlyName
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.Required != nil {
-		m["required"] = *s.Required
-	}
-	if s.DefaultValue != nil {
-		m["defaultValue"] = *s.DefaultValue
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "friendlyName", s.FriendlyName, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "required", s.Required, api.DynBool)
+	api.Put(m, "defaultValue", s.DefaultValue, api.DynString)
 	return m
 }
 
 func (s *SdkResponse) FromDynamic(m map[string]any) error {
-	if v := m["contentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".contentType")
-		}
-	}
-	if v := m["contentDisposition"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentDisposition, v); err != nil {
-			return api.At(err, ".contentDisposition")
-		}
-	}
-	if v := m["body"]; v != nil {
-		if err := api.SetBytes(&s.Body, v); err != nil {
-			return api.At(err, ".body")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "contentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "contentDisposition", &s.ContentDisposition, api.SetStringPtr)
+	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
+	return err
 }
 
 func (s *SdkResponse) ToDynamic() map[string]any {
@@ -6388,40 +3259,21 @@ func (s *SdkResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ContentType != nil {
-		m["contentType"] = *s.ContentType
-	}
-	if s.ContentDisposition != nil {
-		m["contentDisposition"] = *s.ContentDisposition
-	}
-	if s.Body != nil {
-		m["body"] = s.Body
-	}
+	api.Put(m, "contentType", s.ContentType, api.DynString)
+	api.Put(m, "contentDisposition", s.ContentDisposition, api.DynString)
+	api.PutBytes(m, "body", s.Body)
 	return m
 }
 
 func (s *SdkType) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["friendlyName"]; v != nil {
-		if err := api.SetStringPtr(&s.FriendlyName, v); err != nil {
-			return api.At(err, ".friendlyName")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["configurationProperties"]; v != nil {
-		if err := api.SetList(&s.ConfigurationProperties, v, func(p *SdkConfigurationProperty, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".configurationProperties")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "friendlyName", &s.FriendlyName, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "configurationProperties", &s.ConfigurationProperties, func(p *[]SdkConfigurationProperty, v any) error {
+		return api.SetList(p, v, func(p *SdkConfigurationProperty, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SdkType) ToDynamic() map[string]any {
@@ -6429,33 +3281,20 @@ func (s *SdkType) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.FriendlyName != nil {
-		m["friendlyName"] = *s.FriendlyName
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.ConfigurationProperties != nil {
-		m["configurationProperties"] = api.DynList(s.ConfigurationProperties, func(e SdkConfigurationProperty) any { return e.ToDynamic() })
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.Put(m, "friendlyName", s.FriendlyName, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.PutList(m, "configurationProperties", s.ConfigurationProperties, func(e SdkConfigurationProperty) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *SdkTypes) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *SdkType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]SdkType, v any) error {
+		return api.SetList(p, v, func(p *SdkType, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SdkTypes) ToDynamic() map[string]any {
@@ -6463,27 +3302,16 @@ func (s *SdkTypes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e SdkType) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e SdkType) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ServiceUnavailableException) FromDynamic(m map[string]any) error {
-	if v := m["retryAfterSeconds"]; v != nil {
-		if err := api.SetStringPtr(&s.RetryAfterSeconds, v); err != nil {
-			return api.At(err, ".retryAfterSeconds")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "retryAfterSeconds", &s.RetryAfterSeconds, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ServiceUnavailableException) ToDynamic() map[string]any {
@@ -6491,106 +3319,33 @@ func (s *ServiceUnavailableException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RetryAfterSeconds != nil {
-		m["retryAfterSeconds"] = *s.RetryAfterSeconds
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "retryAfterSeconds", s.RetryAfterSeconds, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Stage) FromDynamic(m map[string]any) error {
-	if v := m["deploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".deploymentId")
-		}
-	}
-	if v := m["clientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".clientCertificateId")
-		}
-	}
-	if v := m["stageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".stageName")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["cacheClusterEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.CacheClusterEnabled, v); err != nil {
-			return api.At(err, ".cacheClusterEnabled")
-		}
-	}
-	if v := m["cacheClusterSize"]; v != nil {
-		if err := api.SetStringPtr(&s.CacheClusterSize, v); err != nil {
-			return api.At(err, ".cacheClusterSize")
-		}
-	}
-	if v := m["cacheClusterStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.CacheClusterStatus, v); err != nil {
-			return api.At(err, ".cacheClusterStatus")
-		}
-	}
-	if v := m["methodSettings"]; v != nil {
-		if err := api.SetMap(&s.MethodSettings, v, func(p *MethodSetting, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".methodSettings")
-		}
-	}
-	if v := m["variables"]; v != nil {
-		if err := api.SetMap(&s.Variables, v, api.SetString); err != nil {
-			return api.At(err, ".variables")
-		}
-	}
-	if v := m["documentationVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.DocumentationVersion, v); err != nil {
-			return api.At(err, ".documentationVersion")
-		}
-	}
-	if v := m["accessLogSettings"]; v != nil {
-		p := new(AccessLogSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".accessLogSettings")
-		}
-		s.AccessLogSettings = p
-	}
-	if v := m["canarySettings"]; v != nil {
-		p := new(CanarySettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".canarySettings")
-		}
-		s.CanarySettings = p
-	}
-	if v := m["tracingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.TracingEnabled, v); err != nil {
-			return api.At(err, ".tracingEnabled")
-		}
-	}
-	if v := m["webAclArn"]; v != nil {
-		if err := api.SetStringPtr(&s.WebAclArn, v); err != nil {
-			return api.At(err, ".webAclArn")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	if v := m["createdDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".createdDate")
-		}
-	}
-	if v := m["lastUpdatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedDate, v); err != nil {
-			return api.At(err, ".lastUpdatedDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "clientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "cacheClusterEnabled", &s.CacheClusterEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "cacheClusterSize", &s.CacheClusterSize, api.SetStringPtr)
+	err = api.Decode(err, m, "cacheClusterStatus", &s.CacheClusterStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "methodSettings", &s.MethodSettings, func(p *map[string]MethodSetting, v any) error {
+		return api.SetMap(p, v, func(p *MethodSetting, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "variables", &s.Variables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "documentationVersion", &s.DocumentationVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "accessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
+	err = api.Decode(err, m, "canarySettings", &s.CanarySettings, api.SetStructPtr[CanarySettings])
+	err = api.Decode(err, m, "tracingEnabled", &s.TracingEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "webAclArn", &s.WebAclArn, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "createdDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "lastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
+	return err
 }
 
 func (s *Stage) ToDynamic() map[string]any {
@@ -6598,72 +3353,31 @@ func (s *Stage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.DeploymentId != nil {
-		m["deploymentId"] = *s.DeploymentId
-	}
-	if s.ClientCertificateId != nil {
-		m["clientCertificateId"] = *s.ClientCertificateId
-	}
-	if s.StageName != nil {
-		m["stageName"] = *s.StageName
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.CacheClusterEnabled != nil {
-		m["cacheClusterEnabled"] = *s.CacheClusterEnabled
-	}
-	if s.CacheClusterSize != nil {
-		m["cacheClusterSize"] = *s.CacheClusterSize
-	}
-	if s.CacheClusterStatus != nil {
-		m["cacheClusterStatus"] = *s.CacheClusterStatus
-	}
-	if s.MethodSettings != nil {
-		m["methodSettings"] = api.DynMap(s.MethodSettings, func(e MethodSetting) any { return e.ToDynamic() })
-	}
-	if s.Variables != nil {
-		m["variables"] = api.DynMap(s.Variables, api.DynString)
-	}
-	if s.DocumentationVersion != nil {
-		m["documentationVersion"] = *s.DocumentationVersion
-	}
-	if s.AccessLogSettings != nil {
-		m["accessLogSettings"] = s.AccessLogSettings.ToDynamic()
-	}
-	if s.CanarySettings != nil {
-		m["canarySettings"] = s.CanarySettings.ToDynamic()
-	}
-	if s.TracingEnabled != nil {
-		m["tracingEnabled"] = *s.TracingEnabled
-	}
-	if s.WebAclArn != nil {
-		m["webAclArn"] = *s.WebAclArn
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.CreatedDate != nil {
-		m["createdDate"] = s.CreatedDate.UTC()
-	}
-	if s.LastUpdatedDate != nil {
-		m["lastUpdatedDate"] = s.LastUpdatedDate.UTC()
-	}
+	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "clientCertificateId", s.ClientCertificateId, api.DynString)
+	api.Put(m, "stageName", s.StageName, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "cacheClusterEnabled", s.CacheClusterEnabled, api.DynBool)
+	api.Put(m, "cacheClusterSize", s.CacheClusterSize, api.DynString)
+	api.Put(m, "cacheClusterStatus", s.CacheClusterStatus, api.DynString)
+	api.PutMap(m, "methodSettings", s.MethodSettings, func(e MethodSetting) any { return e.ToDynamic() })
+	api.PutMap(m, "variables", s.Variables, api.DynString)
+	api.Put(m, "documentationVersion", s.DocumentationVersion, api.DynString)
+	api.PutStruct(m, "accessLogSettings", s.AccessLogSettings)
+	api.PutStruct(m, "canarySettings", s.CanarySettings)
+	api.Put(m, "tracingEnabled", s.TracingEnabled, api.DynBool)
+	api.Put(m, "webAclArn", s.WebAclArn, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
+	api.Put(m, "createdDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "lastUpdatedDate", s.LastUpdatedDate, api.DynTime)
 	return m
 }
 
 func (s *StageKey) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["stageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".stageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *StageKey) ToDynamic() map[string]any {
@@ -6671,22 +3385,17 @@ func (s *StageKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.StageName != nil {
-		m["stageName"] = *s.StageName
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "stageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *Stages) FromDynamic(m map[string]any) error {
-	if v := m["item"]; v != nil {
-		if err := api.SetList(&s.Item, v, func(p *Stage, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".item")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "item", &s.Item, func(p *[]Stage, v any) error {
+		return api.SetList(p, v, func(p *Stage, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Stages) ToDynamic() map[string]any {
@@ -6694,24 +3403,15 @@ func (s *Stages) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Item != nil {
-		m["item"] = api.DynList(s.Item, func(e Stage) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "item", s.Item, func(e Stage) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *TagResourceRequest) ToDynamic() map[string]any {
@@ -6719,22 +3419,15 @@ func (s *TagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *Tags) FromDynamic(m map[string]any) error {
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *Tags) ToDynamic() map[string]any {
@@ -6742,19 +3435,14 @@ func (s *Tags) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *Template) FromDynamic(m map[string]any) error {
-	if v := m["value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Template) ToDynamic() map[string]any {
@@ -6762,54 +3450,23 @@ func (s *Template) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Value != nil {
-		m["value"] = *s.Value
-	}
+	api.Put(m, "value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TestInvokeAuthorizerRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["authorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".authorizerId")
-		}
-	}
-	if v := m["headers"]; v != nil {
-		if err := api.SetMap(&s.Headers, v, api.SetString); err != nil {
-			return api.At(err, ".headers")
-		}
-	}
-	if v := m["multiValueHeaders"]; v != nil {
-		if err := api.SetMap(&s.MultiValueHeaders, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".multiValueHeaders")
-		}
-	}
-	if v := m["pathWithQueryString"]; v != nil {
-		if err := api.SetStringPtr(&s.PathWithQueryString, v); err != nil {
-			return api.At(err, ".pathWithQueryString")
-		}
-	}
-	if v := m["body"]; v != nil {
-		if err := api.SetStringPtr(&s.Body, v); err != nil {
-			return api.At(err, ".body")
-		}
-	}
-	if v := m["stageVariables"]; v != nil {
-		if err := api.SetMap(&s.StageVariables, v, api.SetString); err != nil {
-			return api.At(err, ".stageVariables")
-		}
-	}
-	if v := m["additionalContext"]; v != nil {
-		if err := api.SetMap(&s.AdditionalContext, v, api.SetString); err != nil {
-			return api.At(err, ".additionalContext")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "headers", &s.Headers, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "multiValueHeaders", &s.MultiValueHeaders, func(p *map[string][]string, v any) error {
+		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "pathWithQueryString", &s.PathWithQueryString, api.SetStringPtr)
+	err = api.Decode(err, m, "body", &s.Body, api.SetStringPtr)
+	err = api.Decode(err, m, "stageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "additionalContext", &s.AdditionalContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *TestInvokeAuthorizerRequest) ToDynamic() map[string]any {
@@ -6817,70 +3474,29 @@ func (s *TestInvokeAuthorizerRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.AuthorizerId != nil {
-		m["authorizerId"] = *s.AuthorizerId
-	}
-	if s.Headers != nil {
-		m["headers"] = api.DynMap(s.Headers, api.DynString)
-	}
-	if s.MultiValueHeaders != nil {
-		m["multiValueHeaders"] = api.DynMap(s.MultiValueHeaders, func(e []string) any { return api.DynList(e, api.DynString) })
-	}
-	if s.PathWithQueryString != nil {
-		m["pathWithQueryString"] = *s.PathWithQueryString
-	}
-	if s.Body != nil {
-		m["body"] = *s.Body
-	}
-	if s.StageVariables != nil {
-		m["stageVariables"] = api.DynMap(s.StageVariables, api.DynString)
-	}
-	if s.AdditionalContext != nil {
-		m["additionalContext"] = api.DynMap(s.AdditionalContext, api.DynString)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "authorizerId", s.AuthorizerId, api.DynString)
+	api.PutMap(m, "headers", s.Headers, api.DynString)
+	api.PutMap(m, "multiValueHeaders", s.MultiValueHeaders, func(e []string) any { return api.DynList(e, api.DynString) })
+	api.Put(m, "pathWithQueryString", s.PathWithQueryString, api.DynString)
+	api.Put(m, "body", s.Body, api.DynString)
+	api.PutMap(m, "stageVariables", s.StageVariables, api.DynString)
+	api.PutMap(m, "additionalContext", s.AdditionalContext, api.DynString)
 	return m
 }
 
 func (s *TestInvokeAuthorizerResponse) FromDynamic(m map[string]any) error {
-	if v := m["clientStatus"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ClientStatus, v); err != nil {
-			return api.At(err, ".clientStatus")
-		}
-	}
-	if v := m["log"]; v != nil {
-		if err := api.SetStringPtr(&s.Log, v); err != nil {
-			return api.At(err, ".log")
-		}
-	}
-	if v := m["latency"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Latency, v); err != nil {
-			return api.At(err, ".latency")
-		}
-	}
-	if v := m["principalId"]; v != nil {
-		if err := api.SetStringPtr(&s.PrincipalId, v); err != nil {
-			return api.At(err, ".principalId")
-		}
-	}
-	if v := m["policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".policy")
-		}
-	}
-	if v := m["authorization"]; v != nil {
-		if err := api.SetMap(&s.Authorization, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".authorization")
-		}
-	}
-	if v := m["claims"]; v != nil {
-		if err := api.SetMap(&s.Claims, v, api.SetString); err != nil {
-			return api.At(err, ".claims")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "clientStatus", &s.ClientStatus, api.SetInt32Ptr)
+	err = api.Decode(err, m, "log", &s.Log, api.SetStringPtr)
+	err = api.Decode(err, m, "latency", &s.Latency, api.SetInt64Ptr)
+	err = api.Decode(err, m, "principalId", &s.PrincipalId, api.SetStringPtr)
+	err = api.Decode(err, m, "policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "authorization", &s.Authorization, func(p *map[string][]string, v any) error {
+		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "claims", &s.Claims, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *TestInvokeAuthorizerResponse) ToDynamic() map[string]any {
@@ -6888,77 +3504,30 @@ func (s *TestInvokeAuthorizerResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ClientStatus != nil {
-		m["clientStatus"] = int64(*s.ClientStatus)
-	}
-	if s.Log != nil {
-		m["log"] = *s.Log
-	}
-	if s.Latency != nil {
-		m["latency"] = *s.Latency
-	}
-	if s.PrincipalId != nil {
-		m["principalId"] = *s.PrincipalId
-	}
-	if s.Policy != nil {
-		m["policy"] = *s.Policy
-	}
-	if s.Authorization != nil {
-		m["authorization"] = api.DynMap(s.Authorization, func(e []string) any { return api.DynList(e, api.DynString) })
-	}
-	if s.Claims != nil {
-		m["claims"] = api.DynMap(s.Claims, api.DynString)
-	}
+	api.Put(m, "clientStatus", s.ClientStatus, api.DynInt32)
+	api.Put(m, "log", s.Log, api.DynString)
+	api.Put(m, "latency", s.Latency, api.DynInt64)
+	api.Put(m, "principalId", s.PrincipalId, api.DynString)
+	api.Put(m, "policy", s.Policy, api.DynString)
+	api.PutMap(m, "authorization", s.Authorization, func(e []string) any { return api.DynList(e, api.DynString) })
+	api.PutMap(m, "claims", s.Claims, api.DynString)
 	return m
 }
 
 func (s *TestInvokeMethodRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["pathWithQueryString"]; v != nil {
-		if err := api.SetStringPtr(&s.PathWithQueryString, v); err != nil {
-			return api.At(err, ".pathWithQueryString")
-		}
-	}
-	if v := m["body"]; v != nil {
-		if err := api.SetStringPtr(&s.Body, v); err != nil {
-			return api.At(err, ".body")
-		}
-	}
-	if v := m["headers"]; v != nil {
-		if err := api.SetMap(&s.Headers, v, api.SetString); err != nil {
-			return api.At(err, ".headers")
-		}
-	}
-	if v := m["multiValueHeaders"]; v != nil {
-		if err := api.SetMap(&s.MultiValueHeaders, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".multiValueHeaders")
-		}
-	}
-	if v := m["clientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".clientCertificateId")
-		}
-	}
-	if v := m["stageVariables"]; v != nil {
-		if err := api.SetMap(&s.StageVariables, v, api.SetString); err != nil {
-			return api.At(err, ".stageVariables")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "pathWithQueryString", &s.PathWithQueryString, api.SetStringPtr)
+	err = api.Decode(err, m, "body", &s.Body, api.SetStringPtr)
+	err = api.Decode(err, m, "headers", &s.Headers, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "multiValueHeaders", &s.MultiValueHeaders, func(p *map[string][]string, v any) error {
+		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "clientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *TestInvokeMethodRequest) ToDynamic() map[string]any {
@@ -6966,68 +3535,29 @@ func (s *TestInvokeMethodRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.PathWithQueryString != nil {
-		m["pathWithQueryString"] = *s.PathWithQueryString
-	}
-	if s.Body != nil {
-		m["body"] = *s.Body
-	}
-	if s.Headers != nil {
-		m["headers"] = api.DynMap(s.Headers, api.DynString)
-	}
-	if s.MultiValueHeaders != nil {
-		m["multiValueHeaders"] = api.DynMap(s.MultiValueHeaders, func(e []string) any { return api.DynList(e, api.DynString) })
-	}
-	if s.ClientCertificateId != nil {
-		m["clientCertificateId"] = *s.ClientCertificateId
-	}
-	if s.StageVariables != nil {
-		m["stageVariables"] = api.DynMap(s.StageVariables, api.DynString)
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "pathWithQueryString", s.PathWithQueryString, api.DynString)
+	api.Put(m, "body", s.Body, api.DynString)
+	api.PutMap(m, "headers", s.Headers, api.DynString)
+	api.PutMap(m, "multiValueHeaders", s.MultiValueHeaders, func(e []string) any { return api.DynList(e, api.DynString) })
+	api.Put(m, "clientCertificateId", s.ClientCertificateId, api.DynString)
+	api.PutMap(m, "stageVariables", s.StageVariables, api.DynString)
 	return m
 }
 
 func (s *TestInvokeMethodResponse) FromDynamic(m map[string]any) error {
-	if v := m["status"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Status, v); err != nil {
-			return api.At(err, ".status")
-		}
-	}
-	if v := m["body"]; v != nil {
-		if err := api.SetStringPtr(&s.Body, v); err != nil {
-			return api.At(err, ".body")
-		}
-	}
-	if v := m["headers"]; v != nil {
-		if err := api.SetMap(&s.Headers, v, api.SetString); err != nil {
-			return api.At(err, ".headers")
-		}
-	}
-	if v := m["multiValueHeaders"]; v != nil {
-		if err := api.SetMap(&s.MultiValueHeaders, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".multiValueHeaders")
-		}
-	}
-	if v := m["log"]; v != nil {
-		if err := api.SetStringPtr(&s.Log, v); err != nil {
-			return api.At(err, ".log")
-		}
-	}
-	if v := m["latency"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Latency, v); err != nil {
-			return api.At(err, ".latency")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "status", &s.Status, api.SetInt32Ptr)
+	err = api.Decode(err, m, "body", &s.Body, api.SetStringPtr)
+	err = api.Decode(err, m, "headers", &s.Headers, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "multiValueHeaders", &s.MultiValueHeaders, func(p *map[string][]string, v any) error {
+		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "log", &s.Log, api.SetStringPtr)
+	err = api.Decode(err, m, "latency", &s.Latency, api.SetInt64Ptr)
+	return err
 }
 
 func (s *TestInvokeMethodResponse) ToDynamic() map[string]any {
@@ -7035,39 +3565,20 @@ func (s *TestInvokeMethodResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Status != nil {
-		m["status"] = int64(*s.Status)
-	}
-	if s.Body != nil {
-		m["body"] = *s.Body
-	}
-	if s.Headers != nil {
-		m["headers"] = api.DynMap(s.Headers, api.DynString)
-	}
-	if s.MultiValueHeaders != nil {
-		m["multiValueHeaders"] = api.DynMap(s.MultiValueHeaders, func(e []string) any { return api.DynList(e, api.DynString) })
-	}
-	if s.Log != nil {
-		m["log"] = *s.Log
-	}
-	if s.Latency != nil {
-		m["latency"] = *s.Latency
-	}
+	api.Put(m, "status", s.Status, api.DynInt32)
+	api.Put(m, "body", s.Body, api.DynString)
+	api.PutMap(m, "headers", s.Headers, api.DynString)
+	api.PutMap(m, "multiValueHeaders", s.MultiValueHeaders, func(e []string) any { return api.DynList(e, api.DynString) })
+	api.Put(m, "log", s.Log, api.DynString)
+	api.Put(m, "latency", s.Latency, api.DynInt64)
 	return m
 }
 
 func (s *ThrottleSettings) FromDynamic(m map[string]any) error {
-	if v := m["burstLimit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.BurstLimit, v); err != nil {
-			return api.At(err, ".burstLimit")
-		}
-	}
-	if v := m["rateLimit"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.RateLimit, v); err != nil {
-			return api.At(err, ".rateLimit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "burstLimit", &s.BurstLimit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "rateLimit", &s.RateLimit, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *ThrottleSettings) ToDynamic() map[string]any {
@@ -7075,22 +3586,15 @@ func (s *ThrottleSettings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.BurstLimit != nil {
-		m["burstLimit"] = int64(*s.BurstLimit)
-	}
-	if s.RateLimit != nil {
-		m["rateLimit"] = *s.RateLimit
-	}
+	api.Put(m, "burstLimit", s.BurstLimit, api.DynInt32)
+	api.Put(m, "rateLimit", s.RateLimit, api.DynFloat64)
 	return m
 }
 
 func (s *TlsConfig) FromDynamic(m map[string]any) error {
-	if v := m["insecureSkipVerification"]; v != nil {
-		if err := api.SetBoolPtr(&s.InsecureSkipVerification, v); err != nil {
-			return api.At(err, ".insecureSkipVerification")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "insecureSkipVerification", &s.InsecureSkipVerification, api.SetBoolPtr)
+	return err
 }
 
 func (s *TlsConfig) ToDynamic() map[string]any {
@@ -7098,24 +3602,15 @@ func (s *TlsConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.InsecureSkipVerification != nil {
-		m["insecureSkipVerification"] = *s.InsecureSkipVerification
-	}
+	api.Put(m, "insecureSkipVerification", s.InsecureSkipVerification, api.DynBool)
 	return m
 }
 
 func (s *TooManyRequestsException) FromDynamic(m map[string]any) error {
-	if v := m["retryAfterSeconds"]; v != nil {
-		if err := api.SetStringPtr(&s.RetryAfterSeconds, v); err != nil {
-			return api.At(err, ".retryAfterSeconds")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "retryAfterSeconds", &s.RetryAfterSeconds, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyRequestsException) ToDynamic() map[string]any {
@@ -7123,22 +3618,15 @@ func (s *TooManyRequestsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RetryAfterSeconds != nil {
-		m["retryAfterSeconds"] = *s.RetryAfterSeconds
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "retryAfterSeconds", s.RetryAfterSeconds, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UnauthorizedException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnauthorizedException) ToDynamic() map[string]any {
@@ -7146,24 +3634,15 @@ func (s *UnauthorizedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["tagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".tagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "tagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceRequest) ToDynamic() map[string]any {
@@ -7171,22 +3650,17 @@ func (s *UntagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.TagKeys != nil {
-		m["tagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "tagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UpdateAccountRequest) FromDynamic(m map[string]any) error {
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateAccountRequest) ToDynamic() map[string]any {
@@ -7194,24 +3668,17 @@ func (s *UpdateAccountRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateApiKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["apiKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKey, v); err != nil {
-			return api.At(err, ".apiKey")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "apiKey", &s.ApiKey, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateApiKeyRequest) ToDynamic() map[string]any {
@@ -7219,32 +3686,19 @@ func (s *UpdateApiKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiKey != nil {
-		m["apiKey"] = *s.ApiKey
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "apiKey", s.ApiKey, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateAuthorizerRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["authorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".authorizerId")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "authorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateAuthorizerRequest) ToDynamic() map[string]any {
@@ -7252,35 +3706,20 @@ func (s *UpdateAuthorizerRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.AuthorizerId != nil {
-		m["authorizerId"] = *s.AuthorizerId
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "authorizerId", s.AuthorizerId, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateBasePathMappingRequest) FromDynamic(m map[string]any) error {
-	if v := m["domainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".domainName")
-		}
-	}
-	if v := m["basePath"]; v != nil {
-		if err := api.SetStringPtr(&s.BasePath, v); err != nil {
-			return api.At(err, ".basePath")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "basePath", &s.BasePath, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateBasePathMappingRequest) ToDynamic() map[string]any {
@@ -7288,30 +3727,19 @@ func (s *UpdateBasePathMappingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DomainName != nil {
-		m["domainName"] = *s.DomainName
-	}
-	if s.BasePath != nil {
-		m["basePath"] = *s.BasePath
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "domainName", s.DomainName, api.DynString)
+	api.Put(m, "basePath", s.BasePath, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateClientCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["clientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".clientCertificateId")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "clientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateClientCertificateRequest) ToDynamic() map[string]any {
@@ -7319,32 +3747,19 @@ func (s *UpdateClientCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ClientCertificateId != nil {
-		m["clientCertificateId"] = *s.ClientCertificateId
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "clientCertificateId", s.ClientCertificateId, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateDeploymentRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["deploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".deploymentId")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateDeploymentRequest) ToDynamic() map[string]any {
@@ -7352,35 +3767,20 @@ func (s *UpdateDeploymentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.DeploymentId != nil {
-		m["deploymentId"] = *s.DeploymentId
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateDocumentationPartRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["documentationPartId"]; v != nil {
-		if err := api.SetStringPtr(&s.DocumentationPartId, v); err != nil {
-			return api.At(err, ".documentationPartId")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "documentationPartId", &s.DocumentationPartId, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateDocumentationPartRequest) ToDynamic() map[string]any {
@@ -7388,35 +3788,20 @@ func (s *UpdateDocumentationPartRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.DocumentationPartId != nil {
-		m["documentationPartId"] = *s.DocumentationPartId
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "documentationPartId", s.DocumentationPartId, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateDocumentationVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["documentationVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.DocumentationVersion, v); err != nil {
-			return api.At(err, ".documentationVersion")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "documentationVersion", &s.DocumentationVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateDocumentationVersionRequest) ToDynamic() map[string]any {
@@ -7424,30 +3809,19 @@ func (s *UpdateDocumentationVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.DocumentationVersion != nil {
-		m["documentationVersion"] = *s.DocumentationVersion
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "documentationVersion", s.DocumentationVersion, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateDomainNameRequest) FromDynamic(m map[string]any) error {
-	if v := m["domainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".domainName")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateDomainNameRequest) ToDynamic() map[string]any {
@@ -7455,32 +3829,19 @@ func (s *UpdateDomainNameRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DomainName != nil {
-		m["domainName"] = *s.DomainName
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "domainName", s.DomainName, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateGatewayResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["responseType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseType, v); err != nil {
-			return api.At(err, ".responseType")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "responseType", &s.ResponseType, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateGatewayResponseRequest) ToDynamic() map[string]any {
@@ -7488,40 +3849,21 @@ func (s *UpdateGatewayResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResponseType != nil {
-		m["responseType"] = *s.ResponseType
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "responseType", s.ResponseType, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateIntegrationRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateIntegrationRequest) ToDynamic() map[string]any {
@@ -7529,48 +3871,23 @@ func (s *UpdateIntegrationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateIntegrationResponseRequest) ToDynamic() map[string]any {
@@ -7578,46 +3895,23 @@ func (s *UpdateIntegrationResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateMethodRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateMethodRequest) ToDynamic() map[string]any {
@@ -7625,48 +3919,23 @@ func (s *UpdateMethodRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateMethodResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["httpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".httpMethod")
-		}
-	}
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateMethodResponseRequest) ToDynamic() map[string]any {
@@ -7674,41 +3943,22 @@ func (s *UpdateMethodResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.HttpMethod != nil {
-		m["httpMethod"] = *s.HttpMethod
-	}
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateModelRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["modelName"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelName, v); err != nil {
-			return api.At(err, ".modelName")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "modelName", &s.ModelName, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateModelRequest) ToDynamic() map[string]any {
@@ -7716,35 +3966,20 @@ func (s *UpdateModelRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ModelName != nil {
-		m["modelName"] = *s.ModelName
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "modelName", s.ModelName, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateRequestValidatorRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["requestValidatorId"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestValidatorId, v); err != nil {
-			return api.At(err, ".requestValidatorId")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "requestValidatorId", &s.RequestValidatorId, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateRequestValidatorRequest) ToDynamic() map[string]any {
@@ -7752,35 +3987,20 @@ func (s *UpdateRequestValidatorRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.RequestValidatorId != nil {
-		m["requestValidatorId"] = *s.RequestValidatorId
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "requestValidatorId", s.RequestValidatorId, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["resourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".resourceId")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateResourceRequest) ToDynamic() map[string]any {
@@ -7788,30 +4008,19 @@ func (s *UpdateResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.ResourceId != nil {
-		m["resourceId"] = *s.ResourceId
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "resourceId", s.ResourceId, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateRestApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateRestApiRequest) ToDynamic() map[string]any {
@@ -7819,32 +4028,19 @@ func (s *UpdateRestApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateStageRequest) FromDynamic(m map[string]any) error {
-	if v := m["restApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.RestApiId, v); err != nil {
-			return api.At(err, ".restApiId")
-		}
-	}
-	if v := m["stageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".stageName")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateStageRequest) ToDynamic() map[string]any {
@@ -7852,30 +4048,19 @@ func (s *UpdateStageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestApiId != nil {
-		m["restApiId"] = *s.RestApiId
-	}
-	if s.StageName != nil {
-		m["stageName"] = *s.StageName
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "restApiId", s.RestApiId, api.DynString)
+	api.Put(m, "stageName", s.StageName, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateUsagePlanRequest) FromDynamic(m map[string]any) error {
-	if v := m["usagePlanId"]; v != nil {
-		if err := api.SetStringPtr(&s.UsagePlanId, v); err != nil {
-			return api.At(err, ".usagePlanId")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateUsagePlanRequest) ToDynamic() map[string]any {
@@ -7883,32 +4068,19 @@ func (s *UpdateUsagePlanRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UsagePlanId != nil {
-		m["usagePlanId"] = *s.UsagePlanId
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateUsageRequest) FromDynamic(m map[string]any) error {
-	if v := m["usagePlanId"]; v != nil {
-		if err := api.SetStringPtr(&s.UsagePlanId, v); err != nil {
-			return api.At(err, ".usagePlanId")
-		}
-	}
-	if v := m["keyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".keyId")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
+	err = api.Decode(err, m, "keyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateUsageRequest) ToDynamic() map[string]any {
@@ -7916,30 +4088,19 @@ func (s *UpdateUsageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UsagePlanId != nil {
-		m["usagePlanId"] = *s.UsagePlanId
-	}
-	if s.KeyId != nil {
-		m["keyId"] = *s.KeyId
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
+	api.Put(m, "keyId", s.KeyId, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateVpcLinkRequest) FromDynamic(m map[string]any) error {
-	if v := m["vpcLinkId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkId, v); err != nil {
-			return api.At(err, ".vpcLinkId")
-		}
-	}
-	if v := m["patchOperations"]; v != nil {
-		if err := api.SetList(&s.PatchOperations, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patchOperations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "vpcLinkId", &s.VpcLinkId, api.SetStringPtr)
+	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
+		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateVpcLinkRequest) ToDynamic() map[string]any {
@@ -7947,44 +4108,23 @@ func (s *UpdateVpcLinkRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.VpcLinkId != nil {
-		m["vpcLinkId"] = *s.VpcLinkId
-	}
-	if s.PatchOperations != nil {
-		m["patchOperations"] = api.DynList(s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "vpcLinkId", s.VpcLinkId, api.DynString)
+	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Usage) FromDynamic(m map[string]any) error {
-	if v := m["usagePlanId"]; v != nil {
-		if err := api.SetStringPtr(&s.UsagePlanId, v); err != nil {
-			return api.At(err, ".usagePlanId")
-		}
-	}
-	if v := m["startDate"]; v != nil {
-		if err := api.SetStringPtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".startDate")
-		}
-	}
-	if v := m["endDate"]; v != nil {
-		if err := api.SetStringPtr(&s.EndDate, v); err != nil {
-			return api.At(err, ".endDate")
-		}
-	}
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetMap(&s.Items, v, func(p *[][]int64, v any) error {
+	var err error
+	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
+	err = api.Decode(err, m, "startDate", &s.StartDate, api.SetStringPtr)
+	err = api.Decode(err, m, "endDate", &s.EndDate, api.SetStringPtr)
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *map[string][][]int64, v any) error {
+		return api.SetMap(p, v, func(p *[][]int64, v any) error {
 			return api.SetList(p, v, func(p *[]int64, v any) error { return api.SetList(p, v, api.SetInt64) })
-		}); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+		})
+	})
+	return err
 }
 
 func (s *Usage) ToDynamic() map[string]any {
@@ -7992,72 +4132,29 @@ func (s *Usage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.UsagePlanId != nil {
-		m["usagePlanId"] = *s.UsagePlanId
-	}
-	if s.StartDate != nil {
-		m["startDate"] = *s.StartDate
-	}
-	if s.EndDate != nil {
-		m["endDate"] = *s.EndDate
-	}
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynMap(s.Items, func(e [][]int64) any {
-			return api.DynList(e, func(e []int64) any { return api.DynList(e, api.DynInt64) })
-		})
-	}
+	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
+	api.Put(m, "startDate", s.StartDate, api.DynString)
+	api.Put(m, "endDate", s.EndDate, api.DynString)
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutMap(m, "items", s.Items, func(e [][]int64) any {
+		return api.DynList(e, func(e []int64) any { return api.DynList(e, api.DynInt64) })
+	})
 	return m
 }
 
 func (s *UsagePlan) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["apiStages"]; v != nil {
-		if err := api.SetList(&s.ApiStages, v, func(p *ApiStage, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".apiStages")
-		}
-	}
-	if v := m["throttle"]; v != nil {
-		p := new(ThrottleSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".throttle")
-		}
-		s.Throttle = p
-	}
-	if v := m["quota"]; v != nil {
-		p := new(QuotaSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".quota")
-		}
-		s.Quota = p
-	}
-	if v := m["productCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ProductCode, v); err != nil {
-			return api.At(err, ".productCode")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "apiStages", &s.ApiStages, func(p *[]ApiStage, v any) error {
+		return api.SetList(p, v, func(p *ApiStage, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "throttle", &s.Throttle, api.SetStructPtr[ThrottleSettings])
+	err = api.Decode(err, m, "quota", &s.Quota, api.SetStructPtr[QuotaSettings])
+	err = api.Decode(err, m, "productCode", &s.ProductCode, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *UsagePlan) ToDynamic() map[string]any {
@@ -8065,55 +4162,24 @@ func (s *UsagePlan) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.ApiStages != nil {
-		m["apiStages"] = api.DynList(s.ApiStages, func(e ApiStage) any { return e.ToDynamic() })
-	}
-	if s.Throttle != nil {
-		m["throttle"] = s.Throttle.ToDynamic()
-	}
-	if s.Quota != nil {
-		m["quota"] = s.Quota.ToDynamic()
-	}
-	if s.ProductCode != nil {
-		m["productCode"] = *s.ProductCode
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.PutList(m, "apiStages", s.ApiStages, func(e ApiStage) any { return e.ToDynamic() })
+	api.PutStruct(m, "throttle", s.Throttle)
+	api.PutStruct(m, "quota", s.Quota)
+	api.Put(m, "productCode", s.ProductCode, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *UsagePlanKey) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	if v := m["value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".value")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *UsagePlanKey) ToDynamic() map[string]any {
@@ -8121,33 +4187,20 @@ func (s *UsagePlanKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
-	if s.Value != nil {
-		m["value"] = *s.Value
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.Put(m, "type", s.Type, api.DynString)
+	api.Put(m, "value", s.Value, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
 	return m
 }
 
 func (s *UsagePlanKeys) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *UsagePlanKey, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]UsagePlanKey, v any) error {
+		return api.SetList(p, v, func(p *UsagePlanKey, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UsagePlanKeys) ToDynamic() map[string]any {
@@ -8155,27 +4208,18 @@ func (s *UsagePlanKeys) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e UsagePlanKey) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e UsagePlanKey) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UsagePlans) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *UsagePlan, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]UsagePlan, v any) error {
+		return api.SetList(p, v, func(p *UsagePlan, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UsagePlans) ToDynamic() map[string]any {
@@ -8183,52 +4227,21 @@ func (s *UsagePlans) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e UsagePlan) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e UsagePlan) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *VpcLink) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["targetArns"]; v != nil {
-		if err := api.SetList(&s.TargetArns, v, api.SetString); err != nil {
-			return api.At(err, ".targetArns")
-		}
-	}
-	if v := m["status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".status")
-		}
-	}
-	if v := m["statusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusMessage, v); err != nil {
-			return api.At(err, ".statusMessage")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "targetArns", &s.TargetArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "statusMessage", &s.StatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *VpcLink) ToDynamic() map[string]any {
@@ -8236,42 +4249,23 @@ func (s *VpcLink) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.TargetArns != nil {
-		m["targetArns"] = api.DynList(s.TargetArns, api.DynString)
-	}
-	if s.Status != nil {
-		m["status"] = *s.Status
-	}
-	if s.StatusMessage != nil {
-		m["statusMessage"] = *s.StatusMessage
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.PutList(m, "targetArns", s.TargetArns, api.DynString)
+	api.Put(m, "status", s.Status, api.DynString)
+	api.Put(m, "statusMessage", s.StatusMessage, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *VpcLinks) FromDynamic(m map[string]any) error {
-	if v := m["position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".position")
-		}
-	}
-	if v := m["items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *VpcLink, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
+	err = api.Decode(err, m, "items", &s.Items, func(p *[]VpcLink, v any) error {
+		return api.SetList(p, v, func(p *VpcLink, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *VpcLinks) ToDynamic() map[string]any {
@@ -8279,11 +4273,7 @@ func (s *VpcLinks) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Position != nil {
-		m["position"] = *s.Position
-	}
-	if s.Items != nil {
-		m["items"] = api.DynList(s.Items, func(e VpcLink) any { return e.ToDynamic() })
-	}
+	api.Put(m, "position", s.Position, api.DynString)
+	api.PutList(m, "items", s.Items, func(e VpcLink) any { return e.ToDynamic() })
 	return m
 }

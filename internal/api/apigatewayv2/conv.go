@@ -160,12 +160,9 @@ func (s *UntagResourceOutput) ToDynamic() map[string]any {
 }
 
 func (s *AccessDeniedException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *AccessDeniedException) ToDynamic() map[string]any {
@@ -173,24 +170,15 @@ func (s *AccessDeniedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *AccessLogSettings) FromDynamic(m map[string]any) error {
-	if v := m["DestinationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationArn, v); err != nil {
-			return api.At(err, ".DestinationArn")
-		}
-	}
-	if v := m["Format"]; v != nil {
-		if err := api.SetStringPtr(&s.Format, v); err != nil {
-			return api.At(err, ".Format")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DestinationArn", &s.DestinationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Format", &s.Format, api.SetStringPtr)
+	return err
 }
 
 func (s *AccessLogSettings) ToDynamic() map[string]any {
@@ -198,99 +186,30 @@ func (s *AccessLogSettings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DestinationArn != nil {
-		m["DestinationArn"] = *s.DestinationArn
-	}
-	if s.Format != nil {
-		m["Format"] = *s.Format
-	}
+	api.Put(m, "DestinationArn", s.DestinationArn, api.DynString)
+	api.Put(m, "Format", s.Format, api.DynString)
 	return m
 }
 
 func (s *Api) FromDynamic(m map[string]any) error {
-	if v := m["ApiEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiEndpoint, v); err != nil {
-			return api.At(err, ".ApiEndpoint")
-		}
-	}
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiKeySelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeySelectionExpression, v); err != nil {
-			return api.At(err, ".ApiKeySelectionExpression")
-		}
-	}
-	if v := m["CorsConfiguration"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CorsConfiguration")
-		}
-		s.CorsConfiguration = p
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DisableSchemaValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableSchemaValidation, v); err != nil {
-			return api.At(err, ".DisableSchemaValidation")
-		}
-	}
-	if v := m["DisableExecuteApiEndpoint"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableExecuteApiEndpoint, v); err != nil {
-			return api.At(err, ".DisableExecuteApiEndpoint")
-		}
-	}
-	if v := m["ImportInfo"]; v != nil {
-		if err := api.SetList(&s.ImportInfo, v, api.SetString); err != nil {
-			return api.At(err, ".ImportInfo")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ProtocolType"]; v != nil {
-		if err := api.SetStringPtr(&s.ProtocolType, v); err != nil {
-			return api.At(err, ".ProtocolType")
-		}
-	}
-	if v := m["RouteSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteSelectionExpression")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["Warnings"]; v != nil {
-		if err := api.SetList(&s.Warnings, v, api.SetString); err != nil {
-			return api.At(err, ".Warnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiEndpoint", &s.ApiEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
+	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
+	err = api.Decode(err, m, "ImportInfo", &s.ImportInfo, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *Api) ToDynamic() map[string]any {
@@ -298,79 +217,32 @@ func (s *Api) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiEndpoint != nil {
-		m["ApiEndpoint"] = *s.ApiEndpoint
-	}
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiKeySelectionExpression != nil {
-		m["ApiKeySelectionExpression"] = *s.ApiKeySelectionExpression
-	}
-	if s.CorsConfiguration != nil {
-		m["CorsConfiguration"] = s.CorsConfiguration.ToDynamic()
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DisableSchemaValidation != nil {
-		m["DisableSchemaValidation"] = *s.DisableSchemaValidation
-	}
-	if s.DisableExecuteApiEndpoint != nil {
-		m["DisableExecuteApiEndpoint"] = *s.DisableExecuteApiEndpoint
-	}
-	if s.ImportInfo != nil {
-		m["ImportInfo"] = api.DynList(s.ImportInfo, api.DynString)
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ProtocolType != nil {
-		m["ProtocolType"] = *s.ProtocolType
-	}
-	if s.RouteSelectionExpression != nil {
-		m["RouteSelectionExpression"] = *s.RouteSelectionExpression
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
-	if s.Warnings != nil {
-		m["Warnings"] = api.DynList(s.Warnings, api.DynString)
-	}
+	api.Put(m, "ApiEndpoint", s.ApiEndpoint, api.DynString)
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
+	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
+	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
+	api.PutList(m, "ImportInfo", s.ImportInfo, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
+	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
+	api.PutList(m, "Warnings", s.Warnings, api.DynString)
 	return m
 }
 
 func (s *ApiMapping) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiMappingId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingId, v); err != nil {
-			return api.At(err, ".ApiMappingId")
-		}
-	}
-	if v := m["ApiMappingKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingKey, v); err != nil {
-			return api.At(err, ".ApiMappingKey")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *ApiMapping) ToDynamic() map[string]any {
@@ -378,33 +250,20 @@ func (s *ApiMapping) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiMappingId != nil {
-		m["ApiMappingId"] = *s.ApiMappingId
-	}
-	if s.ApiMappingKey != nil {
-		m["ApiMappingKey"] = *s.ApiMappingKey
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
+	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *ApiMappings) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ApiMapping, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ApiMapping, v any) error {
+		return api.SetList(p, v, func(p *ApiMapping, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ApiMappings) ToDynamic() map[string]any {
@@ -412,27 +271,18 @@ func (s *ApiMappings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e ApiMapping) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e ApiMapping) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *Apis) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Api, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Api, v any) error {
+		return api.SetList(p, v, func(p *Api, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *Apis) ToDynamic() map[string]any {
@@ -440,74 +290,25 @@ func (s *Apis) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Api) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e Api) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *Authorizer) FromDynamic(m map[string]any) error {
-	if v := m["AuthorizerCredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerCredentialsArn, v); err != nil {
-			return api.At(err, ".AuthorizerCredentialsArn")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["AuthorizerResultTtlInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AuthorizerResultTtlInSeconds, v); err != nil {
-			return api.At(err, ".AuthorizerResultTtlInSeconds")
-		}
-	}
-	if v := m["AuthorizerType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerType, v); err != nil {
-			return api.At(err, ".AuthorizerType")
-		}
-	}
-	if v := m["AuthorizerUri"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerUri, v); err != nil {
-			return api.At(err, ".AuthorizerUri")
-		}
-	}
-	if v := m["IdentitySource"]; v != nil {
-		if err := api.SetList(&s.IdentitySource, v, api.SetString); err != nil {
-			return api.At(err, ".IdentitySource")
-		}
-	}
-	if v := m["IdentityValidationExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityValidationExpression, v); err != nil {
-			return api.At(err, ".IdentityValidationExpression")
-		}
-	}
-	if v := m["JwtConfiguration"]; v != nil {
-		p := new(JWTConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".JwtConfiguration")
-		}
-		s.JwtConfiguration = p
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["AuthorizerPayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerPayloadFormatVersion, v); err != nil {
-			return api.At(err, ".AuthorizerPayloadFormatVersion")
-		}
-	}
-	if v := m["EnableSimpleResponses"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableSimpleResponses, v); err != nil {
-			return api.At(err, ".EnableSimpleResponses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
+	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
+	return err
 }
 
 func (s *Authorizer) ToDynamic() map[string]any {
@@ -515,54 +316,27 @@ func (s *Authorizer) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AuthorizerCredentialsArn != nil {
-		m["AuthorizerCredentialsArn"] = *s.AuthorizerCredentialsArn
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.AuthorizerResultTtlInSeconds != nil {
-		m["AuthorizerResultTtlInSeconds"] = int64(*s.AuthorizerResultTtlInSeconds)
-	}
-	if s.AuthorizerType != nil {
-		m["AuthorizerType"] = *s.AuthorizerType
-	}
-	if s.AuthorizerUri != nil {
-		m["AuthorizerUri"] = *s.AuthorizerUri
-	}
-	if s.IdentitySource != nil {
-		m["IdentitySource"] = api.DynList(s.IdentitySource, api.DynString)
-	}
-	if s.IdentityValidationExpression != nil {
-		m["IdentityValidationExpression"] = *s.IdentityValidationExpression
-	}
-	if s.JwtConfiguration != nil {
-		m["JwtConfiguration"] = s.JwtConfiguration.ToDynamic()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.AuthorizerPayloadFormatVersion != nil {
-		m["AuthorizerPayloadFormatVersion"] = *s.AuthorizerPayloadFormatVersion
-	}
-	if s.EnableSimpleResponses != nil {
-		m["EnableSimpleResponses"] = *s.EnableSimpleResponses
-	}
+	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
+	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
+	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
+	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
+	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
+	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
+	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
 	return m
 }
 
 func (s *Authorizers) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Authorizer, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Authorizer, v any) error {
+		return api.SetList(p, v, func(p *Authorizer, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *Authorizers) ToDynamic() map[string]any {
@@ -570,22 +344,15 @@ func (s *Authorizers) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Authorizer) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e Authorizer) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *BadRequestException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *BadRequestException) ToDynamic() map[string]any {
@@ -593,19 +360,14 @@ func (s *BadRequestException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ConflictException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ConflictException) ToDynamic() map[string]any {
@@ -613,44 +375,19 @@ func (s *ConflictException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Cors) FromDynamic(m map[string]any) error {
-	if v := m["AllowCredentials"]; v != nil {
-		if err := api.SetBoolPtr(&s.AllowCredentials, v); err != nil {
-			return api.At(err, ".AllowCredentials")
-		}
-	}
-	if v := m["AllowHeaders"]; v != nil {
-		if err := api.SetList(&s.AllowHeaders, v, api.SetString); err != nil {
-			return api.At(err, ".AllowHeaders")
-		}
-	}
-	if v := m["AllowMethods"]; v != nil {
-		if err := api.SetList(&s.AllowMethods, v, api.SetString); err != nil {
-			return api.At(err, ".AllowMethods")
-		}
-	}
-	if v := m["AllowOrigins"]; v != nil {
-		if err := api.SetList(&s.AllowOrigins, v, api.SetString); err != nil {
-			return api.At(err, ".AllowOrigins")
-		}
-	}
-	if v := m["ExposeHeaders"]; v != nil {
-		if err := api.SetList(&s.ExposeHeaders, v, api.SetString); err != nil {
-			return api.At(err, ".ExposeHeaders")
-		}
-	}
-	if v := m["MaxAge"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxAge, v); err != nil {
-			return api.At(err, ".MaxAge")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AllowCredentials", &s.AllowCredentials, api.SetBoolPtr)
+	err = api.Decode(err, m, "AllowHeaders", &s.AllowHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AllowMethods", &s.AllowMethods, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AllowOrigins", &s.AllowOrigins, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExposeHeaders", &s.ExposeHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "MaxAge", &s.MaxAge, api.SetInt32Ptr)
+	return err
 }
 
 func (s *Cors) ToDynamic() map[string]any {
@@ -658,96 +395,31 @@ func (s *Cors) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.AllowCredentials != nil {
-		m["AllowCredentials"] = *s.AllowCredentials
-	}
-	if s.AllowHeaders != nil {
-		m["AllowHeaders"] = api.DynList(s.AllowHeaders, api.DynString)
-	}
-	if s.AllowMethods != nil {
-		m["AllowMethods"] = api.DynList(s.AllowMethods, api.DynString)
-	}
-	if s.AllowOrigins != nil {
-		m["AllowOrigins"] = api.DynList(s.AllowOrigins, api.DynString)
-	}
-	if s.ExposeHeaders != nil {
-		m["ExposeHeaders"] = api.DynList(s.ExposeHeaders, api.DynString)
-	}
-	if s.MaxAge != nil {
-		m["MaxAge"] = int64(*s.MaxAge)
-	}
+	api.Put(m, "AllowCredentials", s.AllowCredentials, api.DynBool)
+	api.PutList(m, "AllowHeaders", s.AllowHeaders, api.DynString)
+	api.PutList(m, "AllowMethods", s.AllowMethods, api.DynString)
+	api.PutList(m, "AllowOrigins", s.AllowOrigins, api.DynString)
+	api.PutList(m, "ExposeHeaders", s.ExposeHeaders, api.DynString)
+	api.Put(m, "MaxAge", s.MaxAge, api.DynInt32)
 	return m
 }
 
 func (s *CreateApiInput) FromDynamic(m map[string]any) error {
-	if v := m["ApiKeySelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeySelectionExpression, v); err != nil {
-			return api.At(err, ".ApiKeySelectionExpression")
-		}
-	}
-	if v := m["CorsConfiguration"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CorsConfiguration")
-		}
-		s.CorsConfiguration = p
-	}
-	if v := m["CredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialsArn, v); err != nil {
-			return api.At(err, ".CredentialsArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DisableSchemaValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableSchemaValidation, v); err != nil {
-			return api.At(err, ".DisableSchemaValidation")
-		}
-	}
-	if v := m["DisableExecuteApiEndpoint"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableExecuteApiEndpoint, v); err != nil {
-			return api.At(err, ".DisableExecuteApiEndpoint")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ProtocolType"]; v != nil {
-		if err := api.SetStringPtr(&s.ProtocolType, v); err != nil {
-			return api.At(err, ".ProtocolType")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["RouteSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteSelectionExpression")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
+	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateApiInput) ToDynamic() map[string]any {
@@ -755,65 +427,28 @@ func (s *CreateApiInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiKeySelectionExpression != nil {
-		m["ApiKeySelectionExpression"] = *s.ApiKeySelectionExpression
-	}
-	if s.CorsConfiguration != nil {
-		m["CorsConfiguration"] = s.CorsConfiguration.ToDynamic()
-	}
-	if s.CredentialsArn != nil {
-		m["CredentialsArn"] = *s.CredentialsArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DisableSchemaValidation != nil {
-		m["DisableSchemaValidation"] = *s.DisableSchemaValidation
-	}
-	if s.DisableExecuteApiEndpoint != nil {
-		m["DisableExecuteApiEndpoint"] = *s.DisableExecuteApiEndpoint
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ProtocolType != nil {
-		m["ProtocolType"] = *s.ProtocolType
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.RouteSelectionExpression != nil {
-		m["RouteSelectionExpression"] = *s.RouteSelectionExpression
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
+	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
+	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
+	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
+	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.Put(m, "Target", s.Target, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
 	return m
 }
 
 func (s *CreateApiMappingInput) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiMappingKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingKey, v); err != nil {
-			return api.At(err, ".ApiMappingKey")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateApiMappingInput) ToDynamic() map[string]any {
@@ -821,40 +456,19 @@ func (s *CreateApiMappingInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiMappingKey != nil {
-		m["ApiMappingKey"] = *s.ApiMappingKey
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *CreateApiMappingRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiMappingKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingKey, v); err != nil {
-			return api.At(err, ".ApiMappingKey")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateApiMappingRequest) ToDynamic() map[string]any {
@@ -862,43 +476,20 @@ func (s *CreateApiMappingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiMappingKey != nil {
-		m["ApiMappingKey"] = *s.ApiMappingKey
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *CreateApiMappingResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiMappingId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingId, v); err != nil {
-			return api.At(err, ".ApiMappingId")
-		}
-	}
-	if v := m["ApiMappingKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingKey, v); err != nil {
-			return api.At(err, ".ApiMappingKey")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateApiMappingResponse) ToDynamic() map[string]any {
@@ -906,90 +497,29 @@ func (s *CreateApiMappingResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiMappingId != nil {
-		m["ApiMappingId"] = *s.ApiMappingId
-	}
-	if s.ApiMappingKey != nil {
-		m["ApiMappingKey"] = *s.ApiMappingKey
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
+	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *CreateApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiKeySelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeySelectionExpression, v); err != nil {
-			return api.At(err, ".ApiKeySelectionExpression")
-		}
-	}
-	if v := m["CorsConfiguration"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CorsConfiguration")
-		}
-		s.CorsConfiguration = p
-	}
-	if v := m["CredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialsArn, v); err != nil {
-			return api.At(err, ".CredentialsArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DisableSchemaValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableSchemaValidation, v); err != nil {
-			return api.At(err, ".DisableSchemaValidation")
-		}
-	}
-	if v := m["DisableExecuteApiEndpoint"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableExecuteApiEndpoint, v); err != nil {
-			return api.At(err, ".DisableExecuteApiEndpoint")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ProtocolType"]; v != nil {
-		if err := api.SetStringPtr(&s.ProtocolType, v); err != nil {
-			return api.At(err, ".ProtocolType")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["RouteSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteSelectionExpression")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
+	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateApiRequest) ToDynamic() map[string]any {
@@ -997,132 +527,41 @@ func (s *CreateApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiKeySelectionExpression != nil {
-		m["ApiKeySelectionExpression"] = *s.ApiKeySelectionExpression
-	}
-	if s.CorsConfiguration != nil {
-		m["CorsConfiguration"] = s.CorsConfiguration.ToDynamic()
-	}
-	if s.CredentialsArn != nil {
-		m["CredentialsArn"] = *s.CredentialsArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DisableSchemaValidation != nil {
-		m["DisableSchemaValidation"] = *s.DisableSchemaValidation
-	}
-	if s.DisableExecuteApiEndpoint != nil {
-		m["DisableExecuteApiEndpoint"] = *s.DisableExecuteApiEndpoint
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ProtocolType != nil {
-		m["ProtocolType"] = *s.ProtocolType
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.RouteSelectionExpression != nil {
-		m["RouteSelectionExpression"] = *s.RouteSelectionExpression
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
+	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
+	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
+	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
+	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.Put(m, "Target", s.Target, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
 	return m
 }
 
 func (s *CreateApiResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiEndpoint, v); err != nil {
-			return api.At(err, ".ApiEndpoint")
-		}
-	}
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiKeySelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeySelectionExpression, v); err != nil {
-			return api.At(err, ".ApiKeySelectionExpression")
-		}
-	}
-	if v := m["CorsConfiguration"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CorsConfiguration")
-		}
-		s.CorsConfiguration = p
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DisableSchemaValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableSchemaValidation, v); err != nil {
-			return api.At(err, ".DisableSchemaValidation")
-		}
-	}
-	if v := m["DisableExecuteApiEndpoint"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableExecuteApiEndpoint, v); err != nil {
-			return api.At(err, ".DisableExecuteApiEndpoint")
-		}
-	}
-	if v := m["ImportInfo"]; v != nil {
-		if err := api.SetList(&s.ImportInfo, v, api.SetString); err != nil {
-			return api.At(err, ".ImportInfo")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ProtocolType"]; v != nil {
-		if err := api.SetStringPtr(&s.ProtocolType, v); err != nil {
-			return api.At(err, ".ProtocolType")
-		}
-	}
-	if v := m["RouteSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteSelectionExpression")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["Warnings"]; v != nil {
-		if err := api.SetList(&s.Warnings, v, api.SetString); err != nil {
-			return api.At(err, ".Warnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiEndpoint", &s.ApiEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
+	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
+	err = api.Decode(err, m, "ImportInfo", &s.ImportInfo, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateApiResponse) ToDynamic() map[string]any {
@@ -1130,111 +569,38 @@ func (s *CreateApiResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiEndpoint != nil {
-		m["ApiEndpoint"] = *s.ApiEndpoint
-	}
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiKeySelectionExpression != nil {
-		m["ApiKeySelectionExpression"] = *s.ApiKeySelectionExpression
-	}
-	if s.CorsConfiguration != nil {
-		m["CorsConfiguration"] = s.CorsConfiguration.ToDynamic()
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DisableSchemaValidation != nil {
-		m["DisableSchemaValidation"] = *s.DisableSchemaValidation
-	}
-	if s.DisableExecuteApiEndpoint != nil {
-		m["DisableExecuteApiEndpoint"] = *s.DisableExecuteApiEndpoint
-	}
-	if s.ImportInfo != nil {
-		m["ImportInfo"] = api.DynList(s.ImportInfo, api.DynString)
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ProtocolType != nil {
-		m["ProtocolType"] = *s.ProtocolType
-	}
-	if s.RouteSelectionExpression != nil {
-		m["RouteSelectionExpression"] = *s.RouteSelectionExpression
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
-	if s.Warnings != nil {
-		m["Warnings"] = api.DynList(s.Warnings, api.DynString)
-	}
+	api.Put(m, "ApiEndpoint", s.ApiEndpoint, api.DynString)
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
+	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
+	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
+	api.PutList(m, "ImportInfo", s.ImportInfo, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
+	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
+	api.PutList(m, "Warnings", s.Warnings, api.DynString)
 	return m
 }
 
 func (s *CreateAuthorizerInput) FromDynamic(m map[string]any) error {
-	if v := m["AuthorizerCredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerCredentialsArn, v); err != nil {
-			return api.At(err, ".AuthorizerCredentialsArn")
-		}
-	}
-	if v := m["AuthorizerResultTtlInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AuthorizerResultTtlInSeconds, v); err != nil {
-			return api.At(err, ".AuthorizerResultTtlInSeconds")
-		}
-	}
-	if v := m["AuthorizerType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerType, v); err != nil {
-			return api.At(err, ".AuthorizerType")
-		}
-	}
-	if v := m["AuthorizerUri"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerUri, v); err != nil {
-			return api.At(err, ".AuthorizerUri")
-		}
-	}
-	if v := m["IdentitySource"]; v != nil {
-		if err := api.SetList(&s.IdentitySource, v, api.SetString); err != nil {
-			return api.At(err, ".IdentitySource")
-		}
-	}
-	if v := m["IdentityValidationExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityValidationExpression, v); err != nil {
-			return api.At(err, ".IdentityValidationExpression")
-		}
-	}
-	if v := m["JwtConfiguration"]; v != nil {
-		p := new(JWTConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".JwtConfiguration")
-		}
-		s.JwtConfiguration = p
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["AuthorizerPayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerPayloadFormatVersion, v); err != nil {
-			return api.At(err, ".AuthorizerPayloadFormatVersion")
-		}
-	}
-	if v := m["EnableSimpleResponses"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableSimpleResponses, v); err != nil {
-			return api.At(err, ".EnableSimpleResponses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
+	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreateAuthorizerInput) ToDynamic() map[string]any {
@@ -1242,98 +608,33 @@ func (s *CreateAuthorizerInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AuthorizerCredentialsArn != nil {
-		m["AuthorizerCredentialsArn"] = *s.AuthorizerCredentialsArn
-	}
-	if s.AuthorizerResultTtlInSeconds != nil {
-		m["AuthorizerResultTtlInSeconds"] = int64(*s.AuthorizerResultTtlInSeconds)
-	}
-	if s.AuthorizerType != nil {
-		m["AuthorizerType"] = *s.AuthorizerType
-	}
-	if s.AuthorizerUri != nil {
-		m["AuthorizerUri"] = *s.AuthorizerUri
-	}
-	if s.IdentitySource != nil {
-		m["IdentitySource"] = api.DynList(s.IdentitySource, api.DynString)
-	}
-	if s.IdentityValidationExpression != nil {
-		m["IdentityValidationExpression"] = *s.IdentityValidationExpression
-	}
-	if s.JwtConfiguration != nil {
-		m["JwtConfiguration"] = s.JwtConfiguration.ToDynamic()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.AuthorizerPayloadFormatVersion != nil {
-		m["AuthorizerPayloadFormatVersion"] = *s.AuthorizerPayloadFormatVersion
-	}
-	if s.EnableSimpleResponses != nil {
-		m["EnableSimpleResponses"] = *s.EnableSimpleResponses
-	}
+	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
+	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
+	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
+	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
+	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
+	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
+	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
+	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
 	return m
 }
 
 func (s *CreateAuthorizerRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["AuthorizerCredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerCredentialsArn, v); err != nil {
-			return api.At(err, ".AuthorizerCredentialsArn")
-		}
-	}
-	if v := m["AuthorizerResultTtlInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AuthorizerResultTtlInSeconds, v); err != nil {
-			return api.At(err, ".AuthorizerResultTtlInSeconds")
-		}
-	}
-	if v := m["AuthorizerType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerType, v); err != nil {
-			return api.At(err, ".AuthorizerType")
-		}
-	}
-	if v := m["AuthorizerUri"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerUri, v); err != nil {
-			return api.At(err, ".AuthorizerUri")
-		}
-	}
-	if v := m["IdentitySource"]; v != nil {
-		if err := api.SetList(&s.IdentitySource, v, api.SetString); err != nil {
-			return api.At(err, ".IdentitySource")
-		}
-	}
-	if v := m["IdentityValidationExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityValidationExpression, v); err != nil {
-			return api.At(err, ".IdentityValidationExpression")
-		}
-	}
-	if v := m["JwtConfiguration"]; v != nil {
-		p := new(JWTConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".JwtConfiguration")
-		}
-		s.JwtConfiguration = p
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["AuthorizerPayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerPayloadFormatVersion, v); err != nil {
-			return api.At(err, ".AuthorizerPayloadFormatVersion")
-		}
-	}
-	if v := m["EnableSimpleResponses"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableSimpleResponses, v); err != nil {
-			return api.At(err, ".EnableSimpleResponses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
+	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreateAuthorizerRequest) ToDynamic() map[string]any {
@@ -1341,101 +642,34 @@ func (s *CreateAuthorizerRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.AuthorizerCredentialsArn != nil {
-		m["AuthorizerCredentialsArn"] = *s.AuthorizerCredentialsArn
-	}
-	if s.AuthorizerResultTtlInSeconds != nil {
-		m["AuthorizerResultTtlInSeconds"] = int64(*s.AuthorizerResultTtlInSeconds)
-	}
-	if s.AuthorizerType != nil {
-		m["AuthorizerType"] = *s.AuthorizerType
-	}
-	if s.AuthorizerUri != nil {
-		m["AuthorizerUri"] = *s.AuthorizerUri
-	}
-	if s.IdentitySource != nil {
-		m["IdentitySource"] = api.DynList(s.IdentitySource, api.DynString)
-	}
-	if s.IdentityValidationExpression != nil {
-		m["IdentityValidationExpression"] = *s.IdentityValidationExpression
-	}
-	if s.JwtConfiguration != nil {
-		m["JwtConfiguration"] = s.JwtConfiguration.ToDynamic()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.AuthorizerPayloadFormatVersion != nil {
-		m["AuthorizerPayloadFormatVersion"] = *s.AuthorizerPayloadFormatVersion
-	}
-	if s.EnableSimpleResponses != nil {
-		m["EnableSimpleResponses"] = *s.EnableSimpleResponses
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
+	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
+	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
+	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
+	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
+	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
+	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
+	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
 	return m
 }
 
 func (s *CreateAuthorizerResponse) FromDynamic(m map[string]any) error {
-	if v := m["AuthorizerCredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerCredentialsArn, v); err != nil {
-			return api.At(err, ".AuthorizerCredentialsArn")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["AuthorizerResultTtlInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AuthorizerResultTtlInSeconds, v); err != nil {
-			return api.At(err, ".AuthorizerResultTtlInSeconds")
-		}
-	}
-	if v := m["AuthorizerType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerType, v); err != nil {
-			return api.At(err, ".AuthorizerType")
-		}
-	}
-	if v := m["AuthorizerUri"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerUri, v); err != nil {
-			return api.At(err, ".AuthorizerUri")
-		}
-	}
-	if v := m["IdentitySource"]; v != nil {
-		if err := api.SetList(&s.IdentitySource, v, api.SetString); err != nil {
-			return api.At(err, ".IdentitySource")
-		}
-	}
-	if v := m["IdentityValidationExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityValidationExpression, v); err != nil {
-			return api.At(err, ".IdentityValidationExpression")
-		}
-	}
-	if v := m["JwtConfiguration"]; v != nil {
-		p := new(JWTConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".JwtConfiguration")
-		}
-		s.JwtConfiguration = p
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["AuthorizerPayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerPayloadFormatVersion, v); err != nil {
-			return api.At(err, ".AuthorizerPayloadFormatVersion")
-		}
-	}
-	if v := m["EnableSimpleResponses"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableSimpleResponses, v); err != nil {
-			return api.At(err, ".EnableSimpleResponses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
+	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreateAuthorizerResponse) ToDynamic() map[string]any {
@@ -1443,54 +677,25 @@ func (s *CreateAuthorizerResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AuthorizerCredentialsArn != nil {
-		m["AuthorizerCredentialsArn"] = *s.AuthorizerCredentialsArn
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.AuthorizerResultTtlInSeconds != nil {
-		m["AuthorizerResultTtlInSeconds"] = int64(*s.AuthorizerResultTtlInSeconds)
-	}
-	if s.AuthorizerType != nil {
-		m["AuthorizerType"] = *s.AuthorizerType
-	}
-	if s.AuthorizerUri != nil {
-		m["AuthorizerUri"] = *s.AuthorizerUri
-	}
-	if s.IdentitySource != nil {
-		m["IdentitySource"] = api.DynList(s.IdentitySource, api.DynString)
-	}
-	if s.IdentityValidationExpression != nil {
-		m["IdentityValidationExpression"] = *s.IdentityValidationExpression
-	}
-	if s.JwtConfiguration != nil {
-		m["JwtConfiguration"] = s.JwtConfiguration.ToDynamic()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.AuthorizerPayloadFormatVersion != nil {
-		m["AuthorizerPayloadFormatVersion"] = *s.AuthorizerPayloadFormatVersion
-	}
-	if s.EnableSimpleResponses != nil {
-		m["EnableSimpleResponses"] = *s.EnableSimpleResponses
-	}
+	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
+	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
+	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
+	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
+	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
+	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
+	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
 	return m
 }
 
 func (s *CreateDeploymentInput) FromDynamic(m map[string]any) error {
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateDeploymentInput) ToDynamic() map[string]any {
@@ -1498,32 +703,17 @@ func (s *CreateDeploymentInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "StageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *CreateDeploymentRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateDeploymentRequest) ToDynamic() map[string]any {
@@ -1531,50 +721,21 @@ func (s *CreateDeploymentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "StageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *CreateDeploymentResponse) FromDynamic(m map[string]any) error {
-	if v := m["AutoDeployed"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoDeployed, v); err != nil {
-			return api.At(err, ".AutoDeployed")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["DeploymentStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentStatus, v); err != nil {
-			return api.At(err, ".DeploymentStatus")
-		}
-	}
-	if v := m["DeploymentStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentStatusMessage, v); err != nil {
-			return api.At(err, ".DeploymentStatusMessage")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AutoDeployed", &s.AutoDeployed, api.SetBoolPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "DeploymentStatus", &s.DeploymentStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "DeploymentStatusMessage", &s.DeploymentStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateDeploymentResponse) ToDynamic() map[string]any {
@@ -1582,51 +743,24 @@ func (s *CreateDeploymentResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.AutoDeployed != nil {
-		m["AutoDeployed"] = *s.AutoDeployed
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.DeploymentStatus != nil {
-		m["DeploymentStatus"] = *s.DeploymentStatus
-	}
-	if s.DeploymentStatusMessage != nil {
-		m["DeploymentStatusMessage"] = *s.DeploymentStatusMessage
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "AutoDeployed", s.AutoDeployed, api.DynBool)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "DeploymentStatus", s.DeploymentStatus, api.DynString)
+	api.Put(m, "DeploymentStatusMessage", s.DeploymentStatusMessage, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *CreateDomainNameInput) FromDynamic(m map[string]any) error {
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["DomainNameConfigurations"]; v != nil {
-		if err := api.SetList(&s.DomainNameConfigurations, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainNameConfigurations")
-		}
-	}
-	if v := m["MutualTlsAuthentication"]; v != nil {
-		p := new(MutualTlsAuthenticationInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MutualTlsAuthentication")
-		}
-		s.MutualTlsAuthentication = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
+		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthenticationInput])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateDomainNameInput) ToDynamic() map[string]any {
@@ -1634,45 +768,22 @@ func (s *CreateDomainNameInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.DomainNameConfigurations != nil {
-		m["DomainNameConfigurations"] = api.DynList(s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	}
-	if s.MutualTlsAuthentication != nil {
-		m["MutualTlsAuthentication"] = s.MutualTlsAuthentication.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
+	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateDomainNameRequest) FromDynamic(m map[string]any) error {
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["DomainNameConfigurations"]; v != nil {
-		if err := api.SetList(&s.DomainNameConfigurations, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainNameConfigurations")
-		}
-	}
-	if v := m["MutualTlsAuthentication"]; v != nil {
-		p := new(MutualTlsAuthenticationInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MutualTlsAuthentication")
-		}
-		s.MutualTlsAuthentication = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
+		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthenticationInput])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateDomainNameRequest) ToDynamic() map[string]any {
@@ -1680,50 +791,23 @@ func (s *CreateDomainNameRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.DomainNameConfigurations != nil {
-		m["DomainNameConfigurations"] = api.DynList(s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	}
-	if s.MutualTlsAuthentication != nil {
-		m["MutualTlsAuthentication"] = s.MutualTlsAuthentication.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
+	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateDomainNameResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiMappingSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingSelectionExpression, v); err != nil {
-			return api.At(err, ".ApiMappingSelectionExpression")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["DomainNameConfigurations"]; v != nil {
-		if err := api.SetList(&s.DomainNameConfigurations, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainNameConfigurations")
-		}
-	}
-	if v := m["MutualTlsAuthentication"]; v != nil {
-		p := new(MutualTlsAuthentication)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MutualTlsAuthentication")
-		}
-		s.MutualTlsAuthentication = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiMappingSelectionExpression", &s.ApiMappingSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
+		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthentication])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateDomainNameResponse) ToDynamic() map[string]any {
@@ -1731,113 +815,36 @@ func (s *CreateDomainNameResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ApiMappingSelectionExpression != nil {
-		m["ApiMappingSelectionExpression"] = *s.ApiMappingSelectionExpression
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.DomainNameConfigurations != nil {
-		m["DomainNameConfigurations"] = api.DynList(s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	}
-	if s.MutualTlsAuthentication != nil {
-		m["MutualTlsAuthentication"] = s.MutualTlsAuthentication.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "ApiMappingSelectionExpression", s.ApiMappingSelectionExpression, api.DynString)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
+	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateIntegrationInput) FromDynamic(m map[string]any) error {
-	if v := m["ConnectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionId, v); err != nil {
-			return api.At(err, ".ConnectionId")
-		}
-	}
-	if v := m["ConnectionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionType, v); err != nil {
-			return api.At(err, ".ConnectionType")
-		}
-	}
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["CredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialsArn, v); err != nil {
-			return api.At(err, ".CredentialsArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["IntegrationMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationMethod, v); err != nil {
-			return api.At(err, ".IntegrationMethod")
-		}
-	}
-	if v := m["IntegrationSubtype"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationSubtype, v); err != nil {
-			return api.At(err, ".IntegrationSubtype")
-		}
-	}
-	if v := m["IntegrationType"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationType, v); err != nil {
-			return api.At(err, ".IntegrationType")
-		}
-	}
-	if v := m["IntegrationUri"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationUri, v); err != nil {
-			return api.At(err, ".IntegrationUri")
-		}
-	}
-	if v := m["PassthroughBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.PassthroughBehavior, v); err != nil {
-			return api.At(err, ".PassthroughBehavior")
-		}
-	}
-	if v := m["PayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.PayloadFormatVersion, v); err != nil {
-			return api.At(err, ".PayloadFormatVersion")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, api.SetString); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RequestTemplates"]; v != nil {
-		if err := api.SetMap(&s.RequestTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".RequestTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	if v := m["TimeoutInMillis"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TimeoutInMillis, v); err != nil {
-			return api.At(err, ".TimeoutInMillis")
-		}
-	}
-	if v := m["TlsConfig"]; v != nil {
-		p := new(TlsConfigInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TlsConfig")
-		}
-		s.TlsConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
+	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
+		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfigInput])
+	return err
 }
 
 func (s *CreateIntegrationInput) ToDynamic() map[string]any {
@@ -1845,154 +852,49 @@ func (s *CreateIntegrationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ConnectionId != nil {
-		m["ConnectionId"] = *s.ConnectionId
-	}
-	if s.ConnectionType != nil {
-		m["ConnectionType"] = *s.ConnectionType
-	}
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.CredentialsArn != nil {
-		m["CredentialsArn"] = *s.CredentialsArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.IntegrationMethod != nil {
-		m["IntegrationMethod"] = *s.IntegrationMethod
-	}
-	if s.IntegrationSubtype != nil {
-		m["IntegrationSubtype"] = *s.IntegrationSubtype
-	}
-	if s.IntegrationType != nil {
-		m["IntegrationType"] = *s.IntegrationType
-	}
-	if s.IntegrationUri != nil {
-		m["IntegrationUri"] = *s.IntegrationUri
-	}
-	if s.PassthroughBehavior != nil {
-		m["PassthroughBehavior"] = *s.PassthroughBehavior
-	}
-	if s.PayloadFormatVersion != nil {
-		m["PayloadFormatVersion"] = *s.PayloadFormatVersion
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	}
-	if s.RequestTemplates != nil {
-		m["RequestTemplates"] = api.DynMap(s.RequestTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
-	if s.TimeoutInMillis != nil {
-		m["TimeoutInMillis"] = int64(*s.TimeoutInMillis)
-	}
-	if s.TlsConfig != nil {
-		m["TlsConfig"] = s.TlsConfig.ToDynamic()
-	}
+	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
+	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
+	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
+	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
+	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
+	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
+	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
+	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
+	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
+	api.PutStruct(m, "TlsConfig", s.TlsConfig)
 	return m
 }
 
 func (s *CreateIntegrationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ConnectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionId, v); err != nil {
-			return api.At(err, ".ConnectionId")
-		}
-	}
-	if v := m["ConnectionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionType, v); err != nil {
-			return api.At(err, ".ConnectionType")
-		}
-	}
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["CredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialsArn, v); err != nil {
-			return api.At(err, ".CredentialsArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["IntegrationMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationMethod, v); err != nil {
-			return api.At(err, ".IntegrationMethod")
-		}
-	}
-	if v := m["IntegrationSubtype"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationSubtype, v); err != nil {
-			return api.At(err, ".IntegrationSubtype")
-		}
-	}
-	if v := m["IntegrationType"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationType, v); err != nil {
-			return api.At(err, ".IntegrationType")
-		}
-	}
-	if v := m["IntegrationUri"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationUri, v); err != nil {
-			return api.At(err, ".IntegrationUri")
-		}
-	}
-	if v := m["PassthroughBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.PassthroughBehavior, v); err != nil {
-			return api.At(err, ".PassthroughBehavior")
-		}
-	}
-	if v := m["PayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.PayloadFormatVersion, v); err != nil {
-			return api.At(err, ".PayloadFormatVersion")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, api.SetString); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RequestTemplates"]; v != nil {
-		if err := api.SetMap(&s.RequestTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".RequestTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	if v := m["TimeoutInMillis"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TimeoutInMillis, v); err != nil {
-			return api.At(err, ".TimeoutInMillis")
-		}
-	}
-	if v := m["TlsConfig"]; v != nil {
-		p := new(TlsConfigInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TlsConfig")
-		}
-		s.TlsConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
+	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
+		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfigInput])
+	return err
 }
 
 func (s *CreateIntegrationRequest) ToDynamic() map[string]any {
@@ -2000,90 +902,35 @@ func (s *CreateIntegrationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ConnectionId != nil {
-		m["ConnectionId"] = *s.ConnectionId
-	}
-	if s.ConnectionType != nil {
-		m["ConnectionType"] = *s.ConnectionType
-	}
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.CredentialsArn != nil {
-		m["CredentialsArn"] = *s.CredentialsArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.IntegrationMethod != nil {
-		m["IntegrationMethod"] = *s.IntegrationMethod
-	}
-	if s.IntegrationSubtype != nil {
-		m["IntegrationSubtype"] = *s.IntegrationSubtype
-	}
-	if s.IntegrationType != nil {
-		m["IntegrationType"] = *s.IntegrationType
-	}
-	if s.IntegrationUri != nil {
-		m["IntegrationUri"] = *s.IntegrationUri
-	}
-	if s.PassthroughBehavior != nil {
-		m["PassthroughBehavior"] = *s.PassthroughBehavior
-	}
-	if s.PayloadFormatVersion != nil {
-		m["PayloadFormatVersion"] = *s.PayloadFormatVersion
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	}
-	if s.RequestTemplates != nil {
-		m["RequestTemplates"] = api.DynMap(s.RequestTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
-	if s.TimeoutInMillis != nil {
-		m["TimeoutInMillis"] = int64(*s.TimeoutInMillis)
-	}
-	if s.TlsConfig != nil {
-		m["TlsConfig"] = s.TlsConfig.ToDynamic()
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
+	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
+	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
+	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
+	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
+	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
+	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
+	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
+	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
+	api.PutStruct(m, "TlsConfig", s.TlsConfig)
 	return m
 }
 
 func (s *CreateIntegrationResponseInput) FromDynamic(m map[string]any) error {
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["IntegrationResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseKey, v); err != nil {
-			return api.At(err, ".IntegrationResponseKey")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["ResponseTemplates"]; v != nil {
-		if err := api.SetMap(&s.ResponseTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateIntegrationResponseInput) ToDynamic() map[string]any {
@@ -2091,61 +938,24 @@ func (s *CreateIntegrationResponseInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.IntegrationResponseKey != nil {
-		m["IntegrationResponseKey"] = *s.IntegrationResponseKey
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, api.DynString)
-	}
-	if s.ResponseTemplates != nil {
-		m["ResponseTemplates"] = api.DynMap(s.ResponseTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
+	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
 	return m
 }
 
 func (s *CreateIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["IntegrationId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationId, v); err != nil {
-			return api.At(err, ".IntegrationId")
-		}
-	}
-	if v := m["IntegrationResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseKey, v); err != nil {
-			return api.At(err, ".IntegrationResponseKey")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["ResponseTemplates"]; v != nil {
-		if err := api.SetMap(&s.ResponseTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateIntegrationResponseRequest) ToDynamic() map[string]any {
@@ -2153,62 +963,25 @@ func (s *CreateIntegrationResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.IntegrationId != nil {
-		m["IntegrationId"] = *s.IntegrationId
-	}
-	if s.IntegrationResponseKey != nil {
-		m["IntegrationResponseKey"] = *s.IntegrationResponseKey
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, api.DynString)
-	}
-	if s.ResponseTemplates != nil {
-		m["ResponseTemplates"] = api.DynMap(s.ResponseTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
+	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
+	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
 	return m
 }
 
 func (s *CreateIntegrationResponseResponse) FromDynamic(m map[string]any) error {
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["IntegrationResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseId, v); err != nil {
-			return api.At(err, ".IntegrationResponseId")
-		}
-	}
-	if v := m["IntegrationResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseKey, v); err != nil {
-			return api.At(err, ".IntegrationResponseKey")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["ResponseTemplates"]; v != nil {
-		if err := api.SetMap(&s.ResponseTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateIntegrationResponseResponse) ToDynamic() map[string]any {
@@ -2216,131 +989,40 @@ func (s *CreateIntegrationResponseResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.IntegrationResponseId != nil {
-		m["IntegrationResponseId"] = *s.IntegrationResponseId
-	}
-	if s.IntegrationResponseKey != nil {
-		m["IntegrationResponseKey"] = *s.IntegrationResponseKey
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, api.DynString)
-	}
-	if s.ResponseTemplates != nil {
-		m["ResponseTemplates"] = api.DynMap(s.ResponseTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
+	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
+	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
 	return m
 }
 
 func (s *CreateIntegrationResult) FromDynamic(m map[string]any) error {
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ConnectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionId, v); err != nil {
-			return api.At(err, ".ConnectionId")
-		}
-	}
-	if v := m["ConnectionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionType, v); err != nil {
-			return api.At(err, ".ConnectionType")
-		}
-	}
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["CredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialsArn, v); err != nil {
-			return api.At(err, ".CredentialsArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["IntegrationId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationId, v); err != nil {
-			return api.At(err, ".IntegrationId")
-		}
-	}
-	if v := m["IntegrationMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationMethod, v); err != nil {
-			return api.At(err, ".IntegrationMethod")
-		}
-	}
-	if v := m["IntegrationResponseSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseSelectionExpression, v); err != nil {
-			return api.At(err, ".IntegrationResponseSelectionExpression")
-		}
-	}
-	if v := m["IntegrationSubtype"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationSubtype, v); err != nil {
-			return api.At(err, ".IntegrationSubtype")
-		}
-	}
-	if v := m["IntegrationType"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationType, v); err != nil {
-			return api.At(err, ".IntegrationType")
-		}
-	}
-	if v := m["IntegrationUri"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationUri, v); err != nil {
-			return api.At(err, ".IntegrationUri")
-		}
-	}
-	if v := m["PassthroughBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.PassthroughBehavior, v); err != nil {
-			return api.At(err, ".PassthroughBehavior")
-		}
-	}
-	if v := m["PayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.PayloadFormatVersion, v); err != nil {
-			return api.At(err, ".PayloadFormatVersion")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, api.SetString); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RequestTemplates"]; v != nil {
-		if err := api.SetMap(&s.RequestTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".RequestTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	if v := m["TimeoutInMillis"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TimeoutInMillis, v); err != nil {
-			return api.At(err, ".TimeoutInMillis")
-		}
-	}
-	if v := m["TlsConfig"]; v != nil {
-		p := new(TlsConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TlsConfig")
-		}
-		s.TlsConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseSelectionExpression", &s.IntegrationResponseSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
+	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
+		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfig])
+	return err
 }
 
 func (s *CreateIntegrationResult) ToDynamic() map[string]any {
@@ -2348,91 +1030,36 @@ func (s *CreateIntegrationResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ConnectionId != nil {
-		m["ConnectionId"] = *s.ConnectionId
-	}
-	if s.ConnectionType != nil {
-		m["ConnectionType"] = *s.ConnectionType
-	}
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.CredentialsArn != nil {
-		m["CredentialsArn"] = *s.CredentialsArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.IntegrationId != nil {
-		m["IntegrationId"] = *s.IntegrationId
-	}
-	if s.IntegrationMethod != nil {
-		m["IntegrationMethod"] = *s.IntegrationMethod
-	}
-	if s.IntegrationResponseSelectionExpression != nil {
-		m["IntegrationResponseSelectionExpression"] = *s.IntegrationResponseSelectionExpression
-	}
-	if s.IntegrationSubtype != nil {
-		m["IntegrationSubtype"] = *s.IntegrationSubtype
-	}
-	if s.IntegrationType != nil {
-		m["IntegrationType"] = *s.IntegrationType
-	}
-	if s.IntegrationUri != nil {
-		m["IntegrationUri"] = *s.IntegrationUri
-	}
-	if s.PassthroughBehavior != nil {
-		m["PassthroughBehavior"] = *s.PassthroughBehavior
-	}
-	if s.PayloadFormatVersion != nil {
-		m["PayloadFormatVersion"] = *s.PayloadFormatVersion
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	}
-	if s.RequestTemplates != nil {
-		m["RequestTemplates"] = api.DynMap(s.RequestTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
-	if s.TimeoutInMillis != nil {
-		m["TimeoutInMillis"] = int64(*s.TimeoutInMillis)
-	}
-	if s.TlsConfig != nil {
-		m["TlsConfig"] = s.TlsConfig.ToDynamic()
-	}
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
+	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
+	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
+	api.Put(m, "IntegrationResponseSelectionExpression", s.IntegrationResponseSelectionExpression, api.DynString)
+	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
+	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
+	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
+	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
+	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
+	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
+	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
+	api.PutStruct(m, "TlsConfig", s.TlsConfig)
 	return m
 }
 
 func (s *CreateModelInput) FromDynamic(m map[string]any) error {
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".Schema")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateModelInput) ToDynamic() map[string]any {
@@ -2440,48 +1067,21 @@ func (s *CreateModelInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Schema != nil {
-		m["Schema"] = *s.Schema
-	}
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Schema", s.Schema, api.DynString)
 	return m
 }
 
 func (s *CreateModelRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".Schema")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateModelRequest) ToDynamic() map[string]any {
@@ -2489,51 +1089,22 @@ func (s *CreateModelRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Schema != nil {
-		m["Schema"] = *s.Schema
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Schema", s.Schema, api.DynString)
 	return m
 }
 
 func (s *CreateModelResponse) FromDynamic(m map[string]any) error {
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ModelId"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelId, v); err != nil {
-			return api.At(err, ".ModelId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".Schema")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateModelResponse) ToDynamic() map[string]any {
@@ -2541,81 +1112,30 @@ func (s *CreateModelResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ModelId != nil {
-		m["ModelId"] = *s.ModelId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Schema != nil {
-		m["Schema"] = *s.Schema
-	}
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "ModelId", s.ModelId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Schema", s.Schema, api.DynString)
 	return m
 }
 
 func (s *CreateRouteInput) FromDynamic(m map[string]any) error {
-	if v := m["ApiKeyRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiKeyRequired, v); err != nil {
-			return api.At(err, ".ApiKeyRequired")
-		}
-	}
-	if v := m["AuthorizationScopes"]; v != nil {
-		if err := api.SetList(&s.AuthorizationScopes, v, api.SetString); err != nil {
-			return api.At(err, ".AuthorizationScopes")
-		}
-	}
-	if v := m["AuthorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".AuthorizationType")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["OperationName"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationName, v); err != nil {
-			return api.At(err, ".OperationName")
-		}
-	}
-	if v := m["RequestModels"]; v != nil {
-		if err := api.SetMap(&s.RequestModels, v, api.SetString); err != nil {
-			return api.At(err, ".RequestModels")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["RouteResponseSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteResponseSelectionExpression")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
+	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateRouteInput) ToDynamic() map[string]any {
@@ -2623,104 +1143,37 @@ func (s *CreateRouteInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiKeyRequired != nil {
-		m["ApiKeyRequired"] = *s.ApiKeyRequired
-	}
-	if s.AuthorizationScopes != nil {
-		m["AuthorizationScopes"] = api.DynList(s.AuthorizationScopes, api.DynString)
-	}
-	if s.AuthorizationType != nil {
-		m["AuthorizationType"] = *s.AuthorizationType
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.OperationName != nil {
-		m["OperationName"] = *s.OperationName
-	}
-	if s.RequestModels != nil {
-		m["RequestModels"] = api.DynMap(s.RequestModels, api.DynString)
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.RouteResponseSelectionExpression != nil {
-		m["RouteResponseSelectionExpression"] = *s.RouteResponseSelectionExpression
-	}
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
+	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
+	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
+	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.Put(m, "OperationName", s.OperationName, api.DynString)
+	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
+	api.Put(m, "Target", s.Target, api.DynString)
 	return m
 }
 
 func (s *CreateRouteRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiKeyRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiKeyRequired, v); err != nil {
-			return api.At(err, ".ApiKeyRequired")
-		}
-	}
-	if v := m["AuthorizationScopes"]; v != nil {
-		if err := api.SetList(&s.AuthorizationScopes, v, api.SetString); err != nil {
-			return api.At(err, ".AuthorizationScopes")
-		}
-	}
-	if v := m["AuthorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".AuthorizationType")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["OperationName"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationName, v); err != nil {
-			return api.At(err, ".OperationName")
-		}
-	}
-	if v := m["RequestModels"]; v != nil {
-		if err := api.SetMap(&s.RequestModels, v, api.SetString); err != nil {
-			return api.At(err, ".RequestModels")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["RouteResponseSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteResponseSelectionExpression")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
+	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateRouteRequest) ToDynamic() map[string]any {
@@ -2728,67 +1181,30 @@ func (s *CreateRouteRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiKeyRequired != nil {
-		m["ApiKeyRequired"] = *s.ApiKeyRequired
-	}
-	if s.AuthorizationScopes != nil {
-		m["AuthorizationScopes"] = api.DynList(s.AuthorizationScopes, api.DynString)
-	}
-	if s.AuthorizationType != nil {
-		m["AuthorizationType"] = *s.AuthorizationType
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.OperationName != nil {
-		m["OperationName"] = *s.OperationName
-	}
-	if s.RequestModels != nil {
-		m["RequestModels"] = api.DynMap(s.RequestModels, api.DynString)
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.RouteResponseSelectionExpression != nil {
-		m["RouteResponseSelectionExpression"] = *s.RouteResponseSelectionExpression
-	}
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
+	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
+	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.Put(m, "OperationName", s.OperationName, api.DynString)
+	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
+	api.Put(m, "Target", s.Target, api.DynString)
 	return m
 }
 
 func (s *CreateRouteResponseInput) FromDynamic(m map[string]any) error {
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["ResponseModels"]; v != nil {
-		if err := api.SetMap(&s.ResponseModels, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseModels")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RouteResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseKey, v); err != nil {
-			return api.At(err, ".RouteResponseKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateRouteResponseInput) ToDynamic() map[string]any {
@@ -2796,53 +1212,24 @@ func (s *CreateRouteResponseInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.ResponseModels != nil {
-		m["ResponseModels"] = api.DynMap(s.ResponseModels, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteResponseKey != nil {
-		m["RouteResponseKey"] = *s.RouteResponseKey
-	}
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
 	return m
 }
 
 func (s *CreateRouteResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["ResponseModels"]; v != nil {
-		if err := api.SetMap(&s.ResponseModels, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseModels")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	if v := m["RouteResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseKey, v); err != nil {
-			return api.At(err, ".RouteResponseKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateRouteResponseRequest) ToDynamic() map[string]any {
@@ -2850,54 +1237,25 @@ func (s *CreateRouteResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.ResponseModels != nil {
-		m["ResponseModels"] = api.DynMap(s.ResponseModels, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
-	if s.RouteResponseKey != nil {
-		m["RouteResponseKey"] = *s.RouteResponseKey
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
+	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
 	return m
 }
 
 func (s *CreateRouteResponseResponse) FromDynamic(m map[string]any) error {
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["ResponseModels"]; v != nil {
-		if err := api.SetMap(&s.ResponseModels, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseModels")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RouteResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseId, v); err != nil {
-			return api.At(err, ".RouteResponseId")
-		}
-	}
-	if v := m["RouteResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseKey, v); err != nil {
-			return api.At(err, ".RouteResponseKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateRouteResponseResponse) ToDynamic() map[string]any {
@@ -2905,91 +1263,32 @@ func (s *CreateRouteResponseResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.ResponseModels != nil {
-		m["ResponseModels"] = api.DynMap(s.ResponseModels, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteResponseId != nil {
-		m["RouteResponseId"] = *s.RouteResponseId
-	}
-	if s.RouteResponseKey != nil {
-		m["RouteResponseKey"] = *s.RouteResponseKey
-	}
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
+	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
 	return m
 }
 
 func (s *CreateRouteResult) FromDynamic(m map[string]any) error {
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ApiKeyRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiKeyRequired, v); err != nil {
-			return api.At(err, ".ApiKeyRequired")
-		}
-	}
-	if v := m["AuthorizationScopes"]; v != nil {
-		if err := api.SetList(&s.AuthorizationScopes, v, api.SetString); err != nil {
-			return api.At(err, ".AuthorizationScopes")
-		}
-	}
-	if v := m["AuthorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".AuthorizationType")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["OperationName"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationName, v); err != nil {
-			return api.At(err, ".OperationName")
-		}
-	}
-	if v := m["RequestModels"]; v != nil {
-		if err := api.SetMap(&s.RequestModels, v, api.SetString); err != nil {
-			return api.At(err, ".RequestModels")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["RouteResponseSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteResponseSelectionExpression")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
+	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateRouteResult) ToDynamic() map[string]any {
@@ -2997,104 +1296,37 @@ func (s *CreateRouteResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ApiKeyRequired != nil {
-		m["ApiKeyRequired"] = *s.ApiKeyRequired
-	}
-	if s.AuthorizationScopes != nil {
-		m["AuthorizationScopes"] = api.DynList(s.AuthorizationScopes, api.DynString)
-	}
-	if s.AuthorizationType != nil {
-		m["AuthorizationType"] = *s.AuthorizationType
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.OperationName != nil {
-		m["OperationName"] = *s.OperationName
-	}
-	if s.RequestModels != nil {
-		m["RequestModels"] = api.DynMap(s.RequestModels, api.DynString)
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.RouteResponseSelectionExpression != nil {
-		m["RouteResponseSelectionExpression"] = *s.RouteResponseSelectionExpression
-	}
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
+	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
+	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.Put(m, "OperationName", s.OperationName, api.DynString)
+	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
+	api.Put(m, "Target", s.Target, api.DynString)
 	return m
 }
 
 func (s *CreateStageInput) FromDynamic(m map[string]any) error {
-	if v := m["AccessLogSettings"]; v != nil {
-		p := new(AccessLogSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessLogSettings")
-		}
-		s.AccessLogSettings = p
-	}
-	if v := m["AutoDeploy"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoDeploy, v); err != nil {
-			return api.At(err, ".AutoDeploy")
-		}
-	}
-	if v := m["ClientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".ClientCertificateId")
-		}
-	}
-	if v := m["DefaultRouteSettings"]; v != nil {
-		p := new(RouteSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultRouteSettings")
-		}
-		s.DefaultRouteSettings = p
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RouteSettings"]; v != nil {
-		if err := api.SetMap(&s.RouteSettings, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RouteSettings")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	if v := m["StageVariables"]; v != nil {
-		if err := api.SetMap(&s.StageVariables, v, api.SetString); err != nil {
-			return api.At(err, ".StageVariables")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
+	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
+	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
+		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateStageInput) ToDynamic() map[string]any {
@@ -3102,100 +1334,35 @@ func (s *CreateStageInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AccessLogSettings != nil {
-		m["AccessLogSettings"] = s.AccessLogSettings.ToDynamic()
-	}
-	if s.AutoDeploy != nil {
-		m["AutoDeploy"] = *s.AutoDeploy
-	}
-	if s.ClientCertificateId != nil {
-		m["ClientCertificateId"] = *s.ClientCertificateId
-	}
-	if s.DefaultRouteSettings != nil {
-		m["DefaultRouteSettings"] = s.DefaultRouteSettings.ToDynamic()
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RouteSettings != nil {
-		m["RouteSettings"] = api.DynMap(s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
-	if s.StageVariables != nil {
-		m["StageVariables"] = api.DynMap(s.StageVariables, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
+	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
+	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
+	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
+	api.Put(m, "StageName", s.StageName, api.DynString)
+	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateStageRequest) FromDynamic(m map[string]any) error {
-	if v := m["AccessLogSettings"]; v != nil {
-		p := new(AccessLogSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessLogSettings")
-		}
-		s.AccessLogSettings = p
-	}
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["AutoDeploy"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoDeploy, v); err != nil {
-			return api.At(err, ".AutoDeploy")
-		}
-	}
-	if v := m["ClientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".ClientCertificateId")
-		}
-	}
-	if v := m["DefaultRouteSettings"]; v != nil {
-		p := new(RouteSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultRouteSettings")
-		}
-		s.DefaultRouteSettings = p
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RouteSettings"]; v != nil {
-		if err := api.SetMap(&s.RouteSettings, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RouteSettings")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	if v := m["StageVariables"]; v != nil {
-		if err := api.SetMap(&s.StageVariables, v, api.SetString); err != nil {
-			return api.At(err, ".StageVariables")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
+	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
+		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateStageRequest) ToDynamic() map[string]any {
@@ -3203,118 +1370,39 @@ func (s *CreateStageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AccessLogSettings != nil {
-		m["AccessLogSettings"] = s.AccessLogSettings.ToDynamic()
-	}
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.AutoDeploy != nil {
-		m["AutoDeploy"] = *s.AutoDeploy
-	}
-	if s.ClientCertificateId != nil {
-		m["ClientCertificateId"] = *s.ClientCertificateId
-	}
-	if s.DefaultRouteSettings != nil {
-		m["DefaultRouteSettings"] = s.DefaultRouteSettings.ToDynamic()
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RouteSettings != nil {
-		m["RouteSettings"] = api.DynMap(s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
-	if s.StageVariables != nil {
-		m["StageVariables"] = api.DynMap(s.StageVariables, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
+	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
+	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
+	api.Put(m, "StageName", s.StageName, api.DynString)
+	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateStageResponse) FromDynamic(m map[string]any) error {
-	if v := m["AccessLogSettings"]; v != nil {
-		p := new(AccessLogSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessLogSettings")
-		}
-		s.AccessLogSettings = p
-	}
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["AutoDeploy"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoDeploy, v); err != nil {
-			return api.At(err, ".AutoDeploy")
-		}
-	}
-	if v := m["ClientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".ClientCertificateId")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["DefaultRouteSettings"]; v != nil {
-		p := new(RouteSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultRouteSettings")
-		}
-		s.DefaultRouteSettings = p
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["LastDeploymentStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.LastDeploymentStatusMessage, v); err != nil {
-			return api.At(err, ".LastDeploymentStatusMessage")
-		}
-	}
-	if v := m["LastUpdatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedDate, v); err != nil {
-			return api.At(err, ".LastUpdatedDate")
-		}
-	}
-	if v := m["RouteSettings"]; v != nil {
-		if err := api.SetMap(&s.RouteSettings, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RouteSettings")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	if v := m["StageVariables"]; v != nil {
-		if err := api.SetMap(&s.StageVariables, v, api.SetString); err != nil {
-			return api.At(err, ".StageVariables")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
+	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "LastDeploymentStatusMessage", &s.LastDeploymentStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
+		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateStageResponse) ToDynamic() map[string]any {
@@ -3322,73 +1410,30 @@ func (s *CreateStageResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AccessLogSettings != nil {
-		m["AccessLogSettings"] = s.AccessLogSettings.ToDynamic()
-	}
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.AutoDeploy != nil {
-		m["AutoDeploy"] = *s.AutoDeploy
-	}
-	if s.ClientCertificateId != nil {
-		m["ClientCertificateId"] = *s.ClientCertificateId
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.DefaultRouteSettings != nil {
-		m["DefaultRouteSettings"] = s.DefaultRouteSettings.ToDynamic()
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.LastDeploymentStatusMessage != nil {
-		m["LastDeploymentStatusMessage"] = *s.LastDeploymentStatusMessage
-	}
-	if s.LastUpdatedDate != nil {
-		m["LastUpdatedDate"] = s.LastUpdatedDate.UTC()
-	}
-	if s.RouteSettings != nil {
-		m["RouteSettings"] = api.DynMap(s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
-	if s.StageVariables != nil {
-		m["StageVariables"] = api.DynMap(s.StageVariables, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
+	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "LastDeploymentStatusMessage", s.LastDeploymentStatusMessage, api.DynString)
+	api.Put(m, "LastUpdatedDate", s.LastUpdatedDate, api.DynTime)
+	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
+	api.Put(m, "StageName", s.StageName, api.DynString)
+	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateVpcLinkInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["SecurityGroupIds"]; v != nil {
-		if err := api.SetList(&s.SecurityGroupIds, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroupIds")
-		}
-	}
-	if v := m["SubnetIds"]; v != nil {
-		if err := api.SetList(&s.SubnetIds, v, api.SetString); err != nil {
-			return api.At(err, ".SubnetIds")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateVpcLinkInput) ToDynamic() map[string]any {
@@ -3396,43 +1441,20 @@ func (s *CreateVpcLinkInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.SecurityGroupIds != nil {
-		m["SecurityGroupIds"] = api.DynList(s.SecurityGroupIds, api.DynString)
-	}
-	if s.SubnetIds != nil {
-		m["SubnetIds"] = api.DynList(s.SubnetIds, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
+	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateVpcLinkRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["SecurityGroupIds"]; v != nil {
-		if err := api.SetList(&s.SecurityGroupIds, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroupIds")
-		}
-	}
-	if v := m["SubnetIds"]; v != nil {
-		if err := api.SetList(&s.SubnetIds, v, api.SetString); err != nil {
-			return api.At(err, ".SubnetIds")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateVpcLinkRequest) ToDynamic() map[string]any {
@@ -3440,68 +1462,25 @@ func (s *CreateVpcLinkRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.SecurityGroupIds != nil {
-		m["SecurityGroupIds"] = api.DynList(s.SecurityGroupIds, api.DynString)
-	}
-	if s.SubnetIds != nil {
-		m["SubnetIds"] = api.DynList(s.SubnetIds, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
+	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateVpcLinkResponse) FromDynamic(m map[string]any) error {
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["SecurityGroupIds"]; v != nil {
-		if err := api.SetList(&s.SecurityGroupIds, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroupIds")
-		}
-	}
-	if v := m["SubnetIds"]; v != nil {
-		if err := api.SetList(&s.SubnetIds, v, api.SetString); err != nil {
-			return api.At(err, ".SubnetIds")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["VpcLinkId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkId, v); err != nil {
-			return api.At(err, ".VpcLinkId")
-		}
-	}
-	if v := m["VpcLinkStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkStatus, v); err != nil {
-			return api.At(err, ".VpcLinkStatus")
-		}
-	}
-	if v := m["VpcLinkStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkStatusMessage, v); err != nil {
-			return api.At(err, ".VpcLinkStatusMessage")
-		}
-	}
-	if v := m["VpcLinkVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkVersion, v); err != nil {
-			return api.At(err, ".VpcLinkVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkStatus", &s.VpcLinkStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkStatusMessage", &s.VpcLinkStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkVersion", &s.VpcLinkVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateVpcLinkResponse) ToDynamic() map[string]any {
@@ -3509,48 +1488,23 @@ func (s *CreateVpcLinkResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.SecurityGroupIds != nil {
-		m["SecurityGroupIds"] = api.DynList(s.SecurityGroupIds, api.DynString)
-	}
-	if s.SubnetIds != nil {
-		m["SubnetIds"] = api.DynList(s.SubnetIds, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.VpcLinkId != nil {
-		m["VpcLinkId"] = *s.VpcLinkId
-	}
-	if s.VpcLinkStatus != nil {
-		m["VpcLinkStatus"] = *s.VpcLinkStatus
-	}
-	if s.VpcLinkStatusMessage != nil {
-		m["VpcLinkStatusMessage"] = *s.VpcLinkStatusMessage
-	}
-	if s.VpcLinkVersion != nil {
-		m["VpcLinkVersion"] = *s.VpcLinkVersion
-	}
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
+	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
+	api.Put(m, "VpcLinkStatus", s.VpcLinkStatus, api.DynString)
+	api.Put(m, "VpcLinkStatusMessage", s.VpcLinkStatusMessage, api.DynString)
+	api.Put(m, "VpcLinkVersion", s.VpcLinkVersion, api.DynString)
 	return m
 }
 
 func (s *DeleteAccessLogSettingsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteAccessLogSettingsRequest) ToDynamic() map[string]any {
@@ -3558,27 +1512,16 @@ func (s *DeleteAccessLogSettingsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "StageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *DeleteApiMappingRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiMappingId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingId, v); err != nil {
-			return api.At(err, ".ApiMappingId")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteApiMappingRequest) ToDynamic() map[string]any {
@@ -3586,22 +1529,15 @@ func (s *DeleteApiMappingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiMappingId != nil {
-		m["ApiMappingId"] = *s.ApiMappingId
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
+	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
 	return m
 }
 
 func (s *DeleteApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteApiRequest) ToDynamic() map[string]any {
@@ -3609,24 +1545,15 @@ func (s *DeleteApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
 	return m
 }
 
 func (s *DeleteAuthorizerRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteAuthorizerRequest) ToDynamic() map[string]any {
@@ -3634,22 +1561,15 @@ func (s *DeleteAuthorizerRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
 	return m
 }
 
 func (s *DeleteCorsConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteCorsConfigurationRequest) ToDynamic() map[string]any {
@@ -3657,24 +1577,15 @@ func (s *DeleteCorsConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
 	return m
 }
 
 func (s *DeleteDeploymentRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDeploymentRequest) ToDynamic() map[string]any {
@@ -3682,22 +1593,15 @@ func (s *DeleteDeploymentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
 	return m
 }
 
 func (s *DeleteDomainNameRequest) FromDynamic(m map[string]any) error {
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDomainNameRequest) ToDynamic() map[string]any {
@@ -3705,24 +1609,15 @@ func (s *DeleteDomainNameRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
 	return m
 }
 
 func (s *DeleteIntegrationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["IntegrationId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationId, v); err != nil {
-			return api.At(err, ".IntegrationId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteIntegrationRequest) ToDynamic() map[string]any {
@@ -3730,32 +1625,17 @@ func (s *DeleteIntegrationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.IntegrationId != nil {
-		m["IntegrationId"] = *s.IntegrationId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
 	return m
 }
 
 func (s *DeleteIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["IntegrationId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationId, v); err != nil {
-			return api.At(err, ".IntegrationId")
-		}
-	}
-	if v := m["IntegrationResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseId, v); err != nil {
-			return api.At(err, ".IntegrationResponseId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteIntegrationResponseRequest) ToDynamic() map[string]any {
@@ -3763,30 +1643,17 @@ func (s *DeleteIntegrationResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.IntegrationId != nil {
-		m["IntegrationId"] = *s.IntegrationId
-	}
-	if s.IntegrationResponseId != nil {
-		m["IntegrationResponseId"] = *s.IntegrationResponseId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
+	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
 	return m
 }
 
 func (s *DeleteModelRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ModelId"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelId, v); err != nil {
-			return api.At(err, ".ModelId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteModelRequest) ToDynamic() map[string]any {
@@ -3794,27 +1661,16 @@ func (s *DeleteModelRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ModelId != nil {
-		m["ModelId"] = *s.ModelId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ModelId", s.ModelId, api.DynString)
 	return m
 }
 
 func (s *DeleteRouteRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRouteRequest) ToDynamic() map[string]any {
@@ -3822,32 +1678,17 @@ func (s *DeleteRouteRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
 	return m
 }
 
 func (s *DeleteRouteRequestParameterRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["RequestParameterKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestParameterKey, v); err != nil {
-			return api.At(err, ".RequestParameterKey")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestParameterKey", &s.RequestParameterKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRouteRequestParameterRequest) ToDynamic() map[string]any {
@@ -3855,35 +1696,18 @@ func (s *DeleteRouteRequestParameterRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.RequestParameterKey != nil {
-		m["RequestParameterKey"] = *s.RequestParameterKey
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "RequestParameterKey", s.RequestParameterKey, api.DynString)
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
 	return m
 }
 
 func (s *DeleteRouteResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	if v := m["RouteResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseId, v); err != nil {
-			return api.At(err, ".RouteResponseId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRouteResponseRequest) ToDynamic() map[string]any {
@@ -3891,35 +1715,18 @@ func (s *DeleteRouteResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
-	if s.RouteResponseId != nil {
-		m["RouteResponseId"] = *s.RouteResponseId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
+	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
 	return m
 }
 
 func (s *DeleteRouteSettingsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRouteSettingsRequest) ToDynamic() map[string]any {
@@ -3927,30 +1734,17 @@ func (s *DeleteRouteSettingsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "StageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *DeleteStageRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteStageRequest) ToDynamic() map[string]any {
@@ -3958,22 +1752,15 @@ func (s *DeleteStageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "StageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *DeleteVpcLinkRequest) FromDynamic(m map[string]any) error {
-	if v := m["VpcLinkId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkId, v); err != nil {
-			return api.At(err, ".VpcLinkId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteVpcLinkRequest) ToDynamic() map[string]any {
@@ -3981,9 +1768,7 @@ func (s *DeleteVpcLinkRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.VpcLinkId != nil {
-		m["VpcLinkId"] = *s.VpcLinkId
-	}
+	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
 	return m
 }
 
@@ -3997,37 +1782,14 @@ func (s *DeleteVpcLinkResponse) ToDynamic() map[string]any {
 }
 
 func (s *Deployment) FromDynamic(m map[string]any) error {
-	if v := m["AutoDeployed"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoDeployed, v); err != nil {
-			return api.At(err, ".AutoDeployed")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["DeploymentStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentStatus, v); err != nil {
-			return api.At(err, ".DeploymentStatus")
-		}
-	}
-	if v := m["DeploymentStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentStatusMessage, v); err != nil {
-			return api.At(err, ".DeploymentStatusMessage")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AutoDeployed", &s.AutoDeployed, api.SetBoolPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "DeploymentStatus", &s.DeploymentStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "DeploymentStatusMessage", &s.DeploymentStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *Deployment) ToDynamic() map[string]any {
@@ -4035,39 +1797,22 @@ func (s *Deployment) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.AutoDeployed != nil {
-		m["AutoDeployed"] = *s.AutoDeployed
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.DeploymentStatus != nil {
-		m["DeploymentStatus"] = *s.DeploymentStatus
-	}
-	if s.DeploymentStatusMessage != nil {
-		m["DeploymentStatusMessage"] = *s.DeploymentStatusMessage
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "AutoDeployed", s.AutoDeployed, api.DynBool)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "DeploymentStatus", s.DeploymentStatus, api.DynString)
+	api.Put(m, "DeploymentStatusMessage", s.DeploymentStatusMessage, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *Deployments) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Deployment, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Deployment, v any) error {
+		return api.SetList(p, v, func(p *Deployment, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *Deployments) ToDynamic() map[string]any {
@@ -4075,44 +1820,21 @@ func (s *Deployments) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Deployment) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e Deployment) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DomainName) FromDynamic(m map[string]any) error {
-	if v := m["ApiMappingSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingSelectionExpression, v); err != nil {
-			return api.At(err, ".ApiMappingSelectionExpression")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["DomainNameConfigurations"]; v != nil {
-		if err := api.SetList(&s.DomainNameConfigurations, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainNameConfigurations")
-		}
-	}
-	if v := m["MutualTlsAuthentication"]; v != nil {
-		p := new(MutualTlsAuthentication)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MutualTlsAuthentication")
-		}
-		s.MutualTlsAuthentication = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiMappingSelectionExpression", &s.ApiMappingSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
+		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthentication])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *DomainName) ToDynamic() map[string]any {
@@ -4120,76 +1842,27 @@ func (s *DomainName) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ApiMappingSelectionExpression != nil {
-		m["ApiMappingSelectionExpression"] = *s.ApiMappingSelectionExpression
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.DomainNameConfigurations != nil {
-		m["DomainNameConfigurations"] = api.DynList(s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	}
-	if s.MutualTlsAuthentication != nil {
-		m["MutualTlsAuthentication"] = s.MutualTlsAuthentication.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "ApiMappingSelectionExpression", s.ApiMappingSelectionExpression, api.DynString)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
+	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *DomainNameConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["ApiGatewayDomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiGatewayDomainName, v); err != nil {
-			return api.At(err, ".ApiGatewayDomainName")
-		}
-	}
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	if v := m["CertificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateName, v); err != nil {
-			return api.At(err, ".CertificateName")
-		}
-	}
-	if v := m["CertificateUploadDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CertificateUploadDate, v); err != nil {
-			return api.At(err, ".CertificateUploadDate")
-		}
-	}
-	if v := m["DomainNameStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainNameStatus, v); err != nil {
-			return api.At(err, ".DomainNameStatus")
-		}
-	}
-	if v := m["DomainNameStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainNameStatusMessage, v); err != nil {
-			return api.At(err, ".DomainNameStatusMessage")
-		}
-	}
-	if v := m["EndpointType"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointType, v); err != nil {
-			return api.At(err, ".EndpointType")
-		}
-	}
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["SecurityPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.SecurityPolicy, v); err != nil {
-			return api.At(err, ".SecurityPolicy")
-		}
-	}
-	if v := m["OwnershipVerificationCertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OwnershipVerificationCertificateArn, v); err != nil {
-			return api.At(err, ".OwnershipVerificationCertificateArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiGatewayDomainName", &s.ApiGatewayDomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateName", &s.CertificateName, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateUploadDate", &s.CertificateUploadDate, api.SetTimePtr)
+	err = api.Decode(err, m, "DomainNameStatus", &s.DomainNameStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainNameStatusMessage", &s.DomainNameStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "EndpointType", &s.EndpointType, api.SetStringPtr)
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "SecurityPolicy", &s.SecurityPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "OwnershipVerificationCertificateArn", &s.OwnershipVerificationCertificateArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DomainNameConfiguration) ToDynamic() map[string]any {
@@ -4197,51 +1870,26 @@ func (s *DomainNameConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiGatewayDomainName != nil {
-		m["ApiGatewayDomainName"] = *s.ApiGatewayDomainName
-	}
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
-	if s.CertificateName != nil {
-		m["CertificateName"] = *s.CertificateName
-	}
-	if s.CertificateUploadDate != nil {
-		m["CertificateUploadDate"] = s.CertificateUploadDate.UTC()
-	}
-	if s.DomainNameStatus != nil {
-		m["DomainNameStatus"] = *s.DomainNameStatus
-	}
-	if s.DomainNameStatusMessage != nil {
-		m["DomainNameStatusMessage"] = *s.DomainNameStatusMessage
-	}
-	if s.EndpointType != nil {
-		m["EndpointType"] = *s.EndpointType
-	}
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.SecurityPolicy != nil {
-		m["SecurityPolicy"] = *s.SecurityPolicy
-	}
-	if s.OwnershipVerificationCertificateArn != nil {
-		m["OwnershipVerificationCertificateArn"] = *s.OwnershipVerificationCertificateArn
-	}
+	api.Put(m, "ApiGatewayDomainName", s.ApiGatewayDomainName, api.DynString)
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
+	api.Put(m, "CertificateName", s.CertificateName, api.DynString)
+	api.Put(m, "CertificateUploadDate", s.CertificateUploadDate, api.DynTime)
+	api.Put(m, "DomainNameStatus", s.DomainNameStatus, api.DynString)
+	api.Put(m, "DomainNameStatusMessage", s.DomainNameStatusMessage, api.DynString)
+	api.Put(m, "EndpointType", s.EndpointType, api.DynString)
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "SecurityPolicy", s.SecurityPolicy, api.DynString)
+	api.Put(m, "OwnershipVerificationCertificateArn", s.OwnershipVerificationCertificateArn, api.DynString)
 	return m
 }
 
 func (s *DomainNames) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *DomainName, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]DomainName, v any) error {
+		return api.SetList(p, v, func(p *DomainName, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DomainNames) ToDynamic() map[string]any {
@@ -4249,47 +1897,20 @@ func (s *DomainNames) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e DomainName) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e DomainName) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ExportApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ExportVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportVersion, v); err != nil {
-			return api.At(err, ".ExportVersion")
-		}
-	}
-	if v := m["IncludeExtensions"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeExtensions, v); err != nil {
-			return api.At(err, ".IncludeExtensions")
-		}
-	}
-	if v := m["OutputType"]; v != nil {
-		if err := api.SetStringPtr(&s.OutputType, v); err != nil {
-			return api.At(err, ".OutputType")
-		}
-	}
-	if v := m["Specification"]; v != nil {
-		if err := api.SetStringPtr(&s.Specification, v); err != nil {
-			return api.At(err, ".Specification")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportVersion", &s.ExportVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeExtensions", &s.IncludeExtensions, api.SetBoolPtr)
+	err = api.Decode(err, m, "OutputType", &s.OutputType, api.SetStringPtr)
+	err = api.Decode(err, m, "Specification", &s.Specification, api.SetStringPtr)
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *ExportApiRequest) ToDynamic() map[string]any {
@@ -4297,34 +1918,19 @@ func (s *ExportApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ExportVersion != nil {
-		m["ExportVersion"] = *s.ExportVersion
-	}
-	if s.IncludeExtensions != nil {
-		m["IncludeExtensions"] = *s.IncludeExtensions
-	}
-	if s.OutputType != nil {
-		m["OutputType"] = *s.OutputType
-	}
-	if s.Specification != nil {
-		m["Specification"] = *s.Specification
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ExportVersion", s.ExportVersion, api.DynString)
+	api.Put(m, "IncludeExtensions", s.IncludeExtensions, api.DynBool)
+	api.Put(m, "OutputType", s.OutputType, api.DynString)
+	api.Put(m, "Specification", s.Specification, api.DynString)
+	api.Put(m, "StageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *ExportApiResponse) FromDynamic(m map[string]any) error {
-	if v := m["body"]; v != nil {
-		if err := api.SetBytes(&s.Body, v); err != nil {
-			return api.At(err, ".body")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
+	return err
 }
 
 func (s *ExportApiResponse) ToDynamic() map[string]any {
@@ -4332,24 +1938,15 @@ func (s *ExportApiResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Body != nil {
-		m["body"] = s.Body
-	}
+	api.PutBytes(m, "body", s.Body)
 	return m
 }
 
 func (s *GetApiMappingRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiMappingId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingId, v); err != nil {
-			return api.At(err, ".ApiMappingId")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetApiMappingRequest) ToDynamic() map[string]any {
@@ -4357,37 +1954,18 @@ func (s *GetApiMappingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiMappingId != nil {
-		m["ApiMappingId"] = *s.ApiMappingId
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
+	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
 	return m
 }
 
 func (s *GetApiMappingResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiMappingId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingId, v); err != nil {
-			return api.At(err, ".ApiMappingId")
-		}
-	}
-	if v := m["ApiMappingKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingKey, v); err != nil {
-			return api.At(err, ".ApiMappingKey")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *GetApiMappingResponse) ToDynamic() map[string]any {
@@ -4395,38 +1973,19 @@ func (s *GetApiMappingResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiMappingId != nil {
-		m["ApiMappingId"] = *s.ApiMappingId
-	}
-	if s.ApiMappingKey != nil {
-		m["ApiMappingKey"] = *s.ApiMappingKey
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
+	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *GetApiMappingsRequest) FromDynamic(m map[string]any) error {
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetApiMappingsRequest) ToDynamic() map[string]any {
@@ -4434,30 +1993,19 @@ func (s *GetApiMappingsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetApiMappingsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ApiMapping, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ApiMapping, v any) error {
+		return api.SetList(p, v, func(p *ApiMapping, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetApiMappingsResponse) ToDynamic() map[string]any {
@@ -4465,22 +2013,15 @@ func (s *GetApiMappingsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e ApiMapping) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e ApiMapping) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetApiRequest) ToDynamic() map[string]any {
@@ -4488,96 +2029,29 @@ func (s *GetApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
 	return m
 }
 
 func (s *GetApiResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiEndpoint, v); err != nil {
-			return api.At(err, ".ApiEndpoint")
-		}
-	}
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiKeySelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeySelectionExpression, v); err != nil {
-			return api.At(err, ".ApiKeySelectionExpression")
-		}
-	}
-	if v := m["CorsConfiguration"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CorsConfiguration")
-		}
-		s.CorsConfiguration = p
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DisableSchemaValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableSchemaValidation, v); err != nil {
-			return api.At(err, ".DisableSchemaValidation")
-		}
-	}
-	if v := m["DisableExecuteApiEndpoint"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableExecuteApiEndpoint, v); err != nil {
-			return api.At(err, ".DisableExecuteApiEndpoint")
-		}
-	}
-	if v := m["ImportInfo"]; v != nil {
-		if err := api.SetList(&s.ImportInfo, v, api.SetString); err != nil {
-			return api.At(err, ".ImportInfo")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ProtocolType"]; v != nil {
-		if err := api.SetStringPtr(&s.ProtocolType, v); err != nil {
-			return api.At(err, ".ProtocolType")
-		}
-	}
-	if v := m["RouteSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteSelectionExpression")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["Warnings"]; v != nil {
-		if err := api.SetList(&s.Warnings, v, api.SetString); err != nil {
-			return api.At(err, ".Warnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiEndpoint", &s.ApiEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
+	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
+	err = api.Decode(err, m, "ImportInfo", &s.ImportInfo, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetApiResponse) ToDynamic() map[string]any {
@@ -4585,69 +2059,30 @@ func (s *GetApiResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiEndpoint != nil {
-		m["ApiEndpoint"] = *s.ApiEndpoint
-	}
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiKeySelectionExpression != nil {
-		m["ApiKeySelectionExpression"] = *s.ApiKeySelectionExpression
-	}
-	if s.CorsConfiguration != nil {
-		m["CorsConfiguration"] = s.CorsConfiguration.ToDynamic()
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DisableSchemaValidation != nil {
-		m["DisableSchemaValidation"] = *s.DisableSchemaValidation
-	}
-	if s.DisableExecuteApiEndpoint != nil {
-		m["DisableExecuteApiEndpoint"] = *s.DisableExecuteApiEndpoint
-	}
-	if s.ImportInfo != nil {
-		m["ImportInfo"] = api.DynList(s.ImportInfo, api.DynString)
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ProtocolType != nil {
-		m["ProtocolType"] = *s.ProtocolType
-	}
-	if s.RouteSelectionExpression != nil {
-		m["RouteSelectionExpression"] = *s.RouteSelectionExpression
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
-	if s.Warnings != nil {
-		m["Warnings"] = api.DynList(s.Warnings, api.DynString)
-	}
+	api.Put(m, "ApiEndpoint", s.ApiEndpoint, api.DynString)
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
+	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
+	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
+	api.PutList(m, "ImportInfo", s.ImportInfo, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
+	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
+	api.PutList(m, "Warnings", s.Warnings, api.DynString)
 	return m
 }
 
 func (s *GetApisRequest) FromDynamic(m map[string]any) error {
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetApisRequest) ToDynamic() map[string]any {
@@ -4655,27 +2090,18 @@ func (s *GetApisRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetApisResponse) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Api, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Api, v any) error {
+		return api.SetList(p, v, func(p *Api, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetApisResponse) ToDynamic() map[string]any {
@@ -4683,27 +2109,16 @@ func (s *GetApisResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Api) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e Api) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetAuthorizerRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetAuthorizerRequest) ToDynamic() map[string]any {
@@ -4711,74 +2126,25 @@ func (s *GetAuthorizerRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
 	return m
 }
 
 func (s *GetAuthorizerResponse) FromDynamic(m map[string]any) error {
-	if v := m["AuthorizerCredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerCredentialsArn, v); err != nil {
-			return api.At(err, ".AuthorizerCredentialsArn")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["AuthorizerResultTtlInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AuthorizerResultTtlInSeconds, v); err != nil {
-			return api.At(err, ".AuthorizerResultTtlInSeconds")
-		}
-	}
-	if v := m["AuthorizerType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerType, v); err != nil {
-			return api.At(err, ".AuthorizerType")
-		}
-	}
-	if v := m["AuthorizerUri"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerUri, v); err != nil {
-			return api.At(err, ".AuthorizerUri")
-		}
-	}
-	if v := m["IdentitySource"]; v != nil {
-		if err := api.SetList(&s.IdentitySource, v, api.SetString); err != nil {
-			return api.At(err, ".IdentitySource")
-		}
-	}
-	if v := m["IdentityValidationExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityValidationExpression, v); err != nil {
-			return api.At(err, ".IdentityValidationExpression")
-		}
-	}
-	if v := m["JwtConfiguration"]; v != nil {
-		p := new(JWTConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".JwtConfiguration")
-		}
-		s.JwtConfiguration = p
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["AuthorizerPayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerPayloadFormatVersion, v); err != nil {
-			return api.At(err, ".AuthorizerPayloadFormatVersion")
-		}
-	}
-	if v := m["EnableSimpleResponses"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableSimpleResponses, v); err != nil {
-			return api.At(err, ".EnableSimpleResponses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
+	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
+	return err
 }
 
 func (s *GetAuthorizerResponse) ToDynamic() map[string]any {
@@ -4786,59 +2152,26 @@ func (s *GetAuthorizerResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AuthorizerCredentialsArn != nil {
-		m["AuthorizerCredentialsArn"] = *s.AuthorizerCredentialsArn
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.AuthorizerResultTtlInSeconds != nil {
-		m["AuthorizerResultTtlInSeconds"] = int64(*s.AuthorizerResultTtlInSeconds)
-	}
-	if s.AuthorizerType != nil {
-		m["AuthorizerType"] = *s.AuthorizerType
-	}
-	if s.AuthorizerUri != nil {
-		m["AuthorizerUri"] = *s.AuthorizerUri
-	}
-	if s.IdentitySource != nil {
-		m["IdentitySource"] = api.DynList(s.IdentitySource, api.DynString)
-	}
-	if s.IdentityValidationExpression != nil {
-		m["IdentityValidationExpression"] = *s.IdentityValidationExpression
-	}
-	if s.JwtConfiguration != nil {
-		m["JwtConfiguration"] = s.JwtConfiguration.ToDynamic()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.AuthorizerPayloadFormatVersion != nil {
-		m["AuthorizerPayloadFormatVersion"] = *s.AuthorizerPayloadFormatVersion
-	}
-	if s.EnableSimpleResponses != nil {
-		m["EnableSimpleResponses"] = *s.EnableSimpleResponses
-	}
+	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
+	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
+	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
+	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
+	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
+	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
+	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
 	return m
 }
 
 func (s *GetAuthorizersRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetAuthorizersRequest) ToDynamic() map[string]any {
@@ -4846,30 +2179,19 @@ func (s *GetAuthorizersRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetAuthorizersResponse) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Authorizer, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Authorizer, v any) error {
+		return api.SetList(p, v, func(p *Authorizer, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetAuthorizersResponse) ToDynamic() map[string]any {
@@ -4877,27 +2199,16 @@ func (s *GetAuthorizersResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Authorizer) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e Authorizer) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetDeploymentRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDeploymentRequest) ToDynamic() map[string]any {
@@ -4905,47 +2216,20 @@ func (s *GetDeploymentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
 	return m
 }
 
 func (s *GetDeploymentResponse) FromDynamic(m map[string]any) error {
-	if v := m["AutoDeployed"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoDeployed, v); err != nil {
-			return api.At(err, ".AutoDeployed")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["DeploymentStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentStatus, v); err != nil {
-			return api.At(err, ".DeploymentStatus")
-		}
-	}
-	if v := m["DeploymentStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentStatusMessage, v); err != nil {
-			return api.At(err, ".DeploymentStatusMessage")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AutoDeployed", &s.AutoDeployed, api.SetBoolPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "DeploymentStatus", &s.DeploymentStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "DeploymentStatusMessage", &s.DeploymentStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDeploymentResponse) ToDynamic() map[string]any {
@@ -4953,44 +2237,21 @@ func (s *GetDeploymentResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.AutoDeployed != nil {
-		m["AutoDeployed"] = *s.AutoDeployed
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.DeploymentStatus != nil {
-		m["DeploymentStatus"] = *s.DeploymentStatus
-	}
-	if s.DeploymentStatusMessage != nil {
-		m["DeploymentStatusMessage"] = *s.DeploymentStatusMessage
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "AutoDeployed", s.AutoDeployed, api.DynBool)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "DeploymentStatus", s.DeploymentStatus, api.DynString)
+	api.Put(m, "DeploymentStatusMessage", s.DeploymentStatusMessage, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *GetDeploymentsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDeploymentsRequest) ToDynamic() map[string]any {
@@ -4998,30 +2259,19 @@ func (s *GetDeploymentsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetDeploymentsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Deployment, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Deployment, v any) error {
+		return api.SetList(p, v, func(p *Deployment, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDeploymentsResponse) ToDynamic() map[string]any {
@@ -5029,22 +2279,15 @@ func (s *GetDeploymentsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Deployment) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e Deployment) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetDomainNameRequest) FromDynamic(m map[string]any) error {
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDomainNameRequest) ToDynamic() map[string]any {
@@ -5052,41 +2295,20 @@ func (s *GetDomainNameRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
 	return m
 }
 
 func (s *GetDomainNameResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiMappingSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingSelectionExpression, v); err != nil {
-			return api.At(err, ".ApiMappingSelectionExpression")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["DomainNameConfigurations"]; v != nil {
-		if err := api.SetList(&s.DomainNameConfigurations, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainNameConfigurations")
-		}
-	}
-	if v := m["MutualTlsAuthentication"]; v != nil {
-		p := new(MutualTlsAuthentication)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MutualTlsAuthentication")
-		}
-		s.MutualTlsAuthentication = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiMappingSelectionExpression", &s.ApiMappingSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
+		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthentication])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetDomainNameResponse) ToDynamic() map[string]any {
@@ -5094,36 +2316,19 @@ func (s *GetDomainNameResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ApiMappingSelectionExpression != nil {
-		m["ApiMappingSelectionExpression"] = *s.ApiMappingSelectionExpression
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.DomainNameConfigurations != nil {
-		m["DomainNameConfigurations"] = api.DynList(s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	}
-	if s.MutualTlsAuthentication != nil {
-		m["MutualTlsAuthentication"] = s.MutualTlsAuthentication.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "ApiMappingSelectionExpression", s.ApiMappingSelectionExpression, api.DynString)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
+	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *GetDomainNamesRequest) FromDynamic(m map[string]any) error {
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDomainNamesRequest) ToDynamic() map[string]any {
@@ -5131,27 +2336,18 @@ func (s *GetDomainNamesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetDomainNamesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *DomainName, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]DomainName, v any) error {
+		return api.SetList(p, v, func(p *DomainName, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDomainNamesResponse) ToDynamic() map[string]any {
@@ -5159,27 +2355,16 @@ func (s *GetDomainNamesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e DomainName) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e DomainName) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetIntegrationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["IntegrationId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationId, v); err != nil {
-			return api.At(err, ".IntegrationId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetIntegrationRequest) ToDynamic() map[string]any {
@@ -5187,32 +2372,17 @@ func (s *GetIntegrationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.IntegrationId != nil {
-		m["IntegrationId"] = *s.IntegrationId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
 	return m
 }
 
 func (s *GetIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["IntegrationId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationId, v); err != nil {
-			return api.At(err, ".IntegrationId")
-		}
-	}
-	if v := m["IntegrationResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseId, v); err != nil {
-			return api.At(err, ".IntegrationResponseId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetIntegrationResponseRequest) ToDynamic() map[string]any {
@@ -5220,50 +2390,21 @@ func (s *GetIntegrationResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.IntegrationId != nil {
-		m["IntegrationId"] = *s.IntegrationId
-	}
-	if s.IntegrationResponseId != nil {
-		m["IntegrationResponseId"] = *s.IntegrationResponseId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
+	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
 	return m
 }
 
 func (s *GetIntegrationResponseResponse) FromDynamic(m map[string]any) error {
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["IntegrationResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseId, v); err != nil {
-			return api.At(err, ".IntegrationResponseId")
-		}
-	}
-	if v := m["IntegrationResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseKey, v); err != nil {
-			return api.At(err, ".IntegrationResponseKey")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["ResponseTemplates"]; v != nil {
-		if err := api.SetMap(&s.ResponseTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	return err
 }
 
 func (s *GetIntegrationResponseResponse) ToDynamic() map[string]any {
@@ -5271,49 +2412,22 @@ func (s *GetIntegrationResponseResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.IntegrationResponseId != nil {
-		m["IntegrationResponseId"] = *s.IntegrationResponseId
-	}
-	if s.IntegrationResponseKey != nil {
-		m["IntegrationResponseKey"] = *s.IntegrationResponseKey
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, api.DynString)
-	}
-	if s.ResponseTemplates != nil {
-		m["ResponseTemplates"] = api.DynMap(s.ResponseTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
+	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
+	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
 	return m
 }
 
 func (s *GetIntegrationResponsesRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["IntegrationId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationId, v); err != nil {
-			return api.At(err, ".IntegrationId")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetIntegrationResponsesRequest) ToDynamic() map[string]any {
@@ -5321,33 +2435,20 @@ func (s *GetIntegrationResponsesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.IntegrationId != nil {
-		m["IntegrationId"] = *s.IntegrationId
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetIntegrationResponsesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *IntegrationResponse, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]IntegrationResponse, v any) error {
+		return api.SetList(p, v, func(p *IntegrationResponse, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetIntegrationResponsesResponse) ToDynamic() map[string]any {
@@ -5355,119 +2456,36 @@ func (s *GetIntegrationResponsesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e IntegrationResponse) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e IntegrationResponse) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetIntegrationResult) FromDynamic(m map[string]any) error {
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ConnectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionId, v); err != nil {
-			return api.At(err, ".ConnectionId")
-		}
-	}
-	if v := m["ConnectionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionType, v); err != nil {
-			return api.At(err, ".ConnectionType")
-		}
-	}
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["CredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialsArn, v); err != nil {
-			return api.At(err, ".CredentialsArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["IntegrationId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationId, v); err != nil {
-			return api.At(err, ".IntegrationId")
-		}
-	}
-	if v := m["IntegrationMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationMethod, v); err != nil {
-			return api.At(err, ".IntegrationMethod")
-		}
-	}
-	if v := m["IntegrationResponseSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseSelectionExpression, v); err != nil {
-			return api.At(err, ".IntegrationResponseSelectionExpression")
-		}
-	}
-	if v := m["IntegrationSubtype"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationSubtype, v); err != nil {
-			return api.At(err, ".IntegrationSubtype")
-		}
-	}
-	if v := m["IntegrationType"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationType, v); err != nil {
-			return api.At(err, ".IntegrationType")
-		}
-	}
-	if v := m["IntegrationUri"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationUri, v); err != nil {
-			return api.At(err, ".IntegrationUri")
-		}
-	}
-	if v := m["PassthroughBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.PassthroughBehavior, v); err != nil {
-			return api.At(err, ".PassthroughBehavior")
-		}
-	}
-	if v := m["PayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.PayloadFormatVersion, v); err != nil {
-			return api.At(err, ".PayloadFormatVersion")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, api.SetString); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RequestTemplates"]; v != nil {
-		if err := api.SetMap(&s.RequestTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".RequestTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	if v := m["TimeoutInMillis"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TimeoutInMillis, v); err != nil {
-			return api.At(err, ".TimeoutInMillis")
-		}
-	}
-	if v := m["TlsConfig"]; v != nil {
-		p := new(TlsConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TlsConfig")
-		}
-		s.TlsConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseSelectionExpression", &s.IntegrationResponseSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
+	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
+		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfig])
+	return err
 }
 
 func (s *GetIntegrationResult) ToDynamic() map[string]any {
@@ -5475,86 +2493,35 @@ func (s *GetIntegrationResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ConnectionId != nil {
-		m["ConnectionId"] = *s.ConnectionId
-	}
-	if s.ConnectionType != nil {
-		m["ConnectionType"] = *s.ConnectionType
-	}
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.CredentialsArn != nil {
-		m["CredentialsArn"] = *s.CredentialsArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.IntegrationId != nil {
-		m["IntegrationId"] = *s.IntegrationId
-	}
-	if s.IntegrationMethod != nil {
-		m["IntegrationMethod"] = *s.IntegrationMethod
-	}
-	if s.IntegrationResponseSelectionExpression != nil {
-		m["IntegrationResponseSelectionExpression"] = *s.IntegrationResponseSelectionExpression
-	}
-	if s.IntegrationSubtype != nil {
-		m["IntegrationSubtype"] = *s.IntegrationSubtype
-	}
-	if s.IntegrationType != nil {
-		m["IntegrationType"] = *s.IntegrationType
-	}
-	if s.IntegrationUri != nil {
-		m["IntegrationUri"] = *s.IntegrationUri
-	}
-	if s.PassthroughBehavior != nil {
-		m["PassthroughBehavior"] = *s.PassthroughBehavior
-	}
-	if s.PayloadFormatVersion != nil {
-		m["PayloadFormatVersion"] = *s.PayloadFormatVersion
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	}
-	if s.RequestTemplates != nil {
-		m["RequestTemplates"] = api.DynMap(s.RequestTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
-	if s.TimeoutInMillis != nil {
-		m["TimeoutInMillis"] = int64(*s.TimeoutInMillis)
-	}
-	if s.TlsConfig != nil {
-		m["TlsConfig"] = s.TlsConfig.ToDynamic()
-	}
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
+	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
+	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
+	api.Put(m, "IntegrationResponseSelectionExpression", s.IntegrationResponseSelectionExpression, api.DynString)
+	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
+	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
+	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
+	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
+	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
+	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
+	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
+	api.PutStruct(m, "TlsConfig", s.TlsConfig)
 	return m
 }
 
 func (s *GetIntegrationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetIntegrationsRequest) ToDynamic() map[string]any {
@@ -5562,30 +2529,19 @@ func (s *GetIntegrationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetIntegrationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Integration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Integration, v any) error {
+		return api.SetList(p, v, func(p *Integration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetIntegrationsResponse) ToDynamic() map[string]any {
@@ -5593,27 +2549,16 @@ func (s *GetIntegrationsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Integration) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e Integration) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetModelRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ModelId"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelId, v); err != nil {
-			return api.At(err, ".ModelId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetModelRequest) ToDynamic() map[string]any {
@@ -5621,42 +2566,19 @@ func (s *GetModelRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ModelId != nil {
-		m["ModelId"] = *s.ModelId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ModelId", s.ModelId, api.DynString)
 	return m
 }
 
 func (s *GetModelResponse) FromDynamic(m map[string]any) error {
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ModelId"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelId, v); err != nil {
-			return api.At(err, ".ModelId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".Schema")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
+	return err
 }
 
 func (s *GetModelResponse) ToDynamic() map[string]any {
@@ -5664,36 +2586,19 @@ func (s *GetModelResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ModelId != nil {
-		m["ModelId"] = *s.ModelId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Schema != nil {
-		m["Schema"] = *s.Schema
-	}
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "ModelId", s.ModelId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Schema", s.Schema, api.DynString)
 	return m
 }
 
 func (s *GetModelTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ModelId"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelId, v); err != nil {
-			return api.At(err, ".ModelId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetModelTemplateRequest) ToDynamic() map[string]any {
@@ -5701,22 +2606,15 @@ func (s *GetModelTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ModelId != nil {
-		m["ModelId"] = *s.ModelId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ModelId", s.ModelId, api.DynString)
 	return m
 }
 
 func (s *GetModelTemplateResponse) FromDynamic(m map[string]any) error {
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *GetModelTemplateResponse) ToDynamic() map[string]any {
@@ -5724,29 +2622,16 @@ func (s *GetModelTemplateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *GetModelsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetModelsRequest) ToDynamic() map[string]any {
@@ -5754,30 +2639,19 @@ func (s *GetModelsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetModelsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ModelShape, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ModelShape, v any) error {
+		return api.SetList(p, v, func(p *ModelShape, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetModelsResponse) ToDynamic() map[string]any {
@@ -5785,27 +2659,16 @@ func (s *GetModelsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e ModelShape) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e ModelShape) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetRouteRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRouteRequest) ToDynamic() map[string]any {
@@ -5813,32 +2676,17 @@ func (s *GetRouteRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
 	return m
 }
 
 func (s *GetRouteResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	if v := m["RouteResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseId, v); err != nil {
-			return api.At(err, ".RouteResponseId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRouteResponseRequest) ToDynamic() map[string]any {
@@ -5846,45 +2694,22 @@ func (s *GetRouteResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
-	if s.RouteResponseId != nil {
-		m["RouteResponseId"] = *s.RouteResponseId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
+	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
 	return m
 }
 
 func (s *GetRouteResponseResponse) FromDynamic(m map[string]any) error {
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["ResponseModels"]; v != nil {
-		if err := api.SetMap(&s.ResponseModels, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseModels")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RouteResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseId, v); err != nil {
-			return api.At(err, ".RouteResponseId")
-		}
-	}
-	if v := m["RouteResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseKey, v); err != nil {
-			return api.At(err, ".RouteResponseKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRouteResponseResponse) ToDynamic() map[string]any {
@@ -5892,46 +2717,21 @@ func (s *GetRouteResponseResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.ResponseModels != nil {
-		m["ResponseModels"] = api.DynMap(s.ResponseModels, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteResponseId != nil {
-		m["RouteResponseId"] = *s.RouteResponseId
-	}
-	if s.RouteResponseKey != nil {
-		m["RouteResponseKey"] = *s.RouteResponseKey
-	}
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
+	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
 	return m
 }
 
 func (s *GetRouteResponsesRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRouteResponsesRequest) ToDynamic() map[string]any {
@@ -5939,33 +2739,20 @@ func (s *GetRouteResponsesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
 	return m
 }
 
 func (s *GetRouteResponsesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *RouteResponse, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]RouteResponse, v any) error {
+		return api.SetList(p, v, func(p *RouteResponse, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRouteResponsesResponse) ToDynamic() map[string]any {
@@ -5973,82 +2760,29 @@ func (s *GetRouteResponsesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e RouteResponse) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e RouteResponse) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetRouteResult) FromDynamic(m map[string]any) error {
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ApiKeyRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiKeyRequired, v); err != nil {
-			return api.At(err, ".ApiKeyRequired")
-		}
-	}
-	if v := m["AuthorizationScopes"]; v != nil {
-		if err := api.SetList(&s.AuthorizationScopes, v, api.SetString); err != nil {
-			return api.At(err, ".AuthorizationScopes")
-		}
-	}
-	if v := m["AuthorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".AuthorizationType")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["OperationName"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationName, v); err != nil {
-			return api.At(err, ".OperationName")
-		}
-	}
-	if v := m["RequestModels"]; v != nil {
-		if err := api.SetMap(&s.RequestModels, v, api.SetString); err != nil {
-			return api.At(err, ".RequestModels")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["RouteResponseSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteResponseSelectionExpression")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
+	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRouteResult) ToDynamic() map[string]any {
@@ -6056,65 +2790,28 @@ func (s *GetRouteResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ApiKeyRequired != nil {
-		m["ApiKeyRequired"] = *s.ApiKeyRequired
-	}
-	if s.AuthorizationScopes != nil {
-		m["AuthorizationScopes"] = api.DynList(s.AuthorizationScopes, api.DynString)
-	}
-	if s.AuthorizationType != nil {
-		m["AuthorizationType"] = *s.AuthorizationType
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.OperationName != nil {
-		m["OperationName"] = *s.OperationName
-	}
-	if s.RequestModels != nil {
-		m["RequestModels"] = api.DynMap(s.RequestModels, api.DynString)
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.RouteResponseSelectionExpression != nil {
-		m["RouteResponseSelectionExpression"] = *s.RouteResponseSelectionExpression
-	}
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
+	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
+	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.Put(m, "OperationName", s.OperationName, api.DynString)
+	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
+	api.Put(m, "Target", s.Target, api.DynString)
 	return m
 }
 
 func (s *GetRoutesRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRoutesRequest) ToDynamic() map[string]any {
@@ -6122,30 +2819,19 @@ func (s *GetRoutesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetRoutesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Route, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Route, v any) error {
+		return api.SetList(p, v, func(p *Route, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRoutesResponse) ToDynamic() map[string]any {
@@ -6153,27 +2839,16 @@ func (s *GetRoutesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Route) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e Route) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetStageRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetStageRequest) ToDynamic() map[string]any {
@@ -6181,91 +2856,30 @@ func (s *GetStageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "StageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *GetStageResponse) FromDynamic(m map[string]any) error {
-	if v := m["AccessLogSettings"]; v != nil {
-		p := new(AccessLogSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessLogSettings")
-		}
-		s.AccessLogSettings = p
-	}
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["AutoDeploy"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoDeploy, v); err != nil {
-			return api.At(err, ".AutoDeploy")
-		}
-	}
-	if v := m["ClientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".ClientCertificateId")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["DefaultRouteSettings"]; v != nil {
-		p := new(RouteSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultRouteSettings")
-		}
-		s.DefaultRouteSettings = p
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["LastDeploymentStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.LastDeploymentStatusMessage, v); err != nil {
-			return api.At(err, ".LastDeploymentStatusMessage")
-		}
-	}
-	if v := m["LastUpdatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedDate, v); err != nil {
-			return api.At(err, ".LastUpdatedDate")
-		}
-	}
-	if v := m["RouteSettings"]; v != nil {
-		if err := api.SetMap(&s.RouteSettings, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RouteSettings")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	if v := m["StageVariables"]; v != nil {
-		if err := api.SetMap(&s.StageVariables, v, api.SetString); err != nil {
-			return api.At(err, ".StageVariables")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
+	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "LastDeploymentStatusMessage", &s.LastDeploymentStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
+		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetStageResponse) ToDynamic() map[string]any {
@@ -6273,68 +2887,29 @@ func (s *GetStageResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AccessLogSettings != nil {
-		m["AccessLogSettings"] = s.AccessLogSettings.ToDynamic()
-	}
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.AutoDeploy != nil {
-		m["AutoDeploy"] = *s.AutoDeploy
-	}
-	if s.ClientCertificateId != nil {
-		m["ClientCertificateId"] = *s.ClientCertificateId
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.DefaultRouteSettings != nil {
-		m["DefaultRouteSettings"] = s.DefaultRouteSettings.ToDynamic()
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.LastDeploymentStatusMessage != nil {
-		m["LastDeploymentStatusMessage"] = *s.LastDeploymentStatusMessage
-	}
-	if s.LastUpdatedDate != nil {
-		m["LastUpdatedDate"] = s.LastUpdatedDate.UTC()
-	}
-	if s.RouteSettings != nil {
-		m["RouteSettings"] = api.DynMap(s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
-	if s.StageVariables != nil {
-		m["StageVariables"] = api.DynMap(s.StageVariables, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
+	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "LastDeploymentStatusMessage", s.LastDeploymentStatusMessage, api.DynString)
+	api.Put(m, "LastUpdatedDate", s.LastUpdatedDate, api.DynTime)
+	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
+	api.Put(m, "StageName", s.StageName, api.DynString)
+	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *GetStagesRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetStagesRequest) ToDynamic() map[string]any {
@@ -6342,30 +2917,19 @@ func (s *GetStagesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetStagesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Stage, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Stage, v any) error {
+		return api.SetList(p, v, func(p *Stage, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetStagesResponse) ToDynamic() map[string]any {
@@ -6373,22 +2937,15 @@ func (s *GetStagesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Stage) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e Stage) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetTagsRequest) ToDynamic() map[string]any {
@@ -6396,19 +2953,14 @@ func (s *GetTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
 func (s *GetTagsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetTagsResponse) ToDynamic() map[string]any {
@@ -6416,19 +2968,14 @@ func (s *GetTagsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *GetVpcLinkRequest) FromDynamic(m map[string]any) error {
-	if v := m["VpcLinkId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkId, v); err != nil {
-			return api.At(err, ".VpcLinkId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetVpcLinkRequest) ToDynamic() map[string]any {
@@ -6436,59 +2983,22 @@ func (s *GetVpcLinkRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.VpcLinkId != nil {
-		m["VpcLinkId"] = *s.VpcLinkId
-	}
+	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
 	return m
 }
 
 func (s *GetVpcLinkResponse) FromDynamic(m map[string]any) error {
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["SecurityGroupIds"]; v != nil {
-		if err := api.SetList(&s.SecurityGroupIds, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroupIds")
-		}
-	}
-	if v := m["SubnetIds"]; v != nil {
-		if err := api.SetList(&s.SubnetIds, v, api.SetString); err != nil {
-			return api.At(err, ".SubnetIds")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["VpcLinkId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkId, v); err != nil {
-			return api.At(err, ".VpcLinkId")
-		}
-	}
-	if v := m["VpcLinkStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkStatus, v); err != nil {
-			return api.At(err, ".VpcLinkStatus")
-		}
-	}
-	if v := m["VpcLinkStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkStatusMessage, v); err != nil {
-			return api.At(err, ".VpcLinkStatusMessage")
-		}
-	}
-	if v := m["VpcLinkVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkVersion, v); err != nil {
-			return api.At(err, ".VpcLinkVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkStatus", &s.VpcLinkStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkStatusMessage", &s.VpcLinkStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkVersion", &s.VpcLinkVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *GetVpcLinkResponse) ToDynamic() map[string]any {
@@ -6496,48 +3006,23 @@ func (s *GetVpcLinkResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.SecurityGroupIds != nil {
-		m["SecurityGroupIds"] = api.DynList(s.SecurityGroupIds, api.DynString)
-	}
-	if s.SubnetIds != nil {
-		m["SubnetIds"] = api.DynList(s.SubnetIds, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.VpcLinkId != nil {
-		m["VpcLinkId"] = *s.VpcLinkId
-	}
-	if s.VpcLinkStatus != nil {
-		m["VpcLinkStatus"] = *s.VpcLinkStatus
-	}
-	if s.VpcLinkStatusMessage != nil {
-		m["VpcLinkStatusMessage"] = *s.VpcLinkStatusMessage
-	}
-	if s.VpcLinkVersion != nil {
-		m["VpcLinkVersion"] = *s.VpcLinkVersion
-	}
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
+	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
+	api.Put(m, "VpcLinkStatus", s.VpcLinkStatus, api.DynString)
+	api.Put(m, "VpcLinkStatusMessage", s.VpcLinkStatusMessage, api.DynString)
+	api.Put(m, "VpcLinkVersion", s.VpcLinkVersion, api.DynString)
 	return m
 }
 
 func (s *GetVpcLinksRequest) FromDynamic(m map[string]any) error {
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetVpcLinksRequest) ToDynamic() map[string]any {
@@ -6545,27 +3030,18 @@ func (s *GetVpcLinksRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetVpcLinksResponse) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *VpcLink, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]VpcLink, v any) error {
+		return api.SetList(p, v, func(p *VpcLink, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetVpcLinksResponse) ToDynamic() map[string]any {
@@ -6573,22 +3049,15 @@ func (s *GetVpcLinksResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e VpcLink) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e VpcLink) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ImportApiInput) FromDynamic(m map[string]any) error {
-	if v := m["Body"]; v != nil {
-		if err := api.SetStringPtr(&s.Body, v); err != nil {
-			return api.At(err, ".Body")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Body", &s.Body, api.SetStringPtr)
+	return err
 }
 
 func (s *ImportApiInput) ToDynamic() map[string]any {
@@ -6596,29 +3065,16 @@ func (s *ImportApiInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Body != nil {
-		m["Body"] = *s.Body
-	}
+	api.Put(m, "Body", s.Body, api.DynString)
 	return m
 }
 
 func (s *ImportApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["Basepath"]; v != nil {
-		if err := api.SetStringPtr(&s.Basepath, v); err != nil {
-			return api.At(err, ".Basepath")
-		}
-	}
-	if v := m["Body"]; v != nil {
-		if err := api.SetStringPtr(&s.Body, v); err != nil {
-			return api.At(err, ".Body")
-		}
-	}
-	if v := m["FailOnWarnings"]; v != nil {
-		if err := api.SetBoolPtr(&s.FailOnWarnings, v); err != nil {
-			return api.At(err, ".FailOnWarnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Basepath", &s.Basepath, api.SetStringPtr)
+	err = api.Decode(err, m, "Body", &s.Body, api.SetStringPtr)
+	err = api.Decode(err, m, "FailOnWarnings", &s.FailOnWarnings, api.SetBoolPtr)
+	return err
 }
 
 func (s *ImportApiRequest) ToDynamic() map[string]any {
@@ -6626,102 +3082,31 @@ func (s *ImportApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Basepath != nil {
-		m["Basepath"] = *s.Basepath
-	}
-	if s.Body != nil {
-		m["Body"] = *s.Body
-	}
-	if s.FailOnWarnings != nil {
-		m["FailOnWarnings"] = *s.FailOnWarnings
-	}
+	api.Put(m, "Basepath", s.Basepath, api.DynString)
+	api.Put(m, "Body", s.Body, api.DynString)
+	api.Put(m, "FailOnWarnings", s.FailOnWarnings, api.DynBool)
 	return m
 }
 
 func (s *ImportApiResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiEndpoint, v); err != nil {
-			return api.At(err, ".ApiEndpoint")
-		}
-	}
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiKeySelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeySelectionExpression, v); err != nil {
-			return api.At(err, ".ApiKeySelectionExpression")
-		}
-	}
-	if v := m["CorsConfiguration"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CorsConfiguration")
-		}
-		s.CorsConfiguration = p
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DisableSchemaValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableSchemaValidation, v); err != nil {
-			return api.At(err, ".DisableSchemaValidation")
-		}
-	}
-	if v := m["DisableExecuteApiEndpoint"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableExecuteApiEndpoint, v); err != nil {
-			return api.At(err, ".DisableExecuteApiEndpoint")
-		}
-	}
-	if v := m["ImportInfo"]; v != nil {
-		if err := api.SetList(&s.ImportInfo, v, api.SetString); err != nil {
-			return api.At(err, ".ImportInfo")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ProtocolType"]; v != nil {
-		if err := api.SetStringPtr(&s.ProtocolType, v); err != nil {
-			return api.At(err, ".ProtocolType")
-		}
-	}
-	if v := m["RouteSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteSelectionExpression")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["Warnings"]; v != nil {
-		if err := api.SetList(&s.Warnings, v, api.SetString); err != nil {
-			return api.At(err, ".Warnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiEndpoint", &s.ApiEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
+	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
+	err = api.Decode(err, m, "ImportInfo", &s.ImportInfo, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ImportApiResponse) ToDynamic() map[string]any {
@@ -6729,161 +3114,50 @@ func (s *ImportApiResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiEndpoint != nil {
-		m["ApiEndpoint"] = *s.ApiEndpoint
-	}
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiKeySelectionExpression != nil {
-		m["ApiKeySelectionExpression"] = *s.ApiKeySelectionExpression
-	}
-	if s.CorsConfiguration != nil {
-		m["CorsConfiguration"] = s.CorsConfiguration.ToDynamic()
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DisableSchemaValidation != nil {
-		m["DisableSchemaValidation"] = *s.DisableSchemaValidation
-	}
-	if s.DisableExecuteApiEndpoint != nil {
-		m["DisableExecuteApiEndpoint"] = *s.DisableExecuteApiEndpoint
-	}
-	if s.ImportInfo != nil {
-		m["ImportInfo"] = api.DynList(s.ImportInfo, api.DynString)
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ProtocolType != nil {
-		m["ProtocolType"] = *s.ProtocolType
-	}
-	if s.RouteSelectionExpression != nil {
-		m["RouteSelectionExpression"] = *s.RouteSelectionExpression
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
-	if s.Warnings != nil {
-		m["Warnings"] = api.DynList(s.Warnings, api.DynString)
-	}
+	api.Put(m, "ApiEndpoint", s.ApiEndpoint, api.DynString)
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
+	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
+	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
+	api.PutList(m, "ImportInfo", s.ImportInfo, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
+	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
+	api.PutList(m, "Warnings", s.Warnings, api.DynString)
 	return m
 }
 
 func (s *Integration) FromDynamic(m map[string]any) error {
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ConnectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionId, v); err != nil {
-			return api.At(err, ".ConnectionId")
-		}
-	}
-	if v := m["ConnectionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionType, v); err != nil {
-			return api.At(err, ".ConnectionType")
-		}
-	}
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["CredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialsArn, v); err != nil {
-			return api.At(err, ".CredentialsArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["IntegrationId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationId, v); err != nil {
-			return api.At(err, ".IntegrationId")
-		}
-	}
-	if v := m["IntegrationMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationMethod, v); err != nil {
-			return api.At(err, ".IntegrationMethod")
-		}
-	}
-	if v := m["IntegrationResponseSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseSelectionExpression, v); err != nil {
-			return api.At(err, ".IntegrationResponseSelectionExpression")
-		}
-	}
-	if v := m["IntegrationSubtype"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationSubtype, v); err != nil {
-			return api.At(err, ".IntegrationSubtype")
-		}
-	}
-	if v := m["IntegrationType"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationType, v); err != nil {
-			return api.At(err, ".IntegrationType")
-		}
-	}
-	if v := m["IntegrationUri"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationUri, v); err != nil {
-			return api.At(err, ".IntegrationUri")
-		}
-	}
-	if v := m["PassthroughBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.PassthroughBehavior, v); err != nil {
-			return api.At(err, ".PassthroughBehavior")
-		}
-	}
-	if v := m["PayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.PayloadFormatVersion, v); err != nil {
-			return api.At(err, ".PayloadFormatVersion")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, api.SetString); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RequestTemplates"]; v != nil {
-		if err := api.SetMap(&s.RequestTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".RequestTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	if v := m["TimeoutInMillis"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TimeoutInMillis, v); err != nil {
-			return api.At(err, ".TimeoutInMillis")
-		}
-	}
-	if v := m["TlsConfig"]; v != nil {
-		p := new(TlsConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TlsConfig")
-		}
-		s.TlsConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseSelectionExpression", &s.IntegrationResponseSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
+	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
+		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfig])
+	return err
 }
 
 func (s *Integration) ToDynamic() map[string]any {
@@ -6891,101 +3165,38 @@ func (s *Integration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ConnectionId != nil {
-		m["ConnectionId"] = *s.ConnectionId
-	}
-	if s.ConnectionType != nil {
-		m["ConnectionType"] = *s.ConnectionType
-	}
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.CredentialsArn != nil {
-		m["CredentialsArn"] = *s.CredentialsArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.IntegrationId != nil {
-		m["IntegrationId"] = *s.IntegrationId
-	}
-	if s.IntegrationMethod != nil {
-		m["IntegrationMethod"] = *s.IntegrationMethod
-	}
-	if s.IntegrationResponseSelectionExpression != nil {
-		m["IntegrationResponseSelectionExpression"] = *s.IntegrationResponseSelectionExpression
-	}
-	if s.IntegrationSubtype != nil {
-		m["IntegrationSubtype"] = *s.IntegrationSubtype
-	}
-	if s.IntegrationType != nil {
-		m["IntegrationType"] = *s.IntegrationType
-	}
-	if s.IntegrationUri != nil {
-		m["IntegrationUri"] = *s.IntegrationUri
-	}
-	if s.PassthroughBehavior != nil {
-		m["PassthroughBehavior"] = *s.PassthroughBehavior
-	}
-	if s.PayloadFormatVersion != nil {
-		m["PayloadFormatVersion"] = *s.PayloadFormatVersion
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	}
-	if s.RequestTemplates != nil {
-		m["RequestTemplates"] = api.DynMap(s.RequestTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
-	if s.TimeoutInMillis != nil {
-		m["TimeoutInMillis"] = int64(*s.TimeoutInMillis)
-	}
-	if s.TlsConfig != nil {
-		m["TlsConfig"] = s.TlsConfig.ToDynamic()
-	}
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
+	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
+	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
+	api.Put(m, "IntegrationResponseSelectionExpression", s.IntegrationResponseSelectionExpression, api.DynString)
+	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
+	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
+	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
+	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
+	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
+	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
+	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
+	api.PutStruct(m, "TlsConfig", s.TlsConfig)
 	return m
 }
 
 func (s *IntegrationResponse) FromDynamic(m map[string]any) error {
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["IntegrationResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseId, v); err != nil {
-			return api.At(err, ".IntegrationResponseId")
-		}
-	}
-	if v := m["IntegrationResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseKey, v); err != nil {
-			return api.At(err, ".IntegrationResponseKey")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["ResponseTemplates"]; v != nil {
-		if err := api.SetMap(&s.ResponseTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	return err
 }
 
 func (s *IntegrationResponse) ToDynamic() map[string]any {
@@ -6993,39 +3204,22 @@ func (s *IntegrationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.IntegrationResponseId != nil {
-		m["IntegrationResponseId"] = *s.IntegrationResponseId
-	}
-	if s.IntegrationResponseKey != nil {
-		m["IntegrationResponseKey"] = *s.IntegrationResponseKey
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, api.DynString)
-	}
-	if s.ResponseTemplates != nil {
-		m["ResponseTemplates"] = api.DynMap(s.ResponseTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
+	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
+	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
 	return m
 }
 
 func (s *IntegrationResponses) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *IntegrationResponse, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]IntegrationResponse, v any) error {
+		return api.SetList(p, v, func(p *IntegrationResponse, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *IntegrationResponses) ToDynamic() map[string]any {
@@ -7033,27 +3227,18 @@ func (s *IntegrationResponses) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e IntegrationResponse) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e IntegrationResponse) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *Integrations) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Integration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Integration, v any) error {
+		return api.SetList(p, v, func(p *Integration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *Integrations) ToDynamic() map[string]any {
@@ -7061,27 +3246,16 @@ func (s *Integrations) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Integration) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e Integration) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *JWTConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Audience"]; v != nil {
-		if err := api.SetList(&s.Audience, v, api.SetString); err != nil {
-			return api.At(err, ".Audience")
-		}
-	}
-	if v := m["Issuer"]; v != nil {
-		if err := api.SetStringPtr(&s.Issuer, v); err != nil {
-			return api.At(err, ".Issuer")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Audience", &s.Audience, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Issuer", &s.Issuer, api.SetStringPtr)
+	return err
 }
 
 func (s *JWTConfiguration) ToDynamic() map[string]any {
@@ -7089,27 +3263,16 @@ func (s *JWTConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Audience != nil {
-		m["Audience"] = api.DynList(s.Audience, api.DynString)
-	}
-	if s.Issuer != nil {
-		m["Issuer"] = *s.Issuer
-	}
+	api.PutList(m, "Audience", s.Audience, api.DynString)
+	api.Put(m, "Issuer", s.Issuer, api.DynString)
 	return m
 }
 
 func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["LimitType"]; v != nil {
-		if err := api.SetStringPtr(&s.LimitType, v); err != nil {
-			return api.At(err, ".LimitType")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LimitType", &s.LimitType, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LimitExceededException) ToDynamic() map[string]any {
@@ -7117,42 +3280,19 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LimitType != nil {
-		m["LimitType"] = *s.LimitType
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "LimitType", s.LimitType, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ModelShape) FromDynamic(m map[string]any) error {
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ModelId"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelId, v); err != nil {
-			return api.At(err, ".ModelId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".Schema")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
+	return err
 }
 
 func (s *ModelShape) ToDynamic() map[string]any {
@@ -7160,36 +3300,21 @@ func (s *ModelShape) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ModelId != nil {
-		m["ModelId"] = *s.ModelId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Schema != nil {
-		m["Schema"] = *s.Schema
-	}
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "ModelId", s.ModelId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Schema", s.Schema, api.DynString)
 	return m
 }
 
 func (s *Models) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ModelShape, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ModelShape, v any) error {
+		return api.SetList(p, v, func(p *ModelShape, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *Models) ToDynamic() map[string]any {
@@ -7197,32 +3322,17 @@ func (s *Models) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e ModelShape) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e ModelShape) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *MutualTlsAuthentication) FromDynamic(m map[string]any) error {
-	if v := m["TruststoreUri"]; v != nil {
-		if err := api.SetStringPtr(&s.TruststoreUri, v); err != nil {
-			return api.At(err, ".TruststoreUri")
-		}
-	}
-	if v := m["TruststoreVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.TruststoreVersion, v); err != nil {
-			return api.At(err, ".TruststoreVersion")
-		}
-	}
-	if v := m["TruststoreWarnings"]; v != nil {
-		if err := api.SetList(&s.TruststoreWarnings, v, api.SetString); err != nil {
-			return api.At(err, ".TruststoreWarnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TruststoreUri", &s.TruststoreUri, api.SetStringPtr)
+	err = api.Decode(err, m, "TruststoreVersion", &s.TruststoreVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "TruststoreWarnings", &s.TruststoreWarnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *MutualTlsAuthentication) ToDynamic() map[string]any {
@@ -7230,30 +3340,17 @@ func (s *MutualTlsAuthentication) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TruststoreUri != nil {
-		m["TruststoreUri"] = *s.TruststoreUri
-	}
-	if s.TruststoreVersion != nil {
-		m["TruststoreVersion"] = *s.TruststoreVersion
-	}
-	if s.TruststoreWarnings != nil {
-		m["TruststoreWarnings"] = api.DynList(s.TruststoreWarnings, api.DynString)
-	}
+	api.Put(m, "TruststoreUri", s.TruststoreUri, api.DynString)
+	api.Put(m, "TruststoreVersion", s.TruststoreVersion, api.DynString)
+	api.PutList(m, "TruststoreWarnings", s.TruststoreWarnings, api.DynString)
 	return m
 }
 
 func (s *MutualTlsAuthenticationInput) FromDynamic(m map[string]any) error {
-	if v := m["TruststoreUri"]; v != nil {
-		if err := api.SetStringPtr(&s.TruststoreUri, v); err != nil {
-			return api.At(err, ".TruststoreUri")
-		}
-	}
-	if v := m["TruststoreVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.TruststoreVersion, v); err != nil {
-			return api.At(err, ".TruststoreVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TruststoreUri", &s.TruststoreUri, api.SetStringPtr)
+	err = api.Decode(err, m, "TruststoreVersion", &s.TruststoreVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *MutualTlsAuthenticationInput) ToDynamic() map[string]any {
@@ -7261,27 +3358,16 @@ func (s *MutualTlsAuthenticationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TruststoreUri != nil {
-		m["TruststoreUri"] = *s.TruststoreUri
-	}
-	if s.TruststoreVersion != nil {
-		m["TruststoreVersion"] = *s.TruststoreVersion
-	}
+	api.Put(m, "TruststoreUri", s.TruststoreUri, api.DynString)
+	api.Put(m, "TruststoreVersion", s.TruststoreVersion, api.DynString)
 	return m
 }
 
 func (s *NotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	return err
 }
 
 func (s *NotFoundException) ToDynamic() map[string]any {
@@ -7289,22 +3375,15 @@ func (s *NotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
 	return m
 }
 
 func (s *ParameterConstraints) FromDynamic(m map[string]any) error {
-	if v := m["Required"]; v != nil {
-		if err := api.SetBoolPtr(&s.Required, v); err != nil {
-			return api.At(err, ".Required")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Required", &s.Required, api.SetBoolPtr)
+	return err
 }
 
 func (s *ParameterConstraints) ToDynamic() map[string]any {
@@ -7312,19 +3391,14 @@ func (s *ParameterConstraints) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Required != nil {
-		m["Required"] = *s.Required
-	}
+	api.Put(m, "Required", s.Required, api.DynBool)
 	return m
 }
 
 func (s *ReimportApiInput) FromDynamic(m map[string]any) error {
-	if v := m["Body"]; v != nil {
-		if err := api.SetStringPtr(&s.Body, v); err != nil {
-			return api.At(err, ".Body")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Body", &s.Body, api.SetStringPtr)
+	return err
 }
 
 func (s *ReimportApiInput) ToDynamic() map[string]any {
@@ -7332,34 +3406,17 @@ func (s *ReimportApiInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Body != nil {
-		m["Body"] = *s.Body
-	}
+	api.Put(m, "Body", s.Body, api.DynString)
 	return m
 }
 
 func (s *ReimportApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["Basepath"]; v != nil {
-		if err := api.SetStringPtr(&s.Basepath, v); err != nil {
-			return api.At(err, ".Basepath")
-		}
-	}
-	if v := m["Body"]; v != nil {
-		if err := api.SetStringPtr(&s.Body, v); err != nil {
-			return api.At(err, ".Body")
-		}
-	}
-	if v := m["FailOnWarnings"]; v != nil {
-		if err := api.SetBoolPtr(&s.FailOnWarnings, v); err != nil {
-			return api.At(err, ".FailOnWarnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "Basepath", &s.Basepath, api.SetStringPtr)
+	err = api.Decode(err, m, "Body", &s.Body, api.SetStringPtr)
+	err = api.Decode(err, m, "FailOnWarnings", &s.FailOnWarnings, api.SetBoolPtr)
+	return err
 }
 
 func (s *ReimportApiRequest) ToDynamic() map[string]any {
@@ -7367,105 +3424,32 @@ func (s *ReimportApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.Basepath != nil {
-		m["Basepath"] = *s.Basepath
-	}
-	if s.Body != nil {
-		m["Body"] = *s.Body
-	}
-	if s.FailOnWarnings != nil {
-		m["FailOnWarnings"] = *s.FailOnWarnings
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "Basepath", s.Basepath, api.DynString)
+	api.Put(m, "Body", s.Body, api.DynString)
+	api.Put(m, "FailOnWarnings", s.FailOnWarnings, api.DynBool)
 	return m
 }
 
 func (s *ReimportApiResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiEndpoint, v); err != nil {
-			return api.At(err, ".ApiEndpoint")
-		}
-	}
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiKeySelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeySelectionExpression, v); err != nil {
-			return api.At(err, ".ApiKeySelectionExpression")
-		}
-	}
-	if v := m["CorsConfiguration"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CorsConfiguration")
-		}
-		s.CorsConfiguration = p
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DisableSchemaValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableSchemaValidation, v); err != nil {
-			return api.At(err, ".DisableSchemaValidation")
-		}
-	}
-	if v := m["DisableExecuteApiEndpoint"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableExecuteApiEndpoint, v); err != nil {
-			return api.At(err, ".DisableExecuteApiEndpoint")
-		}
-	}
-	if v := m["ImportInfo"]; v != nil {
-		if err := api.SetList(&s.ImportInfo, v, api.SetString); err != nil {
-			return api.At(err, ".ImportInfo")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ProtocolType"]; v != nil {
-		if err := api.SetStringPtr(&s.ProtocolType, v); err != nil {
-			return api.At(err, ".ProtocolType")
-		}
-	}
-	if v := m["RouteSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteSelectionExpression")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["Warnings"]; v != nil {
-		if err := api.SetList(&s.Warnings, v, api.SetString); err != nil {
-			return api.At(err, ".Warnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiEndpoint", &s.ApiEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
+	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
+	err = api.Decode(err, m, "ImportInfo", &s.ImportInfo, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ReimportApiResponse) ToDynamic() map[string]any {
@@ -7473,69 +3457,30 @@ func (s *ReimportApiResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiEndpoint != nil {
-		m["ApiEndpoint"] = *s.ApiEndpoint
-	}
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiKeySelectionExpression != nil {
-		m["ApiKeySelectionExpression"] = *s.ApiKeySelectionExpression
-	}
-	if s.CorsConfiguration != nil {
-		m["CorsConfiguration"] = s.CorsConfiguration.ToDynamic()
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DisableSchemaValidation != nil {
-		m["DisableSchemaValidation"] = *s.DisableSchemaValidation
-	}
-	if s.DisableExecuteApiEndpoint != nil {
-		m["DisableExecuteApiEndpoint"] = *s.DisableExecuteApiEndpoint
-	}
-	if s.ImportInfo != nil {
-		m["ImportInfo"] = api.DynList(s.ImportInfo, api.DynString)
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ProtocolType != nil {
-		m["ProtocolType"] = *s.ProtocolType
-	}
-	if s.RouteSelectionExpression != nil {
-		m["RouteSelectionExpression"] = *s.RouteSelectionExpression
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
-	if s.Warnings != nil {
-		m["Warnings"] = api.DynList(s.Warnings, api.DynString)
-	}
+	api.Put(m, "ApiEndpoint", s.ApiEndpoint, api.DynString)
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
+	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
+	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
+	api.PutList(m, "ImportInfo", s.ImportInfo, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
+	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
+	api.PutList(m, "Warnings", s.Warnings, api.DynString)
 	return m
 }
 
 func (s *ResetAuthorizersCacheRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	return err
 }
 
 func (s *ResetAuthorizersCacheRequest) ToDynamic() map[string]any {
@@ -7543,82 +3488,29 @@ func (s *ResetAuthorizersCacheRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "StageName", s.StageName, api.DynString)
 	return m
 }
 
 func (s *Route) FromDynamic(m map[string]any) error {
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ApiKeyRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiKeyRequired, v); err != nil {
-			return api.At(err, ".ApiKeyRequired")
-		}
-	}
-	if v := m["AuthorizationScopes"]; v != nil {
-		if err := api.SetList(&s.AuthorizationScopes, v, api.SetString); err != nil {
-			return api.At(err, ".AuthorizationScopes")
-		}
-	}
-	if v := m["AuthorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".AuthorizationType")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["OperationName"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationName, v); err != nil {
-			return api.At(err, ".OperationName")
-		}
-	}
-	if v := m["RequestModels"]; v != nil {
-		if err := api.SetMap(&s.RequestModels, v, api.SetString); err != nil {
-			return api.At(err, ".RequestModels")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["RouteResponseSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteResponseSelectionExpression")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
+	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	return err
 }
 
 func (s *Route) ToDynamic() map[string]any {
@@ -7626,75 +3518,32 @@ func (s *Route) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ApiKeyRequired != nil {
-		m["ApiKeyRequired"] = *s.ApiKeyRequired
-	}
-	if s.AuthorizationScopes != nil {
-		m["AuthorizationScopes"] = api.DynList(s.AuthorizationScopes, api.DynString)
-	}
-	if s.AuthorizationType != nil {
-		m["AuthorizationType"] = *s.AuthorizationType
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.OperationName != nil {
-		m["OperationName"] = *s.OperationName
-	}
-	if s.RequestModels != nil {
-		m["RequestModels"] = api.DynMap(s.RequestModels, api.DynString)
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.RouteResponseSelectionExpression != nil {
-		m["RouteResponseSelectionExpression"] = *s.RouteResponseSelectionExpression
-	}
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
+	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
+	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.Put(m, "OperationName", s.OperationName, api.DynString)
+	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
+	api.Put(m, "Target", s.Target, api.DynString)
 	return m
 }
 
 func (s *RouteResponse) FromDynamic(m map[string]any) error {
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["ResponseModels"]; v != nil {
-		if err := api.SetMap(&s.ResponseModels, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseModels")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RouteResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseId, v); err != nil {
-			return api.At(err, ".RouteResponseId")
-		}
-	}
-	if v := m["RouteResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseKey, v); err != nil {
-			return api.At(err, ".RouteResponseKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
+	return err
 }
 
 func (s *RouteResponse) ToDynamic() map[string]any {
@@ -7702,36 +3551,21 @@ func (s *RouteResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.ResponseModels != nil {
-		m["ResponseModels"] = api.DynMap(s.ResponseModels, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteResponseId != nil {
-		m["RouteResponseId"] = *s.RouteResponseId
-	}
-	if s.RouteResponseKey != nil {
-		m["RouteResponseKey"] = *s.RouteResponseKey
-	}
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
+	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
 	return m
 }
 
 func (s *RouteResponses) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *RouteResponse, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]RouteResponse, v any) error {
+		return api.SetList(p, v, func(p *RouteResponse, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *RouteResponses) ToDynamic() map[string]any {
@@ -7739,42 +3573,19 @@ func (s *RouteResponses) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e RouteResponse) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e RouteResponse) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *RouteSettings) FromDynamic(m map[string]any) error {
-	if v := m["DataTraceEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.DataTraceEnabled, v); err != nil {
-			return api.At(err, ".DataTraceEnabled")
-		}
-	}
-	if v := m["DetailedMetricsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.DetailedMetricsEnabled, v); err != nil {
-			return api.At(err, ".DetailedMetricsEnabled")
-		}
-	}
-	if v := m["LoggingLevel"]; v != nil {
-		if err := api.SetStringPtr(&s.LoggingLevel, v); err != nil {
-			return api.At(err, ".LoggingLevel")
-		}
-	}
-	if v := m["ThrottlingBurstLimit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ThrottlingBurstLimit, v); err != nil {
-			return api.At(err, ".ThrottlingBurstLimit")
-		}
-	}
-	if v := m["ThrottlingRateLimit"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.ThrottlingRateLimit, v); err != nil {
-			return api.At(err, ".ThrottlingRateLimit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DataTraceEnabled", &s.DataTraceEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "DetailedMetricsEnabled", &s.DetailedMetricsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "LoggingLevel", &s.LoggingLevel, api.SetStringPtr)
+	err = api.Decode(err, m, "ThrottlingBurstLimit", &s.ThrottlingBurstLimit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ThrottlingRateLimit", &s.ThrottlingRateLimit, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *RouteSettings) ToDynamic() map[string]any {
@@ -7782,36 +3593,21 @@ func (s *RouteSettings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.DataTraceEnabled != nil {
-		m["DataTraceEnabled"] = *s.DataTraceEnabled
-	}
-	if s.DetailedMetricsEnabled != nil {
-		m["DetailedMetricsEnabled"] = *s.DetailedMetricsEnabled
-	}
-	if s.LoggingLevel != nil {
-		m["LoggingLevel"] = *s.LoggingLevel
-	}
-	if s.ThrottlingBurstLimit != nil {
-		m["ThrottlingBurstLimit"] = int64(*s.ThrottlingBurstLimit)
-	}
-	if s.ThrottlingRateLimit != nil {
-		m["ThrottlingRateLimit"] = *s.ThrottlingRateLimit
-	}
+	api.Put(m, "DataTraceEnabled", s.DataTraceEnabled, api.DynBool)
+	api.Put(m, "DetailedMetricsEnabled", s.DetailedMetricsEnabled, api.DynBool)
+	api.Put(m, "LoggingLevel", s.LoggingLevel, api.DynString)
+	api.Put(m, "ThrottlingBurstLimit", s.ThrottlingBurstLimit, api.DynInt32)
+	api.Put(m, "ThrottlingRateLimit", s.ThrottlingRateLimit, api.DynFloat64)
 	return m
 }
 
 func (s *Routes) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Route, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Route, v any) error {
+		return api.SetList(p, v, func(p *Route, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *Routes) ToDynamic() map[string]any {
@@ -7819,91 +3615,30 @@ func (s *Routes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Route) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e Route) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *Stage) FromDynamic(m map[string]any) error {
-	if v := m["AccessLogSettings"]; v != nil {
-		p := new(AccessLogSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessLogSettings")
-		}
-		s.AccessLogSettings = p
-	}
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["AutoDeploy"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoDeploy, v); err != nil {
-			return api.At(err, ".AutoDeploy")
-		}
-	}
-	if v := m["ClientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".ClientCertificateId")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["DefaultRouteSettings"]; v != nil {
-		p := new(RouteSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultRouteSettings")
-		}
-		s.DefaultRouteSettings = p
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["LastDeploymentStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.LastDeploymentStatusMessage, v); err != nil {
-			return api.At(err, ".LastDeploymentStatusMessage")
-		}
-	}
-	if v := m["LastUpdatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedDate, v); err != nil {
-			return api.At(err, ".LastUpdatedDate")
-		}
-	}
-	if v := m["RouteSettings"]; v != nil {
-		if err := api.SetMap(&s.RouteSettings, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RouteSettings")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	if v := m["StageVariables"]; v != nil {
-		if err := api.SetMap(&s.StageVariables, v, api.SetString); err != nil {
-			return api.At(err, ".StageVariables")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
+	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "LastDeploymentStatusMessage", &s.LastDeploymentStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
+		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *Stage) ToDynamic() map[string]any {
@@ -7911,63 +3646,30 @@ func (s *Stage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AccessLogSettings != nil {
-		m["AccessLogSettings"] = s.AccessLogSettings.ToDynamic()
-	}
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.AutoDeploy != nil {
-		m["AutoDeploy"] = *s.AutoDeploy
-	}
-	if s.ClientCertificateId != nil {
-		m["ClientCertificateId"] = *s.ClientCertificateId
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.DefaultRouteSettings != nil {
-		m["DefaultRouteSettings"] = s.DefaultRouteSettings.ToDynamic()
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.LastDeploymentStatusMessage != nil {
-		m["LastDeploymentStatusMessage"] = *s.LastDeploymentStatusMessage
-	}
-	if s.LastUpdatedDate != nil {
-		m["LastUpdatedDate"] = s.LastUpdatedDate.UTC()
-	}
-	if s.RouteSettings != nil {
-		m["RouteSettings"] = api.DynMap(s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
-	if s.StageVariables != nil {
-		m["StageVariables"] = api.DynMap(s.StageVariables, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
+	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "LastDeploymentStatusMessage", s.LastDeploymentStatusMessage, api.DynString)
+	api.Put(m, "LastUpdatedDate", s.LastUpdatedDate, api.DynTime)
+	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
+	api.Put(m, "StageName", s.StageName, api.DynString)
+	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *Stages) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Stage, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Stage, v any) error {
+		return api.SetList(p, v, func(p *Stage, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *Stages) ToDynamic() map[string]any {
@@ -7975,22 +3677,15 @@ func (s *Stages) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Stage) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e Stage) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *TagResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *TagResourceInput) ToDynamic() map[string]any {
@@ -7998,24 +3693,15 @@ func (s *TagResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *TagResourceRequest) ToDynamic() map[string]any {
@@ -8023,12 +3709,8 @@ func (s *TagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
@@ -8042,12 +3724,9 @@ func (s *TagResourceResponse) ToDynamic() map[string]any {
 }
 
 func (s *Template) FromDynamic(m map[string]any) error {
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Template) ToDynamic() map[string]any {
@@ -8055,19 +3734,14 @@ func (s *Template) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TlsConfig) FromDynamic(m map[string]any) error {
-	if v := m["ServerNameToVerify"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerNameToVerify, v); err != nil {
-			return api.At(err, ".ServerNameToVerify")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerNameToVerify", &s.ServerNameToVerify, api.SetStringPtr)
+	return err
 }
 
 func (s *TlsConfig) ToDynamic() map[string]any {
@@ -8075,19 +3749,14 @@ func (s *TlsConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ServerNameToVerify != nil {
-		m["ServerNameToVerify"] = *s.ServerNameToVerify
-	}
+	api.Put(m, "ServerNameToVerify", s.ServerNameToVerify, api.DynString)
 	return m
 }
 
 func (s *TlsConfigInput) FromDynamic(m map[string]any) error {
-	if v := m["ServerNameToVerify"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerNameToVerify, v); err != nil {
-			return api.At(err, ".ServerNameToVerify")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerNameToVerify", &s.ServerNameToVerify, api.SetStringPtr)
+	return err
 }
 
 func (s *TlsConfigInput) ToDynamic() map[string]any {
@@ -8095,24 +3764,15 @@ func (s *TlsConfigInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ServerNameToVerify != nil {
-		m["ServerNameToVerify"] = *s.ServerNameToVerify
-	}
+	api.Put(m, "ServerNameToVerify", s.ServerNameToVerify, api.DynString)
 	return m
 }
 
 func (s *TooManyRequestsException) FromDynamic(m map[string]any) error {
-	if v := m["LimitType"]; v != nil {
-		if err := api.SetStringPtr(&s.LimitType, v); err != nil {
-			return api.At(err, ".LimitType")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LimitType", &s.LimitType, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyRequestsException) ToDynamic() map[string]any {
@@ -8120,27 +3780,16 @@ func (s *TooManyRequestsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LimitType != nil {
-		m["LimitType"] = *s.LimitType
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "LimitType", s.LimitType, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceRequest) ToDynamic() map[string]any {
@@ -8148,74 +3797,25 @@ func (s *UntagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UpdateApiInput) FromDynamic(m map[string]any) error {
-	if v := m["ApiKeySelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeySelectionExpression, v); err != nil {
-			return api.At(err, ".ApiKeySelectionExpression")
-		}
-	}
-	if v := m["CorsConfiguration"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CorsConfiguration")
-		}
-		s.CorsConfiguration = p
-	}
-	if v := m["CredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialsArn, v); err != nil {
-			return api.At(err, ".CredentialsArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DisableSchemaValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableSchemaValidation, v); err != nil {
-			return api.At(err, ".DisableSchemaValidation")
-		}
-	}
-	if v := m["DisableExecuteApiEndpoint"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableExecuteApiEndpoint, v); err != nil {
-			return api.At(err, ".DisableExecuteApiEndpoint")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["RouteSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteSelectionExpression")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
+	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateApiInput) ToDynamic() map[string]any {
@@ -8223,59 +3823,26 @@ func (s *UpdateApiInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiKeySelectionExpression != nil {
-		m["ApiKeySelectionExpression"] = *s.ApiKeySelectionExpression
-	}
-	if s.CorsConfiguration != nil {
-		m["CorsConfiguration"] = s.CorsConfiguration.ToDynamic()
-	}
-	if s.CredentialsArn != nil {
-		m["CredentialsArn"] = *s.CredentialsArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DisableSchemaValidation != nil {
-		m["DisableSchemaValidation"] = *s.DisableSchemaValidation
-	}
-	if s.DisableExecuteApiEndpoint != nil {
-		m["DisableExecuteApiEndpoint"] = *s.DisableExecuteApiEndpoint
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.RouteSelectionExpression != nil {
-		m["RouteSelectionExpression"] = *s.RouteSelectionExpression
-	}
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
+	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
+	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
+	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
+	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
+	api.Put(m, "Target", s.Target, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
 	return m
 }
 
 func (s *UpdateApiMappingInput) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiMappingKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingKey, v); err != nil {
-			return api.At(err, ".ApiMappingKey")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateApiMappingInput) ToDynamic() map[string]any {
@@ -8283,45 +3850,20 @@ func (s *UpdateApiMappingInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiMappingKey != nil {
-		m["ApiMappingKey"] = *s.ApiMappingKey
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *UpdateApiMappingRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiMappingId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingId, v); err != nil {
-			return api.At(err, ".ApiMappingId")
-		}
-	}
-	if v := m["ApiMappingKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingKey, v); err != nil {
-			return api.At(err, ".ApiMappingKey")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateApiMappingRequest) ToDynamic() map[string]any {
@@ -8329,46 +3871,21 @@ func (s *UpdateApiMappingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiMappingId != nil {
-		m["ApiMappingId"] = *s.ApiMappingId
-	}
-	if s.ApiMappingKey != nil {
-		m["ApiMappingKey"] = *s.ApiMappingKey
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
+	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *UpdateApiMappingResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiMappingId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingId, v); err != nil {
-			return api.At(err, ".ApiMappingId")
-		}
-	}
-	if v := m["ApiMappingKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingKey, v); err != nil {
-			return api.At(err, ".ApiMappingKey")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateApiMappingResponse) ToDynamic() map[string]any {
@@ -8376,85 +3893,28 @@ func (s *UpdateApiMappingResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiMappingId != nil {
-		m["ApiMappingId"] = *s.ApiMappingId
-	}
-	if s.ApiMappingKey != nil {
-		m["ApiMappingKey"] = *s.ApiMappingKey
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
+	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *UpdateApiRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiKeySelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeySelectionExpression, v); err != nil {
-			return api.At(err, ".ApiKeySelectionExpression")
-		}
-	}
-	if v := m["CorsConfiguration"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CorsConfiguration")
-		}
-		s.CorsConfiguration = p
-	}
-	if v := m["CredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialsArn, v); err != nil {
-			return api.At(err, ".CredentialsArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DisableSchemaValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableSchemaValidation, v); err != nil {
-			return api.At(err, ".DisableSchemaValidation")
-		}
-	}
-	if v := m["DisableExecuteApiEndpoint"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableExecuteApiEndpoint, v); err != nil {
-			return api.At(err, ".DisableExecuteApiEndpoint")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["RouteSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteSelectionExpression")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
+	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateApiRequest) ToDynamic() map[string]any {
@@ -8462,129 +3922,40 @@ func (s *UpdateApiRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiKeySelectionExpression != nil {
-		m["ApiKeySelectionExpression"] = *s.ApiKeySelectionExpression
-	}
-	if s.CorsConfiguration != nil {
-		m["CorsConfiguration"] = s.CorsConfiguration.ToDynamic()
-	}
-	if s.CredentialsArn != nil {
-		m["CredentialsArn"] = *s.CredentialsArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DisableSchemaValidation != nil {
-		m["DisableSchemaValidation"] = *s.DisableSchemaValidation
-	}
-	if s.DisableExecuteApiEndpoint != nil {
-		m["DisableExecuteApiEndpoint"] = *s.DisableExecuteApiEndpoint
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.RouteSelectionExpression != nil {
-		m["RouteSelectionExpression"] = *s.RouteSelectionExpression
-	}
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
+	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
+	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
+	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
+	api.Put(m, "Target", s.Target, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
 	return m
 }
 
 func (s *UpdateApiResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiEndpoint, v); err != nil {
-			return api.At(err, ".ApiEndpoint")
-		}
-	}
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiKeySelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeySelectionExpression, v); err != nil {
-			return api.At(err, ".ApiKeySelectionExpression")
-		}
-	}
-	if v := m["CorsConfiguration"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CorsConfiguration")
-		}
-		s.CorsConfiguration = p
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DisableSchemaValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableSchemaValidation, v); err != nil {
-			return api.At(err, ".DisableSchemaValidation")
-		}
-	}
-	if v := m["DisableExecuteApiEndpoint"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableExecuteApiEndpoint, v); err != nil {
-			return api.At(err, ".DisableExecuteApiEndpoint")
-		}
-	}
-	if v := m["ImportInfo"]; v != nil {
-		if err := api.SetList(&s.ImportInfo, v, api.SetString); err != nil {
-			return api.At(err, ".ImportInfo")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ProtocolType"]; v != nil {
-		if err := api.SetStringPtr(&s.ProtocolType, v); err != nil {
-			return api.At(err, ".ProtocolType")
-		}
-	}
-	if v := m["RouteSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteSelectionExpression")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["Warnings"]; v != nil {
-		if err := api.SetList(&s.Warnings, v, api.SetString); err != nil {
-			return api.At(err, ".Warnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiEndpoint", &s.ApiEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
+	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
+	err = api.Decode(err, m, "ImportInfo", &s.ImportInfo, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UpdateApiResponse) ToDynamic() map[string]any {
@@ -8592,111 +3963,38 @@ func (s *UpdateApiResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiEndpoint != nil {
-		m["ApiEndpoint"] = *s.ApiEndpoint
-	}
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiKeySelectionExpression != nil {
-		m["ApiKeySelectionExpression"] = *s.ApiKeySelectionExpression
-	}
-	if s.CorsConfiguration != nil {
-		m["CorsConfiguration"] = s.CorsConfiguration.ToDynamic()
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DisableSchemaValidation != nil {
-		m["DisableSchemaValidation"] = *s.DisableSchemaValidation
-	}
-	if s.DisableExecuteApiEndpoint != nil {
-		m["DisableExecuteApiEndpoint"] = *s.DisableExecuteApiEndpoint
-	}
-	if s.ImportInfo != nil {
-		m["ImportInfo"] = api.DynList(s.ImportInfo, api.DynString)
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ProtocolType != nil {
-		m["ProtocolType"] = *s.ProtocolType
-	}
-	if s.RouteSelectionExpression != nil {
-		m["RouteSelectionExpression"] = *s.RouteSelectionExpression
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
-	if s.Warnings != nil {
-		m["Warnings"] = api.DynList(s.Warnings, api.DynString)
-	}
+	api.Put(m, "ApiEndpoint", s.ApiEndpoint, api.DynString)
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
+	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
+	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
+	api.PutList(m, "ImportInfo", s.ImportInfo, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
+	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
+	api.PutList(m, "Warnings", s.Warnings, api.DynString)
 	return m
 }
 
 func (s *UpdateAuthorizerInput) FromDynamic(m map[string]any) error {
-	if v := m["AuthorizerCredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerCredentialsArn, v); err != nil {
-			return api.At(err, ".AuthorizerCredentialsArn")
-		}
-	}
-	if v := m["AuthorizerResultTtlInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AuthorizerResultTtlInSeconds, v); err != nil {
-			return api.At(err, ".AuthorizerResultTtlInSeconds")
-		}
-	}
-	if v := m["AuthorizerType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerType, v); err != nil {
-			return api.At(err, ".AuthorizerType")
-		}
-	}
-	if v := m["AuthorizerUri"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerUri, v); err != nil {
-			return api.At(err, ".AuthorizerUri")
-		}
-	}
-	if v := m["IdentitySource"]; v != nil {
-		if err := api.SetList(&s.IdentitySource, v, api.SetString); err != nil {
-			return api.At(err, ".IdentitySource")
-		}
-	}
-	if v := m["IdentityValidationExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityValidationExpression, v); err != nil {
-			return api.At(err, ".IdentityValidationExpression")
-		}
-	}
-	if v := m["JwtConfiguration"]; v != nil {
-		p := new(JWTConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".JwtConfiguration")
-		}
-		s.JwtConfiguration = p
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["AuthorizerPayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerPayloadFormatVersion, v); err != nil {
-			return api.At(err, ".AuthorizerPayloadFormatVersion")
-		}
-	}
-	if v := m["EnableSimpleResponses"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableSimpleResponses, v); err != nil {
-			return api.At(err, ".EnableSimpleResponses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
+	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
+	return err
 }
 
 func (s *UpdateAuthorizerInput) ToDynamic() map[string]any {
@@ -8704,103 +4002,34 @@ func (s *UpdateAuthorizerInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AuthorizerCredentialsArn != nil {
-		m["AuthorizerCredentialsArn"] = *s.AuthorizerCredentialsArn
-	}
-	if s.AuthorizerResultTtlInSeconds != nil {
-		m["AuthorizerResultTtlInSeconds"] = int64(*s.AuthorizerResultTtlInSeconds)
-	}
-	if s.AuthorizerType != nil {
-		m["AuthorizerType"] = *s.AuthorizerType
-	}
-	if s.AuthorizerUri != nil {
-		m["AuthorizerUri"] = *s.AuthorizerUri
-	}
-	if s.IdentitySource != nil {
-		m["IdentitySource"] = api.DynList(s.IdentitySource, api.DynString)
-	}
-	if s.IdentityValidationExpression != nil {
-		m["IdentityValidationExpression"] = *s.IdentityValidationExpression
-	}
-	if s.JwtConfiguration != nil {
-		m["JwtConfiguration"] = s.JwtConfiguration.ToDynamic()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.AuthorizerPayloadFormatVersion != nil {
-		m["AuthorizerPayloadFormatVersion"] = *s.AuthorizerPayloadFormatVersion
-	}
-	if s.EnableSimpleResponses != nil {
-		m["EnableSimpleResponses"] = *s.EnableSimpleResponses
-	}
+	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
+	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
+	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
+	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
+	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
+	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
+	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
+	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
 	return m
 }
 
 func (s *UpdateAuthorizerRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["AuthorizerCredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerCredentialsArn, v); err != nil {
-			return api.At(err, ".AuthorizerCredentialsArn")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["AuthorizerResultTtlInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AuthorizerResultTtlInSeconds, v); err != nil {
-			return api.At(err, ".AuthorizerResultTtlInSeconds")
-		}
-	}
-	if v := m["AuthorizerType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerType, v); err != nil {
-			return api.At(err, ".AuthorizerType")
-		}
-	}
-	if v := m["AuthorizerUri"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerUri, v); err != nil {
-			return api.At(err, ".AuthorizerUri")
-		}
-	}
-	if v := m["IdentitySource"]; v != nil {
-		if err := api.SetList(&s.IdentitySource, v, api.SetString); err != nil {
-			return api.At(err, ".IdentitySource")
-		}
-	}
-	if v := m["IdentityValidationExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityValidationExpression, v); err != nil {
-			return api.At(err, ".IdentityValidationExpression")
-		}
-	}
-	if v := m["JwtConfiguration"]; v != nil {
-		p := new(JWTConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".JwtConfiguration")
-		}
-		s.JwtConfiguration = p
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["AuthorizerPayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerPayloadFormatVersion, v); err != nil {
-			return api.At(err, ".AuthorizerPayloadFormatVersion")
-		}
-	}
-	if v := m["EnableSimpleResponses"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableSimpleResponses, v); err != nil {
-			return api.At(err, ".EnableSimpleResponses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
+	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
+	return err
 }
 
 func (s *UpdateAuthorizerRequest) ToDynamic() map[string]any {
@@ -8808,104 +4037,35 @@ func (s *UpdateAuthorizerRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.AuthorizerCredentialsArn != nil {
-		m["AuthorizerCredentialsArn"] = *s.AuthorizerCredentialsArn
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.AuthorizerResultTtlInSeconds != nil {
-		m["AuthorizerResultTtlInSeconds"] = int64(*s.AuthorizerResultTtlInSeconds)
-	}
-	if s.AuthorizerType != nil {
-		m["AuthorizerType"] = *s.AuthorizerType
-	}
-	if s.AuthorizerUri != nil {
-		m["AuthorizerUri"] = *s.AuthorizerUri
-	}
-	if s.IdentitySource != nil {
-		m["IdentitySource"] = api.DynList(s.IdentitySource, api.DynString)
-	}
-	if s.IdentityValidationExpression != nil {
-		m["IdentityValidationExpression"] = *s.IdentityValidationExpression
-	}
-	if s.JwtConfiguration != nil {
-		m["JwtConfiguration"] = s.JwtConfiguration.ToDynamic()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.AuthorizerPayloadFormatVersion != nil {
-		m["AuthorizerPayloadFormatVersion"] = *s.AuthorizerPayloadFormatVersion
-	}
-	if s.EnableSimpleResponses != nil {
-		m["EnableSimpleResponses"] = *s.EnableSimpleResponses
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
+	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
+	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
+	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
+	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
+	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
+	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
 	return m
 }
 
 func (s *UpdateAuthorizerResponse) FromDynamic(m map[string]any) error {
-	if v := m["AuthorizerCredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerCredentialsArn, v); err != nil {
-			return api.At(err, ".AuthorizerCredentialsArn")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["AuthorizerResultTtlInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AuthorizerResultTtlInSeconds, v); err != nil {
-			return api.At(err, ".AuthorizerResultTtlInSeconds")
-		}
-	}
-	if v := m["AuthorizerType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerType, v); err != nil {
-			return api.At(err, ".AuthorizerType")
-		}
-	}
-	if v := m["AuthorizerUri"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerUri, v); err != nil {
-			return api.At(err, ".AuthorizerUri")
-		}
-	}
-	if v := m["IdentitySource"]; v != nil {
-		if err := api.SetList(&s.IdentitySource, v, api.SetString); err != nil {
-			return api.At(err, ".IdentitySource")
-		}
-	}
-	if v := m["IdentityValidationExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityValidationExpression, v); err != nil {
-			return api.At(err, ".IdentityValidationExpression")
-		}
-	}
-	if v := m["JwtConfiguration"]; v != nil {
-		p := new(JWTConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".JwtConfiguration")
-		}
-		s.JwtConfiguration = p
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["AuthorizerPayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerPayloadFormatVersion, v); err != nil {
-			return api.At(err, ".AuthorizerPayloadFormatVersion")
-		}
-	}
-	if v := m["EnableSimpleResponses"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableSimpleResponses, v); err != nil {
-			return api.At(err, ".EnableSimpleResponses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
+	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
+	return err
 }
 
 func (s *UpdateAuthorizerResponse) ToDynamic() map[string]any {
@@ -8913,49 +4073,24 @@ func (s *UpdateAuthorizerResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AuthorizerCredentialsArn != nil {
-		m["AuthorizerCredentialsArn"] = *s.AuthorizerCredentialsArn
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.AuthorizerResultTtlInSeconds != nil {
-		m["AuthorizerResultTtlInSeconds"] = int64(*s.AuthorizerResultTtlInSeconds)
-	}
-	if s.AuthorizerType != nil {
-		m["AuthorizerType"] = *s.AuthorizerType
-	}
-	if s.AuthorizerUri != nil {
-		m["AuthorizerUri"] = *s.AuthorizerUri
-	}
-	if s.IdentitySource != nil {
-		m["IdentitySource"] = api.DynList(s.IdentitySource, api.DynString)
-	}
-	if s.IdentityValidationExpression != nil {
-		m["IdentityValidationExpression"] = *s.IdentityValidationExpression
-	}
-	if s.JwtConfiguration != nil {
-		m["JwtConfiguration"] = s.JwtConfiguration.ToDynamic()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.AuthorizerPayloadFormatVersion != nil {
-		m["AuthorizerPayloadFormatVersion"] = *s.AuthorizerPayloadFormatVersion
-	}
-	if s.EnableSimpleResponses != nil {
-		m["EnableSimpleResponses"] = *s.EnableSimpleResponses
-	}
+	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
+	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
+	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
+	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
+	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
+	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
+	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
 	return m
 }
 
 func (s *UpdateDeploymentInput) FromDynamic(m map[string]any) error {
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateDeploymentInput) ToDynamic() map[string]any {
@@ -8963,29 +4098,16 @@ func (s *UpdateDeploymentInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *UpdateDeploymentRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateDeploymentRequest) ToDynamic() map[string]any {
@@ -8993,50 +4115,21 @@ func (s *UpdateDeploymentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *UpdateDeploymentResponse) FromDynamic(m map[string]any) error {
-	if v := m["AutoDeployed"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoDeployed, v); err != nil {
-			return api.At(err, ".AutoDeployed")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["DeploymentStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentStatus, v); err != nil {
-			return api.At(err, ".DeploymentStatus")
-		}
-	}
-	if v := m["DeploymentStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentStatusMessage, v); err != nil {
-			return api.At(err, ".DeploymentStatusMessage")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AutoDeployed", &s.AutoDeployed, api.SetBoolPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "DeploymentStatus", &s.DeploymentStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "DeploymentStatusMessage", &s.DeploymentStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateDeploymentResponse) ToDynamic() map[string]any {
@@ -9044,41 +4137,22 @@ func (s *UpdateDeploymentResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.AutoDeployed != nil {
-		m["AutoDeployed"] = *s.AutoDeployed
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.DeploymentStatus != nil {
-		m["DeploymentStatus"] = *s.DeploymentStatus
-	}
-	if s.DeploymentStatusMessage != nil {
-		m["DeploymentStatusMessage"] = *s.DeploymentStatusMessage
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "AutoDeployed", s.AutoDeployed, api.DynBool)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "DeploymentStatus", s.DeploymentStatus, api.DynString)
+	api.Put(m, "DeploymentStatusMessage", s.DeploymentStatusMessage, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *UpdateDomainNameInput) FromDynamic(m map[string]any) error {
-	if v := m["DomainNameConfigurations"]; v != nil {
-		if err := api.SetList(&s.DomainNameConfigurations, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainNameConfigurations")
-		}
-	}
-	if v := m["MutualTlsAuthentication"]; v != nil {
-		p := new(MutualTlsAuthenticationInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MutualTlsAuthentication")
-		}
-		s.MutualTlsAuthentication = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
+		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthenticationInput])
+	return err
 }
 
 func (s *UpdateDomainNameInput) ToDynamic() map[string]any {
@@ -9086,34 +4160,19 @@ func (s *UpdateDomainNameInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DomainNameConfigurations != nil {
-		m["DomainNameConfigurations"] = api.DynList(s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	}
-	if s.MutualTlsAuthentication != nil {
-		m["MutualTlsAuthentication"] = s.MutualTlsAuthentication.ToDynamic()
-	}
+	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
+	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
 	return m
 }
 
 func (s *UpdateDomainNameRequest) FromDynamic(m map[string]any) error {
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["DomainNameConfigurations"]; v != nil {
-		if err := api.SetList(&s.DomainNameConfigurations, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainNameConfigurations")
-		}
-	}
-	if v := m["MutualTlsAuthentication"]; v != nil {
-		p := new(MutualTlsAuthenticationInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MutualTlsAuthentication")
-		}
-		s.MutualTlsAuthentication = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
+		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthenticationInput])
+	return err
 }
 
 func (s *UpdateDomainNameRequest) ToDynamic() map[string]any {
@@ -9121,47 +4180,22 @@ func (s *UpdateDomainNameRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.DomainNameConfigurations != nil {
-		m["DomainNameConfigurations"] = api.DynList(s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	}
-	if s.MutualTlsAuthentication != nil {
-		m["MutualTlsAuthentication"] = s.MutualTlsAuthentication.ToDynamic()
-	}
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
+	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
 	return m
 }
 
 func (s *UpdateDomainNameResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiMappingSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiMappingSelectionExpression, v); err != nil {
-			return api.At(err, ".ApiMappingSelectionExpression")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["DomainNameConfigurations"]; v != nil {
-		if err := api.SetList(&s.DomainNameConfigurations, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainNameConfigurations")
-		}
-	}
-	if v := m["MutualTlsAuthentication"]; v != nil {
-		p := new(MutualTlsAuthentication)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MutualTlsAuthentication")
-		}
-		s.MutualTlsAuthentication = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiMappingSelectionExpression", &s.ApiMappingSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
+		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthentication])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *UpdateDomainNameResponse) ToDynamic() map[string]any {
@@ -9169,113 +4203,36 @@ func (s *UpdateDomainNameResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ApiMappingSelectionExpression != nil {
-		m["ApiMappingSelectionExpression"] = *s.ApiMappingSelectionExpression
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.DomainNameConfigurations != nil {
-		m["DomainNameConfigurations"] = api.DynList(s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	}
-	if s.MutualTlsAuthentication != nil {
-		m["MutualTlsAuthentication"] = s.MutualTlsAuthentication.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "ApiMappingSelectionExpression", s.ApiMappingSelectionExpression, api.DynString)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
+	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *UpdateIntegrationInput) FromDynamic(m map[string]any) error {
-	if v := m["ConnectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionId, v); err != nil {
-			return api.At(err, ".ConnectionId")
-		}
-	}
-	if v := m["ConnectionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionType, v); err != nil {
-			return api.At(err, ".ConnectionType")
-		}
-	}
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["CredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialsArn, v); err != nil {
-			return api.At(err, ".CredentialsArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["IntegrationMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationMethod, v); err != nil {
-			return api.At(err, ".IntegrationMethod")
-		}
-	}
-	if v := m["IntegrationSubtype"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationSubtype, v); err != nil {
-			return api.At(err, ".IntegrationSubtype")
-		}
-	}
-	if v := m["IntegrationType"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationType, v); err != nil {
-			return api.At(err, ".IntegrationType")
-		}
-	}
-	if v := m["IntegrationUri"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationUri, v); err != nil {
-			return api.At(err, ".IntegrationUri")
-		}
-	}
-	if v := m["PassthroughBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.PassthroughBehavior, v); err != nil {
-			return api.At(err, ".PassthroughBehavior")
-		}
-	}
-	if v := m["PayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.PayloadFormatVersion, v); err != nil {
-			return api.At(err, ".PayloadFormatVersion")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, api.SetString); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RequestTemplates"]; v != nil {
-		if err := api.SetMap(&s.RequestTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".RequestTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	if v := m["TimeoutInMillis"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TimeoutInMillis, v); err != nil {
-			return api.At(err, ".TimeoutInMillis")
-		}
-	}
-	if v := m["TlsConfig"]; v != nil {
-		p := new(TlsConfigInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TlsConfig")
-		}
-		s.TlsConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
+	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
+		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfigInput])
+	return err
 }
 
 func (s *UpdateIntegrationInput) ToDynamic() map[string]any {
@@ -9283,159 +4240,50 @@ func (s *UpdateIntegrationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ConnectionId != nil {
-		m["ConnectionId"] = *s.ConnectionId
-	}
-	if s.ConnectionType != nil {
-		m["ConnectionType"] = *s.ConnectionType
-	}
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.CredentialsArn != nil {
-		m["CredentialsArn"] = *s.CredentialsArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.IntegrationMethod != nil {
-		m["IntegrationMethod"] = *s.IntegrationMethod
-	}
-	if s.IntegrationSubtype != nil {
-		m["IntegrationSubtype"] = *s.IntegrationSubtype
-	}
-	if s.IntegrationType != nil {
-		m["IntegrationType"] = *s.IntegrationType
-	}
-	if s.IntegrationUri != nil {
-		m["IntegrationUri"] = *s.IntegrationUri
-	}
-	if s.PassthroughBehavior != nil {
-		m["PassthroughBehavior"] = *s.PassthroughBehavior
-	}
-	if s.PayloadFormatVersion != nil {
-		m["PayloadFormatVersion"] = *s.PayloadFormatVersion
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	}
-	if s.RequestTemplates != nil {
-		m["RequestTemplates"] = api.DynMap(s.RequestTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
-	if s.TimeoutInMillis != nil {
-		m["TimeoutInMillis"] = int64(*s.TimeoutInMillis)
-	}
-	if s.TlsConfig != nil {
-		m["TlsConfig"] = s.TlsConfig.ToDynamic()
-	}
+	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
+	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
+	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
+	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
+	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
+	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
+	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
+	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
+	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
+	api.PutStruct(m, "TlsConfig", s.TlsConfig)
 	return m
 }
 
 func (s *UpdateIntegrationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ConnectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionId, v); err != nil {
-			return api.At(err, ".ConnectionId")
-		}
-	}
-	if v := m["ConnectionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionType, v); err != nil {
-			return api.At(err, ".ConnectionType")
-		}
-	}
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["CredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialsArn, v); err != nil {
-			return api.At(err, ".CredentialsArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["IntegrationId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationId, v); err != nil {
-			return api.At(err, ".IntegrationId")
-		}
-	}
-	if v := m["IntegrationMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationMethod, v); err != nil {
-			return api.At(err, ".IntegrationMethod")
-		}
-	}
-	if v := m["IntegrationSubtype"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationSubtype, v); err != nil {
-			return api.At(err, ".IntegrationSubtype")
-		}
-	}
-	if v := m["IntegrationType"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationType, v); err != nil {
-			return api.At(err, ".IntegrationType")
-		}
-	}
-	if v := m["IntegrationUri"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationUri, v); err != nil {
-			return api.At(err, ".IntegrationUri")
-		}
-	}
-	if v := m["PassthroughBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.PassthroughBehavior, v); err != nil {
-			return api.At(err, ".PassthroughBehavior")
-		}
-	}
-	if v := m["PayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.PayloadFormatVersion, v); err != nil {
-			return api.At(err, ".PayloadFormatVersion")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, api.SetString); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RequestTemplates"]; v != nil {
-		if err := api.SetMap(&s.RequestTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".RequestTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	if v := m["TimeoutInMillis"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TimeoutInMillis, v); err != nil {
-			return api.At(err, ".TimeoutInMillis")
-		}
-	}
-	if v := m["TlsConfig"]; v != nil {
-		p := new(TlsConfigInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TlsConfig")
-		}
-		s.TlsConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
+	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
+		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfigInput])
+	return err
 }
 
 func (s *UpdateIntegrationRequest) ToDynamic() map[string]any {
@@ -9443,93 +4291,36 @@ func (s *UpdateIntegrationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ConnectionId != nil {
-		m["ConnectionId"] = *s.ConnectionId
-	}
-	if s.ConnectionType != nil {
-		m["ConnectionType"] = *s.ConnectionType
-	}
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.CredentialsArn != nil {
-		m["CredentialsArn"] = *s.CredentialsArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.IntegrationId != nil {
-		m["IntegrationId"] = *s.IntegrationId
-	}
-	if s.IntegrationMethod != nil {
-		m["IntegrationMethod"] = *s.IntegrationMethod
-	}
-	if s.IntegrationSubtype != nil {
-		m["IntegrationSubtype"] = *s.IntegrationSubtype
-	}
-	if s.IntegrationType != nil {
-		m["IntegrationType"] = *s.IntegrationType
-	}
-	if s.IntegrationUri != nil {
-		m["IntegrationUri"] = *s.IntegrationUri
-	}
-	if s.PassthroughBehavior != nil {
-		m["PassthroughBehavior"] = *s.PassthroughBehavior
-	}
-	if s.PayloadFormatVersion != nil {
-		m["PayloadFormatVersion"] = *s.PayloadFormatVersion
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	}
-	if s.RequestTemplates != nil {
-		m["RequestTemplates"] = api.DynMap(s.RequestTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
-	if s.TimeoutInMillis != nil {
-		m["TimeoutInMillis"] = int64(*s.TimeoutInMillis)
-	}
-	if s.TlsConfig != nil {
-		m["TlsConfig"] = s.TlsConfig.ToDynamic()
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
+	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
+	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
+	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
+	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
+	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
+	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
+	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
+	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
+	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
+	api.PutStruct(m, "TlsConfig", s.TlsConfig)
 	return m
 }
 
 func (s *UpdateIntegrationResponseInput) FromDynamic(m map[string]any) error {
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["IntegrationResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseKey, v); err != nil {
-			return api.At(err, ".IntegrationResponseKey")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["ResponseTemplates"]; v != nil {
-		if err := api.SetMap(&s.ResponseTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateIntegrationResponseInput) ToDynamic() map[string]any {
@@ -9537,66 +4328,25 @@ func (s *UpdateIntegrationResponseInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.IntegrationResponseKey != nil {
-		m["IntegrationResponseKey"] = *s.IntegrationResponseKey
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, api.DynString)
-	}
-	if s.ResponseTemplates != nil {
-		m["ResponseTemplates"] = api.DynMap(s.ResponseTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
+	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
 	return m
 }
 
 func (s *UpdateIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["IntegrationId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationId, v); err != nil {
-			return api.At(err, ".IntegrationId")
-		}
-	}
-	if v := m["IntegrationResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseId, v); err != nil {
-			return api.At(err, ".IntegrationResponseId")
-		}
-	}
-	if v := m["IntegrationResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseKey, v); err != nil {
-			return api.At(err, ".IntegrationResponseKey")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["ResponseTemplates"]; v != nil {
-		if err := api.SetMap(&s.ResponseTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateIntegrationResponseRequest) ToDynamic() map[string]any {
@@ -9604,65 +4354,26 @@ func (s *UpdateIntegrationResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.IntegrationId != nil {
-		m["IntegrationId"] = *s.IntegrationId
-	}
-	if s.IntegrationResponseId != nil {
-		m["IntegrationResponseId"] = *s.IntegrationResponseId
-	}
-	if s.IntegrationResponseKey != nil {
-		m["IntegrationResponseKey"] = *s.IntegrationResponseKey
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, api.DynString)
-	}
-	if s.ResponseTemplates != nil {
-		m["ResponseTemplates"] = api.DynMap(s.ResponseTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
+	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
+	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
+	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
 	return m
 }
 
 func (s *UpdateIntegrationResponseResponse) FromDynamic(m map[string]any) error {
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["IntegrationResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseId, v); err != nil {
-			return api.At(err, ".IntegrationResponseId")
-		}
-	}
-	if v := m["IntegrationResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseKey, v); err != nil {
-			return api.At(err, ".IntegrationResponseKey")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["ResponseTemplates"]; v != nil {
-		if err := api.SetMap(&s.ResponseTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateIntegrationResponseResponse) ToDynamic() map[string]any {
@@ -9670,131 +4381,40 @@ func (s *UpdateIntegrationResponseResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.IntegrationResponseId != nil {
-		m["IntegrationResponseId"] = *s.IntegrationResponseId
-	}
-	if s.IntegrationResponseKey != nil {
-		m["IntegrationResponseKey"] = *s.IntegrationResponseKey
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, api.DynString)
-	}
-	if s.ResponseTemplates != nil {
-		m["ResponseTemplates"] = api.DynMap(s.ResponseTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
+	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
+	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
 	return m
 }
 
 func (s *UpdateIntegrationResult) FromDynamic(m map[string]any) error {
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ConnectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionId, v); err != nil {
-			return api.At(err, ".ConnectionId")
-		}
-	}
-	if v := m["ConnectionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionType, v); err != nil {
-			return api.At(err, ".ConnectionType")
-		}
-	}
-	if v := m["ContentHandlingStrategy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentHandlingStrategy, v); err != nil {
-			return api.At(err, ".ContentHandlingStrategy")
-		}
-	}
-	if v := m["CredentialsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialsArn, v); err != nil {
-			return api.At(err, ".CredentialsArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["IntegrationId"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationId, v); err != nil {
-			return api.At(err, ".IntegrationId")
-		}
-	}
-	if v := m["IntegrationMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationMethod, v); err != nil {
-			return api.At(err, ".IntegrationMethod")
-		}
-	}
-	if v := m["IntegrationResponseSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationResponseSelectionExpression, v); err != nil {
-			return api.At(err, ".IntegrationResponseSelectionExpression")
-		}
-	}
-	if v := m["IntegrationSubtype"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationSubtype, v); err != nil {
-			return api.At(err, ".IntegrationSubtype")
-		}
-	}
-	if v := m["IntegrationType"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationType, v); err != nil {
-			return api.At(err, ".IntegrationType")
-		}
-	}
-	if v := m["IntegrationUri"]; v != nil {
-		if err := api.SetStringPtr(&s.IntegrationUri, v); err != nil {
-			return api.At(err, ".IntegrationUri")
-		}
-	}
-	if v := m["PassthroughBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.PassthroughBehavior, v); err != nil {
-			return api.At(err, ".PassthroughBehavior")
-		}
-	}
-	if v := m["PayloadFormatVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.PayloadFormatVersion, v); err != nil {
-			return api.At(err, ".PayloadFormatVersion")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, api.SetString); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RequestTemplates"]; v != nil {
-		if err := api.SetMap(&s.RequestTemplates, v, api.SetString); err != nil {
-			return api.At(err, ".RequestTemplates")
-		}
-	}
-	if v := m["TemplateSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSelectionExpression, v); err != nil {
-			return api.At(err, ".TemplateSelectionExpression")
-		}
-	}
-	if v := m["TimeoutInMillis"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TimeoutInMillis, v); err != nil {
-			return api.At(err, ".TimeoutInMillis")
-		}
-	}
-	if v := m["TlsConfig"]; v != nil {
-		p := new(TlsConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TlsConfig")
-		}
-		s.TlsConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
+	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationResponseSelectionExpression", &s.IntegrationResponseSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
+	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
+	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
+		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfig])
+	return err
 }
 
 func (s *UpdateIntegrationResult) ToDynamic() map[string]any {
@@ -9802,91 +4422,36 @@ func (s *UpdateIntegrationResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ConnectionId != nil {
-		m["ConnectionId"] = *s.ConnectionId
-	}
-	if s.ConnectionType != nil {
-		m["ConnectionType"] = *s.ConnectionType
-	}
-	if s.ContentHandlingStrategy != nil {
-		m["ContentHandlingStrategy"] = *s.ContentHandlingStrategy
-	}
-	if s.CredentialsArn != nil {
-		m["CredentialsArn"] = *s.CredentialsArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.IntegrationId != nil {
-		m["IntegrationId"] = *s.IntegrationId
-	}
-	if s.IntegrationMethod != nil {
-		m["IntegrationMethod"] = *s.IntegrationMethod
-	}
-	if s.IntegrationResponseSelectionExpression != nil {
-		m["IntegrationResponseSelectionExpression"] = *s.IntegrationResponseSelectionExpression
-	}
-	if s.IntegrationSubtype != nil {
-		m["IntegrationSubtype"] = *s.IntegrationSubtype
-	}
-	if s.IntegrationType != nil {
-		m["IntegrationType"] = *s.IntegrationType
-	}
-	if s.IntegrationUri != nil {
-		m["IntegrationUri"] = *s.IntegrationUri
-	}
-	if s.PassthroughBehavior != nil {
-		m["PassthroughBehavior"] = *s.PassthroughBehavior
-	}
-	if s.PayloadFormatVersion != nil {
-		m["PayloadFormatVersion"] = *s.PayloadFormatVersion
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	}
-	if s.RequestTemplates != nil {
-		m["RequestTemplates"] = api.DynMap(s.RequestTemplates, api.DynString)
-	}
-	if s.TemplateSelectionExpression != nil {
-		m["TemplateSelectionExpression"] = *s.TemplateSelectionExpression
-	}
-	if s.TimeoutInMillis != nil {
-		m["TimeoutInMillis"] = int64(*s.TimeoutInMillis)
-	}
-	if s.TlsConfig != nil {
-		m["TlsConfig"] = s.TlsConfig.ToDynamic()
-	}
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
+	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
+	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
+	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
+	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
+	api.Put(m, "IntegrationResponseSelectionExpression", s.IntegrationResponseSelectionExpression, api.DynString)
+	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
+	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
+	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
+	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
+	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
+	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
+	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
+	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
+	api.PutStruct(m, "TlsConfig", s.TlsConfig)
 	return m
 }
 
 func (s *UpdateModelInput) FromDynamic(m map[string]any) error {
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".Schema")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateModelInput) ToDynamic() map[string]any {
@@ -9894,53 +4459,22 @@ func (s *UpdateModelInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Schema != nil {
-		m["Schema"] = *s.Schema
-	}
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Schema", s.Schema, api.DynString)
 	return m
 }
 
 func (s *UpdateModelRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ModelId"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelId, v); err != nil {
-			return api.At(err, ".ModelId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".Schema")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateModelRequest) ToDynamic() map[string]any {
@@ -9948,54 +4482,23 @@ func (s *UpdateModelRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ModelId != nil {
-		m["ModelId"] = *s.ModelId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Schema != nil {
-		m["Schema"] = *s.Schema
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "ModelId", s.ModelId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Schema", s.Schema, api.DynString)
 	return m
 }
 
 func (s *UpdateModelResponse) FromDynamic(m map[string]any) error {
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ModelId"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelId, v); err != nil {
-			return api.At(err, ".ModelId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".Schema")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateModelResponse) ToDynamic() map[string]any {
@@ -10003,81 +4506,30 @@ func (s *UpdateModelResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ModelId != nil {
-		m["ModelId"] = *s.ModelId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Schema != nil {
-		m["Schema"] = *s.Schema
-	}
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "ModelId", s.ModelId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Schema", s.Schema, api.DynString)
 	return m
 }
 
 func (s *UpdateRouteInput) FromDynamic(m map[string]any) error {
-	if v := m["ApiKeyRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiKeyRequired, v); err != nil {
-			return api.At(err, ".ApiKeyRequired")
-		}
-	}
-	if v := m["AuthorizationScopes"]; v != nil {
-		if err := api.SetList(&s.AuthorizationScopes, v, api.SetString); err != nil {
-			return api.At(err, ".AuthorizationScopes")
-		}
-	}
-	if v := m["AuthorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".AuthorizationType")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["OperationName"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationName, v); err != nil {
-			return api.At(err, ".OperationName")
-		}
-	}
-	if v := m["RequestModels"]; v != nil {
-		if err := api.SetMap(&s.RequestModels, v, api.SetString); err != nil {
-			return api.At(err, ".RequestModels")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["RouteResponseSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteResponseSelectionExpression")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
+	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateRouteInput) ToDynamic() map[string]any {
@@ -10085,109 +4537,38 @@ func (s *UpdateRouteInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiKeyRequired != nil {
-		m["ApiKeyRequired"] = *s.ApiKeyRequired
-	}
-	if s.AuthorizationScopes != nil {
-		m["AuthorizationScopes"] = api.DynList(s.AuthorizationScopes, api.DynString)
-	}
-	if s.AuthorizationType != nil {
-		m["AuthorizationType"] = *s.AuthorizationType
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.OperationName != nil {
-		m["OperationName"] = *s.OperationName
-	}
-	if s.RequestModels != nil {
-		m["RequestModels"] = api.DynMap(s.RequestModels, api.DynString)
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.RouteResponseSelectionExpression != nil {
-		m["RouteResponseSelectionExpression"] = *s.RouteResponseSelectionExpression
-	}
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
+	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
+	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
+	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.Put(m, "OperationName", s.OperationName, api.DynString)
+	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
+	api.Put(m, "Target", s.Target, api.DynString)
 	return m
 }
 
 func (s *UpdateRouteRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ApiKeyRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiKeyRequired, v); err != nil {
-			return api.At(err, ".ApiKeyRequired")
-		}
-	}
-	if v := m["AuthorizationScopes"]; v != nil {
-		if err := api.SetList(&s.AuthorizationScopes, v, api.SetString); err != nil {
-			return api.At(err, ".AuthorizationScopes")
-		}
-	}
-	if v := m["AuthorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".AuthorizationType")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["OperationName"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationName, v); err != nil {
-			return api.At(err, ".OperationName")
-		}
-	}
-	if v := m["RequestModels"]; v != nil {
-		if err := api.SetMap(&s.RequestModels, v, api.SetString); err != nil {
-			return api.At(err, ".RequestModels")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["RouteResponseSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteResponseSelectionExpression")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
+	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateRouteRequest) ToDynamic() map[string]any {
@@ -10195,70 +4576,31 @@ func (s *UpdateRouteRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ApiKeyRequired != nil {
-		m["ApiKeyRequired"] = *s.ApiKeyRequired
-	}
-	if s.AuthorizationScopes != nil {
-		m["AuthorizationScopes"] = api.DynList(s.AuthorizationScopes, api.DynString)
-	}
-	if s.AuthorizationType != nil {
-		m["AuthorizationType"] = *s.AuthorizationType
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.OperationName != nil {
-		m["OperationName"] = *s.OperationName
-	}
-	if s.RequestModels != nil {
-		m["RequestModels"] = api.DynMap(s.RequestModels, api.DynString)
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.RouteResponseSelectionExpression != nil {
-		m["RouteResponseSelectionExpression"] = *s.RouteResponseSelectionExpression
-	}
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
+	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
+	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.Put(m, "OperationName", s.OperationName, api.DynString)
+	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
+	api.Put(m, "Target", s.Target, api.DynString)
 	return m
 }
 
 func (s *UpdateRouteResponseInput) FromDynamic(m map[string]any) error {
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["ResponseModels"]; v != nil {
-		if err := api.SetMap(&s.ResponseModels, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseModels")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RouteResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseKey, v); err != nil {
-			return api.At(err, ".RouteResponseKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateRouteResponseInput) ToDynamic() map[string]any {
@@ -10266,58 +4608,25 @@ func (s *UpdateRouteResponseInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.ResponseModels != nil {
-		m["ResponseModels"] = api.DynMap(s.ResponseModels, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteResponseKey != nil {
-		m["RouteResponseKey"] = *s.RouteResponseKey
-	}
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
 	return m
 }
 
 func (s *UpdateRouteResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["ResponseModels"]; v != nil {
-		if err := api.SetMap(&s.ResponseModels, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseModels")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	if v := m["RouteResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseId, v); err != nil {
-			return api.At(err, ".RouteResponseId")
-		}
-	}
-	if v := m["RouteResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseKey, v); err != nil {
-			return api.At(err, ".RouteResponseKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateRouteResponseRequest) ToDynamic() map[string]any {
@@ -10325,57 +4634,26 @@ func (s *UpdateRouteResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.ResponseModels != nil {
-		m["ResponseModels"] = api.DynMap(s.ResponseModels, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
-	if s.RouteResponseId != nil {
-		m["RouteResponseId"] = *s.RouteResponseId
-	}
-	if s.RouteResponseKey != nil {
-		m["RouteResponseKey"] = *s.RouteResponseKey
-	}
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
+	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
+	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
 	return m
 }
 
 func (s *UpdateRouteResponseResponse) FromDynamic(m map[string]any) error {
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["ResponseModels"]; v != nil {
-		if err := api.SetMap(&s.ResponseModels, v, api.SetString); err != nil {
-			return api.At(err, ".ResponseModels")
-		}
-	}
-	if v := m["ResponseParameters"]; v != nil {
-		if err := api.SetMap(&s.ResponseParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResponseParameters")
-		}
-	}
-	if v := m["RouteResponseId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseId, v); err != nil {
-			return api.At(err, ".RouteResponseId")
-		}
-	}
-	if v := m["RouteResponseKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseKey, v); err != nil {
-			return api.At(err, ".RouteResponseKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateRouteResponseResponse) ToDynamic() map[string]any {
@@ -10383,91 +4661,32 @@ func (s *UpdateRouteResponseResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.ResponseModels != nil {
-		m["ResponseModels"] = api.DynMap(s.ResponseModels, api.DynString)
-	}
-	if s.ResponseParameters != nil {
-		m["ResponseParameters"] = api.DynMap(s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteResponseId != nil {
-		m["RouteResponseId"] = *s.RouteResponseId
-	}
-	if s.RouteResponseKey != nil {
-		m["RouteResponseKey"] = *s.RouteResponseKey
-	}
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
+	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
+	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
 	return m
 }
 
 func (s *UpdateRouteResult) FromDynamic(m map[string]any) error {
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["ApiKeyRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiKeyRequired, v); err != nil {
-			return api.At(err, ".ApiKeyRequired")
-		}
-	}
-	if v := m["AuthorizationScopes"]; v != nil {
-		if err := api.SetList(&s.AuthorizationScopes, v, api.SetString); err != nil {
-			return api.At(err, ".AuthorizationScopes")
-		}
-	}
-	if v := m["AuthorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".AuthorizationType")
-		}
-	}
-	if v := m["AuthorizerId"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizerId, v); err != nil {
-			return api.At(err, ".AuthorizerId")
-		}
-	}
-	if v := m["ModelSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ModelSelectionExpression, v); err != nil {
-			return api.At(err, ".ModelSelectionExpression")
-		}
-	}
-	if v := m["OperationName"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationName, v); err != nil {
-			return api.At(err, ".OperationName")
-		}
-	}
-	if v := m["RequestModels"]; v != nil {
-		if err := api.SetMap(&s.RequestModels, v, api.SetString); err != nil {
-			return api.At(err, ".RequestModels")
-		}
-	}
-	if v := m["RequestParameters"]; v != nil {
-		if err := api.SetMap(&s.RequestParameters, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RequestParameters")
-		}
-	}
-	if v := m["RouteId"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteId, v); err != nil {
-			return api.At(err, ".RouteId")
-		}
-	}
-	if v := m["RouteKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteKey, v); err != nil {
-			return api.At(err, ".RouteKey")
-		}
-	}
-	if v := m["RouteResponseSelectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteResponseSelectionExpression, v); err != nil {
-			return api.At(err, ".RouteResponseSelectionExpression")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
+	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
+		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateRouteResult) ToDynamic() map[string]any {
@@ -10475,94 +4694,35 @@ func (s *UpdateRouteResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.ApiKeyRequired != nil {
-		m["ApiKeyRequired"] = *s.ApiKeyRequired
-	}
-	if s.AuthorizationScopes != nil {
-		m["AuthorizationScopes"] = api.DynList(s.AuthorizationScopes, api.DynString)
-	}
-	if s.AuthorizationType != nil {
-		m["AuthorizationType"] = *s.AuthorizationType
-	}
-	if s.AuthorizerId != nil {
-		m["AuthorizerId"] = *s.AuthorizerId
-	}
-	if s.ModelSelectionExpression != nil {
-		m["ModelSelectionExpression"] = *s.ModelSelectionExpression
-	}
-	if s.OperationName != nil {
-		m["OperationName"] = *s.OperationName
-	}
-	if s.RequestModels != nil {
-		m["RequestModels"] = api.DynMap(s.RequestModels, api.DynString)
-	}
-	if s.RequestParameters != nil {
-		m["RequestParameters"] = api.DynMap(s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	}
-	if s.RouteId != nil {
-		m["RouteId"] = *s.RouteId
-	}
-	if s.RouteKey != nil {
-		m["RouteKey"] = *s.RouteKey
-	}
-	if s.RouteResponseSelectionExpression != nil {
-		m["RouteResponseSelectionExpression"] = *s.RouteResponseSelectionExpression
-	}
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
+	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
+	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
+	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
+	api.Put(m, "OperationName", s.OperationName, api.DynString)
+	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
+	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
+	api.Put(m, "RouteId", s.RouteId, api.DynString)
+	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
+	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
+	api.Put(m, "Target", s.Target, api.DynString)
 	return m
 }
 
 func (s *UpdateStageInput) FromDynamic(m map[string]any) error {
-	if v := m["AccessLogSettings"]; v != nil {
-		p := new(AccessLogSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessLogSettings")
-		}
-		s.AccessLogSettings = p
-	}
-	if v := m["AutoDeploy"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoDeploy, v); err != nil {
-			return api.At(err, ".AutoDeploy")
-		}
-	}
-	if v := m["ClientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".ClientCertificateId")
-		}
-	}
-	if v := m["DefaultRouteSettings"]; v != nil {
-		p := new(RouteSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultRouteSettings")
-		}
-		s.DefaultRouteSettings = p
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RouteSettings"]; v != nil {
-		if err := api.SetMap(&s.RouteSettings, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RouteSettings")
-		}
-	}
-	if v := m["StageVariables"]; v != nil {
-		if err := api.SetMap(&s.StageVariables, v, api.SetString); err != nil {
-			return api.At(err, ".StageVariables")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
+	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
+	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
+		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *UpdateStageInput) ToDynamic() map[string]any {
@@ -10570,89 +4730,32 @@ func (s *UpdateStageInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AccessLogSettings != nil {
-		m["AccessLogSettings"] = s.AccessLogSettings.ToDynamic()
-	}
-	if s.AutoDeploy != nil {
-		m["AutoDeploy"] = *s.AutoDeploy
-	}
-	if s.ClientCertificateId != nil {
-		m["ClientCertificateId"] = *s.ClientCertificateId
-	}
-	if s.DefaultRouteSettings != nil {
-		m["DefaultRouteSettings"] = s.DefaultRouteSettings.ToDynamic()
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RouteSettings != nil {
-		m["RouteSettings"] = api.DynMap(s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	}
-	if s.StageVariables != nil {
-		m["StageVariables"] = api.DynMap(s.StageVariables, api.DynString)
-	}
+	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
+	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
+	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
+	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
+	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
 	return m
 }
 
 func (s *UpdateStageRequest) FromDynamic(m map[string]any) error {
-	if v := m["AccessLogSettings"]; v != nil {
-		p := new(AccessLogSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessLogSettings")
-		}
-		s.AccessLogSettings = p
-	}
-	if v := m["ApiId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiId, v); err != nil {
-			return api.At(err, ".ApiId")
-		}
-	}
-	if v := m["AutoDeploy"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoDeploy, v); err != nil {
-			return api.At(err, ".AutoDeploy")
-		}
-	}
-	if v := m["ClientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".ClientCertificateId")
-		}
-	}
-	if v := m["DefaultRouteSettings"]; v != nil {
-		p := new(RouteSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultRouteSettings")
-		}
-		s.DefaultRouteSettings = p
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RouteSettings"]; v != nil {
-		if err := api.SetMap(&s.RouteSettings, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RouteSettings")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	if v := m["StageVariables"]; v != nil {
-		if err := api.SetMap(&s.StageVariables, v, api.SetString); err != nil {
-			return api.At(err, ".StageVariables")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
+	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
+	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
+	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
+		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *UpdateStageRequest) ToDynamic() map[string]any {
@@ -10660,115 +4763,38 @@ func (s *UpdateStageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AccessLogSettings != nil {
-		m["AccessLogSettings"] = s.AccessLogSettings.ToDynamic()
-	}
-	if s.ApiId != nil {
-		m["ApiId"] = *s.ApiId
-	}
-	if s.AutoDeploy != nil {
-		m["AutoDeploy"] = *s.AutoDeploy
-	}
-	if s.ClientCertificateId != nil {
-		m["ClientCertificateId"] = *s.ClientCertificateId
-	}
-	if s.DefaultRouteSettings != nil {
-		m["DefaultRouteSettings"] = s.DefaultRouteSettings.ToDynamic()
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RouteSettings != nil {
-		m["RouteSettings"] = api.DynMap(s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
-	if s.StageVariables != nil {
-		m["StageVariables"] = api.DynMap(s.StageVariables, api.DynString)
-	}
+	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
+	api.Put(m, "ApiId", s.ApiId, api.DynString)
+	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
+	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
+	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
+	api.Put(m, "StageName", s.StageName, api.DynString)
+	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
 	return m
 }
 
 func (s *UpdateStageResponse) FromDynamic(m map[string]any) error {
-	if v := m["AccessLogSettings"]; v != nil {
-		p := new(AccessLogSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessLogSettings")
-		}
-		s.AccessLogSettings = p
-	}
-	if v := m["ApiGatewayManaged"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApiGatewayManaged, v); err != nil {
-			return api.At(err, ".ApiGatewayManaged")
-		}
-	}
-	if v := m["AutoDeploy"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoDeploy, v); err != nil {
-			return api.At(err, ".AutoDeploy")
-		}
-	}
-	if v := m["ClientCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientCertificateId, v); err != nil {
-			return api.At(err, ".ClientCertificateId")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["DefaultRouteSettings"]; v != nil {
-		p := new(RouteSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultRouteSettings")
-		}
-		s.DefaultRouteSettings = p
-	}
-	if v := m["DeploymentId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeploymentId, v); err != nil {
-			return api.At(err, ".DeploymentId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["LastDeploymentStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.LastDeploymentStatusMessage, v); err != nil {
-			return api.At(err, ".LastDeploymentStatusMessage")
-		}
-	}
-	if v := m["LastUpdatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedDate, v); err != nil {
-			return api.At(err, ".LastUpdatedDate")
-		}
-	}
-	if v := m["RouteSettings"]; v != nil {
-		if err := api.SetMap(&s.RouteSettings, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RouteSettings")
-		}
-	}
-	if v := m["StageName"]; v != nil {
-		if err := api.SetStringPtr(&s.StageName, v); err != nil {
-			return api.At(err, ".StageName")
-		}
-	}
-	if v := m["StageVariables"]; v != nil {
-		if err := api.SetMap(&s.StageVariables, v, api.SetString); err != nil {
-			return api.At(err, ".StageVariables")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
+	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
+	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
+	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
+	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "LastDeploymentStatusMessage", &s.LastDeploymentStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
+		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
+	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *UpdateStageResponse) ToDynamic() map[string]any {
@@ -10776,58 +4802,27 @@ func (s *UpdateStageResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AccessLogSettings != nil {
-		m["AccessLogSettings"] = s.AccessLogSettings.ToDynamic()
-	}
-	if s.ApiGatewayManaged != nil {
-		m["ApiGatewayManaged"] = *s.ApiGatewayManaged
-	}
-	if s.AutoDeploy != nil {
-		m["AutoDeploy"] = *s.AutoDeploy
-	}
-	if s.ClientCertificateId != nil {
-		m["ClientCertificateId"] = *s.ClientCertificateId
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.DefaultRouteSettings != nil {
-		m["DefaultRouteSettings"] = s.DefaultRouteSettings.ToDynamic()
-	}
-	if s.DeploymentId != nil {
-		m["DeploymentId"] = *s.DeploymentId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.LastDeploymentStatusMessage != nil {
-		m["LastDeploymentStatusMessage"] = *s.LastDeploymentStatusMessage
-	}
-	if s.LastUpdatedDate != nil {
-		m["LastUpdatedDate"] = s.LastUpdatedDate.UTC()
-	}
-	if s.RouteSettings != nil {
-		m["RouteSettings"] = api.DynMap(s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	}
-	if s.StageName != nil {
-		m["StageName"] = *s.StageName
-	}
-	if s.StageVariables != nil {
-		m["StageVariables"] = api.DynMap(s.StageVariables, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
+	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
+	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
+	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
+	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "LastDeploymentStatusMessage", s.LastDeploymentStatusMessage, api.DynString)
+	api.Put(m, "LastUpdatedDate", s.LastUpdatedDate, api.DynTime)
+	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
+	api.Put(m, "StageName", s.StageName, api.DynString)
+	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *UpdateVpcLinkInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateVpcLinkInput) ToDynamic() map[string]any {
@@ -10835,24 +4830,15 @@ func (s *UpdateVpcLinkInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *UpdateVpcLinkRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["VpcLinkId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkId, v); err != nil {
-			return api.At(err, ".VpcLinkId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateVpcLinkRequest) ToDynamic() map[string]any {
@@ -10860,62 +4846,23 @@ func (s *UpdateVpcLinkRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.VpcLinkId != nil {
-		m["VpcLinkId"] = *s.VpcLinkId
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
 	return m
 }
 
 func (s *UpdateVpcLinkResponse) FromDynamic(m map[string]any) error {
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["SecurityGroupIds"]; v != nil {
-		if err := api.SetList(&s.SecurityGroupIds, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroupIds")
-		}
-	}
-	if v := m["SubnetIds"]; v != nil {
-		if err := api.SetList(&s.SubnetIds, v, api.SetString); err != nil {
-			return api.At(err, ".SubnetIds")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["VpcLinkId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkId, v); err != nil {
-			return api.At(err, ".VpcLinkId")
-		}
-	}
-	if v := m["VpcLinkStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkStatus, v); err != nil {
-			return api.At(err, ".VpcLinkStatus")
-		}
-	}
-	if v := m["VpcLinkStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkStatusMessage, v); err != nil {
-			return api.At(err, ".VpcLinkStatusMessage")
-		}
-	}
-	if v := m["VpcLinkVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkVersion, v); err != nil {
-			return api.At(err, ".VpcLinkVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkStatus", &s.VpcLinkStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkStatusMessage", &s.VpcLinkStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkVersion", &s.VpcLinkVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateVpcLinkResponse) ToDynamic() map[string]any {
@@ -10923,83 +4870,30 @@ func (s *UpdateVpcLinkResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.SecurityGroupIds != nil {
-		m["SecurityGroupIds"] = api.DynList(s.SecurityGroupIds, api.DynString)
-	}
-	if s.SubnetIds != nil {
-		m["SubnetIds"] = api.DynList(s.SubnetIds, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.VpcLinkId != nil {
-		m["VpcLinkId"] = *s.VpcLinkId
-	}
-	if s.VpcLinkStatus != nil {
-		m["VpcLinkStatus"] = *s.VpcLinkStatus
-	}
-	if s.VpcLinkStatusMessage != nil {
-		m["VpcLinkStatusMessage"] = *s.VpcLinkStatusMessage
-	}
-	if s.VpcLinkVersion != nil {
-		m["VpcLinkVersion"] = *s.VpcLinkVersion
-	}
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
+	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
+	api.Put(m, "VpcLinkStatus", s.VpcLinkStatus, api.DynString)
+	api.Put(m, "VpcLinkStatusMessage", s.VpcLinkStatusMessage, api.DynString)
+	api.Put(m, "VpcLinkVersion", s.VpcLinkVersion, api.DynString)
 	return m
 }
 
 func (s *VpcLink) FromDynamic(m map[string]any) error {
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["SecurityGroupIds"]; v != nil {
-		if err := api.SetList(&s.SecurityGroupIds, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroupIds")
-		}
-	}
-	if v := m["SubnetIds"]; v != nil {
-		if err := api.SetList(&s.SubnetIds, v, api.SetString); err != nil {
-			return api.At(err, ".SubnetIds")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["VpcLinkId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkId, v); err != nil {
-			return api.At(err, ".VpcLinkId")
-		}
-	}
-	if v := m["VpcLinkStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkStatus, v); err != nil {
-			return api.At(err, ".VpcLinkStatus")
-		}
-	}
-	if v := m["VpcLinkStatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkStatusMessage, v); err != nil {
-			return api.At(err, ".VpcLinkStatusMessage")
-		}
-	}
-	if v := m["VpcLinkVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcLinkVersion, v); err != nil {
-			return api.At(err, ".VpcLinkVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkStatus", &s.VpcLinkStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkStatusMessage", &s.VpcLinkStatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcLinkVersion", &s.VpcLinkVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *VpcLink) ToDynamic() map[string]any {
@@ -11007,48 +4901,25 @@ func (s *VpcLink) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.SecurityGroupIds != nil {
-		m["SecurityGroupIds"] = api.DynList(s.SecurityGroupIds, api.DynString)
-	}
-	if s.SubnetIds != nil {
-		m["SubnetIds"] = api.DynList(s.SubnetIds, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.VpcLinkId != nil {
-		m["VpcLinkId"] = *s.VpcLinkId
-	}
-	if s.VpcLinkStatus != nil {
-		m["VpcLinkStatus"] = *s.VpcLinkStatus
-	}
-	if s.VpcLinkStatusMessage != nil {
-		m["VpcLinkStatusMessage"] = *s.VpcLinkStatusMessage
-	}
-	if s.VpcLinkVersion != nil {
-		m["VpcLinkVersion"] = *s.VpcLinkVersion
-	}
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
+	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
+	api.Put(m, "VpcLinkStatus", s.VpcLinkStatus, api.DynString)
+	api.Put(m, "VpcLinkStatusMessage", s.VpcLinkStatusMessage, api.DynString)
+	api.Put(m, "VpcLinkVersion", s.VpcLinkVersion, api.DynString)
 	return m
 }
 
 func (s *VpcLinks) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *VpcLink, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]VpcLink, v any) error {
+		return api.SetList(p, v, func(p *VpcLink, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *VpcLinks) ToDynamic() map[string]any {
@@ -11056,11 +4927,7 @@ func (s *VpcLinks) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e VpcLink) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Items", s.Items, func(e VpcLink) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }

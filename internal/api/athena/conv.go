@@ -7,12 +7,9 @@ import (
 )
 
 func (s *AclConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["S3AclOption"]; v != nil {
-		if err := api.SetStringPtr(&s.S3AclOption, v); err != nil {
-			return api.At(err, ".S3AclOption")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S3AclOption", &s.S3AclOption, api.SetStringPtr)
+	return err
 }
 
 func (s *AclConfiguration) ToDynamic() map[string]any {
@@ -20,24 +17,15 @@ func (s *AclConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.S3AclOption != nil {
-		m["S3AclOption"] = *s.S3AclOption
-	}
+	api.Put(m, "S3AclOption", s.S3AclOption, api.DynString)
 	return m
 }
 
 func (s *ApplicationDPUSizes) FromDynamic(m map[string]any) error {
-	if v := m["ApplicationRuntimeId"]; v != nil {
-		if err := api.SetStringPtr(&s.ApplicationRuntimeId, v); err != nil {
-			return api.At(err, ".ApplicationRuntimeId")
-		}
-	}
-	if v := m["SupportedDPUSizes"]; v != nil {
-		if err := api.SetList(&s.SupportedDPUSizes, v, api.SetInt32); err != nil {
-			return api.At(err, ".SupportedDPUSizes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApplicationRuntimeId", &s.ApplicationRuntimeId, api.SetStringPtr)
+	err = api.Decode(err, m, "SupportedDPUSizes", &s.SupportedDPUSizes, func(p *[]int32, v any) error { return api.SetList(p, v, api.SetInt32) })
+	return err
 }
 
 func (s *ApplicationDPUSizes) ToDynamic() map[string]any {
@@ -45,37 +33,18 @@ func (s *ApplicationDPUSizes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApplicationRuntimeId != nil {
-		m["ApplicationRuntimeId"] = *s.ApplicationRuntimeId
-	}
-	if s.SupportedDPUSizes != nil {
-		m["SupportedDPUSizes"] = api.DynList(s.SupportedDPUSizes, api.DynInt32)
-	}
+	api.Put(m, "ApplicationRuntimeId", s.ApplicationRuntimeId, api.DynString)
+	api.PutList(m, "SupportedDPUSizes", s.SupportedDPUSizes, api.DynInt32)
 	return m
 }
 
 func (s *AthenaError) FromDynamic(m map[string]any) error {
-	if v := m["ErrorCategory"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ErrorCategory, v); err != nil {
-			return api.At(err, ".ErrorCategory")
-		}
-	}
-	if v := m["ErrorType"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ErrorType, v); err != nil {
-			return api.At(err, ".ErrorType")
-		}
-	}
-	if v := m["Retryable"]; v != nil {
-		if err := api.SetBoolPtr(&s.Retryable, v); err != nil {
-			return api.At(err, ".Retryable")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ErrorCategory", &s.ErrorCategory, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ErrorType", &s.ErrorType, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Retryable", &s.Retryable, api.SetBoolPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *AthenaError) ToDynamic() map[string]any {
@@ -83,28 +52,17 @@ func (s *AthenaError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ErrorCategory != nil {
-		m["ErrorCategory"] = int64(*s.ErrorCategory)
-	}
-	if s.ErrorType != nil {
-		m["ErrorType"] = int64(*s.ErrorType)
-	}
-	if s.Retryable != nil {
-		m["Retryable"] = *s.Retryable
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
+	api.Put(m, "ErrorCategory", s.ErrorCategory, api.DynInt32)
+	api.Put(m, "ErrorType", s.ErrorType, api.DynInt32)
+	api.Put(m, "Retryable", s.Retryable, api.DynBool)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
 	return m
 }
 
 func (s *BatchGetNamedQueryInput) FromDynamic(m map[string]any) error {
-	if v := m["NamedQueryIds"]; v != nil {
-		if err := api.SetList(&s.NamedQueryIds, v, api.SetString); err != nil {
-			return api.At(err, ".NamedQueryIds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamedQueryIds", &s.NamedQueryIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *BatchGetNamedQueryInput) ToDynamic() map[string]any {
@@ -112,24 +70,19 @@ func (s *BatchGetNamedQueryInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NamedQueryIds != nil {
-		m["NamedQueryIds"] = api.DynList(s.NamedQueryIds, api.DynString)
-	}
+	api.PutList(m, "NamedQueryIds", s.NamedQueryIds, api.DynString)
 	return m
 }
 
 func (s *BatchGetNamedQueryOutput) FromDynamic(m map[string]any) error {
-	if v := m["NamedQueries"]; v != nil {
-		if err := api.SetList(&s.NamedQueries, v, func(p *NamedQuery, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".NamedQueries")
-		}
-	}
-	if v := m["UnprocessedNamedQueryIds"]; v != nil {
-		if err := api.SetList(&s.UnprocessedNamedQueryIds, v, func(p *UnprocessedNamedQueryId, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".UnprocessedNamedQueryIds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamedQueries", &s.NamedQueries, func(p *[]NamedQuery, v any) error {
+		return api.SetList(p, v, func(p *NamedQuery, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "UnprocessedNamedQueryIds", &s.UnprocessedNamedQueryIds, func(p *[]UnprocessedNamedQueryId, v any) error {
+		return api.SetList(p, v, func(p *UnprocessedNamedQueryId, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchGetNamedQueryOutput) ToDynamic() map[string]any {
@@ -137,27 +90,16 @@ func (s *BatchGetNamedQueryOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NamedQueries != nil {
-		m["NamedQueries"] = api.DynList(s.NamedQueries, func(e NamedQuery) any { return e.ToDynamic() })
-	}
-	if s.UnprocessedNamedQueryIds != nil {
-		m["UnprocessedNamedQueryIds"] = api.DynList(s.UnprocessedNamedQueryIds, func(e UnprocessedNamedQueryId) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "NamedQueries", s.NamedQueries, func(e NamedQuery) any { return e.ToDynamic() })
+	api.PutList(m, "UnprocessedNamedQueryIds", s.UnprocessedNamedQueryIds, func(e UnprocessedNamedQueryId) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BatchGetPreparedStatementInput) FromDynamic(m map[string]any) error {
-	if v := m["PreparedStatementNames"]; v != nil {
-		if err := api.SetList(&s.PreparedStatementNames, v, api.SetString); err != nil {
-			return api.At(err, ".PreparedStatementNames")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PreparedStatementNames", &s.PreparedStatementNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchGetPreparedStatementInput) ToDynamic() map[string]any {
@@ -165,27 +107,20 @@ func (s *BatchGetPreparedStatementInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PreparedStatementNames != nil {
-		m["PreparedStatementNames"] = api.DynList(s.PreparedStatementNames, api.DynString)
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.PutList(m, "PreparedStatementNames", s.PreparedStatementNames, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *BatchGetPreparedStatementOutput) FromDynamic(m map[string]any) error {
-	if v := m["PreparedStatements"]; v != nil {
-		if err := api.SetList(&s.PreparedStatements, v, func(p *PreparedStatement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PreparedStatements")
-		}
-	}
-	if v := m["UnprocessedPreparedStatementNames"]; v != nil {
-		if err := api.SetList(&s.UnprocessedPreparedStatementNames, v, func(p *UnprocessedPreparedStatementName, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".UnprocessedPreparedStatementNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PreparedStatements", &s.PreparedStatements, func(p *[]PreparedStatement, v any) error {
+		return api.SetList(p, v, func(p *PreparedStatement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "UnprocessedPreparedStatementNames", &s.UnprocessedPreparedStatementNames, func(p *[]UnprocessedPreparedStatementName, v any) error {
+		return api.SetList(p, v, func(p *UnprocessedPreparedStatementName, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchGetPreparedStatementOutput) ToDynamic() map[string]any {
@@ -193,22 +128,15 @@ func (s *BatchGetPreparedStatementOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PreparedStatements != nil {
-		m["PreparedStatements"] = api.DynList(s.PreparedStatements, func(e PreparedStatement) any { return e.ToDynamic() })
-	}
-	if s.UnprocessedPreparedStatementNames != nil {
-		m["UnprocessedPreparedStatementNames"] = api.DynList(s.UnprocessedPreparedStatementNames, func(e UnprocessedPreparedStatementName) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "PreparedStatements", s.PreparedStatements, func(e PreparedStatement) any { return e.ToDynamic() })
+	api.PutList(m, "UnprocessedPreparedStatementNames", s.UnprocessedPreparedStatementNames, func(e UnprocessedPreparedStatementName) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BatchGetQueryExecutionInput) FromDynamic(m map[string]any) error {
-	if v := m["QueryExecutionIds"]; v != nil {
-		if err := api.SetList(&s.QueryExecutionIds, v, api.SetString); err != nil {
-			return api.At(err, ".QueryExecutionIds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryExecutionIds", &s.QueryExecutionIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *BatchGetQueryExecutionInput) ToDynamic() map[string]any {
@@ -216,24 +144,19 @@ func (s *BatchGetQueryExecutionInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryExecutionIds != nil {
-		m["QueryExecutionIds"] = api.DynList(s.QueryExecutionIds, api.DynString)
-	}
+	api.PutList(m, "QueryExecutionIds", s.QueryExecutionIds, api.DynString)
 	return m
 }
 
 func (s *BatchGetQueryExecutionOutput) FromDynamic(m map[string]any) error {
-	if v := m["QueryExecutions"]; v != nil {
-		if err := api.SetList(&s.QueryExecutions, v, func(p *QueryExecution, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".QueryExecutions")
-		}
-	}
-	if v := m["UnprocessedQueryExecutionIds"]; v != nil {
-		if err := api.SetList(&s.UnprocessedQueryExecutionIds, v, func(p *UnprocessedQueryExecutionId, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".UnprocessedQueryExecutionIds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryExecutions", &s.QueryExecutions, func(p *[]QueryExecution, v any) error {
+		return api.SetList(p, v, func(p *QueryExecution, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "UnprocessedQueryExecutionIds", &s.UnprocessedQueryExecutionIds, func(p *[]UnprocessedQueryExecutionId, v any) error {
+		return api.SetList(p, v, func(p *UnprocessedQueryExecutionId, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchGetQueryExecutionOutput) ToDynamic() map[string]any {
@@ -241,22 +164,15 @@ func (s *BatchGetQueryExecutionOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueryExecutions != nil {
-		m["QueryExecutions"] = api.DynList(s.QueryExecutions, func(e QueryExecution) any { return e.ToDynamic() })
-	}
-	if s.UnprocessedQueryExecutionIds != nil {
-		m["UnprocessedQueryExecutionIds"] = api.DynList(s.UnprocessedQueryExecutionIds, func(e UnprocessedQueryExecutionId) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "QueryExecutions", s.QueryExecutions, func(e QueryExecution) any { return e.ToDynamic() })
+	api.PutList(m, "UnprocessedQueryExecutionIds", s.UnprocessedQueryExecutionIds, func(e UnprocessedQueryExecutionId) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CalculationConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["CodeBlock"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeBlock, v); err != nil {
-			return api.At(err, ".CodeBlock")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeBlock", &s.CodeBlock, api.SetStringPtr)
+	return err
 }
 
 func (s *CalculationConfiguration) ToDynamic() map[string]any {
@@ -264,34 +180,17 @@ func (s *CalculationConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CodeBlock != nil {
-		m["CodeBlock"] = *s.CodeBlock
-	}
+	api.Put(m, "CodeBlock", s.CodeBlock, api.DynString)
 	return m
 }
 
 func (s *CalculationResult) FromDynamic(m map[string]any) error {
-	if v := m["StdOutS3Uri"]; v != nil {
-		if err := api.SetStringPtr(&s.StdOutS3Uri, v); err != nil {
-			return api.At(err, ".StdOutS3Uri")
-		}
-	}
-	if v := m["StdErrorS3Uri"]; v != nil {
-		if err := api.SetStringPtr(&s.StdErrorS3Uri, v); err != nil {
-			return api.At(err, ".StdErrorS3Uri")
-		}
-	}
-	if v := m["ResultS3Uri"]; v != nil {
-		if err := api.SetStringPtr(&s.ResultS3Uri, v); err != nil {
-			return api.At(err, ".ResultS3Uri")
-		}
-	}
-	if v := m["ResultType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResultType, v); err != nil {
-			return api.At(err, ".ResultType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StdOutS3Uri", &s.StdOutS3Uri, api.SetStringPtr)
+	err = api.Decode(err, m, "StdErrorS3Uri", &s.StdErrorS3Uri, api.SetStringPtr)
+	err = api.Decode(err, m, "ResultS3Uri", &s.ResultS3Uri, api.SetStringPtr)
+	err = api.Decode(err, m, "ResultType", &s.ResultType, api.SetStringPtr)
+	return err
 }
 
 func (s *CalculationResult) ToDynamic() map[string]any {
@@ -299,33 +198,18 @@ func (s *CalculationResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StdOutS3Uri != nil {
-		m["StdOutS3Uri"] = *s.StdOutS3Uri
-	}
-	if s.StdErrorS3Uri != nil {
-		m["StdErrorS3Uri"] = *s.StdErrorS3Uri
-	}
-	if s.ResultS3Uri != nil {
-		m["ResultS3Uri"] = *s.ResultS3Uri
-	}
-	if s.ResultType != nil {
-		m["ResultType"] = *s.ResultType
-	}
+	api.Put(m, "StdOutS3Uri", s.StdOutS3Uri, api.DynString)
+	api.Put(m, "StdErrorS3Uri", s.StdErrorS3Uri, api.DynString)
+	api.Put(m, "ResultS3Uri", s.ResultS3Uri, api.DynString)
+	api.Put(m, "ResultType", s.ResultType, api.DynString)
 	return m
 }
 
 func (s *CalculationStatistics) FromDynamic(m map[string]any) error {
-	if v := m["DpuExecutionInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.DpuExecutionInMillis, v); err != nil {
-			return api.At(err, ".DpuExecutionInMillis")
-		}
-	}
-	if v := m["Progress"]; v != nil {
-		if err := api.SetStringPtr(&s.Progress, v); err != nil {
-			return api.At(err, ".Progress")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DpuExecutionInMillis", &s.DpuExecutionInMillis, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Progress", &s.Progress, api.SetStringPtr)
+	return err
 }
 
 func (s *CalculationStatistics) ToDynamic() map[string]any {
@@ -333,37 +217,18 @@ func (s *CalculationStatistics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DpuExecutionInMillis != nil {
-		m["DpuExecutionInMillis"] = *s.DpuExecutionInMillis
-	}
-	if s.Progress != nil {
-		m["Progress"] = *s.Progress
-	}
+	api.Put(m, "DpuExecutionInMillis", s.DpuExecutionInMillis, api.DynInt64)
+	api.Put(m, "Progress", s.Progress, api.DynString)
 	return m
 }
 
 func (s *CalculationStatus) FromDynamic(m map[string]any) error {
-	if v := m["SubmissionDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.SubmissionDateTime, v); err != nil {
-			return api.At(err, ".SubmissionDateTime")
-		}
-	}
-	if v := m["CompletionDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CompletionDateTime, v); err != nil {
-			return api.At(err, ".CompletionDateTime")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateChangeReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateChangeReason, v); err != nil {
-			return api.At(err, ".StateChangeReason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SubmissionDateTime", &s.SubmissionDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "CompletionDateTime", &s.CompletionDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateChangeReason", &s.StateChangeReason, api.SetStringPtr)
+	return err
 }
 
 func (s *CalculationStatus) ToDynamic() map[string]any {
@@ -371,40 +236,19 @@ func (s *CalculationStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SubmissionDateTime != nil {
-		m["SubmissionDateTime"] = s.SubmissionDateTime.UTC()
-	}
-	if s.CompletionDateTime != nil {
-		m["CompletionDateTime"] = s.CompletionDateTime.UTC()
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateChangeReason != nil {
-		m["StateChangeReason"] = *s.StateChangeReason
-	}
+	api.Put(m, "SubmissionDateTime", s.SubmissionDateTime, api.DynTime)
+	api.Put(m, "CompletionDateTime", s.CompletionDateTime, api.DynTime)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateChangeReason", s.StateChangeReason, api.DynString)
 	return m
 }
 
 func (s *CalculationSummary) FromDynamic(m map[string]any) error {
-	if v := m["CalculationExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.CalculationExecutionId, v); err != nil {
-			return api.At(err, ".CalculationExecutionId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		p := new(CalculationStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Status")
-		}
-		s.Status = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[CalculationStatus])
+	return err
 }
 
 func (s *CalculationSummary) ToDynamic() map[string]any {
@@ -412,25 +256,16 @@ func (s *CalculationSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CalculationExecutionId != nil {
-		m["CalculationExecutionId"] = *s.CalculationExecutionId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Status != nil {
-		m["Status"] = s.Status.ToDynamic()
-	}
+	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "Status", s.Status)
 	return m
 }
 
 func (s *CancelCapacityReservationInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelCapacityReservationInput) ToDynamic() map[string]any {
@@ -438,9 +273,7 @@ func (s *CancelCapacityReservationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -454,27 +287,12 @@ func (s *CancelCapacityReservationOutput) ToDynamic() map[string]any {
 }
 
 func (s *CapacityAllocation) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusMessage, v); err != nil {
-			return api.At(err, ".StatusMessage")
-		}
-	}
-	if v := m["RequestTime"]; v != nil {
-		if err := api.SetTimePtr(&s.RequestTime, v); err != nil {
-			return api.At(err, ".RequestTime")
-		}
-	}
-	if v := m["RequestCompletionTime"]; v != nil {
-		if err := api.SetTimePtr(&s.RequestCompletionTime, v); err != nil {
-			return api.At(err, ".RequestCompletionTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusMessage", &s.StatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestTime", &s.RequestTime, api.SetTimePtr)
+	err = api.Decode(err, m, "RequestCompletionTime", &s.RequestCompletionTime, api.SetTimePtr)
+	return err
 }
 
 func (s *CapacityAllocation) ToDynamic() map[string]any {
@@ -482,28 +300,17 @@ func (s *CapacityAllocation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusMessage != nil {
-		m["StatusMessage"] = *s.StatusMessage
-	}
-	if s.RequestTime != nil {
-		m["RequestTime"] = s.RequestTime.UTC()
-	}
-	if s.RequestCompletionTime != nil {
-		m["RequestCompletionTime"] = s.RequestCompletionTime.UTC()
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusMessage", s.StatusMessage, api.DynString)
+	api.Put(m, "RequestTime", s.RequestTime, api.DynTime)
+	api.Put(m, "RequestCompletionTime", s.RequestCompletionTime, api.DynTime)
 	return m
 }
 
 func (s *CapacityAssignment) FromDynamic(m map[string]any) error {
-	if v := m["WorkGroupNames"]; v != nil {
-		if err := api.SetList(&s.WorkGroupNames, v, api.SetString); err != nil {
-			return api.At(err, ".WorkGroupNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WorkGroupNames", &s.WorkGroupNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *CapacityAssignment) ToDynamic() map[string]any {
@@ -511,24 +318,17 @@ func (s *CapacityAssignment) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.WorkGroupNames != nil {
-		m["WorkGroupNames"] = api.DynList(s.WorkGroupNames, api.DynString)
-	}
+	api.PutList(m, "WorkGroupNames", s.WorkGroupNames, api.DynString)
 	return m
 }
 
 func (s *CapacityAssignmentConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["CapacityReservationName"]; v != nil {
-		if err := api.SetStringPtr(&s.CapacityReservationName, v); err != nil {
-			return api.At(err, ".CapacityReservationName")
-		}
-	}
-	if v := m["CapacityAssignments"]; v != nil {
-		if err := api.SetList(&s.CapacityAssignments, v, func(p *CapacityAssignment, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CapacityAssignments")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CapacityReservationName", &s.CapacityReservationName, api.SetStringPtr)
+	err = api.Decode(err, m, "CapacityAssignments", &s.CapacityAssignments, func(p *[]CapacityAssignment, v any) error {
+		return api.SetList(p, v, func(p *CapacityAssignment, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CapacityAssignmentConfiguration) ToDynamic() map[string]any {
@@ -536,54 +336,21 @@ func (s *CapacityAssignmentConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CapacityReservationName != nil {
-		m["CapacityReservationName"] = *s.CapacityReservationName
-	}
-	if s.CapacityAssignments != nil {
-		m["CapacityAssignments"] = api.DynList(s.CapacityAssignments, func(e CapacityAssignment) any { return e.ToDynamic() })
-	}
+	api.Put(m, "CapacityReservationName", s.CapacityReservationName, api.DynString)
+	api.PutList(m, "CapacityAssignments", s.CapacityAssignments, func(e CapacityAssignment) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CapacityReservation) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["TargetDpus"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TargetDpus, v); err != nil {
-			return api.At(err, ".TargetDpus")
-		}
-	}
-	if v := m["AllocatedDpus"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AllocatedDpus, v); err != nil {
-			return api.At(err, ".AllocatedDpus")
-		}
-	}
-	if v := m["LastAllocation"]; v != nil {
-		p := new(CapacityAllocation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LastAllocation")
-		}
-		s.LastAllocation = p
-	}
-	if v := m["LastSuccessfulAllocationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastSuccessfulAllocationTime, v); err != nil {
-			return api.At(err, ".LastSuccessfulAllocationTime")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetDpus", &s.TargetDpus, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AllocatedDpus", &s.AllocatedDpus, api.SetInt32Ptr)
+	err = api.Decode(err, m, "LastAllocation", &s.LastAllocation, api.SetStructPtr[CapacityAllocation])
+	err = api.Decode(err, m, "LastSuccessfulAllocationTime", &s.LastSuccessfulAllocationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	return err
 }
 
 func (s *CapacityReservation) ToDynamic() map[string]any {
@@ -591,47 +358,22 @@ func (s *CapacityReservation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.TargetDpus != nil {
-		m["TargetDpus"] = int64(*s.TargetDpus)
-	}
-	if s.AllocatedDpus != nil {
-		m["AllocatedDpus"] = int64(*s.AllocatedDpus)
-	}
-	if s.LastAllocation != nil {
-		m["LastAllocation"] = s.LastAllocation.ToDynamic()
-	}
-	if s.LastSuccessfulAllocationTime != nil {
-		m["LastSuccessfulAllocationTime"] = s.LastSuccessfulAllocationTime.UTC()
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "TargetDpus", s.TargetDpus, api.DynInt32)
+	api.Put(m, "AllocatedDpus", s.AllocatedDpus, api.DynInt32)
+	api.PutStruct(m, "LastAllocation", s.LastAllocation)
+	api.Put(m, "LastSuccessfulAllocationTime", s.LastSuccessfulAllocationTime, api.DynTime)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
 	return m
 }
 
 func (s *Column) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *Column) ToDynamic() map[string]any {
@@ -639,70 +381,25 @@ func (s *Column) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *ColumnInfo) FromDynamic(m map[string]any) error {
-	if v := m["CatalogName"]; v != nil {
-		if err := api.SetStringPtr(&s.CatalogName, v); err != nil {
-			return api.At(err, ".CatalogName")
-		}
-	}
-	if v := m["SchemaName"]; v != nil {
-		if err := api.SetStringPtr(&s.SchemaName, v); err != nil {
-			return api.At(err, ".SchemaName")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Label"]; v != nil {
-		if err := api.SetStringPtr(&s.Label, v); err != nil {
-			return api.At(err, ".Label")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Precision"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Precision, v); err != nil {
-			return api.At(err, ".Precision")
-		}
-	}
-	if v := m["Scale"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Scale, v); err != nil {
-			return api.At(err, ".Scale")
-		}
-	}
-	if v := m["Nullable"]; v != nil {
-		if err := api.SetStringPtr(&s.Nullable, v); err != nil {
-			return api.At(err, ".Nullable")
-		}
-	}
-	if v := m["CaseSensitive"]; v != nil {
-		if err := api.SetBoolPtr(&s.CaseSensitive, v); err != nil {
-			return api.At(err, ".CaseSensitive")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CatalogName", &s.CatalogName, api.SetStringPtr)
+	err = api.Decode(err, m, "SchemaName", &s.SchemaName, api.SetStringPtr)
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Precision", &s.Precision, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Scale", &s.Scale, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Nullable", &s.Nullable, api.SetStringPtr)
+	err = api.Decode(err, m, "CaseSensitive", &s.CaseSensitive, api.SetBoolPtr)
+	return err
 }
 
 func (s *ColumnInfo) ToDynamic() map[string]any {
@@ -710,56 +407,27 @@ func (s *ColumnInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CatalogName != nil {
-		m["CatalogName"] = *s.CatalogName
-	}
-	if s.SchemaName != nil {
-		m["SchemaName"] = *s.SchemaName
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Label != nil {
-		m["Label"] = *s.Label
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Precision != nil {
-		m["Precision"] = int64(*s.Precision)
-	}
-	if s.Scale != nil {
-		m["Scale"] = int64(*s.Scale)
-	}
-	if s.Nullable != nil {
-		m["Nullable"] = *s.Nullable
-	}
-	if s.CaseSensitive != nil {
-		m["CaseSensitive"] = *s.CaseSensitive
-	}
+	api.Put(m, "CatalogName", s.CatalogName, api.DynString)
+	api.Put(m, "SchemaName", s.SchemaName, api.DynString)
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Label", s.Label, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Precision", s.Precision, api.DynInt32)
+	api.Put(m, "Scale", s.Scale, api.DynInt32)
+	api.Put(m, "Nullable", s.Nullable, api.DynString)
+	api.Put(m, "CaseSensitive", s.CaseSensitive, api.DynBool)
 	return m
 }
 
 func (s *CreateCapacityReservationInput) FromDynamic(m map[string]any) error {
-	if v := m["TargetDpus"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TargetDpus, v); err != nil {
-			return api.At(err, ".TargetDpus")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetDpus", &s.TargetDpus, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateCapacityReservationInput) ToDynamic() map[string]any {
@@ -767,15 +435,9 @@ func (s *CreateCapacityReservationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TargetDpus != nil {
-		m["TargetDpus"] = int64(*s.TargetDpus)
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TargetDpus", s.TargetDpus, api.DynInt32)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -789,32 +451,15 @@ func (s *CreateCapacityReservationOutput) ToDynamic() map[string]any {
 }
 
 func (s *CreateDataCatalogInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetMap(&s.Parameters, v, api.SetString); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateDataCatalogInput) ToDynamic() map[string]any {
@@ -822,21 +467,11 @@ func (s *CreateDataCatalogInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynMap(s.Parameters, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutMap(m, "Parameters", s.Parameters, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -850,37 +485,14 @@ func (s *CreateDataCatalogOutput) ToDynamic() map[string]any {
 }
 
 func (s *CreateNamedQueryInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Database"]; v != nil {
-		if err := api.SetStringPtr(&s.Database, v); err != nil {
-			return api.At(err, ".Database")
-		}
-	}
-	if v := m["QueryString"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryString, v); err != nil {
-			return api.At(err, ".QueryString")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Database", &s.Database, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateNamedQueryInput) ToDynamic() map[string]any {
@@ -888,34 +500,19 @@ func (s *CreateNamedQueryInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Database != nil {
-		m["Database"] = *s.Database
-	}
-	if s.QueryString != nil {
-		m["QueryString"] = *s.QueryString
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Database", s.Database, api.DynString)
+	api.Put(m, "QueryString", s.QueryString, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *CreateNamedQueryOutput) FromDynamic(m map[string]any) error {
-	if v := m["NamedQueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.NamedQueryId, v); err != nil {
-			return api.At(err, ".NamedQueryId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamedQueryId", &s.NamedQueryId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateNamedQueryOutput) ToDynamic() map[string]any {
@@ -923,29 +520,16 @@ func (s *CreateNamedQueryOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NamedQueryId != nil {
-		m["NamedQueryId"] = *s.NamedQueryId
-	}
+	api.Put(m, "NamedQueryId", s.NamedQueryId, api.DynString)
 	return m
 }
 
 func (s *CreateNotebookInput) FromDynamic(m map[string]any) error {
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateNotebookInput) ToDynamic() map[string]any {
@@ -953,25 +537,16 @@ func (s *CreateNotebookInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
 	return m
 }
 
 func (s *CreateNotebookOutput) FromDynamic(m map[string]any) error {
-	if v := m["NotebookId"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookId, v); err != nil {
-			return api.At(err, ".NotebookId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateNotebookOutput) ToDynamic() map[string]any {
@@ -979,34 +554,17 @@ func (s *CreateNotebookOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NotebookId != nil {
-		m["NotebookId"] = *s.NotebookId
-	}
+	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
 	return m
 }
 
 func (s *CreatePreparedStatementInput) FromDynamic(m map[string]any) error {
-	if v := m["StatementName"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementName, v); err != nil {
-			return api.At(err, ".StatementName")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["QueryStatement"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryStatement, v); err != nil {
-			return api.At(err, ".QueryStatement")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryStatement", &s.QueryStatement, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *CreatePreparedStatementInput) ToDynamic() map[string]any {
@@ -1014,18 +572,10 @@ func (s *CreatePreparedStatementInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StatementName != nil {
-		m["StatementName"] = *s.StatementName
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.QueryStatement != nil {
-		m["QueryStatement"] = *s.QueryStatement
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "StatementName", s.StatementName, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.Put(m, "QueryStatement", s.QueryStatement, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
@@ -1039,12 +589,9 @@ func (s *CreatePreparedStatementOutput) ToDynamic() map[string]any {
 }
 
 func (s *CreatePresignedNotebookUrlRequest) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreatePresignedNotebookUrlRequest) ToDynamic() map[string]any {
@@ -1052,29 +599,16 @@ func (s *CreatePresignedNotebookUrlRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
 	return m
 }
 
 func (s *CreatePresignedNotebookUrlResponse) FromDynamic(m map[string]any) error {
-	if v := m["NotebookUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookUrl, v); err != nil {
-			return api.At(err, ".NotebookUrl")
-		}
-	}
-	if v := m["AuthToken"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthToken, v); err != nil {
-			return api.At(err, ".AuthToken")
-		}
-	}
-	if v := m["AuthTokenExpirationTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.AuthTokenExpirationTime, v); err != nil {
-			return api.At(err, ".AuthTokenExpirationTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookUrl", &s.NotebookUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthToken", &s.AuthToken, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthTokenExpirationTime", &s.AuthTokenExpirationTime, api.SetInt64Ptr)
+	return err
 }
 
 func (s *CreatePresignedNotebookUrlResponse) ToDynamic() map[string]any {
@@ -1082,42 +616,21 @@ func (s *CreatePresignedNotebookUrlResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NotebookUrl != nil {
-		m["NotebookUrl"] = *s.NotebookUrl
-	}
-	if s.AuthToken != nil {
-		m["AuthToken"] = *s.AuthToken
-	}
-	if s.AuthTokenExpirationTime != nil {
-		m["AuthTokenExpirationTime"] = *s.AuthTokenExpirationTime
-	}
+	api.Put(m, "NotebookUrl", s.NotebookUrl, api.DynString)
+	api.Put(m, "AuthToken", s.AuthToken, api.DynString)
+	api.Put(m, "AuthTokenExpirationTime", s.AuthTokenExpirationTime, api.DynInt64)
 	return m
 }
 
 func (s *CreateWorkGroupInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Configuration"]; v != nil {
-		p := new(WorkGroupConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Configuration")
-		}
-		s.Configuration = p
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStructPtr[WorkGroupConfiguration])
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateWorkGroupInput) ToDynamic() map[string]any {
@@ -1125,18 +638,10 @@ func (s *CreateWorkGroupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Configuration != nil {
-		m["Configuration"] = s.Configuration.ToDynamic()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutStruct(m, "Configuration", s.Configuration)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -1150,12 +655,9 @@ func (s *CreateWorkGroupOutput) ToDynamic() map[string]any {
 }
 
 func (s *CustomerContentEncryptionConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["KmsKey"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKey, v); err != nil {
-			return api.At(err, ".KmsKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KmsKey", &s.KmsKey, api.SetStringPtr)
+	return err
 }
 
 func (s *CustomerContentEncryptionConfiguration) ToDynamic() map[string]any {
@@ -1163,34 +665,17 @@ func (s *CustomerContentEncryptionConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KmsKey != nil {
-		m["KmsKey"] = *s.KmsKey
-	}
+	api.Put(m, "KmsKey", s.KmsKey, api.DynString)
 	return m
 }
 
 func (s *DataCatalog) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetMap(&s.Parameters, v, api.SetString); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *DataCatalog) ToDynamic() map[string]any {
@@ -1198,33 +683,18 @@ func (s *DataCatalog) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynMap(s.Parameters, api.DynString)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.PutMap(m, "Parameters", s.Parameters, api.DynString)
 	return m
 }
 
 func (s *DataCatalogSummary) FromDynamic(m map[string]any) error {
-	if v := m["CatalogName"]; v != nil {
-		if err := api.SetStringPtr(&s.CatalogName, v); err != nil {
-			return api.At(err, ".CatalogName")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CatalogName", &s.CatalogName, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *DataCatalogSummary) ToDynamic() map[string]any {
@@ -1232,32 +702,17 @@ func (s *DataCatalogSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CatalogName != nil {
-		m["CatalogName"] = *s.CatalogName
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
+	api.Put(m, "CatalogName", s.CatalogName, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
 	return m
 }
 
 func (s *Database) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetMap(&s.Parameters, v, api.SetString); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *Database) ToDynamic() map[string]any {
@@ -1265,25 +720,16 @@ func (s *Database) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynMap(s.Parameters, api.DynString)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutMap(m, "Parameters", s.Parameters, api.DynString)
 	return m
 }
 
 func (s *Datum) FromDynamic(m map[string]any) error {
-	if v := m["VarCharValue"]; v != nil {
-		if err := api.SetStringPtr(&s.VarCharValue, v); err != nil {
-			return api.At(err, ".VarCharValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VarCharValue", &s.VarCharValue, api.SetStringPtr)
+	return err
 }
 
 func (s *Datum) ToDynamic() map[string]any {
@@ -1291,19 +737,14 @@ func (s *Datum) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.VarCharValue != nil {
-		m["VarCharValue"] = *s.VarCharValue
-	}
+	api.Put(m, "VarCharValue", s.VarCharValue, api.DynString)
 	return m
 }
 
 func (s *DeleteCapacityReservationInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteCapacityReservationInput) ToDynamic() map[string]any {
@@ -1311,9 +752,7 @@ func (s *DeleteCapacityReservationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -1327,12 +766,9 @@ func (s *DeleteCapacityReservationOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteDataCatalogInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDataCatalogInput) ToDynamic() map[string]any {
@@ -1340,9 +776,7 @@ func (s *DeleteDataCatalogInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -1356,12 +790,9 @@ func (s *DeleteDataCatalogOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteNamedQueryInput) FromDynamic(m map[string]any) error {
-	if v := m["NamedQueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.NamedQueryId, v); err != nil {
-			return api.At(err, ".NamedQueryId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamedQueryId", &s.NamedQueryId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteNamedQueryInput) ToDynamic() map[string]any {
@@ -1369,9 +800,7 @@ func (s *DeleteNamedQueryInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NamedQueryId != nil {
-		m["NamedQueryId"] = *s.NamedQueryId
-	}
+	api.Put(m, "NamedQueryId", s.NamedQueryId, api.DynString)
 	return m
 }
 
@@ -1385,12 +814,9 @@ func (s *DeleteNamedQueryOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteNotebookInput) FromDynamic(m map[string]any) error {
-	if v := m["NotebookId"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookId, v); err != nil {
-			return api.At(err, ".NotebookId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteNotebookInput) ToDynamic() map[string]any {
@@ -1398,9 +824,7 @@ func (s *DeleteNotebookInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NotebookId != nil {
-		m["NotebookId"] = *s.NotebookId
-	}
+	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
 	return m
 }
 
@@ -1414,17 +838,10 @@ func (s *DeleteNotebookOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeletePreparedStatementInput) FromDynamic(m map[string]any) error {
-	if v := m["StatementName"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementName, v); err != nil {
-			return api.At(err, ".StatementName")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *DeletePreparedStatementInput) ToDynamic() map[string]any {
@@ -1432,12 +849,8 @@ func (s *DeletePreparedStatementInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StatementName != nil {
-		m["StatementName"] = *s.StatementName
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "StatementName", s.StatementName, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
@@ -1451,17 +864,10 @@ func (s *DeletePreparedStatementOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteWorkGroupInput) FromDynamic(m map[string]any) error {
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["RecursiveDeleteOption"]; v != nil {
-		if err := api.SetBoolPtr(&s.RecursiveDeleteOption, v); err != nil {
-			return api.At(err, ".RecursiveDeleteOption")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "RecursiveDeleteOption", &s.RecursiveDeleteOption, api.SetBoolPtr)
+	return err
 }
 
 func (s *DeleteWorkGroupInput) ToDynamic() map[string]any {
@@ -1469,12 +875,8 @@ func (s *DeleteWorkGroupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.RecursiveDeleteOption != nil {
-		m["RecursiveDeleteOption"] = *s.RecursiveDeleteOption
-	}
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.Put(m, "RecursiveDeleteOption", s.RecursiveDeleteOption, api.DynBool)
 	return m
 }
 
@@ -1488,17 +890,10 @@ func (s *DeleteWorkGroupOutput) ToDynamic() map[string]any {
 }
 
 func (s *EncryptionConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["EncryptionOption"]; v != nil {
-		if err := api.SetStringPtr(&s.EncryptionOption, v); err != nil {
-			return api.At(err, ".EncryptionOption")
-		}
-	}
-	if v := m["KmsKey"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKey, v); err != nil {
-			return api.At(err, ".KmsKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EncryptionOption", &s.EncryptionOption, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKey", &s.KmsKey, api.SetStringPtr)
+	return err
 }
 
 func (s *EncryptionConfiguration) ToDynamic() map[string]any {
@@ -1506,42 +901,19 @@ func (s *EncryptionConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EncryptionOption != nil {
-		m["EncryptionOption"] = *s.EncryptionOption
-	}
-	if s.KmsKey != nil {
-		m["KmsKey"] = *s.KmsKey
-	}
+	api.Put(m, "EncryptionOption", s.EncryptionOption, api.DynString)
+	api.Put(m, "KmsKey", s.KmsKey, api.DynString)
 	return m
 }
 
 func (s *EngineConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["CoordinatorDpuSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.CoordinatorDpuSize, v); err != nil {
-			return api.At(err, ".CoordinatorDpuSize")
-		}
-	}
-	if v := m["MaxConcurrentDpus"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxConcurrentDpus, v); err != nil {
-			return api.At(err, ".MaxConcurrentDpus")
-		}
-	}
-	if v := m["DefaultExecutorDpuSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DefaultExecutorDpuSize, v); err != nil {
-			return api.At(err, ".DefaultExecutorDpuSize")
-		}
-	}
-	if v := m["AdditionalConfigs"]; v != nil {
-		if err := api.SetMap(&s.AdditionalConfigs, v, api.SetString); err != nil {
-			return api.At(err, ".AdditionalConfigs")
-		}
-	}
-	if v := m["SparkProperties"]; v != nil {
-		if err := api.SetMap(&s.SparkProperties, v, api.SetString); err != nil {
-			return api.At(err, ".SparkProperties")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CoordinatorDpuSize", &s.CoordinatorDpuSize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaxConcurrentDpus", &s.MaxConcurrentDpus, api.SetInt32Ptr)
+	err = api.Decode(err, m, "DefaultExecutorDpuSize", &s.DefaultExecutorDpuSize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AdditionalConfigs", &s.AdditionalConfigs, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "SparkProperties", &s.SparkProperties, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *EngineConfiguration) ToDynamic() map[string]any {
@@ -1549,36 +921,19 @@ func (s *EngineConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.CoordinatorDpuSize != nil {
-		m["CoordinatorDpuSize"] = int64(*s.CoordinatorDpuSize)
-	}
-	if s.MaxConcurrentDpus != nil {
-		m["MaxConcurrentDpus"] = int64(*s.MaxConcurrentDpus)
-	}
-	if s.DefaultExecutorDpuSize != nil {
-		m["DefaultExecutorDpuSize"] = int64(*s.DefaultExecutorDpuSize)
-	}
-	if s.AdditionalConfigs != nil {
-		m["AdditionalConfigs"] = api.DynMap(s.AdditionalConfigs, api.DynString)
-	}
-	if s.SparkProperties != nil {
-		m["SparkProperties"] = api.DynMap(s.SparkProperties, api.DynString)
-	}
+	api.Put(m, "CoordinatorDpuSize", s.CoordinatorDpuSize, api.DynInt32)
+	api.Put(m, "MaxConcurrentDpus", s.MaxConcurrentDpus, api.DynInt32)
+	api.Put(m, "DefaultExecutorDpuSize", s.DefaultExecutorDpuSize, api.DynInt32)
+	api.PutMap(m, "AdditionalConfigs", s.AdditionalConfigs, api.DynString)
+	api.PutMap(m, "SparkProperties", s.SparkProperties, api.DynString)
 	return m
 }
 
 func (s *EngineVersion) FromDynamic(m map[string]any) error {
-	if v := m["SelectedEngineVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.SelectedEngineVersion, v); err != nil {
-			return api.At(err, ".SelectedEngineVersion")
-		}
-	}
-	if v := m["EffectiveEngineVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.EffectiveEngineVersion, v); err != nil {
-			return api.At(err, ".EffectiveEngineVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SelectedEngineVersion", &s.SelectedEngineVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "EffectiveEngineVersion", &s.EffectiveEngineVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *EngineVersion) ToDynamic() map[string]any {
@@ -1586,47 +941,20 @@ func (s *EngineVersion) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SelectedEngineVersion != nil {
-		m["SelectedEngineVersion"] = *s.SelectedEngineVersion
-	}
-	if s.EffectiveEngineVersion != nil {
-		m["EffectiveEngineVersion"] = *s.EffectiveEngineVersion
-	}
+	api.Put(m, "SelectedEngineVersion", s.SelectedEngineVersion, api.DynString)
+	api.Put(m, "EffectiveEngineVersion", s.EffectiveEngineVersion, api.DynString)
 	return m
 }
 
 func (s *ExecutorsSummary) FromDynamic(m map[string]any) error {
-	if v := m["ExecutorId"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutorId, v); err != nil {
-			return api.At(err, ".ExecutorId")
-		}
-	}
-	if v := m["ExecutorType"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutorType, v); err != nil {
-			return api.At(err, ".ExecutorType")
-		}
-	}
-	if v := m["StartDateTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.StartDateTime, v); err != nil {
-			return api.At(err, ".StartDateTime")
-		}
-	}
-	if v := m["TerminationDateTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TerminationDateTime, v); err != nil {
-			return api.At(err, ".TerminationDateTime")
-		}
-	}
-	if v := m["ExecutorState"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutorState, v); err != nil {
-			return api.At(err, ".ExecutorState")
-		}
-	}
-	if v := m["ExecutorSize"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ExecutorSize, v); err != nil {
-			return api.At(err, ".ExecutorSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExecutorId", &s.ExecutorId, api.SetStringPtr)
+	err = api.Decode(err, m, "ExecutorType", &s.ExecutorType, api.SetStringPtr)
+	err = api.Decode(err, m, "StartDateTime", &s.StartDateTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "TerminationDateTime", &s.TerminationDateTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ExecutorState", &s.ExecutorState, api.SetStringPtr)
+	err = api.Decode(err, m, "ExecutorSize", &s.ExecutorSize, api.SetInt64Ptr)
+	return err
 }
 
 func (s *ExecutorsSummary) ToDynamic() map[string]any {
@@ -1634,34 +962,19 @@ func (s *ExecutorsSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ExecutorId != nil {
-		m["ExecutorId"] = *s.ExecutorId
-	}
-	if s.ExecutorType != nil {
-		m["ExecutorType"] = *s.ExecutorType
-	}
-	if s.StartDateTime != nil {
-		m["StartDateTime"] = *s.StartDateTime
-	}
-	if s.TerminationDateTime != nil {
-		m["TerminationDateTime"] = *s.TerminationDateTime
-	}
-	if s.ExecutorState != nil {
-		m["ExecutorState"] = *s.ExecutorState
-	}
-	if s.ExecutorSize != nil {
-		m["ExecutorSize"] = *s.ExecutorSize
-	}
+	api.Put(m, "ExecutorId", s.ExecutorId, api.DynString)
+	api.Put(m, "ExecutorType", s.ExecutorType, api.DynString)
+	api.Put(m, "StartDateTime", s.StartDateTime, api.DynInt64)
+	api.Put(m, "TerminationDateTime", s.TerminationDateTime, api.DynInt64)
+	api.Put(m, "ExecutorState", s.ExecutorState, api.DynString)
+	api.Put(m, "ExecutorSize", s.ExecutorSize, api.DynInt64)
 	return m
 }
 
 func (s *ExportNotebookInput) FromDynamic(m map[string]any) error {
-	if v := m["NotebookId"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookId, v); err != nil {
-			return api.At(err, ".NotebookId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
+	return err
 }
 
 func (s *ExportNotebookInput) ToDynamic() map[string]any {
@@ -1669,26 +982,15 @@ func (s *ExportNotebookInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NotebookId != nil {
-		m["NotebookId"] = *s.NotebookId
-	}
+	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
 	return m
 }
 
 func (s *ExportNotebookOutput) FromDynamic(m map[string]any) error {
-	if v := m["NotebookMetadata"]; v != nil {
-		p := new(NotebookMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".NotebookMetadata")
-		}
-		s.NotebookMetadata = p
-	}
-	if v := m["Payload"]; v != nil {
-		if err := api.SetStringPtr(&s.Payload, v); err != nil {
-			return api.At(err, ".Payload")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookMetadata", &s.NotebookMetadata, api.SetStructPtr[NotebookMetadata])
+	err = api.Decode(err, m, "Payload", &s.Payload, api.SetStringPtr)
+	return err
 }
 
 func (s *ExportNotebookOutput) ToDynamic() map[string]any {
@@ -1696,22 +998,15 @@ func (s *ExportNotebookOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NotebookMetadata != nil {
-		m["NotebookMetadata"] = s.NotebookMetadata.ToDynamic()
-	}
-	if s.Payload != nil {
-		m["Payload"] = *s.Payload
-	}
+	api.PutStruct(m, "NotebookMetadata", s.NotebookMetadata)
+	api.Put(m, "Payload", s.Payload, api.DynString)
 	return m
 }
 
 func (s *FilterDefinition) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *FilterDefinition) ToDynamic() map[string]any {
@@ -1719,19 +1014,14 @@ func (s *FilterDefinition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *GetCalculationExecutionCodeRequest) FromDynamic(m map[string]any) error {
-	if v := m["CalculationExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.CalculationExecutionId, v); err != nil {
-			return api.At(err, ".CalculationExecutionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCalculationExecutionCodeRequest) ToDynamic() map[string]any {
@@ -1739,19 +1029,14 @@ func (s *GetCalculationExecutionCodeRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CalculationExecutionId != nil {
-		m["CalculationExecutionId"] = *s.CalculationExecutionId
-	}
+	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
 	return m
 }
 
 func (s *GetCalculationExecutionCodeResponse) FromDynamic(m map[string]any) error {
-	if v := m["CodeBlock"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeBlock, v); err != nil {
-			return api.At(err, ".CodeBlock")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeBlock", &s.CodeBlock, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCalculationExecutionCodeResponse) ToDynamic() map[string]any {
@@ -1759,19 +1044,14 @@ func (s *GetCalculationExecutionCodeResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CodeBlock != nil {
-		m["CodeBlock"] = *s.CodeBlock
-	}
+	api.Put(m, "CodeBlock", s.CodeBlock, api.DynString)
 	return m
 }
 
 func (s *GetCalculationExecutionRequest) FromDynamic(m map[string]any) error {
-	if v := m["CalculationExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.CalculationExecutionId, v); err != nil {
-			return api.At(err, ".CalculationExecutionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCalculationExecutionRequest) ToDynamic() map[string]any {
@@ -1779,55 +1059,20 @@ func (s *GetCalculationExecutionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CalculationExecutionId != nil {
-		m["CalculationExecutionId"] = *s.CalculationExecutionId
-	}
+	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
 	return m
 }
 
 func (s *GetCalculationExecutionResponse) FromDynamic(m map[string]any) error {
-	if v := m["CalculationExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.CalculationExecutionId, v); err != nil {
-			return api.At(err, ".CalculationExecutionId")
-		}
-	}
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["WorkingDirectory"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkingDirectory, v); err != nil {
-			return api.At(err, ".WorkingDirectory")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		p := new(CalculationStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Status")
-		}
-		s.Status = p
-	}
-	if v := m["Statistics"]; v != nil {
-		p := new(CalculationStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Statistics")
-		}
-		s.Statistics = p
-	}
-	if v := m["Result"]; v != nil {
-		p := new(CalculationResult)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Result")
-		}
-		s.Result = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkingDirectory", &s.WorkingDirectory, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[CalculationStatus])
+	err = api.Decode(err, m, "Statistics", &s.Statistics, api.SetStructPtr[CalculationStatistics])
+	err = api.Decode(err, m, "Result", &s.Result, api.SetStructPtr[CalculationResult])
+	return err
 }
 
 func (s *GetCalculationExecutionResponse) ToDynamic() map[string]any {
@@ -1835,37 +1080,20 @@ func (s *GetCalculationExecutionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.CalculationExecutionId != nil {
-		m["CalculationExecutionId"] = *s.CalculationExecutionId
-	}
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.WorkingDirectory != nil {
-		m["WorkingDirectory"] = *s.WorkingDirectory
-	}
-	if s.Status != nil {
-		m["Status"] = s.Status.ToDynamic()
-	}
-	if s.Statistics != nil {
-		m["Statistics"] = s.Statistics.ToDynamic()
-	}
-	if s.Result != nil {
-		m["Result"] = s.Result.ToDynamic()
-	}
+	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "WorkingDirectory", s.WorkingDirectory, api.DynString)
+	api.PutStruct(m, "Status", s.Status)
+	api.PutStruct(m, "Statistics", s.Statistics)
+	api.PutStruct(m, "Result", s.Result)
 	return m
 }
 
 func (s *GetCalculationExecutionStatusRequest) FromDynamic(m map[string]any) error {
-	if v := m["CalculationExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.CalculationExecutionId, v); err != nil {
-			return api.At(err, ".CalculationExecutionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCalculationExecutionStatusRequest) ToDynamic() map[string]any {
@@ -1873,28 +1101,15 @@ func (s *GetCalculationExecutionStatusRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CalculationExecutionId != nil {
-		m["CalculationExecutionId"] = *s.CalculationExecutionId
-	}
+	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
 	return m
 }
 
 func (s *GetCalculationExecutionStatusResponse) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		p := new(CalculationStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Status")
-		}
-		s.Status = p
-	}
-	if v := m["Statistics"]; v != nil {
-		p := new(CalculationStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Statistics")
-		}
-		s.Statistics = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[CalculationStatus])
+	err = api.Decode(err, m, "Statistics", &s.Statistics, api.SetStructPtr[CalculationStatistics])
+	return err
 }
 
 func (s *GetCalculationExecutionStatusResponse) ToDynamic() map[string]any {
@@ -1902,22 +1117,15 @@ func (s *GetCalculationExecutionStatusResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Status != nil {
-		m["Status"] = s.Status.ToDynamic()
-	}
-	if s.Statistics != nil {
-		m["Statistics"] = s.Statistics.ToDynamic()
-	}
+	api.PutStruct(m, "Status", s.Status)
+	api.PutStruct(m, "Statistics", s.Statistics)
 	return m
 }
 
 func (s *GetCapacityAssignmentConfigurationInput) FromDynamic(m map[string]any) error {
-	if v := m["CapacityReservationName"]; v != nil {
-		if err := api.SetStringPtr(&s.CapacityReservationName, v); err != nil {
-			return api.At(err, ".CapacityReservationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CapacityReservationName", &s.CapacityReservationName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCapacityAssignmentConfigurationInput) ToDynamic() map[string]any {
@@ -1925,21 +1133,14 @@ func (s *GetCapacityAssignmentConfigurationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CapacityReservationName != nil {
-		m["CapacityReservationName"] = *s.CapacityReservationName
-	}
+	api.Put(m, "CapacityReservationName", s.CapacityReservationName, api.DynString)
 	return m
 }
 
 func (s *GetCapacityAssignmentConfigurationOutput) FromDynamic(m map[string]any) error {
-	if v := m["CapacityAssignmentConfiguration"]; v != nil {
-		p := new(CapacityAssignmentConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CapacityAssignmentConfiguration")
-		}
-		s.CapacityAssignmentConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CapacityAssignmentConfiguration", &s.CapacityAssignmentConfiguration, api.SetStructPtr[CapacityAssignmentConfiguration])
+	return err
 }
 
 func (s *GetCapacityAssignmentConfigurationOutput) ToDynamic() map[string]any {
@@ -1947,19 +1148,14 @@ func (s *GetCapacityAssignmentConfigurationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CapacityAssignmentConfiguration != nil {
-		m["CapacityAssignmentConfiguration"] = s.CapacityAssignmentConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "CapacityAssignmentConfiguration", s.CapacityAssignmentConfiguration)
 	return m
 }
 
 func (s *GetCapacityReservationInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCapacityReservationInput) ToDynamic() map[string]any {
@@ -1967,21 +1163,14 @@ func (s *GetCapacityReservationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *GetCapacityReservationOutput) FromDynamic(m map[string]any) error {
-	if v := m["CapacityReservation"]; v != nil {
-		p := new(CapacityReservation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CapacityReservation")
-		}
-		s.CapacityReservation = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CapacityReservation", &s.CapacityReservation, api.SetStructPtr[CapacityReservation])
+	return err
 }
 
 func (s *GetCapacityReservationOutput) ToDynamic() map[string]any {
@@ -1989,24 +1178,15 @@ func (s *GetCapacityReservationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CapacityReservation != nil {
-		m["CapacityReservation"] = s.CapacityReservation.ToDynamic()
-	}
+	api.PutStruct(m, "CapacityReservation", s.CapacityReservation)
 	return m
 }
 
 func (s *GetDataCatalogInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDataCatalogInput) ToDynamic() map[string]any {
@@ -2014,24 +1194,15 @@ func (s *GetDataCatalogInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *GetDataCatalogOutput) FromDynamic(m map[string]any) error {
-	if v := m["DataCatalog"]; v != nil {
-		p := new(DataCatalog)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DataCatalog")
-		}
-		s.DataCatalog = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DataCatalog", &s.DataCatalog, api.SetStructPtr[DataCatalog])
+	return err
 }
 
 func (s *GetDataCatalogOutput) ToDynamic() map[string]any {
@@ -2039,29 +1210,16 @@ func (s *GetDataCatalogOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DataCatalog != nil {
-		m["DataCatalog"] = s.DataCatalog.ToDynamic()
-	}
+	api.PutStruct(m, "DataCatalog", s.DataCatalog)
 	return m
 }
 
 func (s *GetDatabaseInput) FromDynamic(m map[string]any) error {
-	if v := m["CatalogName"]; v != nil {
-		if err := api.SetStringPtr(&s.CatalogName, v); err != nil {
-			return api.At(err, ".CatalogName")
-		}
-	}
-	if v := m["DatabaseName"]; v != nil {
-		if err := api.SetStringPtr(&s.DatabaseName, v); err != nil {
-			return api.At(err, ".DatabaseName")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CatalogName", &s.CatalogName, api.SetStringPtr)
+	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDatabaseInput) ToDynamic() map[string]any {
@@ -2069,27 +1227,16 @@ func (s *GetDatabaseInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CatalogName != nil {
-		m["CatalogName"] = *s.CatalogName
-	}
-	if s.DatabaseName != nil {
-		m["DatabaseName"] = *s.DatabaseName
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "CatalogName", s.CatalogName, api.DynString)
+	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *GetDatabaseOutput) FromDynamic(m map[string]any) error {
-	if v := m["Database"]; v != nil {
-		p := new(Database)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Database")
-		}
-		s.Database = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Database", &s.Database, api.SetStructPtr[Database])
+	return err
 }
 
 func (s *GetDatabaseOutput) ToDynamic() map[string]any {
@@ -2097,19 +1244,14 @@ func (s *GetDatabaseOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Database != nil {
-		m["Database"] = s.Database.ToDynamic()
-	}
+	api.PutStruct(m, "Database", s.Database)
 	return m
 }
 
 func (s *GetNamedQueryInput) FromDynamic(m map[string]any) error {
-	if v := m["NamedQueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.NamedQueryId, v); err != nil {
-			return api.At(err, ".NamedQueryId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamedQueryId", &s.NamedQueryId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetNamedQueryInput) ToDynamic() map[string]any {
@@ -2117,21 +1259,14 @@ func (s *GetNamedQueryInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NamedQueryId != nil {
-		m["NamedQueryId"] = *s.NamedQueryId
-	}
+	api.Put(m, "NamedQueryId", s.NamedQueryId, api.DynString)
 	return m
 }
 
 func (s *GetNamedQueryOutput) FromDynamic(m map[string]any) error {
-	if v := m["NamedQuery"]; v != nil {
-		p := new(NamedQuery)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".NamedQuery")
-		}
-		s.NamedQuery = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamedQuery", &s.NamedQuery, api.SetStructPtr[NamedQuery])
+	return err
 }
 
 func (s *GetNamedQueryOutput) ToDynamic() map[string]any {
@@ -2139,19 +1274,14 @@ func (s *GetNamedQueryOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NamedQuery != nil {
-		m["NamedQuery"] = s.NamedQuery.ToDynamic()
-	}
+	api.PutStruct(m, "NamedQuery", s.NamedQuery)
 	return m
 }
 
 func (s *GetNotebookMetadataInput) FromDynamic(m map[string]any) error {
-	if v := m["NotebookId"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookId, v); err != nil {
-			return api.At(err, ".NotebookId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetNotebookMetadataInput) ToDynamic() map[string]any {
@@ -2159,21 +1289,14 @@ func (s *GetNotebookMetadataInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NotebookId != nil {
-		m["NotebookId"] = *s.NotebookId
-	}
+	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
 	return m
 }
 
 func (s *GetNotebookMetadataOutput) FromDynamic(m map[string]any) error {
-	if v := m["NotebookMetadata"]; v != nil {
-		p := new(NotebookMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".NotebookMetadata")
-		}
-		s.NotebookMetadata = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookMetadata", &s.NotebookMetadata, api.SetStructPtr[NotebookMetadata])
+	return err
 }
 
 func (s *GetNotebookMetadataOutput) ToDynamic() map[string]any {
@@ -2181,24 +1304,15 @@ func (s *GetNotebookMetadataOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NotebookMetadata != nil {
-		m["NotebookMetadata"] = s.NotebookMetadata.ToDynamic()
-	}
+	api.PutStruct(m, "NotebookMetadata", s.NotebookMetadata)
 	return m
 }
 
 func (s *GetPreparedStatementInput) FromDynamic(m map[string]any) error {
-	if v := m["StatementName"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementName, v); err != nil {
-			return api.At(err, ".StatementName")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPreparedStatementInput) ToDynamic() map[string]any {
@@ -2206,24 +1320,15 @@ func (s *GetPreparedStatementInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StatementName != nil {
-		m["StatementName"] = *s.StatementName
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "StatementName", s.StatementName, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *GetPreparedStatementOutput) FromDynamic(m map[string]any) error {
-	if v := m["PreparedStatement"]; v != nil {
-		p := new(PreparedStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PreparedStatement")
-		}
-		s.PreparedStatement = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PreparedStatement", &s.PreparedStatement, api.SetStructPtr[PreparedStatement])
+	return err
 }
 
 func (s *GetPreparedStatementOutput) ToDynamic() map[string]any {
@@ -2231,19 +1336,14 @@ func (s *GetPreparedStatementOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PreparedStatement != nil {
-		m["PreparedStatement"] = s.PreparedStatement.ToDynamic()
-	}
+	api.PutStruct(m, "PreparedStatement", s.PreparedStatement)
 	return m
 }
 
 func (s *GetQueryExecutionInput) FromDynamic(m map[string]any) error {
-	if v := m["QueryExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryExecutionId, v); err != nil {
-			return api.At(err, ".QueryExecutionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetQueryExecutionInput) ToDynamic() map[string]any {
@@ -2251,21 +1351,14 @@ func (s *GetQueryExecutionInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryExecutionId != nil {
-		m["QueryExecutionId"] = *s.QueryExecutionId
-	}
+	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
 	return m
 }
 
 func (s *GetQueryExecutionOutput) FromDynamic(m map[string]any) error {
-	if v := m["QueryExecution"]; v != nil {
-		p := new(QueryExecution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryExecution")
-		}
-		s.QueryExecution = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryExecution", &s.QueryExecution, api.SetStructPtr[QueryExecution])
+	return err
 }
 
 func (s *GetQueryExecutionOutput) ToDynamic() map[string]any {
@@ -2273,29 +1366,16 @@ func (s *GetQueryExecutionOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryExecution != nil {
-		m["QueryExecution"] = s.QueryExecution.ToDynamic()
-	}
+	api.PutStruct(m, "QueryExecution", s.QueryExecution)
 	return m
 }
 
 func (s *GetQueryResultsInput) FromDynamic(m map[string]any) error {
-	if v := m["QueryExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryExecutionId, v); err != nil {
-			return api.At(err, ".QueryExecutionId")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetQueryResultsInput) ToDynamic() map[string]any {
@@ -2303,37 +1383,18 @@ func (s *GetQueryResultsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.QueryExecutionId != nil {
-		m["QueryExecutionId"] = *s.QueryExecutionId
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *GetQueryResultsOutput) FromDynamic(m map[string]any) error {
-	if v := m["UpdateCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.UpdateCount, v); err != nil {
-			return api.At(err, ".UpdateCount")
-		}
-	}
-	if v := m["ResultSet"]; v != nil {
-		p := new(ResultSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResultSet")
-		}
-		s.ResultSet = p
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UpdateCount", &s.UpdateCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ResultSet", &s.ResultSet, api.SetStructPtr[ResultSet])
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetQueryResultsOutput) ToDynamic() map[string]any {
@@ -2341,25 +1402,16 @@ func (s *GetQueryResultsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UpdateCount != nil {
-		m["UpdateCount"] = *s.UpdateCount
-	}
-	if s.ResultSet != nil {
-		m["ResultSet"] = s.ResultSet.ToDynamic()
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "UpdateCount", s.UpdateCount, api.DynInt64)
+	api.PutStruct(m, "ResultSet", s.ResultSet)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *GetQueryRuntimeStatisticsInput) FromDynamic(m map[string]any) error {
-	if v := m["QueryExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryExecutionId, v); err != nil {
-			return api.At(err, ".QueryExecutionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetQueryRuntimeStatisticsInput) ToDynamic() map[string]any {
@@ -2367,21 +1419,14 @@ func (s *GetQueryRuntimeStatisticsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryExecutionId != nil {
-		m["QueryExecutionId"] = *s.QueryExecutionId
-	}
+	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
 	return m
 }
 
 func (s *GetQueryRuntimeStatisticsOutput) FromDynamic(m map[string]any) error {
-	if v := m["QueryRuntimeStatistics"]; v != nil {
-		p := new(QueryRuntimeStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryRuntimeStatistics")
-		}
-		s.QueryRuntimeStatistics = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryRuntimeStatistics", &s.QueryRuntimeStatistics, api.SetStructPtr[QueryRuntimeStatistics])
+	return err
 }
 
 func (s *GetQueryRuntimeStatisticsOutput) ToDynamic() map[string]any {
@@ -2389,19 +1434,14 @@ func (s *GetQueryRuntimeStatisticsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryRuntimeStatistics != nil {
-		m["QueryRuntimeStatistics"] = s.QueryRuntimeStatistics.ToDynamic()
-	}
+	api.PutStruct(m, "QueryRuntimeStatistics", s.QueryRuntimeStatistics)
 	return m
 }
 
 func (s *GetSessionRequest) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetSessionRequest) ToDynamic() map[string]any {
@@ -2409,67 +1449,22 @@ func (s *GetSessionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
 	return m
 }
 
 func (s *GetSessionResponse) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["EngineVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.EngineVersion, v); err != nil {
-			return api.At(err, ".EngineVersion")
-		}
-	}
-	if v := m["EngineConfiguration"]; v != nil {
-		p := new(EngineConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EngineConfiguration")
-		}
-		s.EngineConfiguration = p
-	}
-	if v := m["NotebookVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookVersion, v); err != nil {
-			return api.At(err, ".NotebookVersion")
-		}
-	}
-	if v := m["SessionConfiguration"]; v != nil {
-		p := new(SessionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SessionConfiguration")
-		}
-		s.SessionConfiguration = p
-	}
-	if v := m["Status"]; v != nil {
-		p := new(SessionStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Status")
-		}
-		s.Status = p
-	}
-	if v := m["Statistics"]; v != nil {
-		p := new(SessionStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Statistics")
-		}
-		s.Statistics = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "EngineConfiguration", &s.EngineConfiguration, api.SetStructPtr[EngineConfiguration])
+	err = api.Decode(err, m, "NotebookVersion", &s.NotebookVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "SessionConfiguration", &s.SessionConfiguration, api.SetStructPtr[SessionConfiguration])
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[SessionStatus])
+	err = api.Decode(err, m, "Statistics", &s.Statistics, api.SetStructPtr[SessionStatistics])
+	return err
 }
 
 func (s *GetSessionResponse) ToDynamic() map[string]any {
@@ -2477,43 +1472,22 @@ func (s *GetSessionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.EngineVersion != nil {
-		m["EngineVersion"] = *s.EngineVersion
-	}
-	if s.EngineConfiguration != nil {
-		m["EngineConfiguration"] = s.EngineConfiguration.ToDynamic()
-	}
-	if s.NotebookVersion != nil {
-		m["NotebookVersion"] = *s.NotebookVersion
-	}
-	if s.SessionConfiguration != nil {
-		m["SessionConfiguration"] = s.SessionConfiguration.ToDynamic()
-	}
-	if s.Status != nil {
-		m["Status"] = s.Status.ToDynamic()
-	}
-	if s.Statistics != nil {
-		m["Statistics"] = s.Statistics.ToDynamic()
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
+	api.PutStruct(m, "EngineConfiguration", s.EngineConfiguration)
+	api.Put(m, "NotebookVersion", s.NotebookVersion, api.DynString)
+	api.PutStruct(m, "SessionConfiguration", s.SessionConfiguration)
+	api.PutStruct(m, "Status", s.Status)
+	api.PutStruct(m, "Statistics", s.Statistics)
 	return m
 }
 
 func (s *GetSessionStatusRequest) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetSessionStatusRequest) ToDynamic() map[string]any {
@@ -2521,26 +1495,15 @@ func (s *GetSessionStatusRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
 	return m
 }
 
 func (s *GetSessionStatusResponse) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		p := new(SessionStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Status")
-		}
-		s.Status = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[SessionStatus])
+	return err
 }
 
 func (s *GetSessionStatusResponse) ToDynamic() map[string]any {
@@ -2548,37 +1511,18 @@ func (s *GetSessionStatusResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
-	if s.Status != nil {
-		m["Status"] = s.Status.ToDynamic()
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
+	api.PutStruct(m, "Status", s.Status)
 	return m
 }
 
 func (s *GetTableMetadataInput) FromDynamic(m map[string]any) error {
-	if v := m["CatalogName"]; v != nil {
-		if err := api.SetStringPtr(&s.CatalogName, v); err != nil {
-			return api.At(err, ".CatalogName")
-		}
-	}
-	if v := m["DatabaseName"]; v != nil {
-		if err := api.SetStringPtr(&s.DatabaseName, v); err != nil {
-			return api.At(err, ".DatabaseName")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CatalogName", &s.CatalogName, api.SetStringPtr)
+	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *GetTableMetadataInput) ToDynamic() map[string]any {
@@ -2586,30 +1530,17 @@ func (s *GetTableMetadataInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.CatalogName != nil {
-		m["CatalogName"] = *s.CatalogName
-	}
-	if s.DatabaseName != nil {
-		m["DatabaseName"] = *s.DatabaseName
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "CatalogName", s.CatalogName, api.DynString)
+	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *GetTableMetadataOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableMetadata"]; v != nil {
-		p := new(TableMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TableMetadata")
-		}
-		s.TableMetadata = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableMetadata", &s.TableMetadata, api.SetStructPtr[TableMetadata])
+	return err
 }
 
 func (s *GetTableMetadataOutput) ToDynamic() map[string]any {
@@ -2617,19 +1548,14 @@ func (s *GetTableMetadataOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableMetadata != nil {
-		m["TableMetadata"] = s.TableMetadata.ToDynamic()
-	}
+	api.PutStruct(m, "TableMetadata", s.TableMetadata)
 	return m
 }
 
 func (s *GetWorkGroupInput) FromDynamic(m map[string]any) error {
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *GetWorkGroupInput) ToDynamic() map[string]any {
@@ -2637,21 +1563,14 @@ func (s *GetWorkGroupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *GetWorkGroupOutput) FromDynamic(m map[string]any) error {
-	if v := m["WorkGroup"]; v != nil {
-		p := new(WorkGroup)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-		s.WorkGroup = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStructPtr[WorkGroup])
+	return err
 }
 
 func (s *GetWorkGroupOutput) ToDynamic() map[string]any {
@@ -2659,24 +1578,15 @@ func (s *GetWorkGroupOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = s.WorkGroup.ToDynamic()
-	}
+	api.PutStruct(m, "WorkGroup", s.WorkGroup)
 	return m
 }
 
 func (s *IdentityCenterConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["EnableIdentityCenter"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableIdentityCenter, v); err != nil {
-			return api.At(err, ".EnableIdentityCenter")
-		}
-	}
-	if v := m["IdentityCenterInstanceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityCenterInstanceArn, v); err != nil {
-			return api.At(err, ".IdentityCenterInstanceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EnableIdentityCenter", &s.EnableIdentityCenter, api.SetBoolPtr)
+	err = api.Decode(err, m, "IdentityCenterInstanceArn", &s.IdentityCenterInstanceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *IdentityCenterConfiguration) ToDynamic() map[string]any {
@@ -2684,47 +1594,20 @@ func (s *IdentityCenterConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EnableIdentityCenter != nil {
-		m["EnableIdentityCenter"] = *s.EnableIdentityCenter
-	}
-	if s.IdentityCenterInstanceArn != nil {
-		m["IdentityCenterInstanceArn"] = *s.IdentityCenterInstanceArn
-	}
+	api.Put(m, "EnableIdentityCenter", s.EnableIdentityCenter, api.DynBool)
+	api.Put(m, "IdentityCenterInstanceArn", s.IdentityCenterInstanceArn, api.DynString)
 	return m
 }
 
 func (s *ImportNotebookInput) FromDynamic(m map[string]any) error {
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Payload"]; v != nil {
-		if err := api.SetStringPtr(&s.Payload, v); err != nil {
-			return api.At(err, ".Payload")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["NotebookS3LocationUri"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookS3LocationUri, v); err != nil {
-			return api.At(err, ".NotebookS3LocationUri")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Payload", &s.Payload, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "NotebookS3LocationUri", &s.NotebookS3LocationUri, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ImportNotebookInput) ToDynamic() map[string]any {
@@ -2732,34 +1615,19 @@ func (s *ImportNotebookInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Payload != nil {
-		m["Payload"] = *s.Payload
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.NotebookS3LocationUri != nil {
-		m["NotebookS3LocationUri"] = *s.NotebookS3LocationUri
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Payload", s.Payload, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "NotebookS3LocationUri", s.NotebookS3LocationUri, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
 	return m
 }
 
 func (s *ImportNotebookOutput) FromDynamic(m map[string]any) error {
-	if v := m["NotebookId"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookId, v); err != nil {
-			return api.At(err, ".NotebookId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
+	return err
 }
 
 func (s *ImportNotebookOutput) ToDynamic() map[string]any {
@@ -2767,19 +1635,14 @@ func (s *ImportNotebookOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NotebookId != nil {
-		m["NotebookId"] = *s.NotebookId
-	}
+	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
 	return m
 }
 
 func (s *InternalServerException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InternalServerException) ToDynamic() map[string]any {
@@ -2787,24 +1650,15 @@ func (s *InternalServerException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidRequestException) FromDynamic(m map[string]any) error {
-	if v := m["AthenaErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.AthenaErrorCode, v); err != nil {
-			return api.At(err, ".AthenaErrorCode")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AthenaErrorCode", &s.AthenaErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidRequestException) ToDynamic() map[string]any {
@@ -2812,27 +1666,16 @@ func (s *InvalidRequestException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AthenaErrorCode != nil {
-		m["AthenaErrorCode"] = *s.AthenaErrorCode
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "AthenaErrorCode", s.AthenaErrorCode, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ListApplicationDPUSizesInput) FromDynamic(m map[string]any) error {
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListApplicationDPUSizesInput) ToDynamic() map[string]any {
@@ -2840,27 +1683,18 @@ func (s *ListApplicationDPUSizesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListApplicationDPUSizesOutput) FromDynamic(m map[string]any) error {
-	if v := m["ApplicationDPUSizes"]; v != nil {
-		if err := api.SetList(&s.ApplicationDPUSizes, v, func(p *ApplicationDPUSizes, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ApplicationDPUSizes")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApplicationDPUSizes", &s.ApplicationDPUSizes, func(p *[]ApplicationDPUSizes, v any) error {
+		return api.SetList(p, v, func(p *ApplicationDPUSizes, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListApplicationDPUSizesOutput) ToDynamic() map[string]any {
@@ -2868,37 +1702,18 @@ func (s *ListApplicationDPUSizesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApplicationDPUSizes != nil {
-		m["ApplicationDPUSizes"] = api.DynList(s.ApplicationDPUSizes, func(e ApplicationDPUSizes) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ApplicationDPUSizes", s.ApplicationDPUSizes, func(e ApplicationDPUSizes) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListCalculationExecutionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	if v := m["StateFilter"]; v != nil {
-		if err := api.SetStringPtr(&s.StateFilter, v); err != nil {
-			return api.At(err, ".StateFilter")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	err = api.Decode(err, m, "StateFilter", &s.StateFilter, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListCalculationExecutionsRequest) ToDynamic() map[string]any {
@@ -2906,33 +1721,20 @@ func (s *ListCalculationExecutionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
-	if s.StateFilter != nil {
-		m["StateFilter"] = *s.StateFilter
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
+	api.Put(m, "StateFilter", s.StateFilter, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListCalculationExecutionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Calculations"]; v != nil {
-		if err := api.SetList(&s.Calculations, v, func(p *CalculationSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Calculations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Calculations", &s.Calculations, func(p *[]CalculationSummary, v any) error {
+		return api.SetList(p, v, func(p *CalculationSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListCalculationExecutionsResponse) ToDynamic() map[string]any {
@@ -2940,27 +1742,16 @@ func (s *ListCalculationExecutionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Calculations != nil {
-		m["Calculations"] = api.DynList(s.Calculations, func(e CalculationSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "Calculations", s.Calculations, func(e CalculationSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListCapacityReservationsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListCapacityReservationsInput) ToDynamic() map[string]any {
@@ -2968,27 +1759,18 @@ func (s *ListCapacityReservationsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListCapacityReservationsOutput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["CapacityReservations"]; v != nil {
-		if err := api.SetList(&s.CapacityReservations, v, func(p *CapacityReservation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CapacityReservations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "CapacityReservations", &s.CapacityReservations, func(p *[]CapacityReservation, v any) error {
+		return api.SetList(p, v, func(p *CapacityReservation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListCapacityReservationsOutput) ToDynamic() map[string]any {
@@ -2996,32 +1778,17 @@ func (s *ListCapacityReservationsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.CapacityReservations != nil {
-		m["CapacityReservations"] = api.DynList(s.CapacityReservations, func(e CapacityReservation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "CapacityReservations", s.CapacityReservations, func(e CapacityReservation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListDataCatalogsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDataCatalogsInput) ToDynamic() map[string]any {
@@ -3029,30 +1796,19 @@ func (s *ListDataCatalogsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *ListDataCatalogsOutput) FromDynamic(m map[string]any) error {
-	if v := m["DataCatalogsSummary"]; v != nil {
-		if err := api.SetList(&s.DataCatalogsSummary, v, func(p *DataCatalogSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DataCatalogsSummary")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DataCatalogsSummary", &s.DataCatalogsSummary, func(p *[]DataCatalogSummary, v any) error {
+		return api.SetList(p, v, func(p *DataCatalogSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDataCatalogsOutput) ToDynamic() map[string]any {
@@ -3060,37 +1816,18 @@ func (s *ListDataCatalogsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DataCatalogsSummary != nil {
-		m["DataCatalogsSummary"] = api.DynList(s.DataCatalogsSummary, func(e DataCatalogSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "DataCatalogsSummary", s.DataCatalogsSummary, func(e DataCatalogSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListDatabasesInput) FromDynamic(m map[string]any) error {
-	if v := m["CatalogName"]; v != nil {
-		if err := api.SetStringPtr(&s.CatalogName, v); err != nil {
-			return api.At(err, ".CatalogName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CatalogName", &s.CatalogName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDatabasesInput) ToDynamic() map[string]any {
@@ -3098,33 +1835,20 @@ func (s *ListDatabasesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.CatalogName != nil {
-		m["CatalogName"] = *s.CatalogName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "CatalogName", s.CatalogName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *ListDatabasesOutput) FromDynamic(m map[string]any) error {
-	if v := m["DatabaseList"]; v != nil {
-		if err := api.SetList(&s.DatabaseList, v, func(p *Database, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DatabaseList")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DatabaseList", &s.DatabaseList, func(p *[]Database, v any) error {
+		return api.SetList(p, v, func(p *Database, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDatabasesOutput) ToDynamic() map[string]any {
@@ -3132,27 +1856,16 @@ func (s *ListDatabasesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DatabaseList != nil {
-		m["DatabaseList"] = api.DynList(s.DatabaseList, func(e Database) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "DatabaseList", s.DatabaseList, func(e Database) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListEngineVersionsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListEngineVersionsInput) ToDynamic() map[string]any {
@@ -3160,27 +1873,18 @@ func (s *ListEngineVersionsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListEngineVersionsOutput) FromDynamic(m map[string]any) error {
-	if v := m["EngineVersions"]; v != nil {
-		if err := api.SetList(&s.EngineVersions, v, func(p *EngineVersion, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EngineVersions")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EngineVersions", &s.EngineVersions, func(p *[]EngineVersion, v any) error {
+		return api.SetList(p, v, func(p *EngineVersion, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListEngineVersionsOutput) ToDynamic() map[string]any {
@@ -3188,37 +1892,18 @@ func (s *ListEngineVersionsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EngineVersions != nil {
-		m["EngineVersions"] = api.DynList(s.EngineVersions, func(e EngineVersion) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "EngineVersions", s.EngineVersions, func(e EngineVersion) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListExecutorsRequest) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	if v := m["ExecutorStateFilter"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutorStateFilter, v); err != nil {
-			return api.At(err, ".ExecutorStateFilter")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ExecutorStateFilter", &s.ExecutorStateFilter, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListExecutorsRequest) ToDynamic() map[string]any {
@@ -3226,38 +1911,21 @@ func (s *ListExecutorsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
-	if s.ExecutorStateFilter != nil {
-		m["ExecutorStateFilter"] = *s.ExecutorStateFilter
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
+	api.Put(m, "ExecutorStateFilter", s.ExecutorStateFilter, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListExecutorsResponse) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["ExecutorsSummary"]; v != nil {
-		if err := api.SetList(&s.ExecutorsSummary, v, func(p *ExecutorsSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExecutorsSummary")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ExecutorsSummary", &s.ExecutorsSummary, func(p *[]ExecutorsSummary, v any) error {
+		return api.SetList(p, v, func(p *ExecutorsSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListExecutorsResponse) ToDynamic() map[string]any {
@@ -3265,35 +1933,18 @@ func (s *ListExecutorsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.ExecutorsSummary != nil {
-		m["ExecutorsSummary"] = api.DynList(s.ExecutorsSummary, func(e ExecutorsSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "ExecutorsSummary", s.ExecutorsSummary, func(e ExecutorsSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListNamedQueriesInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *ListNamedQueriesInput) ToDynamic() map[string]any {
@@ -3301,30 +1952,17 @@ func (s *ListNamedQueriesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *ListNamedQueriesOutput) FromDynamic(m map[string]any) error {
-	if v := m["NamedQueryIds"]; v != nil {
-		if err := api.SetList(&s.NamedQueryIds, v, api.SetString); err != nil {
-			return api.At(err, ".NamedQueryIds")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamedQueryIds", &s.NamedQueryIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListNamedQueriesOutput) ToDynamic() map[string]any {
@@ -3332,39 +1970,18 @@ func (s *ListNamedQueriesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NamedQueryIds != nil {
-		m["NamedQueryIds"] = api.DynList(s.NamedQueryIds, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "NamedQueryIds", s.NamedQueryIds, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListNotebookMetadataInput) FromDynamic(m map[string]any) error {
-	if v := m["Filters"]; v != nil {
-		p := new(FilterDefinition)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filters")
-		}
-		s.Filters = p
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Filters", &s.Filters, api.SetStructPtr[FilterDefinition])
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *ListNotebookMetadataInput) ToDynamic() map[string]any {
@@ -3372,33 +1989,20 @@ func (s *ListNotebookMetadataInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Filters != nil {
-		m["Filters"] = s.Filters.ToDynamic()
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.PutStruct(m, "Filters", s.Filters)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *ListNotebookMetadataOutput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["NotebookMetadataList"]; v != nil {
-		if err := api.SetList(&s.NotebookMetadataList, v, func(p *NotebookMetadata, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".NotebookMetadataList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "NotebookMetadataList", &s.NotebookMetadataList, func(p *[]NotebookMetadata, v any) error {
+		return api.SetList(p, v, func(p *NotebookMetadata, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListNotebookMetadataOutput) ToDynamic() map[string]any {
@@ -3406,32 +2010,17 @@ func (s *ListNotebookMetadataOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.NotebookMetadataList != nil {
-		m["NotebookMetadataList"] = api.DynList(s.NotebookMetadataList, func(e NotebookMetadata) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "NotebookMetadataList", s.NotebookMetadataList, func(e NotebookMetadata) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListNotebookSessionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["NotebookId"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookId, v); err != nil {
-			return api.At(err, ".NotebookId")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListNotebookSessionsRequest) ToDynamic() map[string]any {
@@ -3439,30 +2028,19 @@ func (s *ListNotebookSessionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NotebookId != nil {
-		m["NotebookId"] = *s.NotebookId
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListNotebookSessionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NotebookSessionsList"]; v != nil {
-		if err := api.SetList(&s.NotebookSessionsList, v, func(p *NotebookSessionSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".NotebookSessionsList")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookSessionsList", &s.NotebookSessionsList, func(p *[]NotebookSessionSummary, v any) error {
+		return api.SetList(p, v, func(p *NotebookSessionSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListNotebookSessionsResponse) ToDynamic() map[string]any {
@@ -3470,32 +2048,17 @@ func (s *ListNotebookSessionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NotebookSessionsList != nil {
-		m["NotebookSessionsList"] = api.DynList(s.NotebookSessionsList, func(e NotebookSessionSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "NotebookSessionsList", s.NotebookSessionsList, func(e NotebookSessionSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListPreparedStatementsInput) FromDynamic(m map[string]any) error {
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListPreparedStatementsInput) ToDynamic() map[string]any {
@@ -3503,30 +2066,19 @@ func (s *ListPreparedStatementsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListPreparedStatementsOutput) FromDynamic(m map[string]any) error {
-	if v := m["PreparedStatements"]; v != nil {
-		if err := api.SetList(&s.PreparedStatements, v, func(p *PreparedStatementSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PreparedStatements")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PreparedStatements", &s.PreparedStatements, func(p *[]PreparedStatementSummary, v any) error {
+		return api.SetList(p, v, func(p *PreparedStatementSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPreparedStatementsOutput) ToDynamic() map[string]any {
@@ -3534,32 +2086,17 @@ func (s *ListPreparedStatementsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PreparedStatements != nil {
-		m["PreparedStatements"] = api.DynList(s.PreparedStatements, func(e PreparedStatementSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "PreparedStatements", s.PreparedStatements, func(e PreparedStatementSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListQueryExecutionsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *ListQueryExecutionsInput) ToDynamic() map[string]any {
@@ -3567,30 +2104,17 @@ func (s *ListQueryExecutionsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *ListQueryExecutionsOutput) FromDynamic(m map[string]any) error {
-	if v := m["QueryExecutionIds"]; v != nil {
-		if err := api.SetList(&s.QueryExecutionIds, v, api.SetString); err != nil {
-			return api.At(err, ".QueryExecutionIds")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryExecutionIds", &s.QueryExecutionIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListQueryExecutionsOutput) ToDynamic() map[string]any {
@@ -3598,37 +2122,18 @@ func (s *ListQueryExecutionsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueryExecutionIds != nil {
-		m["QueryExecutionIds"] = api.DynList(s.QueryExecutionIds, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "QueryExecutionIds", s.QueryExecutionIds, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListSessionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["StateFilter"]; v != nil {
-		if err := api.SetStringPtr(&s.StateFilter, v); err != nil {
-			return api.At(err, ".StateFilter")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "StateFilter", &s.StateFilter, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSessionsRequest) ToDynamic() map[string]any {
@@ -3636,33 +2141,20 @@ func (s *ListSessionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.StateFilter != nil {
-		m["StateFilter"] = *s.StateFilter
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.Put(m, "StateFilter", s.StateFilter, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListSessionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Sessions"]; v != nil {
-		if err := api.SetList(&s.Sessions, v, func(p *SessionSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Sessions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Sessions", &s.Sessions, func(p *[]SessionSummary, v any) error {
+		return api.SetList(p, v, func(p *SessionSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListSessionsResponse) ToDynamic() map[string]any {
@@ -3670,47 +2162,20 @@ func (s *ListSessionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Sessions != nil {
-		m["Sessions"] = api.DynList(s.Sessions, func(e SessionSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "Sessions", s.Sessions, func(e SessionSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListTableMetadataInput) FromDynamic(m map[string]any) error {
-	if v := m["CatalogName"]; v != nil {
-		if err := api.SetStringPtr(&s.CatalogName, v); err != nil {
-			return api.At(err, ".CatalogName")
-		}
-	}
-	if v := m["DatabaseName"]; v != nil {
-		if err := api.SetStringPtr(&s.DatabaseName, v); err != nil {
-			return api.At(err, ".DatabaseName")
-		}
-	}
-	if v := m["Expression"]; v != nil {
-		if err := api.SetStringPtr(&s.Expression, v); err != nil {
-			return api.At(err, ".Expression")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CatalogName", &s.CatalogName, api.SetStringPtr)
+	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
+	err = api.Decode(err, m, "Expression", &s.Expression, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTableMetadataInput) ToDynamic() map[string]any {
@@ -3718,39 +2183,22 @@ func (s *ListTableMetadataInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.CatalogName != nil {
-		m["CatalogName"] = *s.CatalogName
-	}
-	if s.DatabaseName != nil {
-		m["DatabaseName"] = *s.DatabaseName
-	}
-	if s.Expression != nil {
-		m["Expression"] = *s.Expression
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "CatalogName", s.CatalogName, api.DynString)
+	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
+	api.Put(m, "Expression", s.Expression, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *ListTableMetadataOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableMetadataList"]; v != nil {
-		if err := api.SetList(&s.TableMetadataList, v, func(p *TableMetadata, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TableMetadataList")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableMetadataList", &s.TableMetadataList, func(p *[]TableMetadata, v any) error {
+		return api.SetList(p, v, func(p *TableMetadata, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTableMetadataOutput) ToDynamic() map[string]any {
@@ -3758,32 +2206,17 @@ func (s *ListTableMetadataOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TableMetadataList != nil {
-		m["TableMetadataList"] = api.DynList(s.TableMetadataList, func(e TableMetadata) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "TableMetadataList", s.TableMetadataList, func(e TableMetadata) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListTagsForResourceInput) ToDynamic() map[string]any {
@@ -3791,30 +2224,19 @@ func (s *ListTagsForResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListTagsForResourceOutput) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsForResourceOutput) ToDynamic() map[string]any {
@@ -3822,27 +2244,16 @@ func (s *ListTagsForResourceOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListWorkGroupsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListWorkGroupsInput) ToDynamic() map[string]any {
@@ -3850,27 +2261,18 @@ func (s *ListWorkGroupsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListWorkGroupsOutput) FromDynamic(m map[string]any) error {
-	if v := m["WorkGroups"]; v != nil {
-		if err := api.SetList(&s.WorkGroups, v, func(p *WorkGroupSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".WorkGroups")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WorkGroups", &s.WorkGroups, func(p *[]WorkGroupSummary, v any) error {
+		return api.SetList(p, v, func(p *WorkGroupSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListWorkGroupsOutput) ToDynamic() map[string]any {
@@ -3878,22 +2280,15 @@ func (s *ListWorkGroupsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.WorkGroups != nil {
-		m["WorkGroups"] = api.DynList(s.WorkGroups, func(e WorkGroupSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "WorkGroups", s.WorkGroups, func(e WorkGroupSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *MetadataException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *MetadataException) ToDynamic() map[string]any {
@@ -3901,44 +2296,19 @@ func (s *MetadataException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NamedQuery) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Database"]; v != nil {
-		if err := api.SetStringPtr(&s.Database, v); err != nil {
-			return api.At(err, ".Database")
-		}
-	}
-	if v := m["QueryString"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryString, v); err != nil {
-			return api.At(err, ".QueryString")
-		}
-	}
-	if v := m["NamedQueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.NamedQueryId, v); err != nil {
-			return api.At(err, ".NamedQueryId")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Database", &s.Database, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStringPtr)
+	err = api.Decode(err, m, "NamedQueryId", &s.NamedQueryId, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *NamedQuery) ToDynamic() map[string]any {
@@ -3946,59 +2316,24 @@ func (s *NamedQuery) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Database != nil {
-		m["Database"] = *s.Database
-	}
-	if s.QueryString != nil {
-		m["QueryString"] = *s.QueryString
-	}
-	if s.NamedQueryId != nil {
-		m["NamedQueryId"] = *s.NamedQueryId
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Database", s.Database, api.DynString)
+	api.Put(m, "QueryString", s.QueryString, api.DynString)
+	api.Put(m, "NamedQueryId", s.NamedQueryId, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
 	return m
 }
 
 func (s *NotebookMetadata) FromDynamic(m map[string]any) error {
-	if v := m["NotebookId"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookId, v); err != nil {
-			return api.At(err, ".NotebookId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *NotebookMetadata) ToDynamic() map[string]any {
@@ -4006,39 +2341,20 @@ func (s *NotebookMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.NotebookId != nil {
-		m["NotebookId"] = *s.NotebookId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *NotebookSessionSummary) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	return err
 }
 
 func (s *NotebookSessionSummary) ToDynamic() map[string]any {
@@ -4046,42 +2362,19 @@ func (s *NotebookSessionSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
 	return m
 }
 
 func (s *PreparedStatement) FromDynamic(m map[string]any) error {
-	if v := m["StatementName"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementName, v); err != nil {
-			return api.At(err, ".StatementName")
-		}
-	}
-	if v := m["QueryStatement"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryStatement, v); err != nil {
-			return api.At(err, ".QueryStatement")
-		}
-	}
-	if v := m["WorkGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroupName, v); err != nil {
-			return api.At(err, ".WorkGroupName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryStatement", &s.QueryStatement, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroupName", &s.WorkGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *PreparedStatement) ToDynamic() map[string]any {
@@ -4089,36 +2382,19 @@ func (s *PreparedStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.StatementName != nil {
-		m["StatementName"] = *s.StatementName
-	}
-	if s.QueryStatement != nil {
-		m["QueryStatement"] = *s.QueryStatement
-	}
-	if s.WorkGroupName != nil {
-		m["WorkGroupName"] = *s.WorkGroupName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "StatementName", s.StatementName, api.DynString)
+	api.Put(m, "QueryStatement", s.QueryStatement, api.DynString)
+	api.Put(m, "WorkGroupName", s.WorkGroupName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *PreparedStatementSummary) FromDynamic(m map[string]any) error {
-	if v := m["StatementName"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementName, v); err != nil {
-			return api.At(err, ".StatementName")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *PreparedStatementSummary) ToDynamic() map[string]any {
@@ -4126,27 +2402,18 @@ func (s *PreparedStatementSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StatementName != nil {
-		m["StatementName"] = *s.StatementName
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "StatementName", s.StatementName, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *PutCapacityAssignmentConfigurationInput) FromDynamic(m map[string]any) error {
-	if v := m["CapacityReservationName"]; v != nil {
-		if err := api.SetStringPtr(&s.CapacityReservationName, v); err != nil {
-			return api.At(err, ".CapacityReservationName")
-		}
-	}
-	if v := m["CapacityAssignments"]; v != nil {
-		if err := api.SetList(&s.CapacityAssignments, v, func(p *CapacityAssignment, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CapacityAssignments")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CapacityReservationName", &s.CapacityReservationName, api.SetStringPtr)
+	err = api.Decode(err, m, "CapacityAssignments", &s.CapacityAssignments, func(p *[]CapacityAssignment, v any) error {
+		return api.SetList(p, v, func(p *CapacityAssignment, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutCapacityAssignmentConfigurationInput) ToDynamic() map[string]any {
@@ -4154,12 +2421,8 @@ func (s *PutCapacityAssignmentConfigurationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CapacityReservationName != nil {
-		m["CapacityReservationName"] = *s.CapacityReservationName
-	}
-	if s.CapacityAssignments != nil {
-		m["CapacityAssignments"] = api.DynList(s.CapacityAssignments, func(e CapacityAssignment) any { return e.ToDynamic() })
-	}
+	api.Put(m, "CapacityReservationName", s.CapacityReservationName, api.DynString)
+	api.PutList(m, "CapacityAssignments", s.CapacityAssignments, func(e CapacityAssignment) any { return e.ToDynamic() })
 	return m
 }
 
@@ -4173,86 +2436,21 @@ func (s *PutCapacityAssignmentConfigurationOutput) ToDynamic() map[string]any {
 }
 
 func (s *QueryExecution) FromDynamic(m map[string]any) error {
-	if v := m["QueryExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryExecutionId, v); err != nil {
-			return api.At(err, ".QueryExecutionId")
-		}
-	}
-	if v := m["Query"]; v != nil {
-		if err := api.SetStringPtr(&s.Query, v); err != nil {
-			return api.At(err, ".Query")
-		}
-	}
-	if v := m["StatementType"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementType, v); err != nil {
-			return api.At(err, ".StatementType")
-		}
-	}
-	if v := m["ResultConfiguration"]; v != nil {
-		p := new(ResultConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResultConfiguration")
-		}
-		s.ResultConfiguration = p
-	}
-	if v := m["ResultReuseConfiguration"]; v != nil {
-		p := new(ResultReuseConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResultReuseConfiguration")
-		}
-		s.ResultReuseConfiguration = p
-	}
-	if v := m["QueryExecutionContext"]; v != nil {
-		p := new(QueryExecutionContext)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryExecutionContext")
-		}
-		s.QueryExecutionContext = p
-	}
-	if v := m["Status"]; v != nil {
-		p := new(QueryExecutionStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Status")
-		}
-		s.Status = p
-	}
-	if v := m["Statistics"]; v != nil {
-		p := new(QueryExecutionStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Statistics")
-		}
-		s.Statistics = p
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["EngineVersion"]; v != nil {
-		p := new(EngineVersion)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EngineVersion")
-		}
-		s.EngineVersion = p
-	}
-	if v := m["ExecutionParameters"]; v != nil {
-		if err := api.SetList(&s.ExecutionParameters, v, api.SetString); err != nil {
-			return api.At(err, ".ExecutionParameters")
-		}
-	}
-	if v := m["SubstatementType"]; v != nil {
-		if err := api.SetStringPtr(&s.SubstatementType, v); err != nil {
-			return api.At(err, ".SubstatementType")
-		}
-	}
-	if v := m["QueryResultsS3AccessGrantsConfiguration"]; v != nil {
-		p := new(QueryResultsS3AccessGrantsConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryResultsS3AccessGrantsConfiguration")
-		}
-		s.QueryResultsS3AccessGrantsConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Query", &s.Query, api.SetStringPtr)
+	err = api.Decode(err, m, "StatementType", &s.StatementType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResultConfiguration", &s.ResultConfiguration, api.SetStructPtr[ResultConfiguration])
+	err = api.Decode(err, m, "ResultReuseConfiguration", &s.ResultReuseConfiguration, api.SetStructPtr[ResultReuseConfiguration])
+	err = api.Decode(err, m, "QueryExecutionContext", &s.QueryExecutionContext, api.SetStructPtr[QueryExecutionContext])
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[QueryExecutionStatus])
+	err = api.Decode(err, m, "Statistics", &s.Statistics, api.SetStructPtr[QueryExecutionStatistics])
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStructPtr[EngineVersion])
+	err = api.Decode(err, m, "ExecutionParameters", &s.ExecutionParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SubstatementType", &s.SubstatementType, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryResultsS3AccessGrantsConfiguration", &s.QueryResultsS3AccessGrantsConfiguration, api.SetStructPtr[QueryResultsS3AccessGrantsConfiguration])
+	return err
 }
 
 func (s *QueryExecution) ToDynamic() map[string]any {
@@ -4260,60 +2458,27 @@ func (s *QueryExecution) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.QueryExecutionId != nil {
-		m["QueryExecutionId"] = *s.QueryExecutionId
-	}
-	if s.Query != nil {
-		m["Query"] = *s.Query
-	}
-	if s.StatementType != nil {
-		m["StatementType"] = *s.StatementType
-	}
-	if s.ResultConfiguration != nil {
-		m["ResultConfiguration"] = s.ResultConfiguration.ToDynamic()
-	}
-	if s.ResultReuseConfiguration != nil {
-		m["ResultReuseConfiguration"] = s.ResultReuseConfiguration.ToDynamic()
-	}
-	if s.QueryExecutionContext != nil {
-		m["QueryExecutionContext"] = s.QueryExecutionContext.ToDynamic()
-	}
-	if s.Status != nil {
-		m["Status"] = s.Status.ToDynamic()
-	}
-	if s.Statistics != nil {
-		m["Statistics"] = s.Statistics.ToDynamic()
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.EngineVersion != nil {
-		m["EngineVersion"] = s.EngineVersion.ToDynamic()
-	}
-	if s.ExecutionParameters != nil {
-		m["ExecutionParameters"] = api.DynList(s.ExecutionParameters, api.DynString)
-	}
-	if s.SubstatementType != nil {
-		m["SubstatementType"] = *s.SubstatementType
-	}
-	if s.QueryResultsS3AccessGrantsConfiguration != nil {
-		m["QueryResultsS3AccessGrantsConfiguration"] = s.QueryResultsS3AccessGrantsConfiguration.ToDynamic()
-	}
+	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
+	api.Put(m, "Query", s.Query, api.DynString)
+	api.Put(m, "StatementType", s.StatementType, api.DynString)
+	api.PutStruct(m, "ResultConfiguration", s.ResultConfiguration)
+	api.PutStruct(m, "ResultReuseConfiguration", s.ResultReuseConfiguration)
+	api.PutStruct(m, "QueryExecutionContext", s.QueryExecutionContext)
+	api.PutStruct(m, "Status", s.Status)
+	api.PutStruct(m, "Statistics", s.Statistics)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.PutStruct(m, "EngineVersion", s.EngineVersion)
+	api.PutList(m, "ExecutionParameters", s.ExecutionParameters, api.DynString)
+	api.Put(m, "SubstatementType", s.SubstatementType, api.DynString)
+	api.PutStruct(m, "QueryResultsS3AccessGrantsConfiguration", s.QueryResultsS3AccessGrantsConfiguration)
 	return m
 }
 
 func (s *QueryExecutionContext) FromDynamic(m map[string]any) error {
-	if v := m["Database"]; v != nil {
-		if err := api.SetStringPtr(&s.Database, v); err != nil {
-			return api.At(err, ".Database")
-		}
-	}
-	if v := m["Catalog"]; v != nil {
-		if err := api.SetStringPtr(&s.Catalog, v); err != nil {
-			return api.At(err, ".Catalog")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Database", &s.Database, api.SetStringPtr)
+	err = api.Decode(err, m, "Catalog", &s.Catalog, api.SetStringPtr)
+	return err
 }
 
 func (s *QueryExecutionContext) ToDynamic() map[string]any {
@@ -4321,64 +2486,23 @@ func (s *QueryExecutionContext) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Database != nil {
-		m["Database"] = *s.Database
-	}
-	if s.Catalog != nil {
-		m["Catalog"] = *s.Catalog
-	}
+	api.Put(m, "Database", s.Database, api.DynString)
+	api.Put(m, "Catalog", s.Catalog, api.DynString)
 	return m
 }
 
 func (s *QueryExecutionStatistics) FromDynamic(m map[string]any) error {
-	if v := m["EngineExecutionTimeInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.EngineExecutionTimeInMillis, v); err != nil {
-			return api.At(err, ".EngineExecutionTimeInMillis")
-		}
-	}
-	if v := m["DataScannedInBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.DataScannedInBytes, v); err != nil {
-			return api.At(err, ".DataScannedInBytes")
-		}
-	}
-	if v := m["DataManifestLocation"]; v != nil {
-		if err := api.SetStringPtr(&s.DataManifestLocation, v); err != nil {
-			return api.At(err, ".DataManifestLocation")
-		}
-	}
-	if v := m["TotalExecutionTimeInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TotalExecutionTimeInMillis, v); err != nil {
-			return api.At(err, ".TotalExecutionTimeInMillis")
-		}
-	}
-	if v := m["QueryQueueTimeInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.QueryQueueTimeInMillis, v); err != nil {
-			return api.At(err, ".QueryQueueTimeInMillis")
-		}
-	}
-	if v := m["ServicePreProcessingTimeInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ServicePreProcessingTimeInMillis, v); err != nil {
-			return api.At(err, ".ServicePreProcessingTimeInMillis")
-		}
-	}
-	if v := m["QueryPlanningTimeInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.QueryPlanningTimeInMillis, v); err != nil {
-			return api.At(err, ".QueryPlanningTimeInMillis")
-		}
-	}
-	if v := m["ServiceProcessingTimeInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ServiceProcessingTimeInMillis, v); err != nil {
-			return api.At(err, ".ServiceProcessingTimeInMillis")
-		}
-	}
-	if v := m["ResultReuseInformation"]; v != nil {
-		p := new(ResultReuseInformation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResultReuseInformation")
-		}
-		s.ResultReuseInformation = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EngineExecutionTimeInMillis", &s.EngineExecutionTimeInMillis, api.SetInt64Ptr)
+	err = api.Decode(err, m, "DataScannedInBytes", &s.DataScannedInBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "DataManifestLocation", &s.DataManifestLocation, api.SetStringPtr)
+	err = api.Decode(err, m, "TotalExecutionTimeInMillis", &s.TotalExecutionTimeInMillis, api.SetInt64Ptr)
+	err = api.Decode(err, m, "QueryQueueTimeInMillis", &s.QueryQueueTimeInMillis, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ServicePreProcessingTimeInMillis", &s.ServicePreProcessingTimeInMillis, api.SetInt64Ptr)
+	err = api.Decode(err, m, "QueryPlanningTimeInMillis", &s.QueryPlanningTimeInMillis, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ServiceProcessingTimeInMillis", &s.ServiceProcessingTimeInMillis, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ResultReuseInformation", &s.ResultReuseInformation, api.SetStructPtr[ResultReuseInformation])
+	return err
 }
 
 func (s *QueryExecutionStatistics) ToDynamic() map[string]any {
@@ -4386,65 +2510,26 @@ func (s *QueryExecutionStatistics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EngineExecutionTimeInMillis != nil {
-		m["EngineExecutionTimeInMillis"] = *s.EngineExecutionTimeInMillis
-	}
-	if s.DataScannedInBytes != nil {
-		m["DataScannedInBytes"] = *s.DataScannedInBytes
-	}
-	if s.DataManifestLocation != nil {
-		m["DataManifestLocation"] = *s.DataManifestLocation
-	}
-	if s.TotalExecutionTimeInMillis != nil {
-		m["TotalExecutionTimeInMillis"] = *s.TotalExecutionTimeInMillis
-	}
-	if s.QueryQueueTimeInMillis != nil {
-		m["QueryQueueTimeInMillis"] = *s.QueryQueueTimeInMillis
-	}
-	if s.ServicePreProcessingTimeInMillis != nil {
-		m["ServicePreProcessingTimeInMillis"] = *s.ServicePreProcessingTimeInMillis
-	}
-	if s.QueryPlanningTimeInMillis != nil {
-		m["QueryPlanningTimeInMillis"] = *s.QueryPlanningTimeInMillis
-	}
-	if s.ServiceProcessingTimeInMillis != nil {
-		m["ServiceProcessingTimeInMillis"] = *s.ServiceProcessingTimeInMillis
-	}
-	if s.ResultReuseInformation != nil {
-		m["ResultReuseInformation"] = s.ResultReuseInformation.ToDynamic()
-	}
+	api.Put(m, "EngineExecutionTimeInMillis", s.EngineExecutionTimeInMillis, api.DynInt64)
+	api.Put(m, "DataScannedInBytes", s.DataScannedInBytes, api.DynInt64)
+	api.Put(m, "DataManifestLocation", s.DataManifestLocation, api.DynString)
+	api.Put(m, "TotalExecutionTimeInMillis", s.TotalExecutionTimeInMillis, api.DynInt64)
+	api.Put(m, "QueryQueueTimeInMillis", s.QueryQueueTimeInMillis, api.DynInt64)
+	api.Put(m, "ServicePreProcessingTimeInMillis", s.ServicePreProcessingTimeInMillis, api.DynInt64)
+	api.Put(m, "QueryPlanningTimeInMillis", s.QueryPlanningTimeInMillis, api.DynInt64)
+	api.Put(m, "ServiceProcessingTimeInMillis", s.ServiceProcessingTimeInMillis, api.DynInt64)
+	api.PutStruct(m, "ResultReuseInformation", s.ResultReuseInformation)
 	return m
 }
 
 func (s *QueryExecutionStatus) FromDynamic(m map[string]any) error {
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateChangeReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateChangeReason, v); err != nil {
-			return api.At(err, ".StateChangeReason")
-		}
-	}
-	if v := m["SubmissionDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.SubmissionDateTime, v); err != nil {
-			return api.At(err, ".SubmissionDateTime")
-		}
-	}
-	if v := m["CompletionDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CompletionDateTime, v); err != nil {
-			return api.At(err, ".CompletionDateTime")
-		}
-	}
-	if v := m["AthenaError"]; v != nil {
-		p := new(AthenaError)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AthenaError")
-		}
-		s.AthenaError = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateChangeReason", &s.StateChangeReason, api.SetStringPtr)
+	err = api.Decode(err, m, "SubmissionDateTime", &s.SubmissionDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "CompletionDateTime", &s.CompletionDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "AthenaError", &s.AthenaError, api.SetStructPtr[AthenaError])
+	return err
 }
 
 func (s *QueryExecutionStatus) ToDynamic() map[string]any {
@@ -4452,41 +2537,20 @@ func (s *QueryExecutionStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateChangeReason != nil {
-		m["StateChangeReason"] = *s.StateChangeReason
-	}
-	if s.SubmissionDateTime != nil {
-		m["SubmissionDateTime"] = s.SubmissionDateTime.UTC()
-	}
-	if s.CompletionDateTime != nil {
-		m["CompletionDateTime"] = s.CompletionDateTime.UTC()
-	}
-	if s.AthenaError != nil {
-		m["AthenaError"] = s.AthenaError.ToDynamic()
-	}
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateChangeReason", s.StateChangeReason, api.DynString)
+	api.Put(m, "SubmissionDateTime", s.SubmissionDateTime, api.DynTime)
+	api.Put(m, "CompletionDateTime", s.CompletionDateTime, api.DynTime)
+	api.PutStruct(m, "AthenaError", s.AthenaError)
 	return m
 }
 
 func (s *QueryResultsS3AccessGrantsConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["EnableS3AccessGrants"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableS3AccessGrants, v); err != nil {
-			return api.At(err, ".EnableS3AccessGrants")
-		}
-	}
-	if v := m["CreateUserLevelPrefix"]; v != nil {
-		if err := api.SetBoolPtr(&s.CreateUserLevelPrefix, v); err != nil {
-			return api.At(err, ".CreateUserLevelPrefix")
-		}
-	}
-	if v := m["AuthenticationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthenticationType, v); err != nil {
-			return api.At(err, ".AuthenticationType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EnableS3AccessGrants", &s.EnableS3AccessGrants, api.SetBoolPtr)
+	err = api.Decode(err, m, "CreateUserLevelPrefix", &s.CreateUserLevelPrefix, api.SetBoolPtr)
+	err = api.Decode(err, m, "AuthenticationType", &s.AuthenticationType, api.SetStringPtr)
+	return err
 }
 
 func (s *QueryResultsS3AccessGrantsConfiguration) ToDynamic() map[string]any {
@@ -4494,41 +2558,18 @@ func (s *QueryResultsS3AccessGrantsConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EnableS3AccessGrants != nil {
-		m["EnableS3AccessGrants"] = *s.EnableS3AccessGrants
-	}
-	if s.CreateUserLevelPrefix != nil {
-		m["CreateUserLevelPrefix"] = *s.CreateUserLevelPrefix
-	}
-	if s.AuthenticationType != nil {
-		m["AuthenticationType"] = *s.AuthenticationType
-	}
+	api.Put(m, "EnableS3AccessGrants", s.EnableS3AccessGrants, api.DynBool)
+	api.Put(m, "CreateUserLevelPrefix", s.CreateUserLevelPrefix, api.DynBool)
+	api.Put(m, "AuthenticationType", s.AuthenticationType, api.DynString)
 	return m
 }
 
 func (s *QueryRuntimeStatistics) FromDynamic(m map[string]any) error {
-	if v := m["Timeline"]; v != nil {
-		p := new(QueryRuntimeStatisticsTimeline)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Timeline")
-		}
-		s.Timeline = p
-	}
-	if v := m["Rows"]; v != nil {
-		p := new(QueryRuntimeStatisticsRows)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Rows")
-		}
-		s.Rows = p
-	}
-	if v := m["OutputStage"]; v != nil {
-		p := new(QueryStage)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OutputStage")
-		}
-		s.OutputStage = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Timeline", &s.Timeline, api.SetStructPtr[QueryRuntimeStatisticsTimeline])
+	err = api.Decode(err, m, "Rows", &s.Rows, api.SetStructPtr[QueryRuntimeStatisticsRows])
+	err = api.Decode(err, m, "OutputStage", &s.OutputStage, api.SetStructPtr[QueryStage])
+	return err
 }
 
 func (s *QueryRuntimeStatistics) ToDynamic() map[string]any {
@@ -4536,40 +2577,19 @@ func (s *QueryRuntimeStatistics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Timeline != nil {
-		m["Timeline"] = s.Timeline.ToDynamic()
-	}
-	if s.Rows != nil {
-		m["Rows"] = s.Rows.ToDynamic()
-	}
-	if s.OutputStage != nil {
-		m["OutputStage"] = s.OutputStage.ToDynamic()
-	}
+	api.PutStruct(m, "Timeline", s.Timeline)
+	api.PutStruct(m, "Rows", s.Rows)
+	api.PutStruct(m, "OutputStage", s.OutputStage)
 	return m
 }
 
 func (s *QueryRuntimeStatisticsRows) FromDynamic(m map[string]any) error {
-	if v := m["InputRows"]; v != nil {
-		if err := api.SetInt64Ptr(&s.InputRows, v); err != nil {
-			return api.At(err, ".InputRows")
-		}
-	}
-	if v := m["InputBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.InputBytes, v); err != nil {
-			return api.At(err, ".InputBytes")
-		}
-	}
-	if v := m["OutputBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.OutputBytes, v); err != nil {
-			return api.At(err, ".OutputBytes")
-		}
-	}
-	if v := m["OutputRows"]; v != nil {
-		if err := api.SetInt64Ptr(&s.OutputRows, v); err != nil {
-			return api.At(err, ".OutputRows")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InputRows", &s.InputRows, api.SetInt64Ptr)
+	err = api.Decode(err, m, "InputBytes", &s.InputBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "OutputBytes", &s.OutputBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "OutputRows", &s.OutputRows, api.SetInt64Ptr)
+	return err
 }
 
 func (s *QueryRuntimeStatisticsRows) ToDynamic() map[string]any {
@@ -4577,53 +2597,22 @@ func (s *QueryRuntimeStatisticsRows) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.InputRows != nil {
-		m["InputRows"] = *s.InputRows
-	}
-	if s.InputBytes != nil {
-		m["InputBytes"] = *s.InputBytes
-	}
-	if s.OutputBytes != nil {
-		m["OutputBytes"] = *s.OutputBytes
-	}
-	if s.OutputRows != nil {
-		m["OutputRows"] = *s.OutputRows
-	}
+	api.Put(m, "InputRows", s.InputRows, api.DynInt64)
+	api.Put(m, "InputBytes", s.InputBytes, api.DynInt64)
+	api.Put(m, "OutputBytes", s.OutputBytes, api.DynInt64)
+	api.Put(m, "OutputRows", s.OutputRows, api.DynInt64)
 	return m
 }
 
 func (s *QueryRuntimeStatisticsTimeline) FromDynamic(m map[string]any) error {
-	if v := m["QueryQueueTimeInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.QueryQueueTimeInMillis, v); err != nil {
-			return api.At(err, ".QueryQueueTimeInMillis")
-		}
-	}
-	if v := m["ServicePreProcessingTimeInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ServicePreProcessingTimeInMillis, v); err != nil {
-			return api.At(err, ".ServicePreProcessingTimeInMillis")
-		}
-	}
-	if v := m["QueryPlanningTimeInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.QueryPlanningTimeInMillis, v); err != nil {
-			return api.At(err, ".QueryPlanningTimeInMillis")
-		}
-	}
-	if v := m["EngineExecutionTimeInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.EngineExecutionTimeInMillis, v); err != nil {
-			return api.At(err, ".EngineExecutionTimeInMillis")
-		}
-	}
-	if v := m["ServiceProcessingTimeInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ServiceProcessingTimeInMillis, v); err != nil {
-			return api.At(err, ".ServiceProcessingTimeInMillis")
-		}
-	}
-	if v := m["TotalExecutionTimeInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TotalExecutionTimeInMillis, v); err != nil {
-			return api.At(err, ".TotalExecutionTimeInMillis")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryQueueTimeInMillis", &s.QueryQueueTimeInMillis, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ServicePreProcessingTimeInMillis", &s.ServicePreProcessingTimeInMillis, api.SetInt64Ptr)
+	err = api.Decode(err, m, "QueryPlanningTimeInMillis", &s.QueryPlanningTimeInMillis, api.SetInt64Ptr)
+	err = api.Decode(err, m, "EngineExecutionTimeInMillis", &s.EngineExecutionTimeInMillis, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ServiceProcessingTimeInMillis", &s.ServiceProcessingTimeInMillis, api.SetInt64Ptr)
+	err = api.Decode(err, m, "TotalExecutionTimeInMillis", &s.TotalExecutionTimeInMillis, api.SetInt64Ptr)
+	return err
 }
 
 func (s *QueryRuntimeStatisticsTimeline) ToDynamic() map[string]any {
@@ -4631,76 +2620,29 @@ func (s *QueryRuntimeStatisticsTimeline) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.QueryQueueTimeInMillis != nil {
-		m["QueryQueueTimeInMillis"] = *s.QueryQueueTimeInMillis
-	}
-	if s.ServicePreProcessingTimeInMillis != nil {
-		m["ServicePreProcessingTimeInMillis"] = *s.ServicePreProcessingTimeInMillis
-	}
-	if s.QueryPlanningTimeInMillis != nil {
-		m["QueryPlanningTimeInMillis"] = *s.QueryPlanningTimeInMillis
-	}
-	if s.EngineExecutionTimeInMillis != nil {
-		m["EngineExecutionTimeInMillis"] = *s.EngineExecutionTimeInMillis
-	}
-	if s.ServiceProcessingTimeInMillis != nil {
-		m["ServiceProcessingTimeInMillis"] = *s.ServiceProcessingTimeInMillis
-	}
-	if s.TotalExecutionTimeInMillis != nil {
-		m["TotalExecutionTimeInMillis"] = *s.TotalExecutionTimeInMillis
-	}
+	api.Put(m, "QueryQueueTimeInMillis", s.QueryQueueTimeInMillis, api.DynInt64)
+	api.Put(m, "ServicePreProcessingTimeInMillis", s.ServicePreProcessingTimeInMillis, api.DynInt64)
+	api.Put(m, "QueryPlanningTimeInMillis", s.QueryPlanningTimeInMillis, api.DynInt64)
+	api.Put(m, "EngineExecutionTimeInMillis", s.EngineExecutionTimeInMillis, api.DynInt64)
+	api.Put(m, "ServiceProcessingTimeInMillis", s.ServiceProcessingTimeInMillis, api.DynInt64)
+	api.Put(m, "TotalExecutionTimeInMillis", s.TotalExecutionTimeInMillis, api.DynInt64)
 	return m
 }
 
 func (s *QueryStage) FromDynamic(m map[string]any) error {
-	if v := m["StageId"]; v != nil {
-		if err := api.SetInt64Ptr(&s.StageId, v); err != nil {
-			return api.At(err, ".StageId")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["OutputBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.OutputBytes, v); err != nil {
-			return api.At(err, ".OutputBytes")
-		}
-	}
-	if v := m["OutputRows"]; v != nil {
-		if err := api.SetInt64Ptr(&s.OutputRows, v); err != nil {
-			return api.At(err, ".OutputRows")
-		}
-	}
-	if v := m["InputBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.InputBytes, v); err != nil {
-			return api.At(err, ".InputBytes")
-		}
-	}
-	if v := m["InputRows"]; v != nil {
-		if err := api.SetInt64Ptr(&s.InputRows, v); err != nil {
-			return api.At(err, ".InputRows")
-		}
-	}
-	if v := m["ExecutionTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ExecutionTime, v); err != nil {
-			return api.At(err, ".ExecutionTime")
-		}
-	}
-	if v := m["QueryStagePlan"]; v != nil {
-		p := new(QueryStagePlanNode)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryStagePlan")
-		}
-		s.QueryStagePlan = p
-	}
-	if v := m["SubStages"]; v != nil {
-		if err := api.SetList(&s.SubStages, v, func(p *QueryStage, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SubStages")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StageId", &s.StageId, api.SetInt64Ptr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "OutputBytes", &s.OutputBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "OutputRows", &s.OutputRows, api.SetInt64Ptr)
+	err = api.Decode(err, m, "InputBytes", &s.InputBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "InputRows", &s.InputRows, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ExecutionTime", &s.ExecutionTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "QueryStagePlan", &s.QueryStagePlan, api.SetStructPtr[QueryStagePlanNode])
+	err = api.Decode(err, m, "SubStages", &s.SubStages, func(p *[]QueryStage, v any) error {
+		return api.SetList(p, v, func(p *QueryStage, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *QueryStage) ToDynamic() map[string]any {
@@ -4708,58 +2650,27 @@ func (s *QueryStage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StageId != nil {
-		m["StageId"] = *s.StageId
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.OutputBytes != nil {
-		m["OutputBytes"] = *s.OutputBytes
-	}
-	if s.OutputRows != nil {
-		m["OutputRows"] = *s.OutputRows
-	}
-	if s.InputBytes != nil {
-		m["InputBytes"] = *s.InputBytes
-	}
-	if s.InputRows != nil {
-		m["InputRows"] = *s.InputRows
-	}
-	if s.ExecutionTime != nil {
-		m["ExecutionTime"] = *s.ExecutionTime
-	}
-	if s.QueryStagePlan != nil {
-		m["QueryStagePlan"] = s.QueryStagePlan.ToDynamic()
-	}
-	if s.SubStages != nil {
-		m["SubStages"] = api.DynList(s.SubStages, func(e QueryStage) any { return e.ToDynamic() })
-	}
+	api.Put(m, "StageId", s.StageId, api.DynInt64)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "OutputBytes", s.OutputBytes, api.DynInt64)
+	api.Put(m, "OutputRows", s.OutputRows, api.DynInt64)
+	api.Put(m, "InputBytes", s.InputBytes, api.DynInt64)
+	api.Put(m, "InputRows", s.InputRows, api.DynInt64)
+	api.Put(m, "ExecutionTime", s.ExecutionTime, api.DynInt64)
+	api.PutStruct(m, "QueryStagePlan", s.QueryStagePlan)
+	api.PutList(m, "SubStages", s.SubStages, func(e QueryStage) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *QueryStagePlanNode) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Identifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Identifier, v); err != nil {
-			return api.At(err, ".Identifier")
-		}
-	}
-	if v := m["Children"]; v != nil {
-		if err := api.SetList(&s.Children, v, func(p *QueryStagePlanNode, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Children")
-		}
-	}
-	if v := m["RemoteSources"]; v != nil {
-		if err := api.SetList(&s.RemoteSources, v, api.SetString); err != nil {
-			return api.At(err, ".RemoteSources")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
+	err = api.Decode(err, m, "Children", &s.Children, func(p *[]QueryStagePlanNode, v any) error {
+		return api.SetList(p, v, func(p *QueryStagePlanNode, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RemoteSources", &s.RemoteSources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *QueryStagePlanNode) ToDynamic() map[string]any {
@@ -4767,33 +2678,18 @@ func (s *QueryStagePlanNode) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Identifier != nil {
-		m["Identifier"] = *s.Identifier
-	}
-	if s.Children != nil {
-		m["Children"] = api.DynList(s.Children, func(e QueryStagePlanNode) any { return e.ToDynamic() })
-	}
-	if s.RemoteSources != nil {
-		m["RemoteSources"] = api.DynList(s.RemoteSources, api.DynString)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Identifier", s.Identifier, api.DynString)
+	api.PutList(m, "Children", s.Children, func(e QueryStagePlanNode) any { return e.ToDynamic() })
+	api.PutList(m, "RemoteSources", s.RemoteSources, api.DynString)
 	return m
 }
 
 func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["ResourceName"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceName, v); err != nil {
-			return api.At(err, ".ResourceName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceName", &s.ResourceName, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceNotFoundException) ToDynamic() map[string]any {
@@ -4801,41 +2697,18 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.ResourceName != nil {
-		m["ResourceName"] = *s.ResourceName
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.Put(m, "ResourceName", s.ResourceName, api.DynString)
 	return m
 }
 
 func (s *ResultConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["OutputLocation"]; v != nil {
-		if err := api.SetStringPtr(&s.OutputLocation, v); err != nil {
-			return api.At(err, ".OutputLocation")
-		}
-	}
-	if v := m["EncryptionConfiguration"]; v != nil {
-		p := new(EncryptionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EncryptionConfiguration")
-		}
-		s.EncryptionConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["AclConfiguration"]; v != nil {
-		p := new(AclConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AclConfiguration")
-		}
-		s.AclConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OutputLocation", &s.OutputLocation, api.SetStringPtr)
+	err = api.Decode(err, m, "EncryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "AclConfiguration", &s.AclConfiguration, api.SetStructPtr[AclConfiguration])
+	return err
 }
 
 func (s *ResultConfiguration) ToDynamic() map[string]any {
@@ -4843,67 +2716,24 @@ func (s *ResultConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.OutputLocation != nil {
-		m["OutputLocation"] = *s.OutputLocation
-	}
-	if s.EncryptionConfiguration != nil {
-		m["EncryptionConfiguration"] = s.EncryptionConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.AclConfiguration != nil {
-		m["AclConfiguration"] = s.AclConfiguration.ToDynamic()
-	}
+	api.Put(m, "OutputLocation", s.OutputLocation, api.DynString)
+	api.PutStruct(m, "EncryptionConfiguration", s.EncryptionConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.PutStruct(m, "AclConfiguration", s.AclConfiguration)
 	return m
 }
 
 func (s *ResultConfigurationUpdates) FromDynamic(m map[string]any) error {
-	if v := m["OutputLocation"]; v != nil {
-		if err := api.SetStringPtr(&s.OutputLocation, v); err != nil {
-			return api.At(err, ".OutputLocation")
-		}
-	}
-	if v := m["RemoveOutputLocation"]; v != nil {
-		if err := api.SetBoolPtr(&s.RemoveOutputLocation, v); err != nil {
-			return api.At(err, ".RemoveOutputLocation")
-		}
-	}
-	if v := m["EncryptionConfiguration"]; v != nil {
-		p := new(EncryptionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EncryptionConfiguration")
-		}
-		s.EncryptionConfiguration = p
-	}
-	if v := m["RemoveEncryptionConfiguration"]; v != nil {
-		if err := api.SetBoolPtr(&s.RemoveEncryptionConfiguration, v); err != nil {
-			return api.At(err, ".RemoveEncryptionConfiguration")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["RemoveExpectedBucketOwner"]; v != nil {
-		if err := api.SetBoolPtr(&s.RemoveExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".RemoveExpectedBucketOwner")
-		}
-	}
-	if v := m["AclConfiguration"]; v != nil {
-		p := new(AclConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AclConfiguration")
-		}
-		s.AclConfiguration = p
-	}
-	if v := m["RemoveAclConfiguration"]; v != nil {
-		if err := api.SetBoolPtr(&s.RemoveAclConfiguration, v); err != nil {
-			return api.At(err, ".RemoveAclConfiguration")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OutputLocation", &s.OutputLocation, api.SetStringPtr)
+	err = api.Decode(err, m, "RemoveOutputLocation", &s.RemoveOutputLocation, api.SetBoolPtr)
+	err = api.Decode(err, m, "EncryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfiguration])
+	err = api.Decode(err, m, "RemoveEncryptionConfiguration", &s.RemoveEncryptionConfiguration, api.SetBoolPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "RemoveExpectedBucketOwner", &s.RemoveExpectedBucketOwner, api.SetBoolPtr)
+	err = api.Decode(err, m, "AclConfiguration", &s.AclConfiguration, api.SetStructPtr[AclConfiguration])
+	err = api.Decode(err, m, "RemoveAclConfiguration", &s.RemoveAclConfiguration, api.SetBoolPtr)
+	return err
 }
 
 func (s *ResultConfigurationUpdates) ToDynamic() map[string]any {
@@ -4911,45 +2741,22 @@ func (s *ResultConfigurationUpdates) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.OutputLocation != nil {
-		m["OutputLocation"] = *s.OutputLocation
-	}
-	if s.RemoveOutputLocation != nil {
-		m["RemoveOutputLocation"] = *s.RemoveOutputLocation
-	}
-	if s.EncryptionConfiguration != nil {
-		m["EncryptionConfiguration"] = s.EncryptionConfiguration.ToDynamic()
-	}
-	if s.RemoveEncryptionConfiguration != nil {
-		m["RemoveEncryptionConfiguration"] = *s.RemoveEncryptionConfiguration
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.RemoveExpectedBucketOwner != nil {
-		m["RemoveExpectedBucketOwner"] = *s.RemoveExpectedBucketOwner
-	}
-	if s.AclConfiguration != nil {
-		m["AclConfiguration"] = s.AclConfiguration.ToDynamic()
-	}
-	if s.RemoveAclConfiguration != nil {
-		m["RemoveAclConfiguration"] = *s.RemoveAclConfiguration
-	}
+	api.Put(m, "OutputLocation", s.OutputLocation, api.DynString)
+	api.Put(m, "RemoveOutputLocation", s.RemoveOutputLocation, api.DynBool)
+	api.PutStruct(m, "EncryptionConfiguration", s.EncryptionConfiguration)
+	api.Put(m, "RemoveEncryptionConfiguration", s.RemoveEncryptionConfiguration, api.DynBool)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "RemoveExpectedBucketOwner", s.RemoveExpectedBucketOwner, api.DynBool)
+	api.PutStruct(m, "AclConfiguration", s.AclConfiguration)
+	api.Put(m, "RemoveAclConfiguration", s.RemoveAclConfiguration, api.DynBool)
 	return m
 }
 
 func (s *ResultReuseByAgeConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["MaxAgeInMinutes"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxAgeInMinutes, v); err != nil {
-			return api.At(err, ".MaxAgeInMinutes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "MaxAgeInMinutes", &s.MaxAgeInMinutes, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ResultReuseByAgeConfiguration) ToDynamic() map[string]any {
@@ -4957,24 +2764,15 @@ func (s *ResultReuseByAgeConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.MaxAgeInMinutes != nil {
-		m["MaxAgeInMinutes"] = int64(*s.MaxAgeInMinutes)
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "MaxAgeInMinutes", s.MaxAgeInMinutes, api.DynInt32)
 	return m
 }
 
 func (s *ResultReuseConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["ResultReuseByAgeConfiguration"]; v != nil {
-		p := new(ResultReuseByAgeConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResultReuseByAgeConfiguration")
-		}
-		s.ResultReuseByAgeConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResultReuseByAgeConfiguration", &s.ResultReuseByAgeConfiguration, api.SetStructPtr[ResultReuseByAgeConfiguration])
+	return err
 }
 
 func (s *ResultReuseConfiguration) ToDynamic() map[string]any {
@@ -4982,19 +2780,14 @@ func (s *ResultReuseConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResultReuseByAgeConfiguration != nil {
-		m["ResultReuseByAgeConfiguration"] = s.ResultReuseByAgeConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "ResultReuseByAgeConfiguration", s.ResultReuseByAgeConfiguration)
 	return m
 }
 
 func (s *ResultReuseInformation) FromDynamic(m map[string]any) error {
-	if v := m["ReusedPreviousResult"]; v != nil {
-		if err := api.SetBoolPtr(&s.ReusedPreviousResult, v); err != nil {
-			return api.At(err, ".ReusedPreviousResult")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReusedPreviousResult", &s.ReusedPreviousResult, api.SetBoolPtr)
+	return err
 }
 
 func (s *ResultReuseInformation) ToDynamic() map[string]any {
@@ -5002,26 +2795,17 @@ func (s *ResultReuseInformation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReusedPreviousResult != nil {
-		m["ReusedPreviousResult"] = *s.ReusedPreviousResult
-	}
+	api.Put(m, "ReusedPreviousResult", s.ReusedPreviousResult, api.DynBool)
 	return m
 }
 
 func (s *ResultSet) FromDynamic(m map[string]any) error {
-	if v := m["Rows"]; v != nil {
-		if err := api.SetList(&s.Rows, v, func(p *Row, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rows")
-		}
-	}
-	if v := m["ResultSetMetadata"]; v != nil {
-		p := new(ResultSetMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResultSetMetadata")
-		}
-		s.ResultSetMetadata = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rows", &s.Rows, func(p *[]Row, v any) error {
+		return api.SetList(p, v, func(p *Row, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ResultSetMetadata", &s.ResultSetMetadata, api.SetStructPtr[ResultSetMetadata])
+	return err
 }
 
 func (s *ResultSet) ToDynamic() map[string]any {
@@ -5029,22 +2813,17 @@ func (s *ResultSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Rows != nil {
-		m["Rows"] = api.DynList(s.Rows, func(e Row) any { return e.ToDynamic() })
-	}
-	if s.ResultSetMetadata != nil {
-		m["ResultSetMetadata"] = s.ResultSetMetadata.ToDynamic()
-	}
+	api.PutList(m, "Rows", s.Rows, func(e Row) any { return e.ToDynamic() })
+	api.PutStruct(m, "ResultSetMetadata", s.ResultSetMetadata)
 	return m
 }
 
 func (s *ResultSetMetadata) FromDynamic(m map[string]any) error {
-	if v := m["ColumnInfo"]; v != nil {
-		if err := api.SetList(&s.ColumnInfo, v, func(p *ColumnInfo, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ColumnInfo")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ColumnInfo", &s.ColumnInfo, func(p *[]ColumnInfo, v any) error {
+		return api.SetList(p, v, func(p *ColumnInfo, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ResultSetMetadata) ToDynamic() map[string]any {
@@ -5052,19 +2831,16 @@ func (s *ResultSetMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ColumnInfo != nil {
-		m["ColumnInfo"] = api.DynList(s.ColumnInfo, func(e ColumnInfo) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "ColumnInfo", s.ColumnInfo, func(e ColumnInfo) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Row) FromDynamic(m map[string]any) error {
-	if v := m["Data"]; v != nil {
-		if err := api.SetList(&s.Data, v, func(p *Datum, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Data")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Data", &s.Data, func(p *[]Datum, v any) error {
+		return api.SetList(p, v, func(p *Datum, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Row) ToDynamic() map[string]any {
@@ -5072,19 +2848,14 @@ func (s *Row) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Data != nil {
-		m["Data"] = api.DynList(s.Data, func(e Datum) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Data", s.Data, func(e Datum) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *SessionAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *SessionAlreadyExistsException) ToDynamic() map[string]any {
@@ -5092,36 +2863,17 @@ func (s *SessionAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *SessionConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["ExecutionRole"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutionRole, v); err != nil {
-			return api.At(err, ".ExecutionRole")
-		}
-	}
-	if v := m["WorkingDirectory"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkingDirectory, v); err != nil {
-			return api.At(err, ".WorkingDirectory")
-		}
-	}
-	if v := m["IdleTimeoutSeconds"]; v != nil {
-		if err := api.SetInt64Ptr(&s.IdleTimeoutSeconds, v); err != nil {
-			return api.At(err, ".IdleTimeoutSeconds")
-		}
-	}
-	if v := m["EncryptionConfiguration"]; v != nil {
-		p := new(EncryptionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EncryptionConfiguration")
-		}
-		s.EncryptionConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExecutionRole", &s.ExecutionRole, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkingDirectory", &s.WorkingDirectory, api.SetStringPtr)
+	err = api.Decode(err, m, "IdleTimeoutSeconds", &s.IdleTimeoutSeconds, api.SetInt64Ptr)
+	err = api.Decode(err, m, "EncryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfiguration])
+	return err
 }
 
 func (s *SessionConfiguration) ToDynamic() map[string]any {
@@ -5129,28 +2881,17 @@ func (s *SessionConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ExecutionRole != nil {
-		m["ExecutionRole"] = *s.ExecutionRole
-	}
-	if s.WorkingDirectory != nil {
-		m["WorkingDirectory"] = *s.WorkingDirectory
-	}
-	if s.IdleTimeoutSeconds != nil {
-		m["IdleTimeoutSeconds"] = *s.IdleTimeoutSeconds
-	}
-	if s.EncryptionConfiguration != nil {
-		m["EncryptionConfiguration"] = s.EncryptionConfiguration.ToDynamic()
-	}
+	api.Put(m, "ExecutionRole", s.ExecutionRole, api.DynString)
+	api.Put(m, "WorkingDirectory", s.WorkingDirectory, api.DynString)
+	api.Put(m, "IdleTimeoutSeconds", s.IdleTimeoutSeconds, api.DynInt64)
+	api.PutStruct(m, "EncryptionConfiguration", s.EncryptionConfiguration)
 	return m
 }
 
 func (s *SessionStatistics) FromDynamic(m map[string]any) error {
-	if v := m["DpuExecutionInMillis"]; v != nil {
-		if err := api.SetInt64Ptr(&s.DpuExecutionInMillis, v); err != nil {
-			return api.At(err, ".DpuExecutionInMillis")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DpuExecutionInMillis", &s.DpuExecutionInMillis, api.SetInt64Ptr)
+	return err
 }
 
 func (s *SessionStatistics) ToDynamic() map[string]any {
@@ -5158,44 +2899,19 @@ func (s *SessionStatistics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DpuExecutionInMillis != nil {
-		m["DpuExecutionInMillis"] = *s.DpuExecutionInMillis
-	}
+	api.Put(m, "DpuExecutionInMillis", s.DpuExecutionInMillis, api.DynInt64)
 	return m
 }
 
 func (s *SessionStatus) FromDynamic(m map[string]any) error {
-	if v := m["StartDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartDateTime, v); err != nil {
-			return api.At(err, ".StartDateTime")
-		}
-	}
-	if v := m["LastModifiedDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedDateTime, v); err != nil {
-			return api.At(err, ".LastModifiedDateTime")
-		}
-	}
-	if v := m["EndDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndDateTime, v); err != nil {
-			return api.At(err, ".EndDateTime")
-		}
-	}
-	if v := m["IdleSinceDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.IdleSinceDateTime, v); err != nil {
-			return api.At(err, ".IdleSinceDateTime")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateChangeReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateChangeReason, v); err != nil {
-			return api.At(err, ".StateChangeReason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StartDateTime", &s.StartDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedDateTime", &s.LastModifiedDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndDateTime", &s.EndDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "IdleSinceDateTime", &s.IdleSinceDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateChangeReason", &s.StateChangeReason, api.SetStringPtr)
+	return err
 }
 
 func (s *SessionStatus) ToDynamic() map[string]any {
@@ -5203,58 +2919,23 @@ func (s *SessionStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.StartDateTime != nil {
-		m["StartDateTime"] = s.StartDateTime.UTC()
-	}
-	if s.LastModifiedDateTime != nil {
-		m["LastModifiedDateTime"] = s.LastModifiedDateTime.UTC()
-	}
-	if s.EndDateTime != nil {
-		m["EndDateTime"] = s.EndDateTime.UTC()
-	}
-	if s.IdleSinceDateTime != nil {
-		m["IdleSinceDateTime"] = s.IdleSinceDateTime.UTC()
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateChangeReason != nil {
-		m["StateChangeReason"] = *s.StateChangeReason
-	}
+	api.Put(m, "StartDateTime", s.StartDateTime, api.DynTime)
+	api.Put(m, "LastModifiedDateTime", s.LastModifiedDateTime, api.DynTime)
+	api.Put(m, "EndDateTime", s.EndDateTime, api.DynTime)
+	api.Put(m, "IdleSinceDateTime", s.IdleSinceDateTime, api.DynTime)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateChangeReason", s.StateChangeReason, api.DynString)
 	return m
 }
 
 func (s *SessionSummary) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["EngineVersion"]; v != nil {
-		p := new(EngineVersion)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EngineVersion")
-		}
-		s.EngineVersion = p
-	}
-	if v := m["NotebookVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookVersion, v); err != nil {
-			return api.At(err, ".NotebookVersion")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		p := new(SessionStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Status")
-		}
-		s.Status = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStructPtr[EngineVersion])
+	err = api.Decode(err, m, "NotebookVersion", &s.NotebookVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[SessionStatus])
+	return err
 }
 
 func (s *SessionSummary) ToDynamic() map[string]any {
@@ -5262,53 +2943,22 @@ func (s *SessionSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.EngineVersion != nil {
-		m["EngineVersion"] = s.EngineVersion.ToDynamic()
-	}
-	if s.NotebookVersion != nil {
-		m["NotebookVersion"] = *s.NotebookVersion
-	}
-	if s.Status != nil {
-		m["Status"] = s.Status.ToDynamic()
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "EngineVersion", s.EngineVersion)
+	api.Put(m, "NotebookVersion", s.NotebookVersion, api.DynString)
+	api.PutStruct(m, "Status", s.Status)
 	return m
 }
 
 func (s *StartCalculationExecutionRequest) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["CalculationConfiguration"]; v != nil {
-		p := new(CalculationConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CalculationConfiguration")
-		}
-		s.CalculationConfiguration = p
-	}
-	if v := m["CodeBlock"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeBlock, v); err != nil {
-			return api.At(err, ".CodeBlock")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "CalculationConfiguration", &s.CalculationConfiguration, api.SetStructPtr[CalculationConfiguration])
+	err = api.Decode(err, m, "CodeBlock", &s.CodeBlock, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	return err
 }
 
 func (s *StartCalculationExecutionRequest) ToDynamic() map[string]any {
@@ -5316,36 +2966,19 @@ func (s *StartCalculationExecutionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.CalculationConfiguration != nil {
-		m["CalculationConfiguration"] = s.CalculationConfiguration.ToDynamic()
-	}
-	if s.CodeBlock != nil {
-		m["CodeBlock"] = *s.CodeBlock
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "CalculationConfiguration", s.CalculationConfiguration)
+	api.Put(m, "CodeBlock", s.CodeBlock, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
 	return m
 }
 
 func (s *StartCalculationExecutionResponse) FromDynamic(m map[string]any) error {
-	if v := m["CalculationExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.CalculationExecutionId, v); err != nil {
-			return api.At(err, ".CalculationExecutionId")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *StartCalculationExecutionResponse) ToDynamic() map[string]any {
@@ -5353,58 +2986,21 @@ func (s *StartCalculationExecutionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CalculationExecutionId != nil {
-		m["CalculationExecutionId"] = *s.CalculationExecutionId
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *StartQueryExecutionInput) FromDynamic(m map[string]any) error {
-	if v := m["QueryString"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryString, v); err != nil {
-			return api.At(err, ".QueryString")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["QueryExecutionContext"]; v != nil {
-		p := new(QueryExecutionContext)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryExecutionContext")
-		}
-		s.QueryExecutionContext = p
-	}
-	if v := m["ResultConfiguration"]; v != nil {
-		p := new(ResultConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResultConfiguration")
-		}
-		s.ResultConfiguration = p
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["ExecutionParameters"]; v != nil {
-		if err := api.SetList(&s.ExecutionParameters, v, api.SetString); err != nil {
-			return api.At(err, ".ExecutionParameters")
-		}
-	}
-	if v := m["ResultReuseConfiguration"]; v != nil {
-		p := new(ResultReuseConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResultReuseConfiguration")
-		}
-		s.ResultReuseConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryExecutionContext", &s.QueryExecutionContext, api.SetStructPtr[QueryExecutionContext])
+	err = api.Decode(err, m, "ResultConfiguration", &s.ResultConfiguration, api.SetStructPtr[ResultConfiguration])
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "ExecutionParameters", &s.ExecutionParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResultReuseConfiguration", &s.ResultReuseConfiguration, api.SetStructPtr[ResultReuseConfiguration])
+	return err
 }
 
 func (s *StartQueryExecutionInput) ToDynamic() map[string]any {
@@ -5412,37 +3008,20 @@ func (s *StartQueryExecutionInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.QueryString != nil {
-		m["QueryString"] = *s.QueryString
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.QueryExecutionContext != nil {
-		m["QueryExecutionContext"] = s.QueryExecutionContext.ToDynamic()
-	}
-	if s.ResultConfiguration != nil {
-		m["ResultConfiguration"] = s.ResultConfiguration.ToDynamic()
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.ExecutionParameters != nil {
-		m["ExecutionParameters"] = api.DynList(s.ExecutionParameters, api.DynString)
-	}
-	if s.ResultReuseConfiguration != nil {
-		m["ResultReuseConfiguration"] = s.ResultReuseConfiguration.ToDynamic()
-	}
+	api.Put(m, "QueryString", s.QueryString, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.PutStruct(m, "QueryExecutionContext", s.QueryExecutionContext)
+	api.PutStruct(m, "ResultConfiguration", s.ResultConfiguration)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.PutList(m, "ExecutionParameters", s.ExecutionParameters, api.DynString)
+	api.PutStruct(m, "ResultReuseConfiguration", s.ResultReuseConfiguration)
 	return m
 }
 
 func (s *StartQueryExecutionOutput) FromDynamic(m map[string]any) error {
-	if v := m["QueryExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryExecutionId, v); err != nil {
-			return api.At(err, ".QueryExecutionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
+	return err
 }
 
 func (s *StartQueryExecutionOutput) ToDynamic() map[string]any {
@@ -5450,46 +3029,19 @@ func (s *StartQueryExecutionOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryExecutionId != nil {
-		m["QueryExecutionId"] = *s.QueryExecutionId
-	}
+	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
 	return m
 }
 
 func (s *StartSessionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["EngineConfiguration"]; v != nil {
-		p := new(EngineConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EngineConfiguration")
-		}
-		s.EngineConfiguration = p
-	}
-	if v := m["NotebookVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookVersion, v); err != nil {
-			return api.At(err, ".NotebookVersion")
-		}
-	}
-	if v := m["SessionIdleTimeoutInMinutes"]; v != nil {
-		if err := api.SetInt32Ptr(&s.SessionIdleTimeoutInMinutes, v); err != nil {
-			return api.At(err, ".SessionIdleTimeoutInMinutes")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "EngineConfiguration", &s.EngineConfiguration, api.SetStructPtr[EngineConfiguration])
+	err = api.Decode(err, m, "NotebookVersion", &s.NotebookVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "SessionIdleTimeoutInMinutes", &s.SessionIdleTimeoutInMinutes, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	return err
 }
 
 func (s *StartSessionRequest) ToDynamic() map[string]any {
@@ -5497,39 +3049,20 @@ func (s *StartSessionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.EngineConfiguration != nil {
-		m["EngineConfiguration"] = s.EngineConfiguration.ToDynamic()
-	}
-	if s.NotebookVersion != nil {
-		m["NotebookVersion"] = *s.NotebookVersion
-	}
-	if s.SessionIdleTimeoutInMinutes != nil {
-		m["SessionIdleTimeoutInMinutes"] = int64(*s.SessionIdleTimeoutInMinutes)
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.PutStruct(m, "EngineConfiguration", s.EngineConfiguration)
+	api.Put(m, "NotebookVersion", s.NotebookVersion, api.DynString)
+	api.Put(m, "SessionIdleTimeoutInMinutes", s.SessionIdleTimeoutInMinutes, api.DynInt32)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
 	return m
 }
 
 func (s *StartSessionResponse) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *StartSessionResponse) ToDynamic() map[string]any {
@@ -5537,22 +3070,15 @@ func (s *StartSessionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *StopCalculationExecutionRequest) FromDynamic(m map[string]any) error {
-	if v := m["CalculationExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.CalculationExecutionId, v); err != nil {
-			return api.At(err, ".CalculationExecutionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
+	return err
 }
 
 func (s *StopCalculationExecutionRequest) ToDynamic() map[string]any {
@@ -5560,19 +3086,14 @@ func (s *StopCalculationExecutionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CalculationExecutionId != nil {
-		m["CalculationExecutionId"] = *s.CalculationExecutionId
-	}
+	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
 	return m
 }
 
 func (s *StopCalculationExecutionResponse) FromDynamic(m map[string]any) error {
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *StopCalculationExecutionResponse) ToDynamic() map[string]any {
@@ -5580,19 +3101,14 @@ func (s *StopCalculationExecutionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *StopQueryExecutionInput) FromDynamic(m map[string]any) error {
-	if v := m["QueryExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryExecutionId, v); err != nil {
-			return api.At(err, ".QueryExecutionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
+	return err
 }
 
 func (s *StopQueryExecutionInput) ToDynamic() map[string]any {
@@ -5600,9 +3116,7 @@ func (s *StopQueryExecutionInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryExecutionId != nil {
-		m["QueryExecutionId"] = *s.QueryExecutionId
-	}
+	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
 	return m
 }
 
@@ -5616,42 +3130,19 @@ func (s *StopQueryExecutionOutput) ToDynamic() map[string]any {
 }
 
 func (s *TableMetadata) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["CreateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateTime, v); err != nil {
-			return api.At(err, ".CreateTime")
-		}
-	}
-	if v := m["LastAccessTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAccessTime, v); err != nil {
-			return api.At(err, ".LastAccessTime")
-		}
-	}
-	if v := m["TableType"]; v != nil {
-		if err := api.SetStringPtr(&s.TableType, v); err != nil {
-			return api.At(err, ".TableType")
-		}
-	}
-	if v := m["Columns"]; v != nil {
-		if err := api.SetList(&s.Columns, v, func(p *Column, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Columns")
-		}
-	}
-	if v := m["PartitionKeys"]; v != nil {
-		if err := api.SetList(&s.PartitionKeys, v, func(p *Column, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PartitionKeys")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetMap(&s.Parameters, v, api.SetString); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateTime", &s.CreateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastAccessTime", &s.LastAccessTime, api.SetTimePtr)
+	err = api.Decode(err, m, "TableType", &s.TableType, api.SetStringPtr)
+	err = api.Decode(err, m, "Columns", &s.Columns, func(p *[]Column, v any) error {
+		return api.SetList(p, v, func(p *Column, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PartitionKeys", &s.PartitionKeys, func(p *[]Column, v any) error {
+		return api.SetList(p, v, func(p *Column, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *TableMetadata) ToDynamic() map[string]any {
@@ -5659,42 +3150,21 @@ func (s *TableMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.CreateTime != nil {
-		m["CreateTime"] = s.CreateTime.UTC()
-	}
-	if s.LastAccessTime != nil {
-		m["LastAccessTime"] = s.LastAccessTime.UTC()
-	}
-	if s.TableType != nil {
-		m["TableType"] = *s.TableType
-	}
-	if s.Columns != nil {
-		m["Columns"] = api.DynList(s.Columns, func(e Column) any { return e.ToDynamic() })
-	}
-	if s.PartitionKeys != nil {
-		m["PartitionKeys"] = api.DynList(s.PartitionKeys, func(e Column) any { return e.ToDynamic() })
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynMap(s.Parameters, api.DynString)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "CreateTime", s.CreateTime, api.DynTime)
+	api.Put(m, "LastAccessTime", s.LastAccessTime, api.DynTime)
+	api.Put(m, "TableType", s.TableType, api.DynString)
+	api.PutList(m, "Columns", s.Columns, func(e Column) any { return e.ToDynamic() })
+	api.PutList(m, "PartitionKeys", s.PartitionKeys, func(e Column) any { return e.ToDynamic() })
+	api.PutMap(m, "Parameters", s.Parameters, api.DynString)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -5702,27 +3172,18 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagResourceInput) ToDynamic() map[string]any {
@@ -5730,12 +3191,8 @@ func (s *TagResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -5749,12 +3206,9 @@ func (s *TagResourceOutput) ToDynamic() map[string]any {
 }
 
 func (s *TerminateSessionRequest) FromDynamic(m map[string]any) error {
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	return err
 }
 
 func (s *TerminateSessionRequest) ToDynamic() map[string]any {
@@ -5762,19 +3216,14 @@ func (s *TerminateSessionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
 	return m
 }
 
 func (s *TerminateSessionResponse) FromDynamic(m map[string]any) error {
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *TerminateSessionResponse) ToDynamic() map[string]any {
@@ -5782,24 +3231,15 @@ func (s *TerminateSessionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *TooManyRequestsException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["Reason"]; v != nil {
-		if err := api.SetStringPtr(&s.Reason, v); err != nil {
-			return api.At(err, ".Reason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyRequestsException) ToDynamic() map[string]any {
@@ -5807,32 +3247,17 @@ func (s *TooManyRequestsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.Reason != nil {
-		m["Reason"] = *s.Reason
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.Put(m, "Reason", s.Reason, api.DynString)
 	return m
 }
 
 func (s *UnprocessedNamedQueryId) FromDynamic(m map[string]any) error {
-	if v := m["NamedQueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.NamedQueryId, v); err != nil {
-			return api.At(err, ".NamedQueryId")
-		}
-	}
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamedQueryId", &s.NamedQueryId, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *UnprocessedNamedQueryId) ToDynamic() map[string]any {
@@ -5840,35 +3265,18 @@ func (s *UnprocessedNamedQueryId) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NamedQueryId != nil {
-		m["NamedQueryId"] = *s.NamedQueryId
-	}
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
+	api.Put(m, "NamedQueryId", s.NamedQueryId, api.DynString)
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
 	return m
 }
 
 func (s *UnprocessedPreparedStatementName) FromDynamic(m map[string]any) error {
-	if v := m["StatementName"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementName, v); err != nil {
-			return api.At(err, ".StatementName")
-		}
-	}
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *UnprocessedPreparedStatementName) ToDynamic() map[string]any {
@@ -5876,35 +3284,18 @@ func (s *UnprocessedPreparedStatementName) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StatementName != nil {
-		m["StatementName"] = *s.StatementName
-	}
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
+	api.Put(m, "StatementName", s.StatementName, api.DynString)
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
 	return m
 }
 
 func (s *UnprocessedQueryExecutionId) FromDynamic(m map[string]any) error {
-	if v := m["QueryExecutionId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryExecutionId, v); err != nil {
-			return api.At(err, ".QueryExecutionId")
-		}
-	}
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *UnprocessedQueryExecutionId) ToDynamic() map[string]any {
@@ -5912,30 +3303,17 @@ func (s *UnprocessedQueryExecutionId) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.QueryExecutionId != nil {
-		m["QueryExecutionId"] = *s.QueryExecutionId
-	}
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
+	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
 	return m
 }
 
 func (s *UntagResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceInput) ToDynamic() map[string]any {
@@ -5943,12 +3321,8 @@ func (s *UntagResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
@@ -5962,17 +3336,10 @@ func (s *UntagResourceOutput) ToDynamic() map[string]any {
 }
 
 func (s *UpdateCapacityReservationInput) FromDynamic(m map[string]any) error {
-	if v := m["TargetDpus"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TargetDpus, v); err != nil {
-			return api.At(err, ".TargetDpus")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetDpus", &s.TargetDpus, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateCapacityReservationInput) ToDynamic() map[string]any {
@@ -5980,12 +3347,8 @@ func (s *UpdateCapacityReservationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TargetDpus != nil {
-		m["TargetDpus"] = int64(*s.TargetDpus)
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "TargetDpus", s.TargetDpus, api.DynInt32)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -5999,27 +3362,12 @@ func (s *UpdateCapacityReservationOutput) ToDynamic() map[string]any {
 }
 
 func (s *UpdateDataCatalogInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetMap(&s.Parameters, v, api.SetString); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *UpdateDataCatalogInput) ToDynamic() map[string]any {
@@ -6027,18 +3375,10 @@ func (s *UpdateDataCatalogInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynMap(s.Parameters, api.DynString)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutMap(m, "Parameters", s.Parameters, api.DynString)
 	return m
 }
 
@@ -6052,27 +3392,12 @@ func (s *UpdateDataCatalogOutput) ToDynamic() map[string]any {
 }
 
 func (s *UpdateNamedQueryInput) FromDynamic(m map[string]any) error {
-	if v := m["NamedQueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.NamedQueryId, v); err != nil {
-			return api.At(err, ".NamedQueryId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["QueryString"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryString, v); err != nil {
-			return api.At(err, ".QueryString")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamedQueryId", &s.NamedQueryId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateNamedQueryInput) ToDynamic() map[string]any {
@@ -6080,18 +3405,10 @@ func (s *UpdateNamedQueryInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NamedQueryId != nil {
-		m["NamedQueryId"] = *s.NamedQueryId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.QueryString != nil {
-		m["QueryString"] = *s.QueryString
-	}
+	api.Put(m, "NamedQueryId", s.NamedQueryId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "QueryString", s.QueryString, api.DynString)
 	return m
 }
 
@@ -6105,32 +3422,13 @@ func (s *UpdateNamedQueryOutput) ToDynamic() map[string]any {
 }
 
 func (s *UpdateNotebookInput) FromDynamic(m map[string]any) error {
-	if v := m["NotebookId"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookId, v); err != nil {
-			return api.At(err, ".NotebookId")
-		}
-	}
-	if v := m["Payload"]; v != nil {
-		if err := api.SetStringPtr(&s.Payload, v); err != nil {
-			return api.At(err, ".Payload")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["SessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".SessionId")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
+	err = api.Decode(err, m, "Payload", &s.Payload, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateNotebookInput) ToDynamic() map[string]any {
@@ -6138,41 +3436,20 @@ func (s *UpdateNotebookInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.NotebookId != nil {
-		m["NotebookId"] = *s.NotebookId
-	}
-	if s.Payload != nil {
-		m["Payload"] = *s.Payload
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.SessionId != nil {
-		m["SessionId"] = *s.SessionId
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
+	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
+	api.Put(m, "Payload", s.Payload, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "SessionId", s.SessionId, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
 	return m
 }
 
 func (s *UpdateNotebookMetadataInput) FromDynamic(m map[string]any) error {
-	if v := m["NotebookId"]; v != nil {
-		if err := api.SetStringPtr(&s.NotebookId, v); err != nil {
-			return api.At(err, ".NotebookId")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateNotebookMetadataInput) ToDynamic() map[string]any {
@@ -6180,15 +3457,9 @@ func (s *UpdateNotebookMetadataInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NotebookId != nil {
-		m["NotebookId"] = *s.NotebookId
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -6211,27 +3482,12 @@ func (s *UpdateNotebookOutput) ToDynamic() map[string]any {
 }
 
 func (s *UpdatePreparedStatementInput) FromDynamic(m map[string]any) error {
-	if v := m["StatementName"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementName, v); err != nil {
-			return api.At(err, ".StatementName")
-		}
-	}
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["QueryStatement"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryStatement, v); err != nil {
-			return api.At(err, ".QueryStatement")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryStatement", &s.QueryStatement, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdatePreparedStatementInput) ToDynamic() map[string]any {
@@ -6239,18 +3495,10 @@ func (s *UpdatePreparedStatementInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StatementName != nil {
-		m["StatementName"] = *s.StatementName
-	}
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.QueryStatement != nil {
-		m["QueryStatement"] = *s.QueryStatement
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "StatementName", s.StatementName, api.DynString)
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.Put(m, "QueryStatement", s.QueryStatement, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
@@ -6264,29 +3512,12 @@ func (s *UpdatePreparedStatementOutput) ToDynamic() map[string]any {
 }
 
 func (s *UpdateWorkGroupInput) FromDynamic(m map[string]any) error {
-	if v := m["WorkGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkGroup, v); err != nil {
-			return api.At(err, ".WorkGroup")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ConfigurationUpdates"]; v != nil {
-		p := new(WorkGroupConfigurationUpdates)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConfigurationUpdates")
-		}
-		s.ConfigurationUpdates = p
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ConfigurationUpdates", &s.ConfigurationUpdates, api.SetStructPtr[WorkGroupConfigurationUpdates])
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateWorkGroupInput) ToDynamic() map[string]any {
@@ -6294,18 +3525,10 @@ func (s *UpdateWorkGroupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.WorkGroup != nil {
-		m["WorkGroup"] = *s.WorkGroup
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ConfigurationUpdates != nil {
-		m["ConfigurationUpdates"] = s.ConfigurationUpdates.ToDynamic()
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "ConfigurationUpdates", s.ConfigurationUpdates)
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
@@ -6319,39 +3542,14 @@ func (s *UpdateWorkGroupOutput) ToDynamic() map[string]any {
 }
 
 func (s *WorkGroup) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Configuration"]; v != nil {
-		p := new(WorkGroupConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Configuration")
-		}
-		s.Configuration = p
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["IdentityCenterApplicationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityCenterApplicationArn, v); err != nil {
-			return api.At(err, ".IdentityCenterApplicationArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStructPtr[WorkGroupConfiguration])
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "IdentityCenterApplicationArn", &s.IdentityCenterApplicationArn, api.SetStringPtr)
+	return err
 }
 
 func (s *WorkGroup) ToDynamic() map[string]any {
@@ -6359,99 +3557,30 @@ func (s *WorkGroup) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Configuration != nil {
-		m["Configuration"] = s.Configuration.ToDynamic()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.IdentityCenterApplicationArn != nil {
-		m["IdentityCenterApplicationArn"] = *s.IdentityCenterApplicationArn
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.PutStruct(m, "Configuration", s.Configuration)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "IdentityCenterApplicationArn", s.IdentityCenterApplicationArn, api.DynString)
 	return m
 }
 
 func (s *WorkGroupConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["ResultConfiguration"]; v != nil {
-		p := new(ResultConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResultConfiguration")
-		}
-		s.ResultConfiguration = p
-	}
-	if v := m["EnforceWorkGroupConfiguration"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnforceWorkGroupConfiguration, v); err != nil {
-			return api.At(err, ".EnforceWorkGroupConfiguration")
-		}
-	}
-	if v := m["PublishCloudWatchMetricsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.PublishCloudWatchMetricsEnabled, v); err != nil {
-			return api.At(err, ".PublishCloudWatchMetricsEnabled")
-		}
-	}
-	if v := m["BytesScannedCutoffPerQuery"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BytesScannedCutoffPerQuery, v); err != nil {
-			return api.At(err, ".BytesScannedCutoffPerQuery")
-		}
-	}
-	if v := m["RequesterPaysEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.RequesterPaysEnabled, v); err != nil {
-			return api.At(err, ".RequesterPaysEnabled")
-		}
-	}
-	if v := m["EngineVersion"]; v != nil {
-		p := new(EngineVersion)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EngineVersion")
-		}
-		s.EngineVersion = p
-	}
-	if v := m["AdditionalConfiguration"]; v != nil {
-		if err := api.SetStringPtr(&s.AdditionalConfiguration, v); err != nil {
-			return api.At(err, ".AdditionalConfiguration")
-		}
-	}
-	if v := m["ExecutionRole"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutionRole, v); err != nil {
-			return api.At(err, ".ExecutionRole")
-		}
-	}
-	if v := m["CustomerContentEncryptionConfiguration"]; v != nil {
-		p := new(CustomerContentEncryptionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CustomerContentEncryptionConfiguration")
-		}
-		s.CustomerContentEncryptionConfiguration = p
-	}
-	if v := m["EnableMinimumEncryptionConfiguration"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableMinimumEncryptionConfiguration, v); err != nil {
-			return api.At(err, ".EnableMinimumEncryptionConfiguration")
-		}
-	}
-	if v := m["IdentityCenterConfiguration"]; v != nil {
-		p := new(IdentityCenterConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IdentityCenterConfiguration")
-		}
-		s.IdentityCenterConfiguration = p
-	}
-	if v := m["QueryResultsS3AccessGrantsConfiguration"]; v != nil {
-		p := new(QueryResultsS3AccessGrantsConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryResultsS3AccessGrantsConfiguration")
-		}
-		s.QueryResultsS3AccessGrantsConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResultConfiguration", &s.ResultConfiguration, api.SetStructPtr[ResultConfiguration])
+	err = api.Decode(err, m, "EnforceWorkGroupConfiguration", &s.EnforceWorkGroupConfiguration, api.SetBoolPtr)
+	err = api.Decode(err, m, "PublishCloudWatchMetricsEnabled", &s.PublishCloudWatchMetricsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "BytesScannedCutoffPerQuery", &s.BytesScannedCutoffPerQuery, api.SetInt64Ptr)
+	err = api.Decode(err, m, "RequesterPaysEnabled", &s.RequesterPaysEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStructPtr[EngineVersion])
+	err = api.Decode(err, m, "AdditionalConfiguration", &s.AdditionalConfiguration, api.SetStringPtr)
+	err = api.Decode(err, m, "ExecutionRole", &s.ExecutionRole, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomerContentEncryptionConfiguration", &s.CustomerContentEncryptionConfiguration, api.SetStructPtr[CustomerContentEncryptionConfiguration])
+	err = api.Decode(err, m, "EnableMinimumEncryptionConfiguration", &s.EnableMinimumEncryptionConfiguration, api.SetBoolPtr)
+	err = api.Decode(err, m, "IdentityCenterConfiguration", &s.IdentityCenterConfiguration, api.SetStructPtr[IdentityCenterConfiguration])
+	err = api.Decode(err, m, "QueryResultsS3AccessGrantsConfiguration", &s.QueryResultsS3AccessGrantsConfiguration, api.SetStructPtr[QueryResultsS3AccessGrantsConfiguration])
+	return err
 }
 
 func (s *WorkGroupConfiguration) ToDynamic() map[string]any {
@@ -6459,120 +3588,37 @@ func (s *WorkGroupConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ResultConfiguration != nil {
-		m["ResultConfiguration"] = s.ResultConfiguration.ToDynamic()
-	}
-	if s.EnforceWorkGroupConfiguration != nil {
-		m["EnforceWorkGroupConfiguration"] = *s.EnforceWorkGroupConfiguration
-	}
-	if s.PublishCloudWatchMetricsEnabled != nil {
-		m["PublishCloudWatchMetricsEnabled"] = *s.PublishCloudWatchMetricsEnabled
-	}
-	if s.BytesScannedCutoffPerQuery != nil {
-		m["BytesScannedCutoffPerQuery"] = *s.BytesScannedCutoffPerQuery
-	}
-	if s.RequesterPaysEnabled != nil {
-		m["RequesterPaysEnabled"] = *s.RequesterPaysEnabled
-	}
-	if s.EngineVersion != nil {
-		m["EngineVersion"] = s.EngineVersion.ToDynamic()
-	}
-	if s.AdditionalConfiguration != nil {
-		m["AdditionalConfiguration"] = *s.AdditionalConfiguration
-	}
-	if s.ExecutionRole != nil {
-		m["ExecutionRole"] = *s.ExecutionRole
-	}
-	if s.CustomerContentEncryptionConfiguration != nil {
-		m["CustomerContentEncryptionConfiguration"] = s.CustomerContentEncryptionConfiguration.ToDynamic()
-	}
-	if s.EnableMinimumEncryptionConfiguration != nil {
-		m["EnableMinimumEncryptionConfiguration"] = *s.EnableMinimumEncryptionConfiguration
-	}
-	if s.IdentityCenterConfiguration != nil {
-		m["IdentityCenterConfiguration"] = s.IdentityCenterConfiguration.ToDynamic()
-	}
-	if s.QueryResultsS3AccessGrantsConfiguration != nil {
-		m["QueryResultsS3AccessGrantsConfiguration"] = s.QueryResultsS3AccessGrantsConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "ResultConfiguration", s.ResultConfiguration)
+	api.Put(m, "EnforceWorkGroupConfiguration", s.EnforceWorkGroupConfiguration, api.DynBool)
+	api.Put(m, "PublishCloudWatchMetricsEnabled", s.PublishCloudWatchMetricsEnabled, api.DynBool)
+	api.Put(m, "BytesScannedCutoffPerQuery", s.BytesScannedCutoffPerQuery, api.DynInt64)
+	api.Put(m, "RequesterPaysEnabled", s.RequesterPaysEnabled, api.DynBool)
+	api.PutStruct(m, "EngineVersion", s.EngineVersion)
+	api.Put(m, "AdditionalConfiguration", s.AdditionalConfiguration, api.DynString)
+	api.Put(m, "ExecutionRole", s.ExecutionRole, api.DynString)
+	api.PutStruct(m, "CustomerContentEncryptionConfiguration", s.CustomerContentEncryptionConfiguration)
+	api.Put(m, "EnableMinimumEncryptionConfiguration", s.EnableMinimumEncryptionConfiguration, api.DynBool)
+	api.PutStruct(m, "IdentityCenterConfiguration", s.IdentityCenterConfiguration)
+	api.PutStruct(m, "QueryResultsS3AccessGrantsConfiguration", s.QueryResultsS3AccessGrantsConfiguration)
 	return m
 }
 
 func (s *WorkGroupConfigurationUpdates) FromDynamic(m map[string]any) error {
-	if v := m["EnforceWorkGroupConfiguration"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnforceWorkGroupConfiguration, v); err != nil {
-			return api.At(err, ".EnforceWorkGroupConfiguration")
-		}
-	}
-	if v := m["ResultConfigurationUpdates"]; v != nil {
-		p := new(ResultConfigurationUpdates)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResultConfigurationUpdates")
-		}
-		s.ResultConfigurationUpdates = p
-	}
-	if v := m["PublishCloudWatchMetricsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.PublishCloudWatchMetricsEnabled, v); err != nil {
-			return api.At(err, ".PublishCloudWatchMetricsEnabled")
-		}
-	}
-	if v := m["BytesScannedCutoffPerQuery"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BytesScannedCutoffPerQuery, v); err != nil {
-			return api.At(err, ".BytesScannedCutoffPerQuery")
-		}
-	}
-	if v := m["RemoveBytesScannedCutoffPerQuery"]; v != nil {
-		if err := api.SetBoolPtr(&s.RemoveBytesScannedCutoffPerQuery, v); err != nil {
-			return api.At(err, ".RemoveBytesScannedCutoffPerQuery")
-		}
-	}
-	if v := m["RequesterPaysEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.RequesterPaysEnabled, v); err != nil {
-			return api.At(err, ".RequesterPaysEnabled")
-		}
-	}
-	if v := m["EngineVersion"]; v != nil {
-		p := new(EngineVersion)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EngineVersion")
-		}
-		s.EngineVersion = p
-	}
-	if v := m["RemoveCustomerContentEncryptionConfiguration"]; v != nil {
-		if err := api.SetBoolPtr(&s.RemoveCustomerContentEncryptionConfiguration, v); err != nil {
-			return api.At(err, ".RemoveCustomerContentEncryptionConfiguration")
-		}
-	}
-	if v := m["AdditionalConfiguration"]; v != nil {
-		if err := api.SetStringPtr(&s.AdditionalConfiguration, v); err != nil {
-			return api.At(err, ".AdditionalConfiguration")
-		}
-	}
-	if v := m["ExecutionRole"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutionRole, v); err != nil {
-			return api.At(err, ".ExecutionRole")
-		}
-	}
-	if v := m["CustomerContentEncryptionConfiguration"]; v != nil {
-		p := new(CustomerContentEncryptionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CustomerContentEncryptionConfiguration")
-		}
-		s.CustomerContentEncryptionConfiguration = p
-	}
-	if v := m["EnableMinimumEncryptionConfiguration"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableMinimumEncryptionConfiguration, v); err != nil {
-			return api.At(err, ".EnableMinimumEncryptionConfiguration")
-		}
-	}
-	if v := m["QueryResultsS3AccessGrantsConfiguration"]; v != nil {
-		p := new(QueryResultsS3AccessGrantsConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryResultsS3AccessGrantsConfiguration")
-		}
-		s.QueryResultsS3AccessGrantsConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EnforceWorkGroupConfiguration", &s.EnforceWorkGroupConfiguration, api.SetBoolPtr)
+	err = api.Decode(err, m, "ResultConfigurationUpdates", &s.ResultConfigurationUpdates, api.SetStructPtr[ResultConfigurationUpdates])
+	err = api.Decode(err, m, "PublishCloudWatchMetricsEnabled", &s.PublishCloudWatchMetricsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "BytesScannedCutoffPerQuery", &s.BytesScannedCutoffPerQuery, api.SetInt64Ptr)
+	err = api.Decode(err, m, "RemoveBytesScannedCutoffPerQuery", &s.RemoveBytesScannedCutoffPerQuery, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequesterPaysEnabled", &s.RequesterPaysEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStructPtr[EngineVersion])
+	err = api.Decode(err, m, "RemoveCustomerContentEncryptionConfiguration", &s.RemoveCustomerContentEncryptionConfiguration, api.SetBoolPtr)
+	err = api.Decode(err, m, "AdditionalConfiguration", &s.AdditionalConfiguration, api.SetStringPtr)
+	err = api.Decode(err, m, "ExecutionRole", &s.ExecutionRole, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomerContentEncryptionConfiguration", &s.CustomerContentEncryptionConfiguration, api.SetStructPtr[CustomerContentEncryptionConfiguration])
+	err = api.Decode(err, m, "EnableMinimumEncryptionConfiguration", &s.EnableMinimumEncryptionConfiguration, api.SetBoolPtr)
+	err = api.Decode(err, m, "QueryResultsS3AccessGrantsConfiguration", &s.QueryResultsS3AccessGrantsConfiguration, api.SetStructPtr[QueryResultsS3AccessGrantsConfiguration])
+	return err
 }
 
 func (s *WorkGroupConfigurationUpdates) ToDynamic() map[string]any {
@@ -6580,82 +3626,31 @@ func (s *WorkGroupConfigurationUpdates) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EnforceWorkGroupConfiguration != nil {
-		m["EnforceWorkGroupConfiguration"] = *s.EnforceWorkGroupConfiguration
-	}
-	if s.ResultConfigurationUpdates != nil {
-		m["ResultConfigurationUpdates"] = s.ResultConfigurationUpdates.ToDynamic()
-	}
-	if s.PublishCloudWatchMetricsEnabled != nil {
-		m["PublishCloudWatchMetricsEnabled"] = *s.PublishCloudWatchMetricsEnabled
-	}
-	if s.BytesScannedCutoffPerQuery != nil {
-		m["BytesScannedCutoffPerQuery"] = *s.BytesScannedCutoffPerQuery
-	}
-	if s.RemoveBytesScannedCutoffPerQuery != nil {
-		m["RemoveBytesScannedCutoffPerQuery"] = *s.RemoveBytesScannedCutoffPerQuery
-	}
-	if s.RequesterPaysEnabled != nil {
-		m["RequesterPaysEnabled"] = *s.RequesterPaysEnabled
-	}
-	if s.EngineVersion != nil {
-		m["EngineVersion"] = s.EngineVersion.ToDynamic()
-	}
-	if s.RemoveCustomerContentEncryptionConfiguration != nil {
-		m["RemoveCustomerContentEncryptionConfiguration"] = *s.RemoveCustomerContentEncryptionConfiguration
-	}
-	if s.AdditionalConfiguration != nil {
-		m["AdditionalConfiguration"] = *s.AdditionalConfiguration
-	}
-	if s.ExecutionRole != nil {
-		m["ExecutionRole"] = *s.ExecutionRole
-	}
-	if s.CustomerContentEncryptionConfiguration != nil {
-		m["CustomerContentEncryptionConfiguration"] = s.CustomerContentEncryptionConfiguration.ToDynamic()
-	}
-	if s.EnableMinimumEncryptionConfiguration != nil {
-		m["EnableMinimumEncryptionConfiguration"] = *s.EnableMinimumEncryptionConfiguration
-	}
-	if s.QueryResultsS3AccessGrantsConfiguration != nil {
-		m["QueryResultsS3AccessGrantsConfiguration"] = s.QueryResultsS3AccessGrantsConfiguration.ToDynamic()
-	}
+	api.Put(m, "EnforceWorkGroupConfiguration", s.EnforceWorkGroupConfiguration, api.DynBool)
+	api.PutStruct(m, "ResultConfigurationUpdates", s.ResultConfigurationUpdates)
+	api.Put(m, "PublishCloudWatchMetricsEnabled", s.PublishCloudWatchMetricsEnabled, api.DynBool)
+	api.Put(m, "BytesScannedCutoffPerQuery", s.BytesScannedCutoffPerQuery, api.DynInt64)
+	api.Put(m, "RemoveBytesScannedCutoffPerQuery", s.RemoveBytesScannedCutoffPerQuery, api.DynBool)
+	api.Put(m, "RequesterPaysEnabled", s.RequesterPaysEnabled, api.DynBool)
+	api.PutStruct(m, "EngineVersion", s.EngineVersion)
+	api.Put(m, "RemoveCustomerContentEncryptionConfiguration", s.RemoveCustomerContentEncryptionConfiguration, api.DynBool)
+	api.Put(m, "AdditionalConfiguration", s.AdditionalConfiguration, api.DynString)
+	api.Put(m, "ExecutionRole", s.ExecutionRole, api.DynString)
+	api.PutStruct(m, "CustomerContentEncryptionConfiguration", s.CustomerContentEncryptionConfiguration)
+	api.Put(m, "EnableMinimumEncryptionConfiguration", s.EnableMinimumEncryptionConfiguration, api.DynBool)
+	api.PutStruct(m, "QueryResultsS3AccessGrantsConfiguration", s.QueryResultsS3AccessGrantsConfiguration)
 	return m
 }
 
 func (s *WorkGroupSummary) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["EngineVersion"]; v != nil {
-		p := new(EngineVersion)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EngineVersion")
-		}
-		s.EngineVersion = p
-	}
-	if v := m["IdentityCenterApplicationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityCenterApplicationArn, v); err != nil {
-			return api.At(err, ".IdentityCenterApplicationArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStructPtr[EngineVersion])
+	err = api.Decode(err, m, "IdentityCenterApplicationArn", &s.IdentityCenterApplicationArn, api.SetStringPtr)
+	return err
 }
 
 func (s *WorkGroupSummary) ToDynamic() map[string]any {
@@ -6663,23 +3658,11 @@ func (s *WorkGroupSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.EngineVersion != nil {
-		m["EngineVersion"] = s.EngineVersion.ToDynamic()
-	}
-	if s.IdentityCenterApplicationArn != nil {
-		m["IdentityCenterApplicationArn"] = *s.IdentityCenterApplicationArn
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.PutStruct(m, "EngineVersion", s.EngineVersion)
+	api.Put(m, "IdentityCenterApplicationArn", s.IdentityCenterApplicationArn, api.DynString)
 	return m
 }

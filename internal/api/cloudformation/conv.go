@@ -52,17 +52,10 @@ func (s *SignalResourceOutput) ToDynamic() map[string]any {
 }
 
 func (s *AccountGateResult) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	return err
 }
 
 func (s *AccountGateResult) ToDynamic() map[string]any {
@@ -70,27 +63,16 @@ func (s *AccountGateResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
 	return m
 }
 
 func (s *AccountLimit) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetInt32Ptr)
+	return err
 }
 
 func (s *AccountLimit) ToDynamic() map[string]any {
@@ -98,12 +80,8 @@ func (s *AccountLimit) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = int64(*s.Value)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynInt32)
 	return m
 }
 
@@ -126,59 +104,18 @@ func (s *ActivateOrganizationsAccessOutput) ToDynamic() map[string]any {
 }
 
 func (s *ActivateTypeInput) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["PublicTypeArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PublicTypeArn, v); err != nil {
-			return api.At(err, ".PublicTypeArn")
-		}
-	}
-	if v := m["PublisherId"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherId, v); err != nil {
-			return api.At(err, ".PublisherId")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["TypeNameAlias"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeNameAlias, v); err != nil {
-			return api.At(err, ".TypeNameAlias")
-		}
-	}
-	if v := m["AutoUpdate"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoUpdate, v); err != nil {
-			return api.At(err, ".AutoUpdate")
-		}
-	}
-	if v := m["LoggingConfig"]; v != nil {
-		p := new(LoggingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoggingConfig")
-		}
-		s.LoggingConfig = p
-	}
-	if v := m["ExecutionRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutionRoleArn, v); err != nil {
-			return api.At(err, ".ExecutionRoleArn")
-		}
-	}
-	if v := m["VersionBump"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionBump, v); err != nil {
-			return api.At(err, ".VersionBump")
-		}
-	}
-	if v := m["MajorVersion"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MajorVersion, v); err != nil {
-			return api.At(err, ".MajorVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "PublicTypeArn", &s.PublicTypeArn, api.SetStringPtr)
+	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeNameAlias", &s.TypeNameAlias, api.SetStringPtr)
+	err = api.Decode(err, m, "AutoUpdate", &s.AutoUpdate, api.SetBoolPtr)
+	err = api.Decode(err, m, "LoggingConfig", &s.LoggingConfig, api.SetStructPtr[LoggingConfig])
+	err = api.Decode(err, m, "ExecutionRoleArn", &s.ExecutionRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionBump", &s.VersionBump, api.SetStringPtr)
+	err = api.Decode(err, m, "MajorVersion", &s.MajorVersion, api.SetInt64Ptr)
+	return err
 }
 
 func (s *ActivateTypeInput) ToDynamic() map[string]any {
@@ -186,46 +123,23 @@ func (s *ActivateTypeInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.PublicTypeArn != nil {
-		m["PublicTypeArn"] = *s.PublicTypeArn
-	}
-	if s.PublisherId != nil {
-		m["PublisherId"] = *s.PublisherId
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.TypeNameAlias != nil {
-		m["TypeNameAlias"] = *s.TypeNameAlias
-	}
-	if s.AutoUpdate != nil {
-		m["AutoUpdate"] = *s.AutoUpdate
-	}
-	if s.LoggingConfig != nil {
-		m["LoggingConfig"] = s.LoggingConfig.ToDynamic()
-	}
-	if s.ExecutionRoleArn != nil {
-		m["ExecutionRoleArn"] = *s.ExecutionRoleArn
-	}
-	if s.VersionBump != nil {
-		m["VersionBump"] = *s.VersionBump
-	}
-	if s.MajorVersion != nil {
-		m["MajorVersion"] = *s.MajorVersion
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "PublicTypeArn", s.PublicTypeArn, api.DynString)
+	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "TypeNameAlias", s.TypeNameAlias, api.DynString)
+	api.Put(m, "AutoUpdate", s.AutoUpdate, api.DynBool)
+	api.PutStruct(m, "LoggingConfig", s.LoggingConfig)
+	api.Put(m, "ExecutionRoleArn", s.ExecutionRoleArn, api.DynString)
+	api.Put(m, "VersionBump", s.VersionBump, api.DynString)
+	api.Put(m, "MajorVersion", s.MajorVersion, api.DynInt64)
 	return m
 }
 
 func (s *ActivateTypeOutput) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	return err
 }
 
 func (s *ActivateTypeOutput) ToDynamic() map[string]any {
@@ -233,9 +147,7 @@ func (s *ActivateTypeOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
 	return m
 }
 
@@ -249,17 +161,10 @@ func (s *AlreadyExistsException) ToDynamic() map[string]any {
 }
 
 func (s *AutoDeployment) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["RetainStacksOnAccountRemoval"]; v != nil {
-		if err := api.SetBoolPtr(&s.RetainStacksOnAccountRemoval, v); err != nil {
-			return api.At(err, ".RetainStacksOnAccountRemoval")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RetainStacksOnAccountRemoval", &s.RetainStacksOnAccountRemoval, api.SetBoolPtr)
+	return err
 }
 
 func (s *AutoDeployment) ToDynamic() map[string]any {
@@ -267,34 +172,17 @@ func (s *AutoDeployment) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.RetainStacksOnAccountRemoval != nil {
-		m["RetainStacksOnAccountRemoval"] = *s.RetainStacksOnAccountRemoval
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "RetainStacksOnAccountRemoval", s.RetainStacksOnAccountRemoval, api.DynBool)
 	return m
 }
 
 func (s *BatchDescribeTypeConfigurationsError) FromDynamic(m map[string]any) error {
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	if v := m["TypeConfigurationIdentifier"]; v != nil {
-		p := new(TypeConfigurationIdentifier)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TypeConfigurationIdentifier")
-		}
-		s.TypeConfigurationIdentifier = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeConfigurationIdentifier", &s.TypeConfigurationIdentifier, api.SetStructPtr[TypeConfigurationIdentifier])
+	return err
 }
 
 func (s *BatchDescribeTypeConfigurationsError) ToDynamic() map[string]any {
@@ -302,25 +190,18 @@ func (s *BatchDescribeTypeConfigurationsError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
-	if s.TypeConfigurationIdentifier != nil {
-		m["TypeConfigurationIdentifier"] = s.TypeConfigurationIdentifier.ToDynamic()
-	}
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
+	api.PutStruct(m, "TypeConfigurationIdentifier", s.TypeConfigurationIdentifier)
 	return m
 }
 
 func (s *BatchDescribeTypeConfigurationsInput) FromDynamic(m map[string]any) error {
-	if v := m["TypeConfigurationIdentifiers"]; v != nil {
-		if err := api.SetList(&s.TypeConfigurationIdentifiers, v, func(p *TypeConfigurationIdentifier, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TypeConfigurationIdentifiers")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TypeConfigurationIdentifiers", &s.TypeConfigurationIdentifiers, func(p *[]TypeConfigurationIdentifier, v any) error {
+		return api.SetList(p, v, func(p *TypeConfigurationIdentifier, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchDescribeTypeConfigurationsInput) ToDynamic() map[string]any {
@@ -328,29 +209,22 @@ func (s *BatchDescribeTypeConfigurationsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TypeConfigurationIdentifiers != nil {
-		m["TypeConfigurationIdentifiers"] = api.DynList(s.TypeConfigurationIdentifiers, func(e TypeConfigurationIdentifier) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TypeConfigurationIdentifiers", s.TypeConfigurationIdentifiers, func(e TypeConfigurationIdentifier) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BatchDescribeTypeConfigurationsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Errors"]; v != nil {
-		if err := api.SetList(&s.Errors, v, func(p *BatchDescribeTypeConfigurationsError, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Errors")
-		}
-	}
-	if v := m["UnprocessedTypeConfigurations"]; v != nil {
-		if err := api.SetList(&s.UnprocessedTypeConfigurations, v, func(p *TypeConfigurationIdentifier, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".UnprocessedTypeConfigurations")
-		}
-	}
-	if v := m["TypeConfigurations"]; v != nil {
-		if err := api.SetList(&s.TypeConfigurations, v, func(p *TypeConfigurationDetails, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TypeConfigurations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Errors", &s.Errors, func(p *[]BatchDescribeTypeConfigurationsError, v any) error {
+		return api.SetList(p, v, func(p *BatchDescribeTypeConfigurationsError, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "UnprocessedTypeConfigurations", &s.UnprocessedTypeConfigurations, func(p *[]TypeConfigurationIdentifier, v any) error {
+		return api.SetList(p, v, func(p *TypeConfigurationIdentifier, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TypeConfigurations", &s.TypeConfigurations, func(p *[]TypeConfigurationDetails, v any) error {
+		return api.SetList(p, v, func(p *TypeConfigurationDetails, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchDescribeTypeConfigurationsOutput) ToDynamic() map[string]any {
@@ -358,25 +232,16 @@ func (s *BatchDescribeTypeConfigurationsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Errors != nil {
-		m["Errors"] = api.DynList(s.Errors, func(e BatchDescribeTypeConfigurationsError) any { return e.ToDynamic() })
-	}
-	if s.UnprocessedTypeConfigurations != nil {
-		m["UnprocessedTypeConfigurations"] = api.DynList(s.UnprocessedTypeConfigurations, func(e TypeConfigurationIdentifier) any { return e.ToDynamic() })
-	}
-	if s.TypeConfigurations != nil {
-		m["TypeConfigurations"] = api.DynList(s.TypeConfigurations, func(e TypeConfigurationDetails) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Errors", s.Errors, func(e BatchDescribeTypeConfigurationsError) any { return e.ToDynamic() })
+	api.PutList(m, "UnprocessedTypeConfigurations", s.UnprocessedTypeConfigurations, func(e TypeConfigurationIdentifier) any { return e.ToDynamic() })
+	api.PutList(m, "TypeConfigurations", s.TypeConfigurations, func(e TypeConfigurationDetails) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CFNRegistryException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CFNRegistryException) ToDynamic() map[string]any {
@@ -384,24 +249,15 @@ func (s *CFNRegistryException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CancelUpdateStackInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelUpdateStackInput) ToDynamic() map[string]any {
@@ -409,34 +265,17 @@ func (s *CancelUpdateStackInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
 	return m
 }
 
 func (s *Change) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["HookInvocationCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HookInvocationCount, v); err != nil {
-			return api.At(err, ".HookInvocationCount")
-		}
-	}
-	if v := m["ResourceChange"]; v != nil {
-		p := new(ResourceChange)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResourceChange")
-		}
-		s.ResourceChange = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "HookInvocationCount", &s.HookInvocationCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ResourceChange", &s.ResourceChange, api.SetStructPtr[ResourceChange])
+	return err
 }
 
 func (s *Change) ToDynamic() map[string]any {
@@ -444,52 +283,21 @@ func (s *Change) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.HookInvocationCount != nil {
-		m["HookInvocationCount"] = int64(*s.HookInvocationCount)
-	}
-	if s.ResourceChange != nil {
-		m["ResourceChange"] = s.ResourceChange.ToDynamic()
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "HookInvocationCount", s.HookInvocationCount, api.DynInt32)
+	api.PutStruct(m, "ResourceChange", s.ResourceChange)
 	return m
 }
 
 func (s *ChangeSetHook) FromDynamic(m map[string]any) error {
-	if v := m["InvocationPoint"]; v != nil {
-		if err := api.SetStringPtr(&s.InvocationPoint, v); err != nil {
-			return api.At(err, ".InvocationPoint")
-		}
-	}
-	if v := m["FailureMode"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureMode, v); err != nil {
-			return api.At(err, ".FailureMode")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["TypeVersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeVersionId, v); err != nil {
-			return api.At(err, ".TypeVersionId")
-		}
-	}
-	if v := m["TypeConfigurationVersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeConfigurationVersionId, v); err != nil {
-			return api.At(err, ".TypeConfigurationVersionId")
-		}
-	}
-	if v := m["TargetDetails"]; v != nil {
-		p := new(ChangeSetHookTargetDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TargetDetails")
-		}
-		s.TargetDetails = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InvocationPoint", &s.InvocationPoint, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureMode", &s.FailureMode, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeVersionId", &s.TypeVersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeConfigurationVersionId", &s.TypeConfigurationVersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetDetails", &s.TargetDetails, api.SetStructPtr[ChangeSetHookTargetDetails])
+	return err
 }
 
 func (s *ChangeSetHook) ToDynamic() map[string]any {
@@ -497,44 +305,21 @@ func (s *ChangeSetHook) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.InvocationPoint != nil {
-		m["InvocationPoint"] = *s.InvocationPoint
-	}
-	if s.FailureMode != nil {
-		m["FailureMode"] = *s.FailureMode
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.TypeVersionId != nil {
-		m["TypeVersionId"] = *s.TypeVersionId
-	}
-	if s.TypeConfigurationVersionId != nil {
-		m["TypeConfigurationVersionId"] = *s.TypeConfigurationVersionId
-	}
-	if s.TargetDetails != nil {
-		m["TargetDetails"] = s.TargetDetails.ToDynamic()
-	}
+	api.Put(m, "InvocationPoint", s.InvocationPoint, api.DynString)
+	api.Put(m, "FailureMode", s.FailureMode, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "TypeVersionId", s.TypeVersionId, api.DynString)
+	api.Put(m, "TypeConfigurationVersionId", s.TypeConfigurationVersionId, api.DynString)
+	api.PutStruct(m, "TargetDetails", s.TargetDetails)
 	return m
 }
 
 func (s *ChangeSetHookResourceTargetDetails) FromDynamic(m map[string]any) error {
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["ResourceAction"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceAction, v); err != nil {
-			return api.At(err, ".ResourceAction")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceAction", &s.ResourceAction, api.SetStringPtr)
+	return err
 }
 
 func (s *ChangeSetHookResourceTargetDetails) ToDynamic() map[string]any {
@@ -542,32 +327,17 @@ func (s *ChangeSetHookResourceTargetDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.ResourceAction != nil {
-		m["ResourceAction"] = *s.ResourceAction
-	}
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "ResourceAction", s.ResourceAction, api.DynString)
 	return m
 }
 
 func (s *ChangeSetHookTargetDetails) FromDynamic(m map[string]any) error {
-	if v := m["TargetType"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetType, v); err != nil {
-			return api.At(err, ".TargetType")
-		}
-	}
-	if v := m["ResourceTargetDetails"]; v != nil {
-		p := new(ChangeSetHookResourceTargetDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResourceTargetDetails")
-		}
-		s.ResourceTargetDetails = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetType", &s.TargetType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceTargetDetails", &s.ResourceTargetDetails, api.SetStructPtr[ChangeSetHookResourceTargetDetails])
+	return err
 }
 
 func (s *ChangeSetHookTargetDetails) ToDynamic() map[string]any {
@@ -575,12 +345,8 @@ func (s *ChangeSetHookTargetDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TargetType != nil {
-		m["TargetType"] = *s.TargetType
-	}
-	if s.ResourceTargetDetails != nil {
-		m["ResourceTargetDetails"] = s.ResourceTargetDetails.ToDynamic()
-	}
+	api.Put(m, "TargetType", s.TargetType, api.DynString)
+	api.PutStruct(m, "ResourceTargetDetails", s.ResourceTargetDetails)
 	return m
 }
 
@@ -594,72 +360,21 @@ func (s *ChangeSetNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *ChangeSetSummary) FromDynamic(m map[string]any) error {
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["ChangeSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetId, v); err != nil {
-			return api.At(err, ".ChangeSetId")
-		}
-	}
-	if v := m["ChangeSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetName, v); err != nil {
-			return api.At(err, ".ChangeSetName")
-		}
-	}
-	if v := m["ExecutionStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutionStatus, v); err != nil {
-			return api.At(err, ".ExecutionStatus")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["IncludeNestedStacks"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeNestedStacks, v); err != nil {
-			return api.At(err, ".IncludeNestedStacks")
-		}
-	}
-	if v := m["ParentChangeSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.ParentChangeSetId, v); err != nil {
-			return api.At(err, ".ParentChangeSetId")
-		}
-	}
-	if v := m["RootChangeSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.RootChangeSetId, v); err != nil {
-			return api.At(err, ".RootChangeSetId")
-		}
-	}
-	if v := m["ImportExistingResources"]; v != nil {
-		if err := api.SetBoolPtr(&s.ImportExistingResources, v); err != nil {
-			return api.At(err, ".ImportExistingResources")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "ChangeSetId", &s.ChangeSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "ExecutionStatus", &s.ExecutionStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeNestedStacks", &s.IncludeNestedStacks, api.SetBoolPtr)
+	err = api.Decode(err, m, "ParentChangeSetId", &s.ParentChangeSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "RootChangeSetId", &s.RootChangeSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportExistingResources", &s.ImportExistingResources, api.SetBoolPtr)
+	return err
 }
 
 func (s *ChangeSetSummary) ToDynamic() map[string]any {
@@ -667,45 +382,19 @@ func (s *ChangeSetSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.ChangeSetId != nil {
-		m["ChangeSetId"] = *s.ChangeSetId
-	}
-	if s.ChangeSetName != nil {
-		m["ChangeSetName"] = *s.ChangeSetName
-	}
-	if s.ExecutionStatus != nil {
-		m["ExecutionStatus"] = *s.ExecutionStatus
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.IncludeNestedStacks != nil {
-		m["IncludeNestedStacks"] = *s.IncludeNestedStacks
-	}
-	if s.ParentChangeSetId != nil {
-		m["ParentChangeSetId"] = *s.ParentChangeSetId
-	}
-	if s.RootChangeSetId != nil {
-		m["RootChangeSetId"] = *s.RootChangeSetId
-	}
-	if s.ImportExistingResources != nil {
-		m["ImportExistingResources"] = *s.ImportExistingResources
-	}
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "ChangeSetId", s.ChangeSetId, api.DynString)
+	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
+	api.Put(m, "ExecutionStatus", s.ExecutionStatus, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "IncludeNestedStacks", s.IncludeNestedStacks, api.DynBool)
+	api.Put(m, "ParentChangeSetId", s.ParentChangeSetId, api.DynString)
+	api.Put(m, "RootChangeSetId", s.RootChangeSetId, api.DynString)
+	api.Put(m, "ImportExistingResources", s.ImportExistingResources, api.DynBool)
 	return m
 }
 
@@ -719,27 +408,12 @@ func (s *ConcurrentResourcesLimitExceededException) ToDynamic() map[string]any {
 }
 
 func (s *ContinueUpdateRollbackInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["RoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleARN, v); err != nil {
-			return api.At(err, ".RoleARN")
-		}
-	}
-	if v := m["ResourcesToSkip"]; v != nil {
-		if err := api.SetList(&s.ResourcesToSkip, v, api.SetString); err != nil {
-			return api.At(err, ".ResourcesToSkip")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourcesToSkip", &s.ResourcesToSkip, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ContinueUpdateRollbackInput) ToDynamic() map[string]any {
@@ -747,18 +421,10 @@ func (s *ContinueUpdateRollbackInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.RoleARN != nil {
-		m["RoleARN"] = *s.RoleARN
-	}
-	if s.ResourcesToSkip != nil {
-		m["ResourcesToSkip"] = api.DynList(s.ResourcesToSkip, api.DynString)
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
+	api.PutList(m, "ResourcesToSkip", s.ResourcesToSkip, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
 	return m
 }
 
@@ -772,104 +438,33 @@ func (s *ContinueUpdateRollbackOutput) ToDynamic() map[string]any {
 }
 
 func (s *CreateChangeSetInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["TemplateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateBody, v); err != nil {
-			return api.At(err, ".TemplateBody")
-		}
-	}
-	if v := m["TemplateURL"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateURL, v); err != nil {
-			return api.At(err, ".TemplateURL")
-		}
-	}
-	if v := m["UsePreviousTemplate"]; v != nil {
-		if err := api.SetBoolPtr(&s.UsePreviousTemplate, v); err != nil {
-			return api.At(err, ".UsePreviousTemplate")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["Capabilities"]; v != nil {
-		if err := api.SetList(&s.Capabilities, v, api.SetString); err != nil {
-			return api.At(err, ".Capabilities")
-		}
-	}
-	if v := m["ResourceTypes"]; v != nil {
-		if err := api.SetList(&s.ResourceTypes, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceTypes")
-		}
-	}
-	if v := m["RoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleARN, v); err != nil {
-			return api.At(err, ".RoleARN")
-		}
-	}
-	if v := m["RollbackConfiguration"]; v != nil {
-		p := new(RollbackConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RollbackConfiguration")
-		}
-		s.RollbackConfiguration = p
-	}
-	if v := m["NotificationARNs"]; v != nil {
-		if err := api.SetList(&s.NotificationARNs, v, api.SetString); err != nil {
-			return api.At(err, ".NotificationARNs")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["ChangeSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetName, v); err != nil {
-			return api.At(err, ".ChangeSetName")
-		}
-	}
-	if v := m["ClientToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientToken, v); err != nil {
-			return api.At(err, ".ClientToken")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ChangeSetType"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetType, v); err != nil {
-			return api.At(err, ".ChangeSetType")
-		}
-	}
-	if v := m["ResourcesToImport"]; v != nil {
-		if err := api.SetList(&s.ResourcesToImport, v, func(p *ResourceToImport, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResourcesToImport")
-		}
-	}
-	if v := m["IncludeNestedStacks"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeNestedStacks, v); err != nil {
-			return api.At(err, ".IncludeNestedStacks")
-		}
-	}
-	if v := m["OnStackFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.OnStackFailure, v); err != nil {
-			return api.At(err, ".OnStackFailure")
-		}
-	}
-	if v := m["ImportExistingResources"]; v != nil {
-		if err := api.SetBoolPtr(&s.ImportExistingResources, v); err != nil {
-			return api.At(err, ".ImportExistingResources")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
+	err = api.Decode(err, m, "UsePreviousTemplate", &s.UsePreviousTemplate, api.SetBoolPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
+		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResourceTypes", &s.ResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "RollbackConfiguration", &s.RollbackConfiguration, api.SetStructPtr[RollbackConfiguration])
+	err = api.Decode(err, m, "NotificationARNs", &s.NotificationARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ChangeSetType", &s.ChangeSetType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourcesToImport", &s.ResourcesToImport, func(p *[]ResourceToImport, v any) error {
+		return api.SetList(p, v, func(p *ResourceToImport, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IncludeNestedStacks", &s.IncludeNestedStacks, api.SetBoolPtr)
+	err = api.Decode(err, m, "OnStackFailure", &s.OnStackFailure, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportExistingResources", &s.ImportExistingResources, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreateChangeSetInput) ToDynamic() map[string]any {
@@ -877,78 +472,33 @@ func (s *CreateChangeSetInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.TemplateBody != nil {
-		m["TemplateBody"] = *s.TemplateBody
-	}
-	if s.TemplateURL != nil {
-		m["TemplateURL"] = *s.TemplateURL
-	}
-	if s.UsePreviousTemplate != nil {
-		m["UsePreviousTemplate"] = *s.UsePreviousTemplate
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	}
-	if s.Capabilities != nil {
-		m["Capabilities"] = api.DynList(s.Capabilities, api.DynString)
-	}
-	if s.ResourceTypes != nil {
-		m["ResourceTypes"] = api.DynList(s.ResourceTypes, api.DynString)
-	}
-	if s.RoleARN != nil {
-		m["RoleARN"] = *s.RoleARN
-	}
-	if s.RollbackConfiguration != nil {
-		m["RollbackConfiguration"] = s.RollbackConfiguration.ToDynamic()
-	}
-	if s.NotificationARNs != nil {
-		m["NotificationARNs"] = api.DynList(s.NotificationARNs, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.ChangeSetName != nil {
-		m["ChangeSetName"] = *s.ChangeSetName
-	}
-	if s.ClientToken != nil {
-		m["ClientToken"] = *s.ClientToken
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ChangeSetType != nil {
-		m["ChangeSetType"] = *s.ChangeSetType
-	}
-	if s.ResourcesToImport != nil {
-		m["ResourcesToImport"] = api.DynList(s.ResourcesToImport, func(e ResourceToImport) any { return e.ToDynamic() })
-	}
-	if s.IncludeNestedStacks != nil {
-		m["IncludeNestedStacks"] = *s.IncludeNestedStacks
-	}
-	if s.OnStackFailure != nil {
-		m["OnStackFailure"] = *s.OnStackFailure
-	}
-	if s.ImportExistingResources != nil {
-		m["ImportExistingResources"] = *s.ImportExistingResources
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
+	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
+	api.Put(m, "UsePreviousTemplate", s.UsePreviousTemplate, api.DynBool)
+	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
+	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
+	api.PutList(m, "ResourceTypes", s.ResourceTypes, api.DynString)
+	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
+	api.PutStruct(m, "RollbackConfiguration", s.RollbackConfiguration)
+	api.PutList(m, "NotificationARNs", s.NotificationARNs, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
+	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "ChangeSetType", s.ChangeSetType, api.DynString)
+	api.PutList(m, "ResourcesToImport", s.ResourcesToImport, func(e ResourceToImport) any { return e.ToDynamic() })
+	api.Put(m, "IncludeNestedStacks", s.IncludeNestedStacks, api.DynBool)
+	api.Put(m, "OnStackFailure", s.OnStackFailure, api.DynString)
+	api.Put(m, "ImportExistingResources", s.ImportExistingResources, api.DynBool)
 	return m
 }
 
 func (s *CreateChangeSetOutput) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateChangeSetOutput) ToDynamic() map[string]any {
@@ -956,39 +506,20 @@ func (s *CreateChangeSetOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "StackId", s.StackId, api.DynString)
 	return m
 }
 
 func (s *CreateGeneratedTemplateInput) FromDynamic(m map[string]any) error {
-	if v := m["Resources"]; v != nil {
-		if err := api.SetList(&s.Resources, v, func(p *ResourceDefinition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Resources")
-		}
-	}
-	if v := m["GeneratedTemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.GeneratedTemplateName, v); err != nil {
-			return api.At(err, ".GeneratedTemplateName")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["TemplateConfiguration"]; v != nil {
-		p := new(TemplateConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TemplateConfiguration")
-		}
-		s.TemplateConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]ResourceDefinition, v any) error {
+		return api.SetList(p, v, func(p *ResourceDefinition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateConfiguration", &s.TemplateConfiguration, api.SetStructPtr[TemplateConfiguration])
+	return err
 }
 
 func (s *CreateGeneratedTemplateInput) ToDynamic() map[string]any {
@@ -996,28 +527,17 @@ func (s *CreateGeneratedTemplateInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Resources != nil {
-		m["Resources"] = api.DynList(s.Resources, func(e ResourceDefinition) any { return e.ToDynamic() })
-	}
-	if s.GeneratedTemplateName != nil {
-		m["GeneratedTemplateName"] = *s.GeneratedTemplateName
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.TemplateConfiguration != nil {
-		m["TemplateConfiguration"] = s.TemplateConfiguration.ToDynamic()
-	}
+	api.PutList(m, "Resources", s.Resources, func(e ResourceDefinition) any { return e.ToDynamic() })
+	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.PutStruct(m, "TemplateConfiguration", s.TemplateConfiguration)
 	return m
 }
 
 func (s *CreateGeneratedTemplateOutput) FromDynamic(m map[string]any) error {
-	if v := m["GeneratedTemplateId"]; v != nil {
-		if err := api.SetStringPtr(&s.GeneratedTemplateId, v); err != nil {
-			return api.At(err, ".GeneratedTemplateId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GeneratedTemplateId", &s.GeneratedTemplateId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateGeneratedTemplateOutput) ToDynamic() map[string]any {
@@ -1025,106 +545,35 @@ func (s *CreateGeneratedTemplateOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GeneratedTemplateId != nil {
-		m["GeneratedTemplateId"] = *s.GeneratedTemplateId
-	}
+	api.Put(m, "GeneratedTemplateId", s.GeneratedTemplateId, api.DynString)
 	return m
 }
 
 func (s *CreateStackInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["TemplateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateBody, v); err != nil {
-			return api.At(err, ".TemplateBody")
-		}
-	}
-	if v := m["TemplateURL"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateURL, v); err != nil {
-			return api.At(err, ".TemplateURL")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["DisableRollback"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableRollback, v); err != nil {
-			return api.At(err, ".DisableRollback")
-		}
-	}
-	if v := m["RollbackConfiguration"]; v != nil {
-		p := new(RollbackConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RollbackConfiguration")
-		}
-		s.RollbackConfiguration = p
-	}
-	if v := m["TimeoutInMinutes"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TimeoutInMinutes, v); err != nil {
-			return api.At(err, ".TimeoutInMinutes")
-		}
-	}
-	if v := m["NotificationARNs"]; v != nil {
-		if err := api.SetList(&s.NotificationARNs, v, api.SetString); err != nil {
-			return api.At(err, ".NotificationARNs")
-		}
-	}
-	if v := m["Capabilities"]; v != nil {
-		if err := api.SetList(&s.Capabilities, v, api.SetString); err != nil {
-			return api.At(err, ".Capabilities")
-		}
-	}
-	if v := m["ResourceTypes"]; v != nil {
-		if err := api.SetList(&s.ResourceTypes, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceTypes")
-		}
-	}
-	if v := m["RoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleARN, v); err != nil {
-			return api.At(err, ".RoleARN")
-		}
-	}
-	if v := m["OnFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.OnFailure, v); err != nil {
-			return api.At(err, ".OnFailure")
-		}
-	}
-	if v := m["StackPolicyBody"]; v != nil {
-		if err := api.SetStringPtr(&s.StackPolicyBody, v); err != nil {
-			return api.At(err, ".StackPolicyBody")
-		}
-	}
-	if v := m["StackPolicyURL"]; v != nil {
-		if err := api.SetStringPtr(&s.StackPolicyURL, v); err != nil {
-			return api.At(err, ".StackPolicyURL")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["EnableTerminationProtection"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableTerminationProtection, v); err != nil {
-			return api.At(err, ".EnableTerminationProtection")
-		}
-	}
-	if v := m["RetainExceptOnCreate"]; v != nil {
-		if err := api.SetBoolPtr(&s.RetainExceptOnCreate, v); err != nil {
-			return api.At(err, ".RetainExceptOnCreate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
+		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "DisableRollback", &s.DisableRollback, api.SetBoolPtr)
+	err = api.Decode(err, m, "RollbackConfiguration", &s.RollbackConfiguration, api.SetStructPtr[RollbackConfiguration])
+	err = api.Decode(err, m, "TimeoutInMinutes", &s.TimeoutInMinutes, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NotificationARNs", &s.NotificationARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResourceTypes", &s.ResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "OnFailure", &s.OnFailure, api.SetStringPtr)
+	err = api.Decode(err, m, "StackPolicyBody", &s.StackPolicyBody, api.SetStringPtr)
+	err = api.Decode(err, m, "StackPolicyURL", &s.StackPolicyURL, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableTerminationProtection", &s.EnableTerminationProtection, api.SetBoolPtr)
+	err = api.Decode(err, m, "RetainExceptOnCreate", &s.RetainExceptOnCreate, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreateStackInput) ToDynamic() map[string]any {
@@ -1132,109 +581,40 @@ func (s *CreateStackInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.TemplateBody != nil {
-		m["TemplateBody"] = *s.TemplateBody
-	}
-	if s.TemplateURL != nil {
-		m["TemplateURL"] = *s.TemplateURL
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	}
-	if s.DisableRollback != nil {
-		m["DisableRollback"] = *s.DisableRollback
-	}
-	if s.RollbackConfiguration != nil {
-		m["RollbackConfiguration"] = s.RollbackConfiguration.ToDynamic()
-	}
-	if s.TimeoutInMinutes != nil {
-		m["TimeoutInMinutes"] = int64(*s.TimeoutInMinutes)
-	}
-	if s.NotificationARNs != nil {
-		m["NotificationARNs"] = api.DynList(s.NotificationARNs, api.DynString)
-	}
-	if s.Capabilities != nil {
-		m["Capabilities"] = api.DynList(s.Capabilities, api.DynString)
-	}
-	if s.ResourceTypes != nil {
-		m["ResourceTypes"] = api.DynList(s.ResourceTypes, api.DynString)
-	}
-	if s.RoleARN != nil {
-		m["RoleARN"] = *s.RoleARN
-	}
-	if s.OnFailure != nil {
-		m["OnFailure"] = *s.OnFailure
-	}
-	if s.StackPolicyBody != nil {
-		m["StackPolicyBody"] = *s.StackPolicyBody
-	}
-	if s.StackPolicyURL != nil {
-		m["StackPolicyURL"] = *s.StackPolicyURL
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.EnableTerminationProtection != nil {
-		m["EnableTerminationProtection"] = *s.EnableTerminationProtection
-	}
-	if s.RetainExceptOnCreate != nil {
-		m["RetainExceptOnCreate"] = *s.RetainExceptOnCreate
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
+	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
+	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
+	api.Put(m, "DisableRollback", s.DisableRollback, api.DynBool)
+	api.PutStruct(m, "RollbackConfiguration", s.RollbackConfiguration)
+	api.Put(m, "TimeoutInMinutes", s.TimeoutInMinutes, api.DynInt32)
+	api.PutList(m, "NotificationARNs", s.NotificationARNs, api.DynString)
+	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
+	api.PutList(m, "ResourceTypes", s.ResourceTypes, api.DynString)
+	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
+	api.Put(m, "OnFailure", s.OnFailure, api.DynString)
+	api.Put(m, "StackPolicyBody", s.StackPolicyBody, api.DynString)
+	api.Put(m, "StackPolicyURL", s.StackPolicyURL, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.Put(m, "EnableTerminationProtection", s.EnableTerminationProtection, api.DynBool)
+	api.Put(m, "RetainExceptOnCreate", s.RetainExceptOnCreate, api.DynBool)
 	return m
 }
 
 func (s *CreateStackInstancesInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["Accounts"]; v != nil {
-		if err := api.SetList(&s.Accounts, v, api.SetString); err != nil {
-			return api.At(err, ".Accounts")
-		}
-	}
-	if v := m["DeploymentTargets"]; v != nil {
-		p := new(DeploymentTargets)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeploymentTargets")
-		}
-		s.DeploymentTargets = p
-	}
-	if v := m["Regions"]; v != nil {
-		if err := api.SetList(&s.Regions, v, api.SetString); err != nil {
-			return api.At(err, ".Regions")
-		}
-	}
-	if v := m["ParameterOverrides"]; v != nil {
-		if err := api.SetList(&s.ParameterOverrides, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ParameterOverrides")
-		}
-	}
-	if v := m["OperationPreferences"]; v != nil {
-		p := new(StackSetOperationPreferences)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OperationPreferences")
-		}
-		s.OperationPreferences = p
-	}
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "Accounts", &s.Accounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DeploymentTargets", &s.DeploymentTargets, api.SetStructPtr[DeploymentTargets])
+	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ParameterOverrides", &s.ParameterOverrides, func(p *[]Parameter, v any) error {
+		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateStackInstancesInput) ToDynamic() map[string]any {
@@ -1242,40 +622,21 @@ func (s *CreateStackInstancesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.Accounts != nil {
-		m["Accounts"] = api.DynList(s.Accounts, api.DynString)
-	}
-	if s.DeploymentTargets != nil {
-		m["DeploymentTargets"] = s.DeploymentTargets.ToDynamic()
-	}
-	if s.Regions != nil {
-		m["Regions"] = api.DynList(s.Regions, api.DynString)
-	}
-	if s.ParameterOverrides != nil {
-		m["ParameterOverrides"] = api.DynList(s.ParameterOverrides, func(e Parameter) any { return e.ToDynamic() })
-	}
-	if s.OperationPreferences != nil {
-		m["OperationPreferences"] = s.OperationPreferences.ToDynamic()
-	}
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.PutList(m, "Accounts", s.Accounts, api.DynString)
+	api.PutStruct(m, "DeploymentTargets", s.DeploymentTargets)
+	api.PutList(m, "Regions", s.Regions, api.DynString)
+	api.PutList(m, "ParameterOverrides", s.ParameterOverrides, func(e Parameter) any { return e.ToDynamic() })
+	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *CreateStackInstancesOutput) FromDynamic(m map[string]any) error {
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateStackInstancesOutput) ToDynamic() map[string]any {
@@ -1283,19 +644,14 @@ func (s *CreateStackInstancesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
 	return m
 }
 
 func (s *CreateStackOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateStackOutput) ToDynamic() map[string]any {
@@ -1303,93 +659,32 @@ func (s *CreateStackOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
+	api.Put(m, "StackId", s.StackId, api.DynString)
 	return m
 }
 
 func (s *CreateStackSetInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["TemplateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateBody, v); err != nil {
-			return api.At(err, ".TemplateBody")
-		}
-	}
-	if v := m["TemplateURL"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateURL, v); err != nil {
-			return api.At(err, ".TemplateURL")
-		}
-	}
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["Capabilities"]; v != nil {
-		if err := api.SetList(&s.Capabilities, v, api.SetString); err != nil {
-			return api.At(err, ".Capabilities")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["AdministrationRoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.AdministrationRoleARN, v); err != nil {
-			return api.At(err, ".AdministrationRoleARN")
-		}
-	}
-	if v := m["ExecutionRoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutionRoleName, v); err != nil {
-			return api.At(err, ".ExecutionRoleName")
-		}
-	}
-	if v := m["PermissionModel"]; v != nil {
-		if err := api.SetStringPtr(&s.PermissionModel, v); err != nil {
-			return api.At(err, ".PermissionModel")
-		}
-	}
-	if v := m["AutoDeployment"]; v != nil {
-		p := new(AutoDeployment)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AutoDeployment")
-		}
-		s.AutoDeployment = p
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["ManagedExecution"]; v != nil {
-		p := new(ManagedExecution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ManagedExecution")
-		}
-		s.ManagedExecution = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
+		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AdministrationRoleARN", &s.AdministrationRoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "ExecutionRoleName", &s.ExecutionRoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "PermissionModel", &s.PermissionModel, api.SetStringPtr)
+	err = api.Decode(err, m, "AutoDeployment", &s.AutoDeployment, api.SetStructPtr[AutoDeployment])
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ManagedExecution", &s.ManagedExecution, api.SetStructPtr[ManagedExecution])
+	return err
 }
 
 func (s *CreateStackSetInput) ToDynamic() map[string]any {
@@ -1397,61 +692,28 @@ func (s *CreateStackSetInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.TemplateBody != nil {
-		m["TemplateBody"] = *s.TemplateBody
-	}
-	if s.TemplateURL != nil {
-		m["TemplateURL"] = *s.TemplateURL
-	}
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	}
-	if s.Capabilities != nil {
-		m["Capabilities"] = api.DynList(s.Capabilities, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.AdministrationRoleARN != nil {
-		m["AdministrationRoleARN"] = *s.AdministrationRoleARN
-	}
-	if s.ExecutionRoleName != nil {
-		m["ExecutionRoleName"] = *s.ExecutionRoleName
-	}
-	if s.PermissionModel != nil {
-		m["PermissionModel"] = *s.PermissionModel
-	}
-	if s.AutoDeployment != nil {
-		m["AutoDeployment"] = s.AutoDeployment.ToDynamic()
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.ManagedExecution != nil {
-		m["ManagedExecution"] = s.ManagedExecution.ToDynamic()
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
+	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
+	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "AdministrationRoleARN", s.AdministrationRoleARN, api.DynString)
+	api.Put(m, "ExecutionRoleName", s.ExecutionRoleName, api.DynString)
+	api.Put(m, "PermissionModel", s.PermissionModel, api.DynString)
+	api.PutStruct(m, "AutoDeployment", s.AutoDeployment)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.PutStruct(m, "ManagedExecution", s.ManagedExecution)
 	return m
 }
 
 func (s *CreateStackSetOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetId, v); err != nil {
-			return api.At(err, ".StackSetId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetId", &s.StackSetId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateStackSetOutput) ToDynamic() map[string]any {
@@ -1459,9 +721,7 @@ func (s *CreateStackSetOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackSetId != nil {
-		m["StackSetId"] = *s.StackSetId
-	}
+	api.Put(m, "StackSetId", s.StackSetId, api.DynString)
 	return m
 }
 
@@ -1493,22 +753,11 @@ func (s *DeactivateOrganizationsAccessOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeactivateTypeInput) FromDynamic(m map[string]any) error {
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeactivateTypeInput) ToDynamic() map[string]any {
@@ -1516,15 +765,9 @@ func (s *DeactivateTypeInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
 	return m
 }
 
@@ -1538,17 +781,10 @@ func (s *DeactivateTypeOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteChangeSetInput) FromDynamic(m map[string]any) error {
-	if v := m["ChangeSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetName, v); err != nil {
-			return api.At(err, ".ChangeSetName")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteChangeSetInput) ToDynamic() map[string]any {
@@ -1556,12 +792,8 @@ func (s *DeleteChangeSetInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ChangeSetName != nil {
-		m["ChangeSetName"] = *s.ChangeSetName
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
+	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
+	api.Put(m, "StackName", s.StackName, api.DynString)
 	return m
 }
 
@@ -1575,12 +807,9 @@ func (s *DeleteChangeSetOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteGeneratedTemplateInput) FromDynamic(m map[string]any) error {
-	if v := m["GeneratedTemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.GeneratedTemplateName, v); err != nil {
-			return api.At(err, ".GeneratedTemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteGeneratedTemplateInput) ToDynamic() map[string]any {
@@ -1588,39 +817,18 @@ func (s *DeleteGeneratedTemplateInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GeneratedTemplateName != nil {
-		m["GeneratedTemplateName"] = *s.GeneratedTemplateName
-	}
+	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
 	return m
 }
 
 func (s *DeleteStackInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["RetainResources"]; v != nil {
-		if err := api.SetList(&s.RetainResources, v, api.SetString); err != nil {
-			return api.At(err, ".RetainResources")
-		}
-	}
-	if v := m["RoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleARN, v); err != nil {
-			return api.At(err, ".RoleARN")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["DeletionMode"]; v != nil {
-		if err := api.SetStringPtr(&s.DeletionMode, v); err != nil {
-			return api.At(err, ".DeletionMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "RetainResources", &s.RetainResources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "DeletionMode", &s.DeletionMode, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteStackInput) ToDynamic() map[string]any {
@@ -1628,70 +836,25 @@ func (s *DeleteStackInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.RetainResources != nil {
-		m["RetainResources"] = api.DynList(s.RetainResources, api.DynString)
-	}
-	if s.RoleARN != nil {
-		m["RoleARN"] = *s.RoleARN
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.DeletionMode != nil {
-		m["DeletionMode"] = *s.DeletionMode
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.PutList(m, "RetainResources", s.RetainResources, api.DynString)
+	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.Put(m, "DeletionMode", s.DeletionMode, api.DynString)
 	return m
 }
 
 func (s *DeleteStackInstancesInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["Accounts"]; v != nil {
-		if err := api.SetList(&s.Accounts, v, api.SetString); err != nil {
-			return api.At(err, ".Accounts")
-		}
-	}
-	if v := m["DeploymentTargets"]; v != nil {
-		p := new(DeploymentTargets)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeploymentTargets")
-		}
-		s.DeploymentTargets = p
-	}
-	if v := m["Regions"]; v != nil {
-		if err := api.SetList(&s.Regions, v, api.SetString); err != nil {
-			return api.At(err, ".Regions")
-		}
-	}
-	if v := m["OperationPreferences"]; v != nil {
-		p := new(StackSetOperationPreferences)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OperationPreferences")
-		}
-		s.OperationPreferences = p
-	}
-	if v := m["RetainStacks"]; v != nil {
-		if err := api.SetBoolPtr(&s.RetainStacks, v); err != nil {
-			return api.At(err, ".RetainStacks")
-		}
-	}
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "Accounts", &s.Accounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DeploymentTargets", &s.DeploymentTargets, api.SetStructPtr[DeploymentTargets])
+	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
+	err = api.Decode(err, m, "RetainStacks", &s.RetainStacks, api.SetBoolPtr)
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteStackInstancesInput) ToDynamic() map[string]any {
@@ -1699,40 +862,21 @@ func (s *DeleteStackInstancesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.Accounts != nil {
-		m["Accounts"] = api.DynList(s.Accounts, api.DynString)
-	}
-	if s.DeploymentTargets != nil {
-		m["DeploymentTargets"] = s.DeploymentTargets.ToDynamic()
-	}
-	if s.Regions != nil {
-		m["Regions"] = api.DynList(s.Regions, api.DynString)
-	}
-	if s.OperationPreferences != nil {
-		m["OperationPreferences"] = s.OperationPreferences.ToDynamic()
-	}
-	if s.RetainStacks != nil {
-		m["RetainStacks"] = *s.RetainStacks
-	}
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.PutList(m, "Accounts", s.Accounts, api.DynString)
+	api.PutStruct(m, "DeploymentTargets", s.DeploymentTargets)
+	api.PutList(m, "Regions", s.Regions, api.DynString)
+	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
+	api.Put(m, "RetainStacks", s.RetainStacks, api.DynBool)
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *DeleteStackInstancesOutput) FromDynamic(m map[string]any) error {
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteStackInstancesOutput) ToDynamic() map[string]any {
@@ -1740,24 +884,15 @@ func (s *DeleteStackInstancesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
 	return m
 }
 
 func (s *DeleteStackSetInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteStackSetInput) ToDynamic() map[string]any {
@@ -1765,12 +900,8 @@ func (s *DeleteStackSetInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
@@ -1784,27 +915,12 @@ func (s *DeleteStackSetOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeploymentTargets) FromDynamic(m map[string]any) error {
-	if v := m["Accounts"]; v != nil {
-		if err := api.SetList(&s.Accounts, v, api.SetString); err != nil {
-			return api.At(err, ".Accounts")
-		}
-	}
-	if v := m["AccountsUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.AccountsUrl, v); err != nil {
-			return api.At(err, ".AccountsUrl")
-		}
-	}
-	if v := m["OrganizationalUnitIds"]; v != nil {
-		if err := api.SetList(&s.OrganizationalUnitIds, v, api.SetString); err != nil {
-			return api.At(err, ".OrganizationalUnitIds")
-		}
-	}
-	if v := m["AccountFilterType"]; v != nil {
-		if err := api.SetStringPtr(&s.AccountFilterType, v); err != nil {
-			return api.At(err, ".AccountFilterType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Accounts", &s.Accounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AccountsUrl", &s.AccountsUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "OrganizationalUnitIds", &s.OrganizationalUnitIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AccountFilterType", &s.AccountFilterType, api.SetStringPtr)
+	return err
 }
 
 func (s *DeploymentTargets) ToDynamic() map[string]any {
@@ -1812,43 +928,20 @@ func (s *DeploymentTargets) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Accounts != nil {
-		m["Accounts"] = api.DynList(s.Accounts, api.DynString)
-	}
-	if s.AccountsUrl != nil {
-		m["AccountsUrl"] = *s.AccountsUrl
-	}
-	if s.OrganizationalUnitIds != nil {
-		m["OrganizationalUnitIds"] = api.DynList(s.OrganizationalUnitIds, api.DynString)
-	}
-	if s.AccountFilterType != nil {
-		m["AccountFilterType"] = *s.AccountFilterType
-	}
+	api.PutList(m, "Accounts", s.Accounts, api.DynString)
+	api.Put(m, "AccountsUrl", s.AccountsUrl, api.DynString)
+	api.PutList(m, "OrganizationalUnitIds", s.OrganizationalUnitIds, api.DynString)
+	api.Put(m, "AccountFilterType", s.AccountFilterType, api.DynString)
 	return m
 }
 
 func (s *DeregisterTypeInput) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeregisterTypeInput) ToDynamic() map[string]any {
@@ -1856,18 +949,10 @@ func (s *DeregisterTypeInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
 	return m
 }
 
@@ -1881,12 +966,9 @@ func (s *DeregisterTypeOutput) ToDynamic() map[string]any {
 }
 
 func (s *DescribeAccountLimitsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeAccountLimitsInput) ToDynamic() map[string]any {
@@ -1894,24 +976,17 @@ func (s *DescribeAccountLimitsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeAccountLimitsOutput) FromDynamic(m map[string]any) error {
-	if v := m["AccountLimits"]; v != nil {
-		if err := api.SetList(&s.AccountLimits, v, func(p *AccountLimit, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AccountLimits")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccountLimits", &s.AccountLimits, func(p *[]AccountLimit, v any) error {
+		return api.SetList(p, v, func(p *AccountLimit, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeAccountLimitsOutput) ToDynamic() map[string]any {
@@ -1919,37 +994,18 @@ func (s *DescribeAccountLimitsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AccountLimits != nil {
-		m["AccountLimits"] = api.DynList(s.AccountLimits, func(e AccountLimit) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "AccountLimits", s.AccountLimits, func(e AccountLimit) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeChangeSetHooksInput) FromDynamic(m map[string]any) error {
-	if v := m["ChangeSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetName, v); err != nil {
-			return api.At(err, ".ChangeSetName")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeChangeSetHooksInput) ToDynamic() map[string]any {
@@ -1957,58 +1013,25 @@ func (s *DescribeChangeSetHooksInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ChangeSetName != nil {
-		m["ChangeSetName"] = *s.ChangeSetName
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
+	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
 	return m
 }
 
 func (s *DescribeChangeSetHooksOutput) FromDynamic(m map[string]any) error {
-	if v := m["ChangeSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetId, v); err != nil {
-			return api.At(err, ".ChangeSetId")
-		}
-	}
-	if v := m["ChangeSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetName, v); err != nil {
-			return api.At(err, ".ChangeSetName")
-		}
-	}
-	if v := m["Hooks"]; v != nil {
-		if err := api.SetList(&s.Hooks, v, func(p *ChangeSetHook, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Hooks")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeSetId", &s.ChangeSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "Hooks", &s.Hooks, func(p *[]ChangeSetHook, v any) error {
+		return api.SetList(p, v, func(p *ChangeSetHook, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeChangeSetHooksOutput) ToDynamic() map[string]any {
@@ -2016,52 +1039,23 @@ func (s *DescribeChangeSetHooksOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ChangeSetId != nil {
-		m["ChangeSetId"] = *s.ChangeSetId
-	}
-	if s.ChangeSetName != nil {
-		m["ChangeSetName"] = *s.ChangeSetName
-	}
-	if s.Hooks != nil {
-		m["Hooks"] = api.DynList(s.Hooks, func(e ChangeSetHook) any { return e.ToDynamic() })
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
+	api.Put(m, "ChangeSetId", s.ChangeSetId, api.DynString)
+	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
+	api.PutList(m, "Hooks", s.Hooks, func(e ChangeSetHook) any { return e.ToDynamic() })
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.Put(m, "StackName", s.StackName, api.DynString)
 	return m
 }
 
 func (s *DescribeChangeSetInput) FromDynamic(m map[string]any) error {
-	if v := m["ChangeSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetName, v); err != nil {
-			return api.At(err, ".ChangeSetName")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["IncludePropertyValues"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludePropertyValues, v); err != nil {
-			return api.At(err, ".IncludePropertyValues")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludePropertyValues", &s.IncludePropertyValues, api.SetBoolPtr)
+	return err
 }
 
 func (s *DescribeChangeSetInput) ToDynamic() map[string]any {
@@ -2069,130 +1063,43 @@ func (s *DescribeChangeSetInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ChangeSetName != nil {
-		m["ChangeSetName"] = *s.ChangeSetName
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.IncludePropertyValues != nil {
-		m["IncludePropertyValues"] = *s.IncludePropertyValues
-	}
+	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "IncludePropertyValues", s.IncludePropertyValues, api.DynBool)
 	return m
 }
 
 func (s *DescribeChangeSetOutput) FromDynamic(m map[string]any) error {
-	if v := m["ChangeSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetName, v); err != nil {
-			return api.At(err, ".ChangeSetName")
-		}
-	}
-	if v := m["ChangeSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetId, v); err != nil {
-			return api.At(err, ".ChangeSetId")
-		}
-	}
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["ExecutionStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutionStatus, v); err != nil {
-			return api.At(err, ".ExecutionStatus")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["NotificationARNs"]; v != nil {
-		if err := api.SetList(&s.NotificationARNs, v, api.SetString); err != nil {
-			return api.At(err, ".NotificationARNs")
-		}
-	}
-	if v := m["RollbackConfiguration"]; v != nil {
-		p := new(RollbackConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RollbackConfiguration")
-		}
-		s.RollbackConfiguration = p
-	}
-	if v := m["Capabilities"]; v != nil {
-		if err := api.SetList(&s.Capabilities, v, api.SetString); err != nil {
-			return api.At(err, ".Capabilities")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["Changes"]; v != nil {
-		if err := api.SetList(&s.Changes, v, func(p *Change, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Changes")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["IncludeNestedStacks"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeNestedStacks, v); err != nil {
-			return api.At(err, ".IncludeNestedStacks")
-		}
-	}
-	if v := m["ParentChangeSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.ParentChangeSetId, v); err != nil {
-			return api.At(err, ".ParentChangeSetId")
-		}
-	}
-	if v := m["RootChangeSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.RootChangeSetId, v); err != nil {
-			return api.At(err, ".RootChangeSetId")
-		}
-	}
-	if v := m["OnStackFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.OnStackFailure, v); err != nil {
-			return api.At(err, ".OnStackFailure")
-		}
-	}
-	if v := m["ImportExistingResources"]; v != nil {
-		if err := api.SetBoolPtr(&s.ImportExistingResources, v); err != nil {
-			return api.At(err, ".ImportExistingResources")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "ChangeSetId", &s.ChangeSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
+		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ExecutionStatus", &s.ExecutionStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "NotificationARNs", &s.NotificationARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "RollbackConfiguration", &s.RollbackConfiguration, api.SetStructPtr[RollbackConfiguration])
+	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Changes", &s.Changes, func(p *[]Change, v any) error {
+		return api.SetList(p, v, func(p *Change, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeNestedStacks", &s.IncludeNestedStacks, api.SetBoolPtr)
+	err = api.Decode(err, m, "ParentChangeSetId", &s.ParentChangeSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "RootChangeSetId", &s.RootChangeSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "OnStackFailure", &s.OnStackFailure, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportExistingResources", &s.ImportExistingResources, api.SetBoolPtr)
+	return err
 }
 
 func (s *DescribeChangeSetOutput) ToDynamic() map[string]any {
@@ -2200,79 +1107,34 @@ func (s *DescribeChangeSetOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ChangeSetName != nil {
-		m["ChangeSetName"] = *s.ChangeSetName
-	}
-	if s.ChangeSetId != nil {
-		m["ChangeSetId"] = *s.ChangeSetId
-	}
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.ExecutionStatus != nil {
-		m["ExecutionStatus"] = *s.ExecutionStatus
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.NotificationARNs != nil {
-		m["NotificationARNs"] = api.DynList(s.NotificationARNs, api.DynString)
-	}
-	if s.RollbackConfiguration != nil {
-		m["RollbackConfiguration"] = s.RollbackConfiguration.ToDynamic()
-	}
-	if s.Capabilities != nil {
-		m["Capabilities"] = api.DynList(s.Capabilities, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.Changes != nil {
-		m["Changes"] = api.DynList(s.Changes, func(e Change) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.IncludeNestedStacks != nil {
-		m["IncludeNestedStacks"] = *s.IncludeNestedStacks
-	}
-	if s.ParentChangeSetId != nil {
-		m["ParentChangeSetId"] = *s.ParentChangeSetId
-	}
-	if s.RootChangeSetId != nil {
-		m["RootChangeSetId"] = *s.RootChangeSetId
-	}
-	if s.OnStackFailure != nil {
-		m["OnStackFailure"] = *s.OnStackFailure
-	}
-	if s.ImportExistingResources != nil {
-		m["ImportExistingResources"] = *s.ImportExistingResources
-	}
+	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
+	api.Put(m, "ChangeSetId", s.ChangeSetId, api.DynString)
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "ExecutionStatus", s.ExecutionStatus, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.PutList(m, "NotificationARNs", s.NotificationARNs, api.DynString)
+	api.PutStruct(m, "RollbackConfiguration", s.RollbackConfiguration)
+	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutList(m, "Changes", s.Changes, func(e Change) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "IncludeNestedStacks", s.IncludeNestedStacks, api.DynBool)
+	api.Put(m, "ParentChangeSetId", s.ParentChangeSetId, api.DynString)
+	api.Put(m, "RootChangeSetId", s.RootChangeSetId, api.DynString)
+	api.Put(m, "OnStackFailure", s.OnStackFailure, api.DynString)
+	api.Put(m, "ImportExistingResources", s.ImportExistingResources, api.DynBool)
 	return m
 }
 
 func (s *DescribeGeneratedTemplateInput) FromDynamic(m map[string]any) error {
-	if v := m["GeneratedTemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.GeneratedTemplateName, v); err != nil {
-			return api.At(err, ".GeneratedTemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeGeneratedTemplateInput) ToDynamic() map[string]any {
@@ -2280,73 +1142,26 @@ func (s *DescribeGeneratedTemplateInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GeneratedTemplateName != nil {
-		m["GeneratedTemplateName"] = *s.GeneratedTemplateName
-	}
+	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
 	return m
 }
 
 func (s *DescribeGeneratedTemplateOutput) FromDynamic(m map[string]any) error {
-	if v := m["GeneratedTemplateId"]; v != nil {
-		if err := api.SetStringPtr(&s.GeneratedTemplateId, v); err != nil {
-			return api.At(err, ".GeneratedTemplateId")
-		}
-	}
-	if v := m["GeneratedTemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.GeneratedTemplateName, v); err != nil {
-			return api.At(err, ".GeneratedTemplateName")
-		}
-	}
-	if v := m["Resources"]; v != nil {
-		if err := api.SetList(&s.Resources, v, func(p *ResourceDetail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Resources")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastUpdatedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedTime, v); err != nil {
-			return api.At(err, ".LastUpdatedTime")
-		}
-	}
-	if v := m["Progress"]; v != nil {
-		p := new(TemplateProgress)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Progress")
-		}
-		s.Progress = p
-	}
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["TemplateConfiguration"]; v != nil {
-		p := new(TemplateConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TemplateConfiguration")
-		}
-		s.TemplateConfiguration = p
-	}
-	if v := m["TotalWarnings"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TotalWarnings, v); err != nil {
-			return api.At(err, ".TotalWarnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GeneratedTemplateId", &s.GeneratedTemplateId, api.SetStringPtr)
+	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]ResourceDetail, v any) error {
+		return api.SetList(p, v, func(p *ResourceDetail, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastUpdatedTime", &s.LastUpdatedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Progress", &s.Progress, api.SetStructPtr[TemplateProgress])
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateConfiguration", &s.TemplateConfiguration, api.SetStructPtr[TemplateConfiguration])
+	err = api.Decode(err, m, "TotalWarnings", &s.TotalWarnings, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeGeneratedTemplateOutput) ToDynamic() map[string]any {
@@ -2354,49 +1169,24 @@ func (s *DescribeGeneratedTemplateOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.GeneratedTemplateId != nil {
-		m["GeneratedTemplateId"] = *s.GeneratedTemplateId
-	}
-	if s.GeneratedTemplateName != nil {
-		m["GeneratedTemplateName"] = *s.GeneratedTemplateName
-	}
-	if s.Resources != nil {
-		m["Resources"] = api.DynList(s.Resources, func(e ResourceDetail) any { return e.ToDynamic() })
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastUpdatedTime != nil {
-		m["LastUpdatedTime"] = s.LastUpdatedTime.UTC()
-	}
-	if s.Progress != nil {
-		m["Progress"] = s.Progress.ToDynamic()
-	}
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.TemplateConfiguration != nil {
-		m["TemplateConfiguration"] = s.TemplateConfiguration.ToDynamic()
-	}
-	if s.TotalWarnings != nil {
-		m["TotalWarnings"] = int64(*s.TotalWarnings)
-	}
+	api.Put(m, "GeneratedTemplateId", s.GeneratedTemplateId, api.DynString)
+	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
+	api.PutList(m, "Resources", s.Resources, func(e ResourceDetail) any { return e.ToDynamic() })
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastUpdatedTime", s.LastUpdatedTime, api.DynTime)
+	api.PutStruct(m, "Progress", s.Progress)
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.PutStruct(m, "TemplateConfiguration", s.TemplateConfiguration)
+	api.Put(m, "TotalWarnings", s.TotalWarnings, api.DynInt32)
 	return m
 }
 
 func (s *DescribeOrganizationsAccessInput) FromDynamic(m map[string]any) error {
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeOrganizationsAccessInput) ToDynamic() map[string]any {
@@ -2404,19 +1194,14 @@ func (s *DescribeOrganizationsAccessInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *DescribeOrganizationsAccessOutput) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeOrganizationsAccessOutput) ToDynamic() map[string]any {
@@ -2424,19 +1209,14 @@ func (s *DescribeOrganizationsAccessOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *DescribePublisherInput) FromDynamic(m map[string]any) error {
-	if v := m["PublisherId"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherId, v); err != nil {
-			return api.At(err, ".PublisherId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribePublisherInput) ToDynamic() map[string]any {
@@ -2444,34 +1224,17 @@ func (s *DescribePublisherInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PublisherId != nil {
-		m["PublisherId"] = *s.PublisherId
-	}
+	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
 	return m
 }
 
 func (s *DescribePublisherOutput) FromDynamic(m map[string]any) error {
-	if v := m["PublisherId"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherId, v); err != nil {
-			return api.At(err, ".PublisherId")
-		}
-	}
-	if v := m["PublisherStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherStatus, v); err != nil {
-			return api.At(err, ".PublisherStatus")
-		}
-	}
-	if v := m["IdentityProvider"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityProvider, v); err != nil {
-			return api.At(err, ".IdentityProvider")
-		}
-	}
-	if v := m["PublisherProfile"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherProfile, v); err != nil {
-			return api.At(err, ".PublisherProfile")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
+	err = api.Decode(err, m, "PublisherStatus", &s.PublisherStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "IdentityProvider", &s.IdentityProvider, api.SetStringPtr)
+	err = api.Decode(err, m, "PublisherProfile", &s.PublisherProfile, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribePublisherOutput) ToDynamic() map[string]any {
@@ -2479,28 +1242,17 @@ func (s *DescribePublisherOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.PublisherId != nil {
-		m["PublisherId"] = *s.PublisherId
-	}
-	if s.PublisherStatus != nil {
-		m["PublisherStatus"] = *s.PublisherStatus
-	}
-	if s.IdentityProvider != nil {
-		m["IdentityProvider"] = *s.IdentityProvider
-	}
-	if s.PublisherProfile != nil {
-		m["PublisherProfile"] = *s.PublisherProfile
-	}
+	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
+	api.Put(m, "PublisherStatus", s.PublisherStatus, api.DynString)
+	api.Put(m, "IdentityProvider", s.IdentityProvider, api.DynString)
+	api.Put(m, "PublisherProfile", s.PublisherProfile, api.DynString)
 	return m
 }
 
 func (s *DescribeResourceScanInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceScanId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceScanId, v); err != nil {
-			return api.At(err, ".ResourceScanId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceScanId", &s.ResourceScanId, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeResourceScanInput) ToDynamic() map[string]any {
@@ -2508,59 +1260,22 @@ func (s *DescribeResourceScanInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceScanId != nil {
-		m["ResourceScanId"] = *s.ResourceScanId
-	}
+	api.Put(m, "ResourceScanId", s.ResourceScanId, api.DynString)
 	return m
 }
 
 func (s *DescribeResourceScanOutput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceScanId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceScanId, v); err != nil {
-			return api.At(err, ".ResourceScanId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	if v := m["PercentageCompleted"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.PercentageCompleted, v); err != nil {
-			return api.At(err, ".PercentageCompleted")
-		}
-	}
-	if v := m["ResourceTypes"]; v != nil {
-		if err := api.SetList(&s.ResourceTypes, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceTypes")
-		}
-	}
-	if v := m["ResourcesScanned"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ResourcesScanned, v); err != nil {
-			return api.At(err, ".ResourcesScanned")
-		}
-	}
-	if v := m["ResourcesRead"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ResourcesRead, v); err != nil {
-			return api.At(err, ".ResourcesRead")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceScanId", &s.ResourceScanId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "PercentageCompleted", &s.PercentageCompleted, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "ResourceTypes", &s.ResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResourcesScanned", &s.ResourcesScanned, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ResourcesRead", &s.ResourcesRead, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeResourceScanOutput) ToDynamic() map[string]any {
@@ -2568,43 +1283,22 @@ func (s *DescribeResourceScanOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ResourceScanId != nil {
-		m["ResourceScanId"] = *s.ResourceScanId
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
-	if s.PercentageCompleted != nil {
-		m["PercentageCompleted"] = *s.PercentageCompleted
-	}
-	if s.ResourceTypes != nil {
-		m["ResourceTypes"] = api.DynList(s.ResourceTypes, api.DynString)
-	}
-	if s.ResourcesScanned != nil {
-		m["ResourcesScanned"] = int64(*s.ResourcesScanned)
-	}
-	if s.ResourcesRead != nil {
-		m["ResourcesRead"] = int64(*s.ResourcesRead)
-	}
+	api.Put(m, "ResourceScanId", s.ResourceScanId, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
+	api.Put(m, "PercentageCompleted", s.PercentageCompleted, api.DynFloat64)
+	api.PutList(m, "ResourceTypes", s.ResourceTypes, api.DynString)
+	api.Put(m, "ResourcesScanned", s.ResourcesScanned, api.DynInt32)
+	api.Put(m, "ResourcesRead", s.ResourcesRead, api.DynInt32)
 	return m
 }
 
 func (s *DescribeStackDriftDetectionStatusInput) FromDynamic(m map[string]any) error {
-	if v := m["StackDriftDetectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackDriftDetectionId, v); err != nil {
-			return api.At(err, ".StackDriftDetectionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackDriftDetectionId", &s.StackDriftDetectionId, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeStackDriftDetectionStatusInput) ToDynamic() map[string]any {
@@ -2612,49 +1306,20 @@ func (s *DescribeStackDriftDetectionStatusInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackDriftDetectionId != nil {
-		m["StackDriftDetectionId"] = *s.StackDriftDetectionId
-	}
+	api.Put(m, "StackDriftDetectionId", s.StackDriftDetectionId, api.DynString)
 	return m
 }
 
 func (s *DescribeStackDriftDetectionStatusOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["StackDriftDetectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackDriftDetectionId, v); err != nil {
-			return api.At(err, ".StackDriftDetectionId")
-		}
-	}
-	if v := m["StackDriftStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.StackDriftStatus, v); err != nil {
-			return api.At(err, ".StackDriftStatus")
-		}
-	}
-	if v := m["DetectionStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DetectionStatus, v); err != nil {
-			return api.At(err, ".DetectionStatus")
-		}
-	}
-	if v := m["DetectionStatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.DetectionStatusReason, v); err != nil {
-			return api.At(err, ".DetectionStatusReason")
-		}
-	}
-	if v := m["DriftedStackResourceCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DriftedStackResourceCount, v); err != nil {
-			return api.At(err, ".DriftedStackResourceCount")
-		}
-	}
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "StackDriftDetectionId", &s.StackDriftDetectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "StackDriftStatus", &s.StackDriftStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "DetectionStatus", &s.DetectionStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "DetectionStatusReason", &s.DetectionStatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "DriftedStackResourceCount", &s.DriftedStackResourceCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *DescribeStackDriftDetectionStatusOutput) ToDynamic() map[string]any {
@@ -2662,42 +1327,21 @@ func (s *DescribeStackDriftDetectionStatusOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.StackDriftDetectionId != nil {
-		m["StackDriftDetectionId"] = *s.StackDriftDetectionId
-	}
-	if s.StackDriftStatus != nil {
-		m["StackDriftStatus"] = *s.StackDriftStatus
-	}
-	if s.DetectionStatus != nil {
-		m["DetectionStatus"] = *s.DetectionStatus
-	}
-	if s.DetectionStatusReason != nil {
-		m["DetectionStatusReason"] = *s.DetectionStatusReason
-	}
-	if s.DriftedStackResourceCount != nil {
-		m["DriftedStackResourceCount"] = int64(*s.DriftedStackResourceCount)
-	}
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.Put(m, "StackDriftDetectionId", s.StackDriftDetectionId, api.DynString)
+	api.Put(m, "StackDriftStatus", s.StackDriftStatus, api.DynString)
+	api.Put(m, "DetectionStatus", s.DetectionStatus, api.DynString)
+	api.Put(m, "DetectionStatusReason", s.DetectionStatusReason, api.DynString)
+	api.Put(m, "DriftedStackResourceCount", s.DriftedStackResourceCount, api.DynInt32)
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
 	return m
 }
 
 func (s *DescribeStackEventsInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeStackEventsInput) ToDynamic() map[string]any {
@@ -2705,27 +1349,18 @@ func (s *DescribeStackEventsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeStackEventsOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackEvents"]; v != nil {
-		if err := api.SetList(&s.StackEvents, v, func(p *StackEvent, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".StackEvents")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackEvents", &s.StackEvents, func(p *[]StackEvent, v any) error {
+		return api.SetList(p, v, func(p *StackEvent, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeStackEventsOutput) ToDynamic() map[string]any {
@@ -2733,37 +1368,18 @@ func (s *DescribeStackEventsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackEvents != nil {
-		m["StackEvents"] = api.DynList(s.StackEvents, func(e StackEvent) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "StackEvents", s.StackEvents, func(e StackEvent) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeStackInstanceInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["StackInstanceAccount"]; v != nil {
-		if err := api.SetStringPtr(&s.StackInstanceAccount, v); err != nil {
-			return api.At(err, ".StackInstanceAccount")
-		}
-	}
-	if v := m["StackInstanceRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.StackInstanceRegion, v); err != nil {
-			return api.At(err, ".StackInstanceRegion")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackInstanceAccount", &s.StackInstanceAccount, api.SetStringPtr)
+	err = api.Decode(err, m, "StackInstanceRegion", &s.StackInstanceRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeStackInstanceInput) ToDynamic() map[string]any {
@@ -2771,30 +1387,17 @@ func (s *DescribeStackInstanceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.StackInstanceAccount != nil {
-		m["StackInstanceAccount"] = *s.StackInstanceAccount
-	}
-	if s.StackInstanceRegion != nil {
-		m["StackInstanceRegion"] = *s.StackInstanceRegion
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "StackInstanceAccount", s.StackInstanceAccount, api.DynString)
+	api.Put(m, "StackInstanceRegion", s.StackInstanceRegion, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *DescribeStackInstanceOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackInstance"]; v != nil {
-		p := new(StackInstance)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StackInstance")
-		}
-		s.StackInstance = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackInstance", &s.StackInstance, api.SetStructPtr[StackInstance])
+	return err
 }
 
 func (s *DescribeStackInstanceOutput) ToDynamic() map[string]any {
@@ -2802,34 +1405,17 @@ func (s *DescribeStackInstanceOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackInstance != nil {
-		m["StackInstance"] = s.StackInstance.ToDynamic()
-	}
+	api.PutStruct(m, "StackInstance", s.StackInstance)
 	return m
 }
 
 func (s *DescribeStackResourceDriftsInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["StackResourceDriftStatusFilters"]; v != nil {
-		if err := api.SetList(&s.StackResourceDriftStatusFilters, v, api.SetString); err != nil {
-			return api.At(err, ".StackResourceDriftStatusFilters")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackResourceDriftStatusFilters", &s.StackResourceDriftStatusFilters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeStackResourceDriftsInput) ToDynamic() map[string]any {
@@ -2837,33 +1423,20 @@ func (s *DescribeStackResourceDriftsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.StackResourceDriftStatusFilters != nil {
-		m["StackResourceDriftStatusFilters"] = api.DynList(s.StackResourceDriftStatusFilters, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.PutList(m, "StackResourceDriftStatusFilters", s.StackResourceDriftStatusFilters, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *DescribeStackResourceDriftsOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackResourceDrifts"]; v != nil {
-		if err := api.SetList(&s.StackResourceDrifts, v, func(p *StackResourceDrift, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".StackResourceDrifts")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackResourceDrifts", &s.StackResourceDrifts, func(p *[]StackResourceDrift, v any) error {
+		return api.SetList(p, v, func(p *StackResourceDrift, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeStackResourceDriftsOutput) ToDynamic() map[string]any {
@@ -2871,27 +1444,16 @@ func (s *DescribeStackResourceDriftsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackResourceDrifts != nil {
-		m["StackResourceDrifts"] = api.DynList(s.StackResourceDrifts, func(e StackResourceDrift) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "StackResourceDrifts", s.StackResourceDrifts, func(e StackResourceDrift) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeStackResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeStackResourceInput) ToDynamic() map[string]any {
@@ -2899,24 +1461,15 @@ func (s *DescribeStackResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
 	return m
 }
 
 func (s *DescribeStackResourceOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackResourceDetail"]; v != nil {
-		p := new(StackResourceDetail)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StackResourceDetail")
-		}
-		s.StackResourceDetail = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackResourceDetail", &s.StackResourceDetail, api.SetStructPtr[StackResourceDetail])
+	return err
 }
 
 func (s *DescribeStackResourceOutput) ToDynamic() map[string]any {
@@ -2924,29 +1477,16 @@ func (s *DescribeStackResourceOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackResourceDetail != nil {
-		m["StackResourceDetail"] = s.StackResourceDetail.ToDynamic()
-	}
+	api.PutStruct(m, "StackResourceDetail", s.StackResourceDetail)
 	return m
 }
 
 func (s *DescribeStackResourcesInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["PhysicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.PhysicalResourceId, v); err != nil {
-			return api.At(err, ".PhysicalResourceId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeStackResourcesInput) ToDynamic() map[string]any {
@@ -2954,25 +1494,18 @@ func (s *DescribeStackResourcesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.PhysicalResourceId != nil {
-		m["PhysicalResourceId"] = *s.PhysicalResourceId
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
 	return m
 }
 
 func (s *DescribeStackResourcesOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackResources"]; v != nil {
-		if err := api.SetList(&s.StackResources, v, func(p *StackResource, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".StackResources")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackResources", &s.StackResources, func(p *[]StackResource, v any) error {
+		return api.SetList(p, v, func(p *StackResource, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeStackResourcesOutput) ToDynamic() map[string]any {
@@ -2980,24 +1513,15 @@ func (s *DescribeStackResourcesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackResources != nil {
-		m["StackResources"] = api.DynList(s.StackResources, func(e StackResource) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "StackResources", s.StackResources, func(e StackResource) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeStackSetInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeStackSetInput) ToDynamic() map[string]any {
@@ -3005,32 +1529,17 @@ func (s *DescribeStackSetInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *DescribeStackSetOperationInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeStackSetOperationInput) ToDynamic() map[string]any {
@@ -3038,27 +1547,16 @@ func (s *DescribeStackSetOperationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *DescribeStackSetOperationOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetOperation"]; v != nil {
-		p := new(StackSetOperation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StackSetOperation")
-		}
-		s.StackSetOperation = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetOperation", &s.StackSetOperation, api.SetStructPtr[StackSetOperation])
+	return err
 }
 
 func (s *DescribeStackSetOperationOutput) ToDynamic() map[string]any {
@@ -3066,21 +1564,14 @@ func (s *DescribeStackSetOperationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackSetOperation != nil {
-		m["StackSetOperation"] = s.StackSetOperation.ToDynamic()
-	}
+	api.PutStruct(m, "StackSetOperation", s.StackSetOperation)
 	return m
 }
 
 func (s *DescribeStackSetOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackSet"]; v != nil {
-		p := new(StackSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StackSet")
-		}
-		s.StackSet = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSet", &s.StackSet, api.SetStructPtr[StackSet])
+	return err
 }
 
 func (s *DescribeStackSetOutput) ToDynamic() map[string]any {
@@ -3088,24 +1579,15 @@ func (s *DescribeStackSetOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackSet != nil {
-		m["StackSet"] = s.StackSet.ToDynamic()
-	}
+	api.PutStruct(m, "StackSet", s.StackSet)
 	return m
 }
 
 func (s *DescribeStacksInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeStacksInput) ToDynamic() map[string]any {
@@ -3113,27 +1595,18 @@ func (s *DescribeStacksInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeStacksOutput) FromDynamic(m map[string]any) error {
-	if v := m["Stacks"]; v != nil {
-		if err := api.SetList(&s.Stacks, v, func(p *Stack, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Stacks")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Stacks", &s.Stacks, func(p *[]Stack, v any) error {
+		return api.SetList(p, v, func(p *Stack, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeStacksOutput) ToDynamic() map[string]any {
@@ -3141,47 +1614,20 @@ func (s *DescribeStacksOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Stacks != nil {
-		m["Stacks"] = api.DynList(s.Stacks, func(e Stack) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Stacks", s.Stacks, func(e Stack) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeTypeInput) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["PublisherId"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherId, v); err != nil {
-			return api.At(err, ".PublisherId")
-		}
-	}
-	if v := m["PublicVersionNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PublicVersionNumber, v); err != nil {
-			return api.At(err, ".PublicVersionNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
+	err = api.Decode(err, m, "PublicVersionNumber", &s.PublicVersionNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeTypeInput) ToDynamic() map[string]any {
@@ -3189,166 +1635,47 @@ func (s *DescribeTypeInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.PublisherId != nil {
-		m["PublisherId"] = *s.PublisherId
-	}
-	if s.PublicVersionNumber != nil {
-		m["PublicVersionNumber"] = *s.PublicVersionNumber
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
+	api.Put(m, "PublicVersionNumber", s.PublicVersionNumber, api.DynString)
 	return m
 }
 
 func (s *DescribeTypeOutput) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["DefaultVersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultVersionId, v); err != nil {
-			return api.At(err, ".DefaultVersionId")
-		}
-	}
-	if v := m["IsDefaultVersion"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsDefaultVersion, v); err != nil {
-			return api.At(err, ".IsDefaultVersion")
-		}
-	}
-	if v := m["TypeTestsStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeTestsStatus, v); err != nil {
-			return api.At(err, ".TypeTestsStatus")
-		}
-	}
-	if v := m["TypeTestsStatusDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeTestsStatusDescription, v); err != nil {
-			return api.At(err, ".TypeTestsStatusDescription")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".Schema")
-		}
-	}
-	if v := m["ProvisioningType"]; v != nil {
-		if err := api.SetStringPtr(&s.ProvisioningType, v); err != nil {
-			return api.At(err, ".ProvisioningType")
-		}
-	}
-	if v := m["DeprecatedStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DeprecatedStatus, v); err != nil {
-			return api.At(err, ".DeprecatedStatus")
-		}
-	}
-	if v := m["LoggingConfig"]; v != nil {
-		p := new(LoggingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoggingConfig")
-		}
-		s.LoggingConfig = p
-	}
-	if v := m["RequiredActivatedTypes"]; v != nil {
-		if err := api.SetList(&s.RequiredActivatedTypes, v, func(p *RequiredActivatedType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RequiredActivatedTypes")
-		}
-	}
-	if v := m["ExecutionRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutionRoleArn, v); err != nil {
-			return api.At(err, ".ExecutionRoleArn")
-		}
-	}
-	if v := m["Visibility"]; v != nil {
-		if err := api.SetStringPtr(&s.Visibility, v); err != nil {
-			return api.At(err, ".Visibility")
-		}
-	}
-	if v := m["SourceUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceUrl, v); err != nil {
-			return api.At(err, ".SourceUrl")
-		}
-	}
-	if v := m["DocumentationUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.DocumentationUrl, v); err != nil {
-			return api.At(err, ".DocumentationUrl")
-		}
-	}
-	if v := m["LastUpdated"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdated, v); err != nil {
-			return api.At(err, ".LastUpdated")
-		}
-	}
-	if v := m["TimeCreated"]; v != nil {
-		if err := api.SetTimePtr(&s.TimeCreated, v); err != nil {
-			return api.At(err, ".TimeCreated")
-		}
-	}
-	if v := m["ConfigurationSchema"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSchema, v); err != nil {
-			return api.At(err, ".ConfigurationSchema")
-		}
-	}
-	if v := m["PublisherId"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherId, v); err != nil {
-			return api.At(err, ".PublisherId")
-		}
-	}
-	if v := m["OriginalTypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginalTypeName, v); err != nil {
-			return api.At(err, ".OriginalTypeName")
-		}
-	}
-	if v := m["OriginalTypeArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginalTypeArn, v); err != nil {
-			return api.At(err, ".OriginalTypeArn")
-		}
-	}
-	if v := m["PublicVersionNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PublicVersionNumber, v); err != nil {
-			return api.At(err, ".PublicVersionNumber")
-		}
-	}
-	if v := m["LatestPublicVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestPublicVersion, v); err != nil {
-			return api.At(err, ".LatestPublicVersion")
-		}
-	}
-	if v := m["IsActivated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsActivated, v); err != nil {
-			return api.At(err, ".IsActivated")
-		}
-	}
-	if v := m["AutoUpdate"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoUpdate, v); err != nil {
-			return api.At(err, ".AutoUpdate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultVersionId", &s.DefaultVersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "IsDefaultVersion", &s.IsDefaultVersion, api.SetBoolPtr)
+	err = api.Decode(err, m, "TypeTestsStatus", &s.TypeTestsStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeTestsStatusDescription", &s.TypeTestsStatusDescription, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisioningType", &s.ProvisioningType, api.SetStringPtr)
+	err = api.Decode(err, m, "DeprecatedStatus", &s.DeprecatedStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "LoggingConfig", &s.LoggingConfig, api.SetStructPtr[LoggingConfig])
+	err = api.Decode(err, m, "RequiredActivatedTypes", &s.RequiredActivatedTypes, func(p *[]RequiredActivatedType, v any) error {
+		return api.SetList(p, v, func(p *RequiredActivatedType, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ExecutionRoleArn", &s.ExecutionRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Visibility", &s.Visibility, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceUrl", &s.SourceUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "DocumentationUrl", &s.DocumentationUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdated", &s.LastUpdated, api.SetTimePtr)
+	err = api.Decode(err, m, "TimeCreated", &s.TimeCreated, api.SetTimePtr)
+	err = api.Decode(err, m, "ConfigurationSchema", &s.ConfigurationSchema, api.SetStringPtr)
+	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginalTypeName", &s.OriginalTypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginalTypeArn", &s.OriginalTypeArn, api.SetStringPtr)
+	err = api.Decode(err, m, "PublicVersionNumber", &s.PublicVersionNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestPublicVersion", &s.LatestPublicVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "IsActivated", &s.IsActivated, api.SetBoolPtr)
+	err = api.Decode(err, m, "AutoUpdate", &s.AutoUpdate, api.SetBoolPtr)
+	return err
 }
 
 func (s *DescribeTypeOutput) ToDynamic() map[string]any {
@@ -3356,97 +1683,40 @@ func (s *DescribeTypeOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.DefaultVersionId != nil {
-		m["DefaultVersionId"] = *s.DefaultVersionId
-	}
-	if s.IsDefaultVersion != nil {
-		m["IsDefaultVersion"] = *s.IsDefaultVersion
-	}
-	if s.TypeTestsStatus != nil {
-		m["TypeTestsStatus"] = *s.TypeTestsStatus
-	}
-	if s.TypeTestsStatusDescription != nil {
-		m["TypeTestsStatusDescription"] = *s.TypeTestsStatusDescription
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Schema != nil {
-		m["Schema"] = *s.Schema
-	}
-	if s.ProvisioningType != nil {
-		m["ProvisioningType"] = *s.ProvisioningType
-	}
-	if s.DeprecatedStatus != nil {
-		m["DeprecatedStatus"] = *s.DeprecatedStatus
-	}
-	if s.LoggingConfig != nil {
-		m["LoggingConfig"] = s.LoggingConfig.ToDynamic()
-	}
-	if s.RequiredActivatedTypes != nil {
-		m["RequiredActivatedTypes"] = api.DynList(s.RequiredActivatedTypes, func(e RequiredActivatedType) any { return e.ToDynamic() })
-	}
-	if s.ExecutionRoleArn != nil {
-		m["ExecutionRoleArn"] = *s.ExecutionRoleArn
-	}
-	if s.Visibility != nil {
-		m["Visibility"] = *s.Visibility
-	}
-	if s.SourceUrl != nil {
-		m["SourceUrl"] = *s.SourceUrl
-	}
-	if s.DocumentationUrl != nil {
-		m["DocumentationUrl"] = *s.DocumentationUrl
-	}
-	if s.LastUpdated != nil {
-		m["LastUpdated"] = s.LastUpdated.UTC()
-	}
-	if s.TimeCreated != nil {
-		m["TimeCreated"] = s.TimeCreated.UTC()
-	}
-	if s.ConfigurationSchema != nil {
-		m["ConfigurationSchema"] = *s.ConfigurationSchema
-	}
-	if s.PublisherId != nil {
-		m["PublisherId"] = *s.PublisherId
-	}
-	if s.OriginalTypeName != nil {
-		m["OriginalTypeName"] = *s.OriginalTypeName
-	}
-	if s.OriginalTypeArn != nil {
-		m["OriginalTypeArn"] = *s.OriginalTypeArn
-	}
-	if s.PublicVersionNumber != nil {
-		m["PublicVersionNumber"] = *s.PublicVersionNumber
-	}
-	if s.LatestPublicVersion != nil {
-		m["LatestPublicVersion"] = *s.LatestPublicVersion
-	}
-	if s.IsActivated != nil {
-		m["IsActivated"] = *s.IsActivated
-	}
-	if s.AutoUpdate != nil {
-		m["AutoUpdate"] = *s.AutoUpdate
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "DefaultVersionId", s.DefaultVersionId, api.DynString)
+	api.Put(m, "IsDefaultVersion", s.IsDefaultVersion, api.DynBool)
+	api.Put(m, "TypeTestsStatus", s.TypeTestsStatus, api.DynString)
+	api.Put(m, "TypeTestsStatusDescription", s.TypeTestsStatusDescription, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Schema", s.Schema, api.DynString)
+	api.Put(m, "ProvisioningType", s.ProvisioningType, api.DynString)
+	api.Put(m, "DeprecatedStatus", s.DeprecatedStatus, api.DynString)
+	api.PutStruct(m, "LoggingConfig", s.LoggingConfig)
+	api.PutList(m, "RequiredActivatedTypes", s.RequiredActivatedTypes, func(e RequiredActivatedType) any { return e.ToDynamic() })
+	api.Put(m, "ExecutionRoleArn", s.ExecutionRoleArn, api.DynString)
+	api.Put(m, "Visibility", s.Visibility, api.DynString)
+	api.Put(m, "SourceUrl", s.SourceUrl, api.DynString)
+	api.Put(m, "DocumentationUrl", s.DocumentationUrl, api.DynString)
+	api.Put(m, "LastUpdated", s.LastUpdated, api.DynTime)
+	api.Put(m, "TimeCreated", s.TimeCreated, api.DynTime)
+	api.Put(m, "ConfigurationSchema", s.ConfigurationSchema, api.DynString)
+	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
+	api.Put(m, "OriginalTypeName", s.OriginalTypeName, api.DynString)
+	api.Put(m, "OriginalTypeArn", s.OriginalTypeArn, api.DynString)
+	api.Put(m, "PublicVersionNumber", s.PublicVersionNumber, api.DynString)
+	api.Put(m, "LatestPublicVersion", s.LatestPublicVersion, api.DynString)
+	api.Put(m, "IsActivated", s.IsActivated, api.DynBool)
+	api.Put(m, "AutoUpdate", s.AutoUpdate, api.DynBool)
 	return m
 }
 
 func (s *DescribeTypeRegistrationInput) FromDynamic(m map[string]any) error {
-	if v := m["RegistrationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistrationToken, v); err != nil {
-			return api.At(err, ".RegistrationToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegistrationToken", &s.RegistrationToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeTypeRegistrationInput) ToDynamic() map[string]any {
@@ -3454,34 +1724,17 @@ func (s *DescribeTypeRegistrationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RegistrationToken != nil {
-		m["RegistrationToken"] = *s.RegistrationToken
-	}
+	api.Put(m, "RegistrationToken", s.RegistrationToken, api.DynString)
 	return m
 }
 
 func (s *DescribeTypeRegistrationOutput) FromDynamic(m map[string]any) error {
-	if v := m["ProgressStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ProgressStatus, v); err != nil {
-			return api.At(err, ".ProgressStatus")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["TypeArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeArn, v); err != nil {
-			return api.At(err, ".TypeArn")
-		}
-	}
-	if v := m["TypeVersionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeVersionArn, v); err != nil {
-			return api.At(err, ".TypeVersionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ProgressStatus", &s.ProgressStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeArn", &s.TypeArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeVersionArn", &s.TypeVersionArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeTypeRegistrationOutput) ToDynamic() map[string]any {
@@ -3489,33 +1742,18 @@ func (s *DescribeTypeRegistrationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ProgressStatus != nil {
-		m["ProgressStatus"] = *s.ProgressStatus
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.TypeArn != nil {
-		m["TypeArn"] = *s.TypeArn
-	}
-	if s.TypeVersionArn != nil {
-		m["TypeVersionArn"] = *s.TypeVersionArn
-	}
+	api.Put(m, "ProgressStatus", s.ProgressStatus, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "TypeArn", s.TypeArn, api.DynString)
+	api.Put(m, "TypeVersionArn", s.TypeVersionArn, api.DynString)
 	return m
 }
 
 func (s *DetectStackDriftInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["LogicalResourceIds"]; v != nil {
-		if err := api.SetList(&s.LogicalResourceIds, v, api.SetString); err != nil {
-			return api.At(err, ".LogicalResourceIds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceIds", &s.LogicalResourceIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DetectStackDriftInput) ToDynamic() map[string]any {
@@ -3523,22 +1761,15 @@ func (s *DetectStackDriftInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.LogicalResourceIds != nil {
-		m["LogicalResourceIds"] = api.DynList(s.LogicalResourceIds, api.DynString)
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.PutList(m, "LogicalResourceIds", s.LogicalResourceIds, api.DynString)
 	return m
 }
 
 func (s *DetectStackDriftOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackDriftDetectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackDriftDetectionId, v); err != nil {
-			return api.At(err, ".StackDriftDetectionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackDriftDetectionId", &s.StackDriftDetectionId, api.SetStringPtr)
+	return err
 }
 
 func (s *DetectStackDriftOutput) ToDynamic() map[string]any {
@@ -3546,24 +1777,15 @@ func (s *DetectStackDriftOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackDriftDetectionId != nil {
-		m["StackDriftDetectionId"] = *s.StackDriftDetectionId
-	}
+	api.Put(m, "StackDriftDetectionId", s.StackDriftDetectionId, api.DynString)
 	return m
 }
 
 func (s *DetectStackResourceDriftInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	return err
 }
 
 func (s *DetectStackResourceDriftInput) ToDynamic() map[string]any {
@@ -3571,24 +1793,15 @@ func (s *DetectStackResourceDriftInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
 	return m
 }
 
 func (s *DetectStackResourceDriftOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackResourceDrift"]; v != nil {
-		p := new(StackResourceDrift)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StackResourceDrift")
-		}
-		s.StackResourceDrift = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackResourceDrift", &s.StackResourceDrift, api.SetStructPtr[StackResourceDrift])
+	return err
 }
 
 func (s *DetectStackResourceDriftOutput) ToDynamic() map[string]any {
@@ -3596,36 +1809,17 @@ func (s *DetectStackResourceDriftOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackResourceDrift != nil {
-		m["StackResourceDrift"] = s.StackResourceDrift.ToDynamic()
-	}
+	api.PutStruct(m, "StackResourceDrift", s.StackResourceDrift)
 	return m
 }
 
 func (s *DetectStackSetDriftInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["OperationPreferences"]; v != nil {
-		p := new(StackSetOperationPreferences)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OperationPreferences")
-		}
-		s.OperationPreferences = p
-	}
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *DetectStackSetDriftInput) ToDynamic() map[string]any {
@@ -3633,28 +1827,17 @@ func (s *DetectStackSetDriftInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.OperationPreferences != nil {
-		m["OperationPreferences"] = s.OperationPreferences.ToDynamic()
-	}
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *DetectStackSetDriftOutput) FromDynamic(m map[string]any) error {
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	return err
 }
 
 func (s *DetectStackSetDriftOutput) ToDynamic() map[string]any {
@@ -3662,29 +1845,18 @@ func (s *DetectStackSetDriftOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
 	return m
 }
 
 func (s *EstimateTemplateCostInput) FromDynamic(m map[string]any) error {
-	if v := m["TemplateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateBody, v); err != nil {
-			return api.At(err, ".TemplateBody")
-		}
-	}
-	if v := m["TemplateURL"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateURL, v); err != nil {
-			return api.At(err, ".TemplateURL")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
+		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *EstimateTemplateCostInput) ToDynamic() map[string]any {
@@ -3692,25 +1864,16 @@ func (s *EstimateTemplateCostInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TemplateBody != nil {
-		m["TemplateBody"] = *s.TemplateBody
-	}
-	if s.TemplateURL != nil {
-		m["TemplateURL"] = *s.TemplateURL
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
+	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
+	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *EstimateTemplateCostOutput) FromDynamic(m map[string]any) error {
-	if v := m["Url"]; v != nil {
-		if err := api.SetStringPtr(&s.Url, v); err != nil {
-			return api.At(err, ".Url")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Url", &s.Url, api.SetStringPtr)
+	return err
 }
 
 func (s *EstimateTemplateCostOutput) ToDynamic() map[string]any {
@@ -3718,39 +1881,18 @@ func (s *EstimateTemplateCostOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Url != nil {
-		m["Url"] = *s.Url
-	}
+	api.Put(m, "Url", s.Url, api.DynString)
 	return m
 }
 
 func (s *ExecuteChangeSetInput) FromDynamic(m map[string]any) error {
-	if v := m["ChangeSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetName, v); err != nil {
-			return api.At(err, ".ChangeSetName")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["DisableRollback"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableRollback, v); err != nil {
-			return api.At(err, ".DisableRollback")
-		}
-	}
-	if v := m["RetainExceptOnCreate"]; v != nil {
-		if err := api.SetBoolPtr(&s.RetainExceptOnCreate, v); err != nil {
-			return api.At(err, ".RetainExceptOnCreate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "DisableRollback", &s.DisableRollback, api.SetBoolPtr)
+	err = api.Decode(err, m, "RetainExceptOnCreate", &s.RetainExceptOnCreate, api.SetBoolPtr)
+	return err
 }
 
 func (s *ExecuteChangeSetInput) ToDynamic() map[string]any {
@@ -3758,21 +1900,11 @@ func (s *ExecuteChangeSetInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ChangeSetName != nil {
-		m["ChangeSetName"] = *s.ChangeSetName
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.DisableRollback != nil {
-		m["DisableRollback"] = *s.DisableRollback
-	}
-	if s.RetainExceptOnCreate != nil {
-		m["RetainExceptOnCreate"] = *s.RetainExceptOnCreate
-	}
+	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.Put(m, "DisableRollback", s.DisableRollback, api.DynBool)
+	api.Put(m, "RetainExceptOnCreate", s.RetainExceptOnCreate, api.DynBool)
 	return m
 }
 
@@ -3786,22 +1918,11 @@ func (s *ExecuteChangeSetOutput) ToDynamic() map[string]any {
 }
 
 func (s *Export) FromDynamic(m map[string]any) error {
-	if v := m["ExportingStackId"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportingStackId, v); err != nil {
-			return api.At(err, ".ExportingStackId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExportingStackId", &s.ExportingStackId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Export) ToDynamic() map[string]any {
@@ -3809,15 +1930,9 @@ func (s *Export) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ExportingStackId != nil {
-		m["ExportingStackId"] = *s.ExportingStackId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "ExportingStackId", s.ExportingStackId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
@@ -3831,17 +1946,10 @@ func (s *GeneratedTemplateNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *GetGeneratedTemplateInput) FromDynamic(m map[string]any) error {
-	if v := m["Format"]; v != nil {
-		if err := api.SetStringPtr(&s.Format, v); err != nil {
-			return api.At(err, ".Format")
-		}
-	}
-	if v := m["GeneratedTemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.GeneratedTemplateName, v); err != nil {
-			return api.At(err, ".GeneratedTemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Format", &s.Format, api.SetStringPtr)
+	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetGeneratedTemplateInput) ToDynamic() map[string]any {
@@ -3849,27 +1957,16 @@ func (s *GetGeneratedTemplateInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Format != nil {
-		m["Format"] = *s.Format
-	}
-	if s.GeneratedTemplateName != nil {
-		m["GeneratedTemplateName"] = *s.GeneratedTemplateName
-	}
+	api.Put(m, "Format", s.Format, api.DynString)
+	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
 	return m
 }
 
 func (s *GetGeneratedTemplateOutput) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["TemplateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateBody, v); err != nil {
-			return api.At(err, ".TemplateBody")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
+	return err
 }
 
 func (s *GetGeneratedTemplateOutput) ToDynamic() map[string]any {
@@ -3877,22 +1974,15 @@ func (s *GetGeneratedTemplateOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.TemplateBody != nil {
-		m["TemplateBody"] = *s.TemplateBody
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
 	return m
 }
 
 func (s *GetStackPolicyInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetStackPolicyInput) ToDynamic() map[string]any {
@@ -3900,19 +1990,14 @@ func (s *GetStackPolicyInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
 	return m
 }
 
 func (s *GetStackPolicyOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackPolicyBody"]; v != nil {
-		if err := api.SetStringPtr(&s.StackPolicyBody, v); err != nil {
-			return api.At(err, ".StackPolicyBody")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackPolicyBody", &s.StackPolicyBody, api.SetStringPtr)
+	return err
 }
 
 func (s *GetStackPolicyOutput) ToDynamic() map[string]any {
@@ -3920,29 +2005,16 @@ func (s *GetStackPolicyOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackPolicyBody != nil {
-		m["StackPolicyBody"] = *s.StackPolicyBody
-	}
+	api.Put(m, "StackPolicyBody", s.StackPolicyBody, api.DynString)
 	return m
 }
 
 func (s *GetTemplateInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["ChangeSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetName, v); err != nil {
-			return api.At(err, ".ChangeSetName")
-		}
-	}
-	if v := m["TemplateStage"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateStage, v); err != nil {
-			return api.At(err, ".TemplateStage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateStage", &s.TemplateStage, api.SetStringPtr)
+	return err
 }
 
 func (s *GetTemplateInput) ToDynamic() map[string]any {
@@ -3950,30 +2022,17 @@ func (s *GetTemplateInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.ChangeSetName != nil {
-		m["ChangeSetName"] = *s.ChangeSetName
-	}
-	if s.TemplateStage != nil {
-		m["TemplateStage"] = *s.TemplateStage
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
+	api.Put(m, "TemplateStage", s.TemplateStage, api.DynString)
 	return m
 }
 
 func (s *GetTemplateOutput) FromDynamic(m map[string]any) error {
-	if v := m["TemplateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateBody, v); err != nil {
-			return api.At(err, ".TemplateBody")
-		}
-	}
-	if v := m["StagesAvailable"]; v != nil {
-		if err := api.SetList(&s.StagesAvailable, v, api.SetString); err != nil {
-			return api.At(err, ".StagesAvailable")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "StagesAvailable", &s.StagesAvailable, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetTemplateOutput) ToDynamic() map[string]any {
@@ -3981,49 +2040,20 @@ func (s *GetTemplateOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TemplateBody != nil {
-		m["TemplateBody"] = *s.TemplateBody
-	}
-	if s.StagesAvailable != nil {
-		m["StagesAvailable"] = api.DynList(s.StagesAvailable, api.DynString)
-	}
+	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
+	api.PutList(m, "StagesAvailable", s.StagesAvailable, api.DynString)
 	return m
 }
 
 func (s *GetTemplateSummaryInput) FromDynamic(m map[string]any) error {
-	if v := m["TemplateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateBody, v); err != nil {
-			return api.At(err, ".TemplateBody")
-		}
-	}
-	if v := m["TemplateURL"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateURL, v); err != nil {
-			return api.At(err, ".TemplateURL")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	if v := m["TemplateSummaryConfig"]; v != nil {
-		p := new(TemplateSummaryConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TemplateSummaryConfig")
-		}
-		s.TemplateSummaryConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateSummaryConfig", &s.TemplateSummaryConfig, api.SetStructPtr[TemplateSummaryConfig])
+	return err
 }
 
 func (s *GetTemplateSummaryInput) ToDynamic() map[string]any {
@@ -4031,81 +2061,32 @@ func (s *GetTemplateSummaryInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TemplateBody != nil {
-		m["TemplateBody"] = *s.TemplateBody
-	}
-	if s.TemplateURL != nil {
-		m["TemplateURL"] = *s.TemplateURL
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
-	if s.TemplateSummaryConfig != nil {
-		m["TemplateSummaryConfig"] = s.TemplateSummaryConfig.ToDynamic()
-	}
+	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
+	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
+	api.PutStruct(m, "TemplateSummaryConfig", s.TemplateSummaryConfig)
 	return m
 }
 
 func (s *GetTemplateSummaryOutput) FromDynamic(m map[string]any) error {
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *ParameterDeclaration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Capabilities"]; v != nil {
-		if err := api.SetList(&s.Capabilities, v, api.SetString); err != nil {
-			return api.At(err, ".Capabilities")
-		}
-	}
-	if v := m["CapabilitiesReason"]; v != nil {
-		if err := api.SetStringPtr(&s.CapabilitiesReason, v); err != nil {
-			return api.At(err, ".CapabilitiesReason")
-		}
-	}
-	if v := m["ResourceTypes"]; v != nil {
-		if err := api.SetList(&s.ResourceTypes, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceTypes")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["Metadata"]; v != nil {
-		if err := api.SetStringPtr(&s.Metadata, v); err != nil {
-			return api.At(err, ".Metadata")
-		}
-	}
-	if v := m["DeclaredTransforms"]; v != nil {
-		if err := api.SetList(&s.DeclaredTransforms, v, api.SetString); err != nil {
-			return api.At(err, ".DeclaredTransforms")
-		}
-	}
-	if v := m["ResourceIdentifierSummaries"]; v != nil {
-		if err := api.SetList(&s.ResourceIdentifierSummaries, v, func(p *ResourceIdentifierSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResourceIdentifierSummaries")
-		}
-	}
-	if v := m["Warnings"]; v != nil {
-		p := new(Warnings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Warnings")
-		}
-		s.Warnings = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]ParameterDeclaration, v any) error {
+		return api.SetList(p, v, func(p *ParameterDeclaration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CapabilitiesReason", &s.CapabilitiesReason, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceTypes", &s.ResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	err = api.Decode(err, m, "Metadata", &s.Metadata, api.SetStringPtr)
+	err = api.Decode(err, m, "DeclaredTransforms", &s.DeclaredTransforms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResourceIdentifierSummaries", &s.ResourceIdentifierSummaries, func(p *[]ResourceIdentifierSummary, v any) error {
+		return api.SetList(p, v, func(p *ResourceIdentifierSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Warnings", &s.Warnings, api.SetStructPtr[Warnings])
+	return err
 }
 
 func (s *GetTemplateSummaryOutput) ToDynamic() map[string]any {
@@ -4113,78 +2094,29 @@ func (s *GetTemplateSummaryOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e ParameterDeclaration) any { return e.ToDynamic() })
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Capabilities != nil {
-		m["Capabilities"] = api.DynList(s.Capabilities, api.DynString)
-	}
-	if s.CapabilitiesReason != nil {
-		m["CapabilitiesReason"] = *s.CapabilitiesReason
-	}
-	if s.ResourceTypes != nil {
-		m["ResourceTypes"] = api.DynList(s.ResourceTypes, api.DynString)
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
-	if s.Metadata != nil {
-		m["Metadata"] = *s.Metadata
-	}
-	if s.DeclaredTransforms != nil {
-		m["DeclaredTransforms"] = api.DynList(s.DeclaredTransforms, api.DynString)
-	}
-	if s.ResourceIdentifierSummaries != nil {
-		m["ResourceIdentifierSummaries"] = api.DynList(s.ResourceIdentifierSummaries, func(e ResourceIdentifierSummary) any { return e.ToDynamic() })
-	}
-	if s.Warnings != nil {
-		m["Warnings"] = s.Warnings.ToDynamic()
-	}
+	api.PutList(m, "Parameters", s.Parameters, func(e ParameterDeclaration) any { return e.ToDynamic() })
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
+	api.Put(m, "CapabilitiesReason", s.CapabilitiesReason, api.DynString)
+	api.PutList(m, "ResourceTypes", s.ResourceTypes, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
+	api.Put(m, "Metadata", s.Metadata, api.DynString)
+	api.PutList(m, "DeclaredTransforms", s.DeclaredTransforms, api.DynString)
+	api.PutList(m, "ResourceIdentifierSummaries", s.ResourceIdentifierSummaries, func(e ResourceIdentifierSummary) any { return e.ToDynamic() })
+	api.PutStruct(m, "Warnings", s.Warnings)
 	return m
 }
 
 func (s *ImportStacksToStackSetInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["StackIds"]; v != nil {
-		if err := api.SetList(&s.StackIds, v, api.SetString); err != nil {
-			return api.At(err, ".StackIds")
-		}
-	}
-	if v := m["StackIdsUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.StackIdsUrl, v); err != nil {
-			return api.At(err, ".StackIdsUrl")
-		}
-	}
-	if v := m["OrganizationalUnitIds"]; v != nil {
-		if err := api.SetList(&s.OrganizationalUnitIds, v, api.SetString); err != nil {
-			return api.At(err, ".OrganizationalUnitIds")
-		}
-	}
-	if v := m["OperationPreferences"]; v != nil {
-		p := new(StackSetOperationPreferences)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OperationPreferences")
-		}
-		s.OperationPreferences = p
-	}
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackIds", &s.StackIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "StackIdsUrl", &s.StackIdsUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "OrganizationalUnitIds", &s.OrganizationalUnitIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *ImportStacksToStackSetInput) ToDynamic() map[string]any {
@@ -4192,37 +2124,20 @@ func (s *ImportStacksToStackSetInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.StackIds != nil {
-		m["StackIds"] = api.DynList(s.StackIds, api.DynString)
-	}
-	if s.StackIdsUrl != nil {
-		m["StackIdsUrl"] = *s.StackIdsUrl
-	}
-	if s.OrganizationalUnitIds != nil {
-		m["OrganizationalUnitIds"] = api.DynList(s.OrganizationalUnitIds, api.DynString)
-	}
-	if s.OperationPreferences != nil {
-		m["OperationPreferences"] = s.OperationPreferences.ToDynamic()
-	}
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.PutList(m, "StackIds", s.StackIds, api.DynString)
+	api.Put(m, "StackIdsUrl", s.StackIdsUrl, api.DynString)
+	api.PutList(m, "OrganizationalUnitIds", s.OrganizationalUnitIds, api.DynString)
+	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *ImportStacksToStackSetOutput) FromDynamic(m map[string]any) error {
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	return err
 }
 
 func (s *ImportStacksToStackSetOutput) ToDynamic() map[string]any {
@@ -4230,9 +2145,7 @@ func (s *ImportStacksToStackSetOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
 	return m
 }
 
@@ -4282,17 +2195,10 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 }
 
 func (s *ListChangeSetsInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListChangeSetsInput) ToDynamic() map[string]any {
@@ -4300,27 +2206,18 @@ func (s *ListChangeSetsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListChangeSetsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Summaries"]; v != nil {
-		if err := api.SetList(&s.Summaries, v, func(p *ChangeSetSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Summaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]ChangeSetSummary, v any) error {
+		return api.SetList(p, v, func(p *ChangeSetSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListChangeSetsOutput) ToDynamic() map[string]any {
@@ -4328,22 +2225,15 @@ func (s *ListChangeSetsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Summaries != nil {
-		m["Summaries"] = api.DynList(s.Summaries, func(e ChangeSetSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Summaries", s.Summaries, func(e ChangeSetSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListExportsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListExportsInput) ToDynamic() map[string]any {
@@ -4351,24 +2241,17 @@ func (s *ListExportsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListExportsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Exports"]; v != nil {
-		if err := api.SetList(&s.Exports, v, func(p *Export, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Exports")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Exports", &s.Exports, func(p *[]Export, v any) error {
+		return api.SetList(p, v, func(p *Export, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListExportsOutput) ToDynamic() map[string]any {
@@ -4376,27 +2259,16 @@ func (s *ListExportsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Exports != nil {
-		m["Exports"] = api.DynList(s.Exports, func(e Export) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Exports", s.Exports, func(e Export) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListGeneratedTemplatesInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListGeneratedTemplatesInput) ToDynamic() map[string]any {
@@ -4404,27 +2276,18 @@ func (s *ListGeneratedTemplatesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListGeneratedTemplatesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Summaries"]; v != nil {
-		if err := api.SetList(&s.Summaries, v, func(p *TemplateSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Summaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]TemplateSummary, v any) error {
+		return api.SetList(p, v, func(p *TemplateSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListGeneratedTemplatesOutput) ToDynamic() map[string]any {
@@ -4432,27 +2295,16 @@ func (s *ListGeneratedTemplatesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Summaries != nil {
-		m["Summaries"] = api.DynList(s.Summaries, func(e TemplateSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Summaries", s.Summaries, func(e TemplateSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListImportsInput) FromDynamic(m map[string]any) error {
-	if v := m["ExportName"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportName, v); err != nil {
-			return api.At(err, ".ExportName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExportName", &s.ExportName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListImportsInput) ToDynamic() map[string]any {
@@ -4460,27 +2312,16 @@ func (s *ListImportsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ExportName != nil {
-		m["ExportName"] = *s.ExportName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "ExportName", s.ExportName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListImportsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Imports"]; v != nil {
-		if err := api.SetList(&s.Imports, v, api.SetString); err != nil {
-			return api.At(err, ".Imports")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Imports", &s.Imports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListImportsOutput) ToDynamic() map[string]any {
@@ -4488,37 +2329,20 @@ func (s *ListImportsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Imports != nil {
-		m["Imports"] = api.DynList(s.Imports, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Imports", s.Imports, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListResourceScanRelatedResourcesInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceScanId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceScanId, v); err != nil {
-			return api.At(err, ".ResourceScanId")
-		}
-	}
-	if v := m["Resources"]; v != nil {
-		if err := api.SetList(&s.Resources, v, func(p *ScannedResourceIdentifier, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Resources")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceScanId", &s.ResourceScanId, api.SetStringPtr)
+	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]ScannedResourceIdentifier, v any) error {
+		return api.SetList(p, v, func(p *ScannedResourceIdentifier, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListResourceScanRelatedResourcesInput) ToDynamic() map[string]any {
@@ -4526,33 +2350,20 @@ func (s *ListResourceScanRelatedResourcesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ResourceScanId != nil {
-		m["ResourceScanId"] = *s.ResourceScanId
-	}
-	if s.Resources != nil {
-		m["Resources"] = api.DynList(s.Resources, func(e ScannedResourceIdentifier) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "ResourceScanId", s.ResourceScanId, api.DynString)
+	api.PutList(m, "Resources", s.Resources, func(e ScannedResourceIdentifier) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListResourceScanRelatedResourcesOutput) FromDynamic(m map[string]any) error {
-	if v := m["RelatedResources"]; v != nil {
-		if err := api.SetList(&s.RelatedResources, v, func(p *ScannedResource, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RelatedResources")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RelatedResources", &s.RelatedResources, func(p *[]ScannedResource, v any) error {
+		return api.SetList(p, v, func(p *ScannedResource, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListResourceScanRelatedResourcesOutput) ToDynamic() map[string]any {
@@ -4560,52 +2371,21 @@ func (s *ListResourceScanRelatedResourcesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RelatedResources != nil {
-		m["RelatedResources"] = api.DynList(s.RelatedResources, func(e ScannedResource) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "RelatedResources", s.RelatedResources, func(e ScannedResource) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListResourceScanResourcesInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceScanId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceScanId, v); err != nil {
-			return api.At(err, ".ResourceScanId")
-		}
-	}
-	if v := m["ResourceIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceIdentifier, v); err != nil {
-			return api.At(err, ".ResourceIdentifier")
-		}
-	}
-	if v := m["ResourceTypePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceTypePrefix, v); err != nil {
-			return api.At(err, ".ResourceTypePrefix")
-		}
-	}
-	if v := m["TagKey"]; v != nil {
-		if err := api.SetStringPtr(&s.TagKey, v); err != nil {
-			return api.At(err, ".TagKey")
-		}
-	}
-	if v := m["TagValue"]; v != nil {
-		if err := api.SetStringPtr(&s.TagValue, v); err != nil {
-			return api.At(err, ".TagValue")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceScanId", &s.ResourceScanId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceTypePrefix", &s.ResourceTypePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKey", &s.TagKey, api.SetStringPtr)
+	err = api.Decode(err, m, "TagValue", &s.TagValue, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListResourceScanResourcesInput) ToDynamic() map[string]any {
@@ -4613,42 +2393,23 @@ func (s *ListResourceScanResourcesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ResourceScanId != nil {
-		m["ResourceScanId"] = *s.ResourceScanId
-	}
-	if s.ResourceIdentifier != nil {
-		m["ResourceIdentifier"] = *s.ResourceIdentifier
-	}
-	if s.ResourceTypePrefix != nil {
-		m["ResourceTypePrefix"] = *s.ResourceTypePrefix
-	}
-	if s.TagKey != nil {
-		m["TagKey"] = *s.TagKey
-	}
-	if s.TagValue != nil {
-		m["TagValue"] = *s.TagValue
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "ResourceScanId", s.ResourceScanId, api.DynString)
+	api.Put(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
+	api.Put(m, "ResourceTypePrefix", s.ResourceTypePrefix, api.DynString)
+	api.Put(m, "TagKey", s.TagKey, api.DynString)
+	api.Put(m, "TagValue", s.TagValue, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListResourceScanResourcesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Resources"]; v != nil {
-		if err := api.SetList(&s.Resources, v, func(p *ScannedResource, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Resources")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]ScannedResource, v any) error {
+		return api.SetList(p, v, func(p *ScannedResource, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListResourceScanResourcesOutput) ToDynamic() map[string]any {
@@ -4656,27 +2417,16 @@ func (s *ListResourceScanResourcesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Resources != nil {
-		m["Resources"] = api.DynList(s.Resources, func(e ScannedResource) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Resources", s.Resources, func(e ScannedResource) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListResourceScansInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListResourceScansInput) ToDynamic() map[string]any {
@@ -4684,27 +2434,18 @@ func (s *ListResourceScansInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListResourceScansOutput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceScanSummaries"]; v != nil {
-		if err := api.SetList(&s.ResourceScanSummaries, v, func(p *ResourceScanSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResourceScanSummaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceScanSummaries", &s.ResourceScanSummaries, func(p *[]ResourceScanSummary, v any) error {
+		return api.SetList(p, v, func(p *ResourceScanSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListResourceScansOutput) ToDynamic() map[string]any {
@@ -4712,57 +2453,22 @@ func (s *ListResourceScansOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceScanSummaries != nil {
-		m["ResourceScanSummaries"] = api.DynList(s.ResourceScanSummaries, func(e ResourceScanSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ResourceScanSummaries", s.ResourceScanSummaries, func(e ResourceScanSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListStackInstanceResourceDriftsInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["StackInstanceResourceDriftStatuses"]; v != nil {
-		if err := api.SetList(&s.StackInstanceResourceDriftStatuses, v, api.SetString); err != nil {
-			return api.At(err, ".StackInstanceResourceDriftStatuses")
-		}
-	}
-	if v := m["StackInstanceAccount"]; v != nil {
-		if err := api.SetStringPtr(&s.StackInstanceAccount, v); err != nil {
-			return api.At(err, ".StackInstanceAccount")
-		}
-	}
-	if v := m["StackInstanceRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.StackInstanceRegion, v); err != nil {
-			return api.At(err, ".StackInstanceRegion")
-		}
-	}
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "StackInstanceResourceDriftStatuses", &s.StackInstanceResourceDriftStatuses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "StackInstanceAccount", &s.StackInstanceAccount, api.SetStringPtr)
+	err = api.Decode(err, m, "StackInstanceRegion", &s.StackInstanceRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackInstanceResourceDriftsInput) ToDynamic() map[string]any {
@@ -4770,45 +2476,24 @@ func (s *ListStackInstanceResourceDriftsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.StackInstanceResourceDriftStatuses != nil {
-		m["StackInstanceResourceDriftStatuses"] = api.DynList(s.StackInstanceResourceDriftStatuses, api.DynString)
-	}
-	if s.StackInstanceAccount != nil {
-		m["StackInstanceAccount"] = *s.StackInstanceAccount
-	}
-	if s.StackInstanceRegion != nil {
-		m["StackInstanceRegion"] = *s.StackInstanceRegion
-	}
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.PutList(m, "StackInstanceResourceDriftStatuses", s.StackInstanceResourceDriftStatuses, api.DynString)
+	api.Put(m, "StackInstanceAccount", s.StackInstanceAccount, api.DynString)
+	api.Put(m, "StackInstanceRegion", s.StackInstanceRegion, api.DynString)
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *ListStackInstanceResourceDriftsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Summaries"]; v != nil {
-		if err := api.SetList(&s.Summaries, v, func(p *StackInstanceResourceDriftsSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Summaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]StackInstanceResourceDriftsSummary, v any) error {
+		return api.SetList(p, v, func(p *StackInstanceResourceDriftsSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackInstanceResourceDriftsOutput) ToDynamic() map[string]any {
@@ -4816,52 +2501,23 @@ func (s *ListStackInstanceResourceDriftsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Summaries != nil {
-		m["Summaries"] = api.DynList(s.Summaries, func(e StackInstanceResourceDriftsSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Summaries", s.Summaries, func(e StackInstanceResourceDriftsSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListStackInstancesInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["Filters"]; v != nil {
-		if err := api.SetList(&s.Filters, v, func(p *StackInstanceFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Filters")
-		}
-	}
-	if v := m["StackInstanceAccount"]; v != nil {
-		if err := api.SetStringPtr(&s.StackInstanceAccount, v); err != nil {
-			return api.At(err, ".StackInstanceAccount")
-		}
-	}
-	if v := m["StackInstanceRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.StackInstanceRegion, v); err != nil {
-			return api.At(err, ".StackInstanceRegion")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]StackInstanceFilter, v any) error {
+		return api.SetList(p, v, func(p *StackInstanceFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StackInstanceAccount", &s.StackInstanceAccount, api.SetStringPtr)
+	err = api.Decode(err, m, "StackInstanceRegion", &s.StackInstanceRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackInstancesInput) ToDynamic() map[string]any {
@@ -4869,42 +2525,23 @@ func (s *ListStackInstancesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.Filters != nil {
-		m["Filters"] = api.DynList(s.Filters, func(e StackInstanceFilter) any { return e.ToDynamic() })
-	}
-	if s.StackInstanceAccount != nil {
-		m["StackInstanceAccount"] = *s.StackInstanceAccount
-	}
-	if s.StackInstanceRegion != nil {
-		m["StackInstanceRegion"] = *s.StackInstanceRegion
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.PutList(m, "Filters", s.Filters, func(e StackInstanceFilter) any { return e.ToDynamic() })
+	api.Put(m, "StackInstanceAccount", s.StackInstanceAccount, api.DynString)
+	api.Put(m, "StackInstanceRegion", s.StackInstanceRegion, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *ListStackInstancesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Summaries"]; v != nil {
-		if err := api.SetList(&s.Summaries, v, func(p *StackInstanceSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Summaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]StackInstanceSummary, v any) error {
+		return api.SetList(p, v, func(p *StackInstanceSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackInstancesOutput) ToDynamic() map[string]any {
@@ -4912,27 +2549,16 @@ func (s *ListStackInstancesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Summaries != nil {
-		m["Summaries"] = api.DynList(s.Summaries, func(e StackInstanceSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Summaries", s.Summaries, func(e StackInstanceSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListStackResourcesInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackResourcesInput) ToDynamic() map[string]any {
@@ -4940,27 +2566,18 @@ func (s *ListStackResourcesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListStackResourcesOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackResourceSummaries"]; v != nil {
-		if err := api.SetList(&s.StackResourceSummaries, v, func(p *StackResourceSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".StackResourceSummaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackResourceSummaries", &s.StackResourceSummaries, func(p *[]StackResourceSummary, v any) error {
+		return api.SetList(p, v, func(p *StackResourceSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackResourcesOutput) ToDynamic() map[string]any {
@@ -4968,37 +2585,18 @@ func (s *ListStackResourcesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackResourceSummaries != nil {
-		m["StackResourceSummaries"] = api.DynList(s.StackResourceSummaries, func(e StackResourceSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "StackResourceSummaries", s.StackResourceSummaries, func(e StackResourceSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListStackSetAutoDeploymentTargetsInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackSetAutoDeploymentTargetsInput) ToDynamic() map[string]any {
@@ -5006,33 +2604,20 @@ func (s *ListStackSetAutoDeploymentTargetsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *ListStackSetAutoDeploymentTargetsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Summaries"]; v != nil {
-		if err := api.SetList(&s.Summaries, v, func(p *StackSetAutoDeploymentTargetSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Summaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]StackSetAutoDeploymentTargetSummary, v any) error {
+		return api.SetList(p, v, func(p *StackSetAutoDeploymentTargetSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackSetAutoDeploymentTargetsOutput) ToDynamic() map[string]any {
@@ -5040,47 +2625,22 @@ func (s *ListStackSetAutoDeploymentTargetsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Summaries != nil {
-		m["Summaries"] = api.DynList(s.Summaries, func(e StackSetAutoDeploymentTargetSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Summaries", s.Summaries, func(e StackSetAutoDeploymentTargetSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListStackSetOperationResultsInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	if v := m["Filters"]; v != nil {
-		if err := api.SetList(&s.Filters, v, func(p *OperationResultFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Filters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]OperationResultFilter, v any) error {
+		return api.SetList(p, v, func(p *OperationResultFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListStackSetOperationResultsInput) ToDynamic() map[string]any {
@@ -5088,39 +2648,22 @@ func (s *ListStackSetOperationResultsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
-	if s.Filters != nil {
-		m["Filters"] = api.DynList(s.Filters, func(e OperationResultFilter) any { return e.ToDynamic() })
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
+	api.PutList(m, "Filters", s.Filters, func(e OperationResultFilter) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListStackSetOperationResultsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Summaries"]; v != nil {
-		if err := api.SetList(&s.Summaries, v, func(p *StackSetOperationResultSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Summaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]StackSetOperationResultSummary, v any) error {
+		return api.SetList(p, v, func(p *StackSetOperationResultSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackSetOperationResultsOutput) ToDynamic() map[string]any {
@@ -5128,37 +2671,18 @@ func (s *ListStackSetOperationResultsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Summaries != nil {
-		m["Summaries"] = api.DynList(s.Summaries, func(e StackSetOperationResultSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Summaries", s.Summaries, func(e StackSetOperationResultSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListStackSetOperationsInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackSetOperationsInput) ToDynamic() map[string]any {
@@ -5166,33 +2690,20 @@ func (s *ListStackSetOperationsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *ListStackSetOperationsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Summaries"]; v != nil {
-		if err := api.SetList(&s.Summaries, v, func(p *StackSetOperationSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Summaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]StackSetOperationSummary, v any) error {
+		return api.SetList(p, v, func(p *StackSetOperationSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackSetOperationsOutput) ToDynamic() map[string]any {
@@ -5200,37 +2711,18 @@ func (s *ListStackSetOperationsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Summaries != nil {
-		m["Summaries"] = api.DynList(s.Summaries, func(e StackSetOperationSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Summaries", s.Summaries, func(e StackSetOperationSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListStackSetsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackSetsInput) ToDynamic() map[string]any {
@@ -5238,33 +2730,20 @@ func (s *ListStackSetsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *ListStackSetsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Summaries"]; v != nil {
-		if err := api.SetList(&s.Summaries, v, func(p *StackSetSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Summaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]StackSetSummary, v any) error {
+		return api.SetList(p, v, func(p *StackSetSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStackSetsOutput) ToDynamic() map[string]any {
@@ -5272,27 +2751,16 @@ func (s *ListStackSetsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Summaries != nil {
-		m["Summaries"] = api.DynList(s.Summaries, func(e StackSetSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Summaries", s.Summaries, func(e StackSetSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListStacksInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["StackStatusFilter"]; v != nil {
-		if err := api.SetList(&s.StackStatusFilter, v, api.SetString); err != nil {
-			return api.At(err, ".StackStatusFilter")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "StackStatusFilter", &s.StackStatusFilter, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListStacksInput) ToDynamic() map[string]any {
@@ -5300,27 +2768,18 @@ func (s *ListStacksInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.StackStatusFilter != nil {
-		m["StackStatusFilter"] = api.DynList(s.StackStatusFilter, api.DynString)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "StackStatusFilter", s.StackStatusFilter, api.DynString)
 	return m
 }
 
 func (s *ListStacksOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackSummaries"]; v != nil {
-		if err := api.SetList(&s.StackSummaries, v, func(p *StackSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".StackSummaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSummaries", &s.StackSummaries, func(p *[]StackSummary, v any) error {
+		return api.SetList(p, v, func(p *StackSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStacksOutput) ToDynamic() map[string]any {
@@ -5328,47 +2787,20 @@ func (s *ListStacksOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackSummaries != nil {
-		m["StackSummaries"] = api.DynList(s.StackSummaries, func(e StackSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "StackSummaries", s.StackSummaries, func(e StackSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTypeRegistrationsInput) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["TypeArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeArn, v); err != nil {
-			return api.At(err, ".TypeArn")
-		}
-	}
-	if v := m["RegistrationStatusFilter"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistrationStatusFilter, v); err != nil {
-			return api.At(err, ".RegistrationStatusFilter")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeArn", &s.TypeArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RegistrationStatusFilter", &s.RegistrationStatusFilter, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTypeRegistrationsInput) ToDynamic() map[string]any {
@@ -5376,39 +2808,20 @@ func (s *ListTypeRegistrationsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.TypeArn != nil {
-		m["TypeArn"] = *s.TypeArn
-	}
-	if s.RegistrationStatusFilter != nil {
-		m["RegistrationStatusFilter"] = *s.RegistrationStatusFilter
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "TypeArn", s.TypeArn, api.DynString)
+	api.Put(m, "RegistrationStatusFilter", s.RegistrationStatusFilter, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTypeRegistrationsOutput) FromDynamic(m map[string]any) error {
-	if v := m["RegistrationTokenList"]; v != nil {
-		if err := api.SetList(&s.RegistrationTokenList, v, api.SetString); err != nil {
-			return api.At(err, ".RegistrationTokenList")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegistrationTokenList", &s.RegistrationTokenList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTypeRegistrationsOutput) ToDynamic() map[string]any {
@@ -5416,52 +2829,21 @@ func (s *ListTypeRegistrationsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistrationTokenList != nil {
-		m["RegistrationTokenList"] = api.DynList(s.RegistrationTokenList, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "RegistrationTokenList", s.RegistrationTokenList, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTypeVersionsInput) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["DeprecatedStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DeprecatedStatus, v); err != nil {
-			return api.At(err, ".DeprecatedStatus")
-		}
-	}
-	if v := m["PublisherId"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherId, v); err != nil {
-			return api.At(err, ".PublisherId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "DeprecatedStatus", &s.DeprecatedStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTypeVersionsInput) ToDynamic() map[string]any {
@@ -5469,42 +2851,23 @@ func (s *ListTypeVersionsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.DeprecatedStatus != nil {
-		m["DeprecatedStatus"] = *s.DeprecatedStatus
-	}
-	if s.PublisherId != nil {
-		m["PublisherId"] = *s.PublisherId
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "DeprecatedStatus", s.DeprecatedStatus, api.DynString)
+	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
 	return m
 }
 
 func (s *ListTypeVersionsOutput) FromDynamic(m map[string]any) error {
-	if v := m["TypeVersionSummaries"]; v != nil {
-		if err := api.SetList(&s.TypeVersionSummaries, v, func(p *TypeVersionSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TypeVersionSummaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TypeVersionSummaries", &s.TypeVersionSummaries, func(p *[]TypeVersionSummary, v any) error {
+		return api.SetList(p, v, func(p *TypeVersionSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTypeVersionsOutput) ToDynamic() map[string]any {
@@ -5512,54 +2875,21 @@ func (s *ListTypeVersionsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TypeVersionSummaries != nil {
-		m["TypeVersionSummaries"] = api.DynList(s.TypeVersionSummaries, func(e TypeVersionSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "TypeVersionSummaries", s.TypeVersionSummaries, func(e TypeVersionSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTypesInput) FromDynamic(m map[string]any) error {
-	if v := m["Visibility"]; v != nil {
-		if err := api.SetStringPtr(&s.Visibility, v); err != nil {
-			return api.At(err, ".Visibility")
-		}
-	}
-	if v := m["ProvisioningType"]; v != nil {
-		if err := api.SetStringPtr(&s.ProvisioningType, v); err != nil {
-			return api.At(err, ".ProvisioningType")
-		}
-	}
-	if v := m["DeprecatedStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DeprecatedStatus, v); err != nil {
-			return api.At(err, ".DeprecatedStatus")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Filters"]; v != nil {
-		p := new(TypeFilters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filters")
-		}
-		s.Filters = p
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Visibility", &s.Visibility, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisioningType", &s.ProvisioningType, api.SetStringPtr)
+	err = api.Decode(err, m, "DeprecatedStatus", &s.DeprecatedStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Filters", &s.Filters, api.SetStructPtr[TypeFilters])
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTypesInput) ToDynamic() map[string]any {
@@ -5567,42 +2897,23 @@ func (s *ListTypesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Visibility != nil {
-		m["Visibility"] = *s.Visibility
-	}
-	if s.ProvisioningType != nil {
-		m["ProvisioningType"] = *s.ProvisioningType
-	}
-	if s.DeprecatedStatus != nil {
-		m["DeprecatedStatus"] = *s.DeprecatedStatus
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Filters != nil {
-		m["Filters"] = s.Filters.ToDynamic()
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "Visibility", s.Visibility, api.DynString)
+	api.Put(m, "ProvisioningType", s.ProvisioningType, api.DynString)
+	api.Put(m, "DeprecatedStatus", s.DeprecatedStatus, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.PutStruct(m, "Filters", s.Filters)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTypesOutput) FromDynamic(m map[string]any) error {
-	if v := m["TypeSummaries"]; v != nil {
-		if err := api.SetList(&s.TypeSummaries, v, func(p *TypeSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TypeSummaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TypeSummaries", &s.TypeSummaries, func(p *[]TypeSummary, v any) error {
+		return api.SetList(p, v, func(p *TypeSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTypesOutput) ToDynamic() map[string]any {
@@ -5610,27 +2921,16 @@ func (s *ListTypesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TypeSummaries != nil {
-		m["TypeSummaries"] = api.DynList(s.TypeSummaries, func(e TypeSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "TypeSummaries", s.TypeSummaries, func(e TypeSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *LoggingConfig) FromDynamic(m map[string]any) error {
-	if v := m["LogRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LogRoleArn, v); err != nil {
-			return api.At(err, ".LogRoleArn")
-		}
-	}
-	if v := m["LogGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".LogGroupName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LogRoleArn", &s.LogRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "LogGroupName", &s.LogGroupName, api.SetStringPtr)
+	return err
 }
 
 func (s *LoggingConfig) ToDynamic() map[string]any {
@@ -5638,22 +2938,15 @@ func (s *LoggingConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogRoleArn != nil {
-		m["LogRoleArn"] = *s.LogRoleArn
-	}
-	if s.LogGroupName != nil {
-		m["LogGroupName"] = *s.LogGroupName
-	}
+	api.Put(m, "LogRoleArn", s.LogRoleArn, api.DynString)
+	api.Put(m, "LogGroupName", s.LogGroupName, api.DynString)
 	return m
 }
 
 func (s *ManagedExecution) FromDynamic(m map[string]any) error {
-	if v := m["Active"]; v != nil {
-		if err := api.SetBoolPtr(&s.Active, v); err != nil {
-			return api.At(err, ".Active")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Active", &s.Active, api.SetBoolPtr)
+	return err
 }
 
 func (s *ManagedExecution) ToDynamic() map[string]any {
@@ -5661,24 +2954,15 @@ func (s *ManagedExecution) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Active != nil {
-		m["Active"] = *s.Active
-	}
+	api.Put(m, "Active", s.Active, api.DynBool)
 	return m
 }
 
 func (s *ModuleInfo) FromDynamic(m map[string]any) error {
-	if v := m["TypeHierarchy"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeHierarchy, v); err != nil {
-			return api.At(err, ".TypeHierarchy")
-		}
-	}
-	if v := m["LogicalIdHierarchy"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalIdHierarchy, v); err != nil {
-			return api.At(err, ".LogicalIdHierarchy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TypeHierarchy", &s.TypeHierarchy, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalIdHierarchy", &s.LogicalIdHierarchy, api.SetStringPtr)
+	return err
 }
 
 func (s *ModuleInfo) ToDynamic() map[string]any {
@@ -5686,12 +2970,8 @@ func (s *ModuleInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TypeHierarchy != nil {
-		m["TypeHierarchy"] = *s.TypeHierarchy
-	}
-	if s.LogicalIdHierarchy != nil {
-		m["LogicalIdHierarchy"] = *s.LogicalIdHierarchy
-	}
+	api.Put(m, "TypeHierarchy", s.TypeHierarchy, api.DynString)
+	api.Put(m, "LogicalIdHierarchy", s.LogicalIdHierarchy, api.DynString)
 	return m
 }
 
@@ -5732,17 +3012,10 @@ func (s *OperationNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *OperationResultFilter) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Values"]; v != nil {
-		if err := api.SetStringPtr(&s.Values, v); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Values", &s.Values, api.SetStringPtr)
+	return err
 }
 
 func (s *OperationResultFilter) ToDynamic() map[string]any {
@@ -5750,12 +3023,8 @@ func (s *OperationResultFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Values != nil {
-		m["Values"] = *s.Values
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Values", s.Values, api.DynString)
 	return m
 }
 
@@ -5769,27 +3038,12 @@ func (s *OperationStatusCheckFailedException) ToDynamic() map[string]any {
 }
 
 func (s *Output) FromDynamic(m map[string]any) error {
-	if v := m["OutputKey"]; v != nil {
-		if err := api.SetStringPtr(&s.OutputKey, v); err != nil {
-			return api.At(err, ".OutputKey")
-		}
-	}
-	if v := m["OutputValue"]; v != nil {
-		if err := api.SetStringPtr(&s.OutputValue, v); err != nil {
-			return api.At(err, ".OutputValue")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ExportName"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportName, v); err != nil {
-			return api.At(err, ".ExportName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OutputKey", &s.OutputKey, api.SetStringPtr)
+	err = api.Decode(err, m, "OutputValue", &s.OutputValue, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportName", &s.ExportName, api.SetStringPtr)
+	return err
 }
 
 func (s *Output) ToDynamic() map[string]any {
@@ -5797,43 +3051,20 @@ func (s *Output) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.OutputKey != nil {
-		m["OutputKey"] = *s.OutputKey
-	}
-	if s.OutputValue != nil {
-		m["OutputValue"] = *s.OutputValue
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ExportName != nil {
-		m["ExportName"] = *s.ExportName
-	}
+	api.Put(m, "OutputKey", s.OutputKey, api.DynString)
+	api.Put(m, "OutputValue", s.OutputValue, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "ExportName", s.ExportName, api.DynString)
 	return m
 }
 
 func (s *Parameter) FromDynamic(m map[string]any) error {
-	if v := m["ParameterKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ParameterKey, v); err != nil {
-			return api.At(err, ".ParameterKey")
-		}
-	}
-	if v := m["ParameterValue"]; v != nil {
-		if err := api.SetStringPtr(&s.ParameterValue, v); err != nil {
-			return api.At(err, ".ParameterValue")
-		}
-	}
-	if v := m["UsePreviousValue"]; v != nil {
-		if err := api.SetBoolPtr(&s.UsePreviousValue, v); err != nil {
-			return api.At(err, ".UsePreviousValue")
-		}
-	}
-	if v := m["ResolvedValue"]; v != nil {
-		if err := api.SetStringPtr(&s.ResolvedValue, v); err != nil {
-			return api.At(err, ".ResolvedValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ParameterKey", &s.ParameterKey, api.SetStringPtr)
+	err = api.Decode(err, m, "ParameterValue", &s.ParameterValue, api.SetStringPtr)
+	err = api.Decode(err, m, "UsePreviousValue", &s.UsePreviousValue, api.SetBoolPtr)
+	err = api.Decode(err, m, "ResolvedValue", &s.ResolvedValue, api.SetStringPtr)
+	return err
 }
 
 func (s *Parameter) ToDynamic() map[string]any {
@@ -5841,28 +3072,17 @@ func (s *Parameter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ParameterKey != nil {
-		m["ParameterKey"] = *s.ParameterKey
-	}
-	if s.ParameterValue != nil {
-		m["ParameterValue"] = *s.ParameterValue
-	}
-	if s.UsePreviousValue != nil {
-		m["UsePreviousValue"] = *s.UsePreviousValue
-	}
-	if s.ResolvedValue != nil {
-		m["ResolvedValue"] = *s.ResolvedValue
-	}
+	api.Put(m, "ParameterKey", s.ParameterKey, api.DynString)
+	api.Put(m, "ParameterValue", s.ParameterValue, api.DynString)
+	api.Put(m, "UsePreviousValue", s.UsePreviousValue, api.DynBool)
+	api.Put(m, "ResolvedValue", s.ResolvedValue, api.DynString)
 	return m
 }
 
 func (s *ParameterConstraints) FromDynamic(m map[string]any) error {
-	if v := m["AllowedValues"]; v != nil {
-		if err := api.SetList(&s.AllowedValues, v, api.SetString); err != nil {
-			return api.At(err, ".AllowedValues")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AllowedValues", &s.AllowedValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ParameterConstraints) ToDynamic() map[string]any {
@@ -5870,46 +3090,19 @@ func (s *ParameterConstraints) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AllowedValues != nil {
-		m["AllowedValues"] = api.DynList(s.AllowedValues, api.DynString)
-	}
+	api.PutList(m, "AllowedValues", s.AllowedValues, api.DynString)
 	return m
 }
 
 func (s *ParameterDeclaration) FromDynamic(m map[string]any) error {
-	if v := m["ParameterKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ParameterKey, v); err != nil {
-			return api.At(err, ".ParameterKey")
-		}
-	}
-	if v := m["DefaultValue"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultValue, v); err != nil {
-			return api.At(err, ".DefaultValue")
-		}
-	}
-	if v := m["ParameterType"]; v != nil {
-		if err := api.SetStringPtr(&s.ParameterType, v); err != nil {
-			return api.At(err, ".ParameterType")
-		}
-	}
-	if v := m["NoEcho"]; v != nil {
-		if err := api.SetBoolPtr(&s.NoEcho, v); err != nil {
-			return api.At(err, ".NoEcho")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ParameterConstraints"]; v != nil {
-		p := new(ParameterConstraints)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ParameterConstraints")
-		}
-		s.ParameterConstraints = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ParameterKey", &s.ParameterKey, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultValue", &s.DefaultValue, api.SetStringPtr)
+	err = api.Decode(err, m, "ParameterType", &s.ParameterType, api.SetStringPtr)
+	err = api.Decode(err, m, "NoEcho", &s.NoEcho, api.SetBoolPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ParameterConstraints", &s.ParameterConstraints, api.SetStructPtr[ParameterConstraints])
+	return err
 }
 
 func (s *ParameterDeclaration) ToDynamic() map[string]any {
@@ -5917,39 +3110,20 @@ func (s *ParameterDeclaration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ParameterKey != nil {
-		m["ParameterKey"] = *s.ParameterKey
-	}
-	if s.DefaultValue != nil {
-		m["DefaultValue"] = *s.DefaultValue
-	}
-	if s.ParameterType != nil {
-		m["ParameterType"] = *s.ParameterType
-	}
-	if s.NoEcho != nil {
-		m["NoEcho"] = *s.NoEcho
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ParameterConstraints != nil {
-		m["ParameterConstraints"] = s.ParameterConstraints.ToDynamic()
-	}
+	api.Put(m, "ParameterKey", s.ParameterKey, api.DynString)
+	api.Put(m, "DefaultValue", s.DefaultValue, api.DynString)
+	api.Put(m, "ParameterType", s.ParameterType, api.DynString)
+	api.Put(m, "NoEcho", s.NoEcho, api.DynBool)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "ParameterConstraints", s.ParameterConstraints)
 	return m
 }
 
 func (s *PhysicalResourceIdContextKeyValuePair) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *PhysicalResourceIdContextKeyValuePair) ToDynamic() map[string]any {
@@ -5957,37 +3131,18 @@ func (s *PhysicalResourceIdContextKeyValuePair) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *PropertyDifference) FromDynamic(m map[string]any) error {
-	if v := m["PropertyPath"]; v != nil {
-		if err := api.SetStringPtr(&s.PropertyPath, v); err != nil {
-			return api.At(err, ".PropertyPath")
-		}
-	}
-	if v := m["ExpectedValue"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedValue, v); err != nil {
-			return api.At(err, ".ExpectedValue")
-		}
-	}
-	if v := m["ActualValue"]; v != nil {
-		if err := api.SetStringPtr(&s.ActualValue, v); err != nil {
-			return api.At(err, ".ActualValue")
-		}
-	}
-	if v := m["DifferenceType"]; v != nil {
-		if err := api.SetStringPtr(&s.DifferenceType, v); err != nil {
-			return api.At(err, ".DifferenceType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PropertyPath", &s.PropertyPath, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedValue", &s.ExpectedValue, api.SetStringPtr)
+	err = api.Decode(err, m, "ActualValue", &s.ActualValue, api.SetStringPtr)
+	err = api.Decode(err, m, "DifferenceType", &s.DifferenceType, api.SetStringPtr)
+	return err
 }
 
 func (s *PropertyDifference) ToDynamic() map[string]any {
@@ -5995,43 +3150,20 @@ func (s *PropertyDifference) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.PropertyPath != nil {
-		m["PropertyPath"] = *s.PropertyPath
-	}
-	if s.ExpectedValue != nil {
-		m["ExpectedValue"] = *s.ExpectedValue
-	}
-	if s.ActualValue != nil {
-		m["ActualValue"] = *s.ActualValue
-	}
-	if s.DifferenceType != nil {
-		m["DifferenceType"] = *s.DifferenceType
-	}
+	api.Put(m, "PropertyPath", s.PropertyPath, api.DynString)
+	api.Put(m, "ExpectedValue", s.ExpectedValue, api.DynString)
+	api.Put(m, "ActualValue", s.ActualValue, api.DynString)
+	api.Put(m, "DifferenceType", s.DifferenceType, api.DynString)
 	return m
 }
 
 func (s *PublishTypeInput) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["PublicVersionNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PublicVersionNumber, v); err != nil {
-			return api.At(err, ".PublicVersionNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "PublicVersionNumber", &s.PublicVersionNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *PublishTypeInput) ToDynamic() map[string]any {
@@ -6039,28 +3171,17 @@ func (s *PublishTypeInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.PublicVersionNumber != nil {
-		m["PublicVersionNumber"] = *s.PublicVersionNumber
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "PublicVersionNumber", s.PublicVersionNumber, api.DynString)
 	return m
 }
 
 func (s *PublishTypeOutput) FromDynamic(m map[string]any) error {
-	if v := m["PublicTypeArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PublicTypeArn, v); err != nil {
-			return api.At(err, ".PublicTypeArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublicTypeArn", &s.PublicTypeArn, api.SetStringPtr)
+	return err
 }
 
 func (s *PublishTypeOutput) ToDynamic() map[string]any {
@@ -6068,49 +3189,20 @@ func (s *PublishTypeOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PublicTypeArn != nil {
-		m["PublicTypeArn"] = *s.PublicTypeArn
-	}
+	api.Put(m, "PublicTypeArn", s.PublicTypeArn, api.DynString)
 	return m
 }
 
 func (s *RecordHandlerProgressInput) FromDynamic(m map[string]any) error {
-	if v := m["BearerToken"]; v != nil {
-		if err := api.SetStringPtr(&s.BearerToken, v); err != nil {
-			return api.At(err, ".BearerToken")
-		}
-	}
-	if v := m["OperationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationStatus, v); err != nil {
-			return api.At(err, ".OperationStatus")
-		}
-	}
-	if v := m["CurrentOperationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.CurrentOperationStatus, v); err != nil {
-			return api.At(err, ".CurrentOperationStatus")
-		}
-	}
-	if v := m["StatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusMessage, v); err != nil {
-			return api.At(err, ".StatusMessage")
-		}
-	}
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["ResourceModel"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceModel, v); err != nil {
-			return api.At(err, ".ResourceModel")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BearerToken", &s.BearerToken, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationStatus", &s.OperationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "CurrentOperationStatus", &s.CurrentOperationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusMessage", &s.StatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceModel", &s.ResourceModel, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	return err
 }
 
 func (s *RecordHandlerProgressInput) ToDynamic() map[string]any {
@@ -6118,27 +3210,13 @@ func (s *RecordHandlerProgressInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.BearerToken != nil {
-		m["BearerToken"] = *s.BearerToken
-	}
-	if s.OperationStatus != nil {
-		m["OperationStatus"] = *s.OperationStatus
-	}
-	if s.CurrentOperationStatus != nil {
-		m["CurrentOperationStatus"] = *s.CurrentOperationStatus
-	}
-	if s.StatusMessage != nil {
-		m["StatusMessage"] = *s.StatusMessage
-	}
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.ResourceModel != nil {
-		m["ResourceModel"] = *s.ResourceModel
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
+	api.Put(m, "BearerToken", s.BearerToken, api.DynString)
+	api.Put(m, "OperationStatus", s.OperationStatus, api.DynString)
+	api.Put(m, "CurrentOperationStatus", s.CurrentOperationStatus, api.DynString)
+	api.Put(m, "StatusMessage", s.StatusMessage, api.DynString)
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "ResourceModel", s.ResourceModel, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
 	return m
 }
 
@@ -6152,17 +3230,10 @@ func (s *RecordHandlerProgressOutput) ToDynamic() map[string]any {
 }
 
 func (s *RegisterPublisherInput) FromDynamic(m map[string]any) error {
-	if v := m["AcceptTermsAndConditions"]; v != nil {
-		if err := api.SetBoolPtr(&s.AcceptTermsAndConditions, v); err != nil {
-			return api.At(err, ".AcceptTermsAndConditions")
-		}
-	}
-	if v := m["ConnectionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionArn, v); err != nil {
-			return api.At(err, ".ConnectionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AcceptTermsAndConditions", &s.AcceptTermsAndConditions, api.SetBoolPtr)
+	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
+	return err
 }
 
 func (s *RegisterPublisherInput) ToDynamic() map[string]any {
@@ -6170,22 +3241,15 @@ func (s *RegisterPublisherInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AcceptTermsAndConditions != nil {
-		m["AcceptTermsAndConditions"] = *s.AcceptTermsAndConditions
-	}
-	if s.ConnectionArn != nil {
-		m["ConnectionArn"] = *s.ConnectionArn
-	}
+	api.Put(m, "AcceptTermsAndConditions", s.AcceptTermsAndConditions, api.DynBool)
+	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
 	return m
 }
 
 func (s *RegisterPublisherOutput) FromDynamic(m map[string]any) error {
-	if v := m["PublisherId"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherId, v); err != nil {
-			return api.At(err, ".PublisherId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
+	return err
 }
 
 func (s *RegisterPublisherOutput) ToDynamic() map[string]any {
@@ -6193,46 +3257,19 @@ func (s *RegisterPublisherOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PublisherId != nil {
-		m["PublisherId"] = *s.PublisherId
-	}
+	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
 	return m
 }
 
 func (s *RegisterTypeInput) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["SchemaHandlerPackage"]; v != nil {
-		if err := api.SetStringPtr(&s.SchemaHandlerPackage, v); err != nil {
-			return api.At(err, ".SchemaHandlerPackage")
-		}
-	}
-	if v := m["LoggingConfig"]; v != nil {
-		p := new(LoggingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoggingConfig")
-		}
-		s.LoggingConfig = p
-	}
-	if v := m["ExecutionRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutionRoleArn, v); err != nil {
-			return api.At(err, ".ExecutionRoleArn")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "SchemaHandlerPackage", &s.SchemaHandlerPackage, api.SetStringPtr)
+	err = api.Decode(err, m, "LoggingConfig", &s.LoggingConfig, api.SetStructPtr[LoggingConfig])
+	err = api.Decode(err, m, "ExecutionRoleArn", &s.ExecutionRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	return err
 }
 
 func (s *RegisterTypeInput) ToDynamic() map[string]any {
@@ -6240,34 +3277,19 @@ func (s *RegisterTypeInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.SchemaHandlerPackage != nil {
-		m["SchemaHandlerPackage"] = *s.SchemaHandlerPackage
-	}
-	if s.LoggingConfig != nil {
-		m["LoggingConfig"] = s.LoggingConfig.ToDynamic()
-	}
-	if s.ExecutionRoleArn != nil {
-		m["ExecutionRoleArn"] = *s.ExecutionRoleArn
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "SchemaHandlerPackage", s.SchemaHandlerPackage, api.DynString)
+	api.PutStruct(m, "LoggingConfig", s.LoggingConfig)
+	api.Put(m, "ExecutionRoleArn", s.ExecutionRoleArn, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
 	return m
 }
 
 func (s *RegisterTypeOutput) FromDynamic(m map[string]any) error {
-	if v := m["RegistrationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistrationToken, v); err != nil {
-			return api.At(err, ".RegistrationToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegistrationToken", &s.RegistrationToken, api.SetStringPtr)
+	return err
 }
 
 func (s *RegisterTypeOutput) ToDynamic() map[string]any {
@@ -6275,34 +3297,17 @@ func (s *RegisterTypeOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RegistrationToken != nil {
-		m["RegistrationToken"] = *s.RegistrationToken
-	}
+	api.Put(m, "RegistrationToken", s.RegistrationToken, api.DynString)
 	return m
 }
 
 func (s *RequiredActivatedType) FromDynamic(m map[string]any) error {
-	if v := m["TypeNameAlias"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeNameAlias, v); err != nil {
-			return api.At(err, ".TypeNameAlias")
-		}
-	}
-	if v := m["OriginalTypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginalTypeName, v); err != nil {
-			return api.At(err, ".OriginalTypeName")
-		}
-	}
-	if v := m["PublisherId"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherId, v); err != nil {
-			return api.At(err, ".PublisherId")
-		}
-	}
-	if v := m["SupportedMajorVersions"]; v != nil {
-		if err := api.SetList(&s.SupportedMajorVersions, v, api.SetInt32); err != nil {
-			return api.At(err, ".SupportedMajorVersions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TypeNameAlias", &s.TypeNameAlias, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginalTypeName", &s.OriginalTypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
+	err = api.Decode(err, m, "SupportedMajorVersions", &s.SupportedMajorVersions, func(p *[]int32, v any) error { return api.SetList(p, v, api.SetInt32) })
+	return err
 }
 
 func (s *RequiredActivatedType) ToDynamic() map[string]any {
@@ -6310,85 +3315,30 @@ func (s *RequiredActivatedType) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TypeNameAlias != nil {
-		m["TypeNameAlias"] = *s.TypeNameAlias
-	}
-	if s.OriginalTypeName != nil {
-		m["OriginalTypeName"] = *s.OriginalTypeName
-	}
-	if s.PublisherId != nil {
-		m["PublisherId"] = *s.PublisherId
-	}
-	if s.SupportedMajorVersions != nil {
-		m["SupportedMajorVersions"] = api.DynList(s.SupportedMajorVersions, api.DynInt32)
-	}
+	api.Put(m, "TypeNameAlias", s.TypeNameAlias, api.DynString)
+	api.Put(m, "OriginalTypeName", s.OriginalTypeName, api.DynString)
+	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
+	api.PutList(m, "SupportedMajorVersions", s.SupportedMajorVersions, api.DynInt32)
 	return m
 }
 
 func (s *ResourceChange) FromDynamic(m map[string]any) error {
-	if v := m["PolicyAction"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyAction, v); err != nil {
-			return api.At(err, ".PolicyAction")
-		}
-	}
-	if v := m["Action"]; v != nil {
-		if err := api.SetStringPtr(&s.Action, v); err != nil {
-			return api.At(err, ".Action")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["PhysicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.PhysicalResourceId, v); err != nil {
-			return api.At(err, ".PhysicalResourceId")
-		}
-	}
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["Replacement"]; v != nil {
-		if err := api.SetStringPtr(&s.Replacement, v); err != nil {
-			return api.At(err, ".Replacement")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetList(&s.Scope, v, api.SetString); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Details"]; v != nil {
-		if err := api.SetList(&s.Details, v, func(p *ResourceChangeDetail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Details")
-		}
-	}
-	if v := m["ChangeSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetId, v); err != nil {
-			return api.At(err, ".ChangeSetId")
-		}
-	}
-	if v := m["ModuleInfo"]; v != nil {
-		p := new(ModuleInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ModuleInfo")
-		}
-		s.ModuleInfo = p
-	}
-	if v := m["BeforeContext"]; v != nil {
-		if err := api.SetStringPtr(&s.BeforeContext, v); err != nil {
-			return api.At(err, ".BeforeContext")
-		}
-	}
-	if v := m["AfterContext"]; v != nil {
-		if err := api.SetStringPtr(&s.AfterContext, v); err != nil {
-			return api.At(err, ".AfterContext")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyAction", &s.PolicyAction, api.SetStringPtr)
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "Replacement", &s.Replacement, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Details", &s.Details, func(p *[]ResourceChangeDetail, v any) error {
+		return api.SetList(p, v, func(p *ResourceChangeDetail, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ChangeSetId", &s.ChangeSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "ModuleInfo", &s.ModuleInfo, api.SetStructPtr[ModuleInfo])
+	err = api.Decode(err, m, "BeforeContext", &s.BeforeContext, api.SetStringPtr)
+	err = api.Decode(err, m, "AfterContext", &s.AfterContext, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceChange) ToDynamic() map[string]any {
@@ -6396,69 +3346,28 @@ func (s *ResourceChange) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.PolicyAction != nil {
-		m["PolicyAction"] = *s.PolicyAction
-	}
-	if s.Action != nil {
-		m["Action"] = *s.Action
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.PhysicalResourceId != nil {
-		m["PhysicalResourceId"] = *s.PhysicalResourceId
-	}
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.Replacement != nil {
-		m["Replacement"] = *s.Replacement
-	}
-	if s.Scope != nil {
-		m["Scope"] = api.DynList(s.Scope, api.DynString)
-	}
-	if s.Details != nil {
-		m["Details"] = api.DynList(s.Details, func(e ResourceChangeDetail) any { return e.ToDynamic() })
-	}
-	if s.ChangeSetId != nil {
-		m["ChangeSetId"] = *s.ChangeSetId
-	}
-	if s.ModuleInfo != nil {
-		m["ModuleInfo"] = s.ModuleInfo.ToDynamic()
-	}
-	if s.BeforeContext != nil {
-		m["BeforeContext"] = *s.BeforeContext
-	}
-	if s.AfterContext != nil {
-		m["AfterContext"] = *s.AfterContext
-	}
+	api.Put(m, "PolicyAction", s.PolicyAction, api.DynString)
+	api.Put(m, "Action", s.Action, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "Replacement", s.Replacement, api.DynString)
+	api.PutList(m, "Scope", s.Scope, api.DynString)
+	api.PutList(m, "Details", s.Details, func(e ResourceChangeDetail) any { return e.ToDynamic() })
+	api.Put(m, "ChangeSetId", s.ChangeSetId, api.DynString)
+	api.PutStruct(m, "ModuleInfo", s.ModuleInfo)
+	api.Put(m, "BeforeContext", s.BeforeContext, api.DynString)
+	api.Put(m, "AfterContext", s.AfterContext, api.DynString)
 	return m
 }
 
 func (s *ResourceChangeDetail) FromDynamic(m map[string]any) error {
-	if v := m["Target"]; v != nil {
-		p := new(ResourceTargetDefinition)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Target")
-		}
-		s.Target = p
-	}
-	if v := m["Evaluation"]; v != nil {
-		if err := api.SetStringPtr(&s.Evaluation, v); err != nil {
-			return api.At(err, ".Evaluation")
-		}
-	}
-	if v := m["ChangeSource"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSource, v); err != nil {
-			return api.At(err, ".ChangeSource")
-		}
-	}
-	if v := m["CausingEntity"]; v != nil {
-		if err := api.SetStringPtr(&s.CausingEntity, v); err != nil {
-			return api.At(err, ".CausingEntity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStructPtr[ResourceTargetDefinition])
+	err = api.Decode(err, m, "Evaluation", &s.Evaluation, api.SetStringPtr)
+	err = api.Decode(err, m, "ChangeSource", &s.ChangeSource, api.SetStringPtr)
+	err = api.Decode(err, m, "CausingEntity", &s.CausingEntity, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceChangeDetail) ToDynamic() map[string]any {
@@ -6466,38 +3375,19 @@ func (s *ResourceChangeDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Target != nil {
-		m["Target"] = s.Target.ToDynamic()
-	}
-	if s.Evaluation != nil {
-		m["Evaluation"] = *s.Evaluation
-	}
-	if s.ChangeSource != nil {
-		m["ChangeSource"] = *s.ChangeSource
-	}
-	if s.CausingEntity != nil {
-		m["CausingEntity"] = *s.CausingEntity
-	}
+	api.PutStruct(m, "Target", s.Target)
+	api.Put(m, "Evaluation", s.Evaluation, api.DynString)
+	api.Put(m, "ChangeSource", s.ChangeSource, api.DynString)
+	api.Put(m, "CausingEntity", s.CausingEntity, api.DynString)
 	return m
 }
 
 func (s *ResourceDefinition) FromDynamic(m map[string]any) error {
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["ResourceIdentifier"]; v != nil {
-		if err := api.SetMap(&s.ResourceIdentifier, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceIdentifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *ResourceDefinition) ToDynamic() map[string]any {
@@ -6505,50 +3395,23 @@ func (s *ResourceDefinition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.ResourceIdentifier != nil {
-		m["ResourceIdentifier"] = api.DynMap(s.ResourceIdentifier, api.DynString)
-	}
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.PutMap(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
 	return m
 }
 
 func (s *ResourceDetail) FromDynamic(m map[string]any) error {
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["ResourceIdentifier"]; v != nil {
-		if err := api.SetMap(&s.ResourceIdentifier, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceIdentifier")
-		}
-	}
-	if v := m["ResourceStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceStatus, v); err != nil {
-			return api.At(err, ".ResourceStatus")
-		}
-	}
-	if v := m["ResourceStatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceStatusReason, v); err != nil {
-			return api.At(err, ".ResourceStatusReason")
-		}
-	}
-	if v := m["Warnings"]; v != nil {
-		if err := api.SetList(&s.Warnings, v, func(p *WarningDetail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Warnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResourceStatus", &s.ResourceStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceStatusReason", &s.ResourceStatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]WarningDetail, v any) error {
+		return api.SetList(p, v, func(p *WarningDetail, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ResourceDetail) ToDynamic() map[string]any {
@@ -6556,44 +3419,21 @@ func (s *ResourceDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.ResourceIdentifier != nil {
-		m["ResourceIdentifier"] = api.DynMap(s.ResourceIdentifier, api.DynString)
-	}
-	if s.ResourceStatus != nil {
-		m["ResourceStatus"] = *s.ResourceStatus
-	}
-	if s.ResourceStatusReason != nil {
-		m["ResourceStatusReason"] = *s.ResourceStatusReason
-	}
-	if s.Warnings != nil {
-		m["Warnings"] = api.DynList(s.Warnings, func(e WarningDetail) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.PutMap(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
+	api.Put(m, "ResourceStatus", s.ResourceStatus, api.DynString)
+	api.Put(m, "ResourceStatusReason", s.ResourceStatusReason, api.DynString)
+	api.PutList(m, "Warnings", s.Warnings, func(e WarningDetail) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ResourceIdentifierSummary) FromDynamic(m map[string]any) error {
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["LogicalResourceIds"]; v != nil {
-		if err := api.SetList(&s.LogicalResourceIds, v, api.SetString); err != nil {
-			return api.At(err, ".LogicalResourceIds")
-		}
-	}
-	if v := m["ResourceIdentifiers"]; v != nil {
-		if err := api.SetList(&s.ResourceIdentifiers, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceIdentifiers")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceIds", &s.LogicalResourceIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResourceIdentifiers", &s.ResourceIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ResourceIdentifierSummary) ToDynamic() map[string]any {
@@ -6601,15 +3441,9 @@ func (s *ResourceIdentifierSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.LogicalResourceIds != nil {
-		m["LogicalResourceIds"] = api.DynList(s.LogicalResourceIds, api.DynString)
-	}
-	if s.ResourceIdentifiers != nil {
-		m["ResourceIdentifiers"] = api.DynList(s.ResourceIdentifiers, api.DynString)
-	}
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.PutList(m, "LogicalResourceIds", s.LogicalResourceIds, api.DynString)
+	api.PutList(m, "ResourceIdentifiers", s.ResourceIdentifiers, api.DynString)
 	return m
 }
 
@@ -6641,37 +3475,14 @@ func (s *ResourceScanNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *ResourceScanSummary) FromDynamic(m map[string]any) error {
-	if v := m["ResourceScanId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceScanId, v); err != nil {
-			return api.At(err, ".ResourceScanId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	if v := m["PercentageCompleted"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.PercentageCompleted, v); err != nil {
-			return api.At(err, ".PercentageCompleted")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceScanId", &s.ResourceScanId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "PercentageCompleted", &s.PercentageCompleted, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *ResourceScanSummary) ToDynamic() map[string]any {
@@ -6679,64 +3490,25 @@ func (s *ResourceScanSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ResourceScanId != nil {
-		m["ResourceScanId"] = *s.ResourceScanId
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
-	if s.PercentageCompleted != nil {
-		m["PercentageCompleted"] = *s.PercentageCompleted
-	}
+	api.Put(m, "ResourceScanId", s.ResourceScanId, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
+	api.Put(m, "PercentageCompleted", s.PercentageCompleted, api.DynFloat64)
 	return m
 }
 
 func (s *ResourceTargetDefinition) FromDynamic(m map[string]any) error {
-	if v := m["Attribute"]; v != nil {
-		if err := api.SetStringPtr(&s.Attribute, v); err != nil {
-			return api.At(err, ".Attribute")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["RequiresRecreation"]; v != nil {
-		if err := api.SetStringPtr(&s.RequiresRecreation, v); err != nil {
-			return api.At(err, ".RequiresRecreation")
-		}
-	}
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["BeforeValue"]; v != nil {
-		if err := api.SetStringPtr(&s.BeforeValue, v); err != nil {
-			return api.At(err, ".BeforeValue")
-		}
-	}
-	if v := m["AfterValue"]; v != nil {
-		if err := api.SetStringPtr(&s.AfterValue, v); err != nil {
-			return api.At(err, ".AfterValue")
-		}
-	}
-	if v := m["AttributeChangeType"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeChangeType, v); err != nil {
-			return api.At(err, ".AttributeChangeType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attribute", &s.Attribute, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "RequiresRecreation", &s.RequiresRecreation, api.SetStringPtr)
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "BeforeValue", &s.BeforeValue, api.SetStringPtr)
+	err = api.Decode(err, m, "AfterValue", &s.AfterValue, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeChangeType", &s.AttributeChangeType, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceTargetDefinition) ToDynamic() map[string]any {
@@ -6744,47 +3516,22 @@ func (s *ResourceTargetDefinition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Attribute != nil {
-		m["Attribute"] = *s.Attribute
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.RequiresRecreation != nil {
-		m["RequiresRecreation"] = *s.RequiresRecreation
-	}
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.BeforeValue != nil {
-		m["BeforeValue"] = *s.BeforeValue
-	}
-	if s.AfterValue != nil {
-		m["AfterValue"] = *s.AfterValue
-	}
-	if s.AttributeChangeType != nil {
-		m["AttributeChangeType"] = *s.AttributeChangeType
-	}
+	api.Put(m, "Attribute", s.Attribute, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "RequiresRecreation", s.RequiresRecreation, api.DynString)
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "BeforeValue", s.BeforeValue, api.DynString)
+	api.Put(m, "AfterValue", s.AfterValue, api.DynString)
+	api.Put(m, "AttributeChangeType", s.AttributeChangeType, api.DynString)
 	return m
 }
 
 func (s *ResourceToImport) FromDynamic(m map[string]any) error {
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["ResourceIdentifier"]; v != nil {
-		if err := api.SetMap(&s.ResourceIdentifier, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceIdentifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *ResourceToImport) ToDynamic() map[string]any {
@@ -6792,30 +3539,19 @@ func (s *ResourceToImport) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.ResourceIdentifier != nil {
-		m["ResourceIdentifier"] = api.DynMap(s.ResourceIdentifier, api.DynString)
-	}
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.PutMap(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
 	return m
 }
 
 func (s *RollbackConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["RollbackTriggers"]; v != nil {
-		if err := api.SetList(&s.RollbackTriggers, v, func(p *RollbackTrigger, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RollbackTriggers")
-		}
-	}
-	if v := m["MonitoringTimeInMinutes"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MonitoringTimeInMinutes, v); err != nil {
-			return api.At(err, ".MonitoringTimeInMinutes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RollbackTriggers", &s.RollbackTriggers, func(p *[]RollbackTrigger, v any) error {
+		return api.SetList(p, v, func(p *RollbackTrigger, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MonitoringTimeInMinutes", &s.MonitoringTimeInMinutes, api.SetInt32Ptr)
+	return err
 }
 
 func (s *RollbackConfiguration) ToDynamic() map[string]any {
@@ -6823,37 +3559,18 @@ func (s *RollbackConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RollbackTriggers != nil {
-		m["RollbackTriggers"] = api.DynList(s.RollbackTriggers, func(e RollbackTrigger) any { return e.ToDynamic() })
-	}
-	if s.MonitoringTimeInMinutes != nil {
-		m["MonitoringTimeInMinutes"] = int64(*s.MonitoringTimeInMinutes)
-	}
+	api.PutList(m, "RollbackTriggers", s.RollbackTriggers, func(e RollbackTrigger) any { return e.ToDynamic() })
+	api.Put(m, "MonitoringTimeInMinutes", s.MonitoringTimeInMinutes, api.DynInt32)
 	return m
 }
 
 func (s *RollbackStackInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["RoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleARN, v); err != nil {
-			return api.At(err, ".RoleARN")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["RetainExceptOnCreate"]; v != nil {
-		if err := api.SetBoolPtr(&s.RetainExceptOnCreate, v); err != nil {
-			return api.At(err, ".RetainExceptOnCreate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "RetainExceptOnCreate", &s.RetainExceptOnCreate, api.SetBoolPtr)
+	return err
 }
 
 func (s *RollbackStackInput) ToDynamic() map[string]any {
@@ -6861,28 +3578,17 @@ func (s *RollbackStackInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.RoleARN != nil {
-		m["RoleARN"] = *s.RoleARN
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.RetainExceptOnCreate != nil {
-		m["RetainExceptOnCreate"] = *s.RetainExceptOnCreate
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.Put(m, "RetainExceptOnCreate", s.RetainExceptOnCreate, api.DynBool)
 	return m
 }
 
 func (s *RollbackStackOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	return err
 }
 
 func (s *RollbackStackOutput) ToDynamic() map[string]any {
@@ -6890,24 +3596,15 @@ func (s *RollbackStackOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
+	api.Put(m, "StackId", s.StackId, api.DynString)
 	return m
 }
 
 func (s *RollbackTrigger) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *RollbackTrigger) ToDynamic() map[string]any {
@@ -6915,32 +3612,17 @@ func (s *RollbackTrigger) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
 	return m
 }
 
 func (s *ScannedResource) FromDynamic(m map[string]any) error {
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["ResourceIdentifier"]; v != nil {
-		if err := api.SetMap(&s.ResourceIdentifier, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceIdentifier")
-		}
-	}
-	if v := m["ManagedByStack"]; v != nil {
-		if err := api.SetBoolPtr(&s.ManagedByStack, v); err != nil {
-			return api.At(err, ".ManagedByStack")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ManagedByStack", &s.ManagedByStack, api.SetBoolPtr)
+	return err
 }
 
 func (s *ScannedResource) ToDynamic() map[string]any {
@@ -6948,30 +3630,17 @@ func (s *ScannedResource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.ResourceIdentifier != nil {
-		m["ResourceIdentifier"] = api.DynMap(s.ResourceIdentifier, api.DynString)
-	}
-	if s.ManagedByStack != nil {
-		m["ManagedByStack"] = *s.ManagedByStack
-	}
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.PutMap(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
+	api.Put(m, "ManagedByStack", s.ManagedByStack, api.DynBool)
 	return m
 }
 
 func (s *ScannedResourceIdentifier) FromDynamic(m map[string]any) error {
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["ResourceIdentifier"]; v != nil {
-		if err := api.SetMap(&s.ResourceIdentifier, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceIdentifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *ScannedResourceIdentifier) ToDynamic() map[string]any {
@@ -6979,32 +3648,17 @@ func (s *ScannedResourceIdentifier) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.ResourceIdentifier != nil {
-		m["ResourceIdentifier"] = api.DynMap(s.ResourceIdentifier, api.DynString)
-	}
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.PutMap(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
 	return m
 }
 
 func (s *SetStackPolicyInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["StackPolicyBody"]; v != nil {
-		if err := api.SetStringPtr(&s.StackPolicyBody, v); err != nil {
-			return api.At(err, ".StackPolicyBody")
-		}
-	}
-	if v := m["StackPolicyURL"]; v != nil {
-		if err := api.SetStringPtr(&s.StackPolicyURL, v); err != nil {
-			return api.At(err, ".StackPolicyURL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackPolicyBody", &s.StackPolicyBody, api.SetStringPtr)
+	err = api.Decode(err, m, "StackPolicyURL", &s.StackPolicyURL, api.SetStringPtr)
+	return err
 }
 
 func (s *SetStackPolicyInput) ToDynamic() map[string]any {
@@ -7012,45 +3666,20 @@ func (s *SetStackPolicyInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.StackPolicyBody != nil {
-		m["StackPolicyBody"] = *s.StackPolicyBody
-	}
-	if s.StackPolicyURL != nil {
-		m["StackPolicyURL"] = *s.StackPolicyURL
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "StackPolicyBody", s.StackPolicyBody, api.DynString)
+	api.Put(m, "StackPolicyURL", s.StackPolicyURL, api.DynString)
 	return m
 }
 
 func (s *SetTypeConfigurationInput) FromDynamic(m map[string]any) error {
-	if v := m["TypeArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeArn, v); err != nil {
-			return api.At(err, ".TypeArn")
-		}
-	}
-	if v := m["Configuration"]; v != nil {
-		if err := api.SetStringPtr(&s.Configuration, v); err != nil {
-			return api.At(err, ".Configuration")
-		}
-	}
-	if v := m["ConfigurationAlias"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationAlias, v); err != nil {
-			return api.At(err, ".ConfigurationAlias")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TypeArn", &s.TypeArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStringPtr)
+	err = api.Decode(err, m, "ConfigurationAlias", &s.ConfigurationAlias, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *SetTypeConfigurationInput) ToDynamic() map[string]any {
@@ -7058,31 +3687,18 @@ func (s *SetTypeConfigurationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.TypeArn != nil {
-		m["TypeArn"] = *s.TypeArn
-	}
-	if s.Configuration != nil {
-		m["Configuration"] = *s.Configuration
-	}
-	if s.ConfigurationAlias != nil {
-		m["ConfigurationAlias"] = *s.ConfigurationAlias
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
+	api.Put(m, "TypeArn", s.TypeArn, api.DynString)
+	api.Put(m, "Configuration", s.Configuration, api.DynString)
+	api.Put(m, "ConfigurationAlias", s.ConfigurationAlias, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
 	return m
 }
 
 func (s *SetTypeConfigurationOutput) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationArn, v); err != nil {
-			return api.At(err, ".ConfigurationArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationArn", &s.ConfigurationArn, api.SetStringPtr)
+	return err
 }
 
 func (s *SetTypeConfigurationOutput) ToDynamic() map[string]any {
@@ -7090,34 +3706,17 @@ func (s *SetTypeConfigurationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConfigurationArn != nil {
-		m["ConfigurationArn"] = *s.ConfigurationArn
-	}
+	api.Put(m, "ConfigurationArn", s.ConfigurationArn, api.DynString)
 	return m
 }
 
 func (s *SetTypeDefaultVersionInput) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *SetTypeDefaultVersionInput) ToDynamic() map[string]any {
@@ -7125,18 +3724,10 @@ func (s *SetTypeDefaultVersionInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
 	return m
 }
 
@@ -7150,27 +3741,12 @@ func (s *SetTypeDefaultVersionOutput) ToDynamic() map[string]any {
 }
 
 func (s *SignalResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["UniqueId"]; v != nil {
-		if err := api.SetStringPtr(&s.UniqueId, v); err != nil {
-			return api.At(err, ".UniqueId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "UniqueId", &s.UniqueId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *SignalResourceInput) ToDynamic() map[string]any {
@@ -7178,152 +3754,47 @@ func (s *SignalResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.UniqueId != nil {
-		m["UniqueId"] = *s.UniqueId
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.Put(m, "UniqueId", s.UniqueId, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *Stack) FromDynamic(m map[string]any) error {
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["ChangeSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.ChangeSetId, v); err != nil {
-			return api.At(err, ".ChangeSetId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["DeletionTime"]; v != nil {
-		if err := api.SetTimePtr(&s.DeletionTime, v); err != nil {
-			return api.At(err, ".DeletionTime")
-		}
-	}
-	if v := m["LastUpdatedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedTime, v); err != nil {
-			return api.At(err, ".LastUpdatedTime")
-		}
-	}
-	if v := m["RollbackConfiguration"]; v != nil {
-		p := new(RollbackConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RollbackConfiguration")
-		}
-		s.RollbackConfiguration = p
-	}
-	if v := m["StackStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.StackStatus, v); err != nil {
-			return api.At(err, ".StackStatus")
-		}
-	}
-	if v := m["StackStatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StackStatusReason, v); err != nil {
-			return api.At(err, ".StackStatusReason")
-		}
-	}
-	if v := m["DisableRollback"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableRollback, v); err != nil {
-			return api.At(err, ".DisableRollback")
-		}
-	}
-	if v := m["NotificationARNs"]; v != nil {
-		if err := api.SetList(&s.NotificationARNs, v, api.SetString); err != nil {
-			return api.At(err, ".NotificationARNs")
-		}
-	}
-	if v := m["TimeoutInMinutes"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TimeoutInMinutes, v); err != nil {
-			return api.At(err, ".TimeoutInMinutes")
-		}
-	}
-	if v := m["Capabilities"]; v != nil {
-		if err := api.SetList(&s.Capabilities, v, api.SetString); err != nil {
-			return api.At(err, ".Capabilities")
-		}
-	}
-	if v := m["Outputs"]; v != nil {
-		if err := api.SetList(&s.Outputs, v, func(p *Output, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Outputs")
-		}
-	}
-	if v := m["RoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleARN, v); err != nil {
-			return api.At(err, ".RoleARN")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["EnableTerminationProtection"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableTerminationProtection, v); err != nil {
-			return api.At(err, ".EnableTerminationProtection")
-		}
-	}
-	if v := m["ParentId"]; v != nil {
-		if err := api.SetStringPtr(&s.ParentId, v); err != nil {
-			return api.At(err, ".ParentId")
-		}
-	}
-	if v := m["RootId"]; v != nil {
-		if err := api.SetStringPtr(&s.RootId, v); err != nil {
-			return api.At(err, ".RootId")
-		}
-	}
-	if v := m["DriftInformation"]; v != nil {
-		p := new(StackDriftInformation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DriftInformation")
-		}
-		s.DriftInformation = p
-	}
-	if v := m["RetainExceptOnCreate"]; v != nil {
-		if err := api.SetBoolPtr(&s.RetainExceptOnCreate, v); err != nil {
-			return api.At(err, ".RetainExceptOnCreate")
-		}
-	}
-	if v := m["DeletionMode"]; v != nil {
-		if err := api.SetStringPtr(&s.DeletionMode, v); err != nil {
-			return api.At(err, ".DeletionMode")
-		}
-	}
-	if v := m["DetailedStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DetailedStatus, v); err != nil {
-			return api.At(err, ".DetailedStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "ChangeSetId", &s.ChangeSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
+		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "DeletionTime", &s.DeletionTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastUpdatedTime", &s.LastUpdatedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "RollbackConfiguration", &s.RollbackConfiguration, api.SetStructPtr[RollbackConfiguration])
+	err = api.Decode(err, m, "StackStatus", &s.StackStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "StackStatusReason", &s.StackStatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "DisableRollback", &s.DisableRollback, api.SetBoolPtr)
+	err = api.Decode(err, m, "NotificationARNs", &s.NotificationARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "TimeoutInMinutes", &s.TimeoutInMinutes, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Outputs", &s.Outputs, func(p *[]Output, v any) error {
+		return api.SetList(p, v, func(p *Output, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EnableTerminationProtection", &s.EnableTerminationProtection, api.SetBoolPtr)
+	err = api.Decode(err, m, "ParentId", &s.ParentId, api.SetStringPtr)
+	err = api.Decode(err, m, "RootId", &s.RootId, api.SetStringPtr)
+	err = api.Decode(err, m, "DriftInformation", &s.DriftInformation, api.SetStructPtr[StackDriftInformation])
+	err = api.Decode(err, m, "RetainExceptOnCreate", &s.RetainExceptOnCreate, api.SetBoolPtr)
+	err = api.Decode(err, m, "DeletionMode", &s.DeletionMode, api.SetStringPtr)
+	err = api.Decode(err, m, "DetailedStatus", &s.DetailedStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *Stack) ToDynamic() map[string]any {
@@ -7331,96 +3802,39 @@ func (s *Stack) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.ChangeSetId != nil {
-		m["ChangeSetId"] = *s.ChangeSetId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.DeletionTime != nil {
-		m["DeletionTime"] = s.DeletionTime.UTC()
-	}
-	if s.LastUpdatedTime != nil {
-		m["LastUpdatedTime"] = s.LastUpdatedTime.UTC()
-	}
-	if s.RollbackConfiguration != nil {
-		m["RollbackConfiguration"] = s.RollbackConfiguration.ToDynamic()
-	}
-	if s.StackStatus != nil {
-		m["StackStatus"] = *s.StackStatus
-	}
-	if s.StackStatusReason != nil {
-		m["StackStatusReason"] = *s.StackStatusReason
-	}
-	if s.DisableRollback != nil {
-		m["DisableRollback"] = *s.DisableRollback
-	}
-	if s.NotificationARNs != nil {
-		m["NotificationARNs"] = api.DynList(s.NotificationARNs, api.DynString)
-	}
-	if s.TimeoutInMinutes != nil {
-		m["TimeoutInMinutes"] = int64(*s.TimeoutInMinutes)
-	}
-	if s.Capabilities != nil {
-		m["Capabilities"] = api.DynList(s.Capabilities, api.DynString)
-	}
-	if s.Outputs != nil {
-		m["Outputs"] = api.DynList(s.Outputs, func(e Output) any { return e.ToDynamic() })
-	}
-	if s.RoleARN != nil {
-		m["RoleARN"] = *s.RoleARN
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.EnableTerminationProtection != nil {
-		m["EnableTerminationProtection"] = *s.EnableTerminationProtection
-	}
-	if s.ParentId != nil {
-		m["ParentId"] = *s.ParentId
-	}
-	if s.RootId != nil {
-		m["RootId"] = *s.RootId
-	}
-	if s.DriftInformation != nil {
-		m["DriftInformation"] = s.DriftInformation.ToDynamic()
-	}
-	if s.RetainExceptOnCreate != nil {
-		m["RetainExceptOnCreate"] = *s.RetainExceptOnCreate
-	}
-	if s.DeletionMode != nil {
-		m["DeletionMode"] = *s.DeletionMode
-	}
-	if s.DetailedStatus != nil {
-		m["DetailedStatus"] = *s.DetailedStatus
-	}
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "ChangeSetId", s.ChangeSetId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "DeletionTime", s.DeletionTime, api.DynTime)
+	api.Put(m, "LastUpdatedTime", s.LastUpdatedTime, api.DynTime)
+	api.PutStruct(m, "RollbackConfiguration", s.RollbackConfiguration)
+	api.Put(m, "StackStatus", s.StackStatus, api.DynString)
+	api.Put(m, "StackStatusReason", s.StackStatusReason, api.DynString)
+	api.Put(m, "DisableRollback", s.DisableRollback, api.DynBool)
+	api.PutList(m, "NotificationARNs", s.NotificationARNs, api.DynString)
+	api.Put(m, "TimeoutInMinutes", s.TimeoutInMinutes, api.DynInt32)
+	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
+	api.PutList(m, "Outputs", s.Outputs, func(e Output) any { return e.ToDynamic() })
+	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "EnableTerminationProtection", s.EnableTerminationProtection, api.DynBool)
+	api.Put(m, "ParentId", s.ParentId, api.DynString)
+	api.Put(m, "RootId", s.RootId, api.DynString)
+	api.PutStruct(m, "DriftInformation", s.DriftInformation)
+	api.Put(m, "RetainExceptOnCreate", s.RetainExceptOnCreate, api.DynBool)
+	api.Put(m, "DeletionMode", s.DeletionMode, api.DynString)
+	api.Put(m, "DetailedStatus", s.DetailedStatus, api.DynString)
 	return m
 }
 
 func (s *StackDriftInformation) FromDynamic(m map[string]any) error {
-	if v := m["StackDriftStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.StackDriftStatus, v); err != nil {
-			return api.At(err, ".StackDriftStatus")
-		}
-	}
-	if v := m["LastCheckTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastCheckTimestamp, v); err != nil {
-			return api.At(err, ".LastCheckTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackDriftStatus", &s.StackDriftStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "LastCheckTimestamp", &s.LastCheckTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *StackDriftInformation) ToDynamic() map[string]any {
@@ -7428,27 +3842,16 @@ func (s *StackDriftInformation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackDriftStatus != nil {
-		m["StackDriftStatus"] = *s.StackDriftStatus
-	}
-	if s.LastCheckTimestamp != nil {
-		m["LastCheckTimestamp"] = s.LastCheckTimestamp.UTC()
-	}
+	api.Put(m, "StackDriftStatus", s.StackDriftStatus, api.DynString)
+	api.Put(m, "LastCheckTimestamp", s.LastCheckTimestamp, api.DynTime)
 	return m
 }
 
 func (s *StackDriftInformationSummary) FromDynamic(m map[string]any) error {
-	if v := m["StackDriftStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.StackDriftStatus, v); err != nil {
-			return api.At(err, ".StackDriftStatus")
-		}
-	}
-	if v := m["LastCheckTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastCheckTimestamp, v); err != nil {
-			return api.At(err, ".LastCheckTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackDriftStatus", &s.StackDriftStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "LastCheckTimestamp", &s.LastCheckTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *StackDriftInformationSummary) ToDynamic() map[string]any {
@@ -7456,102 +3859,31 @@ func (s *StackDriftInformationSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackDriftStatus != nil {
-		m["StackDriftStatus"] = *s.StackDriftStatus
-	}
-	if s.LastCheckTimestamp != nil {
-		m["LastCheckTimestamp"] = s.LastCheckTimestamp.UTC()
-	}
+	api.Put(m, "StackDriftStatus", s.StackDriftStatus, api.DynString)
+	api.Put(m, "LastCheckTimestamp", s.LastCheckTimestamp, api.DynTime)
 	return m
 }
 
 func (s *StackEvent) FromDynamic(m map[string]any) error {
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["EventId"]; v != nil {
-		if err := api.SetStringPtr(&s.EventId, v); err != nil {
-			return api.At(err, ".EventId")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["PhysicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.PhysicalResourceId, v); err != nil {
-			return api.At(err, ".PhysicalResourceId")
-		}
-	}
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	if v := m["ResourceStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceStatus, v); err != nil {
-			return api.At(err, ".ResourceStatus")
-		}
-	}
-	if v := m["ResourceStatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceStatusReason, v); err != nil {
-			return api.At(err, ".ResourceStatusReason")
-		}
-	}
-	if v := m["ResourceProperties"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceProperties, v); err != nil {
-			return api.At(err, ".ResourceProperties")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["HookType"]; v != nil {
-		if err := api.SetStringPtr(&s.HookType, v); err != nil {
-			return api.At(err, ".HookType")
-		}
-	}
-	if v := m["HookStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.HookStatus, v); err != nil {
-			return api.At(err, ".HookStatus")
-		}
-	}
-	if v := m["HookStatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.HookStatusReason, v); err != nil {
-			return api.At(err, ".HookStatusReason")
-		}
-	}
-	if v := m["HookInvocationPoint"]; v != nil {
-		if err := api.SetStringPtr(&s.HookInvocationPoint, v); err != nil {
-			return api.At(err, ".HookInvocationPoint")
-		}
-	}
-	if v := m["HookFailureMode"]; v != nil {
-		if err := api.SetStringPtr(&s.HookFailureMode, v); err != nil {
-			return api.At(err, ".HookFailureMode")
-		}
-	}
-	if v := m["DetailedStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DetailedStatus, v); err != nil {
-			return api.At(err, ".DetailedStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "EventId", &s.EventId, api.SetStringPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ResourceStatus", &s.ResourceStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceStatusReason", &s.ResourceStatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceProperties", &s.ResourceProperties, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "HookType", &s.HookType, api.SetStringPtr)
+	err = api.Decode(err, m, "HookStatus", &s.HookStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "HookStatusReason", &s.HookStatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "HookInvocationPoint", &s.HookInvocationPoint, api.SetStringPtr)
+	err = api.Decode(err, m, "HookFailureMode", &s.HookFailureMode, api.SetStringPtr)
+	err = api.Decode(err, m, "DetailedStatus", &s.DetailedStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *StackEvent) ToDynamic() map[string]any {
@@ -7559,124 +3891,43 @@ func (s *StackEvent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.EventId != nil {
-		m["EventId"] = *s.EventId
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.PhysicalResourceId != nil {
-		m["PhysicalResourceId"] = *s.PhysicalResourceId
-	}
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
-	if s.ResourceStatus != nil {
-		m["ResourceStatus"] = *s.ResourceStatus
-	}
-	if s.ResourceStatusReason != nil {
-		m["ResourceStatusReason"] = *s.ResourceStatusReason
-	}
-	if s.ResourceProperties != nil {
-		m["ResourceProperties"] = *s.ResourceProperties
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.HookType != nil {
-		m["HookType"] = *s.HookType
-	}
-	if s.HookStatus != nil {
-		m["HookStatus"] = *s.HookStatus
-	}
-	if s.HookStatusReason != nil {
-		m["HookStatusReason"] = *s.HookStatusReason
-	}
-	if s.HookInvocationPoint != nil {
-		m["HookInvocationPoint"] = *s.HookInvocationPoint
-	}
-	if s.HookFailureMode != nil {
-		m["HookFailureMode"] = *s.HookFailureMode
-	}
-	if s.DetailedStatus != nil {
-		m["DetailedStatus"] = *s.DetailedStatus
-	}
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.Put(m, "EventId", s.EventId, api.DynString)
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
+	api.Put(m, "ResourceStatus", s.ResourceStatus, api.DynString)
+	api.Put(m, "ResourceStatusReason", s.ResourceStatusReason, api.DynString)
+	api.Put(m, "ResourceProperties", s.ResourceProperties, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.Put(m, "HookType", s.HookType, api.DynString)
+	api.Put(m, "HookStatus", s.HookStatus, api.DynString)
+	api.Put(m, "HookStatusReason", s.HookStatusReason, api.DynString)
+	api.Put(m, "HookInvocationPoint", s.HookInvocationPoint, api.DynString)
+	api.Put(m, "HookFailureMode", s.HookFailureMode, api.DynString)
+	api.Put(m, "DetailedStatus", s.DetailedStatus, api.DynString)
 	return m
 }
 
 func (s *StackInstance) FromDynamic(m map[string]any) error {
-	if v := m["StackSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetId, v); err != nil {
-			return api.At(err, ".StackSetId")
-		}
-	}
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	if v := m["Account"]; v != nil {
-		if err := api.SetStringPtr(&s.Account, v); err != nil {
-			return api.At(err, ".Account")
-		}
-	}
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["ParameterOverrides"]; v != nil {
-		if err := api.SetList(&s.ParameterOverrides, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ParameterOverrides")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StackInstanceStatus"]; v != nil {
-		p := new(StackInstanceComprehensiveStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StackInstanceStatus")
-		}
-		s.StackInstanceStatus = p
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["OrganizationalUnitId"]; v != nil {
-		if err := api.SetStringPtr(&s.OrganizationalUnitId, v); err != nil {
-			return api.At(err, ".OrganizationalUnitId")
-		}
-	}
-	if v := m["DriftStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DriftStatus, v); err != nil {
-			return api.At(err, ".DriftStatus")
-		}
-	}
-	if v := m["LastDriftCheckTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastDriftCheckTimestamp, v); err != nil {
-			return api.At(err, ".LastDriftCheckTimestamp")
-		}
-	}
-	if v := m["LastOperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.LastOperationId, v); err != nil {
-			return api.At(err, ".LastOperationId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetId", &s.StackSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "ParameterOverrides", &s.ParameterOverrides, func(p *[]Parameter, v any) error {
+		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StackInstanceStatus", &s.StackInstanceStatus, api.SetStructPtr[StackInstanceComprehensiveStatus])
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "OrganizationalUnitId", &s.OrganizationalUnitId, api.SetStringPtr)
+	err = api.Decode(err, m, "DriftStatus", &s.DriftStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "LastDriftCheckTimestamp", &s.LastDriftCheckTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "LastOperationId", &s.LastOperationId, api.SetStringPtr)
+	return err
 }
 
 func (s *StackInstance) ToDynamic() map[string]any {
@@ -7684,52 +3935,25 @@ func (s *StackInstance) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackSetId != nil {
-		m["StackSetId"] = *s.StackSetId
-	}
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
-	if s.Account != nil {
-		m["Account"] = *s.Account
-	}
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.ParameterOverrides != nil {
-		m["ParameterOverrides"] = api.DynList(s.ParameterOverrides, func(e Parameter) any { return e.ToDynamic() })
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StackInstanceStatus != nil {
-		m["StackInstanceStatus"] = s.StackInstanceStatus.ToDynamic()
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.OrganizationalUnitId != nil {
-		m["OrganizationalUnitId"] = *s.OrganizationalUnitId
-	}
-	if s.DriftStatus != nil {
-		m["DriftStatus"] = *s.DriftStatus
-	}
-	if s.LastDriftCheckTimestamp != nil {
-		m["LastDriftCheckTimestamp"] = s.LastDriftCheckTimestamp.UTC()
-	}
-	if s.LastOperationId != nil {
-		m["LastOperationId"] = *s.LastOperationId
-	}
+	api.Put(m, "StackSetId", s.StackSetId, api.DynString)
+	api.Put(m, "Region", s.Region, api.DynString)
+	api.Put(m, "Account", s.Account, api.DynString)
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.PutList(m, "ParameterOverrides", s.ParameterOverrides, func(e Parameter) any { return e.ToDynamic() })
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutStruct(m, "StackInstanceStatus", s.StackInstanceStatus)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.Put(m, "OrganizationalUnitId", s.OrganizationalUnitId, api.DynString)
+	api.Put(m, "DriftStatus", s.DriftStatus, api.DynString)
+	api.Put(m, "LastDriftCheckTimestamp", s.LastDriftCheckTimestamp, api.DynTime)
+	api.Put(m, "LastOperationId", s.LastOperationId, api.DynString)
 	return m
 }
 
 func (s *StackInstanceComprehensiveStatus) FromDynamic(m map[string]any) error {
-	if v := m["DetailedStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DetailedStatus, v); err != nil {
-			return api.At(err, ".DetailedStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DetailedStatus", &s.DetailedStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *StackInstanceComprehensiveStatus) ToDynamic() map[string]any {
@@ -7737,24 +3961,15 @@ func (s *StackInstanceComprehensiveStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DetailedStatus != nil {
-		m["DetailedStatus"] = *s.DetailedStatus
-	}
+	api.Put(m, "DetailedStatus", s.DetailedStatus, api.DynString)
 	return m
 }
 
 func (s *StackInstanceFilter) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Values"]; v != nil {
-		if err := api.SetStringPtr(&s.Values, v); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Values", &s.Values, api.SetStringPtr)
+	return err
 }
 
 func (s *StackInstanceFilter) ToDynamic() map[string]any {
@@ -7762,12 +3977,8 @@ func (s *StackInstanceFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Values != nil {
-		m["Values"] = *s.Values
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Values", s.Values, api.DynString)
 	return m
 }
 
@@ -7781,47 +3992,20 @@ func (s *StackInstanceNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *StackInstanceResourceDriftsSummary) FromDynamic(m map[string]any) error {
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["PhysicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.PhysicalResourceId, v); err != nil {
-			return api.At(err, ".PhysicalResourceId")
-		}
-	}
-	if v := m["PhysicalResourceIdContext"]; v != nil {
-		if err := api.SetList(&s.PhysicalResourceIdContext, v, func(p *PhysicalResourceIdContextKeyValuePair, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PhysicalResourceIdContext")
-		}
-	}
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["PropertyDifferences"]; v != nil {
-		if err := api.SetList(&s.PropertyDifferences, v, func(p *PropertyDifference, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PropertyDifferences")
-		}
-	}
-	if v := m["StackResourceDriftStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.StackResourceDriftStatus, v); err != nil {
-			return api.At(err, ".StackResourceDriftStatus")
-		}
-	}
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "PhysicalResourceIdContext", &s.PhysicalResourceIdContext, func(p *[]PhysicalResourceIdContextKeyValuePair, v any) error {
+		return api.SetList(p, v, func(p *PhysicalResourceIdContextKeyValuePair, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "PropertyDifferences", &s.PropertyDifferences, func(p *[]PropertyDifference, v any) error {
+		return api.SetList(p, v, func(p *PropertyDifference, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StackResourceDriftStatus", &s.StackResourceDriftStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *StackInstanceResourceDriftsSummary) ToDynamic() map[string]any {
@@ -7829,92 +4013,31 @@ func (s *StackInstanceResourceDriftsSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.PhysicalResourceId != nil {
-		m["PhysicalResourceId"] = *s.PhysicalResourceId
-	}
-	if s.PhysicalResourceIdContext != nil {
-		m["PhysicalResourceIdContext"] = api.DynList(s.PhysicalResourceIdContext, func(e PhysicalResourceIdContextKeyValuePair) any { return e.ToDynamic() })
-	}
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.PropertyDifferences != nil {
-		m["PropertyDifferences"] = api.DynList(s.PropertyDifferences, func(e PropertyDifference) any { return e.ToDynamic() })
-	}
-	if s.StackResourceDriftStatus != nil {
-		m["StackResourceDriftStatus"] = *s.StackResourceDriftStatus
-	}
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
+	api.PutList(m, "PhysicalResourceIdContext", s.PhysicalResourceIdContext, func(e PhysicalResourceIdContextKeyValuePair) any { return e.ToDynamic() })
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.PutList(m, "PropertyDifferences", s.PropertyDifferences, func(e PropertyDifference) any { return e.ToDynamic() })
+	api.Put(m, "StackResourceDriftStatus", s.StackResourceDriftStatus, api.DynString)
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
 	return m
 }
 
 func (s *StackInstanceSummary) FromDynamic(m map[string]any) error {
-	if v := m["StackSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetId, v); err != nil {
-			return api.At(err, ".StackSetId")
-		}
-	}
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	if v := m["Account"]; v != nil {
-		if err := api.SetStringPtr(&s.Account, v); err != nil {
-			return api.At(err, ".Account")
-		}
-	}
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["StackInstanceStatus"]; v != nil {
-		p := new(StackInstanceComprehensiveStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StackInstanceStatus")
-		}
-		s.StackInstanceStatus = p
-	}
-	if v := m["OrganizationalUnitId"]; v != nil {
-		if err := api.SetStringPtr(&s.OrganizationalUnitId, v); err != nil {
-			return api.At(err, ".OrganizationalUnitId")
-		}
-	}
-	if v := m["DriftStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DriftStatus, v); err != nil {
-			return api.At(err, ".DriftStatus")
-		}
-	}
-	if v := m["LastDriftCheckTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastDriftCheckTimestamp, v); err != nil {
-			return api.At(err, ".LastDriftCheckTimestamp")
-		}
-	}
-	if v := m["LastOperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.LastOperationId, v); err != nil {
-			return api.At(err, ".LastOperationId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetId", &s.StackSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "StackInstanceStatus", &s.StackInstanceStatus, api.SetStructPtr[StackInstanceComprehensiveStatus])
+	err = api.Decode(err, m, "OrganizationalUnitId", &s.OrganizationalUnitId, api.SetStringPtr)
+	err = api.Decode(err, m, "DriftStatus", &s.DriftStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "LastDriftCheckTimestamp", &s.LastDriftCheckTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "LastOperationId", &s.LastOperationId, api.SetStringPtr)
+	return err
 }
 
 func (s *StackInstanceSummary) ToDynamic() map[string]any {
@@ -7922,39 +4045,17 @@ func (s *StackInstanceSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackSetId != nil {
-		m["StackSetId"] = *s.StackSetId
-	}
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
-	if s.Account != nil {
-		m["Account"] = *s.Account
-	}
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.StackInstanceStatus != nil {
-		m["StackInstanceStatus"] = s.StackInstanceStatus.ToDynamic()
-	}
-	if s.OrganizationalUnitId != nil {
-		m["OrganizationalUnitId"] = *s.OrganizationalUnitId
-	}
-	if s.DriftStatus != nil {
-		m["DriftStatus"] = *s.DriftStatus
-	}
-	if s.LastDriftCheckTimestamp != nil {
-		m["LastDriftCheckTimestamp"] = s.LastDriftCheckTimestamp.UTC()
-	}
-	if s.LastOperationId != nil {
-		m["LastOperationId"] = *s.LastOperationId
-	}
+	api.Put(m, "StackSetId", s.StackSetId, api.DynString)
+	api.Put(m, "Region", s.Region, api.DynString)
+	api.Put(m, "Account", s.Account, api.DynString)
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.PutStruct(m, "StackInstanceStatus", s.StackInstanceStatus)
+	api.Put(m, "OrganizationalUnitId", s.OrganizationalUnitId, api.DynString)
+	api.Put(m, "DriftStatus", s.DriftStatus, api.DynString)
+	api.Put(m, "LastDriftCheckTimestamp", s.LastDriftCheckTimestamp, api.DynTime)
+	api.Put(m, "LastOperationId", s.LastOperationId, api.DynString)
 	return m
 }
 
@@ -7968,66 +4069,19 @@ func (s *StackNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *StackResource) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["PhysicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.PhysicalResourceId, v); err != nil {
-			return api.At(err, ".PhysicalResourceId")
-		}
-	}
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	if v := m["ResourceStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceStatus, v); err != nil {
-			return api.At(err, ".ResourceStatus")
-		}
-	}
-	if v := m["ResourceStatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceStatusReason, v); err != nil {
-			return api.At(err, ".ResourceStatusReason")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DriftInformation"]; v != nil {
-		p := new(StackResourceDriftInformation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DriftInformation")
-		}
-		s.DriftInformation = p
-	}
-	if v := m["ModuleInfo"]; v != nil {
-		p := new(ModuleInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ModuleInfo")
-		}
-		s.ModuleInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ResourceStatus", &s.ResourceStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceStatusReason", &s.ResourceStatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DriftInformation", &s.DriftInformation, api.SetStructPtr[StackResourceDriftInformation])
+	err = api.Decode(err, m, "ModuleInfo", &s.ModuleInfo, api.SetStructPtr[ModuleInfo])
+	return err
 }
 
 func (s *StackResource) ToDynamic() map[string]any {
@@ -8035,108 +4089,35 @@ func (s *StackResource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.PhysicalResourceId != nil {
-		m["PhysicalResourceId"] = *s.PhysicalResourceId
-	}
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
-	if s.ResourceStatus != nil {
-		m["ResourceStatus"] = *s.ResourceStatus
-	}
-	if s.ResourceStatusReason != nil {
-		m["ResourceStatusReason"] = *s.ResourceStatusReason
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DriftInformation != nil {
-		m["DriftInformation"] = s.DriftInformation.ToDynamic()
-	}
-	if s.ModuleInfo != nil {
-		m["ModuleInfo"] = s.ModuleInfo.ToDynamic()
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
+	api.Put(m, "ResourceStatus", s.ResourceStatus, api.DynString)
+	api.Put(m, "ResourceStatusReason", s.ResourceStatusReason, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "DriftInformation", s.DriftInformation)
+	api.PutStruct(m, "ModuleInfo", s.ModuleInfo)
 	return m
 }
 
 func (s *StackResourceDetail) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["PhysicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.PhysicalResourceId, v); err != nil {
-			return api.At(err, ".PhysicalResourceId")
-		}
-	}
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["LastUpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedTimestamp, v); err != nil {
-			return api.At(err, ".LastUpdatedTimestamp")
-		}
-	}
-	if v := m["ResourceStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceStatus, v); err != nil {
-			return api.At(err, ".ResourceStatus")
-		}
-	}
-	if v := m["ResourceStatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceStatusReason, v); err != nil {
-			return api.At(err, ".ResourceStatusReason")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Metadata"]; v != nil {
-		if err := api.SetStringPtr(&s.Metadata, v); err != nil {
-			return api.At(err, ".Metadata")
-		}
-	}
-	if v := m["DriftInformation"]; v != nil {
-		p := new(StackResourceDriftInformation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DriftInformation")
-		}
-		s.DriftInformation = p
-	}
-	if v := m["ModuleInfo"]; v != nil {
-		p := new(ModuleInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ModuleInfo")
-		}
-		s.ModuleInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ResourceStatus", &s.ResourceStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceStatusReason", &s.ResourceStatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Metadata", &s.Metadata, api.SetStringPtr)
+	err = api.Decode(err, m, "DriftInformation", &s.DriftInformation, api.SetStructPtr[StackResourceDriftInformation])
+	err = api.Decode(err, m, "ModuleInfo", &s.ModuleInfo, api.SetStructPtr[ModuleInfo])
+	return err
 }
 
 func (s *StackResourceDetail) ToDynamic() map[string]any {
@@ -8144,104 +4125,39 @@ func (s *StackResourceDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.PhysicalResourceId != nil {
-		m["PhysicalResourceId"] = *s.PhysicalResourceId
-	}
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.LastUpdatedTimestamp != nil {
-		m["LastUpdatedTimestamp"] = s.LastUpdatedTimestamp.UTC()
-	}
-	if s.ResourceStatus != nil {
-		m["ResourceStatus"] = *s.ResourceStatus
-	}
-	if s.ResourceStatusReason != nil {
-		m["ResourceStatusReason"] = *s.ResourceStatusReason
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Metadata != nil {
-		m["Metadata"] = *s.Metadata
-	}
-	if s.DriftInformation != nil {
-		m["DriftInformation"] = s.DriftInformation.ToDynamic()
-	}
-	if s.ModuleInfo != nil {
-		m["ModuleInfo"] = s.ModuleInfo.ToDynamic()
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
+	api.Put(m, "ResourceStatus", s.ResourceStatus, api.DynString)
+	api.Put(m, "ResourceStatusReason", s.ResourceStatusReason, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Metadata", s.Metadata, api.DynString)
+	api.PutStruct(m, "DriftInformation", s.DriftInformation)
+	api.PutStruct(m, "ModuleInfo", s.ModuleInfo)
 	return m
 }
 
 func (s *StackResourceDrift) FromDynamic(m map[string]any) error {
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["PhysicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.PhysicalResourceId, v); err != nil {
-			return api.At(err, ".PhysicalResourceId")
-		}
-	}
-	if v := m["PhysicalResourceIdContext"]; v != nil {
-		if err := api.SetList(&s.PhysicalResourceIdContext, v, func(p *PhysicalResourceIdContextKeyValuePair, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PhysicalResourceIdContext")
-		}
-	}
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["ExpectedProperties"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedProperties, v); err != nil {
-			return api.At(err, ".ExpectedProperties")
-		}
-	}
-	if v := m["ActualProperties"]; v != nil {
-		if err := api.SetStringPtr(&s.ActualProperties, v); err != nil {
-			return api.At(err, ".ActualProperties")
-		}
-	}
-	if v := m["PropertyDifferences"]; v != nil {
-		if err := api.SetList(&s.PropertyDifferences, v, func(p *PropertyDifference, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PropertyDifferences")
-		}
-	}
-	if v := m["StackResourceDriftStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.StackResourceDriftStatus, v); err != nil {
-			return api.At(err, ".StackResourceDriftStatus")
-		}
-	}
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	if v := m["ModuleInfo"]; v != nil {
-		p := new(ModuleInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ModuleInfo")
-		}
-		s.ModuleInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "PhysicalResourceIdContext", &s.PhysicalResourceIdContext, func(p *[]PhysicalResourceIdContextKeyValuePair, v any) error {
+		return api.SetList(p, v, func(p *PhysicalResourceIdContextKeyValuePair, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedProperties", &s.ExpectedProperties, api.SetStringPtr)
+	err = api.Decode(err, m, "ActualProperties", &s.ActualProperties, api.SetStringPtr)
+	err = api.Decode(err, m, "PropertyDifferences", &s.PropertyDifferences, func(p *[]PropertyDifference, v any) error {
+		return api.SetList(p, v, func(p *PropertyDifference, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StackResourceDriftStatus", &s.StackResourceDriftStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ModuleInfo", &s.ModuleInfo, api.SetStructPtr[ModuleInfo])
+	return err
 }
 
 func (s *StackResourceDrift) ToDynamic() map[string]any {
@@ -8249,54 +4165,25 @@ func (s *StackResourceDrift) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.PhysicalResourceId != nil {
-		m["PhysicalResourceId"] = *s.PhysicalResourceId
-	}
-	if s.PhysicalResourceIdContext != nil {
-		m["PhysicalResourceIdContext"] = api.DynList(s.PhysicalResourceIdContext, func(e PhysicalResourceIdContextKeyValuePair) any { return e.ToDynamic() })
-	}
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.ExpectedProperties != nil {
-		m["ExpectedProperties"] = *s.ExpectedProperties
-	}
-	if s.ActualProperties != nil {
-		m["ActualProperties"] = *s.ActualProperties
-	}
-	if s.PropertyDifferences != nil {
-		m["PropertyDifferences"] = api.DynList(s.PropertyDifferences, func(e PropertyDifference) any { return e.ToDynamic() })
-	}
-	if s.StackResourceDriftStatus != nil {
-		m["StackResourceDriftStatus"] = *s.StackResourceDriftStatus
-	}
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
-	if s.ModuleInfo != nil {
-		m["ModuleInfo"] = s.ModuleInfo.ToDynamic()
-	}
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
+	api.PutList(m, "PhysicalResourceIdContext", s.PhysicalResourceIdContext, func(e PhysicalResourceIdContextKeyValuePair) any { return e.ToDynamic() })
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "ExpectedProperties", s.ExpectedProperties, api.DynString)
+	api.Put(m, "ActualProperties", s.ActualProperties, api.DynString)
+	api.PutList(m, "PropertyDifferences", s.PropertyDifferences, func(e PropertyDifference) any { return e.ToDynamic() })
+	api.Put(m, "StackResourceDriftStatus", s.StackResourceDriftStatus, api.DynString)
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
+	api.PutStruct(m, "ModuleInfo", s.ModuleInfo)
 	return m
 }
 
 func (s *StackResourceDriftInformation) FromDynamic(m map[string]any) error {
-	if v := m["StackResourceDriftStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.StackResourceDriftStatus, v); err != nil {
-			return api.At(err, ".StackResourceDriftStatus")
-		}
-	}
-	if v := m["LastCheckTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastCheckTimestamp, v); err != nil {
-			return api.At(err, ".LastCheckTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackResourceDriftStatus", &s.StackResourceDriftStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "LastCheckTimestamp", &s.LastCheckTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *StackResourceDriftInformation) ToDynamic() map[string]any {
@@ -8304,27 +4191,16 @@ func (s *StackResourceDriftInformation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackResourceDriftStatus != nil {
-		m["StackResourceDriftStatus"] = *s.StackResourceDriftStatus
-	}
-	if s.LastCheckTimestamp != nil {
-		m["LastCheckTimestamp"] = s.LastCheckTimestamp.UTC()
-	}
+	api.Put(m, "StackResourceDriftStatus", s.StackResourceDriftStatus, api.DynString)
+	api.Put(m, "LastCheckTimestamp", s.LastCheckTimestamp, api.DynTime)
 	return m
 }
 
 func (s *StackResourceDriftInformationSummary) FromDynamic(m map[string]any) error {
-	if v := m["StackResourceDriftStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.StackResourceDriftStatus, v); err != nil {
-			return api.At(err, ".StackResourceDriftStatus")
-		}
-	}
-	if v := m["LastCheckTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastCheckTimestamp, v); err != nil {
-			return api.At(err, ".LastCheckTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackResourceDriftStatus", &s.StackResourceDriftStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "LastCheckTimestamp", &s.LastCheckTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *StackResourceDriftInformationSummary) ToDynamic() map[string]any {
@@ -8332,61 +4208,22 @@ func (s *StackResourceDriftInformationSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StackResourceDriftStatus != nil {
-		m["StackResourceDriftStatus"] = *s.StackResourceDriftStatus
-	}
-	if s.LastCheckTimestamp != nil {
-		m["LastCheckTimestamp"] = s.LastCheckTimestamp.UTC()
-	}
+	api.Put(m, "StackResourceDriftStatus", s.StackResourceDriftStatus, api.DynString)
+	api.Put(m, "LastCheckTimestamp", s.LastCheckTimestamp, api.DynTime)
 	return m
 }
 
 func (s *StackResourceSummary) FromDynamic(m map[string]any) error {
-	if v := m["LogicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.LogicalResourceId, v); err != nil {
-			return api.At(err, ".LogicalResourceId")
-		}
-	}
-	if v := m["PhysicalResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.PhysicalResourceId, v); err != nil {
-			return api.At(err, ".PhysicalResourceId")
-		}
-	}
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["LastUpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedTimestamp, v); err != nil {
-			return api.At(err, ".LastUpdatedTimestamp")
-		}
-	}
-	if v := m["ResourceStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceStatus, v); err != nil {
-			return api.At(err, ".ResourceStatus")
-		}
-	}
-	if v := m["ResourceStatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceStatusReason, v); err != nil {
-			return api.At(err, ".ResourceStatusReason")
-		}
-	}
-	if v := m["DriftInformation"]; v != nil {
-		p := new(StackResourceDriftInformationSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DriftInformation")
-		}
-		s.DriftInformation = p
-	}
-	if v := m["ModuleInfo"]; v != nil {
-		p := new(ModuleInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ModuleInfo")
-		}
-		s.ModuleInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ResourceStatus", &s.ResourceStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceStatusReason", &s.ResourceStatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "DriftInformation", &s.DriftInformation, api.SetStructPtr[StackResourceDriftInformationSummary])
+	err = api.Decode(err, m, "ModuleInfo", &s.ModuleInfo, api.SetStructPtr[ModuleInfo])
+	return err
 }
 
 func (s *StackResourceSummary) ToDynamic() map[string]any {
@@ -8394,126 +4231,41 @@ func (s *StackResourceSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.LogicalResourceId != nil {
-		m["LogicalResourceId"] = *s.LogicalResourceId
-	}
-	if s.PhysicalResourceId != nil {
-		m["PhysicalResourceId"] = *s.PhysicalResourceId
-	}
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.LastUpdatedTimestamp != nil {
-		m["LastUpdatedTimestamp"] = s.LastUpdatedTimestamp.UTC()
-	}
-	if s.ResourceStatus != nil {
-		m["ResourceStatus"] = *s.ResourceStatus
-	}
-	if s.ResourceStatusReason != nil {
-		m["ResourceStatusReason"] = *s.ResourceStatusReason
-	}
-	if s.DriftInformation != nil {
-		m["DriftInformation"] = s.DriftInformation.ToDynamic()
-	}
-	if s.ModuleInfo != nil {
-		m["ModuleInfo"] = s.ModuleInfo.ToDynamic()
-	}
+	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
+	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
+	api.Put(m, "ResourceStatus", s.ResourceStatus, api.DynString)
+	api.Put(m, "ResourceStatusReason", s.ResourceStatusReason, api.DynString)
+	api.PutStruct(m, "DriftInformation", s.DriftInformation)
+	api.PutStruct(m, "ModuleInfo", s.ModuleInfo)
 	return m
 }
 
 func (s *StackSet) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["StackSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetId, v); err != nil {
-			return api.At(err, ".StackSetId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["TemplateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateBody, v); err != nil {
-			return api.At(err, ".TemplateBody")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["Capabilities"]; v != nil {
-		if err := api.SetList(&s.Capabilities, v, api.SetString); err != nil {
-			return api.At(err, ".Capabilities")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["StackSetARN"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetARN, v); err != nil {
-			return api.At(err, ".StackSetARN")
-		}
-	}
-	if v := m["AdministrationRoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.AdministrationRoleARN, v); err != nil {
-			return api.At(err, ".AdministrationRoleARN")
-		}
-	}
-	if v := m["ExecutionRoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutionRoleName, v); err != nil {
-			return api.At(err, ".ExecutionRoleName")
-		}
-	}
-	if v := m["StackSetDriftDetectionDetails"]; v != nil {
-		p := new(StackSetDriftDetectionDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StackSetDriftDetectionDetails")
-		}
-		s.StackSetDriftDetectionDetails = p
-	}
-	if v := m["AutoDeployment"]; v != nil {
-		p := new(AutoDeployment)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AutoDeployment")
-		}
-		s.AutoDeployment = p
-	}
-	if v := m["PermissionModel"]; v != nil {
-		if err := api.SetStringPtr(&s.PermissionModel, v); err != nil {
-			return api.At(err, ".PermissionModel")
-		}
-	}
-	if v := m["OrganizationalUnitIds"]; v != nil {
-		if err := api.SetList(&s.OrganizationalUnitIds, v, api.SetString); err != nil {
-			return api.At(err, ".OrganizationalUnitIds")
-		}
-	}
-	if v := m["ManagedExecution"]; v != nil {
-		p := new(ManagedExecution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ManagedExecution")
-		}
-		s.ManagedExecution = p
-	}
-	if v := m["Regions"]; v != nil {
-		if err := api.SetList(&s.Regions, v, api.SetString); err != nil {
-			return api.At(err, ".Regions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackSetId", &s.StackSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
+		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StackSetARN", &s.StackSetARN, api.SetStringPtr)
+	err = api.Decode(err, m, "AdministrationRoleARN", &s.AdministrationRoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "ExecutionRoleName", &s.ExecutionRoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackSetDriftDetectionDetails", &s.StackSetDriftDetectionDetails, api.SetStructPtr[StackSetDriftDetectionDetails])
+	err = api.Decode(err, m, "AutoDeployment", &s.AutoDeployment, api.SetStructPtr[AutoDeployment])
+	err = api.Decode(err, m, "PermissionModel", &s.PermissionModel, api.SetStringPtr)
+	err = api.Decode(err, m, "OrganizationalUnitIds", &s.OrganizationalUnitIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ManagedExecution", &s.ManagedExecution, api.SetStructPtr[ManagedExecution])
+	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *StackSet) ToDynamic() map[string]any {
@@ -8521,72 +4273,31 @@ func (s *StackSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.StackSetId != nil {
-		m["StackSetId"] = *s.StackSetId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.TemplateBody != nil {
-		m["TemplateBody"] = *s.TemplateBody
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	}
-	if s.Capabilities != nil {
-		m["Capabilities"] = api.DynList(s.Capabilities, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.StackSetARN != nil {
-		m["StackSetARN"] = *s.StackSetARN
-	}
-	if s.AdministrationRoleARN != nil {
-		m["AdministrationRoleARN"] = *s.AdministrationRoleARN
-	}
-	if s.ExecutionRoleName != nil {
-		m["ExecutionRoleName"] = *s.ExecutionRoleName
-	}
-	if s.StackSetDriftDetectionDetails != nil {
-		m["StackSetDriftDetectionDetails"] = s.StackSetDriftDetectionDetails.ToDynamic()
-	}
-	if s.AutoDeployment != nil {
-		m["AutoDeployment"] = s.AutoDeployment.ToDynamic()
-	}
-	if s.PermissionModel != nil {
-		m["PermissionModel"] = *s.PermissionModel
-	}
-	if s.OrganizationalUnitIds != nil {
-		m["OrganizationalUnitIds"] = api.DynList(s.OrganizationalUnitIds, api.DynString)
-	}
-	if s.ManagedExecution != nil {
-		m["ManagedExecution"] = s.ManagedExecution.ToDynamic()
-	}
-	if s.Regions != nil {
-		m["Regions"] = api.DynList(s.Regions, api.DynString)
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "StackSetId", s.StackSetId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
+	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
+	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "StackSetARN", s.StackSetARN, api.DynString)
+	api.Put(m, "AdministrationRoleARN", s.AdministrationRoleARN, api.DynString)
+	api.Put(m, "ExecutionRoleName", s.ExecutionRoleName, api.DynString)
+	api.PutStruct(m, "StackSetDriftDetectionDetails", s.StackSetDriftDetectionDetails)
+	api.PutStruct(m, "AutoDeployment", s.AutoDeployment)
+	api.Put(m, "PermissionModel", s.PermissionModel, api.DynString)
+	api.PutList(m, "OrganizationalUnitIds", s.OrganizationalUnitIds, api.DynString)
+	api.PutStruct(m, "ManagedExecution", s.ManagedExecution)
+	api.PutList(m, "Regions", s.Regions, api.DynString)
 	return m
 }
 
 func (s *StackSetAutoDeploymentTargetSummary) FromDynamic(m map[string]any) error {
-	if v := m["OrganizationalUnitId"]; v != nil {
-		if err := api.SetStringPtr(&s.OrganizationalUnitId, v); err != nil {
-			return api.At(err, ".OrganizationalUnitId")
-		}
-	}
-	if v := m["Regions"]; v != nil {
-		if err := api.SetList(&s.Regions, v, api.SetString); err != nil {
-			return api.At(err, ".Regions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OrganizationalUnitId", &s.OrganizationalUnitId, api.SetStringPtr)
+	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *StackSetAutoDeploymentTargetSummary) ToDynamic() map[string]any {
@@ -8594,57 +4305,22 @@ func (s *StackSetAutoDeploymentTargetSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OrganizationalUnitId != nil {
-		m["OrganizationalUnitId"] = *s.OrganizationalUnitId
-	}
-	if s.Regions != nil {
-		m["Regions"] = api.DynList(s.Regions, api.DynString)
-	}
+	api.Put(m, "OrganizationalUnitId", s.OrganizationalUnitId, api.DynString)
+	api.PutList(m, "Regions", s.Regions, api.DynString)
 	return m
 }
 
 func (s *StackSetDriftDetectionDetails) FromDynamic(m map[string]any) error {
-	if v := m["DriftStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DriftStatus, v); err != nil {
-			return api.At(err, ".DriftStatus")
-		}
-	}
-	if v := m["DriftDetectionStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DriftDetectionStatus, v); err != nil {
-			return api.At(err, ".DriftDetectionStatus")
-		}
-	}
-	if v := m["LastDriftCheckTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastDriftCheckTimestamp, v); err != nil {
-			return api.At(err, ".LastDriftCheckTimestamp")
-		}
-	}
-	if v := m["TotalStackInstancesCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TotalStackInstancesCount, v); err != nil {
-			return api.At(err, ".TotalStackInstancesCount")
-		}
-	}
-	if v := m["DriftedStackInstancesCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DriftedStackInstancesCount, v); err != nil {
-			return api.At(err, ".DriftedStackInstancesCount")
-		}
-	}
-	if v := m["InSyncStackInstancesCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.InSyncStackInstancesCount, v); err != nil {
-			return api.At(err, ".InSyncStackInstancesCount")
-		}
-	}
-	if v := m["InProgressStackInstancesCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.InProgressStackInstancesCount, v); err != nil {
-			return api.At(err, ".InProgressStackInstancesCount")
-		}
-	}
-	if v := m["FailedStackInstancesCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.FailedStackInstancesCount, v); err != nil {
-			return api.At(err, ".FailedStackInstancesCount")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DriftStatus", &s.DriftStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "DriftDetectionStatus", &s.DriftDetectionStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "LastDriftCheckTimestamp", &s.LastDriftCheckTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "TotalStackInstancesCount", &s.TotalStackInstancesCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "DriftedStackInstancesCount", &s.DriftedStackInstancesCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "InSyncStackInstancesCount", &s.InSyncStackInstancesCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "InProgressStackInstancesCount", &s.InProgressStackInstancesCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FailedStackInstancesCount", &s.FailedStackInstancesCount, api.SetInt32Ptr)
+	return err
 }
 
 func (s *StackSetDriftDetectionDetails) ToDynamic() map[string]any {
@@ -8652,30 +4328,14 @@ func (s *StackSetDriftDetectionDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.DriftStatus != nil {
-		m["DriftStatus"] = *s.DriftStatus
-	}
-	if s.DriftDetectionStatus != nil {
-		m["DriftDetectionStatus"] = *s.DriftDetectionStatus
-	}
-	if s.LastDriftCheckTimestamp != nil {
-		m["LastDriftCheckTimestamp"] = s.LastDriftCheckTimestamp.UTC()
-	}
-	if s.TotalStackInstancesCount != nil {
-		m["TotalStackInstancesCount"] = int64(*s.TotalStackInstancesCount)
-	}
-	if s.DriftedStackInstancesCount != nil {
-		m["DriftedStackInstancesCount"] = int64(*s.DriftedStackInstancesCount)
-	}
-	if s.InSyncStackInstancesCount != nil {
-		m["InSyncStackInstancesCount"] = int64(*s.InSyncStackInstancesCount)
-	}
-	if s.InProgressStackInstancesCount != nil {
-		m["InProgressStackInstancesCount"] = int64(*s.InProgressStackInstancesCount)
-	}
-	if s.FailedStackInstancesCount != nil {
-		m["FailedStackInstancesCount"] = int64(*s.FailedStackInstancesCount)
-	}
+	api.Put(m, "DriftStatus", s.DriftStatus, api.DynString)
+	api.Put(m, "DriftDetectionStatus", s.DriftDetectionStatus, api.DynString)
+	api.Put(m, "LastDriftCheckTimestamp", s.LastDriftCheckTimestamp, api.DynTime)
+	api.Put(m, "TotalStackInstancesCount", s.TotalStackInstancesCount, api.DynInt32)
+	api.Put(m, "DriftedStackInstancesCount", s.DriftedStackInstancesCount, api.DynInt32)
+	api.Put(m, "InSyncStackInstancesCount", s.InSyncStackInstancesCount, api.DynInt32)
+	api.Put(m, "InProgressStackInstancesCount", s.InProgressStackInstancesCount, api.DynInt32)
+	api.Put(m, "FailedStackInstancesCount", s.FailedStackInstancesCount, api.DynInt32)
 	return m
 }
 
@@ -8698,85 +4358,22 @@ func (s *StackSetNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *StackSetOperation) FromDynamic(m map[string]any) error {
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	if v := m["StackSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetId, v); err != nil {
-			return api.At(err, ".StackSetId")
-		}
-	}
-	if v := m["Action"]; v != nil {
-		if err := api.SetStringPtr(&s.Action, v); err != nil {
-			return api.At(err, ".Action")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["OperationPreferences"]; v != nil {
-		p := new(StackSetOperationPreferences)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OperationPreferences")
-		}
-		s.OperationPreferences = p
-	}
-	if v := m["RetainStacks"]; v != nil {
-		if err := api.SetBoolPtr(&s.RetainStacks, v); err != nil {
-			return api.At(err, ".RetainStacks")
-		}
-	}
-	if v := m["AdministrationRoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.AdministrationRoleARN, v); err != nil {
-			return api.At(err, ".AdministrationRoleARN")
-		}
-	}
-	if v := m["ExecutionRoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutionRoleName, v); err != nil {
-			return api.At(err, ".ExecutionRoleName")
-		}
-	}
-	if v := m["CreationTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTimestamp, v); err != nil {
-			return api.At(err, ".CreationTimestamp")
-		}
-	}
-	if v := m["EndTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTimestamp, v); err != nil {
-			return api.At(err, ".EndTimestamp")
-		}
-	}
-	if v := m["DeploymentTargets"]; v != nil {
-		p := new(DeploymentTargets)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeploymentTargets")
-		}
-		s.DeploymentTargets = p
-	}
-	if v := m["StackSetDriftDetectionDetails"]; v != nil {
-		p := new(StackSetDriftDetectionDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StackSetDriftDetectionDetails")
-		}
-		s.StackSetDriftDetectionDetails = p
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["StatusDetails"]; v != nil {
-		p := new(StackSetOperationStatusDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StatusDetails")
-		}
-		s.StatusDetails = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	err = api.Decode(err, m, "StackSetId", &s.StackSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
+	err = api.Decode(err, m, "RetainStacks", &s.RetainStacks, api.SetBoolPtr)
+	err = api.Decode(err, m, "AdministrationRoleARN", &s.AdministrationRoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "ExecutionRoleName", &s.ExecutionRoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTimestamp", &s.CreationTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTimestamp", &s.EndTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "DeploymentTargets", &s.DeploymentTargets, api.SetStructPtr[DeploymentTargets])
+	err = api.Decode(err, m, "StackSetDriftDetectionDetails", &s.StackSetDriftDetectionDetails, api.SetStructPtr[StackSetDriftDetectionDetails])
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStructPtr[StackSetOperationStatusDetails])
+	return err
 }
 
 func (s *StackSetOperation) ToDynamic() map[string]any {
@@ -8784,88 +4381,33 @@ func (s *StackSetOperation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
-	if s.StackSetId != nil {
-		m["StackSetId"] = *s.StackSetId
-	}
-	if s.Action != nil {
-		m["Action"] = *s.Action
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.OperationPreferences != nil {
-		m["OperationPreferences"] = s.OperationPreferences.ToDynamic()
-	}
-	if s.RetainStacks != nil {
-		m["RetainStacks"] = *s.RetainStacks
-	}
-	if s.AdministrationRoleARN != nil {
-		m["AdministrationRoleARN"] = *s.AdministrationRoleARN
-	}
-	if s.ExecutionRoleName != nil {
-		m["ExecutionRoleName"] = *s.ExecutionRoleName
-	}
-	if s.CreationTimestamp != nil {
-		m["CreationTimestamp"] = s.CreationTimestamp.UTC()
-	}
-	if s.EndTimestamp != nil {
-		m["EndTimestamp"] = s.EndTimestamp.UTC()
-	}
-	if s.DeploymentTargets != nil {
-		m["DeploymentTargets"] = s.DeploymentTargets.ToDynamic()
-	}
-	if s.StackSetDriftDetectionDetails != nil {
-		m["StackSetDriftDetectionDetails"] = s.StackSetDriftDetectionDetails.ToDynamic()
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.StatusDetails != nil {
-		m["StatusDetails"] = s.StatusDetails.ToDynamic()
-	}
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
+	api.Put(m, "StackSetId", s.StackSetId, api.DynString)
+	api.Put(m, "Action", s.Action, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
+	api.Put(m, "RetainStacks", s.RetainStacks, api.DynBool)
+	api.Put(m, "AdministrationRoleARN", s.AdministrationRoleARN, api.DynString)
+	api.Put(m, "ExecutionRoleName", s.ExecutionRoleName, api.DynString)
+	api.Put(m, "CreationTimestamp", s.CreationTimestamp, api.DynTime)
+	api.Put(m, "EndTimestamp", s.EndTimestamp, api.DynTime)
+	api.PutStruct(m, "DeploymentTargets", s.DeploymentTargets)
+	api.PutStruct(m, "StackSetDriftDetectionDetails", s.StackSetDriftDetectionDetails)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.PutStruct(m, "StatusDetails", s.StatusDetails)
 	return m
 }
 
 func (s *StackSetOperationPreferences) FromDynamic(m map[string]any) error {
-	if v := m["RegionConcurrencyType"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionConcurrencyType, v); err != nil {
-			return api.At(err, ".RegionConcurrencyType")
-		}
-	}
-	if v := m["RegionOrder"]; v != nil {
-		if err := api.SetList(&s.RegionOrder, v, api.SetString); err != nil {
-			return api.At(err, ".RegionOrder")
-		}
-	}
-	if v := m["FailureToleranceCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.FailureToleranceCount, v); err != nil {
-			return api.At(err, ".FailureToleranceCount")
-		}
-	}
-	if v := m["FailureTolerancePercentage"]; v != nil {
-		if err := api.SetInt32Ptr(&s.FailureTolerancePercentage, v); err != nil {
-			return api.At(err, ".FailureTolerancePercentage")
-		}
-	}
-	if v := m["MaxConcurrentCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxConcurrentCount, v); err != nil {
-			return api.At(err, ".MaxConcurrentCount")
-		}
-	}
-	if v := m["MaxConcurrentPercentage"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxConcurrentPercentage, v); err != nil {
-			return api.At(err, ".MaxConcurrentPercentage")
-		}
-	}
-	if v := m["ConcurrencyMode"]; v != nil {
-		if err := api.SetStringPtr(&s.ConcurrencyMode, v); err != nil {
-			return api.At(err, ".ConcurrencyMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegionConcurrencyType", &s.RegionConcurrencyType, api.SetStringPtr)
+	err = api.Decode(err, m, "RegionOrder", &s.RegionOrder, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "FailureToleranceCount", &s.FailureToleranceCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FailureTolerancePercentage", &s.FailureTolerancePercentage, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaxConcurrentCount", &s.MaxConcurrentCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaxConcurrentPercentage", &s.MaxConcurrentPercentage, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ConcurrencyMode", &s.ConcurrencyMode, api.SetStringPtr)
+	return err
 }
 
 func (s *StackSetOperationPreferences) ToDynamic() map[string]any {
@@ -8873,64 +4415,25 @@ func (s *StackSetOperationPreferences) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.RegionConcurrencyType != nil {
-		m["RegionConcurrencyType"] = *s.RegionConcurrencyType
-	}
-	if s.RegionOrder != nil {
-		m["RegionOrder"] = api.DynList(s.RegionOrder, api.DynString)
-	}
-	if s.FailureToleranceCount != nil {
-		m["FailureToleranceCount"] = int64(*s.FailureToleranceCount)
-	}
-	if s.FailureTolerancePercentage != nil {
-		m["FailureTolerancePercentage"] = int64(*s.FailureTolerancePercentage)
-	}
-	if s.MaxConcurrentCount != nil {
-		m["MaxConcurrentCount"] = int64(*s.MaxConcurrentCount)
-	}
-	if s.MaxConcurrentPercentage != nil {
-		m["MaxConcurrentPercentage"] = int64(*s.MaxConcurrentPercentage)
-	}
-	if s.ConcurrencyMode != nil {
-		m["ConcurrencyMode"] = *s.ConcurrencyMode
-	}
+	api.Put(m, "RegionConcurrencyType", s.RegionConcurrencyType, api.DynString)
+	api.PutList(m, "RegionOrder", s.RegionOrder, api.DynString)
+	api.Put(m, "FailureToleranceCount", s.FailureToleranceCount, api.DynInt32)
+	api.Put(m, "FailureTolerancePercentage", s.FailureTolerancePercentage, api.DynInt32)
+	api.Put(m, "MaxConcurrentCount", s.MaxConcurrentCount, api.DynInt32)
+	api.Put(m, "MaxConcurrentPercentage", s.MaxConcurrentPercentage, api.DynInt32)
+	api.Put(m, "ConcurrencyMode", s.ConcurrencyMode, api.DynString)
 	return m
 }
 
 func (s *StackSetOperationResultSummary) FromDynamic(m map[string]any) error {
-	if v := m["Account"]; v != nil {
-		if err := api.SetStringPtr(&s.Account, v); err != nil {
-			return api.At(err, ".Account")
-		}
-	}
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["AccountGateResult"]; v != nil {
-		p := new(AccountGateResult)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccountGateResult")
-		}
-		s.AccountGateResult = p
-	}
-	if v := m["OrganizationalUnitId"]; v != nil {
-		if err := api.SetStringPtr(&s.OrganizationalUnitId, v); err != nil {
-			return api.At(err, ".OrganizationalUnitId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "AccountGateResult", &s.AccountGateResult, api.SetStructPtr[AccountGateResult])
+	err = api.Decode(err, m, "OrganizationalUnitId", &s.OrganizationalUnitId, api.SetStringPtr)
+	return err
 }
 
 func (s *StackSetOperationResultSummary) ToDynamic() map[string]any {
@@ -8938,34 +4441,19 @@ func (s *StackSetOperationResultSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Account != nil {
-		m["Account"] = *s.Account
-	}
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.AccountGateResult != nil {
-		m["AccountGateResult"] = s.AccountGateResult.ToDynamic()
-	}
-	if s.OrganizationalUnitId != nil {
-		m["OrganizationalUnitId"] = *s.OrganizationalUnitId
-	}
+	api.Put(m, "Account", s.Account, api.DynString)
+	api.Put(m, "Region", s.Region, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.PutStruct(m, "AccountGateResult", s.AccountGateResult)
+	api.Put(m, "OrganizationalUnitId", s.OrganizationalUnitId, api.DynString)
 	return m
 }
 
 func (s *StackSetOperationStatusDetails) FromDynamic(m map[string]any) error {
-	if v := m["FailedStackInstancesCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.FailedStackInstancesCount, v); err != nil {
-			return api.At(err, ".FailedStackInstancesCount")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FailedStackInstancesCount", &s.FailedStackInstancesCount, api.SetInt32Ptr)
+	return err
 }
 
 func (s *StackSetOperationStatusDetails) ToDynamic() map[string]any {
@@ -8973,58 +4461,21 @@ func (s *StackSetOperationStatusDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FailedStackInstancesCount != nil {
-		m["FailedStackInstancesCount"] = int64(*s.FailedStackInstancesCount)
-	}
+	api.Put(m, "FailedStackInstancesCount", s.FailedStackInstancesCount, api.DynInt32)
 	return m
 }
 
 func (s *StackSetOperationSummary) FromDynamic(m map[string]any) error {
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	if v := m["Action"]; v != nil {
-		if err := api.SetStringPtr(&s.Action, v); err != nil {
-			return api.At(err, ".Action")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["CreationTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTimestamp, v); err != nil {
-			return api.At(err, ".CreationTimestamp")
-		}
-	}
-	if v := m["EndTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTimestamp, v); err != nil {
-			return api.At(err, ".EndTimestamp")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["StatusDetails"]; v != nil {
-		p := new(StackSetOperationStatusDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StatusDetails")
-		}
-		s.StatusDetails = p
-	}
-	if v := m["OperationPreferences"]; v != nil {
-		p := new(StackSetOperationPreferences)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OperationPreferences")
-		}
-		s.OperationPreferences = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTimestamp", &s.CreationTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTimestamp", &s.EndTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStructPtr[StackSetOperationStatusDetails])
+	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
+	return err
 }
 
 func (s *StackSetOperationSummary) ToDynamic() map[string]any {
@@ -9032,84 +4483,29 @@ func (s *StackSetOperationSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
-	if s.Action != nil {
-		m["Action"] = *s.Action
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.CreationTimestamp != nil {
-		m["CreationTimestamp"] = s.CreationTimestamp.UTC()
-	}
-	if s.EndTimestamp != nil {
-		m["EndTimestamp"] = s.EndTimestamp.UTC()
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.StatusDetails != nil {
-		m["StatusDetails"] = s.StatusDetails.ToDynamic()
-	}
-	if s.OperationPreferences != nil {
-		m["OperationPreferences"] = s.OperationPreferences.ToDynamic()
-	}
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
+	api.Put(m, "Action", s.Action, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "CreationTimestamp", s.CreationTimestamp, api.DynTime)
+	api.Put(m, "EndTimestamp", s.EndTimestamp, api.DynTime)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.PutStruct(m, "StatusDetails", s.StatusDetails)
+	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
 	return m
 }
 
 func (s *StackSetSummary) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["StackSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetId, v); err != nil {
-			return api.At(err, ".StackSetId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["AutoDeployment"]; v != nil {
-		p := new(AutoDeployment)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AutoDeployment")
-		}
-		s.AutoDeployment = p
-	}
-	if v := m["PermissionModel"]; v != nil {
-		if err := api.SetStringPtr(&s.PermissionModel, v); err != nil {
-			return api.At(err, ".PermissionModel")
-		}
-	}
-	if v := m["DriftStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DriftStatus, v); err != nil {
-			return api.At(err, ".DriftStatus")
-		}
-	}
-	if v := m["LastDriftCheckTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastDriftCheckTimestamp, v); err != nil {
-			return api.At(err, ".LastDriftCheckTimestamp")
-		}
-	}
-	if v := m["ManagedExecution"]; v != nil {
-		p := new(ManagedExecution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ManagedExecution")
-		}
-		s.ManagedExecution = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "StackSetId", &s.StackSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "AutoDeployment", &s.AutoDeployment, api.SetStructPtr[AutoDeployment])
+	err = api.Decode(err, m, "PermissionModel", &s.PermissionModel, api.SetStringPtr)
+	err = api.Decode(err, m, "DriftStatus", &s.DriftStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "LastDriftCheckTimestamp", &s.LastDriftCheckTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ManagedExecution", &s.ManagedExecution, api.SetStructPtr[ManagedExecution])
+	return err
 }
 
 func (s *StackSetSummary) ToDynamic() map[string]any {
@@ -9117,95 +4513,32 @@ func (s *StackSetSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.StackSetId != nil {
-		m["StackSetId"] = *s.StackSetId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.AutoDeployment != nil {
-		m["AutoDeployment"] = s.AutoDeployment.ToDynamic()
-	}
-	if s.PermissionModel != nil {
-		m["PermissionModel"] = *s.PermissionModel
-	}
-	if s.DriftStatus != nil {
-		m["DriftStatus"] = *s.DriftStatus
-	}
-	if s.LastDriftCheckTimestamp != nil {
-		m["LastDriftCheckTimestamp"] = s.LastDriftCheckTimestamp.UTC()
-	}
-	if s.ManagedExecution != nil {
-		m["ManagedExecution"] = s.ManagedExecution.ToDynamic()
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "StackSetId", s.StackSetId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutStruct(m, "AutoDeployment", s.AutoDeployment)
+	api.Put(m, "PermissionModel", s.PermissionModel, api.DynString)
+	api.Put(m, "DriftStatus", s.DriftStatus, api.DynString)
+	api.Put(m, "LastDriftCheckTimestamp", s.LastDriftCheckTimestamp, api.DynTime)
+	api.PutStruct(m, "ManagedExecution", s.ManagedExecution)
 	return m
 }
 
 func (s *StackSummary) FromDynamic(m map[string]any) error {
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["TemplateDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateDescription, v); err != nil {
-			return api.At(err, ".TemplateDescription")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastUpdatedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedTime, v); err != nil {
-			return api.At(err, ".LastUpdatedTime")
-		}
-	}
-	if v := m["DeletionTime"]; v != nil {
-		if err := api.SetTimePtr(&s.DeletionTime, v); err != nil {
-			return api.At(err, ".DeletionTime")
-		}
-	}
-	if v := m["StackStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.StackStatus, v); err != nil {
-			return api.At(err, ".StackStatus")
-		}
-	}
-	if v := m["StackStatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StackStatusReason, v); err != nil {
-			return api.At(err, ".StackStatusReason")
-		}
-	}
-	if v := m["ParentId"]; v != nil {
-		if err := api.SetStringPtr(&s.ParentId, v); err != nil {
-			return api.At(err, ".ParentId")
-		}
-	}
-	if v := m["RootId"]; v != nil {
-		if err := api.SetStringPtr(&s.RootId, v); err != nil {
-			return api.At(err, ".RootId")
-		}
-	}
-	if v := m["DriftInformation"]; v != nil {
-		p := new(StackDriftInformationSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DriftInformation")
-		}
-		s.DriftInformation = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateDescription", &s.TemplateDescription, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastUpdatedTime", &s.LastUpdatedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "DeletionTime", &s.DeletionTime, api.SetTimePtr)
+	err = api.Decode(err, m, "StackStatus", &s.StackStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "StackStatusReason", &s.StackStatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "ParentId", &s.ParentId, api.SetStringPtr)
+	err = api.Decode(err, m, "RootId", &s.RootId, api.SetStringPtr)
+	err = api.Decode(err, m, "DriftInformation", &s.DriftInformation, api.SetStructPtr[StackDriftInformationSummary])
+	return err
 }
 
 func (s *StackSummary) ToDynamic() map[string]any {
@@ -9213,39 +4546,17 @@ func (s *StackSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.TemplateDescription != nil {
-		m["TemplateDescription"] = *s.TemplateDescription
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastUpdatedTime != nil {
-		m["LastUpdatedTime"] = s.LastUpdatedTime.UTC()
-	}
-	if s.DeletionTime != nil {
-		m["DeletionTime"] = s.DeletionTime.UTC()
-	}
-	if s.StackStatus != nil {
-		m["StackStatus"] = *s.StackStatus
-	}
-	if s.StackStatusReason != nil {
-		m["StackStatusReason"] = *s.StackStatusReason
-	}
-	if s.ParentId != nil {
-		m["ParentId"] = *s.ParentId
-	}
-	if s.RootId != nil {
-		m["RootId"] = *s.RootId
-	}
-	if s.DriftInformation != nil {
-		m["DriftInformation"] = s.DriftInformation.ToDynamic()
-	}
+	api.Put(m, "StackId", s.StackId, api.DynString)
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "TemplateDescription", s.TemplateDescription, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastUpdatedTime", s.LastUpdatedTime, api.DynTime)
+	api.Put(m, "DeletionTime", s.DeletionTime, api.DynTime)
+	api.Put(m, "StackStatus", s.StackStatus, api.DynString)
+	api.Put(m, "StackStatusReason", s.StackStatusReason, api.DynString)
+	api.Put(m, "ParentId", s.ParentId, api.DynString)
+	api.Put(m, "RootId", s.RootId, api.DynString)
+	api.PutStruct(m, "DriftInformation", s.DriftInformation)
 	return m
 }
 
@@ -9259,12 +4570,9 @@ func (s *StaleRequestException) ToDynamic() map[string]any {
 }
 
 func (s *StartResourceScanInput) FromDynamic(m map[string]any) error {
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	return err
 }
 
 func (s *StartResourceScanInput) ToDynamic() map[string]any {
@@ -9272,19 +4580,14 @@ func (s *StartResourceScanInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
 	return m
 }
 
 func (s *StartResourceScanOutput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceScanId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceScanId, v); err != nil {
-			return api.At(err, ".ResourceScanId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceScanId", &s.ResourceScanId, api.SetStringPtr)
+	return err
 }
 
 func (s *StartResourceScanOutput) ToDynamic() map[string]any {
@@ -9292,29 +4595,16 @@ func (s *StartResourceScanOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceScanId != nil {
-		m["ResourceScanId"] = *s.ResourceScanId
-	}
+	api.Put(m, "ResourceScanId", s.ResourceScanId, api.DynString)
 	return m
 }
 
 func (s *StopStackSetOperationInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *StopStackSetOperationInput) ToDynamic() map[string]any {
@@ -9322,15 +4612,9 @@ func (s *StopStackSetOperationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
@@ -9344,17 +4628,10 @@ func (s *StopStackSetOperationOutput) ToDynamic() map[string]any {
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -9362,27 +4639,16 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TemplateConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["DeletionPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.DeletionPolicy, v); err != nil {
-			return api.At(err, ".DeletionPolicy")
-		}
-	}
-	if v := m["UpdateReplacePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.UpdateReplacePolicy, v); err != nil {
-			return api.At(err, ".UpdateReplacePolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DeletionPolicy", &s.DeletionPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "UpdateReplacePolicy", &s.UpdateReplacePolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *TemplateConfiguration) ToDynamic() map[string]any {
@@ -9390,37 +4656,18 @@ func (s *TemplateConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DeletionPolicy != nil {
-		m["DeletionPolicy"] = *s.DeletionPolicy
-	}
-	if s.UpdateReplacePolicy != nil {
-		m["UpdateReplacePolicy"] = *s.UpdateReplacePolicy
-	}
+	api.Put(m, "DeletionPolicy", s.DeletionPolicy, api.DynString)
+	api.Put(m, "UpdateReplacePolicy", s.UpdateReplacePolicy, api.DynString)
 	return m
 }
 
 func (s *TemplateParameter) FromDynamic(m map[string]any) error {
-	if v := m["ParameterKey"]; v != nil {
-		if err := api.SetStringPtr(&s.ParameterKey, v); err != nil {
-			return api.At(err, ".ParameterKey")
-		}
-	}
-	if v := m["DefaultValue"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultValue, v); err != nil {
-			return api.At(err, ".DefaultValue")
-		}
-	}
-	if v := m["NoEcho"]; v != nil {
-		if err := api.SetBoolPtr(&s.NoEcho, v); err != nil {
-			return api.At(err, ".NoEcho")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ParameterKey", &s.ParameterKey, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultValue", &s.DefaultValue, api.SetStringPtr)
+	err = api.Decode(err, m, "NoEcho", &s.NoEcho, api.SetBoolPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *TemplateParameter) ToDynamic() map[string]any {
@@ -9428,43 +4675,20 @@ func (s *TemplateParameter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ParameterKey != nil {
-		m["ParameterKey"] = *s.ParameterKey
-	}
-	if s.DefaultValue != nil {
-		m["DefaultValue"] = *s.DefaultValue
-	}
-	if s.NoEcho != nil {
-		m["NoEcho"] = *s.NoEcho
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "ParameterKey", s.ParameterKey, api.DynString)
+	api.Put(m, "DefaultValue", s.DefaultValue, api.DynString)
+	api.Put(m, "NoEcho", s.NoEcho, api.DynBool)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *TemplateProgress) FromDynamic(m map[string]any) error {
-	if v := m["ResourcesSucceeded"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ResourcesSucceeded, v); err != nil {
-			return api.At(err, ".ResourcesSucceeded")
-		}
-	}
-	if v := m["ResourcesFailed"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ResourcesFailed, v); err != nil {
-			return api.At(err, ".ResourcesFailed")
-		}
-	}
-	if v := m["ResourcesProcessing"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ResourcesProcessing, v); err != nil {
-			return api.At(err, ".ResourcesProcessing")
-		}
-	}
-	if v := m["ResourcesPending"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ResourcesPending, v); err != nil {
-			return api.At(err, ".ResourcesPending")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourcesSucceeded", &s.ResourcesSucceeded, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ResourcesFailed", &s.ResourcesFailed, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ResourcesProcessing", &s.ResourcesProcessing, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ResourcesPending", &s.ResourcesPending, api.SetInt32Ptr)
+	return err
 }
 
 func (s *TemplateProgress) ToDynamic() map[string]any {
@@ -9472,58 +4696,23 @@ func (s *TemplateProgress) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ResourcesSucceeded != nil {
-		m["ResourcesSucceeded"] = int64(*s.ResourcesSucceeded)
-	}
-	if s.ResourcesFailed != nil {
-		m["ResourcesFailed"] = int64(*s.ResourcesFailed)
-	}
-	if s.ResourcesProcessing != nil {
-		m["ResourcesProcessing"] = int64(*s.ResourcesProcessing)
-	}
-	if s.ResourcesPending != nil {
-		m["ResourcesPending"] = int64(*s.ResourcesPending)
-	}
+	api.Put(m, "ResourcesSucceeded", s.ResourcesSucceeded, api.DynInt32)
+	api.Put(m, "ResourcesFailed", s.ResourcesFailed, api.DynInt32)
+	api.Put(m, "ResourcesProcessing", s.ResourcesProcessing, api.DynInt32)
+	api.Put(m, "ResourcesPending", s.ResourcesPending, api.DynInt32)
 	return m
 }
 
 func (s *TemplateSummary) FromDynamic(m map[string]any) error {
-	if v := m["GeneratedTemplateId"]; v != nil {
-		if err := api.SetStringPtr(&s.GeneratedTemplateId, v); err != nil {
-			return api.At(err, ".GeneratedTemplateId")
-		}
-	}
-	if v := m["GeneratedTemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.GeneratedTemplateName, v); err != nil {
-			return api.At(err, ".GeneratedTemplateName")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastUpdatedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedTime, v); err != nil {
-			return api.At(err, ".LastUpdatedTime")
-		}
-	}
-	if v := m["NumberOfResources"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NumberOfResources, v); err != nil {
-			return api.At(err, ".NumberOfResources")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GeneratedTemplateId", &s.GeneratedTemplateId, api.SetStringPtr)
+	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastUpdatedTime", &s.LastUpdatedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "NumberOfResources", &s.NumberOfResources, api.SetInt32Ptr)
+	return err
 }
 
 func (s *TemplateSummary) ToDynamic() map[string]any {
@@ -9531,37 +4720,20 @@ func (s *TemplateSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.GeneratedTemplateId != nil {
-		m["GeneratedTemplateId"] = *s.GeneratedTemplateId
-	}
-	if s.GeneratedTemplateName != nil {
-		m["GeneratedTemplateName"] = *s.GeneratedTemplateName
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastUpdatedTime != nil {
-		m["LastUpdatedTime"] = s.LastUpdatedTime.UTC()
-	}
-	if s.NumberOfResources != nil {
-		m["NumberOfResources"] = int64(*s.NumberOfResources)
-	}
+	api.Put(m, "GeneratedTemplateId", s.GeneratedTemplateId, api.DynString)
+	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastUpdatedTime", s.LastUpdatedTime, api.DynTime)
+	api.Put(m, "NumberOfResources", s.NumberOfResources, api.DynInt32)
 	return m
 }
 
 func (s *TemplateSummaryConfig) FromDynamic(m map[string]any) error {
-	if v := m["TreatUnrecognizedResourceTypesAsWarnings"]; v != nil {
-		if err := api.SetBoolPtr(&s.TreatUnrecognizedResourceTypesAsWarnings, v); err != nil {
-			return api.At(err, ".TreatUnrecognizedResourceTypesAsWarnings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TreatUnrecognizedResourceTypesAsWarnings", &s.TreatUnrecognizedResourceTypesAsWarnings, api.SetBoolPtr)
+	return err
 }
 
 func (s *TemplateSummaryConfig) ToDynamic() map[string]any {
@@ -9569,39 +4741,18 @@ func (s *TemplateSummaryConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TreatUnrecognizedResourceTypesAsWarnings != nil {
-		m["TreatUnrecognizedResourceTypesAsWarnings"] = *s.TreatUnrecognizedResourceTypesAsWarnings
-	}
+	api.Put(m, "TreatUnrecognizedResourceTypesAsWarnings", s.TreatUnrecognizedResourceTypesAsWarnings, api.DynBool)
 	return m
 }
 
 func (s *TestTypeInput) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["LogDeliveryBucket"]; v != nil {
-		if err := api.SetStringPtr(&s.LogDeliveryBucket, v); err != nil {
-			return api.At(err, ".LogDeliveryBucket")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "LogDeliveryBucket", &s.LogDeliveryBucket, api.SetStringPtr)
+	return err
 }
 
 func (s *TestTypeInput) ToDynamic() map[string]any {
@@ -9609,31 +4760,18 @@ func (s *TestTypeInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.LogDeliveryBucket != nil {
-		m["LogDeliveryBucket"] = *s.LogDeliveryBucket
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "LogDeliveryBucket", s.LogDeliveryBucket, api.DynString)
 	return m
 }
 
 func (s *TestTypeOutput) FromDynamic(m map[string]any) error {
-	if v := m["TypeVersionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeVersionArn, v); err != nil {
-			return api.At(err, ".TypeVersionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TypeVersionArn", &s.TypeVersionArn, api.SetStringPtr)
+	return err
 }
 
 func (s *TestTypeOutput) ToDynamic() map[string]any {
@@ -9641,9 +4779,7 @@ func (s *TestTypeOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TypeVersionArn != nil {
-		m["TypeVersionArn"] = *s.TypeVersionArn
-	}
+	api.Put(m, "TypeVersionArn", s.TypeVersionArn, api.DynString)
 	return m
 }
 
@@ -9657,42 +4793,15 @@ func (s *TokenAlreadyExistsException) ToDynamic() map[string]any {
 }
 
 func (s *TypeConfigurationDetails) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Alias"]; v != nil {
-		if err := api.SetStringPtr(&s.Alias, v); err != nil {
-			return api.At(err, ".Alias")
-		}
-	}
-	if v := m["Configuration"]; v != nil {
-		if err := api.SetStringPtr(&s.Configuration, v); err != nil {
-			return api.At(err, ".Configuration")
-		}
-	}
-	if v := m["LastUpdated"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdated, v); err != nil {
-			return api.At(err, ".LastUpdated")
-		}
-	}
-	if v := m["TypeArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeArn, v); err != nil {
-			return api.At(err, ".TypeArn")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["IsDefaultConfiguration"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsDefaultConfiguration, v); err != nil {
-			return api.At(err, ".IsDefaultConfiguration")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Alias", &s.Alias, api.SetStringPtr)
+	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdated", &s.LastUpdated, api.SetTimePtr)
+	err = api.Decode(err, m, "TypeArn", &s.TypeArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "IsDefaultConfiguration", &s.IsDefaultConfiguration, api.SetBoolPtr)
+	return err
 }
 
 func (s *TypeConfigurationDetails) ToDynamic() map[string]any {
@@ -9700,57 +4809,24 @@ func (s *TypeConfigurationDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Alias != nil {
-		m["Alias"] = *s.Alias
-	}
-	if s.Configuration != nil {
-		m["Configuration"] = *s.Configuration
-	}
-	if s.LastUpdated != nil {
-		m["LastUpdated"] = s.LastUpdated.UTC()
-	}
-	if s.TypeArn != nil {
-		m["TypeArn"] = *s.TypeArn
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.IsDefaultConfiguration != nil {
-		m["IsDefaultConfiguration"] = *s.IsDefaultConfiguration
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Alias", s.Alias, api.DynString)
+	api.Put(m, "Configuration", s.Configuration, api.DynString)
+	api.Put(m, "LastUpdated", s.LastUpdated, api.DynTime)
+	api.Put(m, "TypeArn", s.TypeArn, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "IsDefaultConfiguration", s.IsDefaultConfiguration, api.DynBool)
 	return m
 }
 
 func (s *TypeConfigurationIdentifier) FromDynamic(m map[string]any) error {
-	if v := m["TypeArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeArn, v); err != nil {
-			return api.At(err, ".TypeArn")
-		}
-	}
-	if v := m["TypeConfigurationAlias"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeConfigurationAlias, v); err != nil {
-			return api.At(err, ".TypeConfigurationAlias")
-		}
-	}
-	if v := m["TypeConfigurationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeConfigurationArn, v); err != nil {
-			return api.At(err, ".TypeConfigurationArn")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TypeArn", &s.TypeArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeConfigurationAlias", &s.TypeConfigurationAlias, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeConfigurationArn", &s.TypeConfigurationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	return err
 }
 
 func (s *TypeConfigurationIdentifier) ToDynamic() map[string]any {
@@ -9758,21 +4834,11 @@ func (s *TypeConfigurationIdentifier) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.TypeArn != nil {
-		m["TypeArn"] = *s.TypeArn
-	}
-	if s.TypeConfigurationAlias != nil {
-		m["TypeConfigurationAlias"] = *s.TypeConfigurationAlias
-	}
-	if s.TypeConfigurationArn != nil {
-		m["TypeConfigurationArn"] = *s.TypeConfigurationArn
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
+	api.Put(m, "TypeArn", s.TypeArn, api.DynString)
+	api.Put(m, "TypeConfigurationAlias", s.TypeConfigurationAlias, api.DynString)
+	api.Put(m, "TypeConfigurationArn", s.TypeConfigurationArn, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
 	return m
 }
 
@@ -9786,22 +4852,11 @@ func (s *TypeConfigurationNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *TypeFilters) FromDynamic(m map[string]any) error {
-	if v := m["Category"]; v != nil {
-		if err := api.SetStringPtr(&s.Category, v); err != nil {
-			return api.At(err, ".Category")
-		}
-	}
-	if v := m["PublisherId"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherId, v); err != nil {
-			return api.At(err, ".PublisherId")
-		}
-	}
-	if v := m["TypeNamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeNamePrefix, v); err != nil {
-			return api.At(err, ".TypeNamePrefix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Category", &s.Category, api.SetStringPtr)
+	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeNamePrefix", &s.TypeNamePrefix, api.SetStringPtr)
+	return err
 }
 
 func (s *TypeFilters) ToDynamic() map[string]any {
@@ -9809,15 +4864,9 @@ func (s *TypeFilters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Category != nil {
-		m["Category"] = *s.Category
-	}
-	if s.PublisherId != nil {
-		m["PublisherId"] = *s.PublisherId
-	}
-	if s.TypeNamePrefix != nil {
-		m["TypeNamePrefix"] = *s.TypeNamePrefix
-	}
+	api.Put(m, "Category", s.Category, api.DynString)
+	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
+	api.Put(m, "TypeNamePrefix", s.TypeNamePrefix, api.DynString)
 	return m
 }
 
@@ -9831,72 +4880,21 @@ func (s *TypeNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *TypeSummary) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["DefaultVersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultVersionId, v); err != nil {
-			return api.At(err, ".DefaultVersionId")
-		}
-	}
-	if v := m["TypeArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeArn, v); err != nil {
-			return api.At(err, ".TypeArn")
-		}
-	}
-	if v := m["LastUpdated"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdated, v); err != nil {
-			return api.At(err, ".LastUpdated")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["PublisherId"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherId, v); err != nil {
-			return api.At(err, ".PublisherId")
-		}
-	}
-	if v := m["OriginalTypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginalTypeName, v); err != nil {
-			return api.At(err, ".OriginalTypeName")
-		}
-	}
-	if v := m["PublicVersionNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PublicVersionNumber, v); err != nil {
-			return api.At(err, ".PublicVersionNumber")
-		}
-	}
-	if v := m["LatestPublicVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestPublicVersion, v); err != nil {
-			return api.At(err, ".LatestPublicVersion")
-		}
-	}
-	if v := m["PublisherIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherIdentity, v); err != nil {
-			return api.At(err, ".PublisherIdentity")
-		}
-	}
-	if v := m["PublisherName"]; v != nil {
-		if err := api.SetStringPtr(&s.PublisherName, v); err != nil {
-			return api.At(err, ".PublisherName")
-		}
-	}
-	if v := m["IsActivated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsActivated, v); err != nil {
-			return api.At(err, ".IsActivated")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultVersionId", &s.DefaultVersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeArn", &s.TypeArn, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdated", &s.LastUpdated, api.SetTimePtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginalTypeName", &s.OriginalTypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "PublicVersionNumber", &s.PublicVersionNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestPublicVersion", &s.LatestPublicVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "PublisherIdentity", &s.PublisherIdentity, api.SetStringPtr)
+	err = api.Decode(err, m, "PublisherName", &s.PublisherName, api.SetStringPtr)
+	err = api.Decode(err, m, "IsActivated", &s.IsActivated, api.SetBoolPtr)
+	return err
 }
 
 func (s *TypeSummary) ToDynamic() map[string]any {
@@ -9904,90 +4902,33 @@ func (s *TypeSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.DefaultVersionId != nil {
-		m["DefaultVersionId"] = *s.DefaultVersionId
-	}
-	if s.TypeArn != nil {
-		m["TypeArn"] = *s.TypeArn
-	}
-	if s.LastUpdated != nil {
-		m["LastUpdated"] = s.LastUpdated.UTC()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.PublisherId != nil {
-		m["PublisherId"] = *s.PublisherId
-	}
-	if s.OriginalTypeName != nil {
-		m["OriginalTypeName"] = *s.OriginalTypeName
-	}
-	if s.PublicVersionNumber != nil {
-		m["PublicVersionNumber"] = *s.PublicVersionNumber
-	}
-	if s.LatestPublicVersion != nil {
-		m["LatestPublicVersion"] = *s.LatestPublicVersion
-	}
-	if s.PublisherIdentity != nil {
-		m["PublisherIdentity"] = *s.PublisherIdentity
-	}
-	if s.PublisherName != nil {
-		m["PublisherName"] = *s.PublisherName
-	}
-	if s.IsActivated != nil {
-		m["IsActivated"] = *s.IsActivated
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "DefaultVersionId", s.DefaultVersionId, api.DynString)
+	api.Put(m, "TypeArn", s.TypeArn, api.DynString)
+	api.Put(m, "LastUpdated", s.LastUpdated, api.DynTime)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
+	api.Put(m, "OriginalTypeName", s.OriginalTypeName, api.DynString)
+	api.Put(m, "PublicVersionNumber", s.PublicVersionNumber, api.DynString)
+	api.Put(m, "LatestPublicVersion", s.LatestPublicVersion, api.DynString)
+	api.Put(m, "PublisherIdentity", s.PublisherIdentity, api.DynString)
+	api.Put(m, "PublisherName", s.PublisherName, api.DynString)
+	api.Put(m, "IsActivated", s.IsActivated, api.DynBool)
 	return m
 }
 
 func (s *TypeVersionSummary) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["TypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".TypeName")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["IsDefaultVersion"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsDefaultVersion, v); err != nil {
-			return api.At(err, ".IsDefaultVersion")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["TimeCreated"]; v != nil {
-		if err := api.SetTimePtr(&s.TimeCreated, v); err != nil {
-			return api.At(err, ".TimeCreated")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["PublicVersionNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PublicVersionNumber, v); err != nil {
-			return api.At(err, ".PublicVersionNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "IsDefaultVersion", &s.IsDefaultVersion, api.SetBoolPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeCreated", &s.TimeCreated, api.SetTimePtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "PublicVersionNumber", &s.PublicVersionNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *TypeVersionSummary) ToDynamic() map[string]any {
@@ -9995,67 +4936,28 @@ func (s *TypeVersionSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.TypeName != nil {
-		m["TypeName"] = *s.TypeName
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.IsDefaultVersion != nil {
-		m["IsDefaultVersion"] = *s.IsDefaultVersion
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.TimeCreated != nil {
-		m["TimeCreated"] = s.TimeCreated.UTC()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.PublicVersionNumber != nil {
-		m["PublicVersionNumber"] = *s.PublicVersionNumber
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "TypeName", s.TypeName, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "IsDefaultVersion", s.IsDefaultVersion, api.DynBool)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "TimeCreated", s.TimeCreated, api.DynTime)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "PublicVersionNumber", s.PublicVersionNumber, api.DynString)
 	return m
 }
 
 func (s *UpdateGeneratedTemplateInput) FromDynamic(m map[string]any) error {
-	if v := m["GeneratedTemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.GeneratedTemplateName, v); err != nil {
-			return api.At(err, ".GeneratedTemplateName")
-		}
-	}
-	if v := m["NewGeneratedTemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.NewGeneratedTemplateName, v); err != nil {
-			return api.At(err, ".NewGeneratedTemplateName")
-		}
-	}
-	if v := m["AddResources"]; v != nil {
-		if err := api.SetList(&s.AddResources, v, func(p *ResourceDefinition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AddResources")
-		}
-	}
-	if v := m["RemoveResources"]; v != nil {
-		if err := api.SetList(&s.RemoveResources, v, api.SetString); err != nil {
-			return api.At(err, ".RemoveResources")
-		}
-	}
-	if v := m["RefreshAllResources"]; v != nil {
-		if err := api.SetBoolPtr(&s.RefreshAllResources, v); err != nil {
-			return api.At(err, ".RefreshAllResources")
-		}
-	}
-	if v := m["TemplateConfiguration"]; v != nil {
-		p := new(TemplateConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TemplateConfiguration")
-		}
-		s.TemplateConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "NewGeneratedTemplateName", &s.NewGeneratedTemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "AddResources", &s.AddResources, func(p *[]ResourceDefinition, v any) error {
+		return api.SetList(p, v, func(p *ResourceDefinition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RemoveResources", &s.RemoveResources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "RefreshAllResources", &s.RefreshAllResources, api.SetBoolPtr)
+	err = api.Decode(err, m, "TemplateConfiguration", &s.TemplateConfiguration, api.SetStructPtr[TemplateConfiguration])
+	return err
 }
 
 func (s *UpdateGeneratedTemplateInput) ToDynamic() map[string]any {
@@ -10063,34 +4965,19 @@ func (s *UpdateGeneratedTemplateInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.GeneratedTemplateName != nil {
-		m["GeneratedTemplateName"] = *s.GeneratedTemplateName
-	}
-	if s.NewGeneratedTemplateName != nil {
-		m["NewGeneratedTemplateName"] = *s.NewGeneratedTemplateName
-	}
-	if s.AddResources != nil {
-		m["AddResources"] = api.DynList(s.AddResources, func(e ResourceDefinition) any { return e.ToDynamic() })
-	}
-	if s.RemoveResources != nil {
-		m["RemoveResources"] = api.DynList(s.RemoveResources, api.DynString)
-	}
-	if s.RefreshAllResources != nil {
-		m["RefreshAllResources"] = *s.RefreshAllResources
-	}
-	if s.TemplateConfiguration != nil {
-		m["TemplateConfiguration"] = s.TemplateConfiguration.ToDynamic()
-	}
+	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
+	api.Put(m, "NewGeneratedTemplateName", s.NewGeneratedTemplateName, api.DynString)
+	api.PutList(m, "AddResources", s.AddResources, func(e ResourceDefinition) any { return e.ToDynamic() })
+	api.PutList(m, "RemoveResources", s.RemoveResources, api.DynString)
+	api.Put(m, "RefreshAllResources", s.RefreshAllResources, api.DynBool)
+	api.PutStruct(m, "TemplateConfiguration", s.TemplateConfiguration)
 	return m
 }
 
 func (s *UpdateGeneratedTemplateOutput) FromDynamic(m map[string]any) error {
-	if v := m["GeneratedTemplateId"]; v != nil {
-		if err := api.SetStringPtr(&s.GeneratedTemplateId, v); err != nil {
-			return api.At(err, ".GeneratedTemplateId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GeneratedTemplateId", &s.GeneratedTemplateId, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateGeneratedTemplateOutput) ToDynamic() map[string]any {
@@ -10098,106 +4985,35 @@ func (s *UpdateGeneratedTemplateOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GeneratedTemplateId != nil {
-		m["GeneratedTemplateId"] = *s.GeneratedTemplateId
-	}
+	api.Put(m, "GeneratedTemplateId", s.GeneratedTemplateId, api.DynString)
 	return m
 }
 
 func (s *UpdateStackInput) FromDynamic(m map[string]any) error {
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	if v := m["TemplateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateBody, v); err != nil {
-			return api.At(err, ".TemplateBody")
-		}
-	}
-	if v := m["TemplateURL"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateURL, v); err != nil {
-			return api.At(err, ".TemplateURL")
-		}
-	}
-	if v := m["UsePreviousTemplate"]; v != nil {
-		if err := api.SetBoolPtr(&s.UsePreviousTemplate, v); err != nil {
-			return api.At(err, ".UsePreviousTemplate")
-		}
-	}
-	if v := m["StackPolicyDuringUpdateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.StackPolicyDuringUpdateBody, v); err != nil {
-			return api.At(err, ".StackPolicyDuringUpdateBody")
-		}
-	}
-	if v := m["StackPolicyDuringUpdateURL"]; v != nil {
-		if err := api.SetStringPtr(&s.StackPolicyDuringUpdateURL, v); err != nil {
-			return api.At(err, ".StackPolicyDuringUpdateURL")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["Capabilities"]; v != nil {
-		if err := api.SetList(&s.Capabilities, v, api.SetString); err != nil {
-			return api.At(err, ".Capabilities")
-		}
-	}
-	if v := m["ResourceTypes"]; v != nil {
-		if err := api.SetList(&s.ResourceTypes, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceTypes")
-		}
-	}
-	if v := m["RoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleARN, v); err != nil {
-			return api.At(err, ".RoleARN")
-		}
-	}
-	if v := m["RollbackConfiguration"]; v != nil {
-		p := new(RollbackConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RollbackConfiguration")
-		}
-		s.RollbackConfiguration = p
-	}
-	if v := m["StackPolicyBody"]; v != nil {
-		if err := api.SetStringPtr(&s.StackPolicyBody, v); err != nil {
-			return api.At(err, ".StackPolicyBody")
-		}
-	}
-	if v := m["StackPolicyURL"]; v != nil {
-		if err := api.SetStringPtr(&s.StackPolicyURL, v); err != nil {
-			return api.At(err, ".StackPolicyURL")
-		}
-	}
-	if v := m["NotificationARNs"]; v != nil {
-		if err := api.SetList(&s.NotificationARNs, v, api.SetString); err != nil {
-			return api.At(err, ".NotificationARNs")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["DisableRollback"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableRollback, v); err != nil {
-			return api.At(err, ".DisableRollback")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["RetainExceptOnCreate"]; v != nil {
-		if err := api.SetBoolPtr(&s.RetainExceptOnCreate, v); err != nil {
-			return api.At(err, ".RetainExceptOnCreate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
+	err = api.Decode(err, m, "UsePreviousTemplate", &s.UsePreviousTemplate, api.SetBoolPtr)
+	err = api.Decode(err, m, "StackPolicyDuringUpdateBody", &s.StackPolicyDuringUpdateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "StackPolicyDuringUpdateURL", &s.StackPolicyDuringUpdateURL, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
+		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResourceTypes", &s.ResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "RollbackConfiguration", &s.RollbackConfiguration, api.SetStructPtr[RollbackConfiguration])
+	err = api.Decode(err, m, "StackPolicyBody", &s.StackPolicyBody, api.SetStringPtr)
+	err = api.Decode(err, m, "StackPolicyURL", &s.StackPolicyURL, api.SetStringPtr)
+	err = api.Decode(err, m, "NotificationARNs", &s.NotificationARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "DisableRollback", &s.DisableRollback, api.SetBoolPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "RetainExceptOnCreate", &s.RetainExceptOnCreate, api.SetBoolPtr)
+	return err
 }
 
 func (s *UpdateStackInput) ToDynamic() map[string]any {
@@ -10205,109 +5021,40 @@ func (s *UpdateStackInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
-	if s.TemplateBody != nil {
-		m["TemplateBody"] = *s.TemplateBody
-	}
-	if s.TemplateURL != nil {
-		m["TemplateURL"] = *s.TemplateURL
-	}
-	if s.UsePreviousTemplate != nil {
-		m["UsePreviousTemplate"] = *s.UsePreviousTemplate
-	}
-	if s.StackPolicyDuringUpdateBody != nil {
-		m["StackPolicyDuringUpdateBody"] = *s.StackPolicyDuringUpdateBody
-	}
-	if s.StackPolicyDuringUpdateURL != nil {
-		m["StackPolicyDuringUpdateURL"] = *s.StackPolicyDuringUpdateURL
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	}
-	if s.Capabilities != nil {
-		m["Capabilities"] = api.DynList(s.Capabilities, api.DynString)
-	}
-	if s.ResourceTypes != nil {
-		m["ResourceTypes"] = api.DynList(s.ResourceTypes, api.DynString)
-	}
-	if s.RoleARN != nil {
-		m["RoleARN"] = *s.RoleARN
-	}
-	if s.RollbackConfiguration != nil {
-		m["RollbackConfiguration"] = s.RollbackConfiguration.ToDynamic()
-	}
-	if s.StackPolicyBody != nil {
-		m["StackPolicyBody"] = *s.StackPolicyBody
-	}
-	if s.StackPolicyURL != nil {
-		m["StackPolicyURL"] = *s.StackPolicyURL
-	}
-	if s.NotificationARNs != nil {
-		m["NotificationARNs"] = api.DynList(s.NotificationARNs, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.DisableRollback != nil {
-		m["DisableRollback"] = *s.DisableRollback
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.RetainExceptOnCreate != nil {
-		m["RetainExceptOnCreate"] = *s.RetainExceptOnCreate
-	}
+	api.Put(m, "StackName", s.StackName, api.DynString)
+	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
+	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
+	api.Put(m, "UsePreviousTemplate", s.UsePreviousTemplate, api.DynBool)
+	api.Put(m, "StackPolicyDuringUpdateBody", s.StackPolicyDuringUpdateBody, api.DynString)
+	api.Put(m, "StackPolicyDuringUpdateURL", s.StackPolicyDuringUpdateURL, api.DynString)
+	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
+	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
+	api.PutList(m, "ResourceTypes", s.ResourceTypes, api.DynString)
+	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
+	api.PutStruct(m, "RollbackConfiguration", s.RollbackConfiguration)
+	api.Put(m, "StackPolicyBody", s.StackPolicyBody, api.DynString)
+	api.Put(m, "StackPolicyURL", s.StackPolicyURL, api.DynString)
+	api.PutList(m, "NotificationARNs", s.NotificationARNs, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "DisableRollback", s.DisableRollback, api.DynBool)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.Put(m, "RetainExceptOnCreate", s.RetainExceptOnCreate, api.DynBool)
 	return m
 }
 
 func (s *UpdateStackInstancesInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["Accounts"]; v != nil {
-		if err := api.SetList(&s.Accounts, v, api.SetString); err != nil {
-			return api.At(err, ".Accounts")
-		}
-	}
-	if v := m["DeploymentTargets"]; v != nil {
-		p := new(DeploymentTargets)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeploymentTargets")
-		}
-		s.DeploymentTargets = p
-	}
-	if v := m["Regions"]; v != nil {
-		if err := api.SetList(&s.Regions, v, api.SetString); err != nil {
-			return api.At(err, ".Regions")
-		}
-	}
-	if v := m["ParameterOverrides"]; v != nil {
-		if err := api.SetList(&s.ParameterOverrides, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ParameterOverrides")
-		}
-	}
-	if v := m["OperationPreferences"]; v != nil {
-		p := new(StackSetOperationPreferences)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OperationPreferences")
-		}
-		s.OperationPreferences = p
-	}
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "Accounts", &s.Accounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DeploymentTargets", &s.DeploymentTargets, api.SetStructPtr[DeploymentTargets])
+	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ParameterOverrides", &s.ParameterOverrides, func(p *[]Parameter, v any) error {
+		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateStackInstancesInput) ToDynamic() map[string]any {
@@ -10315,40 +5062,21 @@ func (s *UpdateStackInstancesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.Accounts != nil {
-		m["Accounts"] = api.DynList(s.Accounts, api.DynString)
-	}
-	if s.DeploymentTargets != nil {
-		m["DeploymentTargets"] = s.DeploymentTargets.ToDynamic()
-	}
-	if s.Regions != nil {
-		m["Regions"] = api.DynList(s.Regions, api.DynString)
-	}
-	if s.ParameterOverrides != nil {
-		m["ParameterOverrides"] = api.DynList(s.ParameterOverrides, func(e Parameter) any { return e.ToDynamic() })
-	}
-	if s.OperationPreferences != nil {
-		m["OperationPreferences"] = s.OperationPreferences.ToDynamic()
-	}
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.PutList(m, "Accounts", s.Accounts, api.DynString)
+	api.PutStruct(m, "DeploymentTargets", s.DeploymentTargets)
+	api.PutList(m, "Regions", s.Regions, api.DynString)
+	api.PutList(m, "ParameterOverrides", s.ParameterOverrides, func(e Parameter) any { return e.ToDynamic() })
+	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
 	return m
 }
 
 func (s *UpdateStackInstancesOutput) FromDynamic(m map[string]any) error {
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateStackInstancesOutput) ToDynamic() map[string]any {
@@ -10356,19 +5084,14 @@ func (s *UpdateStackInstancesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
 	return m
 }
 
 func (s *UpdateStackOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateStackOutput) ToDynamic() map[string]any {
@@ -10376,117 +5099,36 @@ func (s *UpdateStackOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
+	api.Put(m, "StackId", s.StackId, api.DynString)
 	return m
 }
 
 func (s *UpdateStackSetInput) FromDynamic(m map[string]any) error {
-	if v := m["StackSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackSetName, v); err != nil {
-			return api.At(err, ".StackSetName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["TemplateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateBody, v); err != nil {
-			return api.At(err, ".TemplateBody")
-		}
-	}
-	if v := m["TemplateURL"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateURL, v); err != nil {
-			return api.At(err, ".TemplateURL")
-		}
-	}
-	if v := m["UsePreviousTemplate"]; v != nil {
-		if err := api.SetBoolPtr(&s.UsePreviousTemplate, v); err != nil {
-			return api.At(err, ".UsePreviousTemplate")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["Capabilities"]; v != nil {
-		if err := api.SetList(&s.Capabilities, v, api.SetString); err != nil {
-			return api.At(err, ".Capabilities")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["OperationPreferences"]; v != nil {
-		p := new(StackSetOperationPreferences)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OperationPreferences")
-		}
-		s.OperationPreferences = p
-	}
-	if v := m["AdministrationRoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.AdministrationRoleARN, v); err != nil {
-			return api.At(err, ".AdministrationRoleARN")
-		}
-	}
-	if v := m["ExecutionRoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutionRoleName, v); err != nil {
-			return api.At(err, ".ExecutionRoleName")
-		}
-	}
-	if v := m["DeploymentTargets"]; v != nil {
-		p := new(DeploymentTargets)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeploymentTargets")
-		}
-		s.DeploymentTargets = p
-	}
-	if v := m["PermissionModel"]; v != nil {
-		if err := api.SetStringPtr(&s.PermissionModel, v); err != nil {
-			return api.At(err, ".PermissionModel")
-		}
-	}
-	if v := m["AutoDeployment"]; v != nil {
-		p := new(AutoDeployment)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AutoDeployment")
-		}
-		s.AutoDeployment = p
-	}
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	if v := m["Accounts"]; v != nil {
-		if err := api.SetList(&s.Accounts, v, api.SetString); err != nil {
-			return api.At(err, ".Accounts")
-		}
-	}
-	if v := m["Regions"]; v != nil {
-		if err := api.SetList(&s.Regions, v, api.SetString); err != nil {
-			return api.At(err, ".Regions")
-		}
-	}
-	if v := m["CallAs"]; v != nil {
-		if err := api.SetStringPtr(&s.CallAs, v); err != nil {
-			return api.At(err, ".CallAs")
-		}
-	}
-	if v := m["ManagedExecution"]; v != nil {
-		p := new(ManagedExecution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ManagedExecution")
-		}
-		s.ManagedExecution = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
+	err = api.Decode(err, m, "UsePreviousTemplate", &s.UsePreviousTemplate, api.SetBoolPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
+		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
+	err = api.Decode(err, m, "AdministrationRoleARN", &s.AdministrationRoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "ExecutionRoleName", &s.ExecutionRoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "DeploymentTargets", &s.DeploymentTargets, api.SetStructPtr[DeploymentTargets])
+	err = api.Decode(err, m, "PermissionModel", &s.PermissionModel, api.SetStringPtr)
+	err = api.Decode(err, m, "AutoDeployment", &s.AutoDeployment, api.SetStructPtr[AutoDeployment])
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	err = api.Decode(err, m, "Accounts", &s.Accounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
+	err = api.Decode(err, m, "ManagedExecution", &s.ManagedExecution, api.SetStructPtr[ManagedExecution])
+	return err
 }
 
 func (s *UpdateStackSetInput) ToDynamic() map[string]any {
@@ -10494,73 +5136,32 @@ func (s *UpdateStackSetInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StackSetName != nil {
-		m["StackSetName"] = *s.StackSetName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.TemplateBody != nil {
-		m["TemplateBody"] = *s.TemplateBody
-	}
-	if s.TemplateURL != nil {
-		m["TemplateURL"] = *s.TemplateURL
-	}
-	if s.UsePreviousTemplate != nil {
-		m["UsePreviousTemplate"] = *s.UsePreviousTemplate
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	}
-	if s.Capabilities != nil {
-		m["Capabilities"] = api.DynList(s.Capabilities, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.OperationPreferences != nil {
-		m["OperationPreferences"] = s.OperationPreferences.ToDynamic()
-	}
-	if s.AdministrationRoleARN != nil {
-		m["AdministrationRoleARN"] = *s.AdministrationRoleARN
-	}
-	if s.ExecutionRoleName != nil {
-		m["ExecutionRoleName"] = *s.ExecutionRoleName
-	}
-	if s.DeploymentTargets != nil {
-		m["DeploymentTargets"] = s.DeploymentTargets.ToDynamic()
-	}
-	if s.PermissionModel != nil {
-		m["PermissionModel"] = *s.PermissionModel
-	}
-	if s.AutoDeployment != nil {
-		m["AutoDeployment"] = s.AutoDeployment.ToDynamic()
-	}
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
-	if s.Accounts != nil {
-		m["Accounts"] = api.DynList(s.Accounts, api.DynString)
-	}
-	if s.Regions != nil {
-		m["Regions"] = api.DynList(s.Regions, api.DynString)
-	}
-	if s.CallAs != nil {
-		m["CallAs"] = *s.CallAs
-	}
-	if s.ManagedExecution != nil {
-		m["ManagedExecution"] = s.ManagedExecution.ToDynamic()
-	}
+	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
+	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
+	api.Put(m, "UsePreviousTemplate", s.UsePreviousTemplate, api.DynBool)
+	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
+	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
+	api.Put(m, "AdministrationRoleARN", s.AdministrationRoleARN, api.DynString)
+	api.Put(m, "ExecutionRoleName", s.ExecutionRoleName, api.DynString)
+	api.PutStruct(m, "DeploymentTargets", s.DeploymentTargets)
+	api.Put(m, "PermissionModel", s.PermissionModel, api.DynString)
+	api.PutStruct(m, "AutoDeployment", s.AutoDeployment)
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
+	api.PutList(m, "Accounts", s.Accounts, api.DynString)
+	api.PutList(m, "Regions", s.Regions, api.DynString)
+	api.Put(m, "CallAs", s.CallAs, api.DynString)
+	api.PutStruct(m, "ManagedExecution", s.ManagedExecution)
 	return m
 }
 
 func (s *UpdateStackSetOutput) FromDynamic(m map[string]any) error {
-	if v := m["OperationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OperationId, v); err != nil {
-			return api.At(err, ".OperationId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateStackSetOutput) ToDynamic() map[string]any {
@@ -10568,24 +5169,15 @@ func (s *UpdateStackSetOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OperationId != nil {
-		m["OperationId"] = *s.OperationId
-	}
+	api.Put(m, "OperationId", s.OperationId, api.DynString)
 	return m
 }
 
 func (s *UpdateTerminationProtectionInput) FromDynamic(m map[string]any) error {
-	if v := m["EnableTerminationProtection"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableTerminationProtection, v); err != nil {
-			return api.At(err, ".EnableTerminationProtection")
-		}
-	}
-	if v := m["StackName"]; v != nil {
-		if err := api.SetStringPtr(&s.StackName, v); err != nil {
-			return api.At(err, ".StackName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EnableTerminationProtection", &s.EnableTerminationProtection, api.SetBoolPtr)
+	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateTerminationProtectionInput) ToDynamic() map[string]any {
@@ -10593,22 +5185,15 @@ func (s *UpdateTerminationProtectionInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EnableTerminationProtection != nil {
-		m["EnableTerminationProtection"] = *s.EnableTerminationProtection
-	}
-	if s.StackName != nil {
-		m["StackName"] = *s.StackName
-	}
+	api.Put(m, "EnableTerminationProtection", s.EnableTerminationProtection, api.DynBool)
+	api.Put(m, "StackName", s.StackName, api.DynString)
 	return m
 }
 
 func (s *UpdateTerminationProtectionOutput) FromDynamic(m map[string]any) error {
-	if v := m["StackId"]; v != nil {
-		if err := api.SetStringPtr(&s.StackId, v); err != nil {
-			return api.At(err, ".StackId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateTerminationProtectionOutput) ToDynamic() map[string]any {
@@ -10616,24 +5201,15 @@ func (s *UpdateTerminationProtectionOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StackId != nil {
-		m["StackId"] = *s.StackId
-	}
+	api.Put(m, "StackId", s.StackId, api.DynString)
 	return m
 }
 
 func (s *ValidateTemplateInput) FromDynamic(m map[string]any) error {
-	if v := m["TemplateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateBody, v); err != nil {
-			return api.At(err, ".TemplateBody")
-		}
-	}
-	if v := m["TemplateURL"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateURL, v); err != nil {
-			return api.At(err, ".TemplateURL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
+	return err
 }
 
 func (s *ValidateTemplateInput) ToDynamic() map[string]any {
@@ -10641,42 +5217,21 @@ func (s *ValidateTemplateInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TemplateBody != nil {
-		m["TemplateBody"] = *s.TemplateBody
-	}
-	if s.TemplateURL != nil {
-		m["TemplateURL"] = *s.TemplateURL
-	}
+	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
+	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
 	return m
 }
 
 func (s *ValidateTemplateOutput) FromDynamic(m map[string]any) error {
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *TemplateParameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Capabilities"]; v != nil {
-		if err := api.SetList(&s.Capabilities, v, api.SetString); err != nil {
-			return api.At(err, ".Capabilities")
-		}
-	}
-	if v := m["CapabilitiesReason"]; v != nil {
-		if err := api.SetStringPtr(&s.CapabilitiesReason, v); err != nil {
-			return api.At(err, ".CapabilitiesReason")
-		}
-	}
-	if v := m["DeclaredTransforms"]; v != nil {
-		if err := api.SetList(&s.DeclaredTransforms, v, api.SetString); err != nil {
-			return api.At(err, ".DeclaredTransforms")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]TemplateParameter, v any) error {
+		return api.SetList(p, v, func(p *TemplateParameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CapabilitiesReason", &s.CapabilitiesReason, api.SetStringPtr)
+	err = api.Decode(err, m, "DeclaredTransforms", &s.DeclaredTransforms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ValidateTemplateOutput) ToDynamic() map[string]any {
@@ -10684,36 +5239,21 @@ func (s *ValidateTemplateOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e TemplateParameter) any { return e.ToDynamic() })
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Capabilities != nil {
-		m["Capabilities"] = api.DynList(s.Capabilities, api.DynString)
-	}
-	if s.CapabilitiesReason != nil {
-		m["CapabilitiesReason"] = *s.CapabilitiesReason
-	}
-	if s.DeclaredTransforms != nil {
-		m["DeclaredTransforms"] = api.DynList(s.DeclaredTransforms, api.DynString)
-	}
+	api.PutList(m, "Parameters", s.Parameters, func(e TemplateParameter) any { return e.ToDynamic() })
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
+	api.Put(m, "CapabilitiesReason", s.CapabilitiesReason, api.DynString)
+	api.PutList(m, "DeclaredTransforms", s.DeclaredTransforms, api.DynString)
 	return m
 }
 
 func (s *WarningDetail) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Properties"]; v != nil {
-		if err := api.SetList(&s.Properties, v, func(p *WarningProperty, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Properties")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Properties", &s.Properties, func(p *[]WarningProperty, v any) error {
+		return api.SetList(p, v, func(p *WarningProperty, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *WarningDetail) ToDynamic() map[string]any {
@@ -10721,32 +5261,17 @@ func (s *WarningDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Properties != nil {
-		m["Properties"] = api.DynList(s.Properties, func(e WarningProperty) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.PutList(m, "Properties", s.Properties, func(e WarningProperty) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *WarningProperty) FromDynamic(m map[string]any) error {
-	if v := m["PropertyPath"]; v != nil {
-		if err := api.SetStringPtr(&s.PropertyPath, v); err != nil {
-			return api.At(err, ".PropertyPath")
-		}
-	}
-	if v := m["Required"]; v != nil {
-		if err := api.SetBoolPtr(&s.Required, v); err != nil {
-			return api.At(err, ".Required")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PropertyPath", &s.PropertyPath, api.SetStringPtr)
+	err = api.Decode(err, m, "Required", &s.Required, api.SetBoolPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *WarningProperty) ToDynamic() map[string]any {
@@ -10754,25 +5279,16 @@ func (s *WarningProperty) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PropertyPath != nil {
-		m["PropertyPath"] = *s.PropertyPath
-	}
-	if s.Required != nil {
-		m["Required"] = *s.Required
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "PropertyPath", s.PropertyPath, api.DynString)
+	api.Put(m, "Required", s.Required, api.DynBool)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *Warnings) FromDynamic(m map[string]any) error {
-	if v := m["UnrecognizedResourceTypes"]; v != nil {
-		if err := api.SetList(&s.UnrecognizedResourceTypes, v, api.SetString); err != nil {
-			return api.At(err, ".UnrecognizedResourceTypes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UnrecognizedResourceTypes", &s.UnrecognizedResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *Warnings) ToDynamic() map[string]any {
@@ -10780,8 +5296,6 @@ func (s *Warnings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UnrecognizedResourceTypes != nil {
-		m["UnrecognizedResourceTypes"] = api.DynList(s.UnrecognizedResourceTypes, api.DynString)
-	}
+	api.PutList(m, "UnrecognizedResourceTypes", s.UnrecognizedResourceTypes, api.DynString)
 	return m
 }

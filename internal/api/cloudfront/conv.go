@@ -177,12 +177,9 @@ func (s *UntagResource20200531Output) ToDynamic() map[string]any {
 }
 
 func (s *AccessDenied) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *AccessDenied) ToDynamic() map[string]any {
@@ -190,29 +187,18 @@ func (s *AccessDenied) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ActiveTrustedKeyGroups) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *KGKeyPairIds, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]KGKeyPairIds, v any) error {
+		return api.SetList(p, v, func(p *KGKeyPairIds, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ActiveTrustedKeyGroups) ToDynamic() map[string]any {
@@ -220,35 +206,20 @@ func (s *ActiveTrustedKeyGroups) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e KGKeyPairIds) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e KGKeyPairIds) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ActiveTrustedSigners) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Signer, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Signer, v any) error {
+		return api.SetList(p, v, func(p *Signer, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ActiveTrustedSigners) ToDynamic() map[string]any {
@@ -256,30 +227,17 @@ func (s *ActiveTrustedSigners) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Signer) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e Signer) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *AliasICPRecordal) FromDynamic(m map[string]any) error {
-	if v := m["CNAME"]; v != nil {
-		if err := api.SetStringPtr(&s.CNAME, v); err != nil {
-			return api.At(err, ".CNAME")
-		}
-	}
-	if v := m["ICPRecordalStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ICPRecordalStatus, v); err != nil {
-			return api.At(err, ".ICPRecordalStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CNAME", &s.CNAME, api.SetStringPtr)
+	err = api.Decode(err, m, "ICPRecordalStatus", &s.ICPRecordalStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *AliasICPRecordal) ToDynamic() map[string]any {
@@ -287,27 +245,16 @@ func (s *AliasICPRecordal) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CNAME != nil {
-		m["CNAME"] = *s.CNAME
-	}
-	if s.ICPRecordalStatus != nil {
-		m["ICPRecordalStatus"] = *s.ICPRecordalStatus
-	}
+	api.Put(m, "CNAME", s.CNAME, api.DynString)
+	api.Put(m, "ICPRecordalStatus", s.ICPRecordalStatus, api.DynString)
 	return m
 }
 
 func (s *Aliases) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *Aliases) ToDynamic() map[string]any {
@@ -315,34 +262,17 @@ func (s *Aliases) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *AllowedMethods) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["CachedMethods"]; v != nil {
-		p := new(CachedMethods)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CachedMethods")
-		}
-		s.CachedMethods = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CachedMethods", &s.CachedMethods, api.SetStructPtr[CachedMethods])
+	return err
 }
 
 func (s *AllowedMethods) ToDynamic() map[string]any {
@@ -350,30 +280,17 @@ func (s *AllowedMethods) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
-	if s.CachedMethods != nil {
-		m["CachedMethods"] = s.CachedMethods.ToDynamic()
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
+	api.PutStruct(m, "CachedMethods", s.CachedMethods)
 	return m
 }
 
 func (s *AssociateAliasRequest) FromDynamic(m map[string]any) error {
-	if v := m["TargetDistributionId"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetDistributionId, v); err != nil {
-			return api.At(err, ".TargetDistributionId")
-		}
-	}
-	if v := m["Alias"]; v != nil {
-		if err := api.SetStringPtr(&s.Alias, v); err != nil {
-			return api.At(err, ".Alias")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetDistributionId", &s.TargetDistributionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Alias", &s.Alias, api.SetStringPtr)
+	return err
 }
 
 func (s *AssociateAliasRequest) ToDynamic() map[string]any {
@@ -381,22 +298,15 @@ func (s *AssociateAliasRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TargetDistributionId != nil {
-		m["TargetDistributionId"] = *s.TargetDistributionId
-	}
-	if s.Alias != nil {
-		m["Alias"] = *s.Alias
-	}
+	api.Put(m, "TargetDistributionId", s.TargetDistributionId, api.DynString)
+	api.Put(m, "Alias", s.Alias, api.DynString)
 	return m
 }
 
 func (s *BatchTooLarge) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchTooLarge) ToDynamic() map[string]any {
@@ -404,19 +314,14 @@ func (s *BatchTooLarge) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CNAMEAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CNAMEAlreadyExists) ToDynamic() map[string]any {
@@ -424,121 +329,32 @@ func (s *CNAMEAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CacheBehavior) FromDynamic(m map[string]any) error {
-	if v := m["PathPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPattern, v); err != nil {
-			return api.At(err, ".PathPattern")
-		}
-	}
-	if v := m["TargetOriginId"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetOriginId, v); err != nil {
-			return api.At(err, ".TargetOriginId")
-		}
-	}
-	if v := m["TrustedSigners"]; v != nil {
-		p := new(TrustedSigners)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrustedSigners")
-		}
-		s.TrustedSigners = p
-	}
-	if v := m["TrustedKeyGroups"]; v != nil {
-		p := new(TrustedKeyGroups)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrustedKeyGroups")
-		}
-		s.TrustedKeyGroups = p
-	}
-	if v := m["ViewerProtocolPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ViewerProtocolPolicy, v); err != nil {
-			return api.At(err, ".ViewerProtocolPolicy")
-		}
-	}
-	if v := m["AllowedMethods"]; v != nil {
-		p := new(AllowedMethods)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AllowedMethods")
-		}
-		s.AllowedMethods = p
-	}
-	if v := m["SmoothStreaming"]; v != nil {
-		if err := api.SetBoolPtr(&s.SmoothStreaming, v); err != nil {
-			return api.At(err, ".SmoothStreaming")
-		}
-	}
-	if v := m["Compress"]; v != nil {
-		if err := api.SetBoolPtr(&s.Compress, v); err != nil {
-			return api.At(err, ".Compress")
-		}
-	}
-	if v := m["LambdaFunctionAssociations"]; v != nil {
-		p := new(LambdaFunctionAssociations)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LambdaFunctionAssociations")
-		}
-		s.LambdaFunctionAssociations = p
-	}
-	if v := m["FunctionAssociations"]; v != nil {
-		p := new(FunctionAssociations)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FunctionAssociations")
-		}
-		s.FunctionAssociations = p
-	}
-	if v := m["FieldLevelEncryptionId"]; v != nil {
-		if err := api.SetStringPtr(&s.FieldLevelEncryptionId, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionId")
-		}
-	}
-	if v := m["RealtimeLogConfigArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RealtimeLogConfigArn, v); err != nil {
-			return api.At(err, ".RealtimeLogConfigArn")
-		}
-	}
-	if v := m["CachePolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.CachePolicyId, v); err != nil {
-			return api.At(err, ".CachePolicyId")
-		}
-	}
-	if v := m["OriginRequestPolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginRequestPolicyId, v); err != nil {
-			return api.At(err, ".OriginRequestPolicyId")
-		}
-	}
-	if v := m["ResponseHeadersPolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseHeadersPolicyId, v); err != nil {
-			return api.At(err, ".ResponseHeadersPolicyId")
-		}
-	}
-	if v := m["ForwardedValues"]; v != nil {
-		p := new(ForwardedValues)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ForwardedValues")
-		}
-		s.ForwardedValues = p
-	}
-	if v := m["MinTTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MinTTL, v); err != nil {
-			return api.At(err, ".MinTTL")
-		}
-	}
-	if v := m["DefaultTTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.DefaultTTL, v); err != nil {
-			return api.At(err, ".DefaultTTL")
-		}
-	}
-	if v := m["MaxTTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MaxTTL, v); err != nil {
-			return api.At(err, ".MaxTTL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PathPattern", &s.PathPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetOriginId", &s.TargetOriginId, api.SetStringPtr)
+	err = api.Decode(err, m, "TrustedSigners", &s.TrustedSigners, api.SetStructPtr[TrustedSigners])
+	err = api.Decode(err, m, "TrustedKeyGroups", &s.TrustedKeyGroups, api.SetStructPtr[TrustedKeyGroups])
+	err = api.Decode(err, m, "ViewerProtocolPolicy", &s.ViewerProtocolPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "AllowedMethods", &s.AllowedMethods, api.SetStructPtr[AllowedMethods])
+	err = api.Decode(err, m, "SmoothStreaming", &s.SmoothStreaming, api.SetBoolPtr)
+	err = api.Decode(err, m, "Compress", &s.Compress, api.SetBoolPtr)
+	err = api.Decode(err, m, "LambdaFunctionAssociations", &s.LambdaFunctionAssociations, api.SetStructPtr[LambdaFunctionAssociations])
+	err = api.Decode(err, m, "FunctionAssociations", &s.FunctionAssociations, api.SetStructPtr[FunctionAssociations])
+	err = api.Decode(err, m, "FieldLevelEncryptionId", &s.FieldLevelEncryptionId, api.SetStringPtr)
+	err = api.Decode(err, m, "RealtimeLogConfigArn", &s.RealtimeLogConfigArn, api.SetStringPtr)
+	err = api.Decode(err, m, "CachePolicyId", &s.CachePolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginRequestPolicyId", &s.OriginRequestPolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseHeadersPolicyId", &s.ResponseHeadersPolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "ForwardedValues", &s.ForwardedValues, api.SetStructPtr[ForwardedValues])
+	err = api.Decode(err, m, "MinTTL", &s.MinTTL, api.SetInt64Ptr)
+	err = api.Decode(err, m, "DefaultTTL", &s.DefaultTTL, api.SetInt64Ptr)
+	err = api.Decode(err, m, "MaxTTL", &s.MaxTTL, api.SetInt64Ptr)
+	return err
 }
 
 func (s *CacheBehavior) ToDynamic() map[string]any {
@@ -546,78 +362,35 @@ func (s *CacheBehavior) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.PathPattern != nil {
-		m["PathPattern"] = *s.PathPattern
-	}
-	if s.TargetOriginId != nil {
-		m["TargetOriginId"] = *s.TargetOriginId
-	}
-	if s.TrustedSigners != nil {
-		m["TrustedSigners"] = s.TrustedSigners.ToDynamic()
-	}
-	if s.TrustedKeyGroups != nil {
-		m["TrustedKeyGroups"] = s.TrustedKeyGroups.ToDynamic()
-	}
-	if s.ViewerProtocolPolicy != nil {
-		m["ViewerProtocolPolicy"] = *s.ViewerProtocolPolicy
-	}
-	if s.AllowedMethods != nil {
-		m["AllowedMethods"] = s.AllowedMethods.ToDynamic()
-	}
-	if s.SmoothStreaming != nil {
-		m["SmoothStreaming"] = *s.SmoothStreaming
-	}
-	if s.Compress != nil {
-		m["Compress"] = *s.Compress
-	}
-	if s.LambdaFunctionAssociations != nil {
-		m["LambdaFunctionAssociations"] = s.LambdaFunctionAssociations.ToDynamic()
-	}
-	if s.FunctionAssociations != nil {
-		m["FunctionAssociations"] = s.FunctionAssociations.ToDynamic()
-	}
-	if s.FieldLevelEncryptionId != nil {
-		m["FieldLevelEncryptionId"] = *s.FieldLevelEncryptionId
-	}
-	if s.RealtimeLogConfigArn != nil {
-		m["RealtimeLogConfigArn"] = *s.RealtimeLogConfigArn
-	}
-	if s.CachePolicyId != nil {
-		m["CachePolicyId"] = *s.CachePolicyId
-	}
-	if s.OriginRequestPolicyId != nil {
-		m["OriginRequestPolicyId"] = *s.OriginRequestPolicyId
-	}
-	if s.ResponseHeadersPolicyId != nil {
-		m["ResponseHeadersPolicyId"] = *s.ResponseHeadersPolicyId
-	}
-	if s.ForwardedValues != nil {
-		m["ForwardedValues"] = s.ForwardedValues.ToDynamic()
-	}
-	if s.MinTTL != nil {
-		m["MinTTL"] = *s.MinTTL
-	}
-	if s.DefaultTTL != nil {
-		m["DefaultTTL"] = *s.DefaultTTL
-	}
-	if s.MaxTTL != nil {
-		m["MaxTTL"] = *s.MaxTTL
-	}
+	api.Put(m, "PathPattern", s.PathPattern, api.DynString)
+	api.Put(m, "TargetOriginId", s.TargetOriginId, api.DynString)
+	api.PutStruct(m, "TrustedSigners", s.TrustedSigners)
+	api.PutStruct(m, "TrustedKeyGroups", s.TrustedKeyGroups)
+	api.Put(m, "ViewerProtocolPolicy", s.ViewerProtocolPolicy, api.DynString)
+	api.PutStruct(m, "AllowedMethods", s.AllowedMethods)
+	api.Put(m, "SmoothStreaming", s.SmoothStreaming, api.DynBool)
+	api.Put(m, "Compress", s.Compress, api.DynBool)
+	api.PutStruct(m, "LambdaFunctionAssociations", s.LambdaFunctionAssociations)
+	api.PutStruct(m, "FunctionAssociations", s.FunctionAssociations)
+	api.Put(m, "FieldLevelEncryptionId", s.FieldLevelEncryptionId, api.DynString)
+	api.Put(m, "RealtimeLogConfigArn", s.RealtimeLogConfigArn, api.DynString)
+	api.Put(m, "CachePolicyId", s.CachePolicyId, api.DynString)
+	api.Put(m, "OriginRequestPolicyId", s.OriginRequestPolicyId, api.DynString)
+	api.Put(m, "ResponseHeadersPolicyId", s.ResponseHeadersPolicyId, api.DynString)
+	api.PutStruct(m, "ForwardedValues", s.ForwardedValues)
+	api.Put(m, "MinTTL", s.MinTTL, api.DynInt64)
+	api.Put(m, "DefaultTTL", s.DefaultTTL, api.DynInt64)
+	api.Put(m, "MaxTTL", s.MaxTTL, api.DynInt64)
 	return m
 }
 
 func (s *CacheBehaviors) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *CacheBehavior, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]CacheBehavior, v any) error {
+		return api.SetList(p, v, func(p *CacheBehavior, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CacheBehaviors) ToDynamic() map[string]any {
@@ -625,34 +398,17 @@ func (s *CacheBehaviors) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e CacheBehavior) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e CacheBehavior) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CachePolicy) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["CachePolicyConfig"]; v != nil {
-		p := new(CachePolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CachePolicyConfig")
-		}
-		s.CachePolicyConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "CachePolicyConfig", &s.CachePolicyConfig, api.SetStructPtr[CachePolicyConfig])
+	return err
 }
 
 func (s *CachePolicy) ToDynamic() map[string]any {
@@ -660,25 +416,16 @@ func (s *CachePolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.CachePolicyConfig != nil {
-		m["CachePolicyConfig"] = s.CachePolicyConfig.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.PutStruct(m, "CachePolicyConfig", s.CachePolicyConfig)
 	return m
 }
 
 func (s *CachePolicyAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CachePolicyAlreadyExists) ToDynamic() map[string]any {
@@ -686,46 +433,19 @@ func (s *CachePolicyAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CachePolicyConfig) FromDynamic(m map[string]any) error {
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["DefaultTTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.DefaultTTL, v); err != nil {
-			return api.At(err, ".DefaultTTL")
-		}
-	}
-	if v := m["MaxTTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MaxTTL, v); err != nil {
-			return api.At(err, ".MaxTTL")
-		}
-	}
-	if v := m["MinTTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MinTTL, v); err != nil {
-			return api.At(err, ".MinTTL")
-		}
-	}
-	if v := m["ParametersInCacheKeyAndForwardedToOrigin"]; v != nil {
-		p := new(ParametersInCacheKeyAndForwardedToOrigin)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ParametersInCacheKeyAndForwardedToOrigin")
-		}
-		s.ParametersInCacheKeyAndForwardedToOrigin = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultTTL", &s.DefaultTTL, api.SetInt64Ptr)
+	err = api.Decode(err, m, "MaxTTL", &s.MaxTTL, api.SetInt64Ptr)
+	err = api.Decode(err, m, "MinTTL", &s.MinTTL, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ParametersInCacheKeyAndForwardedToOrigin", &s.ParametersInCacheKeyAndForwardedToOrigin, api.SetStructPtr[ParametersInCacheKeyAndForwardedToOrigin])
+	return err
 }
 
 func (s *CachePolicyConfig) ToDynamic() map[string]any {
@@ -733,41 +453,20 @@ func (s *CachePolicyConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.DefaultTTL != nil {
-		m["DefaultTTL"] = *s.DefaultTTL
-	}
-	if s.MaxTTL != nil {
-		m["MaxTTL"] = *s.MaxTTL
-	}
-	if s.MinTTL != nil {
-		m["MinTTL"] = *s.MinTTL
-	}
-	if s.ParametersInCacheKeyAndForwardedToOrigin != nil {
-		m["ParametersInCacheKeyAndForwardedToOrigin"] = s.ParametersInCacheKeyAndForwardedToOrigin.ToDynamic()
-	}
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "DefaultTTL", s.DefaultTTL, api.DynInt64)
+	api.Put(m, "MaxTTL", s.MaxTTL, api.DynInt64)
+	api.Put(m, "MinTTL", s.MinTTL, api.DynInt64)
+	api.PutStruct(m, "ParametersInCacheKeyAndForwardedToOrigin", s.ParametersInCacheKeyAndForwardedToOrigin)
 	return m
 }
 
 func (s *CachePolicyCookiesConfig) FromDynamic(m map[string]any) error {
-	if v := m["CookieBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.CookieBehavior, v); err != nil {
-			return api.At(err, ".CookieBehavior")
-		}
-	}
-	if v := m["Cookies"]; v != nil {
-		p := new(CookieNames)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Cookies")
-		}
-		s.Cookies = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CookieBehavior", &s.CookieBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "Cookies", &s.Cookies, api.SetStructPtr[CookieNames])
+	return err
 }
 
 func (s *CachePolicyCookiesConfig) ToDynamic() map[string]any {
@@ -775,29 +474,16 @@ func (s *CachePolicyCookiesConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CookieBehavior != nil {
-		m["CookieBehavior"] = *s.CookieBehavior
-	}
-	if s.Cookies != nil {
-		m["Cookies"] = s.Cookies.ToDynamic()
-	}
+	api.Put(m, "CookieBehavior", s.CookieBehavior, api.DynString)
+	api.PutStruct(m, "Cookies", s.Cookies)
 	return m
 }
 
 func (s *CachePolicyHeadersConfig) FromDynamic(m map[string]any) error {
-	if v := m["HeaderBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.HeaderBehavior, v); err != nil {
-			return api.At(err, ".HeaderBehavior")
-		}
-	}
-	if v := m["Headers"]; v != nil {
-		p := new(Headers)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Headers")
-		}
-		s.Headers = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HeaderBehavior", &s.HeaderBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "Headers", &s.Headers, api.SetStructPtr[Headers])
+	return err
 }
 
 func (s *CachePolicyHeadersConfig) ToDynamic() map[string]any {
@@ -805,22 +491,15 @@ func (s *CachePolicyHeadersConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HeaderBehavior != nil {
-		m["HeaderBehavior"] = *s.HeaderBehavior
-	}
-	if s.Headers != nil {
-		m["Headers"] = s.Headers.ToDynamic()
-	}
+	api.Put(m, "HeaderBehavior", s.HeaderBehavior, api.DynString)
+	api.PutStruct(m, "Headers", s.Headers)
 	return m
 }
 
 func (s *CachePolicyInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CachePolicyInUse) ToDynamic() map[string]any {
@@ -828,34 +507,19 @@ func (s *CachePolicyInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CachePolicyList) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *CachePolicySummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]CachePolicySummary, v any) error {
+		return api.SetList(p, v, func(p *CachePolicySummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CachePolicyList) ToDynamic() map[string]any {
@@ -863,35 +527,18 @@ func (s *CachePolicyList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e CachePolicySummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e CachePolicySummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CachePolicyQueryStringsConfig) FromDynamic(m map[string]any) error {
-	if v := m["QueryStringBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryStringBehavior, v); err != nil {
-			return api.At(err, ".QueryStringBehavior")
-		}
-	}
-	if v := m["QueryStrings"]; v != nil {
-		p := new(QueryStringNames)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryStrings")
-		}
-		s.QueryStrings = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryStringBehavior", &s.QueryStringBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryStrings", &s.QueryStrings, api.SetStructPtr[QueryStringNames])
+	return err
 }
 
 func (s *CachePolicyQueryStringsConfig) ToDynamic() map[string]any {
@@ -899,29 +546,16 @@ func (s *CachePolicyQueryStringsConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueryStringBehavior != nil {
-		m["QueryStringBehavior"] = *s.QueryStringBehavior
-	}
-	if s.QueryStrings != nil {
-		m["QueryStrings"] = s.QueryStrings.ToDynamic()
-	}
+	api.Put(m, "QueryStringBehavior", s.QueryStringBehavior, api.DynString)
+	api.PutStruct(m, "QueryStrings", s.QueryStrings)
 	return m
 }
 
 func (s *CachePolicySummary) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["CachePolicy"]; v != nil {
-		p := new(CachePolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CachePolicy")
-		}
-		s.CachePolicy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "CachePolicy", &s.CachePolicy, api.SetStructPtr[CachePolicy])
+	return err
 }
 
 func (s *CachePolicySummary) ToDynamic() map[string]any {
@@ -929,27 +563,16 @@ func (s *CachePolicySummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.CachePolicy != nil {
-		m["CachePolicy"] = s.CachePolicy.ToDynamic()
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.PutStruct(m, "CachePolicy", s.CachePolicy)
 	return m
 }
 
 func (s *CachedMethods) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *CachedMethods) ToDynamic() map[string]any {
@@ -957,22 +580,15 @@ func (s *CachedMethods) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *CannotChangeImmutablePublicKeyFields) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CannotChangeImmutablePublicKeyFields) ToDynamic() map[string]any {
@@ -980,19 +596,14 @@ func (s *CannotChangeImmutablePublicKeyFields) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CannotDeleteEntityWhileInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CannotDeleteEntityWhileInUse) ToDynamic() map[string]any {
@@ -1000,31 +611,16 @@ func (s *CannotDeleteEntityWhileInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CloudFrontOriginAccessIdentity) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["S3CanonicalUserId"]; v != nil {
-		if err := api.SetStringPtr(&s.S3CanonicalUserId, v); err != nil {
-			return api.At(err, ".S3CanonicalUserId")
-		}
-	}
-	if v := m["CloudFrontOriginAccessIdentityConfig"]; v != nil {
-		p := new(CloudFrontOriginAccessIdentityConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudFrontOriginAccessIdentityConfig")
-		}
-		s.CloudFrontOriginAccessIdentityConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "S3CanonicalUserId", &s.S3CanonicalUserId, api.SetStringPtr)
+	err = api.Decode(err, m, "CloudFrontOriginAccessIdentityConfig", &s.CloudFrontOriginAccessIdentityConfig, api.SetStructPtr[CloudFrontOriginAccessIdentityConfig])
+	return err
 }
 
 func (s *CloudFrontOriginAccessIdentity) ToDynamic() map[string]any {
@@ -1032,25 +628,16 @@ func (s *CloudFrontOriginAccessIdentity) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.S3CanonicalUserId != nil {
-		m["S3CanonicalUserId"] = *s.S3CanonicalUserId
-	}
-	if s.CloudFrontOriginAccessIdentityConfig != nil {
-		m["CloudFrontOriginAccessIdentityConfig"] = s.CloudFrontOriginAccessIdentityConfig.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "S3CanonicalUserId", s.S3CanonicalUserId, api.DynString)
+	api.PutStruct(m, "CloudFrontOriginAccessIdentityConfig", s.CloudFrontOriginAccessIdentityConfig)
 	return m
 }
 
 func (s *CloudFrontOriginAccessIdentityAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CloudFrontOriginAccessIdentityAlreadyExists) ToDynamic() map[string]any {
@@ -1058,24 +645,15 @@ func (s *CloudFrontOriginAccessIdentityAlreadyExists) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CloudFrontOriginAccessIdentityConfig) FromDynamic(m map[string]any) error {
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *CloudFrontOriginAccessIdentityConfig) ToDynamic() map[string]any {
@@ -1083,22 +661,15 @@ func (s *CloudFrontOriginAccessIdentityConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *CloudFrontOriginAccessIdentityInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CloudFrontOriginAccessIdentityInUse) ToDynamic() map[string]any {
@@ -1106,44 +677,21 @@ func (s *CloudFrontOriginAccessIdentityInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CloudFrontOriginAccessIdentityList) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *CloudFrontOriginAccessIdentitySummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]CloudFrontOriginAccessIdentitySummary, v any) error {
+		return api.SetList(p, v, func(p *CloudFrontOriginAccessIdentitySummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CloudFrontOriginAccessIdentityList) ToDynamic() map[string]any {
@@ -1151,44 +699,21 @@ func (s *CloudFrontOriginAccessIdentityList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e CloudFrontOriginAccessIdentitySummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e CloudFrontOriginAccessIdentitySummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CloudFrontOriginAccessIdentitySummary) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["S3CanonicalUserId"]; v != nil {
-		if err := api.SetStringPtr(&s.S3CanonicalUserId, v); err != nil {
-			return api.At(err, ".S3CanonicalUserId")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "S3CanonicalUserId", &s.S3CanonicalUserId, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *CloudFrontOriginAccessIdentitySummary) ToDynamic() map[string]any {
@@ -1196,35 +721,18 @@ func (s *CloudFrontOriginAccessIdentitySummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.S3CanonicalUserId != nil {
-		m["S3CanonicalUserId"] = *s.S3CanonicalUserId
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "S3CanonicalUserId", s.S3CanonicalUserId, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *ConflictingAlias) FromDynamic(m map[string]any) error {
-	if v := m["Alias"]; v != nil {
-		if err := api.SetStringPtr(&s.Alias, v); err != nil {
-			return api.At(err, ".Alias")
-		}
-	}
-	if v := m["DistributionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DistributionId, v); err != nil {
-			return api.At(err, ".DistributionId")
-		}
-	}
-	if v := m["AccountId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccountId, v); err != nil {
-			return api.At(err, ".AccountId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Alias", &s.Alias, api.SetStringPtr)
+	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
+	err = api.Decode(err, m, "AccountId", &s.AccountId, api.SetStringPtr)
+	return err
 }
 
 func (s *ConflictingAlias) ToDynamic() map[string]any {
@@ -1232,40 +740,21 @@ func (s *ConflictingAlias) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Alias != nil {
-		m["Alias"] = *s.Alias
-	}
-	if s.DistributionId != nil {
-		m["DistributionId"] = *s.DistributionId
-	}
-	if s.AccountId != nil {
-		m["AccountId"] = *s.AccountId
-	}
+	api.Put(m, "Alias", s.Alias, api.DynString)
+	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
+	api.Put(m, "AccountId", s.AccountId, api.DynString)
 	return m
 }
 
 func (s *ConflictingAliasesList) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ConflictingAlias, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ConflictingAlias, v any) error {
+		return api.SetList(p, v, func(p *ConflictingAlias, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ConflictingAliasesList) ToDynamic() map[string]any {
@@ -1273,38 +762,19 @@ func (s *ConflictingAliasesList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e ConflictingAlias) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e ConflictingAlias) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ContentTypeProfile) FromDynamic(m map[string]any) error {
-	if v := m["Format"]; v != nil {
-		if err := api.SetStringPtr(&s.Format, v); err != nil {
-			return api.At(err, ".Format")
-		}
-	}
-	if v := m["ProfileId"]; v != nil {
-		if err := api.SetStringPtr(&s.ProfileId, v); err != nil {
-			return api.At(err, ".ProfileId")
-		}
-	}
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Format", &s.Format, api.SetStringPtr)
+	err = api.Decode(err, m, "ProfileId", &s.ProfileId, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	return err
 }
 
 func (s *ContentTypeProfile) ToDynamic() map[string]any {
@@ -1312,32 +782,17 @@ func (s *ContentTypeProfile) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Format != nil {
-		m["Format"] = *s.Format
-	}
-	if s.ProfileId != nil {
-		m["ProfileId"] = *s.ProfileId
-	}
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
+	api.Put(m, "Format", s.Format, api.DynString)
+	api.Put(m, "ProfileId", s.ProfileId, api.DynString)
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
 	return m
 }
 
 func (s *ContentTypeProfileConfig) FromDynamic(m map[string]any) error {
-	if v := m["ForwardWhenContentTypeIsUnknown"]; v != nil {
-		if err := api.SetBoolPtr(&s.ForwardWhenContentTypeIsUnknown, v); err != nil {
-			return api.At(err, ".ForwardWhenContentTypeIsUnknown")
-		}
-	}
-	if v := m["ContentTypeProfiles"]; v != nil {
-		p := new(ContentTypeProfiles)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContentTypeProfiles")
-		}
-		s.ContentTypeProfiles = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ForwardWhenContentTypeIsUnknown", &s.ForwardWhenContentTypeIsUnknown, api.SetBoolPtr)
+	err = api.Decode(err, m, "ContentTypeProfiles", &s.ContentTypeProfiles, api.SetStructPtr[ContentTypeProfiles])
+	return err
 }
 
 func (s *ContentTypeProfileConfig) ToDynamic() map[string]any {
@@ -1345,27 +800,18 @@ func (s *ContentTypeProfileConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ForwardWhenContentTypeIsUnknown != nil {
-		m["ForwardWhenContentTypeIsUnknown"] = *s.ForwardWhenContentTypeIsUnknown
-	}
-	if s.ContentTypeProfiles != nil {
-		m["ContentTypeProfiles"] = s.ContentTypeProfiles.ToDynamic()
-	}
+	api.Put(m, "ForwardWhenContentTypeIsUnknown", s.ForwardWhenContentTypeIsUnknown, api.DynBool)
+	api.PutStruct(m, "ContentTypeProfiles", s.ContentTypeProfiles)
 	return m
 }
 
 func (s *ContentTypeProfiles) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ContentTypeProfile, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ContentTypeProfile, v any) error {
+		return api.SetList(p, v, func(p *ContentTypeProfile, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ContentTypeProfiles) ToDynamic() map[string]any {
@@ -1373,34 +819,17 @@ func (s *ContentTypeProfiles) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e ContentTypeProfile) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e ContentTypeProfile) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ContinuousDeploymentPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["ContinuousDeploymentPolicyConfig"]; v != nil {
-		p := new(ContinuousDeploymentPolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContinuousDeploymentPolicyConfig")
-		}
-		s.ContinuousDeploymentPolicyConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ContinuousDeploymentPolicyConfig", &s.ContinuousDeploymentPolicyConfig, api.SetStructPtr[ContinuousDeploymentPolicyConfig])
+	return err
 }
 
 func (s *ContinuousDeploymentPolicy) ToDynamic() map[string]any {
@@ -1408,25 +837,16 @@ func (s *ContinuousDeploymentPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.ContinuousDeploymentPolicyConfig != nil {
-		m["ContinuousDeploymentPolicyConfig"] = s.ContinuousDeploymentPolicyConfig.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.PutStruct(m, "ContinuousDeploymentPolicyConfig", s.ContinuousDeploymentPolicyConfig)
 	return m
 }
 
 func (s *ContinuousDeploymentPolicyAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ContinuousDeploymentPolicyAlreadyExists) ToDynamic() map[string]any {
@@ -1434,33 +854,16 @@ func (s *ContinuousDeploymentPolicyAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ContinuousDeploymentPolicyConfig) FromDynamic(m map[string]any) error {
-	if v := m["StagingDistributionDnsNames"]; v != nil {
-		p := new(StagingDistributionDnsNames)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StagingDistributionDnsNames")
-		}
-		s.StagingDistributionDnsNames = p
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["TrafficConfig"]; v != nil {
-		p := new(TrafficConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrafficConfig")
-		}
-		s.TrafficConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StagingDistributionDnsNames", &s.StagingDistributionDnsNames, api.SetStructPtr[StagingDistributionDnsNames])
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "TrafficConfig", &s.TrafficConfig, api.SetStructPtr[TrafficConfig])
+	return err
 }
 
 func (s *ContinuousDeploymentPolicyConfig) ToDynamic() map[string]any {
@@ -1468,25 +871,16 @@ func (s *ContinuousDeploymentPolicyConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StagingDistributionDnsNames != nil {
-		m["StagingDistributionDnsNames"] = s.StagingDistributionDnsNames.ToDynamic()
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.TrafficConfig != nil {
-		m["TrafficConfig"] = s.TrafficConfig.ToDynamic()
-	}
+	api.PutStruct(m, "StagingDistributionDnsNames", s.StagingDistributionDnsNames)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.PutStruct(m, "TrafficConfig", s.TrafficConfig)
 	return m
 }
 
 func (s *ContinuousDeploymentPolicyInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ContinuousDeploymentPolicyInUse) ToDynamic() map[string]any {
@@ -1494,34 +888,19 @@ func (s *ContinuousDeploymentPolicyInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ContinuousDeploymentPolicyList) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ContinuousDeploymentPolicySummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ContinuousDeploymentPolicySummary, v any) error {
+		return api.SetList(p, v, func(p *ContinuousDeploymentPolicySummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ContinuousDeploymentPolicyList) ToDynamic() map[string]any {
@@ -1529,30 +908,17 @@ func (s *ContinuousDeploymentPolicyList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e ContinuousDeploymentPolicySummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e ContinuousDeploymentPolicySummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ContinuousDeploymentPolicySummary) FromDynamic(m map[string]any) error {
-	if v := m["ContinuousDeploymentPolicy"]; v != nil {
-		p := new(ContinuousDeploymentPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContinuousDeploymentPolicy")
-		}
-		s.ContinuousDeploymentPolicy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuousDeploymentPolicy", &s.ContinuousDeploymentPolicy, api.SetStructPtr[ContinuousDeploymentPolicy])
+	return err
 }
 
 func (s *ContinuousDeploymentPolicySummary) ToDynamic() map[string]any {
@@ -1560,24 +926,15 @@ func (s *ContinuousDeploymentPolicySummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ContinuousDeploymentPolicy != nil {
-		m["ContinuousDeploymentPolicy"] = s.ContinuousDeploymentPolicy.ToDynamic()
-	}
+	api.PutStruct(m, "ContinuousDeploymentPolicy", s.ContinuousDeploymentPolicy)
 	return m
 }
 
 func (s *ContinuousDeploymentSingleHeaderConfig) FromDynamic(m map[string]any) error {
-	if v := m["Header"]; v != nil {
-		if err := api.SetStringPtr(&s.Header, v); err != nil {
-			return api.At(err, ".Header")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Header", &s.Header, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *ContinuousDeploymentSingleHeaderConfig) ToDynamic() map[string]any {
@@ -1585,29 +942,16 @@ func (s *ContinuousDeploymentSingleHeaderConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Header != nil {
-		m["Header"] = *s.Header
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Header", s.Header, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *ContinuousDeploymentSingleWeightConfig) FromDynamic(m map[string]any) error {
-	if v := m["Weight"]; v != nil {
-		if err := api.SetFloat32Ptr(&s.Weight, v); err != nil {
-			return api.At(err, ".Weight")
-		}
-	}
-	if v := m["SessionStickinessConfig"]; v != nil {
-		p := new(SessionStickinessConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SessionStickinessConfig")
-		}
-		s.SessionStickinessConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Weight", &s.Weight, api.SetFloat32Ptr)
+	err = api.Decode(err, m, "SessionStickinessConfig", &s.SessionStickinessConfig, api.SetStructPtr[SessionStickinessConfig])
+	return err
 }
 
 func (s *ContinuousDeploymentSingleWeightConfig) ToDynamic() map[string]any {
@@ -1615,27 +959,16 @@ func (s *ContinuousDeploymentSingleWeightConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Weight != nil {
-		m["Weight"] = api.Float32(*s.Weight)
-	}
-	if s.SessionStickinessConfig != nil {
-		m["SessionStickinessConfig"] = s.SessionStickinessConfig.ToDynamic()
-	}
+	api.Put(m, "Weight", s.Weight, api.DynFloat32)
+	api.PutStruct(m, "SessionStickinessConfig", s.SessionStickinessConfig)
 	return m
 }
 
 func (s *CookieNames) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *CookieNames) ToDynamic() map[string]any {
@@ -1643,29 +976,16 @@ func (s *CookieNames) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *CookiePreference) FromDynamic(m map[string]any) error {
-	if v := m["Forward"]; v != nil {
-		if err := api.SetStringPtr(&s.Forward, v); err != nil {
-			return api.At(err, ".Forward")
-		}
-	}
-	if v := m["WhitelistedNames"]; v != nil {
-		p := new(CookieNames)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".WhitelistedNames")
-		}
-		s.WhitelistedNames = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Forward", &s.Forward, api.SetStringPtr)
+	err = api.Decode(err, m, "WhitelistedNames", &s.WhitelistedNames, api.SetStructPtr[CookieNames])
+	return err
 }
 
 func (s *CookiePreference) ToDynamic() map[string]any {
@@ -1673,42 +993,19 @@ func (s *CookiePreference) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Forward != nil {
-		m["Forward"] = *s.Forward
-	}
-	if s.WhitelistedNames != nil {
-		m["WhitelistedNames"] = s.WhitelistedNames.ToDynamic()
-	}
+	api.Put(m, "Forward", s.Forward, api.DynString)
+	api.PutStruct(m, "WhitelistedNames", s.WhitelistedNames)
 	return m
 }
 
 func (s *CopyDistributionRequest) FromDynamic(m map[string]any) error {
-	if v := m["PrimaryDistributionId"]; v != nil {
-		if err := api.SetStringPtr(&s.PrimaryDistributionId, v); err != nil {
-			return api.At(err, ".PrimaryDistributionId")
-		}
-	}
-	if v := m["Staging"]; v != nil {
-		if err := api.SetBoolPtr(&s.Staging, v); err != nil {
-			return api.At(err, ".Staging")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PrimaryDistributionId", &s.PrimaryDistributionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Staging", &s.Staging, api.SetBoolPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *CopyDistributionRequest) ToDynamic() map[string]any {
@@ -1716,43 +1013,20 @@ func (s *CopyDistributionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.PrimaryDistributionId != nil {
-		m["PrimaryDistributionId"] = *s.PrimaryDistributionId
-	}
-	if s.Staging != nil {
-		m["Staging"] = *s.Staging
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
+	api.Put(m, "PrimaryDistributionId", s.PrimaryDistributionId, api.DynString)
+	api.Put(m, "Staging", s.Staging, api.DynBool)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
 	return m
 }
 
 func (s *CopyDistributionResult) FromDynamic(m map[string]any) error {
-	if v := m["Distribution"]; v != nil {
-		p := new(Distribution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Distribution")
-		}
-		s.Distribution = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Distribution", &s.Distribution, api.SetStructPtr[Distribution])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CopyDistributionResult) ToDynamic() map[string]any {
@@ -1760,27 +1034,16 @@ func (s *CopyDistributionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Distribution != nil {
-		m["Distribution"] = s.Distribution.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "Distribution", s.Distribution)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateCachePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["CachePolicyConfig"]; v != nil {
-		p := new(CachePolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CachePolicyConfig")
-		}
-		s.CachePolicyConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CachePolicyConfig", &s.CachePolicyConfig, api.SetStructPtr[CachePolicyConfig])
+	return err
 }
 
 func (s *CreateCachePolicyRequest) ToDynamic() map[string]any {
@@ -1788,31 +1051,16 @@ func (s *CreateCachePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CachePolicyConfig != nil {
-		m["CachePolicyConfig"] = s.CachePolicyConfig.ToDynamic()
-	}
+	api.PutStruct(m, "CachePolicyConfig", s.CachePolicyConfig)
 	return m
 }
 
 func (s *CreateCachePolicyResult) FromDynamic(m map[string]any) error {
-	if v := m["CachePolicy"]; v != nil {
-		p := new(CachePolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CachePolicy")
-		}
-		s.CachePolicy = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CachePolicy", &s.CachePolicy, api.SetStructPtr[CachePolicy])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateCachePolicyResult) ToDynamic() map[string]any {
@@ -1820,27 +1068,16 @@ func (s *CreateCachePolicyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CachePolicy != nil {
-		m["CachePolicy"] = s.CachePolicy.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "CachePolicy", s.CachePolicy)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateCloudFrontOriginAccessIdentityRequest) FromDynamic(m map[string]any) error {
-	if v := m["CloudFrontOriginAccessIdentityConfig"]; v != nil {
-		p := new(CloudFrontOriginAccessIdentityConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudFrontOriginAccessIdentityConfig")
-		}
-		s.CloudFrontOriginAccessIdentityConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CloudFrontOriginAccessIdentityConfig", &s.CloudFrontOriginAccessIdentityConfig, api.SetStructPtr[CloudFrontOriginAccessIdentityConfig])
+	return err
 }
 
 func (s *CreateCloudFrontOriginAccessIdentityRequest) ToDynamic() map[string]any {
@@ -1848,31 +1085,16 @@ func (s *CreateCloudFrontOriginAccessIdentityRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CloudFrontOriginAccessIdentityConfig != nil {
-		m["CloudFrontOriginAccessIdentityConfig"] = s.CloudFrontOriginAccessIdentityConfig.ToDynamic()
-	}
+	api.PutStruct(m, "CloudFrontOriginAccessIdentityConfig", s.CloudFrontOriginAccessIdentityConfig)
 	return m
 }
 
 func (s *CreateCloudFrontOriginAccessIdentityResult) FromDynamic(m map[string]any) error {
-	if v := m["CloudFrontOriginAccessIdentity"]; v != nil {
-		p := new(CloudFrontOriginAccessIdentity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudFrontOriginAccessIdentity")
-		}
-		s.CloudFrontOriginAccessIdentity = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CloudFrontOriginAccessIdentity", &s.CloudFrontOriginAccessIdentity, api.SetStructPtr[CloudFrontOriginAccessIdentity])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateCloudFrontOriginAccessIdentityResult) ToDynamic() map[string]any {
@@ -1880,27 +1102,16 @@ func (s *CreateCloudFrontOriginAccessIdentityResult) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CloudFrontOriginAccessIdentity != nil {
-		m["CloudFrontOriginAccessIdentity"] = s.CloudFrontOriginAccessIdentity.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "CloudFrontOriginAccessIdentity", s.CloudFrontOriginAccessIdentity)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateContinuousDeploymentPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContinuousDeploymentPolicyConfig"]; v != nil {
-		p := new(ContinuousDeploymentPolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContinuousDeploymentPolicyConfig")
-		}
-		s.ContinuousDeploymentPolicyConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuousDeploymentPolicyConfig", &s.ContinuousDeploymentPolicyConfig, api.SetStructPtr[ContinuousDeploymentPolicyConfig])
+	return err
 }
 
 func (s *CreateContinuousDeploymentPolicyRequest) ToDynamic() map[string]any {
@@ -1908,31 +1119,16 @@ func (s *CreateContinuousDeploymentPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ContinuousDeploymentPolicyConfig != nil {
-		m["ContinuousDeploymentPolicyConfig"] = s.ContinuousDeploymentPolicyConfig.ToDynamic()
-	}
+	api.PutStruct(m, "ContinuousDeploymentPolicyConfig", s.ContinuousDeploymentPolicyConfig)
 	return m
 }
 
 func (s *CreateContinuousDeploymentPolicyResult) FromDynamic(m map[string]any) error {
-	if v := m["ContinuousDeploymentPolicy"]; v != nil {
-		p := new(ContinuousDeploymentPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContinuousDeploymentPolicy")
-		}
-		s.ContinuousDeploymentPolicy = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuousDeploymentPolicy", &s.ContinuousDeploymentPolicy, api.SetStructPtr[ContinuousDeploymentPolicy])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateContinuousDeploymentPolicyResult) ToDynamic() map[string]any {
@@ -1940,27 +1136,16 @@ func (s *CreateContinuousDeploymentPolicyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ContinuousDeploymentPolicy != nil {
-		m["ContinuousDeploymentPolicy"] = s.ContinuousDeploymentPolicy.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "ContinuousDeploymentPolicy", s.ContinuousDeploymentPolicy)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateDistributionRequest) FromDynamic(m map[string]any) error {
-	if v := m["DistributionConfig"]; v != nil {
-		p := new(DistributionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionConfig")
-		}
-		s.DistributionConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionConfig", &s.DistributionConfig, api.SetStructPtr[DistributionConfig])
+	return err
 }
 
 func (s *CreateDistributionRequest) ToDynamic() map[string]any {
@@ -1968,31 +1153,16 @@ func (s *CreateDistributionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DistributionConfig != nil {
-		m["DistributionConfig"] = s.DistributionConfig.ToDynamic()
-	}
+	api.PutStruct(m, "DistributionConfig", s.DistributionConfig)
 	return m
 }
 
 func (s *CreateDistributionResult) FromDynamic(m map[string]any) error {
-	if v := m["Distribution"]; v != nil {
-		p := new(Distribution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Distribution")
-		}
-		s.Distribution = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Distribution", &s.Distribution, api.SetStructPtr[Distribution])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateDistributionResult) ToDynamic() map[string]any {
@@ -2000,27 +1170,16 @@ func (s *CreateDistributionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Distribution != nil {
-		m["Distribution"] = s.Distribution.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "Distribution", s.Distribution)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateDistributionWithTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["DistributionConfigWithTags"]; v != nil {
-		p := new(DistributionConfigWithTags)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionConfigWithTags")
-		}
-		s.DistributionConfigWithTags = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionConfigWithTags", &s.DistributionConfigWithTags, api.SetStructPtr[DistributionConfigWithTags])
+	return err
 }
 
 func (s *CreateDistributionWithTagsRequest) ToDynamic() map[string]any {
@@ -2028,31 +1187,16 @@ func (s *CreateDistributionWithTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DistributionConfigWithTags != nil {
-		m["DistributionConfigWithTags"] = s.DistributionConfigWithTags.ToDynamic()
-	}
+	api.PutStruct(m, "DistributionConfigWithTags", s.DistributionConfigWithTags)
 	return m
 }
 
 func (s *CreateDistributionWithTagsResult) FromDynamic(m map[string]any) error {
-	if v := m["Distribution"]; v != nil {
-		p := new(Distribution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Distribution")
-		}
-		s.Distribution = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Distribution", &s.Distribution, api.SetStructPtr[Distribution])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateDistributionWithTagsResult) ToDynamic() map[string]any {
@@ -2060,27 +1204,16 @@ func (s *CreateDistributionWithTagsResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Distribution != nil {
-		m["Distribution"] = s.Distribution.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "Distribution", s.Distribution)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateFieldLevelEncryptionConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryptionConfig"]; v != nil {
-		p := new(FieldLevelEncryptionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionConfig")
-		}
-		s.FieldLevelEncryptionConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryptionConfig", &s.FieldLevelEncryptionConfig, api.SetStructPtr[FieldLevelEncryptionConfig])
+	return err
 }
 
 func (s *CreateFieldLevelEncryptionConfigRequest) ToDynamic() map[string]any {
@@ -2088,31 +1221,16 @@ func (s *CreateFieldLevelEncryptionConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FieldLevelEncryptionConfig != nil {
-		m["FieldLevelEncryptionConfig"] = s.FieldLevelEncryptionConfig.ToDynamic()
-	}
+	api.PutStruct(m, "FieldLevelEncryptionConfig", s.FieldLevelEncryptionConfig)
 	return m
 }
 
 func (s *CreateFieldLevelEncryptionConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryption"]; v != nil {
-		p := new(FieldLevelEncryption)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryption")
-		}
-		s.FieldLevelEncryption = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryption", &s.FieldLevelEncryption, api.SetStructPtr[FieldLevelEncryption])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateFieldLevelEncryptionConfigResult) ToDynamic() map[string]any {
@@ -2120,27 +1238,16 @@ func (s *CreateFieldLevelEncryptionConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FieldLevelEncryption != nil {
-		m["FieldLevelEncryption"] = s.FieldLevelEncryption.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "FieldLevelEncryption", s.FieldLevelEncryption)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateFieldLevelEncryptionProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryptionProfileConfig"]; v != nil {
-		p := new(FieldLevelEncryptionProfileConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionProfileConfig")
-		}
-		s.FieldLevelEncryptionProfileConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryptionProfileConfig", &s.FieldLevelEncryptionProfileConfig, api.SetStructPtr[FieldLevelEncryptionProfileConfig])
+	return err
 }
 
 func (s *CreateFieldLevelEncryptionProfileRequest) ToDynamic() map[string]any {
@@ -2148,31 +1255,16 @@ func (s *CreateFieldLevelEncryptionProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FieldLevelEncryptionProfileConfig != nil {
-		m["FieldLevelEncryptionProfileConfig"] = s.FieldLevelEncryptionProfileConfig.ToDynamic()
-	}
+	api.PutStruct(m, "FieldLevelEncryptionProfileConfig", s.FieldLevelEncryptionProfileConfig)
 	return m
 }
 
 func (s *CreateFieldLevelEncryptionProfileResult) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryptionProfile"]; v != nil {
-		p := new(FieldLevelEncryptionProfile)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionProfile")
-		}
-		s.FieldLevelEncryptionProfile = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryptionProfile", &s.FieldLevelEncryptionProfile, api.SetStructPtr[FieldLevelEncryptionProfile])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateFieldLevelEncryptionProfileResult) ToDynamic() map[string]any {
@@ -2180,37 +1272,18 @@ func (s *CreateFieldLevelEncryptionProfileResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FieldLevelEncryptionProfile != nil {
-		m["FieldLevelEncryptionProfile"] = s.FieldLevelEncryptionProfile.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "FieldLevelEncryptionProfile", s.FieldLevelEncryptionProfile)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateFunctionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["FunctionConfig"]; v != nil {
-		p := new(FunctionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FunctionConfig")
-		}
-		s.FunctionConfig = p
-	}
-	if v := m["FunctionCode"]; v != nil {
-		if err := api.SetBytes(&s.FunctionCode, v); err != nil {
-			return api.At(err, ".FunctionCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionConfig", &s.FunctionConfig, api.SetStructPtr[FunctionConfig])
+	err = api.Decode(err, m, "FunctionCode", &s.FunctionCode, api.SetBytes)
+	return err
 }
 
 func (s *CreateFunctionRequest) ToDynamic() map[string]any {
@@ -2218,37 +1291,18 @@ func (s *CreateFunctionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.FunctionConfig != nil {
-		m["FunctionConfig"] = s.FunctionConfig.ToDynamic()
-	}
-	if s.FunctionCode != nil {
-		m["FunctionCode"] = s.FunctionCode
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutStruct(m, "FunctionConfig", s.FunctionConfig)
+	api.PutBytes(m, "FunctionCode", s.FunctionCode)
 	return m
 }
 
 func (s *CreateFunctionResult) FromDynamic(m map[string]any) error {
-	if v := m["FunctionSummary"]; v != nil {
-		p := new(FunctionSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FunctionSummary")
-		}
-		s.FunctionSummary = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionSummary", &s.FunctionSummary, api.SetStructPtr[FunctionSummary])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateFunctionResult) ToDynamic() map[string]any {
@@ -2256,32 +1310,17 @@ func (s *CreateFunctionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FunctionSummary != nil {
-		m["FunctionSummary"] = s.FunctionSummary.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "FunctionSummary", s.FunctionSummary)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateInvalidationRequest) FromDynamic(m map[string]any) error {
-	if v := m["DistributionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DistributionId, v); err != nil {
-			return api.At(err, ".DistributionId")
-		}
-	}
-	if v := m["InvalidationBatch"]; v != nil {
-		p := new(InvalidationBatch)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InvalidationBatch")
-		}
-		s.InvalidationBatch = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
+	err = api.Decode(err, m, "InvalidationBatch", &s.InvalidationBatch, api.SetStructPtr[InvalidationBatch])
+	return err
 }
 
 func (s *CreateInvalidationRequest) ToDynamic() map[string]any {
@@ -2289,29 +1328,16 @@ func (s *CreateInvalidationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DistributionId != nil {
-		m["DistributionId"] = *s.DistributionId
-	}
-	if s.InvalidationBatch != nil {
-		m["InvalidationBatch"] = s.InvalidationBatch.ToDynamic()
-	}
+	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
+	api.PutStruct(m, "InvalidationBatch", s.InvalidationBatch)
 	return m
 }
 
 func (s *CreateInvalidationResult) FromDynamic(m map[string]any) error {
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["Invalidation"]; v != nil {
-		p := new(Invalidation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Invalidation")
-		}
-		s.Invalidation = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "Invalidation", &s.Invalidation, api.SetStructPtr[Invalidation])
+	return err
 }
 
 func (s *CreateInvalidationResult) ToDynamic() map[string]any {
@@ -2319,24 +1345,15 @@ func (s *CreateInvalidationResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.Invalidation != nil {
-		m["Invalidation"] = s.Invalidation.ToDynamic()
-	}
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.PutStruct(m, "Invalidation", s.Invalidation)
 	return m
 }
 
 func (s *CreateKeyGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyGroupConfig"]; v != nil {
-		p := new(KeyGroupConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyGroupConfig")
-		}
-		s.KeyGroupConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyGroupConfig", &s.KeyGroupConfig, api.SetStructPtr[KeyGroupConfig])
+	return err
 }
 
 func (s *CreateKeyGroupRequest) ToDynamic() map[string]any {
@@ -2344,31 +1361,16 @@ func (s *CreateKeyGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyGroupConfig != nil {
-		m["KeyGroupConfig"] = s.KeyGroupConfig.ToDynamic()
-	}
+	api.PutStruct(m, "KeyGroupConfig", s.KeyGroupConfig)
 	return m
 }
 
 func (s *CreateKeyGroupResult) FromDynamic(m map[string]any) error {
-	if v := m["KeyGroup"]; v != nil {
-		p := new(KeyGroup)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyGroup")
-		}
-		s.KeyGroup = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyGroup", &s.KeyGroup, api.SetStructPtr[KeyGroup])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateKeyGroupResult) ToDynamic() map[string]any {
@@ -2376,37 +1378,18 @@ func (s *CreateKeyGroupResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyGroup != nil {
-		m["KeyGroup"] = s.KeyGroup.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "KeyGroup", s.KeyGroup)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateKeyValueStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["ImportSource"]; v != nil {
-		p := new(ImportSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportSource")
-		}
-		s.ImportSource = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportSource", &s.ImportSource, api.SetStructPtr[ImportSource])
+	return err
 }
 
 func (s *CreateKeyValueStoreRequest) ToDynamic() map[string]any {
@@ -2414,37 +1397,18 @@ func (s *CreateKeyValueStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.ImportSource != nil {
-		m["ImportSource"] = s.ImportSource.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.PutStruct(m, "ImportSource", s.ImportSource)
 	return m
 }
 
 func (s *CreateKeyValueStoreResult) FromDynamic(m map[string]any) error {
-	if v := m["KeyValueStore"]; v != nil {
-		p := new(KeyValueStore)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyValueStore")
-		}
-		s.KeyValueStore = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyValueStore", &s.KeyValueStore, api.SetStructPtr[KeyValueStore])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateKeyValueStoreResult) ToDynamic() map[string]any {
@@ -2452,32 +1416,17 @@ func (s *CreateKeyValueStoreResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyValueStore != nil {
-		m["KeyValueStore"] = s.KeyValueStore.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.PutStruct(m, "KeyValueStore", s.KeyValueStore)
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
 func (s *CreateMonitoringSubscriptionRequest) FromDynamic(m map[string]any) error {
-	if v := m["DistributionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DistributionId, v); err != nil {
-			return api.At(err, ".DistributionId")
-		}
-	}
-	if v := m["MonitoringSubscription"]; v != nil {
-		p := new(MonitoringSubscription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MonitoringSubscription")
-		}
-		s.MonitoringSubscription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
+	err = api.Decode(err, m, "MonitoringSubscription", &s.MonitoringSubscription, api.SetStructPtr[MonitoringSubscription])
+	return err
 }
 
 func (s *CreateMonitoringSubscriptionRequest) ToDynamic() map[string]any {
@@ -2485,24 +1434,15 @@ func (s *CreateMonitoringSubscriptionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DistributionId != nil {
-		m["DistributionId"] = *s.DistributionId
-	}
-	if s.MonitoringSubscription != nil {
-		m["MonitoringSubscription"] = s.MonitoringSubscription.ToDynamic()
-	}
+	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
+	api.PutStruct(m, "MonitoringSubscription", s.MonitoringSubscription)
 	return m
 }
 
 func (s *CreateMonitoringSubscriptionResult) FromDynamic(m map[string]any) error {
-	if v := m["MonitoringSubscription"]; v != nil {
-		p := new(MonitoringSubscription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MonitoringSubscription")
-		}
-		s.MonitoringSubscription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MonitoringSubscription", &s.MonitoringSubscription, api.SetStructPtr[MonitoringSubscription])
+	return err
 }
 
 func (s *CreateMonitoringSubscriptionResult) ToDynamic() map[string]any {
@@ -2510,21 +1450,14 @@ func (s *CreateMonitoringSubscriptionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MonitoringSubscription != nil {
-		m["MonitoringSubscription"] = s.MonitoringSubscription.ToDynamic()
-	}
+	api.PutStruct(m, "MonitoringSubscription", s.MonitoringSubscription)
 	return m
 }
 
 func (s *CreateOriginAccessControlRequest) FromDynamic(m map[string]any) error {
-	if v := m["OriginAccessControlConfig"]; v != nil {
-		p := new(OriginAccessControlConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginAccessControlConfig")
-		}
-		s.OriginAccessControlConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginAccessControlConfig", &s.OriginAccessControlConfig, api.SetStructPtr[OriginAccessControlConfig])
+	return err
 }
 
 func (s *CreateOriginAccessControlRequest) ToDynamic() map[string]any {
@@ -2532,31 +1465,16 @@ func (s *CreateOriginAccessControlRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OriginAccessControlConfig != nil {
-		m["OriginAccessControlConfig"] = s.OriginAccessControlConfig.ToDynamic()
-	}
+	api.PutStruct(m, "OriginAccessControlConfig", s.OriginAccessControlConfig)
 	return m
 }
 
 func (s *CreateOriginAccessControlResult) FromDynamic(m map[string]any) error {
-	if v := m["OriginAccessControl"]; v != nil {
-		p := new(OriginAccessControl)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginAccessControl")
-		}
-		s.OriginAccessControl = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginAccessControl", &s.OriginAccessControl, api.SetStructPtr[OriginAccessControl])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateOriginAccessControlResult) ToDynamic() map[string]any {
@@ -2564,27 +1482,16 @@ func (s *CreateOriginAccessControlResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.OriginAccessControl != nil {
-		m["OriginAccessControl"] = s.OriginAccessControl.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "OriginAccessControl", s.OriginAccessControl)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateOriginRequestPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["OriginRequestPolicyConfig"]; v != nil {
-		p := new(OriginRequestPolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginRequestPolicyConfig")
-		}
-		s.OriginRequestPolicyConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginRequestPolicyConfig", &s.OriginRequestPolicyConfig, api.SetStructPtr[OriginRequestPolicyConfig])
+	return err
 }
 
 func (s *CreateOriginRequestPolicyRequest) ToDynamic() map[string]any {
@@ -2592,31 +1499,16 @@ func (s *CreateOriginRequestPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OriginRequestPolicyConfig != nil {
-		m["OriginRequestPolicyConfig"] = s.OriginRequestPolicyConfig.ToDynamic()
-	}
+	api.PutStruct(m, "OriginRequestPolicyConfig", s.OriginRequestPolicyConfig)
 	return m
 }
 
 func (s *CreateOriginRequestPolicyResult) FromDynamic(m map[string]any) error {
-	if v := m["OriginRequestPolicy"]; v != nil {
-		p := new(OriginRequestPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginRequestPolicy")
-		}
-		s.OriginRequestPolicy = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginRequestPolicy", &s.OriginRequestPolicy, api.SetStructPtr[OriginRequestPolicy])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateOriginRequestPolicyResult) ToDynamic() map[string]any {
@@ -2624,27 +1516,16 @@ func (s *CreateOriginRequestPolicyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.OriginRequestPolicy != nil {
-		m["OriginRequestPolicy"] = s.OriginRequestPolicy.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "OriginRequestPolicy", s.OriginRequestPolicy)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreatePublicKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["PublicKeyConfig"]; v != nil {
-		p := new(PublicKeyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PublicKeyConfig")
-		}
-		s.PublicKeyConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublicKeyConfig", &s.PublicKeyConfig, api.SetStructPtr[PublicKeyConfig])
+	return err
 }
 
 func (s *CreatePublicKeyRequest) ToDynamic() map[string]any {
@@ -2652,31 +1533,16 @@ func (s *CreatePublicKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PublicKeyConfig != nil {
-		m["PublicKeyConfig"] = s.PublicKeyConfig.ToDynamic()
-	}
+	api.PutStruct(m, "PublicKeyConfig", s.PublicKeyConfig)
 	return m
 }
 
 func (s *CreatePublicKeyResult) FromDynamic(m map[string]any) error {
-	if v := m["PublicKey"]; v != nil {
-		p := new(PublicKey)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PublicKey")
-		}
-		s.PublicKey = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetStructPtr[PublicKey])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreatePublicKeyResult) ToDynamic() map[string]any {
@@ -2684,40 +1550,21 @@ func (s *CreatePublicKeyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PublicKey != nil {
-		m["PublicKey"] = s.PublicKey.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "PublicKey", s.PublicKey)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateRealtimeLogConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["EndPoints"]; v != nil {
-		if err := api.SetList(&s.EndPoints, v, func(p *EndPoint, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EndPoints")
-		}
-	}
-	if v := m["Fields"]; v != nil {
-		if err := api.SetList(&s.Fields, v, api.SetString); err != nil {
-			return api.At(err, ".Fields")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["SamplingRate"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SamplingRate, v); err != nil {
-			return api.At(err, ".SamplingRate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EndPoints", &s.EndPoints, func(p *[]EndPoint, v any) error {
+		return api.SetList(p, v, func(p *EndPoint, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Fields", &s.Fields, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "SamplingRate", &s.SamplingRate, api.SetInt64Ptr)
+	return err
 }
 
 func (s *CreateRealtimeLogConfigRequest) ToDynamic() map[string]any {
@@ -2725,30 +1572,17 @@ func (s *CreateRealtimeLogConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.EndPoints != nil {
-		m["EndPoints"] = api.DynList(s.EndPoints, func(e EndPoint) any { return e.ToDynamic() })
-	}
-	if s.Fields != nil {
-		m["Fields"] = api.DynList(s.Fields, api.DynString)
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.SamplingRate != nil {
-		m["SamplingRate"] = *s.SamplingRate
-	}
+	api.PutList(m, "EndPoints", s.EndPoints, func(e EndPoint) any { return e.ToDynamic() })
+	api.PutList(m, "Fields", s.Fields, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "SamplingRate", s.SamplingRate, api.DynInt64)
 	return m
 }
 
 func (s *CreateRealtimeLogConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["RealtimeLogConfig"]; v != nil {
-		p := new(RealtimeLogConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RealtimeLogConfig")
-		}
-		s.RealtimeLogConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RealtimeLogConfig", &s.RealtimeLogConfig, api.SetStructPtr[RealtimeLogConfig])
+	return err
 }
 
 func (s *CreateRealtimeLogConfigResult) ToDynamic() map[string]any {
@@ -2756,21 +1590,14 @@ func (s *CreateRealtimeLogConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RealtimeLogConfig != nil {
-		m["RealtimeLogConfig"] = s.RealtimeLogConfig.ToDynamic()
-	}
+	api.PutStruct(m, "RealtimeLogConfig", s.RealtimeLogConfig)
 	return m
 }
 
 func (s *CreateResponseHeadersPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResponseHeadersPolicyConfig"]; v != nil {
-		p := new(ResponseHeadersPolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResponseHeadersPolicyConfig")
-		}
-		s.ResponseHeadersPolicyConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResponseHeadersPolicyConfig", &s.ResponseHeadersPolicyConfig, api.SetStructPtr[ResponseHeadersPolicyConfig])
+	return err
 }
 
 func (s *CreateResponseHeadersPolicyRequest) ToDynamic() map[string]any {
@@ -2778,31 +1605,16 @@ func (s *CreateResponseHeadersPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResponseHeadersPolicyConfig != nil {
-		m["ResponseHeadersPolicyConfig"] = s.ResponseHeadersPolicyConfig.ToDynamic()
-	}
+	api.PutStruct(m, "ResponseHeadersPolicyConfig", s.ResponseHeadersPolicyConfig)
 	return m
 }
 
 func (s *CreateResponseHeadersPolicyResult) FromDynamic(m map[string]any) error {
-	if v := m["ResponseHeadersPolicy"]; v != nil {
-		p := new(ResponseHeadersPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResponseHeadersPolicy")
-		}
-		s.ResponseHeadersPolicy = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResponseHeadersPolicy", &s.ResponseHeadersPolicy, api.SetStructPtr[ResponseHeadersPolicy])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateResponseHeadersPolicyResult) ToDynamic() map[string]any {
@@ -2810,27 +1622,16 @@ func (s *CreateResponseHeadersPolicyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResponseHeadersPolicy != nil {
-		m["ResponseHeadersPolicy"] = s.ResponseHeadersPolicy.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "ResponseHeadersPolicy", s.ResponseHeadersPolicy)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateStreamingDistributionRequest) FromDynamic(m map[string]any) error {
-	if v := m["StreamingDistributionConfig"]; v != nil {
-		p := new(StreamingDistributionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamingDistributionConfig")
-		}
-		s.StreamingDistributionConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamingDistributionConfig", &s.StreamingDistributionConfig, api.SetStructPtr[StreamingDistributionConfig])
+	return err
 }
 
 func (s *CreateStreamingDistributionRequest) ToDynamic() map[string]any {
@@ -2838,31 +1639,16 @@ func (s *CreateStreamingDistributionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StreamingDistributionConfig != nil {
-		m["StreamingDistributionConfig"] = s.StreamingDistributionConfig.ToDynamic()
-	}
+	api.PutStruct(m, "StreamingDistributionConfig", s.StreamingDistributionConfig)
 	return m
 }
 
 func (s *CreateStreamingDistributionResult) FromDynamic(m map[string]any) error {
-	if v := m["StreamingDistribution"]; v != nil {
-		p := new(StreamingDistribution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamingDistribution")
-		}
-		s.StreamingDistribution = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamingDistribution", &s.StreamingDistribution, api.SetStructPtr[StreamingDistribution])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateStreamingDistributionResult) ToDynamic() map[string]any {
@@ -2870,27 +1656,16 @@ func (s *CreateStreamingDistributionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StreamingDistribution != nil {
-		m["StreamingDistribution"] = s.StreamingDistribution.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "StreamingDistribution", s.StreamingDistribution)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CreateStreamingDistributionWithTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["StreamingDistributionConfigWithTags"]; v != nil {
-		p := new(StreamingDistributionConfigWithTags)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamingDistributionConfigWithTags")
-		}
-		s.StreamingDistributionConfigWithTags = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamingDistributionConfigWithTags", &s.StreamingDistributionConfigWithTags, api.SetStructPtr[StreamingDistributionConfigWithTags])
+	return err
 }
 
 func (s *CreateStreamingDistributionWithTagsRequest) ToDynamic() map[string]any {
@@ -2898,31 +1673,16 @@ func (s *CreateStreamingDistributionWithTagsRequest) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StreamingDistributionConfigWithTags != nil {
-		m["StreamingDistributionConfigWithTags"] = s.StreamingDistributionConfigWithTags.ToDynamic()
-	}
+	api.PutStruct(m, "StreamingDistributionConfigWithTags", s.StreamingDistributionConfigWithTags)
 	return m
 }
 
 func (s *CreateStreamingDistributionWithTagsResult) FromDynamic(m map[string]any) error {
-	if v := m["StreamingDistribution"]; v != nil {
-		p := new(StreamingDistribution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamingDistribution")
-		}
-		s.StreamingDistribution = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamingDistribution", &s.StreamingDistribution, api.SetStructPtr[StreamingDistribution])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateStreamingDistributionWithTagsResult) ToDynamic() map[string]any {
@@ -2930,40 +1690,19 @@ func (s *CreateStreamingDistributionWithTagsResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StreamingDistribution != nil {
-		m["StreamingDistribution"] = s.StreamingDistribution.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "StreamingDistribution", s.StreamingDistribution)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *CustomErrorResponse) FromDynamic(m map[string]any) error {
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["ResponsePagePath"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponsePagePath, v); err != nil {
-			return api.At(err, ".ResponsePagePath")
-		}
-	}
-	if v := m["ResponseCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseCode, v); err != nil {
-			return api.At(err, ".ResponseCode")
-		}
-	}
-	if v := m["ErrorCachingMinTTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ErrorCachingMinTTL, v); err != nil {
-			return api.At(err, ".ErrorCachingMinTTL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ResponsePagePath", &s.ResponsePagePath, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorCachingMinTTL", &s.ErrorCachingMinTTL, api.SetInt64Ptr)
+	return err
 }
 
 func (s *CustomErrorResponse) ToDynamic() map[string]any {
@@ -2971,33 +1710,20 @@ func (s *CustomErrorResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = int64(*s.ErrorCode)
-	}
-	if s.ResponsePagePath != nil {
-		m["ResponsePagePath"] = *s.ResponsePagePath
-	}
-	if s.ResponseCode != nil {
-		m["ResponseCode"] = *s.ResponseCode
-	}
-	if s.ErrorCachingMinTTL != nil {
-		m["ErrorCachingMinTTL"] = *s.ErrorCachingMinTTL
-	}
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynInt32)
+	api.Put(m, "ResponsePagePath", s.ResponsePagePath, api.DynString)
+	api.Put(m, "ResponseCode", s.ResponseCode, api.DynString)
+	api.Put(m, "ErrorCachingMinTTL", s.ErrorCachingMinTTL, api.DynInt64)
 	return m
 }
 
 func (s *CustomErrorResponses) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *CustomErrorResponse, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]CustomErrorResponse, v any) error {
+		return api.SetList(p, v, func(p *CustomErrorResponse, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CustomErrorResponses) ToDynamic() map[string]any {
@@ -3005,27 +1731,18 @@ func (s *CustomErrorResponses) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e CustomErrorResponse) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e CustomErrorResponse) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CustomHeaders) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *OriginCustomHeader, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]OriginCustomHeader, v any) error {
+		return api.SetList(p, v, func(p *OriginCustomHeader, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CustomHeaders) ToDynamic() map[string]any {
@@ -3033,49 +1750,20 @@ func (s *CustomHeaders) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e OriginCustomHeader) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e OriginCustomHeader) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CustomOriginConfig) FromDynamic(m map[string]any) error {
-	if v := m["HTTPPort"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HTTPPort, v); err != nil {
-			return api.At(err, ".HTTPPort")
-		}
-	}
-	if v := m["HTTPSPort"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HTTPSPort, v); err != nil {
-			return api.At(err, ".HTTPSPort")
-		}
-	}
-	if v := m["OriginProtocolPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginProtocolPolicy, v); err != nil {
-			return api.At(err, ".OriginProtocolPolicy")
-		}
-	}
-	if v := m["OriginSslProtocols"]; v != nil {
-		p := new(OriginSslProtocols)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginSslProtocols")
-		}
-		s.OriginSslProtocols = p
-	}
-	if v := m["OriginReadTimeout"]; v != nil {
-		if err := api.SetInt32Ptr(&s.OriginReadTimeout, v); err != nil {
-			return api.At(err, ".OriginReadTimeout")
-		}
-	}
-	if v := m["OriginKeepaliveTimeout"]; v != nil {
-		if err := api.SetInt32Ptr(&s.OriginKeepaliveTimeout, v); err != nil {
-			return api.At(err, ".OriginKeepaliveTimeout")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HTTPPort", &s.HTTPPort, api.SetInt32Ptr)
+	err = api.Decode(err, m, "HTTPSPort", &s.HTTPSPort, api.SetInt32Ptr)
+	err = api.Decode(err, m, "OriginProtocolPolicy", &s.OriginProtocolPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginSslProtocols", &s.OriginSslProtocols, api.SetStructPtr[OriginSslProtocols])
+	err = api.Decode(err, m, "OriginReadTimeout", &s.OriginReadTimeout, api.SetInt32Ptr)
+	err = api.Decode(err, m, "OriginKeepaliveTimeout", &s.OriginKeepaliveTimeout, api.SetInt32Ptr)
+	return err
 }
 
 func (s *CustomOriginConfig) ToDynamic() map[string]any {
@@ -3083,131 +1771,36 @@ func (s *CustomOriginConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.HTTPPort != nil {
-		m["HTTPPort"] = int64(*s.HTTPPort)
-	}
-	if s.HTTPSPort != nil {
-		m["HTTPSPort"] = int64(*s.HTTPSPort)
-	}
-	if s.OriginProtocolPolicy != nil {
-		m["OriginProtocolPolicy"] = *s.OriginProtocolPolicy
-	}
-	if s.OriginSslProtocols != nil {
-		m["OriginSslProtocols"] = s.OriginSslProtocols.ToDynamic()
-	}
-	if s.OriginReadTimeout != nil {
-		m["OriginReadTimeout"] = int64(*s.OriginReadTimeout)
-	}
-	if s.OriginKeepaliveTimeout != nil {
-		m["OriginKeepaliveTimeout"] = int64(*s.OriginKeepaliveTimeout)
-	}
+	api.Put(m, "HTTPPort", s.HTTPPort, api.DynInt32)
+	api.Put(m, "HTTPSPort", s.HTTPSPort, api.DynInt32)
+	api.Put(m, "OriginProtocolPolicy", s.OriginProtocolPolicy, api.DynString)
+	api.PutStruct(m, "OriginSslProtocols", s.OriginSslProtocols)
+	api.Put(m, "OriginReadTimeout", s.OriginReadTimeout, api.DynInt32)
+	api.Put(m, "OriginKeepaliveTimeout", s.OriginKeepaliveTimeout, api.DynInt32)
 	return m
 }
 
 func (s *DefaultCacheBehavior) FromDynamic(m map[string]any) error {
-	if v := m["TargetOriginId"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetOriginId, v); err != nil {
-			return api.At(err, ".TargetOriginId")
-		}
-	}
-	if v := m["TrustedSigners"]; v != nil {
-		p := new(TrustedSigners)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrustedSigners")
-		}
-		s.TrustedSigners = p
-	}
-	if v := m["TrustedKeyGroups"]; v != nil {
-		p := new(TrustedKeyGroups)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrustedKeyGroups")
-		}
-		s.TrustedKeyGroups = p
-	}
-	if v := m["ViewerProtocolPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ViewerProtocolPolicy, v); err != nil {
-			return api.At(err, ".ViewerProtocolPolicy")
-		}
-	}
-	if v := m["AllowedMethods"]; v != nil {
-		p := new(AllowedMethods)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AllowedMethods")
-		}
-		s.AllowedMethods = p
-	}
-	if v := m["SmoothStreaming"]; v != nil {
-		if err := api.SetBoolPtr(&s.SmoothStreaming, v); err != nil {
-			return api.At(err, ".SmoothStreaming")
-		}
-	}
-	if v := m["Compress"]; v != nil {
-		if err := api.SetBoolPtr(&s.Compress, v); err != nil {
-			return api.At(err, ".Compress")
-		}
-	}
-	if v := m["LambdaFunctionAssociations"]; v != nil {
-		p := new(LambdaFunctionAssociations)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LambdaFunctionAssociations")
-		}
-		s.LambdaFunctionAssociations = p
-	}
-	if v := m["FunctionAssociations"]; v != nil {
-		p := new(FunctionAssociations)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FunctionAssociations")
-		}
-		s.FunctionAssociations = p
-	}
-	if v := m["FieldLevelEncryptionId"]; v != nil {
-		if err := api.SetStringPtr(&s.FieldLevelEncryptionId, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionId")
-		}
-	}
-	if v := m["RealtimeLogConfigArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RealtimeLogConfigArn, v); err != nil {
-			return api.At(err, ".RealtimeLogConfigArn")
-		}
-	}
-	if v := m["CachePolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.CachePolicyId, v); err != nil {
-			return api.At(err, ".CachePolicyId")
-		}
-	}
-	if v := m["OriginRequestPolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginRequestPolicyId, v); err != nil {
-			return api.At(err, ".OriginRequestPolicyId")
-		}
-	}
-	if v := m["ResponseHeadersPolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseHeadersPolicyId, v); err != nil {
-			return api.At(err, ".ResponseHeadersPolicyId")
-		}
-	}
-	if v := m["ForwardedValues"]; v != nil {
-		p := new(ForwardedValues)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ForwardedValues")
-		}
-		s.ForwardedValues = p
-	}
-	if v := m["MinTTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MinTTL, v); err != nil {
-			return api.At(err, ".MinTTL")
-		}
-	}
-	if v := m["DefaultTTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.DefaultTTL, v); err != nil {
-			return api.At(err, ".DefaultTTL")
-		}
-	}
-	if v := m["MaxTTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MaxTTL, v); err != nil {
-			return api.At(err, ".MaxTTL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetOriginId", &s.TargetOriginId, api.SetStringPtr)
+	err = api.Decode(err, m, "TrustedSigners", &s.TrustedSigners, api.SetStructPtr[TrustedSigners])
+	err = api.Decode(err, m, "TrustedKeyGroups", &s.TrustedKeyGroups, api.SetStructPtr[TrustedKeyGroups])
+	err = api.Decode(err, m, "ViewerProtocolPolicy", &s.ViewerProtocolPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "AllowedMethods", &s.AllowedMethods, api.SetStructPtr[AllowedMethods])
+	err = api.Decode(err, m, "SmoothStreaming", &s.SmoothStreaming, api.SetBoolPtr)
+	err = api.Decode(err, m, "Compress", &s.Compress, api.SetBoolPtr)
+	err = api.Decode(err, m, "LambdaFunctionAssociations", &s.LambdaFunctionAssociations, api.SetStructPtr[LambdaFunctionAssociations])
+	err = api.Decode(err, m, "FunctionAssociations", &s.FunctionAssociations, api.SetStructPtr[FunctionAssociations])
+	err = api.Decode(err, m, "FieldLevelEncryptionId", &s.FieldLevelEncryptionId, api.SetStringPtr)
+	err = api.Decode(err, m, "RealtimeLogConfigArn", &s.RealtimeLogConfigArn, api.SetStringPtr)
+	err = api.Decode(err, m, "CachePolicyId", &s.CachePolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginRequestPolicyId", &s.OriginRequestPolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseHeadersPolicyId", &s.ResponseHeadersPolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "ForwardedValues", &s.ForwardedValues, api.SetStructPtr[ForwardedValues])
+	err = api.Decode(err, m, "MinTTL", &s.MinTTL, api.SetInt64Ptr)
+	err = api.Decode(err, m, "DefaultTTL", &s.DefaultTTL, api.SetInt64Ptr)
+	err = api.Decode(err, m, "MaxTTL", &s.MaxTTL, api.SetInt64Ptr)
+	return err
 }
 
 func (s *DefaultCacheBehavior) ToDynamic() map[string]any {
@@ -3215,75 +1808,32 @@ func (s *DefaultCacheBehavior) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TargetOriginId != nil {
-		m["TargetOriginId"] = *s.TargetOriginId
-	}
-	if s.TrustedSigners != nil {
-		m["TrustedSigners"] = s.TrustedSigners.ToDynamic()
-	}
-	if s.TrustedKeyGroups != nil {
-		m["TrustedKeyGroups"] = s.TrustedKeyGroups.ToDynamic()
-	}
-	if s.ViewerProtocolPolicy != nil {
-		m["ViewerProtocolPolicy"] = *s.ViewerProtocolPolicy
-	}
-	if s.AllowedMethods != nil {
-		m["AllowedMethods"] = s.AllowedMethods.ToDynamic()
-	}
-	if s.SmoothStreaming != nil {
-		m["SmoothStreaming"] = *s.SmoothStreaming
-	}
-	if s.Compress != nil {
-		m["Compress"] = *s.Compress
-	}
-	if s.LambdaFunctionAssociations != nil {
-		m["LambdaFunctionAssociations"] = s.LambdaFunctionAssociations.ToDynamic()
-	}
-	if s.FunctionAssociations != nil {
-		m["FunctionAssociations"] = s.FunctionAssociations.ToDynamic()
-	}
-	if s.FieldLevelEncryptionId != nil {
-		m["FieldLevelEncryptionId"] = *s.FieldLevelEncryptionId
-	}
-	if s.RealtimeLogConfigArn != nil {
-		m["RealtimeLogConfigArn"] = *s.RealtimeLogConfigArn
-	}
-	if s.CachePolicyId != nil {
-		m["CachePolicyId"] = *s.CachePolicyId
-	}
-	if s.OriginRequestPolicyId != nil {
-		m["OriginRequestPolicyId"] = *s.OriginRequestPolicyId
-	}
-	if s.ResponseHeadersPolicyId != nil {
-		m["ResponseHeadersPolicyId"] = *s.ResponseHeadersPolicyId
-	}
-	if s.ForwardedValues != nil {
-		m["ForwardedValues"] = s.ForwardedValues.ToDynamic()
-	}
-	if s.MinTTL != nil {
-		m["MinTTL"] = *s.MinTTL
-	}
-	if s.DefaultTTL != nil {
-		m["DefaultTTL"] = *s.DefaultTTL
-	}
-	if s.MaxTTL != nil {
-		m["MaxTTL"] = *s.MaxTTL
-	}
+	api.Put(m, "TargetOriginId", s.TargetOriginId, api.DynString)
+	api.PutStruct(m, "TrustedSigners", s.TrustedSigners)
+	api.PutStruct(m, "TrustedKeyGroups", s.TrustedKeyGroups)
+	api.Put(m, "ViewerProtocolPolicy", s.ViewerProtocolPolicy, api.DynString)
+	api.PutStruct(m, "AllowedMethods", s.AllowedMethods)
+	api.Put(m, "SmoothStreaming", s.SmoothStreaming, api.DynBool)
+	api.Put(m, "Compress", s.Compress, api.DynBool)
+	api.PutStruct(m, "LambdaFunctionAssociations", s.LambdaFunctionAssociations)
+	api.PutStruct(m, "FunctionAssociations", s.FunctionAssociations)
+	api.Put(m, "FieldLevelEncryptionId", s.FieldLevelEncryptionId, api.DynString)
+	api.Put(m, "RealtimeLogConfigArn", s.RealtimeLogConfigArn, api.DynString)
+	api.Put(m, "CachePolicyId", s.CachePolicyId, api.DynString)
+	api.Put(m, "OriginRequestPolicyId", s.OriginRequestPolicyId, api.DynString)
+	api.Put(m, "ResponseHeadersPolicyId", s.ResponseHeadersPolicyId, api.DynString)
+	api.PutStruct(m, "ForwardedValues", s.ForwardedValues)
+	api.Put(m, "MinTTL", s.MinTTL, api.DynInt64)
+	api.Put(m, "DefaultTTL", s.DefaultTTL, api.DynInt64)
+	api.Put(m, "MaxTTL", s.MaxTTL, api.DynInt64)
 	return m
 }
 
 func (s *DeleteCachePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteCachePolicyRequest) ToDynamic() map[string]any {
@@ -3291,27 +1841,16 @@ func (s *DeleteCachePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteCloudFrontOriginAccessIdentityRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteCloudFrontOriginAccessIdentityRequest) ToDynamic() map[string]any {
@@ -3319,27 +1858,16 @@ func (s *DeleteCloudFrontOriginAccessIdentityRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteContinuousDeploymentPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteContinuousDeploymentPolicyRequest) ToDynamic() map[string]any {
@@ -3347,27 +1875,16 @@ func (s *DeleteContinuousDeploymentPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteDistributionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDistributionRequest) ToDynamic() map[string]any {
@@ -3375,27 +1892,16 @@ func (s *DeleteDistributionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteFieldLevelEncryptionConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteFieldLevelEncryptionConfigRequest) ToDynamic() map[string]any {
@@ -3403,27 +1909,16 @@ func (s *DeleteFieldLevelEncryptionConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteFieldLevelEncryptionProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteFieldLevelEncryptionProfileRequest) ToDynamic() map[string]any {
@@ -3431,27 +1926,16 @@ func (s *DeleteFieldLevelEncryptionProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteFunctionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteFunctionRequest) ToDynamic() map[string]any {
@@ -3459,27 +1943,16 @@ func (s *DeleteFunctionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteKeyGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteKeyGroupRequest) ToDynamic() map[string]any {
@@ -3487,27 +1960,16 @@ func (s *DeleteKeyGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteKeyValueStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteKeyValueStoreRequest) ToDynamic() map[string]any {
@@ -3515,22 +1977,15 @@ func (s *DeleteKeyValueStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteMonitoringSubscriptionRequest) FromDynamic(m map[string]any) error {
-	if v := m["DistributionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DistributionId, v); err != nil {
-			return api.At(err, ".DistributionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteMonitoringSubscriptionRequest) ToDynamic() map[string]any {
@@ -3538,9 +1993,7 @@ func (s *DeleteMonitoringSubscriptionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DistributionId != nil {
-		m["DistributionId"] = *s.DistributionId
-	}
+	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
 	return m
 }
 
@@ -3554,17 +2007,10 @@ func (s *DeleteMonitoringSubscriptionResult) ToDynamic() map[string]any {
 }
 
 func (s *DeleteOriginAccessControlRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteOriginAccessControlRequest) ToDynamic() map[string]any {
@@ -3572,27 +2018,16 @@ func (s *DeleteOriginAccessControlRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteOriginRequestPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteOriginRequestPolicyRequest) ToDynamic() map[string]any {
@@ -3600,27 +2035,16 @@ func (s *DeleteOriginRequestPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeletePublicKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeletePublicKeyRequest) ToDynamic() map[string]any {
@@ -3628,27 +2052,16 @@ func (s *DeletePublicKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteRealtimeLogConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRealtimeLogConfigRequest) ToDynamic() map[string]any {
@@ -3656,27 +2069,16 @@ func (s *DeleteRealtimeLogConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
 	return m
 }
 
 func (s *DeleteResponseHeadersPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteResponseHeadersPolicyRequest) ToDynamic() map[string]any {
@@ -3684,27 +2086,16 @@ func (s *DeleteResponseHeadersPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteStreamingDistributionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteStreamingDistributionRequest) ToDynamic() map[string]any {
@@ -3712,27 +2103,16 @@ func (s *DeleteStreamingDistributionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DescribeFunctionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeFunctionRequest) ToDynamic() map[string]any {
@@ -3740,29 +2120,16 @@ func (s *DescribeFunctionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *DescribeFunctionResult) FromDynamic(m map[string]any) error {
-	if v := m["FunctionSummary"]; v != nil {
-		p := new(FunctionSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FunctionSummary")
-		}
-		s.FunctionSummary = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionSummary", &s.FunctionSummary, api.SetStructPtr[FunctionSummary])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeFunctionResult) ToDynamic() map[string]any {
@@ -3770,22 +2137,15 @@ func (s *DescribeFunctionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionSummary != nil {
-		m["FunctionSummary"] = s.FunctionSummary.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "FunctionSummary", s.FunctionSummary)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *DescribeKeyValueStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeKeyValueStoreRequest) ToDynamic() map[string]any {
@@ -3793,26 +2153,15 @@ func (s *DescribeKeyValueStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DescribeKeyValueStoreResult) FromDynamic(m map[string]any) error {
-	if v := m["KeyValueStore"]; v != nil {
-		p := new(KeyValueStore)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyValueStore")
-		}
-		s.KeyValueStore = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyValueStore", &s.KeyValueStore, api.SetStructPtr[KeyValueStore])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeKeyValueStoreResult) ToDynamic() map[string]any {
@@ -3820,73 +2169,26 @@ func (s *DescribeKeyValueStoreResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyValueStore != nil {
-		m["KeyValueStore"] = s.KeyValueStore.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "KeyValueStore", s.KeyValueStore)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *Distribution) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["InProgressInvalidationBatches"]; v != nil {
-		if err := api.SetInt32Ptr(&s.InProgressInvalidationBatches, v); err != nil {
-			return api.At(err, ".InProgressInvalidationBatches")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["ActiveTrustedSigners"]; v != nil {
-		p := new(ActiveTrustedSigners)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ActiveTrustedSigners")
-		}
-		s.ActiveTrustedSigners = p
-	}
-	if v := m["ActiveTrustedKeyGroups"]; v != nil {
-		p := new(ActiveTrustedKeyGroups)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ActiveTrustedKeyGroups")
-		}
-		s.ActiveTrustedKeyGroups = p
-	}
-	if v := m["DistributionConfig"]; v != nil {
-		p := new(DistributionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionConfig")
-		}
-		s.DistributionConfig = p
-	}
-	if v := m["AliasICPRecordals"]; v != nil {
-		if err := api.SetList(&s.AliasICPRecordals, v, func(p *AliasICPRecordal, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AliasICPRecordals")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "InProgressInvalidationBatches", &s.InProgressInvalidationBatches, api.SetInt32Ptr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "ActiveTrustedSigners", &s.ActiveTrustedSigners, api.SetStructPtr[ActiveTrustedSigners])
+	err = api.Decode(err, m, "ActiveTrustedKeyGroups", &s.ActiveTrustedKeyGroups, api.SetStructPtr[ActiveTrustedKeyGroups])
+	err = api.Decode(err, m, "DistributionConfig", &s.DistributionConfig, api.SetStructPtr[DistributionConfig])
+	err = api.Decode(err, m, "AliasICPRecordals", &s.AliasICPRecordals, func(p *[]AliasICPRecordal, v any) error {
+		return api.SetList(p, v, func(p *AliasICPRecordal, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Distribution) ToDynamic() map[string]any {
@@ -3894,46 +2196,23 @@ func (s *Distribution) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.InProgressInvalidationBatches != nil {
-		m["InProgressInvalidationBatches"] = int64(*s.InProgressInvalidationBatches)
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.ActiveTrustedSigners != nil {
-		m["ActiveTrustedSigners"] = s.ActiveTrustedSigners.ToDynamic()
-	}
-	if s.ActiveTrustedKeyGroups != nil {
-		m["ActiveTrustedKeyGroups"] = s.ActiveTrustedKeyGroups.ToDynamic()
-	}
-	if s.DistributionConfig != nil {
-		m["DistributionConfig"] = s.DistributionConfig.ToDynamic()
-	}
-	if s.AliasICPRecordals != nil {
-		m["AliasICPRecordals"] = api.DynList(s.AliasICPRecordals, func(e AliasICPRecordal) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.Put(m, "InProgressInvalidationBatches", s.InProgressInvalidationBatches, api.DynInt32)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutStruct(m, "ActiveTrustedSigners", s.ActiveTrustedSigners)
+	api.PutStruct(m, "ActiveTrustedKeyGroups", s.ActiveTrustedKeyGroups)
+	api.PutStruct(m, "DistributionConfig", s.DistributionConfig)
+	api.PutList(m, "AliasICPRecordals", s.AliasICPRecordals, func(e AliasICPRecordal) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DistributionAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DistributionAlreadyExists) ToDynamic() map[string]any {
@@ -3941,127 +2220,32 @@ func (s *DistributionAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DistributionConfig) FromDynamic(m map[string]any) error {
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["Aliases"]; v != nil {
-		p := new(Aliases)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Aliases")
-		}
-		s.Aliases = p
-	}
-	if v := m["DefaultRootObject"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultRootObject, v); err != nil {
-			return api.At(err, ".DefaultRootObject")
-		}
-	}
-	if v := m["Origins"]; v != nil {
-		p := new(Origins)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Origins")
-		}
-		s.Origins = p
-	}
-	if v := m["OriginGroups"]; v != nil {
-		p := new(OriginGroups)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginGroups")
-		}
-		s.OriginGroups = p
-	}
-	if v := m["DefaultCacheBehavior"]; v != nil {
-		p := new(DefaultCacheBehavior)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultCacheBehavior")
-		}
-		s.DefaultCacheBehavior = p
-	}
-	if v := m["CacheBehaviors"]; v != nil {
-		p := new(CacheBehaviors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CacheBehaviors")
-		}
-		s.CacheBehaviors = p
-	}
-	if v := m["CustomErrorResponses"]; v != nil {
-		p := new(CustomErrorResponses)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CustomErrorResponses")
-		}
-		s.CustomErrorResponses = p
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["Logging"]; v != nil {
-		p := new(LoggingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Logging")
-		}
-		s.Logging = p
-	}
-	if v := m["PriceClass"]; v != nil {
-		if err := api.SetStringPtr(&s.PriceClass, v); err != nil {
-			return api.At(err, ".PriceClass")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["ViewerCertificate"]; v != nil {
-		p := new(ViewerCertificate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ViewerCertificate")
-		}
-		s.ViewerCertificate = p
-	}
-	if v := m["Restrictions"]; v != nil {
-		p := new(Restrictions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Restrictions")
-		}
-		s.Restrictions = p
-	}
-	if v := m["WebACLId"]; v != nil {
-		if err := api.SetStringPtr(&s.WebACLId, v); err != nil {
-			return api.At(err, ".WebACLId")
-		}
-	}
-	if v := m["HttpVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpVersion, v); err != nil {
-			return api.At(err, ".HttpVersion")
-		}
-	}
-	if v := m["IsIPV6Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsIPV6Enabled, v); err != nil {
-			return api.At(err, ".IsIPV6Enabled")
-		}
-	}
-	if v := m["ContinuousDeploymentPolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuousDeploymentPolicyId, v); err != nil {
-			return api.At(err, ".ContinuousDeploymentPolicyId")
-		}
-	}
-	if v := m["Staging"]; v != nil {
-		if err := api.SetBoolPtr(&s.Staging, v); err != nil {
-			return api.At(err, ".Staging")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "Aliases", &s.Aliases, api.SetStructPtr[Aliases])
+	err = api.Decode(err, m, "DefaultRootObject", &s.DefaultRootObject, api.SetStringPtr)
+	err = api.Decode(err, m, "Origins", &s.Origins, api.SetStructPtr[Origins])
+	err = api.Decode(err, m, "OriginGroups", &s.OriginGroups, api.SetStructPtr[OriginGroups])
+	err = api.Decode(err, m, "DefaultCacheBehavior", &s.DefaultCacheBehavior, api.SetStructPtr[DefaultCacheBehavior])
+	err = api.Decode(err, m, "CacheBehaviors", &s.CacheBehaviors, api.SetStructPtr[CacheBehaviors])
+	err = api.Decode(err, m, "CustomErrorResponses", &s.CustomErrorResponses, api.SetStructPtr[CustomErrorResponses])
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "Logging", &s.Logging, api.SetStructPtr[LoggingConfig])
+	err = api.Decode(err, m, "PriceClass", &s.PriceClass, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "ViewerCertificate", &s.ViewerCertificate, api.SetStructPtr[ViewerCertificate])
+	err = api.Decode(err, m, "Restrictions", &s.Restrictions, api.SetStructPtr[Restrictions])
+	err = api.Decode(err, m, "WebACLId", &s.WebACLId, api.SetStringPtr)
+	err = api.Decode(err, m, "HttpVersion", &s.HttpVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "IsIPV6Enabled", &s.IsIPV6Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "ContinuousDeploymentPolicyId", &s.ContinuousDeploymentPolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Staging", &s.Staging, api.SetBoolPtr)
+	return err
 }
 
 func (s *DistributionConfig) ToDynamic() map[string]any {
@@ -4069,82 +2253,33 @@ func (s *DistributionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.Aliases != nil {
-		m["Aliases"] = s.Aliases.ToDynamic()
-	}
-	if s.DefaultRootObject != nil {
-		m["DefaultRootObject"] = *s.DefaultRootObject
-	}
-	if s.Origins != nil {
-		m["Origins"] = s.Origins.ToDynamic()
-	}
-	if s.OriginGroups != nil {
-		m["OriginGroups"] = s.OriginGroups.ToDynamic()
-	}
-	if s.DefaultCacheBehavior != nil {
-		m["DefaultCacheBehavior"] = s.DefaultCacheBehavior.ToDynamic()
-	}
-	if s.CacheBehaviors != nil {
-		m["CacheBehaviors"] = s.CacheBehaviors.ToDynamic()
-	}
-	if s.CustomErrorResponses != nil {
-		m["CustomErrorResponses"] = s.CustomErrorResponses.ToDynamic()
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.Logging != nil {
-		m["Logging"] = s.Logging.ToDynamic()
-	}
-	if s.PriceClass != nil {
-		m["PriceClass"] = *s.PriceClass
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.ViewerCertificate != nil {
-		m["ViewerCertificate"] = s.ViewerCertificate.ToDynamic()
-	}
-	if s.Restrictions != nil {
-		m["Restrictions"] = s.Restrictions.ToDynamic()
-	}
-	if s.WebACLId != nil {
-		m["WebACLId"] = *s.WebACLId
-	}
-	if s.HttpVersion != nil {
-		m["HttpVersion"] = *s.HttpVersion
-	}
-	if s.IsIPV6Enabled != nil {
-		m["IsIPV6Enabled"] = *s.IsIPV6Enabled
-	}
-	if s.ContinuousDeploymentPolicyId != nil {
-		m["ContinuousDeploymentPolicyId"] = *s.ContinuousDeploymentPolicyId
-	}
-	if s.Staging != nil {
-		m["Staging"] = *s.Staging
-	}
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.PutStruct(m, "Aliases", s.Aliases)
+	api.Put(m, "DefaultRootObject", s.DefaultRootObject, api.DynString)
+	api.PutStruct(m, "Origins", s.Origins)
+	api.PutStruct(m, "OriginGroups", s.OriginGroups)
+	api.PutStruct(m, "DefaultCacheBehavior", s.DefaultCacheBehavior)
+	api.PutStruct(m, "CacheBehaviors", s.CacheBehaviors)
+	api.PutStruct(m, "CustomErrorResponses", s.CustomErrorResponses)
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.PutStruct(m, "Logging", s.Logging)
+	api.Put(m, "PriceClass", s.PriceClass, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.PutStruct(m, "ViewerCertificate", s.ViewerCertificate)
+	api.PutStruct(m, "Restrictions", s.Restrictions)
+	api.Put(m, "WebACLId", s.WebACLId, api.DynString)
+	api.Put(m, "HttpVersion", s.HttpVersion, api.DynString)
+	api.Put(m, "IsIPV6Enabled", s.IsIPV6Enabled, api.DynBool)
+	api.Put(m, "ContinuousDeploymentPolicyId", s.ContinuousDeploymentPolicyId, api.DynString)
+	api.Put(m, "Staging", s.Staging, api.DynBool)
 	return m
 }
 
 func (s *DistributionConfigWithTags) FromDynamic(m map[string]any) error {
-	if v := m["DistributionConfig"]; v != nil {
-		p := new(DistributionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionConfig")
-		}
-		s.DistributionConfig = p
-	}
-	if v := m["Tags"]; v != nil {
-		p := new(Tags)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Tags")
-		}
-		s.Tags = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionConfig", &s.DistributionConfig, api.SetStructPtr[DistributionConfig])
+	err = api.Decode(err, m, "Tags", &s.Tags, api.SetStructPtr[Tags])
+	return err
 }
 
 func (s *DistributionConfigWithTags) ToDynamic() map[string]any {
@@ -4152,47 +2287,20 @@ func (s *DistributionConfigWithTags) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DistributionConfig != nil {
-		m["DistributionConfig"] = s.DistributionConfig.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = s.Tags.ToDynamic()
-	}
+	api.PutStruct(m, "DistributionConfig", s.DistributionConfig)
+	api.PutStruct(m, "Tags", s.Tags)
 	return m
 }
 
 func (s *DistributionIdList) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DistributionIdList) ToDynamic() map[string]any {
@@ -4200,59 +2308,26 @@ func (s *DistributionIdList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *DistributionList) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *DistributionSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]DistributionSummary, v any) error {
+		return api.SetList(p, v, func(p *DistributionSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DistributionList) ToDynamic() map[string]any {
@@ -4260,34 +2335,19 @@ func (s *DistributionList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e DistributionSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e DistributionSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DistributionNotDisabled) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DistributionNotDisabled) ToDynamic() map[string]any {
@@ -4295,135 +2355,36 @@ func (s *DistributionNotDisabled) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DistributionSummary) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["Aliases"]; v != nil {
-		p := new(Aliases)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Aliases")
-		}
-		s.Aliases = p
-	}
-	if v := m["Origins"]; v != nil {
-		p := new(Origins)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Origins")
-		}
-		s.Origins = p
-	}
-	if v := m["OriginGroups"]; v != nil {
-		p := new(OriginGroups)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginGroups")
-		}
-		s.OriginGroups = p
-	}
-	if v := m["DefaultCacheBehavior"]; v != nil {
-		p := new(DefaultCacheBehavior)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultCacheBehavior")
-		}
-		s.DefaultCacheBehavior = p
-	}
-	if v := m["CacheBehaviors"]; v != nil {
-		p := new(CacheBehaviors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CacheBehaviors")
-		}
-		s.CacheBehaviors = p
-	}
-	if v := m["CustomErrorResponses"]; v != nil {
-		p := new(CustomErrorResponses)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CustomErrorResponses")
-		}
-		s.CustomErrorResponses = p
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["PriceClass"]; v != nil {
-		if err := api.SetStringPtr(&s.PriceClass, v); err != nil {
-			return api.At(err, ".PriceClass")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["ViewerCertificate"]; v != nil {
-		p := new(ViewerCertificate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ViewerCertificate")
-		}
-		s.ViewerCertificate = p
-	}
-	if v := m["Restrictions"]; v != nil {
-		p := new(Restrictions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Restrictions")
-		}
-		s.Restrictions = p
-	}
-	if v := m["WebACLId"]; v != nil {
-		if err := api.SetStringPtr(&s.WebACLId, v); err != nil {
-			return api.At(err, ".WebACLId")
-		}
-	}
-	if v := m["HttpVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpVersion, v); err != nil {
-			return api.At(err, ".HttpVersion")
-		}
-	}
-	if v := m["IsIPV6Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsIPV6Enabled, v); err != nil {
-			return api.At(err, ".IsIPV6Enabled")
-		}
-	}
-	if v := m["AliasICPRecordals"]; v != nil {
-		if err := api.SetList(&s.AliasICPRecordals, v, func(p *AliasICPRecordal, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AliasICPRecordals")
-		}
-	}
-	if v := m["Staging"]; v != nil {
-		if err := api.SetBoolPtr(&s.Staging, v); err != nil {
-			return api.At(err, ".Staging")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "Aliases", &s.Aliases, api.SetStructPtr[Aliases])
+	err = api.Decode(err, m, "Origins", &s.Origins, api.SetStructPtr[Origins])
+	err = api.Decode(err, m, "OriginGroups", &s.OriginGroups, api.SetStructPtr[OriginGroups])
+	err = api.Decode(err, m, "DefaultCacheBehavior", &s.DefaultCacheBehavior, api.SetStructPtr[DefaultCacheBehavior])
+	err = api.Decode(err, m, "CacheBehaviors", &s.CacheBehaviors, api.SetStructPtr[CacheBehaviors])
+	err = api.Decode(err, m, "CustomErrorResponses", &s.CustomErrorResponses, api.SetStructPtr[CustomErrorResponses])
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "PriceClass", &s.PriceClass, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "ViewerCertificate", &s.ViewerCertificate, api.SetStructPtr[ViewerCertificate])
+	err = api.Decode(err, m, "Restrictions", &s.Restrictions, api.SetStructPtr[Restrictions])
+	err = api.Decode(err, m, "WebACLId", &s.WebACLId, api.SetStringPtr)
+	err = api.Decode(err, m, "HttpVersion", &s.HttpVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "IsIPV6Enabled", &s.IsIPV6Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "AliasICPRecordals", &s.AliasICPRecordals, func(p *[]AliasICPRecordal, v any) error {
+		return api.SetList(p, v, func(p *AliasICPRecordal, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Staging", &s.Staging, api.SetBoolPtr)
+	return err
 }
 
 func (s *DistributionSummary) ToDynamic() map[string]any {
@@ -4431,84 +2392,37 @@ func (s *DistributionSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.Aliases != nil {
-		m["Aliases"] = s.Aliases.ToDynamic()
-	}
-	if s.Origins != nil {
-		m["Origins"] = s.Origins.ToDynamic()
-	}
-	if s.OriginGroups != nil {
-		m["OriginGroups"] = s.OriginGroups.ToDynamic()
-	}
-	if s.DefaultCacheBehavior != nil {
-		m["DefaultCacheBehavior"] = s.DefaultCacheBehavior.ToDynamic()
-	}
-	if s.CacheBehaviors != nil {
-		m["CacheBehaviors"] = s.CacheBehaviors.ToDynamic()
-	}
-	if s.CustomErrorResponses != nil {
-		m["CustomErrorResponses"] = s.CustomErrorResponses.ToDynamic()
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.PriceClass != nil {
-		m["PriceClass"] = *s.PriceClass
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.ViewerCertificate != nil {
-		m["ViewerCertificate"] = s.ViewerCertificate.ToDynamic()
-	}
-	if s.Restrictions != nil {
-		m["Restrictions"] = s.Restrictions.ToDynamic()
-	}
-	if s.WebACLId != nil {
-		m["WebACLId"] = *s.WebACLId
-	}
-	if s.HttpVersion != nil {
-		m["HttpVersion"] = *s.HttpVersion
-	}
-	if s.IsIPV6Enabled != nil {
-		m["IsIPV6Enabled"] = *s.IsIPV6Enabled
-	}
-	if s.AliasICPRecordals != nil {
-		m["AliasICPRecordals"] = api.DynList(s.AliasICPRecordals, func(e AliasICPRecordal) any { return e.ToDynamic() })
-	}
-	if s.Staging != nil {
-		m["Staging"] = *s.Staging
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutStruct(m, "Aliases", s.Aliases)
+	api.PutStruct(m, "Origins", s.Origins)
+	api.PutStruct(m, "OriginGroups", s.OriginGroups)
+	api.PutStruct(m, "DefaultCacheBehavior", s.DefaultCacheBehavior)
+	api.PutStruct(m, "CacheBehaviors", s.CacheBehaviors)
+	api.PutStruct(m, "CustomErrorResponses", s.CustomErrorResponses)
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.Put(m, "PriceClass", s.PriceClass, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.PutStruct(m, "ViewerCertificate", s.ViewerCertificate)
+	api.PutStruct(m, "Restrictions", s.Restrictions)
+	api.Put(m, "WebACLId", s.WebACLId, api.DynString)
+	api.Put(m, "HttpVersion", s.HttpVersion, api.DynString)
+	api.Put(m, "IsIPV6Enabled", s.IsIPV6Enabled, api.DynBool)
+	api.PutList(m, "AliasICPRecordals", s.AliasICPRecordals, func(e AliasICPRecordal) any { return e.ToDynamic() })
+	api.Put(m, "Staging", s.Staging, api.DynBool)
 	return m
 }
 
 func (s *EncryptionEntities) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *EncryptionEntity, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]EncryptionEntity, v any) error {
+		return api.SetList(p, v, func(p *EncryptionEntity, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *EncryptionEntities) ToDynamic() map[string]any {
@@ -4516,34 +2430,17 @@ func (s *EncryptionEntities) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e EncryptionEntity) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e EncryptionEntity) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *EncryptionEntity) FromDynamic(m map[string]any) error {
-	if v := m["PublicKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.PublicKeyId, v); err != nil {
-			return api.At(err, ".PublicKeyId")
-		}
-	}
-	if v := m["ProviderId"]; v != nil {
-		if err := api.SetStringPtr(&s.ProviderId, v); err != nil {
-			return api.At(err, ".ProviderId")
-		}
-	}
-	if v := m["FieldPatterns"]; v != nil {
-		p := new(FieldPatterns)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldPatterns")
-		}
-		s.FieldPatterns = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublicKeyId", &s.PublicKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "ProviderId", &s.ProviderId, api.SetStringPtr)
+	err = api.Decode(err, m, "FieldPatterns", &s.FieldPatterns, api.SetStructPtr[FieldPatterns])
+	return err
 }
 
 func (s *EncryptionEntity) ToDynamic() map[string]any {
@@ -4551,32 +2448,17 @@ func (s *EncryptionEntity) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PublicKeyId != nil {
-		m["PublicKeyId"] = *s.PublicKeyId
-	}
-	if s.ProviderId != nil {
-		m["ProviderId"] = *s.ProviderId
-	}
-	if s.FieldPatterns != nil {
-		m["FieldPatterns"] = s.FieldPatterns.ToDynamic()
-	}
+	api.Put(m, "PublicKeyId", s.PublicKeyId, api.DynString)
+	api.Put(m, "ProviderId", s.ProviderId, api.DynString)
+	api.PutStruct(m, "FieldPatterns", s.FieldPatterns)
 	return m
 }
 
 func (s *EndPoint) FromDynamic(m map[string]any) error {
-	if v := m["StreamType"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamType, v); err != nil {
-			return api.At(err, ".StreamType")
-		}
-	}
-	if v := m["KinesisStreamConfig"]; v != nil {
-		p := new(KinesisStreamConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KinesisStreamConfig")
-		}
-		s.KinesisStreamConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamType", &s.StreamType, api.SetStringPtr)
+	err = api.Decode(err, m, "KinesisStreamConfig", &s.KinesisStreamConfig, api.SetStructPtr[KinesisStreamConfig])
+	return err
 }
 
 func (s *EndPoint) ToDynamic() map[string]any {
@@ -4584,22 +2466,15 @@ func (s *EndPoint) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StreamType != nil {
-		m["StreamType"] = *s.StreamType
-	}
-	if s.KinesisStreamConfig != nil {
-		m["KinesisStreamConfig"] = s.KinesisStreamConfig.ToDynamic()
-	}
+	api.Put(m, "StreamType", s.StreamType, api.DynString)
+	api.PutStruct(m, "KinesisStreamConfig", s.KinesisStreamConfig)
 	return m
 }
 
 func (s *EntityAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EntityAlreadyExists) ToDynamic() map[string]any {
@@ -4607,19 +2482,14 @@ func (s *EntityAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EntityLimitExceeded) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EntityLimitExceeded) ToDynamic() map[string]any {
@@ -4627,19 +2497,14 @@ func (s *EntityLimitExceeded) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EntityNotFound) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EntityNotFound) ToDynamic() map[string]any {
@@ -4647,19 +2512,14 @@ func (s *EntityNotFound) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EntitySizeLimitExceeded) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EntitySizeLimitExceeded) ToDynamic() map[string]any {
@@ -4667,31 +2527,16 @@ func (s *EntitySizeLimitExceeded) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *FieldLevelEncryption) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["FieldLevelEncryptionConfig"]; v != nil {
-		p := new(FieldLevelEncryptionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionConfig")
-		}
-		s.FieldLevelEncryptionConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "FieldLevelEncryptionConfig", &s.FieldLevelEncryptionConfig, api.SetStructPtr[FieldLevelEncryptionConfig])
+	return err
 }
 
 func (s *FieldLevelEncryption) ToDynamic() map[string]any {
@@ -4699,44 +2544,19 @@ func (s *FieldLevelEncryption) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.FieldLevelEncryptionConfig != nil {
-		m["FieldLevelEncryptionConfig"] = s.FieldLevelEncryptionConfig.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.PutStruct(m, "FieldLevelEncryptionConfig", s.FieldLevelEncryptionConfig)
 	return m
 }
 
 func (s *FieldLevelEncryptionConfig) FromDynamic(m map[string]any) error {
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["QueryArgProfileConfig"]; v != nil {
-		p := new(QueryArgProfileConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryArgProfileConfig")
-		}
-		s.QueryArgProfileConfig = p
-	}
-	if v := m["ContentTypeProfileConfig"]; v != nil {
-		p := new(ContentTypeProfileConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContentTypeProfileConfig")
-		}
-		s.ContentTypeProfileConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryArgProfileConfig", &s.QueryArgProfileConfig, api.SetStructPtr[QueryArgProfileConfig])
+	err = api.Decode(err, m, "ContentTypeProfileConfig", &s.ContentTypeProfileConfig, api.SetStructPtr[ContentTypeProfileConfig])
+	return err
 }
 
 func (s *FieldLevelEncryptionConfig) ToDynamic() map[string]any {
@@ -4744,28 +2564,17 @@ func (s *FieldLevelEncryptionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.QueryArgProfileConfig != nil {
-		m["QueryArgProfileConfig"] = s.QueryArgProfileConfig.ToDynamic()
-	}
-	if s.ContentTypeProfileConfig != nil {
-		m["ContentTypeProfileConfig"] = s.ContentTypeProfileConfig.ToDynamic()
-	}
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.PutStruct(m, "QueryArgProfileConfig", s.QueryArgProfileConfig)
+	api.PutStruct(m, "ContentTypeProfileConfig", s.ContentTypeProfileConfig)
 	return m
 }
 
 func (s *FieldLevelEncryptionConfigAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *FieldLevelEncryptionConfigAlreadyExists) ToDynamic() map[string]any {
@@ -4773,19 +2582,14 @@ func (s *FieldLevelEncryptionConfigAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *FieldLevelEncryptionConfigInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *FieldLevelEncryptionConfigInUse) ToDynamic() map[string]any {
@@ -4793,34 +2597,19 @@ func (s *FieldLevelEncryptionConfigInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *FieldLevelEncryptionList) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *FieldLevelEncryptionSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]FieldLevelEncryptionSummary, v any) error {
+		return api.SetList(p, v, func(p *FieldLevelEncryptionSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *FieldLevelEncryptionList) ToDynamic() map[string]any {
@@ -4828,40 +2617,19 @@ func (s *FieldLevelEncryptionList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e FieldLevelEncryptionSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e FieldLevelEncryptionSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *FieldLevelEncryptionProfile) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["FieldLevelEncryptionProfileConfig"]; v != nil {
-		p := new(FieldLevelEncryptionProfileConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionProfileConfig")
-		}
-		s.FieldLevelEncryptionProfileConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "FieldLevelEncryptionProfileConfig", &s.FieldLevelEncryptionProfileConfig, api.SetStructPtr[FieldLevelEncryptionProfileConfig])
+	return err
 }
 
 func (s *FieldLevelEncryptionProfile) ToDynamic() map[string]any {
@@ -4869,25 +2637,16 @@ func (s *FieldLevelEncryptionProfile) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.FieldLevelEncryptionProfileConfig != nil {
-		m["FieldLevelEncryptionProfileConfig"] = s.FieldLevelEncryptionProfileConfig.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.PutStruct(m, "FieldLevelEncryptionProfileConfig", s.FieldLevelEncryptionProfileConfig)
 	return m
 }
 
 func (s *FieldLevelEncryptionProfileAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *FieldLevelEncryptionProfileAlreadyExists) ToDynamic() map[string]any {
@@ -4895,36 +2654,17 @@ func (s *FieldLevelEncryptionProfileAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *FieldLevelEncryptionProfileConfig) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["EncryptionEntities"]; v != nil {
-		p := new(EncryptionEntities)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EncryptionEntities")
-		}
-		s.EncryptionEntities = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "EncryptionEntities", &s.EncryptionEntities, api.SetStructPtr[EncryptionEntities])
+	return err
 }
 
 func (s *FieldLevelEncryptionProfileConfig) ToDynamic() map[string]any {
@@ -4932,28 +2672,17 @@ func (s *FieldLevelEncryptionProfileConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.EncryptionEntities != nil {
-		m["EncryptionEntities"] = s.EncryptionEntities.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.PutStruct(m, "EncryptionEntities", s.EncryptionEntities)
 	return m
 }
 
 func (s *FieldLevelEncryptionProfileInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *FieldLevelEncryptionProfileInUse) ToDynamic() map[string]any {
@@ -4961,34 +2690,19 @@ func (s *FieldLevelEncryptionProfileInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *FieldLevelEncryptionProfileList) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *FieldLevelEncryptionProfileSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]FieldLevelEncryptionProfileSummary, v any) error {
+		return api.SetList(p, v, func(p *FieldLevelEncryptionProfileSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *FieldLevelEncryptionProfileList) ToDynamic() map[string]any {
@@ -4996,28 +2710,17 @@ func (s *FieldLevelEncryptionProfileList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e FieldLevelEncryptionProfileSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e FieldLevelEncryptionProfileSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *FieldLevelEncryptionProfileSizeExceeded) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *FieldLevelEncryptionProfileSizeExceeded) ToDynamic() map[string]any {
@@ -5025,41 +2728,18 @@ func (s *FieldLevelEncryptionProfileSizeExceeded) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *FieldLevelEncryptionProfileSummary) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["EncryptionEntities"]; v != nil {
-		p := new(EncryptionEntities)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EncryptionEntities")
-		}
-		s.EncryptionEntities = p
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "EncryptionEntities", &s.EncryptionEntities, api.SetStructPtr[EncryptionEntities])
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *FieldLevelEncryptionProfileSummary) ToDynamic() map[string]any {
@@ -5067,55 +2747,22 @@ func (s *FieldLevelEncryptionProfileSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.EncryptionEntities != nil {
-		m["EncryptionEntities"] = s.EncryptionEntities.ToDynamic()
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutStruct(m, "EncryptionEntities", s.EncryptionEntities)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *FieldLevelEncryptionSummary) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["QueryArgProfileConfig"]; v != nil {
-		p := new(QueryArgProfileConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryArgProfileConfig")
-		}
-		s.QueryArgProfileConfig = p
-	}
-	if v := m["ContentTypeProfileConfig"]; v != nil {
-		p := new(ContentTypeProfileConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContentTypeProfileConfig")
-		}
-		s.ContentTypeProfileConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryArgProfileConfig", &s.QueryArgProfileConfig, api.SetStructPtr[QueryArgProfileConfig])
+	err = api.Decode(err, m, "ContentTypeProfileConfig", &s.ContentTypeProfileConfig, api.SetStructPtr[ContentTypeProfileConfig])
+	return err
 }
 
 func (s *FieldLevelEncryptionSummary) ToDynamic() map[string]any {
@@ -5123,36 +2770,19 @@ func (s *FieldLevelEncryptionSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.QueryArgProfileConfig != nil {
-		m["QueryArgProfileConfig"] = s.QueryArgProfileConfig.ToDynamic()
-	}
-	if s.ContentTypeProfileConfig != nil {
-		m["ContentTypeProfileConfig"] = s.ContentTypeProfileConfig.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.PutStruct(m, "QueryArgProfileConfig", s.QueryArgProfileConfig)
+	api.PutStruct(m, "ContentTypeProfileConfig", s.ContentTypeProfileConfig)
 	return m
 }
 
 func (s *FieldPatterns) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *FieldPatterns) ToDynamic() map[string]any {
@@ -5160,43 +2790,18 @@ func (s *FieldPatterns) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *ForwardedValues) FromDynamic(m map[string]any) error {
-	if v := m["QueryString"]; v != nil {
-		if err := api.SetBoolPtr(&s.QueryString, v); err != nil {
-			return api.At(err, ".QueryString")
-		}
-	}
-	if v := m["Cookies"]; v != nil {
-		p := new(CookiePreference)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Cookies")
-		}
-		s.Cookies = p
-	}
-	if v := m["Headers"]; v != nil {
-		p := new(Headers)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Headers")
-		}
-		s.Headers = p
-	}
-	if v := m["QueryStringCacheKeys"]; v != nil {
-		p := new(QueryStringCacheKeys)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryStringCacheKeys")
-		}
-		s.QueryStringCacheKeys = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetBoolPtr)
+	err = api.Decode(err, m, "Cookies", &s.Cookies, api.SetStructPtr[CookiePreference])
+	err = api.Decode(err, m, "Headers", &s.Headers, api.SetStructPtr[Headers])
+	err = api.Decode(err, m, "QueryStringCacheKeys", &s.QueryStringCacheKeys, api.SetStructPtr[QueryStringCacheKeys])
+	return err
 }
 
 func (s *ForwardedValues) ToDynamic() map[string]any {
@@ -5204,28 +2809,17 @@ func (s *ForwardedValues) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.QueryString != nil {
-		m["QueryString"] = *s.QueryString
-	}
-	if s.Cookies != nil {
-		m["Cookies"] = s.Cookies.ToDynamic()
-	}
-	if s.Headers != nil {
-		m["Headers"] = s.Headers.ToDynamic()
-	}
-	if s.QueryStringCacheKeys != nil {
-		m["QueryStringCacheKeys"] = s.QueryStringCacheKeys.ToDynamic()
-	}
+	api.Put(m, "QueryString", s.QueryString, api.DynBool)
+	api.PutStruct(m, "Cookies", s.Cookies)
+	api.PutStruct(m, "Headers", s.Headers)
+	api.PutStruct(m, "QueryStringCacheKeys", s.QueryStringCacheKeys)
 	return m
 }
 
 func (s *FunctionAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *FunctionAlreadyExists) ToDynamic() map[string]any {
@@ -5233,24 +2827,15 @@ func (s *FunctionAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *FunctionAssociation) FromDynamic(m map[string]any) error {
-	if v := m["FunctionARN"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionARN, v); err != nil {
-			return api.At(err, ".FunctionARN")
-		}
-	}
-	if v := m["EventType"]; v != nil {
-		if err := api.SetStringPtr(&s.EventType, v); err != nil {
-			return api.At(err, ".EventType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionARN", &s.FunctionARN, api.SetStringPtr)
+	err = api.Decode(err, m, "EventType", &s.EventType, api.SetStringPtr)
+	return err
 }
 
 func (s *FunctionAssociation) ToDynamic() map[string]any {
@@ -5258,27 +2843,18 @@ func (s *FunctionAssociation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionARN != nil {
-		m["FunctionARN"] = *s.FunctionARN
-	}
-	if s.EventType != nil {
-		m["EventType"] = *s.EventType
-	}
+	api.Put(m, "FunctionARN", s.FunctionARN, api.DynString)
+	api.Put(m, "EventType", s.EventType, api.DynString)
 	return m
 }
 
 func (s *FunctionAssociations) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *FunctionAssociation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]FunctionAssociation, v any) error {
+		return api.SetList(p, v, func(p *FunctionAssociation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *FunctionAssociations) ToDynamic() map[string]any {
@@ -5286,34 +2862,17 @@ func (s *FunctionAssociations) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e FunctionAssociation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e FunctionAssociation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *FunctionConfig) FromDynamic(m map[string]any) error {
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["Runtime"]; v != nil {
-		if err := api.SetStringPtr(&s.Runtime, v); err != nil {
-			return api.At(err, ".Runtime")
-		}
-	}
-	if v := m["KeyValueStoreAssociations"]; v != nil {
-		p := new(KeyValueStoreAssociations)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyValueStoreAssociations")
-		}
-		s.KeyValueStoreAssociations = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "Runtime", &s.Runtime, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyValueStoreAssociations", &s.KeyValueStoreAssociations, api.SetStructPtr[KeyValueStoreAssociations])
+	return err
 }
 
 func (s *FunctionConfig) ToDynamic() map[string]any {
@@ -5321,25 +2880,16 @@ func (s *FunctionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.Runtime != nil {
-		m["Runtime"] = *s.Runtime
-	}
-	if s.KeyValueStoreAssociations != nil {
-		m["KeyValueStoreAssociations"] = s.KeyValueStoreAssociations.ToDynamic()
-	}
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.Put(m, "Runtime", s.Runtime, api.DynString)
+	api.PutStruct(m, "KeyValueStoreAssociations", s.KeyValueStoreAssociations)
 	return m
 }
 
 func (s *FunctionInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *FunctionInUse) ToDynamic() map[string]any {
@@ -5347,34 +2897,19 @@ func (s *FunctionInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *FunctionList) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *FunctionSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]FunctionSummary, v any) error {
+		return api.SetList(p, v, func(p *FunctionSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *FunctionList) ToDynamic() map[string]any {
@@ -5382,43 +2917,20 @@ func (s *FunctionList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e FunctionSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e FunctionSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *FunctionMetadata) FromDynamic(m map[string]any) error {
-	if v := m["FunctionARN"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionARN, v); err != nil {
-			return api.At(err, ".FunctionARN")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	if v := m["CreatedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTime, v); err != nil {
-			return api.At(err, ".CreatedTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionARN", &s.FunctionARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *FunctionMetadata) ToDynamic() map[string]any {
@@ -5426,28 +2938,17 @@ func (s *FunctionMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.FunctionARN != nil {
-		m["FunctionARN"] = *s.FunctionARN
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
-	if s.CreatedTime != nil {
-		m["CreatedTime"] = s.CreatedTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "FunctionARN", s.FunctionARN, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
+	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *FunctionSizeLimitExceeded) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *FunctionSizeLimitExceeded) ToDynamic() map[string]any {
@@ -5455,38 +2956,17 @@ func (s *FunctionSizeLimitExceeded) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *FunctionSummary) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["FunctionConfig"]; v != nil {
-		p := new(FunctionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FunctionConfig")
-		}
-		s.FunctionConfig = p
-	}
-	if v := m["FunctionMetadata"]; v != nil {
-		p := new(FunctionMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FunctionMetadata")
-		}
-		s.FunctionMetadata = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionConfig", &s.FunctionConfig, api.SetStructPtr[FunctionConfig])
+	err = api.Decode(err, m, "FunctionMetadata", &s.FunctionMetadata, api.SetStructPtr[FunctionMetadata])
+	return err
 }
 
 func (s *FunctionSummary) ToDynamic() map[string]any {
@@ -5494,38 +2974,19 @@ func (s *FunctionSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.FunctionConfig != nil {
-		m["FunctionConfig"] = s.FunctionConfig.ToDynamic()
-	}
-	if s.FunctionMetadata != nil {
-		m["FunctionMetadata"] = s.FunctionMetadata.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutStruct(m, "FunctionConfig", s.FunctionConfig)
+	api.PutStruct(m, "FunctionMetadata", s.FunctionMetadata)
 	return m
 }
 
 func (s *GeoRestriction) FromDynamic(m map[string]any) error {
-	if v := m["RestrictionType"]; v != nil {
-		if err := api.SetStringPtr(&s.RestrictionType, v); err != nil {
-			return api.At(err, ".RestrictionType")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RestrictionType", &s.RestrictionType, api.SetStringPtr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GeoRestriction) ToDynamic() map[string]any {
@@ -5533,25 +2994,16 @@ func (s *GeoRestriction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RestrictionType != nil {
-		m["RestrictionType"] = *s.RestrictionType
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "RestrictionType", s.RestrictionType, api.DynString)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *GetCachePolicyConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCachePolicyConfigRequest) ToDynamic() map[string]any {
@@ -5559,26 +3011,15 @@ func (s *GetCachePolicyConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetCachePolicyConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["CachePolicyConfig"]; v != nil {
-		p := new(CachePolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CachePolicyConfig")
-		}
-		s.CachePolicyConfig = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CachePolicyConfig", &s.CachePolicyConfig, api.SetStructPtr[CachePolicyConfig])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCachePolicyConfigResult) ToDynamic() map[string]any {
@@ -5586,22 +3027,15 @@ func (s *GetCachePolicyConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CachePolicyConfig != nil {
-		m["CachePolicyConfig"] = s.CachePolicyConfig.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "CachePolicyConfig", s.CachePolicyConfig)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetCachePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCachePolicyRequest) ToDynamic() map[string]any {
@@ -5609,26 +3043,15 @@ func (s *GetCachePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetCachePolicyResult) FromDynamic(m map[string]any) error {
-	if v := m["CachePolicy"]; v != nil {
-		p := new(CachePolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CachePolicy")
-		}
-		s.CachePolicy = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CachePolicy", &s.CachePolicy, api.SetStructPtr[CachePolicy])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCachePolicyResult) ToDynamic() map[string]any {
@@ -5636,22 +3059,15 @@ func (s *GetCachePolicyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CachePolicy != nil {
-		m["CachePolicy"] = s.CachePolicy.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "CachePolicy", s.CachePolicy)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetCloudFrontOriginAccessIdentityConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCloudFrontOriginAccessIdentityConfigRequest) ToDynamic() map[string]any {
@@ -5659,26 +3075,15 @@ func (s *GetCloudFrontOriginAccessIdentityConfigRequest) ToDynamic() map[string]
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetCloudFrontOriginAccessIdentityConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["CloudFrontOriginAccessIdentityConfig"]; v != nil {
-		p := new(CloudFrontOriginAccessIdentityConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudFrontOriginAccessIdentityConfig")
-		}
-		s.CloudFrontOriginAccessIdentityConfig = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CloudFrontOriginAccessIdentityConfig", &s.CloudFrontOriginAccessIdentityConfig, api.SetStructPtr[CloudFrontOriginAccessIdentityConfig])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCloudFrontOriginAccessIdentityConfigResult) ToDynamic() map[string]any {
@@ -5686,22 +3091,15 @@ func (s *GetCloudFrontOriginAccessIdentityConfigResult) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CloudFrontOriginAccessIdentityConfig != nil {
-		m["CloudFrontOriginAccessIdentityConfig"] = s.CloudFrontOriginAccessIdentityConfig.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "CloudFrontOriginAccessIdentityConfig", s.CloudFrontOriginAccessIdentityConfig)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetCloudFrontOriginAccessIdentityRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCloudFrontOriginAccessIdentityRequest) ToDynamic() map[string]any {
@@ -5709,26 +3107,15 @@ func (s *GetCloudFrontOriginAccessIdentityRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetCloudFrontOriginAccessIdentityResult) FromDynamic(m map[string]any) error {
-	if v := m["CloudFrontOriginAccessIdentity"]; v != nil {
-		p := new(CloudFrontOriginAccessIdentity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudFrontOriginAccessIdentity")
-		}
-		s.CloudFrontOriginAccessIdentity = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CloudFrontOriginAccessIdentity", &s.CloudFrontOriginAccessIdentity, api.SetStructPtr[CloudFrontOriginAccessIdentity])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCloudFrontOriginAccessIdentityResult) ToDynamic() map[string]any {
@@ -5736,22 +3123,15 @@ func (s *GetCloudFrontOriginAccessIdentityResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CloudFrontOriginAccessIdentity != nil {
-		m["CloudFrontOriginAccessIdentity"] = s.CloudFrontOriginAccessIdentity.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "CloudFrontOriginAccessIdentity", s.CloudFrontOriginAccessIdentity)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetContinuousDeploymentPolicyConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetContinuousDeploymentPolicyConfigRequest) ToDynamic() map[string]any {
@@ -5759,26 +3139,15 @@ func (s *GetContinuousDeploymentPolicyConfigRequest) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetContinuousDeploymentPolicyConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["ContinuousDeploymentPolicyConfig"]; v != nil {
-		p := new(ContinuousDeploymentPolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContinuousDeploymentPolicyConfig")
-		}
-		s.ContinuousDeploymentPolicyConfig = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuousDeploymentPolicyConfig", &s.ContinuousDeploymentPolicyConfig, api.SetStructPtr[ContinuousDeploymentPolicyConfig])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetContinuousDeploymentPolicyConfigResult) ToDynamic() map[string]any {
@@ -5786,22 +3155,15 @@ func (s *GetContinuousDeploymentPolicyConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContinuousDeploymentPolicyConfig != nil {
-		m["ContinuousDeploymentPolicyConfig"] = s.ContinuousDeploymentPolicyConfig.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "ContinuousDeploymentPolicyConfig", s.ContinuousDeploymentPolicyConfig)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetContinuousDeploymentPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetContinuousDeploymentPolicyRequest) ToDynamic() map[string]any {
@@ -5809,26 +3171,15 @@ func (s *GetContinuousDeploymentPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetContinuousDeploymentPolicyResult) FromDynamic(m map[string]any) error {
-	if v := m["ContinuousDeploymentPolicy"]; v != nil {
-		p := new(ContinuousDeploymentPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContinuousDeploymentPolicy")
-		}
-		s.ContinuousDeploymentPolicy = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuousDeploymentPolicy", &s.ContinuousDeploymentPolicy, api.SetStructPtr[ContinuousDeploymentPolicy])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetContinuousDeploymentPolicyResult) ToDynamic() map[string]any {
@@ -5836,22 +3187,15 @@ func (s *GetContinuousDeploymentPolicyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContinuousDeploymentPolicy != nil {
-		m["ContinuousDeploymentPolicy"] = s.ContinuousDeploymentPolicy.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "ContinuousDeploymentPolicy", s.ContinuousDeploymentPolicy)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetDistributionConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDistributionConfigRequest) ToDynamic() map[string]any {
@@ -5859,26 +3203,15 @@ func (s *GetDistributionConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetDistributionConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["DistributionConfig"]; v != nil {
-		p := new(DistributionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionConfig")
-		}
-		s.DistributionConfig = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionConfig", &s.DistributionConfig, api.SetStructPtr[DistributionConfig])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDistributionConfigResult) ToDynamic() map[string]any {
@@ -5886,22 +3219,15 @@ func (s *GetDistributionConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DistributionConfig != nil {
-		m["DistributionConfig"] = s.DistributionConfig.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "DistributionConfig", s.DistributionConfig)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetDistributionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDistributionRequest) ToDynamic() map[string]any {
@@ -5909,26 +3235,15 @@ func (s *GetDistributionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetDistributionResult) FromDynamic(m map[string]any) error {
-	if v := m["Distribution"]; v != nil {
-		p := new(Distribution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Distribution")
-		}
-		s.Distribution = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Distribution", &s.Distribution, api.SetStructPtr[Distribution])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDistributionResult) ToDynamic() map[string]any {
@@ -5936,22 +3251,15 @@ func (s *GetDistributionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Distribution != nil {
-		m["Distribution"] = s.Distribution.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "Distribution", s.Distribution)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetFieldLevelEncryptionConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFieldLevelEncryptionConfigRequest) ToDynamic() map[string]any {
@@ -5959,26 +3267,15 @@ func (s *GetFieldLevelEncryptionConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetFieldLevelEncryptionConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryptionConfig"]; v != nil {
-		p := new(FieldLevelEncryptionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionConfig")
-		}
-		s.FieldLevelEncryptionConfig = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryptionConfig", &s.FieldLevelEncryptionConfig, api.SetStructPtr[FieldLevelEncryptionConfig])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFieldLevelEncryptionConfigResult) ToDynamic() map[string]any {
@@ -5986,22 +3283,15 @@ func (s *GetFieldLevelEncryptionConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FieldLevelEncryptionConfig != nil {
-		m["FieldLevelEncryptionConfig"] = s.FieldLevelEncryptionConfig.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "FieldLevelEncryptionConfig", s.FieldLevelEncryptionConfig)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetFieldLevelEncryptionProfileConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFieldLevelEncryptionProfileConfigRequest) ToDynamic() map[string]any {
@@ -6009,26 +3299,15 @@ func (s *GetFieldLevelEncryptionProfileConfigRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetFieldLevelEncryptionProfileConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryptionProfileConfig"]; v != nil {
-		p := new(FieldLevelEncryptionProfileConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionProfileConfig")
-		}
-		s.FieldLevelEncryptionProfileConfig = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryptionProfileConfig", &s.FieldLevelEncryptionProfileConfig, api.SetStructPtr[FieldLevelEncryptionProfileConfig])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFieldLevelEncryptionProfileConfigResult) ToDynamic() map[string]any {
@@ -6036,22 +3315,15 @@ func (s *GetFieldLevelEncryptionProfileConfigResult) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FieldLevelEncryptionProfileConfig != nil {
-		m["FieldLevelEncryptionProfileConfig"] = s.FieldLevelEncryptionProfileConfig.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "FieldLevelEncryptionProfileConfig", s.FieldLevelEncryptionProfileConfig)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetFieldLevelEncryptionProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFieldLevelEncryptionProfileRequest) ToDynamic() map[string]any {
@@ -6059,26 +3331,15 @@ func (s *GetFieldLevelEncryptionProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetFieldLevelEncryptionProfileResult) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryptionProfile"]; v != nil {
-		p := new(FieldLevelEncryptionProfile)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionProfile")
-		}
-		s.FieldLevelEncryptionProfile = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryptionProfile", &s.FieldLevelEncryptionProfile, api.SetStructPtr[FieldLevelEncryptionProfile])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFieldLevelEncryptionProfileResult) ToDynamic() map[string]any {
@@ -6086,22 +3347,15 @@ func (s *GetFieldLevelEncryptionProfileResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FieldLevelEncryptionProfile != nil {
-		m["FieldLevelEncryptionProfile"] = s.FieldLevelEncryptionProfile.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "FieldLevelEncryptionProfile", s.FieldLevelEncryptionProfile)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetFieldLevelEncryptionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFieldLevelEncryptionRequest) ToDynamic() map[string]any {
@@ -6109,26 +3363,15 @@ func (s *GetFieldLevelEncryptionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetFieldLevelEncryptionResult) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryption"]; v != nil {
-		p := new(FieldLevelEncryption)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryption")
-		}
-		s.FieldLevelEncryption = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryption", &s.FieldLevelEncryption, api.SetStructPtr[FieldLevelEncryption])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFieldLevelEncryptionResult) ToDynamic() map[string]any {
@@ -6136,27 +3379,16 @@ func (s *GetFieldLevelEncryptionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FieldLevelEncryption != nil {
-		m["FieldLevelEncryption"] = s.FieldLevelEncryption.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "FieldLevelEncryption", s.FieldLevelEncryption)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetFunctionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFunctionRequest) ToDynamic() map[string]any {
@@ -6164,32 +3396,17 @@ func (s *GetFunctionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *GetFunctionResult) FromDynamic(m map[string]any) error {
-	if v := m["FunctionCode"]; v != nil {
-		if err := api.SetBytes(&s.FunctionCode, v); err != nil {
-			return api.At(err, ".FunctionCode")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionCode", &s.FunctionCode, api.SetBytes)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFunctionResult) ToDynamic() map[string]any {
@@ -6197,30 +3414,17 @@ func (s *GetFunctionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FunctionCode != nil {
-		m["FunctionCode"] = s.FunctionCode
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
+	api.PutBytes(m, "FunctionCode", s.FunctionCode)
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
 	return m
 }
 
 func (s *GetInvalidationRequest) FromDynamic(m map[string]any) error {
-	if v := m["DistributionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DistributionId, v); err != nil {
-			return api.At(err, ".DistributionId")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetInvalidationRequest) ToDynamic() map[string]any {
@@ -6228,24 +3432,15 @@ func (s *GetInvalidationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DistributionId != nil {
-		m["DistributionId"] = *s.DistributionId
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetInvalidationResult) FromDynamic(m map[string]any) error {
-	if v := m["Invalidation"]; v != nil {
-		p := new(Invalidation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Invalidation")
-		}
-		s.Invalidation = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Invalidation", &s.Invalidation, api.SetStructPtr[Invalidation])
+	return err
 }
 
 func (s *GetInvalidationResult) ToDynamic() map[string]any {
@@ -6253,19 +3448,14 @@ func (s *GetInvalidationResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Invalidation != nil {
-		m["Invalidation"] = s.Invalidation.ToDynamic()
-	}
+	api.PutStruct(m, "Invalidation", s.Invalidation)
 	return m
 }
 
 func (s *GetKeyGroupConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetKeyGroupConfigRequest) ToDynamic() map[string]any {
@@ -6273,26 +3463,15 @@ func (s *GetKeyGroupConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetKeyGroupConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["KeyGroupConfig"]; v != nil {
-		p := new(KeyGroupConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyGroupConfig")
-		}
-		s.KeyGroupConfig = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyGroupConfig", &s.KeyGroupConfig, api.SetStructPtr[KeyGroupConfig])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetKeyGroupConfigResult) ToDynamic() map[string]any {
@@ -6300,22 +3479,15 @@ func (s *GetKeyGroupConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyGroupConfig != nil {
-		m["KeyGroupConfig"] = s.KeyGroupConfig.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "KeyGroupConfig", s.KeyGroupConfig)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetKeyGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetKeyGroupRequest) ToDynamic() map[string]any {
@@ -6323,26 +3495,15 @@ func (s *GetKeyGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetKeyGroupResult) FromDynamic(m map[string]any) error {
-	if v := m["KeyGroup"]; v != nil {
-		p := new(KeyGroup)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyGroup")
-		}
-		s.KeyGroup = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyGroup", &s.KeyGroup, api.SetStructPtr[KeyGroup])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetKeyGroupResult) ToDynamic() map[string]any {
@@ -6350,22 +3511,15 @@ func (s *GetKeyGroupResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyGroup != nil {
-		m["KeyGroup"] = s.KeyGroup.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "KeyGroup", s.KeyGroup)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetMonitoringSubscriptionRequest) FromDynamic(m map[string]any) error {
-	if v := m["DistributionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DistributionId, v); err != nil {
-			return api.At(err, ".DistributionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetMonitoringSubscriptionRequest) ToDynamic() map[string]any {
@@ -6373,21 +3527,14 @@ func (s *GetMonitoringSubscriptionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DistributionId != nil {
-		m["DistributionId"] = *s.DistributionId
-	}
+	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
 	return m
 }
 
 func (s *GetMonitoringSubscriptionResult) FromDynamic(m map[string]any) error {
-	if v := m["MonitoringSubscription"]; v != nil {
-		p := new(MonitoringSubscription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MonitoringSubscription")
-		}
-		s.MonitoringSubscription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MonitoringSubscription", &s.MonitoringSubscription, api.SetStructPtr[MonitoringSubscription])
+	return err
 }
 
 func (s *GetMonitoringSubscriptionResult) ToDynamic() map[string]any {
@@ -6395,19 +3542,14 @@ func (s *GetMonitoringSubscriptionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MonitoringSubscription != nil {
-		m["MonitoringSubscription"] = s.MonitoringSubscription.ToDynamic()
-	}
+	api.PutStruct(m, "MonitoringSubscription", s.MonitoringSubscription)
 	return m
 }
 
 func (s *GetOriginAccessControlConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetOriginAccessControlConfigRequest) ToDynamic() map[string]any {
@@ -6415,26 +3557,15 @@ func (s *GetOriginAccessControlConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetOriginAccessControlConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["OriginAccessControlConfig"]; v != nil {
-		p := new(OriginAccessControlConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginAccessControlConfig")
-		}
-		s.OriginAccessControlConfig = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginAccessControlConfig", &s.OriginAccessControlConfig, api.SetStructPtr[OriginAccessControlConfig])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetOriginAccessControlConfigResult) ToDynamic() map[string]any {
@@ -6442,22 +3573,15 @@ func (s *GetOriginAccessControlConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OriginAccessControlConfig != nil {
-		m["OriginAccessControlConfig"] = s.OriginAccessControlConfig.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "OriginAccessControlConfig", s.OriginAccessControlConfig)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetOriginAccessControlRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetOriginAccessControlRequest) ToDynamic() map[string]any {
@@ -6465,26 +3589,15 @@ func (s *GetOriginAccessControlRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetOriginAccessControlResult) FromDynamic(m map[string]any) error {
-	if v := m["OriginAccessControl"]; v != nil {
-		p := new(OriginAccessControl)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginAccessControl")
-		}
-		s.OriginAccessControl = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginAccessControl", &s.OriginAccessControl, api.SetStructPtr[OriginAccessControl])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetOriginAccessControlResult) ToDynamic() map[string]any {
@@ -6492,22 +3605,15 @@ func (s *GetOriginAccessControlResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OriginAccessControl != nil {
-		m["OriginAccessControl"] = s.OriginAccessControl.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "OriginAccessControl", s.OriginAccessControl)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetOriginRequestPolicyConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetOriginRequestPolicyConfigRequest) ToDynamic() map[string]any {
@@ -6515,26 +3621,15 @@ func (s *GetOriginRequestPolicyConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetOriginRequestPolicyConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["OriginRequestPolicyConfig"]; v != nil {
-		p := new(OriginRequestPolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginRequestPolicyConfig")
-		}
-		s.OriginRequestPolicyConfig = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginRequestPolicyConfig", &s.OriginRequestPolicyConfig, api.SetStructPtr[OriginRequestPolicyConfig])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetOriginRequestPolicyConfigResult) ToDynamic() map[string]any {
@@ -6542,22 +3637,15 @@ func (s *GetOriginRequestPolicyConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OriginRequestPolicyConfig != nil {
-		m["OriginRequestPolicyConfig"] = s.OriginRequestPolicyConfig.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "OriginRequestPolicyConfig", s.OriginRequestPolicyConfig)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetOriginRequestPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetOriginRequestPolicyRequest) ToDynamic() map[string]any {
@@ -6565,26 +3653,15 @@ func (s *GetOriginRequestPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetOriginRequestPolicyResult) FromDynamic(m map[string]any) error {
-	if v := m["OriginRequestPolicy"]; v != nil {
-		p := new(OriginRequestPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginRequestPolicy")
-		}
-		s.OriginRequestPolicy = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginRequestPolicy", &s.OriginRequestPolicy, api.SetStructPtr[OriginRequestPolicy])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetOriginRequestPolicyResult) ToDynamic() map[string]any {
@@ -6592,22 +3669,15 @@ func (s *GetOriginRequestPolicyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OriginRequestPolicy != nil {
-		m["OriginRequestPolicy"] = s.OriginRequestPolicy.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "OriginRequestPolicy", s.OriginRequestPolicy)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetPublicKeyConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPublicKeyConfigRequest) ToDynamic() map[string]any {
@@ -6615,26 +3685,15 @@ func (s *GetPublicKeyConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetPublicKeyConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["PublicKeyConfig"]; v != nil {
-		p := new(PublicKeyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PublicKeyConfig")
-		}
-		s.PublicKeyConfig = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublicKeyConfig", &s.PublicKeyConfig, api.SetStructPtr[PublicKeyConfig])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPublicKeyConfigResult) ToDynamic() map[string]any {
@@ -6642,22 +3701,15 @@ func (s *GetPublicKeyConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PublicKeyConfig != nil {
-		m["PublicKeyConfig"] = s.PublicKeyConfig.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "PublicKeyConfig", s.PublicKeyConfig)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetPublicKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPublicKeyRequest) ToDynamic() map[string]any {
@@ -6665,26 +3717,15 @@ func (s *GetPublicKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetPublicKeyResult) FromDynamic(m map[string]any) error {
-	if v := m["PublicKey"]; v != nil {
-		p := new(PublicKey)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PublicKey")
-		}
-		s.PublicKey = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetStructPtr[PublicKey])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPublicKeyResult) ToDynamic() map[string]any {
@@ -6692,27 +3733,16 @@ func (s *GetPublicKeyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PublicKey != nil {
-		m["PublicKey"] = s.PublicKey.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "PublicKey", s.PublicKey)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetRealtimeLogConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRealtimeLogConfigRequest) ToDynamic() map[string]any {
@@ -6720,24 +3750,15 @@ func (s *GetRealtimeLogConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
 	return m
 }
 
 func (s *GetRealtimeLogConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["RealtimeLogConfig"]; v != nil {
-		p := new(RealtimeLogConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RealtimeLogConfig")
-		}
-		s.RealtimeLogConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RealtimeLogConfig", &s.RealtimeLogConfig, api.SetStructPtr[RealtimeLogConfig])
+	return err
 }
 
 func (s *GetRealtimeLogConfigResult) ToDynamic() map[string]any {
@@ -6745,19 +3766,14 @@ func (s *GetRealtimeLogConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RealtimeLogConfig != nil {
-		m["RealtimeLogConfig"] = s.RealtimeLogConfig.ToDynamic()
-	}
+	api.PutStruct(m, "RealtimeLogConfig", s.RealtimeLogConfig)
 	return m
 }
 
 func (s *GetResponseHeadersPolicyConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetResponseHeadersPolicyConfigRequest) ToDynamic() map[string]any {
@@ -6765,26 +3781,15 @@ func (s *GetResponseHeadersPolicyConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetResponseHeadersPolicyConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["ResponseHeadersPolicyConfig"]; v != nil {
-		p := new(ResponseHeadersPolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResponseHeadersPolicyConfig")
-		}
-		s.ResponseHeadersPolicyConfig = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResponseHeadersPolicyConfig", &s.ResponseHeadersPolicyConfig, api.SetStructPtr[ResponseHeadersPolicyConfig])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetResponseHeadersPolicyConfigResult) ToDynamic() map[string]any {
@@ -6792,22 +3797,15 @@ func (s *GetResponseHeadersPolicyConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResponseHeadersPolicyConfig != nil {
-		m["ResponseHeadersPolicyConfig"] = s.ResponseHeadersPolicyConfig.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "ResponseHeadersPolicyConfig", s.ResponseHeadersPolicyConfig)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetResponseHeadersPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetResponseHeadersPolicyRequest) ToDynamic() map[string]any {
@@ -6815,26 +3813,15 @@ func (s *GetResponseHeadersPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetResponseHeadersPolicyResult) FromDynamic(m map[string]any) error {
-	if v := m["ResponseHeadersPolicy"]; v != nil {
-		p := new(ResponseHeadersPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResponseHeadersPolicy")
-		}
-		s.ResponseHeadersPolicy = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResponseHeadersPolicy", &s.ResponseHeadersPolicy, api.SetStructPtr[ResponseHeadersPolicy])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetResponseHeadersPolicyResult) ToDynamic() map[string]any {
@@ -6842,22 +3829,15 @@ func (s *GetResponseHeadersPolicyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResponseHeadersPolicy != nil {
-		m["ResponseHeadersPolicy"] = s.ResponseHeadersPolicy.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "ResponseHeadersPolicy", s.ResponseHeadersPolicy)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetStreamingDistributionConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetStreamingDistributionConfigRequest) ToDynamic() map[string]any {
@@ -6865,26 +3845,15 @@ func (s *GetStreamingDistributionConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetStreamingDistributionConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["StreamingDistributionConfig"]; v != nil {
-		p := new(StreamingDistributionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamingDistributionConfig")
-		}
-		s.StreamingDistributionConfig = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamingDistributionConfig", &s.StreamingDistributionConfig, api.SetStructPtr[StreamingDistributionConfig])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetStreamingDistributionConfigResult) ToDynamic() map[string]any {
@@ -6892,22 +3861,15 @@ func (s *GetStreamingDistributionConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StreamingDistributionConfig != nil {
-		m["StreamingDistributionConfig"] = s.StreamingDistributionConfig.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "StreamingDistributionConfig", s.StreamingDistributionConfig)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *GetStreamingDistributionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetStreamingDistributionRequest) ToDynamic() map[string]any {
@@ -6915,26 +3877,15 @@ func (s *GetStreamingDistributionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetStreamingDistributionResult) FromDynamic(m map[string]any) error {
-	if v := m["StreamingDistribution"]; v != nil {
-		p := new(StreamingDistribution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamingDistribution")
-		}
-		s.StreamingDistribution = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamingDistribution", &s.StreamingDistribution, api.SetStructPtr[StreamingDistribution])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *GetStreamingDistributionResult) ToDynamic() map[string]any {
@@ -6942,27 +3893,16 @@ func (s *GetStreamingDistributionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StreamingDistribution != nil {
-		m["StreamingDistribution"] = s.StreamingDistribution.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "StreamingDistribution", s.StreamingDistribution)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *Headers) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *Headers) ToDynamic() map[string]any {
@@ -6970,22 +3910,15 @@ func (s *Headers) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *IllegalDelete) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *IllegalDelete) ToDynamic() map[string]any {
@@ -6993,19 +3926,14 @@ func (s *IllegalDelete) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *IllegalFieldLevelEncryptionConfigAssociationWithCacheBehavior) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *IllegalFieldLevelEncryptionConfigAssociationWithCacheBehavior) ToDynamic() map[string]any {
@@ -7013,19 +3941,14 @@ func (s *IllegalFieldLevelEncryptionConfigAssociationWithCacheBehavior) ToDynami
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *IllegalOriginAccessConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *IllegalOriginAccessConfiguration) ToDynamic() map[string]any {
@@ -7033,19 +3956,14 @@ func (s *IllegalOriginAccessConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *IllegalUpdate) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *IllegalUpdate) ToDynamic() map[string]any {
@@ -7053,24 +3971,15 @@ func (s *IllegalUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ImportSource) FromDynamic(m map[string]any) error {
-	if v := m["SourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceType, v); err != nil {
-			return api.At(err, ".SourceType")
-		}
-	}
-	if v := m["SourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceARN, v); err != nil {
-			return api.At(err, ".SourceARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceARN", &s.SourceARN, api.SetStringPtr)
+	return err
 }
 
 func (s *ImportSource) ToDynamic() map[string]any {
@@ -7078,22 +3987,15 @@ func (s *ImportSource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SourceType != nil {
-		m["SourceType"] = *s.SourceType
-	}
-	if s.SourceARN != nil {
-		m["SourceARN"] = *s.SourceARN
-	}
+	api.Put(m, "SourceType", s.SourceType, api.DynString)
+	api.Put(m, "SourceARN", s.SourceARN, api.DynString)
 	return m
 }
 
 func (s *InconsistentQuantities) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InconsistentQuantities) ToDynamic() map[string]any {
@@ -7101,19 +4003,14 @@ func (s *InconsistentQuantities) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidArgument) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidArgument) ToDynamic() map[string]any {
@@ -7121,19 +4018,14 @@ func (s *InvalidArgument) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidDefaultRootObject) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidDefaultRootObject) ToDynamic() map[string]any {
@@ -7141,19 +4033,14 @@ func (s *InvalidDefaultRootObject) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidDomainNameForOriginAccessControl) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidDomainNameForOriginAccessControl) ToDynamic() map[string]any {
@@ -7161,19 +4048,14 @@ func (s *InvalidDomainNameForOriginAccessControl) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidErrorCode) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidErrorCode) ToDynamic() map[string]any {
@@ -7181,19 +4063,14 @@ func (s *InvalidErrorCode) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidForwardCookies) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidForwardCookies) ToDynamic() map[string]any {
@@ -7201,19 +4078,14 @@ func (s *InvalidForwardCookies) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidFunctionAssociation) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidFunctionAssociation) ToDynamic() map[string]any {
@@ -7221,19 +4093,14 @@ func (s *InvalidFunctionAssociation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidGeoRestrictionParameter) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidGeoRestrictionParameter) ToDynamic() map[string]any {
@@ -7241,19 +4108,14 @@ func (s *InvalidGeoRestrictionParameter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidHeadersForS3Origin) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidHeadersForS3Origin) ToDynamic() map[string]any {
@@ -7261,19 +4123,14 @@ func (s *InvalidHeadersForS3Origin) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidIfMatchVersion) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidIfMatchVersion) ToDynamic() map[string]any {
@@ -7281,19 +4138,14 @@ func (s *InvalidIfMatchVersion) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidLambdaFunctionAssociation) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidLambdaFunctionAssociation) ToDynamic() map[string]any {
@@ -7301,19 +4153,14 @@ func (s *InvalidLambdaFunctionAssociation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidLocationCode) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidLocationCode) ToDynamic() map[string]any {
@@ -7321,19 +4168,14 @@ func (s *InvalidLocationCode) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidMinimumProtocolVersion) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidMinimumProtocolVersion) ToDynamic() map[string]any {
@@ -7341,19 +4183,14 @@ func (s *InvalidMinimumProtocolVersion) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidOrigin) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidOrigin) ToDynamic() map[string]any {
@@ -7361,19 +4198,14 @@ func (s *InvalidOrigin) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidOriginAccessControl) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidOriginAccessControl) ToDynamic() map[string]any {
@@ -7381,19 +4213,14 @@ func (s *InvalidOriginAccessControl) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidOriginAccessIdentity) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidOriginAccessIdentity) ToDynamic() map[string]any {
@@ -7401,19 +4228,14 @@ func (s *InvalidOriginAccessIdentity) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidOriginKeepaliveTimeout) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidOriginKeepaliveTimeout) ToDynamic() map[string]any {
@@ -7421,19 +4243,14 @@ func (s *InvalidOriginKeepaliveTimeout) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidOriginReadTimeout) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidOriginReadTimeout) ToDynamic() map[string]any {
@@ -7441,19 +4258,14 @@ func (s *InvalidOriginReadTimeout) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidProtocolSettings) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidProtocolSettings) ToDynamic() map[string]any {
@@ -7461,19 +4273,14 @@ func (s *InvalidProtocolSettings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidQueryStringParameters) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidQueryStringParameters) ToDynamic() map[string]any {
@@ -7481,19 +4288,14 @@ func (s *InvalidQueryStringParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidRelativePath) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidRelativePath) ToDynamic() map[string]any {
@@ -7501,19 +4303,14 @@ func (s *InvalidRelativePath) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidRequiredProtocol) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidRequiredProtocol) ToDynamic() map[string]any {
@@ -7521,19 +4318,14 @@ func (s *InvalidRequiredProtocol) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidResponseCode) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidResponseCode) ToDynamic() map[string]any {
@@ -7541,19 +4333,14 @@ func (s *InvalidResponseCode) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidTTLOrder) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidTTLOrder) ToDynamic() map[string]any {
@@ -7561,19 +4348,14 @@ func (s *InvalidTTLOrder) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidTagging) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidTagging) ToDynamic() map[string]any {
@@ -7581,19 +4363,14 @@ func (s *InvalidTagging) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidViewerCertificate) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidViewerCertificate) ToDynamic() map[string]any {
@@ -7601,19 +4378,14 @@ func (s *InvalidViewerCertificate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidWebACLId) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidWebACLId) ToDynamic() map[string]any {
@@ -7621,36 +4393,17 @@ func (s *InvalidWebACLId) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Invalidation) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["CreateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateTime, v); err != nil {
-			return api.At(err, ".CreateTime")
-		}
-	}
-	if v := m["InvalidationBatch"]; v != nil {
-		p := new(InvalidationBatch)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InvalidationBatch")
-		}
-		s.InvalidationBatch = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateTime", &s.CreateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "InvalidationBatch", &s.InvalidationBatch, api.SetStructPtr[InvalidationBatch])
+	return err
 }
 
 func (s *Invalidation) ToDynamic() map[string]any {
@@ -7658,35 +4411,18 @@ func (s *Invalidation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.CreateTime != nil {
-		m["CreateTime"] = s.CreateTime.UTC()
-	}
-	if s.InvalidationBatch != nil {
-		m["InvalidationBatch"] = s.InvalidationBatch.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "CreateTime", s.CreateTime, api.DynTime)
+	api.PutStruct(m, "InvalidationBatch", s.InvalidationBatch)
 	return m
 }
 
 func (s *InvalidationBatch) FromDynamic(m map[string]any) error {
-	if v := m["Paths"]; v != nil {
-		p := new(Paths)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Paths")
-		}
-		s.Paths = p
-	}
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Paths", &s.Paths, api.SetStructPtr[Paths])
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidationBatch) ToDynamic() map[string]any {
@@ -7694,47 +4430,22 @@ func (s *InvalidationBatch) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Paths != nil {
-		m["Paths"] = s.Paths.ToDynamic()
-	}
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
+	api.PutStruct(m, "Paths", s.Paths)
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
 	return m
 }
 
 func (s *InvalidationList) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *InvalidationSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]InvalidationSummary, v any) error {
+		return api.SetList(p, v, func(p *InvalidationSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *InvalidationList) ToDynamic() map[string]any {
@@ -7742,44 +4453,21 @@ func (s *InvalidationList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e InvalidationSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e InvalidationSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *InvalidationSummary) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["CreateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateTime, v); err != nil {
-			return api.At(err, ".CreateTime")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateTime", &s.CreateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidationSummary) ToDynamic() map[string]any {
@@ -7787,32 +4475,17 @@ func (s *InvalidationSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.CreateTime != nil {
-		m["CreateTime"] = s.CreateTime.UTC()
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "CreateTime", s.CreateTime, api.DynTime)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *KGKeyPairIds) FromDynamic(m map[string]any) error {
-	if v := m["KeyGroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyGroupId, v); err != nil {
-			return api.At(err, ".KeyGroupId")
-		}
-	}
-	if v := m["KeyPairIds"]; v != nil {
-		p := new(KeyPairIds)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyPairIds")
-		}
-		s.KeyPairIds = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyGroupId", &s.KeyGroupId, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyPairIds", &s.KeyPairIds, api.SetStructPtr[KeyPairIds])
+	return err
 }
 
 func (s *KGKeyPairIds) ToDynamic() map[string]any {
@@ -7820,34 +4493,17 @@ func (s *KGKeyPairIds) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyGroupId != nil {
-		m["KeyGroupId"] = *s.KeyGroupId
-	}
-	if s.KeyPairIds != nil {
-		m["KeyPairIds"] = s.KeyPairIds.ToDynamic()
-	}
+	api.Put(m, "KeyGroupId", s.KeyGroupId, api.DynString)
+	api.PutStruct(m, "KeyPairIds", s.KeyPairIds)
 	return m
 }
 
 func (s *KeyGroup) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["KeyGroupConfig"]; v != nil {
-		p := new(KeyGroupConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyGroupConfig")
-		}
-		s.KeyGroupConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "KeyGroupConfig", &s.KeyGroupConfig, api.SetStructPtr[KeyGroupConfig])
+	return err
 }
 
 func (s *KeyGroup) ToDynamic() map[string]any {
@@ -7855,25 +4511,16 @@ func (s *KeyGroup) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.KeyGroupConfig != nil {
-		m["KeyGroupConfig"] = s.KeyGroupConfig.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.PutStruct(m, "KeyGroupConfig", s.KeyGroupConfig)
 	return m
 }
 
 func (s *KeyGroupAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KeyGroupAlreadyExists) ToDynamic() map[string]any {
@@ -7881,29 +4528,16 @@ func (s *KeyGroupAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KeyGroupConfig) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *KeyGroupConfig) ToDynamic() map[string]any {
@@ -7911,40 +4545,21 @@ func (s *KeyGroupConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "Items", s.Items, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *KeyGroupList) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *KeyGroupSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]KeyGroupSummary, v any) error {
+		return api.SetList(p, v, func(p *KeyGroupSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *KeyGroupList) ToDynamic() map[string]any {
@@ -7952,30 +4567,17 @@ func (s *KeyGroupList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e KeyGroupSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e KeyGroupSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *KeyGroupSummary) FromDynamic(m map[string]any) error {
-	if v := m["KeyGroup"]; v != nil {
-		p := new(KeyGroup)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyGroup")
-		}
-		s.KeyGroup = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyGroup", &s.KeyGroup, api.SetStructPtr[KeyGroup])
+	return err
 }
 
 func (s *KeyGroupSummary) ToDynamic() map[string]any {
@@ -7983,24 +4585,15 @@ func (s *KeyGroupSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyGroup != nil {
-		m["KeyGroup"] = s.KeyGroup.ToDynamic()
-	}
+	api.PutStruct(m, "KeyGroup", s.KeyGroup)
 	return m
 }
 
 func (s *KeyPairIds) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *KeyPairIds) ToDynamic() map[string]any {
@@ -8008,47 +4601,20 @@ func (s *KeyPairIds) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *KeyValueStore) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *KeyValueStore) ToDynamic() map[string]any {
@@ -8056,34 +4622,19 @@ func (s *KeyValueStore) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *KeyValueStoreAssociation) FromDynamic(m map[string]any) error {
-	if v := m["KeyValueStoreARN"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyValueStoreARN, v); err != nil {
-			return api.At(err, ".KeyValueStoreARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyValueStoreARN", &s.KeyValueStoreARN, api.SetStringPtr)
+	return err
 }
 
 func (s *KeyValueStoreAssociation) ToDynamic() map[string]any {
@@ -8091,24 +4642,17 @@ func (s *KeyValueStoreAssociation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyValueStoreARN != nil {
-		m["KeyValueStoreARN"] = *s.KeyValueStoreARN
-	}
+	api.Put(m, "KeyValueStoreARN", s.KeyValueStoreARN, api.DynString)
 	return m
 }
 
 func (s *KeyValueStoreAssociations) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *KeyValueStoreAssociation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]KeyValueStoreAssociation, v any) error {
+		return api.SetList(p, v, func(p *KeyValueStoreAssociation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *KeyValueStoreAssociations) ToDynamic() map[string]any {
@@ -8116,37 +4660,20 @@ func (s *KeyValueStoreAssociations) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e KeyValueStoreAssociation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e KeyValueStoreAssociation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *KeyValueStoreList) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *KeyValueStore, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]KeyValueStore, v any) error {
+		return api.SetList(p, v, func(p *KeyValueStore, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *KeyValueStoreList) ToDynamic() map[string]any {
@@ -8154,33 +4681,18 @@ func (s *KeyValueStoreList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e KeyValueStore) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e KeyValueStore) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *KinesisStreamConfig) FromDynamic(m map[string]any) error {
-	if v := m["RoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleARN, v); err != nil {
-			return api.At(err, ".RoleARN")
-		}
-	}
-	if v := m["StreamARN"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamARN, v); err != nil {
-			return api.At(err, ".StreamARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "StreamARN", &s.StreamARN, api.SetStringPtr)
+	return err
 }
 
 func (s *KinesisStreamConfig) ToDynamic() map[string]any {
@@ -8188,32 +4700,17 @@ func (s *KinesisStreamConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RoleARN != nil {
-		m["RoleARN"] = *s.RoleARN
-	}
-	if s.StreamARN != nil {
-		m["StreamARN"] = *s.StreamARN
-	}
+	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
+	api.Put(m, "StreamARN", s.StreamARN, api.DynString)
 	return m
 }
 
 func (s *LambdaFunctionAssociation) FromDynamic(m map[string]any) error {
-	if v := m["LambdaFunctionARN"]; v != nil {
-		if err := api.SetStringPtr(&s.LambdaFunctionARN, v); err != nil {
-			return api.At(err, ".LambdaFunctionARN")
-		}
-	}
-	if v := m["EventType"]; v != nil {
-		if err := api.SetStringPtr(&s.EventType, v); err != nil {
-			return api.At(err, ".EventType")
-		}
-	}
-	if v := m["IncludeBody"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeBody, v); err != nil {
-			return api.At(err, ".IncludeBody")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LambdaFunctionARN", &s.LambdaFunctionARN, api.SetStringPtr)
+	err = api.Decode(err, m, "EventType", &s.EventType, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeBody", &s.IncludeBody, api.SetBoolPtr)
+	return err
 }
 
 func (s *LambdaFunctionAssociation) ToDynamic() map[string]any {
@@ -8221,30 +4718,19 @@ func (s *LambdaFunctionAssociation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LambdaFunctionARN != nil {
-		m["LambdaFunctionARN"] = *s.LambdaFunctionARN
-	}
-	if s.EventType != nil {
-		m["EventType"] = *s.EventType
-	}
-	if s.IncludeBody != nil {
-		m["IncludeBody"] = *s.IncludeBody
-	}
+	api.Put(m, "LambdaFunctionARN", s.LambdaFunctionARN, api.DynString)
+	api.Put(m, "EventType", s.EventType, api.DynString)
+	api.Put(m, "IncludeBody", s.IncludeBody, api.DynBool)
 	return m
 }
 
 func (s *LambdaFunctionAssociations) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *LambdaFunctionAssociation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]LambdaFunctionAssociation, v any) error {
+		return api.SetList(p, v, func(p *LambdaFunctionAssociation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *LambdaFunctionAssociations) ToDynamic() map[string]any {
@@ -8252,32 +4738,17 @@ func (s *LambdaFunctionAssociations) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e LambdaFunctionAssociation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e LambdaFunctionAssociation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListCachePoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListCachePoliciesRequest) ToDynamic() map[string]any {
@@ -8285,27 +4756,16 @@ func (s *ListCachePoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListCachePoliciesResult) FromDynamic(m map[string]any) error {
-	if v := m["CachePolicyList"]; v != nil {
-		p := new(CachePolicyList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CachePolicyList")
-		}
-		s.CachePolicyList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CachePolicyList", &s.CachePolicyList, api.SetStructPtr[CachePolicyList])
+	return err
 }
 
 func (s *ListCachePoliciesResult) ToDynamic() map[string]any {
@@ -8313,24 +4773,15 @@ func (s *ListCachePoliciesResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CachePolicyList != nil {
-		m["CachePolicyList"] = s.CachePolicyList.ToDynamic()
-	}
+	api.PutStruct(m, "CachePolicyList", s.CachePolicyList)
 	return m
 }
 
 func (s *ListCloudFrontOriginAccessIdentitiesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListCloudFrontOriginAccessIdentitiesRequest) ToDynamic() map[string]any {
@@ -8338,24 +4789,15 @@ func (s *ListCloudFrontOriginAccessIdentitiesRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListCloudFrontOriginAccessIdentitiesResult) FromDynamic(m map[string]any) error {
-	if v := m["CloudFrontOriginAccessIdentityList"]; v != nil {
-		p := new(CloudFrontOriginAccessIdentityList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudFrontOriginAccessIdentityList")
-		}
-		s.CloudFrontOriginAccessIdentityList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CloudFrontOriginAccessIdentityList", &s.CloudFrontOriginAccessIdentityList, api.SetStructPtr[CloudFrontOriginAccessIdentityList])
+	return err
 }
 
 func (s *ListCloudFrontOriginAccessIdentitiesResult) ToDynamic() map[string]any {
@@ -8363,34 +4805,17 @@ func (s *ListCloudFrontOriginAccessIdentitiesResult) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CloudFrontOriginAccessIdentityList != nil {
-		m["CloudFrontOriginAccessIdentityList"] = s.CloudFrontOriginAccessIdentityList.ToDynamic()
-	}
+	api.PutStruct(m, "CloudFrontOriginAccessIdentityList", s.CloudFrontOriginAccessIdentityList)
 	return m
 }
 
 func (s *ListConflictingAliasesRequest) FromDynamic(m map[string]any) error {
-	if v := m["DistributionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DistributionId, v); err != nil {
-			return api.At(err, ".DistributionId")
-		}
-	}
-	if v := m["Alias"]; v != nil {
-		if err := api.SetStringPtr(&s.Alias, v); err != nil {
-			return api.At(err, ".Alias")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Alias", &s.Alias, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListConflictingAliasesRequest) ToDynamic() map[string]any {
@@ -8398,30 +4823,17 @@ func (s *ListConflictingAliasesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.DistributionId != nil {
-		m["DistributionId"] = *s.DistributionId
-	}
-	if s.Alias != nil {
-		m["Alias"] = *s.Alias
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
+	api.Put(m, "Alias", s.Alias, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListConflictingAliasesResult) FromDynamic(m map[string]any) error {
-	if v := m["ConflictingAliasesList"]; v != nil {
-		p := new(ConflictingAliasesList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConflictingAliasesList")
-		}
-		s.ConflictingAliasesList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConflictingAliasesList", &s.ConflictingAliasesList, api.SetStructPtr[ConflictingAliasesList])
+	return err
 }
 
 func (s *ListConflictingAliasesResult) ToDynamic() map[string]any {
@@ -8429,24 +4841,15 @@ func (s *ListConflictingAliasesResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConflictingAliasesList != nil {
-		m["ConflictingAliasesList"] = s.ConflictingAliasesList.ToDynamic()
-	}
+	api.PutStruct(m, "ConflictingAliasesList", s.ConflictingAliasesList)
 	return m
 }
 
 func (s *ListContinuousDeploymentPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListContinuousDeploymentPoliciesRequest) ToDynamic() map[string]any {
@@ -8454,24 +4857,15 @@ func (s *ListContinuousDeploymentPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListContinuousDeploymentPoliciesResult) FromDynamic(m map[string]any) error {
-	if v := m["ContinuousDeploymentPolicyList"]; v != nil {
-		p := new(ContinuousDeploymentPolicyList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContinuousDeploymentPolicyList")
-		}
-		s.ContinuousDeploymentPolicyList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuousDeploymentPolicyList", &s.ContinuousDeploymentPolicyList, api.SetStructPtr[ContinuousDeploymentPolicyList])
+	return err
 }
 
 func (s *ListContinuousDeploymentPoliciesResult) ToDynamic() map[string]any {
@@ -8479,29 +4873,16 @@ func (s *ListContinuousDeploymentPoliciesResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ContinuousDeploymentPolicyList != nil {
-		m["ContinuousDeploymentPolicyList"] = s.ContinuousDeploymentPolicyList.ToDynamic()
-	}
+	api.PutStruct(m, "ContinuousDeploymentPolicyList", s.ContinuousDeploymentPolicyList)
 	return m
 }
 
 func (s *ListDistributionsByCachePolicyIdRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["CachePolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.CachePolicyId, v); err != nil {
-			return api.At(err, ".CachePolicyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	err = api.Decode(err, m, "CachePolicyId", &s.CachePolicyId, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDistributionsByCachePolicyIdRequest) ToDynamic() map[string]any {
@@ -8509,27 +4890,16 @@ func (s *ListDistributionsByCachePolicyIdRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
-	if s.CachePolicyId != nil {
-		m["CachePolicyId"] = *s.CachePolicyId
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
+	api.Put(m, "CachePolicyId", s.CachePolicyId, api.DynString)
 	return m
 }
 
 func (s *ListDistributionsByCachePolicyIdResult) FromDynamic(m map[string]any) error {
-	if v := m["DistributionIdList"]; v != nil {
-		p := new(DistributionIdList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionIdList")
-		}
-		s.DistributionIdList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionIdList", &s.DistributionIdList, api.SetStructPtr[DistributionIdList])
+	return err
 }
 
 func (s *ListDistributionsByCachePolicyIdResult) ToDynamic() map[string]any {
@@ -8537,29 +4907,16 @@ func (s *ListDistributionsByCachePolicyIdResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DistributionIdList != nil {
-		m["DistributionIdList"] = s.DistributionIdList.ToDynamic()
-	}
+	api.PutStruct(m, "DistributionIdList", s.DistributionIdList)
 	return m
 }
 
 func (s *ListDistributionsByKeyGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["KeyGroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyGroupId, v); err != nil {
-			return api.At(err, ".KeyGroupId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyGroupId", &s.KeyGroupId, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDistributionsByKeyGroupRequest) ToDynamic() map[string]any {
@@ -8567,27 +4924,16 @@ func (s *ListDistributionsByKeyGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
-	if s.KeyGroupId != nil {
-		m["KeyGroupId"] = *s.KeyGroupId
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
+	api.Put(m, "KeyGroupId", s.KeyGroupId, api.DynString)
 	return m
 }
 
 func (s *ListDistributionsByKeyGroupResult) FromDynamic(m map[string]any) error {
-	if v := m["DistributionIdList"]; v != nil {
-		p := new(DistributionIdList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionIdList")
-		}
-		s.DistributionIdList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionIdList", &s.DistributionIdList, api.SetStructPtr[DistributionIdList])
+	return err
 }
 
 func (s *ListDistributionsByKeyGroupResult) ToDynamic() map[string]any {
@@ -8595,29 +4941,16 @@ func (s *ListDistributionsByKeyGroupResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DistributionIdList != nil {
-		m["DistributionIdList"] = s.DistributionIdList.ToDynamic()
-	}
+	api.PutStruct(m, "DistributionIdList", s.DistributionIdList)
 	return m
 }
 
 func (s *ListDistributionsByOriginRequestPolicyIdRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["OriginRequestPolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginRequestPolicyId, v); err != nil {
-			return api.At(err, ".OriginRequestPolicyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginRequestPolicyId", &s.OriginRequestPolicyId, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDistributionsByOriginRequestPolicyIdRequest) ToDynamic() map[string]any {
@@ -8625,27 +4958,16 @@ func (s *ListDistributionsByOriginRequestPolicyIdRequest) ToDynamic() map[string
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
-	if s.OriginRequestPolicyId != nil {
-		m["OriginRequestPolicyId"] = *s.OriginRequestPolicyId
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
+	api.Put(m, "OriginRequestPolicyId", s.OriginRequestPolicyId, api.DynString)
 	return m
 }
 
 func (s *ListDistributionsByOriginRequestPolicyIdResult) FromDynamic(m map[string]any) error {
-	if v := m["DistributionIdList"]; v != nil {
-		p := new(DistributionIdList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionIdList")
-		}
-		s.DistributionIdList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionIdList", &s.DistributionIdList, api.SetStructPtr[DistributionIdList])
+	return err
 }
 
 func (s *ListDistributionsByOriginRequestPolicyIdResult) ToDynamic() map[string]any {
@@ -8653,34 +4975,17 @@ func (s *ListDistributionsByOriginRequestPolicyIdResult) ToDynamic() map[string]
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DistributionIdList != nil {
-		m["DistributionIdList"] = s.DistributionIdList.ToDynamic()
-	}
+	api.PutStruct(m, "DistributionIdList", s.DistributionIdList)
 	return m
 }
 
 func (s *ListDistributionsByRealtimeLogConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["RealtimeLogConfigName"]; v != nil {
-		if err := api.SetStringPtr(&s.RealtimeLogConfigName, v); err != nil {
-			return api.At(err, ".RealtimeLogConfigName")
-		}
-	}
-	if v := m["RealtimeLogConfigArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RealtimeLogConfigArn, v); err != nil {
-			return api.At(err, ".RealtimeLogConfigArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	err = api.Decode(err, m, "RealtimeLogConfigName", &s.RealtimeLogConfigName, api.SetStringPtr)
+	err = api.Decode(err, m, "RealtimeLogConfigArn", &s.RealtimeLogConfigArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDistributionsByRealtimeLogConfigRequest) ToDynamic() map[string]any {
@@ -8688,30 +4993,17 @@ func (s *ListDistributionsByRealtimeLogConfigRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
-	if s.RealtimeLogConfigName != nil {
-		m["RealtimeLogConfigName"] = *s.RealtimeLogConfigName
-	}
-	if s.RealtimeLogConfigArn != nil {
-		m["RealtimeLogConfigArn"] = *s.RealtimeLogConfigArn
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
+	api.Put(m, "RealtimeLogConfigName", s.RealtimeLogConfigName, api.DynString)
+	api.Put(m, "RealtimeLogConfigArn", s.RealtimeLogConfigArn, api.DynString)
 	return m
 }
 
 func (s *ListDistributionsByRealtimeLogConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["DistributionList"]; v != nil {
-		p := new(DistributionList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionList")
-		}
-		s.DistributionList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionList", &s.DistributionList, api.SetStructPtr[DistributionList])
+	return err
 }
 
 func (s *ListDistributionsByRealtimeLogConfigResult) ToDynamic() map[string]any {
@@ -8719,29 +5011,16 @@ func (s *ListDistributionsByRealtimeLogConfigResult) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DistributionList != nil {
-		m["DistributionList"] = s.DistributionList.ToDynamic()
-	}
+	api.PutStruct(m, "DistributionList", s.DistributionList)
 	return m
 }
 
 func (s *ListDistributionsByResponseHeadersPolicyIdRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["ResponseHeadersPolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseHeadersPolicyId, v); err != nil {
-			return api.At(err, ".ResponseHeadersPolicyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseHeadersPolicyId", &s.ResponseHeadersPolicyId, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDistributionsByResponseHeadersPolicyIdRequest) ToDynamic() map[string]any {
@@ -8749,27 +5028,16 @@ func (s *ListDistributionsByResponseHeadersPolicyIdRequest) ToDynamic() map[stri
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
-	if s.ResponseHeadersPolicyId != nil {
-		m["ResponseHeadersPolicyId"] = *s.ResponseHeadersPolicyId
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
+	api.Put(m, "ResponseHeadersPolicyId", s.ResponseHeadersPolicyId, api.DynString)
 	return m
 }
 
 func (s *ListDistributionsByResponseHeadersPolicyIdResult) FromDynamic(m map[string]any) error {
-	if v := m["DistributionIdList"]; v != nil {
-		p := new(DistributionIdList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionIdList")
-		}
-		s.DistributionIdList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionIdList", &s.DistributionIdList, api.SetStructPtr[DistributionIdList])
+	return err
 }
 
 func (s *ListDistributionsByResponseHeadersPolicyIdResult) ToDynamic() map[string]any {
@@ -8777,29 +5045,16 @@ func (s *ListDistributionsByResponseHeadersPolicyIdResult) ToDynamic() map[strin
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DistributionIdList != nil {
-		m["DistributionIdList"] = s.DistributionIdList.ToDynamic()
-	}
+	api.PutStruct(m, "DistributionIdList", s.DistributionIdList)
 	return m
 }
 
 func (s *ListDistributionsByWebACLIdRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["WebACLId"]; v != nil {
-		if err := api.SetStringPtr(&s.WebACLId, v); err != nil {
-			return api.At(err, ".WebACLId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	err = api.Decode(err, m, "WebACLId", &s.WebACLId, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDistributionsByWebACLIdRequest) ToDynamic() map[string]any {
@@ -8807,27 +5062,16 @@ func (s *ListDistributionsByWebACLIdRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
-	if s.WebACLId != nil {
-		m["WebACLId"] = *s.WebACLId
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
+	api.Put(m, "WebACLId", s.WebACLId, api.DynString)
 	return m
 }
 
 func (s *ListDistributionsByWebACLIdResult) FromDynamic(m map[string]any) error {
-	if v := m["DistributionList"]; v != nil {
-		p := new(DistributionList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionList")
-		}
-		s.DistributionList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionList", &s.DistributionList, api.SetStructPtr[DistributionList])
+	return err
 }
 
 func (s *ListDistributionsByWebACLIdResult) ToDynamic() map[string]any {
@@ -8835,24 +5079,15 @@ func (s *ListDistributionsByWebACLIdResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DistributionList != nil {
-		m["DistributionList"] = s.DistributionList.ToDynamic()
-	}
+	api.PutStruct(m, "DistributionList", s.DistributionList)
 	return m
 }
 
 func (s *ListDistributionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDistributionsRequest) ToDynamic() map[string]any {
@@ -8860,24 +5095,15 @@ func (s *ListDistributionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListDistributionsResult) FromDynamic(m map[string]any) error {
-	if v := m["DistributionList"]; v != nil {
-		p := new(DistributionList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionList")
-		}
-		s.DistributionList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionList", &s.DistributionList, api.SetStructPtr[DistributionList])
+	return err
 }
 
 func (s *ListDistributionsResult) ToDynamic() map[string]any {
@@ -8885,24 +5111,15 @@ func (s *ListDistributionsResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DistributionList != nil {
-		m["DistributionList"] = s.DistributionList.ToDynamic()
-	}
+	api.PutStruct(m, "DistributionList", s.DistributionList)
 	return m
 }
 
 func (s *ListFieldLevelEncryptionConfigsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListFieldLevelEncryptionConfigsRequest) ToDynamic() map[string]any {
@@ -8910,24 +5127,15 @@ func (s *ListFieldLevelEncryptionConfigsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListFieldLevelEncryptionConfigsResult) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryptionList"]; v != nil {
-		p := new(FieldLevelEncryptionList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionList")
-		}
-		s.FieldLevelEncryptionList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryptionList", &s.FieldLevelEncryptionList, api.SetStructPtr[FieldLevelEncryptionList])
+	return err
 }
 
 func (s *ListFieldLevelEncryptionConfigsResult) ToDynamic() map[string]any {
@@ -8935,24 +5143,15 @@ func (s *ListFieldLevelEncryptionConfigsResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FieldLevelEncryptionList != nil {
-		m["FieldLevelEncryptionList"] = s.FieldLevelEncryptionList.ToDynamic()
-	}
+	api.PutStruct(m, "FieldLevelEncryptionList", s.FieldLevelEncryptionList)
 	return m
 }
 
 func (s *ListFieldLevelEncryptionProfilesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListFieldLevelEncryptionProfilesRequest) ToDynamic() map[string]any {
@@ -8960,24 +5159,15 @@ func (s *ListFieldLevelEncryptionProfilesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListFieldLevelEncryptionProfilesResult) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryptionProfileList"]; v != nil {
-		p := new(FieldLevelEncryptionProfileList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionProfileList")
-		}
-		s.FieldLevelEncryptionProfileList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryptionProfileList", &s.FieldLevelEncryptionProfileList, api.SetStructPtr[FieldLevelEncryptionProfileList])
+	return err
 }
 
 func (s *ListFieldLevelEncryptionProfilesResult) ToDynamic() map[string]any {
@@ -8985,29 +5175,16 @@ func (s *ListFieldLevelEncryptionProfilesResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FieldLevelEncryptionProfileList != nil {
-		m["FieldLevelEncryptionProfileList"] = s.FieldLevelEncryptionProfileList.ToDynamic()
-	}
+	api.PutStruct(m, "FieldLevelEncryptionProfileList", s.FieldLevelEncryptionProfileList)
 	return m
 }
 
 func (s *ListFunctionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	return err
 }
 
 func (s *ListFunctionsRequest) ToDynamic() map[string]any {
@@ -9015,27 +5192,16 @@ func (s *ListFunctionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
 	return m
 }
 
 func (s *ListFunctionsResult) FromDynamic(m map[string]any) error {
-	if v := m["FunctionList"]; v != nil {
-		p := new(FunctionList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FunctionList")
-		}
-		s.FunctionList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionList", &s.FunctionList, api.SetStructPtr[FunctionList])
+	return err
 }
 
 func (s *ListFunctionsResult) ToDynamic() map[string]any {
@@ -9043,29 +5209,16 @@ func (s *ListFunctionsResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FunctionList != nil {
-		m["FunctionList"] = s.FunctionList.ToDynamic()
-	}
+	api.PutStruct(m, "FunctionList", s.FunctionList)
 	return m
 }
 
 func (s *ListInvalidationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["DistributionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DistributionId, v); err != nil {
-			return api.At(err, ".DistributionId")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListInvalidationsRequest) ToDynamic() map[string]any {
@@ -9073,27 +5226,16 @@ func (s *ListInvalidationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DistributionId != nil {
-		m["DistributionId"] = *s.DistributionId
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListInvalidationsResult) FromDynamic(m map[string]any) error {
-	if v := m["InvalidationList"]; v != nil {
-		p := new(InvalidationList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InvalidationList")
-		}
-		s.InvalidationList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InvalidationList", &s.InvalidationList, api.SetStructPtr[InvalidationList])
+	return err
 }
 
 func (s *ListInvalidationsResult) ToDynamic() map[string]any {
@@ -9101,24 +5243,15 @@ func (s *ListInvalidationsResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.InvalidationList != nil {
-		m["InvalidationList"] = s.InvalidationList.ToDynamic()
-	}
+	api.PutStruct(m, "InvalidationList", s.InvalidationList)
 	return m
 }
 
 func (s *ListKeyGroupsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListKeyGroupsRequest) ToDynamic() map[string]any {
@@ -9126,24 +5259,15 @@ func (s *ListKeyGroupsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListKeyGroupsResult) FromDynamic(m map[string]any) error {
-	if v := m["KeyGroupList"]; v != nil {
-		p := new(KeyGroupList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyGroupList")
-		}
-		s.KeyGroupList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyGroupList", &s.KeyGroupList, api.SetStructPtr[KeyGroupList])
+	return err
 }
 
 func (s *ListKeyGroupsResult) ToDynamic() map[string]any {
@@ -9151,29 +5275,16 @@ func (s *ListKeyGroupsResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyGroupList != nil {
-		m["KeyGroupList"] = s.KeyGroupList.ToDynamic()
-	}
+	api.PutStruct(m, "KeyGroupList", s.KeyGroupList)
 	return m
 }
 
 func (s *ListKeyValueStoresRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *ListKeyValueStoresRequest) ToDynamic() map[string]any {
@@ -9181,27 +5292,16 @@ func (s *ListKeyValueStoresRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *ListKeyValueStoresResult) FromDynamic(m map[string]any) error {
-	if v := m["KeyValueStoreList"]; v != nil {
-		p := new(KeyValueStoreList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyValueStoreList")
-		}
-		s.KeyValueStoreList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyValueStoreList", &s.KeyValueStoreList, api.SetStructPtr[KeyValueStoreList])
+	return err
 }
 
 func (s *ListKeyValueStoresResult) ToDynamic() map[string]any {
@@ -9209,24 +5309,15 @@ func (s *ListKeyValueStoresResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyValueStoreList != nil {
-		m["KeyValueStoreList"] = s.KeyValueStoreList.ToDynamic()
-	}
+	api.PutStruct(m, "KeyValueStoreList", s.KeyValueStoreList)
 	return m
 }
 
 func (s *ListOriginAccessControlsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListOriginAccessControlsRequest) ToDynamic() map[string]any {
@@ -9234,24 +5325,15 @@ func (s *ListOriginAccessControlsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListOriginAccessControlsResult) FromDynamic(m map[string]any) error {
-	if v := m["OriginAccessControlList"]; v != nil {
-		p := new(OriginAccessControlList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginAccessControlList")
-		}
-		s.OriginAccessControlList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginAccessControlList", &s.OriginAccessControlList, api.SetStructPtr[OriginAccessControlList])
+	return err
 }
 
 func (s *ListOriginAccessControlsResult) ToDynamic() map[string]any {
@@ -9259,29 +5341,16 @@ func (s *ListOriginAccessControlsResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OriginAccessControlList != nil {
-		m["OriginAccessControlList"] = s.OriginAccessControlList.ToDynamic()
-	}
+	api.PutStruct(m, "OriginAccessControlList", s.OriginAccessControlList)
 	return m
 }
 
 func (s *ListOriginRequestPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListOriginRequestPoliciesRequest) ToDynamic() map[string]any {
@@ -9289,27 +5358,16 @@ func (s *ListOriginRequestPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListOriginRequestPoliciesResult) FromDynamic(m map[string]any) error {
-	if v := m["OriginRequestPolicyList"]; v != nil {
-		p := new(OriginRequestPolicyList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginRequestPolicyList")
-		}
-		s.OriginRequestPolicyList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginRequestPolicyList", &s.OriginRequestPolicyList, api.SetStructPtr[OriginRequestPolicyList])
+	return err
 }
 
 func (s *ListOriginRequestPoliciesResult) ToDynamic() map[string]any {
@@ -9317,24 +5375,15 @@ func (s *ListOriginRequestPoliciesResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OriginRequestPolicyList != nil {
-		m["OriginRequestPolicyList"] = s.OriginRequestPolicyList.ToDynamic()
-	}
+	api.PutStruct(m, "OriginRequestPolicyList", s.OriginRequestPolicyList)
 	return m
 }
 
 func (s *ListPublicKeysRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPublicKeysRequest) ToDynamic() map[string]any {
@@ -9342,24 +5391,15 @@ func (s *ListPublicKeysRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListPublicKeysResult) FromDynamic(m map[string]any) error {
-	if v := m["PublicKeyList"]; v != nil {
-		p := new(PublicKeyList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PublicKeyList")
-		}
-		s.PublicKeyList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublicKeyList", &s.PublicKeyList, api.SetStructPtr[PublicKeyList])
+	return err
 }
 
 func (s *ListPublicKeysResult) ToDynamic() map[string]any {
@@ -9367,24 +5407,15 @@ func (s *ListPublicKeysResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PublicKeyList != nil {
-		m["PublicKeyList"] = s.PublicKeyList.ToDynamic()
-	}
+	api.PutStruct(m, "PublicKeyList", s.PublicKeyList)
 	return m
 }
 
 func (s *ListRealtimeLogConfigsRequest) FromDynamic(m map[string]any) error {
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListRealtimeLogConfigsRequest) ToDynamic() map[string]any {
@@ -9392,24 +5423,15 @@ func (s *ListRealtimeLogConfigsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListRealtimeLogConfigsResult) FromDynamic(m map[string]any) error {
-	if v := m["RealtimeLogConfigs"]; v != nil {
-		p := new(RealtimeLogConfigs)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RealtimeLogConfigs")
-		}
-		s.RealtimeLogConfigs = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RealtimeLogConfigs", &s.RealtimeLogConfigs, api.SetStructPtr[RealtimeLogConfigs])
+	return err
 }
 
 func (s *ListRealtimeLogConfigsResult) ToDynamic() map[string]any {
@@ -9417,29 +5439,16 @@ func (s *ListRealtimeLogConfigsResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RealtimeLogConfigs != nil {
-		m["RealtimeLogConfigs"] = s.RealtimeLogConfigs.ToDynamic()
-	}
+	api.PutStruct(m, "RealtimeLogConfigs", s.RealtimeLogConfigs)
 	return m
 }
 
 func (s *ListResponseHeadersPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListResponseHeadersPoliciesRequest) ToDynamic() map[string]any {
@@ -9447,27 +5456,16 @@ func (s *ListResponseHeadersPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListResponseHeadersPoliciesResult) FromDynamic(m map[string]any) error {
-	if v := m["ResponseHeadersPolicyList"]; v != nil {
-		p := new(ResponseHeadersPolicyList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResponseHeadersPolicyList")
-		}
-		s.ResponseHeadersPolicyList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResponseHeadersPolicyList", &s.ResponseHeadersPolicyList, api.SetStructPtr[ResponseHeadersPolicyList])
+	return err
 }
 
 func (s *ListResponseHeadersPoliciesResult) ToDynamic() map[string]any {
@@ -9475,24 +5473,15 @@ func (s *ListResponseHeadersPoliciesResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResponseHeadersPolicyList != nil {
-		m["ResponseHeadersPolicyList"] = s.ResponseHeadersPolicyList.ToDynamic()
-	}
+	api.PutStruct(m, "ResponseHeadersPolicyList", s.ResponseHeadersPolicyList)
 	return m
 }
 
 func (s *ListStreamingDistributionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStreamingDistributionsRequest) ToDynamic() map[string]any {
@@ -9500,24 +5489,15 @@ func (s *ListStreamingDistributionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListStreamingDistributionsResult) FromDynamic(m map[string]any) error {
-	if v := m["StreamingDistributionList"]; v != nil {
-		p := new(StreamingDistributionList)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamingDistributionList")
-		}
-		s.StreamingDistributionList = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamingDistributionList", &s.StreamingDistributionList, api.SetStructPtr[StreamingDistributionList])
+	return err
 }
 
 func (s *ListStreamingDistributionsResult) ToDynamic() map[string]any {
@@ -9525,19 +5505,14 @@ func (s *ListStreamingDistributionsResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StreamingDistributionList != nil {
-		m["StreamingDistributionList"] = s.StreamingDistributionList.ToDynamic()
-	}
+	api.PutStruct(m, "StreamingDistributionList", s.StreamingDistributionList)
 	return m
 }
 
 func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Resource"]; v != nil {
-		if err := api.SetStringPtr(&s.Resource, v); err != nil {
-			return api.At(err, ".Resource")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Resource", &s.Resource, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
@@ -9545,21 +5520,14 @@ func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Resource != nil {
-		m["Resource"] = *s.Resource
-	}
+	api.Put(m, "Resource", s.Resource, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceResult) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		p := new(Tags)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Tags")
-		}
-		s.Tags = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, api.SetStructPtr[Tags])
+	return err
 }
 
 func (s *ListTagsForResourceResult) ToDynamic() map[string]any {
@@ -9567,34 +5535,17 @@ func (s *ListTagsForResourceResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["Tags"] = s.Tags.ToDynamic()
-	}
+	api.PutStruct(m, "Tags", s.Tags)
 	return m
 }
 
 func (s *LoggingConfig) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["IncludeCookies"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeCookies, v); err != nil {
-			return api.At(err, ".IncludeCookies")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "IncludeCookies", &s.IncludeCookies, api.SetBoolPtr)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	return err
 }
 
 func (s *LoggingConfig) ToDynamic() map[string]any {
@@ -9602,28 +5553,17 @@ func (s *LoggingConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.IncludeCookies != nil {
-		m["IncludeCookies"] = *s.IncludeCookies
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "IncludeCookies", s.IncludeCookies, api.DynBool)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
 	return m
 }
 
 func (s *MissingBody) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *MissingBody) ToDynamic() map[string]any {
@@ -9631,21 +5571,14 @@ func (s *MissingBody) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *MonitoringSubscription) FromDynamic(m map[string]any) error {
-	if v := m["RealtimeMetricsSubscriptionConfig"]; v != nil {
-		p := new(RealtimeMetricsSubscriptionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RealtimeMetricsSubscriptionConfig")
-		}
-		s.RealtimeMetricsSubscriptionConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RealtimeMetricsSubscriptionConfig", &s.RealtimeMetricsSubscriptionConfig, api.SetStructPtr[RealtimeMetricsSubscriptionConfig])
+	return err
 }
 
 func (s *MonitoringSubscription) ToDynamic() map[string]any {
@@ -9653,19 +5586,14 @@ func (s *MonitoringSubscription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RealtimeMetricsSubscriptionConfig != nil {
-		m["RealtimeMetricsSubscriptionConfig"] = s.RealtimeMetricsSubscriptionConfig.ToDynamic()
-	}
+	api.PutStruct(m, "RealtimeMetricsSubscriptionConfig", s.RealtimeMetricsSubscriptionConfig)
 	return m
 }
 
 func (s *MonitoringSubscriptionAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *MonitoringSubscriptionAlreadyExists) ToDynamic() map[string]any {
@@ -9673,19 +5601,14 @@ func (s *MonitoringSubscriptionAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchCachePolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchCachePolicy) ToDynamic() map[string]any {
@@ -9693,19 +5616,14 @@ func (s *NoSuchCachePolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchCloudFrontOriginAccessIdentity) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchCloudFrontOriginAccessIdentity) ToDynamic() map[string]any {
@@ -9713,19 +5631,14 @@ func (s *NoSuchCloudFrontOriginAccessIdentity) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchContinuousDeploymentPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchContinuousDeploymentPolicy) ToDynamic() map[string]any {
@@ -9733,19 +5646,14 @@ func (s *NoSuchContinuousDeploymentPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchDistribution) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchDistribution) ToDynamic() map[string]any {
@@ -9753,19 +5661,14 @@ func (s *NoSuchDistribution) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchFieldLevelEncryptionConfig) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchFieldLevelEncryptionConfig) ToDynamic() map[string]any {
@@ -9773,19 +5676,14 @@ func (s *NoSuchFieldLevelEncryptionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchFieldLevelEncryptionProfile) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchFieldLevelEncryptionProfile) ToDynamic() map[string]any {
@@ -9793,19 +5691,14 @@ func (s *NoSuchFieldLevelEncryptionProfile) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchFunctionExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchFunctionExists) ToDynamic() map[string]any {
@@ -9813,19 +5706,14 @@ func (s *NoSuchFunctionExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchInvalidation) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchInvalidation) ToDynamic() map[string]any {
@@ -9833,19 +5721,14 @@ func (s *NoSuchInvalidation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchMonitoringSubscription) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchMonitoringSubscription) ToDynamic() map[string]any {
@@ -9853,19 +5736,14 @@ func (s *NoSuchMonitoringSubscription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchOrigin) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchOrigin) ToDynamic() map[string]any {
@@ -9873,19 +5751,14 @@ func (s *NoSuchOrigin) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchOriginAccessControl) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchOriginAccessControl) ToDynamic() map[string]any {
@@ -9893,19 +5766,14 @@ func (s *NoSuchOriginAccessControl) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchOriginRequestPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchOriginRequestPolicy) ToDynamic() map[string]any {
@@ -9913,19 +5781,14 @@ func (s *NoSuchOriginRequestPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchPublicKey) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchPublicKey) ToDynamic() map[string]any {
@@ -9933,19 +5796,14 @@ func (s *NoSuchPublicKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchRealtimeLogConfig) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchRealtimeLogConfig) ToDynamic() map[string]any {
@@ -9953,19 +5811,14 @@ func (s *NoSuchRealtimeLogConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchResource) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchResource) ToDynamic() map[string]any {
@@ -9973,19 +5826,14 @@ func (s *NoSuchResource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchResponseHeadersPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchResponseHeadersPolicy) ToDynamic() map[string]any {
@@ -9993,19 +5841,14 @@ func (s *NoSuchResponseHeadersPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchStreamingDistribution) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchStreamingDistribution) ToDynamic() map[string]any {
@@ -10013,72 +5856,23 @@ func (s *NoSuchStreamingDistribution) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Origin) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["OriginPath"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginPath, v); err != nil {
-			return api.At(err, ".OriginPath")
-		}
-	}
-	if v := m["CustomHeaders"]; v != nil {
-		p := new(CustomHeaders)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CustomHeaders")
-		}
-		s.CustomHeaders = p
-	}
-	if v := m["S3OriginConfig"]; v != nil {
-		p := new(S3OriginConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".S3OriginConfig")
-		}
-		s.S3OriginConfig = p
-	}
-	if v := m["CustomOriginConfig"]; v != nil {
-		p := new(CustomOriginConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CustomOriginConfig")
-		}
-		s.CustomOriginConfig = p
-	}
-	if v := m["ConnectionAttempts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ConnectionAttempts, v); err != nil {
-			return api.At(err, ".ConnectionAttempts")
-		}
-	}
-	if v := m["ConnectionTimeout"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ConnectionTimeout, v); err != nil {
-			return api.At(err, ".ConnectionTimeout")
-		}
-	}
-	if v := m["OriginShield"]; v != nil {
-		p := new(OriginShield)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginShield")
-		}
-		s.OriginShield = p
-	}
-	if v := m["OriginAccessControlId"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginAccessControlId, v); err != nil {
-			return api.At(err, ".OriginAccessControlId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginPath", &s.OriginPath, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomHeaders", &s.CustomHeaders, api.SetStructPtr[CustomHeaders])
+	err = api.Decode(err, m, "S3OriginConfig", &s.S3OriginConfig, api.SetStructPtr[S3OriginConfig])
+	err = api.Decode(err, m, "CustomOriginConfig", &s.CustomOriginConfig, api.SetStructPtr[CustomOriginConfig])
+	err = api.Decode(err, m, "ConnectionAttempts", &s.ConnectionAttempts, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ConnectionTimeout", &s.ConnectionTimeout, api.SetInt32Ptr)
+	err = api.Decode(err, m, "OriginShield", &s.OriginShield, api.SetStructPtr[OriginShield])
+	err = api.Decode(err, m, "OriginAccessControlId", &s.OriginAccessControlId, api.SetStringPtr)
+	return err
 }
 
 func (s *Origin) ToDynamic() map[string]any {
@@ -10086,53 +5880,24 @@ func (s *Origin) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.OriginPath != nil {
-		m["OriginPath"] = *s.OriginPath
-	}
-	if s.CustomHeaders != nil {
-		m["CustomHeaders"] = s.CustomHeaders.ToDynamic()
-	}
-	if s.S3OriginConfig != nil {
-		m["S3OriginConfig"] = s.S3OriginConfig.ToDynamic()
-	}
-	if s.CustomOriginConfig != nil {
-		m["CustomOriginConfig"] = s.CustomOriginConfig.ToDynamic()
-	}
-	if s.ConnectionAttempts != nil {
-		m["ConnectionAttempts"] = int64(*s.ConnectionAttempts)
-	}
-	if s.ConnectionTimeout != nil {
-		m["ConnectionTimeout"] = int64(*s.ConnectionTimeout)
-	}
-	if s.OriginShield != nil {
-		m["OriginShield"] = s.OriginShield.ToDynamic()
-	}
-	if s.OriginAccessControlId != nil {
-		m["OriginAccessControlId"] = *s.OriginAccessControlId
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.Put(m, "OriginPath", s.OriginPath, api.DynString)
+	api.PutStruct(m, "CustomHeaders", s.CustomHeaders)
+	api.PutStruct(m, "S3OriginConfig", s.S3OriginConfig)
+	api.PutStruct(m, "CustomOriginConfig", s.CustomOriginConfig)
+	api.Put(m, "ConnectionAttempts", s.ConnectionAttempts, api.DynInt32)
+	api.Put(m, "ConnectionTimeout", s.ConnectionTimeout, api.DynInt32)
+	api.PutStruct(m, "OriginShield", s.OriginShield)
+	api.Put(m, "OriginAccessControlId", s.OriginAccessControlId, api.DynString)
 	return m
 }
 
 func (s *OriginAccessControl) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["OriginAccessControlConfig"]; v != nil {
-		p := new(OriginAccessControlConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginAccessControlConfig")
-		}
-		s.OriginAccessControlConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginAccessControlConfig", &s.OriginAccessControlConfig, api.SetStructPtr[OriginAccessControlConfig])
+	return err
 }
 
 func (s *OriginAccessControl) ToDynamic() map[string]any {
@@ -10140,22 +5905,15 @@ func (s *OriginAccessControl) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.OriginAccessControlConfig != nil {
-		m["OriginAccessControlConfig"] = s.OriginAccessControlConfig.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutStruct(m, "OriginAccessControlConfig", s.OriginAccessControlConfig)
 	return m
 }
 
 func (s *OriginAccessControlAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *OriginAccessControlAlreadyExists) ToDynamic() map[string]any {
@@ -10163,39 +5921,18 @@ func (s *OriginAccessControlAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *OriginAccessControlConfig) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["SigningProtocol"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningProtocol, v); err != nil {
-			return api.At(err, ".SigningProtocol")
-		}
-	}
-	if v := m["SigningBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningBehavior, v); err != nil {
-			return api.At(err, ".SigningBehavior")
-		}
-	}
-	if v := m["OriginAccessControlOriginType"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginAccessControlOriginType, v); err != nil {
-			return api.At(err, ".OriginAccessControlOriginType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "SigningProtocol", &s.SigningProtocol, api.SetStringPtr)
+	err = api.Decode(err, m, "SigningBehavior", &s.SigningBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginAccessControlOriginType", &s.OriginAccessControlOriginType, api.SetStringPtr)
+	return err
 }
 
 func (s *OriginAccessControlConfig) ToDynamic() map[string]any {
@@ -10203,31 +5940,18 @@ func (s *OriginAccessControlConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.SigningProtocol != nil {
-		m["SigningProtocol"] = *s.SigningProtocol
-	}
-	if s.SigningBehavior != nil {
-		m["SigningBehavior"] = *s.SigningBehavior
-	}
-	if s.OriginAccessControlOriginType != nil {
-		m["OriginAccessControlOriginType"] = *s.OriginAccessControlOriginType
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "SigningProtocol", s.SigningProtocol, api.DynString)
+	api.Put(m, "SigningBehavior", s.SigningBehavior, api.DynString)
+	api.Put(m, "OriginAccessControlOriginType", s.OriginAccessControlOriginType, api.DynString)
 	return m
 }
 
 func (s *OriginAccessControlInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *OriginAccessControlInUse) ToDynamic() map[string]any {
@@ -10235,44 +5959,21 @@ func (s *OriginAccessControlInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *OriginAccessControlList) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *OriginAccessControlSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]OriginAccessControlSummary, v any) error {
+		return api.SetList(p, v, func(p *OriginAccessControlSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *OriginAccessControlList) ToDynamic() map[string]any {
@@ -10280,59 +5981,24 @@ func (s *OriginAccessControlList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e OriginAccessControlSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e OriginAccessControlSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *OriginAccessControlSummary) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["SigningProtocol"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningProtocol, v); err != nil {
-			return api.At(err, ".SigningProtocol")
-		}
-	}
-	if v := m["SigningBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningBehavior, v); err != nil {
-			return api.At(err, ".SigningBehavior")
-		}
-	}
-	if v := m["OriginAccessControlOriginType"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginAccessControlOriginType, v); err != nil {
-			return api.At(err, ".OriginAccessControlOriginType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "SigningProtocol", &s.SigningProtocol, api.SetStringPtr)
+	err = api.Decode(err, m, "SigningBehavior", &s.SigningBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginAccessControlOriginType", &s.OriginAccessControlOriginType, api.SetStringPtr)
+	return err
 }
 
 func (s *OriginAccessControlSummary) ToDynamic() map[string]any {
@@ -10340,39 +6006,20 @@ func (s *OriginAccessControlSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.SigningProtocol != nil {
-		m["SigningProtocol"] = *s.SigningProtocol
-	}
-	if s.SigningBehavior != nil {
-		m["SigningBehavior"] = *s.SigningBehavior
-	}
-	if s.OriginAccessControlOriginType != nil {
-		m["OriginAccessControlOriginType"] = *s.OriginAccessControlOriginType
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "SigningProtocol", s.SigningProtocol, api.DynString)
+	api.Put(m, "SigningBehavior", s.SigningBehavior, api.DynString)
+	api.Put(m, "OriginAccessControlOriginType", s.OriginAccessControlOriginType, api.DynString)
 	return m
 }
 
 func (s *OriginCustomHeader) FromDynamic(m map[string]any) error {
-	if v := m["HeaderName"]; v != nil {
-		if err := api.SetStringPtr(&s.HeaderName, v); err != nil {
-			return api.At(err, ".HeaderName")
-		}
-	}
-	if v := m["HeaderValue"]; v != nil {
-		if err := api.SetStringPtr(&s.HeaderValue, v); err != nil {
-			return api.At(err, ".HeaderValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HeaderName", &s.HeaderName, api.SetStringPtr)
+	err = api.Decode(err, m, "HeaderValue", &s.HeaderValue, api.SetStringPtr)
+	return err
 }
 
 func (s *OriginCustomHeader) ToDynamic() map[string]any {
@@ -10380,36 +6027,17 @@ func (s *OriginCustomHeader) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HeaderName != nil {
-		m["HeaderName"] = *s.HeaderName
-	}
-	if s.HeaderValue != nil {
-		m["HeaderValue"] = *s.HeaderValue
-	}
+	api.Put(m, "HeaderName", s.HeaderName, api.DynString)
+	api.Put(m, "HeaderValue", s.HeaderValue, api.DynString)
 	return m
 }
 
 func (s *OriginGroup) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["FailoverCriteria"]; v != nil {
-		p := new(OriginGroupFailoverCriteria)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FailoverCriteria")
-		}
-		s.FailoverCriteria = p
-	}
-	if v := m["Members"]; v != nil {
-		p := new(OriginGroupMembers)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Members")
-		}
-		s.Members = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "FailoverCriteria", &s.FailoverCriteria, api.SetStructPtr[OriginGroupFailoverCriteria])
+	err = api.Decode(err, m, "Members", &s.Members, api.SetStructPtr[OriginGroupMembers])
+	return err
 }
 
 func (s *OriginGroup) ToDynamic() map[string]any {
@@ -10417,27 +6045,16 @@ func (s *OriginGroup) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.FailoverCriteria != nil {
-		m["FailoverCriteria"] = s.FailoverCriteria.ToDynamic()
-	}
-	if s.Members != nil {
-		m["Members"] = s.Members.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutStruct(m, "FailoverCriteria", s.FailoverCriteria)
+	api.PutStruct(m, "Members", s.Members)
 	return m
 }
 
 func (s *OriginGroupFailoverCriteria) FromDynamic(m map[string]any) error {
-	if v := m["StatusCodes"]; v != nil {
-		p := new(StatusCodes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StatusCodes")
-		}
-		s.StatusCodes = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StatusCodes", &s.StatusCodes, api.SetStructPtr[StatusCodes])
+	return err
 }
 
 func (s *OriginGroupFailoverCriteria) ToDynamic() map[string]any {
@@ -10445,19 +6062,14 @@ func (s *OriginGroupFailoverCriteria) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StatusCodes != nil {
-		m["StatusCodes"] = s.StatusCodes.ToDynamic()
-	}
+	api.PutStruct(m, "StatusCodes", s.StatusCodes)
 	return m
 }
 
 func (s *OriginGroupMember) FromDynamic(m map[string]any) error {
-	if v := m["OriginId"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginId, v); err != nil {
-			return api.At(err, ".OriginId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginId", &s.OriginId, api.SetStringPtr)
+	return err
 }
 
 func (s *OriginGroupMember) ToDynamic() map[string]any {
@@ -10465,24 +6077,17 @@ func (s *OriginGroupMember) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OriginId != nil {
-		m["OriginId"] = *s.OriginId
-	}
+	api.Put(m, "OriginId", s.OriginId, api.DynString)
 	return m
 }
 
 func (s *OriginGroupMembers) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *OriginGroupMember, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]OriginGroupMember, v any) error {
+		return api.SetList(p, v, func(p *OriginGroupMember, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *OriginGroupMembers) ToDynamic() map[string]any {
@@ -10490,27 +6095,18 @@ func (s *OriginGroupMembers) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e OriginGroupMember) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e OriginGroupMember) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *OriginGroups) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *OriginGroup, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]OriginGroup, v any) error {
+		return api.SetList(p, v, func(p *OriginGroup, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *OriginGroups) ToDynamic() map[string]any {
@@ -10518,34 +6114,17 @@ func (s *OriginGroups) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e OriginGroup) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e OriginGroup) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *OriginRequestPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["OriginRequestPolicyConfig"]; v != nil {
-		p := new(OriginRequestPolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginRequestPolicyConfig")
-		}
-		s.OriginRequestPolicyConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "OriginRequestPolicyConfig", &s.OriginRequestPolicyConfig, api.SetStructPtr[OriginRequestPolicyConfig])
+	return err
 }
 
 func (s *OriginRequestPolicy) ToDynamic() map[string]any {
@@ -10553,25 +6132,16 @@ func (s *OriginRequestPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.OriginRequestPolicyConfig != nil {
-		m["OriginRequestPolicyConfig"] = s.OriginRequestPolicyConfig.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.PutStruct(m, "OriginRequestPolicyConfig", s.OriginRequestPolicyConfig)
 	return m
 }
 
 func (s *OriginRequestPolicyAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *OriginRequestPolicyAlreadyExists) ToDynamic() map[string]any {
@@ -10579,45 +6149,18 @@ func (s *OriginRequestPolicyAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *OriginRequestPolicyConfig) FromDynamic(m map[string]any) error {
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["HeadersConfig"]; v != nil {
-		p := new(OriginRequestPolicyHeadersConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HeadersConfig")
-		}
-		s.HeadersConfig = p
-	}
-	if v := m["CookiesConfig"]; v != nil {
-		p := new(OriginRequestPolicyCookiesConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CookiesConfig")
-		}
-		s.CookiesConfig = p
-	}
-	if v := m["QueryStringsConfig"]; v != nil {
-		p := new(OriginRequestPolicyQueryStringsConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryStringsConfig")
-		}
-		s.QueryStringsConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "HeadersConfig", &s.HeadersConfig, api.SetStructPtr[OriginRequestPolicyHeadersConfig])
+	err = api.Decode(err, m, "CookiesConfig", &s.CookiesConfig, api.SetStructPtr[OriginRequestPolicyCookiesConfig])
+	err = api.Decode(err, m, "QueryStringsConfig", &s.QueryStringsConfig, api.SetStructPtr[OriginRequestPolicyQueryStringsConfig])
+	return err
 }
 
 func (s *OriginRequestPolicyConfig) ToDynamic() map[string]any {
@@ -10625,38 +6168,19 @@ func (s *OriginRequestPolicyConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.HeadersConfig != nil {
-		m["HeadersConfig"] = s.HeadersConfig.ToDynamic()
-	}
-	if s.CookiesConfig != nil {
-		m["CookiesConfig"] = s.CookiesConfig.ToDynamic()
-	}
-	if s.QueryStringsConfig != nil {
-		m["QueryStringsConfig"] = s.QueryStringsConfig.ToDynamic()
-	}
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutStruct(m, "HeadersConfig", s.HeadersConfig)
+	api.PutStruct(m, "CookiesConfig", s.CookiesConfig)
+	api.PutStruct(m, "QueryStringsConfig", s.QueryStringsConfig)
 	return m
 }
 
 func (s *OriginRequestPolicyCookiesConfig) FromDynamic(m map[string]any) error {
-	if v := m["CookieBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.CookieBehavior, v); err != nil {
-			return api.At(err, ".CookieBehavior")
-		}
-	}
-	if v := m["Cookies"]; v != nil {
-		p := new(CookieNames)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Cookies")
-		}
-		s.Cookies = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CookieBehavior", &s.CookieBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "Cookies", &s.Cookies, api.SetStructPtr[CookieNames])
+	return err
 }
 
 func (s *OriginRequestPolicyCookiesConfig) ToDynamic() map[string]any {
@@ -10664,29 +6188,16 @@ func (s *OriginRequestPolicyCookiesConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CookieBehavior != nil {
-		m["CookieBehavior"] = *s.CookieBehavior
-	}
-	if s.Cookies != nil {
-		m["Cookies"] = s.Cookies.ToDynamic()
-	}
+	api.Put(m, "CookieBehavior", s.CookieBehavior, api.DynString)
+	api.PutStruct(m, "Cookies", s.Cookies)
 	return m
 }
 
 func (s *OriginRequestPolicyHeadersConfig) FromDynamic(m map[string]any) error {
-	if v := m["HeaderBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.HeaderBehavior, v); err != nil {
-			return api.At(err, ".HeaderBehavior")
-		}
-	}
-	if v := m["Headers"]; v != nil {
-		p := new(Headers)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Headers")
-		}
-		s.Headers = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HeaderBehavior", &s.HeaderBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "Headers", &s.Headers, api.SetStructPtr[Headers])
+	return err
 }
 
 func (s *OriginRequestPolicyHeadersConfig) ToDynamic() map[string]any {
@@ -10694,22 +6205,15 @@ func (s *OriginRequestPolicyHeadersConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HeaderBehavior != nil {
-		m["HeaderBehavior"] = *s.HeaderBehavior
-	}
-	if s.Headers != nil {
-		m["Headers"] = s.Headers.ToDynamic()
-	}
+	api.Put(m, "HeaderBehavior", s.HeaderBehavior, api.DynString)
+	api.PutStruct(m, "Headers", s.Headers)
 	return m
 }
 
 func (s *OriginRequestPolicyInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *OriginRequestPolicyInUse) ToDynamic() map[string]any {
@@ -10717,34 +6221,19 @@ func (s *OriginRequestPolicyInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *OriginRequestPolicyList) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *OriginRequestPolicySummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]OriginRequestPolicySummary, v any) error {
+		return api.SetList(p, v, func(p *OriginRequestPolicySummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *OriginRequestPolicyList) ToDynamic() map[string]any {
@@ -10752,35 +6241,18 @@ func (s *OriginRequestPolicyList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e OriginRequestPolicySummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e OriginRequestPolicySummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *OriginRequestPolicyQueryStringsConfig) FromDynamic(m map[string]any) error {
-	if v := m["QueryStringBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryStringBehavior, v); err != nil {
-			return api.At(err, ".QueryStringBehavior")
-		}
-	}
-	if v := m["QueryStrings"]; v != nil {
-		p := new(QueryStringNames)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryStrings")
-		}
-		s.QueryStrings = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryStringBehavior", &s.QueryStringBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryStrings", &s.QueryStrings, api.SetStructPtr[QueryStringNames])
+	return err
 }
 
 func (s *OriginRequestPolicyQueryStringsConfig) ToDynamic() map[string]any {
@@ -10788,29 +6260,16 @@ func (s *OriginRequestPolicyQueryStringsConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueryStringBehavior != nil {
-		m["QueryStringBehavior"] = *s.QueryStringBehavior
-	}
-	if s.QueryStrings != nil {
-		m["QueryStrings"] = s.QueryStrings.ToDynamic()
-	}
+	api.Put(m, "QueryStringBehavior", s.QueryStringBehavior, api.DynString)
+	api.PutStruct(m, "QueryStrings", s.QueryStrings)
 	return m
 }
 
 func (s *OriginRequestPolicySummary) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["OriginRequestPolicy"]; v != nil {
-		p := new(OriginRequestPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginRequestPolicy")
-		}
-		s.OriginRequestPolicy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginRequestPolicy", &s.OriginRequestPolicy, api.SetStructPtr[OriginRequestPolicy])
+	return err
 }
 
 func (s *OriginRequestPolicySummary) ToDynamic() map[string]any {
@@ -10818,27 +6277,16 @@ func (s *OriginRequestPolicySummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.OriginRequestPolicy != nil {
-		m["OriginRequestPolicy"] = s.OriginRequestPolicy.ToDynamic()
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.PutStruct(m, "OriginRequestPolicy", s.OriginRequestPolicy)
 	return m
 }
 
 func (s *OriginShield) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["OriginShieldRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginShieldRegion, v); err != nil {
-			return api.At(err, ".OriginShieldRegion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "OriginShieldRegion", &s.OriginShieldRegion, api.SetStringPtr)
+	return err
 }
 
 func (s *OriginShield) ToDynamic() map[string]any {
@@ -10846,27 +6294,16 @@ func (s *OriginShield) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.OriginShieldRegion != nil {
-		m["OriginShieldRegion"] = *s.OriginShieldRegion
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "OriginShieldRegion", s.OriginShieldRegion, api.DynString)
 	return m
 }
 
 func (s *OriginSslProtocols) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *OriginSslProtocols) ToDynamic() map[string]any {
@@ -10874,27 +6311,18 @@ func (s *OriginSslProtocols) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *Origins) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Origin, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Origin, v any) error {
+		return api.SetList(p, v, func(p *Origin, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Origins) ToDynamic() map[string]any {
@@ -10902,48 +6330,19 @@ func (s *Origins) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Origin) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e Origin) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ParametersInCacheKeyAndForwardedToOrigin) FromDynamic(m map[string]any) error {
-	if v := m["EnableAcceptEncodingGzip"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableAcceptEncodingGzip, v); err != nil {
-			return api.At(err, ".EnableAcceptEncodingGzip")
-		}
-	}
-	if v := m["EnableAcceptEncodingBrotli"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableAcceptEncodingBrotli, v); err != nil {
-			return api.At(err, ".EnableAcceptEncodingBrotli")
-		}
-	}
-	if v := m["HeadersConfig"]; v != nil {
-		p := new(CachePolicyHeadersConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HeadersConfig")
-		}
-		s.HeadersConfig = p
-	}
-	if v := m["CookiesConfig"]; v != nil {
-		p := new(CachePolicyCookiesConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CookiesConfig")
-		}
-		s.CookiesConfig = p
-	}
-	if v := m["QueryStringsConfig"]; v != nil {
-		p := new(CachePolicyQueryStringsConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryStringsConfig")
-		}
-		s.QueryStringsConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EnableAcceptEncodingGzip", &s.EnableAcceptEncodingGzip, api.SetBoolPtr)
+	err = api.Decode(err, m, "EnableAcceptEncodingBrotli", &s.EnableAcceptEncodingBrotli, api.SetBoolPtr)
+	err = api.Decode(err, m, "HeadersConfig", &s.HeadersConfig, api.SetStructPtr[CachePolicyHeadersConfig])
+	err = api.Decode(err, m, "CookiesConfig", &s.CookiesConfig, api.SetStructPtr[CachePolicyCookiesConfig])
+	err = api.Decode(err, m, "QueryStringsConfig", &s.QueryStringsConfig, api.SetStructPtr[CachePolicyQueryStringsConfig])
+	return err
 }
 
 func (s *ParametersInCacheKeyAndForwardedToOrigin) ToDynamic() map[string]any {
@@ -10951,36 +6350,19 @@ func (s *ParametersInCacheKeyAndForwardedToOrigin) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.EnableAcceptEncodingGzip != nil {
-		m["EnableAcceptEncodingGzip"] = *s.EnableAcceptEncodingGzip
-	}
-	if s.EnableAcceptEncodingBrotli != nil {
-		m["EnableAcceptEncodingBrotli"] = *s.EnableAcceptEncodingBrotli
-	}
-	if s.HeadersConfig != nil {
-		m["HeadersConfig"] = s.HeadersConfig.ToDynamic()
-	}
-	if s.CookiesConfig != nil {
-		m["CookiesConfig"] = s.CookiesConfig.ToDynamic()
-	}
-	if s.QueryStringsConfig != nil {
-		m["QueryStringsConfig"] = s.QueryStringsConfig.ToDynamic()
-	}
+	api.Put(m, "EnableAcceptEncodingGzip", s.EnableAcceptEncodingGzip, api.DynBool)
+	api.Put(m, "EnableAcceptEncodingBrotli", s.EnableAcceptEncodingBrotli, api.DynBool)
+	api.PutStruct(m, "HeadersConfig", s.HeadersConfig)
+	api.PutStruct(m, "CookiesConfig", s.CookiesConfig)
+	api.PutStruct(m, "QueryStringsConfig", s.QueryStringsConfig)
 	return m
 }
 
 func (s *Paths) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *Paths) ToDynamic() map[string]any {
@@ -10988,22 +6370,15 @@ func (s *Paths) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *PreconditionFailed) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PreconditionFailed) ToDynamic() map[string]any {
@@ -11011,31 +6386,16 @@ func (s *PreconditionFailed) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PublicKey) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["CreatedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTime, v); err != nil {
-			return api.At(err, ".CreatedTime")
-		}
-	}
-	if v := m["PublicKeyConfig"]; v != nil {
-		p := new(PublicKeyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PublicKeyConfig")
-		}
-		s.PublicKeyConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "PublicKeyConfig", &s.PublicKeyConfig, api.SetStructPtr[PublicKeyConfig])
+	return err
 }
 
 func (s *PublicKey) ToDynamic() map[string]any {
@@ -11043,25 +6403,16 @@ func (s *PublicKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.CreatedTime != nil {
-		m["CreatedTime"] = s.CreatedTime.UTC()
-	}
-	if s.PublicKeyConfig != nil {
-		m["PublicKeyConfig"] = s.PublicKeyConfig.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
+	api.PutStruct(m, "PublicKeyConfig", s.PublicKeyConfig)
 	return m
 }
 
 func (s *PublicKeyAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PublicKeyAlreadyExists) ToDynamic() map[string]any {
@@ -11069,34 +6420,17 @@ func (s *PublicKeyAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PublicKeyConfig) FromDynamic(m map[string]any) error {
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["EncodedKey"]; v != nil {
-		if err := api.SetStringPtr(&s.EncodedKey, v); err != nil {
-			return api.At(err, ".EncodedKey")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "EncodedKey", &s.EncodedKey, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *PublicKeyConfig) ToDynamic() map[string]any {
@@ -11104,28 +6438,17 @@ func (s *PublicKeyConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.EncodedKey != nil {
-		m["EncodedKey"] = *s.EncodedKey
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "EncodedKey", s.EncodedKey, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *PublicKeyInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PublicKeyInUse) ToDynamic() map[string]any {
@@ -11133,34 +6456,19 @@ func (s *PublicKeyInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PublicKeyList) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *PublicKeySummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]PublicKeySummary, v any) error {
+		return api.SetList(p, v, func(p *PublicKeySummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PublicKeyList) ToDynamic() map[string]any {
@@ -11168,48 +6476,21 @@ func (s *PublicKeyList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e PublicKeySummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e PublicKeySummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PublicKeySummary) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["CreatedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTime, v); err != nil {
-			return api.At(err, ".CreatedTime")
-		}
-	}
-	if v := m["EncodedKey"]; v != nil {
-		if err := api.SetStringPtr(&s.EncodedKey, v); err != nil {
-			return api.At(err, ".EncodedKey")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EncodedKey", &s.EncodedKey, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *PublicKeySummary) ToDynamic() map[string]any {
@@ -11217,36 +6498,19 @@ func (s *PublicKeySummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.CreatedTime != nil {
-		m["CreatedTime"] = s.CreatedTime.UTC()
-	}
-	if s.EncodedKey != nil {
-		m["EncodedKey"] = *s.EncodedKey
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
+	api.Put(m, "EncodedKey", s.EncodedKey, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *PublishFunctionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *PublishFunctionRequest) ToDynamic() map[string]any {
@@ -11254,24 +6518,15 @@ func (s *PublishFunctionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *PublishFunctionResult) FromDynamic(m map[string]any) error {
-	if v := m["FunctionSummary"]; v != nil {
-		p := new(FunctionSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FunctionSummary")
-		}
-		s.FunctionSummary = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionSummary", &s.FunctionSummary, api.SetStructPtr[FunctionSummary])
+	return err
 }
 
 func (s *PublishFunctionResult) ToDynamic() map[string]any {
@@ -11279,24 +6534,15 @@ func (s *PublishFunctionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FunctionSummary != nil {
-		m["FunctionSummary"] = s.FunctionSummary.ToDynamic()
-	}
+	api.PutStruct(m, "FunctionSummary", s.FunctionSummary)
 	return m
 }
 
 func (s *QueryArgProfile) FromDynamic(m map[string]any) error {
-	if v := m["QueryArg"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryArg, v); err != nil {
-			return api.At(err, ".QueryArg")
-		}
-	}
-	if v := m["ProfileId"]; v != nil {
-		if err := api.SetStringPtr(&s.ProfileId, v); err != nil {
-			return api.At(err, ".ProfileId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryArg", &s.QueryArg, api.SetStringPtr)
+	err = api.Decode(err, m, "ProfileId", &s.ProfileId, api.SetStringPtr)
+	return err
 }
 
 func (s *QueryArgProfile) ToDynamic() map[string]any {
@@ -11304,29 +6550,16 @@ func (s *QueryArgProfile) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueryArg != nil {
-		m["QueryArg"] = *s.QueryArg
-	}
-	if s.ProfileId != nil {
-		m["ProfileId"] = *s.ProfileId
-	}
+	api.Put(m, "QueryArg", s.QueryArg, api.DynString)
+	api.Put(m, "ProfileId", s.ProfileId, api.DynString)
 	return m
 }
 
 func (s *QueryArgProfileConfig) FromDynamic(m map[string]any) error {
-	if v := m["ForwardWhenQueryArgProfileIsUnknown"]; v != nil {
-		if err := api.SetBoolPtr(&s.ForwardWhenQueryArgProfileIsUnknown, v); err != nil {
-			return api.At(err, ".ForwardWhenQueryArgProfileIsUnknown")
-		}
-	}
-	if v := m["QueryArgProfiles"]; v != nil {
-		p := new(QueryArgProfiles)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryArgProfiles")
-		}
-		s.QueryArgProfiles = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ForwardWhenQueryArgProfileIsUnknown", &s.ForwardWhenQueryArgProfileIsUnknown, api.SetBoolPtr)
+	err = api.Decode(err, m, "QueryArgProfiles", &s.QueryArgProfiles, api.SetStructPtr[QueryArgProfiles])
+	return err
 }
 
 func (s *QueryArgProfileConfig) ToDynamic() map[string]any {
@@ -11334,22 +6567,15 @@ func (s *QueryArgProfileConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ForwardWhenQueryArgProfileIsUnknown != nil {
-		m["ForwardWhenQueryArgProfileIsUnknown"] = *s.ForwardWhenQueryArgProfileIsUnknown
-	}
-	if s.QueryArgProfiles != nil {
-		m["QueryArgProfiles"] = s.QueryArgProfiles.ToDynamic()
-	}
+	api.Put(m, "ForwardWhenQueryArgProfileIsUnknown", s.ForwardWhenQueryArgProfileIsUnknown, api.DynBool)
+	api.PutStruct(m, "QueryArgProfiles", s.QueryArgProfiles)
 	return m
 }
 
 func (s *QueryArgProfileEmpty) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *QueryArgProfileEmpty) ToDynamic() map[string]any {
@@ -11357,24 +6583,17 @@ func (s *QueryArgProfileEmpty) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *QueryArgProfiles) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *QueryArgProfile, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]QueryArgProfile, v any) error {
+		return api.SetList(p, v, func(p *QueryArgProfile, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *QueryArgProfiles) ToDynamic() map[string]any {
@@ -11382,27 +6601,16 @@ func (s *QueryArgProfiles) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e QueryArgProfile) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e QueryArgProfile) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *QueryStringCacheKeys) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *QueryStringCacheKeys) ToDynamic() map[string]any {
@@ -11410,27 +6618,16 @@ func (s *QueryStringCacheKeys) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *QueryStringNames) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *QueryStringNames) ToDynamic() map[string]any {
@@ -11438,42 +6635,21 @@ func (s *QueryStringNames) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *RealtimeLogConfig) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["SamplingRate"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SamplingRate, v); err != nil {
-			return api.At(err, ".SamplingRate")
-		}
-	}
-	if v := m["EndPoints"]; v != nil {
-		if err := api.SetList(&s.EndPoints, v, func(p *EndPoint, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EndPoints")
-		}
-	}
-	if v := m["Fields"]; v != nil {
-		if err := api.SetList(&s.Fields, v, api.SetString); err != nil {
-			return api.At(err, ".Fields")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "SamplingRate", &s.SamplingRate, api.SetInt64Ptr)
+	err = api.Decode(err, m, "EndPoints", &s.EndPoints, func(p *[]EndPoint, v any) error {
+		return api.SetList(p, v, func(p *EndPoint, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Fields", &s.Fields, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *RealtimeLogConfig) ToDynamic() map[string]any {
@@ -11481,31 +6657,18 @@ func (s *RealtimeLogConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.SamplingRate != nil {
-		m["SamplingRate"] = *s.SamplingRate
-	}
-	if s.EndPoints != nil {
-		m["EndPoints"] = api.DynList(s.EndPoints, func(e EndPoint) any { return e.ToDynamic() })
-	}
-	if s.Fields != nil {
-		m["Fields"] = api.DynList(s.Fields, api.DynString)
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "SamplingRate", s.SamplingRate, api.DynInt64)
+	api.PutList(m, "EndPoints", s.EndPoints, func(e EndPoint) any { return e.ToDynamic() })
+	api.PutList(m, "Fields", s.Fields, api.DynString)
 	return m
 }
 
 func (s *RealtimeLogConfigAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RealtimeLogConfigAlreadyExists) ToDynamic() map[string]any {
@@ -11513,19 +6676,14 @@ func (s *RealtimeLogConfigAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RealtimeLogConfigInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RealtimeLogConfigInUse) ToDynamic() map[string]any {
@@ -11533,19 +6691,14 @@ func (s *RealtimeLogConfigInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RealtimeLogConfigOwnerMismatch) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RealtimeLogConfigOwnerMismatch) ToDynamic() map[string]any {
@@ -11553,39 +6706,20 @@ func (s *RealtimeLogConfigOwnerMismatch) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RealtimeLogConfigs) FromDynamic(m map[string]any) error {
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *RealtimeLogConfig, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]RealtimeLogConfig, v any) error {
+		return api.SetList(p, v, func(p *RealtimeLogConfig, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *RealtimeLogConfigs) ToDynamic() map[string]any {
@@ -11593,31 +6727,18 @@ func (s *RealtimeLogConfigs) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e RealtimeLogConfig) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e RealtimeLogConfig) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *RealtimeMetricsSubscriptionConfig) FromDynamic(m map[string]any) error {
-	if v := m["RealtimeMetricsSubscriptionStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.RealtimeMetricsSubscriptionStatus, v); err != nil {
-			return api.At(err, ".RealtimeMetricsSubscriptionStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RealtimeMetricsSubscriptionStatus", &s.RealtimeMetricsSubscriptionStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *RealtimeMetricsSubscriptionConfig) ToDynamic() map[string]any {
@@ -11625,19 +6746,14 @@ func (s *RealtimeMetricsSubscriptionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RealtimeMetricsSubscriptionStatus != nil {
-		m["RealtimeMetricsSubscriptionStatus"] = *s.RealtimeMetricsSubscriptionStatus
-	}
+	api.Put(m, "RealtimeMetricsSubscriptionStatus", s.RealtimeMetricsSubscriptionStatus, api.DynString)
 	return m
 }
 
 func (s *ResourceInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceInUse) ToDynamic() map[string]any {
@@ -11645,31 +6761,16 @@ func (s *ResourceInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResponseHeadersPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["ResponseHeadersPolicyConfig"]; v != nil {
-		p := new(ResponseHeadersPolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResponseHeadersPolicyConfig")
-		}
-		s.ResponseHeadersPolicyConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ResponseHeadersPolicyConfig", &s.ResponseHeadersPolicyConfig, api.SetStructPtr[ResponseHeadersPolicyConfig])
+	return err
 }
 
 func (s *ResponseHeadersPolicy) ToDynamic() map[string]any {
@@ -11677,30 +6778,17 @@ func (s *ResponseHeadersPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.ResponseHeadersPolicyConfig != nil {
-		m["ResponseHeadersPolicyConfig"] = s.ResponseHeadersPolicyConfig.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.PutStruct(m, "ResponseHeadersPolicyConfig", s.ResponseHeadersPolicyConfig)
 	return m
 }
 
 func (s *ResponseHeadersPolicyAccessControlAllowHeaders) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ResponseHeadersPolicyAccessControlAllowHeaders) ToDynamic() map[string]any {
@@ -11708,27 +6796,16 @@ func (s *ResponseHeadersPolicyAccessControlAllowHeaders) ToDynamic() map[string]
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *ResponseHeadersPolicyAccessControlAllowMethods) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ResponseHeadersPolicyAccessControlAllowMethods) ToDynamic() map[string]any {
@@ -11736,27 +6813,16 @@ func (s *ResponseHeadersPolicyAccessControlAllowMethods) ToDynamic() map[string]
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *ResponseHeadersPolicyAccessControlAllowOrigins) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ResponseHeadersPolicyAccessControlAllowOrigins) ToDynamic() map[string]any {
@@ -11764,27 +6830,16 @@ func (s *ResponseHeadersPolicyAccessControlAllowOrigins) ToDynamic() map[string]
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *ResponseHeadersPolicyAccessControlExposeHeaders) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ResponseHeadersPolicyAccessControlExposeHeaders) ToDynamic() map[string]any {
@@ -11792,22 +6847,15 @@ func (s *ResponseHeadersPolicyAccessControlExposeHeaders) ToDynamic() map[string
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *ResponseHeadersPolicyAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResponseHeadersPolicyAlreadyExists) ToDynamic() map[string]any {
@@ -11815,59 +6863,20 @@ func (s *ResponseHeadersPolicyAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResponseHeadersPolicyConfig) FromDynamic(m map[string]any) error {
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["CorsConfig"]; v != nil {
-		p := new(ResponseHeadersPolicyCorsConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CorsConfig")
-		}
-		s.CorsConfig = p
-	}
-	if v := m["SecurityHeadersConfig"]; v != nil {
-		p := new(ResponseHeadersPolicySecurityHeadersConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SecurityHeadersConfig")
-		}
-		s.SecurityHeadersConfig = p
-	}
-	if v := m["ServerTimingHeadersConfig"]; v != nil {
-		p := new(ResponseHeadersPolicyServerTimingHeadersConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ServerTimingHeadersConfig")
-		}
-		s.ServerTimingHeadersConfig = p
-	}
-	if v := m["CustomHeadersConfig"]; v != nil {
-		p := new(ResponseHeadersPolicyCustomHeadersConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CustomHeadersConfig")
-		}
-		s.CustomHeadersConfig = p
-	}
-	if v := m["RemoveHeadersConfig"]; v != nil {
-		p := new(ResponseHeadersPolicyRemoveHeadersConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RemoveHeadersConfig")
-		}
-		s.RemoveHeadersConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "CorsConfig", &s.CorsConfig, api.SetStructPtr[ResponseHeadersPolicyCorsConfig])
+	err = api.Decode(err, m, "SecurityHeadersConfig", &s.SecurityHeadersConfig, api.SetStructPtr[ResponseHeadersPolicySecurityHeadersConfig])
+	err = api.Decode(err, m, "ServerTimingHeadersConfig", &s.ServerTimingHeadersConfig, api.SetStructPtr[ResponseHeadersPolicyServerTimingHeadersConfig])
+	err = api.Decode(err, m, "CustomHeadersConfig", &s.CustomHeadersConfig, api.SetStructPtr[ResponseHeadersPolicyCustomHeadersConfig])
+	err = api.Decode(err, m, "RemoveHeadersConfig", &s.RemoveHeadersConfig, api.SetStructPtr[ResponseHeadersPolicyRemoveHeadersConfig])
+	return err
 }
 
 func (s *ResponseHeadersPolicyConfig) ToDynamic() map[string]any {
@@ -11875,42 +6884,21 @@ func (s *ResponseHeadersPolicyConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.CorsConfig != nil {
-		m["CorsConfig"] = s.CorsConfig.ToDynamic()
-	}
-	if s.SecurityHeadersConfig != nil {
-		m["SecurityHeadersConfig"] = s.SecurityHeadersConfig.ToDynamic()
-	}
-	if s.ServerTimingHeadersConfig != nil {
-		m["ServerTimingHeadersConfig"] = s.ServerTimingHeadersConfig.ToDynamic()
-	}
-	if s.CustomHeadersConfig != nil {
-		m["CustomHeadersConfig"] = s.CustomHeadersConfig.ToDynamic()
-	}
-	if s.RemoveHeadersConfig != nil {
-		m["RemoveHeadersConfig"] = s.RemoveHeadersConfig.ToDynamic()
-	}
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutStruct(m, "CorsConfig", s.CorsConfig)
+	api.PutStruct(m, "SecurityHeadersConfig", s.SecurityHeadersConfig)
+	api.PutStruct(m, "ServerTimingHeadersConfig", s.ServerTimingHeadersConfig)
+	api.PutStruct(m, "CustomHeadersConfig", s.CustomHeadersConfig)
+	api.PutStruct(m, "RemoveHeadersConfig", s.RemoveHeadersConfig)
 	return m
 }
 
 func (s *ResponseHeadersPolicyContentSecurityPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Override"]; v != nil {
-		if err := api.SetBoolPtr(&s.Override, v); err != nil {
-			return api.At(err, ".Override")
-		}
-	}
-	if v := m["ContentSecurityPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentSecurityPolicy, v); err != nil {
-			return api.At(err, ".ContentSecurityPolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
+	err = api.Decode(err, m, "ContentSecurityPolicy", &s.ContentSecurityPolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *ResponseHeadersPolicyContentSecurityPolicy) ToDynamic() map[string]any {
@@ -11918,22 +6906,15 @@ func (s *ResponseHeadersPolicyContentSecurityPolicy) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Override != nil {
-		m["Override"] = *s.Override
-	}
-	if s.ContentSecurityPolicy != nil {
-		m["ContentSecurityPolicy"] = *s.ContentSecurityPolicy
-	}
+	api.Put(m, "Override", s.Override, api.DynBool)
+	api.Put(m, "ContentSecurityPolicy", s.ContentSecurityPolicy, api.DynString)
 	return m
 }
 
 func (s *ResponseHeadersPolicyContentTypeOptions) FromDynamic(m map[string]any) error {
-	if v := m["Override"]; v != nil {
-		if err := api.SetBoolPtr(&s.Override, v); err != nil {
-			return api.At(err, ".Override")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
+	return err
 }
 
 func (s *ResponseHeadersPolicyContentTypeOptions) ToDynamic() map[string]any {
@@ -11941,57 +6922,20 @@ func (s *ResponseHeadersPolicyContentTypeOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Override != nil {
-		m["Override"] = *s.Override
-	}
+	api.Put(m, "Override", s.Override, api.DynBool)
 	return m
 }
 
 func (s *ResponseHeadersPolicyCorsConfig) FromDynamic(m map[string]any) error {
-	if v := m["AccessControlAllowOrigins"]; v != nil {
-		p := new(ResponseHeadersPolicyAccessControlAllowOrigins)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessControlAllowOrigins")
-		}
-		s.AccessControlAllowOrigins = p
-	}
-	if v := m["AccessControlAllowHeaders"]; v != nil {
-		p := new(ResponseHeadersPolicyAccessControlAllowHeaders)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessControlAllowHeaders")
-		}
-		s.AccessControlAllowHeaders = p
-	}
-	if v := m["AccessControlAllowMethods"]; v != nil {
-		p := new(ResponseHeadersPolicyAccessControlAllowMethods)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessControlAllowMethods")
-		}
-		s.AccessControlAllowMethods = p
-	}
-	if v := m["AccessControlAllowCredentials"]; v != nil {
-		if err := api.SetBoolPtr(&s.AccessControlAllowCredentials, v); err != nil {
-			return api.At(err, ".AccessControlAllowCredentials")
-		}
-	}
-	if v := m["AccessControlExposeHeaders"]; v != nil {
-		p := new(ResponseHeadersPolicyAccessControlExposeHeaders)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessControlExposeHeaders")
-		}
-		s.AccessControlExposeHeaders = p
-	}
-	if v := m["AccessControlMaxAgeSec"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AccessControlMaxAgeSec, v); err != nil {
-			return api.At(err, ".AccessControlMaxAgeSec")
-		}
-	}
-	if v := m["OriginOverride"]; v != nil {
-		if err := api.SetBoolPtr(&s.OriginOverride, v); err != nil {
-			return api.At(err, ".OriginOverride")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessControlAllowOrigins", &s.AccessControlAllowOrigins, api.SetStructPtr[ResponseHeadersPolicyAccessControlAllowOrigins])
+	err = api.Decode(err, m, "AccessControlAllowHeaders", &s.AccessControlAllowHeaders, api.SetStructPtr[ResponseHeadersPolicyAccessControlAllowHeaders])
+	err = api.Decode(err, m, "AccessControlAllowMethods", &s.AccessControlAllowMethods, api.SetStructPtr[ResponseHeadersPolicyAccessControlAllowMethods])
+	err = api.Decode(err, m, "AccessControlAllowCredentials", &s.AccessControlAllowCredentials, api.SetBoolPtr)
+	err = api.Decode(err, m, "AccessControlExposeHeaders", &s.AccessControlExposeHeaders, api.SetStructPtr[ResponseHeadersPolicyAccessControlExposeHeaders])
+	err = api.Decode(err, m, "AccessControlMaxAgeSec", &s.AccessControlMaxAgeSec, api.SetInt32Ptr)
+	err = api.Decode(err, m, "OriginOverride", &s.OriginOverride, api.SetBoolPtr)
+	return err
 }
 
 func (s *ResponseHeadersPolicyCorsConfig) ToDynamic() map[string]any {
@@ -11999,47 +6943,22 @@ func (s *ResponseHeadersPolicyCorsConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.AccessControlAllowOrigins != nil {
-		m["AccessControlAllowOrigins"] = s.AccessControlAllowOrigins.ToDynamic()
-	}
-	if s.AccessControlAllowHeaders != nil {
-		m["AccessControlAllowHeaders"] = s.AccessControlAllowHeaders.ToDynamic()
-	}
-	if s.AccessControlAllowMethods != nil {
-		m["AccessControlAllowMethods"] = s.AccessControlAllowMethods.ToDynamic()
-	}
-	if s.AccessControlAllowCredentials != nil {
-		m["AccessControlAllowCredentials"] = *s.AccessControlAllowCredentials
-	}
-	if s.AccessControlExposeHeaders != nil {
-		m["AccessControlExposeHeaders"] = s.AccessControlExposeHeaders.ToDynamic()
-	}
-	if s.AccessControlMaxAgeSec != nil {
-		m["AccessControlMaxAgeSec"] = int64(*s.AccessControlMaxAgeSec)
-	}
-	if s.OriginOverride != nil {
-		m["OriginOverride"] = *s.OriginOverride
-	}
+	api.PutStruct(m, "AccessControlAllowOrigins", s.AccessControlAllowOrigins)
+	api.PutStruct(m, "AccessControlAllowHeaders", s.AccessControlAllowHeaders)
+	api.PutStruct(m, "AccessControlAllowMethods", s.AccessControlAllowMethods)
+	api.Put(m, "AccessControlAllowCredentials", s.AccessControlAllowCredentials, api.DynBool)
+	api.PutStruct(m, "AccessControlExposeHeaders", s.AccessControlExposeHeaders)
+	api.Put(m, "AccessControlMaxAgeSec", s.AccessControlMaxAgeSec, api.DynInt32)
+	api.Put(m, "OriginOverride", s.OriginOverride, api.DynBool)
 	return m
 }
 
 func (s *ResponseHeadersPolicyCustomHeader) FromDynamic(m map[string]any) error {
-	if v := m["Header"]; v != nil {
-		if err := api.SetStringPtr(&s.Header, v); err != nil {
-			return api.At(err, ".Header")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	if v := m["Override"]; v != nil {
-		if err := api.SetBoolPtr(&s.Override, v); err != nil {
-			return api.At(err, ".Override")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Header", &s.Header, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
+	return err
 }
 
 func (s *ResponseHeadersPolicyCustomHeader) ToDynamic() map[string]any {
@@ -12047,30 +6966,19 @@ func (s *ResponseHeadersPolicyCustomHeader) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Header != nil {
-		m["Header"] = *s.Header
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
-	if s.Override != nil {
-		m["Override"] = *s.Override
-	}
+	api.Put(m, "Header", s.Header, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
+	api.Put(m, "Override", s.Override, api.DynBool)
 	return m
 }
 
 func (s *ResponseHeadersPolicyCustomHeadersConfig) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ResponseHeadersPolicyCustomHeader, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ResponseHeadersPolicyCustomHeader, v any) error {
+		return api.SetList(p, v, func(p *ResponseHeadersPolicyCustomHeader, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ResponseHeadersPolicyCustomHeadersConfig) ToDynamic() map[string]any {
@@ -12078,27 +6986,16 @@ func (s *ResponseHeadersPolicyCustomHeadersConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e ResponseHeadersPolicyCustomHeader) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e ResponseHeadersPolicyCustomHeader) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ResponseHeadersPolicyFrameOptions) FromDynamic(m map[string]any) error {
-	if v := m["Override"]; v != nil {
-		if err := api.SetBoolPtr(&s.Override, v); err != nil {
-			return api.At(err, ".Override")
-		}
-	}
-	if v := m["FrameOption"]; v != nil {
-		if err := api.SetStringPtr(&s.FrameOption, v); err != nil {
-			return api.At(err, ".FrameOption")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
+	err = api.Decode(err, m, "FrameOption", &s.FrameOption, api.SetStringPtr)
+	return err
 }
 
 func (s *ResponseHeadersPolicyFrameOptions) ToDynamic() map[string]any {
@@ -12106,22 +7003,15 @@ func (s *ResponseHeadersPolicyFrameOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Override != nil {
-		m["Override"] = *s.Override
-	}
-	if s.FrameOption != nil {
-		m["FrameOption"] = *s.FrameOption
-	}
+	api.Put(m, "Override", s.Override, api.DynBool)
+	api.Put(m, "FrameOption", s.FrameOption, api.DynString)
 	return m
 }
 
 func (s *ResponseHeadersPolicyInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResponseHeadersPolicyInUse) ToDynamic() map[string]any {
@@ -12129,34 +7019,19 @@ func (s *ResponseHeadersPolicyInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResponseHeadersPolicyList) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ResponseHeadersPolicySummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ResponseHeadersPolicySummary, v any) error {
+		return api.SetList(p, v, func(p *ResponseHeadersPolicySummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ResponseHeadersPolicyList) ToDynamic() map[string]any {
@@ -12164,33 +7039,18 @@ func (s *ResponseHeadersPolicyList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e ResponseHeadersPolicySummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e ResponseHeadersPolicySummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ResponseHeadersPolicyReferrerPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Override"]; v != nil {
-		if err := api.SetBoolPtr(&s.Override, v); err != nil {
-			return api.At(err, ".Override")
-		}
-	}
-	if v := m["ReferrerPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ReferrerPolicy, v); err != nil {
-			return api.At(err, ".ReferrerPolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
+	err = api.Decode(err, m, "ReferrerPolicy", &s.ReferrerPolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *ResponseHeadersPolicyReferrerPolicy) ToDynamic() map[string]any {
@@ -12198,22 +7058,15 @@ func (s *ResponseHeadersPolicyReferrerPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Override != nil {
-		m["Override"] = *s.Override
-	}
-	if s.ReferrerPolicy != nil {
-		m["ReferrerPolicy"] = *s.ReferrerPolicy
-	}
+	api.Put(m, "Override", s.Override, api.DynBool)
+	api.Put(m, "ReferrerPolicy", s.ReferrerPolicy, api.DynString)
 	return m
 }
 
 func (s *ResponseHeadersPolicyRemoveHeader) FromDynamic(m map[string]any) error {
-	if v := m["Header"]; v != nil {
-		if err := api.SetStringPtr(&s.Header, v); err != nil {
-			return api.At(err, ".Header")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Header", &s.Header, api.SetStringPtr)
+	return err
 }
 
 func (s *ResponseHeadersPolicyRemoveHeader) ToDynamic() map[string]any {
@@ -12221,24 +7074,17 @@ func (s *ResponseHeadersPolicyRemoveHeader) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Header != nil {
-		m["Header"] = *s.Header
-	}
+	api.Put(m, "Header", s.Header, api.DynString)
 	return m
 }
 
 func (s *ResponseHeadersPolicyRemoveHeadersConfig) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *ResponseHeadersPolicyRemoveHeader, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ResponseHeadersPolicyRemoveHeader, v any) error {
+		return api.SetList(p, v, func(p *ResponseHeadersPolicyRemoveHeader, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ResponseHeadersPolicyRemoveHeadersConfig) ToDynamic() map[string]any {
@@ -12246,59 +7092,20 @@ func (s *ResponseHeadersPolicyRemoveHeadersConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e ResponseHeadersPolicyRemoveHeader) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e ResponseHeadersPolicyRemoveHeader) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ResponseHeadersPolicySecurityHeadersConfig) FromDynamic(m map[string]any) error {
-	if v := m["XSSProtection"]; v != nil {
-		p := new(ResponseHeadersPolicyXSSProtection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".XSSProtection")
-		}
-		s.XSSProtection = p
-	}
-	if v := m["FrameOptions"]; v != nil {
-		p := new(ResponseHeadersPolicyFrameOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FrameOptions")
-		}
-		s.FrameOptions = p
-	}
-	if v := m["ReferrerPolicy"]; v != nil {
-		p := new(ResponseHeadersPolicyReferrerPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReferrerPolicy")
-		}
-		s.ReferrerPolicy = p
-	}
-	if v := m["ContentSecurityPolicy"]; v != nil {
-		p := new(ResponseHeadersPolicyContentSecurityPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContentSecurityPolicy")
-		}
-		s.ContentSecurityPolicy = p
-	}
-	if v := m["ContentTypeOptions"]; v != nil {
-		p := new(ResponseHeadersPolicyContentTypeOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContentTypeOptions")
-		}
-		s.ContentTypeOptions = p
-	}
-	if v := m["StrictTransportSecurity"]; v != nil {
-		p := new(ResponseHeadersPolicyStrictTransportSecurity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StrictTransportSecurity")
-		}
-		s.StrictTransportSecurity = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "XSSProtection", &s.XSSProtection, api.SetStructPtr[ResponseHeadersPolicyXSSProtection])
+	err = api.Decode(err, m, "FrameOptions", &s.FrameOptions, api.SetStructPtr[ResponseHeadersPolicyFrameOptions])
+	err = api.Decode(err, m, "ReferrerPolicy", &s.ReferrerPolicy, api.SetStructPtr[ResponseHeadersPolicyReferrerPolicy])
+	err = api.Decode(err, m, "ContentSecurityPolicy", &s.ContentSecurityPolicy, api.SetStructPtr[ResponseHeadersPolicyContentSecurityPolicy])
+	err = api.Decode(err, m, "ContentTypeOptions", &s.ContentTypeOptions, api.SetStructPtr[ResponseHeadersPolicyContentTypeOptions])
+	err = api.Decode(err, m, "StrictTransportSecurity", &s.StrictTransportSecurity, api.SetStructPtr[ResponseHeadersPolicyStrictTransportSecurity])
+	return err
 }
 
 func (s *ResponseHeadersPolicySecurityHeadersConfig) ToDynamic() map[string]any {
@@ -12306,39 +7113,20 @@ func (s *ResponseHeadersPolicySecurityHeadersConfig) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.XSSProtection != nil {
-		m["XSSProtection"] = s.XSSProtection.ToDynamic()
-	}
-	if s.FrameOptions != nil {
-		m["FrameOptions"] = s.FrameOptions.ToDynamic()
-	}
-	if s.ReferrerPolicy != nil {
-		m["ReferrerPolicy"] = s.ReferrerPolicy.ToDynamic()
-	}
-	if s.ContentSecurityPolicy != nil {
-		m["ContentSecurityPolicy"] = s.ContentSecurityPolicy.ToDynamic()
-	}
-	if s.ContentTypeOptions != nil {
-		m["ContentTypeOptions"] = s.ContentTypeOptions.ToDynamic()
-	}
-	if s.StrictTransportSecurity != nil {
-		m["StrictTransportSecurity"] = s.StrictTransportSecurity.ToDynamic()
-	}
+	api.PutStruct(m, "XSSProtection", s.XSSProtection)
+	api.PutStruct(m, "FrameOptions", s.FrameOptions)
+	api.PutStruct(m, "ReferrerPolicy", s.ReferrerPolicy)
+	api.PutStruct(m, "ContentSecurityPolicy", s.ContentSecurityPolicy)
+	api.PutStruct(m, "ContentTypeOptions", s.ContentTypeOptions)
+	api.PutStruct(m, "StrictTransportSecurity", s.StrictTransportSecurity)
 	return m
 }
 
 func (s *ResponseHeadersPolicyServerTimingHeadersConfig) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["SamplingRate"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.SamplingRate, v); err != nil {
-			return api.At(err, ".SamplingRate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "SamplingRate", &s.SamplingRate, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *ResponseHeadersPolicyServerTimingHeadersConfig) ToDynamic() map[string]any {
@@ -12346,37 +7134,18 @@ func (s *ResponseHeadersPolicyServerTimingHeadersConfig) ToDynamic() map[string]
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.SamplingRate != nil {
-		m["SamplingRate"] = *s.SamplingRate
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "SamplingRate", s.SamplingRate, api.DynFloat64)
 	return m
 }
 
 func (s *ResponseHeadersPolicyStrictTransportSecurity) FromDynamic(m map[string]any) error {
-	if v := m["Override"]; v != nil {
-		if err := api.SetBoolPtr(&s.Override, v); err != nil {
-			return api.At(err, ".Override")
-		}
-	}
-	if v := m["IncludeSubdomains"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeSubdomains, v); err != nil {
-			return api.At(err, ".IncludeSubdomains")
-		}
-	}
-	if v := m["Preload"]; v != nil {
-		if err := api.SetBoolPtr(&s.Preload, v); err != nil {
-			return api.At(err, ".Preload")
-		}
-	}
-	if v := m["AccessControlMaxAgeSec"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AccessControlMaxAgeSec, v); err != nil {
-			return api.At(err, ".AccessControlMaxAgeSec")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
+	err = api.Decode(err, m, "IncludeSubdomains", &s.IncludeSubdomains, api.SetBoolPtr)
+	err = api.Decode(err, m, "Preload", &s.Preload, api.SetBoolPtr)
+	err = api.Decode(err, m, "AccessControlMaxAgeSec", &s.AccessControlMaxAgeSec, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ResponseHeadersPolicyStrictTransportSecurity) ToDynamic() map[string]any {
@@ -12384,35 +7153,18 @@ func (s *ResponseHeadersPolicyStrictTransportSecurity) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Override != nil {
-		m["Override"] = *s.Override
-	}
-	if s.IncludeSubdomains != nil {
-		m["IncludeSubdomains"] = *s.IncludeSubdomains
-	}
-	if s.Preload != nil {
-		m["Preload"] = *s.Preload
-	}
-	if s.AccessControlMaxAgeSec != nil {
-		m["AccessControlMaxAgeSec"] = int64(*s.AccessControlMaxAgeSec)
-	}
+	api.Put(m, "Override", s.Override, api.DynBool)
+	api.Put(m, "IncludeSubdomains", s.IncludeSubdomains, api.DynBool)
+	api.Put(m, "Preload", s.Preload, api.DynBool)
+	api.Put(m, "AccessControlMaxAgeSec", s.AccessControlMaxAgeSec, api.DynInt32)
 	return m
 }
 
 func (s *ResponseHeadersPolicySummary) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["ResponseHeadersPolicy"]; v != nil {
-		p := new(ResponseHeadersPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResponseHeadersPolicy")
-		}
-		s.ResponseHeadersPolicy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseHeadersPolicy", &s.ResponseHeadersPolicy, api.SetStructPtr[ResponseHeadersPolicy])
+	return err
 }
 
 func (s *ResponseHeadersPolicySummary) ToDynamic() map[string]any {
@@ -12420,37 +7172,18 @@ func (s *ResponseHeadersPolicySummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.ResponseHeadersPolicy != nil {
-		m["ResponseHeadersPolicy"] = s.ResponseHeadersPolicy.ToDynamic()
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.PutStruct(m, "ResponseHeadersPolicy", s.ResponseHeadersPolicy)
 	return m
 }
 
 func (s *ResponseHeadersPolicyXSSProtection) FromDynamic(m map[string]any) error {
-	if v := m["Override"]; v != nil {
-		if err := api.SetBoolPtr(&s.Override, v); err != nil {
-			return api.At(err, ".Override")
-		}
-	}
-	if v := m["Protection"]; v != nil {
-		if err := api.SetBoolPtr(&s.Protection, v); err != nil {
-			return api.At(err, ".Protection")
-		}
-	}
-	if v := m["ModeBlock"]; v != nil {
-		if err := api.SetBoolPtr(&s.ModeBlock, v); err != nil {
-			return api.At(err, ".ModeBlock")
-		}
-	}
-	if v := m["ReportUri"]; v != nil {
-		if err := api.SetStringPtr(&s.ReportUri, v); err != nil {
-			return api.At(err, ".ReportUri")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
+	err = api.Decode(err, m, "Protection", &s.Protection, api.SetBoolPtr)
+	err = api.Decode(err, m, "ModeBlock", &s.ModeBlock, api.SetBoolPtr)
+	err = api.Decode(err, m, "ReportUri", &s.ReportUri, api.SetStringPtr)
+	return err
 }
 
 func (s *ResponseHeadersPolicyXSSProtection) ToDynamic() map[string]any {
@@ -12458,30 +7191,17 @@ func (s *ResponseHeadersPolicyXSSProtection) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Override != nil {
-		m["Override"] = *s.Override
-	}
-	if s.Protection != nil {
-		m["Protection"] = *s.Protection
-	}
-	if s.ModeBlock != nil {
-		m["ModeBlock"] = *s.ModeBlock
-	}
-	if s.ReportUri != nil {
-		m["ReportUri"] = *s.ReportUri
-	}
+	api.Put(m, "Override", s.Override, api.DynBool)
+	api.Put(m, "Protection", s.Protection, api.DynBool)
+	api.Put(m, "ModeBlock", s.ModeBlock, api.DynBool)
+	api.Put(m, "ReportUri", s.ReportUri, api.DynString)
 	return m
 }
 
 func (s *Restrictions) FromDynamic(m map[string]any) error {
-	if v := m["GeoRestriction"]; v != nil {
-		p := new(GeoRestriction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".GeoRestriction")
-		}
-		s.GeoRestriction = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GeoRestriction", &s.GeoRestriction, api.SetStructPtr[GeoRestriction])
+	return err
 }
 
 func (s *Restrictions) ToDynamic() map[string]any {
@@ -12489,24 +7209,15 @@ func (s *Restrictions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GeoRestriction != nil {
-		m["GeoRestriction"] = s.GeoRestriction.ToDynamic()
-	}
+	api.PutStruct(m, "GeoRestriction", s.GeoRestriction)
 	return m
 }
 
 func (s *S3Origin) FromDynamic(m map[string]any) error {
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["OriginAccessIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginAccessIdentity, v); err != nil {
-			return api.At(err, ".OriginAccessIdentity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginAccessIdentity", &s.OriginAccessIdentity, api.SetStringPtr)
+	return err
 }
 
 func (s *S3Origin) ToDynamic() map[string]any {
@@ -12514,22 +7225,15 @@ func (s *S3Origin) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.OriginAccessIdentity != nil {
-		m["OriginAccessIdentity"] = *s.OriginAccessIdentity
-	}
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.Put(m, "OriginAccessIdentity", s.OriginAccessIdentity, api.DynString)
 	return m
 }
 
 func (s *S3OriginConfig) FromDynamic(m map[string]any) error {
-	if v := m["OriginAccessIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginAccessIdentity, v); err != nil {
-			return api.At(err, ".OriginAccessIdentity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginAccessIdentity", &s.OriginAccessIdentity, api.SetStringPtr)
+	return err
 }
 
 func (s *S3OriginConfig) ToDynamic() map[string]any {
@@ -12537,24 +7241,15 @@ func (s *S3OriginConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OriginAccessIdentity != nil {
-		m["OriginAccessIdentity"] = *s.OriginAccessIdentity
-	}
+	api.Put(m, "OriginAccessIdentity", s.OriginAccessIdentity, api.DynString)
 	return m
 }
 
 func (s *SessionStickinessConfig) FromDynamic(m map[string]any) error {
-	if v := m["IdleTTL"]; v != nil {
-		if err := api.SetInt32Ptr(&s.IdleTTL, v); err != nil {
-			return api.At(err, ".IdleTTL")
-		}
-	}
-	if v := m["MaximumTTL"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumTTL, v); err != nil {
-			return api.At(err, ".MaximumTTL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IdleTTL", &s.IdleTTL, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaximumTTL", &s.MaximumTTL, api.SetInt32Ptr)
+	return err
 }
 
 func (s *SessionStickinessConfig) ToDynamic() map[string]any {
@@ -12562,29 +7257,16 @@ func (s *SessionStickinessConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.IdleTTL != nil {
-		m["IdleTTL"] = int64(*s.IdleTTL)
-	}
-	if s.MaximumTTL != nil {
-		m["MaximumTTL"] = int64(*s.MaximumTTL)
-	}
+	api.Put(m, "IdleTTL", s.IdleTTL, api.DynInt32)
+	api.Put(m, "MaximumTTL", s.MaximumTTL, api.DynInt32)
 	return m
 }
 
 func (s *Signer) FromDynamic(m map[string]any) error {
-	if v := m["AwsAccountNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.AwsAccountNumber, v); err != nil {
-			return api.At(err, ".AwsAccountNumber")
-		}
-	}
-	if v := m["KeyPairIds"]; v != nil {
-		p := new(KeyPairIds)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyPairIds")
-		}
-		s.KeyPairIds = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AwsAccountNumber", &s.AwsAccountNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyPairIds", &s.KeyPairIds, api.SetStructPtr[KeyPairIds])
+	return err
 }
 
 func (s *Signer) ToDynamic() map[string]any {
@@ -12592,27 +7274,16 @@ func (s *Signer) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AwsAccountNumber != nil {
-		m["AwsAccountNumber"] = *s.AwsAccountNumber
-	}
-	if s.KeyPairIds != nil {
-		m["KeyPairIds"] = s.KeyPairIds.ToDynamic()
-	}
+	api.Put(m, "AwsAccountNumber", s.AwsAccountNumber, api.DynString)
+	api.PutStruct(m, "KeyPairIds", s.KeyPairIds)
 	return m
 }
 
 func (s *StagingDistributionDnsNames) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *StagingDistributionDnsNames) ToDynamic() map[string]any {
@@ -12620,22 +7291,15 @@ func (s *StagingDistributionDnsNames) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *StagingDistributionInUse) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *StagingDistributionInUse) ToDynamic() map[string]any {
@@ -12643,24 +7307,15 @@ func (s *StagingDistributionInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *StatusCodes) FromDynamic(m map[string]any) error {
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetInt32); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]int32, v any) error { return api.SetList(p, v, api.SetInt32) })
+	return err
 }
 
 func (s *StatusCodes) ToDynamic() map[string]any {
@@ -12668,56 +7323,21 @@ func (s *StatusCodes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynInt32)
-	}
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynInt32)
 	return m
 }
 
 func (s *StreamingDistribution) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["ActiveTrustedSigners"]; v != nil {
-		p := new(ActiveTrustedSigners)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ActiveTrustedSigners")
-		}
-		s.ActiveTrustedSigners = p
-	}
-	if v := m["StreamingDistributionConfig"]; v != nil {
-		p := new(StreamingDistributionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamingDistributionConfig")
-		}
-		s.StreamingDistributionConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "ActiveTrustedSigners", &s.ActiveTrustedSigners, api.SetStructPtr[ActiveTrustedSigners])
+	err = api.Decode(err, m, "StreamingDistributionConfig", &s.StreamingDistributionConfig, api.SetStructPtr[StreamingDistributionConfig])
+	return err
 }
 
 func (s *StreamingDistribution) ToDynamic() map[string]any {
@@ -12725,37 +7345,20 @@ func (s *StreamingDistribution) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.ActiveTrustedSigners != nil {
-		m["ActiveTrustedSigners"] = s.ActiveTrustedSigners.ToDynamic()
-	}
-	if s.StreamingDistributionConfig != nil {
-		m["StreamingDistributionConfig"] = s.StreamingDistributionConfig.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutStruct(m, "ActiveTrustedSigners", s.ActiveTrustedSigners)
+	api.PutStruct(m, "StreamingDistributionConfig", s.StreamingDistributionConfig)
 	return m
 }
 
 func (s *StreamingDistributionAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *StreamingDistributionAlreadyExists) ToDynamic() map[string]any {
@@ -12763,62 +7366,21 @@ func (s *StreamingDistributionAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *StreamingDistributionConfig) FromDynamic(m map[string]any) error {
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["S3Origin"]; v != nil {
-		p := new(S3Origin)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".S3Origin")
-		}
-		s.S3Origin = p
-	}
-	if v := m["Aliases"]; v != nil {
-		p := new(Aliases)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Aliases")
-		}
-		s.Aliases = p
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["Logging"]; v != nil {
-		p := new(StreamingLoggingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Logging")
-		}
-		s.Logging = p
-	}
-	if v := m["TrustedSigners"]; v != nil {
-		p := new(TrustedSigners)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrustedSigners")
-		}
-		s.TrustedSigners = p
-	}
-	if v := m["PriceClass"]; v != nil {
-		if err := api.SetStringPtr(&s.PriceClass, v); err != nil {
-			return api.At(err, ".PriceClass")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "S3Origin", &s.S3Origin, api.SetStructPtr[S3Origin])
+	err = api.Decode(err, m, "Aliases", &s.Aliases, api.SetStructPtr[Aliases])
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "Logging", &s.Logging, api.SetStructPtr[StreamingLoggingConfig])
+	err = api.Decode(err, m, "TrustedSigners", &s.TrustedSigners, api.SetStructPtr[TrustedSigners])
+	err = api.Decode(err, m, "PriceClass", &s.PriceClass, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *StreamingDistributionConfig) ToDynamic() map[string]any {
@@ -12826,49 +7388,22 @@ func (s *StreamingDistributionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.S3Origin != nil {
-		m["S3Origin"] = s.S3Origin.ToDynamic()
-	}
-	if s.Aliases != nil {
-		m["Aliases"] = s.Aliases.ToDynamic()
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.Logging != nil {
-		m["Logging"] = s.Logging.ToDynamic()
-	}
-	if s.TrustedSigners != nil {
-		m["TrustedSigners"] = s.TrustedSigners.ToDynamic()
-	}
-	if s.PriceClass != nil {
-		m["PriceClass"] = *s.PriceClass
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.PutStruct(m, "S3Origin", s.S3Origin)
+	api.PutStruct(m, "Aliases", s.Aliases)
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.PutStruct(m, "Logging", s.Logging)
+	api.PutStruct(m, "TrustedSigners", s.TrustedSigners)
+	api.Put(m, "PriceClass", s.PriceClass, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
 	return m
 }
 
 func (s *StreamingDistributionConfigWithTags) FromDynamic(m map[string]any) error {
-	if v := m["StreamingDistributionConfig"]; v != nil {
-		p := new(StreamingDistributionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamingDistributionConfig")
-		}
-		s.StreamingDistributionConfig = p
-	}
-	if v := m["Tags"]; v != nil {
-		p := new(Tags)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Tags")
-		}
-		s.Tags = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamingDistributionConfig", &s.StreamingDistributionConfig, api.SetStructPtr[StreamingDistributionConfig])
+	err = api.Decode(err, m, "Tags", &s.Tags, api.SetStructPtr[Tags])
+	return err
 }
 
 func (s *StreamingDistributionConfigWithTags) ToDynamic() map[string]any {
@@ -12876,47 +7411,22 @@ func (s *StreamingDistributionConfigWithTags) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StreamingDistributionConfig != nil {
-		m["StreamingDistributionConfig"] = s.StreamingDistributionConfig.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = s.Tags.ToDynamic()
-	}
+	api.PutStruct(m, "StreamingDistributionConfig", s.StreamingDistributionConfig)
+	api.PutStruct(m, "Tags", s.Tags)
 	return m
 }
 
 func (s *StreamingDistributionList) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *StreamingDistributionSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]StreamingDistributionSummary, v any) error {
+		return api.SetList(p, v, func(p *StreamingDistributionSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *StreamingDistributionList) ToDynamic() map[string]any {
@@ -12924,34 +7434,19 @@ func (s *StreamingDistributionList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e StreamingDistributionSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, func(e StreamingDistributionSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *StreamingDistributionNotDisabled) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *StreamingDistributionNotDisabled) ToDynamic() map[string]any {
@@ -12959,75 +7454,24 @@ func (s *StreamingDistributionNotDisabled) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *StreamingDistributionSummary) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["DomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainName, v); err != nil {
-			return api.At(err, ".DomainName")
-		}
-	}
-	if v := m["S3Origin"]; v != nil {
-		p := new(S3Origin)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".S3Origin")
-		}
-		s.S3Origin = p
-	}
-	if v := m["Aliases"]; v != nil {
-		p := new(Aliases)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Aliases")
-		}
-		s.Aliases = p
-	}
-	if v := m["TrustedSigners"]; v != nil {
-		p := new(TrustedSigners)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrustedSigners")
-		}
-		s.TrustedSigners = p
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["PriceClass"]; v != nil {
-		if err := api.SetStringPtr(&s.PriceClass, v); err != nil {
-			return api.At(err, ".PriceClass")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "S3Origin", &s.S3Origin, api.SetStructPtr[S3Origin])
+	err = api.Decode(err, m, "Aliases", &s.Aliases, api.SetStructPtr[Aliases])
+	err = api.Decode(err, m, "TrustedSigners", &s.TrustedSigners, api.SetStructPtr[TrustedSigners])
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "PriceClass", &s.PriceClass, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *StreamingDistributionSummary) ToDynamic() map[string]any {
@@ -13035,59 +7479,26 @@ func (s *StreamingDistributionSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.DomainName != nil {
-		m["DomainName"] = *s.DomainName
-	}
-	if s.S3Origin != nil {
-		m["S3Origin"] = s.S3Origin.ToDynamic()
-	}
-	if s.Aliases != nil {
-		m["Aliases"] = s.Aliases.ToDynamic()
-	}
-	if s.TrustedSigners != nil {
-		m["TrustedSigners"] = s.TrustedSigners.ToDynamic()
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.PriceClass != nil {
-		m["PriceClass"] = *s.PriceClass
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.Put(m, "DomainName", s.DomainName, api.DynString)
+	api.PutStruct(m, "S3Origin", s.S3Origin)
+	api.PutStruct(m, "Aliases", s.Aliases)
+	api.PutStruct(m, "TrustedSigners", s.TrustedSigners)
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.Put(m, "PriceClass", s.PriceClass, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
 	return m
 }
 
 func (s *StreamingLoggingConfig) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	return err
 }
 
 func (s *StreamingLoggingConfig) ToDynamic() map[string]any {
@@ -13095,30 +7506,17 @@ func (s *StreamingLoggingConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -13126,22 +7524,15 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagKeys) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *TagKeys) ToDynamic() map[string]any {
@@ -13149,26 +7540,15 @@ func (s *TagKeys) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Resource"]; v != nil {
-		if err := api.SetStringPtr(&s.Resource, v); err != nil {
-			return api.At(err, ".Resource")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		p := new(Tags)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Tags")
-		}
-		s.Tags = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Resource", &s.Resource, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, api.SetStructPtr[Tags])
+	return err
 }
 
 func (s *TagResourceRequest) ToDynamic() map[string]any {
@@ -13176,22 +7556,17 @@ func (s *TagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Resource != nil {
-		m["Resource"] = *s.Resource
-	}
-	if s.Tags != nil {
-		m["Tags"] = s.Tags.ToDynamic()
-	}
+	api.Put(m, "Resource", s.Resource, api.DynString)
+	api.PutStruct(m, "Tags", s.Tags)
 	return m
 }
 
 func (s *Tags) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Tags) ToDynamic() map[string]any {
@@ -13199,19 +7574,14 @@ func (s *Tags) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Items", s.Items, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TestFunctionFailed) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TestFunctionFailed) ToDynamic() map[string]any {
@@ -13219,34 +7589,17 @@ func (s *TestFunctionFailed) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TestFunctionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	if v := m["Stage"]; v != nil {
-		if err := api.SetStringPtr(&s.Stage, v); err != nil {
-			return api.At(err, ".Stage")
-		}
-	}
-	if v := m["EventObject"]; v != nil {
-		if err := api.SetBytes(&s.EventObject, v); err != nil {
-			return api.At(err, ".EventObject")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
+	err = api.Decode(err, m, "EventObject", &s.EventObject, api.SetBytes)
+	return err
 }
 
 func (s *TestFunctionRequest) ToDynamic() map[string]any {
@@ -13254,30 +7607,17 @@ func (s *TestFunctionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
-	if s.Stage != nil {
-		m["Stage"] = *s.Stage
-	}
-	if s.EventObject != nil {
-		m["EventObject"] = s.EventObject
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
+	api.Put(m, "Stage", s.Stage, api.DynString)
+	api.PutBytes(m, "EventObject", s.EventObject)
 	return m
 }
 
 func (s *TestFunctionResult) FromDynamic(m map[string]any) error {
-	if v := m["TestResult"]; v != nil {
-		p := new(TestResult)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TestResult")
-		}
-		s.TestResult = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TestResult", &s.TestResult, api.SetStructPtr[TestResult])
+	return err
 }
 
 func (s *TestFunctionResult) ToDynamic() map[string]any {
@@ -13285,41 +7625,18 @@ func (s *TestFunctionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TestResult != nil {
-		m["TestResult"] = s.TestResult.ToDynamic()
-	}
+	api.PutStruct(m, "TestResult", s.TestResult)
 	return m
 }
 
 func (s *TestResult) FromDynamic(m map[string]any) error {
-	if v := m["FunctionSummary"]; v != nil {
-		p := new(FunctionSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FunctionSummary")
-		}
-		s.FunctionSummary = p
-	}
-	if v := m["ComputeUtilization"]; v != nil {
-		if err := api.SetStringPtr(&s.ComputeUtilization, v); err != nil {
-			return api.At(err, ".ComputeUtilization")
-		}
-	}
-	if v := m["FunctionExecutionLogs"]; v != nil {
-		if err := api.SetList(&s.FunctionExecutionLogs, v, api.SetString); err != nil {
-			return api.At(err, ".FunctionExecutionLogs")
-		}
-	}
-	if v := m["FunctionErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionErrorMessage, v); err != nil {
-			return api.At(err, ".FunctionErrorMessage")
-		}
-	}
-	if v := m["FunctionOutput"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionOutput, v); err != nil {
-			return api.At(err, ".FunctionOutput")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionSummary", &s.FunctionSummary, api.SetStructPtr[FunctionSummary])
+	err = api.Decode(err, m, "ComputeUtilization", &s.ComputeUtilization, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionExecutionLogs", &s.FunctionExecutionLogs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "FunctionErrorMessage", &s.FunctionErrorMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionOutput", &s.FunctionOutput, api.SetStringPtr)
+	return err
 }
 
 func (s *TestResult) ToDynamic() map[string]any {
@@ -13327,31 +7644,18 @@ func (s *TestResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.FunctionSummary != nil {
-		m["FunctionSummary"] = s.FunctionSummary.ToDynamic()
-	}
-	if s.ComputeUtilization != nil {
-		m["ComputeUtilization"] = *s.ComputeUtilization
-	}
-	if s.FunctionExecutionLogs != nil {
-		m["FunctionExecutionLogs"] = api.DynList(s.FunctionExecutionLogs, api.DynString)
-	}
-	if s.FunctionErrorMessage != nil {
-		m["FunctionErrorMessage"] = *s.FunctionErrorMessage
-	}
-	if s.FunctionOutput != nil {
-		m["FunctionOutput"] = *s.FunctionOutput
-	}
+	api.PutStruct(m, "FunctionSummary", s.FunctionSummary)
+	api.Put(m, "ComputeUtilization", s.ComputeUtilization, api.DynString)
+	api.PutList(m, "FunctionExecutionLogs", s.FunctionExecutionLogs, api.DynString)
+	api.Put(m, "FunctionErrorMessage", s.FunctionErrorMessage, api.DynString)
+	api.Put(m, "FunctionOutput", s.FunctionOutput, api.DynString)
 	return m
 }
 
 func (s *TooLongCSPInResponseHeadersPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooLongCSPInResponseHeadersPolicy) ToDynamic() map[string]any {
@@ -13359,19 +7663,14 @@ func (s *TooLongCSPInResponseHeadersPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyCacheBehaviors) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyCacheBehaviors) ToDynamic() map[string]any {
@@ -13379,19 +7678,14 @@ func (s *TooManyCacheBehaviors) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyCachePolicies) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyCachePolicies) ToDynamic() map[string]any {
@@ -13399,19 +7693,14 @@ func (s *TooManyCachePolicies) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyCertificates) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyCertificates) ToDynamic() map[string]any {
@@ -13419,19 +7708,14 @@ func (s *TooManyCertificates) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyCloudFrontOriginAccessIdentities) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyCloudFrontOriginAccessIdentities) ToDynamic() map[string]any {
@@ -13439,19 +7723,14 @@ func (s *TooManyCloudFrontOriginAccessIdentities) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyContinuousDeploymentPolicies) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyContinuousDeploymentPolicies) ToDynamic() map[string]any {
@@ -13459,19 +7738,14 @@ func (s *TooManyContinuousDeploymentPolicies) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyCookieNamesInWhiteList) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyCookieNamesInWhiteList) ToDynamic() map[string]any {
@@ -13479,19 +7753,14 @@ func (s *TooManyCookieNamesInWhiteList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyCookiesInCachePolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyCookiesInCachePolicy) ToDynamic() map[string]any {
@@ -13499,19 +7768,14 @@ func (s *TooManyCookiesInCachePolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyCookiesInOriginRequestPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyCookiesInOriginRequestPolicy) ToDynamic() map[string]any {
@@ -13519,19 +7783,14 @@ func (s *TooManyCookiesInOriginRequestPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyCustomHeadersInResponseHeadersPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyCustomHeadersInResponseHeadersPolicy) ToDynamic() map[string]any {
@@ -13539,19 +7798,14 @@ func (s *TooManyCustomHeadersInResponseHeadersPolicy) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyDistributionCNAMEs) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyDistributionCNAMEs) ToDynamic() map[string]any {
@@ -13559,19 +7813,14 @@ func (s *TooManyDistributionCNAMEs) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyDistributions) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyDistributions) ToDynamic() map[string]any {
@@ -13579,19 +7828,14 @@ func (s *TooManyDistributions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyDistributionsAssociatedToCachePolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyDistributionsAssociatedToCachePolicy) ToDynamic() map[string]any {
@@ -13599,19 +7843,14 @@ func (s *TooManyDistributionsAssociatedToCachePolicy) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyDistributionsAssociatedToFieldLevelEncryptionConfig) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyDistributionsAssociatedToFieldLevelEncryptionConfig) ToDynamic() map[string]any {
@@ -13619,19 +7858,14 @@ func (s *TooManyDistributionsAssociatedToFieldLevelEncryptionConfig) ToDynamic()
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyDistributionsAssociatedToKeyGroup) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyDistributionsAssociatedToKeyGroup) ToDynamic() map[string]any {
@@ -13639,19 +7873,14 @@ func (s *TooManyDistributionsAssociatedToKeyGroup) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyDistributionsAssociatedToOriginAccessControl) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyDistributionsAssociatedToOriginAccessControl) ToDynamic() map[string]any {
@@ -13659,19 +7888,14 @@ func (s *TooManyDistributionsAssociatedToOriginAccessControl) ToDynamic() map[st
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyDistributionsAssociatedToOriginRequestPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyDistributionsAssociatedToOriginRequestPolicy) ToDynamic() map[string]any {
@@ -13679,19 +7903,14 @@ func (s *TooManyDistributionsAssociatedToOriginRequestPolicy) ToDynamic() map[st
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyDistributionsAssociatedToResponseHeadersPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyDistributionsAssociatedToResponseHeadersPolicy) ToDynamic() map[string]any {
@@ -13699,19 +7918,14 @@ func (s *TooManyDistributionsAssociatedToResponseHeadersPolicy) ToDynamic() map[
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyDistributionsWithFunctionAssociations) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyDistributionsWithFunctionAssociations) ToDynamic() map[string]any {
@@ -13719,19 +7933,14 @@ func (s *TooManyDistributionsWithFunctionAssociations) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyDistributionsWithLambdaAssociations) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyDistributionsWithLambdaAssociations) ToDynamic() map[string]any {
@@ -13739,19 +7948,14 @@ func (s *TooManyDistributionsWithLambdaAssociations) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyDistributionsWithSingleFunctionARN) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyDistributionsWithSingleFunctionARN) ToDynamic() map[string]any {
@@ -13759,19 +7963,14 @@ func (s *TooManyDistributionsWithSingleFunctionARN) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyFieldLevelEncryptionConfigs) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyFieldLevelEncryptionConfigs) ToDynamic() map[string]any {
@@ -13779,19 +7978,14 @@ func (s *TooManyFieldLevelEncryptionConfigs) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyFieldLevelEncryptionContentTypeProfiles) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyFieldLevelEncryptionContentTypeProfiles) ToDynamic() map[string]any {
@@ -13799,19 +7993,14 @@ func (s *TooManyFieldLevelEncryptionContentTypeProfiles) ToDynamic() map[string]
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyFieldLevelEncryptionEncryptionEntities) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyFieldLevelEncryptionEncryptionEntities) ToDynamic() map[string]any {
@@ -13819,19 +8008,14 @@ func (s *TooManyFieldLevelEncryptionEncryptionEntities) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyFieldLevelEncryptionFieldPatterns) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyFieldLevelEncryptionFieldPatterns) ToDynamic() map[string]any {
@@ -13839,19 +8023,14 @@ func (s *TooManyFieldLevelEncryptionFieldPatterns) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyFieldLevelEncryptionProfiles) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyFieldLevelEncryptionProfiles) ToDynamic() map[string]any {
@@ -13859,19 +8038,14 @@ func (s *TooManyFieldLevelEncryptionProfiles) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyFieldLevelEncryptionQueryArgProfiles) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyFieldLevelEncryptionQueryArgProfiles) ToDynamic() map[string]any {
@@ -13879,19 +8053,14 @@ func (s *TooManyFieldLevelEncryptionQueryArgProfiles) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyFunctionAssociations) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyFunctionAssociations) ToDynamic() map[string]any {
@@ -13899,19 +8068,14 @@ func (s *TooManyFunctionAssociations) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyFunctions) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyFunctions) ToDynamic() map[string]any {
@@ -13919,19 +8083,14 @@ func (s *TooManyFunctions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyHeadersInCachePolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyHeadersInCachePolicy) ToDynamic() map[string]any {
@@ -13939,19 +8098,14 @@ func (s *TooManyHeadersInCachePolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyHeadersInForwardedValues) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyHeadersInForwardedValues) ToDynamic() map[string]any {
@@ -13959,19 +8113,14 @@ func (s *TooManyHeadersInForwardedValues) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyHeadersInOriginRequestPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyHeadersInOriginRequestPolicy) ToDynamic() map[string]any {
@@ -13979,19 +8128,14 @@ func (s *TooManyHeadersInOriginRequestPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyInvalidationsInProgress) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyInvalidationsInProgress) ToDynamic() map[string]any {
@@ -13999,19 +8143,14 @@ func (s *TooManyInvalidationsInProgress) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyKeyGroups) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyKeyGroups) ToDynamic() map[string]any {
@@ -14019,19 +8158,14 @@ func (s *TooManyKeyGroups) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyKeyGroupsAssociatedToDistribution) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyKeyGroupsAssociatedToDistribution) ToDynamic() map[string]any {
@@ -14039,19 +8173,14 @@ func (s *TooManyKeyGroupsAssociatedToDistribution) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyLambdaFunctionAssociations) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyLambdaFunctionAssociations) ToDynamic() map[string]any {
@@ -14059,19 +8188,14 @@ func (s *TooManyLambdaFunctionAssociations) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyOriginAccessControls) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyOriginAccessControls) ToDynamic() map[string]any {
@@ -14079,19 +8203,14 @@ func (s *TooManyOriginAccessControls) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyOriginCustomHeaders) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyOriginCustomHeaders) ToDynamic() map[string]any {
@@ -14099,19 +8218,14 @@ func (s *TooManyOriginCustomHeaders) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyOriginGroupsPerDistribution) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyOriginGroupsPerDistribution) ToDynamic() map[string]any {
@@ -14119,19 +8233,14 @@ func (s *TooManyOriginGroupsPerDistribution) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyOriginRequestPolicies) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyOriginRequestPolicies) ToDynamic() map[string]any {
@@ -14139,19 +8248,14 @@ func (s *TooManyOriginRequestPolicies) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyOrigins) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyOrigins) ToDynamic() map[string]any {
@@ -14159,19 +8263,14 @@ func (s *TooManyOrigins) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyPublicKeys) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyPublicKeys) ToDynamic() map[string]any {
@@ -14179,19 +8278,14 @@ func (s *TooManyPublicKeys) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyPublicKeysInKeyGroup) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyPublicKeysInKeyGroup) ToDynamic() map[string]any {
@@ -14199,19 +8293,14 @@ func (s *TooManyPublicKeysInKeyGroup) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyQueryStringParameters) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyQueryStringParameters) ToDynamic() map[string]any {
@@ -14219,19 +8308,14 @@ func (s *TooManyQueryStringParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyQueryStringsInCachePolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyQueryStringsInCachePolicy) ToDynamic() map[string]any {
@@ -14239,19 +8323,14 @@ func (s *TooManyQueryStringsInCachePolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyQueryStringsInOriginRequestPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyQueryStringsInOriginRequestPolicy) ToDynamic() map[string]any {
@@ -14259,19 +8338,14 @@ func (s *TooManyQueryStringsInOriginRequestPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyRealtimeLogConfigs) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyRealtimeLogConfigs) ToDynamic() map[string]any {
@@ -14279,19 +8353,14 @@ func (s *TooManyRealtimeLogConfigs) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyRemoveHeadersInResponseHeadersPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyRemoveHeadersInResponseHeadersPolicy) ToDynamic() map[string]any {
@@ -14299,19 +8368,14 @@ func (s *TooManyRemoveHeadersInResponseHeadersPolicy) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyResponseHeadersPolicies) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyResponseHeadersPolicies) ToDynamic() map[string]any {
@@ -14319,19 +8383,14 @@ func (s *TooManyResponseHeadersPolicies) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyStreamingDistributionCNAMEs) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyStreamingDistributionCNAMEs) ToDynamic() map[string]any {
@@ -14339,19 +8398,14 @@ func (s *TooManyStreamingDistributionCNAMEs) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyStreamingDistributions) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyStreamingDistributions) ToDynamic() map[string]any {
@@ -14359,19 +8413,14 @@ func (s *TooManyStreamingDistributions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyTrustedSigners) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyTrustedSigners) ToDynamic() map[string]any {
@@ -14379,33 +8428,16 @@ func (s *TooManyTrustedSigners) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TrafficConfig) FromDynamic(m map[string]any) error {
-	if v := m["SingleWeightConfig"]; v != nil {
-		p := new(ContinuousDeploymentSingleWeightConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SingleWeightConfig")
-		}
-		s.SingleWeightConfig = p
-	}
-	if v := m["SingleHeaderConfig"]; v != nil {
-		p := new(ContinuousDeploymentSingleHeaderConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SingleHeaderConfig")
-		}
-		s.SingleHeaderConfig = p
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SingleWeightConfig", &s.SingleWeightConfig, api.SetStructPtr[ContinuousDeploymentSingleWeightConfig])
+	err = api.Decode(err, m, "SingleHeaderConfig", &s.SingleHeaderConfig, api.SetStructPtr[ContinuousDeploymentSingleHeaderConfig])
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *TrafficConfig) ToDynamic() map[string]any {
@@ -14413,25 +8445,16 @@ func (s *TrafficConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SingleWeightConfig != nil {
-		m["SingleWeightConfig"] = s.SingleWeightConfig.ToDynamic()
-	}
-	if s.SingleHeaderConfig != nil {
-		m["SingleHeaderConfig"] = s.SingleHeaderConfig.ToDynamic()
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
+	api.PutStruct(m, "SingleWeightConfig", s.SingleWeightConfig)
+	api.PutStruct(m, "SingleHeaderConfig", s.SingleHeaderConfig)
+	api.Put(m, "Type", s.Type, api.DynString)
 	return m
 }
 
 func (s *TrustedKeyGroupDoesNotExist) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TrustedKeyGroupDoesNotExist) ToDynamic() map[string]any {
@@ -14439,29 +8462,16 @@ func (s *TrustedKeyGroupDoesNotExist) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TrustedKeyGroups) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *TrustedKeyGroups) ToDynamic() map[string]any {
@@ -14469,25 +8479,16 @@ func (s *TrustedKeyGroups) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *TrustedSignerDoesNotExist) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TrustedSignerDoesNotExist) ToDynamic() map[string]any {
@@ -14495,29 +8496,16 @@ func (s *TrustedSignerDoesNotExist) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TrustedSigners) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["Quantity"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Quantity, v); err != nil {
-			return api.At(err, ".Quantity")
-		}
-	}
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, api.SetString); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *TrustedSigners) ToDynamic() map[string]any {
@@ -14525,25 +8513,16 @@ func (s *TrustedSigners) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.Quantity != nil {
-		m["Quantity"] = int64(*s.Quantity)
-	}
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, api.DynString)
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
+	api.PutList(m, "Items", s.Items, api.DynString)
 	return m
 }
 
 func (s *UnsupportedOperation) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnsupportedOperation) ToDynamic() map[string]any {
@@ -14551,26 +8530,15 @@ func (s *UnsupportedOperation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Resource"]; v != nil {
-		if err := api.SetStringPtr(&s.Resource, v); err != nil {
-			return api.At(err, ".Resource")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		p := new(TagKeys)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-		s.TagKeys = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Resource", &s.Resource, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, api.SetStructPtr[TagKeys])
+	return err
 }
 
 func (s *UntagResourceRequest) ToDynamic() map[string]any {
@@ -14578,34 +8546,17 @@ func (s *UntagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Resource != nil {
-		m["Resource"] = *s.Resource
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = s.TagKeys.ToDynamic()
-	}
+	api.Put(m, "Resource", s.Resource, api.DynString)
+	api.PutStruct(m, "TagKeys", s.TagKeys)
 	return m
 }
 
 func (s *UpdateCachePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["CachePolicyConfig"]; v != nil {
-		p := new(CachePolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CachePolicyConfig")
-		}
-		s.CachePolicyConfig = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CachePolicyConfig", &s.CachePolicyConfig, api.SetStructPtr[CachePolicyConfig])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateCachePolicyRequest) ToDynamic() map[string]any {
@@ -14613,32 +8564,17 @@ func (s *UpdateCachePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CachePolicyConfig != nil {
-		m["CachePolicyConfig"] = s.CachePolicyConfig.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.PutStruct(m, "CachePolicyConfig", s.CachePolicyConfig)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateCachePolicyResult) FromDynamic(m map[string]any) error {
-	if v := m["CachePolicy"]; v != nil {
-		p := new(CachePolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CachePolicy")
-		}
-		s.CachePolicy = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CachePolicy", &s.CachePolicy, api.SetStructPtr[CachePolicy])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateCachePolicyResult) ToDynamic() map[string]any {
@@ -14646,34 +8582,17 @@ func (s *UpdateCachePolicyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CachePolicy != nil {
-		m["CachePolicy"] = s.CachePolicy.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "CachePolicy", s.CachePolicy)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateCloudFrontOriginAccessIdentityRequest) FromDynamic(m map[string]any) error {
-	if v := m["CloudFrontOriginAccessIdentityConfig"]; v != nil {
-		p := new(CloudFrontOriginAccessIdentityConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudFrontOriginAccessIdentityConfig")
-		}
-		s.CloudFrontOriginAccessIdentityConfig = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CloudFrontOriginAccessIdentityConfig", &s.CloudFrontOriginAccessIdentityConfig, api.SetStructPtr[CloudFrontOriginAccessIdentityConfig])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateCloudFrontOriginAccessIdentityRequest) ToDynamic() map[string]any {
@@ -14681,32 +8600,17 @@ func (s *UpdateCloudFrontOriginAccessIdentityRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CloudFrontOriginAccessIdentityConfig != nil {
-		m["CloudFrontOriginAccessIdentityConfig"] = s.CloudFrontOriginAccessIdentityConfig.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.PutStruct(m, "CloudFrontOriginAccessIdentityConfig", s.CloudFrontOriginAccessIdentityConfig)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateCloudFrontOriginAccessIdentityResult) FromDynamic(m map[string]any) error {
-	if v := m["CloudFrontOriginAccessIdentity"]; v != nil {
-		p := new(CloudFrontOriginAccessIdentity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudFrontOriginAccessIdentity")
-		}
-		s.CloudFrontOriginAccessIdentity = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CloudFrontOriginAccessIdentity", &s.CloudFrontOriginAccessIdentity, api.SetStructPtr[CloudFrontOriginAccessIdentity])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateCloudFrontOriginAccessIdentityResult) ToDynamic() map[string]any {
@@ -14714,34 +8618,17 @@ func (s *UpdateCloudFrontOriginAccessIdentityResult) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CloudFrontOriginAccessIdentity != nil {
-		m["CloudFrontOriginAccessIdentity"] = s.CloudFrontOriginAccessIdentity.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "CloudFrontOriginAccessIdentity", s.CloudFrontOriginAccessIdentity)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateContinuousDeploymentPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContinuousDeploymentPolicyConfig"]; v != nil {
-		p := new(ContinuousDeploymentPolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContinuousDeploymentPolicyConfig")
-		}
-		s.ContinuousDeploymentPolicyConfig = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuousDeploymentPolicyConfig", &s.ContinuousDeploymentPolicyConfig, api.SetStructPtr[ContinuousDeploymentPolicyConfig])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateContinuousDeploymentPolicyRequest) ToDynamic() map[string]any {
@@ -14749,32 +8636,17 @@ func (s *UpdateContinuousDeploymentPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ContinuousDeploymentPolicyConfig != nil {
-		m["ContinuousDeploymentPolicyConfig"] = s.ContinuousDeploymentPolicyConfig.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.PutStruct(m, "ContinuousDeploymentPolicyConfig", s.ContinuousDeploymentPolicyConfig)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateContinuousDeploymentPolicyResult) FromDynamic(m map[string]any) error {
-	if v := m["ContinuousDeploymentPolicy"]; v != nil {
-		p := new(ContinuousDeploymentPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContinuousDeploymentPolicy")
-		}
-		s.ContinuousDeploymentPolicy = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuousDeploymentPolicy", &s.ContinuousDeploymentPolicy, api.SetStructPtr[ContinuousDeploymentPolicy])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateContinuousDeploymentPolicyResult) ToDynamic() map[string]any {
@@ -14782,34 +8654,17 @@ func (s *UpdateContinuousDeploymentPolicyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContinuousDeploymentPolicy != nil {
-		m["ContinuousDeploymentPolicy"] = s.ContinuousDeploymentPolicy.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "ContinuousDeploymentPolicy", s.ContinuousDeploymentPolicy)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateDistributionRequest) FromDynamic(m map[string]any) error {
-	if v := m["DistributionConfig"]; v != nil {
-		p := new(DistributionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DistributionConfig")
-		}
-		s.DistributionConfig = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DistributionConfig", &s.DistributionConfig, api.SetStructPtr[DistributionConfig])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateDistributionRequest) ToDynamic() map[string]any {
@@ -14817,32 +8672,17 @@ func (s *UpdateDistributionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DistributionConfig != nil {
-		m["DistributionConfig"] = s.DistributionConfig.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.PutStruct(m, "DistributionConfig", s.DistributionConfig)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateDistributionResult) FromDynamic(m map[string]any) error {
-	if v := m["Distribution"]; v != nil {
-		p := new(Distribution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Distribution")
-		}
-		s.Distribution = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Distribution", &s.Distribution, api.SetStructPtr[Distribution])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateDistributionResult) ToDynamic() map[string]any {
@@ -14850,32 +8690,17 @@ func (s *UpdateDistributionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Distribution != nil {
-		m["Distribution"] = s.Distribution.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "Distribution", s.Distribution)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateDistributionWithStagingConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["StagingDistributionId"]; v != nil {
-		if err := api.SetStringPtr(&s.StagingDistributionId, v); err != nil {
-			return api.At(err, ".StagingDistributionId")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "StagingDistributionId", &s.StagingDistributionId, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateDistributionWithStagingConfigRequest) ToDynamic() map[string]any {
@@ -14883,32 +8708,17 @@ func (s *UpdateDistributionWithStagingConfigRequest) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.StagingDistributionId != nil {
-		m["StagingDistributionId"] = *s.StagingDistributionId
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "StagingDistributionId", s.StagingDistributionId, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateDistributionWithStagingConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["Distribution"]; v != nil {
-		p := new(Distribution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Distribution")
-		}
-		s.Distribution = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Distribution", &s.Distribution, api.SetStructPtr[Distribution])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateDistributionWithStagingConfigResult) ToDynamic() map[string]any {
@@ -14916,34 +8726,17 @@ func (s *UpdateDistributionWithStagingConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Distribution != nil {
-		m["Distribution"] = s.Distribution.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "Distribution", s.Distribution)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateFieldLevelEncryptionConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryptionConfig"]; v != nil {
-		p := new(FieldLevelEncryptionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionConfig")
-		}
-		s.FieldLevelEncryptionConfig = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryptionConfig", &s.FieldLevelEncryptionConfig, api.SetStructPtr[FieldLevelEncryptionConfig])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateFieldLevelEncryptionConfigRequest) ToDynamic() map[string]any {
@@ -14951,32 +8744,17 @@ func (s *UpdateFieldLevelEncryptionConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FieldLevelEncryptionConfig != nil {
-		m["FieldLevelEncryptionConfig"] = s.FieldLevelEncryptionConfig.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.PutStruct(m, "FieldLevelEncryptionConfig", s.FieldLevelEncryptionConfig)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateFieldLevelEncryptionConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryption"]; v != nil {
-		p := new(FieldLevelEncryption)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryption")
-		}
-		s.FieldLevelEncryption = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryption", &s.FieldLevelEncryption, api.SetStructPtr[FieldLevelEncryption])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateFieldLevelEncryptionConfigResult) ToDynamic() map[string]any {
@@ -14984,34 +8762,17 @@ func (s *UpdateFieldLevelEncryptionConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FieldLevelEncryption != nil {
-		m["FieldLevelEncryption"] = s.FieldLevelEncryption.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "FieldLevelEncryption", s.FieldLevelEncryption)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateFieldLevelEncryptionProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryptionProfileConfig"]; v != nil {
-		p := new(FieldLevelEncryptionProfileConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionProfileConfig")
-		}
-		s.FieldLevelEncryptionProfileConfig = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryptionProfileConfig", &s.FieldLevelEncryptionProfileConfig, api.SetStructPtr[FieldLevelEncryptionProfileConfig])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateFieldLevelEncryptionProfileRequest) ToDynamic() map[string]any {
@@ -15019,32 +8780,17 @@ func (s *UpdateFieldLevelEncryptionProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FieldLevelEncryptionProfileConfig != nil {
-		m["FieldLevelEncryptionProfileConfig"] = s.FieldLevelEncryptionProfileConfig.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.PutStruct(m, "FieldLevelEncryptionProfileConfig", s.FieldLevelEncryptionProfileConfig)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateFieldLevelEncryptionProfileResult) FromDynamic(m map[string]any) error {
-	if v := m["FieldLevelEncryptionProfile"]; v != nil {
-		p := new(FieldLevelEncryptionProfile)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldLevelEncryptionProfile")
-		}
-		s.FieldLevelEncryptionProfile = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldLevelEncryptionProfile", &s.FieldLevelEncryptionProfile, api.SetStructPtr[FieldLevelEncryptionProfile])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateFieldLevelEncryptionProfileResult) ToDynamic() map[string]any {
@@ -15052,39 +8798,18 @@ func (s *UpdateFieldLevelEncryptionProfileResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FieldLevelEncryptionProfile != nil {
-		m["FieldLevelEncryptionProfile"] = s.FieldLevelEncryptionProfile.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "FieldLevelEncryptionProfile", s.FieldLevelEncryptionProfile)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateFunctionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	if v := m["FunctionConfig"]; v != nil {
-		p := new(FunctionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FunctionConfig")
-		}
-		s.FunctionConfig = p
-	}
-	if v := m["FunctionCode"]; v != nil {
-		if err := api.SetBytes(&s.FunctionCode, v); err != nil {
-			return api.At(err, ".FunctionCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionConfig", &s.FunctionConfig, api.SetStructPtr[FunctionConfig])
+	err = api.Decode(err, m, "FunctionCode", &s.FunctionCode, api.SetBytes)
+	return err
 }
 
 func (s *UpdateFunctionRequest) ToDynamic() map[string]any {
@@ -15092,35 +8817,18 @@ func (s *UpdateFunctionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
-	if s.FunctionConfig != nil {
-		m["FunctionConfig"] = s.FunctionConfig.ToDynamic()
-	}
-	if s.FunctionCode != nil {
-		m["FunctionCode"] = s.FunctionCode
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
+	api.PutStruct(m, "FunctionConfig", s.FunctionConfig)
+	api.PutBytes(m, "FunctionCode", s.FunctionCode)
 	return m
 }
 
 func (s *UpdateFunctionResult) FromDynamic(m map[string]any) error {
-	if v := m["FunctionSummary"]; v != nil {
-		p := new(FunctionSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FunctionSummary")
-		}
-		s.FunctionSummary = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionSummary", &s.FunctionSummary, api.SetStructPtr[FunctionSummary])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateFunctionResult) ToDynamic() map[string]any {
@@ -15128,34 +8836,17 @@ func (s *UpdateFunctionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionSummary != nil {
-		m["FunctionSummary"] = s.FunctionSummary.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "FunctionSummary", s.FunctionSummary)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateKeyGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyGroupConfig"]; v != nil {
-		p := new(KeyGroupConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyGroupConfig")
-		}
-		s.KeyGroupConfig = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyGroupConfig", &s.KeyGroupConfig, api.SetStructPtr[KeyGroupConfig])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateKeyGroupRequest) ToDynamic() map[string]any {
@@ -15163,32 +8854,17 @@ func (s *UpdateKeyGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyGroupConfig != nil {
-		m["KeyGroupConfig"] = s.KeyGroupConfig.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.PutStruct(m, "KeyGroupConfig", s.KeyGroupConfig)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateKeyGroupResult) FromDynamic(m map[string]any) error {
-	if v := m["KeyGroup"]; v != nil {
-		p := new(KeyGroup)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyGroup")
-		}
-		s.KeyGroup = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyGroup", &s.KeyGroup, api.SetStructPtr[KeyGroup])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateKeyGroupResult) ToDynamic() map[string]any {
@@ -15196,32 +8872,17 @@ func (s *UpdateKeyGroupResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyGroup != nil {
-		m["KeyGroup"] = s.KeyGroup.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "KeyGroup", s.KeyGroup)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateKeyValueStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateKeyValueStoreRequest) ToDynamic() map[string]any {
@@ -15229,32 +8890,17 @@ func (s *UpdateKeyValueStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateKeyValueStoreResult) FromDynamic(m map[string]any) error {
-	if v := m["KeyValueStore"]; v != nil {
-		p := new(KeyValueStore)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyValueStore")
-		}
-		s.KeyValueStore = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyValueStore", &s.KeyValueStore, api.SetStructPtr[KeyValueStore])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateKeyValueStoreResult) ToDynamic() map[string]any {
@@ -15262,34 +8908,17 @@ func (s *UpdateKeyValueStoreResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyValueStore != nil {
-		m["KeyValueStore"] = s.KeyValueStore.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "KeyValueStore", s.KeyValueStore)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateOriginAccessControlRequest) FromDynamic(m map[string]any) error {
-	if v := m["OriginAccessControlConfig"]; v != nil {
-		p := new(OriginAccessControlConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginAccessControlConfig")
-		}
-		s.OriginAccessControlConfig = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginAccessControlConfig", &s.OriginAccessControlConfig, api.SetStructPtr[OriginAccessControlConfig])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateOriginAccessControlRequest) ToDynamic() map[string]any {
@@ -15297,32 +8926,17 @@ func (s *UpdateOriginAccessControlRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.OriginAccessControlConfig != nil {
-		m["OriginAccessControlConfig"] = s.OriginAccessControlConfig.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.PutStruct(m, "OriginAccessControlConfig", s.OriginAccessControlConfig)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateOriginAccessControlResult) FromDynamic(m map[string]any) error {
-	if v := m["OriginAccessControl"]; v != nil {
-		p := new(OriginAccessControl)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginAccessControl")
-		}
-		s.OriginAccessControl = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginAccessControl", &s.OriginAccessControl, api.SetStructPtr[OriginAccessControl])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateOriginAccessControlResult) ToDynamic() map[string]any {
@@ -15330,34 +8944,17 @@ func (s *UpdateOriginAccessControlResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OriginAccessControl != nil {
-		m["OriginAccessControl"] = s.OriginAccessControl.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "OriginAccessControl", s.OriginAccessControl)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateOriginRequestPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["OriginRequestPolicyConfig"]; v != nil {
-		p := new(OriginRequestPolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginRequestPolicyConfig")
-		}
-		s.OriginRequestPolicyConfig = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginRequestPolicyConfig", &s.OriginRequestPolicyConfig, api.SetStructPtr[OriginRequestPolicyConfig])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateOriginRequestPolicyRequest) ToDynamic() map[string]any {
@@ -15365,32 +8962,17 @@ func (s *UpdateOriginRequestPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.OriginRequestPolicyConfig != nil {
-		m["OriginRequestPolicyConfig"] = s.OriginRequestPolicyConfig.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.PutStruct(m, "OriginRequestPolicyConfig", s.OriginRequestPolicyConfig)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateOriginRequestPolicyResult) FromDynamic(m map[string]any) error {
-	if v := m["OriginRequestPolicy"]; v != nil {
-		p := new(OriginRequestPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OriginRequestPolicy")
-		}
-		s.OriginRequestPolicy = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginRequestPolicy", &s.OriginRequestPolicy, api.SetStructPtr[OriginRequestPolicy])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateOriginRequestPolicyResult) ToDynamic() map[string]any {
@@ -15398,34 +8980,17 @@ func (s *UpdateOriginRequestPolicyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OriginRequestPolicy != nil {
-		m["OriginRequestPolicy"] = s.OriginRequestPolicy.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "OriginRequestPolicy", s.OriginRequestPolicy)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdatePublicKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["PublicKeyConfig"]; v != nil {
-		p := new(PublicKeyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PublicKeyConfig")
-		}
-		s.PublicKeyConfig = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublicKeyConfig", &s.PublicKeyConfig, api.SetStructPtr[PublicKeyConfig])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdatePublicKeyRequest) ToDynamic() map[string]any {
@@ -15433,32 +8998,17 @@ func (s *UpdatePublicKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PublicKeyConfig != nil {
-		m["PublicKeyConfig"] = s.PublicKeyConfig.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.PutStruct(m, "PublicKeyConfig", s.PublicKeyConfig)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdatePublicKeyResult) FromDynamic(m map[string]any) error {
-	if v := m["PublicKey"]; v != nil {
-		p := new(PublicKey)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PublicKey")
-		}
-		s.PublicKey = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetStructPtr[PublicKey])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdatePublicKeyResult) ToDynamic() map[string]any {
@@ -15466,42 +9016,21 @@ func (s *UpdatePublicKeyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PublicKey != nil {
-		m["PublicKey"] = s.PublicKey.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "PublicKey", s.PublicKey)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateRealtimeLogConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["EndPoints"]; v != nil {
-		if err := api.SetList(&s.EndPoints, v, func(p *EndPoint, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EndPoints")
-		}
-	}
-	if v := m["Fields"]; v != nil {
-		if err := api.SetList(&s.Fields, v, api.SetString); err != nil {
-			return api.At(err, ".Fields")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["SamplingRate"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SamplingRate, v); err != nil {
-			return api.At(err, ".SamplingRate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EndPoints", &s.EndPoints, func(p *[]EndPoint, v any) error {
+		return api.SetList(p, v, func(p *EndPoint, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Fields", &s.Fields, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "SamplingRate", &s.SamplingRate, api.SetInt64Ptr)
+	return err
 }
 
 func (s *UpdateRealtimeLogConfigRequest) ToDynamic() map[string]any {
@@ -15509,33 +9038,18 @@ func (s *UpdateRealtimeLogConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.EndPoints != nil {
-		m["EndPoints"] = api.DynList(s.EndPoints, func(e EndPoint) any { return e.ToDynamic() })
-	}
-	if s.Fields != nil {
-		m["Fields"] = api.DynList(s.Fields, api.DynString)
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.SamplingRate != nil {
-		m["SamplingRate"] = *s.SamplingRate
-	}
+	api.PutList(m, "EndPoints", s.EndPoints, func(e EndPoint) any { return e.ToDynamic() })
+	api.PutList(m, "Fields", s.Fields, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "SamplingRate", s.SamplingRate, api.DynInt64)
 	return m
 }
 
 func (s *UpdateRealtimeLogConfigResult) FromDynamic(m map[string]any) error {
-	if v := m["RealtimeLogConfig"]; v != nil {
-		p := new(RealtimeLogConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RealtimeLogConfig")
-		}
-		s.RealtimeLogConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RealtimeLogConfig", &s.RealtimeLogConfig, api.SetStructPtr[RealtimeLogConfig])
+	return err
 }
 
 func (s *UpdateRealtimeLogConfigResult) ToDynamic() map[string]any {
@@ -15543,31 +9057,16 @@ func (s *UpdateRealtimeLogConfigResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RealtimeLogConfig != nil {
-		m["RealtimeLogConfig"] = s.RealtimeLogConfig.ToDynamic()
-	}
+	api.PutStruct(m, "RealtimeLogConfig", s.RealtimeLogConfig)
 	return m
 }
 
 func (s *UpdateResponseHeadersPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResponseHeadersPolicyConfig"]; v != nil {
-		p := new(ResponseHeadersPolicyConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResponseHeadersPolicyConfig")
-		}
-		s.ResponseHeadersPolicyConfig = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResponseHeadersPolicyConfig", &s.ResponseHeadersPolicyConfig, api.SetStructPtr[ResponseHeadersPolicyConfig])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateResponseHeadersPolicyRequest) ToDynamic() map[string]any {
@@ -15575,32 +9074,17 @@ func (s *UpdateResponseHeadersPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResponseHeadersPolicyConfig != nil {
-		m["ResponseHeadersPolicyConfig"] = s.ResponseHeadersPolicyConfig.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.PutStruct(m, "ResponseHeadersPolicyConfig", s.ResponseHeadersPolicyConfig)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateResponseHeadersPolicyResult) FromDynamic(m map[string]any) error {
-	if v := m["ResponseHeadersPolicy"]; v != nil {
-		p := new(ResponseHeadersPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResponseHeadersPolicy")
-		}
-		s.ResponseHeadersPolicy = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResponseHeadersPolicy", &s.ResponseHeadersPolicy, api.SetStructPtr[ResponseHeadersPolicy])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateResponseHeadersPolicyResult) ToDynamic() map[string]any {
@@ -15608,34 +9092,17 @@ func (s *UpdateResponseHeadersPolicyResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResponseHeadersPolicy != nil {
-		m["ResponseHeadersPolicy"] = s.ResponseHeadersPolicy.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "ResponseHeadersPolicy", s.ResponseHeadersPolicy)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *UpdateStreamingDistributionRequest) FromDynamic(m map[string]any) error {
-	if v := m["StreamingDistributionConfig"]; v != nil {
-		p := new(StreamingDistributionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamingDistributionConfig")
-		}
-		s.StreamingDistributionConfig = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamingDistributionConfig", &s.StreamingDistributionConfig, api.SetStructPtr[StreamingDistributionConfig])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateStreamingDistributionRequest) ToDynamic() map[string]any {
@@ -15643,32 +9110,17 @@ func (s *UpdateStreamingDistributionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StreamingDistributionConfig != nil {
-		m["StreamingDistributionConfig"] = s.StreamingDistributionConfig.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.PutStruct(m, "StreamingDistributionConfig", s.StreamingDistributionConfig)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *UpdateStreamingDistributionResult) FromDynamic(m map[string]any) error {
-	if v := m["StreamingDistribution"]; v != nil {
-		p := new(StreamingDistribution)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamingDistribution")
-		}
-		s.StreamingDistribution = p
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamingDistribution", &s.StreamingDistribution, api.SetStructPtr[StreamingDistribution])
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateStreamingDistributionResult) ToDynamic() map[string]any {
@@ -15676,52 +9128,21 @@ func (s *UpdateStreamingDistributionResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StreamingDistribution != nil {
-		m["StreamingDistribution"] = s.StreamingDistribution.ToDynamic()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
+	api.PutStruct(m, "StreamingDistribution", s.StreamingDistribution)
+	api.Put(m, "ETag", s.ETag, api.DynString)
 	return m
 }
 
 func (s *ViewerCertificate) FromDynamic(m map[string]any) error {
-	if v := m["CloudFrontDefaultCertificate"]; v != nil {
-		if err := api.SetBoolPtr(&s.CloudFrontDefaultCertificate, v); err != nil {
-			return api.At(err, ".CloudFrontDefaultCertificate")
-		}
-	}
-	if v := m["IAMCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.IAMCertificateId, v); err != nil {
-			return api.At(err, ".IAMCertificateId")
-		}
-	}
-	if v := m["ACMCertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ACMCertificateArn, v); err != nil {
-			return api.At(err, ".ACMCertificateArn")
-		}
-	}
-	if v := m["SSLSupportMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.SSLSupportMethod, v); err != nil {
-			return api.At(err, ".SSLSupportMethod")
-		}
-	}
-	if v := m["MinimumProtocolVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.MinimumProtocolVersion, v); err != nil {
-			return api.At(err, ".MinimumProtocolVersion")
-		}
-	}
-	if v := m["Certificate"]; v != nil {
-		if err := api.SetStringPtr(&s.Certificate, v); err != nil {
-			return api.At(err, ".Certificate")
-		}
-	}
-	if v := m["CertificateSource"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateSource, v); err != nil {
-			return api.At(err, ".CertificateSource")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CloudFrontDefaultCertificate", &s.CloudFrontDefaultCertificate, api.SetBoolPtr)
+	err = api.Decode(err, m, "IAMCertificateId", &s.IAMCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "ACMCertificateArn", &s.ACMCertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "SSLSupportMethod", &s.SSLSupportMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "MinimumProtocolVersion", &s.MinimumProtocolVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateSource", &s.CertificateSource, api.SetStringPtr)
+	return err
 }
 
 func (s *ViewerCertificate) ToDynamic() map[string]any {
@@ -15729,26 +9150,12 @@ func (s *ViewerCertificate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.CloudFrontDefaultCertificate != nil {
-		m["CloudFrontDefaultCertificate"] = *s.CloudFrontDefaultCertificate
-	}
-	if s.IAMCertificateId != nil {
-		m["IAMCertificateId"] = *s.IAMCertificateId
-	}
-	if s.ACMCertificateArn != nil {
-		m["ACMCertificateArn"] = *s.ACMCertificateArn
-	}
-	if s.SSLSupportMethod != nil {
-		m["SSLSupportMethod"] = *s.SSLSupportMethod
-	}
-	if s.MinimumProtocolVersion != nil {
-		m["MinimumProtocolVersion"] = *s.MinimumProtocolVersion
-	}
-	if s.Certificate != nil {
-		m["Certificate"] = *s.Certificate
-	}
-	if s.CertificateSource != nil {
-		m["CertificateSource"] = *s.CertificateSource
-	}
+	api.Put(m, "CloudFrontDefaultCertificate", s.CloudFrontDefaultCertificate, api.DynBool)
+	api.Put(m, "IAMCertificateId", s.IAMCertificateId, api.DynString)
+	api.Put(m, "ACMCertificateArn", s.ACMCertificateArn, api.DynString)
+	api.Put(m, "SSLSupportMethod", s.SSLSupportMethod, api.DynString)
+	api.Put(m, "MinimumProtocolVersion", s.MinimumProtocolVersion, api.DynString)
+	api.Put(m, "Certificate", s.Certificate, api.DynString)
+	api.Put(m, "CertificateSource", s.CertificateSource, api.DynString)
 	return m
 }

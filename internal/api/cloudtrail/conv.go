@@ -3,6 +3,8 @@
 package cloudtrailapi
 
 import (
+	"time"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
@@ -52,17 +54,12 @@ func (s *AccountRegisteredException) ToDynamic() map[string]any {
 }
 
 func (s *AddTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".ResourceId")
-		}
-	}
-	if v := m["TagsList"]; v != nil {
-		if err := api.SetList(&s.TagsList, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TagsList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "TagsList", &s.TagsList, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AddTagsRequest) ToDynamic() map[string]any {
@@ -70,12 +67,8 @@ func (s *AddTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceId != nil {
-		m["ResourceId"] = *s.ResourceId
-	}
-	if s.TagsList != nil {
-		m["TagsList"] = api.DynList(s.TagsList, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
+	api.PutList(m, "TagsList", s.TagsList, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -89,17 +82,12 @@ func (s *AddTagsResponse) ToDynamic() map[string]any {
 }
 
 func (s *AdvancedEventSelector) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["FieldSelectors"]; v != nil {
-		if err := api.SetList(&s.FieldSelectors, v, func(p *AdvancedFieldSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".FieldSelectors")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "FieldSelectors", &s.FieldSelectors, func(p *[]AdvancedFieldSelector, v any) error {
+		return api.SetList(p, v, func(p *AdvancedFieldSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AdvancedEventSelector) ToDynamic() map[string]any {
@@ -107,52 +95,21 @@ func (s *AdvancedEventSelector) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.FieldSelectors != nil {
-		m["FieldSelectors"] = api.DynList(s.FieldSelectors, func(e AdvancedFieldSelector) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "FieldSelectors", s.FieldSelectors, func(e AdvancedFieldSelector) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *AdvancedFieldSelector) FromDynamic(m map[string]any) error {
-	if v := m["Field"]; v != nil {
-		if err := api.SetStringPtr(&s.Field, v); err != nil {
-			return api.At(err, ".Field")
-		}
-	}
-	if v := m["Equals"]; v != nil {
-		if err := api.SetList(&s.Equals, v, api.SetString); err != nil {
-			return api.At(err, ".Equals")
-		}
-	}
-	if v := m["StartsWith"]; v != nil {
-		if err := api.SetList(&s.StartsWith, v, api.SetString); err != nil {
-			return api.At(err, ".StartsWith")
-		}
-	}
-	if v := m["EndsWith"]; v != nil {
-		if err := api.SetList(&s.EndsWith, v, api.SetString); err != nil {
-			return api.At(err, ".EndsWith")
-		}
-	}
-	if v := m["NotEquals"]; v != nil {
-		if err := api.SetList(&s.NotEquals, v, api.SetString); err != nil {
-			return api.At(err, ".NotEquals")
-		}
-	}
-	if v := m["NotStartsWith"]; v != nil {
-		if err := api.SetList(&s.NotStartsWith, v, api.SetString); err != nil {
-			return api.At(err, ".NotStartsWith")
-		}
-	}
-	if v := m["NotEndsWith"]; v != nil {
-		if err := api.SetList(&s.NotEndsWith, v, api.SetString); err != nil {
-			return api.At(err, ".NotEndsWith")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Field", &s.Field, api.SetStringPtr)
+	err = api.Decode(err, m, "Equals", &s.Equals, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "StartsWith", &s.StartsWith, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "EndsWith", &s.EndsWith, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NotEquals", &s.NotEquals, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NotStartsWith", &s.NotStartsWith, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NotEndsWith", &s.NotEndsWith, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *AdvancedFieldSelector) ToDynamic() map[string]any {
@@ -160,42 +117,21 @@ func (s *AdvancedFieldSelector) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Field != nil {
-		m["Field"] = *s.Field
-	}
-	if s.Equals != nil {
-		m["Equals"] = api.DynList(s.Equals, api.DynString)
-	}
-	if s.StartsWith != nil {
-		m["StartsWith"] = api.DynList(s.StartsWith, api.DynString)
-	}
-	if s.EndsWith != nil {
-		m["EndsWith"] = api.DynList(s.EndsWith, api.DynString)
-	}
-	if s.NotEquals != nil {
-		m["NotEquals"] = api.DynList(s.NotEquals, api.DynString)
-	}
-	if s.NotStartsWith != nil {
-		m["NotStartsWith"] = api.DynList(s.NotStartsWith, api.DynString)
-	}
-	if s.NotEndsWith != nil {
-		m["NotEndsWith"] = api.DynList(s.NotEndsWith, api.DynString)
-	}
+	api.Put(m, "Field", s.Field, api.DynString)
+	api.PutList(m, "Equals", s.Equals, api.DynString)
+	api.PutList(m, "StartsWith", s.StartsWith, api.DynString)
+	api.PutList(m, "EndsWith", s.EndsWith, api.DynString)
+	api.PutList(m, "NotEquals", s.NotEquals, api.DynString)
+	api.PutList(m, "NotStartsWith", s.NotStartsWith, api.DynString)
+	api.PutList(m, "NotEndsWith", s.NotEndsWith, api.DynString)
 	return m
 }
 
 func (s *CancelQueryRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	if v := m["QueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryId, v); err != nil {
-			return api.At(err, ".QueryId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelQueryRequest) ToDynamic() map[string]any {
@@ -203,27 +139,16 @@ func (s *CancelQueryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
-	if s.QueryId != nil {
-		m["QueryId"] = *s.QueryId
-	}
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
+	api.Put(m, "QueryId", s.QueryId, api.DynString)
 	return m
 }
 
 func (s *CancelQueryResponse) FromDynamic(m map[string]any) error {
-	if v := m["QueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryId, v); err != nil {
-			return api.At(err, ".QueryId")
-		}
-	}
-	if v := m["QueryStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryStatus, v); err != nil {
-			return api.At(err, ".QueryStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryStatus", &s.QueryStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelQueryResponse) ToDynamic() map[string]any {
@@ -231,12 +156,8 @@ func (s *CancelQueryResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueryId != nil {
-		m["QueryId"] = *s.QueryId
-	}
-	if s.QueryStatus != nil {
-		m["QueryStatus"] = *s.QueryStatus
-	}
+	api.Put(m, "QueryId", s.QueryId, api.DynString)
+	api.Put(m, "QueryStatus", s.QueryStatus, api.DynString)
 	return m
 }
 
@@ -250,17 +171,10 @@ func (s *CannotDelegateManagementAccountException) ToDynamic() map[string]any {
 }
 
 func (s *Channel) FromDynamic(m map[string]any) error {
-	if v := m["ChannelArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ChannelArn, v); err != nil {
-			return api.At(err, ".ChannelArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChannelArn", &s.ChannelArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *Channel) ToDynamic() map[string]any {
@@ -268,12 +182,8 @@ func (s *Channel) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ChannelArn != nil {
-		m["ChannelArn"] = *s.ChannelArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "ChannelArn", s.ChannelArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -377,27 +287,16 @@ func (s *ConflictException) ToDynamic() map[string]any {
 }
 
 func (s *CreateChannelRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".Source")
-		}
-	}
-	if v := m["Destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, func(p *Destination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Destinations")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
+	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]Destination, v any) error {
+		return api.SetList(p, v, func(p *Destination, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateChannelRequest) ToDynamic() map[string]any {
@@ -405,48 +304,25 @@ func (s *CreateChannelRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Source != nil {
-		m["Source"] = *s.Source
-	}
-	if s.Destinations != nil {
-		m["Destinations"] = api.DynList(s.Destinations, func(e Destination) any { return e.ToDynamic() })
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Source", s.Source, api.DynString)
+	api.PutList(m, "Destinations", s.Destinations, func(e Destination) any { return e.ToDynamic() })
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateChannelResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChannelArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ChannelArn, v); err != nil {
-			return api.At(err, ".ChannelArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".Source")
-		}
-	}
-	if v := m["Destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, func(p *Destination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Destinations")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChannelArn", &s.ChannelArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
+	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]Destination, v any) error {
+		return api.SetList(p, v, func(p *Destination, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateChannelResponse) ToDynamic() map[string]any {
@@ -454,76 +330,31 @@ func (s *CreateChannelResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ChannelArn != nil {
-		m["ChannelArn"] = *s.ChannelArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Source != nil {
-		m["Source"] = *s.Source
-	}
-	if s.Destinations != nil {
-		m["Destinations"] = api.DynList(s.Destinations, func(e Destination) any { return e.ToDynamic() })
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ChannelArn", s.ChannelArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Source", s.Source, api.DynString)
+	api.PutList(m, "Destinations", s.Destinations, func(e Destination) any { return e.ToDynamic() })
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateEventDataStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["AdvancedEventSelectors"]; v != nil {
-		if err := api.SetList(&s.AdvancedEventSelectors, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AdvancedEventSelectors")
-		}
-	}
-	if v := m["MultiRegionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.MultiRegionEnabled, v); err != nil {
-			return api.At(err, ".MultiRegionEnabled")
-		}
-	}
-	if v := m["OrganizationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.OrganizationEnabled, v); err != nil {
-			return api.At(err, ".OrganizationEnabled")
-		}
-	}
-	if v := m["RetentionPeriod"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionPeriod, v); err != nil {
-			return api.At(err, ".RetentionPeriod")
-		}
-	}
-	if v := m["TerminationProtectionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.TerminationProtectionEnabled, v); err != nil {
-			return api.At(err, ".TerminationProtectionEnabled")
-		}
-	}
-	if v := m["TagsList"]; v != nil {
-		if err := api.SetList(&s.TagsList, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TagsList")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["StartIngestion"]; v != nil {
-		if err := api.SetBoolPtr(&s.StartIngestion, v); err != nil {
-			return api.At(err, ".StartIngestion")
-		}
-	}
-	if v := m["BillingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingMode, v); err != nil {
-			return api.At(err, ".BillingMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
+		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "TagsList", &s.TagsList, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "StartIngestion", &s.StartIngestion, api.SetBoolPtr)
+	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateEventDataStoreRequest) ToDynamic() map[string]any {
@@ -531,106 +362,39 @@ func (s *CreateEventDataStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.AdvancedEventSelectors != nil {
-		m["AdvancedEventSelectors"] = api.DynList(s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	}
-	if s.MultiRegionEnabled != nil {
-		m["MultiRegionEnabled"] = *s.MultiRegionEnabled
-	}
-	if s.OrganizationEnabled != nil {
-		m["OrganizationEnabled"] = *s.OrganizationEnabled
-	}
-	if s.RetentionPeriod != nil {
-		m["RetentionPeriod"] = int64(*s.RetentionPeriod)
-	}
-	if s.TerminationProtectionEnabled != nil {
-		m["TerminationProtectionEnabled"] = *s.TerminationProtectionEnabled
-	}
-	if s.TagsList != nil {
-		m["TagsList"] = api.DynList(s.TagsList, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.StartIngestion != nil {
-		m["StartIngestion"] = *s.StartIngestion
-	}
-	if s.BillingMode != nil {
-		m["BillingMode"] = *s.BillingMode
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
+	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
+	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
+	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
+	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
+	api.PutList(m, "TagsList", s.TagsList, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "StartIngestion", s.StartIngestion, api.DynBool)
+	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
 	return m
 }
 
 func (s *CreateEventDataStoreResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStoreArn, v); err != nil {
-			return api.At(err, ".EventDataStoreArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["AdvancedEventSelectors"]; v != nil {
-		if err := api.SetList(&s.AdvancedEventSelectors, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AdvancedEventSelectors")
-		}
-	}
-	if v := m["MultiRegionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.MultiRegionEnabled, v); err != nil {
-			return api.At(err, ".MultiRegionEnabled")
-		}
-	}
-	if v := m["OrganizationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.OrganizationEnabled, v); err != nil {
-			return api.At(err, ".OrganizationEnabled")
-		}
-	}
-	if v := m["RetentionPeriod"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionPeriod, v); err != nil {
-			return api.At(err, ".RetentionPeriod")
-		}
-	}
-	if v := m["TerminationProtectionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.TerminationProtectionEnabled, v); err != nil {
-			return api.At(err, ".TerminationProtectionEnabled")
-		}
-	}
-	if v := m["TagsList"]; v != nil {
-		if err := api.SetList(&s.TagsList, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TagsList")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["UpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedTimestamp, v); err != nil {
-			return api.At(err, ".UpdatedTimestamp")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["BillingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingMode, v); err != nil {
-			return api.At(err, ".BillingMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
+		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "TagsList", &s.TagsList, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateEventDataStoreResponse) ToDynamic() map[string]any {
@@ -638,110 +402,39 @@ func (s *CreateEventDataStoreResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EventDataStoreArn != nil {
-		m["EventDataStoreArn"] = *s.EventDataStoreArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.AdvancedEventSelectors != nil {
-		m["AdvancedEventSelectors"] = api.DynList(s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	}
-	if s.MultiRegionEnabled != nil {
-		m["MultiRegionEnabled"] = *s.MultiRegionEnabled
-	}
-	if s.OrganizationEnabled != nil {
-		m["OrganizationEnabled"] = *s.OrganizationEnabled
-	}
-	if s.RetentionPeriod != nil {
-		m["RetentionPeriod"] = int64(*s.RetentionPeriod)
-	}
-	if s.TerminationProtectionEnabled != nil {
-		m["TerminationProtectionEnabled"] = *s.TerminationProtectionEnabled
-	}
-	if s.TagsList != nil {
-		m["TagsList"] = api.DynList(s.TagsList, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.UpdatedTimestamp != nil {
-		m["UpdatedTimestamp"] = s.UpdatedTimestamp.UTC()
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.BillingMode != nil {
-		m["BillingMode"] = *s.BillingMode
-	}
+	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
+	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
+	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
+	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
+	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
+	api.PutList(m, "TagsList", s.TagsList, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
 	return m
 }
 
 func (s *CreateTrailRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["S3BucketName"]; v != nil {
-		if err := api.SetStringPtr(&s.S3BucketName, v); err != nil {
-			return api.At(err, ".S3BucketName")
-		}
-	}
-	if v := m["S3KeyPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.S3KeyPrefix, v); err != nil {
-			return api.At(err, ".S3KeyPrefix")
-		}
-	}
-	if v := m["SnsTopicName"]; v != nil {
-		if err := api.SetStringPtr(&s.SnsTopicName, v); err != nil {
-			return api.At(err, ".SnsTopicName")
-		}
-	}
-	if v := m["IncludeGlobalServiceEvents"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeGlobalServiceEvents, v); err != nil {
-			return api.At(err, ".IncludeGlobalServiceEvents")
-		}
-	}
-	if v := m["IsMultiRegionTrail"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsMultiRegionTrail, v); err != nil {
-			return api.At(err, ".IsMultiRegionTrail")
-		}
-	}
-	if v := m["EnableLogFileValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableLogFileValidation, v); err != nil {
-			return api.At(err, ".EnableLogFileValidation")
-		}
-	}
-	if v := m["CloudWatchLogsLogGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogsLogGroupArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogsLogGroupArn")
-		}
-	}
-	if v := m["CloudWatchLogsRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogsRoleArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogsRoleArn")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["IsOrganizationTrail"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsOrganizationTrail, v); err != nil {
-			return api.At(err, ".IsOrganizationTrail")
-		}
-	}
-	if v := m["TagsList"]; v != nil {
-		if err := api.SetList(&s.TagsList, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TagsList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
+	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "SnsTopicName", &s.SnsTopicName, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeGlobalServiceEvents", &s.IncludeGlobalServiceEvents, api.SetBoolPtr)
+	err = api.Decode(err, m, "IsMultiRegionTrail", &s.IsMultiRegionTrail, api.SetBoolPtr)
+	err = api.Decode(err, m, "EnableLogFileValidation", &s.EnableLogFileValidation, api.SetBoolPtr)
+	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "CloudWatchLogsRoleArn", &s.CloudWatchLogsRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "IsOrganizationTrail", &s.IsOrganizationTrail, api.SetBoolPtr)
+	err = api.Decode(err, m, "TagsList", &s.TagsList, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateTrailRequest) ToDynamic() map[string]any {
@@ -749,112 +442,37 @@ func (s *CreateTrailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.S3BucketName != nil {
-		m["S3BucketName"] = *s.S3BucketName
-	}
-	if s.S3KeyPrefix != nil {
-		m["S3KeyPrefix"] = *s.S3KeyPrefix
-	}
-	if s.SnsTopicName != nil {
-		m["SnsTopicName"] = *s.SnsTopicName
-	}
-	if s.IncludeGlobalServiceEvents != nil {
-		m["IncludeGlobalServiceEvents"] = *s.IncludeGlobalServiceEvents
-	}
-	if s.IsMultiRegionTrail != nil {
-		m["IsMultiRegionTrail"] = *s.IsMultiRegionTrail
-	}
-	if s.EnableLogFileValidation != nil {
-		m["EnableLogFileValidation"] = *s.EnableLogFileValidation
-	}
-	if s.CloudWatchLogsLogGroupArn != nil {
-		m["CloudWatchLogsLogGroupArn"] = *s.CloudWatchLogsLogGroupArn
-	}
-	if s.CloudWatchLogsRoleArn != nil {
-		m["CloudWatchLogsRoleArn"] = *s.CloudWatchLogsRoleArn
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.IsOrganizationTrail != nil {
-		m["IsOrganizationTrail"] = *s.IsOrganizationTrail
-	}
-	if s.TagsList != nil {
-		m["TagsList"] = api.DynList(s.TagsList, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
+	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
+	api.Put(m, "SnsTopicName", s.SnsTopicName, api.DynString)
+	api.Put(m, "IncludeGlobalServiceEvents", s.IncludeGlobalServiceEvents, api.DynBool)
+	api.Put(m, "IsMultiRegionTrail", s.IsMultiRegionTrail, api.DynBool)
+	api.Put(m, "EnableLogFileValidation", s.EnableLogFileValidation, api.DynBool)
+	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
+	api.Put(m, "CloudWatchLogsRoleArn", s.CloudWatchLogsRoleArn, api.DynString)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "IsOrganizationTrail", s.IsOrganizationTrail, api.DynBool)
+	api.PutList(m, "TagsList", s.TagsList, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateTrailResponse) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["S3BucketName"]; v != nil {
-		if err := api.SetStringPtr(&s.S3BucketName, v); err != nil {
-			return api.At(err, ".S3BucketName")
-		}
-	}
-	if v := m["S3KeyPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.S3KeyPrefix, v); err != nil {
-			return api.At(err, ".S3KeyPrefix")
-		}
-	}
-	if v := m["SnsTopicName"]; v != nil {
-		if err := api.SetStringPtr(&s.SnsTopicName, v); err != nil {
-			return api.At(err, ".SnsTopicName")
-		}
-	}
-	if v := m["SnsTopicARN"]; v != nil {
-		if err := api.SetStringPtr(&s.SnsTopicARN, v); err != nil {
-			return api.At(err, ".SnsTopicARN")
-		}
-	}
-	if v := m["IncludeGlobalServiceEvents"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeGlobalServiceEvents, v); err != nil {
-			return api.At(err, ".IncludeGlobalServiceEvents")
-		}
-	}
-	if v := m["IsMultiRegionTrail"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsMultiRegionTrail, v); err != nil {
-			return api.At(err, ".IsMultiRegionTrail")
-		}
-	}
-	if v := m["TrailARN"]; v != nil {
-		if err := api.SetStringPtr(&s.TrailARN, v); err != nil {
-			return api.At(err, ".TrailARN")
-		}
-	}
-	if v := m["LogFileValidationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.LogFileValidationEnabled, v); err != nil {
-			return api.At(err, ".LogFileValidationEnabled")
-		}
-	}
-	if v := m["CloudWatchLogsLogGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogsLogGroupArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogsLogGroupArn")
-		}
-	}
-	if v := m["CloudWatchLogsRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogsRoleArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogsRoleArn")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["IsOrganizationTrail"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsOrganizationTrail, v); err != nil {
-			return api.At(err, ".IsOrganizationTrail")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
+	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "SnsTopicName", &s.SnsTopicName, api.SetStringPtr)
+	err = api.Decode(err, m, "SnsTopicARN", &s.SnsTopicARN, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeGlobalServiceEvents", &s.IncludeGlobalServiceEvents, api.SetBoolPtr)
+	err = api.Decode(err, m, "IsMultiRegionTrail", &s.IsMultiRegionTrail, api.SetBoolPtr)
+	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
+	err = api.Decode(err, m, "LogFileValidationEnabled", &s.LogFileValidationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "CloudWatchLogsRoleArn", &s.CloudWatchLogsRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "IsOrganizationTrail", &s.IsOrganizationTrail, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreateTrailResponse) ToDynamic() map[string]any {
@@ -862,60 +480,27 @@ func (s *CreateTrailResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.S3BucketName != nil {
-		m["S3BucketName"] = *s.S3BucketName
-	}
-	if s.S3KeyPrefix != nil {
-		m["S3KeyPrefix"] = *s.S3KeyPrefix
-	}
-	if s.SnsTopicName != nil {
-		m["SnsTopicName"] = *s.SnsTopicName
-	}
-	if s.SnsTopicARN != nil {
-		m["SnsTopicARN"] = *s.SnsTopicARN
-	}
-	if s.IncludeGlobalServiceEvents != nil {
-		m["IncludeGlobalServiceEvents"] = *s.IncludeGlobalServiceEvents
-	}
-	if s.IsMultiRegionTrail != nil {
-		m["IsMultiRegionTrail"] = *s.IsMultiRegionTrail
-	}
-	if s.TrailARN != nil {
-		m["TrailARN"] = *s.TrailARN
-	}
-	if s.LogFileValidationEnabled != nil {
-		m["LogFileValidationEnabled"] = *s.LogFileValidationEnabled
-	}
-	if s.CloudWatchLogsLogGroupArn != nil {
-		m["CloudWatchLogsLogGroupArn"] = *s.CloudWatchLogsLogGroupArn
-	}
-	if s.CloudWatchLogsRoleArn != nil {
-		m["CloudWatchLogsRoleArn"] = *s.CloudWatchLogsRoleArn
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.IsOrganizationTrail != nil {
-		m["IsOrganizationTrail"] = *s.IsOrganizationTrail
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
+	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
+	api.Put(m, "SnsTopicName", s.SnsTopicName, api.DynString)
+	api.Put(m, "SnsTopicARN", s.SnsTopicARN, api.DynString)
+	api.Put(m, "IncludeGlobalServiceEvents", s.IncludeGlobalServiceEvents, api.DynBool)
+	api.Put(m, "IsMultiRegionTrail", s.IsMultiRegionTrail, api.DynBool)
+	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
+	api.Put(m, "LogFileValidationEnabled", s.LogFileValidationEnabled, api.DynBool)
+	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
+	api.Put(m, "CloudWatchLogsRoleArn", s.CloudWatchLogsRoleArn, api.DynString)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "IsOrganizationTrail", s.IsOrganizationTrail, api.DynBool)
 	return m
 }
 
 func (s *DataResource) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetString); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DataResource) ToDynamic() map[string]any {
@@ -923,12 +508,8 @@ func (s *DataResource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynString)
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.PutList(m, "Values", s.Values, api.DynString)
 	return m
 }
 
@@ -942,12 +523,9 @@ func (s *DelegatedAdminAccountLimitExceededException) ToDynamic() map[string]any
 }
 
 func (s *DeleteChannelRequest) FromDynamic(m map[string]any) error {
-	if v := m["Channel"]; v != nil {
-		if err := api.SetStringPtr(&s.Channel, v); err != nil {
-			return api.At(err, ".Channel")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Channel", &s.Channel, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteChannelRequest) ToDynamic() map[string]any {
@@ -955,9 +533,7 @@ func (s *DeleteChannelRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Channel != nil {
-		m["Channel"] = *s.Channel
-	}
+	api.Put(m, "Channel", s.Channel, api.DynString)
 	return m
 }
 
@@ -971,12 +547,9 @@ func (s *DeleteChannelResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteEventDataStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteEventDataStoreRequest) ToDynamic() map[string]any {
@@ -984,9 +557,7 @@ func (s *DeleteEventDataStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
 	return m
 }
 
@@ -1000,12 +571,9 @@ func (s *DeleteEventDataStoreResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteResourcePolicyRequest) ToDynamic() map[string]any {
@@ -1013,9 +581,7 @@ func (s *DeleteResourcePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
@@ -1029,12 +595,9 @@ func (s *DeleteResourcePolicyResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteTrailRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteTrailRequest) ToDynamic() map[string]any {
@@ -1042,9 +605,7 @@ func (s *DeleteTrailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -1058,12 +619,9 @@ func (s *DeleteTrailResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeregisterOrganizationDelegatedAdminRequest) FromDynamic(m map[string]any) error {
-	if v := m["DelegatedAdminAccountId"]; v != nil {
-		if err := api.SetStringPtr(&s.DelegatedAdminAccountId, v); err != nil {
-			return api.At(err, ".DelegatedAdminAccountId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DelegatedAdminAccountId", &s.DelegatedAdminAccountId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeregisterOrganizationDelegatedAdminRequest) ToDynamic() map[string]any {
@@ -1071,9 +629,7 @@ func (s *DeregisterOrganizationDelegatedAdminRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DelegatedAdminAccountId != nil {
-		m["DelegatedAdminAccountId"] = *s.DelegatedAdminAccountId
-	}
+	api.Put(m, "DelegatedAdminAccountId", s.DelegatedAdminAccountId, api.DynString)
 	return m
 }
 
@@ -1087,22 +643,11 @@ func (s *DeregisterOrganizationDelegatedAdminResponse) ToDynamic() map[string]an
 }
 
 func (s *DescribeQueryRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	if v := m["QueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryId, v); err != nil {
-			return api.At(err, ".QueryId")
-		}
-	}
-	if v := m["QueryAlias"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryAlias, v); err != nil {
-			return api.At(err, ".QueryAlias")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryAlias", &s.QueryAlias, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeQueryRequest) ToDynamic() map[string]any {
@@ -1110,57 +655,22 @@ func (s *DescribeQueryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
-	if s.QueryId != nil {
-		m["QueryId"] = *s.QueryId
-	}
-	if s.QueryAlias != nil {
-		m["QueryAlias"] = *s.QueryAlias
-	}
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
+	api.Put(m, "QueryId", s.QueryId, api.DynString)
+	api.Put(m, "QueryAlias", s.QueryAlias, api.DynString)
 	return m
 }
 
 func (s *DescribeQueryResponse) FromDynamic(m map[string]any) error {
-	if v := m["QueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryId, v); err != nil {
-			return api.At(err, ".QueryId")
-		}
-	}
-	if v := m["QueryString"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryString, v); err != nil {
-			return api.At(err, ".QueryString")
-		}
-	}
-	if v := m["QueryStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryStatus, v); err != nil {
-			return api.At(err, ".QueryStatus")
-		}
-	}
-	if v := m["QueryStatistics"]; v != nil {
-		p := new(QueryStatisticsForDescribeQuery)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryStatistics")
-		}
-		s.QueryStatistics = p
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	if v := m["DeliveryS3Uri"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryS3Uri, v); err != nil {
-			return api.At(err, ".DeliveryS3Uri")
-		}
-	}
-	if v := m["DeliveryStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryStatus, v); err != nil {
-			return api.At(err, ".DeliveryStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryStatus", &s.QueryStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryStatistics", &s.QueryStatistics, api.SetStructPtr[QueryStatisticsForDescribeQuery])
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "DeliveryS3Uri", &s.DeliveryS3Uri, api.SetStringPtr)
+	err = api.Decode(err, m, "DeliveryStatus", &s.DeliveryStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeQueryResponse) ToDynamic() map[string]any {
@@ -1168,42 +678,21 @@ func (s *DescribeQueryResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.QueryId != nil {
-		m["QueryId"] = *s.QueryId
-	}
-	if s.QueryString != nil {
-		m["QueryString"] = *s.QueryString
-	}
-	if s.QueryStatus != nil {
-		m["QueryStatus"] = *s.QueryStatus
-	}
-	if s.QueryStatistics != nil {
-		m["QueryStatistics"] = s.QueryStatistics.ToDynamic()
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
-	if s.DeliveryS3Uri != nil {
-		m["DeliveryS3Uri"] = *s.DeliveryS3Uri
-	}
-	if s.DeliveryStatus != nil {
-		m["DeliveryStatus"] = *s.DeliveryStatus
-	}
+	api.Put(m, "QueryId", s.QueryId, api.DynString)
+	api.Put(m, "QueryString", s.QueryString, api.DynString)
+	api.Put(m, "QueryStatus", s.QueryStatus, api.DynString)
+	api.PutStruct(m, "QueryStatistics", s.QueryStatistics)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
+	api.Put(m, "DeliveryS3Uri", s.DeliveryS3Uri, api.DynString)
+	api.Put(m, "DeliveryStatus", s.DeliveryStatus, api.DynString)
 	return m
 }
 
 func (s *DescribeTrailsRequest) FromDynamic(m map[string]any) error {
-	if v := m["trailNameList"]; v != nil {
-		if err := api.SetList(&s.TrailNameList, v, api.SetString); err != nil {
-			return api.At(err, ".trailNameList")
-		}
-	}
-	if v := m["includeShadowTrails"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeShadowTrails, v); err != nil {
-			return api.At(err, ".includeShadowTrails")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "trailNameList", &s.TrailNameList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "includeShadowTrails", &s.IncludeShadowTrails, api.SetBoolPtr)
+	return err
 }
 
 func (s *DescribeTrailsRequest) ToDynamic() map[string]any {
@@ -1211,22 +700,17 @@ func (s *DescribeTrailsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrailNameList != nil {
-		m["trailNameList"] = api.DynList(s.TrailNameList, api.DynString)
-	}
-	if s.IncludeShadowTrails != nil {
-		m["includeShadowTrails"] = *s.IncludeShadowTrails
-	}
+	api.PutList(m, "trailNameList", s.TrailNameList, api.DynString)
+	api.Put(m, "includeShadowTrails", s.IncludeShadowTrails, api.DynBool)
 	return m
 }
 
 func (s *DescribeTrailsResponse) FromDynamic(m map[string]any) error {
-	if v := m["trailList"]; v != nil {
-		if err := api.SetList(&s.TrailList, v, func(p *Trail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".trailList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "trailList", &s.TrailList, func(p *[]Trail, v any) error {
+		return api.SetList(p, v, func(p *Trail, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeTrailsResponse) ToDynamic() map[string]any {
@@ -1234,24 +718,15 @@ func (s *DescribeTrailsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TrailList != nil {
-		m["trailList"] = api.DynList(s.TrailList, func(e Trail) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "trailList", s.TrailList, func(e Trail) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Destination) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *Destination) ToDynamic() map[string]any {
@@ -1259,22 +734,15 @@ func (s *Destination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
 func (s *DisableFederationRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	return err
 }
 
 func (s *DisableFederationRequest) ToDynamic() map[string]any {
@@ -1282,24 +750,15 @@ func (s *DisableFederationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
 	return m
 }
 
 func (s *DisableFederationResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStoreArn, v); err != nil {
-			return api.At(err, ".EventDataStoreArn")
-		}
-	}
-	if v := m["FederationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.FederationStatus, v); err != nil {
-			return api.At(err, ".FederationStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "FederationStatus", &s.FederationStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *DisableFederationResponse) ToDynamic() map[string]any {
@@ -1307,27 +766,16 @@ func (s *DisableFederationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EventDataStoreArn != nil {
-		m["EventDataStoreArn"] = *s.EventDataStoreArn
-	}
-	if s.FederationStatus != nil {
-		m["FederationStatus"] = *s.FederationStatus
-	}
+	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
+	api.Put(m, "FederationStatus", s.FederationStatus, api.DynString)
 	return m
 }
 
 func (s *EnableFederationRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	if v := m["FederationRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FederationRoleArn, v); err != nil {
-			return api.At(err, ".FederationRoleArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	err = api.Decode(err, m, "FederationRoleArn", &s.FederationRoleArn, api.SetStringPtr)
+	return err
 }
 
 func (s *EnableFederationRequest) ToDynamic() map[string]any {
@@ -1335,32 +783,17 @@ func (s *EnableFederationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
-	if s.FederationRoleArn != nil {
-		m["FederationRoleArn"] = *s.FederationRoleArn
-	}
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
+	api.Put(m, "FederationRoleArn", s.FederationRoleArn, api.DynString)
 	return m
 }
 
 func (s *EnableFederationResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStoreArn, v); err != nil {
-			return api.At(err, ".EventDataStoreArn")
-		}
-	}
-	if v := m["FederationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.FederationStatus, v); err != nil {
-			return api.At(err, ".FederationStatus")
-		}
-	}
-	if v := m["FederationRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FederationRoleArn, v); err != nil {
-			return api.At(err, ".FederationRoleArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "FederationStatus", &s.FederationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "FederationRoleArn", &s.FederationRoleArn, api.SetStringPtr)
+	return err
 }
 
 func (s *EnableFederationResponse) ToDynamic() map[string]any {
@@ -1368,65 +801,26 @@ func (s *EnableFederationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EventDataStoreArn != nil {
-		m["EventDataStoreArn"] = *s.EventDataStoreArn
-	}
-	if s.FederationStatus != nil {
-		m["FederationStatus"] = *s.FederationStatus
-	}
-	if s.FederationRoleArn != nil {
-		m["FederationRoleArn"] = *s.FederationRoleArn
-	}
+	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
+	api.Put(m, "FederationStatus", s.FederationStatus, api.DynString)
+	api.Put(m, "FederationRoleArn", s.FederationRoleArn, api.DynString)
 	return m
 }
 
 func (s *Event) FromDynamic(m map[string]any) error {
-	if v := m["EventId"]; v != nil {
-		if err := api.SetStringPtr(&s.EventId, v); err != nil {
-			return api.At(err, ".EventId")
-		}
-	}
-	if v := m["EventName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventName, v); err != nil {
-			return api.At(err, ".EventName")
-		}
-	}
-	if v := m["ReadOnly"]; v != nil {
-		if err := api.SetStringPtr(&s.ReadOnly, v); err != nil {
-			return api.At(err, ".ReadOnly")
-		}
-	}
-	if v := m["AccessKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessKeyId, v); err != nil {
-			return api.At(err, ".AccessKeyId")
-		}
-	}
-	if v := m["EventTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EventTime, v); err != nil {
-			return api.At(err, ".EventTime")
-		}
-	}
-	if v := m["EventSource"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSource, v); err != nil {
-			return api.At(err, ".EventSource")
-		}
-	}
-	if v := m["Username"]; v != nil {
-		if err := api.SetStringPtr(&s.Username, v); err != nil {
-			return api.At(err, ".Username")
-		}
-	}
-	if v := m["Resources"]; v != nil {
-		if err := api.SetList(&s.Resources, v, func(p *Resource, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Resources")
-		}
-	}
-	if v := m["CloudTrailEvent"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudTrailEvent, v); err != nil {
-			return api.At(err, ".CloudTrailEvent")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventId", &s.EventId, api.SetStringPtr)
+	err = api.Decode(err, m, "EventName", &s.EventName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReadOnly", &s.ReadOnly, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "EventTime", &s.EventTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EventSource", &s.EventSource, api.SetStringPtr)
+	err = api.Decode(err, m, "Username", &s.Username, api.SetStringPtr)
+	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]Resource, v any) error {
+		return api.SetList(p, v, func(p *Resource, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CloudTrailEvent", &s.CloudTrailEvent, api.SetStringPtr)
+	return err
 }
 
 func (s *Event) ToDynamic() map[string]any {
@@ -1434,88 +828,33 @@ func (s *Event) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EventId != nil {
-		m["EventId"] = *s.EventId
-	}
-	if s.EventName != nil {
-		m["EventName"] = *s.EventName
-	}
-	if s.ReadOnly != nil {
-		m["ReadOnly"] = *s.ReadOnly
-	}
-	if s.AccessKeyId != nil {
-		m["AccessKeyId"] = *s.AccessKeyId
-	}
-	if s.EventTime != nil {
-		m["EventTime"] = s.EventTime.UTC()
-	}
-	if s.EventSource != nil {
-		m["EventSource"] = *s.EventSource
-	}
-	if s.Username != nil {
-		m["Username"] = *s.Username
-	}
-	if s.Resources != nil {
-		m["Resources"] = api.DynList(s.Resources, func(e Resource) any { return e.ToDynamic() })
-	}
-	if s.CloudTrailEvent != nil {
-		m["CloudTrailEvent"] = *s.CloudTrailEvent
-	}
+	api.Put(m, "EventId", s.EventId, api.DynString)
+	api.Put(m, "EventName", s.EventName, api.DynString)
+	api.Put(m, "ReadOnly", s.ReadOnly, api.DynString)
+	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
+	api.Put(m, "EventTime", s.EventTime, api.DynTime)
+	api.Put(m, "EventSource", s.EventSource, api.DynString)
+	api.Put(m, "Username", s.Username, api.DynString)
+	api.PutList(m, "Resources", s.Resources, func(e Resource) any { return e.ToDynamic() })
+	api.Put(m, "CloudTrailEvent", s.CloudTrailEvent, api.DynString)
 	return m
 }
 
 func (s *EventDataStore) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStoreArn, v); err != nil {
-			return api.At(err, ".EventDataStoreArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["TerminationProtectionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.TerminationProtectionEnabled, v); err != nil {
-			return api.At(err, ".TerminationProtectionEnabled")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["AdvancedEventSelectors"]; v != nil {
-		if err := api.SetList(&s.AdvancedEventSelectors, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AdvancedEventSelectors")
-		}
-	}
-	if v := m["MultiRegionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.MultiRegionEnabled, v); err != nil {
-			return api.At(err, ".MultiRegionEnabled")
-		}
-	}
-	if v := m["OrganizationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.OrganizationEnabled, v); err != nil {
-			return api.At(err, ".OrganizationEnabled")
-		}
-	}
-	if v := m["RetentionPeriod"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionPeriod, v); err != nil {
-			return api.At(err, ".RetentionPeriod")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["UpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedTimestamp, v); err != nil {
-			return api.At(err, ".UpdatedTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
+		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *EventDataStore) ToDynamic() map[string]any {
@@ -1523,36 +862,16 @@ func (s *EventDataStore) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EventDataStoreArn != nil {
-		m["EventDataStoreArn"] = *s.EventDataStoreArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.TerminationProtectionEnabled != nil {
-		m["TerminationProtectionEnabled"] = *s.TerminationProtectionEnabled
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.AdvancedEventSelectors != nil {
-		m["AdvancedEventSelectors"] = api.DynList(s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	}
-	if s.MultiRegionEnabled != nil {
-		m["MultiRegionEnabled"] = *s.MultiRegionEnabled
-	}
-	if s.OrganizationEnabled != nil {
-		m["OrganizationEnabled"] = *s.OrganizationEnabled
-	}
-	if s.RetentionPeriod != nil {
-		m["RetentionPeriod"] = int64(*s.RetentionPeriod)
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.UpdatedTimestamp != nil {
-		m["UpdatedTimestamp"] = s.UpdatedTimestamp.UTC()
-	}
+	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
+	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
+	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
+	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
 	return m
 }
 
@@ -1620,27 +939,14 @@ func (s *EventDataStoreTerminationProtectedException) ToDynamic() map[string]any
 }
 
 func (s *EventSelector) FromDynamic(m map[string]any) error {
-	if v := m["ReadWriteType"]; v != nil {
-		if err := api.SetStringPtr(&s.ReadWriteType, v); err != nil {
-			return api.At(err, ".ReadWriteType")
-		}
-	}
-	if v := m["IncludeManagementEvents"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeManagementEvents, v); err != nil {
-			return api.At(err, ".IncludeManagementEvents")
-		}
-	}
-	if v := m["DataResources"]; v != nil {
-		if err := api.SetList(&s.DataResources, v, func(p *DataResource, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DataResources")
-		}
-	}
-	if v := m["ExcludeManagementEventSources"]; v != nil {
-		if err := api.SetList(&s.ExcludeManagementEventSources, v, api.SetString); err != nil {
-			return api.At(err, ".ExcludeManagementEventSources")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReadWriteType", &s.ReadWriteType, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeManagementEvents", &s.IncludeManagementEvents, api.SetBoolPtr)
+	err = api.Decode(err, m, "DataResources", &s.DataResources, func(p *[]DataResource, v any) error {
+		return api.SetList(p, v, func(p *DataResource, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ExcludeManagementEventSources", &s.ExcludeManagementEventSources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *EventSelector) ToDynamic() map[string]any {
@@ -1648,28 +954,17 @@ func (s *EventSelector) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ReadWriteType != nil {
-		m["ReadWriteType"] = *s.ReadWriteType
-	}
-	if s.IncludeManagementEvents != nil {
-		m["IncludeManagementEvents"] = *s.IncludeManagementEvents
-	}
-	if s.DataResources != nil {
-		m["DataResources"] = api.DynList(s.DataResources, func(e DataResource) any { return e.ToDynamic() })
-	}
-	if s.ExcludeManagementEventSources != nil {
-		m["ExcludeManagementEventSources"] = api.DynList(s.ExcludeManagementEventSources, api.DynString)
-	}
+	api.Put(m, "ReadWriteType", s.ReadWriteType, api.DynString)
+	api.Put(m, "IncludeManagementEvents", s.IncludeManagementEvents, api.DynBool)
+	api.PutList(m, "DataResources", s.DataResources, func(e DataResource) any { return e.ToDynamic() })
+	api.PutList(m, "ExcludeManagementEventSources", s.ExcludeManagementEventSources, api.DynString)
 	return m
 }
 
 func (s *GetChannelRequest) FromDynamic(m map[string]any) error {
-	if v := m["Channel"]; v != nil {
-		if err := api.SetStringPtr(&s.Channel, v); err != nil {
-			return api.At(err, ".Channel")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Channel", &s.Channel, api.SetStringPtr)
+	return err
 }
 
 func (s *GetChannelRequest) ToDynamic() map[string]any {
@@ -1677,48 +972,21 @@ func (s *GetChannelRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Channel != nil {
-		m["Channel"] = *s.Channel
-	}
+	api.Put(m, "Channel", s.Channel, api.DynString)
 	return m
 }
 
 func (s *GetChannelResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChannelArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ChannelArn, v); err != nil {
-			return api.At(err, ".ChannelArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".Source")
-		}
-	}
-	if v := m["SourceConfig"]; v != nil {
-		p := new(SourceConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SourceConfig")
-		}
-		s.SourceConfig = p
-	}
-	if v := m["Destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, func(p *Destination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Destinations")
-		}
-	}
-	if v := m["IngestionStatus"]; v != nil {
-		p := new(IngestionStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IngestionStatus")
-		}
-		s.IngestionStatus = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChannelArn", &s.ChannelArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceConfig", &s.SourceConfig, api.SetStructPtr[SourceConfig])
+	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]Destination, v any) error {
+		return api.SetList(p, v, func(p *Destination, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IngestionStatus", &s.IngestionStatus, api.SetStructPtr[IngestionStatus])
+	return err
 }
 
 func (s *GetChannelResponse) ToDynamic() map[string]any {
@@ -1726,34 +994,19 @@ func (s *GetChannelResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ChannelArn != nil {
-		m["ChannelArn"] = *s.ChannelArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Source != nil {
-		m["Source"] = *s.Source
-	}
-	if s.SourceConfig != nil {
-		m["SourceConfig"] = s.SourceConfig.ToDynamic()
-	}
-	if s.Destinations != nil {
-		m["Destinations"] = api.DynList(s.Destinations, func(e Destination) any { return e.ToDynamic() })
-	}
-	if s.IngestionStatus != nil {
-		m["IngestionStatus"] = s.IngestionStatus.ToDynamic()
-	}
+	api.Put(m, "ChannelArn", s.ChannelArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Source", s.Source, api.DynString)
+	api.PutStruct(m, "SourceConfig", s.SourceConfig)
+	api.PutList(m, "Destinations", s.Destinations, func(e Destination) any { return e.ToDynamic() })
+	api.PutStruct(m, "IngestionStatus", s.IngestionStatus)
 	return m
 }
 
 func (s *GetEventDataStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	return err
 }
 
 func (s *GetEventDataStoreRequest) ToDynamic() map[string]any {
@@ -1761,89 +1014,32 @@ func (s *GetEventDataStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
 	return m
 }
 
 func (s *GetEventDataStoreResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStoreArn, v); err != nil {
-			return api.At(err, ".EventDataStoreArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["AdvancedEventSelectors"]; v != nil {
-		if err := api.SetList(&s.AdvancedEventSelectors, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AdvancedEventSelectors")
-		}
-	}
-	if v := m["MultiRegionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.MultiRegionEnabled, v); err != nil {
-			return api.At(err, ".MultiRegionEnabled")
-		}
-	}
-	if v := m["OrganizationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.OrganizationEnabled, v); err != nil {
-			return api.At(err, ".OrganizationEnabled")
-		}
-	}
-	if v := m["RetentionPeriod"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionPeriod, v); err != nil {
-			return api.At(err, ".RetentionPeriod")
-		}
-	}
-	if v := m["TerminationProtectionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.TerminationProtectionEnabled, v); err != nil {
-			return api.At(err, ".TerminationProtectionEnabled")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["UpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedTimestamp, v); err != nil {
-			return api.At(err, ".UpdatedTimestamp")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["BillingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingMode, v); err != nil {
-			return api.At(err, ".BillingMode")
-		}
-	}
-	if v := m["FederationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.FederationStatus, v); err != nil {
-			return api.At(err, ".FederationStatus")
-		}
-	}
-	if v := m["FederationRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FederationRoleArn, v); err != nil {
-			return api.At(err, ".FederationRoleArn")
-		}
-	}
-	if v := m["PartitionKeys"]; v != nil {
-		if err := api.SetList(&s.PartitionKeys, v, func(p *PartitionKey, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PartitionKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
+		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
+	err = api.Decode(err, m, "FederationStatus", &s.FederationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "FederationRoleArn", &s.FederationRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "PartitionKeys", &s.PartitionKeys, func(p *[]PartitionKey, v any) error {
+		return api.SetList(p, v, func(p *PartitionKey, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetEventDataStoreResponse) ToDynamic() map[string]any {
@@ -1851,61 +1047,28 @@ func (s *GetEventDataStoreResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EventDataStoreArn != nil {
-		m["EventDataStoreArn"] = *s.EventDataStoreArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.AdvancedEventSelectors != nil {
-		m["AdvancedEventSelectors"] = api.DynList(s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	}
-	if s.MultiRegionEnabled != nil {
-		m["MultiRegionEnabled"] = *s.MultiRegionEnabled
-	}
-	if s.OrganizationEnabled != nil {
-		m["OrganizationEnabled"] = *s.OrganizationEnabled
-	}
-	if s.RetentionPeriod != nil {
-		m["RetentionPeriod"] = int64(*s.RetentionPeriod)
-	}
-	if s.TerminationProtectionEnabled != nil {
-		m["TerminationProtectionEnabled"] = *s.TerminationProtectionEnabled
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.UpdatedTimestamp != nil {
-		m["UpdatedTimestamp"] = s.UpdatedTimestamp.UTC()
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.BillingMode != nil {
-		m["BillingMode"] = *s.BillingMode
-	}
-	if s.FederationStatus != nil {
-		m["FederationStatus"] = *s.FederationStatus
-	}
-	if s.FederationRoleArn != nil {
-		m["FederationRoleArn"] = *s.FederationRoleArn
-	}
-	if s.PartitionKeys != nil {
-		m["PartitionKeys"] = api.DynList(s.PartitionKeys, func(e PartitionKey) any { return e.ToDynamic() })
-	}
+	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
+	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
+	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
+	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
+	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
+	api.Put(m, "FederationStatus", s.FederationStatus, api.DynString)
+	api.Put(m, "FederationRoleArn", s.FederationRoleArn, api.DynString)
+	api.PutList(m, "PartitionKeys", s.PartitionKeys, func(e PartitionKey) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetEventSelectorsRequest) FromDynamic(m map[string]any) error {
-	if v := m["TrailName"]; v != nil {
-		if err := api.SetStringPtr(&s.TrailName, v); err != nil {
-			return api.At(err, ".TrailName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrailName", &s.TrailName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetEventSelectorsRequest) ToDynamic() map[string]any {
@@ -1913,29 +1076,20 @@ func (s *GetEventSelectorsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TrailName != nil {
-		m["TrailName"] = *s.TrailName
-	}
+	api.Put(m, "TrailName", s.TrailName, api.DynString)
 	return m
 }
 
 func (s *GetEventSelectorsResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrailARN"]; v != nil {
-		if err := api.SetStringPtr(&s.TrailARN, v); err != nil {
-			return api.At(err, ".TrailARN")
-		}
-	}
-	if v := m["EventSelectors"]; v != nil {
-		if err := api.SetList(&s.EventSelectors, v, func(p *EventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventSelectors")
-		}
-	}
-	if v := m["AdvancedEventSelectors"]; v != nil {
-		if err := api.SetList(&s.AdvancedEventSelectors, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AdvancedEventSelectors")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSelectors", &s.EventSelectors, func(p *[]EventSelector, v any) error {
+		return api.SetList(p, v, func(p *EventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
+		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetEventSelectorsResponse) ToDynamic() map[string]any {
@@ -1943,25 +1097,16 @@ func (s *GetEventSelectorsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TrailARN != nil {
-		m["TrailARN"] = *s.TrailARN
-	}
-	if s.EventSelectors != nil {
-		m["EventSelectors"] = api.DynList(s.EventSelectors, func(e EventSelector) any { return e.ToDynamic() })
-	}
-	if s.AdvancedEventSelectors != nil {
-		m["AdvancedEventSelectors"] = api.DynList(s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
+	api.PutList(m, "EventSelectors", s.EventSelectors, func(e EventSelector) any { return e.ToDynamic() })
+	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetImportRequest) FromDynamic(m map[string]any) error {
-	if v := m["ImportId"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportId, v); err != nil {
-			return api.At(err, ".ImportId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetImportRequest) ToDynamic() map[string]any {
@@ -1969,63 +1114,22 @@ func (s *GetImportRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ImportId != nil {
-		m["ImportId"] = *s.ImportId
-	}
+	api.Put(m, "ImportId", s.ImportId, api.DynString)
 	return m
 }
 
 func (s *GetImportResponse) FromDynamic(m map[string]any) error {
-	if v := m["ImportId"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportId, v); err != nil {
-			return api.At(err, ".ImportId")
-		}
-	}
-	if v := m["Destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, api.SetString); err != nil {
-			return api.At(err, ".Destinations")
-		}
-	}
-	if v := m["ImportSource"]; v != nil {
-		p := new(ImportSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportSource")
-		}
-		s.ImportSource = p
-	}
-	if v := m["StartEventTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartEventTime, v); err != nil {
-			return api.At(err, ".StartEventTime")
-		}
-	}
-	if v := m["EndEventTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndEventTime, v); err != nil {
-			return api.At(err, ".EndEventTime")
-		}
-	}
-	if v := m["ImportStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportStatus, v); err != nil {
-			return api.At(err, ".ImportStatus")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["UpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedTimestamp, v); err != nil {
-			return api.At(err, ".UpdatedTimestamp")
-		}
-	}
-	if v := m["ImportStatistics"]; v != nil {
-		p := new(ImportStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportStatistics")
-		}
-		s.ImportStatistics = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
+	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ImportSource", &s.ImportSource, api.SetStructPtr[ImportSource])
+	err = api.Decode(err, m, "StartEventTime", &s.StartEventTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndEventTime", &s.EndEventTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ImportStatistics", &s.ImportStatistics, api.SetStructPtr[ImportStatistics])
+	return err
 }
 
 func (s *GetImportResponse) ToDynamic() map[string]any {
@@ -2033,48 +1137,23 @@ func (s *GetImportResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ImportId != nil {
-		m["ImportId"] = *s.ImportId
-	}
-	if s.Destinations != nil {
-		m["Destinations"] = api.DynList(s.Destinations, api.DynString)
-	}
-	if s.ImportSource != nil {
-		m["ImportSource"] = s.ImportSource.ToDynamic()
-	}
-	if s.StartEventTime != nil {
-		m["StartEventTime"] = s.StartEventTime.UTC()
-	}
-	if s.EndEventTime != nil {
-		m["EndEventTime"] = s.EndEventTime.UTC()
-	}
-	if s.ImportStatus != nil {
-		m["ImportStatus"] = *s.ImportStatus
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.UpdatedTimestamp != nil {
-		m["UpdatedTimestamp"] = s.UpdatedTimestamp.UTC()
-	}
-	if s.ImportStatistics != nil {
-		m["ImportStatistics"] = s.ImportStatistics.ToDynamic()
-	}
+	api.Put(m, "ImportId", s.ImportId, api.DynString)
+	api.PutList(m, "Destinations", s.Destinations, api.DynString)
+	api.PutStruct(m, "ImportSource", s.ImportSource)
+	api.Put(m, "StartEventTime", s.StartEventTime, api.DynTime)
+	api.Put(m, "EndEventTime", s.EndEventTime, api.DynTime)
+	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
+	api.PutStruct(m, "ImportStatistics", s.ImportStatistics)
 	return m
 }
 
 func (s *GetInsightSelectorsRequest) FromDynamic(m map[string]any) error {
-	if v := m["TrailName"]; v != nil {
-		if err := api.SetStringPtr(&s.TrailName, v); err != nil {
-			return api.At(err, ".TrailName")
-		}
-	}
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrailName", &s.TrailName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	return err
 }
 
 func (s *GetInsightSelectorsRequest) ToDynamic() map[string]any {
@@ -2082,37 +1161,20 @@ func (s *GetInsightSelectorsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrailName != nil {
-		m["TrailName"] = *s.TrailName
-	}
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
+	api.Put(m, "TrailName", s.TrailName, api.DynString)
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
 	return m
 }
 
 func (s *GetInsightSelectorsResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrailARN"]; v != nil {
-		if err := api.SetStringPtr(&s.TrailARN, v); err != nil {
-			return api.At(err, ".TrailARN")
-		}
-	}
-	if v := m["InsightSelectors"]; v != nil {
-		if err := api.SetList(&s.InsightSelectors, v, func(p *InsightSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".InsightSelectors")
-		}
-	}
-	if v := m["EventDataStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStoreArn, v); err != nil {
-			return api.At(err, ".EventDataStoreArn")
-		}
-	}
-	if v := m["InsightsDestination"]; v != nil {
-		if err := api.SetStringPtr(&s.InsightsDestination, v); err != nil {
-			return api.At(err, ".InsightsDestination")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
+	err = api.Decode(err, m, "InsightSelectors", &s.InsightSelectors, func(p *[]InsightSelector, v any) error {
+		return api.SetList(p, v, func(p *InsightSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "InsightsDestination", &s.InsightsDestination, api.SetStringPtr)
+	return err
 }
 
 func (s *GetInsightSelectorsResponse) ToDynamic() map[string]any {
@@ -2120,43 +1182,20 @@ func (s *GetInsightSelectorsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TrailARN != nil {
-		m["TrailARN"] = *s.TrailARN
-	}
-	if s.InsightSelectors != nil {
-		m["InsightSelectors"] = api.DynList(s.InsightSelectors, func(e InsightSelector) any { return e.ToDynamic() })
-	}
-	if s.EventDataStoreArn != nil {
-		m["EventDataStoreArn"] = *s.EventDataStoreArn
-	}
-	if s.InsightsDestination != nil {
-		m["InsightsDestination"] = *s.InsightsDestination
-	}
+	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
+	api.PutList(m, "InsightSelectors", s.InsightSelectors, func(e InsightSelector) any { return e.ToDynamic() })
+	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
+	api.Put(m, "InsightsDestination", s.InsightsDestination, api.DynString)
 	return m
 }
 
 func (s *GetQueryResultsRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	if v := m["QueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryId, v); err != nil {
-			return api.At(err, ".QueryId")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxQueryResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxQueryResults, v); err != nil {
-			return api.At(err, ".MaxQueryResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxQueryResults", &s.MaxQueryResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetQueryResultsRequest) ToDynamic() map[string]any {
@@ -2164,52 +1203,25 @@ func (s *GetQueryResultsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
-	if s.QueryId != nil {
-		m["QueryId"] = *s.QueryId
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxQueryResults != nil {
-		m["MaxQueryResults"] = int64(*s.MaxQueryResults)
-	}
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
+	api.Put(m, "QueryId", s.QueryId, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxQueryResults", s.MaxQueryResults, api.DynInt32)
 	return m
 }
 
 func (s *GetQueryResultsResponse) FromDynamic(m map[string]any) error {
-	if v := m["QueryStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryStatus, v); err != nil {
-			return api.At(err, ".QueryStatus")
-		}
-	}
-	if v := m["QueryStatistics"]; v != nil {
-		p := new(QueryStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryStatistics")
-		}
-		s.QueryStatistics = p
-	}
-	if v := m["QueryResultRows"]; v != nil {
-		if err := api.SetList(&s.QueryResultRows, v, func(p *[]map[string]string, v any) error {
+	var err error
+	err = api.Decode(err, m, "QueryStatus", &s.QueryStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryStatistics", &s.QueryStatistics, api.SetStructPtr[QueryStatistics])
+	err = api.Decode(err, m, "QueryResultRows", &s.QueryResultRows, func(p *[][]map[string]string, v any) error {
+		return api.SetList(p, v, func(p *[]map[string]string, v any) error {
 			return api.SetList(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-		}); err != nil {
-			return api.At(err, ".QueryResultRows")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	return nil
+		})
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *GetQueryResultsResponse) ToDynamic() map[string]any {
@@ -2217,33 +1229,20 @@ func (s *GetQueryResultsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.QueryStatus != nil {
-		m["QueryStatus"] = *s.QueryStatus
-	}
-	if s.QueryStatistics != nil {
-		m["QueryStatistics"] = s.QueryStatistics.ToDynamic()
-	}
-	if s.QueryResultRows != nil {
-		m["QueryResultRows"] = api.DynList(s.QueryResultRows, func(e []map[string]string) any {
-			return api.DynList(e, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-		})
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
+	api.Put(m, "QueryStatus", s.QueryStatus, api.DynString)
+	api.PutStruct(m, "QueryStatistics", s.QueryStatistics)
+	api.PutList(m, "QueryResultRows", s.QueryResultRows, func(e []map[string]string) any {
+		return api.DynList(e, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
+	})
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
 	return m
 }
 
 func (s *GetResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetResourcePolicyRequest) ToDynamic() map[string]any {
@@ -2251,24 +1250,15 @@ func (s *GetResourcePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
 func (s *GetResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["ResourcePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourcePolicy, v); err != nil {
-			return api.At(err, ".ResourcePolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *GetResourcePolicyResponse) ToDynamic() map[string]any {
@@ -2276,22 +1266,15 @@ func (s *GetResourcePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.ResourcePolicy != nil {
-		m["ResourcePolicy"] = *s.ResourcePolicy
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
 	return m
 }
 
 func (s *GetTrailRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *GetTrailRequest) ToDynamic() map[string]any {
@@ -2299,21 +1282,14 @@ func (s *GetTrailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *GetTrailResponse) FromDynamic(m map[string]any) error {
-	if v := m["Trail"]; v != nil {
-		p := new(Trail)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Trail")
-		}
-		s.Trail = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Trail", &s.Trail, api.SetStructPtr[Trail])
+	return err
 }
 
 func (s *GetTrailResponse) ToDynamic() map[string]any {
@@ -2321,19 +1297,14 @@ func (s *GetTrailResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Trail != nil {
-		m["Trail"] = s.Trail.ToDynamic()
-	}
+	api.PutStruct(m, "Trail", s.Trail)
 	return m
 }
 
 func (s *GetTrailStatusRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *GetTrailStatusRequest) ToDynamic() map[string]any {
@@ -2341,99 +1312,30 @@ func (s *GetTrailStatusRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *GetTrailStatusResponse) FromDynamic(m map[string]any) error {
-	if v := m["IsLogging"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsLogging, v); err != nil {
-			return api.At(err, ".IsLogging")
-		}
-	}
-	if v := m["LatestDeliveryError"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestDeliveryError, v); err != nil {
-			return api.At(err, ".LatestDeliveryError")
-		}
-	}
-	if v := m["LatestNotificationError"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestNotificationError, v); err != nil {
-			return api.At(err, ".LatestNotificationError")
-		}
-	}
-	if v := m["LatestDeliveryTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LatestDeliveryTime, v); err != nil {
-			return api.At(err, ".LatestDeliveryTime")
-		}
-	}
-	if v := m["LatestNotificationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LatestNotificationTime, v); err != nil {
-			return api.At(err, ".LatestNotificationTime")
-		}
-	}
-	if v := m["StartLoggingTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartLoggingTime, v); err != nil {
-			return api.At(err, ".StartLoggingTime")
-		}
-	}
-	if v := m["StopLoggingTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StopLoggingTime, v); err != nil {
-			return api.At(err, ".StopLoggingTime")
-		}
-	}
-	if v := m["LatestCloudWatchLogsDeliveryError"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestCloudWatchLogsDeliveryError, v); err != nil {
-			return api.At(err, ".LatestCloudWatchLogsDeliveryError")
-		}
-	}
-	if v := m["LatestCloudWatchLogsDeliveryTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LatestCloudWatchLogsDeliveryTime, v); err != nil {
-			return api.At(err, ".LatestCloudWatchLogsDeliveryTime")
-		}
-	}
-	if v := m["LatestDigestDeliveryTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LatestDigestDeliveryTime, v); err != nil {
-			return api.At(err, ".LatestDigestDeliveryTime")
-		}
-	}
-	if v := m["LatestDigestDeliveryError"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestDigestDeliveryError, v); err != nil {
-			return api.At(err, ".LatestDigestDeliveryError")
-		}
-	}
-	if v := m["LatestDeliveryAttemptTime"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestDeliveryAttemptTime, v); err != nil {
-			return api.At(err, ".LatestDeliveryAttemptTime")
-		}
-	}
-	if v := m["LatestNotificationAttemptTime"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestNotificationAttemptTime, v); err != nil {
-			return api.At(err, ".LatestNotificationAttemptTime")
-		}
-	}
-	if v := m["LatestNotificationAttemptSucceeded"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestNotificationAttemptSucceeded, v); err != nil {
-			return api.At(err, ".LatestNotificationAttemptSucceeded")
-		}
-	}
-	if v := m["LatestDeliveryAttemptSucceeded"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestDeliveryAttemptSucceeded, v); err != nil {
-			return api.At(err, ".LatestDeliveryAttemptSucceeded")
-		}
-	}
-	if v := m["TimeLoggingStarted"]; v != nil {
-		if err := api.SetStringPtr(&s.TimeLoggingStarted, v); err != nil {
-			return api.At(err, ".TimeLoggingStarted")
-		}
-	}
-	if v := m["TimeLoggingStopped"]; v != nil {
-		if err := api.SetStringPtr(&s.TimeLoggingStopped, v); err != nil {
-			return api.At(err, ".TimeLoggingStopped")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IsLogging", &s.IsLogging, api.SetBoolPtr)
+	err = api.Decode(err, m, "LatestDeliveryError", &s.LatestDeliveryError, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestNotificationError", &s.LatestNotificationError, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestDeliveryTime", &s.LatestDeliveryTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LatestNotificationTime", &s.LatestNotificationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "StartLoggingTime", &s.StartLoggingTime, api.SetTimePtr)
+	err = api.Decode(err, m, "StopLoggingTime", &s.StopLoggingTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LatestCloudWatchLogsDeliveryError", &s.LatestCloudWatchLogsDeliveryError, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestCloudWatchLogsDeliveryTime", &s.LatestCloudWatchLogsDeliveryTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LatestDigestDeliveryTime", &s.LatestDigestDeliveryTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LatestDigestDeliveryError", &s.LatestDigestDeliveryError, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestDeliveryAttemptTime", &s.LatestDeliveryAttemptTime, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestNotificationAttemptTime", &s.LatestNotificationAttemptTime, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestNotificationAttemptSucceeded", &s.LatestNotificationAttemptSucceeded, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestDeliveryAttemptSucceeded", &s.LatestDeliveryAttemptSucceeded, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeLoggingStarted", &s.TimeLoggingStarted, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeLoggingStopped", &s.TimeLoggingStopped, api.SetStringPtr)
+	return err
 }
 
 func (s *GetTrailStatusResponse) ToDynamic() map[string]any {
@@ -2441,87 +1343,34 @@ func (s *GetTrailStatusResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.IsLogging != nil {
-		m["IsLogging"] = *s.IsLogging
-	}
-	if s.LatestDeliveryError != nil {
-		m["LatestDeliveryError"] = *s.LatestDeliveryError
-	}
-	if s.LatestNotificationError != nil {
-		m["LatestNotificationError"] = *s.LatestNotificationError
-	}
-	if s.LatestDeliveryTime != nil {
-		m["LatestDeliveryTime"] = s.LatestDeliveryTime.UTC()
-	}
-	if s.LatestNotificationTime != nil {
-		m["LatestNotificationTime"] = s.LatestNotificationTime.UTC()
-	}
-	if s.StartLoggingTime != nil {
-		m["StartLoggingTime"] = s.StartLoggingTime.UTC()
-	}
-	if s.StopLoggingTime != nil {
-		m["StopLoggingTime"] = s.StopLoggingTime.UTC()
-	}
-	if s.LatestCloudWatchLogsDeliveryError != nil {
-		m["LatestCloudWatchLogsDeliveryError"] = *s.LatestCloudWatchLogsDeliveryError
-	}
-	if s.LatestCloudWatchLogsDeliveryTime != nil {
-		m["LatestCloudWatchLogsDeliveryTime"] = s.LatestCloudWatchLogsDeliveryTime.UTC()
-	}
-	if s.LatestDigestDeliveryTime != nil {
-		m["LatestDigestDeliveryTime"] = s.LatestDigestDeliveryTime.UTC()
-	}
-	if s.LatestDigestDeliveryError != nil {
-		m["LatestDigestDeliveryError"] = *s.LatestDigestDeliveryError
-	}
-	if s.LatestDeliveryAttemptTime != nil {
-		m["LatestDeliveryAttemptTime"] = *s.LatestDeliveryAttemptTime
-	}
-	if s.LatestNotificationAttemptTime != nil {
-		m["LatestNotificationAttemptTime"] = *s.LatestNotificationAttemptTime
-	}
-	if s.LatestNotificationAttemptSucceeded != nil {
-		m["LatestNotificationAttemptSucceeded"] = *s.LatestNotificationAttemptSucceeded
-	}
-	if s.LatestDeliveryAttemptSucceeded != nil {
-		m["LatestDeliveryAttemptSucceeded"] = *s.LatestDeliveryAttemptSucceeded
-	}
-	if s.TimeLoggingStarted != nil {
-		m["TimeLoggingStarted"] = *s.TimeLoggingStarted
-	}
-	if s.TimeLoggingStopped != nil {
-		m["TimeLoggingStopped"] = *s.TimeLoggingStopped
-	}
+	api.Put(m, "IsLogging", s.IsLogging, api.DynBool)
+	api.Put(m, "LatestDeliveryError", s.LatestDeliveryError, api.DynString)
+	api.Put(m, "LatestNotificationError", s.LatestNotificationError, api.DynString)
+	api.Put(m, "LatestDeliveryTime", s.LatestDeliveryTime, api.DynTime)
+	api.Put(m, "LatestNotificationTime", s.LatestNotificationTime, api.DynTime)
+	api.Put(m, "StartLoggingTime", s.StartLoggingTime, api.DynTime)
+	api.Put(m, "StopLoggingTime", s.StopLoggingTime, api.DynTime)
+	api.Put(m, "LatestCloudWatchLogsDeliveryError", s.LatestCloudWatchLogsDeliveryError, api.DynString)
+	api.Put(m, "LatestCloudWatchLogsDeliveryTime", s.LatestCloudWatchLogsDeliveryTime, api.DynTime)
+	api.Put(m, "LatestDigestDeliveryTime", s.LatestDigestDeliveryTime, api.DynTime)
+	api.Put(m, "LatestDigestDeliveryError", s.LatestDigestDeliveryError, api.DynString)
+	api.Put(m, "LatestDeliveryAttemptTime", s.LatestDeliveryAttemptTime, api.DynString)
+	api.Put(m, "LatestNotificationAttemptTime", s.LatestNotificationAttemptTime, api.DynString)
+	api.Put(m, "LatestNotificationAttemptSucceeded", s.LatestNotificationAttemptSucceeded, api.DynString)
+	api.Put(m, "LatestDeliveryAttemptSucceeded", s.LatestDeliveryAttemptSucceeded, api.DynString)
+	api.Put(m, "TimeLoggingStarted", s.TimeLoggingStarted, api.DynString)
+	api.Put(m, "TimeLoggingStopped", s.TimeLoggingStopped, api.DynString)
 	return m
 }
 
 func (s *ImportFailureListItem) FromDynamic(m map[string]any) error {
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["ErrorType"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorType, v); err != nil {
-			return api.At(err, ".ErrorType")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	if v := m["LastUpdatedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedTime, v); err != nil {
-			return api.At(err, ".LastUpdatedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorType", &s.ErrorType, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdatedTime", &s.LastUpdatedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *ImportFailureListItem) ToDynamic() map[string]any {
@@ -2529,21 +1378,11 @@ func (s *ImportFailureListItem) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.ErrorType != nil {
-		m["ErrorType"] = *s.ErrorType
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
-	if s.LastUpdatedTime != nil {
-		m["LastUpdatedTime"] = s.LastUpdatedTime.UTC()
-	}
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "ErrorType", s.ErrorType, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
+	api.Put(m, "LastUpdatedTime", s.LastUpdatedTime, api.DynTime)
 	return m
 }
 
@@ -2557,14 +1396,9 @@ func (s *ImportNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *ImportSource) FromDynamic(m map[string]any) error {
-	if v := m["S3"]; v != nil {
-		p := new(S3ImportSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".S3")
-		}
-		s.S3 = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S3", &s.S3, api.SetStructPtr[S3ImportSource])
+	return err
 }
 
 func (s *ImportSource) ToDynamic() map[string]any {
@@ -2572,39 +1406,18 @@ func (s *ImportSource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.S3 != nil {
-		m["S3"] = s.S3.ToDynamic()
-	}
+	api.PutStruct(m, "S3", s.S3)
 	return m
 }
 
 func (s *ImportStatistics) FromDynamic(m map[string]any) error {
-	if v := m["PrefixesFound"]; v != nil {
-		if err := api.SetInt64Ptr(&s.PrefixesFound, v); err != nil {
-			return api.At(err, ".PrefixesFound")
-		}
-	}
-	if v := m["PrefixesCompleted"]; v != nil {
-		if err := api.SetInt64Ptr(&s.PrefixesCompleted, v); err != nil {
-			return api.At(err, ".PrefixesCompleted")
-		}
-	}
-	if v := m["FilesCompleted"]; v != nil {
-		if err := api.SetInt64Ptr(&s.FilesCompleted, v); err != nil {
-			return api.At(err, ".FilesCompleted")
-		}
-	}
-	if v := m["EventsCompleted"]; v != nil {
-		if err := api.SetInt64Ptr(&s.EventsCompleted, v); err != nil {
-			return api.At(err, ".EventsCompleted")
-		}
-	}
-	if v := m["FailedEntries"]; v != nil {
-		if err := api.SetInt64Ptr(&s.FailedEntries, v); err != nil {
-			return api.At(err, ".FailedEntries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PrefixesFound", &s.PrefixesFound, api.SetInt64Ptr)
+	err = api.Decode(err, m, "PrefixesCompleted", &s.PrefixesCompleted, api.SetInt64Ptr)
+	err = api.Decode(err, m, "FilesCompleted", &s.FilesCompleted, api.SetInt64Ptr)
+	err = api.Decode(err, m, "EventsCompleted", &s.EventsCompleted, api.SetInt64Ptr)
+	err = api.Decode(err, m, "FailedEntries", &s.FailedEntries, api.SetInt64Ptr)
+	return err
 }
 
 func (s *ImportStatistics) ToDynamic() map[string]any {
@@ -2612,51 +1425,22 @@ func (s *ImportStatistics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.PrefixesFound != nil {
-		m["PrefixesFound"] = *s.PrefixesFound
-	}
-	if s.PrefixesCompleted != nil {
-		m["PrefixesCompleted"] = *s.PrefixesCompleted
-	}
-	if s.FilesCompleted != nil {
-		m["FilesCompleted"] = *s.FilesCompleted
-	}
-	if s.EventsCompleted != nil {
-		m["EventsCompleted"] = *s.EventsCompleted
-	}
-	if s.FailedEntries != nil {
-		m["FailedEntries"] = *s.FailedEntries
-	}
+	api.Put(m, "PrefixesFound", s.PrefixesFound, api.DynInt64)
+	api.Put(m, "PrefixesCompleted", s.PrefixesCompleted, api.DynInt64)
+	api.Put(m, "FilesCompleted", s.FilesCompleted, api.DynInt64)
+	api.Put(m, "EventsCompleted", s.EventsCompleted, api.DynInt64)
+	api.Put(m, "FailedEntries", s.FailedEntries, api.DynInt64)
 	return m
 }
 
 func (s *ImportsListItem) FromDynamic(m map[string]any) error {
-	if v := m["ImportId"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportId, v); err != nil {
-			return api.At(err, ".ImportId")
-		}
-	}
-	if v := m["ImportStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportStatus, v); err != nil {
-			return api.At(err, ".ImportStatus")
-		}
-	}
-	if v := m["Destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, api.SetString); err != nil {
-			return api.At(err, ".Destinations")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["UpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedTimestamp, v); err != nil {
-			return api.At(err, ".UpdatedTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *ImportsListItem) ToDynamic() map[string]any {
@@ -2664,21 +1448,11 @@ func (s *ImportsListItem) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ImportId != nil {
-		m["ImportId"] = *s.ImportId
-	}
-	if s.ImportStatus != nil {
-		m["ImportStatus"] = *s.ImportStatus
-	}
-	if s.Destinations != nil {
-		m["Destinations"] = api.DynList(s.Destinations, api.DynString)
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.UpdatedTimestamp != nil {
-		m["UpdatedTimestamp"] = s.UpdatedTimestamp.UTC()
-	}
+	api.Put(m, "ImportId", s.ImportId, api.DynString)
+	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
+	api.PutList(m, "Destinations", s.Destinations, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
 	return m
 }
 
@@ -2701,32 +1475,13 @@ func (s *InactiveQueryException) ToDynamic() map[string]any {
 }
 
 func (s *IngestionStatus) FromDynamic(m map[string]any) error {
-	if v := m["LatestIngestionSuccessTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LatestIngestionSuccessTime, v); err != nil {
-			return api.At(err, ".LatestIngestionSuccessTime")
-		}
-	}
-	if v := m["LatestIngestionSuccessEventID"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestIngestionSuccessEventID, v); err != nil {
-			return api.At(err, ".LatestIngestionSuccessEventID")
-		}
-	}
-	if v := m["LatestIngestionErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestIngestionErrorCode, v); err != nil {
-			return api.At(err, ".LatestIngestionErrorCode")
-		}
-	}
-	if v := m["LatestIngestionAttemptTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LatestIngestionAttemptTime, v); err != nil {
-			return api.At(err, ".LatestIngestionAttemptTime")
-		}
-	}
-	if v := m["LatestIngestionAttemptEventID"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestIngestionAttemptEventID, v); err != nil {
-			return api.At(err, ".LatestIngestionAttemptEventID")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LatestIngestionSuccessTime", &s.LatestIngestionSuccessTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LatestIngestionSuccessEventID", &s.LatestIngestionSuccessEventID, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestIngestionErrorCode", &s.LatestIngestionErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestIngestionAttemptTime", &s.LatestIngestionAttemptTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LatestIngestionAttemptEventID", &s.LatestIngestionAttemptEventID, api.SetStringPtr)
+	return err
 }
 
 func (s *IngestionStatus) ToDynamic() map[string]any {
@@ -2734,21 +1489,11 @@ func (s *IngestionStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.LatestIngestionSuccessTime != nil {
-		m["LatestIngestionSuccessTime"] = s.LatestIngestionSuccessTime.UTC()
-	}
-	if s.LatestIngestionSuccessEventID != nil {
-		m["LatestIngestionSuccessEventID"] = *s.LatestIngestionSuccessEventID
-	}
-	if s.LatestIngestionErrorCode != nil {
-		m["LatestIngestionErrorCode"] = *s.LatestIngestionErrorCode
-	}
-	if s.LatestIngestionAttemptTime != nil {
-		m["LatestIngestionAttemptTime"] = s.LatestIngestionAttemptTime.UTC()
-	}
-	if s.LatestIngestionAttemptEventID != nil {
-		m["LatestIngestionAttemptEventID"] = *s.LatestIngestionAttemptEventID
-	}
+	api.Put(m, "LatestIngestionSuccessTime", s.LatestIngestionSuccessTime, api.DynTime)
+	api.Put(m, "LatestIngestionSuccessEventID", s.LatestIngestionSuccessEventID, api.DynString)
+	api.Put(m, "LatestIngestionErrorCode", s.LatestIngestionErrorCode, api.DynString)
+	api.Put(m, "LatestIngestionAttemptTime", s.LatestIngestionAttemptTime, api.DynTime)
+	api.Put(m, "LatestIngestionAttemptEventID", s.LatestIngestionAttemptEventID, api.DynString)
 	return m
 }
 
@@ -2762,12 +1507,9 @@ func (s *InsightNotEnabledException) ToDynamic() map[string]any {
 }
 
 func (s *InsightSelector) FromDynamic(m map[string]any) error {
-	if v := m["InsightType"]; v != nil {
-		if err := api.SetStringPtr(&s.InsightType, v); err != nil {
-			return api.At(err, ".InsightType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InsightType", &s.InsightType, api.SetStringPtr)
+	return err
 }
 
 func (s *InsightSelector) ToDynamic() map[string]any {
@@ -2775,9 +1517,7 @@ func (s *InsightSelector) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.InsightType != nil {
-		m["InsightType"] = *s.InsightType
-	}
+	api.Put(m, "InsightType", s.InsightType, api.DynString)
 	return m
 }
 
@@ -3081,17 +1821,10 @@ func (s *KmsKeyNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *ListChannelsRequest) FromDynamic(m map[string]any) error {
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListChannelsRequest) ToDynamic() map[string]any {
@@ -3099,27 +1832,18 @@ func (s *ListChannelsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListChannelsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Channels"]; v != nil {
-		if err := api.SetList(&s.Channels, v, func(p *Channel, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Channels")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Channels", &s.Channels, func(p *[]Channel, v any) error {
+		return api.SetList(p, v, func(p *Channel, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListChannelsResponse) ToDynamic() map[string]any {
@@ -3127,27 +1851,16 @@ func (s *ListChannelsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Channels != nil {
-		m["Channels"] = api.DynList(s.Channels, func(e Channel) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Channels", s.Channels, func(e Channel) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListEventDataStoresRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListEventDataStoresRequest) ToDynamic() map[string]any {
@@ -3155,27 +1868,18 @@ func (s *ListEventDataStoresRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListEventDataStoresResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStores"]; v != nil {
-		if err := api.SetList(&s.EventDataStores, v, func(p *EventDataStore, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventDataStores")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStores", &s.EventDataStores, func(p *[]EventDataStore, v any) error {
+		return api.SetList(p, v, func(p *EventDataStore, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListEventDataStoresResponse) ToDynamic() map[string]any {
@@ -3183,32 +1887,17 @@ func (s *ListEventDataStoresResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EventDataStores != nil {
-		m["EventDataStores"] = api.DynList(s.EventDataStores, func(e EventDataStore) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "EventDataStores", s.EventDataStores, func(e EventDataStore) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListImportFailuresRequest) FromDynamic(m map[string]any) error {
-	if v := m["ImportId"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportId, v); err != nil {
-			return api.At(err, ".ImportId")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListImportFailuresRequest) ToDynamic() map[string]any {
@@ -3216,30 +1905,19 @@ func (s *ListImportFailuresRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ImportId != nil {
-		m["ImportId"] = *s.ImportId
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "ImportId", s.ImportId, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListImportFailuresResponse) FromDynamic(m map[string]any) error {
-	if v := m["Failures"]; v != nil {
-		if err := api.SetList(&s.Failures, v, func(p *ImportFailureListItem, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Failures")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Failures", &s.Failures, func(p *[]ImportFailureListItem, v any) error {
+		return api.SetList(p, v, func(p *ImportFailureListItem, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListImportFailuresResponse) ToDynamic() map[string]any {
@@ -3247,37 +1925,18 @@ func (s *ListImportFailuresResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Failures != nil {
-		m["Failures"] = api.DynList(s.Failures, func(e ImportFailureListItem) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Failures", s.Failures, func(e ImportFailureListItem) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListImportsRequest) FromDynamic(m map[string]any) error {
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["Destination"]; v != nil {
-		if err := api.SetStringPtr(&s.Destination, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-	}
-	if v := m["ImportStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportStatus, v); err != nil {
-			return api.At(err, ".ImportStatus")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListImportsRequest) ToDynamic() map[string]any {
@@ -3285,33 +1944,20 @@ func (s *ListImportsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.Destination != nil {
-		m["Destination"] = *s.Destination
-	}
-	if s.ImportStatus != nil {
-		m["ImportStatus"] = *s.ImportStatus
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "Destination", s.Destination, api.DynString)
+	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListImportsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Imports"]; v != nil {
-		if err := api.SetList(&s.Imports, v, func(p *ImportsListItem, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Imports")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Imports", &s.Imports, func(p *[]ImportsListItem, v any) error {
+		return api.SetList(p, v, func(p *ImportsListItem, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListImportsResponse) ToDynamic() map[string]any {
@@ -3319,67 +1965,24 @@ func (s *ListImportsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Imports != nil {
-		m["Imports"] = api.DynList(s.Imports, func(e ImportsListItem) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Imports", s.Imports, func(e ImportsListItem) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListInsightsMetricDataRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventSource"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSource, v); err != nil {
-			return api.At(err, ".EventSource")
-		}
-	}
-	if v := m["EventName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventName, v); err != nil {
-			return api.At(err, ".EventName")
-		}
-	}
-	if v := m["InsightType"]; v != nil {
-		if err := api.SetStringPtr(&s.InsightType, v); err != nil {
-			return api.At(err, ".InsightType")
-		}
-	}
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	if v := m["Period"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Period, v); err != nil {
-			return api.At(err, ".Period")
-		}
-	}
-	if v := m["DataType"]; v != nil {
-		if err := api.SetStringPtr(&s.DataType, v); err != nil {
-			return api.At(err, ".DataType")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventSource", &s.EventSource, api.SetStringPtr)
+	err = api.Decode(err, m, "EventName", &s.EventName, api.SetStringPtr)
+	err = api.Decode(err, m, "InsightType", &s.InsightType, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
+	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListInsightsMetricDataRequest) ToDynamic() map[string]any {
@@ -3387,76 +1990,29 @@ func (s *ListInsightsMetricDataRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EventSource != nil {
-		m["EventSource"] = *s.EventSource
-	}
-	if s.EventName != nil {
-		m["EventName"] = *s.EventName
-	}
-	if s.InsightType != nil {
-		m["InsightType"] = *s.InsightType
-	}
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
-	if s.Period != nil {
-		m["Period"] = int64(*s.Period)
-	}
-	if s.DataType != nil {
-		m["DataType"] = *s.DataType
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "EventSource", s.EventSource, api.DynString)
+	api.Put(m, "EventName", s.EventName, api.DynString)
+	api.Put(m, "InsightType", s.InsightType, api.DynString)
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
+	api.Put(m, "Period", s.Period, api.DynInt32)
+	api.Put(m, "DataType", s.DataType, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListInsightsMetricDataResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventSource"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSource, v); err != nil {
-			return api.At(err, ".EventSource")
-		}
-	}
-	if v := m["EventName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventName, v); err != nil {
-			return api.At(err, ".EventName")
-		}
-	}
-	if v := m["InsightType"]; v != nil {
-		if err := api.SetStringPtr(&s.InsightType, v); err != nil {
-			return api.At(err, ".InsightType")
-		}
-	}
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["Timestamps"]; v != nil {
-		if err := api.SetList(&s.Timestamps, v, api.SetTime); err != nil {
-			return api.At(err, ".Timestamps")
-		}
-	}
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetFloat64); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventSource", &s.EventSource, api.SetStringPtr)
+	err = api.Decode(err, m, "EventName", &s.EventName, api.SetStringPtr)
+	err = api.Decode(err, m, "InsightType", &s.InsightType, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "Timestamps", &s.Timestamps, func(p *[]time.Time, v any) error { return api.SetList(p, v, api.SetTime) })
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]float64, v any) error { return api.SetList(p, v, api.SetFloat64) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListInsightsMetricDataResponse) ToDynamic() map[string]any {
@@ -3464,47 +2020,22 @@ func (s *ListInsightsMetricDataResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.EventSource != nil {
-		m["EventSource"] = *s.EventSource
-	}
-	if s.EventName != nil {
-		m["EventName"] = *s.EventName
-	}
-	if s.InsightType != nil {
-		m["InsightType"] = *s.InsightType
-	}
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.Timestamps != nil {
-		m["Timestamps"] = api.DynList(s.Timestamps, api.DynTime)
-	}
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynFloat64)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "EventSource", s.EventSource, api.DynString)
+	api.Put(m, "EventName", s.EventName, api.DynString)
+	api.Put(m, "InsightType", s.InsightType, api.DynString)
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.PutList(m, "Timestamps", s.Timestamps, api.DynTime)
+	api.PutList(m, "Values", s.Values, api.DynFloat64)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListPublicKeysRequest) FromDynamic(m map[string]any) error {
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPublicKeysRequest) ToDynamic() map[string]any {
@@ -3512,30 +2043,19 @@ func (s *ListPublicKeysRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListPublicKeysResponse) FromDynamic(m map[string]any) error {
-	if v := m["PublicKeyList"]; v != nil {
-		if err := api.SetList(&s.PublicKeyList, v, func(p *PublicKey, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PublicKeyList")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublicKeyList", &s.PublicKeyList, func(p *[]PublicKey, v any) error {
+		return api.SetList(p, v, func(p *PublicKey, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPublicKeysResponse) ToDynamic() map[string]any {
@@ -3543,47 +2063,20 @@ func (s *ListPublicKeysResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PublicKeyList != nil {
-		m["PublicKeyList"] = api.DynList(s.PublicKeyList, func(e PublicKey) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "PublicKeyList", s.PublicKeyList, func(e PublicKey) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListQueriesRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	if v := m["QueryStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryStatus, v); err != nil {
-			return api.At(err, ".QueryStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "QueryStatus", &s.QueryStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *ListQueriesRequest) ToDynamic() map[string]any {
@@ -3591,39 +2084,22 @@ func (s *ListQueriesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
-	if s.QueryStatus != nil {
-		m["QueryStatus"] = *s.QueryStatus
-	}
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
+	api.Put(m, "QueryStatus", s.QueryStatus, api.DynString)
 	return m
 }
 
 func (s *ListQueriesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Queries"]; v != nil {
-		if err := api.SetList(&s.Queries, v, func(p *Query, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Queries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Queries", &s.Queries, func(p *[]Query, v any) error {
+		return api.SetList(p, v, func(p *Query, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListQueriesResponse) ToDynamic() map[string]any {
@@ -3631,27 +2107,16 @@ func (s *ListQueriesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Queries != nil {
-		m["Queries"] = api.DynList(s.Queries, func(e Query) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Queries", s.Queries, func(e Query) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceIdList"]; v != nil {
-		if err := api.SetList(&s.ResourceIdList, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceIdList")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceIdList", &s.ResourceIdList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsRequest) ToDynamic() map[string]any {
@@ -3659,27 +2124,18 @@ func (s *ListTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceIdList != nil {
-		m["ResourceIdList"] = api.DynList(s.ResourceIdList, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ResourceIdList", s.ResourceIdList, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTagsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ResourceTagList"]; v != nil {
-		if err := api.SetList(&s.ResourceTagList, v, func(p *ResourceTag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResourceTagList")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceTagList", &s.ResourceTagList, func(p *[]ResourceTag, v any) error {
+		return api.SetList(p, v, func(p *ResourceTag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsResponse) ToDynamic() map[string]any {
@@ -3687,22 +2143,15 @@ func (s *ListTagsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceTagList != nil {
-		m["ResourceTagList"] = api.DynList(s.ResourceTagList, func(e ResourceTag) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ResourceTagList", s.ResourceTagList, func(e ResourceTag) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTrailsRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTrailsRequest) ToDynamic() map[string]any {
@@ -3710,24 +2159,17 @@ func (s *ListTrailsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTrailsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Trails"]; v != nil {
-		if err := api.SetList(&s.Trails, v, func(p *TrailInfo, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Trails")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Trails", &s.Trails, func(p *[]TrailInfo, v any) error {
+		return api.SetList(p, v, func(p *TrailInfo, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTrailsResponse) ToDynamic() map[string]any {
@@ -3735,27 +2177,16 @@ func (s *ListTrailsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Trails != nil {
-		m["Trails"] = api.DynList(s.Trails, func(e TrailInfo) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Trails", s.Trails, func(e TrailInfo) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *LookupAttribute) FromDynamic(m map[string]any) error {
-	if v := m["AttributeKey"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeKey, v); err != nil {
-			return api.At(err, ".AttributeKey")
-		}
-	}
-	if v := m["AttributeValue"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeValue, v); err != nil {
-			return api.At(err, ".AttributeValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttributeKey", &s.AttributeKey, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeValue", &s.AttributeValue, api.SetStringPtr)
+	return err
 }
 
 func (s *LookupAttribute) ToDynamic() map[string]any {
@@ -3763,47 +2194,22 @@ func (s *LookupAttribute) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AttributeKey != nil {
-		m["AttributeKey"] = *s.AttributeKey
-	}
-	if s.AttributeValue != nil {
-		m["AttributeValue"] = *s.AttributeValue
-	}
+	api.Put(m, "AttributeKey", s.AttributeKey, api.DynString)
+	api.Put(m, "AttributeValue", s.AttributeValue, api.DynString)
 	return m
 }
 
 func (s *LookupEventsRequest) FromDynamic(m map[string]any) error {
-	if v := m["LookupAttributes"]; v != nil {
-		if err := api.SetList(&s.LookupAttributes, v, func(p *LookupAttribute, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LookupAttributes")
-		}
-	}
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	if v := m["EventCategory"]; v != nil {
-		if err := api.SetStringPtr(&s.EventCategory, v); err != nil {
-			return api.At(err, ".EventCategory")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LookupAttributes", &s.LookupAttributes, func(p *[]LookupAttribute, v any) error {
+		return api.SetList(p, v, func(p *LookupAttribute, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EventCategory", &s.EventCategory, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *LookupEventsRequest) ToDynamic() map[string]any {
@@ -3811,39 +2217,22 @@ func (s *LookupEventsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.LookupAttributes != nil {
-		m["LookupAttributes"] = api.DynList(s.LookupAttributes, func(e LookupAttribute) any { return e.ToDynamic() })
-	}
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
-	if s.EventCategory != nil {
-		m["EventCategory"] = *s.EventCategory
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "LookupAttributes", s.LookupAttributes, func(e LookupAttribute) any { return e.ToDynamic() })
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
+	api.Put(m, "EventCategory", s.EventCategory, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *LookupEventsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Events"]; v != nil {
-		if err := api.SetList(&s.Events, v, func(p *Event, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Events")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Events", &s.Events, func(p *[]Event, v any) error {
+		return api.SetList(p, v, func(p *Event, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *LookupEventsResponse) ToDynamic() map[string]any {
@@ -3851,12 +2240,8 @@ func (s *LookupEventsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Events != nil {
-		m["Events"] = api.DynList(s.Events, func(e Event) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Events", s.Events, func(e Event) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
@@ -3933,17 +2318,10 @@ func (s *OrganizationsNotInUseException) ToDynamic() map[string]any {
 }
 
 func (s *PartitionKey) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *PartitionKey) ToDynamic() map[string]any {
@@ -3951,37 +2329,18 @@ func (s *PartitionKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
 	return m
 }
 
 func (s *PublicKey) FromDynamic(m map[string]any) error {
-	if v := m["Value"]; v != nil {
-		if err := api.SetBytes(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	if v := m["ValidityStartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ValidityStartTime, v); err != nil {
-			return api.At(err, ".ValidityStartTime")
-		}
-	}
-	if v := m["ValidityEndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ValidityEndTime, v); err != nil {
-			return api.At(err, ".ValidityEndTime")
-		}
-	}
-	if v := m["Fingerprint"]; v != nil {
-		if err := api.SetStringPtr(&s.Fingerprint, v); err != nil {
-			return api.At(err, ".Fingerprint")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Value", &s.Value, api.SetBytes)
+	err = api.Decode(err, m, "ValidityStartTime", &s.ValidityStartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ValidityEndTime", &s.ValidityEndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Fingerprint", &s.Fingerprint, api.SetStringPtr)
+	return err
 }
 
 func (s *PublicKey) ToDynamic() map[string]any {
@@ -3989,38 +2348,23 @@ func (s *PublicKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Value != nil {
-		m["Value"] = s.Value
-	}
-	if s.ValidityStartTime != nil {
-		m["ValidityStartTime"] = s.ValidityStartTime.UTC()
-	}
-	if s.ValidityEndTime != nil {
-		m["ValidityEndTime"] = s.ValidityEndTime.UTC()
-	}
-	if s.Fingerprint != nil {
-		m["Fingerprint"] = *s.Fingerprint
-	}
+	api.PutBytes(m, "Value", s.Value)
+	api.Put(m, "ValidityStartTime", s.ValidityStartTime, api.DynTime)
+	api.Put(m, "ValidityEndTime", s.ValidityEndTime, api.DynTime)
+	api.Put(m, "Fingerprint", s.Fingerprint, api.DynString)
 	return m
 }
 
 func (s *PutEventSelectorsRequest) FromDynamic(m map[string]any) error {
-	if v := m["TrailName"]; v != nil {
-		if err := api.SetStringPtr(&s.TrailName, v); err != nil {
-			return api.At(err, ".TrailName")
-		}
-	}
-	if v := m["EventSelectors"]; v != nil {
-		if err := api.SetList(&s.EventSelectors, v, func(p *EventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventSelectors")
-		}
-	}
-	if v := m["AdvancedEventSelectors"]; v != nil {
-		if err := api.SetList(&s.AdvancedEventSelectors, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AdvancedEventSelectors")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrailName", &s.TrailName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSelectors", &s.EventSelectors, func(p *[]EventSelector, v any) error {
+		return api.SetList(p, v, func(p *EventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
+		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutEventSelectorsRequest) ToDynamic() map[string]any {
@@ -4028,35 +2372,22 @@ func (s *PutEventSelectorsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TrailName != nil {
-		m["TrailName"] = *s.TrailName
-	}
-	if s.EventSelectors != nil {
-		m["EventSelectors"] = api.DynList(s.EventSelectors, func(e EventSelector) any { return e.ToDynamic() })
-	}
-	if s.AdvancedEventSelectors != nil {
-		m["AdvancedEventSelectors"] = api.DynList(s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TrailName", s.TrailName, api.DynString)
+	api.PutList(m, "EventSelectors", s.EventSelectors, func(e EventSelector) any { return e.ToDynamic() })
+	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutEventSelectorsResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrailARN"]; v != nil {
-		if err := api.SetStringPtr(&s.TrailARN, v); err != nil {
-			return api.At(err, ".TrailARN")
-		}
-	}
-	if v := m["EventSelectors"]; v != nil {
-		if err := api.SetList(&s.EventSelectors, v, func(p *EventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventSelectors")
-		}
-	}
-	if v := m["AdvancedEventSelectors"]; v != nil {
-		if err := api.SetList(&s.AdvancedEventSelectors, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AdvancedEventSelectors")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSelectors", &s.EventSelectors, func(p *[]EventSelector, v any) error {
+		return api.SetList(p, v, func(p *EventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
+		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutEventSelectorsResponse) ToDynamic() map[string]any {
@@ -4064,40 +2395,21 @@ func (s *PutEventSelectorsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TrailARN != nil {
-		m["TrailARN"] = *s.TrailARN
-	}
-	if s.EventSelectors != nil {
-		m["EventSelectors"] = api.DynList(s.EventSelectors, func(e EventSelector) any { return e.ToDynamic() })
-	}
-	if s.AdvancedEventSelectors != nil {
-		m["AdvancedEventSelectors"] = api.DynList(s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
+	api.PutList(m, "EventSelectors", s.EventSelectors, func(e EventSelector) any { return e.ToDynamic() })
+	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutInsightSelectorsRequest) FromDynamic(m map[string]any) error {
-	if v := m["TrailName"]; v != nil {
-		if err := api.SetStringPtr(&s.TrailName, v); err != nil {
-			return api.At(err, ".TrailName")
-		}
-	}
-	if v := m["InsightSelectors"]; v != nil {
-		if err := api.SetList(&s.InsightSelectors, v, func(p *InsightSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".InsightSelectors")
-		}
-	}
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	if v := m["InsightsDestination"]; v != nil {
-		if err := api.SetStringPtr(&s.InsightsDestination, v); err != nil {
-			return api.At(err, ".InsightsDestination")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrailName", &s.TrailName, api.SetStringPtr)
+	err = api.Decode(err, m, "InsightSelectors", &s.InsightSelectors, func(p *[]InsightSelector, v any) error {
+		return api.SetList(p, v, func(p *InsightSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	err = api.Decode(err, m, "InsightsDestination", &s.InsightsDestination, api.SetStringPtr)
+	return err
 }
 
 func (s *PutInsightSelectorsRequest) ToDynamic() map[string]any {
@@ -4105,43 +2417,22 @@ func (s *PutInsightSelectorsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TrailName != nil {
-		m["TrailName"] = *s.TrailName
-	}
-	if s.InsightSelectors != nil {
-		m["InsightSelectors"] = api.DynList(s.InsightSelectors, func(e InsightSelector) any { return e.ToDynamic() })
-	}
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
-	if s.InsightsDestination != nil {
-		m["InsightsDestination"] = *s.InsightsDestination
-	}
+	api.Put(m, "TrailName", s.TrailName, api.DynString)
+	api.PutList(m, "InsightSelectors", s.InsightSelectors, func(e InsightSelector) any { return e.ToDynamic() })
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
+	api.Put(m, "InsightsDestination", s.InsightsDestination, api.DynString)
 	return m
 }
 
 func (s *PutInsightSelectorsResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrailARN"]; v != nil {
-		if err := api.SetStringPtr(&s.TrailARN, v); err != nil {
-			return api.At(err, ".TrailARN")
-		}
-	}
-	if v := m["InsightSelectors"]; v != nil {
-		if err := api.SetList(&s.InsightSelectors, v, func(p *InsightSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".InsightSelectors")
-		}
-	}
-	if v := m["EventDataStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStoreArn, v); err != nil {
-			return api.At(err, ".EventDataStoreArn")
-		}
-	}
-	if v := m["InsightsDestination"]; v != nil {
-		if err := api.SetStringPtr(&s.InsightsDestination, v); err != nil {
-			return api.At(err, ".InsightsDestination")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
+	err = api.Decode(err, m, "InsightSelectors", &s.InsightSelectors, func(p *[]InsightSelector, v any) error {
+		return api.SetList(p, v, func(p *InsightSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "InsightsDestination", &s.InsightsDestination, api.SetStringPtr)
+	return err
 }
 
 func (s *PutInsightSelectorsResponse) ToDynamic() map[string]any {
@@ -4149,33 +2440,18 @@ func (s *PutInsightSelectorsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TrailARN != nil {
-		m["TrailARN"] = *s.TrailARN
-	}
-	if s.InsightSelectors != nil {
-		m["InsightSelectors"] = api.DynList(s.InsightSelectors, func(e InsightSelector) any { return e.ToDynamic() })
-	}
-	if s.EventDataStoreArn != nil {
-		m["EventDataStoreArn"] = *s.EventDataStoreArn
-	}
-	if s.InsightsDestination != nil {
-		m["InsightsDestination"] = *s.InsightsDestination
-	}
+	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
+	api.PutList(m, "InsightSelectors", s.InsightSelectors, func(e InsightSelector) any { return e.ToDynamic() })
+	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
+	api.Put(m, "InsightsDestination", s.InsightsDestination, api.DynString)
 	return m
 }
 
 func (s *PutResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["ResourcePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourcePolicy, v); err != nil {
-			return api.At(err, ".ResourcePolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *PutResourcePolicyRequest) ToDynamic() map[string]any {
@@ -4183,27 +2459,16 @@ func (s *PutResourcePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.ResourcePolicy != nil {
-		m["ResourcePolicy"] = *s.ResourcePolicy
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
 	return m
 }
 
 func (s *PutResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["ResourcePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourcePolicy, v); err != nil {
-			return api.At(err, ".ResourcePolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *PutResourcePolicyResponse) ToDynamic() map[string]any {
@@ -4211,32 +2476,17 @@ func (s *PutResourcePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.ResourcePolicy != nil {
-		m["ResourcePolicy"] = *s.ResourcePolicy
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
 	return m
 }
 
 func (s *Query) FromDynamic(m map[string]any) error {
-	if v := m["QueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryId, v); err != nil {
-			return api.At(err, ".QueryId")
-		}
-	}
-	if v := m["QueryStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryStatus, v); err != nil {
-			return api.At(err, ".QueryStatus")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryStatus", &s.QueryStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	return err
 }
 
 func (s *Query) ToDynamic() map[string]any {
@@ -4244,15 +2494,9 @@ func (s *Query) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.QueryId != nil {
-		m["QueryId"] = *s.QueryId
-	}
-	if s.QueryStatus != nil {
-		m["QueryStatus"] = *s.QueryStatus
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
+	api.Put(m, "QueryId", s.QueryId, api.DynString)
+	api.Put(m, "QueryStatus", s.QueryStatus, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
 	return m
 }
 
@@ -4266,22 +2510,11 @@ func (s *QueryIdNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *QueryStatistics) FromDynamic(m map[string]any) error {
-	if v := m["ResultsCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ResultsCount, v); err != nil {
-			return api.At(err, ".ResultsCount")
-		}
-	}
-	if v := m["TotalResultsCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TotalResultsCount, v); err != nil {
-			return api.At(err, ".TotalResultsCount")
-		}
-	}
-	if v := m["BytesScanned"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BytesScanned, v); err != nil {
-			return api.At(err, ".BytesScanned")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResultsCount", &s.ResultsCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TotalResultsCount", &s.TotalResultsCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "BytesScanned", &s.BytesScanned, api.SetInt64Ptr)
+	return err
 }
 
 func (s *QueryStatistics) ToDynamic() map[string]any {
@@ -4289,45 +2522,20 @@ func (s *QueryStatistics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResultsCount != nil {
-		m["ResultsCount"] = int64(*s.ResultsCount)
-	}
-	if s.TotalResultsCount != nil {
-		m["TotalResultsCount"] = int64(*s.TotalResultsCount)
-	}
-	if s.BytesScanned != nil {
-		m["BytesScanned"] = *s.BytesScanned
-	}
+	api.Put(m, "ResultsCount", s.ResultsCount, api.DynInt32)
+	api.Put(m, "TotalResultsCount", s.TotalResultsCount, api.DynInt32)
+	api.Put(m, "BytesScanned", s.BytesScanned, api.DynInt64)
 	return m
 }
 
 func (s *QueryStatisticsForDescribeQuery) FromDynamic(m map[string]any) error {
-	if v := m["EventsMatched"]; v != nil {
-		if err := api.SetInt64Ptr(&s.EventsMatched, v); err != nil {
-			return api.At(err, ".EventsMatched")
-		}
-	}
-	if v := m["EventsScanned"]; v != nil {
-		if err := api.SetInt64Ptr(&s.EventsScanned, v); err != nil {
-			return api.At(err, ".EventsScanned")
-		}
-	}
-	if v := m["BytesScanned"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BytesScanned, v); err != nil {
-			return api.At(err, ".BytesScanned")
-		}
-	}
-	if v := m["ExecutionTimeInMillis"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ExecutionTimeInMillis, v); err != nil {
-			return api.At(err, ".ExecutionTimeInMillis")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventsMatched", &s.EventsMatched, api.SetInt64Ptr)
+	err = api.Decode(err, m, "EventsScanned", &s.EventsScanned, api.SetInt64Ptr)
+	err = api.Decode(err, m, "BytesScanned", &s.BytesScanned, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ExecutionTimeInMillis", &s.ExecutionTimeInMillis, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	return err
 }
 
 func (s *QueryStatisticsForDescribeQuery) ToDynamic() map[string]any {
@@ -4335,31 +2543,18 @@ func (s *QueryStatisticsForDescribeQuery) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.EventsMatched != nil {
-		m["EventsMatched"] = *s.EventsMatched
-	}
-	if s.EventsScanned != nil {
-		m["EventsScanned"] = *s.EventsScanned
-	}
-	if s.BytesScanned != nil {
-		m["BytesScanned"] = *s.BytesScanned
-	}
-	if s.ExecutionTimeInMillis != nil {
-		m["ExecutionTimeInMillis"] = int64(*s.ExecutionTimeInMillis)
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
+	api.Put(m, "EventsMatched", s.EventsMatched, api.DynInt64)
+	api.Put(m, "EventsScanned", s.EventsScanned, api.DynInt64)
+	api.Put(m, "BytesScanned", s.BytesScanned, api.DynInt64)
+	api.Put(m, "ExecutionTimeInMillis", s.ExecutionTimeInMillis, api.DynInt32)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
 	return m
 }
 
 func (s *RegisterOrganizationDelegatedAdminRequest) FromDynamic(m map[string]any) error {
-	if v := m["MemberAccountId"]; v != nil {
-		if err := api.SetStringPtr(&s.MemberAccountId, v); err != nil {
-			return api.At(err, ".MemberAccountId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MemberAccountId", &s.MemberAccountId, api.SetStringPtr)
+	return err
 }
 
 func (s *RegisterOrganizationDelegatedAdminRequest) ToDynamic() map[string]any {
@@ -4367,9 +2562,7 @@ func (s *RegisterOrganizationDelegatedAdminRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MemberAccountId != nil {
-		m["MemberAccountId"] = *s.MemberAccountId
-	}
+	api.Put(m, "MemberAccountId", s.MemberAccountId, api.DynString)
 	return m
 }
 
@@ -4383,17 +2576,12 @@ func (s *RegisterOrganizationDelegatedAdminResponse) ToDynamic() map[string]any 
 }
 
 func (s *RemoveTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".ResourceId")
-		}
-	}
-	if v := m["TagsList"]; v != nil {
-		if err := api.SetList(&s.TagsList, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TagsList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "TagsList", &s.TagsList, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RemoveTagsRequest) ToDynamic() map[string]any {
@@ -4401,12 +2589,8 @@ func (s *RemoveTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceId != nil {
-		m["ResourceId"] = *s.ResourceId
-	}
-	if s.TagsList != nil {
-		m["TagsList"] = api.DynList(s.TagsList, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
+	api.PutList(m, "TagsList", s.TagsList, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -4420,17 +2604,10 @@ func (s *RemoveTagsResponse) ToDynamic() map[string]any {
 }
 
 func (s *Resource) FromDynamic(m map[string]any) error {
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["ResourceName"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceName, v); err != nil {
-			return api.At(err, ".ResourceName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceName", &s.ResourceName, api.SetStringPtr)
+	return err
 }
 
 func (s *Resource) ToDynamic() map[string]any {
@@ -4438,12 +2615,8 @@ func (s *Resource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.ResourceName != nil {
-		m["ResourceName"] = *s.ResourceName
-	}
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "ResourceName", s.ResourceName, api.DynString)
 	return m
 }
 
@@ -4484,17 +2657,12 @@ func (s *ResourcePolicyNotValidException) ToDynamic() map[string]any {
 }
 
 func (s *ResourceTag) FromDynamic(m map[string]any) error {
-	if v := m["ResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".ResourceId")
-		}
-	}
-	if v := m["TagsList"]; v != nil {
-		if err := api.SetList(&s.TagsList, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TagsList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "TagsList", &s.TagsList, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ResourceTag) ToDynamic() map[string]any {
@@ -4502,12 +2670,8 @@ func (s *ResourceTag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceId != nil {
-		m["ResourceId"] = *s.ResourceId
-	}
-	if s.TagsList != nil {
-		m["TagsList"] = api.DynList(s.TagsList, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
+	api.PutList(m, "TagsList", s.TagsList, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -4521,12 +2685,9 @@ func (s *ResourceTypeNotSupportedException) ToDynamic() map[string]any {
 }
 
 func (s *RestoreEventDataStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	return err
 }
 
 func (s *RestoreEventDataStoreRequest) ToDynamic() map[string]any {
@@ -4534,74 +2695,27 @@ func (s *RestoreEventDataStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
 	return m
 }
 
 func (s *RestoreEventDataStoreResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStoreArn, v); err != nil {
-			return api.At(err, ".EventDataStoreArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["AdvancedEventSelectors"]; v != nil {
-		if err := api.SetList(&s.AdvancedEventSelectors, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AdvancedEventSelectors")
-		}
-	}
-	if v := m["MultiRegionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.MultiRegionEnabled, v); err != nil {
-			return api.At(err, ".MultiRegionEnabled")
-		}
-	}
-	if v := m["OrganizationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.OrganizationEnabled, v); err != nil {
-			return api.At(err, ".OrganizationEnabled")
-		}
-	}
-	if v := m["RetentionPeriod"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionPeriod, v); err != nil {
-			return api.At(err, ".RetentionPeriod")
-		}
-	}
-	if v := m["TerminationProtectionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.TerminationProtectionEnabled, v); err != nil {
-			return api.At(err, ".TerminationProtectionEnabled")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["UpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedTimestamp, v); err != nil {
-			return api.At(err, ".UpdatedTimestamp")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["BillingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingMode, v); err != nil {
-			return api.At(err, ".BillingMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
+		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
+	return err
 }
 
 func (s *RestoreEventDataStoreResponse) ToDynamic() map[string]any {
@@ -4609,42 +2723,18 @@ func (s *RestoreEventDataStoreResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EventDataStoreArn != nil {
-		m["EventDataStoreArn"] = *s.EventDataStoreArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.AdvancedEventSelectors != nil {
-		m["AdvancedEventSelectors"] = api.DynList(s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	}
-	if s.MultiRegionEnabled != nil {
-		m["MultiRegionEnabled"] = *s.MultiRegionEnabled
-	}
-	if s.OrganizationEnabled != nil {
-		m["OrganizationEnabled"] = *s.OrganizationEnabled
-	}
-	if s.RetentionPeriod != nil {
-		m["RetentionPeriod"] = int64(*s.RetentionPeriod)
-	}
-	if s.TerminationProtectionEnabled != nil {
-		m["TerminationProtectionEnabled"] = *s.TerminationProtectionEnabled
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.UpdatedTimestamp != nil {
-		m["UpdatedTimestamp"] = s.UpdatedTimestamp.UTC()
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.BillingMode != nil {
-		m["BillingMode"] = *s.BillingMode
-	}
+	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
+	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
+	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
+	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
+	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
 	return m
 }
 
@@ -4658,22 +2748,11 @@ func (s *S3BucketDoesNotExistException) ToDynamic() map[string]any {
 }
 
 func (s *S3ImportSource) FromDynamic(m map[string]any) error {
-	if v := m["S3LocationUri"]; v != nil {
-		if err := api.SetStringPtr(&s.S3LocationUri, v); err != nil {
-			return api.At(err, ".S3LocationUri")
-		}
-	}
-	if v := m["S3BucketRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.S3BucketRegion, v); err != nil {
-			return api.At(err, ".S3BucketRegion")
-		}
-	}
-	if v := m["S3BucketAccessRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.S3BucketAccessRoleArn, v); err != nil {
-			return api.At(err, ".S3BucketAccessRoleArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S3LocationUri", &s.S3LocationUri, api.SetStringPtr)
+	err = api.Decode(err, m, "S3BucketRegion", &s.S3BucketRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "S3BucketAccessRoleArn", &s.S3BucketAccessRoleArn, api.SetStringPtr)
+	return err
 }
 
 func (s *S3ImportSource) ToDynamic() map[string]any {
@@ -4681,30 +2760,19 @@ func (s *S3ImportSource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.S3LocationUri != nil {
-		m["S3LocationUri"] = *s.S3LocationUri
-	}
-	if s.S3BucketRegion != nil {
-		m["S3BucketRegion"] = *s.S3BucketRegion
-	}
-	if s.S3BucketAccessRoleArn != nil {
-		m["S3BucketAccessRoleArn"] = *s.S3BucketAccessRoleArn
-	}
+	api.Put(m, "S3LocationUri", s.S3LocationUri, api.DynString)
+	api.Put(m, "S3BucketRegion", s.S3BucketRegion, api.DynString)
+	api.Put(m, "S3BucketAccessRoleArn", s.S3BucketAccessRoleArn, api.DynString)
 	return m
 }
 
 func (s *SourceConfig) FromDynamic(m map[string]any) error {
-	if v := m["ApplyToAllRegions"]; v != nil {
-		if err := api.SetBoolPtr(&s.ApplyToAllRegions, v); err != nil {
-			return api.At(err, ".ApplyToAllRegions")
-		}
-	}
-	if v := m["AdvancedEventSelectors"]; v != nil {
-		if err := api.SetList(&s.AdvancedEventSelectors, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AdvancedEventSelectors")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApplyToAllRegions", &s.ApplyToAllRegions, api.SetBoolPtr)
+	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
+		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SourceConfig) ToDynamic() map[string]any {
@@ -4712,22 +2780,15 @@ func (s *SourceConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApplyToAllRegions != nil {
-		m["ApplyToAllRegions"] = *s.ApplyToAllRegions
-	}
-	if s.AdvancedEventSelectors != nil {
-		m["AdvancedEventSelectors"] = api.DynList(s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ApplyToAllRegions", s.ApplyToAllRegions, api.DynBool)
+	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *StartEventDataStoreIngestionRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	return err
 }
 
 func (s *StartEventDataStoreIngestionRequest) ToDynamic() map[string]any {
@@ -4735,9 +2796,7 @@ func (s *StartEventDataStoreIngestionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
 	return m
 }
 
@@ -4751,34 +2810,13 @@ func (s *StartEventDataStoreIngestionResponse) ToDynamic() map[string]any {
 }
 
 func (s *StartImportRequest) FromDynamic(m map[string]any) error {
-	if v := m["Destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, api.SetString); err != nil {
-			return api.At(err, ".Destinations")
-		}
-	}
-	if v := m["ImportSource"]; v != nil {
-		p := new(ImportSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportSource")
-		}
-		s.ImportSource = p
-	}
-	if v := m["StartEventTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartEventTime, v); err != nil {
-			return api.At(err, ".StartEventTime")
-		}
-	}
-	if v := m["EndEventTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndEventTime, v); err != nil {
-			return api.At(err, ".EndEventTime")
-		}
-	}
-	if v := m["ImportId"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportId, v); err != nil {
-			return api.At(err, ".ImportId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ImportSource", &s.ImportSource, api.SetStructPtr[ImportSource])
+	err = api.Decode(err, m, "StartEventTime", &s.StartEventTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndEventTime", &s.EndEventTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
+	return err
 }
 
 func (s *StartImportRequest) ToDynamic() map[string]any {
@@ -4786,68 +2824,25 @@ func (s *StartImportRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Destinations != nil {
-		m["Destinations"] = api.DynList(s.Destinations, api.DynString)
-	}
-	if s.ImportSource != nil {
-		m["ImportSource"] = s.ImportSource.ToDynamic()
-	}
-	if s.StartEventTime != nil {
-		m["StartEventTime"] = s.StartEventTime.UTC()
-	}
-	if s.EndEventTime != nil {
-		m["EndEventTime"] = s.EndEventTime.UTC()
-	}
-	if s.ImportId != nil {
-		m["ImportId"] = *s.ImportId
-	}
+	api.PutList(m, "Destinations", s.Destinations, api.DynString)
+	api.PutStruct(m, "ImportSource", s.ImportSource)
+	api.Put(m, "StartEventTime", s.StartEventTime, api.DynTime)
+	api.Put(m, "EndEventTime", s.EndEventTime, api.DynTime)
+	api.Put(m, "ImportId", s.ImportId, api.DynString)
 	return m
 }
 
 func (s *StartImportResponse) FromDynamic(m map[string]any) error {
-	if v := m["ImportId"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportId, v); err != nil {
-			return api.At(err, ".ImportId")
-		}
-	}
-	if v := m["Destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, api.SetString); err != nil {
-			return api.At(err, ".Destinations")
-		}
-	}
-	if v := m["ImportSource"]; v != nil {
-		p := new(ImportSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportSource")
-		}
-		s.ImportSource = p
-	}
-	if v := m["StartEventTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartEventTime, v); err != nil {
-			return api.At(err, ".StartEventTime")
-		}
-	}
-	if v := m["EndEventTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndEventTime, v); err != nil {
-			return api.At(err, ".EndEventTime")
-		}
-	}
-	if v := m["ImportStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportStatus, v); err != nil {
-			return api.At(err, ".ImportStatus")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["UpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedTimestamp, v); err != nil {
-			return api.At(err, ".UpdatedTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
+	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ImportSource", &s.ImportSource, api.SetStructPtr[ImportSource])
+	err = api.Decode(err, m, "StartEventTime", &s.StartEventTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndEventTime", &s.EndEventTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *StartImportResponse) ToDynamic() map[string]any {
@@ -4855,40 +2850,21 @@ func (s *StartImportResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ImportId != nil {
-		m["ImportId"] = *s.ImportId
-	}
-	if s.Destinations != nil {
-		m["Destinations"] = api.DynList(s.Destinations, api.DynString)
-	}
-	if s.ImportSource != nil {
-		m["ImportSource"] = s.ImportSource.ToDynamic()
-	}
-	if s.StartEventTime != nil {
-		m["StartEventTime"] = s.StartEventTime.UTC()
-	}
-	if s.EndEventTime != nil {
-		m["EndEventTime"] = s.EndEventTime.UTC()
-	}
-	if s.ImportStatus != nil {
-		m["ImportStatus"] = *s.ImportStatus
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.UpdatedTimestamp != nil {
-		m["UpdatedTimestamp"] = s.UpdatedTimestamp.UTC()
-	}
+	api.Put(m, "ImportId", s.ImportId, api.DynString)
+	api.PutList(m, "Destinations", s.Destinations, api.DynString)
+	api.PutStruct(m, "ImportSource", s.ImportSource)
+	api.Put(m, "StartEventTime", s.StartEventTime, api.DynTime)
+	api.Put(m, "EndEventTime", s.EndEventTime, api.DynTime)
+	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
 	return m
 }
 
 func (s *StartLoggingRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *StartLoggingRequest) ToDynamic() map[string]any {
@@ -4896,9 +2872,7 @@ func (s *StartLoggingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -4912,27 +2886,12 @@ func (s *StartLoggingResponse) ToDynamic() map[string]any {
 }
 
 func (s *StartQueryRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueryStatement"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryStatement, v); err != nil {
-			return api.At(err, ".QueryStatement")
-		}
-	}
-	if v := m["DeliveryS3Uri"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryS3Uri, v); err != nil {
-			return api.At(err, ".DeliveryS3Uri")
-		}
-	}
-	if v := m["QueryAlias"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryAlias, v); err != nil {
-			return api.At(err, ".QueryAlias")
-		}
-	}
-	if v := m["QueryParameters"]; v != nil {
-		if err := api.SetList(&s.QueryParameters, v, api.SetString); err != nil {
-			return api.At(err, ".QueryParameters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryStatement", &s.QueryStatement, api.SetStringPtr)
+	err = api.Decode(err, m, "DeliveryS3Uri", &s.DeliveryS3Uri, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryAlias", &s.QueryAlias, api.SetStringPtr)
+	err = api.Decode(err, m, "QueryParameters", &s.QueryParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *StartQueryRequest) ToDynamic() map[string]any {
@@ -4940,28 +2899,17 @@ func (s *StartQueryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.QueryStatement != nil {
-		m["QueryStatement"] = *s.QueryStatement
-	}
-	if s.DeliveryS3Uri != nil {
-		m["DeliveryS3Uri"] = *s.DeliveryS3Uri
-	}
-	if s.QueryAlias != nil {
-		m["QueryAlias"] = *s.QueryAlias
-	}
-	if s.QueryParameters != nil {
-		m["QueryParameters"] = api.DynList(s.QueryParameters, api.DynString)
-	}
+	api.Put(m, "QueryStatement", s.QueryStatement, api.DynString)
+	api.Put(m, "DeliveryS3Uri", s.DeliveryS3Uri, api.DynString)
+	api.Put(m, "QueryAlias", s.QueryAlias, api.DynString)
+	api.PutList(m, "QueryParameters", s.QueryParameters, api.DynString)
 	return m
 }
 
 func (s *StartQueryResponse) FromDynamic(m map[string]any) error {
-	if v := m["QueryId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryId, v); err != nil {
-			return api.At(err, ".QueryId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
+	return err
 }
 
 func (s *StartQueryResponse) ToDynamic() map[string]any {
@@ -4969,19 +2917,14 @@ func (s *StartQueryResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryId != nil {
-		m["QueryId"] = *s.QueryId
-	}
+	api.Put(m, "QueryId", s.QueryId, api.DynString)
 	return m
 }
 
 func (s *StopEventDataStoreIngestionRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	return err
 }
 
 func (s *StopEventDataStoreIngestionRequest) ToDynamic() map[string]any {
@@ -4989,9 +2932,7 @@ func (s *StopEventDataStoreIngestionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
 	return m
 }
 
@@ -5005,12 +2946,9 @@ func (s *StopEventDataStoreIngestionResponse) ToDynamic() map[string]any {
 }
 
 func (s *StopImportRequest) FromDynamic(m map[string]any) error {
-	if v := m["ImportId"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportId, v); err != nil {
-			return api.At(err, ".ImportId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
+	return err
 }
 
 func (s *StopImportRequest) ToDynamic() map[string]any {
@@ -5018,63 +2956,22 @@ func (s *StopImportRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ImportId != nil {
-		m["ImportId"] = *s.ImportId
-	}
+	api.Put(m, "ImportId", s.ImportId, api.DynString)
 	return m
 }
 
 func (s *StopImportResponse) FromDynamic(m map[string]any) error {
-	if v := m["ImportId"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportId, v); err != nil {
-			return api.At(err, ".ImportId")
-		}
-	}
-	if v := m["ImportSource"]; v != nil {
-		p := new(ImportSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportSource")
-		}
-		s.ImportSource = p
-	}
-	if v := m["Destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, api.SetString); err != nil {
-			return api.At(err, ".Destinations")
-		}
-	}
-	if v := m["ImportStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportStatus, v); err != nil {
-			return api.At(err, ".ImportStatus")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["UpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedTimestamp, v); err != nil {
-			return api.At(err, ".UpdatedTimestamp")
-		}
-	}
-	if v := m["StartEventTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartEventTime, v); err != nil {
-			return api.At(err, ".StartEventTime")
-		}
-	}
-	if v := m["EndEventTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndEventTime, v); err != nil {
-			return api.At(err, ".EndEventTime")
-		}
-	}
-	if v := m["ImportStatistics"]; v != nil {
-		p := new(ImportStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportStatistics")
-		}
-		s.ImportStatistics = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportSource", &s.ImportSource, api.SetStructPtr[ImportSource])
+	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "StartEventTime", &s.StartEventTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndEventTime", &s.EndEventTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ImportStatistics", &s.ImportStatistics, api.SetStructPtr[ImportStatistics])
+	return err
 }
 
 func (s *StopImportResponse) ToDynamic() map[string]any {
@@ -5082,43 +2979,22 @@ func (s *StopImportResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ImportId != nil {
-		m["ImportId"] = *s.ImportId
-	}
-	if s.ImportSource != nil {
-		m["ImportSource"] = s.ImportSource.ToDynamic()
-	}
-	if s.Destinations != nil {
-		m["Destinations"] = api.DynList(s.Destinations, api.DynString)
-	}
-	if s.ImportStatus != nil {
-		m["ImportStatus"] = *s.ImportStatus
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.UpdatedTimestamp != nil {
-		m["UpdatedTimestamp"] = s.UpdatedTimestamp.UTC()
-	}
-	if s.StartEventTime != nil {
-		m["StartEventTime"] = s.StartEventTime.UTC()
-	}
-	if s.EndEventTime != nil {
-		m["EndEventTime"] = s.EndEventTime.UTC()
-	}
-	if s.ImportStatistics != nil {
-		m["ImportStatistics"] = s.ImportStatistics.ToDynamic()
-	}
+	api.Put(m, "ImportId", s.ImportId, api.DynString)
+	api.PutStruct(m, "ImportSource", s.ImportSource)
+	api.PutList(m, "Destinations", s.Destinations, api.DynString)
+	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
+	api.Put(m, "StartEventTime", s.StartEventTime, api.DynTime)
+	api.Put(m, "EndEventTime", s.EndEventTime, api.DynTime)
+	api.PutStruct(m, "ImportStatistics", s.ImportStatistics)
 	return m
 }
 
 func (s *StopLoggingRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *StopLoggingRequest) ToDynamic() map[string]any {
@@ -5126,9 +3002,7 @@ func (s *StopLoggingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -5142,17 +3016,10 @@ func (s *StopLoggingResponse) ToDynamic() map[string]any {
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -5160,12 +3027,8 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
@@ -5188,87 +3051,24 @@ func (s *ThrottlingException) ToDynamic() map[string]any {
 }
 
 func (s *Trail) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["S3BucketName"]; v != nil {
-		if err := api.SetStringPtr(&s.S3BucketName, v); err != nil {
-			return api.At(err, ".S3BucketName")
-		}
-	}
-	if v := m["S3KeyPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.S3KeyPrefix, v); err != nil {
-			return api.At(err, ".S3KeyPrefix")
-		}
-	}
-	if v := m["SnsTopicName"]; v != nil {
-		if err := api.SetStringPtr(&s.SnsTopicName, v); err != nil {
-			return api.At(err, ".SnsTopicName")
-		}
-	}
-	if v := m["SnsTopicARN"]; v != nil {
-		if err := api.SetStringPtr(&s.SnsTopicARN, v); err != nil {
-			return api.At(err, ".SnsTopicARN")
-		}
-	}
-	if v := m["IncludeGlobalServiceEvents"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeGlobalServiceEvents, v); err != nil {
-			return api.At(err, ".IncludeGlobalServiceEvents")
-		}
-	}
-	if v := m["IsMultiRegionTrail"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsMultiRegionTrail, v); err != nil {
-			return api.At(err, ".IsMultiRegionTrail")
-		}
-	}
-	if v := m["HomeRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.HomeRegion, v); err != nil {
-			return api.At(err, ".HomeRegion")
-		}
-	}
-	if v := m["TrailARN"]; v != nil {
-		if err := api.SetStringPtr(&s.TrailARN, v); err != nil {
-			return api.At(err, ".TrailARN")
-		}
-	}
-	if v := m["LogFileValidationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.LogFileValidationEnabled, v); err != nil {
-			return api.At(err, ".LogFileValidationEnabled")
-		}
-	}
-	if v := m["CloudWatchLogsLogGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogsLogGroupArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogsLogGroupArn")
-		}
-	}
-	if v := m["CloudWatchLogsRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogsRoleArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogsRoleArn")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["HasCustomEventSelectors"]; v != nil {
-		if err := api.SetBoolPtr(&s.HasCustomEventSelectors, v); err != nil {
-			return api.At(err, ".HasCustomEventSelectors")
-		}
-	}
-	if v := m["HasInsightSelectors"]; v != nil {
-		if err := api.SetBoolPtr(&s.HasInsightSelectors, v); err != nil {
-			return api.At(err, ".HasInsightSelectors")
-		}
-	}
-	if v := m["IsOrganizationTrail"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsOrganizationTrail, v); err != nil {
-			return api.At(err, ".IsOrganizationTrail")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
+	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "SnsTopicName", &s.SnsTopicName, api.SetStringPtr)
+	err = api.Decode(err, m, "SnsTopicARN", &s.SnsTopicARN, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeGlobalServiceEvents", &s.IncludeGlobalServiceEvents, api.SetBoolPtr)
+	err = api.Decode(err, m, "IsMultiRegionTrail", &s.IsMultiRegionTrail, api.SetBoolPtr)
+	err = api.Decode(err, m, "HomeRegion", &s.HomeRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
+	err = api.Decode(err, m, "LogFileValidationEnabled", &s.LogFileValidationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "CloudWatchLogsRoleArn", &s.CloudWatchLogsRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "HasCustomEventSelectors", &s.HasCustomEventSelectors, api.SetBoolPtr)
+	err = api.Decode(err, m, "HasInsightSelectors", &s.HasInsightSelectors, api.SetBoolPtr)
+	err = api.Decode(err, m, "IsOrganizationTrail", &s.IsOrganizationTrail, api.SetBoolPtr)
+	return err
 }
 
 func (s *Trail) ToDynamic() map[string]any {
@@ -5276,54 +3076,22 @@ func (s *Trail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.S3BucketName != nil {
-		m["S3BucketName"] = *s.S3BucketName
-	}
-	if s.S3KeyPrefix != nil {
-		m["S3KeyPrefix"] = *s.S3KeyPrefix
-	}
-	if s.SnsTopicName != nil {
-		m["SnsTopicName"] = *s.SnsTopicName
-	}
-	if s.SnsTopicARN != nil {
-		m["SnsTopicARN"] = *s.SnsTopicARN
-	}
-	if s.IncludeGlobalServiceEvents != nil {
-		m["IncludeGlobalServiceEvents"] = *s.IncludeGlobalServiceEvents
-	}
-	if s.IsMultiRegionTrail != nil {
-		m["IsMultiRegionTrail"] = *s.IsMultiRegionTrail
-	}
-	if s.HomeRegion != nil {
-		m["HomeRegion"] = *s.HomeRegion
-	}
-	if s.TrailARN != nil {
-		m["TrailARN"] = *s.TrailARN
-	}
-	if s.LogFileValidationEnabled != nil {
-		m["LogFileValidationEnabled"] = *s.LogFileValidationEnabled
-	}
-	if s.CloudWatchLogsLogGroupArn != nil {
-		m["CloudWatchLogsLogGroupArn"] = *s.CloudWatchLogsLogGroupArn
-	}
-	if s.CloudWatchLogsRoleArn != nil {
-		m["CloudWatchLogsRoleArn"] = *s.CloudWatchLogsRoleArn
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.HasCustomEventSelectors != nil {
-		m["HasCustomEventSelectors"] = *s.HasCustomEventSelectors
-	}
-	if s.HasInsightSelectors != nil {
-		m["HasInsightSelectors"] = *s.HasInsightSelectors
-	}
-	if s.IsOrganizationTrail != nil {
-		m["IsOrganizationTrail"] = *s.IsOrganizationTrail
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
+	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
+	api.Put(m, "SnsTopicName", s.SnsTopicName, api.DynString)
+	api.Put(m, "SnsTopicARN", s.SnsTopicARN, api.DynString)
+	api.Put(m, "IncludeGlobalServiceEvents", s.IncludeGlobalServiceEvents, api.DynBool)
+	api.Put(m, "IsMultiRegionTrail", s.IsMultiRegionTrail, api.DynBool)
+	api.Put(m, "HomeRegion", s.HomeRegion, api.DynString)
+	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
+	api.Put(m, "LogFileValidationEnabled", s.LogFileValidationEnabled, api.DynBool)
+	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
+	api.Put(m, "CloudWatchLogsRoleArn", s.CloudWatchLogsRoleArn, api.DynString)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "HasCustomEventSelectors", s.HasCustomEventSelectors, api.DynBool)
+	api.Put(m, "HasInsightSelectors", s.HasInsightSelectors, api.DynBool)
+	api.Put(m, "IsOrganizationTrail", s.IsOrganizationTrail, api.DynBool)
 	return m
 }
 
@@ -5337,22 +3105,11 @@ func (s *TrailAlreadyExistsException) ToDynamic() map[string]any {
 }
 
 func (s *TrailInfo) FromDynamic(m map[string]any) error {
-	if v := m["TrailARN"]; v != nil {
-		if err := api.SetStringPtr(&s.TrailARN, v); err != nil {
-			return api.At(err, ".TrailARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["HomeRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.HomeRegion, v); err != nil {
-			return api.At(err, ".HomeRegion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "HomeRegion", &s.HomeRegion, api.SetStringPtr)
+	return err
 }
 
 func (s *TrailInfo) ToDynamic() map[string]any {
@@ -5360,15 +3117,9 @@ func (s *TrailInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TrailARN != nil {
-		m["TrailARN"] = *s.TrailARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.HomeRegion != nil {
-		m["HomeRegion"] = *s.HomeRegion
-	}
+	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "HomeRegion", s.HomeRegion, api.DynString)
 	return m
 }
 
@@ -5400,22 +3151,13 @@ func (s *UnsupportedOperationException) ToDynamic() map[string]any {
 }
 
 func (s *UpdateChannelRequest) FromDynamic(m map[string]any) error {
-	if v := m["Channel"]; v != nil {
-		if err := api.SetStringPtr(&s.Channel, v); err != nil {
-			return api.At(err, ".Channel")
-		}
-	}
-	if v := m["Destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, func(p *Destination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Destinations")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Channel", &s.Channel, api.SetStringPtr)
+	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]Destination, v any) error {
+		return api.SetList(p, v, func(p *Destination, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateChannelRequest) ToDynamic() map[string]any {
@@ -5423,40 +3165,21 @@ func (s *UpdateChannelRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Channel != nil {
-		m["Channel"] = *s.Channel
-	}
-	if s.Destinations != nil {
-		m["Destinations"] = api.DynList(s.Destinations, func(e Destination) any { return e.ToDynamic() })
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Channel", s.Channel, api.DynString)
+	api.PutList(m, "Destinations", s.Destinations, func(e Destination) any { return e.ToDynamic() })
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *UpdateChannelResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChannelArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ChannelArn, v); err != nil {
-			return api.At(err, ".ChannelArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".Source")
-		}
-	}
-	if v := m["Destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, func(p *Destination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Destinations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChannelArn", &s.ChannelArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
+	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]Destination, v any) error {
+		return api.SetList(p, v, func(p *Destination, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateChannelResponse) ToDynamic() map[string]any {
@@ -5464,68 +3187,27 @@ func (s *UpdateChannelResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ChannelArn != nil {
-		m["ChannelArn"] = *s.ChannelArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Source != nil {
-		m["Source"] = *s.Source
-	}
-	if s.Destinations != nil {
-		m["Destinations"] = api.DynList(s.Destinations, func(e Destination) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ChannelArn", s.ChannelArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Source", s.Source, api.DynString)
+	api.PutList(m, "Destinations", s.Destinations, func(e Destination) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateEventDataStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStore"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStore, v); err != nil {
-			return api.At(err, ".EventDataStore")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["AdvancedEventSelectors"]; v != nil {
-		if err := api.SetList(&s.AdvancedEventSelectors, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AdvancedEventSelectors")
-		}
-	}
-	if v := m["MultiRegionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.MultiRegionEnabled, v); err != nil {
-			return api.At(err, ".MultiRegionEnabled")
-		}
-	}
-	if v := m["OrganizationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.OrganizationEnabled, v); err != nil {
-			return api.At(err, ".OrganizationEnabled")
-		}
-	}
-	if v := m["RetentionPeriod"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionPeriod, v); err != nil {
-			return api.At(err, ".RetentionPeriod")
-		}
-	}
-	if v := m["TerminationProtectionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.TerminationProtectionEnabled, v); err != nil {
-			return api.At(err, ".TerminationProtectionEnabled")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["BillingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingMode, v); err != nil {
-			return api.At(err, ".BillingMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
+		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateEventDataStoreRequest) ToDynamic() map[string]any {
@@ -5533,108 +3215,37 @@ func (s *UpdateEventDataStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EventDataStore != nil {
-		m["EventDataStore"] = *s.EventDataStore
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.AdvancedEventSelectors != nil {
-		m["AdvancedEventSelectors"] = api.DynList(s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	}
-	if s.MultiRegionEnabled != nil {
-		m["MultiRegionEnabled"] = *s.MultiRegionEnabled
-	}
-	if s.OrganizationEnabled != nil {
-		m["OrganizationEnabled"] = *s.OrganizationEnabled
-	}
-	if s.RetentionPeriod != nil {
-		m["RetentionPeriod"] = int64(*s.RetentionPeriod)
-	}
-	if s.TerminationProtectionEnabled != nil {
-		m["TerminationProtectionEnabled"] = *s.TerminationProtectionEnabled
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.BillingMode != nil {
-		m["BillingMode"] = *s.BillingMode
-	}
+	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
+	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
+	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
+	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
+	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
 	return m
 }
 
 func (s *UpdateEventDataStoreResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventDataStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDataStoreArn, v); err != nil {
-			return api.At(err, ".EventDataStoreArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["AdvancedEventSelectors"]; v != nil {
-		if err := api.SetList(&s.AdvancedEventSelectors, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AdvancedEventSelectors")
-		}
-	}
-	if v := m["MultiRegionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.MultiRegionEnabled, v); err != nil {
-			return api.At(err, ".MultiRegionEnabled")
-		}
-	}
-	if v := m["OrganizationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.OrganizationEnabled, v); err != nil {
-			return api.At(err, ".OrganizationEnabled")
-		}
-	}
-	if v := m["RetentionPeriod"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionPeriod, v); err != nil {
-			return api.At(err, ".RetentionPeriod")
-		}
-	}
-	if v := m["TerminationProtectionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.TerminationProtectionEnabled, v); err != nil {
-			return api.At(err, ".TerminationProtectionEnabled")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["UpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedTimestamp, v); err != nil {
-			return api.At(err, ".UpdatedTimestamp")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["BillingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingMode, v); err != nil {
-			return api.At(err, ".BillingMode")
-		}
-	}
-	if v := m["FederationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.FederationStatus, v); err != nil {
-			return api.At(err, ".FederationStatus")
-		}
-	}
-	if v := m["FederationRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FederationRoleArn, v); err != nil {
-			return api.At(err, ".FederationRoleArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
+		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
+	err = api.Decode(err, m, "FederationStatus", &s.FederationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "FederationRoleArn", &s.FederationRoleArn, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateEventDataStoreResponse) ToDynamic() map[string]any {
@@ -5642,108 +3253,37 @@ func (s *UpdateEventDataStoreResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EventDataStoreArn != nil {
-		m["EventDataStoreArn"] = *s.EventDataStoreArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.AdvancedEventSelectors != nil {
-		m["AdvancedEventSelectors"] = api.DynList(s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	}
-	if s.MultiRegionEnabled != nil {
-		m["MultiRegionEnabled"] = *s.MultiRegionEnabled
-	}
-	if s.OrganizationEnabled != nil {
-		m["OrganizationEnabled"] = *s.OrganizationEnabled
-	}
-	if s.RetentionPeriod != nil {
-		m["RetentionPeriod"] = int64(*s.RetentionPeriod)
-	}
-	if s.TerminationProtectionEnabled != nil {
-		m["TerminationProtectionEnabled"] = *s.TerminationProtectionEnabled
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.UpdatedTimestamp != nil {
-		m["UpdatedTimestamp"] = s.UpdatedTimestamp.UTC()
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.BillingMode != nil {
-		m["BillingMode"] = *s.BillingMode
-	}
-	if s.FederationStatus != nil {
-		m["FederationStatus"] = *s.FederationStatus
-	}
-	if s.FederationRoleArn != nil {
-		m["FederationRoleArn"] = *s.FederationRoleArn
-	}
+	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
+	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
+	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
+	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
+	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
+	api.Put(m, "FederationStatus", s.FederationStatus, api.DynString)
+	api.Put(m, "FederationRoleArn", s.FederationRoleArn, api.DynString)
 	return m
 }
 
 func (s *UpdateTrailRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["S3BucketName"]; v != nil {
-		if err := api.SetStringPtr(&s.S3BucketName, v); err != nil {
-			return api.At(err, ".S3BucketName")
-		}
-	}
-	if v := m["S3KeyPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.S3KeyPrefix, v); err != nil {
-			return api.At(err, ".S3KeyPrefix")
-		}
-	}
-	if v := m["SnsTopicName"]; v != nil {
-		if err := api.SetStringPtr(&s.SnsTopicName, v); err != nil {
-			return api.At(err, ".SnsTopicName")
-		}
-	}
-	if v := m["IncludeGlobalServiceEvents"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeGlobalServiceEvents, v); err != nil {
-			return api.At(err, ".IncludeGlobalServiceEvents")
-		}
-	}
-	if v := m["IsMultiRegionTrail"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsMultiRegionTrail, v); err != nil {
-			return api.At(err, ".IsMultiRegionTrail")
-		}
-	}
-	if v := m["EnableLogFileValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableLogFileValidation, v); err != nil {
-			return api.At(err, ".EnableLogFileValidation")
-		}
-	}
-	if v := m["CloudWatchLogsLogGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogsLogGroupArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogsLogGroupArn")
-		}
-	}
-	if v := m["CloudWatchLogsRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogsRoleArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogsRoleArn")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["IsOrganizationTrail"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsOrganizationTrail, v); err != nil {
-			return api.At(err, ".IsOrganizationTrail")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
+	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "SnsTopicName", &s.SnsTopicName, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeGlobalServiceEvents", &s.IncludeGlobalServiceEvents, api.SetBoolPtr)
+	err = api.Decode(err, m, "IsMultiRegionTrail", &s.IsMultiRegionTrail, api.SetBoolPtr)
+	err = api.Decode(err, m, "EnableLogFileValidation", &s.EnableLogFileValidation, api.SetBoolPtr)
+	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "CloudWatchLogsRoleArn", &s.CloudWatchLogsRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "IsOrganizationTrail", &s.IsOrganizationTrail, api.SetBoolPtr)
+	return err
 }
 
 func (s *UpdateTrailRequest) ToDynamic() map[string]any {
@@ -5751,109 +3291,36 @@ func (s *UpdateTrailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.S3BucketName != nil {
-		m["S3BucketName"] = *s.S3BucketName
-	}
-	if s.S3KeyPrefix != nil {
-		m["S3KeyPrefix"] = *s.S3KeyPrefix
-	}
-	if s.SnsTopicName != nil {
-		m["SnsTopicName"] = *s.SnsTopicName
-	}
-	if s.IncludeGlobalServiceEvents != nil {
-		m["IncludeGlobalServiceEvents"] = *s.IncludeGlobalServiceEvents
-	}
-	if s.IsMultiRegionTrail != nil {
-		m["IsMultiRegionTrail"] = *s.IsMultiRegionTrail
-	}
-	if s.EnableLogFileValidation != nil {
-		m["EnableLogFileValidation"] = *s.EnableLogFileValidation
-	}
-	if s.CloudWatchLogsLogGroupArn != nil {
-		m["CloudWatchLogsLogGroupArn"] = *s.CloudWatchLogsLogGroupArn
-	}
-	if s.CloudWatchLogsRoleArn != nil {
-		m["CloudWatchLogsRoleArn"] = *s.CloudWatchLogsRoleArn
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.IsOrganizationTrail != nil {
-		m["IsOrganizationTrail"] = *s.IsOrganizationTrail
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
+	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
+	api.Put(m, "SnsTopicName", s.SnsTopicName, api.DynString)
+	api.Put(m, "IncludeGlobalServiceEvents", s.IncludeGlobalServiceEvents, api.DynBool)
+	api.Put(m, "IsMultiRegionTrail", s.IsMultiRegionTrail, api.DynBool)
+	api.Put(m, "EnableLogFileValidation", s.EnableLogFileValidation, api.DynBool)
+	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
+	api.Put(m, "CloudWatchLogsRoleArn", s.CloudWatchLogsRoleArn, api.DynString)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "IsOrganizationTrail", s.IsOrganizationTrail, api.DynBool)
 	return m
 }
 
 func (s *UpdateTrailResponse) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["S3BucketName"]; v != nil {
-		if err := api.SetStringPtr(&s.S3BucketName, v); err != nil {
-			return api.At(err, ".S3BucketName")
-		}
-	}
-	if v := m["S3KeyPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.S3KeyPrefix, v); err != nil {
-			return api.At(err, ".S3KeyPrefix")
-		}
-	}
-	if v := m["SnsTopicName"]; v != nil {
-		if err := api.SetStringPtr(&s.SnsTopicName, v); err != nil {
-			return api.At(err, ".SnsTopicName")
-		}
-	}
-	if v := m["SnsTopicARN"]; v != nil {
-		if err := api.SetStringPtr(&s.SnsTopicARN, v); err != nil {
-			return api.At(err, ".SnsTopicARN")
-		}
-	}
-	if v := m["IncludeGlobalServiceEvents"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeGlobalServiceEvents, v); err != nil {
-			return api.At(err, ".IncludeGlobalServiceEvents")
-		}
-	}
-	if v := m["IsMultiRegionTrail"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsMultiRegionTrail, v); err != nil {
-			return api.At(err, ".IsMultiRegionTrail")
-		}
-	}
-	if v := m["TrailARN"]; v != nil {
-		if err := api.SetStringPtr(&s.TrailARN, v); err != nil {
-			return api.At(err, ".TrailARN")
-		}
-	}
-	if v := m["LogFileValidationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.LogFileValidationEnabled, v); err != nil {
-			return api.At(err, ".LogFileValidationEnabled")
-		}
-	}
-	if v := m["CloudWatchLogsLogGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogsLogGroupArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogsLogGroupArn")
-		}
-	}
-	if v := m["CloudWatchLogsRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogsRoleArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogsRoleArn")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["IsOrganizationTrail"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsOrganizationTrail, v); err != nil {
-			return api.At(err, ".IsOrganizationTrail")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
+	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "SnsTopicName", &s.SnsTopicName, api.SetStringPtr)
+	err = api.Decode(err, m, "SnsTopicARN", &s.SnsTopicARN, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeGlobalServiceEvents", &s.IncludeGlobalServiceEvents, api.SetBoolPtr)
+	err = api.Decode(err, m, "IsMultiRegionTrail", &s.IsMultiRegionTrail, api.SetBoolPtr)
+	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
+	err = api.Decode(err, m, "LogFileValidationEnabled", &s.LogFileValidationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "CloudWatchLogsRoleArn", &s.CloudWatchLogsRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "IsOrganizationTrail", &s.IsOrganizationTrail, api.SetBoolPtr)
+	return err
 }
 
 func (s *UpdateTrailResponse) ToDynamic() map[string]any {
@@ -5861,44 +3328,18 @@ func (s *UpdateTrailResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.S3BucketName != nil {
-		m["S3BucketName"] = *s.S3BucketName
-	}
-	if s.S3KeyPrefix != nil {
-		m["S3KeyPrefix"] = *s.S3KeyPrefix
-	}
-	if s.SnsTopicName != nil {
-		m["SnsTopicName"] = *s.SnsTopicName
-	}
-	if s.SnsTopicARN != nil {
-		m["SnsTopicARN"] = *s.SnsTopicARN
-	}
-	if s.IncludeGlobalServiceEvents != nil {
-		m["IncludeGlobalServiceEvents"] = *s.IncludeGlobalServiceEvents
-	}
-	if s.IsMultiRegionTrail != nil {
-		m["IsMultiRegionTrail"] = *s.IsMultiRegionTrail
-	}
-	if s.TrailARN != nil {
-		m["TrailARN"] = *s.TrailARN
-	}
-	if s.LogFileValidationEnabled != nil {
-		m["LogFileValidationEnabled"] = *s.LogFileValidationEnabled
-	}
-	if s.CloudWatchLogsLogGroupArn != nil {
-		m["CloudWatchLogsLogGroupArn"] = *s.CloudWatchLogsLogGroupArn
-	}
-	if s.CloudWatchLogsRoleArn != nil {
-		m["CloudWatchLogsRoleArn"] = *s.CloudWatchLogsRoleArn
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.IsOrganizationTrail != nil {
-		m["IsOrganizationTrail"] = *s.IsOrganizationTrail
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
+	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
+	api.Put(m, "SnsTopicName", s.SnsTopicName, api.DynString)
+	api.Put(m, "SnsTopicARN", s.SnsTopicARN, api.DynString)
+	api.Put(m, "IncludeGlobalServiceEvents", s.IncludeGlobalServiceEvents, api.DynBool)
+	api.Put(m, "IsMultiRegionTrail", s.IsMultiRegionTrail, api.DynBool)
+	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
+	api.Put(m, "LogFileValidationEnabled", s.LogFileValidationEnabled, api.DynBool)
+	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
+	api.Put(m, "CloudWatchLogsRoleArn", s.CloudWatchLogsRoleArn, api.DynString)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "IsOrganizationTrail", s.IsOrganizationTrail, api.DynBool)
 	return m
 }

@@ -3,6 +3,8 @@
 package cloudwatchapi
 
 import (
+	"time"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
@@ -70,37 +72,14 @@ func (s *SetAlarmStateOutput) ToDynamic() map[string]any {
 }
 
 func (s *AlarmHistoryItem) FromDynamic(m map[string]any) error {
-	if v := m["AlarmName"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmName, v); err != nil {
-			return api.At(err, ".AlarmName")
-		}
-	}
-	if v := m["AlarmType"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmType, v); err != nil {
-			return api.At(err, ".AlarmType")
-		}
-	}
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	if v := m["HistoryItemType"]; v != nil {
-		if err := api.SetStringPtr(&s.HistoryItemType, v); err != nil {
-			return api.At(err, ".HistoryItemType")
-		}
-	}
-	if v := m["HistorySummary"]; v != nil {
-		if err := api.SetStringPtr(&s.HistorySummary, v); err != nil {
-			return api.At(err, ".HistorySummary")
-		}
-	}
-	if v := m["HistoryData"]; v != nil {
-		if err := api.SetStringPtr(&s.HistoryData, v); err != nil {
-			return api.At(err, ".HistoryData")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
+	err = api.Decode(err, m, "AlarmType", &s.AlarmType, api.SetStringPtr)
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "HistoryItemType", &s.HistoryItemType, api.SetStringPtr)
+	err = api.Decode(err, m, "HistorySummary", &s.HistorySummary, api.SetStringPtr)
+	err = api.Decode(err, m, "HistoryData", &s.HistoryData, api.SetStringPtr)
+	return err
 }
 
 func (s *AlarmHistoryItem) ToDynamic() map[string]any {
@@ -108,82 +87,29 @@ func (s *AlarmHistoryItem) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.AlarmName != nil {
-		m["AlarmName"] = *s.AlarmName
-	}
-	if s.AlarmType != nil {
-		m["AlarmType"] = *s.AlarmType
-	}
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
-	if s.HistoryItemType != nil {
-		m["HistoryItemType"] = *s.HistoryItemType
-	}
-	if s.HistorySummary != nil {
-		m["HistorySummary"] = *s.HistorySummary
-	}
-	if s.HistoryData != nil {
-		m["HistoryData"] = *s.HistoryData
-	}
+	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
+	api.Put(m, "AlarmType", s.AlarmType, api.DynString)
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
+	api.Put(m, "HistoryItemType", s.HistoryItemType, api.DynString)
+	api.Put(m, "HistorySummary", s.HistorySummary, api.DynString)
+	api.Put(m, "HistoryData", s.HistoryData, api.DynString)
 	return m
 }
 
 func (s *AnomalyDetector) FromDynamic(m map[string]any) error {
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["Stat"]; v != nil {
-		if err := api.SetStringPtr(&s.Stat, v); err != nil {
-			return api.At(err, ".Stat")
-		}
-	}
-	if v := m["Configuration"]; v != nil {
-		p := new(AnomalyDetectorConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Configuration")
-		}
-		s.Configuration = p
-	}
-	if v := m["StateValue"]; v != nil {
-		if err := api.SetStringPtr(&s.StateValue, v); err != nil {
-			return api.At(err, ".StateValue")
-		}
-	}
-	if v := m["MetricCharacteristics"]; v != nil {
-		p := new(MetricCharacteristics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MetricCharacteristics")
-		}
-		s.MetricCharacteristics = p
-	}
-	if v := m["SingleMetricAnomalyDetector"]; v != nil {
-		p := new(SingleMetricAnomalyDetector)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SingleMetricAnomalyDetector")
-		}
-		s.SingleMetricAnomalyDetector = p
-	}
-	if v := m["MetricMathAnomalyDetector"]; v != nil {
-		p := new(MetricMathAnomalyDetector)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MetricMathAnomalyDetector")
-		}
-		s.MetricMathAnomalyDetector = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
+		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Stat", &s.Stat, api.SetStringPtr)
+	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStructPtr[AnomalyDetectorConfiguration])
+	err = api.Decode(err, m, "StateValue", &s.StateValue, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricCharacteristics", &s.MetricCharacteristics, api.SetStructPtr[MetricCharacteristics])
+	err = api.Decode(err, m, "SingleMetricAnomalyDetector", &s.SingleMetricAnomalyDetector, api.SetStructPtr[SingleMetricAnomalyDetector])
+	err = api.Decode(err, m, "MetricMathAnomalyDetector", &s.MetricMathAnomalyDetector, api.SetStructPtr[MetricMathAnomalyDetector])
+	return err
 }
 
 func (s *AnomalyDetector) ToDynamic() map[string]any {
@@ -191,48 +117,25 @@ func (s *AnomalyDetector) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	}
-	if s.Stat != nil {
-		m["Stat"] = *s.Stat
-	}
-	if s.Configuration != nil {
-		m["Configuration"] = s.Configuration.ToDynamic()
-	}
-	if s.StateValue != nil {
-		m["StateValue"] = *s.StateValue
-	}
-	if s.MetricCharacteristics != nil {
-		m["MetricCharacteristics"] = s.MetricCharacteristics.ToDynamic()
-	}
-	if s.SingleMetricAnomalyDetector != nil {
-		m["SingleMetricAnomalyDetector"] = s.SingleMetricAnomalyDetector.ToDynamic()
-	}
-	if s.MetricMathAnomalyDetector != nil {
-		m["MetricMathAnomalyDetector"] = s.MetricMathAnomalyDetector.ToDynamic()
-	}
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
+	api.Put(m, "Stat", s.Stat, api.DynString)
+	api.PutStruct(m, "Configuration", s.Configuration)
+	api.Put(m, "StateValue", s.StateValue, api.DynString)
+	api.PutStruct(m, "MetricCharacteristics", s.MetricCharacteristics)
+	api.PutStruct(m, "SingleMetricAnomalyDetector", s.SingleMetricAnomalyDetector)
+	api.PutStruct(m, "MetricMathAnomalyDetector", s.MetricMathAnomalyDetector)
 	return m
 }
 
 func (s *AnomalyDetectorConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["ExcludedTimeRanges"]; v != nil {
-		if err := api.SetList(&s.ExcludedTimeRanges, v, func(p *Range, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExcludedTimeRanges")
-		}
-	}
-	if v := m["MetricTimezone"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricTimezone, v); err != nil {
-			return api.At(err, ".MetricTimezone")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExcludedTimeRanges", &s.ExcludedTimeRanges, func(p *[]Range, v any) error {
+		return api.SetList(p, v, func(p *Range, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MetricTimezone", &s.MetricTimezone, api.SetStringPtr)
+	return err
 }
 
 func (s *AnomalyDetectorConfiguration) ToDynamic() map[string]any {
@@ -240,112 +143,33 @@ func (s *AnomalyDetectorConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ExcludedTimeRanges != nil {
-		m["ExcludedTimeRanges"] = api.DynList(s.ExcludedTimeRanges, func(e Range) any { return e.ToDynamic() })
-	}
-	if s.MetricTimezone != nil {
-		m["MetricTimezone"] = *s.MetricTimezone
-	}
+	api.PutList(m, "ExcludedTimeRanges", s.ExcludedTimeRanges, func(e Range) any { return e.ToDynamic() })
+	api.Put(m, "MetricTimezone", s.MetricTimezone, api.DynString)
 	return m
 }
 
 func (s *CompositeAlarm) FromDynamic(m map[string]any) error {
-	if v := m["ActionsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.ActionsEnabled, v); err != nil {
-			return api.At(err, ".ActionsEnabled")
-		}
-	}
-	if v := m["AlarmActions"]; v != nil {
-		if err := api.SetList(&s.AlarmActions, v, api.SetString); err != nil {
-			return api.At(err, ".AlarmActions")
-		}
-	}
-	if v := m["AlarmArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmArn, v); err != nil {
-			return api.At(err, ".AlarmArn")
-		}
-	}
-	if v := m["AlarmConfigurationUpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.AlarmConfigurationUpdatedTimestamp, v); err != nil {
-			return api.At(err, ".AlarmConfigurationUpdatedTimestamp")
-		}
-	}
-	if v := m["AlarmDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmDescription, v); err != nil {
-			return api.At(err, ".AlarmDescription")
-		}
-	}
-	if v := m["AlarmName"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmName, v); err != nil {
-			return api.At(err, ".AlarmName")
-		}
-	}
-	if v := m["AlarmRule"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmRule, v); err != nil {
-			return api.At(err, ".AlarmRule")
-		}
-	}
-	if v := m["InsufficientDataActions"]; v != nil {
-		if err := api.SetList(&s.InsufficientDataActions, v, api.SetString); err != nil {
-			return api.At(err, ".InsufficientDataActions")
-		}
-	}
-	if v := m["OKActions"]; v != nil {
-		if err := api.SetList(&s.OKActions, v, api.SetString); err != nil {
-			return api.At(err, ".OKActions")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["StateReasonData"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReasonData, v); err != nil {
-			return api.At(err, ".StateReasonData")
-		}
-	}
-	if v := m["StateUpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.StateUpdatedTimestamp, v); err != nil {
-			return api.At(err, ".StateUpdatedTimestamp")
-		}
-	}
-	if v := m["StateValue"]; v != nil {
-		if err := api.SetStringPtr(&s.StateValue, v); err != nil {
-			return api.At(err, ".StateValue")
-		}
-	}
-	if v := m["StateTransitionedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.StateTransitionedTimestamp, v); err != nil {
-			return api.At(err, ".StateTransitionedTimestamp")
-		}
-	}
-	if v := m["ActionsSuppressedBy"]; v != nil {
-		if err := api.SetStringPtr(&s.ActionsSuppressedBy, v); err != nil {
-			return api.At(err, ".ActionsSuppressedBy")
-		}
-	}
-	if v := m["ActionsSuppressedReason"]; v != nil {
-		if err := api.SetStringPtr(&s.ActionsSuppressedReason, v); err != nil {
-			return api.At(err, ".ActionsSuppressedReason")
-		}
-	}
-	if v := m["ActionsSuppressor"]; v != nil {
-		if err := api.SetStringPtr(&s.ActionsSuppressor, v); err != nil {
-			return api.At(err, ".ActionsSuppressor")
-		}
-	}
-	if v := m["ActionsSuppressorWaitPeriod"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ActionsSuppressorWaitPeriod, v); err != nil {
-			return api.At(err, ".ActionsSuppressorWaitPeriod")
-		}
-	}
-	if v := m["ActionsSuppressorExtensionPeriod"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ActionsSuppressorExtensionPeriod, v); err != nil {
-			return api.At(err, ".ActionsSuppressorExtensionPeriod")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ActionsEnabled", &s.ActionsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "AlarmActions", &s.AlarmActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AlarmArn", &s.AlarmArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AlarmConfigurationUpdatedTimestamp", &s.AlarmConfigurationUpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "AlarmDescription", &s.AlarmDescription, api.SetStringPtr)
+	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
+	err = api.Decode(err, m, "AlarmRule", &s.AlarmRule, api.SetStringPtr)
+	err = api.Decode(err, m, "InsufficientDataActions", &s.InsufficientDataActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "OKActions", &s.OKActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReasonData", &s.StateReasonData, api.SetStringPtr)
+	err = api.Decode(err, m, "StateUpdatedTimestamp", &s.StateUpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "StateValue", &s.StateValue, api.SetStringPtr)
+	err = api.Decode(err, m, "StateTransitionedTimestamp", &s.StateTransitionedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ActionsSuppressedBy", &s.ActionsSuppressedBy, api.SetStringPtr)
+	err = api.Decode(err, m, "ActionsSuppressedReason", &s.ActionsSuppressedReason, api.SetStringPtr)
+	err = api.Decode(err, m, "ActionsSuppressor", &s.ActionsSuppressor, api.SetStringPtr)
+	err = api.Decode(err, m, "ActionsSuppressorWaitPeriod", &s.ActionsSuppressorWaitPeriod, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ActionsSuppressorExtensionPeriod", &s.ActionsSuppressorExtensionPeriod, api.SetInt32Ptr)
+	return err
 }
 
 func (s *CompositeAlarm) ToDynamic() map[string]any {
@@ -353,63 +177,25 @@ func (s *CompositeAlarm) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ActionsEnabled != nil {
-		m["ActionsEnabled"] = *s.ActionsEnabled
-	}
-	if s.AlarmActions != nil {
-		m["AlarmActions"] = api.DynList(s.AlarmActions, api.DynString)
-	}
-	if s.AlarmArn != nil {
-		m["AlarmArn"] = *s.AlarmArn
-	}
-	if s.AlarmConfigurationUpdatedTimestamp != nil {
-		m["AlarmConfigurationUpdatedTimestamp"] = s.AlarmConfigurationUpdatedTimestamp.UTC()
-	}
-	if s.AlarmDescription != nil {
-		m["AlarmDescription"] = *s.AlarmDescription
-	}
-	if s.AlarmName != nil {
-		m["AlarmName"] = *s.AlarmName
-	}
-	if s.AlarmRule != nil {
-		m["AlarmRule"] = *s.AlarmRule
-	}
-	if s.InsufficientDataActions != nil {
-		m["InsufficientDataActions"] = api.DynList(s.InsufficientDataActions, api.DynString)
-	}
-	if s.OKActions != nil {
-		m["OKActions"] = api.DynList(s.OKActions, api.DynString)
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.StateReasonData != nil {
-		m["StateReasonData"] = *s.StateReasonData
-	}
-	if s.StateUpdatedTimestamp != nil {
-		m["StateUpdatedTimestamp"] = s.StateUpdatedTimestamp.UTC()
-	}
-	if s.StateValue != nil {
-		m["StateValue"] = *s.StateValue
-	}
-	if s.StateTransitionedTimestamp != nil {
-		m["StateTransitionedTimestamp"] = s.StateTransitionedTimestamp.UTC()
-	}
-	if s.ActionsSuppressedBy != nil {
-		m["ActionsSuppressedBy"] = *s.ActionsSuppressedBy
-	}
-	if s.ActionsSuppressedReason != nil {
-		m["ActionsSuppressedReason"] = *s.ActionsSuppressedReason
-	}
-	if s.ActionsSuppressor != nil {
-		m["ActionsSuppressor"] = *s.ActionsSuppressor
-	}
-	if s.ActionsSuppressorWaitPeriod != nil {
-		m["ActionsSuppressorWaitPeriod"] = int64(*s.ActionsSuppressorWaitPeriod)
-	}
-	if s.ActionsSuppressorExtensionPeriod != nil {
-		m["ActionsSuppressorExtensionPeriod"] = int64(*s.ActionsSuppressorExtensionPeriod)
-	}
+	api.Put(m, "ActionsEnabled", s.ActionsEnabled, api.DynBool)
+	api.PutList(m, "AlarmActions", s.AlarmActions, api.DynString)
+	api.Put(m, "AlarmArn", s.AlarmArn, api.DynString)
+	api.Put(m, "AlarmConfigurationUpdatedTimestamp", s.AlarmConfigurationUpdatedTimestamp, api.DynTime)
+	api.Put(m, "AlarmDescription", s.AlarmDescription, api.DynString)
+	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
+	api.Put(m, "AlarmRule", s.AlarmRule, api.DynString)
+	api.PutList(m, "InsufficientDataActions", s.InsufficientDataActions, api.DynString)
+	api.PutList(m, "OKActions", s.OKActions, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "StateReasonData", s.StateReasonData, api.DynString)
+	api.Put(m, "StateUpdatedTimestamp", s.StateUpdatedTimestamp, api.DynTime)
+	api.Put(m, "StateValue", s.StateValue, api.DynString)
+	api.Put(m, "StateTransitionedTimestamp", s.StateTransitionedTimestamp, api.DynTime)
+	api.Put(m, "ActionsSuppressedBy", s.ActionsSuppressedBy, api.DynString)
+	api.Put(m, "ActionsSuppressedReason", s.ActionsSuppressedReason, api.DynString)
+	api.Put(m, "ActionsSuppressor", s.ActionsSuppressor, api.DynString)
+	api.Put(m, "ActionsSuppressorWaitPeriod", s.ActionsSuppressorWaitPeriod, api.DynInt32)
+	api.Put(m, "ActionsSuppressorExtensionPeriod", s.ActionsSuppressorExtensionPeriod, api.DynInt32)
 	return m
 }
 
@@ -423,27 +209,12 @@ func (s *ConcurrentModificationException) ToDynamic() map[string]any {
 }
 
 func (s *DashboardEntry) FromDynamic(m map[string]any) error {
-	if v := m["DashboardName"]; v != nil {
-		if err := api.SetStringPtr(&s.DashboardName, v); err != nil {
-			return api.At(err, ".DashboardName")
-		}
-	}
-	if v := m["DashboardArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DashboardArn, v); err != nil {
-			return api.At(err, ".DashboardArn")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["Size"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Size, v); err != nil {
-			return api.At(err, ".Size")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DashboardName", &s.DashboardName, api.SetStringPtr)
+	err = api.Decode(err, m, "DashboardArn", &s.DashboardArn, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
+	return err
 }
 
 func (s *DashboardEntry) ToDynamic() map[string]any {
@@ -451,33 +222,20 @@ func (s *DashboardEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.DashboardName != nil {
-		m["DashboardName"] = *s.DashboardName
-	}
-	if s.DashboardArn != nil {
-		m["DashboardArn"] = *s.DashboardArn
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
-	if s.Size != nil {
-		m["Size"] = *s.Size
-	}
+	api.Put(m, "DashboardName", s.DashboardName, api.DynString)
+	api.Put(m, "DashboardArn", s.DashboardArn, api.DynString)
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
+	api.Put(m, "Size", s.Size, api.DynInt64)
 	return m
 }
 
 func (s *DashboardInvalidInputError) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	if v := m["dashboardValidationMessages"]; v != nil {
-		if err := api.SetList(&s.DashboardValidationMessages, v, func(p *DashboardValidationMessage, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".dashboardValidationMessages")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "dashboardValidationMessages", &s.DashboardValidationMessages, func(p *[]DashboardValidationMessage, v any) error {
+		return api.SetList(p, v, func(p *DashboardValidationMessage, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DashboardInvalidInputError) ToDynamic() map[string]any {
@@ -485,22 +243,15 @@ func (s *DashboardInvalidInputError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
-	if s.DashboardValidationMessages != nil {
-		m["dashboardValidationMessages"] = api.DynList(s.DashboardValidationMessages, func(e DashboardValidationMessage) any { return e.ToDynamic() })
-	}
+	api.Put(m, "message", s.Message, api.DynString)
+	api.PutList(m, "dashboardValidationMessages", s.DashboardValidationMessages, func(e DashboardValidationMessage) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DashboardNotFoundError) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DashboardNotFoundError) ToDynamic() map[string]any {
@@ -508,24 +259,15 @@ func (s *DashboardNotFoundError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DashboardValidationMessage) FromDynamic(m map[string]any) error {
-	if v := m["DataPath"]; v != nil {
-		if err := api.SetStringPtr(&s.DataPath, v); err != nil {
-			return api.At(err, ".DataPath")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DataPath", &s.DataPath, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DashboardValidationMessage) ToDynamic() map[string]any {
@@ -533,57 +275,22 @@ func (s *DashboardValidationMessage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DataPath != nil {
-		m["DataPath"] = *s.DataPath
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "DataPath", s.DataPath, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Datapoint) FromDynamic(m map[string]any) error {
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	if v := m["SampleCount"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.SampleCount, v); err != nil {
-			return api.At(err, ".SampleCount")
-		}
-	}
-	if v := m["Average"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Average, v); err != nil {
-			return api.At(err, ".Average")
-		}
-	}
-	if v := m["Sum"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Sum, v); err != nil {
-			return api.At(err, ".Sum")
-		}
-	}
-	if v := m["Minimum"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Minimum, v); err != nil {
-			return api.At(err, ".Minimum")
-		}
-	}
-	if v := m["Maximum"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Maximum, v); err != nil {
-			return api.At(err, ".Maximum")
-		}
-	}
-	if v := m["Unit"]; v != nil {
-		if err := api.SetStringPtr(&s.Unit, v); err != nil {
-			return api.At(err, ".Unit")
-		}
-	}
-	if v := m["ExtendedStatistics"]; v != nil {
-		if err := api.SetMap(&s.ExtendedStatistics, v, api.SetFloat64); err != nil {
-			return api.At(err, ".ExtendedStatistics")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "SampleCount", &s.SampleCount, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Average", &s.Average, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Sum", &s.Sum, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Minimum", &s.Minimum, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Maximum", &s.Maximum, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
+	err = api.Decode(err, m, "ExtendedStatistics", &s.ExtendedStatistics, func(p *map[string]float64, v any) error { return api.SetMap(p, v, api.SetFloat64) })
+	return err
 }
 
 func (s *Datapoint) ToDynamic() map[string]any {
@@ -591,40 +298,21 @@ func (s *Datapoint) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
-	if s.SampleCount != nil {
-		m["SampleCount"] = *s.SampleCount
-	}
-	if s.Average != nil {
-		m["Average"] = *s.Average
-	}
-	if s.Sum != nil {
-		m["Sum"] = *s.Sum
-	}
-	if s.Minimum != nil {
-		m["Minimum"] = *s.Minimum
-	}
-	if s.Maximum != nil {
-		m["Maximum"] = *s.Maximum
-	}
-	if s.Unit != nil {
-		m["Unit"] = *s.Unit
-	}
-	if s.ExtendedStatistics != nil {
-		m["ExtendedStatistics"] = api.DynMap(s.ExtendedStatistics, api.DynFloat64)
-	}
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
+	api.Put(m, "SampleCount", s.SampleCount, api.DynFloat64)
+	api.Put(m, "Average", s.Average, api.DynFloat64)
+	api.Put(m, "Sum", s.Sum, api.DynFloat64)
+	api.Put(m, "Minimum", s.Minimum, api.DynFloat64)
+	api.Put(m, "Maximum", s.Maximum, api.DynFloat64)
+	api.Put(m, "Unit", s.Unit, api.DynString)
+	api.PutMap(m, "ExtendedStatistics", s.ExtendedStatistics, api.DynFloat64)
 	return m
 }
 
 func (s *DeleteAlarmsInput) FromDynamic(m map[string]any) error {
-	if v := m["AlarmNames"]; v != nil {
-		if err := api.SetList(&s.AlarmNames, v, api.SetString); err != nil {
-			return api.At(err, ".AlarmNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AlarmNames", &s.AlarmNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DeleteAlarmsInput) ToDynamic() map[string]any {
@@ -632,48 +320,21 @@ func (s *DeleteAlarmsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AlarmNames != nil {
-		m["AlarmNames"] = api.DynList(s.AlarmNames, api.DynString)
-	}
+	api.PutList(m, "AlarmNames", s.AlarmNames, api.DynString)
 	return m
 }
 
 func (s *DeleteAnomalyDetectorInput) FromDynamic(m map[string]any) error {
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["Stat"]; v != nil {
-		if err := api.SetStringPtr(&s.Stat, v); err != nil {
-			return api.At(err, ".Stat")
-		}
-	}
-	if v := m["SingleMetricAnomalyDetector"]; v != nil {
-		p := new(SingleMetricAnomalyDetector)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SingleMetricAnomalyDetector")
-		}
-		s.SingleMetricAnomalyDetector = p
-	}
-	if v := m["MetricMathAnomalyDetector"]; v != nil {
-		p := new(MetricMathAnomalyDetector)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MetricMathAnomalyDetector")
-		}
-		s.MetricMathAnomalyDetector = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
+		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Stat", &s.Stat, api.SetStringPtr)
+	err = api.Decode(err, m, "SingleMetricAnomalyDetector", &s.SingleMetricAnomalyDetector, api.SetStructPtr[SingleMetricAnomalyDetector])
+	err = api.Decode(err, m, "MetricMathAnomalyDetector", &s.MetricMathAnomalyDetector, api.SetStructPtr[MetricMathAnomalyDetector])
+	return err
 }
 
 func (s *DeleteAnomalyDetectorInput) ToDynamic() map[string]any {
@@ -681,24 +342,12 @@ func (s *DeleteAnomalyDetectorInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	}
-	if s.Stat != nil {
-		m["Stat"] = *s.Stat
-	}
-	if s.SingleMetricAnomalyDetector != nil {
-		m["SingleMetricAnomalyDetector"] = s.SingleMetricAnomalyDetector.ToDynamic()
-	}
-	if s.MetricMathAnomalyDetector != nil {
-		m["MetricMathAnomalyDetector"] = s.MetricMathAnomalyDetector.ToDynamic()
-	}
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
+	api.Put(m, "Stat", s.Stat, api.DynString)
+	api.PutStruct(m, "SingleMetricAnomalyDetector", s.SingleMetricAnomalyDetector)
+	api.PutStruct(m, "MetricMathAnomalyDetector", s.MetricMathAnomalyDetector)
 	return m
 }
 
@@ -712,12 +361,9 @@ func (s *DeleteAnomalyDetectorOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteDashboardsInput) FromDynamic(m map[string]any) error {
-	if v := m["DashboardNames"]; v != nil {
-		if err := api.SetList(&s.DashboardNames, v, api.SetString); err != nil {
-			return api.At(err, ".DashboardNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DashboardNames", &s.DashboardNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DeleteDashboardsInput) ToDynamic() map[string]any {
@@ -725,9 +371,7 @@ func (s *DeleteDashboardsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DashboardNames != nil {
-		m["DashboardNames"] = api.DynList(s.DashboardNames, api.DynString)
-	}
+	api.PutList(m, "DashboardNames", s.DashboardNames, api.DynString)
 	return m
 }
 
@@ -741,12 +385,9 @@ func (s *DeleteDashboardsOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteInsightRulesInput) FromDynamic(m map[string]any) error {
-	if v := m["RuleNames"]; v != nil {
-		if err := api.SetList(&s.RuleNames, v, api.SetString); err != nil {
-			return api.At(err, ".RuleNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleNames", &s.RuleNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DeleteInsightRulesInput) ToDynamic() map[string]any {
@@ -754,19 +395,16 @@ func (s *DeleteInsightRulesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RuleNames != nil {
-		m["RuleNames"] = api.DynList(s.RuleNames, api.DynString)
-	}
+	api.PutList(m, "RuleNames", s.RuleNames, api.DynString)
 	return m
 }
 
 func (s *DeleteInsightRulesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Failures"]; v != nil {
-		if err := api.SetList(&s.Failures, v, func(p *PartialFailure, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Failures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Failures", &s.Failures, func(p *[]PartialFailure, v any) error {
+		return api.SetList(p, v, func(p *PartialFailure, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DeleteInsightRulesOutput) ToDynamic() map[string]any {
@@ -774,19 +412,14 @@ func (s *DeleteInsightRulesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Failures != nil {
-		m["Failures"] = api.DynList(s.Failures, func(e PartialFailure) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Failures", s.Failures, func(e PartialFailure) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DeleteMetricStreamInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteMetricStreamInput) ToDynamic() map[string]any {
@@ -794,9 +427,7 @@ func (s *DeleteMetricStreamInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -810,47 +441,16 @@ func (s *DeleteMetricStreamOutput) ToDynamic() map[string]any {
 }
 
 func (s *DescribeAlarmHistoryInput) FromDynamic(m map[string]any) error {
-	if v := m["AlarmName"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmName, v); err != nil {
-			return api.At(err, ".AlarmName")
-		}
-	}
-	if v := m["AlarmTypes"]; v != nil {
-		if err := api.SetList(&s.AlarmTypes, v, api.SetString); err != nil {
-			return api.At(err, ".AlarmTypes")
-		}
-	}
-	if v := m["HistoryItemType"]; v != nil {
-		if err := api.SetStringPtr(&s.HistoryItemType, v); err != nil {
-			return api.At(err, ".HistoryItemType")
-		}
-	}
-	if v := m["StartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".StartDate")
-		}
-	}
-	if v := m["EndDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EndDate, v); err != nil {
-			return api.At(err, ".EndDate")
-		}
-	}
-	if v := m["MaxRecords"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxRecords, v); err != nil {
-			return api.At(err, ".MaxRecords")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["ScanBy"]; v != nil {
-		if err := api.SetStringPtr(&s.ScanBy, v); err != nil {
-			return api.At(err, ".ScanBy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
+	err = api.Decode(err, m, "AlarmTypes", &s.AlarmTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "HistoryItemType", &s.HistoryItemType, api.SetStringPtr)
+	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
+	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
+	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ScanBy", &s.ScanBy, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeAlarmHistoryInput) ToDynamic() map[string]any {
@@ -858,45 +458,24 @@ func (s *DescribeAlarmHistoryInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AlarmName != nil {
-		m["AlarmName"] = *s.AlarmName
-	}
-	if s.AlarmTypes != nil {
-		m["AlarmTypes"] = api.DynList(s.AlarmTypes, api.DynString)
-	}
-	if s.HistoryItemType != nil {
-		m["HistoryItemType"] = *s.HistoryItemType
-	}
-	if s.StartDate != nil {
-		m["StartDate"] = s.StartDate.UTC()
-	}
-	if s.EndDate != nil {
-		m["EndDate"] = s.EndDate.UTC()
-	}
-	if s.MaxRecords != nil {
-		m["MaxRecords"] = int64(*s.MaxRecords)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.ScanBy != nil {
-		m["ScanBy"] = *s.ScanBy
-	}
+	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
+	api.PutList(m, "AlarmTypes", s.AlarmTypes, api.DynString)
+	api.Put(m, "HistoryItemType", s.HistoryItemType, api.DynString)
+	api.Put(m, "StartDate", s.StartDate, api.DynTime)
+	api.Put(m, "EndDate", s.EndDate, api.DynTime)
+	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "ScanBy", s.ScanBy, api.DynString)
 	return m
 }
 
 func (s *DescribeAlarmHistoryOutput) FromDynamic(m map[string]any) error {
-	if v := m["AlarmHistoryItems"]; v != nil {
-		if err := api.SetList(&s.AlarmHistoryItems, v, func(p *AlarmHistoryItem, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AlarmHistoryItems")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AlarmHistoryItems", &s.AlarmHistoryItems, func(p *[]AlarmHistoryItem, v any) error {
+		return api.SetList(p, v, func(p *AlarmHistoryItem, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeAlarmHistoryOutput) ToDynamic() map[string]any {
@@ -904,52 +483,23 @@ func (s *DescribeAlarmHistoryOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AlarmHistoryItems != nil {
-		m["AlarmHistoryItems"] = api.DynList(s.AlarmHistoryItems, func(e AlarmHistoryItem) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "AlarmHistoryItems", s.AlarmHistoryItems, func(e AlarmHistoryItem) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeAlarmsForMetricInput) FromDynamic(m map[string]any) error {
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["Statistic"]; v != nil {
-		if err := api.SetStringPtr(&s.Statistic, v); err != nil {
-			return api.At(err, ".Statistic")
-		}
-	}
-	if v := m["ExtendedStatistic"]; v != nil {
-		if err := api.SetStringPtr(&s.ExtendedStatistic, v); err != nil {
-			return api.At(err, ".ExtendedStatistic")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["Period"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Period, v); err != nil {
-			return api.At(err, ".Period")
-		}
-	}
-	if v := m["Unit"]; v != nil {
-		if err := api.SetStringPtr(&s.Unit, v); err != nil {
-			return api.At(err, ".Unit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "Statistic", &s.Statistic, api.SetStringPtr)
+	err = api.Decode(err, m, "ExtendedStatistic", &s.ExtendedStatistic, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
+		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeAlarmsForMetricInput) ToDynamic() map[string]any {
@@ -957,37 +507,22 @@ func (s *DescribeAlarmsForMetricInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.Statistic != nil {
-		m["Statistic"] = *s.Statistic
-	}
-	if s.ExtendedStatistic != nil {
-		m["ExtendedStatistic"] = *s.ExtendedStatistic
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	}
-	if s.Period != nil {
-		m["Period"] = int64(*s.Period)
-	}
-	if s.Unit != nil {
-		m["Unit"] = *s.Unit
-	}
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "Statistic", s.Statistic, api.DynString)
+	api.Put(m, "ExtendedStatistic", s.ExtendedStatistic, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
+	api.Put(m, "Period", s.Period, api.DynInt32)
+	api.Put(m, "Unit", s.Unit, api.DynString)
 	return m
 }
 
 func (s *DescribeAlarmsForMetricOutput) FromDynamic(m map[string]any) error {
-	if v := m["MetricAlarms"]; v != nil {
-		if err := api.SetList(&s.MetricAlarms, v, func(p *MetricAlarm, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MetricAlarms")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MetricAlarms", &s.MetricAlarms, func(p *[]MetricAlarm, v any) error {
+		return api.SetList(p, v, func(p *MetricAlarm, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeAlarmsForMetricOutput) ToDynamic() map[string]any {
@@ -995,59 +530,22 @@ func (s *DescribeAlarmsForMetricOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MetricAlarms != nil {
-		m["MetricAlarms"] = api.DynList(s.MetricAlarms, func(e MetricAlarm) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "MetricAlarms", s.MetricAlarms, func(e MetricAlarm) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeAlarmsInput) FromDynamic(m map[string]any) error {
-	if v := m["AlarmNames"]; v != nil {
-		if err := api.SetList(&s.AlarmNames, v, api.SetString); err != nil {
-			return api.At(err, ".AlarmNames")
-		}
-	}
-	if v := m["AlarmNamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmNamePrefix, v); err != nil {
-			return api.At(err, ".AlarmNamePrefix")
-		}
-	}
-	if v := m["AlarmTypes"]; v != nil {
-		if err := api.SetList(&s.AlarmTypes, v, api.SetString); err != nil {
-			return api.At(err, ".AlarmTypes")
-		}
-	}
-	if v := m["ChildrenOfAlarmName"]; v != nil {
-		if err := api.SetStringPtr(&s.ChildrenOfAlarmName, v); err != nil {
-			return api.At(err, ".ChildrenOfAlarmName")
-		}
-	}
-	if v := m["ParentsOfAlarmName"]; v != nil {
-		if err := api.SetStringPtr(&s.ParentsOfAlarmName, v); err != nil {
-			return api.At(err, ".ParentsOfAlarmName")
-		}
-	}
-	if v := m["StateValue"]; v != nil {
-		if err := api.SetStringPtr(&s.StateValue, v); err != nil {
-			return api.At(err, ".StateValue")
-		}
-	}
-	if v := m["ActionPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.ActionPrefix, v); err != nil {
-			return api.At(err, ".ActionPrefix")
-		}
-	}
-	if v := m["MaxRecords"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxRecords, v); err != nil {
-			return api.At(err, ".MaxRecords")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AlarmNames", &s.AlarmNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AlarmNamePrefix", &s.AlarmNamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "AlarmTypes", &s.AlarmTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ChildrenOfAlarmName", &s.ChildrenOfAlarmName, api.SetStringPtr)
+	err = api.Decode(err, m, "ParentsOfAlarmName", &s.ParentsOfAlarmName, api.SetStringPtr)
+	err = api.Decode(err, m, "StateValue", &s.StateValue, api.SetStringPtr)
+	err = api.Decode(err, m, "ActionPrefix", &s.ActionPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeAlarmsInput) ToDynamic() map[string]any {
@@ -1055,53 +553,28 @@ func (s *DescribeAlarmsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AlarmNames != nil {
-		m["AlarmNames"] = api.DynList(s.AlarmNames, api.DynString)
-	}
-	if s.AlarmNamePrefix != nil {
-		m["AlarmNamePrefix"] = *s.AlarmNamePrefix
-	}
-	if s.AlarmTypes != nil {
-		m["AlarmTypes"] = api.DynList(s.AlarmTypes, api.DynString)
-	}
-	if s.ChildrenOfAlarmName != nil {
-		m["ChildrenOfAlarmName"] = *s.ChildrenOfAlarmName
-	}
-	if s.ParentsOfAlarmName != nil {
-		m["ParentsOfAlarmName"] = *s.ParentsOfAlarmName
-	}
-	if s.StateValue != nil {
-		m["StateValue"] = *s.StateValue
-	}
-	if s.ActionPrefix != nil {
-		m["ActionPrefix"] = *s.ActionPrefix
-	}
-	if s.MaxRecords != nil {
-		m["MaxRecords"] = int64(*s.MaxRecords)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "AlarmNames", s.AlarmNames, api.DynString)
+	api.Put(m, "AlarmNamePrefix", s.AlarmNamePrefix, api.DynString)
+	api.PutList(m, "AlarmTypes", s.AlarmTypes, api.DynString)
+	api.Put(m, "ChildrenOfAlarmName", s.ChildrenOfAlarmName, api.DynString)
+	api.Put(m, "ParentsOfAlarmName", s.ParentsOfAlarmName, api.DynString)
+	api.Put(m, "StateValue", s.StateValue, api.DynString)
+	api.Put(m, "ActionPrefix", s.ActionPrefix, api.DynString)
+	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeAlarmsOutput) FromDynamic(m map[string]any) error {
-	if v := m["CompositeAlarms"]; v != nil {
-		if err := api.SetList(&s.CompositeAlarms, v, func(p *CompositeAlarm, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CompositeAlarms")
-		}
-	}
-	if v := m["MetricAlarms"]; v != nil {
-		if err := api.SetList(&s.MetricAlarms, v, func(p *MetricAlarm, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MetricAlarms")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CompositeAlarms", &s.CompositeAlarms, func(p *[]CompositeAlarm, v any) error {
+		return api.SetList(p, v, func(p *CompositeAlarm, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MetricAlarms", &s.MetricAlarms, func(p *[]MetricAlarm, v any) error {
+		return api.SetList(p, v, func(p *MetricAlarm, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeAlarmsOutput) ToDynamic() map[string]any {
@@ -1109,50 +582,23 @@ func (s *DescribeAlarmsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CompositeAlarms != nil {
-		m["CompositeAlarms"] = api.DynList(s.CompositeAlarms, func(e CompositeAlarm) any { return e.ToDynamic() })
-	}
-	if s.MetricAlarms != nil {
-		m["MetricAlarms"] = api.DynList(s.MetricAlarms, func(e MetricAlarm) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "CompositeAlarms", s.CompositeAlarms, func(e CompositeAlarm) any { return e.ToDynamic() })
+	api.PutList(m, "MetricAlarms", s.MetricAlarms, func(e MetricAlarm) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeAnomalyDetectorsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["AnomalyDetectorTypes"]; v != nil {
-		if err := api.SetList(&s.AnomalyDetectorTypes, v, api.SetString); err != nil {
-			return api.At(err, ".AnomalyDetectorTypes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
+		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AnomalyDetectorTypes", &s.AnomalyDetectorTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DescribeAnomalyDetectorsInput) ToDynamic() map[string]any {
@@ -1160,39 +606,22 @@ func (s *DescribeAnomalyDetectorsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	}
-	if s.AnomalyDetectorTypes != nil {
-		m["AnomalyDetectorTypes"] = api.DynList(s.AnomalyDetectorTypes, api.DynString)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
+	api.PutList(m, "AnomalyDetectorTypes", s.AnomalyDetectorTypes, api.DynString)
 	return m
 }
 
 func (s *DescribeAnomalyDetectorsOutput) FromDynamic(m map[string]any) error {
-	if v := m["AnomalyDetectors"]; v != nil {
-		if err := api.SetList(&s.AnomalyDetectors, v, func(p *AnomalyDetector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AnomalyDetectors")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AnomalyDetectors", &s.AnomalyDetectors, func(p *[]AnomalyDetector, v any) error {
+		return api.SetList(p, v, func(p *AnomalyDetector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeAnomalyDetectorsOutput) ToDynamic() map[string]any {
@@ -1200,27 +629,16 @@ func (s *DescribeAnomalyDetectorsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AnomalyDetectors != nil {
-		m["AnomalyDetectors"] = api.DynList(s.AnomalyDetectors, func(e AnomalyDetector) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "AnomalyDetectors", s.AnomalyDetectors, func(e AnomalyDetector) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeInsightRulesInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeInsightRulesInput) ToDynamic() map[string]any {
@@ -1228,27 +646,18 @@ func (s *DescribeInsightRulesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *DescribeInsightRulesOutput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["InsightRules"]; v != nil {
-		if err := api.SetList(&s.InsightRules, v, func(p *InsightRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".InsightRules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "InsightRules", &s.InsightRules, func(p *[]InsightRule, v any) error {
+		return api.SetList(p, v, func(p *InsightRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeInsightRulesOutput) ToDynamic() map[string]any {
@@ -1256,27 +665,16 @@ func (s *DescribeInsightRulesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.InsightRules != nil {
-		m["InsightRules"] = api.DynList(s.InsightRules, func(e InsightRule) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "InsightRules", s.InsightRules, func(e InsightRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Dimension) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Dimension) ToDynamic() map[string]any {
@@ -1284,27 +682,16 @@ func (s *Dimension) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *DimensionFilter) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *DimensionFilter) ToDynamic() map[string]any {
@@ -1312,22 +699,15 @@ func (s *DimensionFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *DisableAlarmActionsInput) FromDynamic(m map[string]any) error {
-	if v := m["AlarmNames"]; v != nil {
-		if err := api.SetList(&s.AlarmNames, v, api.SetString); err != nil {
-			return api.At(err, ".AlarmNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AlarmNames", &s.AlarmNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DisableAlarmActionsInput) ToDynamic() map[string]any {
@@ -1335,19 +715,14 @@ func (s *DisableAlarmActionsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AlarmNames != nil {
-		m["AlarmNames"] = api.DynList(s.AlarmNames, api.DynString)
-	}
+	api.PutList(m, "AlarmNames", s.AlarmNames, api.DynString)
 	return m
 }
 
 func (s *DisableInsightRulesInput) FromDynamic(m map[string]any) error {
-	if v := m["RuleNames"]; v != nil {
-		if err := api.SetList(&s.RuleNames, v, api.SetString); err != nil {
-			return api.At(err, ".RuleNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleNames", &s.RuleNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DisableInsightRulesInput) ToDynamic() map[string]any {
@@ -1355,19 +730,16 @@ func (s *DisableInsightRulesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RuleNames != nil {
-		m["RuleNames"] = api.DynList(s.RuleNames, api.DynString)
-	}
+	api.PutList(m, "RuleNames", s.RuleNames, api.DynString)
 	return m
 }
 
 func (s *DisableInsightRulesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Failures"]; v != nil {
-		if err := api.SetList(&s.Failures, v, func(p *PartialFailure, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Failures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Failures", &s.Failures, func(p *[]PartialFailure, v any) error {
+		return api.SetList(p, v, func(p *PartialFailure, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DisableInsightRulesOutput) ToDynamic() map[string]any {
@@ -1375,19 +747,14 @@ func (s *DisableInsightRulesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Failures != nil {
-		m["Failures"] = api.DynList(s.Failures, func(e PartialFailure) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Failures", s.Failures, func(e PartialFailure) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *EnableAlarmActionsInput) FromDynamic(m map[string]any) error {
-	if v := m["AlarmNames"]; v != nil {
-		if err := api.SetList(&s.AlarmNames, v, api.SetString); err != nil {
-			return api.At(err, ".AlarmNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AlarmNames", &s.AlarmNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *EnableAlarmActionsInput) ToDynamic() map[string]any {
@@ -1395,19 +762,14 @@ func (s *EnableAlarmActionsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AlarmNames != nil {
-		m["AlarmNames"] = api.DynList(s.AlarmNames, api.DynString)
-	}
+	api.PutList(m, "AlarmNames", s.AlarmNames, api.DynString)
 	return m
 }
 
 func (s *EnableInsightRulesInput) FromDynamic(m map[string]any) error {
-	if v := m["RuleNames"]; v != nil {
-		if err := api.SetList(&s.RuleNames, v, api.SetString); err != nil {
-			return api.At(err, ".RuleNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleNames", &s.RuleNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *EnableInsightRulesInput) ToDynamic() map[string]any {
@@ -1415,19 +777,16 @@ func (s *EnableInsightRulesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RuleNames != nil {
-		m["RuleNames"] = api.DynList(s.RuleNames, api.DynString)
-	}
+	api.PutList(m, "RuleNames", s.RuleNames, api.DynString)
 	return m
 }
 
 func (s *EnableInsightRulesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Failures"]; v != nil {
-		if err := api.SetList(&s.Failures, v, func(p *PartialFailure, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Failures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Failures", &s.Failures, func(p *[]PartialFailure, v any) error {
+		return api.SetList(p, v, func(p *PartialFailure, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *EnableInsightRulesOutput) ToDynamic() map[string]any {
@@ -1435,19 +794,14 @@ func (s *EnableInsightRulesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Failures != nil {
-		m["Failures"] = api.DynList(s.Failures, func(e PartialFailure) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Failures", s.Failures, func(e PartialFailure) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetDashboardInput) FromDynamic(m map[string]any) error {
-	if v := m["DashboardName"]; v != nil {
-		if err := api.SetStringPtr(&s.DashboardName, v); err != nil {
-			return api.At(err, ".DashboardName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DashboardName", &s.DashboardName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDashboardInput) ToDynamic() map[string]any {
@@ -1455,29 +809,16 @@ func (s *GetDashboardInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DashboardName != nil {
-		m["DashboardName"] = *s.DashboardName
-	}
+	api.Put(m, "DashboardName", s.DashboardName, api.DynString)
 	return m
 }
 
 func (s *GetDashboardOutput) FromDynamic(m map[string]any) error {
-	if v := m["DashboardArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DashboardArn, v); err != nil {
-			return api.At(err, ".DashboardArn")
-		}
-	}
-	if v := m["DashboardBody"]; v != nil {
-		if err := api.SetStringPtr(&s.DashboardBody, v); err != nil {
-			return api.At(err, ".DashboardBody")
-		}
-	}
-	if v := m["DashboardName"]; v != nil {
-		if err := api.SetStringPtr(&s.DashboardName, v); err != nil {
-			return api.At(err, ".DashboardName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DashboardArn", &s.DashboardArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DashboardBody", &s.DashboardBody, api.SetStringPtr)
+	err = api.Decode(err, m, "DashboardName", &s.DashboardName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDashboardOutput) ToDynamic() map[string]any {
@@ -1485,55 +826,22 @@ func (s *GetDashboardOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DashboardArn != nil {
-		m["DashboardArn"] = *s.DashboardArn
-	}
-	if s.DashboardBody != nil {
-		m["DashboardBody"] = *s.DashboardBody
-	}
-	if s.DashboardName != nil {
-		m["DashboardName"] = *s.DashboardName
-	}
+	api.Put(m, "DashboardArn", s.DashboardArn, api.DynString)
+	api.Put(m, "DashboardBody", s.DashboardBody, api.DynString)
+	api.Put(m, "DashboardName", s.DashboardName, api.DynString)
 	return m
 }
 
 func (s *GetInsightRuleReportInput) FromDynamic(m map[string]any) error {
-	if v := m["RuleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleName, v); err != nil {
-			return api.At(err, ".RuleName")
-		}
-	}
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	if v := m["Period"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Period, v); err != nil {
-			return api.At(err, ".Period")
-		}
-	}
-	if v := m["MaxContributorCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxContributorCount, v); err != nil {
-			return api.At(err, ".MaxContributorCount")
-		}
-	}
-	if v := m["Metrics"]; v != nil {
-		if err := api.SetList(&s.Metrics, v, api.SetString); err != nil {
-			return api.At(err, ".Metrics")
-		}
-	}
-	if v := m["OrderBy"]; v != nil {
-		if err := api.SetStringPtr(&s.OrderBy, v); err != nil {
-			return api.At(err, ".OrderBy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaxContributorCount", &s.MaxContributorCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Metrics", &s.Metrics, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "OrderBy", &s.OrderBy, api.SetStringPtr)
+	return err
 }
 
 func (s *GetInsightRuleReportInput) ToDynamic() map[string]any {
@@ -1541,62 +849,29 @@ func (s *GetInsightRuleReportInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.RuleName != nil {
-		m["RuleName"] = *s.RuleName
-	}
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
-	if s.Period != nil {
-		m["Period"] = int64(*s.Period)
-	}
-	if s.MaxContributorCount != nil {
-		m["MaxContributorCount"] = int64(*s.MaxContributorCount)
-	}
-	if s.Metrics != nil {
-		m["Metrics"] = api.DynList(s.Metrics, api.DynString)
-	}
-	if s.OrderBy != nil {
-		m["OrderBy"] = *s.OrderBy
-	}
+	api.Put(m, "RuleName", s.RuleName, api.DynString)
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
+	api.Put(m, "Period", s.Period, api.DynInt32)
+	api.Put(m, "MaxContributorCount", s.MaxContributorCount, api.DynInt32)
+	api.PutList(m, "Metrics", s.Metrics, api.DynString)
+	api.Put(m, "OrderBy", s.OrderBy, api.DynString)
 	return m
 }
 
 func (s *GetInsightRuleReportOutput) FromDynamic(m map[string]any) error {
-	if v := m["KeyLabels"]; v != nil {
-		if err := api.SetList(&s.KeyLabels, v, api.SetString); err != nil {
-			return api.At(err, ".KeyLabels")
-		}
-	}
-	if v := m["AggregationStatistic"]; v != nil {
-		if err := api.SetStringPtr(&s.AggregationStatistic, v); err != nil {
-			return api.At(err, ".AggregationStatistic")
-		}
-	}
-	if v := m["AggregateValue"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.AggregateValue, v); err != nil {
-			return api.At(err, ".AggregateValue")
-		}
-	}
-	if v := m["ApproximateUniqueCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ApproximateUniqueCount, v); err != nil {
-			return api.At(err, ".ApproximateUniqueCount")
-		}
-	}
-	if v := m["Contributors"]; v != nil {
-		if err := api.SetList(&s.Contributors, v, func(p *InsightRuleContributor, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Contributors")
-		}
-	}
-	if v := m["MetricDatapoints"]; v != nil {
-		if err := api.SetList(&s.MetricDatapoints, v, func(p *InsightRuleMetricDatapoint, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MetricDatapoints")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyLabels", &s.KeyLabels, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AggregationStatistic", &s.AggregationStatistic, api.SetStringPtr)
+	err = api.Decode(err, m, "AggregateValue", &s.AggregateValue, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "ApproximateUniqueCount", &s.ApproximateUniqueCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Contributors", &s.Contributors, func(p *[]InsightRuleContributor, v any) error {
+		return api.SetList(p, v, func(p *InsightRuleContributor, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MetricDatapoints", &s.MetricDatapoints, func(p *[]InsightRuleMetricDatapoint, v any) error {
+		return api.SetList(p, v, func(p *InsightRuleMetricDatapoint, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetInsightRuleReportOutput) ToDynamic() map[string]any {
@@ -1604,66 +879,27 @@ func (s *GetInsightRuleReportOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.KeyLabels != nil {
-		m["KeyLabels"] = api.DynList(s.KeyLabels, api.DynString)
-	}
-	if s.AggregationStatistic != nil {
-		m["AggregationStatistic"] = *s.AggregationStatistic
-	}
-	if s.AggregateValue != nil {
-		m["AggregateValue"] = *s.AggregateValue
-	}
-	if s.ApproximateUniqueCount != nil {
-		m["ApproximateUniqueCount"] = *s.ApproximateUniqueCount
-	}
-	if s.Contributors != nil {
-		m["Contributors"] = api.DynList(s.Contributors, func(e InsightRuleContributor) any { return e.ToDynamic() })
-	}
-	if s.MetricDatapoints != nil {
-		m["MetricDatapoints"] = api.DynList(s.MetricDatapoints, func(e InsightRuleMetricDatapoint) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "KeyLabels", s.KeyLabels, api.DynString)
+	api.Put(m, "AggregationStatistic", s.AggregationStatistic, api.DynString)
+	api.Put(m, "AggregateValue", s.AggregateValue, api.DynFloat64)
+	api.Put(m, "ApproximateUniqueCount", s.ApproximateUniqueCount, api.DynInt64)
+	api.PutList(m, "Contributors", s.Contributors, func(e InsightRuleContributor) any { return e.ToDynamic() })
+	api.PutList(m, "MetricDatapoints", s.MetricDatapoints, func(e InsightRuleMetricDatapoint) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetMetricDataInput) FromDynamic(m map[string]any) error {
-	if v := m["MetricDataQueries"]; v != nil {
-		if err := api.SetList(&s.MetricDataQueries, v, func(p *MetricDataQuery, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MetricDataQueries")
-		}
-	}
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["ScanBy"]; v != nil {
-		if err := api.SetStringPtr(&s.ScanBy, v); err != nil {
-			return api.At(err, ".ScanBy")
-		}
-	}
-	if v := m["MaxDatapoints"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxDatapoints, v); err != nil {
-			return api.At(err, ".MaxDatapoints")
-		}
-	}
-	if v := m["LabelOptions"]; v != nil {
-		p := new(LabelOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LabelOptions")
-		}
-		s.LabelOptions = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MetricDataQueries", &s.MetricDataQueries, func(p *[]MetricDataQuery, v any) error {
+		return api.SetList(p, v, func(p *MetricDataQuery, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ScanBy", &s.ScanBy, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxDatapoints", &s.MaxDatapoints, api.SetInt32Ptr)
+	err = api.Decode(err, m, "LabelOptions", &s.LabelOptions, api.SetStructPtr[LabelOptions])
+	return err
 }
 
 func (s *GetMetricDataInput) ToDynamic() map[string]any {
@@ -1671,47 +907,26 @@ func (s *GetMetricDataInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.MetricDataQueries != nil {
-		m["MetricDataQueries"] = api.DynList(s.MetricDataQueries, func(e MetricDataQuery) any { return e.ToDynamic() })
-	}
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.ScanBy != nil {
-		m["ScanBy"] = *s.ScanBy
-	}
-	if s.MaxDatapoints != nil {
-		m["MaxDatapoints"] = int64(*s.MaxDatapoints)
-	}
-	if s.LabelOptions != nil {
-		m["LabelOptions"] = s.LabelOptions.ToDynamic()
-	}
+	api.PutList(m, "MetricDataQueries", s.MetricDataQueries, func(e MetricDataQuery) any { return e.ToDynamic() })
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "ScanBy", s.ScanBy, api.DynString)
+	api.Put(m, "MaxDatapoints", s.MaxDatapoints, api.DynInt32)
+	api.PutStruct(m, "LabelOptions", s.LabelOptions)
 	return m
 }
 
 func (s *GetMetricDataOutput) FromDynamic(m map[string]any) error {
-	if v := m["MetricDataResults"]; v != nil {
-		if err := api.SetList(&s.MetricDataResults, v, func(p *MetricDataResult, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MetricDataResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Messages"]; v != nil {
-		if err := api.SetList(&s.Messages, v, func(p *MessageData, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Messages")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MetricDataResults", &s.MetricDataResults, func(p *[]MetricDataResult, v any) error {
+		return api.SetList(p, v, func(p *MetricDataResult, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Messages", &s.Messages, func(p *[]MessageData, v any) error {
+		return api.SetList(p, v, func(p *MessageData, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetMetricDataOutput) ToDynamic() map[string]any {
@@ -1719,65 +934,26 @@ func (s *GetMetricDataOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.MetricDataResults != nil {
-		m["MetricDataResults"] = api.DynList(s.MetricDataResults, func(e MetricDataResult) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Messages != nil {
-		m["Messages"] = api.DynList(s.Messages, func(e MessageData) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "MetricDataResults", s.MetricDataResults, func(e MetricDataResult) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "Messages", s.Messages, func(e MessageData) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetMetricStatisticsInput) FromDynamic(m map[string]any) error {
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	if v := m["Period"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Period, v); err != nil {
-			return api.At(err, ".Period")
-		}
-	}
-	if v := m["Statistics"]; v != nil {
-		if err := api.SetList(&s.Statistics, v, api.SetString); err != nil {
-			return api.At(err, ".Statistics")
-		}
-	}
-	if v := m["ExtendedStatistics"]; v != nil {
-		if err := api.SetList(&s.ExtendedStatistics, v, api.SetString); err != nil {
-			return api.At(err, ".ExtendedStatistics")
-		}
-	}
-	if v := m["Unit"]; v != nil {
-		if err := api.SetStringPtr(&s.Unit, v); err != nil {
-			return api.At(err, ".Unit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
+		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Statistics", &s.Statistics, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExtendedStatistics", &s.ExtendedStatistics, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
+	return err
 }
 
 func (s *GetMetricStatisticsInput) ToDynamic() map[string]any {
@@ -1785,48 +961,25 @@ func (s *GetMetricStatisticsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	}
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
-	if s.Period != nil {
-		m["Period"] = int64(*s.Period)
-	}
-	if s.Statistics != nil {
-		m["Statistics"] = api.DynList(s.Statistics, api.DynString)
-	}
-	if s.ExtendedStatistics != nil {
-		m["ExtendedStatistics"] = api.DynList(s.ExtendedStatistics, api.DynString)
-	}
-	if s.Unit != nil {
-		m["Unit"] = *s.Unit
-	}
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
+	api.Put(m, "Period", s.Period, api.DynInt32)
+	api.PutList(m, "Statistics", s.Statistics, api.DynString)
+	api.PutList(m, "ExtendedStatistics", s.ExtendedStatistics, api.DynString)
+	api.Put(m, "Unit", s.Unit, api.DynString)
 	return m
 }
 
 func (s *GetMetricStatisticsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Label"]; v != nil {
-		if err := api.SetStringPtr(&s.Label, v); err != nil {
-			return api.At(err, ".Label")
-		}
-	}
-	if v := m["Datapoints"]; v != nil {
-		if err := api.SetList(&s.Datapoints, v, func(p *Datapoint, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Datapoints")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
+	err = api.Decode(err, m, "Datapoints", &s.Datapoints, func(p *[]Datapoint, v any) error {
+		return api.SetList(p, v, func(p *Datapoint, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetMetricStatisticsOutput) ToDynamic() map[string]any {
@@ -1834,22 +987,15 @@ func (s *GetMetricStatisticsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Label != nil {
-		m["Label"] = *s.Label
-	}
-	if s.Datapoints != nil {
-		m["Datapoints"] = api.DynList(s.Datapoints, func(e Datapoint) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Label", s.Label, api.DynString)
+	api.PutList(m, "Datapoints", s.Datapoints, func(e Datapoint) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetMetricStreamInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *GetMetricStreamInput) ToDynamic() map[string]any {
@@ -1857,74 +1003,31 @@ func (s *GetMetricStreamInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *GetMetricStreamOutput) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["IncludeFilters"]; v != nil {
-		if err := api.SetList(&s.IncludeFilters, v, func(p *MetricStreamFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".IncludeFilters")
-		}
-	}
-	if v := m["ExcludeFilters"]; v != nil {
-		if err := api.SetList(&s.ExcludeFilters, v, func(p *MetricStreamFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExcludeFilters")
-		}
-	}
-	if v := m["FirehoseArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FirehoseArn, v); err != nil {
-			return api.At(err, ".FirehoseArn")
-		}
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["CreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDate, v); err != nil {
-			return api.At(err, ".CreationDate")
-		}
-	}
-	if v := m["LastUpdateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdateDate, v); err != nil {
-			return api.At(err, ".LastUpdateDate")
-		}
-	}
-	if v := m["OutputFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.OutputFormat, v); err != nil {
-			return api.At(err, ".OutputFormat")
-		}
-	}
-	if v := m["StatisticsConfigurations"]; v != nil {
-		if err := api.SetList(&s.StatisticsConfigurations, v, func(p *MetricStreamStatisticsConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".StatisticsConfigurations")
-		}
-	}
-	if v := m["IncludeLinkedAccountsMetrics"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeLinkedAccountsMetrics, v); err != nil {
-			return api.At(err, ".IncludeLinkedAccountsMetrics")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeFilters", &s.IncludeFilters, func(p *[]MetricStreamFilter, v any) error {
+		return api.SetList(p, v, func(p *MetricStreamFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ExcludeFilters", &s.ExcludeFilters, func(p *[]MetricStreamFilter, v any) error {
+		return api.SetList(p, v, func(p *MetricStreamFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "FirehoseArn", &s.FirehoseArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "LastUpdateDate", &s.LastUpdateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "OutputFormat", &s.OutputFormat, api.SetStringPtr)
+	err = api.Decode(err, m, "StatisticsConfigurations", &s.StatisticsConfigurations, func(p *[]MetricStreamStatisticsConfiguration, v any) error {
+		return api.SetList(p, v, func(p *MetricStreamStatisticsConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IncludeLinkedAccountsMetrics", &s.IncludeLinkedAccountsMetrics, api.SetBoolPtr)
+	return err
 }
 
 func (s *GetMetricStreamOutput) ToDynamic() map[string]any {
@@ -1932,57 +1035,26 @@ func (s *GetMetricStreamOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.IncludeFilters != nil {
-		m["IncludeFilters"] = api.DynList(s.IncludeFilters, func(e MetricStreamFilter) any { return e.ToDynamic() })
-	}
-	if s.ExcludeFilters != nil {
-		m["ExcludeFilters"] = api.DynList(s.ExcludeFilters, func(e MetricStreamFilter) any { return e.ToDynamic() })
-	}
-	if s.FirehoseArn != nil {
-		m["FirehoseArn"] = *s.FirehoseArn
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.CreationDate != nil {
-		m["CreationDate"] = s.CreationDate.UTC()
-	}
-	if s.LastUpdateDate != nil {
-		m["LastUpdateDate"] = s.LastUpdateDate.UTC()
-	}
-	if s.OutputFormat != nil {
-		m["OutputFormat"] = *s.OutputFormat
-	}
-	if s.StatisticsConfigurations != nil {
-		m["StatisticsConfigurations"] = api.DynList(s.StatisticsConfigurations, func(e MetricStreamStatisticsConfiguration) any { return e.ToDynamic() })
-	}
-	if s.IncludeLinkedAccountsMetrics != nil {
-		m["IncludeLinkedAccountsMetrics"] = *s.IncludeLinkedAccountsMetrics
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "IncludeFilters", s.IncludeFilters, func(e MetricStreamFilter) any { return e.ToDynamic() })
+	api.PutList(m, "ExcludeFilters", s.ExcludeFilters, func(e MetricStreamFilter) any { return e.ToDynamic() })
+	api.Put(m, "FirehoseArn", s.FirehoseArn, api.DynString)
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
+	api.Put(m, "LastUpdateDate", s.LastUpdateDate, api.DynTime)
+	api.Put(m, "OutputFormat", s.OutputFormat, api.DynString)
+	api.PutList(m, "StatisticsConfigurations", s.StatisticsConfigurations, func(e MetricStreamStatisticsConfiguration) any { return e.ToDynamic() })
+	api.Put(m, "IncludeLinkedAccountsMetrics", s.IncludeLinkedAccountsMetrics, api.DynBool)
 	return m
 }
 
 func (s *GetMetricWidgetImageInput) FromDynamic(m map[string]any) error {
-	if v := m["MetricWidget"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricWidget, v); err != nil {
-			return api.At(err, ".MetricWidget")
-		}
-	}
-	if v := m["OutputFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.OutputFormat, v); err != nil {
-			return api.At(err, ".OutputFormat")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MetricWidget", &s.MetricWidget, api.SetStringPtr)
+	err = api.Decode(err, m, "OutputFormat", &s.OutputFormat, api.SetStringPtr)
+	return err
 }
 
 func (s *GetMetricWidgetImageInput) ToDynamic() map[string]any {
@@ -1990,22 +1062,15 @@ func (s *GetMetricWidgetImageInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MetricWidget != nil {
-		m["MetricWidget"] = *s.MetricWidget
-	}
-	if s.OutputFormat != nil {
-		m["OutputFormat"] = *s.OutputFormat
-	}
+	api.Put(m, "MetricWidget", s.MetricWidget, api.DynString)
+	api.Put(m, "OutputFormat", s.OutputFormat, api.DynString)
 	return m
 }
 
 func (s *GetMetricWidgetImageOutput) FromDynamic(m map[string]any) error {
-	if v := m["MetricWidgetImage"]; v != nil {
-		if err := api.SetBytes(&s.MetricWidgetImage, v); err != nil {
-			return api.At(err, ".MetricWidgetImage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MetricWidgetImage", &s.MetricWidgetImage, api.SetBytes)
+	return err
 }
 
 func (s *GetMetricWidgetImageOutput) ToDynamic() map[string]any {
@@ -2013,39 +1078,18 @@ func (s *GetMetricWidgetImageOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MetricWidgetImage != nil {
-		m["MetricWidgetImage"] = s.MetricWidgetImage
-	}
+	api.PutBytes(m, "MetricWidgetImage", s.MetricWidgetImage)
 	return m
 }
 
 func (s *InsightRule) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".Schema")
-		}
-	}
-	if v := m["Definition"]; v != nil {
-		if err := api.SetStringPtr(&s.Definition, v); err != nil {
-			return api.At(err, ".Definition")
-		}
-	}
-	if v := m["ManagedRule"]; v != nil {
-		if err := api.SetBoolPtr(&s.ManagedRule, v); err != nil {
-			return api.At(err, ".ManagedRule")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
+	err = api.Decode(err, m, "Definition", &s.Definition, api.SetStringPtr)
+	err = api.Decode(err, m, "ManagedRule", &s.ManagedRule, api.SetBoolPtr)
+	return err
 }
 
 func (s *InsightRule) ToDynamic() map[string]any {
@@ -2053,41 +1097,22 @@ func (s *InsightRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Schema != nil {
-		m["Schema"] = *s.Schema
-	}
-	if s.Definition != nil {
-		m["Definition"] = *s.Definition
-	}
-	if s.ManagedRule != nil {
-		m["ManagedRule"] = *s.ManagedRule
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "Schema", s.Schema, api.DynString)
+	api.Put(m, "Definition", s.Definition, api.DynString)
+	api.Put(m, "ManagedRule", s.ManagedRule, api.DynBool)
 	return m
 }
 
 func (s *InsightRuleContributor) FromDynamic(m map[string]any) error {
-	if v := m["Keys"]; v != nil {
-		if err := api.SetList(&s.Keys, v, api.SetString); err != nil {
-			return api.At(err, ".Keys")
-		}
-	}
-	if v := m["ApproximateAggregateValue"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.ApproximateAggregateValue, v); err != nil {
-			return api.At(err, ".ApproximateAggregateValue")
-		}
-	}
-	if v := m["Datapoints"]; v != nil {
-		if err := api.SetList(&s.Datapoints, v, func(p *InsightRuleContributorDatapoint, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Datapoints")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Keys", &s.Keys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ApproximateAggregateValue", &s.ApproximateAggregateValue, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Datapoints", &s.Datapoints, func(p *[]InsightRuleContributorDatapoint, v any) error {
+		return api.SetList(p, v, func(p *InsightRuleContributorDatapoint, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *InsightRuleContributor) ToDynamic() map[string]any {
@@ -2095,30 +1120,17 @@ func (s *InsightRuleContributor) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Keys != nil {
-		m["Keys"] = api.DynList(s.Keys, api.DynString)
-	}
-	if s.ApproximateAggregateValue != nil {
-		m["ApproximateAggregateValue"] = *s.ApproximateAggregateValue
-	}
-	if s.Datapoints != nil {
-		m["Datapoints"] = api.DynList(s.Datapoints, func(e InsightRuleContributorDatapoint) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Keys", s.Keys, api.DynString)
+	api.Put(m, "ApproximateAggregateValue", s.ApproximateAggregateValue, api.DynFloat64)
+	api.PutList(m, "Datapoints", s.Datapoints, func(e InsightRuleContributorDatapoint) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *InsightRuleContributorDatapoint) FromDynamic(m map[string]any) error {
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	if v := m["ApproximateValue"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.ApproximateValue, v); err != nil {
-			return api.At(err, ".ApproximateValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ApproximateValue", &s.ApproximateValue, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *InsightRuleContributorDatapoint) ToDynamic() map[string]any {
@@ -2126,57 +1138,22 @@ func (s *InsightRuleContributorDatapoint) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
-	if s.ApproximateValue != nil {
-		m["ApproximateValue"] = *s.ApproximateValue
-	}
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
+	api.Put(m, "ApproximateValue", s.ApproximateValue, api.DynFloat64)
 	return m
 }
 
 func (s *InsightRuleMetricDatapoint) FromDynamic(m map[string]any) error {
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	if v := m["UniqueContributors"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.UniqueContributors, v); err != nil {
-			return api.At(err, ".UniqueContributors")
-		}
-	}
-	if v := m["MaxContributorValue"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.MaxContributorValue, v); err != nil {
-			return api.At(err, ".MaxContributorValue")
-		}
-	}
-	if v := m["SampleCount"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.SampleCount, v); err != nil {
-			return api.At(err, ".SampleCount")
-		}
-	}
-	if v := m["Average"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Average, v); err != nil {
-			return api.At(err, ".Average")
-		}
-	}
-	if v := m["Sum"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Sum, v); err != nil {
-			return api.At(err, ".Sum")
-		}
-	}
-	if v := m["Minimum"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Minimum, v); err != nil {
-			return api.At(err, ".Minimum")
-		}
-	}
-	if v := m["Maximum"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Maximum, v); err != nil {
-			return api.At(err, ".Maximum")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "UniqueContributors", &s.UniqueContributors, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "MaxContributorValue", &s.MaxContributorValue, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "SampleCount", &s.SampleCount, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Average", &s.Average, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Sum", &s.Sum, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Minimum", &s.Minimum, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Maximum", &s.Maximum, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *InsightRuleMetricDatapoint) ToDynamic() map[string]any {
@@ -2184,40 +1161,21 @@ func (s *InsightRuleMetricDatapoint) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
-	if s.UniqueContributors != nil {
-		m["UniqueContributors"] = *s.UniqueContributors
-	}
-	if s.MaxContributorValue != nil {
-		m["MaxContributorValue"] = *s.MaxContributorValue
-	}
-	if s.SampleCount != nil {
-		m["SampleCount"] = *s.SampleCount
-	}
-	if s.Average != nil {
-		m["Average"] = *s.Average
-	}
-	if s.Sum != nil {
-		m["Sum"] = *s.Sum
-	}
-	if s.Minimum != nil {
-		m["Minimum"] = *s.Minimum
-	}
-	if s.Maximum != nil {
-		m["Maximum"] = *s.Maximum
-	}
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
+	api.Put(m, "UniqueContributors", s.UniqueContributors, api.DynFloat64)
+	api.Put(m, "MaxContributorValue", s.MaxContributorValue, api.DynFloat64)
+	api.Put(m, "SampleCount", s.SampleCount, api.DynFloat64)
+	api.Put(m, "Average", s.Average, api.DynFloat64)
+	api.Put(m, "Sum", s.Sum, api.DynFloat64)
+	api.Put(m, "Minimum", s.Minimum, api.DynFloat64)
+	api.Put(m, "Maximum", s.Maximum, api.DynFloat64)
 	return m
 }
 
 func (s *InternalServiceFault) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InternalServiceFault) ToDynamic() map[string]any {
@@ -2225,19 +1183,14 @@ func (s *InternalServiceFault) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidFormatFault) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidFormatFault) ToDynamic() map[string]any {
@@ -2245,19 +1198,14 @@ func (s *InvalidFormatFault) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidNextToken) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidNextToken) ToDynamic() map[string]any {
@@ -2265,19 +1213,14 @@ func (s *InvalidNextToken) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidParameterCombinationException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidParameterCombinationException) ToDynamic() map[string]any {
@@ -2285,19 +1228,14 @@ func (s *InvalidParameterCombinationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidParameterValueException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidParameterValueException) ToDynamic() map[string]any {
@@ -2305,19 +1243,14 @@ func (s *InvalidParameterValueException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LabelOptions) FromDynamic(m map[string]any) error {
-	if v := m["Timezone"]; v != nil {
-		if err := api.SetStringPtr(&s.Timezone, v); err != nil {
-			return api.At(err, ".Timezone")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Timezone", &s.Timezone, api.SetStringPtr)
+	return err
 }
 
 func (s *LabelOptions) ToDynamic() map[string]any {
@@ -2325,9 +1258,7 @@ func (s *LabelOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Timezone != nil {
-		m["Timezone"] = *s.Timezone
-	}
+	api.Put(m, "Timezone", s.Timezone, api.DynString)
 	return m
 }
 
@@ -2341,12 +1272,9 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 }
 
 func (s *LimitExceededFault) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LimitExceededFault) ToDynamic() map[string]any {
@@ -2354,24 +1282,15 @@ func (s *LimitExceededFault) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ListDashboardsInput) FromDynamic(m map[string]any) error {
-	if v := m["DashboardNamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.DashboardNamePrefix, v); err != nil {
-			return api.At(err, ".DashboardNamePrefix")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DashboardNamePrefix", &s.DashboardNamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDashboardsInput) ToDynamic() map[string]any {
@@ -2379,27 +1298,18 @@ func (s *ListDashboardsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DashboardNamePrefix != nil {
-		m["DashboardNamePrefix"] = *s.DashboardNamePrefix
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "DashboardNamePrefix", s.DashboardNamePrefix, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListDashboardsOutput) FromDynamic(m map[string]any) error {
-	if v := m["DashboardEntries"]; v != nil {
-		if err := api.SetList(&s.DashboardEntries, v, func(p *DashboardEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DashboardEntries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DashboardEntries", &s.DashboardEntries, func(p *[]DashboardEntry, v any) error {
+		return api.SetList(p, v, func(p *DashboardEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDashboardsOutput) ToDynamic() map[string]any {
@@ -2407,32 +1317,17 @@ func (s *ListDashboardsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DashboardEntries != nil {
-		m["DashboardEntries"] = api.DynList(s.DashboardEntries, func(e DashboardEntry) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "DashboardEntries", s.DashboardEntries, func(e DashboardEntry) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListManagedInsightRulesInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListManagedInsightRulesInput) ToDynamic() map[string]any {
@@ -2440,30 +1335,19 @@ func (s *ListManagedInsightRulesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListManagedInsightRulesOutput) FromDynamic(m map[string]any) error {
-	if v := m["ManagedRules"]; v != nil {
-		if err := api.SetList(&s.ManagedRules, v, func(p *ManagedRuleDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ManagedRules")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ManagedRules", &s.ManagedRules, func(p *[]ManagedRuleDescription, v any) error {
+		return api.SetList(p, v, func(p *ManagedRuleDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListManagedInsightRulesOutput) ToDynamic() map[string]any {
@@ -2471,27 +1355,16 @@ func (s *ListManagedInsightRulesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ManagedRules != nil {
-		m["ManagedRules"] = api.DynList(s.ManagedRules, func(e ManagedRuleDescription) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ManagedRules", s.ManagedRules, func(e ManagedRuleDescription) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListMetricStreamsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListMetricStreamsInput) ToDynamic() map[string]any {
@@ -2499,27 +1372,18 @@ func (s *ListMetricStreamsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListMetricStreamsOutput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Entries"]; v != nil {
-		if err := api.SetList(&s.Entries, v, func(p *MetricStreamEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Entries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]MetricStreamEntry, v any) error {
+		return api.SetList(p, v, func(p *MetricStreamEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListMetricStreamsOutput) ToDynamic() map[string]any {
@@ -2527,52 +1391,23 @@ func (s *ListMetricStreamsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Entries != nil {
-		m["Entries"] = api.DynList(s.Entries, func(e MetricStreamEntry) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "Entries", s.Entries, func(e MetricStreamEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListMetricsInput) FromDynamic(m map[string]any) error {
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *DimensionFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["RecentlyActive"]; v != nil {
-		if err := api.SetStringPtr(&s.RecentlyActive, v); err != nil {
-			return api.At(err, ".RecentlyActive")
-		}
-	}
-	if v := m["IncludeLinkedAccounts"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeLinkedAccounts, v); err != nil {
-			return api.At(err, ".IncludeLinkedAccounts")
-		}
-	}
-	if v := m["OwningAccount"]; v != nil {
-		if err := api.SetStringPtr(&s.OwningAccount, v); err != nil {
-			return api.At(err, ".OwningAccount")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]DimensionFilter, v any) error {
+		return api.SetList(p, v, func(p *DimensionFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "RecentlyActive", &s.RecentlyActive, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeLinkedAccounts", &s.IncludeLinkedAccounts, api.SetBoolPtr)
+	err = api.Decode(err, m, "OwningAccount", &s.OwningAccount, api.SetStringPtr)
+	return err
 }
 
 func (s *ListMetricsInput) ToDynamic() map[string]any {
@@ -2580,47 +1415,24 @@ func (s *ListMetricsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e DimensionFilter) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.RecentlyActive != nil {
-		m["RecentlyActive"] = *s.RecentlyActive
-	}
-	if s.IncludeLinkedAccounts != nil {
-		m["IncludeLinkedAccounts"] = *s.IncludeLinkedAccounts
-	}
-	if s.OwningAccount != nil {
-		m["OwningAccount"] = *s.OwningAccount
-	}
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e DimensionFilter) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "RecentlyActive", s.RecentlyActive, api.DynString)
+	api.Put(m, "IncludeLinkedAccounts", s.IncludeLinkedAccounts, api.DynBool)
+	api.Put(m, "OwningAccount", s.OwningAccount, api.DynString)
 	return m
 }
 
 func (s *ListMetricsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Metrics"]; v != nil {
-		if err := api.SetList(&s.Metrics, v, func(p *Metric, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Metrics")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["OwningAccounts"]; v != nil {
-		if err := api.SetList(&s.OwningAccounts, v, api.SetString); err != nil {
-			return api.At(err, ".OwningAccounts")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Metrics", &s.Metrics, func(p *[]Metric, v any) error {
+		return api.SetList(p, v, func(p *Metric, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "OwningAccounts", &s.OwningAccounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListMetricsOutput) ToDynamic() map[string]any {
@@ -2628,25 +1440,16 @@ func (s *ListMetricsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Metrics != nil {
-		m["Metrics"] = api.DynList(s.Metrics, func(e Metric) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.OwningAccounts != nil {
-		m["OwningAccounts"] = api.DynList(s.OwningAccounts, api.DynString)
-	}
+	api.PutList(m, "Metrics", s.Metrics, func(e Metric) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "OwningAccounts", s.OwningAccounts, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsForResourceInput) ToDynamic() map[string]any {
@@ -2654,19 +1457,16 @@ func (s *ListTagsForResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceOutput) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListTagsForResourceOutput) ToDynamic() map[string]any {
@@ -2674,29 +1474,18 @@ func (s *ListTagsForResourceOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ManagedRule) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ManagedRule) ToDynamic() map[string]any {
@@ -2704,37 +1493,18 @@ func (s *ManagedRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ManagedRuleDescription) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["RuleState"]; v != nil {
-		p := new(ManagedRuleState)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RuleState")
-		}
-		s.RuleState = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleState", &s.RuleState, api.SetStructPtr[ManagedRuleState])
+	return err
 }
 
 func (s *ManagedRuleDescription) ToDynamic() map[string]any {
@@ -2742,30 +1512,17 @@ func (s *ManagedRuleDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.RuleState != nil {
-		m["RuleState"] = s.RuleState.ToDynamic()
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.PutStruct(m, "RuleState", s.RuleState)
 	return m
 }
 
 func (s *ManagedRuleState) FromDynamic(m map[string]any) error {
-	if v := m["RuleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleName, v); err != nil {
-			return api.At(err, ".RuleName")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *ManagedRuleState) ToDynamic() map[string]any {
@@ -2773,27 +1530,16 @@ func (s *ManagedRuleState) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RuleName != nil {
-		m["RuleName"] = *s.RuleName
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "RuleName", s.RuleName, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *MessageData) FromDynamic(m map[string]any) error {
-	if v := m["Code"]; v != nil {
-		if err := api.SetStringPtr(&s.Code, v); err != nil {
-			return api.At(err, ".Code")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *MessageData) ToDynamic() map[string]any {
@@ -2801,32 +1547,19 @@ func (s *MessageData) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Code != nil {
-		m["Code"] = *s.Code
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Code", s.Code, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *Metric) FromDynamic(m map[string]any) error {
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
+		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Metric) ToDynamic() map[string]any {
@@ -2834,165 +1567,48 @@ func (s *Metric) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *MetricAlarm) FromDynamic(m map[string]any) error {
-	if v := m["AlarmName"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmName, v); err != nil {
-			return api.At(err, ".AlarmName")
-		}
-	}
-	if v := m["AlarmArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmArn, v); err != nil {
-			return api.At(err, ".AlarmArn")
-		}
-	}
-	if v := m["AlarmDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmDescription, v); err != nil {
-			return api.At(err, ".AlarmDescription")
-		}
-	}
-	if v := m["AlarmConfigurationUpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.AlarmConfigurationUpdatedTimestamp, v); err != nil {
-			return api.At(err, ".AlarmConfigurationUpdatedTimestamp")
-		}
-	}
-	if v := m["ActionsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.ActionsEnabled, v); err != nil {
-			return api.At(err, ".ActionsEnabled")
-		}
-	}
-	if v := m["OKActions"]; v != nil {
-		if err := api.SetList(&s.OKActions, v, api.SetString); err != nil {
-			return api.At(err, ".OKActions")
-		}
-	}
-	if v := m["AlarmActions"]; v != nil {
-		if err := api.SetList(&s.AlarmActions, v, api.SetString); err != nil {
-			return api.At(err, ".AlarmActions")
-		}
-	}
-	if v := m["InsufficientDataActions"]; v != nil {
-		if err := api.SetList(&s.InsufficientDataActions, v, api.SetString); err != nil {
-			return api.At(err, ".InsufficientDataActions")
-		}
-	}
-	if v := m["StateValue"]; v != nil {
-		if err := api.SetStringPtr(&s.StateValue, v); err != nil {
-			return api.At(err, ".StateValue")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["StateReasonData"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReasonData, v); err != nil {
-			return api.At(err, ".StateReasonData")
-		}
-	}
-	if v := m["StateUpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.StateUpdatedTimestamp, v); err != nil {
-			return api.At(err, ".StateUpdatedTimestamp")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["Statistic"]; v != nil {
-		if err := api.SetStringPtr(&s.Statistic, v); err != nil {
-			return api.At(err, ".Statistic")
-		}
-	}
-	if v := m["ExtendedStatistic"]; v != nil {
-		if err := api.SetStringPtr(&s.ExtendedStatistic, v); err != nil {
-			return api.At(err, ".ExtendedStatistic")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["Period"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Period, v); err != nil {
-			return api.At(err, ".Period")
-		}
-	}
-	if v := m["Unit"]; v != nil {
-		if err := api.SetStringPtr(&s.Unit, v); err != nil {
-			return api.At(err, ".Unit")
-		}
-	}
-	if v := m["EvaluationPeriods"]; v != nil {
-		if err := api.SetInt32Ptr(&s.EvaluationPeriods, v); err != nil {
-			return api.At(err, ".EvaluationPeriods")
-		}
-	}
-	if v := m["DatapointsToAlarm"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DatapointsToAlarm, v); err != nil {
-			return api.At(err, ".DatapointsToAlarm")
-		}
-	}
-	if v := m["Threshold"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Threshold, v); err != nil {
-			return api.At(err, ".Threshold")
-		}
-	}
-	if v := m["ComparisonOperator"]; v != nil {
-		if err := api.SetStringPtr(&s.ComparisonOperator, v); err != nil {
-			return api.At(err, ".ComparisonOperator")
-		}
-	}
-	if v := m["TreatMissingData"]; v != nil {
-		if err := api.SetStringPtr(&s.TreatMissingData, v); err != nil {
-			return api.At(err, ".TreatMissingData")
-		}
-	}
-	if v := m["EvaluateLowSampleCountPercentile"]; v != nil {
-		if err := api.SetStringPtr(&s.EvaluateLowSampleCountPercentile, v); err != nil {
-			return api.At(err, ".EvaluateLowSampleCountPercentile")
-		}
-	}
-	if v := m["Metrics"]; v != nil {
-		if err := api.SetList(&s.Metrics, v, func(p *MetricDataQuery, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Metrics")
-		}
-	}
-	if v := m["ThresholdMetricId"]; v != nil {
-		if err := api.SetStringPtr(&s.ThresholdMetricId, v); err != nil {
-			return api.At(err, ".ThresholdMetricId")
-		}
-	}
-	if v := m["EvaluationState"]; v != nil {
-		if err := api.SetStringPtr(&s.EvaluationState, v); err != nil {
-			return api.At(err, ".EvaluationState")
-		}
-	}
-	if v := m["StateTransitionedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.StateTransitionedTimestamp, v); err != nil {
-			return api.At(err, ".StateTransitionedTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
+	err = api.Decode(err, m, "AlarmArn", &s.AlarmArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AlarmDescription", &s.AlarmDescription, api.SetStringPtr)
+	err = api.Decode(err, m, "AlarmConfigurationUpdatedTimestamp", &s.AlarmConfigurationUpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ActionsEnabled", &s.ActionsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "OKActions", &s.OKActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AlarmActions", &s.AlarmActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "InsufficientDataActions", &s.InsufficientDataActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "StateValue", &s.StateValue, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReasonData", &s.StateReasonData, api.SetStringPtr)
+	err = api.Decode(err, m, "StateUpdatedTimestamp", &s.StateUpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "Statistic", &s.Statistic, api.SetStringPtr)
+	err = api.Decode(err, m, "ExtendedStatistic", &s.ExtendedStatistic, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
+		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
+	err = api.Decode(err, m, "EvaluationPeriods", &s.EvaluationPeriods, api.SetInt32Ptr)
+	err = api.Decode(err, m, "DatapointsToAlarm", &s.DatapointsToAlarm, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Threshold", &s.Threshold, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "ComparisonOperator", &s.ComparisonOperator, api.SetStringPtr)
+	err = api.Decode(err, m, "TreatMissingData", &s.TreatMissingData, api.SetStringPtr)
+	err = api.Decode(err, m, "EvaluateLowSampleCountPercentile", &s.EvaluateLowSampleCountPercentile, api.SetStringPtr)
+	err = api.Decode(err, m, "Metrics", &s.Metrics, func(p *[]MetricDataQuery, v any) error {
+		return api.SetList(p, v, func(p *MetricDataQuery, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ThresholdMetricId", &s.ThresholdMetricId, api.SetStringPtr)
+	err = api.Decode(err, m, "EvaluationState", &s.EvaluationState, api.SetStringPtr)
+	err = api.Decode(err, m, "StateTransitionedTimestamp", &s.StateTransitionedTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *MetricAlarm) ToDynamic() map[string]any {
@@ -3000,103 +1616,42 @@ func (s *MetricAlarm) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AlarmName != nil {
-		m["AlarmName"] = *s.AlarmName
-	}
-	if s.AlarmArn != nil {
-		m["AlarmArn"] = *s.AlarmArn
-	}
-	if s.AlarmDescription != nil {
-		m["AlarmDescription"] = *s.AlarmDescription
-	}
-	if s.AlarmConfigurationUpdatedTimestamp != nil {
-		m["AlarmConfigurationUpdatedTimestamp"] = s.AlarmConfigurationUpdatedTimestamp.UTC()
-	}
-	if s.ActionsEnabled != nil {
-		m["ActionsEnabled"] = *s.ActionsEnabled
-	}
-	if s.OKActions != nil {
-		m["OKActions"] = api.DynList(s.OKActions, api.DynString)
-	}
-	if s.AlarmActions != nil {
-		m["AlarmActions"] = api.DynList(s.AlarmActions, api.DynString)
-	}
-	if s.InsufficientDataActions != nil {
-		m["InsufficientDataActions"] = api.DynList(s.InsufficientDataActions, api.DynString)
-	}
-	if s.StateValue != nil {
-		m["StateValue"] = *s.StateValue
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.StateReasonData != nil {
-		m["StateReasonData"] = *s.StateReasonData
-	}
-	if s.StateUpdatedTimestamp != nil {
-		m["StateUpdatedTimestamp"] = s.StateUpdatedTimestamp.UTC()
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.Statistic != nil {
-		m["Statistic"] = *s.Statistic
-	}
-	if s.ExtendedStatistic != nil {
-		m["ExtendedStatistic"] = *s.ExtendedStatistic
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	}
-	if s.Period != nil {
-		m["Period"] = int64(*s.Period)
-	}
-	if s.Unit != nil {
-		m["Unit"] = *s.Unit
-	}
-	if s.EvaluationPeriods != nil {
-		m["EvaluationPeriods"] = int64(*s.EvaluationPeriods)
-	}
-	if s.DatapointsToAlarm != nil {
-		m["DatapointsToAlarm"] = int64(*s.DatapointsToAlarm)
-	}
-	if s.Threshold != nil {
-		m["Threshold"] = *s.Threshold
-	}
-	if s.ComparisonOperator != nil {
-		m["ComparisonOperator"] = *s.ComparisonOperator
-	}
-	if s.TreatMissingData != nil {
-		m["TreatMissingData"] = *s.TreatMissingData
-	}
-	if s.EvaluateLowSampleCountPercentile != nil {
-		m["EvaluateLowSampleCountPercentile"] = *s.EvaluateLowSampleCountPercentile
-	}
-	if s.Metrics != nil {
-		m["Metrics"] = api.DynList(s.Metrics, func(e MetricDataQuery) any { return e.ToDynamic() })
-	}
-	if s.ThresholdMetricId != nil {
-		m["ThresholdMetricId"] = *s.ThresholdMetricId
-	}
-	if s.EvaluationState != nil {
-		m["EvaluationState"] = *s.EvaluationState
-	}
-	if s.StateTransitionedTimestamp != nil {
-		m["StateTransitionedTimestamp"] = s.StateTransitionedTimestamp.UTC()
-	}
+	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
+	api.Put(m, "AlarmArn", s.AlarmArn, api.DynString)
+	api.Put(m, "AlarmDescription", s.AlarmDescription, api.DynString)
+	api.Put(m, "AlarmConfigurationUpdatedTimestamp", s.AlarmConfigurationUpdatedTimestamp, api.DynTime)
+	api.Put(m, "ActionsEnabled", s.ActionsEnabled, api.DynBool)
+	api.PutList(m, "OKActions", s.OKActions, api.DynString)
+	api.PutList(m, "AlarmActions", s.AlarmActions, api.DynString)
+	api.PutList(m, "InsufficientDataActions", s.InsufficientDataActions, api.DynString)
+	api.Put(m, "StateValue", s.StateValue, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "StateReasonData", s.StateReasonData, api.DynString)
+	api.Put(m, "StateUpdatedTimestamp", s.StateUpdatedTimestamp, api.DynTime)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "Statistic", s.Statistic, api.DynString)
+	api.Put(m, "ExtendedStatistic", s.ExtendedStatistic, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
+	api.Put(m, "Period", s.Period, api.DynInt32)
+	api.Put(m, "Unit", s.Unit, api.DynString)
+	api.Put(m, "EvaluationPeriods", s.EvaluationPeriods, api.DynInt32)
+	api.Put(m, "DatapointsToAlarm", s.DatapointsToAlarm, api.DynInt32)
+	api.Put(m, "Threshold", s.Threshold, api.DynFloat64)
+	api.Put(m, "ComparisonOperator", s.ComparisonOperator, api.DynString)
+	api.Put(m, "TreatMissingData", s.TreatMissingData, api.DynString)
+	api.Put(m, "EvaluateLowSampleCountPercentile", s.EvaluateLowSampleCountPercentile, api.DynString)
+	api.PutList(m, "Metrics", s.Metrics, func(e MetricDataQuery) any { return e.ToDynamic() })
+	api.Put(m, "ThresholdMetricId", s.ThresholdMetricId, api.DynString)
+	api.Put(m, "EvaluationState", s.EvaluationState, api.DynString)
+	api.Put(m, "StateTransitionedTimestamp", s.StateTransitionedTimestamp, api.DynTime)
 	return m
 }
 
 func (s *MetricCharacteristics) FromDynamic(m map[string]any) error {
-	if v := m["PeriodicSpikes"]; v != nil {
-		if err := api.SetBoolPtr(&s.PeriodicSpikes, v); err != nil {
-			return api.At(err, ".PeriodicSpikes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PeriodicSpikes", &s.PeriodicSpikes, api.SetBoolPtr)
+	return err
 }
 
 func (s *MetricCharacteristics) ToDynamic() map[string]any {
@@ -3104,51 +1659,20 @@ func (s *MetricCharacteristics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PeriodicSpikes != nil {
-		m["PeriodicSpikes"] = *s.PeriodicSpikes
-	}
+	api.Put(m, "PeriodicSpikes", s.PeriodicSpikes, api.DynBool)
 	return m
 }
 
 func (s *MetricDataQuery) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["MetricStat"]; v != nil {
-		p := new(MetricStat)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MetricStat")
-		}
-		s.MetricStat = p
-	}
-	if v := m["Expression"]; v != nil {
-		if err := api.SetStringPtr(&s.Expression, v); err != nil {
-			return api.At(err, ".Expression")
-		}
-	}
-	if v := m["Label"]; v != nil {
-		if err := api.SetStringPtr(&s.Label, v); err != nil {
-			return api.At(err, ".Label")
-		}
-	}
-	if v := m["ReturnData"]; v != nil {
-		if err := api.SetBoolPtr(&s.ReturnData, v); err != nil {
-			return api.At(err, ".ReturnData")
-		}
-	}
-	if v := m["Period"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Period, v); err != nil {
-			return api.At(err, ".Period")
-		}
-	}
-	if v := m["AccountId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccountId, v); err != nil {
-			return api.At(err, ".AccountId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricStat", &s.MetricStat, api.SetStructPtr[MetricStat])
+	err = api.Decode(err, m, "Expression", &s.Expression, api.SetStringPtr)
+	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnData", &s.ReturnData, api.SetBoolPtr)
+	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AccountId", &s.AccountId, api.SetStringPtr)
+	return err
 }
 
 func (s *MetricDataQuery) ToDynamic() map[string]any {
@@ -3156,62 +1680,27 @@ func (s *MetricDataQuery) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.MetricStat != nil {
-		m["MetricStat"] = s.MetricStat.ToDynamic()
-	}
-	if s.Expression != nil {
-		m["Expression"] = *s.Expression
-	}
-	if s.Label != nil {
-		m["Label"] = *s.Label
-	}
-	if s.ReturnData != nil {
-		m["ReturnData"] = *s.ReturnData
-	}
-	if s.Period != nil {
-		m["Period"] = int64(*s.Period)
-	}
-	if s.AccountId != nil {
-		m["AccountId"] = *s.AccountId
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutStruct(m, "MetricStat", s.MetricStat)
+	api.Put(m, "Expression", s.Expression, api.DynString)
+	api.Put(m, "Label", s.Label, api.DynString)
+	api.Put(m, "ReturnData", s.ReturnData, api.DynBool)
+	api.Put(m, "Period", s.Period, api.DynInt32)
+	api.Put(m, "AccountId", s.AccountId, api.DynString)
 	return m
 }
 
 func (s *MetricDataResult) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Label"]; v != nil {
-		if err := api.SetStringPtr(&s.Label, v); err != nil {
-			return api.At(err, ".Label")
-		}
-	}
-	if v := m["Timestamps"]; v != nil {
-		if err := api.SetList(&s.Timestamps, v, api.SetTime); err != nil {
-			return api.At(err, ".Timestamps")
-		}
-	}
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetFloat64); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	if v := m["StatusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".StatusCode")
-		}
-	}
-	if v := m["Messages"]; v != nil {
-		if err := api.SetList(&s.Messages, v, func(p *MessageData, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Messages")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
+	err = api.Decode(err, m, "Timestamps", &s.Timestamps, func(p *[]time.Time, v any) error { return api.SetList(p, v, api.SetTime) })
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]float64, v any) error { return api.SetList(p, v, api.SetFloat64) })
+	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "Messages", &s.Messages, func(p *[]MessageData, v any) error {
+		return api.SetList(p, v, func(p *MessageData, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *MetricDataResult) ToDynamic() map[string]any {
@@ -3219,76 +1708,29 @@ func (s *MetricDataResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Label != nil {
-		m["Label"] = *s.Label
-	}
-	if s.Timestamps != nil {
-		m["Timestamps"] = api.DynList(s.Timestamps, api.DynTime)
-	}
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynFloat64)
-	}
-	if s.StatusCode != nil {
-		m["StatusCode"] = *s.StatusCode
-	}
-	if s.Messages != nil {
-		m["Messages"] = api.DynList(s.Messages, func(e MessageData) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Label", s.Label, api.DynString)
+	api.PutList(m, "Timestamps", s.Timestamps, api.DynTime)
+	api.PutList(m, "Values", s.Values, api.DynFloat64)
+	api.Put(m, "StatusCode", s.StatusCode, api.DynString)
+	api.PutList(m, "Messages", s.Messages, func(e MessageData) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *MetricDatum) FromDynamic(m map[string]any) error {
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	if v := m["StatisticValues"]; v != nil {
-		p := new(StatisticSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StatisticValues")
-		}
-		s.StatisticValues = p
-	}
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetFloat64); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	if v := m["Counts"]; v != nil {
-		if err := api.SetList(&s.Counts, v, api.SetFloat64); err != nil {
-			return api.At(err, ".Counts")
-		}
-	}
-	if v := m["Unit"]; v != nil {
-		if err := api.SetStringPtr(&s.Unit, v); err != nil {
-			return api.At(err, ".Unit")
-		}
-	}
-	if v := m["StorageResolution"]; v != nil {
-		if err := api.SetInt32Ptr(&s.StorageResolution, v); err != nil {
-			return api.At(err, ".StorageResolution")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
+		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "StatisticValues", &s.StatisticValues, api.SetStructPtr[StatisticSet])
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]float64, v any) error { return api.SetList(p, v, api.SetFloat64) })
+	err = api.Decode(err, m, "Counts", &s.Counts, func(p *[]float64, v any) error { return api.SetList(p, v, api.SetFloat64) })
+	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
+	err = api.Decode(err, m, "StorageResolution", &s.StorageResolution, api.SetInt32Ptr)
+	return err
 }
 
 func (s *MetricDatum) ToDynamic() map[string]any {
@@ -3296,43 +1738,24 @@ func (s *MetricDatum) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	}
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
-	if s.StatisticValues != nil {
-		m["StatisticValues"] = s.StatisticValues.ToDynamic()
-	}
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynFloat64)
-	}
-	if s.Counts != nil {
-		m["Counts"] = api.DynList(s.Counts, api.DynFloat64)
-	}
-	if s.Unit != nil {
-		m["Unit"] = *s.Unit
-	}
-	if s.StorageResolution != nil {
-		m["StorageResolution"] = int64(*s.StorageResolution)
-	}
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
+	api.Put(m, "Value", s.Value, api.DynFloat64)
+	api.PutStruct(m, "StatisticValues", s.StatisticValues)
+	api.PutList(m, "Values", s.Values, api.DynFloat64)
+	api.PutList(m, "Counts", s.Counts, api.DynFloat64)
+	api.Put(m, "Unit", s.Unit, api.DynString)
+	api.Put(m, "StorageResolution", s.StorageResolution, api.DynInt32)
 	return m
 }
 
 func (s *MetricMathAnomalyDetector) FromDynamic(m map[string]any) error {
-	if v := m["MetricDataQueries"]; v != nil {
-		if err := api.SetList(&s.MetricDataQueries, v, func(p *MetricDataQuery, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MetricDataQueries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MetricDataQueries", &s.MetricDataQueries, func(p *[]MetricDataQuery, v any) error {
+		return api.SetList(p, v, func(p *MetricDataQuery, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *MetricMathAnomalyDetector) ToDynamic() map[string]any {
@@ -3340,36 +1763,17 @@ func (s *MetricMathAnomalyDetector) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MetricDataQueries != nil {
-		m["MetricDataQueries"] = api.DynList(s.MetricDataQueries, func(e MetricDataQuery) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "MetricDataQueries", s.MetricDataQueries, func(e MetricDataQuery) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *MetricStat) FromDynamic(m map[string]any) error {
-	if v := m["Metric"]; v != nil {
-		p := new(Metric)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Metric")
-		}
-		s.Metric = p
-	}
-	if v := m["Period"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Period, v); err != nil {
-			return api.At(err, ".Period")
-		}
-	}
-	if v := m["Stat"]; v != nil {
-		if err := api.SetStringPtr(&s.Stat, v); err != nil {
-			return api.At(err, ".Stat")
-		}
-	}
-	if v := m["Unit"]; v != nil {
-		if err := api.SetStringPtr(&s.Unit, v); err != nil {
-			return api.At(err, ".Unit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Metric", &s.Metric, api.SetStructPtr[Metric])
+	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Stat", &s.Stat, api.SetStringPtr)
+	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
+	return err
 }
 
 func (s *MetricStat) ToDynamic() map[string]any {
@@ -3377,58 +1781,23 @@ func (s *MetricStat) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Metric != nil {
-		m["Metric"] = s.Metric.ToDynamic()
-	}
-	if s.Period != nil {
-		m["Period"] = int64(*s.Period)
-	}
-	if s.Stat != nil {
-		m["Stat"] = *s.Stat
-	}
-	if s.Unit != nil {
-		m["Unit"] = *s.Unit
-	}
+	api.PutStruct(m, "Metric", s.Metric)
+	api.Put(m, "Period", s.Period, api.DynInt32)
+	api.Put(m, "Stat", s.Stat, api.DynString)
+	api.Put(m, "Unit", s.Unit, api.DynString)
 	return m
 }
 
 func (s *MetricStreamEntry) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDate, v); err != nil {
-			return api.At(err, ".CreationDate")
-		}
-	}
-	if v := m["LastUpdateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdateDate, v); err != nil {
-			return api.At(err, ".LastUpdateDate")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["FirehoseArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FirehoseArn, v); err != nil {
-			return api.At(err, ".FirehoseArn")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["OutputFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.OutputFormat, v); err != nil {
-			return api.At(err, ".OutputFormat")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "LastUpdateDate", &s.LastUpdateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "FirehoseArn", &s.FirehoseArn, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "OutputFormat", &s.OutputFormat, api.SetStringPtr)
+	return err
 }
 
 func (s *MetricStreamEntry) ToDynamic() map[string]any {
@@ -3436,42 +1805,21 @@ func (s *MetricStreamEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreationDate != nil {
-		m["CreationDate"] = s.CreationDate.UTC()
-	}
-	if s.LastUpdateDate != nil {
-		m["LastUpdateDate"] = s.LastUpdateDate.UTC()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.FirehoseArn != nil {
-		m["FirehoseArn"] = *s.FirehoseArn
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.OutputFormat != nil {
-		m["OutputFormat"] = *s.OutputFormat
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
+	api.Put(m, "LastUpdateDate", s.LastUpdateDate, api.DynTime)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "FirehoseArn", s.FirehoseArn, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "OutputFormat", s.OutputFormat, api.DynString)
 	return m
 }
 
 func (s *MetricStreamFilter) FromDynamic(m map[string]any) error {
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["MetricNames"]; v != nil {
-		if err := api.SetList(&s.MetricNames, v, api.SetString); err != nil {
-			return api.At(err, ".MetricNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricNames", &s.MetricNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *MetricStreamFilter) ToDynamic() map[string]any {
@@ -3479,27 +1827,18 @@ func (s *MetricStreamFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.MetricNames != nil {
-		m["MetricNames"] = api.DynList(s.MetricNames, api.DynString)
-	}
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.PutList(m, "MetricNames", s.MetricNames, api.DynString)
 	return m
 }
 
 func (s *MetricStreamStatisticsConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["IncludeMetrics"]; v != nil {
-		if err := api.SetList(&s.IncludeMetrics, v, func(p *MetricStreamStatisticsMetric, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".IncludeMetrics")
-		}
-	}
-	if v := m["AdditionalStatistics"]; v != nil {
-		if err := api.SetList(&s.AdditionalStatistics, v, api.SetString); err != nil {
-			return api.At(err, ".AdditionalStatistics")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IncludeMetrics", &s.IncludeMetrics, func(p *[]MetricStreamStatisticsMetric, v any) error {
+		return api.SetList(p, v, func(p *MetricStreamStatisticsMetric, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AdditionalStatistics", &s.AdditionalStatistics, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *MetricStreamStatisticsConfiguration) ToDynamic() map[string]any {
@@ -3507,27 +1846,16 @@ func (s *MetricStreamStatisticsConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.IncludeMetrics != nil {
-		m["IncludeMetrics"] = api.DynList(s.IncludeMetrics, func(e MetricStreamStatisticsMetric) any { return e.ToDynamic() })
-	}
-	if s.AdditionalStatistics != nil {
-		m["AdditionalStatistics"] = api.DynList(s.AdditionalStatistics, api.DynString)
-	}
+	api.PutList(m, "IncludeMetrics", s.IncludeMetrics, func(e MetricStreamStatisticsMetric) any { return e.ToDynamic() })
+	api.PutList(m, "AdditionalStatistics", s.AdditionalStatistics, api.DynString)
 	return m
 }
 
 func (s *MetricStreamStatisticsMetric) FromDynamic(m map[string]any) error {
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	return err
 }
 
 func (s *MetricStreamStatisticsMetric) ToDynamic() map[string]any {
@@ -3535,22 +1863,15 @@ func (s *MetricStreamStatisticsMetric) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
 	return m
 }
 
 func (s *MissingRequiredParameterException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *MissingRequiredParameterException) ToDynamic() map[string]any {
@@ -3558,34 +1879,17 @@ func (s *MissingRequiredParameterException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PartialFailure) FromDynamic(m map[string]any) error {
-	if v := m["FailureResource"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureResource, v); err != nil {
-			return api.At(err, ".FailureResource")
-		}
-	}
-	if v := m["ExceptionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ExceptionType, v); err != nil {
-			return api.At(err, ".ExceptionType")
-		}
-	}
-	if v := m["FailureCode"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureCode, v); err != nil {
-			return api.At(err, ".FailureCode")
-		}
-	}
-	if v := m["FailureDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureDescription, v); err != nil {
-			return api.At(err, ".FailureDescription")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FailureResource", &s.FailureResource, api.SetStringPtr)
+	err = api.Decode(err, m, "ExceptionType", &s.ExceptionType, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureCode", &s.FailureCode, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureDescription", &s.FailureDescription, api.SetStringPtr)
+	return err
 }
 
 func (s *PartialFailure) ToDynamic() map[string]any {
@@ -3593,71 +1897,26 @@ func (s *PartialFailure) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.FailureResource != nil {
-		m["FailureResource"] = *s.FailureResource
-	}
-	if s.ExceptionType != nil {
-		m["ExceptionType"] = *s.ExceptionType
-	}
-	if s.FailureCode != nil {
-		m["FailureCode"] = *s.FailureCode
-	}
-	if s.FailureDescription != nil {
-		m["FailureDescription"] = *s.FailureDescription
-	}
+	api.Put(m, "FailureResource", s.FailureResource, api.DynString)
+	api.Put(m, "ExceptionType", s.ExceptionType, api.DynString)
+	api.Put(m, "FailureCode", s.FailureCode, api.DynString)
+	api.Put(m, "FailureDescription", s.FailureDescription, api.DynString)
 	return m
 }
 
 func (s *PutAnomalyDetectorInput) FromDynamic(m map[string]any) error {
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["Stat"]; v != nil {
-		if err := api.SetStringPtr(&s.Stat, v); err != nil {
-			return api.At(err, ".Stat")
-		}
-	}
-	if v := m["Configuration"]; v != nil {
-		p := new(AnomalyDetectorConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Configuration")
-		}
-		s.Configuration = p
-	}
-	if v := m["MetricCharacteristics"]; v != nil {
-		p := new(MetricCharacteristics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MetricCharacteristics")
-		}
-		s.MetricCharacteristics = p
-	}
-	if v := m["SingleMetricAnomalyDetector"]; v != nil {
-		p := new(SingleMetricAnomalyDetector)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SingleMetricAnomalyDetector")
-		}
-		s.SingleMetricAnomalyDetector = p
-	}
-	if v := m["MetricMathAnomalyDetector"]; v != nil {
-		p := new(MetricMathAnomalyDetector)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MetricMathAnomalyDetector")
-		}
-		s.MetricMathAnomalyDetector = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
+		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Stat", &s.Stat, api.SetStringPtr)
+	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStructPtr[AnomalyDetectorConfiguration])
+	err = api.Decode(err, m, "MetricCharacteristics", &s.MetricCharacteristics, api.SetStructPtr[MetricCharacteristics])
+	err = api.Decode(err, m, "SingleMetricAnomalyDetector", &s.SingleMetricAnomalyDetector, api.SetStructPtr[SingleMetricAnomalyDetector])
+	err = api.Decode(err, m, "MetricMathAnomalyDetector", &s.MetricMathAnomalyDetector, api.SetStructPtr[MetricMathAnomalyDetector])
+	return err
 }
 
 func (s *PutAnomalyDetectorInput) ToDynamic() map[string]any {
@@ -3665,30 +1924,14 @@ func (s *PutAnomalyDetectorInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	}
-	if s.Stat != nil {
-		m["Stat"] = *s.Stat
-	}
-	if s.Configuration != nil {
-		m["Configuration"] = s.Configuration.ToDynamic()
-	}
-	if s.MetricCharacteristics != nil {
-		m["MetricCharacteristics"] = s.MetricCharacteristics.ToDynamic()
-	}
-	if s.SingleMetricAnomalyDetector != nil {
-		m["SingleMetricAnomalyDetector"] = s.SingleMetricAnomalyDetector.ToDynamic()
-	}
-	if s.MetricMathAnomalyDetector != nil {
-		m["MetricMathAnomalyDetector"] = s.MetricMathAnomalyDetector.ToDynamic()
-	}
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
+	api.Put(m, "Stat", s.Stat, api.DynString)
+	api.PutStruct(m, "Configuration", s.Configuration)
+	api.PutStruct(m, "MetricCharacteristics", s.MetricCharacteristics)
+	api.PutStruct(m, "SingleMetricAnomalyDetector", s.SingleMetricAnomalyDetector)
+	api.PutStruct(m, "MetricMathAnomalyDetector", s.MetricMathAnomalyDetector)
 	return m
 }
 
@@ -3702,62 +1945,21 @@ func (s *PutAnomalyDetectorOutput) ToDynamic() map[string]any {
 }
 
 func (s *PutCompositeAlarmInput) FromDynamic(m map[string]any) error {
-	if v := m["ActionsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.ActionsEnabled, v); err != nil {
-			return api.At(err, ".ActionsEnabled")
-		}
-	}
-	if v := m["AlarmActions"]; v != nil {
-		if err := api.SetList(&s.AlarmActions, v, api.SetString); err != nil {
-			return api.At(err, ".AlarmActions")
-		}
-	}
-	if v := m["AlarmDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmDescription, v); err != nil {
-			return api.At(err, ".AlarmDescription")
-		}
-	}
-	if v := m["AlarmName"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmName, v); err != nil {
-			return api.At(err, ".AlarmName")
-		}
-	}
-	if v := m["AlarmRule"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmRule, v); err != nil {
-			return api.At(err, ".AlarmRule")
-		}
-	}
-	if v := m["InsufficientDataActions"]; v != nil {
-		if err := api.SetList(&s.InsufficientDataActions, v, api.SetString); err != nil {
-			return api.At(err, ".InsufficientDataActions")
-		}
-	}
-	if v := m["OKActions"]; v != nil {
-		if err := api.SetList(&s.OKActions, v, api.SetString); err != nil {
-			return api.At(err, ".OKActions")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["ActionsSuppressor"]; v != nil {
-		if err := api.SetStringPtr(&s.ActionsSuppressor, v); err != nil {
-			return api.At(err, ".ActionsSuppressor")
-		}
-	}
-	if v := m["ActionsSuppressorWaitPeriod"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ActionsSuppressorWaitPeriod, v); err != nil {
-			return api.At(err, ".ActionsSuppressorWaitPeriod")
-		}
-	}
-	if v := m["ActionsSuppressorExtensionPeriod"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ActionsSuppressorExtensionPeriod, v); err != nil {
-			return api.At(err, ".ActionsSuppressorExtensionPeriod")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ActionsEnabled", &s.ActionsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "AlarmActions", &s.AlarmActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AlarmDescription", &s.AlarmDescription, api.SetStringPtr)
+	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
+	err = api.Decode(err, m, "AlarmRule", &s.AlarmRule, api.SetStringPtr)
+	err = api.Decode(err, m, "InsufficientDataActions", &s.InsufficientDataActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "OKActions", &s.OKActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ActionsSuppressor", &s.ActionsSuppressor, api.SetStringPtr)
+	err = api.Decode(err, m, "ActionsSuppressorWaitPeriod", &s.ActionsSuppressorWaitPeriod, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ActionsSuppressorExtensionPeriod", &s.ActionsSuppressorExtensionPeriod, api.SetInt32Ptr)
+	return err
 }
 
 func (s *PutCompositeAlarmInput) ToDynamic() map[string]any {
@@ -3765,54 +1967,25 @@ func (s *PutCompositeAlarmInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ActionsEnabled != nil {
-		m["ActionsEnabled"] = *s.ActionsEnabled
-	}
-	if s.AlarmActions != nil {
-		m["AlarmActions"] = api.DynList(s.AlarmActions, api.DynString)
-	}
-	if s.AlarmDescription != nil {
-		m["AlarmDescription"] = *s.AlarmDescription
-	}
-	if s.AlarmName != nil {
-		m["AlarmName"] = *s.AlarmName
-	}
-	if s.AlarmRule != nil {
-		m["AlarmRule"] = *s.AlarmRule
-	}
-	if s.InsufficientDataActions != nil {
-		m["InsufficientDataActions"] = api.DynList(s.InsufficientDataActions, api.DynString)
-	}
-	if s.OKActions != nil {
-		m["OKActions"] = api.DynList(s.OKActions, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.ActionsSuppressor != nil {
-		m["ActionsSuppressor"] = *s.ActionsSuppressor
-	}
-	if s.ActionsSuppressorWaitPeriod != nil {
-		m["ActionsSuppressorWaitPeriod"] = int64(*s.ActionsSuppressorWaitPeriod)
-	}
-	if s.ActionsSuppressorExtensionPeriod != nil {
-		m["ActionsSuppressorExtensionPeriod"] = int64(*s.ActionsSuppressorExtensionPeriod)
-	}
+	api.Put(m, "ActionsEnabled", s.ActionsEnabled, api.DynBool)
+	api.PutList(m, "AlarmActions", s.AlarmActions, api.DynString)
+	api.Put(m, "AlarmDescription", s.AlarmDescription, api.DynString)
+	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
+	api.Put(m, "AlarmRule", s.AlarmRule, api.DynString)
+	api.PutList(m, "InsufficientDataActions", s.InsufficientDataActions, api.DynString)
+	api.PutList(m, "OKActions", s.OKActions, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "ActionsSuppressor", s.ActionsSuppressor, api.DynString)
+	api.Put(m, "ActionsSuppressorWaitPeriod", s.ActionsSuppressorWaitPeriod, api.DynInt32)
+	api.Put(m, "ActionsSuppressorExtensionPeriod", s.ActionsSuppressorExtensionPeriod, api.DynInt32)
 	return m
 }
 
 func (s *PutDashboardInput) FromDynamic(m map[string]any) error {
-	if v := m["DashboardName"]; v != nil {
-		if err := api.SetStringPtr(&s.DashboardName, v); err != nil {
-			return api.At(err, ".DashboardName")
-		}
-	}
-	if v := m["DashboardBody"]; v != nil {
-		if err := api.SetStringPtr(&s.DashboardBody, v); err != nil {
-			return api.At(err, ".DashboardBody")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DashboardName", &s.DashboardName, api.SetStringPtr)
+	err = api.Decode(err, m, "DashboardBody", &s.DashboardBody, api.SetStringPtr)
+	return err
 }
 
 func (s *PutDashboardInput) ToDynamic() map[string]any {
@@ -3820,22 +1993,17 @@ func (s *PutDashboardInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DashboardName != nil {
-		m["DashboardName"] = *s.DashboardName
-	}
-	if s.DashboardBody != nil {
-		m["DashboardBody"] = *s.DashboardBody
-	}
+	api.Put(m, "DashboardName", s.DashboardName, api.DynString)
+	api.Put(m, "DashboardBody", s.DashboardBody, api.DynString)
 	return m
 }
 
 func (s *PutDashboardOutput) FromDynamic(m map[string]any) error {
-	if v := m["DashboardValidationMessages"]; v != nil {
-		if err := api.SetList(&s.DashboardValidationMessages, v, func(p *DashboardValidationMessage, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DashboardValidationMessages")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DashboardValidationMessages", &s.DashboardValidationMessages, func(p *[]DashboardValidationMessage, v any) error {
+		return api.SetList(p, v, func(p *DashboardValidationMessage, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutDashboardOutput) ToDynamic() map[string]any {
@@ -3843,34 +2011,19 @@ func (s *PutDashboardOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DashboardValidationMessages != nil {
-		m["DashboardValidationMessages"] = api.DynList(s.DashboardValidationMessages, func(e DashboardValidationMessage) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "DashboardValidationMessages", s.DashboardValidationMessages, func(e DashboardValidationMessage) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutInsightRuleInput) FromDynamic(m map[string]any) error {
-	if v := m["RuleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleName, v); err != nil {
-			return api.At(err, ".RuleName")
-		}
-	}
-	if v := m["RuleState"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleState, v); err != nil {
-			return api.At(err, ".RuleState")
-		}
-	}
-	if v := m["RuleDefinition"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleDefinition, v); err != nil {
-			return api.At(err, ".RuleDefinition")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleState", &s.RuleState, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleDefinition", &s.RuleDefinition, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutInsightRuleInput) ToDynamic() map[string]any {
@@ -3878,18 +2031,10 @@ func (s *PutInsightRuleInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RuleName != nil {
-		m["RuleName"] = *s.RuleName
-	}
-	if s.RuleState != nil {
-		m["RuleState"] = *s.RuleState
-	}
-	if s.RuleDefinition != nil {
-		m["RuleDefinition"] = *s.RuleDefinition
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "RuleName", s.RuleName, api.DynString)
+	api.Put(m, "RuleState", s.RuleState, api.DynString)
+	api.Put(m, "RuleDefinition", s.RuleDefinition, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -3903,12 +2048,11 @@ func (s *PutInsightRuleOutput) ToDynamic() map[string]any {
 }
 
 func (s *PutManagedInsightRulesInput) FromDynamic(m map[string]any) error {
-	if v := m["ManagedRules"]; v != nil {
-		if err := api.SetList(&s.ManagedRules, v, func(p *ManagedRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ManagedRules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ManagedRules", &s.ManagedRules, func(p *[]ManagedRule, v any) error {
+		return api.SetList(p, v, func(p *ManagedRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutManagedInsightRulesInput) ToDynamic() map[string]any {
@@ -3916,19 +2060,16 @@ func (s *PutManagedInsightRulesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ManagedRules != nil {
-		m["ManagedRules"] = api.DynList(s.ManagedRules, func(e ManagedRule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "ManagedRules", s.ManagedRules, func(e ManagedRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutManagedInsightRulesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Failures"]; v != nil {
-		if err := api.SetList(&s.Failures, v, func(p *PartialFailure, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Failures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Failures", &s.Failures, func(p *[]PartialFailure, v any) error {
+		return api.SetList(p, v, func(p *PartialFailure, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutManagedInsightRulesOutput) ToDynamic() map[string]any {
@@ -3936,124 +2077,41 @@ func (s *PutManagedInsightRulesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Failures != nil {
-		m["Failures"] = api.DynList(s.Failures, func(e PartialFailure) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Failures", s.Failures, func(e PartialFailure) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutMetricAlarmInput) FromDynamic(m map[string]any) error {
-	if v := m["AlarmName"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmName, v); err != nil {
-			return api.At(err, ".AlarmName")
-		}
-	}
-	if v := m["AlarmDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmDescription, v); err != nil {
-			return api.At(err, ".AlarmDescription")
-		}
-	}
-	if v := m["ActionsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.ActionsEnabled, v); err != nil {
-			return api.At(err, ".ActionsEnabled")
-		}
-	}
-	if v := m["OKActions"]; v != nil {
-		if err := api.SetList(&s.OKActions, v, api.SetString); err != nil {
-			return api.At(err, ".OKActions")
-		}
-	}
-	if v := m["AlarmActions"]; v != nil {
-		if err := api.SetList(&s.AlarmActions, v, api.SetString); err != nil {
-			return api.At(err, ".AlarmActions")
-		}
-	}
-	if v := m["InsufficientDataActions"]; v != nil {
-		if err := api.SetList(&s.InsufficientDataActions, v, api.SetString); err != nil {
-			return api.At(err, ".InsufficientDataActions")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["Statistic"]; v != nil {
-		if err := api.SetStringPtr(&s.Statistic, v); err != nil {
-			return api.At(err, ".Statistic")
-		}
-	}
-	if v := m["ExtendedStatistic"]; v != nil {
-		if err := api.SetStringPtr(&s.ExtendedStatistic, v); err != nil {
-			return api.At(err, ".ExtendedStatistic")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["Period"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Period, v); err != nil {
-			return api.At(err, ".Period")
-		}
-	}
-	if v := m["Unit"]; v != nil {
-		if err := api.SetStringPtr(&s.Unit, v); err != nil {
-			return api.At(err, ".Unit")
-		}
-	}
-	if v := m["EvaluationPeriods"]; v != nil {
-		if err := api.SetInt32Ptr(&s.EvaluationPeriods, v); err != nil {
-			return api.At(err, ".EvaluationPeriods")
-		}
-	}
-	if v := m["DatapointsToAlarm"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DatapointsToAlarm, v); err != nil {
-			return api.At(err, ".DatapointsToAlarm")
-		}
-	}
-	if v := m["Threshold"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Threshold, v); err != nil {
-			return api.At(err, ".Threshold")
-		}
-	}
-	if v := m["ComparisonOperator"]; v != nil {
-		if err := api.SetStringPtr(&s.ComparisonOperator, v); err != nil {
-			return api.At(err, ".ComparisonOperator")
-		}
-	}
-	if v := m["TreatMissingData"]; v != nil {
-		if err := api.SetStringPtr(&s.TreatMissingData, v); err != nil {
-			return api.At(err, ".TreatMissingData")
-		}
-	}
-	if v := m["EvaluateLowSampleCountPercentile"]; v != nil {
-		if err := api.SetStringPtr(&s.EvaluateLowSampleCountPercentile, v); err != nil {
-			return api.At(err, ".EvaluateLowSampleCountPercentile")
-		}
-	}
-	if v := m["Metrics"]; v != nil {
-		if err := api.SetList(&s.Metrics, v, func(p *MetricDataQuery, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Metrics")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["ThresholdMetricId"]; v != nil {
-		if err := api.SetStringPtr(&s.ThresholdMetricId, v); err != nil {
-			return api.At(err, ".ThresholdMetricId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
+	err = api.Decode(err, m, "AlarmDescription", &s.AlarmDescription, api.SetStringPtr)
+	err = api.Decode(err, m, "ActionsEnabled", &s.ActionsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "OKActions", &s.OKActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AlarmActions", &s.AlarmActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "InsufficientDataActions", &s.InsufficientDataActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "Statistic", &s.Statistic, api.SetStringPtr)
+	err = api.Decode(err, m, "ExtendedStatistic", &s.ExtendedStatistic, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
+		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
+	err = api.Decode(err, m, "EvaluationPeriods", &s.EvaluationPeriods, api.SetInt32Ptr)
+	err = api.Decode(err, m, "DatapointsToAlarm", &s.DatapointsToAlarm, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Threshold", &s.Threshold, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "ComparisonOperator", &s.ComparisonOperator, api.SetStringPtr)
+	err = api.Decode(err, m, "TreatMissingData", &s.TreatMissingData, api.SetStringPtr)
+	err = api.Decode(err, m, "EvaluateLowSampleCountPercentile", &s.EvaluateLowSampleCountPercentile, api.SetStringPtr)
+	err = api.Decode(err, m, "Metrics", &s.Metrics, func(p *[]MetricDataQuery, v any) error {
+		return api.SetList(p, v, func(p *MetricDataQuery, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ThresholdMetricId", &s.ThresholdMetricId, api.SetStringPtr)
+	return err
 }
 
 func (s *PutMetricAlarmInput) ToDynamic() map[string]any {
@@ -4061,87 +2119,38 @@ func (s *PutMetricAlarmInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AlarmName != nil {
-		m["AlarmName"] = *s.AlarmName
-	}
-	if s.AlarmDescription != nil {
-		m["AlarmDescription"] = *s.AlarmDescription
-	}
-	if s.ActionsEnabled != nil {
-		m["ActionsEnabled"] = *s.ActionsEnabled
-	}
-	if s.OKActions != nil {
-		m["OKActions"] = api.DynList(s.OKActions, api.DynString)
-	}
-	if s.AlarmActions != nil {
-		m["AlarmActions"] = api.DynList(s.AlarmActions, api.DynString)
-	}
-	if s.InsufficientDataActions != nil {
-		m["InsufficientDataActions"] = api.DynList(s.InsufficientDataActions, api.DynString)
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.Statistic != nil {
-		m["Statistic"] = *s.Statistic
-	}
-	if s.ExtendedStatistic != nil {
-		m["ExtendedStatistic"] = *s.ExtendedStatistic
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	}
-	if s.Period != nil {
-		m["Period"] = int64(*s.Period)
-	}
-	if s.Unit != nil {
-		m["Unit"] = *s.Unit
-	}
-	if s.EvaluationPeriods != nil {
-		m["EvaluationPeriods"] = int64(*s.EvaluationPeriods)
-	}
-	if s.DatapointsToAlarm != nil {
-		m["DatapointsToAlarm"] = int64(*s.DatapointsToAlarm)
-	}
-	if s.Threshold != nil {
-		m["Threshold"] = *s.Threshold
-	}
-	if s.ComparisonOperator != nil {
-		m["ComparisonOperator"] = *s.ComparisonOperator
-	}
-	if s.TreatMissingData != nil {
-		m["TreatMissingData"] = *s.TreatMissingData
-	}
-	if s.EvaluateLowSampleCountPercentile != nil {
-		m["EvaluateLowSampleCountPercentile"] = *s.EvaluateLowSampleCountPercentile
-	}
-	if s.Metrics != nil {
-		m["Metrics"] = api.DynList(s.Metrics, func(e MetricDataQuery) any { return e.ToDynamic() })
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.ThresholdMetricId != nil {
-		m["ThresholdMetricId"] = *s.ThresholdMetricId
-	}
+	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
+	api.Put(m, "AlarmDescription", s.AlarmDescription, api.DynString)
+	api.Put(m, "ActionsEnabled", s.ActionsEnabled, api.DynBool)
+	api.PutList(m, "OKActions", s.OKActions, api.DynString)
+	api.PutList(m, "AlarmActions", s.AlarmActions, api.DynString)
+	api.PutList(m, "InsufficientDataActions", s.InsufficientDataActions, api.DynString)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "Statistic", s.Statistic, api.DynString)
+	api.Put(m, "ExtendedStatistic", s.ExtendedStatistic, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
+	api.Put(m, "Period", s.Period, api.DynInt32)
+	api.Put(m, "Unit", s.Unit, api.DynString)
+	api.Put(m, "EvaluationPeriods", s.EvaluationPeriods, api.DynInt32)
+	api.Put(m, "DatapointsToAlarm", s.DatapointsToAlarm, api.DynInt32)
+	api.Put(m, "Threshold", s.Threshold, api.DynFloat64)
+	api.Put(m, "ComparisonOperator", s.ComparisonOperator, api.DynString)
+	api.Put(m, "TreatMissingData", s.TreatMissingData, api.DynString)
+	api.Put(m, "EvaluateLowSampleCountPercentile", s.EvaluateLowSampleCountPercentile, api.DynString)
+	api.PutList(m, "Metrics", s.Metrics, func(e MetricDataQuery) any { return e.ToDynamic() })
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "ThresholdMetricId", s.ThresholdMetricId, api.DynString)
 	return m
 }
 
 func (s *PutMetricDataInput) FromDynamic(m map[string]any) error {
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["MetricData"]; v != nil {
-		if err := api.SetList(&s.MetricData, v, func(p *MetricDatum, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MetricData")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricData", &s.MetricData, func(p *[]MetricDatum, v any) error {
+		return api.SetList(p, v, func(p *MetricDatum, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutMetricDataInput) ToDynamic() map[string]any {
@@ -4149,62 +2158,31 @@ func (s *PutMetricDataInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.MetricData != nil {
-		m["MetricData"] = api.DynList(s.MetricData, func(e MetricDatum) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.PutList(m, "MetricData", s.MetricData, func(e MetricDatum) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutMetricStreamInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["IncludeFilters"]; v != nil {
-		if err := api.SetList(&s.IncludeFilters, v, func(p *MetricStreamFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".IncludeFilters")
-		}
-	}
-	if v := m["ExcludeFilters"]; v != nil {
-		if err := api.SetList(&s.ExcludeFilters, v, func(p *MetricStreamFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExcludeFilters")
-		}
-	}
-	if v := m["FirehoseArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FirehoseArn, v); err != nil {
-			return api.At(err, ".FirehoseArn")
-		}
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["OutputFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.OutputFormat, v); err != nil {
-			return api.At(err, ".OutputFormat")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["StatisticsConfigurations"]; v != nil {
-		if err := api.SetList(&s.StatisticsConfigurations, v, func(p *MetricStreamStatisticsConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".StatisticsConfigurations")
-		}
-	}
-	if v := m["IncludeLinkedAccountsMetrics"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeLinkedAccountsMetrics, v); err != nil {
-			return api.At(err, ".IncludeLinkedAccountsMetrics")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeFilters", &s.IncludeFilters, func(p *[]MetricStreamFilter, v any) error {
+		return api.SetList(p, v, func(p *MetricStreamFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ExcludeFilters", &s.ExcludeFilters, func(p *[]MetricStreamFilter, v any) error {
+		return api.SetList(p, v, func(p *MetricStreamFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "FirehoseArn", &s.FirehoseArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "OutputFormat", &s.OutputFormat, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StatisticsConfigurations", &s.StatisticsConfigurations, func(p *[]MetricStreamStatisticsConfiguration, v any) error {
+		return api.SetList(p, v, func(p *MetricStreamStatisticsConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IncludeLinkedAccountsMetrics", &s.IncludeLinkedAccountsMetrics, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutMetricStreamInput) ToDynamic() map[string]any {
@@ -4212,43 +2190,22 @@ func (s *PutMetricStreamInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.IncludeFilters != nil {
-		m["IncludeFilters"] = api.DynList(s.IncludeFilters, func(e MetricStreamFilter) any { return e.ToDynamic() })
-	}
-	if s.ExcludeFilters != nil {
-		m["ExcludeFilters"] = api.DynList(s.ExcludeFilters, func(e MetricStreamFilter) any { return e.ToDynamic() })
-	}
-	if s.FirehoseArn != nil {
-		m["FirehoseArn"] = *s.FirehoseArn
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.OutputFormat != nil {
-		m["OutputFormat"] = *s.OutputFormat
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.StatisticsConfigurations != nil {
-		m["StatisticsConfigurations"] = api.DynList(s.StatisticsConfigurations, func(e MetricStreamStatisticsConfiguration) any { return e.ToDynamic() })
-	}
-	if s.IncludeLinkedAccountsMetrics != nil {
-		m["IncludeLinkedAccountsMetrics"] = *s.IncludeLinkedAccountsMetrics
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "IncludeFilters", s.IncludeFilters, func(e MetricStreamFilter) any { return e.ToDynamic() })
+	api.PutList(m, "ExcludeFilters", s.ExcludeFilters, func(e MetricStreamFilter) any { return e.ToDynamic() })
+	api.Put(m, "FirehoseArn", s.FirehoseArn, api.DynString)
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.Put(m, "OutputFormat", s.OutputFormat, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutList(m, "StatisticsConfigurations", s.StatisticsConfigurations, func(e MetricStreamStatisticsConfiguration) any { return e.ToDynamic() })
+	api.Put(m, "IncludeLinkedAccountsMetrics", s.IncludeLinkedAccountsMetrics, api.DynBool)
 	return m
 }
 
 func (s *PutMetricStreamOutput) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	return err
 }
 
 func (s *PutMetricStreamOutput) ToDynamic() map[string]any {
@@ -4256,24 +2213,15 @@ func (s *PutMetricStreamOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
 	return m
 }
 
 func (s *Range) FromDynamic(m map[string]any) error {
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	return err
 }
 
 func (s *Range) ToDynamic() map[string]any {
@@ -4281,22 +2229,15 @@ func (s *Range) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
 	return m
 }
 
 func (s *ResourceNotFound) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceNotFound) ToDynamic() map[string]any {
@@ -4304,24 +2245,15 @@ func (s *ResourceNotFound) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["ResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".ResourceId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceNotFoundException) ToDynamic() map[string]any {
@@ -4329,37 +2261,18 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.ResourceId != nil {
-		m["ResourceId"] = *s.ResourceId
-	}
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
 	return m
 }
 
 func (s *SetAlarmStateInput) FromDynamic(m map[string]any) error {
-	if v := m["AlarmName"]; v != nil {
-		if err := api.SetStringPtr(&s.AlarmName, v); err != nil {
-			return api.At(err, ".AlarmName")
-		}
-	}
-	if v := m["StateValue"]; v != nil {
-		if err := api.SetStringPtr(&s.StateValue, v); err != nil {
-			return api.At(err, ".StateValue")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["StateReasonData"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReasonData, v); err != nil {
-			return api.At(err, ".StateReasonData")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
+	err = api.Decode(err, m, "StateValue", &s.StateValue, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReasonData", &s.StateReasonData, api.SetStringPtr)
+	return err
 }
 
 func (s *SetAlarmStateInput) ToDynamic() map[string]any {
@@ -4367,48 +2280,23 @@ func (s *SetAlarmStateInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.AlarmName != nil {
-		m["AlarmName"] = *s.AlarmName
-	}
-	if s.StateValue != nil {
-		m["StateValue"] = *s.StateValue
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.StateReasonData != nil {
-		m["StateReasonData"] = *s.StateReasonData
-	}
+	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
+	api.Put(m, "StateValue", s.StateValue, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "StateReasonData", s.StateReasonData, api.DynString)
 	return m
 }
 
 func (s *SingleMetricAnomalyDetector) FromDynamic(m map[string]any) error {
-	if v := m["AccountId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccountId, v); err != nil {
-			return api.At(err, ".AccountId")
-		}
-	}
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["Stat"]; v != nil {
-		if err := api.SetStringPtr(&s.Stat, v); err != nil {
-			return api.At(err, ".Stat")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccountId", &s.AccountId, api.SetStringPtr)
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
+		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Stat", &s.Stat, api.SetStringPtr)
+	return err
 }
 
 func (s *SingleMetricAnomalyDetector) ToDynamic() map[string]any {
@@ -4416,31 +2304,18 @@ func (s *SingleMetricAnomalyDetector) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.AccountId != nil {
-		m["AccountId"] = *s.AccountId
-	}
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	}
-	if s.Stat != nil {
-		m["Stat"] = *s.Stat
-	}
+	api.Put(m, "AccountId", s.AccountId, api.DynString)
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
+	api.Put(m, "Stat", s.Stat, api.DynString)
 	return m
 }
 
 func (s *StartMetricStreamsInput) FromDynamic(m map[string]any) error {
-	if v := m["Names"]; v != nil {
-		if err := api.SetList(&s.Names, v, api.SetString); err != nil {
-			return api.At(err, ".Names")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *StartMetricStreamsInput) ToDynamic() map[string]any {
@@ -4448,9 +2323,7 @@ func (s *StartMetricStreamsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Names != nil {
-		m["Names"] = api.DynList(s.Names, api.DynString)
-	}
+	api.PutList(m, "Names", s.Names, api.DynString)
 	return m
 }
 
@@ -4464,27 +2337,12 @@ func (s *StartMetricStreamsOutput) ToDynamic() map[string]any {
 }
 
 func (s *StatisticSet) FromDynamic(m map[string]any) error {
-	if v := m["SampleCount"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.SampleCount, v); err != nil {
-			return api.At(err, ".SampleCount")
-		}
-	}
-	if v := m["Sum"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Sum, v); err != nil {
-			return api.At(err, ".Sum")
-		}
-	}
-	if v := m["Minimum"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Minimum, v); err != nil {
-			return api.At(err, ".Minimum")
-		}
-	}
-	if v := m["Maximum"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Maximum, v); err != nil {
-			return api.At(err, ".Maximum")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SampleCount", &s.SampleCount, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Sum", &s.Sum, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Minimum", &s.Minimum, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Maximum", &s.Maximum, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *StatisticSet) ToDynamic() map[string]any {
@@ -4492,28 +2350,17 @@ func (s *StatisticSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SampleCount != nil {
-		m["SampleCount"] = *s.SampleCount
-	}
-	if s.Sum != nil {
-		m["Sum"] = *s.Sum
-	}
-	if s.Minimum != nil {
-		m["Minimum"] = *s.Minimum
-	}
-	if s.Maximum != nil {
-		m["Maximum"] = *s.Maximum
-	}
+	api.Put(m, "SampleCount", s.SampleCount, api.DynFloat64)
+	api.Put(m, "Sum", s.Sum, api.DynFloat64)
+	api.Put(m, "Minimum", s.Minimum, api.DynFloat64)
+	api.Put(m, "Maximum", s.Maximum, api.DynFloat64)
 	return m
 }
 
 func (s *StopMetricStreamsInput) FromDynamic(m map[string]any) error {
-	if v := m["Names"]; v != nil {
-		if err := api.SetList(&s.Names, v, api.SetString); err != nil {
-			return api.At(err, ".Names")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *StopMetricStreamsInput) ToDynamic() map[string]any {
@@ -4521,9 +2368,7 @@ func (s *StopMetricStreamsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Names != nil {
-		m["Names"] = api.DynList(s.Names, api.DynString)
-	}
+	api.PutList(m, "Names", s.Names, api.DynString)
 	return m
 }
 
@@ -4537,17 +2382,10 @@ func (s *StopMetricStreamsOutput) ToDynamic() map[string]any {
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -4555,27 +2393,18 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagResourceInput) ToDynamic() map[string]any {
@@ -4583,12 +2412,8 @@ func (s *TagResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -4602,17 +2427,10 @@ func (s *TagResourceOutput) ToDynamic() map[string]any {
 }
 
 func (s *UntagResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceInput) ToDynamic() map[string]any {
@@ -4620,12 +2438,8 @@ func (s *UntagResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 

@@ -25,22 +25,11 @@ func (s *UntagResourceOutput) ToDynamic() map[string]any {
 }
 
 func (s *ArchivalSummary) FromDynamic(m map[string]any) error {
-	if v := m["ArchivalDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ArchivalDateTime, v); err != nil {
-			return api.At(err, ".ArchivalDateTime")
-		}
-	}
-	if v := m["ArchivalReason"]; v != nil {
-		if err := api.SetStringPtr(&s.ArchivalReason, v); err != nil {
-			return api.At(err, ".ArchivalReason")
-		}
-	}
-	if v := m["ArchivalBackupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ArchivalBackupArn, v); err != nil {
-			return api.At(err, ".ArchivalBackupArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ArchivalDateTime", &s.ArchivalDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ArchivalReason", &s.ArchivalReason, api.SetStringPtr)
+	err = api.Decode(err, m, "ArchivalBackupArn", &s.ArchivalBackupArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ArchivalSummary) ToDynamic() map[string]any {
@@ -48,30 +37,17 @@ func (s *ArchivalSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ArchivalDateTime != nil {
-		m["ArchivalDateTime"] = s.ArchivalDateTime.UTC()
-	}
-	if s.ArchivalReason != nil {
-		m["ArchivalReason"] = *s.ArchivalReason
-	}
-	if s.ArchivalBackupArn != nil {
-		m["ArchivalBackupArn"] = *s.ArchivalBackupArn
-	}
+	api.Put(m, "ArchivalDateTime", s.ArchivalDateTime, api.DynTime)
+	api.Put(m, "ArchivalReason", s.ArchivalReason, api.DynString)
+	api.Put(m, "ArchivalBackupArn", s.ArchivalBackupArn, api.DynString)
 	return m
 }
 
 func (s *AttributeDefinition) FromDynamic(m map[string]any) error {
-	if v := m["AttributeName"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeName, v); err != nil {
-			return api.At(err, ".AttributeName")
-		}
-	}
-	if v := m["AttributeType"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeType, v); err != nil {
-			return api.At(err, ".AttributeType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeType", &s.AttributeType, api.SetStringPtr)
+	return err
 }
 
 func (s *AttributeDefinition) ToDynamic() map[string]any {
@@ -79,67 +55,28 @@ func (s *AttributeDefinition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AttributeName != nil {
-		m["AttributeName"] = *s.AttributeName
-	}
-	if s.AttributeType != nil {
-		m["AttributeType"] = *s.AttributeType
-	}
+	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
+	api.Put(m, "AttributeType", s.AttributeType, api.DynString)
 	return m
 }
 
 func (s *AttributeValue) FromDynamic(m map[string]any) error {
-	if v := m["S"]; v != nil {
-		if err := api.SetStringPtr(&s.S, v); err != nil {
-			return api.At(err, ".S")
-		}
-	}
-	if v := m["N"]; v != nil {
-		if err := api.SetStringPtr(&s.N, v); err != nil {
-			return api.At(err, ".N")
-		}
-	}
-	if v := m["B"]; v != nil {
-		if err := api.SetBytes(&s.B, v); err != nil {
-			return api.At(err, ".B")
-		}
-	}
-	if v := m["SS"]; v != nil {
-		if err := api.SetList(&s.SS, v, api.SetString); err != nil {
-			return api.At(err, ".SS")
-		}
-	}
-	if v := m["NS"]; v != nil {
-		if err := api.SetList(&s.NS, v, api.SetString); err != nil {
-			return api.At(err, ".NS")
-		}
-	}
-	if v := m["BS"]; v != nil {
-		if err := api.SetList(&s.BS, v, api.SetBytes); err != nil {
-			return api.At(err, ".BS")
-		}
-	}
-	if v := m["M"]; v != nil {
-		if err := api.SetMap(&s.M, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".M")
-		}
-	}
-	if v := m["L"]; v != nil {
-		if err := api.SetList(&s.L, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".L")
-		}
-	}
-	if v := m["NULL"]; v != nil {
-		if err := api.SetBoolPtr(&s.NULL, v); err != nil {
-			return api.At(err, ".NULL")
-		}
-	}
-	if v := m["BOOL"]; v != nil {
-		if err := api.SetBoolPtr(&s.BOOL, v); err != nil {
-			return api.At(err, ".BOOL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S", &s.S, api.SetStringPtr)
+	err = api.Decode(err, m, "N", &s.N, api.SetStringPtr)
+	err = api.Decode(err, m, "B", &s.B, api.SetBytes)
+	err = api.Decode(err, m, "SS", &s.SS, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NS", &s.NS, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "BS", &s.BS, func(p *[][]byte, v any) error { return api.SetList(p, v, api.SetBytes) })
+	err = api.Decode(err, m, "M", &s.M, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "L", &s.L, func(p *[]AttributeValue, v any) error {
+		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NULL", &s.NULL, api.SetBoolPtr)
+	err = api.Decode(err, m, "BOOL", &s.BOOL, api.SetBoolPtr)
+	return err
 }
 
 func (s *AttributeValue) ToDynamic() map[string]any {
@@ -147,53 +84,24 @@ func (s *AttributeValue) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.S != nil {
-		m["S"] = *s.S
-	}
-	if s.N != nil {
-		m["N"] = *s.N
-	}
-	if s.B != nil {
-		m["B"] = s.B
-	}
-	if s.SS != nil {
-		m["SS"] = api.DynList(s.SS, api.DynString)
-	}
-	if s.NS != nil {
-		m["NS"] = api.DynList(s.NS, api.DynString)
-	}
-	if s.BS != nil {
-		m["BS"] = api.DynList(s.BS, api.DynBytes)
-	}
-	if s.M != nil {
-		m["M"] = api.DynMap(s.M, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.L != nil {
-		m["L"] = api.DynList(s.L, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.NULL != nil {
-		m["NULL"] = *s.NULL
-	}
-	if s.BOOL != nil {
-		m["BOOL"] = *s.BOOL
-	}
+	api.Put(m, "S", s.S, api.DynString)
+	api.Put(m, "N", s.N, api.DynString)
+	api.PutBytes(m, "B", s.B)
+	api.PutList(m, "SS", s.SS, api.DynString)
+	api.PutList(m, "NS", s.NS, api.DynString)
+	api.PutList(m, "BS", s.BS, api.DynBytes)
+	api.PutMap(m, "M", s.M, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutList(m, "L", s.L, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "NULL", s.NULL, api.DynBool)
+	api.Put(m, "BOOL", s.BOOL, api.DynBool)
 	return m
 }
 
 func (s *AttributeValueUpdate) FromDynamic(m map[string]any) error {
-	if v := m["Value"]; v != nil {
-		p := new(AttributeValue)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Value")
-		}
-		s.Value = p
-	}
-	if v := m["Action"]; v != nil {
-		if err := api.SetStringPtr(&s.Action, v); err != nil {
-			return api.At(err, ".Action")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStructPtr[AttributeValue])
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
+	return err
 }
 
 func (s *AttributeValueUpdate) ToDynamic() map[string]any {
@@ -201,29 +109,16 @@ func (s *AttributeValueUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Value != nil {
-		m["Value"] = s.Value.ToDynamic()
-	}
-	if s.Action != nil {
-		m["Action"] = *s.Action
-	}
+	api.PutStruct(m, "Value", s.Value)
+	api.Put(m, "Action", s.Action, api.DynString)
 	return m
 }
 
 func (s *AutoScalingPolicyDescription) FromDynamic(m map[string]any) error {
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["TargetTrackingScalingPolicyConfiguration"]; v != nil {
-		p := new(AutoScalingTargetTrackingScalingPolicyConfigurationDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TargetTrackingScalingPolicyConfiguration")
-		}
-		s.TargetTrackingScalingPolicyConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetTrackingScalingPolicyConfiguration", &s.TargetTrackingScalingPolicyConfiguration, api.SetStructPtr[AutoScalingTargetTrackingScalingPolicyConfigurationDescription])
+	return err
 }
 
 func (s *AutoScalingPolicyDescription) ToDynamic() map[string]any {
@@ -231,29 +126,16 @@ func (s *AutoScalingPolicyDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.TargetTrackingScalingPolicyConfiguration != nil {
-		m["TargetTrackingScalingPolicyConfiguration"] = s.TargetTrackingScalingPolicyConfiguration.ToDynamic()
-	}
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.PutStruct(m, "TargetTrackingScalingPolicyConfiguration", s.TargetTrackingScalingPolicyConfiguration)
 	return m
 }
 
 func (s *AutoScalingPolicyUpdate) FromDynamic(m map[string]any) error {
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["TargetTrackingScalingPolicyConfiguration"]; v != nil {
-		p := new(AutoScalingTargetTrackingScalingPolicyConfigurationUpdate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TargetTrackingScalingPolicyConfiguration")
-		}
-		s.TargetTrackingScalingPolicyConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetTrackingScalingPolicyConfiguration", &s.TargetTrackingScalingPolicyConfiguration, api.SetStructPtr[AutoScalingTargetTrackingScalingPolicyConfigurationUpdate])
+	return err
 }
 
 func (s *AutoScalingPolicyUpdate) ToDynamic() map[string]any {
@@ -261,42 +143,21 @@ func (s *AutoScalingPolicyUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.TargetTrackingScalingPolicyConfiguration != nil {
-		m["TargetTrackingScalingPolicyConfiguration"] = s.TargetTrackingScalingPolicyConfiguration.ToDynamic()
-	}
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.PutStruct(m, "TargetTrackingScalingPolicyConfiguration", s.TargetTrackingScalingPolicyConfiguration)
 	return m
 }
 
 func (s *AutoScalingSettingsDescription) FromDynamic(m map[string]any) error {
-	if v := m["MinimumUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MinimumUnits, v); err != nil {
-			return api.At(err, ".MinimumUnits")
-		}
-	}
-	if v := m["MaximumUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MaximumUnits, v); err != nil {
-			return api.At(err, ".MaximumUnits")
-		}
-	}
-	if v := m["AutoScalingDisabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoScalingDisabled, v); err != nil {
-			return api.At(err, ".AutoScalingDisabled")
-		}
-	}
-	if v := m["AutoScalingRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AutoScalingRoleArn, v); err != nil {
-			return api.At(err, ".AutoScalingRoleArn")
-		}
-	}
-	if v := m["ScalingPolicies"]; v != nil {
-		if err := api.SetList(&s.ScalingPolicies, v, func(p *AutoScalingPolicyDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ScalingPolicies")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MinimumUnits", &s.MinimumUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "MaximumUnits", &s.MaximumUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "AutoScalingDisabled", &s.AutoScalingDisabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "AutoScalingRoleArn", &s.AutoScalingRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ScalingPolicies", &s.ScalingPolicies, func(p *[]AutoScalingPolicyDescription, v any) error {
+		return api.SetList(p, v, func(p *AutoScalingPolicyDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AutoScalingSettingsDescription) ToDynamic() map[string]any {
@@ -304,53 +165,22 @@ func (s *AutoScalingSettingsDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.MinimumUnits != nil {
-		m["MinimumUnits"] = *s.MinimumUnits
-	}
-	if s.MaximumUnits != nil {
-		m["MaximumUnits"] = *s.MaximumUnits
-	}
-	if s.AutoScalingDisabled != nil {
-		m["AutoScalingDisabled"] = *s.AutoScalingDisabled
-	}
-	if s.AutoScalingRoleArn != nil {
-		m["AutoScalingRoleArn"] = *s.AutoScalingRoleArn
-	}
-	if s.ScalingPolicies != nil {
-		m["ScalingPolicies"] = api.DynList(s.ScalingPolicies, func(e AutoScalingPolicyDescription) any { return e.ToDynamic() })
-	}
+	api.Put(m, "MinimumUnits", s.MinimumUnits, api.DynInt64)
+	api.Put(m, "MaximumUnits", s.MaximumUnits, api.DynInt64)
+	api.Put(m, "AutoScalingDisabled", s.AutoScalingDisabled, api.DynBool)
+	api.Put(m, "AutoScalingRoleArn", s.AutoScalingRoleArn, api.DynString)
+	api.PutList(m, "ScalingPolicies", s.ScalingPolicies, func(e AutoScalingPolicyDescription) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *AutoScalingSettingsUpdate) FromDynamic(m map[string]any) error {
-	if v := m["MinimumUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MinimumUnits, v); err != nil {
-			return api.At(err, ".MinimumUnits")
-		}
-	}
-	if v := m["MaximumUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MaximumUnits, v); err != nil {
-			return api.At(err, ".MaximumUnits")
-		}
-	}
-	if v := m["AutoScalingDisabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoScalingDisabled, v); err != nil {
-			return api.At(err, ".AutoScalingDisabled")
-		}
-	}
-	if v := m["AutoScalingRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AutoScalingRoleArn, v); err != nil {
-			return api.At(err, ".AutoScalingRoleArn")
-		}
-	}
-	if v := m["ScalingPolicyUpdate"]; v != nil {
-		p := new(AutoScalingPolicyUpdate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ScalingPolicyUpdate")
-		}
-		s.ScalingPolicyUpdate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MinimumUnits", &s.MinimumUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "MaximumUnits", &s.MaximumUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "AutoScalingDisabled", &s.AutoScalingDisabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "AutoScalingRoleArn", &s.AutoScalingRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ScalingPolicyUpdate", &s.ScalingPolicyUpdate, api.SetStructPtr[AutoScalingPolicyUpdate])
+	return err
 }
 
 func (s *AutoScalingSettingsUpdate) ToDynamic() map[string]any {
@@ -358,46 +188,21 @@ func (s *AutoScalingSettingsUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.MinimumUnits != nil {
-		m["MinimumUnits"] = *s.MinimumUnits
-	}
-	if s.MaximumUnits != nil {
-		m["MaximumUnits"] = *s.MaximumUnits
-	}
-	if s.AutoScalingDisabled != nil {
-		m["AutoScalingDisabled"] = *s.AutoScalingDisabled
-	}
-	if s.AutoScalingRoleArn != nil {
-		m["AutoScalingRoleArn"] = *s.AutoScalingRoleArn
-	}
-	if s.ScalingPolicyUpdate != nil {
-		m["ScalingPolicyUpdate"] = s.ScalingPolicyUpdate.ToDynamic()
-	}
+	api.Put(m, "MinimumUnits", s.MinimumUnits, api.DynInt64)
+	api.Put(m, "MaximumUnits", s.MaximumUnits, api.DynInt64)
+	api.Put(m, "AutoScalingDisabled", s.AutoScalingDisabled, api.DynBool)
+	api.Put(m, "AutoScalingRoleArn", s.AutoScalingRoleArn, api.DynString)
+	api.PutStruct(m, "ScalingPolicyUpdate", s.ScalingPolicyUpdate)
 	return m
 }
 
 func (s *AutoScalingTargetTrackingScalingPolicyConfigurationDescription) FromDynamic(m map[string]any) error {
-	if v := m["DisableScaleIn"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableScaleIn, v); err != nil {
-			return api.At(err, ".DisableScaleIn")
-		}
-	}
-	if v := m["ScaleInCooldown"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ScaleInCooldown, v); err != nil {
-			return api.At(err, ".ScaleInCooldown")
-		}
-	}
-	if v := m["ScaleOutCooldown"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ScaleOutCooldown, v); err != nil {
-			return api.At(err, ".ScaleOutCooldown")
-		}
-	}
-	if v := m["TargetValue"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.TargetValue, v); err != nil {
-			return api.At(err, ".TargetValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DisableScaleIn", &s.DisableScaleIn, api.SetBoolPtr)
+	err = api.Decode(err, m, "ScaleInCooldown", &s.ScaleInCooldown, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ScaleOutCooldown", &s.ScaleOutCooldown, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TargetValue", &s.TargetValue, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *AutoScalingTargetTrackingScalingPolicyConfigurationDescription) ToDynamic() map[string]any {
@@ -405,43 +210,20 @@ func (s *AutoScalingTargetTrackingScalingPolicyConfigurationDescription) ToDynam
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.DisableScaleIn != nil {
-		m["DisableScaleIn"] = *s.DisableScaleIn
-	}
-	if s.ScaleInCooldown != nil {
-		m["ScaleInCooldown"] = int64(*s.ScaleInCooldown)
-	}
-	if s.ScaleOutCooldown != nil {
-		m["ScaleOutCooldown"] = int64(*s.ScaleOutCooldown)
-	}
-	if s.TargetValue != nil {
-		m["TargetValue"] = *s.TargetValue
-	}
+	api.Put(m, "DisableScaleIn", s.DisableScaleIn, api.DynBool)
+	api.Put(m, "ScaleInCooldown", s.ScaleInCooldown, api.DynInt32)
+	api.Put(m, "ScaleOutCooldown", s.ScaleOutCooldown, api.DynInt32)
+	api.Put(m, "TargetValue", s.TargetValue, api.DynFloat64)
 	return m
 }
 
 func (s *AutoScalingTargetTrackingScalingPolicyConfigurationUpdate) FromDynamic(m map[string]any) error {
-	if v := m["DisableScaleIn"]; v != nil {
-		if err := api.SetBoolPtr(&s.DisableScaleIn, v); err != nil {
-			return api.At(err, ".DisableScaleIn")
-		}
-	}
-	if v := m["ScaleInCooldown"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ScaleInCooldown, v); err != nil {
-			return api.At(err, ".ScaleInCooldown")
-		}
-	}
-	if v := m["ScaleOutCooldown"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ScaleOutCooldown, v); err != nil {
-			return api.At(err, ".ScaleOutCooldown")
-		}
-	}
-	if v := m["TargetValue"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.TargetValue, v); err != nil {
-			return api.At(err, ".TargetValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DisableScaleIn", &s.DisableScaleIn, api.SetBoolPtr)
+	err = api.Decode(err, m, "ScaleInCooldown", &s.ScaleInCooldown, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ScaleOutCooldown", &s.ScaleOutCooldown, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TargetValue", &s.TargetValue, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *AutoScalingTargetTrackingScalingPolicyConfigurationUpdate) ToDynamic() map[string]any {
@@ -449,44 +231,19 @@ func (s *AutoScalingTargetTrackingScalingPolicyConfigurationUpdate) ToDynamic() 
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.DisableScaleIn != nil {
-		m["DisableScaleIn"] = *s.DisableScaleIn
-	}
-	if s.ScaleInCooldown != nil {
-		m["ScaleInCooldown"] = int64(*s.ScaleInCooldown)
-	}
-	if s.ScaleOutCooldown != nil {
-		m["ScaleOutCooldown"] = int64(*s.ScaleOutCooldown)
-	}
-	if s.TargetValue != nil {
-		m["TargetValue"] = *s.TargetValue
-	}
+	api.Put(m, "DisableScaleIn", s.DisableScaleIn, api.DynBool)
+	api.Put(m, "ScaleInCooldown", s.ScaleInCooldown, api.DynInt32)
+	api.Put(m, "ScaleOutCooldown", s.ScaleOutCooldown, api.DynInt32)
+	api.Put(m, "TargetValue", s.TargetValue, api.DynFloat64)
 	return m
 }
 
 func (s *BackupDescription) FromDynamic(m map[string]any) error {
-	if v := m["BackupDetails"]; v != nil {
-		p := new(BackupDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".BackupDetails")
-		}
-		s.BackupDetails = p
-	}
-	if v := m["SourceTableDetails"]; v != nil {
-		p := new(SourceTableDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SourceTableDetails")
-		}
-		s.SourceTableDetails = p
-	}
-	if v := m["SourceTableFeatureDetails"]; v != nil {
-		p := new(SourceTableFeatureDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SourceTableFeatureDetails")
-		}
-		s.SourceTableFeatureDetails = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BackupDetails", &s.BackupDetails, api.SetStructPtr[BackupDetails])
+	err = api.Decode(err, m, "SourceTableDetails", &s.SourceTableDetails, api.SetStructPtr[SourceTableDetails])
+	err = api.Decode(err, m, "SourceTableFeatureDetails", &s.SourceTableFeatureDetails, api.SetStructPtr[SourceTableFeatureDetails])
+	return err
 }
 
 func (s *BackupDescription) ToDynamic() map[string]any {
@@ -494,55 +251,22 @@ func (s *BackupDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.BackupDetails != nil {
-		m["BackupDetails"] = s.BackupDetails.ToDynamic()
-	}
-	if s.SourceTableDetails != nil {
-		m["SourceTableDetails"] = s.SourceTableDetails.ToDynamic()
-	}
-	if s.SourceTableFeatureDetails != nil {
-		m["SourceTableFeatureDetails"] = s.SourceTableFeatureDetails.ToDynamic()
-	}
+	api.PutStruct(m, "BackupDetails", s.BackupDetails)
+	api.PutStruct(m, "SourceTableDetails", s.SourceTableDetails)
+	api.PutStruct(m, "SourceTableFeatureDetails", s.SourceTableFeatureDetails)
 	return m
 }
 
 func (s *BackupDetails) FromDynamic(m map[string]any) error {
-	if v := m["BackupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupArn, v); err != nil {
-			return api.At(err, ".BackupArn")
-		}
-	}
-	if v := m["BackupName"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupName, v); err != nil {
-			return api.At(err, ".BackupName")
-		}
-	}
-	if v := m["BackupSizeBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BackupSizeBytes, v); err != nil {
-			return api.At(err, ".BackupSizeBytes")
-		}
-	}
-	if v := m["BackupStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupStatus, v); err != nil {
-			return api.At(err, ".BackupStatus")
-		}
-	}
-	if v := m["BackupType"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupType, v); err != nil {
-			return api.At(err, ".BackupType")
-		}
-	}
-	if v := m["BackupCreationDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.BackupCreationDateTime, v); err != nil {
-			return api.At(err, ".BackupCreationDateTime")
-		}
-	}
-	if v := m["BackupExpiryDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.BackupExpiryDateTime, v); err != nil {
-			return api.At(err, ".BackupExpiryDateTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BackupArn", &s.BackupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "BackupName", &s.BackupName, api.SetStringPtr)
+	err = api.Decode(err, m, "BackupSizeBytes", &s.BackupSizeBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "BackupStatus", &s.BackupStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "BackupType", &s.BackupType, api.SetStringPtr)
+	err = api.Decode(err, m, "BackupCreationDateTime", &s.BackupCreationDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "BackupExpiryDateTime", &s.BackupExpiryDateTime, api.SetTimePtr)
+	return err
 }
 
 func (s *BackupDetails) ToDynamic() map[string]any {
@@ -550,37 +274,20 @@ func (s *BackupDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.BackupArn != nil {
-		m["BackupArn"] = *s.BackupArn
-	}
-	if s.BackupName != nil {
-		m["BackupName"] = *s.BackupName
-	}
-	if s.BackupSizeBytes != nil {
-		m["BackupSizeBytes"] = *s.BackupSizeBytes
-	}
-	if s.BackupStatus != nil {
-		m["BackupStatus"] = *s.BackupStatus
-	}
-	if s.BackupType != nil {
-		m["BackupType"] = *s.BackupType
-	}
-	if s.BackupCreationDateTime != nil {
-		m["BackupCreationDateTime"] = s.BackupCreationDateTime.UTC()
-	}
-	if s.BackupExpiryDateTime != nil {
-		m["BackupExpiryDateTime"] = s.BackupExpiryDateTime.UTC()
-	}
+	api.Put(m, "BackupArn", s.BackupArn, api.DynString)
+	api.Put(m, "BackupName", s.BackupName, api.DynString)
+	api.Put(m, "BackupSizeBytes", s.BackupSizeBytes, api.DynInt64)
+	api.Put(m, "BackupStatus", s.BackupStatus, api.DynString)
+	api.Put(m, "BackupType", s.BackupType, api.DynString)
+	api.Put(m, "BackupCreationDateTime", s.BackupCreationDateTime, api.DynTime)
+	api.Put(m, "BackupExpiryDateTime", s.BackupExpiryDateTime, api.DynTime)
 	return m
 }
 
 func (s *BackupInUseException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *BackupInUseException) ToDynamic() map[string]any {
@@ -588,19 +295,14 @@ func (s *BackupInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *BackupNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *BackupNotFoundException) ToDynamic() map[string]any {
@@ -608,64 +310,23 @@ func (s *BackupNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *BackupSummary) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["TableId"]; v != nil {
-		if err := api.SetStringPtr(&s.TableId, v); err != nil {
-			return api.At(err, ".TableId")
-		}
-	}
-	if v := m["TableArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TableArn, v); err != nil {
-			return api.At(err, ".TableArn")
-		}
-	}
-	if v := m["BackupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupArn, v); err != nil {
-			return api.At(err, ".BackupArn")
-		}
-	}
-	if v := m["BackupName"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupName, v); err != nil {
-			return api.At(err, ".BackupName")
-		}
-	}
-	if v := m["BackupCreationDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.BackupCreationDateTime, v); err != nil {
-			return api.At(err, ".BackupCreationDateTime")
-		}
-	}
-	if v := m["BackupExpiryDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.BackupExpiryDateTime, v); err != nil {
-			return api.At(err, ".BackupExpiryDateTime")
-		}
-	}
-	if v := m["BackupStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupStatus, v); err != nil {
-			return api.At(err, ".BackupStatus")
-		}
-	}
-	if v := m["BackupType"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupType, v); err != nil {
-			return api.At(err, ".BackupType")
-		}
-	}
-	if v := m["BackupSizeBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BackupSizeBytes, v); err != nil {
-			return api.At(err, ".BackupSizeBytes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "TableId", &s.TableId, api.SetStringPtr)
+	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
+	err = api.Decode(err, m, "BackupArn", &s.BackupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "BackupName", &s.BackupName, api.SetStringPtr)
+	err = api.Decode(err, m, "BackupCreationDateTime", &s.BackupCreationDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "BackupExpiryDateTime", &s.BackupExpiryDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "BackupStatus", &s.BackupStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "BackupType", &s.BackupType, api.SetStringPtr)
+	err = api.Decode(err, m, "BackupSizeBytes", &s.BackupSizeBytes, api.SetInt64Ptr)
+	return err
 }
 
 func (s *BackupSummary) ToDynamic() map[string]any {
@@ -673,51 +334,26 @@ func (s *BackupSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.TableId != nil {
-		m["TableId"] = *s.TableId
-	}
-	if s.TableArn != nil {
-		m["TableArn"] = *s.TableArn
-	}
-	if s.BackupArn != nil {
-		m["BackupArn"] = *s.BackupArn
-	}
-	if s.BackupName != nil {
-		m["BackupName"] = *s.BackupName
-	}
-	if s.BackupCreationDateTime != nil {
-		m["BackupCreationDateTime"] = s.BackupCreationDateTime.UTC()
-	}
-	if s.BackupExpiryDateTime != nil {
-		m["BackupExpiryDateTime"] = s.BackupExpiryDateTime.UTC()
-	}
-	if s.BackupStatus != nil {
-		m["BackupStatus"] = *s.BackupStatus
-	}
-	if s.BackupType != nil {
-		m["BackupType"] = *s.BackupType
-	}
-	if s.BackupSizeBytes != nil {
-		m["BackupSizeBytes"] = *s.BackupSizeBytes
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "TableId", s.TableId, api.DynString)
+	api.Put(m, "TableArn", s.TableArn, api.DynString)
+	api.Put(m, "BackupArn", s.BackupArn, api.DynString)
+	api.Put(m, "BackupName", s.BackupName, api.DynString)
+	api.Put(m, "BackupCreationDateTime", s.BackupCreationDateTime, api.DynTime)
+	api.Put(m, "BackupExpiryDateTime", s.BackupExpiryDateTime, api.DynTime)
+	api.Put(m, "BackupStatus", s.BackupStatus, api.DynString)
+	api.Put(m, "BackupType", s.BackupType, api.DynString)
+	api.Put(m, "BackupSizeBytes", s.BackupSizeBytes, api.DynInt64)
 	return m
 }
 
 func (s *BatchExecuteStatementInput) FromDynamic(m map[string]any) error {
-	if v := m["Statements"]; v != nil {
-		if err := api.SetList(&s.Statements, v, func(p *BatchStatementRequest, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Statements")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Statements", &s.Statements, func(p *[]BatchStatementRequest, v any) error {
+		return api.SetList(p, v, func(p *BatchStatementRequest, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchExecuteStatementInput) ToDynamic() map[string]any {
@@ -725,27 +361,20 @@ func (s *BatchExecuteStatementInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Statements != nil {
-		m["Statements"] = api.DynList(s.Statements, func(e BatchStatementRequest) any { return e.ToDynamic() })
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
+	api.PutList(m, "Statements", s.Statements, func(e BatchStatementRequest) any { return e.ToDynamic() })
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
 	return m
 }
 
 func (s *BatchExecuteStatementOutput) FromDynamic(m map[string]any) error {
-	if v := m["Responses"]; v != nil {
-		if err := api.SetList(&s.Responses, v, func(p *BatchStatementResponse, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Responses")
-		}
-	}
-	if v := m["ConsumedCapacity"]; v != nil {
-		if err := api.SetList(&s.ConsumedCapacity, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Responses", &s.Responses, func(p *[]BatchStatementResponse, v any) error {
+		return api.SetList(p, v, func(p *BatchStatementResponse, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, func(p *[]ConsumedCapacity, v any) error {
+		return api.SetList(p, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchExecuteStatementOutput) ToDynamic() map[string]any {
@@ -753,27 +382,18 @@ func (s *BatchExecuteStatementOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Responses != nil {
-		m["Responses"] = api.DynList(s.Responses, func(e BatchStatementResponse) any { return e.ToDynamic() })
-	}
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = api.DynList(s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Responses", s.Responses, func(e BatchStatementResponse) any { return e.ToDynamic() })
+	api.PutList(m, "ConsumedCapacity", s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BatchGetItemInput) FromDynamic(m map[string]any) error {
-	if v := m["RequestItems"]; v != nil {
-		if err := api.SetMap(&s.RequestItems, v, func(p *KeysAndAttributes, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RequestItems")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RequestItems", &s.RequestItems, func(p *map[string]KeysAndAttributes, v any) error {
+		return api.SetMap(p, v, func(p *KeysAndAttributes, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchGetItemInput) ToDynamic() map[string]any {
@@ -781,36 +401,27 @@ func (s *BatchGetItemInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RequestItems != nil {
-		m["RequestItems"] = api.DynMap(s.RequestItems, func(e KeysAndAttributes) any { return e.ToDynamic() })
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
+	api.PutMap(m, "RequestItems", s.RequestItems, func(e KeysAndAttributes) any { return e.ToDynamic() })
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
 	return m
 }
 
 func (s *BatchGetItemOutput) FromDynamic(m map[string]any) error {
-	if v := m["Responses"]; v != nil {
-		if err := api.SetMap(&s.Responses, v, func(p *[]map[string]AttributeValue, v any) error {
+	var err error
+	err = api.Decode(err, m, "Responses", &s.Responses, func(p *map[string][]map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *[]map[string]AttributeValue, v any) error {
 			return api.SetList(p, v, func(p *map[string]AttributeValue, v any) error {
 				return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
 			})
-		}); err != nil {
-			return api.At(err, ".Responses")
-		}
-	}
-	if v := m["UnprocessedKeys"]; v != nil {
-		if err := api.SetMap(&s.UnprocessedKeys, v, func(p *KeysAndAttributes, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".UnprocessedKeys")
-		}
-	}
-	if v := m["ConsumedCapacity"]; v != nil {
-		if err := api.SetList(&s.ConsumedCapacity, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-	}
-	return nil
+		})
+	})
+	err = api.Decode(err, m, "UnprocessedKeys", &s.UnprocessedKeys, func(p *map[string]KeysAndAttributes, v any) error {
+		return api.SetMap(p, v, func(p *KeysAndAttributes, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, func(p *[]ConsumedCapacity, v any) error {
+		return api.SetList(p, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchGetItemOutput) ToDynamic() map[string]any {
@@ -818,39 +429,24 @@ func (s *BatchGetItemOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Responses != nil {
-		m["Responses"] = api.DynMap(s.Responses, func(e []map[string]AttributeValue) any {
-			return api.DynList(e, func(e map[string]AttributeValue) any {
-				return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
-			})
+	api.PutMap(m, "Responses", s.Responses, func(e []map[string]AttributeValue) any {
+		return api.DynList(e, func(e map[string]AttributeValue) any {
+			return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
 		})
-	}
-	if s.UnprocessedKeys != nil {
-		m["UnprocessedKeys"] = api.DynMap(s.UnprocessedKeys, func(e KeysAndAttributes) any { return e.ToDynamic() })
-	}
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = api.DynList(s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
-	}
+	})
+	api.PutMap(m, "UnprocessedKeys", s.UnprocessedKeys, func(e KeysAndAttributes) any { return e.ToDynamic() })
+	api.PutList(m, "ConsumedCapacity", s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BatchStatementError) FromDynamic(m map[string]any) error {
-	if v := m["Code"]; v != nil {
-		if err := api.SetStringPtr(&s.Code, v); err != nil {
-			return api.At(err, ".Code")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["Item"]; v != nil {
-		if err := api.SetMap(&s.Item, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Item")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchStatementError) ToDynamic() map[string]any {
@@ -858,40 +454,21 @@ func (s *BatchStatementError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Code != nil {
-		m["Code"] = *s.Code
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.Item != nil {
-		m["Item"] = api.DynMap(s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Code", s.Code, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BatchStatementRequest) FromDynamic(m map[string]any) error {
-	if v := m["Statement"]; v != nil {
-		if err := api.SetStringPtr(&s.Statement, v); err != nil {
-			return api.At(err, ".Statement")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["ConsistentRead"]; v != nil {
-		if err := api.SetBoolPtr(&s.ConsistentRead, v); err != nil {
-			return api.At(err, ".ConsistentRead")
-		}
-	}
-	if v := m["ReturnValuesOnConditionCheckFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValuesOnConditionCheckFailure, v); err != nil {
-			return api.At(err, ".ReturnValuesOnConditionCheckFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]AttributeValue, v any) error {
+		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsistentRead", &s.ConsistentRead, api.SetBoolPtr)
+	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchStatementRequest) ToDynamic() map[string]any {
@@ -899,40 +476,21 @@ func (s *BatchStatementRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Statement != nil {
-		m["Statement"] = *s.Statement
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ConsistentRead != nil {
-		m["ConsistentRead"] = *s.ConsistentRead
-	}
-	if s.ReturnValuesOnConditionCheckFailure != nil {
-		m["ReturnValuesOnConditionCheckFailure"] = *s.ReturnValuesOnConditionCheckFailure
-	}
+	api.Put(m, "Statement", s.Statement, api.DynString)
+	api.PutList(m, "Parameters", s.Parameters, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ConsistentRead", s.ConsistentRead, api.DynBool)
+	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
 	return m
 }
 
 func (s *BatchStatementResponse) FromDynamic(m map[string]any) error {
-	if v := m["Error"]; v != nil {
-		p := new(BatchStatementError)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Error")
-		}
-		s.Error = p
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["Item"]; v != nil {
-		if err := api.SetMap(&s.Item, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Item")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Error", &s.Error, api.SetStructPtr[BatchStatementError])
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchStatementResponse) ToDynamic() map[string]any {
@@ -940,37 +498,22 @@ func (s *BatchStatementResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Error != nil {
-		m["Error"] = s.Error.ToDynamic()
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.Item != nil {
-		m["Item"] = api.DynMap(s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "Error", s.Error)
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BatchWriteItemInput) FromDynamic(m map[string]any) error {
-	if v := m["RequestItems"]; v != nil {
-		if err := api.SetMap(&s.RequestItems, v, func(p *[]WriteRequest, v any) error {
+	var err error
+	err = api.Decode(err, m, "RequestItems", &s.RequestItems, func(p *map[string][]WriteRequest, v any) error {
+		return api.SetMap(p, v, func(p *[]WriteRequest, v any) error {
 			return api.SetList(p, v, func(p *WriteRequest, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".RequestItems")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	if v := m["ReturnItemCollectionMetrics"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnItemCollectionMetrics, v); err != nil {
-			return api.At(err, ".ReturnItemCollectionMetrics")
-		}
-	}
-	return nil
+		})
+	})
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnItemCollectionMetrics", &s.ReturnItemCollectionMetrics, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchWriteItemInput) ToDynamic() map[string]any {
@@ -978,39 +521,28 @@ func (s *BatchWriteItemInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RequestItems != nil {
-		m["RequestItems"] = api.DynMap(s.RequestItems, func(e []WriteRequest) any { return api.DynList(e, func(e WriteRequest) any { return e.ToDynamic() }) })
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
-	if s.ReturnItemCollectionMetrics != nil {
-		m["ReturnItemCollectionMetrics"] = *s.ReturnItemCollectionMetrics
-	}
+	api.PutMap(m, "RequestItems", s.RequestItems, func(e []WriteRequest) any { return api.DynList(e, func(e WriteRequest) any { return e.ToDynamic() }) })
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
+	api.Put(m, "ReturnItemCollectionMetrics", s.ReturnItemCollectionMetrics, api.DynString)
 	return m
 }
 
 func (s *BatchWriteItemOutput) FromDynamic(m map[string]any) error {
-	if v := m["UnprocessedItems"]; v != nil {
-		if err := api.SetMap(&s.UnprocessedItems, v, func(p *[]WriteRequest, v any) error {
+	var err error
+	err = api.Decode(err, m, "UnprocessedItems", &s.UnprocessedItems, func(p *map[string][]WriteRequest, v any) error {
+		return api.SetMap(p, v, func(p *[]WriteRequest, v any) error {
 			return api.SetList(p, v, func(p *WriteRequest, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".UnprocessedItems")
-		}
-	}
-	if v := m["ItemCollectionMetrics"]; v != nil {
-		if err := api.SetMap(&s.ItemCollectionMetrics, v, func(p *[]ItemCollectionMetrics, v any) error {
+		})
+	})
+	err = api.Decode(err, m, "ItemCollectionMetrics", &s.ItemCollectionMetrics, func(p *map[string][]ItemCollectionMetrics, v any) error {
+		return api.SetMap(p, v, func(p *[]ItemCollectionMetrics, v any) error {
 			return api.SetList(p, v, func(p *ItemCollectionMetrics, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".ItemCollectionMetrics")
-		}
-	}
-	if v := m["ConsumedCapacity"]; v != nil {
-		if err := api.SetList(&s.ConsumedCapacity, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-	}
-	return nil
+		})
+	})
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, func(p *[]ConsumedCapacity, v any) error {
+		return api.SetList(p, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchWriteItemOutput) ToDynamic() map[string]any {
@@ -1018,32 +550,19 @@ func (s *BatchWriteItemOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UnprocessedItems != nil {
-		m["UnprocessedItems"] = api.DynMap(s.UnprocessedItems, func(e []WriteRequest) any { return api.DynList(e, func(e WriteRequest) any { return e.ToDynamic() }) })
-	}
-	if s.ItemCollectionMetrics != nil {
-		m["ItemCollectionMetrics"] = api.DynMap(s.ItemCollectionMetrics, func(e []ItemCollectionMetrics) any {
-			return api.DynList(e, func(e ItemCollectionMetrics) any { return e.ToDynamic() })
-		})
-	}
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = api.DynList(s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
-	}
+	api.PutMap(m, "UnprocessedItems", s.UnprocessedItems, func(e []WriteRequest) any { return api.DynList(e, func(e WriteRequest) any { return e.ToDynamic() }) })
+	api.PutMap(m, "ItemCollectionMetrics", s.ItemCollectionMetrics, func(e []ItemCollectionMetrics) any {
+		return api.DynList(e, func(e ItemCollectionMetrics) any { return e.ToDynamic() })
+	})
+	api.PutList(m, "ConsumedCapacity", s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BillingModeSummary) FromDynamic(m map[string]any) error {
-	if v := m["BillingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingMode, v); err != nil {
-			return api.At(err, ".BillingMode")
-		}
-	}
-	if v := m["LastUpdateToPayPerRequestDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdateToPayPerRequestDateTime, v); err != nil {
-			return api.At(err, ".LastUpdateToPayPerRequestDateTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdateToPayPerRequestDateTime", &s.LastUpdateToPayPerRequestDateTime, api.SetTimePtr)
+	return err
 }
 
 func (s *BillingModeSummary) ToDynamic() map[string]any {
@@ -1051,32 +570,19 @@ func (s *BillingModeSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.BillingMode != nil {
-		m["BillingMode"] = *s.BillingMode
-	}
-	if s.LastUpdateToPayPerRequestDateTime != nil {
-		m["LastUpdateToPayPerRequestDateTime"] = s.LastUpdateToPayPerRequestDateTime.UTC()
-	}
+	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
+	api.Put(m, "LastUpdateToPayPerRequestDateTime", s.LastUpdateToPayPerRequestDateTime, api.DynTime)
 	return m
 }
 
 func (s *CancellationReason) FromDynamic(m map[string]any) error {
-	if v := m["Item"]; v != nil {
-		if err := api.SetMap(&s.Item, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Item")
-		}
-	}
-	if v := m["Code"]; v != nil {
-		if err := api.SetStringPtr(&s.Code, v); err != nil {
-			return api.At(err, ".Code")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CancellationReason) ToDynamic() map[string]any {
@@ -1084,35 +590,18 @@ func (s *CancellationReason) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Item != nil {
-		m["Item"] = api.DynMap(s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.Code != nil {
-		m["Code"] = *s.Code
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "Code", s.Code, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Capacity) FromDynamic(m map[string]any) error {
-	if v := m["ReadCapacityUnits"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.ReadCapacityUnits, v); err != nil {
-			return api.At(err, ".ReadCapacityUnits")
-		}
-	}
-	if v := m["WriteCapacityUnits"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.WriteCapacityUnits, v); err != nil {
-			return api.At(err, ".WriteCapacityUnits")
-		}
-	}
-	if v := m["CapacityUnits"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.CapacityUnits, v); err != nil {
-			return api.At(err, ".CapacityUnits")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReadCapacityUnits", &s.ReadCapacityUnits, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "WriteCapacityUnits", &s.WriteCapacityUnits, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "CapacityUnits", &s.CapacityUnits, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *Capacity) ToDynamic() map[string]any {
@@ -1120,30 +609,19 @@ func (s *Capacity) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ReadCapacityUnits != nil {
-		m["ReadCapacityUnits"] = *s.ReadCapacityUnits
-	}
-	if s.WriteCapacityUnits != nil {
-		m["WriteCapacityUnits"] = *s.WriteCapacityUnits
-	}
-	if s.CapacityUnits != nil {
-		m["CapacityUnits"] = *s.CapacityUnits
-	}
+	api.Put(m, "ReadCapacityUnits", s.ReadCapacityUnits, api.DynFloat64)
+	api.Put(m, "WriteCapacityUnits", s.WriteCapacityUnits, api.DynFloat64)
+	api.Put(m, "CapacityUnits", s.CapacityUnits, api.DynFloat64)
 	return m
 }
 
 func (s *Condition) FromDynamic(m map[string]any) error {
-	if v := m["AttributeValueList"]; v != nil {
-		if err := api.SetList(&s.AttributeValueList, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttributeValueList")
-		}
-	}
-	if v := m["ComparisonOperator"]; v != nil {
-		if err := api.SetStringPtr(&s.ComparisonOperator, v); err != nil {
-			return api.At(err, ".ComparisonOperator")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttributeValueList", &s.AttributeValueList, func(p *[]AttributeValue, v any) error {
+		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ComparisonOperator", &s.ComparisonOperator, api.SetStringPtr)
+	return err
 }
 
 func (s *Condition) ToDynamic() map[string]any {
@@ -1151,47 +629,24 @@ func (s *Condition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AttributeValueList != nil {
-		m["AttributeValueList"] = api.DynList(s.AttributeValueList, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ComparisonOperator != nil {
-		m["ComparisonOperator"] = *s.ComparisonOperator
-	}
+	api.PutList(m, "AttributeValueList", s.AttributeValueList, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ComparisonOperator", s.ComparisonOperator, api.DynString)
 	return m
 }
 
 func (s *ConditionCheck) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetMap(&s.Key, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["ConditionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ConditionExpression, v); err != nil {
-			return api.At(err, ".ConditionExpression")
-		}
-	}
-	if v := m["ExpressionAttributeNames"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ExpressionAttributeNames")
-		}
-	}
-	if v := m["ExpressionAttributeValues"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeValues, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExpressionAttributeValues")
-		}
-	}
-	if v := m["ReturnValuesOnConditionCheckFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValuesOnConditionCheckFailure, v); err != nil {
-			return api.At(err, ".ReturnValuesOnConditionCheckFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *ConditionCheck) ToDynamic() map[string]any {
@@ -1199,39 +654,22 @@ func (s *ConditionCheck) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Key != nil {
-		m["Key"] = api.DynMap(s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.ConditionExpression != nil {
-		m["ConditionExpression"] = *s.ConditionExpression
-	}
-	if s.ExpressionAttributeNames != nil {
-		m["ExpressionAttributeNames"] = api.DynMap(s.ExpressionAttributeNames, api.DynString)
-	}
-	if s.ExpressionAttributeValues != nil {
-		m["ExpressionAttributeValues"] = api.DynMap(s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ReturnValuesOnConditionCheckFailure != nil {
-		m["ReturnValuesOnConditionCheckFailure"] = *s.ReturnValuesOnConditionCheckFailure
-	}
+	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
+	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
+	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
 	return m
 }
 
 func (s *ConditionalCheckFailedException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	if v := m["Item"]; v != nil {
-		if err := api.SetMap(&s.Item, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Item")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ConditionalCheckFailedException) ToDynamic() map[string]any {
@@ -1239,54 +677,25 @@ func (s *ConditionalCheckFailedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
-	if s.Item != nil {
-		m["Item"] = api.DynMap(s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	}
+	api.Put(m, "message", s.Message, api.DynString)
+	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ConsumedCapacity) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["CapacityUnits"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.CapacityUnits, v); err != nil {
-			return api.At(err, ".CapacityUnits")
-		}
-	}
-	if v := m["ReadCapacityUnits"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.ReadCapacityUnits, v); err != nil {
-			return api.At(err, ".ReadCapacityUnits")
-		}
-	}
-	if v := m["WriteCapacityUnits"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.WriteCapacityUnits, v); err != nil {
-			return api.At(err, ".WriteCapacityUnits")
-		}
-	}
-	if v := m["Table"]; v != nil {
-		p := new(Capacity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Table")
-		}
-		s.Table = p
-	}
-	if v := m["LocalSecondaryIndexes"]; v != nil {
-		if err := api.SetMap(&s.LocalSecondaryIndexes, v, func(p *Capacity, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LocalSecondaryIndexes")
-		}
-	}
-	if v := m["GlobalSecondaryIndexes"]; v != nil {
-		if err := api.SetMap(&s.GlobalSecondaryIndexes, v, func(p *Capacity, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "CapacityUnits", &s.CapacityUnits, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "ReadCapacityUnits", &s.ReadCapacityUnits, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "WriteCapacityUnits", &s.WriteCapacityUnits, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "Table", &s.Table, api.SetStructPtr[Capacity])
+	err = api.Decode(err, m, "LocalSecondaryIndexes", &s.LocalSecondaryIndexes, func(p *map[string]Capacity, v any) error {
+		return api.SetMap(p, v, func(p *Capacity, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *map[string]Capacity, v any) error {
+		return api.SetMap(p, v, func(p *Capacity, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ConsumedCapacity) ToDynamic() map[string]any {
@@ -1294,44 +703,21 @@ func (s *ConsumedCapacity) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.CapacityUnits != nil {
-		m["CapacityUnits"] = *s.CapacityUnits
-	}
-	if s.ReadCapacityUnits != nil {
-		m["ReadCapacityUnits"] = *s.ReadCapacityUnits
-	}
-	if s.WriteCapacityUnits != nil {
-		m["WriteCapacityUnits"] = *s.WriteCapacityUnits
-	}
-	if s.Table != nil {
-		m["Table"] = s.Table.ToDynamic()
-	}
-	if s.LocalSecondaryIndexes != nil {
-		m["LocalSecondaryIndexes"] = api.DynMap(s.LocalSecondaryIndexes, func(e Capacity) any { return e.ToDynamic() })
-	}
-	if s.GlobalSecondaryIndexes != nil {
-		m["GlobalSecondaryIndexes"] = api.DynMap(s.GlobalSecondaryIndexes, func(e Capacity) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "CapacityUnits", s.CapacityUnits, api.DynFloat64)
+	api.Put(m, "ReadCapacityUnits", s.ReadCapacityUnits, api.DynFloat64)
+	api.Put(m, "WriteCapacityUnits", s.WriteCapacityUnits, api.DynFloat64)
+	api.PutStruct(m, "Table", s.Table)
+	api.PutMap(m, "LocalSecondaryIndexes", s.LocalSecondaryIndexes, func(e Capacity) any { return e.ToDynamic() })
+	api.PutMap(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e Capacity) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ContinuousBackupsDescription) FromDynamic(m map[string]any) error {
-	if v := m["ContinuousBackupsStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuousBackupsStatus, v); err != nil {
-			return api.At(err, ".ContinuousBackupsStatus")
-		}
-	}
-	if v := m["PointInTimeRecoveryDescription"]; v != nil {
-		p := new(PointInTimeRecoveryDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PointInTimeRecoveryDescription")
-		}
-		s.PointInTimeRecoveryDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuousBackupsStatus", &s.ContinuousBackupsStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "PointInTimeRecoveryDescription", &s.PointInTimeRecoveryDescription, api.SetStructPtr[PointInTimeRecoveryDescription])
+	return err
 }
 
 func (s *ContinuousBackupsDescription) ToDynamic() map[string]any {
@@ -1339,22 +725,15 @@ func (s *ContinuousBackupsDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContinuousBackupsStatus != nil {
-		m["ContinuousBackupsStatus"] = *s.ContinuousBackupsStatus
-	}
-	if s.PointInTimeRecoveryDescription != nil {
-		m["PointInTimeRecoveryDescription"] = s.PointInTimeRecoveryDescription.ToDynamic()
-	}
+	api.Put(m, "ContinuousBackupsStatus", s.ContinuousBackupsStatus, api.DynString)
+	api.PutStruct(m, "PointInTimeRecoveryDescription", s.PointInTimeRecoveryDescription)
 	return m
 }
 
 func (s *ContinuousBackupsUnavailableException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ContinuousBackupsUnavailableException) ToDynamic() map[string]any {
@@ -1362,29 +741,16 @@ func (s *ContinuousBackupsUnavailableException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ContributorInsightsSummary) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["ContributorInsightsStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ContributorInsightsStatus, v); err != nil {
-			return api.At(err, ".ContributorInsightsStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "ContributorInsightsStatus", &s.ContributorInsightsStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *ContributorInsightsSummary) ToDynamic() map[string]any {
@@ -1392,30 +758,17 @@ func (s *ContributorInsightsSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.ContributorInsightsStatus != nil {
-		m["ContributorInsightsStatus"] = *s.ContributorInsightsStatus
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.Put(m, "ContributorInsightsStatus", s.ContributorInsightsStatus, api.DynString)
 	return m
 }
 
 func (s *CreateBackupInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["BackupName"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupName, v); err != nil {
-			return api.At(err, ".BackupName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "BackupName", &s.BackupName, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateBackupInput) ToDynamic() map[string]any {
@@ -1423,24 +776,15 @@ func (s *CreateBackupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.BackupName != nil {
-		m["BackupName"] = *s.BackupName
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "BackupName", s.BackupName, api.DynString)
 	return m
 }
 
 func (s *CreateBackupOutput) FromDynamic(m map[string]any) error {
-	if v := m["BackupDetails"]; v != nil {
-		p := new(BackupDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".BackupDetails")
-		}
-		s.BackupDetails = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BackupDetails", &s.BackupDetails, api.SetStructPtr[BackupDetails])
+	return err
 }
 
 func (s *CreateBackupOutput) ToDynamic() map[string]any {
@@ -1448,45 +792,20 @@ func (s *CreateBackupOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.BackupDetails != nil {
-		m["BackupDetails"] = s.BackupDetails.ToDynamic()
-	}
+	api.PutStruct(m, "BackupDetails", s.BackupDetails)
 	return m
 }
 
 func (s *CreateGlobalSecondaryIndexAction) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["KeySchema"]; v != nil {
-		if err := api.SetList(&s.KeySchema, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySchema")
-		}
-	}
-	if v := m["Projection"]; v != nil {
-		p := new(Projection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Projection")
-		}
-		s.Projection = p
-	}
-	if v := m["ProvisionedThroughput"]; v != nil {
-		p := new(ProvisionedThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughput")
-		}
-		s.ProvisionedThroughput = p
-	}
-	if v := m["OnDemandThroughput"]; v != nil {
-		p := new(OnDemandThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughput")
-		}
-		s.OnDemandThroughput = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
+		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
+	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
+	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
+	return err
 }
 
 func (s *CreateGlobalSecondaryIndexAction) ToDynamic() map[string]any {
@@ -1494,36 +813,21 @@ func (s *CreateGlobalSecondaryIndexAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.KeySchema != nil {
-		m["KeySchema"] = api.DynList(s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	}
-	if s.Projection != nil {
-		m["Projection"] = s.Projection.ToDynamic()
-	}
-	if s.ProvisionedThroughput != nil {
-		m["ProvisionedThroughput"] = s.ProvisionedThroughput.ToDynamic()
-	}
-	if s.OnDemandThroughput != nil {
-		m["OnDemandThroughput"] = s.OnDemandThroughput.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
+	api.PutStruct(m, "Projection", s.Projection)
+	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
+	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
 	return m
 }
 
 func (s *CreateGlobalTableInput) FromDynamic(m map[string]any) error {
-	if v := m["GlobalTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableName, v); err != nil {
-			return api.At(err, ".GlobalTableName")
-		}
-	}
-	if v := m["ReplicationGroup"]; v != nil {
-		if err := api.SetList(&s.ReplicationGroup, v, func(p *Replica, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicationGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicationGroup", &s.ReplicationGroup, func(p *[]Replica, v any) error {
+		return api.SetList(p, v, func(p *Replica, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateGlobalTableInput) ToDynamic() map[string]any {
@@ -1531,24 +835,15 @@ func (s *CreateGlobalTableInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GlobalTableName != nil {
-		m["GlobalTableName"] = *s.GlobalTableName
-	}
-	if s.ReplicationGroup != nil {
-		m["ReplicationGroup"] = api.DynList(s.ReplicationGroup, func(e Replica) any { return e.ToDynamic() })
-	}
+	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
+	api.PutList(m, "ReplicationGroup", s.ReplicationGroup, func(e Replica) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateGlobalTableOutput) FromDynamic(m map[string]any) error {
-	if v := m["GlobalTableDescription"]; v != nil {
-		p := new(GlobalTableDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".GlobalTableDescription")
-		}
-		s.GlobalTableDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalTableDescription", &s.GlobalTableDescription, api.SetStructPtr[GlobalTableDescription])
+	return err
 }
 
 func (s *CreateGlobalTableOutput) ToDynamic() map[string]any {
@@ -1556,19 +851,14 @@ func (s *CreateGlobalTableOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GlobalTableDescription != nil {
-		m["GlobalTableDescription"] = s.GlobalTableDescription.ToDynamic()
-	}
+	api.PutStruct(m, "GlobalTableDescription", s.GlobalTableDescription)
 	return m
 }
 
 func (s *CreateReplicaAction) FromDynamic(m map[string]any) error {
-	if v := m["RegionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionName, v); err != nil {
-			return api.At(err, ".RegionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateReplicaAction) ToDynamic() map[string]any {
@@ -1576,48 +866,21 @@ func (s *CreateReplicaAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RegionName != nil {
-		m["RegionName"] = *s.RegionName
-	}
+	api.Put(m, "RegionName", s.RegionName, api.DynString)
 	return m
 }
 
 func (s *CreateReplicationGroupMemberAction) FromDynamic(m map[string]any) error {
-	if v := m["RegionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionName, v); err != nil {
-			return api.At(err, ".RegionName")
-		}
-	}
-	if v := m["KMSMasterKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KMSMasterKeyId, v); err != nil {
-			return api.At(err, ".KMSMasterKeyId")
-		}
-	}
-	if v := m["ProvisionedThroughputOverride"]; v != nil {
-		p := new(ProvisionedThroughputOverride)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughputOverride")
-		}
-		s.ProvisionedThroughputOverride = p
-	}
-	if v := m["OnDemandThroughputOverride"]; v != nil {
-		p := new(OnDemandThroughputOverride)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughputOverride")
-		}
-		s.OnDemandThroughputOverride = p
-	}
-	if v := m["GlobalSecondaryIndexes"]; v != nil {
-		if err := api.SetList(&s.GlobalSecondaryIndexes, v, func(p *ReplicaGlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexes")
-		}
-	}
-	if v := m["TableClassOverride"]; v != nil {
-		if err := api.SetStringPtr(&s.TableClassOverride, v); err != nil {
-			return api.At(err, ".TableClassOverride")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
+	err = api.Decode(err, m, "KMSMasterKeyId", &s.KMSMasterKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughputOverride])
+	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughputOverride])
+	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]ReplicaGlobalSecondaryIndex, v any) error {
+		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableClassOverride", &s.TableClassOverride, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateReplicationGroupMemberAction) ToDynamic() map[string]any {
@@ -1625,107 +888,42 @@ func (s *CreateReplicationGroupMemberAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RegionName != nil {
-		m["RegionName"] = *s.RegionName
-	}
-	if s.KMSMasterKeyId != nil {
-		m["KMSMasterKeyId"] = *s.KMSMasterKeyId
-	}
-	if s.ProvisionedThroughputOverride != nil {
-		m["ProvisionedThroughputOverride"] = s.ProvisionedThroughputOverride.ToDynamic()
-	}
-	if s.OnDemandThroughputOverride != nil {
-		m["OnDemandThroughputOverride"] = s.OnDemandThroughputOverride.ToDynamic()
-	}
-	if s.GlobalSecondaryIndexes != nil {
-		m["GlobalSecondaryIndexes"] = api.DynList(s.GlobalSecondaryIndexes, func(e ReplicaGlobalSecondaryIndex) any { return e.ToDynamic() })
-	}
-	if s.TableClassOverride != nil {
-		m["TableClassOverride"] = *s.TableClassOverride
-	}
+	api.Put(m, "RegionName", s.RegionName, api.DynString)
+	api.Put(m, "KMSMasterKeyId", s.KMSMasterKeyId, api.DynString)
+	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
+	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
+	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e ReplicaGlobalSecondaryIndex) any { return e.ToDynamic() })
+	api.Put(m, "TableClassOverride", s.TableClassOverride, api.DynString)
 	return m
 }
 
 func (s *CreateTableInput) FromDynamic(m map[string]any) error {
-	if v := m["AttributeDefinitions"]; v != nil {
-		if err := api.SetList(&s.AttributeDefinitions, v, func(p *AttributeDefinition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttributeDefinitions")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["KeySchema"]; v != nil {
-		if err := api.SetList(&s.KeySchema, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySchema")
-		}
-	}
-	if v := m["LocalSecondaryIndexes"]; v != nil {
-		if err := api.SetList(&s.LocalSecondaryIndexes, v, func(p *LocalSecondaryIndex, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LocalSecondaryIndexes")
-		}
-	}
-	if v := m["GlobalSecondaryIndexes"]; v != nil {
-		if err := api.SetList(&s.GlobalSecondaryIndexes, v, func(p *GlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexes")
-		}
-	}
-	if v := m["BillingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingMode, v); err != nil {
-			return api.At(err, ".BillingMode")
-		}
-	}
-	if v := m["ProvisionedThroughput"]; v != nil {
-		p := new(ProvisionedThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughput")
-		}
-		s.ProvisionedThroughput = p
-	}
-	if v := m["StreamSpecification"]; v != nil {
-		p := new(StreamSpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamSpecification")
-		}
-		s.StreamSpecification = p
-	}
-	if v := m["SSESpecification"]; v != nil {
-		p := new(SSESpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SSESpecification")
-		}
-		s.SSESpecification = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["TableClass"]; v != nil {
-		if err := api.SetStringPtr(&s.TableClass, v); err != nil {
-			return api.At(err, ".TableClass")
-		}
-	}
-	if v := m["DeletionProtectionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.DeletionProtectionEnabled, v); err != nil {
-			return api.At(err, ".DeletionProtectionEnabled")
-		}
-	}
-	if v := m["ResourcePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourcePolicy, v); err != nil {
-			return api.At(err, ".ResourcePolicy")
-		}
-	}
-	if v := m["OnDemandThroughput"]; v != nil {
-		p := new(OnDemandThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughput")
-		}
-		s.OnDemandThroughput = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttributeDefinitions", &s.AttributeDefinitions, func(p *[]AttributeDefinition, v any) error {
+		return api.SetList(p, v, func(p *AttributeDefinition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
+		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "LocalSecondaryIndexes", &s.LocalSecondaryIndexes, func(p *[]LocalSecondaryIndex, v any) error {
+		return api.SetList(p, v, func(p *LocalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]GlobalSecondaryIndex, v any) error {
+		return api.SetList(p, v, func(p *GlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
+	err = api.Decode(err, m, "StreamSpecification", &s.StreamSpecification, api.SetStructPtr[StreamSpecification])
+	err = api.Decode(err, m, "SSESpecification", &s.SSESpecification, api.SetStructPtr[SSESpecification])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableClass", &s.TableClass, api.SetStringPtr)
+	err = api.Decode(err, m, "DeletionProtectionEnabled", &s.DeletionProtectionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
+	return err
 }
 
 func (s *CreateTableInput) ToDynamic() map[string]any {
@@ -1733,60 +931,27 @@ func (s *CreateTableInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AttributeDefinitions != nil {
-		m["AttributeDefinitions"] = api.DynList(s.AttributeDefinitions, func(e AttributeDefinition) any { return e.ToDynamic() })
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.KeySchema != nil {
-		m["KeySchema"] = api.DynList(s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	}
-	if s.LocalSecondaryIndexes != nil {
-		m["LocalSecondaryIndexes"] = api.DynList(s.LocalSecondaryIndexes, func(e LocalSecondaryIndex) any { return e.ToDynamic() })
-	}
-	if s.GlobalSecondaryIndexes != nil {
-		m["GlobalSecondaryIndexes"] = api.DynList(s.GlobalSecondaryIndexes, func(e GlobalSecondaryIndex) any { return e.ToDynamic() })
-	}
-	if s.BillingMode != nil {
-		m["BillingMode"] = *s.BillingMode
-	}
-	if s.ProvisionedThroughput != nil {
-		m["ProvisionedThroughput"] = s.ProvisionedThroughput.ToDynamic()
-	}
-	if s.StreamSpecification != nil {
-		m["StreamSpecification"] = s.StreamSpecification.ToDynamic()
-	}
-	if s.SSESpecification != nil {
-		m["SSESpecification"] = s.SSESpecification.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.TableClass != nil {
-		m["TableClass"] = *s.TableClass
-	}
-	if s.DeletionProtectionEnabled != nil {
-		m["DeletionProtectionEnabled"] = *s.DeletionProtectionEnabled
-	}
-	if s.ResourcePolicy != nil {
-		m["ResourcePolicy"] = *s.ResourcePolicy
-	}
-	if s.OnDemandThroughput != nil {
-		m["OnDemandThroughput"] = s.OnDemandThroughput.ToDynamic()
-	}
+	api.PutList(m, "AttributeDefinitions", s.AttributeDefinitions, func(e AttributeDefinition) any { return e.ToDynamic() })
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
+	api.PutList(m, "LocalSecondaryIndexes", s.LocalSecondaryIndexes, func(e LocalSecondaryIndex) any { return e.ToDynamic() })
+	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e GlobalSecondaryIndex) any { return e.ToDynamic() })
+	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
+	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
+	api.PutStruct(m, "StreamSpecification", s.StreamSpecification)
+	api.PutStruct(m, "SSESpecification", s.SSESpecification)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "TableClass", s.TableClass, api.DynString)
+	api.Put(m, "DeletionProtectionEnabled", s.DeletionProtectionEnabled, api.DynBool)
+	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
+	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
 	return m
 }
 
 func (s *CreateTableOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableDescription"]; v != nil {
-		p := new(TableDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TableDescription")
-		}
-		s.TableDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableDescription", &s.TableDescription, api.SetStructPtr[TableDescription])
+	return err
 }
 
 func (s *CreateTableOutput) ToDynamic() map[string]any {
@@ -1794,24 +959,15 @@ func (s *CreateTableOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableDescription != nil {
-		m["TableDescription"] = s.TableDescription.ToDynamic()
-	}
+	api.PutStruct(m, "TableDescription", s.TableDescription)
 	return m
 }
 
 func (s *CsvOptions) FromDynamic(m map[string]any) error {
-	if v := m["Delimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.Delimiter, v); err != nil {
-			return api.At(err, ".Delimiter")
-		}
-	}
-	if v := m["HeaderList"]; v != nil {
-		if err := api.SetList(&s.HeaderList, v, api.SetString); err != nil {
-			return api.At(err, ".HeaderList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "HeaderList", &s.HeaderList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *CsvOptions) ToDynamic() map[string]any {
@@ -1819,47 +975,24 @@ func (s *CsvOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Delimiter != nil {
-		m["Delimiter"] = *s.Delimiter
-	}
-	if s.HeaderList != nil {
-		m["HeaderList"] = api.DynList(s.HeaderList, api.DynString)
-	}
+	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
+	api.PutList(m, "HeaderList", s.HeaderList, api.DynString)
 	return m
 }
 
 func (s *Delete) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetMap(&s.Key, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["ConditionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ConditionExpression, v); err != nil {
-			return api.At(err, ".ConditionExpression")
-		}
-	}
-	if v := m["ExpressionAttributeNames"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ExpressionAttributeNames")
-		}
-	}
-	if v := m["ExpressionAttributeValues"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeValues, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExpressionAttributeValues")
-		}
-	}
-	if v := m["ReturnValuesOnConditionCheckFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValuesOnConditionCheckFailure, v); err != nil {
-			return api.At(err, ".ReturnValuesOnConditionCheckFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *Delete) ToDynamic() map[string]any {
@@ -1867,34 +1000,19 @@ func (s *Delete) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Key != nil {
-		m["Key"] = api.DynMap(s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.ConditionExpression != nil {
-		m["ConditionExpression"] = *s.ConditionExpression
-	}
-	if s.ExpressionAttributeNames != nil {
-		m["ExpressionAttributeNames"] = api.DynMap(s.ExpressionAttributeNames, api.DynString)
-	}
-	if s.ExpressionAttributeValues != nil {
-		m["ExpressionAttributeValues"] = api.DynMap(s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ReturnValuesOnConditionCheckFailure != nil {
-		m["ReturnValuesOnConditionCheckFailure"] = *s.ReturnValuesOnConditionCheckFailure
-	}
+	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
+	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
+	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
 	return m
 }
 
 func (s *DeleteBackupInput) FromDynamic(m map[string]any) error {
-	if v := m["BackupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupArn, v); err != nil {
-			return api.At(err, ".BackupArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BackupArn", &s.BackupArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBackupInput) ToDynamic() map[string]any {
@@ -1902,21 +1020,14 @@ func (s *DeleteBackupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.BackupArn != nil {
-		m["BackupArn"] = *s.BackupArn
-	}
+	api.Put(m, "BackupArn", s.BackupArn, api.DynString)
 	return m
 }
 
 func (s *DeleteBackupOutput) FromDynamic(m map[string]any) error {
-	if v := m["BackupDescription"]; v != nil {
-		p := new(BackupDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".BackupDescription")
-		}
-		s.BackupDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BackupDescription", &s.BackupDescription, api.SetStructPtr[BackupDescription])
+	return err
 }
 
 func (s *DeleteBackupOutput) ToDynamic() map[string]any {
@@ -1924,19 +1035,14 @@ func (s *DeleteBackupOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.BackupDescription != nil {
-		m["BackupDescription"] = s.BackupDescription.ToDynamic()
-	}
+	api.PutStruct(m, "BackupDescription", s.BackupDescription)
 	return m
 }
 
 func (s *DeleteGlobalSecondaryIndexAction) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteGlobalSecondaryIndexAction) ToDynamic() map[string]any {
@@ -1944,69 +1050,30 @@ func (s *DeleteGlobalSecondaryIndexAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
 	return m
 }
 
 func (s *DeleteItemInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetMap(&s.Key, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Expected"]; v != nil {
-		if err := api.SetMap(&s.Expected, v, func(p *ExpectedAttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Expected")
-		}
-	}
-	if v := m["ConditionalOperator"]; v != nil {
-		if err := api.SetStringPtr(&s.ConditionalOperator, v); err != nil {
-			return api.At(err, ".ConditionalOperator")
-		}
-	}
-	if v := m["ReturnValues"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValues, v); err != nil {
-			return api.At(err, ".ReturnValues")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	if v := m["ReturnItemCollectionMetrics"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnItemCollectionMetrics, v); err != nil {
-			return api.At(err, ".ReturnItemCollectionMetrics")
-		}
-	}
-	if v := m["ConditionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ConditionExpression, v); err != nil {
-			return api.At(err, ".ConditionExpression")
-		}
-	}
-	if v := m["ExpressionAttributeNames"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ExpressionAttributeNames")
-		}
-	}
-	if v := m["ExpressionAttributeValues"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeValues, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExpressionAttributeValues")
-		}
-	}
-	if v := m["ReturnValuesOnConditionCheckFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValuesOnConditionCheckFailure, v); err != nil {
-			return api.At(err, ".ReturnValuesOnConditionCheckFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Expected", &s.Expected, func(p *map[string]ExpectedAttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *ExpectedAttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConditionalOperator", &s.ConditionalOperator, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnValues", &s.ReturnValues, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnItemCollectionMetrics", &s.ReturnItemCollectionMetrics, api.SetStringPtr)
+	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteItemInput) ToDynamic() map[string]any {
@@ -2014,63 +1081,28 @@ func (s *DeleteItemInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.Key != nil {
-		m["Key"] = api.DynMap(s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.Expected != nil {
-		m["Expected"] = api.DynMap(s.Expected, func(e ExpectedAttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ConditionalOperator != nil {
-		m["ConditionalOperator"] = *s.ConditionalOperator
-	}
-	if s.ReturnValues != nil {
-		m["ReturnValues"] = *s.ReturnValues
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
-	if s.ReturnItemCollectionMetrics != nil {
-		m["ReturnItemCollectionMetrics"] = *s.ReturnItemCollectionMetrics
-	}
-	if s.ConditionExpression != nil {
-		m["ConditionExpression"] = *s.ConditionExpression
-	}
-	if s.ExpressionAttributeNames != nil {
-		m["ExpressionAttributeNames"] = api.DynMap(s.ExpressionAttributeNames, api.DynString)
-	}
-	if s.ExpressionAttributeValues != nil {
-		m["ExpressionAttributeValues"] = api.DynMap(s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ReturnValuesOnConditionCheckFailure != nil {
-		m["ReturnValuesOnConditionCheckFailure"] = *s.ReturnValuesOnConditionCheckFailure
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutMap(m, "Expected", s.Expected, func(e ExpectedAttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ConditionalOperator", s.ConditionalOperator, api.DynString)
+	api.Put(m, "ReturnValues", s.ReturnValues, api.DynString)
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
+	api.Put(m, "ReturnItemCollectionMetrics", s.ReturnItemCollectionMetrics, api.DynString)
+	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
+	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
+	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
 	return m
 }
 
 func (s *DeleteItemOutput) FromDynamic(m map[string]any) error {
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	if v := m["ConsumedCapacity"]; v != nil {
-		p := new(ConsumedCapacity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-		s.ConsumedCapacity = p
-	}
-	if v := m["ItemCollectionMetrics"]; v != nil {
-		p := new(ItemCollectionMetrics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ItemCollectionMetrics")
-		}
-		s.ItemCollectionMetrics = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
+	err = api.Decode(err, m, "ItemCollectionMetrics", &s.ItemCollectionMetrics, api.SetStructPtr[ItemCollectionMetrics])
+	return err
 }
 
 func (s *DeleteItemOutput) ToDynamic() map[string]any {
@@ -2078,25 +1110,16 @@ func (s *DeleteItemOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = s.ConsumedCapacity.ToDynamic()
-	}
-	if s.ItemCollectionMetrics != nil {
-		m["ItemCollectionMetrics"] = s.ItemCollectionMetrics.ToDynamic()
-	}
+	api.PutMap(m, "Attributes", s.Attributes, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
+	api.PutStruct(m, "ItemCollectionMetrics", s.ItemCollectionMetrics)
 	return m
 }
 
 func (s *DeleteReplicaAction) FromDynamic(m map[string]any) error {
-	if v := m["RegionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionName, v); err != nil {
-			return api.At(err, ".RegionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteReplicaAction) ToDynamic() map[string]any {
@@ -2104,19 +1127,14 @@ func (s *DeleteReplicaAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RegionName != nil {
-		m["RegionName"] = *s.RegionName
-	}
+	api.Put(m, "RegionName", s.RegionName, api.DynString)
 	return m
 }
 
 func (s *DeleteReplicationGroupMemberAction) FromDynamic(m map[string]any) error {
-	if v := m["RegionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionName, v); err != nil {
-			return api.At(err, ".RegionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteReplicationGroupMemberAction) ToDynamic() map[string]any {
@@ -2124,19 +1142,16 @@ func (s *DeleteReplicationGroupMemberAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RegionName != nil {
-		m["RegionName"] = *s.RegionName
-	}
+	api.Put(m, "RegionName", s.RegionName, api.DynString)
 	return m
 }
 
 func (s *DeleteRequest) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetMap(&s.Key, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DeleteRequest) ToDynamic() map[string]any {
@@ -2144,24 +1159,15 @@ func (s *DeleteRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Key != nil {
-		m["Key"] = api.DynMap(s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	}
+	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DeleteResourcePolicyInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["ExpectedRevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedRevisionId, v); err != nil {
-			return api.At(err, ".ExpectedRevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedRevisionId", &s.ExpectedRevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteResourcePolicyInput) ToDynamic() map[string]any {
@@ -2169,22 +1175,15 @@ func (s *DeleteResourcePolicyInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.ExpectedRevisionId != nil {
-		m["ExpectedRevisionId"] = *s.ExpectedRevisionId
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "ExpectedRevisionId", s.ExpectedRevisionId, api.DynString)
 	return m
 }
 
 func (s *DeleteResourcePolicyOutput) FromDynamic(m map[string]any) error {
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteResourcePolicyOutput) ToDynamic() map[string]any {
@@ -2192,19 +1191,14 @@ func (s *DeleteResourcePolicyOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
 	return m
 }
 
 func (s *DeleteTableInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteTableInput) ToDynamic() map[string]any {
@@ -2212,21 +1206,14 @@ func (s *DeleteTableInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
 	return m
 }
 
 func (s *DeleteTableOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableDescription"]; v != nil {
-		p := new(TableDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TableDescription")
-		}
-		s.TableDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableDescription", &s.TableDescription, api.SetStructPtr[TableDescription])
+	return err
 }
 
 func (s *DeleteTableOutput) ToDynamic() map[string]any {
@@ -2234,19 +1221,14 @@ func (s *DeleteTableOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableDescription != nil {
-		m["TableDescription"] = s.TableDescription.ToDynamic()
-	}
+	api.PutStruct(m, "TableDescription", s.TableDescription)
 	return m
 }
 
 func (s *DescribeBackupInput) FromDynamic(m map[string]any) error {
-	if v := m["BackupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupArn, v); err != nil {
-			return api.At(err, ".BackupArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BackupArn", &s.BackupArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeBackupInput) ToDynamic() map[string]any {
@@ -2254,21 +1236,14 @@ func (s *DescribeBackupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.BackupArn != nil {
-		m["BackupArn"] = *s.BackupArn
-	}
+	api.Put(m, "BackupArn", s.BackupArn, api.DynString)
 	return m
 }
 
 func (s *DescribeBackupOutput) FromDynamic(m map[string]any) error {
-	if v := m["BackupDescription"]; v != nil {
-		p := new(BackupDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".BackupDescription")
-		}
-		s.BackupDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BackupDescription", &s.BackupDescription, api.SetStructPtr[BackupDescription])
+	return err
 }
 
 func (s *DescribeBackupOutput) ToDynamic() map[string]any {
@@ -2276,19 +1251,14 @@ func (s *DescribeBackupOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.BackupDescription != nil {
-		m["BackupDescription"] = s.BackupDescription.ToDynamic()
-	}
+	api.PutStruct(m, "BackupDescription", s.BackupDescription)
 	return m
 }
 
 func (s *DescribeContinuousBackupsInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeContinuousBackupsInput) ToDynamic() map[string]any {
@@ -2296,21 +1266,14 @@ func (s *DescribeContinuousBackupsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
 	return m
 }
 
 func (s *DescribeContinuousBackupsOutput) FromDynamic(m map[string]any) error {
-	if v := m["ContinuousBackupsDescription"]; v != nil {
-		p := new(ContinuousBackupsDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContinuousBackupsDescription")
-		}
-		s.ContinuousBackupsDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuousBackupsDescription", &s.ContinuousBackupsDescription, api.SetStructPtr[ContinuousBackupsDescription])
+	return err
 }
 
 func (s *DescribeContinuousBackupsOutput) ToDynamic() map[string]any {
@@ -2318,24 +1281,15 @@ func (s *DescribeContinuousBackupsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ContinuousBackupsDescription != nil {
-		m["ContinuousBackupsDescription"] = s.ContinuousBackupsDescription.ToDynamic()
-	}
+	api.PutStruct(m, "ContinuousBackupsDescription", s.ContinuousBackupsDescription)
 	return m
 }
 
 func (s *DescribeContributorInsightsInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeContributorInsightsInput) ToDynamic() map[string]any {
@@ -2343,49 +1297,20 @@ func (s *DescribeContributorInsightsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
 	return m
 }
 
 func (s *DescribeContributorInsightsOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["ContributorInsightsRuleList"]; v != nil {
-		if err := api.SetList(&s.ContributorInsightsRuleList, v, api.SetString); err != nil {
-			return api.At(err, ".ContributorInsightsRuleList")
-		}
-	}
-	if v := m["ContributorInsightsStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ContributorInsightsStatus, v); err != nil {
-			return api.At(err, ".ContributorInsightsStatus")
-		}
-	}
-	if v := m["LastUpdateDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdateDateTime, v); err != nil {
-			return api.At(err, ".LastUpdateDateTime")
-		}
-	}
-	if v := m["FailureException"]; v != nil {
-		p := new(FailureException)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FailureException")
-		}
-		s.FailureException = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "ContributorInsightsRuleList", &s.ContributorInsightsRuleList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ContributorInsightsStatus", &s.ContributorInsightsStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdateDateTime", &s.LastUpdateDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "FailureException", &s.FailureException, api.SetStructPtr[FailureException])
+	return err
 }
 
 func (s *DescribeContributorInsightsOutput) ToDynamic() map[string]any {
@@ -2393,24 +1318,12 @@ func (s *DescribeContributorInsightsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.ContributorInsightsRuleList != nil {
-		m["ContributorInsightsRuleList"] = api.DynList(s.ContributorInsightsRuleList, api.DynString)
-	}
-	if s.ContributorInsightsStatus != nil {
-		m["ContributorInsightsStatus"] = *s.ContributorInsightsStatus
-	}
-	if s.LastUpdateDateTime != nil {
-		m["LastUpdateDateTime"] = s.LastUpdateDateTime.UTC()
-	}
-	if s.FailureException != nil {
-		m["FailureException"] = s.FailureException.ToDynamic()
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutList(m, "ContributorInsightsRuleList", s.ContributorInsightsRuleList, api.DynString)
+	api.Put(m, "ContributorInsightsStatus", s.ContributorInsightsStatus, api.DynString)
+	api.Put(m, "LastUpdateDateTime", s.LastUpdateDateTime, api.DynTime)
+	api.PutStruct(m, "FailureException", s.FailureException)
 	return m
 }
 
@@ -2424,12 +1337,11 @@ func (s *DescribeEndpointsRequest) ToDynamic() map[string]any {
 }
 
 func (s *DescribeEndpointsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Endpoints"]; v != nil {
-		if err := api.SetList(&s.Endpoints, v, func(p *Endpoint, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Endpoints")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Endpoints", &s.Endpoints, func(p *[]Endpoint, v any) error {
+		return api.SetList(p, v, func(p *Endpoint, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeEndpointsResponse) ToDynamic() map[string]any {
@@ -2437,19 +1349,14 @@ func (s *DescribeEndpointsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Endpoints != nil {
-		m["Endpoints"] = api.DynList(s.Endpoints, func(e Endpoint) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Endpoints", s.Endpoints, func(e Endpoint) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeExportInput) FromDynamic(m map[string]any) error {
-	if v := m["ExportArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportArn, v); err != nil {
-			return api.At(err, ".ExportArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExportArn", &s.ExportArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeExportInput) ToDynamic() map[string]any {
@@ -2457,21 +1364,14 @@ func (s *DescribeExportInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ExportArn != nil {
-		m["ExportArn"] = *s.ExportArn
-	}
+	api.Put(m, "ExportArn", s.ExportArn, api.DynString)
 	return m
 }
 
 func (s *DescribeExportOutput) FromDynamic(m map[string]any) error {
-	if v := m["ExportDescription"]; v != nil {
-		p := new(ExportDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ExportDescription")
-		}
-		s.ExportDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExportDescription", &s.ExportDescription, api.SetStructPtr[ExportDescription])
+	return err
 }
 
 func (s *DescribeExportOutput) ToDynamic() map[string]any {
@@ -2479,19 +1379,14 @@ func (s *DescribeExportOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ExportDescription != nil {
-		m["ExportDescription"] = s.ExportDescription.ToDynamic()
-	}
+	api.PutStruct(m, "ExportDescription", s.ExportDescription)
 	return m
 }
 
 func (s *DescribeGlobalTableInput) FromDynamic(m map[string]any) error {
-	if v := m["GlobalTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableName, v); err != nil {
-			return api.At(err, ".GlobalTableName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeGlobalTableInput) ToDynamic() map[string]any {
@@ -2499,21 +1394,14 @@ func (s *DescribeGlobalTableInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GlobalTableName != nil {
-		m["GlobalTableName"] = *s.GlobalTableName
-	}
+	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
 	return m
 }
 
 func (s *DescribeGlobalTableOutput) FromDynamic(m map[string]any) error {
-	if v := m["GlobalTableDescription"]; v != nil {
-		p := new(GlobalTableDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".GlobalTableDescription")
-		}
-		s.GlobalTableDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalTableDescription", &s.GlobalTableDescription, api.SetStructPtr[GlobalTableDescription])
+	return err
 }
 
 func (s *DescribeGlobalTableOutput) ToDynamic() map[string]any {
@@ -2521,19 +1409,14 @@ func (s *DescribeGlobalTableOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GlobalTableDescription != nil {
-		m["GlobalTableDescription"] = s.GlobalTableDescription.ToDynamic()
-	}
+	api.PutStruct(m, "GlobalTableDescription", s.GlobalTableDescription)
 	return m
 }
 
 func (s *DescribeGlobalTableSettingsInput) FromDynamic(m map[string]any) error {
-	if v := m["GlobalTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableName, v); err != nil {
-			return api.At(err, ".GlobalTableName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeGlobalTableSettingsInput) ToDynamic() map[string]any {
@@ -2541,24 +1424,17 @@ func (s *DescribeGlobalTableSettingsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GlobalTableName != nil {
-		m["GlobalTableName"] = *s.GlobalTableName
-	}
+	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
 	return m
 }
 
 func (s *DescribeGlobalTableSettingsOutput) FromDynamic(m map[string]any) error {
-	if v := m["GlobalTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableName, v); err != nil {
-			return api.At(err, ".GlobalTableName")
-		}
-	}
-	if v := m["ReplicaSettings"]; v != nil {
-		if err := api.SetList(&s.ReplicaSettings, v, func(p *ReplicaSettingsDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicaSettings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicaSettings", &s.ReplicaSettings, func(p *[]ReplicaSettingsDescription, v any) error {
+		return api.SetList(p, v, func(p *ReplicaSettingsDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeGlobalTableSettingsOutput) ToDynamic() map[string]any {
@@ -2566,22 +1442,15 @@ func (s *DescribeGlobalTableSettingsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GlobalTableName != nil {
-		m["GlobalTableName"] = *s.GlobalTableName
-	}
-	if s.ReplicaSettings != nil {
-		m["ReplicaSettings"] = api.DynList(s.ReplicaSettings, func(e ReplicaSettingsDescription) any { return e.ToDynamic() })
-	}
+	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
+	api.PutList(m, "ReplicaSettings", s.ReplicaSettings, func(e ReplicaSettingsDescription) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeImportInput) FromDynamic(m map[string]any) error {
-	if v := m["ImportArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportArn, v); err != nil {
-			return api.At(err, ".ImportArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportArn", &s.ImportArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeImportInput) ToDynamic() map[string]any {
@@ -2589,21 +1458,14 @@ func (s *DescribeImportInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ImportArn != nil {
-		m["ImportArn"] = *s.ImportArn
-	}
+	api.Put(m, "ImportArn", s.ImportArn, api.DynString)
 	return m
 }
 
 func (s *DescribeImportOutput) FromDynamic(m map[string]any) error {
-	if v := m["ImportTableDescription"]; v != nil {
-		p := new(ImportTableDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportTableDescription")
-		}
-		s.ImportTableDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportTableDescription", &s.ImportTableDescription, api.SetStructPtr[ImportTableDescription])
+	return err
 }
 
 func (s *DescribeImportOutput) ToDynamic() map[string]any {
@@ -2611,19 +1473,14 @@ func (s *DescribeImportOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ImportTableDescription != nil {
-		m["ImportTableDescription"] = s.ImportTableDescription.ToDynamic()
-	}
+	api.PutStruct(m, "ImportTableDescription", s.ImportTableDescription)
 	return m
 }
 
 func (s *DescribeKinesisStreamingDestinationInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeKinesisStreamingDestinationInput) ToDynamic() map[string]any {
@@ -2631,24 +1488,17 @@ func (s *DescribeKinesisStreamingDestinationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
 	return m
 }
 
 func (s *DescribeKinesisStreamingDestinationOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["KinesisDataStreamDestinations"]; v != nil {
-		if err := api.SetList(&s.KinesisDataStreamDestinations, v, func(p *KinesisDataStreamDestination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KinesisDataStreamDestinations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "KinesisDataStreamDestinations", &s.KinesisDataStreamDestinations, func(p *[]KinesisDataStreamDestination, v any) error {
+		return api.SetList(p, v, func(p *KinesisDataStreamDestination, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeKinesisStreamingDestinationOutput) ToDynamic() map[string]any {
@@ -2656,12 +1506,8 @@ func (s *DescribeKinesisStreamingDestinationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.KinesisDataStreamDestinations != nil {
-		m["KinesisDataStreamDestinations"] = api.DynList(s.KinesisDataStreamDestinations, func(e KinesisDataStreamDestination) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutList(m, "KinesisDataStreamDestinations", s.KinesisDataStreamDestinations, func(e KinesisDataStreamDestination) any { return e.ToDynamic() })
 	return m
 }
 
@@ -2675,27 +1521,12 @@ func (s *DescribeLimitsInput) ToDynamic() map[string]any {
 }
 
 func (s *DescribeLimitsOutput) FromDynamic(m map[string]any) error {
-	if v := m["AccountMaxReadCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.AccountMaxReadCapacityUnits, v); err != nil {
-			return api.At(err, ".AccountMaxReadCapacityUnits")
-		}
-	}
-	if v := m["AccountMaxWriteCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.AccountMaxWriteCapacityUnits, v); err != nil {
-			return api.At(err, ".AccountMaxWriteCapacityUnits")
-		}
-	}
-	if v := m["TableMaxReadCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TableMaxReadCapacityUnits, v); err != nil {
-			return api.At(err, ".TableMaxReadCapacityUnits")
-		}
-	}
-	if v := m["TableMaxWriteCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TableMaxWriteCapacityUnits, v); err != nil {
-			return api.At(err, ".TableMaxWriteCapacityUnits")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccountMaxReadCapacityUnits", &s.AccountMaxReadCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "AccountMaxWriteCapacityUnits", &s.AccountMaxWriteCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "TableMaxReadCapacityUnits", &s.TableMaxReadCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "TableMaxWriteCapacityUnits", &s.TableMaxWriteCapacityUnits, api.SetInt64Ptr)
+	return err
 }
 
 func (s *DescribeLimitsOutput) ToDynamic() map[string]any {
@@ -2703,28 +1534,17 @@ func (s *DescribeLimitsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.AccountMaxReadCapacityUnits != nil {
-		m["AccountMaxReadCapacityUnits"] = *s.AccountMaxReadCapacityUnits
-	}
-	if s.AccountMaxWriteCapacityUnits != nil {
-		m["AccountMaxWriteCapacityUnits"] = *s.AccountMaxWriteCapacityUnits
-	}
-	if s.TableMaxReadCapacityUnits != nil {
-		m["TableMaxReadCapacityUnits"] = *s.TableMaxReadCapacityUnits
-	}
-	if s.TableMaxWriteCapacityUnits != nil {
-		m["TableMaxWriteCapacityUnits"] = *s.TableMaxWriteCapacityUnits
-	}
+	api.Put(m, "AccountMaxReadCapacityUnits", s.AccountMaxReadCapacityUnits, api.DynInt64)
+	api.Put(m, "AccountMaxWriteCapacityUnits", s.AccountMaxWriteCapacityUnits, api.DynInt64)
+	api.Put(m, "TableMaxReadCapacityUnits", s.TableMaxReadCapacityUnits, api.DynInt64)
+	api.Put(m, "TableMaxWriteCapacityUnits", s.TableMaxWriteCapacityUnits, api.DynInt64)
 	return m
 }
 
 func (s *DescribeTableInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeTableInput) ToDynamic() map[string]any {
@@ -2732,21 +1552,14 @@ func (s *DescribeTableInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
 	return m
 }
 
 func (s *DescribeTableOutput) FromDynamic(m map[string]any) error {
-	if v := m["Table"]; v != nil {
-		p := new(TableDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Table")
-		}
-		s.Table = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Table", &s.Table, api.SetStructPtr[TableDescription])
+	return err
 }
 
 func (s *DescribeTableOutput) ToDynamic() map[string]any {
@@ -2754,19 +1567,14 @@ func (s *DescribeTableOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Table != nil {
-		m["Table"] = s.Table.ToDynamic()
-	}
+	api.PutStruct(m, "Table", s.Table)
 	return m
 }
 
 func (s *DescribeTableReplicaAutoScalingInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeTableReplicaAutoScalingInput) ToDynamic() map[string]any {
@@ -2774,21 +1582,14 @@ func (s *DescribeTableReplicaAutoScalingInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
 	return m
 }
 
 func (s *DescribeTableReplicaAutoScalingOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableAutoScalingDescription"]; v != nil {
-		p := new(TableAutoScalingDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TableAutoScalingDescription")
-		}
-		s.TableAutoScalingDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableAutoScalingDescription", &s.TableAutoScalingDescription, api.SetStructPtr[TableAutoScalingDescription])
+	return err
 }
 
 func (s *DescribeTableReplicaAutoScalingOutput) ToDynamic() map[string]any {
@@ -2796,19 +1597,14 @@ func (s *DescribeTableReplicaAutoScalingOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableAutoScalingDescription != nil {
-		m["TableAutoScalingDescription"] = s.TableAutoScalingDescription.ToDynamic()
-	}
+	api.PutStruct(m, "TableAutoScalingDescription", s.TableAutoScalingDescription)
 	return m
 }
 
 func (s *DescribeTimeToLiveInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeTimeToLiveInput) ToDynamic() map[string]any {
@@ -2816,21 +1612,14 @@ func (s *DescribeTimeToLiveInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
 	return m
 }
 
 func (s *DescribeTimeToLiveOutput) FromDynamic(m map[string]any) error {
-	if v := m["TimeToLiveDescription"]; v != nil {
-		p := new(TimeToLiveDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TimeToLiveDescription")
-		}
-		s.TimeToLiveDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TimeToLiveDescription", &s.TimeToLiveDescription, api.SetStructPtr[TimeToLiveDescription])
+	return err
 }
 
 func (s *DescribeTimeToLiveOutput) ToDynamic() map[string]any {
@@ -2838,19 +1627,14 @@ func (s *DescribeTimeToLiveOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TimeToLiveDescription != nil {
-		m["TimeToLiveDescription"] = s.TimeToLiveDescription.ToDynamic()
-	}
+	api.PutStruct(m, "TimeToLiveDescription", s.TimeToLiveDescription)
 	return m
 }
 
 func (s *DuplicateItemException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DuplicateItemException) ToDynamic() map[string]any {
@@ -2858,19 +1642,14 @@ func (s *DuplicateItemException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EnableKinesisStreamingConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["ApproximateCreationDateTimePrecision"]; v != nil {
-		if err := api.SetStringPtr(&s.ApproximateCreationDateTimePrecision, v); err != nil {
-			return api.At(err, ".ApproximateCreationDateTimePrecision")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApproximateCreationDateTimePrecision", &s.ApproximateCreationDateTimePrecision, api.SetStringPtr)
+	return err
 }
 
 func (s *EnableKinesisStreamingConfiguration) ToDynamic() map[string]any {
@@ -2878,24 +1657,15 @@ func (s *EnableKinesisStreamingConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ApproximateCreationDateTimePrecision != nil {
-		m["ApproximateCreationDateTimePrecision"] = *s.ApproximateCreationDateTimePrecision
-	}
+	api.Put(m, "ApproximateCreationDateTimePrecision", s.ApproximateCreationDateTimePrecision, api.DynString)
 	return m
 }
 
 func (s *Endpoint) FromDynamic(m map[string]any) error {
-	if v := m["Address"]; v != nil {
-		if err := api.SetStringPtr(&s.Address, v); err != nil {
-			return api.At(err, ".Address")
-		}
-	}
-	if v := m["CachePeriodInMinutes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CachePeriodInMinutes, v); err != nil {
-			return api.At(err, ".CachePeriodInMinutes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Address", &s.Address, api.SetStringPtr)
+	err = api.Decode(err, m, "CachePeriodInMinutes", &s.CachePeriodInMinutes, api.SetInt64Ptr)
+	return err
 }
 
 func (s *Endpoint) ToDynamic() map[string]any {
@@ -2903,52 +1673,23 @@ func (s *Endpoint) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Address != nil {
-		m["Address"] = *s.Address
-	}
-	if s.CachePeriodInMinutes != nil {
-		m["CachePeriodInMinutes"] = *s.CachePeriodInMinutes
-	}
+	api.Put(m, "Address", s.Address, api.DynString)
+	api.Put(m, "CachePeriodInMinutes", s.CachePeriodInMinutes, api.DynInt64)
 	return m
 }
 
 func (s *ExecuteStatementInput) FromDynamic(m map[string]any) error {
-	if v := m["Statement"]; v != nil {
-		if err := api.SetStringPtr(&s.Statement, v); err != nil {
-			return api.At(err, ".Statement")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["ConsistentRead"]; v != nil {
-		if err := api.SetBoolPtr(&s.ConsistentRead, v); err != nil {
-			return api.At(err, ".ConsistentRead")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["ReturnValuesOnConditionCheckFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValuesOnConditionCheckFailure, v); err != nil {
-			return api.At(err, ".ReturnValuesOnConditionCheckFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]AttributeValue, v any) error {
+		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsistentRead", &s.ConsistentRead, api.SetBoolPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *ExecuteStatementInput) ToDynamic() map[string]any {
@@ -2956,56 +1697,29 @@ func (s *ExecuteStatementInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Statement != nil {
-		m["Statement"] = *s.Statement
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ConsistentRead != nil {
-		m["ConsistentRead"] = *s.ConsistentRead
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.ReturnValuesOnConditionCheckFailure != nil {
-		m["ReturnValuesOnConditionCheckFailure"] = *s.ReturnValuesOnConditionCheckFailure
-	}
+	api.Put(m, "Statement", s.Statement, api.DynString)
+	api.PutList(m, "Parameters", s.Parameters, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ConsistentRead", s.ConsistentRead, api.DynBool)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
 	return m
 }
 
 func (s *ExecuteStatementOutput) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *map[string]AttributeValue, v any) error {
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]map[string]AttributeValue, v any) error {
+		return api.SetList(p, v, func(p *map[string]AttributeValue, v any) error {
 			return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["ConsumedCapacity"]; v != nil {
-		p := new(ConsumedCapacity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-		s.ConsumedCapacity = p
-	}
-	if v := m["LastEvaluatedKey"]; v != nil {
-		if err := api.SetMap(&s.LastEvaluatedKey, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LastEvaluatedKey")
-		}
-	}
-	return nil
+		})
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
+	err = api.Decode(err, m, "LastEvaluatedKey", &s.LastEvaluatedKey, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ExecuteStatementOutput) ToDynamic() map[string]any {
@@ -3013,40 +1727,23 @@ func (s *ExecuteStatementOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e map[string]AttributeValue) any {
-			return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
-		})
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = s.ConsumedCapacity.ToDynamic()
-	}
-	if s.LastEvaluatedKey != nil {
-		m["LastEvaluatedKey"] = api.DynMap(s.LastEvaluatedKey, func(e AttributeValue) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Items", s.Items, func(e map[string]AttributeValue) any {
+		return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
+	})
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
+	api.PutMap(m, "LastEvaluatedKey", s.LastEvaluatedKey, func(e AttributeValue) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ExecuteTransactionInput) FromDynamic(m map[string]any) error {
-	if v := m["TransactStatements"]; v != nil {
-		if err := api.SetList(&s.TransactStatements, v, func(p *ParameterizedStatement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TransactStatements")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TransactStatements", &s.TransactStatements, func(p *[]ParameterizedStatement, v any) error {
+		return api.SetList(p, v, func(p *ParameterizedStatement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	return err
 }
 
 func (s *ExecuteTransactionInput) ToDynamic() map[string]any {
@@ -3054,30 +1751,21 @@ func (s *ExecuteTransactionInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TransactStatements != nil {
-		m["TransactStatements"] = api.DynList(s.TransactStatements, func(e ParameterizedStatement) any { return e.ToDynamic() })
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
+	api.PutList(m, "TransactStatements", s.TransactStatements, func(e ParameterizedStatement) any { return e.ToDynamic() })
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
 	return m
 }
 
 func (s *ExecuteTransactionOutput) FromDynamic(m map[string]any) error {
-	if v := m["Responses"]; v != nil {
-		if err := api.SetList(&s.Responses, v, func(p *ItemResponse, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Responses")
-		}
-	}
-	if v := m["ConsumedCapacity"]; v != nil {
-		if err := api.SetList(&s.ConsumedCapacity, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Responses", &s.Responses, func(p *[]ItemResponse, v any) error {
+		return api.SetList(p, v, func(p *ItemResponse, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, func(p *[]ConsumedCapacity, v any) error {
+		return api.SetList(p, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ExecuteTransactionOutput) ToDynamic() map[string]any {
@@ -3085,39 +1773,20 @@ func (s *ExecuteTransactionOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Responses != nil {
-		m["Responses"] = api.DynList(s.Responses, func(e ItemResponse) any { return e.ToDynamic() })
-	}
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = api.DynList(s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Responses", s.Responses, func(e ItemResponse) any { return e.ToDynamic() })
+	api.PutList(m, "ConsumedCapacity", s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ExpectedAttributeValue) FromDynamic(m map[string]any) error {
-	if v := m["Value"]; v != nil {
-		p := new(AttributeValue)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Value")
-		}
-		s.Value = p
-	}
-	if v := m["Exists"]; v != nil {
-		if err := api.SetBoolPtr(&s.Exists, v); err != nil {
-			return api.At(err, ".Exists")
-		}
-	}
-	if v := m["ComparisonOperator"]; v != nil {
-		if err := api.SetStringPtr(&s.ComparisonOperator, v); err != nil {
-			return api.At(err, ".ComparisonOperator")
-		}
-	}
-	if v := m["AttributeValueList"]; v != nil {
-		if err := api.SetList(&s.AttributeValueList, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttributeValueList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStructPtr[AttributeValue])
+	err = api.Decode(err, m, "Exists", &s.Exists, api.SetBoolPtr)
+	err = api.Decode(err, m, "ComparisonOperator", &s.ComparisonOperator, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeValueList", &s.AttributeValueList, func(p *[]AttributeValue, v any) error {
+		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ExpectedAttributeValue) ToDynamic() map[string]any {
@@ -3125,28 +1794,17 @@ func (s *ExpectedAttributeValue) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Value != nil {
-		m["Value"] = s.Value.ToDynamic()
-	}
-	if s.Exists != nil {
-		m["Exists"] = *s.Exists
-	}
-	if s.ComparisonOperator != nil {
-		m["ComparisonOperator"] = *s.ComparisonOperator
-	}
-	if s.AttributeValueList != nil {
-		m["AttributeValueList"] = api.DynList(s.AttributeValueList, func(e AttributeValue) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "Value", s.Value)
+	api.Put(m, "Exists", s.Exists, api.DynBool)
+	api.Put(m, "ComparisonOperator", s.ComparisonOperator, api.DynString)
+	api.PutList(m, "AttributeValueList", s.AttributeValueList, func(e AttributeValue) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ExportConflictException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ExportConflictException) ToDynamic() map[string]any {
@@ -3154,121 +1812,34 @@ func (s *ExportConflictException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ExportDescription) FromDynamic(m map[string]any) error {
-	if v := m["ExportArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportArn, v); err != nil {
-			return api.At(err, ".ExportArn")
-		}
-	}
-	if v := m["ExportStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportStatus, v); err != nil {
-			return api.At(err, ".ExportStatus")
-		}
-	}
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	if v := m["ExportManifest"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportManifest, v); err != nil {
-			return api.At(err, ".ExportManifest")
-		}
-	}
-	if v := m["TableArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TableArn, v); err != nil {
-			return api.At(err, ".TableArn")
-		}
-	}
-	if v := m["TableId"]; v != nil {
-		if err := api.SetStringPtr(&s.TableId, v); err != nil {
-			return api.At(err, ".TableId")
-		}
-	}
-	if v := m["ExportTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ExportTime, v); err != nil {
-			return api.At(err, ".ExportTime")
-		}
-	}
-	if v := m["ClientToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientToken, v); err != nil {
-			return api.At(err, ".ClientToken")
-		}
-	}
-	if v := m["S3Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Bucket, v); err != nil {
-			return api.At(err, ".S3Bucket")
-		}
-	}
-	if v := m["S3BucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.S3BucketOwner, v); err != nil {
-			return api.At(err, ".S3BucketOwner")
-		}
-	}
-	if v := m["S3Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Prefix, v); err != nil {
-			return api.At(err, ".S3Prefix")
-		}
-	}
-	if v := m["S3SseAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.S3SseAlgorithm, v); err != nil {
-			return api.At(err, ".S3SseAlgorithm")
-		}
-	}
-	if v := m["S3SseKmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.S3SseKmsKeyId, v); err != nil {
-			return api.At(err, ".S3SseKmsKeyId")
-		}
-	}
-	if v := m["FailureCode"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureCode, v); err != nil {
-			return api.At(err, ".FailureCode")
-		}
-	}
-	if v := m["FailureMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureMessage, v); err != nil {
-			return api.At(err, ".FailureMessage")
-		}
-	}
-	if v := m["ExportFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportFormat, v); err != nil {
-			return api.At(err, ".ExportFormat")
-		}
-	}
-	if v := m["BilledSizeBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BilledSizeBytes, v); err != nil {
-			return api.At(err, ".BilledSizeBytes")
-		}
-	}
-	if v := m["ItemCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ItemCount, v); err != nil {
-			return api.At(err, ".ItemCount")
-		}
-	}
-	if v := m["ExportType"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportType, v); err != nil {
-			return api.At(err, ".ExportType")
-		}
-	}
-	if v := m["IncrementalExportSpecification"]; v != nil {
-		p := new(IncrementalExportSpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IncrementalExportSpecification")
-		}
-		s.IncrementalExportSpecification = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExportArn", &s.ExportArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportStatus", &s.ExportStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ExportManifest", &s.ExportManifest, api.SetStringPtr)
+	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TableId", &s.TableId, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportTime", &s.ExportTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
+	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "S3BucketOwner", &s.S3BucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "S3Prefix", &s.S3Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "S3SseAlgorithm", &s.S3SseAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "S3SseKmsKeyId", &s.S3SseKmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureCode", &s.FailureCode, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureMessage", &s.FailureMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportFormat", &s.ExportFormat, api.SetStringPtr)
+	err = api.Decode(err, m, "BilledSizeBytes", &s.BilledSizeBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ItemCount", &s.ItemCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ExportType", &s.ExportType, api.SetStringPtr)
+	err = api.Decode(err, m, "IncrementalExportSpecification", &s.IncrementalExportSpecification, api.SetStructPtr[IncrementalExportSpecification])
+	return err
 }
 
 func (s *ExportDescription) ToDynamic() map[string]any {
@@ -3276,79 +1847,34 @@ func (s *ExportDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ExportArn != nil {
-		m["ExportArn"] = *s.ExportArn
-	}
-	if s.ExportStatus != nil {
-		m["ExportStatus"] = *s.ExportStatus
-	}
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
-	if s.ExportManifest != nil {
-		m["ExportManifest"] = *s.ExportManifest
-	}
-	if s.TableArn != nil {
-		m["TableArn"] = *s.TableArn
-	}
-	if s.TableId != nil {
-		m["TableId"] = *s.TableId
-	}
-	if s.ExportTime != nil {
-		m["ExportTime"] = s.ExportTime.UTC()
-	}
-	if s.ClientToken != nil {
-		m["ClientToken"] = *s.ClientToken
-	}
-	if s.S3Bucket != nil {
-		m["S3Bucket"] = *s.S3Bucket
-	}
-	if s.S3BucketOwner != nil {
-		m["S3BucketOwner"] = *s.S3BucketOwner
-	}
-	if s.S3Prefix != nil {
-		m["S3Prefix"] = *s.S3Prefix
-	}
-	if s.S3SseAlgorithm != nil {
-		m["S3SseAlgorithm"] = *s.S3SseAlgorithm
-	}
-	if s.S3SseKmsKeyId != nil {
-		m["S3SseKmsKeyId"] = *s.S3SseKmsKeyId
-	}
-	if s.FailureCode != nil {
-		m["FailureCode"] = *s.FailureCode
-	}
-	if s.FailureMessage != nil {
-		m["FailureMessage"] = *s.FailureMessage
-	}
-	if s.ExportFormat != nil {
-		m["ExportFormat"] = *s.ExportFormat
-	}
-	if s.BilledSizeBytes != nil {
-		m["BilledSizeBytes"] = *s.BilledSizeBytes
-	}
-	if s.ItemCount != nil {
-		m["ItemCount"] = *s.ItemCount
-	}
-	if s.ExportType != nil {
-		m["ExportType"] = *s.ExportType
-	}
-	if s.IncrementalExportSpecification != nil {
-		m["IncrementalExportSpecification"] = s.IncrementalExportSpecification.ToDynamic()
-	}
+	api.Put(m, "ExportArn", s.ExportArn, api.DynString)
+	api.Put(m, "ExportStatus", s.ExportStatus, api.DynString)
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
+	api.Put(m, "ExportManifest", s.ExportManifest, api.DynString)
+	api.Put(m, "TableArn", s.TableArn, api.DynString)
+	api.Put(m, "TableId", s.TableId, api.DynString)
+	api.Put(m, "ExportTime", s.ExportTime, api.DynTime)
+	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
+	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
+	api.Put(m, "S3BucketOwner", s.S3BucketOwner, api.DynString)
+	api.Put(m, "S3Prefix", s.S3Prefix, api.DynString)
+	api.Put(m, "S3SseAlgorithm", s.S3SseAlgorithm, api.DynString)
+	api.Put(m, "S3SseKmsKeyId", s.S3SseKmsKeyId, api.DynString)
+	api.Put(m, "FailureCode", s.FailureCode, api.DynString)
+	api.Put(m, "FailureMessage", s.FailureMessage, api.DynString)
+	api.Put(m, "ExportFormat", s.ExportFormat, api.DynString)
+	api.Put(m, "BilledSizeBytes", s.BilledSizeBytes, api.DynInt64)
+	api.Put(m, "ItemCount", s.ItemCount, api.DynInt64)
+	api.Put(m, "ExportType", s.ExportType, api.DynString)
+	api.PutStruct(m, "IncrementalExportSpecification", s.IncrementalExportSpecification)
 	return m
 }
 
 func (s *ExportNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ExportNotFoundException) ToDynamic() map[string]any {
@@ -3356,29 +1882,16 @@ func (s *ExportNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ExportSummary) FromDynamic(m map[string]any) error {
-	if v := m["ExportArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportArn, v); err != nil {
-			return api.At(err, ".ExportArn")
-		}
-	}
-	if v := m["ExportStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportStatus, v); err != nil {
-			return api.At(err, ".ExportStatus")
-		}
-	}
-	if v := m["ExportType"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportType, v); err != nil {
-			return api.At(err, ".ExportType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExportArn", &s.ExportArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportStatus", &s.ExportStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportType", &s.ExportType, api.SetStringPtr)
+	return err
 }
 
 func (s *ExportSummary) ToDynamic() map[string]any {
@@ -3386,77 +1899,26 @@ func (s *ExportSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ExportArn != nil {
-		m["ExportArn"] = *s.ExportArn
-	}
-	if s.ExportStatus != nil {
-		m["ExportStatus"] = *s.ExportStatus
-	}
-	if s.ExportType != nil {
-		m["ExportType"] = *s.ExportType
-	}
+	api.Put(m, "ExportArn", s.ExportArn, api.DynString)
+	api.Put(m, "ExportStatus", s.ExportStatus, api.DynString)
+	api.Put(m, "ExportType", s.ExportType, api.DynString)
 	return m
 }
 
 func (s *ExportTableToPointInTimeInput) FromDynamic(m map[string]any) error {
-	if v := m["TableArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TableArn, v); err != nil {
-			return api.At(err, ".TableArn")
-		}
-	}
-	if v := m["ExportTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ExportTime, v); err != nil {
-			return api.At(err, ".ExportTime")
-		}
-	}
-	if v := m["ClientToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientToken, v); err != nil {
-			return api.At(err, ".ClientToken")
-		}
-	}
-	if v := m["S3Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Bucket, v); err != nil {
-			return api.At(err, ".S3Bucket")
-		}
-	}
-	if v := m["S3BucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.S3BucketOwner, v); err != nil {
-			return api.At(err, ".S3BucketOwner")
-		}
-	}
-	if v := m["S3Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Prefix, v); err != nil {
-			return api.At(err, ".S3Prefix")
-		}
-	}
-	if v := m["S3SseAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.S3SseAlgorithm, v); err != nil {
-			return api.At(err, ".S3SseAlgorithm")
-		}
-	}
-	if v := m["S3SseKmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.S3SseKmsKeyId, v); err != nil {
-			return api.At(err, ".S3SseKmsKeyId")
-		}
-	}
-	if v := m["ExportFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportFormat, v); err != nil {
-			return api.At(err, ".ExportFormat")
-		}
-	}
-	if v := m["ExportType"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportType, v); err != nil {
-			return api.At(err, ".ExportType")
-		}
-	}
-	if v := m["IncrementalExportSpecification"]; v != nil {
-		p := new(IncrementalExportSpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IncrementalExportSpecification")
-		}
-		s.IncrementalExportSpecification = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportTime", &s.ExportTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
+	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "S3BucketOwner", &s.S3BucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "S3Prefix", &s.S3Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "S3SseAlgorithm", &s.S3SseAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "S3SseKmsKeyId", &s.S3SseKmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportFormat", &s.ExportFormat, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportType", &s.ExportType, api.SetStringPtr)
+	err = api.Decode(err, m, "IncrementalExportSpecification", &s.IncrementalExportSpecification, api.SetStructPtr[IncrementalExportSpecification])
+	return err
 }
 
 func (s *ExportTableToPointInTimeInput) ToDynamic() map[string]any {
@@ -3464,51 +1926,24 @@ func (s *ExportTableToPointInTimeInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TableArn != nil {
-		m["TableArn"] = *s.TableArn
-	}
-	if s.ExportTime != nil {
-		m["ExportTime"] = s.ExportTime.UTC()
-	}
-	if s.ClientToken != nil {
-		m["ClientToken"] = *s.ClientToken
-	}
-	if s.S3Bucket != nil {
-		m["S3Bucket"] = *s.S3Bucket
-	}
-	if s.S3BucketOwner != nil {
-		m["S3BucketOwner"] = *s.S3BucketOwner
-	}
-	if s.S3Prefix != nil {
-		m["S3Prefix"] = *s.S3Prefix
-	}
-	if s.S3SseAlgorithm != nil {
-		m["S3SseAlgorithm"] = *s.S3SseAlgorithm
-	}
-	if s.S3SseKmsKeyId != nil {
-		m["S3SseKmsKeyId"] = *s.S3SseKmsKeyId
-	}
-	if s.ExportFormat != nil {
-		m["ExportFormat"] = *s.ExportFormat
-	}
-	if s.ExportType != nil {
-		m["ExportType"] = *s.ExportType
-	}
-	if s.IncrementalExportSpecification != nil {
-		m["IncrementalExportSpecification"] = s.IncrementalExportSpecification.ToDynamic()
-	}
+	api.Put(m, "TableArn", s.TableArn, api.DynString)
+	api.Put(m, "ExportTime", s.ExportTime, api.DynTime)
+	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
+	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
+	api.Put(m, "S3BucketOwner", s.S3BucketOwner, api.DynString)
+	api.Put(m, "S3Prefix", s.S3Prefix, api.DynString)
+	api.Put(m, "S3SseAlgorithm", s.S3SseAlgorithm, api.DynString)
+	api.Put(m, "S3SseKmsKeyId", s.S3SseKmsKeyId, api.DynString)
+	api.Put(m, "ExportFormat", s.ExportFormat, api.DynString)
+	api.Put(m, "ExportType", s.ExportType, api.DynString)
+	api.PutStruct(m, "IncrementalExportSpecification", s.IncrementalExportSpecification)
 	return m
 }
 
 func (s *ExportTableToPointInTimeOutput) FromDynamic(m map[string]any) error {
-	if v := m["ExportDescription"]; v != nil {
-		p := new(ExportDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ExportDescription")
-		}
-		s.ExportDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExportDescription", &s.ExportDescription, api.SetStructPtr[ExportDescription])
+	return err
 }
 
 func (s *ExportTableToPointInTimeOutput) ToDynamic() map[string]any {
@@ -3516,24 +1951,15 @@ func (s *ExportTableToPointInTimeOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ExportDescription != nil {
-		m["ExportDescription"] = s.ExportDescription.ToDynamic()
-	}
+	api.PutStruct(m, "ExportDescription", s.ExportDescription)
 	return m
 }
 
 func (s *FailureException) FromDynamic(m map[string]any) error {
-	if v := m["ExceptionName"]; v != nil {
-		if err := api.SetStringPtr(&s.ExceptionName, v); err != nil {
-			return api.At(err, ".ExceptionName")
-		}
-	}
-	if v := m["ExceptionDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.ExceptionDescription, v); err != nil {
-			return api.At(err, ".ExceptionDescription")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExceptionName", &s.ExceptionName, api.SetStringPtr)
+	err = api.Decode(err, m, "ExceptionDescription", &s.ExceptionDescription, api.SetStringPtr)
+	return err
 }
 
 func (s *FailureException) ToDynamic() map[string]any {
@@ -3541,37 +1967,20 @@ func (s *FailureException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ExceptionName != nil {
-		m["ExceptionName"] = *s.ExceptionName
-	}
-	if s.ExceptionDescription != nil {
-		m["ExceptionDescription"] = *s.ExceptionDescription
-	}
+	api.Put(m, "ExceptionName", s.ExceptionName, api.DynString)
+	api.Put(m, "ExceptionDescription", s.ExceptionDescription, api.DynString)
 	return m
 }
 
 func (s *Get) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetMap(&s.Key, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["ProjectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ProjectionExpression, v); err != nil {
-			return api.At(err, ".ProjectionExpression")
-		}
-	}
-	if v := m["ExpressionAttributeNames"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ExpressionAttributeNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "ProjectionExpression", &s.ProjectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *Get) ToDynamic() map[string]any {
@@ -3579,58 +1988,25 @@ func (s *Get) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Key != nil {
-		m["Key"] = api.DynMap(s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.ProjectionExpression != nil {
-		m["ProjectionExpression"] = *s.ProjectionExpression
-	}
-	if s.ExpressionAttributeNames != nil {
-		m["ExpressionAttributeNames"] = api.DynMap(s.ExpressionAttributeNames, api.DynString)
-	}
+	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "ProjectionExpression", s.ProjectionExpression, api.DynString)
+	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
 	return m
 }
 
 func (s *GetItemInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetMap(&s.Key, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["AttributesToGet"]; v != nil {
-		if err := api.SetList(&s.AttributesToGet, v, api.SetString); err != nil {
-			return api.At(err, ".AttributesToGet")
-		}
-	}
-	if v := m["ConsistentRead"]; v != nil {
-		if err := api.SetBoolPtr(&s.ConsistentRead, v); err != nil {
-			return api.At(err, ".ConsistentRead")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	if v := m["ProjectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ProjectionExpression, v); err != nil {
-			return api.At(err, ".ProjectionExpression")
-		}
-	}
-	if v := m["ExpressionAttributeNames"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ExpressionAttributeNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AttributesToGet", &s.AttributesToGet, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ConsistentRead", &s.ConsistentRead, api.SetBoolPtr)
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	err = api.Decode(err, m, "ProjectionExpression", &s.ProjectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetItemInput) ToDynamic() map[string]any {
@@ -3638,44 +2014,23 @@ func (s *GetItemInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.Key != nil {
-		m["Key"] = api.DynMap(s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.AttributesToGet != nil {
-		m["AttributesToGet"] = api.DynList(s.AttributesToGet, api.DynString)
-	}
-	if s.ConsistentRead != nil {
-		m["ConsistentRead"] = *s.ConsistentRead
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
-	if s.ProjectionExpression != nil {
-		m["ProjectionExpression"] = *s.ProjectionExpression
-	}
-	if s.ExpressionAttributeNames != nil {
-		m["ExpressionAttributeNames"] = api.DynMap(s.ExpressionAttributeNames, api.DynString)
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutList(m, "AttributesToGet", s.AttributesToGet, api.DynString)
+	api.Put(m, "ConsistentRead", s.ConsistentRead, api.DynBool)
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
+	api.Put(m, "ProjectionExpression", s.ProjectionExpression, api.DynString)
+	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
 	return m
 }
 
 func (s *GetItemOutput) FromDynamic(m map[string]any) error {
-	if v := m["Item"]; v != nil {
-		if err := api.SetMap(&s.Item, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Item")
-		}
-	}
-	if v := m["ConsumedCapacity"]; v != nil {
-		p := new(ConsumedCapacity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-		s.ConsumedCapacity = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
+	return err
 }
 
 func (s *GetItemOutput) ToDynamic() map[string]any {
@@ -3683,22 +2038,15 @@ func (s *GetItemOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Item != nil {
-		m["Item"] = api.DynMap(s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = s.ConsumedCapacity.ToDynamic()
-	}
+	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
 	return m
 }
 
 func (s *GetResourcePolicyInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetResourcePolicyInput) ToDynamic() map[string]any {
@@ -3706,24 +2054,15 @@ func (s *GetResourcePolicyInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
 func (s *GetResourcePolicyOutput) FromDynamic(m map[string]any) error {
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetResourcePolicyOutput) ToDynamic() map[string]any {
@@ -3731,48 +2070,21 @@ func (s *GetResourcePolicyOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
 	return m
 }
 
 func (s *GlobalSecondaryIndex) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["KeySchema"]; v != nil {
-		if err := api.SetList(&s.KeySchema, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySchema")
-		}
-	}
-	if v := m["Projection"]; v != nil {
-		p := new(Projection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Projection")
-		}
-		s.Projection = p
-	}
-	if v := m["ProvisionedThroughput"]; v != nil {
-		p := new(ProvisionedThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughput")
-		}
-		s.ProvisionedThroughput = p
-	}
-	if v := m["OnDemandThroughput"]; v != nil {
-		p := new(OnDemandThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughput")
-		}
-		s.OnDemandThroughput = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
+		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
+	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
+	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
+	return err
 }
 
 func (s *GlobalSecondaryIndex) ToDynamic() map[string]any {
@@ -3780,38 +2092,19 @@ func (s *GlobalSecondaryIndex) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.KeySchema != nil {
-		m["KeySchema"] = api.DynList(s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	}
-	if s.Projection != nil {
-		m["Projection"] = s.Projection.ToDynamic()
-	}
-	if s.ProvisionedThroughput != nil {
-		m["ProvisionedThroughput"] = s.ProvisionedThroughput.ToDynamic()
-	}
-	if s.OnDemandThroughput != nil {
-		m["OnDemandThroughput"] = s.OnDemandThroughput.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
+	api.PutStruct(m, "Projection", s.Projection)
+	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
+	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
 	return m
 }
 
 func (s *GlobalSecondaryIndexAutoScalingUpdate) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["ProvisionedWriteCapacityAutoScalingUpdate"]; v != nil {
-		p := new(AutoScalingSettingsUpdate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedWriteCapacityAutoScalingUpdate")
-		}
-		s.ProvisionedWriteCapacityAutoScalingUpdate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedWriteCapacityAutoScalingUpdate", &s.ProvisionedWriteCapacityAutoScalingUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
+	return err
 }
 
 func (s *GlobalSecondaryIndexAutoScalingUpdate) ToDynamic() map[string]any {
@@ -3819,80 +2112,27 @@ func (s *GlobalSecondaryIndexAutoScalingUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.ProvisionedWriteCapacityAutoScalingUpdate != nil {
-		m["ProvisionedWriteCapacityAutoScalingUpdate"] = s.ProvisionedWriteCapacityAutoScalingUpdate.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutStruct(m, "ProvisionedWriteCapacityAutoScalingUpdate", s.ProvisionedWriteCapacityAutoScalingUpdate)
 	return m
 }
 
 func (s *GlobalSecondaryIndexDescription) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["KeySchema"]; v != nil {
-		if err := api.SetList(&s.KeySchema, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySchema")
-		}
-	}
-	if v := m["Projection"]; v != nil {
-		p := new(Projection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Projection")
-		}
-		s.Projection = p
-	}
-	if v := m["IndexStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexStatus, v); err != nil {
-			return api.At(err, ".IndexStatus")
-		}
-	}
-	if v := m["Backfilling"]; v != nil {
-		if err := api.SetBoolPtr(&s.Backfilling, v); err != nil {
-			return api.At(err, ".Backfilling")
-		}
-	}
-	if v := m["ProvisionedThroughput"]; v != nil {
-		p := new(ProvisionedThroughputDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughput")
-		}
-		s.ProvisionedThroughput = p
-	}
-	if v := m["IndexSizeBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.IndexSizeBytes, v); err != nil {
-			return api.At(err, ".IndexSizeBytes")
-		}
-	}
-	if v := m["ItemCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ItemCount, v); err != nil {
-			return api.At(err, ".ItemCount")
-		}
-	}
-	if v := m["IndexArn"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexArn, v); err != nil {
-			return api.At(err, ".IndexArn")
-		}
-	}
-	if v := m["OnDemandThroughput"]; v != nil {
-		p := new(OnDemandThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughput")
-		}
-		s.OnDemandThroughput = p
-	}
-	if v := m["WarmThroughput"]; v != nil {
-		p := new(GlobalSecondaryIndexWarmThroughputDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".WarmThroughput")
-		}
-		s.WarmThroughput = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
+		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
+	err = api.Decode(err, m, "IndexStatus", &s.IndexStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "Backfilling", &s.Backfilling, api.SetBoolPtr)
+	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughputDescription])
+	err = api.Decode(err, m, "IndexSizeBytes", &s.IndexSizeBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ItemCount", &s.ItemCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "IndexArn", &s.IndexArn, api.SetStringPtr)
+	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
+	err = api.Decode(err, m, "WarmThroughput", &s.WarmThroughput, api.SetStructPtr[GlobalSecondaryIndexWarmThroughputDescription])
+	return err
 }
 
 func (s *GlobalSecondaryIndexDescription) ToDynamic() map[string]any {
@@ -3900,75 +2140,30 @@ func (s *GlobalSecondaryIndexDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.KeySchema != nil {
-		m["KeySchema"] = api.DynList(s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	}
-	if s.Projection != nil {
-		m["Projection"] = s.Projection.ToDynamic()
-	}
-	if s.IndexStatus != nil {
-		m["IndexStatus"] = *s.IndexStatus
-	}
-	if s.Backfilling != nil {
-		m["Backfilling"] = *s.Backfilling
-	}
-	if s.ProvisionedThroughput != nil {
-		m["ProvisionedThroughput"] = s.ProvisionedThroughput.ToDynamic()
-	}
-	if s.IndexSizeBytes != nil {
-		m["IndexSizeBytes"] = *s.IndexSizeBytes
-	}
-	if s.ItemCount != nil {
-		m["ItemCount"] = *s.ItemCount
-	}
-	if s.IndexArn != nil {
-		m["IndexArn"] = *s.IndexArn
-	}
-	if s.OnDemandThroughput != nil {
-		m["OnDemandThroughput"] = s.OnDemandThroughput.ToDynamic()
-	}
-	if s.WarmThroughput != nil {
-		m["WarmThroughput"] = s.WarmThroughput.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
+	api.PutStruct(m, "Projection", s.Projection)
+	api.Put(m, "IndexStatus", s.IndexStatus, api.DynString)
+	api.Put(m, "Backfilling", s.Backfilling, api.DynBool)
+	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
+	api.Put(m, "IndexSizeBytes", s.IndexSizeBytes, api.DynInt64)
+	api.Put(m, "ItemCount", s.ItemCount, api.DynInt64)
+	api.Put(m, "IndexArn", s.IndexArn, api.DynString)
+	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
+	api.PutStruct(m, "WarmThroughput", s.WarmThroughput)
 	return m
 }
 
 func (s *GlobalSecondaryIndexInfo) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["KeySchema"]; v != nil {
-		if err := api.SetList(&s.KeySchema, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySchema")
-		}
-	}
-	if v := m["Projection"]; v != nil {
-		p := new(Projection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Projection")
-		}
-		s.Projection = p
-	}
-	if v := m["ProvisionedThroughput"]; v != nil {
-		p := new(ProvisionedThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughput")
-		}
-		s.ProvisionedThroughput = p
-	}
-	if v := m["OnDemandThroughput"]; v != nil {
-		p := new(OnDemandThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughput")
-		}
-		s.OnDemandThroughput = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
+		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
+	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
+	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
+	return err
 }
 
 func (s *GlobalSecondaryIndexInfo) ToDynamic() map[string]any {
@@ -3976,47 +2171,20 @@ func (s *GlobalSecondaryIndexInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.KeySchema != nil {
-		m["KeySchema"] = api.DynList(s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	}
-	if s.Projection != nil {
-		m["Projection"] = s.Projection.ToDynamic()
-	}
-	if s.ProvisionedThroughput != nil {
-		m["ProvisionedThroughput"] = s.ProvisionedThroughput.ToDynamic()
-	}
-	if s.OnDemandThroughput != nil {
-		m["OnDemandThroughput"] = s.OnDemandThroughput.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
+	api.PutStruct(m, "Projection", s.Projection)
+	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
+	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
 	return m
 }
 
 func (s *GlobalSecondaryIndexUpdate) FromDynamic(m map[string]any) error {
-	if v := m["Update"]; v != nil {
-		p := new(UpdateGlobalSecondaryIndexAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Update")
-		}
-		s.Update = p
-	}
-	if v := m["Create"]; v != nil {
-		p := new(CreateGlobalSecondaryIndexAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Create")
-		}
-		s.Create = p
-	}
-	if v := m["Delete"]; v != nil {
-		p := new(DeleteGlobalSecondaryIndexAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Delete")
-		}
-		s.Delete = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Update", &s.Update, api.SetStructPtr[UpdateGlobalSecondaryIndexAction])
+	err = api.Decode(err, m, "Create", &s.Create, api.SetStructPtr[CreateGlobalSecondaryIndexAction])
+	err = api.Decode(err, m, "Delete", &s.Delete, api.SetStructPtr[DeleteGlobalSecondaryIndexAction])
+	return err
 }
 
 func (s *GlobalSecondaryIndexUpdate) ToDynamic() map[string]any {
@@ -4024,35 +2192,18 @@ func (s *GlobalSecondaryIndexUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Update != nil {
-		m["Update"] = s.Update.ToDynamic()
-	}
-	if s.Create != nil {
-		m["Create"] = s.Create.ToDynamic()
-	}
-	if s.Delete != nil {
-		m["Delete"] = s.Delete.ToDynamic()
-	}
+	api.PutStruct(m, "Update", s.Update)
+	api.PutStruct(m, "Create", s.Create)
+	api.PutStruct(m, "Delete", s.Delete)
 	return m
 }
 
 func (s *GlobalSecondaryIndexWarmThroughputDescription) FromDynamic(m map[string]any) error {
-	if v := m["ReadUnitsPerSecond"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ReadUnitsPerSecond, v); err != nil {
-			return api.At(err, ".ReadUnitsPerSecond")
-		}
-	}
-	if v := m["WriteUnitsPerSecond"]; v != nil {
-		if err := api.SetInt64Ptr(&s.WriteUnitsPerSecond, v); err != nil {
-			return api.At(err, ".WriteUnitsPerSecond")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReadUnitsPerSecond", &s.ReadUnitsPerSecond, api.SetInt64Ptr)
+	err = api.Decode(err, m, "WriteUnitsPerSecond", &s.WriteUnitsPerSecond, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *GlobalSecondaryIndexWarmThroughputDescription) ToDynamic() map[string]any {
@@ -4060,30 +2211,19 @@ func (s *GlobalSecondaryIndexWarmThroughputDescription) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ReadUnitsPerSecond != nil {
-		m["ReadUnitsPerSecond"] = *s.ReadUnitsPerSecond
-	}
-	if s.WriteUnitsPerSecond != nil {
-		m["WriteUnitsPerSecond"] = *s.WriteUnitsPerSecond
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "ReadUnitsPerSecond", s.ReadUnitsPerSecond, api.DynInt64)
+	api.Put(m, "WriteUnitsPerSecond", s.WriteUnitsPerSecond, api.DynInt64)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *GlobalTable) FromDynamic(m map[string]any) error {
-	if v := m["GlobalTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableName, v); err != nil {
-			return api.At(err, ".GlobalTableName")
-		}
-	}
-	if v := m["ReplicationGroup"]; v != nil {
-		if err := api.SetList(&s.ReplicationGroup, v, func(p *Replica, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicationGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicationGroup", &s.ReplicationGroup, func(p *[]Replica, v any) error {
+		return api.SetList(p, v, func(p *Replica, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GlobalTable) ToDynamic() map[string]any {
@@ -4091,22 +2231,15 @@ func (s *GlobalTable) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GlobalTableName != nil {
-		m["GlobalTableName"] = *s.GlobalTableName
-	}
-	if s.ReplicationGroup != nil {
-		m["ReplicationGroup"] = api.DynList(s.ReplicationGroup, func(e Replica) any { return e.ToDynamic() })
-	}
+	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
+	api.PutList(m, "ReplicationGroup", s.ReplicationGroup, func(e Replica) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GlobalTableAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *GlobalTableAlreadyExistsException) ToDynamic() map[string]any {
@@ -4114,39 +2247,20 @@ func (s *GlobalTableAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *GlobalTableDescription) FromDynamic(m map[string]any) error {
-	if v := m["ReplicationGroup"]; v != nil {
-		if err := api.SetList(&s.ReplicationGroup, v, func(p *ReplicaDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicationGroup")
-		}
-	}
-	if v := m["GlobalTableArn"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableArn, v); err != nil {
-			return api.At(err, ".GlobalTableArn")
-		}
-	}
-	if v := m["CreationDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDateTime, v); err != nil {
-			return api.At(err, ".CreationDateTime")
-		}
-	}
-	if v := m["GlobalTableStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableStatus, v); err != nil {
-			return api.At(err, ".GlobalTableStatus")
-		}
-	}
-	if v := m["GlobalTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableName, v); err != nil {
-			return api.At(err, ".GlobalTableName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplicationGroup", &s.ReplicationGroup, func(p *[]ReplicaDescription, v any) error {
+		return api.SetList(p, v, func(p *ReplicaDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "GlobalTableArn", &s.GlobalTableArn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDateTime", &s.CreationDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "GlobalTableStatus", &s.GlobalTableStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
+	return err
 }
 
 func (s *GlobalTableDescription) ToDynamic() map[string]any {
@@ -4154,43 +2268,20 @@ func (s *GlobalTableDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ReplicationGroup != nil {
-		m["ReplicationGroup"] = api.DynList(s.ReplicationGroup, func(e ReplicaDescription) any { return e.ToDynamic() })
-	}
-	if s.GlobalTableArn != nil {
-		m["GlobalTableArn"] = *s.GlobalTableArn
-	}
-	if s.CreationDateTime != nil {
-		m["CreationDateTime"] = s.CreationDateTime.UTC()
-	}
-	if s.GlobalTableStatus != nil {
-		m["GlobalTableStatus"] = *s.GlobalTableStatus
-	}
-	if s.GlobalTableName != nil {
-		m["GlobalTableName"] = *s.GlobalTableName
-	}
+	api.PutList(m, "ReplicationGroup", s.ReplicationGroup, func(e ReplicaDescription) any { return e.ToDynamic() })
+	api.Put(m, "GlobalTableArn", s.GlobalTableArn, api.DynString)
+	api.Put(m, "CreationDateTime", s.CreationDateTime, api.DynTime)
+	api.Put(m, "GlobalTableStatus", s.GlobalTableStatus, api.DynString)
+	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
 	return m
 }
 
 func (s *GlobalTableGlobalSecondaryIndexSettingsUpdate) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["ProvisionedWriteCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ProvisionedWriteCapacityUnits, v); err != nil {
-			return api.At(err, ".ProvisionedWriteCapacityUnits")
-		}
-	}
-	if v := m["ProvisionedWriteCapacityAutoScalingSettingsUpdate"]; v != nil {
-		p := new(AutoScalingSettingsUpdate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedWriteCapacityAutoScalingSettingsUpdate")
-		}
-		s.ProvisionedWriteCapacityAutoScalingSettingsUpdate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedWriteCapacityUnits", &s.ProvisionedWriteCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ProvisionedWriteCapacityAutoScalingSettingsUpdate", &s.ProvisionedWriteCapacityAutoScalingSettingsUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
+	return err
 }
 
 func (s *GlobalTableGlobalSecondaryIndexSettingsUpdate) ToDynamic() map[string]any {
@@ -4198,25 +2289,16 @@ func (s *GlobalTableGlobalSecondaryIndexSettingsUpdate) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.ProvisionedWriteCapacityUnits != nil {
-		m["ProvisionedWriteCapacityUnits"] = *s.ProvisionedWriteCapacityUnits
-	}
-	if s.ProvisionedWriteCapacityAutoScalingSettingsUpdate != nil {
-		m["ProvisionedWriteCapacityAutoScalingSettingsUpdate"] = s.ProvisionedWriteCapacityAutoScalingSettingsUpdate.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.Put(m, "ProvisionedWriteCapacityUnits", s.ProvisionedWriteCapacityUnits, api.DynInt64)
+	api.PutStruct(m, "ProvisionedWriteCapacityAutoScalingSettingsUpdate", s.ProvisionedWriteCapacityAutoScalingSettingsUpdate)
 	return m
 }
 
 func (s *GlobalTableNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *GlobalTableNotFoundException) ToDynamic() map[string]any {
@@ -4224,19 +2306,14 @@ func (s *GlobalTableNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *IdempotentParameterMismatchException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *IdempotentParameterMismatchException) ToDynamic() map[string]any {
@@ -4244,19 +2321,14 @@ func (s *IdempotentParameterMismatchException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ImportConflictException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ImportConflictException) ToDynamic() map[string]any {
@@ -4264,19 +2336,14 @@ func (s *ImportConflictException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ImportNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ImportNotFoundException) ToDynamic() map[string]any {
@@ -4284,56 +2351,21 @@ func (s *ImportNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ImportSummary) FromDynamic(m map[string]any) error {
-	if v := m["ImportArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportArn, v); err != nil {
-			return api.At(err, ".ImportArn")
-		}
-	}
-	if v := m["ImportStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportStatus, v); err != nil {
-			return api.At(err, ".ImportStatus")
-		}
-	}
-	if v := m["TableArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TableArn, v); err != nil {
-			return api.At(err, ".TableArn")
-		}
-	}
-	if v := m["S3BucketSource"]; v != nil {
-		p := new(S3BucketSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".S3BucketSource")
-		}
-		s.S3BucketSource = p
-	}
-	if v := m["CloudWatchLogGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogGroupArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogGroupArn")
-		}
-	}
-	if v := m["InputFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.InputFormat, v); err != nil {
-			return api.At(err, ".InputFormat")
-		}
-	}
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportArn", &s.ImportArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
+	err = api.Decode(err, m, "S3BucketSource", &s.S3BucketSource, api.SetStructPtr[S3BucketSource])
+	err = api.Decode(err, m, "CloudWatchLogGroupArn", &s.CloudWatchLogGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "InputFormat", &s.InputFormat, api.SetStringPtr)
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	return err
 }
 
 func (s *ImportSummary) ToDynamic() map[string]any {
@@ -4341,136 +2373,39 @@ func (s *ImportSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ImportArn != nil {
-		m["ImportArn"] = *s.ImportArn
-	}
-	if s.ImportStatus != nil {
-		m["ImportStatus"] = *s.ImportStatus
-	}
-	if s.TableArn != nil {
-		m["TableArn"] = *s.TableArn
-	}
-	if s.S3BucketSource != nil {
-		m["S3BucketSource"] = s.S3BucketSource.ToDynamic()
-	}
-	if s.CloudWatchLogGroupArn != nil {
-		m["CloudWatchLogGroupArn"] = *s.CloudWatchLogGroupArn
-	}
-	if s.InputFormat != nil {
-		m["InputFormat"] = *s.InputFormat
-	}
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
+	api.Put(m, "ImportArn", s.ImportArn, api.DynString)
+	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
+	api.Put(m, "TableArn", s.TableArn, api.DynString)
+	api.PutStruct(m, "S3BucketSource", s.S3BucketSource)
+	api.Put(m, "CloudWatchLogGroupArn", s.CloudWatchLogGroupArn, api.DynString)
+	api.Put(m, "InputFormat", s.InputFormat, api.DynString)
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
 	return m
 }
 
 func (s *ImportTableDescription) FromDynamic(m map[string]any) error {
-	if v := m["ImportArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportArn, v); err != nil {
-			return api.At(err, ".ImportArn")
-		}
-	}
-	if v := m["ImportStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportStatus, v); err != nil {
-			return api.At(err, ".ImportStatus")
-		}
-	}
-	if v := m["TableArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TableArn, v); err != nil {
-			return api.At(err, ".TableArn")
-		}
-	}
-	if v := m["TableId"]; v != nil {
-		if err := api.SetStringPtr(&s.TableId, v); err != nil {
-			return api.At(err, ".TableId")
-		}
-	}
-	if v := m["ClientToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientToken, v); err != nil {
-			return api.At(err, ".ClientToken")
-		}
-	}
-	if v := m["S3BucketSource"]; v != nil {
-		p := new(S3BucketSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".S3BucketSource")
-		}
-		s.S3BucketSource = p
-	}
-	if v := m["ErrorCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ErrorCount, v); err != nil {
-			return api.At(err, ".ErrorCount")
-		}
-	}
-	if v := m["CloudWatchLogGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogGroupArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogGroupArn")
-		}
-	}
-	if v := m["InputFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.InputFormat, v); err != nil {
-			return api.At(err, ".InputFormat")
-		}
-	}
-	if v := m["InputFormatOptions"]; v != nil {
-		p := new(InputFormatOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InputFormatOptions")
-		}
-		s.InputFormatOptions = p
-	}
-	if v := m["InputCompressionType"]; v != nil {
-		if err := api.SetStringPtr(&s.InputCompressionType, v); err != nil {
-			return api.At(err, ".InputCompressionType")
-		}
-	}
-	if v := m["TableCreationParameters"]; v != nil {
-		p := new(TableCreationParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TableCreationParameters")
-		}
-		s.TableCreationParameters = p
-	}
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	if v := m["ProcessedSizeBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ProcessedSizeBytes, v); err != nil {
-			return api.At(err, ".ProcessedSizeBytes")
-		}
-	}
-	if v := m["ProcessedItemCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ProcessedItemCount, v); err != nil {
-			return api.At(err, ".ProcessedItemCount")
-		}
-	}
-	if v := m["ImportedItemCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ImportedItemCount, v); err != nil {
-			return api.At(err, ".ImportedItemCount")
-		}
-	}
-	if v := m["FailureCode"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureCode, v); err != nil {
-			return api.At(err, ".FailureCode")
-		}
-	}
-	if v := m["FailureMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureMessage, v); err != nil {
-			return api.At(err, ".FailureMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportArn", &s.ImportArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TableId", &s.TableId, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
+	err = api.Decode(err, m, "S3BucketSource", &s.S3BucketSource, api.SetStructPtr[S3BucketSource])
+	err = api.Decode(err, m, "ErrorCount", &s.ErrorCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "CloudWatchLogGroupArn", &s.CloudWatchLogGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "InputFormat", &s.InputFormat, api.SetStringPtr)
+	err = api.Decode(err, m, "InputFormatOptions", &s.InputFormatOptions, api.SetStructPtr[InputFormatOptions])
+	err = api.Decode(err, m, "InputCompressionType", &s.InputCompressionType, api.SetStringPtr)
+	err = api.Decode(err, m, "TableCreationParameters", &s.TableCreationParameters, api.SetStructPtr[TableCreationParameters])
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ProcessedSizeBytes", &s.ProcessedSizeBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ProcessedItemCount", &s.ProcessedItemCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ImportedItemCount", &s.ImportedItemCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "FailureCode", &s.FailureCode, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureMessage", &s.FailureMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *ImportTableDescription) ToDynamic() map[string]any {
@@ -4478,104 +2413,37 @@ func (s *ImportTableDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ImportArn != nil {
-		m["ImportArn"] = *s.ImportArn
-	}
-	if s.ImportStatus != nil {
-		m["ImportStatus"] = *s.ImportStatus
-	}
-	if s.TableArn != nil {
-		m["TableArn"] = *s.TableArn
-	}
-	if s.TableId != nil {
-		m["TableId"] = *s.TableId
-	}
-	if s.ClientToken != nil {
-		m["ClientToken"] = *s.ClientToken
-	}
-	if s.S3BucketSource != nil {
-		m["S3BucketSource"] = s.S3BucketSource.ToDynamic()
-	}
-	if s.ErrorCount != nil {
-		m["ErrorCount"] = *s.ErrorCount
-	}
-	if s.CloudWatchLogGroupArn != nil {
-		m["CloudWatchLogGroupArn"] = *s.CloudWatchLogGroupArn
-	}
-	if s.InputFormat != nil {
-		m["InputFormat"] = *s.InputFormat
-	}
-	if s.InputFormatOptions != nil {
-		m["InputFormatOptions"] = s.InputFormatOptions.ToDynamic()
-	}
-	if s.InputCompressionType != nil {
-		m["InputCompressionType"] = *s.InputCompressionType
-	}
-	if s.TableCreationParameters != nil {
-		m["TableCreationParameters"] = s.TableCreationParameters.ToDynamic()
-	}
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
-	if s.ProcessedSizeBytes != nil {
-		m["ProcessedSizeBytes"] = *s.ProcessedSizeBytes
-	}
-	if s.ProcessedItemCount != nil {
-		m["ProcessedItemCount"] = *s.ProcessedItemCount
-	}
-	if s.ImportedItemCount != nil {
-		m["ImportedItemCount"] = *s.ImportedItemCount
-	}
-	if s.FailureCode != nil {
-		m["FailureCode"] = *s.FailureCode
-	}
-	if s.FailureMessage != nil {
-		m["FailureMessage"] = *s.FailureMessage
-	}
+	api.Put(m, "ImportArn", s.ImportArn, api.DynString)
+	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
+	api.Put(m, "TableArn", s.TableArn, api.DynString)
+	api.Put(m, "TableId", s.TableId, api.DynString)
+	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
+	api.PutStruct(m, "S3BucketSource", s.S3BucketSource)
+	api.Put(m, "ErrorCount", s.ErrorCount, api.DynInt64)
+	api.Put(m, "CloudWatchLogGroupArn", s.CloudWatchLogGroupArn, api.DynString)
+	api.Put(m, "InputFormat", s.InputFormat, api.DynString)
+	api.PutStruct(m, "InputFormatOptions", s.InputFormatOptions)
+	api.Put(m, "InputCompressionType", s.InputCompressionType, api.DynString)
+	api.PutStruct(m, "TableCreationParameters", s.TableCreationParameters)
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
+	api.Put(m, "ProcessedSizeBytes", s.ProcessedSizeBytes, api.DynInt64)
+	api.Put(m, "ProcessedItemCount", s.ProcessedItemCount, api.DynInt64)
+	api.Put(m, "ImportedItemCount", s.ImportedItemCount, api.DynInt64)
+	api.Put(m, "FailureCode", s.FailureCode, api.DynString)
+	api.Put(m, "FailureMessage", s.FailureMessage, api.DynString)
 	return m
 }
 
 func (s *ImportTableInput) FromDynamic(m map[string]any) error {
-	if v := m["ClientToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientToken, v); err != nil {
-			return api.At(err, ".ClientToken")
-		}
-	}
-	if v := m["S3BucketSource"]; v != nil {
-		p := new(S3BucketSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".S3BucketSource")
-		}
-		s.S3BucketSource = p
-	}
-	if v := m["InputFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.InputFormat, v); err != nil {
-			return api.At(err, ".InputFormat")
-		}
-	}
-	if v := m["InputFormatOptions"]; v != nil {
-		p := new(InputFormatOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InputFormatOptions")
-		}
-		s.InputFormatOptions = p
-	}
-	if v := m["InputCompressionType"]; v != nil {
-		if err := api.SetStringPtr(&s.InputCompressionType, v); err != nil {
-			return api.At(err, ".InputCompressionType")
-		}
-	}
-	if v := m["TableCreationParameters"]; v != nil {
-		p := new(TableCreationParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TableCreationParameters")
-		}
-		s.TableCreationParameters = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
+	err = api.Decode(err, m, "S3BucketSource", &s.S3BucketSource, api.SetStructPtr[S3BucketSource])
+	err = api.Decode(err, m, "InputFormat", &s.InputFormat, api.SetStringPtr)
+	err = api.Decode(err, m, "InputFormatOptions", &s.InputFormatOptions, api.SetStructPtr[InputFormatOptions])
+	err = api.Decode(err, m, "InputCompressionType", &s.InputCompressionType, api.SetStringPtr)
+	err = api.Decode(err, m, "TableCreationParameters", &s.TableCreationParameters, api.SetStructPtr[TableCreationParameters])
+	return err
 }
 
 func (s *ImportTableInput) ToDynamic() map[string]any {
@@ -4583,36 +2451,19 @@ func (s *ImportTableInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ClientToken != nil {
-		m["ClientToken"] = *s.ClientToken
-	}
-	if s.S3BucketSource != nil {
-		m["S3BucketSource"] = s.S3BucketSource.ToDynamic()
-	}
-	if s.InputFormat != nil {
-		m["InputFormat"] = *s.InputFormat
-	}
-	if s.InputFormatOptions != nil {
-		m["InputFormatOptions"] = s.InputFormatOptions.ToDynamic()
-	}
-	if s.InputCompressionType != nil {
-		m["InputCompressionType"] = *s.InputCompressionType
-	}
-	if s.TableCreationParameters != nil {
-		m["TableCreationParameters"] = s.TableCreationParameters.ToDynamic()
-	}
+	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
+	api.PutStruct(m, "S3BucketSource", s.S3BucketSource)
+	api.Put(m, "InputFormat", s.InputFormat, api.DynString)
+	api.PutStruct(m, "InputFormatOptions", s.InputFormatOptions)
+	api.Put(m, "InputCompressionType", s.InputCompressionType, api.DynString)
+	api.PutStruct(m, "TableCreationParameters", s.TableCreationParameters)
 	return m
 }
 
 func (s *ImportTableOutput) FromDynamic(m map[string]any) error {
-	if v := m["ImportTableDescription"]; v != nil {
-		p := new(ImportTableDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportTableDescription")
-		}
-		s.ImportTableDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportTableDescription", &s.ImportTableDescription, api.SetStructPtr[ImportTableDescription])
+	return err
 }
 
 func (s *ImportTableOutput) ToDynamic() map[string]any {
@@ -4620,29 +2471,16 @@ func (s *ImportTableOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ImportTableDescription != nil {
-		m["ImportTableDescription"] = s.ImportTableDescription.ToDynamic()
-	}
+	api.PutStruct(m, "ImportTableDescription", s.ImportTableDescription)
 	return m
 }
 
 func (s *IncrementalExportSpecification) FromDynamic(m map[string]any) error {
-	if v := m["ExportFromTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ExportFromTime, v); err != nil {
-			return api.At(err, ".ExportFromTime")
-		}
-	}
-	if v := m["ExportToTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ExportToTime, v); err != nil {
-			return api.At(err, ".ExportToTime")
-		}
-	}
-	if v := m["ExportViewType"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportViewType, v); err != nil {
-			return api.At(err, ".ExportViewType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExportFromTime", &s.ExportFromTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ExportToTime", &s.ExportToTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ExportViewType", &s.ExportViewType, api.SetStringPtr)
+	return err
 }
 
 func (s *IncrementalExportSpecification) ToDynamic() map[string]any {
@@ -4650,25 +2488,16 @@ func (s *IncrementalExportSpecification) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ExportFromTime != nil {
-		m["ExportFromTime"] = s.ExportFromTime.UTC()
-	}
-	if s.ExportToTime != nil {
-		m["ExportToTime"] = s.ExportToTime.UTC()
-	}
-	if s.ExportViewType != nil {
-		m["ExportViewType"] = *s.ExportViewType
-	}
+	api.Put(m, "ExportFromTime", s.ExportFromTime, api.DynTime)
+	api.Put(m, "ExportToTime", s.ExportToTime, api.DynTime)
+	api.Put(m, "ExportViewType", s.ExportViewType, api.DynString)
 	return m
 }
 
 func (s *IndexNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *IndexNotFoundException) ToDynamic() map[string]any {
@@ -4676,21 +2505,14 @@ func (s *IndexNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InputFormatOptions) FromDynamic(m map[string]any) error {
-	if v := m["Csv"]; v != nil {
-		p := new(CsvOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Csv")
-		}
-		s.Csv = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Csv", &s.Csv, api.SetStructPtr[CsvOptions])
+	return err
 }
 
 func (s *InputFormatOptions) ToDynamic() map[string]any {
@@ -4698,19 +2520,14 @@ func (s *InputFormatOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Csv != nil {
-		m["Csv"] = s.Csv.ToDynamic()
-	}
+	api.PutStruct(m, "Csv", s.Csv)
 	return m
 }
 
 func (s *InternalServerError) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InternalServerError) ToDynamic() map[string]any {
@@ -4718,19 +2535,14 @@ func (s *InternalServerError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidExportTimeException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidExportTimeException) ToDynamic() map[string]any {
@@ -4738,19 +2550,14 @@ func (s *InvalidExportTimeException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidRestoreTimeException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidRestoreTimeException) ToDynamic() map[string]any {
@@ -4758,24 +2565,17 @@ func (s *InvalidRestoreTimeException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ItemCollectionMetrics) FromDynamic(m map[string]any) error {
-	if v := m["ItemCollectionKey"]; v != nil {
-		if err := api.SetMap(&s.ItemCollectionKey, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ItemCollectionKey")
-		}
-	}
-	if v := m["SizeEstimateRangeGB"]; v != nil {
-		if err := api.SetList(&s.SizeEstimateRangeGB, v, api.SetFloat64); err != nil {
-			return api.At(err, ".SizeEstimateRangeGB")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ItemCollectionKey", &s.ItemCollectionKey, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "SizeEstimateRangeGB", &s.SizeEstimateRangeGB, func(p *[]float64, v any) error { return api.SetList(p, v, api.SetFloat64) })
+	return err
 }
 
 func (s *ItemCollectionMetrics) ToDynamic() map[string]any {
@@ -4783,22 +2583,15 @@ func (s *ItemCollectionMetrics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ItemCollectionKey != nil {
-		m["ItemCollectionKey"] = api.DynMap(s.ItemCollectionKey, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.SizeEstimateRangeGB != nil {
-		m["SizeEstimateRangeGB"] = api.DynList(s.SizeEstimateRangeGB, api.DynFloat64)
-	}
+	api.PutMap(m, "ItemCollectionKey", s.ItemCollectionKey, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutList(m, "SizeEstimateRangeGB", s.SizeEstimateRangeGB, api.DynFloat64)
 	return m
 }
 
 func (s *ItemCollectionSizeLimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ItemCollectionSizeLimitExceededException) ToDynamic() map[string]any {
@@ -4806,19 +2599,16 @@ func (s *ItemCollectionSizeLimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ItemResponse) FromDynamic(m map[string]any) error {
-	if v := m["Item"]; v != nil {
-		if err := api.SetMap(&s.Item, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Item")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ItemResponse) ToDynamic() map[string]any {
@@ -4826,24 +2616,15 @@ func (s *ItemResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Item != nil {
-		m["Item"] = api.DynMap(s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	}
+	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *KeySchemaElement) FromDynamic(m map[string]any) error {
-	if v := m["AttributeName"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeName, v); err != nil {
-			return api.At(err, ".AttributeName")
-		}
-	}
-	if v := m["KeyType"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyType, v); err != nil {
-			return api.At(err, ".KeyType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyType", &s.KeyType, api.SetStringPtr)
+	return err
 }
 
 func (s *KeySchemaElement) ToDynamic() map[string]any {
@@ -4851,44 +2632,23 @@ func (s *KeySchemaElement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AttributeName != nil {
-		m["AttributeName"] = *s.AttributeName
-	}
-	if s.KeyType != nil {
-		m["KeyType"] = *s.KeyType
-	}
+	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
+	api.Put(m, "KeyType", s.KeyType, api.DynString)
 	return m
 }
 
 func (s *KeysAndAttributes) FromDynamic(m map[string]any) error {
-	if v := m["Keys"]; v != nil {
-		if err := api.SetList(&s.Keys, v, func(p *map[string]AttributeValue, v any) error {
+	var err error
+	err = api.Decode(err, m, "Keys", &s.Keys, func(p *[]map[string]AttributeValue, v any) error {
+		return api.SetList(p, v, func(p *map[string]AttributeValue, v any) error {
 			return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".Keys")
-		}
-	}
-	if v := m["AttributesToGet"]; v != nil {
-		if err := api.SetList(&s.AttributesToGet, v, api.SetString); err != nil {
-			return api.At(err, ".AttributesToGet")
-		}
-	}
-	if v := m["ConsistentRead"]; v != nil {
-		if err := api.SetBoolPtr(&s.ConsistentRead, v); err != nil {
-			return api.At(err, ".ConsistentRead")
-		}
-	}
-	if v := m["ProjectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ProjectionExpression, v); err != nil {
-			return api.At(err, ".ProjectionExpression")
-		}
-	}
-	if v := m["ExpressionAttributeNames"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ExpressionAttributeNames")
-		}
-	}
-	return nil
+		})
+	})
+	err = api.Decode(err, m, "AttributesToGet", &s.AttributesToGet, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ConsistentRead", &s.ConsistentRead, api.SetBoolPtr)
+	err = api.Decode(err, m, "ProjectionExpression", &s.ProjectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *KeysAndAttributes) ToDynamic() map[string]any {
@@ -4896,48 +2656,23 @@ func (s *KeysAndAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Keys != nil {
-		m["Keys"] = api.DynList(s.Keys, func(e map[string]AttributeValue) any {
-			return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
-		})
-	}
-	if s.AttributesToGet != nil {
-		m["AttributesToGet"] = api.DynList(s.AttributesToGet, api.DynString)
-	}
-	if s.ConsistentRead != nil {
-		m["ConsistentRead"] = *s.ConsistentRead
-	}
-	if s.ProjectionExpression != nil {
-		m["ProjectionExpression"] = *s.ProjectionExpression
-	}
-	if s.ExpressionAttributeNames != nil {
-		m["ExpressionAttributeNames"] = api.DynMap(s.ExpressionAttributeNames, api.DynString)
-	}
+	api.PutList(m, "Keys", s.Keys, func(e map[string]AttributeValue) any {
+		return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
+	})
+	api.PutList(m, "AttributesToGet", s.AttributesToGet, api.DynString)
+	api.Put(m, "ConsistentRead", s.ConsistentRead, api.DynBool)
+	api.Put(m, "ProjectionExpression", s.ProjectionExpression, api.DynString)
+	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
 	return m
 }
 
 func (s *KinesisDataStreamDestination) FromDynamic(m map[string]any) error {
-	if v := m["StreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamArn, v); err != nil {
-			return api.At(err, ".StreamArn")
-		}
-	}
-	if v := m["DestinationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationStatus, v); err != nil {
-			return api.At(err, ".DestinationStatus")
-		}
-	}
-	if v := m["DestinationStatusDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationStatusDescription, v); err != nil {
-			return api.At(err, ".DestinationStatusDescription")
-		}
-	}
-	if v := m["ApproximateCreationDateTimePrecision"]; v != nil {
-		if err := api.SetStringPtr(&s.ApproximateCreationDateTimePrecision, v); err != nil {
-			return api.At(err, ".ApproximateCreationDateTimePrecision")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DestinationStatus", &s.DestinationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "DestinationStatusDescription", &s.DestinationStatusDescription, api.SetStringPtr)
+	err = api.Decode(err, m, "ApproximateCreationDateTimePrecision", &s.ApproximateCreationDateTimePrecision, api.SetStringPtr)
+	return err
 }
 
 func (s *KinesisDataStreamDestination) ToDynamic() map[string]any {
@@ -4945,40 +2680,19 @@ func (s *KinesisDataStreamDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StreamArn != nil {
-		m["StreamArn"] = *s.StreamArn
-	}
-	if s.DestinationStatus != nil {
-		m["DestinationStatus"] = *s.DestinationStatus
-	}
-	if s.DestinationStatusDescription != nil {
-		m["DestinationStatusDescription"] = *s.DestinationStatusDescription
-	}
-	if s.ApproximateCreationDateTimePrecision != nil {
-		m["ApproximateCreationDateTimePrecision"] = *s.ApproximateCreationDateTimePrecision
-	}
+	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
+	api.Put(m, "DestinationStatus", s.DestinationStatus, api.DynString)
+	api.Put(m, "DestinationStatusDescription", s.DestinationStatusDescription, api.DynString)
+	api.Put(m, "ApproximateCreationDateTimePrecision", s.ApproximateCreationDateTimePrecision, api.DynString)
 	return m
 }
 
 func (s *KinesisStreamingDestinationInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["StreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamArn, v); err != nil {
-			return api.At(err, ".StreamArn")
-		}
-	}
-	if v := m["EnableKinesisStreamingConfiguration"]; v != nil {
-		p := new(EnableKinesisStreamingConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EnableKinesisStreamingConfiguration")
-		}
-		s.EnableKinesisStreamingConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableKinesisStreamingConfiguration", &s.EnableKinesisStreamingConfiguration, api.SetStructPtr[EnableKinesisStreamingConfiguration])
+	return err
 }
 
 func (s *KinesisStreamingDestinationInput) ToDynamic() map[string]any {
@@ -4986,42 +2700,19 @@ func (s *KinesisStreamingDestinationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.StreamArn != nil {
-		m["StreamArn"] = *s.StreamArn
-	}
-	if s.EnableKinesisStreamingConfiguration != nil {
-		m["EnableKinesisStreamingConfiguration"] = s.EnableKinesisStreamingConfiguration.ToDynamic()
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
+	api.PutStruct(m, "EnableKinesisStreamingConfiguration", s.EnableKinesisStreamingConfiguration)
 	return m
 }
 
 func (s *KinesisStreamingDestinationOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["StreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamArn, v); err != nil {
-			return api.At(err, ".StreamArn")
-		}
-	}
-	if v := m["DestinationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationStatus, v); err != nil {
-			return api.At(err, ".DestinationStatus")
-		}
-	}
-	if v := m["EnableKinesisStreamingConfiguration"]; v != nil {
-		p := new(EnableKinesisStreamingConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EnableKinesisStreamingConfiguration")
-		}
-		s.EnableKinesisStreamingConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DestinationStatus", &s.DestinationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableKinesisStreamingConfiguration", &s.EnableKinesisStreamingConfiguration, api.SetStructPtr[EnableKinesisStreamingConfiguration])
+	return err
 }
 
 func (s *KinesisStreamingDestinationOutput) ToDynamic() map[string]any {
@@ -5029,28 +2720,17 @@ func (s *KinesisStreamingDestinationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.StreamArn != nil {
-		m["StreamArn"] = *s.StreamArn
-	}
-	if s.DestinationStatus != nil {
-		m["DestinationStatus"] = *s.DestinationStatus
-	}
-	if s.EnableKinesisStreamingConfiguration != nil {
-		m["EnableKinesisStreamingConfiguration"] = s.EnableKinesisStreamingConfiguration.ToDynamic()
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
+	api.Put(m, "DestinationStatus", s.DestinationStatus, api.DynString)
+	api.PutStruct(m, "EnableKinesisStreamingConfiguration", s.EnableKinesisStreamingConfiguration)
 	return m
 }
 
 func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LimitExceededException) ToDynamic() map[string]any {
@@ -5058,44 +2738,19 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ListBackupsInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["TimeRangeLowerBound"]; v != nil {
-		if err := api.SetTimePtr(&s.TimeRangeLowerBound, v); err != nil {
-			return api.At(err, ".TimeRangeLowerBound")
-		}
-	}
-	if v := m["TimeRangeUpperBound"]; v != nil {
-		if err := api.SetTimePtr(&s.TimeRangeUpperBound, v); err != nil {
-			return api.At(err, ".TimeRangeUpperBound")
-		}
-	}
-	if v := m["ExclusiveStartBackupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ExclusiveStartBackupArn, v); err != nil {
-			return api.At(err, ".ExclusiveStartBackupArn")
-		}
-	}
-	if v := m["BackupType"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupType, v); err != nil {
-			return api.At(err, ".BackupType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TimeRangeLowerBound", &s.TimeRangeLowerBound, api.SetTimePtr)
+	err = api.Decode(err, m, "TimeRangeUpperBound", &s.TimeRangeUpperBound, api.SetTimePtr)
+	err = api.Decode(err, m, "ExclusiveStartBackupArn", &s.ExclusiveStartBackupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "BackupType", &s.BackupType, api.SetStringPtr)
+	return err
 }
 
 func (s *ListBackupsInput) ToDynamic() map[string]any {
@@ -5103,39 +2758,22 @@ func (s *ListBackupsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.TimeRangeLowerBound != nil {
-		m["TimeRangeLowerBound"] = s.TimeRangeLowerBound.UTC()
-	}
-	if s.TimeRangeUpperBound != nil {
-		m["TimeRangeUpperBound"] = s.TimeRangeUpperBound.UTC()
-	}
-	if s.ExclusiveStartBackupArn != nil {
-		m["ExclusiveStartBackupArn"] = *s.ExclusiveStartBackupArn
-	}
-	if s.BackupType != nil {
-		m["BackupType"] = *s.BackupType
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "TimeRangeLowerBound", s.TimeRangeLowerBound, api.DynTime)
+	api.Put(m, "TimeRangeUpperBound", s.TimeRangeUpperBound, api.DynTime)
+	api.Put(m, "ExclusiveStartBackupArn", s.ExclusiveStartBackupArn, api.DynString)
+	api.Put(m, "BackupType", s.BackupType, api.DynString)
 	return m
 }
 
 func (s *ListBackupsOutput) FromDynamic(m map[string]any) error {
-	if v := m["BackupSummaries"]; v != nil {
-		if err := api.SetList(&s.BackupSummaries, v, func(p *BackupSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".BackupSummaries")
-		}
-	}
-	if v := m["LastEvaluatedBackupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LastEvaluatedBackupArn, v); err != nil {
-			return api.At(err, ".LastEvaluatedBackupArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BackupSummaries", &s.BackupSummaries, func(p *[]BackupSummary, v any) error {
+		return api.SetList(p, v, func(p *BackupSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "LastEvaluatedBackupArn", &s.LastEvaluatedBackupArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ListBackupsOutput) ToDynamic() map[string]any {
@@ -5143,32 +2781,17 @@ func (s *ListBackupsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.BackupSummaries != nil {
-		m["BackupSummaries"] = api.DynList(s.BackupSummaries, func(e BackupSummary) any { return e.ToDynamic() })
-	}
-	if s.LastEvaluatedBackupArn != nil {
-		m["LastEvaluatedBackupArn"] = *s.LastEvaluatedBackupArn
-	}
+	api.PutList(m, "BackupSummaries", s.BackupSummaries, func(e BackupSummary) any { return e.ToDynamic() })
+	api.Put(m, "LastEvaluatedBackupArn", s.LastEvaluatedBackupArn, api.DynString)
 	return m
 }
 
 func (s *ListContributorInsightsInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListContributorInsightsInput) ToDynamic() map[string]any {
@@ -5176,30 +2799,19 @@ func (s *ListContributorInsightsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListContributorInsightsOutput) FromDynamic(m map[string]any) error {
-	if v := m["ContributorInsightsSummaries"]; v != nil {
-		if err := api.SetList(&s.ContributorInsightsSummaries, v, func(p *ContributorInsightsSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ContributorInsightsSummaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContributorInsightsSummaries", &s.ContributorInsightsSummaries, func(p *[]ContributorInsightsSummary, v any) error {
+		return api.SetList(p, v, func(p *ContributorInsightsSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListContributorInsightsOutput) ToDynamic() map[string]any {
@@ -5207,32 +2819,17 @@ func (s *ListContributorInsightsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContributorInsightsSummaries != nil {
-		m["ContributorInsightsSummaries"] = api.DynList(s.ContributorInsightsSummaries, func(e ContributorInsightsSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ContributorInsightsSummaries", s.ContributorInsightsSummaries, func(e ContributorInsightsSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListExportsInput) FromDynamic(m map[string]any) error {
-	if v := m["TableArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TableArn, v); err != nil {
-			return api.At(err, ".TableArn")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListExportsInput) ToDynamic() map[string]any {
@@ -5240,30 +2837,19 @@ func (s *ListExportsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TableArn != nil {
-		m["TableArn"] = *s.TableArn
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "TableArn", s.TableArn, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListExportsOutput) FromDynamic(m map[string]any) error {
-	if v := m["ExportSummaries"]; v != nil {
-		if err := api.SetList(&s.ExportSummaries, v, func(p *ExportSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExportSummaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExportSummaries", &s.ExportSummaries, func(p *[]ExportSummary, v any) error {
+		return api.SetList(p, v, func(p *ExportSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListExportsOutput) ToDynamic() map[string]any {
@@ -5271,32 +2857,17 @@ func (s *ListExportsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ExportSummaries != nil {
-		m["ExportSummaries"] = api.DynList(s.ExportSummaries, func(e ExportSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ExportSummaries", s.ExportSummaries, func(e ExportSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListGlobalTablesInput) FromDynamic(m map[string]any) error {
-	if v := m["ExclusiveStartGlobalTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.ExclusiveStartGlobalTableName, v); err != nil {
-			return api.At(err, ".ExclusiveStartGlobalTableName")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["RegionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionName, v); err != nil {
-			return api.At(err, ".RegionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExclusiveStartGlobalTableName", &s.ExclusiveStartGlobalTableName, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
+	return err
 }
 
 func (s *ListGlobalTablesInput) ToDynamic() map[string]any {
@@ -5304,30 +2875,19 @@ func (s *ListGlobalTablesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ExclusiveStartGlobalTableName != nil {
-		m["ExclusiveStartGlobalTableName"] = *s.ExclusiveStartGlobalTableName
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.RegionName != nil {
-		m["RegionName"] = *s.RegionName
-	}
+	api.Put(m, "ExclusiveStartGlobalTableName", s.ExclusiveStartGlobalTableName, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "RegionName", s.RegionName, api.DynString)
 	return m
 }
 
 func (s *ListGlobalTablesOutput) FromDynamic(m map[string]any) error {
-	if v := m["GlobalTables"]; v != nil {
-		if err := api.SetList(&s.GlobalTables, v, func(p *GlobalTable, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalTables")
-		}
-	}
-	if v := m["LastEvaluatedGlobalTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.LastEvaluatedGlobalTableName, v); err != nil {
-			return api.At(err, ".LastEvaluatedGlobalTableName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalTables", &s.GlobalTables, func(p *[]GlobalTable, v any) error {
+		return api.SetList(p, v, func(p *GlobalTable, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "LastEvaluatedGlobalTableName", &s.LastEvaluatedGlobalTableName, api.SetStringPtr)
+	return err
 }
 
 func (s *ListGlobalTablesOutput) ToDynamic() map[string]any {
@@ -5335,32 +2895,17 @@ func (s *ListGlobalTablesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GlobalTables != nil {
-		m["GlobalTables"] = api.DynList(s.GlobalTables, func(e GlobalTable) any { return e.ToDynamic() })
-	}
-	if s.LastEvaluatedGlobalTableName != nil {
-		m["LastEvaluatedGlobalTableName"] = *s.LastEvaluatedGlobalTableName
-	}
+	api.PutList(m, "GlobalTables", s.GlobalTables, func(e GlobalTable) any { return e.ToDynamic() })
+	api.Put(m, "LastEvaluatedGlobalTableName", s.LastEvaluatedGlobalTableName, api.DynString)
 	return m
 }
 
 func (s *ListImportsInput) FromDynamic(m map[string]any) error {
-	if v := m["TableArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TableArn, v); err != nil {
-			return api.At(err, ".TableArn")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListImportsInput) ToDynamic() map[string]any {
@@ -5368,30 +2913,19 @@ func (s *ListImportsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TableArn != nil {
-		m["TableArn"] = *s.TableArn
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "TableArn", s.TableArn, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListImportsOutput) FromDynamic(m map[string]any) error {
-	if v := m["ImportSummaryList"]; v != nil {
-		if err := api.SetList(&s.ImportSummaryList, v, func(p *ImportSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ImportSummaryList")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportSummaryList", &s.ImportSummaryList, func(p *[]ImportSummary, v any) error {
+		return api.SetList(p, v, func(p *ImportSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListImportsOutput) ToDynamic() map[string]any {
@@ -5399,27 +2933,16 @@ func (s *ListImportsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ImportSummaryList != nil {
-		m["ImportSummaryList"] = api.DynList(s.ImportSummaryList, func(e ImportSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ImportSummaryList", s.ImportSummaryList, func(e ImportSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTablesInput) FromDynamic(m map[string]any) error {
-	if v := m["ExclusiveStartTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.ExclusiveStartTableName, v); err != nil {
-			return api.At(err, ".ExclusiveStartTableName")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExclusiveStartTableName", &s.ExclusiveStartTableName, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListTablesInput) ToDynamic() map[string]any {
@@ -5427,27 +2950,16 @@ func (s *ListTablesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ExclusiveStartTableName != nil {
-		m["ExclusiveStartTableName"] = *s.ExclusiveStartTableName
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "ExclusiveStartTableName", s.ExclusiveStartTableName, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListTablesOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableNames"]; v != nil {
-		if err := api.SetList(&s.TableNames, v, api.SetString); err != nil {
-			return api.At(err, ".TableNames")
-		}
-	}
-	if v := m["LastEvaluatedTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.LastEvaluatedTableName, v); err != nil {
-			return api.At(err, ".LastEvaluatedTableName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableNames", &s.TableNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "LastEvaluatedTableName", &s.LastEvaluatedTableName, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTablesOutput) ToDynamic() map[string]any {
@@ -5455,27 +2967,16 @@ func (s *ListTablesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TableNames != nil {
-		m["TableNames"] = api.DynList(s.TableNames, api.DynString)
-	}
-	if s.LastEvaluatedTableName != nil {
-		m["LastEvaluatedTableName"] = *s.LastEvaluatedTableName
-	}
+	api.PutList(m, "TableNames", s.TableNames, api.DynString)
+	api.Put(m, "LastEvaluatedTableName", s.LastEvaluatedTableName, api.DynString)
 	return m
 }
 
 func (s *ListTagsOfResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsOfResourceInput) ToDynamic() map[string]any {
@@ -5483,27 +2984,18 @@ func (s *ListTagsOfResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTagsOfResourceOutput) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsOfResourceOutput) ToDynamic() map[string]any {
@@ -5511,34 +3003,19 @@ func (s *ListTagsOfResourceOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *LocalSecondaryIndex) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["KeySchema"]; v != nil {
-		if err := api.SetList(&s.KeySchema, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySchema")
-		}
-	}
-	if v := m["Projection"]; v != nil {
-		p := new(Projection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Projection")
-		}
-		s.Projection = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
+		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
+	return err
 }
 
 func (s *LocalSecondaryIndex) ToDynamic() map[string]any {
@@ -5546,52 +3023,23 @@ func (s *LocalSecondaryIndex) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.KeySchema != nil {
-		m["KeySchema"] = api.DynList(s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	}
-	if s.Projection != nil {
-		m["Projection"] = s.Projection.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
+	api.PutStruct(m, "Projection", s.Projection)
 	return m
 }
 
 func (s *LocalSecondaryIndexDescription) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["KeySchema"]; v != nil {
-		if err := api.SetList(&s.KeySchema, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySchema")
-		}
-	}
-	if v := m["Projection"]; v != nil {
-		p := new(Projection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Projection")
-		}
-		s.Projection = p
-	}
-	if v := m["IndexSizeBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.IndexSizeBytes, v); err != nil {
-			return api.At(err, ".IndexSizeBytes")
-		}
-	}
-	if v := m["ItemCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ItemCount, v); err != nil {
-			return api.At(err, ".ItemCount")
-		}
-	}
-	if v := m["IndexArn"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexArn, v); err != nil {
-			return api.At(err, ".IndexArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
+		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
+	err = api.Decode(err, m, "IndexSizeBytes", &s.IndexSizeBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ItemCount", &s.ItemCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "IndexArn", &s.IndexArn, api.SetStringPtr)
+	return err
 }
 
 func (s *LocalSecondaryIndexDescription) ToDynamic() map[string]any {
@@ -5599,46 +3047,23 @@ func (s *LocalSecondaryIndexDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.KeySchema != nil {
-		m["KeySchema"] = api.DynList(s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	}
-	if s.Projection != nil {
-		m["Projection"] = s.Projection.ToDynamic()
-	}
-	if s.IndexSizeBytes != nil {
-		m["IndexSizeBytes"] = *s.IndexSizeBytes
-	}
-	if s.ItemCount != nil {
-		m["ItemCount"] = *s.ItemCount
-	}
-	if s.IndexArn != nil {
-		m["IndexArn"] = *s.IndexArn
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
+	api.PutStruct(m, "Projection", s.Projection)
+	api.Put(m, "IndexSizeBytes", s.IndexSizeBytes, api.DynInt64)
+	api.Put(m, "ItemCount", s.ItemCount, api.DynInt64)
+	api.Put(m, "IndexArn", s.IndexArn, api.DynString)
 	return m
 }
 
 func (s *LocalSecondaryIndexInfo) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["KeySchema"]; v != nil {
-		if err := api.SetList(&s.KeySchema, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySchema")
-		}
-	}
-	if v := m["Projection"]; v != nil {
-		p := new(Projection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Projection")
-		}
-		s.Projection = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
+		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
+	return err
 }
 
 func (s *LocalSecondaryIndexInfo) ToDynamic() map[string]any {
@@ -5646,30 +3071,17 @@ func (s *LocalSecondaryIndexInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.KeySchema != nil {
-		m["KeySchema"] = api.DynList(s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	}
-	if s.Projection != nil {
-		m["Projection"] = s.Projection.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
+	api.PutStruct(m, "Projection", s.Projection)
 	return m
 }
 
 func (s *OnDemandThroughput) FromDynamic(m map[string]any) error {
-	if v := m["MaxReadRequestUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MaxReadRequestUnits, v); err != nil {
-			return api.At(err, ".MaxReadRequestUnits")
-		}
-	}
-	if v := m["MaxWriteRequestUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MaxWriteRequestUnits, v); err != nil {
-			return api.At(err, ".MaxWriteRequestUnits")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaxReadRequestUnits", &s.MaxReadRequestUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "MaxWriteRequestUnits", &s.MaxWriteRequestUnits, api.SetInt64Ptr)
+	return err
 }
 
 func (s *OnDemandThroughput) ToDynamic() map[string]any {
@@ -5677,22 +3089,15 @@ func (s *OnDemandThroughput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MaxReadRequestUnits != nil {
-		m["MaxReadRequestUnits"] = *s.MaxReadRequestUnits
-	}
-	if s.MaxWriteRequestUnits != nil {
-		m["MaxWriteRequestUnits"] = *s.MaxWriteRequestUnits
-	}
+	api.Put(m, "MaxReadRequestUnits", s.MaxReadRequestUnits, api.DynInt64)
+	api.Put(m, "MaxWriteRequestUnits", s.MaxWriteRequestUnits, api.DynInt64)
 	return m
 }
 
 func (s *OnDemandThroughputOverride) FromDynamic(m map[string]any) error {
-	if v := m["MaxReadRequestUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MaxReadRequestUnits, v); err != nil {
-			return api.At(err, ".MaxReadRequestUnits")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaxReadRequestUnits", &s.MaxReadRequestUnits, api.SetInt64Ptr)
+	return err
 }
 
 func (s *OnDemandThroughputOverride) ToDynamic() map[string]any {
@@ -5700,29 +3105,18 @@ func (s *OnDemandThroughputOverride) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MaxReadRequestUnits != nil {
-		m["MaxReadRequestUnits"] = *s.MaxReadRequestUnits
-	}
+	api.Put(m, "MaxReadRequestUnits", s.MaxReadRequestUnits, api.DynInt64)
 	return m
 }
 
 func (s *ParameterizedStatement) FromDynamic(m map[string]any) error {
-	if v := m["Statement"]; v != nil {
-		if err := api.SetStringPtr(&s.Statement, v); err != nil {
-			return api.At(err, ".Statement")
-		}
-	}
-	if v := m["Parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parameters")
-		}
-	}
-	if v := m["ReturnValuesOnConditionCheckFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValuesOnConditionCheckFailure, v); err != nil {
-			return api.At(err, ".ReturnValuesOnConditionCheckFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]AttributeValue, v any) error {
+		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *ParameterizedStatement) ToDynamic() map[string]any {
@@ -5730,40 +3124,19 @@ func (s *ParameterizedStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Statement != nil {
-		m["Statement"] = *s.Statement
-	}
-	if s.Parameters != nil {
-		m["Parameters"] = api.DynList(s.Parameters, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ReturnValuesOnConditionCheckFailure != nil {
-		m["ReturnValuesOnConditionCheckFailure"] = *s.ReturnValuesOnConditionCheckFailure
-	}
+	api.Put(m, "Statement", s.Statement, api.DynString)
+	api.PutList(m, "Parameters", s.Parameters, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
 	return m
 }
 
 func (s *PointInTimeRecoveryDescription) FromDynamic(m map[string]any) error {
-	if v := m["PointInTimeRecoveryStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.PointInTimeRecoveryStatus, v); err != nil {
-			return api.At(err, ".PointInTimeRecoveryStatus")
-		}
-	}
-	if v := m["RecoveryPeriodInDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RecoveryPeriodInDays, v); err != nil {
-			return api.At(err, ".RecoveryPeriodInDays")
-		}
-	}
-	if v := m["EarliestRestorableDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EarliestRestorableDateTime, v); err != nil {
-			return api.At(err, ".EarliestRestorableDateTime")
-		}
-	}
-	if v := m["LatestRestorableDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LatestRestorableDateTime, v); err != nil {
-			return api.At(err, ".LatestRestorableDateTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PointInTimeRecoveryStatus", &s.PointInTimeRecoveryStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "RecoveryPeriodInDays", &s.RecoveryPeriodInDays, api.SetInt32Ptr)
+	err = api.Decode(err, m, "EarliestRestorableDateTime", &s.EarliestRestorableDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LatestRestorableDateTime", &s.LatestRestorableDateTime, api.SetTimePtr)
+	return err
 }
 
 func (s *PointInTimeRecoveryDescription) ToDynamic() map[string]any {
@@ -5771,33 +3144,18 @@ func (s *PointInTimeRecoveryDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.PointInTimeRecoveryStatus != nil {
-		m["PointInTimeRecoveryStatus"] = *s.PointInTimeRecoveryStatus
-	}
-	if s.RecoveryPeriodInDays != nil {
-		m["RecoveryPeriodInDays"] = int64(*s.RecoveryPeriodInDays)
-	}
-	if s.EarliestRestorableDateTime != nil {
-		m["EarliestRestorableDateTime"] = s.EarliestRestorableDateTime.UTC()
-	}
-	if s.LatestRestorableDateTime != nil {
-		m["LatestRestorableDateTime"] = s.LatestRestorableDateTime.UTC()
-	}
+	api.Put(m, "PointInTimeRecoveryStatus", s.PointInTimeRecoveryStatus, api.DynString)
+	api.Put(m, "RecoveryPeriodInDays", s.RecoveryPeriodInDays, api.DynInt32)
+	api.Put(m, "EarliestRestorableDateTime", s.EarliestRestorableDateTime, api.DynTime)
+	api.Put(m, "LatestRestorableDateTime", s.LatestRestorableDateTime, api.DynTime)
 	return m
 }
 
 func (s *PointInTimeRecoverySpecification) FromDynamic(m map[string]any) error {
-	if v := m["PointInTimeRecoveryEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.PointInTimeRecoveryEnabled, v); err != nil {
-			return api.At(err, ".PointInTimeRecoveryEnabled")
-		}
-	}
-	if v := m["RecoveryPeriodInDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RecoveryPeriodInDays, v); err != nil {
-			return api.At(err, ".RecoveryPeriodInDays")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PointInTimeRecoveryEnabled", &s.PointInTimeRecoveryEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RecoveryPeriodInDays", &s.RecoveryPeriodInDays, api.SetInt32Ptr)
+	return err
 }
 
 func (s *PointInTimeRecoverySpecification) ToDynamic() map[string]any {
@@ -5805,22 +3163,15 @@ func (s *PointInTimeRecoverySpecification) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PointInTimeRecoveryEnabled != nil {
-		m["PointInTimeRecoveryEnabled"] = *s.PointInTimeRecoveryEnabled
-	}
-	if s.RecoveryPeriodInDays != nil {
-		m["RecoveryPeriodInDays"] = int64(*s.RecoveryPeriodInDays)
-	}
+	api.Put(m, "PointInTimeRecoveryEnabled", s.PointInTimeRecoveryEnabled, api.DynBool)
+	api.Put(m, "RecoveryPeriodInDays", s.RecoveryPeriodInDays, api.DynInt32)
 	return m
 }
 
 func (s *PointInTimeRecoveryUnavailableException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PointInTimeRecoveryUnavailableException) ToDynamic() map[string]any {
@@ -5828,19 +3179,14 @@ func (s *PointInTimeRecoveryUnavailableException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PolicyNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyNotFoundException) ToDynamic() map[string]any {
@@ -5848,24 +3194,15 @@ func (s *PolicyNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Projection) FromDynamic(m map[string]any) error {
-	if v := m["ProjectionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ProjectionType, v); err != nil {
-			return api.At(err, ".ProjectionType")
-		}
-	}
-	if v := m["NonKeyAttributes"]; v != nil {
-		if err := api.SetList(&s.NonKeyAttributes, v, api.SetString); err != nil {
-			return api.At(err, ".NonKeyAttributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ProjectionType", &s.ProjectionType, api.SetStringPtr)
+	err = api.Decode(err, m, "NonKeyAttributes", &s.NonKeyAttributes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *Projection) ToDynamic() map[string]any {
@@ -5873,27 +3210,16 @@ func (s *Projection) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ProjectionType != nil {
-		m["ProjectionType"] = *s.ProjectionType
-	}
-	if s.NonKeyAttributes != nil {
-		m["NonKeyAttributes"] = api.DynList(s.NonKeyAttributes, api.DynString)
-	}
+	api.Put(m, "ProjectionType", s.ProjectionType, api.DynString)
+	api.PutList(m, "NonKeyAttributes", s.NonKeyAttributes, api.DynString)
 	return m
 }
 
 func (s *ProvisionedThroughput) FromDynamic(m map[string]any) error {
-	if v := m["ReadCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ReadCapacityUnits, v); err != nil {
-			return api.At(err, ".ReadCapacityUnits")
-		}
-	}
-	if v := m["WriteCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.WriteCapacityUnits, v); err != nil {
-			return api.At(err, ".WriteCapacityUnits")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReadCapacityUnits", &s.ReadCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "WriteCapacityUnits", &s.WriteCapacityUnits, api.SetInt64Ptr)
+	return err
 }
 
 func (s *ProvisionedThroughput) ToDynamic() map[string]any {
@@ -5901,42 +3227,19 @@ func (s *ProvisionedThroughput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ReadCapacityUnits != nil {
-		m["ReadCapacityUnits"] = *s.ReadCapacityUnits
-	}
-	if s.WriteCapacityUnits != nil {
-		m["WriteCapacityUnits"] = *s.WriteCapacityUnits
-	}
+	api.Put(m, "ReadCapacityUnits", s.ReadCapacityUnits, api.DynInt64)
+	api.Put(m, "WriteCapacityUnits", s.WriteCapacityUnits, api.DynInt64)
 	return m
 }
 
 func (s *ProvisionedThroughputDescription) FromDynamic(m map[string]any) error {
-	if v := m["LastIncreaseDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastIncreaseDateTime, v); err != nil {
-			return api.At(err, ".LastIncreaseDateTime")
-		}
-	}
-	if v := m["LastDecreaseDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastDecreaseDateTime, v); err != nil {
-			return api.At(err, ".LastDecreaseDateTime")
-		}
-	}
-	if v := m["NumberOfDecreasesToday"]; v != nil {
-		if err := api.SetInt64Ptr(&s.NumberOfDecreasesToday, v); err != nil {
-			return api.At(err, ".NumberOfDecreasesToday")
-		}
-	}
-	if v := m["ReadCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ReadCapacityUnits, v); err != nil {
-			return api.At(err, ".ReadCapacityUnits")
-		}
-	}
-	if v := m["WriteCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.WriteCapacityUnits, v); err != nil {
-			return api.At(err, ".WriteCapacityUnits")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LastIncreaseDateTime", &s.LastIncreaseDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastDecreaseDateTime", &s.LastDecreaseDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "NumberOfDecreasesToday", &s.NumberOfDecreasesToday, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ReadCapacityUnits", &s.ReadCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "WriteCapacityUnits", &s.WriteCapacityUnits, api.SetInt64Ptr)
+	return err
 }
 
 func (s *ProvisionedThroughputDescription) ToDynamic() map[string]any {
@@ -5944,31 +3247,18 @@ func (s *ProvisionedThroughputDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.LastIncreaseDateTime != nil {
-		m["LastIncreaseDateTime"] = s.LastIncreaseDateTime.UTC()
-	}
-	if s.LastDecreaseDateTime != nil {
-		m["LastDecreaseDateTime"] = s.LastDecreaseDateTime.UTC()
-	}
-	if s.NumberOfDecreasesToday != nil {
-		m["NumberOfDecreasesToday"] = *s.NumberOfDecreasesToday
-	}
-	if s.ReadCapacityUnits != nil {
-		m["ReadCapacityUnits"] = *s.ReadCapacityUnits
-	}
-	if s.WriteCapacityUnits != nil {
-		m["WriteCapacityUnits"] = *s.WriteCapacityUnits
-	}
+	api.Put(m, "LastIncreaseDateTime", s.LastIncreaseDateTime, api.DynTime)
+	api.Put(m, "LastDecreaseDateTime", s.LastDecreaseDateTime, api.DynTime)
+	api.Put(m, "NumberOfDecreasesToday", s.NumberOfDecreasesToday, api.DynInt64)
+	api.Put(m, "ReadCapacityUnits", s.ReadCapacityUnits, api.DynInt64)
+	api.Put(m, "WriteCapacityUnits", s.WriteCapacityUnits, api.DynInt64)
 	return m
 }
 
 func (s *ProvisionedThroughputExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ProvisionedThroughputExceededException) ToDynamic() map[string]any {
@@ -5976,19 +3266,14 @@ func (s *ProvisionedThroughputExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ProvisionedThroughputOverride) FromDynamic(m map[string]any) error {
-	if v := m["ReadCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ReadCapacityUnits, v); err != nil {
-			return api.At(err, ".ReadCapacityUnits")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReadCapacityUnits", &s.ReadCapacityUnits, api.SetInt64Ptr)
+	return err
 }
 
 func (s *ProvisionedThroughputOverride) ToDynamic() map[string]any {
@@ -5996,44 +3281,23 @@ func (s *ProvisionedThroughputOverride) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReadCapacityUnits != nil {
-		m["ReadCapacityUnits"] = *s.ReadCapacityUnits
-	}
+	api.Put(m, "ReadCapacityUnits", s.ReadCapacityUnits, api.DynInt64)
 	return m
 }
 
 func (s *Put) FromDynamic(m map[string]any) error {
-	if v := m["Item"]; v != nil {
-		if err := api.SetMap(&s.Item, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Item")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["ConditionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ConditionExpression, v); err != nil {
-			return api.At(err, ".ConditionExpression")
-		}
-	}
-	if v := m["ExpressionAttributeNames"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ExpressionAttributeNames")
-		}
-	}
-	if v := m["ExpressionAttributeValues"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeValues, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExpressionAttributeValues")
-		}
-	}
-	if v := m["ReturnValuesOnConditionCheckFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValuesOnConditionCheckFailure, v); err != nil {
-			return api.At(err, ".ReturnValuesOnConditionCheckFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *Put) ToDynamic() map[string]any {
@@ -6041,84 +3305,35 @@ func (s *Put) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Item != nil {
-		m["Item"] = api.DynMap(s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.ConditionExpression != nil {
-		m["ConditionExpression"] = *s.ConditionExpression
-	}
-	if s.ExpressionAttributeNames != nil {
-		m["ExpressionAttributeNames"] = api.DynMap(s.ExpressionAttributeNames, api.DynString)
-	}
-	if s.ExpressionAttributeValues != nil {
-		m["ExpressionAttributeValues"] = api.DynMap(s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ReturnValuesOnConditionCheckFailure != nil {
-		m["ReturnValuesOnConditionCheckFailure"] = *s.ReturnValuesOnConditionCheckFailure
-	}
+	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
+	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
+	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
 	return m
 }
 
 func (s *PutItemInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["Item"]; v != nil {
-		if err := api.SetMap(&s.Item, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Item")
-		}
-	}
-	if v := m["Expected"]; v != nil {
-		if err := api.SetMap(&s.Expected, v, func(p *ExpectedAttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Expected")
-		}
-	}
-	if v := m["ReturnValues"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValues, v); err != nil {
-			return api.At(err, ".ReturnValues")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	if v := m["ReturnItemCollectionMetrics"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnItemCollectionMetrics, v); err != nil {
-			return api.At(err, ".ReturnItemCollectionMetrics")
-		}
-	}
-	if v := m["ConditionalOperator"]; v != nil {
-		if err := api.SetStringPtr(&s.ConditionalOperator, v); err != nil {
-			return api.At(err, ".ConditionalOperator")
-		}
-	}
-	if v := m["ConditionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ConditionExpression, v); err != nil {
-			return api.At(err, ".ConditionExpression")
-		}
-	}
-	if v := m["ExpressionAttributeNames"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ExpressionAttributeNames")
-		}
-	}
-	if v := m["ExpressionAttributeValues"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeValues, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExpressionAttributeValues")
-		}
-	}
-	if v := m["ReturnValuesOnConditionCheckFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValuesOnConditionCheckFailure, v); err != nil {
-			return api.At(err, ".ReturnValuesOnConditionCheckFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Expected", &s.Expected, func(p *map[string]ExpectedAttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *ExpectedAttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnValues", &s.ReturnValues, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnItemCollectionMetrics", &s.ReturnItemCollectionMetrics, api.SetStringPtr)
+	err = api.Decode(err, m, "ConditionalOperator", &s.ConditionalOperator, api.SetStringPtr)
+	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *PutItemInput) ToDynamic() map[string]any {
@@ -6126,63 +3341,28 @@ func (s *PutItemInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.Item != nil {
-		m["Item"] = api.DynMap(s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.Expected != nil {
-		m["Expected"] = api.DynMap(s.Expected, func(e ExpectedAttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ReturnValues != nil {
-		m["ReturnValues"] = *s.ReturnValues
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
-	if s.ReturnItemCollectionMetrics != nil {
-		m["ReturnItemCollectionMetrics"] = *s.ReturnItemCollectionMetrics
-	}
-	if s.ConditionalOperator != nil {
-		m["ConditionalOperator"] = *s.ConditionalOperator
-	}
-	if s.ConditionExpression != nil {
-		m["ConditionExpression"] = *s.ConditionExpression
-	}
-	if s.ExpressionAttributeNames != nil {
-		m["ExpressionAttributeNames"] = api.DynMap(s.ExpressionAttributeNames, api.DynString)
-	}
-	if s.ExpressionAttributeValues != nil {
-		m["ExpressionAttributeValues"] = api.DynMap(s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ReturnValuesOnConditionCheckFailure != nil {
-		m["ReturnValuesOnConditionCheckFailure"] = *s.ReturnValuesOnConditionCheckFailure
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutMap(m, "Expected", s.Expected, func(e ExpectedAttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ReturnValues", s.ReturnValues, api.DynString)
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
+	api.Put(m, "ReturnItemCollectionMetrics", s.ReturnItemCollectionMetrics, api.DynString)
+	api.Put(m, "ConditionalOperator", s.ConditionalOperator, api.DynString)
+	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
+	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
+	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
 	return m
 }
 
 func (s *PutItemOutput) FromDynamic(m map[string]any) error {
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	if v := m["ConsumedCapacity"]; v != nil {
-		p := new(ConsumedCapacity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-		s.ConsumedCapacity = p
-	}
-	if v := m["ItemCollectionMetrics"]; v != nil {
-		p := new(ItemCollectionMetrics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ItemCollectionMetrics")
-		}
-		s.ItemCollectionMetrics = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
+	err = api.Decode(err, m, "ItemCollectionMetrics", &s.ItemCollectionMetrics, api.SetStructPtr[ItemCollectionMetrics])
+	return err
 }
 
 func (s *PutItemOutput) ToDynamic() map[string]any {
@@ -6190,25 +3370,18 @@ func (s *PutItemOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = s.ConsumedCapacity.ToDynamic()
-	}
-	if s.ItemCollectionMetrics != nil {
-		m["ItemCollectionMetrics"] = s.ItemCollectionMetrics.ToDynamic()
-	}
+	api.PutMap(m, "Attributes", s.Attributes, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
+	api.PutStruct(m, "ItemCollectionMetrics", s.ItemCollectionMetrics)
 	return m
 }
 
 func (s *PutRequest) FromDynamic(m map[string]any) error {
-	if v := m["Item"]; v != nil {
-		if err := api.SetMap(&s.Item, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Item")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutRequest) ToDynamic() map[string]any {
@@ -6216,34 +3389,17 @@ func (s *PutRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Item != nil {
-		m["Item"] = api.DynMap(s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	}
+	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutResourcePolicyInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["ExpectedRevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedRevisionId, v); err != nil {
-			return api.At(err, ".ExpectedRevisionId")
-		}
-	}
-	if v := m["ConfirmRemoveSelfResourceAccess"]; v != nil {
-		if err := api.SetBoolPtr(&s.ConfirmRemoveSelfResourceAccess, v); err != nil {
-			return api.At(err, ".ConfirmRemoveSelfResourceAccess")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedRevisionId", &s.ExpectedRevisionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ConfirmRemoveSelfResourceAccess", &s.ConfirmRemoveSelfResourceAccess, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutResourcePolicyInput) ToDynamic() map[string]any {
@@ -6251,28 +3407,17 @@ func (s *PutResourcePolicyInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.ExpectedRevisionId != nil {
-		m["ExpectedRevisionId"] = *s.ExpectedRevisionId
-	}
-	if s.ConfirmRemoveSelfResourceAccess != nil {
-		m["ConfirmRemoveSelfResourceAccess"] = *s.ConfirmRemoveSelfResourceAccess
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "ExpectedRevisionId", s.ExpectedRevisionId, api.DynString)
+	api.Put(m, "ConfirmRemoveSelfResourceAccess", s.ConfirmRemoveSelfResourceAccess, api.DynBool)
 	return m
 }
 
 func (s *PutResourcePolicyOutput) FromDynamic(m map[string]any) error {
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *PutResourcePolicyOutput) ToDynamic() map[string]any {
@@ -6280,99 +3425,38 @@ func (s *PutResourcePolicyOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
 	return m
 }
 
 func (s *QueryInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["Select"]; v != nil {
-		if err := api.SetStringPtr(&s.Select, v); err != nil {
-			return api.At(err, ".Select")
-		}
-	}
-	if v := m["AttributesToGet"]; v != nil {
-		if err := api.SetList(&s.AttributesToGet, v, api.SetString); err != nil {
-			return api.At(err, ".AttributesToGet")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["ConsistentRead"]; v != nil {
-		if err := api.SetBoolPtr(&s.ConsistentRead, v); err != nil {
-			return api.At(err, ".ConsistentRead")
-		}
-	}
-	if v := m["KeyConditions"]; v != nil {
-		if err := api.SetMap(&s.KeyConditions, v, func(p *Condition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeyConditions")
-		}
-	}
-	if v := m["QueryFilter"]; v != nil {
-		if err := api.SetMap(&s.QueryFilter, v, func(p *Condition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".QueryFilter")
-		}
-	}
-	if v := m["ConditionalOperator"]; v != nil {
-		if err := api.SetStringPtr(&s.ConditionalOperator, v); err != nil {
-			return api.At(err, ".ConditionalOperator")
-		}
-	}
-	if v := m["ScanIndexForward"]; v != nil {
-		if err := api.SetBoolPtr(&s.ScanIndexForward, v); err != nil {
-			return api.At(err, ".ScanIndexForward")
-		}
-	}
-	if v := m["ExclusiveStartKey"]; v != nil {
-		if err := api.SetMap(&s.ExclusiveStartKey, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExclusiveStartKey")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	if v := m["ProjectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ProjectionExpression, v); err != nil {
-			return api.At(err, ".ProjectionExpression")
-		}
-	}
-	if v := m["FilterExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterExpression, v); err != nil {
-			return api.At(err, ".FilterExpression")
-		}
-	}
-	if v := m["KeyConditionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyConditionExpression, v); err != nil {
-			return api.At(err, ".KeyConditionExpression")
-		}
-	}
-	if v := m["ExpressionAttributeNames"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ExpressionAttributeNames")
-		}
-	}
-	if v := m["ExpressionAttributeValues"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeValues, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExpressionAttributeValues")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "Select", &s.Select, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributesToGet", &s.AttributesToGet, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ConsistentRead", &s.ConsistentRead, api.SetBoolPtr)
+	err = api.Decode(err, m, "KeyConditions", &s.KeyConditions, func(p *map[string]Condition, v any) error {
+		return api.SetMap(p, v, func(p *Condition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "QueryFilter", &s.QueryFilter, func(p *map[string]Condition, v any) error {
+		return api.SetMap(p, v, func(p *Condition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConditionalOperator", &s.ConditionalOperator, api.SetStringPtr)
+	err = api.Decode(err, m, "ScanIndexForward", &s.ScanIndexForward, api.SetBoolPtr)
+	err = api.Decode(err, m, "ExclusiveStartKey", &s.ExclusiveStartKey, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	err = api.Decode(err, m, "ProjectionExpression", &s.ProjectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "FilterExpression", &s.FilterExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyConditionExpression", &s.KeyConditionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *QueryInput) ToDynamic() map[string]any {
@@ -6380,91 +3464,40 @@ func (s *QueryInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.Select != nil {
-		m["Select"] = *s.Select
-	}
-	if s.AttributesToGet != nil {
-		m["AttributesToGet"] = api.DynList(s.AttributesToGet, api.DynString)
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.ConsistentRead != nil {
-		m["ConsistentRead"] = *s.ConsistentRead
-	}
-	if s.KeyConditions != nil {
-		m["KeyConditions"] = api.DynMap(s.KeyConditions, func(e Condition) any { return e.ToDynamic() })
-	}
-	if s.QueryFilter != nil {
-		m["QueryFilter"] = api.DynMap(s.QueryFilter, func(e Condition) any { return e.ToDynamic() })
-	}
-	if s.ConditionalOperator != nil {
-		m["ConditionalOperator"] = *s.ConditionalOperator
-	}
-	if s.ScanIndexForward != nil {
-		m["ScanIndexForward"] = *s.ScanIndexForward
-	}
-	if s.ExclusiveStartKey != nil {
-		m["ExclusiveStartKey"] = api.DynMap(s.ExclusiveStartKey, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
-	if s.ProjectionExpression != nil {
-		m["ProjectionExpression"] = *s.ProjectionExpression
-	}
-	if s.FilterExpression != nil {
-		m["FilterExpression"] = *s.FilterExpression
-	}
-	if s.KeyConditionExpression != nil {
-		m["KeyConditionExpression"] = *s.KeyConditionExpression
-	}
-	if s.ExpressionAttributeNames != nil {
-		m["ExpressionAttributeNames"] = api.DynMap(s.ExpressionAttributeNames, api.DynString)
-	}
-	if s.ExpressionAttributeValues != nil {
-		m["ExpressionAttributeValues"] = api.DynMap(s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.Put(m, "Select", s.Select, api.DynString)
+	api.PutList(m, "AttributesToGet", s.AttributesToGet, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "ConsistentRead", s.ConsistentRead, api.DynBool)
+	api.PutMap(m, "KeyConditions", s.KeyConditions, func(e Condition) any { return e.ToDynamic() })
+	api.PutMap(m, "QueryFilter", s.QueryFilter, func(e Condition) any { return e.ToDynamic() })
+	api.Put(m, "ConditionalOperator", s.ConditionalOperator, api.DynString)
+	api.Put(m, "ScanIndexForward", s.ScanIndexForward, api.DynBool)
+	api.PutMap(m, "ExclusiveStartKey", s.ExclusiveStartKey, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
+	api.Put(m, "ProjectionExpression", s.ProjectionExpression, api.DynString)
+	api.Put(m, "FilterExpression", s.FilterExpression, api.DynString)
+	api.Put(m, "KeyConditionExpression", s.KeyConditionExpression, api.DynString)
+	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
+	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *QueryOutput) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *map[string]AttributeValue, v any) error {
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]map[string]AttributeValue, v any) error {
+		return api.SetList(p, v, func(p *map[string]AttributeValue, v any) error {
 			return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["Count"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Count, v); err != nil {
-			return api.At(err, ".Count")
-		}
-	}
-	if v := m["ScannedCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ScannedCount, v); err != nil {
-			return api.At(err, ".ScannedCount")
-		}
-	}
-	if v := m["LastEvaluatedKey"]; v != nil {
-		if err := api.SetMap(&s.LastEvaluatedKey, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LastEvaluatedKey")
-		}
-	}
-	if v := m["ConsumedCapacity"]; v != nil {
-		p := new(ConsumedCapacity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-		s.ConsumedCapacity = p
-	}
-	return nil
+		})
+	})
+	err = api.Decode(err, m, "Count", &s.Count, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ScannedCount", &s.ScannedCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "LastEvaluatedKey", &s.LastEvaluatedKey, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
+	return err
 }
 
 func (s *QueryOutput) ToDynamic() map[string]any {
@@ -6472,33 +3505,20 @@ func (s *QueryOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e map[string]AttributeValue) any {
-			return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
-		})
-	}
-	if s.Count != nil {
-		m["Count"] = int64(*s.Count)
-	}
-	if s.ScannedCount != nil {
-		m["ScannedCount"] = int64(*s.ScannedCount)
-	}
-	if s.LastEvaluatedKey != nil {
-		m["LastEvaluatedKey"] = api.DynMap(s.LastEvaluatedKey, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = s.ConsumedCapacity.ToDynamic()
-	}
+	api.PutList(m, "Items", s.Items, func(e map[string]AttributeValue) any {
+		return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
+	})
+	api.Put(m, "Count", s.Count, api.DynInt32)
+	api.Put(m, "ScannedCount", s.ScannedCount, api.DynInt32)
+	api.PutMap(m, "LastEvaluatedKey", s.LastEvaluatedKey, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
 	return m
 }
 
 func (s *Replica) FromDynamic(m map[string]any) error {
-	if v := m["RegionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionName, v); err != nil {
-			return api.At(err, ".RegionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
+	return err
 }
 
 func (s *Replica) ToDynamic() map[string]any {
@@ -6506,19 +3526,14 @@ func (s *Replica) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RegionName != nil {
-		m["RegionName"] = *s.RegionName
-	}
+	api.Put(m, "RegionName", s.RegionName, api.DynString)
 	return m
 }
 
 func (s *ReplicaAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ReplicaAlreadyExistsException) ToDynamic() map[string]any {
@@ -6526,43 +3541,20 @@ func (s *ReplicaAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ReplicaAutoScalingDescription) FromDynamic(m map[string]any) error {
-	if v := m["RegionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionName, v); err != nil {
-			return api.At(err, ".RegionName")
-		}
-	}
-	if v := m["GlobalSecondaryIndexes"]; v != nil {
-		if err := api.SetList(&s.GlobalSecondaryIndexes, v, func(p *ReplicaGlobalSecondaryIndexAutoScalingDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexes")
-		}
-	}
-	if v := m["ReplicaProvisionedReadCapacityAutoScalingSettings"]; v != nil {
-		p := new(AutoScalingSettingsDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicaProvisionedReadCapacityAutoScalingSettings")
-		}
-		s.ReplicaProvisionedReadCapacityAutoScalingSettings = p
-	}
-	if v := m["ReplicaProvisionedWriteCapacityAutoScalingSettings"]; v != nil {
-		p := new(AutoScalingSettingsDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicaProvisionedWriteCapacityAutoScalingSettings")
-		}
-		s.ReplicaProvisionedWriteCapacityAutoScalingSettings = p
-	}
-	if v := m["ReplicaStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplicaStatus, v); err != nil {
-			return api.At(err, ".ReplicaStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
+	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]ReplicaGlobalSecondaryIndexAutoScalingDescription, v any) error {
+		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndexAutoScalingDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReplicaProvisionedReadCapacityAutoScalingSettings", &s.ReplicaProvisionedReadCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
+	err = api.Decode(err, m, "ReplicaProvisionedWriteCapacityAutoScalingSettings", &s.ReplicaProvisionedWriteCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
+	err = api.Decode(err, m, "ReplicaStatus", &s.ReplicaStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *ReplicaAutoScalingDescription) ToDynamic() map[string]any {
@@ -6570,43 +3562,22 @@ func (s *ReplicaAutoScalingDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RegionName != nil {
-		m["RegionName"] = *s.RegionName
-	}
-	if s.GlobalSecondaryIndexes != nil {
-		m["GlobalSecondaryIndexes"] = api.DynList(s.GlobalSecondaryIndexes, func(e ReplicaGlobalSecondaryIndexAutoScalingDescription) any { return e.ToDynamic() })
-	}
-	if s.ReplicaProvisionedReadCapacityAutoScalingSettings != nil {
-		m["ReplicaProvisionedReadCapacityAutoScalingSettings"] = s.ReplicaProvisionedReadCapacityAutoScalingSettings.ToDynamic()
-	}
-	if s.ReplicaProvisionedWriteCapacityAutoScalingSettings != nil {
-		m["ReplicaProvisionedWriteCapacityAutoScalingSettings"] = s.ReplicaProvisionedWriteCapacityAutoScalingSettings.ToDynamic()
-	}
-	if s.ReplicaStatus != nil {
-		m["ReplicaStatus"] = *s.ReplicaStatus
-	}
+	api.Put(m, "RegionName", s.RegionName, api.DynString)
+	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e ReplicaGlobalSecondaryIndexAutoScalingDescription) any { return e.ToDynamic() })
+	api.PutStruct(m, "ReplicaProvisionedReadCapacityAutoScalingSettings", s.ReplicaProvisionedReadCapacityAutoScalingSettings)
+	api.PutStruct(m, "ReplicaProvisionedWriteCapacityAutoScalingSettings", s.ReplicaProvisionedWriteCapacityAutoScalingSettings)
+	api.Put(m, "ReplicaStatus", s.ReplicaStatus, api.DynString)
 	return m
 }
 
 func (s *ReplicaAutoScalingUpdate) FromDynamic(m map[string]any) error {
-	if v := m["RegionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionName, v); err != nil {
-			return api.At(err, ".RegionName")
-		}
-	}
-	if v := m["ReplicaGlobalSecondaryIndexUpdates"]; v != nil {
-		if err := api.SetList(&s.ReplicaGlobalSecondaryIndexUpdates, v, func(p *ReplicaGlobalSecondaryIndexAutoScalingUpdate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicaGlobalSecondaryIndexUpdates")
-		}
-	}
-	if v := m["ReplicaProvisionedReadCapacityAutoScalingUpdate"]; v != nil {
-		p := new(AutoScalingSettingsUpdate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicaProvisionedReadCapacityAutoScalingUpdate")
-		}
-		s.ReplicaProvisionedReadCapacityAutoScalingUpdate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicaGlobalSecondaryIndexUpdates", &s.ReplicaGlobalSecondaryIndexUpdates, func(p *[]ReplicaGlobalSecondaryIndexAutoScalingUpdate, v any) error {
+		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndexAutoScalingUpdate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReplicaProvisionedReadCapacityAutoScalingUpdate", &s.ReplicaProvisionedReadCapacityAutoScalingUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
+	return err
 }
 
 func (s *ReplicaAutoScalingUpdate) ToDynamic() map[string]any {
@@ -6614,76 +3585,27 @@ func (s *ReplicaAutoScalingUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegionName != nil {
-		m["RegionName"] = *s.RegionName
-	}
-	if s.ReplicaGlobalSecondaryIndexUpdates != nil {
-		m["ReplicaGlobalSecondaryIndexUpdates"] = api.DynList(s.ReplicaGlobalSecondaryIndexUpdates, func(e ReplicaGlobalSecondaryIndexAutoScalingUpdate) any { return e.ToDynamic() })
-	}
-	if s.ReplicaProvisionedReadCapacityAutoScalingUpdate != nil {
-		m["ReplicaProvisionedReadCapacityAutoScalingUpdate"] = s.ReplicaProvisionedReadCapacityAutoScalingUpdate.ToDynamic()
-	}
+	api.Put(m, "RegionName", s.RegionName, api.DynString)
+	api.PutList(m, "ReplicaGlobalSecondaryIndexUpdates", s.ReplicaGlobalSecondaryIndexUpdates, func(e ReplicaGlobalSecondaryIndexAutoScalingUpdate) any { return e.ToDynamic() })
+	api.PutStruct(m, "ReplicaProvisionedReadCapacityAutoScalingUpdate", s.ReplicaProvisionedReadCapacityAutoScalingUpdate)
 	return m
 }
 
 func (s *ReplicaDescription) FromDynamic(m map[string]any) error {
-	if v := m["RegionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionName, v); err != nil {
-			return api.At(err, ".RegionName")
-		}
-	}
-	if v := m["ReplicaStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplicaStatus, v); err != nil {
-			return api.At(err, ".ReplicaStatus")
-		}
-	}
-	if v := m["ReplicaStatusDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplicaStatusDescription, v); err != nil {
-			return api.At(err, ".ReplicaStatusDescription")
-		}
-	}
-	if v := m["ReplicaStatusPercentProgress"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplicaStatusPercentProgress, v); err != nil {
-			return api.At(err, ".ReplicaStatusPercentProgress")
-		}
-	}
-	if v := m["KMSMasterKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KMSMasterKeyId, v); err != nil {
-			return api.At(err, ".KMSMasterKeyId")
-		}
-	}
-	if v := m["ProvisionedThroughputOverride"]; v != nil {
-		p := new(ProvisionedThroughputOverride)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughputOverride")
-		}
-		s.ProvisionedThroughputOverride = p
-	}
-	if v := m["OnDemandThroughputOverride"]; v != nil {
-		p := new(OnDemandThroughputOverride)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughputOverride")
-		}
-		s.OnDemandThroughputOverride = p
-	}
-	if v := m["GlobalSecondaryIndexes"]; v != nil {
-		if err := api.SetList(&s.GlobalSecondaryIndexes, v, func(p *ReplicaGlobalSecondaryIndexDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexes")
-		}
-	}
-	if v := m["ReplicaInaccessibleDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ReplicaInaccessibleDateTime, v); err != nil {
-			return api.At(err, ".ReplicaInaccessibleDateTime")
-		}
-	}
-	if v := m["ReplicaTableClassSummary"]; v != nil {
-		p := new(TableClassSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicaTableClassSummary")
-		}
-		s.ReplicaTableClassSummary = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicaStatus", &s.ReplicaStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicaStatusDescription", &s.ReplicaStatusDescription, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicaStatusPercentProgress", &s.ReplicaStatusPercentProgress, api.SetStringPtr)
+	err = api.Decode(err, m, "KMSMasterKeyId", &s.KMSMasterKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughputOverride])
+	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughputOverride])
+	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]ReplicaGlobalSecondaryIndexDescription, v any) error {
+		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndexDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReplicaInaccessibleDateTime", &s.ReplicaInaccessibleDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ReplicaTableClassSummary", &s.ReplicaTableClassSummary, api.SetStructPtr[TableClassSummary])
+	return err
 }
 
 func (s *ReplicaDescription) ToDynamic() map[string]any {
@@ -6691,60 +3613,25 @@ func (s *ReplicaDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RegionName != nil {
-		m["RegionName"] = *s.RegionName
-	}
-	if s.ReplicaStatus != nil {
-		m["ReplicaStatus"] = *s.ReplicaStatus
-	}
-	if s.ReplicaStatusDescription != nil {
-		m["ReplicaStatusDescription"] = *s.ReplicaStatusDescription
-	}
-	if s.ReplicaStatusPercentProgress != nil {
-		m["ReplicaStatusPercentProgress"] = *s.ReplicaStatusPercentProgress
-	}
-	if s.KMSMasterKeyId != nil {
-		m["KMSMasterKeyId"] = *s.KMSMasterKeyId
-	}
-	if s.ProvisionedThroughputOverride != nil {
-		m["ProvisionedThroughputOverride"] = s.ProvisionedThroughputOverride.ToDynamic()
-	}
-	if s.OnDemandThroughputOverride != nil {
-		m["OnDemandThroughputOverride"] = s.OnDemandThroughputOverride.ToDynamic()
-	}
-	if s.GlobalSecondaryIndexes != nil {
-		m["GlobalSecondaryIndexes"] = api.DynList(s.GlobalSecondaryIndexes, func(e ReplicaGlobalSecondaryIndexDescription) any { return e.ToDynamic() })
-	}
-	if s.ReplicaInaccessibleDateTime != nil {
-		m["ReplicaInaccessibleDateTime"] = s.ReplicaInaccessibleDateTime.UTC()
-	}
-	if s.ReplicaTableClassSummary != nil {
-		m["ReplicaTableClassSummary"] = s.ReplicaTableClassSummary.ToDynamic()
-	}
+	api.Put(m, "RegionName", s.RegionName, api.DynString)
+	api.Put(m, "ReplicaStatus", s.ReplicaStatus, api.DynString)
+	api.Put(m, "ReplicaStatusDescription", s.ReplicaStatusDescription, api.DynString)
+	api.Put(m, "ReplicaStatusPercentProgress", s.ReplicaStatusPercentProgress, api.DynString)
+	api.Put(m, "KMSMasterKeyId", s.KMSMasterKeyId, api.DynString)
+	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
+	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
+	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e ReplicaGlobalSecondaryIndexDescription) any { return e.ToDynamic() })
+	api.Put(m, "ReplicaInaccessibleDateTime", s.ReplicaInaccessibleDateTime, api.DynTime)
+	api.PutStruct(m, "ReplicaTableClassSummary", s.ReplicaTableClassSummary)
 	return m
 }
 
 func (s *ReplicaGlobalSecondaryIndex) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["ProvisionedThroughputOverride"]; v != nil {
-		p := new(ProvisionedThroughputOverride)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughputOverride")
-		}
-		s.ProvisionedThroughputOverride = p
-	}
-	if v := m["OnDemandThroughputOverride"]; v != nil {
-		p := new(OnDemandThroughputOverride)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughputOverride")
-		}
-		s.OnDemandThroughputOverride = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughputOverride])
+	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughputOverride])
+	return err
 }
 
 func (s *ReplicaGlobalSecondaryIndex) ToDynamic() map[string]any {
@@ -6752,44 +3639,19 @@ func (s *ReplicaGlobalSecondaryIndex) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.ProvisionedThroughputOverride != nil {
-		m["ProvisionedThroughputOverride"] = s.ProvisionedThroughputOverride.ToDynamic()
-	}
-	if s.OnDemandThroughputOverride != nil {
-		m["OnDemandThroughputOverride"] = s.OnDemandThroughputOverride.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
+	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
 	return m
 }
 
 func (s *ReplicaGlobalSecondaryIndexAutoScalingDescription) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["IndexStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexStatus, v); err != nil {
-			return api.At(err, ".IndexStatus")
-		}
-	}
-	if v := m["ProvisionedReadCapacityAutoScalingSettings"]; v != nil {
-		p := new(AutoScalingSettingsDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedReadCapacityAutoScalingSettings")
-		}
-		s.ProvisionedReadCapacityAutoScalingSettings = p
-	}
-	if v := m["ProvisionedWriteCapacityAutoScalingSettings"]; v != nil {
-		p := new(AutoScalingSettingsDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedWriteCapacityAutoScalingSettings")
-		}
-		s.ProvisionedWriteCapacityAutoScalingSettings = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "IndexStatus", &s.IndexStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedReadCapacityAutoScalingSettings", &s.ProvisionedReadCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
+	err = api.Decode(err, m, "ProvisionedWriteCapacityAutoScalingSettings", &s.ProvisionedWriteCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
+	return err
 }
 
 func (s *ReplicaGlobalSecondaryIndexAutoScalingDescription) ToDynamic() map[string]any {
@@ -6797,35 +3659,18 @@ func (s *ReplicaGlobalSecondaryIndexAutoScalingDescription) ToDynamic() map[stri
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.IndexStatus != nil {
-		m["IndexStatus"] = *s.IndexStatus
-	}
-	if s.ProvisionedReadCapacityAutoScalingSettings != nil {
-		m["ProvisionedReadCapacityAutoScalingSettings"] = s.ProvisionedReadCapacityAutoScalingSettings.ToDynamic()
-	}
-	if s.ProvisionedWriteCapacityAutoScalingSettings != nil {
-		m["ProvisionedWriteCapacityAutoScalingSettings"] = s.ProvisionedWriteCapacityAutoScalingSettings.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.Put(m, "IndexStatus", s.IndexStatus, api.DynString)
+	api.PutStruct(m, "ProvisionedReadCapacityAutoScalingSettings", s.ProvisionedReadCapacityAutoScalingSettings)
+	api.PutStruct(m, "ProvisionedWriteCapacityAutoScalingSettings", s.ProvisionedWriteCapacityAutoScalingSettings)
 	return m
 }
 
 func (s *ReplicaGlobalSecondaryIndexAutoScalingUpdate) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["ProvisionedReadCapacityAutoScalingUpdate"]; v != nil {
-		p := new(AutoScalingSettingsUpdate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedReadCapacityAutoScalingUpdate")
-		}
-		s.ProvisionedReadCapacityAutoScalingUpdate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedReadCapacityAutoScalingUpdate", &s.ProvisionedReadCapacityAutoScalingUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
+	return err
 }
 
 func (s *ReplicaGlobalSecondaryIndexAutoScalingUpdate) ToDynamic() map[string]any {
@@ -6833,36 +3678,17 @@ func (s *ReplicaGlobalSecondaryIndexAutoScalingUpdate) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.ProvisionedReadCapacityAutoScalingUpdate != nil {
-		m["ProvisionedReadCapacityAutoScalingUpdate"] = s.ProvisionedReadCapacityAutoScalingUpdate.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutStruct(m, "ProvisionedReadCapacityAutoScalingUpdate", s.ProvisionedReadCapacityAutoScalingUpdate)
 	return m
 }
 
 func (s *ReplicaGlobalSecondaryIndexDescription) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["ProvisionedThroughputOverride"]; v != nil {
-		p := new(ProvisionedThroughputOverride)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughputOverride")
-		}
-		s.ProvisionedThroughputOverride = p
-	}
-	if v := m["OnDemandThroughputOverride"]; v != nil {
-		p := new(OnDemandThroughputOverride)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughputOverride")
-		}
-		s.OnDemandThroughputOverride = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughputOverride])
+	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughputOverride])
+	return err
 }
 
 func (s *ReplicaGlobalSecondaryIndexDescription) ToDynamic() map[string]any {
@@ -6870,54 +3696,21 @@ func (s *ReplicaGlobalSecondaryIndexDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.ProvisionedThroughputOverride != nil {
-		m["ProvisionedThroughputOverride"] = s.ProvisionedThroughputOverride.ToDynamic()
-	}
-	if s.OnDemandThroughputOverride != nil {
-		m["OnDemandThroughputOverride"] = s.OnDemandThroughputOverride.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
+	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
 	return m
 }
 
 func (s *ReplicaGlobalSecondaryIndexSettingsDescription) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["IndexStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexStatus, v); err != nil {
-			return api.At(err, ".IndexStatus")
-		}
-	}
-	if v := m["ProvisionedReadCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ProvisionedReadCapacityUnits, v); err != nil {
-			return api.At(err, ".ProvisionedReadCapacityUnits")
-		}
-	}
-	if v := m["ProvisionedReadCapacityAutoScalingSettings"]; v != nil {
-		p := new(AutoScalingSettingsDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedReadCapacityAutoScalingSettings")
-		}
-		s.ProvisionedReadCapacityAutoScalingSettings = p
-	}
-	if v := m["ProvisionedWriteCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ProvisionedWriteCapacityUnits, v); err != nil {
-			return api.At(err, ".ProvisionedWriteCapacityUnits")
-		}
-	}
-	if v := m["ProvisionedWriteCapacityAutoScalingSettings"]; v != nil {
-		p := new(AutoScalingSettingsDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedWriteCapacityAutoScalingSettings")
-		}
-		s.ProvisionedWriteCapacityAutoScalingSettings = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "IndexStatus", &s.IndexStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedReadCapacityUnits", &s.ProvisionedReadCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ProvisionedReadCapacityAutoScalingSettings", &s.ProvisionedReadCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
+	err = api.Decode(err, m, "ProvisionedWriteCapacityUnits", &s.ProvisionedWriteCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ProvisionedWriteCapacityAutoScalingSettings", &s.ProvisionedWriteCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
+	return err
 }
 
 func (s *ReplicaGlobalSecondaryIndexSettingsDescription) ToDynamic() map[string]any {
@@ -6925,46 +3718,21 @@ func (s *ReplicaGlobalSecondaryIndexSettingsDescription) ToDynamic() map[string]
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.IndexStatus != nil {
-		m["IndexStatus"] = *s.IndexStatus
-	}
-	if s.ProvisionedReadCapacityUnits != nil {
-		m["ProvisionedReadCapacityUnits"] = *s.ProvisionedReadCapacityUnits
-	}
-	if s.ProvisionedReadCapacityAutoScalingSettings != nil {
-		m["ProvisionedReadCapacityAutoScalingSettings"] = s.ProvisionedReadCapacityAutoScalingSettings.ToDynamic()
-	}
-	if s.ProvisionedWriteCapacityUnits != nil {
-		m["ProvisionedWriteCapacityUnits"] = *s.ProvisionedWriteCapacityUnits
-	}
-	if s.ProvisionedWriteCapacityAutoScalingSettings != nil {
-		m["ProvisionedWriteCapacityAutoScalingSettings"] = s.ProvisionedWriteCapacityAutoScalingSettings.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.Put(m, "IndexStatus", s.IndexStatus, api.DynString)
+	api.Put(m, "ProvisionedReadCapacityUnits", s.ProvisionedReadCapacityUnits, api.DynInt64)
+	api.PutStruct(m, "ProvisionedReadCapacityAutoScalingSettings", s.ProvisionedReadCapacityAutoScalingSettings)
+	api.Put(m, "ProvisionedWriteCapacityUnits", s.ProvisionedWriteCapacityUnits, api.DynInt64)
+	api.PutStruct(m, "ProvisionedWriteCapacityAutoScalingSettings", s.ProvisionedWriteCapacityAutoScalingSettings)
 	return m
 }
 
 func (s *ReplicaGlobalSecondaryIndexSettingsUpdate) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["ProvisionedReadCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ProvisionedReadCapacityUnits, v); err != nil {
-			return api.At(err, ".ProvisionedReadCapacityUnits")
-		}
-	}
-	if v := m["ProvisionedReadCapacityAutoScalingSettingsUpdate"]; v != nil {
-		p := new(AutoScalingSettingsUpdate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedReadCapacityAutoScalingSettingsUpdate")
-		}
-		s.ProvisionedReadCapacityAutoScalingSettingsUpdate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedReadCapacityUnits", &s.ProvisionedReadCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ProvisionedReadCapacityAutoScalingSettingsUpdate", &s.ProvisionedReadCapacityAutoScalingSettingsUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
+	return err
 }
 
 func (s *ReplicaGlobalSecondaryIndexSettingsUpdate) ToDynamic() map[string]any {
@@ -6972,25 +3740,16 @@ func (s *ReplicaGlobalSecondaryIndexSettingsUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.ProvisionedReadCapacityUnits != nil {
-		m["ProvisionedReadCapacityUnits"] = *s.ProvisionedReadCapacityUnits
-	}
-	if s.ProvisionedReadCapacityAutoScalingSettingsUpdate != nil {
-		m["ProvisionedReadCapacityAutoScalingSettingsUpdate"] = s.ProvisionedReadCapacityAutoScalingSettingsUpdate.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.Put(m, "ProvisionedReadCapacityUnits", s.ProvisionedReadCapacityUnits, api.DynInt64)
+	api.PutStruct(m, "ProvisionedReadCapacityAutoScalingSettingsUpdate", s.ProvisionedReadCapacityAutoScalingSettingsUpdate)
 	return m
 }
 
 func (s *ReplicaNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ReplicaNotFoundException) ToDynamic() map[string]any {
@@ -6998,67 +3757,24 @@ func (s *ReplicaNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ReplicaSettingsDescription) FromDynamic(m map[string]any) error {
-	if v := m["RegionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionName, v); err != nil {
-			return api.At(err, ".RegionName")
-		}
-	}
-	if v := m["ReplicaStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplicaStatus, v); err != nil {
-			return api.At(err, ".ReplicaStatus")
-		}
-	}
-	if v := m["ReplicaBillingModeSummary"]; v != nil {
-		p := new(BillingModeSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicaBillingModeSummary")
-		}
-		s.ReplicaBillingModeSummary = p
-	}
-	if v := m["ReplicaProvisionedReadCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ReplicaProvisionedReadCapacityUnits, v); err != nil {
-			return api.At(err, ".ReplicaProvisionedReadCapacityUnits")
-		}
-	}
-	if v := m["ReplicaProvisionedReadCapacityAutoScalingSettings"]; v != nil {
-		p := new(AutoScalingSettingsDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicaProvisionedReadCapacityAutoScalingSettings")
-		}
-		s.ReplicaProvisionedReadCapacityAutoScalingSettings = p
-	}
-	if v := m["ReplicaProvisionedWriteCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ReplicaProvisionedWriteCapacityUnits, v); err != nil {
-			return api.At(err, ".ReplicaProvisionedWriteCapacityUnits")
-		}
-	}
-	if v := m["ReplicaProvisionedWriteCapacityAutoScalingSettings"]; v != nil {
-		p := new(AutoScalingSettingsDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicaProvisionedWriteCapacityAutoScalingSettings")
-		}
-		s.ReplicaProvisionedWriteCapacityAutoScalingSettings = p
-	}
-	if v := m["ReplicaGlobalSecondaryIndexSettings"]; v != nil {
-		if err := api.SetList(&s.ReplicaGlobalSecondaryIndexSettings, v, func(p *ReplicaGlobalSecondaryIndexSettingsDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicaGlobalSecondaryIndexSettings")
-		}
-	}
-	if v := m["ReplicaTableClassSummary"]; v != nil {
-		p := new(TableClassSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicaTableClassSummary")
-		}
-		s.ReplicaTableClassSummary = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicaStatus", &s.ReplicaStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicaBillingModeSummary", &s.ReplicaBillingModeSummary, api.SetStructPtr[BillingModeSummary])
+	err = api.Decode(err, m, "ReplicaProvisionedReadCapacityUnits", &s.ReplicaProvisionedReadCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ReplicaProvisionedReadCapacityAutoScalingSettings", &s.ReplicaProvisionedReadCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
+	err = api.Decode(err, m, "ReplicaProvisionedWriteCapacityUnits", &s.ReplicaProvisionedWriteCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ReplicaProvisionedWriteCapacityAutoScalingSettings", &s.ReplicaProvisionedWriteCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
+	err = api.Decode(err, m, "ReplicaGlobalSecondaryIndexSettings", &s.ReplicaGlobalSecondaryIndexSettings, func(p *[]ReplicaGlobalSecondaryIndexSettingsDescription, v any) error {
+		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndexSettingsDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReplicaTableClassSummary", &s.ReplicaTableClassSummary, api.SetStructPtr[TableClassSummary])
+	return err
 }
 
 func (s *ReplicaSettingsDescription) ToDynamic() map[string]any {
@@ -7066,65 +3782,28 @@ func (s *ReplicaSettingsDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RegionName != nil {
-		m["RegionName"] = *s.RegionName
-	}
-	if s.ReplicaStatus != nil {
-		m["ReplicaStatus"] = *s.ReplicaStatus
-	}
-	if s.ReplicaBillingModeSummary != nil {
-		m["ReplicaBillingModeSummary"] = s.ReplicaBillingModeSummary.ToDynamic()
-	}
-	if s.ReplicaProvisionedReadCapacityUnits != nil {
-		m["ReplicaProvisionedReadCapacityUnits"] = *s.ReplicaProvisionedReadCapacityUnits
-	}
-	if s.ReplicaProvisionedReadCapacityAutoScalingSettings != nil {
-		m["ReplicaProvisionedReadCapacityAutoScalingSettings"] = s.ReplicaProvisionedReadCapacityAutoScalingSettings.ToDynamic()
-	}
-	if s.ReplicaProvisionedWriteCapacityUnits != nil {
-		m["ReplicaProvisionedWriteCapacityUnits"] = *s.ReplicaProvisionedWriteCapacityUnits
-	}
-	if s.ReplicaProvisionedWriteCapacityAutoScalingSettings != nil {
-		m["ReplicaProvisionedWriteCapacityAutoScalingSettings"] = s.ReplicaProvisionedWriteCapacityAutoScalingSettings.ToDynamic()
-	}
-	if s.ReplicaGlobalSecondaryIndexSettings != nil {
-		m["ReplicaGlobalSecondaryIndexSettings"] = api.DynList(s.ReplicaGlobalSecondaryIndexSettings, func(e ReplicaGlobalSecondaryIndexSettingsDescription) any { return e.ToDynamic() })
-	}
-	if s.ReplicaTableClassSummary != nil {
-		m["ReplicaTableClassSummary"] = s.ReplicaTableClassSummary.ToDynamic()
-	}
+	api.Put(m, "RegionName", s.RegionName, api.DynString)
+	api.Put(m, "ReplicaStatus", s.ReplicaStatus, api.DynString)
+	api.PutStruct(m, "ReplicaBillingModeSummary", s.ReplicaBillingModeSummary)
+	api.Put(m, "ReplicaProvisionedReadCapacityUnits", s.ReplicaProvisionedReadCapacityUnits, api.DynInt64)
+	api.PutStruct(m, "ReplicaProvisionedReadCapacityAutoScalingSettings", s.ReplicaProvisionedReadCapacityAutoScalingSettings)
+	api.Put(m, "ReplicaProvisionedWriteCapacityUnits", s.ReplicaProvisionedWriteCapacityUnits, api.DynInt64)
+	api.PutStruct(m, "ReplicaProvisionedWriteCapacityAutoScalingSettings", s.ReplicaProvisionedWriteCapacityAutoScalingSettings)
+	api.PutList(m, "ReplicaGlobalSecondaryIndexSettings", s.ReplicaGlobalSecondaryIndexSettings, func(e ReplicaGlobalSecondaryIndexSettingsDescription) any { return e.ToDynamic() })
+	api.PutStruct(m, "ReplicaTableClassSummary", s.ReplicaTableClassSummary)
 	return m
 }
 
 func (s *ReplicaSettingsUpdate) FromDynamic(m map[string]any) error {
-	if v := m["RegionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionName, v); err != nil {
-			return api.At(err, ".RegionName")
-		}
-	}
-	if v := m["ReplicaProvisionedReadCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ReplicaProvisionedReadCapacityUnits, v); err != nil {
-			return api.At(err, ".ReplicaProvisionedReadCapacityUnits")
-		}
-	}
-	if v := m["ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate"]; v != nil {
-		p := new(AutoScalingSettingsUpdate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate")
-		}
-		s.ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate = p
-	}
-	if v := m["ReplicaGlobalSecondaryIndexSettingsUpdate"]; v != nil {
-		if err := api.SetList(&s.ReplicaGlobalSecondaryIndexSettingsUpdate, v, func(p *ReplicaGlobalSecondaryIndexSettingsUpdate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicaGlobalSecondaryIndexSettingsUpdate")
-		}
-	}
-	if v := m["ReplicaTableClass"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplicaTableClass, v); err != nil {
-			return api.At(err, ".ReplicaTableClass")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicaProvisionedReadCapacityUnits", &s.ReplicaProvisionedReadCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate", &s.ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
+	err = api.Decode(err, m, "ReplicaGlobalSecondaryIndexSettingsUpdate", &s.ReplicaGlobalSecondaryIndexSettingsUpdate, func(p *[]ReplicaGlobalSecondaryIndexSettingsUpdate, v any) error {
+		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndexSettingsUpdate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReplicaTableClass", &s.ReplicaTableClass, api.SetStringPtr)
+	return err
 }
 
 func (s *ReplicaSettingsUpdate) ToDynamic() map[string]any {
@@ -7132,40 +3811,19 @@ func (s *ReplicaSettingsUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RegionName != nil {
-		m["RegionName"] = *s.RegionName
-	}
-	if s.ReplicaProvisionedReadCapacityUnits != nil {
-		m["ReplicaProvisionedReadCapacityUnits"] = *s.ReplicaProvisionedReadCapacityUnits
-	}
-	if s.ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate != nil {
-		m["ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate"] = s.ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate.ToDynamic()
-	}
-	if s.ReplicaGlobalSecondaryIndexSettingsUpdate != nil {
-		m["ReplicaGlobalSecondaryIndexSettingsUpdate"] = api.DynList(s.ReplicaGlobalSecondaryIndexSettingsUpdate, func(e ReplicaGlobalSecondaryIndexSettingsUpdate) any { return e.ToDynamic() })
-	}
-	if s.ReplicaTableClass != nil {
-		m["ReplicaTableClass"] = *s.ReplicaTableClass
-	}
+	api.Put(m, "RegionName", s.RegionName, api.DynString)
+	api.Put(m, "ReplicaProvisionedReadCapacityUnits", s.ReplicaProvisionedReadCapacityUnits, api.DynInt64)
+	api.PutStruct(m, "ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate", s.ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate)
+	api.PutList(m, "ReplicaGlobalSecondaryIndexSettingsUpdate", s.ReplicaGlobalSecondaryIndexSettingsUpdate, func(e ReplicaGlobalSecondaryIndexSettingsUpdate) any { return e.ToDynamic() })
+	api.Put(m, "ReplicaTableClass", s.ReplicaTableClass, api.DynString)
 	return m
 }
 
 func (s *ReplicaUpdate) FromDynamic(m map[string]any) error {
-	if v := m["Create"]; v != nil {
-		p := new(CreateReplicaAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Create")
-		}
-		s.Create = p
-	}
-	if v := m["Delete"]; v != nil {
-		p := new(DeleteReplicaAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Delete")
-		}
-		s.Delete = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Create", &s.Create, api.SetStructPtr[CreateReplicaAction])
+	err = api.Decode(err, m, "Delete", &s.Delete, api.SetStructPtr[DeleteReplicaAction])
+	return err
 }
 
 func (s *ReplicaUpdate) ToDynamic() map[string]any {
@@ -7173,38 +3831,17 @@ func (s *ReplicaUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Create != nil {
-		m["Create"] = s.Create.ToDynamic()
-	}
-	if s.Delete != nil {
-		m["Delete"] = s.Delete.ToDynamic()
-	}
+	api.PutStruct(m, "Create", s.Create)
+	api.PutStruct(m, "Delete", s.Delete)
 	return m
 }
 
 func (s *ReplicationGroupUpdate) FromDynamic(m map[string]any) error {
-	if v := m["Create"]; v != nil {
-		p := new(CreateReplicationGroupMemberAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Create")
-		}
-		s.Create = p
-	}
-	if v := m["Update"]; v != nil {
-		p := new(UpdateReplicationGroupMemberAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Update")
-		}
-		s.Update = p
-	}
-	if v := m["Delete"]; v != nil {
-		p := new(DeleteReplicationGroupMemberAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Delete")
-		}
-		s.Delete = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Create", &s.Create, api.SetStructPtr[CreateReplicationGroupMemberAction])
+	err = api.Decode(err, m, "Update", &s.Update, api.SetStructPtr[UpdateReplicationGroupMemberAction])
+	err = api.Decode(err, m, "Delete", &s.Delete, api.SetStructPtr[DeleteReplicationGroupMemberAction])
+	return err
 }
 
 func (s *ReplicationGroupUpdate) ToDynamic() map[string]any {
@@ -7212,25 +3849,16 @@ func (s *ReplicationGroupUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Create != nil {
-		m["Create"] = s.Create.ToDynamic()
-	}
-	if s.Update != nil {
-		m["Update"] = s.Update.ToDynamic()
-	}
-	if s.Delete != nil {
-		m["Delete"] = s.Delete.ToDynamic()
-	}
+	api.PutStruct(m, "Create", s.Create)
+	api.PutStruct(m, "Update", s.Update)
+	api.PutStruct(m, "Delete", s.Delete)
 	return m
 }
 
 func (s *RequestLimitExceeded) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RequestLimitExceeded) ToDynamic() map[string]any {
@@ -7238,19 +3866,14 @@ func (s *RequestLimitExceeded) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceInUseException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceInUseException) ToDynamic() map[string]any {
@@ -7258,19 +3881,14 @@ func (s *ResourceInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceNotFoundException) ToDynamic() map[string]any {
@@ -7278,34 +3896,17 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RestoreSummary) FromDynamic(m map[string]any) error {
-	if v := m["SourceBackupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceBackupArn, v); err != nil {
-			return api.At(err, ".SourceBackupArn")
-		}
-	}
-	if v := m["SourceTableArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceTableArn, v); err != nil {
-			return api.At(err, ".SourceTableArn")
-		}
-	}
-	if v := m["RestoreDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.RestoreDateTime, v); err != nil {
-			return api.At(err, ".RestoreDateTime")
-		}
-	}
-	if v := m["RestoreInProgress"]; v != nil {
-		if err := api.SetBoolPtr(&s.RestoreInProgress, v); err != nil {
-			return api.At(err, ".RestoreInProgress")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SourceBackupArn", &s.SourceBackupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceTableArn", &s.SourceTableArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RestoreDateTime", &s.RestoreDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "RestoreInProgress", &s.RestoreInProgress, api.SetBoolPtr)
+	return err
 }
 
 func (s *RestoreSummary) ToDynamic() map[string]any {
@@ -7313,69 +3914,28 @@ func (s *RestoreSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SourceBackupArn != nil {
-		m["SourceBackupArn"] = *s.SourceBackupArn
-	}
-	if s.SourceTableArn != nil {
-		m["SourceTableArn"] = *s.SourceTableArn
-	}
-	if s.RestoreDateTime != nil {
-		m["RestoreDateTime"] = s.RestoreDateTime.UTC()
-	}
-	if s.RestoreInProgress != nil {
-		m["RestoreInProgress"] = *s.RestoreInProgress
-	}
+	api.Put(m, "SourceBackupArn", s.SourceBackupArn, api.DynString)
+	api.Put(m, "SourceTableArn", s.SourceTableArn, api.DynString)
+	api.Put(m, "RestoreDateTime", s.RestoreDateTime, api.DynTime)
+	api.Put(m, "RestoreInProgress", s.RestoreInProgress, api.DynBool)
 	return m
 }
 
 func (s *RestoreTableFromBackupInput) FromDynamic(m map[string]any) error {
-	if v := m["TargetTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetTableName, v); err != nil {
-			return api.At(err, ".TargetTableName")
-		}
-	}
-	if v := m["BackupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.BackupArn, v); err != nil {
-			return api.At(err, ".BackupArn")
-		}
-	}
-	if v := m["BillingModeOverride"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingModeOverride, v); err != nil {
-			return api.At(err, ".BillingModeOverride")
-		}
-	}
-	if v := m["GlobalSecondaryIndexOverride"]; v != nil {
-		if err := api.SetList(&s.GlobalSecondaryIndexOverride, v, func(p *GlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexOverride")
-		}
-	}
-	if v := m["LocalSecondaryIndexOverride"]; v != nil {
-		if err := api.SetList(&s.LocalSecondaryIndexOverride, v, func(p *LocalSecondaryIndex, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LocalSecondaryIndexOverride")
-		}
-	}
-	if v := m["ProvisionedThroughputOverride"]; v != nil {
-		p := new(ProvisionedThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughputOverride")
-		}
-		s.ProvisionedThroughputOverride = p
-	}
-	if v := m["OnDemandThroughputOverride"]; v != nil {
-		p := new(OnDemandThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughputOverride")
-		}
-		s.OnDemandThroughputOverride = p
-	}
-	if v := m["SSESpecificationOverride"]; v != nil {
-		p := new(SSESpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SSESpecificationOverride")
-		}
-		s.SSESpecificationOverride = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetTableName", &s.TargetTableName, api.SetStringPtr)
+	err = api.Decode(err, m, "BackupArn", &s.BackupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "BillingModeOverride", &s.BillingModeOverride, api.SetStringPtr)
+	err = api.Decode(err, m, "GlobalSecondaryIndexOverride", &s.GlobalSecondaryIndexOverride, func(p *[]GlobalSecondaryIndex, v any) error {
+		return api.SetList(p, v, func(p *GlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "LocalSecondaryIndexOverride", &s.LocalSecondaryIndexOverride, func(p *[]LocalSecondaryIndex, v any) error {
+		return api.SetList(p, v, func(p *LocalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughput])
+	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughput])
+	err = api.Decode(err, m, "SSESpecificationOverride", &s.SSESpecificationOverride, api.SetStructPtr[SSESpecification])
+	return err
 }
 
 func (s *RestoreTableFromBackupInput) ToDynamic() map[string]any {
@@ -7383,42 +3943,21 @@ func (s *RestoreTableFromBackupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TargetTableName != nil {
-		m["TargetTableName"] = *s.TargetTableName
-	}
-	if s.BackupArn != nil {
-		m["BackupArn"] = *s.BackupArn
-	}
-	if s.BillingModeOverride != nil {
-		m["BillingModeOverride"] = *s.BillingModeOverride
-	}
-	if s.GlobalSecondaryIndexOverride != nil {
-		m["GlobalSecondaryIndexOverride"] = api.DynList(s.GlobalSecondaryIndexOverride, func(e GlobalSecondaryIndex) any { return e.ToDynamic() })
-	}
-	if s.LocalSecondaryIndexOverride != nil {
-		m["LocalSecondaryIndexOverride"] = api.DynList(s.LocalSecondaryIndexOverride, func(e LocalSecondaryIndex) any { return e.ToDynamic() })
-	}
-	if s.ProvisionedThroughputOverride != nil {
-		m["ProvisionedThroughputOverride"] = s.ProvisionedThroughputOverride.ToDynamic()
-	}
-	if s.OnDemandThroughputOverride != nil {
-		m["OnDemandThroughputOverride"] = s.OnDemandThroughputOverride.ToDynamic()
-	}
-	if s.SSESpecificationOverride != nil {
-		m["SSESpecificationOverride"] = s.SSESpecificationOverride.ToDynamic()
-	}
+	api.Put(m, "TargetTableName", s.TargetTableName, api.DynString)
+	api.Put(m, "BackupArn", s.BackupArn, api.DynString)
+	api.Put(m, "BillingModeOverride", s.BillingModeOverride, api.DynString)
+	api.PutList(m, "GlobalSecondaryIndexOverride", s.GlobalSecondaryIndexOverride, func(e GlobalSecondaryIndex) any { return e.ToDynamic() })
+	api.PutList(m, "LocalSecondaryIndexOverride", s.LocalSecondaryIndexOverride, func(e LocalSecondaryIndex) any { return e.ToDynamic() })
+	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
+	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
+	api.PutStruct(m, "SSESpecificationOverride", s.SSESpecificationOverride)
 	return m
 }
 
 func (s *RestoreTableFromBackupOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableDescription"]; v != nil {
-		p := new(TableDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TableDescription")
-		}
-		s.TableDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableDescription", &s.TableDescription, api.SetStructPtr[TableDescription])
+	return err
 }
 
 func (s *RestoreTableFromBackupOutput) ToDynamic() map[string]any {
@@ -7426,75 +3965,28 @@ func (s *RestoreTableFromBackupOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableDescription != nil {
-		m["TableDescription"] = s.TableDescription.ToDynamic()
-	}
+	api.PutStruct(m, "TableDescription", s.TableDescription)
 	return m
 }
 
 func (s *RestoreTableToPointInTimeInput) FromDynamic(m map[string]any) error {
-	if v := m["SourceTableArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceTableArn, v); err != nil {
-			return api.At(err, ".SourceTableArn")
-		}
-	}
-	if v := m["SourceTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceTableName, v); err != nil {
-			return api.At(err, ".SourceTableName")
-		}
-	}
-	if v := m["TargetTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetTableName, v); err != nil {
-			return api.At(err, ".TargetTableName")
-		}
-	}
-	if v := m["UseLatestRestorableTime"]; v != nil {
-		if err := api.SetBoolPtr(&s.UseLatestRestorableTime, v); err != nil {
-			return api.At(err, ".UseLatestRestorableTime")
-		}
-	}
-	if v := m["RestoreDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.RestoreDateTime, v); err != nil {
-			return api.At(err, ".RestoreDateTime")
-		}
-	}
-	if v := m["BillingModeOverride"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingModeOverride, v); err != nil {
-			return api.At(err, ".BillingModeOverride")
-		}
-	}
-	if v := m["GlobalSecondaryIndexOverride"]; v != nil {
-		if err := api.SetList(&s.GlobalSecondaryIndexOverride, v, func(p *GlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexOverride")
-		}
-	}
-	if v := m["LocalSecondaryIndexOverride"]; v != nil {
-		if err := api.SetList(&s.LocalSecondaryIndexOverride, v, func(p *LocalSecondaryIndex, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LocalSecondaryIndexOverride")
-		}
-	}
-	if v := m["ProvisionedThroughputOverride"]; v != nil {
-		p := new(ProvisionedThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughputOverride")
-		}
-		s.ProvisionedThroughputOverride = p
-	}
-	if v := m["OnDemandThroughputOverride"]; v != nil {
-		p := new(OnDemandThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughputOverride")
-		}
-		s.OnDemandThroughputOverride = p
-	}
-	if v := m["SSESpecificationOverride"]; v != nil {
-		p := new(SSESpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SSESpecificationOverride")
-		}
-		s.SSESpecificationOverride = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SourceTableArn", &s.SourceTableArn, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceTableName", &s.SourceTableName, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetTableName", &s.TargetTableName, api.SetStringPtr)
+	err = api.Decode(err, m, "UseLatestRestorableTime", &s.UseLatestRestorableTime, api.SetBoolPtr)
+	err = api.Decode(err, m, "RestoreDateTime", &s.RestoreDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "BillingModeOverride", &s.BillingModeOverride, api.SetStringPtr)
+	err = api.Decode(err, m, "GlobalSecondaryIndexOverride", &s.GlobalSecondaryIndexOverride, func(p *[]GlobalSecondaryIndex, v any) error {
+		return api.SetList(p, v, func(p *GlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "LocalSecondaryIndexOverride", &s.LocalSecondaryIndexOverride, func(p *[]LocalSecondaryIndex, v any) error {
+		return api.SetList(p, v, func(p *LocalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughput])
+	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughput])
+	err = api.Decode(err, m, "SSESpecificationOverride", &s.SSESpecificationOverride, api.SetStructPtr[SSESpecification])
+	return err
 }
 
 func (s *RestoreTableToPointInTimeInput) ToDynamic() map[string]any {
@@ -7502,51 +3994,24 @@ func (s *RestoreTableToPointInTimeInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.SourceTableArn != nil {
-		m["SourceTableArn"] = *s.SourceTableArn
-	}
-	if s.SourceTableName != nil {
-		m["SourceTableName"] = *s.SourceTableName
-	}
-	if s.TargetTableName != nil {
-		m["TargetTableName"] = *s.TargetTableName
-	}
-	if s.UseLatestRestorableTime != nil {
-		m["UseLatestRestorableTime"] = *s.UseLatestRestorableTime
-	}
-	if s.RestoreDateTime != nil {
-		m["RestoreDateTime"] = s.RestoreDateTime.UTC()
-	}
-	if s.BillingModeOverride != nil {
-		m["BillingModeOverride"] = *s.BillingModeOverride
-	}
-	if s.GlobalSecondaryIndexOverride != nil {
-		m["GlobalSecondaryIndexOverride"] = api.DynList(s.GlobalSecondaryIndexOverride, func(e GlobalSecondaryIndex) any { return e.ToDynamic() })
-	}
-	if s.LocalSecondaryIndexOverride != nil {
-		m["LocalSecondaryIndexOverride"] = api.DynList(s.LocalSecondaryIndexOverride, func(e LocalSecondaryIndex) any { return e.ToDynamic() })
-	}
-	if s.ProvisionedThroughputOverride != nil {
-		m["ProvisionedThroughputOverride"] = s.ProvisionedThroughputOverride.ToDynamic()
-	}
-	if s.OnDemandThroughputOverride != nil {
-		m["OnDemandThroughputOverride"] = s.OnDemandThroughputOverride.ToDynamic()
-	}
-	if s.SSESpecificationOverride != nil {
-		m["SSESpecificationOverride"] = s.SSESpecificationOverride.ToDynamic()
-	}
+	api.Put(m, "SourceTableArn", s.SourceTableArn, api.DynString)
+	api.Put(m, "SourceTableName", s.SourceTableName, api.DynString)
+	api.Put(m, "TargetTableName", s.TargetTableName, api.DynString)
+	api.Put(m, "UseLatestRestorableTime", s.UseLatestRestorableTime, api.DynBool)
+	api.Put(m, "RestoreDateTime", s.RestoreDateTime, api.DynTime)
+	api.Put(m, "BillingModeOverride", s.BillingModeOverride, api.DynString)
+	api.PutList(m, "GlobalSecondaryIndexOverride", s.GlobalSecondaryIndexOverride, func(e GlobalSecondaryIndex) any { return e.ToDynamic() })
+	api.PutList(m, "LocalSecondaryIndexOverride", s.LocalSecondaryIndexOverride, func(e LocalSecondaryIndex) any { return e.ToDynamic() })
+	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
+	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
+	api.PutStruct(m, "SSESpecificationOverride", s.SSESpecificationOverride)
 	return m
 }
 
 func (s *RestoreTableToPointInTimeOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableDescription"]; v != nil {
-		p := new(TableDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TableDescription")
-		}
-		s.TableDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableDescription", &s.TableDescription, api.SetStructPtr[TableDescription])
+	return err
 }
 
 func (s *RestoreTableToPointInTimeOutput) ToDynamic() map[string]any {
@@ -7554,29 +4019,16 @@ func (s *RestoreTableToPointInTimeOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableDescription != nil {
-		m["TableDescription"] = s.TableDescription.ToDynamic()
-	}
+	api.PutStruct(m, "TableDescription", s.TableDescription)
 	return m
 }
 
 func (s *S3BucketSource) FromDynamic(m map[string]any) error {
-	if v := m["S3BucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.S3BucketOwner, v); err != nil {
-			return api.At(err, ".S3BucketOwner")
-		}
-	}
-	if v := m["S3Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Bucket, v); err != nil {
-			return api.At(err, ".S3Bucket")
-		}
-	}
-	if v := m["S3KeyPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.S3KeyPrefix, v); err != nil {
-			return api.At(err, ".S3KeyPrefix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S3BucketOwner", &s.S3BucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
+	return err
 }
 
 func (s *S3BucketSource) ToDynamic() map[string]any {
@@ -7584,40 +4036,19 @@ func (s *S3BucketSource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.S3BucketOwner != nil {
-		m["S3BucketOwner"] = *s.S3BucketOwner
-	}
-	if s.S3Bucket != nil {
-		m["S3Bucket"] = *s.S3Bucket
-	}
-	if s.S3KeyPrefix != nil {
-		m["S3KeyPrefix"] = *s.S3KeyPrefix
-	}
+	api.Put(m, "S3BucketOwner", s.S3BucketOwner, api.DynString)
+	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
+	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
 	return m
 }
 
 func (s *SSEDescription) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["SSEType"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEType, v); err != nil {
-			return api.At(err, ".SSEType")
-		}
-	}
-	if v := m["KMSMasterKeyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.KMSMasterKeyArn, v); err != nil {
-			return api.At(err, ".KMSMasterKeyArn")
-		}
-	}
-	if v := m["InaccessibleEncryptionDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.InaccessibleEncryptionDateTime, v); err != nil {
-			return api.At(err, ".InaccessibleEncryptionDateTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEType", &s.SSEType, api.SetStringPtr)
+	err = api.Decode(err, m, "KMSMasterKeyArn", &s.KMSMasterKeyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "InaccessibleEncryptionDateTime", &s.InaccessibleEncryptionDateTime, api.SetTimePtr)
+	return err
 }
 
 func (s *SSEDescription) ToDynamic() map[string]any {
@@ -7625,38 +4056,19 @@ func (s *SSEDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.SSEType != nil {
-		m["SSEType"] = *s.SSEType
-	}
-	if s.KMSMasterKeyArn != nil {
-		m["KMSMasterKeyArn"] = *s.KMSMasterKeyArn
-	}
-	if s.InaccessibleEncryptionDateTime != nil {
-		m["InaccessibleEncryptionDateTime"] = s.InaccessibleEncryptionDateTime.UTC()
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "SSEType", s.SSEType, api.DynString)
+	api.Put(m, "KMSMasterKeyArn", s.KMSMasterKeyArn, api.DynString)
+	api.Put(m, "InaccessibleEncryptionDateTime", s.InaccessibleEncryptionDateTime, api.DynTime)
 	return m
 }
 
 func (s *SSESpecification) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["SSEType"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEType, v); err != nil {
-			return api.At(err, ".SSEType")
-		}
-	}
-	if v := m["KMSMasterKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KMSMasterKeyId, v); err != nil {
-			return api.At(err, ".KMSMasterKeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "SSEType", &s.SSEType, api.SetStringPtr)
+	err = api.Decode(err, m, "KMSMasterKeyId", &s.KMSMasterKeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *SSESpecification) ToDynamic() map[string]any {
@@ -7664,100 +4076,37 @@ func (s *SSESpecification) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.SSEType != nil {
-		m["SSEType"] = *s.SSEType
-	}
-	if s.KMSMasterKeyId != nil {
-		m["KMSMasterKeyId"] = *s.KMSMasterKeyId
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "SSEType", s.SSEType, api.DynString)
+	api.Put(m, "KMSMasterKeyId", s.KMSMasterKeyId, api.DynString)
 	return m
 }
 
 func (s *ScanInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["AttributesToGet"]; v != nil {
-		if err := api.SetList(&s.AttributesToGet, v, api.SetString); err != nil {
-			return api.At(err, ".AttributesToGet")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["Select"]; v != nil {
-		if err := api.SetStringPtr(&s.Select, v); err != nil {
-			return api.At(err, ".Select")
-		}
-	}
-	if v := m["ScanFilter"]; v != nil {
-		if err := api.SetMap(&s.ScanFilter, v, func(p *Condition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ScanFilter")
-		}
-	}
-	if v := m["ConditionalOperator"]; v != nil {
-		if err := api.SetStringPtr(&s.ConditionalOperator, v); err != nil {
-			return api.At(err, ".ConditionalOperator")
-		}
-	}
-	if v := m["ExclusiveStartKey"]; v != nil {
-		if err := api.SetMap(&s.ExclusiveStartKey, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExclusiveStartKey")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	if v := m["TotalSegments"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TotalSegments, v); err != nil {
-			return api.At(err, ".TotalSegments")
-		}
-	}
-	if v := m["Segment"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Segment, v); err != nil {
-			return api.At(err, ".Segment")
-		}
-	}
-	if v := m["ProjectionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ProjectionExpression, v); err != nil {
-			return api.At(err, ".ProjectionExpression")
-		}
-	}
-	if v := m["FilterExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterExpression, v); err != nil {
-			return api.At(err, ".FilterExpression")
-		}
-	}
-	if v := m["ExpressionAttributeNames"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ExpressionAttributeNames")
-		}
-	}
-	if v := m["ExpressionAttributeValues"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeValues, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExpressionAttributeValues")
-		}
-	}
-	if v := m["ConsistentRead"]; v != nil {
-		if err := api.SetBoolPtr(&s.ConsistentRead, v); err != nil {
-			return api.At(err, ".ConsistentRead")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributesToGet", &s.AttributesToGet, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Select", &s.Select, api.SetStringPtr)
+	err = api.Decode(err, m, "ScanFilter", &s.ScanFilter, func(p *map[string]Condition, v any) error {
+		return api.SetMap(p, v, func(p *Condition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConditionalOperator", &s.ConditionalOperator, api.SetStringPtr)
+	err = api.Decode(err, m, "ExclusiveStartKey", &s.ExclusiveStartKey, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	err = api.Decode(err, m, "TotalSegments", &s.TotalSegments, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Segment", &s.Segment, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ProjectionExpression", &s.ProjectionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "FilterExpression", &s.FilterExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsistentRead", &s.ConsistentRead, api.SetBoolPtr)
+	return err
 }
 
 func (s *ScanInput) ToDynamic() map[string]any {
@@ -7765,88 +4114,39 @@ func (s *ScanInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.AttributesToGet != nil {
-		m["AttributesToGet"] = api.DynList(s.AttributesToGet, api.DynString)
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.Select != nil {
-		m["Select"] = *s.Select
-	}
-	if s.ScanFilter != nil {
-		m["ScanFilter"] = api.DynMap(s.ScanFilter, func(e Condition) any { return e.ToDynamic() })
-	}
-	if s.ConditionalOperator != nil {
-		m["ConditionalOperator"] = *s.ConditionalOperator
-	}
-	if s.ExclusiveStartKey != nil {
-		m["ExclusiveStartKey"] = api.DynMap(s.ExclusiveStartKey, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
-	if s.TotalSegments != nil {
-		m["TotalSegments"] = int64(*s.TotalSegments)
-	}
-	if s.Segment != nil {
-		m["Segment"] = int64(*s.Segment)
-	}
-	if s.ProjectionExpression != nil {
-		m["ProjectionExpression"] = *s.ProjectionExpression
-	}
-	if s.FilterExpression != nil {
-		m["FilterExpression"] = *s.FilterExpression
-	}
-	if s.ExpressionAttributeNames != nil {
-		m["ExpressionAttributeNames"] = api.DynMap(s.ExpressionAttributeNames, api.DynString)
-	}
-	if s.ExpressionAttributeValues != nil {
-		m["ExpressionAttributeValues"] = api.DynMap(s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ConsistentRead != nil {
-		m["ConsistentRead"] = *s.ConsistentRead
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutList(m, "AttributesToGet", s.AttributesToGet, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "Select", s.Select, api.DynString)
+	api.PutMap(m, "ScanFilter", s.ScanFilter, func(e Condition) any { return e.ToDynamic() })
+	api.Put(m, "ConditionalOperator", s.ConditionalOperator, api.DynString)
+	api.PutMap(m, "ExclusiveStartKey", s.ExclusiveStartKey, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
+	api.Put(m, "TotalSegments", s.TotalSegments, api.DynInt32)
+	api.Put(m, "Segment", s.Segment, api.DynInt32)
+	api.Put(m, "ProjectionExpression", s.ProjectionExpression, api.DynString)
+	api.Put(m, "FilterExpression", s.FilterExpression, api.DynString)
+	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
+	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ConsistentRead", s.ConsistentRead, api.DynBool)
 	return m
 }
 
 func (s *ScanOutput) FromDynamic(m map[string]any) error {
-	if v := m["Items"]; v != nil {
-		if err := api.SetList(&s.Items, v, func(p *map[string]AttributeValue, v any) error {
+	var err error
+	err = api.Decode(err, m, "Items", &s.Items, func(p *[]map[string]AttributeValue, v any) error {
+		return api.SetList(p, v, func(p *map[string]AttributeValue, v any) error {
 			return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".Items")
-		}
-	}
-	if v := m["Count"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Count, v); err != nil {
-			return api.At(err, ".Count")
-		}
-	}
-	if v := m["ScannedCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ScannedCount, v); err != nil {
-			return api.At(err, ".ScannedCount")
-		}
-	}
-	if v := m["LastEvaluatedKey"]; v != nil {
-		if err := api.SetMap(&s.LastEvaluatedKey, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LastEvaluatedKey")
-		}
-	}
-	if v := m["ConsumedCapacity"]; v != nil {
-		p := new(ConsumedCapacity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-		s.ConsumedCapacity = p
-	}
-	return nil
+		})
+	})
+	err = api.Decode(err, m, "Count", &s.Count, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ScannedCount", &s.ScannedCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "LastEvaluatedKey", &s.LastEvaluatedKey, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
+	return err
 }
 
 func (s *ScanOutput) ToDynamic() map[string]any {
@@ -7854,82 +4154,31 @@ func (s *ScanOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Items != nil {
-		m["Items"] = api.DynList(s.Items, func(e map[string]AttributeValue) any {
-			return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
-		})
-	}
-	if s.Count != nil {
-		m["Count"] = int64(*s.Count)
-	}
-	if s.ScannedCount != nil {
-		m["ScannedCount"] = int64(*s.ScannedCount)
-	}
-	if s.LastEvaluatedKey != nil {
-		m["LastEvaluatedKey"] = api.DynMap(s.LastEvaluatedKey, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = s.ConsumedCapacity.ToDynamic()
-	}
+	api.PutList(m, "Items", s.Items, func(e map[string]AttributeValue) any {
+		return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
+	})
+	api.Put(m, "Count", s.Count, api.DynInt32)
+	api.Put(m, "ScannedCount", s.ScannedCount, api.DynInt32)
+	api.PutMap(m, "LastEvaluatedKey", s.LastEvaluatedKey, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
 	return m
 }
 
 func (s *SourceTableDetails) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["TableId"]; v != nil {
-		if err := api.SetStringPtr(&s.TableId, v); err != nil {
-			return api.At(err, ".TableId")
-		}
-	}
-	if v := m["TableArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TableArn, v); err != nil {
-			return api.At(err, ".TableArn")
-		}
-	}
-	if v := m["TableSizeBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TableSizeBytes, v); err != nil {
-			return api.At(err, ".TableSizeBytes")
-		}
-	}
-	if v := m["KeySchema"]; v != nil {
-		if err := api.SetList(&s.KeySchema, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySchema")
-		}
-	}
-	if v := m["TableCreationDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.TableCreationDateTime, v); err != nil {
-			return api.At(err, ".TableCreationDateTime")
-		}
-	}
-	if v := m["ProvisionedThroughput"]; v != nil {
-		p := new(ProvisionedThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughput")
-		}
-		s.ProvisionedThroughput = p
-	}
-	if v := m["OnDemandThroughput"]; v != nil {
-		p := new(OnDemandThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughput")
-		}
-		s.OnDemandThroughput = p
-	}
-	if v := m["ItemCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ItemCount, v); err != nil {
-			return api.At(err, ".ItemCount")
-		}
-	}
-	if v := m["BillingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingMode, v); err != nil {
-			return api.At(err, ".BillingMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "TableId", &s.TableId, api.SetStringPtr)
+	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TableSizeBytes", &s.TableSizeBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
+		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableCreationDateTime", &s.TableCreationDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
+	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
+	err = api.Decode(err, m, "ItemCount", &s.ItemCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
+	return err
 }
 
 func (s *SourceTableDetails) ToDynamic() map[string]any {
@@ -7937,72 +4186,31 @@ func (s *SourceTableDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.TableId != nil {
-		m["TableId"] = *s.TableId
-	}
-	if s.TableArn != nil {
-		m["TableArn"] = *s.TableArn
-	}
-	if s.TableSizeBytes != nil {
-		m["TableSizeBytes"] = *s.TableSizeBytes
-	}
-	if s.KeySchema != nil {
-		m["KeySchema"] = api.DynList(s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	}
-	if s.TableCreationDateTime != nil {
-		m["TableCreationDateTime"] = s.TableCreationDateTime.UTC()
-	}
-	if s.ProvisionedThroughput != nil {
-		m["ProvisionedThroughput"] = s.ProvisionedThroughput.ToDynamic()
-	}
-	if s.OnDemandThroughput != nil {
-		m["OnDemandThroughput"] = s.OnDemandThroughput.ToDynamic()
-	}
-	if s.ItemCount != nil {
-		m["ItemCount"] = *s.ItemCount
-	}
-	if s.BillingMode != nil {
-		m["BillingMode"] = *s.BillingMode
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "TableId", s.TableId, api.DynString)
+	api.Put(m, "TableArn", s.TableArn, api.DynString)
+	api.Put(m, "TableSizeBytes", s.TableSizeBytes, api.DynInt64)
+	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
+	api.Put(m, "TableCreationDateTime", s.TableCreationDateTime, api.DynTime)
+	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
+	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
+	api.Put(m, "ItemCount", s.ItemCount, api.DynInt64)
+	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
 	return m
 }
 
 func (s *SourceTableFeatureDetails) FromDynamic(m map[string]any) error {
-	if v := m["LocalSecondaryIndexes"]; v != nil {
-		if err := api.SetList(&s.LocalSecondaryIndexes, v, func(p *LocalSecondaryIndexInfo, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LocalSecondaryIndexes")
-		}
-	}
-	if v := m["GlobalSecondaryIndexes"]; v != nil {
-		if err := api.SetList(&s.GlobalSecondaryIndexes, v, func(p *GlobalSecondaryIndexInfo, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexes")
-		}
-	}
-	if v := m["StreamDescription"]; v != nil {
-		p := new(StreamSpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamDescription")
-		}
-		s.StreamDescription = p
-	}
-	if v := m["TimeToLiveDescription"]; v != nil {
-		p := new(TimeToLiveDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TimeToLiveDescription")
-		}
-		s.TimeToLiveDescription = p
-	}
-	if v := m["SSEDescription"]; v != nil {
-		p := new(SSEDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SSEDescription")
-		}
-		s.SSEDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LocalSecondaryIndexes", &s.LocalSecondaryIndexes, func(p *[]LocalSecondaryIndexInfo, v any) error {
+		return api.SetList(p, v, func(p *LocalSecondaryIndexInfo, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]GlobalSecondaryIndexInfo, v any) error {
+		return api.SetList(p, v, func(p *GlobalSecondaryIndexInfo, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StreamDescription", &s.StreamDescription, api.SetStructPtr[StreamSpecification])
+	err = api.Decode(err, m, "TimeToLiveDescription", &s.TimeToLiveDescription, api.SetStructPtr[TimeToLiveDescription])
+	err = api.Decode(err, m, "SSEDescription", &s.SSEDescription, api.SetStructPtr[SSEDescription])
+	return err
 }
 
 func (s *SourceTableFeatureDetails) ToDynamic() map[string]any {
@@ -8010,36 +4218,19 @@ func (s *SourceTableFeatureDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.LocalSecondaryIndexes != nil {
-		m["LocalSecondaryIndexes"] = api.DynList(s.LocalSecondaryIndexes, func(e LocalSecondaryIndexInfo) any { return e.ToDynamic() })
-	}
-	if s.GlobalSecondaryIndexes != nil {
-		m["GlobalSecondaryIndexes"] = api.DynList(s.GlobalSecondaryIndexes, func(e GlobalSecondaryIndexInfo) any { return e.ToDynamic() })
-	}
-	if s.StreamDescription != nil {
-		m["StreamDescription"] = s.StreamDescription.ToDynamic()
-	}
-	if s.TimeToLiveDescription != nil {
-		m["TimeToLiveDescription"] = s.TimeToLiveDescription.ToDynamic()
-	}
-	if s.SSEDescription != nil {
-		m["SSEDescription"] = s.SSEDescription.ToDynamic()
-	}
+	api.PutList(m, "LocalSecondaryIndexes", s.LocalSecondaryIndexes, func(e LocalSecondaryIndexInfo) any { return e.ToDynamic() })
+	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e GlobalSecondaryIndexInfo) any { return e.ToDynamic() })
+	api.PutStruct(m, "StreamDescription", s.StreamDescription)
+	api.PutStruct(m, "TimeToLiveDescription", s.TimeToLiveDescription)
+	api.PutStruct(m, "SSEDescription", s.SSEDescription)
 	return m
 }
 
 func (s *StreamSpecification) FromDynamic(m map[string]any) error {
-	if v := m["StreamEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.StreamEnabled, v); err != nil {
-			return api.At(err, ".StreamEnabled")
-		}
-	}
-	if v := m["StreamViewType"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamViewType, v); err != nil {
-			return api.At(err, ".StreamViewType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamEnabled", &s.StreamEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "StreamViewType", &s.StreamViewType, api.SetStringPtr)
+	return err
 }
 
 func (s *StreamSpecification) ToDynamic() map[string]any {
@@ -8047,22 +4238,15 @@ func (s *StreamSpecification) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StreamEnabled != nil {
-		m["StreamEnabled"] = *s.StreamEnabled
-	}
-	if s.StreamViewType != nil {
-		m["StreamViewType"] = *s.StreamViewType
-	}
+	api.Put(m, "StreamEnabled", s.StreamEnabled, api.DynBool)
+	api.Put(m, "StreamViewType", s.StreamViewType, api.DynString)
 	return m
 }
 
 func (s *TableAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TableAlreadyExistsException) ToDynamic() map[string]any {
@@ -8070,29 +4254,18 @@ func (s *TableAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TableAutoScalingDescription) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["TableStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.TableStatus, v); err != nil {
-			return api.At(err, ".TableStatus")
-		}
-	}
-	if v := m["Replicas"]; v != nil {
-		if err := api.SetList(&s.Replicas, v, func(p *ReplicaAutoScalingDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Replicas")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "TableStatus", &s.TableStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "Replicas", &s.Replicas, func(p *[]ReplicaAutoScalingDescription, v any) error {
+		return api.SetList(p, v, func(p *ReplicaAutoScalingDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TableAutoScalingDescription) ToDynamic() map[string]any {
@@ -8100,30 +4273,17 @@ func (s *TableAutoScalingDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.TableStatus != nil {
-		m["TableStatus"] = *s.TableStatus
-	}
-	if s.Replicas != nil {
-		m["Replicas"] = api.DynList(s.Replicas, func(e ReplicaAutoScalingDescription) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "TableStatus", s.TableStatus, api.DynString)
+	api.PutList(m, "Replicas", s.Replicas, func(e ReplicaAutoScalingDescription) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TableClassSummary) FromDynamic(m map[string]any) error {
-	if v := m["TableClass"]; v != nil {
-		if err := api.SetStringPtr(&s.TableClass, v); err != nil {
-			return api.At(err, ".TableClass")
-		}
-	}
-	if v := m["LastUpdateDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdateDateTime, v); err != nil {
-			return api.At(err, ".LastUpdateDateTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableClass", &s.TableClass, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdateDateTime", &s.LastUpdateDateTime, api.SetTimePtr)
+	return err
 }
 
 func (s *TableClassSummary) ToDynamic() map[string]any {
@@ -8131,63 +4291,28 @@ func (s *TableClassSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TableClass != nil {
-		m["TableClass"] = *s.TableClass
-	}
-	if s.LastUpdateDateTime != nil {
-		m["LastUpdateDateTime"] = s.LastUpdateDateTime.UTC()
-	}
+	api.Put(m, "TableClass", s.TableClass, api.DynString)
+	api.Put(m, "LastUpdateDateTime", s.LastUpdateDateTime, api.DynTime)
 	return m
 }
 
 func (s *TableCreationParameters) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["AttributeDefinitions"]; v != nil {
-		if err := api.SetList(&s.AttributeDefinitions, v, func(p *AttributeDefinition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttributeDefinitions")
-		}
-	}
-	if v := m["KeySchema"]; v != nil {
-		if err := api.SetList(&s.KeySchema, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySchema")
-		}
-	}
-	if v := m["BillingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingMode, v); err != nil {
-			return api.At(err, ".BillingMode")
-		}
-	}
-	if v := m["ProvisionedThroughput"]; v != nil {
-		p := new(ProvisionedThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughput")
-		}
-		s.ProvisionedThroughput = p
-	}
-	if v := m["OnDemandThroughput"]; v != nil {
-		p := new(OnDemandThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughput")
-		}
-		s.OnDemandThroughput = p
-	}
-	if v := m["SSESpecification"]; v != nil {
-		p := new(SSESpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SSESpecification")
-		}
-		s.SSESpecification = p
-	}
-	if v := m["GlobalSecondaryIndexes"]; v != nil {
-		if err := api.SetList(&s.GlobalSecondaryIndexes, v, func(p *GlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeDefinitions", &s.AttributeDefinitions, func(p *[]AttributeDefinition, v any) error {
+		return api.SetList(p, v, func(p *AttributeDefinition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
+		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
+	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
+	err = api.Decode(err, m, "SSESpecification", &s.SSESpecification, api.SetStructPtr[SSESpecification])
+	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]GlobalSecondaryIndex, v any) error {
+		return api.SetList(p, v, func(p *GlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TableCreationParameters) ToDynamic() map[string]any {
@@ -8195,178 +4320,55 @@ func (s *TableCreationParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.AttributeDefinitions != nil {
-		m["AttributeDefinitions"] = api.DynList(s.AttributeDefinitions, func(e AttributeDefinition) any { return e.ToDynamic() })
-	}
-	if s.KeySchema != nil {
-		m["KeySchema"] = api.DynList(s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	}
-	if s.BillingMode != nil {
-		m["BillingMode"] = *s.BillingMode
-	}
-	if s.ProvisionedThroughput != nil {
-		m["ProvisionedThroughput"] = s.ProvisionedThroughput.ToDynamic()
-	}
-	if s.OnDemandThroughput != nil {
-		m["OnDemandThroughput"] = s.OnDemandThroughput.ToDynamic()
-	}
-	if s.SSESpecification != nil {
-		m["SSESpecification"] = s.SSESpecification.ToDynamic()
-	}
-	if s.GlobalSecondaryIndexes != nil {
-		m["GlobalSecondaryIndexes"] = api.DynList(s.GlobalSecondaryIndexes, func(e GlobalSecondaryIndex) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutList(m, "AttributeDefinitions", s.AttributeDefinitions, func(e AttributeDefinition) any { return e.ToDynamic() })
+	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
+	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
+	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
+	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
+	api.PutStruct(m, "SSESpecification", s.SSESpecification)
+	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e GlobalSecondaryIndex) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TableDescription) FromDynamic(m map[string]any) error {
-	if v := m["AttributeDefinitions"]; v != nil {
-		if err := api.SetList(&s.AttributeDefinitions, v, func(p *AttributeDefinition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttributeDefinitions")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["KeySchema"]; v != nil {
-		if err := api.SetList(&s.KeySchema, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySchema")
-		}
-	}
-	if v := m["TableStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.TableStatus, v); err != nil {
-			return api.At(err, ".TableStatus")
-		}
-	}
-	if v := m["CreationDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDateTime, v); err != nil {
-			return api.At(err, ".CreationDateTime")
-		}
-	}
-	if v := m["ProvisionedThroughput"]; v != nil {
-		p := new(ProvisionedThroughputDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughput")
-		}
-		s.ProvisionedThroughput = p
-	}
-	if v := m["TableSizeBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TableSizeBytes, v); err != nil {
-			return api.At(err, ".TableSizeBytes")
-		}
-	}
-	if v := m["ItemCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ItemCount, v); err != nil {
-			return api.At(err, ".ItemCount")
-		}
-	}
-	if v := m["TableArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TableArn, v); err != nil {
-			return api.At(err, ".TableArn")
-		}
-	}
-	if v := m["TableId"]; v != nil {
-		if err := api.SetStringPtr(&s.TableId, v); err != nil {
-			return api.At(err, ".TableId")
-		}
-	}
-	if v := m["BillingModeSummary"]; v != nil {
-		p := new(BillingModeSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".BillingModeSummary")
-		}
-		s.BillingModeSummary = p
-	}
-	if v := m["LocalSecondaryIndexes"]; v != nil {
-		if err := api.SetList(&s.LocalSecondaryIndexes, v, func(p *LocalSecondaryIndexDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LocalSecondaryIndexes")
-		}
-	}
-	if v := m["GlobalSecondaryIndexes"]; v != nil {
-		if err := api.SetList(&s.GlobalSecondaryIndexes, v, func(p *GlobalSecondaryIndexDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexes")
-		}
-	}
-	if v := m["StreamSpecification"]; v != nil {
-		p := new(StreamSpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamSpecification")
-		}
-		s.StreamSpecification = p
-	}
-	if v := m["LatestStreamLabel"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestStreamLabel, v); err != nil {
-			return api.At(err, ".LatestStreamLabel")
-		}
-	}
-	if v := m["LatestStreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LatestStreamArn, v); err != nil {
-			return api.At(err, ".LatestStreamArn")
-		}
-	}
-	if v := m["GlobalTableVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableVersion, v); err != nil {
-			return api.At(err, ".GlobalTableVersion")
-		}
-	}
-	if v := m["Replicas"]; v != nil {
-		if err := api.SetList(&s.Replicas, v, func(p *ReplicaDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Replicas")
-		}
-	}
-	if v := m["RestoreSummary"]; v != nil {
-		p := new(RestoreSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RestoreSummary")
-		}
-		s.RestoreSummary = p
-	}
-	if v := m["SSEDescription"]; v != nil {
-		p := new(SSEDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SSEDescription")
-		}
-		s.SSEDescription = p
-	}
-	if v := m["ArchivalSummary"]; v != nil {
-		p := new(ArchivalSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ArchivalSummary")
-		}
-		s.ArchivalSummary = p
-	}
-	if v := m["TableClassSummary"]; v != nil {
-		p := new(TableClassSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TableClassSummary")
-		}
-		s.TableClassSummary = p
-	}
-	if v := m["DeletionProtectionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.DeletionProtectionEnabled, v); err != nil {
-			return api.At(err, ".DeletionProtectionEnabled")
-		}
-	}
-	if v := m["OnDemandThroughput"]; v != nil {
-		p := new(OnDemandThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughput")
-		}
-		s.OnDemandThroughput = p
-	}
-	if v := m["WarmThroughput"]; v != nil {
-		p := new(TableWarmThroughputDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".WarmThroughput")
-		}
-		s.WarmThroughput = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttributeDefinitions", &s.AttributeDefinitions, func(p *[]AttributeDefinition, v any) error {
+		return api.SetList(p, v, func(p *AttributeDefinition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
+		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableStatus", &s.TableStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDateTime", &s.CreationDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughputDescription])
+	err = api.Decode(err, m, "TableSizeBytes", &s.TableSizeBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ItemCount", &s.ItemCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TableId", &s.TableId, api.SetStringPtr)
+	err = api.Decode(err, m, "BillingModeSummary", &s.BillingModeSummary, api.SetStructPtr[BillingModeSummary])
+	err = api.Decode(err, m, "LocalSecondaryIndexes", &s.LocalSecondaryIndexes, func(p *[]LocalSecondaryIndexDescription, v any) error {
+		return api.SetList(p, v, func(p *LocalSecondaryIndexDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]GlobalSecondaryIndexDescription, v any) error {
+		return api.SetList(p, v, func(p *GlobalSecondaryIndexDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StreamSpecification", &s.StreamSpecification, api.SetStructPtr[StreamSpecification])
+	err = api.Decode(err, m, "LatestStreamLabel", &s.LatestStreamLabel, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestStreamArn", &s.LatestStreamArn, api.SetStringPtr)
+	err = api.Decode(err, m, "GlobalTableVersion", &s.GlobalTableVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Replicas", &s.Replicas, func(p *[]ReplicaDescription, v any) error {
+		return api.SetList(p, v, func(p *ReplicaDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RestoreSummary", &s.RestoreSummary, api.SetStructPtr[RestoreSummary])
+	err = api.Decode(err, m, "SSEDescription", &s.SSEDescription, api.SetStructPtr[SSEDescription])
+	err = api.Decode(err, m, "ArchivalSummary", &s.ArchivalSummary, api.SetStructPtr[ArchivalSummary])
+	err = api.Decode(err, m, "TableClassSummary", &s.TableClassSummary, api.SetStructPtr[TableClassSummary])
+	err = api.Decode(err, m, "DeletionProtectionEnabled", &s.DeletionProtectionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
+	err = api.Decode(err, m, "WarmThroughput", &s.WarmThroughput, api.SetStructPtr[TableWarmThroughputDescription])
+	return err
 }
 
 func (s *TableDescription) ToDynamic() map[string]any {
@@ -8374,91 +4376,38 @@ func (s *TableDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AttributeDefinitions != nil {
-		m["AttributeDefinitions"] = api.DynList(s.AttributeDefinitions, func(e AttributeDefinition) any { return e.ToDynamic() })
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.KeySchema != nil {
-		m["KeySchema"] = api.DynList(s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	}
-	if s.TableStatus != nil {
-		m["TableStatus"] = *s.TableStatus
-	}
-	if s.CreationDateTime != nil {
-		m["CreationDateTime"] = s.CreationDateTime.UTC()
-	}
-	if s.ProvisionedThroughput != nil {
-		m["ProvisionedThroughput"] = s.ProvisionedThroughput.ToDynamic()
-	}
-	if s.TableSizeBytes != nil {
-		m["TableSizeBytes"] = *s.TableSizeBytes
-	}
-	if s.ItemCount != nil {
-		m["ItemCount"] = *s.ItemCount
-	}
-	if s.TableArn != nil {
-		m["TableArn"] = *s.TableArn
-	}
-	if s.TableId != nil {
-		m["TableId"] = *s.TableId
-	}
-	if s.BillingModeSummary != nil {
-		m["BillingModeSummary"] = s.BillingModeSummary.ToDynamic()
-	}
-	if s.LocalSecondaryIndexes != nil {
-		m["LocalSecondaryIndexes"] = api.DynList(s.LocalSecondaryIndexes, func(e LocalSecondaryIndexDescription) any { return e.ToDynamic() })
-	}
-	if s.GlobalSecondaryIndexes != nil {
-		m["GlobalSecondaryIndexes"] = api.DynList(s.GlobalSecondaryIndexes, func(e GlobalSecondaryIndexDescription) any { return e.ToDynamic() })
-	}
-	if s.StreamSpecification != nil {
-		m["StreamSpecification"] = s.StreamSpecification.ToDynamic()
-	}
-	if s.LatestStreamLabel != nil {
-		m["LatestStreamLabel"] = *s.LatestStreamLabel
-	}
-	if s.LatestStreamArn != nil {
-		m["LatestStreamArn"] = *s.LatestStreamArn
-	}
-	if s.GlobalTableVersion != nil {
-		m["GlobalTableVersion"] = *s.GlobalTableVersion
-	}
-	if s.Replicas != nil {
-		m["Replicas"] = api.DynList(s.Replicas, func(e ReplicaDescription) any { return e.ToDynamic() })
-	}
-	if s.RestoreSummary != nil {
-		m["RestoreSummary"] = s.RestoreSummary.ToDynamic()
-	}
-	if s.SSEDescription != nil {
-		m["SSEDescription"] = s.SSEDescription.ToDynamic()
-	}
-	if s.ArchivalSummary != nil {
-		m["ArchivalSummary"] = s.ArchivalSummary.ToDynamic()
-	}
-	if s.TableClassSummary != nil {
-		m["TableClassSummary"] = s.TableClassSummary.ToDynamic()
-	}
-	if s.DeletionProtectionEnabled != nil {
-		m["DeletionProtectionEnabled"] = *s.DeletionProtectionEnabled
-	}
-	if s.OnDemandThroughput != nil {
-		m["OnDemandThroughput"] = s.OnDemandThroughput.ToDynamic()
-	}
-	if s.WarmThroughput != nil {
-		m["WarmThroughput"] = s.WarmThroughput.ToDynamic()
-	}
+	api.PutList(m, "AttributeDefinitions", s.AttributeDefinitions, func(e AttributeDefinition) any { return e.ToDynamic() })
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
+	api.Put(m, "TableStatus", s.TableStatus, api.DynString)
+	api.Put(m, "CreationDateTime", s.CreationDateTime, api.DynTime)
+	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
+	api.Put(m, "TableSizeBytes", s.TableSizeBytes, api.DynInt64)
+	api.Put(m, "ItemCount", s.ItemCount, api.DynInt64)
+	api.Put(m, "TableArn", s.TableArn, api.DynString)
+	api.Put(m, "TableId", s.TableId, api.DynString)
+	api.PutStruct(m, "BillingModeSummary", s.BillingModeSummary)
+	api.PutList(m, "LocalSecondaryIndexes", s.LocalSecondaryIndexes, func(e LocalSecondaryIndexDescription) any { return e.ToDynamic() })
+	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e GlobalSecondaryIndexDescription) any { return e.ToDynamic() })
+	api.PutStruct(m, "StreamSpecification", s.StreamSpecification)
+	api.Put(m, "LatestStreamLabel", s.LatestStreamLabel, api.DynString)
+	api.Put(m, "LatestStreamArn", s.LatestStreamArn, api.DynString)
+	api.Put(m, "GlobalTableVersion", s.GlobalTableVersion, api.DynString)
+	api.PutList(m, "Replicas", s.Replicas, func(e ReplicaDescription) any { return e.ToDynamic() })
+	api.PutStruct(m, "RestoreSummary", s.RestoreSummary)
+	api.PutStruct(m, "SSEDescription", s.SSEDescription)
+	api.PutStruct(m, "ArchivalSummary", s.ArchivalSummary)
+	api.PutStruct(m, "TableClassSummary", s.TableClassSummary)
+	api.Put(m, "DeletionProtectionEnabled", s.DeletionProtectionEnabled, api.DynBool)
+	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
+	api.PutStruct(m, "WarmThroughput", s.WarmThroughput)
 	return m
 }
 
 func (s *TableInUseException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TableInUseException) ToDynamic() map[string]any {
@@ -8466,19 +4415,14 @@ func (s *TableInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TableNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TableNotFoundException) ToDynamic() map[string]any {
@@ -8486,29 +4430,16 @@ func (s *TableNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TableWarmThroughputDescription) FromDynamic(m map[string]any) error {
-	if v := m["ReadUnitsPerSecond"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ReadUnitsPerSecond, v); err != nil {
-			return api.At(err, ".ReadUnitsPerSecond")
-		}
-	}
-	if v := m["WriteUnitsPerSecond"]; v != nil {
-		if err := api.SetInt64Ptr(&s.WriteUnitsPerSecond, v); err != nil {
-			return api.At(err, ".WriteUnitsPerSecond")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReadUnitsPerSecond", &s.ReadUnitsPerSecond, api.SetInt64Ptr)
+	err = api.Decode(err, m, "WriteUnitsPerSecond", &s.WriteUnitsPerSecond, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *TableWarmThroughputDescription) ToDynamic() map[string]any {
@@ -8516,30 +4447,17 @@ func (s *TableWarmThroughputDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ReadUnitsPerSecond != nil {
-		m["ReadUnitsPerSecond"] = *s.ReadUnitsPerSecond
-	}
-	if s.WriteUnitsPerSecond != nil {
-		m["WriteUnitsPerSecond"] = *s.WriteUnitsPerSecond
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "ReadUnitsPerSecond", s.ReadUnitsPerSecond, api.DynInt64)
+	api.Put(m, "WriteUnitsPerSecond", s.WriteUnitsPerSecond, api.DynInt64)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -8547,27 +4465,18 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagResourceInput) ToDynamic() map[string]any {
@@ -8575,27 +4484,16 @@ func (s *TagResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TimeToLiveDescription) FromDynamic(m map[string]any) error {
-	if v := m["TimeToLiveStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.TimeToLiveStatus, v); err != nil {
-			return api.At(err, ".TimeToLiveStatus")
-		}
-	}
-	if v := m["AttributeName"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeName, v); err != nil {
-			return api.At(err, ".AttributeName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TimeToLiveStatus", &s.TimeToLiveStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
+	return err
 }
 
 func (s *TimeToLiveDescription) ToDynamic() map[string]any {
@@ -8603,27 +4501,16 @@ func (s *TimeToLiveDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TimeToLiveStatus != nil {
-		m["TimeToLiveStatus"] = *s.TimeToLiveStatus
-	}
-	if s.AttributeName != nil {
-		m["AttributeName"] = *s.AttributeName
-	}
+	api.Put(m, "TimeToLiveStatus", s.TimeToLiveStatus, api.DynString)
+	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
 	return m
 }
 
 func (s *TimeToLiveSpecification) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["AttributeName"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeName, v); err != nil {
-			return api.At(err, ".AttributeName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
+	return err
 }
 
 func (s *TimeToLiveSpecification) ToDynamic() map[string]any {
@@ -8631,24 +4518,15 @@ func (s *TimeToLiveSpecification) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.AttributeName != nil {
-		m["AttributeName"] = *s.AttributeName
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
 	return m
 }
 
 func (s *TransactGetItem) FromDynamic(m map[string]any) error {
-	if v := m["Get"]; v != nil {
-		p := new(Get)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Get")
-		}
-		s.Get = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Get", &s.Get, api.SetStructPtr[Get])
+	return err
 }
 
 func (s *TransactGetItem) ToDynamic() map[string]any {
@@ -8656,24 +4534,17 @@ func (s *TransactGetItem) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Get != nil {
-		m["Get"] = s.Get.ToDynamic()
-	}
+	api.PutStruct(m, "Get", s.Get)
 	return m
 }
 
 func (s *TransactGetItemsInput) FromDynamic(m map[string]any) error {
-	if v := m["TransactItems"]; v != nil {
-		if err := api.SetList(&s.TransactItems, v, func(p *TransactGetItem, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TransactItems")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TransactItems", &s.TransactItems, func(p *[]TransactGetItem, v any) error {
+		return api.SetList(p, v, func(p *TransactGetItem, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	return err
 }
 
 func (s *TransactGetItemsInput) ToDynamic() map[string]any {
@@ -8681,27 +4552,20 @@ func (s *TransactGetItemsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TransactItems != nil {
-		m["TransactItems"] = api.DynList(s.TransactItems, func(e TransactGetItem) any { return e.ToDynamic() })
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
+	api.PutList(m, "TransactItems", s.TransactItems, func(e TransactGetItem) any { return e.ToDynamic() })
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
 	return m
 }
 
 func (s *TransactGetItemsOutput) FromDynamic(m map[string]any) error {
-	if v := m["ConsumedCapacity"]; v != nil {
-		if err := api.SetList(&s.ConsumedCapacity, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-	}
-	if v := m["Responses"]; v != nil {
-		if err := api.SetList(&s.Responses, v, func(p *ItemResponse, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Responses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, func(p *[]ConsumedCapacity, v any) error {
+		return api.SetList(p, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Responses", &s.Responses, func(p *[]ItemResponse, v any) error {
+		return api.SetList(p, v, func(p *ItemResponse, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TransactGetItemsOutput) ToDynamic() map[string]any {
@@ -8709,45 +4573,18 @@ func (s *TransactGetItemsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = api.DynList(s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
-	}
-	if s.Responses != nil {
-		m["Responses"] = api.DynList(s.Responses, func(e ItemResponse) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "ConsumedCapacity", s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
+	api.PutList(m, "Responses", s.Responses, func(e ItemResponse) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TransactWriteItem) FromDynamic(m map[string]any) error {
-	if v := m["ConditionCheck"]; v != nil {
-		p := new(ConditionCheck)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConditionCheck")
-		}
-		s.ConditionCheck = p
-	}
-	if v := m["Put"]; v != nil {
-		p := new(Put)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Put")
-		}
-		s.Put = p
-	}
-	if v := m["Delete"]; v != nil {
-		p := new(Delete)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Delete")
-		}
-		s.Delete = p
-	}
-	if v := m["Update"]; v != nil {
-		p := new(Update)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Update")
-		}
-		s.Update = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConditionCheck", &s.ConditionCheck, api.SetStructPtr[ConditionCheck])
+	err = api.Decode(err, m, "Put", &s.Put, api.SetStructPtr[Put])
+	err = api.Decode(err, m, "Delete", &s.Delete, api.SetStructPtr[Delete])
+	err = api.Decode(err, m, "Update", &s.Update, api.SetStructPtr[Update])
+	return err
 }
 
 func (s *TransactWriteItem) ToDynamic() map[string]any {
@@ -8755,43 +4592,22 @@ func (s *TransactWriteItem) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ConditionCheck != nil {
-		m["ConditionCheck"] = s.ConditionCheck.ToDynamic()
-	}
-	if s.Put != nil {
-		m["Put"] = s.Put.ToDynamic()
-	}
-	if s.Delete != nil {
-		m["Delete"] = s.Delete.ToDynamic()
-	}
-	if s.Update != nil {
-		m["Update"] = s.Update.ToDynamic()
-	}
+	api.PutStruct(m, "ConditionCheck", s.ConditionCheck)
+	api.PutStruct(m, "Put", s.Put)
+	api.PutStruct(m, "Delete", s.Delete)
+	api.PutStruct(m, "Update", s.Update)
 	return m
 }
 
 func (s *TransactWriteItemsInput) FromDynamic(m map[string]any) error {
-	if v := m["TransactItems"]; v != nil {
-		if err := api.SetList(&s.TransactItems, v, func(p *TransactWriteItem, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TransactItems")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	if v := m["ReturnItemCollectionMetrics"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnItemCollectionMetrics, v); err != nil {
-			return api.At(err, ".ReturnItemCollectionMetrics")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TransactItems", &s.TransactItems, func(p *[]TransactWriteItem, v any) error {
+		return api.SetList(p, v, func(p *TransactWriteItem, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnItemCollectionMetrics", &s.ReturnItemCollectionMetrics, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	return err
 }
 
 func (s *TransactWriteItemsInput) ToDynamic() map[string]any {
@@ -8799,35 +4615,24 @@ func (s *TransactWriteItemsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TransactItems != nil {
-		m["TransactItems"] = api.DynList(s.TransactItems, func(e TransactWriteItem) any { return e.ToDynamic() })
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
-	if s.ReturnItemCollectionMetrics != nil {
-		m["ReturnItemCollectionMetrics"] = *s.ReturnItemCollectionMetrics
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
+	api.PutList(m, "TransactItems", s.TransactItems, func(e TransactWriteItem) any { return e.ToDynamic() })
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
+	api.Put(m, "ReturnItemCollectionMetrics", s.ReturnItemCollectionMetrics, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
 	return m
 }
 
 func (s *TransactWriteItemsOutput) FromDynamic(m map[string]any) error {
-	if v := m["ConsumedCapacity"]; v != nil {
-		if err := api.SetList(&s.ConsumedCapacity, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-	}
-	if v := m["ItemCollectionMetrics"]; v != nil {
-		if err := api.SetMap(&s.ItemCollectionMetrics, v, func(p *[]ItemCollectionMetrics, v any) error {
+	var err error
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, func(p *[]ConsumedCapacity, v any) error {
+		return api.SetList(p, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ItemCollectionMetrics", &s.ItemCollectionMetrics, func(p *map[string][]ItemCollectionMetrics, v any) error {
+		return api.SetMap(p, v, func(p *[]ItemCollectionMetrics, v any) error {
 			return api.SetList(p, v, func(p *ItemCollectionMetrics, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".ItemCollectionMetrics")
-		}
-	}
-	return nil
+		})
+	})
+	return err
 }
 
 func (s *TransactWriteItemsOutput) ToDynamic() map[string]any {
@@ -8835,29 +4640,20 @@ func (s *TransactWriteItemsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = api.DynList(s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
-	}
-	if s.ItemCollectionMetrics != nil {
-		m["ItemCollectionMetrics"] = api.DynMap(s.ItemCollectionMetrics, func(e []ItemCollectionMetrics) any {
-			return api.DynList(e, func(e ItemCollectionMetrics) any { return e.ToDynamic() })
-		})
-	}
+	api.PutList(m, "ConsumedCapacity", s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
+	api.PutMap(m, "ItemCollectionMetrics", s.ItemCollectionMetrics, func(e []ItemCollectionMetrics) any {
+		return api.DynList(e, func(e ItemCollectionMetrics) any { return e.ToDynamic() })
+	})
 	return m
 }
 
 func (s *TransactionCanceledException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["CancellationReasons"]; v != nil {
-		if err := api.SetList(&s.CancellationReasons, v, func(p *CancellationReason, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CancellationReasons")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "CancellationReasons", &s.CancellationReasons, func(p *[]CancellationReason, v any) error {
+		return api.SetList(p, v, func(p *CancellationReason, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TransactionCanceledException) ToDynamic() map[string]any {
@@ -8865,22 +4661,15 @@ func (s *TransactionCanceledException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.CancellationReasons != nil {
-		m["CancellationReasons"] = api.DynList(s.CancellationReasons, func(e CancellationReason) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.PutList(m, "CancellationReasons", s.CancellationReasons, func(e CancellationReason) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TransactionConflictException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TransactionConflictException) ToDynamic() map[string]any {
@@ -8888,19 +4677,14 @@ func (s *TransactionConflictException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TransactionInProgressException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TransactionInProgressException) ToDynamic() map[string]any {
@@ -8908,24 +4692,15 @@ func (s *TransactionInProgressException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UntagResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceInput) ToDynamic() map[string]any {
@@ -8933,52 +4708,25 @@ func (s *UntagResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *Update) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetMap(&s.Key, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["UpdateExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.UpdateExpression, v); err != nil {
-			return api.At(err, ".UpdateExpression")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["ConditionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ConditionExpression, v); err != nil {
-			return api.At(err, ".ConditionExpression")
-		}
-	}
-	if v := m["ExpressionAttributeNames"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ExpressionAttributeNames")
-		}
-	}
-	if v := m["ExpressionAttributeValues"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeValues, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExpressionAttributeValues")
-		}
-	}
-	if v := m["ReturnValuesOnConditionCheckFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValuesOnConditionCheckFailure, v); err != nil {
-			return api.At(err, ".ReturnValuesOnConditionCheckFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "UpdateExpression", &s.UpdateExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *Update) ToDynamic() map[string]any {
@@ -8986,44 +4734,21 @@ func (s *Update) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Key != nil {
-		m["Key"] = api.DynMap(s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.UpdateExpression != nil {
-		m["UpdateExpression"] = *s.UpdateExpression
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.ConditionExpression != nil {
-		m["ConditionExpression"] = *s.ConditionExpression
-	}
-	if s.ExpressionAttributeNames != nil {
-		m["ExpressionAttributeNames"] = api.DynMap(s.ExpressionAttributeNames, api.DynString)
-	}
-	if s.ExpressionAttributeValues != nil {
-		m["ExpressionAttributeValues"] = api.DynMap(s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ReturnValuesOnConditionCheckFailure != nil {
-		m["ReturnValuesOnConditionCheckFailure"] = *s.ReturnValuesOnConditionCheckFailure
-	}
+	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "UpdateExpression", s.UpdateExpression, api.DynString)
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
+	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
+	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
 	return m
 }
 
 func (s *UpdateContinuousBackupsInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["PointInTimeRecoverySpecification"]; v != nil {
-		p := new(PointInTimeRecoverySpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PointInTimeRecoverySpecification")
-		}
-		s.PointInTimeRecoverySpecification = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "PointInTimeRecoverySpecification", &s.PointInTimeRecoverySpecification, api.SetStructPtr[PointInTimeRecoverySpecification])
+	return err
 }
 
 func (s *UpdateContinuousBackupsInput) ToDynamic() map[string]any {
@@ -9031,24 +4756,15 @@ func (s *UpdateContinuousBackupsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.PointInTimeRecoverySpecification != nil {
-		m["PointInTimeRecoverySpecification"] = s.PointInTimeRecoverySpecification.ToDynamic()
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutStruct(m, "PointInTimeRecoverySpecification", s.PointInTimeRecoverySpecification)
 	return m
 }
 
 func (s *UpdateContinuousBackupsOutput) FromDynamic(m map[string]any) error {
-	if v := m["ContinuousBackupsDescription"]; v != nil {
-		p := new(ContinuousBackupsDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContinuousBackupsDescription")
-		}
-		s.ContinuousBackupsDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuousBackupsDescription", &s.ContinuousBackupsDescription, api.SetStructPtr[ContinuousBackupsDescription])
+	return err
 }
 
 func (s *UpdateContinuousBackupsOutput) ToDynamic() map[string]any {
@@ -9056,29 +4772,16 @@ func (s *UpdateContinuousBackupsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ContinuousBackupsDescription != nil {
-		m["ContinuousBackupsDescription"] = s.ContinuousBackupsDescription.ToDynamic()
-	}
+	api.PutStruct(m, "ContinuousBackupsDescription", s.ContinuousBackupsDescription)
 	return m
 }
 
 func (s *UpdateContributorInsightsInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["ContributorInsightsAction"]; v != nil {
-		if err := api.SetStringPtr(&s.ContributorInsightsAction, v); err != nil {
-			return api.At(err, ".ContributorInsightsAction")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "ContributorInsightsAction", &s.ContributorInsightsAction, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateContributorInsightsInput) ToDynamic() map[string]any {
@@ -9086,35 +4789,18 @@ func (s *UpdateContributorInsightsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.ContributorInsightsAction != nil {
-		m["ContributorInsightsAction"] = *s.ContributorInsightsAction
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.Put(m, "ContributorInsightsAction", s.ContributorInsightsAction, api.DynString)
 	return m
 }
 
 func (s *UpdateContributorInsightsOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["ContributorInsightsStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ContributorInsightsStatus, v); err != nil {
-			return api.At(err, ".ContributorInsightsStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "ContributorInsightsStatus", &s.ContributorInsightsStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateContributorInsightsOutput) ToDynamic() map[string]any {
@@ -9122,39 +4808,18 @@ func (s *UpdateContributorInsightsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.ContributorInsightsStatus != nil {
-		m["ContributorInsightsStatus"] = *s.ContributorInsightsStatus
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.Put(m, "ContributorInsightsStatus", s.ContributorInsightsStatus, api.DynString)
 	return m
 }
 
 func (s *UpdateGlobalSecondaryIndexAction) FromDynamic(m map[string]any) error {
-	if v := m["IndexName"]; v != nil {
-		if err := api.SetStringPtr(&s.IndexName, v); err != nil {
-			return api.At(err, ".IndexName")
-		}
-	}
-	if v := m["ProvisionedThroughput"]; v != nil {
-		p := new(ProvisionedThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughput")
-		}
-		s.ProvisionedThroughput = p
-	}
-	if v := m["OnDemandThroughput"]; v != nil {
-		p := new(OnDemandThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughput")
-		}
-		s.OnDemandThroughput = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
+	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
+	return err
 }
 
 func (s *UpdateGlobalSecondaryIndexAction) ToDynamic() map[string]any {
@@ -9162,30 +4827,19 @@ func (s *UpdateGlobalSecondaryIndexAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.IndexName != nil {
-		m["IndexName"] = *s.IndexName
-	}
-	if s.ProvisionedThroughput != nil {
-		m["ProvisionedThroughput"] = s.ProvisionedThroughput.ToDynamic()
-	}
-	if s.OnDemandThroughput != nil {
-		m["OnDemandThroughput"] = s.OnDemandThroughput.ToDynamic()
-	}
+	api.Put(m, "IndexName", s.IndexName, api.DynString)
+	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
+	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
 	return m
 }
 
 func (s *UpdateGlobalTableInput) FromDynamic(m map[string]any) error {
-	if v := m["GlobalTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableName, v); err != nil {
-			return api.At(err, ".GlobalTableName")
-		}
-	}
-	if v := m["ReplicaUpdates"]; v != nil {
-		if err := api.SetList(&s.ReplicaUpdates, v, func(p *ReplicaUpdate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicaUpdates")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicaUpdates", &s.ReplicaUpdates, func(p *[]ReplicaUpdate, v any) error {
+		return api.SetList(p, v, func(p *ReplicaUpdate, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateGlobalTableInput) ToDynamic() map[string]any {
@@ -9193,24 +4847,15 @@ func (s *UpdateGlobalTableInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GlobalTableName != nil {
-		m["GlobalTableName"] = *s.GlobalTableName
-	}
-	if s.ReplicaUpdates != nil {
-		m["ReplicaUpdates"] = api.DynList(s.ReplicaUpdates, func(e ReplicaUpdate) any { return e.ToDynamic() })
-	}
+	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
+	api.PutList(m, "ReplicaUpdates", s.ReplicaUpdates, func(e ReplicaUpdate) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateGlobalTableOutput) FromDynamic(m map[string]any) error {
-	if v := m["GlobalTableDescription"]; v != nil {
-		p := new(GlobalTableDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".GlobalTableDescription")
-		}
-		s.GlobalTableDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalTableDescription", &s.GlobalTableDescription, api.SetStructPtr[GlobalTableDescription])
+	return err
 }
 
 func (s *UpdateGlobalTableOutput) ToDynamic() map[string]any {
@@ -9218,46 +4863,23 @@ func (s *UpdateGlobalTableOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GlobalTableDescription != nil {
-		m["GlobalTableDescription"] = s.GlobalTableDescription.ToDynamic()
-	}
+	api.PutStruct(m, "GlobalTableDescription", s.GlobalTableDescription)
 	return m
 }
 
 func (s *UpdateGlobalTableSettingsInput) FromDynamic(m map[string]any) error {
-	if v := m["GlobalTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableName, v); err != nil {
-			return api.At(err, ".GlobalTableName")
-		}
-	}
-	if v := m["GlobalTableBillingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableBillingMode, v); err != nil {
-			return api.At(err, ".GlobalTableBillingMode")
-		}
-	}
-	if v := m["GlobalTableProvisionedWriteCapacityUnits"]; v != nil {
-		if err := api.SetInt64Ptr(&s.GlobalTableProvisionedWriteCapacityUnits, v); err != nil {
-			return api.At(err, ".GlobalTableProvisionedWriteCapacityUnits")
-		}
-	}
-	if v := m["GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate"]; v != nil {
-		p := new(AutoScalingSettingsUpdate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate")
-		}
-		s.GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate = p
-	}
-	if v := m["GlobalTableGlobalSecondaryIndexSettingsUpdate"]; v != nil {
-		if err := api.SetList(&s.GlobalTableGlobalSecondaryIndexSettingsUpdate, v, func(p *GlobalTableGlobalSecondaryIndexSettingsUpdate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalTableGlobalSecondaryIndexSettingsUpdate")
-		}
-	}
-	if v := m["ReplicaSettingsUpdate"]; v != nil {
-		if err := api.SetList(&s.ReplicaSettingsUpdate, v, func(p *ReplicaSettingsUpdate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicaSettingsUpdate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
+	err = api.Decode(err, m, "GlobalTableBillingMode", &s.GlobalTableBillingMode, api.SetStringPtr)
+	err = api.Decode(err, m, "GlobalTableProvisionedWriteCapacityUnits", &s.GlobalTableProvisionedWriteCapacityUnits, api.SetInt64Ptr)
+	err = api.Decode(err, m, "GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate", &s.GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
+	err = api.Decode(err, m, "GlobalTableGlobalSecondaryIndexSettingsUpdate", &s.GlobalTableGlobalSecondaryIndexSettingsUpdate, func(p *[]GlobalTableGlobalSecondaryIndexSettingsUpdate, v any) error {
+		return api.SetList(p, v, func(p *GlobalTableGlobalSecondaryIndexSettingsUpdate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReplicaSettingsUpdate", &s.ReplicaSettingsUpdate, func(p *[]ReplicaSettingsUpdate, v any) error {
+		return api.SetList(p, v, func(p *ReplicaSettingsUpdate, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateGlobalTableSettingsInput) ToDynamic() map[string]any {
@@ -9265,39 +4887,22 @@ func (s *UpdateGlobalTableSettingsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.GlobalTableName != nil {
-		m["GlobalTableName"] = *s.GlobalTableName
-	}
-	if s.GlobalTableBillingMode != nil {
-		m["GlobalTableBillingMode"] = *s.GlobalTableBillingMode
-	}
-	if s.GlobalTableProvisionedWriteCapacityUnits != nil {
-		m["GlobalTableProvisionedWriteCapacityUnits"] = *s.GlobalTableProvisionedWriteCapacityUnits
-	}
-	if s.GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate != nil {
-		m["GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate"] = s.GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate.ToDynamic()
-	}
-	if s.GlobalTableGlobalSecondaryIndexSettingsUpdate != nil {
-		m["GlobalTableGlobalSecondaryIndexSettingsUpdate"] = api.DynList(s.GlobalTableGlobalSecondaryIndexSettingsUpdate, func(e GlobalTableGlobalSecondaryIndexSettingsUpdate) any { return e.ToDynamic() })
-	}
-	if s.ReplicaSettingsUpdate != nil {
-		m["ReplicaSettingsUpdate"] = api.DynList(s.ReplicaSettingsUpdate, func(e ReplicaSettingsUpdate) any { return e.ToDynamic() })
-	}
+	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
+	api.Put(m, "GlobalTableBillingMode", s.GlobalTableBillingMode, api.DynString)
+	api.Put(m, "GlobalTableProvisionedWriteCapacityUnits", s.GlobalTableProvisionedWriteCapacityUnits, api.DynInt64)
+	api.PutStruct(m, "GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate", s.GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate)
+	api.PutList(m, "GlobalTableGlobalSecondaryIndexSettingsUpdate", s.GlobalTableGlobalSecondaryIndexSettingsUpdate, func(e GlobalTableGlobalSecondaryIndexSettingsUpdate) any { return e.ToDynamic() })
+	api.PutList(m, "ReplicaSettingsUpdate", s.ReplicaSettingsUpdate, func(e ReplicaSettingsUpdate) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateGlobalTableSettingsOutput) FromDynamic(m map[string]any) error {
-	if v := m["GlobalTableName"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalTableName, v); err != nil {
-			return api.At(err, ".GlobalTableName")
-		}
-	}
-	if v := m["ReplicaSettings"]; v != nil {
-		if err := api.SetList(&s.ReplicaSettings, v, func(p *ReplicaSettingsDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicaSettings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicaSettings", &s.ReplicaSettings, func(p *[]ReplicaSettingsDescription, v any) error {
+		return api.SetList(p, v, func(p *ReplicaSettingsDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateGlobalTableSettingsOutput) ToDynamic() map[string]any {
@@ -9305,82 +4910,35 @@ func (s *UpdateGlobalTableSettingsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GlobalTableName != nil {
-		m["GlobalTableName"] = *s.GlobalTableName
-	}
-	if s.ReplicaSettings != nil {
-		m["ReplicaSettings"] = api.DynList(s.ReplicaSettings, func(e ReplicaSettingsDescription) any { return e.ToDynamic() })
-	}
+	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
+	api.PutList(m, "ReplicaSettings", s.ReplicaSettings, func(e ReplicaSettingsDescription) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateItemInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetMap(&s.Key, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["AttributeUpdates"]; v != nil {
-		if err := api.SetMap(&s.AttributeUpdates, v, func(p *AttributeValueUpdate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttributeUpdates")
-		}
-	}
-	if v := m["Expected"]; v != nil {
-		if err := api.SetMap(&s.Expected, v, func(p *ExpectedAttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Expected")
-		}
-	}
-	if v := m["ConditionalOperator"]; v != nil {
-		if err := api.SetStringPtr(&s.ConditionalOperator, v); err != nil {
-			return api.At(err, ".ConditionalOperator")
-		}
-	}
-	if v := m["ReturnValues"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValues, v); err != nil {
-			return api.At(err, ".ReturnValues")
-		}
-	}
-	if v := m["ReturnConsumedCapacity"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnConsumedCapacity, v); err != nil {
-			return api.At(err, ".ReturnConsumedCapacity")
-		}
-	}
-	if v := m["ReturnItemCollectionMetrics"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnItemCollectionMetrics, v); err != nil {
-			return api.At(err, ".ReturnItemCollectionMetrics")
-		}
-	}
-	if v := m["UpdateExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.UpdateExpression, v); err != nil {
-			return api.At(err, ".UpdateExpression")
-		}
-	}
-	if v := m["ConditionExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ConditionExpression, v); err != nil {
-			return api.At(err, ".ConditionExpression")
-		}
-	}
-	if v := m["ExpressionAttributeNames"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ExpressionAttributeNames")
-		}
-	}
-	if v := m["ExpressionAttributeValues"]; v != nil {
-		if err := api.SetMap(&s.ExpressionAttributeValues, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExpressionAttributeValues")
-		}
-	}
-	if v := m["ReturnValuesOnConditionCheckFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnValuesOnConditionCheckFailure, v); err != nil {
-			return api.At(err, ".ReturnValuesOnConditionCheckFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AttributeUpdates", &s.AttributeUpdates, func(p *map[string]AttributeValueUpdate, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValueUpdate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Expected", &s.Expected, func(p *map[string]ExpectedAttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *ExpectedAttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConditionalOperator", &s.ConditionalOperator, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnValues", &s.ReturnValues, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnItemCollectionMetrics", &s.ReturnItemCollectionMetrics, api.SetStringPtr)
+	err = api.Decode(err, m, "UpdateExpression", &s.UpdateExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateItemInput) ToDynamic() map[string]any {
@@ -9388,69 +4946,30 @@ func (s *UpdateItemInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.Key != nil {
-		m["Key"] = api.DynMap(s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.AttributeUpdates != nil {
-		m["AttributeUpdates"] = api.DynMap(s.AttributeUpdates, func(e AttributeValueUpdate) any { return e.ToDynamic() })
-	}
-	if s.Expected != nil {
-		m["Expected"] = api.DynMap(s.Expected, func(e ExpectedAttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ConditionalOperator != nil {
-		m["ConditionalOperator"] = *s.ConditionalOperator
-	}
-	if s.ReturnValues != nil {
-		m["ReturnValues"] = *s.ReturnValues
-	}
-	if s.ReturnConsumedCapacity != nil {
-		m["ReturnConsumedCapacity"] = *s.ReturnConsumedCapacity
-	}
-	if s.ReturnItemCollectionMetrics != nil {
-		m["ReturnItemCollectionMetrics"] = *s.ReturnItemCollectionMetrics
-	}
-	if s.UpdateExpression != nil {
-		m["UpdateExpression"] = *s.UpdateExpression
-	}
-	if s.ConditionExpression != nil {
-		m["ConditionExpression"] = *s.ConditionExpression
-	}
-	if s.ExpressionAttributeNames != nil {
-		m["ExpressionAttributeNames"] = api.DynMap(s.ExpressionAttributeNames, api.DynString)
-	}
-	if s.ExpressionAttributeValues != nil {
-		m["ExpressionAttributeValues"] = api.DynMap(s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ReturnValuesOnConditionCheckFailure != nil {
-		m["ReturnValuesOnConditionCheckFailure"] = *s.ReturnValuesOnConditionCheckFailure
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutMap(m, "AttributeUpdates", s.AttributeUpdates, func(e AttributeValueUpdate) any { return e.ToDynamic() })
+	api.PutMap(m, "Expected", s.Expected, func(e ExpectedAttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ConditionalOperator", s.ConditionalOperator, api.DynString)
+	api.Put(m, "ReturnValues", s.ReturnValues, api.DynString)
+	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
+	api.Put(m, "ReturnItemCollectionMetrics", s.ReturnItemCollectionMetrics, api.DynString)
+	api.Put(m, "UpdateExpression", s.UpdateExpression, api.DynString)
+	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
+	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
+	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
 	return m
 }
 
 func (s *UpdateItemOutput) FromDynamic(m map[string]any) error {
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	if v := m["ConsumedCapacity"]; v != nil {
-		p := new(ConsumedCapacity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConsumedCapacity")
-		}
-		s.ConsumedCapacity = p
-	}
-	if v := m["ItemCollectionMetrics"]; v != nil {
-		p := new(ItemCollectionMetrics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ItemCollectionMetrics")
-		}
-		s.ItemCollectionMetrics = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
+	err = api.Decode(err, m, "ItemCollectionMetrics", &s.ItemCollectionMetrics, api.SetStructPtr[ItemCollectionMetrics])
+	return err
 }
 
 func (s *UpdateItemOutput) ToDynamic() map[string]any {
@@ -9458,25 +4977,16 @@ func (s *UpdateItemOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.ConsumedCapacity != nil {
-		m["ConsumedCapacity"] = s.ConsumedCapacity.ToDynamic()
-	}
-	if s.ItemCollectionMetrics != nil {
-		m["ItemCollectionMetrics"] = s.ItemCollectionMetrics.ToDynamic()
-	}
+	api.PutMap(m, "Attributes", s.Attributes, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
+	api.PutStruct(m, "ItemCollectionMetrics", s.ItemCollectionMetrics)
 	return m
 }
 
 func (s *UpdateKinesisStreamingConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["ApproximateCreationDateTimePrecision"]; v != nil {
-		if err := api.SetStringPtr(&s.ApproximateCreationDateTimePrecision, v); err != nil {
-			return api.At(err, ".ApproximateCreationDateTimePrecision")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApproximateCreationDateTimePrecision", &s.ApproximateCreationDateTimePrecision, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateKinesisStreamingConfiguration) ToDynamic() map[string]any {
@@ -9484,31 +4994,16 @@ func (s *UpdateKinesisStreamingConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ApproximateCreationDateTimePrecision != nil {
-		m["ApproximateCreationDateTimePrecision"] = *s.ApproximateCreationDateTimePrecision
-	}
+	api.Put(m, "ApproximateCreationDateTimePrecision", s.ApproximateCreationDateTimePrecision, api.DynString)
 	return m
 }
 
 func (s *UpdateKinesisStreamingDestinationInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["StreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamArn, v); err != nil {
-			return api.At(err, ".StreamArn")
-		}
-	}
-	if v := m["UpdateKinesisStreamingConfiguration"]; v != nil {
-		p := new(UpdateKinesisStreamingConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".UpdateKinesisStreamingConfiguration")
-		}
-		s.UpdateKinesisStreamingConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
+	err = api.Decode(err, m, "UpdateKinesisStreamingConfiguration", &s.UpdateKinesisStreamingConfiguration, api.SetStructPtr[UpdateKinesisStreamingConfiguration])
+	return err
 }
 
 func (s *UpdateKinesisStreamingDestinationInput) ToDynamic() map[string]any {
@@ -9516,42 +5011,19 @@ func (s *UpdateKinesisStreamingDestinationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.StreamArn != nil {
-		m["StreamArn"] = *s.StreamArn
-	}
-	if s.UpdateKinesisStreamingConfiguration != nil {
-		m["UpdateKinesisStreamingConfiguration"] = s.UpdateKinesisStreamingConfiguration.ToDynamic()
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
+	api.PutStruct(m, "UpdateKinesisStreamingConfiguration", s.UpdateKinesisStreamingConfiguration)
 	return m
 }
 
 func (s *UpdateKinesisStreamingDestinationOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["StreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamArn, v); err != nil {
-			return api.At(err, ".StreamArn")
-		}
-	}
-	if v := m["DestinationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationStatus, v); err != nil {
-			return api.At(err, ".DestinationStatus")
-		}
-	}
-	if v := m["UpdateKinesisStreamingConfiguration"]; v != nil {
-		p := new(UpdateKinesisStreamingConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".UpdateKinesisStreamingConfiguration")
-		}
-		s.UpdateKinesisStreamingConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DestinationStatus", &s.DestinationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "UpdateKinesisStreamingConfiguration", &s.UpdateKinesisStreamingConfiguration, api.SetStructPtr[UpdateKinesisStreamingConfiguration])
+	return err
 }
 
 func (s *UpdateKinesisStreamingDestinationOutput) ToDynamic() map[string]any {
@@ -9559,57 +5031,24 @@ func (s *UpdateKinesisStreamingDestinationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.StreamArn != nil {
-		m["StreamArn"] = *s.StreamArn
-	}
-	if s.DestinationStatus != nil {
-		m["DestinationStatus"] = *s.DestinationStatus
-	}
-	if s.UpdateKinesisStreamingConfiguration != nil {
-		m["UpdateKinesisStreamingConfiguration"] = s.UpdateKinesisStreamingConfiguration.ToDynamic()
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
+	api.Put(m, "DestinationStatus", s.DestinationStatus, api.DynString)
+	api.PutStruct(m, "UpdateKinesisStreamingConfiguration", s.UpdateKinesisStreamingConfiguration)
 	return m
 }
 
 func (s *UpdateReplicationGroupMemberAction) FromDynamic(m map[string]any) error {
-	if v := m["RegionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RegionName, v); err != nil {
-			return api.At(err, ".RegionName")
-		}
-	}
-	if v := m["KMSMasterKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KMSMasterKeyId, v); err != nil {
-			return api.At(err, ".KMSMasterKeyId")
-		}
-	}
-	if v := m["ProvisionedThroughputOverride"]; v != nil {
-		p := new(ProvisionedThroughputOverride)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughputOverride")
-		}
-		s.ProvisionedThroughputOverride = p
-	}
-	if v := m["OnDemandThroughputOverride"]; v != nil {
-		p := new(OnDemandThroughputOverride)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughputOverride")
-		}
-		s.OnDemandThroughputOverride = p
-	}
-	if v := m["GlobalSecondaryIndexes"]; v != nil {
-		if err := api.SetList(&s.GlobalSecondaryIndexes, v, func(p *ReplicaGlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexes")
-		}
-	}
-	if v := m["TableClassOverride"]; v != nil {
-		if err := api.SetStringPtr(&s.TableClassOverride, v); err != nil {
-			return api.At(err, ".TableClassOverride")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
+	err = api.Decode(err, m, "KMSMasterKeyId", &s.KMSMasterKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughputOverride])
+	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughputOverride])
+	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]ReplicaGlobalSecondaryIndex, v any) error {
+		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableClassOverride", &s.TableClassOverride, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateReplicationGroupMemberAction) ToDynamic() map[string]any {
@@ -9617,92 +5056,35 @@ func (s *UpdateReplicationGroupMemberAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RegionName != nil {
-		m["RegionName"] = *s.RegionName
-	}
-	if s.KMSMasterKeyId != nil {
-		m["KMSMasterKeyId"] = *s.KMSMasterKeyId
-	}
-	if s.ProvisionedThroughputOverride != nil {
-		m["ProvisionedThroughputOverride"] = s.ProvisionedThroughputOverride.ToDynamic()
-	}
-	if s.OnDemandThroughputOverride != nil {
-		m["OnDemandThroughputOverride"] = s.OnDemandThroughputOverride.ToDynamic()
-	}
-	if s.GlobalSecondaryIndexes != nil {
-		m["GlobalSecondaryIndexes"] = api.DynList(s.GlobalSecondaryIndexes, func(e ReplicaGlobalSecondaryIndex) any { return e.ToDynamic() })
-	}
-	if s.TableClassOverride != nil {
-		m["TableClassOverride"] = *s.TableClassOverride
-	}
+	api.Put(m, "RegionName", s.RegionName, api.DynString)
+	api.Put(m, "KMSMasterKeyId", s.KMSMasterKeyId, api.DynString)
+	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
+	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
+	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e ReplicaGlobalSecondaryIndex) any { return e.ToDynamic() })
+	api.Put(m, "TableClassOverride", s.TableClassOverride, api.DynString)
 	return m
 }
 
 func (s *UpdateTableInput) FromDynamic(m map[string]any) error {
-	if v := m["AttributeDefinitions"]; v != nil {
-		if err := api.SetList(&s.AttributeDefinitions, v, func(p *AttributeDefinition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttributeDefinitions")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["BillingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.BillingMode, v); err != nil {
-			return api.At(err, ".BillingMode")
-		}
-	}
-	if v := m["ProvisionedThroughput"]; v != nil {
-		p := new(ProvisionedThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedThroughput")
-		}
-		s.ProvisionedThroughput = p
-	}
-	if v := m["GlobalSecondaryIndexUpdates"]; v != nil {
-		if err := api.SetList(&s.GlobalSecondaryIndexUpdates, v, func(p *GlobalSecondaryIndexUpdate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexUpdates")
-		}
-	}
-	if v := m["StreamSpecification"]; v != nil {
-		p := new(StreamSpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamSpecification")
-		}
-		s.StreamSpecification = p
-	}
-	if v := m["SSESpecification"]; v != nil {
-		p := new(SSESpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SSESpecification")
-		}
-		s.SSESpecification = p
-	}
-	if v := m["ReplicaUpdates"]; v != nil {
-		if err := api.SetList(&s.ReplicaUpdates, v, func(p *ReplicationGroupUpdate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicaUpdates")
-		}
-	}
-	if v := m["TableClass"]; v != nil {
-		if err := api.SetStringPtr(&s.TableClass, v); err != nil {
-			return api.At(err, ".TableClass")
-		}
-	}
-	if v := m["DeletionProtectionEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.DeletionProtectionEnabled, v); err != nil {
-			return api.At(err, ".DeletionProtectionEnabled")
-		}
-	}
-	if v := m["OnDemandThroughput"]; v != nil {
-		p := new(OnDemandThroughput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnDemandThroughput")
-		}
-		s.OnDemandThroughput = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttributeDefinitions", &s.AttributeDefinitions, func(p *[]AttributeDefinition, v any) error {
+		return api.SetList(p, v, func(p *AttributeDefinition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
+	err = api.Decode(err, m, "GlobalSecondaryIndexUpdates", &s.GlobalSecondaryIndexUpdates, func(p *[]GlobalSecondaryIndexUpdate, v any) error {
+		return api.SetList(p, v, func(p *GlobalSecondaryIndexUpdate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StreamSpecification", &s.StreamSpecification, api.SetStructPtr[StreamSpecification])
+	err = api.Decode(err, m, "SSESpecification", &s.SSESpecification, api.SetStructPtr[SSESpecification])
+	err = api.Decode(err, m, "ReplicaUpdates", &s.ReplicaUpdates, func(p *[]ReplicationGroupUpdate, v any) error {
+		return api.SetList(p, v, func(p *ReplicationGroupUpdate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableClass", &s.TableClass, api.SetStringPtr)
+	err = api.Decode(err, m, "DeletionProtectionEnabled", &s.DeletionProtectionEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
+	return err
 }
 
 func (s *UpdateTableInput) ToDynamic() map[string]any {
@@ -9710,51 +5092,24 @@ func (s *UpdateTableInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AttributeDefinitions != nil {
-		m["AttributeDefinitions"] = api.DynList(s.AttributeDefinitions, func(e AttributeDefinition) any { return e.ToDynamic() })
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.BillingMode != nil {
-		m["BillingMode"] = *s.BillingMode
-	}
-	if s.ProvisionedThroughput != nil {
-		m["ProvisionedThroughput"] = s.ProvisionedThroughput.ToDynamic()
-	}
-	if s.GlobalSecondaryIndexUpdates != nil {
-		m["GlobalSecondaryIndexUpdates"] = api.DynList(s.GlobalSecondaryIndexUpdates, func(e GlobalSecondaryIndexUpdate) any { return e.ToDynamic() })
-	}
-	if s.StreamSpecification != nil {
-		m["StreamSpecification"] = s.StreamSpecification.ToDynamic()
-	}
-	if s.SSESpecification != nil {
-		m["SSESpecification"] = s.SSESpecification.ToDynamic()
-	}
-	if s.ReplicaUpdates != nil {
-		m["ReplicaUpdates"] = api.DynList(s.ReplicaUpdates, func(e ReplicationGroupUpdate) any { return e.ToDynamic() })
-	}
-	if s.TableClass != nil {
-		m["TableClass"] = *s.TableClass
-	}
-	if s.DeletionProtectionEnabled != nil {
-		m["DeletionProtectionEnabled"] = *s.DeletionProtectionEnabled
-	}
-	if s.OnDemandThroughput != nil {
-		m["OnDemandThroughput"] = s.OnDemandThroughput.ToDynamic()
-	}
+	api.PutList(m, "AttributeDefinitions", s.AttributeDefinitions, func(e AttributeDefinition) any { return e.ToDynamic() })
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
+	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
+	api.PutList(m, "GlobalSecondaryIndexUpdates", s.GlobalSecondaryIndexUpdates, func(e GlobalSecondaryIndexUpdate) any { return e.ToDynamic() })
+	api.PutStruct(m, "StreamSpecification", s.StreamSpecification)
+	api.PutStruct(m, "SSESpecification", s.SSESpecification)
+	api.PutList(m, "ReplicaUpdates", s.ReplicaUpdates, func(e ReplicationGroupUpdate) any { return e.ToDynamic() })
+	api.Put(m, "TableClass", s.TableClass, api.DynString)
+	api.Put(m, "DeletionProtectionEnabled", s.DeletionProtectionEnabled, api.DynBool)
+	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
 	return m
 }
 
 func (s *UpdateTableOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableDescription"]; v != nil {
-		p := new(TableDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TableDescription")
-		}
-		s.TableDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableDescription", &s.TableDescription, api.SetStructPtr[TableDescription])
+	return err
 }
 
 func (s *UpdateTableOutput) ToDynamic() map[string]any {
@@ -9762,36 +5117,21 @@ func (s *UpdateTableOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableDescription != nil {
-		m["TableDescription"] = s.TableDescription.ToDynamic()
-	}
+	api.PutStruct(m, "TableDescription", s.TableDescription)
 	return m
 }
 
 func (s *UpdateTableReplicaAutoScalingInput) FromDynamic(m map[string]any) error {
-	if v := m["GlobalSecondaryIndexUpdates"]; v != nil {
-		if err := api.SetList(&s.GlobalSecondaryIndexUpdates, v, func(p *GlobalSecondaryIndexAutoScalingUpdate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GlobalSecondaryIndexUpdates")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["ProvisionedWriteCapacityAutoScalingUpdate"]; v != nil {
-		p := new(AutoScalingSettingsUpdate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ProvisionedWriteCapacityAutoScalingUpdate")
-		}
-		s.ProvisionedWriteCapacityAutoScalingUpdate = p
-	}
-	if v := m["ReplicaUpdates"]; v != nil {
-		if err := api.SetList(&s.ReplicaUpdates, v, func(p *ReplicaAutoScalingUpdate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicaUpdates")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalSecondaryIndexUpdates", &s.GlobalSecondaryIndexUpdates, func(p *[]GlobalSecondaryIndexAutoScalingUpdate, v any) error {
+		return api.SetList(p, v, func(p *GlobalSecondaryIndexAutoScalingUpdate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedWriteCapacityAutoScalingUpdate", &s.ProvisionedWriteCapacityAutoScalingUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
+	err = api.Decode(err, m, "ReplicaUpdates", &s.ReplicaUpdates, func(p *[]ReplicaAutoScalingUpdate, v any) error {
+		return api.SetList(p, v, func(p *ReplicaAutoScalingUpdate, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateTableReplicaAutoScalingInput) ToDynamic() map[string]any {
@@ -9799,30 +5139,17 @@ func (s *UpdateTableReplicaAutoScalingInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.GlobalSecondaryIndexUpdates != nil {
-		m["GlobalSecondaryIndexUpdates"] = api.DynList(s.GlobalSecondaryIndexUpdates, func(e GlobalSecondaryIndexAutoScalingUpdate) any { return e.ToDynamic() })
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.ProvisionedWriteCapacityAutoScalingUpdate != nil {
-		m["ProvisionedWriteCapacityAutoScalingUpdate"] = s.ProvisionedWriteCapacityAutoScalingUpdate.ToDynamic()
-	}
-	if s.ReplicaUpdates != nil {
-		m["ReplicaUpdates"] = api.DynList(s.ReplicaUpdates, func(e ReplicaAutoScalingUpdate) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "GlobalSecondaryIndexUpdates", s.GlobalSecondaryIndexUpdates, func(e GlobalSecondaryIndexAutoScalingUpdate) any { return e.ToDynamic() })
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutStruct(m, "ProvisionedWriteCapacityAutoScalingUpdate", s.ProvisionedWriteCapacityAutoScalingUpdate)
+	api.PutList(m, "ReplicaUpdates", s.ReplicaUpdates, func(e ReplicaAutoScalingUpdate) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateTableReplicaAutoScalingOutput) FromDynamic(m map[string]any) error {
-	if v := m["TableAutoScalingDescription"]; v != nil {
-		p := new(TableAutoScalingDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TableAutoScalingDescription")
-		}
-		s.TableAutoScalingDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableAutoScalingDescription", &s.TableAutoScalingDescription, api.SetStructPtr[TableAutoScalingDescription])
+	return err
 }
 
 func (s *UpdateTableReplicaAutoScalingOutput) ToDynamic() map[string]any {
@@ -9830,26 +5157,15 @@ func (s *UpdateTableReplicaAutoScalingOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TableAutoScalingDescription != nil {
-		m["TableAutoScalingDescription"] = s.TableAutoScalingDescription.ToDynamic()
-	}
+	api.PutStruct(m, "TableAutoScalingDescription", s.TableAutoScalingDescription)
 	return m
 }
 
 func (s *UpdateTimeToLiveInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["TimeToLiveSpecification"]; v != nil {
-		p := new(TimeToLiveSpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TimeToLiveSpecification")
-		}
-		s.TimeToLiveSpecification = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeToLiveSpecification", &s.TimeToLiveSpecification, api.SetStructPtr[TimeToLiveSpecification])
+	return err
 }
 
 func (s *UpdateTimeToLiveInput) ToDynamic() map[string]any {
@@ -9857,24 +5173,15 @@ func (s *UpdateTimeToLiveInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.TimeToLiveSpecification != nil {
-		m["TimeToLiveSpecification"] = s.TimeToLiveSpecification.ToDynamic()
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutStruct(m, "TimeToLiveSpecification", s.TimeToLiveSpecification)
 	return m
 }
 
 func (s *UpdateTimeToLiveOutput) FromDynamic(m map[string]any) error {
-	if v := m["TimeToLiveSpecification"]; v != nil {
-		p := new(TimeToLiveSpecification)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TimeToLiveSpecification")
-		}
-		s.TimeToLiveSpecification = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TimeToLiveSpecification", &s.TimeToLiveSpecification, api.SetStructPtr[TimeToLiveSpecification])
+	return err
 }
 
 func (s *UpdateTimeToLiveOutput) ToDynamic() map[string]any {
@@ -9882,28 +5189,15 @@ func (s *UpdateTimeToLiveOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TimeToLiveSpecification != nil {
-		m["TimeToLiveSpecification"] = s.TimeToLiveSpecification.ToDynamic()
-	}
+	api.PutStruct(m, "TimeToLiveSpecification", s.TimeToLiveSpecification)
 	return m
 }
 
 func (s *WriteRequest) FromDynamic(m map[string]any) error {
-	if v := m["PutRequest"]; v != nil {
-		p := new(PutRequest)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PutRequest")
-		}
-		s.PutRequest = p
-	}
-	if v := m["DeleteRequest"]; v != nil {
-		p := new(DeleteRequest)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeleteRequest")
-		}
-		s.DeleteRequest = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PutRequest", &s.PutRequest, api.SetStructPtr[PutRequest])
+	err = api.Decode(err, m, "DeleteRequest", &s.DeleteRequest, api.SetStructPtr[DeleteRequest])
+	return err
 }
 
 func (s *WriteRequest) ToDynamic() map[string]any {
@@ -9911,11 +5205,7 @@ func (s *WriteRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PutRequest != nil {
-		m["PutRequest"] = s.PutRequest.ToDynamic()
-	}
-	if s.DeleteRequest != nil {
-		m["DeleteRequest"] = s.DeleteRequest.ToDynamic()
-	}
+	api.PutStruct(m, "PutRequest", s.PutRequest)
+	api.PutStruct(m, "DeleteRequest", s.DeleteRequest)
 	return m
 }

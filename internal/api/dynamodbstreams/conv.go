@@ -7,57 +7,22 @@ import (
 )
 
 func (s *AttributeValue) FromDynamic(m map[string]any) error {
-	if v := m["S"]; v != nil {
-		if err := api.SetStringPtr(&s.S, v); err != nil {
-			return api.At(err, ".S")
-		}
-	}
-	if v := m["N"]; v != nil {
-		if err := api.SetStringPtr(&s.N, v); err != nil {
-			return api.At(err, ".N")
-		}
-	}
-	if v := m["B"]; v != nil {
-		if err := api.SetBytes(&s.B, v); err != nil {
-			return api.At(err, ".B")
-		}
-	}
-	if v := m["SS"]; v != nil {
-		if err := api.SetList(&s.SS, v, api.SetString); err != nil {
-			return api.At(err, ".SS")
-		}
-	}
-	if v := m["NS"]; v != nil {
-		if err := api.SetList(&s.NS, v, api.SetString); err != nil {
-			return api.At(err, ".NS")
-		}
-	}
-	if v := m["BS"]; v != nil {
-		if err := api.SetList(&s.BS, v, api.SetBytes); err != nil {
-			return api.At(err, ".BS")
-		}
-	}
-	if v := m["M"]; v != nil {
-		if err := api.SetMap(&s.M, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".M")
-		}
-	}
-	if v := m["L"]; v != nil {
-		if err := api.SetList(&s.L, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".L")
-		}
-	}
-	if v := m["NULL"]; v != nil {
-		if err := api.SetBoolPtr(&s.NULL, v); err != nil {
-			return api.At(err, ".NULL")
-		}
-	}
-	if v := m["BOOL"]; v != nil {
-		if err := api.SetBoolPtr(&s.BOOL, v); err != nil {
-			return api.At(err, ".BOOL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S", &s.S, api.SetStringPtr)
+	err = api.Decode(err, m, "N", &s.N, api.SetStringPtr)
+	err = api.Decode(err, m, "B", &s.B, api.SetBytes)
+	err = api.Decode(err, m, "SS", &s.SS, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NS", &s.NS, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "BS", &s.BS, func(p *[][]byte, v any) error { return api.SetList(p, v, api.SetBytes) })
+	err = api.Decode(err, m, "M", &s.M, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "L", &s.L, func(p *[]AttributeValue, v any) error {
+		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NULL", &s.NULL, api.SetBoolPtr)
+	err = api.Decode(err, m, "BOOL", &s.BOOL, api.SetBoolPtr)
+	return err
 }
 
 func (s *AttributeValue) ToDynamic() map[string]any {
@@ -65,56 +30,25 @@ func (s *AttributeValue) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.S != nil {
-		m["S"] = *s.S
-	}
-	if s.N != nil {
-		m["N"] = *s.N
-	}
-	if s.B != nil {
-		m["B"] = s.B
-	}
-	if s.SS != nil {
-		m["SS"] = api.DynList(s.SS, api.DynString)
-	}
-	if s.NS != nil {
-		m["NS"] = api.DynList(s.NS, api.DynString)
-	}
-	if s.BS != nil {
-		m["BS"] = api.DynList(s.BS, api.DynBytes)
-	}
-	if s.M != nil {
-		m["M"] = api.DynMap(s.M, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.L != nil {
-		m["L"] = api.DynList(s.L, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.NULL != nil {
-		m["NULL"] = *s.NULL
-	}
-	if s.BOOL != nil {
-		m["BOOL"] = *s.BOOL
-	}
+	api.Put(m, "S", s.S, api.DynString)
+	api.Put(m, "N", s.N, api.DynString)
+	api.PutBytes(m, "B", s.B)
+	api.PutList(m, "SS", s.SS, api.DynString)
+	api.PutList(m, "NS", s.NS, api.DynString)
+	api.PutList(m, "BS", s.BS, api.DynBytes)
+	api.PutMap(m, "M", s.M, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutList(m, "L", s.L, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "NULL", s.NULL, api.DynBool)
+	api.Put(m, "BOOL", s.BOOL, api.DynBool)
 	return m
 }
 
 func (s *DescribeStreamInput) FromDynamic(m map[string]any) error {
-	if v := m["StreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamArn, v); err != nil {
-			return api.At(err, ".StreamArn")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["ExclusiveStartShardId"]; v != nil {
-		if err := api.SetStringPtr(&s.ExclusiveStartShardId, v); err != nil {
-			return api.At(err, ".ExclusiveStartShardId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ExclusiveStartShardId", &s.ExclusiveStartShardId, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeStreamInput) ToDynamic() map[string]any {
@@ -122,27 +56,16 @@ func (s *DescribeStreamInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StreamArn != nil {
-		m["StreamArn"] = *s.StreamArn
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.ExclusiveStartShardId != nil {
-		m["ExclusiveStartShardId"] = *s.ExclusiveStartShardId
-	}
+	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "ExclusiveStartShardId", s.ExclusiveStartShardId, api.DynString)
 	return m
 }
 
 func (s *DescribeStreamOutput) FromDynamic(m map[string]any) error {
-	if v := m["StreamDescription"]; v != nil {
-		p := new(StreamDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StreamDescription")
-		}
-		s.StreamDescription = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamDescription", &s.StreamDescription, api.SetStructPtr[StreamDescription])
+	return err
 }
 
 func (s *DescribeStreamOutput) ToDynamic() map[string]any {
@@ -150,19 +73,14 @@ func (s *DescribeStreamOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.StreamDescription != nil {
-		m["StreamDescription"] = s.StreamDescription.ToDynamic()
-	}
+	api.PutStruct(m, "StreamDescription", s.StreamDescription)
 	return m
 }
 
 func (s *ExpiredIteratorException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ExpiredIteratorException) ToDynamic() map[string]any {
@@ -170,24 +88,15 @@ func (s *ExpiredIteratorException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *GetRecordsInput) FromDynamic(m map[string]any) error {
-	if v := m["ShardIterator"]; v != nil {
-		if err := api.SetStringPtr(&s.ShardIterator, v); err != nil {
-			return api.At(err, ".ShardIterator")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ShardIterator", &s.ShardIterator, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetRecordsInput) ToDynamic() map[string]any {
@@ -195,27 +104,18 @@ func (s *GetRecordsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ShardIterator != nil {
-		m["ShardIterator"] = *s.ShardIterator
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "ShardIterator", s.ShardIterator, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *GetRecordsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Records"]; v != nil {
-		if err := api.SetList(&s.Records, v, func(p *Record, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Records")
-		}
-	}
-	if v := m["NextShardIterator"]; v != nil {
-		if err := api.SetStringPtr(&s.NextShardIterator, v); err != nil {
-			return api.At(err, ".NextShardIterator")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Records", &s.Records, func(p *[]Record, v any) error {
+		return api.SetList(p, v, func(p *Record, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextShardIterator", &s.NextShardIterator, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRecordsOutput) ToDynamic() map[string]any {
@@ -223,37 +123,18 @@ func (s *GetRecordsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Records != nil {
-		m["Records"] = api.DynList(s.Records, func(e Record) any { return e.ToDynamic() })
-	}
-	if s.NextShardIterator != nil {
-		m["NextShardIterator"] = *s.NextShardIterator
-	}
+	api.PutList(m, "Records", s.Records, func(e Record) any { return e.ToDynamic() })
+	api.Put(m, "NextShardIterator", s.NextShardIterator, api.DynString)
 	return m
 }
 
 func (s *GetShardIteratorInput) FromDynamic(m map[string]any) error {
-	if v := m["StreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamArn, v); err != nil {
-			return api.At(err, ".StreamArn")
-		}
-	}
-	if v := m["ShardId"]; v != nil {
-		if err := api.SetStringPtr(&s.ShardId, v); err != nil {
-			return api.At(err, ".ShardId")
-		}
-	}
-	if v := m["ShardIteratorType"]; v != nil {
-		if err := api.SetStringPtr(&s.ShardIteratorType, v); err != nil {
-			return api.At(err, ".ShardIteratorType")
-		}
-	}
-	if v := m["SequenceNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SequenceNumber, v); err != nil {
-			return api.At(err, ".SequenceNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ShardId", &s.ShardId, api.SetStringPtr)
+	err = api.Decode(err, m, "ShardIteratorType", &s.ShardIteratorType, api.SetStringPtr)
+	err = api.Decode(err, m, "SequenceNumber", &s.SequenceNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *GetShardIteratorInput) ToDynamic() map[string]any {
@@ -261,28 +142,17 @@ func (s *GetShardIteratorInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StreamArn != nil {
-		m["StreamArn"] = *s.StreamArn
-	}
-	if s.ShardId != nil {
-		m["ShardId"] = *s.ShardId
-	}
-	if s.ShardIteratorType != nil {
-		m["ShardIteratorType"] = *s.ShardIteratorType
-	}
-	if s.SequenceNumber != nil {
-		m["SequenceNumber"] = *s.SequenceNumber
-	}
+	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
+	api.Put(m, "ShardId", s.ShardId, api.DynString)
+	api.Put(m, "ShardIteratorType", s.ShardIteratorType, api.DynString)
+	api.Put(m, "SequenceNumber", s.SequenceNumber, api.DynString)
 	return m
 }
 
 func (s *GetShardIteratorOutput) FromDynamic(m map[string]any) error {
-	if v := m["ShardIterator"]; v != nil {
-		if err := api.SetStringPtr(&s.ShardIterator, v); err != nil {
-			return api.At(err, ".ShardIterator")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ShardIterator", &s.ShardIterator, api.SetStringPtr)
+	return err
 }
 
 func (s *GetShardIteratorOutput) ToDynamic() map[string]any {
@@ -290,24 +160,15 @@ func (s *GetShardIteratorOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ShardIterator != nil {
-		m["ShardIterator"] = *s.ShardIterator
-	}
+	api.Put(m, "ShardIterator", s.ShardIterator, api.DynString)
 	return m
 }
 
 func (s *Identity) FromDynamic(m map[string]any) error {
-	if v := m["PrincipalId"]; v != nil {
-		if err := api.SetStringPtr(&s.PrincipalId, v); err != nil {
-			return api.At(err, ".PrincipalId")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PrincipalId", &s.PrincipalId, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *Identity) ToDynamic() map[string]any {
@@ -315,22 +176,15 @@ func (s *Identity) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PrincipalId != nil {
-		m["PrincipalId"] = *s.PrincipalId
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
+	api.Put(m, "PrincipalId", s.PrincipalId, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
 	return m
 }
 
 func (s *InternalServerError) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InternalServerError) ToDynamic() map[string]any {
@@ -338,24 +192,15 @@ func (s *InternalServerError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KeySchemaElement) FromDynamic(m map[string]any) error {
-	if v := m["AttributeName"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeName, v); err != nil {
-			return api.At(err, ".AttributeName")
-		}
-	}
-	if v := m["KeyType"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyType, v); err != nil {
-			return api.At(err, ".KeyType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyType", &s.KeyType, api.SetStringPtr)
+	return err
 }
 
 func (s *KeySchemaElement) ToDynamic() map[string]any {
@@ -363,22 +208,15 @@ func (s *KeySchemaElement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AttributeName != nil {
-		m["AttributeName"] = *s.AttributeName
-	}
-	if s.KeyType != nil {
-		m["KeyType"] = *s.KeyType
-	}
+	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
+	api.Put(m, "KeyType", s.KeyType, api.DynString)
 	return m
 }
 
 func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LimitExceededException) ToDynamic() map[string]any {
@@ -386,29 +224,16 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ListStreamsInput) FromDynamic(m map[string]any) error {
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["ExclusiveStartStreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ExclusiveStartStreamArn, v); err != nil {
-			return api.At(err, ".ExclusiveStartStreamArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ExclusiveStartStreamArn", &s.ExclusiveStartStreamArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStreamsInput) ToDynamic() map[string]any {
@@ -416,30 +241,19 @@ func (s *ListStreamsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.ExclusiveStartStreamArn != nil {
-		m["ExclusiveStartStreamArn"] = *s.ExclusiveStartStreamArn
-	}
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "ExclusiveStartStreamArn", s.ExclusiveStartStreamArn, api.DynString)
 	return m
 }
 
 func (s *ListStreamsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Streams"]; v != nil {
-		if err := api.SetList(&s.Streams, v, func(p *Stream, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Streams")
-		}
-	}
-	if v := m["LastEvaluatedStreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LastEvaluatedStreamArn, v); err != nil {
-			return api.At(err, ".LastEvaluatedStreamArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Streams", &s.Streams, func(p *[]Stream, v any) error {
+		return api.SetList(p, v, func(p *Stream, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "LastEvaluatedStreamArn", &s.LastEvaluatedStreamArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ListStreamsOutput) ToDynamic() map[string]any {
@@ -447,56 +261,21 @@ func (s *ListStreamsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Streams != nil {
-		m["Streams"] = api.DynList(s.Streams, func(e Stream) any { return e.ToDynamic() })
-	}
-	if s.LastEvaluatedStreamArn != nil {
-		m["LastEvaluatedStreamArn"] = *s.LastEvaluatedStreamArn
-	}
+	api.PutList(m, "Streams", s.Streams, func(e Stream) any { return e.ToDynamic() })
+	api.Put(m, "LastEvaluatedStreamArn", s.LastEvaluatedStreamArn, api.DynString)
 	return m
 }
 
 func (s *Record) FromDynamic(m map[string]any) error {
-	if v := m["eventID"]; v != nil {
-		if err := api.SetStringPtr(&s.EventID, v); err != nil {
-			return api.At(err, ".eventID")
-		}
-	}
-	if v := m["eventName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventName, v); err != nil {
-			return api.At(err, ".eventName")
-		}
-	}
-	if v := m["eventVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.EventVersion, v); err != nil {
-			return api.At(err, ".eventVersion")
-		}
-	}
-	if v := m["eventSource"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSource, v); err != nil {
-			return api.At(err, ".eventSource")
-		}
-	}
-	if v := m["awsRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.AwsRegion, v); err != nil {
-			return api.At(err, ".awsRegion")
-		}
-	}
-	if v := m["dynamodb"]; v != nil {
-		p := new(StreamRecord)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".dynamodb")
-		}
-		s.Dynamodb = p
-	}
-	if v := m["userIdentity"]; v != nil {
-		p := new(Identity)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".userIdentity")
-		}
-		s.UserIdentity = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "eventID", &s.EventID, api.SetStringPtr)
+	err = api.Decode(err, m, "eventName", &s.EventName, api.SetStringPtr)
+	err = api.Decode(err, m, "eventVersion", &s.EventVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "eventSource", &s.EventSource, api.SetStringPtr)
+	err = api.Decode(err, m, "awsRegion", &s.AwsRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "dynamodb", &s.Dynamodb, api.SetStructPtr[StreamRecord])
+	err = api.Decode(err, m, "userIdentity", &s.UserIdentity, api.SetStructPtr[Identity])
+	return err
 }
 
 func (s *Record) ToDynamic() map[string]any {
@@ -504,37 +283,20 @@ func (s *Record) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.EventID != nil {
-		m["eventID"] = *s.EventID
-	}
-	if s.EventName != nil {
-		m["eventName"] = *s.EventName
-	}
-	if s.EventVersion != nil {
-		m["eventVersion"] = *s.EventVersion
-	}
-	if s.EventSource != nil {
-		m["eventSource"] = *s.EventSource
-	}
-	if s.AwsRegion != nil {
-		m["awsRegion"] = *s.AwsRegion
-	}
-	if s.Dynamodb != nil {
-		m["dynamodb"] = s.Dynamodb.ToDynamic()
-	}
-	if s.UserIdentity != nil {
-		m["userIdentity"] = s.UserIdentity.ToDynamic()
-	}
+	api.Put(m, "eventID", s.EventID, api.DynString)
+	api.Put(m, "eventName", s.EventName, api.DynString)
+	api.Put(m, "eventVersion", s.EventVersion, api.DynString)
+	api.Put(m, "eventSource", s.EventSource, api.DynString)
+	api.Put(m, "awsRegion", s.AwsRegion, api.DynString)
+	api.PutStruct(m, "dynamodb", s.Dynamodb)
+	api.PutStruct(m, "userIdentity", s.UserIdentity)
 	return m
 }
 
 func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceNotFoundException) ToDynamic() map[string]any {
@@ -542,24 +304,15 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *SequenceNumberRange) FromDynamic(m map[string]any) error {
-	if v := m["StartingSequenceNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.StartingSequenceNumber, v); err != nil {
-			return api.At(err, ".StartingSequenceNumber")
-		}
-	}
-	if v := m["EndingSequenceNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.EndingSequenceNumber, v); err != nil {
-			return api.At(err, ".EndingSequenceNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StartingSequenceNumber", &s.StartingSequenceNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "EndingSequenceNumber", &s.EndingSequenceNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *SequenceNumberRange) ToDynamic() map[string]any {
@@ -567,34 +320,17 @@ func (s *SequenceNumberRange) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StartingSequenceNumber != nil {
-		m["StartingSequenceNumber"] = *s.StartingSequenceNumber
-	}
-	if s.EndingSequenceNumber != nil {
-		m["EndingSequenceNumber"] = *s.EndingSequenceNumber
-	}
+	api.Put(m, "StartingSequenceNumber", s.StartingSequenceNumber, api.DynString)
+	api.Put(m, "EndingSequenceNumber", s.EndingSequenceNumber, api.DynString)
 	return m
 }
 
 func (s *Shard) FromDynamic(m map[string]any) error {
-	if v := m["ShardId"]; v != nil {
-		if err := api.SetStringPtr(&s.ShardId, v); err != nil {
-			return api.At(err, ".ShardId")
-		}
-	}
-	if v := m["SequenceNumberRange"]; v != nil {
-		p := new(SequenceNumberRange)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SequenceNumberRange")
-		}
-		s.SequenceNumberRange = p
-	}
-	if v := m["ParentShardId"]; v != nil {
-		if err := api.SetStringPtr(&s.ParentShardId, v); err != nil {
-			return api.At(err, ".ParentShardId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ShardId", &s.ShardId, api.SetStringPtr)
+	err = api.Decode(err, m, "SequenceNumberRange", &s.SequenceNumberRange, api.SetStructPtr[SequenceNumberRange])
+	err = api.Decode(err, m, "ParentShardId", &s.ParentShardId, api.SetStringPtr)
+	return err
 }
 
 func (s *Shard) ToDynamic() map[string]any {
@@ -602,35 +338,18 @@ func (s *Shard) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ShardId != nil {
-		m["ShardId"] = *s.ShardId
-	}
-	if s.SequenceNumberRange != nil {
-		m["SequenceNumberRange"] = s.SequenceNumberRange.ToDynamic()
-	}
-	if s.ParentShardId != nil {
-		m["ParentShardId"] = *s.ParentShardId
-	}
+	api.Put(m, "ShardId", s.ShardId, api.DynString)
+	api.PutStruct(m, "SequenceNumberRange", s.SequenceNumberRange)
+	api.Put(m, "ParentShardId", s.ParentShardId, api.DynString)
 	return m
 }
 
 func (s *Stream) FromDynamic(m map[string]any) error {
-	if v := m["StreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamArn, v); err != nil {
-			return api.At(err, ".StreamArn")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["StreamLabel"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamLabel, v); err != nil {
-			return api.At(err, ".StreamLabel")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "StreamLabel", &s.StreamLabel, api.SetStringPtr)
+	return err
 }
 
 func (s *Stream) ToDynamic() map[string]any {
@@ -638,65 +357,28 @@ func (s *Stream) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StreamArn != nil {
-		m["StreamArn"] = *s.StreamArn
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.StreamLabel != nil {
-		m["StreamLabel"] = *s.StreamLabel
-	}
+	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.Put(m, "StreamLabel", s.StreamLabel, api.DynString)
 	return m
 }
 
 func (s *StreamDescription) FromDynamic(m map[string]any) error {
-	if v := m["StreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamArn, v); err != nil {
-			return api.At(err, ".StreamArn")
-		}
-	}
-	if v := m["StreamLabel"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamLabel, v); err != nil {
-			return api.At(err, ".StreamLabel")
-		}
-	}
-	if v := m["StreamStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamStatus, v); err != nil {
-			return api.At(err, ".StreamStatus")
-		}
-	}
-	if v := m["StreamViewType"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamViewType, v); err != nil {
-			return api.At(err, ".StreamViewType")
-		}
-	}
-	if v := m["CreationRequestDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationRequestDateTime, v); err != nil {
-			return api.At(err, ".CreationRequestDateTime")
-		}
-	}
-	if v := m["TableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".TableName")
-		}
-	}
-	if v := m["KeySchema"]; v != nil {
-		if err := api.SetList(&s.KeySchema, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySchema")
-		}
-	}
-	if v := m["Shards"]; v != nil {
-		if err := api.SetList(&s.Shards, v, func(p *Shard, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Shards")
-		}
-	}
-	if v := m["LastEvaluatedShardId"]; v != nil {
-		if err := api.SetStringPtr(&s.LastEvaluatedShardId, v); err != nil {
-			return api.At(err, ".LastEvaluatedShardId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
+	err = api.Decode(err, m, "StreamLabel", &s.StreamLabel, api.SetStringPtr)
+	err = api.Decode(err, m, "StreamStatus", &s.StreamStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "StreamViewType", &s.StreamViewType, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationRequestDateTime", &s.CreationRequestDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
+		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Shards", &s.Shards, func(p *[]Shard, v any) error {
+		return api.SetList(p, v, func(p *Shard, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "LastEvaluatedShardId", &s.LastEvaluatedShardId, api.SetStringPtr)
+	return err
 }
 
 func (s *StreamDescription) ToDynamic() map[string]any {
@@ -704,73 +386,34 @@ func (s *StreamDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.StreamArn != nil {
-		m["StreamArn"] = *s.StreamArn
-	}
-	if s.StreamLabel != nil {
-		m["StreamLabel"] = *s.StreamLabel
-	}
-	if s.StreamStatus != nil {
-		m["StreamStatus"] = *s.StreamStatus
-	}
-	if s.StreamViewType != nil {
-		m["StreamViewType"] = *s.StreamViewType
-	}
-	if s.CreationRequestDateTime != nil {
-		m["CreationRequestDateTime"] = s.CreationRequestDateTime.UTC()
-	}
-	if s.TableName != nil {
-		m["TableName"] = *s.TableName
-	}
-	if s.KeySchema != nil {
-		m["KeySchema"] = api.DynList(s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	}
-	if s.Shards != nil {
-		m["Shards"] = api.DynList(s.Shards, func(e Shard) any { return e.ToDynamic() })
-	}
-	if s.LastEvaluatedShardId != nil {
-		m["LastEvaluatedShardId"] = *s.LastEvaluatedShardId
-	}
+	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
+	api.Put(m, "StreamLabel", s.StreamLabel, api.DynString)
+	api.Put(m, "StreamStatus", s.StreamStatus, api.DynString)
+	api.Put(m, "StreamViewType", s.StreamViewType, api.DynString)
+	api.Put(m, "CreationRequestDateTime", s.CreationRequestDateTime, api.DynTime)
+	api.Put(m, "TableName", s.TableName, api.DynString)
+	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
+	api.PutList(m, "Shards", s.Shards, func(e Shard) any { return e.ToDynamic() })
+	api.Put(m, "LastEvaluatedShardId", s.LastEvaluatedShardId, api.DynString)
 	return m
 }
 
 func (s *StreamRecord) FromDynamic(m map[string]any) error {
-	if v := m["ApproximateCreationDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ApproximateCreationDateTime, v); err != nil {
-			return api.At(err, ".ApproximateCreationDateTime")
-		}
-	}
-	if v := m["Keys"]; v != nil {
-		if err := api.SetMap(&s.Keys, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Keys")
-		}
-	}
-	if v := m["NewImage"]; v != nil {
-		if err := api.SetMap(&s.NewImage, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".NewImage")
-		}
-	}
-	if v := m["OldImage"]; v != nil {
-		if err := api.SetMap(&s.OldImage, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".OldImage")
-		}
-	}
-	if v := m["SequenceNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SequenceNumber, v); err != nil {
-			return api.At(err, ".SequenceNumber")
-		}
-	}
-	if v := m["SizeBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SizeBytes, v); err != nil {
-			return api.At(err, ".SizeBytes")
-		}
-	}
-	if v := m["StreamViewType"]; v != nil {
-		if err := api.SetStringPtr(&s.StreamViewType, v); err != nil {
-			return api.At(err, ".StreamViewType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApproximateCreationDateTime", &s.ApproximateCreationDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Keys", &s.Keys, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NewImage", &s.NewImage, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "OldImage", &s.OldImage, func(p *map[string]AttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "SequenceNumber", &s.SequenceNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "SizeBytes", &s.SizeBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "StreamViewType", &s.StreamViewType, api.SetStringPtr)
+	return err
 }
 
 func (s *StreamRecord) ToDynamic() map[string]any {
@@ -778,37 +421,20 @@ func (s *StreamRecord) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ApproximateCreationDateTime != nil {
-		m["ApproximateCreationDateTime"] = s.ApproximateCreationDateTime.UTC()
-	}
-	if s.Keys != nil {
-		m["Keys"] = api.DynMap(s.Keys, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.NewImage != nil {
-		m["NewImage"] = api.DynMap(s.NewImage, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.OldImage != nil {
-		m["OldImage"] = api.DynMap(s.OldImage, func(e AttributeValue) any { return e.ToDynamic() })
-	}
-	if s.SequenceNumber != nil {
-		m["SequenceNumber"] = *s.SequenceNumber
-	}
-	if s.SizeBytes != nil {
-		m["SizeBytes"] = *s.SizeBytes
-	}
-	if s.StreamViewType != nil {
-		m["StreamViewType"] = *s.StreamViewType
-	}
+	api.Put(m, "ApproximateCreationDateTime", s.ApproximateCreationDateTime, api.DynTime)
+	api.PutMap(m, "Keys", s.Keys, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutMap(m, "NewImage", s.NewImage, func(e AttributeValue) any { return e.ToDynamic() })
+	api.PutMap(m, "OldImage", s.OldImage, func(e AttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "SequenceNumber", s.SequenceNumber, api.DynString)
+	api.Put(m, "SizeBytes", s.SizeBytes, api.DynInt64)
+	api.Put(m, "StreamViewType", s.StreamViewType, api.DynString)
 	return m
 }
 
 func (s *TrimmedDataAccessException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TrimmedDataAccessException) ToDynamic() map[string]any {
@@ -816,8 +442,6 @@ func (s *TrimmedDataAccessException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }

@@ -7,17 +7,10 @@ import (
 )
 
 func (s *Attribute) FromDynamic(m map[string]any) error {
-	if v := m["key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".key")
-		}
-	}
-	if v := m["value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Attribute) ToDynamic() map[string]any {
@@ -25,32 +18,17 @@ func (s *Attribute) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["value"] = *s.Value
-	}
+	api.Put(m, "key", s.Key, api.DynString)
+	api.Put(m, "value", s.Value, api.DynString)
 	return m
 }
 
 func (s *AuthorizationData) FromDynamic(m map[string]any) error {
-	if v := m["authorizationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationToken, v); err != nil {
-			return api.At(err, ".authorizationToken")
-		}
-	}
-	if v := m["expiresAt"]; v != nil {
-		if err := api.SetTimePtr(&s.ExpiresAt, v); err != nil {
-			return api.At(err, ".expiresAt")
-		}
-	}
-	if v := m["proxyEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.ProxyEndpoint, v); err != nil {
-			return api.At(err, ".proxyEndpoint")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "authorizationToken", &s.AuthorizationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "expiresAt", &s.ExpiresAt, api.SetTimePtr)
+	err = api.Decode(err, m, "proxyEndpoint", &s.ProxyEndpoint, api.SetStringPtr)
+	return err
 }
 
 func (s *AuthorizationData) ToDynamic() map[string]any {
@@ -58,60 +36,23 @@ func (s *AuthorizationData) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.AuthorizationToken != nil {
-		m["authorizationToken"] = *s.AuthorizationToken
-	}
-	if s.ExpiresAt != nil {
-		m["expiresAt"] = s.ExpiresAt.UTC()
-	}
-	if s.ProxyEndpoint != nil {
-		m["proxyEndpoint"] = *s.ProxyEndpoint
-	}
+	api.Put(m, "authorizationToken", s.AuthorizationToken, api.DynString)
+	api.Put(m, "expiresAt", s.ExpiresAt, api.DynTime)
+	api.Put(m, "proxyEndpoint", s.ProxyEndpoint, api.DynString)
 	return m
 }
 
 func (s *AwsEcrContainerImageDetails) FromDynamic(m map[string]any) error {
-	if v := m["architecture"]; v != nil {
-		if err := api.SetStringPtr(&s.Architecture, v); err != nil {
-			return api.At(err, ".architecture")
-		}
-	}
-	if v := m["author"]; v != nil {
-		if err := api.SetStringPtr(&s.Author, v); err != nil {
-			return api.At(err, ".author")
-		}
-	}
-	if v := m["imageHash"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageHash, v); err != nil {
-			return api.At(err, ".imageHash")
-		}
-	}
-	if v := m["imageTags"]; v != nil {
-		if err := api.SetList(&s.ImageTags, v, api.SetString); err != nil {
-			return api.At(err, ".imageTags")
-		}
-	}
-	if v := m["platform"]; v != nil {
-		if err := api.SetStringPtr(&s.Platform, v); err != nil {
-			return api.At(err, ".platform")
-		}
-	}
-	if v := m["pushedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.PushedAt, v); err != nil {
-			return api.At(err, ".pushedAt")
-		}
-	}
-	if v := m["registry"]; v != nil {
-		if err := api.SetStringPtr(&s.Registry, v); err != nil {
-			return api.At(err, ".registry")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "architecture", &s.Architecture, api.SetStringPtr)
+	err = api.Decode(err, m, "author", &s.Author, api.SetStringPtr)
+	err = api.Decode(err, m, "imageHash", &s.ImageHash, api.SetStringPtr)
+	err = api.Decode(err, m, "imageTags", &s.ImageTags, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "platform", &s.Platform, api.SetStringPtr)
+	err = api.Decode(err, m, "pushedAt", &s.PushedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "registry", &s.Registry, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	return err
 }
 
 func (s *AwsEcrContainerImageDetails) ToDynamic() map[string]any {
@@ -119,50 +60,23 @@ func (s *AwsEcrContainerImageDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Architecture != nil {
-		m["architecture"] = *s.Architecture
-	}
-	if s.Author != nil {
-		m["author"] = *s.Author
-	}
-	if s.ImageHash != nil {
-		m["imageHash"] = *s.ImageHash
-	}
-	if s.ImageTags != nil {
-		m["imageTags"] = api.DynList(s.ImageTags, api.DynString)
-	}
-	if s.Platform != nil {
-		m["platform"] = *s.Platform
-	}
-	if s.PushedAt != nil {
-		m["pushedAt"] = s.PushedAt.UTC()
-	}
-	if s.Registry != nil {
-		m["registry"] = *s.Registry
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
+	api.Put(m, "architecture", s.Architecture, api.DynString)
+	api.Put(m, "author", s.Author, api.DynString)
+	api.Put(m, "imageHash", s.ImageHash, api.DynString)
+	api.PutList(m, "imageTags", s.ImageTags, api.DynString)
+	api.Put(m, "platform", s.Platform, api.DynString)
+	api.Put(m, "pushedAt", s.PushedAt, api.DynTime)
+	api.Put(m, "registry", s.Registry, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
 	return m
 }
 
 func (s *BatchCheckLayerAvailabilityRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["layerDigests"]; v != nil {
-		if err := api.SetList(&s.LayerDigests, v, api.SetString); err != nil {
-			return api.At(err, ".layerDigests")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "layerDigests", &s.LayerDigests, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *BatchCheckLayerAvailabilityRequest) ToDynamic() map[string]any {
@@ -170,30 +84,21 @@ func (s *BatchCheckLayerAvailabilityRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.LayerDigests != nil {
-		m["layerDigests"] = api.DynList(s.LayerDigests, api.DynString)
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutList(m, "layerDigests", s.LayerDigests, api.DynString)
 	return m
 }
 
 func (s *BatchCheckLayerAvailabilityResponse) FromDynamic(m map[string]any) error {
-	if v := m["layers"]; v != nil {
-		if err := api.SetList(&s.Layers, v, func(p *Layer, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".layers")
-		}
-	}
-	if v := m["failures"]; v != nil {
-		if err := api.SetList(&s.Failures, v, func(p *LayerFailure, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".failures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "layers", &s.Layers, func(p *[]Layer, v any) error {
+		return api.SetList(p, v, func(p *Layer, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "failures", &s.Failures, func(p *[]LayerFailure, v any) error {
+		return api.SetList(p, v, func(p *LayerFailure, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchCheckLayerAvailabilityResponse) ToDynamic() map[string]any {
@@ -201,32 +106,19 @@ func (s *BatchCheckLayerAvailabilityResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Layers != nil {
-		m["layers"] = api.DynList(s.Layers, func(e Layer) any { return e.ToDynamic() })
-	}
-	if s.Failures != nil {
-		m["failures"] = api.DynList(s.Failures, func(e LayerFailure) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "layers", s.Layers, func(e Layer) any { return e.ToDynamic() })
+	api.PutList(m, "failures", s.Failures, func(e LayerFailure) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BatchDeleteImageRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageIds"]; v != nil {
-		if err := api.SetList(&s.ImageIds, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".imageIds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageIds", &s.ImageIds, func(p *[]ImageIdentifier, v any) error {
+		return api.SetList(p, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchDeleteImageRequest) ToDynamic() map[string]any {
@@ -234,30 +126,21 @@ func (s *BatchDeleteImageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageIds != nil {
-		m["imageIds"] = api.DynList(s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutList(m, "imageIds", s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BatchDeleteImageResponse) FromDynamic(m map[string]any) error {
-	if v := m["imageIds"]; v != nil {
-		if err := api.SetList(&s.ImageIds, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".imageIds")
-		}
-	}
-	if v := m["failures"]; v != nil {
-		if err := api.SetList(&s.Failures, v, func(p *ImageFailure, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".failures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "imageIds", &s.ImageIds, func(p *[]ImageIdentifier, v any) error {
+		return api.SetList(p, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "failures", &s.Failures, func(p *[]ImageFailure, v any) error {
+		return api.SetList(p, v, func(p *ImageFailure, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchDeleteImageResponse) ToDynamic() map[string]any {
@@ -265,37 +148,20 @@ func (s *BatchDeleteImageResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ImageIds != nil {
-		m["imageIds"] = api.DynList(s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
-	}
-	if s.Failures != nil {
-		m["failures"] = api.DynList(s.Failures, func(e ImageFailure) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "imageIds", s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
+	api.PutList(m, "failures", s.Failures, func(e ImageFailure) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BatchGetImageRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageIds"]; v != nil {
-		if err := api.SetList(&s.ImageIds, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".imageIds")
-		}
-	}
-	if v := m["acceptedMediaTypes"]; v != nil {
-		if err := api.SetList(&s.AcceptedMediaTypes, v, api.SetString); err != nil {
-			return api.At(err, ".acceptedMediaTypes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageIds", &s.ImageIds, func(p *[]ImageIdentifier, v any) error {
+		return api.SetList(p, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "acceptedMediaTypes", &s.AcceptedMediaTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *BatchGetImageRequest) ToDynamic() map[string]any {
@@ -303,33 +169,22 @@ func (s *BatchGetImageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageIds != nil {
-		m["imageIds"] = api.DynList(s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
-	}
-	if s.AcceptedMediaTypes != nil {
-		m["acceptedMediaTypes"] = api.DynList(s.AcceptedMediaTypes, api.DynString)
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutList(m, "imageIds", s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
+	api.PutList(m, "acceptedMediaTypes", s.AcceptedMediaTypes, api.DynString)
 	return m
 }
 
 func (s *BatchGetImageResponse) FromDynamic(m map[string]any) error {
-	if v := m["images"]; v != nil {
-		if err := api.SetList(&s.Images, v, func(p *Image, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".images")
-		}
-	}
-	if v := m["failures"]; v != nil {
-		if err := api.SetList(&s.Failures, v, func(p *ImageFailure, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".failures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "images", &s.Images, func(p *[]Image, v any) error {
+		return api.SetList(p, v, func(p *Image, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "failures", &s.Failures, func(p *[]ImageFailure, v any) error {
+		return api.SetList(p, v, func(p *ImageFailure, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchGetImageResponse) ToDynamic() map[string]any {
@@ -337,22 +192,15 @@ func (s *BatchGetImageResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Images != nil {
-		m["images"] = api.DynList(s.Images, func(e Image) any { return e.ToDynamic() })
-	}
-	if s.Failures != nil {
-		m["failures"] = api.DynList(s.Failures, func(e ImageFailure) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "images", s.Images, func(e Image) any { return e.ToDynamic() })
+	api.PutList(m, "failures", s.Failures, func(e ImageFailure) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BatchGetRepositoryScanningConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["repositoryNames"]; v != nil {
-		if err := api.SetList(&s.RepositoryNames, v, api.SetString); err != nil {
-			return api.At(err, ".repositoryNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "repositoryNames", &s.RepositoryNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *BatchGetRepositoryScanningConfigurationRequest) ToDynamic() map[string]any {
@@ -360,24 +208,19 @@ func (s *BatchGetRepositoryScanningConfigurationRequest) ToDynamic() map[string]
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RepositoryNames != nil {
-		m["repositoryNames"] = api.DynList(s.RepositoryNames, api.DynString)
-	}
+	api.PutList(m, "repositoryNames", s.RepositoryNames, api.DynString)
 	return m
 }
 
 func (s *BatchGetRepositoryScanningConfigurationResponse) FromDynamic(m map[string]any) error {
-	if v := m["scanningConfigurations"]; v != nil {
-		if err := api.SetList(&s.ScanningConfigurations, v, func(p *RepositoryScanningConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".scanningConfigurations")
-		}
-	}
-	if v := m["failures"]; v != nil {
-		if err := api.SetList(&s.Failures, v, func(p *RepositoryScanningConfigurationFailure, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".failures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "scanningConfigurations", &s.ScanningConfigurations, func(p *[]RepositoryScanningConfiguration, v any) error {
+		return api.SetList(p, v, func(p *RepositoryScanningConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "failures", &s.Failures, func(p *[]RepositoryScanningConfigurationFailure, v any) error {
+		return api.SetList(p, v, func(p *RepositoryScanningConfigurationFailure, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchGetRepositoryScanningConfigurationResponse) ToDynamic() map[string]any {
@@ -385,37 +228,18 @@ func (s *BatchGetRepositoryScanningConfigurationResponse) ToDynamic() map[string
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ScanningConfigurations != nil {
-		m["scanningConfigurations"] = api.DynList(s.ScanningConfigurations, func(e RepositoryScanningConfiguration) any { return e.ToDynamic() })
-	}
-	if s.Failures != nil {
-		m["failures"] = api.DynList(s.Failures, func(e RepositoryScanningConfigurationFailure) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "scanningConfigurations", s.ScanningConfigurations, func(e RepositoryScanningConfiguration) any { return e.ToDynamic() })
+	api.PutList(m, "failures", s.Failures, func(e RepositoryScanningConfigurationFailure) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CompleteLayerUploadRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["uploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".uploadId")
-		}
-	}
-	if v := m["layerDigests"]; v != nil {
-		if err := api.SetList(&s.LayerDigests, v, api.SetString); err != nil {
-			return api.At(err, ".layerDigests")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "uploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "layerDigests", &s.LayerDigests, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *CompleteLayerUploadRequest) ToDynamic() map[string]any {
@@ -423,43 +247,20 @@ func (s *CompleteLayerUploadRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.UploadId != nil {
-		m["uploadId"] = *s.UploadId
-	}
-	if s.LayerDigests != nil {
-		m["layerDigests"] = api.DynList(s.LayerDigests, api.DynString)
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "uploadId", s.UploadId, api.DynString)
+	api.PutList(m, "layerDigests", s.LayerDigests, api.DynString)
 	return m
 }
 
 func (s *CompleteLayerUploadResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["uploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".uploadId")
-		}
-	}
-	if v := m["layerDigest"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerDigest, v); err != nil {
-			return api.At(err, ".layerDigest")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "uploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "layerDigest", &s.LayerDigest, api.SetStringPtr)
+	return err
 }
 
 func (s *CompleteLayerUploadResponse) ToDynamic() map[string]any {
@@ -467,48 +268,21 @@ func (s *CompleteLayerUploadResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.UploadId != nil {
-		m["uploadId"] = *s.UploadId
-	}
-	if s.LayerDigest != nil {
-		m["layerDigest"] = *s.LayerDigest
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "uploadId", s.UploadId, api.DynString)
+	api.Put(m, "layerDigest", s.LayerDigest, api.DynString)
 	return m
 }
 
 func (s *CreatePullThroughCacheRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["ecrRepositoryPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.EcrRepositoryPrefix, v); err != nil {
-			return api.At(err, ".ecrRepositoryPrefix")
-		}
-	}
-	if v := m["upstreamRegistryUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.UpstreamRegistryUrl, v); err != nil {
-			return api.At(err, ".upstreamRegistryUrl")
-		}
-	}
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["upstreamRegistry"]; v != nil {
-		if err := api.SetStringPtr(&s.UpstreamRegistry, v); err != nil {
-			return api.At(err, ".upstreamRegistry")
-		}
-	}
-	if v := m["credentialArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialArn, v); err != nil {
-			return api.At(err, ".credentialArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "upstreamRegistryUrl", &s.UpstreamRegistryUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "upstreamRegistry", &s.UpstreamRegistry, api.SetStringPtr)
+	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreatePullThroughCacheRuleRequest) ToDynamic() map[string]any {
@@ -516,56 +290,23 @@ func (s *CreatePullThroughCacheRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.EcrRepositoryPrefix != nil {
-		m["ecrRepositoryPrefix"] = *s.EcrRepositoryPrefix
-	}
-	if s.UpstreamRegistryUrl != nil {
-		m["upstreamRegistryUrl"] = *s.UpstreamRegistryUrl
-	}
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.UpstreamRegistry != nil {
-		m["upstreamRegistry"] = *s.UpstreamRegistry
-	}
-	if s.CredentialArn != nil {
-		m["credentialArn"] = *s.CredentialArn
-	}
+	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
+	api.Put(m, "upstreamRegistryUrl", s.UpstreamRegistryUrl, api.DynString)
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "upstreamRegistry", s.UpstreamRegistry, api.DynString)
+	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
 	return m
 }
 
 func (s *CreatePullThroughCacheRuleResponse) FromDynamic(m map[string]any) error {
-	if v := m["ecrRepositoryPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.EcrRepositoryPrefix, v); err != nil {
-			return api.At(err, ".ecrRepositoryPrefix")
-		}
-	}
-	if v := m["upstreamRegistryUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.UpstreamRegistryUrl, v); err != nil {
-			return api.At(err, ".upstreamRegistryUrl")
-		}
-	}
-	if v := m["createdAt"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedAt, v); err != nil {
-			return api.At(err, ".createdAt")
-		}
-	}
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["upstreamRegistry"]; v != nil {
-		if err := api.SetStringPtr(&s.UpstreamRegistry, v); err != nil {
-			return api.At(err, ".upstreamRegistry")
-		}
-	}
-	if v := m["credentialArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialArn, v); err != nil {
-			return api.At(err, ".credentialArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "upstreamRegistryUrl", &s.UpstreamRegistryUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "createdAt", &s.CreatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "upstreamRegistry", &s.UpstreamRegistry, api.SetStringPtr)
+	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreatePullThroughCacheRuleResponse) ToDynamic() map[string]any {
@@ -573,76 +314,29 @@ func (s *CreatePullThroughCacheRuleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.EcrRepositoryPrefix != nil {
-		m["ecrRepositoryPrefix"] = *s.EcrRepositoryPrefix
-	}
-	if s.UpstreamRegistryUrl != nil {
-		m["upstreamRegistryUrl"] = *s.UpstreamRegistryUrl
-	}
-	if s.CreatedAt != nil {
-		m["createdAt"] = s.CreatedAt.UTC()
-	}
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.UpstreamRegistry != nil {
-		m["upstreamRegistry"] = *s.UpstreamRegistry
-	}
-	if s.CredentialArn != nil {
-		m["credentialArn"] = *s.CredentialArn
-	}
+	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
+	api.Put(m, "upstreamRegistryUrl", s.UpstreamRegistryUrl, api.DynString)
+	api.Put(m, "createdAt", s.CreatedAt, api.DynTime)
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "upstreamRegistry", s.UpstreamRegistry, api.DynString)
+	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
 	return m
 }
 
 func (s *CreateRepositoryCreationTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".prefix")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["encryptionConfiguration"]; v != nil {
-		p := new(EncryptionConfigurationForRepositoryCreationTemplate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".encryptionConfiguration")
-		}
-		s.EncryptionConfiguration = p
-	}
-	if v := m["resourceTags"]; v != nil {
-		if err := api.SetList(&s.ResourceTags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".resourceTags")
-		}
-	}
-	if v := m["imageTagMutability"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageTagMutability, v); err != nil {
-			return api.At(err, ".imageTagMutability")
-		}
-	}
-	if v := m["repositoryPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryPolicy, v); err != nil {
-			return api.At(err, ".repositoryPolicy")
-		}
-	}
-	if v := m["lifecyclePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.LifecyclePolicy, v); err != nil {
-			return api.At(err, ".lifecyclePolicy")
-		}
-	}
-	if v := m["appliedFor"]; v != nil {
-		if err := api.SetList(&s.AppliedFor, v, api.SetString); err != nil {
-			return api.At(err, ".appliedFor")
-		}
-	}
-	if v := m["customRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomRoleArn, v); err != nil {
-			return api.At(err, ".customRoleArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "encryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfigurationForRepositoryCreationTemplate])
+	err = api.Decode(err, m, "resourceTags", &s.ResourceTags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryPolicy", &s.RepositoryPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "lifecyclePolicy", &s.LifecyclePolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "appliedFor", &s.AppliedFor, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "customRoleArn", &s.CustomRoleArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateRepositoryCreationTemplateRequest) ToDynamic() map[string]any {
@@ -650,50 +344,23 @@ func (s *CreateRepositoryCreationTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Prefix != nil {
-		m["prefix"] = *s.Prefix
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.EncryptionConfiguration != nil {
-		m["encryptionConfiguration"] = s.EncryptionConfiguration.ToDynamic()
-	}
-	if s.ResourceTags != nil {
-		m["resourceTags"] = api.DynList(s.ResourceTags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.ImageTagMutability != nil {
-		m["imageTagMutability"] = *s.ImageTagMutability
-	}
-	if s.RepositoryPolicy != nil {
-		m["repositoryPolicy"] = *s.RepositoryPolicy
-	}
-	if s.LifecyclePolicy != nil {
-		m["lifecyclePolicy"] = *s.LifecyclePolicy
-	}
-	if s.AppliedFor != nil {
-		m["appliedFor"] = api.DynList(s.AppliedFor, api.DynString)
-	}
-	if s.CustomRoleArn != nil {
-		m["customRoleArn"] = *s.CustomRoleArn
-	}
+	api.Put(m, "prefix", s.Prefix, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.PutStruct(m, "encryptionConfiguration", s.EncryptionConfiguration)
+	api.PutList(m, "resourceTags", s.ResourceTags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
+	api.Put(m, "repositoryPolicy", s.RepositoryPolicy, api.DynString)
+	api.Put(m, "lifecyclePolicy", s.LifecyclePolicy, api.DynString)
+	api.PutList(m, "appliedFor", s.AppliedFor, api.DynString)
+	api.Put(m, "customRoleArn", s.CustomRoleArn, api.DynString)
 	return m
 }
 
 func (s *CreateRepositoryCreationTemplateResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryCreationTemplate"]; v != nil {
-		p := new(RepositoryCreationTemplate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".repositoryCreationTemplate")
-		}
-		s.RepositoryCreationTemplate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryCreationTemplate", &s.RepositoryCreationTemplate, api.SetStructPtr[RepositoryCreationTemplate])
+	return err
 }
 
 func (s *CreateRepositoryCreationTemplateResponse) ToDynamic() map[string]any {
@@ -701,51 +368,22 @@ func (s *CreateRepositoryCreationTemplateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryCreationTemplate != nil {
-		m["repositoryCreationTemplate"] = s.RepositoryCreationTemplate.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.PutStruct(m, "repositoryCreationTemplate", s.RepositoryCreationTemplate)
 	return m
 }
 
 func (s *CreateRepositoryRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	if v := m["imageTagMutability"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageTagMutability, v); err != nil {
-			return api.At(err, ".imageTagMutability")
-		}
-	}
-	if v := m["imageScanningConfiguration"]; v != nil {
-		p := new(ImageScanningConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageScanningConfiguration")
-		}
-		s.ImageScanningConfiguration = p
-	}
-	if v := m["encryptionConfiguration"]; v != nil {
-		p := new(EncryptionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".encryptionConfiguration")
-		}
-		s.EncryptionConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
+	err = api.Decode(err, m, "imageScanningConfiguration", &s.ImageScanningConfiguration, api.SetStructPtr[ImageScanningConfiguration])
+	err = api.Decode(err, m, "encryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfiguration])
+	return err
 }
 
 func (s *CreateRepositoryRequest) ToDynamic() map[string]any {
@@ -753,36 +391,19 @@ func (s *CreateRepositoryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.ImageTagMutability != nil {
-		m["imageTagMutability"] = *s.ImageTagMutability
-	}
-	if s.ImageScanningConfiguration != nil {
-		m["imageScanningConfiguration"] = s.ImageScanningConfiguration.ToDynamic()
-	}
-	if s.EncryptionConfiguration != nil {
-		m["encryptionConfiguration"] = s.EncryptionConfiguration.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutList(m, "tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
+	api.PutStruct(m, "imageScanningConfiguration", s.ImageScanningConfiguration)
+	api.PutStruct(m, "encryptionConfiguration", s.EncryptionConfiguration)
 	return m
 }
 
 func (s *CreateRepositoryResponse) FromDynamic(m map[string]any) error {
-	if v := m["repository"]; v != nil {
-		p := new(Repository)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".repository")
-		}
-		s.Repository = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "repository", &s.Repository, api.SetStructPtr[Repository])
+	return err
 }
 
 func (s *CreateRepositoryResponse) ToDynamic() map[string]any {
@@ -790,34 +411,17 @@ func (s *CreateRepositoryResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Repository != nil {
-		m["repository"] = s.Repository.ToDynamic()
-	}
+	api.PutStruct(m, "repository", s.Repository)
 	return m
 }
 
 func (s *CvssScore) FromDynamic(m map[string]any) error {
-	if v := m["baseScore"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.BaseScore, v); err != nil {
-			return api.At(err, ".baseScore")
-		}
-	}
-	if v := m["scoringVector"]; v != nil {
-		if err := api.SetStringPtr(&s.ScoringVector, v); err != nil {
-			return api.At(err, ".scoringVector")
-		}
-	}
-	if v := m["source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".source")
-		}
-	}
-	if v := m["version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".version")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "baseScore", &s.BaseScore, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "scoringVector", &s.ScoringVector, api.SetStringPtr)
+	err = api.Decode(err, m, "source", &s.Source, api.SetStringPtr)
+	err = api.Decode(err, m, "version", &s.Version, api.SetStringPtr)
+	return err
 }
 
 func (s *CvssScore) ToDynamic() map[string]any {
@@ -825,33 +429,18 @@ func (s *CvssScore) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.BaseScore != nil {
-		m["baseScore"] = *s.BaseScore
-	}
-	if s.ScoringVector != nil {
-		m["scoringVector"] = *s.ScoringVector
-	}
-	if s.Source != nil {
-		m["source"] = *s.Source
-	}
-	if s.Version != nil {
-		m["version"] = *s.Version
-	}
+	api.Put(m, "baseScore", s.BaseScore, api.DynFloat64)
+	api.Put(m, "scoringVector", s.ScoringVector, api.DynString)
+	api.Put(m, "source", s.Source, api.DynString)
+	api.Put(m, "version", s.Version, api.DynString)
 	return m
 }
 
 func (s *CvssScoreAdjustment) FromDynamic(m map[string]any) error {
-	if v := m["metric"]; v != nil {
-		if err := api.SetStringPtr(&s.Metric, v); err != nil {
-			return api.At(err, ".metric")
-		}
-	}
-	if v := m["reason"]; v != nil {
-		if err := api.SetStringPtr(&s.Reason, v); err != nil {
-			return api.At(err, ".reason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "metric", &s.Metric, api.SetStringPtr)
+	err = api.Decode(err, m, "reason", &s.Reason, api.SetStringPtr)
+	return err
 }
 
 func (s *CvssScoreAdjustment) ToDynamic() map[string]any {
@@ -859,42 +448,21 @@ func (s *CvssScoreAdjustment) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Metric != nil {
-		m["metric"] = *s.Metric
-	}
-	if s.Reason != nil {
-		m["reason"] = *s.Reason
-	}
+	api.Put(m, "metric", s.Metric, api.DynString)
+	api.Put(m, "reason", s.Reason, api.DynString)
 	return m
 }
 
 func (s *CvssScoreDetails) FromDynamic(m map[string]any) error {
-	if v := m["adjustments"]; v != nil {
-		if err := api.SetList(&s.Adjustments, v, func(p *CvssScoreAdjustment, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".adjustments")
-		}
-	}
-	if v := m["score"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Score, v); err != nil {
-			return api.At(err, ".score")
-		}
-	}
-	if v := m["scoreSource"]; v != nil {
-		if err := api.SetStringPtr(&s.ScoreSource, v); err != nil {
-			return api.At(err, ".scoreSource")
-		}
-	}
-	if v := m["scoringVector"]; v != nil {
-		if err := api.SetStringPtr(&s.ScoringVector, v); err != nil {
-			return api.At(err, ".scoringVector")
-		}
-	}
-	if v := m["version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".version")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "adjustments", &s.Adjustments, func(p *[]CvssScoreAdjustment, v any) error {
+		return api.SetList(p, v, func(p *CvssScoreAdjustment, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "score", &s.Score, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "scoreSource", &s.ScoreSource, api.SetStringPtr)
+	err = api.Decode(err, m, "scoringVector", &s.ScoringVector, api.SetStringPtr)
+	err = api.Decode(err, m, "version", &s.Version, api.SetStringPtr)
+	return err
 }
 
 func (s *CvssScoreDetails) ToDynamic() map[string]any {
@@ -902,36 +470,19 @@ func (s *CvssScoreDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Adjustments != nil {
-		m["adjustments"] = api.DynList(s.Adjustments, func(e CvssScoreAdjustment) any { return e.ToDynamic() })
-	}
-	if s.Score != nil {
-		m["score"] = *s.Score
-	}
-	if s.ScoreSource != nil {
-		m["scoreSource"] = *s.ScoreSource
-	}
-	if s.ScoringVector != nil {
-		m["scoringVector"] = *s.ScoringVector
-	}
-	if s.Version != nil {
-		m["version"] = *s.Version
-	}
+	api.PutList(m, "adjustments", s.Adjustments, func(e CvssScoreAdjustment) any { return e.ToDynamic() })
+	api.Put(m, "score", s.Score, api.DynFloat64)
+	api.Put(m, "scoreSource", s.ScoreSource, api.DynString)
+	api.Put(m, "scoringVector", s.ScoringVector, api.DynString)
+	api.Put(m, "version", s.Version, api.DynString)
 	return m
 }
 
 func (s *DeleteLifecyclePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteLifecyclePolicyRequest) ToDynamic() map[string]any {
@@ -939,37 +490,18 @@ func (s *DeleteLifecyclePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
 	return m
 }
 
 func (s *DeleteLifecyclePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["lifecyclePolicyText"]; v != nil {
-		if err := api.SetStringPtr(&s.LifecyclePolicyText, v); err != nil {
-			return api.At(err, ".lifecyclePolicyText")
-		}
-	}
-	if v := m["lastEvaluatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.LastEvaluatedAt, v); err != nil {
-			return api.At(err, ".lastEvaluatedAt")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
+	err = api.Decode(err, m, "lastEvaluatedAt", &s.LastEvaluatedAt, api.SetTimePtr)
+	return err
 }
 
 func (s *DeleteLifecyclePolicyResponse) ToDynamic() map[string]any {
@@ -977,33 +509,18 @@ func (s *DeleteLifecyclePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.LifecyclePolicyText != nil {
-		m["lifecyclePolicyText"] = *s.LifecyclePolicyText
-	}
-	if s.LastEvaluatedAt != nil {
-		m["lastEvaluatedAt"] = s.LastEvaluatedAt.UTC()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
+	api.Put(m, "lastEvaluatedAt", s.LastEvaluatedAt, api.DynTime)
 	return m
 }
 
 func (s *DeletePullThroughCacheRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["ecrRepositoryPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.EcrRepositoryPrefix, v); err != nil {
-			return api.At(err, ".ecrRepositoryPrefix")
-		}
-	}
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeletePullThroughCacheRuleRequest) ToDynamic() map[string]any {
@@ -1011,42 +528,19 @@ func (s *DeletePullThroughCacheRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EcrRepositoryPrefix != nil {
-		m["ecrRepositoryPrefix"] = *s.EcrRepositoryPrefix
-	}
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
+	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
 	return m
 }
 
 func (s *DeletePullThroughCacheRuleResponse) FromDynamic(m map[string]any) error {
-	if v := m["ecrRepositoryPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.EcrRepositoryPrefix, v); err != nil {
-			return api.At(err, ".ecrRepositoryPrefix")
-		}
-	}
-	if v := m["upstreamRegistryUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.UpstreamRegistryUrl, v); err != nil {
-			return api.At(err, ".upstreamRegistryUrl")
-		}
-	}
-	if v := m["createdAt"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedAt, v); err != nil {
-			return api.At(err, ".createdAt")
-		}
-	}
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["credentialArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialArn, v); err != nil {
-			return api.At(err, ".credentialArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "upstreamRegistryUrl", &s.UpstreamRegistryUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "createdAt", &s.CreatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeletePullThroughCacheRuleResponse) ToDynamic() map[string]any {
@@ -1054,21 +548,11 @@ func (s *DeletePullThroughCacheRuleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.EcrRepositoryPrefix != nil {
-		m["ecrRepositoryPrefix"] = *s.EcrRepositoryPrefix
-	}
-	if s.UpstreamRegistryUrl != nil {
-		m["upstreamRegistryUrl"] = *s.UpstreamRegistryUrl
-	}
-	if s.CreatedAt != nil {
-		m["createdAt"] = s.CreatedAt.UTC()
-	}
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.CredentialArn != nil {
-		m["credentialArn"] = *s.CredentialArn
-	}
+	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
+	api.Put(m, "upstreamRegistryUrl", s.UpstreamRegistryUrl, api.DynString)
+	api.Put(m, "createdAt", s.CreatedAt, api.DynTime)
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
 	return m
 }
 
@@ -1082,17 +566,10 @@ func (s *DeleteRegistryPolicyRequest) ToDynamic() map[string]any {
 }
 
 func (s *DeleteRegistryPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["policyText"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyText, v); err != nil {
-			return api.At(err, ".policyText")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRegistryPolicyResponse) ToDynamic() map[string]any {
@@ -1100,22 +577,15 @@ func (s *DeleteRegistryPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.PolicyText != nil {
-		m["policyText"] = *s.PolicyText
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "policyText", s.PolicyText, api.DynString)
 	return m
 }
 
 func (s *DeleteRepositoryCreationTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".prefix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "prefix", &s.Prefix, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRepositoryCreationTemplateRequest) ToDynamic() map[string]any {
@@ -1123,26 +593,15 @@ func (s *DeleteRepositoryCreationTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Prefix != nil {
-		m["prefix"] = *s.Prefix
-	}
+	api.Put(m, "prefix", s.Prefix, api.DynString)
 	return m
 }
 
 func (s *DeleteRepositoryCreationTemplateResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryCreationTemplate"]; v != nil {
-		p := new(RepositoryCreationTemplate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".repositoryCreationTemplate")
-		}
-		s.RepositoryCreationTemplate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryCreationTemplate", &s.RepositoryCreationTemplate, api.SetStructPtr[RepositoryCreationTemplate])
+	return err
 }
 
 func (s *DeleteRepositoryCreationTemplateResponse) ToDynamic() map[string]any {
@@ -1150,27 +609,16 @@ func (s *DeleteRepositoryCreationTemplateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryCreationTemplate != nil {
-		m["repositoryCreationTemplate"] = s.RepositoryCreationTemplate.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.PutStruct(m, "repositoryCreationTemplate", s.RepositoryCreationTemplate)
 	return m
 }
 
 func (s *DeleteRepositoryPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRepositoryPolicyRequest) ToDynamic() map[string]any {
@@ -1178,32 +626,17 @@ func (s *DeleteRepositoryPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
 	return m
 }
 
 func (s *DeleteRepositoryPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["policyText"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyText, v); err != nil {
-			return api.At(err, ".policyText")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRepositoryPolicyResponse) ToDynamic() map[string]any {
@@ -1211,35 +644,18 @@ func (s *DeleteRepositoryPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.PolicyText != nil {
-		m["policyText"] = *s.PolicyText
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "policyText", s.PolicyText, api.DynString)
 	return m
 }
 
 func (s *DeleteRepositoryRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["force"]; v != nil {
-		if err := api.SetBoolPtr(&s.Force, v); err != nil {
-			return api.At(err, ".force")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "force", &s.Force, api.SetBoolPtr)
+	return err
 }
 
 func (s *DeleteRepositoryRequest) ToDynamic() map[string]any {
@@ -1247,27 +663,16 @@ func (s *DeleteRepositoryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.Force != nil {
-		m["force"] = *s.Force
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "force", s.Force, api.DynBool)
 	return m
 }
 
 func (s *DeleteRepositoryResponse) FromDynamic(m map[string]any) error {
-	if v := m["repository"]; v != nil {
-		p := new(Repository)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".repository")
-		}
-		s.Repository = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "repository", &s.Repository, api.SetStructPtr[Repository])
+	return err
 }
 
 func (s *DeleteRepositoryResponse) ToDynamic() map[string]any {
@@ -1275,31 +680,16 @@ func (s *DeleteRepositoryResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Repository != nil {
-		m["repository"] = s.Repository.ToDynamic()
-	}
+	api.PutStruct(m, "repository", s.Repository)
 	return m
 }
 
 func (s *DescribeImageReplicationStatusRequest) FromDynamic(m map[string]any) error {
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageId"]; v != nil {
-		p := new(ImageIdentifier)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageId")
-		}
-		s.ImageId = p
-	}
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeImageReplicationStatusRequest) ToDynamic() map[string]any {
@@ -1307,37 +697,20 @@ func (s *DescribeImageReplicationStatusRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageId != nil {
-		m["imageId"] = s.ImageId.ToDynamic()
-	}
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutStruct(m, "imageId", s.ImageId)
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
 	return m
 }
 
 func (s *DescribeImageReplicationStatusResponse) FromDynamic(m map[string]any) error {
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageId"]; v != nil {
-		p := new(ImageIdentifier)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageId")
-		}
-		s.ImageId = p
-	}
-	if v := m["replicationStatuses"]; v != nil {
-		if err := api.SetList(&s.ReplicationStatuses, v, func(p *ImageReplicationStatus, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".replicationStatuses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
+	err = api.Decode(err, m, "replicationStatuses", &s.ReplicationStatuses, func(p *[]ImageReplicationStatus, v any) error {
+		return api.SetList(p, v, func(p *ImageReplicationStatus, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeImageReplicationStatusResponse) ToDynamic() map[string]any {
@@ -1345,47 +718,20 @@ func (s *DescribeImageReplicationStatusResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageId != nil {
-		m["imageId"] = s.ImageId.ToDynamic()
-	}
-	if s.ReplicationStatuses != nil {
-		m["replicationStatuses"] = api.DynList(s.ReplicationStatuses, func(e ImageReplicationStatus) any { return e.ToDynamic() })
-	}
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutStruct(m, "imageId", s.ImageId)
+	api.PutList(m, "replicationStatuses", s.ReplicationStatuses, func(e ImageReplicationStatus) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeImageScanFindingsRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageId"]; v != nil {
-		p := new(ImageIdentifier)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageId")
-		}
-		s.ImageId = p
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["maxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".maxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeImageScanFindingsRequest) ToDynamic() map[string]any {
@@ -1393,62 +739,23 @@ func (s *DescribeImageScanFindingsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageId != nil {
-		m["imageId"] = s.ImageId.ToDynamic()
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["maxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutStruct(m, "imageId", s.ImageId)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *DescribeImageScanFindingsResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageId"]; v != nil {
-		p := new(ImageIdentifier)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageId")
-		}
-		s.ImageId = p
-	}
-	if v := m["imageScanStatus"]; v != nil {
-		p := new(ImageScanStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageScanStatus")
-		}
-		s.ImageScanStatus = p
-	}
-	if v := m["imageScanFindings"]; v != nil {
-		p := new(ImageScanFindings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageScanFindings")
-		}
-		s.ImageScanFindings = p
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
+	err = api.Decode(err, m, "imageScanStatus", &s.ImageScanStatus, api.SetStructPtr[ImageScanStatus])
+	err = api.Decode(err, m, "imageScanFindings", &s.ImageScanFindings, api.SetStructPtr[ImageScanFindings])
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeImageScanFindingsResponse) ToDynamic() map[string]any {
@@ -1456,34 +763,19 @@ func (s *DescribeImageScanFindingsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageId != nil {
-		m["imageId"] = s.ImageId.ToDynamic()
-	}
-	if s.ImageScanStatus != nil {
-		m["imageScanStatus"] = s.ImageScanStatus.ToDynamic()
-	}
-	if s.ImageScanFindings != nil {
-		m["imageScanFindings"] = s.ImageScanFindings.ToDynamic()
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutStruct(m, "imageId", s.ImageId)
+	api.PutStruct(m, "imageScanStatus", s.ImageScanStatus)
+	api.PutStruct(m, "imageScanFindings", s.ImageScanFindings)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeImagesFilter) FromDynamic(m map[string]any) error {
-	if v := m["tagStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.TagStatus, v); err != nil {
-			return api.At(err, ".tagStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "tagStatus", &s.TagStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeImagesFilter) ToDynamic() map[string]any {
@@ -1491,46 +783,21 @@ func (s *DescribeImagesFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TagStatus != nil {
-		m["tagStatus"] = *s.TagStatus
-	}
+	api.Put(m, "tagStatus", s.TagStatus, api.DynString)
 	return m
 }
 
 func (s *DescribeImagesRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageIds"]; v != nil {
-		if err := api.SetList(&s.ImageIds, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".imageIds")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["maxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".maxResults")
-		}
-	}
-	if v := m["filter"]; v != nil {
-		p := new(DescribeImagesFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".filter")
-		}
-		s.Filter = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageIds", &s.ImageIds, func(p *[]ImageIdentifier, v any) error {
+		return api.SetList(p, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "filter", &s.Filter, api.SetStructPtr[DescribeImagesFilter])
+	return err
 }
 
 func (s *DescribeImagesRequest) ToDynamic() map[string]any {
@@ -1538,39 +805,22 @@ func (s *DescribeImagesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageIds != nil {
-		m["imageIds"] = api.DynList(s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["maxResults"] = int64(*s.MaxResults)
-	}
-	if s.Filter != nil {
-		m["filter"] = s.Filter.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutList(m, "imageIds", s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
+	api.PutStruct(m, "filter", s.Filter)
 	return m
 }
 
 func (s *DescribeImagesResponse) FromDynamic(m map[string]any) error {
-	if v := m["imageDetails"]; v != nil {
-		if err := api.SetList(&s.ImageDetails, v, func(p *ImageDetail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".imageDetails")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "imageDetails", &s.ImageDetails, func(p *[]ImageDetail, v any) error {
+		return api.SetList(p, v, func(p *ImageDetail, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeImagesResponse) ToDynamic() map[string]any {
@@ -1578,37 +828,18 @@ func (s *DescribeImagesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ImageDetails != nil {
-		m["imageDetails"] = api.DynList(s.ImageDetails, func(e ImageDetail) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "imageDetails", s.ImageDetails, func(e ImageDetail) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribePullThroughCacheRulesRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["ecrRepositoryPrefixes"]; v != nil {
-		if err := api.SetList(&s.EcrRepositoryPrefixes, v, api.SetString); err != nil {
-			return api.At(err, ".ecrRepositoryPrefixes")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["maxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".maxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "ecrRepositoryPrefixes", &s.EcrRepositoryPrefixes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribePullThroughCacheRulesRequest) ToDynamic() map[string]any {
@@ -1616,33 +847,20 @@ func (s *DescribePullThroughCacheRulesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.EcrRepositoryPrefixes != nil {
-		m["ecrRepositoryPrefixes"] = api.DynList(s.EcrRepositoryPrefixes, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["maxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.PutList(m, "ecrRepositoryPrefixes", s.EcrRepositoryPrefixes, api.DynString)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *DescribePullThroughCacheRulesResponse) FromDynamic(m map[string]any) error {
-	if v := m["pullThroughCacheRules"]; v != nil {
-		if err := api.SetList(&s.PullThroughCacheRules, v, func(p *PullThroughCacheRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".pullThroughCacheRules")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "pullThroughCacheRules", &s.PullThroughCacheRules, func(p *[]PullThroughCacheRule, v any) error {
+		return api.SetList(p, v, func(p *PullThroughCacheRule, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribePullThroughCacheRulesResponse) ToDynamic() map[string]any {
@@ -1650,12 +868,8 @@ func (s *DescribePullThroughCacheRulesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PullThroughCacheRules != nil {
-		m["pullThroughCacheRules"] = api.DynList(s.PullThroughCacheRules, func(e PullThroughCacheRule) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "pullThroughCacheRules", s.PullThroughCacheRules, func(e PullThroughCacheRule) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
@@ -1669,19 +883,10 @@ func (s *DescribeRegistryRequest) ToDynamic() map[string]any {
 }
 
 func (s *DescribeRegistryResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["replicationConfiguration"]; v != nil {
-		p := new(ReplicationConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".replicationConfiguration")
-		}
-		s.ReplicationConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "replicationConfiguration", &s.ReplicationConfiguration, api.SetStructPtr[ReplicationConfiguration])
+	return err
 }
 
 func (s *DescribeRegistryResponse) ToDynamic() map[string]any {
@@ -1689,37 +894,18 @@ func (s *DescribeRegistryResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.ReplicationConfiguration != nil {
-		m["replicationConfiguration"] = s.ReplicationConfiguration.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.PutStruct(m, "replicationConfiguration", s.ReplicationConfiguration)
 	return m
 }
 
 func (s *DescribeRepositoriesRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryNames"]; v != nil {
-		if err := api.SetList(&s.RepositoryNames, v, api.SetString); err != nil {
-			return api.At(err, ".repositoryNames")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["maxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".maxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryNames", &s.RepositoryNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeRepositoriesRequest) ToDynamic() map[string]any {
@@ -1727,33 +913,20 @@ func (s *DescribeRepositoriesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryNames != nil {
-		m["repositoryNames"] = api.DynList(s.RepositoryNames, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["maxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.PutList(m, "repositoryNames", s.RepositoryNames, api.DynString)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *DescribeRepositoriesResponse) FromDynamic(m map[string]any) error {
-	if v := m["repositories"]; v != nil {
-		if err := api.SetList(&s.Repositories, v, func(p *Repository, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".repositories")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "repositories", &s.Repositories, func(p *[]Repository, v any) error {
+		return api.SetList(p, v, func(p *Repository, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeRepositoriesResponse) ToDynamic() map[string]any {
@@ -1761,32 +934,17 @@ func (s *DescribeRepositoriesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Repositories != nil {
-		m["repositories"] = api.DynList(s.Repositories, func(e Repository) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "repositories", s.Repositories, func(e Repository) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeRepositoryCreationTemplatesRequest) FromDynamic(m map[string]any) error {
-	if v := m["prefixes"]; v != nil {
-		if err := api.SetList(&s.Prefixes, v, api.SetString); err != nil {
-			return api.At(err, ".prefixes")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["maxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".maxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "prefixes", &s.Prefixes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeRepositoryCreationTemplatesRequest) ToDynamic() map[string]any {
@@ -1794,35 +952,20 @@ func (s *DescribeRepositoryCreationTemplatesRequest) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Prefixes != nil {
-		m["prefixes"] = api.DynList(s.Prefixes, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["maxResults"] = int64(*s.MaxResults)
-	}
+	api.PutList(m, "prefixes", s.Prefixes, api.DynString)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *DescribeRepositoryCreationTemplatesResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryCreationTemplates"]; v != nil {
-		if err := api.SetList(&s.RepositoryCreationTemplates, v, func(p *RepositoryCreationTemplate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".repositoryCreationTemplates")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryCreationTemplates", &s.RepositoryCreationTemplates, func(p *[]RepositoryCreationTemplate, v any) error {
+		return api.SetList(p, v, func(p *RepositoryCreationTemplate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeRepositoryCreationTemplatesResponse) ToDynamic() map[string]any {
@@ -1830,25 +973,16 @@ func (s *DescribeRepositoryCreationTemplatesResponse) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryCreationTemplates != nil {
-		m["repositoryCreationTemplates"] = api.DynList(s.RepositoryCreationTemplates, func(e RepositoryCreationTemplate) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.PutList(m, "repositoryCreationTemplates", s.RepositoryCreationTemplates, func(e RepositoryCreationTemplate) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *EmptyUploadException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EmptyUploadException) ToDynamic() map[string]any {
@@ -1856,24 +990,15 @@ func (s *EmptyUploadException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EncryptionConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["encryptionType"]; v != nil {
-		if err := api.SetStringPtr(&s.EncryptionType, v); err != nil {
-			return api.At(err, ".encryptionType")
-		}
-	}
-	if v := m["kmsKey"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKey, v); err != nil {
-			return api.At(err, ".kmsKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "encryptionType", &s.EncryptionType, api.SetStringPtr)
+	err = api.Decode(err, m, "kmsKey", &s.KmsKey, api.SetStringPtr)
+	return err
 }
 
 func (s *EncryptionConfiguration) ToDynamic() map[string]any {
@@ -1881,27 +1006,16 @@ func (s *EncryptionConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EncryptionType != nil {
-		m["encryptionType"] = *s.EncryptionType
-	}
-	if s.KmsKey != nil {
-		m["kmsKey"] = *s.KmsKey
-	}
+	api.Put(m, "encryptionType", s.EncryptionType, api.DynString)
+	api.Put(m, "kmsKey", s.KmsKey, api.DynString)
 	return m
 }
 
 func (s *EncryptionConfigurationForRepositoryCreationTemplate) FromDynamic(m map[string]any) error {
-	if v := m["encryptionType"]; v != nil {
-		if err := api.SetStringPtr(&s.EncryptionType, v); err != nil {
-			return api.At(err, ".encryptionType")
-		}
-	}
-	if v := m["kmsKey"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKey, v); err != nil {
-			return api.At(err, ".kmsKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "encryptionType", &s.EncryptionType, api.SetStringPtr)
+	err = api.Decode(err, m, "kmsKey", &s.KmsKey, api.SetStringPtr)
+	return err
 }
 
 func (s *EncryptionConfigurationForRepositoryCreationTemplate) ToDynamic() map[string]any {
@@ -1909,98 +1023,31 @@ func (s *EncryptionConfigurationForRepositoryCreationTemplate) ToDynamic() map[s
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EncryptionType != nil {
-		m["encryptionType"] = *s.EncryptionType
-	}
-	if s.KmsKey != nil {
-		m["kmsKey"] = *s.KmsKey
-	}
+	api.Put(m, "encryptionType", s.EncryptionType, api.DynString)
+	api.Put(m, "kmsKey", s.KmsKey, api.DynString)
 	return m
 }
 
 func (s *EnhancedImageScanFinding) FromDynamic(m map[string]any) error {
-	if v := m["awsAccountId"]; v != nil {
-		if err := api.SetStringPtr(&s.AwsAccountId, v); err != nil {
-			return api.At(err, ".awsAccountId")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["findingArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FindingArn, v); err != nil {
-			return api.At(err, ".findingArn")
-		}
-	}
-	if v := m["firstObservedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.FirstObservedAt, v); err != nil {
-			return api.At(err, ".firstObservedAt")
-		}
-	}
-	if v := m["lastObservedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.LastObservedAt, v); err != nil {
-			return api.At(err, ".lastObservedAt")
-		}
-	}
-	if v := m["packageVulnerabilityDetails"]; v != nil {
-		p := new(PackageVulnerabilityDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".packageVulnerabilityDetails")
-		}
-		s.PackageVulnerabilityDetails = p
-	}
-	if v := m["remediation"]; v != nil {
-		p := new(Remediation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".remediation")
-		}
-		s.Remediation = p
-	}
-	if v := m["resources"]; v != nil {
-		if err := api.SetList(&s.Resources, v, func(p *Resource, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".resources")
-		}
-	}
-	if v := m["score"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Score, v); err != nil {
-			return api.At(err, ".score")
-		}
-	}
-	if v := m["scoreDetails"]; v != nil {
-		p := new(ScoreDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".scoreDetails")
-		}
-		s.ScoreDetails = p
-	}
-	if v := m["severity"]; v != nil {
-		if err := api.SetStringPtr(&s.Severity, v); err != nil {
-			return api.At(err, ".severity")
-		}
-	}
-	if v := m["status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".status")
-		}
-	}
-	if v := m["title"]; v != nil {
-		if err := api.SetStringPtr(&s.Title, v); err != nil {
-			return api.At(err, ".title")
-		}
-	}
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	if v := m["updatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedAt, v); err != nil {
-			return api.At(err, ".updatedAt")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "awsAccountId", &s.AwsAccountId, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "findingArn", &s.FindingArn, api.SetStringPtr)
+	err = api.Decode(err, m, "firstObservedAt", &s.FirstObservedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "lastObservedAt", &s.LastObservedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "packageVulnerabilityDetails", &s.PackageVulnerabilityDetails, api.SetStructPtr[PackageVulnerabilityDetails])
+	err = api.Decode(err, m, "remediation", &s.Remediation, api.SetStructPtr[Remediation])
+	err = api.Decode(err, m, "resources", &s.Resources, func(p *[]Resource, v any) error {
+		return api.SetList(p, v, func(p *Resource, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "score", &s.Score, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "scoreDetails", &s.ScoreDetails, api.SetStructPtr[ScoreDetails])
+	err = api.Decode(err, m, "severity", &s.Severity, api.SetStringPtr)
+	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "title", &s.Title, api.SetStringPtr)
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "updatedAt", &s.UpdatedAt, api.SetTimePtr)
+	return err
 }
 
 func (s *EnhancedImageScanFinding) ToDynamic() map[string]any {
@@ -2008,61 +1055,28 @@ func (s *EnhancedImageScanFinding) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AwsAccountId != nil {
-		m["awsAccountId"] = *s.AwsAccountId
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.FindingArn != nil {
-		m["findingArn"] = *s.FindingArn
-	}
-	if s.FirstObservedAt != nil {
-		m["firstObservedAt"] = s.FirstObservedAt.UTC()
-	}
-	if s.LastObservedAt != nil {
-		m["lastObservedAt"] = s.LastObservedAt.UTC()
-	}
-	if s.PackageVulnerabilityDetails != nil {
-		m["packageVulnerabilityDetails"] = s.PackageVulnerabilityDetails.ToDynamic()
-	}
-	if s.Remediation != nil {
-		m["remediation"] = s.Remediation.ToDynamic()
-	}
-	if s.Resources != nil {
-		m["resources"] = api.DynList(s.Resources, func(e Resource) any { return e.ToDynamic() })
-	}
-	if s.Score != nil {
-		m["score"] = *s.Score
-	}
-	if s.ScoreDetails != nil {
-		m["scoreDetails"] = s.ScoreDetails.ToDynamic()
-	}
-	if s.Severity != nil {
-		m["severity"] = *s.Severity
-	}
-	if s.Status != nil {
-		m["status"] = *s.Status
-	}
-	if s.Title != nil {
-		m["title"] = *s.Title
-	}
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
-	if s.UpdatedAt != nil {
-		m["updatedAt"] = s.UpdatedAt.UTC()
-	}
+	api.Put(m, "awsAccountId", s.AwsAccountId, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "findingArn", s.FindingArn, api.DynString)
+	api.Put(m, "firstObservedAt", s.FirstObservedAt, api.DynTime)
+	api.Put(m, "lastObservedAt", s.LastObservedAt, api.DynTime)
+	api.PutStruct(m, "packageVulnerabilityDetails", s.PackageVulnerabilityDetails)
+	api.PutStruct(m, "remediation", s.Remediation)
+	api.PutList(m, "resources", s.Resources, func(e Resource) any { return e.ToDynamic() })
+	api.Put(m, "score", s.Score, api.DynFloat64)
+	api.PutStruct(m, "scoreDetails", s.ScoreDetails)
+	api.Put(m, "severity", s.Severity, api.DynString)
+	api.Put(m, "status", s.Status, api.DynString)
+	api.Put(m, "title", s.Title, api.DynString)
+	api.Put(m, "type", s.Type, api.DynString)
+	api.Put(m, "updatedAt", s.UpdatedAt, api.DynTime)
 	return m
 }
 
 func (s *GetAuthorizationTokenRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryIds"]; v != nil {
-		if err := api.SetList(&s.RegistryIds, v, api.SetString); err != nil {
-			return api.At(err, ".registryIds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryIds", &s.RegistryIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetAuthorizationTokenRequest) ToDynamic() map[string]any {
@@ -2070,19 +1084,16 @@ func (s *GetAuthorizationTokenRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RegistryIds != nil {
-		m["registryIds"] = api.DynList(s.RegistryIds, api.DynString)
-	}
+	api.PutList(m, "registryIds", s.RegistryIds, api.DynString)
 	return m
 }
 
 func (s *GetAuthorizationTokenResponse) FromDynamic(m map[string]any) error {
-	if v := m["authorizationData"]; v != nil {
-		if err := api.SetList(&s.AuthorizationData, v, func(p *AuthorizationData, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".authorizationData")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "authorizationData", &s.AuthorizationData, func(p *[]AuthorizationData, v any) error {
+		return api.SetList(p, v, func(p *AuthorizationData, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetAuthorizationTokenResponse) ToDynamic() map[string]any {
@@ -2090,29 +1101,16 @@ func (s *GetAuthorizationTokenResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AuthorizationData != nil {
-		m["authorizationData"] = api.DynList(s.AuthorizationData, func(e AuthorizationData) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "authorizationData", s.AuthorizationData, func(e AuthorizationData) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetDownloadUrlForLayerRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["layerDigest"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerDigest, v); err != nil {
-			return api.At(err, ".layerDigest")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "layerDigest", &s.LayerDigest, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDownloadUrlForLayerRequest) ToDynamic() map[string]any {
@@ -2120,30 +1118,17 @@ func (s *GetDownloadUrlForLayerRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.LayerDigest != nil {
-		m["layerDigest"] = *s.LayerDigest
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "layerDigest", s.LayerDigest, api.DynString)
 	return m
 }
 
 func (s *GetDownloadUrlForLayerResponse) FromDynamic(m map[string]any) error {
-	if v := m["downloadUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.DownloadUrl, v); err != nil {
-			return api.At(err, ".downloadUrl")
-		}
-	}
-	if v := m["layerDigest"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerDigest, v); err != nil {
-			return api.At(err, ".layerDigest")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "downloadUrl", &s.DownloadUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "layerDigest", &s.LayerDigest, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDownloadUrlForLayerResponse) ToDynamic() map[string]any {
@@ -2151,49 +1136,22 @@ func (s *GetDownloadUrlForLayerResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DownloadUrl != nil {
-		m["downloadUrl"] = *s.DownloadUrl
-	}
-	if s.LayerDigest != nil {
-		m["layerDigest"] = *s.LayerDigest
-	}
+	api.Put(m, "downloadUrl", s.DownloadUrl, api.DynString)
+	api.Put(m, "layerDigest", s.LayerDigest, api.DynString)
 	return m
 }
 
 func (s *GetLifecyclePolicyPreviewRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageIds"]; v != nil {
-		if err := api.SetList(&s.ImageIds, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".imageIds")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["maxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".maxResults")
-		}
-	}
-	if v := m["filter"]; v != nil {
-		p := new(LifecyclePolicyPreviewFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".filter")
-		}
-		s.Filter = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageIds", &s.ImageIds, func(p *[]ImageIdentifier, v any) error {
+		return api.SetList(p, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "filter", &s.Filter, api.SetStructPtr[LifecyclePolicyPreviewFilter])
+	return err
 }
 
 func (s *GetLifecyclePolicyPreviewRequest) ToDynamic() map[string]any {
@@ -2201,66 +1159,27 @@ func (s *GetLifecyclePolicyPreviewRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageIds != nil {
-		m["imageIds"] = api.DynList(s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["maxResults"] = int64(*s.MaxResults)
-	}
-	if s.Filter != nil {
-		m["filter"] = s.Filter.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutList(m, "imageIds", s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
+	api.PutStruct(m, "filter", s.Filter)
 	return m
 }
 
 func (s *GetLifecyclePolicyPreviewResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["lifecyclePolicyText"]; v != nil {
-		if err := api.SetStringPtr(&s.LifecyclePolicyText, v); err != nil {
-			return api.At(err, ".lifecyclePolicyText")
-		}
-	}
-	if v := m["status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".status")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["previewResults"]; v != nil {
-		if err := api.SetList(&s.PreviewResults, v, func(p *LifecyclePolicyPreviewResult, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".previewResults")
-		}
-	}
-	if v := m["summary"]; v != nil {
-		p := new(LifecyclePolicyPreviewSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".summary")
-		}
-		s.Summary = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
+	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "previewResults", &s.PreviewResults, func(p *[]LifecyclePolicyPreviewResult, v any) error {
+		return api.SetList(p, v, func(p *LifecyclePolicyPreviewResult, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "summary", &s.Summary, api.SetStructPtr[LifecyclePolicyPreviewSummary])
+	return err
 }
 
 func (s *GetLifecyclePolicyPreviewResponse) ToDynamic() map[string]any {
@@ -2268,42 +1187,21 @@ func (s *GetLifecyclePolicyPreviewResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.LifecyclePolicyText != nil {
-		m["lifecyclePolicyText"] = *s.LifecyclePolicyText
-	}
-	if s.Status != nil {
-		m["status"] = *s.Status
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.PreviewResults != nil {
-		m["previewResults"] = api.DynList(s.PreviewResults, func(e LifecyclePolicyPreviewResult) any { return e.ToDynamic() })
-	}
-	if s.Summary != nil {
-		m["summary"] = s.Summary.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
+	api.Put(m, "status", s.Status, api.DynString)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.PutList(m, "previewResults", s.PreviewResults, func(e LifecyclePolicyPreviewResult) any { return e.ToDynamic() })
+	api.PutStruct(m, "summary", s.Summary)
 	return m
 }
 
 func (s *GetLifecyclePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetLifecyclePolicyRequest) ToDynamic() map[string]any {
@@ -2311,37 +1209,18 @@ func (s *GetLifecyclePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
 	return m
 }
 
 func (s *GetLifecyclePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["lifecyclePolicyText"]; v != nil {
-		if err := api.SetStringPtr(&s.LifecyclePolicyText, v); err != nil {
-			return api.At(err, ".lifecyclePolicyText")
-		}
-	}
-	if v := m["lastEvaluatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.LastEvaluatedAt, v); err != nil {
-			return api.At(err, ".lastEvaluatedAt")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
+	err = api.Decode(err, m, "lastEvaluatedAt", &s.LastEvaluatedAt, api.SetTimePtr)
+	return err
 }
 
 func (s *GetLifecyclePolicyResponse) ToDynamic() map[string]any {
@@ -2349,18 +1228,10 @@ func (s *GetLifecyclePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.LifecyclePolicyText != nil {
-		m["lifecyclePolicyText"] = *s.LifecyclePolicyText
-	}
-	if s.LastEvaluatedAt != nil {
-		m["lastEvaluatedAt"] = s.LastEvaluatedAt.UTC()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
+	api.Put(m, "lastEvaluatedAt", s.LastEvaluatedAt, api.DynTime)
 	return m
 }
 
@@ -2374,17 +1245,10 @@ func (s *GetRegistryPolicyRequest) ToDynamic() map[string]any {
 }
 
 func (s *GetRegistryPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["policyText"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyText, v); err != nil {
-			return api.At(err, ".policyText")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRegistryPolicyResponse) ToDynamic() map[string]any {
@@ -2392,12 +1256,8 @@ func (s *GetRegistryPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.PolicyText != nil {
-		m["policyText"] = *s.PolicyText
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "policyText", s.PolicyText, api.DynString)
 	return m
 }
 
@@ -2411,19 +1271,10 @@ func (s *GetRegistryScanningConfigurationRequest) ToDynamic() map[string]any {
 }
 
 func (s *GetRegistryScanningConfigurationResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["scanningConfiguration"]; v != nil {
-		p := new(RegistryScanningConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".scanningConfiguration")
-		}
-		s.ScanningConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "scanningConfiguration", &s.ScanningConfiguration, api.SetStructPtr[RegistryScanningConfiguration])
+	return err
 }
 
 func (s *GetRegistryScanningConfigurationResponse) ToDynamic() map[string]any {
@@ -2431,27 +1282,16 @@ func (s *GetRegistryScanningConfigurationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.ScanningConfiguration != nil {
-		m["scanningConfiguration"] = s.ScanningConfiguration.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.PutStruct(m, "scanningConfiguration", s.ScanningConfiguration)
 	return m
 }
 
 func (s *GetRepositoryPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRepositoryPolicyRequest) ToDynamic() map[string]any {
@@ -2459,32 +1299,17 @@ func (s *GetRepositoryPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
 	return m
 }
 
 func (s *GetRepositoryPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["policyText"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyText, v); err != nil {
-			return api.At(err, ".policyText")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRepositoryPolicyResponse) ToDynamic() map[string]any {
@@ -2492,47 +1317,20 @@ func (s *GetRepositoryPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.PolicyText != nil {
-		m["policyText"] = *s.PolicyText
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "policyText", s.PolicyText, api.DynString)
 	return m
 }
 
 func (s *Image) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageId"]; v != nil {
-		p := new(ImageIdentifier)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageId")
-		}
-		s.ImageId = p
-	}
-	if v := m["imageManifest"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageManifest, v); err != nil {
-			return api.At(err, ".imageManifest")
-		}
-	}
-	if v := m["imageManifestMediaType"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageManifestMediaType, v); err != nil {
-			return api.At(err, ".imageManifestMediaType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
+	err = api.Decode(err, m, "imageManifest", &s.ImageManifest, api.SetStringPtr)
+	err = api.Decode(err, m, "imageManifestMediaType", &s.ImageManifestMediaType, api.SetStringPtr)
+	return err
 }
 
 func (s *Image) ToDynamic() map[string]any {
@@ -2540,31 +1338,18 @@ func (s *Image) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageId != nil {
-		m["imageId"] = s.ImageId.ToDynamic()
-	}
-	if s.ImageManifest != nil {
-		m["imageManifest"] = *s.ImageManifest
-	}
-	if s.ImageManifestMediaType != nil {
-		m["imageManifestMediaType"] = *s.ImageManifestMediaType
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutStruct(m, "imageId", s.ImageId)
+	api.Put(m, "imageManifest", s.ImageManifest, api.DynString)
+	api.Put(m, "imageManifestMediaType", s.ImageManifestMediaType, api.DynString)
 	return m
 }
 
 func (s *ImageAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ImageAlreadyExistsException) ToDynamic() map[string]any {
@@ -2572,73 +1357,24 @@ func (s *ImageAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ImageDetail) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageDigest"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageDigest, v); err != nil {
-			return api.At(err, ".imageDigest")
-		}
-	}
-	if v := m["imageTags"]; v != nil {
-		if err := api.SetList(&s.ImageTags, v, api.SetString); err != nil {
-			return api.At(err, ".imageTags")
-		}
-	}
-	if v := m["imageSizeInBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ImageSizeInBytes, v); err != nil {
-			return api.At(err, ".imageSizeInBytes")
-		}
-	}
-	if v := m["imagePushedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.ImagePushedAt, v); err != nil {
-			return api.At(err, ".imagePushedAt")
-		}
-	}
-	if v := m["imageScanStatus"]; v != nil {
-		p := new(ImageScanStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageScanStatus")
-		}
-		s.ImageScanStatus = p
-	}
-	if v := m["imageScanFindingsSummary"]; v != nil {
-		p := new(ImageScanFindingsSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageScanFindingsSummary")
-		}
-		s.ImageScanFindingsSummary = p
-	}
-	if v := m["imageManifestMediaType"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageManifestMediaType, v); err != nil {
-			return api.At(err, ".imageManifestMediaType")
-		}
-	}
-	if v := m["artifactMediaType"]; v != nil {
-		if err := api.SetStringPtr(&s.ArtifactMediaType, v); err != nil {
-			return api.At(err, ".artifactMediaType")
-		}
-	}
-	if v := m["lastRecordedPullTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastRecordedPullTime, v); err != nil {
-			return api.At(err, ".lastRecordedPullTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageDigest", &s.ImageDigest, api.SetStringPtr)
+	err = api.Decode(err, m, "imageTags", &s.ImageTags, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "imageSizeInBytes", &s.ImageSizeInBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "imagePushedAt", &s.ImagePushedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "imageScanStatus", &s.ImageScanStatus, api.SetStructPtr[ImageScanStatus])
+	err = api.Decode(err, m, "imageScanFindingsSummary", &s.ImageScanFindingsSummary, api.SetStructPtr[ImageScanFindingsSummary])
+	err = api.Decode(err, m, "imageManifestMediaType", &s.ImageManifestMediaType, api.SetStringPtr)
+	err = api.Decode(err, m, "artifactMediaType", &s.ArtifactMediaType, api.SetStringPtr)
+	err = api.Decode(err, m, "lastRecordedPullTime", &s.LastRecordedPullTime, api.SetTimePtr)
+	return err
 }
 
 func (s *ImageDetail) ToDynamic() map[string]any {
@@ -2646,49 +1382,24 @@ func (s *ImageDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageDigest != nil {
-		m["imageDigest"] = *s.ImageDigest
-	}
-	if s.ImageTags != nil {
-		m["imageTags"] = api.DynList(s.ImageTags, api.DynString)
-	}
-	if s.ImageSizeInBytes != nil {
-		m["imageSizeInBytes"] = *s.ImageSizeInBytes
-	}
-	if s.ImagePushedAt != nil {
-		m["imagePushedAt"] = s.ImagePushedAt.UTC()
-	}
-	if s.ImageScanStatus != nil {
-		m["imageScanStatus"] = s.ImageScanStatus.ToDynamic()
-	}
-	if s.ImageScanFindingsSummary != nil {
-		m["imageScanFindingsSummary"] = s.ImageScanFindingsSummary.ToDynamic()
-	}
-	if s.ImageManifestMediaType != nil {
-		m["imageManifestMediaType"] = *s.ImageManifestMediaType
-	}
-	if s.ArtifactMediaType != nil {
-		m["artifactMediaType"] = *s.ArtifactMediaType
-	}
-	if s.LastRecordedPullTime != nil {
-		m["lastRecordedPullTime"] = s.LastRecordedPullTime.UTC()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "imageDigest", s.ImageDigest, api.DynString)
+	api.PutList(m, "imageTags", s.ImageTags, api.DynString)
+	api.Put(m, "imageSizeInBytes", s.ImageSizeInBytes, api.DynInt64)
+	api.Put(m, "imagePushedAt", s.ImagePushedAt, api.DynTime)
+	api.PutStruct(m, "imageScanStatus", s.ImageScanStatus)
+	api.PutStruct(m, "imageScanFindingsSummary", s.ImageScanFindingsSummary)
+	api.Put(m, "imageManifestMediaType", s.ImageManifestMediaType, api.DynString)
+	api.Put(m, "artifactMediaType", s.ArtifactMediaType, api.DynString)
+	api.Put(m, "lastRecordedPullTime", s.LastRecordedPullTime, api.DynTime)
 	return m
 }
 
 func (s *ImageDigestDoesNotMatchException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ImageDigestDoesNotMatchException) ToDynamic() map[string]any {
@@ -2696,31 +1407,16 @@ func (s *ImageDigestDoesNotMatchException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ImageFailure) FromDynamic(m map[string]any) error {
-	if v := m["imageId"]; v != nil {
-		p := new(ImageIdentifier)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageId")
-		}
-		s.ImageId = p
-	}
-	if v := m["failureCode"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureCode, v); err != nil {
-			return api.At(err, ".failureCode")
-		}
-	}
-	if v := m["failureReason"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureReason, v); err != nil {
-			return api.At(err, ".failureReason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
+	err = api.Decode(err, m, "failureCode", &s.FailureCode, api.SetStringPtr)
+	err = api.Decode(err, m, "failureReason", &s.FailureReason, api.SetStringPtr)
+	return err
 }
 
 func (s *ImageFailure) ToDynamic() map[string]any {
@@ -2728,30 +1424,17 @@ func (s *ImageFailure) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ImageId != nil {
-		m["imageId"] = s.ImageId.ToDynamic()
-	}
-	if s.FailureCode != nil {
-		m["failureCode"] = *s.FailureCode
-	}
-	if s.FailureReason != nil {
-		m["failureReason"] = *s.FailureReason
-	}
+	api.PutStruct(m, "imageId", s.ImageId)
+	api.Put(m, "failureCode", s.FailureCode, api.DynString)
+	api.Put(m, "failureReason", s.FailureReason, api.DynString)
 	return m
 }
 
 func (s *ImageIdentifier) FromDynamic(m map[string]any) error {
-	if v := m["imageDigest"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageDigest, v); err != nil {
-			return api.At(err, ".imageDigest")
-		}
-	}
-	if v := m["imageTag"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageTag, v); err != nil {
-			return api.At(err, ".imageTag")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "imageDigest", &s.ImageDigest, api.SetStringPtr)
+	err = api.Decode(err, m, "imageTag", &s.ImageTag, api.SetStringPtr)
+	return err
 }
 
 func (s *ImageIdentifier) ToDynamic() map[string]any {
@@ -2759,22 +1442,15 @@ func (s *ImageIdentifier) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ImageDigest != nil {
-		m["imageDigest"] = *s.ImageDigest
-	}
-	if s.ImageTag != nil {
-		m["imageTag"] = *s.ImageTag
-	}
+	api.Put(m, "imageDigest", s.ImageDigest, api.DynString)
+	api.Put(m, "imageTag", s.ImageTag, api.DynString)
 	return m
 }
 
 func (s *ImageNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ImageNotFoundException) ToDynamic() map[string]any {
@@ -2782,34 +1458,17 @@ func (s *ImageNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ImageReplicationStatus) FromDynamic(m map[string]any) error {
-	if v := m["region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".region")
-		}
-	}
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".status")
-		}
-	}
-	if v := m["failureCode"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureCode, v); err != nil {
-			return api.At(err, ".failureCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "region", &s.Region, api.SetStringPtr)
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "failureCode", &s.FailureCode, api.SetStringPtr)
+	return err
 }
 
 func (s *ImageReplicationStatus) ToDynamic() map[string]any {
@@ -2817,48 +1476,23 @@ func (s *ImageReplicationStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Region != nil {
-		m["region"] = *s.Region
-	}
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.Status != nil {
-		m["status"] = *s.Status
-	}
-	if s.FailureCode != nil {
-		m["failureCode"] = *s.FailureCode
-	}
+	api.Put(m, "region", s.Region, api.DynString)
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "status", s.Status, api.DynString)
+	api.Put(m, "failureCode", s.FailureCode, api.DynString)
 	return m
 }
 
 func (s *ImageScanFinding) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["uri"]; v != nil {
-		if err := api.SetStringPtr(&s.Uri, v); err != nil {
-			return api.At(err, ".uri")
-		}
-	}
-	if v := m["severity"]; v != nil {
-		if err := api.SetStringPtr(&s.Severity, v); err != nil {
-			return api.At(err, ".severity")
-		}
-	}
-	if v := m["attributes"]; v != nil {
-		if err := api.SetList(&s.Attributes, v, func(p *Attribute, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "uri", &s.Uri, api.SetStringPtr)
+	err = api.Decode(err, m, "severity", &s.Severity, api.SetStringPtr)
+	err = api.Decode(err, m, "attributes", &s.Attributes, func(p *[]Attribute, v any) error {
+		return api.SetList(p, v, func(p *Attribute, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ImageScanFinding) ToDynamic() map[string]any {
@@ -2866,51 +1500,26 @@ func (s *ImageScanFinding) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.Uri != nil {
-		m["uri"] = *s.Uri
-	}
-	if s.Severity != nil {
-		m["severity"] = *s.Severity
-	}
-	if s.Attributes != nil {
-		m["attributes"] = api.DynList(s.Attributes, func(e Attribute) any { return e.ToDynamic() })
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "uri", s.Uri, api.DynString)
+	api.Put(m, "severity", s.Severity, api.DynString)
+	api.PutList(m, "attributes", s.Attributes, func(e Attribute) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ImageScanFindings) FromDynamic(m map[string]any) error {
-	if v := m["imageScanCompletedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.ImageScanCompletedAt, v); err != nil {
-			return api.At(err, ".imageScanCompletedAt")
-		}
-	}
-	if v := m["vulnerabilitySourceUpdatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.VulnerabilitySourceUpdatedAt, v); err != nil {
-			return api.At(err, ".vulnerabilitySourceUpdatedAt")
-		}
-	}
-	if v := m["findingSeverityCounts"]; v != nil {
-		if err := api.SetMap(&s.FindingSeverityCounts, v, api.SetInt32); err != nil {
-			return api.At(err, ".findingSeverityCounts")
-		}
-	}
-	if v := m["findings"]; v != nil {
-		if err := api.SetList(&s.Findings, v, func(p *ImageScanFinding, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".findings")
-		}
-	}
-	if v := m["enhancedFindings"]; v != nil {
-		if err := api.SetList(&s.EnhancedFindings, v, func(p *EnhancedImageScanFinding, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".enhancedFindings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "imageScanCompletedAt", &s.ImageScanCompletedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "vulnerabilitySourceUpdatedAt", &s.VulnerabilitySourceUpdatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "findingSeverityCounts", &s.FindingSeverityCounts, func(p *map[string]int32, v any) error { return api.SetMap(p, v, api.SetInt32) })
+	err = api.Decode(err, m, "findings", &s.Findings, func(p *[]ImageScanFinding, v any) error {
+		return api.SetList(p, v, func(p *ImageScanFinding, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "enhancedFindings", &s.EnhancedFindings, func(p *[]EnhancedImageScanFinding, v any) error {
+		return api.SetList(p, v, func(p *EnhancedImageScanFinding, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ImageScanFindings) ToDynamic() map[string]any {
@@ -2918,41 +1527,20 @@ func (s *ImageScanFindings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ImageScanCompletedAt != nil {
-		m["imageScanCompletedAt"] = s.ImageScanCompletedAt.UTC()
-	}
-	if s.VulnerabilitySourceUpdatedAt != nil {
-		m["vulnerabilitySourceUpdatedAt"] = s.VulnerabilitySourceUpdatedAt.UTC()
-	}
-	if s.FindingSeverityCounts != nil {
-		m["findingSeverityCounts"] = api.DynMap(s.FindingSeverityCounts, api.DynInt32)
-	}
-	if s.Findings != nil {
-		m["findings"] = api.DynList(s.Findings, func(e ImageScanFinding) any { return e.ToDynamic() })
-	}
-	if s.EnhancedFindings != nil {
-		m["enhancedFindings"] = api.DynList(s.EnhancedFindings, func(e EnhancedImageScanFinding) any { return e.ToDynamic() })
-	}
+	api.Put(m, "imageScanCompletedAt", s.ImageScanCompletedAt, api.DynTime)
+	api.Put(m, "vulnerabilitySourceUpdatedAt", s.VulnerabilitySourceUpdatedAt, api.DynTime)
+	api.PutMap(m, "findingSeverityCounts", s.FindingSeverityCounts, api.DynInt32)
+	api.PutList(m, "findings", s.Findings, func(e ImageScanFinding) any { return e.ToDynamic() })
+	api.PutList(m, "enhancedFindings", s.EnhancedFindings, func(e EnhancedImageScanFinding) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ImageScanFindingsSummary) FromDynamic(m map[string]any) error {
-	if v := m["imageScanCompletedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.ImageScanCompletedAt, v); err != nil {
-			return api.At(err, ".imageScanCompletedAt")
-		}
-	}
-	if v := m["vulnerabilitySourceUpdatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.VulnerabilitySourceUpdatedAt, v); err != nil {
-			return api.At(err, ".vulnerabilitySourceUpdatedAt")
-		}
-	}
-	if v := m["findingSeverityCounts"]; v != nil {
-		if err := api.SetMap(&s.FindingSeverityCounts, v, api.SetInt32); err != nil {
-			return api.At(err, ".findingSeverityCounts")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "imageScanCompletedAt", &s.ImageScanCompletedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "vulnerabilitySourceUpdatedAt", &s.VulnerabilitySourceUpdatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "findingSeverityCounts", &s.FindingSeverityCounts, func(p *map[string]int32, v any) error { return api.SetMap(p, v, api.SetInt32) })
+	return err
 }
 
 func (s *ImageScanFindingsSummary) ToDynamic() map[string]any {
@@ -2960,30 +1548,17 @@ func (s *ImageScanFindingsSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ImageScanCompletedAt != nil {
-		m["imageScanCompletedAt"] = s.ImageScanCompletedAt.UTC()
-	}
-	if s.VulnerabilitySourceUpdatedAt != nil {
-		m["vulnerabilitySourceUpdatedAt"] = s.VulnerabilitySourceUpdatedAt.UTC()
-	}
-	if s.FindingSeverityCounts != nil {
-		m["findingSeverityCounts"] = api.DynMap(s.FindingSeverityCounts, api.DynInt32)
-	}
+	api.Put(m, "imageScanCompletedAt", s.ImageScanCompletedAt, api.DynTime)
+	api.Put(m, "vulnerabilitySourceUpdatedAt", s.VulnerabilitySourceUpdatedAt, api.DynTime)
+	api.PutMap(m, "findingSeverityCounts", s.FindingSeverityCounts, api.DynInt32)
 	return m
 }
 
 func (s *ImageScanStatus) FromDynamic(m map[string]any) error {
-	if v := m["status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".status")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *ImageScanStatus) ToDynamic() map[string]any {
@@ -2991,22 +1566,15 @@ func (s *ImageScanStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Status != nil {
-		m["status"] = *s.Status
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
+	api.Put(m, "status", s.Status, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
 	return m
 }
 
 func (s *ImageScanningConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["scanOnPush"]; v != nil {
-		if err := api.SetBoolPtr(&s.ScanOnPush, v); err != nil {
-			return api.At(err, ".scanOnPush")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "scanOnPush", &s.ScanOnPush, api.SetBoolPtr)
+	return err
 }
 
 func (s *ImageScanningConfiguration) ToDynamic() map[string]any {
@@ -3014,19 +1582,14 @@ func (s *ImageScanningConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ScanOnPush != nil {
-		m["scanOnPush"] = *s.ScanOnPush
-	}
+	api.Put(m, "scanOnPush", s.ScanOnPush, api.DynBool)
 	return m
 }
 
 func (s *ImageTagAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ImageTagAlreadyExistsException) ToDynamic() map[string]any {
@@ -3034,24 +1597,15 @@ func (s *ImageTagAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InitiateLayerUploadRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	return err
 }
 
 func (s *InitiateLayerUploadRequest) ToDynamic() map[string]any {
@@ -3059,27 +1613,16 @@ func (s *InitiateLayerUploadRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
 	return m
 }
 
 func (s *InitiateLayerUploadResponse) FromDynamic(m map[string]any) error {
-	if v := m["uploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".uploadId")
-		}
-	}
-	if v := m["partSize"]; v != nil {
-		if err := api.SetInt64Ptr(&s.PartSize, v); err != nil {
-			return api.At(err, ".partSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "uploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "partSize", &s.PartSize, api.SetInt64Ptr)
+	return err
 }
 
 func (s *InitiateLayerUploadResponse) ToDynamic() map[string]any {
@@ -3087,22 +1630,15 @@ func (s *InitiateLayerUploadResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UploadId != nil {
-		m["uploadId"] = *s.UploadId
-	}
-	if s.PartSize != nil {
-		m["partSize"] = *s.PartSize
-	}
+	api.Put(m, "uploadId", s.UploadId, api.DynString)
+	api.Put(m, "partSize", s.PartSize, api.DynInt64)
 	return m
 }
 
 func (s *InvalidLayerException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidLayerException) ToDynamic() map[string]any {
@@ -3110,39 +1646,18 @@ func (s *InvalidLayerException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidLayerPartException) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["uploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".uploadId")
-		}
-	}
-	if v := m["lastValidByteReceived"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LastValidByteReceived, v); err != nil {
-			return api.At(err, ".lastValidByteReceived")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "uploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "lastValidByteReceived", &s.LastValidByteReceived, api.SetInt64Ptr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidLayerPartException) ToDynamic() map[string]any {
@@ -3150,31 +1665,18 @@ func (s *InvalidLayerPartException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.UploadId != nil {
-		m["uploadId"] = *s.UploadId
-	}
-	if s.LastValidByteReceived != nil {
-		m["lastValidByteReceived"] = *s.LastValidByteReceived
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "uploadId", s.UploadId, api.DynString)
+	api.Put(m, "lastValidByteReceived", s.LastValidByteReceived, api.DynInt64)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidParameterException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidParameterException) ToDynamic() map[string]any {
@@ -3182,19 +1684,14 @@ func (s *InvalidParameterException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidTagParameterException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidTagParameterException) ToDynamic() map[string]any {
@@ -3202,24 +1699,15 @@ func (s *InvalidTagParameterException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KmsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	if v := m["kmsError"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsError, v); err != nil {
-			return api.At(err, ".kmsError")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "kmsError", &s.KmsError, api.SetStringPtr)
+	return err
 }
 
 func (s *KmsException) ToDynamic() map[string]any {
@@ -3227,37 +1715,18 @@ func (s *KmsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
-	if s.KmsError != nil {
-		m["kmsError"] = *s.KmsError
-	}
+	api.Put(m, "message", s.Message, api.DynString)
+	api.Put(m, "kmsError", s.KmsError, api.DynString)
 	return m
 }
 
 func (s *Layer) FromDynamic(m map[string]any) error {
-	if v := m["layerDigest"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerDigest, v); err != nil {
-			return api.At(err, ".layerDigest")
-		}
-	}
-	if v := m["layerAvailability"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerAvailability, v); err != nil {
-			return api.At(err, ".layerAvailability")
-		}
-	}
-	if v := m["layerSize"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LayerSize, v); err != nil {
-			return api.At(err, ".layerSize")
-		}
-	}
-	if v := m["mediaType"]; v != nil {
-		if err := api.SetStringPtr(&s.MediaType, v); err != nil {
-			return api.At(err, ".mediaType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "layerDigest", &s.LayerDigest, api.SetStringPtr)
+	err = api.Decode(err, m, "layerAvailability", &s.LayerAvailability, api.SetStringPtr)
+	err = api.Decode(err, m, "layerSize", &s.LayerSize, api.SetInt64Ptr)
+	err = api.Decode(err, m, "mediaType", &s.MediaType, api.SetStringPtr)
+	return err
 }
 
 func (s *Layer) ToDynamic() map[string]any {
@@ -3265,28 +1734,17 @@ func (s *Layer) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LayerDigest != nil {
-		m["layerDigest"] = *s.LayerDigest
-	}
-	if s.LayerAvailability != nil {
-		m["layerAvailability"] = *s.LayerAvailability
-	}
-	if s.LayerSize != nil {
-		m["layerSize"] = *s.LayerSize
-	}
-	if s.MediaType != nil {
-		m["mediaType"] = *s.MediaType
-	}
+	api.Put(m, "layerDigest", s.LayerDigest, api.DynString)
+	api.Put(m, "layerAvailability", s.LayerAvailability, api.DynString)
+	api.Put(m, "layerSize", s.LayerSize, api.DynInt64)
+	api.Put(m, "mediaType", s.MediaType, api.DynString)
 	return m
 }
 
 func (s *LayerAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LayerAlreadyExistsException) ToDynamic() map[string]any {
@@ -3294,29 +1752,16 @@ func (s *LayerAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LayerFailure) FromDynamic(m map[string]any) error {
-	if v := m["layerDigest"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerDigest, v); err != nil {
-			return api.At(err, ".layerDigest")
-		}
-	}
-	if v := m["failureCode"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureCode, v); err != nil {
-			return api.At(err, ".failureCode")
-		}
-	}
-	if v := m["failureReason"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureReason, v); err != nil {
-			return api.At(err, ".failureReason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "layerDigest", &s.LayerDigest, api.SetStringPtr)
+	err = api.Decode(err, m, "failureCode", &s.FailureCode, api.SetStringPtr)
+	err = api.Decode(err, m, "failureReason", &s.FailureReason, api.SetStringPtr)
+	return err
 }
 
 func (s *LayerFailure) ToDynamic() map[string]any {
@@ -3324,25 +1769,16 @@ func (s *LayerFailure) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LayerDigest != nil {
-		m["layerDigest"] = *s.LayerDigest
-	}
-	if s.FailureCode != nil {
-		m["failureCode"] = *s.FailureCode
-	}
-	if s.FailureReason != nil {
-		m["failureReason"] = *s.FailureReason
-	}
+	api.Put(m, "layerDigest", s.LayerDigest, api.DynString)
+	api.Put(m, "failureCode", s.FailureCode, api.DynString)
+	api.Put(m, "failureReason", s.FailureReason, api.DynString)
 	return m
 }
 
 func (s *LayerInaccessibleException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LayerInaccessibleException) ToDynamic() map[string]any {
@@ -3350,19 +1786,14 @@ func (s *LayerInaccessibleException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LayerPartTooSmallException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LayerPartTooSmallException) ToDynamic() map[string]any {
@@ -3370,19 +1801,14 @@ func (s *LayerPartTooSmallException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LayersNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LayersNotFoundException) ToDynamic() map[string]any {
@@ -3390,19 +1816,14 @@ func (s *LayersNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LifecyclePolicyNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LifecyclePolicyNotFoundException) ToDynamic() map[string]any {
@@ -3410,19 +1831,14 @@ func (s *LifecyclePolicyNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LifecyclePolicyPreviewFilter) FromDynamic(m map[string]any) error {
-	if v := m["tagStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.TagStatus, v); err != nil {
-			return api.At(err, ".tagStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "tagStatus", &s.TagStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *LifecyclePolicyPreviewFilter) ToDynamic() map[string]any {
@@ -3430,19 +1846,14 @@ func (s *LifecyclePolicyPreviewFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TagStatus != nil {
-		m["tagStatus"] = *s.TagStatus
-	}
+	api.Put(m, "tagStatus", s.TagStatus, api.DynString)
 	return m
 }
 
 func (s *LifecyclePolicyPreviewInProgressException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LifecyclePolicyPreviewInProgressException) ToDynamic() map[string]any {
@@ -3450,19 +1861,14 @@ func (s *LifecyclePolicyPreviewInProgressException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LifecyclePolicyPreviewNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LifecyclePolicyPreviewNotFoundException) ToDynamic() map[string]any {
@@ -3470,41 +1876,18 @@ func (s *LifecyclePolicyPreviewNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LifecyclePolicyPreviewResult) FromDynamic(m map[string]any) error {
-	if v := m["imageTags"]; v != nil {
-		if err := api.SetList(&s.ImageTags, v, api.SetString); err != nil {
-			return api.At(err, ".imageTags")
-		}
-	}
-	if v := m["imageDigest"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageDigest, v); err != nil {
-			return api.At(err, ".imageDigest")
-		}
-	}
-	if v := m["imagePushedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.ImagePushedAt, v); err != nil {
-			return api.At(err, ".imagePushedAt")
-		}
-	}
-	if v := m["action"]; v != nil {
-		p := new(LifecyclePolicyRuleAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".action")
-		}
-		s.Action = p
-	}
-	if v := m["appliedRulePriority"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AppliedRulePriority, v); err != nil {
-			return api.At(err, ".appliedRulePriority")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "imageTags", &s.ImageTags, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "imageDigest", &s.ImageDigest, api.SetStringPtr)
+	err = api.Decode(err, m, "imagePushedAt", &s.ImagePushedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "action", &s.Action, api.SetStructPtr[LifecyclePolicyRuleAction])
+	err = api.Decode(err, m, "appliedRulePriority", &s.AppliedRulePriority, api.SetInt32Ptr)
+	return err
 }
 
 func (s *LifecyclePolicyPreviewResult) ToDynamic() map[string]any {
@@ -3512,31 +1895,18 @@ func (s *LifecyclePolicyPreviewResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ImageTags != nil {
-		m["imageTags"] = api.DynList(s.ImageTags, api.DynString)
-	}
-	if s.ImageDigest != nil {
-		m["imageDigest"] = *s.ImageDigest
-	}
-	if s.ImagePushedAt != nil {
-		m["imagePushedAt"] = s.ImagePushedAt.UTC()
-	}
-	if s.Action != nil {
-		m["action"] = s.Action.ToDynamic()
-	}
-	if s.AppliedRulePriority != nil {
-		m["appliedRulePriority"] = int64(*s.AppliedRulePriority)
-	}
+	api.PutList(m, "imageTags", s.ImageTags, api.DynString)
+	api.Put(m, "imageDigest", s.ImageDigest, api.DynString)
+	api.Put(m, "imagePushedAt", s.ImagePushedAt, api.DynTime)
+	api.PutStruct(m, "action", s.Action)
+	api.Put(m, "appliedRulePriority", s.AppliedRulePriority, api.DynInt32)
 	return m
 }
 
 func (s *LifecyclePolicyPreviewSummary) FromDynamic(m map[string]any) error {
-	if v := m["expiringImageTotalCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ExpiringImageTotalCount, v); err != nil {
-			return api.At(err, ".expiringImageTotalCount")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "expiringImageTotalCount", &s.ExpiringImageTotalCount, api.SetInt32Ptr)
+	return err
 }
 
 func (s *LifecyclePolicyPreviewSummary) ToDynamic() map[string]any {
@@ -3544,19 +1914,14 @@ func (s *LifecyclePolicyPreviewSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ExpiringImageTotalCount != nil {
-		m["expiringImageTotalCount"] = int64(*s.ExpiringImageTotalCount)
-	}
+	api.Put(m, "expiringImageTotalCount", s.ExpiringImageTotalCount, api.DynInt32)
 	return m
 }
 
 func (s *LifecyclePolicyRuleAction) FromDynamic(m map[string]any) error {
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *LifecyclePolicyRuleAction) ToDynamic() map[string]any {
@@ -3564,19 +1929,14 @@ func (s *LifecyclePolicyRuleAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
+	api.Put(m, "type", s.Type, api.DynString)
 	return m
 }
 
 func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LimitExceededException) ToDynamic() map[string]any {
@@ -3584,19 +1944,14 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ListImagesFilter) FromDynamic(m map[string]any) error {
-	if v := m["tagStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.TagStatus, v); err != nil {
-			return api.At(err, ".tagStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "tagStatus", &s.TagStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *ListImagesFilter) ToDynamic() map[string]any {
@@ -3604,41 +1959,18 @@ func (s *ListImagesFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TagStatus != nil {
-		m["tagStatus"] = *s.TagStatus
-	}
+	api.Put(m, "tagStatus", s.TagStatus, api.DynString)
 	return m
 }
 
 func (s *ListImagesRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["maxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".maxResults")
-		}
-	}
-	if v := m["filter"]; v != nil {
-		p := new(ListImagesFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".filter")
-		}
-		s.Filter = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "filter", &s.Filter, api.SetStructPtr[ListImagesFilter])
+	return err
 }
 
 func (s *ListImagesRequest) ToDynamic() map[string]any {
@@ -3646,36 +1978,21 @@ func (s *ListImagesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["maxResults"] = int64(*s.MaxResults)
-	}
-	if s.Filter != nil {
-		m["filter"] = s.Filter.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
+	api.PutStruct(m, "filter", s.Filter)
 	return m
 }
 
 func (s *ListImagesResponse) FromDynamic(m map[string]any) error {
-	if v := m["imageIds"]; v != nil {
-		if err := api.SetList(&s.ImageIds, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".imageIds")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "imageIds", &s.ImageIds, func(p *[]ImageIdentifier, v any) error {
+		return api.SetList(p, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListImagesResponse) ToDynamic() map[string]any {
@@ -3683,22 +2000,15 @@ func (s *ListImagesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ImageIds != nil {
-		m["imageIds"] = api.DynList(s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "imageIds", s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
@@ -3706,19 +2016,16 @@ func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
@@ -3726,64 +2033,27 @@ func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PackageVulnerabilityDetails) FromDynamic(m map[string]any) error {
-	if v := m["cvss"]; v != nil {
-		if err := api.SetList(&s.Cvss, v, func(p *CvssScore, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".cvss")
-		}
-	}
-	if v := m["referenceUrls"]; v != nil {
-		if err := api.SetList(&s.ReferenceUrls, v, api.SetString); err != nil {
-			return api.At(err, ".referenceUrls")
-		}
-	}
-	if v := m["relatedVulnerabilities"]; v != nil {
-		if err := api.SetList(&s.RelatedVulnerabilities, v, api.SetString); err != nil {
-			return api.At(err, ".relatedVulnerabilities")
-		}
-	}
-	if v := m["source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".source")
-		}
-	}
-	if v := m["sourceUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceUrl, v); err != nil {
-			return api.At(err, ".sourceUrl")
-		}
-	}
-	if v := m["vendorCreatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.VendorCreatedAt, v); err != nil {
-			return api.At(err, ".vendorCreatedAt")
-		}
-	}
-	if v := m["vendorSeverity"]; v != nil {
-		if err := api.SetStringPtr(&s.VendorSeverity, v); err != nil {
-			return api.At(err, ".vendorSeverity")
-		}
-	}
-	if v := m["vendorUpdatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.VendorUpdatedAt, v); err != nil {
-			return api.At(err, ".vendorUpdatedAt")
-		}
-	}
-	if v := m["vulnerabilityId"]; v != nil {
-		if err := api.SetStringPtr(&s.VulnerabilityId, v); err != nil {
-			return api.At(err, ".vulnerabilityId")
-		}
-	}
-	if v := m["vulnerablePackages"]; v != nil {
-		if err := api.SetList(&s.VulnerablePackages, v, func(p *VulnerablePackage, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".vulnerablePackages")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "cvss", &s.Cvss, func(p *[]CvssScore, v any) error {
+		return api.SetList(p, v, func(p *CvssScore, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "referenceUrls", &s.ReferenceUrls, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "relatedVulnerabilities", &s.RelatedVulnerabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "source", &s.Source, api.SetStringPtr)
+	err = api.Decode(err, m, "sourceUrl", &s.SourceUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "vendorCreatedAt", &s.VendorCreatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "vendorSeverity", &s.VendorSeverity, api.SetStringPtr)
+	err = api.Decode(err, m, "vendorUpdatedAt", &s.VendorUpdatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "vulnerabilityId", &s.VulnerabilityId, api.SetStringPtr)
+	err = api.Decode(err, m, "vulnerablePackages", &s.VulnerablePackages, func(p *[]VulnerablePackage, v any) error {
+		return api.SetList(p, v, func(p *VulnerablePackage, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PackageVulnerabilityDetails) ToDynamic() map[string]any {
@@ -3791,76 +2061,29 @@ func (s *PackageVulnerabilityDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Cvss != nil {
-		m["cvss"] = api.DynList(s.Cvss, func(e CvssScore) any { return e.ToDynamic() })
-	}
-	if s.ReferenceUrls != nil {
-		m["referenceUrls"] = api.DynList(s.ReferenceUrls, api.DynString)
-	}
-	if s.RelatedVulnerabilities != nil {
-		m["relatedVulnerabilities"] = api.DynList(s.RelatedVulnerabilities, api.DynString)
-	}
-	if s.Source != nil {
-		m["source"] = *s.Source
-	}
-	if s.SourceUrl != nil {
-		m["sourceUrl"] = *s.SourceUrl
-	}
-	if s.VendorCreatedAt != nil {
-		m["vendorCreatedAt"] = s.VendorCreatedAt.UTC()
-	}
-	if s.VendorSeverity != nil {
-		m["vendorSeverity"] = *s.VendorSeverity
-	}
-	if s.VendorUpdatedAt != nil {
-		m["vendorUpdatedAt"] = s.VendorUpdatedAt.UTC()
-	}
-	if s.VulnerabilityId != nil {
-		m["vulnerabilityId"] = *s.VulnerabilityId
-	}
-	if s.VulnerablePackages != nil {
-		m["vulnerablePackages"] = api.DynList(s.VulnerablePackages, func(e VulnerablePackage) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "cvss", s.Cvss, func(e CvssScore) any { return e.ToDynamic() })
+	api.PutList(m, "referenceUrls", s.ReferenceUrls, api.DynString)
+	api.PutList(m, "relatedVulnerabilities", s.RelatedVulnerabilities, api.DynString)
+	api.Put(m, "source", s.Source, api.DynString)
+	api.Put(m, "sourceUrl", s.SourceUrl, api.DynString)
+	api.Put(m, "vendorCreatedAt", s.VendorCreatedAt, api.DynTime)
+	api.Put(m, "vendorSeverity", s.VendorSeverity, api.DynString)
+	api.Put(m, "vendorUpdatedAt", s.VendorUpdatedAt, api.DynTime)
+	api.Put(m, "vulnerabilityId", s.VulnerabilityId, api.DynString)
+	api.PutList(m, "vulnerablePackages", s.VulnerablePackages, func(e VulnerablePackage) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PullThroughCacheRule) FromDynamic(m map[string]any) error {
-	if v := m["ecrRepositoryPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.EcrRepositoryPrefix, v); err != nil {
-			return api.At(err, ".ecrRepositoryPrefix")
-		}
-	}
-	if v := m["upstreamRegistryUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.UpstreamRegistryUrl, v); err != nil {
-			return api.At(err, ".upstreamRegistryUrl")
-		}
-	}
-	if v := m["createdAt"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedAt, v); err != nil {
-			return api.At(err, ".createdAt")
-		}
-	}
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["credentialArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialArn, v); err != nil {
-			return api.At(err, ".credentialArn")
-		}
-	}
-	if v := m["upstreamRegistry"]; v != nil {
-		if err := api.SetStringPtr(&s.UpstreamRegistry, v); err != nil {
-			return api.At(err, ".upstreamRegistry")
-		}
-	}
-	if v := m["updatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedAt, v); err != nil {
-			return api.At(err, ".updatedAt")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "upstreamRegistryUrl", &s.UpstreamRegistryUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "createdAt", &s.CreatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
+	err = api.Decode(err, m, "upstreamRegistry", &s.UpstreamRegistry, api.SetStringPtr)
+	err = api.Decode(err, m, "updatedAt", &s.UpdatedAt, api.SetTimePtr)
+	return err
 }
 
 func (s *PullThroughCacheRule) ToDynamic() map[string]any {
@@ -3868,37 +2091,20 @@ func (s *PullThroughCacheRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.EcrRepositoryPrefix != nil {
-		m["ecrRepositoryPrefix"] = *s.EcrRepositoryPrefix
-	}
-	if s.UpstreamRegistryUrl != nil {
-		m["upstreamRegistryUrl"] = *s.UpstreamRegistryUrl
-	}
-	if s.CreatedAt != nil {
-		m["createdAt"] = s.CreatedAt.UTC()
-	}
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.CredentialArn != nil {
-		m["credentialArn"] = *s.CredentialArn
-	}
-	if s.UpstreamRegistry != nil {
-		m["upstreamRegistry"] = *s.UpstreamRegistry
-	}
-	if s.UpdatedAt != nil {
-		m["updatedAt"] = s.UpdatedAt.UTC()
-	}
+	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
+	api.Put(m, "upstreamRegistryUrl", s.UpstreamRegistryUrl, api.DynString)
+	api.Put(m, "createdAt", s.CreatedAt, api.DynTime)
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
+	api.Put(m, "upstreamRegistry", s.UpstreamRegistry, api.DynString)
+	api.Put(m, "updatedAt", s.UpdatedAt, api.DynTime)
 	return m
 }
 
 func (s *PullThroughCacheRuleAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PullThroughCacheRuleAlreadyExistsException) ToDynamic() map[string]any {
@@ -3906,19 +2112,14 @@ func (s *PullThroughCacheRuleAlreadyExistsException) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PullThroughCacheRuleNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PullThroughCacheRuleNotFoundException) ToDynamic() map[string]any {
@@ -3926,44 +2127,19 @@ func (s *PullThroughCacheRuleNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PutImageRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageManifest"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageManifest, v); err != nil {
-			return api.At(err, ".imageManifest")
-		}
-	}
-	if v := m["imageManifestMediaType"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageManifestMediaType, v); err != nil {
-			return api.At(err, ".imageManifestMediaType")
-		}
-	}
-	if v := m["imageTag"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageTag, v); err != nil {
-			return api.At(err, ".imageTag")
-		}
-	}
-	if v := m["imageDigest"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageDigest, v); err != nil {
-			return api.At(err, ".imageDigest")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageManifest", &s.ImageManifest, api.SetStringPtr)
+	err = api.Decode(err, m, "imageManifestMediaType", &s.ImageManifestMediaType, api.SetStringPtr)
+	err = api.Decode(err, m, "imageTag", &s.ImageTag, api.SetStringPtr)
+	err = api.Decode(err, m, "imageDigest", &s.ImageDigest, api.SetStringPtr)
+	return err
 }
 
 func (s *PutImageRequest) ToDynamic() map[string]any {
@@ -3971,36 +2147,19 @@ func (s *PutImageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageManifest != nil {
-		m["imageManifest"] = *s.ImageManifest
-	}
-	if s.ImageManifestMediaType != nil {
-		m["imageManifestMediaType"] = *s.ImageManifestMediaType
-	}
-	if s.ImageTag != nil {
-		m["imageTag"] = *s.ImageTag
-	}
-	if s.ImageDigest != nil {
-		m["imageDigest"] = *s.ImageDigest
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "imageManifest", s.ImageManifest, api.DynString)
+	api.Put(m, "imageManifestMediaType", s.ImageManifestMediaType, api.DynString)
+	api.Put(m, "imageTag", s.ImageTag, api.DynString)
+	api.Put(m, "imageDigest", s.ImageDigest, api.DynString)
 	return m
 }
 
 func (s *PutImageResponse) FromDynamic(m map[string]any) error {
-	if v := m["image"]; v != nil {
-		p := new(Image)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".image")
-		}
-		s.Image = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "image", &s.Image, api.SetStructPtr[Image])
+	return err
 }
 
 func (s *PutImageResponse) ToDynamic() map[string]any {
@@ -4008,31 +2167,16 @@ func (s *PutImageResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Image != nil {
-		m["image"] = s.Image.ToDynamic()
-	}
+	api.PutStruct(m, "image", s.Image)
 	return m
 }
 
 func (s *PutImageScanningConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageScanningConfiguration"]; v != nil {
-		p := new(ImageScanningConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageScanningConfiguration")
-		}
-		s.ImageScanningConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageScanningConfiguration", &s.ImageScanningConfiguration, api.SetStructPtr[ImageScanningConfiguration])
+	return err
 }
 
 func (s *PutImageScanningConfigurationRequest) ToDynamic() map[string]any {
@@ -4040,37 +2184,18 @@ func (s *PutImageScanningConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageScanningConfiguration != nil {
-		m["imageScanningConfiguration"] = s.ImageScanningConfiguration.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutStruct(m, "imageScanningConfiguration", s.ImageScanningConfiguration)
 	return m
 }
 
 func (s *PutImageScanningConfigurationResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageScanningConfiguration"]; v != nil {
-		p := new(ImageScanningConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageScanningConfiguration")
-		}
-		s.ImageScanningConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageScanningConfiguration", &s.ImageScanningConfiguration, api.SetStructPtr[ImageScanningConfiguration])
+	return err
 }
 
 func (s *PutImageScanningConfigurationResponse) ToDynamic() map[string]any {
@@ -4078,35 +2203,18 @@ func (s *PutImageScanningConfigurationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageScanningConfiguration != nil {
-		m["imageScanningConfiguration"] = s.ImageScanningConfiguration.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutStruct(m, "imageScanningConfiguration", s.ImageScanningConfiguration)
 	return m
 }
 
 func (s *PutImageTagMutabilityRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageTagMutability"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageTagMutability, v); err != nil {
-			return api.At(err, ".imageTagMutability")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
+	return err
 }
 
 func (s *PutImageTagMutabilityRequest) ToDynamic() map[string]any {
@@ -4114,35 +2222,18 @@ func (s *PutImageTagMutabilityRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageTagMutability != nil {
-		m["imageTagMutability"] = *s.ImageTagMutability
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
 	return m
 }
 
 func (s *PutImageTagMutabilityResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageTagMutability"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageTagMutability, v); err != nil {
-			return api.At(err, ".imageTagMutability")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
+	return err
 }
 
 func (s *PutImageTagMutabilityResponse) ToDynamic() map[string]any {
@@ -4150,35 +2241,18 @@ func (s *PutImageTagMutabilityResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageTagMutability != nil {
-		m["imageTagMutability"] = *s.ImageTagMutability
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
 	return m
 }
 
 func (s *PutLifecyclePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["lifecyclePolicyText"]; v != nil {
-		if err := api.SetStringPtr(&s.LifecyclePolicyText, v); err != nil {
-			return api.At(err, ".lifecyclePolicyText")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
+	return err
 }
 
 func (s *PutLifecyclePolicyRequest) ToDynamic() map[string]any {
@@ -4186,35 +2260,18 @@ func (s *PutLifecyclePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.LifecyclePolicyText != nil {
-		m["lifecyclePolicyText"] = *s.LifecyclePolicyText
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
 	return m
 }
 
 func (s *PutLifecyclePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["lifecyclePolicyText"]; v != nil {
-		if err := api.SetStringPtr(&s.LifecyclePolicyText, v); err != nil {
-			return api.At(err, ".lifecyclePolicyText")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
+	return err
 }
 
 func (s *PutLifecyclePolicyResponse) ToDynamic() map[string]any {
@@ -4222,25 +2279,16 @@ func (s *PutLifecyclePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.LifecyclePolicyText != nil {
-		m["lifecyclePolicyText"] = *s.LifecyclePolicyText
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
 	return m
 }
 
 func (s *PutRegistryPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["policyText"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyText, v); err != nil {
-			return api.At(err, ".policyText")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
+	return err
 }
 
 func (s *PutRegistryPolicyRequest) ToDynamic() map[string]any {
@@ -4248,24 +2296,15 @@ func (s *PutRegistryPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PolicyText != nil {
-		m["policyText"] = *s.PolicyText
-	}
+	api.Put(m, "policyText", s.PolicyText, api.DynString)
 	return m
 }
 
 func (s *PutRegistryPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["policyText"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyText, v); err != nil {
-			return api.At(err, ".policyText")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
+	return err
 }
 
 func (s *PutRegistryPolicyResponse) ToDynamic() map[string]any {
@@ -4273,27 +2312,18 @@ func (s *PutRegistryPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.PolicyText != nil {
-		m["policyText"] = *s.PolicyText
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "policyText", s.PolicyText, api.DynString)
 	return m
 }
 
 func (s *PutRegistryScanningConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["scanType"]; v != nil {
-		if err := api.SetStringPtr(&s.ScanType, v); err != nil {
-			return api.At(err, ".scanType")
-		}
-	}
-	if v := m["rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *RegistryScanningRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "scanType", &s.ScanType, api.SetStringPtr)
+	err = api.Decode(err, m, "rules", &s.Rules, func(p *[]RegistryScanningRule, v any) error {
+		return api.SetList(p, v, func(p *RegistryScanningRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutRegistryScanningConfigurationRequest) ToDynamic() map[string]any {
@@ -4301,24 +2331,15 @@ func (s *PutRegistryScanningConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ScanType != nil {
-		m["scanType"] = *s.ScanType
-	}
-	if s.Rules != nil {
-		m["rules"] = api.DynList(s.Rules, func(e RegistryScanningRule) any { return e.ToDynamic() })
-	}
+	api.Put(m, "scanType", s.ScanType, api.DynString)
+	api.PutList(m, "rules", s.Rules, func(e RegistryScanningRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutRegistryScanningConfigurationResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryScanningConfiguration"]; v != nil {
-		p := new(RegistryScanningConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".registryScanningConfiguration")
-		}
-		s.RegistryScanningConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryScanningConfiguration", &s.RegistryScanningConfiguration, api.SetStructPtr[RegistryScanningConfiguration])
+	return err
 }
 
 func (s *PutRegistryScanningConfigurationResponse) ToDynamic() map[string]any {
@@ -4326,21 +2347,14 @@ func (s *PutRegistryScanningConfigurationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RegistryScanningConfiguration != nil {
-		m["registryScanningConfiguration"] = s.RegistryScanningConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "registryScanningConfiguration", s.RegistryScanningConfiguration)
 	return m
 }
 
 func (s *PutReplicationConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["replicationConfiguration"]; v != nil {
-		p := new(ReplicationConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".replicationConfiguration")
-		}
-		s.ReplicationConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "replicationConfiguration", &s.ReplicationConfiguration, api.SetStructPtr[ReplicationConfiguration])
+	return err
 }
 
 func (s *PutReplicationConfigurationRequest) ToDynamic() map[string]any {
@@ -4348,21 +2362,14 @@ func (s *PutReplicationConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReplicationConfiguration != nil {
-		m["replicationConfiguration"] = s.ReplicationConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "replicationConfiguration", s.ReplicationConfiguration)
 	return m
 }
 
 func (s *PutReplicationConfigurationResponse) FromDynamic(m map[string]any) error {
-	if v := m["replicationConfiguration"]; v != nil {
-		p := new(ReplicationConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".replicationConfiguration")
-		}
-		s.ReplicationConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "replicationConfiguration", &s.ReplicationConfiguration, api.SetStructPtr[ReplicationConfiguration])
+	return err
 }
 
 func (s *PutReplicationConfigurationResponse) ToDynamic() map[string]any {
@@ -4370,24 +2377,15 @@ func (s *PutReplicationConfigurationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReplicationConfiguration != nil {
-		m["replicationConfiguration"] = s.ReplicationConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "replicationConfiguration", s.ReplicationConfiguration)
 	return m
 }
 
 func (s *Recommendation) FromDynamic(m map[string]any) error {
-	if v := m["url"]; v != nil {
-		if err := api.SetStringPtr(&s.Url, v); err != nil {
-			return api.At(err, ".url")
-		}
-	}
-	if v := m["text"]; v != nil {
-		if err := api.SetStringPtr(&s.Text, v); err != nil {
-			return api.At(err, ".text")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "url", &s.Url, api.SetStringPtr)
+	err = api.Decode(err, m, "text", &s.Text, api.SetStringPtr)
+	return err
 }
 
 func (s *Recommendation) ToDynamic() map[string]any {
@@ -4395,22 +2393,15 @@ func (s *Recommendation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Url != nil {
-		m["url"] = *s.Url
-	}
-	if s.Text != nil {
-		m["text"] = *s.Text
-	}
+	api.Put(m, "url", s.Url, api.DynString)
+	api.Put(m, "text", s.Text, api.DynString)
 	return m
 }
 
 func (s *ReferencedImagesNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ReferencedImagesNotFoundException) ToDynamic() map[string]any {
@@ -4418,19 +2409,14 @@ func (s *ReferencedImagesNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RegistryPolicyNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RegistryPolicyNotFoundException) ToDynamic() map[string]any {
@@ -4438,24 +2424,17 @@ func (s *RegistryPolicyNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RegistryScanningConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["scanType"]; v != nil {
-		if err := api.SetStringPtr(&s.ScanType, v); err != nil {
-			return api.At(err, ".scanType")
-		}
-	}
-	if v := m["rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *RegistryScanningRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "scanType", &s.ScanType, api.SetStringPtr)
+	err = api.Decode(err, m, "rules", &s.Rules, func(p *[]RegistryScanningRule, v any) error {
+		return api.SetList(p, v, func(p *RegistryScanningRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RegistryScanningConfiguration) ToDynamic() map[string]any {
@@ -4463,27 +2442,18 @@ func (s *RegistryScanningConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ScanType != nil {
-		m["scanType"] = *s.ScanType
-	}
-	if s.Rules != nil {
-		m["rules"] = api.DynList(s.Rules, func(e RegistryScanningRule) any { return e.ToDynamic() })
-	}
+	api.Put(m, "scanType", s.ScanType, api.DynString)
+	api.PutList(m, "rules", s.Rules, func(e RegistryScanningRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RegistryScanningRule) FromDynamic(m map[string]any) error {
-	if v := m["scanFrequency"]; v != nil {
-		if err := api.SetStringPtr(&s.ScanFrequency, v); err != nil {
-			return api.At(err, ".scanFrequency")
-		}
-	}
-	if v := m["repositoryFilters"]; v != nil {
-		if err := api.SetList(&s.RepositoryFilters, v, func(p *ScanningRepositoryFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".repositoryFilters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "scanFrequency", &s.ScanFrequency, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryFilters", &s.RepositoryFilters, func(p *[]ScanningRepositoryFilter, v any) error {
+		return api.SetList(p, v, func(p *ScanningRepositoryFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RegistryScanningRule) ToDynamic() map[string]any {
@@ -4491,24 +2461,15 @@ func (s *RegistryScanningRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ScanFrequency != nil {
-		m["scanFrequency"] = *s.ScanFrequency
-	}
-	if s.RepositoryFilters != nil {
-		m["repositoryFilters"] = api.DynList(s.RepositoryFilters, func(e ScanningRepositoryFilter) any { return e.ToDynamic() })
-	}
+	api.Put(m, "scanFrequency", s.ScanFrequency, api.DynString)
+	api.PutList(m, "repositoryFilters", s.RepositoryFilters, func(e ScanningRepositoryFilter) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Remediation) FromDynamic(m map[string]any) error {
-	if v := m["recommendation"]; v != nil {
-		p := new(Recommendation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".recommendation")
-		}
-		s.Recommendation = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "recommendation", &s.Recommendation, api.SetStructPtr[Recommendation])
+	return err
 }
 
 func (s *Remediation) ToDynamic() map[string]any {
@@ -4516,19 +2477,16 @@ func (s *Remediation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Recommendation != nil {
-		m["recommendation"] = s.Recommendation.ToDynamic()
-	}
+	api.PutStruct(m, "recommendation", s.Recommendation)
 	return m
 }
 
 func (s *ReplicationConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *ReplicationRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "rules", &s.Rules, func(p *[]ReplicationRule, v any) error {
+		return api.SetList(p, v, func(p *ReplicationRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ReplicationConfiguration) ToDynamic() map[string]any {
@@ -4536,24 +2494,15 @@ func (s *ReplicationConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Rules != nil {
-		m["rules"] = api.DynList(s.Rules, func(e ReplicationRule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "rules", s.Rules, func(e ReplicationRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ReplicationDestination) FromDynamic(m map[string]any) error {
-	if v := m["region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".region")
-		}
-	}
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "region", &s.Region, api.SetStringPtr)
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	return err
 }
 
 func (s *ReplicationDestination) ToDynamic() map[string]any {
@@ -4561,27 +2510,20 @@ func (s *ReplicationDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Region != nil {
-		m["region"] = *s.Region
-	}
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
+	api.Put(m, "region", s.Region, api.DynString)
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
 	return m
 }
 
 func (s *ReplicationRule) FromDynamic(m map[string]any) error {
-	if v := m["destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, func(p *ReplicationDestination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".destinations")
-		}
-	}
-	if v := m["repositoryFilters"]; v != nil {
-		if err := api.SetList(&s.RepositoryFilters, v, func(p *RepositoryFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".repositoryFilters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "destinations", &s.Destinations, func(p *[]ReplicationDestination, v any) error {
+		return api.SetList(p, v, func(p *ReplicationDestination, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "repositoryFilters", &s.RepositoryFilters, func(p *[]RepositoryFilter, v any) error {
+		return api.SetList(p, v, func(p *RepositoryFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ReplicationRule) ToDynamic() map[string]any {
@@ -4589,61 +2531,22 @@ func (s *ReplicationRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Destinations != nil {
-		m["destinations"] = api.DynList(s.Destinations, func(e ReplicationDestination) any { return e.ToDynamic() })
-	}
-	if s.RepositoryFilters != nil {
-		m["repositoryFilters"] = api.DynList(s.RepositoryFilters, func(e RepositoryFilter) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "destinations", s.Destinations, func(e ReplicationDestination) any { return e.ToDynamic() })
+	api.PutList(m, "repositoryFilters", s.RepositoryFilters, func(e RepositoryFilter) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Repository) FromDynamic(m map[string]any) error {
-	if v := m["repositoryArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryArn, v); err != nil {
-			return api.At(err, ".repositoryArn")
-		}
-	}
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["repositoryUri"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryUri, v); err != nil {
-			return api.At(err, ".repositoryUri")
-		}
-	}
-	if v := m["createdAt"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedAt, v); err != nil {
-			return api.At(err, ".createdAt")
-		}
-	}
-	if v := m["imageTagMutability"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageTagMutability, v); err != nil {
-			return api.At(err, ".imageTagMutability")
-		}
-	}
-	if v := m["imageScanningConfiguration"]; v != nil {
-		p := new(ImageScanningConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageScanningConfiguration")
-		}
-		s.ImageScanningConfiguration = p
-	}
-	if v := m["encryptionConfiguration"]; v != nil {
-		p := new(EncryptionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".encryptionConfiguration")
-		}
-		s.EncryptionConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "repositoryArn", &s.RepositoryArn, api.SetStringPtr)
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryUri", &s.RepositoryUri, api.SetStringPtr)
+	err = api.Decode(err, m, "createdAt", &s.CreatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
+	err = api.Decode(err, m, "imageScanningConfiguration", &s.ImageScanningConfiguration, api.SetStructPtr[ImageScanningConfiguration])
+	err = api.Decode(err, m, "encryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfiguration])
+	return err
 }
 
 func (s *Repository) ToDynamic() map[string]any {
@@ -4651,40 +2554,21 @@ func (s *Repository) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RepositoryArn != nil {
-		m["repositoryArn"] = *s.RepositoryArn
-	}
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.RepositoryUri != nil {
-		m["repositoryUri"] = *s.RepositoryUri
-	}
-	if s.CreatedAt != nil {
-		m["createdAt"] = s.CreatedAt.UTC()
-	}
-	if s.ImageTagMutability != nil {
-		m["imageTagMutability"] = *s.ImageTagMutability
-	}
-	if s.ImageScanningConfiguration != nil {
-		m["imageScanningConfiguration"] = s.ImageScanningConfiguration.ToDynamic()
-	}
-	if s.EncryptionConfiguration != nil {
-		m["encryptionConfiguration"] = s.EncryptionConfiguration.ToDynamic()
-	}
+	api.Put(m, "repositoryArn", s.RepositoryArn, api.DynString)
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "repositoryUri", s.RepositoryUri, api.DynString)
+	api.Put(m, "createdAt", s.CreatedAt, api.DynTime)
+	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
+	api.PutStruct(m, "imageScanningConfiguration", s.ImageScanningConfiguration)
+	api.PutStruct(m, "encryptionConfiguration", s.EncryptionConfiguration)
 	return m
 }
 
 func (s *RepositoryAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RepositoryAlreadyExistsException) ToDynamic() map[string]any {
@@ -4692,71 +2576,26 @@ func (s *RepositoryAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RepositoryCreationTemplate) FromDynamic(m map[string]any) error {
-	if v := m["prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".prefix")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["encryptionConfiguration"]; v != nil {
-		p := new(EncryptionConfigurationForRepositoryCreationTemplate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".encryptionConfiguration")
-		}
-		s.EncryptionConfiguration = p
-	}
-	if v := m["resourceTags"]; v != nil {
-		if err := api.SetList(&s.ResourceTags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".resourceTags")
-		}
-	}
-	if v := m["imageTagMutability"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageTagMutability, v); err != nil {
-			return api.At(err, ".imageTagMutability")
-		}
-	}
-	if v := m["repositoryPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryPolicy, v); err != nil {
-			return api.At(err, ".repositoryPolicy")
-		}
-	}
-	if v := m["lifecyclePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.LifecyclePolicy, v); err != nil {
-			return api.At(err, ".lifecyclePolicy")
-		}
-	}
-	if v := m["appliedFor"]; v != nil {
-		if err := api.SetList(&s.AppliedFor, v, api.SetString); err != nil {
-			return api.At(err, ".appliedFor")
-		}
-	}
-	if v := m["customRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomRoleArn, v); err != nil {
-			return api.At(err, ".customRoleArn")
-		}
-	}
-	if v := m["createdAt"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedAt, v); err != nil {
-			return api.At(err, ".createdAt")
-		}
-	}
-	if v := m["updatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedAt, v); err != nil {
-			return api.At(err, ".updatedAt")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "encryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfigurationForRepositoryCreationTemplate])
+	err = api.Decode(err, m, "resourceTags", &s.ResourceTags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryPolicy", &s.RepositoryPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "lifecyclePolicy", &s.LifecyclePolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "appliedFor", &s.AppliedFor, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "customRoleArn", &s.CustomRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "createdAt", &s.CreatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "updatedAt", &s.UpdatedAt, api.SetTimePtr)
+	return err
 }
 
 func (s *RepositoryCreationTemplate) ToDynamic() map[string]any {
@@ -4764,54 +2603,25 @@ func (s *RepositoryCreationTemplate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Prefix != nil {
-		m["prefix"] = *s.Prefix
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.EncryptionConfiguration != nil {
-		m["encryptionConfiguration"] = s.EncryptionConfiguration.ToDynamic()
-	}
-	if s.ResourceTags != nil {
-		m["resourceTags"] = api.DynList(s.ResourceTags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.ImageTagMutability != nil {
-		m["imageTagMutability"] = *s.ImageTagMutability
-	}
-	if s.RepositoryPolicy != nil {
-		m["repositoryPolicy"] = *s.RepositoryPolicy
-	}
-	if s.LifecyclePolicy != nil {
-		m["lifecyclePolicy"] = *s.LifecyclePolicy
-	}
-	if s.AppliedFor != nil {
-		m["appliedFor"] = api.DynList(s.AppliedFor, api.DynString)
-	}
-	if s.CustomRoleArn != nil {
-		m["customRoleArn"] = *s.CustomRoleArn
-	}
-	if s.CreatedAt != nil {
-		m["createdAt"] = s.CreatedAt.UTC()
-	}
-	if s.UpdatedAt != nil {
-		m["updatedAt"] = s.UpdatedAt.UTC()
-	}
+	api.Put(m, "prefix", s.Prefix, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.PutStruct(m, "encryptionConfiguration", s.EncryptionConfiguration)
+	api.PutList(m, "resourceTags", s.ResourceTags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
+	api.Put(m, "repositoryPolicy", s.RepositoryPolicy, api.DynString)
+	api.Put(m, "lifecyclePolicy", s.LifecyclePolicy, api.DynString)
+	api.PutList(m, "appliedFor", s.AppliedFor, api.DynString)
+	api.Put(m, "customRoleArn", s.CustomRoleArn, api.DynString)
+	api.Put(m, "createdAt", s.CreatedAt, api.DynTime)
+	api.Put(m, "updatedAt", s.UpdatedAt, api.DynTime)
 	return m
 }
 
 func (s *RepositoryFilter) FromDynamic(m map[string]any) error {
-	if v := m["filter"]; v != nil {
-		if err := api.SetStringPtr(&s.Filter, v); err != nil {
-			return api.At(err, ".filter")
-		}
-	}
-	if v := m["filterType"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterType, v); err != nil {
-			return api.At(err, ".filterType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "filter", &s.Filter, api.SetStringPtr)
+	err = api.Decode(err, m, "filterType", &s.FilterType, api.SetStringPtr)
+	return err
 }
 
 func (s *RepositoryFilter) ToDynamic() map[string]any {
@@ -4819,22 +2629,15 @@ func (s *RepositoryFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Filter != nil {
-		m["filter"] = *s.Filter
-	}
-	if s.FilterType != nil {
-		m["filterType"] = *s.FilterType
-	}
+	api.Put(m, "filter", s.Filter, api.DynString)
+	api.Put(m, "filterType", s.FilterType, api.DynString)
 	return m
 }
 
 func (s *RepositoryNotEmptyException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RepositoryNotEmptyException) ToDynamic() map[string]any {
@@ -4842,19 +2645,14 @@ func (s *RepositoryNotEmptyException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RepositoryNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RepositoryNotFoundException) ToDynamic() map[string]any {
@@ -4862,19 +2660,14 @@ func (s *RepositoryNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RepositoryPolicyNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RepositoryPolicyNotFoundException) ToDynamic() map[string]any {
@@ -4882,39 +2675,20 @@ func (s *RepositoryPolicyNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RepositoryScanningConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["repositoryArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryArn, v); err != nil {
-			return api.At(err, ".repositoryArn")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["scanOnPush"]; v != nil {
-		if err := api.SetBoolPtr(&s.ScanOnPush, v); err != nil {
-			return api.At(err, ".scanOnPush")
-		}
-	}
-	if v := m["scanFrequency"]; v != nil {
-		if err := api.SetStringPtr(&s.ScanFrequency, v); err != nil {
-			return api.At(err, ".scanFrequency")
-		}
-	}
-	if v := m["appliedScanFilters"]; v != nil {
-		if err := api.SetList(&s.AppliedScanFilters, v, func(p *ScanningRepositoryFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".appliedScanFilters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "repositoryArn", &s.RepositoryArn, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "scanOnPush", &s.ScanOnPush, api.SetBoolPtr)
+	err = api.Decode(err, m, "scanFrequency", &s.ScanFrequency, api.SetStringPtr)
+	err = api.Decode(err, m, "appliedScanFilters", &s.AppliedScanFilters, func(p *[]ScanningRepositoryFilter, v any) error {
+		return api.SetList(p, v, func(p *ScanningRepositoryFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RepositoryScanningConfiguration) ToDynamic() map[string]any {
@@ -4922,41 +2696,20 @@ func (s *RepositoryScanningConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RepositoryArn != nil {
-		m["repositoryArn"] = *s.RepositoryArn
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ScanOnPush != nil {
-		m["scanOnPush"] = *s.ScanOnPush
-	}
-	if s.ScanFrequency != nil {
-		m["scanFrequency"] = *s.ScanFrequency
-	}
-	if s.AppliedScanFilters != nil {
-		m["appliedScanFilters"] = api.DynList(s.AppliedScanFilters, func(e ScanningRepositoryFilter) any { return e.ToDynamic() })
-	}
+	api.Put(m, "repositoryArn", s.RepositoryArn, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "scanOnPush", s.ScanOnPush, api.DynBool)
+	api.Put(m, "scanFrequency", s.ScanFrequency, api.DynString)
+	api.PutList(m, "appliedScanFilters", s.AppliedScanFilters, func(e ScanningRepositoryFilter) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RepositoryScanningConfigurationFailure) FromDynamic(m map[string]any) error {
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["failureCode"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureCode, v); err != nil {
-			return api.At(err, ".failureCode")
-		}
-	}
-	if v := m["failureReason"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureReason, v); err != nil {
-			return api.At(err, ".failureReason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "failureCode", &s.FailureCode, api.SetStringPtr)
+	err = api.Decode(err, m, "failureReason", &s.FailureReason, api.SetStringPtr)
+	return err
 }
 
 func (s *RepositoryScanningConfigurationFailure) ToDynamic() map[string]any {
@@ -4964,42 +2717,19 @@ func (s *RepositoryScanningConfigurationFailure) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.FailureCode != nil {
-		m["failureCode"] = *s.FailureCode
-	}
-	if s.FailureReason != nil {
-		m["failureReason"] = *s.FailureReason
-	}
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "failureCode", s.FailureCode, api.DynString)
+	api.Put(m, "failureReason", s.FailureReason, api.DynString)
 	return m
 }
 
 func (s *Resource) FromDynamic(m map[string]any) error {
-	if v := m["details"]; v != nil {
-		p := new(ResourceDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".details")
-		}
-		s.Details = p
-	}
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "details", &s.Details, api.SetStructPtr[ResourceDetails])
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *Resource) ToDynamic() map[string]any {
@@ -5007,30 +2737,17 @@ func (s *Resource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Details != nil {
-		m["details"] = s.Details.ToDynamic()
-	}
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
+	api.PutStruct(m, "details", s.Details)
+	api.Put(m, "id", s.Id, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
+	api.Put(m, "type", s.Type, api.DynString)
 	return m
 }
 
 func (s *ResourceDetails) FromDynamic(m map[string]any) error {
-	if v := m["awsEcrContainerImage"]; v != nil {
-		p := new(AwsEcrContainerImageDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".awsEcrContainerImage")
-		}
-		s.AwsEcrContainerImage = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "awsEcrContainerImage", &s.AwsEcrContainerImage, api.SetStructPtr[AwsEcrContainerImageDetails])
+	return err
 }
 
 func (s *ResourceDetails) ToDynamic() map[string]any {
@@ -5038,19 +2755,14 @@ func (s *ResourceDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AwsEcrContainerImage != nil {
-		m["awsEcrContainerImage"] = s.AwsEcrContainerImage.ToDynamic()
-	}
+	api.PutStruct(m, "awsEcrContainerImage", s.AwsEcrContainerImage)
 	return m
 }
 
 func (s *ScanNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ScanNotFoundException) ToDynamic() map[string]any {
@@ -5058,24 +2770,15 @@ func (s *ScanNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ScanningRepositoryFilter) FromDynamic(m map[string]any) error {
-	if v := m["filter"]; v != nil {
-		if err := api.SetStringPtr(&s.Filter, v); err != nil {
-			return api.At(err, ".filter")
-		}
-	}
-	if v := m["filterType"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterType, v); err != nil {
-			return api.At(err, ".filterType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "filter", &s.Filter, api.SetStringPtr)
+	err = api.Decode(err, m, "filterType", &s.FilterType, api.SetStringPtr)
+	return err
 }
 
 func (s *ScanningRepositoryFilter) ToDynamic() map[string]any {
@@ -5083,24 +2786,15 @@ func (s *ScanningRepositoryFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Filter != nil {
-		m["filter"] = *s.Filter
-	}
-	if s.FilterType != nil {
-		m["filterType"] = *s.FilterType
-	}
+	api.Put(m, "filter", s.Filter, api.DynString)
+	api.Put(m, "filterType", s.FilterType, api.DynString)
 	return m
 }
 
 func (s *ScoreDetails) FromDynamic(m map[string]any) error {
-	if v := m["cvss"]; v != nil {
-		p := new(CvssScoreDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".cvss")
-		}
-		s.Cvss = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "cvss", &s.Cvss, api.SetStructPtr[CvssScoreDetails])
+	return err
 }
 
 func (s *ScoreDetails) ToDynamic() map[string]any {
@@ -5108,19 +2802,14 @@ func (s *ScoreDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Cvss != nil {
-		m["cvss"] = s.Cvss.ToDynamic()
-	}
+	api.PutStruct(m, "cvss", s.Cvss)
 	return m
 }
 
 func (s *SecretNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *SecretNotFoundException) ToDynamic() map[string]any {
@@ -5128,19 +2817,14 @@ func (s *SecretNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ServerException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ServerException) ToDynamic() map[string]any {
@@ -5148,34 +2832,17 @@ func (s *ServerException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *SetRepositoryPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["policyText"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyText, v); err != nil {
-			return api.At(err, ".policyText")
-		}
-	}
-	if v := m["force"]; v != nil {
-		if err := api.SetBoolPtr(&s.Force, v); err != nil {
-			return api.At(err, ".force")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
+	err = api.Decode(err, m, "force", &s.Force, api.SetBoolPtr)
+	return err
 }
 
 func (s *SetRepositoryPolicyRequest) ToDynamic() map[string]any {
@@ -5183,38 +2850,19 @@ func (s *SetRepositoryPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.PolicyText != nil {
-		m["policyText"] = *s.PolicyText
-	}
-	if s.Force != nil {
-		m["force"] = *s.Force
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "policyText", s.PolicyText, api.DynString)
+	api.Put(m, "force", s.Force, api.DynBool)
 	return m
 }
 
 func (s *SetRepositoryPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["policyText"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyText, v); err != nil {
-			return api.At(err, ".policyText")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
+	return err
 }
 
 func (s *SetRepositoryPolicyResponse) ToDynamic() map[string]any {
@@ -5222,37 +2870,18 @@ func (s *SetRepositoryPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.PolicyText != nil {
-		m["policyText"] = *s.PolicyText
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "policyText", s.PolicyText, api.DynString)
 	return m
 }
 
 func (s *StartImageScanRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageId"]; v != nil {
-		p := new(ImageIdentifier)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageId")
-		}
-		s.ImageId = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
+	return err
 }
 
 func (s *StartImageScanRequest) ToDynamic() map[string]any {
@@ -5260,44 +2889,19 @@ func (s *StartImageScanRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageId != nil {
-		m["imageId"] = s.ImageId.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutStruct(m, "imageId", s.ImageId)
 	return m
 }
 
 func (s *StartImageScanResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["imageId"]; v != nil {
-		p := new(ImageIdentifier)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageId")
-		}
-		s.ImageId = p
-	}
-	if v := m["imageScanStatus"]; v != nil {
-		p := new(ImageScanStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".imageScanStatus")
-		}
-		s.ImageScanStatus = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
+	err = api.Decode(err, m, "imageScanStatus", &s.ImageScanStatus, api.SetStructPtr[ImageScanStatus])
+	return err
 }
 
 func (s *StartImageScanResponse) ToDynamic() map[string]any {
@@ -5305,38 +2909,19 @@ func (s *StartImageScanResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.ImageId != nil {
-		m["imageId"] = s.ImageId.ToDynamic()
-	}
-	if s.ImageScanStatus != nil {
-		m["imageScanStatus"] = s.ImageScanStatus.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.PutStruct(m, "imageId", s.ImageId)
+	api.PutStruct(m, "imageScanStatus", s.ImageScanStatus)
 	return m
 }
 
 func (s *StartLifecyclePolicyPreviewRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["lifecyclePolicyText"]; v != nil {
-		if err := api.SetStringPtr(&s.LifecyclePolicyText, v); err != nil {
-			return api.At(err, ".lifecyclePolicyText")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
+	return err
 }
 
 func (s *StartLifecyclePolicyPreviewRequest) ToDynamic() map[string]any {
@@ -5344,40 +2929,19 @@ func (s *StartLifecyclePolicyPreviewRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.LifecyclePolicyText != nil {
-		m["lifecyclePolicyText"] = *s.LifecyclePolicyText
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
 	return m
 }
 
 func (s *StartLifecyclePolicyPreviewResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["lifecyclePolicyText"]; v != nil {
-		if err := api.SetStringPtr(&s.LifecyclePolicyText, v); err != nil {
-			return api.At(err, ".lifecyclePolicyText")
-		}
-	}
-	if v := m["status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
+	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *StartLifecyclePolicyPreviewResponse) ToDynamic() map[string]any {
@@ -5385,33 +2949,18 @@ func (s *StartLifecyclePolicyPreviewResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.LifecyclePolicyText != nil {
-		m["lifecyclePolicyText"] = *s.LifecyclePolicyText
-	}
-	if s.Status != nil {
-		m["status"] = *s.Status
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
+	api.Put(m, "status", s.Status, api.DynString)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -5419,27 +2968,18 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagResourceRequest) ToDynamic() map[string]any {
@@ -5447,12 +2987,8 @@ func (s *TagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -5466,12 +3002,9 @@ func (s *TagResourceResponse) ToDynamic() map[string]any {
 }
 
 func (s *TemplateAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TemplateAlreadyExistsException) ToDynamic() map[string]any {
@@ -5479,19 +3012,14 @@ func (s *TemplateAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TemplateNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TemplateNotFoundException) ToDynamic() map[string]any {
@@ -5499,19 +3027,14 @@ func (s *TemplateNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyTagsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyTagsException) ToDynamic() map[string]any {
@@ -5519,19 +3042,14 @@ func (s *TooManyTagsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UnableToAccessSecretException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnableToAccessSecretException) ToDynamic() map[string]any {
@@ -5539,19 +3057,14 @@ func (s *UnableToAccessSecretException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UnableToDecryptSecretValueException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnableToDecryptSecretValueException) ToDynamic() map[string]any {
@@ -5559,19 +3072,14 @@ func (s *UnableToDecryptSecretValueException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UnableToGetUpstreamImageException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnableToGetUpstreamImageException) ToDynamic() map[string]any {
@@ -5579,19 +3087,14 @@ func (s *UnableToGetUpstreamImageException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UnableToGetUpstreamLayerException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnableToGetUpstreamLayerException) ToDynamic() map[string]any {
@@ -5599,19 +3102,14 @@ func (s *UnableToGetUpstreamLayerException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UnsupportedImageTypeException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnsupportedImageTypeException) ToDynamic() map[string]any {
@@ -5619,19 +3117,14 @@ func (s *UnsupportedImageTypeException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UnsupportedUpstreamRegistryException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnsupportedUpstreamRegistryException) ToDynamic() map[string]any {
@@ -5639,24 +3132,15 @@ func (s *UnsupportedUpstreamRegistryException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["tagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".tagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "tagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceRequest) ToDynamic() map[string]any {
@@ -5664,12 +3148,8 @@ func (s *UntagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.TagKeys != nil {
-		m["tagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "tagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
@@ -5683,22 +3163,11 @@ func (s *UntagResourceResponse) ToDynamic() map[string]any {
 }
 
 func (s *UpdatePullThroughCacheRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["ecrRepositoryPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.EcrRepositoryPrefix, v); err != nil {
-			return api.At(err, ".ecrRepositoryPrefix")
-		}
-	}
-	if v := m["credentialArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialArn, v); err != nil {
-			return api.At(err, ".credentialArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdatePullThroughCacheRuleRequest) ToDynamic() map[string]any {
@@ -5706,40 +3175,19 @@ func (s *UpdatePullThroughCacheRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.EcrRepositoryPrefix != nil {
-		m["ecrRepositoryPrefix"] = *s.EcrRepositoryPrefix
-	}
-	if s.CredentialArn != nil {
-		m["credentialArn"] = *s.CredentialArn
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
+	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
 	return m
 }
 
 func (s *UpdatePullThroughCacheRuleResponse) FromDynamic(m map[string]any) error {
-	if v := m["ecrRepositoryPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.EcrRepositoryPrefix, v); err != nil {
-			return api.At(err, ".ecrRepositoryPrefix")
-		}
-	}
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["updatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdatedAt, v); err != nil {
-			return api.At(err, ".updatedAt")
-		}
-	}
-	if v := m["credentialArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialArn, v); err != nil {
-			return api.At(err, ".credentialArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "updatedAt", &s.UpdatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdatePullThroughCacheRuleResponse) ToDynamic() map[string]any {
@@ -5747,70 +3195,27 @@ func (s *UpdatePullThroughCacheRuleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.EcrRepositoryPrefix != nil {
-		m["ecrRepositoryPrefix"] = *s.EcrRepositoryPrefix
-	}
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.UpdatedAt != nil {
-		m["updatedAt"] = s.UpdatedAt.UTC()
-	}
-	if s.CredentialArn != nil {
-		m["credentialArn"] = *s.CredentialArn
-	}
+	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "updatedAt", s.UpdatedAt, api.DynTime)
+	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
 	return m
 }
 
 func (s *UpdateRepositoryCreationTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".prefix")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["encryptionConfiguration"]; v != nil {
-		p := new(EncryptionConfigurationForRepositoryCreationTemplate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".encryptionConfiguration")
-		}
-		s.EncryptionConfiguration = p
-	}
-	if v := m["resourceTags"]; v != nil {
-		if err := api.SetList(&s.ResourceTags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".resourceTags")
-		}
-	}
-	if v := m["imageTagMutability"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageTagMutability, v); err != nil {
-			return api.At(err, ".imageTagMutability")
-		}
-	}
-	if v := m["repositoryPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryPolicy, v); err != nil {
-			return api.At(err, ".repositoryPolicy")
-		}
-	}
-	if v := m["lifecyclePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.LifecyclePolicy, v); err != nil {
-			return api.At(err, ".lifecyclePolicy")
-		}
-	}
-	if v := m["appliedFor"]; v != nil {
-		if err := api.SetList(&s.AppliedFor, v, api.SetString); err != nil {
-			return api.At(err, ".appliedFor")
-		}
-	}
-	if v := m["customRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomRoleArn, v); err != nil {
-			return api.At(err, ".customRoleArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "encryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfigurationForRepositoryCreationTemplate])
+	err = api.Decode(err, m, "resourceTags", &s.ResourceTags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryPolicy", &s.RepositoryPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "lifecyclePolicy", &s.LifecyclePolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "appliedFor", &s.AppliedFor, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "customRoleArn", &s.CustomRoleArn, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateRepositoryCreationTemplateRequest) ToDynamic() map[string]any {
@@ -5818,50 +3223,23 @@ func (s *UpdateRepositoryCreationTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Prefix != nil {
-		m["prefix"] = *s.Prefix
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.EncryptionConfiguration != nil {
-		m["encryptionConfiguration"] = s.EncryptionConfiguration.ToDynamic()
-	}
-	if s.ResourceTags != nil {
-		m["resourceTags"] = api.DynList(s.ResourceTags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.ImageTagMutability != nil {
-		m["imageTagMutability"] = *s.ImageTagMutability
-	}
-	if s.RepositoryPolicy != nil {
-		m["repositoryPolicy"] = *s.RepositoryPolicy
-	}
-	if s.LifecyclePolicy != nil {
-		m["lifecyclePolicy"] = *s.LifecyclePolicy
-	}
-	if s.AppliedFor != nil {
-		m["appliedFor"] = api.DynList(s.AppliedFor, api.DynString)
-	}
-	if s.CustomRoleArn != nil {
-		m["customRoleArn"] = *s.CustomRoleArn
-	}
+	api.Put(m, "prefix", s.Prefix, api.DynString)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.PutStruct(m, "encryptionConfiguration", s.EncryptionConfiguration)
+	api.PutList(m, "resourceTags", s.ResourceTags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
+	api.Put(m, "repositoryPolicy", s.RepositoryPolicy, api.DynString)
+	api.Put(m, "lifecyclePolicy", s.LifecyclePolicy, api.DynString)
+	api.PutList(m, "appliedFor", s.AppliedFor, api.DynString)
+	api.Put(m, "customRoleArn", s.CustomRoleArn, api.DynString)
 	return m
 }
 
 func (s *UpdateRepositoryCreationTemplateResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryCreationTemplate"]; v != nil {
-		p := new(RepositoryCreationTemplate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".repositoryCreationTemplate")
-		}
-		s.RepositoryCreationTemplate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryCreationTemplate", &s.RepositoryCreationTemplate, api.SetStructPtr[RepositoryCreationTemplate])
+	return err
 }
 
 func (s *UpdateRepositoryCreationTemplateResponse) ToDynamic() map[string]any {
@@ -5869,47 +3247,20 @@ func (s *UpdateRepositoryCreationTemplateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryCreationTemplate != nil {
-		m["repositoryCreationTemplate"] = s.RepositoryCreationTemplate.ToDynamic()
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.PutStruct(m, "repositoryCreationTemplate", s.RepositoryCreationTemplate)
 	return m
 }
 
 func (s *UploadLayerPartRequest) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["uploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".uploadId")
-		}
-	}
-	if v := m["partFirstByte"]; v != nil {
-		if err := api.SetInt64Ptr(&s.PartFirstByte, v); err != nil {
-			return api.At(err, ".partFirstByte")
-		}
-	}
-	if v := m["partLastByte"]; v != nil {
-		if err := api.SetInt64Ptr(&s.PartLastByte, v); err != nil {
-			return api.At(err, ".partLastByte")
-		}
-	}
-	if v := m["layerPartBlob"]; v != nil {
-		if err := api.SetBytes(&s.LayerPartBlob, v); err != nil {
-			return api.At(err, ".layerPartBlob")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "uploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "partFirstByte", &s.PartFirstByte, api.SetInt64Ptr)
+	err = api.Decode(err, m, "partLastByte", &s.PartLastByte, api.SetInt64Ptr)
+	err = api.Decode(err, m, "layerPartBlob", &s.LayerPartBlob, api.SetBytes)
+	return err
 }
 
 func (s *UploadLayerPartRequest) ToDynamic() map[string]any {
@@ -5917,49 +3268,22 @@ func (s *UploadLayerPartRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.UploadId != nil {
-		m["uploadId"] = *s.UploadId
-	}
-	if s.PartFirstByte != nil {
-		m["partFirstByte"] = *s.PartFirstByte
-	}
-	if s.PartLastByte != nil {
-		m["partLastByte"] = *s.PartLastByte
-	}
-	if s.LayerPartBlob != nil {
-		m["layerPartBlob"] = s.LayerPartBlob
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "uploadId", s.UploadId, api.DynString)
+	api.Put(m, "partFirstByte", s.PartFirstByte, api.DynInt64)
+	api.Put(m, "partLastByte", s.PartLastByte, api.DynInt64)
+	api.PutBytes(m, "layerPartBlob", s.LayerPartBlob)
 	return m
 }
 
 func (s *UploadLayerPartResponse) FromDynamic(m map[string]any) error {
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["repositoryName"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryName, v); err != nil {
-			return api.At(err, ".repositoryName")
-		}
-	}
-	if v := m["uploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".uploadId")
-		}
-	}
-	if v := m["lastByteReceived"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LastByteReceived, v); err != nil {
-			return api.At(err, ".lastByteReceived")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
+	err = api.Decode(err, m, "uploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "lastByteReceived", &s.LastByteReceived, api.SetInt64Ptr)
+	return err
 }
 
 func (s *UploadLayerPartResponse) ToDynamic() map[string]any {
@@ -5967,28 +3291,17 @@ func (s *UploadLayerPartResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.RepositoryName != nil {
-		m["repositoryName"] = *s.RepositoryName
-	}
-	if s.UploadId != nil {
-		m["uploadId"] = *s.UploadId
-	}
-	if s.LastByteReceived != nil {
-		m["lastByteReceived"] = *s.LastByteReceived
-	}
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
+	api.Put(m, "uploadId", s.UploadId, api.DynString)
+	api.Put(m, "lastByteReceived", s.LastByteReceived, api.DynInt64)
 	return m
 }
 
 func (s *UploadNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UploadNotFoundException) ToDynamic() map[string]any {
@@ -5996,24 +3309,15 @@ func (s *UploadNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ValidatePullThroughCacheRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["ecrRepositoryPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.EcrRepositoryPrefix, v); err != nil {
-			return api.At(err, ".ecrRepositoryPrefix")
-		}
-	}
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	return err
 }
 
 func (s *ValidatePullThroughCacheRuleRequest) ToDynamic() map[string]any {
@@ -6021,47 +3325,20 @@ func (s *ValidatePullThroughCacheRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EcrRepositoryPrefix != nil {
-		m["ecrRepositoryPrefix"] = *s.EcrRepositoryPrefix
-	}
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
+	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
 	return m
 }
 
 func (s *ValidatePullThroughCacheRuleResponse) FromDynamic(m map[string]any) error {
-	if v := m["ecrRepositoryPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.EcrRepositoryPrefix, v); err != nil {
-			return api.At(err, ".ecrRepositoryPrefix")
-		}
-	}
-	if v := m["registryId"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistryId, v); err != nil {
-			return api.At(err, ".registryId")
-		}
-	}
-	if v := m["upstreamRegistryUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.UpstreamRegistryUrl, v); err != nil {
-			return api.At(err, ".upstreamRegistryUrl")
-		}
-	}
-	if v := m["credentialArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CredentialArn, v); err != nil {
-			return api.At(err, ".credentialArn")
-		}
-	}
-	if v := m["isValid"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsValid, v); err != nil {
-			return api.At(err, ".isValid")
-		}
-	}
-	if v := m["failure"]; v != nil {
-		if err := api.SetStringPtr(&s.Failure, v); err != nil {
-			return api.At(err, ".failure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
+	err = api.Decode(err, m, "upstreamRegistryUrl", &s.UpstreamRegistryUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
+	err = api.Decode(err, m, "isValid", &s.IsValid, api.SetBoolPtr)
+	err = api.Decode(err, m, "failure", &s.Failure, api.SetStringPtr)
+	return err
 }
 
 func (s *ValidatePullThroughCacheRuleResponse) ToDynamic() map[string]any {
@@ -6069,34 +3346,19 @@ func (s *ValidatePullThroughCacheRuleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.EcrRepositoryPrefix != nil {
-		m["ecrRepositoryPrefix"] = *s.EcrRepositoryPrefix
-	}
-	if s.RegistryId != nil {
-		m["registryId"] = *s.RegistryId
-	}
-	if s.UpstreamRegistryUrl != nil {
-		m["upstreamRegistryUrl"] = *s.UpstreamRegistryUrl
-	}
-	if s.CredentialArn != nil {
-		m["credentialArn"] = *s.CredentialArn
-	}
-	if s.IsValid != nil {
-		m["isValid"] = *s.IsValid
-	}
-	if s.Failure != nil {
-		m["failure"] = *s.Failure
-	}
+	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
+	api.Put(m, "registryId", s.RegistryId, api.DynString)
+	api.Put(m, "upstreamRegistryUrl", s.UpstreamRegistryUrl, api.DynString)
+	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
+	api.Put(m, "isValid", s.IsValid, api.DynBool)
+	api.Put(m, "failure", s.Failure, api.DynString)
 	return m
 }
 
 func (s *ValidationException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ValidationException) ToDynamic() map[string]any {
@@ -6104,54 +3366,21 @@ func (s *ValidationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *VulnerablePackage) FromDynamic(m map[string]any) error {
-	if v := m["arch"]; v != nil {
-		if err := api.SetStringPtr(&s.Arch, v); err != nil {
-			return api.At(err, ".arch")
-		}
-	}
-	if v := m["epoch"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Epoch, v); err != nil {
-			return api.At(err, ".epoch")
-		}
-	}
-	if v := m["filePath"]; v != nil {
-		if err := api.SetStringPtr(&s.FilePath, v); err != nil {
-			return api.At(err, ".filePath")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["packageManager"]; v != nil {
-		if err := api.SetStringPtr(&s.PackageManager, v); err != nil {
-			return api.At(err, ".packageManager")
-		}
-	}
-	if v := m["release"]; v != nil {
-		if err := api.SetStringPtr(&s.Release, v); err != nil {
-			return api.At(err, ".release")
-		}
-	}
-	if v := m["sourceLayerHash"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceLayerHash, v); err != nil {
-			return api.At(err, ".sourceLayerHash")
-		}
-	}
-	if v := m["version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".version")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "arch", &s.Arch, api.SetStringPtr)
+	err = api.Decode(err, m, "epoch", &s.Epoch, api.SetInt32Ptr)
+	err = api.Decode(err, m, "filePath", &s.FilePath, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "packageManager", &s.PackageManager, api.SetStringPtr)
+	err = api.Decode(err, m, "release", &s.Release, api.SetStringPtr)
+	err = api.Decode(err, m, "sourceLayerHash", &s.SourceLayerHash, api.SetStringPtr)
+	err = api.Decode(err, m, "version", &s.Version, api.SetStringPtr)
+	return err
 }
 
 func (s *VulnerablePackage) ToDynamic() map[string]any {
@@ -6159,29 +3388,13 @@ func (s *VulnerablePackage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Arch != nil {
-		m["arch"] = *s.Arch
-	}
-	if s.Epoch != nil {
-		m["epoch"] = int64(*s.Epoch)
-	}
-	if s.FilePath != nil {
-		m["filePath"] = *s.FilePath
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.PackageManager != nil {
-		m["packageManager"] = *s.PackageManager
-	}
-	if s.Release != nil {
-		m["release"] = *s.Release
-	}
-	if s.SourceLayerHash != nil {
-		m["sourceLayerHash"] = *s.SourceLayerHash
-	}
-	if s.Version != nil {
-		m["version"] = *s.Version
-	}
+	api.Put(m, "arch", s.Arch, api.DynString)
+	api.Put(m, "epoch", s.Epoch, api.DynInt32)
+	api.Put(m, "filePath", s.FilePath, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "packageManager", s.PackageManager, api.DynString)
+	api.Put(m, "release", s.Release, api.DynString)
+	api.Put(m, "sourceLayerHash", s.SourceLayerHash, api.DynString)
+	api.Put(m, "version", s.Version, api.DynString)
 	return m
 }

@@ -7,27 +7,12 @@ import (
 )
 
 func (s *AccessLog) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["S3BucketName"]; v != nil {
-		if err := api.SetStringPtr(&s.S3BucketName, v); err != nil {
-			return api.At(err, ".S3BucketName")
-		}
-	}
-	if v := m["EmitInterval"]; v != nil {
-		if err := api.SetInt32Ptr(&s.EmitInterval, v); err != nil {
-			return api.At(err, ".EmitInterval")
-		}
-	}
-	if v := m["S3BucketPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.S3BucketPrefix, v); err != nil {
-			return api.At(err, ".S3BucketPrefix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
+	err = api.Decode(err, m, "EmitInterval", &s.EmitInterval, api.SetInt32Ptr)
+	err = api.Decode(err, m, "S3BucketPrefix", &s.S3BucketPrefix, api.SetStringPtr)
+	return err
 }
 
 func (s *AccessLog) ToDynamic() map[string]any {
@@ -35,18 +20,10 @@ func (s *AccessLog) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.S3BucketName != nil {
-		m["S3BucketName"] = *s.S3BucketName
-	}
-	if s.EmitInterval != nil {
-		m["EmitInterval"] = int64(*s.EmitInterval)
-	}
-	if s.S3BucketPrefix != nil {
-		m["S3BucketPrefix"] = *s.S3BucketPrefix
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
+	api.Put(m, "EmitInterval", s.EmitInterval, api.DynInt32)
+	api.Put(m, "S3BucketPrefix", s.S3BucketPrefix, api.DynString)
 	return m
 }
 
@@ -60,17 +37,10 @@ func (s *AccessPointNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *AddAvailabilityZonesInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["AvailabilityZones"]; v != nil {
-		if err := api.SetList(&s.AvailabilityZones, v, api.SetString); err != nil {
-			return api.At(err, ".AvailabilityZones")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *AddAvailabilityZonesInput) ToDynamic() map[string]any {
@@ -78,22 +48,15 @@ func (s *AddAvailabilityZonesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.AvailabilityZones != nil {
-		m["AvailabilityZones"] = api.DynList(s.AvailabilityZones, api.DynString)
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
 	return m
 }
 
 func (s *AddAvailabilityZonesOutput) FromDynamic(m map[string]any) error {
-	if v := m["AvailabilityZones"]; v != nil {
-		if err := api.SetList(&s.AvailabilityZones, v, api.SetString); err != nil {
-			return api.At(err, ".AvailabilityZones")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *AddAvailabilityZonesOutput) ToDynamic() map[string]any {
@@ -101,24 +64,17 @@ func (s *AddAvailabilityZonesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AvailabilityZones != nil {
-		m["AvailabilityZones"] = api.DynList(s.AvailabilityZones, api.DynString)
-	}
+	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
 	return m
 }
 
 func (s *AddTagsInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerNames"]; v != nil {
-		if err := api.SetList(&s.LoadBalancerNames, v, api.SetString); err != nil {
-			return api.At(err, ".LoadBalancerNames")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerNames", &s.LoadBalancerNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AddTagsInput) ToDynamic() map[string]any {
@@ -126,12 +82,8 @@ func (s *AddTagsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerNames != nil {
-		m["LoadBalancerNames"] = api.DynList(s.LoadBalancerNames, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "LoadBalancerNames", s.LoadBalancerNames, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -145,17 +97,10 @@ func (s *AddTagsOutput) ToDynamic() map[string]any {
 }
 
 func (s *AdditionalAttribute) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *AdditionalAttribute) ToDynamic() map[string]any {
@@ -163,27 +108,16 @@ func (s *AdditionalAttribute) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *AppCookieStickinessPolicy) FromDynamic(m map[string]any) error {
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["CookieName"]; v != nil {
-		if err := api.SetStringPtr(&s.CookieName, v); err != nil {
-			return api.At(err, ".CookieName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "CookieName", &s.CookieName, api.SetStringPtr)
+	return err
 }
 
 func (s *AppCookieStickinessPolicy) ToDynamic() map[string]any {
@@ -191,27 +125,16 @@ func (s *AppCookieStickinessPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.CookieName != nil {
-		m["CookieName"] = *s.CookieName
-	}
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "CookieName", s.CookieName, api.DynString)
 	return m
 }
 
 func (s *ApplySecurityGroupsToLoadBalancerInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["SecurityGroups"]; v != nil {
-		if err := api.SetList(&s.SecurityGroups, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroups")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ApplySecurityGroupsToLoadBalancerInput) ToDynamic() map[string]any {
@@ -219,22 +142,15 @@ func (s *ApplySecurityGroupsToLoadBalancerInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.SecurityGroups != nil {
-		m["SecurityGroups"] = api.DynList(s.SecurityGroups, api.DynString)
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
 	return m
 }
 
 func (s *ApplySecurityGroupsToLoadBalancerOutput) FromDynamic(m map[string]any) error {
-	if v := m["SecurityGroups"]; v != nil {
-		if err := api.SetList(&s.SecurityGroups, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroups")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ApplySecurityGroupsToLoadBalancerOutput) ToDynamic() map[string]any {
@@ -242,24 +158,15 @@ func (s *ApplySecurityGroupsToLoadBalancerOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SecurityGroups != nil {
-		m["SecurityGroups"] = api.DynList(s.SecurityGroups, api.DynString)
-	}
+	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
 	return m
 }
 
 func (s *AttachLoadBalancerToSubnetsInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["Subnets"]; v != nil {
-		if err := api.SetList(&s.Subnets, v, api.SetString); err != nil {
-			return api.At(err, ".Subnets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *AttachLoadBalancerToSubnetsInput) ToDynamic() map[string]any {
@@ -267,22 +174,15 @@ func (s *AttachLoadBalancerToSubnetsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.Subnets != nil {
-		m["Subnets"] = api.DynList(s.Subnets, api.DynString)
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "Subnets", s.Subnets, api.DynString)
 	return m
 }
 
 func (s *AttachLoadBalancerToSubnetsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Subnets"]; v != nil {
-		if err := api.SetList(&s.Subnets, v, api.SetString); err != nil {
-			return api.At(err, ".Subnets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *AttachLoadBalancerToSubnetsOutput) ToDynamic() map[string]any {
@@ -290,24 +190,15 @@ func (s *AttachLoadBalancerToSubnetsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Subnets != nil {
-		m["Subnets"] = api.DynList(s.Subnets, api.DynString)
-	}
+	api.PutList(m, "Subnets", s.Subnets, api.DynString)
 	return m
 }
 
 func (s *BackendServerDescription) FromDynamic(m map[string]any) error {
-	if v := m["InstancePort"]; v != nil {
-		if err := api.SetInt32Ptr(&s.InstancePort, v); err != nil {
-			return api.At(err, ".InstancePort")
-		}
-	}
-	if v := m["PolicyNames"]; v != nil {
-		if err := api.SetList(&s.PolicyNames, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstancePort", &s.InstancePort, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *BackendServerDescription) ToDynamic() map[string]any {
@@ -315,12 +206,8 @@ func (s *BackendServerDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.InstancePort != nil {
-		m["InstancePort"] = int64(*s.InstancePort)
-	}
-	if s.PolicyNames != nil {
-		m["PolicyNames"] = api.DynList(s.PolicyNames, api.DynString)
-	}
+	api.Put(m, "InstancePort", s.InstancePort, api.DynInt32)
+	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
 	return m
 }
 
@@ -334,19 +221,10 @@ func (s *CertificateNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *ConfigureHealthCheckInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["HealthCheck"]; v != nil {
-		p := new(HealthCheck)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HealthCheck")
-		}
-		s.HealthCheck = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStructPtr[HealthCheck])
+	return err
 }
 
 func (s *ConfigureHealthCheckInput) ToDynamic() map[string]any {
@@ -354,24 +232,15 @@ func (s *ConfigureHealthCheckInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.HealthCheck != nil {
-		m["HealthCheck"] = s.HealthCheck.ToDynamic()
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutStruct(m, "HealthCheck", s.HealthCheck)
 	return m
 }
 
 func (s *ConfigureHealthCheckOutput) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheck"]; v != nil {
-		p := new(HealthCheck)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HealthCheck")
-		}
-		s.HealthCheck = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStructPtr[HealthCheck])
+	return err
 }
 
 func (s *ConfigureHealthCheckOutput) ToDynamic() map[string]any {
@@ -379,24 +248,15 @@ func (s *ConfigureHealthCheckOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HealthCheck != nil {
-		m["HealthCheck"] = s.HealthCheck.ToDynamic()
-	}
+	api.PutStruct(m, "HealthCheck", s.HealthCheck)
 	return m
 }
 
 func (s *ConnectionDraining) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["Timeout"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Timeout, v); err != nil {
-			return api.At(err, ".Timeout")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "Timeout", &s.Timeout, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ConnectionDraining) ToDynamic() map[string]any {
@@ -404,22 +264,15 @@ func (s *ConnectionDraining) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.Timeout != nil {
-		m["Timeout"] = int64(*s.Timeout)
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "Timeout", s.Timeout, api.DynInt32)
 	return m
 }
 
 func (s *ConnectionSettings) FromDynamic(m map[string]any) error {
-	if v := m["IdleTimeout"]; v != nil {
-		if err := api.SetInt32Ptr(&s.IdleTimeout, v); err != nil {
-			return api.At(err, ".IdleTimeout")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IdleTimeout", &s.IdleTimeout, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ConnectionSettings) ToDynamic() map[string]any {
@@ -427,49 +280,24 @@ func (s *ConnectionSettings) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.IdleTimeout != nil {
-		m["IdleTimeout"] = int64(*s.IdleTimeout)
-	}
+	api.Put(m, "IdleTimeout", s.IdleTimeout, api.DynInt32)
 	return m
 }
 
 func (s *CreateAccessPointInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["Listeners"]; v != nil {
-		if err := api.SetList(&s.Listeners, v, func(p *Listener, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Listeners")
-		}
-	}
-	if v := m["AvailabilityZones"]; v != nil {
-		if err := api.SetList(&s.AvailabilityZones, v, api.SetString); err != nil {
-			return api.At(err, ".AvailabilityZones")
-		}
-	}
-	if v := m["Subnets"]; v != nil {
-		if err := api.SetList(&s.Subnets, v, api.SetString); err != nil {
-			return api.At(err, ".Subnets")
-		}
-	}
-	if v := m["SecurityGroups"]; v != nil {
-		if err := api.SetList(&s.SecurityGroups, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroups")
-		}
-	}
-	if v := m["Scheme"]; v != nil {
-		if err := api.SetStringPtr(&s.Scheme, v); err != nil {
-			return api.At(err, ".Scheme")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "Listeners", &s.Listeners, func(p *[]Listener, v any) error {
+		return api.SetList(p, v, func(p *Listener, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Scheme", &s.Scheme, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateAccessPointInput) ToDynamic() map[string]any {
@@ -477,37 +305,20 @@ func (s *CreateAccessPointInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.Listeners != nil {
-		m["Listeners"] = api.DynList(s.Listeners, func(e Listener) any { return e.ToDynamic() })
-	}
-	if s.AvailabilityZones != nil {
-		m["AvailabilityZones"] = api.DynList(s.AvailabilityZones, api.DynString)
-	}
-	if s.Subnets != nil {
-		m["Subnets"] = api.DynList(s.Subnets, api.DynString)
-	}
-	if s.SecurityGroups != nil {
-		m["SecurityGroups"] = api.DynList(s.SecurityGroups, api.DynString)
-	}
-	if s.Scheme != nil {
-		m["Scheme"] = *s.Scheme
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "Listeners", s.Listeners, func(e Listener) any { return e.ToDynamic() })
+	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
+	api.PutList(m, "Subnets", s.Subnets, api.DynString)
+	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
+	api.Put(m, "Scheme", s.Scheme, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateAccessPointOutput) FromDynamic(m map[string]any) error {
-	if v := m["DNSName"]; v != nil {
-		if err := api.SetStringPtr(&s.DNSName, v); err != nil {
-			return api.At(err, ".DNSName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DNSName", &s.DNSName, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateAccessPointOutput) ToDynamic() map[string]any {
@@ -515,29 +326,16 @@ func (s *CreateAccessPointOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DNSName != nil {
-		m["DNSName"] = *s.DNSName
-	}
+	api.Put(m, "DNSName", s.DNSName, api.DynString)
 	return m
 }
 
 func (s *CreateAppCookieStickinessPolicyInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["CookieName"]; v != nil {
-		if err := api.SetStringPtr(&s.CookieName, v); err != nil {
-			return api.At(err, ".CookieName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "CookieName", &s.CookieName, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateAppCookieStickinessPolicyInput) ToDynamic() map[string]any {
@@ -545,15 +343,9 @@ func (s *CreateAppCookieStickinessPolicyInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.CookieName != nil {
-		m["CookieName"] = *s.CookieName
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "CookieName", s.CookieName, api.DynString)
 	return m
 }
 
@@ -567,22 +359,11 @@ func (s *CreateAppCookieStickinessPolicyOutput) ToDynamic() map[string]any {
 }
 
 func (s *CreateLBCookieStickinessPolicyInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["CookieExpirationPeriod"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CookieExpirationPeriod, v); err != nil {
-			return api.At(err, ".CookieExpirationPeriod")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "CookieExpirationPeriod", &s.CookieExpirationPeriod, api.SetInt64Ptr)
+	return err
 }
 
 func (s *CreateLBCookieStickinessPolicyInput) ToDynamic() map[string]any {
@@ -590,15 +371,9 @@ func (s *CreateLBCookieStickinessPolicyInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.CookieExpirationPeriod != nil {
-		m["CookieExpirationPeriod"] = *s.CookieExpirationPeriod
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "CookieExpirationPeriod", s.CookieExpirationPeriod, api.DynInt64)
 	return m
 }
 
@@ -612,17 +387,12 @@ func (s *CreateLBCookieStickinessPolicyOutput) ToDynamic() map[string]any {
 }
 
 func (s *CreateLoadBalancerListenerInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["Listeners"]; v != nil {
-		if err := api.SetList(&s.Listeners, v, func(p *Listener, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Listeners")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "Listeners", &s.Listeners, func(p *[]Listener, v any) error {
+		return api.SetList(p, v, func(p *Listener, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateLoadBalancerListenerInput) ToDynamic() map[string]any {
@@ -630,12 +400,8 @@ func (s *CreateLoadBalancerListenerInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.Listeners != nil {
-		m["Listeners"] = api.DynList(s.Listeners, func(e Listener) any { return e.ToDynamic() })
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "Listeners", s.Listeners, func(e Listener) any { return e.ToDynamic() })
 	return m
 }
 
@@ -649,27 +415,14 @@ func (s *CreateLoadBalancerListenerOutput) ToDynamic() map[string]any {
 }
 
 func (s *CreateLoadBalancerPolicyInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyTypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyTypeName, v); err != nil {
-			return api.At(err, ".PolicyTypeName")
-		}
-	}
-	if v := m["PolicyAttributes"]; v != nil {
-		if err := api.SetList(&s.PolicyAttributes, v, func(p *PolicyAttribute, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyAttributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyTypeName", &s.PolicyTypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyAttributes", &s.PolicyAttributes, func(p *[]PolicyAttribute, v any) error {
+		return api.SetList(p, v, func(p *PolicyAttribute, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateLoadBalancerPolicyInput) ToDynamic() map[string]any {
@@ -677,18 +430,10 @@ func (s *CreateLoadBalancerPolicyInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyTypeName != nil {
-		m["PolicyTypeName"] = *s.PolicyTypeName
-	}
-	if s.PolicyAttributes != nil {
-		m["PolicyAttributes"] = api.DynList(s.PolicyAttributes, func(e PolicyAttribute) any { return e.ToDynamic() })
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyTypeName", s.PolicyTypeName, api.DynString)
+	api.PutList(m, "PolicyAttributes", s.PolicyAttributes, func(e PolicyAttribute) any { return e.ToDynamic() })
 	return m
 }
 
@@ -702,12 +447,9 @@ func (s *CreateLoadBalancerPolicyOutput) ToDynamic() map[string]any {
 }
 
 func (s *CrossZoneLoadBalancing) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *CrossZoneLoadBalancing) ToDynamic() map[string]any {
@@ -715,19 +457,14 @@ func (s *CrossZoneLoadBalancing) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
 	return m
 }
 
 func (s *DeleteAccessPointInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteAccessPointInput) ToDynamic() map[string]any {
@@ -735,9 +472,7 @@ func (s *DeleteAccessPointInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
 	return m
 }
 
@@ -751,17 +486,10 @@ func (s *DeleteAccessPointOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteLoadBalancerListenerInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["LoadBalancerPorts"]; v != nil {
-		if err := api.SetList(&s.LoadBalancerPorts, v, api.SetInt32); err != nil {
-			return api.At(err, ".LoadBalancerPorts")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "LoadBalancerPorts", &s.LoadBalancerPorts, func(p *[]int32, v any) error { return api.SetList(p, v, api.SetInt32) })
+	return err
 }
 
 func (s *DeleteLoadBalancerListenerInput) ToDynamic() map[string]any {
@@ -769,12 +497,8 @@ func (s *DeleteLoadBalancerListenerInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.LoadBalancerPorts != nil {
-		m["LoadBalancerPorts"] = api.DynList(s.LoadBalancerPorts, api.DynInt32)
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "LoadBalancerPorts", s.LoadBalancerPorts, api.DynInt32)
 	return m
 }
 
@@ -788,17 +512,10 @@ func (s *DeleteLoadBalancerListenerOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteLoadBalancerPolicyInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteLoadBalancerPolicyInput) ToDynamic() map[string]any {
@@ -806,12 +523,8 @@ func (s *DeleteLoadBalancerPolicyInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
 	return m
 }
 
@@ -834,17 +547,12 @@ func (s *DependencyThrottleException) ToDynamic() map[string]any {
 }
 
 func (s *DeregisterEndPointsInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["Instances"]; v != nil {
-		if err := api.SetList(&s.Instances, v, func(p *Instance, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Instances")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "Instances", &s.Instances, func(p *[]Instance, v any) error {
+		return api.SetList(p, v, func(p *Instance, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DeregisterEndPointsInput) ToDynamic() map[string]any {
@@ -852,22 +560,17 @@ func (s *DeregisterEndPointsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.Instances != nil {
-		m["Instances"] = api.DynList(s.Instances, func(e Instance) any { return e.ToDynamic() })
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "Instances", s.Instances, func(e Instance) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DeregisterEndPointsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Instances"]; v != nil {
-		if err := api.SetList(&s.Instances, v, func(p *Instance, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Instances")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Instances", &s.Instances, func(p *[]Instance, v any) error {
+		return api.SetList(p, v, func(p *Instance, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DeregisterEndPointsOutput) ToDynamic() map[string]any {
@@ -875,29 +578,16 @@ func (s *DeregisterEndPointsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Instances != nil {
-		m["Instances"] = api.DynList(s.Instances, func(e Instance) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Instances", s.Instances, func(e Instance) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeAccessPointsInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerNames"]; v != nil {
-		if err := api.SetList(&s.LoadBalancerNames, v, api.SetString); err != nil {
-			return api.At(err, ".LoadBalancerNames")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerNames", &s.LoadBalancerNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeAccessPointsInput) ToDynamic() map[string]any {
@@ -905,30 +595,19 @@ func (s *DescribeAccessPointsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LoadBalancerNames != nil {
-		m["LoadBalancerNames"] = api.DynList(s.LoadBalancerNames, api.DynString)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.PutList(m, "LoadBalancerNames", s.LoadBalancerNames, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *DescribeAccessPointsOutput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerDescriptions"]; v != nil {
-		if err := api.SetList(&s.LoadBalancerDescriptions, v, func(p *LoadBalancerDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LoadBalancerDescriptions")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerDescriptions", &s.LoadBalancerDescriptions, func(p *[]LoadBalancerDescription, v any) error {
+		return api.SetList(p, v, func(p *LoadBalancerDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeAccessPointsOutput) ToDynamic() map[string]any {
@@ -936,27 +615,16 @@ func (s *DescribeAccessPointsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerDescriptions != nil {
-		m["LoadBalancerDescriptions"] = api.DynList(s.LoadBalancerDescriptions, func(e LoadBalancerDescription) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "LoadBalancerDescriptions", s.LoadBalancerDescriptions, func(e LoadBalancerDescription) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *DescribeAccountLimitsInput) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeAccountLimitsInput) ToDynamic() map[string]any {
@@ -964,27 +632,18 @@ func (s *DescribeAccountLimitsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *DescribeAccountLimitsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Limits"]; v != nil {
-		if err := api.SetList(&s.Limits, v, func(p *Limit, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Limits")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Limits", &s.Limits, func(p *[]Limit, v any) error {
+		return api.SetList(p, v, func(p *Limit, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeAccountLimitsOutput) ToDynamic() map[string]any {
@@ -992,27 +651,18 @@ func (s *DescribeAccountLimitsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Limits != nil {
-		m["Limits"] = api.DynList(s.Limits, func(e Limit) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "Limits", s.Limits, func(e Limit) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *DescribeEndPointStateInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["Instances"]; v != nil {
-		if err := api.SetList(&s.Instances, v, func(p *Instance, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Instances")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "Instances", &s.Instances, func(p *[]Instance, v any) error {
+		return api.SetList(p, v, func(p *Instance, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeEndPointStateInput) ToDynamic() map[string]any {
@@ -1020,22 +670,17 @@ func (s *DescribeEndPointStateInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.Instances != nil {
-		m["Instances"] = api.DynList(s.Instances, func(e Instance) any { return e.ToDynamic() })
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "Instances", s.Instances, func(e Instance) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeEndPointStateOutput) FromDynamic(m map[string]any) error {
-	if v := m["InstanceStates"]; v != nil {
-		if err := api.SetList(&s.InstanceStates, v, func(p *InstanceState, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".InstanceStates")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceStates", &s.InstanceStates, func(p *[]InstanceState, v any) error {
+		return api.SetList(p, v, func(p *InstanceState, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeEndPointStateOutput) ToDynamic() map[string]any {
@@ -1043,19 +688,14 @@ func (s *DescribeEndPointStateOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.InstanceStates != nil {
-		m["InstanceStates"] = api.DynList(s.InstanceStates, func(e InstanceState) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "InstanceStates", s.InstanceStates, func(e InstanceState) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeLoadBalancerAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeLoadBalancerAttributesInput) ToDynamic() map[string]any {
@@ -1063,21 +703,14 @@ func (s *DescribeLoadBalancerAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
 	return m
 }
 
 func (s *DescribeLoadBalancerAttributesOutput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerAttributes"]; v != nil {
-		p := new(LoadBalancerAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoadBalancerAttributes")
-		}
-		s.LoadBalancerAttributes = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerAttributes", &s.LoadBalancerAttributes, api.SetStructPtr[LoadBalancerAttributes])
+	return err
 }
 
 func (s *DescribeLoadBalancerAttributesOutput) ToDynamic() map[string]any {
@@ -1085,24 +718,15 @@ func (s *DescribeLoadBalancerAttributesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoadBalancerAttributes != nil {
-		m["LoadBalancerAttributes"] = s.LoadBalancerAttributes.ToDynamic()
-	}
+	api.PutStruct(m, "LoadBalancerAttributes", s.LoadBalancerAttributes)
 	return m
 }
 
 func (s *DescribeLoadBalancerPoliciesInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["PolicyNames"]; v != nil {
-		if err := api.SetList(&s.PolicyNames, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DescribeLoadBalancerPoliciesInput) ToDynamic() map[string]any {
@@ -1110,22 +734,17 @@ func (s *DescribeLoadBalancerPoliciesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.PolicyNames != nil {
-		m["PolicyNames"] = api.DynList(s.PolicyNames, api.DynString)
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
 	return m
 }
 
 func (s *DescribeLoadBalancerPoliciesOutput) FromDynamic(m map[string]any) error {
-	if v := m["PolicyDescriptions"]; v != nil {
-		if err := api.SetList(&s.PolicyDescriptions, v, func(p *PolicyDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyDescriptions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyDescriptions", &s.PolicyDescriptions, func(p *[]PolicyDescription, v any) error {
+		return api.SetList(p, v, func(p *PolicyDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeLoadBalancerPoliciesOutput) ToDynamic() map[string]any {
@@ -1133,19 +752,14 @@ func (s *DescribeLoadBalancerPoliciesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PolicyDescriptions != nil {
-		m["PolicyDescriptions"] = api.DynList(s.PolicyDescriptions, func(e PolicyDescription) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "PolicyDescriptions", s.PolicyDescriptions, func(e PolicyDescription) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeLoadBalancerPolicyTypesInput) FromDynamic(m map[string]any) error {
-	if v := m["PolicyTypeNames"]; v != nil {
-		if err := api.SetList(&s.PolicyTypeNames, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyTypeNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyTypeNames", &s.PolicyTypeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DescribeLoadBalancerPolicyTypesInput) ToDynamic() map[string]any {
@@ -1153,19 +767,16 @@ func (s *DescribeLoadBalancerPolicyTypesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PolicyTypeNames != nil {
-		m["PolicyTypeNames"] = api.DynList(s.PolicyTypeNames, api.DynString)
-	}
+	api.PutList(m, "PolicyTypeNames", s.PolicyTypeNames, api.DynString)
 	return m
 }
 
 func (s *DescribeLoadBalancerPolicyTypesOutput) FromDynamic(m map[string]any) error {
-	if v := m["PolicyTypeDescriptions"]; v != nil {
-		if err := api.SetList(&s.PolicyTypeDescriptions, v, func(p *PolicyTypeDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyTypeDescriptions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyTypeDescriptions", &s.PolicyTypeDescriptions, func(p *[]PolicyTypeDescription, v any) error {
+		return api.SetList(p, v, func(p *PolicyTypeDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeLoadBalancerPolicyTypesOutput) ToDynamic() map[string]any {
@@ -1173,19 +784,14 @@ func (s *DescribeLoadBalancerPolicyTypesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PolicyTypeDescriptions != nil {
-		m["PolicyTypeDescriptions"] = api.DynList(s.PolicyTypeDescriptions, func(e PolicyTypeDescription) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "PolicyTypeDescriptions", s.PolicyTypeDescriptions, func(e PolicyTypeDescription) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeTagsInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerNames"]; v != nil {
-		if err := api.SetList(&s.LoadBalancerNames, v, api.SetString); err != nil {
-			return api.At(err, ".LoadBalancerNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerNames", &s.LoadBalancerNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DescribeTagsInput) ToDynamic() map[string]any {
@@ -1193,19 +799,16 @@ func (s *DescribeTagsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoadBalancerNames != nil {
-		m["LoadBalancerNames"] = api.DynList(s.LoadBalancerNames, api.DynString)
-	}
+	api.PutList(m, "LoadBalancerNames", s.LoadBalancerNames, api.DynString)
 	return m
 }
 
 func (s *DescribeTagsOutput) FromDynamic(m map[string]any) error {
-	if v := m["TagDescriptions"]; v != nil {
-		if err := api.SetList(&s.TagDescriptions, v, func(p *TagDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TagDescriptions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TagDescriptions", &s.TagDescriptions, func(p *[]TagDescription, v any) error {
+		return api.SetList(p, v, func(p *TagDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeTagsOutput) ToDynamic() map[string]any {
@@ -1213,24 +816,15 @@ func (s *DescribeTagsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TagDescriptions != nil {
-		m["TagDescriptions"] = api.DynList(s.TagDescriptions, func(e TagDescription) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TagDescriptions", s.TagDescriptions, func(e TagDescription) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DetachLoadBalancerFromSubnetsInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["Subnets"]; v != nil {
-		if err := api.SetList(&s.Subnets, v, api.SetString); err != nil {
-			return api.At(err, ".Subnets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DetachLoadBalancerFromSubnetsInput) ToDynamic() map[string]any {
@@ -1238,22 +832,15 @@ func (s *DetachLoadBalancerFromSubnetsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.Subnets != nil {
-		m["Subnets"] = api.DynList(s.Subnets, api.DynString)
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "Subnets", s.Subnets, api.DynString)
 	return m
 }
 
 func (s *DetachLoadBalancerFromSubnetsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Subnets"]; v != nil {
-		if err := api.SetList(&s.Subnets, v, api.SetString); err != nil {
-			return api.At(err, ".Subnets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DetachLoadBalancerFromSubnetsOutput) ToDynamic() map[string]any {
@@ -1261,9 +848,7 @@ func (s *DetachLoadBalancerFromSubnetsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Subnets != nil {
-		m["Subnets"] = api.DynList(s.Subnets, api.DynString)
-	}
+	api.PutList(m, "Subnets", s.Subnets, api.DynString)
 	return m
 }
 
@@ -1304,32 +889,13 @@ func (s *DuplicateTagKeysException) ToDynamic() map[string]any {
 }
 
 func (s *HealthCheck) FromDynamic(m map[string]any) error {
-	if v := m["Target"]; v != nil {
-		if err := api.SetStringPtr(&s.Target, v); err != nil {
-			return api.At(err, ".Target")
-		}
-	}
-	if v := m["Interval"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Interval, v); err != nil {
-			return api.At(err, ".Interval")
-		}
-	}
-	if v := m["Timeout"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Timeout, v); err != nil {
-			return api.At(err, ".Timeout")
-		}
-	}
-	if v := m["UnhealthyThreshold"]; v != nil {
-		if err := api.SetInt32Ptr(&s.UnhealthyThreshold, v); err != nil {
-			return api.At(err, ".UnhealthyThreshold")
-		}
-	}
-	if v := m["HealthyThreshold"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HealthyThreshold, v); err != nil {
-			return api.At(err, ".HealthyThreshold")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
+	err = api.Decode(err, m, "Interval", &s.Interval, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Timeout", &s.Timeout, api.SetInt32Ptr)
+	err = api.Decode(err, m, "UnhealthyThreshold", &s.UnhealthyThreshold, api.SetInt32Ptr)
+	err = api.Decode(err, m, "HealthyThreshold", &s.HealthyThreshold, api.SetInt32Ptr)
+	return err
 }
 
 func (s *HealthCheck) ToDynamic() map[string]any {
@@ -1337,31 +903,18 @@ func (s *HealthCheck) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Target != nil {
-		m["Target"] = *s.Target
-	}
-	if s.Interval != nil {
-		m["Interval"] = int64(*s.Interval)
-	}
-	if s.Timeout != nil {
-		m["Timeout"] = int64(*s.Timeout)
-	}
-	if s.UnhealthyThreshold != nil {
-		m["UnhealthyThreshold"] = int64(*s.UnhealthyThreshold)
-	}
-	if s.HealthyThreshold != nil {
-		m["HealthyThreshold"] = int64(*s.HealthyThreshold)
-	}
+	api.Put(m, "Target", s.Target, api.DynString)
+	api.Put(m, "Interval", s.Interval, api.DynInt32)
+	api.Put(m, "Timeout", s.Timeout, api.DynInt32)
+	api.Put(m, "UnhealthyThreshold", s.UnhealthyThreshold, api.DynInt32)
+	api.Put(m, "HealthyThreshold", s.HealthyThreshold, api.DynInt32)
 	return m
 }
 
 func (s *Instance) FromDynamic(m map[string]any) error {
-	if v := m["InstanceId"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceId, v); err != nil {
-			return api.At(err, ".InstanceId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
+	return err
 }
 
 func (s *Instance) ToDynamic() map[string]any {
@@ -1369,34 +922,17 @@ func (s *Instance) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.InstanceId != nil {
-		m["InstanceId"] = *s.InstanceId
-	}
+	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
 	return m
 }
 
 func (s *InstanceState) FromDynamic(m map[string]any) error {
-	if v := m["InstanceId"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceId, v); err != nil {
-			return api.At(err, ".InstanceId")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["ReasonCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ReasonCode, v); err != nil {
-			return api.At(err, ".ReasonCode")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "ReasonCode", &s.ReasonCode, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *InstanceState) ToDynamic() map[string]any {
@@ -1404,18 +940,10 @@ func (s *InstanceState) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.InstanceId != nil {
-		m["InstanceId"] = *s.InstanceId
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.ReasonCode != nil {
-		m["ReasonCode"] = *s.ReasonCode
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "ReasonCode", s.ReasonCode, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
@@ -1465,17 +993,10 @@ func (s *InvalidSubnetException) ToDynamic() map[string]any {
 }
 
 func (s *LBCookieStickinessPolicy) FromDynamic(m map[string]any) error {
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["CookieExpirationPeriod"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CookieExpirationPeriod, v); err != nil {
-			return api.At(err, ".CookieExpirationPeriod")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "CookieExpirationPeriod", &s.CookieExpirationPeriod, api.SetInt64Ptr)
+	return err
 }
 
 func (s *LBCookieStickinessPolicy) ToDynamic() map[string]any {
@@ -1483,27 +1004,16 @@ func (s *LBCookieStickinessPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.CookieExpirationPeriod != nil {
-		m["CookieExpirationPeriod"] = *s.CookieExpirationPeriod
-	}
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "CookieExpirationPeriod", s.CookieExpirationPeriod, api.DynInt64)
 	return m
 }
 
 func (s *Limit) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Max"]; v != nil {
-		if err := api.SetStringPtr(&s.Max, v); err != nil {
-			return api.At(err, ".Max")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Max", &s.Max, api.SetStringPtr)
+	return err
 }
 
 func (s *Limit) ToDynamic() map[string]any {
@@ -1511,42 +1021,19 @@ func (s *Limit) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Max != nil {
-		m["Max"] = *s.Max
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Max", s.Max, api.DynString)
 	return m
 }
 
 func (s *Listener) FromDynamic(m map[string]any) error {
-	if v := m["Protocol"]; v != nil {
-		if err := api.SetStringPtr(&s.Protocol, v); err != nil {
-			return api.At(err, ".Protocol")
-		}
-	}
-	if v := m["LoadBalancerPort"]; v != nil {
-		if err := api.SetInt32Ptr(&s.LoadBalancerPort, v); err != nil {
-			return api.At(err, ".LoadBalancerPort")
-		}
-	}
-	if v := m["InstanceProtocol"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceProtocol, v); err != nil {
-			return api.At(err, ".InstanceProtocol")
-		}
-	}
-	if v := m["InstancePort"]; v != nil {
-		if err := api.SetInt32Ptr(&s.InstancePort, v); err != nil {
-			return api.At(err, ".InstancePort")
-		}
-	}
-	if v := m["SSLCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSLCertificateId, v); err != nil {
-			return api.At(err, ".SSLCertificateId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
+	err = api.Decode(err, m, "LoadBalancerPort", &s.LoadBalancerPort, api.SetInt32Ptr)
+	err = api.Decode(err, m, "InstanceProtocol", &s.InstanceProtocol, api.SetStringPtr)
+	err = api.Decode(err, m, "InstancePort", &s.InstancePort, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SSLCertificateId", &s.SSLCertificateId, api.SetStringPtr)
+	return err
 }
 
 func (s *Listener) ToDynamic() map[string]any {
@@ -1554,38 +1041,19 @@ func (s *Listener) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Protocol != nil {
-		m["Protocol"] = *s.Protocol
-	}
-	if s.LoadBalancerPort != nil {
-		m["LoadBalancerPort"] = int64(*s.LoadBalancerPort)
-	}
-	if s.InstanceProtocol != nil {
-		m["InstanceProtocol"] = *s.InstanceProtocol
-	}
-	if s.InstancePort != nil {
-		m["InstancePort"] = int64(*s.InstancePort)
-	}
-	if s.SSLCertificateId != nil {
-		m["SSLCertificateId"] = *s.SSLCertificateId
-	}
+	api.Put(m, "Protocol", s.Protocol, api.DynString)
+	api.Put(m, "LoadBalancerPort", s.LoadBalancerPort, api.DynInt32)
+	api.Put(m, "InstanceProtocol", s.InstanceProtocol, api.DynString)
+	api.Put(m, "InstancePort", s.InstancePort, api.DynInt32)
+	api.Put(m, "SSLCertificateId", s.SSLCertificateId, api.DynString)
 	return m
 }
 
 func (s *ListenerDescription) FromDynamic(m map[string]any) error {
-	if v := m["Listener"]; v != nil {
-		p := new(Listener)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Listener")
-		}
-		s.Listener = p
-	}
-	if v := m["PolicyNames"]; v != nil {
-		if err := api.SetList(&s.PolicyNames, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Listener", &s.Listener, api.SetStructPtr[Listener])
+	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListenerDescription) ToDynamic() map[string]any {
@@ -1593,12 +1061,8 @@ func (s *ListenerDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Listener != nil {
-		m["Listener"] = s.Listener.ToDynamic()
-	}
-	if s.PolicyNames != nil {
-		m["PolicyNames"] = api.DynList(s.PolicyNames, api.DynString)
-	}
+	api.PutStruct(m, "Listener", s.Listener)
+	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
 	return m
 }
 
@@ -1621,40 +1085,15 @@ func (s *LoadBalancerAttributeNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *LoadBalancerAttributes) FromDynamic(m map[string]any) error {
-	if v := m["CrossZoneLoadBalancing"]; v != nil {
-		p := new(CrossZoneLoadBalancing)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CrossZoneLoadBalancing")
-		}
-		s.CrossZoneLoadBalancing = p
-	}
-	if v := m["AccessLog"]; v != nil {
-		p := new(AccessLog)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessLog")
-		}
-		s.AccessLog = p
-	}
-	if v := m["ConnectionDraining"]; v != nil {
-		p := new(ConnectionDraining)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConnectionDraining")
-		}
-		s.ConnectionDraining = p
-	}
-	if v := m["ConnectionSettings"]; v != nil {
-		p := new(ConnectionSettings)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConnectionSettings")
-		}
-		s.ConnectionSettings = p
-	}
-	if v := m["AdditionalAttributes"]; v != nil {
-		if err := api.SetList(&s.AdditionalAttributes, v, func(p *AdditionalAttribute, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AdditionalAttributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CrossZoneLoadBalancing", &s.CrossZoneLoadBalancing, api.SetStructPtr[CrossZoneLoadBalancing])
+	err = api.Decode(err, m, "AccessLog", &s.AccessLog, api.SetStructPtr[AccessLog])
+	err = api.Decode(err, m, "ConnectionDraining", &s.ConnectionDraining, api.SetStructPtr[ConnectionDraining])
+	err = api.Decode(err, m, "ConnectionSettings", &s.ConnectionSettings, api.SetStructPtr[ConnectionSettings])
+	err = api.Decode(err, m, "AdditionalAttributes", &s.AdditionalAttributes, func(p *[]AdditionalAttribute, v any) error {
+		return api.SetList(p, v, func(p *AdditionalAttribute, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *LoadBalancerAttributes) ToDynamic() map[string]any {
@@ -1662,112 +1101,39 @@ func (s *LoadBalancerAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.CrossZoneLoadBalancing != nil {
-		m["CrossZoneLoadBalancing"] = s.CrossZoneLoadBalancing.ToDynamic()
-	}
-	if s.AccessLog != nil {
-		m["AccessLog"] = s.AccessLog.ToDynamic()
-	}
-	if s.ConnectionDraining != nil {
-		m["ConnectionDraining"] = s.ConnectionDraining.ToDynamic()
-	}
-	if s.ConnectionSettings != nil {
-		m["ConnectionSettings"] = s.ConnectionSettings.ToDynamic()
-	}
-	if s.AdditionalAttributes != nil {
-		m["AdditionalAttributes"] = api.DynList(s.AdditionalAttributes, func(e AdditionalAttribute) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "CrossZoneLoadBalancing", s.CrossZoneLoadBalancing)
+	api.PutStruct(m, "AccessLog", s.AccessLog)
+	api.PutStruct(m, "ConnectionDraining", s.ConnectionDraining)
+	api.PutStruct(m, "ConnectionSettings", s.ConnectionSettings)
+	api.PutList(m, "AdditionalAttributes", s.AdditionalAttributes, func(e AdditionalAttribute) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *LoadBalancerDescription) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["DNSName"]; v != nil {
-		if err := api.SetStringPtr(&s.DNSName, v); err != nil {
-			return api.At(err, ".DNSName")
-		}
-	}
-	if v := m["CanonicalHostedZoneName"]; v != nil {
-		if err := api.SetStringPtr(&s.CanonicalHostedZoneName, v); err != nil {
-			return api.At(err, ".CanonicalHostedZoneName")
-		}
-	}
-	if v := m["CanonicalHostedZoneNameID"]; v != nil {
-		if err := api.SetStringPtr(&s.CanonicalHostedZoneNameID, v); err != nil {
-			return api.At(err, ".CanonicalHostedZoneNameID")
-		}
-	}
-	if v := m["ListenerDescriptions"]; v != nil {
-		if err := api.SetList(&s.ListenerDescriptions, v, func(p *ListenerDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ListenerDescriptions")
-		}
-	}
-	if v := m["Policies"]; v != nil {
-		p := new(Policies)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Policies")
-		}
-		s.Policies = p
-	}
-	if v := m["BackendServerDescriptions"]; v != nil {
-		if err := api.SetList(&s.BackendServerDescriptions, v, func(p *BackendServerDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".BackendServerDescriptions")
-		}
-	}
-	if v := m["AvailabilityZones"]; v != nil {
-		if err := api.SetList(&s.AvailabilityZones, v, api.SetString); err != nil {
-			return api.At(err, ".AvailabilityZones")
-		}
-	}
-	if v := m["Subnets"]; v != nil {
-		if err := api.SetList(&s.Subnets, v, api.SetString); err != nil {
-			return api.At(err, ".Subnets")
-		}
-	}
-	if v := m["VPCId"]; v != nil {
-		if err := api.SetStringPtr(&s.VPCId, v); err != nil {
-			return api.At(err, ".VPCId")
-		}
-	}
-	if v := m["Instances"]; v != nil {
-		if err := api.SetList(&s.Instances, v, func(p *Instance, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Instances")
-		}
-	}
-	if v := m["HealthCheck"]; v != nil {
-		p := new(HealthCheck)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HealthCheck")
-		}
-		s.HealthCheck = p
-	}
-	if v := m["SourceSecurityGroup"]; v != nil {
-		p := new(SourceSecurityGroup)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SourceSecurityGroup")
-		}
-		s.SourceSecurityGroup = p
-	}
-	if v := m["SecurityGroups"]; v != nil {
-		if err := api.SetList(&s.SecurityGroups, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroups")
-		}
-	}
-	if v := m["CreatedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTime, v); err != nil {
-			return api.At(err, ".CreatedTime")
-		}
-	}
-	if v := m["Scheme"]; v != nil {
-		if err := api.SetStringPtr(&s.Scheme, v); err != nil {
-			return api.At(err, ".Scheme")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "DNSName", &s.DNSName, api.SetStringPtr)
+	err = api.Decode(err, m, "CanonicalHostedZoneName", &s.CanonicalHostedZoneName, api.SetStringPtr)
+	err = api.Decode(err, m, "CanonicalHostedZoneNameID", &s.CanonicalHostedZoneNameID, api.SetStringPtr)
+	err = api.Decode(err, m, "ListenerDescriptions", &s.ListenerDescriptions, func(p *[]ListenerDescription, v any) error {
+		return api.SetList(p, v, func(p *ListenerDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Policies", &s.Policies, api.SetStructPtr[Policies])
+	err = api.Decode(err, m, "BackendServerDescriptions", &s.BackendServerDescriptions, func(p *[]BackendServerDescription, v any) error {
+		return api.SetList(p, v, func(p *BackendServerDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "VPCId", &s.VPCId, api.SetStringPtr)
+	err = api.Decode(err, m, "Instances", &s.Instances, func(p *[]Instance, v any) error {
+		return api.SetList(p, v, func(p *Instance, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStructPtr[HealthCheck])
+	err = api.Decode(err, m, "SourceSecurityGroup", &s.SourceSecurityGroup, api.SetStructPtr[SourceSecurityGroup])
+	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Scheme", &s.Scheme, api.SetStringPtr)
+	return err
 }
 
 func (s *LoadBalancerDescription) ToDynamic() map[string]any {
@@ -1775,71 +1141,30 @@ func (s *LoadBalancerDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.DNSName != nil {
-		m["DNSName"] = *s.DNSName
-	}
-	if s.CanonicalHostedZoneName != nil {
-		m["CanonicalHostedZoneName"] = *s.CanonicalHostedZoneName
-	}
-	if s.CanonicalHostedZoneNameID != nil {
-		m["CanonicalHostedZoneNameID"] = *s.CanonicalHostedZoneNameID
-	}
-	if s.ListenerDescriptions != nil {
-		m["ListenerDescriptions"] = api.DynList(s.ListenerDescriptions, func(e ListenerDescription) any { return e.ToDynamic() })
-	}
-	if s.Policies != nil {
-		m["Policies"] = s.Policies.ToDynamic()
-	}
-	if s.BackendServerDescriptions != nil {
-		m["BackendServerDescriptions"] = api.DynList(s.BackendServerDescriptions, func(e BackendServerDescription) any { return e.ToDynamic() })
-	}
-	if s.AvailabilityZones != nil {
-		m["AvailabilityZones"] = api.DynList(s.AvailabilityZones, api.DynString)
-	}
-	if s.Subnets != nil {
-		m["Subnets"] = api.DynList(s.Subnets, api.DynString)
-	}
-	if s.VPCId != nil {
-		m["VPCId"] = *s.VPCId
-	}
-	if s.Instances != nil {
-		m["Instances"] = api.DynList(s.Instances, func(e Instance) any { return e.ToDynamic() })
-	}
-	if s.HealthCheck != nil {
-		m["HealthCheck"] = s.HealthCheck.ToDynamic()
-	}
-	if s.SourceSecurityGroup != nil {
-		m["SourceSecurityGroup"] = s.SourceSecurityGroup.ToDynamic()
-	}
-	if s.SecurityGroups != nil {
-		m["SecurityGroups"] = api.DynList(s.SecurityGroups, api.DynString)
-	}
-	if s.CreatedTime != nil {
-		m["CreatedTime"] = s.CreatedTime.UTC()
-	}
-	if s.Scheme != nil {
-		m["Scheme"] = *s.Scheme
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.Put(m, "DNSName", s.DNSName, api.DynString)
+	api.Put(m, "CanonicalHostedZoneName", s.CanonicalHostedZoneName, api.DynString)
+	api.Put(m, "CanonicalHostedZoneNameID", s.CanonicalHostedZoneNameID, api.DynString)
+	api.PutList(m, "ListenerDescriptions", s.ListenerDescriptions, func(e ListenerDescription) any { return e.ToDynamic() })
+	api.PutStruct(m, "Policies", s.Policies)
+	api.PutList(m, "BackendServerDescriptions", s.BackendServerDescriptions, func(e BackendServerDescription) any { return e.ToDynamic() })
+	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
+	api.PutList(m, "Subnets", s.Subnets, api.DynString)
+	api.Put(m, "VPCId", s.VPCId, api.DynString)
+	api.PutList(m, "Instances", s.Instances, func(e Instance) any { return e.ToDynamic() })
+	api.PutStruct(m, "HealthCheck", s.HealthCheck)
+	api.PutStruct(m, "SourceSecurityGroup", s.SourceSecurityGroup)
+	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
+	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
+	api.Put(m, "Scheme", s.Scheme, api.DynString)
 	return m
 }
 
 func (s *ModifyLoadBalancerAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["LoadBalancerAttributes"]; v != nil {
-		p := new(LoadBalancerAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoadBalancerAttributes")
-		}
-		s.LoadBalancerAttributes = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "LoadBalancerAttributes", &s.LoadBalancerAttributes, api.SetStructPtr[LoadBalancerAttributes])
+	return err
 }
 
 func (s *ModifyLoadBalancerAttributesInput) ToDynamic() map[string]any {
@@ -1847,29 +1172,16 @@ func (s *ModifyLoadBalancerAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.LoadBalancerAttributes != nil {
-		m["LoadBalancerAttributes"] = s.LoadBalancerAttributes.ToDynamic()
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutStruct(m, "LoadBalancerAttributes", s.LoadBalancerAttributes)
 	return m
 }
 
 func (s *ModifyLoadBalancerAttributesOutput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["LoadBalancerAttributes"]; v != nil {
-		p := new(LoadBalancerAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoadBalancerAttributes")
-		}
-		s.LoadBalancerAttributes = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "LoadBalancerAttributes", &s.LoadBalancerAttributes, api.SetStructPtr[LoadBalancerAttributes])
+	return err
 }
 
 func (s *ModifyLoadBalancerAttributesOutput) ToDynamic() map[string]any {
@@ -1877,12 +1189,8 @@ func (s *ModifyLoadBalancerAttributesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.LoadBalancerAttributes != nil {
-		m["LoadBalancerAttributes"] = s.LoadBalancerAttributes.ToDynamic()
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutStruct(m, "LoadBalancerAttributes", s.LoadBalancerAttributes)
 	return m
 }
 
@@ -1896,22 +1204,15 @@ func (s *OperationNotPermittedException) ToDynamic() map[string]any {
 }
 
 func (s *Policies) FromDynamic(m map[string]any) error {
-	if v := m["AppCookieStickinessPolicies"]; v != nil {
-		if err := api.SetList(&s.AppCookieStickinessPolicies, v, func(p *AppCookieStickinessPolicy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AppCookieStickinessPolicies")
-		}
-	}
-	if v := m["LBCookieStickinessPolicies"]; v != nil {
-		if err := api.SetList(&s.LBCookieStickinessPolicies, v, func(p *LBCookieStickinessPolicy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LBCookieStickinessPolicies")
-		}
-	}
-	if v := m["OtherPolicies"]; v != nil {
-		if err := api.SetList(&s.OtherPolicies, v, api.SetString); err != nil {
-			return api.At(err, ".OtherPolicies")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AppCookieStickinessPolicies", &s.AppCookieStickinessPolicies, func(p *[]AppCookieStickinessPolicy, v any) error {
+		return api.SetList(p, v, func(p *AppCookieStickinessPolicy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "LBCookieStickinessPolicies", &s.LBCookieStickinessPolicies, func(p *[]LBCookieStickinessPolicy, v any) error {
+		return api.SetList(p, v, func(p *LBCookieStickinessPolicy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "OtherPolicies", &s.OtherPolicies, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *Policies) ToDynamic() map[string]any {
@@ -1919,30 +1220,17 @@ func (s *Policies) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.AppCookieStickinessPolicies != nil {
-		m["AppCookieStickinessPolicies"] = api.DynList(s.AppCookieStickinessPolicies, func(e AppCookieStickinessPolicy) any { return e.ToDynamic() })
-	}
-	if s.LBCookieStickinessPolicies != nil {
-		m["LBCookieStickinessPolicies"] = api.DynList(s.LBCookieStickinessPolicies, func(e LBCookieStickinessPolicy) any { return e.ToDynamic() })
-	}
-	if s.OtherPolicies != nil {
-		m["OtherPolicies"] = api.DynList(s.OtherPolicies, api.DynString)
-	}
+	api.PutList(m, "AppCookieStickinessPolicies", s.AppCookieStickinessPolicies, func(e AppCookieStickinessPolicy) any { return e.ToDynamic() })
+	api.PutList(m, "LBCookieStickinessPolicies", s.LBCookieStickinessPolicies, func(e LBCookieStickinessPolicy) any { return e.ToDynamic() })
+	api.PutList(m, "OtherPolicies", s.OtherPolicies, api.DynString)
 	return m
 }
 
 func (s *PolicyAttribute) FromDynamic(m map[string]any) error {
-	if v := m["AttributeName"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeName, v); err != nil {
-			return api.At(err, ".AttributeName")
-		}
-	}
-	if v := m["AttributeValue"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeValue, v); err != nil {
-			return api.At(err, ".AttributeValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeValue", &s.AttributeValue, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyAttribute) ToDynamic() map[string]any {
@@ -1950,27 +1238,16 @@ func (s *PolicyAttribute) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AttributeName != nil {
-		m["AttributeName"] = *s.AttributeName
-	}
-	if s.AttributeValue != nil {
-		m["AttributeValue"] = *s.AttributeValue
-	}
+	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
+	api.Put(m, "AttributeValue", s.AttributeValue, api.DynString)
 	return m
 }
 
 func (s *PolicyAttributeDescription) FromDynamic(m map[string]any) error {
-	if v := m["AttributeName"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeName, v); err != nil {
-			return api.At(err, ".AttributeName")
-		}
-	}
-	if v := m["AttributeValue"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeValue, v); err != nil {
-			return api.At(err, ".AttributeValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeValue", &s.AttributeValue, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyAttributeDescription) ToDynamic() map[string]any {
@@ -1978,42 +1255,19 @@ func (s *PolicyAttributeDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AttributeName != nil {
-		m["AttributeName"] = *s.AttributeName
-	}
-	if s.AttributeValue != nil {
-		m["AttributeValue"] = *s.AttributeValue
-	}
+	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
+	api.Put(m, "AttributeValue", s.AttributeValue, api.DynString)
 	return m
 }
 
 func (s *PolicyAttributeTypeDescription) FromDynamic(m map[string]any) error {
-	if v := m["AttributeName"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeName, v); err != nil {
-			return api.At(err, ".AttributeName")
-		}
-	}
-	if v := m["AttributeType"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeType, v); err != nil {
-			return api.At(err, ".AttributeType")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DefaultValue"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultValue, v); err != nil {
-			return api.At(err, ".DefaultValue")
-		}
-	}
-	if v := m["Cardinality"]; v != nil {
-		if err := api.SetStringPtr(&s.Cardinality, v); err != nil {
-			return api.At(err, ".Cardinality")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeType", &s.AttributeType, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultValue", &s.DefaultValue, api.SetStringPtr)
+	err = api.Decode(err, m, "Cardinality", &s.Cardinality, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyAttributeTypeDescription) ToDynamic() map[string]any {
@@ -2021,41 +1275,22 @@ func (s *PolicyAttributeTypeDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.AttributeName != nil {
-		m["AttributeName"] = *s.AttributeName
-	}
-	if s.AttributeType != nil {
-		m["AttributeType"] = *s.AttributeType
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DefaultValue != nil {
-		m["DefaultValue"] = *s.DefaultValue
-	}
-	if s.Cardinality != nil {
-		m["Cardinality"] = *s.Cardinality
-	}
+	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
+	api.Put(m, "AttributeType", s.AttributeType, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "DefaultValue", s.DefaultValue, api.DynString)
+	api.Put(m, "Cardinality", s.Cardinality, api.DynString)
 	return m
 }
 
 func (s *PolicyDescription) FromDynamic(m map[string]any) error {
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyTypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyTypeName, v); err != nil {
-			return api.At(err, ".PolicyTypeName")
-		}
-	}
-	if v := m["PolicyAttributeDescriptions"]; v != nil {
-		if err := api.SetList(&s.PolicyAttributeDescriptions, v, func(p *PolicyAttributeDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyAttributeDescriptions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyTypeName", &s.PolicyTypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyAttributeDescriptions", &s.PolicyAttributeDescriptions, func(p *[]PolicyAttributeDescription, v any) error {
+		return api.SetList(p, v, func(p *PolicyAttributeDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PolicyDescription) ToDynamic() map[string]any {
@@ -2063,15 +1298,9 @@ func (s *PolicyDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyTypeName != nil {
-		m["PolicyTypeName"] = *s.PolicyTypeName
-	}
-	if s.PolicyAttributeDescriptions != nil {
-		m["PolicyAttributeDescriptions"] = api.DynList(s.PolicyAttributeDescriptions, func(e PolicyAttributeDescription) any { return e.ToDynamic() })
-	}
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyTypeName", s.PolicyTypeName, api.DynString)
+	api.PutList(m, "PolicyAttributeDescriptions", s.PolicyAttributeDescriptions, func(e PolicyAttributeDescription) any { return e.ToDynamic() })
 	return m
 }
 
@@ -2085,22 +1314,13 @@ func (s *PolicyNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *PolicyTypeDescription) FromDynamic(m map[string]any) error {
-	if v := m["PolicyTypeName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyTypeName, v); err != nil {
-			return api.At(err, ".PolicyTypeName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["PolicyAttributeTypeDescriptions"]; v != nil {
-		if err := api.SetList(&s.PolicyAttributeTypeDescriptions, v, func(p *PolicyAttributeTypeDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyAttributeTypeDescriptions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyTypeName", &s.PolicyTypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyAttributeTypeDescriptions", &s.PolicyAttributeTypeDescriptions, func(p *[]PolicyAttributeTypeDescription, v any) error {
+		return api.SetList(p, v, func(p *PolicyAttributeTypeDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PolicyTypeDescription) ToDynamic() map[string]any {
@@ -2108,15 +1328,9 @@ func (s *PolicyTypeDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PolicyTypeName != nil {
-		m["PolicyTypeName"] = *s.PolicyTypeName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.PolicyAttributeTypeDescriptions != nil {
-		m["PolicyAttributeTypeDescriptions"] = api.DynList(s.PolicyAttributeTypeDescriptions, func(e PolicyAttributeTypeDescription) any { return e.ToDynamic() })
-	}
+	api.Put(m, "PolicyTypeName", s.PolicyTypeName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "PolicyAttributeTypeDescriptions", s.PolicyAttributeTypeDescriptions, func(e PolicyAttributeTypeDescription) any { return e.ToDynamic() })
 	return m
 }
 
@@ -2130,17 +1344,12 @@ func (s *PolicyTypeNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *RegisterEndPointsInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["Instances"]; v != nil {
-		if err := api.SetList(&s.Instances, v, func(p *Instance, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Instances")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "Instances", &s.Instances, func(p *[]Instance, v any) error {
+		return api.SetList(p, v, func(p *Instance, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RegisterEndPointsInput) ToDynamic() map[string]any {
@@ -2148,22 +1357,17 @@ func (s *RegisterEndPointsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.Instances != nil {
-		m["Instances"] = api.DynList(s.Instances, func(e Instance) any { return e.ToDynamic() })
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "Instances", s.Instances, func(e Instance) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RegisterEndPointsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Instances"]; v != nil {
-		if err := api.SetList(&s.Instances, v, func(p *Instance, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Instances")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Instances", &s.Instances, func(p *[]Instance, v any) error {
+		return api.SetList(p, v, func(p *Instance, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RegisterEndPointsOutput) ToDynamic() map[string]any {
@@ -2171,24 +1375,15 @@ func (s *RegisterEndPointsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Instances != nil {
-		m["Instances"] = api.DynList(s.Instances, func(e Instance) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Instances", s.Instances, func(e Instance) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RemoveAvailabilityZonesInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["AvailabilityZones"]; v != nil {
-		if err := api.SetList(&s.AvailabilityZones, v, api.SetString); err != nil {
-			return api.At(err, ".AvailabilityZones")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *RemoveAvailabilityZonesInput) ToDynamic() map[string]any {
@@ -2196,22 +1391,15 @@ func (s *RemoveAvailabilityZonesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.AvailabilityZones != nil {
-		m["AvailabilityZones"] = api.DynList(s.AvailabilityZones, api.DynString)
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
 	return m
 }
 
 func (s *RemoveAvailabilityZonesOutput) FromDynamic(m map[string]any) error {
-	if v := m["AvailabilityZones"]; v != nil {
-		if err := api.SetList(&s.AvailabilityZones, v, api.SetString); err != nil {
-			return api.At(err, ".AvailabilityZones")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *RemoveAvailabilityZonesOutput) ToDynamic() map[string]any {
@@ -2219,24 +1407,17 @@ func (s *RemoveAvailabilityZonesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AvailabilityZones != nil {
-		m["AvailabilityZones"] = api.DynList(s.AvailabilityZones, api.DynString)
-	}
+	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
 	return m
 }
 
 func (s *RemoveTagsInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerNames"]; v != nil {
-		if err := api.SetList(&s.LoadBalancerNames, v, api.SetString); err != nil {
-			return api.At(err, ".LoadBalancerNames")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *TagKeyOnly, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerNames", &s.LoadBalancerNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]TagKeyOnly, v any) error {
+		return api.SetList(p, v, func(p *TagKeyOnly, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RemoveTagsInput) ToDynamic() map[string]any {
@@ -2244,12 +1425,8 @@ func (s *RemoveTagsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerNames != nil {
-		m["LoadBalancerNames"] = api.DynList(s.LoadBalancerNames, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e TagKeyOnly) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "LoadBalancerNames", s.LoadBalancerNames, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e TagKeyOnly) any { return e.ToDynamic() })
 	return m
 }
 
@@ -2263,22 +1440,11 @@ func (s *RemoveTagsOutput) ToDynamic() map[string]any {
 }
 
 func (s *SetLoadBalancerListenerSSLCertificateInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["LoadBalancerPort"]; v != nil {
-		if err := api.SetInt32Ptr(&s.LoadBalancerPort, v); err != nil {
-			return api.At(err, ".LoadBalancerPort")
-		}
-	}
-	if v := m["SSLCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSLCertificateId, v); err != nil {
-			return api.At(err, ".SSLCertificateId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "LoadBalancerPort", &s.LoadBalancerPort, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SSLCertificateId", &s.SSLCertificateId, api.SetStringPtr)
+	return err
 }
 
 func (s *SetLoadBalancerListenerSSLCertificateInput) ToDynamic() map[string]any {
@@ -2286,15 +1452,9 @@ func (s *SetLoadBalancerListenerSSLCertificateInput) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.LoadBalancerPort != nil {
-		m["LoadBalancerPort"] = int64(*s.LoadBalancerPort)
-	}
-	if s.SSLCertificateId != nil {
-		m["SSLCertificateId"] = *s.SSLCertificateId
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.Put(m, "LoadBalancerPort", s.LoadBalancerPort, api.DynInt32)
+	api.Put(m, "SSLCertificateId", s.SSLCertificateId, api.DynString)
 	return m
 }
 
@@ -2308,22 +1468,11 @@ func (s *SetLoadBalancerListenerSSLCertificateOutput) ToDynamic() map[string]any
 }
 
 func (s *SetLoadBalancerPoliciesForBackendServerInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["InstancePort"]; v != nil {
-		if err := api.SetInt32Ptr(&s.InstancePort, v); err != nil {
-			return api.At(err, ".InstancePort")
-		}
-	}
-	if v := m["PolicyNames"]; v != nil {
-		if err := api.SetList(&s.PolicyNames, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "InstancePort", &s.InstancePort, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *SetLoadBalancerPoliciesForBackendServerInput) ToDynamic() map[string]any {
@@ -2331,15 +1480,9 @@ func (s *SetLoadBalancerPoliciesForBackendServerInput) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.InstancePort != nil {
-		m["InstancePort"] = int64(*s.InstancePort)
-	}
-	if s.PolicyNames != nil {
-		m["PolicyNames"] = api.DynList(s.PolicyNames, api.DynString)
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.Put(m, "InstancePort", s.InstancePort, api.DynInt32)
+	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
 	return m
 }
 
@@ -2353,22 +1496,11 @@ func (s *SetLoadBalancerPoliciesForBackendServerOutput) ToDynamic() map[string]a
 }
 
 func (s *SetLoadBalancerPoliciesOfListenerInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["LoadBalancerPort"]; v != nil {
-		if err := api.SetInt32Ptr(&s.LoadBalancerPort, v); err != nil {
-			return api.At(err, ".LoadBalancerPort")
-		}
-	}
-	if v := m["PolicyNames"]; v != nil {
-		if err := api.SetList(&s.PolicyNames, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "LoadBalancerPort", &s.LoadBalancerPort, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *SetLoadBalancerPoliciesOfListenerInput) ToDynamic() map[string]any {
@@ -2376,15 +1508,9 @@ func (s *SetLoadBalancerPoliciesOfListenerInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.LoadBalancerPort != nil {
-		m["LoadBalancerPort"] = int64(*s.LoadBalancerPort)
-	}
-	if s.PolicyNames != nil {
-		m["PolicyNames"] = api.DynList(s.PolicyNames, api.DynString)
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.Put(m, "LoadBalancerPort", s.LoadBalancerPort, api.DynInt32)
+	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
 	return m
 }
 
@@ -2398,17 +1524,10 @@ func (s *SetLoadBalancerPoliciesOfListenerOutput) ToDynamic() map[string]any {
 }
 
 func (s *SourceSecurityGroup) FromDynamic(m map[string]any) error {
-	if v := m["OwnerAlias"]; v != nil {
-		if err := api.SetStringPtr(&s.OwnerAlias, v); err != nil {
-			return api.At(err, ".OwnerAlias")
-		}
-	}
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OwnerAlias", &s.OwnerAlias, api.SetStringPtr)
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	return err
 }
 
 func (s *SourceSecurityGroup) ToDynamic() map[string]any {
@@ -2416,12 +1535,8 @@ func (s *SourceSecurityGroup) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OwnerAlias != nil {
-		m["OwnerAlias"] = *s.OwnerAlias
-	}
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
+	api.Put(m, "OwnerAlias", s.OwnerAlias, api.DynString)
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
 	return m
 }
 
@@ -2435,17 +1550,10 @@ func (s *SubnetNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -2453,27 +1561,18 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagDescription) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagDescription) ToDynamic() map[string]any {
@@ -2481,22 +1580,15 @@ func (s *TagDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TagKeyOnly) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	return err
 }
 
 func (s *TagKeyOnly) ToDynamic() map[string]any {
@@ -2504,9 +1596,7 @@ func (s *TagKeyOnly) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
 	return m
 }
 

@@ -16,57 +16,16 @@ func (s *ALPNPolicyNotSupportedException) ToDynamic() map[string]any {
 }
 
 func (s *Action) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["TargetGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetGroupArn, v); err != nil {
-			return api.At(err, ".TargetGroupArn")
-		}
-	}
-	if v := m["AuthenticateOidcConfig"]; v != nil {
-		p := new(AuthenticateOidcActionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AuthenticateOidcConfig")
-		}
-		s.AuthenticateOidcConfig = p
-	}
-	if v := m["AuthenticateCognitoConfig"]; v != nil {
-		p := new(AuthenticateCognitoActionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AuthenticateCognitoConfig")
-		}
-		s.AuthenticateCognitoConfig = p
-	}
-	if v := m["Order"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Order, v); err != nil {
-			return api.At(err, ".Order")
-		}
-	}
-	if v := m["RedirectConfig"]; v != nil {
-		p := new(RedirectActionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RedirectConfig")
-		}
-		s.RedirectConfig = p
-	}
-	if v := m["FixedResponseConfig"]; v != nil {
-		p := new(FixedResponseActionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FixedResponseConfig")
-		}
-		s.FixedResponseConfig = p
-	}
-	if v := m["ForwardConfig"]; v != nil {
-		p := new(ForwardActionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ForwardConfig")
-		}
-		s.ForwardConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthenticateOidcConfig", &s.AuthenticateOidcConfig, api.SetStructPtr[AuthenticateOidcActionConfig])
+	err = api.Decode(err, m, "AuthenticateCognitoConfig", &s.AuthenticateCognitoConfig, api.SetStructPtr[AuthenticateCognitoActionConfig])
+	err = api.Decode(err, m, "Order", &s.Order, api.SetInt32Ptr)
+	err = api.Decode(err, m, "RedirectConfig", &s.RedirectConfig, api.SetStructPtr[RedirectActionConfig])
+	err = api.Decode(err, m, "FixedResponseConfig", &s.FixedResponseConfig, api.SetStructPtr[FixedResponseActionConfig])
+	err = api.Decode(err, m, "ForwardConfig", &s.ForwardConfig, api.SetStructPtr[ForwardActionConfig])
+	return err
 }
 
 func (s *Action) ToDynamic() map[string]any {
@@ -74,45 +33,24 @@ func (s *Action) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.TargetGroupArn != nil {
-		m["TargetGroupArn"] = *s.TargetGroupArn
-	}
-	if s.AuthenticateOidcConfig != nil {
-		m["AuthenticateOidcConfig"] = s.AuthenticateOidcConfig.ToDynamic()
-	}
-	if s.AuthenticateCognitoConfig != nil {
-		m["AuthenticateCognitoConfig"] = s.AuthenticateCognitoConfig.ToDynamic()
-	}
-	if s.Order != nil {
-		m["Order"] = int64(*s.Order)
-	}
-	if s.RedirectConfig != nil {
-		m["RedirectConfig"] = s.RedirectConfig.ToDynamic()
-	}
-	if s.FixedResponseConfig != nil {
-		m["FixedResponseConfig"] = s.FixedResponseConfig.ToDynamic()
-	}
-	if s.ForwardConfig != nil {
-		m["ForwardConfig"] = s.ForwardConfig.ToDynamic()
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
+	api.PutStruct(m, "AuthenticateOidcConfig", s.AuthenticateOidcConfig)
+	api.PutStruct(m, "AuthenticateCognitoConfig", s.AuthenticateCognitoConfig)
+	api.Put(m, "Order", s.Order, api.DynInt32)
+	api.PutStruct(m, "RedirectConfig", s.RedirectConfig)
+	api.PutStruct(m, "FixedResponseConfig", s.FixedResponseConfig)
+	api.PutStruct(m, "ForwardConfig", s.ForwardConfig)
 	return m
 }
 
 func (s *AddListenerCertificatesInput) FromDynamic(m map[string]any) error {
-	if v := m["ListenerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ListenerArn, v); err != nil {
-			return api.At(err, ".ListenerArn")
-		}
-	}
-	if v := m["Certificates"]; v != nil {
-		if err := api.SetList(&s.Certificates, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Certificates")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
+		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AddListenerCertificatesInput) ToDynamic() map[string]any {
@@ -120,22 +58,17 @@ func (s *AddListenerCertificatesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ListenerArn != nil {
-		m["ListenerArn"] = *s.ListenerArn
-	}
-	if s.Certificates != nil {
-		m["Certificates"] = api.DynList(s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
+	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *AddListenerCertificatesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Certificates"]; v != nil {
-		if err := api.SetList(&s.Certificates, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Certificates")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
+		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AddListenerCertificatesOutput) ToDynamic() map[string]any {
@@ -143,24 +76,17 @@ func (s *AddListenerCertificatesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Certificates != nil {
-		m["Certificates"] = api.DynList(s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *AddTagsInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArns"]; v != nil {
-		if err := api.SetList(&s.ResourceArns, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceArns")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AddTagsInput) ToDynamic() map[string]any {
@@ -168,12 +94,8 @@ func (s *AddTagsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArns != nil {
-		m["ResourceArns"] = api.DynList(s.ResourceArns, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "ResourceArns", s.ResourceArns, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -187,17 +109,12 @@ func (s *AddTagsOutput) ToDynamic() map[string]any {
 }
 
 func (s *AddTrustStoreRevocationsInput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	if v := m["RevocationContents"]; v != nil {
-		if err := api.SetList(&s.RevocationContents, v, func(p *RevocationContent, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RevocationContents")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RevocationContents", &s.RevocationContents, func(p *[]RevocationContent, v any) error {
+		return api.SetList(p, v, func(p *RevocationContent, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AddTrustStoreRevocationsInput) ToDynamic() map[string]any {
@@ -205,22 +122,17 @@ func (s *AddTrustStoreRevocationsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
-	if s.RevocationContents != nil {
-		m["RevocationContents"] = api.DynList(s.RevocationContents, func(e RevocationContent) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
+	api.PutList(m, "RevocationContents", s.RevocationContents, func(e RevocationContent) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *AddTrustStoreRevocationsOutput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreRevocations"]; v != nil {
-		if err := api.SetList(&s.TrustStoreRevocations, v, func(p *TrustStoreRevocation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TrustStoreRevocations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreRevocations", &s.TrustStoreRevocations, func(p *[]TrustStoreRevocation, v any) error {
+		return api.SetList(p, v, func(p *TrustStoreRevocation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AddTrustStoreRevocationsOutput) ToDynamic() map[string]any {
@@ -228,9 +140,7 @@ func (s *AddTrustStoreRevocationsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TrustStoreRevocations != nil {
-		m["TrustStoreRevocations"] = api.DynList(s.TrustStoreRevocations, func(e TrustStoreRevocation) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TrustStoreRevocations", s.TrustStoreRevocations, func(e TrustStoreRevocation) any { return e.ToDynamic() })
 	return m
 }
 
@@ -244,17 +154,10 @@ func (s *AllocationIdNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *AnomalyDetection) FromDynamic(m map[string]any) error {
-	if v := m["Result"]; v != nil {
-		if err := api.SetStringPtr(&s.Result, v); err != nil {
-			return api.At(err, ".Result")
-		}
-	}
-	if v := m["MitigationInEffect"]; v != nil {
-		if err := api.SetStringPtr(&s.MitigationInEffect, v); err != nil {
-			return api.At(err, ".MitigationInEffect")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Result", &s.Result, api.SetStringPtr)
+	err = api.Decode(err, m, "MitigationInEffect", &s.MitigationInEffect, api.SetStringPtr)
+	return err
 }
 
 func (s *AnomalyDetection) ToDynamic() map[string]any {
@@ -262,57 +165,22 @@ func (s *AnomalyDetection) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Result != nil {
-		m["Result"] = *s.Result
-	}
-	if s.MitigationInEffect != nil {
-		m["MitigationInEffect"] = *s.MitigationInEffect
-	}
+	api.Put(m, "Result", s.Result, api.DynString)
+	api.Put(m, "MitigationInEffect", s.MitigationInEffect, api.DynString)
 	return m
 }
 
 func (s *AuthenticateCognitoActionConfig) FromDynamic(m map[string]any) error {
-	if v := m["UserPoolArn"]; v != nil {
-		if err := api.SetStringPtr(&s.UserPoolArn, v); err != nil {
-			return api.At(err, ".UserPoolArn")
-		}
-	}
-	if v := m["UserPoolClientId"]; v != nil {
-		if err := api.SetStringPtr(&s.UserPoolClientId, v); err != nil {
-			return api.At(err, ".UserPoolClientId")
-		}
-	}
-	if v := m["UserPoolDomain"]; v != nil {
-		if err := api.SetStringPtr(&s.UserPoolDomain, v); err != nil {
-			return api.At(err, ".UserPoolDomain")
-		}
-	}
-	if v := m["SessionCookieName"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionCookieName, v); err != nil {
-			return api.At(err, ".SessionCookieName")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["SessionTimeout"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SessionTimeout, v); err != nil {
-			return api.At(err, ".SessionTimeout")
-		}
-	}
-	if v := m["AuthenticationRequestExtraParams"]; v != nil {
-		if err := api.SetMap(&s.AuthenticationRequestExtraParams, v, api.SetString); err != nil {
-			return api.At(err, ".AuthenticationRequestExtraParams")
-		}
-	}
-	if v := m["OnUnauthenticatedRequest"]; v != nil {
-		if err := api.SetStringPtr(&s.OnUnauthenticatedRequest, v); err != nil {
-			return api.At(err, ".OnUnauthenticatedRequest")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserPoolArn", &s.UserPoolArn, api.SetStringPtr)
+	err = api.Decode(err, m, "UserPoolClientId", &s.UserPoolClientId, api.SetStringPtr)
+	err = api.Decode(err, m, "UserPoolDomain", &s.UserPoolDomain, api.SetStringPtr)
+	err = api.Decode(err, m, "SessionCookieName", &s.SessionCookieName, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "SessionTimeout", &s.SessionTimeout, api.SetInt64Ptr)
+	err = api.Decode(err, m, "AuthenticationRequestExtraParams", &s.AuthenticationRequestExtraParams, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "OnUnauthenticatedRequest", &s.OnUnauthenticatedRequest, api.SetStringPtr)
+	return err
 }
 
 func (s *AuthenticateCognitoActionConfig) ToDynamic() map[string]any {
@@ -320,95 +188,32 @@ func (s *AuthenticateCognitoActionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.UserPoolArn != nil {
-		m["UserPoolArn"] = *s.UserPoolArn
-	}
-	if s.UserPoolClientId != nil {
-		m["UserPoolClientId"] = *s.UserPoolClientId
-	}
-	if s.UserPoolDomain != nil {
-		m["UserPoolDomain"] = *s.UserPoolDomain
-	}
-	if s.SessionCookieName != nil {
-		m["SessionCookieName"] = *s.SessionCookieName
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.SessionTimeout != nil {
-		m["SessionTimeout"] = *s.SessionTimeout
-	}
-	if s.AuthenticationRequestExtraParams != nil {
-		m["AuthenticationRequestExtraParams"] = api.DynMap(s.AuthenticationRequestExtraParams, api.DynString)
-	}
-	if s.OnUnauthenticatedRequest != nil {
-		m["OnUnauthenticatedRequest"] = *s.OnUnauthenticatedRequest
-	}
+	api.Put(m, "UserPoolArn", s.UserPoolArn, api.DynString)
+	api.Put(m, "UserPoolClientId", s.UserPoolClientId, api.DynString)
+	api.Put(m, "UserPoolDomain", s.UserPoolDomain, api.DynString)
+	api.Put(m, "SessionCookieName", s.SessionCookieName, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "SessionTimeout", s.SessionTimeout, api.DynInt64)
+	api.PutMap(m, "AuthenticationRequestExtraParams", s.AuthenticationRequestExtraParams, api.DynString)
+	api.Put(m, "OnUnauthenticatedRequest", s.OnUnauthenticatedRequest, api.DynString)
 	return m
 }
 
 func (s *AuthenticateOidcActionConfig) FromDynamic(m map[string]any) error {
-	if v := m["Issuer"]; v != nil {
-		if err := api.SetStringPtr(&s.Issuer, v); err != nil {
-			return api.At(err, ".Issuer")
-		}
-	}
-	if v := m["AuthorizationEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationEndpoint, v); err != nil {
-			return api.At(err, ".AuthorizationEndpoint")
-		}
-	}
-	if v := m["TokenEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.TokenEndpoint, v); err != nil {
-			return api.At(err, ".TokenEndpoint")
-		}
-	}
-	if v := m["UserInfoEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.UserInfoEndpoint, v); err != nil {
-			return api.At(err, ".UserInfoEndpoint")
-		}
-	}
-	if v := m["ClientId"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientId, v); err != nil {
-			return api.At(err, ".ClientId")
-		}
-	}
-	if v := m["ClientSecret"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientSecret, v); err != nil {
-			return api.At(err, ".ClientSecret")
-		}
-	}
-	if v := m["SessionCookieName"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionCookieName, v); err != nil {
-			return api.At(err, ".SessionCookieName")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["SessionTimeout"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SessionTimeout, v); err != nil {
-			return api.At(err, ".SessionTimeout")
-		}
-	}
-	if v := m["AuthenticationRequestExtraParams"]; v != nil {
-		if err := api.SetMap(&s.AuthenticationRequestExtraParams, v, api.SetString); err != nil {
-			return api.At(err, ".AuthenticationRequestExtraParams")
-		}
-	}
-	if v := m["OnUnauthenticatedRequest"]; v != nil {
-		if err := api.SetStringPtr(&s.OnUnauthenticatedRequest, v); err != nil {
-			return api.At(err, ".OnUnauthenticatedRequest")
-		}
-	}
-	if v := m["UseExistingClientSecret"]; v != nil {
-		if err := api.SetBoolPtr(&s.UseExistingClientSecret, v); err != nil {
-			return api.At(err, ".UseExistingClientSecret")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Issuer", &s.Issuer, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizationEndpoint", &s.AuthorizationEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "TokenEndpoint", &s.TokenEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "UserInfoEndpoint", &s.UserInfoEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientId", &s.ClientId, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientSecret", &s.ClientSecret, api.SetStringPtr)
+	err = api.Decode(err, m, "SessionCookieName", &s.SessionCookieName, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "SessionTimeout", &s.SessionTimeout, api.SetInt64Ptr)
+	err = api.Decode(err, m, "AuthenticationRequestExtraParams", &s.AuthenticationRequestExtraParams, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "OnUnauthenticatedRequest", &s.OnUnauthenticatedRequest, api.SetStringPtr)
+	err = api.Decode(err, m, "UseExistingClientSecret", &s.UseExistingClientSecret, api.SetBoolPtr)
+	return err
 }
 
 func (s *AuthenticateOidcActionConfig) ToDynamic() map[string]any {
@@ -416,67 +221,30 @@ func (s *AuthenticateOidcActionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Issuer != nil {
-		m["Issuer"] = *s.Issuer
-	}
-	if s.AuthorizationEndpoint != nil {
-		m["AuthorizationEndpoint"] = *s.AuthorizationEndpoint
-	}
-	if s.TokenEndpoint != nil {
-		m["TokenEndpoint"] = *s.TokenEndpoint
-	}
-	if s.UserInfoEndpoint != nil {
-		m["UserInfoEndpoint"] = *s.UserInfoEndpoint
-	}
-	if s.ClientId != nil {
-		m["ClientId"] = *s.ClientId
-	}
-	if s.ClientSecret != nil {
-		m["ClientSecret"] = *s.ClientSecret
-	}
-	if s.SessionCookieName != nil {
-		m["SessionCookieName"] = *s.SessionCookieName
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.SessionTimeout != nil {
-		m["SessionTimeout"] = *s.SessionTimeout
-	}
-	if s.AuthenticationRequestExtraParams != nil {
-		m["AuthenticationRequestExtraParams"] = api.DynMap(s.AuthenticationRequestExtraParams, api.DynString)
-	}
-	if s.OnUnauthenticatedRequest != nil {
-		m["OnUnauthenticatedRequest"] = *s.OnUnauthenticatedRequest
-	}
-	if s.UseExistingClientSecret != nil {
-		m["UseExistingClientSecret"] = *s.UseExistingClientSecret
-	}
+	api.Put(m, "Issuer", s.Issuer, api.DynString)
+	api.Put(m, "AuthorizationEndpoint", s.AuthorizationEndpoint, api.DynString)
+	api.Put(m, "TokenEndpoint", s.TokenEndpoint, api.DynString)
+	api.Put(m, "UserInfoEndpoint", s.UserInfoEndpoint, api.DynString)
+	api.Put(m, "ClientId", s.ClientId, api.DynString)
+	api.Put(m, "ClientSecret", s.ClientSecret, api.DynString)
+	api.Put(m, "SessionCookieName", s.SessionCookieName, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "SessionTimeout", s.SessionTimeout, api.DynInt64)
+	api.PutMap(m, "AuthenticationRequestExtraParams", s.AuthenticationRequestExtraParams, api.DynString)
+	api.Put(m, "OnUnauthenticatedRequest", s.OnUnauthenticatedRequest, api.DynString)
+	api.Put(m, "UseExistingClientSecret", s.UseExistingClientSecret, api.DynBool)
 	return m
 }
 
 func (s *AvailabilityZone) FromDynamic(m map[string]any) error {
-	if v := m["ZoneName"]; v != nil {
-		if err := api.SetStringPtr(&s.ZoneName, v); err != nil {
-			return api.At(err, ".ZoneName")
-		}
-	}
-	if v := m["SubnetId"]; v != nil {
-		if err := api.SetStringPtr(&s.SubnetId, v); err != nil {
-			return api.At(err, ".SubnetId")
-		}
-	}
-	if v := m["OutpostId"]; v != nil {
-		if err := api.SetStringPtr(&s.OutpostId, v); err != nil {
-			return api.At(err, ".OutpostId")
-		}
-	}
-	if v := m["LoadBalancerAddresses"]; v != nil {
-		if err := api.SetList(&s.LoadBalancerAddresses, v, func(p *LoadBalancerAddress, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LoadBalancerAddresses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ZoneName", &s.ZoneName, api.SetStringPtr)
+	err = api.Decode(err, m, "SubnetId", &s.SubnetId, api.SetStringPtr)
+	err = api.Decode(err, m, "OutpostId", &s.OutpostId, api.SetStringPtr)
+	err = api.Decode(err, m, "LoadBalancerAddresses", &s.LoadBalancerAddresses, func(p *[]LoadBalancerAddress, v any) error {
+		return api.SetList(p, v, func(p *LoadBalancerAddress, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AvailabilityZone) ToDynamic() map[string]any {
@@ -484,18 +252,10 @@ func (s *AvailabilityZone) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ZoneName != nil {
-		m["ZoneName"] = *s.ZoneName
-	}
-	if s.SubnetId != nil {
-		m["SubnetId"] = *s.SubnetId
-	}
-	if s.OutpostId != nil {
-		m["OutpostId"] = *s.OutpostId
-	}
-	if s.LoadBalancerAddresses != nil {
-		m["LoadBalancerAddresses"] = api.DynList(s.LoadBalancerAddresses, func(e LoadBalancerAddress) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ZoneName", s.ZoneName, api.DynString)
+	api.Put(m, "SubnetId", s.SubnetId, api.DynString)
+	api.Put(m, "OutpostId", s.OutpostId, api.DynString)
+	api.PutList(m, "LoadBalancerAddresses", s.LoadBalancerAddresses, func(e LoadBalancerAddress) any { return e.ToDynamic() })
 	return m
 }
 
@@ -518,17 +278,10 @@ func (s *CaCertificatesBundleNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *Certificate) FromDynamic(m map[string]any) error {
-	if v := m["CertificateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateArn, v); err != nil {
-			return api.At(err, ".CertificateArn")
-		}
-	}
-	if v := m["IsDefault"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsDefault, v); err != nil {
-			return api.At(err, ".IsDefault")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "IsDefault", &s.IsDefault, api.SetBoolPtr)
+	return err
 }
 
 func (s *Certificate) ToDynamic() map[string]any {
@@ -536,12 +289,8 @@ func (s *Certificate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CertificateArn != nil {
-		m["CertificateArn"] = *s.CertificateArn
-	}
-	if s.IsDefault != nil {
-		m["IsDefault"] = *s.IsDefault
-	}
+	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
+	api.Put(m, "IsDefault", s.IsDefault, api.DynBool)
 	return m
 }
 
@@ -555,17 +304,10 @@ func (s *CertificateNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *Cipher) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Priority"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Priority, v); err != nil {
-			return api.At(err, ".Priority")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
+	return err
 }
 
 func (s *Cipher) ToDynamic() map[string]any {
@@ -573,64 +315,29 @@ func (s *Cipher) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Priority != nil {
-		m["Priority"] = int64(*s.Priority)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Priority", s.Priority, api.DynInt32)
 	return m
 }
 
 func (s *CreateListenerInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerArn, v); err != nil {
-			return api.At(err, ".LoadBalancerArn")
-		}
-	}
-	if v := m["Protocol"]; v != nil {
-		if err := api.SetStringPtr(&s.Protocol, v); err != nil {
-			return api.At(err, ".Protocol")
-		}
-	}
-	if v := m["Port"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Port, v); err != nil {
-			return api.At(err, ".Port")
-		}
-	}
-	if v := m["SslPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.SslPolicy, v); err != nil {
-			return api.At(err, ".SslPolicy")
-		}
-	}
-	if v := m["Certificates"]; v != nil {
-		if err := api.SetList(&s.Certificates, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Certificates")
-		}
-	}
-	if v := m["DefaultActions"]; v != nil {
-		if err := api.SetList(&s.DefaultActions, v, func(p *Action, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DefaultActions")
-		}
-	}
-	if v := m["AlpnPolicy"]; v != nil {
-		if err := api.SetList(&s.AlpnPolicy, v, api.SetString); err != nil {
-			return api.At(err, ".AlpnPolicy")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["MutualAuthentication"]; v != nil {
-		p := new(MutualAuthenticationAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MutualAuthentication")
-		}
-		s.MutualAuthentication = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
+	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SslPolicy", &s.SslPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
+		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "DefaultActions", &s.DefaultActions, func(p *[]Action, v any) error {
+		return api.SetList(p, v, func(p *Action, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AlpnPolicy", &s.AlpnPolicy, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MutualAuthentication", &s.MutualAuthentication, api.SetStructPtr[MutualAuthenticationAttributes])
+	return err
 }
 
 func (s *CreateListenerInput) ToDynamic() map[string]any {
@@ -638,43 +345,24 @@ func (s *CreateListenerInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.LoadBalancerArn != nil {
-		m["LoadBalancerArn"] = *s.LoadBalancerArn
-	}
-	if s.Protocol != nil {
-		m["Protocol"] = *s.Protocol
-	}
-	if s.Port != nil {
-		m["Port"] = int64(*s.Port)
-	}
-	if s.SslPolicy != nil {
-		m["SslPolicy"] = *s.SslPolicy
-	}
-	if s.Certificates != nil {
-		m["Certificates"] = api.DynList(s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	}
-	if s.DefaultActions != nil {
-		m["DefaultActions"] = api.DynList(s.DefaultActions, func(e Action) any { return e.ToDynamic() })
-	}
-	if s.AlpnPolicy != nil {
-		m["AlpnPolicy"] = api.DynList(s.AlpnPolicy, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.MutualAuthentication != nil {
-		m["MutualAuthentication"] = s.MutualAuthentication.ToDynamic()
-	}
+	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
+	api.Put(m, "Protocol", s.Protocol, api.DynString)
+	api.Put(m, "Port", s.Port, api.DynInt32)
+	api.Put(m, "SslPolicy", s.SslPolicy, api.DynString)
+	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
+	api.PutList(m, "DefaultActions", s.DefaultActions, func(e Action) any { return e.ToDynamic() })
+	api.PutList(m, "AlpnPolicy", s.AlpnPolicy, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutStruct(m, "MutualAuthentication", s.MutualAuthentication)
 	return m
 }
 
 func (s *CreateListenerOutput) FromDynamic(m map[string]any) error {
-	if v := m["Listeners"]; v != nil {
-		if err := api.SetList(&s.Listeners, v, func(p *Listener, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Listeners")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Listeners", &s.Listeners, func(p *[]Listener, v any) error {
+		return api.SetList(p, v, func(p *Listener, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateListenerOutput) ToDynamic() map[string]any {
@@ -682,59 +370,26 @@ func (s *CreateListenerOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Listeners != nil {
-		m["Listeners"] = api.DynList(s.Listeners, func(e Listener) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Listeners", s.Listeners, func(e Listener) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateLoadBalancerInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Subnets"]; v != nil {
-		if err := api.SetList(&s.Subnets, v, api.SetString); err != nil {
-			return api.At(err, ".Subnets")
-		}
-	}
-	if v := m["SubnetMappings"]; v != nil {
-		if err := api.SetList(&s.SubnetMappings, v, func(p *SubnetMapping, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SubnetMappings")
-		}
-	}
-	if v := m["SecurityGroups"]; v != nil {
-		if err := api.SetList(&s.SecurityGroups, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroups")
-		}
-	}
-	if v := m["Scheme"]; v != nil {
-		if err := api.SetStringPtr(&s.Scheme, v); err != nil {
-			return api.At(err, ".Scheme")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["IpAddressType"]; v != nil {
-		if err := api.SetStringPtr(&s.IpAddressType, v); err != nil {
-			return api.At(err, ".IpAddressType")
-		}
-	}
-	if v := m["CustomerOwnedIpv4Pool"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomerOwnedIpv4Pool, v); err != nil {
-			return api.At(err, ".CustomerOwnedIpv4Pool")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SubnetMappings", &s.SubnetMappings, func(p *[]SubnetMapping, v any) error {
+		return api.SetList(p, v, func(p *SubnetMapping, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Scheme", &s.Scheme, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomerOwnedIpv4Pool", &s.CustomerOwnedIpv4Pool, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateLoadBalancerInput) ToDynamic() map[string]any {
@@ -742,43 +397,24 @@ func (s *CreateLoadBalancerInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Subnets != nil {
-		m["Subnets"] = api.DynList(s.Subnets, api.DynString)
-	}
-	if s.SubnetMappings != nil {
-		m["SubnetMappings"] = api.DynList(s.SubnetMappings, func(e SubnetMapping) any { return e.ToDynamic() })
-	}
-	if s.SecurityGroups != nil {
-		m["SecurityGroups"] = api.DynList(s.SecurityGroups, api.DynString)
-	}
-	if s.Scheme != nil {
-		m["Scheme"] = *s.Scheme
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.IpAddressType != nil {
-		m["IpAddressType"] = *s.IpAddressType
-	}
-	if s.CustomerOwnedIpv4Pool != nil {
-		m["CustomerOwnedIpv4Pool"] = *s.CustomerOwnedIpv4Pool
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "Subnets", s.Subnets, api.DynString)
+	api.PutList(m, "SubnetMappings", s.SubnetMappings, func(e SubnetMapping) any { return e.ToDynamic() })
+	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
+	api.Put(m, "Scheme", s.Scheme, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
+	api.Put(m, "CustomerOwnedIpv4Pool", s.CustomerOwnedIpv4Pool, api.DynString)
 	return m
 }
 
 func (s *CreateLoadBalancerOutput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancers"]; v != nil {
-		if err := api.SetList(&s.LoadBalancers, v, func(p *LoadBalancer, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LoadBalancers")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancers", &s.LoadBalancers, func(p *[]LoadBalancer, v any) error {
+		return api.SetList(p, v, func(p *LoadBalancer, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateLoadBalancerOutput) ToDynamic() map[string]any {
@@ -786,39 +422,24 @@ func (s *CreateLoadBalancerOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoadBalancers != nil {
-		m["LoadBalancers"] = api.DynList(s.LoadBalancers, func(e LoadBalancer) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "LoadBalancers", s.LoadBalancers, func(e LoadBalancer) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateRuleInput) FromDynamic(m map[string]any) error {
-	if v := m["ListenerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ListenerArn, v); err != nil {
-			return api.At(err, ".ListenerArn")
-		}
-	}
-	if v := m["Conditions"]; v != nil {
-		if err := api.SetList(&s.Conditions, v, func(p *RuleCondition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Conditions")
-		}
-	}
-	if v := m["Priority"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Priority, v); err != nil {
-			return api.At(err, ".Priority")
-		}
-	}
-	if v := m["Actions"]; v != nil {
-		if err := api.SetList(&s.Actions, v, func(p *Action, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Actions")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Conditions", &s.Conditions, func(p *[]RuleCondition, v any) error {
+		return api.SetList(p, v, func(p *RuleCondition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Actions", &s.Actions, func(p *[]Action, v any) error {
+		return api.SetList(p, v, func(p *Action, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateRuleInput) ToDynamic() map[string]any {
@@ -826,31 +447,20 @@ func (s *CreateRuleInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ListenerArn != nil {
-		m["ListenerArn"] = *s.ListenerArn
-	}
-	if s.Conditions != nil {
-		m["Conditions"] = api.DynList(s.Conditions, func(e RuleCondition) any { return e.ToDynamic() })
-	}
-	if s.Priority != nil {
-		m["Priority"] = int64(*s.Priority)
-	}
-	if s.Actions != nil {
-		m["Actions"] = api.DynList(s.Actions, func(e Action) any { return e.ToDynamic() })
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
+	api.PutList(m, "Conditions", s.Conditions, func(e RuleCondition) any { return e.ToDynamic() })
+	api.Put(m, "Priority", s.Priority, api.DynInt32)
+	api.PutList(m, "Actions", s.Actions, func(e Action) any { return e.ToDynamic() })
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateRuleOutput) FromDynamic(m map[string]any) error {
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateRuleOutput) ToDynamic() map[string]any {
@@ -858,101 +468,32 @@ func (s *CreateRuleOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateTargetGroupInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Protocol"]; v != nil {
-		if err := api.SetStringPtr(&s.Protocol, v); err != nil {
-			return api.At(err, ".Protocol")
-		}
-	}
-	if v := m["ProtocolVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.ProtocolVersion, v); err != nil {
-			return api.At(err, ".ProtocolVersion")
-		}
-	}
-	if v := m["Port"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Port, v); err != nil {
-			return api.At(err, ".Port")
-		}
-	}
-	if v := m["VpcId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcId, v); err != nil {
-			return api.At(err, ".VpcId")
-		}
-	}
-	if v := m["HealthCheckProtocol"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckProtocol, v); err != nil {
-			return api.At(err, ".HealthCheckProtocol")
-		}
-	}
-	if v := m["HealthCheckPort"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckPort, v); err != nil {
-			return api.At(err, ".HealthCheckPort")
-		}
-	}
-	if v := m["HealthCheckEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.HealthCheckEnabled, v); err != nil {
-			return api.At(err, ".HealthCheckEnabled")
-		}
-	}
-	if v := m["HealthCheckPath"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckPath, v); err != nil {
-			return api.At(err, ".HealthCheckPath")
-		}
-	}
-	if v := m["HealthCheckIntervalSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HealthCheckIntervalSeconds, v); err != nil {
-			return api.At(err, ".HealthCheckIntervalSeconds")
-		}
-	}
-	if v := m["HealthCheckTimeoutSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HealthCheckTimeoutSeconds, v); err != nil {
-			return api.At(err, ".HealthCheckTimeoutSeconds")
-		}
-	}
-	if v := m["HealthyThresholdCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HealthyThresholdCount, v); err != nil {
-			return api.At(err, ".HealthyThresholdCount")
-		}
-	}
-	if v := m["UnhealthyThresholdCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.UnhealthyThresholdCount, v); err != nil {
-			return api.At(err, ".UnhealthyThresholdCount")
-		}
-	}
-	if v := m["Matcher"]; v != nil {
-		p := new(Matcher)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Matcher")
-		}
-		s.Matcher = p
-	}
-	if v := m["TargetType"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetType, v); err != nil {
-			return api.At(err, ".TargetType")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["IpAddressType"]; v != nil {
-		if err := api.SetStringPtr(&s.IpAddressType, v); err != nil {
-			return api.At(err, ".IpAddressType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
+	err = api.Decode(err, m, "ProtocolVersion", &s.ProtocolVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
+	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckProtocol", &s.HealthCheckProtocol, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckPort", &s.HealthCheckPort, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckEnabled", &s.HealthCheckEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "HealthCheckPath", &s.HealthCheckPath, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckIntervalSeconds", &s.HealthCheckIntervalSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "HealthCheckTimeoutSeconds", &s.HealthCheckTimeoutSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "HealthyThresholdCount", &s.HealthyThresholdCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "UnhealthyThresholdCount", &s.UnhealthyThresholdCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Matcher", &s.Matcher, api.SetStructPtr[Matcher])
+	err = api.Decode(err, m, "TargetType", &s.TargetType, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateTargetGroupInput) ToDynamic() map[string]any {
@@ -960,67 +501,32 @@ func (s *CreateTargetGroupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Protocol != nil {
-		m["Protocol"] = *s.Protocol
-	}
-	if s.ProtocolVersion != nil {
-		m["ProtocolVersion"] = *s.ProtocolVersion
-	}
-	if s.Port != nil {
-		m["Port"] = int64(*s.Port)
-	}
-	if s.VpcId != nil {
-		m["VpcId"] = *s.VpcId
-	}
-	if s.HealthCheckProtocol != nil {
-		m["HealthCheckProtocol"] = *s.HealthCheckProtocol
-	}
-	if s.HealthCheckPort != nil {
-		m["HealthCheckPort"] = *s.HealthCheckPort
-	}
-	if s.HealthCheckEnabled != nil {
-		m["HealthCheckEnabled"] = *s.HealthCheckEnabled
-	}
-	if s.HealthCheckPath != nil {
-		m["HealthCheckPath"] = *s.HealthCheckPath
-	}
-	if s.HealthCheckIntervalSeconds != nil {
-		m["HealthCheckIntervalSeconds"] = int64(*s.HealthCheckIntervalSeconds)
-	}
-	if s.HealthCheckTimeoutSeconds != nil {
-		m["HealthCheckTimeoutSeconds"] = int64(*s.HealthCheckTimeoutSeconds)
-	}
-	if s.HealthyThresholdCount != nil {
-		m["HealthyThresholdCount"] = int64(*s.HealthyThresholdCount)
-	}
-	if s.UnhealthyThresholdCount != nil {
-		m["UnhealthyThresholdCount"] = int64(*s.UnhealthyThresholdCount)
-	}
-	if s.Matcher != nil {
-		m["Matcher"] = s.Matcher.ToDynamic()
-	}
-	if s.TargetType != nil {
-		m["TargetType"] = *s.TargetType
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.IpAddressType != nil {
-		m["IpAddressType"] = *s.IpAddressType
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Protocol", s.Protocol, api.DynString)
+	api.Put(m, "ProtocolVersion", s.ProtocolVersion, api.DynString)
+	api.Put(m, "Port", s.Port, api.DynInt32)
+	api.Put(m, "VpcId", s.VpcId, api.DynString)
+	api.Put(m, "HealthCheckProtocol", s.HealthCheckProtocol, api.DynString)
+	api.Put(m, "HealthCheckPort", s.HealthCheckPort, api.DynString)
+	api.Put(m, "HealthCheckEnabled", s.HealthCheckEnabled, api.DynBool)
+	api.Put(m, "HealthCheckPath", s.HealthCheckPath, api.DynString)
+	api.Put(m, "HealthCheckIntervalSeconds", s.HealthCheckIntervalSeconds, api.DynInt32)
+	api.Put(m, "HealthCheckTimeoutSeconds", s.HealthCheckTimeoutSeconds, api.DynInt32)
+	api.Put(m, "HealthyThresholdCount", s.HealthyThresholdCount, api.DynInt32)
+	api.Put(m, "UnhealthyThresholdCount", s.UnhealthyThresholdCount, api.DynInt32)
+	api.PutStruct(m, "Matcher", s.Matcher)
+	api.Put(m, "TargetType", s.TargetType, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
 	return m
 }
 
 func (s *CreateTargetGroupOutput) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroups"]; v != nil {
-		if err := api.SetList(&s.TargetGroups, v, func(p *TargetGroup, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TargetGroups")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroups", &s.TargetGroups, func(p *[]TargetGroup, v any) error {
+		return api.SetList(p, v, func(p *TargetGroup, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateTargetGroupOutput) ToDynamic() map[string]any {
@@ -1028,39 +534,20 @@ func (s *CreateTargetGroupOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TargetGroups != nil {
-		m["TargetGroups"] = api.DynList(s.TargetGroups, func(e TargetGroup) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TargetGroups", s.TargetGroups, func(e TargetGroup) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateTrustStoreInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["CaCertificatesBundleS3Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.CaCertificatesBundleS3Bucket, v); err != nil {
-			return api.At(err, ".CaCertificatesBundleS3Bucket")
-		}
-	}
-	if v := m["CaCertificatesBundleS3Key"]; v != nil {
-		if err := api.SetStringPtr(&s.CaCertificatesBundleS3Key, v); err != nil {
-			return api.At(err, ".CaCertificatesBundleS3Key")
-		}
-	}
-	if v := m["CaCertificatesBundleS3ObjectVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.CaCertificatesBundleS3ObjectVersion, v); err != nil {
-			return api.At(err, ".CaCertificatesBundleS3ObjectVersion")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "CaCertificatesBundleS3Bucket", &s.CaCertificatesBundleS3Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "CaCertificatesBundleS3Key", &s.CaCertificatesBundleS3Key, api.SetStringPtr)
+	err = api.Decode(err, m, "CaCertificatesBundleS3ObjectVersion", &s.CaCertificatesBundleS3ObjectVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateTrustStoreInput) ToDynamic() map[string]any {
@@ -1068,31 +555,20 @@ func (s *CreateTrustStoreInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.CaCertificatesBundleS3Bucket != nil {
-		m["CaCertificatesBundleS3Bucket"] = *s.CaCertificatesBundleS3Bucket
-	}
-	if s.CaCertificatesBundleS3Key != nil {
-		m["CaCertificatesBundleS3Key"] = *s.CaCertificatesBundleS3Key
-	}
-	if s.CaCertificatesBundleS3ObjectVersion != nil {
-		m["CaCertificatesBundleS3ObjectVersion"] = *s.CaCertificatesBundleS3ObjectVersion
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "CaCertificatesBundleS3Bucket", s.CaCertificatesBundleS3Bucket, api.DynString)
+	api.Put(m, "CaCertificatesBundleS3Key", s.CaCertificatesBundleS3Key, api.DynString)
+	api.Put(m, "CaCertificatesBundleS3ObjectVersion", s.CaCertificatesBundleS3ObjectVersion, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateTrustStoreOutput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStores"]; v != nil {
-		if err := api.SetList(&s.TrustStores, v, func(p *TrustStore, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TrustStores")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStores", &s.TrustStores, func(p *[]TrustStore, v any) error {
+		return api.SetList(p, v, func(p *TrustStore, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateTrustStoreOutput) ToDynamic() map[string]any {
@@ -1100,9 +576,7 @@ func (s *CreateTrustStoreOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TrustStores != nil {
-		m["TrustStores"] = api.DynList(s.TrustStores, func(e TrustStore) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TrustStores", s.TrustStores, func(e TrustStore) any { return e.ToDynamic() })
 	return m
 }
 
@@ -1116,12 +590,9 @@ func (s *DeleteAssociationSameAccountException) ToDynamic() map[string]any {
 }
 
 func (s *DeleteListenerInput) FromDynamic(m map[string]any) error {
-	if v := m["ListenerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ListenerArn, v); err != nil {
-			return api.At(err, ".ListenerArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteListenerInput) ToDynamic() map[string]any {
@@ -1129,9 +600,7 @@ func (s *DeleteListenerInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ListenerArn != nil {
-		m["ListenerArn"] = *s.ListenerArn
-	}
+	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
 	return m
 }
 
@@ -1145,12 +614,9 @@ func (s *DeleteListenerOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteLoadBalancerInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerArn, v); err != nil {
-			return api.At(err, ".LoadBalancerArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteLoadBalancerInput) ToDynamic() map[string]any {
@@ -1158,9 +624,7 @@ func (s *DeleteLoadBalancerInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoadBalancerArn != nil {
-		m["LoadBalancerArn"] = *s.LoadBalancerArn
-	}
+	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
 	return m
 }
 
@@ -1174,12 +638,9 @@ func (s *DeleteLoadBalancerOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteRuleInput) FromDynamic(m map[string]any) error {
-	if v := m["RuleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleArn, v); err != nil {
-			return api.At(err, ".RuleArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleArn", &s.RuleArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRuleInput) ToDynamic() map[string]any {
@@ -1187,9 +648,7 @@ func (s *DeleteRuleInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RuleArn != nil {
-		m["RuleArn"] = *s.RuleArn
-	}
+	api.Put(m, "RuleArn", s.RuleArn, api.DynString)
 	return m
 }
 
@@ -1203,17 +662,10 @@ func (s *DeleteRuleOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteSharedTrustStoreAssociationInput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteSharedTrustStoreAssociationInput) ToDynamic() map[string]any {
@@ -1221,12 +673,8 @@ func (s *DeleteSharedTrustStoreAssociationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
@@ -1240,12 +688,9 @@ func (s *DeleteSharedTrustStoreAssociationOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteTargetGroupInput) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetGroupArn, v); err != nil {
-			return api.At(err, ".TargetGroupArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteTargetGroupInput) ToDynamic() map[string]any {
@@ -1253,9 +698,7 @@ func (s *DeleteTargetGroupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TargetGroupArn != nil {
-		m["TargetGroupArn"] = *s.TargetGroupArn
-	}
+	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
 	return m
 }
 
@@ -1269,12 +712,9 @@ func (s *DeleteTargetGroupOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteTrustStoreInput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteTrustStoreInput) ToDynamic() map[string]any {
@@ -1282,9 +722,7 @@ func (s *DeleteTrustStoreInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
 	return m
 }
 
@@ -1298,17 +736,12 @@ func (s *DeleteTrustStoreOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeregisterTargetsInput) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetGroupArn, v); err != nil {
-			return api.At(err, ".TargetGroupArn")
-		}
-	}
-	if v := m["Targets"]; v != nil {
-		if err := api.SetList(&s.Targets, v, func(p *TargetDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Targets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]TargetDescription, v any) error {
+		return api.SetList(p, v, func(p *TargetDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DeregisterTargetsInput) ToDynamic() map[string]any {
@@ -1316,12 +749,8 @@ func (s *DeregisterTargetsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TargetGroupArn != nil {
-		m["TargetGroupArn"] = *s.TargetGroupArn
-	}
-	if s.Targets != nil {
-		m["Targets"] = api.DynList(s.Targets, func(e TargetDescription) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
+	api.PutList(m, "Targets", s.Targets, func(e TargetDescription) any { return e.ToDynamic() })
 	return m
 }
 
@@ -1335,17 +764,10 @@ func (s *DeregisterTargetsOutput) ToDynamic() map[string]any {
 }
 
 func (s *DescribeAccountLimitsInput) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeAccountLimitsInput) ToDynamic() map[string]any {
@@ -1353,27 +775,18 @@ func (s *DescribeAccountLimitsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *DescribeAccountLimitsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Limits"]; v != nil {
-		if err := api.SetList(&s.Limits, v, func(p *Limit, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Limits")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Limits", &s.Limits, func(p *[]Limit, v any) error {
+		return api.SetList(p, v, func(p *Limit, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeAccountLimitsOutput) ToDynamic() map[string]any {
@@ -1381,32 +794,17 @@ func (s *DescribeAccountLimitsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Limits != nil {
-		m["Limits"] = api.DynList(s.Limits, func(e Limit) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "Limits", s.Limits, func(e Limit) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *DescribeListenerCertificatesInput) FromDynamic(m map[string]any) error {
-	if v := m["ListenerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ListenerArn, v); err != nil {
-			return api.At(err, ".ListenerArn")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeListenerCertificatesInput) ToDynamic() map[string]any {
@@ -1414,30 +812,19 @@ func (s *DescribeListenerCertificatesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ListenerArn != nil {
-		m["ListenerArn"] = *s.ListenerArn
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *DescribeListenerCertificatesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Certificates"]; v != nil {
-		if err := api.SetList(&s.Certificates, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Certificates")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
+		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeListenerCertificatesOutput) ToDynamic() map[string]any {
@@ -1445,37 +832,18 @@ func (s *DescribeListenerCertificatesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Certificates != nil {
-		m["Certificates"] = api.DynList(s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *DescribeListenersInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerArn, v); err != nil {
-			return api.At(err, ".LoadBalancerArn")
-		}
-	}
-	if v := m["ListenerArns"]; v != nil {
-		if err := api.SetList(&s.ListenerArns, v, api.SetString); err != nil {
-			return api.At(err, ".ListenerArns")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ListenerArns", &s.ListenerArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeListenersInput) ToDynamic() map[string]any {
@@ -1483,33 +851,20 @@ func (s *DescribeListenersInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LoadBalancerArn != nil {
-		m["LoadBalancerArn"] = *s.LoadBalancerArn
-	}
-	if s.ListenerArns != nil {
-		m["ListenerArns"] = api.DynList(s.ListenerArns, api.DynString)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
+	api.PutList(m, "ListenerArns", s.ListenerArns, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *DescribeListenersOutput) FromDynamic(m map[string]any) error {
-	if v := m["Listeners"]; v != nil {
-		if err := api.SetList(&s.Listeners, v, func(p *Listener, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Listeners")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Listeners", &s.Listeners, func(p *[]Listener, v any) error {
+		return api.SetList(p, v, func(p *Listener, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeListenersOutput) ToDynamic() map[string]any {
@@ -1517,22 +872,15 @@ func (s *DescribeListenersOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Listeners != nil {
-		m["Listeners"] = api.DynList(s.Listeners, func(e Listener) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "Listeners", s.Listeners, func(e Listener) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *DescribeLoadBalancerAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerArn, v); err != nil {
-			return api.At(err, ".LoadBalancerArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeLoadBalancerAttributesInput) ToDynamic() map[string]any {
@@ -1540,19 +888,16 @@ func (s *DescribeLoadBalancerAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoadBalancerArn != nil {
-		m["LoadBalancerArn"] = *s.LoadBalancerArn
-	}
+	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
 	return m
 }
 
 func (s *DescribeLoadBalancerAttributesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetList(&s.Attributes, v, func(p *LoadBalancerAttribute, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]LoadBalancerAttribute, v any) error {
+		return api.SetList(p, v, func(p *LoadBalancerAttribute, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeLoadBalancerAttributesOutput) ToDynamic() map[string]any {
@@ -1560,34 +905,17 @@ func (s *DescribeLoadBalancerAttributesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynList(s.Attributes, func(e LoadBalancerAttribute) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Attributes", s.Attributes, func(e LoadBalancerAttribute) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeLoadBalancersInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerArns"]; v != nil {
-		if err := api.SetList(&s.LoadBalancerArns, v, api.SetString); err != nil {
-			return api.At(err, ".LoadBalancerArns")
-		}
-	}
-	if v := m["Names"]; v != nil {
-		if err := api.SetList(&s.Names, v, api.SetString); err != nil {
-			return api.At(err, ".Names")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerArns", &s.LoadBalancerArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeLoadBalancersInput) ToDynamic() map[string]any {
@@ -1595,33 +923,20 @@ func (s *DescribeLoadBalancersInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LoadBalancerArns != nil {
-		m["LoadBalancerArns"] = api.DynList(s.LoadBalancerArns, api.DynString)
-	}
-	if s.Names != nil {
-		m["Names"] = api.DynList(s.Names, api.DynString)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.PutList(m, "LoadBalancerArns", s.LoadBalancerArns, api.DynString)
+	api.PutList(m, "Names", s.Names, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *DescribeLoadBalancersOutput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancers"]; v != nil {
-		if err := api.SetList(&s.LoadBalancers, v, func(p *LoadBalancer, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LoadBalancers")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancers", &s.LoadBalancers, func(p *[]LoadBalancer, v any) error {
+		return api.SetList(p, v, func(p *LoadBalancer, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeLoadBalancersOutput) ToDynamic() map[string]any {
@@ -1629,37 +944,18 @@ func (s *DescribeLoadBalancersOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancers != nil {
-		m["LoadBalancers"] = api.DynList(s.LoadBalancers, func(e LoadBalancer) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "LoadBalancers", s.LoadBalancers, func(e LoadBalancer) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *DescribeRulesInput) FromDynamic(m map[string]any) error {
-	if v := m["ListenerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ListenerArn, v); err != nil {
-			return api.At(err, ".ListenerArn")
-		}
-	}
-	if v := m["RuleArns"]; v != nil {
-		if err := api.SetList(&s.RuleArns, v, api.SetString); err != nil {
-			return api.At(err, ".RuleArns")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleArns", &s.RuleArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeRulesInput) ToDynamic() map[string]any {
@@ -1667,33 +963,20 @@ func (s *DescribeRulesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ListenerArn != nil {
-		m["ListenerArn"] = *s.ListenerArn
-	}
-	if s.RuleArns != nil {
-		m["RuleArns"] = api.DynList(s.RuleArns, api.DynString)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
+	api.PutList(m, "RuleArns", s.RuleArns, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *DescribeRulesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeRulesOutput) ToDynamic() map[string]any {
@@ -1701,37 +984,18 @@ func (s *DescribeRulesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *DescribeSSLPoliciesInput) FromDynamic(m map[string]any) error {
-	if v := m["Names"]; v != nil {
-		if err := api.SetList(&s.Names, v, api.SetString); err != nil {
-			return api.At(err, ".Names")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	if v := m["LoadBalancerType"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerType, v); err != nil {
-			return api.At(err, ".LoadBalancerType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "LoadBalancerType", &s.LoadBalancerType, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeSSLPoliciesInput) ToDynamic() map[string]any {
@@ -1739,33 +1003,20 @@ func (s *DescribeSSLPoliciesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Names != nil {
-		m["Names"] = api.DynList(s.Names, api.DynString)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
-	if s.LoadBalancerType != nil {
-		m["LoadBalancerType"] = *s.LoadBalancerType
-	}
+	api.PutList(m, "Names", s.Names, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
+	api.Put(m, "LoadBalancerType", s.LoadBalancerType, api.DynString)
 	return m
 }
 
 func (s *DescribeSSLPoliciesOutput) FromDynamic(m map[string]any) error {
-	if v := m["SslPolicies"]; v != nil {
-		if err := api.SetList(&s.SslPolicies, v, func(p *SslPolicy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SslPolicies")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SslPolicies", &s.SslPolicies, func(p *[]SslPolicy, v any) error {
+		return api.SetList(p, v, func(p *SslPolicy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeSSLPoliciesOutput) ToDynamic() map[string]any {
@@ -1773,22 +1024,15 @@ func (s *DescribeSSLPoliciesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SslPolicies != nil {
-		m["SslPolicies"] = api.DynList(s.SslPolicies, func(e SslPolicy) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "SslPolicies", s.SslPolicies, func(e SslPolicy) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *DescribeTagsInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArns"]; v != nil {
-		if err := api.SetList(&s.ResourceArns, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceArns")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DescribeTagsInput) ToDynamic() map[string]any {
@@ -1796,19 +1040,16 @@ func (s *DescribeTagsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArns != nil {
-		m["ResourceArns"] = api.DynList(s.ResourceArns, api.DynString)
-	}
+	api.PutList(m, "ResourceArns", s.ResourceArns, api.DynString)
 	return m
 }
 
 func (s *DescribeTagsOutput) FromDynamic(m map[string]any) error {
-	if v := m["TagDescriptions"]; v != nil {
-		if err := api.SetList(&s.TagDescriptions, v, func(p *TagDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TagDescriptions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TagDescriptions", &s.TagDescriptions, func(p *[]TagDescription, v any) error {
+		return api.SetList(p, v, func(p *TagDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeTagsOutput) ToDynamic() map[string]any {
@@ -1816,19 +1057,14 @@ func (s *DescribeTagsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TagDescriptions != nil {
-		m["TagDescriptions"] = api.DynList(s.TagDescriptions, func(e TagDescription) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TagDescriptions", s.TagDescriptions, func(e TagDescription) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeTargetGroupAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetGroupArn, v); err != nil {
-			return api.At(err, ".TargetGroupArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeTargetGroupAttributesInput) ToDynamic() map[string]any {
@@ -1836,19 +1072,16 @@ func (s *DescribeTargetGroupAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TargetGroupArn != nil {
-		m["TargetGroupArn"] = *s.TargetGroupArn
-	}
+	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
 	return m
 }
 
 func (s *DescribeTargetGroupAttributesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetList(&s.Attributes, v, func(p *TargetGroupAttribute, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]TargetGroupAttribute, v any) error {
+		return api.SetList(p, v, func(p *TargetGroupAttribute, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeTargetGroupAttributesOutput) ToDynamic() map[string]any {
@@ -1856,39 +1089,18 @@ func (s *DescribeTargetGroupAttributesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynList(s.Attributes, func(e TargetGroupAttribute) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Attributes", s.Attributes, func(e TargetGroupAttribute) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeTargetGroupsInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerArn, v); err != nil {
-			return api.At(err, ".LoadBalancerArn")
-		}
-	}
-	if v := m["TargetGroupArns"]; v != nil {
-		if err := api.SetList(&s.TargetGroupArns, v, api.SetString); err != nil {
-			return api.At(err, ".TargetGroupArns")
-		}
-	}
-	if v := m["Names"]; v != nil {
-		if err := api.SetList(&s.Names, v, api.SetString); err != nil {
-			return api.At(err, ".Names")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetGroupArns", &s.TargetGroupArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeTargetGroupsInput) ToDynamic() map[string]any {
@@ -1896,36 +1108,21 @@ func (s *DescribeTargetGroupsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.LoadBalancerArn != nil {
-		m["LoadBalancerArn"] = *s.LoadBalancerArn
-	}
-	if s.TargetGroupArns != nil {
-		m["TargetGroupArns"] = api.DynList(s.TargetGroupArns, api.DynString)
-	}
-	if s.Names != nil {
-		m["Names"] = api.DynList(s.Names, api.DynString)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
+	api.PutList(m, "TargetGroupArns", s.TargetGroupArns, api.DynString)
+	api.PutList(m, "Names", s.Names, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *DescribeTargetGroupsOutput) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroups"]; v != nil {
-		if err := api.SetList(&s.TargetGroups, v, func(p *TargetGroup, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TargetGroups")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroups", &s.TargetGroups, func(p *[]TargetGroup, v any) error {
+		return api.SetList(p, v, func(p *TargetGroup, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeTargetGroupsOutput) ToDynamic() map[string]any {
@@ -1933,32 +1130,19 @@ func (s *DescribeTargetGroupsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TargetGroups != nil {
-		m["TargetGroups"] = api.DynList(s.TargetGroups, func(e TargetGroup) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "TargetGroups", s.TargetGroups, func(e TargetGroup) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *DescribeTargetHealthInput) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetGroupArn, v); err != nil {
-			return api.At(err, ".TargetGroupArn")
-		}
-	}
-	if v := m["Targets"]; v != nil {
-		if err := api.SetList(&s.Targets, v, func(p *TargetDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Targets")
-		}
-	}
-	if v := m["Include"]; v != nil {
-		if err := api.SetList(&s.Include, v, api.SetString); err != nil {
-			return api.At(err, ".Include")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]TargetDescription, v any) error {
+		return api.SetList(p, v, func(p *TargetDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Include", &s.Include, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DescribeTargetHealthInput) ToDynamic() map[string]any {
@@ -1966,25 +1150,18 @@ func (s *DescribeTargetHealthInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TargetGroupArn != nil {
-		m["TargetGroupArn"] = *s.TargetGroupArn
-	}
-	if s.Targets != nil {
-		m["Targets"] = api.DynList(s.Targets, func(e TargetDescription) any { return e.ToDynamic() })
-	}
-	if s.Include != nil {
-		m["Include"] = api.DynList(s.Include, api.DynString)
-	}
+	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
+	api.PutList(m, "Targets", s.Targets, func(e TargetDescription) any { return e.ToDynamic() })
+	api.PutList(m, "Include", s.Include, api.DynString)
 	return m
 }
 
 func (s *DescribeTargetHealthOutput) FromDynamic(m map[string]any) error {
-	if v := m["TargetHealthDescriptions"]; v != nil {
-		if err := api.SetList(&s.TargetHealthDescriptions, v, func(p *TargetHealthDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TargetHealthDescriptions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetHealthDescriptions", &s.TargetHealthDescriptions, func(p *[]TargetHealthDescription, v any) error {
+		return api.SetList(p, v, func(p *TargetHealthDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeTargetHealthOutput) ToDynamic() map[string]any {
@@ -1992,29 +1169,16 @@ func (s *DescribeTargetHealthOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TargetHealthDescriptions != nil {
-		m["TargetHealthDescriptions"] = api.DynList(s.TargetHealthDescriptions, func(e TargetHealthDescription) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TargetHealthDescriptions", s.TargetHealthDescriptions, func(e TargetHealthDescription) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeTrustStoreAssociationsInput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeTrustStoreAssociationsInput) ToDynamic() map[string]any {
@@ -2022,30 +1186,19 @@ func (s *DescribeTrustStoreAssociationsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *DescribeTrustStoreAssociationsOutput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreAssociations"]; v != nil {
-		if err := api.SetList(&s.TrustStoreAssociations, v, func(p *TrustStoreAssociation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TrustStoreAssociations")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreAssociations", &s.TrustStoreAssociations, func(p *[]TrustStoreAssociation, v any) error {
+		return api.SetList(p, v, func(p *TrustStoreAssociation, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeTrustStoreAssociationsOutput) ToDynamic() map[string]any {
@@ -2053,37 +1206,18 @@ func (s *DescribeTrustStoreAssociationsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrustStoreAssociations != nil {
-		m["TrustStoreAssociations"] = api.DynList(s.TrustStoreAssociations, func(e TrustStoreAssociation) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "TrustStoreAssociations", s.TrustStoreAssociations, func(e TrustStoreAssociation) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *DescribeTrustStoreRevocation) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	if v := m["RevocationId"]; v != nil {
-		if err := api.SetInt64Ptr(&s.RevocationId, v); err != nil {
-			return api.At(err, ".RevocationId")
-		}
-	}
-	if v := m["RevocationType"]; v != nil {
-		if err := api.SetStringPtr(&s.RevocationType, v); err != nil {
-			return api.At(err, ".RevocationType")
-		}
-	}
-	if v := m["NumberOfRevokedEntries"]; v != nil {
-		if err := api.SetInt64Ptr(&s.NumberOfRevokedEntries, v); err != nil {
-			return api.At(err, ".NumberOfRevokedEntries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RevocationId", &s.RevocationId, api.SetInt64Ptr)
+	err = api.Decode(err, m, "RevocationType", &s.RevocationType, api.SetStringPtr)
+	err = api.Decode(err, m, "NumberOfRevokedEntries", &s.NumberOfRevokedEntries, api.SetInt64Ptr)
+	return err
 }
 
 func (s *DescribeTrustStoreRevocation) ToDynamic() map[string]any {
@@ -2091,43 +1225,20 @@ func (s *DescribeTrustStoreRevocation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
-	if s.RevocationId != nil {
-		m["RevocationId"] = *s.RevocationId
-	}
-	if s.RevocationType != nil {
-		m["RevocationType"] = *s.RevocationType
-	}
-	if s.NumberOfRevokedEntries != nil {
-		m["NumberOfRevokedEntries"] = *s.NumberOfRevokedEntries
-	}
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
+	api.Put(m, "RevocationId", s.RevocationId, api.DynInt64)
+	api.Put(m, "RevocationType", s.RevocationType, api.DynString)
+	api.Put(m, "NumberOfRevokedEntries", s.NumberOfRevokedEntries, api.DynInt64)
 	return m
 }
 
 func (s *DescribeTrustStoreRevocationsInput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	if v := m["RevocationIds"]; v != nil {
-		if err := api.SetList(&s.RevocationIds, v, api.SetInt64); err != nil {
-			return api.At(err, ".RevocationIds")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RevocationIds", &s.RevocationIds, func(p *[]int64, v any) error { return api.SetList(p, v, api.SetInt64) })
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeTrustStoreRevocationsInput) ToDynamic() map[string]any {
@@ -2135,33 +1246,20 @@ func (s *DescribeTrustStoreRevocationsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
-	if s.RevocationIds != nil {
-		m["RevocationIds"] = api.DynList(s.RevocationIds, api.DynInt64)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
+	api.PutList(m, "RevocationIds", s.RevocationIds, api.DynInt64)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *DescribeTrustStoreRevocationsOutput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreRevocations"]; v != nil {
-		if err := api.SetList(&s.TrustStoreRevocations, v, func(p *DescribeTrustStoreRevocation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TrustStoreRevocations")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreRevocations", &s.TrustStoreRevocations, func(p *[]DescribeTrustStoreRevocation, v any) error {
+		return api.SetList(p, v, func(p *DescribeTrustStoreRevocation, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeTrustStoreRevocationsOutput) ToDynamic() map[string]any {
@@ -2169,37 +1267,18 @@ func (s *DescribeTrustStoreRevocationsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrustStoreRevocations != nil {
-		m["TrustStoreRevocations"] = api.DynList(s.TrustStoreRevocations, func(e DescribeTrustStoreRevocation) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "TrustStoreRevocations", s.TrustStoreRevocations, func(e DescribeTrustStoreRevocation) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *DescribeTrustStoresInput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreArns"]; v != nil {
-		if err := api.SetList(&s.TrustStoreArns, v, api.SetString); err != nil {
-			return api.At(err, ".TrustStoreArns")
-		}
-	}
-	if v := m["Names"]; v != nil {
-		if err := api.SetList(&s.Names, v, api.SetString); err != nil {
-			return api.At(err, ".Names")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreArns", &s.TrustStoreArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeTrustStoresInput) ToDynamic() map[string]any {
@@ -2207,33 +1286,20 @@ func (s *DescribeTrustStoresInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TrustStoreArns != nil {
-		m["TrustStoreArns"] = api.DynList(s.TrustStoreArns, api.DynString)
-	}
-	if s.Names != nil {
-		m["Names"] = api.DynList(s.Names, api.DynString)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.PutList(m, "TrustStoreArns", s.TrustStoreArns, api.DynString)
+	api.PutList(m, "Names", s.Names, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *DescribeTrustStoresOutput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStores"]; v != nil {
-		if err := api.SetList(&s.TrustStores, v, func(p *TrustStore, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TrustStores")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStores", &s.TrustStores, func(p *[]TrustStore, v any) error {
+		return api.SetList(p, v, func(p *TrustStore, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeTrustStoresOutput) ToDynamic() map[string]any {
@@ -2241,12 +1307,8 @@ func (s *DescribeTrustStoresOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrustStores != nil {
-		m["TrustStores"] = api.DynList(s.TrustStores, func(e TrustStore) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "TrustStores", s.TrustStores, func(e TrustStore) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
@@ -2296,22 +1358,11 @@ func (s *DuplicateTrustStoreNameException) ToDynamic() map[string]any {
 }
 
 func (s *FixedResponseActionConfig) FromDynamic(m map[string]any) error {
-	if v := m["MessageBody"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageBody, v); err != nil {
-			return api.At(err, ".MessageBody")
-		}
-	}
-	if v := m["StatusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".StatusCode")
-		}
-	}
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageBody", &s.MessageBody, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	return err
 }
 
 func (s *FixedResponseActionConfig) ToDynamic() map[string]any {
@@ -2319,32 +1370,19 @@ func (s *FixedResponseActionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.MessageBody != nil {
-		m["MessageBody"] = *s.MessageBody
-	}
-	if s.StatusCode != nil {
-		m["StatusCode"] = *s.StatusCode
-	}
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
+	api.Put(m, "MessageBody", s.MessageBody, api.DynString)
+	api.Put(m, "StatusCode", s.StatusCode, api.DynString)
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
 	return m
 }
 
 func (s *ForwardActionConfig) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroups"]; v != nil {
-		if err := api.SetList(&s.TargetGroups, v, func(p *TargetGroupTuple, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TargetGroups")
-		}
-	}
-	if v := m["TargetGroupStickinessConfig"]; v != nil {
-		p := new(TargetGroupStickinessConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TargetGroupStickinessConfig")
-		}
-		s.TargetGroupStickinessConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroups", &s.TargetGroups, func(p *[]TargetGroupTuple, v any) error {
+		return api.SetList(p, v, func(p *TargetGroupTuple, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TargetGroupStickinessConfig", &s.TargetGroupStickinessConfig, api.SetStructPtr[TargetGroupStickinessConfig])
+	return err
 }
 
 func (s *ForwardActionConfig) ToDynamic() map[string]any {
@@ -2352,22 +1390,15 @@ func (s *ForwardActionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TargetGroups != nil {
-		m["TargetGroups"] = api.DynList(s.TargetGroups, func(e TargetGroupTuple) any { return e.ToDynamic() })
-	}
-	if s.TargetGroupStickinessConfig != nil {
-		m["TargetGroupStickinessConfig"] = s.TargetGroupStickinessConfig.ToDynamic()
-	}
+	api.PutList(m, "TargetGroups", s.TargetGroups, func(e TargetGroupTuple) any { return e.ToDynamic() })
+	api.PutStruct(m, "TargetGroupStickinessConfig", s.TargetGroupStickinessConfig)
 	return m
 }
 
 func (s *GetResourcePolicyInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetResourcePolicyInput) ToDynamic() map[string]any {
@@ -2375,19 +1406,14 @@ func (s *GetResourcePolicyInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
 func (s *GetResourcePolicyOutput) FromDynamic(m map[string]any) error {
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	return err
 }
 
 func (s *GetResourcePolicyOutput) ToDynamic() map[string]any {
@@ -2395,19 +1421,14 @@ func (s *GetResourcePolicyOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
+	api.Put(m, "Policy", s.Policy, api.DynString)
 	return m
 }
 
 func (s *GetTrustStoreCaCertificatesBundleInput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetTrustStoreCaCertificatesBundleInput) ToDynamic() map[string]any {
@@ -2415,19 +1436,14 @@ func (s *GetTrustStoreCaCertificatesBundleInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
 	return m
 }
 
 func (s *GetTrustStoreCaCertificatesBundleOutput) FromDynamic(m map[string]any) error {
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *GetTrustStoreCaCertificatesBundleOutput) ToDynamic() map[string]any {
@@ -2435,24 +1451,15 @@ func (s *GetTrustStoreCaCertificatesBundleOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
 func (s *GetTrustStoreRevocationContentInput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	if v := m["RevocationId"]; v != nil {
-		if err := api.SetInt64Ptr(&s.RevocationId, v); err != nil {
-			return api.At(err, ".RevocationId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RevocationId", &s.RevocationId, api.SetInt64Ptr)
+	return err
 }
 
 func (s *GetTrustStoreRevocationContentInput) ToDynamic() map[string]any {
@@ -2460,22 +1467,15 @@ func (s *GetTrustStoreRevocationContentInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
-	if s.RevocationId != nil {
-		m["RevocationId"] = *s.RevocationId
-	}
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
+	api.Put(m, "RevocationId", s.RevocationId, api.DynInt64)
 	return m
 }
 
 func (s *GetTrustStoreRevocationContentOutput) FromDynamic(m map[string]any) error {
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *GetTrustStoreRevocationContentOutput) ToDynamic() map[string]any {
@@ -2483,9 +1483,7 @@ func (s *GetTrustStoreRevocationContentOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
@@ -2499,12 +1497,9 @@ func (s *HealthUnavailableException) ToDynamic() map[string]any {
 }
 
 func (s *HostHeaderConditionConfig) FromDynamic(m map[string]any) error {
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetString); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *HostHeaderConditionConfig) ToDynamic() map[string]any {
@@ -2512,24 +1507,15 @@ func (s *HostHeaderConditionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynString)
-	}
+	api.PutList(m, "Values", s.Values, api.DynString)
 	return m
 }
 
 func (s *HttpHeaderConditionConfig) FromDynamic(m map[string]any) error {
-	if v := m["HttpHeaderName"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpHeaderName, v); err != nil {
-			return api.At(err, ".HttpHeaderName")
-		}
-	}
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetString); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HttpHeaderName", &s.HttpHeaderName, api.SetStringPtr)
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *HttpHeaderConditionConfig) ToDynamic() map[string]any {
@@ -2537,22 +1523,15 @@ func (s *HttpHeaderConditionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HttpHeaderName != nil {
-		m["HttpHeaderName"] = *s.HttpHeaderName
-	}
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynString)
-	}
+	api.Put(m, "HttpHeaderName", s.HttpHeaderName, api.DynString)
+	api.PutList(m, "Values", s.Values, api.DynString)
 	return m
 }
 
 func (s *HttpRequestMethodConditionConfig) FromDynamic(m map[string]any) error {
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetString); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *HttpRequestMethodConditionConfig) ToDynamic() map[string]any {
@@ -2560,9 +1539,7 @@ func (s *HttpRequestMethodConditionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynString)
-	}
+	api.PutList(m, "Values", s.Values, api.DynString)
 	return m
 }
 
@@ -2648,17 +1625,10 @@ func (s *InvalidTargetException) ToDynamic() map[string]any {
 }
 
 func (s *Limit) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Max"]; v != nil {
-		if err := api.SetStringPtr(&s.Max, v); err != nil {
-			return api.At(err, ".Max")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Max", &s.Max, api.SetStringPtr)
+	return err
 }
 
 func (s *Limit) ToDynamic() map[string]any {
@@ -2666,64 +1636,27 @@ func (s *Limit) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Max != nil {
-		m["Max"] = *s.Max
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Max", s.Max, api.DynString)
 	return m
 }
 
 func (s *Listener) FromDynamic(m map[string]any) error {
-	if v := m["ListenerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ListenerArn, v); err != nil {
-			return api.At(err, ".ListenerArn")
-		}
-	}
-	if v := m["LoadBalancerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerArn, v); err != nil {
-			return api.At(err, ".LoadBalancerArn")
-		}
-	}
-	if v := m["Port"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Port, v); err != nil {
-			return api.At(err, ".Port")
-		}
-	}
-	if v := m["Protocol"]; v != nil {
-		if err := api.SetStringPtr(&s.Protocol, v); err != nil {
-			return api.At(err, ".Protocol")
-		}
-	}
-	if v := m["Certificates"]; v != nil {
-		if err := api.SetList(&s.Certificates, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Certificates")
-		}
-	}
-	if v := m["SslPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.SslPolicy, v); err != nil {
-			return api.At(err, ".SslPolicy")
-		}
-	}
-	if v := m["DefaultActions"]; v != nil {
-		if err := api.SetList(&s.DefaultActions, v, func(p *Action, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DefaultActions")
-		}
-	}
-	if v := m["AlpnPolicy"]; v != nil {
-		if err := api.SetList(&s.AlpnPolicy, v, api.SetString); err != nil {
-			return api.At(err, ".AlpnPolicy")
-		}
-	}
-	if v := m["MutualAuthentication"]; v != nil {
-		p := new(MutualAuthenticationAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MutualAuthentication")
-		}
-		s.MutualAuthentication = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
+	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
+		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "SslPolicy", &s.SslPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultActions", &s.DefaultActions, func(p *[]Action, v any) error {
+		return api.SetList(p, v, func(p *Action, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AlpnPolicy", &s.AlpnPolicy, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "MutualAuthentication", &s.MutualAuthentication, api.SetStructPtr[MutualAuthenticationAttributes])
+	return err
 }
 
 func (s *Listener) ToDynamic() map[string]any {
@@ -2731,33 +1664,15 @@ func (s *Listener) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ListenerArn != nil {
-		m["ListenerArn"] = *s.ListenerArn
-	}
-	if s.LoadBalancerArn != nil {
-		m["LoadBalancerArn"] = *s.LoadBalancerArn
-	}
-	if s.Port != nil {
-		m["Port"] = int64(*s.Port)
-	}
-	if s.Protocol != nil {
-		m["Protocol"] = *s.Protocol
-	}
-	if s.Certificates != nil {
-		m["Certificates"] = api.DynList(s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	}
-	if s.SslPolicy != nil {
-		m["SslPolicy"] = *s.SslPolicy
-	}
-	if s.DefaultActions != nil {
-		m["DefaultActions"] = api.DynList(s.DefaultActions, func(e Action) any { return e.ToDynamic() })
-	}
-	if s.AlpnPolicy != nil {
-		m["AlpnPolicy"] = api.DynList(s.AlpnPolicy, api.DynString)
-	}
-	if s.MutualAuthentication != nil {
-		m["MutualAuthentication"] = s.MutualAuthentication.ToDynamic()
-	}
+	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
+	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
+	api.Put(m, "Port", s.Port, api.DynInt32)
+	api.Put(m, "Protocol", s.Protocol, api.DynString)
+	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
+	api.Put(m, "SslPolicy", s.SslPolicy, api.DynString)
+	api.PutList(m, "DefaultActions", s.DefaultActions, func(e Action) any { return e.ToDynamic() })
+	api.PutList(m, "AlpnPolicy", s.AlpnPolicy, api.DynString)
+	api.PutStruct(m, "MutualAuthentication", s.MutualAuthentication)
 	return m
 }
 
@@ -2771,79 +1686,24 @@ func (s *ListenerNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *LoadBalancer) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerArn, v); err != nil {
-			return api.At(err, ".LoadBalancerArn")
-		}
-	}
-	if v := m["DNSName"]; v != nil {
-		if err := api.SetStringPtr(&s.DNSName, v); err != nil {
-			return api.At(err, ".DNSName")
-		}
-	}
-	if v := m["CanonicalHostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.CanonicalHostedZoneId, v); err != nil {
-			return api.At(err, ".CanonicalHostedZoneId")
-		}
-	}
-	if v := m["CreatedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTime, v); err != nil {
-			return api.At(err, ".CreatedTime")
-		}
-	}
-	if v := m["LoadBalancerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerName, v); err != nil {
-			return api.At(err, ".LoadBalancerName")
-		}
-	}
-	if v := m["Scheme"]; v != nil {
-		if err := api.SetStringPtr(&s.Scheme, v); err != nil {
-			return api.At(err, ".Scheme")
-		}
-	}
-	if v := m["VpcId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcId, v); err != nil {
-			return api.At(err, ".VpcId")
-		}
-	}
-	if v := m["State"]; v != nil {
-		p := new(LoadBalancerState)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".State")
-		}
-		s.State = p
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["AvailabilityZones"]; v != nil {
-		if err := api.SetList(&s.AvailabilityZones, v, func(p *AvailabilityZone, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AvailabilityZones")
-		}
-	}
-	if v := m["SecurityGroups"]; v != nil {
-		if err := api.SetList(&s.SecurityGroups, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroups")
-		}
-	}
-	if v := m["IpAddressType"]; v != nil {
-		if err := api.SetStringPtr(&s.IpAddressType, v); err != nil {
-			return api.At(err, ".IpAddressType")
-		}
-	}
-	if v := m["CustomerOwnedIpv4Pool"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomerOwnedIpv4Pool, v); err != nil {
-			return api.At(err, ".CustomerOwnedIpv4Pool")
-		}
-	}
-	if v := m["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"]; v != nil {
-		if err := api.SetStringPtr(&s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, v); err != nil {
-			return api.At(err, ".EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DNSName", &s.DNSName, api.SetStringPtr)
+	err = api.Decode(err, m, "CanonicalHostedZoneId", &s.CanonicalHostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
+	err = api.Decode(err, m, "Scheme", &s.Scheme, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStructPtr[LoadBalancerState])
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]AvailabilityZone, v any) error {
+		return api.SetList(p, v, func(p *AvailabilityZone, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomerOwnedIpv4Pool", &s.CustomerOwnedIpv4Pool, api.SetStringPtr)
+	err = api.Decode(err, m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", &s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, api.SetStringPtr)
+	return err
 }
 
 func (s *LoadBalancer) ToDynamic() map[string]any {
@@ -2851,73 +1711,30 @@ func (s *LoadBalancer) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.LoadBalancerArn != nil {
-		m["LoadBalancerArn"] = *s.LoadBalancerArn
-	}
-	if s.DNSName != nil {
-		m["DNSName"] = *s.DNSName
-	}
-	if s.CanonicalHostedZoneId != nil {
-		m["CanonicalHostedZoneId"] = *s.CanonicalHostedZoneId
-	}
-	if s.CreatedTime != nil {
-		m["CreatedTime"] = s.CreatedTime.UTC()
-	}
-	if s.LoadBalancerName != nil {
-		m["LoadBalancerName"] = *s.LoadBalancerName
-	}
-	if s.Scheme != nil {
-		m["Scheme"] = *s.Scheme
-	}
-	if s.VpcId != nil {
-		m["VpcId"] = *s.VpcId
-	}
-	if s.State != nil {
-		m["State"] = s.State.ToDynamic()
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.AvailabilityZones != nil {
-		m["AvailabilityZones"] = api.DynList(s.AvailabilityZones, func(e AvailabilityZone) any { return e.ToDynamic() })
-	}
-	if s.SecurityGroups != nil {
-		m["SecurityGroups"] = api.DynList(s.SecurityGroups, api.DynString)
-	}
-	if s.IpAddressType != nil {
-		m["IpAddressType"] = *s.IpAddressType
-	}
-	if s.CustomerOwnedIpv4Pool != nil {
-		m["CustomerOwnedIpv4Pool"] = *s.CustomerOwnedIpv4Pool
-	}
-	if s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic != nil {
-		m["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] = *s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic
-	}
+	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
+	api.Put(m, "DNSName", s.DNSName, api.DynString)
+	api.Put(m, "CanonicalHostedZoneId", s.CanonicalHostedZoneId, api.DynString)
+	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
+	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
+	api.Put(m, "Scheme", s.Scheme, api.DynString)
+	api.Put(m, "VpcId", s.VpcId, api.DynString)
+	api.PutStruct(m, "State", s.State)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, func(e AvailabilityZone) any { return e.ToDynamic() })
+	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
+	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
+	api.Put(m, "CustomerOwnedIpv4Pool", s.CustomerOwnedIpv4Pool, api.DynString)
+	api.Put(m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, api.DynString)
 	return m
 }
 
 func (s *LoadBalancerAddress) FromDynamic(m map[string]any) error {
-	if v := m["IpAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.IpAddress, v); err != nil {
-			return api.At(err, ".IpAddress")
-		}
-	}
-	if v := m["AllocationId"]; v != nil {
-		if err := api.SetStringPtr(&s.AllocationId, v); err != nil {
-			return api.At(err, ".AllocationId")
-		}
-	}
-	if v := m["PrivateIPv4Address"]; v != nil {
-		if err := api.SetStringPtr(&s.PrivateIPv4Address, v); err != nil {
-			return api.At(err, ".PrivateIPv4Address")
-		}
-	}
-	if v := m["IPv6Address"]; v != nil {
-		if err := api.SetStringPtr(&s.IPv6Address, v); err != nil {
-			return api.At(err, ".IPv6Address")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IpAddress", &s.IpAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "AllocationId", &s.AllocationId, api.SetStringPtr)
+	err = api.Decode(err, m, "PrivateIPv4Address", &s.PrivateIPv4Address, api.SetStringPtr)
+	err = api.Decode(err, m, "IPv6Address", &s.IPv6Address, api.SetStringPtr)
+	return err
 }
 
 func (s *LoadBalancerAddress) ToDynamic() map[string]any {
@@ -2925,33 +1742,18 @@ func (s *LoadBalancerAddress) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.IpAddress != nil {
-		m["IpAddress"] = *s.IpAddress
-	}
-	if s.AllocationId != nil {
-		m["AllocationId"] = *s.AllocationId
-	}
-	if s.PrivateIPv4Address != nil {
-		m["PrivateIPv4Address"] = *s.PrivateIPv4Address
-	}
-	if s.IPv6Address != nil {
-		m["IPv6Address"] = *s.IPv6Address
-	}
+	api.Put(m, "IpAddress", s.IpAddress, api.DynString)
+	api.Put(m, "AllocationId", s.AllocationId, api.DynString)
+	api.Put(m, "PrivateIPv4Address", s.PrivateIPv4Address, api.DynString)
+	api.Put(m, "IPv6Address", s.IPv6Address, api.DynString)
 	return m
 }
 
 func (s *LoadBalancerAttribute) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *LoadBalancerAttribute) ToDynamic() map[string]any {
@@ -2959,12 +1761,8 @@ func (s *LoadBalancerAttribute) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
@@ -2978,17 +1776,10 @@ func (s *LoadBalancerNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *LoadBalancerState) FromDynamic(m map[string]any) error {
-	if v := m["Code"]; v != nil {
-		if err := api.SetStringPtr(&s.Code, v); err != nil {
-			return api.At(err, ".Code")
-		}
-	}
-	if v := m["Reason"]; v != nil {
-		if err := api.SetStringPtr(&s.Reason, v); err != nil {
-			return api.At(err, ".Reason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
+	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
+	return err
 }
 
 func (s *LoadBalancerState) ToDynamic() map[string]any {
@@ -2996,27 +1787,16 @@ func (s *LoadBalancerState) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Code != nil {
-		m["Code"] = *s.Code
-	}
-	if s.Reason != nil {
-		m["Reason"] = *s.Reason
-	}
+	api.Put(m, "Code", s.Code, api.DynString)
+	api.Put(m, "Reason", s.Reason, api.DynString)
 	return m
 }
 
 func (s *Matcher) FromDynamic(m map[string]any) error {
-	if v := m["HttpCode"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpCode, v); err != nil {
-			return api.At(err, ".HttpCode")
-		}
-	}
-	if v := m["GrpcCode"]; v != nil {
-		if err := api.SetStringPtr(&s.GrpcCode, v); err != nil {
-			return api.At(err, ".GrpcCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HttpCode", &s.HttpCode, api.SetStringPtr)
+	err = api.Decode(err, m, "GrpcCode", &s.GrpcCode, api.SetStringPtr)
+	return err
 }
 
 func (s *Matcher) ToDynamic() map[string]any {
@@ -3024,59 +1804,26 @@ func (s *Matcher) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HttpCode != nil {
-		m["HttpCode"] = *s.HttpCode
-	}
-	if s.GrpcCode != nil {
-		m["GrpcCode"] = *s.GrpcCode
-	}
+	api.Put(m, "HttpCode", s.HttpCode, api.DynString)
+	api.Put(m, "GrpcCode", s.GrpcCode, api.DynString)
 	return m
 }
 
 func (s *ModifyListenerInput) FromDynamic(m map[string]any) error {
-	if v := m["ListenerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ListenerArn, v); err != nil {
-			return api.At(err, ".ListenerArn")
-		}
-	}
-	if v := m["Port"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Port, v); err != nil {
-			return api.At(err, ".Port")
-		}
-	}
-	if v := m["Protocol"]; v != nil {
-		if err := api.SetStringPtr(&s.Protocol, v); err != nil {
-			return api.At(err, ".Protocol")
-		}
-	}
-	if v := m["SslPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.SslPolicy, v); err != nil {
-			return api.At(err, ".SslPolicy")
-		}
-	}
-	if v := m["Certificates"]; v != nil {
-		if err := api.SetList(&s.Certificates, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Certificates")
-		}
-	}
-	if v := m["DefaultActions"]; v != nil {
-		if err := api.SetList(&s.DefaultActions, v, func(p *Action, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DefaultActions")
-		}
-	}
-	if v := m["AlpnPolicy"]; v != nil {
-		if err := api.SetList(&s.AlpnPolicy, v, api.SetString); err != nil {
-			return api.At(err, ".AlpnPolicy")
-		}
-	}
-	if v := m["MutualAuthentication"]; v != nil {
-		p := new(MutualAuthenticationAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MutualAuthentication")
-		}
-		s.MutualAuthentication = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
+	err = api.Decode(err, m, "SslPolicy", &s.SslPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
+		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "DefaultActions", &s.DefaultActions, func(p *[]Action, v any) error {
+		return api.SetList(p, v, func(p *Action, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AlpnPolicy", &s.AlpnPolicy, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "MutualAuthentication", &s.MutualAuthentication, api.SetStructPtr[MutualAuthenticationAttributes])
+	return err
 }
 
 func (s *ModifyListenerInput) ToDynamic() map[string]any {
@@ -3084,40 +1831,23 @@ func (s *ModifyListenerInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ListenerArn != nil {
-		m["ListenerArn"] = *s.ListenerArn
-	}
-	if s.Port != nil {
-		m["Port"] = int64(*s.Port)
-	}
-	if s.Protocol != nil {
-		m["Protocol"] = *s.Protocol
-	}
-	if s.SslPolicy != nil {
-		m["SslPolicy"] = *s.SslPolicy
-	}
-	if s.Certificates != nil {
-		m["Certificates"] = api.DynList(s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	}
-	if s.DefaultActions != nil {
-		m["DefaultActions"] = api.DynList(s.DefaultActions, func(e Action) any { return e.ToDynamic() })
-	}
-	if s.AlpnPolicy != nil {
-		m["AlpnPolicy"] = api.DynList(s.AlpnPolicy, api.DynString)
-	}
-	if s.MutualAuthentication != nil {
-		m["MutualAuthentication"] = s.MutualAuthentication.ToDynamic()
-	}
+	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
+	api.Put(m, "Port", s.Port, api.DynInt32)
+	api.Put(m, "Protocol", s.Protocol, api.DynString)
+	api.Put(m, "SslPolicy", s.SslPolicy, api.DynString)
+	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
+	api.PutList(m, "DefaultActions", s.DefaultActions, func(e Action) any { return e.ToDynamic() })
+	api.PutList(m, "AlpnPolicy", s.AlpnPolicy, api.DynString)
+	api.PutStruct(m, "MutualAuthentication", s.MutualAuthentication)
 	return m
 }
 
 func (s *ModifyListenerOutput) FromDynamic(m map[string]any) error {
-	if v := m["Listeners"]; v != nil {
-		if err := api.SetList(&s.Listeners, v, func(p *Listener, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Listeners")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Listeners", &s.Listeners, func(p *[]Listener, v any) error {
+		return api.SetList(p, v, func(p *Listener, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ModifyListenerOutput) ToDynamic() map[string]any {
@@ -3125,24 +1855,17 @@ func (s *ModifyListenerOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Listeners != nil {
-		m["Listeners"] = api.DynList(s.Listeners, func(e Listener) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Listeners", s.Listeners, func(e Listener) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ModifyLoadBalancerAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerArn, v); err != nil {
-			return api.At(err, ".LoadBalancerArn")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetList(&s.Attributes, v, func(p *LoadBalancerAttribute, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]LoadBalancerAttribute, v any) error {
+		return api.SetList(p, v, func(p *LoadBalancerAttribute, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ModifyLoadBalancerAttributesInput) ToDynamic() map[string]any {
@@ -3150,22 +1873,17 @@ func (s *ModifyLoadBalancerAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerArn != nil {
-		m["LoadBalancerArn"] = *s.LoadBalancerArn
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynList(s.Attributes, func(e LoadBalancerAttribute) any { return e.ToDynamic() })
-	}
+	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
+	api.PutList(m, "Attributes", s.Attributes, func(e LoadBalancerAttribute) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ModifyLoadBalancerAttributesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetList(&s.Attributes, v, func(p *LoadBalancerAttribute, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]LoadBalancerAttribute, v any) error {
+		return api.SetList(p, v, func(p *LoadBalancerAttribute, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ModifyLoadBalancerAttributesOutput) ToDynamic() map[string]any {
@@ -3173,29 +1891,20 @@ func (s *ModifyLoadBalancerAttributesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynList(s.Attributes, func(e LoadBalancerAttribute) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Attributes", s.Attributes, func(e LoadBalancerAttribute) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ModifyRuleInput) FromDynamic(m map[string]any) error {
-	if v := m["RuleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleArn, v); err != nil {
-			return api.At(err, ".RuleArn")
-		}
-	}
-	if v := m["Conditions"]; v != nil {
-		if err := api.SetList(&s.Conditions, v, func(p *RuleCondition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Conditions")
-		}
-	}
-	if v := m["Actions"]; v != nil {
-		if err := api.SetList(&s.Actions, v, func(p *Action, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Actions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleArn", &s.RuleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Conditions", &s.Conditions, func(p *[]RuleCondition, v any) error {
+		return api.SetList(p, v, func(p *RuleCondition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Actions", &s.Actions, func(p *[]Action, v any) error {
+		return api.SetList(p, v, func(p *Action, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ModifyRuleInput) ToDynamic() map[string]any {
@@ -3203,25 +1912,18 @@ func (s *ModifyRuleInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RuleArn != nil {
-		m["RuleArn"] = *s.RuleArn
-	}
-	if s.Conditions != nil {
-		m["Conditions"] = api.DynList(s.Conditions, func(e RuleCondition) any { return e.ToDynamic() })
-	}
-	if s.Actions != nil {
-		m["Actions"] = api.DynList(s.Actions, func(e Action) any { return e.ToDynamic() })
-	}
+	api.Put(m, "RuleArn", s.RuleArn, api.DynString)
+	api.PutList(m, "Conditions", s.Conditions, func(e RuleCondition) any { return e.ToDynamic() })
+	api.PutList(m, "Actions", s.Actions, func(e Action) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ModifyRuleOutput) FromDynamic(m map[string]any) error {
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ModifyRuleOutput) ToDynamic() map[string]any {
@@ -3229,24 +1931,17 @@ func (s *ModifyRuleOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ModifyTargetGroupAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetGroupArn, v); err != nil {
-			return api.At(err, ".TargetGroupArn")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetList(&s.Attributes, v, func(p *TargetGroupAttribute, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]TargetGroupAttribute, v any) error {
+		return api.SetList(p, v, func(p *TargetGroupAttribute, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ModifyTargetGroupAttributesInput) ToDynamic() map[string]any {
@@ -3254,22 +1949,17 @@ func (s *ModifyTargetGroupAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TargetGroupArn != nil {
-		m["TargetGroupArn"] = *s.TargetGroupArn
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynList(s.Attributes, func(e TargetGroupAttribute) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
+	api.PutList(m, "Attributes", s.Attributes, func(e TargetGroupAttribute) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ModifyTargetGroupAttributesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetList(&s.Attributes, v, func(p *TargetGroupAttribute, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]TargetGroupAttribute, v any) error {
+		return api.SetList(p, v, func(p *TargetGroupAttribute, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ModifyTargetGroupAttributesOutput) ToDynamic() map[string]any {
@@ -3277,66 +1967,23 @@ func (s *ModifyTargetGroupAttributesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynList(s.Attributes, func(e TargetGroupAttribute) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Attributes", s.Attributes, func(e TargetGroupAttribute) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ModifyTargetGroupInput) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetGroupArn, v); err != nil {
-			return api.At(err, ".TargetGroupArn")
-		}
-	}
-	if v := m["HealthCheckProtocol"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckProtocol, v); err != nil {
-			return api.At(err, ".HealthCheckProtocol")
-		}
-	}
-	if v := m["HealthCheckPort"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckPort, v); err != nil {
-			return api.At(err, ".HealthCheckPort")
-		}
-	}
-	if v := m["HealthCheckPath"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckPath, v); err != nil {
-			return api.At(err, ".HealthCheckPath")
-		}
-	}
-	if v := m["HealthCheckEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.HealthCheckEnabled, v); err != nil {
-			return api.At(err, ".HealthCheckEnabled")
-		}
-	}
-	if v := m["HealthCheckIntervalSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HealthCheckIntervalSeconds, v); err != nil {
-			return api.At(err, ".HealthCheckIntervalSeconds")
-		}
-	}
-	if v := m["HealthCheckTimeoutSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HealthCheckTimeoutSeconds, v); err != nil {
-			return api.At(err, ".HealthCheckTimeoutSeconds")
-		}
-	}
-	if v := m["HealthyThresholdCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HealthyThresholdCount, v); err != nil {
-			return api.At(err, ".HealthyThresholdCount")
-		}
-	}
-	if v := m["UnhealthyThresholdCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.UnhealthyThresholdCount, v); err != nil {
-			return api.At(err, ".UnhealthyThresholdCount")
-		}
-	}
-	if v := m["Matcher"]; v != nil {
-		p := new(Matcher)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Matcher")
-		}
-		s.Matcher = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckProtocol", &s.HealthCheckProtocol, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckPort", &s.HealthCheckPort, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckPath", &s.HealthCheckPath, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckEnabled", &s.HealthCheckEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "HealthCheckIntervalSeconds", &s.HealthCheckIntervalSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "HealthCheckTimeoutSeconds", &s.HealthCheckTimeoutSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "HealthyThresholdCount", &s.HealthyThresholdCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "UnhealthyThresholdCount", &s.UnhealthyThresholdCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Matcher", &s.Matcher, api.SetStructPtr[Matcher])
+	return err
 }
 
 func (s *ModifyTargetGroupInput) ToDynamic() map[string]any {
@@ -3344,46 +1991,25 @@ func (s *ModifyTargetGroupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TargetGroupArn != nil {
-		m["TargetGroupArn"] = *s.TargetGroupArn
-	}
-	if s.HealthCheckProtocol != nil {
-		m["HealthCheckProtocol"] = *s.HealthCheckProtocol
-	}
-	if s.HealthCheckPort != nil {
-		m["HealthCheckPort"] = *s.HealthCheckPort
-	}
-	if s.HealthCheckPath != nil {
-		m["HealthCheckPath"] = *s.HealthCheckPath
-	}
-	if s.HealthCheckEnabled != nil {
-		m["HealthCheckEnabled"] = *s.HealthCheckEnabled
-	}
-	if s.HealthCheckIntervalSeconds != nil {
-		m["HealthCheckIntervalSeconds"] = int64(*s.HealthCheckIntervalSeconds)
-	}
-	if s.HealthCheckTimeoutSeconds != nil {
-		m["HealthCheckTimeoutSeconds"] = int64(*s.HealthCheckTimeoutSeconds)
-	}
-	if s.HealthyThresholdCount != nil {
-		m["HealthyThresholdCount"] = int64(*s.HealthyThresholdCount)
-	}
-	if s.UnhealthyThresholdCount != nil {
-		m["UnhealthyThresholdCount"] = int64(*s.UnhealthyThresholdCount)
-	}
-	if s.Matcher != nil {
-		m["Matcher"] = s.Matcher.ToDynamic()
-	}
+	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
+	api.Put(m, "HealthCheckProtocol", s.HealthCheckProtocol, api.DynString)
+	api.Put(m, "HealthCheckPort", s.HealthCheckPort, api.DynString)
+	api.Put(m, "HealthCheckPath", s.HealthCheckPath, api.DynString)
+	api.Put(m, "HealthCheckEnabled", s.HealthCheckEnabled, api.DynBool)
+	api.Put(m, "HealthCheckIntervalSeconds", s.HealthCheckIntervalSeconds, api.DynInt32)
+	api.Put(m, "HealthCheckTimeoutSeconds", s.HealthCheckTimeoutSeconds, api.DynInt32)
+	api.Put(m, "HealthyThresholdCount", s.HealthyThresholdCount, api.DynInt32)
+	api.Put(m, "UnhealthyThresholdCount", s.UnhealthyThresholdCount, api.DynInt32)
+	api.PutStruct(m, "Matcher", s.Matcher)
 	return m
 }
 
 func (s *ModifyTargetGroupOutput) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroups"]; v != nil {
-		if err := api.SetList(&s.TargetGroups, v, func(p *TargetGroup, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TargetGroups")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroups", &s.TargetGroups, func(p *[]TargetGroup, v any) error {
+		return api.SetList(p, v, func(p *TargetGroup, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ModifyTargetGroupOutput) ToDynamic() map[string]any {
@@ -3391,34 +2017,17 @@ func (s *ModifyTargetGroupOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TargetGroups != nil {
-		m["TargetGroups"] = api.DynList(s.TargetGroups, func(e TargetGroup) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TargetGroups", s.TargetGroups, func(e TargetGroup) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ModifyTrustStoreInput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	if v := m["CaCertificatesBundleS3Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.CaCertificatesBundleS3Bucket, v); err != nil {
-			return api.At(err, ".CaCertificatesBundleS3Bucket")
-		}
-	}
-	if v := m["CaCertificatesBundleS3Key"]; v != nil {
-		if err := api.SetStringPtr(&s.CaCertificatesBundleS3Key, v); err != nil {
-			return api.At(err, ".CaCertificatesBundleS3Key")
-		}
-	}
-	if v := m["CaCertificatesBundleS3ObjectVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.CaCertificatesBundleS3ObjectVersion, v); err != nil {
-			return api.At(err, ".CaCertificatesBundleS3ObjectVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "CaCertificatesBundleS3Bucket", &s.CaCertificatesBundleS3Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "CaCertificatesBundleS3Key", &s.CaCertificatesBundleS3Key, api.SetStringPtr)
+	err = api.Decode(err, m, "CaCertificatesBundleS3ObjectVersion", &s.CaCertificatesBundleS3ObjectVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *ModifyTrustStoreInput) ToDynamic() map[string]any {
@@ -3426,28 +2035,19 @@ func (s *ModifyTrustStoreInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
-	if s.CaCertificatesBundleS3Bucket != nil {
-		m["CaCertificatesBundleS3Bucket"] = *s.CaCertificatesBundleS3Bucket
-	}
-	if s.CaCertificatesBundleS3Key != nil {
-		m["CaCertificatesBundleS3Key"] = *s.CaCertificatesBundleS3Key
-	}
-	if s.CaCertificatesBundleS3ObjectVersion != nil {
-		m["CaCertificatesBundleS3ObjectVersion"] = *s.CaCertificatesBundleS3ObjectVersion
-	}
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
+	api.Put(m, "CaCertificatesBundleS3Bucket", s.CaCertificatesBundleS3Bucket, api.DynString)
+	api.Put(m, "CaCertificatesBundleS3Key", s.CaCertificatesBundleS3Key, api.DynString)
+	api.Put(m, "CaCertificatesBundleS3ObjectVersion", s.CaCertificatesBundleS3ObjectVersion, api.DynString)
 	return m
 }
 
 func (s *ModifyTrustStoreOutput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStores"]; v != nil {
-		if err := api.SetList(&s.TrustStores, v, func(p *TrustStore, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TrustStores")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStores", &s.TrustStores, func(p *[]TrustStore, v any) error {
+		return api.SetList(p, v, func(p *TrustStore, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ModifyTrustStoreOutput) ToDynamic() map[string]any {
@@ -3455,34 +2055,17 @@ func (s *ModifyTrustStoreOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TrustStores != nil {
-		m["TrustStores"] = api.DynList(s.TrustStores, func(e TrustStore) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TrustStores", s.TrustStores, func(e TrustStore) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *MutualAuthenticationAttributes) FromDynamic(m map[string]any) error {
-	if v := m["Mode"]; v != nil {
-		if err := api.SetStringPtr(&s.Mode, v); err != nil {
-			return api.At(err, ".Mode")
-		}
-	}
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	if v := m["IgnoreClientCertificateExpiry"]; v != nil {
-		if err := api.SetBoolPtr(&s.IgnoreClientCertificateExpiry, v); err != nil {
-			return api.At(err, ".IgnoreClientCertificateExpiry")
-		}
-	}
-	if v := m["TrustStoreAssociationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreAssociationStatus, v); err != nil {
-			return api.At(err, ".TrustStoreAssociationStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "IgnoreClientCertificateExpiry", &s.IgnoreClientCertificateExpiry, api.SetBoolPtr)
+	err = api.Decode(err, m, "TrustStoreAssociationStatus", &s.TrustStoreAssociationStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *MutualAuthenticationAttributes) ToDynamic() map[string]any {
@@ -3490,18 +2073,10 @@ func (s *MutualAuthenticationAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Mode != nil {
-		m["Mode"] = *s.Mode
-	}
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
-	if s.IgnoreClientCertificateExpiry != nil {
-		m["IgnoreClientCertificateExpiry"] = *s.IgnoreClientCertificateExpiry
-	}
-	if s.TrustStoreAssociationStatus != nil {
-		m["TrustStoreAssociationStatus"] = *s.TrustStoreAssociationStatus
-	}
+	api.Put(m, "Mode", s.Mode, api.DynString)
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
+	api.Put(m, "IgnoreClientCertificateExpiry", s.IgnoreClientCertificateExpiry, api.DynBool)
+	api.Put(m, "TrustStoreAssociationStatus", s.TrustStoreAssociationStatus, api.DynString)
 	return m
 }
 
@@ -3515,12 +2090,9 @@ func (s *OperationNotPermittedException) ToDynamic() map[string]any {
 }
 
 func (s *PathPatternConditionConfig) FromDynamic(m map[string]any) error {
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetString); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *PathPatternConditionConfig) ToDynamic() map[string]any {
@@ -3528,9 +2100,7 @@ func (s *PathPatternConditionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynString)
-	}
+	api.PutList(m, "Values", s.Values, api.DynString)
 	return m
 }
 
@@ -3544,12 +2114,11 @@ func (s *PriorityInUseException) ToDynamic() map[string]any {
 }
 
 func (s *QueryStringConditionConfig) FromDynamic(m map[string]any) error {
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, func(p *QueryStringKeyValuePair, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]QueryStringKeyValuePair, v any) error {
+		return api.SetList(p, v, func(p *QueryStringKeyValuePair, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *QueryStringConditionConfig) ToDynamic() map[string]any {
@@ -3557,24 +2126,15 @@ func (s *QueryStringConditionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, func(e QueryStringKeyValuePair) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Values", s.Values, func(e QueryStringKeyValuePair) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *QueryStringKeyValuePair) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *QueryStringKeyValuePair) ToDynamic() map[string]any {
@@ -3582,47 +2142,20 @@ func (s *QueryStringKeyValuePair) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *RedirectActionConfig) FromDynamic(m map[string]any) error {
-	if v := m["Protocol"]; v != nil {
-		if err := api.SetStringPtr(&s.Protocol, v); err != nil {
-			return api.At(err, ".Protocol")
-		}
-	}
-	if v := m["Port"]; v != nil {
-		if err := api.SetStringPtr(&s.Port, v); err != nil {
-			return api.At(err, ".Port")
-		}
-	}
-	if v := m["Host"]; v != nil {
-		if err := api.SetStringPtr(&s.Host, v); err != nil {
-			return api.At(err, ".Host")
-		}
-	}
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["Query"]; v != nil {
-		if err := api.SetStringPtr(&s.Query, v); err != nil {
-			return api.At(err, ".Query")
-		}
-	}
-	if v := m["StatusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".StatusCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
+	err = api.Decode(err, m, "Port", &s.Port, api.SetStringPtr)
+	err = api.Decode(err, m, "Host", &s.Host, api.SetStringPtr)
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "Query", &s.Query, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetStringPtr)
+	return err
 }
 
 func (s *RedirectActionConfig) ToDynamic() map[string]any {
@@ -3630,39 +2163,22 @@ func (s *RedirectActionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Protocol != nil {
-		m["Protocol"] = *s.Protocol
-	}
-	if s.Port != nil {
-		m["Port"] = *s.Port
-	}
-	if s.Host != nil {
-		m["Host"] = *s.Host
-	}
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.Query != nil {
-		m["Query"] = *s.Query
-	}
-	if s.StatusCode != nil {
-		m["StatusCode"] = *s.StatusCode
-	}
+	api.Put(m, "Protocol", s.Protocol, api.DynString)
+	api.Put(m, "Port", s.Port, api.DynString)
+	api.Put(m, "Host", s.Host, api.DynString)
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "Query", s.Query, api.DynString)
+	api.Put(m, "StatusCode", s.StatusCode, api.DynString)
 	return m
 }
 
 func (s *RegisterTargetsInput) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetGroupArn, v); err != nil {
-			return api.At(err, ".TargetGroupArn")
-		}
-	}
-	if v := m["Targets"]; v != nil {
-		if err := api.SetList(&s.Targets, v, func(p *TargetDescription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Targets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]TargetDescription, v any) error {
+		return api.SetList(p, v, func(p *TargetDescription, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RegisterTargetsInput) ToDynamic() map[string]any {
@@ -3670,12 +2186,8 @@ func (s *RegisterTargetsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TargetGroupArn != nil {
-		m["TargetGroupArn"] = *s.TargetGroupArn
-	}
-	if s.Targets != nil {
-		m["Targets"] = api.DynList(s.Targets, func(e TargetDescription) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
+	api.PutList(m, "Targets", s.Targets, func(e TargetDescription) any { return e.ToDynamic() })
 	return m
 }
 
@@ -3689,17 +2201,12 @@ func (s *RegisterTargetsOutput) ToDynamic() map[string]any {
 }
 
 func (s *RemoveListenerCertificatesInput) FromDynamic(m map[string]any) error {
-	if v := m["ListenerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ListenerArn, v); err != nil {
-			return api.At(err, ".ListenerArn")
-		}
-	}
-	if v := m["Certificates"]; v != nil {
-		if err := api.SetList(&s.Certificates, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Certificates")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
+		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RemoveListenerCertificatesInput) ToDynamic() map[string]any {
@@ -3707,12 +2214,8 @@ func (s *RemoveListenerCertificatesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ListenerArn != nil {
-		m["ListenerArn"] = *s.ListenerArn
-	}
-	if s.Certificates != nil {
-		m["Certificates"] = api.DynList(s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
+	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
 	return m
 }
 
@@ -3726,17 +2229,10 @@ func (s *RemoveListenerCertificatesOutput) ToDynamic() map[string]any {
 }
 
 func (s *RemoveTagsInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArns"]; v != nil {
-		if err := api.SetList(&s.ResourceArns, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceArns")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *RemoveTagsInput) ToDynamic() map[string]any {
@@ -3744,12 +2240,8 @@ func (s *RemoveTagsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArns != nil {
-		m["ResourceArns"] = api.DynList(s.ResourceArns, api.DynString)
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.PutList(m, "ResourceArns", s.ResourceArns, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
@@ -3763,17 +2255,10 @@ func (s *RemoveTagsOutput) ToDynamic() map[string]any {
 }
 
 func (s *RemoveTrustStoreRevocationsInput) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	if v := m["RevocationIds"]; v != nil {
-		if err := api.SetList(&s.RevocationIds, v, api.SetInt64); err != nil {
-			return api.At(err, ".RevocationIds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RevocationIds", &s.RevocationIds, func(p *[]int64, v any) error { return api.SetList(p, v, api.SetInt64) })
+	return err
 }
 
 func (s *RemoveTrustStoreRevocationsInput) ToDynamic() map[string]any {
@@ -3781,12 +2266,8 @@ func (s *RemoveTrustStoreRevocationsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
-	if s.RevocationIds != nil {
-		m["RevocationIds"] = api.DynList(s.RevocationIds, api.DynInt64)
-	}
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
+	api.PutList(m, "RevocationIds", s.RevocationIds, api.DynInt64)
 	return m
 }
 
@@ -3818,27 +2299,12 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *RevocationContent) FromDynamic(m map[string]any) error {
-	if v := m["S3Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Bucket, v); err != nil {
-			return api.At(err, ".S3Bucket")
-		}
-	}
-	if v := m["S3Key"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Key, v); err != nil {
-			return api.At(err, ".S3Key")
-		}
-	}
-	if v := m["S3ObjectVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.S3ObjectVersion, v); err != nil {
-			return api.At(err, ".S3ObjectVersion")
-		}
-	}
-	if v := m["RevocationType"]; v != nil {
-		if err := api.SetStringPtr(&s.RevocationType, v); err != nil {
-			return api.At(err, ".RevocationType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "S3Key", &s.S3Key, api.SetStringPtr)
+	err = api.Decode(err, m, "S3ObjectVersion", &s.S3ObjectVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "RevocationType", &s.RevocationType, api.SetStringPtr)
+	return err
 }
 
 func (s *RevocationContent) ToDynamic() map[string]any {
@@ -3846,18 +2312,10 @@ func (s *RevocationContent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.S3Bucket != nil {
-		m["S3Bucket"] = *s.S3Bucket
-	}
-	if s.S3Key != nil {
-		m["S3Key"] = *s.S3Key
-	}
-	if s.S3ObjectVersion != nil {
-		m["S3ObjectVersion"] = *s.S3ObjectVersion
-	}
-	if s.RevocationType != nil {
-		m["RevocationType"] = *s.RevocationType
-	}
+	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
+	api.Put(m, "S3Key", s.S3Key, api.DynString)
+	api.Put(m, "S3ObjectVersion", s.S3ObjectVersion, api.DynString)
+	api.Put(m, "RevocationType", s.RevocationType, api.DynString)
 	return m
 }
 
@@ -3880,32 +2338,17 @@ func (s *RevocationIdNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *Rule) FromDynamic(m map[string]any) error {
-	if v := m["RuleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleArn, v); err != nil {
-			return api.At(err, ".RuleArn")
-		}
-	}
-	if v := m["Priority"]; v != nil {
-		if err := api.SetStringPtr(&s.Priority, v); err != nil {
-			return api.At(err, ".Priority")
-		}
-	}
-	if v := m["Conditions"]; v != nil {
-		if err := api.SetList(&s.Conditions, v, func(p *RuleCondition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Conditions")
-		}
-	}
-	if v := m["Actions"]; v != nil {
-		if err := api.SetList(&s.Actions, v, func(p *Action, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Actions")
-		}
-	}
-	if v := m["IsDefault"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsDefault, v); err != nil {
-			return api.At(err, ".IsDefault")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleArn", &s.RuleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Priority", &s.Priority, api.SetStringPtr)
+	err = api.Decode(err, m, "Conditions", &s.Conditions, func(p *[]RuleCondition, v any) error {
+		return api.SetList(p, v, func(p *RuleCondition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Actions", &s.Actions, func(p *[]Action, v any) error {
+		return api.SetList(p, v, func(p *Action, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsDefault", &s.IsDefault, api.SetBoolPtr)
+	return err
 }
 
 func (s *Rule) ToDynamic() map[string]any {
@@ -3913,78 +2356,25 @@ func (s *Rule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.RuleArn != nil {
-		m["RuleArn"] = *s.RuleArn
-	}
-	if s.Priority != nil {
-		m["Priority"] = *s.Priority
-	}
-	if s.Conditions != nil {
-		m["Conditions"] = api.DynList(s.Conditions, func(e RuleCondition) any { return e.ToDynamic() })
-	}
-	if s.Actions != nil {
-		m["Actions"] = api.DynList(s.Actions, func(e Action) any { return e.ToDynamic() })
-	}
-	if s.IsDefault != nil {
-		m["IsDefault"] = *s.IsDefault
-	}
+	api.Put(m, "RuleArn", s.RuleArn, api.DynString)
+	api.Put(m, "Priority", s.Priority, api.DynString)
+	api.PutList(m, "Conditions", s.Conditions, func(e RuleCondition) any { return e.ToDynamic() })
+	api.PutList(m, "Actions", s.Actions, func(e Action) any { return e.ToDynamic() })
+	api.Put(m, "IsDefault", s.IsDefault, api.DynBool)
 	return m
 }
 
 func (s *RuleCondition) FromDynamic(m map[string]any) error {
-	if v := m["Field"]; v != nil {
-		if err := api.SetStringPtr(&s.Field, v); err != nil {
-			return api.At(err, ".Field")
-		}
-	}
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetString); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	if v := m["HostHeaderConfig"]; v != nil {
-		p := new(HostHeaderConditionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HostHeaderConfig")
-		}
-		s.HostHeaderConfig = p
-	}
-	if v := m["PathPatternConfig"]; v != nil {
-		p := new(PathPatternConditionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PathPatternConfig")
-		}
-		s.PathPatternConfig = p
-	}
-	if v := m["HttpHeaderConfig"]; v != nil {
-		p := new(HttpHeaderConditionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HttpHeaderConfig")
-		}
-		s.HttpHeaderConfig = p
-	}
-	if v := m["QueryStringConfig"]; v != nil {
-		p := new(QueryStringConditionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryStringConfig")
-		}
-		s.QueryStringConfig = p
-	}
-	if v := m["HttpRequestMethodConfig"]; v != nil {
-		p := new(HttpRequestMethodConditionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HttpRequestMethodConfig")
-		}
-		s.HttpRequestMethodConfig = p
-	}
-	if v := m["SourceIpConfig"]; v != nil {
-		p := new(SourceIpConditionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SourceIpConfig")
-		}
-		s.SourceIpConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Field", &s.Field, api.SetStringPtr)
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "HostHeaderConfig", &s.HostHeaderConfig, api.SetStructPtr[HostHeaderConditionConfig])
+	err = api.Decode(err, m, "PathPatternConfig", &s.PathPatternConfig, api.SetStructPtr[PathPatternConditionConfig])
+	err = api.Decode(err, m, "HttpHeaderConfig", &s.HttpHeaderConfig, api.SetStructPtr[HttpHeaderConditionConfig])
+	err = api.Decode(err, m, "QueryStringConfig", &s.QueryStringConfig, api.SetStructPtr[QueryStringConditionConfig])
+	err = api.Decode(err, m, "HttpRequestMethodConfig", &s.HttpRequestMethodConfig, api.SetStructPtr[HttpRequestMethodConditionConfig])
+	err = api.Decode(err, m, "SourceIpConfig", &s.SourceIpConfig, api.SetStructPtr[SourceIpConditionConfig])
+	return err
 }
 
 func (s *RuleCondition) ToDynamic() map[string]any {
@@ -3992,30 +2382,14 @@ func (s *RuleCondition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Field != nil {
-		m["Field"] = *s.Field
-	}
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynString)
-	}
-	if s.HostHeaderConfig != nil {
-		m["HostHeaderConfig"] = s.HostHeaderConfig.ToDynamic()
-	}
-	if s.PathPatternConfig != nil {
-		m["PathPatternConfig"] = s.PathPatternConfig.ToDynamic()
-	}
-	if s.HttpHeaderConfig != nil {
-		m["HttpHeaderConfig"] = s.HttpHeaderConfig.ToDynamic()
-	}
-	if s.QueryStringConfig != nil {
-		m["QueryStringConfig"] = s.QueryStringConfig.ToDynamic()
-	}
-	if s.HttpRequestMethodConfig != nil {
-		m["HttpRequestMethodConfig"] = s.HttpRequestMethodConfig.ToDynamic()
-	}
-	if s.SourceIpConfig != nil {
-		m["SourceIpConfig"] = s.SourceIpConfig.ToDynamic()
-	}
+	api.Put(m, "Field", s.Field, api.DynString)
+	api.PutList(m, "Values", s.Values, api.DynString)
+	api.PutStruct(m, "HostHeaderConfig", s.HostHeaderConfig)
+	api.PutStruct(m, "PathPatternConfig", s.PathPatternConfig)
+	api.PutStruct(m, "HttpHeaderConfig", s.HttpHeaderConfig)
+	api.PutStruct(m, "QueryStringConfig", s.QueryStringConfig)
+	api.PutStruct(m, "HttpRequestMethodConfig", s.HttpRequestMethodConfig)
+	api.PutStruct(m, "SourceIpConfig", s.SourceIpConfig)
 	return m
 }
 
@@ -4029,17 +2403,10 @@ func (s *RuleNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *RulePriorityPair) FromDynamic(m map[string]any) error {
-	if v := m["RuleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleArn, v); err != nil {
-			return api.At(err, ".RuleArn")
-		}
-	}
-	if v := m["Priority"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Priority, v); err != nil {
-			return api.At(err, ".Priority")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleArn", &s.RuleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
+	return err
 }
 
 func (s *RulePriorityPair) ToDynamic() map[string]any {
@@ -4047,12 +2414,8 @@ func (s *RulePriorityPair) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RuleArn != nil {
-		m["RuleArn"] = *s.RuleArn
-	}
-	if s.Priority != nil {
-		m["Priority"] = int64(*s.Priority)
-	}
+	api.Put(m, "RuleArn", s.RuleArn, api.DynString)
+	api.Put(m, "Priority", s.Priority, api.DynInt32)
 	return m
 }
 
@@ -4066,17 +2429,10 @@ func (s *SSLPolicyNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *SetIpAddressTypeInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerArn, v); err != nil {
-			return api.At(err, ".LoadBalancerArn")
-		}
-	}
-	if v := m["IpAddressType"]; v != nil {
-		if err := api.SetStringPtr(&s.IpAddressType, v); err != nil {
-			return api.At(err, ".IpAddressType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
+	return err
 }
 
 func (s *SetIpAddressTypeInput) ToDynamic() map[string]any {
@@ -4084,22 +2440,15 @@ func (s *SetIpAddressTypeInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoadBalancerArn != nil {
-		m["LoadBalancerArn"] = *s.LoadBalancerArn
-	}
-	if s.IpAddressType != nil {
-		m["IpAddressType"] = *s.IpAddressType
-	}
+	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
+	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
 	return m
 }
 
 func (s *SetIpAddressTypeOutput) FromDynamic(m map[string]any) error {
-	if v := m["IpAddressType"]; v != nil {
-		if err := api.SetStringPtr(&s.IpAddressType, v); err != nil {
-			return api.At(err, ".IpAddressType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
+	return err
 }
 
 func (s *SetIpAddressTypeOutput) ToDynamic() map[string]any {
@@ -4107,19 +2456,16 @@ func (s *SetIpAddressTypeOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.IpAddressType != nil {
-		m["IpAddressType"] = *s.IpAddressType
-	}
+	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
 	return m
 }
 
 func (s *SetRulePrioritiesInput) FromDynamic(m map[string]any) error {
-	if v := m["RulePriorities"]; v != nil {
-		if err := api.SetList(&s.RulePriorities, v, func(p *RulePriorityPair, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RulePriorities")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RulePriorities", &s.RulePriorities, func(p *[]RulePriorityPair, v any) error {
+		return api.SetList(p, v, func(p *RulePriorityPair, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SetRulePrioritiesInput) ToDynamic() map[string]any {
@@ -4127,19 +2473,16 @@ func (s *SetRulePrioritiesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RulePriorities != nil {
-		m["RulePriorities"] = api.DynList(s.RulePriorities, func(e RulePriorityPair) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "RulePriorities", s.RulePriorities, func(e RulePriorityPair) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *SetRulePrioritiesOutput) FromDynamic(m map[string]any) error {
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SetRulePrioritiesOutput) ToDynamic() map[string]any {
@@ -4147,29 +2490,16 @@ func (s *SetRulePrioritiesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *SetSecurityGroupsInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerArn, v); err != nil {
-			return api.At(err, ".LoadBalancerArn")
-		}
-	}
-	if v := m["SecurityGroups"]; v != nil {
-		if err := api.SetList(&s.SecurityGroups, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroups")
-		}
-	}
-	if v := m["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"]; v != nil {
-		if err := api.SetStringPtr(&s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, v); err != nil {
-			return api.At(err, ".EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", &s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, api.SetStringPtr)
+	return err
 }
 
 func (s *SetSecurityGroupsInput) ToDynamic() map[string]any {
@@ -4177,30 +2507,17 @@ func (s *SetSecurityGroupsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LoadBalancerArn != nil {
-		m["LoadBalancerArn"] = *s.LoadBalancerArn
-	}
-	if s.SecurityGroups != nil {
-		m["SecurityGroups"] = api.DynList(s.SecurityGroups, api.DynString)
-	}
-	if s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic != nil {
-		m["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] = *s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic
-	}
+	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
+	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
+	api.Put(m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, api.DynString)
 	return m
 }
 
 func (s *SetSecurityGroupsOutput) FromDynamic(m map[string]any) error {
-	if v := m["SecurityGroupIds"]; v != nil {
-		if err := api.SetList(&s.SecurityGroupIds, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroupIds")
-		}
-	}
-	if v := m["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"]; v != nil {
-		if err := api.SetStringPtr(&s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, v); err != nil {
-			return api.At(err, ".EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", &s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, api.SetStringPtr)
+	return err
 }
 
 func (s *SetSecurityGroupsOutput) ToDynamic() map[string]any {
@@ -4208,37 +2525,20 @@ func (s *SetSecurityGroupsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SecurityGroupIds != nil {
-		m["SecurityGroupIds"] = api.DynList(s.SecurityGroupIds, api.DynString)
-	}
-	if s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic != nil {
-		m["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] = *s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic
-	}
+	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
+	api.Put(m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, api.DynString)
 	return m
 }
 
 func (s *SetSubnetsInput) FromDynamic(m map[string]any) error {
-	if v := m["LoadBalancerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LoadBalancerArn, v); err != nil {
-			return api.At(err, ".LoadBalancerArn")
-		}
-	}
-	if v := m["Subnets"]; v != nil {
-		if err := api.SetList(&s.Subnets, v, api.SetString); err != nil {
-			return api.At(err, ".Subnets")
-		}
-	}
-	if v := m["SubnetMappings"]; v != nil {
-		if err := api.SetList(&s.SubnetMappings, v, func(p *SubnetMapping, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SubnetMappings")
-		}
-	}
-	if v := m["IpAddressType"]; v != nil {
-		if err := api.SetStringPtr(&s.IpAddressType, v); err != nil {
-			return api.At(err, ".IpAddressType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SubnetMappings", &s.SubnetMappings, func(p *[]SubnetMapping, v any) error {
+		return api.SetList(p, v, func(p *SubnetMapping, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
+	return err
 }
 
 func (s *SetSubnetsInput) ToDynamic() map[string]any {
@@ -4246,33 +2546,20 @@ func (s *SetSubnetsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LoadBalancerArn != nil {
-		m["LoadBalancerArn"] = *s.LoadBalancerArn
-	}
-	if s.Subnets != nil {
-		m["Subnets"] = api.DynList(s.Subnets, api.DynString)
-	}
-	if s.SubnetMappings != nil {
-		m["SubnetMappings"] = api.DynList(s.SubnetMappings, func(e SubnetMapping) any { return e.ToDynamic() })
-	}
-	if s.IpAddressType != nil {
-		m["IpAddressType"] = *s.IpAddressType
-	}
+	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
+	api.PutList(m, "Subnets", s.Subnets, api.DynString)
+	api.PutList(m, "SubnetMappings", s.SubnetMappings, func(e SubnetMapping) any { return e.ToDynamic() })
+	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
 	return m
 }
 
 func (s *SetSubnetsOutput) FromDynamic(m map[string]any) error {
-	if v := m["AvailabilityZones"]; v != nil {
-		if err := api.SetList(&s.AvailabilityZones, v, func(p *AvailabilityZone, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AvailabilityZones")
-		}
-	}
-	if v := m["IpAddressType"]; v != nil {
-		if err := api.SetStringPtr(&s.IpAddressType, v); err != nil {
-			return api.At(err, ".IpAddressType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]AvailabilityZone, v any) error {
+		return api.SetList(p, v, func(p *AvailabilityZone, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
+	return err
 }
 
 func (s *SetSubnetsOutput) ToDynamic() map[string]any {
@@ -4280,22 +2567,15 @@ func (s *SetSubnetsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AvailabilityZones != nil {
-		m["AvailabilityZones"] = api.DynList(s.AvailabilityZones, func(e AvailabilityZone) any { return e.ToDynamic() })
-	}
-	if s.IpAddressType != nil {
-		m["IpAddressType"] = *s.IpAddressType
-	}
+	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, func(e AvailabilityZone) any { return e.ToDynamic() })
+	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
 	return m
 }
 
 func (s *SourceIpConditionConfig) FromDynamic(m map[string]any) error {
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetString); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *SourceIpConditionConfig) ToDynamic() map[string]any {
@@ -4303,34 +2583,19 @@ func (s *SourceIpConditionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynString)
-	}
+	api.PutList(m, "Values", s.Values, api.DynString)
 	return m
 }
 
 func (s *SslPolicy) FromDynamic(m map[string]any) error {
-	if v := m["SslProtocols"]; v != nil {
-		if err := api.SetList(&s.SslProtocols, v, api.SetString); err != nil {
-			return api.At(err, ".SslProtocols")
-		}
-	}
-	if v := m["Ciphers"]; v != nil {
-		if err := api.SetList(&s.Ciphers, v, func(p *Cipher, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Ciphers")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["SupportedLoadBalancerTypes"]; v != nil {
-		if err := api.SetList(&s.SupportedLoadBalancerTypes, v, api.SetString); err != nil {
-			return api.At(err, ".SupportedLoadBalancerTypes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SslProtocols", &s.SslProtocols, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Ciphers", &s.Ciphers, func(p *[]Cipher, v any) error {
+		return api.SetList(p, v, func(p *Cipher, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "SupportedLoadBalancerTypes", &s.SupportedLoadBalancerTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *SslPolicy) ToDynamic() map[string]any {
@@ -4338,43 +2603,20 @@ func (s *SslPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SslProtocols != nil {
-		m["SslProtocols"] = api.DynList(s.SslProtocols, api.DynString)
-	}
-	if s.Ciphers != nil {
-		m["Ciphers"] = api.DynList(s.Ciphers, func(e Cipher) any { return e.ToDynamic() })
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.SupportedLoadBalancerTypes != nil {
-		m["SupportedLoadBalancerTypes"] = api.DynList(s.SupportedLoadBalancerTypes, api.DynString)
-	}
+	api.PutList(m, "SslProtocols", s.SslProtocols, api.DynString)
+	api.PutList(m, "Ciphers", s.Ciphers, func(e Cipher) any { return e.ToDynamic() })
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "SupportedLoadBalancerTypes", s.SupportedLoadBalancerTypes, api.DynString)
 	return m
 }
 
 func (s *SubnetMapping) FromDynamic(m map[string]any) error {
-	if v := m["SubnetId"]; v != nil {
-		if err := api.SetStringPtr(&s.SubnetId, v); err != nil {
-			return api.At(err, ".SubnetId")
-		}
-	}
-	if v := m["AllocationId"]; v != nil {
-		if err := api.SetStringPtr(&s.AllocationId, v); err != nil {
-			return api.At(err, ".AllocationId")
-		}
-	}
-	if v := m["PrivateIPv4Address"]; v != nil {
-		if err := api.SetStringPtr(&s.PrivateIPv4Address, v); err != nil {
-			return api.At(err, ".PrivateIPv4Address")
-		}
-	}
-	if v := m["IPv6Address"]; v != nil {
-		if err := api.SetStringPtr(&s.IPv6Address, v); err != nil {
-			return api.At(err, ".IPv6Address")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SubnetId", &s.SubnetId, api.SetStringPtr)
+	err = api.Decode(err, m, "AllocationId", &s.AllocationId, api.SetStringPtr)
+	err = api.Decode(err, m, "PrivateIPv4Address", &s.PrivateIPv4Address, api.SetStringPtr)
+	err = api.Decode(err, m, "IPv6Address", &s.IPv6Address, api.SetStringPtr)
+	return err
 }
 
 func (s *SubnetMapping) ToDynamic() map[string]any {
@@ -4382,18 +2624,10 @@ func (s *SubnetMapping) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SubnetId != nil {
-		m["SubnetId"] = *s.SubnetId
-	}
-	if s.AllocationId != nil {
-		m["AllocationId"] = *s.AllocationId
-	}
-	if s.PrivateIPv4Address != nil {
-		m["PrivateIPv4Address"] = *s.PrivateIPv4Address
-	}
-	if s.IPv6Address != nil {
-		m["IPv6Address"] = *s.IPv6Address
-	}
+	api.Put(m, "SubnetId", s.SubnetId, api.DynString)
+	api.Put(m, "AllocationId", s.AllocationId, api.DynString)
+	api.Put(m, "PrivateIPv4Address", s.PrivateIPv4Address, api.DynString)
+	api.Put(m, "IPv6Address", s.IPv6Address, api.DynString)
 	return m
 }
 
@@ -4407,17 +2641,10 @@ func (s *SubnetNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -4425,27 +2652,18 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagDescription) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagDescription) ToDynamic() map[string]any {
@@ -4453,32 +2671,17 @@ func (s *TagDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TargetDescription) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Port"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Port, v); err != nil {
-			return api.At(err, ".Port")
-		}
-	}
-	if v := m["AvailabilityZone"]; v != nil {
-		if err := api.SetStringPtr(&s.AvailabilityZone, v); err != nil {
-			return api.At(err, ".AvailabilityZone")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AvailabilityZone", &s.AvailabilityZone, api.SetStringPtr)
+	return err
 }
 
 func (s *TargetDescription) ToDynamic() map[string]any {
@@ -4486,112 +2689,33 @@ func (s *TargetDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Port != nil {
-		m["Port"] = int64(*s.Port)
-	}
-	if s.AvailabilityZone != nil {
-		m["AvailabilityZone"] = *s.AvailabilityZone
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Port", s.Port, api.DynInt32)
+	api.Put(m, "AvailabilityZone", s.AvailabilityZone, api.DynString)
 	return m
 }
 
 func (s *TargetGroup) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetGroupArn, v); err != nil {
-			return api.At(err, ".TargetGroupArn")
-		}
-	}
-	if v := m["TargetGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetGroupName, v); err != nil {
-			return api.At(err, ".TargetGroupName")
-		}
-	}
-	if v := m["Protocol"]; v != nil {
-		if err := api.SetStringPtr(&s.Protocol, v); err != nil {
-			return api.At(err, ".Protocol")
-		}
-	}
-	if v := m["Port"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Port, v); err != nil {
-			return api.At(err, ".Port")
-		}
-	}
-	if v := m["VpcId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcId, v); err != nil {
-			return api.At(err, ".VpcId")
-		}
-	}
-	if v := m["HealthCheckProtocol"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckProtocol, v); err != nil {
-			return api.At(err, ".HealthCheckProtocol")
-		}
-	}
-	if v := m["HealthCheckPort"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckPort, v); err != nil {
-			return api.At(err, ".HealthCheckPort")
-		}
-	}
-	if v := m["HealthCheckEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.HealthCheckEnabled, v); err != nil {
-			return api.At(err, ".HealthCheckEnabled")
-		}
-	}
-	if v := m["HealthCheckIntervalSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HealthCheckIntervalSeconds, v); err != nil {
-			return api.At(err, ".HealthCheckIntervalSeconds")
-		}
-	}
-	if v := m["HealthCheckTimeoutSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HealthCheckTimeoutSeconds, v); err != nil {
-			return api.At(err, ".HealthCheckTimeoutSeconds")
-		}
-	}
-	if v := m["HealthyThresholdCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HealthyThresholdCount, v); err != nil {
-			return api.At(err, ".HealthyThresholdCount")
-		}
-	}
-	if v := m["UnhealthyThresholdCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.UnhealthyThresholdCount, v); err != nil {
-			return api.At(err, ".UnhealthyThresholdCount")
-		}
-	}
-	if v := m["HealthCheckPath"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckPath, v); err != nil {
-			return api.At(err, ".HealthCheckPath")
-		}
-	}
-	if v := m["Matcher"]; v != nil {
-		p := new(Matcher)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Matcher")
-		}
-		s.Matcher = p
-	}
-	if v := m["LoadBalancerArns"]; v != nil {
-		if err := api.SetList(&s.LoadBalancerArns, v, api.SetString); err != nil {
-			return api.At(err, ".LoadBalancerArns")
-		}
-	}
-	if v := m["TargetType"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetType, v); err != nil {
-			return api.At(err, ".TargetType")
-		}
-	}
-	if v := m["ProtocolVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.ProtocolVersion, v); err != nil {
-			return api.At(err, ".ProtocolVersion")
-		}
-	}
-	if v := m["IpAddressType"]; v != nil {
-		if err := api.SetStringPtr(&s.IpAddressType, v); err != nil {
-			return api.At(err, ".IpAddressType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetGroupName", &s.TargetGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
+	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
+	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckProtocol", &s.HealthCheckProtocol, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckPort", &s.HealthCheckPort, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckEnabled", &s.HealthCheckEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "HealthCheckIntervalSeconds", &s.HealthCheckIntervalSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "HealthCheckTimeoutSeconds", &s.HealthCheckTimeoutSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "HealthyThresholdCount", &s.HealthyThresholdCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "UnhealthyThresholdCount", &s.UnhealthyThresholdCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "HealthCheckPath", &s.HealthCheckPath, api.SetStringPtr)
+	err = api.Decode(err, m, "Matcher", &s.Matcher, api.SetStructPtr[Matcher])
+	err = api.Decode(err, m, "LoadBalancerArns", &s.LoadBalancerArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "TargetType", &s.TargetType, api.SetStringPtr)
+	err = api.Decode(err, m, "ProtocolVersion", &s.ProtocolVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
+	return err
 }
 
 func (s *TargetGroup) ToDynamic() map[string]any {
@@ -4599,60 +2723,24 @@ func (s *TargetGroup) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TargetGroupArn != nil {
-		m["TargetGroupArn"] = *s.TargetGroupArn
-	}
-	if s.TargetGroupName != nil {
-		m["TargetGroupName"] = *s.TargetGroupName
-	}
-	if s.Protocol != nil {
-		m["Protocol"] = *s.Protocol
-	}
-	if s.Port != nil {
-		m["Port"] = int64(*s.Port)
-	}
-	if s.VpcId != nil {
-		m["VpcId"] = *s.VpcId
-	}
-	if s.HealthCheckProtocol != nil {
-		m["HealthCheckProtocol"] = *s.HealthCheckProtocol
-	}
-	if s.HealthCheckPort != nil {
-		m["HealthCheckPort"] = *s.HealthCheckPort
-	}
-	if s.HealthCheckEnabled != nil {
-		m["HealthCheckEnabled"] = *s.HealthCheckEnabled
-	}
-	if s.HealthCheckIntervalSeconds != nil {
-		m["HealthCheckIntervalSeconds"] = int64(*s.HealthCheckIntervalSeconds)
-	}
-	if s.HealthCheckTimeoutSeconds != nil {
-		m["HealthCheckTimeoutSeconds"] = int64(*s.HealthCheckTimeoutSeconds)
-	}
-	if s.HealthyThresholdCount != nil {
-		m["HealthyThresholdCount"] = int64(*s.HealthyThresholdCount)
-	}
-	if s.UnhealthyThresholdCount != nil {
-		m["UnhealthyThresholdCount"] = int64(*s.UnhealthyThresholdCount)
-	}
-	if s.HealthCheckPath != nil {
-		m["HealthCheckPath"] = *s.HealthCheckPath
-	}
-	if s.Matcher != nil {
-		m["Matcher"] = s.Matcher.ToDynamic()
-	}
-	if s.LoadBalancerArns != nil {
-		m["LoadBalancerArns"] = api.DynList(s.LoadBalancerArns, api.DynString)
-	}
-	if s.TargetType != nil {
-		m["TargetType"] = *s.TargetType
-	}
-	if s.ProtocolVersion != nil {
-		m["ProtocolVersion"] = *s.ProtocolVersion
-	}
-	if s.IpAddressType != nil {
-		m["IpAddressType"] = *s.IpAddressType
-	}
+	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
+	api.Put(m, "TargetGroupName", s.TargetGroupName, api.DynString)
+	api.Put(m, "Protocol", s.Protocol, api.DynString)
+	api.Put(m, "Port", s.Port, api.DynInt32)
+	api.Put(m, "VpcId", s.VpcId, api.DynString)
+	api.Put(m, "HealthCheckProtocol", s.HealthCheckProtocol, api.DynString)
+	api.Put(m, "HealthCheckPort", s.HealthCheckPort, api.DynString)
+	api.Put(m, "HealthCheckEnabled", s.HealthCheckEnabled, api.DynBool)
+	api.Put(m, "HealthCheckIntervalSeconds", s.HealthCheckIntervalSeconds, api.DynInt32)
+	api.Put(m, "HealthCheckTimeoutSeconds", s.HealthCheckTimeoutSeconds, api.DynInt32)
+	api.Put(m, "HealthyThresholdCount", s.HealthyThresholdCount, api.DynInt32)
+	api.Put(m, "UnhealthyThresholdCount", s.UnhealthyThresholdCount, api.DynInt32)
+	api.Put(m, "HealthCheckPath", s.HealthCheckPath, api.DynString)
+	api.PutStruct(m, "Matcher", s.Matcher)
+	api.PutList(m, "LoadBalancerArns", s.LoadBalancerArns, api.DynString)
+	api.Put(m, "TargetType", s.TargetType, api.DynString)
+	api.Put(m, "ProtocolVersion", s.ProtocolVersion, api.DynString)
+	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
 	return m
 }
 
@@ -4666,17 +2754,10 @@ func (s *TargetGroupAssociationLimitException) ToDynamic() map[string]any {
 }
 
 func (s *TargetGroupAttribute) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *TargetGroupAttribute) ToDynamic() map[string]any {
@@ -4684,12 +2765,8 @@ func (s *TargetGroupAttribute) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
@@ -4703,17 +2780,10 @@ func (s *TargetGroupNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *TargetGroupStickinessConfig) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["DurationSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DurationSeconds, v); err != nil {
-			return api.At(err, ".DurationSeconds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "DurationSeconds", &s.DurationSeconds, api.SetInt32Ptr)
+	return err
 }
 
 func (s *TargetGroupStickinessConfig) ToDynamic() map[string]any {
@@ -4721,27 +2791,16 @@ func (s *TargetGroupStickinessConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.DurationSeconds != nil {
-		m["DurationSeconds"] = int64(*s.DurationSeconds)
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "DurationSeconds", s.DurationSeconds, api.DynInt32)
 	return m
 }
 
 func (s *TargetGroupTuple) FromDynamic(m map[string]any) error {
-	if v := m["TargetGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetGroupArn, v); err != nil {
-			return api.At(err, ".TargetGroupArn")
-		}
-	}
-	if v := m["Weight"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Weight, v); err != nil {
-			return api.At(err, ".Weight")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Weight", &s.Weight, api.SetInt32Ptr)
+	return err
 }
 
 func (s *TargetGroupTuple) ToDynamic() map[string]any {
@@ -4749,32 +2808,17 @@ func (s *TargetGroupTuple) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TargetGroupArn != nil {
-		m["TargetGroupArn"] = *s.TargetGroupArn
-	}
-	if s.Weight != nil {
-		m["Weight"] = int64(*s.Weight)
-	}
+	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
+	api.Put(m, "Weight", s.Weight, api.DynInt32)
 	return m
 }
 
 func (s *TargetHealth) FromDynamic(m map[string]any) error {
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Reason"]; v != nil {
-		if err := api.SetStringPtr(&s.Reason, v); err != nil {
-			return api.At(err, ".Reason")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *TargetHealth) ToDynamic() map[string]any {
@@ -4782,46 +2826,19 @@ func (s *TargetHealth) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Reason != nil {
-		m["Reason"] = *s.Reason
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "Reason", s.Reason, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *TargetHealthDescription) FromDynamic(m map[string]any) error {
-	if v := m["Target"]; v != nil {
-		p := new(TargetDescription)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Target")
-		}
-		s.Target = p
-	}
-	if v := m["HealthCheckPort"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckPort, v); err != nil {
-			return api.At(err, ".HealthCheckPort")
-		}
-	}
-	if v := m["TargetHealth"]; v != nil {
-		p := new(TargetHealth)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TargetHealth")
-		}
-		s.TargetHealth = p
-	}
-	if v := m["AnomalyDetection"]; v != nil {
-		p := new(AnomalyDetection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AnomalyDetection")
-		}
-		s.AnomalyDetection = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStructPtr[TargetDescription])
+	err = api.Decode(err, m, "HealthCheckPort", &s.HealthCheckPort, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetHealth", &s.TargetHealth, api.SetStructPtr[TargetHealth])
+	err = api.Decode(err, m, "AnomalyDetection", &s.AnomalyDetection, api.SetStructPtr[AnomalyDetection])
+	return err
 }
 
 func (s *TargetHealthDescription) ToDynamic() map[string]any {
@@ -4829,18 +2846,10 @@ func (s *TargetHealthDescription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Target != nil {
-		m["Target"] = s.Target.ToDynamic()
-	}
-	if s.HealthCheckPort != nil {
-		m["HealthCheckPort"] = *s.HealthCheckPort
-	}
-	if s.TargetHealth != nil {
-		m["TargetHealth"] = s.TargetHealth.ToDynamic()
-	}
-	if s.AnomalyDetection != nil {
-		m["AnomalyDetection"] = s.AnomalyDetection.ToDynamic()
-	}
+	api.PutStruct(m, "Target", s.Target)
+	api.Put(m, "HealthCheckPort", s.HealthCheckPort, api.DynString)
+	api.PutStruct(m, "TargetHealth", s.TargetHealth)
+	api.PutStruct(m, "AnomalyDetection", s.AnomalyDetection)
 	return m
 }
 
@@ -4955,32 +2964,13 @@ func (s *TooManyUniqueTargetGroupsPerLoadBalancerException) ToDynamic() map[stri
 }
 
 func (s *TrustStore) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["NumberOfCaCertificates"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NumberOfCaCertificates, v); err != nil {
-			return api.At(err, ".NumberOfCaCertificates")
-		}
-	}
-	if v := m["TotalRevokedEntries"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TotalRevokedEntries, v); err != nil {
-			return api.At(err, ".TotalRevokedEntries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "NumberOfCaCertificates", &s.NumberOfCaCertificates, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TotalRevokedEntries", &s.TotalRevokedEntries, api.SetInt64Ptr)
+	return err
 }
 
 func (s *TrustStore) ToDynamic() map[string]any {
@@ -4988,31 +2978,18 @@ func (s *TrustStore) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.NumberOfCaCertificates != nil {
-		m["NumberOfCaCertificates"] = int64(*s.NumberOfCaCertificates)
-	}
-	if s.TotalRevokedEntries != nil {
-		m["TotalRevokedEntries"] = *s.TotalRevokedEntries
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "NumberOfCaCertificates", s.NumberOfCaCertificates, api.DynInt32)
+	api.Put(m, "TotalRevokedEntries", s.TotalRevokedEntries, api.DynInt64)
 	return m
 }
 
 func (s *TrustStoreAssociation) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *TrustStoreAssociation) ToDynamic() map[string]any {
@@ -5020,9 +2997,7 @@ func (s *TrustStoreAssociation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
@@ -5063,27 +3038,12 @@ func (s *TrustStoreNotReadyException) ToDynamic() map[string]any {
 }
 
 func (s *TrustStoreRevocation) FromDynamic(m map[string]any) error {
-	if v := m["TrustStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustStoreArn, v); err != nil {
-			return api.At(err, ".TrustStoreArn")
-		}
-	}
-	if v := m["RevocationId"]; v != nil {
-		if err := api.SetInt64Ptr(&s.RevocationId, v); err != nil {
-			return api.At(err, ".RevocationId")
-		}
-	}
-	if v := m["RevocationType"]; v != nil {
-		if err := api.SetStringPtr(&s.RevocationType, v); err != nil {
-			return api.At(err, ".RevocationType")
-		}
-	}
-	if v := m["NumberOfRevokedEntries"]; v != nil {
-		if err := api.SetInt64Ptr(&s.NumberOfRevokedEntries, v); err != nil {
-			return api.At(err, ".NumberOfRevokedEntries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RevocationId", &s.RevocationId, api.SetInt64Ptr)
+	err = api.Decode(err, m, "RevocationType", &s.RevocationType, api.SetStringPtr)
+	err = api.Decode(err, m, "NumberOfRevokedEntries", &s.NumberOfRevokedEntries, api.SetInt64Ptr)
+	return err
 }
 
 func (s *TrustStoreRevocation) ToDynamic() map[string]any {
@@ -5091,18 +3051,10 @@ func (s *TrustStoreRevocation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TrustStoreArn != nil {
-		m["TrustStoreArn"] = *s.TrustStoreArn
-	}
-	if s.RevocationId != nil {
-		m["RevocationId"] = *s.RevocationId
-	}
-	if s.RevocationType != nil {
-		m["RevocationType"] = *s.RevocationType
-	}
-	if s.NumberOfRevokedEntries != nil {
-		m["NumberOfRevokedEntries"] = *s.NumberOfRevokedEntries
-	}
+	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
+	api.Put(m, "RevocationId", s.RevocationId, api.DynInt64)
+	api.Put(m, "RevocationType", s.RevocationType, api.DynString)
+	api.Put(m, "NumberOfRevokedEntries", s.NumberOfRevokedEntries, api.DynInt64)
 	return m
 }
 

@@ -88,12 +88,9 @@ func (s *RemovePermissionOutput) ToDynamic() map[string]any {
 }
 
 func (s *ActivateEventSourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *ActivateEventSourceRequest) ToDynamic() map[string]any {
@@ -101,59 +98,22 @@ func (s *ActivateEventSourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *ApiDestination) FromDynamic(m map[string]any) error {
-	if v := m["ApiDestinationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiDestinationArn, v); err != nil {
-			return api.At(err, ".ApiDestinationArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ApiDestinationState"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiDestinationState, v); err != nil {
-			return api.At(err, ".ApiDestinationState")
-		}
-	}
-	if v := m["ConnectionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionArn, v); err != nil {
-			return api.At(err, ".ConnectionArn")
-		}
-	}
-	if v := m["InvocationEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.InvocationEndpoint, v); err != nil {
-			return api.At(err, ".InvocationEndpoint")
-		}
-	}
-	if v := m["HttpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".HttpMethod")
-		}
-	}
-	if v := m["InvocationRateLimitPerSecond"]; v != nil {
-		if err := api.SetInt32Ptr(&s.InvocationRateLimitPerSecond, v); err != nil {
-			return api.At(err, ".InvocationRateLimitPerSecond")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiDestinationArn", &s.ApiDestinationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiDestinationState", &s.ApiDestinationState, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "InvocationEndpoint", &s.InvocationEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "InvocationRateLimitPerSecond", &s.InvocationRateLimitPerSecond, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *ApiDestination) ToDynamic() map[string]any {
@@ -161,43 +121,22 @@ func (s *ApiDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiDestinationArn != nil {
-		m["ApiDestinationArn"] = *s.ApiDestinationArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ApiDestinationState != nil {
-		m["ApiDestinationState"] = *s.ApiDestinationState
-	}
-	if s.ConnectionArn != nil {
-		m["ConnectionArn"] = *s.ConnectionArn
-	}
-	if s.InvocationEndpoint != nil {
-		m["InvocationEndpoint"] = *s.InvocationEndpoint
-	}
-	if s.HttpMethod != nil {
-		m["HttpMethod"] = *s.HttpMethod
-	}
-	if s.InvocationRateLimitPerSecond != nil {
-		m["InvocationRateLimitPerSecond"] = int64(*s.InvocationRateLimitPerSecond)
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "ApiDestinationArn", s.ApiDestinationArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ApiDestinationState", s.ApiDestinationState, api.DynString)
+	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
+	api.Put(m, "InvocationEndpoint", s.InvocationEndpoint, api.DynString)
+	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "InvocationRateLimitPerSecond", s.InvocationRateLimitPerSecond, api.DynInt32)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *AppSyncParameters) FromDynamic(m map[string]any) error {
-	if v := m["GraphQLOperation"]; v != nil {
-		if err := api.SetStringPtr(&s.GraphQLOperation, v); err != nil {
-			return api.At(err, ".GraphQLOperation")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GraphQLOperation", &s.GraphQLOperation, api.SetStringPtr)
+	return err
 }
 
 func (s *AppSyncParameters) ToDynamic() map[string]any {
@@ -205,54 +144,21 @@ func (s *AppSyncParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GraphQLOperation != nil {
-		m["GraphQLOperation"] = *s.GraphQLOperation
-	}
+	api.Put(m, "GraphQLOperation", s.GraphQLOperation, api.DynString)
 	return m
 }
 
 func (s *Archive) FromDynamic(m map[string]any) error {
-	if v := m["ArchiveName"]; v != nil {
-		if err := api.SetStringPtr(&s.ArchiveName, v); err != nil {
-			return api.At(err, ".ArchiveName")
-		}
-	}
-	if v := m["EventSourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceArn, v); err != nil {
-			return api.At(err, ".EventSourceArn")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["RetentionDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionDays, v); err != nil {
-			return api.At(err, ".RetentionDays")
-		}
-	}
-	if v := m["SizeBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SizeBytes, v); err != nil {
-			return api.At(err, ".SizeBytes")
-		}
-	}
-	if v := m["EventCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.EventCount, v); err != nil {
-			return api.At(err, ".EventCount")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ArchiveName", &s.ArchiveName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "RetentionDays", &s.RetentionDays, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SizeBytes", &s.SizeBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "EventCount", &s.EventCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	return err
 }
 
 func (s *Archive) ToDynamic() map[string]any {
@@ -260,50 +166,23 @@ func (s *Archive) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ArchiveName != nil {
-		m["ArchiveName"] = *s.ArchiveName
-	}
-	if s.EventSourceArn != nil {
-		m["EventSourceArn"] = *s.EventSourceArn
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.RetentionDays != nil {
-		m["RetentionDays"] = int64(*s.RetentionDays)
-	}
-	if s.SizeBytes != nil {
-		m["SizeBytes"] = *s.SizeBytes
-	}
-	if s.EventCount != nil {
-		m["EventCount"] = *s.EventCount
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
+	api.Put(m, "ArchiveName", s.ArchiveName, api.DynString)
+	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "RetentionDays", s.RetentionDays, api.DynInt32)
+	api.Put(m, "SizeBytes", s.SizeBytes, api.DynInt64)
+	api.Put(m, "EventCount", s.EventCount, api.DynInt64)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
 	return m
 }
 
 func (s *AwsVpcConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Subnets"]; v != nil {
-		if err := api.SetList(&s.Subnets, v, api.SetString); err != nil {
-			return api.At(err, ".Subnets")
-		}
-	}
-	if v := m["SecurityGroups"]; v != nil {
-		if err := api.SetList(&s.SecurityGroups, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroups")
-		}
-	}
-	if v := m["AssignPublicIp"]; v != nil {
-		if err := api.SetStringPtr(&s.AssignPublicIp, v); err != nil {
-			return api.At(err, ".AssignPublicIp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AssignPublicIp", &s.AssignPublicIp, api.SetStringPtr)
+	return err
 }
 
 func (s *AwsVpcConfiguration) ToDynamic() map[string]any {
@@ -311,25 +190,16 @@ func (s *AwsVpcConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Subnets != nil {
-		m["Subnets"] = api.DynList(s.Subnets, api.DynString)
-	}
-	if s.SecurityGroups != nil {
-		m["SecurityGroups"] = api.DynList(s.SecurityGroups, api.DynString)
-	}
-	if s.AssignPublicIp != nil {
-		m["AssignPublicIp"] = *s.AssignPublicIp
-	}
+	api.PutList(m, "Subnets", s.Subnets, api.DynString)
+	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
+	api.Put(m, "AssignPublicIp", s.AssignPublicIp, api.DynString)
 	return m
 }
 
 func (s *BatchArrayProperties) FromDynamic(m map[string]any) error {
-	if v := m["Size"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Size, v); err != nil {
-			return api.At(err, ".Size")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Size", &s.Size, api.SetInt32Ptr)
+	return err
 }
 
 func (s *BatchArrayProperties) ToDynamic() map[string]any {
@@ -337,38 +207,17 @@ func (s *BatchArrayProperties) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Size != nil {
-		m["Size"] = int64(*s.Size)
-	}
+	api.Put(m, "Size", s.Size, api.DynInt32)
 	return m
 }
 
 func (s *BatchParameters) FromDynamic(m map[string]any) error {
-	if v := m["JobDefinition"]; v != nil {
-		if err := api.SetStringPtr(&s.JobDefinition, v); err != nil {
-			return api.At(err, ".JobDefinition")
-		}
-	}
-	if v := m["JobName"]; v != nil {
-		if err := api.SetStringPtr(&s.JobName, v); err != nil {
-			return api.At(err, ".JobName")
-		}
-	}
-	if v := m["ArrayProperties"]; v != nil {
-		p := new(BatchArrayProperties)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ArrayProperties")
-		}
-		s.ArrayProperties = p
-	}
-	if v := m["RetryStrategy"]; v != nil {
-		p := new(BatchRetryStrategy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RetryStrategy")
-		}
-		s.RetryStrategy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobDefinition", &s.JobDefinition, api.SetStringPtr)
+	err = api.Decode(err, m, "JobName", &s.JobName, api.SetStringPtr)
+	err = api.Decode(err, m, "ArrayProperties", &s.ArrayProperties, api.SetStructPtr[BatchArrayProperties])
+	err = api.Decode(err, m, "RetryStrategy", &s.RetryStrategy, api.SetStructPtr[BatchRetryStrategy])
+	return err
 }
 
 func (s *BatchParameters) ToDynamic() map[string]any {
@@ -376,28 +225,17 @@ func (s *BatchParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.JobDefinition != nil {
-		m["JobDefinition"] = *s.JobDefinition
-	}
-	if s.JobName != nil {
-		m["JobName"] = *s.JobName
-	}
-	if s.ArrayProperties != nil {
-		m["ArrayProperties"] = s.ArrayProperties.ToDynamic()
-	}
-	if s.RetryStrategy != nil {
-		m["RetryStrategy"] = s.RetryStrategy.ToDynamic()
-	}
+	api.Put(m, "JobDefinition", s.JobDefinition, api.DynString)
+	api.Put(m, "JobName", s.JobName, api.DynString)
+	api.PutStruct(m, "ArrayProperties", s.ArrayProperties)
+	api.PutStruct(m, "RetryStrategy", s.RetryStrategy)
 	return m
 }
 
 func (s *BatchRetryStrategy) FromDynamic(m map[string]any) error {
-	if v := m["Attempts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Attempts, v); err != nil {
-			return api.At(err, ".Attempts")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attempts", &s.Attempts, api.SetInt32Ptr)
+	return err
 }
 
 func (s *BatchRetryStrategy) ToDynamic() map[string]any {
@@ -405,19 +243,14 @@ func (s *BatchRetryStrategy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attempts != nil {
-		m["Attempts"] = int64(*s.Attempts)
-	}
+	api.Put(m, "Attempts", s.Attempts, api.DynInt32)
 	return m
 }
 
 func (s *CancelReplayRequest) FromDynamic(m map[string]any) error {
-	if v := m["ReplayName"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplayName, v); err != nil {
-			return api.At(err, ".ReplayName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplayName", &s.ReplayName, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelReplayRequest) ToDynamic() map[string]any {
@@ -425,29 +258,16 @@ func (s *CancelReplayRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReplayName != nil {
-		m["ReplayName"] = *s.ReplayName
-	}
+	api.Put(m, "ReplayName", s.ReplayName, api.DynString)
 	return m
 }
 
 func (s *CancelReplayResponse) FromDynamic(m map[string]any) error {
-	if v := m["ReplayArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplayArn, v); err != nil {
-			return api.At(err, ".ReplayArn")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplayArn", &s.ReplayArn, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelReplayResponse) ToDynamic() map[string]any {
@@ -455,35 +275,18 @@ func (s *CancelReplayResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ReplayArn != nil {
-		m["ReplayArn"] = *s.ReplayArn
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
+	api.Put(m, "ReplayArn", s.ReplayArn, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
 	return m
 }
 
 func (s *CapacityProviderStrategyItem) FromDynamic(m map[string]any) error {
-	if v := m["capacityProvider"]; v != nil {
-		if err := api.SetStringPtr(&s.CapacityProvider, v); err != nil {
-			return api.At(err, ".capacityProvider")
-		}
-	}
-	if v := m["weight"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Weight, v); err != nil {
-			return api.At(err, ".weight")
-		}
-	}
-	if v := m["base"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Base, v); err != nil {
-			return api.At(err, ".base")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "capacityProvider", &s.CapacityProvider, api.SetStringPtr)
+	err = api.Decode(err, m, "weight", &s.Weight, api.SetInt32Ptr)
+	err = api.Decode(err, m, "base", &s.Base, api.SetInt32Ptr)
+	return err
 }
 
 func (s *CapacityProviderStrategyItem) ToDynamic() map[string]any {
@@ -491,15 +294,9 @@ func (s *CapacityProviderStrategyItem) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CapacityProvider != nil {
-		m["capacityProvider"] = *s.CapacityProvider
-	}
-	if s.Weight != nil {
-		m["weight"] = int64(*s.Weight)
-	}
-	if s.Base != nil {
-		m["base"] = int64(*s.Base)
-	}
+	api.Put(m, "capacityProvider", s.CapacityProvider, api.DynString)
+	api.Put(m, "weight", s.Weight, api.DynInt32)
+	api.Put(m, "base", s.Base, api.DynInt32)
 	return m
 }
 
@@ -513,22 +310,11 @@ func (s *ConcurrentModificationException) ToDynamic() map[string]any {
 }
 
 func (s *Condition) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Condition) ToDynamic() map[string]any {
@@ -536,60 +322,23 @@ func (s *Condition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *Connection) FromDynamic(m map[string]any) error {
-	if v := m["ConnectionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionArn, v); err != nil {
-			return api.At(err, ".ConnectionArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ConnectionState"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionState, v); err != nil {
-			return api.At(err, ".ConnectionState")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["AuthorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".AuthorizationType")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["LastAuthorizedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAuthorizedTime, v); err != nil {
-			return api.At(err, ".LastAuthorizedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastAuthorizedTime", &s.LastAuthorizedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *Connection) ToDynamic() map[string]any {
@@ -597,40 +346,21 @@ func (s *Connection) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ConnectionArn != nil {
-		m["ConnectionArn"] = *s.ConnectionArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ConnectionState != nil {
-		m["ConnectionState"] = *s.ConnectionState
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.AuthorizationType != nil {
-		m["AuthorizationType"] = *s.AuthorizationType
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.LastAuthorizedTime != nil {
-		m["LastAuthorizedTime"] = s.LastAuthorizedTime.UTC()
-	}
+	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.Put(m, "LastAuthorizedTime", s.LastAuthorizedTime, api.DynTime)
 	return m
 }
 
 func (s *ConnectionApiKeyAuthResponseParameters) FromDynamic(m map[string]any) error {
-	if v := m["ApiKeyName"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeyName, v); err != nil {
-			return api.At(err, ".ApiKeyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiKeyName", &s.ApiKeyName, api.SetStringPtr)
+	return err
 }
 
 func (s *ConnectionApiKeyAuthResponseParameters) ToDynamic() map[string]any {
@@ -638,42 +368,17 @@ func (s *ConnectionApiKeyAuthResponseParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ApiKeyName != nil {
-		m["ApiKeyName"] = *s.ApiKeyName
-	}
+	api.Put(m, "ApiKeyName", s.ApiKeyName, api.DynString)
 	return m
 }
 
 func (s *ConnectionAuthResponseParameters) FromDynamic(m map[string]any) error {
-	if v := m["BasicAuthParameters"]; v != nil {
-		p := new(ConnectionBasicAuthResponseParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".BasicAuthParameters")
-		}
-		s.BasicAuthParameters = p
-	}
-	if v := m["OAuthParameters"]; v != nil {
-		p := new(ConnectionOAuthResponseParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OAuthParameters")
-		}
-		s.OAuthParameters = p
-	}
-	if v := m["ApiKeyAuthParameters"]; v != nil {
-		p := new(ConnectionApiKeyAuthResponseParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ApiKeyAuthParameters")
-		}
-		s.ApiKeyAuthParameters = p
-	}
-	if v := m["InvocationHttpParameters"]; v != nil {
-		p := new(ConnectionHttpParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InvocationHttpParameters")
-		}
-		s.InvocationHttpParameters = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BasicAuthParameters", &s.BasicAuthParameters, api.SetStructPtr[ConnectionBasicAuthResponseParameters])
+	err = api.Decode(err, m, "OAuthParameters", &s.OAuthParameters, api.SetStructPtr[ConnectionOAuthResponseParameters])
+	err = api.Decode(err, m, "ApiKeyAuthParameters", &s.ApiKeyAuthParameters, api.SetStructPtr[ConnectionApiKeyAuthResponseParameters])
+	err = api.Decode(err, m, "InvocationHttpParameters", &s.InvocationHttpParameters, api.SetStructPtr[ConnectionHttpParameters])
+	return err
 }
 
 func (s *ConnectionAuthResponseParameters) ToDynamic() map[string]any {
@@ -681,28 +386,17 @@ func (s *ConnectionAuthResponseParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.BasicAuthParameters != nil {
-		m["BasicAuthParameters"] = s.BasicAuthParameters.ToDynamic()
-	}
-	if s.OAuthParameters != nil {
-		m["OAuthParameters"] = s.OAuthParameters.ToDynamic()
-	}
-	if s.ApiKeyAuthParameters != nil {
-		m["ApiKeyAuthParameters"] = s.ApiKeyAuthParameters.ToDynamic()
-	}
-	if s.InvocationHttpParameters != nil {
-		m["InvocationHttpParameters"] = s.InvocationHttpParameters.ToDynamic()
-	}
+	api.PutStruct(m, "BasicAuthParameters", s.BasicAuthParameters)
+	api.PutStruct(m, "OAuthParameters", s.OAuthParameters)
+	api.PutStruct(m, "ApiKeyAuthParameters", s.ApiKeyAuthParameters)
+	api.PutStruct(m, "InvocationHttpParameters", s.InvocationHttpParameters)
 	return m
 }
 
 func (s *ConnectionBasicAuthResponseParameters) FromDynamic(m map[string]any) error {
-	if v := m["Username"]; v != nil {
-		if err := api.SetStringPtr(&s.Username, v); err != nil {
-			return api.At(err, ".Username")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Username", &s.Username, api.SetStringPtr)
+	return err
 }
 
 func (s *ConnectionBasicAuthResponseParameters) ToDynamic() map[string]any {
@@ -710,29 +404,16 @@ func (s *ConnectionBasicAuthResponseParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Username != nil {
-		m["Username"] = *s.Username
-	}
+	api.Put(m, "Username", s.Username, api.DynString)
 	return m
 }
 
 func (s *ConnectionBodyParameter) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	if v := m["IsValueSecret"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsValueSecret, v); err != nil {
-			return api.At(err, ".IsValueSecret")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	err = api.Decode(err, m, "IsValueSecret", &s.IsValueSecret, api.SetBoolPtr)
+	return err
 }
 
 func (s *ConnectionBodyParameter) ToDynamic() map[string]any {
@@ -740,35 +421,18 @@ func (s *ConnectionBodyParameter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
-	if s.IsValueSecret != nil {
-		m["IsValueSecret"] = *s.IsValueSecret
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
+	api.Put(m, "IsValueSecret", s.IsValueSecret, api.DynBool)
 	return m
 }
 
 func (s *ConnectionHeaderParameter) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	if v := m["IsValueSecret"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsValueSecret, v); err != nil {
-			return api.At(err, ".IsValueSecret")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	err = api.Decode(err, m, "IsValueSecret", &s.IsValueSecret, api.SetBoolPtr)
+	return err
 }
 
 func (s *ConnectionHeaderParameter) ToDynamic() map[string]any {
@@ -776,35 +440,24 @@ func (s *ConnectionHeaderParameter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
-	if s.IsValueSecret != nil {
-		m["IsValueSecret"] = *s.IsValueSecret
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
+	api.Put(m, "IsValueSecret", s.IsValueSecret, api.DynBool)
 	return m
 }
 
 func (s *ConnectionHttpParameters) FromDynamic(m map[string]any) error {
-	if v := m["HeaderParameters"]; v != nil {
-		if err := api.SetList(&s.HeaderParameters, v, func(p *ConnectionHeaderParameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".HeaderParameters")
-		}
-	}
-	if v := m["QueryStringParameters"]; v != nil {
-		if err := api.SetList(&s.QueryStringParameters, v, func(p *ConnectionQueryStringParameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".QueryStringParameters")
-		}
-	}
-	if v := m["BodyParameters"]; v != nil {
-		if err := api.SetList(&s.BodyParameters, v, func(p *ConnectionBodyParameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".BodyParameters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HeaderParameters", &s.HeaderParameters, func(p *[]ConnectionHeaderParameter, v any) error {
+		return api.SetList(p, v, func(p *ConnectionHeaderParameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "QueryStringParameters", &s.QueryStringParameters, func(p *[]ConnectionQueryStringParameter, v any) error {
+		return api.SetList(p, v, func(p *ConnectionQueryStringParameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "BodyParameters", &s.BodyParameters, func(p *[]ConnectionBodyParameter, v any) error {
+		return api.SetList(p, v, func(p *ConnectionBodyParameter, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ConnectionHttpParameters) ToDynamic() map[string]any {
@@ -812,25 +465,16 @@ func (s *ConnectionHttpParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.HeaderParameters != nil {
-		m["HeaderParameters"] = api.DynList(s.HeaderParameters, func(e ConnectionHeaderParameter) any { return e.ToDynamic() })
-	}
-	if s.QueryStringParameters != nil {
-		m["QueryStringParameters"] = api.DynList(s.QueryStringParameters, func(e ConnectionQueryStringParameter) any { return e.ToDynamic() })
-	}
-	if s.BodyParameters != nil {
-		m["BodyParameters"] = api.DynList(s.BodyParameters, func(e ConnectionBodyParameter) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "HeaderParameters", s.HeaderParameters, func(e ConnectionHeaderParameter) any { return e.ToDynamic() })
+	api.PutList(m, "QueryStringParameters", s.QueryStringParameters, func(e ConnectionQueryStringParameter) any { return e.ToDynamic() })
+	api.PutList(m, "BodyParameters", s.BodyParameters, func(e ConnectionBodyParameter) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ConnectionOAuthClientResponseParameters) FromDynamic(m map[string]any) error {
-	if v := m["ClientID"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientID, v); err != nil {
-			return api.At(err, ".ClientID")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ClientID", &s.ClientID, api.SetStringPtr)
+	return err
 }
 
 func (s *ConnectionOAuthClientResponseParameters) ToDynamic() map[string]any {
@@ -838,38 +482,17 @@ func (s *ConnectionOAuthClientResponseParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ClientID != nil {
-		m["ClientID"] = *s.ClientID
-	}
+	api.Put(m, "ClientID", s.ClientID, api.DynString)
 	return m
 }
 
 func (s *ConnectionOAuthResponseParameters) FromDynamic(m map[string]any) error {
-	if v := m["ClientParameters"]; v != nil {
-		p := new(ConnectionOAuthClientResponseParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ClientParameters")
-		}
-		s.ClientParameters = p
-	}
-	if v := m["AuthorizationEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationEndpoint, v); err != nil {
-			return api.At(err, ".AuthorizationEndpoint")
-		}
-	}
-	if v := m["HttpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".HttpMethod")
-		}
-	}
-	if v := m["OAuthHttpParameters"]; v != nil {
-		p := new(ConnectionHttpParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OAuthHttpParameters")
-		}
-		s.OAuthHttpParameters = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ClientParameters", &s.ClientParameters, api.SetStructPtr[ConnectionOAuthClientResponseParameters])
+	err = api.Decode(err, m, "AuthorizationEndpoint", &s.AuthorizationEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "OAuthHttpParameters", &s.OAuthHttpParameters, api.SetStructPtr[ConnectionHttpParameters])
+	return err
 }
 
 func (s *ConnectionOAuthResponseParameters) ToDynamic() map[string]any {
@@ -877,38 +500,19 @@ func (s *ConnectionOAuthResponseParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ClientParameters != nil {
-		m["ClientParameters"] = s.ClientParameters.ToDynamic()
-	}
-	if s.AuthorizationEndpoint != nil {
-		m["AuthorizationEndpoint"] = *s.AuthorizationEndpoint
-	}
-	if s.HttpMethod != nil {
-		m["HttpMethod"] = *s.HttpMethod
-	}
-	if s.OAuthHttpParameters != nil {
-		m["OAuthHttpParameters"] = s.OAuthHttpParameters.ToDynamic()
-	}
+	api.PutStruct(m, "ClientParameters", s.ClientParameters)
+	api.Put(m, "AuthorizationEndpoint", s.AuthorizationEndpoint, api.DynString)
+	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
+	api.PutStruct(m, "OAuthHttpParameters", s.OAuthHttpParameters)
 	return m
 }
 
 func (s *ConnectionQueryStringParameter) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	if v := m["IsValueSecret"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsValueSecret, v); err != nil {
-			return api.At(err, ".IsValueSecret")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	err = api.Decode(err, m, "IsValueSecret", &s.IsValueSecret, api.SetBoolPtr)
+	return err
 }
 
 func (s *ConnectionQueryStringParameter) ToDynamic() map[string]any {
@@ -916,50 +520,21 @@ func (s *ConnectionQueryStringParameter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
-	if s.IsValueSecret != nil {
-		m["IsValueSecret"] = *s.IsValueSecret
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
+	api.Put(m, "IsValueSecret", s.IsValueSecret, api.DynBool)
 	return m
 }
 
 func (s *CreateApiDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ConnectionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionArn, v); err != nil {
-			return api.At(err, ".ConnectionArn")
-		}
-	}
-	if v := m["InvocationEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.InvocationEndpoint, v); err != nil {
-			return api.At(err, ".InvocationEndpoint")
-		}
-	}
-	if v := m["HttpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".HttpMethod")
-		}
-	}
-	if v := m["InvocationRateLimitPerSecond"]; v != nil {
-		if err := api.SetInt32Ptr(&s.InvocationRateLimitPerSecond, v); err != nil {
-			return api.At(err, ".InvocationRateLimitPerSecond")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "InvocationEndpoint", &s.InvocationEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "InvocationRateLimitPerSecond", &s.InvocationRateLimitPerSecond, api.SetInt32Ptr)
+	return err
 }
 
 func (s *CreateApiDestinationRequest) ToDynamic() map[string]any {
@@ -967,49 +542,22 @@ func (s *CreateApiDestinationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ConnectionArn != nil {
-		m["ConnectionArn"] = *s.ConnectionArn
-	}
-	if s.InvocationEndpoint != nil {
-		m["InvocationEndpoint"] = *s.InvocationEndpoint
-	}
-	if s.HttpMethod != nil {
-		m["HttpMethod"] = *s.HttpMethod
-	}
-	if s.InvocationRateLimitPerSecond != nil {
-		m["InvocationRateLimitPerSecond"] = int64(*s.InvocationRateLimitPerSecond)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
+	api.Put(m, "InvocationEndpoint", s.InvocationEndpoint, api.DynString)
+	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "InvocationRateLimitPerSecond", s.InvocationRateLimitPerSecond, api.DynInt32)
 	return m
 }
 
 func (s *CreateApiDestinationResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiDestinationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiDestinationArn, v); err != nil {
-			return api.At(err, ".ApiDestinationArn")
-		}
-	}
-	if v := m["ApiDestinationState"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiDestinationState, v); err != nil {
-			return api.At(err, ".ApiDestinationState")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiDestinationArn", &s.ApiDestinationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiDestinationState", &s.ApiDestinationState, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *CreateApiDestinationResponse) ToDynamic() map[string]any {
@@ -1017,48 +565,21 @@ func (s *CreateApiDestinationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ApiDestinationArn != nil {
-		m["ApiDestinationArn"] = *s.ApiDestinationArn
-	}
-	if s.ApiDestinationState != nil {
-		m["ApiDestinationState"] = *s.ApiDestinationState
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "ApiDestinationArn", s.ApiDestinationArn, api.DynString)
+	api.Put(m, "ApiDestinationState", s.ApiDestinationState, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *CreateArchiveRequest) FromDynamic(m map[string]any) error {
-	if v := m["ArchiveName"]; v != nil {
-		if err := api.SetStringPtr(&s.ArchiveName, v); err != nil {
-			return api.At(err, ".ArchiveName")
-		}
-	}
-	if v := m["EventSourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceArn, v); err != nil {
-			return api.At(err, ".EventSourceArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["EventPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.EventPattern, v); err != nil {
-			return api.At(err, ".EventPattern")
-		}
-	}
-	if v := m["RetentionDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionDays, v); err != nil {
-			return api.At(err, ".RetentionDays")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ArchiveName", &s.ArchiveName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "RetentionDays", &s.RetentionDays, api.SetInt32Ptr)
+	return err
 }
 
 func (s *CreateArchiveRequest) ToDynamic() map[string]any {
@@ -1066,46 +587,21 @@ func (s *CreateArchiveRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ArchiveName != nil {
-		m["ArchiveName"] = *s.ArchiveName
-	}
-	if s.EventSourceArn != nil {
-		m["EventSourceArn"] = *s.EventSourceArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.EventPattern != nil {
-		m["EventPattern"] = *s.EventPattern
-	}
-	if s.RetentionDays != nil {
-		m["RetentionDays"] = int64(*s.RetentionDays)
-	}
+	api.Put(m, "ArchiveName", s.ArchiveName, api.DynString)
+	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
+	api.Put(m, "RetentionDays", s.RetentionDays, api.DynInt32)
 	return m
 }
 
 func (s *CreateArchiveResponse) FromDynamic(m map[string]any) error {
-	if v := m["ArchiveArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ArchiveArn, v); err != nil {
-			return api.At(err, ".ArchiveArn")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ArchiveArn", &s.ArchiveArn, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	return err
 }
 
 func (s *CreateArchiveResponse) ToDynamic() map[string]any {
@@ -1113,33 +609,18 @@ func (s *CreateArchiveResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ArchiveArn != nil {
-		m["ArchiveArn"] = *s.ArchiveArn
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
+	api.Put(m, "ArchiveArn", s.ArchiveArn, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
 	return m
 }
 
 func (s *CreateConnectionApiKeyAuthRequestParameters) FromDynamic(m map[string]any) error {
-	if v := m["ApiKeyName"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeyName, v); err != nil {
-			return api.At(err, ".ApiKeyName")
-		}
-	}
-	if v := m["ApiKeyValue"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeyValue, v); err != nil {
-			return api.At(err, ".ApiKeyValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiKeyName", &s.ApiKeyName, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiKeyValue", &s.ApiKeyValue, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateConnectionApiKeyAuthRequestParameters) ToDynamic() map[string]any {
@@ -1147,45 +628,18 @@ func (s *CreateConnectionApiKeyAuthRequestParameters) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiKeyName != nil {
-		m["ApiKeyName"] = *s.ApiKeyName
-	}
-	if s.ApiKeyValue != nil {
-		m["ApiKeyValue"] = *s.ApiKeyValue
-	}
+	api.Put(m, "ApiKeyName", s.ApiKeyName, api.DynString)
+	api.Put(m, "ApiKeyValue", s.ApiKeyValue, api.DynString)
 	return m
 }
 
 func (s *CreateConnectionAuthRequestParameters) FromDynamic(m map[string]any) error {
-	if v := m["BasicAuthParameters"]; v != nil {
-		p := new(CreateConnectionBasicAuthRequestParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".BasicAuthParameters")
-		}
-		s.BasicAuthParameters = p
-	}
-	if v := m["OAuthParameters"]; v != nil {
-		p := new(CreateConnectionOAuthRequestParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OAuthParameters")
-		}
-		s.OAuthParameters = p
-	}
-	if v := m["ApiKeyAuthParameters"]; v != nil {
-		p := new(CreateConnectionApiKeyAuthRequestParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ApiKeyAuthParameters")
-		}
-		s.ApiKeyAuthParameters = p
-	}
-	if v := m["InvocationHttpParameters"]; v != nil {
-		p := new(ConnectionHttpParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InvocationHttpParameters")
-		}
-		s.InvocationHttpParameters = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BasicAuthParameters", &s.BasicAuthParameters, api.SetStructPtr[CreateConnectionBasicAuthRequestParameters])
+	err = api.Decode(err, m, "OAuthParameters", &s.OAuthParameters, api.SetStructPtr[CreateConnectionOAuthRequestParameters])
+	err = api.Decode(err, m, "ApiKeyAuthParameters", &s.ApiKeyAuthParameters, api.SetStructPtr[CreateConnectionApiKeyAuthRequestParameters])
+	err = api.Decode(err, m, "InvocationHttpParameters", &s.InvocationHttpParameters, api.SetStructPtr[ConnectionHttpParameters])
+	return err
 }
 
 func (s *CreateConnectionAuthRequestParameters) ToDynamic() map[string]any {
@@ -1193,33 +647,18 @@ func (s *CreateConnectionAuthRequestParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.BasicAuthParameters != nil {
-		m["BasicAuthParameters"] = s.BasicAuthParameters.ToDynamic()
-	}
-	if s.OAuthParameters != nil {
-		m["OAuthParameters"] = s.OAuthParameters.ToDynamic()
-	}
-	if s.ApiKeyAuthParameters != nil {
-		m["ApiKeyAuthParameters"] = s.ApiKeyAuthParameters.ToDynamic()
-	}
-	if s.InvocationHttpParameters != nil {
-		m["InvocationHttpParameters"] = s.InvocationHttpParameters.ToDynamic()
-	}
+	api.PutStruct(m, "BasicAuthParameters", s.BasicAuthParameters)
+	api.PutStruct(m, "OAuthParameters", s.OAuthParameters)
+	api.PutStruct(m, "ApiKeyAuthParameters", s.ApiKeyAuthParameters)
+	api.PutStruct(m, "InvocationHttpParameters", s.InvocationHttpParameters)
 	return m
 }
 
 func (s *CreateConnectionBasicAuthRequestParameters) FromDynamic(m map[string]any) error {
-	if v := m["Username"]; v != nil {
-		if err := api.SetStringPtr(&s.Username, v); err != nil {
-			return api.At(err, ".Username")
-		}
-	}
-	if v := m["Password"]; v != nil {
-		if err := api.SetStringPtr(&s.Password, v); err != nil {
-			return api.At(err, ".Password")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Username", &s.Username, api.SetStringPtr)
+	err = api.Decode(err, m, "Password", &s.Password, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateConnectionBasicAuthRequestParameters) ToDynamic() map[string]any {
@@ -1227,27 +666,16 @@ func (s *CreateConnectionBasicAuthRequestParameters) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Username != nil {
-		m["Username"] = *s.Username
-	}
-	if s.Password != nil {
-		m["Password"] = *s.Password
-	}
+	api.Put(m, "Username", s.Username, api.DynString)
+	api.Put(m, "Password", s.Password, api.DynString)
 	return m
 }
 
 func (s *CreateConnectionOAuthClientRequestParameters) FromDynamic(m map[string]any) error {
-	if v := m["ClientID"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientID, v); err != nil {
-			return api.At(err, ".ClientID")
-		}
-	}
-	if v := m["ClientSecret"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientSecret, v); err != nil {
-			return api.At(err, ".ClientSecret")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ClientID", &s.ClientID, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientSecret", &s.ClientSecret, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateConnectionOAuthClientRequestParameters) ToDynamic() map[string]any {
@@ -1255,41 +683,18 @@ func (s *CreateConnectionOAuthClientRequestParameters) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ClientID != nil {
-		m["ClientID"] = *s.ClientID
-	}
-	if s.ClientSecret != nil {
-		m["ClientSecret"] = *s.ClientSecret
-	}
+	api.Put(m, "ClientID", s.ClientID, api.DynString)
+	api.Put(m, "ClientSecret", s.ClientSecret, api.DynString)
 	return m
 }
 
 func (s *CreateConnectionOAuthRequestParameters) FromDynamic(m map[string]any) error {
-	if v := m["ClientParameters"]; v != nil {
-		p := new(CreateConnectionOAuthClientRequestParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ClientParameters")
-		}
-		s.ClientParameters = p
-	}
-	if v := m["AuthorizationEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationEndpoint, v); err != nil {
-			return api.At(err, ".AuthorizationEndpoint")
-		}
-	}
-	if v := m["HttpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".HttpMethod")
-		}
-	}
-	if v := m["OAuthHttpParameters"]; v != nil {
-		p := new(ConnectionHttpParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OAuthHttpParameters")
-		}
-		s.OAuthHttpParameters = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ClientParameters", &s.ClientParameters, api.SetStructPtr[CreateConnectionOAuthClientRequestParameters])
+	err = api.Decode(err, m, "AuthorizationEndpoint", &s.AuthorizationEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "OAuthHttpParameters", &s.OAuthHttpParameters, api.SetStructPtr[ConnectionHttpParameters])
+	return err
 }
 
 func (s *CreateConnectionOAuthRequestParameters) ToDynamic() map[string]any {
@@ -1297,45 +702,20 @@ func (s *CreateConnectionOAuthRequestParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ClientParameters != nil {
-		m["ClientParameters"] = s.ClientParameters.ToDynamic()
-	}
-	if s.AuthorizationEndpoint != nil {
-		m["AuthorizationEndpoint"] = *s.AuthorizationEndpoint
-	}
-	if s.HttpMethod != nil {
-		m["HttpMethod"] = *s.HttpMethod
-	}
-	if s.OAuthHttpParameters != nil {
-		m["OAuthHttpParameters"] = s.OAuthHttpParameters.ToDynamic()
-	}
+	api.PutStruct(m, "ClientParameters", s.ClientParameters)
+	api.Put(m, "AuthorizationEndpoint", s.AuthorizationEndpoint, api.DynString)
+	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
+	api.PutStruct(m, "OAuthHttpParameters", s.OAuthHttpParameters)
 	return m
 }
 
 func (s *CreateConnectionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["AuthorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".AuthorizationType")
-		}
-	}
-	if v := m["AuthParameters"]; v != nil {
-		p := new(CreateConnectionAuthRequestParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AuthParameters")
-		}
-		s.AuthParameters = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthParameters", &s.AuthParameters, api.SetStructPtr[CreateConnectionAuthRequestParameters])
+	return err
 }
 
 func (s *CreateConnectionRequest) ToDynamic() map[string]any {
@@ -1343,43 +723,20 @@ func (s *CreateConnectionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.AuthorizationType != nil {
-		m["AuthorizationType"] = *s.AuthorizationType
-	}
-	if s.AuthParameters != nil {
-		m["AuthParameters"] = s.AuthParameters.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
+	api.PutStruct(m, "AuthParameters", s.AuthParameters)
 	return m
 }
 
 func (s *CreateConnectionResponse) FromDynamic(m map[string]any) error {
-	if v := m["ConnectionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionArn, v); err != nil {
-			return api.At(err, ".ConnectionArn")
-		}
-	}
-	if v := m["ConnectionState"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionState, v); err != nil {
-			return api.At(err, ".ConnectionState")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *CreateConnectionResponse) ToDynamic() map[string]any {
@@ -1387,57 +744,24 @@ func (s *CreateConnectionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ConnectionArn != nil {
-		m["ConnectionArn"] = *s.ConnectionArn
-	}
-	if s.ConnectionState != nil {
-		m["ConnectionState"] = *s.ConnectionState
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
+	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *CreateEndpointRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RoutingConfig"]; v != nil {
-		p := new(RoutingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RoutingConfig")
-		}
-		s.RoutingConfig = p
-	}
-	if v := m["ReplicationConfig"]; v != nil {
-		p := new(ReplicationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicationConfig")
-		}
-		s.ReplicationConfig = p
-	}
-	if v := m["EventBuses"]; v != nil {
-		if err := api.SetList(&s.EventBuses, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventBuses")
-		}
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[RoutingConfig])
+	err = api.Decode(err, m, "ReplicationConfig", &s.ReplicationConfig, api.SetStructPtr[ReplicationConfig])
+	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EndpointEventBus, v any) error {
+		return api.SetList(p, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateEndpointRequest) ToDynamic() map[string]any {
@@ -1445,68 +769,27 @@ func (s *CreateEndpointRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RoutingConfig != nil {
-		m["RoutingConfig"] = s.RoutingConfig.ToDynamic()
-	}
-	if s.ReplicationConfig != nil {
-		m["ReplicationConfig"] = s.ReplicationConfig.ToDynamic()
-	}
-	if s.EventBuses != nil {
-		m["EventBuses"] = api.DynList(s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
+	api.PutStruct(m, "ReplicationConfig", s.ReplicationConfig)
+	api.PutList(m, "EventBuses", s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
 	return m
 }
 
 func (s *CreateEndpointResponse) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["RoutingConfig"]; v != nil {
-		p := new(RoutingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RoutingConfig")
-		}
-		s.RoutingConfig = p
-	}
-	if v := m["ReplicationConfig"]; v != nil {
-		p := new(ReplicationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicationConfig")
-		}
-		s.ReplicationConfig = p
-	}
-	if v := m["EventBuses"]; v != nil {
-		if err := api.SetList(&s.EventBuses, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventBuses")
-		}
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[RoutingConfig])
+	err = api.Decode(err, m, "ReplicationConfig", &s.ReplicationConfig, api.SetStructPtr[ReplicationConfig])
+	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EndpointEventBus, v any) error {
+		return api.SetList(p, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateEndpointResponse) ToDynamic() map[string]any {
@@ -1514,64 +797,27 @@ func (s *CreateEndpointResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.RoutingConfig != nil {
-		m["RoutingConfig"] = s.RoutingConfig.ToDynamic()
-	}
-	if s.ReplicationConfig != nil {
-		m["ReplicationConfig"] = s.ReplicationConfig.ToDynamic()
-	}
-	if s.EventBuses != nil {
-		m["EventBuses"] = api.DynList(s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
+	api.PutStruct(m, "ReplicationConfig", s.ReplicationConfig)
+	api.PutList(m, "EventBuses", s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *CreateEventBusRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["EventSourceName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceName, v); err != nil {
-			return api.At(err, ".EventSourceName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["KmsKeyIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyIdentifier, v); err != nil {
-			return api.At(err, ".KmsKeyIdentifier")
-		}
-	}
-	if v := m["DeadLetterConfig"]; v != nil {
-		p := new(DeadLetterConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeadLetterConfig")
-		}
-		s.DeadLetterConfig = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSourceName", &s.EventSourceName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyIdentifier", &s.KmsKeyIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateEventBusRequest) ToDynamic() map[string]any {
@@ -1579,51 +825,22 @@ func (s *CreateEventBusRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.EventSourceName != nil {
-		m["EventSourceName"] = *s.EventSourceName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.KmsKeyIdentifier != nil {
-		m["KmsKeyIdentifier"] = *s.KmsKeyIdentifier
-	}
-	if s.DeadLetterConfig != nil {
-		m["DeadLetterConfig"] = s.DeadLetterConfig.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "EventSourceName", s.EventSourceName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "KmsKeyIdentifier", s.KmsKeyIdentifier, api.DynString)
+	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateEventBusResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventBusArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusArn, v); err != nil {
-			return api.At(err, ".EventBusArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["KmsKeyIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyIdentifier, v); err != nil {
-			return api.At(err, ".KmsKeyIdentifier")
-		}
-	}
-	if v := m["DeadLetterConfig"]; v != nil {
-		p := new(DeadLetterConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeadLetterConfig")
-		}
-		s.DeadLetterConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventBusArn", &s.EventBusArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyIdentifier", &s.KmsKeyIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
+	return err
 }
 
 func (s *CreateEventBusResponse) ToDynamic() map[string]any {
@@ -1631,33 +848,18 @@ func (s *CreateEventBusResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.EventBusArn != nil {
-		m["EventBusArn"] = *s.EventBusArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.KmsKeyIdentifier != nil {
-		m["KmsKeyIdentifier"] = *s.KmsKeyIdentifier
-	}
-	if s.DeadLetterConfig != nil {
-		m["DeadLetterConfig"] = s.DeadLetterConfig.ToDynamic()
-	}
+	api.Put(m, "EventBusArn", s.EventBusArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "KmsKeyIdentifier", s.KmsKeyIdentifier, api.DynString)
+	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
 	return m
 }
 
 func (s *CreatePartnerEventSourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Account"]; v != nil {
-		if err := api.SetStringPtr(&s.Account, v); err != nil {
-			return api.At(err, ".Account")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
+	return err
 }
 
 func (s *CreatePartnerEventSourceRequest) ToDynamic() map[string]any {
@@ -1665,22 +867,15 @@ func (s *CreatePartnerEventSourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Account != nil {
-		m["Account"] = *s.Account
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Account", s.Account, api.DynString)
 	return m
 }
 
 func (s *CreatePartnerEventSourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventSourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceArn, v); err != nil {
-			return api.At(err, ".EventSourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreatePartnerEventSourceResponse) ToDynamic() map[string]any {
@@ -1688,19 +883,14 @@ func (s *CreatePartnerEventSourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EventSourceArn != nil {
-		m["EventSourceArn"] = *s.EventSourceArn
-	}
+	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
 	return m
 }
 
 func (s *DeactivateEventSourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeactivateEventSourceRequest) ToDynamic() map[string]any {
@@ -1708,19 +898,14 @@ func (s *DeactivateEventSourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DeadLetterConfig) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeadLetterConfig) ToDynamic() map[string]any {
@@ -1728,19 +913,14 @@ func (s *DeadLetterConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
 	return m
 }
 
 func (s *DeauthorizeConnectionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeauthorizeConnectionRequest) ToDynamic() map[string]any {
@@ -1748,39 +928,18 @@ func (s *DeauthorizeConnectionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DeauthorizeConnectionResponse) FromDynamic(m map[string]any) error {
-	if v := m["ConnectionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionArn, v); err != nil {
-			return api.At(err, ".ConnectionArn")
-		}
-	}
-	if v := m["ConnectionState"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionState, v); err != nil {
-			return api.At(err, ".ConnectionState")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["LastAuthorizedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAuthorizedTime, v); err != nil {
-			return api.At(err, ".LastAuthorizedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastAuthorizedTime", &s.LastAuthorizedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *DeauthorizeConnectionResponse) ToDynamic() map[string]any {
@@ -1788,31 +947,18 @@ func (s *DeauthorizeConnectionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ConnectionArn != nil {
-		m["ConnectionArn"] = *s.ConnectionArn
-	}
-	if s.ConnectionState != nil {
-		m["ConnectionState"] = *s.ConnectionState
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.LastAuthorizedTime != nil {
-		m["LastAuthorizedTime"] = s.LastAuthorizedTime.UTC()
-	}
+	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
+	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.Put(m, "LastAuthorizedTime", s.LastAuthorizedTime, api.DynTime)
 	return m
 }
 
 func (s *DeleteApiDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteApiDestinationRequest) ToDynamic() map[string]any {
@@ -1820,9 +966,7 @@ func (s *DeleteApiDestinationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -1836,12 +980,9 @@ func (s *DeleteApiDestinationResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteArchiveRequest) FromDynamic(m map[string]any) error {
-	if v := m["ArchiveName"]; v != nil {
-		if err := api.SetStringPtr(&s.ArchiveName, v); err != nil {
-			return api.At(err, ".ArchiveName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ArchiveName", &s.ArchiveName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteArchiveRequest) ToDynamic() map[string]any {
@@ -1849,9 +990,7 @@ func (s *DeleteArchiveRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ArchiveName != nil {
-		m["ArchiveName"] = *s.ArchiveName
-	}
+	api.Put(m, "ArchiveName", s.ArchiveName, api.DynString)
 	return m
 }
 
@@ -1865,12 +1004,9 @@ func (s *DeleteArchiveResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteConnectionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteConnectionRequest) ToDynamic() map[string]any {
@@ -1878,39 +1014,18 @@ func (s *DeleteConnectionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DeleteConnectionResponse) FromDynamic(m map[string]any) error {
-	if v := m["ConnectionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionArn, v); err != nil {
-			return api.At(err, ".ConnectionArn")
-		}
-	}
-	if v := m["ConnectionState"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionState, v); err != nil {
-			return api.At(err, ".ConnectionState")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["LastAuthorizedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAuthorizedTime, v); err != nil {
-			return api.At(err, ".LastAuthorizedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastAuthorizedTime", &s.LastAuthorizedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *DeleteConnectionResponse) ToDynamic() map[string]any {
@@ -1918,31 +1033,18 @@ func (s *DeleteConnectionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ConnectionArn != nil {
-		m["ConnectionArn"] = *s.ConnectionArn
-	}
-	if s.ConnectionState != nil {
-		m["ConnectionState"] = *s.ConnectionState
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.LastAuthorizedTime != nil {
-		m["LastAuthorizedTime"] = s.LastAuthorizedTime.UTC()
-	}
+	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
+	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.Put(m, "LastAuthorizedTime", s.LastAuthorizedTime, api.DynTime)
 	return m
 }
 
 func (s *DeleteEndpointRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteEndpointRequest) ToDynamic() map[string]any {
@@ -1950,9 +1052,7 @@ func (s *DeleteEndpointRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -1966,12 +1066,9 @@ func (s *DeleteEndpointResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteEventBusRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteEventBusRequest) ToDynamic() map[string]any {
@@ -1979,24 +1076,15 @@ func (s *DeleteEventBusRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DeletePartnerEventSourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Account"]; v != nil {
-		if err := api.SetStringPtr(&s.Account, v); err != nil {
-			return api.At(err, ".Account")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
+	return err
 }
 
 func (s *DeletePartnerEventSourceRequest) ToDynamic() map[string]any {
@@ -2004,32 +1092,17 @@ func (s *DeletePartnerEventSourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Account != nil {
-		m["Account"] = *s.Account
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Account", s.Account, api.DynString)
 	return m
 }
 
 func (s *DeleteRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	if v := m["Force"]; v != nil {
-		if err := api.SetBoolPtr(&s.Force, v); err != nil {
-			return api.At(err, ".Force")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	err = api.Decode(err, m, "Force", &s.Force, api.SetBoolPtr)
+	return err
 }
 
 func (s *DeleteRuleRequest) ToDynamic() map[string]any {
@@ -2037,25 +1110,16 @@ func (s *DeleteRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
-	if s.Force != nil {
-		m["Force"] = *s.Force
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
+	api.Put(m, "Force", s.Force, api.DynBool)
 	return m
 }
 
 func (s *DescribeApiDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeApiDestinationRequest) ToDynamic() map[string]any {
@@ -2063,64 +1127,23 @@ func (s *DescribeApiDestinationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DescribeApiDestinationResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiDestinationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiDestinationArn, v); err != nil {
-			return api.At(err, ".ApiDestinationArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ApiDestinationState"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiDestinationState, v); err != nil {
-			return api.At(err, ".ApiDestinationState")
-		}
-	}
-	if v := m["ConnectionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionArn, v); err != nil {
-			return api.At(err, ".ConnectionArn")
-		}
-	}
-	if v := m["InvocationEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.InvocationEndpoint, v); err != nil {
-			return api.At(err, ".InvocationEndpoint")
-		}
-	}
-	if v := m["HttpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".HttpMethod")
-		}
-	}
-	if v := m["InvocationRateLimitPerSecond"]; v != nil {
-		if err := api.SetInt32Ptr(&s.InvocationRateLimitPerSecond, v); err != nil {
-			return api.At(err, ".InvocationRateLimitPerSecond")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiDestinationArn", &s.ApiDestinationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiDestinationState", &s.ApiDestinationState, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "InvocationEndpoint", &s.InvocationEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "InvocationRateLimitPerSecond", &s.InvocationRateLimitPerSecond, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *DescribeApiDestinationResponse) ToDynamic() map[string]any {
@@ -2128,46 +1151,23 @@ func (s *DescribeApiDestinationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ApiDestinationArn != nil {
-		m["ApiDestinationArn"] = *s.ApiDestinationArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ApiDestinationState != nil {
-		m["ApiDestinationState"] = *s.ApiDestinationState
-	}
-	if s.ConnectionArn != nil {
-		m["ConnectionArn"] = *s.ConnectionArn
-	}
-	if s.InvocationEndpoint != nil {
-		m["InvocationEndpoint"] = *s.InvocationEndpoint
-	}
-	if s.HttpMethod != nil {
-		m["HttpMethod"] = *s.HttpMethod
-	}
-	if s.InvocationRateLimitPerSecond != nil {
-		m["InvocationRateLimitPerSecond"] = int64(*s.InvocationRateLimitPerSecond)
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "ApiDestinationArn", s.ApiDestinationArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "ApiDestinationState", s.ApiDestinationState, api.DynString)
+	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
+	api.Put(m, "InvocationEndpoint", s.InvocationEndpoint, api.DynString)
+	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "InvocationRateLimitPerSecond", s.InvocationRateLimitPerSecond, api.DynInt32)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *DescribeArchiveRequest) FromDynamic(m map[string]any) error {
-	if v := m["ArchiveName"]; v != nil {
-		if err := api.SetStringPtr(&s.ArchiveName, v); err != nil {
-			return api.At(err, ".ArchiveName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ArchiveName", &s.ArchiveName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeArchiveRequest) ToDynamic() map[string]any {
@@ -2175,69 +1175,24 @@ func (s *DescribeArchiveRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ArchiveName != nil {
-		m["ArchiveName"] = *s.ArchiveName
-	}
+	api.Put(m, "ArchiveName", s.ArchiveName, api.DynString)
 	return m
 }
 
 func (s *DescribeArchiveResponse) FromDynamic(m map[string]any) error {
-	if v := m["ArchiveArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ArchiveArn, v); err != nil {
-			return api.At(err, ".ArchiveArn")
-		}
-	}
-	if v := m["ArchiveName"]; v != nil {
-		if err := api.SetStringPtr(&s.ArchiveName, v); err != nil {
-			return api.At(err, ".ArchiveName")
-		}
-	}
-	if v := m["EventSourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceArn, v); err != nil {
-			return api.At(err, ".EventSourceArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["EventPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.EventPattern, v); err != nil {
-			return api.At(err, ".EventPattern")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["RetentionDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionDays, v); err != nil {
-			return api.At(err, ".RetentionDays")
-		}
-	}
-	if v := m["SizeBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SizeBytes, v); err != nil {
-			return api.At(err, ".SizeBytes")
-		}
-	}
-	if v := m["EventCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.EventCount, v); err != nil {
-			return api.At(err, ".EventCount")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ArchiveArn", &s.ArchiveArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ArchiveName", &s.ArchiveName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "RetentionDays", &s.RetentionDays, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SizeBytes", &s.SizeBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "EventCount", &s.EventCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	return err
 }
 
 func (s *DescribeArchiveResponse) ToDynamic() map[string]any {
@@ -2245,49 +1200,24 @@ func (s *DescribeArchiveResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ArchiveArn != nil {
-		m["ArchiveArn"] = *s.ArchiveArn
-	}
-	if s.ArchiveName != nil {
-		m["ArchiveName"] = *s.ArchiveName
-	}
-	if s.EventSourceArn != nil {
-		m["EventSourceArn"] = *s.EventSourceArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.EventPattern != nil {
-		m["EventPattern"] = *s.EventPattern
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.RetentionDays != nil {
-		m["RetentionDays"] = int64(*s.RetentionDays)
-	}
-	if s.SizeBytes != nil {
-		m["SizeBytes"] = *s.SizeBytes
-	}
-	if s.EventCount != nil {
-		m["EventCount"] = *s.EventCount
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
+	api.Put(m, "ArchiveArn", s.ArchiveArn, api.DynString)
+	api.Put(m, "ArchiveName", s.ArchiveName, api.DynString)
+	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "RetentionDays", s.RetentionDays, api.DynInt32)
+	api.Put(m, "SizeBytes", s.SizeBytes, api.DynInt64)
+	api.Put(m, "EventCount", s.EventCount, api.DynInt64)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
 	return m
 }
 
 func (s *DescribeConnectionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeConnectionRequest) ToDynamic() map[string]any {
@@ -2295,71 +1225,24 @@ func (s *DescribeConnectionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DescribeConnectionResponse) FromDynamic(m map[string]any) error {
-	if v := m["ConnectionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionArn, v); err != nil {
-			return api.At(err, ".ConnectionArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ConnectionState"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionState, v); err != nil {
-			return api.At(err, ".ConnectionState")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["AuthorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".AuthorizationType")
-		}
-	}
-	if v := m["SecretArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretArn, v); err != nil {
-			return api.At(err, ".SecretArn")
-		}
-	}
-	if v := m["AuthParameters"]; v != nil {
-		p := new(ConnectionAuthResponseParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AuthParameters")
-		}
-		s.AuthParameters = p
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["LastAuthorizedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAuthorizedTime, v); err != nil {
-			return api.At(err, ".LastAuthorizedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "SecretArn", &s.SecretArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthParameters", &s.AuthParameters, api.SetStructPtr[ConnectionAuthResponseParameters])
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastAuthorizedTime", &s.LastAuthorizedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *DescribeConnectionResponse) ToDynamic() map[string]any {
@@ -2367,54 +1250,25 @@ func (s *DescribeConnectionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ConnectionArn != nil {
-		m["ConnectionArn"] = *s.ConnectionArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ConnectionState != nil {
-		m["ConnectionState"] = *s.ConnectionState
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.AuthorizationType != nil {
-		m["AuthorizationType"] = *s.AuthorizationType
-	}
-	if s.SecretArn != nil {
-		m["SecretArn"] = *s.SecretArn
-	}
-	if s.AuthParameters != nil {
-		m["AuthParameters"] = s.AuthParameters.ToDynamic()
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.LastAuthorizedTime != nil {
-		m["LastAuthorizedTime"] = s.LastAuthorizedTime.UTC()
-	}
+	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
+	api.Put(m, "SecretArn", s.SecretArn, api.DynString)
+	api.PutStruct(m, "AuthParameters", s.AuthParameters)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.Put(m, "LastAuthorizedTime", s.LastAuthorizedTime, api.DynTime)
 	return m
 }
 
 func (s *DescribeEndpointRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["HomeRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.HomeRegion, v); err != nil {
-			return api.At(err, ".HomeRegion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "HomeRegion", &s.HomeRegion, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeEndpointRequest) ToDynamic() map[string]any {
@@ -2422,86 +1276,29 @@ func (s *DescribeEndpointRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.HomeRegion != nil {
-		m["HomeRegion"] = *s.HomeRegion
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "HomeRegion", s.HomeRegion, api.DynString)
 	return m
 }
 
 func (s *DescribeEndpointResponse) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["RoutingConfig"]; v != nil {
-		p := new(RoutingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RoutingConfig")
-		}
-		s.RoutingConfig = p
-	}
-	if v := m["ReplicationConfig"]; v != nil {
-		p := new(ReplicationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicationConfig")
-		}
-		s.ReplicationConfig = p
-	}
-	if v := m["EventBuses"]; v != nil {
-		if err := api.SetList(&s.EventBuses, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventBuses")
-		}
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["EndpointId"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointId, v); err != nil {
-			return api.At(err, ".EndpointId")
-		}
-	}
-	if v := m["EndpointUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointUrl, v); err != nil {
-			return api.At(err, ".EndpointUrl")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[RoutingConfig])
+	err = api.Decode(err, m, "ReplicationConfig", &s.ReplicationConfig, api.SetStructPtr[ReplicationConfig])
+	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EndpointEventBus, v any) error {
+		return api.SetList(p, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "EndpointId", &s.EndpointId, api.SetStringPtr)
+	err = api.Decode(err, m, "EndpointUrl", &s.EndpointUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *DescribeEndpointResponse) ToDynamic() map[string]any {
@@ -2509,55 +1306,26 @@ func (s *DescribeEndpointResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.RoutingConfig != nil {
-		m["RoutingConfig"] = s.RoutingConfig.ToDynamic()
-	}
-	if s.ReplicationConfig != nil {
-		m["ReplicationConfig"] = s.ReplicationConfig.ToDynamic()
-	}
-	if s.EventBuses != nil {
-		m["EventBuses"] = api.DynList(s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.EndpointId != nil {
-		m["EndpointId"] = *s.EndpointId
-	}
-	if s.EndpointUrl != nil {
-		m["EndpointUrl"] = *s.EndpointUrl
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
+	api.PutStruct(m, "ReplicationConfig", s.ReplicationConfig)
+	api.PutList(m, "EventBuses", s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.Put(m, "EndpointId", s.EndpointId, api.DynString)
+	api.Put(m, "EndpointUrl", s.EndpointUrl, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *DescribeEventBusRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeEventBusRequest) ToDynamic() map[string]any {
@@ -2565,56 +1333,21 @@ func (s *DescribeEventBusRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DescribeEventBusResponse) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["KmsKeyIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyIdentifier, v); err != nil {
-			return api.At(err, ".KmsKeyIdentifier")
-		}
-	}
-	if v := m["DeadLetterConfig"]; v != nil {
-		p := new(DeadLetterConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeadLetterConfig")
-		}
-		s.DeadLetterConfig = p
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyIdentifier", &s.KmsKeyIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *DescribeEventBusResponse) ToDynamic() map[string]any {
@@ -2622,40 +1355,21 @@ func (s *DescribeEventBusResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.KmsKeyIdentifier != nil {
-		m["KmsKeyIdentifier"] = *s.KmsKeyIdentifier
-	}
-	if s.DeadLetterConfig != nil {
-		m["DeadLetterConfig"] = s.DeadLetterConfig.ToDynamic()
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "KmsKeyIdentifier", s.KmsKeyIdentifier, api.DynString)
+	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *DescribeEventSourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeEventSourceRequest) ToDynamic() map[string]any {
@@ -2663,44 +1377,19 @@ func (s *DescribeEventSourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DescribeEventSourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreatedBy"]; v != nil {
-		if err := api.SetStringPtr(&s.CreatedBy, v); err != nil {
-			return api.At(err, ".CreatedBy")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["ExpirationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ExpirationTime, v); err != nil {
-			return api.At(err, ".ExpirationTime")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedBy", &s.CreatedBy, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ExpirationTime", &s.ExpirationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeEventSourceResponse) ToDynamic() map[string]any {
@@ -2708,34 +1397,19 @@ func (s *DescribeEventSourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreatedBy != nil {
-		m["CreatedBy"] = *s.CreatedBy
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.ExpirationTime != nil {
-		m["ExpirationTime"] = s.ExpirationTime.UTC()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreatedBy", s.CreatedBy, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "ExpirationTime", s.ExpirationTime, api.DynTime)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *DescribePartnerEventSourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribePartnerEventSourceRequest) ToDynamic() map[string]any {
@@ -2743,24 +1417,15 @@ func (s *DescribePartnerEventSourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DescribePartnerEventSourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribePartnerEventSourceResponse) ToDynamic() map[string]any {
@@ -2768,22 +1433,15 @@ func (s *DescribePartnerEventSourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DescribeReplayRequest) FromDynamic(m map[string]any) error {
-	if v := m["ReplayName"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplayName, v); err != nil {
-			return api.At(err, ".ReplayName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplayName", &s.ReplayName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeReplayRequest) ToDynamic() map[string]any {
@@ -2791,76 +1449,25 @@ func (s *DescribeReplayRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReplayName != nil {
-		m["ReplayName"] = *s.ReplayName
-	}
+	api.Put(m, "ReplayName", s.ReplayName, api.DynString)
 	return m
 }
 
 func (s *DescribeReplayResponse) FromDynamic(m map[string]any) error {
-	if v := m["ReplayName"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplayName, v); err != nil {
-			return api.At(err, ".ReplayName")
-		}
-	}
-	if v := m["ReplayArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplayArn, v); err != nil {
-			return api.At(err, ".ReplayArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["EventSourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceArn, v); err != nil {
-			return api.At(err, ".EventSourceArn")
-		}
-	}
-	if v := m["Destination"]; v != nil {
-		p := new(ReplayDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-		s.Destination = p
-	}
-	if v := m["EventStartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EventStartTime, v); err != nil {
-			return api.At(err, ".EventStartTime")
-		}
-	}
-	if v := m["EventEndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EventEndTime, v); err != nil {
-			return api.At(err, ".EventEndTime")
-		}
-	}
-	if v := m["EventLastReplayedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EventLastReplayedTime, v); err != nil {
-			return api.At(err, ".EventLastReplayedTime")
-		}
-	}
-	if v := m["ReplayStartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ReplayStartTime, v); err != nil {
-			return api.At(err, ".ReplayStartTime")
-		}
-	}
-	if v := m["ReplayEndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ReplayEndTime, v); err != nil {
-			return api.At(err, ".ReplayEndTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplayName", &s.ReplayName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplayArn", &s.ReplayArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[ReplayDestination])
+	err = api.Decode(err, m, "EventStartTime", &s.EventStartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EventEndTime", &s.EventEndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EventLastReplayedTime", &s.EventLastReplayedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ReplayStartTime", &s.ReplayStartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ReplayEndTime", &s.ReplayEndTime, api.SetTimePtr)
+	return err
 }
 
 func (s *DescribeReplayResponse) ToDynamic() map[string]any {
@@ -2868,57 +1475,26 @@ func (s *DescribeReplayResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ReplayName != nil {
-		m["ReplayName"] = *s.ReplayName
-	}
-	if s.ReplayArn != nil {
-		m["ReplayArn"] = *s.ReplayArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.EventSourceArn != nil {
-		m["EventSourceArn"] = *s.EventSourceArn
-	}
-	if s.Destination != nil {
-		m["Destination"] = s.Destination.ToDynamic()
-	}
-	if s.EventStartTime != nil {
-		m["EventStartTime"] = s.EventStartTime.UTC()
-	}
-	if s.EventEndTime != nil {
-		m["EventEndTime"] = s.EventEndTime.UTC()
-	}
-	if s.EventLastReplayedTime != nil {
-		m["EventLastReplayedTime"] = s.EventLastReplayedTime.UTC()
-	}
-	if s.ReplayStartTime != nil {
-		m["ReplayStartTime"] = s.ReplayStartTime.UTC()
-	}
-	if s.ReplayEndTime != nil {
-		m["ReplayEndTime"] = s.ReplayEndTime.UTC()
-	}
+	api.Put(m, "ReplayName", s.ReplayName, api.DynString)
+	api.Put(m, "ReplayArn", s.ReplayArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
+	api.PutStruct(m, "Destination", s.Destination)
+	api.Put(m, "EventStartTime", s.EventStartTime, api.DynTime)
+	api.Put(m, "EventEndTime", s.EventEndTime, api.DynTime)
+	api.Put(m, "EventLastReplayedTime", s.EventLastReplayedTime, api.DynTime)
+	api.Put(m, "ReplayStartTime", s.ReplayStartTime, api.DynTime)
+	api.Put(m, "ReplayEndTime", s.ReplayEndTime, api.DynTime)
 	return m
 }
 
 func (s *DescribeRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeRuleRequest) ToDynamic() map[string]any {
@@ -2926,67 +1502,24 @@ func (s *DescribeRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
 	return m
 }
 
 func (s *DescribeRuleResponse) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["EventPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.EventPattern, v); err != nil {
-			return api.At(err, ".EventPattern")
-		}
-	}
-	if v := m["ScheduleExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleExpression, v); err != nil {
-			return api.At(err, ".ScheduleExpression")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["ManagedBy"]; v != nil {
-		if err := api.SetStringPtr(&s.ManagedBy, v); err != nil {
-			return api.At(err, ".ManagedBy")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	if v := m["CreatedBy"]; v != nil {
-		if err := api.SetStringPtr(&s.CreatedBy, v); err != nil {
-			return api.At(err, ".CreatedBy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ManagedBy", &s.ManagedBy, api.SetStringPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedBy", &s.CreatedBy, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeRuleResponse) ToDynamic() map[string]any {
@@ -2994,51 +1527,24 @@ func (s *DescribeRuleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.EventPattern != nil {
-		m["EventPattern"] = *s.EventPattern
-	}
-	if s.ScheduleExpression != nil {
-		m["ScheduleExpression"] = *s.ScheduleExpression
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.ManagedBy != nil {
-		m["ManagedBy"] = *s.ManagedBy
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
-	if s.CreatedBy != nil {
-		m["CreatedBy"] = *s.CreatedBy
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
+	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.Put(m, "ManagedBy", s.ManagedBy, api.DynString)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
+	api.Put(m, "CreatedBy", s.CreatedBy, api.DynString)
 	return m
 }
 
 func (s *DisableRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	return err
 }
 
 func (s *DisableRuleRequest) ToDynamic() map[string]any {
@@ -3046,89 +1552,36 @@ func (s *DisableRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
 	return m
 }
 
 func (s *EcsParameters) FromDynamic(m map[string]any) error {
-	if v := m["TaskDefinitionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TaskDefinitionArn, v); err != nil {
-			return api.At(err, ".TaskDefinitionArn")
-		}
-	}
-	if v := m["TaskCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TaskCount, v); err != nil {
-			return api.At(err, ".TaskCount")
-		}
-	}
-	if v := m["LaunchType"]; v != nil {
-		if err := api.SetStringPtr(&s.LaunchType, v); err != nil {
-			return api.At(err, ".LaunchType")
-		}
-	}
-	if v := m["NetworkConfiguration"]; v != nil {
-		p := new(NetworkConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".NetworkConfiguration")
-		}
-		s.NetworkConfiguration = p
-	}
-	if v := m["PlatformVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.PlatformVersion, v); err != nil {
-			return api.At(err, ".PlatformVersion")
-		}
-	}
-	if v := m["Group"]; v != nil {
-		if err := api.SetStringPtr(&s.Group, v); err != nil {
-			return api.At(err, ".Group")
-		}
-	}
-	if v := m["CapacityProviderStrategy"]; v != nil {
-		if err := api.SetList(&s.CapacityProviderStrategy, v, func(p *CapacityProviderStrategyItem, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CapacityProviderStrategy")
-		}
-	}
-	if v := m["EnableECSManagedTags"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableECSManagedTags, v); err != nil {
-			return api.At(err, ".EnableECSManagedTags")
-		}
-	}
-	if v := m["EnableExecuteCommand"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableExecuteCommand, v); err != nil {
-			return api.At(err, ".EnableExecuteCommand")
-		}
-	}
-	if v := m["PlacementConstraints"]; v != nil {
-		if err := api.SetList(&s.PlacementConstraints, v, func(p *PlacementConstraint, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PlacementConstraints")
-		}
-	}
-	if v := m["PlacementStrategy"]; v != nil {
-		if err := api.SetList(&s.PlacementStrategy, v, func(p *PlacementStrategy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PlacementStrategy")
-		}
-	}
-	if v := m["PropagateTags"]; v != nil {
-		if err := api.SetStringPtr(&s.PropagateTags, v); err != nil {
-			return api.At(err, ".PropagateTags")
-		}
-	}
-	if v := m["ReferenceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ReferenceId, v); err != nil {
-			return api.At(err, ".ReferenceId")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TaskDefinitionArn", &s.TaskDefinitionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TaskCount", &s.TaskCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "LaunchType", &s.LaunchType, api.SetStringPtr)
+	err = api.Decode(err, m, "NetworkConfiguration", &s.NetworkConfiguration, api.SetStructPtr[NetworkConfiguration])
+	err = api.Decode(err, m, "PlatformVersion", &s.PlatformVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Group", &s.Group, api.SetStringPtr)
+	err = api.Decode(err, m, "CapacityProviderStrategy", &s.CapacityProviderStrategy, func(p *[]CapacityProviderStrategyItem, v any) error {
+		return api.SetList(p, v, func(p *CapacityProviderStrategyItem, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EnableECSManagedTags", &s.EnableECSManagedTags, api.SetBoolPtr)
+	err = api.Decode(err, m, "EnableExecuteCommand", &s.EnableExecuteCommand, api.SetBoolPtr)
+	err = api.Decode(err, m, "PlacementConstraints", &s.PlacementConstraints, func(p *[]PlacementConstraint, v any) error {
+		return api.SetList(p, v, func(p *PlacementConstraint, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PlacementStrategy", &s.PlacementStrategy, func(p *[]PlacementStrategy, v any) error {
+		return api.SetList(p, v, func(p *PlacementStrategy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PropagateTags", &s.PropagateTags, api.SetStringPtr)
+	err = api.Decode(err, m, "ReferenceId", &s.ReferenceId, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *EcsParameters) ToDynamic() map[string]any {
@@ -3136,63 +1589,28 @@ func (s *EcsParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TaskDefinitionArn != nil {
-		m["TaskDefinitionArn"] = *s.TaskDefinitionArn
-	}
-	if s.TaskCount != nil {
-		m["TaskCount"] = int64(*s.TaskCount)
-	}
-	if s.LaunchType != nil {
-		m["LaunchType"] = *s.LaunchType
-	}
-	if s.NetworkConfiguration != nil {
-		m["NetworkConfiguration"] = s.NetworkConfiguration.ToDynamic()
-	}
-	if s.PlatformVersion != nil {
-		m["PlatformVersion"] = *s.PlatformVersion
-	}
-	if s.Group != nil {
-		m["Group"] = *s.Group
-	}
-	if s.CapacityProviderStrategy != nil {
-		m["CapacityProviderStrategy"] = api.DynList(s.CapacityProviderStrategy, func(e CapacityProviderStrategyItem) any { return e.ToDynamic() })
-	}
-	if s.EnableECSManagedTags != nil {
-		m["EnableECSManagedTags"] = *s.EnableECSManagedTags
-	}
-	if s.EnableExecuteCommand != nil {
-		m["EnableExecuteCommand"] = *s.EnableExecuteCommand
-	}
-	if s.PlacementConstraints != nil {
-		m["PlacementConstraints"] = api.DynList(s.PlacementConstraints, func(e PlacementConstraint) any { return e.ToDynamic() })
-	}
-	if s.PlacementStrategy != nil {
-		m["PlacementStrategy"] = api.DynList(s.PlacementStrategy, func(e PlacementStrategy) any { return e.ToDynamic() })
-	}
-	if s.PropagateTags != nil {
-		m["PropagateTags"] = *s.PropagateTags
-	}
-	if s.ReferenceId != nil {
-		m["ReferenceId"] = *s.ReferenceId
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TaskDefinitionArn", s.TaskDefinitionArn, api.DynString)
+	api.Put(m, "TaskCount", s.TaskCount, api.DynInt32)
+	api.Put(m, "LaunchType", s.LaunchType, api.DynString)
+	api.PutStruct(m, "NetworkConfiguration", s.NetworkConfiguration)
+	api.Put(m, "PlatformVersion", s.PlatformVersion, api.DynString)
+	api.Put(m, "Group", s.Group, api.DynString)
+	api.PutList(m, "CapacityProviderStrategy", s.CapacityProviderStrategy, func(e CapacityProviderStrategyItem) any { return e.ToDynamic() })
+	api.Put(m, "EnableECSManagedTags", s.EnableECSManagedTags, api.DynBool)
+	api.Put(m, "EnableExecuteCommand", s.EnableExecuteCommand, api.DynBool)
+	api.PutList(m, "PlacementConstraints", s.PlacementConstraints, func(e PlacementConstraint) any { return e.ToDynamic() })
+	api.PutList(m, "PlacementStrategy", s.PlacementStrategy, func(e PlacementStrategy) any { return e.ToDynamic() })
+	api.Put(m, "PropagateTags", s.PropagateTags, api.DynString)
+	api.Put(m, "ReferenceId", s.ReferenceId, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *EnableRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	return err
 }
 
 func (s *EnableRuleRequest) ToDynamic() map[string]any {
@@ -3200,86 +1618,29 @@ func (s *EnableRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
 	return m
 }
 
 func (s *Endpoint) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["RoutingConfig"]; v != nil {
-		p := new(RoutingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RoutingConfig")
-		}
-		s.RoutingConfig = p
-	}
-	if v := m["ReplicationConfig"]; v != nil {
-		p := new(ReplicationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicationConfig")
-		}
-		s.ReplicationConfig = p
-	}
-	if v := m["EventBuses"]; v != nil {
-		if err := api.SetList(&s.EventBuses, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventBuses")
-		}
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["EndpointId"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointId, v); err != nil {
-			return api.At(err, ".EndpointId")
-		}
-	}
-	if v := m["EndpointUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointUrl, v); err != nil {
-			return api.At(err, ".EndpointUrl")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[RoutingConfig])
+	err = api.Decode(err, m, "ReplicationConfig", &s.ReplicationConfig, api.SetStructPtr[ReplicationConfig])
+	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EndpointEventBus, v any) error {
+		return api.SetList(p, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "EndpointId", &s.EndpointId, api.SetStringPtr)
+	err = api.Decode(err, m, "EndpointUrl", &s.EndpointUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *Endpoint) ToDynamic() map[string]any {
@@ -3287,55 +1648,26 @@ func (s *Endpoint) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.RoutingConfig != nil {
-		m["RoutingConfig"] = s.RoutingConfig.ToDynamic()
-	}
-	if s.ReplicationConfig != nil {
-		m["ReplicationConfig"] = s.ReplicationConfig.ToDynamic()
-	}
-	if s.EventBuses != nil {
-		m["EventBuses"] = api.DynList(s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.EndpointId != nil {
-		m["EndpointId"] = *s.EndpointId
-	}
-	if s.EndpointUrl != nil {
-		m["EndpointUrl"] = *s.EndpointUrl
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
+	api.PutStruct(m, "ReplicationConfig", s.ReplicationConfig)
+	api.PutList(m, "EventBuses", s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.Put(m, "EndpointId", s.EndpointId, api.DynString)
+	api.Put(m, "EndpointUrl", s.EndpointUrl, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *EndpointEventBus) FromDynamic(m map[string]any) error {
-	if v := m["EventBusArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusArn, v); err != nil {
-			return api.At(err, ".EventBusArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventBusArn", &s.EventBusArn, api.SetStringPtr)
+	return err
 }
 
 func (s *EndpointEventBus) ToDynamic() map[string]any {
@@ -3343,44 +1675,19 @@ func (s *EndpointEventBus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EventBusArn != nil {
-		m["EventBusArn"] = *s.EventBusArn
-	}
+	api.Put(m, "EventBusArn", s.EventBusArn, api.DynString)
 	return m
 }
 
 func (s *EventBus) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *EventBus) ToDynamic() map[string]any {
@@ -3388,59 +1695,24 @@ func (s *EventBus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *EventSource) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreatedBy"]; v != nil {
-		if err := api.SetStringPtr(&s.CreatedBy, v); err != nil {
-			return api.At(err, ".CreatedBy")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["ExpirationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ExpirationTime, v); err != nil {
-			return api.At(err, ".ExpirationTime")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedBy", &s.CreatedBy, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ExpirationTime", &s.ExpirationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *EventSource) ToDynamic() map[string]any {
@@ -3448,43 +1720,20 @@ func (s *EventSource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreatedBy != nil {
-		m["CreatedBy"] = *s.CreatedBy
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.ExpirationTime != nil {
-		m["ExpirationTime"] = s.ExpirationTime.UTC()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreatedBy", s.CreatedBy, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "ExpirationTime", s.ExpirationTime, api.DynTime)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *FailoverConfig) FromDynamic(m map[string]any) error {
-	if v := m["Primary"]; v != nil {
-		p := new(Primary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Primary")
-		}
-		s.Primary = p
-	}
-	if v := m["Secondary"]; v != nil {
-		p := new(Secondary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Secondary")
-		}
-		s.Secondary = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Primary", &s.Primary, api.SetStructPtr[Primary])
+	err = api.Decode(err, m, "Secondary", &s.Secondary, api.SetStructPtr[Secondary])
+	return err
 }
 
 func (s *FailoverConfig) ToDynamic() map[string]any {
@@ -3492,32 +1741,17 @@ func (s *FailoverConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Primary != nil {
-		m["Primary"] = s.Primary.ToDynamic()
-	}
-	if s.Secondary != nil {
-		m["Secondary"] = s.Secondary.ToDynamic()
-	}
+	api.PutStruct(m, "Primary", s.Primary)
+	api.PutStruct(m, "Secondary", s.Secondary)
 	return m
 }
 
 func (s *HttpParameters) FromDynamic(m map[string]any) error {
-	if v := m["PathParameterValues"]; v != nil {
-		if err := api.SetList(&s.PathParameterValues, v, api.SetString); err != nil {
-			return api.At(err, ".PathParameterValues")
-		}
-	}
-	if v := m["HeaderParameters"]; v != nil {
-		if err := api.SetMap(&s.HeaderParameters, v, api.SetString); err != nil {
-			return api.At(err, ".HeaderParameters")
-		}
-	}
-	if v := m["QueryStringParameters"]; v != nil {
-		if err := api.SetMap(&s.QueryStringParameters, v, api.SetString); err != nil {
-			return api.At(err, ".QueryStringParameters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PathParameterValues", &s.PathParameterValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "HeaderParameters", &s.HeaderParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "QueryStringParameters", &s.QueryStringParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *HttpParameters) ToDynamic() map[string]any {
@@ -3525,15 +1759,9 @@ func (s *HttpParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PathParameterValues != nil {
-		m["PathParameterValues"] = api.DynList(s.PathParameterValues, api.DynString)
-	}
-	if s.HeaderParameters != nil {
-		m["HeaderParameters"] = api.DynMap(s.HeaderParameters, api.DynString)
-	}
-	if s.QueryStringParameters != nil {
-		m["QueryStringParameters"] = api.DynMap(s.QueryStringParameters, api.DynString)
-	}
+	api.PutList(m, "PathParameterValues", s.PathParameterValues, api.DynString)
+	api.PutMap(m, "HeaderParameters", s.HeaderParameters, api.DynString)
+	api.PutMap(m, "QueryStringParameters", s.QueryStringParameters, api.DynString)
 	return m
 }
 
@@ -3547,17 +1775,10 @@ func (s *IllegalStatusException) ToDynamic() map[string]any {
 }
 
 func (s *InputTransformer) FromDynamic(m map[string]any) error {
-	if v := m["InputPathsMap"]; v != nil {
-		if err := api.SetMap(&s.InputPathsMap, v, api.SetString); err != nil {
-			return api.At(err, ".InputPathsMap")
-		}
-	}
-	if v := m["InputTemplate"]; v != nil {
-		if err := api.SetStringPtr(&s.InputTemplate, v); err != nil {
-			return api.At(err, ".InputTemplate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InputPathsMap", &s.InputPathsMap, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "InputTemplate", &s.InputTemplate, api.SetStringPtr)
+	return err
 }
 
 func (s *InputTransformer) ToDynamic() map[string]any {
@@ -3565,12 +1786,8 @@ func (s *InputTransformer) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.InputPathsMap != nil {
-		m["InputPathsMap"] = api.DynMap(s.InputPathsMap, api.DynString)
-	}
-	if s.InputTemplate != nil {
-		m["InputTemplate"] = *s.InputTemplate
-	}
+	api.PutMap(m, "InputPathsMap", s.InputPathsMap, api.DynString)
+	api.Put(m, "InputTemplate", s.InputTemplate, api.DynString)
 	return m
 }
 
@@ -3602,12 +1819,9 @@ func (s *InvalidStateException) ToDynamic() map[string]any {
 }
 
 func (s *KinesisParameters) FromDynamic(m map[string]any) error {
-	if v := m["PartitionKeyPath"]; v != nil {
-		if err := api.SetStringPtr(&s.PartitionKeyPath, v); err != nil {
-			return api.At(err, ".PartitionKeyPath")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PartitionKeyPath", &s.PartitionKeyPath, api.SetStringPtr)
+	return err
 }
 
 func (s *KinesisParameters) ToDynamic() map[string]any {
@@ -3615,9 +1829,7 @@ func (s *KinesisParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PartitionKeyPath != nil {
-		m["PartitionKeyPath"] = *s.PartitionKeyPath
-	}
+	api.Put(m, "PartitionKeyPath", s.PartitionKeyPath, api.DynString)
 	return m
 }
 
@@ -3631,27 +1843,12 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 }
 
 func (s *ListApiDestinationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["NamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.NamePrefix, v); err != nil {
-			return api.At(err, ".NamePrefix")
-		}
-	}
-	if v := m["ConnectionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionArn, v); err != nil {
-			return api.At(err, ".ConnectionArn")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListApiDestinationsRequest) ToDynamic() map[string]any {
@@ -3659,33 +1856,20 @@ func (s *ListApiDestinationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NamePrefix != nil {
-		m["NamePrefix"] = *s.NamePrefix
-	}
-	if s.ConnectionArn != nil {
-		m["ConnectionArn"] = *s.ConnectionArn
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
+	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListApiDestinationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiDestinations"]; v != nil {
-		if err := api.SetList(&s.ApiDestinations, v, func(p *ApiDestination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ApiDestinations")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiDestinations", &s.ApiDestinations, func(p *[]ApiDestination, v any) error {
+		return api.SetList(p, v, func(p *ApiDestination, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListApiDestinationsResponse) ToDynamic() map[string]any {
@@ -3693,42 +1877,19 @@ func (s *ListApiDestinationsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiDestinations != nil {
-		m["ApiDestinations"] = api.DynList(s.ApiDestinations, func(e ApiDestination) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ApiDestinations", s.ApiDestinations, func(e ApiDestination) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListArchivesRequest) FromDynamic(m map[string]any) error {
-	if v := m["NamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.NamePrefix, v); err != nil {
-			return api.At(err, ".NamePrefix")
-		}
-	}
-	if v := m["EventSourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceArn, v); err != nil {
-			return api.At(err, ".EventSourceArn")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListArchivesRequest) ToDynamic() map[string]any {
@@ -3736,36 +1897,21 @@ func (s *ListArchivesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.NamePrefix != nil {
-		m["NamePrefix"] = *s.NamePrefix
-	}
-	if s.EventSourceArn != nil {
-		m["EventSourceArn"] = *s.EventSourceArn
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
+	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListArchivesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Archives"]; v != nil {
-		if err := api.SetList(&s.Archives, v, func(p *Archive, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Archives")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Archives", &s.Archives, func(p *[]Archive, v any) error {
+		return api.SetList(p, v, func(p *Archive, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListArchivesResponse) ToDynamic() map[string]any {
@@ -3773,37 +1919,18 @@ func (s *ListArchivesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Archives != nil {
-		m["Archives"] = api.DynList(s.Archives, func(e Archive) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Archives", s.Archives, func(e Archive) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListConnectionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["NamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.NamePrefix, v); err != nil {
-			return api.At(err, ".NamePrefix")
-		}
-	}
-	if v := m["ConnectionState"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionState, v); err != nil {
-			return api.At(err, ".ConnectionState")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListConnectionsRequest) ToDynamic() map[string]any {
@@ -3811,33 +1938,20 @@ func (s *ListConnectionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NamePrefix != nil {
-		m["NamePrefix"] = *s.NamePrefix
-	}
-	if s.ConnectionState != nil {
-		m["ConnectionState"] = *s.ConnectionState
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
+	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListConnectionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Connections"]; v != nil {
-		if err := api.SetList(&s.Connections, v, func(p *Connection, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Connections")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Connections", &s.Connections, func(p *[]Connection, v any) error {
+		return api.SetList(p, v, func(p *Connection, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListConnectionsResponse) ToDynamic() map[string]any {
@@ -3845,37 +1959,18 @@ func (s *ListConnectionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Connections != nil {
-		m["Connections"] = api.DynList(s.Connections, func(e Connection) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Connections", s.Connections, func(e Connection) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListEndpointsRequest) FromDynamic(m map[string]any) error {
-	if v := m["NamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.NamePrefix, v); err != nil {
-			return api.At(err, ".NamePrefix")
-		}
-	}
-	if v := m["HomeRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.HomeRegion, v); err != nil {
-			return api.At(err, ".HomeRegion")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "HomeRegion", &s.HomeRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListEndpointsRequest) ToDynamic() map[string]any {
@@ -3883,33 +1978,20 @@ func (s *ListEndpointsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NamePrefix != nil {
-		m["NamePrefix"] = *s.NamePrefix
-	}
-	if s.HomeRegion != nil {
-		m["HomeRegion"] = *s.HomeRegion
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
+	api.Put(m, "HomeRegion", s.HomeRegion, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListEndpointsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Endpoints"]; v != nil {
-		if err := api.SetList(&s.Endpoints, v, func(p *Endpoint, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Endpoints")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Endpoints", &s.Endpoints, func(p *[]Endpoint, v any) error {
+		return api.SetList(p, v, func(p *Endpoint, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListEndpointsResponse) ToDynamic() map[string]any {
@@ -3917,32 +1999,17 @@ func (s *ListEndpointsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Endpoints != nil {
-		m["Endpoints"] = api.DynList(s.Endpoints, func(e Endpoint) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Endpoints", s.Endpoints, func(e Endpoint) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListEventBusesRequest) FromDynamic(m map[string]any) error {
-	if v := m["NamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.NamePrefix, v); err != nil {
-			return api.At(err, ".NamePrefix")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListEventBusesRequest) ToDynamic() map[string]any {
@@ -3950,30 +2017,19 @@ func (s *ListEventBusesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NamePrefix != nil {
-		m["NamePrefix"] = *s.NamePrefix
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListEventBusesResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventBuses"]; v != nil {
-		if err := api.SetList(&s.EventBuses, v, func(p *EventBus, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventBuses")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EventBus, v any) error {
+		return api.SetList(p, v, func(p *EventBus, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListEventBusesResponse) ToDynamic() map[string]any {
@@ -3981,32 +2037,17 @@ func (s *ListEventBusesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EventBuses != nil {
-		m["EventBuses"] = api.DynList(s.EventBuses, func(e EventBus) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "EventBuses", s.EventBuses, func(e EventBus) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListEventSourcesRequest) FromDynamic(m map[string]any) error {
-	if v := m["NamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.NamePrefix, v); err != nil {
-			return api.At(err, ".NamePrefix")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListEventSourcesRequest) ToDynamic() map[string]any {
@@ -4014,30 +2055,19 @@ func (s *ListEventSourcesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NamePrefix != nil {
-		m["NamePrefix"] = *s.NamePrefix
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListEventSourcesResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventSources"]; v != nil {
-		if err := api.SetList(&s.EventSources, v, func(p *EventSource, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventSources")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventSources", &s.EventSources, func(p *[]EventSource, v any) error {
+		return api.SetList(p, v, func(p *EventSource, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListEventSourcesResponse) ToDynamic() map[string]any {
@@ -4045,32 +2075,17 @@ func (s *ListEventSourcesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EventSources != nil {
-		m["EventSources"] = api.DynList(s.EventSources, func(e EventSource) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "EventSources", s.EventSources, func(e EventSource) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListPartnerEventSourceAccountsRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventSourceName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceName, v); err != nil {
-			return api.At(err, ".EventSourceName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventSourceName", &s.EventSourceName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListPartnerEventSourceAccountsRequest) ToDynamic() map[string]any {
@@ -4078,30 +2093,19 @@ func (s *ListPartnerEventSourceAccountsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EventSourceName != nil {
-		m["EventSourceName"] = *s.EventSourceName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "EventSourceName", s.EventSourceName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListPartnerEventSourceAccountsResponse) FromDynamic(m map[string]any) error {
-	if v := m["PartnerEventSourceAccounts"]; v != nil {
-		if err := api.SetList(&s.PartnerEventSourceAccounts, v, func(p *PartnerEventSourceAccount, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PartnerEventSourceAccounts")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PartnerEventSourceAccounts", &s.PartnerEventSourceAccounts, func(p *[]PartnerEventSourceAccount, v any) error {
+		return api.SetList(p, v, func(p *PartnerEventSourceAccount, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPartnerEventSourceAccountsResponse) ToDynamic() map[string]any {
@@ -4109,32 +2113,17 @@ func (s *ListPartnerEventSourceAccountsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PartnerEventSourceAccounts != nil {
-		m["PartnerEventSourceAccounts"] = api.DynList(s.PartnerEventSourceAccounts, func(e PartnerEventSourceAccount) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "PartnerEventSourceAccounts", s.PartnerEventSourceAccounts, func(e PartnerEventSourceAccount) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListPartnerEventSourcesRequest) FromDynamic(m map[string]any) error {
-	if v := m["NamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.NamePrefix, v); err != nil {
-			return api.At(err, ".NamePrefix")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListPartnerEventSourcesRequest) ToDynamic() map[string]any {
@@ -4142,30 +2131,19 @@ func (s *ListPartnerEventSourcesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NamePrefix != nil {
-		m["NamePrefix"] = *s.NamePrefix
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListPartnerEventSourcesResponse) FromDynamic(m map[string]any) error {
-	if v := m["PartnerEventSources"]; v != nil {
-		if err := api.SetList(&s.PartnerEventSources, v, func(p *PartnerEventSource, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PartnerEventSources")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PartnerEventSources", &s.PartnerEventSources, func(p *[]PartnerEventSource, v any) error {
+		return api.SetList(p, v, func(p *PartnerEventSource, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPartnerEventSourcesResponse) ToDynamic() map[string]any {
@@ -4173,42 +2151,19 @@ func (s *ListPartnerEventSourcesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PartnerEventSources != nil {
-		m["PartnerEventSources"] = api.DynList(s.PartnerEventSources, func(e PartnerEventSource) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "PartnerEventSources", s.PartnerEventSources, func(e PartnerEventSource) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListReplaysRequest) FromDynamic(m map[string]any) error {
-	if v := m["NamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.NamePrefix, v); err != nil {
-			return api.At(err, ".NamePrefix")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["EventSourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceArn, v); err != nil {
-			return api.At(err, ".EventSourceArn")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListReplaysRequest) ToDynamic() map[string]any {
@@ -4216,36 +2171,21 @@ func (s *ListReplaysRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.NamePrefix != nil {
-		m["NamePrefix"] = *s.NamePrefix
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.EventSourceArn != nil {
-		m["EventSourceArn"] = *s.EventSourceArn
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListReplaysResponse) FromDynamic(m map[string]any) error {
-	if v := m["Replays"]; v != nil {
-		if err := api.SetList(&s.Replays, v, func(p *Replay, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Replays")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Replays", &s.Replays, func(p *[]Replay, v any) error {
+		return api.SetList(p, v, func(p *Replay, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListReplaysResponse) ToDynamic() map[string]any {
@@ -4253,37 +2193,18 @@ func (s *ListReplaysResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Replays != nil {
-		m["Replays"] = api.DynList(s.Replays, func(e Replay) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Replays", s.Replays, func(e Replay) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListRuleNamesByTargetRequest) FromDynamic(m map[string]any) error {
-	if v := m["TargetArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetArn, v); err != nil {
-			return api.At(err, ".TargetArn")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetArn", &s.TargetArn, api.SetStringPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListRuleNamesByTargetRequest) ToDynamic() map[string]any {
@@ -4291,33 +2212,18 @@ func (s *ListRuleNamesByTargetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TargetArn != nil {
-		m["TargetArn"] = *s.TargetArn
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "TargetArn", s.TargetArn, api.DynString)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListRuleNamesByTargetResponse) FromDynamic(m map[string]any) error {
-	if v := m["RuleNames"]; v != nil {
-		if err := api.SetList(&s.RuleNames, v, api.SetString); err != nil {
-			return api.At(err, ".RuleNames")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleNames", &s.RuleNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListRuleNamesByTargetResponse) ToDynamic() map[string]any {
@@ -4325,37 +2231,18 @@ func (s *ListRuleNamesByTargetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RuleNames != nil {
-		m["RuleNames"] = api.DynList(s.RuleNames, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "RuleNames", s.RuleNames, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListRulesRequest) FromDynamic(m map[string]any) error {
-	if v := m["NamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.NamePrefix, v); err != nil {
-			return api.At(err, ".NamePrefix")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListRulesRequest) ToDynamic() map[string]any {
@@ -4363,33 +2250,20 @@ func (s *ListRulesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NamePrefix != nil {
-		m["NamePrefix"] = *s.NamePrefix
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListRulesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListRulesResponse) ToDynamic() map[string]any {
@@ -4397,22 +2271,15 @@ func (s *ListRulesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
@@ -4420,19 +2287,16 @@ func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
@@ -4440,34 +2304,17 @@ func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListTargetsByRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["Rule"]; v != nil {
-		if err := api.SetStringPtr(&s.Rule, v); err != nil {
-			return api.At(err, ".Rule")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStringPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListTargetsByRuleRequest) ToDynamic() map[string]any {
@@ -4475,33 +2322,20 @@ func (s *ListTargetsByRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Rule != nil {
-		m["Rule"] = *s.Rule
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "Rule", s.Rule, api.DynString)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListTargetsByRuleResponse) FromDynamic(m map[string]any) error {
-	if v := m["Targets"]; v != nil {
-		if err := api.SetList(&s.Targets, v, func(p *Target, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Targets")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
+		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTargetsByRuleResponse) ToDynamic() map[string]any {
@@ -4509,12 +2343,8 @@ func (s *ListTargetsByRuleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Targets != nil {
-		m["Targets"] = api.DynList(s.Targets, func(e Target) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
@@ -4528,14 +2358,9 @@ func (s *ManagedRuleException) ToDynamic() map[string]any {
 }
 
 func (s *NetworkConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["awsvpcConfiguration"]; v != nil {
-		p := new(AwsVpcConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".awsvpcConfiguration")
-		}
-		s.AwsvpcConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "awsvpcConfiguration", &s.AwsvpcConfiguration, api.SetStructPtr[AwsVpcConfiguration])
+	return err
 }
 
 func (s *NetworkConfiguration) ToDynamic() map[string]any {
@@ -4543,9 +2368,7 @@ func (s *NetworkConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AwsvpcConfiguration != nil {
-		m["awsvpcConfiguration"] = s.AwsvpcConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "awsvpcConfiguration", s.AwsvpcConfiguration)
 	return m
 }
 
@@ -4559,17 +2382,10 @@ func (s *OperationDisabledException) ToDynamic() map[string]any {
 }
 
 func (s *PartnerEventSource) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *PartnerEventSource) ToDynamic() map[string]any {
@@ -4577,37 +2393,18 @@ func (s *PartnerEventSource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *PartnerEventSourceAccount) FromDynamic(m map[string]any) error {
-	if v := m["Account"]; v != nil {
-		if err := api.SetStringPtr(&s.Account, v); err != nil {
-			return api.At(err, ".Account")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["ExpirationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ExpirationTime, v); err != nil {
-			return api.At(err, ".ExpirationTime")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ExpirationTime", &s.ExpirationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *PartnerEventSourceAccount) ToDynamic() map[string]any {
@@ -4615,33 +2412,18 @@ func (s *PartnerEventSourceAccount) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Account != nil {
-		m["Account"] = *s.Account
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.ExpirationTime != nil {
-		m["ExpirationTime"] = s.ExpirationTime.UTC()
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "Account", s.Account, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "ExpirationTime", s.ExpirationTime, api.DynTime)
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *PlacementConstraint) FromDynamic(m map[string]any) error {
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	if v := m["expression"]; v != nil {
-		if err := api.SetStringPtr(&s.Expression, v); err != nil {
-			return api.At(err, ".expression")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "expression", &s.Expression, api.SetStringPtr)
+	return err
 }
 
 func (s *PlacementConstraint) ToDynamic() map[string]any {
@@ -4649,27 +2431,16 @@ func (s *PlacementConstraint) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
-	if s.Expression != nil {
-		m["expression"] = *s.Expression
-	}
+	api.Put(m, "type", s.Type, api.DynString)
+	api.Put(m, "expression", s.Expression, api.DynString)
 	return m
 }
 
 func (s *PlacementStrategy) FromDynamic(m map[string]any) error {
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	if v := m["field"]; v != nil {
-		if err := api.SetStringPtr(&s.Field, v); err != nil {
-			return api.At(err, ".field")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "field", &s.Field, api.SetStringPtr)
+	return err
 }
 
 func (s *PlacementStrategy) ToDynamic() map[string]any {
@@ -4677,12 +2448,8 @@ func (s *PlacementStrategy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
-	if s.Field != nil {
-		m["field"] = *s.Field
-	}
+	api.Put(m, "type", s.Type, api.DynString)
+	api.Put(m, "field", s.Field, api.DynString)
 	return m
 }
 
@@ -4696,12 +2463,9 @@ func (s *PolicyLengthExceededException) ToDynamic() map[string]any {
 }
 
 func (s *Primary) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheck"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheck, v); err != nil {
-			return api.At(err, ".HealthCheck")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStringPtr)
+	return err
 }
 
 func (s *Primary) ToDynamic() map[string]any {
@@ -4709,24 +2473,17 @@ func (s *Primary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HealthCheck != nil {
-		m["HealthCheck"] = *s.HealthCheck
-	}
+	api.Put(m, "HealthCheck", s.HealthCheck, api.DynString)
 	return m
 }
 
 func (s *PutEventsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Entries"]; v != nil {
-		if err := api.SetList(&s.Entries, v, func(p *PutEventsRequestEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Entries")
-		}
-	}
-	if v := m["EndpointId"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointId, v); err != nil {
-			return api.At(err, ".EndpointId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]PutEventsRequestEntry, v any) error {
+		return api.SetList(p, v, func(p *PutEventsRequestEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EndpointId", &s.EndpointId, api.SetStringPtr)
+	return err
 }
 
 func (s *PutEventsRequest) ToDynamic() map[string]any {
@@ -4734,52 +2491,21 @@ func (s *PutEventsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Entries != nil {
-		m["Entries"] = api.DynList(s.Entries, func(e PutEventsRequestEntry) any { return e.ToDynamic() })
-	}
-	if s.EndpointId != nil {
-		m["EndpointId"] = *s.EndpointId
-	}
+	api.PutList(m, "Entries", s.Entries, func(e PutEventsRequestEntry) any { return e.ToDynamic() })
+	api.Put(m, "EndpointId", s.EndpointId, api.DynString)
 	return m
 }
 
 func (s *PutEventsRequestEntry) FromDynamic(m map[string]any) error {
-	if v := m["Time"]; v != nil {
-		if err := api.SetTimePtr(&s.Time, v); err != nil {
-			return api.At(err, ".Time")
-		}
-	}
-	if v := m["Source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".Source")
-		}
-	}
-	if v := m["Resources"]; v != nil {
-		if err := api.SetList(&s.Resources, v, api.SetString); err != nil {
-			return api.At(err, ".Resources")
-		}
-	}
-	if v := m["DetailType"]; v != nil {
-		if err := api.SetStringPtr(&s.DetailType, v); err != nil {
-			return api.At(err, ".DetailType")
-		}
-	}
-	if v := m["Detail"]; v != nil {
-		if err := api.SetStringPtr(&s.Detail, v); err != nil {
-			return api.At(err, ".Detail")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	if v := m["TraceHeader"]; v != nil {
-		if err := api.SetStringPtr(&s.TraceHeader, v); err != nil {
-			return api.At(err, ".TraceHeader")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Time", &s.Time, api.SetTimePtr)
+	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
+	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DetailType", &s.DetailType, api.SetStringPtr)
+	err = api.Decode(err, m, "Detail", &s.Detail, api.SetStringPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	err = api.Decode(err, m, "TraceHeader", &s.TraceHeader, api.SetStringPtr)
+	return err
 }
 
 func (s *PutEventsRequestEntry) ToDynamic() map[string]any {
@@ -4787,42 +2513,23 @@ func (s *PutEventsRequestEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Time != nil {
-		m["Time"] = s.Time.UTC()
-	}
-	if s.Source != nil {
-		m["Source"] = *s.Source
-	}
-	if s.Resources != nil {
-		m["Resources"] = api.DynList(s.Resources, api.DynString)
-	}
-	if s.DetailType != nil {
-		m["DetailType"] = *s.DetailType
-	}
-	if s.Detail != nil {
-		m["Detail"] = *s.Detail
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
-	if s.TraceHeader != nil {
-		m["TraceHeader"] = *s.TraceHeader
-	}
+	api.Put(m, "Time", s.Time, api.DynTime)
+	api.Put(m, "Source", s.Source, api.DynString)
+	api.PutList(m, "Resources", s.Resources, api.DynString)
+	api.Put(m, "DetailType", s.DetailType, api.DynString)
+	api.Put(m, "Detail", s.Detail, api.DynString)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
+	api.Put(m, "TraceHeader", s.TraceHeader, api.DynString)
 	return m
 }
 
 func (s *PutEventsResponse) FromDynamic(m map[string]any) error {
-	if v := m["FailedEntryCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.FailedEntryCount, v); err != nil {
-			return api.At(err, ".FailedEntryCount")
-		}
-	}
-	if v := m["Entries"]; v != nil {
-		if err := api.SetList(&s.Entries, v, func(p *PutEventsResultEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Entries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FailedEntryCount", &s.FailedEntryCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]PutEventsResultEntry, v any) error {
+		return api.SetList(p, v, func(p *PutEventsResultEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutEventsResponse) ToDynamic() map[string]any {
@@ -4830,32 +2537,17 @@ func (s *PutEventsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FailedEntryCount != nil {
-		m["FailedEntryCount"] = int64(*s.FailedEntryCount)
-	}
-	if s.Entries != nil {
-		m["Entries"] = api.DynList(s.Entries, func(e PutEventsResultEntry) any { return e.ToDynamic() })
-	}
+	api.Put(m, "FailedEntryCount", s.FailedEntryCount, api.DynInt32)
+	api.PutList(m, "Entries", s.Entries, func(e PutEventsResultEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutEventsResultEntry) FromDynamic(m map[string]any) error {
-	if v := m["EventId"]; v != nil {
-		if err := api.SetStringPtr(&s.EventId, v); err != nil {
-			return api.At(err, ".EventId")
-		}
-	}
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventId", &s.EventId, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *PutEventsResultEntry) ToDynamic() map[string]any {
@@ -4863,25 +2555,18 @@ func (s *PutEventsResultEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EventId != nil {
-		m["EventId"] = *s.EventId
-	}
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
+	api.Put(m, "EventId", s.EventId, api.DynString)
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
 	return m
 }
 
 func (s *PutPartnerEventsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Entries"]; v != nil {
-		if err := api.SetList(&s.Entries, v, func(p *PutPartnerEventsRequestEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Entries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]PutPartnerEventsRequestEntry, v any) error {
+		return api.SetList(p, v, func(p *PutPartnerEventsRequestEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutPartnerEventsRequest) ToDynamic() map[string]any {
@@ -4889,39 +2574,18 @@ func (s *PutPartnerEventsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Entries != nil {
-		m["Entries"] = api.DynList(s.Entries, func(e PutPartnerEventsRequestEntry) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Entries", s.Entries, func(e PutPartnerEventsRequestEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutPartnerEventsRequestEntry) FromDynamic(m map[string]any) error {
-	if v := m["Time"]; v != nil {
-		if err := api.SetTimePtr(&s.Time, v); err != nil {
-			return api.At(err, ".Time")
-		}
-	}
-	if v := m["Source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".Source")
-		}
-	}
-	if v := m["Resources"]; v != nil {
-		if err := api.SetList(&s.Resources, v, api.SetString); err != nil {
-			return api.At(err, ".Resources")
-		}
-	}
-	if v := m["DetailType"]; v != nil {
-		if err := api.SetStringPtr(&s.DetailType, v); err != nil {
-			return api.At(err, ".DetailType")
-		}
-	}
-	if v := m["Detail"]; v != nil {
-		if err := api.SetStringPtr(&s.Detail, v); err != nil {
-			return api.At(err, ".Detail")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Time", &s.Time, api.SetTimePtr)
+	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
+	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DetailType", &s.DetailType, api.SetStringPtr)
+	err = api.Decode(err, m, "Detail", &s.Detail, api.SetStringPtr)
+	return err
 }
 
 func (s *PutPartnerEventsRequestEntry) ToDynamic() map[string]any {
@@ -4929,36 +2593,21 @@ func (s *PutPartnerEventsRequestEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Time != nil {
-		m["Time"] = s.Time.UTC()
-	}
-	if s.Source != nil {
-		m["Source"] = *s.Source
-	}
-	if s.Resources != nil {
-		m["Resources"] = api.DynList(s.Resources, api.DynString)
-	}
-	if s.DetailType != nil {
-		m["DetailType"] = *s.DetailType
-	}
-	if s.Detail != nil {
-		m["Detail"] = *s.Detail
-	}
+	api.Put(m, "Time", s.Time, api.DynTime)
+	api.Put(m, "Source", s.Source, api.DynString)
+	api.PutList(m, "Resources", s.Resources, api.DynString)
+	api.Put(m, "DetailType", s.DetailType, api.DynString)
+	api.Put(m, "Detail", s.Detail, api.DynString)
 	return m
 }
 
 func (s *PutPartnerEventsResponse) FromDynamic(m map[string]any) error {
-	if v := m["FailedEntryCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.FailedEntryCount, v); err != nil {
-			return api.At(err, ".FailedEntryCount")
-		}
-	}
-	if v := m["Entries"]; v != nil {
-		if err := api.SetList(&s.Entries, v, func(p *PutPartnerEventsResultEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Entries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FailedEntryCount", &s.FailedEntryCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]PutPartnerEventsResultEntry, v any) error {
+		return api.SetList(p, v, func(p *PutPartnerEventsResultEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutPartnerEventsResponse) ToDynamic() map[string]any {
@@ -4966,32 +2615,17 @@ func (s *PutPartnerEventsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FailedEntryCount != nil {
-		m["FailedEntryCount"] = int64(*s.FailedEntryCount)
-	}
-	if s.Entries != nil {
-		m["Entries"] = api.DynList(s.Entries, func(e PutPartnerEventsResultEntry) any { return e.ToDynamic() })
-	}
+	api.Put(m, "FailedEntryCount", s.FailedEntryCount, api.DynInt32)
+	api.PutList(m, "Entries", s.Entries, func(e PutPartnerEventsResultEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutPartnerEventsResultEntry) FromDynamic(m map[string]any) error {
-	if v := m["EventId"]; v != nil {
-		if err := api.SetStringPtr(&s.EventId, v); err != nil {
-			return api.At(err, ".EventId")
-		}
-	}
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventId", &s.EventId, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *PutPartnerEventsResultEntry) ToDynamic() map[string]any {
@@ -4999,52 +2633,21 @@ func (s *PutPartnerEventsResultEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EventId != nil {
-		m["EventId"] = *s.EventId
-	}
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
+	api.Put(m, "EventId", s.EventId, api.DynString)
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
 	return m
 }
 
 func (s *PutPermissionRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	if v := m["Action"]; v != nil {
-		if err := api.SetStringPtr(&s.Action, v); err != nil {
-			return api.At(err, ".Action")
-		}
-	}
-	if v := m["Principal"]; v != nil {
-		if err := api.SetStringPtr(&s.Principal, v); err != nil {
-			return api.At(err, ".Principal")
-		}
-	}
-	if v := m["StatementId"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementId, v); err != nil {
-			return api.At(err, ".StatementId")
-		}
-	}
-	if v := m["Condition"]; v != nil {
-		p := new(Condition)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Condition")
-		}
-		s.Condition = p
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
+	err = api.Decode(err, m, "Principal", &s.Principal, api.SetStringPtr)
+	err = api.Decode(err, m, "StatementId", &s.StatementId, api.SetStringPtr)
+	err = api.Decode(err, m, "Condition", &s.Condition, api.SetStructPtr[Condition])
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	return err
 }
 
 func (s *PutPermissionRequest) ToDynamic() map[string]any {
@@ -5052,69 +2655,28 @@ func (s *PutPermissionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
-	if s.Action != nil {
-		m["Action"] = *s.Action
-	}
-	if s.Principal != nil {
-		m["Principal"] = *s.Principal
-	}
-	if s.StatementId != nil {
-		m["StatementId"] = *s.StatementId
-	}
-	if s.Condition != nil {
-		m["Condition"] = s.Condition.ToDynamic()
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
+	api.Put(m, "Action", s.Action, api.DynString)
+	api.Put(m, "Principal", s.Principal, api.DynString)
+	api.Put(m, "StatementId", s.StatementId, api.DynString)
+	api.PutStruct(m, "Condition", s.Condition)
+	api.Put(m, "Policy", s.Policy, api.DynString)
 	return m
 }
 
 func (s *PutRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ScheduleExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleExpression, v); err != nil {
-			return api.At(err, ".ScheduleExpression")
-		}
-	}
-	if v := m["EventPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.EventPattern, v); err != nil {
-			return api.At(err, ".EventPattern")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	return err
 }
 
 func (s *PutRuleRequest) ToDynamic() map[string]any {
@@ -5122,40 +2684,21 @@ func (s *PutRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ScheduleExpression != nil {
-		m["ScheduleExpression"] = *s.ScheduleExpression
-	}
-	if s.EventPattern != nil {
-		m["EventPattern"] = *s.EventPattern
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
+	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
 	return m
 }
 
 func (s *PutRuleResponse) FromDynamic(m map[string]any) error {
-	if v := m["RuleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleArn, v); err != nil {
-			return api.At(err, ".RuleArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleArn", &s.RuleArn, api.SetStringPtr)
+	return err
 }
 
 func (s *PutRuleResponse) ToDynamic() map[string]any {
@@ -5163,29 +2706,18 @@ func (s *PutRuleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RuleArn != nil {
-		m["RuleArn"] = *s.RuleArn
-	}
+	api.Put(m, "RuleArn", s.RuleArn, api.DynString)
 	return m
 }
 
 func (s *PutTargetsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Rule"]; v != nil {
-		if err := api.SetStringPtr(&s.Rule, v); err != nil {
-			return api.At(err, ".Rule")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	if v := m["Targets"]; v != nil {
-		if err := api.SetList(&s.Targets, v, func(p *Target, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Targets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStringPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
+		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutTargetsRequest) ToDynamic() map[string]any {
@@ -5193,30 +2725,19 @@ func (s *PutTargetsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Rule != nil {
-		m["Rule"] = *s.Rule
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
-	if s.Targets != nil {
-		m["Targets"] = api.DynList(s.Targets, func(e Target) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Rule", s.Rule, api.DynString)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
+	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutTargetsResponse) FromDynamic(m map[string]any) error {
-	if v := m["FailedEntryCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.FailedEntryCount, v); err != nil {
-			return api.At(err, ".FailedEntryCount")
-		}
-	}
-	if v := m["FailedEntries"]; v != nil {
-		if err := api.SetList(&s.FailedEntries, v, func(p *PutTargetsResultEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".FailedEntries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FailedEntryCount", &s.FailedEntryCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FailedEntries", &s.FailedEntries, func(p *[]PutTargetsResultEntry, v any) error {
+		return api.SetList(p, v, func(p *PutTargetsResultEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutTargetsResponse) ToDynamic() map[string]any {
@@ -5224,32 +2745,17 @@ func (s *PutTargetsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FailedEntryCount != nil {
-		m["FailedEntryCount"] = int64(*s.FailedEntryCount)
-	}
-	if s.FailedEntries != nil {
-		m["FailedEntries"] = api.DynList(s.FailedEntries, func(e PutTargetsResultEntry) any { return e.ToDynamic() })
-	}
+	api.Put(m, "FailedEntryCount", s.FailedEntryCount, api.DynInt32)
+	api.PutList(m, "FailedEntries", s.FailedEntries, func(e PutTargetsResultEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutTargetsResultEntry) FromDynamic(m map[string]any) error {
-	if v := m["TargetId"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetId, v); err != nil {
-			return api.At(err, ".TargetId")
-		}
-	}
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetId", &s.TargetId, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *PutTargetsResultEntry) ToDynamic() map[string]any {
@@ -5257,55 +2763,22 @@ func (s *PutTargetsResultEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TargetId != nil {
-		m["TargetId"] = *s.TargetId
-	}
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
+	api.Put(m, "TargetId", s.TargetId, api.DynString)
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
 	return m
 }
 
 func (s *RedshiftDataParameters) FromDynamic(m map[string]any) error {
-	if v := m["SecretManagerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretManagerArn, v); err != nil {
-			return api.At(err, ".SecretManagerArn")
-		}
-	}
-	if v := m["Database"]; v != nil {
-		if err := api.SetStringPtr(&s.Database, v); err != nil {
-			return api.At(err, ".Database")
-		}
-	}
-	if v := m["DbUser"]; v != nil {
-		if err := api.SetStringPtr(&s.DbUser, v); err != nil {
-			return api.At(err, ".DbUser")
-		}
-	}
-	if v := m["Sql"]; v != nil {
-		if err := api.SetStringPtr(&s.Sql, v); err != nil {
-			return api.At(err, ".Sql")
-		}
-	}
-	if v := m["StatementName"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementName, v); err != nil {
-			return api.At(err, ".StatementName")
-		}
-	}
-	if v := m["WithEvent"]; v != nil {
-		if err := api.SetBoolPtr(&s.WithEvent, v); err != nil {
-			return api.At(err, ".WithEvent")
-		}
-	}
-	if v := m["Sqls"]; v != nil {
-		if err := api.SetList(&s.Sqls, v, api.SetString); err != nil {
-			return api.At(err, ".Sqls")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretManagerArn", &s.SecretManagerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Database", &s.Database, api.SetStringPtr)
+	err = api.Decode(err, m, "DbUser", &s.DbUser, api.SetStringPtr)
+	err = api.Decode(err, m, "Sql", &s.Sql, api.SetStringPtr)
+	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
+	err = api.Decode(err, m, "WithEvent", &s.WithEvent, api.SetBoolPtr)
+	err = api.Decode(err, m, "Sqls", &s.Sqls, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *RedshiftDataParameters) ToDynamic() map[string]any {
@@ -5313,47 +2786,22 @@ func (s *RedshiftDataParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.SecretManagerArn != nil {
-		m["SecretManagerArn"] = *s.SecretManagerArn
-	}
-	if s.Database != nil {
-		m["Database"] = *s.Database
-	}
-	if s.DbUser != nil {
-		m["DbUser"] = *s.DbUser
-	}
-	if s.Sql != nil {
-		m["Sql"] = *s.Sql
-	}
-	if s.StatementName != nil {
-		m["StatementName"] = *s.StatementName
-	}
-	if s.WithEvent != nil {
-		m["WithEvent"] = *s.WithEvent
-	}
-	if s.Sqls != nil {
-		m["Sqls"] = api.DynList(s.Sqls, api.DynString)
-	}
+	api.Put(m, "SecretManagerArn", s.SecretManagerArn, api.DynString)
+	api.Put(m, "Database", s.Database, api.DynString)
+	api.Put(m, "DbUser", s.DbUser, api.DynString)
+	api.Put(m, "Sql", s.Sql, api.DynString)
+	api.Put(m, "StatementName", s.StatementName, api.DynString)
+	api.Put(m, "WithEvent", s.WithEvent, api.DynBool)
+	api.PutList(m, "Sqls", s.Sqls, api.DynString)
 	return m
 }
 
 func (s *RemovePermissionRequest) FromDynamic(m map[string]any) error {
-	if v := m["StatementId"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementId, v); err != nil {
-			return api.At(err, ".StatementId")
-		}
-	}
-	if v := m["RemoveAllPermissions"]; v != nil {
-		if err := api.SetBoolPtr(&s.RemoveAllPermissions, v); err != nil {
-			return api.At(err, ".RemoveAllPermissions")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StatementId", &s.StatementId, api.SetStringPtr)
+	err = api.Decode(err, m, "RemoveAllPermissions", &s.RemoveAllPermissions, api.SetBoolPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	return err
 }
 
 func (s *RemovePermissionRequest) ToDynamic() map[string]any {
@@ -5361,40 +2809,19 @@ func (s *RemovePermissionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StatementId != nil {
-		m["StatementId"] = *s.StatementId
-	}
-	if s.RemoveAllPermissions != nil {
-		m["RemoveAllPermissions"] = *s.RemoveAllPermissions
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
+	api.Put(m, "StatementId", s.StatementId, api.DynString)
+	api.Put(m, "RemoveAllPermissions", s.RemoveAllPermissions, api.DynBool)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
 	return m
 }
 
 func (s *RemoveTargetsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Rule"]; v != nil {
-		if err := api.SetStringPtr(&s.Rule, v); err != nil {
-			return api.At(err, ".Rule")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	if v := m["Ids"]; v != nil {
-		if err := api.SetList(&s.Ids, v, api.SetString); err != nil {
-			return api.At(err, ".Ids")
-		}
-	}
-	if v := m["Force"]; v != nil {
-		if err := api.SetBoolPtr(&s.Force, v); err != nil {
-			return api.At(err, ".Force")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStringPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	err = api.Decode(err, m, "Ids", &s.Ids, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Force", &s.Force, api.SetBoolPtr)
+	return err
 }
 
 func (s *RemoveTargetsRequest) ToDynamic() map[string]any {
@@ -5402,33 +2829,20 @@ func (s *RemoveTargetsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Rule != nil {
-		m["Rule"] = *s.Rule
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
-	if s.Ids != nil {
-		m["Ids"] = api.DynList(s.Ids, api.DynString)
-	}
-	if s.Force != nil {
-		m["Force"] = *s.Force
-	}
+	api.Put(m, "Rule", s.Rule, api.DynString)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
+	api.PutList(m, "Ids", s.Ids, api.DynString)
+	api.Put(m, "Force", s.Force, api.DynBool)
 	return m
 }
 
 func (s *RemoveTargetsResponse) FromDynamic(m map[string]any) error {
-	if v := m["FailedEntryCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.FailedEntryCount, v); err != nil {
-			return api.At(err, ".FailedEntryCount")
-		}
-	}
-	if v := m["FailedEntries"]; v != nil {
-		if err := api.SetList(&s.FailedEntries, v, func(p *RemoveTargetsResultEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".FailedEntries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FailedEntryCount", &s.FailedEntryCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FailedEntries", &s.FailedEntries, func(p *[]RemoveTargetsResultEntry, v any) error {
+		return api.SetList(p, v, func(p *RemoveTargetsResultEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RemoveTargetsResponse) ToDynamic() map[string]any {
@@ -5436,32 +2850,17 @@ func (s *RemoveTargetsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FailedEntryCount != nil {
-		m["FailedEntryCount"] = int64(*s.FailedEntryCount)
-	}
-	if s.FailedEntries != nil {
-		m["FailedEntries"] = api.DynList(s.FailedEntries, func(e RemoveTargetsResultEntry) any { return e.ToDynamic() })
-	}
+	api.Put(m, "FailedEntryCount", s.FailedEntryCount, api.DynInt32)
+	api.PutList(m, "FailedEntries", s.FailedEntries, func(e RemoveTargetsResultEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RemoveTargetsResultEntry) FromDynamic(m map[string]any) error {
-	if v := m["TargetId"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetId, v); err != nil {
-			return api.At(err, ".TargetId")
-		}
-	}
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetId", &s.TargetId, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *RemoveTargetsResultEntry) ToDynamic() map[string]any {
@@ -5469,65 +2868,24 @@ func (s *RemoveTargetsResultEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TargetId != nil {
-		m["TargetId"] = *s.TargetId
-	}
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
+	api.Put(m, "TargetId", s.TargetId, api.DynString)
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
 	return m
 }
 
 func (s *Replay) FromDynamic(m map[string]any) error {
-	if v := m["ReplayName"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplayName, v); err != nil {
-			return api.At(err, ".ReplayName")
-		}
-	}
-	if v := m["EventSourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceArn, v); err != nil {
-			return api.At(err, ".EventSourceArn")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["EventStartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EventStartTime, v); err != nil {
-			return api.At(err, ".EventStartTime")
-		}
-	}
-	if v := m["EventEndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EventEndTime, v); err != nil {
-			return api.At(err, ".EventEndTime")
-		}
-	}
-	if v := m["EventLastReplayedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EventLastReplayedTime, v); err != nil {
-			return api.At(err, ".EventLastReplayedTime")
-		}
-	}
-	if v := m["ReplayStartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ReplayStartTime, v); err != nil {
-			return api.At(err, ".ReplayStartTime")
-		}
-	}
-	if v := m["ReplayEndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ReplayEndTime, v); err != nil {
-			return api.At(err, ".ReplayEndTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplayName", &s.ReplayName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "EventStartTime", &s.EventStartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EventEndTime", &s.EventEndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EventLastReplayedTime", &s.EventLastReplayedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ReplayStartTime", &s.ReplayStartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "ReplayEndTime", &s.ReplayEndTime, api.SetTimePtr)
+	return err
 }
 
 func (s *Replay) ToDynamic() map[string]any {
@@ -5535,48 +2893,23 @@ func (s *Replay) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ReplayName != nil {
-		m["ReplayName"] = *s.ReplayName
-	}
-	if s.EventSourceArn != nil {
-		m["EventSourceArn"] = *s.EventSourceArn
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.EventStartTime != nil {
-		m["EventStartTime"] = s.EventStartTime.UTC()
-	}
-	if s.EventEndTime != nil {
-		m["EventEndTime"] = s.EventEndTime.UTC()
-	}
-	if s.EventLastReplayedTime != nil {
-		m["EventLastReplayedTime"] = s.EventLastReplayedTime.UTC()
-	}
-	if s.ReplayStartTime != nil {
-		m["ReplayStartTime"] = s.ReplayStartTime.UTC()
-	}
-	if s.ReplayEndTime != nil {
-		m["ReplayEndTime"] = s.ReplayEndTime.UTC()
-	}
+	api.Put(m, "ReplayName", s.ReplayName, api.DynString)
+	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "EventStartTime", s.EventStartTime, api.DynTime)
+	api.Put(m, "EventEndTime", s.EventEndTime, api.DynTime)
+	api.Put(m, "EventLastReplayedTime", s.EventLastReplayedTime, api.DynTime)
+	api.Put(m, "ReplayStartTime", s.ReplayStartTime, api.DynTime)
+	api.Put(m, "ReplayEndTime", s.ReplayEndTime, api.DynTime)
 	return m
 }
 
 func (s *ReplayDestination) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["FilterArns"]; v != nil {
-		if err := api.SetList(&s.FilterArns, v, api.SetString); err != nil {
-			return api.At(err, ".FilterArns")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "FilterArns", &s.FilterArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ReplayDestination) ToDynamic() map[string]any {
@@ -5584,22 +2917,15 @@ func (s *ReplayDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.FilterArns != nil {
-		m["FilterArns"] = api.DynList(s.FilterArns, api.DynString)
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.PutList(m, "FilterArns", s.FilterArns, api.DynString)
 	return m
 }
 
 func (s *ReplicationConfig) FromDynamic(m map[string]any) error {
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *ReplicationConfig) ToDynamic() map[string]any {
@@ -5607,9 +2933,7 @@ func (s *ReplicationConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
@@ -5632,17 +2956,10 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *RetryPolicy) FromDynamic(m map[string]any) error {
-	if v := m["MaximumRetryAttempts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumRetryAttempts, v); err != nil {
-			return api.At(err, ".MaximumRetryAttempts")
-		}
-	}
-	if v := m["MaximumEventAgeInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumEventAgeInSeconds, v); err != nil {
-			return api.At(err, ".MaximumEventAgeInSeconds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaximumEventAgeInSeconds", &s.MaximumEventAgeInSeconds, api.SetInt32Ptr)
+	return err
 }
 
 func (s *RetryPolicy) ToDynamic() map[string]any {
@@ -5650,24 +2967,15 @@ func (s *RetryPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MaximumRetryAttempts != nil {
-		m["MaximumRetryAttempts"] = int64(*s.MaximumRetryAttempts)
-	}
-	if s.MaximumEventAgeInSeconds != nil {
-		m["MaximumEventAgeInSeconds"] = int64(*s.MaximumEventAgeInSeconds)
-	}
+	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
+	api.Put(m, "MaximumEventAgeInSeconds", s.MaximumEventAgeInSeconds, api.DynInt32)
 	return m
 }
 
 func (s *RoutingConfig) FromDynamic(m map[string]any) error {
-	if v := m["FailoverConfig"]; v != nil {
-		p := new(FailoverConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FailoverConfig")
-		}
-		s.FailoverConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FailoverConfig", &s.FailoverConfig, api.SetStructPtr[FailoverConfig])
+	return err
 }
 
 func (s *RoutingConfig) ToDynamic() map[string]any {
@@ -5675,59 +2983,22 @@ func (s *RoutingConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FailoverConfig != nil {
-		m["FailoverConfig"] = s.FailoverConfig.ToDynamic()
-	}
+	api.PutStruct(m, "FailoverConfig", s.FailoverConfig)
 	return m
 }
 
 func (s *Rule) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["EventPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.EventPattern, v); err != nil {
-			return api.At(err, ".EventPattern")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ScheduleExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleExpression, v); err != nil {
-			return api.At(err, ".ScheduleExpression")
-		}
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["ManagedBy"]; v != nil {
-		if err := api.SetStringPtr(&s.ManagedBy, v); err != nil {
-			return api.At(err, ".ManagedBy")
-		}
-	}
-	if v := m["EventBusName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusName, v); err != nil {
-			return api.At(err, ".EventBusName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ManagedBy", &s.ManagedBy, api.SetStringPtr)
+	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
+	return err
 }
 
 func (s *Rule) ToDynamic() map[string]any {
@@ -5735,43 +3006,24 @@ func (s *Rule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.EventPattern != nil {
-		m["EventPattern"] = *s.EventPattern
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ScheduleExpression != nil {
-		m["ScheduleExpression"] = *s.ScheduleExpression
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.ManagedBy != nil {
-		m["ManagedBy"] = *s.ManagedBy
-	}
-	if s.EventBusName != nil {
-		m["EventBusName"] = *s.EventBusName
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.Put(m, "ManagedBy", s.ManagedBy, api.DynString)
+	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
 	return m
 }
 
 func (s *RunCommandParameters) FromDynamic(m map[string]any) error {
-	if v := m["RunCommandTargets"]; v != nil {
-		if err := api.SetList(&s.RunCommandTargets, v, func(p *RunCommandTarget, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RunCommandTargets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RunCommandTargets", &s.RunCommandTargets, func(p *[]RunCommandTarget, v any) error {
+		return api.SetList(p, v, func(p *RunCommandTarget, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RunCommandParameters) ToDynamic() map[string]any {
@@ -5779,24 +3031,15 @@ func (s *RunCommandParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RunCommandTargets != nil {
-		m["RunCommandTargets"] = api.DynList(s.RunCommandTargets, func(e RunCommandTarget) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "RunCommandTargets", s.RunCommandTargets, func(e RunCommandTarget) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RunCommandTarget) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetString); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *RunCommandTarget) ToDynamic() map[string]any {
@@ -5804,27 +3047,16 @@ func (s *RunCommandTarget) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynString)
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.PutList(m, "Values", s.Values, api.DynString)
 	return m
 }
 
 func (s *SageMakerPipelineParameter) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *SageMakerPipelineParameter) ToDynamic() map[string]any {
@@ -5832,22 +3064,17 @@ func (s *SageMakerPipelineParameter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *SageMakerPipelineParameters) FromDynamic(m map[string]any) error {
-	if v := m["PipelineParameterList"]; v != nil {
-		if err := api.SetList(&s.PipelineParameterList, v, func(p *SageMakerPipelineParameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PipelineParameterList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PipelineParameterList", &s.PipelineParameterList, func(p *[]SageMakerPipelineParameter, v any) error {
+		return api.SetList(p, v, func(p *SageMakerPipelineParameter, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SageMakerPipelineParameters) ToDynamic() map[string]any {
@@ -5855,19 +3082,14 @@ func (s *SageMakerPipelineParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PipelineParameterList != nil {
-		m["PipelineParameterList"] = api.DynList(s.PipelineParameterList, func(e SageMakerPipelineParameter) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "PipelineParameterList", s.PipelineParameterList, func(e SageMakerPipelineParameter) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Secondary) FromDynamic(m map[string]any) error {
-	if v := m["Route"]; v != nil {
-		if err := api.SetStringPtr(&s.Route, v); err != nil {
-			return api.At(err, ".Route")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Route", &s.Route, api.SetStringPtr)
+	return err
 }
 
 func (s *Secondary) ToDynamic() map[string]any {
@@ -5875,19 +3097,14 @@ func (s *Secondary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Route != nil {
-		m["Route"] = *s.Route
-	}
+	api.Put(m, "Route", s.Route, api.DynString)
 	return m
 }
 
 func (s *SqsParameters) FromDynamic(m map[string]any) error {
-	if v := m["MessageGroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageGroupId, v); err != nil {
-			return api.At(err, ".MessageGroupId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageGroupId", &s.MessageGroupId, api.SetStringPtr)
+	return err
 }
 
 func (s *SqsParameters) ToDynamic() map[string]any {
@@ -5895,46 +3112,19 @@ func (s *SqsParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MessageGroupId != nil {
-		m["MessageGroupId"] = *s.MessageGroupId
-	}
+	api.Put(m, "MessageGroupId", s.MessageGroupId, api.DynString)
 	return m
 }
 
 func (s *StartReplayRequest) FromDynamic(m map[string]any) error {
-	if v := m["ReplayName"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplayName, v); err != nil {
-			return api.At(err, ".ReplayName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["EventSourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceArn, v); err != nil {
-			return api.At(err, ".EventSourceArn")
-		}
-	}
-	if v := m["EventStartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EventStartTime, v); err != nil {
-			return api.At(err, ".EventStartTime")
-		}
-	}
-	if v := m["EventEndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EventEndTime, v); err != nil {
-			return api.At(err, ".EventEndTime")
-		}
-	}
-	if v := m["Destination"]; v != nil {
-		p := new(ReplayDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-		s.Destination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplayName", &s.ReplayName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "EventStartTime", &s.EventStartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EventEndTime", &s.EventEndTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[ReplayDestination])
+	return err
 }
 
 func (s *StartReplayRequest) ToDynamic() map[string]any {
@@ -5942,49 +3132,22 @@ func (s *StartReplayRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ReplayName != nil {
-		m["ReplayName"] = *s.ReplayName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.EventSourceArn != nil {
-		m["EventSourceArn"] = *s.EventSourceArn
-	}
-	if s.EventStartTime != nil {
-		m["EventStartTime"] = s.EventStartTime.UTC()
-	}
-	if s.EventEndTime != nil {
-		m["EventEndTime"] = s.EventEndTime.UTC()
-	}
-	if s.Destination != nil {
-		m["Destination"] = s.Destination.ToDynamic()
-	}
+	api.Put(m, "ReplayName", s.ReplayName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
+	api.Put(m, "EventStartTime", s.EventStartTime, api.DynTime)
+	api.Put(m, "EventEndTime", s.EventEndTime, api.DynTime)
+	api.PutStruct(m, "Destination", s.Destination)
 	return m
 }
 
 func (s *StartReplayResponse) FromDynamic(m map[string]any) error {
-	if v := m["ReplayArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplayArn, v); err != nil {
-			return api.At(err, ".ReplayArn")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["ReplayStartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ReplayStartTime, v); err != nil {
-			return api.At(err, ".ReplayStartTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplayArn", &s.ReplayArn, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplayStartTime", &s.ReplayStartTime, api.SetTimePtr)
+	return err
 }
 
 func (s *StartReplayResponse) ToDynamic() map[string]any {
@@ -5992,33 +3155,18 @@ func (s *StartReplayResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ReplayArn != nil {
-		m["ReplayArn"] = *s.ReplayArn
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.ReplayStartTime != nil {
-		m["ReplayStartTime"] = s.ReplayStartTime.UTC()
-	}
+	api.Put(m, "ReplayArn", s.ReplayArn, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "ReplayStartTime", s.ReplayStartTime, api.DynTime)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -6026,27 +3174,18 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagResourceRequest) ToDynamic() map[string]any {
@@ -6054,12 +3193,8 @@ func (s *TagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -6073,116 +3208,25 @@ func (s *TagResourceResponse) ToDynamic() map[string]any {
 }
 
 func (s *Target) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["Input"]; v != nil {
-		if err := api.SetStringPtr(&s.Input, v); err != nil {
-			return api.At(err, ".Input")
-		}
-	}
-	if v := m["InputPath"]; v != nil {
-		if err := api.SetStringPtr(&s.InputPath, v); err != nil {
-			return api.At(err, ".InputPath")
-		}
-	}
-	if v := m["InputTransformer"]; v != nil {
-		p := new(InputTransformer)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InputTransformer")
-		}
-		s.InputTransformer = p
-	}
-	if v := m["KinesisParameters"]; v != nil {
-		p := new(KinesisParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KinesisParameters")
-		}
-		s.KinesisParameters = p
-	}
-	if v := m["RunCommandParameters"]; v != nil {
-		p := new(RunCommandParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RunCommandParameters")
-		}
-		s.RunCommandParameters = p
-	}
-	if v := m["EcsParameters"]; v != nil {
-		p := new(EcsParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EcsParameters")
-		}
-		s.EcsParameters = p
-	}
-	if v := m["BatchParameters"]; v != nil {
-		p := new(BatchParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".BatchParameters")
-		}
-		s.BatchParameters = p
-	}
-	if v := m["SqsParameters"]; v != nil {
-		p := new(SqsParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SqsParameters")
-		}
-		s.SqsParameters = p
-	}
-	if v := m["HttpParameters"]; v != nil {
-		p := new(HttpParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HttpParameters")
-		}
-		s.HttpParameters = p
-	}
-	if v := m["RedshiftDataParameters"]; v != nil {
-		p := new(RedshiftDataParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RedshiftDataParameters")
-		}
-		s.RedshiftDataParameters = p
-	}
-	if v := m["SageMakerPipelineParameters"]; v != nil {
-		p := new(SageMakerPipelineParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SageMakerPipelineParameters")
-		}
-		s.SageMakerPipelineParameters = p
-	}
-	if v := m["DeadLetterConfig"]; v != nil {
-		p := new(DeadLetterConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeadLetterConfig")
-		}
-		s.DeadLetterConfig = p
-	}
-	if v := m["RetryPolicy"]; v != nil {
-		p := new(RetryPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RetryPolicy")
-		}
-		s.RetryPolicy = p
-	}
-	if v := m["AppSyncParameters"]; v != nil {
-		p := new(AppSyncParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AppSyncParameters")
-		}
-		s.AppSyncParameters = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Input", &s.Input, api.SetStringPtr)
+	err = api.Decode(err, m, "InputPath", &s.InputPath, api.SetStringPtr)
+	err = api.Decode(err, m, "InputTransformer", &s.InputTransformer, api.SetStructPtr[InputTransformer])
+	err = api.Decode(err, m, "KinesisParameters", &s.KinesisParameters, api.SetStructPtr[KinesisParameters])
+	err = api.Decode(err, m, "RunCommandParameters", &s.RunCommandParameters, api.SetStructPtr[RunCommandParameters])
+	err = api.Decode(err, m, "EcsParameters", &s.EcsParameters, api.SetStructPtr[EcsParameters])
+	err = api.Decode(err, m, "BatchParameters", &s.BatchParameters, api.SetStructPtr[BatchParameters])
+	err = api.Decode(err, m, "SqsParameters", &s.SqsParameters, api.SetStructPtr[SqsParameters])
+	err = api.Decode(err, m, "HttpParameters", &s.HttpParameters, api.SetStructPtr[HttpParameters])
+	err = api.Decode(err, m, "RedshiftDataParameters", &s.RedshiftDataParameters, api.SetStructPtr[RedshiftDataParameters])
+	err = api.Decode(err, m, "SageMakerPipelineParameters", &s.SageMakerPipelineParameters, api.SetStructPtr[SageMakerPipelineParameters])
+	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
+	err = api.Decode(err, m, "RetryPolicy", &s.RetryPolicy, api.SetStructPtr[RetryPolicy])
+	err = api.Decode(err, m, "AppSyncParameters", &s.AppSyncParameters, api.SetStructPtr[AppSyncParameters])
+	return err
 }
 
 func (s *Target) ToDynamic() map[string]any {
@@ -6190,72 +3234,31 @@ func (s *Target) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.Input != nil {
-		m["Input"] = *s.Input
-	}
-	if s.InputPath != nil {
-		m["InputPath"] = *s.InputPath
-	}
-	if s.InputTransformer != nil {
-		m["InputTransformer"] = s.InputTransformer.ToDynamic()
-	}
-	if s.KinesisParameters != nil {
-		m["KinesisParameters"] = s.KinesisParameters.ToDynamic()
-	}
-	if s.RunCommandParameters != nil {
-		m["RunCommandParameters"] = s.RunCommandParameters.ToDynamic()
-	}
-	if s.EcsParameters != nil {
-		m["EcsParameters"] = s.EcsParameters.ToDynamic()
-	}
-	if s.BatchParameters != nil {
-		m["BatchParameters"] = s.BatchParameters.ToDynamic()
-	}
-	if s.SqsParameters != nil {
-		m["SqsParameters"] = s.SqsParameters.ToDynamic()
-	}
-	if s.HttpParameters != nil {
-		m["HttpParameters"] = s.HttpParameters.ToDynamic()
-	}
-	if s.RedshiftDataParameters != nil {
-		m["RedshiftDataParameters"] = s.RedshiftDataParameters.ToDynamic()
-	}
-	if s.SageMakerPipelineParameters != nil {
-		m["SageMakerPipelineParameters"] = s.SageMakerPipelineParameters.ToDynamic()
-	}
-	if s.DeadLetterConfig != nil {
-		m["DeadLetterConfig"] = s.DeadLetterConfig.ToDynamic()
-	}
-	if s.RetryPolicy != nil {
-		m["RetryPolicy"] = s.RetryPolicy.ToDynamic()
-	}
-	if s.AppSyncParameters != nil {
-		m["AppSyncParameters"] = s.AppSyncParameters.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.Put(m, "Input", s.Input, api.DynString)
+	api.Put(m, "InputPath", s.InputPath, api.DynString)
+	api.PutStruct(m, "InputTransformer", s.InputTransformer)
+	api.PutStruct(m, "KinesisParameters", s.KinesisParameters)
+	api.PutStruct(m, "RunCommandParameters", s.RunCommandParameters)
+	api.PutStruct(m, "EcsParameters", s.EcsParameters)
+	api.PutStruct(m, "BatchParameters", s.BatchParameters)
+	api.PutStruct(m, "SqsParameters", s.SqsParameters)
+	api.PutStruct(m, "HttpParameters", s.HttpParameters)
+	api.PutStruct(m, "RedshiftDataParameters", s.RedshiftDataParameters)
+	api.PutStruct(m, "SageMakerPipelineParameters", s.SageMakerPipelineParameters)
+	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
+	api.PutStruct(m, "RetryPolicy", s.RetryPolicy)
+	api.PutStruct(m, "AppSyncParameters", s.AppSyncParameters)
 	return m
 }
 
 func (s *TestEventPatternRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.EventPattern, v); err != nil {
-			return api.At(err, ".EventPattern")
-		}
-	}
-	if v := m["Event"]; v != nil {
-		if err := api.SetStringPtr(&s.Event, v); err != nil {
-			return api.At(err, ".Event")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "Event", &s.Event, api.SetStringPtr)
+	return err
 }
 
 func (s *TestEventPatternRequest) ToDynamic() map[string]any {
@@ -6263,22 +3266,15 @@ func (s *TestEventPatternRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EventPattern != nil {
-		m["EventPattern"] = *s.EventPattern
-	}
-	if s.Event != nil {
-		m["Event"] = *s.Event
-	}
+	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
+	api.Put(m, "Event", s.Event, api.DynString)
 	return m
 }
 
 func (s *TestEventPatternResponse) FromDynamic(m map[string]any) error {
-	if v := m["Result"]; v != nil {
-		if err := api.SetBoolPtr(&s.Result, v); err != nil {
-			return api.At(err, ".Result")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Result", &s.Result, api.SetBoolPtr)
+	return err
 }
 
 func (s *TestEventPatternResponse) ToDynamic() map[string]any {
@@ -6286,24 +3282,15 @@ func (s *TestEventPatternResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Result != nil {
-		m["Result"] = *s.Result
-	}
+	api.Put(m, "Result", s.Result, api.DynBool)
 	return m
 }
 
 func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceRequest) ToDynamic() map[string]any {
@@ -6311,12 +3298,8 @@ func (s *UntagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
@@ -6330,37 +3313,14 @@ func (s *UntagResourceResponse) ToDynamic() map[string]any {
 }
 
 func (s *UpdateApiDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["ConnectionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionArn, v); err != nil {
-			return api.At(err, ".ConnectionArn")
-		}
-	}
-	if v := m["InvocationEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.InvocationEndpoint, v); err != nil {
-			return api.At(err, ".InvocationEndpoint")
-		}
-	}
-	if v := m["HttpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".HttpMethod")
-		}
-	}
-	if v := m["InvocationRateLimitPerSecond"]; v != nil {
-		if err := api.SetInt32Ptr(&s.InvocationRateLimitPerSecond, v); err != nil {
-			return api.At(err, ".InvocationRateLimitPerSecond")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "InvocationEndpoint", &s.InvocationEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "InvocationRateLimitPerSecond", &s.InvocationRateLimitPerSecond, api.SetInt32Ptr)
+	return err
 }
 
 func (s *UpdateApiDestinationRequest) ToDynamic() map[string]any {
@@ -6368,49 +3328,22 @@ func (s *UpdateApiDestinationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.ConnectionArn != nil {
-		m["ConnectionArn"] = *s.ConnectionArn
-	}
-	if s.InvocationEndpoint != nil {
-		m["InvocationEndpoint"] = *s.InvocationEndpoint
-	}
-	if s.HttpMethod != nil {
-		m["HttpMethod"] = *s.HttpMethod
-	}
-	if s.InvocationRateLimitPerSecond != nil {
-		m["InvocationRateLimitPerSecond"] = int64(*s.InvocationRateLimitPerSecond)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
+	api.Put(m, "InvocationEndpoint", s.InvocationEndpoint, api.DynString)
+	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
+	api.Put(m, "InvocationRateLimitPerSecond", s.InvocationRateLimitPerSecond, api.DynInt32)
 	return m
 }
 
 func (s *UpdateApiDestinationResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApiDestinationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiDestinationArn, v); err != nil {
-			return api.At(err, ".ApiDestinationArn")
-		}
-	}
-	if v := m["ApiDestinationState"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiDestinationState, v); err != nil {
-			return api.At(err, ".ApiDestinationState")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiDestinationArn", &s.ApiDestinationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiDestinationState", &s.ApiDestinationState, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *UpdateApiDestinationResponse) ToDynamic() map[string]any {
@@ -6418,43 +3351,20 @@ func (s *UpdateApiDestinationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ApiDestinationArn != nil {
-		m["ApiDestinationArn"] = *s.ApiDestinationArn
-	}
-	if s.ApiDestinationState != nil {
-		m["ApiDestinationState"] = *s.ApiDestinationState
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
+	api.Put(m, "ApiDestinationArn", s.ApiDestinationArn, api.DynString)
+	api.Put(m, "ApiDestinationState", s.ApiDestinationState, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
 	return m
 }
 
 func (s *UpdateArchiveRequest) FromDynamic(m map[string]any) error {
-	if v := m["ArchiveName"]; v != nil {
-		if err := api.SetStringPtr(&s.ArchiveName, v); err != nil {
-			return api.At(err, ".ArchiveName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["EventPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.EventPattern, v); err != nil {
-			return api.At(err, ".EventPattern")
-		}
-	}
-	if v := m["RetentionDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionDays, v); err != nil {
-			return api.At(err, ".RetentionDays")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ArchiveName", &s.ArchiveName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "RetentionDays", &s.RetentionDays, api.SetInt32Ptr)
+	return err
 }
 
 func (s *UpdateArchiveRequest) ToDynamic() map[string]any {
@@ -6462,43 +3372,20 @@ func (s *UpdateArchiveRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ArchiveName != nil {
-		m["ArchiveName"] = *s.ArchiveName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.EventPattern != nil {
-		m["EventPattern"] = *s.EventPattern
-	}
-	if s.RetentionDays != nil {
-		m["RetentionDays"] = int64(*s.RetentionDays)
-	}
+	api.Put(m, "ArchiveName", s.ArchiveName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
+	api.Put(m, "RetentionDays", s.RetentionDays, api.DynInt32)
 	return m
 }
 
 func (s *UpdateArchiveResponse) FromDynamic(m map[string]any) error {
-	if v := m["ArchiveArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ArchiveArn, v); err != nil {
-			return api.At(err, ".ArchiveArn")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ArchiveArn", &s.ArchiveArn, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	return err
 }
 
 func (s *UpdateArchiveResponse) ToDynamic() map[string]any {
@@ -6506,33 +3393,18 @@ func (s *UpdateArchiveResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ArchiveArn != nil {
-		m["ArchiveArn"] = *s.ArchiveArn
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
+	api.Put(m, "ArchiveArn", s.ArchiveArn, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
 	return m
 }
 
 func (s *UpdateConnectionApiKeyAuthRequestParameters) FromDynamic(m map[string]any) error {
-	if v := m["ApiKeyName"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeyName, v); err != nil {
-			return api.At(err, ".ApiKeyName")
-		}
-	}
-	if v := m["ApiKeyValue"]; v != nil {
-		if err := api.SetStringPtr(&s.ApiKeyValue, v); err != nil {
-			return api.At(err, ".ApiKeyValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApiKeyName", &s.ApiKeyName, api.SetStringPtr)
+	err = api.Decode(err, m, "ApiKeyValue", &s.ApiKeyValue, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateConnectionApiKeyAuthRequestParameters) ToDynamic() map[string]any {
@@ -6540,45 +3412,18 @@ func (s *UpdateConnectionApiKeyAuthRequestParameters) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApiKeyName != nil {
-		m["ApiKeyName"] = *s.ApiKeyName
-	}
-	if s.ApiKeyValue != nil {
-		m["ApiKeyValue"] = *s.ApiKeyValue
-	}
+	api.Put(m, "ApiKeyName", s.ApiKeyName, api.DynString)
+	api.Put(m, "ApiKeyValue", s.ApiKeyValue, api.DynString)
 	return m
 }
 
 func (s *UpdateConnectionAuthRequestParameters) FromDynamic(m map[string]any) error {
-	if v := m["BasicAuthParameters"]; v != nil {
-		p := new(UpdateConnectionBasicAuthRequestParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".BasicAuthParameters")
-		}
-		s.BasicAuthParameters = p
-	}
-	if v := m["OAuthParameters"]; v != nil {
-		p := new(UpdateConnectionOAuthRequestParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OAuthParameters")
-		}
-		s.OAuthParameters = p
-	}
-	if v := m["ApiKeyAuthParameters"]; v != nil {
-		p := new(UpdateConnectionApiKeyAuthRequestParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ApiKeyAuthParameters")
-		}
-		s.ApiKeyAuthParameters = p
-	}
-	if v := m["InvocationHttpParameters"]; v != nil {
-		p := new(ConnectionHttpParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InvocationHttpParameters")
-		}
-		s.InvocationHttpParameters = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BasicAuthParameters", &s.BasicAuthParameters, api.SetStructPtr[UpdateConnectionBasicAuthRequestParameters])
+	err = api.Decode(err, m, "OAuthParameters", &s.OAuthParameters, api.SetStructPtr[UpdateConnectionOAuthRequestParameters])
+	err = api.Decode(err, m, "ApiKeyAuthParameters", &s.ApiKeyAuthParameters, api.SetStructPtr[UpdateConnectionApiKeyAuthRequestParameters])
+	err = api.Decode(err, m, "InvocationHttpParameters", &s.InvocationHttpParameters, api.SetStructPtr[ConnectionHttpParameters])
+	return err
 }
 
 func (s *UpdateConnectionAuthRequestParameters) ToDynamic() map[string]any {
@@ -6586,33 +3431,18 @@ func (s *UpdateConnectionAuthRequestParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.BasicAuthParameters != nil {
-		m["BasicAuthParameters"] = s.BasicAuthParameters.ToDynamic()
-	}
-	if s.OAuthParameters != nil {
-		m["OAuthParameters"] = s.OAuthParameters.ToDynamic()
-	}
-	if s.ApiKeyAuthParameters != nil {
-		m["ApiKeyAuthParameters"] = s.ApiKeyAuthParameters.ToDynamic()
-	}
-	if s.InvocationHttpParameters != nil {
-		m["InvocationHttpParameters"] = s.InvocationHttpParameters.ToDynamic()
-	}
+	api.PutStruct(m, "BasicAuthParameters", s.BasicAuthParameters)
+	api.PutStruct(m, "OAuthParameters", s.OAuthParameters)
+	api.PutStruct(m, "ApiKeyAuthParameters", s.ApiKeyAuthParameters)
+	api.PutStruct(m, "InvocationHttpParameters", s.InvocationHttpParameters)
 	return m
 }
 
 func (s *UpdateConnectionBasicAuthRequestParameters) FromDynamic(m map[string]any) error {
-	if v := m["Username"]; v != nil {
-		if err := api.SetStringPtr(&s.Username, v); err != nil {
-			return api.At(err, ".Username")
-		}
-	}
-	if v := m["Password"]; v != nil {
-		if err := api.SetStringPtr(&s.Password, v); err != nil {
-			return api.At(err, ".Password")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Username", &s.Username, api.SetStringPtr)
+	err = api.Decode(err, m, "Password", &s.Password, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateConnectionBasicAuthRequestParameters) ToDynamic() map[string]any {
@@ -6620,27 +3450,16 @@ func (s *UpdateConnectionBasicAuthRequestParameters) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Username != nil {
-		m["Username"] = *s.Username
-	}
-	if s.Password != nil {
-		m["Password"] = *s.Password
-	}
+	api.Put(m, "Username", s.Username, api.DynString)
+	api.Put(m, "Password", s.Password, api.DynString)
 	return m
 }
 
 func (s *UpdateConnectionOAuthClientRequestParameters) FromDynamic(m map[string]any) error {
-	if v := m["ClientID"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientID, v); err != nil {
-			return api.At(err, ".ClientID")
-		}
-	}
-	if v := m["ClientSecret"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientSecret, v); err != nil {
-			return api.At(err, ".ClientSecret")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ClientID", &s.ClientID, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientSecret", &s.ClientSecret, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateConnectionOAuthClientRequestParameters) ToDynamic() map[string]any {
@@ -6648,41 +3467,18 @@ func (s *UpdateConnectionOAuthClientRequestParameters) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ClientID != nil {
-		m["ClientID"] = *s.ClientID
-	}
-	if s.ClientSecret != nil {
-		m["ClientSecret"] = *s.ClientSecret
-	}
+	api.Put(m, "ClientID", s.ClientID, api.DynString)
+	api.Put(m, "ClientSecret", s.ClientSecret, api.DynString)
 	return m
 }
 
 func (s *UpdateConnectionOAuthRequestParameters) FromDynamic(m map[string]any) error {
-	if v := m["ClientParameters"]; v != nil {
-		p := new(UpdateConnectionOAuthClientRequestParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ClientParameters")
-		}
-		s.ClientParameters = p
-	}
-	if v := m["AuthorizationEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationEndpoint, v); err != nil {
-			return api.At(err, ".AuthorizationEndpoint")
-		}
-	}
-	if v := m["HttpMethod"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpMethod, v); err != nil {
-			return api.At(err, ".HttpMethod")
-		}
-	}
-	if v := m["OAuthHttpParameters"]; v != nil {
-		p := new(ConnectionHttpParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OAuthHttpParameters")
-		}
-		s.OAuthHttpParameters = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ClientParameters", &s.ClientParameters, api.SetStructPtr[UpdateConnectionOAuthClientRequestParameters])
+	err = api.Decode(err, m, "AuthorizationEndpoint", &s.AuthorizationEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
+	err = api.Decode(err, m, "OAuthHttpParameters", &s.OAuthHttpParameters, api.SetStructPtr[ConnectionHttpParameters])
+	return err
 }
 
 func (s *UpdateConnectionOAuthRequestParameters) ToDynamic() map[string]any {
@@ -6690,45 +3486,20 @@ func (s *UpdateConnectionOAuthRequestParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ClientParameters != nil {
-		m["ClientParameters"] = s.ClientParameters.ToDynamic()
-	}
-	if s.AuthorizationEndpoint != nil {
-		m["AuthorizationEndpoint"] = *s.AuthorizationEndpoint
-	}
-	if s.HttpMethod != nil {
-		m["HttpMethod"] = *s.HttpMethod
-	}
-	if s.OAuthHttpParameters != nil {
-		m["OAuthHttpParameters"] = s.OAuthHttpParameters.ToDynamic()
-	}
+	api.PutStruct(m, "ClientParameters", s.ClientParameters)
+	api.Put(m, "AuthorizationEndpoint", s.AuthorizationEndpoint, api.DynString)
+	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
+	api.PutStruct(m, "OAuthHttpParameters", s.OAuthHttpParameters)
 	return m
 }
 
 func (s *UpdateConnectionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["AuthorizationType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthorizationType, v); err != nil {
-			return api.At(err, ".AuthorizationType")
-		}
-	}
-	if v := m["AuthParameters"]; v != nil {
-		p := new(UpdateConnectionAuthRequestParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AuthParameters")
-		}
-		s.AuthParameters = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthParameters", &s.AuthParameters, api.SetStructPtr[UpdateConnectionAuthRequestParameters])
+	return err
 }
 
 func (s *UpdateConnectionRequest) ToDynamic() map[string]any {
@@ -6736,48 +3507,21 @@ func (s *UpdateConnectionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.AuthorizationType != nil {
-		m["AuthorizationType"] = *s.AuthorizationType
-	}
-	if s.AuthParameters != nil {
-		m["AuthParameters"] = s.AuthParameters.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
+	api.PutStruct(m, "AuthParameters", s.AuthParameters)
 	return m
 }
 
 func (s *UpdateConnectionResponse) FromDynamic(m map[string]any) error {
-	if v := m["ConnectionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionArn, v); err != nil {
-			return api.At(err, ".ConnectionArn")
-		}
-	}
-	if v := m["ConnectionState"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionState, v); err != nil {
-			return api.At(err, ".ConnectionState")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["LastAuthorizedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAuthorizedTime, v); err != nil {
-			return api.At(err, ".LastAuthorizedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastAuthorizedTime", &s.LastAuthorizedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *UpdateConnectionResponse) ToDynamic() map[string]any {
@@ -6785,60 +3529,25 @@ func (s *UpdateConnectionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ConnectionArn != nil {
-		m["ConnectionArn"] = *s.ConnectionArn
-	}
-	if s.ConnectionState != nil {
-		m["ConnectionState"] = *s.ConnectionState
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = s.CreationTime.UTC()
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = s.LastModifiedTime.UTC()
-	}
-	if s.LastAuthorizedTime != nil {
-		m["LastAuthorizedTime"] = s.LastAuthorizedTime.UTC()
-	}
+	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
+	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
+	api.Put(m, "LastAuthorizedTime", s.LastAuthorizedTime, api.DynTime)
 	return m
 }
 
 func (s *UpdateEndpointRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RoutingConfig"]; v != nil {
-		p := new(RoutingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RoutingConfig")
-		}
-		s.RoutingConfig = p
-	}
-	if v := m["ReplicationConfig"]; v != nil {
-		p := new(ReplicationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicationConfig")
-		}
-		s.ReplicationConfig = p
-	}
-	if v := m["EventBuses"]; v != nil {
-		if err := api.SetList(&s.EventBuses, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventBuses")
-		}
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[RoutingConfig])
+	err = api.Decode(err, m, "ReplicationConfig", &s.ReplicationConfig, api.SetStructPtr[ReplicationConfig])
+	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EndpointEventBus, v any) error {
+		return api.SetList(p, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateEndpointRequest) ToDynamic() map[string]any {
@@ -6846,78 +3555,29 @@ func (s *UpdateEndpointRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RoutingConfig != nil {
-		m["RoutingConfig"] = s.RoutingConfig.ToDynamic()
-	}
-	if s.ReplicationConfig != nil {
-		m["ReplicationConfig"] = s.ReplicationConfig.ToDynamic()
-	}
-	if s.EventBuses != nil {
-		m["EventBuses"] = api.DynList(s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
+	api.PutStruct(m, "ReplicationConfig", s.ReplicationConfig)
+	api.PutList(m, "EventBuses", s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
 	return m
 }
 
 func (s *UpdateEndpointResponse) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["RoutingConfig"]; v != nil {
-		p := new(RoutingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RoutingConfig")
-		}
-		s.RoutingConfig = p
-	}
-	if v := m["ReplicationConfig"]; v != nil {
-		p := new(ReplicationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicationConfig")
-		}
-		s.ReplicationConfig = p
-	}
-	if v := m["EventBuses"]; v != nil {
-		if err := api.SetList(&s.EventBuses, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventBuses")
-		}
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["EndpointId"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointId, v); err != nil {
-			return api.At(err, ".EndpointId")
-		}
-	}
-	if v := m["EndpointUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointUrl, v); err != nil {
-			return api.At(err, ".EndpointUrl")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[RoutingConfig])
+	err = api.Decode(err, m, "ReplicationConfig", &s.ReplicationConfig, api.SetStructPtr[ReplicationConfig])
+	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EndpointEventBus, v any) error {
+		return api.SetList(p, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "EndpointId", &s.EndpointId, api.SetStringPtr)
+	err = api.Decode(err, m, "EndpointUrl", &s.EndpointUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateEndpointResponse) ToDynamic() map[string]any {
@@ -6925,60 +3585,25 @@ func (s *UpdateEndpointResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.RoutingConfig != nil {
-		m["RoutingConfig"] = s.RoutingConfig.ToDynamic()
-	}
-	if s.ReplicationConfig != nil {
-		m["ReplicationConfig"] = s.ReplicationConfig.ToDynamic()
-	}
-	if s.EventBuses != nil {
-		m["EventBuses"] = api.DynList(s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.EndpointId != nil {
-		m["EndpointId"] = *s.EndpointId
-	}
-	if s.EndpointUrl != nil {
-		m["EndpointUrl"] = *s.EndpointUrl
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
+	api.PutStruct(m, "ReplicationConfig", s.ReplicationConfig)
+	api.PutList(m, "EventBuses", s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.Put(m, "EndpointId", s.EndpointId, api.DynString)
+	api.Put(m, "EndpointUrl", s.EndpointUrl, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *UpdateEventBusRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["KmsKeyIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyIdentifier, v); err != nil {
-			return api.At(err, ".KmsKeyIdentifier")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DeadLetterConfig"]; v != nil {
-		p := new(DeadLetterConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeadLetterConfig")
-		}
-		s.DeadLetterConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyIdentifier", &s.KmsKeyIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
+	return err
 }
 
 func (s *UpdateEventBusRequest) ToDynamic() map[string]any {
@@ -6986,50 +3611,21 @@ func (s *UpdateEventBusRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.KmsKeyIdentifier != nil {
-		m["KmsKeyIdentifier"] = *s.KmsKeyIdentifier
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DeadLetterConfig != nil {
-		m["DeadLetterConfig"] = s.DeadLetterConfig.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "KmsKeyIdentifier", s.KmsKeyIdentifier, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
 	return m
 }
 
 func (s *UpdateEventBusResponse) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["KmsKeyIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyIdentifier, v); err != nil {
-			return api.At(err, ".KmsKeyIdentifier")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DeadLetterConfig"]; v != nil {
-		p := new(DeadLetterConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeadLetterConfig")
-		}
-		s.DeadLetterConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyIdentifier", &s.KmsKeyIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
+	return err
 }
 
 func (s *UpdateEventBusResponse) ToDynamic() map[string]any {
@@ -7037,20 +3633,10 @@ func (s *UpdateEventBusResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.KmsKeyIdentifier != nil {
-		m["KmsKeyIdentifier"] = *s.KmsKeyIdentifier
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DeadLetterConfig != nil {
-		m["DeadLetterConfig"] = s.DeadLetterConfig.ToDynamic()
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "KmsKeyIdentifier", s.KmsKeyIdentifier, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
 	return m
 }

@@ -709,37 +709,14 @@ func (s *UpdateUserOutput) ToDynamic() map[string]any {
 }
 
 func (s *AccessDetail) FromDynamic(m map[string]any) error {
-	if v := m["ServiceName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceName, v); err != nil {
-			return api.At(err, ".ServiceName")
-		}
-	}
-	if v := m["ServiceNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceNamespace, v); err != nil {
-			return api.At(err, ".ServiceNamespace")
-		}
-	}
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	if v := m["EntityPath"]; v != nil {
-		if err := api.SetStringPtr(&s.EntityPath, v); err != nil {
-			return api.At(err, ".EntityPath")
-		}
-	}
-	if v := m["LastAuthenticatedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAuthenticatedTime, v); err != nil {
-			return api.At(err, ".LastAuthenticatedTime")
-		}
-	}
-	if v := m["TotalAuthenticatedEntities"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TotalAuthenticatedEntities, v); err != nil {
-			return api.At(err, ".TotalAuthenticatedEntities")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
+	err = api.Decode(err, m, "ServiceNamespace", &s.ServiceNamespace, api.SetStringPtr)
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	err = api.Decode(err, m, "EntityPath", &s.EntityPath, api.SetStringPtr)
+	err = api.Decode(err, m, "LastAuthenticatedTime", &s.LastAuthenticatedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "TotalAuthenticatedEntities", &s.TotalAuthenticatedEntities, api.SetInt32Ptr)
+	return err
 }
 
 func (s *AccessDetail) ToDynamic() map[string]any {
@@ -747,54 +724,23 @@ func (s *AccessDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ServiceName != nil {
-		m["ServiceName"] = *s.ServiceName
-	}
-	if s.ServiceNamespace != nil {
-		m["ServiceNamespace"] = *s.ServiceNamespace
-	}
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
-	if s.EntityPath != nil {
-		m["EntityPath"] = *s.EntityPath
-	}
-	if s.LastAuthenticatedTime != nil {
-		m["LastAuthenticatedTime"] = s.LastAuthenticatedTime.UTC()
-	}
-	if s.TotalAuthenticatedEntities != nil {
-		m["TotalAuthenticatedEntities"] = int64(*s.TotalAuthenticatedEntities)
-	}
+	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
+	api.Put(m, "ServiceNamespace", s.ServiceNamespace, api.DynString)
+	api.Put(m, "Region", s.Region, api.DynString)
+	api.Put(m, "EntityPath", s.EntityPath, api.DynString)
+	api.Put(m, "LastAuthenticatedTime", s.LastAuthenticatedTime, api.DynTime)
+	api.Put(m, "TotalAuthenticatedEntities", s.TotalAuthenticatedEntities, api.DynInt32)
 	return m
 }
 
 func (s *AccessKey) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["AccessKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessKeyId, v); err != nil {
-			return api.At(err, ".AccessKeyId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["SecretAccessKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretAccessKey, v); err != nil {
-			return api.At(err, ".SecretAccessKey")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "SecretAccessKey", &s.SecretAccessKey, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	return err
 }
 
 func (s *AccessKey) ToDynamic() map[string]any {
@@ -802,41 +748,20 @@ func (s *AccessKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.AccessKeyId != nil {
-		m["AccessKeyId"] = *s.AccessKeyId
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.SecretAccessKey != nil {
-		m["SecretAccessKey"] = *s.SecretAccessKey
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "SecretAccessKey", s.SecretAccessKey, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
 	return m
 }
 
 func (s *AccessKeyLastUsed) FromDynamic(m map[string]any) error {
-	if v := m["LastUsedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUsedDate, v); err != nil {
-			return api.At(err, ".LastUsedDate")
-		}
-	}
-	if v := m["ServiceName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceName, v); err != nil {
-			return api.At(err, ".ServiceName")
-		}
-	}
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LastUsedDate", &s.LastUsedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	return err
 }
 
 func (s *AccessKeyLastUsed) ToDynamic() map[string]any {
@@ -844,40 +769,19 @@ func (s *AccessKeyLastUsed) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LastUsedDate != nil {
-		m["LastUsedDate"] = s.LastUsedDate.UTC()
-	}
-	if s.ServiceName != nil {
-		m["ServiceName"] = *s.ServiceName
-	}
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
+	api.Put(m, "LastUsedDate", s.LastUsedDate, api.DynTime)
+	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
+	api.Put(m, "Region", s.Region, api.DynString)
 	return m
 }
 
 func (s *AccessKeyMetadata) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["AccessKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessKeyId, v); err != nil {
-			return api.At(err, ".AccessKeyId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	return err
 }
 
 func (s *AccessKeyMetadata) ToDynamic() map[string]any {
@@ -885,33 +789,18 @@ func (s *AccessKeyMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.AccessKeyId != nil {
-		m["AccessKeyId"] = *s.AccessKeyId
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
 	return m
 }
 
 func (s *AddClientIDToOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["OpenIDConnectProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OpenIDConnectProviderArn, v); err != nil {
-			return api.At(err, ".OpenIDConnectProviderArn")
-		}
-	}
-	if v := m["ClientID"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientID, v); err != nil {
-			return api.At(err, ".ClientID")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientID", &s.ClientID, api.SetStringPtr)
+	return err
 }
 
 func (s *AddClientIDToOpenIDConnectProviderRequest) ToDynamic() map[string]any {
@@ -919,27 +808,16 @@ func (s *AddClientIDToOpenIDConnectProviderRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OpenIDConnectProviderArn != nil {
-		m["OpenIDConnectProviderArn"] = *s.OpenIDConnectProviderArn
-	}
-	if s.ClientID != nil {
-		m["ClientID"] = *s.ClientID
-	}
+	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
+	api.Put(m, "ClientID", s.ClientID, api.DynString)
 	return m
 }
 
 func (s *AddRoleToInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["InstanceProfileName"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceProfileName, v); err != nil {
-			return api.At(err, ".InstanceProfileName")
-		}
-	}
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	return err
 }
 
 func (s *AddRoleToInstanceProfileRequest) ToDynamic() map[string]any {
@@ -947,27 +825,16 @@ func (s *AddRoleToInstanceProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.InstanceProfileName != nil {
-		m["InstanceProfileName"] = *s.InstanceProfileName
-	}
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
+	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
 	return m
 }
 
 func (s *AddUserToGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	return err
 }
 
 func (s *AddUserToGroupRequest) ToDynamic() map[string]any {
@@ -975,27 +842,16 @@ func (s *AddUserToGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "UserName", s.UserName, api.DynString)
 	return m
 }
 
 func (s *AttachGroupPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	return err
 }
 
 func (s *AttachGroupPolicyRequest) ToDynamic() map[string]any {
@@ -1003,27 +859,16 @@ func (s *AttachGroupPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
 	return m
 }
 
 func (s *AttachRolePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	return err
 }
 
 func (s *AttachRolePolicyRequest) ToDynamic() map[string]any {
@@ -1031,27 +876,16 @@ func (s *AttachRolePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
 	return m
 }
 
 func (s *AttachUserPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	return err
 }
 
 func (s *AttachUserPolicyRequest) ToDynamic() map[string]any {
@@ -1059,27 +893,16 @@ func (s *AttachUserPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
 	return m
 }
 
 func (s *AttachedPermissionsBoundary) FromDynamic(m map[string]any) error {
-	if v := m["PermissionsBoundaryType"]; v != nil {
-		if err := api.SetStringPtr(&s.PermissionsBoundaryType, v); err != nil {
-			return api.At(err, ".PermissionsBoundaryType")
-		}
-	}
-	if v := m["PermissionsBoundaryArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PermissionsBoundaryArn, v); err != nil {
-			return api.At(err, ".PermissionsBoundaryArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PermissionsBoundaryType", &s.PermissionsBoundaryType, api.SetStringPtr)
+	err = api.Decode(err, m, "PermissionsBoundaryArn", &s.PermissionsBoundaryArn, api.SetStringPtr)
+	return err
 }
 
 func (s *AttachedPermissionsBoundary) ToDynamic() map[string]any {
@@ -1087,27 +910,16 @@ func (s *AttachedPermissionsBoundary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PermissionsBoundaryType != nil {
-		m["PermissionsBoundaryType"] = *s.PermissionsBoundaryType
-	}
-	if s.PermissionsBoundaryArn != nil {
-		m["PermissionsBoundaryArn"] = *s.PermissionsBoundaryArn
-	}
+	api.Put(m, "PermissionsBoundaryType", s.PermissionsBoundaryType, api.DynString)
+	api.Put(m, "PermissionsBoundaryArn", s.PermissionsBoundaryArn, api.DynString)
 	return m
 }
 
 func (s *AttachedPolicy) FromDynamic(m map[string]any) error {
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	return err
 }
 
 func (s *AttachedPolicy) ToDynamic() map[string]any {
@@ -1115,27 +927,16 @@ func (s *AttachedPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
 	return m
 }
 
 func (s *ChangePasswordRequest) FromDynamic(m map[string]any) error {
-	if v := m["OldPassword"]; v != nil {
-		if err := api.SetStringPtr(&s.OldPassword, v); err != nil {
-			return api.At(err, ".OldPassword")
-		}
-	}
-	if v := m["NewPassword"]; v != nil {
-		if err := api.SetStringPtr(&s.NewPassword, v); err != nil {
-			return api.At(err, ".NewPassword")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OldPassword", &s.OldPassword, api.SetStringPtr)
+	err = api.Decode(err, m, "NewPassword", &s.NewPassword, api.SetStringPtr)
+	return err
 }
 
 func (s *ChangePasswordRequest) ToDynamic() map[string]any {
@@ -1143,22 +944,15 @@ func (s *ChangePasswordRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OldPassword != nil {
-		m["OldPassword"] = *s.OldPassword
-	}
-	if s.NewPassword != nil {
-		m["NewPassword"] = *s.NewPassword
-	}
+	api.Put(m, "OldPassword", s.OldPassword, api.DynString)
+	api.Put(m, "NewPassword", s.NewPassword, api.DynString)
 	return m
 }
 
 func (s *ConcurrentModificationException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ConcurrentModificationException) ToDynamic() map[string]any {
@@ -1166,29 +960,16 @@ func (s *ConcurrentModificationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ContextEntry) FromDynamic(m map[string]any) error {
-	if v := m["ContextKeyName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContextKeyName, v); err != nil {
-			return api.At(err, ".ContextKeyName")
-		}
-	}
-	if v := m["ContextKeyValues"]; v != nil {
-		if err := api.SetList(&s.ContextKeyValues, v, api.SetString); err != nil {
-			return api.At(err, ".ContextKeyValues")
-		}
-	}
-	if v := m["ContextKeyType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContextKeyType, v); err != nil {
-			return api.At(err, ".ContextKeyType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContextKeyName", &s.ContextKeyName, api.SetStringPtr)
+	err = api.Decode(err, m, "ContextKeyValues", &s.ContextKeyValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ContextKeyType", &s.ContextKeyType, api.SetStringPtr)
+	return err
 }
 
 func (s *ContextEntry) ToDynamic() map[string]any {
@@ -1196,25 +977,16 @@ func (s *ContextEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ContextKeyName != nil {
-		m["ContextKeyName"] = *s.ContextKeyName
-	}
-	if s.ContextKeyValues != nil {
-		m["ContextKeyValues"] = api.DynList(s.ContextKeyValues, api.DynString)
-	}
-	if s.ContextKeyType != nil {
-		m["ContextKeyType"] = *s.ContextKeyType
-	}
+	api.Put(m, "ContextKeyName", s.ContextKeyName, api.DynString)
+	api.PutList(m, "ContextKeyValues", s.ContextKeyValues, api.DynString)
+	api.Put(m, "ContextKeyType", s.ContextKeyType, api.DynString)
 	return m
 }
 
 func (s *CreateAccessKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateAccessKeyRequest) ToDynamic() map[string]any {
@@ -1222,21 +994,14 @@ func (s *CreateAccessKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
 	return m
 }
 
 func (s *CreateAccessKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["AccessKey"]; v != nil {
-		p := new(AccessKey)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessKey")
-		}
-		s.AccessKey = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessKey", &s.AccessKey, api.SetStructPtr[AccessKey])
+	return err
 }
 
 func (s *CreateAccessKeyResponse) ToDynamic() map[string]any {
@@ -1244,19 +1009,14 @@ func (s *CreateAccessKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AccessKey != nil {
-		m["AccessKey"] = s.AccessKey.ToDynamic()
-	}
+	api.PutStruct(m, "AccessKey", s.AccessKey)
 	return m
 }
 
 func (s *CreateAccountAliasRequest) FromDynamic(m map[string]any) error {
-	if v := m["AccountAlias"]; v != nil {
-		if err := api.SetStringPtr(&s.AccountAlias, v); err != nil {
-			return api.At(err, ".AccountAlias")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccountAlias", &s.AccountAlias, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateAccountAliasRequest) ToDynamic() map[string]any {
@@ -1264,24 +1024,15 @@ func (s *CreateAccountAliasRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AccountAlias != nil {
-		m["AccountAlias"] = *s.AccountAlias
-	}
+	api.Put(m, "AccountAlias", s.AccountAlias, api.DynString)
 	return m
 }
 
 func (s *CreateGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateGroupRequest) ToDynamic() map[string]any {
@@ -1289,24 +1040,15 @@ func (s *CreateGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
 	return m
 }
 
 func (s *CreateGroupResponse) FromDynamic(m map[string]any) error {
-	if v := m["Group"]; v != nil {
-		p := new(Group)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Group")
-		}
-		s.Group = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Group", &s.Group, api.SetStructPtr[Group])
+	return err
 }
 
 func (s *CreateGroupResponse) ToDynamic() map[string]any {
@@ -1314,29 +1056,18 @@ func (s *CreateGroupResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Group != nil {
-		m["Group"] = s.Group.ToDynamic()
-	}
+	api.PutStruct(m, "Group", s.Group)
 	return m
 }
 
 func (s *CreateInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["InstanceProfileName"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceProfileName, v); err != nil {
-			return api.At(err, ".InstanceProfileName")
-		}
-	}
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateInstanceProfileRequest) ToDynamic() map[string]any {
@@ -1344,27 +1075,16 @@ func (s *CreateInstanceProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.InstanceProfileName != nil {
-		m["InstanceProfileName"] = *s.InstanceProfileName
-	}
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateInstanceProfileResponse) FromDynamic(m map[string]any) error {
-	if v := m["InstanceProfile"]; v != nil {
-		p := new(InstanceProfile)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InstanceProfile")
-		}
-		s.InstanceProfile = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceProfile", &s.InstanceProfile, api.SetStructPtr[InstanceProfile])
+	return err
 }
 
 func (s *CreateInstanceProfileResponse) ToDynamic() map[string]any {
@@ -1372,29 +1092,16 @@ func (s *CreateInstanceProfileResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.InstanceProfile != nil {
-		m["InstanceProfile"] = s.InstanceProfile.ToDynamic()
-	}
+	api.PutStruct(m, "InstanceProfile", s.InstanceProfile)
 	return m
 }
 
 func (s *CreateLoginProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["Password"]; v != nil {
-		if err := api.SetStringPtr(&s.Password, v); err != nil {
-			return api.At(err, ".Password")
-		}
-	}
-	if v := m["PasswordResetRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.PasswordResetRequired, v); err != nil {
-			return api.At(err, ".PasswordResetRequired")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "Password", &s.Password, api.SetStringPtr)
+	err = api.Decode(err, m, "PasswordResetRequired", &s.PasswordResetRequired, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreateLoginProfileRequest) ToDynamic() map[string]any {
@@ -1402,27 +1109,16 @@ func (s *CreateLoginProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.Password != nil {
-		m["Password"] = *s.Password
-	}
-	if s.PasswordResetRequired != nil {
-		m["PasswordResetRequired"] = *s.PasswordResetRequired
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "Password", s.Password, api.DynString)
+	api.Put(m, "PasswordResetRequired", s.PasswordResetRequired, api.DynBool)
 	return m
 }
 
 func (s *CreateLoginProfileResponse) FromDynamic(m map[string]any) error {
-	if v := m["LoginProfile"]; v != nil {
-		p := new(LoginProfile)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoginProfile")
-		}
-		s.LoginProfile = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoginProfile", &s.LoginProfile, api.SetStructPtr[LoginProfile])
+	return err
 }
 
 func (s *CreateLoginProfileResponse) ToDynamic() map[string]any {
@@ -1430,34 +1126,19 @@ func (s *CreateLoginProfileResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoginProfile != nil {
-		m["LoginProfile"] = s.LoginProfile.ToDynamic()
-	}
+	api.PutStruct(m, "LoginProfile", s.LoginProfile)
 	return m
 }
 
 func (s *CreateOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["Url"]; v != nil {
-		if err := api.SetStringPtr(&s.Url, v); err != nil {
-			return api.At(err, ".Url")
-		}
-	}
-	if v := m["ClientIDList"]; v != nil {
-		if err := api.SetList(&s.ClientIDList, v, api.SetString); err != nil {
-			return api.At(err, ".ClientIDList")
-		}
-	}
-	if v := m["ThumbprintList"]; v != nil {
-		if err := api.SetList(&s.ThumbprintList, v, api.SetString); err != nil {
-			return api.At(err, ".ThumbprintList")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Url", &s.Url, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientIDList", &s.ClientIDList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ThumbprintList", &s.ThumbprintList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateOpenIDConnectProviderRequest) ToDynamic() map[string]any {
@@ -1465,33 +1146,20 @@ func (s *CreateOpenIDConnectProviderRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Url != nil {
-		m["Url"] = *s.Url
-	}
-	if s.ClientIDList != nil {
-		m["ClientIDList"] = api.DynList(s.ClientIDList, api.DynString)
-	}
-	if s.ThumbprintList != nil {
-		m["ThumbprintList"] = api.DynList(s.ThumbprintList, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Url", s.Url, api.DynString)
+	api.PutList(m, "ClientIDList", s.ClientIDList, api.DynString)
+	api.PutList(m, "ThumbprintList", s.ThumbprintList, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateOpenIDConnectProviderResponse) FromDynamic(m map[string]any) error {
-	if v := m["OpenIDConnectProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OpenIDConnectProviderArn, v); err != nil {
-			return api.At(err, ".OpenIDConnectProviderArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateOpenIDConnectProviderResponse) ToDynamic() map[string]any {
@@ -1499,42 +1167,21 @@ func (s *CreateOpenIDConnectProviderResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OpenIDConnectProviderArn != nil {
-		m["OpenIDConnectProviderArn"] = *s.OpenIDConnectProviderArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreatePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["PolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".PolicyDocument")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreatePolicyRequest) ToDynamic() map[string]any {
@@ -1542,33 +1189,18 @@ func (s *CreatePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.PolicyDocument != nil {
-		m["PolicyDocument"] = *s.PolicyDocument
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreatePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["Policy"]; v != nil {
-		p := new(Policy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-		s.Policy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStructPtr[Policy])
+	return err
 }
 
 func (s *CreatePolicyResponse) ToDynamic() map[string]any {
@@ -1576,29 +1208,16 @@ func (s *CreatePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Policy != nil {
-		m["Policy"] = s.Policy.ToDynamic()
-	}
+	api.PutStruct(m, "Policy", s.Policy)
 	return m
 }
 
 func (s *CreatePolicyVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	if v := m["PolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".PolicyDocument")
-		}
-	}
-	if v := m["SetAsDefault"]; v != nil {
-		if err := api.SetBoolPtr(&s.SetAsDefault, v); err != nil {
-			return api.At(err, ".SetAsDefault")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "SetAsDefault", &s.SetAsDefault, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreatePolicyVersionRequest) ToDynamic() map[string]any {
@@ -1606,27 +1225,16 @@ func (s *CreatePolicyVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
-	if s.PolicyDocument != nil {
-		m["PolicyDocument"] = *s.PolicyDocument
-	}
-	if s.SetAsDefault != nil {
-		m["SetAsDefault"] = *s.SetAsDefault
-	}
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
+	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
+	api.Put(m, "SetAsDefault", s.SetAsDefault, api.DynBool)
 	return m
 }
 
 func (s *CreatePolicyVersionResponse) FromDynamic(m map[string]any) error {
-	if v := m["PolicyVersion"]; v != nil {
-		p := new(PolicyVersion)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PolicyVersion")
-		}
-		s.PolicyVersion = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyVersion", &s.PolicyVersion, api.SetStructPtr[PolicyVersion])
+	return err
 }
 
 func (s *CreatePolicyVersionResponse) ToDynamic() map[string]any {
@@ -1634,49 +1242,22 @@ func (s *CreatePolicyVersionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PolicyVersion != nil {
-		m["PolicyVersion"] = s.PolicyVersion.ToDynamic()
-	}
+	api.PutStruct(m, "PolicyVersion", s.PolicyVersion)
 	return m
 }
 
 func (s *CreateRoleRequest) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["AssumeRolePolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.AssumeRolePolicyDocument, v); err != nil {
-			return api.At(err, ".AssumeRolePolicyDocument")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["MaxSessionDuration"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxSessionDuration, v); err != nil {
-			return api.At(err, ".MaxSessionDuration")
-		}
-	}
-	if v := m["PermissionsBoundary"]; v != nil {
-		if err := api.SetStringPtr(&s.PermissionsBoundary, v); err != nil {
-			return api.At(err, ".PermissionsBoundary")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "AssumeRolePolicyDocument", &s.AssumeRolePolicyDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxSessionDuration", &s.MaxSessionDuration, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateRoleRequest) ToDynamic() map[string]any {
@@ -1684,39 +1265,20 @@ func (s *CreateRoleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.AssumeRolePolicyDocument != nil {
-		m["AssumeRolePolicyDocument"] = *s.AssumeRolePolicyDocument
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.MaxSessionDuration != nil {
-		m["MaxSessionDuration"] = int64(*s.MaxSessionDuration)
-	}
-	if s.PermissionsBoundary != nil {
-		m["PermissionsBoundary"] = *s.PermissionsBoundary
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "AssumeRolePolicyDocument", s.AssumeRolePolicyDocument, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "MaxSessionDuration", s.MaxSessionDuration, api.DynInt32)
+	api.Put(m, "PermissionsBoundary", s.PermissionsBoundary, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateRoleResponse) FromDynamic(m map[string]any) error {
-	if v := m["Role"]; v != nil {
-		p := new(Role)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Role")
-		}
-		s.Role = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Role", &s.Role, api.SetStructPtr[Role])
+	return err
 }
 
 func (s *CreateRoleResponse) ToDynamic() map[string]any {
@@ -1724,29 +1286,18 @@ func (s *CreateRoleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Role != nil {
-		m["Role"] = s.Role.ToDynamic()
-	}
+	api.PutStruct(m, "Role", s.Role)
 	return m
 }
 
 func (s *CreateSAMLProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["SAMLMetadataDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.SAMLMetadataDocument, v); err != nil {
-			return api.At(err, ".SAMLMetadataDocument")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SAMLMetadataDocument", &s.SAMLMetadataDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateSAMLProviderRequest) ToDynamic() map[string]any {
@@ -1754,30 +1305,19 @@ func (s *CreateSAMLProviderRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SAMLMetadataDocument != nil {
-		m["SAMLMetadataDocument"] = *s.SAMLMetadataDocument
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "SAMLMetadataDocument", s.SAMLMetadataDocument, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateSAMLProviderResponse) FromDynamic(m map[string]any) error {
-	if v := m["SAMLProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SAMLProviderArn, v); err != nil {
-			return api.At(err, ".SAMLProviderArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateSAMLProviderResponse) ToDynamic() map[string]any {
@@ -1785,32 +1325,17 @@ func (s *CreateSAMLProviderResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SAMLProviderArn != nil {
-		m["SAMLProviderArn"] = *s.SAMLProviderArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateServiceLinkedRoleRequest) FromDynamic(m map[string]any) error {
-	if v := m["AWSServiceName"]; v != nil {
-		if err := api.SetStringPtr(&s.AWSServiceName, v); err != nil {
-			return api.At(err, ".AWSServiceName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["CustomSuffix"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomSuffix, v); err != nil {
-			return api.At(err, ".CustomSuffix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AWSServiceName", &s.AWSServiceName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomSuffix", &s.CustomSuffix, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateServiceLinkedRoleRequest) ToDynamic() map[string]any {
@@ -1818,27 +1343,16 @@ func (s *CreateServiceLinkedRoleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.AWSServiceName != nil {
-		m["AWSServiceName"] = *s.AWSServiceName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.CustomSuffix != nil {
-		m["CustomSuffix"] = *s.CustomSuffix
-	}
+	api.Put(m, "AWSServiceName", s.AWSServiceName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "CustomSuffix", s.CustomSuffix, api.DynString)
 	return m
 }
 
 func (s *CreateServiceLinkedRoleResponse) FromDynamic(m map[string]any) error {
-	if v := m["Role"]; v != nil {
-		p := new(Role)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Role")
-		}
-		s.Role = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Role", &s.Role, api.SetStructPtr[Role])
+	return err
 }
 
 func (s *CreateServiceLinkedRoleResponse) ToDynamic() map[string]any {
@@ -1846,24 +1360,15 @@ func (s *CreateServiceLinkedRoleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Role != nil {
-		m["Role"] = s.Role.ToDynamic()
-	}
+	api.PutStruct(m, "Role", s.Role)
 	return m
 }
 
 func (s *CreateServiceSpecificCredentialRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["ServiceName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceName, v); err != nil {
-			return api.At(err, ".ServiceName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateServiceSpecificCredentialRequest) ToDynamic() map[string]any {
@@ -1871,24 +1376,15 @@ func (s *CreateServiceSpecificCredentialRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.ServiceName != nil {
-		m["ServiceName"] = *s.ServiceName
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
 	return m
 }
 
 func (s *CreateServiceSpecificCredentialResponse) FromDynamic(m map[string]any) error {
-	if v := m["ServiceSpecificCredential"]; v != nil {
-		p := new(ServiceSpecificCredential)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ServiceSpecificCredential")
-		}
-		s.ServiceSpecificCredential = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServiceSpecificCredential", &s.ServiceSpecificCredential, api.SetStructPtr[ServiceSpecificCredential])
+	return err
 }
 
 func (s *CreateServiceSpecificCredentialResponse) ToDynamic() map[string]any {
@@ -1896,34 +1392,19 @@ func (s *CreateServiceSpecificCredentialResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ServiceSpecificCredential != nil {
-		m["ServiceSpecificCredential"] = s.ServiceSpecificCredential.ToDynamic()
-	}
+	api.PutStruct(m, "ServiceSpecificCredential", s.ServiceSpecificCredential)
 	return m
 }
 
 func (s *CreateUserRequest) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["PermissionsBoundary"]; v != nil {
-		if err := api.SetStringPtr(&s.PermissionsBoundary, v); err != nil {
-			return api.At(err, ".PermissionsBoundary")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateUserRequest) ToDynamic() map[string]any {
@@ -1931,30 +1412,17 @@ func (s *CreateUserRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.PermissionsBoundary != nil {
-		m["PermissionsBoundary"] = *s.PermissionsBoundary
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "PermissionsBoundary", s.PermissionsBoundary, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateUserResponse) FromDynamic(m map[string]any) error {
-	if v := m["User"]; v != nil {
-		p := new(User)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".User")
-		}
-		s.User = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "User", &s.User, api.SetStructPtr[User])
+	return err
 }
 
 func (s *CreateUserResponse) ToDynamic() map[string]any {
@@ -1962,29 +1430,18 @@ func (s *CreateUserResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.User != nil {
-		m["User"] = s.User.ToDynamic()
-	}
+	api.PutStruct(m, "User", s.User)
 	return m
 }
 
 func (s *CreateVirtualMFADeviceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["VirtualMFADeviceName"]; v != nil {
-		if err := api.SetStringPtr(&s.VirtualMFADeviceName, v); err != nil {
-			return api.At(err, ".VirtualMFADeviceName")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "VirtualMFADeviceName", &s.VirtualMFADeviceName, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateVirtualMFADeviceRequest) ToDynamic() map[string]any {
@@ -1992,27 +1449,16 @@ func (s *CreateVirtualMFADeviceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.VirtualMFADeviceName != nil {
-		m["VirtualMFADeviceName"] = *s.VirtualMFADeviceName
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "VirtualMFADeviceName", s.VirtualMFADeviceName, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateVirtualMFADeviceResponse) FromDynamic(m map[string]any) error {
-	if v := m["VirtualMFADevice"]; v != nil {
-		p := new(VirtualMFADevice)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VirtualMFADevice")
-		}
-		s.VirtualMFADevice = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VirtualMFADevice", &s.VirtualMFADevice, api.SetStructPtr[VirtualMFADevice])
+	return err
 }
 
 func (s *CreateVirtualMFADeviceResponse) ToDynamic() map[string]any {
@@ -2020,19 +1466,14 @@ func (s *CreateVirtualMFADeviceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.VirtualMFADevice != nil {
-		m["VirtualMFADevice"] = s.VirtualMFADevice.ToDynamic()
-	}
+	api.PutStruct(m, "VirtualMFADevice", s.VirtualMFADevice)
 	return m
 }
 
 func (s *CredentialReportExpiredException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CredentialReportExpiredException) ToDynamic() map[string]any {
@@ -2040,19 +1481,14 @@ func (s *CredentialReportExpiredException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CredentialReportNotPresentException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CredentialReportNotPresentException) ToDynamic() map[string]any {
@@ -2060,19 +1496,14 @@ func (s *CredentialReportNotPresentException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CredentialReportNotReadyException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CredentialReportNotReadyException) ToDynamic() map[string]any {
@@ -2080,24 +1511,15 @@ func (s *CredentialReportNotReadyException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DeactivateMFADeviceRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *DeactivateMFADeviceRequest) ToDynamic() map[string]any {
@@ -2105,27 +1527,16 @@ func (s *DeactivateMFADeviceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
 	return m
 }
 
 func (s *DeleteAccessKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["AccessKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessKeyId, v); err != nil {
-			return api.At(err, ".AccessKeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteAccessKeyRequest) ToDynamic() map[string]any {
@@ -2133,22 +1544,15 @@ func (s *DeleteAccessKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.AccessKeyId != nil {
-		m["AccessKeyId"] = *s.AccessKeyId
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
 	return m
 }
 
 func (s *DeleteAccountAliasRequest) FromDynamic(m map[string]any) error {
-	if v := m["AccountAlias"]; v != nil {
-		if err := api.SetStringPtr(&s.AccountAlias, v); err != nil {
-			return api.At(err, ".AccountAlias")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccountAlias", &s.AccountAlias, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteAccountAliasRequest) ToDynamic() map[string]any {
@@ -2156,19 +1560,14 @@ func (s *DeleteAccountAliasRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AccountAlias != nil {
-		m["AccountAlias"] = *s.AccountAlias
-	}
+	api.Put(m, "AccountAlias", s.AccountAlias, api.DynString)
 	return m
 }
 
 func (s *DeleteConflictException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteConflictException) ToDynamic() map[string]any {
@@ -2176,24 +1575,15 @@ func (s *DeleteConflictException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DeleteGroupPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteGroupPolicyRequest) ToDynamic() map[string]any {
@@ -2201,22 +1591,15 @@ func (s *DeleteGroupPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
 	return m
 }
 
 func (s *DeleteGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteGroupRequest) ToDynamic() map[string]any {
@@ -2224,19 +1607,14 @@ func (s *DeleteGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
 	return m
 }
 
 func (s *DeleteInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["InstanceProfileName"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceProfileName, v); err != nil {
-			return api.At(err, ".InstanceProfileName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteInstanceProfileRequest) ToDynamic() map[string]any {
@@ -2244,19 +1622,14 @@ func (s *DeleteInstanceProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.InstanceProfileName != nil {
-		m["InstanceProfileName"] = *s.InstanceProfileName
-	}
+	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
 	return m
 }
 
 func (s *DeleteLoginProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteLoginProfileRequest) ToDynamic() map[string]any {
@@ -2264,19 +1637,14 @@ func (s *DeleteLoginProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
 	return m
 }
 
 func (s *DeleteOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["OpenIDConnectProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OpenIDConnectProviderArn, v); err != nil {
-			return api.At(err, ".OpenIDConnectProviderArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteOpenIDConnectProviderRequest) ToDynamic() map[string]any {
@@ -2284,19 +1652,14 @@ func (s *DeleteOpenIDConnectProviderRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OpenIDConnectProviderArn != nil {
-		m["OpenIDConnectProviderArn"] = *s.OpenIDConnectProviderArn
-	}
+	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
 	return m
 }
 
 func (s *DeletePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeletePolicyRequest) ToDynamic() map[string]any {
@@ -2304,24 +1667,15 @@ func (s *DeletePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
 	return m
 }
 
 func (s *DeletePolicyVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeletePolicyVersionRequest) ToDynamic() map[string]any {
@@ -2329,22 +1683,15 @@ func (s *DeletePolicyVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
 	return m
 }
 
 func (s *DeleteRolePermissionsBoundaryRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRolePermissionsBoundaryRequest) ToDynamic() map[string]any {
@@ -2352,24 +1699,15 @@ func (s *DeleteRolePermissionsBoundaryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
 	return m
 }
 
 func (s *DeleteRolePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRolePolicyRequest) ToDynamic() map[string]any {
@@ -2377,22 +1715,15 @@ func (s *DeleteRolePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
 	return m
 }
 
 func (s *DeleteRoleRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRoleRequest) ToDynamic() map[string]any {
@@ -2400,19 +1731,14 @@ func (s *DeleteRoleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
 	return m
 }
 
 func (s *DeleteSAMLProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["SAMLProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SAMLProviderArn, v); err != nil {
-			return api.At(err, ".SAMLProviderArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteSAMLProviderRequest) ToDynamic() map[string]any {
@@ -2420,24 +1746,15 @@ func (s *DeleteSAMLProviderRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SAMLProviderArn != nil {
-		m["SAMLProviderArn"] = *s.SAMLProviderArn
-	}
+	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
 	return m
 }
 
 func (s *DeleteSSHPublicKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["SSHPublicKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSHPublicKeyId, v); err != nil {
-			return api.At(err, ".SSHPublicKeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "SSHPublicKeyId", &s.SSHPublicKeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteSSHPublicKeyRequest) ToDynamic() map[string]any {
@@ -2445,22 +1762,15 @@ func (s *DeleteSSHPublicKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.SSHPublicKeyId != nil {
-		m["SSHPublicKeyId"] = *s.SSHPublicKeyId
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "SSHPublicKeyId", s.SSHPublicKeyId, api.DynString)
 	return m
 }
 
 func (s *DeleteServerCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["ServerCertificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerCertificateName, v); err != nil {
-			return api.At(err, ".ServerCertificateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteServerCertificateRequest) ToDynamic() map[string]any {
@@ -2468,19 +1778,14 @@ func (s *DeleteServerCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ServerCertificateName != nil {
-		m["ServerCertificateName"] = *s.ServerCertificateName
-	}
+	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
 	return m
 }
 
 func (s *DeleteServiceLinkedRoleRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteServiceLinkedRoleRequest) ToDynamic() map[string]any {
@@ -2488,19 +1793,14 @@ func (s *DeleteServiceLinkedRoleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
 	return m
 }
 
 func (s *DeleteServiceLinkedRoleResponse) FromDynamic(m map[string]any) error {
-	if v := m["DeletionTaskId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeletionTaskId, v); err != nil {
-			return api.At(err, ".DeletionTaskId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DeletionTaskId", &s.DeletionTaskId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteServiceLinkedRoleResponse) ToDynamic() map[string]any {
@@ -2508,24 +1808,15 @@ func (s *DeleteServiceLinkedRoleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DeletionTaskId != nil {
-		m["DeletionTaskId"] = *s.DeletionTaskId
-	}
+	api.Put(m, "DeletionTaskId", s.DeletionTaskId, api.DynString)
 	return m
 }
 
 func (s *DeleteServiceSpecificCredentialRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["ServiceSpecificCredentialId"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceSpecificCredentialId, v); err != nil {
-			return api.At(err, ".ServiceSpecificCredentialId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "ServiceSpecificCredentialId", &s.ServiceSpecificCredentialId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteServiceSpecificCredentialRequest) ToDynamic() map[string]any {
@@ -2533,27 +1824,16 @@ func (s *DeleteServiceSpecificCredentialRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.ServiceSpecificCredentialId != nil {
-		m["ServiceSpecificCredentialId"] = *s.ServiceSpecificCredentialId
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "ServiceSpecificCredentialId", s.ServiceSpecificCredentialId, api.DynString)
 	return m
 }
 
 func (s *DeleteSigningCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["CertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateId, v); err != nil {
-			return api.At(err, ".CertificateId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateId", &s.CertificateId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteSigningCertificateRequest) ToDynamic() map[string]any {
@@ -2561,22 +1841,15 @@ func (s *DeleteSigningCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.CertificateId != nil {
-		m["CertificateId"] = *s.CertificateId
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "CertificateId", s.CertificateId, api.DynString)
 	return m
 }
 
 func (s *DeleteUserPermissionsBoundaryRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteUserPermissionsBoundaryRequest) ToDynamic() map[string]any {
@@ -2584,24 +1857,15 @@ func (s *DeleteUserPermissionsBoundaryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
 	return m
 }
 
 func (s *DeleteUserPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteUserPolicyRequest) ToDynamic() map[string]any {
@@ -2609,22 +1873,15 @@ func (s *DeleteUserPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
 	return m
 }
 
 func (s *DeleteUserRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteUserRequest) ToDynamic() map[string]any {
@@ -2632,19 +1889,14 @@ func (s *DeleteUserRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
 	return m
 }
 
 func (s *DeleteVirtualMFADeviceRequest) FromDynamic(m map[string]any) error {
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteVirtualMFADeviceRequest) ToDynamic() map[string]any {
@@ -2652,24 +1904,17 @@ func (s *DeleteVirtualMFADeviceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
 	return m
 }
 
 func (s *DeletionTaskFailureReasonType) FromDynamic(m map[string]any) error {
-	if v := m["Reason"]; v != nil {
-		if err := api.SetStringPtr(&s.Reason, v); err != nil {
-			return api.At(err, ".Reason")
-		}
-	}
-	if v := m["RoleUsageList"]; v != nil {
-		if err := api.SetList(&s.RoleUsageList, v, func(p *RoleUsageType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RoleUsageList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleUsageList", &s.RoleUsageList, func(p *[]RoleUsageType, v any) error {
+		return api.SetList(p, v, func(p *RoleUsageType, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DeletionTaskFailureReasonType) ToDynamic() map[string]any {
@@ -2677,27 +1922,16 @@ func (s *DeletionTaskFailureReasonType) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Reason != nil {
-		m["Reason"] = *s.Reason
-	}
-	if s.RoleUsageList != nil {
-		m["RoleUsageList"] = api.DynList(s.RoleUsageList, func(e RoleUsageType) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Reason", s.Reason, api.DynString)
+	api.PutList(m, "RoleUsageList", s.RoleUsageList, func(e RoleUsageType) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DetachGroupPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DetachGroupPolicyRequest) ToDynamic() map[string]any {
@@ -2705,27 +1939,16 @@ func (s *DetachGroupPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
 	return m
 }
 
 func (s *DetachRolePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DetachRolePolicyRequest) ToDynamic() map[string]any {
@@ -2733,27 +1956,16 @@ func (s *DetachRolePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
 	return m
 }
 
 func (s *DetachUserPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DetachUserPolicyRequest) ToDynamic() map[string]any {
@@ -2761,22 +1973,15 @@ func (s *DetachUserPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
 	return m
 }
 
 func (s *DuplicateCertificateException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DuplicateCertificateException) ToDynamic() map[string]any {
@@ -2784,19 +1989,14 @@ func (s *DuplicateCertificateException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DuplicateSSHPublicKeyException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DuplicateSSHPublicKeyException) ToDynamic() map[string]any {
@@ -2804,34 +2004,17 @@ func (s *DuplicateSSHPublicKeyException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EnableMFADeviceRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	if v := m["AuthenticationCode1"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthenticationCode1, v); err != nil {
-			return api.At(err, ".AuthenticationCode1")
-		}
-	}
-	if v := m["AuthenticationCode2"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthenticationCode2, v); err != nil {
-			return api.At(err, ".AuthenticationCode2")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthenticationCode1", &s.AuthenticationCode1, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthenticationCode2", &s.AuthenticationCode2, api.SetStringPtr)
+	return err
 }
 
 func (s *EnableMFADeviceRequest) ToDynamic() map[string]any {
@@ -2839,28 +2022,17 @@ func (s *EnableMFADeviceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
-	if s.AuthenticationCode1 != nil {
-		m["AuthenticationCode1"] = *s.AuthenticationCode1
-	}
-	if s.AuthenticationCode2 != nil {
-		m["AuthenticationCode2"] = *s.AuthenticationCode2
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
+	api.Put(m, "AuthenticationCode1", s.AuthenticationCode1, api.DynString)
+	api.Put(m, "AuthenticationCode2", s.AuthenticationCode2, api.DynString)
 	return m
 }
 
 func (s *EntityAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EntityAlreadyExistsException) ToDynamic() map[string]any {
@@ -2868,26 +2040,15 @@ func (s *EntityAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EntityDetails) FromDynamic(m map[string]any) error {
-	if v := m["EntityInfo"]; v != nil {
-		p := new(EntityInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EntityInfo")
-		}
-		s.EntityInfo = p
-	}
-	if v := m["LastAuthenticated"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAuthenticated, v); err != nil {
-			return api.At(err, ".LastAuthenticated")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EntityInfo", &s.EntityInfo, api.SetStructPtr[EntityInfo])
+	err = api.Decode(err, m, "LastAuthenticated", &s.LastAuthenticated, api.SetTimePtr)
+	return err
 }
 
 func (s *EntityDetails) ToDynamic() map[string]any {
@@ -2895,42 +2056,19 @@ func (s *EntityDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EntityInfo != nil {
-		m["EntityInfo"] = s.EntityInfo.ToDynamic()
-	}
-	if s.LastAuthenticated != nil {
-		m["LastAuthenticated"] = s.LastAuthenticated.UTC()
-	}
+	api.PutStruct(m, "EntityInfo", s.EntityInfo)
+	api.Put(m, "LastAuthenticated", s.LastAuthenticated, api.DynTime)
 	return m
 }
 
 func (s *EntityInfo) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	return err
 }
 
 func (s *EntityInfo) ToDynamic() map[string]any {
@@ -2938,31 +2076,18 @@ func (s *EntityInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Path", s.Path, api.DynString)
 	return m
 }
 
 func (s *EntityTemporarilyUnmodifiableException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EntityTemporarilyUnmodifiableException) ToDynamic() map[string]any {
@@ -2970,24 +2095,15 @@ func (s *EntityTemporarilyUnmodifiableException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ErrorDetails) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["Code"]; v != nil {
-		if err := api.SetStringPtr(&s.Code, v); err != nil {
-			return api.At(err, ".Code")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
+	return err
 }
 
 func (s *ErrorDetails) ToDynamic() map[string]any {
@@ -2995,66 +2111,27 @@ func (s *ErrorDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.Code != nil {
-		m["Code"] = *s.Code
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.Put(m, "Code", s.Code, api.DynString)
 	return m
 }
 
 func (s *EvaluationResult) FromDynamic(m map[string]any) error {
-	if v := m["EvalActionName"]; v != nil {
-		if err := api.SetStringPtr(&s.EvalActionName, v); err != nil {
-			return api.At(err, ".EvalActionName")
-		}
-	}
-	if v := m["EvalResourceName"]; v != nil {
-		if err := api.SetStringPtr(&s.EvalResourceName, v); err != nil {
-			return api.At(err, ".EvalResourceName")
-		}
-	}
-	if v := m["EvalDecision"]; v != nil {
-		if err := api.SetStringPtr(&s.EvalDecision, v); err != nil {
-			return api.At(err, ".EvalDecision")
-		}
-	}
-	if v := m["MatchedStatements"]; v != nil {
-		if err := api.SetList(&s.MatchedStatements, v, func(p *Statement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MatchedStatements")
-		}
-	}
-	if v := m["MissingContextValues"]; v != nil {
-		if err := api.SetList(&s.MissingContextValues, v, api.SetString); err != nil {
-			return api.At(err, ".MissingContextValues")
-		}
-	}
-	if v := m["OrganizationsDecisionDetail"]; v != nil {
-		p := new(OrganizationsDecisionDetail)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OrganizationsDecisionDetail")
-		}
-		s.OrganizationsDecisionDetail = p
-	}
-	if v := m["PermissionsBoundaryDecisionDetail"]; v != nil {
-		p := new(PermissionsBoundaryDecisionDetail)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PermissionsBoundaryDecisionDetail")
-		}
-		s.PermissionsBoundaryDecisionDetail = p
-	}
-	if v := m["EvalDecisionDetails"]; v != nil {
-		if err := api.SetMap(&s.EvalDecisionDetails, v, api.SetString); err != nil {
-			return api.At(err, ".EvalDecisionDetails")
-		}
-	}
-	if v := m["ResourceSpecificResults"]; v != nil {
-		if err := api.SetList(&s.ResourceSpecificResults, v, func(p *ResourceSpecificResult, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResourceSpecificResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EvalActionName", &s.EvalActionName, api.SetStringPtr)
+	err = api.Decode(err, m, "EvalResourceName", &s.EvalResourceName, api.SetStringPtr)
+	err = api.Decode(err, m, "EvalDecision", &s.EvalDecision, api.SetStringPtr)
+	err = api.Decode(err, m, "MatchedStatements", &s.MatchedStatements, func(p *[]Statement, v any) error {
+		return api.SetList(p, v, func(p *Statement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MissingContextValues", &s.MissingContextValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "OrganizationsDecisionDetail", &s.OrganizationsDecisionDetail, api.SetStructPtr[OrganizationsDecisionDetail])
+	err = api.Decode(err, m, "PermissionsBoundaryDecisionDetail", &s.PermissionsBoundaryDecisionDetail, api.SetStructPtr[PermissionsBoundaryDecisionDetail])
+	err = api.Decode(err, m, "EvalDecisionDetails", &s.EvalDecisionDetails, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResourceSpecificResults", &s.ResourceSpecificResults, func(p *[]ResourceSpecificResult, v any) error {
+		return api.SetList(p, v, func(p *ResourceSpecificResult, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *EvaluationResult) ToDynamic() map[string]any {
@@ -3062,48 +2139,23 @@ func (s *EvaluationResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EvalActionName != nil {
-		m["EvalActionName"] = *s.EvalActionName
-	}
-	if s.EvalResourceName != nil {
-		m["EvalResourceName"] = *s.EvalResourceName
-	}
-	if s.EvalDecision != nil {
-		m["EvalDecision"] = *s.EvalDecision
-	}
-	if s.MatchedStatements != nil {
-		m["MatchedStatements"] = api.DynList(s.MatchedStatements, func(e Statement) any { return e.ToDynamic() })
-	}
-	if s.MissingContextValues != nil {
-		m["MissingContextValues"] = api.DynList(s.MissingContextValues, api.DynString)
-	}
-	if s.OrganizationsDecisionDetail != nil {
-		m["OrganizationsDecisionDetail"] = s.OrganizationsDecisionDetail.ToDynamic()
-	}
-	if s.PermissionsBoundaryDecisionDetail != nil {
-		m["PermissionsBoundaryDecisionDetail"] = s.PermissionsBoundaryDecisionDetail.ToDynamic()
-	}
-	if s.EvalDecisionDetails != nil {
-		m["EvalDecisionDetails"] = api.DynMap(s.EvalDecisionDetails, api.DynString)
-	}
-	if s.ResourceSpecificResults != nil {
-		m["ResourceSpecificResults"] = api.DynList(s.ResourceSpecificResults, func(e ResourceSpecificResult) any { return e.ToDynamic() })
-	}
+	api.Put(m, "EvalActionName", s.EvalActionName, api.DynString)
+	api.Put(m, "EvalResourceName", s.EvalResourceName, api.DynString)
+	api.Put(m, "EvalDecision", s.EvalDecision, api.DynString)
+	api.PutList(m, "MatchedStatements", s.MatchedStatements, func(e Statement) any { return e.ToDynamic() })
+	api.PutList(m, "MissingContextValues", s.MissingContextValues, api.DynString)
+	api.PutStruct(m, "OrganizationsDecisionDetail", s.OrganizationsDecisionDetail)
+	api.PutStruct(m, "PermissionsBoundaryDecisionDetail", s.PermissionsBoundaryDecisionDetail)
+	api.PutMap(m, "EvalDecisionDetails", s.EvalDecisionDetails, api.DynString)
+	api.PutList(m, "ResourceSpecificResults", s.ResourceSpecificResults, func(e ResourceSpecificResult) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GenerateCredentialReportResponse) FromDynamic(m map[string]any) error {
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *GenerateCredentialReportResponse) ToDynamic() map[string]any {
@@ -3111,27 +2163,16 @@ func (s *GenerateCredentialReportResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *GenerateOrganizationsAccessReportRequest) FromDynamic(m map[string]any) error {
-	if v := m["EntityPath"]; v != nil {
-		if err := api.SetStringPtr(&s.EntityPath, v); err != nil {
-			return api.At(err, ".EntityPath")
-		}
-	}
-	if v := m["OrganizationsPolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.OrganizationsPolicyId, v); err != nil {
-			return api.At(err, ".OrganizationsPolicyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EntityPath", &s.EntityPath, api.SetStringPtr)
+	err = api.Decode(err, m, "OrganizationsPolicyId", &s.OrganizationsPolicyId, api.SetStringPtr)
+	return err
 }
 
 func (s *GenerateOrganizationsAccessReportRequest) ToDynamic() map[string]any {
@@ -3139,22 +2180,15 @@ func (s *GenerateOrganizationsAccessReportRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EntityPath != nil {
-		m["EntityPath"] = *s.EntityPath
-	}
-	if s.OrganizationsPolicyId != nil {
-		m["OrganizationsPolicyId"] = *s.OrganizationsPolicyId
-	}
+	api.Put(m, "EntityPath", s.EntityPath, api.DynString)
+	api.Put(m, "OrganizationsPolicyId", s.OrganizationsPolicyId, api.DynString)
 	return m
 }
 
 func (s *GenerateOrganizationsAccessReportResponse) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	return err
 }
 
 func (s *GenerateOrganizationsAccessReportResponse) ToDynamic() map[string]any {
@@ -3162,24 +2196,15 @@ func (s *GenerateOrganizationsAccessReportResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
 	return m
 }
 
 func (s *GenerateServiceLastAccessedDetailsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Granularity"]; v != nil {
-		if err := api.SetStringPtr(&s.Granularity, v); err != nil {
-			return api.At(err, ".Granularity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Granularity", &s.Granularity, api.SetStringPtr)
+	return err
 }
 
 func (s *GenerateServiceLastAccessedDetailsRequest) ToDynamic() map[string]any {
@@ -3187,22 +2212,15 @@ func (s *GenerateServiceLastAccessedDetailsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Granularity != nil {
-		m["Granularity"] = *s.Granularity
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Granularity", s.Granularity, api.DynString)
 	return m
 }
 
 func (s *GenerateServiceLastAccessedDetailsResponse) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	return err
 }
 
 func (s *GenerateServiceLastAccessedDetailsResponse) ToDynamic() map[string]any {
@@ -3210,19 +2228,14 @@ func (s *GenerateServiceLastAccessedDetailsResponse) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
 	return m
 }
 
 func (s *GetAccessKeyLastUsedRequest) FromDynamic(m map[string]any) error {
-	if v := m["AccessKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessKeyId, v); err != nil {
-			return api.At(err, ".AccessKeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetAccessKeyLastUsedRequest) ToDynamic() map[string]any {
@@ -3230,26 +2243,15 @@ func (s *GetAccessKeyLastUsedRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AccessKeyId != nil {
-		m["AccessKeyId"] = *s.AccessKeyId
-	}
+	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
 	return m
 }
 
 func (s *GetAccessKeyLastUsedResponse) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["AccessKeyLastUsed"]; v != nil {
-		p := new(AccessKeyLastUsed)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessKeyLastUsed")
-		}
-		s.AccessKeyLastUsed = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessKeyLastUsed", &s.AccessKeyLastUsed, api.SetStructPtr[AccessKeyLastUsed])
+	return err
 }
 
 func (s *GetAccessKeyLastUsedResponse) ToDynamic() map[string]any {
@@ -3257,32 +2259,17 @@ func (s *GetAccessKeyLastUsedResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.AccessKeyLastUsed != nil {
-		m["AccessKeyLastUsed"] = s.AccessKeyLastUsed.ToDynamic()
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.PutStruct(m, "AccessKeyLastUsed", s.AccessKeyLastUsed)
 	return m
 }
 
 func (s *GetAccountAuthorizationDetailsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Filter"]; v != nil {
-		if err := api.SetList(&s.Filter, v, api.SetString); err != nil {
-			return api.At(err, ".Filter")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Filter", &s.Filter, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *GetAccountAuthorizationDetailsRequest) ToDynamic() map[string]any {
@@ -3290,50 +2277,29 @@ func (s *GetAccountAuthorizationDetailsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Filter != nil {
-		m["Filter"] = api.DynList(s.Filter, api.DynString)
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Filter", s.Filter, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *GetAccountAuthorizationDetailsResponse) FromDynamic(m map[string]any) error {
-	if v := m["UserDetailList"]; v != nil {
-		if err := api.SetList(&s.UserDetailList, v, func(p *UserDetail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".UserDetailList")
-		}
-	}
-	if v := m["GroupDetailList"]; v != nil {
-		if err := api.SetList(&s.GroupDetailList, v, func(p *GroupDetail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GroupDetailList")
-		}
-	}
-	if v := m["RoleDetailList"]; v != nil {
-		if err := api.SetList(&s.RoleDetailList, v, func(p *RoleDetail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RoleDetailList")
-		}
-	}
-	if v := m["Policies"]; v != nil {
-		if err := api.SetList(&s.Policies, v, func(p *ManagedPolicyDetail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Policies")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserDetailList", &s.UserDetailList, func(p *[]UserDetail, v any) error {
+		return api.SetList(p, v, func(p *UserDetail, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "GroupDetailList", &s.GroupDetailList, func(p *[]GroupDetail, v any) error {
+		return api.SetList(p, v, func(p *GroupDetail, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RoleDetailList", &s.RoleDetailList, func(p *[]RoleDetail, v any) error {
+		return api.SetList(p, v, func(p *RoleDetail, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Policies", &s.Policies, func(p *[]ManagedPolicyDetail, v any) error {
+		return api.SetList(p, v, func(p *ManagedPolicyDetail, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *GetAccountAuthorizationDetailsResponse) ToDynamic() map[string]any {
@@ -3341,36 +2307,19 @@ func (s *GetAccountAuthorizationDetailsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.UserDetailList != nil {
-		m["UserDetailList"] = api.DynList(s.UserDetailList, func(e UserDetail) any { return e.ToDynamic() })
-	}
-	if s.GroupDetailList != nil {
-		m["GroupDetailList"] = api.DynList(s.GroupDetailList, func(e GroupDetail) any { return e.ToDynamic() })
-	}
-	if s.RoleDetailList != nil {
-		m["RoleDetailList"] = api.DynList(s.RoleDetailList, func(e RoleDetail) any { return e.ToDynamic() })
-	}
-	if s.Policies != nil {
-		m["Policies"] = api.DynList(s.Policies, func(e ManagedPolicyDetail) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "UserDetailList", s.UserDetailList, func(e UserDetail) any { return e.ToDynamic() })
+	api.PutList(m, "GroupDetailList", s.GroupDetailList, func(e GroupDetail) any { return e.ToDynamic() })
+	api.PutList(m, "RoleDetailList", s.RoleDetailList, func(e RoleDetail) any { return e.ToDynamic() })
+	api.PutList(m, "Policies", s.Policies, func(e ManagedPolicyDetail) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *GetAccountPasswordPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["PasswordPolicy"]; v != nil {
-		p := new(PasswordPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PasswordPolicy")
-		}
-		s.PasswordPolicy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PasswordPolicy", &s.PasswordPolicy, api.SetStructPtr[PasswordPolicy])
+	return err
 }
 
 func (s *GetAccountPasswordPolicyResponse) ToDynamic() map[string]any {
@@ -3378,19 +2327,14 @@ func (s *GetAccountPasswordPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PasswordPolicy != nil {
-		m["PasswordPolicy"] = s.PasswordPolicy.ToDynamic()
-	}
+	api.PutStruct(m, "PasswordPolicy", s.PasswordPolicy)
 	return m
 }
 
 func (s *GetAccountSummaryResponse) FromDynamic(m map[string]any) error {
-	if v := m["SummaryMap"]; v != nil {
-		if err := api.SetMap(&s.SummaryMap, v, api.SetInt32); err != nil {
-			return api.At(err, ".SummaryMap")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SummaryMap", &s.SummaryMap, func(p *map[string]int32, v any) error { return api.SetMap(p, v, api.SetInt32) })
+	return err
 }
 
 func (s *GetAccountSummaryResponse) ToDynamic() map[string]any {
@@ -3398,19 +2342,14 @@ func (s *GetAccountSummaryResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SummaryMap != nil {
-		m["SummaryMap"] = api.DynMap(s.SummaryMap, api.DynInt32)
-	}
+	api.PutMap(m, "SummaryMap", s.SummaryMap, api.DynInt32)
 	return m
 }
 
 func (s *GetContextKeysForCustomPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyInputList"]; v != nil {
-		if err := api.SetList(&s.PolicyInputList, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyInputList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyInputList", &s.PolicyInputList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetContextKeysForCustomPolicyRequest) ToDynamic() map[string]any {
@@ -3418,19 +2357,14 @@ func (s *GetContextKeysForCustomPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PolicyInputList != nil {
-		m["PolicyInputList"] = api.DynList(s.PolicyInputList, api.DynString)
-	}
+	api.PutList(m, "PolicyInputList", s.PolicyInputList, api.DynString)
 	return m
 }
 
 func (s *GetContextKeysForPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["ContextKeyNames"]; v != nil {
-		if err := api.SetList(&s.ContextKeyNames, v, api.SetString); err != nil {
-			return api.At(err, ".ContextKeyNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContextKeyNames", &s.ContextKeyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetContextKeysForPolicyResponse) ToDynamic() map[string]any {
@@ -3438,24 +2372,15 @@ func (s *GetContextKeysForPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ContextKeyNames != nil {
-		m["ContextKeyNames"] = api.DynList(s.ContextKeyNames, api.DynString)
-	}
+	api.PutList(m, "ContextKeyNames", s.ContextKeyNames, api.DynString)
 	return m
 }
 
 func (s *GetContextKeysForPrincipalPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicySourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicySourceArn, v); err != nil {
-			return api.At(err, ".PolicySourceArn")
-		}
-	}
-	if v := m["PolicyInputList"]; v != nil {
-		if err := api.SetList(&s.PolicyInputList, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyInputList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicySourceArn", &s.PolicySourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyInputList", &s.PolicyInputList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetContextKeysForPrincipalPolicyRequest) ToDynamic() map[string]any {
@@ -3463,32 +2388,17 @@ func (s *GetContextKeysForPrincipalPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicySourceArn != nil {
-		m["PolicySourceArn"] = *s.PolicySourceArn
-	}
-	if s.PolicyInputList != nil {
-		m["PolicyInputList"] = api.DynList(s.PolicyInputList, api.DynString)
-	}
+	api.Put(m, "PolicySourceArn", s.PolicySourceArn, api.DynString)
+	api.PutList(m, "PolicyInputList", s.PolicyInputList, api.DynString)
 	return m
 }
 
 func (s *GetCredentialReportResponse) FromDynamic(m map[string]any) error {
-	if v := m["Content"]; v != nil {
-		if err := api.SetBytes(&s.Content, v); err != nil {
-			return api.At(err, ".Content")
-		}
-	}
-	if v := m["ReportFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.ReportFormat, v); err != nil {
-			return api.At(err, ".ReportFormat")
-		}
-	}
-	if v := m["GeneratedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.GeneratedTime, v); err != nil {
-			return api.At(err, ".GeneratedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Content", &s.Content, api.SetBytes)
+	err = api.Decode(err, m, "ReportFormat", &s.ReportFormat, api.SetStringPtr)
+	err = api.Decode(err, m, "GeneratedTime", &s.GeneratedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *GetCredentialReportResponse) ToDynamic() map[string]any {
@@ -3496,30 +2406,17 @@ func (s *GetCredentialReportResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Content != nil {
-		m["Content"] = s.Content
-	}
-	if s.ReportFormat != nil {
-		m["ReportFormat"] = *s.ReportFormat
-	}
-	if s.GeneratedTime != nil {
-		m["GeneratedTime"] = s.GeneratedTime.UTC()
-	}
+	api.PutBytes(m, "Content", s.Content)
+	api.Put(m, "ReportFormat", s.ReportFormat, api.DynString)
+	api.Put(m, "GeneratedTime", s.GeneratedTime, api.DynTime)
 	return m
 }
 
 func (s *GetGroupPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetGroupPolicyRequest) ToDynamic() map[string]any {
@@ -3527,32 +2424,17 @@ func (s *GetGroupPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
 	return m
 }
 
 func (s *GetGroupPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".PolicyDocument")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
+	return err
 }
 
 func (s *GetGroupPolicyResponse) ToDynamic() map[string]any {
@@ -3560,35 +2442,18 @@ func (s *GetGroupPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyDocument != nil {
-		m["PolicyDocument"] = *s.PolicyDocument
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
 	return m
 }
 
 func (s *GetGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetGroupRequest) ToDynamic() map[string]any {
@@ -3596,42 +2461,21 @@ func (s *GetGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *GetGroupResponse) FromDynamic(m map[string]any) error {
-	if v := m["Group"]; v != nil {
-		p := new(Group)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Group")
-		}
-		s.Group = p
-	}
-	if v := m["Users"]; v != nil {
-		if err := api.SetList(&s.Users, v, func(p *User, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Users")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Group", &s.Group, api.SetStructPtr[Group])
+	err = api.Decode(err, m, "Users", &s.Users, func(p *[]User, v any) error {
+		return api.SetList(p, v, func(p *User, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *GetGroupResponse) ToDynamic() map[string]any {
@@ -3639,28 +2483,17 @@ func (s *GetGroupResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Group != nil {
-		m["Group"] = s.Group.ToDynamic()
-	}
-	if s.Users != nil {
-		m["Users"] = api.DynList(s.Users, func(e User) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutStruct(m, "Group", s.Group)
+	api.PutList(m, "Users", s.Users, func(e User) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *GetInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["InstanceProfileName"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceProfileName, v); err != nil {
-			return api.At(err, ".InstanceProfileName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetInstanceProfileRequest) ToDynamic() map[string]any {
@@ -3668,21 +2501,14 @@ func (s *GetInstanceProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.InstanceProfileName != nil {
-		m["InstanceProfileName"] = *s.InstanceProfileName
-	}
+	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
 	return m
 }
 
 func (s *GetInstanceProfileResponse) FromDynamic(m map[string]any) error {
-	if v := m["InstanceProfile"]; v != nil {
-		p := new(InstanceProfile)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InstanceProfile")
-		}
-		s.InstanceProfile = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceProfile", &s.InstanceProfile, api.SetStructPtr[InstanceProfile])
+	return err
 }
 
 func (s *GetInstanceProfileResponse) ToDynamic() map[string]any {
@@ -3690,19 +2516,14 @@ func (s *GetInstanceProfileResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.InstanceProfile != nil {
-		m["InstanceProfile"] = s.InstanceProfile.ToDynamic()
-	}
+	api.PutStruct(m, "InstanceProfile", s.InstanceProfile)
 	return m
 }
 
 func (s *GetLoginProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetLoginProfileRequest) ToDynamic() map[string]any {
@@ -3710,21 +2531,14 @@ func (s *GetLoginProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
 	return m
 }
 
 func (s *GetLoginProfileResponse) FromDynamic(m map[string]any) error {
-	if v := m["LoginProfile"]; v != nil {
-		p := new(LoginProfile)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoginProfile")
-		}
-		s.LoginProfile = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoginProfile", &s.LoginProfile, api.SetStructPtr[LoginProfile])
+	return err
 }
 
 func (s *GetLoginProfileResponse) ToDynamic() map[string]any {
@@ -3732,24 +2546,15 @@ func (s *GetLoginProfileResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoginProfile != nil {
-		m["LoginProfile"] = s.LoginProfile.ToDynamic()
-	}
+	api.PutStruct(m, "LoginProfile", s.LoginProfile)
 	return m
 }
 
 func (s *GetMFADeviceRequest) FromDynamic(m map[string]any) error {
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetMFADeviceRequest) ToDynamic() map[string]any {
@@ -3757,37 +2562,18 @@ func (s *GetMFADeviceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
+	api.Put(m, "UserName", s.UserName, api.DynString)
 	return m
 }
 
 func (s *GetMFADeviceResponse) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	if v := m["EnableDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EnableDate, v); err != nil {
-			return api.At(err, ".EnableDate")
-		}
-	}
-	if v := m["Certifications"]; v != nil {
-		if err := api.SetMap(&s.Certifications, v, api.SetString); err != nil {
-			return api.At(err, ".Certifications")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableDate", &s.EnableDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Certifications", &s.Certifications, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetMFADeviceResponse) ToDynamic() map[string]any {
@@ -3795,28 +2581,17 @@ func (s *GetMFADeviceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
-	if s.EnableDate != nil {
-		m["EnableDate"] = s.EnableDate.UTC()
-	}
-	if s.Certifications != nil {
-		m["Certifications"] = api.DynMap(s.Certifications, api.DynString)
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
+	api.Put(m, "EnableDate", s.EnableDate, api.DynTime)
+	api.PutMap(m, "Certifications", s.Certifications, api.DynString)
 	return m
 }
 
 func (s *GetOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["OpenIDConnectProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OpenIDConnectProviderArn, v); err != nil {
-			return api.At(err, ".OpenIDConnectProviderArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetOpenIDConnectProviderRequest) ToDynamic() map[string]any {
@@ -3824,39 +2599,20 @@ func (s *GetOpenIDConnectProviderRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OpenIDConnectProviderArn != nil {
-		m["OpenIDConnectProviderArn"] = *s.OpenIDConnectProviderArn
-	}
+	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
 	return m
 }
 
 func (s *GetOpenIDConnectProviderResponse) FromDynamic(m map[string]any) error {
-	if v := m["Url"]; v != nil {
-		if err := api.SetStringPtr(&s.Url, v); err != nil {
-			return api.At(err, ".Url")
-		}
-	}
-	if v := m["ClientIDList"]; v != nil {
-		if err := api.SetList(&s.ClientIDList, v, api.SetString); err != nil {
-			return api.At(err, ".ClientIDList")
-		}
-	}
-	if v := m["ThumbprintList"]; v != nil {
-		if err := api.SetList(&s.ThumbprintList, v, api.SetString); err != nil {
-			return api.At(err, ".ThumbprintList")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Url", &s.Url, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientIDList", &s.ClientIDList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ThumbprintList", &s.ThumbprintList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetOpenIDConnectProviderResponse) ToDynamic() map[string]any {
@@ -3864,46 +2620,21 @@ func (s *GetOpenIDConnectProviderResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Url != nil {
-		m["Url"] = *s.Url
-	}
-	if s.ClientIDList != nil {
-		m["ClientIDList"] = api.DynList(s.ClientIDList, api.DynString)
-	}
-	if s.ThumbprintList != nil {
-		m["ThumbprintList"] = api.DynList(s.ThumbprintList, api.DynString)
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Url", s.Url, api.DynString)
+	api.PutList(m, "ClientIDList", s.ClientIDList, api.DynString)
+	api.PutList(m, "ThumbprintList", s.ThumbprintList, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetOrganizationsAccessReportRequest) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["SortKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SortKey, v); err != nil {
-			return api.At(err, ".SortKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "SortKey", &s.SortKey, api.SetStringPtr)
+	return err
 }
 
 func (s *GetOrganizationsAccessReportRequest) ToDynamic() map[string]any {
@@ -3911,70 +2642,27 @@ func (s *GetOrganizationsAccessReportRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.SortKey != nil {
-		m["SortKey"] = *s.SortKey
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "SortKey", s.SortKey, api.DynString)
 	return m
 }
 
 func (s *GetOrganizationsAccessReportResponse) FromDynamic(m map[string]any) error {
-	if v := m["JobStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.JobStatus, v); err != nil {
-			return api.At(err, ".JobStatus")
-		}
-	}
-	if v := m["JobCreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.JobCreationDate, v); err != nil {
-			return api.At(err, ".JobCreationDate")
-		}
-	}
-	if v := m["JobCompletionDate"]; v != nil {
-		if err := api.SetTimePtr(&s.JobCompletionDate, v); err != nil {
-			return api.At(err, ".JobCompletionDate")
-		}
-	}
-	if v := m["NumberOfServicesAccessible"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NumberOfServicesAccessible, v); err != nil {
-			return api.At(err, ".NumberOfServicesAccessible")
-		}
-	}
-	if v := m["NumberOfServicesNotAccessed"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NumberOfServicesNotAccessed, v); err != nil {
-			return api.At(err, ".NumberOfServicesNotAccessed")
-		}
-	}
-	if v := m["AccessDetails"]; v != nil {
-		if err := api.SetList(&s.AccessDetails, v, func(p *AccessDetail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AccessDetails")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["ErrorDetails"]; v != nil {
-		p := new(ErrorDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ErrorDetails")
-		}
-		s.ErrorDetails = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "JobCreationDate", &s.JobCreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "JobCompletionDate", &s.JobCompletionDate, api.SetTimePtr)
+	err = api.Decode(err, m, "NumberOfServicesAccessible", &s.NumberOfServicesAccessible, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NumberOfServicesNotAccessed", &s.NumberOfServicesNotAccessed, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AccessDetails", &s.AccessDetails, func(p *[]AccessDetail, v any) error {
+		return api.SetList(p, v, func(p *AccessDetail, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorDetails", &s.ErrorDetails, api.SetStructPtr[ErrorDetails])
+	return err
 }
 
 func (s *GetOrganizationsAccessReportResponse) ToDynamic() map[string]any {
@@ -3982,43 +2670,22 @@ func (s *GetOrganizationsAccessReportResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.JobStatus != nil {
-		m["JobStatus"] = *s.JobStatus
-	}
-	if s.JobCreationDate != nil {
-		m["JobCreationDate"] = s.JobCreationDate.UTC()
-	}
-	if s.JobCompletionDate != nil {
-		m["JobCompletionDate"] = s.JobCompletionDate.UTC()
-	}
-	if s.NumberOfServicesAccessible != nil {
-		m["NumberOfServicesAccessible"] = int64(*s.NumberOfServicesAccessible)
-	}
-	if s.NumberOfServicesNotAccessed != nil {
-		m["NumberOfServicesNotAccessed"] = int64(*s.NumberOfServicesNotAccessed)
-	}
-	if s.AccessDetails != nil {
-		m["AccessDetails"] = api.DynList(s.AccessDetails, func(e AccessDetail) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.ErrorDetails != nil {
-		m["ErrorDetails"] = s.ErrorDetails.ToDynamic()
-	}
+	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
+	api.Put(m, "JobCreationDate", s.JobCreationDate, api.DynTime)
+	api.Put(m, "JobCompletionDate", s.JobCompletionDate, api.DynTime)
+	api.Put(m, "NumberOfServicesAccessible", s.NumberOfServicesAccessible, api.DynInt32)
+	api.Put(m, "NumberOfServicesNotAccessed", s.NumberOfServicesNotAccessed, api.DynInt32)
+	api.PutList(m, "AccessDetails", s.AccessDetails, func(e AccessDetail) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.PutStruct(m, "ErrorDetails", s.ErrorDetails)
 	return m
 }
 
 func (s *GetPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPolicyRequest) ToDynamic() map[string]any {
@@ -4026,21 +2693,14 @@ func (s *GetPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
 	return m
 }
 
 func (s *GetPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["Policy"]; v != nil {
-		p := new(Policy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-		s.Policy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStructPtr[Policy])
+	return err
 }
 
 func (s *GetPolicyResponse) ToDynamic() map[string]any {
@@ -4048,24 +2708,15 @@ func (s *GetPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Policy != nil {
-		m["Policy"] = s.Policy.ToDynamic()
-	}
+	api.PutStruct(m, "Policy", s.Policy)
 	return m
 }
 
 func (s *GetPolicyVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPolicyVersionRequest) ToDynamic() map[string]any {
@@ -4073,24 +2724,15 @@ func (s *GetPolicyVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
 	return m
 }
 
 func (s *GetPolicyVersionResponse) FromDynamic(m map[string]any) error {
-	if v := m["PolicyVersion"]; v != nil {
-		p := new(PolicyVersion)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PolicyVersion")
-		}
-		s.PolicyVersion = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyVersion", &s.PolicyVersion, api.SetStructPtr[PolicyVersion])
+	return err
 }
 
 func (s *GetPolicyVersionResponse) ToDynamic() map[string]any {
@@ -4098,24 +2740,15 @@ func (s *GetPolicyVersionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PolicyVersion != nil {
-		m["PolicyVersion"] = s.PolicyVersion.ToDynamic()
-	}
+	api.PutStruct(m, "PolicyVersion", s.PolicyVersion)
 	return m
 }
 
 func (s *GetRolePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRolePolicyRequest) ToDynamic() map[string]any {
@@ -4123,32 +2756,17 @@ func (s *GetRolePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
 	return m
 }
 
 func (s *GetRolePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".PolicyDocument")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRolePolicyResponse) ToDynamic() map[string]any {
@@ -4156,25 +2774,16 @@ func (s *GetRolePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyDocument != nil {
-		m["PolicyDocument"] = *s.PolicyDocument
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
 	return m
 }
 
 func (s *GetRoleRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRoleRequest) ToDynamic() map[string]any {
@@ -4182,21 +2791,14 @@ func (s *GetRoleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
 	return m
 }
 
 func (s *GetRoleResponse) FromDynamic(m map[string]any) error {
-	if v := m["Role"]; v != nil {
-		p := new(Role)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Role")
-		}
-		s.Role = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Role", &s.Role, api.SetStructPtr[Role])
+	return err
 }
 
 func (s *GetRoleResponse) ToDynamic() map[string]any {
@@ -4204,19 +2806,14 @@ func (s *GetRoleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Role != nil {
-		m["Role"] = s.Role.ToDynamic()
-	}
+	api.PutStruct(m, "Role", s.Role)
 	return m
 }
 
 func (s *GetSAMLProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["SAMLProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SAMLProviderArn, v); err != nil {
-			return api.At(err, ".SAMLProviderArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetSAMLProviderRequest) ToDynamic() map[string]any {
@@ -4224,34 +2821,19 @@ func (s *GetSAMLProviderRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SAMLProviderArn != nil {
-		m["SAMLProviderArn"] = *s.SAMLProviderArn
-	}
+	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
 	return m
 }
 
 func (s *GetSAMLProviderResponse) FromDynamic(m map[string]any) error {
-	if v := m["SAMLMetadataDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.SAMLMetadataDocument, v); err != nil {
-			return api.At(err, ".SAMLMetadataDocument")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["ValidUntil"]; v != nil {
-		if err := api.SetTimePtr(&s.ValidUntil, v); err != nil {
-			return api.At(err, ".ValidUntil")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SAMLMetadataDocument", &s.SAMLMetadataDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ValidUntil", &s.ValidUntil, api.SetTimePtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetSAMLProviderResponse) ToDynamic() map[string]any {
@@ -4259,38 +2841,19 @@ func (s *GetSAMLProviderResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SAMLMetadataDocument != nil {
-		m["SAMLMetadataDocument"] = *s.SAMLMetadataDocument
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.ValidUntil != nil {
-		m["ValidUntil"] = s.ValidUntil.UTC()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "SAMLMetadataDocument", s.SAMLMetadataDocument, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.Put(m, "ValidUntil", s.ValidUntil, api.DynTime)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetSSHPublicKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["SSHPublicKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSHPublicKeyId, v); err != nil {
-			return api.At(err, ".SSHPublicKeyId")
-		}
-	}
-	if v := m["Encoding"]; v != nil {
-		if err := api.SetStringPtr(&s.Encoding, v); err != nil {
-			return api.At(err, ".Encoding")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "SSHPublicKeyId", &s.SSHPublicKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Encoding", &s.Encoding, api.SetStringPtr)
+	return err
 }
 
 func (s *GetSSHPublicKeyRequest) ToDynamic() map[string]any {
@@ -4298,27 +2861,16 @@ func (s *GetSSHPublicKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.SSHPublicKeyId != nil {
-		m["SSHPublicKeyId"] = *s.SSHPublicKeyId
-	}
-	if s.Encoding != nil {
-		m["Encoding"] = *s.Encoding
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "SSHPublicKeyId", s.SSHPublicKeyId, api.DynString)
+	api.Put(m, "Encoding", s.Encoding, api.DynString)
 	return m
 }
 
 func (s *GetSSHPublicKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["SSHPublicKey"]; v != nil {
-		p := new(SSHPublicKey)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SSHPublicKey")
-		}
-		s.SSHPublicKey = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SSHPublicKey", &s.SSHPublicKey, api.SetStructPtr[SSHPublicKey])
+	return err
 }
 
 func (s *GetSSHPublicKeyResponse) ToDynamic() map[string]any {
@@ -4326,19 +2878,14 @@ func (s *GetSSHPublicKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SSHPublicKey != nil {
-		m["SSHPublicKey"] = s.SSHPublicKey.ToDynamic()
-	}
+	api.PutStruct(m, "SSHPublicKey", s.SSHPublicKey)
 	return m
 }
 
 func (s *GetServerCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["ServerCertificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerCertificateName, v); err != nil {
-			return api.At(err, ".ServerCertificateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetServerCertificateRequest) ToDynamic() map[string]any {
@@ -4346,21 +2893,14 @@ func (s *GetServerCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ServerCertificateName != nil {
-		m["ServerCertificateName"] = *s.ServerCertificateName
-	}
+	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
 	return m
 }
 
 func (s *GetServerCertificateResponse) FromDynamic(m map[string]any) error {
-	if v := m["ServerCertificate"]; v != nil {
-		p := new(ServerCertificate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ServerCertificate")
-		}
-		s.ServerCertificate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerCertificate", &s.ServerCertificate, api.SetStructPtr[ServerCertificate])
+	return err
 }
 
 func (s *GetServerCertificateResponse) ToDynamic() map[string]any {
@@ -4368,29 +2908,16 @@ func (s *GetServerCertificateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ServerCertificate != nil {
-		m["ServerCertificate"] = s.ServerCertificate.ToDynamic()
-	}
+	api.PutStruct(m, "ServerCertificate", s.ServerCertificate)
 	return m
 }
 
 func (s *GetServiceLastAccessedDetailsRequest) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *GetServiceLastAccessedDetailsRequest) ToDynamic() map[string]any {
@@ -4398,62 +2925,25 @@ func (s *GetServiceLastAccessedDetailsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *GetServiceLastAccessedDetailsResponse) FromDynamic(m map[string]any) error {
-	if v := m["JobStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.JobStatus, v); err != nil {
-			return api.At(err, ".JobStatus")
-		}
-	}
-	if v := m["JobType"]; v != nil {
-		if err := api.SetStringPtr(&s.JobType, v); err != nil {
-			return api.At(err, ".JobType")
-		}
-	}
-	if v := m["JobCreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.JobCreationDate, v); err != nil {
-			return api.At(err, ".JobCreationDate")
-		}
-	}
-	if v := m["ServicesLastAccessed"]; v != nil {
-		if err := api.SetList(&s.ServicesLastAccessed, v, func(p *ServiceLastAccessed, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ServicesLastAccessed")
-		}
-	}
-	if v := m["JobCompletionDate"]; v != nil {
-		if err := api.SetTimePtr(&s.JobCompletionDate, v); err != nil {
-			return api.At(err, ".JobCompletionDate")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["Error"]; v != nil {
-		p := new(ErrorDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Error")
-		}
-		s.Error = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "JobType", &s.JobType, api.SetStringPtr)
+	err = api.Decode(err, m, "JobCreationDate", &s.JobCreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ServicesLastAccessed", &s.ServicesLastAccessed, func(p *[]ServiceLastAccessed, v any) error {
+		return api.SetList(p, v, func(p *ServiceLastAccessed, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "JobCompletionDate", &s.JobCompletionDate, api.SetTimePtr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "Error", &s.Error, api.SetStructPtr[ErrorDetails])
+	return err
 }
 
 func (s *GetServiceLastAccessedDetailsResponse) ToDynamic() map[string]any {
@@ -4461,55 +2951,24 @@ func (s *GetServiceLastAccessedDetailsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.JobStatus != nil {
-		m["JobStatus"] = *s.JobStatus
-	}
-	if s.JobType != nil {
-		m["JobType"] = *s.JobType
-	}
-	if s.JobCreationDate != nil {
-		m["JobCreationDate"] = s.JobCreationDate.UTC()
-	}
-	if s.ServicesLastAccessed != nil {
-		m["ServicesLastAccessed"] = api.DynList(s.ServicesLastAccessed, func(e ServiceLastAccessed) any { return e.ToDynamic() })
-	}
-	if s.JobCompletionDate != nil {
-		m["JobCompletionDate"] = s.JobCompletionDate.UTC()
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.Error != nil {
-		m["Error"] = s.Error.ToDynamic()
-	}
+	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
+	api.Put(m, "JobType", s.JobType, api.DynString)
+	api.Put(m, "JobCreationDate", s.JobCreationDate, api.DynTime)
+	api.PutList(m, "ServicesLastAccessed", s.ServicesLastAccessed, func(e ServiceLastAccessed) any { return e.ToDynamic() })
+	api.Put(m, "JobCompletionDate", s.JobCompletionDate, api.DynTime)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.PutStruct(m, "Error", s.Error)
 	return m
 }
 
 func (s *GetServiceLastAccessedDetailsWithEntitiesRequest) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	if v := m["ServiceNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceNamespace, v); err != nil {
-			return api.At(err, ".ServiceNamespace")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	err = api.Decode(err, m, "ServiceNamespace", &s.ServiceNamespace, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *GetServiceLastAccessedDetailsWithEntitiesRequest) ToDynamic() map[string]any {
@@ -4517,60 +2976,25 @@ func (s *GetServiceLastAccessedDetailsWithEntitiesRequest) ToDynamic() map[strin
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
-	if s.ServiceNamespace != nil {
-		m["ServiceNamespace"] = *s.ServiceNamespace
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
+	api.Put(m, "ServiceNamespace", s.ServiceNamespace, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *GetServiceLastAccessedDetailsWithEntitiesResponse) FromDynamic(m map[string]any) error {
-	if v := m["JobStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.JobStatus, v); err != nil {
-			return api.At(err, ".JobStatus")
-		}
-	}
-	if v := m["JobCreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.JobCreationDate, v); err != nil {
-			return api.At(err, ".JobCreationDate")
-		}
-	}
-	if v := m["JobCompletionDate"]; v != nil {
-		if err := api.SetTimePtr(&s.JobCompletionDate, v); err != nil {
-			return api.At(err, ".JobCompletionDate")
-		}
-	}
-	if v := m["EntityDetailsList"]; v != nil {
-		if err := api.SetList(&s.EntityDetailsList, v, func(p *EntityDetails, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EntityDetailsList")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["Error"]; v != nil {
-		p := new(ErrorDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Error")
-		}
-		s.Error = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "JobCreationDate", &s.JobCreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "JobCompletionDate", &s.JobCompletionDate, api.SetTimePtr)
+	err = api.Decode(err, m, "EntityDetailsList", &s.EntityDetailsList, func(p *[]EntityDetails, v any) error {
+		return api.SetList(p, v, func(p *EntityDetails, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "Error", &s.Error, api.SetStructPtr[ErrorDetails])
+	return err
 }
 
 func (s *GetServiceLastAccessedDetailsWithEntitiesResponse) ToDynamic() map[string]any {
@@ -4578,37 +3002,20 @@ func (s *GetServiceLastAccessedDetailsWithEntitiesResponse) ToDynamic() map[stri
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.JobStatus != nil {
-		m["JobStatus"] = *s.JobStatus
-	}
-	if s.JobCreationDate != nil {
-		m["JobCreationDate"] = s.JobCreationDate.UTC()
-	}
-	if s.JobCompletionDate != nil {
-		m["JobCompletionDate"] = s.JobCompletionDate.UTC()
-	}
-	if s.EntityDetailsList != nil {
-		m["EntityDetailsList"] = api.DynList(s.EntityDetailsList, func(e EntityDetails) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.Error != nil {
-		m["Error"] = s.Error.ToDynamic()
-	}
+	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
+	api.Put(m, "JobCreationDate", s.JobCreationDate, api.DynTime)
+	api.Put(m, "JobCompletionDate", s.JobCompletionDate, api.DynTime)
+	api.PutList(m, "EntityDetailsList", s.EntityDetailsList, func(e EntityDetails) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.PutStruct(m, "Error", s.Error)
 	return m
 }
 
 func (s *GetServiceLinkedRoleDeletionStatusRequest) FromDynamic(m map[string]any) error {
-	if v := m["DeletionTaskId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeletionTaskId, v); err != nil {
-			return api.At(err, ".DeletionTaskId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DeletionTaskId", &s.DeletionTaskId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetServiceLinkedRoleDeletionStatusRequest) ToDynamic() map[string]any {
@@ -4616,26 +3023,15 @@ func (s *GetServiceLinkedRoleDeletionStatusRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DeletionTaskId != nil {
-		m["DeletionTaskId"] = *s.DeletionTaskId
-	}
+	api.Put(m, "DeletionTaskId", s.DeletionTaskId, api.DynString)
 	return m
 }
 
 func (s *GetServiceLinkedRoleDeletionStatusResponse) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["Reason"]; v != nil {
-		p := new(DeletionTaskFailureReasonType)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Reason")
-		}
-		s.Reason = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStructPtr[DeletionTaskFailureReasonType])
+	return err
 }
 
 func (s *GetServiceLinkedRoleDeletionStatusResponse) ToDynamic() map[string]any {
@@ -4643,27 +3039,16 @@ func (s *GetServiceLinkedRoleDeletionStatusResponse) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.Reason != nil {
-		m["Reason"] = s.Reason.ToDynamic()
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutStruct(m, "Reason", s.Reason)
 	return m
 }
 
 func (s *GetUserPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetUserPolicyRequest) ToDynamic() map[string]any {
@@ -4671,32 +3056,17 @@ func (s *GetUserPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
 	return m
 }
 
 func (s *GetUserPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".PolicyDocument")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
+	return err
 }
 
 func (s *GetUserPolicyResponse) ToDynamic() map[string]any {
@@ -4704,25 +3074,16 @@ func (s *GetUserPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyDocument != nil {
-		m["PolicyDocument"] = *s.PolicyDocument
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
 	return m
 }
 
 func (s *GetUserRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetUserRequest) ToDynamic() map[string]any {
@@ -4730,21 +3091,14 @@ func (s *GetUserRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
 	return m
 }
 
 func (s *GetUserResponse) FromDynamic(m map[string]any) error {
-	if v := m["User"]; v != nil {
-		p := new(User)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".User")
-		}
-		s.User = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "User", &s.User, api.SetStructPtr[User])
+	return err
 }
 
 func (s *GetUserResponse) ToDynamic() map[string]any {
@@ -4752,39 +3106,18 @@ func (s *GetUserResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.User != nil {
-		m["User"] = s.User.ToDynamic()
-	}
+	api.PutStruct(m, "User", s.User)
 	return m
 }
 
 func (s *Group) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["GroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupId, v); err != nil {
-			return api.At(err, ".GroupId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "GroupId", &s.GroupId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	return err
 }
 
 func (s *Group) ToDynamic() map[string]any {
@@ -4792,61 +3125,28 @@ func (s *Group) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.GroupId != nil {
-		m["GroupId"] = *s.GroupId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "GroupId", s.GroupId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
 	return m
 }
 
 func (s *GroupDetail) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["GroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupId, v); err != nil {
-			return api.At(err, ".GroupId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["GroupPolicyList"]; v != nil {
-		if err := api.SetList(&s.GroupPolicyList, v, func(p *PolicyDetail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GroupPolicyList")
-		}
-	}
-	if v := m["AttachedManagedPolicies"]; v != nil {
-		if err := api.SetList(&s.AttachedManagedPolicies, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttachedManagedPolicies")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "GroupId", &s.GroupId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "GroupPolicyList", &s.GroupPolicyList, func(p *[]PolicyDetail, v any) error {
+		return api.SetList(p, v, func(p *PolicyDetail, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AttachedManagedPolicies", &s.AttachedManagedPolicies, func(p *[]AttachedPolicy, v any) error {
+		return api.SetList(p, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GroupDetail) ToDynamic() map[string]any {
@@ -4854,67 +3154,30 @@ func (s *GroupDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.GroupId != nil {
-		m["GroupId"] = *s.GroupId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.GroupPolicyList != nil {
-		m["GroupPolicyList"] = api.DynList(s.GroupPolicyList, func(e PolicyDetail) any { return e.ToDynamic() })
-	}
-	if s.AttachedManagedPolicies != nil {
-		m["AttachedManagedPolicies"] = api.DynList(s.AttachedManagedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "GroupId", s.GroupId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.PutList(m, "GroupPolicyList", s.GroupPolicyList, func(e PolicyDetail) any { return e.ToDynamic() })
+	api.PutList(m, "AttachedManagedPolicies", s.AttachedManagedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *InstanceProfile) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["InstanceProfileName"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceProfileName, v); err != nil {
-			return api.At(err, ".InstanceProfileName")
-		}
-	}
-	if v := m["InstanceProfileId"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceProfileId, v); err != nil {
-			return api.At(err, ".InstanceProfileId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["Roles"]; v != nil {
-		if err := api.SetList(&s.Roles, v, func(p *Role, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Roles")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
+	err = api.Decode(err, m, "InstanceProfileId", &s.InstanceProfileId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Roles", &s.Roles, func(p *[]Role, v any) error {
+		return api.SetList(p, v, func(p *Role, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *InstanceProfile) ToDynamic() map[string]any {
@@ -4922,37 +3185,20 @@ func (s *InstanceProfile) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.InstanceProfileName != nil {
-		m["InstanceProfileName"] = *s.InstanceProfileName
-	}
-	if s.InstanceProfileId != nil {
-		m["InstanceProfileId"] = *s.InstanceProfileId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.Roles != nil {
-		m["Roles"] = api.DynList(s.Roles, func(e Role) any { return e.ToDynamic() })
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
+	api.Put(m, "InstanceProfileId", s.InstanceProfileId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.PutList(m, "Roles", s.Roles, func(e Role) any { return e.ToDynamic() })
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *InvalidAuthenticationCodeException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidAuthenticationCodeException) ToDynamic() map[string]any {
@@ -4960,19 +3206,14 @@ func (s *InvalidAuthenticationCodeException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidCertificateException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidCertificateException) ToDynamic() map[string]any {
@@ -4980,19 +3221,14 @@ func (s *InvalidCertificateException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidInputException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidInputException) ToDynamic() map[string]any {
@@ -5000,19 +3236,14 @@ func (s *InvalidInputException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidPublicKeyException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidPublicKeyException) ToDynamic() map[string]any {
@@ -5020,19 +3251,14 @@ func (s *InvalidPublicKeyException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidUserTypeException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidUserTypeException) ToDynamic() map[string]any {
@@ -5040,19 +3266,14 @@ func (s *InvalidUserTypeException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KeyPairMismatchException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KeyPairMismatchException) ToDynamic() map[string]any {
@@ -5060,19 +3281,14 @@ func (s *KeyPairMismatchException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LimitExceededException) ToDynamic() map[string]any {
@@ -5080,29 +3296,16 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ListAccessKeysRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListAccessKeysRequest) ToDynamic() map[string]any {
@@ -5110,35 +3313,20 @@ func (s *ListAccessKeysRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListAccessKeysResponse) FromDynamic(m map[string]any) error {
-	if v := m["AccessKeyMetadata"]; v != nil {
-		if err := api.SetList(&s.AccessKeyMetadata, v, func(p *AccessKeyMetadata, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AccessKeyMetadata")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessKeyMetadata", &s.AccessKeyMetadata, func(p *[]AccessKeyMetadata, v any) error {
+		return api.SetList(p, v, func(p *AccessKeyMetadata, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListAccessKeysResponse) ToDynamic() map[string]any {
@@ -5146,30 +3334,17 @@ func (s *ListAccessKeysResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.AccessKeyMetadata != nil {
-		m["AccessKeyMetadata"] = api.DynList(s.AccessKeyMetadata, func(e AccessKeyMetadata) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "AccessKeyMetadata", s.AccessKeyMetadata, func(e AccessKeyMetadata) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListAccountAliasesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListAccountAliasesRequest) ToDynamic() map[string]any {
@@ -5177,32 +3352,17 @@ func (s *ListAccountAliasesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListAccountAliasesResponse) FromDynamic(m map[string]any) error {
-	if v := m["AccountAliases"]; v != nil {
-		if err := api.SetList(&s.AccountAliases, v, api.SetString); err != nil {
-			return api.At(err, ".AccountAliases")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccountAliases", &s.AccountAliases, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListAccountAliasesResponse) ToDynamic() map[string]any {
@@ -5210,40 +3370,19 @@ func (s *ListAccountAliasesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.AccountAliases != nil {
-		m["AccountAliases"] = api.DynList(s.AccountAliases, api.DynString)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "AccountAliases", s.AccountAliases, api.DynString)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListAttachedGroupPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["PathPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPrefix, v); err != nil {
-			return api.At(err, ".PathPrefix")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListAttachedGroupPoliciesRequest) ToDynamic() map[string]any {
@@ -5251,38 +3390,21 @@ func (s *ListAttachedGroupPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.PathPrefix != nil {
-		m["PathPrefix"] = *s.PathPrefix
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListAttachedGroupPoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["AttachedPolicies"]; v != nil {
-		if err := api.SetList(&s.AttachedPolicies, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttachedPolicies")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttachedPolicies", &s.AttachedPolicies, func(p *[]AttachedPolicy, v any) error {
+		return api.SetList(p, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListAttachedGroupPoliciesResponse) ToDynamic() map[string]any {
@@ -5290,40 +3412,19 @@ func (s *ListAttachedGroupPoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.AttachedPolicies != nil {
-		m["AttachedPolicies"] = api.DynList(s.AttachedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "AttachedPolicies", s.AttachedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListAttachedRolePoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["PathPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPrefix, v); err != nil {
-			return api.At(err, ".PathPrefix")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListAttachedRolePoliciesRequest) ToDynamic() map[string]any {
@@ -5331,38 +3432,21 @@ func (s *ListAttachedRolePoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.PathPrefix != nil {
-		m["PathPrefix"] = *s.PathPrefix
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListAttachedRolePoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["AttachedPolicies"]; v != nil {
-		if err := api.SetList(&s.AttachedPolicies, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttachedPolicies")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttachedPolicies", &s.AttachedPolicies, func(p *[]AttachedPolicy, v any) error {
+		return api.SetList(p, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListAttachedRolePoliciesResponse) ToDynamic() map[string]any {
@@ -5370,40 +3454,19 @@ func (s *ListAttachedRolePoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.AttachedPolicies != nil {
-		m["AttachedPolicies"] = api.DynList(s.AttachedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "AttachedPolicies", s.AttachedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListAttachedUserPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["PathPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPrefix, v); err != nil {
-			return api.At(err, ".PathPrefix")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListAttachedUserPoliciesRequest) ToDynamic() map[string]any {
@@ -5411,38 +3474,21 @@ func (s *ListAttachedUserPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.PathPrefix != nil {
-		m["PathPrefix"] = *s.PathPrefix
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListAttachedUserPoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["AttachedPolicies"]; v != nil {
-		if err := api.SetList(&s.AttachedPolicies, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttachedPolicies")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AttachedPolicies", &s.AttachedPolicies, func(p *[]AttachedPolicy, v any) error {
+		return api.SetList(p, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListAttachedUserPoliciesResponse) ToDynamic() map[string]any {
@@ -5450,50 +3496,21 @@ func (s *ListAttachedUserPoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.AttachedPolicies != nil {
-		m["AttachedPolicies"] = api.DynList(s.AttachedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "AttachedPolicies", s.AttachedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListEntitiesForPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	if v := m["EntityFilter"]; v != nil {
-		if err := api.SetStringPtr(&s.EntityFilter, v); err != nil {
-			return api.At(err, ".EntityFilter")
-		}
-	}
-	if v := m["PathPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPrefix, v); err != nil {
-			return api.At(err, ".PathPrefix")
-		}
-	}
-	if v := m["PolicyUsageFilter"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyUsageFilter, v); err != nil {
-			return api.At(err, ".PolicyUsageFilter")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "EntityFilter", &s.EntityFilter, api.SetStringPtr)
+	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyUsageFilter", &s.PolicyUsageFilter, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListEntitiesForPolicyRequest) ToDynamic() map[string]any {
@@ -5501,54 +3518,29 @@ func (s *ListEntitiesForPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
-	if s.EntityFilter != nil {
-		m["EntityFilter"] = *s.EntityFilter
-	}
-	if s.PathPrefix != nil {
-		m["PathPrefix"] = *s.PathPrefix
-	}
-	if s.PolicyUsageFilter != nil {
-		m["PolicyUsageFilter"] = *s.PolicyUsageFilter
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
+	api.Put(m, "EntityFilter", s.EntityFilter, api.DynString)
+	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
+	api.Put(m, "PolicyUsageFilter", s.PolicyUsageFilter, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListEntitiesForPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["PolicyGroups"]; v != nil {
-		if err := api.SetList(&s.PolicyGroups, v, func(p *PolicyGroup, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyGroups")
-		}
-	}
-	if v := m["PolicyUsers"]; v != nil {
-		if err := api.SetList(&s.PolicyUsers, v, func(p *PolicyUser, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyUsers")
-		}
-	}
-	if v := m["PolicyRoles"]; v != nil {
-		if err := api.SetList(&s.PolicyRoles, v, func(p *PolicyRole, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyRoles")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyGroups", &s.PolicyGroups, func(p *[]PolicyGroup, v any) error {
+		return api.SetList(p, v, func(p *PolicyGroup, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PolicyUsers", &s.PolicyUsers, func(p *[]PolicyUser, v any) error {
+		return api.SetList(p, v, func(p *PolicyUser, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PolicyRoles", &s.PolicyRoles, func(p *[]PolicyRole, v any) error {
+		return api.SetList(p, v, func(p *PolicyRole, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListEntitiesForPolicyResponse) ToDynamic() map[string]any {
@@ -5556,41 +3548,20 @@ func (s *ListEntitiesForPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.PolicyGroups != nil {
-		m["PolicyGroups"] = api.DynList(s.PolicyGroups, func(e PolicyGroup) any { return e.ToDynamic() })
-	}
-	if s.PolicyUsers != nil {
-		m["PolicyUsers"] = api.DynList(s.PolicyUsers, func(e PolicyUser) any { return e.ToDynamic() })
-	}
-	if s.PolicyRoles != nil {
-		m["PolicyRoles"] = api.DynList(s.PolicyRoles, func(e PolicyRole) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "PolicyGroups", s.PolicyGroups, func(e PolicyGroup) any { return e.ToDynamic() })
+	api.PutList(m, "PolicyUsers", s.PolicyUsers, func(e PolicyUser) any { return e.ToDynamic() })
+	api.PutList(m, "PolicyRoles", s.PolicyRoles, func(e PolicyRole) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListGroupPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListGroupPoliciesRequest) ToDynamic() map[string]any {
@@ -5598,35 +3569,18 @@ func (s *ListGroupPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListGroupPoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["PolicyNames"]; v != nil {
-		if err := api.SetList(&s.PolicyNames, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyNames")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListGroupPoliciesResponse) ToDynamic() map[string]any {
@@ -5634,35 +3588,18 @@ func (s *ListGroupPoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PolicyNames != nil {
-		m["PolicyNames"] = api.DynList(s.PolicyNames, api.DynString)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListGroupsForUserRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListGroupsForUserRequest) ToDynamic() map[string]any {
@@ -5670,35 +3607,20 @@ func (s *ListGroupsForUserRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListGroupsForUserResponse) FromDynamic(m map[string]any) error {
-	if v := m["Groups"]; v != nil {
-		if err := api.SetList(&s.Groups, v, func(p *Group, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Groups")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Groups", &s.Groups, func(p *[]Group, v any) error {
+		return api.SetList(p, v, func(p *Group, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListGroupsForUserResponse) ToDynamic() map[string]any {
@@ -5706,35 +3628,18 @@ func (s *ListGroupsForUserResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Groups != nil {
-		m["Groups"] = api.DynList(s.Groups, func(e Group) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Groups", s.Groups, func(e Group) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListGroupsRequest) FromDynamic(m map[string]any) error {
-	if v := m["PathPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPrefix, v); err != nil {
-			return api.At(err, ".PathPrefix")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListGroupsRequest) ToDynamic() map[string]any {
@@ -5742,35 +3647,20 @@ func (s *ListGroupsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PathPrefix != nil {
-		m["PathPrefix"] = *s.PathPrefix
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListGroupsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Groups"]; v != nil {
-		if err := api.SetList(&s.Groups, v, func(p *Group, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Groups")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Groups", &s.Groups, func(p *[]Group, v any) error {
+		return api.SetList(p, v, func(p *Group, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListGroupsResponse) ToDynamic() map[string]any {
@@ -5778,35 +3668,18 @@ func (s *ListGroupsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Groups != nil {
-		m["Groups"] = api.DynList(s.Groups, func(e Group) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Groups", s.Groups, func(e Group) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListInstanceProfileTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["InstanceProfileName"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceProfileName, v); err != nil {
-			return api.At(err, ".InstanceProfileName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListInstanceProfileTagsRequest) ToDynamic() map[string]any {
@@ -5814,35 +3687,20 @@ func (s *ListInstanceProfileTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.InstanceProfileName != nil {
-		m["InstanceProfileName"] = *s.InstanceProfileName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListInstanceProfileTagsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListInstanceProfileTagsResponse) ToDynamic() map[string]any {
@@ -5850,35 +3708,18 @@ func (s *ListInstanceProfileTagsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListInstanceProfilesForRoleRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListInstanceProfilesForRoleRequest) ToDynamic() map[string]any {
@@ -5886,35 +3727,20 @@ func (s *ListInstanceProfilesForRoleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListInstanceProfilesForRoleResponse) FromDynamic(m map[string]any) error {
-	if v := m["InstanceProfiles"]; v != nil {
-		if err := api.SetList(&s.InstanceProfiles, v, func(p *InstanceProfile, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".InstanceProfiles")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceProfiles", &s.InstanceProfiles, func(p *[]InstanceProfile, v any) error {
+		return api.SetList(p, v, func(p *InstanceProfile, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListInstanceProfilesForRoleResponse) ToDynamic() map[string]any {
@@ -5922,35 +3748,18 @@ func (s *ListInstanceProfilesForRoleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.InstanceProfiles != nil {
-		m["InstanceProfiles"] = api.DynList(s.InstanceProfiles, func(e InstanceProfile) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "InstanceProfiles", s.InstanceProfiles, func(e InstanceProfile) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListInstanceProfilesRequest) FromDynamic(m map[string]any) error {
-	if v := m["PathPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPrefix, v); err != nil {
-			return api.At(err, ".PathPrefix")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListInstanceProfilesRequest) ToDynamic() map[string]any {
@@ -5958,35 +3767,20 @@ func (s *ListInstanceProfilesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PathPrefix != nil {
-		m["PathPrefix"] = *s.PathPrefix
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListInstanceProfilesResponse) FromDynamic(m map[string]any) error {
-	if v := m["InstanceProfiles"]; v != nil {
-		if err := api.SetList(&s.InstanceProfiles, v, func(p *InstanceProfile, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".InstanceProfiles")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceProfiles", &s.InstanceProfiles, func(p *[]InstanceProfile, v any) error {
+		return api.SetList(p, v, func(p *InstanceProfile, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListInstanceProfilesResponse) ToDynamic() map[string]any {
@@ -5994,35 +3788,18 @@ func (s *ListInstanceProfilesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.InstanceProfiles != nil {
-		m["InstanceProfiles"] = api.DynList(s.InstanceProfiles, func(e InstanceProfile) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "InstanceProfiles", s.InstanceProfiles, func(e InstanceProfile) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListMFADeviceTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListMFADeviceTagsRequest) ToDynamic() map[string]any {
@@ -6030,35 +3807,20 @@ func (s *ListMFADeviceTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListMFADeviceTagsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListMFADeviceTagsResponse) ToDynamic() map[string]any {
@@ -6066,35 +3828,18 @@ func (s *ListMFADeviceTagsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListMFADevicesRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListMFADevicesRequest) ToDynamic() map[string]any {
@@ -6102,35 +3847,20 @@ func (s *ListMFADevicesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListMFADevicesResponse) FromDynamic(m map[string]any) error {
-	if v := m["MFADevices"]; v != nil {
-		if err := api.SetList(&s.MFADevices, v, func(p *MFADevice, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MFADevices")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MFADevices", &s.MFADevices, func(p *[]MFADevice, v any) error {
+		return api.SetList(p, v, func(p *MFADevice, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListMFADevicesResponse) ToDynamic() map[string]any {
@@ -6138,35 +3868,18 @@ func (s *ListMFADevicesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.MFADevices != nil {
-		m["MFADevices"] = api.DynList(s.MFADevices, func(e MFADevice) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "MFADevices", s.MFADevices, func(e MFADevice) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListOpenIDConnectProviderTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["OpenIDConnectProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OpenIDConnectProviderArn, v); err != nil {
-			return api.At(err, ".OpenIDConnectProviderArn")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListOpenIDConnectProviderTagsRequest) ToDynamic() map[string]any {
@@ -6174,35 +3887,20 @@ func (s *ListOpenIDConnectProviderTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.OpenIDConnectProviderArn != nil {
-		m["OpenIDConnectProviderArn"] = *s.OpenIDConnectProviderArn
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListOpenIDConnectProviderTagsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListOpenIDConnectProviderTagsResponse) ToDynamic() map[string]any {
@@ -6210,15 +3908,9 @@ func (s *ListOpenIDConnectProviderTagsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
@@ -6232,12 +3924,11 @@ func (s *ListOpenIDConnectProvidersRequest) ToDynamic() map[string]any {
 }
 
 func (s *ListOpenIDConnectProvidersResponse) FromDynamic(m map[string]any) error {
-	if v := m["OpenIDConnectProviderList"]; v != nil {
-		if err := api.SetList(&s.OpenIDConnectProviderList, v, func(p *OpenIDConnectProviderListEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".OpenIDConnectProviderList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OpenIDConnectProviderList", &s.OpenIDConnectProviderList, func(p *[]OpenIDConnectProviderListEntry, v any) error {
+		return api.SetList(p, v, func(p *OpenIDConnectProviderListEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListOpenIDConnectProvidersResponse) ToDynamic() map[string]any {
@@ -6245,24 +3936,17 @@ func (s *ListOpenIDConnectProvidersResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OpenIDConnectProviderList != nil {
-		m["OpenIDConnectProviderList"] = api.DynList(s.OpenIDConnectProviderList, func(e OpenIDConnectProviderListEntry) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "OpenIDConnectProviderList", s.OpenIDConnectProviderList, func(e OpenIDConnectProviderListEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListPoliciesGrantingServiceAccessEntry) FromDynamic(m map[string]any) error {
-	if v := m["ServiceNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceNamespace, v); err != nil {
-			return api.At(err, ".ServiceNamespace")
-		}
-	}
-	if v := m["Policies"]; v != nil {
-		if err := api.SetList(&s.Policies, v, func(p *PolicyGrantingServiceAccess, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Policies")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServiceNamespace", &s.ServiceNamespace, api.SetStringPtr)
+	err = api.Decode(err, m, "Policies", &s.Policies, func(p *[]PolicyGrantingServiceAccess, v any) error {
+		return api.SetList(p, v, func(p *PolicyGrantingServiceAccess, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListPoliciesGrantingServiceAccessEntry) ToDynamic() map[string]any {
@@ -6270,32 +3954,17 @@ func (s *ListPoliciesGrantingServiceAccessEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ServiceNamespace != nil {
-		m["ServiceNamespace"] = *s.ServiceNamespace
-	}
-	if s.Policies != nil {
-		m["Policies"] = api.DynList(s.Policies, func(e PolicyGrantingServiceAccess) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ServiceNamespace", s.ServiceNamespace, api.DynString)
+	api.PutList(m, "Policies", s.Policies, func(e PolicyGrantingServiceAccess) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListPoliciesGrantingServiceAccessRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["ServiceNamespaces"]; v != nil {
-		if err := api.SetList(&s.ServiceNamespaces, v, api.SetString); err != nil {
-			return api.At(err, ".ServiceNamespaces")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "ServiceNamespaces", &s.ServiceNamespaces, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListPoliciesGrantingServiceAccessRequest) ToDynamic() map[string]any {
@@ -6303,35 +3972,20 @@ func (s *ListPoliciesGrantingServiceAccessRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.ServiceNamespaces != nil {
-		m["ServiceNamespaces"] = api.DynList(s.ServiceNamespaces, api.DynString)
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.PutList(m, "ServiceNamespaces", s.ServiceNamespaces, api.DynString)
 	return m
 }
 
 func (s *ListPoliciesGrantingServiceAccessResponse) FromDynamic(m map[string]any) error {
-	if v := m["PoliciesGrantingServiceAccess"]; v != nil {
-		if err := api.SetList(&s.PoliciesGrantingServiceAccess, v, func(p *ListPoliciesGrantingServiceAccessEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PoliciesGrantingServiceAccess")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PoliciesGrantingServiceAccess", &s.PoliciesGrantingServiceAccess, func(p *[]ListPoliciesGrantingServiceAccessEntry, v any) error {
+		return api.SetList(p, v, func(p *ListPoliciesGrantingServiceAccessEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPoliciesGrantingServiceAccessResponse) ToDynamic() map[string]any {
@@ -6339,50 +3993,21 @@ func (s *ListPoliciesGrantingServiceAccessResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PoliciesGrantingServiceAccess != nil {
-		m["PoliciesGrantingServiceAccess"] = api.DynList(s.PoliciesGrantingServiceAccess, func(e ListPoliciesGrantingServiceAccessEntry) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "PoliciesGrantingServiceAccess", s.PoliciesGrantingServiceAccess, func(e ListPoliciesGrantingServiceAccessEntry) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["OnlyAttached"]; v != nil {
-		if err := api.SetBoolPtr(&s.OnlyAttached, v); err != nil {
-			return api.At(err, ".OnlyAttached")
-		}
-	}
-	if v := m["PathPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPrefix, v); err != nil {
-			return api.At(err, ".PathPrefix")
-		}
-	}
-	if v := m["PolicyUsageFilter"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyUsageFilter, v); err != nil {
-			return api.At(err, ".PolicyUsageFilter")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "OnlyAttached", &s.OnlyAttached, api.SetBoolPtr)
+	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyUsageFilter", &s.PolicyUsageFilter, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListPoliciesRequest) ToDynamic() map[string]any {
@@ -6390,44 +4015,23 @@ func (s *ListPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.OnlyAttached != nil {
-		m["OnlyAttached"] = *s.OnlyAttached
-	}
-	if s.PathPrefix != nil {
-		m["PathPrefix"] = *s.PathPrefix
-	}
-	if s.PolicyUsageFilter != nil {
-		m["PolicyUsageFilter"] = *s.PolicyUsageFilter
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "OnlyAttached", s.OnlyAttached, api.DynBool)
+	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
+	api.Put(m, "PolicyUsageFilter", s.PolicyUsageFilter, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListPoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Policies"]; v != nil {
-		if err := api.SetList(&s.Policies, v, func(p *Policy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Policies")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policies", &s.Policies, func(p *[]Policy, v any) error {
+		return api.SetList(p, v, func(p *Policy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPoliciesResponse) ToDynamic() map[string]any {
@@ -6435,35 +4039,18 @@ func (s *ListPoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Policies != nil {
-		m["Policies"] = api.DynList(s.Policies, func(e Policy) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Policies", s.Policies, func(e Policy) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListPolicyTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListPolicyTagsRequest) ToDynamic() map[string]any {
@@ -6471,35 +4058,20 @@ func (s *ListPolicyTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListPolicyTagsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPolicyTagsResponse) ToDynamic() map[string]any {
@@ -6507,35 +4079,18 @@ func (s *ListPolicyTagsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListPolicyVersionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListPolicyVersionsRequest) ToDynamic() map[string]any {
@@ -6543,35 +4098,20 @@ func (s *ListPolicyVersionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListPolicyVersionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Versions"]; v != nil {
-		if err := api.SetList(&s.Versions, v, func(p *PolicyVersion, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Versions")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Versions", &s.Versions, func(p *[]PolicyVersion, v any) error {
+		return api.SetList(p, v, func(p *PolicyVersion, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPolicyVersionsResponse) ToDynamic() map[string]any {
@@ -6579,35 +4119,18 @@ func (s *ListPolicyVersionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Versions != nil {
-		m["Versions"] = api.DynList(s.Versions, func(e PolicyVersion) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Versions", s.Versions, func(e PolicyVersion) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListRolePoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListRolePoliciesRequest) ToDynamic() map[string]any {
@@ -6615,35 +4138,18 @@ func (s *ListRolePoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListRolePoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["PolicyNames"]; v != nil {
-		if err := api.SetList(&s.PolicyNames, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyNames")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListRolePoliciesResponse) ToDynamic() map[string]any {
@@ -6651,35 +4157,18 @@ func (s *ListRolePoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PolicyNames != nil {
-		m["PolicyNames"] = api.DynList(s.PolicyNames, api.DynString)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListRoleTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListRoleTagsRequest) ToDynamic() map[string]any {
@@ -6687,35 +4176,20 @@ func (s *ListRoleTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListRoleTagsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListRoleTagsResponse) ToDynamic() map[string]any {
@@ -6723,35 +4197,18 @@ func (s *ListRoleTagsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListRolesRequest) FromDynamic(m map[string]any) error {
-	if v := m["PathPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPrefix, v); err != nil {
-			return api.At(err, ".PathPrefix")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListRolesRequest) ToDynamic() map[string]any {
@@ -6759,35 +4216,20 @@ func (s *ListRolesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PathPrefix != nil {
-		m["PathPrefix"] = *s.PathPrefix
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListRolesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Roles"]; v != nil {
-		if err := api.SetList(&s.Roles, v, func(p *Role, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Roles")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Roles", &s.Roles, func(p *[]Role, v any) error {
+		return api.SetList(p, v, func(p *Role, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListRolesResponse) ToDynamic() map[string]any {
@@ -6795,35 +4237,18 @@ func (s *ListRolesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Roles != nil {
-		m["Roles"] = api.DynList(s.Roles, func(e Role) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Roles", s.Roles, func(e Role) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListSAMLProviderTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["SAMLProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SAMLProviderArn, v); err != nil {
-			return api.At(err, ".SAMLProviderArn")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListSAMLProviderTagsRequest) ToDynamic() map[string]any {
@@ -6831,35 +4256,20 @@ func (s *ListSAMLProviderTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SAMLProviderArn != nil {
-		m["SAMLProviderArn"] = *s.SAMLProviderArn
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListSAMLProviderTagsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSAMLProviderTagsResponse) ToDynamic() map[string]any {
@@ -6867,15 +4277,9 @@ func (s *ListSAMLProviderTagsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
@@ -6889,12 +4293,11 @@ func (s *ListSAMLProvidersRequest) ToDynamic() map[string]any {
 }
 
 func (s *ListSAMLProvidersResponse) FromDynamic(m map[string]any) error {
-	if v := m["SAMLProviderList"]; v != nil {
-		if err := api.SetList(&s.SAMLProviderList, v, func(p *SAMLProviderListEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SAMLProviderList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SAMLProviderList", &s.SAMLProviderList, func(p *[]SAMLProviderListEntry, v any) error {
+		return api.SetList(p, v, func(p *SAMLProviderListEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListSAMLProvidersResponse) ToDynamic() map[string]any {
@@ -6902,29 +4305,16 @@ func (s *ListSAMLProvidersResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SAMLProviderList != nil {
-		m["SAMLProviderList"] = api.DynList(s.SAMLProviderList, func(e SAMLProviderListEntry) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "SAMLProviderList", s.SAMLProviderList, func(e SAMLProviderListEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListSSHPublicKeysRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListSSHPublicKeysRequest) ToDynamic() map[string]any {
@@ -6932,35 +4322,20 @@ func (s *ListSSHPublicKeysRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListSSHPublicKeysResponse) FromDynamic(m map[string]any) error {
-	if v := m["SSHPublicKeys"]; v != nil {
-		if err := api.SetList(&s.SSHPublicKeys, v, func(p *SSHPublicKeyMetadata, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SSHPublicKeys")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SSHPublicKeys", &s.SSHPublicKeys, func(p *[]SSHPublicKeyMetadata, v any) error {
+		return api.SetList(p, v, func(p *SSHPublicKeyMetadata, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSSHPublicKeysResponse) ToDynamic() map[string]any {
@@ -6968,35 +4343,18 @@ func (s *ListSSHPublicKeysResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SSHPublicKeys != nil {
-		m["SSHPublicKeys"] = api.DynList(s.SSHPublicKeys, func(e SSHPublicKeyMetadata) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "SSHPublicKeys", s.SSHPublicKeys, func(e SSHPublicKeyMetadata) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListServerCertificateTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ServerCertificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerCertificateName, v); err != nil {
-			return api.At(err, ".ServerCertificateName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListServerCertificateTagsRequest) ToDynamic() map[string]any {
@@ -7004,35 +4362,20 @@ func (s *ListServerCertificateTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ServerCertificateName != nil {
-		m["ServerCertificateName"] = *s.ServerCertificateName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListServerCertificateTagsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListServerCertificateTagsResponse) ToDynamic() map[string]any {
@@ -7040,35 +4383,18 @@ func (s *ListServerCertificateTagsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListServerCertificatesRequest) FromDynamic(m map[string]any) error {
-	if v := m["PathPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPrefix, v); err != nil {
-			return api.At(err, ".PathPrefix")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListServerCertificatesRequest) ToDynamic() map[string]any {
@@ -7076,35 +4402,20 @@ func (s *ListServerCertificatesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PathPrefix != nil {
-		m["PathPrefix"] = *s.PathPrefix
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListServerCertificatesResponse) FromDynamic(m map[string]any) error {
-	if v := m["ServerCertificateMetadataList"]; v != nil {
-		if err := api.SetList(&s.ServerCertificateMetadataList, v, func(p *ServerCertificateMetadata, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ServerCertificateMetadataList")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerCertificateMetadataList", &s.ServerCertificateMetadataList, func(p *[]ServerCertificateMetadata, v any) error {
+		return api.SetList(p, v, func(p *ServerCertificateMetadata, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListServerCertificatesResponse) ToDynamic() map[string]any {
@@ -7112,30 +4423,17 @@ func (s *ListServerCertificatesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ServerCertificateMetadataList != nil {
-		m["ServerCertificateMetadataList"] = api.DynList(s.ServerCertificateMetadataList, func(e ServerCertificateMetadata) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "ServerCertificateMetadataList", s.ServerCertificateMetadataList, func(e ServerCertificateMetadata) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListServiceSpecificCredentialsRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["ServiceName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceName, v); err != nil {
-			return api.At(err, ".ServiceName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
+	return err
 }
 
 func (s *ListServiceSpecificCredentialsRequest) ToDynamic() map[string]any {
@@ -7143,22 +4441,17 @@ func (s *ListServiceSpecificCredentialsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.ServiceName != nil {
-		m["ServiceName"] = *s.ServiceName
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
 	return m
 }
 
 func (s *ListServiceSpecificCredentialsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ServiceSpecificCredentials"]; v != nil {
-		if err := api.SetList(&s.ServiceSpecificCredentials, v, func(p *ServiceSpecificCredentialMetadata, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ServiceSpecificCredentials")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServiceSpecificCredentials", &s.ServiceSpecificCredentials, func(p *[]ServiceSpecificCredentialMetadata, v any) error {
+		return api.SetList(p, v, func(p *ServiceSpecificCredentialMetadata, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListServiceSpecificCredentialsResponse) ToDynamic() map[string]any {
@@ -7166,29 +4459,16 @@ func (s *ListServiceSpecificCredentialsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ServiceSpecificCredentials != nil {
-		m["ServiceSpecificCredentials"] = api.DynList(s.ServiceSpecificCredentials, func(e ServiceSpecificCredentialMetadata) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "ServiceSpecificCredentials", s.ServiceSpecificCredentials, func(e ServiceSpecificCredentialMetadata) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListSigningCertificatesRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListSigningCertificatesRequest) ToDynamic() map[string]any {
@@ -7196,35 +4476,20 @@ func (s *ListSigningCertificatesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListSigningCertificatesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Certificates"]; v != nil {
-		if err := api.SetList(&s.Certificates, v, func(p *SigningCertificate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Certificates")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]SigningCertificate, v any) error {
+		return api.SetList(p, v, func(p *SigningCertificate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSigningCertificatesResponse) ToDynamic() map[string]any {
@@ -7232,35 +4497,18 @@ func (s *ListSigningCertificatesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Certificates != nil {
-		m["Certificates"] = api.DynList(s.Certificates, func(e SigningCertificate) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Certificates", s.Certificates, func(e SigningCertificate) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListUserPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListUserPoliciesRequest) ToDynamic() map[string]any {
@@ -7268,35 +4516,18 @@ func (s *ListUserPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListUserPoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["PolicyNames"]; v != nil {
-		if err := api.SetList(&s.PolicyNames, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyNames")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListUserPoliciesResponse) ToDynamic() map[string]any {
@@ -7304,35 +4535,18 @@ func (s *ListUserPoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PolicyNames != nil {
-		m["PolicyNames"] = api.DynList(s.PolicyNames, api.DynString)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListUserTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListUserTagsRequest) ToDynamic() map[string]any {
@@ -7340,35 +4554,20 @@ func (s *ListUserTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListUserTagsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListUserTagsResponse) ToDynamic() map[string]any {
@@ -7376,35 +4575,18 @@ func (s *ListUserTagsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListUsersRequest) FromDynamic(m map[string]any) error {
-	if v := m["PathPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.PathPrefix, v); err != nil {
-			return api.At(err, ".PathPrefix")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListUsersRequest) ToDynamic() map[string]any {
@@ -7412,35 +4594,20 @@ func (s *ListUsersRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PathPrefix != nil {
-		m["PathPrefix"] = *s.PathPrefix
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListUsersResponse) FromDynamic(m map[string]any) error {
-	if v := m["Users"]; v != nil {
-		if err := api.SetList(&s.Users, v, func(p *User, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Users")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Users", &s.Users, func(p *[]User, v any) error {
+		return api.SetList(p, v, func(p *User, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListUsersResponse) ToDynamic() map[string]any {
@@ -7448,35 +4615,18 @@ func (s *ListUsersResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Users != nil {
-		m["Users"] = api.DynList(s.Users, func(e User) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "Users", s.Users, func(e User) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListVirtualMFADevicesRequest) FromDynamic(m map[string]any) error {
-	if v := m["AssignmentStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.AssignmentStatus, v); err != nil {
-			return api.At(err, ".AssignmentStatus")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AssignmentStatus", &s.AssignmentStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListVirtualMFADevicesRequest) ToDynamic() map[string]any {
@@ -7484,35 +4634,20 @@ func (s *ListVirtualMFADevicesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.AssignmentStatus != nil {
-		m["AssignmentStatus"] = *s.AssignmentStatus
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "AssignmentStatus", s.AssignmentStatus, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListVirtualMFADevicesResponse) FromDynamic(m map[string]any) error {
-	if v := m["VirtualMFADevices"]; v != nil {
-		if err := api.SetList(&s.VirtualMFADevices, v, func(p *VirtualMFADevice, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".VirtualMFADevices")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VirtualMFADevices", &s.VirtualMFADevices, func(p *[]VirtualMFADevice, v any) error {
+		return api.SetList(p, v, func(p *VirtualMFADevice, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListVirtualMFADevicesResponse) ToDynamic() map[string]any {
@@ -7520,35 +4655,18 @@ func (s *ListVirtualMFADevicesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.VirtualMFADevices != nil {
-		m["VirtualMFADevices"] = api.DynList(s.VirtualMFADevices, func(e VirtualMFADevice) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "VirtualMFADevices", s.VirtualMFADevices, func(e VirtualMFADevice) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *LoginProfile) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["PasswordResetRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.PasswordResetRequired, v); err != nil {
-			return api.At(err, ".PasswordResetRequired")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "PasswordResetRequired", &s.PasswordResetRequired, api.SetBoolPtr)
+	return err
 }
 
 func (s *LoginProfile) ToDynamic() map[string]any {
@@ -7556,35 +4674,18 @@ func (s *LoginProfile) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.PasswordResetRequired != nil {
-		m["PasswordResetRequired"] = *s.PasswordResetRequired
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.Put(m, "PasswordResetRequired", s.PasswordResetRequired, api.DynBool)
 	return m
 }
 
 func (s *MFADevice) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	if v := m["EnableDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EnableDate, v); err != nil {
-			return api.At(err, ".EnableDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableDate", &s.EnableDate, api.SetTimePtr)
+	return err
 }
 
 func (s *MFADevice) ToDynamic() map[string]any {
@@ -7592,25 +4693,16 @@ func (s *MFADevice) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
-	if s.EnableDate != nil {
-		m["EnableDate"] = s.EnableDate.UTC()
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
+	api.Put(m, "EnableDate", s.EnableDate, api.DynTime)
 	return m
 }
 
 func (s *MalformedCertificateException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *MalformedCertificateException) ToDynamic() map[string]any {
@@ -7618,19 +4710,14 @@ func (s *MalformedCertificateException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *MalformedPolicyDocumentException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *MalformedPolicyDocumentException) ToDynamic() map[string]any {
@@ -7638,74 +4725,27 @@ func (s *MalformedPolicyDocumentException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ManagedPolicyDetail) FromDynamic(m map[string]any) error {
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyId, v); err != nil {
-			return api.At(err, ".PolicyId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["DefaultVersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultVersionId, v); err != nil {
-			return api.At(err, ".DefaultVersionId")
-		}
-	}
-	if v := m["AttachmentCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AttachmentCount, v); err != nil {
-			return api.At(err, ".AttachmentCount")
-		}
-	}
-	if v := m["PermissionsBoundaryUsageCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PermissionsBoundaryUsageCount, v); err != nil {
-			return api.At(err, ".PermissionsBoundaryUsageCount")
-		}
-	}
-	if v := m["IsAttachable"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsAttachable, v); err != nil {
-			return api.At(err, ".IsAttachable")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["UpdateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdateDate, v); err != nil {
-			return api.At(err, ".UpdateDate")
-		}
-	}
-	if v := m["PolicyVersionList"]; v != nil {
-		if err := api.SetList(&s.PolicyVersionList, v, func(p *PolicyVersion, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyVersionList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyId", &s.PolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultVersionId", &s.DefaultVersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "AttachmentCount", &s.AttachmentCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PermissionsBoundaryUsageCount", &s.PermissionsBoundaryUsageCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "IsAttachable", &s.IsAttachable, api.SetBoolPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "UpdateDate", &s.UpdateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "PolicyVersionList", &s.PolicyVersionList, func(p *[]PolicyVersion, v any) error {
+		return api.SetList(p, v, func(p *PolicyVersion, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ManagedPolicyDetail) ToDynamic() map[string]any {
@@ -7713,52 +4753,25 @@ func (s *ManagedPolicyDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyId != nil {
-		m["PolicyId"] = *s.PolicyId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.DefaultVersionId != nil {
-		m["DefaultVersionId"] = *s.DefaultVersionId
-	}
-	if s.AttachmentCount != nil {
-		m["AttachmentCount"] = int64(*s.AttachmentCount)
-	}
-	if s.PermissionsBoundaryUsageCount != nil {
-		m["PermissionsBoundaryUsageCount"] = int64(*s.PermissionsBoundaryUsageCount)
-	}
-	if s.IsAttachable != nil {
-		m["IsAttachable"] = *s.IsAttachable
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.UpdateDate != nil {
-		m["UpdateDate"] = s.UpdateDate.UTC()
-	}
-	if s.PolicyVersionList != nil {
-		m["PolicyVersionList"] = api.DynList(s.PolicyVersionList, func(e PolicyVersion) any { return e.ToDynamic() })
-	}
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyId", s.PolicyId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "DefaultVersionId", s.DefaultVersionId, api.DynString)
+	api.Put(m, "AttachmentCount", s.AttachmentCount, api.DynInt32)
+	api.Put(m, "PermissionsBoundaryUsageCount", s.PermissionsBoundaryUsageCount, api.DynInt32)
+	api.Put(m, "IsAttachable", s.IsAttachable, api.DynBool)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.Put(m, "UpdateDate", s.UpdateDate, api.DynTime)
+	api.PutList(m, "PolicyVersionList", s.PolicyVersionList, func(e PolicyVersion) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *NoSuchEntityException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchEntityException) ToDynamic() map[string]any {
@@ -7766,19 +4779,14 @@ func (s *NoSuchEntityException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *OpenIDConnectProviderListEntry) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	return err
 }
 
 func (s *OpenIDConnectProviderListEntry) ToDynamic() map[string]any {
@@ -7786,19 +4794,14 @@ func (s *OpenIDConnectProviderListEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
 	return m
 }
 
 func (s *OpenIdIdpCommunicationErrorException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *OpenIdIdpCommunicationErrorException) ToDynamic() map[string]any {
@@ -7806,19 +4809,14 @@ func (s *OpenIdIdpCommunicationErrorException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *OrganizationsDecisionDetail) FromDynamic(m map[string]any) error {
-	if v := m["AllowedByOrganizations"]; v != nil {
-		if err := api.SetBoolPtr(&s.AllowedByOrganizations, v); err != nil {
-			return api.At(err, ".AllowedByOrganizations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AllowedByOrganizations", &s.AllowedByOrganizations, api.SetBoolPtr)
+	return err
 }
 
 func (s *OrganizationsDecisionDetail) ToDynamic() map[string]any {
@@ -7826,64 +4824,23 @@ func (s *OrganizationsDecisionDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AllowedByOrganizations != nil {
-		m["AllowedByOrganizations"] = *s.AllowedByOrganizations
-	}
+	api.Put(m, "AllowedByOrganizations", s.AllowedByOrganizations, api.DynBool)
 	return m
 }
 
 func (s *PasswordPolicy) FromDynamic(m map[string]any) error {
-	if v := m["MinimumPasswordLength"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MinimumPasswordLength, v); err != nil {
-			return api.At(err, ".MinimumPasswordLength")
-		}
-	}
-	if v := m["RequireSymbols"]; v != nil {
-		if err := api.SetBoolPtr(&s.RequireSymbols, v); err != nil {
-			return api.At(err, ".RequireSymbols")
-		}
-	}
-	if v := m["RequireNumbers"]; v != nil {
-		if err := api.SetBoolPtr(&s.RequireNumbers, v); err != nil {
-			return api.At(err, ".RequireNumbers")
-		}
-	}
-	if v := m["RequireUppercaseCharacters"]; v != nil {
-		if err := api.SetBoolPtr(&s.RequireUppercaseCharacters, v); err != nil {
-			return api.At(err, ".RequireUppercaseCharacters")
-		}
-	}
-	if v := m["RequireLowercaseCharacters"]; v != nil {
-		if err := api.SetBoolPtr(&s.RequireLowercaseCharacters, v); err != nil {
-			return api.At(err, ".RequireLowercaseCharacters")
-		}
-	}
-	if v := m["AllowUsersToChangePassword"]; v != nil {
-		if err := api.SetBoolPtr(&s.AllowUsersToChangePassword, v); err != nil {
-			return api.At(err, ".AllowUsersToChangePassword")
-		}
-	}
-	if v := m["ExpirePasswords"]; v != nil {
-		if err := api.SetBoolPtr(&s.ExpirePasswords, v); err != nil {
-			return api.At(err, ".ExpirePasswords")
-		}
-	}
-	if v := m["MaxPasswordAge"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxPasswordAge, v); err != nil {
-			return api.At(err, ".MaxPasswordAge")
-		}
-	}
-	if v := m["PasswordReusePrevention"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PasswordReusePrevention, v); err != nil {
-			return api.At(err, ".PasswordReusePrevention")
-		}
-	}
-	if v := m["HardExpiry"]; v != nil {
-		if err := api.SetBoolPtr(&s.HardExpiry, v); err != nil {
-			return api.At(err, ".HardExpiry")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MinimumPasswordLength", &s.MinimumPasswordLength, api.SetInt32Ptr)
+	err = api.Decode(err, m, "RequireSymbols", &s.RequireSymbols, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequireNumbers", &s.RequireNumbers, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequireUppercaseCharacters", &s.RequireUppercaseCharacters, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequireLowercaseCharacters", &s.RequireLowercaseCharacters, api.SetBoolPtr)
+	err = api.Decode(err, m, "AllowUsersToChangePassword", &s.AllowUsersToChangePassword, api.SetBoolPtr)
+	err = api.Decode(err, m, "ExpirePasswords", &s.ExpirePasswords, api.SetBoolPtr)
+	err = api.Decode(err, m, "MaxPasswordAge", &s.MaxPasswordAge, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PasswordReusePrevention", &s.PasswordReusePrevention, api.SetInt32Ptr)
+	err = api.Decode(err, m, "HardExpiry", &s.HardExpiry, api.SetBoolPtr)
+	return err
 }
 
 func (s *PasswordPolicy) ToDynamic() map[string]any {
@@ -7891,46 +4848,23 @@ func (s *PasswordPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.MinimumPasswordLength != nil {
-		m["MinimumPasswordLength"] = int64(*s.MinimumPasswordLength)
-	}
-	if s.RequireSymbols != nil {
-		m["RequireSymbols"] = *s.RequireSymbols
-	}
-	if s.RequireNumbers != nil {
-		m["RequireNumbers"] = *s.RequireNumbers
-	}
-	if s.RequireUppercaseCharacters != nil {
-		m["RequireUppercaseCharacters"] = *s.RequireUppercaseCharacters
-	}
-	if s.RequireLowercaseCharacters != nil {
-		m["RequireLowercaseCharacters"] = *s.RequireLowercaseCharacters
-	}
-	if s.AllowUsersToChangePassword != nil {
-		m["AllowUsersToChangePassword"] = *s.AllowUsersToChangePassword
-	}
-	if s.ExpirePasswords != nil {
-		m["ExpirePasswords"] = *s.ExpirePasswords
-	}
-	if s.MaxPasswordAge != nil {
-		m["MaxPasswordAge"] = int64(*s.MaxPasswordAge)
-	}
-	if s.PasswordReusePrevention != nil {
-		m["PasswordReusePrevention"] = int64(*s.PasswordReusePrevention)
-	}
-	if s.HardExpiry != nil {
-		m["HardExpiry"] = *s.HardExpiry
-	}
+	api.Put(m, "MinimumPasswordLength", s.MinimumPasswordLength, api.DynInt32)
+	api.Put(m, "RequireSymbols", s.RequireSymbols, api.DynBool)
+	api.Put(m, "RequireNumbers", s.RequireNumbers, api.DynBool)
+	api.Put(m, "RequireUppercaseCharacters", s.RequireUppercaseCharacters, api.DynBool)
+	api.Put(m, "RequireLowercaseCharacters", s.RequireLowercaseCharacters, api.DynBool)
+	api.Put(m, "AllowUsersToChangePassword", s.AllowUsersToChangePassword, api.DynBool)
+	api.Put(m, "ExpirePasswords", s.ExpirePasswords, api.DynBool)
+	api.Put(m, "MaxPasswordAge", s.MaxPasswordAge, api.DynInt32)
+	api.Put(m, "PasswordReusePrevention", s.PasswordReusePrevention, api.DynInt32)
+	api.Put(m, "HardExpiry", s.HardExpiry, api.DynBool)
 	return m
 }
 
 func (s *PasswordPolicyViolationException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PasswordPolicyViolationException) ToDynamic() map[string]any {
@@ -7938,19 +4872,14 @@ func (s *PasswordPolicyViolationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PermissionsBoundaryDecisionDetail) FromDynamic(m map[string]any) error {
-	if v := m["AllowedByPermissionsBoundary"]; v != nil {
-		if err := api.SetBoolPtr(&s.AllowedByPermissionsBoundary, v); err != nil {
-			return api.At(err, ".AllowedByPermissionsBoundary")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AllowedByPermissionsBoundary", &s.AllowedByPermissionsBoundary, api.SetBoolPtr)
+	return err
 }
 
 func (s *PermissionsBoundaryDecisionDetail) ToDynamic() map[string]any {
@@ -7958,74 +4887,27 @@ func (s *PermissionsBoundaryDecisionDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AllowedByPermissionsBoundary != nil {
-		m["AllowedByPermissionsBoundary"] = *s.AllowedByPermissionsBoundary
-	}
+	api.Put(m, "AllowedByPermissionsBoundary", s.AllowedByPermissionsBoundary, api.DynBool)
 	return m
 }
 
 func (s *Policy) FromDynamic(m map[string]any) error {
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyId, v); err != nil {
-			return api.At(err, ".PolicyId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["DefaultVersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultVersionId, v); err != nil {
-			return api.At(err, ".DefaultVersionId")
-		}
-	}
-	if v := m["AttachmentCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AttachmentCount, v); err != nil {
-			return api.At(err, ".AttachmentCount")
-		}
-	}
-	if v := m["PermissionsBoundaryUsageCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PermissionsBoundaryUsageCount, v); err != nil {
-			return api.At(err, ".PermissionsBoundaryUsageCount")
-		}
-	}
-	if v := m["IsAttachable"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsAttachable, v); err != nil {
-			return api.At(err, ".IsAttachable")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["UpdateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.UpdateDate, v); err != nil {
-			return api.At(err, ".UpdateDate")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyId", &s.PolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultVersionId", &s.DefaultVersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "AttachmentCount", &s.AttachmentCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PermissionsBoundaryUsageCount", &s.PermissionsBoundaryUsageCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "IsAttachable", &s.IsAttachable, api.SetBoolPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "UpdateDate", &s.UpdateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Policy) ToDynamic() map[string]any {
@@ -8033,57 +4915,26 @@ func (s *Policy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyId != nil {
-		m["PolicyId"] = *s.PolicyId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.DefaultVersionId != nil {
-		m["DefaultVersionId"] = *s.DefaultVersionId
-	}
-	if s.AttachmentCount != nil {
-		m["AttachmentCount"] = int64(*s.AttachmentCount)
-	}
-	if s.PermissionsBoundaryUsageCount != nil {
-		m["PermissionsBoundaryUsageCount"] = int64(*s.PermissionsBoundaryUsageCount)
-	}
-	if s.IsAttachable != nil {
-		m["IsAttachable"] = *s.IsAttachable
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.UpdateDate != nil {
-		m["UpdateDate"] = s.UpdateDate.UTC()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyId", s.PolicyId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "DefaultVersionId", s.DefaultVersionId, api.DynString)
+	api.Put(m, "AttachmentCount", s.AttachmentCount, api.DynInt32)
+	api.Put(m, "PermissionsBoundaryUsageCount", s.PermissionsBoundaryUsageCount, api.DynInt32)
+	api.Put(m, "IsAttachable", s.IsAttachable, api.DynBool)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.Put(m, "UpdateDate", s.UpdateDate, api.DynTime)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PolicyDetail) FromDynamic(m map[string]any) error {
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".PolicyDocument")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyDetail) ToDynamic() map[string]any {
@@ -8091,22 +4942,15 @@ func (s *PolicyDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyDocument != nil {
-		m["PolicyDocument"] = *s.PolicyDocument
-	}
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
 	return m
 }
 
 func (s *PolicyEvaluationException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyEvaluationException) ToDynamic() map[string]any {
@@ -8114,39 +4958,18 @@ func (s *PolicyEvaluationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PolicyGrantingServiceAccess) FromDynamic(m map[string]any) error {
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyType"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyType, v); err != nil {
-			return api.At(err, ".PolicyType")
-		}
-	}
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	if v := m["EntityType"]; v != nil {
-		if err := api.SetStringPtr(&s.EntityType, v); err != nil {
-			return api.At(err, ".EntityType")
-		}
-	}
-	if v := m["EntityName"]; v != nil {
-		if err := api.SetStringPtr(&s.EntityName, v); err != nil {
-			return api.At(err, ".EntityName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyType", &s.PolicyType, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "EntityType", &s.EntityType, api.SetStringPtr)
+	err = api.Decode(err, m, "EntityName", &s.EntityName, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyGrantingServiceAccess) ToDynamic() map[string]any {
@@ -8154,36 +4977,19 @@ func (s *PolicyGrantingServiceAccess) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyType != nil {
-		m["PolicyType"] = *s.PolicyType
-	}
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
-	if s.EntityType != nil {
-		m["EntityType"] = *s.EntityType
-	}
-	if s.EntityName != nil {
-		m["EntityName"] = *s.EntityName
-	}
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyType", s.PolicyType, api.DynString)
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
+	api.Put(m, "EntityType", s.EntityType, api.DynString)
+	api.Put(m, "EntityName", s.EntityName, api.DynString)
 	return m
 }
 
 func (s *PolicyGroup) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["GroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupId, v); err != nil {
-			return api.At(err, ".GroupId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "GroupId", &s.GroupId, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyGroup) ToDynamic() map[string]any {
@@ -8191,22 +4997,15 @@ func (s *PolicyGroup) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.GroupId != nil {
-		m["GroupId"] = *s.GroupId
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "GroupId", s.GroupId, api.DynString)
 	return m
 }
 
 func (s *PolicyNotAttachableException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyNotAttachableException) ToDynamic() map[string]any {
@@ -8214,24 +5013,15 @@ func (s *PolicyNotAttachableException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PolicyRole) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["RoleId"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleId, v); err != nil {
-			return api.At(err, ".RoleId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleId", &s.RoleId, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyRole) ToDynamic() map[string]any {
@@ -8239,27 +5029,16 @@ func (s *PolicyRole) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.RoleId != nil {
-		m["RoleId"] = *s.RoleId
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "RoleId", s.RoleId, api.DynString)
 	return m
 }
 
 func (s *PolicyUser) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["UserId"]; v != nil {
-		if err := api.SetStringPtr(&s.UserId, v); err != nil {
-			return api.At(err, ".UserId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "UserId", &s.UserId, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyUser) ToDynamic() map[string]any {
@@ -8267,37 +5046,18 @@ func (s *PolicyUser) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.UserId != nil {
-		m["UserId"] = *s.UserId
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "UserId", s.UserId, api.DynString)
 	return m
 }
 
 func (s *PolicyVersion) FromDynamic(m map[string]any) error {
-	if v := m["Document"]; v != nil {
-		if err := api.SetStringPtr(&s.Document, v); err != nil {
-			return api.At(err, ".Document")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["IsDefaultVersion"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsDefaultVersion, v); err != nil {
-			return api.At(err, ".IsDefaultVersion")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Document", &s.Document, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "IsDefaultVersion", &s.IsDefaultVersion, api.SetBoolPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	return err
 }
 
 func (s *PolicyVersion) ToDynamic() map[string]any {
@@ -8305,33 +5065,18 @@ func (s *PolicyVersion) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Document != nil {
-		m["Document"] = *s.Document
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.IsDefaultVersion != nil {
-		m["IsDefaultVersion"] = *s.IsDefaultVersion
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
+	api.Put(m, "Document", s.Document, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "IsDefaultVersion", s.IsDefaultVersion, api.DynBool)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
 	return m
 }
 
 func (s *Position) FromDynamic(m map[string]any) error {
-	if v := m["Line"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Line, v); err != nil {
-			return api.At(err, ".Line")
-		}
-	}
-	if v := m["Column"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Column, v); err != nil {
-			return api.At(err, ".Column")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Line", &s.Line, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Column", &s.Column, api.SetInt32Ptr)
+	return err
 }
 
 func (s *Position) ToDynamic() map[string]any {
@@ -8339,32 +5084,17 @@ func (s *Position) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Line != nil {
-		m["Line"] = int64(*s.Line)
-	}
-	if s.Column != nil {
-		m["Column"] = int64(*s.Column)
-	}
+	api.Put(m, "Line", s.Line, api.DynInt32)
+	api.Put(m, "Column", s.Column, api.DynInt32)
 	return m
 }
 
 func (s *PutGroupPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".PolicyDocument")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
+	return err
 }
 
 func (s *PutGroupPolicyRequest) ToDynamic() map[string]any {
@@ -8372,30 +5102,17 @@ func (s *PutGroupPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyDocument != nil {
-		m["PolicyDocument"] = *s.PolicyDocument
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
 	return m
 }
 
 func (s *PutRolePermissionsBoundaryRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["PermissionsBoundary"]; v != nil {
-		if err := api.SetStringPtr(&s.PermissionsBoundary, v); err != nil {
-			return api.At(err, ".PermissionsBoundary")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStringPtr)
+	return err
 }
 
 func (s *PutRolePermissionsBoundaryRequest) ToDynamic() map[string]any {
@@ -8403,32 +5120,17 @@ func (s *PutRolePermissionsBoundaryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.PermissionsBoundary != nil {
-		m["PermissionsBoundary"] = *s.PermissionsBoundary
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "PermissionsBoundary", s.PermissionsBoundary, api.DynString)
 	return m
 }
 
 func (s *PutRolePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".PolicyDocument")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
+	return err
 }
 
 func (s *PutRolePolicyRequest) ToDynamic() map[string]any {
@@ -8436,30 +5138,17 @@ func (s *PutRolePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyDocument != nil {
-		m["PolicyDocument"] = *s.PolicyDocument
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
 	return m
 }
 
 func (s *PutUserPermissionsBoundaryRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["PermissionsBoundary"]; v != nil {
-		if err := api.SetStringPtr(&s.PermissionsBoundary, v); err != nil {
-			return api.At(err, ".PermissionsBoundary")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStringPtr)
+	return err
 }
 
 func (s *PutUserPermissionsBoundaryRequest) ToDynamic() map[string]any {
@@ -8467,32 +5156,17 @@ func (s *PutUserPermissionsBoundaryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.PermissionsBoundary != nil {
-		m["PermissionsBoundary"] = *s.PermissionsBoundary
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "PermissionsBoundary", s.PermissionsBoundary, api.DynString)
 	return m
 }
 
 func (s *PutUserPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["PolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".PolicyDocument")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
+	return err
 }
 
 func (s *PutUserPolicyRequest) ToDynamic() map[string]any {
@@ -8500,30 +5174,17 @@ func (s *PutUserPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.PolicyDocument != nil {
-		m["PolicyDocument"] = *s.PolicyDocument
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
 	return m
 }
 
 func (s *RemoveClientIDFromOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["OpenIDConnectProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OpenIDConnectProviderArn, v); err != nil {
-			return api.At(err, ".OpenIDConnectProviderArn")
-		}
-	}
-	if v := m["ClientID"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientID, v); err != nil {
-			return api.At(err, ".ClientID")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientID", &s.ClientID, api.SetStringPtr)
+	return err
 }
 
 func (s *RemoveClientIDFromOpenIDConnectProviderRequest) ToDynamic() map[string]any {
@@ -8531,27 +5192,16 @@ func (s *RemoveClientIDFromOpenIDConnectProviderRequest) ToDynamic() map[string]
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OpenIDConnectProviderArn != nil {
-		m["OpenIDConnectProviderArn"] = *s.OpenIDConnectProviderArn
-	}
-	if s.ClientID != nil {
-		m["ClientID"] = *s.ClientID
-	}
+	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
+	api.Put(m, "ClientID", s.ClientID, api.DynString)
 	return m
 }
 
 func (s *RemoveRoleFromInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["InstanceProfileName"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceProfileName, v); err != nil {
-			return api.At(err, ".InstanceProfileName")
-		}
-	}
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	return err
 }
 
 func (s *RemoveRoleFromInstanceProfileRequest) ToDynamic() map[string]any {
@@ -8559,27 +5209,16 @@ func (s *RemoveRoleFromInstanceProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.InstanceProfileName != nil {
-		m["InstanceProfileName"] = *s.InstanceProfileName
-	}
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
+	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
 	return m
 }
 
 func (s *RemoveUserFromGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	return err
 }
 
 func (s *RemoveUserFromGroupRequest) ToDynamic() map[string]any {
@@ -8587,22 +5226,15 @@ func (s *RemoveUserFromGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "UserName", s.UserName, api.DynString)
 	return m
 }
 
 func (s *ReportGenerationLimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ReportGenerationLimitExceededException) ToDynamic() map[string]any {
@@ -8610,24 +5242,15 @@ func (s *ReportGenerationLimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResetServiceSpecificCredentialRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["ServiceSpecificCredentialId"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceSpecificCredentialId, v); err != nil {
-			return api.At(err, ".ServiceSpecificCredentialId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "ServiceSpecificCredentialId", &s.ServiceSpecificCredentialId, api.SetStringPtr)
+	return err
 }
 
 func (s *ResetServiceSpecificCredentialRequest) ToDynamic() map[string]any {
@@ -8635,24 +5258,15 @@ func (s *ResetServiceSpecificCredentialRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.ServiceSpecificCredentialId != nil {
-		m["ServiceSpecificCredentialId"] = *s.ServiceSpecificCredentialId
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "ServiceSpecificCredentialId", s.ServiceSpecificCredentialId, api.DynString)
 	return m
 }
 
 func (s *ResetServiceSpecificCredentialResponse) FromDynamic(m map[string]any) error {
-	if v := m["ServiceSpecificCredential"]; v != nil {
-		p := new(ServiceSpecificCredential)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ServiceSpecificCredential")
-		}
-		s.ServiceSpecificCredential = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServiceSpecificCredential", &s.ServiceSpecificCredential, api.SetStructPtr[ServiceSpecificCredential])
+	return err
 }
 
 func (s *ResetServiceSpecificCredentialResponse) ToDynamic() map[string]any {
@@ -8660,46 +5274,21 @@ func (s *ResetServiceSpecificCredentialResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ServiceSpecificCredential != nil {
-		m["ServiceSpecificCredential"] = s.ServiceSpecificCredential.ToDynamic()
-	}
+	api.PutStruct(m, "ServiceSpecificCredential", s.ServiceSpecificCredential)
 	return m
 }
 
 func (s *ResourceSpecificResult) FromDynamic(m map[string]any) error {
-	if v := m["EvalResourceName"]; v != nil {
-		if err := api.SetStringPtr(&s.EvalResourceName, v); err != nil {
-			return api.At(err, ".EvalResourceName")
-		}
-	}
-	if v := m["EvalResourceDecision"]; v != nil {
-		if err := api.SetStringPtr(&s.EvalResourceDecision, v); err != nil {
-			return api.At(err, ".EvalResourceDecision")
-		}
-	}
-	if v := m["MatchedStatements"]; v != nil {
-		if err := api.SetList(&s.MatchedStatements, v, func(p *Statement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MatchedStatements")
-		}
-	}
-	if v := m["MissingContextValues"]; v != nil {
-		if err := api.SetList(&s.MissingContextValues, v, api.SetString); err != nil {
-			return api.At(err, ".MissingContextValues")
-		}
-	}
-	if v := m["EvalDecisionDetails"]; v != nil {
-		if err := api.SetMap(&s.EvalDecisionDetails, v, api.SetString); err != nil {
-			return api.At(err, ".EvalDecisionDetails")
-		}
-	}
-	if v := m["PermissionsBoundaryDecisionDetail"]; v != nil {
-		p := new(PermissionsBoundaryDecisionDetail)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PermissionsBoundaryDecisionDetail")
-		}
-		s.PermissionsBoundaryDecisionDetail = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EvalResourceName", &s.EvalResourceName, api.SetStringPtr)
+	err = api.Decode(err, m, "EvalResourceDecision", &s.EvalResourceDecision, api.SetStringPtr)
+	err = api.Decode(err, m, "MatchedStatements", &s.MatchedStatements, func(p *[]Statement, v any) error {
+		return api.SetList(p, v, func(p *Statement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MissingContextValues", &s.MissingContextValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "EvalDecisionDetails", &s.EvalDecisionDetails, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "PermissionsBoundaryDecisionDetail", &s.PermissionsBoundaryDecisionDetail, api.SetStructPtr[PermissionsBoundaryDecisionDetail])
+	return err
 }
 
 func (s *ResourceSpecificResult) ToDynamic() map[string]any {
@@ -8707,49 +5296,22 @@ func (s *ResourceSpecificResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.EvalResourceName != nil {
-		m["EvalResourceName"] = *s.EvalResourceName
-	}
-	if s.EvalResourceDecision != nil {
-		m["EvalResourceDecision"] = *s.EvalResourceDecision
-	}
-	if s.MatchedStatements != nil {
-		m["MatchedStatements"] = api.DynList(s.MatchedStatements, func(e Statement) any { return e.ToDynamic() })
-	}
-	if s.MissingContextValues != nil {
-		m["MissingContextValues"] = api.DynList(s.MissingContextValues, api.DynString)
-	}
-	if s.EvalDecisionDetails != nil {
-		m["EvalDecisionDetails"] = api.DynMap(s.EvalDecisionDetails, api.DynString)
-	}
-	if s.PermissionsBoundaryDecisionDetail != nil {
-		m["PermissionsBoundaryDecisionDetail"] = s.PermissionsBoundaryDecisionDetail.ToDynamic()
-	}
+	api.Put(m, "EvalResourceName", s.EvalResourceName, api.DynString)
+	api.Put(m, "EvalResourceDecision", s.EvalResourceDecision, api.DynString)
+	api.PutList(m, "MatchedStatements", s.MatchedStatements, func(e Statement) any { return e.ToDynamic() })
+	api.PutList(m, "MissingContextValues", s.MissingContextValues, api.DynString)
+	api.PutMap(m, "EvalDecisionDetails", s.EvalDecisionDetails, api.DynString)
+	api.PutStruct(m, "PermissionsBoundaryDecisionDetail", s.PermissionsBoundaryDecisionDetail)
 	return m
 }
 
 func (s *ResyncMFADeviceRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	if v := m["AuthenticationCode1"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthenticationCode1, v); err != nil {
-			return api.At(err, ".AuthenticationCode1")
-		}
-	}
-	if v := m["AuthenticationCode2"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthenticationCode2, v); err != nil {
-			return api.At(err, ".AuthenticationCode2")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthenticationCode1", &s.AuthenticationCode1, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthenticationCode2", &s.AuthenticationCode2, api.SetStringPtr)
+	return err
 }
 
 func (s *ResyncMFADeviceRequest) ToDynamic() map[string]any {
@@ -8757,82 +5319,29 @@ func (s *ResyncMFADeviceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
-	if s.AuthenticationCode1 != nil {
-		m["AuthenticationCode1"] = *s.AuthenticationCode1
-	}
-	if s.AuthenticationCode2 != nil {
-		m["AuthenticationCode2"] = *s.AuthenticationCode2
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
+	api.Put(m, "AuthenticationCode1", s.AuthenticationCode1, api.DynString)
+	api.Put(m, "AuthenticationCode2", s.AuthenticationCode2, api.DynString)
 	return m
 }
 
 func (s *Role) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["RoleId"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleId, v); err != nil {
-			return api.At(err, ".RoleId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["AssumeRolePolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.AssumeRolePolicyDocument, v); err != nil {
-			return api.At(err, ".AssumeRolePolicyDocument")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["MaxSessionDuration"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxSessionDuration, v); err != nil {
-			return api.At(err, ".MaxSessionDuration")
-		}
-	}
-	if v := m["PermissionsBoundary"]; v != nil {
-		p := new(AttachedPermissionsBoundary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PermissionsBoundary")
-		}
-		s.PermissionsBoundary = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["RoleLastUsed"]; v != nil {
-		p := new(RoleLastUsed)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RoleLastUsed")
-		}
-		s.RoleLastUsed = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleId", &s.RoleId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "AssumeRolePolicyDocument", &s.AssumeRolePolicyDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxSessionDuration", &s.MaxSessionDuration, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStructPtr[AttachedPermissionsBoundary])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RoleLastUsed", &s.RoleLastUsed, api.SetStructPtr[RoleLastUsed])
+	return err
 }
 
 func (s *Role) ToDynamic() map[string]any {
@@ -8840,108 +5349,43 @@ func (s *Role) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.RoleId != nil {
-		m["RoleId"] = *s.RoleId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.AssumeRolePolicyDocument != nil {
-		m["AssumeRolePolicyDocument"] = *s.AssumeRolePolicyDocument
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.MaxSessionDuration != nil {
-		m["MaxSessionDuration"] = int64(*s.MaxSessionDuration)
-	}
-	if s.PermissionsBoundary != nil {
-		m["PermissionsBoundary"] = s.PermissionsBoundary.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.RoleLastUsed != nil {
-		m["RoleLastUsed"] = s.RoleLastUsed.ToDynamic()
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "RoleId", s.RoleId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.Put(m, "AssumeRolePolicyDocument", s.AssumeRolePolicyDocument, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "MaxSessionDuration", s.MaxSessionDuration, api.DynInt32)
+	api.PutStruct(m, "PermissionsBoundary", s.PermissionsBoundary)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutStruct(m, "RoleLastUsed", s.RoleLastUsed)
 	return m
 }
 
 func (s *RoleDetail) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["RoleId"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleId, v); err != nil {
-			return api.At(err, ".RoleId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["AssumeRolePolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.AssumeRolePolicyDocument, v); err != nil {
-			return api.At(err, ".AssumeRolePolicyDocument")
-		}
-	}
-	if v := m["InstanceProfileList"]; v != nil {
-		if err := api.SetList(&s.InstanceProfileList, v, func(p *InstanceProfile, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".InstanceProfileList")
-		}
-	}
-	if v := m["RolePolicyList"]; v != nil {
-		if err := api.SetList(&s.RolePolicyList, v, func(p *PolicyDetail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RolePolicyList")
-		}
-	}
-	if v := m["AttachedManagedPolicies"]; v != nil {
-		if err := api.SetList(&s.AttachedManagedPolicies, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttachedManagedPolicies")
-		}
-	}
-	if v := m["PermissionsBoundary"]; v != nil {
-		p := new(AttachedPermissionsBoundary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PermissionsBoundary")
-		}
-		s.PermissionsBoundary = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["RoleLastUsed"]; v != nil {
-		p := new(RoleLastUsed)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RoleLastUsed")
-		}
-		s.RoleLastUsed = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleId", &s.RoleId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "AssumeRolePolicyDocument", &s.AssumeRolePolicyDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "InstanceProfileList", &s.InstanceProfileList, func(p *[]InstanceProfile, v any) error {
+		return api.SetList(p, v, func(p *InstanceProfile, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RolePolicyList", &s.RolePolicyList, func(p *[]PolicyDetail, v any) error {
+		return api.SetList(p, v, func(p *PolicyDetail, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AttachedManagedPolicies", &s.AttachedManagedPolicies, func(p *[]AttachedPolicy, v any) error {
+		return api.SetList(p, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStructPtr[AttachedPermissionsBoundary])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RoleLastUsed", &s.RoleLastUsed, api.SetStructPtr[RoleLastUsed])
+	return err
 }
 
 func (s *RoleDetail) ToDynamic() map[string]any {
@@ -8949,57 +5393,26 @@ func (s *RoleDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.RoleId != nil {
-		m["RoleId"] = *s.RoleId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.AssumeRolePolicyDocument != nil {
-		m["AssumeRolePolicyDocument"] = *s.AssumeRolePolicyDocument
-	}
-	if s.InstanceProfileList != nil {
-		m["InstanceProfileList"] = api.DynList(s.InstanceProfileList, func(e InstanceProfile) any { return e.ToDynamic() })
-	}
-	if s.RolePolicyList != nil {
-		m["RolePolicyList"] = api.DynList(s.RolePolicyList, func(e PolicyDetail) any { return e.ToDynamic() })
-	}
-	if s.AttachedManagedPolicies != nil {
-		m["AttachedManagedPolicies"] = api.DynList(s.AttachedManagedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
-	}
-	if s.PermissionsBoundary != nil {
-		m["PermissionsBoundary"] = s.PermissionsBoundary.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.RoleLastUsed != nil {
-		m["RoleLastUsed"] = s.RoleLastUsed.ToDynamic()
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "RoleId", s.RoleId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.Put(m, "AssumeRolePolicyDocument", s.AssumeRolePolicyDocument, api.DynString)
+	api.PutList(m, "InstanceProfileList", s.InstanceProfileList, func(e InstanceProfile) any { return e.ToDynamic() })
+	api.PutList(m, "RolePolicyList", s.RolePolicyList, func(e PolicyDetail) any { return e.ToDynamic() })
+	api.PutList(m, "AttachedManagedPolicies", s.AttachedManagedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
+	api.PutStruct(m, "PermissionsBoundary", s.PermissionsBoundary)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutStruct(m, "RoleLastUsed", s.RoleLastUsed)
 	return m
 }
 
 func (s *RoleLastUsed) FromDynamic(m map[string]any) error {
-	if v := m["LastUsedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUsedDate, v); err != nil {
-			return api.At(err, ".LastUsedDate")
-		}
-	}
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LastUsedDate", &s.LastUsedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	return err
 }
 
 func (s *RoleLastUsed) ToDynamic() map[string]any {
@@ -9007,27 +5420,16 @@ func (s *RoleLastUsed) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LastUsedDate != nil {
-		m["LastUsedDate"] = s.LastUsedDate.UTC()
-	}
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
+	api.Put(m, "LastUsedDate", s.LastUsedDate, api.DynTime)
+	api.Put(m, "Region", s.Region, api.DynString)
 	return m
 }
 
 func (s *RoleUsageType) FromDynamic(m map[string]any) error {
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	if v := m["Resources"]; v != nil {
-		if err := api.SetList(&s.Resources, v, api.SetString); err != nil {
-			return api.At(err, ".Resources")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *RoleUsageType) ToDynamic() map[string]any {
@@ -9035,32 +5437,17 @@ func (s *RoleUsageType) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
-	if s.Resources != nil {
-		m["Resources"] = api.DynList(s.Resources, api.DynString)
-	}
+	api.Put(m, "Region", s.Region, api.DynString)
+	api.PutList(m, "Resources", s.Resources, api.DynString)
 	return m
 }
 
 func (s *SAMLProviderListEntry) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["ValidUntil"]; v != nil {
-		if err := api.SetTimePtr(&s.ValidUntil, v); err != nil {
-			return api.At(err, ".ValidUntil")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "ValidUntil", &s.ValidUntil, api.SetTimePtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	return err
 }
 
 func (s *SAMLProviderListEntry) ToDynamic() map[string]any {
@@ -9068,50 +5455,21 @@ func (s *SAMLProviderListEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.ValidUntil != nil {
-		m["ValidUntil"] = s.ValidUntil.UTC()
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "ValidUntil", s.ValidUntil, api.DynTime)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
 	return m
 }
 
 func (s *SSHPublicKey) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["SSHPublicKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSHPublicKeyId, v); err != nil {
-			return api.At(err, ".SSHPublicKeyId")
-		}
-	}
-	if v := m["Fingerprint"]; v != nil {
-		if err := api.SetStringPtr(&s.Fingerprint, v); err != nil {
-			return api.At(err, ".Fingerprint")
-		}
-	}
-	if v := m["SSHPublicKeyBody"]; v != nil {
-		if err := api.SetStringPtr(&s.SSHPublicKeyBody, v); err != nil {
-			return api.At(err, ".SSHPublicKeyBody")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["UploadDate"]; v != nil {
-		if err := api.SetTimePtr(&s.UploadDate, v); err != nil {
-			return api.At(err, ".UploadDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "SSHPublicKeyId", &s.SSHPublicKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Fingerprint", &s.Fingerprint, api.SetStringPtr)
+	err = api.Decode(err, m, "SSHPublicKeyBody", &s.SSHPublicKeyBody, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "UploadDate", &s.UploadDate, api.SetTimePtr)
+	return err
 }
 
 func (s *SSHPublicKey) ToDynamic() map[string]any {
@@ -9119,49 +5477,22 @@ func (s *SSHPublicKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.SSHPublicKeyId != nil {
-		m["SSHPublicKeyId"] = *s.SSHPublicKeyId
-	}
-	if s.Fingerprint != nil {
-		m["Fingerprint"] = *s.Fingerprint
-	}
-	if s.SSHPublicKeyBody != nil {
-		m["SSHPublicKeyBody"] = *s.SSHPublicKeyBody
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.UploadDate != nil {
-		m["UploadDate"] = s.UploadDate.UTC()
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "SSHPublicKeyId", s.SSHPublicKeyId, api.DynString)
+	api.Put(m, "Fingerprint", s.Fingerprint, api.DynString)
+	api.Put(m, "SSHPublicKeyBody", s.SSHPublicKeyBody, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "UploadDate", s.UploadDate, api.DynTime)
 	return m
 }
 
 func (s *SSHPublicKeyMetadata) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["SSHPublicKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSHPublicKeyId, v); err != nil {
-			return api.At(err, ".SSHPublicKeyId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["UploadDate"]; v != nil {
-		if err := api.SetTimePtr(&s.UploadDate, v); err != nil {
-			return api.At(err, ".UploadDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "SSHPublicKeyId", &s.SSHPublicKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "UploadDate", &s.UploadDate, api.SetTimePtr)
+	return err
 }
 
 func (s *SSHPublicKeyMetadata) ToDynamic() map[string]any {
@@ -9169,45 +5500,22 @@ func (s *SSHPublicKeyMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.SSHPublicKeyId != nil {
-		m["SSHPublicKeyId"] = *s.SSHPublicKeyId
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.UploadDate != nil {
-		m["UploadDate"] = s.UploadDate.UTC()
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "SSHPublicKeyId", s.SSHPublicKeyId, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "UploadDate", s.UploadDate, api.DynTime)
 	return m
 }
 
 func (s *ServerCertificate) FromDynamic(m map[string]any) error {
-	if v := m["ServerCertificateMetadata"]; v != nil {
-		p := new(ServerCertificateMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ServerCertificateMetadata")
-		}
-		s.ServerCertificateMetadata = p
-	}
-	if v := m["CertificateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateBody, v); err != nil {
-			return api.At(err, ".CertificateBody")
-		}
-	}
-	if v := m["CertificateChain"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateChain, v); err != nil {
-			return api.At(err, ".CertificateChain")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerCertificateMetadata", &s.ServerCertificateMetadata, api.SetStructPtr[ServerCertificateMetadata])
+	err = api.Decode(err, m, "CertificateBody", &s.CertificateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateChain", &s.CertificateChain, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ServerCertificate) ToDynamic() map[string]any {
@@ -9215,53 +5523,22 @@ func (s *ServerCertificate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ServerCertificateMetadata != nil {
-		m["ServerCertificateMetadata"] = s.ServerCertificateMetadata.ToDynamic()
-	}
-	if s.CertificateBody != nil {
-		m["CertificateBody"] = *s.CertificateBody
-	}
-	if s.CertificateChain != nil {
-		m["CertificateChain"] = *s.CertificateChain
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "ServerCertificateMetadata", s.ServerCertificateMetadata)
+	api.Put(m, "CertificateBody", s.CertificateBody, api.DynString)
+	api.Put(m, "CertificateChain", s.CertificateChain, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ServerCertificateMetadata) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["ServerCertificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerCertificateName, v); err != nil {
-			return api.At(err, ".ServerCertificateName")
-		}
-	}
-	if v := m["ServerCertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerCertificateId, v); err != nil {
-			return api.At(err, ".ServerCertificateId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["UploadDate"]; v != nil {
-		if err := api.SetTimePtr(&s.UploadDate, v); err != nil {
-			return api.At(err, ".UploadDate")
-		}
-	}
-	if v := m["Expiration"]; v != nil {
-		if err := api.SetTimePtr(&s.Expiration, v); err != nil {
-			return api.At(err, ".Expiration")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
+	err = api.Decode(err, m, "ServerCertificateId", &s.ServerCertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "UploadDate", &s.UploadDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetTimePtr)
+	return err
 }
 
 func (s *ServerCertificateMetadata) ToDynamic() map[string]any {
@@ -9269,34 +5546,19 @@ func (s *ServerCertificateMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.ServerCertificateName != nil {
-		m["ServerCertificateName"] = *s.ServerCertificateName
-	}
-	if s.ServerCertificateId != nil {
-		m["ServerCertificateId"] = *s.ServerCertificateId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.UploadDate != nil {
-		m["UploadDate"] = s.UploadDate.UTC()
-	}
-	if s.Expiration != nil {
-		m["Expiration"] = s.Expiration.UTC()
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
+	api.Put(m, "ServerCertificateId", s.ServerCertificateId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "UploadDate", s.UploadDate, api.DynTime)
+	api.Put(m, "Expiration", s.Expiration, api.DynTime)
 	return m
 }
 
 func (s *ServiceFailureException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ServiceFailureException) ToDynamic() map[string]any {
@@ -9304,49 +5566,22 @@ func (s *ServiceFailureException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ServiceLastAccessed) FromDynamic(m map[string]any) error {
-	if v := m["ServiceName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceName, v); err != nil {
-			return api.At(err, ".ServiceName")
-		}
-	}
-	if v := m["LastAuthenticated"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAuthenticated, v); err != nil {
-			return api.At(err, ".LastAuthenticated")
-		}
-	}
-	if v := m["ServiceNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceNamespace, v); err != nil {
-			return api.At(err, ".ServiceNamespace")
-		}
-	}
-	if v := m["LastAuthenticatedEntity"]; v != nil {
-		if err := api.SetStringPtr(&s.LastAuthenticatedEntity, v); err != nil {
-			return api.At(err, ".LastAuthenticatedEntity")
-		}
-	}
-	if v := m["LastAuthenticatedRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.LastAuthenticatedRegion, v); err != nil {
-			return api.At(err, ".LastAuthenticatedRegion")
-		}
-	}
-	if v := m["TotalAuthenticatedEntities"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TotalAuthenticatedEntities, v); err != nil {
-			return api.At(err, ".TotalAuthenticatedEntities")
-		}
-	}
-	if v := m["TrackedActionsLastAccessed"]; v != nil {
-		if err := api.SetList(&s.TrackedActionsLastAccessed, v, func(p *TrackedActionLastAccessed, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TrackedActionsLastAccessed")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
+	err = api.Decode(err, m, "LastAuthenticated", &s.LastAuthenticated, api.SetTimePtr)
+	err = api.Decode(err, m, "ServiceNamespace", &s.ServiceNamespace, api.SetStringPtr)
+	err = api.Decode(err, m, "LastAuthenticatedEntity", &s.LastAuthenticatedEntity, api.SetStringPtr)
+	err = api.Decode(err, m, "LastAuthenticatedRegion", &s.LastAuthenticatedRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "TotalAuthenticatedEntities", &s.TotalAuthenticatedEntities, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TrackedActionsLastAccessed", &s.TrackedActionsLastAccessed, func(p *[]TrackedActionLastAccessed, v any) error {
+		return api.SetList(p, v, func(p *TrackedActionLastAccessed, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ServiceLastAccessed) ToDynamic() map[string]any {
@@ -9354,37 +5589,20 @@ func (s *ServiceLastAccessed) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ServiceName != nil {
-		m["ServiceName"] = *s.ServiceName
-	}
-	if s.LastAuthenticated != nil {
-		m["LastAuthenticated"] = s.LastAuthenticated.UTC()
-	}
-	if s.ServiceNamespace != nil {
-		m["ServiceNamespace"] = *s.ServiceNamespace
-	}
-	if s.LastAuthenticatedEntity != nil {
-		m["LastAuthenticatedEntity"] = *s.LastAuthenticatedEntity
-	}
-	if s.LastAuthenticatedRegion != nil {
-		m["LastAuthenticatedRegion"] = *s.LastAuthenticatedRegion
-	}
-	if s.TotalAuthenticatedEntities != nil {
-		m["TotalAuthenticatedEntities"] = int64(*s.TotalAuthenticatedEntities)
-	}
-	if s.TrackedActionsLastAccessed != nil {
-		m["TrackedActionsLastAccessed"] = api.DynList(s.TrackedActionsLastAccessed, func(e TrackedActionLastAccessed) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
+	api.Put(m, "LastAuthenticated", s.LastAuthenticated, api.DynTime)
+	api.Put(m, "ServiceNamespace", s.ServiceNamespace, api.DynString)
+	api.Put(m, "LastAuthenticatedEntity", s.LastAuthenticatedEntity, api.DynString)
+	api.Put(m, "LastAuthenticatedRegion", s.LastAuthenticatedRegion, api.DynString)
+	api.Put(m, "TotalAuthenticatedEntities", s.TotalAuthenticatedEntities, api.DynInt32)
+	api.PutList(m, "TrackedActionsLastAccessed", s.TrackedActionsLastAccessed, func(e TrackedActionLastAccessed) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ServiceNotSupportedException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ServiceNotSupportedException) ToDynamic() map[string]any {
@@ -9392,49 +5610,20 @@ func (s *ServiceNotSupportedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ServiceSpecificCredential) FromDynamic(m map[string]any) error {
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["ServiceName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceName, v); err != nil {
-			return api.At(err, ".ServiceName")
-		}
-	}
-	if v := m["ServiceUserName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceUserName, v); err != nil {
-			return api.At(err, ".ServiceUserName")
-		}
-	}
-	if v := m["ServicePassword"]; v != nil {
-		if err := api.SetStringPtr(&s.ServicePassword, v); err != nil {
-			return api.At(err, ".ServicePassword")
-		}
-	}
-	if v := m["ServiceSpecificCredentialId"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceSpecificCredentialId, v); err != nil {
-			return api.At(err, ".ServiceSpecificCredentialId")
-		}
-	}
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
+	err = api.Decode(err, m, "ServiceUserName", &s.ServiceUserName, api.SetStringPtr)
+	err = api.Decode(err, m, "ServicePassword", &s.ServicePassword, api.SetStringPtr)
+	err = api.Decode(err, m, "ServiceSpecificCredentialId", &s.ServiceSpecificCredentialId, api.SetStringPtr)
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *ServiceSpecificCredential) ToDynamic() map[string]any {
@@ -9442,62 +5631,25 @@ func (s *ServiceSpecificCredential) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.ServiceName != nil {
-		m["ServiceName"] = *s.ServiceName
-	}
-	if s.ServiceUserName != nil {
-		m["ServiceUserName"] = *s.ServiceUserName
-	}
-	if s.ServicePassword != nil {
-		m["ServicePassword"] = *s.ServicePassword
-	}
-	if s.ServiceSpecificCredentialId != nil {
-		m["ServiceSpecificCredentialId"] = *s.ServiceSpecificCredentialId
-	}
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
+	api.Put(m, "ServiceUserName", s.ServiceUserName, api.DynString)
+	api.Put(m, "ServicePassword", s.ServicePassword, api.DynString)
+	api.Put(m, "ServiceSpecificCredentialId", s.ServiceSpecificCredentialId, api.DynString)
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *ServiceSpecificCredentialMetadata) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["ServiceUserName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceUserName, v); err != nil {
-			return api.At(err, ".ServiceUserName")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["ServiceSpecificCredentialId"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceSpecificCredentialId, v); err != nil {
-			return api.At(err, ".ServiceSpecificCredentialId")
-		}
-	}
-	if v := m["ServiceName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceName, v); err != nil {
-			return api.At(err, ".ServiceName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "ServiceUserName", &s.ServiceUserName, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ServiceSpecificCredentialId", &s.ServiceSpecificCredentialId, api.SetStringPtr)
+	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
+	return err
 }
 
 func (s *ServiceSpecificCredentialMetadata) ToDynamic() map[string]any {
@@ -9505,39 +5657,20 @@ func (s *ServiceSpecificCredentialMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.ServiceUserName != nil {
-		m["ServiceUserName"] = *s.ServiceUserName
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.ServiceSpecificCredentialId != nil {
-		m["ServiceSpecificCredentialId"] = *s.ServiceSpecificCredentialId
-	}
-	if s.ServiceName != nil {
-		m["ServiceName"] = *s.ServiceName
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "ServiceUserName", s.ServiceUserName, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.Put(m, "ServiceSpecificCredentialId", s.ServiceSpecificCredentialId, api.DynString)
+	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
 	return m
 }
 
 func (s *SetDefaultPolicyVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *SetDefaultPolicyVersionRequest) ToDynamic() map[string]any {
@@ -9545,22 +5678,15 @@ func (s *SetDefaultPolicyVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
 	return m
 }
 
 func (s *SetSecurityTokenServicePreferencesRequest) FromDynamic(m map[string]any) error {
-	if v := m["GlobalEndpointTokenVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.GlobalEndpointTokenVersion, v); err != nil {
-			return api.At(err, ".GlobalEndpointTokenVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GlobalEndpointTokenVersion", &s.GlobalEndpointTokenVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *SetSecurityTokenServicePreferencesRequest) ToDynamic() map[string]any {
@@ -9568,39 +5694,18 @@ func (s *SetSecurityTokenServicePreferencesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GlobalEndpointTokenVersion != nil {
-		m["GlobalEndpointTokenVersion"] = *s.GlobalEndpointTokenVersion
-	}
+	api.Put(m, "GlobalEndpointTokenVersion", s.GlobalEndpointTokenVersion, api.DynString)
 	return m
 }
 
 func (s *SigningCertificate) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["CertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateId, v); err != nil {
-			return api.At(err, ".CertificateId")
-		}
-	}
-	if v := m["CertificateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateBody, v); err != nil {
-			return api.At(err, ".CertificateBody")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["UploadDate"]; v != nil {
-		if err := api.SetTimePtr(&s.UploadDate, v); err != nil {
-			return api.At(err, ".UploadDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateId", &s.CertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateBody", &s.CertificateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "UploadDate", &s.UploadDate, api.SetTimePtr)
+	return err
 }
 
 func (s *SigningCertificate) ToDynamic() map[string]any {
@@ -9608,81 +5713,30 @@ func (s *SigningCertificate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.CertificateId != nil {
-		m["CertificateId"] = *s.CertificateId
-	}
-	if s.CertificateBody != nil {
-		m["CertificateBody"] = *s.CertificateBody
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.UploadDate != nil {
-		m["UploadDate"] = s.UploadDate.UTC()
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "CertificateId", s.CertificateId, api.DynString)
+	api.Put(m, "CertificateBody", s.CertificateBody, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "UploadDate", s.UploadDate, api.DynTime)
 	return m
 }
 
 func (s *SimulateCustomPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyInputList"]; v != nil {
-		if err := api.SetList(&s.PolicyInputList, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyInputList")
-		}
-	}
-	if v := m["PermissionsBoundaryPolicyInputList"]; v != nil {
-		if err := api.SetList(&s.PermissionsBoundaryPolicyInputList, v, api.SetString); err != nil {
-			return api.At(err, ".PermissionsBoundaryPolicyInputList")
-		}
-	}
-	if v := m["ActionNames"]; v != nil {
-		if err := api.SetList(&s.ActionNames, v, api.SetString); err != nil {
-			return api.At(err, ".ActionNames")
-		}
-	}
-	if v := m["ResourceArns"]; v != nil {
-		if err := api.SetList(&s.ResourceArns, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceArns")
-		}
-	}
-	if v := m["ResourcePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourcePolicy, v); err != nil {
-			return api.At(err, ".ResourcePolicy")
-		}
-	}
-	if v := m["ResourceOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceOwner, v); err != nil {
-			return api.At(err, ".ResourceOwner")
-		}
-	}
-	if v := m["CallerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerArn, v); err != nil {
-			return api.At(err, ".CallerArn")
-		}
-	}
-	if v := m["ContextEntries"]; v != nil {
-		if err := api.SetList(&s.ContextEntries, v, func(p *ContextEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ContextEntries")
-		}
-	}
-	if v := m["ResourceHandlingOption"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceHandlingOption, v); err != nil {
-			return api.At(err, ".ResourceHandlingOption")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyInputList", &s.PolicyInputList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "PermissionsBoundaryPolicyInputList", &s.PermissionsBoundaryPolicyInputList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ActionNames", &s.ActionNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceOwner", &s.ResourceOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "CallerArn", &s.CallerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ContextEntries", &s.ContextEntries, func(p *[]ContextEntry, v any) error {
+		return api.SetList(p, v, func(p *ContextEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ResourceHandlingOption", &s.ResourceHandlingOption, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *SimulateCustomPolicyRequest) ToDynamic() map[string]any {
@@ -9690,59 +5744,28 @@ func (s *SimulateCustomPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.PolicyInputList != nil {
-		m["PolicyInputList"] = api.DynList(s.PolicyInputList, api.DynString)
-	}
-	if s.PermissionsBoundaryPolicyInputList != nil {
-		m["PermissionsBoundaryPolicyInputList"] = api.DynList(s.PermissionsBoundaryPolicyInputList, api.DynString)
-	}
-	if s.ActionNames != nil {
-		m["ActionNames"] = api.DynList(s.ActionNames, api.DynString)
-	}
-	if s.ResourceArns != nil {
-		m["ResourceArns"] = api.DynList(s.ResourceArns, api.DynString)
-	}
-	if s.ResourcePolicy != nil {
-		m["ResourcePolicy"] = *s.ResourcePolicy
-	}
-	if s.ResourceOwner != nil {
-		m["ResourceOwner"] = *s.ResourceOwner
-	}
-	if s.CallerArn != nil {
-		m["CallerArn"] = *s.CallerArn
-	}
-	if s.ContextEntries != nil {
-		m["ContextEntries"] = api.DynList(s.ContextEntries, func(e ContextEntry) any { return e.ToDynamic() })
-	}
-	if s.ResourceHandlingOption != nil {
-		m["ResourceHandlingOption"] = *s.ResourceHandlingOption
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "PolicyInputList", s.PolicyInputList, api.DynString)
+	api.PutList(m, "PermissionsBoundaryPolicyInputList", s.PermissionsBoundaryPolicyInputList, api.DynString)
+	api.PutList(m, "ActionNames", s.ActionNames, api.DynString)
+	api.PutList(m, "ResourceArns", s.ResourceArns, api.DynString)
+	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
+	api.Put(m, "ResourceOwner", s.ResourceOwner, api.DynString)
+	api.Put(m, "CallerArn", s.CallerArn, api.DynString)
+	api.PutList(m, "ContextEntries", s.ContextEntries, func(e ContextEntry) any { return e.ToDynamic() })
+	api.Put(m, "ResourceHandlingOption", s.ResourceHandlingOption, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *SimulatePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["EvaluationResults"]; v != nil {
-		if err := api.SetList(&s.EvaluationResults, v, func(p *EvaluationResult, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EvaluationResults")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EvaluationResults", &s.EvaluationResults, func(p *[]EvaluationResult, v any) error {
+		return api.SetList(p, v, func(p *EvaluationResult, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *SimulatePolicyResponse) ToDynamic() map[string]any {
@@ -9750,80 +5773,29 @@ func (s *SimulatePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EvaluationResults != nil {
-		m["EvaluationResults"] = api.DynList(s.EvaluationResults, func(e EvaluationResult) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.PutList(m, "EvaluationResults", s.EvaluationResults, func(e EvaluationResult) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *SimulatePrincipalPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicySourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicySourceArn, v); err != nil {
-			return api.At(err, ".PolicySourceArn")
-		}
-	}
-	if v := m["PolicyInputList"]; v != nil {
-		if err := api.SetList(&s.PolicyInputList, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyInputList")
-		}
-	}
-	if v := m["PermissionsBoundaryPolicyInputList"]; v != nil {
-		if err := api.SetList(&s.PermissionsBoundaryPolicyInputList, v, api.SetString); err != nil {
-			return api.At(err, ".PermissionsBoundaryPolicyInputList")
-		}
-	}
-	if v := m["ActionNames"]; v != nil {
-		if err := api.SetList(&s.ActionNames, v, api.SetString); err != nil {
-			return api.At(err, ".ActionNames")
-		}
-	}
-	if v := m["ResourceArns"]; v != nil {
-		if err := api.SetList(&s.ResourceArns, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceArns")
-		}
-	}
-	if v := m["ResourcePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourcePolicy, v); err != nil {
-			return api.At(err, ".ResourcePolicy")
-		}
-	}
-	if v := m["ResourceOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceOwner, v); err != nil {
-			return api.At(err, ".ResourceOwner")
-		}
-	}
-	if v := m["CallerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerArn, v); err != nil {
-			return api.At(err, ".CallerArn")
-		}
-	}
-	if v := m["ContextEntries"]; v != nil {
-		if err := api.SetList(&s.ContextEntries, v, func(p *ContextEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ContextEntries")
-		}
-	}
-	if v := m["ResourceHandlingOption"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceHandlingOption, v); err != nil {
-			return api.At(err, ".ResourceHandlingOption")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicySourceArn", &s.PolicySourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyInputList", &s.PolicyInputList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "PermissionsBoundaryPolicyInputList", &s.PermissionsBoundaryPolicyInputList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ActionNames", &s.ActionNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceOwner", &s.ResourceOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "CallerArn", &s.CallerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ContextEntries", &s.ContextEntries, func(p *[]ContextEntry, v any) error {
+		return api.SetList(p, v, func(p *ContextEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ResourceHandlingOption", &s.ResourceHandlingOption, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *SimulatePrincipalPolicyRequest) ToDynamic() map[string]any {
@@ -9831,71 +5803,28 @@ func (s *SimulatePrincipalPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.PolicySourceArn != nil {
-		m["PolicySourceArn"] = *s.PolicySourceArn
-	}
-	if s.PolicyInputList != nil {
-		m["PolicyInputList"] = api.DynList(s.PolicyInputList, api.DynString)
-	}
-	if s.PermissionsBoundaryPolicyInputList != nil {
-		m["PermissionsBoundaryPolicyInputList"] = api.DynList(s.PermissionsBoundaryPolicyInputList, api.DynString)
-	}
-	if s.ActionNames != nil {
-		m["ActionNames"] = api.DynList(s.ActionNames, api.DynString)
-	}
-	if s.ResourceArns != nil {
-		m["ResourceArns"] = api.DynList(s.ResourceArns, api.DynString)
-	}
-	if s.ResourcePolicy != nil {
-		m["ResourcePolicy"] = *s.ResourcePolicy
-	}
-	if s.ResourceOwner != nil {
-		m["ResourceOwner"] = *s.ResourceOwner
-	}
-	if s.CallerArn != nil {
-		m["CallerArn"] = *s.CallerArn
-	}
-	if s.ContextEntries != nil {
-		m["ContextEntries"] = api.DynList(s.ContextEntries, func(e ContextEntry) any { return e.ToDynamic() })
-	}
-	if s.ResourceHandlingOption != nil {
-		m["ResourceHandlingOption"] = *s.ResourceHandlingOption
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.Put(m, "PolicySourceArn", s.PolicySourceArn, api.DynString)
+	api.PutList(m, "PolicyInputList", s.PolicyInputList, api.DynString)
+	api.PutList(m, "PermissionsBoundaryPolicyInputList", s.PermissionsBoundaryPolicyInputList, api.DynString)
+	api.PutList(m, "ActionNames", s.ActionNames, api.DynString)
+	api.PutList(m, "ResourceArns", s.ResourceArns, api.DynString)
+	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
+	api.Put(m, "ResourceOwner", s.ResourceOwner, api.DynString)
+	api.Put(m, "CallerArn", s.CallerArn, api.DynString)
+	api.PutList(m, "ContextEntries", s.ContextEntries, func(e ContextEntry) any { return e.ToDynamic() })
+	api.Put(m, "ResourceHandlingOption", s.ResourceHandlingOption, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *Statement) FromDynamic(m map[string]any) error {
-	if v := m["SourcePolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SourcePolicyId, v); err != nil {
-			return api.At(err, ".SourcePolicyId")
-		}
-	}
-	if v := m["SourcePolicyType"]; v != nil {
-		if err := api.SetStringPtr(&s.SourcePolicyType, v); err != nil {
-			return api.At(err, ".SourcePolicyType")
-		}
-	}
-	if v := m["StartPosition"]; v != nil {
-		p := new(Position)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StartPosition")
-		}
-		s.StartPosition = p
-	}
-	if v := m["EndPosition"]; v != nil {
-		p := new(Position)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EndPosition")
-		}
-		s.EndPosition = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SourcePolicyId", &s.SourcePolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SourcePolicyType", &s.SourcePolicyType, api.SetStringPtr)
+	err = api.Decode(err, m, "StartPosition", &s.StartPosition, api.SetStructPtr[Position])
+	err = api.Decode(err, m, "EndPosition", &s.EndPosition, api.SetStructPtr[Position])
+	return err
 }
 
 func (s *Statement) ToDynamic() map[string]any {
@@ -9903,33 +5832,18 @@ func (s *Statement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SourcePolicyId != nil {
-		m["SourcePolicyId"] = *s.SourcePolicyId
-	}
-	if s.SourcePolicyType != nil {
-		m["SourcePolicyType"] = *s.SourcePolicyType
-	}
-	if s.StartPosition != nil {
-		m["StartPosition"] = s.StartPosition.ToDynamic()
-	}
-	if s.EndPosition != nil {
-		m["EndPosition"] = s.EndPosition.ToDynamic()
-	}
+	api.Put(m, "SourcePolicyId", s.SourcePolicyId, api.DynString)
+	api.Put(m, "SourcePolicyType", s.SourcePolicyType, api.DynString)
+	api.PutStruct(m, "StartPosition", s.StartPosition)
+	api.PutStruct(m, "EndPosition", s.EndPosition)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -9937,27 +5851,18 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["InstanceProfileName"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceProfileName, v); err != nil {
-			return api.At(err, ".InstanceProfileName")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagInstanceProfileRequest) ToDynamic() map[string]any {
@@ -9965,27 +5870,18 @@ func (s *TagInstanceProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.InstanceProfileName != nil {
-		m["InstanceProfileName"] = *s.InstanceProfileName
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TagMFADeviceRequest) FromDynamic(m map[string]any) error {
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagMFADeviceRequest) ToDynamic() map[string]any {
@@ -9993,27 +5889,18 @@ func (s *TagMFADeviceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TagOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["OpenIDConnectProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OpenIDConnectProviderArn, v); err != nil {
-			return api.At(err, ".OpenIDConnectProviderArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagOpenIDConnectProviderRequest) ToDynamic() map[string]any {
@@ -10021,27 +5908,18 @@ func (s *TagOpenIDConnectProviderRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OpenIDConnectProviderArn != nil {
-		m["OpenIDConnectProviderArn"] = *s.OpenIDConnectProviderArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TagPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagPolicyRequest) ToDynamic() map[string]any {
@@ -10049,27 +5927,18 @@ func (s *TagPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TagRoleRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagRoleRequest) ToDynamic() map[string]any {
@@ -10077,27 +5946,18 @@ func (s *TagRoleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TagSAMLProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["SAMLProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SAMLProviderArn, v); err != nil {
-			return api.At(err, ".SAMLProviderArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagSAMLProviderRequest) ToDynamic() map[string]any {
@@ -10105,27 +5965,18 @@ func (s *TagSAMLProviderRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SAMLProviderArn != nil {
-		m["SAMLProviderArn"] = *s.SAMLProviderArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TagServerCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["ServerCertificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerCertificateName, v); err != nil {
-			return api.At(err, ".ServerCertificateName")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagServerCertificateRequest) ToDynamic() map[string]any {
@@ -10133,27 +5984,18 @@ func (s *TagServerCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ServerCertificateName != nil {
-		m["ServerCertificateName"] = *s.ServerCertificateName
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TagUserRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagUserRequest) ToDynamic() map[string]any {
@@ -10161,37 +6003,18 @@ func (s *TagUserRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TrackedActionLastAccessed) FromDynamic(m map[string]any) error {
-	if v := m["ActionName"]; v != nil {
-		if err := api.SetStringPtr(&s.ActionName, v); err != nil {
-			return api.At(err, ".ActionName")
-		}
-	}
-	if v := m["LastAccessedEntity"]; v != nil {
-		if err := api.SetStringPtr(&s.LastAccessedEntity, v); err != nil {
-			return api.At(err, ".LastAccessedEntity")
-		}
-	}
-	if v := m["LastAccessedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAccessedTime, v); err != nil {
-			return api.At(err, ".LastAccessedTime")
-		}
-	}
-	if v := m["LastAccessedRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.LastAccessedRegion, v); err != nil {
-			return api.At(err, ".LastAccessedRegion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ActionName", &s.ActionName, api.SetStringPtr)
+	err = api.Decode(err, m, "LastAccessedEntity", &s.LastAccessedEntity, api.SetStringPtr)
+	err = api.Decode(err, m, "LastAccessedTime", &s.LastAccessedTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastAccessedRegion", &s.LastAccessedRegion, api.SetStringPtr)
+	return err
 }
 
 func (s *TrackedActionLastAccessed) ToDynamic() map[string]any {
@@ -10199,28 +6022,17 @@ func (s *TrackedActionLastAccessed) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ActionName != nil {
-		m["ActionName"] = *s.ActionName
-	}
-	if s.LastAccessedEntity != nil {
-		m["LastAccessedEntity"] = *s.LastAccessedEntity
-	}
-	if s.LastAccessedTime != nil {
-		m["LastAccessedTime"] = s.LastAccessedTime.UTC()
-	}
-	if s.LastAccessedRegion != nil {
-		m["LastAccessedRegion"] = *s.LastAccessedRegion
-	}
+	api.Put(m, "ActionName", s.ActionName, api.DynString)
+	api.Put(m, "LastAccessedEntity", s.LastAccessedEntity, api.DynString)
+	api.Put(m, "LastAccessedTime", s.LastAccessedTime, api.DynTime)
+	api.Put(m, "LastAccessedRegion", s.LastAccessedRegion, api.DynString)
 	return m
 }
 
 func (s *UnmodifiableEntityException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnmodifiableEntityException) ToDynamic() map[string]any {
@@ -10228,19 +6040,14 @@ func (s *UnmodifiableEntityException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UnrecognizedPublicKeyEncodingException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnrecognizedPublicKeyEncodingException) ToDynamic() map[string]any {
@@ -10248,24 +6055,15 @@ func (s *UnrecognizedPublicKeyEncodingException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UntagInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["InstanceProfileName"]; v != nil {
-		if err := api.SetStringPtr(&s.InstanceProfileName, v); err != nil {
-			return api.At(err, ".InstanceProfileName")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagInstanceProfileRequest) ToDynamic() map[string]any {
@@ -10273,27 +6071,16 @@ func (s *UntagInstanceProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.InstanceProfileName != nil {
-		m["InstanceProfileName"] = *s.InstanceProfileName
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UntagMFADeviceRequest) FromDynamic(m map[string]any) error {
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagMFADeviceRequest) ToDynamic() map[string]any {
@@ -10301,27 +6088,16 @@ func (s *UntagMFADeviceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UntagOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["OpenIDConnectProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OpenIDConnectProviderArn, v); err != nil {
-			return api.At(err, ".OpenIDConnectProviderArn")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagOpenIDConnectProviderRequest) ToDynamic() map[string]any {
@@ -10329,27 +6105,16 @@ func (s *UntagOpenIDConnectProviderRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OpenIDConnectProviderArn != nil {
-		m["OpenIDConnectProviderArn"] = *s.OpenIDConnectProviderArn
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UntagPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["PolicyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyArn, v); err != nil {
-			return api.At(err, ".PolicyArn")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagPolicyRequest) ToDynamic() map[string]any {
@@ -10357,27 +6122,16 @@ func (s *UntagPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyArn != nil {
-		m["PolicyArn"] = *s.PolicyArn
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UntagRoleRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagRoleRequest) ToDynamic() map[string]any {
@@ -10385,27 +6139,16 @@ func (s *UntagRoleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UntagSAMLProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["SAMLProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SAMLProviderArn, v); err != nil {
-			return api.At(err, ".SAMLProviderArn")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagSAMLProviderRequest) ToDynamic() map[string]any {
@@ -10413,27 +6156,16 @@ func (s *UntagSAMLProviderRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SAMLProviderArn != nil {
-		m["SAMLProviderArn"] = *s.SAMLProviderArn
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UntagServerCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["ServerCertificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerCertificateName, v); err != nil {
-			return api.At(err, ".ServerCertificateName")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagServerCertificateRequest) ToDynamic() map[string]any {
@@ -10441,27 +6173,16 @@ func (s *UntagServerCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ServerCertificateName != nil {
-		m["ServerCertificateName"] = *s.ServerCertificateName
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UntagUserRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagUserRequest) ToDynamic() map[string]any {
@@ -10469,32 +6190,17 @@ func (s *UntagUserRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UpdateAccessKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["AccessKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessKeyId, v); err != nil {
-			return api.At(err, ".AccessKeyId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateAccessKeyRequest) ToDynamic() map[string]any {
@@ -10502,65 +6208,24 @@ func (s *UpdateAccessKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.AccessKeyId != nil {
-		m["AccessKeyId"] = *s.AccessKeyId
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *UpdateAccountPasswordPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["MinimumPasswordLength"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MinimumPasswordLength, v); err != nil {
-			return api.At(err, ".MinimumPasswordLength")
-		}
-	}
-	if v := m["RequireSymbols"]; v != nil {
-		if err := api.SetBoolPtr(&s.RequireSymbols, v); err != nil {
-			return api.At(err, ".RequireSymbols")
-		}
-	}
-	if v := m["RequireNumbers"]; v != nil {
-		if err := api.SetBoolPtr(&s.RequireNumbers, v); err != nil {
-			return api.At(err, ".RequireNumbers")
-		}
-	}
-	if v := m["RequireUppercaseCharacters"]; v != nil {
-		if err := api.SetBoolPtr(&s.RequireUppercaseCharacters, v); err != nil {
-			return api.At(err, ".RequireUppercaseCharacters")
-		}
-	}
-	if v := m["RequireLowercaseCharacters"]; v != nil {
-		if err := api.SetBoolPtr(&s.RequireLowercaseCharacters, v); err != nil {
-			return api.At(err, ".RequireLowercaseCharacters")
-		}
-	}
-	if v := m["AllowUsersToChangePassword"]; v != nil {
-		if err := api.SetBoolPtr(&s.AllowUsersToChangePassword, v); err != nil {
-			return api.At(err, ".AllowUsersToChangePassword")
-		}
-	}
-	if v := m["MaxPasswordAge"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxPasswordAge, v); err != nil {
-			return api.At(err, ".MaxPasswordAge")
-		}
-	}
-	if v := m["PasswordReusePrevention"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PasswordReusePrevention, v); err != nil {
-			return api.At(err, ".PasswordReusePrevention")
-		}
-	}
-	if v := m["HardExpiry"]; v != nil {
-		if err := api.SetBoolPtr(&s.HardExpiry, v); err != nil {
-			return api.At(err, ".HardExpiry")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MinimumPasswordLength", &s.MinimumPasswordLength, api.SetInt32Ptr)
+	err = api.Decode(err, m, "RequireSymbols", &s.RequireSymbols, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequireNumbers", &s.RequireNumbers, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequireUppercaseCharacters", &s.RequireUppercaseCharacters, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequireLowercaseCharacters", &s.RequireLowercaseCharacters, api.SetBoolPtr)
+	err = api.Decode(err, m, "AllowUsersToChangePassword", &s.AllowUsersToChangePassword, api.SetBoolPtr)
+	err = api.Decode(err, m, "MaxPasswordAge", &s.MaxPasswordAge, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PasswordReusePrevention", &s.PasswordReusePrevention, api.SetInt32Ptr)
+	err = api.Decode(err, m, "HardExpiry", &s.HardExpiry, api.SetBoolPtr)
+	return err
 }
 
 func (s *UpdateAccountPasswordPolicyRequest) ToDynamic() map[string]any {
@@ -10568,48 +6233,23 @@ func (s *UpdateAccountPasswordPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.MinimumPasswordLength != nil {
-		m["MinimumPasswordLength"] = int64(*s.MinimumPasswordLength)
-	}
-	if s.RequireSymbols != nil {
-		m["RequireSymbols"] = *s.RequireSymbols
-	}
-	if s.RequireNumbers != nil {
-		m["RequireNumbers"] = *s.RequireNumbers
-	}
-	if s.RequireUppercaseCharacters != nil {
-		m["RequireUppercaseCharacters"] = *s.RequireUppercaseCharacters
-	}
-	if s.RequireLowercaseCharacters != nil {
-		m["RequireLowercaseCharacters"] = *s.RequireLowercaseCharacters
-	}
-	if s.AllowUsersToChangePassword != nil {
-		m["AllowUsersToChangePassword"] = *s.AllowUsersToChangePassword
-	}
-	if s.MaxPasswordAge != nil {
-		m["MaxPasswordAge"] = int64(*s.MaxPasswordAge)
-	}
-	if s.PasswordReusePrevention != nil {
-		m["PasswordReusePrevention"] = int64(*s.PasswordReusePrevention)
-	}
-	if s.HardExpiry != nil {
-		m["HardExpiry"] = *s.HardExpiry
-	}
+	api.Put(m, "MinimumPasswordLength", s.MinimumPasswordLength, api.DynInt32)
+	api.Put(m, "RequireSymbols", s.RequireSymbols, api.DynBool)
+	api.Put(m, "RequireNumbers", s.RequireNumbers, api.DynBool)
+	api.Put(m, "RequireUppercaseCharacters", s.RequireUppercaseCharacters, api.DynBool)
+	api.Put(m, "RequireLowercaseCharacters", s.RequireLowercaseCharacters, api.DynBool)
+	api.Put(m, "AllowUsersToChangePassword", s.AllowUsersToChangePassword, api.DynBool)
+	api.Put(m, "MaxPasswordAge", s.MaxPasswordAge, api.DynInt32)
+	api.Put(m, "PasswordReusePrevention", s.PasswordReusePrevention, api.DynInt32)
+	api.Put(m, "HardExpiry", s.HardExpiry, api.DynBool)
 	return m
 }
 
 func (s *UpdateAssumeRolePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["PolicyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".PolicyDocument")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateAssumeRolePolicyRequest) ToDynamic() map[string]any {
@@ -10617,32 +6257,17 @@ func (s *UpdateAssumeRolePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.PolicyDocument != nil {
-		m["PolicyDocument"] = *s.PolicyDocument
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
 	return m
 }
 
 func (s *UpdateGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["NewPath"]; v != nil {
-		if err := api.SetStringPtr(&s.NewPath, v); err != nil {
-			return api.At(err, ".NewPath")
-		}
-	}
-	if v := m["NewGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.NewGroupName, v); err != nil {
-			return api.At(err, ".NewGroupName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "NewPath", &s.NewPath, api.SetStringPtr)
+	err = api.Decode(err, m, "NewGroupName", &s.NewGroupName, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateGroupRequest) ToDynamic() map[string]any {
@@ -10650,35 +6275,18 @@ func (s *UpdateGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.NewPath != nil {
-		m["NewPath"] = *s.NewPath
-	}
-	if s.NewGroupName != nil {
-		m["NewGroupName"] = *s.NewGroupName
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "NewPath", s.NewPath, api.DynString)
+	api.Put(m, "NewGroupName", s.NewGroupName, api.DynString)
 	return m
 }
 
 func (s *UpdateLoginProfileRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["Password"]; v != nil {
-		if err := api.SetStringPtr(&s.Password, v); err != nil {
-			return api.At(err, ".Password")
-		}
-	}
-	if v := m["PasswordResetRequired"]; v != nil {
-		if err := api.SetBoolPtr(&s.PasswordResetRequired, v); err != nil {
-			return api.At(err, ".PasswordResetRequired")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "Password", &s.Password, api.SetStringPtr)
+	err = api.Decode(err, m, "PasswordResetRequired", &s.PasswordResetRequired, api.SetBoolPtr)
+	return err
 }
 
 func (s *UpdateLoginProfileRequest) ToDynamic() map[string]any {
@@ -10686,30 +6294,17 @@ func (s *UpdateLoginProfileRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.Password != nil {
-		m["Password"] = *s.Password
-	}
-	if s.PasswordResetRequired != nil {
-		m["PasswordResetRequired"] = *s.PasswordResetRequired
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "Password", s.Password, api.DynString)
+	api.Put(m, "PasswordResetRequired", s.PasswordResetRequired, api.DynBool)
 	return m
 }
 
 func (s *UpdateOpenIDConnectProviderThumbprintRequest) FromDynamic(m map[string]any) error {
-	if v := m["OpenIDConnectProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OpenIDConnectProviderArn, v); err != nil {
-			return api.At(err, ".OpenIDConnectProviderArn")
-		}
-	}
-	if v := m["ThumbprintList"]; v != nil {
-		if err := api.SetList(&s.ThumbprintList, v, api.SetString); err != nil {
-			return api.At(err, ".ThumbprintList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ThumbprintList", &s.ThumbprintList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UpdateOpenIDConnectProviderThumbprintRequest) ToDynamic() map[string]any {
@@ -10717,27 +6312,16 @@ func (s *UpdateOpenIDConnectProviderThumbprintRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OpenIDConnectProviderArn != nil {
-		m["OpenIDConnectProviderArn"] = *s.OpenIDConnectProviderArn
-	}
-	if s.ThumbprintList != nil {
-		m["ThumbprintList"] = api.DynList(s.ThumbprintList, api.DynString)
-	}
+	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
+	api.PutList(m, "ThumbprintList", s.ThumbprintList, api.DynString)
 	return m
 }
 
 func (s *UpdateRoleDescriptionRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateRoleDescriptionRequest) ToDynamic() map[string]any {
@@ -10745,24 +6329,15 @@ func (s *UpdateRoleDescriptionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *UpdateRoleDescriptionResponse) FromDynamic(m map[string]any) error {
-	if v := m["Role"]; v != nil {
-		p := new(Role)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Role")
-		}
-		s.Role = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Role", &s.Role, api.SetStructPtr[Role])
+	return err
 }
 
 func (s *UpdateRoleDescriptionResponse) ToDynamic() map[string]any {
@@ -10770,29 +6345,16 @@ func (s *UpdateRoleDescriptionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Role != nil {
-		m["Role"] = s.Role.ToDynamic()
-	}
+	api.PutStruct(m, "Role", s.Role)
 	return m
 }
 
 func (s *UpdateRoleRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleName, v); err != nil {
-			return api.At(err, ".RoleName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["MaxSessionDuration"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxSessionDuration, v); err != nil {
-			return api.At(err, ".MaxSessionDuration")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxSessionDuration", &s.MaxSessionDuration, api.SetInt32Ptr)
+	return err
 }
 
 func (s *UpdateRoleRequest) ToDynamic() map[string]any {
@@ -10800,15 +6362,9 @@ func (s *UpdateRoleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RoleName != nil {
-		m["RoleName"] = *s.RoleName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.MaxSessionDuration != nil {
-		m["MaxSessionDuration"] = int64(*s.MaxSessionDuration)
-	}
+	api.Put(m, "RoleName", s.RoleName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "MaxSessionDuration", s.MaxSessionDuration, api.DynInt32)
 	return m
 }
 
@@ -10822,17 +6378,10 @@ func (s *UpdateRoleResponse) ToDynamic() map[string]any {
 }
 
 func (s *UpdateSAMLProviderRequest) FromDynamic(m map[string]any) error {
-	if v := m["SAMLMetadataDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.SAMLMetadataDocument, v); err != nil {
-			return api.At(err, ".SAMLMetadataDocument")
-		}
-	}
-	if v := m["SAMLProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SAMLProviderArn, v); err != nil {
-			return api.At(err, ".SAMLProviderArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SAMLMetadataDocument", &s.SAMLMetadataDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateSAMLProviderRequest) ToDynamic() map[string]any {
@@ -10840,22 +6389,15 @@ func (s *UpdateSAMLProviderRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SAMLMetadataDocument != nil {
-		m["SAMLMetadataDocument"] = *s.SAMLMetadataDocument
-	}
-	if s.SAMLProviderArn != nil {
-		m["SAMLProviderArn"] = *s.SAMLProviderArn
-	}
+	api.Put(m, "SAMLMetadataDocument", s.SAMLMetadataDocument, api.DynString)
+	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
 	return m
 }
 
 func (s *UpdateSAMLProviderResponse) FromDynamic(m map[string]any) error {
-	if v := m["SAMLProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SAMLProviderArn, v); err != nil {
-			return api.At(err, ".SAMLProviderArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateSAMLProviderResponse) ToDynamic() map[string]any {
@@ -10863,29 +6405,16 @@ func (s *UpdateSAMLProviderResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SAMLProviderArn != nil {
-		m["SAMLProviderArn"] = *s.SAMLProviderArn
-	}
+	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
 	return m
 }
 
 func (s *UpdateSSHPublicKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["SSHPublicKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSHPublicKeyId, v); err != nil {
-			return api.At(err, ".SSHPublicKeyId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "SSHPublicKeyId", &s.SSHPublicKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateSSHPublicKeyRequest) ToDynamic() map[string]any {
@@ -10893,35 +6422,18 @@ func (s *UpdateSSHPublicKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.SSHPublicKeyId != nil {
-		m["SSHPublicKeyId"] = *s.SSHPublicKeyId
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "SSHPublicKeyId", s.SSHPublicKeyId, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *UpdateServerCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["ServerCertificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerCertificateName, v); err != nil {
-			return api.At(err, ".ServerCertificateName")
-		}
-	}
-	if v := m["NewPath"]; v != nil {
-		if err := api.SetStringPtr(&s.NewPath, v); err != nil {
-			return api.At(err, ".NewPath")
-		}
-	}
-	if v := m["NewServerCertificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.NewServerCertificateName, v); err != nil {
-			return api.At(err, ".NewServerCertificateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
+	err = api.Decode(err, m, "NewPath", &s.NewPath, api.SetStringPtr)
+	err = api.Decode(err, m, "NewServerCertificateName", &s.NewServerCertificateName, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateServerCertificateRequest) ToDynamic() map[string]any {
@@ -10929,35 +6441,18 @@ func (s *UpdateServerCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ServerCertificateName != nil {
-		m["ServerCertificateName"] = *s.ServerCertificateName
-	}
-	if s.NewPath != nil {
-		m["NewPath"] = *s.NewPath
-	}
-	if s.NewServerCertificateName != nil {
-		m["NewServerCertificateName"] = *s.NewServerCertificateName
-	}
+	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
+	api.Put(m, "NewPath", s.NewPath, api.DynString)
+	api.Put(m, "NewServerCertificateName", s.NewServerCertificateName, api.DynString)
 	return m
 }
 
 func (s *UpdateServiceSpecificCredentialRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["ServiceSpecificCredentialId"]; v != nil {
-		if err := api.SetStringPtr(&s.ServiceSpecificCredentialId, v); err != nil {
-			return api.At(err, ".ServiceSpecificCredentialId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "ServiceSpecificCredentialId", &s.ServiceSpecificCredentialId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateServiceSpecificCredentialRequest) ToDynamic() map[string]any {
@@ -10965,35 +6460,18 @@ func (s *UpdateServiceSpecificCredentialRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.ServiceSpecificCredentialId != nil {
-		m["ServiceSpecificCredentialId"] = *s.ServiceSpecificCredentialId
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "ServiceSpecificCredentialId", s.ServiceSpecificCredentialId, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *UpdateSigningCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["CertificateId"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateId, v); err != nil {
-			return api.At(err, ".CertificateId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateId", &s.CertificateId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateSigningCertificateRequest) ToDynamic() map[string]any {
@@ -11001,35 +6479,18 @@ func (s *UpdateSigningCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.CertificateId != nil {
-		m["CertificateId"] = *s.CertificateId
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "CertificateId", s.CertificateId, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *UpdateUserRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["NewPath"]; v != nil {
-		if err := api.SetStringPtr(&s.NewPath, v); err != nil {
-			return api.At(err, ".NewPath")
-		}
-	}
-	if v := m["NewUserName"]; v != nil {
-		if err := api.SetStringPtr(&s.NewUserName, v); err != nil {
-			return api.At(err, ".NewUserName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "NewPath", &s.NewPath, api.SetStringPtr)
+	err = api.Decode(err, m, "NewUserName", &s.NewUserName, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateUserRequest) ToDynamic() map[string]any {
@@ -11037,30 +6498,17 @@ func (s *UpdateUserRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.NewPath != nil {
-		m["NewPath"] = *s.NewPath
-	}
-	if s.NewUserName != nil {
-		m["NewUserName"] = *s.NewUserName
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "NewPath", s.NewPath, api.DynString)
+	api.Put(m, "NewUserName", s.NewUserName, api.DynString)
 	return m
 }
 
 func (s *UploadSSHPublicKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["SSHPublicKeyBody"]; v != nil {
-		if err := api.SetStringPtr(&s.SSHPublicKeyBody, v); err != nil {
-			return api.At(err, ".SSHPublicKeyBody")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "SSHPublicKeyBody", &s.SSHPublicKeyBody, api.SetStringPtr)
+	return err
 }
 
 func (s *UploadSSHPublicKeyRequest) ToDynamic() map[string]any {
@@ -11068,24 +6516,15 @@ func (s *UploadSSHPublicKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.SSHPublicKeyBody != nil {
-		m["SSHPublicKeyBody"] = *s.SSHPublicKeyBody
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "SSHPublicKeyBody", s.SSHPublicKeyBody, api.DynString)
 	return m
 }
 
 func (s *UploadSSHPublicKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["SSHPublicKey"]; v != nil {
-		p := new(SSHPublicKey)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SSHPublicKey")
-		}
-		s.SSHPublicKey = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SSHPublicKey", &s.SSHPublicKey, api.SetStructPtr[SSHPublicKey])
+	return err
 }
 
 func (s *UploadSSHPublicKeyResponse) ToDynamic() map[string]any {
@@ -11093,44 +6532,21 @@ func (s *UploadSSHPublicKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SSHPublicKey != nil {
-		m["SSHPublicKey"] = s.SSHPublicKey.ToDynamic()
-	}
+	api.PutStruct(m, "SSHPublicKey", s.SSHPublicKey)
 	return m
 }
 
 func (s *UploadServerCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["ServerCertificateName"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerCertificateName, v); err != nil {
-			return api.At(err, ".ServerCertificateName")
-		}
-	}
-	if v := m["CertificateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateBody, v); err != nil {
-			return api.At(err, ".CertificateBody")
-		}
-	}
-	if v := m["PrivateKey"]; v != nil {
-		if err := api.SetStringPtr(&s.PrivateKey, v); err != nil {
-			return api.At(err, ".PrivateKey")
-		}
-	}
-	if v := m["CertificateChain"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateChain, v); err != nil {
-			return api.At(err, ".CertificateChain")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateBody", &s.CertificateBody, api.SetStringPtr)
+	err = api.Decode(err, m, "PrivateKey", &s.PrivateKey, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateChain", &s.CertificateChain, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UploadServerCertificateRequest) ToDynamic() map[string]any {
@@ -11138,41 +6554,22 @@ func (s *UploadServerCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.ServerCertificateName != nil {
-		m["ServerCertificateName"] = *s.ServerCertificateName
-	}
-	if s.CertificateBody != nil {
-		m["CertificateBody"] = *s.CertificateBody
-	}
-	if s.PrivateKey != nil {
-		m["PrivateKey"] = *s.PrivateKey
-	}
-	if s.CertificateChain != nil {
-		m["CertificateChain"] = *s.CertificateChain
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
+	api.Put(m, "CertificateBody", s.CertificateBody, api.DynString)
+	api.Put(m, "PrivateKey", s.PrivateKey, api.DynString)
+	api.Put(m, "CertificateChain", s.CertificateChain, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UploadServerCertificateResponse) FromDynamic(m map[string]any) error {
-	if v := m["ServerCertificateMetadata"]; v != nil {
-		p := new(ServerCertificateMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ServerCertificateMetadata")
-		}
-		s.ServerCertificateMetadata = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerCertificateMetadata", &s.ServerCertificateMetadata, api.SetStructPtr[ServerCertificateMetadata])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UploadServerCertificateResponse) ToDynamic() map[string]any {
@@ -11180,27 +6577,16 @@ func (s *UploadServerCertificateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ServerCertificateMetadata != nil {
-		m["ServerCertificateMetadata"] = s.ServerCertificateMetadata.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "ServerCertificateMetadata", s.ServerCertificateMetadata)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UploadSigningCertificateRequest) FromDynamic(m map[string]any) error {
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["CertificateBody"]; v != nil {
-		if err := api.SetStringPtr(&s.CertificateBody, v); err != nil {
-			return api.At(err, ".CertificateBody")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "CertificateBody", &s.CertificateBody, api.SetStringPtr)
+	return err
 }
 
 func (s *UploadSigningCertificateRequest) ToDynamic() map[string]any {
@@ -11208,24 +6594,15 @@ func (s *UploadSigningCertificateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.CertificateBody != nil {
-		m["CertificateBody"] = *s.CertificateBody
-	}
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "CertificateBody", s.CertificateBody, api.DynString)
 	return m
 }
 
 func (s *UploadSigningCertificateResponse) FromDynamic(m map[string]any) error {
-	if v := m["Certificate"]; v != nil {
-		p := new(SigningCertificate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Certificate")
-		}
-		s.Certificate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetStructPtr[SigningCertificate])
+	return err
 }
 
 func (s *UploadSigningCertificateResponse) ToDynamic() map[string]any {
@@ -11233,56 +6610,23 @@ func (s *UploadSigningCertificateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Certificate != nil {
-		m["Certificate"] = s.Certificate.ToDynamic()
-	}
+	api.PutStruct(m, "Certificate", s.Certificate)
 	return m
 }
 
 func (s *User) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["UserId"]; v != nil {
-		if err := api.SetStringPtr(&s.UserId, v); err != nil {
-			return api.At(err, ".UserId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["PasswordLastUsed"]; v != nil {
-		if err := api.SetTimePtr(&s.PasswordLastUsed, v); err != nil {
-			return api.At(err, ".PasswordLastUsed")
-		}
-	}
-	if v := m["PermissionsBoundary"]; v != nil {
-		p := new(AttachedPermissionsBoundary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PermissionsBoundary")
-		}
-		s.PermissionsBoundary = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "UserId", &s.UserId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "PasswordLastUsed", &s.PasswordLastUsed, api.SetTimePtr)
+	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStructPtr[AttachedPermissionsBoundary])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *User) ToDynamic() map[string]any {
@@ -11290,87 +6634,36 @@ func (s *User) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.UserId != nil {
-		m["UserId"] = *s.UserId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.PasswordLastUsed != nil {
-		m["PasswordLastUsed"] = s.PasswordLastUsed.UTC()
-	}
-	if s.PermissionsBoundary != nil {
-		m["PermissionsBoundary"] = s.PermissionsBoundary.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "UserId", s.UserId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.Put(m, "PasswordLastUsed", s.PasswordLastUsed, api.DynTime)
+	api.PutStruct(m, "PermissionsBoundary", s.PermissionsBoundary)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UserDetail) FromDynamic(m map[string]any) error {
-	if v := m["Path"]; v != nil {
-		if err := api.SetStringPtr(&s.Path, v); err != nil {
-			return api.At(err, ".Path")
-		}
-	}
-	if v := m["UserName"]; v != nil {
-		if err := api.SetStringPtr(&s.UserName, v); err != nil {
-			return api.At(err, ".UserName")
-		}
-	}
-	if v := m["UserId"]; v != nil {
-		if err := api.SetStringPtr(&s.UserId, v); err != nil {
-			return api.At(err, ".UserId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["UserPolicyList"]; v != nil {
-		if err := api.SetList(&s.UserPolicyList, v, func(p *PolicyDetail, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".UserPolicyList")
-		}
-	}
-	if v := m["GroupList"]; v != nil {
-		if err := api.SetList(&s.GroupList, v, api.SetString); err != nil {
-			return api.At(err, ".GroupList")
-		}
-	}
-	if v := m["AttachedManagedPolicies"]; v != nil {
-		if err := api.SetList(&s.AttachedManagedPolicies, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AttachedManagedPolicies")
-		}
-	}
-	if v := m["PermissionsBoundary"]; v != nil {
-		p := new(AttachedPermissionsBoundary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PermissionsBoundary")
-		}
-		s.PermissionsBoundary = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
+	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
+	err = api.Decode(err, m, "UserId", &s.UserId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "UserPolicyList", &s.UserPolicyList, func(p *[]PolicyDetail, v any) error {
+		return api.SetList(p, v, func(p *PolicyDetail, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "GroupList", &s.GroupList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AttachedManagedPolicies", &s.AttachedManagedPolicies, func(p *[]AttachedPolicy, v any) error {
+		return api.SetList(p, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStructPtr[AttachedPermissionsBoundary])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UserDetail) ToDynamic() map[string]any {
@@ -11378,73 +6671,30 @@ func (s *UserDetail) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Path != nil {
-		m["Path"] = *s.Path
-	}
-	if s.UserName != nil {
-		m["UserName"] = *s.UserName
-	}
-	if s.UserId != nil {
-		m["UserId"] = *s.UserId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.UserPolicyList != nil {
-		m["UserPolicyList"] = api.DynList(s.UserPolicyList, func(e PolicyDetail) any { return e.ToDynamic() })
-	}
-	if s.GroupList != nil {
-		m["GroupList"] = api.DynList(s.GroupList, api.DynString)
-	}
-	if s.AttachedManagedPolicies != nil {
-		m["AttachedManagedPolicies"] = api.DynList(s.AttachedManagedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
-	}
-	if s.PermissionsBoundary != nil {
-		m["PermissionsBoundary"] = s.PermissionsBoundary.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Path", s.Path, api.DynString)
+	api.Put(m, "UserName", s.UserName, api.DynString)
+	api.Put(m, "UserId", s.UserId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.PutList(m, "UserPolicyList", s.UserPolicyList, func(e PolicyDetail) any { return e.ToDynamic() })
+	api.PutList(m, "GroupList", s.GroupList, api.DynString)
+	api.PutList(m, "AttachedManagedPolicies", s.AttachedManagedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
+	api.PutStruct(m, "PermissionsBoundary", s.PermissionsBoundary)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *VirtualMFADevice) FromDynamic(m map[string]any) error {
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	if v := m["Base32StringSeed"]; v != nil {
-		if err := api.SetBytes(&s.Base32StringSeed, v); err != nil {
-			return api.At(err, ".Base32StringSeed")
-		}
-	}
-	if v := m["QRCodePNG"]; v != nil {
-		if err := api.SetBytes(&s.QRCodePNG, v); err != nil {
-			return api.At(err, ".QRCodePNG")
-		}
-	}
-	if v := m["User"]; v != nil {
-		p := new(User)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".User")
-		}
-		s.User = p
-	}
-	if v := m["EnableDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EnableDate, v); err != nil {
-			return api.At(err, ".EnableDate")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "Base32StringSeed", &s.Base32StringSeed, api.SetBytes)
+	err = api.Decode(err, m, "QRCodePNG", &s.QRCodePNG, api.SetBytes)
+	err = api.Decode(err, m, "User", &s.User, api.SetStructPtr[User])
+	err = api.Decode(err, m, "EnableDate", &s.EnableDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *VirtualMFADevice) ToDynamic() map[string]any {
@@ -11452,23 +6702,11 @@ func (s *VirtualMFADevice) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
-	if s.Base32StringSeed != nil {
-		m["Base32StringSeed"] = s.Base32StringSeed
-	}
-	if s.QRCodePNG != nil {
-		m["QRCodePNG"] = s.QRCodePNG
-	}
-	if s.User != nil {
-		m["User"] = s.User.ToDynamic()
-	}
-	if s.EnableDate != nil {
-		m["EnableDate"] = s.EnableDate.UTC()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
+	api.PutBytes(m, "Base32StringSeed", s.Base32StringSeed)
+	api.PutBytes(m, "QRCodePNG", s.QRCodePNG)
+	api.PutStruct(m, "User", s.User)
+	api.Put(m, "EnableDate", s.EnableDate, api.DynTime)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }

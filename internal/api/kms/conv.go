@@ -142,32 +142,13 @@ func (s *UpdatePrimaryRegionOutput) ToDynamic() map[string]any {
 }
 
 func (s *AliasListEntry) FromDynamic(m map[string]any) error {
-	if v := m["AliasName"]; v != nil {
-		if err := api.SetStringPtr(&s.AliasName, v); err != nil {
-			return api.At(err, ".AliasName")
-		}
-	}
-	if v := m["AliasArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AliasArn, v); err != nil {
-			return api.At(err, ".AliasArn")
-		}
-	}
-	if v := m["TargetKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetKeyId, v); err != nil {
-			return api.At(err, ".TargetKeyId")
-		}
-	}
-	if v := m["CreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDate, v); err != nil {
-			return api.At(err, ".CreationDate")
-		}
-	}
-	if v := m["LastUpdatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedDate, v); err != nil {
-			return api.At(err, ".LastUpdatedDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AliasName", &s.AliasName, api.SetStringPtr)
+	err = api.Decode(err, m, "AliasArn", &s.AliasArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetKeyId", &s.TargetKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "LastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
+	return err
 }
 
 func (s *AliasListEntry) ToDynamic() map[string]any {
@@ -175,31 +156,18 @@ func (s *AliasListEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.AliasName != nil {
-		m["AliasName"] = *s.AliasName
-	}
-	if s.AliasArn != nil {
-		m["AliasArn"] = *s.AliasArn
-	}
-	if s.TargetKeyId != nil {
-		m["TargetKeyId"] = *s.TargetKeyId
-	}
-	if s.CreationDate != nil {
-		m["CreationDate"] = s.CreationDate.UTC()
-	}
-	if s.LastUpdatedDate != nil {
-		m["LastUpdatedDate"] = s.LastUpdatedDate.UTC()
-	}
+	api.Put(m, "AliasName", s.AliasName, api.DynString)
+	api.Put(m, "AliasArn", s.AliasArn, api.DynString)
+	api.Put(m, "TargetKeyId", s.TargetKeyId, api.DynString)
+	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
+	api.Put(m, "LastUpdatedDate", s.LastUpdatedDate, api.DynTime)
 	return m
 }
 
 func (s *AlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *AlreadyExistsException) ToDynamic() map[string]any {
@@ -207,19 +175,14 @@ func (s *AlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CancelKeyDeletionRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelKeyDeletionRequest) ToDynamic() map[string]any {
@@ -227,19 +190,14 @@ func (s *CancelKeyDeletionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *CancelKeyDeletionResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelKeyDeletionResponse) ToDynamic() map[string]any {
@@ -247,19 +205,14 @@ func (s *CancelKeyDeletionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *CloudHsmClusterInUseException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CloudHsmClusterInUseException) ToDynamic() map[string]any {
@@ -267,19 +220,14 @@ func (s *CloudHsmClusterInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CloudHsmClusterInvalidConfigurationException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CloudHsmClusterInvalidConfigurationException) ToDynamic() map[string]any {
@@ -287,19 +235,14 @@ func (s *CloudHsmClusterInvalidConfigurationException) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CloudHsmClusterNotActiveException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CloudHsmClusterNotActiveException) ToDynamic() map[string]any {
@@ -307,19 +250,14 @@ func (s *CloudHsmClusterNotActiveException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CloudHsmClusterNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CloudHsmClusterNotFoundException) ToDynamic() map[string]any {
@@ -327,19 +265,14 @@ func (s *CloudHsmClusterNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CloudHsmClusterNotRelatedException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CloudHsmClusterNotRelatedException) ToDynamic() map[string]any {
@@ -347,19 +280,14 @@ func (s *CloudHsmClusterNotRelatedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ConflictException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ConflictException) ToDynamic() map[string]any {
@@ -367,19 +295,14 @@ func (s *ConflictException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ConnectCustomKeyStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["CustomKeyStoreId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreId, v); err != nil {
-			return api.At(err, ".CustomKeyStoreId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
+	return err
 }
 
 func (s *ConnectCustomKeyStoreRequest) ToDynamic() map[string]any {
@@ -387,9 +310,7 @@ func (s *ConnectCustomKeyStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomKeyStoreId != nil {
-		m["CustomKeyStoreId"] = *s.CustomKeyStoreId
-	}
+	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
 	return m
 }
 
@@ -403,17 +324,10 @@ func (s *ConnectCustomKeyStoreResponse) ToDynamic() map[string]any {
 }
 
 func (s *CreateAliasRequest) FromDynamic(m map[string]any) error {
-	if v := m["AliasName"]; v != nil {
-		if err := api.SetStringPtr(&s.AliasName, v); err != nil {
-			return api.At(err, ".AliasName")
-		}
-	}
-	if v := m["TargetKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetKeyId, v); err != nil {
-			return api.At(err, ".TargetKeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AliasName", &s.AliasName, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetKeyId", &s.TargetKeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateAliasRequest) ToDynamic() map[string]any {
@@ -421,69 +335,24 @@ func (s *CreateAliasRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AliasName != nil {
-		m["AliasName"] = *s.AliasName
-	}
-	if s.TargetKeyId != nil {
-		m["TargetKeyId"] = *s.TargetKeyId
-	}
+	api.Put(m, "AliasName", s.AliasName, api.DynString)
+	api.Put(m, "TargetKeyId", s.TargetKeyId, api.DynString)
 	return m
 }
 
 func (s *CreateCustomKeyStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["CustomKeyStoreName"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreName, v); err != nil {
-			return api.At(err, ".CustomKeyStoreName")
-		}
-	}
-	if v := m["CloudHsmClusterId"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudHsmClusterId, v); err != nil {
-			return api.At(err, ".CloudHsmClusterId")
-		}
-	}
-	if v := m["TrustAnchorCertificate"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustAnchorCertificate, v); err != nil {
-			return api.At(err, ".TrustAnchorCertificate")
-		}
-	}
-	if v := m["KeyStorePassword"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyStorePassword, v); err != nil {
-			return api.At(err, ".KeyStorePassword")
-		}
-	}
-	if v := m["CustomKeyStoreType"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreType, v); err != nil {
-			return api.At(err, ".CustomKeyStoreType")
-		}
-	}
-	if v := m["XksProxyUriEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.XksProxyUriEndpoint, v); err != nil {
-			return api.At(err, ".XksProxyUriEndpoint")
-		}
-	}
-	if v := m["XksProxyUriPath"]; v != nil {
-		if err := api.SetStringPtr(&s.XksProxyUriPath, v); err != nil {
-			return api.At(err, ".XksProxyUriPath")
-		}
-	}
-	if v := m["XksProxyVpcEndpointServiceName"]; v != nil {
-		if err := api.SetStringPtr(&s.XksProxyVpcEndpointServiceName, v); err != nil {
-			return api.At(err, ".XksProxyVpcEndpointServiceName")
-		}
-	}
-	if v := m["XksProxyAuthenticationCredential"]; v != nil {
-		p := new(XksProxyAuthenticationCredentialType)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".XksProxyAuthenticationCredential")
-		}
-		s.XksProxyAuthenticationCredential = p
-	}
-	if v := m["XksProxyConnectivity"]; v != nil {
-		if err := api.SetStringPtr(&s.XksProxyConnectivity, v); err != nil {
-			return api.At(err, ".XksProxyConnectivity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomKeyStoreName", &s.CustomKeyStoreName, api.SetStringPtr)
+	err = api.Decode(err, m, "CloudHsmClusterId", &s.CloudHsmClusterId, api.SetStringPtr)
+	err = api.Decode(err, m, "TrustAnchorCertificate", &s.TrustAnchorCertificate, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyStorePassword", &s.KeyStorePassword, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomKeyStoreType", &s.CustomKeyStoreType, api.SetStringPtr)
+	err = api.Decode(err, m, "XksProxyUriEndpoint", &s.XksProxyUriEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "XksProxyUriPath", &s.XksProxyUriPath, api.SetStringPtr)
+	err = api.Decode(err, m, "XksProxyVpcEndpointServiceName", &s.XksProxyVpcEndpointServiceName, api.SetStringPtr)
+	err = api.Decode(err, m, "XksProxyAuthenticationCredential", &s.XksProxyAuthenticationCredential, api.SetStructPtr[XksProxyAuthenticationCredentialType])
+	err = api.Decode(err, m, "XksProxyConnectivity", &s.XksProxyConnectivity, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateCustomKeyStoreRequest) ToDynamic() map[string]any {
@@ -491,46 +360,23 @@ func (s *CreateCustomKeyStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CustomKeyStoreName != nil {
-		m["CustomKeyStoreName"] = *s.CustomKeyStoreName
-	}
-	if s.CloudHsmClusterId != nil {
-		m["CloudHsmClusterId"] = *s.CloudHsmClusterId
-	}
-	if s.TrustAnchorCertificate != nil {
-		m["TrustAnchorCertificate"] = *s.TrustAnchorCertificate
-	}
-	if s.KeyStorePassword != nil {
-		m["KeyStorePassword"] = *s.KeyStorePassword
-	}
-	if s.CustomKeyStoreType != nil {
-		m["CustomKeyStoreType"] = *s.CustomKeyStoreType
-	}
-	if s.XksProxyUriEndpoint != nil {
-		m["XksProxyUriEndpoint"] = *s.XksProxyUriEndpoint
-	}
-	if s.XksProxyUriPath != nil {
-		m["XksProxyUriPath"] = *s.XksProxyUriPath
-	}
-	if s.XksProxyVpcEndpointServiceName != nil {
-		m["XksProxyVpcEndpointServiceName"] = *s.XksProxyVpcEndpointServiceName
-	}
-	if s.XksProxyAuthenticationCredential != nil {
-		m["XksProxyAuthenticationCredential"] = s.XksProxyAuthenticationCredential.ToDynamic()
-	}
-	if s.XksProxyConnectivity != nil {
-		m["XksProxyConnectivity"] = *s.XksProxyConnectivity
-	}
+	api.Put(m, "CustomKeyStoreName", s.CustomKeyStoreName, api.DynString)
+	api.Put(m, "CloudHsmClusterId", s.CloudHsmClusterId, api.DynString)
+	api.Put(m, "TrustAnchorCertificate", s.TrustAnchorCertificate, api.DynString)
+	api.Put(m, "KeyStorePassword", s.KeyStorePassword, api.DynString)
+	api.Put(m, "CustomKeyStoreType", s.CustomKeyStoreType, api.DynString)
+	api.Put(m, "XksProxyUriEndpoint", s.XksProxyUriEndpoint, api.DynString)
+	api.Put(m, "XksProxyUriPath", s.XksProxyUriPath, api.DynString)
+	api.Put(m, "XksProxyVpcEndpointServiceName", s.XksProxyVpcEndpointServiceName, api.DynString)
+	api.PutStruct(m, "XksProxyAuthenticationCredential", s.XksProxyAuthenticationCredential)
+	api.Put(m, "XksProxyConnectivity", s.XksProxyConnectivity, api.DynString)
 	return m
 }
 
 func (s *CreateCustomKeyStoreResponse) FromDynamic(m map[string]any) error {
-	if v := m["CustomKeyStoreId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreId, v); err != nil {
-			return api.At(err, ".CustomKeyStoreId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateCustomKeyStoreResponse) ToDynamic() map[string]any {
@@ -538,56 +384,21 @@ func (s *CreateCustomKeyStoreResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomKeyStoreId != nil {
-		m["CustomKeyStoreId"] = *s.CustomKeyStoreId
-	}
+	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
 	return m
 }
 
 func (s *CreateGrantRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["GranteePrincipal"]; v != nil {
-		if err := api.SetStringPtr(&s.GranteePrincipal, v); err != nil {
-			return api.At(err, ".GranteePrincipal")
-		}
-	}
-	if v := m["RetiringPrincipal"]; v != nil {
-		if err := api.SetStringPtr(&s.RetiringPrincipal, v); err != nil {
-			return api.At(err, ".RetiringPrincipal")
-		}
-	}
-	if v := m["Operations"]; v != nil {
-		if err := api.SetList(&s.Operations, v, api.SetString); err != nil {
-			return api.At(err, ".Operations")
-		}
-	}
-	if v := m["Constraints"]; v != nil {
-		p := new(GrantConstraints)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Constraints")
-		}
-		s.Constraints = p
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "GranteePrincipal", &s.GranteePrincipal, api.SetStringPtr)
+	err = api.Decode(err, m, "RetiringPrincipal", &s.RetiringPrincipal, api.SetStringPtr)
+	err = api.Decode(err, m, "Operations", &s.Operations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Constraints", &s.Constraints, api.SetStructPtr[GrantConstraints])
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreateGrantRequest) ToDynamic() map[string]any {
@@ -595,45 +406,22 @@ func (s *CreateGrantRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.GranteePrincipal != nil {
-		m["GranteePrincipal"] = *s.GranteePrincipal
-	}
-	if s.RetiringPrincipal != nil {
-		m["RetiringPrincipal"] = *s.RetiringPrincipal
-	}
-	if s.Operations != nil {
-		m["Operations"] = api.DynList(s.Operations, api.DynString)
-	}
-	if s.Constraints != nil {
-		m["Constraints"] = s.Constraints.ToDynamic()
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "GranteePrincipal", s.GranteePrincipal, api.DynString)
+	api.Put(m, "RetiringPrincipal", s.RetiringPrincipal, api.DynString)
+	api.PutList(m, "Operations", s.Operations, api.DynString)
+	api.PutStruct(m, "Constraints", s.Constraints)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *CreateGrantResponse) FromDynamic(m map[string]any) error {
-	if v := m["GrantToken"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantToken, v); err != nil {
-			return api.At(err, ".GrantToken")
-		}
-	}
-	if v := m["GrantId"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantId, v); err != nil {
-			return api.At(err, ".GrantId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GrantToken", &s.GrantToken, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantId", &s.GrantId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateGrantResponse) ToDynamic() map[string]any {
@@ -641,72 +429,27 @@ func (s *CreateGrantResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GrantToken != nil {
-		m["GrantToken"] = *s.GrantToken
-	}
-	if s.GrantId != nil {
-		m["GrantId"] = *s.GrantId
-	}
+	api.Put(m, "GrantToken", s.GrantToken, api.DynString)
+	api.Put(m, "GrantId", s.GrantId, api.DynString)
 	return m
 }
 
 func (s *CreateKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["KeyUsage"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyUsage, v); err != nil {
-			return api.At(err, ".KeyUsage")
-		}
-	}
-	if v := m["CustomerMasterKeySpec"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomerMasterKeySpec, v); err != nil {
-			return api.At(err, ".CustomerMasterKeySpec")
-		}
-	}
-	if v := m["KeySpec"]; v != nil {
-		if err := api.SetStringPtr(&s.KeySpec, v); err != nil {
-			return api.At(err, ".KeySpec")
-		}
-	}
-	if v := m["Origin"]; v != nil {
-		if err := api.SetStringPtr(&s.Origin, v); err != nil {
-			return api.At(err, ".Origin")
-		}
-	}
-	if v := m["CustomKeyStoreId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreId, v); err != nil {
-			return api.At(err, ".CustomKeyStoreId")
-		}
-	}
-	if v := m["BypassPolicyLockoutSafetyCheck"]; v != nil {
-		if err := api.SetBoolPtr(&s.BypassPolicyLockoutSafetyCheck, v); err != nil {
-			return api.At(err, ".BypassPolicyLockoutSafetyCheck")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["MultiRegion"]; v != nil {
-		if err := api.SetBoolPtr(&s.MultiRegion, v); err != nil {
-			return api.At(err, ".MultiRegion")
-		}
-	}
-	if v := m["XksKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.XksKeyId, v); err != nil {
-			return api.At(err, ".XksKeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyUsage", &s.KeyUsage, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomerMasterKeySpec", &s.CustomerMasterKeySpec, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySpec", &s.KeySpec, api.SetStringPtr)
+	err = api.Decode(err, m, "Origin", &s.Origin, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
+	err = api.Decode(err, m, "BypassPolicyLockoutSafetyCheck", &s.BypassPolicyLockoutSafetyCheck, api.SetBoolPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MultiRegion", &s.MultiRegion, api.SetBoolPtr)
+	err = api.Decode(err, m, "XksKeyId", &s.XksKeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateKeyRequest) ToDynamic() map[string]any {
@@ -714,51 +457,24 @@ func (s *CreateKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.KeyUsage != nil {
-		m["KeyUsage"] = *s.KeyUsage
-	}
-	if s.CustomerMasterKeySpec != nil {
-		m["CustomerMasterKeySpec"] = *s.CustomerMasterKeySpec
-	}
-	if s.KeySpec != nil {
-		m["KeySpec"] = *s.KeySpec
-	}
-	if s.Origin != nil {
-		m["Origin"] = *s.Origin
-	}
-	if s.CustomKeyStoreId != nil {
-		m["CustomKeyStoreId"] = *s.CustomKeyStoreId
-	}
-	if s.BypassPolicyLockoutSafetyCheck != nil {
-		m["BypassPolicyLockoutSafetyCheck"] = *s.BypassPolicyLockoutSafetyCheck
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.MultiRegion != nil {
-		m["MultiRegion"] = *s.MultiRegion
-	}
-	if s.XksKeyId != nil {
-		m["XksKeyId"] = *s.XksKeyId
-	}
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "KeyUsage", s.KeyUsage, api.DynString)
+	api.Put(m, "CustomerMasterKeySpec", s.CustomerMasterKeySpec, api.DynString)
+	api.Put(m, "KeySpec", s.KeySpec, api.DynString)
+	api.Put(m, "Origin", s.Origin, api.DynString)
+	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
+	api.Put(m, "BypassPolicyLockoutSafetyCheck", s.BypassPolicyLockoutSafetyCheck, api.DynBool)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "MultiRegion", s.MultiRegion, api.DynBool)
+	api.Put(m, "XksKeyId", s.XksKeyId, api.DynString)
 	return m
 }
 
 func (s *CreateKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyMetadata"]; v != nil {
-		p := new(KeyMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyMetadata")
-		}
-		s.KeyMetadata = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyMetadata", &s.KeyMetadata, api.SetStructPtr[KeyMetadata])
+	return err
 }
 
 func (s *CreateKeyResponse) ToDynamic() map[string]any {
@@ -766,19 +482,14 @@ func (s *CreateKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyMetadata != nil {
-		m["KeyMetadata"] = s.KeyMetadata.ToDynamic()
-	}
+	api.PutStruct(m, "KeyMetadata", s.KeyMetadata)
 	return m
 }
 
 func (s *CustomKeyStoreHasCMKsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CustomKeyStoreHasCMKsException) ToDynamic() map[string]any {
@@ -786,19 +497,14 @@ func (s *CustomKeyStoreHasCMKsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CustomKeyStoreInvalidStateException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CustomKeyStoreInvalidStateException) ToDynamic() map[string]any {
@@ -806,19 +512,14 @@ func (s *CustomKeyStoreInvalidStateException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CustomKeyStoreNameInUseException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CustomKeyStoreNameInUseException) ToDynamic() map[string]any {
@@ -826,19 +527,14 @@ func (s *CustomKeyStoreNameInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CustomKeyStoreNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CustomKeyStoreNotFoundException) ToDynamic() map[string]any {
@@ -846,61 +542,22 @@ func (s *CustomKeyStoreNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CustomKeyStoresListEntry) FromDynamic(m map[string]any) error {
-	if v := m["CustomKeyStoreId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreId, v); err != nil {
-			return api.At(err, ".CustomKeyStoreId")
-		}
-	}
-	if v := m["CustomKeyStoreName"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreName, v); err != nil {
-			return api.At(err, ".CustomKeyStoreName")
-		}
-	}
-	if v := m["CloudHsmClusterId"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudHsmClusterId, v); err != nil {
-			return api.At(err, ".CloudHsmClusterId")
-		}
-	}
-	if v := m["TrustAnchorCertificate"]; v != nil {
-		if err := api.SetStringPtr(&s.TrustAnchorCertificate, v); err != nil {
-			return api.At(err, ".TrustAnchorCertificate")
-		}
-	}
-	if v := m["ConnectionState"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionState, v); err != nil {
-			return api.At(err, ".ConnectionState")
-		}
-	}
-	if v := m["ConnectionErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ConnectionErrorCode, v); err != nil {
-			return api.At(err, ".ConnectionErrorCode")
-		}
-	}
-	if v := m["CreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDate, v); err != nil {
-			return api.At(err, ".CreationDate")
-		}
-	}
-	if v := m["CustomKeyStoreType"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreType, v); err != nil {
-			return api.At(err, ".CustomKeyStoreType")
-		}
-	}
-	if v := m["XksProxyConfiguration"]; v != nil {
-		p := new(XksProxyConfigurationType)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".XksProxyConfiguration")
-		}
-		s.XksProxyConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomKeyStoreName", &s.CustomKeyStoreName, api.SetStringPtr)
+	err = api.Decode(err, m, "CloudHsmClusterId", &s.CloudHsmClusterId, api.SetStringPtr)
+	err = api.Decode(err, m, "TrustAnchorCertificate", &s.TrustAnchorCertificate, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
+	err = api.Decode(err, m, "ConnectionErrorCode", &s.ConnectionErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "CustomKeyStoreType", &s.CustomKeyStoreType, api.SetStringPtr)
+	err = api.Decode(err, m, "XksProxyConfiguration", &s.XksProxyConfiguration, api.SetStructPtr[XksProxyConfigurationType])
+	return err
 }
 
 func (s *CustomKeyStoresListEntry) ToDynamic() map[string]any {
@@ -908,75 +565,28 @@ func (s *CustomKeyStoresListEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CustomKeyStoreId != nil {
-		m["CustomKeyStoreId"] = *s.CustomKeyStoreId
-	}
-	if s.CustomKeyStoreName != nil {
-		m["CustomKeyStoreName"] = *s.CustomKeyStoreName
-	}
-	if s.CloudHsmClusterId != nil {
-		m["CloudHsmClusterId"] = *s.CloudHsmClusterId
-	}
-	if s.TrustAnchorCertificate != nil {
-		m["TrustAnchorCertificate"] = *s.TrustAnchorCertificate
-	}
-	if s.ConnectionState != nil {
-		m["ConnectionState"] = *s.ConnectionState
-	}
-	if s.ConnectionErrorCode != nil {
-		m["ConnectionErrorCode"] = *s.ConnectionErrorCode
-	}
-	if s.CreationDate != nil {
-		m["CreationDate"] = s.CreationDate.UTC()
-	}
-	if s.CustomKeyStoreType != nil {
-		m["CustomKeyStoreType"] = *s.CustomKeyStoreType
-	}
-	if s.XksProxyConfiguration != nil {
-		m["XksProxyConfiguration"] = s.XksProxyConfiguration.ToDynamic()
-	}
+	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
+	api.Put(m, "CustomKeyStoreName", s.CustomKeyStoreName, api.DynString)
+	api.Put(m, "CloudHsmClusterId", s.CloudHsmClusterId, api.DynString)
+	api.Put(m, "TrustAnchorCertificate", s.TrustAnchorCertificate, api.DynString)
+	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
+	api.Put(m, "ConnectionErrorCode", s.ConnectionErrorCode, api.DynString)
+	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
+	api.Put(m, "CustomKeyStoreType", s.CustomKeyStoreType, api.DynString)
+	api.PutStruct(m, "XksProxyConfiguration", s.XksProxyConfiguration)
 	return m
 }
 
 func (s *DecryptRequest) FromDynamic(m map[string]any) error {
-	if v := m["CiphertextBlob"]; v != nil {
-		if err := api.SetBytes(&s.CiphertextBlob, v); err != nil {
-			return api.At(err, ".CiphertextBlob")
-		}
-	}
-	if v := m["EncryptionContext"]; v != nil {
-		if err := api.SetMap(&s.EncryptionContext, v, api.SetString); err != nil {
-			return api.At(err, ".EncryptionContext")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["EncryptionAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.EncryptionAlgorithm, v); err != nil {
-			return api.At(err, ".EncryptionAlgorithm")
-		}
-	}
-	if v := m["Recipient"]; v != nil {
-		p := new(RecipientInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Recipient")
-		}
-		s.Recipient = p
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CiphertextBlob", &s.CiphertextBlob, api.SetBytes)
+	err = api.Decode(err, m, "EncryptionContext", &s.EncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "EncryptionAlgorithm", &s.EncryptionAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "Recipient", &s.Recipient, api.SetStructPtr[RecipientInfo])
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *DecryptRequest) ToDynamic() map[string]any {
@@ -984,52 +594,23 @@ func (s *DecryptRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.CiphertextBlob != nil {
-		m["CiphertextBlob"] = s.CiphertextBlob
-	}
-	if s.EncryptionContext != nil {
-		m["EncryptionContext"] = api.DynMap(s.EncryptionContext, api.DynString)
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.EncryptionAlgorithm != nil {
-		m["EncryptionAlgorithm"] = *s.EncryptionAlgorithm
-	}
-	if s.Recipient != nil {
-		m["Recipient"] = s.Recipient.ToDynamic()
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.PutBytes(m, "CiphertextBlob", s.CiphertextBlob)
+	api.PutMap(m, "EncryptionContext", s.EncryptionContext, api.DynString)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "EncryptionAlgorithm", s.EncryptionAlgorithm, api.DynString)
+	api.PutStruct(m, "Recipient", s.Recipient)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *DecryptResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["Plaintext"]; v != nil {
-		if err := api.SetBytes(&s.Plaintext, v); err != nil {
-			return api.At(err, ".Plaintext")
-		}
-	}
-	if v := m["EncryptionAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.EncryptionAlgorithm, v); err != nil {
-			return api.At(err, ".EncryptionAlgorithm")
-		}
-	}
-	if v := m["CiphertextForRecipient"]; v != nil {
-		if err := api.SetBytes(&s.CiphertextForRecipient, v); err != nil {
-			return api.At(err, ".CiphertextForRecipient")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Plaintext", &s.Plaintext, api.SetBytes)
+	err = api.Decode(err, m, "EncryptionAlgorithm", &s.EncryptionAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "CiphertextForRecipient", &s.CiphertextForRecipient, api.SetBytes)
+	return err
 }
 
 func (s *DecryptResponse) ToDynamic() map[string]any {
@@ -1037,28 +618,17 @@ func (s *DecryptResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.Plaintext != nil {
-		m["Plaintext"] = s.Plaintext
-	}
-	if s.EncryptionAlgorithm != nil {
-		m["EncryptionAlgorithm"] = *s.EncryptionAlgorithm
-	}
-	if s.CiphertextForRecipient != nil {
-		m["CiphertextForRecipient"] = s.CiphertextForRecipient
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutBytes(m, "Plaintext", s.Plaintext)
+	api.Put(m, "EncryptionAlgorithm", s.EncryptionAlgorithm, api.DynString)
+	api.PutBytes(m, "CiphertextForRecipient", s.CiphertextForRecipient)
 	return m
 }
 
 func (s *DeleteAliasRequest) FromDynamic(m map[string]any) error {
-	if v := m["AliasName"]; v != nil {
-		if err := api.SetStringPtr(&s.AliasName, v); err != nil {
-			return api.At(err, ".AliasName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AliasName", &s.AliasName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteAliasRequest) ToDynamic() map[string]any {
@@ -1066,19 +636,14 @@ func (s *DeleteAliasRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AliasName != nil {
-		m["AliasName"] = *s.AliasName
-	}
+	api.Put(m, "AliasName", s.AliasName, api.DynString)
 	return m
 }
 
 func (s *DeleteCustomKeyStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["CustomKeyStoreId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreId, v); err != nil {
-			return api.At(err, ".CustomKeyStoreId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteCustomKeyStoreRequest) ToDynamic() map[string]any {
@@ -1086,9 +651,7 @@ func (s *DeleteCustomKeyStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomKeyStoreId != nil {
-		m["CustomKeyStoreId"] = *s.CustomKeyStoreId
-	}
+	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
 	return m
 }
 
@@ -1102,12 +665,9 @@ func (s *DeleteCustomKeyStoreResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteImportedKeyMaterialRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteImportedKeyMaterialRequest) ToDynamic() map[string]any {
@@ -1115,19 +675,14 @@ func (s *DeleteImportedKeyMaterialRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *DependencyTimeoutException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DependencyTimeoutException) ToDynamic() map[string]any {
@@ -1135,46 +690,19 @@ func (s *DependencyTimeoutException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DeriveSharedSecretRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["KeyAgreementAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyAgreementAlgorithm, v); err != nil {
-			return api.At(err, ".KeyAgreementAlgorithm")
-		}
-	}
-	if v := m["PublicKey"]; v != nil {
-		if err := api.SetBytes(&s.PublicKey, v); err != nil {
-			return api.At(err, ".PublicKey")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	if v := m["Recipient"]; v != nil {
-		p := new(RecipientInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Recipient")
-		}
-		s.Recipient = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyAgreementAlgorithm", &s.KeyAgreementAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetBytes)
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	err = api.Decode(err, m, "Recipient", &s.Recipient, api.SetStructPtr[RecipientInfo])
+	return err
 }
 
 func (s *DeriveSharedSecretRequest) ToDynamic() map[string]any {
@@ -1182,54 +710,23 @@ func (s *DeriveSharedSecretRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.KeyAgreementAlgorithm != nil {
-		m["KeyAgreementAlgorithm"] = *s.KeyAgreementAlgorithm
-	}
-	if s.PublicKey != nil {
-		m["PublicKey"] = s.PublicKey
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
-	if s.Recipient != nil {
-		m["Recipient"] = s.Recipient.ToDynamic()
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "KeyAgreementAlgorithm", s.KeyAgreementAlgorithm, api.DynString)
+	api.PutBytes(m, "PublicKey", s.PublicKey)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
+	api.PutStruct(m, "Recipient", s.Recipient)
 	return m
 }
 
 func (s *DeriveSharedSecretResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["SharedSecret"]; v != nil {
-		if err := api.SetBytes(&s.SharedSecret, v); err != nil {
-			return api.At(err, ".SharedSecret")
-		}
-	}
-	if v := m["CiphertextForRecipient"]; v != nil {
-		if err := api.SetBytes(&s.CiphertextForRecipient, v); err != nil {
-			return api.At(err, ".CiphertextForRecipient")
-		}
-	}
-	if v := m["KeyAgreementAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyAgreementAlgorithm, v); err != nil {
-			return api.At(err, ".KeyAgreementAlgorithm")
-		}
-	}
-	if v := m["KeyOrigin"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyOrigin, v); err != nil {
-			return api.At(err, ".KeyOrigin")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SharedSecret", &s.SharedSecret, api.SetBytes)
+	err = api.Decode(err, m, "CiphertextForRecipient", &s.CiphertextForRecipient, api.SetBytes)
+	err = api.Decode(err, m, "KeyAgreementAlgorithm", &s.KeyAgreementAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyOrigin", &s.KeyOrigin, api.SetStringPtr)
+	return err
 }
 
 func (s *DeriveSharedSecretResponse) ToDynamic() map[string]any {
@@ -1237,46 +734,21 @@ func (s *DeriveSharedSecretResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.SharedSecret != nil {
-		m["SharedSecret"] = s.SharedSecret
-	}
-	if s.CiphertextForRecipient != nil {
-		m["CiphertextForRecipient"] = s.CiphertextForRecipient
-	}
-	if s.KeyAgreementAlgorithm != nil {
-		m["KeyAgreementAlgorithm"] = *s.KeyAgreementAlgorithm
-	}
-	if s.KeyOrigin != nil {
-		m["KeyOrigin"] = *s.KeyOrigin
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutBytes(m, "SharedSecret", s.SharedSecret)
+	api.PutBytes(m, "CiphertextForRecipient", s.CiphertextForRecipient)
+	api.Put(m, "KeyAgreementAlgorithm", s.KeyAgreementAlgorithm, api.DynString)
+	api.Put(m, "KeyOrigin", s.KeyOrigin, api.DynString)
 	return m
 }
 
 func (s *DescribeCustomKeyStoresRequest) FromDynamic(m map[string]any) error {
-	if v := m["CustomKeyStoreId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreId, v); err != nil {
-			return api.At(err, ".CustomKeyStoreId")
-		}
-	}
-	if v := m["CustomKeyStoreName"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreName, v); err != nil {
-			return api.At(err, ".CustomKeyStoreName")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomKeyStoreName", &s.CustomKeyStoreName, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeCustomKeyStoresRequest) ToDynamic() map[string]any {
@@ -1284,38 +756,21 @@ func (s *DescribeCustomKeyStoresRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.CustomKeyStoreId != nil {
-		m["CustomKeyStoreId"] = *s.CustomKeyStoreId
-	}
-	if s.CustomKeyStoreName != nil {
-		m["CustomKeyStoreName"] = *s.CustomKeyStoreName
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
+	api.Put(m, "CustomKeyStoreName", s.CustomKeyStoreName, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *DescribeCustomKeyStoresResponse) FromDynamic(m map[string]any) error {
-	if v := m["CustomKeyStores"]; v != nil {
-		if err := api.SetList(&s.CustomKeyStores, v, func(p *CustomKeyStoresListEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CustomKeyStores")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Truncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.Truncated, v); err != nil {
-			return api.At(err, ".Truncated")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomKeyStores", &s.CustomKeyStores, func(p *[]CustomKeyStoresListEntry, v any) error {
+		return api.SetList(p, v, func(p *CustomKeyStoresListEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
+	return err
 }
 
 func (s *DescribeCustomKeyStoresResponse) ToDynamic() map[string]any {
@@ -1323,30 +778,17 @@ func (s *DescribeCustomKeyStoresResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CustomKeyStores != nil {
-		m["CustomKeyStores"] = api.DynList(s.CustomKeyStores, func(e CustomKeyStoresListEntry) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Truncated != nil {
-		m["Truncated"] = *s.Truncated
-	}
+	api.PutList(m, "CustomKeyStores", s.CustomKeyStores, func(e CustomKeyStoresListEntry) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Truncated", s.Truncated, api.DynBool)
 	return m
 }
 
 func (s *DescribeKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DescribeKeyRequest) ToDynamic() map[string]any {
@@ -1354,24 +796,15 @@ func (s *DescribeKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
 	return m
 }
 
 func (s *DescribeKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyMetadata"]; v != nil {
-		p := new(KeyMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeyMetadata")
-		}
-		s.KeyMetadata = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyMetadata", &s.KeyMetadata, api.SetStructPtr[KeyMetadata])
+	return err
 }
 
 func (s *DescribeKeyResponse) ToDynamic() map[string]any {
@@ -1379,19 +812,14 @@ func (s *DescribeKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyMetadata != nil {
-		m["KeyMetadata"] = s.KeyMetadata.ToDynamic()
-	}
+	api.PutStruct(m, "KeyMetadata", s.KeyMetadata)
 	return m
 }
 
 func (s *DisableKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *DisableKeyRequest) ToDynamic() map[string]any {
@@ -1399,19 +827,14 @@ func (s *DisableKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *DisableKeyRotationRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *DisableKeyRotationRequest) ToDynamic() map[string]any {
@@ -1419,19 +842,14 @@ func (s *DisableKeyRotationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *DisabledException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DisabledException) ToDynamic() map[string]any {
@@ -1439,19 +857,14 @@ func (s *DisabledException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DisconnectCustomKeyStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["CustomKeyStoreId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreId, v); err != nil {
-			return api.At(err, ".CustomKeyStoreId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
+	return err
 }
 
 func (s *DisconnectCustomKeyStoreRequest) ToDynamic() map[string]any {
@@ -1459,9 +872,7 @@ func (s *DisconnectCustomKeyStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomKeyStoreId != nil {
-		m["CustomKeyStoreId"] = *s.CustomKeyStoreId
-	}
+	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
 	return m
 }
 
@@ -1475,12 +886,9 @@ func (s *DisconnectCustomKeyStoreResponse) ToDynamic() map[string]any {
 }
 
 func (s *DryRunOperationException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DryRunOperationException) ToDynamic() map[string]any {
@@ -1488,19 +896,14 @@ func (s *DryRunOperationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EnableKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *EnableKeyRequest) ToDynamic() map[string]any {
@@ -1508,24 +911,15 @@ func (s *EnableKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *EnableKeyRotationRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["RotationPeriodInDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RotationPeriodInDays, v); err != nil {
-			return api.At(err, ".RotationPeriodInDays")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "RotationPeriodInDays", &s.RotationPeriodInDays, api.SetInt32Ptr)
+	return err
 }
 
 func (s *EnableKeyRotationRequest) ToDynamic() map[string]any {
@@ -1533,47 +927,20 @@ func (s *EnableKeyRotationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.RotationPeriodInDays != nil {
-		m["RotationPeriodInDays"] = int64(*s.RotationPeriodInDays)
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "RotationPeriodInDays", s.RotationPeriodInDays, api.DynInt32)
 	return m
 }
 
 func (s *EncryptRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["Plaintext"]; v != nil {
-		if err := api.SetBytes(&s.Plaintext, v); err != nil {
-			return api.At(err, ".Plaintext")
-		}
-	}
-	if v := m["EncryptionContext"]; v != nil {
-		if err := api.SetMap(&s.EncryptionContext, v, api.SetString); err != nil {
-			return api.At(err, ".EncryptionContext")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["EncryptionAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.EncryptionAlgorithm, v); err != nil {
-			return api.At(err, ".EncryptionAlgorithm")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Plaintext", &s.Plaintext, api.SetBytes)
+	err = api.Decode(err, m, "EncryptionContext", &s.EncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "EncryptionAlgorithm", &s.EncryptionAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *EncryptRequest) ToDynamic() map[string]any {
@@ -1581,44 +948,21 @@ func (s *EncryptRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.Plaintext != nil {
-		m["Plaintext"] = s.Plaintext
-	}
-	if s.EncryptionContext != nil {
-		m["EncryptionContext"] = api.DynMap(s.EncryptionContext, api.DynString)
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.EncryptionAlgorithm != nil {
-		m["EncryptionAlgorithm"] = *s.EncryptionAlgorithm
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutBytes(m, "Plaintext", s.Plaintext)
+	api.PutMap(m, "EncryptionContext", s.EncryptionContext, api.DynString)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.Put(m, "EncryptionAlgorithm", s.EncryptionAlgorithm, api.DynString)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *EncryptResponse) FromDynamic(m map[string]any) error {
-	if v := m["CiphertextBlob"]; v != nil {
-		if err := api.SetBytes(&s.CiphertextBlob, v); err != nil {
-			return api.At(err, ".CiphertextBlob")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["EncryptionAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.EncryptionAlgorithm, v); err != nil {
-			return api.At(err, ".EncryptionAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CiphertextBlob", &s.CiphertextBlob, api.SetBytes)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "EncryptionAlgorithm", &s.EncryptionAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *EncryptResponse) ToDynamic() map[string]any {
@@ -1626,25 +970,16 @@ func (s *EncryptResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CiphertextBlob != nil {
-		m["CiphertextBlob"] = s.CiphertextBlob
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.EncryptionAlgorithm != nil {
-		m["EncryptionAlgorithm"] = *s.EncryptionAlgorithm
-	}
+	api.PutBytes(m, "CiphertextBlob", s.CiphertextBlob)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "EncryptionAlgorithm", s.EncryptionAlgorithm, api.DynString)
 	return m
 }
 
 func (s *ExpiredImportTokenException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ExpiredImportTokenException) ToDynamic() map[string]any {
@@ -1652,46 +987,19 @@ func (s *ExpiredImportTokenException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *GenerateDataKeyPairRequest) FromDynamic(m map[string]any) error {
-	if v := m["EncryptionContext"]; v != nil {
-		if err := api.SetMap(&s.EncryptionContext, v, api.SetString); err != nil {
-			return api.At(err, ".EncryptionContext")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["KeyPairSpec"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyPairSpec, v); err != nil {
-			return api.At(err, ".KeyPairSpec")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["Recipient"]; v != nil {
-		p := new(RecipientInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Recipient")
-		}
-		s.Recipient = p
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EncryptionContext", &s.EncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyPairSpec", &s.KeyPairSpec, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Recipient", &s.Recipient, api.SetStructPtr[RecipientInfo])
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *GenerateDataKeyPairRequest) ToDynamic() map[string]any {
@@ -1699,59 +1007,24 @@ func (s *GenerateDataKeyPairRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.EncryptionContext != nil {
-		m["EncryptionContext"] = api.DynMap(s.EncryptionContext, api.DynString)
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.KeyPairSpec != nil {
-		m["KeyPairSpec"] = *s.KeyPairSpec
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.Recipient != nil {
-		m["Recipient"] = s.Recipient.ToDynamic()
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.PutMap(m, "EncryptionContext", s.EncryptionContext, api.DynString)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "KeyPairSpec", s.KeyPairSpec, api.DynString)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.PutStruct(m, "Recipient", s.Recipient)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *GenerateDataKeyPairResponse) FromDynamic(m map[string]any) error {
-	if v := m["PrivateKeyCiphertextBlob"]; v != nil {
-		if err := api.SetBytes(&s.PrivateKeyCiphertextBlob, v); err != nil {
-			return api.At(err, ".PrivateKeyCiphertextBlob")
-		}
-	}
-	if v := m["PrivateKeyPlaintext"]; v != nil {
-		if err := api.SetBytes(&s.PrivateKeyPlaintext, v); err != nil {
-			return api.At(err, ".PrivateKeyPlaintext")
-		}
-	}
-	if v := m["PublicKey"]; v != nil {
-		if err := api.SetBytes(&s.PublicKey, v); err != nil {
-			return api.At(err, ".PublicKey")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["KeyPairSpec"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyPairSpec, v); err != nil {
-			return api.At(err, ".KeyPairSpec")
-		}
-	}
-	if v := m["CiphertextForRecipient"]; v != nil {
-		if err := api.SetBytes(&s.CiphertextForRecipient, v); err != nil {
-			return api.At(err, ".CiphertextForRecipient")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PrivateKeyCiphertextBlob", &s.PrivateKeyCiphertextBlob, api.SetBytes)
+	err = api.Decode(err, m, "PrivateKeyPlaintext", &s.PrivateKeyPlaintext, api.SetBytes)
+	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetBytes)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyPairSpec", &s.KeyPairSpec, api.SetStringPtr)
+	err = api.Decode(err, m, "CiphertextForRecipient", &s.CiphertextForRecipient, api.SetBytes)
+	return err
 }
 
 func (s *GenerateDataKeyPairResponse) ToDynamic() map[string]any {
@@ -1759,54 +1032,23 @@ func (s *GenerateDataKeyPairResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.PrivateKeyCiphertextBlob != nil {
-		m["PrivateKeyCiphertextBlob"] = s.PrivateKeyCiphertextBlob
-	}
-	if s.PrivateKeyPlaintext != nil {
-		m["PrivateKeyPlaintext"] = s.PrivateKeyPlaintext
-	}
-	if s.PublicKey != nil {
-		m["PublicKey"] = s.PublicKey
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.KeyPairSpec != nil {
-		m["KeyPairSpec"] = *s.KeyPairSpec
-	}
-	if s.CiphertextForRecipient != nil {
-		m["CiphertextForRecipient"] = s.CiphertextForRecipient
-	}
+	api.PutBytes(m, "PrivateKeyCiphertextBlob", s.PrivateKeyCiphertextBlob)
+	api.PutBytes(m, "PrivateKeyPlaintext", s.PrivateKeyPlaintext)
+	api.PutBytes(m, "PublicKey", s.PublicKey)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "KeyPairSpec", s.KeyPairSpec, api.DynString)
+	api.PutBytes(m, "CiphertextForRecipient", s.CiphertextForRecipient)
 	return m
 }
 
 func (s *GenerateDataKeyPairWithoutPlaintextRequest) FromDynamic(m map[string]any) error {
-	if v := m["EncryptionContext"]; v != nil {
-		if err := api.SetMap(&s.EncryptionContext, v, api.SetString); err != nil {
-			return api.At(err, ".EncryptionContext")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["KeyPairSpec"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyPairSpec, v); err != nil {
-			return api.At(err, ".KeyPairSpec")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EncryptionContext", &s.EncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyPairSpec", &s.KeyPairSpec, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *GenerateDataKeyPairWithoutPlaintextRequest) ToDynamic() map[string]any {
@@ -1814,46 +1056,21 @@ func (s *GenerateDataKeyPairWithoutPlaintextRequest) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.EncryptionContext != nil {
-		m["EncryptionContext"] = api.DynMap(s.EncryptionContext, api.DynString)
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.KeyPairSpec != nil {
-		m["KeyPairSpec"] = *s.KeyPairSpec
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.PutMap(m, "EncryptionContext", s.EncryptionContext, api.DynString)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "KeyPairSpec", s.KeyPairSpec, api.DynString)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *GenerateDataKeyPairWithoutPlaintextResponse) FromDynamic(m map[string]any) error {
-	if v := m["PrivateKeyCiphertextBlob"]; v != nil {
-		if err := api.SetBytes(&s.PrivateKeyCiphertextBlob, v); err != nil {
-			return api.At(err, ".PrivateKeyCiphertextBlob")
-		}
-	}
-	if v := m["PublicKey"]; v != nil {
-		if err := api.SetBytes(&s.PublicKey, v); err != nil {
-			return api.At(err, ".PublicKey")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["KeyPairSpec"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyPairSpec, v); err != nil {
-			return api.At(err, ".KeyPairSpec")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PrivateKeyCiphertextBlob", &s.PrivateKeyCiphertextBlob, api.SetBytes)
+	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetBytes)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyPairSpec", &s.KeyPairSpec, api.SetStringPtr)
+	return err
 }
 
 func (s *GenerateDataKeyPairWithoutPlaintextResponse) ToDynamic() map[string]any {
@@ -1861,60 +1078,23 @@ func (s *GenerateDataKeyPairWithoutPlaintextResponse) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.PrivateKeyCiphertextBlob != nil {
-		m["PrivateKeyCiphertextBlob"] = s.PrivateKeyCiphertextBlob
-	}
-	if s.PublicKey != nil {
-		m["PublicKey"] = s.PublicKey
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.KeyPairSpec != nil {
-		m["KeyPairSpec"] = *s.KeyPairSpec
-	}
+	api.PutBytes(m, "PrivateKeyCiphertextBlob", s.PrivateKeyCiphertextBlob)
+	api.PutBytes(m, "PublicKey", s.PublicKey)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "KeyPairSpec", s.KeyPairSpec, api.DynString)
 	return m
 }
 
 func (s *GenerateDataKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["EncryptionContext"]; v != nil {
-		if err := api.SetMap(&s.EncryptionContext, v, api.SetString); err != nil {
-			return api.At(err, ".EncryptionContext")
-		}
-	}
-	if v := m["NumberOfBytes"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NumberOfBytes, v); err != nil {
-			return api.At(err, ".NumberOfBytes")
-		}
-	}
-	if v := m["KeySpec"]; v != nil {
-		if err := api.SetStringPtr(&s.KeySpec, v); err != nil {
-			return api.At(err, ".KeySpec")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["Recipient"]; v != nil {
-		p := new(RecipientInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Recipient")
-		}
-		s.Recipient = p
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "EncryptionContext", &s.EncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "NumberOfBytes", &s.NumberOfBytes, api.SetInt32Ptr)
+	err = api.Decode(err, m, "KeySpec", &s.KeySpec, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Recipient", &s.Recipient, api.SetStructPtr[RecipientInfo])
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *GenerateDataKeyRequest) ToDynamic() map[string]any {
@@ -1922,52 +1102,23 @@ func (s *GenerateDataKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.EncryptionContext != nil {
-		m["EncryptionContext"] = api.DynMap(s.EncryptionContext, api.DynString)
-	}
-	if s.NumberOfBytes != nil {
-		m["NumberOfBytes"] = int64(*s.NumberOfBytes)
-	}
-	if s.KeySpec != nil {
-		m["KeySpec"] = *s.KeySpec
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.Recipient != nil {
-		m["Recipient"] = s.Recipient.ToDynamic()
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutMap(m, "EncryptionContext", s.EncryptionContext, api.DynString)
+	api.Put(m, "NumberOfBytes", s.NumberOfBytes, api.DynInt32)
+	api.Put(m, "KeySpec", s.KeySpec, api.DynString)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.PutStruct(m, "Recipient", s.Recipient)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *GenerateDataKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["CiphertextBlob"]; v != nil {
-		if err := api.SetBytes(&s.CiphertextBlob, v); err != nil {
-			return api.At(err, ".CiphertextBlob")
-		}
-	}
-	if v := m["Plaintext"]; v != nil {
-		if err := api.SetBytes(&s.Plaintext, v); err != nil {
-			return api.At(err, ".Plaintext")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["CiphertextForRecipient"]; v != nil {
-		if err := api.SetBytes(&s.CiphertextForRecipient, v); err != nil {
-			return api.At(err, ".CiphertextForRecipient")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CiphertextBlob", &s.CiphertextBlob, api.SetBytes)
+	err = api.Decode(err, m, "Plaintext", &s.Plaintext, api.SetBytes)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "CiphertextForRecipient", &s.CiphertextForRecipient, api.SetBytes)
+	return err
 }
 
 func (s *GenerateDataKeyResponse) ToDynamic() map[string]any {
@@ -1975,53 +1126,22 @@ func (s *GenerateDataKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.CiphertextBlob != nil {
-		m["CiphertextBlob"] = s.CiphertextBlob
-	}
-	if s.Plaintext != nil {
-		m["Plaintext"] = s.Plaintext
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.CiphertextForRecipient != nil {
-		m["CiphertextForRecipient"] = s.CiphertextForRecipient
-	}
+	api.PutBytes(m, "CiphertextBlob", s.CiphertextBlob)
+	api.PutBytes(m, "Plaintext", s.Plaintext)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutBytes(m, "CiphertextForRecipient", s.CiphertextForRecipient)
 	return m
 }
 
 func (s *GenerateDataKeyWithoutPlaintextRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["EncryptionContext"]; v != nil {
-		if err := api.SetMap(&s.EncryptionContext, v, api.SetString); err != nil {
-			return api.At(err, ".EncryptionContext")
-		}
-	}
-	if v := m["KeySpec"]; v != nil {
-		if err := api.SetStringPtr(&s.KeySpec, v); err != nil {
-			return api.At(err, ".KeySpec")
-		}
-	}
-	if v := m["NumberOfBytes"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NumberOfBytes, v); err != nil {
-			return api.At(err, ".NumberOfBytes")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "EncryptionContext", &s.EncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "KeySpec", &s.KeySpec, api.SetStringPtr)
+	err = api.Decode(err, m, "NumberOfBytes", &s.NumberOfBytes, api.SetInt32Ptr)
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *GenerateDataKeyWithoutPlaintextRequest) ToDynamic() map[string]any {
@@ -2029,39 +1149,20 @@ func (s *GenerateDataKeyWithoutPlaintextRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.EncryptionContext != nil {
-		m["EncryptionContext"] = api.DynMap(s.EncryptionContext, api.DynString)
-	}
-	if s.KeySpec != nil {
-		m["KeySpec"] = *s.KeySpec
-	}
-	if s.NumberOfBytes != nil {
-		m["NumberOfBytes"] = int64(*s.NumberOfBytes)
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutMap(m, "EncryptionContext", s.EncryptionContext, api.DynString)
+	api.Put(m, "KeySpec", s.KeySpec, api.DynString)
+	api.Put(m, "NumberOfBytes", s.NumberOfBytes, api.DynInt32)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *GenerateDataKeyWithoutPlaintextResponse) FromDynamic(m map[string]any) error {
-	if v := m["CiphertextBlob"]; v != nil {
-		if err := api.SetBytes(&s.CiphertextBlob, v); err != nil {
-			return api.At(err, ".CiphertextBlob")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CiphertextBlob", &s.CiphertextBlob, api.SetBytes)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *GenerateDataKeyWithoutPlaintextResponse) ToDynamic() map[string]any {
@@ -2069,42 +1170,19 @@ func (s *GenerateDataKeyWithoutPlaintextResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CiphertextBlob != nil {
-		m["CiphertextBlob"] = s.CiphertextBlob
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
+	api.PutBytes(m, "CiphertextBlob", s.CiphertextBlob)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *GenerateMacRequest) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetBytes(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["MacAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.MacAlgorithm, v); err != nil {
-			return api.At(err, ".MacAlgorithm")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetBytes)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "MacAlgorithm", &s.MacAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *GenerateMacRequest) ToDynamic() map[string]any {
@@ -2112,41 +1190,20 @@ func (s *GenerateMacRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Message != nil {
-		m["Message"] = s.Message
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.MacAlgorithm != nil {
-		m["MacAlgorithm"] = *s.MacAlgorithm
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.PutBytes(m, "Message", s.Message)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "MacAlgorithm", s.MacAlgorithm, api.DynString)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *GenerateMacResponse) FromDynamic(m map[string]any) error {
-	if v := m["Mac"]; v != nil {
-		if err := api.SetBytes(&s.Mac, v); err != nil {
-			return api.At(err, ".Mac")
-		}
-	}
-	if v := m["MacAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.MacAlgorithm, v); err != nil {
-			return api.At(err, ".MacAlgorithm")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Mac", &s.Mac, api.SetBytes)
+	err = api.Decode(err, m, "MacAlgorithm", &s.MacAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *GenerateMacResponse) ToDynamic() map[string]any {
@@ -2154,37 +1211,18 @@ func (s *GenerateMacResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Mac != nil {
-		m["Mac"] = s.Mac
-	}
-	if s.MacAlgorithm != nil {
-		m["MacAlgorithm"] = *s.MacAlgorithm
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
+	api.PutBytes(m, "Mac", s.Mac)
+	api.Put(m, "MacAlgorithm", s.MacAlgorithm, api.DynString)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *GenerateRandomRequest) FromDynamic(m map[string]any) error {
-	if v := m["NumberOfBytes"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NumberOfBytes, v); err != nil {
-			return api.At(err, ".NumberOfBytes")
-		}
-	}
-	if v := m["CustomKeyStoreId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreId, v); err != nil {
-			return api.At(err, ".CustomKeyStoreId")
-		}
-	}
-	if v := m["Recipient"]; v != nil {
-		p := new(RecipientInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Recipient")
-		}
-		s.Recipient = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NumberOfBytes", &s.NumberOfBytes, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
+	err = api.Decode(err, m, "Recipient", &s.Recipient, api.SetStructPtr[RecipientInfo])
+	return err
 }
 
 func (s *GenerateRandomRequest) ToDynamic() map[string]any {
@@ -2192,30 +1230,17 @@ func (s *GenerateRandomRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NumberOfBytes != nil {
-		m["NumberOfBytes"] = int64(*s.NumberOfBytes)
-	}
-	if s.CustomKeyStoreId != nil {
-		m["CustomKeyStoreId"] = *s.CustomKeyStoreId
-	}
-	if s.Recipient != nil {
-		m["Recipient"] = s.Recipient.ToDynamic()
-	}
+	api.Put(m, "NumberOfBytes", s.NumberOfBytes, api.DynInt32)
+	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
+	api.PutStruct(m, "Recipient", s.Recipient)
 	return m
 }
 
 func (s *GenerateRandomResponse) FromDynamic(m map[string]any) error {
-	if v := m["Plaintext"]; v != nil {
-		if err := api.SetBytes(&s.Plaintext, v); err != nil {
-			return api.At(err, ".Plaintext")
-		}
-	}
-	if v := m["CiphertextForRecipient"]; v != nil {
-		if err := api.SetBytes(&s.CiphertextForRecipient, v); err != nil {
-			return api.At(err, ".CiphertextForRecipient")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Plaintext", &s.Plaintext, api.SetBytes)
+	err = api.Decode(err, m, "CiphertextForRecipient", &s.CiphertextForRecipient, api.SetBytes)
+	return err
 }
 
 func (s *GenerateRandomResponse) ToDynamic() map[string]any {
@@ -2223,27 +1248,16 @@ func (s *GenerateRandomResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Plaintext != nil {
-		m["Plaintext"] = s.Plaintext
-	}
-	if s.CiphertextForRecipient != nil {
-		m["CiphertextForRecipient"] = s.CiphertextForRecipient
-	}
+	api.PutBytes(m, "Plaintext", s.Plaintext)
+	api.PutBytes(m, "CiphertextForRecipient", s.CiphertextForRecipient)
 	return m
 }
 
 func (s *GetKeyPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetKeyPolicyRequest) ToDynamic() map[string]any {
@@ -2251,27 +1265,16 @@ func (s *GetKeyPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
 	return m
 }
 
 func (s *GetKeyPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetKeyPolicyResponse) ToDynamic() map[string]any {
@@ -2279,22 +1282,15 @@ func (s *GetKeyPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
 	return m
 }
 
 func (s *GetKeyRotationStatusRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetKeyRotationStatusRequest) ToDynamic() map[string]any {
@@ -2302,39 +1298,18 @@ func (s *GetKeyRotationStatusRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *GetKeyRotationStatusResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyRotationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.KeyRotationEnabled, v); err != nil {
-			return api.At(err, ".KeyRotationEnabled")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["RotationPeriodInDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RotationPeriodInDays, v); err != nil {
-			return api.At(err, ".RotationPeriodInDays")
-		}
-	}
-	if v := m["NextRotationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.NextRotationDate, v); err != nil {
-			return api.At(err, ".NextRotationDate")
-		}
-	}
-	if v := m["OnDemandRotationStartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.OnDemandRotationStartDate, v); err != nil {
-			return api.At(err, ".OnDemandRotationStartDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyRotationEnabled", &s.KeyRotationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "RotationPeriodInDays", &s.RotationPeriodInDays, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextRotationDate", &s.NextRotationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "OnDemandRotationStartDate", &s.OnDemandRotationStartDate, api.SetTimePtr)
+	return err
 }
 
 func (s *GetKeyRotationStatusResponse) ToDynamic() map[string]any {
@@ -2342,41 +1317,20 @@ func (s *GetKeyRotationStatusResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.KeyRotationEnabled != nil {
-		m["KeyRotationEnabled"] = *s.KeyRotationEnabled
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.RotationPeriodInDays != nil {
-		m["RotationPeriodInDays"] = int64(*s.RotationPeriodInDays)
-	}
-	if s.NextRotationDate != nil {
-		m["NextRotationDate"] = s.NextRotationDate.UTC()
-	}
-	if s.OnDemandRotationStartDate != nil {
-		m["OnDemandRotationStartDate"] = s.OnDemandRotationStartDate.UTC()
-	}
+	api.Put(m, "KeyRotationEnabled", s.KeyRotationEnabled, api.DynBool)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "RotationPeriodInDays", s.RotationPeriodInDays, api.DynInt32)
+	api.Put(m, "NextRotationDate", s.NextRotationDate, api.DynTime)
+	api.Put(m, "OnDemandRotationStartDate", s.OnDemandRotationStartDate, api.DynTime)
 	return m
 }
 
 func (s *GetParametersForImportRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["WrappingAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.WrappingAlgorithm, v); err != nil {
-			return api.At(err, ".WrappingAlgorithm")
-		}
-	}
-	if v := m["WrappingKeySpec"]; v != nil {
-		if err := api.SetStringPtr(&s.WrappingKeySpec, v); err != nil {
-			return api.At(err, ".WrappingKeySpec")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "WrappingAlgorithm", &s.WrappingAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "WrappingKeySpec", &s.WrappingKeySpec, api.SetStringPtr)
+	return err
 }
 
 func (s *GetParametersForImportRequest) ToDynamic() map[string]any {
@@ -2384,40 +1338,19 @@ func (s *GetParametersForImportRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.WrappingAlgorithm != nil {
-		m["WrappingAlgorithm"] = *s.WrappingAlgorithm
-	}
-	if s.WrappingKeySpec != nil {
-		m["WrappingKeySpec"] = *s.WrappingKeySpec
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "WrappingAlgorithm", s.WrappingAlgorithm, api.DynString)
+	api.Put(m, "WrappingKeySpec", s.WrappingKeySpec, api.DynString)
 	return m
 }
 
 func (s *GetParametersForImportResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["ImportToken"]; v != nil {
-		if err := api.SetBytes(&s.ImportToken, v); err != nil {
-			return api.At(err, ".ImportToken")
-		}
-	}
-	if v := m["PublicKey"]; v != nil {
-		if err := api.SetBytes(&s.PublicKey, v); err != nil {
-			return api.At(err, ".PublicKey")
-		}
-	}
-	if v := m["ParametersValidTo"]; v != nil {
-		if err := api.SetTimePtr(&s.ParametersValidTo, v); err != nil {
-			return api.At(err, ".ParametersValidTo")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportToken", &s.ImportToken, api.SetBytes)
+	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetBytes)
+	err = api.Decode(err, m, "ParametersValidTo", &s.ParametersValidTo, api.SetTimePtr)
+	return err
 }
 
 func (s *GetParametersForImportResponse) ToDynamic() map[string]any {
@@ -2425,33 +1358,18 @@ func (s *GetParametersForImportResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.ImportToken != nil {
-		m["ImportToken"] = s.ImportToken
-	}
-	if s.PublicKey != nil {
-		m["PublicKey"] = s.PublicKey
-	}
-	if s.ParametersValidTo != nil {
-		m["ParametersValidTo"] = s.ParametersValidTo.UTC()
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutBytes(m, "ImportToken", s.ImportToken)
+	api.PutBytes(m, "PublicKey", s.PublicKey)
+	api.Put(m, "ParametersValidTo", s.ParametersValidTo, api.DynTime)
 	return m
 }
 
 func (s *GetPublicKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetPublicKeyRequest) ToDynamic() map[string]any {
@@ -2459,57 +1377,22 @@ func (s *GetPublicKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
 	return m
 }
 
 func (s *GetPublicKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["PublicKey"]; v != nil {
-		if err := api.SetBytes(&s.PublicKey, v); err != nil {
-			return api.At(err, ".PublicKey")
-		}
-	}
-	if v := m["CustomerMasterKeySpec"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomerMasterKeySpec, v); err != nil {
-			return api.At(err, ".CustomerMasterKeySpec")
-		}
-	}
-	if v := m["KeySpec"]; v != nil {
-		if err := api.SetStringPtr(&s.KeySpec, v); err != nil {
-			return api.At(err, ".KeySpec")
-		}
-	}
-	if v := m["KeyUsage"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyUsage, v); err != nil {
-			return api.At(err, ".KeyUsage")
-		}
-	}
-	if v := m["EncryptionAlgorithms"]; v != nil {
-		if err := api.SetList(&s.EncryptionAlgorithms, v, api.SetString); err != nil {
-			return api.At(err, ".EncryptionAlgorithms")
-		}
-	}
-	if v := m["SigningAlgorithms"]; v != nil {
-		if err := api.SetList(&s.SigningAlgorithms, v, api.SetString); err != nil {
-			return api.At(err, ".SigningAlgorithms")
-		}
-	}
-	if v := m["KeyAgreementAlgorithms"]; v != nil {
-		if err := api.SetList(&s.KeyAgreementAlgorithms, v, api.SetString); err != nil {
-			return api.At(err, ".KeyAgreementAlgorithms")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetBytes)
+	err = api.Decode(err, m, "CustomerMasterKeySpec", &s.CustomerMasterKeySpec, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySpec", &s.KeySpec, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyUsage", &s.KeyUsage, api.SetStringPtr)
+	err = api.Decode(err, m, "EncryptionAlgorithms", &s.EncryptionAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SigningAlgorithms", &s.SigningAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "KeyAgreementAlgorithms", &s.KeyAgreementAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetPublicKeyResponse) ToDynamic() map[string]any {
@@ -2517,45 +1400,22 @@ func (s *GetPublicKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.PublicKey != nil {
-		m["PublicKey"] = s.PublicKey
-	}
-	if s.CustomerMasterKeySpec != nil {
-		m["CustomerMasterKeySpec"] = *s.CustomerMasterKeySpec
-	}
-	if s.KeySpec != nil {
-		m["KeySpec"] = *s.KeySpec
-	}
-	if s.KeyUsage != nil {
-		m["KeyUsage"] = *s.KeyUsage
-	}
-	if s.EncryptionAlgorithms != nil {
-		m["EncryptionAlgorithms"] = api.DynList(s.EncryptionAlgorithms, api.DynString)
-	}
-	if s.SigningAlgorithms != nil {
-		m["SigningAlgorithms"] = api.DynList(s.SigningAlgorithms, api.DynString)
-	}
-	if s.KeyAgreementAlgorithms != nil {
-		m["KeyAgreementAlgorithms"] = api.DynList(s.KeyAgreementAlgorithms, api.DynString)
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutBytes(m, "PublicKey", s.PublicKey)
+	api.Put(m, "CustomerMasterKeySpec", s.CustomerMasterKeySpec, api.DynString)
+	api.Put(m, "KeySpec", s.KeySpec, api.DynString)
+	api.Put(m, "KeyUsage", s.KeyUsage, api.DynString)
+	api.PutList(m, "EncryptionAlgorithms", s.EncryptionAlgorithms, api.DynString)
+	api.PutList(m, "SigningAlgorithms", s.SigningAlgorithms, api.DynString)
+	api.PutList(m, "KeyAgreementAlgorithms", s.KeyAgreementAlgorithms, api.DynString)
 	return m
 }
 
 func (s *GrantConstraints) FromDynamic(m map[string]any) error {
-	if v := m["EncryptionContextSubset"]; v != nil {
-		if err := api.SetMap(&s.EncryptionContextSubset, v, api.SetString); err != nil {
-			return api.At(err, ".EncryptionContextSubset")
-		}
-	}
-	if v := m["EncryptionContextEquals"]; v != nil {
-		if err := api.SetMap(&s.EncryptionContextEquals, v, api.SetString); err != nil {
-			return api.At(err, ".EncryptionContextEquals")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EncryptionContextSubset", &s.EncryptionContextSubset, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "EncryptionContextEquals", &s.EncryptionContextEquals, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GrantConstraints) ToDynamic() map[string]any {
@@ -2563,64 +1423,23 @@ func (s *GrantConstraints) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EncryptionContextSubset != nil {
-		m["EncryptionContextSubset"] = api.DynMap(s.EncryptionContextSubset, api.DynString)
-	}
-	if s.EncryptionContextEquals != nil {
-		m["EncryptionContextEquals"] = api.DynMap(s.EncryptionContextEquals, api.DynString)
-	}
+	api.PutMap(m, "EncryptionContextSubset", s.EncryptionContextSubset, api.DynString)
+	api.PutMap(m, "EncryptionContextEquals", s.EncryptionContextEquals, api.DynString)
 	return m
 }
 
 func (s *GrantListEntry) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["GrantId"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantId, v); err != nil {
-			return api.At(err, ".GrantId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["CreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDate, v); err != nil {
-			return api.At(err, ".CreationDate")
-		}
-	}
-	if v := m["GranteePrincipal"]; v != nil {
-		if err := api.SetStringPtr(&s.GranteePrincipal, v); err != nil {
-			return api.At(err, ".GranteePrincipal")
-		}
-	}
-	if v := m["RetiringPrincipal"]; v != nil {
-		if err := api.SetStringPtr(&s.RetiringPrincipal, v); err != nil {
-			return api.At(err, ".RetiringPrincipal")
-		}
-	}
-	if v := m["IssuingAccount"]; v != nil {
-		if err := api.SetStringPtr(&s.IssuingAccount, v); err != nil {
-			return api.At(err, ".IssuingAccount")
-		}
-	}
-	if v := m["Operations"]; v != nil {
-		if err := api.SetList(&s.Operations, v, api.SetString); err != nil {
-			return api.At(err, ".Operations")
-		}
-	}
-	if v := m["Constraints"]; v != nil {
-		p := new(GrantConstraints)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Constraints")
-		}
-		s.Constraints = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantId", &s.GrantId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "GranteePrincipal", &s.GranteePrincipal, api.SetStringPtr)
+	err = api.Decode(err, m, "RetiringPrincipal", &s.RetiringPrincipal, api.SetStringPtr)
+	err = api.Decode(err, m, "IssuingAccount", &s.IssuingAccount, api.SetStringPtr)
+	err = api.Decode(err, m, "Operations", &s.Operations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Constraints", &s.Constraints, api.SetStructPtr[GrantConstraints])
+	return err
 }
 
 func (s *GrantListEntry) ToDynamic() map[string]any {
@@ -2628,63 +1447,26 @@ func (s *GrantListEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.GrantId != nil {
-		m["GrantId"] = *s.GrantId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.CreationDate != nil {
-		m["CreationDate"] = s.CreationDate.UTC()
-	}
-	if s.GranteePrincipal != nil {
-		m["GranteePrincipal"] = *s.GranteePrincipal
-	}
-	if s.RetiringPrincipal != nil {
-		m["RetiringPrincipal"] = *s.RetiringPrincipal
-	}
-	if s.IssuingAccount != nil {
-		m["IssuingAccount"] = *s.IssuingAccount
-	}
-	if s.Operations != nil {
-		m["Operations"] = api.DynList(s.Operations, api.DynString)
-	}
-	if s.Constraints != nil {
-		m["Constraints"] = s.Constraints.ToDynamic()
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "GrantId", s.GrantId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
+	api.Put(m, "GranteePrincipal", s.GranteePrincipal, api.DynString)
+	api.Put(m, "RetiringPrincipal", s.RetiringPrincipal, api.DynString)
+	api.Put(m, "IssuingAccount", s.IssuingAccount, api.DynString)
+	api.PutList(m, "Operations", s.Operations, api.DynString)
+	api.PutStruct(m, "Constraints", s.Constraints)
 	return m
 }
 
 func (s *ImportKeyMaterialRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["ImportToken"]; v != nil {
-		if err := api.SetBytes(&s.ImportToken, v); err != nil {
-			return api.At(err, ".ImportToken")
-		}
-	}
-	if v := m["EncryptedKeyMaterial"]; v != nil {
-		if err := api.SetBytes(&s.EncryptedKeyMaterial, v); err != nil {
-			return api.At(err, ".EncryptedKeyMaterial")
-		}
-	}
-	if v := m["ValidTo"]; v != nil {
-		if err := api.SetTimePtr(&s.ValidTo, v); err != nil {
-			return api.At(err, ".ValidTo")
-		}
-	}
-	if v := m["ExpirationModel"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpirationModel, v); err != nil {
-			return api.At(err, ".ExpirationModel")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportToken", &s.ImportToken, api.SetBytes)
+	err = api.Decode(err, m, "EncryptedKeyMaterial", &s.EncryptedKeyMaterial, api.SetBytes)
+	err = api.Decode(err, m, "ValidTo", &s.ValidTo, api.SetTimePtr)
+	err = api.Decode(err, m, "ExpirationModel", &s.ExpirationModel, api.SetStringPtr)
+	return err
 }
 
 func (s *ImportKeyMaterialRequest) ToDynamic() map[string]any {
@@ -2692,21 +1474,11 @@ func (s *ImportKeyMaterialRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.ImportToken != nil {
-		m["ImportToken"] = s.ImportToken
-	}
-	if s.EncryptedKeyMaterial != nil {
-		m["EncryptedKeyMaterial"] = s.EncryptedKeyMaterial
-	}
-	if s.ValidTo != nil {
-		m["ValidTo"] = s.ValidTo.UTC()
-	}
-	if s.ExpirationModel != nil {
-		m["ExpirationModel"] = *s.ExpirationModel
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutBytes(m, "ImportToken", s.ImportToken)
+	api.PutBytes(m, "EncryptedKeyMaterial", s.EncryptedKeyMaterial)
+	api.Put(m, "ValidTo", s.ValidTo, api.DynTime)
+	api.Put(m, "ExpirationModel", s.ExpirationModel, api.DynString)
 	return m
 }
 
@@ -2720,12 +1492,9 @@ func (s *ImportKeyMaterialResponse) ToDynamic() map[string]any {
 }
 
 func (s *IncorrectKeyException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *IncorrectKeyException) ToDynamic() map[string]any {
@@ -2733,19 +1502,14 @@ func (s *IncorrectKeyException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *IncorrectKeyMaterialException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *IncorrectKeyMaterialException) ToDynamic() map[string]any {
@@ -2753,19 +1517,14 @@ func (s *IncorrectKeyMaterialException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *IncorrectTrustAnchorException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *IncorrectTrustAnchorException) ToDynamic() map[string]any {
@@ -2773,19 +1532,14 @@ func (s *IncorrectTrustAnchorException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidAliasNameException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidAliasNameException) ToDynamic() map[string]any {
@@ -2793,19 +1547,14 @@ func (s *InvalidAliasNameException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidArnException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidArnException) ToDynamic() map[string]any {
@@ -2813,19 +1562,14 @@ func (s *InvalidArnException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidCiphertextException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidCiphertextException) ToDynamic() map[string]any {
@@ -2833,19 +1577,14 @@ func (s *InvalidCiphertextException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidGrantIdException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidGrantIdException) ToDynamic() map[string]any {
@@ -2853,19 +1592,14 @@ func (s *InvalidGrantIdException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidGrantTokenException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidGrantTokenException) ToDynamic() map[string]any {
@@ -2873,19 +1607,14 @@ func (s *InvalidGrantTokenException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidImportTokenException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidImportTokenException) ToDynamic() map[string]any {
@@ -2893,19 +1622,14 @@ func (s *InvalidImportTokenException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidKeyUsageException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidKeyUsageException) ToDynamic() map[string]any {
@@ -2913,19 +1637,14 @@ func (s *InvalidKeyUsageException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidMarkerException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidMarkerException) ToDynamic() map[string]any {
@@ -2933,19 +1652,14 @@ func (s *InvalidMarkerException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSInternalException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSInternalException) ToDynamic() map[string]any {
@@ -2953,19 +1667,14 @@ func (s *KMSInternalException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSInvalidMacException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSInvalidMacException) ToDynamic() map[string]any {
@@ -2973,19 +1682,14 @@ func (s *KMSInvalidMacException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSInvalidSignatureException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSInvalidSignatureException) ToDynamic() map[string]any {
@@ -2993,19 +1697,14 @@ func (s *KMSInvalidSignatureException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSInvalidStateException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSInvalidStateException) ToDynamic() map[string]any {
@@ -3013,24 +1712,15 @@ func (s *KMSInvalidStateException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KeyListEntry) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["KeyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyArn, v); err != nil {
-			return api.At(err, ".KeyArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyArn", &s.KeyArn, api.SetStringPtr)
+	return err
 }
 
 func (s *KeyListEntry) ToDynamic() map[string]any {
@@ -3038,146 +1728,39 @@ func (s *KeyListEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.KeyArn != nil {
-		m["KeyArn"] = *s.KeyArn
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "KeyArn", s.KeyArn, api.DynString)
 	return m
 }
 
 func (s *KeyMetadata) FromDynamic(m map[string]any) error {
-	if v := m["AWSAccountId"]; v != nil {
-		if err := api.SetStringPtr(&s.AWSAccountId, v); err != nil {
-			return api.At(err, ".AWSAccountId")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDate, v); err != nil {
-			return api.At(err, ".CreationDate")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["KeyUsage"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyUsage, v); err != nil {
-			return api.At(err, ".KeyUsage")
-		}
-	}
-	if v := m["KeyState"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyState, v); err != nil {
-			return api.At(err, ".KeyState")
-		}
-	}
-	if v := m["DeletionDate"]; v != nil {
-		if err := api.SetTimePtr(&s.DeletionDate, v); err != nil {
-			return api.At(err, ".DeletionDate")
-		}
-	}
-	if v := m["ValidTo"]; v != nil {
-		if err := api.SetTimePtr(&s.ValidTo, v); err != nil {
-			return api.At(err, ".ValidTo")
-		}
-	}
-	if v := m["Origin"]; v != nil {
-		if err := api.SetStringPtr(&s.Origin, v); err != nil {
-			return api.At(err, ".Origin")
-		}
-	}
-	if v := m["CustomKeyStoreId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreId, v); err != nil {
-			return api.At(err, ".CustomKeyStoreId")
-		}
-	}
-	if v := m["CloudHsmClusterId"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudHsmClusterId, v); err != nil {
-			return api.At(err, ".CloudHsmClusterId")
-		}
-	}
-	if v := m["ExpirationModel"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpirationModel, v); err != nil {
-			return api.At(err, ".ExpirationModel")
-		}
-	}
-	if v := m["KeyManager"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyManager, v); err != nil {
-			return api.At(err, ".KeyManager")
-		}
-	}
-	if v := m["CustomerMasterKeySpec"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomerMasterKeySpec, v); err != nil {
-			return api.At(err, ".CustomerMasterKeySpec")
-		}
-	}
-	if v := m["KeySpec"]; v != nil {
-		if err := api.SetStringPtr(&s.KeySpec, v); err != nil {
-			return api.At(err, ".KeySpec")
-		}
-	}
-	if v := m["EncryptionAlgorithms"]; v != nil {
-		if err := api.SetList(&s.EncryptionAlgorithms, v, api.SetString); err != nil {
-			return api.At(err, ".EncryptionAlgorithms")
-		}
-	}
-	if v := m["SigningAlgorithms"]; v != nil {
-		if err := api.SetList(&s.SigningAlgorithms, v, api.SetString); err != nil {
-			return api.At(err, ".SigningAlgorithms")
-		}
-	}
-	if v := m["KeyAgreementAlgorithms"]; v != nil {
-		if err := api.SetList(&s.KeyAgreementAlgorithms, v, api.SetString); err != nil {
-			return api.At(err, ".KeyAgreementAlgorithms")
-		}
-	}
-	if v := m["MultiRegion"]; v != nil {
-		if err := api.SetBoolPtr(&s.MultiRegion, v); err != nil {
-			return api.At(err, ".MultiRegion")
-		}
-	}
-	if v := m["MultiRegionConfiguration"]; v != nil {
-		p := new(MultiRegionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MultiRegionConfiguration")
-		}
-		s.MultiRegionConfiguration = p
-	}
-	if v := m["PendingDeletionWindowInDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PendingDeletionWindowInDays, v); err != nil {
-			return api.At(err, ".PendingDeletionWindowInDays")
-		}
-	}
-	if v := m["MacAlgorithms"]; v != nil {
-		if err := api.SetList(&s.MacAlgorithms, v, api.SetString); err != nil {
-			return api.At(err, ".MacAlgorithms")
-		}
-	}
-	if v := m["XksKeyConfiguration"]; v != nil {
-		p := new(XksKeyConfigurationType)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".XksKeyConfiguration")
-		}
-		s.XksKeyConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AWSAccountId", &s.AWSAccountId, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyUsage", &s.KeyUsage, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyState", &s.KeyState, api.SetStringPtr)
+	err = api.Decode(err, m, "DeletionDate", &s.DeletionDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ValidTo", &s.ValidTo, api.SetTimePtr)
+	err = api.Decode(err, m, "Origin", &s.Origin, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
+	err = api.Decode(err, m, "CloudHsmClusterId", &s.CloudHsmClusterId, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpirationModel", &s.ExpirationModel, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyManager", &s.KeyManager, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomerMasterKeySpec", &s.CustomerMasterKeySpec, api.SetStringPtr)
+	err = api.Decode(err, m, "KeySpec", &s.KeySpec, api.SetStringPtr)
+	err = api.Decode(err, m, "EncryptionAlgorithms", &s.EncryptionAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SigningAlgorithms", &s.SigningAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "KeyAgreementAlgorithms", &s.KeyAgreementAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "MultiRegion", &s.MultiRegion, api.SetBoolPtr)
+	err = api.Decode(err, m, "MultiRegionConfiguration", &s.MultiRegionConfiguration, api.SetStructPtr[MultiRegionConfiguration])
+	err = api.Decode(err, m, "PendingDeletionWindowInDays", &s.PendingDeletionWindowInDays, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MacAlgorithms", &s.MacAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "XksKeyConfiguration", &s.XksKeyConfiguration, api.SetStructPtr[XksKeyConfigurationType])
+	return err
 }
 
 func (s *KeyMetadata) ToDynamic() map[string]any {
@@ -3185,91 +1768,38 @@ func (s *KeyMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AWSAccountId != nil {
-		m["AWSAccountId"] = *s.AWSAccountId
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreationDate != nil {
-		m["CreationDate"] = s.CreationDate.UTC()
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.KeyUsage != nil {
-		m["KeyUsage"] = *s.KeyUsage
-	}
-	if s.KeyState != nil {
-		m["KeyState"] = *s.KeyState
-	}
-	if s.DeletionDate != nil {
-		m["DeletionDate"] = s.DeletionDate.UTC()
-	}
-	if s.ValidTo != nil {
-		m["ValidTo"] = s.ValidTo.UTC()
-	}
-	if s.Origin != nil {
-		m["Origin"] = *s.Origin
-	}
-	if s.CustomKeyStoreId != nil {
-		m["CustomKeyStoreId"] = *s.CustomKeyStoreId
-	}
-	if s.CloudHsmClusterId != nil {
-		m["CloudHsmClusterId"] = *s.CloudHsmClusterId
-	}
-	if s.ExpirationModel != nil {
-		m["ExpirationModel"] = *s.ExpirationModel
-	}
-	if s.KeyManager != nil {
-		m["KeyManager"] = *s.KeyManager
-	}
-	if s.CustomerMasterKeySpec != nil {
-		m["CustomerMasterKeySpec"] = *s.CustomerMasterKeySpec
-	}
-	if s.KeySpec != nil {
-		m["KeySpec"] = *s.KeySpec
-	}
-	if s.EncryptionAlgorithms != nil {
-		m["EncryptionAlgorithms"] = api.DynList(s.EncryptionAlgorithms, api.DynString)
-	}
-	if s.SigningAlgorithms != nil {
-		m["SigningAlgorithms"] = api.DynList(s.SigningAlgorithms, api.DynString)
-	}
-	if s.KeyAgreementAlgorithms != nil {
-		m["KeyAgreementAlgorithms"] = api.DynList(s.KeyAgreementAlgorithms, api.DynString)
-	}
-	if s.MultiRegion != nil {
-		m["MultiRegion"] = *s.MultiRegion
-	}
-	if s.MultiRegionConfiguration != nil {
-		m["MultiRegionConfiguration"] = s.MultiRegionConfiguration.ToDynamic()
-	}
-	if s.PendingDeletionWindowInDays != nil {
-		m["PendingDeletionWindowInDays"] = int64(*s.PendingDeletionWindowInDays)
-	}
-	if s.MacAlgorithms != nil {
-		m["MacAlgorithms"] = api.DynList(s.MacAlgorithms, api.DynString)
-	}
-	if s.XksKeyConfiguration != nil {
-		m["XksKeyConfiguration"] = s.XksKeyConfiguration.ToDynamic()
-	}
+	api.Put(m, "AWSAccountId", s.AWSAccountId, api.DynString)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "KeyUsage", s.KeyUsage, api.DynString)
+	api.Put(m, "KeyState", s.KeyState, api.DynString)
+	api.Put(m, "DeletionDate", s.DeletionDate, api.DynTime)
+	api.Put(m, "ValidTo", s.ValidTo, api.DynTime)
+	api.Put(m, "Origin", s.Origin, api.DynString)
+	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
+	api.Put(m, "CloudHsmClusterId", s.CloudHsmClusterId, api.DynString)
+	api.Put(m, "ExpirationModel", s.ExpirationModel, api.DynString)
+	api.Put(m, "KeyManager", s.KeyManager, api.DynString)
+	api.Put(m, "CustomerMasterKeySpec", s.CustomerMasterKeySpec, api.DynString)
+	api.Put(m, "KeySpec", s.KeySpec, api.DynString)
+	api.PutList(m, "EncryptionAlgorithms", s.EncryptionAlgorithms, api.DynString)
+	api.PutList(m, "SigningAlgorithms", s.SigningAlgorithms, api.DynString)
+	api.PutList(m, "KeyAgreementAlgorithms", s.KeyAgreementAlgorithms, api.DynString)
+	api.Put(m, "MultiRegion", s.MultiRegion, api.DynBool)
+	api.PutStruct(m, "MultiRegionConfiguration", s.MultiRegionConfiguration)
+	api.Put(m, "PendingDeletionWindowInDays", s.PendingDeletionWindowInDays, api.DynInt32)
+	api.PutList(m, "MacAlgorithms", s.MacAlgorithms, api.DynString)
+	api.PutStruct(m, "XksKeyConfiguration", s.XksKeyConfiguration)
 	return m
 }
 
 func (s *KeyUnavailableException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KeyUnavailableException) ToDynamic() map[string]any {
@@ -3277,19 +1807,14 @@ func (s *KeyUnavailableException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LimitExceededException) ToDynamic() map[string]any {
@@ -3297,29 +1822,16 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ListAliasesRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListAliasesRequest) ToDynamic() map[string]any {
@@ -3327,35 +1839,20 @@ func (s *ListAliasesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListAliasesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Aliases"]; v != nil {
-		if err := api.SetList(&s.Aliases, v, func(p *AliasListEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Aliases")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Truncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.Truncated, v); err != nil {
-			return api.At(err, ".Truncated")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Aliases", &s.Aliases, func(p *[]AliasListEntry, v any) error {
+		return api.SetList(p, v, func(p *AliasListEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
+	return err
 }
 
 func (s *ListAliasesResponse) ToDynamic() map[string]any {
@@ -3363,45 +1860,20 @@ func (s *ListAliasesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Aliases != nil {
-		m["Aliases"] = api.DynList(s.Aliases, func(e AliasListEntry) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Truncated != nil {
-		m["Truncated"] = *s.Truncated
-	}
+	api.PutList(m, "Aliases", s.Aliases, func(e AliasListEntry) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Truncated", s.Truncated, api.DynBool)
 	return m
 }
 
 func (s *ListGrantsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["GrantId"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantId, v); err != nil {
-			return api.At(err, ".GrantId")
-		}
-	}
-	if v := m["GranteePrincipal"]; v != nil {
-		if err := api.SetStringPtr(&s.GranteePrincipal, v); err != nil {
-			return api.At(err, ".GranteePrincipal")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantId", &s.GrantId, api.SetStringPtr)
+	err = api.Decode(err, m, "GranteePrincipal", &s.GranteePrincipal, api.SetStringPtr)
+	return err
 }
 
 func (s *ListGrantsRequest) ToDynamic() map[string]any {
@@ -3409,41 +1881,22 @@ func (s *ListGrantsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.GrantId != nil {
-		m["GrantId"] = *s.GrantId
-	}
-	if s.GranteePrincipal != nil {
-		m["GranteePrincipal"] = *s.GranteePrincipal
-	}
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "GrantId", s.GrantId, api.DynString)
+	api.Put(m, "GranteePrincipal", s.GranteePrincipal, api.DynString)
 	return m
 }
 
 func (s *ListGrantsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Grants"]; v != nil {
-		if err := api.SetList(&s.Grants, v, func(p *GrantListEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Grants")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Truncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.Truncated, v); err != nil {
-			return api.At(err, ".Truncated")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Grants", &s.Grants, func(p *[]GrantListEntry, v any) error {
+		return api.SetList(p, v, func(p *GrantListEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
+	return err
 }
 
 func (s *ListGrantsResponse) ToDynamic() map[string]any {
@@ -3451,35 +1904,18 @@ func (s *ListGrantsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Grants != nil {
-		m["Grants"] = api.DynList(s.Grants, func(e GrantListEntry) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Truncated != nil {
-		m["Truncated"] = *s.Truncated
-	}
+	api.PutList(m, "Grants", s.Grants, func(e GrantListEntry) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Truncated", s.Truncated, api.DynBool)
 	return m
 }
 
 func (s *ListKeyPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListKeyPoliciesRequest) ToDynamic() map[string]any {
@@ -3487,35 +1923,18 @@ func (s *ListKeyPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListKeyPoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["PolicyNames"]; v != nil {
-		if err := api.SetList(&s.PolicyNames, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyNames")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Truncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.Truncated, v); err != nil {
-			return api.At(err, ".Truncated")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
+	return err
 }
 
 func (s *ListKeyPoliciesResponse) ToDynamic() map[string]any {
@@ -3523,35 +1942,18 @@ func (s *ListKeyPoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PolicyNames != nil {
-		m["PolicyNames"] = api.DynList(s.PolicyNames, api.DynString)
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Truncated != nil {
-		m["Truncated"] = *s.Truncated
-	}
+	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Truncated", s.Truncated, api.DynBool)
 	return m
 }
 
 func (s *ListKeyRotationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListKeyRotationsRequest) ToDynamic() map[string]any {
@@ -3559,35 +1961,20 @@ func (s *ListKeyRotationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListKeyRotationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Rotations"]; v != nil {
-		if err := api.SetList(&s.Rotations, v, func(p *RotationsListEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rotations")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Truncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.Truncated, v); err != nil {
-			return api.At(err, ".Truncated")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rotations", &s.Rotations, func(p *[]RotationsListEntry, v any) error {
+		return api.SetList(p, v, func(p *RotationsListEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
+	return err
 }
 
 func (s *ListKeyRotationsResponse) ToDynamic() map[string]any {
@@ -3595,30 +1982,17 @@ func (s *ListKeyRotationsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Rotations != nil {
-		m["Rotations"] = api.DynList(s.Rotations, func(e RotationsListEntry) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Truncated != nil {
-		m["Truncated"] = *s.Truncated
-	}
+	api.PutList(m, "Rotations", s.Rotations, func(e RotationsListEntry) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Truncated", s.Truncated, api.DynBool)
 	return m
 }
 
 func (s *ListKeysRequest) FromDynamic(m map[string]any) error {
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListKeysRequest) ToDynamic() map[string]any {
@@ -3626,32 +2000,19 @@ func (s *ListKeysRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListKeysResponse) FromDynamic(m map[string]any) error {
-	if v := m["Keys"]; v != nil {
-		if err := api.SetList(&s.Keys, v, func(p *KeyListEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Keys")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Truncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.Truncated, v); err != nil {
-			return api.At(err, ".Truncated")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Keys", &s.Keys, func(p *[]KeyListEntry, v any) error {
+		return api.SetList(p, v, func(p *KeyListEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
+	return err
 }
 
 func (s *ListKeysResponse) ToDynamic() map[string]any {
@@ -3659,35 +2020,18 @@ func (s *ListKeysResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Keys != nil {
-		m["Keys"] = api.DynList(s.Keys, func(e KeyListEntry) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Truncated != nil {
-		m["Truncated"] = *s.Truncated
-	}
+	api.PutList(m, "Keys", s.Keys, func(e KeyListEntry) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Truncated", s.Truncated, api.DynBool)
 	return m
 }
 
 func (s *ListResourceTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListResourceTagsRequest) ToDynamic() map[string]any {
@@ -3695,35 +2039,20 @@ func (s *ListResourceTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
 	return m
 }
 
 func (s *ListResourceTagsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Truncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.Truncated, v); err != nil {
-			return api.At(err, ".Truncated")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
+	return err
 }
 
 func (s *ListResourceTagsResponse) ToDynamic() map[string]any {
@@ -3731,35 +2060,18 @@ func (s *ListResourceTagsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Truncated != nil {
-		m["Truncated"] = *s.Truncated
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Truncated", s.Truncated, api.DynBool)
 	return m
 }
 
 func (s *ListRetirableGrantsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["RetiringPrincipal"]; v != nil {
-		if err := api.SetStringPtr(&s.RetiringPrincipal, v); err != nil {
-			return api.At(err, ".RetiringPrincipal")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "RetiringPrincipal", &s.RetiringPrincipal, api.SetStringPtr)
+	return err
 }
 
 func (s *ListRetirableGrantsRequest) ToDynamic() map[string]any {
@@ -3767,25 +2079,16 @@ func (s *ListRetirableGrantsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.RetiringPrincipal != nil {
-		m["RetiringPrincipal"] = *s.RetiringPrincipal
-	}
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "RetiringPrincipal", s.RetiringPrincipal, api.DynString)
 	return m
 }
 
 func (s *MalformedPolicyDocumentException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *MalformedPolicyDocumentException) ToDynamic() map[string]any {
@@ -3793,31 +2096,18 @@ func (s *MalformedPolicyDocumentException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *MultiRegionConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["MultiRegionKeyType"]; v != nil {
-		if err := api.SetStringPtr(&s.MultiRegionKeyType, v); err != nil {
-			return api.At(err, ".MultiRegionKeyType")
-		}
-	}
-	if v := m["PrimaryKey"]; v != nil {
-		p := new(MultiRegionKey)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PrimaryKey")
-		}
-		s.PrimaryKey = p
-	}
-	if v := m["ReplicaKeys"]; v != nil {
-		if err := api.SetList(&s.ReplicaKeys, v, func(p *MultiRegionKey, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicaKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MultiRegionKeyType", &s.MultiRegionKeyType, api.SetStringPtr)
+	err = api.Decode(err, m, "PrimaryKey", &s.PrimaryKey, api.SetStructPtr[MultiRegionKey])
+	err = api.Decode(err, m, "ReplicaKeys", &s.ReplicaKeys, func(p *[]MultiRegionKey, v any) error {
+		return api.SetList(p, v, func(p *MultiRegionKey, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *MultiRegionConfiguration) ToDynamic() map[string]any {
@@ -3825,30 +2115,17 @@ func (s *MultiRegionConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.MultiRegionKeyType != nil {
-		m["MultiRegionKeyType"] = *s.MultiRegionKeyType
-	}
-	if s.PrimaryKey != nil {
-		m["PrimaryKey"] = s.PrimaryKey.ToDynamic()
-	}
-	if s.ReplicaKeys != nil {
-		m["ReplicaKeys"] = api.DynList(s.ReplicaKeys, func(e MultiRegionKey) any { return e.ToDynamic() })
-	}
+	api.Put(m, "MultiRegionKeyType", s.MultiRegionKeyType, api.DynString)
+	api.PutStruct(m, "PrimaryKey", s.PrimaryKey)
+	api.PutList(m, "ReplicaKeys", s.ReplicaKeys, func(e MultiRegionKey) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *MultiRegionKey) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	return err
 }
 
 func (s *MultiRegionKey) ToDynamic() map[string]any {
@@ -3856,22 +2133,15 @@ func (s *MultiRegionKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Region", s.Region, api.DynString)
 	return m
 }
 
 func (s *NotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NotFoundException) ToDynamic() map[string]any {
@@ -3879,34 +2149,17 @@ func (s *NotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PutKeyPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["BypassPolicyLockoutSafetyCheck"]; v != nil {
-		if err := api.SetBoolPtr(&s.BypassPolicyLockoutSafetyCheck, v); err != nil {
-			return api.At(err, ".BypassPolicyLockoutSafetyCheck")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "BypassPolicyLockoutSafetyCheck", &s.BypassPolicyLockoutSafetyCheck, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutKeyPolicyRequest) ToDynamic() map[string]any {
@@ -3914,68 +2167,25 @@ func (s *PutKeyPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.BypassPolicyLockoutSafetyCheck != nil {
-		m["BypassPolicyLockoutSafetyCheck"] = *s.BypassPolicyLockoutSafetyCheck
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "BypassPolicyLockoutSafetyCheck", s.BypassPolicyLockoutSafetyCheck, api.DynBool)
 	return m
 }
 
 func (s *ReEncryptRequest) FromDynamic(m map[string]any) error {
-	if v := m["CiphertextBlob"]; v != nil {
-		if err := api.SetBytes(&s.CiphertextBlob, v); err != nil {
-			return api.At(err, ".CiphertextBlob")
-		}
-	}
-	if v := m["SourceEncryptionContext"]; v != nil {
-		if err := api.SetMap(&s.SourceEncryptionContext, v, api.SetString); err != nil {
-			return api.At(err, ".SourceEncryptionContext")
-		}
-	}
-	if v := m["SourceKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceKeyId, v); err != nil {
-			return api.At(err, ".SourceKeyId")
-		}
-	}
-	if v := m["DestinationKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationKeyId, v); err != nil {
-			return api.At(err, ".DestinationKeyId")
-		}
-	}
-	if v := m["DestinationEncryptionContext"]; v != nil {
-		if err := api.SetMap(&s.DestinationEncryptionContext, v, api.SetString); err != nil {
-			return api.At(err, ".DestinationEncryptionContext")
-		}
-	}
-	if v := m["SourceEncryptionAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceEncryptionAlgorithm, v); err != nil {
-			return api.At(err, ".SourceEncryptionAlgorithm")
-		}
-	}
-	if v := m["DestinationEncryptionAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationEncryptionAlgorithm, v); err != nil {
-			return api.At(err, ".DestinationEncryptionAlgorithm")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CiphertextBlob", &s.CiphertextBlob, api.SetBytes)
+	err = api.Decode(err, m, "SourceEncryptionContext", &s.SourceEncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "SourceKeyId", &s.SourceKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "DestinationKeyId", &s.DestinationKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "DestinationEncryptionContext", &s.DestinationEncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "SourceEncryptionAlgorithm", &s.SourceEncryptionAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "DestinationEncryptionAlgorithm", &s.DestinationEncryptionAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *ReEncryptRequest) ToDynamic() map[string]any {
@@ -3983,63 +2193,26 @@ func (s *ReEncryptRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CiphertextBlob != nil {
-		m["CiphertextBlob"] = s.CiphertextBlob
-	}
-	if s.SourceEncryptionContext != nil {
-		m["SourceEncryptionContext"] = api.DynMap(s.SourceEncryptionContext, api.DynString)
-	}
-	if s.SourceKeyId != nil {
-		m["SourceKeyId"] = *s.SourceKeyId
-	}
-	if s.DestinationKeyId != nil {
-		m["DestinationKeyId"] = *s.DestinationKeyId
-	}
-	if s.DestinationEncryptionContext != nil {
-		m["DestinationEncryptionContext"] = api.DynMap(s.DestinationEncryptionContext, api.DynString)
-	}
-	if s.SourceEncryptionAlgorithm != nil {
-		m["SourceEncryptionAlgorithm"] = *s.SourceEncryptionAlgorithm
-	}
-	if s.DestinationEncryptionAlgorithm != nil {
-		m["DestinationEncryptionAlgorithm"] = *s.DestinationEncryptionAlgorithm
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.PutBytes(m, "CiphertextBlob", s.CiphertextBlob)
+	api.PutMap(m, "SourceEncryptionContext", s.SourceEncryptionContext, api.DynString)
+	api.Put(m, "SourceKeyId", s.SourceKeyId, api.DynString)
+	api.Put(m, "DestinationKeyId", s.DestinationKeyId, api.DynString)
+	api.PutMap(m, "DestinationEncryptionContext", s.DestinationEncryptionContext, api.DynString)
+	api.Put(m, "SourceEncryptionAlgorithm", s.SourceEncryptionAlgorithm, api.DynString)
+	api.Put(m, "DestinationEncryptionAlgorithm", s.DestinationEncryptionAlgorithm, api.DynString)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *ReEncryptResponse) FromDynamic(m map[string]any) error {
-	if v := m["CiphertextBlob"]; v != nil {
-		if err := api.SetBytes(&s.CiphertextBlob, v); err != nil {
-			return api.At(err, ".CiphertextBlob")
-		}
-	}
-	if v := m["SourceKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceKeyId, v); err != nil {
-			return api.At(err, ".SourceKeyId")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["SourceEncryptionAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceEncryptionAlgorithm, v); err != nil {
-			return api.At(err, ".SourceEncryptionAlgorithm")
-		}
-	}
-	if v := m["DestinationEncryptionAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationEncryptionAlgorithm, v); err != nil {
-			return api.At(err, ".DestinationEncryptionAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CiphertextBlob", &s.CiphertextBlob, api.SetBytes)
+	err = api.Decode(err, m, "SourceKeyId", &s.SourceKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceEncryptionAlgorithm", &s.SourceEncryptionAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "DestinationEncryptionAlgorithm", &s.DestinationEncryptionAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *ReEncryptResponse) ToDynamic() map[string]any {
@@ -4047,36 +2220,19 @@ func (s *ReEncryptResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.CiphertextBlob != nil {
-		m["CiphertextBlob"] = s.CiphertextBlob
-	}
-	if s.SourceKeyId != nil {
-		m["SourceKeyId"] = *s.SourceKeyId
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.SourceEncryptionAlgorithm != nil {
-		m["SourceEncryptionAlgorithm"] = *s.SourceEncryptionAlgorithm
-	}
-	if s.DestinationEncryptionAlgorithm != nil {
-		m["DestinationEncryptionAlgorithm"] = *s.DestinationEncryptionAlgorithm
-	}
+	api.PutBytes(m, "CiphertextBlob", s.CiphertextBlob)
+	api.Put(m, "SourceKeyId", s.SourceKeyId, api.DynString)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "SourceEncryptionAlgorithm", s.SourceEncryptionAlgorithm, api.DynString)
+	api.Put(m, "DestinationEncryptionAlgorithm", s.DestinationEncryptionAlgorithm, api.DynString)
 	return m
 }
 
 func (s *RecipientInfo) FromDynamic(m map[string]any) error {
-	if v := m["KeyEncryptionAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyEncryptionAlgorithm, v); err != nil {
-			return api.At(err, ".KeyEncryptionAlgorithm")
-		}
-	}
-	if v := m["AttestationDocument"]; v != nil {
-		if err := api.SetBytes(&s.AttestationDocument, v); err != nil {
-			return api.At(err, ".AttestationDocument")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyEncryptionAlgorithm", &s.KeyEncryptionAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "AttestationDocument", &s.AttestationDocument, api.SetBytes)
+	return err
 }
 
 func (s *RecipientInfo) ToDynamic() map[string]any {
@@ -4084,47 +2240,22 @@ func (s *RecipientInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyEncryptionAlgorithm != nil {
-		m["KeyEncryptionAlgorithm"] = *s.KeyEncryptionAlgorithm
-	}
-	if s.AttestationDocument != nil {
-		m["AttestationDocument"] = s.AttestationDocument
-	}
+	api.Put(m, "KeyEncryptionAlgorithm", s.KeyEncryptionAlgorithm, api.DynString)
+	api.PutBytes(m, "AttestationDocument", s.AttestationDocument)
 	return m
 }
 
 func (s *ReplicateKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["ReplicaRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplicaRegion, v); err != nil {
-			return api.At(err, ".ReplicaRegion")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["BypassPolicyLockoutSafetyCheck"]; v != nil {
-		if err := api.SetBoolPtr(&s.BypassPolicyLockoutSafetyCheck, v); err != nil {
-			return api.At(err, ".BypassPolicyLockoutSafetyCheck")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicaRegion", &s.ReplicaRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "BypassPolicyLockoutSafetyCheck", &s.BypassPolicyLockoutSafetyCheck, api.SetBoolPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ReplicateKeyRequest) ToDynamic() map[string]any {
@@ -4132,46 +2263,23 @@ func (s *ReplicateKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.ReplicaRegion != nil {
-		m["ReplicaRegion"] = *s.ReplicaRegion
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.BypassPolicyLockoutSafetyCheck != nil {
-		m["BypassPolicyLockoutSafetyCheck"] = *s.BypassPolicyLockoutSafetyCheck
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "ReplicaRegion", s.ReplicaRegion, api.DynString)
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "BypassPolicyLockoutSafetyCheck", s.BypassPolicyLockoutSafetyCheck, api.DynBool)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ReplicateKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["ReplicaKeyMetadata"]; v != nil {
-		p := new(KeyMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicaKeyMetadata")
-		}
-		s.ReplicaKeyMetadata = p
-	}
-	if v := m["ReplicaPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplicaPolicy, v); err != nil {
-			return api.At(err, ".ReplicaPolicy")
-		}
-	}
-	if v := m["ReplicaTags"]; v != nil {
-		if err := api.SetList(&s.ReplicaTags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicaTags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplicaKeyMetadata", &s.ReplicaKeyMetadata, api.SetStructPtr[KeyMetadata])
+	err = api.Decode(err, m, "ReplicaPolicy", &s.ReplicaPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicaTags", &s.ReplicaTags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ReplicateKeyResponse) ToDynamic() map[string]any {
@@ -4179,40 +2287,19 @@ func (s *ReplicateKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ReplicaKeyMetadata != nil {
-		m["ReplicaKeyMetadata"] = s.ReplicaKeyMetadata.ToDynamic()
-	}
-	if s.ReplicaPolicy != nil {
-		m["ReplicaPolicy"] = *s.ReplicaPolicy
-	}
-	if s.ReplicaTags != nil {
-		m["ReplicaTags"] = api.DynList(s.ReplicaTags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "ReplicaKeyMetadata", s.ReplicaKeyMetadata)
+	api.Put(m, "ReplicaPolicy", s.ReplicaPolicy, api.DynString)
+	api.PutList(m, "ReplicaTags", s.ReplicaTags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RetireGrantRequest) FromDynamic(m map[string]any) error {
-	if v := m["GrantToken"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantToken, v); err != nil {
-			return api.At(err, ".GrantToken")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["GrantId"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantId, v); err != nil {
-			return api.At(err, ".GrantId")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GrantToken", &s.GrantToken, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantId", &s.GrantId, api.SetStringPtr)
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *RetireGrantRequest) ToDynamic() map[string]any {
@@ -4220,38 +2307,19 @@ func (s *RetireGrantRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.GrantToken != nil {
-		m["GrantToken"] = *s.GrantToken
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.GrantId != nil {
-		m["GrantId"] = *s.GrantId
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.Put(m, "GrantToken", s.GrantToken, api.DynString)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "GrantId", s.GrantId, api.DynString)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *RevokeGrantRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["GrantId"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantId, v); err != nil {
-			return api.At(err, ".GrantId")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantId", &s.GrantId, api.SetStringPtr)
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *RevokeGrantRequest) ToDynamic() map[string]any {
@@ -4259,25 +2327,16 @@ func (s *RevokeGrantRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.GrantId != nil {
-		m["GrantId"] = *s.GrantId
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "GrantId", s.GrantId, api.DynString)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *RotateKeyOnDemandRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *RotateKeyOnDemandRequest) ToDynamic() map[string]any {
@@ -4285,19 +2344,14 @@ func (s *RotateKeyOnDemandRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *RotateKeyOnDemandResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *RotateKeyOnDemandResponse) ToDynamic() map[string]any {
@@ -4305,29 +2359,16 @@ func (s *RotateKeyOnDemandResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *RotationsListEntry) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["RotationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.RotationDate, v); err != nil {
-			return api.At(err, ".RotationDate")
-		}
-	}
-	if v := m["RotationType"]; v != nil {
-		if err := api.SetStringPtr(&s.RotationType, v); err != nil {
-			return api.At(err, ".RotationType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "RotationDate", &s.RotationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "RotationType", &s.RotationType, api.SetStringPtr)
+	return err
 }
 
 func (s *RotationsListEntry) ToDynamic() map[string]any {
@@ -4335,30 +2376,17 @@ func (s *RotationsListEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.RotationDate != nil {
-		m["RotationDate"] = s.RotationDate.UTC()
-	}
-	if s.RotationType != nil {
-		m["RotationType"] = *s.RotationType
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "RotationDate", s.RotationDate, api.DynTime)
+	api.Put(m, "RotationType", s.RotationType, api.DynString)
 	return m
 }
 
 func (s *ScheduleKeyDeletionRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["PendingWindowInDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PendingWindowInDays, v); err != nil {
-			return api.At(err, ".PendingWindowInDays")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "PendingWindowInDays", &s.PendingWindowInDays, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ScheduleKeyDeletionRequest) ToDynamic() map[string]any {
@@ -4366,37 +2394,18 @@ func (s *ScheduleKeyDeletionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.PendingWindowInDays != nil {
-		m["PendingWindowInDays"] = int64(*s.PendingWindowInDays)
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "PendingWindowInDays", s.PendingWindowInDays, api.DynInt32)
 	return m
 }
 
 func (s *ScheduleKeyDeletionResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["DeletionDate"]; v != nil {
-		if err := api.SetTimePtr(&s.DeletionDate, v); err != nil {
-			return api.At(err, ".DeletionDate")
-		}
-	}
-	if v := m["KeyState"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyState, v); err != nil {
-			return api.At(err, ".KeyState")
-		}
-	}
-	if v := m["PendingWindowInDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PendingWindowInDays, v); err != nil {
-			return api.At(err, ".PendingWindowInDays")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "DeletionDate", &s.DeletionDate, api.SetTimePtr)
+	err = api.Decode(err, m, "KeyState", &s.KeyState, api.SetStringPtr)
+	err = api.Decode(err, m, "PendingWindowInDays", &s.PendingWindowInDays, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ScheduleKeyDeletionResponse) ToDynamic() map[string]any {
@@ -4404,53 +2413,22 @@ func (s *ScheduleKeyDeletionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.DeletionDate != nil {
-		m["DeletionDate"] = s.DeletionDate.UTC()
-	}
-	if s.KeyState != nil {
-		m["KeyState"] = *s.KeyState
-	}
-	if s.PendingWindowInDays != nil {
-		m["PendingWindowInDays"] = int64(*s.PendingWindowInDays)
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "DeletionDate", s.DeletionDate, api.DynTime)
+	api.Put(m, "KeyState", s.KeyState, api.DynString)
+	api.Put(m, "PendingWindowInDays", s.PendingWindowInDays, api.DynInt32)
 	return m
 }
 
 func (s *SignRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetBytes(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["MessageType"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageType, v); err != nil {
-			return api.At(err, ".MessageType")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["SigningAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningAlgorithm, v); err != nil {
-			return api.At(err, ".SigningAlgorithm")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetBytes)
+	err = api.Decode(err, m, "MessageType", &s.MessageType, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SigningAlgorithm", &s.SigningAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *SignRequest) ToDynamic() map[string]any {
@@ -4458,44 +2436,21 @@ func (s *SignRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.Message != nil {
-		m["Message"] = s.Message
-	}
-	if s.MessageType != nil {
-		m["MessageType"] = *s.MessageType
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.SigningAlgorithm != nil {
-		m["SigningAlgorithm"] = *s.SigningAlgorithm
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutBytes(m, "Message", s.Message)
+	api.Put(m, "MessageType", s.MessageType, api.DynString)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.Put(m, "SigningAlgorithm", s.SigningAlgorithm, api.DynString)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *SignResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["Signature"]; v != nil {
-		if err := api.SetBytes(&s.Signature, v); err != nil {
-			return api.At(err, ".Signature")
-		}
-	}
-	if v := m["SigningAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningAlgorithm, v); err != nil {
-			return api.At(err, ".SigningAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Signature", &s.Signature, api.SetBytes)
+	err = api.Decode(err, m, "SigningAlgorithm", &s.SigningAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *SignResponse) ToDynamic() map[string]any {
@@ -4503,30 +2458,17 @@ func (s *SignResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.Signature != nil {
-		m["Signature"] = s.Signature
-	}
-	if s.SigningAlgorithm != nil {
-		m["SigningAlgorithm"] = *s.SigningAlgorithm
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutBytes(m, "Signature", s.Signature)
+	api.Put(m, "SigningAlgorithm", s.SigningAlgorithm, api.DynString)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["TagKey"]; v != nil {
-		if err := api.SetStringPtr(&s.TagKey, v); err != nil {
-			return api.At(err, ".TagKey")
-		}
-	}
-	if v := m["TagValue"]; v != nil {
-		if err := api.SetStringPtr(&s.TagValue, v); err != nil {
-			return api.At(err, ".TagValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TagKey", &s.TagKey, api.SetStringPtr)
+	err = api.Decode(err, m, "TagValue", &s.TagValue, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -4534,22 +2476,15 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TagKey != nil {
-		m["TagKey"] = *s.TagKey
-	}
-	if s.TagValue != nil {
-		m["TagValue"] = *s.TagValue
-	}
+	api.Put(m, "TagKey", s.TagKey, api.DynString)
+	api.Put(m, "TagValue", s.TagValue, api.DynString)
 	return m
 }
 
 func (s *TagException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TagException) ToDynamic() map[string]any {
@@ -4557,24 +2492,17 @@ func (s *TagException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagResourceRequest) ToDynamic() map[string]any {
@@ -4582,22 +2510,15 @@ func (s *TagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UnsupportedOperationException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnsupportedOperationException) ToDynamic() map[string]any {
@@ -4605,24 +2526,15 @@ func (s *UnsupportedOperationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceRequest) ToDynamic() map[string]any {
@@ -4630,27 +2542,16 @@ func (s *UntagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UpdateAliasRequest) FromDynamic(m map[string]any) error {
-	if v := m["AliasName"]; v != nil {
-		if err := api.SetStringPtr(&s.AliasName, v); err != nil {
-			return api.At(err, ".AliasName")
-		}
-	}
-	if v := m["TargetKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetKeyId, v); err != nil {
-			return api.At(err, ".TargetKeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AliasName", &s.AliasName, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetKeyId", &s.TargetKeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateAliasRequest) ToDynamic() map[string]any {
@@ -4658,64 +2559,23 @@ func (s *UpdateAliasRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AliasName != nil {
-		m["AliasName"] = *s.AliasName
-	}
-	if s.TargetKeyId != nil {
-		m["TargetKeyId"] = *s.TargetKeyId
-	}
+	api.Put(m, "AliasName", s.AliasName, api.DynString)
+	api.Put(m, "TargetKeyId", s.TargetKeyId, api.DynString)
 	return m
 }
 
 func (s *UpdateCustomKeyStoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["CustomKeyStoreId"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomKeyStoreId, v); err != nil {
-			return api.At(err, ".CustomKeyStoreId")
-		}
-	}
-	if v := m["NewCustomKeyStoreName"]; v != nil {
-		if err := api.SetStringPtr(&s.NewCustomKeyStoreName, v); err != nil {
-			return api.At(err, ".NewCustomKeyStoreName")
-		}
-	}
-	if v := m["KeyStorePassword"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyStorePassword, v); err != nil {
-			return api.At(err, ".KeyStorePassword")
-		}
-	}
-	if v := m["CloudHsmClusterId"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudHsmClusterId, v); err != nil {
-			return api.At(err, ".CloudHsmClusterId")
-		}
-	}
-	if v := m["XksProxyUriEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.XksProxyUriEndpoint, v); err != nil {
-			return api.At(err, ".XksProxyUriEndpoint")
-		}
-	}
-	if v := m["XksProxyUriPath"]; v != nil {
-		if err := api.SetStringPtr(&s.XksProxyUriPath, v); err != nil {
-			return api.At(err, ".XksProxyUriPath")
-		}
-	}
-	if v := m["XksProxyVpcEndpointServiceName"]; v != nil {
-		if err := api.SetStringPtr(&s.XksProxyVpcEndpointServiceName, v); err != nil {
-			return api.At(err, ".XksProxyVpcEndpointServiceName")
-		}
-	}
-	if v := m["XksProxyAuthenticationCredential"]; v != nil {
-		p := new(XksProxyAuthenticationCredentialType)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".XksProxyAuthenticationCredential")
-		}
-		s.XksProxyAuthenticationCredential = p
-	}
-	if v := m["XksProxyConnectivity"]; v != nil {
-		if err := api.SetStringPtr(&s.XksProxyConnectivity, v); err != nil {
-			return api.At(err, ".XksProxyConnectivity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
+	err = api.Decode(err, m, "NewCustomKeyStoreName", &s.NewCustomKeyStoreName, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyStorePassword", &s.KeyStorePassword, api.SetStringPtr)
+	err = api.Decode(err, m, "CloudHsmClusterId", &s.CloudHsmClusterId, api.SetStringPtr)
+	err = api.Decode(err, m, "XksProxyUriEndpoint", &s.XksProxyUriEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "XksProxyUriPath", &s.XksProxyUriPath, api.SetStringPtr)
+	err = api.Decode(err, m, "XksProxyVpcEndpointServiceName", &s.XksProxyVpcEndpointServiceName, api.SetStringPtr)
+	err = api.Decode(err, m, "XksProxyAuthenticationCredential", &s.XksProxyAuthenticationCredential, api.SetStructPtr[XksProxyAuthenticationCredentialType])
+	err = api.Decode(err, m, "XksProxyConnectivity", &s.XksProxyConnectivity, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateCustomKeyStoreRequest) ToDynamic() map[string]any {
@@ -4723,33 +2583,15 @@ func (s *UpdateCustomKeyStoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CustomKeyStoreId != nil {
-		m["CustomKeyStoreId"] = *s.CustomKeyStoreId
-	}
-	if s.NewCustomKeyStoreName != nil {
-		m["NewCustomKeyStoreName"] = *s.NewCustomKeyStoreName
-	}
-	if s.KeyStorePassword != nil {
-		m["KeyStorePassword"] = *s.KeyStorePassword
-	}
-	if s.CloudHsmClusterId != nil {
-		m["CloudHsmClusterId"] = *s.CloudHsmClusterId
-	}
-	if s.XksProxyUriEndpoint != nil {
-		m["XksProxyUriEndpoint"] = *s.XksProxyUriEndpoint
-	}
-	if s.XksProxyUriPath != nil {
-		m["XksProxyUriPath"] = *s.XksProxyUriPath
-	}
-	if s.XksProxyVpcEndpointServiceName != nil {
-		m["XksProxyVpcEndpointServiceName"] = *s.XksProxyVpcEndpointServiceName
-	}
-	if s.XksProxyAuthenticationCredential != nil {
-		m["XksProxyAuthenticationCredential"] = s.XksProxyAuthenticationCredential.ToDynamic()
-	}
-	if s.XksProxyConnectivity != nil {
-		m["XksProxyConnectivity"] = *s.XksProxyConnectivity
-	}
+	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
+	api.Put(m, "NewCustomKeyStoreName", s.NewCustomKeyStoreName, api.DynString)
+	api.Put(m, "KeyStorePassword", s.KeyStorePassword, api.DynString)
+	api.Put(m, "CloudHsmClusterId", s.CloudHsmClusterId, api.DynString)
+	api.Put(m, "XksProxyUriEndpoint", s.XksProxyUriEndpoint, api.DynString)
+	api.Put(m, "XksProxyUriPath", s.XksProxyUriPath, api.DynString)
+	api.Put(m, "XksProxyVpcEndpointServiceName", s.XksProxyVpcEndpointServiceName, api.DynString)
+	api.PutStruct(m, "XksProxyAuthenticationCredential", s.XksProxyAuthenticationCredential)
+	api.Put(m, "XksProxyConnectivity", s.XksProxyConnectivity, api.DynString)
 	return m
 }
 
@@ -4763,17 +2605,10 @@ func (s *UpdateCustomKeyStoreResponse) ToDynamic() map[string]any {
 }
 
 func (s *UpdateKeyDescriptionRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateKeyDescriptionRequest) ToDynamic() map[string]any {
@@ -4781,27 +2616,16 @@ func (s *UpdateKeyDescriptionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *UpdatePrimaryRegionRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["PrimaryRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.PrimaryRegion, v); err != nil {
-			return api.At(err, ".PrimaryRegion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "PrimaryRegion", &s.PrimaryRegion, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdatePrimaryRegionRequest) ToDynamic() map[string]any {
@@ -4809,47 +2633,20 @@ func (s *UpdatePrimaryRegionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.PrimaryRegion != nil {
-		m["PrimaryRegion"] = *s.PrimaryRegion
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "PrimaryRegion", s.PrimaryRegion, api.DynString)
 	return m
 }
 
 func (s *VerifyMacRequest) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetBytes(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["MacAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.MacAlgorithm, v); err != nil {
-			return api.At(err, ".MacAlgorithm")
-		}
-	}
-	if v := m["Mac"]; v != nil {
-		if err := api.SetBytes(&s.Mac, v); err != nil {
-			return api.At(err, ".Mac")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetBytes)
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "MacAlgorithm", &s.MacAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "Mac", &s.Mac, api.SetBytes)
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *VerifyMacRequest) ToDynamic() map[string]any {
@@ -4857,44 +2654,21 @@ func (s *VerifyMacRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Message != nil {
-		m["Message"] = s.Message
-	}
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.MacAlgorithm != nil {
-		m["MacAlgorithm"] = *s.MacAlgorithm
-	}
-	if s.Mac != nil {
-		m["Mac"] = s.Mac
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.PutBytes(m, "Message", s.Message)
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "MacAlgorithm", s.MacAlgorithm, api.DynString)
+	api.PutBytes(m, "Mac", s.Mac)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *VerifyMacResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["MacValid"]; v != nil {
-		if err := api.SetBoolPtr(&s.MacValid, v); err != nil {
-			return api.At(err, ".MacValid")
-		}
-	}
-	if v := m["MacAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.MacAlgorithm, v); err != nil {
-			return api.At(err, ".MacAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "MacValid", &s.MacValid, api.SetBoolPtr)
+	err = api.Decode(err, m, "MacAlgorithm", &s.MacAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *VerifyMacResponse) ToDynamic() map[string]any {
@@ -4902,55 +2676,22 @@ func (s *VerifyMacResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.MacValid != nil {
-		m["MacValid"] = *s.MacValid
-	}
-	if s.MacAlgorithm != nil {
-		m["MacAlgorithm"] = *s.MacAlgorithm
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "MacValid", s.MacValid, api.DynBool)
+	api.Put(m, "MacAlgorithm", s.MacAlgorithm, api.DynString)
 	return m
 }
 
 func (s *VerifyRequest) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetBytes(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["MessageType"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageType, v); err != nil {
-			return api.At(err, ".MessageType")
-		}
-	}
-	if v := m["Signature"]; v != nil {
-		if err := api.SetBytes(&s.Signature, v); err != nil {
-			return api.At(err, ".Signature")
-		}
-	}
-	if v := m["SigningAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningAlgorithm, v); err != nil {
-			return api.At(err, ".SigningAlgorithm")
-		}
-	}
-	if v := m["GrantTokens"]; v != nil {
-		if err := api.SetList(&s.GrantTokens, v, api.SetString); err != nil {
-			return api.At(err, ".GrantTokens")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetBytes)
+	err = api.Decode(err, m, "MessageType", &s.MessageType, api.SetStringPtr)
+	err = api.Decode(err, m, "Signature", &s.Signature, api.SetBytes)
+	err = api.Decode(err, m, "SigningAlgorithm", &s.SigningAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	return err
 }
 
 func (s *VerifyRequest) ToDynamic() map[string]any {
@@ -4958,47 +2699,22 @@ func (s *VerifyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.Message != nil {
-		m["Message"] = s.Message
-	}
-	if s.MessageType != nil {
-		m["MessageType"] = *s.MessageType
-	}
-	if s.Signature != nil {
-		m["Signature"] = s.Signature
-	}
-	if s.SigningAlgorithm != nil {
-		m["SigningAlgorithm"] = *s.SigningAlgorithm
-	}
-	if s.GrantTokens != nil {
-		m["GrantTokens"] = api.DynList(s.GrantTokens, api.DynString)
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.PutBytes(m, "Message", s.Message)
+	api.Put(m, "MessageType", s.MessageType, api.DynString)
+	api.PutBytes(m, "Signature", s.Signature)
+	api.Put(m, "SigningAlgorithm", s.SigningAlgorithm, api.DynString)
+	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
 	return m
 }
 
 func (s *VerifyResponse) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	if v := m["SignatureValid"]; v != nil {
-		if err := api.SetBoolPtr(&s.SignatureValid, v); err != nil {
-			return api.At(err, ".SignatureValid")
-		}
-	}
-	if v := m["SigningAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningAlgorithm, v); err != nil {
-			return api.At(err, ".SigningAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SignatureValid", &s.SignatureValid, api.SetBoolPtr)
+	err = api.Decode(err, m, "SigningAlgorithm", &s.SigningAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *VerifyResponse) ToDynamic() map[string]any {
@@ -5006,25 +2722,16 @@ func (s *VerifyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
-	if s.SignatureValid != nil {
-		m["SignatureValid"] = *s.SignatureValid
-	}
-	if s.SigningAlgorithm != nil {
-		m["SigningAlgorithm"] = *s.SigningAlgorithm
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
+	api.Put(m, "SignatureValid", s.SignatureValid, api.DynBool)
+	api.Put(m, "SigningAlgorithm", s.SigningAlgorithm, api.DynString)
 	return m
 }
 
 func (s *XksKeyAlreadyInUseException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *XksKeyAlreadyInUseException) ToDynamic() map[string]any {
@@ -5032,19 +2739,14 @@ func (s *XksKeyAlreadyInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *XksKeyConfigurationType) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *XksKeyConfigurationType) ToDynamic() map[string]any {
@@ -5052,19 +2754,14 @@ func (s *XksKeyConfigurationType) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *XksKeyInvalidConfigurationException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *XksKeyInvalidConfigurationException) ToDynamic() map[string]any {
@@ -5072,19 +2769,14 @@ func (s *XksKeyInvalidConfigurationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *XksKeyNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *XksKeyNotFoundException) ToDynamic() map[string]any {
@@ -5092,24 +2784,15 @@ func (s *XksKeyNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *XksProxyAuthenticationCredentialType) FromDynamic(m map[string]any) error {
-	if v := m["AccessKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessKeyId, v); err != nil {
-			return api.At(err, ".AccessKeyId")
-		}
-	}
-	if v := m["RawSecretAccessKey"]; v != nil {
-		if err := api.SetStringPtr(&s.RawSecretAccessKey, v); err != nil {
-			return api.At(err, ".RawSecretAccessKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "RawSecretAccessKey", &s.RawSecretAccessKey, api.SetStringPtr)
+	return err
 }
 
 func (s *XksProxyAuthenticationCredentialType) ToDynamic() map[string]any {
@@ -5117,42 +2800,19 @@ func (s *XksProxyAuthenticationCredentialType) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AccessKeyId != nil {
-		m["AccessKeyId"] = *s.AccessKeyId
-	}
-	if s.RawSecretAccessKey != nil {
-		m["RawSecretAccessKey"] = *s.RawSecretAccessKey
-	}
+	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
+	api.Put(m, "RawSecretAccessKey", s.RawSecretAccessKey, api.DynString)
 	return m
 }
 
 func (s *XksProxyConfigurationType) FromDynamic(m map[string]any) error {
-	if v := m["Connectivity"]; v != nil {
-		if err := api.SetStringPtr(&s.Connectivity, v); err != nil {
-			return api.At(err, ".Connectivity")
-		}
-	}
-	if v := m["AccessKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessKeyId, v); err != nil {
-			return api.At(err, ".AccessKeyId")
-		}
-	}
-	if v := m["UriEndpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.UriEndpoint, v); err != nil {
-			return api.At(err, ".UriEndpoint")
-		}
-	}
-	if v := m["UriPath"]; v != nil {
-		if err := api.SetStringPtr(&s.UriPath, v); err != nil {
-			return api.At(err, ".UriPath")
-		}
-	}
-	if v := m["VpcEndpointServiceName"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcEndpointServiceName, v); err != nil {
-			return api.At(err, ".VpcEndpointServiceName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Connectivity", &s.Connectivity, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "UriEndpoint", &s.UriEndpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "UriPath", &s.UriPath, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcEndpointServiceName", &s.VpcEndpointServiceName, api.SetStringPtr)
+	return err
 }
 
 func (s *XksProxyConfigurationType) ToDynamic() map[string]any {
@@ -5160,31 +2820,18 @@ func (s *XksProxyConfigurationType) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Connectivity != nil {
-		m["Connectivity"] = *s.Connectivity
-	}
-	if s.AccessKeyId != nil {
-		m["AccessKeyId"] = *s.AccessKeyId
-	}
-	if s.UriEndpoint != nil {
-		m["UriEndpoint"] = *s.UriEndpoint
-	}
-	if s.UriPath != nil {
-		m["UriPath"] = *s.UriPath
-	}
-	if s.VpcEndpointServiceName != nil {
-		m["VpcEndpointServiceName"] = *s.VpcEndpointServiceName
-	}
+	api.Put(m, "Connectivity", s.Connectivity, api.DynString)
+	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
+	api.Put(m, "UriEndpoint", s.UriEndpoint, api.DynString)
+	api.Put(m, "UriPath", s.UriPath, api.DynString)
+	api.Put(m, "VpcEndpointServiceName", s.VpcEndpointServiceName, api.DynString)
 	return m
 }
 
 func (s *XksProxyIncorrectAuthenticationCredentialException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *XksProxyIncorrectAuthenticationCredentialException) ToDynamic() map[string]any {
@@ -5192,19 +2839,14 @@ func (s *XksProxyIncorrectAuthenticationCredentialException) ToDynamic() map[str
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *XksProxyInvalidConfigurationException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *XksProxyInvalidConfigurationException) ToDynamic() map[string]any {
@@ -5212,19 +2854,14 @@ func (s *XksProxyInvalidConfigurationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *XksProxyInvalidResponseException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *XksProxyInvalidResponseException) ToDynamic() map[string]any {
@@ -5232,19 +2869,14 @@ func (s *XksProxyInvalidResponseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *XksProxyUriEndpointInUseException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *XksProxyUriEndpointInUseException) ToDynamic() map[string]any {
@@ -5252,19 +2884,14 @@ func (s *XksProxyUriEndpointInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *XksProxyUriInUseException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *XksProxyUriInUseException) ToDynamic() map[string]any {
@@ -5272,19 +2899,14 @@ func (s *XksProxyUriInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *XksProxyUriUnreachableException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *XksProxyUriUnreachableException) ToDynamic() map[string]any {
@@ -5292,19 +2914,14 @@ func (s *XksProxyUriUnreachableException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *XksProxyVpcEndpointServiceInUseException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *XksProxyVpcEndpointServiceInUseException) ToDynamic() map[string]any {
@@ -5312,19 +2929,14 @@ func (s *XksProxyVpcEndpointServiceInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *XksProxyVpcEndpointServiceInvalidConfigurationException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *XksProxyVpcEndpointServiceInvalidConfigurationException) ToDynamic() map[string]any {
@@ -5332,19 +2944,14 @@ func (s *XksProxyVpcEndpointServiceInvalidConfigurationException) ToDynamic() ma
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *XksProxyVpcEndpointServiceNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *XksProxyVpcEndpointServiceNotFoundException) ToDynamic() map[string]any {
@@ -5352,8 +2959,6 @@ func (s *XksProxyVpcEndpointServiceNotFoundException) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }

@@ -115,32 +115,13 @@ func (s *UntagResourceOutput) ToDynamic() map[string]any {
 }
 
 func (s *AccountLimit) FromDynamic(m map[string]any) error {
-	if v := m["TotalCodeSize"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TotalCodeSize, v); err != nil {
-			return api.At(err, ".TotalCodeSize")
-		}
-	}
-	if v := m["CodeSizeUnzipped"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CodeSizeUnzipped, v); err != nil {
-			return api.At(err, ".CodeSizeUnzipped")
-		}
-	}
-	if v := m["CodeSizeZipped"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CodeSizeZipped, v); err != nil {
-			return api.At(err, ".CodeSizeZipped")
-		}
-	}
-	if v := m["ConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ConcurrentExecutions, v); err != nil {
-			return api.At(err, ".ConcurrentExecutions")
-		}
-	}
-	if v := m["UnreservedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.UnreservedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".UnreservedConcurrentExecutions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TotalCodeSize", &s.TotalCodeSize, api.SetInt64Ptr)
+	err = api.Decode(err, m, "CodeSizeUnzipped", &s.CodeSizeUnzipped, api.SetInt64Ptr)
+	err = api.Decode(err, m, "CodeSizeZipped", &s.CodeSizeZipped, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ConcurrentExecutions", &s.ConcurrentExecutions, api.SetInt32Ptr)
+	err = api.Decode(err, m, "UnreservedConcurrentExecutions", &s.UnreservedConcurrentExecutions, api.SetInt32Ptr)
+	return err
 }
 
 func (s *AccountLimit) ToDynamic() map[string]any {
@@ -148,36 +129,19 @@ func (s *AccountLimit) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.TotalCodeSize != nil {
-		m["TotalCodeSize"] = *s.TotalCodeSize
-	}
-	if s.CodeSizeUnzipped != nil {
-		m["CodeSizeUnzipped"] = *s.CodeSizeUnzipped
-	}
-	if s.CodeSizeZipped != nil {
-		m["CodeSizeZipped"] = *s.CodeSizeZipped
-	}
-	if s.ConcurrentExecutions != nil {
-		m["ConcurrentExecutions"] = int64(*s.ConcurrentExecutions)
-	}
-	if s.UnreservedConcurrentExecutions != nil {
-		m["UnreservedConcurrentExecutions"] = int64(*s.UnreservedConcurrentExecutions)
-	}
+	api.Put(m, "TotalCodeSize", s.TotalCodeSize, api.DynInt64)
+	api.Put(m, "CodeSizeUnzipped", s.CodeSizeUnzipped, api.DynInt64)
+	api.Put(m, "CodeSizeZipped", s.CodeSizeZipped, api.DynInt64)
+	api.Put(m, "ConcurrentExecutions", s.ConcurrentExecutions, api.DynInt32)
+	api.Put(m, "UnreservedConcurrentExecutions", s.UnreservedConcurrentExecutions, api.DynInt32)
 	return m
 }
 
 func (s *AccountUsage) FromDynamic(m map[string]any) error {
-	if v := m["TotalCodeSize"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TotalCodeSize, v); err != nil {
-			return api.At(err, ".TotalCodeSize")
-		}
-	}
-	if v := m["FunctionCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.FunctionCount, v); err != nil {
-			return api.At(err, ".FunctionCount")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TotalCodeSize", &s.TotalCodeSize, api.SetInt64Ptr)
+	err = api.Decode(err, m, "FunctionCount", &s.FunctionCount, api.SetInt64Ptr)
+	return err
 }
 
 func (s *AccountUsage) ToDynamic() map[string]any {
@@ -185,52 +149,21 @@ func (s *AccountUsage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TotalCodeSize != nil {
-		m["TotalCodeSize"] = *s.TotalCodeSize
-	}
-	if s.FunctionCount != nil {
-		m["FunctionCount"] = *s.FunctionCount
-	}
+	api.Put(m, "TotalCodeSize", s.TotalCodeSize, api.DynInt64)
+	api.Put(m, "FunctionCount", s.FunctionCount, api.DynInt64)
 	return m
 }
 
 func (s *AddLayerVersionPermissionRequest) FromDynamic(m map[string]any) error {
-	if v := m["LayerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerName, v); err != nil {
-			return api.At(err, ".LayerName")
-		}
-	}
-	if v := m["VersionNumber"]; v != nil {
-		if err := api.SetInt64Ptr(&s.VersionNumber, v); err != nil {
-			return api.At(err, ".VersionNumber")
-		}
-	}
-	if v := m["StatementId"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementId, v); err != nil {
-			return api.At(err, ".StatementId")
-		}
-	}
-	if v := m["Action"]; v != nil {
-		if err := api.SetStringPtr(&s.Action, v); err != nil {
-			return api.At(err, ".Action")
-		}
-	}
-	if v := m["Principal"]; v != nil {
-		if err := api.SetStringPtr(&s.Principal, v); err != nil {
-			return api.At(err, ".Principal")
-		}
-	}
-	if v := m["OrganizationId"]; v != nil {
-		if err := api.SetStringPtr(&s.OrganizationId, v); err != nil {
-			return api.At(err, ".OrganizationId")
-		}
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionNumber", &s.VersionNumber, api.SetInt64Ptr)
+	err = api.Decode(err, m, "StatementId", &s.StatementId, api.SetStringPtr)
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
+	err = api.Decode(err, m, "Principal", &s.Principal, api.SetStringPtr)
+	err = api.Decode(err, m, "OrganizationId", &s.OrganizationId, api.SetStringPtr)
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *AddLayerVersionPermissionRequest) ToDynamic() map[string]any {
@@ -238,42 +171,21 @@ func (s *AddLayerVersionPermissionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.LayerName != nil {
-		m["LayerName"] = *s.LayerName
-	}
-	if s.VersionNumber != nil {
-		m["VersionNumber"] = *s.VersionNumber
-	}
-	if s.StatementId != nil {
-		m["StatementId"] = *s.StatementId
-	}
-	if s.Action != nil {
-		m["Action"] = *s.Action
-	}
-	if s.Principal != nil {
-		m["Principal"] = *s.Principal
-	}
-	if s.OrganizationId != nil {
-		m["OrganizationId"] = *s.OrganizationId
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
+	api.Put(m, "LayerName", s.LayerName, api.DynString)
+	api.Put(m, "VersionNumber", s.VersionNumber, api.DynInt64)
+	api.Put(m, "StatementId", s.StatementId, api.DynString)
+	api.Put(m, "Action", s.Action, api.DynString)
+	api.Put(m, "Principal", s.Principal, api.DynString)
+	api.Put(m, "OrganizationId", s.OrganizationId, api.DynString)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
 	return m
 }
 
 func (s *AddLayerVersionPermissionResponse) FromDynamic(m map[string]any) error {
-	if v := m["Statement"]; v != nil {
-		if err := api.SetStringPtr(&s.Statement, v); err != nil {
-			return api.At(err, ".Statement")
-		}
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStringPtr)
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *AddLayerVersionPermissionResponse) ToDynamic() map[string]any {
@@ -281,72 +193,25 @@ func (s *AddLayerVersionPermissionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Statement != nil {
-		m["Statement"] = *s.Statement
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
+	api.Put(m, "Statement", s.Statement, api.DynString)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
 	return m
 }
 
 func (s *AddPermissionRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["StatementId"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementId, v); err != nil {
-			return api.At(err, ".StatementId")
-		}
-	}
-	if v := m["Action"]; v != nil {
-		if err := api.SetStringPtr(&s.Action, v); err != nil {
-			return api.At(err, ".Action")
-		}
-	}
-	if v := m["Principal"]; v != nil {
-		if err := api.SetStringPtr(&s.Principal, v); err != nil {
-			return api.At(err, ".Principal")
-		}
-	}
-	if v := m["SourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceArn, v); err != nil {
-			return api.At(err, ".SourceArn")
-		}
-	}
-	if v := m["SourceAccount"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceAccount, v); err != nil {
-			return api.At(err, ".SourceAccount")
-		}
-	}
-	if v := m["EventSourceToken"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceToken, v); err != nil {
-			return api.At(err, ".EventSourceToken")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	if v := m["PrincipalOrgID"]; v != nil {
-		if err := api.SetStringPtr(&s.PrincipalOrgID, v); err != nil {
-			return api.At(err, ".PrincipalOrgID")
-		}
-	}
-	if v := m["FunctionUrlAuthType"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionUrlAuthType, v); err != nil {
-			return api.At(err, ".FunctionUrlAuthType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "StatementId", &s.StatementId, api.SetStringPtr)
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
+	err = api.Decode(err, m, "Principal", &s.Principal, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceAccount", &s.SourceAccount, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSourceToken", &s.EventSourceToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	err = api.Decode(err, m, "PrincipalOrgID", &s.PrincipalOrgID, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionUrlAuthType", &s.FunctionUrlAuthType, api.SetStringPtr)
+	return err
 }
 
 func (s *AddPermissionRequest) ToDynamic() map[string]any {
@@ -354,49 +219,24 @@ func (s *AddPermissionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.StatementId != nil {
-		m["StatementId"] = *s.StatementId
-	}
-	if s.Action != nil {
-		m["Action"] = *s.Action
-	}
-	if s.Principal != nil {
-		m["Principal"] = *s.Principal
-	}
-	if s.SourceArn != nil {
-		m["SourceArn"] = *s.SourceArn
-	}
-	if s.SourceAccount != nil {
-		m["SourceAccount"] = *s.SourceAccount
-	}
-	if s.EventSourceToken != nil {
-		m["EventSourceToken"] = *s.EventSourceToken
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
-	if s.PrincipalOrgID != nil {
-		m["PrincipalOrgID"] = *s.PrincipalOrgID
-	}
-	if s.FunctionUrlAuthType != nil {
-		m["FunctionUrlAuthType"] = *s.FunctionUrlAuthType
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "StatementId", s.StatementId, api.DynString)
+	api.Put(m, "Action", s.Action, api.DynString)
+	api.Put(m, "Principal", s.Principal, api.DynString)
+	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
+	api.Put(m, "SourceAccount", s.SourceAccount, api.DynString)
+	api.Put(m, "EventSourceToken", s.EventSourceToken, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
+	api.Put(m, "PrincipalOrgID", s.PrincipalOrgID, api.DynString)
+	api.Put(m, "FunctionUrlAuthType", s.FunctionUrlAuthType, api.DynString)
 	return m
 }
 
 func (s *AddPermissionResponse) FromDynamic(m map[string]any) error {
-	if v := m["Statement"]; v != nil {
-		if err := api.SetStringPtr(&s.Statement, v); err != nil {
-			return api.At(err, ".Statement")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStringPtr)
+	return err
 }
 
 func (s *AddPermissionResponse) ToDynamic() map[string]any {
@@ -404,46 +244,19 @@ func (s *AddPermissionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Statement != nil {
-		m["Statement"] = *s.Statement
-	}
+	api.Put(m, "Statement", s.Statement, api.DynString)
 	return m
 }
 
 func (s *AliasConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["AliasArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AliasArn, v); err != nil {
-			return api.At(err, ".AliasArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["FunctionVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionVersion, v); err != nil {
-			return api.At(err, ".FunctionVersion")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RoutingConfig"]; v != nil {
-		p := new(AliasRoutingConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RoutingConfig")
-		}
-		s.RoutingConfig = p
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AliasArn", &s.AliasArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionVersion", &s.FunctionVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[AliasRoutingConfiguration])
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *AliasConfiguration) ToDynamic() map[string]any {
@@ -451,34 +264,19 @@ func (s *AliasConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.AliasArn != nil {
-		m["AliasArn"] = *s.AliasArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.FunctionVersion != nil {
-		m["FunctionVersion"] = *s.FunctionVersion
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RoutingConfig != nil {
-		m["RoutingConfig"] = s.RoutingConfig.ToDynamic()
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
+	api.Put(m, "AliasArn", s.AliasArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "FunctionVersion", s.FunctionVersion, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
 	return m
 }
 
 func (s *AliasRoutingConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["AdditionalVersionWeights"]; v != nil {
-		if err := api.SetMap(&s.AdditionalVersionWeights, v, api.SetFloat64); err != nil {
-			return api.At(err, ".AdditionalVersionWeights")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AdditionalVersionWeights", &s.AdditionalVersionWeights, func(p *map[string]float64, v any) error { return api.SetMap(p, v, api.SetFloat64) })
+	return err
 }
 
 func (s *AliasRoutingConfiguration) ToDynamic() map[string]any {
@@ -486,19 +284,14 @@ func (s *AliasRoutingConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AdditionalVersionWeights != nil {
-		m["AdditionalVersionWeights"] = api.DynMap(s.AdditionalVersionWeights, api.DynFloat64)
-	}
+	api.PutMap(m, "AdditionalVersionWeights", s.AdditionalVersionWeights, api.DynFloat64)
 	return m
 }
 
 func (s *AllowedPublishers) FromDynamic(m map[string]any) error {
-	if v := m["SigningProfileVersionArns"]; v != nil {
-		if err := api.SetList(&s.SigningProfileVersionArns, v, api.SetString); err != nil {
-			return api.At(err, ".SigningProfileVersionArns")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SigningProfileVersionArns", &s.SigningProfileVersionArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *AllowedPublishers) ToDynamic() map[string]any {
@@ -506,19 +299,14 @@ func (s *AllowedPublishers) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SigningProfileVersionArns != nil {
-		m["SigningProfileVersionArns"] = api.DynList(s.SigningProfileVersionArns, api.DynString)
-	}
+	api.PutList(m, "SigningProfileVersionArns", s.SigningProfileVersionArns, api.DynString)
 	return m
 }
 
 func (s *AmazonManagedKafkaEventSourceConfig) FromDynamic(m map[string]any) error {
-	if v := m["ConsumerGroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.ConsumerGroupId, v); err != nil {
-			return api.At(err, ".ConsumerGroupId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConsumerGroupId", &s.ConsumerGroupId, api.SetStringPtr)
+	return err
 }
 
 func (s *AmazonManagedKafkaEventSourceConfig) ToDynamic() map[string]any {
@@ -526,48 +314,19 @@ func (s *AmazonManagedKafkaEventSourceConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConsumerGroupId != nil {
-		m["ConsumerGroupId"] = *s.ConsumerGroupId
-	}
+	api.Put(m, "ConsumerGroupId", s.ConsumerGroupId, api.DynString)
 	return m
 }
 
 func (s *CodeSigningConfig) FromDynamic(m map[string]any) error {
-	if v := m["CodeSigningConfigId"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSigningConfigId, v); err != nil {
-			return api.At(err, ".CodeSigningConfigId")
-		}
-	}
-	if v := m["CodeSigningConfigArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSigningConfigArn, v); err != nil {
-			return api.At(err, ".CodeSigningConfigArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["AllowedPublishers"]; v != nil {
-		p := new(AllowedPublishers)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AllowedPublishers")
-		}
-		s.AllowedPublishers = p
-	}
-	if v := m["CodeSigningPolicies"]; v != nil {
-		p := new(CodeSigningPolicies)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CodeSigningPolicies")
-		}
-		s.CodeSigningPolicies = p
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetStringPtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeSigningConfigId", &s.CodeSigningConfigId, api.SetStringPtr)
+	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "AllowedPublishers", &s.AllowedPublishers, api.SetStructPtr[AllowedPublishers])
+	err = api.Decode(err, m, "CodeSigningPolicies", &s.CodeSigningPolicies, api.SetStructPtr[CodeSigningPolicies])
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetStringPtr)
+	return err
 }
 
 func (s *CodeSigningConfig) ToDynamic() map[string]any {
@@ -575,39 +334,20 @@ func (s *CodeSigningConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.CodeSigningConfigId != nil {
-		m["CodeSigningConfigId"] = *s.CodeSigningConfigId
-	}
-	if s.CodeSigningConfigArn != nil {
-		m["CodeSigningConfigArn"] = *s.CodeSigningConfigArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.AllowedPublishers != nil {
-		m["AllowedPublishers"] = s.AllowedPublishers.ToDynamic()
-	}
-	if s.CodeSigningPolicies != nil {
-		m["CodeSigningPolicies"] = s.CodeSigningPolicies.ToDynamic()
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = *s.LastModified
-	}
+	api.Put(m, "CodeSigningConfigId", s.CodeSigningConfigId, api.DynString)
+	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "AllowedPublishers", s.AllowedPublishers)
+	api.PutStruct(m, "CodeSigningPolicies", s.CodeSigningPolicies)
+	api.Put(m, "LastModified", s.LastModified, api.DynString)
 	return m
 }
 
 func (s *CodeSigningConfigNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CodeSigningConfigNotFoundException) ToDynamic() map[string]any {
@@ -615,22 +355,15 @@ func (s *CodeSigningConfigNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CodeSigningPolicies) FromDynamic(m map[string]any) error {
-	if v := m["UntrustedArtifactOnDeployment"]; v != nil {
-		if err := api.SetStringPtr(&s.UntrustedArtifactOnDeployment, v); err != nil {
-			return api.At(err, ".UntrustedArtifactOnDeployment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UntrustedArtifactOnDeployment", &s.UntrustedArtifactOnDeployment, api.SetStringPtr)
+	return err
 }
 
 func (s *CodeSigningPolicies) ToDynamic() map[string]any {
@@ -638,24 +371,15 @@ func (s *CodeSigningPolicies) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UntrustedArtifactOnDeployment != nil {
-		m["UntrustedArtifactOnDeployment"] = *s.UntrustedArtifactOnDeployment
-	}
+	api.Put(m, "UntrustedArtifactOnDeployment", s.UntrustedArtifactOnDeployment, api.DynString)
 	return m
 }
 
 func (s *CodeStorageExceededException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CodeStorageExceededException) ToDynamic() map[string]any {
@@ -663,27 +387,16 @@ func (s *CodeStorageExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CodeVerificationFailedException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CodeVerificationFailedException) ToDynamic() map[string]any {
@@ -691,22 +404,15 @@ func (s *CodeVerificationFailedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Concurrency) FromDynamic(m map[string]any) error {
-	if v := m["ReservedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ReservedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".ReservedConcurrentExecutions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReservedConcurrentExecutions", &s.ReservedConcurrentExecutions, api.SetInt32Ptr)
+	return err
 }
 
 func (s *Concurrency) ToDynamic() map[string]any {
@@ -714,44 +420,19 @@ func (s *Concurrency) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReservedConcurrentExecutions != nil {
-		m["ReservedConcurrentExecutions"] = int64(*s.ReservedConcurrentExecutions)
-	}
+	api.Put(m, "ReservedConcurrentExecutions", s.ReservedConcurrentExecutions, api.DynInt32)
 	return m
 }
 
 func (s *Cors) FromDynamic(m map[string]any) error {
-	if v := m["AllowCredentials"]; v != nil {
-		if err := api.SetBoolPtr(&s.AllowCredentials, v); err != nil {
-			return api.At(err, ".AllowCredentials")
-		}
-	}
-	if v := m["AllowHeaders"]; v != nil {
-		if err := api.SetList(&s.AllowHeaders, v, api.SetString); err != nil {
-			return api.At(err, ".AllowHeaders")
-		}
-	}
-	if v := m["AllowMethods"]; v != nil {
-		if err := api.SetList(&s.AllowMethods, v, api.SetString); err != nil {
-			return api.At(err, ".AllowMethods")
-		}
-	}
-	if v := m["AllowOrigins"]; v != nil {
-		if err := api.SetList(&s.AllowOrigins, v, api.SetString); err != nil {
-			return api.At(err, ".AllowOrigins")
-		}
-	}
-	if v := m["ExposeHeaders"]; v != nil {
-		if err := api.SetList(&s.ExposeHeaders, v, api.SetString); err != nil {
-			return api.At(err, ".ExposeHeaders")
-		}
-	}
-	if v := m["MaxAge"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxAge, v); err != nil {
-			return api.At(err, ".MaxAge")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AllowCredentials", &s.AllowCredentials, api.SetBoolPtr)
+	err = api.Decode(err, m, "AllowHeaders", &s.AllowHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AllowMethods", &s.AllowMethods, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AllowOrigins", &s.AllowOrigins, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExposeHeaders", &s.ExposeHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "MaxAge", &s.MaxAge, api.SetInt32Ptr)
+	return err
 }
 
 func (s *Cors) ToDynamic() map[string]any {
@@ -759,56 +440,23 @@ func (s *Cors) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.AllowCredentials != nil {
-		m["AllowCredentials"] = *s.AllowCredentials
-	}
-	if s.AllowHeaders != nil {
-		m["AllowHeaders"] = api.DynList(s.AllowHeaders, api.DynString)
-	}
-	if s.AllowMethods != nil {
-		m["AllowMethods"] = api.DynList(s.AllowMethods, api.DynString)
-	}
-	if s.AllowOrigins != nil {
-		m["AllowOrigins"] = api.DynList(s.AllowOrigins, api.DynString)
-	}
-	if s.ExposeHeaders != nil {
-		m["ExposeHeaders"] = api.DynList(s.ExposeHeaders, api.DynString)
-	}
-	if s.MaxAge != nil {
-		m["MaxAge"] = int64(*s.MaxAge)
-	}
+	api.Put(m, "AllowCredentials", s.AllowCredentials, api.DynBool)
+	api.PutList(m, "AllowHeaders", s.AllowHeaders, api.DynString)
+	api.PutList(m, "AllowMethods", s.AllowMethods, api.DynString)
+	api.PutList(m, "AllowOrigins", s.AllowOrigins, api.DynString)
+	api.PutList(m, "ExposeHeaders", s.ExposeHeaders, api.DynString)
+	api.Put(m, "MaxAge", s.MaxAge, api.DynInt32)
 	return m
 }
 
 func (s *CreateAliasRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["FunctionVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionVersion, v); err != nil {
-			return api.At(err, ".FunctionVersion")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RoutingConfig"]; v != nil {
-		p := new(AliasRoutingConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RoutingConfig")
-		}
-		s.RoutingConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionVersion", &s.FunctionVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[AliasRoutingConfiguration])
+	return err
 }
 
 func (s *CreateAliasRequest) ToDynamic() map[string]any {
@@ -816,45 +464,20 @@ func (s *CreateAliasRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.FunctionVersion != nil {
-		m["FunctionVersion"] = *s.FunctionVersion
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RoutingConfig != nil {
-		m["RoutingConfig"] = s.RoutingConfig.ToDynamic()
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "FunctionVersion", s.FunctionVersion, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
 	return m
 }
 
 func (s *CreateCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["AllowedPublishers"]; v != nil {
-		p := new(AllowedPublishers)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AllowedPublishers")
-		}
-		s.AllowedPublishers = p
-	}
-	if v := m["CodeSigningPolicies"]; v != nil {
-		p := new(CodeSigningPolicies)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CodeSigningPolicies")
-		}
-		s.CodeSigningPolicies = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "AllowedPublishers", &s.AllowedPublishers, api.SetStructPtr[AllowedPublishers])
+	err = api.Decode(err, m, "CodeSigningPolicies", &s.CodeSigningPolicies, api.SetStructPtr[CodeSigningPolicies])
+	return err
 }
 
 func (s *CreateCodeSigningConfigRequest) ToDynamic() map[string]any {
@@ -862,27 +485,16 @@ func (s *CreateCodeSigningConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.AllowedPublishers != nil {
-		m["AllowedPublishers"] = s.AllowedPublishers.ToDynamic()
-	}
-	if s.CodeSigningPolicies != nil {
-		m["CodeSigningPolicies"] = s.CodeSigningPolicies.ToDynamic()
-	}
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "AllowedPublishers", s.AllowedPublishers)
+	api.PutStruct(m, "CodeSigningPolicies", s.CodeSigningPolicies)
 	return m
 }
 
 func (s *CreateCodeSigningConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["CodeSigningConfig"]; v != nil {
-		p := new(CodeSigningConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CodeSigningConfig")
-		}
-		s.CodeSigningConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeSigningConfig", &s.CodeSigningConfig, api.SetStructPtr[CodeSigningConfig])
+	return err
 }
 
 func (s *CreateCodeSigningConfigResponse) ToDynamic() map[string]any {
@@ -890,143 +502,38 @@ func (s *CreateCodeSigningConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CodeSigningConfig != nil {
-		m["CodeSigningConfig"] = s.CodeSigningConfig.ToDynamic()
-	}
+	api.PutStruct(m, "CodeSigningConfig", s.CodeSigningConfig)
 	return m
 }
 
 func (s *CreateEventSourceMappingRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventSourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceArn, v); err != nil {
-			return api.At(err, ".EventSourceArn")
-		}
-	}
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["BatchSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.BatchSize, v); err != nil {
-			return api.At(err, ".BatchSize")
-		}
-	}
-	if v := m["FilterCriteria"]; v != nil {
-		p := new(FilterCriteria)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FilterCriteria")
-		}
-		s.FilterCriteria = p
-	}
-	if v := m["MaximumBatchingWindowInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumBatchingWindowInSeconds, v); err != nil {
-			return api.At(err, ".MaximumBatchingWindowInSeconds")
-		}
-	}
-	if v := m["ParallelizationFactor"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ParallelizationFactor, v); err != nil {
-			return api.At(err, ".ParallelizationFactor")
-		}
-	}
-	if v := m["StartingPosition"]; v != nil {
-		if err := api.SetStringPtr(&s.StartingPosition, v); err != nil {
-			return api.At(err, ".StartingPosition")
-		}
-	}
-	if v := m["StartingPositionTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.StartingPositionTimestamp, v); err != nil {
-			return api.At(err, ".StartingPositionTimestamp")
-		}
-	}
-	if v := m["DestinationConfig"]; v != nil {
-		p := new(DestinationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DestinationConfig")
-		}
-		s.DestinationConfig = p
-	}
-	if v := m["MaximumRecordAgeInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumRecordAgeInSeconds, v); err != nil {
-			return api.At(err, ".MaximumRecordAgeInSeconds")
-		}
-	}
-	if v := m["BisectBatchOnFunctionError"]; v != nil {
-		if err := api.SetBoolPtr(&s.BisectBatchOnFunctionError, v); err != nil {
-			return api.At(err, ".BisectBatchOnFunctionError")
-		}
-	}
-	if v := m["MaximumRetryAttempts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumRetryAttempts, v); err != nil {
-			return api.At(err, ".MaximumRetryAttempts")
-		}
-	}
-	if v := m["TumblingWindowInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TumblingWindowInSeconds, v); err != nil {
-			return api.At(err, ".TumblingWindowInSeconds")
-		}
-	}
-	if v := m["Topics"]; v != nil {
-		if err := api.SetList(&s.Topics, v, api.SetString); err != nil {
-			return api.At(err, ".Topics")
-		}
-	}
-	if v := m["Queues"]; v != nil {
-		if err := api.SetList(&s.Queues, v, api.SetString); err != nil {
-			return api.At(err, ".Queues")
-		}
-	}
-	if v := m["SourceAccessConfigurations"]; v != nil {
-		if err := api.SetList(&s.SourceAccessConfigurations, v, func(p *SourceAccessConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SourceAccessConfigurations")
-		}
-	}
-	if v := m["SelfManagedEventSource"]; v != nil {
-		p := new(SelfManagedEventSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SelfManagedEventSource")
-		}
-		s.SelfManagedEventSource = p
-	}
-	if v := m["FunctionResponseTypes"]; v != nil {
-		if err := api.SetList(&s.FunctionResponseTypes, v, api.SetString); err != nil {
-			return api.At(err, ".FunctionResponseTypes")
-		}
-	}
-	if v := m["AmazonManagedKafkaEventSourceConfig"]; v != nil {
-		p := new(AmazonManagedKafkaEventSourceConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AmazonManagedKafkaEventSourceConfig")
-		}
-		s.AmazonManagedKafkaEventSourceConfig = p
-	}
-	if v := m["SelfManagedKafkaEventSourceConfig"]; v != nil {
-		p := new(SelfManagedKafkaEventSourceConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SelfManagedKafkaEventSourceConfig")
-		}
-		s.SelfManagedKafkaEventSourceConfig = p
-	}
-	if v := m["ScalingConfig"]; v != nil {
-		p := new(ScalingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ScalingConfig")
-		}
-		s.ScalingConfig = p
-	}
-	if v := m["DocumentDBEventSourceConfig"]; v != nil {
-		p := new(DocumentDBEventSourceConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DocumentDBEventSourceConfig")
-		}
-		s.DocumentDBEventSourceConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "BatchSize", &s.BatchSize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FilterCriteria", &s.FilterCriteria, api.SetStructPtr[FilterCriteria])
+	err = api.Decode(err, m, "MaximumBatchingWindowInSeconds", &s.MaximumBatchingWindowInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ParallelizationFactor", &s.ParallelizationFactor, api.SetInt32Ptr)
+	err = api.Decode(err, m, "StartingPosition", &s.StartingPosition, api.SetStringPtr)
+	err = api.Decode(err, m, "StartingPositionTimestamp", &s.StartingPositionTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "DestinationConfig", &s.DestinationConfig, api.SetStructPtr[DestinationConfig])
+	err = api.Decode(err, m, "MaximumRecordAgeInSeconds", &s.MaximumRecordAgeInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "BisectBatchOnFunctionError", &s.BisectBatchOnFunctionError, api.SetBoolPtr)
+	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TumblingWindowInSeconds", &s.TumblingWindowInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Topics", &s.Topics, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Queues", &s.Queues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SourceAccessConfigurations", &s.SourceAccessConfigurations, func(p *[]SourceAccessConfiguration, v any) error {
+		return api.SetList(p, v, func(p *SourceAccessConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "SelfManagedEventSource", &s.SelfManagedEventSource, api.SetStructPtr[SelfManagedEventSource])
+	err = api.Decode(err, m, "FunctionResponseTypes", &s.FunctionResponseTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AmazonManagedKafkaEventSourceConfig", &s.AmazonManagedKafkaEventSourceConfig, api.SetStructPtr[AmazonManagedKafkaEventSourceConfig])
+	err = api.Decode(err, m, "SelfManagedKafkaEventSourceConfig", &s.SelfManagedKafkaEventSourceConfig, api.SetStructPtr[SelfManagedKafkaEventSourceConfig])
+	err = api.Decode(err, m, "ScalingConfig", &s.ScalingConfig, api.SetStructPtr[ScalingConfig])
+	err = api.Decode(err, m, "DocumentDBEventSourceConfig", &s.DocumentDBEventSourceConfig, api.SetStructPtr[DocumentDBEventSourceConfig])
+	return err
 }
 
 func (s *CreateEventSourceMappingRequest) ToDynamic() map[string]any {
@@ -1034,218 +541,61 @@ func (s *CreateEventSourceMappingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EventSourceArn != nil {
-		m["EventSourceArn"] = *s.EventSourceArn
-	}
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.BatchSize != nil {
-		m["BatchSize"] = int64(*s.BatchSize)
-	}
-	if s.FilterCriteria != nil {
-		m["FilterCriteria"] = s.FilterCriteria.ToDynamic()
-	}
-	if s.MaximumBatchingWindowInSeconds != nil {
-		m["MaximumBatchingWindowInSeconds"] = int64(*s.MaximumBatchingWindowInSeconds)
-	}
-	if s.ParallelizationFactor != nil {
-		m["ParallelizationFactor"] = int64(*s.ParallelizationFactor)
-	}
-	if s.StartingPosition != nil {
-		m["StartingPosition"] = *s.StartingPosition
-	}
-	if s.StartingPositionTimestamp != nil {
-		m["StartingPositionTimestamp"] = s.StartingPositionTimestamp.UTC()
-	}
-	if s.DestinationConfig != nil {
-		m["DestinationConfig"] = s.DestinationConfig.ToDynamic()
-	}
-	if s.MaximumRecordAgeInSeconds != nil {
-		m["MaximumRecordAgeInSeconds"] = int64(*s.MaximumRecordAgeInSeconds)
-	}
-	if s.BisectBatchOnFunctionError != nil {
-		m["BisectBatchOnFunctionError"] = *s.BisectBatchOnFunctionError
-	}
-	if s.MaximumRetryAttempts != nil {
-		m["MaximumRetryAttempts"] = int64(*s.MaximumRetryAttempts)
-	}
-	if s.TumblingWindowInSeconds != nil {
-		m["TumblingWindowInSeconds"] = int64(*s.TumblingWindowInSeconds)
-	}
-	if s.Topics != nil {
-		m["Topics"] = api.DynList(s.Topics, api.DynString)
-	}
-	if s.Queues != nil {
-		m["Queues"] = api.DynList(s.Queues, api.DynString)
-	}
-	if s.SourceAccessConfigurations != nil {
-		m["SourceAccessConfigurations"] = api.DynList(s.SourceAccessConfigurations, func(e SourceAccessConfiguration) any { return e.ToDynamic() })
-	}
-	if s.SelfManagedEventSource != nil {
-		m["SelfManagedEventSource"] = s.SelfManagedEventSource.ToDynamic()
-	}
-	if s.FunctionResponseTypes != nil {
-		m["FunctionResponseTypes"] = api.DynList(s.FunctionResponseTypes, api.DynString)
-	}
-	if s.AmazonManagedKafkaEventSourceConfig != nil {
-		m["AmazonManagedKafkaEventSourceConfig"] = s.AmazonManagedKafkaEventSourceConfig.ToDynamic()
-	}
-	if s.SelfManagedKafkaEventSourceConfig != nil {
-		m["SelfManagedKafkaEventSourceConfig"] = s.SelfManagedKafkaEventSourceConfig.ToDynamic()
-	}
-	if s.ScalingConfig != nil {
-		m["ScalingConfig"] = s.ScalingConfig.ToDynamic()
-	}
-	if s.DocumentDBEventSourceConfig != nil {
-		m["DocumentDBEventSourceConfig"] = s.DocumentDBEventSourceConfig.ToDynamic()
-	}
+	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "BatchSize", s.BatchSize, api.DynInt32)
+	api.PutStruct(m, "FilterCriteria", s.FilterCriteria)
+	api.Put(m, "MaximumBatchingWindowInSeconds", s.MaximumBatchingWindowInSeconds, api.DynInt32)
+	api.Put(m, "ParallelizationFactor", s.ParallelizationFactor, api.DynInt32)
+	api.Put(m, "StartingPosition", s.StartingPosition, api.DynString)
+	api.Put(m, "StartingPositionTimestamp", s.StartingPositionTimestamp, api.DynTime)
+	api.PutStruct(m, "DestinationConfig", s.DestinationConfig)
+	api.Put(m, "MaximumRecordAgeInSeconds", s.MaximumRecordAgeInSeconds, api.DynInt32)
+	api.Put(m, "BisectBatchOnFunctionError", s.BisectBatchOnFunctionError, api.DynBool)
+	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
+	api.Put(m, "TumblingWindowInSeconds", s.TumblingWindowInSeconds, api.DynInt32)
+	api.PutList(m, "Topics", s.Topics, api.DynString)
+	api.PutList(m, "Queues", s.Queues, api.DynString)
+	api.PutList(m, "SourceAccessConfigurations", s.SourceAccessConfigurations, func(e SourceAccessConfiguration) any { return e.ToDynamic() })
+	api.PutStruct(m, "SelfManagedEventSource", s.SelfManagedEventSource)
+	api.PutList(m, "FunctionResponseTypes", s.FunctionResponseTypes, api.DynString)
+	api.PutStruct(m, "AmazonManagedKafkaEventSourceConfig", s.AmazonManagedKafkaEventSourceConfig)
+	api.PutStruct(m, "SelfManagedKafkaEventSourceConfig", s.SelfManagedKafkaEventSourceConfig)
+	api.PutStruct(m, "ScalingConfig", s.ScalingConfig)
+	api.PutStruct(m, "DocumentDBEventSourceConfig", s.DocumentDBEventSourceConfig)
 	return m
 }
 
 func (s *CreateFunctionRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Runtime"]; v != nil {
-		if err := api.SetStringPtr(&s.Runtime, v); err != nil {
-			return api.At(err, ".Runtime")
-		}
-	}
-	if v := m["Role"]; v != nil {
-		if err := api.SetStringPtr(&s.Role, v); err != nil {
-			return api.At(err, ".Role")
-		}
-	}
-	if v := m["Handler"]; v != nil {
-		if err := api.SetStringPtr(&s.Handler, v); err != nil {
-			return api.At(err, ".Handler")
-		}
-	}
-	if v := m["Code"]; v != nil {
-		p := new(FunctionCode)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Code")
-		}
-		s.Code = p
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Timeout"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Timeout, v); err != nil {
-			return api.At(err, ".Timeout")
-		}
-	}
-	if v := m["MemorySize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MemorySize, v); err != nil {
-			return api.At(err, ".MemorySize")
-		}
-	}
-	if v := m["Publish"]; v != nil {
-		if err := api.SetBoolPtr(&s.Publish, v); err != nil {
-			return api.At(err, ".Publish")
-		}
-	}
-	if v := m["VpcConfig"]; v != nil {
-		p := new(VpcConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VpcConfig")
-		}
-		s.VpcConfig = p
-	}
-	if v := m["PackageType"]; v != nil {
-		if err := api.SetStringPtr(&s.PackageType, v); err != nil {
-			return api.At(err, ".PackageType")
-		}
-	}
-	if v := m["DeadLetterConfig"]; v != nil {
-		p := new(DeadLetterConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeadLetterConfig")
-		}
-		s.DeadLetterConfig = p
-	}
-	if v := m["Environment"]; v != nil {
-		p := new(Environment)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Environment")
-		}
-		s.Environment = p
-	}
-	if v := m["KMSKeyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.KMSKeyArn, v); err != nil {
-			return api.At(err, ".KMSKeyArn")
-		}
-	}
-	if v := m["TracingConfig"]; v != nil {
-		p := new(TracingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TracingConfig")
-		}
-		s.TracingConfig = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["Layers"]; v != nil {
-		if err := api.SetList(&s.Layers, v, api.SetString); err != nil {
-			return api.At(err, ".Layers")
-		}
-	}
-	if v := m["FileSystemConfigs"]; v != nil {
-		if err := api.SetList(&s.FileSystemConfigs, v, func(p *FileSystemConfig, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".FileSystemConfigs")
-		}
-	}
-	if v := m["ImageConfig"]; v != nil {
-		p := new(ImageConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImageConfig")
-		}
-		s.ImageConfig = p
-	}
-	if v := m["CodeSigningConfigArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSigningConfigArn, v); err != nil {
-			return api.At(err, ".CodeSigningConfigArn")
-		}
-	}
-	if v := m["Architectures"]; v != nil {
-		if err := api.SetList(&s.Architectures, v, api.SetString); err != nil {
-			return api.At(err, ".Architectures")
-		}
-	}
-	if v := m["EphemeralStorage"]; v != nil {
-		p := new(EphemeralStorage)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EphemeralStorage")
-		}
-		s.EphemeralStorage = p
-	}
-	if v := m["SnapStart"]; v != nil {
-		p := new(SnapStart)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SnapStart")
-		}
-		s.SnapStart = p
-	}
-	if v := m["LoggingConfig"]; v != nil {
-		p := new(LoggingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoggingConfig")
-		}
-		s.LoggingConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Runtime", &s.Runtime, api.SetStringPtr)
+	err = api.Decode(err, m, "Role", &s.Role, api.SetStringPtr)
+	err = api.Decode(err, m, "Handler", &s.Handler, api.SetStringPtr)
+	err = api.Decode(err, m, "Code", &s.Code, api.SetStructPtr[FunctionCode])
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Timeout", &s.Timeout, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MemorySize", &s.MemorySize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Publish", &s.Publish, api.SetBoolPtr)
+	err = api.Decode(err, m, "VpcConfig", &s.VpcConfig, api.SetStructPtr[VpcConfig])
+	err = api.Decode(err, m, "PackageType", &s.PackageType, api.SetStringPtr)
+	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
+	err = api.Decode(err, m, "Environment", &s.Environment, api.SetStructPtr[Environment])
+	err = api.Decode(err, m, "KMSKeyArn", &s.KMSKeyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TracingConfig", &s.TracingConfig, api.SetStructPtr[TracingConfig])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Layers", &s.Layers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "FileSystemConfigs", &s.FileSystemConfigs, func(p *[]FileSystemConfig, v any) error {
+		return api.SetList(p, v, func(p *FileSystemConfig, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ImageConfig", &s.ImageConfig, api.SetStructPtr[ImageConfig])
+	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Architectures", &s.Architectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "EphemeralStorage", &s.EphemeralStorage, api.SetStructPtr[EphemeralStorage])
+	err = api.Decode(err, m, "SnapStart", &s.SnapStart, api.SetStructPtr[SnapStart])
+	err = api.Decode(err, m, "LoggingConfig", &s.LoggingConfig, api.SetStructPtr[LoggingConfig])
+	return err
 }
 
 func (s *CreateFunctionRequest) ToDynamic() map[string]any {
@@ -1253,110 +603,41 @@ func (s *CreateFunctionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Runtime != nil {
-		m["Runtime"] = *s.Runtime
-	}
-	if s.Role != nil {
-		m["Role"] = *s.Role
-	}
-	if s.Handler != nil {
-		m["Handler"] = *s.Handler
-	}
-	if s.Code != nil {
-		m["Code"] = s.Code.ToDynamic()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Timeout != nil {
-		m["Timeout"] = int64(*s.Timeout)
-	}
-	if s.MemorySize != nil {
-		m["MemorySize"] = int64(*s.MemorySize)
-	}
-	if s.Publish != nil {
-		m["Publish"] = *s.Publish
-	}
-	if s.VpcConfig != nil {
-		m["VpcConfig"] = s.VpcConfig.ToDynamic()
-	}
-	if s.PackageType != nil {
-		m["PackageType"] = *s.PackageType
-	}
-	if s.DeadLetterConfig != nil {
-		m["DeadLetterConfig"] = s.DeadLetterConfig.ToDynamic()
-	}
-	if s.Environment != nil {
-		m["Environment"] = s.Environment.ToDynamic()
-	}
-	if s.KMSKeyArn != nil {
-		m["KMSKeyArn"] = *s.KMSKeyArn
-	}
-	if s.TracingConfig != nil {
-		m["TracingConfig"] = s.TracingConfig.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.Layers != nil {
-		m["Layers"] = api.DynList(s.Layers, api.DynString)
-	}
-	if s.FileSystemConfigs != nil {
-		m["FileSystemConfigs"] = api.DynList(s.FileSystemConfigs, func(e FileSystemConfig) any { return e.ToDynamic() })
-	}
-	if s.ImageConfig != nil {
-		m["ImageConfig"] = s.ImageConfig.ToDynamic()
-	}
-	if s.CodeSigningConfigArn != nil {
-		m["CodeSigningConfigArn"] = *s.CodeSigningConfigArn
-	}
-	if s.Architectures != nil {
-		m["Architectures"] = api.DynList(s.Architectures, api.DynString)
-	}
-	if s.EphemeralStorage != nil {
-		m["EphemeralStorage"] = s.EphemeralStorage.ToDynamic()
-	}
-	if s.SnapStart != nil {
-		m["SnapStart"] = s.SnapStart.ToDynamic()
-	}
-	if s.LoggingConfig != nil {
-		m["LoggingConfig"] = s.LoggingConfig.ToDynamic()
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Runtime", s.Runtime, api.DynString)
+	api.Put(m, "Role", s.Role, api.DynString)
+	api.Put(m, "Handler", s.Handler, api.DynString)
+	api.PutStruct(m, "Code", s.Code)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Timeout", s.Timeout, api.DynInt32)
+	api.Put(m, "MemorySize", s.MemorySize, api.DynInt32)
+	api.Put(m, "Publish", s.Publish, api.DynBool)
+	api.PutStruct(m, "VpcConfig", s.VpcConfig)
+	api.Put(m, "PackageType", s.PackageType, api.DynString)
+	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
+	api.PutStruct(m, "Environment", s.Environment)
+	api.Put(m, "KMSKeyArn", s.KMSKeyArn, api.DynString)
+	api.PutStruct(m, "TracingConfig", s.TracingConfig)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.PutList(m, "Layers", s.Layers, api.DynString)
+	api.PutList(m, "FileSystemConfigs", s.FileSystemConfigs, func(e FileSystemConfig) any { return e.ToDynamic() })
+	api.PutStruct(m, "ImageConfig", s.ImageConfig)
+	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
+	api.PutList(m, "Architectures", s.Architectures, api.DynString)
+	api.PutStruct(m, "EphemeralStorage", s.EphemeralStorage)
+	api.PutStruct(m, "SnapStart", s.SnapStart)
+	api.PutStruct(m, "LoggingConfig", s.LoggingConfig)
 	return m
 }
 
 func (s *CreateFunctionUrlConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	if v := m["AuthType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthType, v); err != nil {
-			return api.At(err, ".AuthType")
-		}
-	}
-	if v := m["Cors"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Cors")
-		}
-		s.Cors = p
-	}
-	if v := m["InvokeMode"]; v != nil {
-		if err := api.SetStringPtr(&s.InvokeMode, v); err != nil {
-			return api.At(err, ".InvokeMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthType", &s.AuthType, api.SetStringPtr)
+	err = api.Decode(err, m, "Cors", &s.Cors, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "InvokeMode", &s.InvokeMode, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateFunctionUrlConfigRequest) ToDynamic() map[string]any {
@@ -1364,58 +645,23 @@ func (s *CreateFunctionUrlConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
-	if s.AuthType != nil {
-		m["AuthType"] = *s.AuthType
-	}
-	if s.Cors != nil {
-		m["Cors"] = s.Cors.ToDynamic()
-	}
-	if s.InvokeMode != nil {
-		m["InvokeMode"] = *s.InvokeMode
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
+	api.Put(m, "AuthType", s.AuthType, api.DynString)
+	api.PutStruct(m, "Cors", s.Cors)
+	api.Put(m, "InvokeMode", s.InvokeMode, api.DynString)
 	return m
 }
 
 func (s *CreateFunctionUrlConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["FunctionUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionUrl, v); err != nil {
-			return api.At(err, ".FunctionUrl")
-		}
-	}
-	if v := m["FunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionArn, v); err != nil {
-			return api.At(err, ".FunctionArn")
-		}
-	}
-	if v := m["AuthType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthType, v); err != nil {
-			return api.At(err, ".AuthType")
-		}
-	}
-	if v := m["Cors"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Cors")
-		}
-		s.Cors = p
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetStringPtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["InvokeMode"]; v != nil {
-		if err := api.SetStringPtr(&s.InvokeMode, v); err != nil {
-			return api.At(err, ".InvokeMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionUrl", &s.FunctionUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthType", &s.AuthType, api.SetStringPtr)
+	err = api.Decode(err, m, "Cors", &s.Cors, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetStringPtr)
+	err = api.Decode(err, m, "InvokeMode", &s.InvokeMode, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateFunctionUrlConfigResponse) ToDynamic() map[string]any {
@@ -1423,34 +669,19 @@ func (s *CreateFunctionUrlConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.FunctionUrl != nil {
-		m["FunctionUrl"] = *s.FunctionUrl
-	}
-	if s.FunctionArn != nil {
-		m["FunctionArn"] = *s.FunctionArn
-	}
-	if s.AuthType != nil {
-		m["AuthType"] = *s.AuthType
-	}
-	if s.Cors != nil {
-		m["Cors"] = s.Cors.ToDynamic()
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = *s.CreationTime
-	}
-	if s.InvokeMode != nil {
-		m["InvokeMode"] = *s.InvokeMode
-	}
+	api.Put(m, "FunctionUrl", s.FunctionUrl, api.DynString)
+	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
+	api.Put(m, "AuthType", s.AuthType, api.DynString)
+	api.PutStruct(m, "Cors", s.Cors)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynString)
+	api.Put(m, "InvokeMode", s.InvokeMode, api.DynString)
 	return m
 }
 
 func (s *DeadLetterConfig) FromDynamic(m map[string]any) error {
-	if v := m["TargetArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetArn, v); err != nil {
-			return api.At(err, ".TargetArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetArn", &s.TargetArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeadLetterConfig) ToDynamic() map[string]any {
@@ -1458,24 +689,15 @@ func (s *DeadLetterConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TargetArn != nil {
-		m["TargetArn"] = *s.TargetArn
-	}
+	api.Put(m, "TargetArn", s.TargetArn, api.DynString)
 	return m
 }
 
 func (s *DeleteAliasRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteAliasRequest) ToDynamic() map[string]any {
@@ -1483,22 +705,15 @@ func (s *DeleteAliasRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DeleteCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["CodeSigningConfigArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSigningConfigArn, v); err != nil {
-			return api.At(err, ".CodeSigningConfigArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteCodeSigningConfigRequest) ToDynamic() map[string]any {
@@ -1506,9 +721,7 @@ func (s *DeleteCodeSigningConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CodeSigningConfigArn != nil {
-		m["CodeSigningConfigArn"] = *s.CodeSigningConfigArn
-	}
+	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
 	return m
 }
 
@@ -1522,12 +735,9 @@ func (s *DeleteCodeSigningConfigResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteEventSourceMappingRequest) FromDynamic(m map[string]any) error {
-	if v := m["UUID"]; v != nil {
-		if err := api.SetStringPtr(&s.UUID, v); err != nil {
-			return api.At(err, ".UUID")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UUID", &s.UUID, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteEventSourceMappingRequest) ToDynamic() map[string]any {
@@ -1535,19 +745,14 @@ func (s *DeleteEventSourceMappingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UUID != nil {
-		m["UUID"] = *s.UUID
-	}
+	api.Put(m, "UUID", s.UUID, api.DynString)
 	return m
 }
 
 func (s *DeleteFunctionCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteFunctionCodeSigningConfigRequest) ToDynamic() map[string]any {
@@ -1555,19 +760,14 @@ func (s *DeleteFunctionCodeSigningConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
 	return m
 }
 
 func (s *DeleteFunctionConcurrencyRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteFunctionConcurrencyRequest) ToDynamic() map[string]any {
@@ -1575,24 +775,15 @@ func (s *DeleteFunctionConcurrencyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
 	return m
 }
 
 func (s *DeleteFunctionEventInvokeConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteFunctionEventInvokeConfigRequest) ToDynamic() map[string]any {
@@ -1600,27 +791,16 @@ func (s *DeleteFunctionEventInvokeConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
 	return m
 }
 
 func (s *DeleteFunctionRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteFunctionRequest) ToDynamic() map[string]any {
@@ -1628,27 +808,16 @@ func (s *DeleteFunctionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
 	return m
 }
 
 func (s *DeleteFunctionUrlConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteFunctionUrlConfigRequest) ToDynamic() map[string]any {
@@ -1656,27 +825,16 @@ func (s *DeleteFunctionUrlConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
 	return m
 }
 
 func (s *DeleteLayerVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["LayerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerName, v); err != nil {
-			return api.At(err, ".LayerName")
-		}
-	}
-	if v := m["VersionNumber"]; v != nil {
-		if err := api.SetInt64Ptr(&s.VersionNumber, v); err != nil {
-			return api.At(err, ".VersionNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionNumber", &s.VersionNumber, api.SetInt64Ptr)
+	return err
 }
 
 func (s *DeleteLayerVersionRequest) ToDynamic() map[string]any {
@@ -1684,27 +842,16 @@ func (s *DeleteLayerVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LayerName != nil {
-		m["LayerName"] = *s.LayerName
-	}
-	if s.VersionNumber != nil {
-		m["VersionNumber"] = *s.VersionNumber
-	}
+	api.Put(m, "LayerName", s.LayerName, api.DynString)
+	api.Put(m, "VersionNumber", s.VersionNumber, api.DynInt64)
 	return m
 }
 
 func (s *DeleteProvisionedConcurrencyConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteProvisionedConcurrencyConfigRequest) ToDynamic() map[string]any {
@@ -1712,31 +859,16 @@ func (s *DeleteProvisionedConcurrencyConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
 	return m
 }
 
 func (s *DestinationConfig) FromDynamic(m map[string]any) error {
-	if v := m["OnSuccess"]; v != nil {
-		p := new(OnSuccess)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnSuccess")
-		}
-		s.OnSuccess = p
-	}
-	if v := m["OnFailure"]; v != nil {
-		p := new(OnFailure)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OnFailure")
-		}
-		s.OnFailure = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OnSuccess", &s.OnSuccess, api.SetStructPtr[OnSuccess])
+	err = api.Decode(err, m, "OnFailure", &s.OnFailure, api.SetStructPtr[OnFailure])
+	return err
 }
 
 func (s *DestinationConfig) ToDynamic() map[string]any {
@@ -1744,32 +876,17 @@ func (s *DestinationConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OnSuccess != nil {
-		m["OnSuccess"] = s.OnSuccess.ToDynamic()
-	}
-	if s.OnFailure != nil {
-		m["OnFailure"] = s.OnFailure.ToDynamic()
-	}
+	api.PutStruct(m, "OnSuccess", s.OnSuccess)
+	api.PutStruct(m, "OnFailure", s.OnFailure)
 	return m
 }
 
 func (s *DocumentDBEventSourceConfig) FromDynamic(m map[string]any) error {
-	if v := m["DatabaseName"]; v != nil {
-		if err := api.SetStringPtr(&s.DatabaseName, v); err != nil {
-			return api.At(err, ".DatabaseName")
-		}
-	}
-	if v := m["CollectionName"]; v != nil {
-		if err := api.SetStringPtr(&s.CollectionName, v); err != nil {
-			return api.At(err, ".CollectionName")
-		}
-	}
-	if v := m["FullDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.FullDocument, v); err != nil {
-			return api.At(err, ".FullDocument")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
+	err = api.Decode(err, m, "CollectionName", &s.CollectionName, api.SetStringPtr)
+	err = api.Decode(err, m, "FullDocument", &s.FullDocument, api.SetStringPtr)
+	return err
 }
 
 func (s *DocumentDBEventSourceConfig) ToDynamic() map[string]any {
@@ -1777,30 +894,17 @@ func (s *DocumentDBEventSourceConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DatabaseName != nil {
-		m["DatabaseName"] = *s.DatabaseName
-	}
-	if s.CollectionName != nil {
-		m["CollectionName"] = *s.CollectionName
-	}
-	if s.FullDocument != nil {
-		m["FullDocument"] = *s.FullDocument
-	}
+	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
+	api.Put(m, "CollectionName", s.CollectionName, api.DynString)
+	api.Put(m, "FullDocument", s.FullDocument, api.DynString)
 	return m
 }
 
 func (s *EC2AccessDeniedException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EC2AccessDeniedException) ToDynamic() map[string]any {
@@ -1808,27 +912,16 @@ func (s *EC2AccessDeniedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EC2ThrottledException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EC2ThrottledException) ToDynamic() map[string]any {
@@ -1836,32 +929,17 @@ func (s *EC2ThrottledException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EC2UnexpectedException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["EC2ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.EC2ErrorCode, v); err != nil {
-			return api.At(err, ".EC2ErrorCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "EC2ErrorCode", &s.EC2ErrorCode, api.SetStringPtr)
+	return err
 }
 
 func (s *EC2UnexpectedException) ToDynamic() map[string]any {
@@ -1869,30 +947,17 @@ func (s *EC2UnexpectedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.EC2ErrorCode != nil {
-		m["EC2ErrorCode"] = *s.EC2ErrorCode
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.Put(m, "EC2ErrorCode", s.EC2ErrorCode, api.DynString)
 	return m
 }
 
 func (s *EFSIOException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EFSIOException) ToDynamic() map[string]any {
@@ -1900,27 +965,16 @@ func (s *EFSIOException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EFSMountConnectivityException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EFSMountConnectivityException) ToDynamic() map[string]any {
@@ -1928,27 +982,16 @@ func (s *EFSMountConnectivityException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EFSMountFailureException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EFSMountFailureException) ToDynamic() map[string]any {
@@ -1956,27 +999,16 @@ func (s *EFSMountFailureException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EFSMountTimeoutException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EFSMountTimeoutException) ToDynamic() map[string]any {
@@ -1984,27 +1016,16 @@ func (s *EFSMountTimeoutException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ENILimitReachedException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ENILimitReachedException) ToDynamic() map[string]any {
@@ -2012,22 +1033,15 @@ func (s *ENILimitReachedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Environment) FromDynamic(m map[string]any) error {
-	if v := m["Variables"]; v != nil {
-		if err := api.SetMap(&s.Variables, v, api.SetString); err != nil {
-			return api.At(err, ".Variables")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Variables", &s.Variables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *Environment) ToDynamic() map[string]any {
@@ -2035,24 +1049,15 @@ func (s *Environment) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Variables != nil {
-		m["Variables"] = api.DynMap(s.Variables, api.DynString)
-	}
+	api.PutMap(m, "Variables", s.Variables, api.DynString)
 	return m
 }
 
 func (s *EnvironmentError) FromDynamic(m map[string]any) error {
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EnvironmentError) ToDynamic() map[string]any {
@@ -2060,29 +1065,16 @@ func (s *EnvironmentError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *EnvironmentResponse) FromDynamic(m map[string]any) error {
-	if v := m["Variables"]; v != nil {
-		if err := api.SetMap(&s.Variables, v, api.SetString); err != nil {
-			return api.At(err, ".Variables")
-		}
-	}
-	if v := m["Error"]; v != nil {
-		p := new(EnvironmentError)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Error")
-		}
-		s.Error = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Variables", &s.Variables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Error", &s.Error, api.SetStructPtr[EnvironmentError])
+	return err
 }
 
 func (s *EnvironmentResponse) ToDynamic() map[string]any {
@@ -2090,22 +1082,15 @@ func (s *EnvironmentResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Variables != nil {
-		m["Variables"] = api.DynMap(s.Variables, api.DynString)
-	}
-	if s.Error != nil {
-		m["Error"] = s.Error.ToDynamic()
-	}
+	api.PutMap(m, "Variables", s.Variables, api.DynString)
+	api.PutStruct(m, "Error", s.Error)
 	return m
 }
 
 func (s *EphemeralStorage) FromDynamic(m map[string]any) error {
-	if v := m["Size"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Size, v); err != nil {
-			return api.At(err, ".Size")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Size", &s.Size, api.SetInt32Ptr)
+	return err
 }
 
 func (s *EphemeralStorage) ToDynamic() map[string]any {
@@ -2113,163 +1098,42 @@ func (s *EphemeralStorage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Size != nil {
-		m["Size"] = int64(*s.Size)
-	}
+	api.Put(m, "Size", s.Size, api.DynInt32)
 	return m
 }
 
 func (s *EventSourceMappingConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["UUID"]; v != nil {
-		if err := api.SetStringPtr(&s.UUID, v); err != nil {
-			return api.At(err, ".UUID")
-		}
-	}
-	if v := m["StartingPosition"]; v != nil {
-		if err := api.SetStringPtr(&s.StartingPosition, v); err != nil {
-			return api.At(err, ".StartingPosition")
-		}
-	}
-	if v := m["StartingPositionTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.StartingPositionTimestamp, v); err != nil {
-			return api.At(err, ".StartingPositionTimestamp")
-		}
-	}
-	if v := m["BatchSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.BatchSize, v); err != nil {
-			return api.At(err, ".BatchSize")
-		}
-	}
-	if v := m["MaximumBatchingWindowInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumBatchingWindowInSeconds, v); err != nil {
-			return api.At(err, ".MaximumBatchingWindowInSeconds")
-		}
-	}
-	if v := m["ParallelizationFactor"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ParallelizationFactor, v); err != nil {
-			return api.At(err, ".ParallelizationFactor")
-		}
-	}
-	if v := m["EventSourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceArn, v); err != nil {
-			return api.At(err, ".EventSourceArn")
-		}
-	}
-	if v := m["FilterCriteria"]; v != nil {
-		p := new(FilterCriteria)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FilterCriteria")
-		}
-		s.FilterCriteria = p
-	}
-	if v := m["FunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionArn, v); err != nil {
-			return api.At(err, ".FunctionArn")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["LastProcessingResult"]; v != nil {
-		if err := api.SetStringPtr(&s.LastProcessingResult, v); err != nil {
-			return api.At(err, ".LastProcessingResult")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateTransitionReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateTransitionReason, v); err != nil {
-			return api.At(err, ".StateTransitionReason")
-		}
-	}
-	if v := m["DestinationConfig"]; v != nil {
-		p := new(DestinationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DestinationConfig")
-		}
-		s.DestinationConfig = p
-	}
-	if v := m["Topics"]; v != nil {
-		if err := api.SetList(&s.Topics, v, api.SetString); err != nil {
-			return api.At(err, ".Topics")
-		}
-	}
-	if v := m["Queues"]; v != nil {
-		if err := api.SetList(&s.Queues, v, api.SetString); err != nil {
-			return api.At(err, ".Queues")
-		}
-	}
-	if v := m["SourceAccessConfigurations"]; v != nil {
-		if err := api.SetList(&s.SourceAccessConfigurations, v, func(p *SourceAccessConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SourceAccessConfigurations")
-		}
-	}
-	if v := m["SelfManagedEventSource"]; v != nil {
-		p := new(SelfManagedEventSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SelfManagedEventSource")
-		}
-		s.SelfManagedEventSource = p
-	}
-	if v := m["MaximumRecordAgeInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumRecordAgeInSeconds, v); err != nil {
-			return api.At(err, ".MaximumRecordAgeInSeconds")
-		}
-	}
-	if v := m["BisectBatchOnFunctionError"]; v != nil {
-		if err := api.SetBoolPtr(&s.BisectBatchOnFunctionError, v); err != nil {
-			return api.At(err, ".BisectBatchOnFunctionError")
-		}
-	}
-	if v := m["MaximumRetryAttempts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumRetryAttempts, v); err != nil {
-			return api.At(err, ".MaximumRetryAttempts")
-		}
-	}
-	if v := m["TumblingWindowInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TumblingWindowInSeconds, v); err != nil {
-			return api.At(err, ".TumblingWindowInSeconds")
-		}
-	}
-	if v := m["FunctionResponseTypes"]; v != nil {
-		if err := api.SetList(&s.FunctionResponseTypes, v, api.SetString); err != nil {
-			return api.At(err, ".FunctionResponseTypes")
-		}
-	}
-	if v := m["AmazonManagedKafkaEventSourceConfig"]; v != nil {
-		p := new(AmazonManagedKafkaEventSourceConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AmazonManagedKafkaEventSourceConfig")
-		}
-		s.AmazonManagedKafkaEventSourceConfig = p
-	}
-	if v := m["SelfManagedKafkaEventSourceConfig"]; v != nil {
-		p := new(SelfManagedKafkaEventSourceConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SelfManagedKafkaEventSourceConfig")
-		}
-		s.SelfManagedKafkaEventSourceConfig = p
-	}
-	if v := m["ScalingConfig"]; v != nil {
-		p := new(ScalingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ScalingConfig")
-		}
-		s.ScalingConfig = p
-	}
-	if v := m["DocumentDBEventSourceConfig"]; v != nil {
-		p := new(DocumentDBEventSourceConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DocumentDBEventSourceConfig")
-		}
-		s.DocumentDBEventSourceConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UUID", &s.UUID, api.SetStringPtr)
+	err = api.Decode(err, m, "StartingPosition", &s.StartingPosition, api.SetStringPtr)
+	err = api.Decode(err, m, "StartingPositionTimestamp", &s.StartingPositionTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "BatchSize", &s.BatchSize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaximumBatchingWindowInSeconds", &s.MaximumBatchingWindowInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ParallelizationFactor", &s.ParallelizationFactor, api.SetInt32Ptr)
+	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "FilterCriteria", &s.FilterCriteria, api.SetStructPtr[FilterCriteria])
+	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	err = api.Decode(err, m, "LastProcessingResult", &s.LastProcessingResult, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateTransitionReason", &s.StateTransitionReason, api.SetStringPtr)
+	err = api.Decode(err, m, "DestinationConfig", &s.DestinationConfig, api.SetStructPtr[DestinationConfig])
+	err = api.Decode(err, m, "Topics", &s.Topics, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Queues", &s.Queues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SourceAccessConfigurations", &s.SourceAccessConfigurations, func(p *[]SourceAccessConfiguration, v any) error {
+		return api.SetList(p, v, func(p *SourceAccessConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "SelfManagedEventSource", &s.SelfManagedEventSource, api.SetStructPtr[SelfManagedEventSource])
+	err = api.Decode(err, m, "MaximumRecordAgeInSeconds", &s.MaximumRecordAgeInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "BisectBatchOnFunctionError", &s.BisectBatchOnFunctionError, api.SetBoolPtr)
+	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TumblingWindowInSeconds", &s.TumblingWindowInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FunctionResponseTypes", &s.FunctionResponseTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AmazonManagedKafkaEventSourceConfig", &s.AmazonManagedKafkaEventSourceConfig, api.SetStructPtr[AmazonManagedKafkaEventSourceConfig])
+	err = api.Decode(err, m, "SelfManagedKafkaEventSourceConfig", &s.SelfManagedKafkaEventSourceConfig, api.SetStructPtr[SelfManagedKafkaEventSourceConfig])
+	err = api.Decode(err, m, "ScalingConfig", &s.ScalingConfig, api.SetStructPtr[ScalingConfig])
+	err = api.Decode(err, m, "DocumentDBEventSourceConfig", &s.DocumentDBEventSourceConfig, api.SetStructPtr[DocumentDBEventSourceConfig])
+	return err
 }
 
 func (s *EventSourceMappingConfiguration) ToDynamic() map[string]any {
@@ -2277,102 +1141,41 @@ func (s *EventSourceMappingConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.UUID != nil {
-		m["UUID"] = *s.UUID
-	}
-	if s.StartingPosition != nil {
-		m["StartingPosition"] = *s.StartingPosition
-	}
-	if s.StartingPositionTimestamp != nil {
-		m["StartingPositionTimestamp"] = s.StartingPositionTimestamp.UTC()
-	}
-	if s.BatchSize != nil {
-		m["BatchSize"] = int64(*s.BatchSize)
-	}
-	if s.MaximumBatchingWindowInSeconds != nil {
-		m["MaximumBatchingWindowInSeconds"] = int64(*s.MaximumBatchingWindowInSeconds)
-	}
-	if s.ParallelizationFactor != nil {
-		m["ParallelizationFactor"] = int64(*s.ParallelizationFactor)
-	}
-	if s.EventSourceArn != nil {
-		m["EventSourceArn"] = *s.EventSourceArn
-	}
-	if s.FilterCriteria != nil {
-		m["FilterCriteria"] = s.FilterCriteria.ToDynamic()
-	}
-	if s.FunctionArn != nil {
-		m["FunctionArn"] = *s.FunctionArn
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
-	if s.LastProcessingResult != nil {
-		m["LastProcessingResult"] = *s.LastProcessingResult
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateTransitionReason != nil {
-		m["StateTransitionReason"] = *s.StateTransitionReason
-	}
-	if s.DestinationConfig != nil {
-		m["DestinationConfig"] = s.DestinationConfig.ToDynamic()
-	}
-	if s.Topics != nil {
-		m["Topics"] = api.DynList(s.Topics, api.DynString)
-	}
-	if s.Queues != nil {
-		m["Queues"] = api.DynList(s.Queues, api.DynString)
-	}
-	if s.SourceAccessConfigurations != nil {
-		m["SourceAccessConfigurations"] = api.DynList(s.SourceAccessConfigurations, func(e SourceAccessConfiguration) any { return e.ToDynamic() })
-	}
-	if s.SelfManagedEventSource != nil {
-		m["SelfManagedEventSource"] = s.SelfManagedEventSource.ToDynamic()
-	}
-	if s.MaximumRecordAgeInSeconds != nil {
-		m["MaximumRecordAgeInSeconds"] = int64(*s.MaximumRecordAgeInSeconds)
-	}
-	if s.BisectBatchOnFunctionError != nil {
-		m["BisectBatchOnFunctionError"] = *s.BisectBatchOnFunctionError
-	}
-	if s.MaximumRetryAttempts != nil {
-		m["MaximumRetryAttempts"] = int64(*s.MaximumRetryAttempts)
-	}
-	if s.TumblingWindowInSeconds != nil {
-		m["TumblingWindowInSeconds"] = int64(*s.TumblingWindowInSeconds)
-	}
-	if s.FunctionResponseTypes != nil {
-		m["FunctionResponseTypes"] = api.DynList(s.FunctionResponseTypes, api.DynString)
-	}
-	if s.AmazonManagedKafkaEventSourceConfig != nil {
-		m["AmazonManagedKafkaEventSourceConfig"] = s.AmazonManagedKafkaEventSourceConfig.ToDynamic()
-	}
-	if s.SelfManagedKafkaEventSourceConfig != nil {
-		m["SelfManagedKafkaEventSourceConfig"] = s.SelfManagedKafkaEventSourceConfig.ToDynamic()
-	}
-	if s.ScalingConfig != nil {
-		m["ScalingConfig"] = s.ScalingConfig.ToDynamic()
-	}
-	if s.DocumentDBEventSourceConfig != nil {
-		m["DocumentDBEventSourceConfig"] = s.DocumentDBEventSourceConfig.ToDynamic()
-	}
+	api.Put(m, "UUID", s.UUID, api.DynString)
+	api.Put(m, "StartingPosition", s.StartingPosition, api.DynString)
+	api.Put(m, "StartingPositionTimestamp", s.StartingPositionTimestamp, api.DynTime)
+	api.Put(m, "BatchSize", s.BatchSize, api.DynInt32)
+	api.Put(m, "MaximumBatchingWindowInSeconds", s.MaximumBatchingWindowInSeconds, api.DynInt32)
+	api.Put(m, "ParallelizationFactor", s.ParallelizationFactor, api.DynInt32)
+	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
+	api.PutStruct(m, "FilterCriteria", s.FilterCriteria)
+	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
+	api.Put(m, "LastProcessingResult", s.LastProcessingResult, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateTransitionReason", s.StateTransitionReason, api.DynString)
+	api.PutStruct(m, "DestinationConfig", s.DestinationConfig)
+	api.PutList(m, "Topics", s.Topics, api.DynString)
+	api.PutList(m, "Queues", s.Queues, api.DynString)
+	api.PutList(m, "SourceAccessConfigurations", s.SourceAccessConfigurations, func(e SourceAccessConfiguration) any { return e.ToDynamic() })
+	api.PutStruct(m, "SelfManagedEventSource", s.SelfManagedEventSource)
+	api.Put(m, "MaximumRecordAgeInSeconds", s.MaximumRecordAgeInSeconds, api.DynInt32)
+	api.Put(m, "BisectBatchOnFunctionError", s.BisectBatchOnFunctionError, api.DynBool)
+	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
+	api.Put(m, "TumblingWindowInSeconds", s.TumblingWindowInSeconds, api.DynInt32)
+	api.PutList(m, "FunctionResponseTypes", s.FunctionResponseTypes, api.DynString)
+	api.PutStruct(m, "AmazonManagedKafkaEventSourceConfig", s.AmazonManagedKafkaEventSourceConfig)
+	api.PutStruct(m, "SelfManagedKafkaEventSourceConfig", s.SelfManagedKafkaEventSourceConfig)
+	api.PutStruct(m, "ScalingConfig", s.ScalingConfig)
+	api.PutStruct(m, "DocumentDBEventSourceConfig", s.DocumentDBEventSourceConfig)
 	return m
 }
 
 func (s *FileSystemConfig) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["LocalMountPath"]; v != nil {
-		if err := api.SetStringPtr(&s.LocalMountPath, v); err != nil {
-			return api.At(err, ".LocalMountPath")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "LocalMountPath", &s.LocalMountPath, api.SetStringPtr)
+	return err
 }
 
 func (s *FileSystemConfig) ToDynamic() map[string]any {
@@ -2380,22 +1183,15 @@ func (s *FileSystemConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.LocalMountPath != nil {
-		m["LocalMountPath"] = *s.LocalMountPath
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "LocalMountPath", s.LocalMountPath, api.DynString)
 	return m
 }
 
 func (s *Filter) FromDynamic(m map[string]any) error {
-	if v := m["Pattern"]; v != nil {
-		if err := api.SetStringPtr(&s.Pattern, v); err != nil {
-			return api.At(err, ".Pattern")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Pattern", &s.Pattern, api.SetStringPtr)
+	return err
 }
 
 func (s *Filter) ToDynamic() map[string]any {
@@ -2403,19 +1199,16 @@ func (s *Filter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Pattern != nil {
-		m["Pattern"] = *s.Pattern
-	}
+	api.Put(m, "Pattern", s.Pattern, api.DynString)
 	return m
 }
 
 func (s *FilterCriteria) FromDynamic(m map[string]any) error {
-	if v := m["Filters"]; v != nil {
-		if err := api.SetList(&s.Filters, v, func(p *Filter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Filters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
+		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *FilterCriteria) ToDynamic() map[string]any {
@@ -2423,39 +1216,18 @@ func (s *FilterCriteria) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Filters != nil {
-		m["Filters"] = api.DynList(s.Filters, func(e Filter) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *FunctionCode) FromDynamic(m map[string]any) error {
-	if v := m["ZipFile"]; v != nil {
-		if err := api.SetBytes(&s.ZipFile, v); err != nil {
-			return api.At(err, ".ZipFile")
-		}
-	}
-	if v := m["S3Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Bucket, v); err != nil {
-			return api.At(err, ".S3Bucket")
-		}
-	}
-	if v := m["S3Key"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Key, v); err != nil {
-			return api.At(err, ".S3Key")
-		}
-	}
-	if v := m["S3ObjectVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.S3ObjectVersion, v); err != nil {
-			return api.At(err, ".S3ObjectVersion")
-		}
-	}
-	if v := m["ImageUri"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageUri, v); err != nil {
-			return api.At(err, ".ImageUri")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ZipFile", &s.ZipFile, api.SetBytes)
+	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "S3Key", &s.S3Key, api.SetStringPtr)
+	err = api.Decode(err, m, "S3ObjectVersion", &s.S3ObjectVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "ImageUri", &s.ImageUri, api.SetStringPtr)
+	return err
 }
 
 func (s *FunctionCode) ToDynamic() map[string]any {
@@ -2463,46 +1235,21 @@ func (s *FunctionCode) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ZipFile != nil {
-		m["ZipFile"] = s.ZipFile
-	}
-	if s.S3Bucket != nil {
-		m["S3Bucket"] = *s.S3Bucket
-	}
-	if s.S3Key != nil {
-		m["S3Key"] = *s.S3Key
-	}
-	if s.S3ObjectVersion != nil {
-		m["S3ObjectVersion"] = *s.S3ObjectVersion
-	}
-	if s.ImageUri != nil {
-		m["ImageUri"] = *s.ImageUri
-	}
+	api.PutBytes(m, "ZipFile", s.ZipFile)
+	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
+	api.Put(m, "S3Key", s.S3Key, api.DynString)
+	api.Put(m, "S3ObjectVersion", s.S3ObjectVersion, api.DynString)
+	api.Put(m, "ImageUri", s.ImageUri, api.DynString)
 	return m
 }
 
 func (s *FunctionCodeLocation) FromDynamic(m map[string]any) error {
-	if v := m["RepositoryType"]; v != nil {
-		if err := api.SetStringPtr(&s.RepositoryType, v); err != nil {
-			return api.At(err, ".RepositoryType")
-		}
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["ImageUri"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageUri, v); err != nil {
-			return api.At(err, ".ImageUri")
-		}
-	}
-	if v := m["ResolvedImageUri"]; v != nil {
-		if err := api.SetStringPtr(&s.ResolvedImageUri, v); err != nil {
-			return api.At(err, ".ResolvedImageUri")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RepositoryType", &s.RepositoryType, api.SetStringPtr)
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "ImageUri", &s.ImageUri, api.SetStringPtr)
+	err = api.Decode(err, m, "ResolvedImageUri", &s.ResolvedImageUri, api.SetStringPtr)
+	return err
 }
 
 func (s *FunctionCodeLocation) ToDynamic() map[string]any {
@@ -2510,221 +1257,56 @@ func (s *FunctionCodeLocation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RepositoryType != nil {
-		m["RepositoryType"] = *s.RepositoryType
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.ImageUri != nil {
-		m["ImageUri"] = *s.ImageUri
-	}
-	if s.ResolvedImageUri != nil {
-		m["ResolvedImageUri"] = *s.ResolvedImageUri
-	}
+	api.Put(m, "RepositoryType", s.RepositoryType, api.DynString)
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "ImageUri", s.ImageUri, api.DynString)
+	api.Put(m, "ResolvedImageUri", s.ResolvedImageUri, api.DynString)
 	return m
 }
 
 func (s *FunctionConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["FunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionArn, v); err != nil {
-			return api.At(err, ".FunctionArn")
-		}
-	}
-	if v := m["Runtime"]; v != nil {
-		if err := api.SetStringPtr(&s.Runtime, v); err != nil {
-			return api.At(err, ".Runtime")
-		}
-	}
-	if v := m["Role"]; v != nil {
-		if err := api.SetStringPtr(&s.Role, v); err != nil {
-			return api.At(err, ".Role")
-		}
-	}
-	if v := m["Handler"]; v != nil {
-		if err := api.SetStringPtr(&s.Handler, v); err != nil {
-			return api.At(err, ".Handler")
-		}
-	}
-	if v := m["CodeSize"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CodeSize, v); err != nil {
-			return api.At(err, ".CodeSize")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Timeout"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Timeout, v); err != nil {
-			return api.At(err, ".Timeout")
-		}
-	}
-	if v := m["MemorySize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MemorySize, v); err != nil {
-			return api.At(err, ".MemorySize")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetStringPtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["CodeSha256"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSha256, v); err != nil {
-			return api.At(err, ".CodeSha256")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["VpcConfig"]; v != nil {
-		p := new(VpcConfigResponse)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VpcConfig")
-		}
-		s.VpcConfig = p
-	}
-	if v := m["DeadLetterConfig"]; v != nil {
-		p := new(DeadLetterConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeadLetterConfig")
-		}
-		s.DeadLetterConfig = p
-	}
-	if v := m["Environment"]; v != nil {
-		p := new(EnvironmentResponse)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Environment")
-		}
-		s.Environment = p
-	}
-	if v := m["KMSKeyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.KMSKeyArn, v); err != nil {
-			return api.At(err, ".KMSKeyArn")
-		}
-	}
-	if v := m["TracingConfig"]; v != nil {
-		p := new(TracingConfigResponse)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TracingConfig")
-		}
-		s.TracingConfig = p
-	}
-	if v := m["MasterArn"]; v != nil {
-		if err := api.SetStringPtr(&s.MasterArn, v); err != nil {
-			return api.At(err, ".MasterArn")
-		}
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	if v := m["Layers"]; v != nil {
-		if err := api.SetList(&s.Layers, v, func(p *Layer, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Layers")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["StateReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReason, v); err != nil {
-			return api.At(err, ".StateReason")
-		}
-	}
-	if v := m["StateReasonCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StateReasonCode, v); err != nil {
-			return api.At(err, ".StateReasonCode")
-		}
-	}
-	if v := m["LastUpdateStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.LastUpdateStatus, v); err != nil {
-			return api.At(err, ".LastUpdateStatus")
-		}
-	}
-	if v := m["LastUpdateStatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.LastUpdateStatusReason, v); err != nil {
-			return api.At(err, ".LastUpdateStatusReason")
-		}
-	}
-	if v := m["LastUpdateStatusReasonCode"]; v != nil {
-		if err := api.SetStringPtr(&s.LastUpdateStatusReasonCode, v); err != nil {
-			return api.At(err, ".LastUpdateStatusReasonCode")
-		}
-	}
-	if v := m["FileSystemConfigs"]; v != nil {
-		if err := api.SetList(&s.FileSystemConfigs, v, func(p *FileSystemConfig, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".FileSystemConfigs")
-		}
-	}
-	if v := m["PackageType"]; v != nil {
-		if err := api.SetStringPtr(&s.PackageType, v); err != nil {
-			return api.At(err, ".PackageType")
-		}
-	}
-	if v := m["ImageConfigResponse"]; v != nil {
-		p := new(ImageConfigResponse)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImageConfigResponse")
-		}
-		s.ImageConfigResponse = p
-	}
-	if v := m["SigningProfileVersionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningProfileVersionArn, v); err != nil {
-			return api.At(err, ".SigningProfileVersionArn")
-		}
-	}
-	if v := m["SigningJobArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningJobArn, v); err != nil {
-			return api.At(err, ".SigningJobArn")
-		}
-	}
-	if v := m["Architectures"]; v != nil {
-		if err := api.SetList(&s.Architectures, v, api.SetString); err != nil {
-			return api.At(err, ".Architectures")
-		}
-	}
-	if v := m["EphemeralStorage"]; v != nil {
-		p := new(EphemeralStorage)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EphemeralStorage")
-		}
-		s.EphemeralStorage = p
-	}
-	if v := m["SnapStart"]; v != nil {
-		p := new(SnapStartResponse)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SnapStart")
-		}
-		s.SnapStart = p
-	}
-	if v := m["RuntimeVersionConfig"]; v != nil {
-		p := new(RuntimeVersionConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RuntimeVersionConfig")
-		}
-		s.RuntimeVersionConfig = p
-	}
-	if v := m["LoggingConfig"]; v != nil {
-		p := new(LoggingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoggingConfig")
-		}
-		s.LoggingConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Runtime", &s.Runtime, api.SetStringPtr)
+	err = api.Decode(err, m, "Role", &s.Role, api.SetStringPtr)
+	err = api.Decode(err, m, "Handler", &s.Handler, api.SetStringPtr)
+	err = api.Decode(err, m, "CodeSize", &s.CodeSize, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Timeout", &s.Timeout, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MemorySize", &s.MemorySize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetStringPtr)
+	err = api.Decode(err, m, "CodeSha256", &s.CodeSha256, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	err = api.Decode(err, m, "VpcConfig", &s.VpcConfig, api.SetStructPtr[VpcConfigResponse])
+	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
+	err = api.Decode(err, m, "Environment", &s.Environment, api.SetStructPtr[EnvironmentResponse])
+	err = api.Decode(err, m, "KMSKeyArn", &s.KMSKeyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TracingConfig", &s.TracingConfig, api.SetStructPtr[TracingConfigResponse])
+	err = api.Decode(err, m, "MasterArn", &s.MasterArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Layers", &s.Layers, func(p *[]Layer, v any) error {
+		return api.SetList(p, v, func(p *Layer, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
+	err = api.Decode(err, m, "StateReasonCode", &s.StateReasonCode, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdateStatus", &s.LastUpdateStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdateStatusReason", &s.LastUpdateStatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdateStatusReasonCode", &s.LastUpdateStatusReasonCode, api.SetStringPtr)
+	err = api.Decode(err, m, "FileSystemConfigs", &s.FileSystemConfigs, func(p *[]FileSystemConfig, v any) error {
+		return api.SetList(p, v, func(p *FileSystemConfig, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PackageType", &s.PackageType, api.SetStringPtr)
+	err = api.Decode(err, m, "ImageConfigResponse", &s.ImageConfigResponse, api.SetStructPtr[ImageConfigResponse])
+	err = api.Decode(err, m, "SigningProfileVersionArn", &s.SigningProfileVersionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "SigningJobArn", &s.SigningJobArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Architectures", &s.Architectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "EphemeralStorage", &s.EphemeralStorage, api.SetStructPtr[EphemeralStorage])
+	err = api.Decode(err, m, "SnapStart", &s.SnapStart, api.SetStructPtr[SnapStartResponse])
+	err = api.Decode(err, m, "RuntimeVersionConfig", &s.RuntimeVersionConfig, api.SetStructPtr[RuntimeVersionConfig])
+	err = api.Decode(err, m, "LoggingConfig", &s.LoggingConfig, api.SetStructPtr[LoggingConfig])
+	return err
 }
 
 func (s *FunctionConfiguration) ToDynamic() map[string]any {
@@ -2732,146 +1314,53 @@ func (s *FunctionConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.FunctionArn != nil {
-		m["FunctionArn"] = *s.FunctionArn
-	}
-	if s.Runtime != nil {
-		m["Runtime"] = *s.Runtime
-	}
-	if s.Role != nil {
-		m["Role"] = *s.Role
-	}
-	if s.Handler != nil {
-		m["Handler"] = *s.Handler
-	}
-	if s.CodeSize != nil {
-		m["CodeSize"] = *s.CodeSize
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Timeout != nil {
-		m["Timeout"] = int64(*s.Timeout)
-	}
-	if s.MemorySize != nil {
-		m["MemorySize"] = int64(*s.MemorySize)
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = *s.LastModified
-	}
-	if s.CodeSha256 != nil {
-		m["CodeSha256"] = *s.CodeSha256
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
-	if s.VpcConfig != nil {
-		m["VpcConfig"] = s.VpcConfig.ToDynamic()
-	}
-	if s.DeadLetterConfig != nil {
-		m["DeadLetterConfig"] = s.DeadLetterConfig.ToDynamic()
-	}
-	if s.Environment != nil {
-		m["Environment"] = s.Environment.ToDynamic()
-	}
-	if s.KMSKeyArn != nil {
-		m["KMSKeyArn"] = *s.KMSKeyArn
-	}
-	if s.TracingConfig != nil {
-		m["TracingConfig"] = s.TracingConfig.ToDynamic()
-	}
-	if s.MasterArn != nil {
-		m["MasterArn"] = *s.MasterArn
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
-	if s.Layers != nil {
-		m["Layers"] = api.DynList(s.Layers, func(e Layer) any { return e.ToDynamic() })
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.StateReason != nil {
-		m["StateReason"] = *s.StateReason
-	}
-	if s.StateReasonCode != nil {
-		m["StateReasonCode"] = *s.StateReasonCode
-	}
-	if s.LastUpdateStatus != nil {
-		m["LastUpdateStatus"] = *s.LastUpdateStatus
-	}
-	if s.LastUpdateStatusReason != nil {
-		m["LastUpdateStatusReason"] = *s.LastUpdateStatusReason
-	}
-	if s.LastUpdateStatusReasonCode != nil {
-		m["LastUpdateStatusReasonCode"] = *s.LastUpdateStatusReasonCode
-	}
-	if s.FileSystemConfigs != nil {
-		m["FileSystemConfigs"] = api.DynList(s.FileSystemConfigs, func(e FileSystemConfig) any { return e.ToDynamic() })
-	}
-	if s.PackageType != nil {
-		m["PackageType"] = *s.PackageType
-	}
-	if s.ImageConfigResponse != nil {
-		m["ImageConfigResponse"] = s.ImageConfigResponse.ToDynamic()
-	}
-	if s.SigningProfileVersionArn != nil {
-		m["SigningProfileVersionArn"] = *s.SigningProfileVersionArn
-	}
-	if s.SigningJobArn != nil {
-		m["SigningJobArn"] = *s.SigningJobArn
-	}
-	if s.Architectures != nil {
-		m["Architectures"] = api.DynList(s.Architectures, api.DynString)
-	}
-	if s.EphemeralStorage != nil {
-		m["EphemeralStorage"] = s.EphemeralStorage.ToDynamic()
-	}
-	if s.SnapStart != nil {
-		m["SnapStart"] = s.SnapStart.ToDynamic()
-	}
-	if s.RuntimeVersionConfig != nil {
-		m["RuntimeVersionConfig"] = s.RuntimeVersionConfig.ToDynamic()
-	}
-	if s.LoggingConfig != nil {
-		m["LoggingConfig"] = s.LoggingConfig.ToDynamic()
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
+	api.Put(m, "Runtime", s.Runtime, api.DynString)
+	api.Put(m, "Role", s.Role, api.DynString)
+	api.Put(m, "Handler", s.Handler, api.DynString)
+	api.Put(m, "CodeSize", s.CodeSize, api.DynInt64)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Timeout", s.Timeout, api.DynInt32)
+	api.Put(m, "MemorySize", s.MemorySize, api.DynInt32)
+	api.Put(m, "LastModified", s.LastModified, api.DynString)
+	api.Put(m, "CodeSha256", s.CodeSha256, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
+	api.PutStruct(m, "VpcConfig", s.VpcConfig)
+	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
+	api.PutStruct(m, "Environment", s.Environment)
+	api.Put(m, "KMSKeyArn", s.KMSKeyArn, api.DynString)
+	api.PutStruct(m, "TracingConfig", s.TracingConfig)
+	api.Put(m, "MasterArn", s.MasterArn, api.DynString)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
+	api.PutList(m, "Layers", s.Layers, func(e Layer) any { return e.ToDynamic() })
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "StateReason", s.StateReason, api.DynString)
+	api.Put(m, "StateReasonCode", s.StateReasonCode, api.DynString)
+	api.Put(m, "LastUpdateStatus", s.LastUpdateStatus, api.DynString)
+	api.Put(m, "LastUpdateStatusReason", s.LastUpdateStatusReason, api.DynString)
+	api.Put(m, "LastUpdateStatusReasonCode", s.LastUpdateStatusReasonCode, api.DynString)
+	api.PutList(m, "FileSystemConfigs", s.FileSystemConfigs, func(e FileSystemConfig) any { return e.ToDynamic() })
+	api.Put(m, "PackageType", s.PackageType, api.DynString)
+	api.PutStruct(m, "ImageConfigResponse", s.ImageConfigResponse)
+	api.Put(m, "SigningProfileVersionArn", s.SigningProfileVersionArn, api.DynString)
+	api.Put(m, "SigningJobArn", s.SigningJobArn, api.DynString)
+	api.PutList(m, "Architectures", s.Architectures, api.DynString)
+	api.PutStruct(m, "EphemeralStorage", s.EphemeralStorage)
+	api.PutStruct(m, "SnapStart", s.SnapStart)
+	api.PutStruct(m, "RuntimeVersionConfig", s.RuntimeVersionConfig)
+	api.PutStruct(m, "LoggingConfig", s.LoggingConfig)
 	return m
 }
 
 func (s *FunctionEventInvokeConfig) FromDynamic(m map[string]any) error {
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["FunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionArn, v); err != nil {
-			return api.At(err, ".FunctionArn")
-		}
-	}
-	if v := m["MaximumRetryAttempts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumRetryAttempts, v); err != nil {
-			return api.At(err, ".MaximumRetryAttempts")
-		}
-	}
-	if v := m["MaximumEventAgeInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumEventAgeInSeconds, v); err != nil {
-			return api.At(err, ".MaximumEventAgeInSeconds")
-		}
-	}
-	if v := m["DestinationConfig"]; v != nil {
-		p := new(DestinationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DestinationConfig")
-		}
-		s.DestinationConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaximumEventAgeInSeconds", &s.MaximumEventAgeInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "DestinationConfig", &s.DestinationConfig, api.SetStructPtr[DestinationConfig])
+	return err
 }
 
 func (s *FunctionEventInvokeConfig) ToDynamic() map[string]any {
@@ -2879,63 +1368,24 @@ func (s *FunctionEventInvokeConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
-	if s.FunctionArn != nil {
-		m["FunctionArn"] = *s.FunctionArn
-	}
-	if s.MaximumRetryAttempts != nil {
-		m["MaximumRetryAttempts"] = int64(*s.MaximumRetryAttempts)
-	}
-	if s.MaximumEventAgeInSeconds != nil {
-		m["MaximumEventAgeInSeconds"] = int64(*s.MaximumEventAgeInSeconds)
-	}
-	if s.DestinationConfig != nil {
-		m["DestinationConfig"] = s.DestinationConfig.ToDynamic()
-	}
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
+	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
+	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
+	api.Put(m, "MaximumEventAgeInSeconds", s.MaximumEventAgeInSeconds, api.DynInt32)
+	api.PutStruct(m, "DestinationConfig", s.DestinationConfig)
 	return m
 }
 
 func (s *FunctionUrlConfig) FromDynamic(m map[string]any) error {
-	if v := m["FunctionUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionUrl, v); err != nil {
-			return api.At(err, ".FunctionUrl")
-		}
-	}
-	if v := m["FunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionArn, v); err != nil {
-			return api.At(err, ".FunctionArn")
-		}
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetStringPtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetStringPtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["Cors"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Cors")
-		}
-		s.Cors = p
-	}
-	if v := m["AuthType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthType, v); err != nil {
-			return api.At(err, ".AuthType")
-		}
-	}
-	if v := m["InvokeMode"]; v != nil {
-		if err := api.SetStringPtr(&s.InvokeMode, v); err != nil {
-			return api.At(err, ".InvokeMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionUrl", &s.FunctionUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetStringPtr)
+	err = api.Decode(err, m, "Cors", &s.Cors, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "AuthType", &s.AuthType, api.SetStringPtr)
+	err = api.Decode(err, m, "InvokeMode", &s.InvokeMode, api.SetStringPtr)
+	return err
 }
 
 func (s *FunctionUrlConfig) ToDynamic() map[string]any {
@@ -2943,27 +1393,13 @@ func (s *FunctionUrlConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.FunctionUrl != nil {
-		m["FunctionUrl"] = *s.FunctionUrl
-	}
-	if s.FunctionArn != nil {
-		m["FunctionArn"] = *s.FunctionArn
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = *s.CreationTime
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = *s.LastModifiedTime
-	}
-	if s.Cors != nil {
-		m["Cors"] = s.Cors.ToDynamic()
-	}
-	if s.AuthType != nil {
-		m["AuthType"] = *s.AuthType
-	}
-	if s.InvokeMode != nil {
-		m["InvokeMode"] = *s.InvokeMode
-	}
+	api.Put(m, "FunctionUrl", s.FunctionUrl, api.DynString)
+	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynString)
+	api.PutStruct(m, "Cors", s.Cors)
+	api.Put(m, "AuthType", s.AuthType, api.DynString)
+	api.Put(m, "InvokeMode", s.InvokeMode, api.DynString)
 	return m
 }
 
@@ -2977,21 +1413,10 @@ func (s *GetAccountSettingsRequest) ToDynamic() map[string]any {
 }
 
 func (s *GetAccountSettingsResponse) FromDynamic(m map[string]any) error {
-	if v := m["AccountLimit"]; v != nil {
-		p := new(AccountLimit)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccountLimit")
-		}
-		s.AccountLimit = p
-	}
-	if v := m["AccountUsage"]; v != nil {
-		p := new(AccountUsage)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccountUsage")
-		}
-		s.AccountUsage = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccountLimit", &s.AccountLimit, api.SetStructPtr[AccountLimit])
+	err = api.Decode(err, m, "AccountUsage", &s.AccountUsage, api.SetStructPtr[AccountUsage])
+	return err
 }
 
 func (s *GetAccountSettingsResponse) ToDynamic() map[string]any {
@@ -2999,27 +1424,16 @@ func (s *GetAccountSettingsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AccountLimit != nil {
-		m["AccountLimit"] = s.AccountLimit.ToDynamic()
-	}
-	if s.AccountUsage != nil {
-		m["AccountUsage"] = s.AccountUsage.ToDynamic()
-	}
+	api.PutStruct(m, "AccountLimit", s.AccountLimit)
+	api.PutStruct(m, "AccountUsage", s.AccountUsage)
 	return m
 }
 
 func (s *GetAliasRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *GetAliasRequest) ToDynamic() map[string]any {
@@ -3027,22 +1441,15 @@ func (s *GetAliasRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *GetCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["CodeSigningConfigArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSigningConfigArn, v); err != nil {
-			return api.At(err, ".CodeSigningConfigArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCodeSigningConfigRequest) ToDynamic() map[string]any {
@@ -3050,21 +1457,14 @@ func (s *GetCodeSigningConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CodeSigningConfigArn != nil {
-		m["CodeSigningConfigArn"] = *s.CodeSigningConfigArn
-	}
+	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
 	return m
 }
 
 func (s *GetCodeSigningConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["CodeSigningConfig"]; v != nil {
-		p := new(CodeSigningConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CodeSigningConfig")
-		}
-		s.CodeSigningConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeSigningConfig", &s.CodeSigningConfig, api.SetStructPtr[CodeSigningConfig])
+	return err
 }
 
 func (s *GetCodeSigningConfigResponse) ToDynamic() map[string]any {
@@ -3072,19 +1472,14 @@ func (s *GetCodeSigningConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CodeSigningConfig != nil {
-		m["CodeSigningConfig"] = s.CodeSigningConfig.ToDynamic()
-	}
+	api.PutStruct(m, "CodeSigningConfig", s.CodeSigningConfig)
 	return m
 }
 
 func (s *GetEventSourceMappingRequest) FromDynamic(m map[string]any) error {
-	if v := m["UUID"]; v != nil {
-		if err := api.SetStringPtr(&s.UUID, v); err != nil {
-			return api.At(err, ".UUID")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UUID", &s.UUID, api.SetStringPtr)
+	return err
 }
 
 func (s *GetEventSourceMappingRequest) ToDynamic() map[string]any {
@@ -3092,19 +1487,14 @@ func (s *GetEventSourceMappingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UUID != nil {
-		m["UUID"] = *s.UUID
-	}
+	api.Put(m, "UUID", s.UUID, api.DynString)
 	return m
 }
 
 func (s *GetFunctionCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFunctionCodeSigningConfigRequest) ToDynamic() map[string]any {
@@ -3112,24 +1502,15 @@ func (s *GetFunctionCodeSigningConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
 	return m
 }
 
 func (s *GetFunctionCodeSigningConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["CodeSigningConfigArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSigningConfigArn, v); err != nil {
-			return api.At(err, ".CodeSigningConfigArn")
-		}
-	}
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFunctionCodeSigningConfigResponse) ToDynamic() map[string]any {
@@ -3137,22 +1518,15 @@ func (s *GetFunctionCodeSigningConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CodeSigningConfigArn != nil {
-		m["CodeSigningConfigArn"] = *s.CodeSigningConfigArn
-	}
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
+	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
 	return m
 }
 
 func (s *GetFunctionConcurrencyRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFunctionConcurrencyRequest) ToDynamic() map[string]any {
@@ -3160,19 +1534,14 @@ func (s *GetFunctionConcurrencyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
 	return m
 }
 
 func (s *GetFunctionConcurrencyResponse) FromDynamic(m map[string]any) error {
-	if v := m["ReservedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ReservedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".ReservedConcurrentExecutions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReservedConcurrentExecutions", &s.ReservedConcurrentExecutions, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetFunctionConcurrencyResponse) ToDynamic() map[string]any {
@@ -3180,24 +1549,15 @@ func (s *GetFunctionConcurrencyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReservedConcurrentExecutions != nil {
-		m["ReservedConcurrentExecutions"] = int64(*s.ReservedConcurrentExecutions)
-	}
+	api.Put(m, "ReservedConcurrentExecutions", s.ReservedConcurrentExecutions, api.DynInt32)
 	return m
 }
 
 func (s *GetFunctionConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFunctionConfigurationRequest) ToDynamic() map[string]any {
@@ -3205,27 +1565,16 @@ func (s *GetFunctionConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
 	return m
 }
 
 func (s *GetFunctionEventInvokeConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFunctionEventInvokeConfigRequest) ToDynamic() map[string]any {
@@ -3233,22 +1582,15 @@ func (s *GetFunctionEventInvokeConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
 	return m
 }
 
 func (s *GetFunctionRecursionConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFunctionRecursionConfigRequest) ToDynamic() map[string]any {
@@ -3256,19 +1598,14 @@ func (s *GetFunctionRecursionConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
 	return m
 }
 
 func (s *GetFunctionRecursionConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["RecursiveLoop"]; v != nil {
-		if err := api.SetStringPtr(&s.RecursiveLoop, v); err != nil {
-			return api.At(err, ".RecursiveLoop")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RecursiveLoop", &s.RecursiveLoop, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFunctionRecursionConfigResponse) ToDynamic() map[string]any {
@@ -3276,24 +1613,15 @@ func (s *GetFunctionRecursionConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RecursiveLoop != nil {
-		m["RecursiveLoop"] = *s.RecursiveLoop
-	}
+	api.Put(m, "RecursiveLoop", s.RecursiveLoop, api.DynString)
 	return m
 }
 
 func (s *GetFunctionRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFunctionRequest) ToDynamic() map[string]any {
@@ -3301,43 +1629,18 @@ func (s *GetFunctionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
 	return m
 }
 
 func (s *GetFunctionResponse) FromDynamic(m map[string]any) error {
-	if v := m["Configuration"]; v != nil {
-		p := new(FunctionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Configuration")
-		}
-		s.Configuration = p
-	}
-	if v := m["Code"]; v != nil {
-		p := new(FunctionCodeLocation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Code")
-		}
-		s.Code = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["Concurrency"]; v != nil {
-		p := new(Concurrency)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Concurrency")
-		}
-		s.Concurrency = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStructPtr[FunctionConfiguration])
+	err = api.Decode(err, m, "Code", &s.Code, api.SetStructPtr[FunctionCodeLocation])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Concurrency", &s.Concurrency, api.SetStructPtr[Concurrency])
+	return err
 }
 
 func (s *GetFunctionResponse) ToDynamic() map[string]any {
@@ -3345,33 +1648,18 @@ func (s *GetFunctionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Configuration != nil {
-		m["Configuration"] = s.Configuration.ToDynamic()
-	}
-	if s.Code != nil {
-		m["Code"] = s.Code.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.Concurrency != nil {
-		m["Concurrency"] = s.Concurrency.ToDynamic()
-	}
+	api.PutStruct(m, "Configuration", s.Configuration)
+	api.PutStruct(m, "Code", s.Code)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
+	api.PutStruct(m, "Concurrency", s.Concurrency)
 	return m
 }
 
 func (s *GetFunctionUrlConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFunctionUrlConfigRequest) ToDynamic() map[string]any {
@@ -3379,54 +1667,21 @@ func (s *GetFunctionUrlConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
 	return m
 }
 
 func (s *GetFunctionUrlConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["FunctionUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionUrl, v); err != nil {
-			return api.At(err, ".FunctionUrl")
-		}
-	}
-	if v := m["FunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionArn, v); err != nil {
-			return api.At(err, ".FunctionArn")
-		}
-	}
-	if v := m["AuthType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthType, v); err != nil {
-			return api.At(err, ".AuthType")
-		}
-	}
-	if v := m["Cors"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Cors")
-		}
-		s.Cors = p
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetStringPtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetStringPtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["InvokeMode"]; v != nil {
-		if err := api.SetStringPtr(&s.InvokeMode, v); err != nil {
-			return api.At(err, ".InvokeMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionUrl", &s.FunctionUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthType", &s.AuthType, api.SetStringPtr)
+	err = api.Decode(err, m, "Cors", &s.Cors, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetStringPtr)
+	err = api.Decode(err, m, "InvokeMode", &s.InvokeMode, api.SetStringPtr)
+	return err
 }
 
 func (s *GetFunctionUrlConfigResponse) ToDynamic() map[string]any {
@@ -3434,37 +1689,20 @@ func (s *GetFunctionUrlConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.FunctionUrl != nil {
-		m["FunctionUrl"] = *s.FunctionUrl
-	}
-	if s.FunctionArn != nil {
-		m["FunctionArn"] = *s.FunctionArn
-	}
-	if s.AuthType != nil {
-		m["AuthType"] = *s.AuthType
-	}
-	if s.Cors != nil {
-		m["Cors"] = s.Cors.ToDynamic()
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = *s.CreationTime
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = *s.LastModifiedTime
-	}
-	if s.InvokeMode != nil {
-		m["InvokeMode"] = *s.InvokeMode
-	}
+	api.Put(m, "FunctionUrl", s.FunctionUrl, api.DynString)
+	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
+	api.Put(m, "AuthType", s.AuthType, api.DynString)
+	api.PutStruct(m, "Cors", s.Cors)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynString)
+	api.Put(m, "InvokeMode", s.InvokeMode, api.DynString)
 	return m
 }
 
 func (s *GetLayerVersionByArnRequest) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetLayerVersionByArnRequest) ToDynamic() map[string]any {
@@ -3472,24 +1710,15 @@ func (s *GetLayerVersionByArnRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
 	return m
 }
 
 func (s *GetLayerVersionPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["LayerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerName, v); err != nil {
-			return api.At(err, ".LayerName")
-		}
-	}
-	if v := m["VersionNumber"]; v != nil {
-		if err := api.SetInt64Ptr(&s.VersionNumber, v); err != nil {
-			return api.At(err, ".VersionNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionNumber", &s.VersionNumber, api.SetInt64Ptr)
+	return err
 }
 
 func (s *GetLayerVersionPolicyRequest) ToDynamic() map[string]any {
@@ -3497,27 +1726,16 @@ func (s *GetLayerVersionPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LayerName != nil {
-		m["LayerName"] = *s.LayerName
-	}
-	if s.VersionNumber != nil {
-		m["VersionNumber"] = *s.VersionNumber
-	}
+	api.Put(m, "LayerName", s.LayerName, api.DynString)
+	api.Put(m, "VersionNumber", s.VersionNumber, api.DynInt64)
 	return m
 }
 
 func (s *GetLayerVersionPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetLayerVersionPolicyResponse) ToDynamic() map[string]any {
@@ -3525,27 +1743,16 @@ func (s *GetLayerVersionPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
 	return m
 }
 
 func (s *GetLayerVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["LayerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerName, v); err != nil {
-			return api.At(err, ".LayerName")
-		}
-	}
-	if v := m["VersionNumber"]; v != nil {
-		if err := api.SetInt64Ptr(&s.VersionNumber, v); err != nil {
-			return api.At(err, ".VersionNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionNumber", &s.VersionNumber, api.SetInt64Ptr)
+	return err
 }
 
 func (s *GetLayerVersionRequest) ToDynamic() map[string]any {
@@ -3553,64 +1760,23 @@ func (s *GetLayerVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LayerName != nil {
-		m["LayerName"] = *s.LayerName
-	}
-	if s.VersionNumber != nil {
-		m["VersionNumber"] = *s.VersionNumber
-	}
+	api.Put(m, "LayerName", s.LayerName, api.DynString)
+	api.Put(m, "VersionNumber", s.VersionNumber, api.DynInt64)
 	return m
 }
 
 func (s *GetLayerVersionResponse) FromDynamic(m map[string]any) error {
-	if v := m["Content"]; v != nil {
-		p := new(LayerVersionContentOutput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Content")
-		}
-		s.Content = p
-	}
-	if v := m["LayerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerArn, v); err != nil {
-			return api.At(err, ".LayerArn")
-		}
-	}
-	if v := m["LayerVersionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerVersionArn, v); err != nil {
-			return api.At(err, ".LayerVersionArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetStringPtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["CompatibleRuntimes"]; v != nil {
-		if err := api.SetList(&s.CompatibleRuntimes, v, api.SetString); err != nil {
-			return api.At(err, ".CompatibleRuntimes")
-		}
-	}
-	if v := m["LicenseInfo"]; v != nil {
-		if err := api.SetStringPtr(&s.LicenseInfo, v); err != nil {
-			return api.At(err, ".LicenseInfo")
-		}
-	}
-	if v := m["CompatibleArchitectures"]; v != nil {
-		if err := api.SetList(&s.CompatibleArchitectures, v, api.SetString); err != nil {
-			return api.At(err, ".CompatibleArchitectures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Content", &s.Content, api.SetStructPtr[LayerVersionContentOutput])
+	err = api.Decode(err, m, "LayerArn", &s.LayerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "LayerVersionArn", &s.LayerVersionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
+	err = api.Decode(err, m, "CompatibleRuntimes", &s.CompatibleRuntimes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "LicenseInfo", &s.LicenseInfo, api.SetStringPtr)
+	err = api.Decode(err, m, "CompatibleArchitectures", &s.CompatibleArchitectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetLayerVersionResponse) ToDynamic() map[string]any {
@@ -3618,48 +1784,23 @@ func (s *GetLayerVersionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Content != nil {
-		m["Content"] = s.Content.ToDynamic()
-	}
-	if s.LayerArn != nil {
-		m["LayerArn"] = *s.LayerArn
-	}
-	if s.LayerVersionArn != nil {
-		m["LayerVersionArn"] = *s.LayerVersionArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = *s.CreatedDate
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
-	if s.CompatibleRuntimes != nil {
-		m["CompatibleRuntimes"] = api.DynList(s.CompatibleRuntimes, api.DynString)
-	}
-	if s.LicenseInfo != nil {
-		m["LicenseInfo"] = *s.LicenseInfo
-	}
-	if s.CompatibleArchitectures != nil {
-		m["CompatibleArchitectures"] = api.DynList(s.CompatibleArchitectures, api.DynString)
-	}
+	api.PutStruct(m, "Content", s.Content)
+	api.Put(m, "LayerArn", s.LayerArn, api.DynString)
+	api.Put(m, "LayerVersionArn", s.LayerVersionArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynInt64)
+	api.PutList(m, "CompatibleRuntimes", s.CompatibleRuntimes, api.DynString)
+	api.Put(m, "LicenseInfo", s.LicenseInfo, api.DynString)
+	api.PutList(m, "CompatibleArchitectures", s.CompatibleArchitectures, api.DynString)
 	return m
 }
 
 func (s *GetPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPolicyRequest) ToDynamic() map[string]any {
@@ -3667,27 +1808,16 @@ func (s *GetPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
 	return m
 }
 
 func (s *GetPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPolicyResponse) ToDynamic() map[string]any {
@@ -3695,27 +1825,16 @@ func (s *GetPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
 	return m
 }
 
 func (s *GetProvisionedConcurrencyConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	return err
 }
 
 func (s *GetProvisionedConcurrencyConfigRequest) ToDynamic() map[string]any {
@@ -3723,47 +1842,20 @@ func (s *GetProvisionedConcurrencyConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
 	return m
 }
 
 func (s *GetProvisionedConcurrencyConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["RequestedProvisionedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RequestedProvisionedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".RequestedProvisionedConcurrentExecutions")
-		}
-	}
-	if v := m["AvailableProvisionedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AvailableProvisionedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".AvailableProvisionedConcurrentExecutions")
-		}
-	}
-	if v := m["AllocatedProvisionedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AllocatedProvisionedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".AllocatedProvisionedConcurrentExecutions")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetStringPtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RequestedProvisionedConcurrentExecutions", &s.RequestedProvisionedConcurrentExecutions, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AvailableProvisionedConcurrentExecutions", &s.AvailableProvisionedConcurrentExecutions, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AllocatedProvisionedConcurrentExecutions", &s.AllocatedProvisionedConcurrentExecutions, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetStringPtr)
+	return err
 }
 
 func (s *GetProvisionedConcurrencyConfigResponse) ToDynamic() map[string]any {
@@ -3771,39 +1863,20 @@ func (s *GetProvisionedConcurrencyConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RequestedProvisionedConcurrentExecutions != nil {
-		m["RequestedProvisionedConcurrentExecutions"] = int64(*s.RequestedProvisionedConcurrentExecutions)
-	}
-	if s.AvailableProvisionedConcurrentExecutions != nil {
-		m["AvailableProvisionedConcurrentExecutions"] = int64(*s.AvailableProvisionedConcurrentExecutions)
-	}
-	if s.AllocatedProvisionedConcurrentExecutions != nil {
-		m["AllocatedProvisionedConcurrentExecutions"] = int64(*s.AllocatedProvisionedConcurrentExecutions)
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = *s.LastModified
-	}
+	api.Put(m, "RequestedProvisionedConcurrentExecutions", s.RequestedProvisionedConcurrentExecutions, api.DynInt32)
+	api.Put(m, "AvailableProvisionedConcurrentExecutions", s.AvailableProvisionedConcurrentExecutions, api.DynInt32)
+	api.Put(m, "AllocatedProvisionedConcurrentExecutions", s.AllocatedProvisionedConcurrentExecutions, api.DynInt32)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.Put(m, "LastModified", s.LastModified, api.DynString)
 	return m
 }
 
 func (s *GetRuntimeManagementConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRuntimeManagementConfigRequest) ToDynamic() map[string]any {
@@ -3811,32 +1884,17 @@ func (s *GetRuntimeManagementConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
 	return m
 }
 
 func (s *GetRuntimeManagementConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["UpdateRuntimeOn"]; v != nil {
-		if err := api.SetStringPtr(&s.UpdateRuntimeOn, v); err != nil {
-			return api.At(err, ".UpdateRuntimeOn")
-		}
-	}
-	if v := m["RuntimeVersionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RuntimeVersionArn, v); err != nil {
-			return api.At(err, ".RuntimeVersionArn")
-		}
-	}
-	if v := m["FunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionArn, v); err != nil {
-			return api.At(err, ".FunctionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UpdateRuntimeOn", &s.UpdateRuntimeOn, api.SetStringPtr)
+	err = api.Decode(err, m, "RuntimeVersionArn", &s.RuntimeVersionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRuntimeManagementConfigResponse) ToDynamic() map[string]any {
@@ -3844,35 +1902,18 @@ func (s *GetRuntimeManagementConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UpdateRuntimeOn != nil {
-		m["UpdateRuntimeOn"] = *s.UpdateRuntimeOn
-	}
-	if s.RuntimeVersionArn != nil {
-		m["RuntimeVersionArn"] = *s.RuntimeVersionArn
-	}
-	if s.FunctionArn != nil {
-		m["FunctionArn"] = *s.FunctionArn
-	}
+	api.Put(m, "UpdateRuntimeOn", s.UpdateRuntimeOn, api.DynString)
+	api.Put(m, "RuntimeVersionArn", s.RuntimeVersionArn, api.DynString)
+	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
 	return m
 }
 
 func (s *ImageConfig) FromDynamic(m map[string]any) error {
-	if v := m["EntryPoint"]; v != nil {
-		if err := api.SetList(&s.EntryPoint, v, api.SetString); err != nil {
-			return api.At(err, ".EntryPoint")
-		}
-	}
-	if v := m["Command"]; v != nil {
-		if err := api.SetList(&s.Command, v, api.SetString); err != nil {
-			return api.At(err, ".Command")
-		}
-	}
-	if v := m["WorkingDirectory"]; v != nil {
-		if err := api.SetStringPtr(&s.WorkingDirectory, v); err != nil {
-			return api.At(err, ".WorkingDirectory")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EntryPoint", &s.EntryPoint, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Command", &s.Command, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "WorkingDirectory", &s.WorkingDirectory, api.SetStringPtr)
+	return err
 }
 
 func (s *ImageConfig) ToDynamic() map[string]any {
@@ -3880,30 +1921,17 @@ func (s *ImageConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EntryPoint != nil {
-		m["EntryPoint"] = api.DynList(s.EntryPoint, api.DynString)
-	}
-	if s.Command != nil {
-		m["Command"] = api.DynList(s.Command, api.DynString)
-	}
-	if s.WorkingDirectory != nil {
-		m["WorkingDirectory"] = *s.WorkingDirectory
-	}
+	api.PutList(m, "EntryPoint", s.EntryPoint, api.DynString)
+	api.PutList(m, "Command", s.Command, api.DynString)
+	api.Put(m, "WorkingDirectory", s.WorkingDirectory, api.DynString)
 	return m
 }
 
 func (s *ImageConfigError) FromDynamic(m map[string]any) error {
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ImageConfigError) ToDynamic() map[string]any {
@@ -3911,31 +1939,16 @@ func (s *ImageConfigError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ImageConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["ImageConfig"]; v != nil {
-		p := new(ImageConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImageConfig")
-		}
-		s.ImageConfig = p
-	}
-	if v := m["Error"]; v != nil {
-		p := new(ImageConfigError)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Error")
-		}
-		s.Error = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImageConfig", &s.ImageConfig, api.SetStructPtr[ImageConfig])
+	err = api.Decode(err, m, "Error", &s.Error, api.SetStructPtr[ImageConfigError])
+	return err
 }
 
 func (s *ImageConfigResponse) ToDynamic() map[string]any {
@@ -3943,27 +1956,16 @@ func (s *ImageConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ImageConfig != nil {
-		m["ImageConfig"] = s.ImageConfig.ToDynamic()
-	}
-	if s.Error != nil {
-		m["Error"] = s.Error.ToDynamic()
-	}
+	api.PutStruct(m, "ImageConfig", s.ImageConfig)
+	api.PutStruct(m, "Error", s.Error)
 	return m
 }
 
 func (s *InvalidCodeSignatureException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidCodeSignatureException) ToDynamic() map[string]any {
@@ -3971,27 +1973,16 @@ func (s *InvalidCodeSignatureException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidParameterValueException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidParameterValueException) ToDynamic() map[string]any {
@@ -3999,27 +1990,16 @@ func (s *InvalidParameterValueException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidRequestContentException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidRequestContentException) ToDynamic() map[string]any {
@@ -4027,27 +2007,16 @@ func (s *InvalidRequestContentException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidRuntimeException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidRuntimeException) ToDynamic() map[string]any {
@@ -4055,27 +2024,16 @@ func (s *InvalidRuntimeException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidSecurityGroupIDException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidSecurityGroupIDException) ToDynamic() map[string]any {
@@ -4083,27 +2041,16 @@ func (s *InvalidSecurityGroupIDException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidSubnetIDException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidSubnetIDException) ToDynamic() map[string]any {
@@ -4111,27 +2058,16 @@ func (s *InvalidSubnetIDException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidZipFileException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidZipFileException) ToDynamic() map[string]any {
@@ -4139,47 +2075,20 @@ func (s *InvalidZipFileException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvocationRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["InvocationType"]; v != nil {
-		if err := api.SetStringPtr(&s.InvocationType, v); err != nil {
-			return api.At(err, ".InvocationType")
-		}
-	}
-	if v := m["LogType"]; v != nil {
-		if err := api.SetStringPtr(&s.LogType, v); err != nil {
-			return api.At(err, ".LogType")
-		}
-	}
-	if v := m["ClientContext"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientContext, v); err != nil {
-			return api.At(err, ".ClientContext")
-		}
-	}
-	if v := m["Payload"]; v != nil {
-		if err := api.SetBytes(&s.Payload, v); err != nil {
-			return api.At(err, ".Payload")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "InvocationType", &s.InvocationType, api.SetStringPtr)
+	err = api.Decode(err, m, "LogType", &s.LogType, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientContext", &s.ClientContext, api.SetStringPtr)
+	err = api.Decode(err, m, "Payload", &s.Payload, api.SetBytes)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	return err
 }
 
 func (s *InvocationRequest) ToDynamic() map[string]any {
@@ -4187,54 +2096,23 @@ func (s *InvocationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.InvocationType != nil {
-		m["InvocationType"] = *s.InvocationType
-	}
-	if s.LogType != nil {
-		m["LogType"] = *s.LogType
-	}
-	if s.ClientContext != nil {
-		m["ClientContext"] = *s.ClientContext
-	}
-	if s.Payload != nil {
-		m["Payload"] = s.Payload
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "InvocationType", s.InvocationType, api.DynString)
+	api.Put(m, "LogType", s.LogType, api.DynString)
+	api.Put(m, "ClientContext", s.ClientContext, api.DynString)
+	api.PutBytes(m, "Payload", s.Payload)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
 	return m
 }
 
 func (s *InvocationResponse) FromDynamic(m map[string]any) error {
-	if v := m["StatusCode"]; v != nil {
-		if err := api.SetInt32Ptr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".StatusCode")
-		}
-	}
-	if v := m["FunctionError"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionError, v); err != nil {
-			return api.At(err, ".FunctionError")
-		}
-	}
-	if v := m["LogResult"]; v != nil {
-		if err := api.SetStringPtr(&s.LogResult, v); err != nil {
-			return api.At(err, ".LogResult")
-		}
-	}
-	if v := m["Payload"]; v != nil {
-		if err := api.SetBytes(&s.Payload, v); err != nil {
-			return api.At(err, ".Payload")
-		}
-	}
-	if v := m["ExecutedVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutedVersion, v); err != nil {
-			return api.At(err, ".ExecutedVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FunctionError", &s.FunctionError, api.SetStringPtr)
+	err = api.Decode(err, m, "LogResult", &s.LogResult, api.SetStringPtr)
+	err = api.Decode(err, m, "Payload", &s.Payload, api.SetBytes)
+	err = api.Decode(err, m, "ExecutedVersion", &s.ExecutedVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *InvocationResponse) ToDynamic() map[string]any {
@@ -4242,36 +2120,19 @@ func (s *InvocationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.StatusCode != nil {
-		m["StatusCode"] = int64(*s.StatusCode)
-	}
-	if s.FunctionError != nil {
-		m["FunctionError"] = *s.FunctionError
-	}
-	if s.LogResult != nil {
-		m["LogResult"] = *s.LogResult
-	}
-	if s.Payload != nil {
-		m["Payload"] = s.Payload
-	}
-	if s.ExecutedVersion != nil {
-		m["ExecutedVersion"] = *s.ExecutedVersion
-	}
+	api.Put(m, "StatusCode", s.StatusCode, api.DynInt32)
+	api.Put(m, "FunctionError", s.FunctionError, api.DynString)
+	api.Put(m, "LogResult", s.LogResult, api.DynString)
+	api.PutBytes(m, "Payload", s.Payload)
+	api.Put(m, "ExecutedVersion", s.ExecutedVersion, api.DynString)
 	return m
 }
 
 func (s *InvokeAsyncRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["InvokeArgs"]; v != nil {
-		if err := api.SetReader(&s.InvokeArgs, v); err != nil {
-			return api.At(err, ".InvokeArgs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "InvokeArgs", &s.InvokeArgs, api.SetReader)
+	return err
 }
 
 func (s *InvokeAsyncRequest) ToDynamic() map[string]any {
@@ -4279,22 +2140,15 @@ func (s *InvokeAsyncRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.InvokeArgs != nil {
-		m["InvokeArgs"] = s.InvokeArgs
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.PutAny(m, "InvokeArgs", s.InvokeArgs)
 	return m
 }
 
 func (s *InvokeAsyncResponse) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetInt32Ptr)
+	return err
 }
 
 func (s *InvokeAsyncResponse) ToDynamic() map[string]any {
@@ -4302,19 +2156,14 @@ func (s *InvokeAsyncResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Status != nil {
-		m["Status"] = int64(*s.Status)
-	}
+	api.Put(m, "Status", s.Status, api.DynInt32)
 	return m
 }
 
 func (s *InvokeResponseStreamUpdate) FromDynamic(m map[string]any) error {
-	if v := m["Payload"]; v != nil {
-		if err := api.SetBytes(&s.Payload, v); err != nil {
-			return api.At(err, ".Payload")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Payload", &s.Payload, api.SetBytes)
+	return err
 }
 
 func (s *InvokeResponseStreamUpdate) ToDynamic() map[string]any {
@@ -4322,29 +2171,16 @@ func (s *InvokeResponseStreamUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Payload != nil {
-		m["Payload"] = s.Payload
-	}
+	api.PutBytes(m, "Payload", s.Payload)
 	return m
 }
 
 func (s *InvokeWithResponseStreamCompleteEvent) FromDynamic(m map[string]any) error {
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["ErrorDetails"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorDetails, v); err != nil {
-			return api.At(err, ".ErrorDetails")
-		}
-	}
-	if v := m["LogResult"]; v != nil {
-		if err := api.SetStringPtr(&s.LogResult, v); err != nil {
-			return api.At(err, ".LogResult")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorDetails", &s.ErrorDetails, api.SetStringPtr)
+	err = api.Decode(err, m, "LogResult", &s.LogResult, api.SetStringPtr)
+	return err
 }
 
 func (s *InvokeWithResponseStreamCompleteEvent) ToDynamic() map[string]any {
@@ -4352,50 +2188,21 @@ func (s *InvokeWithResponseStreamCompleteEvent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.ErrorDetails != nil {
-		m["ErrorDetails"] = *s.ErrorDetails
-	}
-	if s.LogResult != nil {
-		m["LogResult"] = *s.LogResult
-	}
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "ErrorDetails", s.ErrorDetails, api.DynString)
+	api.Put(m, "LogResult", s.LogResult, api.DynString)
 	return m
 }
 
 func (s *InvokeWithResponseStreamRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["InvocationType"]; v != nil {
-		if err := api.SetStringPtr(&s.InvocationType, v); err != nil {
-			return api.At(err, ".InvocationType")
-		}
-	}
-	if v := m["LogType"]; v != nil {
-		if err := api.SetStringPtr(&s.LogType, v); err != nil {
-			return api.At(err, ".LogType")
-		}
-	}
-	if v := m["ClientContext"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientContext, v); err != nil {
-			return api.At(err, ".ClientContext")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	if v := m["Payload"]; v != nil {
-		if err := api.SetBytes(&s.Payload, v); err != nil {
-			return api.At(err, ".Payload")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "InvocationType", &s.InvocationType, api.SetStringPtr)
+	err = api.Decode(err, m, "LogType", &s.LogType, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientContext", &s.ClientContext, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	err = api.Decode(err, m, "Payload", &s.Payload, api.SetBytes)
+	return err
 }
 
 func (s *InvokeWithResponseStreamRequest) ToDynamic() map[string]any {
@@ -4403,49 +2210,22 @@ func (s *InvokeWithResponseStreamRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.InvocationType != nil {
-		m["InvocationType"] = *s.InvocationType
-	}
-	if s.LogType != nil {
-		m["LogType"] = *s.LogType
-	}
-	if s.ClientContext != nil {
-		m["ClientContext"] = *s.ClientContext
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
-	if s.Payload != nil {
-		m["Payload"] = s.Payload
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "InvocationType", s.InvocationType, api.DynString)
+	api.Put(m, "LogType", s.LogType, api.DynString)
+	api.Put(m, "ClientContext", s.ClientContext, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
+	api.PutBytes(m, "Payload", s.Payload)
 	return m
 }
 
 func (s *InvokeWithResponseStreamResponse) FromDynamic(m map[string]any) error {
-	if v := m["StatusCode"]; v != nil {
-		if err := api.SetInt32Ptr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".StatusCode")
-		}
-	}
-	if v := m["ExecutedVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.ExecutedVersion, v); err != nil {
-			return api.At(err, ".ExecutedVersion")
-		}
-	}
-	if v := m["EventStream"]; v != nil {
-		if err := api.SetNever(&s.EventStream, v); err != nil {
-			return api.At(err, ".EventStream")
-		}
-	}
-	if v := m["ResponseStreamContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseStreamContentType, v); err != nil {
-			return api.At(err, ".ResponseStreamContentType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ExecutedVersion", &s.ExecutedVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "EventStream", &s.EventStream, api.SetNever[api.EventStream[InvokeWithResponseStreamResponseEvent]])
+	err = api.Decode(err, m, "ResponseStreamContentType", &s.ResponseStreamContentType, api.SetStringPtr)
+	return err
 }
 
 func (s *InvokeWithResponseStreamResponse) ToDynamic() map[string]any {
@@ -4453,37 +2233,20 @@ func (s *InvokeWithResponseStreamResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StatusCode != nil {
-		m["StatusCode"] = int64(*s.StatusCode)
-	}
-	if s.ExecutedVersion != nil {
-		m["ExecutedVersion"] = *s.ExecutedVersion
-	}
+	api.Put(m, "StatusCode", s.StatusCode, api.DynInt32)
+	api.Put(m, "ExecutedVersion", s.ExecutedVersion, api.DynString)
 	if s.EventStream != nil {
 		m["EventStream"] = s.EventStream.ToDynamicStream()
 	}
-	if s.ResponseStreamContentType != nil {
-		m["ResponseStreamContentType"] = *s.ResponseStreamContentType
-	}
+	api.Put(m, "ResponseStreamContentType", s.ResponseStreamContentType, api.DynString)
 	return m
 }
 
 func (s *InvokeWithResponseStreamResponseEvent) FromDynamic(m map[string]any) error {
-	if v := m["PayloadChunk"]; v != nil {
-		p := new(InvokeResponseStreamUpdate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PayloadChunk")
-		}
-		s.PayloadChunk = p
-	}
-	if v := m["InvokeComplete"]; v != nil {
-		p := new(InvokeWithResponseStreamCompleteEvent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InvokeComplete")
-		}
-		s.InvokeComplete = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PayloadChunk", &s.PayloadChunk, api.SetStructPtr[InvokeResponseStreamUpdate])
+	err = api.Decode(err, m, "InvokeComplete", &s.InvokeComplete, api.SetStructPtr[InvokeWithResponseStreamCompleteEvent])
+	return err
 }
 
 func (s *InvokeWithResponseStreamResponseEvent) ToDynamic() map[string]any {
@@ -4491,27 +2254,16 @@ func (s *InvokeWithResponseStreamResponseEvent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PayloadChunk != nil {
-		m["PayloadChunk"] = s.PayloadChunk.ToDynamic()
-	}
-	if s.InvokeComplete != nil {
-		m["InvokeComplete"] = s.InvokeComplete.ToDynamic()
-	}
+	api.PutStruct(m, "PayloadChunk", s.PayloadChunk)
+	api.PutStruct(m, "InvokeComplete", s.InvokeComplete)
 	return m
 }
 
 func (s *KMSAccessDeniedException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSAccessDeniedException) ToDynamic() map[string]any {
@@ -4519,27 +2271,16 @@ func (s *KMSAccessDeniedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSDisabledException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSDisabledException) ToDynamic() map[string]any {
@@ -4547,27 +2288,16 @@ func (s *KMSDisabledException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSInvalidStateException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSInvalidStateException) ToDynamic() map[string]any {
@@ -4575,27 +2305,16 @@ func (s *KMSInvalidStateException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSNotFoundException) ToDynamic() map[string]any {
@@ -4603,37 +2322,18 @@ func (s *KMSNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Layer) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CodeSize"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CodeSize, v); err != nil {
-			return api.At(err, ".CodeSize")
-		}
-	}
-	if v := m["SigningProfileVersionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningProfileVersionArn, v); err != nil {
-			return api.At(err, ".SigningProfileVersionArn")
-		}
-	}
-	if v := m["SigningJobArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningJobArn, v); err != nil {
-			return api.At(err, ".SigningJobArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CodeSize", &s.CodeSize, api.SetInt64Ptr)
+	err = api.Decode(err, m, "SigningProfileVersionArn", &s.SigningProfileVersionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "SigningJobArn", &s.SigningJobArn, api.SetStringPtr)
+	return err
 }
 
 func (s *Layer) ToDynamic() map[string]any {
@@ -4641,43 +2341,20 @@ func (s *Layer) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CodeSize != nil {
-		m["CodeSize"] = *s.CodeSize
-	}
-	if s.SigningProfileVersionArn != nil {
-		m["SigningProfileVersionArn"] = *s.SigningProfileVersionArn
-	}
-	if s.SigningJobArn != nil {
-		m["SigningJobArn"] = *s.SigningJobArn
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CodeSize", s.CodeSize, api.DynInt64)
+	api.Put(m, "SigningProfileVersionArn", s.SigningProfileVersionArn, api.DynString)
+	api.Put(m, "SigningJobArn", s.SigningJobArn, api.DynString)
 	return m
 }
 
 func (s *LayerVersionContentInput) FromDynamic(m map[string]any) error {
-	if v := m["S3Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Bucket, v); err != nil {
-			return api.At(err, ".S3Bucket")
-		}
-	}
-	if v := m["S3Key"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Key, v); err != nil {
-			return api.At(err, ".S3Key")
-		}
-	}
-	if v := m["S3ObjectVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.S3ObjectVersion, v); err != nil {
-			return api.At(err, ".S3ObjectVersion")
-		}
-	}
-	if v := m["ZipFile"]; v != nil {
-		if err := api.SetBytes(&s.ZipFile, v); err != nil {
-			return api.At(err, ".ZipFile")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "S3Key", &s.S3Key, api.SetStringPtr)
+	err = api.Decode(err, m, "S3ObjectVersion", &s.S3ObjectVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "ZipFile", &s.ZipFile, api.SetBytes)
+	return err
 }
 
 func (s *LayerVersionContentInput) ToDynamic() map[string]any {
@@ -4685,48 +2362,21 @@ func (s *LayerVersionContentInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.S3Bucket != nil {
-		m["S3Bucket"] = *s.S3Bucket
-	}
-	if s.S3Key != nil {
-		m["S3Key"] = *s.S3Key
-	}
-	if s.S3ObjectVersion != nil {
-		m["S3ObjectVersion"] = *s.S3ObjectVersion
-	}
-	if s.ZipFile != nil {
-		m["ZipFile"] = s.ZipFile
-	}
+	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
+	api.Put(m, "S3Key", s.S3Key, api.DynString)
+	api.Put(m, "S3ObjectVersion", s.S3ObjectVersion, api.DynString)
+	api.PutBytes(m, "ZipFile", s.ZipFile)
 	return m
 }
 
 func (s *LayerVersionContentOutput) FromDynamic(m map[string]any) error {
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["CodeSha256"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSha256, v); err != nil {
-			return api.At(err, ".CodeSha256")
-		}
-	}
-	if v := m["CodeSize"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CodeSize, v); err != nil {
-			return api.At(err, ".CodeSize")
-		}
-	}
-	if v := m["SigningProfileVersionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningProfileVersionArn, v); err != nil {
-			return api.At(err, ".SigningProfileVersionArn")
-		}
-	}
-	if v := m["SigningJobArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningJobArn, v); err != nil {
-			return api.At(err, ".SigningJobArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "CodeSha256", &s.CodeSha256, api.SetStringPtr)
+	err = api.Decode(err, m, "CodeSize", &s.CodeSize, api.SetInt64Ptr)
+	err = api.Decode(err, m, "SigningProfileVersionArn", &s.SigningProfileVersionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "SigningJobArn", &s.SigningJobArn, api.SetStringPtr)
+	return err
 }
 
 func (s *LayerVersionContentOutput) ToDynamic() map[string]any {
@@ -4734,61 +2384,24 @@ func (s *LayerVersionContentOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.CodeSha256 != nil {
-		m["CodeSha256"] = *s.CodeSha256
-	}
-	if s.CodeSize != nil {
-		m["CodeSize"] = *s.CodeSize
-	}
-	if s.SigningProfileVersionArn != nil {
-		m["SigningProfileVersionArn"] = *s.SigningProfileVersionArn
-	}
-	if s.SigningJobArn != nil {
-		m["SigningJobArn"] = *s.SigningJobArn
-	}
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "CodeSha256", s.CodeSha256, api.DynString)
+	api.Put(m, "CodeSize", s.CodeSize, api.DynInt64)
+	api.Put(m, "SigningProfileVersionArn", s.SigningProfileVersionArn, api.DynString)
+	api.Put(m, "SigningJobArn", s.SigningJobArn, api.DynString)
 	return m
 }
 
 func (s *LayerVersionsListItem) FromDynamic(m map[string]any) error {
-	if v := m["LayerVersionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerVersionArn, v); err != nil {
-			return api.At(err, ".LayerVersionArn")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetStringPtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["CompatibleRuntimes"]; v != nil {
-		if err := api.SetList(&s.CompatibleRuntimes, v, api.SetString); err != nil {
-			return api.At(err, ".CompatibleRuntimes")
-		}
-	}
-	if v := m["LicenseInfo"]; v != nil {
-		if err := api.SetStringPtr(&s.LicenseInfo, v); err != nil {
-			return api.At(err, ".LicenseInfo")
-		}
-	}
-	if v := m["CompatibleArchitectures"]; v != nil {
-		if err := api.SetList(&s.CompatibleArchitectures, v, api.SetString); err != nil {
-			return api.At(err, ".CompatibleArchitectures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LayerVersionArn", &s.LayerVersionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetStringPtr)
+	err = api.Decode(err, m, "CompatibleRuntimes", &s.CompatibleRuntimes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "LicenseInfo", &s.LicenseInfo, api.SetStringPtr)
+	err = api.Decode(err, m, "CompatibleArchitectures", &s.CompatibleArchitectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *LayerVersionsListItem) ToDynamic() map[string]any {
@@ -4796,49 +2409,22 @@ func (s *LayerVersionsListItem) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.LayerVersionArn != nil {
-		m["LayerVersionArn"] = *s.LayerVersionArn
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = *s.CreatedDate
-	}
-	if s.CompatibleRuntimes != nil {
-		m["CompatibleRuntimes"] = api.DynList(s.CompatibleRuntimes, api.DynString)
-	}
-	if s.LicenseInfo != nil {
-		m["LicenseInfo"] = *s.LicenseInfo
-	}
-	if s.CompatibleArchitectures != nil {
-		m["CompatibleArchitectures"] = api.DynList(s.CompatibleArchitectures, api.DynString)
-	}
+	api.Put(m, "LayerVersionArn", s.LayerVersionArn, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynInt64)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynString)
+	api.PutList(m, "CompatibleRuntimes", s.CompatibleRuntimes, api.DynString)
+	api.Put(m, "LicenseInfo", s.LicenseInfo, api.DynString)
+	api.PutList(m, "CompatibleArchitectures", s.CompatibleArchitectures, api.DynString)
 	return m
 }
 
 func (s *LayersListItem) FromDynamic(m map[string]any) error {
-	if v := m["LayerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerName, v); err != nil {
-			return api.At(err, ".LayerName")
-		}
-	}
-	if v := m["LayerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerArn, v); err != nil {
-			return api.At(err, ".LayerArn")
-		}
-	}
-	if v := m["LatestMatchingVersion"]; v != nil {
-		p := new(LayerVersionsListItem)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LatestMatchingVersion")
-		}
-		s.LatestMatchingVersion = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
+	err = api.Decode(err, m, "LayerArn", &s.LayerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestMatchingVersion", &s.LatestMatchingVersion, api.SetStructPtr[LayerVersionsListItem])
+	return err
 }
 
 func (s *LayersListItem) ToDynamic() map[string]any {
@@ -4846,40 +2432,19 @@ func (s *LayersListItem) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LayerName != nil {
-		m["LayerName"] = *s.LayerName
-	}
-	if s.LayerArn != nil {
-		m["LayerArn"] = *s.LayerArn
-	}
-	if s.LatestMatchingVersion != nil {
-		m["LatestMatchingVersion"] = s.LatestMatchingVersion.ToDynamic()
-	}
+	api.Put(m, "LayerName", s.LayerName, api.DynString)
+	api.Put(m, "LayerArn", s.LayerArn, api.DynString)
+	api.PutStruct(m, "LatestMatchingVersion", s.LatestMatchingVersion)
 	return m
 }
 
 func (s *ListAliasesRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["FunctionVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionVersion, v); err != nil {
-			return api.At(err, ".FunctionVersion")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionVersion", &s.FunctionVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListAliasesRequest) ToDynamic() map[string]any {
@@ -4887,33 +2452,20 @@ func (s *ListAliasesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.FunctionVersion != nil {
-		m["FunctionVersion"] = *s.FunctionVersion
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "FunctionVersion", s.FunctionVersion, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListAliasesResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Aliases"]; v != nil {
-		if err := api.SetList(&s.Aliases, v, func(p *AliasConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Aliases")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Aliases", &s.Aliases, func(p *[]AliasConfiguration, v any) error {
+		return api.SetList(p, v, func(p *AliasConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListAliasesResponse) ToDynamic() map[string]any {
@@ -4921,27 +2473,16 @@ func (s *ListAliasesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Aliases != nil {
-		m["Aliases"] = api.DynList(s.Aliases, func(e AliasConfiguration) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "Aliases", s.Aliases, func(e AliasConfiguration) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListCodeSigningConfigsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListCodeSigningConfigsRequest) ToDynamic() map[string]any {
@@ -4949,27 +2490,18 @@ func (s *ListCodeSigningConfigsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListCodeSigningConfigsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["CodeSigningConfigs"]; v != nil {
-		if err := api.SetList(&s.CodeSigningConfigs, v, func(p *CodeSigningConfig, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CodeSigningConfigs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "CodeSigningConfigs", &s.CodeSigningConfigs, func(p *[]CodeSigningConfig, v any) error {
+		return api.SetList(p, v, func(p *CodeSigningConfig, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListCodeSigningConfigsResponse) ToDynamic() map[string]any {
@@ -4977,37 +2509,18 @@ func (s *ListCodeSigningConfigsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.CodeSigningConfigs != nil {
-		m["CodeSigningConfigs"] = api.DynList(s.CodeSigningConfigs, func(e CodeSigningConfig) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "CodeSigningConfigs", s.CodeSigningConfigs, func(e CodeSigningConfig) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListEventSourceMappingsRequest) FromDynamic(m map[string]any) error {
-	if v := m["EventSourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventSourceArn, v); err != nil {
-			return api.At(err, ".EventSourceArn")
-		}
-	}
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListEventSourceMappingsRequest) ToDynamic() map[string]any {
@@ -5015,33 +2528,20 @@ func (s *ListEventSourceMappingsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.EventSourceArn != nil {
-		m["EventSourceArn"] = *s.EventSourceArn
-	}
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListEventSourceMappingsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["EventSourceMappings"]; v != nil {
-		if err := api.SetList(&s.EventSourceMappings, v, func(p *EventSourceMappingConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventSourceMappings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "EventSourceMappings", &s.EventSourceMappings, func(p *[]EventSourceMappingConfiguration, v any) error {
+		return api.SetList(p, v, func(p *EventSourceMappingConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListEventSourceMappingsResponse) ToDynamic() map[string]any {
@@ -5049,32 +2549,17 @@ func (s *ListEventSourceMappingsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.EventSourceMappings != nil {
-		m["EventSourceMappings"] = api.DynList(s.EventSourceMappings, func(e EventSourceMappingConfiguration) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "EventSourceMappings", s.EventSourceMappings, func(e EventSourceMappingConfiguration) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListFunctionEventInvokeConfigsRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListFunctionEventInvokeConfigsRequest) ToDynamic() map[string]any {
@@ -5082,30 +2567,19 @@ func (s *ListFunctionEventInvokeConfigsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListFunctionEventInvokeConfigsResponse) FromDynamic(m map[string]any) error {
-	if v := m["FunctionEventInvokeConfigs"]; v != nil {
-		if err := api.SetList(&s.FunctionEventInvokeConfigs, v, func(p *FunctionEventInvokeConfig, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".FunctionEventInvokeConfigs")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionEventInvokeConfigs", &s.FunctionEventInvokeConfigs, func(p *[]FunctionEventInvokeConfig, v any) error {
+		return api.SetList(p, v, func(p *FunctionEventInvokeConfig, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListFunctionEventInvokeConfigsResponse) ToDynamic() map[string]any {
@@ -5113,32 +2587,17 @@ func (s *ListFunctionEventInvokeConfigsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionEventInvokeConfigs != nil {
-		m["FunctionEventInvokeConfigs"] = api.DynList(s.FunctionEventInvokeConfigs, func(e FunctionEventInvokeConfig) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "FunctionEventInvokeConfigs", s.FunctionEventInvokeConfigs, func(e FunctionEventInvokeConfig) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *ListFunctionUrlConfigsRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListFunctionUrlConfigsRequest) ToDynamic() map[string]any {
@@ -5146,30 +2605,19 @@ func (s *ListFunctionUrlConfigsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListFunctionUrlConfigsResponse) FromDynamic(m map[string]any) error {
-	if v := m["FunctionUrlConfigs"]; v != nil {
-		if err := api.SetList(&s.FunctionUrlConfigs, v, func(p *FunctionUrlConfig, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".FunctionUrlConfigs")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionUrlConfigs", &s.FunctionUrlConfigs, func(p *[]FunctionUrlConfig, v any) error {
+		return api.SetList(p, v, func(p *FunctionUrlConfig, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListFunctionUrlConfigsResponse) ToDynamic() map[string]any {
@@ -5177,32 +2625,17 @@ func (s *ListFunctionUrlConfigsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionUrlConfigs != nil {
-		m["FunctionUrlConfigs"] = api.DynList(s.FunctionUrlConfigs, func(e FunctionUrlConfig) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "FunctionUrlConfigs", s.FunctionUrlConfigs, func(e FunctionUrlConfig) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *ListFunctionsByCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["CodeSigningConfigArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSigningConfigArn, v); err != nil {
-			return api.At(err, ".CodeSigningConfigArn")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListFunctionsByCodeSigningConfigRequest) ToDynamic() map[string]any {
@@ -5210,30 +2643,17 @@ func (s *ListFunctionsByCodeSigningConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CodeSigningConfigArn != nil {
-		m["CodeSigningConfigArn"] = *s.CodeSigningConfigArn
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListFunctionsByCodeSigningConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["FunctionArns"]; v != nil {
-		if err := api.SetList(&s.FunctionArns, v, api.SetString); err != nil {
-			return api.At(err, ".FunctionArns")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionArns", &s.FunctionArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListFunctionsByCodeSigningConfigResponse) ToDynamic() map[string]any {
@@ -5241,37 +2661,18 @@ func (s *ListFunctionsByCodeSigningConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.FunctionArns != nil {
-		m["FunctionArns"] = api.DynList(s.FunctionArns, api.DynString)
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "FunctionArns", s.FunctionArns, api.DynString)
 	return m
 }
 
 func (s *ListFunctionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["MasterRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.MasterRegion, v); err != nil {
-			return api.At(err, ".MasterRegion")
-		}
-	}
-	if v := m["FunctionVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionVersion, v); err != nil {
-			return api.At(err, ".FunctionVersion")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MasterRegion", &s.MasterRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionVersion", &s.FunctionVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListFunctionsRequest) ToDynamic() map[string]any {
@@ -5279,33 +2680,20 @@ func (s *ListFunctionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.MasterRegion != nil {
-		m["MasterRegion"] = *s.MasterRegion
-	}
-	if s.FunctionVersion != nil {
-		m["FunctionVersion"] = *s.FunctionVersion
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "MasterRegion", s.MasterRegion, api.DynString)
+	api.Put(m, "FunctionVersion", s.FunctionVersion, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListFunctionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Functions"]; v != nil {
-		if err := api.SetList(&s.Functions, v, func(p *FunctionConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Functions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Functions", &s.Functions, func(p *[]FunctionConfiguration, v any) error {
+		return api.SetList(p, v, func(p *FunctionConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListFunctionsResponse) ToDynamic() map[string]any {
@@ -5313,42 +2701,19 @@ func (s *ListFunctionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Functions != nil {
-		m["Functions"] = api.DynList(s.Functions, func(e FunctionConfiguration) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "Functions", s.Functions, func(e FunctionConfiguration) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListLayerVersionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["CompatibleRuntime"]; v != nil {
-		if err := api.SetStringPtr(&s.CompatibleRuntime, v); err != nil {
-			return api.At(err, ".CompatibleRuntime")
-		}
-	}
-	if v := m["LayerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerName, v); err != nil {
-			return api.At(err, ".LayerName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["CompatibleArchitecture"]; v != nil {
-		if err := api.SetStringPtr(&s.CompatibleArchitecture, v); err != nil {
-			return api.At(err, ".CompatibleArchitecture")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CompatibleRuntime", &s.CompatibleRuntime, api.SetStringPtr)
+	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CompatibleArchitecture", &s.CompatibleArchitecture, api.SetStringPtr)
+	return err
 }
 
 func (s *ListLayerVersionsRequest) ToDynamic() map[string]any {
@@ -5356,36 +2721,21 @@ func (s *ListLayerVersionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.CompatibleRuntime != nil {
-		m["CompatibleRuntime"] = *s.CompatibleRuntime
-	}
-	if s.LayerName != nil {
-		m["LayerName"] = *s.LayerName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.CompatibleArchitecture != nil {
-		m["CompatibleArchitecture"] = *s.CompatibleArchitecture
-	}
+	api.Put(m, "CompatibleRuntime", s.CompatibleRuntime, api.DynString)
+	api.Put(m, "LayerName", s.LayerName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "CompatibleArchitecture", s.CompatibleArchitecture, api.DynString)
 	return m
 }
 
 func (s *ListLayerVersionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["LayerVersions"]; v != nil {
-		if err := api.SetList(&s.LayerVersions, v, func(p *LayerVersionsListItem, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LayerVersions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "LayerVersions", &s.LayerVersions, func(p *[]LayerVersionsListItem, v any) error {
+		return api.SetList(p, v, func(p *LayerVersionsListItem, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListLayerVersionsResponse) ToDynamic() map[string]any {
@@ -5393,37 +2743,18 @@ func (s *ListLayerVersionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.LayerVersions != nil {
-		m["LayerVersions"] = api.DynList(s.LayerVersions, func(e LayerVersionsListItem) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "LayerVersions", s.LayerVersions, func(e LayerVersionsListItem) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListLayersRequest) FromDynamic(m map[string]any) error {
-	if v := m["CompatibleRuntime"]; v != nil {
-		if err := api.SetStringPtr(&s.CompatibleRuntime, v); err != nil {
-			return api.At(err, ".CompatibleRuntime")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["CompatibleArchitecture"]; v != nil {
-		if err := api.SetStringPtr(&s.CompatibleArchitecture, v); err != nil {
-			return api.At(err, ".CompatibleArchitecture")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CompatibleRuntime", &s.CompatibleRuntime, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CompatibleArchitecture", &s.CompatibleArchitecture, api.SetStringPtr)
+	return err
 }
 
 func (s *ListLayersRequest) ToDynamic() map[string]any {
@@ -5431,33 +2762,20 @@ func (s *ListLayersRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.CompatibleRuntime != nil {
-		m["CompatibleRuntime"] = *s.CompatibleRuntime
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
-	if s.CompatibleArchitecture != nil {
-		m["CompatibleArchitecture"] = *s.CompatibleArchitecture
-	}
+	api.Put(m, "CompatibleRuntime", s.CompatibleRuntime, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
+	api.Put(m, "CompatibleArchitecture", s.CompatibleArchitecture, api.DynString)
 	return m
 }
 
 func (s *ListLayersResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Layers"]; v != nil {
-		if err := api.SetList(&s.Layers, v, func(p *LayersListItem, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Layers")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Layers", &s.Layers, func(p *[]LayersListItem, v any) error {
+		return api.SetList(p, v, func(p *LayersListItem, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListLayersResponse) ToDynamic() map[string]any {
@@ -5465,32 +2783,17 @@ func (s *ListLayersResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Layers != nil {
-		m["Layers"] = api.DynList(s.Layers, func(e LayersListItem) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "Layers", s.Layers, func(e LayersListItem) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListProvisionedConcurrencyConfigsRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListProvisionedConcurrencyConfigsRequest) ToDynamic() map[string]any {
@@ -5498,30 +2801,19 @@ func (s *ListProvisionedConcurrencyConfigsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListProvisionedConcurrencyConfigsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ProvisionedConcurrencyConfigs"]; v != nil {
-		if err := api.SetList(&s.ProvisionedConcurrencyConfigs, v, func(p *ProvisionedConcurrencyConfigListItem, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ProvisionedConcurrencyConfigs")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ProvisionedConcurrencyConfigs", &s.ProvisionedConcurrencyConfigs, func(p *[]ProvisionedConcurrencyConfigListItem, v any) error {
+		return api.SetList(p, v, func(p *ProvisionedConcurrencyConfigListItem, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListProvisionedConcurrencyConfigsResponse) ToDynamic() map[string]any {
@@ -5529,22 +2821,15 @@ func (s *ListProvisionedConcurrencyConfigsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ProvisionedConcurrencyConfigs != nil {
-		m["ProvisionedConcurrencyConfigs"] = api.DynList(s.ProvisionedConcurrencyConfigs, func(e ProvisionedConcurrencyConfigListItem) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "ProvisionedConcurrencyConfigs", s.ProvisionedConcurrencyConfigs, func(e ProvisionedConcurrencyConfigListItem) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *ListTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Resource"]; v != nil {
-		if err := api.SetStringPtr(&s.Resource, v); err != nil {
-			return api.At(err, ".Resource")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Resource", &s.Resource, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsRequest) ToDynamic() map[string]any {
@@ -5552,19 +2837,14 @@ func (s *ListTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Resource != nil {
-		m["Resource"] = *s.Resource
-	}
+	api.Put(m, "Resource", s.Resource, api.DynString)
 	return m
 }
 
 func (s *ListTagsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListTagsResponse) ToDynamic() map[string]any {
@@ -5572,29 +2852,16 @@ func (s *ListTagsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *ListVersionsByFunctionRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListVersionsByFunctionRequest) ToDynamic() map[string]any {
@@ -5602,30 +2869,19 @@ func (s *ListVersionsByFunctionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListVersionsByFunctionResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Versions"]; v != nil {
-		if err := api.SetList(&s.Versions, v, func(p *FunctionConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Versions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Versions", &s.Versions, func(p *[]FunctionConfiguration, v any) error {
+		return api.SetList(p, v, func(p *FunctionConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListVersionsByFunctionResponse) ToDynamic() map[string]any {
@@ -5633,37 +2889,18 @@ func (s *ListVersionsByFunctionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Versions != nil {
-		m["Versions"] = api.DynList(s.Versions, func(e FunctionConfiguration) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "Versions", s.Versions, func(e FunctionConfiguration) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *LoggingConfig) FromDynamic(m map[string]any) error {
-	if v := m["LogFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.LogFormat, v); err != nil {
-			return api.At(err, ".LogFormat")
-		}
-	}
-	if v := m["ApplicationLogLevel"]; v != nil {
-		if err := api.SetStringPtr(&s.ApplicationLogLevel, v); err != nil {
-			return api.At(err, ".ApplicationLogLevel")
-		}
-	}
-	if v := m["SystemLogLevel"]; v != nil {
-		if err := api.SetStringPtr(&s.SystemLogLevel, v); err != nil {
-			return api.At(err, ".SystemLogLevel")
-		}
-	}
-	if v := m["LogGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroup, v); err != nil {
-			return api.At(err, ".LogGroup")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LogFormat", &s.LogFormat, api.SetStringPtr)
+	err = api.Decode(err, m, "ApplicationLogLevel", &s.ApplicationLogLevel, api.SetStringPtr)
+	err = api.Decode(err, m, "SystemLogLevel", &s.SystemLogLevel, api.SetStringPtr)
+	err = api.Decode(err, m, "LogGroup", &s.LogGroup, api.SetStringPtr)
+	return err
 }
 
 func (s *LoggingConfig) ToDynamic() map[string]any {
@@ -5671,28 +2908,17 @@ func (s *LoggingConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LogFormat != nil {
-		m["LogFormat"] = *s.LogFormat
-	}
-	if s.ApplicationLogLevel != nil {
-		m["ApplicationLogLevel"] = *s.ApplicationLogLevel
-	}
-	if s.SystemLogLevel != nil {
-		m["SystemLogLevel"] = *s.SystemLogLevel
-	}
-	if s.LogGroup != nil {
-		m["LogGroup"] = *s.LogGroup
-	}
+	api.Put(m, "LogFormat", s.LogFormat, api.DynString)
+	api.Put(m, "ApplicationLogLevel", s.ApplicationLogLevel, api.DynString)
+	api.Put(m, "SystemLogLevel", s.SystemLogLevel, api.DynString)
+	api.Put(m, "LogGroup", s.LogGroup, api.DynString)
 	return m
 }
 
 func (s *OnFailure) FromDynamic(m map[string]any) error {
-	if v := m["Destination"]; v != nil {
-		if err := api.SetStringPtr(&s.Destination, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStringPtr)
+	return err
 }
 
 func (s *OnFailure) ToDynamic() map[string]any {
@@ -5700,19 +2926,14 @@ func (s *OnFailure) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Destination != nil {
-		m["Destination"] = *s.Destination
-	}
+	api.Put(m, "Destination", s.Destination, api.DynString)
 	return m
 }
 
 func (s *OnSuccess) FromDynamic(m map[string]any) error {
-	if v := m["Destination"]; v != nil {
-		if err := api.SetStringPtr(&s.Destination, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStringPtr)
+	return err
 }
 
 func (s *OnSuccess) ToDynamic() map[string]any {
@@ -5720,24 +2941,15 @@ func (s *OnSuccess) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Destination != nil {
-		m["Destination"] = *s.Destination
-	}
+	api.Put(m, "Destination", s.Destination, api.DynString)
 	return m
 }
 
 func (s *PolicyLengthExceededException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyLengthExceededException) ToDynamic() map[string]any {
@@ -5745,27 +2957,16 @@ func (s *PolicyLengthExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PreconditionFailedException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PreconditionFailedException) ToDynamic() map[string]any {
@@ -5773,52 +2974,21 @@ func (s *PreconditionFailedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ProvisionedConcurrencyConfigListItem) FromDynamic(m map[string]any) error {
-	if v := m["FunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionArn, v); err != nil {
-			return api.At(err, ".FunctionArn")
-		}
-	}
-	if v := m["RequestedProvisionedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RequestedProvisionedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".RequestedProvisionedConcurrentExecutions")
-		}
-	}
-	if v := m["AvailableProvisionedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AvailableProvisionedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".AvailableProvisionedConcurrentExecutions")
-		}
-	}
-	if v := m["AllocatedProvisionedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AllocatedProvisionedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".AllocatedProvisionedConcurrentExecutions")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetStringPtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestedProvisionedConcurrentExecutions", &s.RequestedProvisionedConcurrentExecutions, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AvailableProvisionedConcurrentExecutions", &s.AvailableProvisionedConcurrentExecutions, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AllocatedProvisionedConcurrentExecutions", &s.AllocatedProvisionedConcurrentExecutions, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetStringPtr)
+	return err
 }
 
 func (s *ProvisionedConcurrencyConfigListItem) ToDynamic() map[string]any {
@@ -5826,42 +2996,21 @@ func (s *ProvisionedConcurrencyConfigListItem) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.FunctionArn != nil {
-		m["FunctionArn"] = *s.FunctionArn
-	}
-	if s.RequestedProvisionedConcurrentExecutions != nil {
-		m["RequestedProvisionedConcurrentExecutions"] = int64(*s.RequestedProvisionedConcurrentExecutions)
-	}
-	if s.AvailableProvisionedConcurrentExecutions != nil {
-		m["AvailableProvisionedConcurrentExecutions"] = int64(*s.AvailableProvisionedConcurrentExecutions)
-	}
-	if s.AllocatedProvisionedConcurrentExecutions != nil {
-		m["AllocatedProvisionedConcurrentExecutions"] = int64(*s.AllocatedProvisionedConcurrentExecutions)
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = *s.LastModified
-	}
+	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
+	api.Put(m, "RequestedProvisionedConcurrentExecutions", s.RequestedProvisionedConcurrentExecutions, api.DynInt32)
+	api.Put(m, "AvailableProvisionedConcurrentExecutions", s.AvailableProvisionedConcurrentExecutions, api.DynInt32)
+	api.Put(m, "AllocatedProvisionedConcurrentExecutions", s.AllocatedProvisionedConcurrentExecutions, api.DynInt32)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.Put(m, "LastModified", s.LastModified, api.DynString)
 	return m
 }
 
 func (s *ProvisionedConcurrencyConfigNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ProvisionedConcurrencyConfigNotFoundException) ToDynamic() map[string]any {
@@ -5869,49 +3018,20 @@ func (s *ProvisionedConcurrencyConfigNotFoundException) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PublishLayerVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["LayerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerName, v); err != nil {
-			return api.At(err, ".LayerName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Content"]; v != nil {
-		p := new(LayerVersionContentInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Content")
-		}
-		s.Content = p
-	}
-	if v := m["CompatibleRuntimes"]; v != nil {
-		if err := api.SetList(&s.CompatibleRuntimes, v, api.SetString); err != nil {
-			return api.At(err, ".CompatibleRuntimes")
-		}
-	}
-	if v := m["LicenseInfo"]; v != nil {
-		if err := api.SetStringPtr(&s.LicenseInfo, v); err != nil {
-			return api.At(err, ".LicenseInfo")
-		}
-	}
-	if v := m["CompatibleArchitectures"]; v != nil {
-		if err := api.SetList(&s.CompatibleArchitectures, v, api.SetString); err != nil {
-			return api.At(err, ".CompatibleArchitectures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Content", &s.Content, api.SetStructPtr[LayerVersionContentInput])
+	err = api.Decode(err, m, "CompatibleRuntimes", &s.CompatibleRuntimes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "LicenseInfo", &s.LicenseInfo, api.SetStringPtr)
+	err = api.Decode(err, m, "CompatibleArchitectures", &s.CompatibleArchitectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *PublishLayerVersionRequest) ToDynamic() map[string]any {
@@ -5919,76 +3039,27 @@ func (s *PublishLayerVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.LayerName != nil {
-		m["LayerName"] = *s.LayerName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Content != nil {
-		m["Content"] = s.Content.ToDynamic()
-	}
-	if s.CompatibleRuntimes != nil {
-		m["CompatibleRuntimes"] = api.DynList(s.CompatibleRuntimes, api.DynString)
-	}
-	if s.LicenseInfo != nil {
-		m["LicenseInfo"] = *s.LicenseInfo
-	}
-	if s.CompatibleArchitectures != nil {
-		m["CompatibleArchitectures"] = api.DynList(s.CompatibleArchitectures, api.DynString)
-	}
+	api.Put(m, "LayerName", s.LayerName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "Content", s.Content)
+	api.PutList(m, "CompatibleRuntimes", s.CompatibleRuntimes, api.DynString)
+	api.Put(m, "LicenseInfo", s.LicenseInfo, api.DynString)
+	api.PutList(m, "CompatibleArchitectures", s.CompatibleArchitectures, api.DynString)
 	return m
 }
 
 func (s *PublishLayerVersionResponse) FromDynamic(m map[string]any) error {
-	if v := m["Content"]; v != nil {
-		p := new(LayerVersionContentOutput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Content")
-		}
-		s.Content = p
-	}
-	if v := m["LayerArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerArn, v); err != nil {
-			return api.At(err, ".LayerArn")
-		}
-	}
-	if v := m["LayerVersionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerVersionArn, v); err != nil {
-			return api.At(err, ".LayerVersionArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetStringPtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["CompatibleRuntimes"]; v != nil {
-		if err := api.SetList(&s.CompatibleRuntimes, v, api.SetString); err != nil {
-			return api.At(err, ".CompatibleRuntimes")
-		}
-	}
-	if v := m["LicenseInfo"]; v != nil {
-		if err := api.SetStringPtr(&s.LicenseInfo, v); err != nil {
-			return api.At(err, ".LicenseInfo")
-		}
-	}
-	if v := m["CompatibleArchitectures"]; v != nil {
-		if err := api.SetList(&s.CompatibleArchitectures, v, api.SetString); err != nil {
-			return api.At(err, ".CompatibleArchitectures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Content", &s.Content, api.SetStructPtr[LayerVersionContentOutput])
+	err = api.Decode(err, m, "LayerArn", &s.LayerArn, api.SetStringPtr)
+	err = api.Decode(err, m, "LayerVersionArn", &s.LayerVersionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
+	err = api.Decode(err, m, "CompatibleRuntimes", &s.CompatibleRuntimes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "LicenseInfo", &s.LicenseInfo, api.SetStringPtr)
+	err = api.Decode(err, m, "CompatibleArchitectures", &s.CompatibleArchitectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *PublishLayerVersionResponse) ToDynamic() map[string]any {
@@ -5996,58 +3067,25 @@ func (s *PublishLayerVersionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Content != nil {
-		m["Content"] = s.Content.ToDynamic()
-	}
-	if s.LayerArn != nil {
-		m["LayerArn"] = *s.LayerArn
-	}
-	if s.LayerVersionArn != nil {
-		m["LayerVersionArn"] = *s.LayerVersionArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = *s.CreatedDate
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
-	if s.CompatibleRuntimes != nil {
-		m["CompatibleRuntimes"] = api.DynList(s.CompatibleRuntimes, api.DynString)
-	}
-	if s.LicenseInfo != nil {
-		m["LicenseInfo"] = *s.LicenseInfo
-	}
-	if s.CompatibleArchitectures != nil {
-		m["CompatibleArchitectures"] = api.DynList(s.CompatibleArchitectures, api.DynString)
-	}
+	api.PutStruct(m, "Content", s.Content)
+	api.Put(m, "LayerArn", s.LayerArn, api.DynString)
+	api.Put(m, "LayerVersionArn", s.LayerVersionArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynInt64)
+	api.PutList(m, "CompatibleRuntimes", s.CompatibleRuntimes, api.DynString)
+	api.Put(m, "LicenseInfo", s.LicenseInfo, api.DynString)
+	api.PutList(m, "CompatibleArchitectures", s.CompatibleArchitectures, api.DynString)
 	return m
 }
 
 func (s *PublishVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["CodeSha256"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSha256, v); err != nil {
-			return api.At(err, ".CodeSha256")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "CodeSha256", &s.CodeSha256, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *PublishVersionRequest) ToDynamic() map[string]any {
@@ -6055,33 +3093,18 @@ func (s *PublishVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.CodeSha256 != nil {
-		m["CodeSha256"] = *s.CodeSha256
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "CodeSha256", s.CodeSha256, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
 	return m
 }
 
 func (s *PutFunctionCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["CodeSigningConfigArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSigningConfigArn, v); err != nil {
-			return api.At(err, ".CodeSigningConfigArn")
-		}
-	}
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	return err
 }
 
 func (s *PutFunctionCodeSigningConfigRequest) ToDynamic() map[string]any {
@@ -6089,27 +3112,16 @@ func (s *PutFunctionCodeSigningConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CodeSigningConfigArn != nil {
-		m["CodeSigningConfigArn"] = *s.CodeSigningConfigArn
-	}
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
+	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
 	return m
 }
 
 func (s *PutFunctionCodeSigningConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["CodeSigningConfigArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSigningConfigArn, v); err != nil {
-			return api.At(err, ".CodeSigningConfigArn")
-		}
-	}
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	return err
 }
 
 func (s *PutFunctionCodeSigningConfigResponse) ToDynamic() map[string]any {
@@ -6117,27 +3129,16 @@ func (s *PutFunctionCodeSigningConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CodeSigningConfigArn != nil {
-		m["CodeSigningConfigArn"] = *s.CodeSigningConfigArn
-	}
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
+	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
 	return m
 }
 
 func (s *PutFunctionConcurrencyRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["ReservedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ReservedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".ReservedConcurrentExecutions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReservedConcurrentExecutions", &s.ReservedConcurrentExecutions, api.SetInt32Ptr)
+	return err
 }
 
 func (s *PutFunctionConcurrencyRequest) ToDynamic() map[string]any {
@@ -6145,44 +3146,19 @@ func (s *PutFunctionConcurrencyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.ReservedConcurrentExecutions != nil {
-		m["ReservedConcurrentExecutions"] = int64(*s.ReservedConcurrentExecutions)
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "ReservedConcurrentExecutions", s.ReservedConcurrentExecutions, api.DynInt32)
 	return m
 }
 
 func (s *PutFunctionEventInvokeConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	if v := m["MaximumRetryAttempts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumRetryAttempts, v); err != nil {
-			return api.At(err, ".MaximumRetryAttempts")
-		}
-	}
-	if v := m["MaximumEventAgeInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumEventAgeInSeconds, v); err != nil {
-			return api.At(err, ".MaximumEventAgeInSeconds")
-		}
-	}
-	if v := m["DestinationConfig"]; v != nil {
-		p := new(DestinationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DestinationConfig")
-		}
-		s.DestinationConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaximumEventAgeInSeconds", &s.MaximumEventAgeInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "DestinationConfig", &s.DestinationConfig, api.SetStructPtr[DestinationConfig])
+	return err
 }
 
 func (s *PutFunctionEventInvokeConfigRequest) ToDynamic() map[string]any {
@@ -6190,36 +3166,19 @@ func (s *PutFunctionEventInvokeConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
-	if s.MaximumRetryAttempts != nil {
-		m["MaximumRetryAttempts"] = int64(*s.MaximumRetryAttempts)
-	}
-	if s.MaximumEventAgeInSeconds != nil {
-		m["MaximumEventAgeInSeconds"] = int64(*s.MaximumEventAgeInSeconds)
-	}
-	if s.DestinationConfig != nil {
-		m["DestinationConfig"] = s.DestinationConfig.ToDynamic()
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
+	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
+	api.Put(m, "MaximumEventAgeInSeconds", s.MaximumEventAgeInSeconds, api.DynInt32)
+	api.PutStruct(m, "DestinationConfig", s.DestinationConfig)
 	return m
 }
 
 func (s *PutFunctionRecursionConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["RecursiveLoop"]; v != nil {
-		if err := api.SetStringPtr(&s.RecursiveLoop, v); err != nil {
-			return api.At(err, ".RecursiveLoop")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "RecursiveLoop", &s.RecursiveLoop, api.SetStringPtr)
+	return err
 }
 
 func (s *PutFunctionRecursionConfigRequest) ToDynamic() map[string]any {
@@ -6227,22 +3186,15 @@ func (s *PutFunctionRecursionConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.RecursiveLoop != nil {
-		m["RecursiveLoop"] = *s.RecursiveLoop
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "RecursiveLoop", s.RecursiveLoop, api.DynString)
 	return m
 }
 
 func (s *PutFunctionRecursionConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["RecursiveLoop"]; v != nil {
-		if err := api.SetStringPtr(&s.RecursiveLoop, v); err != nil {
-			return api.At(err, ".RecursiveLoop")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RecursiveLoop", &s.RecursiveLoop, api.SetStringPtr)
+	return err
 }
 
 func (s *PutFunctionRecursionConfigResponse) ToDynamic() map[string]any {
@@ -6250,29 +3202,16 @@ func (s *PutFunctionRecursionConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RecursiveLoop != nil {
-		m["RecursiveLoop"] = *s.RecursiveLoop
-	}
+	api.Put(m, "RecursiveLoop", s.RecursiveLoop, api.DynString)
 	return m
 }
 
 func (s *PutProvisionedConcurrencyConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	if v := m["ProvisionedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ProvisionedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".ProvisionedConcurrentExecutions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvisionedConcurrentExecutions", &s.ProvisionedConcurrentExecutions, api.SetInt32Ptr)
+	return err
 }
 
 func (s *PutProvisionedConcurrencyConfigRequest) ToDynamic() map[string]any {
@@ -6280,50 +3219,21 @@ func (s *PutProvisionedConcurrencyConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
-	if s.ProvisionedConcurrentExecutions != nil {
-		m["ProvisionedConcurrentExecutions"] = int64(*s.ProvisionedConcurrentExecutions)
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
+	api.Put(m, "ProvisionedConcurrentExecutions", s.ProvisionedConcurrentExecutions, api.DynInt32)
 	return m
 }
 
 func (s *PutProvisionedConcurrencyConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["RequestedProvisionedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RequestedProvisionedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".RequestedProvisionedConcurrentExecutions")
-		}
-	}
-	if v := m["AvailableProvisionedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AvailableProvisionedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".AvailableProvisionedConcurrentExecutions")
-		}
-	}
-	if v := m["AllocatedProvisionedConcurrentExecutions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.AllocatedProvisionedConcurrentExecutions, v); err != nil {
-			return api.At(err, ".AllocatedProvisionedConcurrentExecutions")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusReason"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusReason, v); err != nil {
-			return api.At(err, ".StatusReason")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetStringPtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RequestedProvisionedConcurrentExecutions", &s.RequestedProvisionedConcurrentExecutions, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AvailableProvisionedConcurrentExecutions", &s.AvailableProvisionedConcurrentExecutions, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AllocatedProvisionedConcurrentExecutions", &s.AllocatedProvisionedConcurrentExecutions, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetStringPtr)
+	return err
 }
 
 func (s *PutProvisionedConcurrencyConfigResponse) ToDynamic() map[string]any {
@@ -6331,49 +3241,22 @@ func (s *PutProvisionedConcurrencyConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RequestedProvisionedConcurrentExecutions != nil {
-		m["RequestedProvisionedConcurrentExecutions"] = int64(*s.RequestedProvisionedConcurrentExecutions)
-	}
-	if s.AvailableProvisionedConcurrentExecutions != nil {
-		m["AvailableProvisionedConcurrentExecutions"] = int64(*s.AvailableProvisionedConcurrentExecutions)
-	}
-	if s.AllocatedProvisionedConcurrentExecutions != nil {
-		m["AllocatedProvisionedConcurrentExecutions"] = int64(*s.AllocatedProvisionedConcurrentExecutions)
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusReason != nil {
-		m["StatusReason"] = *s.StatusReason
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = *s.LastModified
-	}
+	api.Put(m, "RequestedProvisionedConcurrentExecutions", s.RequestedProvisionedConcurrentExecutions, api.DynInt32)
+	api.Put(m, "AvailableProvisionedConcurrentExecutions", s.AvailableProvisionedConcurrentExecutions, api.DynInt32)
+	api.Put(m, "AllocatedProvisionedConcurrentExecutions", s.AllocatedProvisionedConcurrentExecutions, api.DynInt32)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
+	api.Put(m, "LastModified", s.LastModified, api.DynString)
 	return m
 }
 
 func (s *PutRuntimeManagementConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	if v := m["UpdateRuntimeOn"]; v != nil {
-		if err := api.SetStringPtr(&s.UpdateRuntimeOn, v); err != nil {
-			return api.At(err, ".UpdateRuntimeOn")
-		}
-	}
-	if v := m["RuntimeVersionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RuntimeVersionArn, v); err != nil {
-			return api.At(err, ".RuntimeVersionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	err = api.Decode(err, m, "UpdateRuntimeOn", &s.UpdateRuntimeOn, api.SetStringPtr)
+	err = api.Decode(err, m, "RuntimeVersionArn", &s.RuntimeVersionArn, api.SetStringPtr)
+	return err
 }
 
 func (s *PutRuntimeManagementConfigRequest) ToDynamic() map[string]any {
@@ -6381,38 +3264,19 @@ func (s *PutRuntimeManagementConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
-	if s.UpdateRuntimeOn != nil {
-		m["UpdateRuntimeOn"] = *s.UpdateRuntimeOn
-	}
-	if s.RuntimeVersionArn != nil {
-		m["RuntimeVersionArn"] = *s.RuntimeVersionArn
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
+	api.Put(m, "UpdateRuntimeOn", s.UpdateRuntimeOn, api.DynString)
+	api.Put(m, "RuntimeVersionArn", s.RuntimeVersionArn, api.DynString)
 	return m
 }
 
 func (s *PutRuntimeManagementConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["UpdateRuntimeOn"]; v != nil {
-		if err := api.SetStringPtr(&s.UpdateRuntimeOn, v); err != nil {
-			return api.At(err, ".UpdateRuntimeOn")
-		}
-	}
-	if v := m["FunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionArn, v); err != nil {
-			return api.At(err, ".FunctionArn")
-		}
-	}
-	if v := m["RuntimeVersionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RuntimeVersionArn, v); err != nil {
-			return api.At(err, ".RuntimeVersionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UpdateRuntimeOn", &s.UpdateRuntimeOn, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RuntimeVersionArn", &s.RuntimeVersionArn, api.SetStringPtr)
+	return err
 }
 
 func (s *PutRuntimeManagementConfigResponse) ToDynamic() map[string]any {
@@ -6420,30 +3284,17 @@ func (s *PutRuntimeManagementConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UpdateRuntimeOn != nil {
-		m["UpdateRuntimeOn"] = *s.UpdateRuntimeOn
-	}
-	if s.FunctionArn != nil {
-		m["FunctionArn"] = *s.FunctionArn
-	}
-	if s.RuntimeVersionArn != nil {
-		m["RuntimeVersionArn"] = *s.RuntimeVersionArn
-	}
+	api.Put(m, "UpdateRuntimeOn", s.UpdateRuntimeOn, api.DynString)
+	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
+	api.Put(m, "RuntimeVersionArn", s.RuntimeVersionArn, api.DynString)
 	return m
 }
 
 func (s *RecursiveInvocationException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RecursiveInvocationException) ToDynamic() map[string]any {
@@ -6451,37 +3302,18 @@ func (s *RecursiveInvocationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RemoveLayerVersionPermissionRequest) FromDynamic(m map[string]any) error {
-	if v := m["LayerName"]; v != nil {
-		if err := api.SetStringPtr(&s.LayerName, v); err != nil {
-			return api.At(err, ".LayerName")
-		}
-	}
-	if v := m["VersionNumber"]; v != nil {
-		if err := api.SetInt64Ptr(&s.VersionNumber, v); err != nil {
-			return api.At(err, ".VersionNumber")
-		}
-	}
-	if v := m["StatementId"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementId, v); err != nil {
-			return api.At(err, ".StatementId")
-		}
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionNumber", &s.VersionNumber, api.SetInt64Ptr)
+	err = api.Decode(err, m, "StatementId", &s.StatementId, api.SetStringPtr)
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *RemoveLayerVersionPermissionRequest) ToDynamic() map[string]any {
@@ -6489,43 +3321,20 @@ func (s *RemoveLayerVersionPermissionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LayerName != nil {
-		m["LayerName"] = *s.LayerName
-	}
-	if s.VersionNumber != nil {
-		m["VersionNumber"] = *s.VersionNumber
-	}
-	if s.StatementId != nil {
-		m["StatementId"] = *s.StatementId
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
+	api.Put(m, "LayerName", s.LayerName, api.DynString)
+	api.Put(m, "VersionNumber", s.VersionNumber, api.DynInt64)
+	api.Put(m, "StatementId", s.StatementId, api.DynString)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
 	return m
 }
 
 func (s *RemovePermissionRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["StatementId"]; v != nil {
-		if err := api.SetStringPtr(&s.StatementId, v); err != nil {
-			return api.At(err, ".StatementId")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "StatementId", &s.StatementId, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *RemovePermissionRequest) ToDynamic() map[string]any {
@@ -6533,33 +3342,18 @@ func (s *RemovePermissionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.StatementId != nil {
-		m["StatementId"] = *s.StatementId
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "StatementId", s.StatementId, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
 	return m
 }
 
 func (s *RequestTooLargeException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RequestTooLargeException) ToDynamic() map[string]any {
@@ -6567,27 +3361,16 @@ func (s *RequestTooLargeException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceConflictException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceConflictException) ToDynamic() map[string]any {
@@ -6595,27 +3378,16 @@ func (s *ResourceConflictException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceInUseException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceInUseException) ToDynamic() map[string]any {
@@ -6623,27 +3395,16 @@ func (s *ResourceInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceNotFoundException) ToDynamic() map[string]any {
@@ -6651,27 +3412,16 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceNotReadyException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceNotReadyException) ToDynamic() map[string]any {
@@ -6679,29 +3429,16 @@ func (s *ResourceNotReadyException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RuntimeVersionConfig) FromDynamic(m map[string]any) error {
-	if v := m["RuntimeVersionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RuntimeVersionArn, v); err != nil {
-			return api.At(err, ".RuntimeVersionArn")
-		}
-	}
-	if v := m["Error"]; v != nil {
-		p := new(RuntimeVersionError)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Error")
-		}
-		s.Error = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuntimeVersionArn", &s.RuntimeVersionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Error", &s.Error, api.SetStructPtr[RuntimeVersionError])
+	return err
 }
 
 func (s *RuntimeVersionConfig) ToDynamic() map[string]any {
@@ -6709,27 +3446,16 @@ func (s *RuntimeVersionConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RuntimeVersionArn != nil {
-		m["RuntimeVersionArn"] = *s.RuntimeVersionArn
-	}
-	if s.Error != nil {
-		m["Error"] = s.Error.ToDynamic()
-	}
+	api.Put(m, "RuntimeVersionArn", s.RuntimeVersionArn, api.DynString)
+	api.PutStruct(m, "Error", s.Error)
 	return m
 }
 
 func (s *RuntimeVersionError) FromDynamic(m map[string]any) error {
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RuntimeVersionError) ToDynamic() map[string]any {
@@ -6737,22 +3463,15 @@ func (s *RuntimeVersionError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ScalingConfig) FromDynamic(m map[string]any) error {
-	if v := m["MaximumConcurrency"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumConcurrency, v); err != nil {
-			return api.At(err, ".MaximumConcurrency")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaximumConcurrency", &s.MaximumConcurrency, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ScalingConfig) ToDynamic() map[string]any {
@@ -6760,19 +3479,16 @@ func (s *ScalingConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MaximumConcurrency != nil {
-		m["MaximumConcurrency"] = int64(*s.MaximumConcurrency)
-	}
+	api.Put(m, "MaximumConcurrency", s.MaximumConcurrency, api.DynInt32)
 	return m
 }
 
 func (s *SelfManagedEventSource) FromDynamic(m map[string]any) error {
-	if v := m["Endpoints"]; v != nil {
-		if err := api.SetMap(&s.Endpoints, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".Endpoints")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Endpoints", &s.Endpoints, func(p *map[string][]string, v any) error {
+		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	})
+	return err
 }
 
 func (s *SelfManagedEventSource) ToDynamic() map[string]any {
@@ -6780,19 +3496,14 @@ func (s *SelfManagedEventSource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Endpoints != nil {
-		m["Endpoints"] = api.DynMap(s.Endpoints, func(e []string) any { return api.DynList(e, api.DynString) })
-	}
+	api.PutMap(m, "Endpoints", s.Endpoints, func(e []string) any { return api.DynList(e, api.DynString) })
 	return m
 }
 
 func (s *SelfManagedKafkaEventSourceConfig) FromDynamic(m map[string]any) error {
-	if v := m["ConsumerGroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.ConsumerGroupId, v); err != nil {
-			return api.At(err, ".ConsumerGroupId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConsumerGroupId", &s.ConsumerGroupId, api.SetStringPtr)
+	return err
 }
 
 func (s *SelfManagedKafkaEventSourceConfig) ToDynamic() map[string]any {
@@ -6800,24 +3511,15 @@ func (s *SelfManagedKafkaEventSourceConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConsumerGroupId != nil {
-		m["ConsumerGroupId"] = *s.ConsumerGroupId
-	}
+	api.Put(m, "ConsumerGroupId", s.ConsumerGroupId, api.DynString)
 	return m
 }
 
 func (s *ServiceException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ServiceException) ToDynamic() map[string]any {
@@ -6825,22 +3527,15 @@ func (s *ServiceException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *SnapStart) FromDynamic(m map[string]any) error {
-	if v := m["ApplyOn"]; v != nil {
-		if err := api.SetStringPtr(&s.ApplyOn, v); err != nil {
-			return api.At(err, ".ApplyOn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApplyOn", &s.ApplyOn, api.SetStringPtr)
+	return err
 }
 
 func (s *SnapStart) ToDynamic() map[string]any {
@@ -6848,24 +3543,15 @@ func (s *SnapStart) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ApplyOn != nil {
-		m["ApplyOn"] = *s.ApplyOn
-	}
+	api.Put(m, "ApplyOn", s.ApplyOn, api.DynString)
 	return m
 }
 
 func (s *SnapStartException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *SnapStartException) ToDynamic() map[string]any {
@@ -6873,27 +3559,16 @@ func (s *SnapStartException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *SnapStartNotReadyException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *SnapStartNotReadyException) ToDynamic() map[string]any {
@@ -6901,27 +3576,16 @@ func (s *SnapStartNotReadyException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *SnapStartResponse) FromDynamic(m map[string]any) error {
-	if v := m["ApplyOn"]; v != nil {
-		if err := api.SetStringPtr(&s.ApplyOn, v); err != nil {
-			return api.At(err, ".ApplyOn")
-		}
-	}
-	if v := m["OptimizationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.OptimizationStatus, v); err != nil {
-			return api.At(err, ".OptimizationStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApplyOn", &s.ApplyOn, api.SetStringPtr)
+	err = api.Decode(err, m, "OptimizationStatus", &s.OptimizationStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *SnapStartResponse) ToDynamic() map[string]any {
@@ -6929,27 +3593,16 @@ func (s *SnapStartResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApplyOn != nil {
-		m["ApplyOn"] = *s.ApplyOn
-	}
-	if s.OptimizationStatus != nil {
-		m["OptimizationStatus"] = *s.OptimizationStatus
-	}
+	api.Put(m, "ApplyOn", s.ApplyOn, api.DynString)
+	api.Put(m, "OptimizationStatus", s.OptimizationStatus, api.DynString)
 	return m
 }
 
 func (s *SnapStartTimeoutException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *SnapStartTimeoutException) ToDynamic() map[string]any {
@@ -6957,27 +3610,16 @@ func (s *SnapStartTimeoutException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *SourceAccessConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["URI"]; v != nil {
-		if err := api.SetStringPtr(&s.URI, v); err != nil {
-			return api.At(err, ".URI")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "URI", &s.URI, api.SetStringPtr)
+	return err
 }
 
 func (s *SourceAccessConfiguration) ToDynamic() map[string]any {
@@ -6985,27 +3627,16 @@ func (s *SourceAccessConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.URI != nil {
-		m["URI"] = *s.URI
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "URI", s.URI, api.DynString)
 	return m
 }
 
 func (s *SubnetIPAddressLimitReachedException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *SubnetIPAddressLimitReachedException) ToDynamic() map[string]any {
@@ -7013,27 +3644,16 @@ func (s *SubnetIPAddressLimitReachedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Resource"]; v != nil {
-		if err := api.SetStringPtr(&s.Resource, v); err != nil {
-			return api.At(err, ".Resource")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Resource", &s.Resource, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *TagResourceRequest) ToDynamic() map[string]any {
@@ -7041,37 +3661,18 @@ func (s *TagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Resource != nil {
-		m["Resource"] = *s.Resource
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "Resource", s.Resource, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *TooManyRequestsException) FromDynamic(m map[string]any) error {
-	if v := m["retryAfterSeconds"]; v != nil {
-		if err := api.SetStringPtr(&s.RetryAfterSeconds, v); err != nil {
-			return api.At(err, ".retryAfterSeconds")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	if v := m["Reason"]; v != nil {
-		if err := api.SetStringPtr(&s.Reason, v); err != nil {
-			return api.At(err, ".Reason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "retryAfterSeconds", &s.RetryAfterSeconds, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyRequestsException) ToDynamic() map[string]any {
@@ -7079,28 +3680,17 @@ func (s *TooManyRequestsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RetryAfterSeconds != nil {
-		m["retryAfterSeconds"] = *s.RetryAfterSeconds
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
-	if s.Reason != nil {
-		m["Reason"] = *s.Reason
-	}
+	api.Put(m, "retryAfterSeconds", s.RetryAfterSeconds, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
+	api.Put(m, "Reason", s.Reason, api.DynString)
 	return m
 }
 
 func (s *TracingConfig) FromDynamic(m map[string]any) error {
-	if v := m["Mode"]; v != nil {
-		if err := api.SetStringPtr(&s.Mode, v); err != nil {
-			return api.At(err, ".Mode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
+	return err
 }
 
 func (s *TracingConfig) ToDynamic() map[string]any {
@@ -7108,19 +3698,14 @@ func (s *TracingConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Mode != nil {
-		m["Mode"] = *s.Mode
-	}
+	api.Put(m, "Mode", s.Mode, api.DynString)
 	return m
 }
 
 func (s *TracingConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["Mode"]; v != nil {
-		if err := api.SetStringPtr(&s.Mode, v); err != nil {
-			return api.At(err, ".Mode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
+	return err
 }
 
 func (s *TracingConfigResponse) ToDynamic() map[string]any {
@@ -7128,24 +3713,15 @@ func (s *TracingConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Mode != nil {
-		m["Mode"] = *s.Mode
-	}
+	api.Put(m, "Mode", s.Mode, api.DynString)
 	return m
 }
 
 func (s *UnsupportedMediaTypeException) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnsupportedMediaTypeException) ToDynamic() map[string]any {
@@ -7153,27 +3729,16 @@ func (s *UnsupportedMediaTypeException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Resource"]; v != nil {
-		if err := api.SetStringPtr(&s.Resource, v); err != nil {
-			return api.At(err, ".Resource")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Resource", &s.Resource, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceRequest) ToDynamic() map[string]any {
@@ -7181,49 +3746,20 @@ func (s *UntagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Resource != nil {
-		m["Resource"] = *s.Resource
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "Resource", s.Resource, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UpdateAliasRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["FunctionVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionVersion, v); err != nil {
-			return api.At(err, ".FunctionVersion")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RoutingConfig"]; v != nil {
-		p := new(AliasRoutingConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RoutingConfig")
-		}
-		s.RoutingConfig = p
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionVersion", &s.FunctionVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[AliasRoutingConfiguration])
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateAliasRequest) ToDynamic() map[string]any {
@@ -7231,53 +3767,22 @@ func (s *UpdateAliasRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.FunctionVersion != nil {
-		m["FunctionVersion"] = *s.FunctionVersion
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RoutingConfig != nil {
-		m["RoutingConfig"] = s.RoutingConfig.ToDynamic()
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "FunctionVersion", s.FunctionVersion, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
 	return m
 }
 
 func (s *UpdateCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["CodeSigningConfigArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CodeSigningConfigArn, v); err != nil {
-			return api.At(err, ".CodeSigningConfigArn")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["AllowedPublishers"]; v != nil {
-		p := new(AllowedPublishers)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AllowedPublishers")
-		}
-		s.AllowedPublishers = p
-	}
-	if v := m["CodeSigningPolicies"]; v != nil {
-		p := new(CodeSigningPolicies)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CodeSigningPolicies")
-		}
-		s.CodeSigningPolicies = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "AllowedPublishers", &s.AllowedPublishers, api.SetStructPtr[AllowedPublishers])
+	err = api.Decode(err, m, "CodeSigningPolicies", &s.CodeSigningPolicies, api.SetStructPtr[CodeSigningPolicies])
+	return err
 }
 
 func (s *UpdateCodeSigningConfigRequest) ToDynamic() map[string]any {
@@ -7285,30 +3790,17 @@ func (s *UpdateCodeSigningConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.CodeSigningConfigArn != nil {
-		m["CodeSigningConfigArn"] = *s.CodeSigningConfigArn
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.AllowedPublishers != nil {
-		m["AllowedPublishers"] = s.AllowedPublishers.ToDynamic()
-	}
-	if s.CodeSigningPolicies != nil {
-		m["CodeSigningPolicies"] = s.CodeSigningPolicies.ToDynamic()
-	}
+	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "AllowedPublishers", s.AllowedPublishers)
+	api.PutStruct(m, "CodeSigningPolicies", s.CodeSigningPolicies)
 	return m
 }
 
 func (s *UpdateCodeSigningConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["CodeSigningConfig"]; v != nil {
-		p := new(CodeSigningConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CodeSigningConfig")
-		}
-		s.CodeSigningConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CodeSigningConfig", &s.CodeSigningConfig, api.SetStructPtr[CodeSigningConfig])
+	return err
 }
 
 func (s *UpdateCodeSigningConfigResponse) ToDynamic() map[string]any {
@@ -7316,102 +3808,31 @@ func (s *UpdateCodeSigningConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CodeSigningConfig != nil {
-		m["CodeSigningConfig"] = s.CodeSigningConfig.ToDynamic()
-	}
+	api.PutStruct(m, "CodeSigningConfig", s.CodeSigningConfig)
 	return m
 }
 
 func (s *UpdateEventSourceMappingRequest) FromDynamic(m map[string]any) error {
-	if v := m["UUID"]; v != nil {
-		if err := api.SetStringPtr(&s.UUID, v); err != nil {
-			return api.At(err, ".UUID")
-		}
-	}
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["BatchSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.BatchSize, v); err != nil {
-			return api.At(err, ".BatchSize")
-		}
-	}
-	if v := m["FilterCriteria"]; v != nil {
-		p := new(FilterCriteria)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FilterCriteria")
-		}
-		s.FilterCriteria = p
-	}
-	if v := m["MaximumBatchingWindowInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumBatchingWindowInSeconds, v); err != nil {
-			return api.At(err, ".MaximumBatchingWindowInSeconds")
-		}
-	}
-	if v := m["DestinationConfig"]; v != nil {
-		p := new(DestinationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DestinationConfig")
-		}
-		s.DestinationConfig = p
-	}
-	if v := m["MaximumRecordAgeInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumRecordAgeInSeconds, v); err != nil {
-			return api.At(err, ".MaximumRecordAgeInSeconds")
-		}
-	}
-	if v := m["BisectBatchOnFunctionError"]; v != nil {
-		if err := api.SetBoolPtr(&s.BisectBatchOnFunctionError, v); err != nil {
-			return api.At(err, ".BisectBatchOnFunctionError")
-		}
-	}
-	if v := m["MaximumRetryAttempts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumRetryAttempts, v); err != nil {
-			return api.At(err, ".MaximumRetryAttempts")
-		}
-	}
-	if v := m["ParallelizationFactor"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ParallelizationFactor, v); err != nil {
-			return api.At(err, ".ParallelizationFactor")
-		}
-	}
-	if v := m["SourceAccessConfigurations"]; v != nil {
-		if err := api.SetList(&s.SourceAccessConfigurations, v, func(p *SourceAccessConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SourceAccessConfigurations")
-		}
-	}
-	if v := m["TumblingWindowInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TumblingWindowInSeconds, v); err != nil {
-			return api.At(err, ".TumblingWindowInSeconds")
-		}
-	}
-	if v := m["FunctionResponseTypes"]; v != nil {
-		if err := api.SetList(&s.FunctionResponseTypes, v, api.SetString); err != nil {
-			return api.At(err, ".FunctionResponseTypes")
-		}
-	}
-	if v := m["ScalingConfig"]; v != nil {
-		p := new(ScalingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ScalingConfig")
-		}
-		s.ScalingConfig = p
-	}
-	if v := m["DocumentDBEventSourceConfig"]; v != nil {
-		p := new(DocumentDBEventSourceConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DocumentDBEventSourceConfig")
-		}
-		s.DocumentDBEventSourceConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UUID", &s.UUID, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "BatchSize", &s.BatchSize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FilterCriteria", &s.FilterCriteria, api.SetStructPtr[FilterCriteria])
+	err = api.Decode(err, m, "MaximumBatchingWindowInSeconds", &s.MaximumBatchingWindowInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "DestinationConfig", &s.DestinationConfig, api.SetStructPtr[DestinationConfig])
+	err = api.Decode(err, m, "MaximumRecordAgeInSeconds", &s.MaximumRecordAgeInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "BisectBatchOnFunctionError", &s.BisectBatchOnFunctionError, api.SetBoolPtr)
+	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ParallelizationFactor", &s.ParallelizationFactor, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SourceAccessConfigurations", &s.SourceAccessConfigurations, func(p *[]SourceAccessConfiguration, v any) error {
+		return api.SetList(p, v, func(p *SourceAccessConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TumblingWindowInSeconds", &s.TumblingWindowInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FunctionResponseTypes", &s.FunctionResponseTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ScalingConfig", &s.ScalingConfig, api.SetStructPtr[ScalingConfig])
+	err = api.Decode(err, m, "DocumentDBEventSourceConfig", &s.DocumentDBEventSourceConfig, api.SetStructPtr[DocumentDBEventSourceConfig])
+	return err
 }
 
 func (s *UpdateEventSourceMappingRequest) ToDynamic() map[string]any {
@@ -7419,109 +3840,38 @@ func (s *UpdateEventSourceMappingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.UUID != nil {
-		m["UUID"] = *s.UUID
-	}
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.BatchSize != nil {
-		m["BatchSize"] = int64(*s.BatchSize)
-	}
-	if s.FilterCriteria != nil {
-		m["FilterCriteria"] = s.FilterCriteria.ToDynamic()
-	}
-	if s.MaximumBatchingWindowInSeconds != nil {
-		m["MaximumBatchingWindowInSeconds"] = int64(*s.MaximumBatchingWindowInSeconds)
-	}
-	if s.DestinationConfig != nil {
-		m["DestinationConfig"] = s.DestinationConfig.ToDynamic()
-	}
-	if s.MaximumRecordAgeInSeconds != nil {
-		m["MaximumRecordAgeInSeconds"] = int64(*s.MaximumRecordAgeInSeconds)
-	}
-	if s.BisectBatchOnFunctionError != nil {
-		m["BisectBatchOnFunctionError"] = *s.BisectBatchOnFunctionError
-	}
-	if s.MaximumRetryAttempts != nil {
-		m["MaximumRetryAttempts"] = int64(*s.MaximumRetryAttempts)
-	}
-	if s.ParallelizationFactor != nil {
-		m["ParallelizationFactor"] = int64(*s.ParallelizationFactor)
-	}
-	if s.SourceAccessConfigurations != nil {
-		m["SourceAccessConfigurations"] = api.DynList(s.SourceAccessConfigurations, func(e SourceAccessConfiguration) any { return e.ToDynamic() })
-	}
-	if s.TumblingWindowInSeconds != nil {
-		m["TumblingWindowInSeconds"] = int64(*s.TumblingWindowInSeconds)
-	}
-	if s.FunctionResponseTypes != nil {
-		m["FunctionResponseTypes"] = api.DynList(s.FunctionResponseTypes, api.DynString)
-	}
-	if s.ScalingConfig != nil {
-		m["ScalingConfig"] = s.ScalingConfig.ToDynamic()
-	}
-	if s.DocumentDBEventSourceConfig != nil {
-		m["DocumentDBEventSourceConfig"] = s.DocumentDBEventSourceConfig.ToDynamic()
-	}
+	api.Put(m, "UUID", s.UUID, api.DynString)
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "BatchSize", s.BatchSize, api.DynInt32)
+	api.PutStruct(m, "FilterCriteria", s.FilterCriteria)
+	api.Put(m, "MaximumBatchingWindowInSeconds", s.MaximumBatchingWindowInSeconds, api.DynInt32)
+	api.PutStruct(m, "DestinationConfig", s.DestinationConfig)
+	api.Put(m, "MaximumRecordAgeInSeconds", s.MaximumRecordAgeInSeconds, api.DynInt32)
+	api.Put(m, "BisectBatchOnFunctionError", s.BisectBatchOnFunctionError, api.DynBool)
+	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
+	api.Put(m, "ParallelizationFactor", s.ParallelizationFactor, api.DynInt32)
+	api.PutList(m, "SourceAccessConfigurations", s.SourceAccessConfigurations, func(e SourceAccessConfiguration) any { return e.ToDynamic() })
+	api.Put(m, "TumblingWindowInSeconds", s.TumblingWindowInSeconds, api.DynInt32)
+	api.PutList(m, "FunctionResponseTypes", s.FunctionResponseTypes, api.DynString)
+	api.PutStruct(m, "ScalingConfig", s.ScalingConfig)
+	api.PutStruct(m, "DocumentDBEventSourceConfig", s.DocumentDBEventSourceConfig)
 	return m
 }
 
 func (s *UpdateFunctionCodeRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["ZipFile"]; v != nil {
-		if err := api.SetBytes(&s.ZipFile, v); err != nil {
-			return api.At(err, ".ZipFile")
-		}
-	}
-	if v := m["S3Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Bucket, v); err != nil {
-			return api.At(err, ".S3Bucket")
-		}
-	}
-	if v := m["S3Key"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Key, v); err != nil {
-			return api.At(err, ".S3Key")
-		}
-	}
-	if v := m["S3ObjectVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.S3ObjectVersion, v); err != nil {
-			return api.At(err, ".S3ObjectVersion")
-		}
-	}
-	if v := m["ImageUri"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageUri, v); err != nil {
-			return api.At(err, ".ImageUri")
-		}
-	}
-	if v := m["Publish"]; v != nil {
-		if err := api.SetBoolPtr(&s.Publish, v); err != nil {
-			return api.At(err, ".Publish")
-		}
-	}
-	if v := m["DryRun"]; v != nil {
-		if err := api.SetBoolPtr(&s.DryRun, v); err != nil {
-			return api.At(err, ".DryRun")
-		}
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	if v := m["Architectures"]; v != nil {
-		if err := api.SetList(&s.Architectures, v, api.SetString); err != nil {
-			return api.At(err, ".Architectures")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "ZipFile", &s.ZipFile, api.SetBytes)
+	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "S3Key", &s.S3Key, api.SetStringPtr)
+	err = api.Decode(err, m, "S3ObjectVersion", &s.S3ObjectVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "ImageUri", &s.ImageUri, api.SetStringPtr)
+	err = api.Decode(err, m, "Publish", &s.Publish, api.SetBoolPtr)
+	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Architectures", &s.Architectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UpdateFunctionCodeRequest) ToDynamic() map[string]any {
@@ -7529,152 +3879,43 @@ func (s *UpdateFunctionCodeRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.ZipFile != nil {
-		m["ZipFile"] = s.ZipFile
-	}
-	if s.S3Bucket != nil {
-		m["S3Bucket"] = *s.S3Bucket
-	}
-	if s.S3Key != nil {
-		m["S3Key"] = *s.S3Key
-	}
-	if s.S3ObjectVersion != nil {
-		m["S3ObjectVersion"] = *s.S3ObjectVersion
-	}
-	if s.ImageUri != nil {
-		m["ImageUri"] = *s.ImageUri
-	}
-	if s.Publish != nil {
-		m["Publish"] = *s.Publish
-	}
-	if s.DryRun != nil {
-		m["DryRun"] = *s.DryRun
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
-	if s.Architectures != nil {
-		m["Architectures"] = api.DynList(s.Architectures, api.DynString)
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.PutBytes(m, "ZipFile", s.ZipFile)
+	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
+	api.Put(m, "S3Key", s.S3Key, api.DynString)
+	api.Put(m, "S3ObjectVersion", s.S3ObjectVersion, api.DynString)
+	api.Put(m, "ImageUri", s.ImageUri, api.DynString)
+	api.Put(m, "Publish", s.Publish, api.DynBool)
+	api.Put(m, "DryRun", s.DryRun, api.DynBool)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
+	api.PutList(m, "Architectures", s.Architectures, api.DynString)
 	return m
 }
 
 func (s *UpdateFunctionConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Role"]; v != nil {
-		if err := api.SetStringPtr(&s.Role, v); err != nil {
-			return api.At(err, ".Role")
-		}
-	}
-	if v := m["Handler"]; v != nil {
-		if err := api.SetStringPtr(&s.Handler, v); err != nil {
-			return api.At(err, ".Handler")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Timeout"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Timeout, v); err != nil {
-			return api.At(err, ".Timeout")
-		}
-	}
-	if v := m["MemorySize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MemorySize, v); err != nil {
-			return api.At(err, ".MemorySize")
-		}
-	}
-	if v := m["VpcConfig"]; v != nil {
-		p := new(VpcConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VpcConfig")
-		}
-		s.VpcConfig = p
-	}
-	if v := m["Environment"]; v != nil {
-		p := new(Environment)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Environment")
-		}
-		s.Environment = p
-	}
-	if v := m["Runtime"]; v != nil {
-		if err := api.SetStringPtr(&s.Runtime, v); err != nil {
-			return api.At(err, ".Runtime")
-		}
-	}
-	if v := m["DeadLetterConfig"]; v != nil {
-		p := new(DeadLetterConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeadLetterConfig")
-		}
-		s.DeadLetterConfig = p
-	}
-	if v := m["KMSKeyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.KMSKeyArn, v); err != nil {
-			return api.At(err, ".KMSKeyArn")
-		}
-	}
-	if v := m["TracingConfig"]; v != nil {
-		p := new(TracingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TracingConfig")
-		}
-		s.TracingConfig = p
-	}
-	if v := m["RevisionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RevisionId, v); err != nil {
-			return api.At(err, ".RevisionId")
-		}
-	}
-	if v := m["Layers"]; v != nil {
-		if err := api.SetList(&s.Layers, v, api.SetString); err != nil {
-			return api.At(err, ".Layers")
-		}
-	}
-	if v := m["FileSystemConfigs"]; v != nil {
-		if err := api.SetList(&s.FileSystemConfigs, v, func(p *FileSystemConfig, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".FileSystemConfigs")
-		}
-	}
-	if v := m["ImageConfig"]; v != nil {
-		p := new(ImageConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImageConfig")
-		}
-		s.ImageConfig = p
-	}
-	if v := m["EphemeralStorage"]; v != nil {
-		p := new(EphemeralStorage)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EphemeralStorage")
-		}
-		s.EphemeralStorage = p
-	}
-	if v := m["SnapStart"]; v != nil {
-		p := new(SnapStart)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SnapStart")
-		}
-		s.SnapStart = p
-	}
-	if v := m["LoggingConfig"]; v != nil {
-		p := new(LoggingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoggingConfig")
-		}
-		s.LoggingConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Role", &s.Role, api.SetStringPtr)
+	err = api.Decode(err, m, "Handler", &s.Handler, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Timeout", &s.Timeout, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MemorySize", &s.MemorySize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "VpcConfig", &s.VpcConfig, api.SetStructPtr[VpcConfig])
+	err = api.Decode(err, m, "Environment", &s.Environment, api.SetStructPtr[Environment])
+	err = api.Decode(err, m, "Runtime", &s.Runtime, api.SetStringPtr)
+	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
+	err = api.Decode(err, m, "KMSKeyArn", &s.KMSKeyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TracingConfig", &s.TracingConfig, api.SetStructPtr[TracingConfig])
+	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Layers", &s.Layers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "FileSystemConfigs", &s.FileSystemConfigs, func(p *[]FileSystemConfig, v any) error {
+		return api.SetList(p, v, func(p *FileSystemConfig, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ImageConfig", &s.ImageConfig, api.SetStructPtr[ImageConfig])
+	err = api.Decode(err, m, "EphemeralStorage", &s.EphemeralStorage, api.SetStructPtr[EphemeralStorage])
+	err = api.Decode(err, m, "SnapStart", &s.SnapStart, api.SetStructPtr[SnapStart])
+	err = api.Decode(err, m, "LoggingConfig", &s.LoggingConfig, api.SetStructPtr[LoggingConfig])
+	return err
 }
 
 func (s *UpdateFunctionConfigurationRequest) ToDynamic() map[string]any {
@@ -7682,95 +3923,36 @@ func (s *UpdateFunctionConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Role != nil {
-		m["Role"] = *s.Role
-	}
-	if s.Handler != nil {
-		m["Handler"] = *s.Handler
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Timeout != nil {
-		m["Timeout"] = int64(*s.Timeout)
-	}
-	if s.MemorySize != nil {
-		m["MemorySize"] = int64(*s.MemorySize)
-	}
-	if s.VpcConfig != nil {
-		m["VpcConfig"] = s.VpcConfig.ToDynamic()
-	}
-	if s.Environment != nil {
-		m["Environment"] = s.Environment.ToDynamic()
-	}
-	if s.Runtime != nil {
-		m["Runtime"] = *s.Runtime
-	}
-	if s.DeadLetterConfig != nil {
-		m["DeadLetterConfig"] = s.DeadLetterConfig.ToDynamic()
-	}
-	if s.KMSKeyArn != nil {
-		m["KMSKeyArn"] = *s.KMSKeyArn
-	}
-	if s.TracingConfig != nil {
-		m["TracingConfig"] = s.TracingConfig.ToDynamic()
-	}
-	if s.RevisionId != nil {
-		m["RevisionId"] = *s.RevisionId
-	}
-	if s.Layers != nil {
-		m["Layers"] = api.DynList(s.Layers, api.DynString)
-	}
-	if s.FileSystemConfigs != nil {
-		m["FileSystemConfigs"] = api.DynList(s.FileSystemConfigs, func(e FileSystemConfig) any { return e.ToDynamic() })
-	}
-	if s.ImageConfig != nil {
-		m["ImageConfig"] = s.ImageConfig.ToDynamic()
-	}
-	if s.EphemeralStorage != nil {
-		m["EphemeralStorage"] = s.EphemeralStorage.ToDynamic()
-	}
-	if s.SnapStart != nil {
-		m["SnapStart"] = s.SnapStart.ToDynamic()
-	}
-	if s.LoggingConfig != nil {
-		m["LoggingConfig"] = s.LoggingConfig.ToDynamic()
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Role", s.Role, api.DynString)
+	api.Put(m, "Handler", s.Handler, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Timeout", s.Timeout, api.DynInt32)
+	api.Put(m, "MemorySize", s.MemorySize, api.DynInt32)
+	api.PutStruct(m, "VpcConfig", s.VpcConfig)
+	api.PutStruct(m, "Environment", s.Environment)
+	api.Put(m, "Runtime", s.Runtime, api.DynString)
+	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
+	api.Put(m, "KMSKeyArn", s.KMSKeyArn, api.DynString)
+	api.PutStruct(m, "TracingConfig", s.TracingConfig)
+	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
+	api.PutList(m, "Layers", s.Layers, api.DynString)
+	api.PutList(m, "FileSystemConfigs", s.FileSystemConfigs, func(e FileSystemConfig) any { return e.ToDynamic() })
+	api.PutStruct(m, "ImageConfig", s.ImageConfig)
+	api.PutStruct(m, "EphemeralStorage", s.EphemeralStorage)
+	api.PutStruct(m, "SnapStart", s.SnapStart)
+	api.PutStruct(m, "LoggingConfig", s.LoggingConfig)
 	return m
 }
 
 func (s *UpdateFunctionEventInvokeConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	if v := m["MaximumRetryAttempts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumRetryAttempts, v); err != nil {
-			return api.At(err, ".MaximumRetryAttempts")
-		}
-	}
-	if v := m["MaximumEventAgeInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumEventAgeInSeconds, v); err != nil {
-			return api.At(err, ".MaximumEventAgeInSeconds")
-		}
-	}
-	if v := m["DestinationConfig"]; v != nil {
-		p := new(DestinationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DestinationConfig")
-		}
-		s.DestinationConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaximumEventAgeInSeconds", &s.MaximumEventAgeInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "DestinationConfig", &s.DestinationConfig, api.SetStructPtr[DestinationConfig])
+	return err
 }
 
 func (s *UpdateFunctionEventInvokeConfigRequest) ToDynamic() map[string]any {
@@ -7778,53 +3960,22 @@ func (s *UpdateFunctionEventInvokeConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
-	if s.MaximumRetryAttempts != nil {
-		m["MaximumRetryAttempts"] = int64(*s.MaximumRetryAttempts)
-	}
-	if s.MaximumEventAgeInSeconds != nil {
-		m["MaximumEventAgeInSeconds"] = int64(*s.MaximumEventAgeInSeconds)
-	}
-	if s.DestinationConfig != nil {
-		m["DestinationConfig"] = s.DestinationConfig.ToDynamic()
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
+	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
+	api.Put(m, "MaximumEventAgeInSeconds", s.MaximumEventAgeInSeconds, api.DynInt32)
+	api.PutStruct(m, "DestinationConfig", s.DestinationConfig)
 	return m
 }
 
 func (s *UpdateFunctionUrlConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["FunctionName"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionName, v); err != nil {
-			return api.At(err, ".FunctionName")
-		}
-	}
-	if v := m["Qualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Qualifier, v); err != nil {
-			return api.At(err, ".Qualifier")
-		}
-	}
-	if v := m["AuthType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthType, v); err != nil {
-			return api.At(err, ".AuthType")
-		}
-	}
-	if v := m["Cors"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Cors")
-		}
-		s.Cors = p
-	}
-	if v := m["InvokeMode"]; v != nil {
-		if err := api.SetStringPtr(&s.InvokeMode, v); err != nil {
-			return api.At(err, ".InvokeMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
+	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthType", &s.AuthType, api.SetStringPtr)
+	err = api.Decode(err, m, "Cors", &s.Cors, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "InvokeMode", &s.InvokeMode, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateFunctionUrlConfigRequest) ToDynamic() map[string]any {
@@ -7832,63 +3983,24 @@ func (s *UpdateFunctionUrlConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.FunctionName != nil {
-		m["FunctionName"] = *s.FunctionName
-	}
-	if s.Qualifier != nil {
-		m["Qualifier"] = *s.Qualifier
-	}
-	if s.AuthType != nil {
-		m["AuthType"] = *s.AuthType
-	}
-	if s.Cors != nil {
-		m["Cors"] = s.Cors.ToDynamic()
-	}
-	if s.InvokeMode != nil {
-		m["InvokeMode"] = *s.InvokeMode
-	}
+	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
+	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
+	api.Put(m, "AuthType", s.AuthType, api.DynString)
+	api.PutStruct(m, "Cors", s.Cors)
+	api.Put(m, "InvokeMode", s.InvokeMode, api.DynString)
 	return m
 }
 
 func (s *UpdateFunctionUrlConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["FunctionUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionUrl, v); err != nil {
-			return api.At(err, ".FunctionUrl")
-		}
-	}
-	if v := m["FunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionArn, v); err != nil {
-			return api.At(err, ".FunctionArn")
-		}
-	}
-	if v := m["AuthType"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthType, v); err != nil {
-			return api.At(err, ".AuthType")
-		}
-	}
-	if v := m["Cors"]; v != nil {
-		p := new(Cors)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Cors")
-		}
-		s.Cors = p
-	}
-	if v := m["CreationTime"]; v != nil {
-		if err := api.SetStringPtr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".CreationTime")
-		}
-	}
-	if v := m["LastModifiedTime"]; v != nil {
-		if err := api.SetStringPtr(&s.LastModifiedTime, v); err != nil {
-			return api.At(err, ".LastModifiedTime")
-		}
-	}
-	if v := m["InvokeMode"]; v != nil {
-		if err := api.SetStringPtr(&s.InvokeMode, v); err != nil {
-			return api.At(err, ".InvokeMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionUrl", &s.FunctionUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthType", &s.AuthType, api.SetStringPtr)
+	err = api.Decode(err, m, "Cors", &s.Cors, api.SetStructPtr[Cors])
+	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetStringPtr)
+	err = api.Decode(err, m, "InvokeMode", &s.InvokeMode, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateFunctionUrlConfigResponse) ToDynamic() map[string]any {
@@ -7896,47 +4008,22 @@ func (s *UpdateFunctionUrlConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.FunctionUrl != nil {
-		m["FunctionUrl"] = *s.FunctionUrl
-	}
-	if s.FunctionArn != nil {
-		m["FunctionArn"] = *s.FunctionArn
-	}
-	if s.AuthType != nil {
-		m["AuthType"] = *s.AuthType
-	}
-	if s.Cors != nil {
-		m["Cors"] = s.Cors.ToDynamic()
-	}
-	if s.CreationTime != nil {
-		m["CreationTime"] = *s.CreationTime
-	}
-	if s.LastModifiedTime != nil {
-		m["LastModifiedTime"] = *s.LastModifiedTime
-	}
-	if s.InvokeMode != nil {
-		m["InvokeMode"] = *s.InvokeMode
-	}
+	api.Put(m, "FunctionUrl", s.FunctionUrl, api.DynString)
+	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
+	api.Put(m, "AuthType", s.AuthType, api.DynString)
+	api.PutStruct(m, "Cors", s.Cors)
+	api.Put(m, "CreationTime", s.CreationTime, api.DynString)
+	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynString)
+	api.Put(m, "InvokeMode", s.InvokeMode, api.DynString)
 	return m
 }
 
 func (s *VpcConfig) FromDynamic(m map[string]any) error {
-	if v := m["SubnetIds"]; v != nil {
-		if err := api.SetList(&s.SubnetIds, v, api.SetString); err != nil {
-			return api.At(err, ".SubnetIds")
-		}
-	}
-	if v := m["SecurityGroupIds"]; v != nil {
-		if err := api.SetList(&s.SecurityGroupIds, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroupIds")
-		}
-	}
-	if v := m["Ipv6AllowedForDualStack"]; v != nil {
-		if err := api.SetBoolPtr(&s.Ipv6AllowedForDualStack, v); err != nil {
-			return api.At(err, ".Ipv6AllowedForDualStack")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Ipv6AllowedForDualStack", &s.Ipv6AllowedForDualStack, api.SetBoolPtr)
+	return err
 }
 
 func (s *VpcConfig) ToDynamic() map[string]any {
@@ -7944,40 +4031,19 @@ func (s *VpcConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SubnetIds != nil {
-		m["SubnetIds"] = api.DynList(s.SubnetIds, api.DynString)
-	}
-	if s.SecurityGroupIds != nil {
-		m["SecurityGroupIds"] = api.DynList(s.SecurityGroupIds, api.DynString)
-	}
-	if s.Ipv6AllowedForDualStack != nil {
-		m["Ipv6AllowedForDualStack"] = *s.Ipv6AllowedForDualStack
-	}
+	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
+	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
+	api.Put(m, "Ipv6AllowedForDualStack", s.Ipv6AllowedForDualStack, api.DynBool)
 	return m
 }
 
 func (s *VpcConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["SubnetIds"]; v != nil {
-		if err := api.SetList(&s.SubnetIds, v, api.SetString); err != nil {
-			return api.At(err, ".SubnetIds")
-		}
-	}
-	if v := m["SecurityGroupIds"]; v != nil {
-		if err := api.SetList(&s.SecurityGroupIds, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroupIds")
-		}
-	}
-	if v := m["VpcId"]; v != nil {
-		if err := api.SetStringPtr(&s.VpcId, v); err != nil {
-			return api.At(err, ".VpcId")
-		}
-	}
-	if v := m["Ipv6AllowedForDualStack"]; v != nil {
-		if err := api.SetBoolPtr(&s.Ipv6AllowedForDualStack, v); err != nil {
-			return api.At(err, ".Ipv6AllowedForDualStack")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
+	err = api.Decode(err, m, "Ipv6AllowedForDualStack", &s.Ipv6AllowedForDualStack, api.SetBoolPtr)
+	return err
 }
 
 func (s *VpcConfigResponse) ToDynamic() map[string]any {
@@ -7985,17 +4051,9 @@ func (s *VpcConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SubnetIds != nil {
-		m["SubnetIds"] = api.DynList(s.SubnetIds, api.DynString)
-	}
-	if s.SecurityGroupIds != nil {
-		m["SecurityGroupIds"] = api.DynList(s.SecurityGroupIds, api.DynString)
-	}
-	if s.VpcId != nil {
-		m["VpcId"] = *s.VpcId
-	}
-	if s.Ipv6AllowedForDualStack != nil {
-		m["Ipv6AllowedForDualStack"] = *s.Ipv6AllowedForDualStack
-	}
+	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
+	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
+	api.Put(m, "VpcId", s.VpcId, api.DynString)
+	api.Put(m, "Ipv6AllowedForDualStack", s.Ipv6AllowedForDualStack, api.DynBool)
 	return m
 }

@@ -277,42 +277,15 @@ func (s *AccessDeniedException) ToDynamic() map[string]any {
 }
 
 func (s *AccountPolicy) FromDynamic(m map[string]any) error {
-	if v := m["policyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".policyName")
-		}
-	}
-	if v := m["policyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".policyDocument")
-		}
-	}
-	if v := m["lastUpdatedTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LastUpdatedTime, v); err != nil {
-			return api.At(err, ".lastUpdatedTime")
-		}
-	}
-	if v := m["policyType"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyType, v); err != nil {
-			return api.At(err, ".policyType")
-		}
-	}
-	if v := m["scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".scope")
-		}
-	}
-	if v := m["selectionCriteria"]; v != nil {
-		if err := api.SetStringPtr(&s.SelectionCriteria, v); err != nil {
-			return api.At(err, ".selectionCriteria")
-		}
-	}
-	if v := m["accountId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccountId, v); err != nil {
-			return api.At(err, ".accountId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "lastUpdatedTime", &s.LastUpdatedTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "policyType", &s.PolicyType, api.SetStringPtr)
+	err = api.Decode(err, m, "scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "selectionCriteria", &s.SelectionCriteria, api.SetStringPtr)
+	err = api.Decode(err, m, "accountId", &s.AccountId, api.SetStringPtr)
+	return err
 }
 
 func (s *AccountPolicy) ToDynamic() map[string]any {
@@ -320,127 +293,42 @@ func (s *AccountPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.PolicyName != nil {
-		m["policyName"] = *s.PolicyName
-	}
-	if s.PolicyDocument != nil {
-		m["policyDocument"] = *s.PolicyDocument
-	}
-	if s.LastUpdatedTime != nil {
-		m["lastUpdatedTime"] = *s.LastUpdatedTime
-	}
-	if s.PolicyType != nil {
-		m["policyType"] = *s.PolicyType
-	}
-	if s.Scope != nil {
-		m["scope"] = *s.Scope
-	}
-	if s.SelectionCriteria != nil {
-		m["selectionCriteria"] = *s.SelectionCriteria
-	}
-	if s.AccountId != nil {
-		m["accountId"] = *s.AccountId
-	}
+	api.Put(m, "policyName", s.PolicyName, api.DynString)
+	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
+	api.Put(m, "lastUpdatedTime", s.LastUpdatedTime, api.DynInt64)
+	api.Put(m, "policyType", s.PolicyType, api.DynString)
+	api.Put(m, "scope", s.Scope, api.DynString)
+	api.Put(m, "selectionCriteria", s.SelectionCriteria, api.DynString)
+	api.Put(m, "accountId", s.AccountId, api.DynString)
 	return m
 }
 
 func (s *Anomaly) FromDynamic(m map[string]any) error {
-	if v := m["anomalyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AnomalyId, v); err != nil {
-			return api.At(err, ".anomalyId")
-		}
-	}
-	if v := m["patternId"]; v != nil {
-		if err := api.SetStringPtr(&s.PatternId, v); err != nil {
-			return api.At(err, ".patternId")
-		}
-	}
-	if v := m["anomalyDetectorArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AnomalyDetectorArn, v); err != nil {
-			return api.At(err, ".anomalyDetectorArn")
-		}
-	}
-	if v := m["patternString"]; v != nil {
-		if err := api.SetStringPtr(&s.PatternString, v); err != nil {
-			return api.At(err, ".patternString")
-		}
-	}
-	if v := m["patternRegex"]; v != nil {
-		if err := api.SetStringPtr(&s.PatternRegex, v); err != nil {
-			return api.At(err, ".patternRegex")
-		}
-	}
-	if v := m["priority"]; v != nil {
-		if err := api.SetStringPtr(&s.Priority, v); err != nil {
-			return api.At(err, ".priority")
-		}
-	}
-	if v := m["firstSeen"]; v != nil {
-		if err := api.SetInt64Ptr(&s.FirstSeen, v); err != nil {
-			return api.At(err, ".firstSeen")
-		}
-	}
-	if v := m["lastSeen"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LastSeen, v); err != nil {
-			return api.At(err, ".lastSeen")
-		}
-	}
-	if v := m["description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".description")
-		}
-	}
-	if v := m["active"]; v != nil {
-		if err := api.SetBoolPtr(&s.Active, v); err != nil {
-			return api.At(err, ".active")
-		}
-	}
-	if v := m["state"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".state")
-		}
-	}
-	if v := m["histogram"]; v != nil {
-		if err := api.SetMap(&s.Histogram, v, api.SetInt64); err != nil {
-			return api.At(err, ".histogram")
-		}
-	}
-	if v := m["logSamples"]; v != nil {
-		if err := api.SetList(&s.LogSamples, v, func(p *LogEvent, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".logSamples")
-		}
-	}
-	if v := m["patternTokens"]; v != nil {
-		if err := api.SetList(&s.PatternTokens, v, func(p *PatternToken, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".patternTokens")
-		}
-	}
-	if v := m["logGroupArnList"]; v != nil {
-		if err := api.SetList(&s.LogGroupArnList, v, api.SetString); err != nil {
-			return api.At(err, ".logGroupArnList")
-		}
-	}
-	if v := m["suppressed"]; v != nil {
-		if err := api.SetBoolPtr(&s.Suppressed, v); err != nil {
-			return api.At(err, ".suppressed")
-		}
-	}
-	if v := m["suppressedDate"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SuppressedDate, v); err != nil {
-			return api.At(err, ".suppressedDate")
-		}
-	}
-	if v := m["suppressedUntil"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SuppressedUntil, v); err != nil {
-			return api.At(err, ".suppressedUntil")
-		}
-	}
-	if v := m["isPatternLevelSuppression"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsPatternLevelSuppression, v); err != nil {
-			return api.At(err, ".isPatternLevelSuppression")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "anomalyId", &s.AnomalyId, api.SetStringPtr)
+	err = api.Decode(err, m, "patternId", &s.PatternId, api.SetStringPtr)
+	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
+	err = api.Decode(err, m, "patternString", &s.PatternString, api.SetStringPtr)
+	err = api.Decode(err, m, "patternRegex", &s.PatternRegex, api.SetStringPtr)
+	err = api.Decode(err, m, "priority", &s.Priority, api.SetStringPtr)
+	err = api.Decode(err, m, "firstSeen", &s.FirstSeen, api.SetInt64Ptr)
+	err = api.Decode(err, m, "lastSeen", &s.LastSeen, api.SetInt64Ptr)
+	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "active", &s.Active, api.SetBoolPtr)
+	err = api.Decode(err, m, "state", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "histogram", &s.Histogram, func(p *map[string]int64, v any) error { return api.SetMap(p, v, api.SetInt64) })
+	err = api.Decode(err, m, "logSamples", &s.LogSamples, func(p *[]LogEvent, v any) error {
+		return api.SetList(p, v, func(p *LogEvent, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "patternTokens", &s.PatternTokens, func(p *[]PatternToken, v any) error {
+		return api.SetList(p, v, func(p *PatternToken, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "logGroupArnList", &s.LogGroupArnList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "suppressed", &s.Suppressed, api.SetBoolPtr)
+	err = api.Decode(err, m, "suppressedDate", &s.SuppressedDate, api.SetInt64Ptr)
+	err = api.Decode(err, m, "suppressedUntil", &s.SuppressedUntil, api.SetInt64Ptr)
+	err = api.Decode(err, m, "isPatternLevelSuppression", &s.IsPatternLevelSuppression, api.SetBoolPtr)
+	return err
 }
 
 func (s *Anomaly) ToDynamic() map[string]any {
@@ -448,118 +336,41 @@ func (s *Anomaly) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AnomalyId != nil {
-		m["anomalyId"] = *s.AnomalyId
-	}
-	if s.PatternId != nil {
-		m["patternId"] = *s.PatternId
-	}
-	if s.AnomalyDetectorArn != nil {
-		m["anomalyDetectorArn"] = *s.AnomalyDetectorArn
-	}
-	if s.PatternString != nil {
-		m["patternString"] = *s.PatternString
-	}
-	if s.PatternRegex != nil {
-		m["patternRegex"] = *s.PatternRegex
-	}
-	if s.Priority != nil {
-		m["priority"] = *s.Priority
-	}
-	if s.FirstSeen != nil {
-		m["firstSeen"] = *s.FirstSeen
-	}
-	if s.LastSeen != nil {
-		m["lastSeen"] = *s.LastSeen
-	}
-	if s.Description != nil {
-		m["description"] = *s.Description
-	}
-	if s.Active != nil {
-		m["active"] = *s.Active
-	}
-	if s.State != nil {
-		m["state"] = *s.State
-	}
-	if s.Histogram != nil {
-		m["histogram"] = api.DynMap(s.Histogram, api.DynInt64)
-	}
-	if s.LogSamples != nil {
-		m["logSamples"] = api.DynList(s.LogSamples, func(e LogEvent) any { return e.ToDynamic() })
-	}
-	if s.PatternTokens != nil {
-		m["patternTokens"] = api.DynList(s.PatternTokens, func(e PatternToken) any { return e.ToDynamic() })
-	}
-	if s.LogGroupArnList != nil {
-		m["logGroupArnList"] = api.DynList(s.LogGroupArnList, api.DynString)
-	}
-	if s.Suppressed != nil {
-		m["suppressed"] = *s.Suppressed
-	}
-	if s.SuppressedDate != nil {
-		m["suppressedDate"] = *s.SuppressedDate
-	}
-	if s.SuppressedUntil != nil {
-		m["suppressedUntil"] = *s.SuppressedUntil
-	}
-	if s.IsPatternLevelSuppression != nil {
-		m["isPatternLevelSuppression"] = *s.IsPatternLevelSuppression
-	}
+	api.Put(m, "anomalyId", s.AnomalyId, api.DynString)
+	api.Put(m, "patternId", s.PatternId, api.DynString)
+	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
+	api.Put(m, "patternString", s.PatternString, api.DynString)
+	api.Put(m, "patternRegex", s.PatternRegex, api.DynString)
+	api.Put(m, "priority", s.Priority, api.DynString)
+	api.Put(m, "firstSeen", s.FirstSeen, api.DynInt64)
+	api.Put(m, "lastSeen", s.LastSeen, api.DynInt64)
+	api.Put(m, "description", s.Description, api.DynString)
+	api.Put(m, "active", s.Active, api.DynBool)
+	api.Put(m, "state", s.State, api.DynString)
+	api.PutMap(m, "histogram", s.Histogram, api.DynInt64)
+	api.PutList(m, "logSamples", s.LogSamples, func(e LogEvent) any { return e.ToDynamic() })
+	api.PutList(m, "patternTokens", s.PatternTokens, func(e PatternToken) any { return e.ToDynamic() })
+	api.PutList(m, "logGroupArnList", s.LogGroupArnList, api.DynString)
+	api.Put(m, "suppressed", s.Suppressed, api.DynBool)
+	api.Put(m, "suppressedDate", s.SuppressedDate, api.DynInt64)
+	api.Put(m, "suppressedUntil", s.SuppressedUntil, api.DynInt64)
+	api.Put(m, "isPatternLevelSuppression", s.IsPatternLevelSuppression, api.DynBool)
 	return m
 }
 
 func (s *AnomalyDetector) FromDynamic(m map[string]any) error {
-	if v := m["anomalyDetectorArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AnomalyDetectorArn, v); err != nil {
-			return api.At(err, ".anomalyDetectorArn")
-		}
-	}
-	if v := m["detectorName"]; v != nil {
-		if err := api.SetStringPtr(&s.DetectorName, v); err != nil {
-			return api.At(err, ".detectorName")
-		}
-	}
-	if v := m["logGroupArnList"]; v != nil {
-		if err := api.SetList(&s.LogGroupArnList, v, api.SetString); err != nil {
-			return api.At(err, ".logGroupArnList")
-		}
-	}
-	if v := m["evaluationFrequency"]; v != nil {
-		if err := api.SetStringPtr(&s.EvaluationFrequency, v); err != nil {
-			return api.At(err, ".evaluationFrequency")
-		}
-	}
-	if v := m["filterPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterPattern, v); err != nil {
-			return api.At(err, ".filterPattern")
-		}
-	}
-	if v := m["anomalyDetectorStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.AnomalyDetectorStatus, v); err != nil {
-			return api.At(err, ".anomalyDetectorStatus")
-		}
-	}
-	if v := m["kmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".kmsKeyId")
-		}
-	}
-	if v := m["creationTimeStamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CreationTimeStamp, v); err != nil {
-			return api.At(err, ".creationTimeStamp")
-		}
-	}
-	if v := m["lastModifiedTimeStamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LastModifiedTimeStamp, v); err != nil {
-			return api.At(err, ".lastModifiedTimeStamp")
-		}
-	}
-	if v := m["anomalyVisibilityTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.AnomalyVisibilityTime, v); err != nil {
-			return api.At(err, ".anomalyVisibilityTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
+	err = api.Decode(err, m, "detectorName", &s.DetectorName, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupArnList", &s.LogGroupArnList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "evaluationFrequency", &s.EvaluationFrequency, api.SetStringPtr)
+	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "anomalyDetectorStatus", &s.AnomalyDetectorStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "kmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "creationTimeStamp", &s.CreationTimeStamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "lastModifiedTimeStamp", &s.LastModifiedTimeStamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "anomalyVisibilityTime", &s.AnomalyVisibilityTime, api.SetInt64Ptr)
+	return err
 }
 
 func (s *AnomalyDetector) ToDynamic() map[string]any {
@@ -567,56 +378,25 @@ func (s *AnomalyDetector) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AnomalyDetectorArn != nil {
-		m["anomalyDetectorArn"] = *s.AnomalyDetectorArn
-	}
-	if s.DetectorName != nil {
-		m["detectorName"] = *s.DetectorName
-	}
-	if s.LogGroupArnList != nil {
-		m["logGroupArnList"] = api.DynList(s.LogGroupArnList, api.DynString)
-	}
-	if s.EvaluationFrequency != nil {
-		m["evaluationFrequency"] = *s.EvaluationFrequency
-	}
-	if s.FilterPattern != nil {
-		m["filterPattern"] = *s.FilterPattern
-	}
-	if s.AnomalyDetectorStatus != nil {
-		m["anomalyDetectorStatus"] = *s.AnomalyDetectorStatus
-	}
-	if s.KmsKeyId != nil {
-		m["kmsKeyId"] = *s.KmsKeyId
-	}
-	if s.CreationTimeStamp != nil {
-		m["creationTimeStamp"] = *s.CreationTimeStamp
-	}
-	if s.LastModifiedTimeStamp != nil {
-		m["lastModifiedTimeStamp"] = *s.LastModifiedTimeStamp
-	}
-	if s.AnomalyVisibilityTime != nil {
-		m["anomalyVisibilityTime"] = *s.AnomalyVisibilityTime
-	}
+	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
+	api.Put(m, "detectorName", s.DetectorName, api.DynString)
+	api.PutList(m, "logGroupArnList", s.LogGroupArnList, api.DynString)
+	api.Put(m, "evaluationFrequency", s.EvaluationFrequency, api.DynString)
+	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
+	api.Put(m, "anomalyDetectorStatus", s.AnomalyDetectorStatus, api.DynString)
+	api.Put(m, "kmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "creationTimeStamp", s.CreationTimeStamp, api.DynInt64)
+	api.Put(m, "lastModifiedTimeStamp", s.LastModifiedTimeStamp, api.DynInt64)
+	api.Put(m, "anomalyVisibilityTime", s.AnomalyVisibilityTime, api.DynInt64)
 	return m
 }
 
 func (s *AssociateKmsKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["kmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".kmsKeyId")
-		}
-	}
-	if v := m["resourceIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceIdentifier, v); err != nil {
-			return api.At(err, ".resourceIdentifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "kmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceIdentifier", &s.ResourceIdentifier, api.SetStringPtr)
+	return err
 }
 
 func (s *AssociateKmsKeyRequest) ToDynamic() map[string]any {
@@ -624,25 +404,16 @@ func (s *AssociateKmsKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.KmsKeyId != nil {
-		m["kmsKeyId"] = *s.KmsKeyId
-	}
-	if s.ResourceIdentifier != nil {
-		m["resourceIdentifier"] = *s.ResourceIdentifier
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "kmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "resourceIdentifier", s.ResourceIdentifier, api.DynString)
 	return m
 }
 
 func (s *CancelExportTaskRequest) FromDynamic(m map[string]any) error {
-	if v := m["taskId"]; v != nil {
-		if err := api.SetStringPtr(&s.TaskId, v); err != nil {
-			return api.At(err, ".taskId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "taskId", &s.TaskId, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelExportTaskRequest) ToDynamic() map[string]any {
@@ -650,9 +421,7 @@ func (s *CancelExportTaskRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TaskId != nil {
-		m["taskId"] = *s.TaskId
-	}
+	api.Put(m, "taskId", s.TaskId, api.DynString)
 	return m
 }
 
@@ -666,22 +435,11 @@ func (s *ConflictException) ToDynamic() map[string]any {
 }
 
 func (s *CreateDeliveryRequest) FromDynamic(m map[string]any) error {
-	if v := m["deliverySourceName"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliverySourceName, v); err != nil {
-			return api.At(err, ".deliverySourceName")
-		}
-	}
-	if v := m["deliveryDestinationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryDestinationArn, v); err != nil {
-			return api.At(err, ".deliveryDestinationArn")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deliverySourceName", &s.DeliverySourceName, api.SetStringPtr)
+	err = api.Decode(err, m, "deliveryDestinationArn", &s.DeliveryDestinationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateDeliveryRequest) ToDynamic() map[string]any {
@@ -689,27 +447,16 @@ func (s *CreateDeliveryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DeliverySourceName != nil {
-		m["deliverySourceName"] = *s.DeliverySourceName
-	}
-	if s.DeliveryDestinationArn != nil {
-		m["deliveryDestinationArn"] = *s.DeliveryDestinationArn
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "deliverySourceName", s.DeliverySourceName, api.DynString)
+	api.Put(m, "deliveryDestinationArn", s.DeliveryDestinationArn, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateDeliveryResponse) FromDynamic(m map[string]any) error {
-	if v := m["delivery"]; v != nil {
-		p := new(Delivery)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".delivery")
-		}
-		s.Delivery = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "delivery", &s.Delivery, api.SetStructPtr[Delivery])
+	return err
 }
 
 func (s *CreateDeliveryResponse) ToDynamic() map[string]any {
@@ -717,49 +464,20 @@ func (s *CreateDeliveryResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Delivery != nil {
-		m["delivery"] = s.Delivery.ToDynamic()
-	}
+	api.PutStruct(m, "delivery", s.Delivery)
 	return m
 }
 
 func (s *CreateExportTaskRequest) FromDynamic(m map[string]any) error {
-	if v := m["taskName"]; v != nil {
-		if err := api.SetStringPtr(&s.TaskName, v); err != nil {
-			return api.At(err, ".taskName")
-		}
-	}
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["logStreamNamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.LogStreamNamePrefix, v); err != nil {
-			return api.At(err, ".logStreamNamePrefix")
-		}
-	}
-	if v := m["from"]; v != nil {
-		if err := api.SetInt64Ptr(&s.From, v); err != nil {
-			return api.At(err, ".from")
-		}
-	}
-	if v := m["to"]; v != nil {
-		if err := api.SetInt64Ptr(&s.To, v); err != nil {
-			return api.At(err, ".to")
-		}
-	}
-	if v := m["destination"]; v != nil {
-		if err := api.SetStringPtr(&s.Destination, v); err != nil {
-			return api.At(err, ".destination")
-		}
-	}
-	if v := m["destinationPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationPrefix, v); err != nil {
-			return api.At(err, ".destinationPrefix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "taskName", &s.TaskName, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "logStreamNamePrefix", &s.LogStreamNamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "from", &s.From, api.SetInt64Ptr)
+	err = api.Decode(err, m, "to", &s.To, api.SetInt64Ptr)
+	err = api.Decode(err, m, "destination", &s.Destination, api.SetStringPtr)
+	err = api.Decode(err, m, "destinationPrefix", &s.DestinationPrefix, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateExportTaskRequest) ToDynamic() map[string]any {
@@ -767,37 +485,20 @@ func (s *CreateExportTaskRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.TaskName != nil {
-		m["taskName"] = *s.TaskName
-	}
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.LogStreamNamePrefix != nil {
-		m["logStreamNamePrefix"] = *s.LogStreamNamePrefix
-	}
-	if s.From != nil {
-		m["from"] = *s.From
-	}
-	if s.To != nil {
-		m["to"] = *s.To
-	}
-	if s.Destination != nil {
-		m["destination"] = *s.Destination
-	}
-	if s.DestinationPrefix != nil {
-		m["destinationPrefix"] = *s.DestinationPrefix
-	}
+	api.Put(m, "taskName", s.TaskName, api.DynString)
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "logStreamNamePrefix", s.LogStreamNamePrefix, api.DynString)
+	api.Put(m, "from", s.From, api.DynInt64)
+	api.Put(m, "to", s.To, api.DynInt64)
+	api.Put(m, "destination", s.Destination, api.DynString)
+	api.Put(m, "destinationPrefix", s.DestinationPrefix, api.DynString)
 	return m
 }
 
 func (s *CreateExportTaskResponse) FromDynamic(m map[string]any) error {
-	if v := m["taskId"]; v != nil {
-		if err := api.SetStringPtr(&s.TaskId, v); err != nil {
-			return api.At(err, ".taskId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "taskId", &s.TaskId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateExportTaskResponse) ToDynamic() map[string]any {
@@ -805,49 +506,20 @@ func (s *CreateExportTaskResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TaskId != nil {
-		m["taskId"] = *s.TaskId
-	}
+	api.Put(m, "taskId", s.TaskId, api.DynString)
 	return m
 }
 
 func (s *CreateLogAnomalyDetectorRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupArnList"]; v != nil {
-		if err := api.SetList(&s.LogGroupArnList, v, api.SetString); err != nil {
-			return api.At(err, ".logGroupArnList")
-		}
-	}
-	if v := m["detectorName"]; v != nil {
-		if err := api.SetStringPtr(&s.DetectorName, v); err != nil {
-			return api.At(err, ".detectorName")
-		}
-	}
-	if v := m["evaluationFrequency"]; v != nil {
-		if err := api.SetStringPtr(&s.EvaluationFrequency, v); err != nil {
-			return api.At(err, ".evaluationFrequency")
-		}
-	}
-	if v := m["filterPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterPattern, v); err != nil {
-			return api.At(err, ".filterPattern")
-		}
-	}
-	if v := m["kmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".kmsKeyId")
-		}
-	}
-	if v := m["anomalyVisibilityTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.AnomalyVisibilityTime, v); err != nil {
-			return api.At(err, ".anomalyVisibilityTime")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupArnList", &s.LogGroupArnList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "detectorName", &s.DetectorName, api.SetStringPtr)
+	err = api.Decode(err, m, "evaluationFrequency", &s.EvaluationFrequency, api.SetStringPtr)
+	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "kmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "anomalyVisibilityTime", &s.AnomalyVisibilityTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateLogAnomalyDetectorRequest) ToDynamic() map[string]any {
@@ -855,37 +527,20 @@ func (s *CreateLogAnomalyDetectorRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.LogGroupArnList != nil {
-		m["logGroupArnList"] = api.DynList(s.LogGroupArnList, api.DynString)
-	}
-	if s.DetectorName != nil {
-		m["detectorName"] = *s.DetectorName
-	}
-	if s.EvaluationFrequency != nil {
-		m["evaluationFrequency"] = *s.EvaluationFrequency
-	}
-	if s.FilterPattern != nil {
-		m["filterPattern"] = *s.FilterPattern
-	}
-	if s.KmsKeyId != nil {
-		m["kmsKeyId"] = *s.KmsKeyId
-	}
-	if s.AnomalyVisibilityTime != nil {
-		m["anomalyVisibilityTime"] = *s.AnomalyVisibilityTime
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutList(m, "logGroupArnList", s.LogGroupArnList, api.DynString)
+	api.Put(m, "detectorName", s.DetectorName, api.DynString)
+	api.Put(m, "evaluationFrequency", s.EvaluationFrequency, api.DynString)
+	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
+	api.Put(m, "kmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "anomalyVisibilityTime", s.AnomalyVisibilityTime, api.DynInt64)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateLogAnomalyDetectorResponse) FromDynamic(m map[string]any) error {
-	if v := m["anomalyDetectorArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AnomalyDetectorArn, v); err != nil {
-			return api.At(err, ".anomalyDetectorArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateLogAnomalyDetectorResponse) ToDynamic() map[string]any {
@@ -893,34 +548,17 @@ func (s *CreateLogAnomalyDetectorResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AnomalyDetectorArn != nil {
-		m["anomalyDetectorArn"] = *s.AnomalyDetectorArn
-	}
+	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
 	return m
 }
 
 func (s *CreateLogGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["kmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".kmsKeyId")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	if v := m["logGroupClass"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupClass, v); err != nil {
-			return api.At(err, ".logGroupClass")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "kmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "logGroupClass", &s.LogGroupClass, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateLogGroupRequest) ToDynamic() map[string]any {
@@ -928,33 +566,18 @@ func (s *CreateLogGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.KmsKeyId != nil {
-		m["kmsKeyId"] = *s.KmsKeyId
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
-	if s.LogGroupClass != nil {
-		m["logGroupClass"] = *s.LogGroupClass
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "kmsKeyId", s.KmsKeyId, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
+	api.Put(m, "logGroupClass", s.LogGroupClass, api.DynString)
 	return m
 }
 
 func (s *CreateLogStreamRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["logStreamName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogStreamName, v); err != nil {
-			return api.At(err, ".logStreamName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateLogStreamRequest) ToDynamic() map[string]any {
@@ -962,22 +585,15 @@ func (s *CreateLogStreamRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.LogStreamName != nil {
-		m["logStreamName"] = *s.LogStreamName
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
 	return m
 }
 
 func (s *DataAlreadyAcceptedException) FromDynamic(m map[string]any) error {
-	if v := m["expectedSequenceToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedSequenceToken, v); err != nil {
-			return api.At(err, ".expectedSequenceToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "expectedSequenceToken", &s.ExpectedSequenceToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DataAlreadyAcceptedException) ToDynamic() map[string]any {
@@ -985,24 +601,15 @@ func (s *DataAlreadyAcceptedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ExpectedSequenceToken != nil {
-		m["expectedSequenceToken"] = *s.ExpectedSequenceToken
-	}
+	api.Put(m, "expectedSequenceToken", s.ExpectedSequenceToken, api.DynString)
 	return m
 }
 
 func (s *DeleteAccountPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["policyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".policyName")
-		}
-	}
-	if v := m["policyType"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyType, v); err != nil {
-			return api.At(err, ".policyType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "policyType", &s.PolicyType, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteAccountPolicyRequest) ToDynamic() map[string]any {
@@ -1010,22 +617,15 @@ func (s *DeleteAccountPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyName != nil {
-		m["policyName"] = *s.PolicyName
-	}
-	if s.PolicyType != nil {
-		m["policyType"] = *s.PolicyType
-	}
+	api.Put(m, "policyName", s.PolicyName, api.DynString)
+	api.Put(m, "policyType", s.PolicyType, api.DynString)
 	return m
 }
 
 func (s *DeleteDataProtectionPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupIdentifier, v); err != nil {
-			return api.At(err, ".logGroupIdentifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDataProtectionPolicyRequest) ToDynamic() map[string]any {
@@ -1033,19 +633,14 @@ func (s *DeleteDataProtectionPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LogGroupIdentifier != nil {
-		m["logGroupIdentifier"] = *s.LogGroupIdentifier
-	}
+	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
 	return m
 }
 
 func (s *DeleteDeliveryDestinationPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["deliveryDestinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryDestinationName, v); err != nil {
-			return api.At(err, ".deliveryDestinationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deliveryDestinationName", &s.DeliveryDestinationName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDeliveryDestinationPolicyRequest) ToDynamic() map[string]any {
@@ -1053,19 +648,14 @@ func (s *DeleteDeliveryDestinationPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DeliveryDestinationName != nil {
-		m["deliveryDestinationName"] = *s.DeliveryDestinationName
-	}
+	api.Put(m, "deliveryDestinationName", s.DeliveryDestinationName, api.DynString)
 	return m
 }
 
 func (s *DeleteDeliveryDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDeliveryDestinationRequest) ToDynamic() map[string]any {
@@ -1073,19 +663,14 @@ func (s *DeleteDeliveryDestinationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
+	api.Put(m, "name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DeleteDeliveryRequest) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDeliveryRequest) ToDynamic() map[string]any {
@@ -1093,19 +678,14 @@ func (s *DeleteDeliveryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
+	api.Put(m, "id", s.Id, api.DynString)
 	return m
 }
 
 func (s *DeleteDeliverySourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDeliverySourceRequest) ToDynamic() map[string]any {
@@ -1113,19 +693,14 @@ func (s *DeleteDeliverySourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
+	api.Put(m, "name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DeleteDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["destinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationName, v); err != nil {
-			return api.At(err, ".destinationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "destinationName", &s.DestinationName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDestinationRequest) ToDynamic() map[string]any {
@@ -1133,19 +708,14 @@ func (s *DeleteDestinationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DestinationName != nil {
-		m["destinationName"] = *s.DestinationName
-	}
+	api.Put(m, "destinationName", s.DestinationName, api.DynString)
 	return m
 }
 
 func (s *DeleteLogAnomalyDetectorRequest) FromDynamic(m map[string]any) error {
-	if v := m["anomalyDetectorArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AnomalyDetectorArn, v); err != nil {
-			return api.At(err, ".anomalyDetectorArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteLogAnomalyDetectorRequest) ToDynamic() map[string]any {
@@ -1153,19 +723,14 @@ func (s *DeleteLogAnomalyDetectorRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AnomalyDetectorArn != nil {
-		m["anomalyDetectorArn"] = *s.AnomalyDetectorArn
-	}
+	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
 	return m
 }
 
 func (s *DeleteLogGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteLogGroupRequest) ToDynamic() map[string]any {
@@ -1173,24 +738,15 @@ func (s *DeleteLogGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
 	return m
 }
 
 func (s *DeleteLogStreamRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["logStreamName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogStreamName, v); err != nil {
-			return api.At(err, ".logStreamName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteLogStreamRequest) ToDynamic() map[string]any {
@@ -1198,27 +754,16 @@ func (s *DeleteLogStreamRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.LogStreamName != nil {
-		m["logStreamName"] = *s.LogStreamName
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
 	return m
 }
 
 func (s *DeleteMetricFilterRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["filterName"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterName, v); err != nil {
-			return api.At(err, ".filterName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "filterName", &s.FilterName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteMetricFilterRequest) ToDynamic() map[string]any {
@@ -1226,22 +771,15 @@ func (s *DeleteMetricFilterRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.FilterName != nil {
-		m["filterName"] = *s.FilterName
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "filterName", s.FilterName, api.DynString)
 	return m
 }
 
 func (s *DeleteQueryDefinitionRequest) FromDynamic(m map[string]any) error {
-	if v := m["queryDefinitionId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryDefinitionId, v); err != nil {
-			return api.At(err, ".queryDefinitionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "queryDefinitionId", &s.QueryDefinitionId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteQueryDefinitionRequest) ToDynamic() map[string]any {
@@ -1249,19 +787,14 @@ func (s *DeleteQueryDefinitionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryDefinitionId != nil {
-		m["queryDefinitionId"] = *s.QueryDefinitionId
-	}
+	api.Put(m, "queryDefinitionId", s.QueryDefinitionId, api.DynString)
 	return m
 }
 
 func (s *DeleteQueryDefinitionResponse) FromDynamic(m map[string]any) error {
-	if v := m["success"]; v != nil {
-		if err := api.SetBoolPtr(&s.Success, v); err != nil {
-			return api.At(err, ".success")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "success", &s.Success, api.SetBoolPtr)
+	return err
 }
 
 func (s *DeleteQueryDefinitionResponse) ToDynamic() map[string]any {
@@ -1269,19 +802,14 @@ func (s *DeleteQueryDefinitionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Success != nil {
-		m["success"] = *s.Success
-	}
+	api.Put(m, "success", s.Success, api.DynBool)
 	return m
 }
 
 func (s *DeleteResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["policyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".policyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteResourcePolicyRequest) ToDynamic() map[string]any {
@@ -1289,19 +817,14 @@ func (s *DeleteResourcePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PolicyName != nil {
-		m["policyName"] = *s.PolicyName
-	}
+	api.Put(m, "policyName", s.PolicyName, api.DynString)
 	return m
 }
 
 func (s *DeleteRetentionPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRetentionPolicyRequest) ToDynamic() map[string]any {
@@ -1309,24 +832,15 @@ func (s *DeleteRetentionPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
 	return m
 }
 
 func (s *DeleteSubscriptionFilterRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["filterName"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterName, v); err != nil {
-			return api.At(err, ".filterName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "filterName", &s.FilterName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteSubscriptionFilterRequest) ToDynamic() map[string]any {
@@ -1334,47 +848,20 @@ func (s *DeleteSubscriptionFilterRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.FilterName != nil {
-		m["filterName"] = *s.FilterName
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "filterName", s.FilterName, api.DynString)
 	return m
 }
 
 func (s *Delivery) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	if v := m["arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".arn")
-		}
-	}
-	if v := m["deliverySourceName"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliverySourceName, v); err != nil {
-			return api.At(err, ".deliverySourceName")
-		}
-	}
-	if v := m["deliveryDestinationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryDestinationArn, v); err != nil {
-			return api.At(err, ".deliveryDestinationArn")
-		}
-	}
-	if v := m["deliveryDestinationType"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryDestinationType, v); err != nil {
-			return api.At(err, ".deliveryDestinationType")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "deliverySourceName", &s.DeliverySourceName, api.SetStringPtr)
+	err = api.Decode(err, m, "deliveryDestinationArn", &s.DeliveryDestinationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "deliveryDestinationType", &s.DeliveryDestinationType, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *Delivery) ToDynamic() map[string]any {
@@ -1382,61 +869,24 @@ func (s *Delivery) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
-	if s.Arn != nil {
-		m["arn"] = *s.Arn
-	}
-	if s.DeliverySourceName != nil {
-		m["deliverySourceName"] = *s.DeliverySourceName
-	}
-	if s.DeliveryDestinationArn != nil {
-		m["deliveryDestinationArn"] = *s.DeliveryDestinationArn
-	}
-	if s.DeliveryDestinationType != nil {
-		m["deliveryDestinationType"] = *s.DeliveryDestinationType
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "id", s.Id, api.DynString)
+	api.Put(m, "arn", s.Arn, api.DynString)
+	api.Put(m, "deliverySourceName", s.DeliverySourceName, api.DynString)
+	api.Put(m, "deliveryDestinationArn", s.DeliveryDestinationArn, api.DynString)
+	api.Put(m, "deliveryDestinationType", s.DeliveryDestinationType, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *DeliveryDestination) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".arn")
-		}
-	}
-	if v := m["deliveryDestinationType"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryDestinationType, v); err != nil {
-			return api.At(err, ".deliveryDestinationType")
-		}
-	}
-	if v := m["outputFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.OutputFormat, v); err != nil {
-			return api.At(err, ".outputFormat")
-		}
-	}
-	if v := m["deliveryDestinationConfiguration"]; v != nil {
-		p := new(DeliveryDestinationConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".deliveryDestinationConfiguration")
-		}
-		s.DeliveryDestinationConfiguration = p
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "deliveryDestinationType", &s.DeliveryDestinationType, api.SetStringPtr)
+	err = api.Decode(err, m, "outputFormat", &s.OutputFormat, api.SetStringPtr)
+	err = api.Decode(err, m, "deliveryDestinationConfiguration", &s.DeliveryDestinationConfiguration, api.SetStructPtr[DeliveryDestinationConfiguration])
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *DeliveryDestination) ToDynamic() map[string]any {
@@ -1444,34 +894,19 @@ func (s *DeliveryDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Arn != nil {
-		m["arn"] = *s.Arn
-	}
-	if s.DeliveryDestinationType != nil {
-		m["deliveryDestinationType"] = *s.DeliveryDestinationType
-	}
-	if s.OutputFormat != nil {
-		m["outputFormat"] = *s.OutputFormat
-	}
-	if s.DeliveryDestinationConfiguration != nil {
-		m["deliveryDestinationConfiguration"] = s.DeliveryDestinationConfiguration.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "arn", s.Arn, api.DynString)
+	api.Put(m, "deliveryDestinationType", s.DeliveryDestinationType, api.DynString)
+	api.Put(m, "outputFormat", s.OutputFormat, api.DynString)
+	api.PutStruct(m, "deliveryDestinationConfiguration", s.DeliveryDestinationConfiguration)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *DeliveryDestinationConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["destinationResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationResourceArn, v); err != nil {
-			return api.At(err, ".destinationResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "destinationResourceArn", &s.DestinationResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeliveryDestinationConfiguration) ToDynamic() map[string]any {
@@ -1479,44 +914,19 @@ func (s *DeliveryDestinationConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DestinationResourceArn != nil {
-		m["destinationResourceArn"] = *s.DestinationResourceArn
-	}
+	api.Put(m, "destinationResourceArn", s.DestinationResourceArn, api.DynString)
 	return m
 }
 
 func (s *DeliverySource) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".arn")
-		}
-	}
-	if v := m["resourceArns"]; v != nil {
-		if err := api.SetList(&s.ResourceArns, v, api.SetString); err != nil {
-			return api.At(err, ".resourceArns")
-		}
-	}
-	if v := m["service"]; v != nil {
-		if err := api.SetStringPtr(&s.Service, v); err != nil {
-			return api.At(err, ".service")
-		}
-	}
-	if v := m["logType"]; v != nil {
-		if err := api.SetStringPtr(&s.LogType, v); err != nil {
-			return api.At(err, ".logType")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "service", &s.Service, api.SetStringPtr)
+	err = api.Decode(err, m, "logType", &s.LogType, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *DeliverySource) ToDynamic() map[string]any {
@@ -1524,44 +934,21 @@ func (s *DeliverySource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Arn != nil {
-		m["arn"] = *s.Arn
-	}
-	if s.ResourceArns != nil {
-		m["resourceArns"] = api.DynList(s.ResourceArns, api.DynString)
-	}
-	if s.Service != nil {
-		m["service"] = *s.Service
-	}
-	if s.LogType != nil {
-		m["logType"] = *s.LogType
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "arn", s.Arn, api.DynString)
+	api.PutList(m, "resourceArns", s.ResourceArns, api.DynString)
+	api.Put(m, "service", s.Service, api.DynString)
+	api.Put(m, "logType", s.LogType, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *DescribeAccountPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["policyType"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyType, v); err != nil {
-			return api.At(err, ".policyType")
-		}
-	}
-	if v := m["policyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".policyName")
-		}
-	}
-	if v := m["accountIdentifiers"]; v != nil {
-		if err := api.SetList(&s.AccountIdentifiers, v, api.SetString); err != nil {
-			return api.At(err, ".accountIdentifiers")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "policyType", &s.PolicyType, api.SetStringPtr)
+	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "accountIdentifiers", &s.AccountIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DescribeAccountPoliciesRequest) ToDynamic() map[string]any {
@@ -1569,25 +956,18 @@ func (s *DescribeAccountPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PolicyType != nil {
-		m["policyType"] = *s.PolicyType
-	}
-	if s.PolicyName != nil {
-		m["policyName"] = *s.PolicyName
-	}
-	if s.AccountIdentifiers != nil {
-		m["accountIdentifiers"] = api.DynList(s.AccountIdentifiers, api.DynString)
-	}
+	api.Put(m, "policyType", s.PolicyType, api.DynString)
+	api.Put(m, "policyName", s.PolicyName, api.DynString)
+	api.PutList(m, "accountIdentifiers", s.AccountIdentifiers, api.DynString)
 	return m
 }
 
 func (s *DescribeAccountPoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["accountPolicies"]; v != nil {
-		if err := api.SetList(&s.AccountPolicies, v, func(p *AccountPolicy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".accountPolicies")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "accountPolicies", &s.AccountPolicies, func(p *[]AccountPolicy, v any) error {
+		return api.SetList(p, v, func(p *AccountPolicy, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeAccountPoliciesResponse) ToDynamic() map[string]any {
@@ -1595,24 +975,15 @@ func (s *DescribeAccountPoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AccountPolicies != nil {
-		m["accountPolicies"] = api.DynList(s.AccountPolicies, func(e AccountPolicy) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "accountPolicies", s.AccountPolicies, func(e AccountPolicy) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeDeliveriesRequest) FromDynamic(m map[string]any) error {
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeDeliveriesRequest) ToDynamic() map[string]any {
@@ -1620,27 +991,18 @@ func (s *DescribeDeliveriesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *DescribeDeliveriesResponse) FromDynamic(m map[string]any) error {
-	if v := m["deliveries"]; v != nil {
-		if err := api.SetList(&s.Deliveries, v, func(p *Delivery, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".deliveries")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deliveries", &s.Deliveries, func(p *[]Delivery, v any) error {
+		return api.SetList(p, v, func(p *Delivery, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeDeliveriesResponse) ToDynamic() map[string]any {
@@ -1648,27 +1010,16 @@ func (s *DescribeDeliveriesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Deliveries != nil {
-		m["deliveries"] = api.DynList(s.Deliveries, func(e Delivery) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "deliveries", s.Deliveries, func(e Delivery) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeDeliveryDestinationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeDeliveryDestinationsRequest) ToDynamic() map[string]any {
@@ -1676,27 +1027,18 @@ func (s *DescribeDeliveryDestinationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *DescribeDeliveryDestinationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["deliveryDestinations"]; v != nil {
-		if err := api.SetList(&s.DeliveryDestinations, v, func(p *DeliveryDestination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".deliveryDestinations")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deliveryDestinations", &s.DeliveryDestinations, func(p *[]DeliveryDestination, v any) error {
+		return api.SetList(p, v, func(p *DeliveryDestination, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeDeliveryDestinationsResponse) ToDynamic() map[string]any {
@@ -1704,27 +1046,16 @@ func (s *DescribeDeliveryDestinationsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DeliveryDestinations != nil {
-		m["deliveryDestinations"] = api.DynList(s.DeliveryDestinations, func(e DeliveryDestination) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "deliveryDestinations", s.DeliveryDestinations, func(e DeliveryDestination) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeDeliverySourcesRequest) FromDynamic(m map[string]any) error {
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeDeliverySourcesRequest) ToDynamic() map[string]any {
@@ -1732,27 +1063,18 @@ func (s *DescribeDeliverySourcesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *DescribeDeliverySourcesResponse) FromDynamic(m map[string]any) error {
-	if v := m["deliverySources"]; v != nil {
-		if err := api.SetList(&s.DeliverySources, v, func(p *DeliverySource, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".deliverySources")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deliverySources", &s.DeliverySources, func(p *[]DeliverySource, v any) error {
+		return api.SetList(p, v, func(p *DeliverySource, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeDeliverySourcesResponse) ToDynamic() map[string]any {
@@ -1760,32 +1082,17 @@ func (s *DescribeDeliverySourcesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DeliverySources != nil {
-		m["deliverySources"] = api.DynList(s.DeliverySources, func(e DeliverySource) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "deliverySources", s.DeliverySources, func(e DeliverySource) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeDestinationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["DestinationNamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationNamePrefix, v); err != nil {
-			return api.At(err, ".DestinationNamePrefix")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DestinationNamePrefix", &s.DestinationNamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeDestinationsRequest) ToDynamic() map[string]any {
@@ -1793,30 +1100,19 @@ func (s *DescribeDestinationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DestinationNamePrefix != nil {
-		m["DestinationNamePrefix"] = *s.DestinationNamePrefix
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "DestinationNamePrefix", s.DestinationNamePrefix, api.DynString)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *DescribeDestinationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, func(p *Destination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".destinations")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "destinations", &s.Destinations, func(p *[]Destination, v any) error {
+		return api.SetList(p, v, func(p *Destination, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeDestinationsResponse) ToDynamic() map[string]any {
@@ -1824,37 +1120,18 @@ func (s *DescribeDestinationsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Destinations != nil {
-		m["destinations"] = api.DynList(s.Destinations, func(e Destination) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "destinations", s.Destinations, func(e Destination) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeExportTasksRequest) FromDynamic(m map[string]any) error {
-	if v := m["taskId"]; v != nil {
-		if err := api.SetStringPtr(&s.TaskId, v); err != nil {
-			return api.At(err, ".taskId")
-		}
-	}
-	if v := m["statusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".statusCode")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "taskId", &s.TaskId, api.SetStringPtr)
+	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeExportTasksRequest) ToDynamic() map[string]any {
@@ -1862,33 +1139,20 @@ func (s *DescribeExportTasksRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TaskId != nil {
-		m["taskId"] = *s.TaskId
-	}
-	if s.StatusCode != nil {
-		m["statusCode"] = *s.StatusCode
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "taskId", s.TaskId, api.DynString)
+	api.Put(m, "statusCode", s.StatusCode, api.DynString)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *DescribeExportTasksResponse) FromDynamic(m map[string]any) error {
-	if v := m["exportTasks"]; v != nil {
-		if err := api.SetList(&s.ExportTasks, v, func(p *ExportTask, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".exportTasks")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "exportTasks", &s.ExportTasks, func(p *[]ExportTask, v any) error {
+		return api.SetList(p, v, func(p *ExportTask, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeExportTasksResponse) ToDynamic() map[string]any {
@@ -1896,52 +1160,21 @@ func (s *DescribeExportTasksResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ExportTasks != nil {
-		m["exportTasks"] = api.DynList(s.ExportTasks, func(e ExportTask) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "exportTasks", s.ExportTasks, func(e ExportTask) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeLogGroupsRequest) FromDynamic(m map[string]any) error {
-	if v := m["accountIdentifiers"]; v != nil {
-		if err := api.SetList(&s.AccountIdentifiers, v, api.SetString); err != nil {
-			return api.At(err, ".accountIdentifiers")
-		}
-	}
-	if v := m["logGroupNamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupNamePrefix, v); err != nil {
-			return api.At(err, ".logGroupNamePrefix")
-		}
-	}
-	if v := m["logGroupNamePattern"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupNamePattern, v); err != nil {
-			return api.At(err, ".logGroupNamePattern")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	if v := m["includeLinkedAccounts"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeLinkedAccounts, v); err != nil {
-			return api.At(err, ".includeLinkedAccounts")
-		}
-	}
-	if v := m["logGroupClass"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupClass, v); err != nil {
-			return api.At(err, ".logGroupClass")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "accountIdentifiers", &s.AccountIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "logGroupNamePrefix", &s.LogGroupNamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupNamePattern", &s.LogGroupNamePattern, api.SetStringPtr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "includeLinkedAccounts", &s.IncludeLinkedAccounts, api.SetBoolPtr)
+	err = api.Decode(err, m, "logGroupClass", &s.LogGroupClass, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeLogGroupsRequest) ToDynamic() map[string]any {
@@ -1949,42 +1182,23 @@ func (s *DescribeLogGroupsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.AccountIdentifiers != nil {
-		m["accountIdentifiers"] = api.DynList(s.AccountIdentifiers, api.DynString)
-	}
-	if s.LogGroupNamePrefix != nil {
-		m["logGroupNamePrefix"] = *s.LogGroupNamePrefix
-	}
-	if s.LogGroupNamePattern != nil {
-		m["logGroupNamePattern"] = *s.LogGroupNamePattern
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
-	if s.IncludeLinkedAccounts != nil {
-		m["includeLinkedAccounts"] = *s.IncludeLinkedAccounts
-	}
-	if s.LogGroupClass != nil {
-		m["logGroupClass"] = *s.LogGroupClass
-	}
+	api.PutList(m, "accountIdentifiers", s.AccountIdentifiers, api.DynString)
+	api.Put(m, "logGroupNamePrefix", s.LogGroupNamePrefix, api.DynString)
+	api.Put(m, "logGroupNamePattern", s.LogGroupNamePattern, api.DynString)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
+	api.Put(m, "includeLinkedAccounts", s.IncludeLinkedAccounts, api.DynBool)
+	api.Put(m, "logGroupClass", s.LogGroupClass, api.DynString)
 	return m
 }
 
 func (s *DescribeLogGroupsResponse) FromDynamic(m map[string]any) error {
-	if v := m["logGroups"]; v != nil {
-		if err := api.SetList(&s.LogGroups, v, func(p *LogGroup, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".logGroups")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroups", &s.LogGroups, func(p *[]LogGroup, v any) error {
+		return api.SetList(p, v, func(p *LogGroup, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeLogGroupsResponse) ToDynamic() map[string]any {
@@ -1992,52 +1206,21 @@ func (s *DescribeLogGroupsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogGroups != nil {
-		m["logGroups"] = api.DynList(s.LogGroups, func(e LogGroup) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "logGroups", s.LogGroups, func(e LogGroup) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeLogStreamsRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["logGroupIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupIdentifier, v); err != nil {
-			return api.At(err, ".logGroupIdentifier")
-		}
-	}
-	if v := m["logStreamNamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.LogStreamNamePrefix, v); err != nil {
-			return api.At(err, ".logStreamNamePrefix")
-		}
-	}
-	if v := m["orderBy"]; v != nil {
-		if err := api.SetStringPtr(&s.OrderBy, v); err != nil {
-			return api.At(err, ".orderBy")
-		}
-	}
-	if v := m["descending"]; v != nil {
-		if err := api.SetBoolPtr(&s.Descending, v); err != nil {
-			return api.At(err, ".descending")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "logStreamNamePrefix", &s.LogStreamNamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "orderBy", &s.OrderBy, api.SetStringPtr)
+	err = api.Decode(err, m, "descending", &s.Descending, api.SetBoolPtr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeLogStreamsRequest) ToDynamic() map[string]any {
@@ -2045,42 +1228,23 @@ func (s *DescribeLogStreamsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.LogGroupIdentifier != nil {
-		m["logGroupIdentifier"] = *s.LogGroupIdentifier
-	}
-	if s.LogStreamNamePrefix != nil {
-		m["logStreamNamePrefix"] = *s.LogStreamNamePrefix
-	}
-	if s.OrderBy != nil {
-		m["orderBy"] = *s.OrderBy
-	}
-	if s.Descending != nil {
-		m["descending"] = *s.Descending
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
+	api.Put(m, "logStreamNamePrefix", s.LogStreamNamePrefix, api.DynString)
+	api.Put(m, "orderBy", s.OrderBy, api.DynString)
+	api.Put(m, "descending", s.Descending, api.DynBool)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *DescribeLogStreamsResponse) FromDynamic(m map[string]any) error {
-	if v := m["logStreams"]; v != nil {
-		if err := api.SetList(&s.LogStreams, v, func(p *LogStream, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".logStreams")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logStreams", &s.LogStreams, func(p *[]LogStream, v any) error {
+		return api.SetList(p, v, func(p *LogStream, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeLogStreamsResponse) ToDynamic() map[string]any {
@@ -2088,47 +1252,20 @@ func (s *DescribeLogStreamsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogStreams != nil {
-		m["logStreams"] = api.DynList(s.LogStreams, func(e LogStream) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "logStreams", s.LogStreams, func(e LogStream) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeMetricFiltersRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["filterNamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterNamePrefix, v); err != nil {
-			return api.At(err, ".filterNamePrefix")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	if v := m["metricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".metricName")
-		}
-	}
-	if v := m["metricNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricNamespace, v); err != nil {
-			return api.At(err, ".metricNamespace")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "filterNamePrefix", &s.FilterNamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "metricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "metricNamespace", &s.MetricNamespace, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeMetricFiltersRequest) ToDynamic() map[string]any {
@@ -2136,39 +1273,22 @@ func (s *DescribeMetricFiltersRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.FilterNamePrefix != nil {
-		m["filterNamePrefix"] = *s.FilterNamePrefix
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
-	if s.MetricName != nil {
-		m["metricName"] = *s.MetricName
-	}
-	if s.MetricNamespace != nil {
-		m["metricNamespace"] = *s.MetricNamespace
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "filterNamePrefix", s.FilterNamePrefix, api.DynString)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
+	api.Put(m, "metricName", s.MetricName, api.DynString)
+	api.Put(m, "metricNamespace", s.MetricNamespace, api.DynString)
 	return m
 }
 
 func (s *DescribeMetricFiltersResponse) FromDynamic(m map[string]any) error {
-	if v := m["metricFilters"]; v != nil {
-		if err := api.SetList(&s.MetricFilters, v, func(p *MetricFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".metricFilters")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "metricFilters", &s.MetricFilters, func(p *[]MetricFilter, v any) error {
+		return api.SetList(p, v, func(p *MetricFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeMetricFiltersResponse) ToDynamic() map[string]any {
@@ -2176,37 +1296,18 @@ func (s *DescribeMetricFiltersResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MetricFilters != nil {
-		m["metricFilters"] = api.DynList(s.MetricFilters, func(e MetricFilter) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "metricFilters", s.MetricFilters, func(e MetricFilter) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeQueriesRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".status")
-		}
-	}
-	if v := m["maxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".maxResults")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeQueriesRequest) ToDynamic() map[string]any {
@@ -2214,33 +1315,20 @@ func (s *DescribeQueriesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.Status != nil {
-		m["status"] = *s.Status
-	}
-	if s.MaxResults != nil {
-		m["maxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "status", s.Status, api.DynString)
+	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeQueriesResponse) FromDynamic(m map[string]any) error {
-	if v := m["queries"]; v != nil {
-		if err := api.SetList(&s.Queries, v, func(p *QueryInfo, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".queries")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "queries", &s.Queries, func(p *[]QueryInfo, v any) error {
+		return api.SetList(p, v, func(p *QueryInfo, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeQueriesResponse) ToDynamic() map[string]any {
@@ -2248,32 +1336,17 @@ func (s *DescribeQueriesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Queries != nil {
-		m["queries"] = api.DynList(s.Queries, func(e QueryInfo) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "queries", s.Queries, func(e QueryInfo) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeQueryDefinitionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["queryDefinitionNamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryDefinitionNamePrefix, v); err != nil {
-			return api.At(err, ".queryDefinitionNamePrefix")
-		}
-	}
-	if v := m["maxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".maxResults")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "queryDefinitionNamePrefix", &s.QueryDefinitionNamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeQueryDefinitionsRequest) ToDynamic() map[string]any {
@@ -2281,30 +1354,19 @@ func (s *DescribeQueryDefinitionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.QueryDefinitionNamePrefix != nil {
-		m["queryDefinitionNamePrefix"] = *s.QueryDefinitionNamePrefix
-	}
-	if s.MaxResults != nil {
-		m["maxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.Put(m, "queryDefinitionNamePrefix", s.QueryDefinitionNamePrefix, api.DynString)
+	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeQueryDefinitionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["queryDefinitions"]; v != nil {
-		if err := api.SetList(&s.QueryDefinitions, v, func(p *QueryDefinition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".queryDefinitions")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "queryDefinitions", &s.QueryDefinitions, func(p *[]QueryDefinition, v any) error {
+		return api.SetList(p, v, func(p *QueryDefinition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeQueryDefinitionsResponse) ToDynamic() map[string]any {
@@ -2312,27 +1374,16 @@ func (s *DescribeQueryDefinitionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueryDefinitions != nil {
-		m["queryDefinitions"] = api.DynList(s.QueryDefinitions, func(e QueryDefinition) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "queryDefinitions", s.QueryDefinitions, func(e QueryDefinition) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeResourcePoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeResourcePoliciesRequest) ToDynamic() map[string]any {
@@ -2340,27 +1391,18 @@ func (s *DescribeResourcePoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *DescribeResourcePoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["resourcePolicies"]; v != nil {
-		if err := api.SetList(&s.ResourcePolicies, v, func(p *ResourcePolicy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".resourcePolicies")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourcePolicies", &s.ResourcePolicies, func(p *[]ResourcePolicy, v any) error {
+		return api.SetList(p, v, func(p *ResourcePolicy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeResourcePoliciesResponse) ToDynamic() map[string]any {
@@ -2368,37 +1410,18 @@ func (s *DescribeResourcePoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourcePolicies != nil {
-		m["resourcePolicies"] = api.DynList(s.ResourcePolicies, func(e ResourcePolicy) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "resourcePolicies", s.ResourcePolicies, func(e ResourcePolicy) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *DescribeSubscriptionFiltersRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["filterNamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterNamePrefix, v); err != nil {
-			return api.At(err, ".filterNamePrefix")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "filterNamePrefix", &s.FilterNamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DescribeSubscriptionFiltersRequest) ToDynamic() map[string]any {
@@ -2406,33 +1429,20 @@ func (s *DescribeSubscriptionFiltersRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.FilterNamePrefix != nil {
-		m["filterNamePrefix"] = *s.FilterNamePrefix
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "filterNamePrefix", s.FilterNamePrefix, api.DynString)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *DescribeSubscriptionFiltersResponse) FromDynamic(m map[string]any) error {
-	if v := m["subscriptionFilters"]; v != nil {
-		if err := api.SetList(&s.SubscriptionFilters, v, func(p *SubscriptionFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".subscriptionFilters")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "subscriptionFilters", &s.SubscriptionFilters, func(p *[]SubscriptionFilter, v any) error {
+		return api.SetList(p, v, func(p *SubscriptionFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeSubscriptionFiltersResponse) ToDynamic() map[string]any {
@@ -2440,47 +1450,20 @@ func (s *DescribeSubscriptionFiltersResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SubscriptionFilters != nil {
-		m["subscriptionFilters"] = api.DynList(s.SubscriptionFilters, func(e SubscriptionFilter) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "subscriptionFilters", s.SubscriptionFilters, func(e SubscriptionFilter) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *Destination) FromDynamic(m map[string]any) error {
-	if v := m["destinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationName, v); err != nil {
-			return api.At(err, ".destinationName")
-		}
-	}
-	if v := m["targetArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetArn, v); err != nil {
-			return api.At(err, ".targetArn")
-		}
-	}
-	if v := m["roleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".roleArn")
-		}
-	}
-	if v := m["accessPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessPolicy, v); err != nil {
-			return api.At(err, ".accessPolicy")
-		}
-	}
-	if v := m["arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".arn")
-		}
-	}
-	if v := m["creationTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".creationTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "destinationName", &s.DestinationName, api.SetStringPtr)
+	err = api.Decode(err, m, "targetArn", &s.TargetArn, api.SetStringPtr)
+	err = api.Decode(err, m, "roleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "accessPolicy", &s.AccessPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "creationTime", &s.CreationTime, api.SetInt64Ptr)
+	return err
 }
 
 func (s *Destination) ToDynamic() map[string]any {
@@ -2488,39 +1471,20 @@ func (s *Destination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.DestinationName != nil {
-		m["destinationName"] = *s.DestinationName
-	}
-	if s.TargetArn != nil {
-		m["targetArn"] = *s.TargetArn
-	}
-	if s.RoleArn != nil {
-		m["roleArn"] = *s.RoleArn
-	}
-	if s.AccessPolicy != nil {
-		m["accessPolicy"] = *s.AccessPolicy
-	}
-	if s.Arn != nil {
-		m["arn"] = *s.Arn
-	}
-	if s.CreationTime != nil {
-		m["creationTime"] = *s.CreationTime
-	}
+	api.Put(m, "destinationName", s.DestinationName, api.DynString)
+	api.Put(m, "targetArn", s.TargetArn, api.DynString)
+	api.Put(m, "roleArn", s.RoleArn, api.DynString)
+	api.Put(m, "accessPolicy", s.AccessPolicy, api.DynString)
+	api.Put(m, "arn", s.Arn, api.DynString)
+	api.Put(m, "creationTime", s.CreationTime, api.DynInt64)
 	return m
 }
 
 func (s *DisassociateKmsKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["resourceIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceIdentifier, v); err != nil {
-			return api.At(err, ".resourceIdentifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceIdentifier", &s.ResourceIdentifier, api.SetStringPtr)
+	return err
 }
 
 func (s *DisassociateKmsKeyRequest) ToDynamic() map[string]any {
@@ -2528,66 +1492,23 @@ func (s *DisassociateKmsKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.ResourceIdentifier != nil {
-		m["resourceIdentifier"] = *s.ResourceIdentifier
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "resourceIdentifier", s.ResourceIdentifier, api.DynString)
 	return m
 }
 
 func (s *ExportTask) FromDynamic(m map[string]any) error {
-	if v := m["taskId"]; v != nil {
-		if err := api.SetStringPtr(&s.TaskId, v); err != nil {
-			return api.At(err, ".taskId")
-		}
-	}
-	if v := m["taskName"]; v != nil {
-		if err := api.SetStringPtr(&s.TaskName, v); err != nil {
-			return api.At(err, ".taskName")
-		}
-	}
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["from"]; v != nil {
-		if err := api.SetInt64Ptr(&s.From, v); err != nil {
-			return api.At(err, ".from")
-		}
-	}
-	if v := m["to"]; v != nil {
-		if err := api.SetInt64Ptr(&s.To, v); err != nil {
-			return api.At(err, ".to")
-		}
-	}
-	if v := m["destination"]; v != nil {
-		if err := api.SetStringPtr(&s.Destination, v); err != nil {
-			return api.At(err, ".destination")
-		}
-	}
-	if v := m["destinationPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationPrefix, v); err != nil {
-			return api.At(err, ".destinationPrefix")
-		}
-	}
-	if v := m["status"]; v != nil {
-		p := new(ExportTaskStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".status")
-		}
-		s.Status = p
-	}
-	if v := m["executionInfo"]; v != nil {
-		p := new(ExportTaskExecutionInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".executionInfo")
-		}
-		s.ExecutionInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "taskId", &s.TaskId, api.SetStringPtr)
+	err = api.Decode(err, m, "taskName", &s.TaskName, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "from", &s.From, api.SetInt64Ptr)
+	err = api.Decode(err, m, "to", &s.To, api.SetInt64Ptr)
+	err = api.Decode(err, m, "destination", &s.Destination, api.SetStringPtr)
+	err = api.Decode(err, m, "destinationPrefix", &s.DestinationPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "status", &s.Status, api.SetStructPtr[ExportTaskStatus])
+	err = api.Decode(err, m, "executionInfo", &s.ExecutionInfo, api.SetStructPtr[ExportTaskExecutionInfo])
+	return err
 }
 
 func (s *ExportTask) ToDynamic() map[string]any {
@@ -2595,48 +1516,23 @@ func (s *ExportTask) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TaskId != nil {
-		m["taskId"] = *s.TaskId
-	}
-	if s.TaskName != nil {
-		m["taskName"] = *s.TaskName
-	}
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.From != nil {
-		m["from"] = *s.From
-	}
-	if s.To != nil {
-		m["to"] = *s.To
-	}
-	if s.Destination != nil {
-		m["destination"] = *s.Destination
-	}
-	if s.DestinationPrefix != nil {
-		m["destinationPrefix"] = *s.DestinationPrefix
-	}
-	if s.Status != nil {
-		m["status"] = s.Status.ToDynamic()
-	}
-	if s.ExecutionInfo != nil {
-		m["executionInfo"] = s.ExecutionInfo.ToDynamic()
-	}
+	api.Put(m, "taskId", s.TaskId, api.DynString)
+	api.Put(m, "taskName", s.TaskName, api.DynString)
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "from", s.From, api.DynInt64)
+	api.Put(m, "to", s.To, api.DynInt64)
+	api.Put(m, "destination", s.Destination, api.DynString)
+	api.Put(m, "destinationPrefix", s.DestinationPrefix, api.DynString)
+	api.PutStruct(m, "status", s.Status)
+	api.PutStruct(m, "executionInfo", s.ExecutionInfo)
 	return m
 }
 
 func (s *ExportTaskExecutionInfo) FromDynamic(m map[string]any) error {
-	if v := m["creationTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".creationTime")
-		}
-	}
-	if v := m["completionTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CompletionTime, v); err != nil {
-			return api.At(err, ".completionTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "creationTime", &s.CreationTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "completionTime", &s.CompletionTime, api.SetInt64Ptr)
+	return err
 }
 
 func (s *ExportTaskExecutionInfo) ToDynamic() map[string]any {
@@ -2644,27 +1540,16 @@ func (s *ExportTaskExecutionInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CreationTime != nil {
-		m["creationTime"] = *s.CreationTime
-	}
-	if s.CompletionTime != nil {
-		m["completionTime"] = *s.CompletionTime
-	}
+	api.Put(m, "creationTime", s.CreationTime, api.DynInt64)
+	api.Put(m, "completionTime", s.CompletionTime, api.DynInt64)
 	return m
 }
 
 func (s *ExportTaskStatus) FromDynamic(m map[string]any) error {
-	if v := m["code"]; v != nil {
-		if err := api.SetStringPtr(&s.Code, v); err != nil {
-			return api.At(err, ".code")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "code", &s.Code, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ExportTaskStatus) ToDynamic() map[string]any {
@@ -2672,72 +1557,25 @@ func (s *ExportTaskStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Code != nil {
-		m["code"] = *s.Code
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "code", s.Code, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *FilterLogEventsRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["logGroupIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupIdentifier, v); err != nil {
-			return api.At(err, ".logGroupIdentifier")
-		}
-	}
-	if v := m["logStreamNames"]; v != nil {
-		if err := api.SetList(&s.LogStreamNames, v, api.SetString); err != nil {
-			return api.At(err, ".logStreamNames")
-		}
-	}
-	if v := m["logStreamNamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.LogStreamNamePrefix, v); err != nil {
-			return api.At(err, ".logStreamNamePrefix")
-		}
-	}
-	if v := m["startTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.StartTime, v); err != nil {
-			return api.At(err, ".startTime")
-		}
-	}
-	if v := m["endTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.EndTime, v); err != nil {
-			return api.At(err, ".endTime")
-		}
-	}
-	if v := m["filterPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterPattern, v); err != nil {
-			return api.At(err, ".filterPattern")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	if v := m["interleaved"]; v != nil {
-		if err := api.SetBoolPtr(&s.Interleaved, v); err != nil {
-			return api.At(err, ".interleaved")
-		}
-	}
-	if v := m["unmask"]; v != nil {
-		if err := api.SetBoolPtr(&s.Unmask, v); err != nil {
-			return api.At(err, ".unmask")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "logStreamNames", &s.LogStreamNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "logStreamNamePrefix", &s.LogStreamNamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "startTime", &s.StartTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "endTime", &s.EndTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "interleaved", &s.Interleaved, api.SetBoolPtr)
+	err = api.Decode(err, m, "unmask", &s.Unmask, api.SetBoolPtr)
+	return err
 }
 
 func (s *FilterLogEventsRequest) ToDynamic() map[string]any {
@@ -2745,59 +1583,30 @@ func (s *FilterLogEventsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.LogGroupIdentifier != nil {
-		m["logGroupIdentifier"] = *s.LogGroupIdentifier
-	}
-	if s.LogStreamNames != nil {
-		m["logStreamNames"] = api.DynList(s.LogStreamNames, api.DynString)
-	}
-	if s.LogStreamNamePrefix != nil {
-		m["logStreamNamePrefix"] = *s.LogStreamNamePrefix
-	}
-	if s.StartTime != nil {
-		m["startTime"] = *s.StartTime
-	}
-	if s.EndTime != nil {
-		m["endTime"] = *s.EndTime
-	}
-	if s.FilterPattern != nil {
-		m["filterPattern"] = *s.FilterPattern
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
-	if s.Interleaved != nil {
-		m["interleaved"] = *s.Interleaved
-	}
-	if s.Unmask != nil {
-		m["unmask"] = *s.Unmask
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
+	api.PutList(m, "logStreamNames", s.LogStreamNames, api.DynString)
+	api.Put(m, "logStreamNamePrefix", s.LogStreamNamePrefix, api.DynString)
+	api.Put(m, "startTime", s.StartTime, api.DynInt64)
+	api.Put(m, "endTime", s.EndTime, api.DynInt64)
+	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
+	api.Put(m, "interleaved", s.Interleaved, api.DynBool)
+	api.Put(m, "unmask", s.Unmask, api.DynBool)
 	return m
 }
 
 func (s *FilterLogEventsResponse) FromDynamic(m map[string]any) error {
-	if v := m["events"]; v != nil {
-		if err := api.SetList(&s.Events, v, func(p *FilteredLogEvent, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".events")
-		}
-	}
-	if v := m["searchedLogStreams"]; v != nil {
-		if err := api.SetList(&s.SearchedLogStreams, v, func(p *SearchedLogStream, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".searchedLogStreams")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "events", &s.Events, func(p *[]FilteredLogEvent, v any) error {
+		return api.SetList(p, v, func(p *FilteredLogEvent, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "searchedLogStreams", &s.SearchedLogStreams, func(p *[]SearchedLogStream, v any) error {
+		return api.SetList(p, v, func(p *SearchedLogStream, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *FilterLogEventsResponse) ToDynamic() map[string]any {
@@ -2805,45 +1614,20 @@ func (s *FilterLogEventsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Events != nil {
-		m["events"] = api.DynList(s.Events, func(e FilteredLogEvent) any { return e.ToDynamic() })
-	}
-	if s.SearchedLogStreams != nil {
-		m["searchedLogStreams"] = api.DynList(s.SearchedLogStreams, func(e SearchedLogStream) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "events", s.Events, func(e FilteredLogEvent) any { return e.ToDynamic() })
+	api.PutList(m, "searchedLogStreams", s.SearchedLogStreams, func(e SearchedLogStream) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *FilteredLogEvent) FromDynamic(m map[string]any) error {
-	if v := m["logStreamName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogStreamName, v); err != nil {
-			return api.At(err, ".logStreamName")
-		}
-	}
-	if v := m["timestamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".timestamp")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	if v := m["ingestionTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.IngestionTime, v); err != nil {
-			return api.At(err, ".ingestionTime")
-		}
-	}
-	if v := m["eventId"]; v != nil {
-		if err := api.SetStringPtr(&s.EventId, v); err != nil {
-			return api.At(err, ".eventId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
+	err = api.Decode(err, m, "timestamp", &s.Timestamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "ingestionTime", &s.IngestionTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "eventId", &s.EventId, api.SetStringPtr)
+	return err
 }
 
 func (s *FilteredLogEvent) ToDynamic() map[string]any {
@@ -2851,31 +1635,18 @@ func (s *FilteredLogEvent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.LogStreamName != nil {
-		m["logStreamName"] = *s.LogStreamName
-	}
-	if s.Timestamp != nil {
-		m["timestamp"] = *s.Timestamp
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
-	if s.IngestionTime != nil {
-		m["ingestionTime"] = *s.IngestionTime
-	}
-	if s.EventId != nil {
-		m["eventId"] = *s.EventId
-	}
+	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
+	api.Put(m, "timestamp", s.Timestamp, api.DynInt64)
+	api.Put(m, "message", s.Message, api.DynString)
+	api.Put(m, "ingestionTime", s.IngestionTime, api.DynInt64)
+	api.Put(m, "eventId", s.EventId, api.DynString)
 	return m
 }
 
 func (s *GetDataProtectionPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupIdentifier, v); err != nil {
-			return api.At(err, ".logGroupIdentifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDataProtectionPolicyRequest) ToDynamic() map[string]any {
@@ -2883,29 +1654,16 @@ func (s *GetDataProtectionPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LogGroupIdentifier != nil {
-		m["logGroupIdentifier"] = *s.LogGroupIdentifier
-	}
+	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
 	return m
 }
 
 func (s *GetDataProtectionPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["logGroupIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupIdentifier, v); err != nil {
-			return api.At(err, ".logGroupIdentifier")
-		}
-	}
-	if v := m["policyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".policyDocument")
-		}
-	}
-	if v := m["lastUpdatedTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LastUpdatedTime, v); err != nil {
-			return api.At(err, ".lastUpdatedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "lastUpdatedTime", &s.LastUpdatedTime, api.SetInt64Ptr)
+	return err
 }
 
 func (s *GetDataProtectionPolicyResponse) ToDynamic() map[string]any {
@@ -2913,25 +1671,16 @@ func (s *GetDataProtectionPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LogGroupIdentifier != nil {
-		m["logGroupIdentifier"] = *s.LogGroupIdentifier
-	}
-	if s.PolicyDocument != nil {
-		m["policyDocument"] = *s.PolicyDocument
-	}
-	if s.LastUpdatedTime != nil {
-		m["lastUpdatedTime"] = *s.LastUpdatedTime
-	}
+	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
+	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
+	api.Put(m, "lastUpdatedTime", s.LastUpdatedTime, api.DynInt64)
 	return m
 }
 
 func (s *GetDeliveryDestinationPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["deliveryDestinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryDestinationName, v); err != nil {
-			return api.At(err, ".deliveryDestinationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deliveryDestinationName", &s.DeliveryDestinationName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDeliveryDestinationPolicyRequest) ToDynamic() map[string]any {
@@ -2939,21 +1688,14 @@ func (s *GetDeliveryDestinationPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DeliveryDestinationName != nil {
-		m["deliveryDestinationName"] = *s.DeliveryDestinationName
-	}
+	api.Put(m, "deliveryDestinationName", s.DeliveryDestinationName, api.DynString)
 	return m
 }
 
 func (s *GetDeliveryDestinationPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["policy"]; v != nil {
-		p := new(Policy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".policy")
-		}
-		s.Policy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "policy", &s.Policy, api.SetStructPtr[Policy])
+	return err
 }
 
 func (s *GetDeliveryDestinationPolicyResponse) ToDynamic() map[string]any {
@@ -2961,19 +1703,14 @@ func (s *GetDeliveryDestinationPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Policy != nil {
-		m["policy"] = s.Policy.ToDynamic()
-	}
+	api.PutStruct(m, "policy", s.Policy)
 	return m
 }
 
 func (s *GetDeliveryDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDeliveryDestinationRequest) ToDynamic() map[string]any {
@@ -2981,21 +1718,14 @@ func (s *GetDeliveryDestinationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
+	api.Put(m, "name", s.Name, api.DynString)
 	return m
 }
 
 func (s *GetDeliveryDestinationResponse) FromDynamic(m map[string]any) error {
-	if v := m["deliveryDestination"]; v != nil {
-		p := new(DeliveryDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".deliveryDestination")
-		}
-		s.DeliveryDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deliveryDestination", &s.DeliveryDestination, api.SetStructPtr[DeliveryDestination])
+	return err
 }
 
 func (s *GetDeliveryDestinationResponse) ToDynamic() map[string]any {
@@ -3003,19 +1733,14 @@ func (s *GetDeliveryDestinationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DeliveryDestination != nil {
-		m["deliveryDestination"] = s.DeliveryDestination.ToDynamic()
-	}
+	api.PutStruct(m, "deliveryDestination", s.DeliveryDestination)
 	return m
 }
 
 func (s *GetDeliveryRequest) FromDynamic(m map[string]any) error {
-	if v := m["id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDeliveryRequest) ToDynamic() map[string]any {
@@ -3023,21 +1748,14 @@ func (s *GetDeliveryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["id"] = *s.Id
-	}
+	api.Put(m, "id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetDeliveryResponse) FromDynamic(m map[string]any) error {
-	if v := m["delivery"]; v != nil {
-		p := new(Delivery)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".delivery")
-		}
-		s.Delivery = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "delivery", &s.Delivery, api.SetStructPtr[Delivery])
+	return err
 }
 
 func (s *GetDeliveryResponse) ToDynamic() map[string]any {
@@ -3045,19 +1763,14 @@ func (s *GetDeliveryResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Delivery != nil {
-		m["delivery"] = s.Delivery.ToDynamic()
-	}
+	api.PutStruct(m, "delivery", s.Delivery)
 	return m
 }
 
 func (s *GetDeliverySourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDeliverySourceRequest) ToDynamic() map[string]any {
@@ -3065,21 +1778,14 @@ func (s *GetDeliverySourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
+	api.Put(m, "name", s.Name, api.DynString)
 	return m
 }
 
 func (s *GetDeliverySourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["deliverySource"]; v != nil {
-		p := new(DeliverySource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".deliverySource")
-		}
-		s.DeliverySource = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deliverySource", &s.DeliverySource, api.SetStructPtr[DeliverySource])
+	return err
 }
 
 func (s *GetDeliverySourceResponse) ToDynamic() map[string]any {
@@ -3087,19 +1793,14 @@ func (s *GetDeliverySourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DeliverySource != nil {
-		m["deliverySource"] = s.DeliverySource.ToDynamic()
-	}
+	api.PutStruct(m, "deliverySource", s.DeliverySource)
 	return m
 }
 
 func (s *GetLogAnomalyDetectorRequest) FromDynamic(m map[string]any) error {
-	if v := m["anomalyDetectorArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AnomalyDetectorArn, v); err != nil {
-			return api.At(err, ".anomalyDetectorArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetLogAnomalyDetectorRequest) ToDynamic() map[string]any {
@@ -3107,59 +1808,22 @@ func (s *GetLogAnomalyDetectorRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AnomalyDetectorArn != nil {
-		m["anomalyDetectorArn"] = *s.AnomalyDetectorArn
-	}
+	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
 	return m
 }
 
 func (s *GetLogAnomalyDetectorResponse) FromDynamic(m map[string]any) error {
-	if v := m["detectorName"]; v != nil {
-		if err := api.SetStringPtr(&s.DetectorName, v); err != nil {
-			return api.At(err, ".detectorName")
-		}
-	}
-	if v := m["logGroupArnList"]; v != nil {
-		if err := api.SetList(&s.LogGroupArnList, v, api.SetString); err != nil {
-			return api.At(err, ".logGroupArnList")
-		}
-	}
-	if v := m["evaluationFrequency"]; v != nil {
-		if err := api.SetStringPtr(&s.EvaluationFrequency, v); err != nil {
-			return api.At(err, ".evaluationFrequency")
-		}
-	}
-	if v := m["filterPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterPattern, v); err != nil {
-			return api.At(err, ".filterPattern")
-		}
-	}
-	if v := m["anomalyDetectorStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.AnomalyDetectorStatus, v); err != nil {
-			return api.At(err, ".anomalyDetectorStatus")
-		}
-	}
-	if v := m["kmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".kmsKeyId")
-		}
-	}
-	if v := m["creationTimeStamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CreationTimeStamp, v); err != nil {
-			return api.At(err, ".creationTimeStamp")
-		}
-	}
-	if v := m["lastModifiedTimeStamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LastModifiedTimeStamp, v); err != nil {
-			return api.At(err, ".lastModifiedTimeStamp")
-		}
-	}
-	if v := m["anomalyVisibilityTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.AnomalyVisibilityTime, v); err != nil {
-			return api.At(err, ".anomalyVisibilityTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "detectorName", &s.DetectorName, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupArnList", &s.LogGroupArnList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "evaluationFrequency", &s.EvaluationFrequency, api.SetStringPtr)
+	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "anomalyDetectorStatus", &s.AnomalyDetectorStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "kmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "creationTimeStamp", &s.CreationTimeStamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "lastModifiedTimeStamp", &s.LastModifiedTimeStamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "anomalyVisibilityTime", &s.AnomalyVisibilityTime, api.SetInt64Ptr)
+	return err
 }
 
 func (s *GetLogAnomalyDetectorResponse) ToDynamic() map[string]any {
@@ -3167,83 +1831,30 @@ func (s *GetLogAnomalyDetectorResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.DetectorName != nil {
-		m["detectorName"] = *s.DetectorName
-	}
-	if s.LogGroupArnList != nil {
-		m["logGroupArnList"] = api.DynList(s.LogGroupArnList, api.DynString)
-	}
-	if s.EvaluationFrequency != nil {
-		m["evaluationFrequency"] = *s.EvaluationFrequency
-	}
-	if s.FilterPattern != nil {
-		m["filterPattern"] = *s.FilterPattern
-	}
-	if s.AnomalyDetectorStatus != nil {
-		m["anomalyDetectorStatus"] = *s.AnomalyDetectorStatus
-	}
-	if s.KmsKeyId != nil {
-		m["kmsKeyId"] = *s.KmsKeyId
-	}
-	if s.CreationTimeStamp != nil {
-		m["creationTimeStamp"] = *s.CreationTimeStamp
-	}
-	if s.LastModifiedTimeStamp != nil {
-		m["lastModifiedTimeStamp"] = *s.LastModifiedTimeStamp
-	}
-	if s.AnomalyVisibilityTime != nil {
-		m["anomalyVisibilityTime"] = *s.AnomalyVisibilityTime
-	}
+	api.Put(m, "detectorName", s.DetectorName, api.DynString)
+	api.PutList(m, "logGroupArnList", s.LogGroupArnList, api.DynString)
+	api.Put(m, "evaluationFrequency", s.EvaluationFrequency, api.DynString)
+	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
+	api.Put(m, "anomalyDetectorStatus", s.AnomalyDetectorStatus, api.DynString)
+	api.Put(m, "kmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "creationTimeStamp", s.CreationTimeStamp, api.DynInt64)
+	api.Put(m, "lastModifiedTimeStamp", s.LastModifiedTimeStamp, api.DynInt64)
+	api.Put(m, "anomalyVisibilityTime", s.AnomalyVisibilityTime, api.DynInt64)
 	return m
 }
 
 func (s *GetLogEventsRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["logGroupIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupIdentifier, v); err != nil {
-			return api.At(err, ".logGroupIdentifier")
-		}
-	}
-	if v := m["logStreamName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogStreamName, v); err != nil {
-			return api.At(err, ".logStreamName")
-		}
-	}
-	if v := m["startTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.StartTime, v); err != nil {
-			return api.At(err, ".startTime")
-		}
-	}
-	if v := m["endTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.EndTime, v); err != nil {
-			return api.At(err, ".endTime")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	if v := m["startFromHead"]; v != nil {
-		if err := api.SetBoolPtr(&s.StartFromHead, v); err != nil {
-			return api.At(err, ".startFromHead")
-		}
-	}
-	if v := m["unmask"]; v != nil {
-		if err := api.SetBoolPtr(&s.Unmask, v); err != nil {
-			return api.At(err, ".unmask")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
+	err = api.Decode(err, m, "startTime", &s.StartTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "endTime", &s.EndTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "startFromHead", &s.StartFromHead, api.SetBoolPtr)
+	err = api.Decode(err, m, "unmask", &s.Unmask, api.SetBoolPtr)
+	return err
 }
 
 func (s *GetLogEventsRequest) ToDynamic() map[string]any {
@@ -3251,53 +1862,26 @@ func (s *GetLogEventsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.LogGroupIdentifier != nil {
-		m["logGroupIdentifier"] = *s.LogGroupIdentifier
-	}
-	if s.LogStreamName != nil {
-		m["logStreamName"] = *s.LogStreamName
-	}
-	if s.StartTime != nil {
-		m["startTime"] = *s.StartTime
-	}
-	if s.EndTime != nil {
-		m["endTime"] = *s.EndTime
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
-	if s.StartFromHead != nil {
-		m["startFromHead"] = *s.StartFromHead
-	}
-	if s.Unmask != nil {
-		m["unmask"] = *s.Unmask
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
+	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
+	api.Put(m, "startTime", s.StartTime, api.DynInt64)
+	api.Put(m, "endTime", s.EndTime, api.DynInt64)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
+	api.Put(m, "startFromHead", s.StartFromHead, api.DynBool)
+	api.Put(m, "unmask", s.Unmask, api.DynBool)
 	return m
 }
 
 func (s *GetLogEventsResponse) FromDynamic(m map[string]any) error {
-	if v := m["events"]; v != nil {
-		if err := api.SetList(&s.Events, v, func(p *OutputLogEvent, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".events")
-		}
-	}
-	if v := m["nextForwardToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextForwardToken, v); err != nil {
-			return api.At(err, ".nextForwardToken")
-		}
-	}
-	if v := m["nextBackwardToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextBackwardToken, v); err != nil {
-			return api.At(err, ".nextBackwardToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "events", &s.Events, func(p *[]OutputLogEvent, v any) error {
+		return api.SetList(p, v, func(p *OutputLogEvent, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextForwardToken", &s.NextForwardToken, api.SetStringPtr)
+	err = api.Decode(err, m, "nextBackwardToken", &s.NextBackwardToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetLogEventsResponse) ToDynamic() map[string]any {
@@ -3305,35 +1889,18 @@ func (s *GetLogEventsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Events != nil {
-		m["events"] = api.DynList(s.Events, func(e OutputLogEvent) any { return e.ToDynamic() })
-	}
-	if s.NextForwardToken != nil {
-		m["nextForwardToken"] = *s.NextForwardToken
-	}
-	if s.NextBackwardToken != nil {
-		m["nextBackwardToken"] = *s.NextBackwardToken
-	}
+	api.PutList(m, "events", s.Events, func(e OutputLogEvent) any { return e.ToDynamic() })
+	api.Put(m, "nextForwardToken", s.NextForwardToken, api.DynString)
+	api.Put(m, "nextBackwardToken", s.NextBackwardToken, api.DynString)
 	return m
 }
 
 func (s *GetLogGroupFieldsRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["time"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Time, v); err != nil {
-			return api.At(err, ".time")
-		}
-	}
-	if v := m["logGroupIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupIdentifier, v); err != nil {
-			return api.At(err, ".logGroupIdentifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "time", &s.Time, api.SetInt64Ptr)
+	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
+	return err
 }
 
 func (s *GetLogGroupFieldsRequest) ToDynamic() map[string]any {
@@ -3341,25 +1908,18 @@ func (s *GetLogGroupFieldsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.Time != nil {
-		m["time"] = *s.Time
-	}
-	if s.LogGroupIdentifier != nil {
-		m["logGroupIdentifier"] = *s.LogGroupIdentifier
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "time", s.Time, api.DynInt64)
+	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
 	return m
 }
 
 func (s *GetLogGroupFieldsResponse) FromDynamic(m map[string]any) error {
-	if v := m["logGroupFields"]; v != nil {
-		if err := api.SetList(&s.LogGroupFields, v, func(p *LogGroupField, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".logGroupFields")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupFields", &s.LogGroupFields, func(p *[]LogGroupField, v any) error {
+		return api.SetList(p, v, func(p *LogGroupField, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetLogGroupFieldsResponse) ToDynamic() map[string]any {
@@ -3367,24 +1927,15 @@ func (s *GetLogGroupFieldsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LogGroupFields != nil {
-		m["logGroupFields"] = api.DynList(s.LogGroupFields, func(e LogGroupField) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "logGroupFields", s.LogGroupFields, func(e LogGroupField) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetLogRecordRequest) FromDynamic(m map[string]any) error {
-	if v := m["logRecordPointer"]; v != nil {
-		if err := api.SetStringPtr(&s.LogRecordPointer, v); err != nil {
-			return api.At(err, ".logRecordPointer")
-		}
-	}
-	if v := m["unmask"]; v != nil {
-		if err := api.SetBoolPtr(&s.Unmask, v); err != nil {
-			return api.At(err, ".unmask")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logRecordPointer", &s.LogRecordPointer, api.SetStringPtr)
+	err = api.Decode(err, m, "unmask", &s.Unmask, api.SetBoolPtr)
+	return err
 }
 
 func (s *GetLogRecordRequest) ToDynamic() map[string]any {
@@ -3392,22 +1943,15 @@ func (s *GetLogRecordRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogRecordPointer != nil {
-		m["logRecordPointer"] = *s.LogRecordPointer
-	}
-	if s.Unmask != nil {
-		m["unmask"] = *s.Unmask
-	}
+	api.Put(m, "logRecordPointer", s.LogRecordPointer, api.DynString)
+	api.Put(m, "unmask", s.Unmask, api.DynBool)
 	return m
 }
 
 func (s *GetLogRecordResponse) FromDynamic(m map[string]any) error {
-	if v := m["logRecord"]; v != nil {
-		if err := api.SetMap(&s.LogRecord, v, api.SetString); err != nil {
-			return api.At(err, ".logRecord")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logRecord", &s.LogRecord, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetLogRecordResponse) ToDynamic() map[string]any {
@@ -3415,19 +1959,14 @@ func (s *GetLogRecordResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LogRecord != nil {
-		m["logRecord"] = api.DynMap(s.LogRecord, api.DynString)
-	}
+	api.PutMap(m, "logRecord", s.LogRecord, api.DynString)
 	return m
 }
 
 func (s *GetQueryResultsRequest) FromDynamic(m map[string]any) error {
-	if v := m["queryId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryId, v); err != nil {
-			return api.At(err, ".queryId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "queryId", &s.QueryId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetQueryResultsRequest) ToDynamic() map[string]any {
@@ -3435,38 +1974,21 @@ func (s *GetQueryResultsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryId != nil {
-		m["queryId"] = *s.QueryId
-	}
+	api.Put(m, "queryId", s.QueryId, api.DynString)
 	return m
 }
 
 func (s *GetQueryResultsResponse) FromDynamic(m map[string]any) error {
-	if v := m["results"]; v != nil {
-		if err := api.SetList(&s.Results, v, func(p *[]ResultField, v any) error {
+	var err error
+	err = api.Decode(err, m, "results", &s.Results, func(p *[][]ResultField, v any) error {
+		return api.SetList(p, v, func(p *[]ResultField, v any) error {
 			return api.SetList(p, v, func(p *ResultField, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".results")
-		}
-	}
-	if v := m["statistics"]; v != nil {
-		p := new(QueryStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".statistics")
-		}
-		s.Statistics = p
-	}
-	if v := m["status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".status")
-		}
-	}
-	if v := m["encryptionKey"]; v != nil {
-		if err := api.SetStringPtr(&s.EncryptionKey, v); err != nil {
-			return api.At(err, ".encryptionKey")
-		}
-	}
-	return nil
+		})
+	})
+	err = api.Decode(err, m, "statistics", &s.Statistics, api.SetStructPtr[QueryStatistics])
+	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "encryptionKey", &s.EncryptionKey, api.SetStringPtr)
+	return err
 }
 
 func (s *GetQueryResultsResponse) ToDynamic() map[string]any {
@@ -3474,33 +1996,18 @@ func (s *GetQueryResultsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Results != nil {
-		m["results"] = api.DynList(s.Results, func(e []ResultField) any { return api.DynList(e, func(e ResultField) any { return e.ToDynamic() }) })
-	}
-	if s.Statistics != nil {
-		m["statistics"] = s.Statistics.ToDynamic()
-	}
-	if s.Status != nil {
-		m["status"] = *s.Status
-	}
-	if s.EncryptionKey != nil {
-		m["encryptionKey"] = *s.EncryptionKey
-	}
+	api.PutList(m, "results", s.Results, func(e []ResultField) any { return api.DynList(e, func(e ResultField) any { return e.ToDynamic() }) })
+	api.PutStruct(m, "statistics", s.Statistics)
+	api.Put(m, "status", s.Status, api.DynString)
+	api.Put(m, "encryptionKey", s.EncryptionKey, api.DynString)
 	return m
 }
 
 func (s *InputLogEvent) FromDynamic(m map[string]any) error {
-	if v := m["timestamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".timestamp")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "timestamp", &s.Timestamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InputLogEvent) ToDynamic() map[string]any {
@@ -3508,12 +2015,8 @@ func (s *InputLogEvent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Timestamp != nil {
-		m["timestamp"] = *s.Timestamp
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "timestamp", s.Timestamp, api.DynInt64)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
@@ -3536,12 +2039,9 @@ func (s *InvalidParameterException) ToDynamic() map[string]any {
 }
 
 func (s *InvalidSequenceTokenException) FromDynamic(m map[string]any) error {
-	if v := m["expectedSequenceToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedSequenceToken, v); err != nil {
-			return api.At(err, ".expectedSequenceToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "expectedSequenceToken", &s.ExpectedSequenceToken, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidSequenceTokenException) ToDynamic() map[string]any {
@@ -3549,9 +2049,7 @@ func (s *InvalidSequenceTokenException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ExpectedSequenceToken != nil {
-		m["expectedSequenceToken"] = *s.ExpectedSequenceToken
-	}
+	api.Put(m, "expectedSequenceToken", s.ExpectedSequenceToken, api.DynString)
 	return m
 }
 
@@ -3565,27 +2063,12 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 }
 
 func (s *ListAnomaliesRequest) FromDynamic(m map[string]any) error {
-	if v := m["anomalyDetectorArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AnomalyDetectorArn, v); err != nil {
-			return api.At(err, ".anomalyDetectorArn")
-		}
-	}
-	if v := m["suppressionState"]; v != nil {
-		if err := api.SetStringPtr(&s.SuppressionState, v); err != nil {
-			return api.At(err, ".suppressionState")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
+	err = api.Decode(err, m, "suppressionState", &s.SuppressionState, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListAnomaliesRequest) ToDynamic() map[string]any {
@@ -3593,33 +2076,20 @@ func (s *ListAnomaliesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.AnomalyDetectorArn != nil {
-		m["anomalyDetectorArn"] = *s.AnomalyDetectorArn
-	}
-	if s.SuppressionState != nil {
-		m["suppressionState"] = *s.SuppressionState
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
+	api.Put(m, "suppressionState", s.SuppressionState, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListAnomaliesResponse) FromDynamic(m map[string]any) error {
-	if v := m["anomalies"]; v != nil {
-		if err := api.SetList(&s.Anomalies, v, func(p *Anomaly, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".anomalies")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "anomalies", &s.Anomalies, func(p *[]Anomaly, v any) error {
+		return api.SetList(p, v, func(p *Anomaly, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListAnomaliesResponse) ToDynamic() map[string]any {
@@ -3627,32 +2097,17 @@ func (s *ListAnomaliesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Anomalies != nil {
-		m["anomalies"] = api.DynList(s.Anomalies, func(e Anomaly) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "anomalies", s.Anomalies, func(e Anomaly) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListLogAnomalyDetectorsRequest) FromDynamic(m map[string]any) error {
-	if v := m["filterLogGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterLogGroupArn, v); err != nil {
-			return api.At(err, ".filterLogGroupArn")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "filterLogGroupArn", &s.FilterLogGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListLogAnomalyDetectorsRequest) ToDynamic() map[string]any {
@@ -3660,30 +2115,19 @@ func (s *ListLogAnomalyDetectorsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FilterLogGroupArn != nil {
-		m["filterLogGroupArn"] = *s.FilterLogGroupArn
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.Put(m, "filterLogGroupArn", s.FilterLogGroupArn, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListLogAnomalyDetectorsResponse) FromDynamic(m map[string]any) error {
-	if v := m["anomalyDetectors"]; v != nil {
-		if err := api.SetList(&s.AnomalyDetectors, v, func(p *AnomalyDetector, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".anomalyDetectors")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "anomalyDetectors", &s.AnomalyDetectors, func(p *[]AnomalyDetector, v any) error {
+		return api.SetList(p, v, func(p *AnomalyDetector, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListLogAnomalyDetectorsResponse) ToDynamic() map[string]any {
@@ -3691,22 +2135,15 @@ func (s *ListLogAnomalyDetectorsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AnomalyDetectors != nil {
-		m["anomalyDetectors"] = api.DynList(s.AnomalyDetectors, func(e AnomalyDetector) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "anomalyDetectors", s.AnomalyDetectors, func(e AnomalyDetector) any { return e.ToDynamic() })
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
@@ -3714,19 +2151,14 @@ func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
@@ -3734,19 +2166,14 @@ func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *ListTagsLogGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsLogGroupRequest) ToDynamic() map[string]any {
@@ -3754,19 +2181,14 @@ func (s *ListTagsLogGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
 	return m
 }
 
 func (s *ListTagsLogGroupResponse) FromDynamic(m map[string]any) error {
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListTagsLogGroupResponse) ToDynamic() map[string]any {
@@ -3774,39 +2196,18 @@ func (s *ListTagsLogGroupResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *LiveTailSessionLogEvent) FromDynamic(m map[string]any) error {
-	if v := m["logStreamName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogStreamName, v); err != nil {
-			return api.At(err, ".logStreamName")
-		}
-	}
-	if v := m["logGroupIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupIdentifier, v); err != nil {
-			return api.At(err, ".logGroupIdentifier")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	if v := m["timestamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".timestamp")
-		}
-	}
-	if v := m["ingestionTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.IngestionTime, v); err != nil {
-			return api.At(err, ".ingestionTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "timestamp", &s.Timestamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ingestionTime", &s.IngestionTime, api.SetInt64Ptr)
+	return err
 }
 
 func (s *LiveTailSessionLogEvent) ToDynamic() map[string]any {
@@ -3814,31 +2215,18 @@ func (s *LiveTailSessionLogEvent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.LogStreamName != nil {
-		m["logStreamName"] = *s.LogStreamName
-	}
-	if s.LogGroupIdentifier != nil {
-		m["logGroupIdentifier"] = *s.LogGroupIdentifier
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
-	if s.Timestamp != nil {
-		m["timestamp"] = *s.Timestamp
-	}
-	if s.IngestionTime != nil {
-		m["ingestionTime"] = *s.IngestionTime
-	}
+	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
+	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
+	api.Put(m, "timestamp", s.Timestamp, api.DynInt64)
+	api.Put(m, "ingestionTime", s.IngestionTime, api.DynInt64)
 	return m
 }
 
 func (s *LiveTailSessionMetadata) FromDynamic(m map[string]any) error {
-	if v := m["sampled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Sampled, v); err != nil {
-			return api.At(err, ".sampled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "sampled", &s.Sampled, api.SetBoolPtr)
+	return err
 }
 
 func (s *LiveTailSessionMetadata) ToDynamic() map[string]any {
@@ -3846,44 +2234,19 @@ func (s *LiveTailSessionMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Sampled != nil {
-		m["sampled"] = *s.Sampled
-	}
+	api.Put(m, "sampled", s.Sampled, api.DynBool)
 	return m
 }
 
 func (s *LiveTailSessionStart) FromDynamic(m map[string]any) error {
-	if v := m["requestId"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestId, v); err != nil {
-			return api.At(err, ".requestId")
-		}
-	}
-	if v := m["sessionId"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionId, v); err != nil {
-			return api.At(err, ".sessionId")
-		}
-	}
-	if v := m["logGroupIdentifiers"]; v != nil {
-		if err := api.SetList(&s.LogGroupIdentifiers, v, api.SetString); err != nil {
-			return api.At(err, ".logGroupIdentifiers")
-		}
-	}
-	if v := m["logStreamNames"]; v != nil {
-		if err := api.SetList(&s.LogStreamNames, v, api.SetString); err != nil {
-			return api.At(err, ".logStreamNames")
-		}
-	}
-	if v := m["logStreamNamePrefixes"]; v != nil {
-		if err := api.SetList(&s.LogStreamNamePrefixes, v, api.SetString); err != nil {
-			return api.At(err, ".logStreamNamePrefixes")
-		}
-	}
-	if v := m["logEventFilterPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.LogEventFilterPattern, v); err != nil {
-			return api.At(err, ".logEventFilterPattern")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "requestId", &s.RequestId, api.SetStringPtr)
+	err = api.Decode(err, m, "sessionId", &s.SessionId, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupIdentifiers", &s.LogGroupIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "logStreamNames", &s.LogStreamNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "logStreamNamePrefixes", &s.LogStreamNamePrefixes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "logEventFilterPattern", &s.LogEventFilterPattern, api.SetStringPtr)
+	return err
 }
 
 func (s *LiveTailSessionStart) ToDynamic() map[string]any {
@@ -3891,41 +2254,22 @@ func (s *LiveTailSessionStart) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RequestId != nil {
-		m["requestId"] = *s.RequestId
-	}
-	if s.SessionId != nil {
-		m["sessionId"] = *s.SessionId
-	}
-	if s.LogGroupIdentifiers != nil {
-		m["logGroupIdentifiers"] = api.DynList(s.LogGroupIdentifiers, api.DynString)
-	}
-	if s.LogStreamNames != nil {
-		m["logStreamNames"] = api.DynList(s.LogStreamNames, api.DynString)
-	}
-	if s.LogStreamNamePrefixes != nil {
-		m["logStreamNamePrefixes"] = api.DynList(s.LogStreamNamePrefixes, api.DynString)
-	}
-	if s.LogEventFilterPattern != nil {
-		m["logEventFilterPattern"] = *s.LogEventFilterPattern
-	}
+	api.Put(m, "requestId", s.RequestId, api.DynString)
+	api.Put(m, "sessionId", s.SessionId, api.DynString)
+	api.PutList(m, "logGroupIdentifiers", s.LogGroupIdentifiers, api.DynString)
+	api.PutList(m, "logStreamNames", s.LogStreamNames, api.DynString)
+	api.PutList(m, "logStreamNamePrefixes", s.LogStreamNamePrefixes, api.DynString)
+	api.Put(m, "logEventFilterPattern", s.LogEventFilterPattern, api.DynString)
 	return m
 }
 
 func (s *LiveTailSessionUpdate) FromDynamic(m map[string]any) error {
-	if v := m["sessionMetadata"]; v != nil {
-		p := new(LiveTailSessionMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".sessionMetadata")
-		}
-		s.SessionMetadata = p
-	}
-	if v := m["sessionResults"]; v != nil {
-		if err := api.SetList(&s.SessionResults, v, func(p *LiveTailSessionLogEvent, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".sessionResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "sessionMetadata", &s.SessionMetadata, api.SetStructPtr[LiveTailSessionMetadata])
+	err = api.Decode(err, m, "sessionResults", &s.SessionResults, func(p *[]LiveTailSessionLogEvent, v any) error {
+		return api.SetList(p, v, func(p *LiveTailSessionLogEvent, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *LiveTailSessionUpdate) ToDynamic() map[string]any {
@@ -3933,27 +2277,16 @@ func (s *LiveTailSessionUpdate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SessionMetadata != nil {
-		m["sessionMetadata"] = s.SessionMetadata.ToDynamic()
-	}
-	if s.SessionResults != nil {
-		m["sessionResults"] = api.DynList(s.SessionResults, func(e LiveTailSessionLogEvent) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "sessionMetadata", s.SessionMetadata)
+	api.PutList(m, "sessionResults", s.SessionResults, func(e LiveTailSessionLogEvent) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *LogEvent) FromDynamic(m map[string]any) error {
-	if v := m["timestamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".timestamp")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "timestamp", &s.Timestamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LogEvent) ToDynamic() map[string]any {
@@ -3961,72 +2294,25 @@ func (s *LogEvent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Timestamp != nil {
-		m["timestamp"] = *s.Timestamp
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "timestamp", s.Timestamp, api.DynInt64)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LogGroup) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["creationTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".creationTime")
-		}
-	}
-	if v := m["retentionInDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionInDays, v); err != nil {
-			return api.At(err, ".retentionInDays")
-		}
-	}
-	if v := m["metricFilterCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MetricFilterCount, v); err != nil {
-			return api.At(err, ".metricFilterCount")
-		}
-	}
-	if v := m["arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".arn")
-		}
-	}
-	if v := m["storedBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.StoredBytes, v); err != nil {
-			return api.At(err, ".storedBytes")
-		}
-	}
-	if v := m["kmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".kmsKeyId")
-		}
-	}
-	if v := m["dataProtectionStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DataProtectionStatus, v); err != nil {
-			return api.At(err, ".dataProtectionStatus")
-		}
-	}
-	if v := m["inheritedProperties"]; v != nil {
-		if err := api.SetList(&s.InheritedProperties, v, api.SetString); err != nil {
-			return api.At(err, ".inheritedProperties")
-		}
-	}
-	if v := m["logGroupClass"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupClass, v); err != nil {
-			return api.At(err, ".logGroupClass")
-		}
-	}
-	if v := m["logGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupArn, v); err != nil {
-			return api.At(err, ".logGroupArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "creationTime", &s.CreationTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "retentionInDays", &s.RetentionInDays, api.SetInt32Ptr)
+	err = api.Decode(err, m, "metricFilterCount", &s.MetricFilterCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "storedBytes", &s.StoredBytes, api.SetInt64Ptr)
+	err = api.Decode(err, m, "kmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "dataProtectionStatus", &s.DataProtectionStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "inheritedProperties", &s.InheritedProperties, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "logGroupClass", &s.LogGroupClass, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupArn", &s.LogGroupArn, api.SetStringPtr)
+	return err
 }
 
 func (s *LogGroup) ToDynamic() map[string]any {
@@ -4034,54 +2320,25 @@ func (s *LogGroup) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.CreationTime != nil {
-		m["creationTime"] = *s.CreationTime
-	}
-	if s.RetentionInDays != nil {
-		m["retentionInDays"] = int64(*s.RetentionInDays)
-	}
-	if s.MetricFilterCount != nil {
-		m["metricFilterCount"] = int64(*s.MetricFilterCount)
-	}
-	if s.Arn != nil {
-		m["arn"] = *s.Arn
-	}
-	if s.StoredBytes != nil {
-		m["storedBytes"] = *s.StoredBytes
-	}
-	if s.KmsKeyId != nil {
-		m["kmsKeyId"] = *s.KmsKeyId
-	}
-	if s.DataProtectionStatus != nil {
-		m["dataProtectionStatus"] = *s.DataProtectionStatus
-	}
-	if s.InheritedProperties != nil {
-		m["inheritedProperties"] = api.DynList(s.InheritedProperties, api.DynString)
-	}
-	if s.LogGroupClass != nil {
-		m["logGroupClass"] = *s.LogGroupClass
-	}
-	if s.LogGroupArn != nil {
-		m["logGroupArn"] = *s.LogGroupArn
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "creationTime", s.CreationTime, api.DynInt64)
+	api.Put(m, "retentionInDays", s.RetentionInDays, api.DynInt32)
+	api.Put(m, "metricFilterCount", s.MetricFilterCount, api.DynInt32)
+	api.Put(m, "arn", s.Arn, api.DynString)
+	api.Put(m, "storedBytes", s.StoredBytes, api.DynInt64)
+	api.Put(m, "kmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "dataProtectionStatus", s.DataProtectionStatus, api.DynString)
+	api.PutList(m, "inheritedProperties", s.InheritedProperties, api.DynString)
+	api.Put(m, "logGroupClass", s.LogGroupClass, api.DynString)
+	api.Put(m, "logGroupArn", s.LogGroupArn, api.DynString)
 	return m
 }
 
 func (s *LogGroupField) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["percent"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Percent, v); err != nil {
-			return api.At(err, ".percent")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "percent", &s.Percent, api.SetInt32Ptr)
+	return err
 }
 
 func (s *LogGroupField) ToDynamic() map[string]any {
@@ -4089,57 +2346,22 @@ func (s *LogGroupField) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Percent != nil {
-		m["percent"] = int64(*s.Percent)
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "percent", s.Percent, api.DynInt32)
 	return m
 }
 
 func (s *LogStream) FromDynamic(m map[string]any) error {
-	if v := m["logStreamName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogStreamName, v); err != nil {
-			return api.At(err, ".logStreamName")
-		}
-	}
-	if v := m["creationTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".creationTime")
-		}
-	}
-	if v := m["firstEventTimestamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.FirstEventTimestamp, v); err != nil {
-			return api.At(err, ".firstEventTimestamp")
-		}
-	}
-	if v := m["lastEventTimestamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LastEventTimestamp, v); err != nil {
-			return api.At(err, ".lastEventTimestamp")
-		}
-	}
-	if v := m["lastIngestionTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LastIngestionTime, v); err != nil {
-			return api.At(err, ".lastIngestionTime")
-		}
-	}
-	if v := m["uploadSequenceToken"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadSequenceToken, v); err != nil {
-			return api.At(err, ".uploadSequenceToken")
-		}
-	}
-	if v := m["arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".arn")
-		}
-	}
-	if v := m["storedBytes"]; v != nil {
-		if err := api.SetInt64Ptr(&s.StoredBytes, v); err != nil {
-			return api.At(err, ".storedBytes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
+	err = api.Decode(err, m, "creationTime", &s.CreationTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "firstEventTimestamp", &s.FirstEventTimestamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "lastEventTimestamp", &s.LastEventTimestamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "lastIngestionTime", &s.LastIngestionTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "uploadSequenceToken", &s.UploadSequenceToken, api.SetStringPtr)
+	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "storedBytes", &s.StoredBytes, api.SetInt64Ptr)
+	return err
 }
 
 func (s *LogStream) ToDynamic() map[string]any {
@@ -4147,42 +2369,21 @@ func (s *LogStream) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.LogStreamName != nil {
-		m["logStreamName"] = *s.LogStreamName
-	}
-	if s.CreationTime != nil {
-		m["creationTime"] = *s.CreationTime
-	}
-	if s.FirstEventTimestamp != nil {
-		m["firstEventTimestamp"] = *s.FirstEventTimestamp
-	}
-	if s.LastEventTimestamp != nil {
-		m["lastEventTimestamp"] = *s.LastEventTimestamp
-	}
-	if s.LastIngestionTime != nil {
-		m["lastIngestionTime"] = *s.LastIngestionTime
-	}
-	if s.UploadSequenceToken != nil {
-		m["uploadSequenceToken"] = *s.UploadSequenceToken
-	}
-	if s.Arn != nil {
-		m["arn"] = *s.Arn
-	}
-	if s.StoredBytes != nil {
-		m["storedBytes"] = *s.StoredBytes
-	}
+	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
+	api.Put(m, "creationTime", s.CreationTime, api.DynInt64)
+	api.Put(m, "firstEventTimestamp", s.FirstEventTimestamp, api.DynInt64)
+	api.Put(m, "lastEventTimestamp", s.LastEventTimestamp, api.DynInt64)
+	api.Put(m, "lastIngestionTime", s.LastIngestionTime, api.DynInt64)
+	api.Put(m, "uploadSequenceToken", s.UploadSequenceToken, api.DynString)
+	api.Put(m, "arn", s.Arn, api.DynString)
+	api.Put(m, "storedBytes", s.StoredBytes, api.DynInt64)
 	return m
 }
 
 func (s *MalformedQueryException) FromDynamic(m map[string]any) error {
-	if v := m["queryCompileError"]; v != nil {
-		p := new(QueryCompileError)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".queryCompileError")
-		}
-		s.QueryCompileError = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "queryCompileError", &s.QueryCompileError, api.SetStructPtr[QueryCompileError])
+	return err
 }
 
 func (s *MalformedQueryException) ToDynamic() map[string]any {
@@ -4190,39 +2391,20 @@ func (s *MalformedQueryException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryCompileError != nil {
-		m["queryCompileError"] = s.QueryCompileError.ToDynamic()
-	}
+	api.PutStruct(m, "queryCompileError", s.QueryCompileError)
 	return m
 }
 
 func (s *MetricFilter) FromDynamic(m map[string]any) error {
-	if v := m["filterName"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterName, v); err != nil {
-			return api.At(err, ".filterName")
-		}
-	}
-	if v := m["filterPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterPattern, v); err != nil {
-			return api.At(err, ".filterPattern")
-		}
-	}
-	if v := m["metricTransformations"]; v != nil {
-		if err := api.SetList(&s.MetricTransformations, v, func(p *MetricTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".metricTransformations")
-		}
-	}
-	if v := m["creationTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".creationTime")
-		}
-	}
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "filterName", &s.FilterName, api.SetStringPtr)
+	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "metricTransformations", &s.MetricTransformations, func(p *[]MetricTransformation, v any) error {
+		return api.SetList(p, v, func(p *MetricTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "creationTime", &s.CreationTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	return err
 }
 
 func (s *MetricFilter) ToDynamic() map[string]any {
@@ -4230,41 +2412,20 @@ func (s *MetricFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.FilterName != nil {
-		m["filterName"] = *s.FilterName
-	}
-	if s.FilterPattern != nil {
-		m["filterPattern"] = *s.FilterPattern
-	}
-	if s.MetricTransformations != nil {
-		m["metricTransformations"] = api.DynList(s.MetricTransformations, func(e MetricTransformation) any { return e.ToDynamic() })
-	}
-	if s.CreationTime != nil {
-		m["creationTime"] = *s.CreationTime
-	}
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
+	api.Put(m, "filterName", s.FilterName, api.DynString)
+	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
+	api.PutList(m, "metricTransformations", s.MetricTransformations, func(e MetricTransformation) any { return e.ToDynamic() })
+	api.Put(m, "creationTime", s.CreationTime, api.DynInt64)
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
 	return m
 }
 
 func (s *MetricFilterMatchRecord) FromDynamic(m map[string]any) error {
-	if v := m["eventNumber"]; v != nil {
-		if err := api.SetInt64Ptr(&s.EventNumber, v); err != nil {
-			return api.At(err, ".eventNumber")
-		}
-	}
-	if v := m["eventMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.EventMessage, v); err != nil {
-			return api.At(err, ".eventMessage")
-		}
-	}
-	if v := m["extractedValues"]; v != nil {
-		if err := api.SetMap(&s.ExtractedValues, v, api.SetString); err != nil {
-			return api.At(err, ".extractedValues")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "eventNumber", &s.EventNumber, api.SetInt64Ptr)
+	err = api.Decode(err, m, "eventMessage", &s.EventMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "extractedValues", &s.ExtractedValues, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *MetricFilterMatchRecord) ToDynamic() map[string]any {
@@ -4272,50 +2433,21 @@ func (s *MetricFilterMatchRecord) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EventNumber != nil {
-		m["eventNumber"] = *s.EventNumber
-	}
-	if s.EventMessage != nil {
-		m["eventMessage"] = *s.EventMessage
-	}
-	if s.ExtractedValues != nil {
-		m["extractedValues"] = api.DynMap(s.ExtractedValues, api.DynString)
-	}
+	api.Put(m, "eventNumber", s.EventNumber, api.DynInt64)
+	api.Put(m, "eventMessage", s.EventMessage, api.DynString)
+	api.PutMap(m, "extractedValues", s.ExtractedValues, api.DynString)
 	return m
 }
 
 func (s *MetricTransformation) FromDynamic(m map[string]any) error {
-	if v := m["metricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".metricName")
-		}
-	}
-	if v := m["metricNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricNamespace, v); err != nil {
-			return api.At(err, ".metricNamespace")
-		}
-	}
-	if v := m["metricValue"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricValue, v); err != nil {
-			return api.At(err, ".metricValue")
-		}
-	}
-	if v := m["defaultValue"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.DefaultValue, v); err != nil {
-			return api.At(err, ".defaultValue")
-		}
-	}
-	if v := m["dimensions"]; v != nil {
-		if err := api.SetMap(&s.Dimensions, v, api.SetString); err != nil {
-			return api.At(err, ".dimensions")
-		}
-	}
-	if v := m["unit"]; v != nil {
-		if err := api.SetStringPtr(&s.Unit, v); err != nil {
-			return api.At(err, ".unit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "metricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "metricNamespace", &s.MetricNamespace, api.SetStringPtr)
+	err = api.Decode(err, m, "metricValue", &s.MetricValue, api.SetStringPtr)
+	err = api.Decode(err, m, "defaultValue", &s.DefaultValue, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "dimensions", &s.Dimensions, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "unit", &s.Unit, api.SetStringPtr)
+	return err
 }
 
 func (s *MetricTransformation) ToDynamic() map[string]any {
@@ -4323,24 +2455,12 @@ func (s *MetricTransformation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.MetricName != nil {
-		m["metricName"] = *s.MetricName
-	}
-	if s.MetricNamespace != nil {
-		m["metricNamespace"] = *s.MetricNamespace
-	}
-	if s.MetricValue != nil {
-		m["metricValue"] = *s.MetricValue
-	}
-	if s.DefaultValue != nil {
-		m["defaultValue"] = *s.DefaultValue
-	}
-	if s.Dimensions != nil {
-		m["dimensions"] = api.DynMap(s.Dimensions, api.DynString)
-	}
-	if s.Unit != nil {
-		m["unit"] = *s.Unit
-	}
+	api.Put(m, "metricName", s.MetricName, api.DynString)
+	api.Put(m, "metricNamespace", s.MetricNamespace, api.DynString)
+	api.Put(m, "metricValue", s.MetricValue, api.DynString)
+	api.Put(m, "defaultValue", s.DefaultValue, api.DynFloat64)
+	api.PutMap(m, "dimensions", s.Dimensions, api.DynString)
+	api.Put(m, "unit", s.Unit, api.DynString)
 	return m
 }
 
@@ -4354,22 +2474,11 @@ func (s *OperationAbortedException) ToDynamic() map[string]any {
 }
 
 func (s *OutputLogEvent) FromDynamic(m map[string]any) error {
-	if v := m["timestamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".timestamp")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	if v := m["ingestionTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.IngestionTime, v); err != nil {
-			return api.At(err, ".ingestionTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "timestamp", &s.Timestamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "ingestionTime", &s.IngestionTime, api.SetInt64Ptr)
+	return err
 }
 
 func (s *OutputLogEvent) ToDynamic() map[string]any {
@@ -4377,40 +2486,19 @@ func (s *OutputLogEvent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Timestamp != nil {
-		m["timestamp"] = *s.Timestamp
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
-	if s.IngestionTime != nil {
-		m["ingestionTime"] = *s.IngestionTime
-	}
+	api.Put(m, "timestamp", s.Timestamp, api.DynInt64)
+	api.Put(m, "message", s.Message, api.DynString)
+	api.Put(m, "ingestionTime", s.IngestionTime, api.DynInt64)
 	return m
 }
 
 func (s *PatternToken) FromDynamic(m map[string]any) error {
-	if v := m["dynamicTokenPosition"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DynamicTokenPosition, v); err != nil {
-			return api.At(err, ".dynamicTokenPosition")
-		}
-	}
-	if v := m["isDynamic"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsDynamic, v); err != nil {
-			return api.At(err, ".isDynamic")
-		}
-	}
-	if v := m["tokenString"]; v != nil {
-		if err := api.SetStringPtr(&s.TokenString, v); err != nil {
-			return api.At(err, ".tokenString")
-		}
-	}
-	if v := m["enumerations"]; v != nil {
-		if err := api.SetMap(&s.Enumerations, v, api.SetInt64); err != nil {
-			return api.At(err, ".enumerations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "dynamicTokenPosition", &s.DynamicTokenPosition, api.SetInt32Ptr)
+	err = api.Decode(err, m, "isDynamic", &s.IsDynamic, api.SetBoolPtr)
+	err = api.Decode(err, m, "tokenString", &s.TokenString, api.SetStringPtr)
+	err = api.Decode(err, m, "enumerations", &s.Enumerations, func(p *map[string]int64, v any) error { return api.SetMap(p, v, api.SetInt64) })
+	return err
 }
 
 func (s *PatternToken) ToDynamic() map[string]any {
@@ -4418,28 +2506,17 @@ func (s *PatternToken) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.DynamicTokenPosition != nil {
-		m["dynamicTokenPosition"] = int64(*s.DynamicTokenPosition)
-	}
-	if s.IsDynamic != nil {
-		m["isDynamic"] = *s.IsDynamic
-	}
-	if s.TokenString != nil {
-		m["tokenString"] = *s.TokenString
-	}
-	if s.Enumerations != nil {
-		m["enumerations"] = api.DynMap(s.Enumerations, api.DynInt64)
-	}
+	api.Put(m, "dynamicTokenPosition", s.DynamicTokenPosition, api.DynInt32)
+	api.Put(m, "isDynamic", s.IsDynamic, api.DynBool)
+	api.Put(m, "tokenString", s.TokenString, api.DynString)
+	api.PutMap(m, "enumerations", s.Enumerations, api.DynInt64)
 	return m
 }
 
 func (s *Policy) FromDynamic(m map[string]any) error {
-	if v := m["deliveryDestinationPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryDestinationPolicy, v); err != nil {
-			return api.At(err, ".deliveryDestinationPolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deliveryDestinationPolicy", &s.DeliveryDestinationPolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *Policy) ToDynamic() map[string]any {
@@ -4447,39 +2524,18 @@ func (s *Policy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DeliveryDestinationPolicy != nil {
-		m["deliveryDestinationPolicy"] = *s.DeliveryDestinationPolicy
-	}
+	api.Put(m, "deliveryDestinationPolicy", s.DeliveryDestinationPolicy, api.DynString)
 	return m
 }
 
 func (s *PutAccountPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["policyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".policyName")
-		}
-	}
-	if v := m["policyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".policyDocument")
-		}
-	}
-	if v := m["policyType"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyType, v); err != nil {
-			return api.At(err, ".policyType")
-		}
-	}
-	if v := m["scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".scope")
-		}
-	}
-	if v := m["selectionCriteria"]; v != nil {
-		if err := api.SetStringPtr(&s.SelectionCriteria, v); err != nil {
-			return api.At(err, ".selectionCriteria")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "policyType", &s.PolicyType, api.SetStringPtr)
+	err = api.Decode(err, m, "scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "selectionCriteria", &s.SelectionCriteria, api.SetStringPtr)
+	return err
 }
 
 func (s *PutAccountPolicyRequest) ToDynamic() map[string]any {
@@ -4487,33 +2543,18 @@ func (s *PutAccountPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.PolicyName != nil {
-		m["policyName"] = *s.PolicyName
-	}
-	if s.PolicyDocument != nil {
-		m["policyDocument"] = *s.PolicyDocument
-	}
-	if s.PolicyType != nil {
-		m["policyType"] = *s.PolicyType
-	}
-	if s.Scope != nil {
-		m["scope"] = *s.Scope
-	}
-	if s.SelectionCriteria != nil {
-		m["selectionCriteria"] = *s.SelectionCriteria
-	}
+	api.Put(m, "policyName", s.PolicyName, api.DynString)
+	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
+	api.Put(m, "policyType", s.PolicyType, api.DynString)
+	api.Put(m, "scope", s.Scope, api.DynString)
+	api.Put(m, "selectionCriteria", s.SelectionCriteria, api.DynString)
 	return m
 }
 
 func (s *PutAccountPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["accountPolicy"]; v != nil {
-		p := new(AccountPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".accountPolicy")
-		}
-		s.AccountPolicy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "accountPolicy", &s.AccountPolicy, api.SetStructPtr[AccountPolicy])
+	return err
 }
 
 func (s *PutAccountPolicyResponse) ToDynamic() map[string]any {
@@ -4521,24 +2562,15 @@ func (s *PutAccountPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AccountPolicy != nil {
-		m["accountPolicy"] = s.AccountPolicy.ToDynamic()
-	}
+	api.PutStruct(m, "accountPolicy", s.AccountPolicy)
 	return m
 }
 
 func (s *PutDataProtectionPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupIdentifier, v); err != nil {
-			return api.At(err, ".logGroupIdentifier")
-		}
-	}
-	if v := m["policyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".policyDocument")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
+	return err
 }
 
 func (s *PutDataProtectionPolicyRequest) ToDynamic() map[string]any {
@@ -4546,32 +2578,17 @@ func (s *PutDataProtectionPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogGroupIdentifier != nil {
-		m["logGroupIdentifier"] = *s.LogGroupIdentifier
-	}
-	if s.PolicyDocument != nil {
-		m["policyDocument"] = *s.PolicyDocument
-	}
+	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
+	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
 	return m
 }
 
 func (s *PutDataProtectionPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["logGroupIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupIdentifier, v); err != nil {
-			return api.At(err, ".logGroupIdentifier")
-		}
-	}
-	if v := m["policyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".policyDocument")
-		}
-	}
-	if v := m["lastUpdatedTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LastUpdatedTime, v); err != nil {
-			return api.At(err, ".lastUpdatedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "lastUpdatedTime", &s.LastUpdatedTime, api.SetInt64Ptr)
+	return err
 }
 
 func (s *PutDataProtectionPolicyResponse) ToDynamic() map[string]any {
@@ -4579,30 +2596,17 @@ func (s *PutDataProtectionPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LogGroupIdentifier != nil {
-		m["logGroupIdentifier"] = *s.LogGroupIdentifier
-	}
-	if s.PolicyDocument != nil {
-		m["policyDocument"] = *s.PolicyDocument
-	}
-	if s.LastUpdatedTime != nil {
-		m["lastUpdatedTime"] = *s.LastUpdatedTime
-	}
+	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
+	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
+	api.Put(m, "lastUpdatedTime", s.LastUpdatedTime, api.DynInt64)
 	return m
 }
 
 func (s *PutDeliveryDestinationPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["deliveryDestinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryDestinationName, v); err != nil {
-			return api.At(err, ".deliveryDestinationName")
-		}
-	}
-	if v := m["deliveryDestinationPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryDestinationPolicy, v); err != nil {
-			return api.At(err, ".deliveryDestinationPolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deliveryDestinationName", &s.DeliveryDestinationName, api.SetStringPtr)
+	err = api.Decode(err, m, "deliveryDestinationPolicy", &s.DeliveryDestinationPolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *PutDeliveryDestinationPolicyRequest) ToDynamic() map[string]any {
@@ -4610,24 +2614,15 @@ func (s *PutDeliveryDestinationPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DeliveryDestinationName != nil {
-		m["deliveryDestinationName"] = *s.DeliveryDestinationName
-	}
-	if s.DeliveryDestinationPolicy != nil {
-		m["deliveryDestinationPolicy"] = *s.DeliveryDestinationPolicy
-	}
+	api.Put(m, "deliveryDestinationName", s.DeliveryDestinationName, api.DynString)
+	api.Put(m, "deliveryDestinationPolicy", s.DeliveryDestinationPolicy, api.DynString)
 	return m
 }
 
 func (s *PutDeliveryDestinationPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["policy"]; v != nil {
-		p := new(Policy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".policy")
-		}
-		s.Policy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "policy", &s.Policy, api.SetStructPtr[Policy])
+	return err
 }
 
 func (s *PutDeliveryDestinationPolicyResponse) ToDynamic() map[string]any {
@@ -4635,36 +2630,17 @@ func (s *PutDeliveryDestinationPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Policy != nil {
-		m["policy"] = s.Policy.ToDynamic()
-	}
+	api.PutStruct(m, "policy", s.Policy)
 	return m
 }
 
 func (s *PutDeliveryDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["outputFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.OutputFormat, v); err != nil {
-			return api.At(err, ".outputFormat")
-		}
-	}
-	if v := m["deliveryDestinationConfiguration"]; v != nil {
-		p := new(DeliveryDestinationConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".deliveryDestinationConfiguration")
-		}
-		s.DeliveryDestinationConfiguration = p
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "outputFormat", &s.OutputFormat, api.SetStringPtr)
+	err = api.Decode(err, m, "deliveryDestinationConfiguration", &s.DeliveryDestinationConfiguration, api.SetStructPtr[DeliveryDestinationConfiguration])
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *PutDeliveryDestinationRequest) ToDynamic() map[string]any {
@@ -4672,30 +2648,17 @@ func (s *PutDeliveryDestinationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.OutputFormat != nil {
-		m["outputFormat"] = *s.OutputFormat
-	}
-	if s.DeliveryDestinationConfiguration != nil {
-		m["deliveryDestinationConfiguration"] = s.DeliveryDestinationConfiguration.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "outputFormat", s.OutputFormat, api.DynString)
+	api.PutStruct(m, "deliveryDestinationConfiguration", s.DeliveryDestinationConfiguration)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *PutDeliveryDestinationResponse) FromDynamic(m map[string]any) error {
-	if v := m["deliveryDestination"]; v != nil {
-		p := new(DeliveryDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".deliveryDestination")
-		}
-		s.DeliveryDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deliveryDestination", &s.DeliveryDestination, api.SetStructPtr[DeliveryDestination])
+	return err
 }
 
 func (s *PutDeliveryDestinationResponse) ToDynamic() map[string]any {
@@ -4703,34 +2666,17 @@ func (s *PutDeliveryDestinationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DeliveryDestination != nil {
-		m["deliveryDestination"] = s.DeliveryDestination.ToDynamic()
-	}
+	api.PutStruct(m, "deliveryDestination", s.DeliveryDestination)
 	return m
 }
 
 func (s *PutDeliverySourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["logType"]; v != nil {
-		if err := api.SetStringPtr(&s.LogType, v); err != nil {
-			return api.At(err, ".logType")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "logType", &s.LogType, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *PutDeliverySourceRequest) ToDynamic() map[string]any {
@@ -4738,30 +2684,17 @@ func (s *PutDeliverySourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.LogType != nil {
-		m["logType"] = *s.LogType
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "logType", s.LogType, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *PutDeliverySourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["deliverySource"]; v != nil {
-		p := new(DeliverySource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".deliverySource")
-		}
-		s.DeliverySource = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "deliverySource", &s.DeliverySource, api.SetStructPtr[DeliverySource])
+	return err
 }
 
 func (s *PutDeliverySourceResponse) ToDynamic() map[string]any {
@@ -4769,29 +2702,16 @@ func (s *PutDeliverySourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DeliverySource != nil {
-		m["deliverySource"] = s.DeliverySource.ToDynamic()
-	}
+	api.PutStruct(m, "deliverySource", s.DeliverySource)
 	return m
 }
 
 func (s *PutDestinationPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["destinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationName, v); err != nil {
-			return api.At(err, ".destinationName")
-		}
-	}
-	if v := m["accessPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessPolicy, v); err != nil {
-			return api.At(err, ".accessPolicy")
-		}
-	}
-	if v := m["forceUpdate"]; v != nil {
-		if err := api.SetBoolPtr(&s.ForceUpdate, v); err != nil {
-			return api.At(err, ".forceUpdate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "destinationName", &s.DestinationName, api.SetStringPtr)
+	err = api.Decode(err, m, "accessPolicy", &s.AccessPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "forceUpdate", &s.ForceUpdate, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutDestinationPolicyRequest) ToDynamic() map[string]any {
@@ -4799,40 +2719,19 @@ func (s *PutDestinationPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DestinationName != nil {
-		m["destinationName"] = *s.DestinationName
-	}
-	if s.AccessPolicy != nil {
-		m["accessPolicy"] = *s.AccessPolicy
-	}
-	if s.ForceUpdate != nil {
-		m["forceUpdate"] = *s.ForceUpdate
-	}
+	api.Put(m, "destinationName", s.DestinationName, api.DynString)
+	api.Put(m, "accessPolicy", s.AccessPolicy, api.DynString)
+	api.Put(m, "forceUpdate", s.ForceUpdate, api.DynBool)
 	return m
 }
 
 func (s *PutDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["destinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationName, v); err != nil {
-			return api.At(err, ".destinationName")
-		}
-	}
-	if v := m["targetArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetArn, v); err != nil {
-			return api.At(err, ".targetArn")
-		}
-	}
-	if v := m["roleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".roleArn")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "destinationName", &s.DestinationName, api.SetStringPtr)
+	err = api.Decode(err, m, "targetArn", &s.TargetArn, api.SetStringPtr)
+	err = api.Decode(err, m, "roleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *PutDestinationRequest) ToDynamic() map[string]any {
@@ -4840,30 +2739,17 @@ func (s *PutDestinationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.DestinationName != nil {
-		m["destinationName"] = *s.DestinationName
-	}
-	if s.TargetArn != nil {
-		m["targetArn"] = *s.TargetArn
-	}
-	if s.RoleArn != nil {
-		m["roleArn"] = *s.RoleArn
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "destinationName", s.DestinationName, api.DynString)
+	api.Put(m, "targetArn", s.TargetArn, api.DynString)
+	api.Put(m, "roleArn", s.RoleArn, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *PutDestinationResponse) FromDynamic(m map[string]any) error {
-	if v := m["destination"]; v != nil {
-		p := new(Destination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".destination")
-		}
-		s.Destination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "destination", &s.Destination, api.SetStructPtr[Destination])
+	return err
 }
 
 func (s *PutDestinationResponse) ToDynamic() map[string]any {
@@ -4871,34 +2757,19 @@ func (s *PutDestinationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Destination != nil {
-		m["destination"] = s.Destination.ToDynamic()
-	}
+	api.PutStruct(m, "destination", s.Destination)
 	return m
 }
 
 func (s *PutLogEventsRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["logStreamName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogStreamName, v); err != nil {
-			return api.At(err, ".logStreamName")
-		}
-	}
-	if v := m["logEvents"]; v != nil {
-		if err := api.SetList(&s.LogEvents, v, func(p *InputLogEvent, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".logEvents")
-		}
-	}
-	if v := m["sequenceToken"]; v != nil {
-		if err := api.SetStringPtr(&s.SequenceToken, v); err != nil {
-			return api.At(err, ".sequenceToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
+	err = api.Decode(err, m, "logEvents", &s.LogEvents, func(p *[]InputLogEvent, v any) error {
+		return api.SetList(p, v, func(p *InputLogEvent, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "sequenceToken", &s.SequenceToken, api.SetStringPtr)
+	return err
 }
 
 func (s *PutLogEventsRequest) ToDynamic() map[string]any {
@@ -4906,35 +2777,18 @@ func (s *PutLogEventsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.LogStreamName != nil {
-		m["logStreamName"] = *s.LogStreamName
-	}
-	if s.LogEvents != nil {
-		m["logEvents"] = api.DynList(s.LogEvents, func(e InputLogEvent) any { return e.ToDynamic() })
-	}
-	if s.SequenceToken != nil {
-		m["sequenceToken"] = *s.SequenceToken
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
+	api.PutList(m, "logEvents", s.LogEvents, func(e InputLogEvent) any { return e.ToDynamic() })
+	api.Put(m, "sequenceToken", s.SequenceToken, api.DynString)
 	return m
 }
 
 func (s *PutLogEventsResponse) FromDynamic(m map[string]any) error {
-	if v := m["nextSequenceToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextSequenceToken, v); err != nil {
-			return api.At(err, ".nextSequenceToken")
-		}
-	}
-	if v := m["rejectedLogEventsInfo"]; v != nil {
-		p := new(RejectedLogEventsInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".rejectedLogEventsInfo")
-		}
-		s.RejectedLogEventsInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "nextSequenceToken", &s.NextSequenceToken, api.SetStringPtr)
+	err = api.Decode(err, m, "rejectedLogEventsInfo", &s.RejectedLogEventsInfo, api.SetStructPtr[RejectedLogEventsInfo])
+	return err
 }
 
 func (s *PutLogEventsResponse) ToDynamic() map[string]any {
@@ -4942,37 +2796,20 @@ func (s *PutLogEventsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextSequenceToken != nil {
-		m["nextSequenceToken"] = *s.NextSequenceToken
-	}
-	if s.RejectedLogEventsInfo != nil {
-		m["rejectedLogEventsInfo"] = s.RejectedLogEventsInfo.ToDynamic()
-	}
+	api.Put(m, "nextSequenceToken", s.NextSequenceToken, api.DynString)
+	api.PutStruct(m, "rejectedLogEventsInfo", s.RejectedLogEventsInfo)
 	return m
 }
 
 func (s *PutMetricFilterRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["filterName"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterName, v); err != nil {
-			return api.At(err, ".filterName")
-		}
-	}
-	if v := m["filterPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterPattern, v); err != nil {
-			return api.At(err, ".filterPattern")
-		}
-	}
-	if v := m["metricTransformations"]; v != nil {
-		if err := api.SetList(&s.MetricTransformations, v, func(p *MetricTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".metricTransformations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "filterName", &s.FilterName, api.SetStringPtr)
+	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "metricTransformations", &s.MetricTransformations, func(p *[]MetricTransformation, v any) error {
+		return api.SetList(p, v, func(p *MetricTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutMetricFilterRequest) ToDynamic() map[string]any {
@@ -4980,48 +2817,21 @@ func (s *PutMetricFilterRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.FilterName != nil {
-		m["filterName"] = *s.FilterName
-	}
-	if s.FilterPattern != nil {
-		m["filterPattern"] = *s.FilterPattern
-	}
-	if s.MetricTransformations != nil {
-		m["metricTransformations"] = api.DynList(s.MetricTransformations, func(e MetricTransformation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "filterName", s.FilterName, api.DynString)
+	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
+	api.PutList(m, "metricTransformations", s.MetricTransformations, func(e MetricTransformation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutQueryDefinitionRequest) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["queryDefinitionId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryDefinitionId, v); err != nil {
-			return api.At(err, ".queryDefinitionId")
-		}
-	}
-	if v := m["logGroupNames"]; v != nil {
-		if err := api.SetList(&s.LogGroupNames, v, api.SetString); err != nil {
-			return api.At(err, ".logGroupNames")
-		}
-	}
-	if v := m["queryString"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryString, v); err != nil {
-			return api.At(err, ".queryString")
-		}
-	}
-	if v := m["clientToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientToken, v); err != nil {
-			return api.At(err, ".clientToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "queryDefinitionId", &s.QueryDefinitionId, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupNames", &s.LogGroupNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "queryString", &s.QueryString, api.SetStringPtr)
+	err = api.Decode(err, m, "clientToken", &s.ClientToken, api.SetStringPtr)
+	return err
 }
 
 func (s *PutQueryDefinitionRequest) ToDynamic() map[string]any {
@@ -5029,31 +2839,18 @@ func (s *PutQueryDefinitionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.QueryDefinitionId != nil {
-		m["queryDefinitionId"] = *s.QueryDefinitionId
-	}
-	if s.LogGroupNames != nil {
-		m["logGroupNames"] = api.DynList(s.LogGroupNames, api.DynString)
-	}
-	if s.QueryString != nil {
-		m["queryString"] = *s.QueryString
-	}
-	if s.ClientToken != nil {
-		m["clientToken"] = *s.ClientToken
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "queryDefinitionId", s.QueryDefinitionId, api.DynString)
+	api.PutList(m, "logGroupNames", s.LogGroupNames, api.DynString)
+	api.Put(m, "queryString", s.QueryString, api.DynString)
+	api.Put(m, "clientToken", s.ClientToken, api.DynString)
 	return m
 }
 
 func (s *PutQueryDefinitionResponse) FromDynamic(m map[string]any) error {
-	if v := m["queryDefinitionId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryDefinitionId, v); err != nil {
-			return api.At(err, ".queryDefinitionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "queryDefinitionId", &s.QueryDefinitionId, api.SetStringPtr)
+	return err
 }
 
 func (s *PutQueryDefinitionResponse) ToDynamic() map[string]any {
@@ -5061,24 +2858,15 @@ func (s *PutQueryDefinitionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryDefinitionId != nil {
-		m["queryDefinitionId"] = *s.QueryDefinitionId
-	}
+	api.Put(m, "queryDefinitionId", s.QueryDefinitionId, api.DynString)
 	return m
 }
 
 func (s *PutResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["policyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".policyName")
-		}
-	}
-	if v := m["policyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".policyDocument")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
+	return err
 }
 
 func (s *PutResourcePolicyRequest) ToDynamic() map[string]any {
@@ -5086,24 +2874,15 @@ func (s *PutResourcePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyName != nil {
-		m["policyName"] = *s.PolicyName
-	}
-	if s.PolicyDocument != nil {
-		m["policyDocument"] = *s.PolicyDocument
-	}
+	api.Put(m, "policyName", s.PolicyName, api.DynString)
+	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
 	return m
 }
 
 func (s *PutResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["resourcePolicy"]; v != nil {
-		p := new(ResourcePolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".resourcePolicy")
-		}
-		s.ResourcePolicy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourcePolicy", &s.ResourcePolicy, api.SetStructPtr[ResourcePolicy])
+	return err
 }
 
 func (s *PutResourcePolicyResponse) ToDynamic() map[string]any {
@@ -5111,24 +2890,15 @@ func (s *PutResourcePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourcePolicy != nil {
-		m["resourcePolicy"] = s.ResourcePolicy.ToDynamic()
-	}
+	api.PutStruct(m, "resourcePolicy", s.ResourcePolicy)
 	return m
 }
 
 func (s *PutRetentionPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["retentionInDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RetentionInDays, v); err != nil {
-			return api.At(err, ".retentionInDays")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "retentionInDays", &s.RetentionInDays, api.SetInt32Ptr)
+	return err
 }
 
 func (s *PutRetentionPolicyRequest) ToDynamic() map[string]any {
@@ -5136,47 +2906,20 @@ func (s *PutRetentionPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.RetentionInDays != nil {
-		m["retentionInDays"] = int64(*s.RetentionInDays)
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "retentionInDays", s.RetentionInDays, api.DynInt32)
 	return m
 }
 
 func (s *PutSubscriptionFilterRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["filterName"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterName, v); err != nil {
-			return api.At(err, ".filterName")
-		}
-	}
-	if v := m["filterPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterPattern, v); err != nil {
-			return api.At(err, ".filterPattern")
-		}
-	}
-	if v := m["destinationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationArn, v); err != nil {
-			return api.At(err, ".destinationArn")
-		}
-	}
-	if v := m["roleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".roleArn")
-		}
-	}
-	if v := m["distribution"]; v != nil {
-		if err := api.SetStringPtr(&s.Distribution, v); err != nil {
-			return api.At(err, ".distribution")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "filterName", &s.FilterName, api.SetStringPtr)
+	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "destinationArn", &s.DestinationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "roleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "distribution", &s.Distribution, api.SetStringPtr)
+	return err
 }
 
 func (s *PutSubscriptionFilterRequest) ToDynamic() map[string]any {
@@ -5184,41 +2927,20 @@ func (s *PutSubscriptionFilterRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.FilterName != nil {
-		m["filterName"] = *s.FilterName
-	}
-	if s.FilterPattern != nil {
-		m["filterPattern"] = *s.FilterPattern
-	}
-	if s.DestinationArn != nil {
-		m["destinationArn"] = *s.DestinationArn
-	}
-	if s.RoleArn != nil {
-		m["roleArn"] = *s.RoleArn
-	}
-	if s.Distribution != nil {
-		m["distribution"] = *s.Distribution
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "filterName", s.FilterName, api.DynString)
+	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
+	api.Put(m, "destinationArn", s.DestinationArn, api.DynString)
+	api.Put(m, "roleArn", s.RoleArn, api.DynString)
+	api.Put(m, "distribution", s.Distribution, api.DynString)
 	return m
 }
 
 func (s *QueryCompileError) FromDynamic(m map[string]any) error {
-	if v := m["location"]; v != nil {
-		p := new(QueryCompileErrorLocation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".location")
-		}
-		s.Location = p
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "location", &s.Location, api.SetStructPtr[QueryCompileErrorLocation])
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *QueryCompileError) ToDynamic() map[string]any {
@@ -5226,27 +2948,16 @@ func (s *QueryCompileError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Location != nil {
-		m["location"] = s.Location.ToDynamic()
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.PutStruct(m, "location", s.Location)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *QueryCompileErrorLocation) FromDynamic(m map[string]any) error {
-	if v := m["startCharOffset"]; v != nil {
-		if err := api.SetInt32Ptr(&s.StartCharOffset, v); err != nil {
-			return api.At(err, ".startCharOffset")
-		}
-	}
-	if v := m["endCharOffset"]; v != nil {
-		if err := api.SetInt32Ptr(&s.EndCharOffset, v); err != nil {
-			return api.At(err, ".endCharOffset")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "startCharOffset", &s.StartCharOffset, api.SetInt32Ptr)
+	err = api.Decode(err, m, "endCharOffset", &s.EndCharOffset, api.SetInt32Ptr)
+	return err
 }
 
 func (s *QueryCompileErrorLocation) ToDynamic() map[string]any {
@@ -5254,42 +2965,19 @@ func (s *QueryCompileErrorLocation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StartCharOffset != nil {
-		m["startCharOffset"] = int64(*s.StartCharOffset)
-	}
-	if s.EndCharOffset != nil {
-		m["endCharOffset"] = int64(*s.EndCharOffset)
-	}
+	api.Put(m, "startCharOffset", s.StartCharOffset, api.DynInt32)
+	api.Put(m, "endCharOffset", s.EndCharOffset, api.DynInt32)
 	return m
 }
 
 func (s *QueryDefinition) FromDynamic(m map[string]any) error {
-	if v := m["queryDefinitionId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryDefinitionId, v); err != nil {
-			return api.At(err, ".queryDefinitionId")
-		}
-	}
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["queryString"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryString, v); err != nil {
-			return api.At(err, ".queryString")
-		}
-	}
-	if v := m["lastModified"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LastModified, v); err != nil {
-			return api.At(err, ".lastModified")
-		}
-	}
-	if v := m["logGroupNames"]; v != nil {
-		if err := api.SetList(&s.LogGroupNames, v, api.SetString); err != nil {
-			return api.At(err, ".logGroupNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "queryDefinitionId", &s.QueryDefinitionId, api.SetStringPtr)
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "queryString", &s.QueryString, api.SetStringPtr)
+	err = api.Decode(err, m, "lastModified", &s.LastModified, api.SetInt64Ptr)
+	err = api.Decode(err, m, "logGroupNames", &s.LogGroupNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *QueryDefinition) ToDynamic() map[string]any {
@@ -5297,51 +2985,22 @@ func (s *QueryDefinition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.QueryDefinitionId != nil {
-		m["queryDefinitionId"] = *s.QueryDefinitionId
-	}
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.QueryString != nil {
-		m["queryString"] = *s.QueryString
-	}
-	if s.LastModified != nil {
-		m["lastModified"] = *s.LastModified
-	}
-	if s.LogGroupNames != nil {
-		m["logGroupNames"] = api.DynList(s.LogGroupNames, api.DynString)
-	}
+	api.Put(m, "queryDefinitionId", s.QueryDefinitionId, api.DynString)
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "queryString", s.QueryString, api.DynString)
+	api.Put(m, "lastModified", s.LastModified, api.DynInt64)
+	api.PutList(m, "logGroupNames", s.LogGroupNames, api.DynString)
 	return m
 }
 
 func (s *QueryInfo) FromDynamic(m map[string]any) error {
-	if v := m["queryId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryId, v); err != nil {
-			return api.At(err, ".queryId")
-		}
-	}
-	if v := m["queryString"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryString, v); err != nil {
-			return api.At(err, ".queryString")
-		}
-	}
-	if v := m["status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".status")
-		}
-	}
-	if v := m["createTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CreateTime, v); err != nil {
-			return api.At(err, ".createTime")
-		}
-	}
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "queryId", &s.QueryId, api.SetStringPtr)
+	err = api.Decode(err, m, "queryString", &s.QueryString, api.SetStringPtr)
+	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "createTime", &s.CreateTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	return err
 }
 
 func (s *QueryInfo) ToDynamic() map[string]any {
@@ -5349,41 +3008,20 @@ func (s *QueryInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.QueryId != nil {
-		m["queryId"] = *s.QueryId
-	}
-	if s.QueryString != nil {
-		m["queryString"] = *s.QueryString
-	}
-	if s.Status != nil {
-		m["status"] = *s.Status
-	}
-	if s.CreateTime != nil {
-		m["createTime"] = *s.CreateTime
-	}
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
+	api.Put(m, "queryId", s.QueryId, api.DynString)
+	api.Put(m, "queryString", s.QueryString, api.DynString)
+	api.Put(m, "status", s.Status, api.DynString)
+	api.Put(m, "createTime", s.CreateTime, api.DynInt64)
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
 	return m
 }
 
 func (s *QueryStatistics) FromDynamic(m map[string]any) error {
-	if v := m["recordsMatched"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.RecordsMatched, v); err != nil {
-			return api.At(err, ".recordsMatched")
-		}
-	}
-	if v := m["recordsScanned"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.RecordsScanned, v); err != nil {
-			return api.At(err, ".recordsScanned")
-		}
-	}
-	if v := m["bytesScanned"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.BytesScanned, v); err != nil {
-			return api.At(err, ".bytesScanned")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "recordsMatched", &s.RecordsMatched, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "recordsScanned", &s.RecordsScanned, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "bytesScanned", &s.BytesScanned, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *QueryStatistics) ToDynamic() map[string]any {
@@ -5391,35 +3029,18 @@ func (s *QueryStatistics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RecordsMatched != nil {
-		m["recordsMatched"] = *s.RecordsMatched
-	}
-	if s.RecordsScanned != nil {
-		m["recordsScanned"] = *s.RecordsScanned
-	}
-	if s.BytesScanned != nil {
-		m["bytesScanned"] = *s.BytesScanned
-	}
+	api.Put(m, "recordsMatched", s.RecordsMatched, api.DynFloat64)
+	api.Put(m, "recordsScanned", s.RecordsScanned, api.DynFloat64)
+	api.Put(m, "bytesScanned", s.BytesScanned, api.DynFloat64)
 	return m
 }
 
 func (s *RejectedLogEventsInfo) FromDynamic(m map[string]any) error {
-	if v := m["tooNewLogEventStartIndex"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TooNewLogEventStartIndex, v); err != nil {
-			return api.At(err, ".tooNewLogEventStartIndex")
-		}
-	}
-	if v := m["tooOldLogEventEndIndex"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TooOldLogEventEndIndex, v); err != nil {
-			return api.At(err, ".tooOldLogEventEndIndex")
-		}
-	}
-	if v := m["expiredLogEventEndIndex"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ExpiredLogEventEndIndex, v); err != nil {
-			return api.At(err, ".expiredLogEventEndIndex")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "tooNewLogEventStartIndex", &s.TooNewLogEventStartIndex, api.SetInt32Ptr)
+	err = api.Decode(err, m, "tooOldLogEventEndIndex", &s.TooOldLogEventEndIndex, api.SetInt32Ptr)
+	err = api.Decode(err, m, "expiredLogEventEndIndex", &s.ExpiredLogEventEndIndex, api.SetInt32Ptr)
+	return err
 }
 
 func (s *RejectedLogEventsInfo) ToDynamic() map[string]any {
@@ -5427,15 +3048,9 @@ func (s *RejectedLogEventsInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TooNewLogEventStartIndex != nil {
-		m["tooNewLogEventStartIndex"] = int64(*s.TooNewLogEventStartIndex)
-	}
-	if s.TooOldLogEventEndIndex != nil {
-		m["tooOldLogEventEndIndex"] = int64(*s.TooOldLogEventEndIndex)
-	}
-	if s.ExpiredLogEventEndIndex != nil {
-		m["expiredLogEventEndIndex"] = int64(*s.ExpiredLogEventEndIndex)
-	}
+	api.Put(m, "tooNewLogEventStartIndex", s.TooNewLogEventStartIndex, api.DynInt32)
+	api.Put(m, "tooOldLogEventEndIndex", s.TooOldLogEventEndIndex, api.DynInt32)
+	api.Put(m, "expiredLogEventEndIndex", s.ExpiredLogEventEndIndex, api.DynInt32)
 	return m
 }
 
@@ -5458,22 +3073,11 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *ResourcePolicy) FromDynamic(m map[string]any) error {
-	if v := m["policyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".policyName")
-		}
-	}
-	if v := m["policyDocument"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyDocument, v); err != nil {
-			return api.At(err, ".policyDocument")
-		}
-	}
-	if v := m["lastUpdatedTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LastUpdatedTime, v); err != nil {
-			return api.At(err, ".lastUpdatedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
+	err = api.Decode(err, m, "lastUpdatedTime", &s.LastUpdatedTime, api.SetInt64Ptr)
+	return err
 }
 
 func (s *ResourcePolicy) ToDynamic() map[string]any {
@@ -5481,30 +3085,17 @@ func (s *ResourcePolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PolicyName != nil {
-		m["policyName"] = *s.PolicyName
-	}
-	if s.PolicyDocument != nil {
-		m["policyDocument"] = *s.PolicyDocument
-	}
-	if s.LastUpdatedTime != nil {
-		m["lastUpdatedTime"] = *s.LastUpdatedTime
-	}
+	api.Put(m, "policyName", s.PolicyName, api.DynString)
+	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
+	api.Put(m, "lastUpdatedTime", s.LastUpdatedTime, api.DynInt64)
 	return m
 }
 
 func (s *ResultField) FromDynamic(m map[string]any) error {
-	if v := m["field"]; v != nil {
-		if err := api.SetStringPtr(&s.Field, v); err != nil {
-			return api.At(err, ".field")
-		}
-	}
-	if v := m["value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "field", &s.Field, api.SetStringPtr)
+	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *ResultField) ToDynamic() map[string]any {
@@ -5512,27 +3103,16 @@ func (s *ResultField) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Field != nil {
-		m["field"] = *s.Field
-	}
-	if s.Value != nil {
-		m["value"] = *s.Value
-	}
+	api.Put(m, "field", s.Field, api.DynString)
+	api.Put(m, "value", s.Value, api.DynString)
 	return m
 }
 
 func (s *SearchedLogStream) FromDynamic(m map[string]any) error {
-	if v := m["logStreamName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogStreamName, v); err != nil {
-			return api.At(err, ".logStreamName")
-		}
-	}
-	if v := m["searchedCompletely"]; v != nil {
-		if err := api.SetBoolPtr(&s.SearchedCompletely, v); err != nil {
-			return api.At(err, ".searchedCompletely")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
+	err = api.Decode(err, m, "searchedCompletely", &s.SearchedCompletely, api.SetBoolPtr)
+	return err
 }
 
 func (s *SearchedLogStream) ToDynamic() map[string]any {
@@ -5540,12 +3120,8 @@ func (s *SearchedLogStream) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogStreamName != nil {
-		m["logStreamName"] = *s.LogStreamName
-	}
-	if s.SearchedCompletely != nil {
-		m["searchedCompletely"] = *s.SearchedCompletely
-	}
+	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
+	api.Put(m, "searchedCompletely", s.SearchedCompletely, api.DynBool)
 	return m
 }
 
@@ -5568,12 +3144,9 @@ func (s *ServiceUnavailableException) ToDynamic() map[string]any {
 }
 
 func (s *SessionStreamingException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *SessionStreamingException) ToDynamic() map[string]any {
@@ -5581,19 +3154,14 @@ func (s *SessionStreamingException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *SessionTimeoutException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *SessionTimeoutException) ToDynamic() map[string]any {
@@ -5601,34 +3169,17 @@ func (s *SessionTimeoutException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *StartLiveTailRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupIdentifiers"]; v != nil {
-		if err := api.SetList(&s.LogGroupIdentifiers, v, api.SetString); err != nil {
-			return api.At(err, ".logGroupIdentifiers")
-		}
-	}
-	if v := m["logStreamNames"]; v != nil {
-		if err := api.SetList(&s.LogStreamNames, v, api.SetString); err != nil {
-			return api.At(err, ".logStreamNames")
-		}
-	}
-	if v := m["logStreamNamePrefixes"]; v != nil {
-		if err := api.SetList(&s.LogStreamNamePrefixes, v, api.SetString); err != nil {
-			return api.At(err, ".logStreamNamePrefixes")
-		}
-	}
-	if v := m["logEventFilterPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.LogEventFilterPattern, v); err != nil {
-			return api.At(err, ".logEventFilterPattern")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupIdentifiers", &s.LogGroupIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "logStreamNames", &s.LogStreamNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "logStreamNamePrefixes", &s.LogStreamNamePrefixes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "logEventFilterPattern", &s.LogEventFilterPattern, api.SetStringPtr)
+	return err
 }
 
 func (s *StartLiveTailRequest) ToDynamic() map[string]any {
@@ -5636,28 +3187,17 @@ func (s *StartLiveTailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LogGroupIdentifiers != nil {
-		m["logGroupIdentifiers"] = api.DynList(s.LogGroupIdentifiers, api.DynString)
-	}
-	if s.LogStreamNames != nil {
-		m["logStreamNames"] = api.DynList(s.LogStreamNames, api.DynString)
-	}
-	if s.LogStreamNamePrefixes != nil {
-		m["logStreamNamePrefixes"] = api.DynList(s.LogStreamNamePrefixes, api.DynString)
-	}
-	if s.LogEventFilterPattern != nil {
-		m["logEventFilterPattern"] = *s.LogEventFilterPattern
-	}
+	api.PutList(m, "logGroupIdentifiers", s.LogGroupIdentifiers, api.DynString)
+	api.PutList(m, "logStreamNames", s.LogStreamNames, api.DynString)
+	api.PutList(m, "logStreamNamePrefixes", s.LogStreamNamePrefixes, api.DynString)
+	api.Put(m, "logEventFilterPattern", s.LogEventFilterPattern, api.DynString)
 	return m
 }
 
 func (s *StartLiveTailResponse) FromDynamic(m map[string]any) error {
-	if v := m["responseStream"]; v != nil {
-		if err := api.SetNever(&s.ResponseStream, v); err != nil {
-			return api.At(err, ".responseStream")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "responseStream", &s.ResponseStream, api.SetNever[api.EventStream[StartLiveTailResponseStream]])
+	return err
 }
 
 func (s *StartLiveTailResponse) ToDynamic() map[string]any {
@@ -5672,35 +3212,12 @@ func (s *StartLiveTailResponse) ToDynamic() map[string]any {
 }
 
 func (s *StartLiveTailResponseStream) FromDynamic(m map[string]any) error {
-	if v := m["sessionStart"]; v != nil {
-		p := new(LiveTailSessionStart)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".sessionStart")
-		}
-		s.SessionStart = p
-	}
-	if v := m["sessionUpdate"]; v != nil {
-		p := new(LiveTailSessionUpdate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".sessionUpdate")
-		}
-		s.SessionUpdate = p
-	}
-	if v := m["SessionTimeoutException"]; v != nil {
-		p := new(SessionTimeoutException)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SessionTimeoutException")
-		}
-		s.SessionTimeoutException = p
-	}
-	if v := m["SessionStreamingException"]; v != nil {
-		p := new(SessionStreamingException)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SessionStreamingException")
-		}
-		s.SessionStreamingException = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "sessionStart", &s.SessionStart, api.SetStructPtr[LiveTailSessionStart])
+	err = api.Decode(err, m, "sessionUpdate", &s.SessionUpdate, api.SetStructPtr[LiveTailSessionUpdate])
+	err = api.Decode(err, m, "SessionTimeoutException", &s.SessionTimeoutException, api.SetStructPtr[SessionTimeoutException])
+	err = api.Decode(err, m, "SessionStreamingException", &s.SessionStreamingException, api.SetStructPtr[SessionStreamingException])
+	return err
 }
 
 func (s *StartLiveTailResponseStream) ToDynamic() map[string]any {
@@ -5708,58 +3225,23 @@ func (s *StartLiveTailResponseStream) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SessionStart != nil {
-		m["sessionStart"] = s.SessionStart.ToDynamic()
-	}
-	if s.SessionUpdate != nil {
-		m["sessionUpdate"] = s.SessionUpdate.ToDynamic()
-	}
-	if s.SessionTimeoutException != nil {
-		m["SessionTimeoutException"] = s.SessionTimeoutException.ToDynamic()
-	}
-	if s.SessionStreamingException != nil {
-		m["SessionStreamingException"] = s.SessionStreamingException.ToDynamic()
-	}
+	api.PutStruct(m, "sessionStart", s.SessionStart)
+	api.PutStruct(m, "sessionUpdate", s.SessionUpdate)
+	api.PutStruct(m, "SessionTimeoutException", s.SessionTimeoutException)
+	api.PutStruct(m, "SessionStreamingException", s.SessionStreamingException)
 	return m
 }
 
 func (s *StartQueryRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["logGroupNames"]; v != nil {
-		if err := api.SetList(&s.LogGroupNames, v, api.SetString); err != nil {
-			return api.At(err, ".logGroupNames")
-		}
-	}
-	if v := m["logGroupIdentifiers"]; v != nil {
-		if err := api.SetList(&s.LogGroupIdentifiers, v, api.SetString); err != nil {
-			return api.At(err, ".logGroupIdentifiers")
-		}
-	}
-	if v := m["startTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.StartTime, v); err != nil {
-			return api.At(err, ".startTime")
-		}
-	}
-	if v := m["endTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.EndTime, v); err != nil {
-			return api.At(err, ".endTime")
-		}
-	}
-	if v := m["queryString"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryString, v); err != nil {
-			return api.At(err, ".queryString")
-		}
-	}
-	if v := m["limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupNames", &s.LogGroupNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "logGroupIdentifiers", &s.LogGroupIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "startTime", &s.StartTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "endTime", &s.EndTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "queryString", &s.QueryString, api.SetStringPtr)
+	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *StartQueryRequest) ToDynamic() map[string]any {
@@ -5767,37 +3249,20 @@ func (s *StartQueryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.LogGroupNames != nil {
-		m["logGroupNames"] = api.DynList(s.LogGroupNames, api.DynString)
-	}
-	if s.LogGroupIdentifiers != nil {
-		m["logGroupIdentifiers"] = api.DynList(s.LogGroupIdentifiers, api.DynString)
-	}
-	if s.StartTime != nil {
-		m["startTime"] = *s.StartTime
-	}
-	if s.EndTime != nil {
-		m["endTime"] = *s.EndTime
-	}
-	if s.QueryString != nil {
-		m["queryString"] = *s.QueryString
-	}
-	if s.Limit != nil {
-		m["limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.PutList(m, "logGroupNames", s.LogGroupNames, api.DynString)
+	api.PutList(m, "logGroupIdentifiers", s.LogGroupIdentifiers, api.DynString)
+	api.Put(m, "startTime", s.StartTime, api.DynInt64)
+	api.Put(m, "endTime", s.EndTime, api.DynInt64)
+	api.Put(m, "queryString", s.QueryString, api.DynString)
+	api.Put(m, "limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *StartQueryResponse) FromDynamic(m map[string]any) error {
-	if v := m["queryId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryId, v); err != nil {
-			return api.At(err, ".queryId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "queryId", &s.QueryId, api.SetStringPtr)
+	return err
 }
 
 func (s *StartQueryResponse) ToDynamic() map[string]any {
@@ -5805,19 +3270,14 @@ func (s *StartQueryResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryId != nil {
-		m["queryId"] = *s.QueryId
-	}
+	api.Put(m, "queryId", s.QueryId, api.DynString)
 	return m
 }
 
 func (s *StopQueryRequest) FromDynamic(m map[string]any) error {
-	if v := m["queryId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueryId, v); err != nil {
-			return api.At(err, ".queryId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "queryId", &s.QueryId, api.SetStringPtr)
+	return err
 }
 
 func (s *StopQueryRequest) ToDynamic() map[string]any {
@@ -5825,19 +3285,14 @@ func (s *StopQueryRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryId != nil {
-		m["queryId"] = *s.QueryId
-	}
+	api.Put(m, "queryId", s.QueryId, api.DynString)
 	return m
 }
 
 func (s *StopQueryResponse) FromDynamic(m map[string]any) error {
-	if v := m["success"]; v != nil {
-		if err := api.SetBoolPtr(&s.Success, v); err != nil {
-			return api.At(err, ".success")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "success", &s.Success, api.SetBoolPtr)
+	return err
 }
 
 func (s *StopQueryResponse) ToDynamic() map[string]any {
@@ -5845,49 +3300,20 @@ func (s *StopQueryResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Success != nil {
-		m["success"] = *s.Success
-	}
+	api.Put(m, "success", s.Success, api.DynBool)
 	return m
 }
 
 func (s *SubscriptionFilter) FromDynamic(m map[string]any) error {
-	if v := m["filterName"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterName, v); err != nil {
-			return api.At(err, ".filterName")
-		}
-	}
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["filterPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterPattern, v); err != nil {
-			return api.At(err, ".filterPattern")
-		}
-	}
-	if v := m["destinationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationArn, v); err != nil {
-			return api.At(err, ".destinationArn")
-		}
-	}
-	if v := m["roleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".roleArn")
-		}
-	}
-	if v := m["distribution"]; v != nil {
-		if err := api.SetStringPtr(&s.Distribution, v); err != nil {
-			return api.At(err, ".distribution")
-		}
-	}
-	if v := m["creationTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CreationTime, v); err != nil {
-			return api.At(err, ".creationTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "filterName", &s.FilterName, api.SetStringPtr)
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "destinationArn", &s.DestinationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "roleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "distribution", &s.Distribution, api.SetStringPtr)
+	err = api.Decode(err, m, "creationTime", &s.CreationTime, api.SetInt64Ptr)
+	return err
 }
 
 func (s *SubscriptionFilter) ToDynamic() map[string]any {
@@ -5895,42 +3321,21 @@ func (s *SubscriptionFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.FilterName != nil {
-		m["filterName"] = *s.FilterName
-	}
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.FilterPattern != nil {
-		m["filterPattern"] = *s.FilterPattern
-	}
-	if s.DestinationArn != nil {
-		m["destinationArn"] = *s.DestinationArn
-	}
-	if s.RoleArn != nil {
-		m["roleArn"] = *s.RoleArn
-	}
-	if s.Distribution != nil {
-		m["distribution"] = *s.Distribution
-	}
-	if s.CreationTime != nil {
-		m["creationTime"] = *s.CreationTime
-	}
+	api.Put(m, "filterName", s.FilterName, api.DynString)
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
+	api.Put(m, "destinationArn", s.DestinationArn, api.DynString)
+	api.Put(m, "roleArn", s.RoleArn, api.DynString)
+	api.Put(m, "distribution", s.Distribution, api.DynString)
+	api.Put(m, "creationTime", s.CreationTime, api.DynInt64)
 	return m
 }
 
 func (s *SuppressionPeriod) FromDynamic(m map[string]any) error {
-	if v := m["value"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Value, v); err != nil {
-			return api.At(err, ".value")
-		}
-	}
-	if v := m["suppressionUnit"]; v != nil {
-		if err := api.SetStringPtr(&s.SuppressionUnit, v); err != nil {
-			return api.At(err, ".suppressionUnit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "value", &s.Value, api.SetInt32Ptr)
+	err = api.Decode(err, m, "suppressionUnit", &s.SuppressionUnit, api.SetStringPtr)
+	return err
 }
 
 func (s *SuppressionPeriod) ToDynamic() map[string]any {
@@ -5938,27 +3343,16 @@ func (s *SuppressionPeriod) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Value != nil {
-		m["value"] = int64(*s.Value)
-	}
-	if s.SuppressionUnit != nil {
-		m["suppressionUnit"] = *s.SuppressionUnit
-	}
+	api.Put(m, "value", s.Value, api.DynInt32)
+	api.Put(m, "suppressionUnit", s.SuppressionUnit, api.DynString)
 	return m
 }
 
 func (s *TagLogGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *TagLogGroupRequest) ToDynamic() map[string]any {
@@ -5966,27 +3360,16 @@ func (s *TagLogGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *TagResourceRequest) ToDynamic() map[string]any {
@@ -5994,27 +3377,16 @@ func (s *TagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *TestMetricFilterRequest) FromDynamic(m map[string]any) error {
-	if v := m["filterPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterPattern, v); err != nil {
-			return api.At(err, ".filterPattern")
-		}
-	}
-	if v := m["logEventMessages"]; v != nil {
-		if err := api.SetList(&s.LogEventMessages, v, api.SetString); err != nil {
-			return api.At(err, ".logEventMessages")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "logEventMessages", &s.LogEventMessages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *TestMetricFilterRequest) ToDynamic() map[string]any {
@@ -6022,22 +3394,17 @@ func (s *TestMetricFilterRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FilterPattern != nil {
-		m["filterPattern"] = *s.FilterPattern
-	}
-	if s.LogEventMessages != nil {
-		m["logEventMessages"] = api.DynList(s.LogEventMessages, api.DynString)
-	}
+	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
+	api.PutList(m, "logEventMessages", s.LogEventMessages, api.DynString)
 	return m
 }
 
 func (s *TestMetricFilterResponse) FromDynamic(m map[string]any) error {
-	if v := m["matches"]; v != nil {
-		if err := api.SetList(&s.Matches, v, func(p *MetricFilterMatchRecord, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".matches")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "matches", &s.Matches, func(p *[]MetricFilterMatchRecord, v any) error {
+		return api.SetList(p, v, func(p *MetricFilterMatchRecord, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TestMetricFilterResponse) ToDynamic() map[string]any {
@@ -6045,9 +3412,7 @@ func (s *TestMetricFilterResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Matches != nil {
-		m["matches"] = api.DynList(s.Matches, func(e MetricFilterMatchRecord) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "matches", s.Matches, func(e MetricFilterMatchRecord) any { return e.ToDynamic() })
 	return m
 }
 
@@ -6061,17 +3426,10 @@ func (s *ThrottlingException) ToDynamic() map[string]any {
 }
 
 func (s *TooManyTagsException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	if v := m["resourceName"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceName, v); err != nil {
-			return api.At(err, ".resourceName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "resourceName", &s.ResourceName, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyTagsException) ToDynamic() map[string]any {
@@ -6079,12 +3437,8 @@ func (s *TooManyTagsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
-	if s.ResourceName != nil {
-		m["resourceName"] = *s.ResourceName
-	}
+	api.Put(m, "message", s.Message, api.DynString)
+	api.Put(m, "resourceName", s.ResourceName, api.DynString)
 	return m
 }
 
@@ -6098,17 +3452,10 @@ func (s *UnrecognizedClientException) ToDynamic() map[string]any {
 }
 
 func (s *UntagLogGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["logGroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.LogGroupName, v); err != nil {
-			return api.At(err, ".logGroupName")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagLogGroupRequest) ToDynamic() map[string]any {
@@ -6116,27 +3463,16 @@ func (s *UntagLogGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LogGroupName != nil {
-		m["logGroupName"] = *s.LogGroupName
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynList(s.Tags, api.DynString)
-	}
+	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
+	api.PutList(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["tagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".tagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "tagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceRequest) ToDynamic() map[string]any {
@@ -6144,44 +3480,19 @@ func (s *UntagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.TagKeys != nil {
-		m["tagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "tagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UpdateAnomalyRequest) FromDynamic(m map[string]any) error {
-	if v := m["anomalyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AnomalyId, v); err != nil {
-			return api.At(err, ".anomalyId")
-		}
-	}
-	if v := m["patternId"]; v != nil {
-		if err := api.SetStringPtr(&s.PatternId, v); err != nil {
-			return api.At(err, ".patternId")
-		}
-	}
-	if v := m["anomalyDetectorArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AnomalyDetectorArn, v); err != nil {
-			return api.At(err, ".anomalyDetectorArn")
-		}
-	}
-	if v := m["suppressionType"]; v != nil {
-		if err := api.SetStringPtr(&s.SuppressionType, v); err != nil {
-			return api.At(err, ".suppressionType")
-		}
-	}
-	if v := m["suppressionPeriod"]; v != nil {
-		p := new(SuppressionPeriod)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".suppressionPeriod")
-		}
-		s.SuppressionPeriod = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "anomalyId", &s.AnomalyId, api.SetStringPtr)
+	err = api.Decode(err, m, "patternId", &s.PatternId, api.SetStringPtr)
+	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
+	err = api.Decode(err, m, "suppressionType", &s.SuppressionType, api.SetStringPtr)
+	err = api.Decode(err, m, "suppressionPeriod", &s.SuppressionPeriod, api.SetStructPtr[SuppressionPeriod])
+	return err
 }
 
 func (s *UpdateAnomalyRequest) ToDynamic() map[string]any {
@@ -6189,51 +3500,22 @@ func (s *UpdateAnomalyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.AnomalyId != nil {
-		m["anomalyId"] = *s.AnomalyId
-	}
-	if s.PatternId != nil {
-		m["patternId"] = *s.PatternId
-	}
-	if s.AnomalyDetectorArn != nil {
-		m["anomalyDetectorArn"] = *s.AnomalyDetectorArn
-	}
-	if s.SuppressionType != nil {
-		m["suppressionType"] = *s.SuppressionType
-	}
-	if s.SuppressionPeriod != nil {
-		m["suppressionPeriod"] = s.SuppressionPeriod.ToDynamic()
-	}
+	api.Put(m, "anomalyId", s.AnomalyId, api.DynString)
+	api.Put(m, "patternId", s.PatternId, api.DynString)
+	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
+	api.Put(m, "suppressionType", s.SuppressionType, api.DynString)
+	api.PutStruct(m, "suppressionPeriod", s.SuppressionPeriod)
 	return m
 }
 
 func (s *UpdateLogAnomalyDetectorRequest) FromDynamic(m map[string]any) error {
-	if v := m["anomalyDetectorArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AnomalyDetectorArn, v); err != nil {
-			return api.At(err, ".anomalyDetectorArn")
-		}
-	}
-	if v := m["evaluationFrequency"]; v != nil {
-		if err := api.SetStringPtr(&s.EvaluationFrequency, v); err != nil {
-			return api.At(err, ".evaluationFrequency")
-		}
-	}
-	if v := m["filterPattern"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterPattern, v); err != nil {
-			return api.At(err, ".filterPattern")
-		}
-	}
-	if v := m["anomalyVisibilityTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.AnomalyVisibilityTime, v); err != nil {
-			return api.At(err, ".anomalyVisibilityTime")
-		}
-	}
-	if v := m["enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".enabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
+	err = api.Decode(err, m, "evaluationFrequency", &s.EvaluationFrequency, api.SetStringPtr)
+	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
+	err = api.Decode(err, m, "anomalyVisibilityTime", &s.AnomalyVisibilityTime, api.SetInt64Ptr)
+	err = api.Decode(err, m, "enabled", &s.Enabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *UpdateLogAnomalyDetectorRequest) ToDynamic() map[string]any {
@@ -6241,21 +3523,11 @@ func (s *UpdateLogAnomalyDetectorRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.AnomalyDetectorArn != nil {
-		m["anomalyDetectorArn"] = *s.AnomalyDetectorArn
-	}
-	if s.EvaluationFrequency != nil {
-		m["evaluationFrequency"] = *s.EvaluationFrequency
-	}
-	if s.FilterPattern != nil {
-		m["filterPattern"] = *s.FilterPattern
-	}
-	if s.AnomalyVisibilityTime != nil {
-		m["anomalyVisibilityTime"] = *s.AnomalyVisibilityTime
-	}
-	if s.Enabled != nil {
-		m["enabled"] = *s.Enabled
-	}
+	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
+	api.Put(m, "evaluationFrequency", s.EvaluationFrequency, api.DynString)
+	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
+	api.Put(m, "anomalyVisibilityTime", s.AnomalyVisibilityTime, api.DynInt64)
+	api.Put(m, "enabled", s.Enabled, api.DynBool)
 	return m
 }
 

@@ -7,12 +7,9 @@ import (
 )
 
 func (s *AccessDeniedException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *AccessDeniedException) ToDynamic() map[string]any {
@@ -20,39 +17,20 @@ func (s *AccessDeniedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ArrayValue) FromDynamic(m map[string]any) error {
-	if v := m["booleanValues"]; v != nil {
-		if err := api.SetList(&s.BooleanValues, v, api.SetBool); err != nil {
-			return api.At(err, ".booleanValues")
-		}
-	}
-	if v := m["longValues"]; v != nil {
-		if err := api.SetList(&s.LongValues, v, api.SetInt64); err != nil {
-			return api.At(err, ".longValues")
-		}
-	}
-	if v := m["doubleValues"]; v != nil {
-		if err := api.SetList(&s.DoubleValues, v, api.SetFloat64); err != nil {
-			return api.At(err, ".doubleValues")
-		}
-	}
-	if v := m["stringValues"]; v != nil {
-		if err := api.SetList(&s.StringValues, v, api.SetString); err != nil {
-			return api.At(err, ".stringValues")
-		}
-	}
-	if v := m["arrayValues"]; v != nil {
-		if err := api.SetList(&s.ArrayValues, v, func(p *ArrayValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".arrayValues")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "booleanValues", &s.BooleanValues, func(p *[]bool, v any) error { return api.SetList(p, v, api.SetBool) })
+	err = api.Decode(err, m, "longValues", &s.LongValues, func(p *[]int64, v any) error { return api.SetList(p, v, api.SetInt64) })
+	err = api.Decode(err, m, "doubleValues", &s.DoubleValues, func(p *[]float64, v any) error { return api.SetList(p, v, api.SetFloat64) })
+	err = api.Decode(err, m, "stringValues", &s.StringValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "arrayValues", &s.ArrayValues, func(p *[]ArrayValue, v any) error {
+		return api.SetList(p, v, func(p *ArrayValue, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ArrayValue) ToDynamic() map[string]any {
@@ -60,31 +38,18 @@ func (s *ArrayValue) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.BooleanValues != nil {
-		m["booleanValues"] = api.DynList(s.BooleanValues, api.DynBool)
-	}
-	if s.LongValues != nil {
-		m["longValues"] = api.DynList(s.LongValues, api.DynInt64)
-	}
-	if s.DoubleValues != nil {
-		m["doubleValues"] = api.DynList(s.DoubleValues, api.DynFloat64)
-	}
-	if s.StringValues != nil {
-		m["stringValues"] = api.DynList(s.StringValues, api.DynString)
-	}
-	if s.ArrayValues != nil {
-		m["arrayValues"] = api.DynList(s.ArrayValues, func(e ArrayValue) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "booleanValues", s.BooleanValues, api.DynBool)
+	api.PutList(m, "longValues", s.LongValues, api.DynInt64)
+	api.PutList(m, "doubleValues", s.DoubleValues, api.DynFloat64)
+	api.PutList(m, "stringValues", s.StringValues, api.DynString)
+	api.PutList(m, "arrayValues", s.ArrayValues, func(e ArrayValue) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BadRequestException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *BadRequestException) ToDynamic() map[string]any {
@@ -92,51 +57,24 @@ func (s *BadRequestException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *BatchExecuteStatementRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["secretArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretArn, v); err != nil {
-			return api.At(err, ".secretArn")
-		}
-	}
-	if v := m["sql"]; v != nil {
-		if err := api.SetStringPtr(&s.Sql, v); err != nil {
-			return api.At(err, ".sql")
-		}
-	}
-	if v := m["database"]; v != nil {
-		if err := api.SetStringPtr(&s.Database, v); err != nil {
-			return api.At(err, ".database")
-		}
-	}
-	if v := m["schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".schema")
-		}
-	}
-	if v := m["parameterSets"]; v != nil {
-		if err := api.SetList(&s.ParameterSets, v, func(p *[]SqlParameter, v any) error {
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "secretArn", &s.SecretArn, api.SetStringPtr)
+	err = api.Decode(err, m, "sql", &s.Sql, api.SetStringPtr)
+	err = api.Decode(err, m, "database", &s.Database, api.SetStringPtr)
+	err = api.Decode(err, m, "schema", &s.Schema, api.SetStringPtr)
+	err = api.Decode(err, m, "parameterSets", &s.ParameterSets, func(p *[][]SqlParameter, v any) error {
+		return api.SetList(p, v, func(p *[]SqlParameter, v any) error {
 			return api.SetList(p, v, func(p *SqlParameter, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".parameterSets")
-		}
-	}
-	if v := m["transactionId"]; v != nil {
-		if err := api.SetStringPtr(&s.TransactionId, v); err != nil {
-			return api.At(err, ".transactionId")
-		}
-	}
-	return nil
+		})
+	})
+	err = api.Decode(err, m, "transactionId", &s.TransactionId, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchExecuteStatementRequest) ToDynamic() map[string]any {
@@ -144,37 +82,22 @@ func (s *BatchExecuteStatementRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.SecretArn != nil {
-		m["secretArn"] = *s.SecretArn
-	}
-	if s.Sql != nil {
-		m["sql"] = *s.Sql
-	}
-	if s.Database != nil {
-		m["database"] = *s.Database
-	}
-	if s.Schema != nil {
-		m["schema"] = *s.Schema
-	}
-	if s.ParameterSets != nil {
-		m["parameterSets"] = api.DynList(s.ParameterSets, func(e []SqlParameter) any { return api.DynList(e, func(e SqlParameter) any { return e.ToDynamic() }) })
-	}
-	if s.TransactionId != nil {
-		m["transactionId"] = *s.TransactionId
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "secretArn", s.SecretArn, api.DynString)
+	api.Put(m, "sql", s.Sql, api.DynString)
+	api.Put(m, "database", s.Database, api.DynString)
+	api.Put(m, "schema", s.Schema, api.DynString)
+	api.PutList(m, "parameterSets", s.ParameterSets, func(e []SqlParameter) any { return api.DynList(e, func(e SqlParameter) any { return e.ToDynamic() }) })
+	api.Put(m, "transactionId", s.TransactionId, api.DynString)
 	return m
 }
 
 func (s *BatchExecuteStatementResponse) FromDynamic(m map[string]any) error {
-	if v := m["updateResults"]; v != nil {
-		if err := api.SetList(&s.UpdateResults, v, func(p *UpdateResult, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".updateResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "updateResults", &s.UpdateResults, func(p *[]UpdateResult, v any) error {
+		return api.SetList(p, v, func(p *UpdateResult, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchExecuteStatementResponse) ToDynamic() map[string]any {
@@ -182,34 +105,17 @@ func (s *BatchExecuteStatementResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.UpdateResults != nil {
-		m["updateResults"] = api.DynList(s.UpdateResults, func(e UpdateResult) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "updateResults", s.UpdateResults, func(e UpdateResult) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BeginTransactionRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["secretArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretArn, v); err != nil {
-			return api.At(err, ".secretArn")
-		}
-	}
-	if v := m["database"]; v != nil {
-		if err := api.SetStringPtr(&s.Database, v); err != nil {
-			return api.At(err, ".database")
-		}
-	}
-	if v := m["schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".schema")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "secretArn", &s.SecretArn, api.SetStringPtr)
+	err = api.Decode(err, m, "database", &s.Database, api.SetStringPtr)
+	err = api.Decode(err, m, "schema", &s.Schema, api.SetStringPtr)
+	return err
 }
 
 func (s *BeginTransactionRequest) ToDynamic() map[string]any {
@@ -217,28 +123,17 @@ func (s *BeginTransactionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.SecretArn != nil {
-		m["secretArn"] = *s.SecretArn
-	}
-	if s.Database != nil {
-		m["database"] = *s.Database
-	}
-	if s.Schema != nil {
-		m["schema"] = *s.Schema
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "secretArn", s.SecretArn, api.DynString)
+	api.Put(m, "database", s.Database, api.DynString)
+	api.Put(m, "schema", s.Schema, api.DynString)
 	return m
 }
 
 func (s *BeginTransactionResponse) FromDynamic(m map[string]any) error {
-	if v := m["transactionId"]; v != nil {
-		if err := api.SetStringPtr(&s.TransactionId, v); err != nil {
-			return api.At(err, ".transactionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "transactionId", &s.TransactionId, api.SetStringPtr)
+	return err
 }
 
 func (s *BeginTransactionResponse) ToDynamic() map[string]any {
@@ -246,84 +141,27 @@ func (s *BeginTransactionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TransactionId != nil {
-		m["transactionId"] = *s.TransactionId
-	}
+	api.Put(m, "transactionId", s.TransactionId, api.DynString)
 	return m
 }
 
 func (s *ColumnMetadata) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["type"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	if v := m["typeName"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeName, v); err != nil {
-			return api.At(err, ".typeName")
-		}
-	}
-	if v := m["label"]; v != nil {
-		if err := api.SetStringPtr(&s.Label, v); err != nil {
-			return api.At(err, ".label")
-		}
-	}
-	if v := m["schemaName"]; v != nil {
-		if err := api.SetStringPtr(&s.SchemaName, v); err != nil {
-			return api.At(err, ".schemaName")
-		}
-	}
-	if v := m["tableName"]; v != nil {
-		if err := api.SetStringPtr(&s.TableName, v); err != nil {
-			return api.At(err, ".tableName")
-		}
-	}
-	if v := m["isAutoIncrement"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsAutoIncrement, v); err != nil {
-			return api.At(err, ".isAutoIncrement")
-		}
-	}
-	if v := m["isSigned"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsSigned, v); err != nil {
-			return api.At(err, ".isSigned")
-		}
-	}
-	if v := m["isCurrency"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsCurrency, v); err != nil {
-			return api.At(err, ".isCurrency")
-		}
-	}
-	if v := m["isCaseSensitive"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsCaseSensitive, v); err != nil {
-			return api.At(err, ".isCaseSensitive")
-		}
-	}
-	if v := m["nullable"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Nullable, v); err != nil {
-			return api.At(err, ".nullable")
-		}
-	}
-	if v := m["precision"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Precision, v); err != nil {
-			return api.At(err, ".precision")
-		}
-	}
-	if v := m["scale"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Scale, v); err != nil {
-			return api.At(err, ".scale")
-		}
-	}
-	if v := m["arrayBaseColumnType"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ArrayBaseColumnType, v); err != nil {
-			return api.At(err, ".arrayBaseColumnType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "type", &s.Type, api.SetInt32Ptr)
+	err = api.Decode(err, m, "typeName", &s.TypeName, api.SetStringPtr)
+	err = api.Decode(err, m, "label", &s.Label, api.SetStringPtr)
+	err = api.Decode(err, m, "schemaName", &s.SchemaName, api.SetStringPtr)
+	err = api.Decode(err, m, "tableName", &s.TableName, api.SetStringPtr)
+	err = api.Decode(err, m, "isAutoIncrement", &s.IsAutoIncrement, api.SetBoolPtr)
+	err = api.Decode(err, m, "isSigned", &s.IsSigned, api.SetBoolPtr)
+	err = api.Decode(err, m, "isCurrency", &s.IsCurrency, api.SetBoolPtr)
+	err = api.Decode(err, m, "isCaseSensitive", &s.IsCaseSensitive, api.SetBoolPtr)
+	err = api.Decode(err, m, "nullable", &s.Nullable, api.SetInt32Ptr)
+	err = api.Decode(err, m, "precision", &s.Precision, api.SetInt32Ptr)
+	err = api.Decode(err, m, "scale", &s.Scale, api.SetInt32Ptr)
+	err = api.Decode(err, m, "arrayBaseColumnType", &s.ArrayBaseColumnType, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ColumnMetadata) ToDynamic() map[string]any {
@@ -331,68 +169,29 @@ func (s *ColumnMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Type != nil {
-		m["type"] = int64(*s.Type)
-	}
-	if s.TypeName != nil {
-		m["typeName"] = *s.TypeName
-	}
-	if s.Label != nil {
-		m["label"] = *s.Label
-	}
-	if s.SchemaName != nil {
-		m["schemaName"] = *s.SchemaName
-	}
-	if s.TableName != nil {
-		m["tableName"] = *s.TableName
-	}
-	if s.IsAutoIncrement != nil {
-		m["isAutoIncrement"] = *s.IsAutoIncrement
-	}
-	if s.IsSigned != nil {
-		m["isSigned"] = *s.IsSigned
-	}
-	if s.IsCurrency != nil {
-		m["isCurrency"] = *s.IsCurrency
-	}
-	if s.IsCaseSensitive != nil {
-		m["isCaseSensitive"] = *s.IsCaseSensitive
-	}
-	if s.Nullable != nil {
-		m["nullable"] = int64(*s.Nullable)
-	}
-	if s.Precision != nil {
-		m["precision"] = int64(*s.Precision)
-	}
-	if s.Scale != nil {
-		m["scale"] = int64(*s.Scale)
-	}
-	if s.ArrayBaseColumnType != nil {
-		m["arrayBaseColumnType"] = int64(*s.ArrayBaseColumnType)
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.Put(m, "type", s.Type, api.DynInt32)
+	api.Put(m, "typeName", s.TypeName, api.DynString)
+	api.Put(m, "label", s.Label, api.DynString)
+	api.Put(m, "schemaName", s.SchemaName, api.DynString)
+	api.Put(m, "tableName", s.TableName, api.DynString)
+	api.Put(m, "isAutoIncrement", s.IsAutoIncrement, api.DynBool)
+	api.Put(m, "isSigned", s.IsSigned, api.DynBool)
+	api.Put(m, "isCurrency", s.IsCurrency, api.DynBool)
+	api.Put(m, "isCaseSensitive", s.IsCaseSensitive, api.DynBool)
+	api.Put(m, "nullable", s.Nullable, api.DynInt32)
+	api.Put(m, "precision", s.Precision, api.DynInt32)
+	api.Put(m, "scale", s.Scale, api.DynInt32)
+	api.Put(m, "arrayBaseColumnType", s.ArrayBaseColumnType, api.DynInt32)
 	return m
 }
 
 func (s *CommitTransactionRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["secretArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretArn, v); err != nil {
-			return api.At(err, ".secretArn")
-		}
-	}
-	if v := m["transactionId"]; v != nil {
-		if err := api.SetStringPtr(&s.TransactionId, v); err != nil {
-			return api.At(err, ".transactionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "secretArn", &s.SecretArn, api.SetStringPtr)
+	err = api.Decode(err, m, "transactionId", &s.TransactionId, api.SetStringPtr)
+	return err
 }
 
 func (s *CommitTransactionRequest) ToDynamic() map[string]any {
@@ -400,25 +199,16 @@ func (s *CommitTransactionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.SecretArn != nil {
-		m["secretArn"] = *s.SecretArn
-	}
-	if s.TransactionId != nil {
-		m["transactionId"] = *s.TransactionId
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "secretArn", s.SecretArn, api.DynString)
+	api.Put(m, "transactionId", s.TransactionId, api.DynString)
 	return m
 }
 
 func (s *CommitTransactionResponse) FromDynamic(m map[string]any) error {
-	if v := m["transactionStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.TransactionStatus, v); err != nil {
-			return api.At(err, ".transactionStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "transactionStatus", &s.TransactionStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *CommitTransactionResponse) ToDynamic() map[string]any {
@@ -426,19 +216,14 @@ func (s *CommitTransactionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TransactionStatus != nil {
-		m["transactionStatus"] = *s.TransactionStatus
-	}
+	api.Put(m, "transactionStatus", s.TransactionStatus, api.DynString)
 	return m
 }
 
 func (s *DatabaseErrorException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DatabaseErrorException) ToDynamic() map[string]any {
@@ -446,19 +231,14 @@ func (s *DatabaseErrorException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DatabaseNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DatabaseNotFoundException) ToDynamic() map[string]any {
@@ -466,9 +246,7 @@ func (s *DatabaseNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
@@ -482,32 +260,13 @@ func (s *DatabaseUnavailableException) ToDynamic() map[string]any {
 }
 
 func (s *ExecuteSqlRequest) FromDynamic(m map[string]any) error {
-	if v := m["dbClusterOrInstanceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DbClusterOrInstanceArn, v); err != nil {
-			return api.At(err, ".dbClusterOrInstanceArn")
-		}
-	}
-	if v := m["awsSecretStoreArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AwsSecretStoreArn, v); err != nil {
-			return api.At(err, ".awsSecretStoreArn")
-		}
-	}
-	if v := m["sqlStatements"]; v != nil {
-		if err := api.SetStringPtr(&s.SqlStatements, v); err != nil {
-			return api.At(err, ".sqlStatements")
-		}
-	}
-	if v := m["database"]; v != nil {
-		if err := api.SetStringPtr(&s.Database, v); err != nil {
-			return api.At(err, ".database")
-		}
-	}
-	if v := m["schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".schema")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "dbClusterOrInstanceArn", &s.DbClusterOrInstanceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "awsSecretStoreArn", &s.AwsSecretStoreArn, api.SetStringPtr)
+	err = api.Decode(err, m, "sqlStatements", &s.SqlStatements, api.SetStringPtr)
+	err = api.Decode(err, m, "database", &s.Database, api.SetStringPtr)
+	err = api.Decode(err, m, "schema", &s.Schema, api.SetStringPtr)
+	return err
 }
 
 func (s *ExecuteSqlRequest) ToDynamic() map[string]any {
@@ -515,31 +274,20 @@ func (s *ExecuteSqlRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.DbClusterOrInstanceArn != nil {
-		m["dbClusterOrInstanceArn"] = *s.DbClusterOrInstanceArn
-	}
-	if s.AwsSecretStoreArn != nil {
-		m["awsSecretStoreArn"] = *s.AwsSecretStoreArn
-	}
-	if s.SqlStatements != nil {
-		m["sqlStatements"] = *s.SqlStatements
-	}
-	if s.Database != nil {
-		m["database"] = *s.Database
-	}
-	if s.Schema != nil {
-		m["schema"] = *s.Schema
-	}
+	api.Put(m, "dbClusterOrInstanceArn", s.DbClusterOrInstanceArn, api.DynString)
+	api.Put(m, "awsSecretStoreArn", s.AwsSecretStoreArn, api.DynString)
+	api.Put(m, "sqlStatements", s.SqlStatements, api.DynString)
+	api.Put(m, "database", s.Database, api.DynString)
+	api.Put(m, "schema", s.Schema, api.DynString)
 	return m
 }
 
 func (s *ExecuteSqlResponse) FromDynamic(m map[string]any) error {
-	if v := m["sqlStatementResults"]; v != nil {
-		if err := api.SetList(&s.SqlStatementResults, v, func(p *SqlStatementResult, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".sqlStatementResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "sqlStatementResults", &s.SqlStatementResults, func(p *[]SqlStatementResult, v any) error {
+		return api.SetList(p, v, func(p *SqlStatementResult, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ExecuteSqlResponse) ToDynamic() map[string]any {
@@ -547,71 +295,26 @@ func (s *ExecuteSqlResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SqlStatementResults != nil {
-		m["sqlStatementResults"] = api.DynList(s.SqlStatementResults, func(e SqlStatementResult) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "sqlStatementResults", s.SqlStatementResults, func(e SqlStatementResult) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ExecuteStatementRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["secretArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretArn, v); err != nil {
-			return api.At(err, ".secretArn")
-		}
-	}
-	if v := m["sql"]; v != nil {
-		if err := api.SetStringPtr(&s.Sql, v); err != nil {
-			return api.At(err, ".sql")
-		}
-	}
-	if v := m["database"]; v != nil {
-		if err := api.SetStringPtr(&s.Database, v); err != nil {
-			return api.At(err, ".database")
-		}
-	}
-	if v := m["schema"]; v != nil {
-		if err := api.SetStringPtr(&s.Schema, v); err != nil {
-			return api.At(err, ".schema")
-		}
-	}
-	if v := m["parameters"]; v != nil {
-		if err := api.SetList(&s.Parameters, v, func(p *SqlParameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".parameters")
-		}
-	}
-	if v := m["transactionId"]; v != nil {
-		if err := api.SetStringPtr(&s.TransactionId, v); err != nil {
-			return api.At(err, ".transactionId")
-		}
-	}
-	if v := m["includeResultMetadata"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeResultMetadata, v); err != nil {
-			return api.At(err, ".includeResultMetadata")
-		}
-	}
-	if v := m["continueAfterTimeout"]; v != nil {
-		if err := api.SetBoolPtr(&s.ContinueAfterTimeout, v); err != nil {
-			return api.At(err, ".continueAfterTimeout")
-		}
-	}
-	if v := m["resultSetOptions"]; v != nil {
-		p := new(ResultSetOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".resultSetOptions")
-		}
-		s.ResultSetOptions = p
-	}
-	if v := m["formatRecordsAs"]; v != nil {
-		if err := api.SetStringPtr(&s.FormatRecordsAs, v); err != nil {
-			return api.At(err, ".formatRecordsAs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "secretArn", &s.SecretArn, api.SetStringPtr)
+	err = api.Decode(err, m, "sql", &s.Sql, api.SetStringPtr)
+	err = api.Decode(err, m, "database", &s.Database, api.SetStringPtr)
+	err = api.Decode(err, m, "schema", &s.Schema, api.SetStringPtr)
+	err = api.Decode(err, m, "parameters", &s.Parameters, func(p *[]SqlParameter, v any) error {
+		return api.SetList(p, v, func(p *SqlParameter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "transactionId", &s.TransactionId, api.SetStringPtr)
+	err = api.Decode(err, m, "includeResultMetadata", &s.IncludeResultMetadata, api.SetBoolPtr)
+	err = api.Decode(err, m, "continueAfterTimeout", &s.ContinueAfterTimeout, api.SetBoolPtr)
+	err = api.Decode(err, m, "resultSetOptions", &s.ResultSetOptions, api.SetStructPtr[ResultSetOptions])
+	err = api.Decode(err, m, "formatRecordsAs", &s.FormatRecordsAs, api.SetStringPtr)
+	return err
 }
 
 func (s *ExecuteStatementRequest) ToDynamic() map[string]any {
@@ -619,71 +322,36 @@ func (s *ExecuteStatementRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.SecretArn != nil {
-		m["secretArn"] = *s.SecretArn
-	}
-	if s.Sql != nil {
-		m["sql"] = *s.Sql
-	}
-	if s.Database != nil {
-		m["database"] = *s.Database
-	}
-	if s.Schema != nil {
-		m["schema"] = *s.Schema
-	}
-	if s.Parameters != nil {
-		m["parameters"] = api.DynList(s.Parameters, func(e SqlParameter) any { return e.ToDynamic() })
-	}
-	if s.TransactionId != nil {
-		m["transactionId"] = *s.TransactionId
-	}
-	if s.IncludeResultMetadata != nil {
-		m["includeResultMetadata"] = *s.IncludeResultMetadata
-	}
-	if s.ContinueAfterTimeout != nil {
-		m["continueAfterTimeout"] = *s.ContinueAfterTimeout
-	}
-	if s.ResultSetOptions != nil {
-		m["resultSetOptions"] = s.ResultSetOptions.ToDynamic()
-	}
-	if s.FormatRecordsAs != nil {
-		m["formatRecordsAs"] = *s.FormatRecordsAs
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "secretArn", s.SecretArn, api.DynString)
+	api.Put(m, "sql", s.Sql, api.DynString)
+	api.Put(m, "database", s.Database, api.DynString)
+	api.Put(m, "schema", s.Schema, api.DynString)
+	api.PutList(m, "parameters", s.Parameters, func(e SqlParameter) any { return e.ToDynamic() })
+	api.Put(m, "transactionId", s.TransactionId, api.DynString)
+	api.Put(m, "includeResultMetadata", s.IncludeResultMetadata, api.DynBool)
+	api.Put(m, "continueAfterTimeout", s.ContinueAfterTimeout, api.DynBool)
+	api.PutStruct(m, "resultSetOptions", s.ResultSetOptions)
+	api.Put(m, "formatRecordsAs", s.FormatRecordsAs, api.DynString)
 	return m
 }
 
 func (s *ExecuteStatementResponse) FromDynamic(m map[string]any) error {
-	if v := m["records"]; v != nil {
-		if err := api.SetList(&s.Records, v, func(p *[]Field, v any) error {
+	var err error
+	err = api.Decode(err, m, "records", &s.Records, func(p *[][]Field, v any) error {
+		return api.SetList(p, v, func(p *[]Field, v any) error {
 			return api.SetList(p, v, func(p *Field, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".records")
-		}
-	}
-	if v := m["columnMetadata"]; v != nil {
-		if err := api.SetList(&s.ColumnMetadata, v, func(p *ColumnMetadata, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".columnMetadata")
-		}
-	}
-	if v := m["numberOfRecordsUpdated"]; v != nil {
-		if err := api.SetInt64Ptr(&s.NumberOfRecordsUpdated, v); err != nil {
-			return api.At(err, ".numberOfRecordsUpdated")
-		}
-	}
-	if v := m["generatedFields"]; v != nil {
-		if err := api.SetList(&s.GeneratedFields, v, func(p *Field, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".generatedFields")
-		}
-	}
-	if v := m["formattedRecords"]; v != nil {
-		if err := api.SetStringPtr(&s.FormattedRecords, v); err != nil {
-			return api.At(err, ".formattedRecords")
-		}
-	}
-	return nil
+		})
+	})
+	err = api.Decode(err, m, "columnMetadata", &s.ColumnMetadata, func(p *[]ColumnMetadata, v any) error {
+		return api.SetList(p, v, func(p *ColumnMetadata, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "numberOfRecordsUpdated", &s.NumberOfRecordsUpdated, api.SetInt64Ptr)
+	err = api.Decode(err, m, "generatedFields", &s.GeneratedFields, func(p *[]Field, v any) error {
+		return api.SetList(p, v, func(p *Field, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "formattedRecords", &s.FormattedRecords, api.SetStringPtr)
+	return err
 }
 
 func (s *ExecuteStatementResponse) ToDynamic() map[string]any {
@@ -691,63 +359,24 @@ func (s *ExecuteStatementResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Records != nil {
-		m["records"] = api.DynList(s.Records, func(e []Field) any { return api.DynList(e, func(e Field) any { return e.ToDynamic() }) })
-	}
-	if s.ColumnMetadata != nil {
-		m["columnMetadata"] = api.DynList(s.ColumnMetadata, func(e ColumnMetadata) any { return e.ToDynamic() })
-	}
-	if s.NumberOfRecordsUpdated != nil {
-		m["numberOfRecordsUpdated"] = *s.NumberOfRecordsUpdated
-	}
-	if s.GeneratedFields != nil {
-		m["generatedFields"] = api.DynList(s.GeneratedFields, func(e Field) any { return e.ToDynamic() })
-	}
-	if s.FormattedRecords != nil {
-		m["formattedRecords"] = *s.FormattedRecords
-	}
+	api.PutList(m, "records", s.Records, func(e []Field) any { return api.DynList(e, func(e Field) any { return e.ToDynamic() }) })
+	api.PutList(m, "columnMetadata", s.ColumnMetadata, func(e ColumnMetadata) any { return e.ToDynamic() })
+	api.Put(m, "numberOfRecordsUpdated", s.NumberOfRecordsUpdated, api.DynInt64)
+	api.PutList(m, "generatedFields", s.GeneratedFields, func(e Field) any { return e.ToDynamic() })
+	api.Put(m, "formattedRecords", s.FormattedRecords, api.DynString)
 	return m
 }
 
 func (s *Field) FromDynamic(m map[string]any) error {
-	if v := m["isNull"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsNull, v); err != nil {
-			return api.At(err, ".isNull")
-		}
-	}
-	if v := m["booleanValue"]; v != nil {
-		if err := api.SetBoolPtr(&s.BooleanValue, v); err != nil {
-			return api.At(err, ".booleanValue")
-		}
-	}
-	if v := m["longValue"]; v != nil {
-		if err := api.SetInt64Ptr(&s.LongValue, v); err != nil {
-			return api.At(err, ".longValue")
-		}
-	}
-	if v := m["doubleValue"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.DoubleValue, v); err != nil {
-			return api.At(err, ".doubleValue")
-		}
-	}
-	if v := m["stringValue"]; v != nil {
-		if err := api.SetStringPtr(&s.StringValue, v); err != nil {
-			return api.At(err, ".stringValue")
-		}
-	}
-	if v := m["blobValue"]; v != nil {
-		if err := api.SetBytes(&s.BlobValue, v); err != nil {
-			return api.At(err, ".blobValue")
-		}
-	}
-	if v := m["arrayValue"]; v != nil {
-		p := new(ArrayValue)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".arrayValue")
-		}
-		s.ArrayValue = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "isNull", &s.IsNull, api.SetBoolPtr)
+	err = api.Decode(err, m, "booleanValue", &s.BooleanValue, api.SetBoolPtr)
+	err = api.Decode(err, m, "longValue", &s.LongValue, api.SetInt64Ptr)
+	err = api.Decode(err, m, "doubleValue", &s.DoubleValue, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "stringValue", &s.StringValue, api.SetStringPtr)
+	err = api.Decode(err, m, "blobValue", &s.BlobValue, api.SetBytes)
+	err = api.Decode(err, m, "arrayValue", &s.ArrayValue, api.SetStructPtr[ArrayValue])
+	return err
 }
 
 func (s *Field) ToDynamic() map[string]any {
@@ -755,37 +384,20 @@ func (s *Field) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.IsNull != nil {
-		m["isNull"] = *s.IsNull
-	}
-	if s.BooleanValue != nil {
-		m["booleanValue"] = *s.BooleanValue
-	}
-	if s.LongValue != nil {
-		m["longValue"] = *s.LongValue
-	}
-	if s.DoubleValue != nil {
-		m["doubleValue"] = *s.DoubleValue
-	}
-	if s.StringValue != nil {
-		m["stringValue"] = *s.StringValue
-	}
-	if s.BlobValue != nil {
-		m["blobValue"] = s.BlobValue
-	}
-	if s.ArrayValue != nil {
-		m["arrayValue"] = s.ArrayValue.ToDynamic()
-	}
+	api.Put(m, "isNull", s.IsNull, api.DynBool)
+	api.Put(m, "booleanValue", s.BooleanValue, api.DynBool)
+	api.Put(m, "longValue", s.LongValue, api.DynInt64)
+	api.Put(m, "doubleValue", s.DoubleValue, api.DynFloat64)
+	api.Put(m, "stringValue", s.StringValue, api.DynString)
+	api.PutBytes(m, "blobValue", s.BlobValue)
+	api.PutStruct(m, "arrayValue", s.ArrayValue)
 	return m
 }
 
 func (s *ForbiddenException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ForbiddenException) ToDynamic() map[string]any {
@@ -793,19 +405,14 @@ func (s *ForbiddenException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *HttpEndpointNotEnabledException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *HttpEndpointNotEnabledException) ToDynamic() map[string]any {
@@ -813,9 +420,7 @@ func (s *HttpEndpointNotEnabledException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
@@ -829,12 +434,9 @@ func (s *InternalServerErrorException) ToDynamic() map[string]any {
 }
 
 func (s *InvalidSecretException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidSecretException) ToDynamic() map[string]any {
@@ -842,19 +444,14 @@ func (s *InvalidSecretException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NotFoundException) ToDynamic() map[string]any {
@@ -862,19 +459,16 @@ func (s *NotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Record) FromDynamic(m map[string]any) error {
-	if v := m["values"]; v != nil {
-		if err := api.SetList(&s.Values, v, func(p *Value, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "values", &s.Values, func(p *[]Value, v any) error {
+		return api.SetList(p, v, func(p *Value, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Record) ToDynamic() map[string]any {
@@ -882,26 +476,17 @@ func (s *Record) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Values != nil {
-		m["values"] = api.DynList(s.Values, func(e Value) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "values", s.Values, func(e Value) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ResultFrame) FromDynamic(m map[string]any) error {
-	if v := m["resultSetMetadata"]; v != nil {
-		p := new(ResultSetMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".resultSetMetadata")
-		}
-		s.ResultSetMetadata = p
-	}
-	if v := m["records"]; v != nil {
-		if err := api.SetList(&s.Records, v, func(p *Record, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".records")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resultSetMetadata", &s.ResultSetMetadata, api.SetStructPtr[ResultSetMetadata])
+	err = api.Decode(err, m, "records", &s.Records, func(p *[]Record, v any) error {
+		return api.SetList(p, v, func(p *Record, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ResultFrame) ToDynamic() map[string]any {
@@ -909,27 +494,18 @@ func (s *ResultFrame) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResultSetMetadata != nil {
-		m["resultSetMetadata"] = s.ResultSetMetadata.ToDynamic()
-	}
-	if s.Records != nil {
-		m["records"] = api.DynList(s.Records, func(e Record) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "resultSetMetadata", s.ResultSetMetadata)
+	api.PutList(m, "records", s.Records, func(e Record) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ResultSetMetadata) FromDynamic(m map[string]any) error {
-	if v := m["columnCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ColumnCount, v); err != nil {
-			return api.At(err, ".columnCount")
-		}
-	}
-	if v := m["columnMetadata"]; v != nil {
-		if err := api.SetList(&s.ColumnMetadata, v, func(p *ColumnMetadata, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".columnMetadata")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "columnCount", &s.ColumnCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "columnMetadata", &s.ColumnMetadata, func(p *[]ColumnMetadata, v any) error {
+		return api.SetList(p, v, func(p *ColumnMetadata, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ResultSetMetadata) ToDynamic() map[string]any {
@@ -937,27 +513,16 @@ func (s *ResultSetMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ColumnCount != nil {
-		m["columnCount"] = *s.ColumnCount
-	}
-	if s.ColumnMetadata != nil {
-		m["columnMetadata"] = api.DynList(s.ColumnMetadata, func(e ColumnMetadata) any { return e.ToDynamic() })
-	}
+	api.Put(m, "columnCount", s.ColumnCount, api.DynInt64)
+	api.PutList(m, "columnMetadata", s.ColumnMetadata, func(e ColumnMetadata) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ResultSetOptions) FromDynamic(m map[string]any) error {
-	if v := m["decimalReturnType"]; v != nil {
-		if err := api.SetStringPtr(&s.DecimalReturnType, v); err != nil {
-			return api.At(err, ".decimalReturnType")
-		}
-	}
-	if v := m["longReturnType"]; v != nil {
-		if err := api.SetStringPtr(&s.LongReturnType, v); err != nil {
-			return api.At(err, ".longReturnType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "decimalReturnType", &s.DecimalReturnType, api.SetStringPtr)
+	err = api.Decode(err, m, "longReturnType", &s.LongReturnType, api.SetStringPtr)
+	return err
 }
 
 func (s *ResultSetOptions) ToDynamic() map[string]any {
@@ -965,32 +530,17 @@ func (s *ResultSetOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DecimalReturnType != nil {
-		m["decimalReturnType"] = *s.DecimalReturnType
-	}
-	if s.LongReturnType != nil {
-		m["longReturnType"] = *s.LongReturnType
-	}
+	api.Put(m, "decimalReturnType", s.DecimalReturnType, api.DynString)
+	api.Put(m, "longReturnType", s.LongReturnType, api.DynString)
 	return m
 }
 
 func (s *RollbackTransactionRequest) FromDynamic(m map[string]any) error {
-	if v := m["resourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".resourceArn")
-		}
-	}
-	if v := m["secretArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretArn, v); err != nil {
-			return api.At(err, ".secretArn")
-		}
-	}
-	if v := m["transactionId"]; v != nil {
-		if err := api.SetStringPtr(&s.TransactionId, v); err != nil {
-			return api.At(err, ".transactionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "secretArn", &s.SecretArn, api.SetStringPtr)
+	err = api.Decode(err, m, "transactionId", &s.TransactionId, api.SetStringPtr)
+	return err
 }
 
 func (s *RollbackTransactionRequest) ToDynamic() map[string]any {
@@ -998,25 +548,16 @@ func (s *RollbackTransactionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResourceArn != nil {
-		m["resourceArn"] = *s.ResourceArn
-	}
-	if s.SecretArn != nil {
-		m["secretArn"] = *s.SecretArn
-	}
-	if s.TransactionId != nil {
-		m["transactionId"] = *s.TransactionId
-	}
+	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "secretArn", s.SecretArn, api.DynString)
+	api.Put(m, "transactionId", s.TransactionId, api.DynString)
 	return m
 }
 
 func (s *RollbackTransactionResponse) FromDynamic(m map[string]any) error {
-	if v := m["transactionStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.TransactionStatus, v); err != nil {
-			return api.At(err, ".transactionStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "transactionStatus", &s.TransactionStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *RollbackTransactionResponse) ToDynamic() map[string]any {
@@ -1024,19 +565,14 @@ func (s *RollbackTransactionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TransactionStatus != nil {
-		m["transactionStatus"] = *s.TransactionStatus
-	}
+	api.Put(m, "transactionStatus", s.TransactionStatus, api.DynString)
 	return m
 }
 
 func (s *SecretsErrorException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *SecretsErrorException) ToDynamic() map[string]any {
@@ -1044,9 +580,7 @@ func (s *SecretsErrorException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
@@ -1060,24 +594,11 @@ func (s *ServiceUnavailableError) ToDynamic() map[string]any {
 }
 
 func (s *SqlParameter) FromDynamic(m map[string]any) error {
-	if v := m["name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".name")
-		}
-	}
-	if v := m["value"]; v != nil {
-		p := new(Field)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".value")
-		}
-		s.Value = p
-	}
-	if v := m["typeHint"]; v != nil {
-		if err := api.SetStringPtr(&s.TypeHint, v); err != nil {
-			return api.At(err, ".typeHint")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "value", &s.Value, api.SetStructPtr[Field])
+	err = api.Decode(err, m, "typeHint", &s.TypeHint, api.SetStringPtr)
+	return err
 }
 
 func (s *SqlParameter) ToDynamic() map[string]any {
@@ -1085,32 +606,17 @@ func (s *SqlParameter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["value"] = s.Value.ToDynamic()
-	}
-	if s.TypeHint != nil {
-		m["typeHint"] = *s.TypeHint
-	}
+	api.Put(m, "name", s.Name, api.DynString)
+	api.PutStruct(m, "value", s.Value)
+	api.Put(m, "typeHint", s.TypeHint, api.DynString)
 	return m
 }
 
 func (s *SqlStatementResult) FromDynamic(m map[string]any) error {
-	if v := m["resultFrame"]; v != nil {
-		p := new(ResultFrame)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".resultFrame")
-		}
-		s.ResultFrame = p
-	}
-	if v := m["numberOfRecordsUpdated"]; v != nil {
-		if err := api.SetInt64Ptr(&s.NumberOfRecordsUpdated, v); err != nil {
-			return api.At(err, ".numberOfRecordsUpdated")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "resultFrame", &s.ResultFrame, api.SetStructPtr[ResultFrame])
+	err = api.Decode(err, m, "numberOfRecordsUpdated", &s.NumberOfRecordsUpdated, api.SetInt64Ptr)
+	return err
 }
 
 func (s *SqlStatementResult) ToDynamic() map[string]any {
@@ -1118,27 +624,16 @@ func (s *SqlStatementResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResultFrame != nil {
-		m["resultFrame"] = s.ResultFrame.ToDynamic()
-	}
-	if s.NumberOfRecordsUpdated != nil {
-		m["numberOfRecordsUpdated"] = *s.NumberOfRecordsUpdated
-	}
+	api.PutStruct(m, "resultFrame", s.ResultFrame)
+	api.Put(m, "numberOfRecordsUpdated", s.NumberOfRecordsUpdated, api.DynInt64)
 	return m
 }
 
 func (s *StatementTimeoutException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	if v := m["dbConnectionId"]; v != nil {
-		if err := api.SetInt64Ptr(&s.DbConnectionId, v); err != nil {
-			return api.At(err, ".dbConnectionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "dbConnectionId", &s.DbConnectionId, api.SetInt64Ptr)
+	return err
 }
 
 func (s *StatementTimeoutException) ToDynamic() map[string]any {
@@ -1146,22 +641,17 @@ func (s *StatementTimeoutException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
-	if s.DbConnectionId != nil {
-		m["dbConnectionId"] = *s.DbConnectionId
-	}
+	api.Put(m, "message", s.Message, api.DynString)
+	api.Put(m, "dbConnectionId", s.DbConnectionId, api.DynInt64)
 	return m
 }
 
 func (s *StructValue) FromDynamic(m map[string]any) error {
-	if v := m["attributes"]; v != nil {
-		if err := api.SetList(&s.Attributes, v, func(p *Value, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "attributes", &s.Attributes, func(p *[]Value, v any) error {
+		return api.SetList(p, v, func(p *Value, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *StructValue) ToDynamic() map[string]any {
@@ -1169,19 +659,14 @@ func (s *StructValue) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["attributes"] = api.DynList(s.Attributes, func(e Value) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "attributes", s.Attributes, func(e Value) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TransactionNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TransactionNotFoundException) ToDynamic() map[string]any {
@@ -1189,19 +674,14 @@ func (s *TransactionNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UnsupportedResultException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnsupportedResultException) ToDynamic() map[string]any {
@@ -1209,19 +689,16 @@ func (s *UnsupportedResultException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UpdateResult) FromDynamic(m map[string]any) error {
-	if v := m["generatedFields"]; v != nil {
-		if err := api.SetList(&s.GeneratedFields, v, func(p *Field, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".generatedFields")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "generatedFields", &s.GeneratedFields, func(p *[]Field, v any) error {
+		return api.SetList(p, v, func(p *Field, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateResult) ToDynamic() map[string]any {
@@ -1229,66 +706,25 @@ func (s *UpdateResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GeneratedFields != nil {
-		m["generatedFields"] = api.DynList(s.GeneratedFields, func(e Field) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "generatedFields", s.GeneratedFields, func(e Field) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Value) FromDynamic(m map[string]any) error {
-	if v := m["isNull"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsNull, v); err != nil {
-			return api.At(err, ".isNull")
-		}
-	}
-	if v := m["bitValue"]; v != nil {
-		if err := api.SetBoolPtr(&s.BitValue, v); err != nil {
-			return api.At(err, ".bitValue")
-		}
-	}
-	if v := m["bigIntValue"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BigIntValue, v); err != nil {
-			return api.At(err, ".bigIntValue")
-		}
-	}
-	if v := m["intValue"]; v != nil {
-		if err := api.SetInt32Ptr(&s.IntValue, v); err != nil {
-			return api.At(err, ".intValue")
-		}
-	}
-	if v := m["doubleValue"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.DoubleValue, v); err != nil {
-			return api.At(err, ".doubleValue")
-		}
-	}
-	if v := m["realValue"]; v != nil {
-		if err := api.SetFloat32Ptr(&s.RealValue, v); err != nil {
-			return api.At(err, ".realValue")
-		}
-	}
-	if v := m["stringValue"]; v != nil {
-		if err := api.SetStringPtr(&s.StringValue, v); err != nil {
-			return api.At(err, ".stringValue")
-		}
-	}
-	if v := m["blobValue"]; v != nil {
-		if err := api.SetBytes(&s.BlobValue, v); err != nil {
-			return api.At(err, ".blobValue")
-		}
-	}
-	if v := m["arrayValues"]; v != nil {
-		if err := api.SetList(&s.ArrayValues, v, func(p *Value, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".arrayValues")
-		}
-	}
-	if v := m["structValue"]; v != nil {
-		p := new(StructValue)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".structValue")
-		}
-		s.StructValue = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "isNull", &s.IsNull, api.SetBoolPtr)
+	err = api.Decode(err, m, "bitValue", &s.BitValue, api.SetBoolPtr)
+	err = api.Decode(err, m, "bigIntValue", &s.BigIntValue, api.SetInt64Ptr)
+	err = api.Decode(err, m, "intValue", &s.IntValue, api.SetInt32Ptr)
+	err = api.Decode(err, m, "doubleValue", &s.DoubleValue, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "realValue", &s.RealValue, api.SetFloat32Ptr)
+	err = api.Decode(err, m, "stringValue", &s.StringValue, api.SetStringPtr)
+	err = api.Decode(err, m, "blobValue", &s.BlobValue, api.SetBytes)
+	err = api.Decode(err, m, "arrayValues", &s.ArrayValues, func(p *[]Value, v any) error {
+		return api.SetList(p, v, func(p *Value, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "structValue", &s.StructValue, api.SetStructPtr[StructValue])
+	return err
 }
 
 func (s *Value) ToDynamic() map[string]any {
@@ -1296,35 +732,15 @@ func (s *Value) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.IsNull != nil {
-		m["isNull"] = *s.IsNull
-	}
-	if s.BitValue != nil {
-		m["bitValue"] = *s.BitValue
-	}
-	if s.BigIntValue != nil {
-		m["bigIntValue"] = *s.BigIntValue
-	}
-	if s.IntValue != nil {
-		m["intValue"] = int64(*s.IntValue)
-	}
-	if s.DoubleValue != nil {
-		m["doubleValue"] = *s.DoubleValue
-	}
-	if s.RealValue != nil {
-		m["realValue"] = api.Float32(*s.RealValue)
-	}
-	if s.StringValue != nil {
-		m["stringValue"] = *s.StringValue
-	}
-	if s.BlobValue != nil {
-		m["blobValue"] = s.BlobValue
-	}
-	if s.ArrayValues != nil {
-		m["arrayValues"] = api.DynList(s.ArrayValues, func(e Value) any { return e.ToDynamic() })
-	}
-	if s.StructValue != nil {
-		m["structValue"] = s.StructValue.ToDynamic()
-	}
+	api.Put(m, "isNull", s.IsNull, api.DynBool)
+	api.Put(m, "bitValue", s.BitValue, api.DynBool)
+	api.Put(m, "bigIntValue", s.BigIntValue, api.DynInt64)
+	api.Put(m, "intValue", s.IntValue, api.DynInt32)
+	api.Put(m, "doubleValue", s.DoubleValue, api.DynFloat64)
+	api.Put(m, "realValue", s.RealValue, api.DynFloat32)
+	api.Put(m, "stringValue", s.StringValue, api.DynString)
+	api.PutBytes(m, "blobValue", s.BlobValue)
+	api.PutList(m, "arrayValues", s.ArrayValues, func(e Value) any { return e.ToDynamic() })
+	api.PutStruct(m, "structValue", s.StructValue)
 	return m
 }

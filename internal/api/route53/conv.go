@@ -7,17 +7,10 @@ import (
 )
 
 func (s *AccountLimit) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetInt64Ptr)
+	return err
 }
 
 func (s *AccountLimit) ToDynamic() map[string]any {
@@ -25,27 +18,16 @@ func (s *AccountLimit) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynInt64)
 	return m
 }
 
 func (s *ActivateKeySigningKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *ActivateKeySigningKeyRequest) ToDynamic() map[string]any {
@@ -53,24 +35,15 @@ func (s *ActivateKeySigningKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *ActivateKeySigningKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChangeInfo"]; v != nil {
-		p := new(ChangeInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeInfo")
-		}
-		s.ChangeInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
+	return err
 }
 
 func (s *ActivateKeySigningKeyResponse) ToDynamic() map[string]any {
@@ -78,24 +51,15 @@ func (s *ActivateKeySigningKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ChangeInfo != nil {
-		m["ChangeInfo"] = s.ChangeInfo.ToDynamic()
-	}
+	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
 	return m
 }
 
 func (s *AlarmIdentifier) FromDynamic(m map[string]any) error {
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *AlarmIdentifier) ToDynamic() map[string]any {
@@ -103,32 +67,17 @@ func (s *AlarmIdentifier) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Region", s.Region, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *AliasTarget) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["DNSName"]; v != nil {
-		if err := api.SetStringPtr(&s.DNSName, v); err != nil {
-			return api.At(err, ".DNSName")
-		}
-	}
-	if v := m["EvaluateTargetHealth"]; v != nil {
-		if err := api.SetBoolPtr(&s.EvaluateTargetHealth, v); err != nil {
-			return api.At(err, ".EvaluateTargetHealth")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "DNSName", &s.DNSName, api.SetStringPtr)
+	err = api.Decode(err, m, "EvaluateTargetHealth", &s.EvaluateTargetHealth, api.SetBoolPtr)
+	return err
 }
 
 func (s *AliasTarget) ToDynamic() map[string]any {
@@ -136,37 +85,18 @@ func (s *AliasTarget) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.DNSName != nil {
-		m["DNSName"] = *s.DNSName
-	}
-	if s.EvaluateTargetHealth != nil {
-		m["EvaluateTargetHealth"] = *s.EvaluateTargetHealth
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "DNSName", s.DNSName, api.DynString)
+	api.Put(m, "EvaluateTargetHealth", s.EvaluateTargetHealth, api.DynBool)
 	return m
 }
 
 func (s *AssociateVPCWithHostedZoneRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["VPC"]; v != nil {
-		p := new(VPC)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VPC")
-		}
-		s.VPC = p
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *AssociateVPCWithHostedZoneRequest) ToDynamic() map[string]any {
@@ -174,27 +104,16 @@ func (s *AssociateVPCWithHostedZoneRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.VPC != nil {
-		m["VPC"] = s.VPC.ToDynamic()
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.PutStruct(m, "VPC", s.VPC)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *AssociateVPCWithHostedZoneResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChangeInfo"]; v != nil {
-		p := new(ChangeInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeInfo")
-		}
-		s.ChangeInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
+	return err
 }
 
 func (s *AssociateVPCWithHostedZoneResponse) ToDynamic() map[string]any {
@@ -202,26 +121,15 @@ func (s *AssociateVPCWithHostedZoneResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ChangeInfo != nil {
-		m["ChangeInfo"] = s.ChangeInfo.ToDynamic()
-	}
+	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
 	return m
 }
 
 func (s *Change) FromDynamic(m map[string]any) error {
-	if v := m["Action"]; v != nil {
-		if err := api.SetStringPtr(&s.Action, v); err != nil {
-			return api.At(err, ".Action")
-		}
-	}
-	if v := m["ResourceRecordSet"]; v != nil {
-		p := new(ResourceRecordSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResourceRecordSet")
-		}
-		s.ResourceRecordSet = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceRecordSet", &s.ResourceRecordSet, api.SetStructPtr[ResourceRecordSet])
+	return err
 }
 
 func (s *Change) ToDynamic() map[string]any {
@@ -229,27 +137,18 @@ func (s *Change) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Action != nil {
-		m["Action"] = *s.Action
-	}
-	if s.ResourceRecordSet != nil {
-		m["ResourceRecordSet"] = s.ResourceRecordSet.ToDynamic()
-	}
+	api.Put(m, "Action", s.Action, api.DynString)
+	api.PutStruct(m, "ResourceRecordSet", s.ResourceRecordSet)
 	return m
 }
 
 func (s *ChangeBatch) FromDynamic(m map[string]any) error {
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["Changes"]; v != nil {
-		if err := api.SetList(&s.Changes, v, func(p *Change, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Changes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "Changes", &s.Changes, func(p *[]Change, v any) error {
+		return api.SetList(p, v, func(p *Change, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ChangeBatch) ToDynamic() map[string]any {
@@ -257,32 +156,19 @@ func (s *ChangeBatch) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.Changes != nil {
-		m["Changes"] = api.DynList(s.Changes, func(e Change) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.PutList(m, "Changes", s.Changes, func(e Change) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ChangeCidrCollectionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["CollectionVersion"]; v != nil {
-		if err := api.SetInt64Ptr(&s.CollectionVersion, v); err != nil {
-			return api.At(err, ".CollectionVersion")
-		}
-	}
-	if v := m["Changes"]; v != nil {
-		if err := api.SetList(&s.Changes, v, func(p *CidrCollectionChange, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Changes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "CollectionVersion", &s.CollectionVersion, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Changes", &s.Changes, func(p *[]CidrCollectionChange, v any) error {
+		return api.SetList(p, v, func(p *CidrCollectionChange, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ChangeCidrCollectionRequest) ToDynamic() map[string]any {
@@ -290,25 +176,16 @@ func (s *ChangeCidrCollectionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.CollectionVersion != nil {
-		m["CollectionVersion"] = *s.CollectionVersion
-	}
-	if s.Changes != nil {
-		m["Changes"] = api.DynList(s.Changes, func(e CidrCollectionChange) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "CollectionVersion", s.CollectionVersion, api.DynInt64)
+	api.PutList(m, "Changes", s.Changes, func(e CidrCollectionChange) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ChangeCidrCollectionResponse) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *ChangeCidrCollectionResponse) ToDynamic() map[string]any {
@@ -316,34 +193,17 @@ func (s *ChangeCidrCollectionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *ChangeInfo) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["SubmittedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.SubmittedAt, v); err != nil {
-			return api.At(err, ".SubmittedAt")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "SubmittedAt", &s.SubmittedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *ChangeInfo) ToDynamic() map[string]any {
@@ -351,35 +211,18 @@ func (s *ChangeInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.SubmittedAt != nil {
-		m["SubmittedAt"] = s.SubmittedAt.UTC()
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "SubmittedAt", s.SubmittedAt, api.DynTime)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *ChangeResourceRecordSetsRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["ChangeBatch"]; v != nil {
-		p := new(ChangeBatch)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeBatch")
-		}
-		s.ChangeBatch = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "ChangeBatch", &s.ChangeBatch, api.SetStructPtr[ChangeBatch])
+	return err
 }
 
 func (s *ChangeResourceRecordSetsRequest) ToDynamic() map[string]any {
@@ -387,24 +230,15 @@ func (s *ChangeResourceRecordSetsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.ChangeBatch != nil {
-		m["ChangeBatch"] = s.ChangeBatch.ToDynamic()
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.PutStruct(m, "ChangeBatch", s.ChangeBatch)
 	return m
 }
 
 func (s *ChangeResourceRecordSetsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChangeInfo"]; v != nil {
-		p := new(ChangeInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeInfo")
-		}
-		s.ChangeInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
+	return err
 }
 
 func (s *ChangeResourceRecordSetsResponse) ToDynamic() map[string]any {
@@ -412,34 +246,19 @@ func (s *ChangeResourceRecordSetsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ChangeInfo != nil {
-		m["ChangeInfo"] = s.ChangeInfo.ToDynamic()
-	}
+	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
 	return m
 }
 
 func (s *ChangeTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["ResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".ResourceId")
-		}
-	}
-	if v := m["AddTags"]; v != nil {
-		if err := api.SetList(&s.AddTags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AddTags")
-		}
-	}
-	if v := m["RemoveTagKeys"]; v != nil {
-		if err := api.SetList(&s.RemoveTagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".RemoveTagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "AddTags", &s.AddTags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RemoveTagKeys", &s.RemoveTagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ChangeTagsForResourceRequest) ToDynamic() map[string]any {
@@ -447,18 +266,10 @@ func (s *ChangeTagsForResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.ResourceId != nil {
-		m["ResourceId"] = *s.ResourceId
-	}
-	if s.AddTags != nil {
-		m["AddTags"] = api.DynList(s.AddTags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.RemoveTagKeys != nil {
-		m["RemoveTagKeys"] = api.DynList(s.RemoveTagKeys, api.DynString)
-	}
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
+	api.PutList(m, "AddTags", s.AddTags, func(e Tag) any { return e.ToDynamic() })
+	api.PutList(m, "RemoveTagKeys", s.RemoveTagKeys, api.DynString)
 	return m
 }
 
@@ -472,12 +283,9 @@ func (s *ChangeTagsForResourceResponse) ToDynamic() map[string]any {
 }
 
 func (s *CidrBlockInUseException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CidrBlockInUseException) ToDynamic() map[string]any {
@@ -485,24 +293,15 @@ func (s *CidrBlockInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CidrBlockSummary) FromDynamic(m map[string]any) error {
-	if v := m["CidrBlock"]; v != nil {
-		if err := api.SetStringPtr(&s.CidrBlock, v); err != nil {
-			return api.At(err, ".CidrBlock")
-		}
-	}
-	if v := m["LocationName"]; v != nil {
-		if err := api.SetStringPtr(&s.LocationName, v); err != nil {
-			return api.At(err, ".LocationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CidrBlock", &s.CidrBlock, api.SetStringPtr)
+	err = api.Decode(err, m, "LocationName", &s.LocationName, api.SetStringPtr)
+	return err
 }
 
 func (s *CidrBlockSummary) ToDynamic() map[string]any {
@@ -510,37 +309,18 @@ func (s *CidrBlockSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CidrBlock != nil {
-		m["CidrBlock"] = *s.CidrBlock
-	}
-	if s.LocationName != nil {
-		m["LocationName"] = *s.LocationName
-	}
+	api.Put(m, "CidrBlock", s.CidrBlock, api.DynString)
+	api.Put(m, "LocationName", s.LocationName, api.DynString)
 	return m
 }
 
 func (s *CidrCollection) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
+	return err
 }
 
 func (s *CidrCollection) ToDynamic() map[string]any {
@@ -548,28 +328,17 @@ func (s *CidrCollection) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynInt64)
 	return m
 }
 
 func (s *CidrCollectionAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CidrCollectionAlreadyExistsException) ToDynamic() map[string]any {
@@ -577,29 +346,16 @@ func (s *CidrCollectionAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CidrCollectionChange) FromDynamic(m map[string]any) error {
-	if v := m["LocationName"]; v != nil {
-		if err := api.SetStringPtr(&s.LocationName, v); err != nil {
-			return api.At(err, ".LocationName")
-		}
-	}
-	if v := m["Action"]; v != nil {
-		if err := api.SetStringPtr(&s.Action, v); err != nil {
-			return api.At(err, ".Action")
-		}
-	}
-	if v := m["CidrList"]; v != nil {
-		if err := api.SetList(&s.CidrList, v, api.SetString); err != nil {
-			return api.At(err, ".CidrList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LocationName", &s.LocationName, api.SetStringPtr)
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
+	err = api.Decode(err, m, "CidrList", &s.CidrList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *CidrCollectionChange) ToDynamic() map[string]any {
@@ -607,25 +363,16 @@ func (s *CidrCollectionChange) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LocationName != nil {
-		m["LocationName"] = *s.LocationName
-	}
-	if s.Action != nil {
-		m["Action"] = *s.Action
-	}
-	if s.CidrList != nil {
-		m["CidrList"] = api.DynList(s.CidrList, api.DynString)
-	}
+	api.Put(m, "LocationName", s.LocationName, api.DynString)
+	api.Put(m, "Action", s.Action, api.DynString)
+	api.PutList(m, "CidrList", s.CidrList, api.DynString)
 	return m
 }
 
 func (s *CidrCollectionInUseException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CidrCollectionInUseException) ToDynamic() map[string]any {
@@ -633,19 +380,14 @@ func (s *CidrCollectionInUseException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CidrCollectionVersionMismatchException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *CidrCollectionVersionMismatchException) ToDynamic() map[string]any {
@@ -653,24 +395,15 @@ func (s *CidrCollectionVersionMismatchException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CidrRoutingConfig) FromDynamic(m map[string]any) error {
-	if v := m["CollectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.CollectionId, v); err != nil {
-			return api.At(err, ".CollectionId")
-		}
-	}
-	if v := m["LocationName"]; v != nil {
-		if err := api.SetStringPtr(&s.LocationName, v); err != nil {
-			return api.At(err, ".LocationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CollectionId", &s.CollectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "LocationName", &s.LocationName, api.SetStringPtr)
+	return err
 }
 
 func (s *CidrRoutingConfig) ToDynamic() map[string]any {
@@ -678,57 +411,24 @@ func (s *CidrRoutingConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CollectionId != nil {
-		m["CollectionId"] = *s.CollectionId
-	}
-	if s.LocationName != nil {
-		m["LocationName"] = *s.LocationName
-	}
+	api.Put(m, "CollectionId", s.CollectionId, api.DynString)
+	api.Put(m, "LocationName", s.LocationName, api.DynString)
 	return m
 }
 
 func (s *CloudWatchAlarmConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["EvaluationPeriods"]; v != nil {
-		if err := api.SetInt32Ptr(&s.EvaluationPeriods, v); err != nil {
-			return api.At(err, ".EvaluationPeriods")
-		}
-	}
-	if v := m["Threshold"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Threshold, v); err != nil {
-			return api.At(err, ".Threshold")
-		}
-	}
-	if v := m["ComparisonOperator"]; v != nil {
-		if err := api.SetStringPtr(&s.ComparisonOperator, v); err != nil {
-			return api.At(err, ".ComparisonOperator")
-		}
-	}
-	if v := m["Period"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Period, v); err != nil {
-			return api.At(err, ".Period")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["Statistic"]; v != nil {
-		if err := api.SetStringPtr(&s.Statistic, v); err != nil {
-			return api.At(err, ".Statistic")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetList(&s.Dimensions, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EvaluationPeriods", &s.EvaluationPeriods, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Threshold", &s.Threshold, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "ComparisonOperator", &s.ComparisonOperator, api.SetStringPtr)
+	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "Statistic", &s.Statistic, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
+		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CloudWatchAlarmConfiguration) ToDynamic() map[string]any {
@@ -736,55 +436,24 @@ func (s *CloudWatchAlarmConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.EvaluationPeriods != nil {
-		m["EvaluationPeriods"] = int64(*s.EvaluationPeriods)
-	}
-	if s.Threshold != nil {
-		m["Threshold"] = *s.Threshold
-	}
-	if s.ComparisonOperator != nil {
-		m["ComparisonOperator"] = *s.ComparisonOperator
-	}
-	if s.Period != nil {
-		m["Period"] = int64(*s.Period)
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.Statistic != nil {
-		m["Statistic"] = *s.Statistic
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynList(s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	}
+	api.Put(m, "EvaluationPeriods", s.EvaluationPeriods, api.DynInt32)
+	api.Put(m, "Threshold", s.Threshold, api.DynFloat64)
+	api.Put(m, "ComparisonOperator", s.ComparisonOperator, api.DynString)
+	api.Put(m, "Period", s.Period, api.DynInt32)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "Statistic", s.Statistic, api.DynString)
+	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CollectionSummary) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
+	return err
 }
 
 func (s *CollectionSummary) ToDynamic() map[string]any {
@@ -792,28 +461,17 @@ func (s *CollectionSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynInt64)
 	return m
 }
 
 func (s *ConcurrentModification) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ConcurrentModification) ToDynamic() map[string]any {
@@ -821,19 +479,14 @@ func (s *ConcurrentModification) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ConflictingDomainExists) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ConflictingDomainExists) ToDynamic() map[string]any {
@@ -841,19 +494,14 @@ func (s *ConflictingDomainExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ConflictingTypes) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ConflictingTypes) ToDynamic() map[string]any {
@@ -861,24 +509,15 @@ func (s *ConflictingTypes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Coordinates) FromDynamic(m map[string]any) error {
-	if v := m["Latitude"]; v != nil {
-		if err := api.SetStringPtr(&s.Latitude, v); err != nil {
-			return api.At(err, ".Latitude")
-		}
-	}
-	if v := m["Longitude"]; v != nil {
-		if err := api.SetStringPtr(&s.Longitude, v); err != nil {
-			return api.At(err, ".Longitude")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Latitude", &s.Latitude, api.SetStringPtr)
+	err = api.Decode(err, m, "Longitude", &s.Longitude, api.SetStringPtr)
+	return err
 }
 
 func (s *Coordinates) ToDynamic() map[string]any {
@@ -886,27 +525,16 @@ func (s *Coordinates) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Latitude != nil {
-		m["Latitude"] = *s.Latitude
-	}
-	if s.Longitude != nil {
-		m["Longitude"] = *s.Longitude
-	}
+	api.Put(m, "Latitude", s.Latitude, api.DynString)
+	api.Put(m, "Longitude", s.Longitude, api.DynString)
 	return m
 }
 
 func (s *CreateCidrCollectionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateCidrCollectionRequest) ToDynamic() map[string]any {
@@ -914,29 +542,16 @@ func (s *CreateCidrCollectionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
 	return m
 }
 
 func (s *CreateCidrCollectionResponse) FromDynamic(m map[string]any) error {
-	if v := m["Collection"]; v != nil {
-		p := new(CidrCollection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Collection")
-		}
-		s.Collection = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Collection", &s.Collection, api.SetStructPtr[CidrCollection])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateCidrCollectionResponse) ToDynamic() map[string]any {
@@ -944,29 +559,16 @@ func (s *CreateCidrCollectionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Collection != nil {
-		m["Collection"] = s.Collection.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.PutStruct(m, "Collection", s.Collection)
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
 func (s *CreateHealthCheckRequest) FromDynamic(m map[string]any) error {
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["HealthCheckConfig"]; v != nil {
-		p := new(HealthCheckConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HealthCheckConfig")
-		}
-		s.HealthCheckConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckConfig", &s.HealthCheckConfig, api.SetStructPtr[HealthCheckConfig])
+	return err
 }
 
 func (s *CreateHealthCheckRequest) ToDynamic() map[string]any {
@@ -974,29 +576,16 @@ func (s *CreateHealthCheckRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.HealthCheckConfig != nil {
-		m["HealthCheckConfig"] = s.HealthCheckConfig.ToDynamic()
-	}
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.PutStruct(m, "HealthCheckConfig", s.HealthCheckConfig)
 	return m
 }
 
 func (s *CreateHealthCheckResponse) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheck"]; v != nil {
-		p := new(HealthCheck)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HealthCheck")
-		}
-		s.HealthCheck = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStructPtr[HealthCheck])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateHealthCheckResponse) ToDynamic() map[string]any {
@@ -1004,46 +593,19 @@ func (s *CreateHealthCheckResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HealthCheck != nil {
-		m["HealthCheck"] = s.HealthCheck.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.PutStruct(m, "HealthCheck", s.HealthCheck)
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
 func (s *CreateHostedZoneRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["VPC"]; v != nil {
-		p := new(VPC)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VPC")
-		}
-		s.VPC = p
-	}
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["HostedZoneConfig"]; v != nil {
-		p := new(HostedZoneConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HostedZoneConfig")
-		}
-		s.HostedZoneConfig = p
-	}
-	if v := m["DelegationSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.DelegationSetId, v); err != nil {
-			return api.At(err, ".DelegationSetId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "HostedZoneConfig", &s.HostedZoneConfig, api.SetStructPtr[HostedZoneConfig])
+	err = api.Decode(err, m, "DelegationSetId", &s.DelegationSetId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateHostedZoneRequest) ToDynamic() map[string]any {
@@ -1051,59 +613,22 @@ func (s *CreateHostedZoneRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.VPC != nil {
-		m["VPC"] = s.VPC.ToDynamic()
-	}
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.HostedZoneConfig != nil {
-		m["HostedZoneConfig"] = s.HostedZoneConfig.ToDynamic()
-	}
-	if s.DelegationSetId != nil {
-		m["DelegationSetId"] = *s.DelegationSetId
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutStruct(m, "VPC", s.VPC)
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.PutStruct(m, "HostedZoneConfig", s.HostedZoneConfig)
+	api.Put(m, "DelegationSetId", s.DelegationSetId, api.DynString)
 	return m
 }
 
 func (s *CreateHostedZoneResponse) FromDynamic(m map[string]any) error {
-	if v := m["HostedZone"]; v != nil {
-		p := new(HostedZone)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HostedZone")
-		}
-		s.HostedZone = p
-	}
-	if v := m["ChangeInfo"]; v != nil {
-		p := new(ChangeInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeInfo")
-		}
-		s.ChangeInfo = p
-	}
-	if v := m["DelegationSet"]; v != nil {
-		p := new(DelegationSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DelegationSet")
-		}
-		s.DelegationSet = p
-	}
-	if v := m["VPC"]; v != nil {
-		p := new(VPC)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VPC")
-		}
-		s.VPC = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZone", &s.HostedZone, api.SetStructPtr[HostedZone])
+	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
+	err = api.Decode(err, m, "DelegationSet", &s.DelegationSet, api.SetStructPtr[DelegationSet])
+	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateHostedZoneResponse) ToDynamic() map[string]any {
@@ -1111,51 +636,22 @@ func (s *CreateHostedZoneResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.HostedZone != nil {
-		m["HostedZone"] = s.HostedZone.ToDynamic()
-	}
-	if s.ChangeInfo != nil {
-		m["ChangeInfo"] = s.ChangeInfo.ToDynamic()
-	}
-	if s.DelegationSet != nil {
-		m["DelegationSet"] = s.DelegationSet.ToDynamic()
-	}
-	if s.VPC != nil {
-		m["VPC"] = s.VPC.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.PutStruct(m, "HostedZone", s.HostedZone)
+	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
+	api.PutStruct(m, "DelegationSet", s.DelegationSet)
+	api.PutStruct(m, "VPC", s.VPC)
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
 func (s *CreateKeySigningKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["KeyManagementServiceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyManagementServiceArn, v); err != nil {
-			return api.At(err, ".KeyManagementServiceArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyManagementServiceArn", &s.KeyManagementServiceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateKeySigningKeyRequest) ToDynamic() map[string]any {
@@ -1163,45 +659,20 @@ func (s *CreateKeySigningKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.KeyManagementServiceArn != nil {
-		m["KeyManagementServiceArn"] = *s.KeyManagementServiceArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "KeyManagementServiceArn", s.KeyManagementServiceArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *CreateKeySigningKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChangeInfo"]; v != nil {
-		p := new(ChangeInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeInfo")
-		}
-		s.ChangeInfo = p
-	}
-	if v := m["KeySigningKey"]; v != nil {
-		p := new(KeySigningKey)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KeySigningKey")
-		}
-		s.KeySigningKey = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
+	err = api.Decode(err, m, "KeySigningKey", &s.KeySigningKey, api.SetStructPtr[KeySigningKey])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateKeySigningKeyResponse) ToDynamic() map[string]any {
@@ -1209,30 +680,17 @@ func (s *CreateKeySigningKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ChangeInfo != nil {
-		m["ChangeInfo"] = s.ChangeInfo.ToDynamic()
-	}
-	if s.KeySigningKey != nil {
-		m["KeySigningKey"] = s.KeySigningKey.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
+	api.PutStruct(m, "KeySigningKey", s.KeySigningKey)
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
 func (s *CreateQueryLoggingConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["CloudWatchLogsLogGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogsLogGroupArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogsLogGroupArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateQueryLoggingConfigRequest) ToDynamic() map[string]any {
@@ -1240,29 +698,16 @@ func (s *CreateQueryLoggingConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.CloudWatchLogsLogGroupArn != nil {
-		m["CloudWatchLogsLogGroupArn"] = *s.CloudWatchLogsLogGroupArn
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
 	return m
 }
 
 func (s *CreateQueryLoggingConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["QueryLoggingConfig"]; v != nil {
-		p := new(QueryLoggingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryLoggingConfig")
-		}
-		s.QueryLoggingConfig = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryLoggingConfig", &s.QueryLoggingConfig, api.SetStructPtr[QueryLoggingConfig])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateQueryLoggingConfigResponse) ToDynamic() map[string]any {
@@ -1270,27 +715,16 @@ func (s *CreateQueryLoggingConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueryLoggingConfig != nil {
-		m["QueryLoggingConfig"] = s.QueryLoggingConfig.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.PutStruct(m, "QueryLoggingConfig", s.QueryLoggingConfig)
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
 func (s *CreateReusableDelegationSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateReusableDelegationSetRequest) ToDynamic() map[string]any {
@@ -1298,29 +732,16 @@ func (s *CreateReusableDelegationSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
 	return m
 }
 
 func (s *CreateReusableDelegationSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["DelegationSet"]; v != nil {
-		p := new(DelegationSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DelegationSet")
-		}
-		s.DelegationSet = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DelegationSet", &s.DelegationSet, api.SetStructPtr[DelegationSet])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateReusableDelegationSetResponse) ToDynamic() map[string]any {
@@ -1328,42 +749,19 @@ func (s *CreateReusableDelegationSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DelegationSet != nil {
-		m["DelegationSet"] = s.DelegationSet.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.PutStruct(m, "DelegationSet", s.DelegationSet)
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
 func (s *CreateTrafficPolicyInstanceRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["TTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TTL, v); err != nil {
-			return api.At(err, ".TTL")
-		}
-	}
-	if v := m["TrafficPolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyId, v); err != nil {
-			return api.At(err, ".TrafficPolicyId")
-		}
-	}
-	if v := m["TrafficPolicyVersion"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TrafficPolicyVersion, v); err != nil {
-			return api.At(err, ".TrafficPolicyVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "TTL", &s.TTL, api.SetInt64Ptr)
+	err = api.Decode(err, m, "TrafficPolicyId", &s.TrafficPolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyVersion", &s.TrafficPolicyVersion, api.SetInt32Ptr)
+	return err
 }
 
 func (s *CreateTrafficPolicyInstanceRequest) ToDynamic() map[string]any {
@@ -1371,38 +769,19 @@ func (s *CreateTrafficPolicyInstanceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.TTL != nil {
-		m["TTL"] = *s.TTL
-	}
-	if s.TrafficPolicyId != nil {
-		m["TrafficPolicyId"] = *s.TrafficPolicyId
-	}
-	if s.TrafficPolicyVersion != nil {
-		m["TrafficPolicyVersion"] = int64(*s.TrafficPolicyVersion)
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "TTL", s.TTL, api.DynInt64)
+	api.Put(m, "TrafficPolicyId", s.TrafficPolicyId, api.DynString)
+	api.Put(m, "TrafficPolicyVersion", s.TrafficPolicyVersion, api.DynInt32)
 	return m
 }
 
 func (s *CreateTrafficPolicyInstanceResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicyInstance"]; v != nil {
-		p := new(TrafficPolicyInstance)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstance")
-		}
-		s.TrafficPolicyInstance = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicyInstance", &s.TrafficPolicyInstance, api.SetStructPtr[TrafficPolicyInstance])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateTrafficPolicyInstanceResponse) ToDynamic() map[string]any {
@@ -1410,32 +789,17 @@ func (s *CreateTrafficPolicyInstanceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrafficPolicyInstance != nil {
-		m["TrafficPolicyInstance"] = s.TrafficPolicyInstance.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.PutStruct(m, "TrafficPolicyInstance", s.TrafficPolicyInstance)
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
 func (s *CreateTrafficPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Document"]; v != nil {
-		if err := api.SetStringPtr(&s.Document, v); err != nil {
-			return api.At(err, ".Document")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Document", &s.Document, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateTrafficPolicyRequest) ToDynamic() map[string]any {
@@ -1443,32 +807,17 @@ func (s *CreateTrafficPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Document != nil {
-		m["Document"] = *s.Document
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Document", s.Document, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *CreateTrafficPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicy"]; v != nil {
-		p := new(TrafficPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrafficPolicy")
-		}
-		s.TrafficPolicy = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicy", &s.TrafficPolicy, api.SetStructPtr[TrafficPolicy])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateTrafficPolicyResponse) ToDynamic() map[string]any {
@@ -1476,32 +825,17 @@ func (s *CreateTrafficPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrafficPolicy != nil {
-		m["TrafficPolicy"] = s.TrafficPolicy.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.PutStruct(m, "TrafficPolicy", s.TrafficPolicy)
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
 func (s *CreateTrafficPolicyVersionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Document"]; v != nil {
-		if err := api.SetStringPtr(&s.Document, v); err != nil {
-			return api.At(err, ".Document")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Document", &s.Document, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateTrafficPolicyVersionRequest) ToDynamic() map[string]any {
@@ -1509,32 +843,17 @@ func (s *CreateTrafficPolicyVersionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Document != nil {
-		m["Document"] = *s.Document
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Document", s.Document, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *CreateTrafficPolicyVersionResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicy"]; v != nil {
-		p := new(TrafficPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrafficPolicy")
-		}
-		s.TrafficPolicy = p
-	}
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicy", &s.TrafficPolicy, api.SetStructPtr[TrafficPolicy])
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateTrafficPolicyVersionResponse) ToDynamic() map[string]any {
@@ -1542,29 +861,16 @@ func (s *CreateTrafficPolicyVersionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrafficPolicy != nil {
-		m["TrafficPolicy"] = s.TrafficPolicy.ToDynamic()
-	}
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
+	api.PutStruct(m, "TrafficPolicy", s.TrafficPolicy)
+	api.Put(m, "Location", s.Location, api.DynString)
 	return m
 }
 
 func (s *CreateVPCAssociationAuthorizationRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["VPC"]; v != nil {
-		p := new(VPC)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VPC")
-		}
-		s.VPC = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
+	return err
 }
 
 func (s *CreateVPCAssociationAuthorizationRequest) ToDynamic() map[string]any {
@@ -1572,29 +878,16 @@ func (s *CreateVPCAssociationAuthorizationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.VPC != nil {
-		m["VPC"] = s.VPC.ToDynamic()
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.PutStruct(m, "VPC", s.VPC)
 	return m
 }
 
 func (s *CreateVPCAssociationAuthorizationResponse) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["VPC"]; v != nil {
-		p := new(VPC)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VPC")
-		}
-		s.VPC = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
+	return err
 }
 
 func (s *CreateVPCAssociationAuthorizationResponse) ToDynamic() map[string]any {
@@ -1602,22 +895,15 @@ func (s *CreateVPCAssociationAuthorizationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.VPC != nil {
-		m["VPC"] = s.VPC.ToDynamic()
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.PutStruct(m, "VPC", s.VPC)
 	return m
 }
 
 func (s *DNSSECNotFound) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DNSSECNotFound) ToDynamic() map[string]any {
@@ -1625,24 +911,15 @@ func (s *DNSSECNotFound) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DNSSECStatus) FromDynamic(m map[string]any) error {
-	if v := m["ServeSignature"]; v != nil {
-		if err := api.SetStringPtr(&s.ServeSignature, v); err != nil {
-			return api.At(err, ".ServeSignature")
-		}
-	}
-	if v := m["StatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusMessage, v); err != nil {
-			return api.At(err, ".StatusMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServeSignature", &s.ServeSignature, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusMessage", &s.StatusMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *DNSSECStatus) ToDynamic() map[string]any {
@@ -1650,27 +927,16 @@ func (s *DNSSECStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ServeSignature != nil {
-		m["ServeSignature"] = *s.ServeSignature
-	}
-	if s.StatusMessage != nil {
-		m["StatusMessage"] = *s.StatusMessage
-	}
+	api.Put(m, "ServeSignature", s.ServeSignature, api.DynString)
+	api.Put(m, "StatusMessage", s.StatusMessage, api.DynString)
 	return m
 }
 
 func (s *DeactivateKeySigningKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeactivateKeySigningKeyRequest) ToDynamic() map[string]any {
@@ -1678,24 +944,15 @@ func (s *DeactivateKeySigningKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DeactivateKeySigningKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChangeInfo"]; v != nil {
-		p := new(ChangeInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeInfo")
-		}
-		s.ChangeInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
+	return err
 }
 
 func (s *DeactivateKeySigningKeyResponse) ToDynamic() map[string]any {
@@ -1703,29 +960,16 @@ func (s *DeactivateKeySigningKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ChangeInfo != nil {
-		m["ChangeInfo"] = s.ChangeInfo.ToDynamic()
-	}
+	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
 	return m
 }
 
 func (s *DelegationSet) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["NameServers"]; v != nil {
-		if err := api.SetList(&s.NameServers, v, api.SetString); err != nil {
-			return api.At(err, ".NameServers")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "NameServers", &s.NameServers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DelegationSet) ToDynamic() map[string]any {
@@ -1733,25 +977,16 @@ func (s *DelegationSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.NameServers != nil {
-		m["NameServers"] = api.DynList(s.NameServers, api.DynString)
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.PutList(m, "NameServers", s.NameServers, api.DynString)
 	return m
 }
 
 func (s *DelegationSetAlreadyCreated) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DelegationSetAlreadyCreated) ToDynamic() map[string]any {
@@ -1759,19 +994,14 @@ func (s *DelegationSetAlreadyCreated) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DelegationSetAlreadyReusable) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DelegationSetAlreadyReusable) ToDynamic() map[string]any {
@@ -1779,19 +1009,14 @@ func (s *DelegationSetAlreadyReusable) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DelegationSetInUse) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DelegationSetInUse) ToDynamic() map[string]any {
@@ -1799,19 +1024,14 @@ func (s *DelegationSetInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DelegationSetNotAvailable) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DelegationSetNotAvailable) ToDynamic() map[string]any {
@@ -1819,19 +1039,14 @@ func (s *DelegationSetNotAvailable) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DelegationSetNotReusable) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DelegationSetNotReusable) ToDynamic() map[string]any {
@@ -1839,19 +1054,14 @@ func (s *DelegationSetNotReusable) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DeleteCidrCollectionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteCidrCollectionRequest) ToDynamic() map[string]any {
@@ -1859,9 +1069,7 @@ func (s *DeleteCidrCollectionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
@@ -1875,12 +1083,9 @@ func (s *DeleteCidrCollectionResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteHealthCheckRequest) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheckId"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckId, v); err != nil {
-			return api.At(err, ".HealthCheckId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheckId", &s.HealthCheckId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteHealthCheckRequest) ToDynamic() map[string]any {
@@ -1888,9 +1093,7 @@ func (s *DeleteHealthCheckRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HealthCheckId != nil {
-		m["HealthCheckId"] = *s.HealthCheckId
-	}
+	api.Put(m, "HealthCheckId", s.HealthCheckId, api.DynString)
 	return m
 }
 
@@ -1904,12 +1107,9 @@ func (s *DeleteHealthCheckResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteHostedZoneRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteHostedZoneRequest) ToDynamic() map[string]any {
@@ -1917,21 +1117,14 @@ func (s *DeleteHostedZoneRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *DeleteHostedZoneResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChangeInfo"]; v != nil {
-		p := new(ChangeInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeInfo")
-		}
-		s.ChangeInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
+	return err
 }
 
 func (s *DeleteHostedZoneResponse) ToDynamic() map[string]any {
@@ -1939,24 +1132,15 @@ func (s *DeleteHostedZoneResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ChangeInfo != nil {
-		m["ChangeInfo"] = s.ChangeInfo.ToDynamic()
-	}
+	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
 	return m
 }
 
 func (s *DeleteKeySigningKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteKeySigningKeyRequest) ToDynamic() map[string]any {
@@ -1964,24 +1148,15 @@ func (s *DeleteKeySigningKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DeleteKeySigningKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChangeInfo"]; v != nil {
-		p := new(ChangeInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeInfo")
-		}
-		s.ChangeInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
+	return err
 }
 
 func (s *DeleteKeySigningKeyResponse) ToDynamic() map[string]any {
@@ -1989,19 +1164,14 @@ func (s *DeleteKeySigningKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ChangeInfo != nil {
-		m["ChangeInfo"] = s.ChangeInfo.ToDynamic()
-	}
+	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
 	return m
 }
 
 func (s *DeleteQueryLoggingConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteQueryLoggingConfigRequest) ToDynamic() map[string]any {
@@ -2009,9 +1179,7 @@ func (s *DeleteQueryLoggingConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
@@ -2025,12 +1193,9 @@ func (s *DeleteQueryLoggingConfigResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteReusableDelegationSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteReusableDelegationSetRequest) ToDynamic() map[string]any {
@@ -2038,9 +1203,7 @@ func (s *DeleteReusableDelegationSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
@@ -2054,12 +1217,9 @@ func (s *DeleteReusableDelegationSetResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteTrafficPolicyInstanceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteTrafficPolicyInstanceRequest) ToDynamic() map[string]any {
@@ -2067,9 +1227,7 @@ func (s *DeleteTrafficPolicyInstanceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
@@ -2083,17 +1241,10 @@ func (s *DeleteTrafficPolicyInstanceResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteTrafficPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DeleteTrafficPolicyRequest) ToDynamic() map[string]any {
@@ -2101,12 +1252,8 @@ func (s *DeleteTrafficPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Version != nil {
-		m["Version"] = int64(*s.Version)
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynInt32)
 	return m
 }
 
@@ -2120,19 +1267,10 @@ func (s *DeleteTrafficPolicyResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteVPCAssociationAuthorizationRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["VPC"]; v != nil {
-		p := new(VPC)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VPC")
-		}
-		s.VPC = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
+	return err
 }
 
 func (s *DeleteVPCAssociationAuthorizationRequest) ToDynamic() map[string]any {
@@ -2140,12 +1278,8 @@ func (s *DeleteVPCAssociationAuthorizationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.VPC != nil {
-		m["VPC"] = s.VPC.ToDynamic()
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.PutStruct(m, "VPC", s.VPC)
 	return m
 }
 
@@ -2159,17 +1293,10 @@ func (s *DeleteVPCAssociationAuthorizationResponse) ToDynamic() map[string]any {
 }
 
 func (s *Dimension) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Dimension) ToDynamic() map[string]any {
@@ -2177,22 +1304,15 @@ func (s *Dimension) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *DisableHostedZoneDNSSECRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	return err
 }
 
 func (s *DisableHostedZoneDNSSECRequest) ToDynamic() map[string]any {
@@ -2200,21 +1320,14 @@ func (s *DisableHostedZoneDNSSECRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
 	return m
 }
 
 func (s *DisableHostedZoneDNSSECResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChangeInfo"]; v != nil {
-		p := new(ChangeInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeInfo")
-		}
-		s.ChangeInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
+	return err
 }
 
 func (s *DisableHostedZoneDNSSECResponse) ToDynamic() map[string]any {
@@ -2222,31 +1335,16 @@ func (s *DisableHostedZoneDNSSECResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ChangeInfo != nil {
-		m["ChangeInfo"] = s.ChangeInfo.ToDynamic()
-	}
+	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
 	return m
 }
 
 func (s *DisassociateVPCFromHostedZoneRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["VPC"]; v != nil {
-		p := new(VPC)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VPC")
-		}
-		s.VPC = p
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *DisassociateVPCFromHostedZoneRequest) ToDynamic() map[string]any {
@@ -2254,27 +1352,16 @@ func (s *DisassociateVPCFromHostedZoneRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.VPC != nil {
-		m["VPC"] = s.VPC.ToDynamic()
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.PutStruct(m, "VPC", s.VPC)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *DisassociateVPCFromHostedZoneResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChangeInfo"]; v != nil {
-		p := new(ChangeInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeInfo")
-		}
-		s.ChangeInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
+	return err
 }
 
 func (s *DisassociateVPCFromHostedZoneResponse) ToDynamic() map[string]any {
@@ -2282,19 +1369,14 @@ func (s *DisassociateVPCFromHostedZoneResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ChangeInfo != nil {
-		m["ChangeInfo"] = s.ChangeInfo.ToDynamic()
-	}
+	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
 	return m
 }
 
 func (s *EnableHostedZoneDNSSECRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	return err
 }
 
 func (s *EnableHostedZoneDNSSECRequest) ToDynamic() map[string]any {
@@ -2302,21 +1384,14 @@ func (s *EnableHostedZoneDNSSECRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
 	return m
 }
 
 func (s *EnableHostedZoneDNSSECResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChangeInfo"]; v != nil {
-		p := new(ChangeInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeInfo")
-		}
-		s.ChangeInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
+	return err
 }
 
 func (s *EnableHostedZoneDNSSECResponse) ToDynamic() map[string]any {
@@ -2324,29 +1399,16 @@ func (s *EnableHostedZoneDNSSECResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ChangeInfo != nil {
-		m["ChangeInfo"] = s.ChangeInfo.ToDynamic()
-	}
+	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
 	return m
 }
 
 func (s *GeoLocation) FromDynamic(m map[string]any) error {
-	if v := m["ContinentCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinentCode, v); err != nil {
-			return api.At(err, ".ContinentCode")
-		}
-	}
-	if v := m["CountryCode"]; v != nil {
-		if err := api.SetStringPtr(&s.CountryCode, v); err != nil {
-			return api.At(err, ".CountryCode")
-		}
-	}
-	if v := m["SubdivisionCode"]; v != nil {
-		if err := api.SetStringPtr(&s.SubdivisionCode, v); err != nil {
-			return api.At(err, ".SubdivisionCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinentCode", &s.ContinentCode, api.SetStringPtr)
+	err = api.Decode(err, m, "CountryCode", &s.CountryCode, api.SetStringPtr)
+	err = api.Decode(err, m, "SubdivisionCode", &s.SubdivisionCode, api.SetStringPtr)
+	return err
 }
 
 func (s *GeoLocation) ToDynamic() map[string]any {
@@ -2354,50 +1416,21 @@ func (s *GeoLocation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ContinentCode != nil {
-		m["ContinentCode"] = *s.ContinentCode
-	}
-	if s.CountryCode != nil {
-		m["CountryCode"] = *s.CountryCode
-	}
-	if s.SubdivisionCode != nil {
-		m["SubdivisionCode"] = *s.SubdivisionCode
-	}
+	api.Put(m, "ContinentCode", s.ContinentCode, api.DynString)
+	api.Put(m, "CountryCode", s.CountryCode, api.DynString)
+	api.Put(m, "SubdivisionCode", s.SubdivisionCode, api.DynString)
 	return m
 }
 
 func (s *GeoLocationDetails) FromDynamic(m map[string]any) error {
-	if v := m["ContinentCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinentCode, v); err != nil {
-			return api.At(err, ".ContinentCode")
-		}
-	}
-	if v := m["ContinentName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinentName, v); err != nil {
-			return api.At(err, ".ContinentName")
-		}
-	}
-	if v := m["CountryCode"]; v != nil {
-		if err := api.SetStringPtr(&s.CountryCode, v); err != nil {
-			return api.At(err, ".CountryCode")
-		}
-	}
-	if v := m["CountryName"]; v != nil {
-		if err := api.SetStringPtr(&s.CountryName, v); err != nil {
-			return api.At(err, ".CountryName")
-		}
-	}
-	if v := m["SubdivisionCode"]; v != nil {
-		if err := api.SetStringPtr(&s.SubdivisionCode, v); err != nil {
-			return api.At(err, ".SubdivisionCode")
-		}
-	}
-	if v := m["SubdivisionName"]; v != nil {
-		if err := api.SetStringPtr(&s.SubdivisionName, v); err != nil {
-			return api.At(err, ".SubdivisionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinentCode", &s.ContinentCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ContinentName", &s.ContinentName, api.SetStringPtr)
+	err = api.Decode(err, m, "CountryCode", &s.CountryCode, api.SetStringPtr)
+	err = api.Decode(err, m, "CountryName", &s.CountryName, api.SetStringPtr)
+	err = api.Decode(err, m, "SubdivisionCode", &s.SubdivisionCode, api.SetStringPtr)
+	err = api.Decode(err, m, "SubdivisionName", &s.SubdivisionName, api.SetStringPtr)
+	return err
 }
 
 func (s *GeoLocationDetails) ToDynamic() map[string]any {
@@ -2405,51 +1438,22 @@ func (s *GeoLocationDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ContinentCode != nil {
-		m["ContinentCode"] = *s.ContinentCode
-	}
-	if s.ContinentName != nil {
-		m["ContinentName"] = *s.ContinentName
-	}
-	if s.CountryCode != nil {
-		m["CountryCode"] = *s.CountryCode
-	}
-	if s.CountryName != nil {
-		m["CountryName"] = *s.CountryName
-	}
-	if s.SubdivisionCode != nil {
-		m["SubdivisionCode"] = *s.SubdivisionCode
-	}
-	if s.SubdivisionName != nil {
-		m["SubdivisionName"] = *s.SubdivisionName
-	}
+	api.Put(m, "ContinentCode", s.ContinentCode, api.DynString)
+	api.Put(m, "ContinentName", s.ContinentName, api.DynString)
+	api.Put(m, "CountryCode", s.CountryCode, api.DynString)
+	api.Put(m, "CountryName", s.CountryName, api.DynString)
+	api.Put(m, "SubdivisionCode", s.SubdivisionCode, api.DynString)
+	api.Put(m, "SubdivisionName", s.SubdivisionName, api.DynString)
 	return m
 }
 
 func (s *GeoProximityLocation) FromDynamic(m map[string]any) error {
-	if v := m["AWSRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.AWSRegion, v); err != nil {
-			return api.At(err, ".AWSRegion")
-		}
-	}
-	if v := m["LocalZoneGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.LocalZoneGroup, v); err != nil {
-			return api.At(err, ".LocalZoneGroup")
-		}
-	}
-	if v := m["Coordinates"]; v != nil {
-		p := new(Coordinates)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Coordinates")
-		}
-		s.Coordinates = p
-	}
-	if v := m["Bias"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Bias, v); err != nil {
-			return api.At(err, ".Bias")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AWSRegion", &s.AWSRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "LocalZoneGroup", &s.LocalZoneGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "Coordinates", &s.Coordinates, api.SetStructPtr[Coordinates])
+	err = api.Decode(err, m, "Bias", &s.Bias, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GeoProximityLocation) ToDynamic() map[string]any {
@@ -2457,28 +1461,17 @@ func (s *GeoProximityLocation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.AWSRegion != nil {
-		m["AWSRegion"] = *s.AWSRegion
-	}
-	if s.LocalZoneGroup != nil {
-		m["LocalZoneGroup"] = *s.LocalZoneGroup
-	}
-	if s.Coordinates != nil {
-		m["Coordinates"] = s.Coordinates.ToDynamic()
-	}
-	if s.Bias != nil {
-		m["Bias"] = int64(*s.Bias)
-	}
+	api.Put(m, "AWSRegion", s.AWSRegion, api.DynString)
+	api.Put(m, "LocalZoneGroup", s.LocalZoneGroup, api.DynString)
+	api.PutStruct(m, "Coordinates", s.Coordinates)
+	api.Put(m, "Bias", s.Bias, api.DynInt32)
 	return m
 }
 
 func (s *GetAccountLimitRequest) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *GetAccountLimitRequest) ToDynamic() map[string]any {
@@ -2486,26 +1479,15 @@ func (s *GetAccountLimitRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
 	return m
 }
 
 func (s *GetAccountLimitResponse) FromDynamic(m map[string]any) error {
-	if v := m["Limit"]; v != nil {
-		p := new(AccountLimit)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-		s.Limit = p
-	}
-	if v := m["Count"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Count, v); err != nil {
-			return api.At(err, ".Count")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetStructPtr[AccountLimit])
+	err = api.Decode(err, m, "Count", &s.Count, api.SetInt64Ptr)
+	return err
 }
 
 func (s *GetAccountLimitResponse) ToDynamic() map[string]any {
@@ -2513,22 +1495,15 @@ func (s *GetAccountLimitResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Limit != nil {
-		m["Limit"] = s.Limit.ToDynamic()
-	}
-	if s.Count != nil {
-		m["Count"] = *s.Count
-	}
+	api.PutStruct(m, "Limit", s.Limit)
+	api.Put(m, "Count", s.Count, api.DynInt64)
 	return m
 }
 
 func (s *GetChangeRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetChangeRequest) ToDynamic() map[string]any {
@@ -2536,21 +1511,14 @@ func (s *GetChangeRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetChangeResponse) FromDynamic(m map[string]any) error {
-	if v := m["ChangeInfo"]; v != nil {
-		p := new(ChangeInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChangeInfo")
-		}
-		s.ChangeInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
+	return err
 }
 
 func (s *GetChangeResponse) ToDynamic() map[string]any {
@@ -2558,9 +1526,7 @@ func (s *GetChangeResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ChangeInfo != nil {
-		m["ChangeInfo"] = s.ChangeInfo.ToDynamic()
-	}
+	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
 	return m
 }
 
@@ -2574,12 +1540,9 @@ func (s *GetCheckerIpRangesRequest) ToDynamic() map[string]any {
 }
 
 func (s *GetCheckerIpRangesResponse) FromDynamic(m map[string]any) error {
-	if v := m["CheckerIpRanges"]; v != nil {
-		if err := api.SetList(&s.CheckerIpRanges, v, api.SetString); err != nil {
-			return api.At(err, ".CheckerIpRanges")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CheckerIpRanges", &s.CheckerIpRanges, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetCheckerIpRangesResponse) ToDynamic() map[string]any {
@@ -2587,19 +1550,14 @@ func (s *GetCheckerIpRangesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CheckerIpRanges != nil {
-		m["CheckerIpRanges"] = api.DynList(s.CheckerIpRanges, api.DynString)
-	}
+	api.PutList(m, "CheckerIpRanges", s.CheckerIpRanges, api.DynString)
 	return m
 }
 
 func (s *GetDNSSECRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDNSSECRequest) ToDynamic() map[string]any {
@@ -2607,26 +1565,17 @@ func (s *GetDNSSECRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
 	return m
 }
 
 func (s *GetDNSSECResponse) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		p := new(DNSSECStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Status")
-		}
-		s.Status = p
-	}
-	if v := m["KeySigningKeys"]; v != nil {
-		if err := api.SetList(&s.KeySigningKeys, v, func(p *KeySigningKey, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".KeySigningKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[DNSSECStatus])
+	err = api.Decode(err, m, "KeySigningKeys", &s.KeySigningKeys, func(p *[]KeySigningKey, v any) error {
+		return api.SetList(p, v, func(p *KeySigningKey, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetDNSSECResponse) ToDynamic() map[string]any {
@@ -2634,32 +1583,17 @@ func (s *GetDNSSECResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Status != nil {
-		m["Status"] = s.Status.ToDynamic()
-	}
-	if s.KeySigningKeys != nil {
-		m["KeySigningKeys"] = api.DynList(s.KeySigningKeys, func(e KeySigningKey) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "Status", s.Status)
+	api.PutList(m, "KeySigningKeys", s.KeySigningKeys, func(e KeySigningKey) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetGeoLocationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContinentCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinentCode, v); err != nil {
-			return api.At(err, ".ContinentCode")
-		}
-	}
-	if v := m["CountryCode"]; v != nil {
-		if err := api.SetStringPtr(&s.CountryCode, v); err != nil {
-			return api.At(err, ".CountryCode")
-		}
-	}
-	if v := m["SubdivisionCode"]; v != nil {
-		if err := api.SetStringPtr(&s.SubdivisionCode, v); err != nil {
-			return api.At(err, ".SubdivisionCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinentCode", &s.ContinentCode, api.SetStringPtr)
+	err = api.Decode(err, m, "CountryCode", &s.CountryCode, api.SetStringPtr)
+	err = api.Decode(err, m, "SubdivisionCode", &s.SubdivisionCode, api.SetStringPtr)
+	return err
 }
 
 func (s *GetGeoLocationRequest) ToDynamic() map[string]any {
@@ -2667,27 +1601,16 @@ func (s *GetGeoLocationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ContinentCode != nil {
-		m["ContinentCode"] = *s.ContinentCode
-	}
-	if s.CountryCode != nil {
-		m["CountryCode"] = *s.CountryCode
-	}
-	if s.SubdivisionCode != nil {
-		m["SubdivisionCode"] = *s.SubdivisionCode
-	}
+	api.Put(m, "ContinentCode", s.ContinentCode, api.DynString)
+	api.Put(m, "CountryCode", s.CountryCode, api.DynString)
+	api.Put(m, "SubdivisionCode", s.SubdivisionCode, api.DynString)
 	return m
 }
 
 func (s *GetGeoLocationResponse) FromDynamic(m map[string]any) error {
-	if v := m["GeoLocationDetails"]; v != nil {
-		p := new(GeoLocationDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".GeoLocationDetails")
-		}
-		s.GeoLocationDetails = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GeoLocationDetails", &s.GeoLocationDetails, api.SetStructPtr[GeoLocationDetails])
+	return err
 }
 
 func (s *GetGeoLocationResponse) ToDynamic() map[string]any {
@@ -2695,9 +1618,7 @@ func (s *GetGeoLocationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.GeoLocationDetails != nil {
-		m["GeoLocationDetails"] = s.GeoLocationDetails.ToDynamic()
-	}
+	api.PutStruct(m, "GeoLocationDetails", s.GeoLocationDetails)
 	return m
 }
 
@@ -2711,12 +1632,9 @@ func (s *GetHealthCheckCountRequest) ToDynamic() map[string]any {
 }
 
 func (s *GetHealthCheckCountResponse) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheckCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.HealthCheckCount, v); err != nil {
-			return api.At(err, ".HealthCheckCount")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheckCount", &s.HealthCheckCount, api.SetInt64Ptr)
+	return err
 }
 
 func (s *GetHealthCheckCountResponse) ToDynamic() map[string]any {
@@ -2724,19 +1642,14 @@ func (s *GetHealthCheckCountResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HealthCheckCount != nil {
-		m["HealthCheckCount"] = *s.HealthCheckCount
-	}
+	api.Put(m, "HealthCheckCount", s.HealthCheckCount, api.DynInt64)
 	return m
 }
 
 func (s *GetHealthCheckLastFailureReasonRequest) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheckId"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckId, v); err != nil {
-			return api.At(err, ".HealthCheckId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheckId", &s.HealthCheckId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetHealthCheckLastFailureReasonRequest) ToDynamic() map[string]any {
@@ -2744,19 +1657,16 @@ func (s *GetHealthCheckLastFailureReasonRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HealthCheckId != nil {
-		m["HealthCheckId"] = *s.HealthCheckId
-	}
+	api.Put(m, "HealthCheckId", s.HealthCheckId, api.DynString)
 	return m
 }
 
 func (s *GetHealthCheckLastFailureReasonResponse) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheckObservations"]; v != nil {
-		if err := api.SetList(&s.HealthCheckObservations, v, func(p *HealthCheckObservation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".HealthCheckObservations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheckObservations", &s.HealthCheckObservations, func(p *[]HealthCheckObservation, v any) error {
+		return api.SetList(p, v, func(p *HealthCheckObservation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetHealthCheckLastFailureReasonResponse) ToDynamic() map[string]any {
@@ -2764,19 +1674,14 @@ func (s *GetHealthCheckLastFailureReasonResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HealthCheckObservations != nil {
-		m["HealthCheckObservations"] = api.DynList(s.HealthCheckObservations, func(e HealthCheckObservation) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "HealthCheckObservations", s.HealthCheckObservations, func(e HealthCheckObservation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetHealthCheckRequest) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheckId"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckId, v); err != nil {
-			return api.At(err, ".HealthCheckId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheckId", &s.HealthCheckId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetHealthCheckRequest) ToDynamic() map[string]any {
@@ -2784,21 +1689,14 @@ func (s *GetHealthCheckRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HealthCheckId != nil {
-		m["HealthCheckId"] = *s.HealthCheckId
-	}
+	api.Put(m, "HealthCheckId", s.HealthCheckId, api.DynString)
 	return m
 }
 
 func (s *GetHealthCheckResponse) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheck"]; v != nil {
-		p := new(HealthCheck)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HealthCheck")
-		}
-		s.HealthCheck = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStructPtr[HealthCheck])
+	return err
 }
 
 func (s *GetHealthCheckResponse) ToDynamic() map[string]any {
@@ -2806,19 +1704,14 @@ func (s *GetHealthCheckResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HealthCheck != nil {
-		m["HealthCheck"] = s.HealthCheck.ToDynamic()
-	}
+	api.PutStruct(m, "HealthCheck", s.HealthCheck)
 	return m
 }
 
 func (s *GetHealthCheckStatusRequest) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheckId"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckId, v); err != nil {
-			return api.At(err, ".HealthCheckId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheckId", &s.HealthCheckId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetHealthCheckStatusRequest) ToDynamic() map[string]any {
@@ -2826,19 +1719,16 @@ func (s *GetHealthCheckStatusRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HealthCheckId != nil {
-		m["HealthCheckId"] = *s.HealthCheckId
-	}
+	api.Put(m, "HealthCheckId", s.HealthCheckId, api.DynString)
 	return m
 }
 
 func (s *GetHealthCheckStatusResponse) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheckObservations"]; v != nil {
-		if err := api.SetList(&s.HealthCheckObservations, v, func(p *HealthCheckObservation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".HealthCheckObservations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheckObservations", &s.HealthCheckObservations, func(p *[]HealthCheckObservation, v any) error {
+		return api.SetList(p, v, func(p *HealthCheckObservation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetHealthCheckStatusResponse) ToDynamic() map[string]any {
@@ -2846,9 +1736,7 @@ func (s *GetHealthCheckStatusResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HealthCheckObservations != nil {
-		m["HealthCheckObservations"] = api.DynList(s.HealthCheckObservations, func(e HealthCheckObservation) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "HealthCheckObservations", s.HealthCheckObservations, func(e HealthCheckObservation) any { return e.ToDynamic() })
 	return m
 }
 
@@ -2862,12 +1750,9 @@ func (s *GetHostedZoneCountRequest) ToDynamic() map[string]any {
 }
 
 func (s *GetHostedZoneCountResponse) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.HostedZoneCount, v); err != nil {
-			return api.At(err, ".HostedZoneCount")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneCount", &s.HostedZoneCount, api.SetInt64Ptr)
+	return err
 }
 
 func (s *GetHostedZoneCountResponse) ToDynamic() map[string]any {
@@ -2875,24 +1760,15 @@ func (s *GetHostedZoneCountResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HostedZoneCount != nil {
-		m["HostedZoneCount"] = *s.HostedZoneCount
-	}
+	api.Put(m, "HostedZoneCount", s.HostedZoneCount, api.DynInt64)
 	return m
 }
 
 func (s *GetHostedZoneLimitRequest) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetHostedZoneLimitRequest) ToDynamic() map[string]any {
@@ -2900,29 +1776,16 @@ func (s *GetHostedZoneLimitRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
 	return m
 }
 
 func (s *GetHostedZoneLimitResponse) FromDynamic(m map[string]any) error {
-	if v := m["Limit"]; v != nil {
-		p := new(HostedZoneLimit)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-		s.Limit = p
-	}
-	if v := m["Count"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Count, v); err != nil {
-			return api.At(err, ".Count")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetStructPtr[HostedZoneLimit])
+	err = api.Decode(err, m, "Count", &s.Count, api.SetInt64Ptr)
+	return err
 }
 
 func (s *GetHostedZoneLimitResponse) ToDynamic() map[string]any {
@@ -2930,22 +1793,15 @@ func (s *GetHostedZoneLimitResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Limit != nil {
-		m["Limit"] = s.Limit.ToDynamic()
-	}
-	if s.Count != nil {
-		m["Count"] = *s.Count
-	}
+	api.PutStruct(m, "Limit", s.Limit)
+	api.Put(m, "Count", s.Count, api.DynInt64)
 	return m
 }
 
 func (s *GetHostedZoneRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetHostedZoneRequest) ToDynamic() map[string]any {
@@ -2953,33 +1809,18 @@ func (s *GetHostedZoneRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetHostedZoneResponse) FromDynamic(m map[string]any) error {
-	if v := m["HostedZone"]; v != nil {
-		p := new(HostedZone)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HostedZone")
-		}
-		s.HostedZone = p
-	}
-	if v := m["DelegationSet"]; v != nil {
-		p := new(DelegationSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DelegationSet")
-		}
-		s.DelegationSet = p
-	}
-	if v := m["VPCs"]; v != nil {
-		if err := api.SetList(&s.VPCs, v, func(p *VPC, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".VPCs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZone", &s.HostedZone, api.SetStructPtr[HostedZone])
+	err = api.Decode(err, m, "DelegationSet", &s.DelegationSet, api.SetStructPtr[DelegationSet])
+	err = api.Decode(err, m, "VPCs", &s.VPCs, func(p *[]VPC, v any) error {
+		return api.SetList(p, v, func(p *VPC, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetHostedZoneResponse) ToDynamic() map[string]any {
@@ -2987,25 +1828,16 @@ func (s *GetHostedZoneResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.HostedZone != nil {
-		m["HostedZone"] = s.HostedZone.ToDynamic()
-	}
-	if s.DelegationSet != nil {
-		m["DelegationSet"] = s.DelegationSet.ToDynamic()
-	}
-	if s.VPCs != nil {
-		m["VPCs"] = api.DynList(s.VPCs, func(e VPC) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "HostedZone", s.HostedZone)
+	api.PutStruct(m, "DelegationSet", s.DelegationSet)
+	api.PutList(m, "VPCs", s.VPCs, func(e VPC) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetQueryLoggingConfigRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetQueryLoggingConfigRequest) ToDynamic() map[string]any {
@@ -3013,21 +1845,14 @@ func (s *GetQueryLoggingConfigRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetQueryLoggingConfigResponse) FromDynamic(m map[string]any) error {
-	if v := m["QueryLoggingConfig"]; v != nil {
-		p := new(QueryLoggingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryLoggingConfig")
-		}
-		s.QueryLoggingConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryLoggingConfig", &s.QueryLoggingConfig, api.SetStructPtr[QueryLoggingConfig])
+	return err
 }
 
 func (s *GetQueryLoggingConfigResponse) ToDynamic() map[string]any {
@@ -3035,24 +1860,15 @@ func (s *GetQueryLoggingConfigResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueryLoggingConfig != nil {
-		m["QueryLoggingConfig"] = s.QueryLoggingConfig.ToDynamic()
-	}
+	api.PutStruct(m, "QueryLoggingConfig", s.QueryLoggingConfig)
 	return m
 }
 
 func (s *GetReusableDelegationSetLimitRequest) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["DelegationSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.DelegationSetId, v); err != nil {
-			return api.At(err, ".DelegationSetId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "DelegationSetId", &s.DelegationSetId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetReusableDelegationSetLimitRequest) ToDynamic() map[string]any {
@@ -3060,29 +1876,16 @@ func (s *GetReusableDelegationSetLimitRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.DelegationSetId != nil {
-		m["DelegationSetId"] = *s.DelegationSetId
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "DelegationSetId", s.DelegationSetId, api.DynString)
 	return m
 }
 
 func (s *GetReusableDelegationSetLimitResponse) FromDynamic(m map[string]any) error {
-	if v := m["Limit"]; v != nil {
-		p := new(ReusableDelegationSetLimit)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-		s.Limit = p
-	}
-	if v := m["Count"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Count, v); err != nil {
-			return api.At(err, ".Count")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetStructPtr[ReusableDelegationSetLimit])
+	err = api.Decode(err, m, "Count", &s.Count, api.SetInt64Ptr)
+	return err
 }
 
 func (s *GetReusableDelegationSetLimitResponse) ToDynamic() map[string]any {
@@ -3090,22 +1893,15 @@ func (s *GetReusableDelegationSetLimitResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Limit != nil {
-		m["Limit"] = s.Limit.ToDynamic()
-	}
-	if s.Count != nil {
-		m["Count"] = *s.Count
-	}
+	api.PutStruct(m, "Limit", s.Limit)
+	api.Put(m, "Count", s.Count, api.DynInt64)
 	return m
 }
 
 func (s *GetReusableDelegationSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetReusableDelegationSetRequest) ToDynamic() map[string]any {
@@ -3113,21 +1909,14 @@ func (s *GetReusableDelegationSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetReusableDelegationSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["DelegationSet"]; v != nil {
-		p := new(DelegationSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DelegationSet")
-		}
-		s.DelegationSet = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DelegationSet", &s.DelegationSet, api.SetStructPtr[DelegationSet])
+	return err
 }
 
 func (s *GetReusableDelegationSetResponse) ToDynamic() map[string]any {
@@ -3135,9 +1924,7 @@ func (s *GetReusableDelegationSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DelegationSet != nil {
-		m["DelegationSet"] = s.DelegationSet.ToDynamic()
-	}
+	api.PutStruct(m, "DelegationSet", s.DelegationSet)
 	return m
 }
 
@@ -3151,12 +1938,9 @@ func (s *GetTrafficPolicyInstanceCountRequest) ToDynamic() map[string]any {
 }
 
 func (s *GetTrafficPolicyInstanceCountResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicyInstanceCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TrafficPolicyInstanceCount, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceCount")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicyInstanceCount", &s.TrafficPolicyInstanceCount, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetTrafficPolicyInstanceCountResponse) ToDynamic() map[string]any {
@@ -3164,19 +1948,14 @@ func (s *GetTrafficPolicyInstanceCountResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TrafficPolicyInstanceCount != nil {
-		m["TrafficPolicyInstanceCount"] = int64(*s.TrafficPolicyInstanceCount)
-	}
+	api.Put(m, "TrafficPolicyInstanceCount", s.TrafficPolicyInstanceCount, api.DynInt32)
 	return m
 }
 
 func (s *GetTrafficPolicyInstanceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetTrafficPolicyInstanceRequest) ToDynamic() map[string]any {
@@ -3184,21 +1963,14 @@ func (s *GetTrafficPolicyInstanceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetTrafficPolicyInstanceResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicyInstance"]; v != nil {
-		p := new(TrafficPolicyInstance)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstance")
-		}
-		s.TrafficPolicyInstance = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicyInstance", &s.TrafficPolicyInstance, api.SetStructPtr[TrafficPolicyInstance])
+	return err
 }
 
 func (s *GetTrafficPolicyInstanceResponse) ToDynamic() map[string]any {
@@ -3206,24 +1978,15 @@ func (s *GetTrafficPolicyInstanceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TrafficPolicyInstance != nil {
-		m["TrafficPolicyInstance"] = s.TrafficPolicyInstance.ToDynamic()
-	}
+	api.PutStruct(m, "TrafficPolicyInstance", s.TrafficPolicyInstance)
 	return m
 }
 
 func (s *GetTrafficPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetTrafficPolicyRequest) ToDynamic() map[string]any {
@@ -3231,24 +1994,15 @@ func (s *GetTrafficPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Version != nil {
-		m["Version"] = int64(*s.Version)
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynInt32)
 	return m
 }
 
 func (s *GetTrafficPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicy"]; v != nil {
-		p := new(TrafficPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrafficPolicy")
-		}
-		s.TrafficPolicy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicy", &s.TrafficPolicy, api.SetStructPtr[TrafficPolicy])
+	return err
 }
 
 func (s *GetTrafficPolicyResponse) ToDynamic() map[string]any {
@@ -3256,50 +2010,19 @@ func (s *GetTrafficPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TrafficPolicy != nil {
-		m["TrafficPolicy"] = s.TrafficPolicy.ToDynamic()
-	}
+	api.PutStruct(m, "TrafficPolicy", s.TrafficPolicy)
 	return m
 }
 
 func (s *HealthCheck) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["LinkedService"]; v != nil {
-		p := new(LinkedService)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LinkedService")
-		}
-		s.LinkedService = p
-	}
-	if v := m["HealthCheckConfig"]; v != nil {
-		p := new(HealthCheckConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HealthCheckConfig")
-		}
-		s.HealthCheckConfig = p
-	}
-	if v := m["HealthCheckVersion"]; v != nil {
-		if err := api.SetInt64Ptr(&s.HealthCheckVersion, v); err != nil {
-			return api.At(err, ".HealthCheckVersion")
-		}
-	}
-	if v := m["CloudWatchAlarmConfiguration"]; v != nil {
-		p := new(CloudWatchAlarmConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudWatchAlarmConfiguration")
-		}
-		s.CloudWatchAlarmConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "LinkedService", &s.LinkedService, api.SetStructPtr[LinkedService])
+	err = api.Decode(err, m, "HealthCheckConfig", &s.HealthCheckConfig, api.SetStructPtr[HealthCheckConfig])
+	err = api.Decode(err, m, "HealthCheckVersion", &s.HealthCheckVersion, api.SetInt64Ptr)
+	err = api.Decode(err, m, "CloudWatchAlarmConfiguration", &s.CloudWatchAlarmConfiguration, api.SetStructPtr[CloudWatchAlarmConfiguration])
+	return err
 }
 
 func (s *HealthCheck) ToDynamic() map[string]any {
@@ -3307,34 +2030,19 @@ func (s *HealthCheck) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.LinkedService != nil {
-		m["LinkedService"] = s.LinkedService.ToDynamic()
-	}
-	if s.HealthCheckConfig != nil {
-		m["HealthCheckConfig"] = s.HealthCheckConfig.ToDynamic()
-	}
-	if s.HealthCheckVersion != nil {
-		m["HealthCheckVersion"] = *s.HealthCheckVersion
-	}
-	if s.CloudWatchAlarmConfiguration != nil {
-		m["CloudWatchAlarmConfiguration"] = s.CloudWatchAlarmConfiguration.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.PutStruct(m, "LinkedService", s.LinkedService)
+	api.PutStruct(m, "HealthCheckConfig", s.HealthCheckConfig)
+	api.Put(m, "HealthCheckVersion", s.HealthCheckVersion, api.DynInt64)
+	api.PutStruct(m, "CloudWatchAlarmConfiguration", s.CloudWatchAlarmConfiguration)
 	return m
 }
 
 func (s *HealthCheckAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *HealthCheckAlreadyExists) ToDynamic() map[string]any {
@@ -3342,106 +2050,31 @@ func (s *HealthCheckAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *HealthCheckConfig) FromDynamic(m map[string]any) error {
-	if v := m["IPAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.IPAddress, v); err != nil {
-			return api.At(err, ".IPAddress")
-		}
-	}
-	if v := m["Port"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Port, v); err != nil {
-			return api.At(err, ".Port")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["ResourcePath"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourcePath, v); err != nil {
-			return api.At(err, ".ResourcePath")
-		}
-	}
-	if v := m["FullyQualifiedDomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.FullyQualifiedDomainName, v); err != nil {
-			return api.At(err, ".FullyQualifiedDomainName")
-		}
-	}
-	if v := m["SearchString"]; v != nil {
-		if err := api.SetStringPtr(&s.SearchString, v); err != nil {
-			return api.At(err, ".SearchString")
-		}
-	}
-	if v := m["RequestInterval"]; v != nil {
-		if err := api.SetInt32Ptr(&s.RequestInterval, v); err != nil {
-			return api.At(err, ".RequestInterval")
-		}
-	}
-	if v := m["FailureThreshold"]; v != nil {
-		if err := api.SetInt32Ptr(&s.FailureThreshold, v); err != nil {
-			return api.At(err, ".FailureThreshold")
-		}
-	}
-	if v := m["MeasureLatency"]; v != nil {
-		if err := api.SetBoolPtr(&s.MeasureLatency, v); err != nil {
-			return api.At(err, ".MeasureLatency")
-		}
-	}
-	if v := m["Inverted"]; v != nil {
-		if err := api.SetBoolPtr(&s.Inverted, v); err != nil {
-			return api.At(err, ".Inverted")
-		}
-	}
-	if v := m["Disabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Disabled, v); err != nil {
-			return api.At(err, ".Disabled")
-		}
-	}
-	if v := m["HealthThreshold"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HealthThreshold, v); err != nil {
-			return api.At(err, ".HealthThreshold")
-		}
-	}
-	if v := m["ChildHealthChecks"]; v != nil {
-		if err := api.SetList(&s.ChildHealthChecks, v, api.SetString); err != nil {
-			return api.At(err, ".ChildHealthChecks")
-		}
-	}
-	if v := m["EnableSNI"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableSNI, v); err != nil {
-			return api.At(err, ".EnableSNI")
-		}
-	}
-	if v := m["Regions"]; v != nil {
-		if err := api.SetList(&s.Regions, v, api.SetString); err != nil {
-			return api.At(err, ".Regions")
-		}
-	}
-	if v := m["AlarmIdentifier"]; v != nil {
-		p := new(AlarmIdentifier)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AlarmIdentifier")
-		}
-		s.AlarmIdentifier = p
-	}
-	if v := m["InsufficientDataHealthStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.InsufficientDataHealthStatus, v); err != nil {
-			return api.At(err, ".InsufficientDataHealthStatus")
-		}
-	}
-	if v := m["RoutingControlArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoutingControlArn, v); err != nil {
-			return api.At(err, ".RoutingControlArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IPAddress", &s.IPAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourcePath", &s.ResourcePath, api.SetStringPtr)
+	err = api.Decode(err, m, "FullyQualifiedDomainName", &s.FullyQualifiedDomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "SearchString", &s.SearchString, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestInterval", &s.RequestInterval, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FailureThreshold", &s.FailureThreshold, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MeasureLatency", &s.MeasureLatency, api.SetBoolPtr)
+	err = api.Decode(err, m, "Inverted", &s.Inverted, api.SetBoolPtr)
+	err = api.Decode(err, m, "Disabled", &s.Disabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "HealthThreshold", &s.HealthThreshold, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ChildHealthChecks", &s.ChildHealthChecks, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "EnableSNI", &s.EnableSNI, api.SetBoolPtr)
+	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AlarmIdentifier", &s.AlarmIdentifier, api.SetStructPtr[AlarmIdentifier])
+	err = api.Decode(err, m, "InsufficientDataHealthStatus", &s.InsufficientDataHealthStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "RoutingControlArn", &s.RoutingControlArn, api.SetStringPtr)
+	return err
 }
 
 func (s *HealthCheckConfig) ToDynamic() map[string]any {
@@ -3449,70 +2082,31 @@ func (s *HealthCheckConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.IPAddress != nil {
-		m["IPAddress"] = *s.IPAddress
-	}
-	if s.Port != nil {
-		m["Port"] = int64(*s.Port)
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.ResourcePath != nil {
-		m["ResourcePath"] = *s.ResourcePath
-	}
-	if s.FullyQualifiedDomainName != nil {
-		m["FullyQualifiedDomainName"] = *s.FullyQualifiedDomainName
-	}
-	if s.SearchString != nil {
-		m["SearchString"] = *s.SearchString
-	}
-	if s.RequestInterval != nil {
-		m["RequestInterval"] = int64(*s.RequestInterval)
-	}
-	if s.FailureThreshold != nil {
-		m["FailureThreshold"] = int64(*s.FailureThreshold)
-	}
-	if s.MeasureLatency != nil {
-		m["MeasureLatency"] = *s.MeasureLatency
-	}
-	if s.Inverted != nil {
-		m["Inverted"] = *s.Inverted
-	}
-	if s.Disabled != nil {
-		m["Disabled"] = *s.Disabled
-	}
-	if s.HealthThreshold != nil {
-		m["HealthThreshold"] = int64(*s.HealthThreshold)
-	}
-	if s.ChildHealthChecks != nil {
-		m["ChildHealthChecks"] = api.DynList(s.ChildHealthChecks, api.DynString)
-	}
-	if s.EnableSNI != nil {
-		m["EnableSNI"] = *s.EnableSNI
-	}
-	if s.Regions != nil {
-		m["Regions"] = api.DynList(s.Regions, api.DynString)
-	}
-	if s.AlarmIdentifier != nil {
-		m["AlarmIdentifier"] = s.AlarmIdentifier.ToDynamic()
-	}
-	if s.InsufficientDataHealthStatus != nil {
-		m["InsufficientDataHealthStatus"] = *s.InsufficientDataHealthStatus
-	}
-	if s.RoutingControlArn != nil {
-		m["RoutingControlArn"] = *s.RoutingControlArn
-	}
+	api.Put(m, "IPAddress", s.IPAddress, api.DynString)
+	api.Put(m, "Port", s.Port, api.DynInt32)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "ResourcePath", s.ResourcePath, api.DynString)
+	api.Put(m, "FullyQualifiedDomainName", s.FullyQualifiedDomainName, api.DynString)
+	api.Put(m, "SearchString", s.SearchString, api.DynString)
+	api.Put(m, "RequestInterval", s.RequestInterval, api.DynInt32)
+	api.Put(m, "FailureThreshold", s.FailureThreshold, api.DynInt32)
+	api.Put(m, "MeasureLatency", s.MeasureLatency, api.DynBool)
+	api.Put(m, "Inverted", s.Inverted, api.DynBool)
+	api.Put(m, "Disabled", s.Disabled, api.DynBool)
+	api.Put(m, "HealthThreshold", s.HealthThreshold, api.DynInt32)
+	api.PutList(m, "ChildHealthChecks", s.ChildHealthChecks, api.DynString)
+	api.Put(m, "EnableSNI", s.EnableSNI, api.DynBool)
+	api.PutList(m, "Regions", s.Regions, api.DynString)
+	api.PutStruct(m, "AlarmIdentifier", s.AlarmIdentifier)
+	api.Put(m, "InsufficientDataHealthStatus", s.InsufficientDataHealthStatus, api.DynString)
+	api.Put(m, "RoutingControlArn", s.RoutingControlArn, api.DynString)
 	return m
 }
 
 func (s *HealthCheckInUse) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *HealthCheckInUse) ToDynamic() map[string]any {
@@ -3520,31 +2114,16 @@ func (s *HealthCheckInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *HealthCheckObservation) FromDynamic(m map[string]any) error {
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	if v := m["IPAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.IPAddress, v); err != nil {
-			return api.At(err, ".IPAddress")
-		}
-	}
-	if v := m["StatusReport"]; v != nil {
-		p := new(StatusReport)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StatusReport")
-		}
-		s.StatusReport = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	err = api.Decode(err, m, "IPAddress", &s.IPAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusReport", &s.StatusReport, api.SetStructPtr[StatusReport])
+	return err
 }
 
 func (s *HealthCheckObservation) ToDynamic() map[string]any {
@@ -3552,25 +2131,16 @@ func (s *HealthCheckObservation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
-	if s.IPAddress != nil {
-		m["IPAddress"] = *s.IPAddress
-	}
-	if s.StatusReport != nil {
-		m["StatusReport"] = s.StatusReport.ToDynamic()
-	}
+	api.Put(m, "Region", s.Region, api.DynString)
+	api.Put(m, "IPAddress", s.IPAddress, api.DynString)
+	api.PutStruct(m, "StatusReport", s.StatusReport)
 	return m
 }
 
 func (s *HealthCheckVersionMismatch) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *HealthCheckVersionMismatch) ToDynamic() map[string]any {
@@ -3578,48 +2148,19 @@ func (s *HealthCheckVersionMismatch) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *HostedZone) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["CallerReference"]; v != nil {
-		if err := api.SetStringPtr(&s.CallerReference, v); err != nil {
-			return api.At(err, ".CallerReference")
-		}
-	}
-	if v := m["Config"]; v != nil {
-		p := new(HostedZoneConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Config")
-		}
-		s.Config = p
-	}
-	if v := m["ResourceRecordSetCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ResourceRecordSetCount, v); err != nil {
-			return api.At(err, ".ResourceRecordSetCount")
-		}
-	}
-	if v := m["LinkedService"]; v != nil {
-		p := new(LinkedService)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LinkedService")
-		}
-		s.LinkedService = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
+	err = api.Decode(err, m, "Config", &s.Config, api.SetStructPtr[HostedZoneConfig])
+	err = api.Decode(err, m, "ResourceRecordSetCount", &s.ResourceRecordSetCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "LinkedService", &s.LinkedService, api.SetStructPtr[LinkedService])
+	return err
 }
 
 func (s *HostedZone) ToDynamic() map[string]any {
@@ -3627,34 +2168,19 @@ func (s *HostedZone) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.CallerReference != nil {
-		m["CallerReference"] = *s.CallerReference
-	}
-	if s.Config != nil {
-		m["Config"] = s.Config.ToDynamic()
-	}
-	if s.ResourceRecordSetCount != nil {
-		m["ResourceRecordSetCount"] = *s.ResourceRecordSetCount
-	}
-	if s.LinkedService != nil {
-		m["LinkedService"] = s.LinkedService.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
+	api.PutStruct(m, "Config", s.Config)
+	api.Put(m, "ResourceRecordSetCount", s.ResourceRecordSetCount, api.DynInt64)
+	api.PutStruct(m, "LinkedService", s.LinkedService)
 	return m
 }
 
 func (s *HostedZoneAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *HostedZoneAlreadyExists) ToDynamic() map[string]any {
@@ -3662,24 +2188,15 @@ func (s *HostedZoneAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *HostedZoneConfig) FromDynamic(m map[string]any) error {
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	if v := m["PrivateZone"]; v != nil {
-		if err := api.SetBoolPtr(&s.PrivateZone, v); err != nil {
-			return api.At(err, ".PrivateZone")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	err = api.Decode(err, m, "PrivateZone", &s.PrivateZone, api.SetBoolPtr)
+	return err
 }
 
 func (s *HostedZoneConfig) ToDynamic() map[string]any {
@@ -3687,27 +2204,16 @@ func (s *HostedZoneConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
-	if s.PrivateZone != nil {
-		m["PrivateZone"] = *s.PrivateZone
-	}
+	api.Put(m, "Comment", s.Comment, api.DynString)
+	api.Put(m, "PrivateZone", s.PrivateZone, api.DynBool)
 	return m
 }
 
 func (s *HostedZoneLimit) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetInt64Ptr)
+	return err
 }
 
 func (s *HostedZoneLimit) ToDynamic() map[string]any {
@@ -3715,22 +2221,15 @@ func (s *HostedZoneLimit) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynInt64)
 	return m
 }
 
 func (s *HostedZoneNotEmpty) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *HostedZoneNotEmpty) ToDynamic() map[string]any {
@@ -3738,19 +2237,14 @@ func (s *HostedZoneNotEmpty) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *HostedZoneNotFound) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *HostedZoneNotFound) ToDynamic() map[string]any {
@@ -3758,19 +2252,14 @@ func (s *HostedZoneNotFound) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *HostedZoneNotPrivate) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *HostedZoneNotPrivate) ToDynamic() map[string]any {
@@ -3778,24 +2267,15 @@ func (s *HostedZoneNotPrivate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *HostedZoneOwner) FromDynamic(m map[string]any) error {
-	if v := m["OwningAccount"]; v != nil {
-		if err := api.SetStringPtr(&s.OwningAccount, v); err != nil {
-			return api.At(err, ".OwningAccount")
-		}
-	}
-	if v := m["OwningService"]; v != nil {
-		if err := api.SetStringPtr(&s.OwningService, v); err != nil {
-			return api.At(err, ".OwningService")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OwningAccount", &s.OwningAccount, api.SetStringPtr)
+	err = api.Decode(err, m, "OwningService", &s.OwningService, api.SetStringPtr)
+	return err
 }
 
 func (s *HostedZoneOwner) ToDynamic() map[string]any {
@@ -3803,22 +2283,15 @@ func (s *HostedZoneOwner) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OwningAccount != nil {
-		m["OwningAccount"] = *s.OwningAccount
-	}
-	if s.OwningService != nil {
-		m["OwningService"] = *s.OwningService
-	}
+	api.Put(m, "OwningAccount", s.OwningAccount, api.DynString)
+	api.Put(m, "OwningService", s.OwningService, api.DynString)
 	return m
 }
 
 func (s *HostedZonePartiallyDelegated) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *HostedZonePartiallyDelegated) ToDynamic() map[string]any {
@@ -3826,31 +2299,16 @@ func (s *HostedZonePartiallyDelegated) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *HostedZoneSummary) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Owner"]; v != nil {
-		p := new(HostedZoneOwner)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Owner")
-		}
-		s.Owner = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[HostedZoneOwner])
+	return err
 }
 
 func (s *HostedZoneSummary) ToDynamic() map[string]any {
@@ -3858,25 +2316,16 @@ func (s *HostedZoneSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Owner != nil {
-		m["Owner"] = s.Owner.ToDynamic()
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutStruct(m, "Owner", s.Owner)
 	return m
 }
 
 func (s *IncompatibleVersion) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *IncompatibleVersion) ToDynamic() map[string]any {
@@ -3884,19 +2333,14 @@ func (s *IncompatibleVersion) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InsufficientCloudWatchLogsResourcePolicy) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InsufficientCloudWatchLogsResourcePolicy) ToDynamic() map[string]any {
@@ -3904,19 +2348,14 @@ func (s *InsufficientCloudWatchLogsResourcePolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidArgument) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidArgument) ToDynamic() map[string]any {
@@ -3924,24 +2363,15 @@ func (s *InvalidArgument) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidChangeBatch) FromDynamic(m map[string]any) error {
-	if v := m["messages"]; v != nil {
-		if err := api.SetList(&s.Messages, v, api.SetString); err != nil {
-			return api.At(err, ".messages")
-		}
-	}
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "messages", &s.Messages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidChangeBatch) ToDynamic() map[string]any {
@@ -3949,22 +2379,15 @@ func (s *InvalidChangeBatch) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Messages != nil {
-		m["messages"] = api.DynList(s.Messages, api.DynString)
-	}
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.PutList(m, "messages", s.Messages, api.DynString)
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidDomainName) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidDomainName) ToDynamic() map[string]any {
@@ -3972,19 +2395,14 @@ func (s *InvalidDomainName) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidInput) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidInput) ToDynamic() map[string]any {
@@ -3992,19 +2410,14 @@ func (s *InvalidInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidKMSArn) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidKMSArn) ToDynamic() map[string]any {
@@ -4012,19 +2425,14 @@ func (s *InvalidKMSArn) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidKeySigningKeyName) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidKeySigningKeyName) ToDynamic() map[string]any {
@@ -4032,19 +2440,14 @@ func (s *InvalidKeySigningKeyName) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidKeySigningKeyStatus) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidKeySigningKeyStatus) ToDynamic() map[string]any {
@@ -4052,19 +2455,14 @@ func (s *InvalidKeySigningKeyStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidPaginationToken) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidPaginationToken) ToDynamic() map[string]any {
@@ -4072,19 +2470,14 @@ func (s *InvalidPaginationToken) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidSigningStatus) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidSigningStatus) ToDynamic() map[string]any {
@@ -4092,19 +2485,14 @@ func (s *InvalidSigningStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidTrafficPolicyDocument) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidTrafficPolicyDocument) ToDynamic() map[string]any {
@@ -4112,19 +2500,14 @@ func (s *InvalidTrafficPolicyDocument) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidVPCId) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidVPCId) ToDynamic() map[string]any {
@@ -4132,94 +2515,29 @@ func (s *InvalidVPCId) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KeySigningKey) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["KmsArn"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsArn, v); err != nil {
-			return api.At(err, ".KmsArn")
-		}
-	}
-	if v := m["Flag"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Flag, v); err != nil {
-			return api.At(err, ".Flag")
-		}
-	}
-	if v := m["SigningAlgorithmMnemonic"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningAlgorithmMnemonic, v); err != nil {
-			return api.At(err, ".SigningAlgorithmMnemonic")
-		}
-	}
-	if v := m["SigningAlgorithmType"]; v != nil {
-		if err := api.SetInt32Ptr(&s.SigningAlgorithmType, v); err != nil {
-			return api.At(err, ".SigningAlgorithmType")
-		}
-	}
-	if v := m["DigestAlgorithmMnemonic"]; v != nil {
-		if err := api.SetStringPtr(&s.DigestAlgorithmMnemonic, v); err != nil {
-			return api.At(err, ".DigestAlgorithmMnemonic")
-		}
-	}
-	if v := m["DigestAlgorithmType"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DigestAlgorithmType, v); err != nil {
-			return api.At(err, ".DigestAlgorithmType")
-		}
-	}
-	if v := m["KeyTag"]; v != nil {
-		if err := api.SetInt32Ptr(&s.KeyTag, v); err != nil {
-			return api.At(err, ".KeyTag")
-		}
-	}
-	if v := m["DigestValue"]; v != nil {
-		if err := api.SetStringPtr(&s.DigestValue, v); err != nil {
-			return api.At(err, ".DigestValue")
-		}
-	}
-	if v := m["PublicKey"]; v != nil {
-		if err := api.SetStringPtr(&s.PublicKey, v); err != nil {
-			return api.At(err, ".PublicKey")
-		}
-	}
-	if v := m["DSRecord"]; v != nil {
-		if err := api.SetStringPtr(&s.DSRecord, v); err != nil {
-			return api.At(err, ".DSRecord")
-		}
-	}
-	if v := m["DNSKEYRecord"]; v != nil {
-		if err := api.SetStringPtr(&s.DNSKEYRecord, v); err != nil {
-			return api.At(err, ".DNSKEYRecord")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusMessage, v); err != nil {
-			return api.At(err, ".StatusMessage")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["LastModifiedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModifiedDate, v); err != nil {
-			return api.At(err, ".LastModifiedDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsArn", &s.KmsArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Flag", &s.Flag, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SigningAlgorithmMnemonic", &s.SigningAlgorithmMnemonic, api.SetStringPtr)
+	err = api.Decode(err, m, "SigningAlgorithmType", &s.SigningAlgorithmType, api.SetInt32Ptr)
+	err = api.Decode(err, m, "DigestAlgorithmMnemonic", &s.DigestAlgorithmMnemonic, api.SetStringPtr)
+	err = api.Decode(err, m, "DigestAlgorithmType", &s.DigestAlgorithmType, api.SetInt32Ptr)
+	err = api.Decode(err, m, "KeyTag", &s.KeyTag, api.SetInt32Ptr)
+	err = api.Decode(err, m, "DigestValue", &s.DigestValue, api.SetStringPtr)
+	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetStringPtr)
+	err = api.Decode(err, m, "DSRecord", &s.DSRecord, api.SetStringPtr)
+	err = api.Decode(err, m, "DNSKEYRecord", &s.DNSKEYRecord, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusMessage", &s.StatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModifiedDate", &s.LastModifiedDate, api.SetTimePtr)
+	return err
 }
 
 func (s *KeySigningKey) ToDynamic() map[string]any {
@@ -4227,64 +2545,29 @@ func (s *KeySigningKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.KmsArn != nil {
-		m["KmsArn"] = *s.KmsArn
-	}
-	if s.Flag != nil {
-		m["Flag"] = int64(*s.Flag)
-	}
-	if s.SigningAlgorithmMnemonic != nil {
-		m["SigningAlgorithmMnemonic"] = *s.SigningAlgorithmMnemonic
-	}
-	if s.SigningAlgorithmType != nil {
-		m["SigningAlgorithmType"] = int64(*s.SigningAlgorithmType)
-	}
-	if s.DigestAlgorithmMnemonic != nil {
-		m["DigestAlgorithmMnemonic"] = *s.DigestAlgorithmMnemonic
-	}
-	if s.DigestAlgorithmType != nil {
-		m["DigestAlgorithmType"] = int64(*s.DigestAlgorithmType)
-	}
-	if s.KeyTag != nil {
-		m["KeyTag"] = int64(*s.KeyTag)
-	}
-	if s.DigestValue != nil {
-		m["DigestValue"] = *s.DigestValue
-	}
-	if s.PublicKey != nil {
-		m["PublicKey"] = *s.PublicKey
-	}
-	if s.DSRecord != nil {
-		m["DSRecord"] = *s.DSRecord
-	}
-	if s.DNSKEYRecord != nil {
-		m["DNSKEYRecord"] = *s.DNSKEYRecord
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusMessage != nil {
-		m["StatusMessage"] = *s.StatusMessage
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.LastModifiedDate != nil {
-		m["LastModifiedDate"] = s.LastModifiedDate.UTC()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "KmsArn", s.KmsArn, api.DynString)
+	api.Put(m, "Flag", s.Flag, api.DynInt32)
+	api.Put(m, "SigningAlgorithmMnemonic", s.SigningAlgorithmMnemonic, api.DynString)
+	api.Put(m, "SigningAlgorithmType", s.SigningAlgorithmType, api.DynInt32)
+	api.Put(m, "DigestAlgorithmMnemonic", s.DigestAlgorithmMnemonic, api.DynString)
+	api.Put(m, "DigestAlgorithmType", s.DigestAlgorithmType, api.DynInt32)
+	api.Put(m, "KeyTag", s.KeyTag, api.DynInt32)
+	api.Put(m, "DigestValue", s.DigestValue, api.DynString)
+	api.Put(m, "PublicKey", s.PublicKey, api.DynString)
+	api.Put(m, "DSRecord", s.DSRecord, api.DynString)
+	api.Put(m, "DNSKEYRecord", s.DNSKEYRecord, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusMessage", s.StatusMessage, api.DynString)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "LastModifiedDate", s.LastModifiedDate, api.DynTime)
 	return m
 }
 
 func (s *KeySigningKeyAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KeySigningKeyAlreadyExists) ToDynamic() map[string]any {
@@ -4292,19 +2575,14 @@ func (s *KeySigningKeyAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KeySigningKeyInParentDSRecord) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KeySigningKeyInParentDSRecord) ToDynamic() map[string]any {
@@ -4312,19 +2590,14 @@ func (s *KeySigningKeyInParentDSRecord) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KeySigningKeyInUse) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KeySigningKeyInUse) ToDynamic() map[string]any {
@@ -4332,19 +2605,14 @@ func (s *KeySigningKeyInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KeySigningKeyWithActiveStatusNotFound) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KeySigningKeyWithActiveStatusNotFound) ToDynamic() map[string]any {
@@ -4352,19 +2620,14 @@ func (s *KeySigningKeyWithActiveStatusNotFound) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LastVPCAssociation) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LastVPCAssociation) ToDynamic() map[string]any {
@@ -4372,19 +2635,14 @@ func (s *LastVPCAssociation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LimitsExceeded) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LimitsExceeded) ToDynamic() map[string]any {
@@ -4392,24 +2650,15 @@ func (s *LimitsExceeded) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LinkedService) FromDynamic(m map[string]any) error {
-	if v := m["ServicePrincipal"]; v != nil {
-		if err := api.SetStringPtr(&s.ServicePrincipal, v); err != nil {
-			return api.At(err, ".ServicePrincipal")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServicePrincipal", &s.ServicePrincipal, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *LinkedService) ToDynamic() map[string]any {
@@ -4417,37 +2666,18 @@ func (s *LinkedService) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ServicePrincipal != nil {
-		m["ServicePrincipal"] = *s.ServicePrincipal
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "ServicePrincipal", s.ServicePrincipal, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *ListCidrBlocksRequest) FromDynamic(m map[string]any) error {
-	if v := m["CollectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.CollectionId, v); err != nil {
-			return api.At(err, ".CollectionId")
-		}
-	}
-	if v := m["LocationName"]; v != nil {
-		if err := api.SetStringPtr(&s.LocationName, v); err != nil {
-			return api.At(err, ".LocationName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CollectionId", &s.CollectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "LocationName", &s.LocationName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	return err
 }
 
 func (s *ListCidrBlocksRequest) ToDynamic() map[string]any {
@@ -4455,33 +2685,20 @@ func (s *ListCidrBlocksRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.CollectionId != nil {
-		m["CollectionId"] = *s.CollectionId
-	}
-	if s.LocationName != nil {
-		m["LocationName"] = *s.LocationName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
+	api.Put(m, "CollectionId", s.CollectionId, api.DynString)
+	api.Put(m, "LocationName", s.LocationName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
 	return m
 }
 
 func (s *ListCidrBlocksResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["CidrBlocks"]; v != nil {
-		if err := api.SetList(&s.CidrBlocks, v, func(p *CidrBlockSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CidrBlocks")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "CidrBlocks", &s.CidrBlocks, func(p *[]CidrBlockSummary, v any) error {
+		return api.SetList(p, v, func(p *CidrBlockSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListCidrBlocksResponse) ToDynamic() map[string]any {
@@ -4489,27 +2706,16 @@ func (s *ListCidrBlocksResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.CidrBlocks != nil {
-		m["CidrBlocks"] = api.DynList(s.CidrBlocks, func(e CidrBlockSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "CidrBlocks", s.CidrBlocks, func(e CidrBlockSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListCidrCollectionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	return err
 }
 
 func (s *ListCidrCollectionsRequest) ToDynamic() map[string]any {
@@ -4517,27 +2723,18 @@ func (s *ListCidrCollectionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
 	return m
 }
 
 func (s *ListCidrCollectionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["CidrCollections"]; v != nil {
-		if err := api.SetList(&s.CidrCollections, v, func(p *CollectionSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CidrCollections")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "CidrCollections", &s.CidrCollections, func(p *[]CollectionSummary, v any) error {
+		return api.SetList(p, v, func(p *CollectionSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListCidrCollectionsResponse) ToDynamic() map[string]any {
@@ -4545,32 +2742,17 @@ func (s *ListCidrCollectionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.CidrCollections != nil {
-		m["CidrCollections"] = api.DynList(s.CidrCollections, func(e CollectionSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "CidrCollections", s.CidrCollections, func(e CollectionSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListCidrLocationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["CollectionId"]; v != nil {
-		if err := api.SetStringPtr(&s.CollectionId, v); err != nil {
-			return api.At(err, ".CollectionId")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CollectionId", &s.CollectionId, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	return err
 }
 
 func (s *ListCidrLocationsRequest) ToDynamic() map[string]any {
@@ -4578,30 +2760,19 @@ func (s *ListCidrLocationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.CollectionId != nil {
-		m["CollectionId"] = *s.CollectionId
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
+	api.Put(m, "CollectionId", s.CollectionId, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
 	return m
 }
 
 func (s *ListCidrLocationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["CidrLocations"]; v != nil {
-		if err := api.SetList(&s.CidrLocations, v, func(p *LocationSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CidrLocations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "CidrLocations", &s.CidrLocations, func(p *[]LocationSummary, v any) error {
+		return api.SetList(p, v, func(p *LocationSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListCidrLocationsResponse) ToDynamic() map[string]any {
@@ -4609,37 +2780,18 @@ func (s *ListCidrLocationsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.CidrLocations != nil {
-		m["CidrLocations"] = api.DynList(s.CidrLocations, func(e LocationSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "CidrLocations", s.CidrLocations, func(e LocationSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListGeoLocationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["StartContinentCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StartContinentCode, v); err != nil {
-			return api.At(err, ".StartContinentCode")
-		}
-	}
-	if v := m["StartCountryCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StartCountryCode, v); err != nil {
-			return api.At(err, ".StartCountryCode")
-		}
-	}
-	if v := m["StartSubdivisionCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StartSubdivisionCode, v); err != nil {
-			return api.At(err, ".StartSubdivisionCode")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StartContinentCode", &s.StartContinentCode, api.SetStringPtr)
+	err = api.Decode(err, m, "StartCountryCode", &s.StartCountryCode, api.SetStringPtr)
+	err = api.Decode(err, m, "StartSubdivisionCode", &s.StartSubdivisionCode, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListGeoLocationsRequest) ToDynamic() map[string]any {
@@ -4647,53 +2799,24 @@ func (s *ListGeoLocationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StartContinentCode != nil {
-		m["StartContinentCode"] = *s.StartContinentCode
-	}
-	if s.StartCountryCode != nil {
-		m["StartCountryCode"] = *s.StartCountryCode
-	}
-	if s.StartSubdivisionCode != nil {
-		m["StartSubdivisionCode"] = *s.StartSubdivisionCode
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "StartContinentCode", s.StartContinentCode, api.DynString)
+	api.Put(m, "StartCountryCode", s.StartCountryCode, api.DynString)
+	api.Put(m, "StartSubdivisionCode", s.StartSubdivisionCode, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListGeoLocationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["GeoLocationDetailsList"]; v != nil {
-		if err := api.SetList(&s.GeoLocationDetailsList, v, func(p *GeoLocationDetails, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".GeoLocationDetailsList")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["NextContinentCode"]; v != nil {
-		if err := api.SetStringPtr(&s.NextContinentCode, v); err != nil {
-			return api.At(err, ".NextContinentCode")
-		}
-	}
-	if v := m["NextCountryCode"]; v != nil {
-		if err := api.SetStringPtr(&s.NextCountryCode, v); err != nil {
-			return api.At(err, ".NextCountryCode")
-		}
-	}
-	if v := m["NextSubdivisionCode"]; v != nil {
-		if err := api.SetStringPtr(&s.NextSubdivisionCode, v); err != nil {
-			return api.At(err, ".NextSubdivisionCode")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GeoLocationDetailsList", &s.GeoLocationDetailsList, func(p *[]GeoLocationDetails, v any) error {
+		return api.SetList(p, v, func(p *GeoLocationDetails, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "NextContinentCode", &s.NextContinentCode, api.SetStringPtr)
+	err = api.Decode(err, m, "NextCountryCode", &s.NextCountryCode, api.SetStringPtr)
+	err = api.Decode(err, m, "NextSubdivisionCode", &s.NextSubdivisionCode, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListGeoLocationsResponse) ToDynamic() map[string]any {
@@ -4701,39 +2824,20 @@ func (s *ListGeoLocationsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.GeoLocationDetailsList != nil {
-		m["GeoLocationDetailsList"] = api.DynList(s.GeoLocationDetailsList, func(e GeoLocationDetails) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.NextContinentCode != nil {
-		m["NextContinentCode"] = *s.NextContinentCode
-	}
-	if s.NextCountryCode != nil {
-		m["NextCountryCode"] = *s.NextCountryCode
-	}
-	if s.NextSubdivisionCode != nil {
-		m["NextSubdivisionCode"] = *s.NextSubdivisionCode
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.PutList(m, "GeoLocationDetailsList", s.GeoLocationDetailsList, func(e GeoLocationDetails) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "NextContinentCode", s.NextContinentCode, api.DynString)
+	api.Put(m, "NextCountryCode", s.NextCountryCode, api.DynString)
+	api.Put(m, "NextSubdivisionCode", s.NextSubdivisionCode, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListHealthChecksRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListHealthChecksRequest) ToDynamic() map[string]any {
@@ -4741,42 +2845,21 @@ func (s *ListHealthChecksRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListHealthChecksResponse) FromDynamic(m map[string]any) error {
-	if v := m["HealthChecks"]; v != nil {
-		if err := api.SetList(&s.HealthChecks, v, func(p *HealthCheck, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".HealthChecks")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthChecks", &s.HealthChecks, func(p *[]HealthCheck, v any) error {
+		return api.SetList(p, v, func(p *HealthCheck, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListHealthChecksResponse) ToDynamic() map[string]any {
@@ -4784,41 +2867,20 @@ func (s *ListHealthChecksResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.HealthChecks != nil {
-		m["HealthChecks"] = api.DynList(s.HealthChecks, func(e HealthCheck) any { return e.ToDynamic() })
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.PutList(m, "HealthChecks", s.HealthChecks, func(e HealthCheck) any { return e.ToDynamic() })
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListHostedZonesByNameRequest) FromDynamic(m map[string]any) error {
-	if v := m["DNSName"]; v != nil {
-		if err := api.SetStringPtr(&s.DNSName, v); err != nil {
-			return api.At(err, ".DNSName")
-		}
-	}
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DNSName", &s.DNSName, api.SetStringPtr)
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListHostedZonesByNameRequest) ToDynamic() map[string]any {
@@ -4826,55 +2888,24 @@ func (s *ListHostedZonesByNameRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DNSName != nil {
-		m["DNSName"] = *s.DNSName
-	}
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "DNSName", s.DNSName, api.DynString)
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListHostedZonesByNameResponse) FromDynamic(m map[string]any) error {
-	if v := m["HostedZones"]; v != nil {
-		if err := api.SetList(&s.HostedZones, v, func(p *HostedZone, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".HostedZones")
-		}
-	}
-	if v := m["DNSName"]; v != nil {
-		if err := api.SetStringPtr(&s.DNSName, v); err != nil {
-			return api.At(err, ".DNSName")
-		}
-	}
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["NextDNSName"]; v != nil {
-		if err := api.SetStringPtr(&s.NextDNSName, v); err != nil {
-			return api.At(err, ".NextDNSName")
-		}
-	}
-	if v := m["NextHostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.NextHostedZoneId, v); err != nil {
-			return api.At(err, ".NextHostedZoneId")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZones", &s.HostedZones, func(p *[]HostedZone, v any) error {
+		return api.SetList(p, v, func(p *HostedZone, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "DNSName", &s.DNSName, api.SetStringPtr)
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "NextDNSName", &s.NextDNSName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextHostedZoneId", &s.NextHostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListHostedZonesByNameResponse) ToDynamic() map[string]any {
@@ -4882,52 +2913,23 @@ func (s *ListHostedZonesByNameResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.HostedZones != nil {
-		m["HostedZones"] = api.DynList(s.HostedZones, func(e HostedZone) any { return e.ToDynamic() })
-	}
-	if s.DNSName != nil {
-		m["DNSName"] = *s.DNSName
-	}
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.NextDNSName != nil {
-		m["NextDNSName"] = *s.NextDNSName
-	}
-	if s.NextHostedZoneId != nil {
-		m["NextHostedZoneId"] = *s.NextHostedZoneId
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.PutList(m, "HostedZones", s.HostedZones, func(e HostedZone) any { return e.ToDynamic() })
+	api.Put(m, "DNSName", s.DNSName, api.DynString)
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "NextDNSName", s.NextDNSName, api.DynString)
+	api.Put(m, "NextHostedZoneId", s.NextHostedZoneId, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListHostedZonesByVPCRequest) FromDynamic(m map[string]any) error {
-	if v := m["VPCId"]; v != nil {
-		if err := api.SetStringPtr(&s.VPCId, v); err != nil {
-			return api.At(err, ".VPCId")
-		}
-	}
-	if v := m["VPCRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.VPCRegion, v); err != nil {
-			return api.At(err, ".VPCRegion")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VPCId", &s.VPCId, api.SetStringPtr)
+	err = api.Decode(err, m, "VPCRegion", &s.VPCRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListHostedZonesByVPCRequest) ToDynamic() map[string]any {
@@ -4935,38 +2937,21 @@ func (s *ListHostedZonesByVPCRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.VPCId != nil {
-		m["VPCId"] = *s.VPCId
-	}
-	if s.VPCRegion != nil {
-		m["VPCRegion"] = *s.VPCRegion
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "VPCId", s.VPCId, api.DynString)
+	api.Put(m, "VPCRegion", s.VPCRegion, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListHostedZonesByVPCResponse) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneSummaries"]; v != nil {
-		if err := api.SetList(&s.HostedZoneSummaries, v, func(p *HostedZoneSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".HostedZoneSummaries")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneSummaries", &s.HostedZoneSummaries, func(p *[]HostedZoneSummary, v any) error {
+		return api.SetList(p, v, func(p *HostedZoneSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListHostedZonesByVPCResponse) ToDynamic() map[string]any {
@@ -4974,40 +2959,19 @@ func (s *ListHostedZonesByVPCResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.HostedZoneSummaries != nil {
-		m["HostedZoneSummaries"] = api.DynList(s.HostedZoneSummaries, func(e HostedZoneSummary) any { return e.ToDynamic() })
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "HostedZoneSummaries", s.HostedZoneSummaries, func(e HostedZoneSummary) any { return e.ToDynamic() })
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListHostedZonesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	if v := m["DelegationSetId"]; v != nil {
-		if err := api.SetStringPtr(&s.DelegationSetId, v); err != nil {
-			return api.At(err, ".DelegationSetId")
-		}
-	}
-	if v := m["HostedZoneType"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneType, v); err != nil {
-			return api.At(err, ".HostedZoneType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	err = api.Decode(err, m, "DelegationSetId", &s.DelegationSetId, api.SetStringPtr)
+	err = api.Decode(err, m, "HostedZoneType", &s.HostedZoneType, api.SetStringPtr)
+	return err
 }
 
 func (s *ListHostedZonesRequest) ToDynamic() map[string]any {
@@ -5015,48 +2979,23 @@ func (s *ListHostedZonesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
-	if s.DelegationSetId != nil {
-		m["DelegationSetId"] = *s.DelegationSetId
-	}
-	if s.HostedZoneType != nil {
-		m["HostedZoneType"] = *s.HostedZoneType
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
+	api.Put(m, "DelegationSetId", s.DelegationSetId, api.DynString)
+	api.Put(m, "HostedZoneType", s.HostedZoneType, api.DynString)
 	return m
 }
 
 func (s *ListHostedZonesResponse) FromDynamic(m map[string]any) error {
-	if v := m["HostedZones"]; v != nil {
-		if err := api.SetList(&s.HostedZones, v, func(p *HostedZone, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".HostedZones")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZones", &s.HostedZones, func(p *[]HostedZone, v any) error {
+		return api.SetList(p, v, func(p *HostedZone, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListHostedZonesResponse) ToDynamic() map[string]any {
@@ -5064,41 +3003,20 @@ func (s *ListHostedZonesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.HostedZones != nil {
-		m["HostedZones"] = api.DynList(s.HostedZones, func(e HostedZone) any { return e.ToDynamic() })
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.PutList(m, "HostedZones", s.HostedZones, func(e HostedZone) any { return e.ToDynamic() })
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListQueryLoggingConfigsRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	return err
 }
 
 func (s *ListQueryLoggingConfigsRequest) ToDynamic() map[string]any {
@@ -5106,30 +3024,19 @@ func (s *ListQueryLoggingConfigsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
 	return m
 }
 
 func (s *ListQueryLoggingConfigsResponse) FromDynamic(m map[string]any) error {
-	if v := m["QueryLoggingConfigs"]; v != nil {
-		if err := api.SetList(&s.QueryLoggingConfigs, v, func(p *QueryLoggingConfig, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".QueryLoggingConfigs")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueryLoggingConfigs", &s.QueryLoggingConfigs, func(p *[]QueryLoggingConfig, v any) error {
+		return api.SetList(p, v, func(p *QueryLoggingConfig, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListQueryLoggingConfigsResponse) ToDynamic() map[string]any {
@@ -5137,42 +3044,19 @@ func (s *ListQueryLoggingConfigsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueryLoggingConfigs != nil {
-		m["QueryLoggingConfigs"] = api.DynList(s.QueryLoggingConfigs, func(e QueryLoggingConfig) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "QueryLoggingConfigs", s.QueryLoggingConfigs, func(e QueryLoggingConfig) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListResourceRecordSetsRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["StartRecordName"]; v != nil {
-		if err := api.SetStringPtr(&s.StartRecordName, v); err != nil {
-			return api.At(err, ".StartRecordName")
-		}
-	}
-	if v := m["StartRecordType"]; v != nil {
-		if err := api.SetStringPtr(&s.StartRecordType, v); err != nil {
-			return api.At(err, ".StartRecordType")
-		}
-	}
-	if v := m["StartRecordIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.StartRecordIdentifier, v); err != nil {
-			return api.At(err, ".StartRecordIdentifier")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "StartRecordName", &s.StartRecordName, api.SetStringPtr)
+	err = api.Decode(err, m, "StartRecordType", &s.StartRecordType, api.SetStringPtr)
+	err = api.Decode(err, m, "StartRecordIdentifier", &s.StartRecordIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListResourceRecordSetsRequest) ToDynamic() map[string]any {
@@ -5180,56 +3064,25 @@ func (s *ListResourceRecordSetsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.StartRecordName != nil {
-		m["StartRecordName"] = *s.StartRecordName
-	}
-	if s.StartRecordType != nil {
-		m["StartRecordType"] = *s.StartRecordType
-	}
-	if s.StartRecordIdentifier != nil {
-		m["StartRecordIdentifier"] = *s.StartRecordIdentifier
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "StartRecordName", s.StartRecordName, api.DynString)
+	api.Put(m, "StartRecordType", s.StartRecordType, api.DynString)
+	api.Put(m, "StartRecordIdentifier", s.StartRecordIdentifier, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListResourceRecordSetsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ResourceRecordSets"]; v != nil {
-		if err := api.SetList(&s.ResourceRecordSets, v, func(p *ResourceRecordSet, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResourceRecordSets")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["NextRecordName"]; v != nil {
-		if err := api.SetStringPtr(&s.NextRecordName, v); err != nil {
-			return api.At(err, ".NextRecordName")
-		}
-	}
-	if v := m["NextRecordType"]; v != nil {
-		if err := api.SetStringPtr(&s.NextRecordType, v); err != nil {
-			return api.At(err, ".NextRecordType")
-		}
-	}
-	if v := m["NextRecordIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.NextRecordIdentifier, v); err != nil {
-			return api.At(err, ".NextRecordIdentifier")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceRecordSets", &s.ResourceRecordSets, func(p *[]ResourceRecordSet, v any) error {
+		return api.SetList(p, v, func(p *ResourceRecordSet, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "NextRecordName", &s.NextRecordName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextRecordType", &s.NextRecordType, api.SetStringPtr)
+	err = api.Decode(err, m, "NextRecordIdentifier", &s.NextRecordIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListResourceRecordSetsResponse) ToDynamic() map[string]any {
@@ -5237,39 +3090,20 @@ func (s *ListResourceRecordSetsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ResourceRecordSets != nil {
-		m["ResourceRecordSets"] = api.DynList(s.ResourceRecordSets, func(e ResourceRecordSet) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.NextRecordName != nil {
-		m["NextRecordName"] = *s.NextRecordName
-	}
-	if s.NextRecordType != nil {
-		m["NextRecordType"] = *s.NextRecordType
-	}
-	if s.NextRecordIdentifier != nil {
-		m["NextRecordIdentifier"] = *s.NextRecordIdentifier
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.PutList(m, "ResourceRecordSets", s.ResourceRecordSets, func(e ResourceRecordSet) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "NextRecordName", s.NextRecordName, api.DynString)
+	api.Put(m, "NextRecordType", s.NextRecordType, api.DynString)
+	api.Put(m, "NextRecordIdentifier", s.NextRecordIdentifier, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListReusableDelegationSetsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListReusableDelegationSetsRequest) ToDynamic() map[string]any {
@@ -5277,42 +3111,21 @@ func (s *ListReusableDelegationSetsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListReusableDelegationSetsResponse) FromDynamic(m map[string]any) error {
-	if v := m["DelegationSets"]; v != nil {
-		if err := api.SetList(&s.DelegationSets, v, func(p *DelegationSet, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DelegationSets")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DelegationSets", &s.DelegationSets, func(p *[]DelegationSet, v any) error {
+		return api.SetList(p, v, func(p *DelegationSet, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListReusableDelegationSetsResponse) ToDynamic() map[string]any {
@@ -5320,36 +3133,19 @@ func (s *ListReusableDelegationSetsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.DelegationSets != nil {
-		m["DelegationSets"] = api.DynList(s.DelegationSets, func(e DelegationSet) any { return e.ToDynamic() })
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.PutList(m, "DelegationSets", s.DelegationSets, func(e DelegationSet) any { return e.ToDynamic() })
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["ResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".ResourceId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
@@ -5357,24 +3153,15 @@ func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.ResourceId != nil {
-		m["ResourceId"] = *s.ResourceId
-	}
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["ResourceTagSet"]; v != nil {
-		p := new(ResourceTagSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResourceTagSet")
-		}
-		s.ResourceTagSet = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceTagSet", &s.ResourceTagSet, api.SetStructPtr[ResourceTagSet])
+	return err
 }
 
 func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
@@ -5382,24 +3169,15 @@ func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceTagSet != nil {
-		m["ResourceTagSet"] = s.ResourceTagSet.ToDynamic()
-	}
+	api.PutStruct(m, "ResourceTagSet", s.ResourceTagSet)
 	return m
 }
 
 func (s *ListTagsForResourcesRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["ResourceIds"]; v != nil {
-		if err := api.SetList(&s.ResourceIds, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceIds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceIds", &s.ResourceIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListTagsForResourcesRequest) ToDynamic() map[string]any {
@@ -5407,22 +3185,17 @@ func (s *ListTagsForResourcesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.ResourceIds != nil {
-		m["ResourceIds"] = api.DynList(s.ResourceIds, api.DynString)
-	}
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.PutList(m, "ResourceIds", s.ResourceIds, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourcesResponse) FromDynamic(m map[string]any) error {
-	if v := m["ResourceTagSets"]; v != nil {
-		if err := api.SetList(&s.ResourceTagSets, v, func(p *ResourceTagSet, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResourceTagSets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceTagSets", &s.ResourceTagSets, func(p *[]ResourceTagSet, v any) error {
+		return api.SetList(p, v, func(p *ResourceTagSet, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListTagsForResourcesResponse) ToDynamic() map[string]any {
@@ -5430,24 +3203,15 @@ func (s *ListTagsForResourcesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceTagSets != nil {
-		m["ResourceTagSets"] = api.DynList(s.ResourceTagSets, func(e ResourceTagSet) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "ResourceTagSets", s.ResourceTagSets, func(e ResourceTagSet) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListTrafficPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicyIdMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyIdMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyIdMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicyIdMarker", &s.TrafficPolicyIdMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTrafficPoliciesRequest) ToDynamic() map[string]any {
@@ -5455,37 +3219,20 @@ func (s *ListTrafficPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TrafficPolicyIdMarker != nil {
-		m["TrafficPolicyIdMarker"] = *s.TrafficPolicyIdMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "TrafficPolicyIdMarker", s.TrafficPolicyIdMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListTrafficPoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicySummaries"]; v != nil {
-		if err := api.SetList(&s.TrafficPolicySummaries, v, func(p *TrafficPolicySummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TrafficPolicySummaries")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["TrafficPolicyIdMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyIdMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyIdMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicySummaries", &s.TrafficPolicySummaries, func(p *[]TrafficPolicySummary, v any) error {
+		return api.SetList(p, v, func(p *TrafficPolicySummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "TrafficPolicyIdMarker", &s.TrafficPolicyIdMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTrafficPoliciesResponse) ToDynamic() map[string]any {
@@ -5493,43 +3240,20 @@ func (s *ListTrafficPoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TrafficPolicySummaries != nil {
-		m["TrafficPolicySummaries"] = api.DynList(s.TrafficPolicySummaries, func(e TrafficPolicySummary) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.TrafficPolicyIdMarker != nil {
-		m["TrafficPolicyIdMarker"] = *s.TrafficPolicyIdMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.PutList(m, "TrafficPolicySummaries", s.TrafficPolicySummaries, func(e TrafficPolicySummary) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "TrafficPolicyIdMarker", s.TrafficPolicyIdMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListTrafficPolicyInstancesByHostedZoneRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["TrafficPolicyInstanceNameMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceNameMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceNameMarker")
-		}
-	}
-	if v := m["TrafficPolicyInstanceTypeMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceTypeMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceTypeMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyInstanceNameMarker", &s.TrafficPolicyInstanceNameMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyInstanceTypeMarker", &s.TrafficPolicyInstanceTypeMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTrafficPolicyInstancesByHostedZoneRequest) ToDynamic() map[string]any {
@@ -5537,48 +3261,23 @@ func (s *ListTrafficPolicyInstancesByHostedZoneRequest) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.TrafficPolicyInstanceNameMarker != nil {
-		m["TrafficPolicyInstanceNameMarker"] = *s.TrafficPolicyInstanceNameMarker
-	}
-	if s.TrafficPolicyInstanceTypeMarker != nil {
-		m["TrafficPolicyInstanceTypeMarker"] = *s.TrafficPolicyInstanceTypeMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "TrafficPolicyInstanceNameMarker", s.TrafficPolicyInstanceNameMarker, api.DynString)
+	api.Put(m, "TrafficPolicyInstanceTypeMarker", s.TrafficPolicyInstanceTypeMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListTrafficPolicyInstancesByHostedZoneResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicyInstances"]; v != nil {
-		if err := api.SetList(&s.TrafficPolicyInstances, v, func(p *TrafficPolicyInstance, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TrafficPolicyInstances")
-		}
-	}
-	if v := m["TrafficPolicyInstanceNameMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceNameMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceNameMarker")
-		}
-	}
-	if v := m["TrafficPolicyInstanceTypeMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceTypeMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceTypeMarker")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicyInstances", &s.TrafficPolicyInstances, func(p *[]TrafficPolicyInstance, v any) error {
+		return api.SetList(p, v, func(p *TrafficPolicyInstance, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TrafficPolicyInstanceNameMarker", &s.TrafficPolicyInstanceNameMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyInstanceTypeMarker", &s.TrafficPolicyInstanceTypeMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTrafficPolicyInstancesByHostedZoneResponse) ToDynamic() map[string]any {
@@ -5586,56 +3285,23 @@ func (s *ListTrafficPolicyInstancesByHostedZoneResponse) ToDynamic() map[string]
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.TrafficPolicyInstances != nil {
-		m["TrafficPolicyInstances"] = api.DynList(s.TrafficPolicyInstances, func(e TrafficPolicyInstance) any { return e.ToDynamic() })
-	}
-	if s.TrafficPolicyInstanceNameMarker != nil {
-		m["TrafficPolicyInstanceNameMarker"] = *s.TrafficPolicyInstanceNameMarker
-	}
-	if s.TrafficPolicyInstanceTypeMarker != nil {
-		m["TrafficPolicyInstanceTypeMarker"] = *s.TrafficPolicyInstanceTypeMarker
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.PutList(m, "TrafficPolicyInstances", s.TrafficPolicyInstances, func(e TrafficPolicyInstance) any { return e.ToDynamic() })
+	api.Put(m, "TrafficPolicyInstanceNameMarker", s.TrafficPolicyInstanceNameMarker, api.DynString)
+	api.Put(m, "TrafficPolicyInstanceTypeMarker", s.TrafficPolicyInstanceTypeMarker, api.DynString)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListTrafficPolicyInstancesByPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyId, v); err != nil {
-			return api.At(err, ".TrafficPolicyId")
-		}
-	}
-	if v := m["TrafficPolicyVersion"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TrafficPolicyVersion, v); err != nil {
-			return api.At(err, ".TrafficPolicyVersion")
-		}
-	}
-	if v := m["HostedZoneIdMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneIdMarker, v); err != nil {
-			return api.At(err, ".HostedZoneIdMarker")
-		}
-	}
-	if v := m["TrafficPolicyInstanceNameMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceNameMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceNameMarker")
-		}
-	}
-	if v := m["TrafficPolicyInstanceTypeMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceTypeMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceTypeMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicyId", &s.TrafficPolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyVersion", &s.TrafficPolicyVersion, api.SetInt32Ptr)
+	err = api.Decode(err, m, "HostedZoneIdMarker", &s.HostedZoneIdMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyInstanceNameMarker", &s.TrafficPolicyInstanceNameMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyInstanceTypeMarker", &s.TrafficPolicyInstanceTypeMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTrafficPolicyInstancesByPolicyRequest) ToDynamic() map[string]any {
@@ -5643,59 +3309,26 @@ func (s *ListTrafficPolicyInstancesByPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TrafficPolicyId != nil {
-		m["TrafficPolicyId"] = *s.TrafficPolicyId
-	}
-	if s.TrafficPolicyVersion != nil {
-		m["TrafficPolicyVersion"] = int64(*s.TrafficPolicyVersion)
-	}
-	if s.HostedZoneIdMarker != nil {
-		m["HostedZoneIdMarker"] = *s.HostedZoneIdMarker
-	}
-	if s.TrafficPolicyInstanceNameMarker != nil {
-		m["TrafficPolicyInstanceNameMarker"] = *s.TrafficPolicyInstanceNameMarker
-	}
-	if s.TrafficPolicyInstanceTypeMarker != nil {
-		m["TrafficPolicyInstanceTypeMarker"] = *s.TrafficPolicyInstanceTypeMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "TrafficPolicyId", s.TrafficPolicyId, api.DynString)
+	api.Put(m, "TrafficPolicyVersion", s.TrafficPolicyVersion, api.DynInt32)
+	api.Put(m, "HostedZoneIdMarker", s.HostedZoneIdMarker, api.DynString)
+	api.Put(m, "TrafficPolicyInstanceNameMarker", s.TrafficPolicyInstanceNameMarker, api.DynString)
+	api.Put(m, "TrafficPolicyInstanceTypeMarker", s.TrafficPolicyInstanceTypeMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListTrafficPolicyInstancesByPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicyInstances"]; v != nil {
-		if err := api.SetList(&s.TrafficPolicyInstances, v, func(p *TrafficPolicyInstance, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TrafficPolicyInstances")
-		}
-	}
-	if v := m["HostedZoneIdMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneIdMarker, v); err != nil {
-			return api.At(err, ".HostedZoneIdMarker")
-		}
-	}
-	if v := m["TrafficPolicyInstanceNameMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceNameMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceNameMarker")
-		}
-	}
-	if v := m["TrafficPolicyInstanceTypeMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceTypeMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceTypeMarker")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicyInstances", &s.TrafficPolicyInstances, func(p *[]TrafficPolicyInstance, v any) error {
+		return api.SetList(p, v, func(p *TrafficPolicyInstance, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "HostedZoneIdMarker", &s.HostedZoneIdMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyInstanceNameMarker", &s.TrafficPolicyInstanceNameMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyInstanceTypeMarker", &s.TrafficPolicyInstanceTypeMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTrafficPolicyInstancesByPolicyResponse) ToDynamic() map[string]any {
@@ -5703,49 +3336,22 @@ func (s *ListTrafficPolicyInstancesByPolicyResponse) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TrafficPolicyInstances != nil {
-		m["TrafficPolicyInstances"] = api.DynList(s.TrafficPolicyInstances, func(e TrafficPolicyInstance) any { return e.ToDynamic() })
-	}
-	if s.HostedZoneIdMarker != nil {
-		m["HostedZoneIdMarker"] = *s.HostedZoneIdMarker
-	}
-	if s.TrafficPolicyInstanceNameMarker != nil {
-		m["TrafficPolicyInstanceNameMarker"] = *s.TrafficPolicyInstanceNameMarker
-	}
-	if s.TrafficPolicyInstanceTypeMarker != nil {
-		m["TrafficPolicyInstanceTypeMarker"] = *s.TrafficPolicyInstanceTypeMarker
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.PutList(m, "TrafficPolicyInstances", s.TrafficPolicyInstances, func(e TrafficPolicyInstance) any { return e.ToDynamic() })
+	api.Put(m, "HostedZoneIdMarker", s.HostedZoneIdMarker, api.DynString)
+	api.Put(m, "TrafficPolicyInstanceNameMarker", s.TrafficPolicyInstanceNameMarker, api.DynString)
+	api.Put(m, "TrafficPolicyInstanceTypeMarker", s.TrafficPolicyInstanceTypeMarker, api.DynString)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListTrafficPolicyInstancesRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneIdMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneIdMarker, v); err != nil {
-			return api.At(err, ".HostedZoneIdMarker")
-		}
-	}
-	if v := m["TrafficPolicyInstanceNameMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceNameMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceNameMarker")
-		}
-	}
-	if v := m["TrafficPolicyInstanceTypeMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceTypeMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceTypeMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneIdMarker", &s.HostedZoneIdMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyInstanceNameMarker", &s.TrafficPolicyInstanceNameMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyInstanceTypeMarker", &s.TrafficPolicyInstanceTypeMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTrafficPolicyInstancesRequest) ToDynamic() map[string]any {
@@ -5753,53 +3359,24 @@ func (s *ListTrafficPolicyInstancesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.HostedZoneIdMarker != nil {
-		m["HostedZoneIdMarker"] = *s.HostedZoneIdMarker
-	}
-	if s.TrafficPolicyInstanceNameMarker != nil {
-		m["TrafficPolicyInstanceNameMarker"] = *s.TrafficPolicyInstanceNameMarker
-	}
-	if s.TrafficPolicyInstanceTypeMarker != nil {
-		m["TrafficPolicyInstanceTypeMarker"] = *s.TrafficPolicyInstanceTypeMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "HostedZoneIdMarker", s.HostedZoneIdMarker, api.DynString)
+	api.Put(m, "TrafficPolicyInstanceNameMarker", s.TrafficPolicyInstanceNameMarker, api.DynString)
+	api.Put(m, "TrafficPolicyInstanceTypeMarker", s.TrafficPolicyInstanceTypeMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListTrafficPolicyInstancesResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicyInstances"]; v != nil {
-		if err := api.SetList(&s.TrafficPolicyInstances, v, func(p *TrafficPolicyInstance, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TrafficPolicyInstances")
-		}
-	}
-	if v := m["HostedZoneIdMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneIdMarker, v); err != nil {
-			return api.At(err, ".HostedZoneIdMarker")
-		}
-	}
-	if v := m["TrafficPolicyInstanceNameMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceNameMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceNameMarker")
-		}
-	}
-	if v := m["TrafficPolicyInstanceTypeMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceTypeMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceTypeMarker")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicyInstances", &s.TrafficPolicyInstances, func(p *[]TrafficPolicyInstance, v any) error {
+		return api.SetList(p, v, func(p *TrafficPolicyInstance, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "HostedZoneIdMarker", &s.HostedZoneIdMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyInstanceNameMarker", &s.TrafficPolicyInstanceNameMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyInstanceTypeMarker", &s.TrafficPolicyInstanceTypeMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTrafficPolicyInstancesResponse) ToDynamic() map[string]any {
@@ -5807,44 +3384,21 @@ func (s *ListTrafficPolicyInstancesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TrafficPolicyInstances != nil {
-		m["TrafficPolicyInstances"] = api.DynList(s.TrafficPolicyInstances, func(e TrafficPolicyInstance) any { return e.ToDynamic() })
-	}
-	if s.HostedZoneIdMarker != nil {
-		m["HostedZoneIdMarker"] = *s.HostedZoneIdMarker
-	}
-	if s.TrafficPolicyInstanceNameMarker != nil {
-		m["TrafficPolicyInstanceNameMarker"] = *s.TrafficPolicyInstanceNameMarker
-	}
-	if s.TrafficPolicyInstanceTypeMarker != nil {
-		m["TrafficPolicyInstanceTypeMarker"] = *s.TrafficPolicyInstanceTypeMarker
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.PutList(m, "TrafficPolicyInstances", s.TrafficPolicyInstances, func(e TrafficPolicyInstance) any { return e.ToDynamic() })
+	api.Put(m, "HostedZoneIdMarker", s.HostedZoneIdMarker, api.DynString)
+	api.Put(m, "TrafficPolicyInstanceNameMarker", s.TrafficPolicyInstanceNameMarker, api.DynString)
+	api.Put(m, "TrafficPolicyInstanceTypeMarker", s.TrafficPolicyInstanceTypeMarker, api.DynString)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListTrafficPolicyVersionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["TrafficPolicyVersionMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyVersionMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyVersionMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyVersionMarker", &s.TrafficPolicyVersionMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTrafficPolicyVersionsRequest) ToDynamic() map[string]any {
@@ -5852,40 +3406,21 @@ func (s *ListTrafficPolicyVersionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.TrafficPolicyVersionMarker != nil {
-		m["TrafficPolicyVersionMarker"] = *s.TrafficPolicyVersionMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "TrafficPolicyVersionMarker", s.TrafficPolicyVersionMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListTrafficPolicyVersionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicies"]; v != nil {
-		if err := api.SetList(&s.TrafficPolicies, v, func(p *TrafficPolicy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TrafficPolicies")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["TrafficPolicyVersionMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyVersionMarker, v); err != nil {
-			return api.At(err, ".TrafficPolicyVersionMarker")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicies", &s.TrafficPolicies, func(p *[]TrafficPolicy, v any) error {
+		return api.SetList(p, v, func(p *TrafficPolicy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "TrafficPolicyVersionMarker", &s.TrafficPolicyVersionMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTrafficPolicyVersionsResponse) ToDynamic() map[string]any {
@@ -5893,38 +3428,19 @@ func (s *ListTrafficPolicyVersionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TrafficPolicies != nil {
-		m["TrafficPolicies"] = api.DynList(s.TrafficPolicies, func(e TrafficPolicy) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.TrafficPolicyVersionMarker != nil {
-		m["TrafficPolicyVersionMarker"] = *s.TrafficPolicyVersionMarker
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.PutList(m, "TrafficPolicies", s.TrafficPolicies, func(e TrafficPolicy) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "TrafficPolicyVersionMarker", s.TrafficPolicyVersionMarker, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
 	return m
 }
 
 func (s *ListVPCAssociationAuthorizationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetStringPtr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
+	return err
 }
 
 func (s *ListVPCAssociationAuthorizationsRequest) ToDynamic() map[string]any {
@@ -5932,35 +3448,20 @@ func (s *ListVPCAssociationAuthorizationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = *s.MaxResults
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
 	return m
 }
 
 func (s *ListVPCAssociationAuthorizationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["VPCs"]; v != nil {
-		if err := api.SetList(&s.VPCs, v, func(p *VPC, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".VPCs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "VPCs", &s.VPCs, func(p *[]VPC, v any) error {
+		return api.SetList(p, v, func(p *VPC, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListVPCAssociationAuthorizationsResponse) ToDynamic() map[string]any {
@@ -5968,25 +3469,16 @@ func (s *ListVPCAssociationAuthorizationsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.VPCs != nil {
-		m["VPCs"] = api.DynList(s.VPCs, func(e VPC) any { return e.ToDynamic() })
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "VPCs", s.VPCs, func(e VPC) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *LocationSummary) FromDynamic(m map[string]any) error {
-	if v := m["LocationName"]; v != nil {
-		if err := api.SetStringPtr(&s.LocationName, v); err != nil {
-			return api.At(err, ".LocationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LocationName", &s.LocationName, api.SetStringPtr)
+	return err
 }
 
 func (s *LocationSummary) ToDynamic() map[string]any {
@@ -5994,19 +3486,14 @@ func (s *LocationSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LocationName != nil {
-		m["LocationName"] = *s.LocationName
-	}
+	api.Put(m, "LocationName", s.LocationName, api.DynString)
 	return m
 }
 
 func (s *NoSuchChange) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchChange) ToDynamic() map[string]any {
@@ -6014,19 +3501,14 @@ func (s *NoSuchChange) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchCidrCollectionException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchCidrCollectionException) ToDynamic() map[string]any {
@@ -6034,19 +3516,14 @@ func (s *NoSuchCidrCollectionException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchCidrLocationException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchCidrLocationException) ToDynamic() map[string]any {
@@ -6054,19 +3531,14 @@ func (s *NoSuchCidrLocationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchCloudWatchLogsLogGroup) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchCloudWatchLogsLogGroup) ToDynamic() map[string]any {
@@ -6074,19 +3546,14 @@ func (s *NoSuchCloudWatchLogsLogGroup) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchDelegationSet) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchDelegationSet) ToDynamic() map[string]any {
@@ -6094,19 +3561,14 @@ func (s *NoSuchDelegationSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchGeoLocation) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchGeoLocation) ToDynamic() map[string]any {
@@ -6114,19 +3576,14 @@ func (s *NoSuchGeoLocation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchHealthCheck) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchHealthCheck) ToDynamic() map[string]any {
@@ -6134,19 +3591,14 @@ func (s *NoSuchHealthCheck) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchHostedZone) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchHostedZone) ToDynamic() map[string]any {
@@ -6154,19 +3606,14 @@ func (s *NoSuchHostedZone) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchKeySigningKey) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchKeySigningKey) ToDynamic() map[string]any {
@@ -6174,19 +3621,14 @@ func (s *NoSuchKeySigningKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchQueryLoggingConfig) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchQueryLoggingConfig) ToDynamic() map[string]any {
@@ -6194,19 +3636,14 @@ func (s *NoSuchQueryLoggingConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchTrafficPolicy) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchTrafficPolicy) ToDynamic() map[string]any {
@@ -6214,19 +3651,14 @@ func (s *NoSuchTrafficPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NoSuchTrafficPolicyInstance) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NoSuchTrafficPolicyInstance) ToDynamic() map[string]any {
@@ -6234,19 +3666,14 @@ func (s *NoSuchTrafficPolicyInstance) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *NotAuthorizedException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NotAuthorizedException) ToDynamic() map[string]any {
@@ -6254,19 +3681,14 @@ func (s *NotAuthorizedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PriorRequestNotComplete) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PriorRequestNotComplete) ToDynamic() map[string]any {
@@ -6274,19 +3696,14 @@ func (s *PriorRequestNotComplete) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PublicZoneVPCAssociation) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PublicZoneVPCAssociation) ToDynamic() map[string]any {
@@ -6294,29 +3711,16 @@ func (s *PublicZoneVPCAssociation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *QueryLoggingConfig) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["CloudWatchLogsLogGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudWatchLogsLogGroupArn, v); err != nil {
-			return api.At(err, ".CloudWatchLogsLogGroupArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
+	return err
 }
 
 func (s *QueryLoggingConfig) ToDynamic() map[string]any {
@@ -6324,25 +3728,16 @@ func (s *QueryLoggingConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.CloudWatchLogsLogGroupArn != nil {
-		m["CloudWatchLogsLogGroupArn"] = *s.CloudWatchLogsLogGroupArn
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
 	return m
 }
 
 func (s *QueryLoggingConfigAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *QueryLoggingConfigAlreadyExists) ToDynamic() map[string]any {
@@ -6350,19 +3745,14 @@ func (s *QueryLoggingConfigAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceRecord) FromDynamic(m map[string]any) error {
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceRecord) ToDynamic() map[string]any {
@@ -6370,97 +3760,30 @@ func (s *ResourceRecord) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *ResourceRecordSet) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["SetIdentifier"]; v != nil {
-		if err := api.SetStringPtr(&s.SetIdentifier, v); err != nil {
-			return api.At(err, ".SetIdentifier")
-		}
-	}
-	if v := m["Weight"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Weight, v); err != nil {
-			return api.At(err, ".Weight")
-		}
-	}
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	if v := m["GeoLocation"]; v != nil {
-		p := new(GeoLocation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".GeoLocation")
-		}
-		s.GeoLocation = p
-	}
-	if v := m["Failover"]; v != nil {
-		if err := api.SetStringPtr(&s.Failover, v); err != nil {
-			return api.At(err, ".Failover")
-		}
-	}
-	if v := m["MultiValueAnswer"]; v != nil {
-		if err := api.SetBoolPtr(&s.MultiValueAnswer, v); err != nil {
-			return api.At(err, ".MultiValueAnswer")
-		}
-	}
-	if v := m["TTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TTL, v); err != nil {
-			return api.At(err, ".TTL")
-		}
-	}
-	if v := m["ResourceRecords"]; v != nil {
-		if err := api.SetList(&s.ResourceRecords, v, func(p *ResourceRecord, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResourceRecords")
-		}
-	}
-	if v := m["AliasTarget"]; v != nil {
-		p := new(AliasTarget)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AliasTarget")
-		}
-		s.AliasTarget = p
-	}
-	if v := m["HealthCheckId"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckId, v); err != nil {
-			return api.At(err, ".HealthCheckId")
-		}
-	}
-	if v := m["TrafficPolicyInstanceId"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyInstanceId, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstanceId")
-		}
-	}
-	if v := m["CidrRoutingConfig"]; v != nil {
-		p := new(CidrRoutingConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CidrRoutingConfig")
-		}
-		s.CidrRoutingConfig = p
-	}
-	if v := m["GeoProximityLocation"]; v != nil {
-		p := new(GeoProximityLocation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".GeoProximityLocation")
-		}
-		s.GeoProximityLocation = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "SetIdentifier", &s.SetIdentifier, api.SetStringPtr)
+	err = api.Decode(err, m, "Weight", &s.Weight, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	err = api.Decode(err, m, "GeoLocation", &s.GeoLocation, api.SetStructPtr[GeoLocation])
+	err = api.Decode(err, m, "Failover", &s.Failover, api.SetStringPtr)
+	err = api.Decode(err, m, "MultiValueAnswer", &s.MultiValueAnswer, api.SetBoolPtr)
+	err = api.Decode(err, m, "TTL", &s.TTL, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ResourceRecords", &s.ResourceRecords, func(p *[]ResourceRecord, v any) error {
+		return api.SetList(p, v, func(p *ResourceRecord, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AliasTarget", &s.AliasTarget, api.SetStructPtr[AliasTarget])
+	err = api.Decode(err, m, "HealthCheckId", &s.HealthCheckId, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyInstanceId", &s.TrafficPolicyInstanceId, api.SetStringPtr)
+	err = api.Decode(err, m, "CidrRoutingConfig", &s.CidrRoutingConfig, api.SetStructPtr[CidrRoutingConfig])
+	err = api.Decode(err, m, "GeoProximityLocation", &s.GeoProximityLocation, api.SetStructPtr[GeoProximityLocation])
+	return err
 }
 
 func (s *ResourceRecordSet) ToDynamic() map[string]any {
@@ -6468,71 +3791,32 @@ func (s *ResourceRecordSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.SetIdentifier != nil {
-		m["SetIdentifier"] = *s.SetIdentifier
-	}
-	if s.Weight != nil {
-		m["Weight"] = *s.Weight
-	}
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
-	if s.GeoLocation != nil {
-		m["GeoLocation"] = s.GeoLocation.ToDynamic()
-	}
-	if s.Failover != nil {
-		m["Failover"] = *s.Failover
-	}
-	if s.MultiValueAnswer != nil {
-		m["MultiValueAnswer"] = *s.MultiValueAnswer
-	}
-	if s.TTL != nil {
-		m["TTL"] = *s.TTL
-	}
-	if s.ResourceRecords != nil {
-		m["ResourceRecords"] = api.DynList(s.ResourceRecords, func(e ResourceRecord) any { return e.ToDynamic() })
-	}
-	if s.AliasTarget != nil {
-		m["AliasTarget"] = s.AliasTarget.ToDynamic()
-	}
-	if s.HealthCheckId != nil {
-		m["HealthCheckId"] = *s.HealthCheckId
-	}
-	if s.TrafficPolicyInstanceId != nil {
-		m["TrafficPolicyInstanceId"] = *s.TrafficPolicyInstanceId
-	}
-	if s.CidrRoutingConfig != nil {
-		m["CidrRoutingConfig"] = s.CidrRoutingConfig.ToDynamic()
-	}
-	if s.GeoProximityLocation != nil {
-		m["GeoProximityLocation"] = s.GeoProximityLocation.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "SetIdentifier", s.SetIdentifier, api.DynString)
+	api.Put(m, "Weight", s.Weight, api.DynInt64)
+	api.Put(m, "Region", s.Region, api.DynString)
+	api.PutStruct(m, "GeoLocation", s.GeoLocation)
+	api.Put(m, "Failover", s.Failover, api.DynString)
+	api.Put(m, "MultiValueAnswer", s.MultiValueAnswer, api.DynBool)
+	api.Put(m, "TTL", s.TTL, api.DynInt64)
+	api.PutList(m, "ResourceRecords", s.ResourceRecords, func(e ResourceRecord) any { return e.ToDynamic() })
+	api.PutStruct(m, "AliasTarget", s.AliasTarget)
+	api.Put(m, "HealthCheckId", s.HealthCheckId, api.DynString)
+	api.Put(m, "TrafficPolicyInstanceId", s.TrafficPolicyInstanceId, api.DynString)
+	api.PutStruct(m, "CidrRoutingConfig", s.CidrRoutingConfig)
+	api.PutStruct(m, "GeoProximityLocation", s.GeoProximityLocation)
 	return m
 }
 
 func (s *ResourceTagSet) FromDynamic(m map[string]any) error {
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	if v := m["ResourceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceId, v); err != nil {
-			return api.At(err, ".ResourceId")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ResourceTagSet) ToDynamic() map[string]any {
@@ -6540,30 +3824,17 @@ func (s *ResourceTagSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
-	if s.ResourceId != nil {
-		m["ResourceId"] = *s.ResourceId
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
+	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ReusableDelegationSetLimit) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetInt64Ptr)
+	return err
 }
 
 func (s *ReusableDelegationSetLimit) ToDynamic() map[string]any {
@@ -6571,27 +3842,16 @@ func (s *ReusableDelegationSetLimit) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynInt64)
 	return m
 }
 
 func (s *StatusReport) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["CheckedTime"]; v != nil {
-		if err := api.SetTimePtr(&s.CheckedTime, v); err != nil {
-			return api.At(err, ".CheckedTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "CheckedTime", &s.CheckedTime, api.SetTimePtr)
+	return err
 }
 
 func (s *StatusReport) ToDynamic() map[string]any {
@@ -6599,27 +3859,16 @@ func (s *StatusReport) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.CheckedTime != nil {
-		m["CheckedTime"] = s.CheckedTime.UTC()
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "CheckedTime", s.CheckedTime, api.DynTime)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -6627,47 +3876,20 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TestDNSAnswerRequest) FromDynamic(m map[string]any) error {
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["RecordName"]; v != nil {
-		if err := api.SetStringPtr(&s.RecordName, v); err != nil {
-			return api.At(err, ".RecordName")
-		}
-	}
-	if v := m["RecordType"]; v != nil {
-		if err := api.SetStringPtr(&s.RecordType, v); err != nil {
-			return api.At(err, ".RecordType")
-		}
-	}
-	if v := m["ResolverIP"]; v != nil {
-		if err := api.SetStringPtr(&s.ResolverIP, v); err != nil {
-			return api.At(err, ".ResolverIP")
-		}
-	}
-	if v := m["EDNS0ClientSubnetIP"]; v != nil {
-		if err := api.SetStringPtr(&s.EDNS0ClientSubnetIP, v); err != nil {
-			return api.At(err, ".EDNS0ClientSubnetIP")
-		}
-	}
-	if v := m["EDNS0ClientSubnetMask"]; v != nil {
-		if err := api.SetStringPtr(&s.EDNS0ClientSubnetMask, v); err != nil {
-			return api.At(err, ".EDNS0ClientSubnetMask")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "RecordName", &s.RecordName, api.SetStringPtr)
+	err = api.Decode(err, m, "RecordType", &s.RecordType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResolverIP", &s.ResolverIP, api.SetStringPtr)
+	err = api.Decode(err, m, "EDNS0ClientSubnetIP", &s.EDNS0ClientSubnetIP, api.SetStringPtr)
+	err = api.Decode(err, m, "EDNS0ClientSubnetMask", &s.EDNS0ClientSubnetMask, api.SetStringPtr)
+	return err
 }
 
 func (s *TestDNSAnswerRequest) ToDynamic() map[string]any {
@@ -6675,59 +3897,24 @@ func (s *TestDNSAnswerRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.RecordName != nil {
-		m["RecordName"] = *s.RecordName
-	}
-	if s.RecordType != nil {
-		m["RecordType"] = *s.RecordType
-	}
-	if s.ResolverIP != nil {
-		m["ResolverIP"] = *s.ResolverIP
-	}
-	if s.EDNS0ClientSubnetIP != nil {
-		m["EDNS0ClientSubnetIP"] = *s.EDNS0ClientSubnetIP
-	}
-	if s.EDNS0ClientSubnetMask != nil {
-		m["EDNS0ClientSubnetMask"] = *s.EDNS0ClientSubnetMask
-	}
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "RecordName", s.RecordName, api.DynString)
+	api.Put(m, "RecordType", s.RecordType, api.DynString)
+	api.Put(m, "ResolverIP", s.ResolverIP, api.DynString)
+	api.Put(m, "EDNS0ClientSubnetIP", s.EDNS0ClientSubnetIP, api.DynString)
+	api.Put(m, "EDNS0ClientSubnetMask", s.EDNS0ClientSubnetMask, api.DynString)
 	return m
 }
 
 func (s *TestDNSAnswerResponse) FromDynamic(m map[string]any) error {
-	if v := m["Nameserver"]; v != nil {
-		if err := api.SetStringPtr(&s.Nameserver, v); err != nil {
-			return api.At(err, ".Nameserver")
-		}
-	}
-	if v := m["RecordName"]; v != nil {
-		if err := api.SetStringPtr(&s.RecordName, v); err != nil {
-			return api.At(err, ".RecordName")
-		}
-	}
-	if v := m["RecordType"]; v != nil {
-		if err := api.SetStringPtr(&s.RecordType, v); err != nil {
-			return api.At(err, ".RecordType")
-		}
-	}
-	if v := m["RecordData"]; v != nil {
-		if err := api.SetList(&s.RecordData, v, api.SetString); err != nil {
-			return api.At(err, ".RecordData")
-		}
-	}
-	if v := m["ResponseCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseCode, v); err != nil {
-			return api.At(err, ".ResponseCode")
-		}
-	}
-	if v := m["Protocol"]; v != nil {
-		if err := api.SetStringPtr(&s.Protocol, v); err != nil {
-			return api.At(err, ".Protocol")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Nameserver", &s.Nameserver, api.SetStringPtr)
+	err = api.Decode(err, m, "RecordName", &s.RecordName, api.SetStringPtr)
+	err = api.Decode(err, m, "RecordType", &s.RecordType, api.SetStringPtr)
+	err = api.Decode(err, m, "RecordData", &s.RecordData, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetStringPtr)
+	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
+	return err
 }
 
 func (s *TestDNSAnswerResponse) ToDynamic() map[string]any {
@@ -6735,34 +3922,19 @@ func (s *TestDNSAnswerResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Nameserver != nil {
-		m["Nameserver"] = *s.Nameserver
-	}
-	if s.RecordName != nil {
-		m["RecordName"] = *s.RecordName
-	}
-	if s.RecordType != nil {
-		m["RecordType"] = *s.RecordType
-	}
-	if s.RecordData != nil {
-		m["RecordData"] = api.DynList(s.RecordData, api.DynString)
-	}
-	if s.ResponseCode != nil {
-		m["ResponseCode"] = *s.ResponseCode
-	}
-	if s.Protocol != nil {
-		m["Protocol"] = *s.Protocol
-	}
+	api.Put(m, "Nameserver", s.Nameserver, api.DynString)
+	api.Put(m, "RecordName", s.RecordName, api.DynString)
+	api.Put(m, "RecordType", s.RecordType, api.DynString)
+	api.PutList(m, "RecordData", s.RecordData, api.DynString)
+	api.Put(m, "ResponseCode", s.ResponseCode, api.DynString)
+	api.Put(m, "Protocol", s.Protocol, api.DynString)
 	return m
 }
 
 func (s *ThrottlingException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ThrottlingException) ToDynamic() map[string]any {
@@ -6770,19 +3942,14 @@ func (s *ThrottlingException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyHealthChecks) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyHealthChecks) ToDynamic() map[string]any {
@@ -6790,19 +3957,14 @@ func (s *TooManyHealthChecks) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyHostedZones) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyHostedZones) ToDynamic() map[string]any {
@@ -6810,19 +3972,14 @@ func (s *TooManyHostedZones) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyKeySigningKeys) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyKeySigningKeys) ToDynamic() map[string]any {
@@ -6830,19 +3987,14 @@ func (s *TooManyKeySigningKeys) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyTrafficPolicies) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyTrafficPolicies) ToDynamic() map[string]any {
@@ -6850,19 +4002,14 @@ func (s *TooManyTrafficPolicies) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyTrafficPolicyInstances) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyTrafficPolicyInstances) ToDynamic() map[string]any {
@@ -6870,19 +4017,14 @@ func (s *TooManyTrafficPolicyInstances) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyTrafficPolicyVersionsForCurrentPolicy) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyTrafficPolicyVersionsForCurrentPolicy) ToDynamic() map[string]any {
@@ -6890,19 +4032,14 @@ func (s *TooManyTrafficPolicyVersionsForCurrentPolicy) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyVPCAssociationAuthorizations) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyVPCAssociationAuthorizations) ToDynamic() map[string]any {
@@ -6910,44 +4047,19 @@ func (s *TooManyVPCAssociationAuthorizations) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TrafficPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Document"]; v != nil {
-		if err := api.SetStringPtr(&s.Document, v); err != nil {
-			return api.At(err, ".Document")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Document", &s.Document, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *TrafficPolicy) ToDynamic() map[string]any {
@@ -6955,34 +4067,19 @@ func (s *TrafficPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Version != nil {
-		m["Version"] = int64(*s.Version)
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Document != nil {
-		m["Document"] = *s.Document
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynInt32)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Document", s.Document, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *TrafficPolicyAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TrafficPolicyAlreadyExists) ToDynamic() map[string]any {
@@ -6990,19 +4087,14 @@ func (s *TrafficPolicyAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TrafficPolicyInUse) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TrafficPolicyInUse) ToDynamic() map[string]any {
@@ -7010,59 +4102,22 @@ func (s *TrafficPolicyInUse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TrafficPolicyInstance) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["HostedZoneId"]; v != nil {
-		if err := api.SetStringPtr(&s.HostedZoneId, v); err != nil {
-			return api.At(err, ".HostedZoneId")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["TTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TTL, v); err != nil {
-			return api.At(err, ".TTL")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["TrafficPolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyId, v); err != nil {
-			return api.At(err, ".TrafficPolicyId")
-		}
-	}
-	if v := m["TrafficPolicyVersion"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TrafficPolicyVersion, v); err != nil {
-			return api.At(err, ".TrafficPolicyVersion")
-		}
-	}
-	if v := m["TrafficPolicyType"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyType, v); err != nil {
-			return api.At(err, ".TrafficPolicyType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "TTL", &s.TTL, api.SetInt64Ptr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyId", &s.TrafficPolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyVersion", &s.TrafficPolicyVersion, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TrafficPolicyType", &s.TrafficPolicyType, api.SetStringPtr)
+	return err
 }
 
 func (s *TrafficPolicyInstance) ToDynamic() map[string]any {
@@ -7070,43 +4125,22 @@ func (s *TrafficPolicyInstance) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.HostedZoneId != nil {
-		m["HostedZoneId"] = *s.HostedZoneId
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.TTL != nil {
-		m["TTL"] = *s.TTL
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.TrafficPolicyId != nil {
-		m["TrafficPolicyId"] = *s.TrafficPolicyId
-	}
-	if s.TrafficPolicyVersion != nil {
-		m["TrafficPolicyVersion"] = int64(*s.TrafficPolicyVersion)
-	}
-	if s.TrafficPolicyType != nil {
-		m["TrafficPolicyType"] = *s.TrafficPolicyType
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "TTL", s.TTL, api.DynInt64)
+	api.Put(m, "State", s.State, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.Put(m, "TrafficPolicyId", s.TrafficPolicyId, api.DynString)
+	api.Put(m, "TrafficPolicyVersion", s.TrafficPolicyVersion, api.DynInt32)
+	api.Put(m, "TrafficPolicyType", s.TrafficPolicyType, api.DynString)
 	return m
 }
 
 func (s *TrafficPolicyInstanceAlreadyExists) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TrafficPolicyInstanceAlreadyExists) ToDynamic() map[string]any {
@@ -7114,39 +4148,18 @@ func (s *TrafficPolicyInstanceAlreadyExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TrafficPolicySummary) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["LatestVersion"]; v != nil {
-		if err := api.SetInt32Ptr(&s.LatestVersion, v); err != nil {
-			return api.At(err, ".LatestVersion")
-		}
-	}
-	if v := m["TrafficPolicyCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TrafficPolicyCount, v); err != nil {
-			return api.At(err, ".TrafficPolicyCount")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "LatestVersion", &s.LatestVersion, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TrafficPolicyCount", &s.TrafficPolicyCount, api.SetInt32Ptr)
+	return err
 }
 
 func (s *TrafficPolicySummary) ToDynamic() map[string]any {
@@ -7154,113 +4167,34 @@ func (s *TrafficPolicySummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.LatestVersion != nil {
-		m["LatestVersion"] = int64(*s.LatestVersion)
-	}
-	if s.TrafficPolicyCount != nil {
-		m["TrafficPolicyCount"] = int64(*s.TrafficPolicyCount)
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "LatestVersion", s.LatestVersion, api.DynInt32)
+	api.Put(m, "TrafficPolicyCount", s.TrafficPolicyCount, api.DynInt32)
 	return m
 }
 
 func (s *UpdateHealthCheckRequest) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheckId"]; v != nil {
-		if err := api.SetStringPtr(&s.HealthCheckId, v); err != nil {
-			return api.At(err, ".HealthCheckId")
-		}
-	}
-	if v := m["HealthCheckVersion"]; v != nil {
-		if err := api.SetInt64Ptr(&s.HealthCheckVersion, v); err != nil {
-			return api.At(err, ".HealthCheckVersion")
-		}
-	}
-	if v := m["IPAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.IPAddress, v); err != nil {
-			return api.At(err, ".IPAddress")
-		}
-	}
-	if v := m["Port"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Port, v); err != nil {
-			return api.At(err, ".Port")
-		}
-	}
-	if v := m["ResourcePath"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourcePath, v); err != nil {
-			return api.At(err, ".ResourcePath")
-		}
-	}
-	if v := m["FullyQualifiedDomainName"]; v != nil {
-		if err := api.SetStringPtr(&s.FullyQualifiedDomainName, v); err != nil {
-			return api.At(err, ".FullyQualifiedDomainName")
-		}
-	}
-	if v := m["SearchString"]; v != nil {
-		if err := api.SetStringPtr(&s.SearchString, v); err != nil {
-			return api.At(err, ".SearchString")
-		}
-	}
-	if v := m["FailureThreshold"]; v != nil {
-		if err := api.SetInt32Ptr(&s.FailureThreshold, v); err != nil {
-			return api.At(err, ".FailureThreshold")
-		}
-	}
-	if v := m["Inverted"]; v != nil {
-		if err := api.SetBoolPtr(&s.Inverted, v); err != nil {
-			return api.At(err, ".Inverted")
-		}
-	}
-	if v := m["Disabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Disabled, v); err != nil {
-			return api.At(err, ".Disabled")
-		}
-	}
-	if v := m["HealthThreshold"]; v != nil {
-		if err := api.SetInt32Ptr(&s.HealthThreshold, v); err != nil {
-			return api.At(err, ".HealthThreshold")
-		}
-	}
-	if v := m["ChildHealthChecks"]; v != nil {
-		if err := api.SetList(&s.ChildHealthChecks, v, api.SetString); err != nil {
-			return api.At(err, ".ChildHealthChecks")
-		}
-	}
-	if v := m["EnableSNI"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableSNI, v); err != nil {
-			return api.At(err, ".EnableSNI")
-		}
-	}
-	if v := m["Regions"]; v != nil {
-		if err := api.SetList(&s.Regions, v, api.SetString); err != nil {
-			return api.At(err, ".Regions")
-		}
-	}
-	if v := m["AlarmIdentifier"]; v != nil {
-		p := new(AlarmIdentifier)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AlarmIdentifier")
-		}
-		s.AlarmIdentifier = p
-	}
-	if v := m["InsufficientDataHealthStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.InsufficientDataHealthStatus, v); err != nil {
-			return api.At(err, ".InsufficientDataHealthStatus")
-		}
-	}
-	if v := m["ResetElements"]; v != nil {
-		if err := api.SetList(&s.ResetElements, v, api.SetString); err != nil {
-			return api.At(err, ".ResetElements")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheckId", &s.HealthCheckId, api.SetStringPtr)
+	err = api.Decode(err, m, "HealthCheckVersion", &s.HealthCheckVersion, api.SetInt64Ptr)
+	err = api.Decode(err, m, "IPAddress", &s.IPAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ResourcePath", &s.ResourcePath, api.SetStringPtr)
+	err = api.Decode(err, m, "FullyQualifiedDomainName", &s.FullyQualifiedDomainName, api.SetStringPtr)
+	err = api.Decode(err, m, "SearchString", &s.SearchString, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureThreshold", &s.FailureThreshold, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Inverted", &s.Inverted, api.SetBoolPtr)
+	err = api.Decode(err, m, "Disabled", &s.Disabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "HealthThreshold", &s.HealthThreshold, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ChildHealthChecks", &s.ChildHealthChecks, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "EnableSNI", &s.EnableSNI, api.SetBoolPtr)
+	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AlarmIdentifier", &s.AlarmIdentifier, api.SetStructPtr[AlarmIdentifier])
+	err = api.Decode(err, m, "InsufficientDataHealthStatus", &s.InsufficientDataHealthStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ResetElements", &s.ResetElements, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UpdateHealthCheckRequest) ToDynamic() map[string]any {
@@ -7268,69 +4202,30 @@ func (s *UpdateHealthCheckRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.HealthCheckId != nil {
-		m["HealthCheckId"] = *s.HealthCheckId
-	}
-	if s.HealthCheckVersion != nil {
-		m["HealthCheckVersion"] = *s.HealthCheckVersion
-	}
-	if s.IPAddress != nil {
-		m["IPAddress"] = *s.IPAddress
-	}
-	if s.Port != nil {
-		m["Port"] = int64(*s.Port)
-	}
-	if s.ResourcePath != nil {
-		m["ResourcePath"] = *s.ResourcePath
-	}
-	if s.FullyQualifiedDomainName != nil {
-		m["FullyQualifiedDomainName"] = *s.FullyQualifiedDomainName
-	}
-	if s.SearchString != nil {
-		m["SearchString"] = *s.SearchString
-	}
-	if s.FailureThreshold != nil {
-		m["FailureThreshold"] = int64(*s.FailureThreshold)
-	}
-	if s.Inverted != nil {
-		m["Inverted"] = *s.Inverted
-	}
-	if s.Disabled != nil {
-		m["Disabled"] = *s.Disabled
-	}
-	if s.HealthThreshold != nil {
-		m["HealthThreshold"] = int64(*s.HealthThreshold)
-	}
-	if s.ChildHealthChecks != nil {
-		m["ChildHealthChecks"] = api.DynList(s.ChildHealthChecks, api.DynString)
-	}
-	if s.EnableSNI != nil {
-		m["EnableSNI"] = *s.EnableSNI
-	}
-	if s.Regions != nil {
-		m["Regions"] = api.DynList(s.Regions, api.DynString)
-	}
-	if s.AlarmIdentifier != nil {
-		m["AlarmIdentifier"] = s.AlarmIdentifier.ToDynamic()
-	}
-	if s.InsufficientDataHealthStatus != nil {
-		m["InsufficientDataHealthStatus"] = *s.InsufficientDataHealthStatus
-	}
-	if s.ResetElements != nil {
-		m["ResetElements"] = api.DynList(s.ResetElements, api.DynString)
-	}
+	api.Put(m, "HealthCheckId", s.HealthCheckId, api.DynString)
+	api.Put(m, "HealthCheckVersion", s.HealthCheckVersion, api.DynInt64)
+	api.Put(m, "IPAddress", s.IPAddress, api.DynString)
+	api.Put(m, "Port", s.Port, api.DynInt32)
+	api.Put(m, "ResourcePath", s.ResourcePath, api.DynString)
+	api.Put(m, "FullyQualifiedDomainName", s.FullyQualifiedDomainName, api.DynString)
+	api.Put(m, "SearchString", s.SearchString, api.DynString)
+	api.Put(m, "FailureThreshold", s.FailureThreshold, api.DynInt32)
+	api.Put(m, "Inverted", s.Inverted, api.DynBool)
+	api.Put(m, "Disabled", s.Disabled, api.DynBool)
+	api.Put(m, "HealthThreshold", s.HealthThreshold, api.DynInt32)
+	api.PutList(m, "ChildHealthChecks", s.ChildHealthChecks, api.DynString)
+	api.Put(m, "EnableSNI", s.EnableSNI, api.DynBool)
+	api.PutList(m, "Regions", s.Regions, api.DynString)
+	api.PutStruct(m, "AlarmIdentifier", s.AlarmIdentifier)
+	api.Put(m, "InsufficientDataHealthStatus", s.InsufficientDataHealthStatus, api.DynString)
+	api.PutList(m, "ResetElements", s.ResetElements, api.DynString)
 	return m
 }
 
 func (s *UpdateHealthCheckResponse) FromDynamic(m map[string]any) error {
-	if v := m["HealthCheck"]; v != nil {
-		p := new(HealthCheck)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HealthCheck")
-		}
-		s.HealthCheck = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStructPtr[HealthCheck])
+	return err
 }
 
 func (s *UpdateHealthCheckResponse) ToDynamic() map[string]any {
@@ -7338,24 +4233,15 @@ func (s *UpdateHealthCheckResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HealthCheck != nil {
-		m["HealthCheck"] = s.HealthCheck.ToDynamic()
-	}
+	api.PutStruct(m, "HealthCheck", s.HealthCheck)
 	return m
 }
 
 func (s *UpdateHostedZoneCommentRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateHostedZoneCommentRequest) ToDynamic() map[string]any {
@@ -7363,24 +4249,15 @@ func (s *UpdateHostedZoneCommentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *UpdateHostedZoneCommentResponse) FromDynamic(m map[string]any) error {
-	if v := m["HostedZone"]; v != nil {
-		p := new(HostedZone)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HostedZone")
-		}
-		s.HostedZone = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostedZone", &s.HostedZone, api.SetStructPtr[HostedZone])
+	return err
 }
 
 func (s *UpdateHostedZoneCommentResponse) ToDynamic() map[string]any {
@@ -7388,29 +4265,16 @@ func (s *UpdateHostedZoneCommentResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.HostedZone != nil {
-		m["HostedZone"] = s.HostedZone.ToDynamic()
-	}
+	api.PutStruct(m, "HostedZone", s.HostedZone)
 	return m
 }
 
 func (s *UpdateTrafficPolicyCommentRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["Comment"]; v != nil {
-		if err := api.SetStringPtr(&s.Comment, v); err != nil {
-			return api.At(err, ".Comment")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateTrafficPolicyCommentRequest) ToDynamic() map[string]any {
@@ -7418,27 +4282,16 @@ func (s *UpdateTrafficPolicyCommentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Version != nil {
-		m["Version"] = int64(*s.Version)
-	}
-	if s.Comment != nil {
-		m["Comment"] = *s.Comment
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynInt32)
+	api.Put(m, "Comment", s.Comment, api.DynString)
 	return m
 }
 
 func (s *UpdateTrafficPolicyCommentResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicy"]; v != nil {
-		p := new(TrafficPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrafficPolicy")
-		}
-		s.TrafficPolicy = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicy", &s.TrafficPolicy, api.SetStructPtr[TrafficPolicy])
+	return err
 }
 
 func (s *UpdateTrafficPolicyCommentResponse) ToDynamic() map[string]any {
@@ -7446,34 +4299,17 @@ func (s *UpdateTrafficPolicyCommentResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TrafficPolicy != nil {
-		m["TrafficPolicy"] = s.TrafficPolicy.ToDynamic()
-	}
+	api.PutStruct(m, "TrafficPolicy", s.TrafficPolicy)
 	return m
 }
 
 func (s *UpdateTrafficPolicyInstanceRequest) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["TTL"]; v != nil {
-		if err := api.SetInt64Ptr(&s.TTL, v); err != nil {
-			return api.At(err, ".TTL")
-		}
-	}
-	if v := m["TrafficPolicyId"]; v != nil {
-		if err := api.SetStringPtr(&s.TrafficPolicyId, v); err != nil {
-			return api.At(err, ".TrafficPolicyId")
-		}
-	}
-	if v := m["TrafficPolicyVersion"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TrafficPolicyVersion, v); err != nil {
-			return api.At(err, ".TrafficPolicyVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "TTL", &s.TTL, api.SetInt64Ptr)
+	err = api.Decode(err, m, "TrafficPolicyId", &s.TrafficPolicyId, api.SetStringPtr)
+	err = api.Decode(err, m, "TrafficPolicyVersion", &s.TrafficPolicyVersion, api.SetInt32Ptr)
+	return err
 }
 
 func (s *UpdateTrafficPolicyInstanceRequest) ToDynamic() map[string]any {
@@ -7481,30 +4317,17 @@ func (s *UpdateTrafficPolicyInstanceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.TTL != nil {
-		m["TTL"] = *s.TTL
-	}
-	if s.TrafficPolicyId != nil {
-		m["TrafficPolicyId"] = *s.TrafficPolicyId
-	}
-	if s.TrafficPolicyVersion != nil {
-		m["TrafficPolicyVersion"] = int64(*s.TrafficPolicyVersion)
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "TTL", s.TTL, api.DynInt64)
+	api.Put(m, "TrafficPolicyId", s.TrafficPolicyId, api.DynString)
+	api.Put(m, "TrafficPolicyVersion", s.TrafficPolicyVersion, api.DynInt32)
 	return m
 }
 
 func (s *UpdateTrafficPolicyInstanceResponse) FromDynamic(m map[string]any) error {
-	if v := m["TrafficPolicyInstance"]; v != nil {
-		p := new(TrafficPolicyInstance)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrafficPolicyInstance")
-		}
-		s.TrafficPolicyInstance = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TrafficPolicyInstance", &s.TrafficPolicyInstance, api.SetStructPtr[TrafficPolicyInstance])
+	return err
 }
 
 func (s *UpdateTrafficPolicyInstanceResponse) ToDynamic() map[string]any {
@@ -7512,24 +4335,15 @@ func (s *UpdateTrafficPolicyInstanceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TrafficPolicyInstance != nil {
-		m["TrafficPolicyInstance"] = s.TrafficPolicyInstance.ToDynamic()
-	}
+	api.PutStruct(m, "TrafficPolicyInstance", s.TrafficPolicyInstance)
 	return m
 }
 
 func (s *VPC) FromDynamic(m map[string]any) error {
-	if v := m["VPCRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.VPCRegion, v); err != nil {
-			return api.At(err, ".VPCRegion")
-		}
-	}
-	if v := m["VPCId"]; v != nil {
-		if err := api.SetStringPtr(&s.VPCId, v); err != nil {
-			return api.At(err, ".VPCId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VPCRegion", &s.VPCRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "VPCId", &s.VPCId, api.SetStringPtr)
+	return err
 }
 
 func (s *VPC) ToDynamic() map[string]any {
@@ -7537,22 +4351,15 @@ func (s *VPC) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.VPCRegion != nil {
-		m["VPCRegion"] = *s.VPCRegion
-	}
-	if s.VPCId != nil {
-		m["VPCId"] = *s.VPCId
-	}
+	api.Put(m, "VPCRegion", s.VPCRegion, api.DynString)
+	api.Put(m, "VPCId", s.VPCId, api.DynString)
 	return m
 }
 
 func (s *VPCAssociationAuthorizationNotFound) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *VPCAssociationAuthorizationNotFound) ToDynamic() map[string]any {
@@ -7560,19 +4367,14 @@ func (s *VPCAssociationAuthorizationNotFound) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *VPCAssociationNotFound) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *VPCAssociationNotFound) ToDynamic() map[string]any {
@@ -7580,8 +4382,6 @@ func (s *VPCAssociationNotFound) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }

@@ -413,12 +413,9 @@ func (s *WriteGetObjectResponseOutput) ToDynamic() map[string]any {
 }
 
 func (s *AbacStatus) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *AbacStatus) ToDynamic() map[string]any {
@@ -426,19 +423,14 @@ func (s *AbacStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *AbortIncompleteMultipartUpload) FromDynamic(m map[string]any) error {
-	if v := m["DaysAfterInitiation"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DaysAfterInitiation, v); err != nil {
-			return api.At(err, ".DaysAfterInitiation")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DaysAfterInitiation", &s.DaysAfterInitiation, api.SetInt32Ptr)
+	return err
 }
 
 func (s *AbortIncompleteMultipartUpload) ToDynamic() map[string]any {
@@ -446,19 +438,14 @@ func (s *AbortIncompleteMultipartUpload) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DaysAfterInitiation != nil {
-		m["DaysAfterInitiation"] = int64(*s.DaysAfterInitiation)
-	}
+	api.Put(m, "DaysAfterInitiation", s.DaysAfterInitiation, api.DynInt32)
 	return m
 }
 
 func (s *AbortMultipartUploadOutput) FromDynamic(m map[string]any) error {
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *AbortMultipartUploadOutput) ToDynamic() map[string]any {
@@ -466,39 +453,18 @@ func (s *AbortMultipartUploadOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *AbortMultipartUploadRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["UploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".UploadId")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *AbortMultipartUploadRequest) ToDynamic() map[string]any {
@@ -506,31 +472,18 @@ func (s *AbortMultipartUploadRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.UploadId != nil {
-		m["UploadId"] = *s.UploadId
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "UploadId", s.UploadId, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *AccelerateConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *AccelerateConfiguration) ToDynamic() map[string]any {
@@ -538,26 +491,17 @@ func (s *AccelerateConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *AccessControlPolicy) FromDynamic(m map[string]any) error {
-	if v := m["Grants"]; v != nil {
-		if err := api.SetList(&s.Grants, v, func(p *Grant, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Grants")
-		}
-	}
-	if v := m["Owner"]; v != nil {
-		p := new(Owner)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Owner")
-		}
-		s.Owner = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Grants", &s.Grants, func(p *[]Grant, v any) error {
+		return api.SetList(p, v, func(p *Grant, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
+	return err
 }
 
 func (s *AccessControlPolicy) ToDynamic() map[string]any {
@@ -565,22 +509,15 @@ func (s *AccessControlPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Grants != nil {
-		m["Grants"] = api.DynList(s.Grants, func(e Grant) any { return e.ToDynamic() })
-	}
-	if s.Owner != nil {
-		m["Owner"] = s.Owner.ToDynamic()
-	}
+	api.PutList(m, "Grants", s.Grants, func(e Grant) any { return e.ToDynamic() })
+	api.PutStruct(m, "Owner", s.Owner)
 	return m
 }
 
 func (s *AccessControlTranslation) FromDynamic(m map[string]any) error {
-	if v := m["Owner"]; v != nil {
-		if err := api.SetStringPtr(&s.Owner, v); err != nil {
-			return api.At(err, ".Owner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStringPtr)
+	return err
 }
 
 func (s *AccessControlTranslation) ToDynamic() map[string]any {
@@ -588,24 +525,17 @@ func (s *AccessControlTranslation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Owner != nil {
-		m["Owner"] = *s.Owner
-	}
+	api.Put(m, "Owner", s.Owner, api.DynString)
 	return m
 }
 
 func (s *AnalyticsAndOperator) FromDynamic(m map[string]any) error {
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AnalyticsAndOperator) ToDynamic() map[string]any {
@@ -613,36 +543,17 @@ func (s *AnalyticsAndOperator) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *AnalyticsConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Filter"]; v != nil {
-		p := new(AnalyticsFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filter")
-		}
-		s.Filter = p
-	}
-	if v := m["StorageClassAnalysis"]; v != nil {
-		p := new(StorageClassAnalysis)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StorageClassAnalysis")
-		}
-		s.StorageClassAnalysis = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[AnalyticsFilter])
+	err = api.Decode(err, m, "StorageClassAnalysis", &s.StorageClassAnalysis, api.SetStructPtr[StorageClassAnalysis])
+	return err
 }
 
 func (s *AnalyticsConfiguration) ToDynamic() map[string]any {
@@ -650,27 +561,16 @@ func (s *AnalyticsConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Filter != nil {
-		m["Filter"] = s.Filter.ToDynamic()
-	}
-	if s.StorageClassAnalysis != nil {
-		m["StorageClassAnalysis"] = s.StorageClassAnalysis.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutStruct(m, "Filter", s.Filter)
+	api.PutStruct(m, "StorageClassAnalysis", s.StorageClassAnalysis)
 	return m
 }
 
 func (s *AnalyticsExportDestination) FromDynamic(m map[string]any) error {
-	if v := m["S3BucketDestination"]; v != nil {
-		p := new(AnalyticsS3BucketDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".S3BucketDestination")
-		}
-		s.S3BucketDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S3BucketDestination", &s.S3BucketDestination, api.SetStructPtr[AnalyticsS3BucketDestination])
+	return err
 }
 
 func (s *AnalyticsExportDestination) ToDynamic() map[string]any {
@@ -678,33 +578,16 @@ func (s *AnalyticsExportDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.S3BucketDestination != nil {
-		m["S3BucketDestination"] = s.S3BucketDestination.ToDynamic()
-	}
+	api.PutStruct(m, "S3BucketDestination", s.S3BucketDestination)
 	return m
 }
 
 func (s *AnalyticsFilter) FromDynamic(m map[string]any) error {
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Tag"]; v != nil {
-		p := new(Tag)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Tag")
-		}
-		s.Tag = p
-	}
-	if v := m["And"]; v != nil {
-		p := new(AnalyticsAndOperator)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".And")
-		}
-		s.And = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Tag", &s.Tag, api.SetStructPtr[Tag])
+	err = api.Decode(err, m, "And", &s.And, api.SetStructPtr[AnalyticsAndOperator])
+	return err
 }
 
 func (s *AnalyticsFilter) ToDynamic() map[string]any {
@@ -712,40 +595,19 @@ func (s *AnalyticsFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Tag != nil {
-		m["Tag"] = s.Tag.ToDynamic()
-	}
-	if s.And != nil {
-		m["And"] = s.And.ToDynamic()
-	}
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutStruct(m, "Tag", s.Tag)
+	api.PutStruct(m, "And", s.And)
 	return m
 }
 
 func (s *AnalyticsS3BucketDestination) FromDynamic(m map[string]any) error {
-	if v := m["Format"]; v != nil {
-		if err := api.SetStringPtr(&s.Format, v); err != nil {
-			return api.At(err, ".Format")
-		}
-	}
-	if v := m["BucketAccountId"]; v != nil {
-		if err := api.SetStringPtr(&s.BucketAccountId, v); err != nil {
-			return api.At(err, ".BucketAccountId")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Format", &s.Format, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketAccountId", &s.BucketAccountId, api.SetStringPtr)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	return err
 }
 
 func (s *AnalyticsS3BucketDestination) ToDynamic() map[string]any {
@@ -753,43 +615,20 @@ func (s *AnalyticsS3BucketDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Format != nil {
-		m["Format"] = *s.Format
-	}
-	if s.BucketAccountId != nil {
-		m["BucketAccountId"] = *s.BucketAccountId
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
+	api.Put(m, "Format", s.Format, api.DynString)
+	api.Put(m, "BucketAccountId", s.BucketAccountId, api.DynString)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
 	return m
 }
 
 func (s *Bucket) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["CreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDate, v); err != nil {
-			return api.At(err, ".CreationDate")
-		}
-	}
-	if v := m["BucketRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.BucketRegion, v); err != nil {
-			return api.At(err, ".BucketRegion")
-		}
-	}
-	if v := m["BucketArn"]; v != nil {
-		if err := api.SetStringPtr(&s.BucketArn, v); err != nil {
-			return api.At(err, ".BucketArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "BucketRegion", &s.BucketRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketArn", &s.BucketArn, api.SetStringPtr)
+	return err
 }
 
 func (s *Bucket) ToDynamic() map[string]any {
@@ -797,18 +636,10 @@ func (s *Bucket) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.CreationDate != nil {
-		m["CreationDate"] = s.CreationDate.UTC()
-	}
-	if s.BucketRegion != nil {
-		m["BucketRegion"] = *s.BucketRegion
-	}
-	if s.BucketArn != nil {
-		m["BucketArn"] = *s.BucketArn
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
+	api.Put(m, "BucketRegion", s.BucketRegion, api.DynString)
+	api.Put(m, "BucketArn", s.BucketArn, api.DynString)
 	return m
 }
 
@@ -831,17 +662,10 @@ func (s *BucketAlreadyOwnedByYou) ToDynamic() map[string]any {
 }
 
 func (s *BucketInfo) FromDynamic(m map[string]any) error {
-	if v := m["DataRedundancy"]; v != nil {
-		if err := api.SetStringPtr(&s.DataRedundancy, v); err != nil {
-			return api.At(err, ".DataRedundancy")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DataRedundancy", &s.DataRedundancy, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *BucketInfo) ToDynamic() map[string]any {
@@ -849,22 +673,17 @@ func (s *BucketInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DataRedundancy != nil {
-		m["DataRedundancy"] = *s.DataRedundancy
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
+	api.Put(m, "DataRedundancy", s.DataRedundancy, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
 	return m
 }
 
 func (s *BucketLifecycleConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *LifecycleRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]LifecycleRule, v any) error {
+		return api.SetList(p, v, func(p *LifecycleRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BucketLifecycleConfiguration) ToDynamic() map[string]any {
@@ -872,21 +691,14 @@ func (s *BucketLifecycleConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e LifecycleRule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Rules", s.Rules, func(e LifecycleRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BucketLoggingStatus) FromDynamic(m map[string]any) error {
-	if v := m["LoggingEnabled"]; v != nil {
-		p := new(LoggingEnabled)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoggingEnabled")
-		}
-		s.LoggingEnabled = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoggingEnabled", &s.LoggingEnabled, api.SetStructPtr[LoggingEnabled])
+	return err
 }
 
 func (s *BucketLoggingStatus) ToDynamic() map[string]any {
@@ -894,19 +706,16 @@ func (s *BucketLoggingStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoggingEnabled != nil {
-		m["LoggingEnabled"] = s.LoggingEnabled.ToDynamic()
-	}
+	api.PutStruct(m, "LoggingEnabled", s.LoggingEnabled)
 	return m
 }
 
 func (s *CORSConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["CORSRules"]; v != nil {
-		if err := api.SetList(&s.CORSRules, v, func(p *CORSRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CORSRules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CORSRules", &s.CORSRules, func(p *[]CORSRule, v any) error {
+		return api.SetList(p, v, func(p *CORSRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CORSConfiguration) ToDynamic() map[string]any {
@@ -914,44 +723,19 @@ func (s *CORSConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CORSRules != nil {
-		m["CORSRules"] = api.DynList(s.CORSRules, func(e CORSRule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "CORSRules", s.CORSRules, func(e CORSRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CORSRule) FromDynamic(m map[string]any) error {
-	if v := m["ID"]; v != nil {
-		if err := api.SetStringPtr(&s.ID, v); err != nil {
-			return api.At(err, ".ID")
-		}
-	}
-	if v := m["AllowedHeaders"]; v != nil {
-		if err := api.SetList(&s.AllowedHeaders, v, api.SetString); err != nil {
-			return api.At(err, ".AllowedHeaders")
-		}
-	}
-	if v := m["AllowedMethods"]; v != nil {
-		if err := api.SetList(&s.AllowedMethods, v, api.SetString); err != nil {
-			return api.At(err, ".AllowedMethods")
-		}
-	}
-	if v := m["AllowedOrigins"]; v != nil {
-		if err := api.SetList(&s.AllowedOrigins, v, api.SetString); err != nil {
-			return api.At(err, ".AllowedOrigins")
-		}
-	}
-	if v := m["ExposeHeaders"]; v != nil {
-		if err := api.SetList(&s.ExposeHeaders, v, api.SetString); err != nil {
-			return api.At(err, ".ExposeHeaders")
-		}
-	}
-	if v := m["MaxAgeSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxAgeSeconds, v); err != nil {
-			return api.At(err, ".MaxAgeSeconds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
+	err = api.Decode(err, m, "AllowedHeaders", &s.AllowedHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AllowedMethods", &s.AllowedMethods, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AllowedOrigins", &s.AllowedOrigins, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExposeHeaders", &s.ExposeHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "MaxAgeSeconds", &s.MaxAgeSeconds, api.SetInt32Ptr)
+	return err
 }
 
 func (s *CORSRule) ToDynamic() map[string]any {
@@ -959,64 +743,25 @@ func (s *CORSRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ID != nil {
-		m["ID"] = *s.ID
-	}
-	if s.AllowedHeaders != nil {
-		m["AllowedHeaders"] = api.DynList(s.AllowedHeaders, api.DynString)
-	}
-	if s.AllowedMethods != nil {
-		m["AllowedMethods"] = api.DynList(s.AllowedMethods, api.DynString)
-	}
-	if s.AllowedOrigins != nil {
-		m["AllowedOrigins"] = api.DynList(s.AllowedOrigins, api.DynString)
-	}
-	if s.ExposeHeaders != nil {
-		m["ExposeHeaders"] = api.DynList(s.ExposeHeaders, api.DynString)
-	}
-	if s.MaxAgeSeconds != nil {
-		m["MaxAgeSeconds"] = int64(*s.MaxAgeSeconds)
-	}
+	api.Put(m, "ID", s.ID, api.DynString)
+	api.PutList(m, "AllowedHeaders", s.AllowedHeaders, api.DynString)
+	api.PutList(m, "AllowedMethods", s.AllowedMethods, api.DynString)
+	api.PutList(m, "AllowedOrigins", s.AllowedOrigins, api.DynString)
+	api.PutList(m, "ExposeHeaders", s.ExposeHeaders, api.DynString)
+	api.Put(m, "MaxAgeSeconds", s.MaxAgeSeconds, api.DynInt32)
 	return m
 }
 
 func (s *CSVInput) FromDynamic(m map[string]any) error {
-	if v := m["FileHeaderInfo"]; v != nil {
-		if err := api.SetStringPtr(&s.FileHeaderInfo, v); err != nil {
-			return api.At(err, ".FileHeaderInfo")
-		}
-	}
-	if v := m["Comments"]; v != nil {
-		if err := api.SetStringPtr(&s.Comments, v); err != nil {
-			return api.At(err, ".Comments")
-		}
-	}
-	if v := m["QuoteEscapeCharacter"]; v != nil {
-		if err := api.SetStringPtr(&s.QuoteEscapeCharacter, v); err != nil {
-			return api.At(err, ".QuoteEscapeCharacter")
-		}
-	}
-	if v := m["RecordDelimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.RecordDelimiter, v); err != nil {
-			return api.At(err, ".RecordDelimiter")
-		}
-	}
-	if v := m["FieldDelimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.FieldDelimiter, v); err != nil {
-			return api.At(err, ".FieldDelimiter")
-		}
-	}
-	if v := m["QuoteCharacter"]; v != nil {
-		if err := api.SetStringPtr(&s.QuoteCharacter, v); err != nil {
-			return api.At(err, ".QuoteCharacter")
-		}
-	}
-	if v := m["AllowQuotedRecordDelimiter"]; v != nil {
-		if err := api.SetBoolPtr(&s.AllowQuotedRecordDelimiter, v); err != nil {
-			return api.At(err, ".AllowQuotedRecordDelimiter")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FileHeaderInfo", &s.FileHeaderInfo, api.SetStringPtr)
+	err = api.Decode(err, m, "Comments", &s.Comments, api.SetStringPtr)
+	err = api.Decode(err, m, "QuoteEscapeCharacter", &s.QuoteEscapeCharacter, api.SetStringPtr)
+	err = api.Decode(err, m, "RecordDelimiter", &s.RecordDelimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "FieldDelimiter", &s.FieldDelimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "QuoteCharacter", &s.QuoteCharacter, api.SetStringPtr)
+	err = api.Decode(err, m, "AllowQuotedRecordDelimiter", &s.AllowQuotedRecordDelimiter, api.SetBoolPtr)
+	return err
 }
 
 func (s *CSVInput) ToDynamic() map[string]any {
@@ -1024,57 +769,24 @@ func (s *CSVInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.FileHeaderInfo != nil {
-		m["FileHeaderInfo"] = *s.FileHeaderInfo
-	}
-	if s.Comments != nil {
-		m["Comments"] = *s.Comments
-	}
-	if s.QuoteEscapeCharacter != nil {
-		m["QuoteEscapeCharacter"] = *s.QuoteEscapeCharacter
-	}
-	if s.RecordDelimiter != nil {
-		m["RecordDelimiter"] = *s.RecordDelimiter
-	}
-	if s.FieldDelimiter != nil {
-		m["FieldDelimiter"] = *s.FieldDelimiter
-	}
-	if s.QuoteCharacter != nil {
-		m["QuoteCharacter"] = *s.QuoteCharacter
-	}
-	if s.AllowQuotedRecordDelimiter != nil {
-		m["AllowQuotedRecordDelimiter"] = *s.AllowQuotedRecordDelimiter
-	}
+	api.Put(m, "FileHeaderInfo", s.FileHeaderInfo, api.DynString)
+	api.Put(m, "Comments", s.Comments, api.DynString)
+	api.Put(m, "QuoteEscapeCharacter", s.QuoteEscapeCharacter, api.DynString)
+	api.Put(m, "RecordDelimiter", s.RecordDelimiter, api.DynString)
+	api.Put(m, "FieldDelimiter", s.FieldDelimiter, api.DynString)
+	api.Put(m, "QuoteCharacter", s.QuoteCharacter, api.DynString)
+	api.Put(m, "AllowQuotedRecordDelimiter", s.AllowQuotedRecordDelimiter, api.DynBool)
 	return m
 }
 
 func (s *CSVOutput) FromDynamic(m map[string]any) error {
-	if v := m["QuoteFields"]; v != nil {
-		if err := api.SetStringPtr(&s.QuoteFields, v); err != nil {
-			return api.At(err, ".QuoteFields")
-		}
-	}
-	if v := m["QuoteEscapeCharacter"]; v != nil {
-		if err := api.SetStringPtr(&s.QuoteEscapeCharacter, v); err != nil {
-			return api.At(err, ".QuoteEscapeCharacter")
-		}
-	}
-	if v := m["RecordDelimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.RecordDelimiter, v); err != nil {
-			return api.At(err, ".RecordDelimiter")
-		}
-	}
-	if v := m["FieldDelimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.FieldDelimiter, v); err != nil {
-			return api.At(err, ".FieldDelimiter")
-		}
-	}
-	if v := m["QuoteCharacter"]; v != nil {
-		if err := api.SetStringPtr(&s.QuoteCharacter, v); err != nil {
-			return api.At(err, ".QuoteCharacter")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QuoteFields", &s.QuoteFields, api.SetStringPtr)
+	err = api.Decode(err, m, "QuoteEscapeCharacter", &s.QuoteEscapeCharacter, api.SetStringPtr)
+	err = api.Decode(err, m, "RecordDelimiter", &s.RecordDelimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "FieldDelimiter", &s.FieldDelimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "QuoteCharacter", &s.QuoteCharacter, api.SetStringPtr)
+	return err
 }
 
 func (s *CSVOutput) ToDynamic() map[string]any {
@@ -1082,51 +794,22 @@ func (s *CSVOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.QuoteFields != nil {
-		m["QuoteFields"] = *s.QuoteFields
-	}
-	if s.QuoteEscapeCharacter != nil {
-		m["QuoteEscapeCharacter"] = *s.QuoteEscapeCharacter
-	}
-	if s.RecordDelimiter != nil {
-		m["RecordDelimiter"] = *s.RecordDelimiter
-	}
-	if s.FieldDelimiter != nil {
-		m["FieldDelimiter"] = *s.FieldDelimiter
-	}
-	if s.QuoteCharacter != nil {
-		m["QuoteCharacter"] = *s.QuoteCharacter
-	}
+	api.Put(m, "QuoteFields", s.QuoteFields, api.DynString)
+	api.Put(m, "QuoteEscapeCharacter", s.QuoteEscapeCharacter, api.DynString)
+	api.Put(m, "RecordDelimiter", s.RecordDelimiter, api.DynString)
+	api.Put(m, "FieldDelimiter", s.FieldDelimiter, api.DynString)
+	api.Put(m, "QuoteCharacter", s.QuoteCharacter, api.DynString)
 	return m
 }
 
 func (s *Checksum) FromDynamic(m map[string]any) error {
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	return err
 }
 
 func (s *Checksum) ToDynamic() map[string]any {
@@ -1134,51 +817,22 @@ func (s *Checksum) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
 	return m
 }
 
 func (s *CloudFunctionConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Event"]; v != nil {
-		if err := api.SetStringPtr(&s.Event, v); err != nil {
-			return api.At(err, ".Event")
-		}
-	}
-	if v := m["Events"]; v != nil {
-		if err := api.SetList(&s.Events, v, api.SetString); err != nil {
-			return api.At(err, ".Events")
-		}
-	}
-	if v := m["CloudFunction"]; v != nil {
-		if err := api.SetStringPtr(&s.CloudFunction, v); err != nil {
-			return api.At(err, ".CloudFunction")
-		}
-	}
-	if v := m["InvocationRole"]; v != nil {
-		if err := api.SetStringPtr(&s.InvocationRole, v); err != nil {
-			return api.At(err, ".InvocationRole")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Event", &s.Event, api.SetStringPtr)
+	err = api.Decode(err, m, "Events", &s.Events, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CloudFunction", &s.CloudFunction, api.SetStringPtr)
+	err = api.Decode(err, m, "InvocationRole", &s.InvocationRole, api.SetStringPtr)
+	return err
 }
 
 func (s *CloudFunctionConfiguration) ToDynamic() map[string]any {
@@ -1186,31 +840,18 @@ func (s *CloudFunctionConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Event != nil {
-		m["Event"] = *s.Event
-	}
-	if s.Events != nil {
-		m["Events"] = api.DynList(s.Events, api.DynString)
-	}
-	if s.CloudFunction != nil {
-		m["CloudFunction"] = *s.CloudFunction
-	}
-	if s.InvocationRole != nil {
-		m["InvocationRole"] = *s.InvocationRole
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Event", s.Event, api.DynString)
+	api.PutList(m, "Events", s.Events, api.DynString)
+	api.Put(m, "CloudFunction", s.CloudFunction, api.DynString)
+	api.Put(m, "InvocationRole", s.InvocationRole, api.DynString)
 	return m
 }
 
 func (s *CommonPrefix) FromDynamic(m map[string]any) error {
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	return err
 }
 
 func (s *CommonPrefix) ToDynamic() map[string]any {
@@ -1218,94 +859,29 @@ func (s *CommonPrefix) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
 	return m
 }
 
 func (s *CompleteMultipartUploadOutput) FromDynamic(m map[string]any) error {
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Expiration"]; v != nil {
-		if err := api.SetStringPtr(&s.Expiration, v); err != nil {
-			return api.At(err, ".Expiration")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	if v := m["ServerSideEncryption"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerSideEncryption, v); err != nil {
-			return api.At(err, ".ServerSideEncryption")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["SSEKMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSKeyId, v); err != nil {
-			return api.At(err, ".SSEKMSKeyId")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	if v := m["ChecksumType"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumType, v); err != nil {
-			return api.At(err, ".ChecksumType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumType", &s.ChecksumType, api.SetStringPtr)
+	return err
 }
 
 func (s *CompleteMultipartUploadOutput) ToDynamic() map[string]any {
@@ -1313,141 +889,44 @@ func (s *CompleteMultipartUploadOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Expiration != nil {
-		m["Expiration"] = *s.Expiration
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
-	if s.ServerSideEncryption != nil {
-		m["ServerSideEncryption"] = *s.ServerSideEncryption
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.SSEKMSKeyId != nil {
-		m["SSEKMSKeyId"] = *s.SSEKMSKeyId
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
-	if s.ChecksumType != nil {
-		m["ChecksumType"] = *s.ChecksumType
-	}
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Expiration", s.Expiration, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
+	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
+	api.Put(m, "ChecksumType", s.ChecksumType, api.DynString)
 	return m
 }
 
 func (s *CompleteMultipartUploadRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["MultipartUpload"]; v != nil {
-		p := new(CompletedMultipartUpload)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MultipartUpload")
-		}
-		s.MultipartUpload = p
-	}
-	if v := m["UploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".UploadId")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKey, v); err != nil {
-			return api.At(err, ".SSECustomerKey")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	if v := m["IfNoneMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfNoneMatch, v); err != nil {
-			return api.At(err, ".IfNoneMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "MultipartUpload", &s.MultipartUpload, api.SetStructPtr[CompletedMultipartUpload])
+	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "IfNoneMatch", &s.IfNoneMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *CompleteMultipartUploadRequest) ToDynamic() map[string]any {
@@ -1455,64 +934,31 @@ func (s *CompleteMultipartUploadRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.MultipartUpload != nil {
-		m["MultipartUpload"] = s.MultipartUpload.ToDynamic()
-	}
-	if s.UploadId != nil {
-		m["UploadId"] = *s.UploadId
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKey != nil {
-		m["SSECustomerKey"] = *s.SSECustomerKey
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
-	if s.IfNoneMatch != nil {
-		m["IfNoneMatch"] = *s.IfNoneMatch
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.PutStruct(m, "MultipartUpload", s.MultipartUpload)
+	api.Put(m, "UploadId", s.UploadId, api.DynString)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
+	api.Put(m, "IfNoneMatch", s.IfNoneMatch, api.DynString)
 	return m
 }
 
 func (s *CompletedMultipartUpload) FromDynamic(m map[string]any) error {
-	if v := m["Parts"]; v != nil {
-		if err := api.SetList(&s.Parts, v, func(p *CompletedPart, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parts")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Parts", &s.Parts, func(p *[]CompletedPart, v any) error {
+		return api.SetList(p, v, func(p *CompletedPart, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CompletedMultipartUpload) ToDynamic() map[string]any {
@@ -1520,49 +966,20 @@ func (s *CompletedMultipartUpload) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Parts != nil {
-		m["Parts"] = api.DynList(s.Parts, func(e CompletedPart) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Parts", s.Parts, func(e CompletedPart) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CompletedPart) FromDynamic(m map[string]any) error {
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	if v := m["PartNumber"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartNumber, v); err != nil {
-			return api.At(err, ".PartNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
+	return err
 }
 
 func (s *CompletedPart) ToDynamic() map[string]any {
@@ -1570,42 +987,21 @@ func (s *CompletedPart) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
-	if s.PartNumber != nil {
-		m["PartNumber"] = int64(*s.PartNumber)
-	}
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
+	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
 	return m
 }
 
 func (s *Condition) FromDynamic(m map[string]any) error {
-	if v := m["HttpErrorCodeReturnedEquals"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpErrorCodeReturnedEquals, v); err != nil {
-			return api.At(err, ".HttpErrorCodeReturnedEquals")
-		}
-	}
-	if v := m["KeyPrefixEquals"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyPrefixEquals, v); err != nil {
-			return api.At(err, ".KeyPrefixEquals")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HttpErrorCodeReturnedEquals", &s.HttpErrorCodeReturnedEquals, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyPrefixEquals", &s.KeyPrefixEquals, api.SetStringPtr)
+	return err
 }
 
 func (s *Condition) ToDynamic() map[string]any {
@@ -1613,12 +1009,8 @@ func (s *Condition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HttpErrorCodeReturnedEquals != nil {
-		m["HttpErrorCodeReturnedEquals"] = *s.HttpErrorCodeReturnedEquals
-	}
-	if s.KeyPrefixEquals != nil {
-		m["KeyPrefixEquals"] = *s.KeyPrefixEquals
-	}
+	api.Put(m, "HttpErrorCodeReturnedEquals", s.HttpErrorCodeReturnedEquals, api.DynString)
+	api.Put(m, "KeyPrefixEquals", s.KeyPrefixEquals, api.DynString)
 	return m
 }
 
@@ -1632,64 +1024,19 @@ func (s *ContinuationEvent) ToDynamic() map[string]any {
 }
 
 func (s *CopyObjectOutput) FromDynamic(m map[string]any) error {
-	if v := m["CopyObjectResult"]; v != nil {
-		p := new(CopyObjectResult)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CopyObjectResult")
-		}
-		s.CopyObjectResult = p
-	}
-	if v := m["Expiration"]; v != nil {
-		if err := api.SetStringPtr(&s.Expiration, v); err != nil {
-			return api.At(err, ".Expiration")
-		}
-	}
-	if v := m["CopySourceVersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceVersionId, v); err != nil {
-			return api.At(err, ".CopySourceVersionId")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["ServerSideEncryption"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerSideEncryption, v); err != nil {
-			return api.At(err, ".ServerSideEncryption")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["SSEKMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSKeyId, v); err != nil {
-			return api.At(err, ".SSEKMSKeyId")
-		}
-	}
-	if v := m["SSEKMSEncryptionContext"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSEncryptionContext, v); err != nil {
-			return api.At(err, ".SSEKMSEncryptionContext")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CopyObjectResult", &s.CopyObjectResult, api.SetStructPtr[CopyObjectResult])
+	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySourceVersionId", &s.CopySourceVersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSEncryptionContext", &s.SSEKMSEncryptionContext, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *CopyObjectOutput) ToDynamic() map[string]any {
@@ -1697,259 +1044,66 @@ func (s *CopyObjectOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CopyObjectResult != nil {
-		m["CopyObjectResult"] = s.CopyObjectResult.ToDynamic()
-	}
-	if s.Expiration != nil {
-		m["Expiration"] = *s.Expiration
-	}
-	if s.CopySourceVersionId != nil {
-		m["CopySourceVersionId"] = *s.CopySourceVersionId
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.ServerSideEncryption != nil {
-		m["ServerSideEncryption"] = *s.ServerSideEncryption
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.SSEKMSKeyId != nil {
-		m["SSEKMSKeyId"] = *s.SSEKMSKeyId
-	}
-	if s.SSEKMSEncryptionContext != nil {
-		m["SSEKMSEncryptionContext"] = *s.SSEKMSEncryptionContext
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.PutStruct(m, "CopyObjectResult", s.CopyObjectResult)
+	api.Put(m, "Expiration", s.Expiration, api.DynString)
+	api.Put(m, "CopySourceVersionId", s.CopySourceVersionId, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
+	api.Put(m, "SSEKMSEncryptionContext", s.SSEKMSEncryptionContext, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *CopyObjectRequest) FromDynamic(m map[string]any) error {
-	if v := m["ACL"]; v != nil {
-		if err := api.SetStringPtr(&s.ACL, v); err != nil {
-			return api.At(err, ".ACL")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["CacheControl"]; v != nil {
-		if err := api.SetStringPtr(&s.CacheControl, v); err != nil {
-			return api.At(err, ".CacheControl")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ContentDisposition"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentDisposition, v); err != nil {
-			return api.At(err, ".ContentDisposition")
-		}
-	}
-	if v := m["ContentEncoding"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentEncoding, v); err != nil {
-			return api.At(err, ".ContentEncoding")
-		}
-	}
-	if v := m["ContentLanguage"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentLanguage, v); err != nil {
-			return api.At(err, ".ContentLanguage")
-		}
-	}
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["CopySource"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySource, v); err != nil {
-			return api.At(err, ".CopySource")
-		}
-	}
-	if v := m["CopySourceIfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceIfMatch, v); err != nil {
-			return api.At(err, ".CopySourceIfMatch")
-		}
-	}
-	if v := m["CopySourceIfModifiedSince"]; v != nil {
-		if err := api.SetTimePtr(&s.CopySourceIfModifiedSince, v); err != nil {
-			return api.At(err, ".CopySourceIfModifiedSince")
-		}
-	}
-	if v := m["CopySourceIfNoneMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceIfNoneMatch, v); err != nil {
-			return api.At(err, ".CopySourceIfNoneMatch")
-		}
-	}
-	if v := m["CopySourceIfUnmodifiedSince"]; v != nil {
-		if err := api.SetTimePtr(&s.CopySourceIfUnmodifiedSince, v); err != nil {
-			return api.At(err, ".CopySourceIfUnmodifiedSince")
-		}
-	}
-	if v := m["Expires"]; v != nil {
-		if err := api.SetTimePtr(&s.Expires, v); err != nil {
-			return api.At(err, ".Expires")
-		}
-	}
-	if v := m["GrantFullControl"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantFullControl, v); err != nil {
-			return api.At(err, ".GrantFullControl")
-		}
-	}
-	if v := m["GrantRead"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantRead, v); err != nil {
-			return api.At(err, ".GrantRead")
-		}
-	}
-	if v := m["GrantReadACP"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantReadACP, v); err != nil {
-			return api.At(err, ".GrantReadACP")
-		}
-	}
-	if v := m["GrantWriteACP"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantWriteACP, v); err != nil {
-			return api.At(err, ".GrantWriteACP")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Metadata"]; v != nil {
-		if err := api.SetMap(&s.Metadata, v, api.SetString); err != nil {
-			return api.At(err, ".Metadata")
-		}
-	}
-	if v := m["MetadataDirective"]; v != nil {
-		if err := api.SetStringPtr(&s.MetadataDirective, v); err != nil {
-			return api.At(err, ".MetadataDirective")
-		}
-	}
-	if v := m["TaggingDirective"]; v != nil {
-		if err := api.SetStringPtr(&s.TaggingDirective, v); err != nil {
-			return api.At(err, ".TaggingDirective")
-		}
-	}
-	if v := m["ServerSideEncryption"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerSideEncryption, v); err != nil {
-			return api.At(err, ".ServerSideEncryption")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["WebsiteRedirectLocation"]; v != nil {
-		if err := api.SetStringPtr(&s.WebsiteRedirectLocation, v); err != nil {
-			return api.At(err, ".WebsiteRedirectLocation")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKey, v); err != nil {
-			return api.At(err, ".SSECustomerKey")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["SSEKMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSKeyId, v); err != nil {
-			return api.At(err, ".SSEKMSKeyId")
-		}
-	}
-	if v := m["SSEKMSEncryptionContext"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSEncryptionContext, v); err != nil {
-			return api.At(err, ".SSEKMSEncryptionContext")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	if v := m["CopySourceSSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceSSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".CopySourceSSECustomerAlgorithm")
-		}
-	}
-	if v := m["CopySourceSSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceSSECustomerKey, v); err != nil {
-			return api.At(err, ".CopySourceSSECustomerKey")
-		}
-	}
-	if v := m["CopySourceSSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceSSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".CopySourceSSECustomerKeyMD5")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["Tagging"]; v != nil {
-		if err := api.SetStringPtr(&s.Tagging, v); err != nil {
-			return api.At(err, ".Tagging")
-		}
-	}
-	if v := m["ObjectLockMode"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockMode, v); err != nil {
-			return api.At(err, ".ObjectLockMode")
-		}
-	}
-	if v := m["ObjectLockRetainUntilDate"]; v != nil {
-		if err := api.SetTimePtr(&s.ObjectLockRetainUntilDate, v); err != nil {
-			return api.At(err, ".ObjectLockRetainUntilDate")
-		}
-	}
-	if v := m["ObjectLockLegalHoldStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockLegalHoldStatus, v); err != nil {
-			return api.At(err, ".ObjectLockLegalHoldStatus")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["ExpectedSourceBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedSourceBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedSourceBucketOwner")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	if v := m["IfNoneMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfNoneMatch, v); err != nil {
-			return api.At(err, ".IfNoneMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ACL", &s.ACL, api.SetStringPtr)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "CacheControl", &s.CacheControl, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentDisposition", &s.ContentDisposition, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentEncoding", &s.ContentEncoding, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentLanguage", &s.ContentLanguage, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySource", &s.CopySource, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySourceIfMatch", &s.CopySourceIfMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySourceIfModifiedSince", &s.CopySourceIfModifiedSince, api.SetTimePtr)
+	err = api.Decode(err, m, "CopySourceIfNoneMatch", &s.CopySourceIfNoneMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySourceIfUnmodifiedSince", &s.CopySourceIfUnmodifiedSince, api.SetTimePtr)
+	err = api.Decode(err, m, "Expires", &s.Expires, api.SetTimePtr)
+	err = api.Decode(err, m, "GrantFullControl", &s.GrantFullControl, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantRead", &s.GrantRead, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantReadACP", &s.GrantReadACP, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantWriteACP", &s.GrantWriteACP, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "MetadataDirective", &s.MetadataDirective, api.SetStringPtr)
+	err = api.Decode(err, m, "TaggingDirective", &s.TaggingDirective, api.SetStringPtr)
+	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "WebsiteRedirectLocation", &s.WebsiteRedirectLocation, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSEncryptionContext", &s.SSEKMSEncryptionContext, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "CopySourceSSECustomerAlgorithm", &s.CopySourceSSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySourceSSECustomerKey", &s.CopySourceSSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySourceSSECustomerKeyMD5", &s.CopySourceSSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "Tagging", &s.Tagging, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectLockMode", &s.ObjectLockMode, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectLockRetainUntilDate", &s.ObjectLockRetainUntilDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ObjectLockLegalHoldStatus", &s.ObjectLockLegalHoldStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedSourceBucketOwner", &s.ExpectedSourceBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "IfNoneMatch", &s.IfNoneMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *CopyObjectRequest) ToDynamic() map[string]any {
@@ -1957,175 +1111,62 @@ func (s *CopyObjectRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ACL != nil {
-		m["ACL"] = *s.ACL
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.CacheControl != nil {
-		m["CacheControl"] = *s.CacheControl
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ContentDisposition != nil {
-		m["ContentDisposition"] = *s.ContentDisposition
-	}
-	if s.ContentEncoding != nil {
-		m["ContentEncoding"] = *s.ContentEncoding
-	}
-	if s.ContentLanguage != nil {
-		m["ContentLanguage"] = *s.ContentLanguage
-	}
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.CopySource != nil {
-		m["CopySource"] = *s.CopySource
-	}
-	if s.CopySourceIfMatch != nil {
-		m["CopySourceIfMatch"] = *s.CopySourceIfMatch
-	}
-	if s.CopySourceIfModifiedSince != nil {
-		m["CopySourceIfModifiedSince"] = s.CopySourceIfModifiedSince.UTC()
-	}
-	if s.CopySourceIfNoneMatch != nil {
-		m["CopySourceIfNoneMatch"] = *s.CopySourceIfNoneMatch
-	}
-	if s.CopySourceIfUnmodifiedSince != nil {
-		m["CopySourceIfUnmodifiedSince"] = s.CopySourceIfUnmodifiedSince.UTC()
-	}
-	if s.Expires != nil {
-		m["Expires"] = s.Expires.UTC()
-	}
-	if s.GrantFullControl != nil {
-		m["GrantFullControl"] = *s.GrantFullControl
-	}
-	if s.GrantRead != nil {
-		m["GrantRead"] = *s.GrantRead
-	}
-	if s.GrantReadACP != nil {
-		m["GrantReadACP"] = *s.GrantReadACP
-	}
-	if s.GrantWriteACP != nil {
-		m["GrantWriteACP"] = *s.GrantWriteACP
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Metadata != nil {
-		m["Metadata"] = api.DynMap(s.Metadata, api.DynString)
-	}
-	if s.MetadataDirective != nil {
-		m["MetadataDirective"] = *s.MetadataDirective
-	}
-	if s.TaggingDirective != nil {
-		m["TaggingDirective"] = *s.TaggingDirective
-	}
-	if s.ServerSideEncryption != nil {
-		m["ServerSideEncryption"] = *s.ServerSideEncryption
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.WebsiteRedirectLocation != nil {
-		m["WebsiteRedirectLocation"] = *s.WebsiteRedirectLocation
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKey != nil {
-		m["SSECustomerKey"] = *s.SSECustomerKey
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.SSEKMSKeyId != nil {
-		m["SSEKMSKeyId"] = *s.SSEKMSKeyId
-	}
-	if s.SSEKMSEncryptionContext != nil {
-		m["SSEKMSEncryptionContext"] = *s.SSEKMSEncryptionContext
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
-	if s.CopySourceSSECustomerAlgorithm != nil {
-		m["CopySourceSSECustomerAlgorithm"] = *s.CopySourceSSECustomerAlgorithm
-	}
-	if s.CopySourceSSECustomerKey != nil {
-		m["CopySourceSSECustomerKey"] = *s.CopySourceSSECustomerKey
-	}
-	if s.CopySourceSSECustomerKeyMD5 != nil {
-		m["CopySourceSSECustomerKeyMD5"] = *s.CopySourceSSECustomerKeyMD5
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.Tagging != nil {
-		m["Tagging"] = *s.Tagging
-	}
-	if s.ObjectLockMode != nil {
-		m["ObjectLockMode"] = *s.ObjectLockMode
-	}
-	if s.ObjectLockRetainUntilDate != nil {
-		m["ObjectLockRetainUntilDate"] = s.ObjectLockRetainUntilDate.UTC()
-	}
-	if s.ObjectLockLegalHoldStatus != nil {
-		m["ObjectLockLegalHoldStatus"] = *s.ObjectLockLegalHoldStatus
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.ExpectedSourceBucketOwner != nil {
-		m["ExpectedSourceBucketOwner"] = *s.ExpectedSourceBucketOwner
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
-	if s.IfNoneMatch != nil {
-		m["IfNoneMatch"] = *s.IfNoneMatch
-	}
+	api.Put(m, "ACL", s.ACL, api.DynString)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "CacheControl", s.CacheControl, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "ContentDisposition", s.ContentDisposition, api.DynString)
+	api.Put(m, "ContentEncoding", s.ContentEncoding, api.DynString)
+	api.Put(m, "ContentLanguage", s.ContentLanguage, api.DynString)
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "CopySource", s.CopySource, api.DynString)
+	api.Put(m, "CopySourceIfMatch", s.CopySourceIfMatch, api.DynString)
+	api.Put(m, "CopySourceIfModifiedSince", s.CopySourceIfModifiedSince, api.DynTime)
+	api.Put(m, "CopySourceIfNoneMatch", s.CopySourceIfNoneMatch, api.DynString)
+	api.Put(m, "CopySourceIfUnmodifiedSince", s.CopySourceIfUnmodifiedSince, api.DynTime)
+	api.Put(m, "Expires", s.Expires, api.DynTime)
+	api.Put(m, "GrantFullControl", s.GrantFullControl, api.DynString)
+	api.Put(m, "GrantRead", s.GrantRead, api.DynString)
+	api.Put(m, "GrantReadACP", s.GrantReadACP, api.DynString)
+	api.Put(m, "GrantWriteACP", s.GrantWriteACP, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.PutMap(m, "Metadata", s.Metadata, api.DynString)
+	api.Put(m, "MetadataDirective", s.MetadataDirective, api.DynString)
+	api.Put(m, "TaggingDirective", s.TaggingDirective, api.DynString)
+	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.Put(m, "WebsiteRedirectLocation", s.WebsiteRedirectLocation, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
+	api.Put(m, "SSEKMSEncryptionContext", s.SSEKMSEncryptionContext, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
+	api.Put(m, "CopySourceSSECustomerAlgorithm", s.CopySourceSSECustomerAlgorithm, api.DynString)
+	api.Put(m, "CopySourceSSECustomerKey", s.CopySourceSSECustomerKey, api.DynString)
+	api.Put(m, "CopySourceSSECustomerKeyMD5", s.CopySourceSSECustomerKeyMD5, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "Tagging", s.Tagging, api.DynString)
+	api.Put(m, "ObjectLockMode", s.ObjectLockMode, api.DynString)
+	api.Put(m, "ObjectLockRetainUntilDate", s.ObjectLockRetainUntilDate, api.DynTime)
+	api.Put(m, "ObjectLockLegalHoldStatus", s.ObjectLockLegalHoldStatus, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "ExpectedSourceBucketOwner", s.ExpectedSourceBucketOwner, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
+	api.Put(m, "IfNoneMatch", s.IfNoneMatch, api.DynString)
 	return m
 }
 
 func (s *CopyObjectResult) FromDynamic(m map[string]any) error {
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	return err
 }
 
 func (s *CopyObjectResult) ToDynamic() map[string]any {
@@ -2133,67 +1174,26 @@ func (s *CopyObjectResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
 	return m
 }
 
 func (s *CopyPartResult) FromDynamic(m map[string]any) error {
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	return err
 }
 
 func (s *CopyPartResult) ToDynamic() map[string]any {
@@ -2201,51 +1201,22 @@ func (s *CopyPartResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
 	return m
 }
 
 func (s *CreateBucketConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["LocationConstraint"]; v != nil {
-		if err := api.SetStringPtr(&s.LocationConstraint, v); err != nil {
-			return api.At(err, ".LocationConstraint")
-		}
-	}
-	if v := m["Location"]; v != nil {
-		p := new(LocationInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Location")
-		}
-		s.Location = p
-	}
-	if v := m["Bucket"]; v != nil {
-		p := new(BucketInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-		s.Bucket = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LocationConstraint", &s.LocationConstraint, api.SetStringPtr)
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStructPtr[LocationInfo])
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStructPtr[BucketInfo])
+	return err
 }
 
 func (s *CreateBucketConfiguration) ToDynamic() map[string]any {
@@ -2253,30 +1224,17 @@ func (s *CreateBucketConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.LocationConstraint != nil {
-		m["LocationConstraint"] = *s.LocationConstraint
-	}
-	if s.Location != nil {
-		m["Location"] = s.Location.ToDynamic()
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = s.Bucket.ToDynamic()
-	}
+	api.Put(m, "LocationConstraint", s.LocationConstraint, api.DynString)
+	api.PutStruct(m, "Location", s.Location)
+	api.PutStruct(m, "Bucket", s.Bucket)
 	return m
 }
 
 func (s *CreateBucketOutput) FromDynamic(m map[string]any) error {
-	if v := m["Location"]; v != nil {
-		if err := api.SetStringPtr(&s.Location, v); err != nil {
-			return api.At(err, ".Location")
-		}
-	}
-	if v := m["BucketArn"]; v != nil {
-		if err := api.SetStringPtr(&s.BucketArn, v); err != nil {
-			return api.At(err, ".BucketArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketArn", &s.BucketArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateBucketOutput) ToDynamic() map[string]any {
@@ -2284,74 +1242,25 @@ func (s *CreateBucketOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Location != nil {
-		m["Location"] = *s.Location
-	}
-	if s.BucketArn != nil {
-		m["BucketArn"] = *s.BucketArn
-	}
+	api.Put(m, "Location", s.Location, api.DynString)
+	api.Put(m, "BucketArn", s.BucketArn, api.DynString)
 	return m
 }
 
 func (s *CreateBucketRequest) FromDynamic(m map[string]any) error {
-	if v := m["ACL"]; v != nil {
-		if err := api.SetStringPtr(&s.ACL, v); err != nil {
-			return api.At(err, ".ACL")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["CreateBucketConfiguration"]; v != nil {
-		p := new(CreateBucketConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CreateBucketConfiguration")
-		}
-		s.CreateBucketConfiguration = p
-	}
-	if v := m["GrantFullControl"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantFullControl, v); err != nil {
-			return api.At(err, ".GrantFullControl")
-		}
-	}
-	if v := m["GrantRead"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantRead, v); err != nil {
-			return api.At(err, ".GrantRead")
-		}
-	}
-	if v := m["GrantReadACP"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantReadACP, v); err != nil {
-			return api.At(err, ".GrantReadACP")
-		}
-	}
-	if v := m["GrantWrite"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantWrite, v); err != nil {
-			return api.At(err, ".GrantWrite")
-		}
-	}
-	if v := m["GrantWriteACP"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantWriteACP, v); err != nil {
-			return api.At(err, ".GrantWriteACP")
-		}
-	}
-	if v := m["ObjectLockEnabledForBucket"]; v != nil {
-		if err := api.SetBoolPtr(&s.ObjectLockEnabledForBucket, v); err != nil {
-			return api.At(err, ".ObjectLockEnabledForBucket")
-		}
-	}
-	if v := m["ObjectOwnership"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectOwnership, v); err != nil {
-			return api.At(err, ".ObjectOwnership")
-		}
-	}
-	if v := m["BucketNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.BucketNamespace, v); err != nil {
-			return api.At(err, ".BucketNamespace")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ACL", &s.ACL, api.SetStringPtr)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateBucketConfiguration", &s.CreateBucketConfiguration, api.SetStructPtr[CreateBucketConfiguration])
+	err = api.Decode(err, m, "GrantFullControl", &s.GrantFullControl, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantRead", &s.GrantRead, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantReadACP", &s.GrantReadACP, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantWrite", &s.GrantWrite, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantWriteACP", &s.GrantWriteACP, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectLockEnabledForBucket", &s.ObjectLockEnabledForBucket, api.SetBoolPtr)
+	err = api.Decode(err, m, "ObjectOwnership", &s.ObjectOwnership, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketNamespace", &s.BucketNamespace, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateBucketRequest) ToDynamic() map[string]any {
@@ -2359,109 +1268,36 @@ func (s *CreateBucketRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ACL != nil {
-		m["ACL"] = *s.ACL
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.CreateBucketConfiguration != nil {
-		m["CreateBucketConfiguration"] = s.CreateBucketConfiguration.ToDynamic()
-	}
-	if s.GrantFullControl != nil {
-		m["GrantFullControl"] = *s.GrantFullControl
-	}
-	if s.GrantRead != nil {
-		m["GrantRead"] = *s.GrantRead
-	}
-	if s.GrantReadACP != nil {
-		m["GrantReadACP"] = *s.GrantReadACP
-	}
-	if s.GrantWrite != nil {
-		m["GrantWrite"] = *s.GrantWrite
-	}
-	if s.GrantWriteACP != nil {
-		m["GrantWriteACP"] = *s.GrantWriteACP
-	}
-	if s.ObjectLockEnabledForBucket != nil {
-		m["ObjectLockEnabledForBucket"] = *s.ObjectLockEnabledForBucket
-	}
-	if s.ObjectOwnership != nil {
-		m["ObjectOwnership"] = *s.ObjectOwnership
-	}
-	if s.BucketNamespace != nil {
-		m["BucketNamespace"] = *s.BucketNamespace
-	}
+	api.Put(m, "ACL", s.ACL, api.DynString)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.PutStruct(m, "CreateBucketConfiguration", s.CreateBucketConfiguration)
+	api.Put(m, "GrantFullControl", s.GrantFullControl, api.DynString)
+	api.Put(m, "GrantRead", s.GrantRead, api.DynString)
+	api.Put(m, "GrantReadACP", s.GrantReadACP, api.DynString)
+	api.Put(m, "GrantWrite", s.GrantWrite, api.DynString)
+	api.Put(m, "GrantWriteACP", s.GrantWriteACP, api.DynString)
+	api.Put(m, "ObjectLockEnabledForBucket", s.ObjectLockEnabledForBucket, api.DynBool)
+	api.Put(m, "ObjectOwnership", s.ObjectOwnership, api.DynString)
+	api.Put(m, "BucketNamespace", s.BucketNamespace, api.DynString)
 	return m
 }
 
 func (s *CreateMultipartUploadOutput) FromDynamic(m map[string]any) error {
-	if v := m["AbortDate"]; v != nil {
-		if err := api.SetTimePtr(&s.AbortDate, v); err != nil {
-			return api.At(err, ".AbortDate")
-		}
-	}
-	if v := m["AbortRuleId"]; v != nil {
-		if err := api.SetStringPtr(&s.AbortRuleId, v); err != nil {
-			return api.At(err, ".AbortRuleId")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["UploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".UploadId")
-		}
-	}
-	if v := m["ServerSideEncryption"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerSideEncryption, v); err != nil {
-			return api.At(err, ".ServerSideEncryption")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["SSEKMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSKeyId, v); err != nil {
-			return api.At(err, ".SSEKMSKeyId")
-		}
-	}
-	if v := m["SSEKMSEncryptionContext"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSEncryptionContext, v); err != nil {
-			return api.At(err, ".SSEKMSEncryptionContext")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AbortDate", &s.AbortDate, api.SetTimePtr)
+	err = api.Decode(err, m, "AbortRuleId", &s.AbortRuleId, api.SetStringPtr)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSEncryptionContext", &s.SSEKMSEncryptionContext, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateMultipartUploadOutput) ToDynamic() map[string]any {
@@ -2469,200 +1305,55 @@ func (s *CreateMultipartUploadOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AbortDate != nil {
-		m["AbortDate"] = s.AbortDate.UTC()
-	}
-	if s.AbortRuleId != nil {
-		m["AbortRuleId"] = *s.AbortRuleId
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.UploadId != nil {
-		m["UploadId"] = *s.UploadId
-	}
-	if s.ServerSideEncryption != nil {
-		m["ServerSideEncryption"] = *s.ServerSideEncryption
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.SSEKMSKeyId != nil {
-		m["SSEKMSKeyId"] = *s.SSEKMSKeyId
-	}
-	if s.SSEKMSEncryptionContext != nil {
-		m["SSEKMSEncryptionContext"] = *s.SSEKMSEncryptionContext
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
+	api.Put(m, "AbortDate", s.AbortDate, api.DynTime)
+	api.Put(m, "AbortRuleId", s.AbortRuleId, api.DynString)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "UploadId", s.UploadId, api.DynString)
+	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
+	api.Put(m, "SSEKMSEncryptionContext", s.SSEKMSEncryptionContext, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
 	return m
 }
 
 func (s *CreateMultipartUploadRequest) FromDynamic(m map[string]any) error {
-	if v := m["ACL"]; v != nil {
-		if err := api.SetStringPtr(&s.ACL, v); err != nil {
-			return api.At(err, ".ACL")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["CacheControl"]; v != nil {
-		if err := api.SetStringPtr(&s.CacheControl, v); err != nil {
-			return api.At(err, ".CacheControl")
-		}
-	}
-	if v := m["ContentDisposition"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentDisposition, v); err != nil {
-			return api.At(err, ".ContentDisposition")
-		}
-	}
-	if v := m["ContentEncoding"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentEncoding, v); err != nil {
-			return api.At(err, ".ContentEncoding")
-		}
-	}
-	if v := m["ContentLanguage"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentLanguage, v); err != nil {
-			return api.At(err, ".ContentLanguage")
-		}
-	}
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["Expires"]; v != nil {
-		if err := api.SetTimePtr(&s.Expires, v); err != nil {
-			return api.At(err, ".Expires")
-		}
-	}
-	if v := m["GrantFullControl"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantFullControl, v); err != nil {
-			return api.At(err, ".GrantFullControl")
-		}
-	}
-	if v := m["GrantRead"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantRead, v); err != nil {
-			return api.At(err, ".GrantRead")
-		}
-	}
-	if v := m["GrantReadACP"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantReadACP, v); err != nil {
-			return api.At(err, ".GrantReadACP")
-		}
-	}
-	if v := m["GrantWriteACP"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantWriteACP, v); err != nil {
-			return api.At(err, ".GrantWriteACP")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Metadata"]; v != nil {
-		if err := api.SetMap(&s.Metadata, v, api.SetString); err != nil {
-			return api.At(err, ".Metadata")
-		}
-	}
-	if v := m["ServerSideEncryption"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerSideEncryption, v); err != nil {
-			return api.At(err, ".ServerSideEncryption")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["WebsiteRedirectLocation"]; v != nil {
-		if err := api.SetStringPtr(&s.WebsiteRedirectLocation, v); err != nil {
-			return api.At(err, ".WebsiteRedirectLocation")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKey, v); err != nil {
-			return api.At(err, ".SSECustomerKey")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["SSEKMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSKeyId, v); err != nil {
-			return api.At(err, ".SSEKMSKeyId")
-		}
-	}
-	if v := m["SSEKMSEncryptionContext"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSEncryptionContext, v); err != nil {
-			return api.At(err, ".SSEKMSEncryptionContext")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["Tagging"]; v != nil {
-		if err := api.SetStringPtr(&s.Tagging, v); err != nil {
-			return api.At(err, ".Tagging")
-		}
-	}
-	if v := m["ObjectLockMode"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockMode, v); err != nil {
-			return api.At(err, ".ObjectLockMode")
-		}
-	}
-	if v := m["ObjectLockRetainUntilDate"]; v != nil {
-		if err := api.SetTimePtr(&s.ObjectLockRetainUntilDate, v); err != nil {
-			return api.At(err, ".ObjectLockRetainUntilDate")
-		}
-	}
-	if v := m["ObjectLockLegalHoldStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockLegalHoldStatus, v); err != nil {
-			return api.At(err, ".ObjectLockLegalHoldStatus")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ACL", &s.ACL, api.SetStringPtr)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "CacheControl", &s.CacheControl, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentDisposition", &s.ContentDisposition, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentEncoding", &s.ContentEncoding, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentLanguage", &s.ContentLanguage, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "Expires", &s.Expires, api.SetTimePtr)
+	err = api.Decode(err, m, "GrantFullControl", &s.GrantFullControl, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantRead", &s.GrantRead, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantReadACP", &s.GrantReadACP, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantWriteACP", &s.GrantWriteACP, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "WebsiteRedirectLocation", &s.WebsiteRedirectLocation, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSEncryptionContext", &s.SSEKMSEncryptionContext, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "Tagging", &s.Tagging, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectLockMode", &s.ObjectLockMode, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectLockRetainUntilDate", &s.ObjectLockRetainUntilDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ObjectLockLegalHoldStatus", &s.ObjectLockLegalHoldStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateMultipartUploadRequest) ToDynamic() map[string]any {
@@ -2670,108 +1361,43 @@ func (s *CreateMultipartUploadRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ACL != nil {
-		m["ACL"] = *s.ACL
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.CacheControl != nil {
-		m["CacheControl"] = *s.CacheControl
-	}
-	if s.ContentDisposition != nil {
-		m["ContentDisposition"] = *s.ContentDisposition
-	}
-	if s.ContentEncoding != nil {
-		m["ContentEncoding"] = *s.ContentEncoding
-	}
-	if s.ContentLanguage != nil {
-		m["ContentLanguage"] = *s.ContentLanguage
-	}
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.Expires != nil {
-		m["Expires"] = s.Expires.UTC()
-	}
-	if s.GrantFullControl != nil {
-		m["GrantFullControl"] = *s.GrantFullControl
-	}
-	if s.GrantRead != nil {
-		m["GrantRead"] = *s.GrantRead
-	}
-	if s.GrantReadACP != nil {
-		m["GrantReadACP"] = *s.GrantReadACP
-	}
-	if s.GrantWriteACP != nil {
-		m["GrantWriteACP"] = *s.GrantWriteACP
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Metadata != nil {
-		m["Metadata"] = api.DynMap(s.Metadata, api.DynString)
-	}
-	if s.ServerSideEncryption != nil {
-		m["ServerSideEncryption"] = *s.ServerSideEncryption
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.WebsiteRedirectLocation != nil {
-		m["WebsiteRedirectLocation"] = *s.WebsiteRedirectLocation
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKey != nil {
-		m["SSECustomerKey"] = *s.SSECustomerKey
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.SSEKMSKeyId != nil {
-		m["SSEKMSKeyId"] = *s.SSEKMSKeyId
-	}
-	if s.SSEKMSEncryptionContext != nil {
-		m["SSEKMSEncryptionContext"] = *s.SSEKMSEncryptionContext
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.Tagging != nil {
-		m["Tagging"] = *s.Tagging
-	}
-	if s.ObjectLockMode != nil {
-		m["ObjectLockMode"] = *s.ObjectLockMode
-	}
-	if s.ObjectLockRetainUntilDate != nil {
-		m["ObjectLockRetainUntilDate"] = s.ObjectLockRetainUntilDate.UTC()
-	}
-	if s.ObjectLockLegalHoldStatus != nil {
-		m["ObjectLockLegalHoldStatus"] = *s.ObjectLockLegalHoldStatus
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
+	api.Put(m, "ACL", s.ACL, api.DynString)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "CacheControl", s.CacheControl, api.DynString)
+	api.Put(m, "ContentDisposition", s.ContentDisposition, api.DynString)
+	api.Put(m, "ContentEncoding", s.ContentEncoding, api.DynString)
+	api.Put(m, "ContentLanguage", s.ContentLanguage, api.DynString)
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "Expires", s.Expires, api.DynTime)
+	api.Put(m, "GrantFullControl", s.GrantFullControl, api.DynString)
+	api.Put(m, "GrantRead", s.GrantRead, api.DynString)
+	api.Put(m, "GrantReadACP", s.GrantReadACP, api.DynString)
+	api.Put(m, "GrantWriteACP", s.GrantWriteACP, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.PutMap(m, "Metadata", s.Metadata, api.DynString)
+	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.Put(m, "WebsiteRedirectLocation", s.WebsiteRedirectLocation, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
+	api.Put(m, "SSEKMSEncryptionContext", s.SSEKMSEncryptionContext, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "Tagging", s.Tagging, api.DynString)
+	api.Put(m, "ObjectLockMode", s.ObjectLockMode, api.DynString)
+	api.Put(m, "ObjectLockRetainUntilDate", s.ObjectLockRetainUntilDate, api.DynTime)
+	api.Put(m, "ObjectLockLegalHoldStatus", s.ObjectLockLegalHoldStatus, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
 	return m
 }
 
 func (s *CreateSessionOutput) FromDynamic(m map[string]any) error {
-	if v := m["Credentials"]; v != nil {
-		p := new(SessionCredentials)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Credentials")
-		}
-		s.Credentials = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Credentials", &s.Credentials, api.SetStructPtr[SessionCredentials])
+	return err
 }
 
 func (s *CreateSessionOutput) ToDynamic() map[string]any {
@@ -2779,24 +1405,15 @@ func (s *CreateSessionOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Credentials != nil {
-		m["Credentials"] = s.Credentials.ToDynamic()
-	}
+	api.PutStruct(m, "Credentials", s.Credentials)
 	return m
 }
 
 func (s *CreateSessionRequest) FromDynamic(m map[string]any) error {
-	if v := m["SessionMode"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionMode, v); err != nil {
-			return api.At(err, ".SessionMode")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SessionMode", &s.SessionMode, api.SetStringPtr)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateSessionRequest) ToDynamic() map[string]any {
@@ -2804,32 +1421,17 @@ func (s *CreateSessionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SessionMode != nil {
-		m["SessionMode"] = *s.SessionMode
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
+	api.Put(m, "SessionMode", s.SessionMode, api.DynString)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
 	return m
 }
 
 func (s *DefaultRetention) FromDynamic(m map[string]any) error {
-	if v := m["Mode"]; v != nil {
-		if err := api.SetStringPtr(&s.Mode, v); err != nil {
-			return api.At(err, ".Mode")
-		}
-	}
-	if v := m["Days"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Days, v); err != nil {
-			return api.At(err, ".Days")
-		}
-	}
-	if v := m["Years"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Years, v); err != nil {
-			return api.At(err, ".Years")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
+	err = api.Decode(err, m, "Days", &s.Days, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Years", &s.Years, api.SetInt32Ptr)
+	return err
 }
 
 func (s *DefaultRetention) ToDynamic() map[string]any {
@@ -2837,30 +1439,19 @@ func (s *DefaultRetention) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Mode != nil {
-		m["Mode"] = *s.Mode
-	}
-	if s.Days != nil {
-		m["Days"] = int64(*s.Days)
-	}
-	if s.Years != nil {
-		m["Years"] = int64(*s.Years)
-	}
+	api.Put(m, "Mode", s.Mode, api.DynString)
+	api.Put(m, "Days", s.Days, api.DynInt32)
+	api.Put(m, "Years", s.Years, api.DynInt32)
 	return m
 }
 
 func (s *Delete) FromDynamic(m map[string]any) error {
-	if v := m["Objects"]; v != nil {
-		if err := api.SetList(&s.Objects, v, func(p *ObjectIdentifier, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Objects")
-		}
-	}
-	if v := m["Quiet"]; v != nil {
-		if err := api.SetBoolPtr(&s.Quiet, v); err != nil {
-			return api.At(err, ".Quiet")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Objects", &s.Objects, func(p *[]ObjectIdentifier, v any) error {
+		return api.SetList(p, v, func(p *ObjectIdentifier, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Quiet", &s.Quiet, api.SetBoolPtr)
+	return err
 }
 
 func (s *Delete) ToDynamic() map[string]any {
@@ -2868,32 +1459,17 @@ func (s *Delete) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Objects != nil {
-		m["Objects"] = api.DynList(s.Objects, func(e ObjectIdentifier) any { return e.ToDynamic() })
-	}
-	if s.Quiet != nil {
-		m["Quiet"] = *s.Quiet
-	}
+	api.PutList(m, "Objects", s.Objects, func(e ObjectIdentifier) any { return e.ToDynamic() })
+	api.Put(m, "Quiet", s.Quiet, api.DynBool)
 	return m
 }
 
 func (s *DeleteBucketAnalyticsConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketAnalyticsConfigurationRequest) ToDynamic() map[string]any {
@@ -2901,30 +1477,17 @@ func (s *DeleteBucketAnalyticsConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteBucketCorsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketCorsRequest) ToDynamic() map[string]any {
@@ -2932,27 +1495,16 @@ func (s *DeleteBucketCorsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteBucketEncryptionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketEncryptionRequest) ToDynamic() map[string]any {
@@ -2960,27 +1512,16 @@ func (s *DeleteBucketEncryptionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteBucketIntelligentTieringConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketIntelligentTieringConfigurationRequest) ToDynamic() map[string]any {
@@ -2988,32 +1529,17 @@ func (s *DeleteBucketIntelligentTieringConfigurationRequest) ToDynamic() map[str
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *DeleteBucketInventoryConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketInventoryConfigurationRequest) ToDynamic() map[string]any {
@@ -3021,30 +1547,17 @@ func (s *DeleteBucketInventoryConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteBucketLifecycleRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketLifecycleRequest) ToDynamic() map[string]any {
@@ -3052,32 +1565,17 @@ func (s *DeleteBucketLifecycleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteBucketMetricsConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketMetricsConfigurationRequest) ToDynamic() map[string]any {
@@ -3085,30 +1583,17 @@ func (s *DeleteBucketMetricsConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteBucketOwnershipControlsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketOwnershipControlsRequest) ToDynamic() map[string]any {
@@ -3116,27 +1601,16 @@ func (s *DeleteBucketOwnershipControlsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteBucketPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketPolicyRequest) ToDynamic() map[string]any {
@@ -3144,27 +1618,16 @@ func (s *DeleteBucketPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteBucketReplicationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketReplicationRequest) ToDynamic() map[string]any {
@@ -3172,27 +1635,16 @@ func (s *DeleteBucketReplicationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteBucketRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketRequest) ToDynamic() map[string]any {
@@ -3200,27 +1652,16 @@ func (s *DeleteBucketRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteBucketTaggingRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketTaggingRequest) ToDynamic() map[string]any {
@@ -3228,27 +1669,16 @@ func (s *DeleteBucketTaggingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteBucketWebsiteRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteBucketWebsiteRequest) ToDynamic() map[string]any {
@@ -3256,44 +1686,19 @@ func (s *DeleteBucketWebsiteRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteMarkerEntry) FromDynamic(m map[string]any) error {
-	if v := m["Owner"]; v != nil {
-		p := new(Owner)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Owner")
-		}
-		s.Owner = p
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["IsLatest"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsLatest, v); err != nil {
-			return api.At(err, ".IsLatest")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "IsLatest", &s.IsLatest, api.SetBoolPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	return err
 }
 
 func (s *DeleteMarkerEntry) ToDynamic() map[string]any {
@@ -3301,31 +1706,18 @@ func (s *DeleteMarkerEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Owner != nil {
-		m["Owner"] = s.Owner.ToDynamic()
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.IsLatest != nil {
-		m["IsLatest"] = *s.IsLatest
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
+	api.PutStruct(m, "Owner", s.Owner)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "IsLatest", s.IsLatest, api.DynBool)
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
 	return m
 }
 
 func (s *DeleteMarkerReplication) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteMarkerReplication) ToDynamic() map[string]any {
@@ -3333,29 +1725,16 @@ func (s *DeleteMarkerReplication) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *DeleteObjectOutput) FromDynamic(m map[string]any) error {
-	if v := m["DeleteMarker"]; v != nil {
-		if err := api.SetBoolPtr(&s.DeleteMarker, v); err != nil {
-			return api.At(err, ".DeleteMarker")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DeleteMarker", &s.DeleteMarker, api.SetBoolPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteObjectOutput) ToDynamic() map[string]any {
@@ -3363,60 +1742,23 @@ func (s *DeleteObjectOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DeleteMarker != nil {
-		m["DeleteMarker"] = *s.DeleteMarker
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "DeleteMarker", s.DeleteMarker, api.DynBool)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *DeleteObjectRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["MFA"]; v != nil {
-		if err := api.SetStringPtr(&s.MFA, v); err != nil {
-			return api.At(err, ".MFA")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["BypassGovernanceRetention"]; v != nil {
-		if err := api.SetBoolPtr(&s.BypassGovernanceRetention, v); err != nil {
-			return api.At(err, ".BypassGovernanceRetention")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "MFA", &s.MFA, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "BypassGovernanceRetention", &s.BypassGovernanceRetention, api.SetBoolPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteObjectRequest) ToDynamic() map[string]any {
@@ -3424,40 +1766,21 @@ func (s *DeleteObjectRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.MFA != nil {
-		m["MFA"] = *s.MFA
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.BypassGovernanceRetention != nil {
-		m["BypassGovernanceRetention"] = *s.BypassGovernanceRetention
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "MFA", s.MFA, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "BypassGovernanceRetention", s.BypassGovernanceRetention, api.DynBool)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
 	return m
 }
 
 func (s *DeleteObjectTaggingOutput) FromDynamic(m map[string]any) error {
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteObjectTaggingOutput) ToDynamic() map[string]any {
@@ -3465,34 +1788,17 @@ func (s *DeleteObjectTaggingOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
 	return m
 }
 
 func (s *DeleteObjectTaggingRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteObjectTaggingRequest) ToDynamic() map[string]any {
@@ -3500,38 +1806,23 @@ func (s *DeleteObjectTaggingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeleteObjectsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Deleted"]; v != nil {
-		if err := api.SetList(&s.Deleted, v, func(p *DeletedObject, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Deleted")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	if v := m["Errors"]; v != nil {
-		if err := api.SetList(&s.Errors, v, func(p *Error, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Errors")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Deleted", &s.Deleted, func(p *[]DeletedObject, v any) error {
+		return api.SetList(p, v, func(p *DeletedObject, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	err = api.Decode(err, m, "Errors", &s.Errors, func(p *[]Error, v any) error {
+		return api.SetList(p, v, func(p *Error, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DeleteObjectsOutput) ToDynamic() map[string]any {
@@ -3539,57 +1830,22 @@ func (s *DeleteObjectsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Deleted != nil {
-		m["Deleted"] = api.DynList(s.Deleted, func(e DeletedObject) any { return e.ToDynamic() })
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
-	if s.Errors != nil {
-		m["Errors"] = api.DynList(s.Errors, func(e Error) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Deleted", s.Deleted, func(e DeletedObject) any { return e.ToDynamic() })
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
+	api.PutList(m, "Errors", s.Errors, func(e Error) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DeleteObjectsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Delete"]; v != nil {
-		p := new(Delete)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Delete")
-		}
-		s.Delete = p
-	}
-	if v := m["MFA"]; v != nil {
-		if err := api.SetStringPtr(&s.MFA, v); err != nil {
-			return api.At(err, ".MFA")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["BypassGovernanceRetention"]; v != nil {
-		if err := api.SetBoolPtr(&s.BypassGovernanceRetention, v); err != nil {
-			return api.At(err, ".BypassGovernanceRetention")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Delete", &s.Delete, api.SetStructPtr[Delete])
+	err = api.Decode(err, m, "MFA", &s.MFA, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "BypassGovernanceRetention", &s.BypassGovernanceRetention, api.SetBoolPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteObjectsRequest) ToDynamic() map[string]any {
@@ -3597,42 +1853,21 @@ func (s *DeleteObjectsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Delete != nil {
-		m["Delete"] = s.Delete.ToDynamic()
-	}
-	if s.MFA != nil {
-		m["MFA"] = *s.MFA
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.BypassGovernanceRetention != nil {
-		m["BypassGovernanceRetention"] = *s.BypassGovernanceRetention
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.PutStruct(m, "Delete", s.Delete)
+	api.Put(m, "MFA", s.MFA, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "BypassGovernanceRetention", s.BypassGovernanceRetention, api.DynBool)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
 	return m
 }
 
 func (s *DeletePublicAccessBlockRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *DeletePublicAccessBlockRequest) ToDynamic() map[string]any {
@@ -3640,37 +1875,18 @@ func (s *DeletePublicAccessBlockRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *DeletedObject) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["DeleteMarker"]; v != nil {
-		if err := api.SetBoolPtr(&s.DeleteMarker, v); err != nil {
-			return api.At(err, ".DeleteMarker")
-		}
-	}
-	if v := m["DeleteMarkerVersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.DeleteMarkerVersionId, v); err != nil {
-			return api.At(err, ".DeleteMarkerVersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "DeleteMarker", &s.DeleteMarker, api.SetBoolPtr)
+	err = api.Decode(err, m, "DeleteMarkerVersionId", &s.DeleteMarkerVersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeletedObject) ToDynamic() map[string]any {
@@ -3678,66 +1894,23 @@ func (s *DeletedObject) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.DeleteMarker != nil {
-		m["DeleteMarker"] = *s.DeleteMarker
-	}
-	if s.DeleteMarkerVersionId != nil {
-		m["DeleteMarkerVersionId"] = *s.DeleteMarkerVersionId
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "DeleteMarker", s.DeleteMarker, api.DynBool)
+	api.Put(m, "DeleteMarkerVersionId", s.DeleteMarkerVersionId, api.DynString)
 	return m
 }
 
 func (s *Destination) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Account"]; v != nil {
-		if err := api.SetStringPtr(&s.Account, v); err != nil {
-			return api.At(err, ".Account")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["AccessControlTranslation"]; v != nil {
-		p := new(AccessControlTranslation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessControlTranslation")
-		}
-		s.AccessControlTranslation = p
-	}
-	if v := m["EncryptionConfiguration"]; v != nil {
-		p := new(EncryptionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EncryptionConfiguration")
-		}
-		s.EncryptionConfiguration = p
-	}
-	if v := m["ReplicationTime"]; v != nil {
-		p := new(ReplicationTime)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicationTime")
-		}
-		s.ReplicationTime = p
-	}
-	if v := m["Metrics"]; v != nil {
-		p := new(Metrics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Metrics")
-		}
-		s.Metrics = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessControlTranslation", &s.AccessControlTranslation, api.SetStructPtr[AccessControlTranslation])
+	err = api.Decode(err, m, "EncryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfiguration])
+	err = api.Decode(err, m, "ReplicationTime", &s.ReplicationTime, api.SetStructPtr[ReplicationTime])
+	err = api.Decode(err, m, "Metrics", &s.Metrics, api.SetStructPtr[Metrics])
+	return err
 }
 
 func (s *Destination) ToDynamic() map[string]any {
@@ -3745,47 +1918,22 @@ func (s *Destination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Account != nil {
-		m["Account"] = *s.Account
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.AccessControlTranslation != nil {
-		m["AccessControlTranslation"] = s.AccessControlTranslation.ToDynamic()
-	}
-	if s.EncryptionConfiguration != nil {
-		m["EncryptionConfiguration"] = s.EncryptionConfiguration.ToDynamic()
-	}
-	if s.ReplicationTime != nil {
-		m["ReplicationTime"] = s.ReplicationTime.ToDynamic()
-	}
-	if s.Metrics != nil {
-		m["Metrics"] = s.Metrics.ToDynamic()
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Account", s.Account, api.DynString)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.PutStruct(m, "AccessControlTranslation", s.AccessControlTranslation)
+	api.PutStruct(m, "EncryptionConfiguration", s.EncryptionConfiguration)
+	api.PutStruct(m, "ReplicationTime", s.ReplicationTime)
+	api.PutStruct(m, "Metrics", s.Metrics)
 	return m
 }
 
 func (s *Encryption) FromDynamic(m map[string]any) error {
-	if v := m["EncryptionType"]; v != nil {
-		if err := api.SetStringPtr(&s.EncryptionType, v); err != nil {
-			return api.At(err, ".EncryptionType")
-		}
-	}
-	if v := m["KMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KMSKeyId, v); err != nil {
-			return api.At(err, ".KMSKeyId")
-		}
-	}
-	if v := m["KMSContext"]; v != nil {
-		if err := api.SetStringPtr(&s.KMSContext, v); err != nil {
-			return api.At(err, ".KMSContext")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EncryptionType", &s.EncryptionType, api.SetStringPtr)
+	err = api.Decode(err, m, "KMSKeyId", &s.KMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "KMSContext", &s.KMSContext, api.SetStringPtr)
+	return err
 }
 
 func (s *Encryption) ToDynamic() map[string]any {
@@ -3793,25 +1941,16 @@ func (s *Encryption) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EncryptionType != nil {
-		m["EncryptionType"] = *s.EncryptionType
-	}
-	if s.KMSKeyId != nil {
-		m["KMSKeyId"] = *s.KMSKeyId
-	}
-	if s.KMSContext != nil {
-		m["KMSContext"] = *s.KMSContext
-	}
+	api.Put(m, "EncryptionType", s.EncryptionType, api.DynString)
+	api.Put(m, "KMSKeyId", s.KMSKeyId, api.DynString)
+	api.Put(m, "KMSContext", s.KMSContext, api.DynString)
 	return m
 }
 
 func (s *EncryptionConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["ReplicaKmsKeyID"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplicaKmsKeyID, v); err != nil {
-			return api.At(err, ".ReplicaKmsKeyID")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplicaKmsKeyID", &s.ReplicaKmsKeyID, api.SetStringPtr)
+	return err
 }
 
 func (s *EncryptionConfiguration) ToDynamic() map[string]any {
@@ -3819,9 +1958,7 @@ func (s *EncryptionConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReplicaKmsKeyID != nil {
-		m["ReplicaKmsKeyID"] = *s.ReplicaKmsKeyID
-	}
+	api.Put(m, "ReplicaKmsKeyID", s.ReplicaKmsKeyID, api.DynString)
 	return m
 }
 
@@ -3835,27 +1972,12 @@ func (s *EndEvent) ToDynamic() map[string]any {
 }
 
 func (s *Error) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["Code"]; v != nil {
-		if err := api.SetStringPtr(&s.Code, v); err != nil {
-			return api.At(err, ".Code")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *Error) ToDynamic() map[string]any {
@@ -3863,28 +1985,17 @@ func (s *Error) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.Code != nil {
-		m["Code"] = *s.Code
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "Code", s.Code, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ErrorDocument) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	return err
 }
 
 func (s *ErrorDocument) ToDynamic() map[string]any {
@@ -3892,9 +2003,7 @@ func (s *ErrorDocument) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
 	return m
 }
 
@@ -3908,12 +2017,9 @@ func (s *EventBridgeConfiguration) ToDynamic() map[string]any {
 }
 
 func (s *ExistingObjectReplication) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *ExistingObjectReplication) ToDynamic() map[string]any {
@@ -3921,24 +2027,15 @@ func (s *ExistingObjectReplication) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *FilterRule) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *FilterRule) ToDynamic() map[string]any {
@@ -3946,24 +2043,15 @@ func (s *FilterRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *GetBucketAbacOutput) FromDynamic(m map[string]any) error {
-	if v := m["AbacStatus"]; v != nil {
-		p := new(AbacStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AbacStatus")
-		}
-		s.AbacStatus = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AbacStatus", &s.AbacStatus, api.SetStructPtr[AbacStatus])
+	return err
 }
 
 func (s *GetBucketAbacOutput) ToDynamic() map[string]any {
@@ -3971,24 +2059,15 @@ func (s *GetBucketAbacOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AbacStatus != nil {
-		m["AbacStatus"] = s.AbacStatus.ToDynamic()
-	}
+	api.PutStruct(m, "AbacStatus", s.AbacStatus)
 	return m
 }
 
 func (s *GetBucketAbacRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketAbacRequest) ToDynamic() map[string]any {
@@ -3996,27 +2075,16 @@ func (s *GetBucketAbacRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketAccelerateConfigurationOutput) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketAccelerateConfigurationOutput) ToDynamic() map[string]any {
@@ -4024,32 +2092,17 @@ func (s *GetBucketAccelerateConfigurationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *GetBucketAccelerateConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketAccelerateConfigurationRequest) ToDynamic() map[string]any {
@@ -4057,32 +2110,19 @@ func (s *GetBucketAccelerateConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
 	return m
 }
 
 func (s *GetBucketAclOutput) FromDynamic(m map[string]any) error {
-	if v := m["Owner"]; v != nil {
-		p := new(Owner)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Owner")
-		}
-		s.Owner = p
-	}
-	if v := m["Grants"]; v != nil {
-		if err := api.SetList(&s.Grants, v, func(p *Grant, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Grants")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
+	err = api.Decode(err, m, "Grants", &s.Grants, func(p *[]Grant, v any) error {
+		return api.SetList(p, v, func(p *Grant, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetBucketAclOutput) ToDynamic() map[string]any {
@@ -4090,27 +2130,16 @@ func (s *GetBucketAclOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Owner != nil {
-		m["Owner"] = s.Owner.ToDynamic()
-	}
-	if s.Grants != nil {
-		m["Grants"] = api.DynList(s.Grants, func(e Grant) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "Owner", s.Owner)
+	api.PutList(m, "Grants", s.Grants, func(e Grant) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetBucketAclRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketAclRequest) ToDynamic() map[string]any {
@@ -4118,24 +2147,15 @@ func (s *GetBucketAclRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketAnalyticsConfigurationOutput) FromDynamic(m map[string]any) error {
-	if v := m["AnalyticsConfiguration"]; v != nil {
-		p := new(AnalyticsConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AnalyticsConfiguration")
-		}
-		s.AnalyticsConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AnalyticsConfiguration", &s.AnalyticsConfiguration, api.SetStructPtr[AnalyticsConfiguration])
+	return err
 }
 
 func (s *GetBucketAnalyticsConfigurationOutput) ToDynamic() map[string]any {
@@ -4143,29 +2163,16 @@ func (s *GetBucketAnalyticsConfigurationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AnalyticsConfiguration != nil {
-		m["AnalyticsConfiguration"] = s.AnalyticsConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "AnalyticsConfiguration", s.AnalyticsConfiguration)
 	return m
 }
 
 func (s *GetBucketAnalyticsConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketAnalyticsConfigurationRequest) ToDynamic() map[string]any {
@@ -4173,25 +2180,18 @@ func (s *GetBucketAnalyticsConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketCorsOutput) FromDynamic(m map[string]any) error {
-	if v := m["CORSRules"]; v != nil {
-		if err := api.SetList(&s.CORSRules, v, func(p *CORSRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CORSRules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CORSRules", &s.CORSRules, func(p *[]CORSRule, v any) error {
+		return api.SetList(p, v, func(p *CORSRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetBucketCorsOutput) ToDynamic() map[string]any {
@@ -4199,24 +2199,15 @@ func (s *GetBucketCorsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CORSRules != nil {
-		m["CORSRules"] = api.DynList(s.CORSRules, func(e CORSRule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "CORSRules", s.CORSRules, func(e CORSRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetBucketCorsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketCorsRequest) ToDynamic() map[string]any {
@@ -4224,24 +2215,15 @@ func (s *GetBucketCorsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketEncryptionOutput) FromDynamic(m map[string]any) error {
-	if v := m["ServerSideEncryptionConfiguration"]; v != nil {
-		p := new(ServerSideEncryptionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ServerSideEncryptionConfiguration")
-		}
-		s.ServerSideEncryptionConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerSideEncryptionConfiguration", &s.ServerSideEncryptionConfiguration, api.SetStructPtr[ServerSideEncryptionConfiguration])
+	return err
 }
 
 func (s *GetBucketEncryptionOutput) ToDynamic() map[string]any {
@@ -4249,24 +2231,15 @@ func (s *GetBucketEncryptionOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ServerSideEncryptionConfiguration != nil {
-		m["ServerSideEncryptionConfiguration"] = s.ServerSideEncryptionConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "ServerSideEncryptionConfiguration", s.ServerSideEncryptionConfiguration)
 	return m
 }
 
 func (s *GetBucketEncryptionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketEncryptionRequest) ToDynamic() map[string]any {
@@ -4274,24 +2247,15 @@ func (s *GetBucketEncryptionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketIntelligentTieringConfigurationOutput) FromDynamic(m map[string]any) error {
-	if v := m["IntelligentTieringConfiguration"]; v != nil {
-		p := new(IntelligentTieringConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IntelligentTieringConfiguration")
-		}
-		s.IntelligentTieringConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IntelligentTieringConfiguration", &s.IntelligentTieringConfiguration, api.SetStructPtr[IntelligentTieringConfiguration])
+	return err
 }
 
 func (s *GetBucketIntelligentTieringConfigurationOutput) ToDynamic() map[string]any {
@@ -4299,24 +2263,15 @@ func (s *GetBucketIntelligentTieringConfigurationOutput) ToDynamic() map[string]
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.IntelligentTieringConfiguration != nil {
-		m["IntelligentTieringConfiguration"] = s.IntelligentTieringConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "IntelligentTieringConfiguration", s.IntelligentTieringConfiguration)
 	return m
 }
 
 func (s *GetBucketIntelligentTieringConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketIntelligentTieringConfigurationRequest) ToDynamic() map[string]any {
@@ -4324,24 +2279,15 @@ func (s *GetBucketIntelligentTieringConfigurationRequest) ToDynamic() map[string
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetBucketInventoryConfigurationOutput) FromDynamic(m map[string]any) error {
-	if v := m["InventoryConfiguration"]; v != nil {
-		p := new(InventoryConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InventoryConfiguration")
-		}
-		s.InventoryConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InventoryConfiguration", &s.InventoryConfiguration, api.SetStructPtr[InventoryConfiguration])
+	return err
 }
 
 func (s *GetBucketInventoryConfigurationOutput) ToDynamic() map[string]any {
@@ -4349,29 +2295,16 @@ func (s *GetBucketInventoryConfigurationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.InventoryConfiguration != nil {
-		m["InventoryConfiguration"] = s.InventoryConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "InventoryConfiguration", s.InventoryConfiguration)
 	return m
 }
 
 func (s *GetBucketInventoryConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketInventoryConfigurationRequest) ToDynamic() map[string]any {
@@ -4379,25 +2312,18 @@ func (s *GetBucketInventoryConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketLifecycleConfigurationOutput) FromDynamic(m map[string]any) error {
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *LifecycleRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]LifecycleRule, v any) error {
+		return api.SetList(p, v, func(p *LifecycleRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetBucketLifecycleConfigurationOutput) ToDynamic() map[string]any {
@@ -4405,24 +2331,15 @@ func (s *GetBucketLifecycleConfigurationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e LifecycleRule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Rules", s.Rules, func(e LifecycleRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetBucketLifecycleConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketLifecycleConfigurationRequest) ToDynamic() map[string]any {
@@ -4430,22 +2347,17 @@ func (s *GetBucketLifecycleConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketLifecycleOutput) FromDynamic(m map[string]any) error {
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetBucketLifecycleOutput) ToDynamic() map[string]any {
@@ -4453,24 +2365,15 @@ func (s *GetBucketLifecycleOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetBucketLifecycleRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketLifecycleRequest) ToDynamic() map[string]any {
@@ -4478,22 +2381,15 @@ func (s *GetBucketLifecycleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketLocationOutput) FromDynamic(m map[string]any) error {
-	if v := m["LocationConstraint"]; v != nil {
-		if err := api.SetStringPtr(&s.LocationConstraint, v); err != nil {
-			return api.At(err, ".LocationConstraint")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LocationConstraint", &s.LocationConstraint, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketLocationOutput) ToDynamic() map[string]any {
@@ -4501,24 +2397,15 @@ func (s *GetBucketLocationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LocationConstraint != nil {
-		m["LocationConstraint"] = *s.LocationConstraint
-	}
+	api.Put(m, "LocationConstraint", s.LocationConstraint, api.DynString)
 	return m
 }
 
 func (s *GetBucketLocationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketLocationRequest) ToDynamic() map[string]any {
@@ -4526,24 +2413,15 @@ func (s *GetBucketLocationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketLoggingOutput) FromDynamic(m map[string]any) error {
-	if v := m["LoggingEnabled"]; v != nil {
-		p := new(LoggingEnabled)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoggingEnabled")
-		}
-		s.LoggingEnabled = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoggingEnabled", &s.LoggingEnabled, api.SetStructPtr[LoggingEnabled])
+	return err
 }
 
 func (s *GetBucketLoggingOutput) ToDynamic() map[string]any {
@@ -4551,24 +2429,15 @@ func (s *GetBucketLoggingOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoggingEnabled != nil {
-		m["LoggingEnabled"] = s.LoggingEnabled.ToDynamic()
-	}
+	api.PutStruct(m, "LoggingEnabled", s.LoggingEnabled)
 	return m
 }
 
 func (s *GetBucketLoggingRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketLoggingRequest) ToDynamic() map[string]any {
@@ -4576,24 +2445,15 @@ func (s *GetBucketLoggingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketMetricsConfigurationOutput) FromDynamic(m map[string]any) error {
-	if v := m["MetricsConfiguration"]; v != nil {
-		p := new(MetricsConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MetricsConfiguration")
-		}
-		s.MetricsConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MetricsConfiguration", &s.MetricsConfiguration, api.SetStructPtr[MetricsConfiguration])
+	return err
 }
 
 func (s *GetBucketMetricsConfigurationOutput) ToDynamic() map[string]any {
@@ -4601,29 +2461,16 @@ func (s *GetBucketMetricsConfigurationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MetricsConfiguration != nil {
-		m["MetricsConfiguration"] = s.MetricsConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "MetricsConfiguration", s.MetricsConfiguration)
 	return m
 }
 
 func (s *GetBucketMetricsConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketMetricsConfigurationRequest) ToDynamic() map[string]any {
@@ -4631,30 +2478,17 @@ func (s *GetBucketMetricsConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketNotificationConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketNotificationConfigurationRequest) ToDynamic() map[string]any {
@@ -4662,24 +2496,15 @@ func (s *GetBucketNotificationConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketOwnershipControlsOutput) FromDynamic(m map[string]any) error {
-	if v := m["OwnershipControls"]; v != nil {
-		p := new(OwnershipControls)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OwnershipControls")
-		}
-		s.OwnershipControls = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OwnershipControls", &s.OwnershipControls, api.SetStructPtr[OwnershipControls])
+	return err
 }
 
 func (s *GetBucketOwnershipControlsOutput) ToDynamic() map[string]any {
@@ -4687,24 +2512,15 @@ func (s *GetBucketOwnershipControlsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OwnershipControls != nil {
-		m["OwnershipControls"] = s.OwnershipControls.ToDynamic()
-	}
+	api.PutStruct(m, "OwnershipControls", s.OwnershipControls)
 	return m
 }
 
 func (s *GetBucketOwnershipControlsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketOwnershipControlsRequest) ToDynamic() map[string]any {
@@ -4712,22 +2528,15 @@ func (s *GetBucketOwnershipControlsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketPolicyOutput) FromDynamic(m map[string]any) error {
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketPolicyOutput) ToDynamic() map[string]any {
@@ -4735,24 +2544,15 @@ func (s *GetBucketPolicyOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
+	api.Put(m, "Policy", s.Policy, api.DynString)
 	return m
 }
 
 func (s *GetBucketPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketPolicyRequest) ToDynamic() map[string]any {
@@ -4760,24 +2560,15 @@ func (s *GetBucketPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketPolicyStatusOutput) FromDynamic(m map[string]any) error {
-	if v := m["PolicyStatus"]; v != nil {
-		p := new(PolicyStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PolicyStatus")
-		}
-		s.PolicyStatus = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyStatus", &s.PolicyStatus, api.SetStructPtr[PolicyStatus])
+	return err
 }
 
 func (s *GetBucketPolicyStatusOutput) ToDynamic() map[string]any {
@@ -4785,24 +2576,15 @@ func (s *GetBucketPolicyStatusOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PolicyStatus != nil {
-		m["PolicyStatus"] = s.PolicyStatus.ToDynamic()
-	}
+	api.PutStruct(m, "PolicyStatus", s.PolicyStatus)
 	return m
 }
 
 func (s *GetBucketPolicyStatusRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketPolicyStatusRequest) ToDynamic() map[string]any {
@@ -4810,24 +2592,15 @@ func (s *GetBucketPolicyStatusRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketReplicationOutput) FromDynamic(m map[string]any) error {
-	if v := m["ReplicationConfiguration"]; v != nil {
-		p := new(ReplicationConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicationConfiguration")
-		}
-		s.ReplicationConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplicationConfiguration", &s.ReplicationConfiguration, api.SetStructPtr[ReplicationConfiguration])
+	return err
 }
 
 func (s *GetBucketReplicationOutput) ToDynamic() map[string]any {
@@ -4835,24 +2608,15 @@ func (s *GetBucketReplicationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReplicationConfiguration != nil {
-		m["ReplicationConfiguration"] = s.ReplicationConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "ReplicationConfiguration", s.ReplicationConfiguration)
 	return m
 }
 
 func (s *GetBucketReplicationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketReplicationRequest) ToDynamic() map[string]any {
@@ -4860,22 +2624,15 @@ func (s *GetBucketReplicationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketRequestPaymentOutput) FromDynamic(m map[string]any) error {
-	if v := m["Payer"]; v != nil {
-		if err := api.SetStringPtr(&s.Payer, v); err != nil {
-			return api.At(err, ".Payer")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Payer", &s.Payer, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketRequestPaymentOutput) ToDynamic() map[string]any {
@@ -4883,24 +2640,15 @@ func (s *GetBucketRequestPaymentOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Payer != nil {
-		m["Payer"] = *s.Payer
-	}
+	api.Put(m, "Payer", s.Payer, api.DynString)
 	return m
 }
 
 func (s *GetBucketRequestPaymentRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketRequestPaymentRequest) ToDynamic() map[string]any {
@@ -4908,22 +2656,17 @@ func (s *GetBucketRequestPaymentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketTaggingOutput) FromDynamic(m map[string]any) error {
-	if v := m["TagSet"]; v != nil {
-		if err := api.SetList(&s.TagSet, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TagSet")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TagSet", &s.TagSet, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetBucketTaggingOutput) ToDynamic() map[string]any {
@@ -4931,24 +2674,15 @@ func (s *GetBucketTaggingOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TagSet != nil {
-		m["TagSet"] = api.DynList(s.TagSet, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TagSet", s.TagSet, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetBucketTaggingRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketTaggingRequest) ToDynamic() map[string]any {
@@ -4956,27 +2690,16 @@ func (s *GetBucketTaggingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketVersioningOutput) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["MFADelete"]; v != nil {
-		if err := api.SetStringPtr(&s.MFADelete, v); err != nil {
-			return api.At(err, ".MFADelete")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "MFADelete", &s.MFADelete, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketVersioningOutput) ToDynamic() map[string]any {
@@ -4984,27 +2707,16 @@ func (s *GetBucketVersioningOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.MFADelete != nil {
-		m["MFADelete"] = *s.MFADelete
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "MFADelete", s.MFADelete, api.DynString)
 	return m
 }
 
 func (s *GetBucketVersioningRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketVersioningRequest) ToDynamic() map[string]any {
@@ -5012,43 +2724,20 @@ func (s *GetBucketVersioningRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetBucketWebsiteOutput) FromDynamic(m map[string]any) error {
-	if v := m["RedirectAllRequestsTo"]; v != nil {
-		p := new(RedirectAllRequestsTo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RedirectAllRequestsTo")
-		}
-		s.RedirectAllRequestsTo = p
-	}
-	if v := m["IndexDocument"]; v != nil {
-		p := new(IndexDocument)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IndexDocument")
-		}
-		s.IndexDocument = p
-	}
-	if v := m["ErrorDocument"]; v != nil {
-		p := new(ErrorDocument)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ErrorDocument")
-		}
-		s.ErrorDocument = p
-	}
-	if v := m["RoutingRules"]; v != nil {
-		if err := api.SetList(&s.RoutingRules, v, func(p *RoutingRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RoutingRules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RedirectAllRequestsTo", &s.RedirectAllRequestsTo, api.SetStructPtr[RedirectAllRequestsTo])
+	err = api.Decode(err, m, "IndexDocument", &s.IndexDocument, api.SetStructPtr[IndexDocument])
+	err = api.Decode(err, m, "ErrorDocument", &s.ErrorDocument, api.SetStructPtr[ErrorDocument])
+	err = api.Decode(err, m, "RoutingRules", &s.RoutingRules, func(p *[]RoutingRule, v any) error {
+		return api.SetList(p, v, func(p *RoutingRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetBucketWebsiteOutput) ToDynamic() map[string]any {
@@ -5056,33 +2745,18 @@ func (s *GetBucketWebsiteOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.RedirectAllRequestsTo != nil {
-		m["RedirectAllRequestsTo"] = s.RedirectAllRequestsTo.ToDynamic()
-	}
-	if s.IndexDocument != nil {
-		m["IndexDocument"] = s.IndexDocument.ToDynamic()
-	}
-	if s.ErrorDocument != nil {
-		m["ErrorDocument"] = s.ErrorDocument.ToDynamic()
-	}
-	if s.RoutingRules != nil {
-		m["RoutingRules"] = api.DynList(s.RoutingRules, func(e RoutingRule) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "RedirectAllRequestsTo", s.RedirectAllRequestsTo)
+	api.PutStruct(m, "IndexDocument", s.IndexDocument)
+	api.PutStruct(m, "ErrorDocument", s.ErrorDocument)
+	api.PutList(m, "RoutingRules", s.RoutingRules, func(e RoutingRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetBucketWebsiteRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetBucketWebsiteRequest) ToDynamic() map[string]any {
@@ -5090,34 +2764,19 @@ func (s *GetBucketWebsiteRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetObjectAclOutput) FromDynamic(m map[string]any) error {
-	if v := m["Owner"]; v != nil {
-		p := new(Owner)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Owner")
-		}
-		s.Owner = p
-	}
-	if v := m["Grants"]; v != nil {
-		if err := api.SetList(&s.Grants, v, func(p *Grant, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Grants")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
+	err = api.Decode(err, m, "Grants", &s.Grants, func(p *[]Grant, v any) error {
+		return api.SetList(p, v, func(p *Grant, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *GetObjectAclOutput) ToDynamic() map[string]any {
@@ -5125,45 +2784,20 @@ func (s *GetObjectAclOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Owner != nil {
-		m["Owner"] = s.Owner.ToDynamic()
-	}
-	if s.Grants != nil {
-		m["Grants"] = api.DynList(s.Grants, func(e Grant) any { return e.ToDynamic() })
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.PutStruct(m, "Owner", s.Owner)
+	api.PutList(m, "Grants", s.Grants, func(e Grant) any { return e.ToDynamic() })
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *GetObjectAclRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetObjectAclRequest) ToDynamic() map[string]any {
@@ -5171,75 +2805,26 @@ func (s *GetObjectAclRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetObjectAttributesOutput) FromDynamic(m map[string]any) error {
-	if v := m["DeleteMarker"]; v != nil {
-		if err := api.SetBoolPtr(&s.DeleteMarker, v); err != nil {
-			return api.At(err, ".DeleteMarker")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["Checksum"]; v != nil {
-		p := new(Checksum)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Checksum")
-		}
-		s.Checksum = p
-	}
-	if v := m["ObjectParts"]; v != nil {
-		p := new(GetObjectAttributesParts)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ObjectParts")
-		}
-		s.ObjectParts = p
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["ObjectSize"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ObjectSize, v); err != nil {
-			return api.At(err, ".ObjectSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DeleteMarker", &s.DeleteMarker, api.SetBoolPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "Checksum", &s.Checksum, api.SetStructPtr[Checksum])
+	err = api.Decode(err, m, "ObjectParts", &s.ObjectParts, api.SetStructPtr[GetObjectAttributesParts])
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectSize", &s.ObjectSize, api.SetInt64Ptr)
+	return err
 }
 
 func (s *GetObjectAttributesOutput) ToDynamic() map[string]any {
@@ -5247,68 +2832,29 @@ func (s *GetObjectAttributesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.DeleteMarker != nil {
-		m["DeleteMarker"] = *s.DeleteMarker
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.Checksum != nil {
-		m["Checksum"] = s.Checksum.ToDynamic()
-	}
-	if s.ObjectParts != nil {
-		m["ObjectParts"] = s.ObjectParts.ToDynamic()
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.ObjectSize != nil {
-		m["ObjectSize"] = *s.ObjectSize
-	}
+	api.Put(m, "DeleteMarker", s.DeleteMarker, api.DynBool)
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.PutStruct(m, "Checksum", s.Checksum)
+	api.PutStruct(m, "ObjectParts", s.ObjectParts)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.Put(m, "ObjectSize", s.ObjectSize, api.DynInt64)
 	return m
 }
 
 func (s *GetObjectAttributesParts) FromDynamic(m map[string]any) error {
-	if v := m["TotalPartsCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TotalPartsCount, v); err != nil {
-			return api.At(err, ".TotalPartsCount")
-		}
-	}
-	if v := m["PartNumberMarker"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartNumberMarker, v); err != nil {
-			return api.At(err, ".PartNumberMarker")
-		}
-	}
-	if v := m["NextPartNumberMarker"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NextPartNumberMarker, v); err != nil {
-			return api.At(err, ".NextPartNumberMarker")
-		}
-	}
-	if v := m["MaxParts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxParts, v); err != nil {
-			return api.At(err, ".MaxParts")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Parts"]; v != nil {
-		if err := api.SetList(&s.Parts, v, func(p *ObjectPart, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parts")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TotalPartsCount", &s.TotalPartsCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PartNumberMarker", &s.PartNumberMarker, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextPartNumberMarker", &s.NextPartNumberMarker, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaxParts", &s.MaxParts, api.SetInt32Ptr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Parts", &s.Parts, func(p *[]ObjectPart, v any) error {
+		return api.SetList(p, v, func(p *ObjectPart, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetObjectAttributesParts) ToDynamic() map[string]any {
@@ -5316,84 +2862,29 @@ func (s *GetObjectAttributesParts) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TotalPartsCount != nil {
-		m["TotalPartsCount"] = int64(*s.TotalPartsCount)
-	}
-	if s.PartNumberMarker != nil {
-		m["PartNumberMarker"] = int64(*s.PartNumberMarker)
-	}
-	if s.NextPartNumberMarker != nil {
-		m["NextPartNumberMarker"] = int64(*s.NextPartNumberMarker)
-	}
-	if s.MaxParts != nil {
-		m["MaxParts"] = int64(*s.MaxParts)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Parts != nil {
-		m["Parts"] = api.DynList(s.Parts, func(e ObjectPart) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TotalPartsCount", s.TotalPartsCount, api.DynInt32)
+	api.Put(m, "PartNumberMarker", s.PartNumberMarker, api.DynInt32)
+	api.Put(m, "NextPartNumberMarker", s.NextPartNumberMarker, api.DynInt32)
+	api.Put(m, "MaxParts", s.MaxParts, api.DynInt32)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.PutList(m, "Parts", s.Parts, func(e ObjectPart) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetObjectAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["MaxParts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxParts, v); err != nil {
-			return api.At(err, ".MaxParts")
-		}
-	}
-	if v := m["PartNumberMarker"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartNumberMarker, v); err != nil {
-			return api.At(err, ".PartNumberMarker")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKey, v); err != nil {
-			return api.At(err, ".SSECustomerKey")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["ObjectAttributes"]; v != nil {
-		if err := api.SetList(&s.ObjectAttributes, v, api.SetString); err != nil {
-			return api.At(err, ".ObjectAttributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxParts", &s.MaxParts, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PartNumberMarker", &s.PartNumberMarker, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectAttributes", &s.ObjectAttributes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetObjectAttributesRequest) ToDynamic() map[string]any {
@@ -5401,51 +2892,24 @@ func (s *GetObjectAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.MaxParts != nil {
-		m["MaxParts"] = int64(*s.MaxParts)
-	}
-	if s.PartNumberMarker != nil {
-		m["PartNumberMarker"] = int64(*s.PartNumberMarker)
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKey != nil {
-		m["SSECustomerKey"] = *s.SSECustomerKey
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.ObjectAttributes != nil {
-		m["ObjectAttributes"] = api.DynList(s.ObjectAttributes, api.DynString)
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "MaxParts", s.MaxParts, api.DynInt32)
+	api.Put(m, "PartNumberMarker", s.PartNumberMarker, api.DynInt32)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.PutList(m, "ObjectAttributes", s.ObjectAttributes, api.DynString)
 	return m
 }
 
 func (s *GetObjectLegalHoldOutput) FromDynamic(m map[string]any) error {
-	if v := m["LegalHold"]; v != nil {
-		p := new(ObjectLockLegalHold)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LegalHold")
-		}
-		s.LegalHold = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LegalHold", &s.LegalHold, api.SetStructPtr[ObjectLockLegalHold])
+	return err
 }
 
 func (s *GetObjectLegalHoldOutput) ToDynamic() map[string]any {
@@ -5453,39 +2917,18 @@ func (s *GetObjectLegalHoldOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LegalHold != nil {
-		m["LegalHold"] = s.LegalHold.ToDynamic()
-	}
+	api.PutStruct(m, "LegalHold", s.LegalHold)
 	return m
 }
 
 func (s *GetObjectLegalHoldRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetObjectLegalHoldRequest) ToDynamic() map[string]any {
@@ -5493,33 +2936,18 @@ func (s *GetObjectLegalHoldRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetObjectLockConfigurationOutput) FromDynamic(m map[string]any) error {
-	if v := m["ObjectLockConfiguration"]; v != nil {
-		p := new(ObjectLockConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ObjectLockConfiguration")
-		}
-		s.ObjectLockConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ObjectLockConfiguration", &s.ObjectLockConfiguration, api.SetStructPtr[ObjectLockConfiguration])
+	return err
 }
 
 func (s *GetObjectLockConfigurationOutput) ToDynamic() map[string]any {
@@ -5527,24 +2955,15 @@ func (s *GetObjectLockConfigurationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ObjectLockConfiguration != nil {
-		m["ObjectLockConfiguration"] = s.ObjectLockConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "ObjectLockConfiguration", s.ObjectLockConfiguration)
 	return m
 }
 
 func (s *GetObjectLockConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetObjectLockConfigurationRequest) ToDynamic() map[string]any {
@@ -5552,207 +2971,52 @@ func (s *GetObjectLockConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetObjectOutput) FromDynamic(m map[string]any) error {
-	if v := m["Body"]; v != nil {
-		if err := api.SetReader(&s.Body, v); err != nil {
-			return api.At(err, ".Body")
-		}
-	}
-	if v := m["DeleteMarker"]; v != nil {
-		if err := api.SetBoolPtr(&s.DeleteMarker, v); err != nil {
-			return api.At(err, ".DeleteMarker")
-		}
-	}
-	if v := m["AcceptRanges"]; v != nil {
-		if err := api.SetStringPtr(&s.AcceptRanges, v); err != nil {
-			return api.At(err, ".AcceptRanges")
-		}
-	}
-	if v := m["Expiration"]; v != nil {
-		if err := api.SetStringPtr(&s.Expiration, v); err != nil {
-			return api.At(err, ".Expiration")
-		}
-	}
-	if v := m["Restore"]; v != nil {
-		if err := api.SetStringPtr(&s.Restore, v); err != nil {
-			return api.At(err, ".Restore")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["ContentLength"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ContentLength, v); err != nil {
-			return api.At(err, ".ContentLength")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	if v := m["MissingMeta"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MissingMeta, v); err != nil {
-			return api.At(err, ".MissingMeta")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["CacheControl"]; v != nil {
-		if err := api.SetStringPtr(&s.CacheControl, v); err != nil {
-			return api.At(err, ".CacheControl")
-		}
-	}
-	if v := m["ContentDisposition"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentDisposition, v); err != nil {
-			return api.At(err, ".ContentDisposition")
-		}
-	}
-	if v := m["ContentEncoding"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentEncoding, v); err != nil {
-			return api.At(err, ".ContentEncoding")
-		}
-	}
-	if v := m["ContentLanguage"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentLanguage, v); err != nil {
-			return api.At(err, ".ContentLanguage")
-		}
-	}
-	if v := m["ContentRange"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentRange, v); err != nil {
-			return api.At(err, ".ContentRange")
-		}
-	}
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["Expires"]; v != nil {
-		if err := api.SetTimePtr(&s.Expires, v); err != nil {
-			return api.At(err, ".Expires")
-		}
-	}
-	if v := m["WebsiteRedirectLocation"]; v != nil {
-		if err := api.SetStringPtr(&s.WebsiteRedirectLocation, v); err != nil {
-			return api.At(err, ".WebsiteRedirectLocation")
-		}
-	}
-	if v := m["ServerSideEncryption"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerSideEncryption, v); err != nil {
-			return api.At(err, ".ServerSideEncryption")
-		}
-	}
-	if v := m["Metadata"]; v != nil {
-		if err := api.SetMap(&s.Metadata, v, api.SetString); err != nil {
-			return api.At(err, ".Metadata")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["SSEKMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSKeyId, v); err != nil {
-			return api.At(err, ".SSEKMSKeyId")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	if v := m["ReplicationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplicationStatus, v); err != nil {
-			return api.At(err, ".ReplicationStatus")
-		}
-	}
-	if v := m["PartsCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartsCount, v); err != nil {
-			return api.At(err, ".PartsCount")
-		}
-	}
-	if v := m["TagCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TagCount, v); err != nil {
-			return api.At(err, ".TagCount")
-		}
-	}
-	if v := m["ObjectLockMode"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockMode, v); err != nil {
-			return api.At(err, ".ObjectLockMode")
-		}
-	}
-	if v := m["ObjectLockRetainUntilDate"]; v != nil {
-		if err := api.SetTimePtr(&s.ObjectLockRetainUntilDate, v); err != nil {
-			return api.At(err, ".ObjectLockRetainUntilDate")
-		}
-	}
-	if v := m["ObjectLockLegalHoldStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockLegalHoldStatus, v); err != nil {
-			return api.At(err, ".ObjectLockLegalHoldStatus")
-		}
-	}
-	if v := m["ChecksumType"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumType, v); err != nil {
-			return api.At(err, ".ChecksumType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Body", &s.Body, api.SetReader)
+	err = api.Decode(err, m, "DeleteMarker", &s.DeleteMarker, api.SetBoolPtr)
+	err = api.Decode(err, m, "AcceptRanges", &s.AcceptRanges, api.SetStringPtr)
+	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStringPtr)
+	err = api.Decode(err, m, "Restore", &s.Restore, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	err = api.Decode(err, m, "ContentLength", &s.ContentLength, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	err = api.Decode(err, m, "MissingMeta", &s.MissingMeta, api.SetInt32Ptr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "CacheControl", &s.CacheControl, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentDisposition", &s.ContentDisposition, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentEncoding", &s.ContentEncoding, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentLanguage", &s.ContentLanguage, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentRange", &s.ContentRange, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "Expires", &s.Expires, api.SetTimePtr)
+	err = api.Decode(err, m, "WebsiteRedirectLocation", &s.WebsiteRedirectLocation, api.SetStringPtr)
+	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
+	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "PartsCount", &s.PartsCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TagCount", &s.TagCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ObjectLockMode", &s.ObjectLockMode, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectLockRetainUntilDate", &s.ObjectLockRetainUntilDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ObjectLockLegalHoldStatus", &s.ObjectLockLegalHoldStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumType", &s.ChecksumType, api.SetStringPtr)
+	return err
 }
 
 func (s *GetObjectOutput) ToDynamic() map[string]any {
@@ -5760,230 +3024,71 @@ func (s *GetObjectOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Body != nil {
-		m["Body"] = s.Body
-	}
-	if s.DeleteMarker != nil {
-		m["DeleteMarker"] = *s.DeleteMarker
-	}
-	if s.AcceptRanges != nil {
-		m["AcceptRanges"] = *s.AcceptRanges
-	}
-	if s.Expiration != nil {
-		m["Expiration"] = *s.Expiration
-	}
-	if s.Restore != nil {
-		m["Restore"] = *s.Restore
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
-	if s.ContentLength != nil {
-		m["ContentLength"] = *s.ContentLength
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
-	if s.MissingMeta != nil {
-		m["MissingMeta"] = int64(*s.MissingMeta)
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.CacheControl != nil {
-		m["CacheControl"] = *s.CacheControl
-	}
-	if s.ContentDisposition != nil {
-		m["ContentDisposition"] = *s.ContentDisposition
-	}
-	if s.ContentEncoding != nil {
-		m["ContentEncoding"] = *s.ContentEncoding
-	}
-	if s.ContentLanguage != nil {
-		m["ContentLanguage"] = *s.ContentLanguage
-	}
-	if s.ContentRange != nil {
-		m["ContentRange"] = *s.ContentRange
-	}
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.Expires != nil {
-		m["Expires"] = s.Expires.UTC()
-	}
-	if s.WebsiteRedirectLocation != nil {
-		m["WebsiteRedirectLocation"] = *s.WebsiteRedirectLocation
-	}
-	if s.ServerSideEncryption != nil {
-		m["ServerSideEncryption"] = *s.ServerSideEncryption
-	}
-	if s.Metadata != nil {
-		m["Metadata"] = api.DynMap(s.Metadata, api.DynString)
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.SSEKMSKeyId != nil {
-		m["SSEKMSKeyId"] = *s.SSEKMSKeyId
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
-	if s.ReplicationStatus != nil {
-		m["ReplicationStatus"] = *s.ReplicationStatus
-	}
-	if s.PartsCount != nil {
-		m["PartsCount"] = int64(*s.PartsCount)
-	}
-	if s.TagCount != nil {
-		m["TagCount"] = int64(*s.TagCount)
-	}
-	if s.ObjectLockMode != nil {
-		m["ObjectLockMode"] = *s.ObjectLockMode
-	}
-	if s.ObjectLockRetainUntilDate != nil {
-		m["ObjectLockRetainUntilDate"] = s.ObjectLockRetainUntilDate.UTC()
-	}
-	if s.ObjectLockLegalHoldStatus != nil {
-		m["ObjectLockLegalHoldStatus"] = *s.ObjectLockLegalHoldStatus
-	}
-	if s.ChecksumType != nil {
-		m["ChecksumType"] = *s.ChecksumType
-	}
+	api.PutAny(m, "Body", s.Body)
+	api.Put(m, "DeleteMarker", s.DeleteMarker, api.DynBool)
+	api.Put(m, "AcceptRanges", s.AcceptRanges, api.DynString)
+	api.Put(m, "Expiration", s.Expiration, api.DynString)
+	api.Put(m, "Restore", s.Restore, api.DynString)
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
+	api.Put(m, "ContentLength", s.ContentLength, api.DynInt64)
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
+	api.Put(m, "MissingMeta", s.MissingMeta, api.DynInt32)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "CacheControl", s.CacheControl, api.DynString)
+	api.Put(m, "ContentDisposition", s.ContentDisposition, api.DynString)
+	api.Put(m, "ContentEncoding", s.ContentEncoding, api.DynString)
+	api.Put(m, "ContentLanguage", s.ContentLanguage, api.DynString)
+	api.Put(m, "ContentRange", s.ContentRange, api.DynString)
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "Expires", s.Expires, api.DynTime)
+	api.Put(m, "WebsiteRedirectLocation", s.WebsiteRedirectLocation, api.DynString)
+	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
+	api.PutMap(m, "Metadata", s.Metadata, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
+	api.Put(m, "ReplicationStatus", s.ReplicationStatus, api.DynString)
+	api.Put(m, "PartsCount", s.PartsCount, api.DynInt32)
+	api.Put(m, "TagCount", s.TagCount, api.DynInt32)
+	api.Put(m, "ObjectLockMode", s.ObjectLockMode, api.DynString)
+	api.Put(m, "ObjectLockRetainUntilDate", s.ObjectLockRetainUntilDate, api.DynTime)
+	api.Put(m, "ObjectLockLegalHoldStatus", s.ObjectLockLegalHoldStatus, api.DynString)
+	api.Put(m, "ChecksumType", s.ChecksumType, api.DynString)
 	return m
 }
 
 func (s *GetObjectRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	if v := m["IfModifiedSince"]; v != nil {
-		if err := api.SetTimePtr(&s.IfModifiedSince, v); err != nil {
-			return api.At(err, ".IfModifiedSince")
-		}
-	}
-	if v := m["IfNoneMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfNoneMatch, v); err != nil {
-			return api.At(err, ".IfNoneMatch")
-		}
-	}
-	if v := m["IfUnmodifiedSince"]; v != nil {
-		if err := api.SetTimePtr(&s.IfUnmodifiedSince, v); err != nil {
-			return api.At(err, ".IfUnmodifiedSince")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Range"]; v != nil {
-		if err := api.SetStringPtr(&s.Range, v); err != nil {
-			return api.At(err, ".Range")
-		}
-	}
-	if v := m["ResponseCacheControl"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseCacheControl, v); err != nil {
-			return api.At(err, ".ResponseCacheControl")
-		}
-	}
-	if v := m["ResponseContentDisposition"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseContentDisposition, v); err != nil {
-			return api.At(err, ".ResponseContentDisposition")
-		}
-	}
-	if v := m["ResponseContentEncoding"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseContentEncoding, v); err != nil {
-			return api.At(err, ".ResponseContentEncoding")
-		}
-	}
-	if v := m["ResponseContentLanguage"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseContentLanguage, v); err != nil {
-			return api.At(err, ".ResponseContentLanguage")
-		}
-	}
-	if v := m["ResponseContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseContentType, v); err != nil {
-			return api.At(err, ".ResponseContentType")
-		}
-	}
-	if v := m["ResponseExpires"]; v != nil {
-		if err := api.SetTimePtr(&s.ResponseExpires, v); err != nil {
-			return api.At(err, ".ResponseExpires")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKey, v); err != nil {
-			return api.At(err, ".SSECustomerKey")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["PartNumber"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartNumber, v); err != nil {
-			return api.At(err, ".PartNumber")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["ChecksumMode"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumMode, v); err != nil {
-			return api.At(err, ".ChecksumMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "IfModifiedSince", &s.IfModifiedSince, api.SetTimePtr)
+	err = api.Decode(err, m, "IfNoneMatch", &s.IfNoneMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "IfUnmodifiedSince", &s.IfUnmodifiedSince, api.SetTimePtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Range", &s.Range, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseCacheControl", &s.ResponseCacheControl, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseContentDisposition", &s.ResponseContentDisposition, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseContentEncoding", &s.ResponseContentEncoding, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseContentLanguage", &s.ResponseContentLanguage, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseContentType", &s.ResponseContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseExpires", &s.ResponseExpires, api.SetTimePtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumMode", &s.ChecksumMode, api.SetStringPtr)
+	return err
 }
 
 func (s *GetObjectRequest) ToDynamic() map[string]any {
@@ -5991,81 +3096,34 @@ func (s *GetObjectRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
-	if s.IfModifiedSince != nil {
-		m["IfModifiedSince"] = s.IfModifiedSince.UTC()
-	}
-	if s.IfNoneMatch != nil {
-		m["IfNoneMatch"] = *s.IfNoneMatch
-	}
-	if s.IfUnmodifiedSince != nil {
-		m["IfUnmodifiedSince"] = s.IfUnmodifiedSince.UTC()
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Range != nil {
-		m["Range"] = *s.Range
-	}
-	if s.ResponseCacheControl != nil {
-		m["ResponseCacheControl"] = *s.ResponseCacheControl
-	}
-	if s.ResponseContentDisposition != nil {
-		m["ResponseContentDisposition"] = *s.ResponseContentDisposition
-	}
-	if s.ResponseContentEncoding != nil {
-		m["ResponseContentEncoding"] = *s.ResponseContentEncoding
-	}
-	if s.ResponseContentLanguage != nil {
-		m["ResponseContentLanguage"] = *s.ResponseContentLanguage
-	}
-	if s.ResponseContentType != nil {
-		m["ResponseContentType"] = *s.ResponseContentType
-	}
-	if s.ResponseExpires != nil {
-		m["ResponseExpires"] = s.ResponseExpires.UTC()
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKey != nil {
-		m["SSECustomerKey"] = *s.SSECustomerKey
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.PartNumber != nil {
-		m["PartNumber"] = int64(*s.PartNumber)
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.ChecksumMode != nil {
-		m["ChecksumMode"] = *s.ChecksumMode
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
+	api.Put(m, "IfModifiedSince", s.IfModifiedSince, api.DynTime)
+	api.Put(m, "IfNoneMatch", s.IfNoneMatch, api.DynString)
+	api.Put(m, "IfUnmodifiedSince", s.IfUnmodifiedSince, api.DynTime)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Range", s.Range, api.DynString)
+	api.Put(m, "ResponseCacheControl", s.ResponseCacheControl, api.DynString)
+	api.Put(m, "ResponseContentDisposition", s.ResponseContentDisposition, api.DynString)
+	api.Put(m, "ResponseContentEncoding", s.ResponseContentEncoding, api.DynString)
+	api.Put(m, "ResponseContentLanguage", s.ResponseContentLanguage, api.DynString)
+	api.Put(m, "ResponseContentType", s.ResponseContentType, api.DynString)
+	api.Put(m, "ResponseExpires", s.ResponseExpires, api.DynTime)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "ChecksumMode", s.ChecksumMode, api.DynString)
 	return m
 }
 
 func (s *GetObjectRetentionOutput) FromDynamic(m map[string]any) error {
-	if v := m["Retention"]; v != nil {
-		p := new(ObjectLockRetention)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Retention")
-		}
-		s.Retention = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Retention", &s.Retention, api.SetStructPtr[ObjectLockRetention])
+	return err
 }
 
 func (s *GetObjectRetentionOutput) ToDynamic() map[string]any {
@@ -6073,39 +3131,18 @@ func (s *GetObjectRetentionOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Retention != nil {
-		m["Retention"] = s.Retention.ToDynamic()
-	}
+	api.PutStruct(m, "Retention", s.Retention)
 	return m
 }
 
 func (s *GetObjectRetentionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetObjectRetentionRequest) ToDynamic() map[string]any {
@@ -6113,36 +3150,21 @@ func (s *GetObjectRetentionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetObjectTaggingOutput) FromDynamic(m map[string]any) error {
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["TagSet"]; v != nil {
-		if err := api.SetList(&s.TagSet, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TagSet")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "TagSet", &s.TagSet, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetObjectTaggingOutput) ToDynamic() map[string]any {
@@ -6150,42 +3172,19 @@ func (s *GetObjectTaggingOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.TagSet != nil {
-		m["TagSet"] = api.DynList(s.TagSet, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.PutList(m, "TagSet", s.TagSet, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetObjectTaggingRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	return err
 }
 
 func (s *GetObjectTaggingRequest) ToDynamic() map[string]any {
@@ -6193,36 +3192,19 @@ func (s *GetObjectTaggingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
 	return m
 }
 
 func (s *GetObjectTorrentOutput) FromDynamic(m map[string]any) error {
-	if v := m["Body"]; v != nil {
-		if err := api.SetReader(&s.Body, v); err != nil {
-			return api.At(err, ".Body")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Body", &s.Body, api.SetReader)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *GetObjectTorrentOutput) ToDynamic() map[string]any {
@@ -6230,37 +3212,18 @@ func (s *GetObjectTorrentOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Body != nil {
-		m["Body"] = s.Body
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.PutAny(m, "Body", s.Body)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *GetObjectTorrentRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetObjectTorrentRequest) ToDynamic() map[string]any {
@@ -6268,30 +3231,17 @@ func (s *GetObjectTorrentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GetPublicAccessBlockOutput) FromDynamic(m map[string]any) error {
-	if v := m["PublicAccessBlockConfiguration"]; v != nil {
-		p := new(PublicAccessBlockConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PublicAccessBlockConfiguration")
-		}
-		s.PublicAccessBlockConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PublicAccessBlockConfiguration", &s.PublicAccessBlockConfiguration, api.SetStructPtr[PublicAccessBlockConfiguration])
+	return err
 }
 
 func (s *GetPublicAccessBlockOutput) ToDynamic() map[string]any {
@@ -6299,24 +3249,15 @@ func (s *GetPublicAccessBlockOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PublicAccessBlockConfiguration != nil {
-		m["PublicAccessBlockConfiguration"] = s.PublicAccessBlockConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "PublicAccessBlockConfiguration", s.PublicAccessBlockConfiguration)
 	return m
 }
 
 func (s *GetPublicAccessBlockRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPublicAccessBlockRequest) ToDynamic() map[string]any {
@@ -6324,22 +3265,15 @@ func (s *GetPublicAccessBlockRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *GlacierJobParameters) FromDynamic(m map[string]any) error {
-	if v := m["Tier"]; v != nil {
-		if err := api.SetStringPtr(&s.Tier, v); err != nil {
-			return api.At(err, ".Tier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tier", &s.Tier, api.SetStringPtr)
+	return err
 }
 
 func (s *GlacierJobParameters) ToDynamic() map[string]any {
@@ -6347,26 +3281,15 @@ func (s *GlacierJobParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tier != nil {
-		m["Tier"] = *s.Tier
-	}
+	api.Put(m, "Tier", s.Tier, api.DynString)
 	return m
 }
 
 func (s *Grant) FromDynamic(m map[string]any) error {
-	if v := m["Grantee"]; v != nil {
-		p := new(Grantee)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Grantee")
-		}
-		s.Grantee = p
-	}
-	if v := m["Permission"]; v != nil {
-		if err := api.SetStringPtr(&s.Permission, v); err != nil {
-			return api.At(err, ".Permission")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Grantee", &s.Grantee, api.SetStructPtr[Grantee])
+	err = api.Decode(err, m, "Permission", &s.Permission, api.SetStringPtr)
+	return err
 }
 
 func (s *Grant) ToDynamic() map[string]any {
@@ -6374,42 +3297,19 @@ func (s *Grant) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Grantee != nil {
-		m["Grantee"] = s.Grantee.ToDynamic()
-	}
-	if s.Permission != nil {
-		m["Permission"] = *s.Permission
-	}
+	api.PutStruct(m, "Grantee", s.Grantee)
+	api.Put(m, "Permission", s.Permission, api.DynString)
 	return m
 }
 
 func (s *Grantee) FromDynamic(m map[string]any) error {
-	if v := m["DisplayName"]; v != nil {
-		if err := api.SetStringPtr(&s.DisplayName, v); err != nil {
-			return api.At(err, ".DisplayName")
-		}
-	}
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	if v := m["ID"]; v != nil {
-		if err := api.SetStringPtr(&s.ID, v); err != nil {
-			return api.At(err, ".ID")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["URI"]; v != nil {
-		if err := api.SetStringPtr(&s.URI, v); err != nil {
-			return api.At(err, ".URI")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "URI", &s.URI, api.SetStringPtr)
+	return err
 }
 
 func (s *Grantee) ToDynamic() map[string]any {
@@ -6417,51 +3317,22 @@ func (s *Grantee) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.DisplayName != nil {
-		m["DisplayName"] = *s.DisplayName
-	}
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
-	if s.ID != nil {
-		m["ID"] = *s.ID
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.URI != nil {
-		m["URI"] = *s.URI
-	}
+	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
+	api.Put(m, "ID", s.ID, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "URI", s.URI, api.DynString)
 	return m
 }
 
 func (s *HeadBucketOutput) FromDynamic(m map[string]any) error {
-	if v := m["BucketLocationType"]; v != nil {
-		if err := api.SetStringPtr(&s.BucketLocationType, v); err != nil {
-			return api.At(err, ".BucketLocationType")
-		}
-	}
-	if v := m["BucketLocationName"]; v != nil {
-		if err := api.SetStringPtr(&s.BucketLocationName, v); err != nil {
-			return api.At(err, ".BucketLocationName")
-		}
-	}
-	if v := m["BucketRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.BucketRegion, v); err != nil {
-			return api.At(err, ".BucketRegion")
-		}
-	}
-	if v := m["AccessPointAlias"]; v != nil {
-		if err := api.SetBoolPtr(&s.AccessPointAlias, v); err != nil {
-			return api.At(err, ".AccessPointAlias")
-		}
-	}
-	if v := m["BucketArn"]; v != nil {
-		if err := api.SetStringPtr(&s.BucketArn, v); err != nil {
-			return api.At(err, ".BucketArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BucketLocationType", &s.BucketLocationType, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketLocationName", &s.BucketLocationName, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketRegion", &s.BucketRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessPointAlias", &s.AccessPointAlias, api.SetBoolPtr)
+	err = api.Decode(err, m, "BucketArn", &s.BucketArn, api.SetStringPtr)
+	return err
 }
 
 func (s *HeadBucketOutput) ToDynamic() map[string]any {
@@ -6469,36 +3340,19 @@ func (s *HeadBucketOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.BucketLocationType != nil {
-		m["BucketLocationType"] = *s.BucketLocationType
-	}
-	if s.BucketLocationName != nil {
-		m["BucketLocationName"] = *s.BucketLocationName
-	}
-	if s.BucketRegion != nil {
-		m["BucketRegion"] = *s.BucketRegion
-	}
-	if s.AccessPointAlias != nil {
-		m["AccessPointAlias"] = *s.AccessPointAlias
-	}
-	if s.BucketArn != nil {
-		m["BucketArn"] = *s.BucketArn
-	}
+	api.Put(m, "BucketLocationType", s.BucketLocationType, api.DynString)
+	api.Put(m, "BucketLocationName", s.BucketLocationName, api.DynString)
+	api.Put(m, "BucketRegion", s.BucketRegion, api.DynString)
+	api.Put(m, "AccessPointAlias", s.AccessPointAlias, api.DynBool)
+	api.Put(m, "BucketArn", s.BucketArn, api.DynString)
 	return m
 }
 
 func (s *HeadBucketRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *HeadBucketRequest) ToDynamic() map[string]any {
@@ -6506,207 +3360,52 @@ func (s *HeadBucketRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *HeadObjectOutput) FromDynamic(m map[string]any) error {
-	if v := m["DeleteMarker"]; v != nil {
-		if err := api.SetBoolPtr(&s.DeleteMarker, v); err != nil {
-			return api.At(err, ".DeleteMarker")
-		}
-	}
-	if v := m["AcceptRanges"]; v != nil {
-		if err := api.SetStringPtr(&s.AcceptRanges, v); err != nil {
-			return api.At(err, ".AcceptRanges")
-		}
-	}
-	if v := m["Expiration"]; v != nil {
-		if err := api.SetStringPtr(&s.Expiration, v); err != nil {
-			return api.At(err, ".Expiration")
-		}
-	}
-	if v := m["Restore"]; v != nil {
-		if err := api.SetStringPtr(&s.Restore, v); err != nil {
-			return api.At(err, ".Restore")
-		}
-	}
-	if v := m["ArchiveStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ArchiveStatus, v); err != nil {
-			return api.At(err, ".ArchiveStatus")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["ContentLength"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ContentLength, v); err != nil {
-			return api.At(err, ".ContentLength")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["MissingMeta"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MissingMeta, v); err != nil {
-			return api.At(err, ".MissingMeta")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["CacheControl"]; v != nil {
-		if err := api.SetStringPtr(&s.CacheControl, v); err != nil {
-			return api.At(err, ".CacheControl")
-		}
-	}
-	if v := m["ContentDisposition"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentDisposition, v); err != nil {
-			return api.At(err, ".ContentDisposition")
-		}
-	}
-	if v := m["ContentEncoding"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentEncoding, v); err != nil {
-			return api.At(err, ".ContentEncoding")
-		}
-	}
-	if v := m["ContentLanguage"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentLanguage, v); err != nil {
-			return api.At(err, ".ContentLanguage")
-		}
-	}
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["Expires"]; v != nil {
-		if err := api.SetTimePtr(&s.Expires, v); err != nil {
-			return api.At(err, ".Expires")
-		}
-	}
-	if v := m["WebsiteRedirectLocation"]; v != nil {
-		if err := api.SetStringPtr(&s.WebsiteRedirectLocation, v); err != nil {
-			return api.At(err, ".WebsiteRedirectLocation")
-		}
-	}
-	if v := m["ServerSideEncryption"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerSideEncryption, v); err != nil {
-			return api.At(err, ".ServerSideEncryption")
-		}
-	}
-	if v := m["Metadata"]; v != nil {
-		if err := api.SetMap(&s.Metadata, v, api.SetString); err != nil {
-			return api.At(err, ".Metadata")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["SSEKMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSKeyId, v); err != nil {
-			return api.At(err, ".SSEKMSKeyId")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	if v := m["ReplicationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplicationStatus, v); err != nil {
-			return api.At(err, ".ReplicationStatus")
-		}
-	}
-	if v := m["PartsCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartsCount, v); err != nil {
-			return api.At(err, ".PartsCount")
-		}
-	}
-	if v := m["ObjectLockMode"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockMode, v); err != nil {
-			return api.At(err, ".ObjectLockMode")
-		}
-	}
-	if v := m["ObjectLockRetainUntilDate"]; v != nil {
-		if err := api.SetTimePtr(&s.ObjectLockRetainUntilDate, v); err != nil {
-			return api.At(err, ".ObjectLockRetainUntilDate")
-		}
-	}
-	if v := m["ObjectLockLegalHoldStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockLegalHoldStatus, v); err != nil {
-			return api.At(err, ".ObjectLockLegalHoldStatus")
-		}
-	}
-	if v := m["ContentRange"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentRange, v); err != nil {
-			return api.At(err, ".ContentRange")
-		}
-	}
-	if v := m["TagCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TagCount, v); err != nil {
-			return api.At(err, ".TagCount")
-		}
-	}
-	if v := m["ChecksumType"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumType, v); err != nil {
-			return api.At(err, ".ChecksumType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DeleteMarker", &s.DeleteMarker, api.SetBoolPtr)
+	err = api.Decode(err, m, "AcceptRanges", &s.AcceptRanges, api.SetStringPtr)
+	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStringPtr)
+	err = api.Decode(err, m, "Restore", &s.Restore, api.SetStringPtr)
+	err = api.Decode(err, m, "ArchiveStatus", &s.ArchiveStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	err = api.Decode(err, m, "ContentLength", &s.ContentLength, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "MissingMeta", &s.MissingMeta, api.SetInt32Ptr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "CacheControl", &s.CacheControl, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentDisposition", &s.ContentDisposition, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentEncoding", &s.ContentEncoding, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentLanguage", &s.ContentLanguage, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "Expires", &s.Expires, api.SetTimePtr)
+	err = api.Decode(err, m, "WebsiteRedirectLocation", &s.WebsiteRedirectLocation, api.SetStringPtr)
+	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
+	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "PartsCount", &s.PartsCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ObjectLockMode", &s.ObjectLockMode, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectLockRetainUntilDate", &s.ObjectLockRetainUntilDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ObjectLockLegalHoldStatus", &s.ObjectLockLegalHoldStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentRange", &s.ContentRange, api.SetStringPtr)
+	err = api.Decode(err, m, "TagCount", &s.TagCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ChecksumType", &s.ChecksumType, api.SetStringPtr)
+	return err
 }
 
 func (s *HeadObjectOutput) ToDynamic() map[string]any {
@@ -6714,230 +3413,71 @@ func (s *HeadObjectOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.DeleteMarker != nil {
-		m["DeleteMarker"] = *s.DeleteMarker
-	}
-	if s.AcceptRanges != nil {
-		m["AcceptRanges"] = *s.AcceptRanges
-	}
-	if s.Expiration != nil {
-		m["Expiration"] = *s.Expiration
-	}
-	if s.Restore != nil {
-		m["Restore"] = *s.Restore
-	}
-	if s.ArchiveStatus != nil {
-		m["ArchiveStatus"] = *s.ArchiveStatus
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
-	if s.ContentLength != nil {
-		m["ContentLength"] = *s.ContentLength
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.MissingMeta != nil {
-		m["MissingMeta"] = int64(*s.MissingMeta)
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.CacheControl != nil {
-		m["CacheControl"] = *s.CacheControl
-	}
-	if s.ContentDisposition != nil {
-		m["ContentDisposition"] = *s.ContentDisposition
-	}
-	if s.ContentEncoding != nil {
-		m["ContentEncoding"] = *s.ContentEncoding
-	}
-	if s.ContentLanguage != nil {
-		m["ContentLanguage"] = *s.ContentLanguage
-	}
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.Expires != nil {
-		m["Expires"] = s.Expires.UTC()
-	}
-	if s.WebsiteRedirectLocation != nil {
-		m["WebsiteRedirectLocation"] = *s.WebsiteRedirectLocation
-	}
-	if s.ServerSideEncryption != nil {
-		m["ServerSideEncryption"] = *s.ServerSideEncryption
-	}
-	if s.Metadata != nil {
-		m["Metadata"] = api.DynMap(s.Metadata, api.DynString)
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.SSEKMSKeyId != nil {
-		m["SSEKMSKeyId"] = *s.SSEKMSKeyId
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
-	if s.ReplicationStatus != nil {
-		m["ReplicationStatus"] = *s.ReplicationStatus
-	}
-	if s.PartsCount != nil {
-		m["PartsCount"] = int64(*s.PartsCount)
-	}
-	if s.ObjectLockMode != nil {
-		m["ObjectLockMode"] = *s.ObjectLockMode
-	}
-	if s.ObjectLockRetainUntilDate != nil {
-		m["ObjectLockRetainUntilDate"] = s.ObjectLockRetainUntilDate.UTC()
-	}
-	if s.ObjectLockLegalHoldStatus != nil {
-		m["ObjectLockLegalHoldStatus"] = *s.ObjectLockLegalHoldStatus
-	}
-	if s.ContentRange != nil {
-		m["ContentRange"] = *s.ContentRange
-	}
-	if s.TagCount != nil {
-		m["TagCount"] = int64(*s.TagCount)
-	}
-	if s.ChecksumType != nil {
-		m["ChecksumType"] = *s.ChecksumType
-	}
+	api.Put(m, "DeleteMarker", s.DeleteMarker, api.DynBool)
+	api.Put(m, "AcceptRanges", s.AcceptRanges, api.DynString)
+	api.Put(m, "Expiration", s.Expiration, api.DynString)
+	api.Put(m, "Restore", s.Restore, api.DynString)
+	api.Put(m, "ArchiveStatus", s.ArchiveStatus, api.DynString)
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
+	api.Put(m, "ContentLength", s.ContentLength, api.DynInt64)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.Put(m, "MissingMeta", s.MissingMeta, api.DynInt32)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "CacheControl", s.CacheControl, api.DynString)
+	api.Put(m, "ContentDisposition", s.ContentDisposition, api.DynString)
+	api.Put(m, "ContentEncoding", s.ContentEncoding, api.DynString)
+	api.Put(m, "ContentLanguage", s.ContentLanguage, api.DynString)
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "Expires", s.Expires, api.DynTime)
+	api.Put(m, "WebsiteRedirectLocation", s.WebsiteRedirectLocation, api.DynString)
+	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
+	api.PutMap(m, "Metadata", s.Metadata, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
+	api.Put(m, "ReplicationStatus", s.ReplicationStatus, api.DynString)
+	api.Put(m, "PartsCount", s.PartsCount, api.DynInt32)
+	api.Put(m, "ObjectLockMode", s.ObjectLockMode, api.DynString)
+	api.Put(m, "ObjectLockRetainUntilDate", s.ObjectLockRetainUntilDate, api.DynTime)
+	api.Put(m, "ObjectLockLegalHoldStatus", s.ObjectLockLegalHoldStatus, api.DynString)
+	api.Put(m, "ContentRange", s.ContentRange, api.DynString)
+	api.Put(m, "TagCount", s.TagCount, api.DynInt32)
+	api.Put(m, "ChecksumType", s.ChecksumType, api.DynString)
 	return m
 }
 
 func (s *HeadObjectRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	if v := m["IfModifiedSince"]; v != nil {
-		if err := api.SetTimePtr(&s.IfModifiedSince, v); err != nil {
-			return api.At(err, ".IfModifiedSince")
-		}
-	}
-	if v := m["IfNoneMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfNoneMatch, v); err != nil {
-			return api.At(err, ".IfNoneMatch")
-		}
-	}
-	if v := m["IfUnmodifiedSince"]; v != nil {
-		if err := api.SetTimePtr(&s.IfUnmodifiedSince, v); err != nil {
-			return api.At(err, ".IfUnmodifiedSince")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Range"]; v != nil {
-		if err := api.SetStringPtr(&s.Range, v); err != nil {
-			return api.At(err, ".Range")
-		}
-	}
-	if v := m["ResponseCacheControl"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseCacheControl, v); err != nil {
-			return api.At(err, ".ResponseCacheControl")
-		}
-	}
-	if v := m["ResponseContentDisposition"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseContentDisposition, v); err != nil {
-			return api.At(err, ".ResponseContentDisposition")
-		}
-	}
-	if v := m["ResponseContentEncoding"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseContentEncoding, v); err != nil {
-			return api.At(err, ".ResponseContentEncoding")
-		}
-	}
-	if v := m["ResponseContentLanguage"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseContentLanguage, v); err != nil {
-			return api.At(err, ".ResponseContentLanguage")
-		}
-	}
-	if v := m["ResponseContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResponseContentType, v); err != nil {
-			return api.At(err, ".ResponseContentType")
-		}
-	}
-	if v := m["ResponseExpires"]; v != nil {
-		if err := api.SetTimePtr(&s.ResponseExpires, v); err != nil {
-			return api.At(err, ".ResponseExpires")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKey, v); err != nil {
-			return api.At(err, ".SSECustomerKey")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["PartNumber"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartNumber, v); err != nil {
-			return api.At(err, ".PartNumber")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["ChecksumMode"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumMode, v); err != nil {
-			return api.At(err, ".ChecksumMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "IfModifiedSince", &s.IfModifiedSince, api.SetTimePtr)
+	err = api.Decode(err, m, "IfNoneMatch", &s.IfNoneMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "IfUnmodifiedSince", &s.IfUnmodifiedSince, api.SetTimePtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Range", &s.Range, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseCacheControl", &s.ResponseCacheControl, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseContentDisposition", &s.ResponseContentDisposition, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseContentEncoding", &s.ResponseContentEncoding, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseContentLanguage", &s.ResponseContentLanguage, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseContentType", &s.ResponseContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseExpires", &s.ResponseExpires, api.SetTimePtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumMode", &s.ChecksumMode, api.SetStringPtr)
+	return err
 }
 
 func (s *HeadObjectRequest) ToDynamic() map[string]any {
@@ -6945,79 +3485,34 @@ func (s *HeadObjectRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
-	if s.IfModifiedSince != nil {
-		m["IfModifiedSince"] = s.IfModifiedSince.UTC()
-	}
-	if s.IfNoneMatch != nil {
-		m["IfNoneMatch"] = *s.IfNoneMatch
-	}
-	if s.IfUnmodifiedSince != nil {
-		m["IfUnmodifiedSince"] = s.IfUnmodifiedSince.UTC()
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Range != nil {
-		m["Range"] = *s.Range
-	}
-	if s.ResponseCacheControl != nil {
-		m["ResponseCacheControl"] = *s.ResponseCacheControl
-	}
-	if s.ResponseContentDisposition != nil {
-		m["ResponseContentDisposition"] = *s.ResponseContentDisposition
-	}
-	if s.ResponseContentEncoding != nil {
-		m["ResponseContentEncoding"] = *s.ResponseContentEncoding
-	}
-	if s.ResponseContentLanguage != nil {
-		m["ResponseContentLanguage"] = *s.ResponseContentLanguage
-	}
-	if s.ResponseContentType != nil {
-		m["ResponseContentType"] = *s.ResponseContentType
-	}
-	if s.ResponseExpires != nil {
-		m["ResponseExpires"] = s.ResponseExpires.UTC()
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKey != nil {
-		m["SSECustomerKey"] = *s.SSECustomerKey
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.PartNumber != nil {
-		m["PartNumber"] = int64(*s.PartNumber)
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.ChecksumMode != nil {
-		m["ChecksumMode"] = *s.ChecksumMode
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
+	api.Put(m, "IfModifiedSince", s.IfModifiedSince, api.DynTime)
+	api.Put(m, "IfNoneMatch", s.IfNoneMatch, api.DynString)
+	api.Put(m, "IfUnmodifiedSince", s.IfUnmodifiedSince, api.DynTime)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Range", s.Range, api.DynString)
+	api.Put(m, "ResponseCacheControl", s.ResponseCacheControl, api.DynString)
+	api.Put(m, "ResponseContentDisposition", s.ResponseContentDisposition, api.DynString)
+	api.Put(m, "ResponseContentEncoding", s.ResponseContentEncoding, api.DynString)
+	api.Put(m, "ResponseContentLanguage", s.ResponseContentLanguage, api.DynString)
+	api.Put(m, "ResponseContentType", s.ResponseContentType, api.DynString)
+	api.Put(m, "ResponseExpires", s.ResponseExpires, api.DynTime)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "ChecksumMode", s.ChecksumMode, api.DynString)
 	return m
 }
 
 func (s *IndexDocument) FromDynamic(m map[string]any) error {
-	if v := m["Suffix"]; v != nil {
-		if err := api.SetStringPtr(&s.Suffix, v); err != nil {
-			return api.At(err, ".Suffix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Suffix", &s.Suffix, api.SetStringPtr)
+	return err
 }
 
 func (s *IndexDocument) ToDynamic() map[string]any {
@@ -7025,24 +3520,15 @@ func (s *IndexDocument) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Suffix != nil {
-		m["Suffix"] = *s.Suffix
-	}
+	api.Put(m, "Suffix", s.Suffix, api.DynString)
 	return m
 }
 
 func (s *Initiator) FromDynamic(m map[string]any) error {
-	if v := m["ID"]; v != nil {
-		if err := api.SetStringPtr(&s.ID, v); err != nil {
-			return api.At(err, ".ID")
-		}
-	}
-	if v := m["DisplayName"]; v != nil {
-		if err := api.SetStringPtr(&s.DisplayName, v); err != nil {
-			return api.At(err, ".DisplayName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
+	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
+	return err
 }
 
 func (s *Initiator) ToDynamic() map[string]any {
@@ -7050,43 +3536,18 @@ func (s *Initiator) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ID != nil {
-		m["ID"] = *s.ID
-	}
-	if s.DisplayName != nil {
-		m["DisplayName"] = *s.DisplayName
-	}
+	api.Put(m, "ID", s.ID, api.DynString)
+	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
 	return m
 }
 
 func (s *InputSerialization) FromDynamic(m map[string]any) error {
-	if v := m["CSV"]; v != nil {
-		p := new(CSVInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CSV")
-		}
-		s.CSV = p
-	}
-	if v := m["CompressionType"]; v != nil {
-		if err := api.SetStringPtr(&s.CompressionType, v); err != nil {
-			return api.At(err, ".CompressionType")
-		}
-	}
-	if v := m["JSON"]; v != nil {
-		p := new(JSONInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".JSON")
-		}
-		s.JSON = p
-	}
-	if v := m["Parquet"]; v != nil {
-		p := new(ParquetInput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Parquet")
-		}
-		s.Parquet = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CSV", &s.CSV, api.SetStructPtr[CSVInput])
+	err = api.Decode(err, m, "CompressionType", &s.CompressionType, api.SetStringPtr)
+	err = api.Decode(err, m, "JSON", &s.JSON, api.SetStructPtr[JSONInput])
+	err = api.Decode(err, m, "Parquet", &s.Parquet, api.SetStructPtr[ParquetInput])
+	return err
 }
 
 func (s *InputSerialization) ToDynamic() map[string]any {
@@ -7094,33 +3555,20 @@ func (s *InputSerialization) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.CSV != nil {
-		m["CSV"] = s.CSV.ToDynamic()
-	}
-	if s.CompressionType != nil {
-		m["CompressionType"] = *s.CompressionType
-	}
-	if s.JSON != nil {
-		m["JSON"] = s.JSON.ToDynamic()
-	}
-	if s.Parquet != nil {
-		m["Parquet"] = s.Parquet.ToDynamic()
-	}
+	api.PutStruct(m, "CSV", s.CSV)
+	api.Put(m, "CompressionType", s.CompressionType, api.DynString)
+	api.PutStruct(m, "JSON", s.JSON)
+	api.PutStruct(m, "Parquet", s.Parquet)
 	return m
 }
 
 func (s *IntelligentTieringAndOperator) FromDynamic(m map[string]any) error {
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *IntelligentTieringAndOperator) ToDynamic() map[string]any {
@@ -7128,39 +3576,20 @@ func (s *IntelligentTieringAndOperator) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *IntelligentTieringConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Filter"]; v != nil {
-		p := new(IntelligentTieringFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filter")
-		}
-		s.Filter = p
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["Tierings"]; v != nil {
-		if err := api.SetList(&s.Tierings, v, func(p *Tiering, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tierings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[IntelligentTieringFilter])
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "Tierings", &s.Tierings, func(p *[]Tiering, v any) error {
+		return api.SetList(p, v, func(p *Tiering, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *IntelligentTieringConfiguration) ToDynamic() map[string]any {
@@ -7168,42 +3597,19 @@ func (s *IntelligentTieringConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Filter != nil {
-		m["Filter"] = s.Filter.ToDynamic()
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.Tierings != nil {
-		m["Tierings"] = api.DynList(s.Tierings, func(e Tiering) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutStruct(m, "Filter", s.Filter)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutList(m, "Tierings", s.Tierings, func(e Tiering) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *IntelligentTieringFilter) FromDynamic(m map[string]any) error {
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Tag"]; v != nil {
-		p := new(Tag)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Tag")
-		}
-		s.Tag = p
-	}
-	if v := m["And"]; v != nil {
-		p := new(IntelligentTieringAndOperator)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".And")
-		}
-		s.And = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Tag", &s.Tag, api.SetStructPtr[Tag])
+	err = api.Decode(err, m, "And", &s.And, api.SetStructPtr[IntelligentTieringAndOperator])
+	return err
 }
 
 func (s *IntelligentTieringFilter) ToDynamic() map[string]any {
@@ -7211,30 +3617,17 @@ func (s *IntelligentTieringFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Tag != nil {
-		m["Tag"] = s.Tag.ToDynamic()
-	}
-	if s.And != nil {
-		m["And"] = s.And.ToDynamic()
-	}
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutStruct(m, "Tag", s.Tag)
+	api.PutStruct(m, "And", s.And)
 	return m
 }
 
 func (s *InvalidObjectState) FromDynamic(m map[string]any) error {
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["AccessTier"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessTier, v); err != nil {
-			return api.At(err, ".AccessTier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessTier", &s.AccessTier, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidObjectState) ToDynamic() map[string]any {
@@ -7242,58 +3635,21 @@ func (s *InvalidObjectState) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.AccessTier != nil {
-		m["AccessTier"] = *s.AccessTier
-	}
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.Put(m, "AccessTier", s.AccessTier, api.DynString)
 	return m
 }
 
 func (s *InventoryConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Destination"]; v != nil {
-		p := new(InventoryDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-		s.Destination = p
-	}
-	if v := m["IsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsEnabled, v); err != nil {
-			return api.At(err, ".IsEnabled")
-		}
-	}
-	if v := m["Filter"]; v != nil {
-		p := new(InventoryFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filter")
-		}
-		s.Filter = p
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IncludedObjectVersions"]; v != nil {
-		if err := api.SetStringPtr(&s.IncludedObjectVersions, v); err != nil {
-			return api.At(err, ".IncludedObjectVersions")
-		}
-	}
-	if v := m["OptionalFields"]; v != nil {
-		if err := api.SetList(&s.OptionalFields, v, api.SetString); err != nil {
-			return api.At(err, ".OptionalFields")
-		}
-	}
-	if v := m["Schedule"]; v != nil {
-		p := new(InventorySchedule)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Schedule")
-		}
-		s.Schedule = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[InventoryDestination])
+	err = api.Decode(err, m, "IsEnabled", &s.IsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[InventoryFilter])
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludedObjectVersions", &s.IncludedObjectVersions, api.SetStringPtr)
+	err = api.Decode(err, m, "OptionalFields", &s.OptionalFields, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Schedule", &s.Schedule, api.SetStructPtr[InventorySchedule])
+	return err
 }
 
 func (s *InventoryConfiguration) ToDynamic() map[string]any {
@@ -7301,39 +3657,20 @@ func (s *InventoryConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Destination != nil {
-		m["Destination"] = s.Destination.ToDynamic()
-	}
-	if s.IsEnabled != nil {
-		m["IsEnabled"] = *s.IsEnabled
-	}
-	if s.Filter != nil {
-		m["Filter"] = s.Filter.ToDynamic()
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IncludedObjectVersions != nil {
-		m["IncludedObjectVersions"] = *s.IncludedObjectVersions
-	}
-	if s.OptionalFields != nil {
-		m["OptionalFields"] = api.DynList(s.OptionalFields, api.DynString)
-	}
-	if s.Schedule != nil {
-		m["Schedule"] = s.Schedule.ToDynamic()
-	}
+	api.PutStruct(m, "Destination", s.Destination)
+	api.Put(m, "IsEnabled", s.IsEnabled, api.DynBool)
+	api.PutStruct(m, "Filter", s.Filter)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "IncludedObjectVersions", s.IncludedObjectVersions, api.DynString)
+	api.PutList(m, "OptionalFields", s.OptionalFields, api.DynString)
+	api.PutStruct(m, "Schedule", s.Schedule)
 	return m
 }
 
 func (s *InventoryDestination) FromDynamic(m map[string]any) error {
-	if v := m["S3BucketDestination"]; v != nil {
-		p := new(InventoryS3BucketDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".S3BucketDestination")
-		}
-		s.S3BucketDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S3BucketDestination", &s.S3BucketDestination, api.SetStructPtr[InventoryS3BucketDestination])
+	return err
 }
 
 func (s *InventoryDestination) ToDynamic() map[string]any {
@@ -7341,28 +3678,15 @@ func (s *InventoryDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.S3BucketDestination != nil {
-		m["S3BucketDestination"] = s.S3BucketDestination.ToDynamic()
-	}
+	api.PutStruct(m, "S3BucketDestination", s.S3BucketDestination)
 	return m
 }
 
 func (s *InventoryEncryption) FromDynamic(m map[string]any) error {
-	if v := m["SSES3"]; v != nil {
-		p := new(SSES3)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SSES3")
-		}
-		s.SSES3 = p
-	}
-	if v := m["SSEKMS"]; v != nil {
-		p := new(SSEKMS)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SSEKMS")
-		}
-		s.SSEKMS = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SSES3", &s.SSES3, api.SetStructPtr[SSES3])
+	err = api.Decode(err, m, "SSEKMS", &s.SSEKMS, api.SetStructPtr[SSEKMS])
+	return err
 }
 
 func (s *InventoryEncryption) ToDynamic() map[string]any {
@@ -7370,22 +3694,15 @@ func (s *InventoryEncryption) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SSES3 != nil {
-		m["SSES3"] = s.SSES3.ToDynamic()
-	}
-	if s.SSEKMS != nil {
-		m["SSEKMS"] = s.SSEKMS.ToDynamic()
-	}
+	api.PutStruct(m, "SSES3", s.SSES3)
+	api.PutStruct(m, "SSEKMS", s.SSEKMS)
 	return m
 }
 
 func (s *InventoryFilter) FromDynamic(m map[string]any) error {
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	return err
 }
 
 func (s *InventoryFilter) ToDynamic() map[string]any {
@@ -7393,41 +3710,18 @@ func (s *InventoryFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
 	return m
 }
 
 func (s *InventoryS3BucketDestination) FromDynamic(m map[string]any) error {
-	if v := m["AccountId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccountId, v); err != nil {
-			return api.At(err, ".AccountId")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Format"]; v != nil {
-		if err := api.SetStringPtr(&s.Format, v); err != nil {
-			return api.At(err, ".Format")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Encryption"]; v != nil {
-		p := new(InventoryEncryption)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Encryption")
-		}
-		s.Encryption = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccountId", &s.AccountId, api.SetStringPtr)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Format", &s.Format, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Encryption", &s.Encryption, api.SetStructPtr[InventoryEncryption])
+	return err
 }
 
 func (s *InventoryS3BucketDestination) ToDynamic() map[string]any {
@@ -7435,31 +3729,18 @@ func (s *InventoryS3BucketDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.AccountId != nil {
-		m["AccountId"] = *s.AccountId
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Format != nil {
-		m["Format"] = *s.Format
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Encryption != nil {
-		m["Encryption"] = s.Encryption.ToDynamic()
-	}
+	api.Put(m, "AccountId", s.AccountId, api.DynString)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Format", s.Format, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutStruct(m, "Encryption", s.Encryption)
 	return m
 }
 
 func (s *InventorySchedule) FromDynamic(m map[string]any) error {
-	if v := m["Frequency"]; v != nil {
-		if err := api.SetStringPtr(&s.Frequency, v); err != nil {
-			return api.At(err, ".Frequency")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Frequency", &s.Frequency, api.SetStringPtr)
+	return err
 }
 
 func (s *InventorySchedule) ToDynamic() map[string]any {
@@ -7467,19 +3748,14 @@ func (s *InventorySchedule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Frequency != nil {
-		m["Frequency"] = *s.Frequency
-	}
+	api.Put(m, "Frequency", s.Frequency, api.DynString)
 	return m
 }
 
 func (s *JSONInput) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *JSONInput) ToDynamic() map[string]any {
@@ -7487,19 +3763,14 @@ func (s *JSONInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
 	return m
 }
 
 func (s *JSONOutput) FromDynamic(m map[string]any) error {
-	if v := m["RecordDelimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.RecordDelimiter, v); err != nil {
-			return api.At(err, ".RecordDelimiter")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RecordDelimiter", &s.RecordDelimiter, api.SetStringPtr)
+	return err
 }
 
 func (s *JSONOutput) ToDynamic() map[string]any {
@@ -7507,36 +3778,17 @@ func (s *JSONOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RecordDelimiter != nil {
-		m["RecordDelimiter"] = *s.RecordDelimiter
-	}
+	api.Put(m, "RecordDelimiter", s.RecordDelimiter, api.DynString)
 	return m
 }
 
 func (s *LambdaFunctionConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LambdaFunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.LambdaFunctionArn, v); err != nil {
-			return api.At(err, ".LambdaFunctionArn")
-		}
-	}
-	if v := m["Events"]; v != nil {
-		if err := api.SetList(&s.Events, v, api.SetString); err != nil {
-			return api.At(err, ".Events")
-		}
-	}
-	if v := m["Filter"]; v != nil {
-		p := new(NotificationConfigurationFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filter")
-		}
-		s.Filter = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LambdaFunctionArn", &s.LambdaFunctionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Events", &s.Events, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[NotificationConfigurationFilter])
+	return err
 }
 
 func (s *LambdaFunctionConfiguration) ToDynamic() map[string]any {
@@ -7544,28 +3796,19 @@ func (s *LambdaFunctionConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LambdaFunctionArn != nil {
-		m["LambdaFunctionArn"] = *s.LambdaFunctionArn
-	}
-	if s.Events != nil {
-		m["Events"] = api.DynList(s.Events, api.DynString)
-	}
-	if s.Filter != nil {
-		m["Filter"] = s.Filter.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LambdaFunctionArn", s.LambdaFunctionArn, api.DynString)
+	api.PutList(m, "Events", s.Events, api.DynString)
+	api.PutStruct(m, "Filter", s.Filter)
 	return m
 }
 
 func (s *LifecycleConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *LifecycleConfiguration) ToDynamic() map[string]any {
@@ -7573,29 +3816,16 @@ func (s *LifecycleConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *LifecycleExpiration) FromDynamic(m map[string]any) error {
-	if v := m["Date"]; v != nil {
-		if err := api.SetTimePtr(&s.Date, v); err != nil {
-			return api.At(err, ".Date")
-		}
-	}
-	if v := m["Days"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Days, v); err != nil {
-			return api.At(err, ".Days")
-		}
-	}
-	if v := m["ExpiredObjectDeleteMarker"]; v != nil {
-		if err := api.SetBoolPtr(&s.ExpiredObjectDeleteMarker, v); err != nil {
-			return api.At(err, ".ExpiredObjectDeleteMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Date", &s.Date, api.SetTimePtr)
+	err = api.Decode(err, m, "Days", &s.Days, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ExpiredObjectDeleteMarker", &s.ExpiredObjectDeleteMarker, api.SetBoolPtr)
+	return err
 }
 
 func (s *LifecycleExpiration) ToDynamic() map[string]any {
@@ -7603,73 +3833,28 @@ func (s *LifecycleExpiration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Date != nil {
-		m["Date"] = s.Date.UTC()
-	}
-	if s.Days != nil {
-		m["Days"] = int64(*s.Days)
-	}
-	if s.ExpiredObjectDeleteMarker != nil {
-		m["ExpiredObjectDeleteMarker"] = *s.ExpiredObjectDeleteMarker
-	}
+	api.Put(m, "Date", s.Date, api.DynTime)
+	api.Put(m, "Days", s.Days, api.DynInt32)
+	api.Put(m, "ExpiredObjectDeleteMarker", s.ExpiredObjectDeleteMarker, api.DynBool)
 	return m
 }
 
 func (s *LifecycleRule) FromDynamic(m map[string]any) error {
-	if v := m["Expiration"]; v != nil {
-		p := new(LifecycleExpiration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Expiration")
-		}
-		s.Expiration = p
-	}
-	if v := m["ID"]; v != nil {
-		if err := api.SetStringPtr(&s.ID, v); err != nil {
-			return api.At(err, ".ID")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Filter"]; v != nil {
-		p := new(LifecycleRuleFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filter")
-		}
-		s.Filter = p
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["Transitions"]; v != nil {
-		if err := api.SetList(&s.Transitions, v, func(p *Transition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Transitions")
-		}
-	}
-	if v := m["NoncurrentVersionTransitions"]; v != nil {
-		if err := api.SetList(&s.NoncurrentVersionTransitions, v, func(p *NoncurrentVersionTransition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".NoncurrentVersionTransitions")
-		}
-	}
-	if v := m["NoncurrentVersionExpiration"]; v != nil {
-		p := new(NoncurrentVersionExpiration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".NoncurrentVersionExpiration")
-		}
-		s.NoncurrentVersionExpiration = p
-	}
-	if v := m["AbortIncompleteMultipartUpload"]; v != nil {
-		p := new(AbortIncompleteMultipartUpload)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AbortIncompleteMultipartUpload")
-		}
-		s.AbortIncompleteMultipartUpload = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStructPtr[LifecycleExpiration])
+	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[LifecycleRuleFilter])
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "Transitions", &s.Transitions, func(p *[]Transition, v any) error {
+		return api.SetList(p, v, func(p *Transition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NoncurrentVersionTransitions", &s.NoncurrentVersionTransitions, func(p *[]NoncurrentVersionTransition, v any) error {
+		return api.SetList(p, v, func(p *NoncurrentVersionTransition, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NoncurrentVersionExpiration", &s.NoncurrentVersionExpiration, api.SetStructPtr[NoncurrentVersionExpiration])
+	err = api.Decode(err, m, "AbortIncompleteMultipartUpload", &s.AbortIncompleteMultipartUpload, api.SetStructPtr[AbortIncompleteMultipartUpload])
+	return err
 }
 
 func (s *LifecycleRule) ToDynamic() map[string]any {
@@ -7677,58 +3862,27 @@ func (s *LifecycleRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Expiration != nil {
-		m["Expiration"] = s.Expiration.ToDynamic()
-	}
-	if s.ID != nil {
-		m["ID"] = *s.ID
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Filter != nil {
-		m["Filter"] = s.Filter.ToDynamic()
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.Transitions != nil {
-		m["Transitions"] = api.DynList(s.Transitions, func(e Transition) any { return e.ToDynamic() })
-	}
-	if s.NoncurrentVersionTransitions != nil {
-		m["NoncurrentVersionTransitions"] = api.DynList(s.NoncurrentVersionTransitions, func(e NoncurrentVersionTransition) any { return e.ToDynamic() })
-	}
-	if s.NoncurrentVersionExpiration != nil {
-		m["NoncurrentVersionExpiration"] = s.NoncurrentVersionExpiration.ToDynamic()
-	}
-	if s.AbortIncompleteMultipartUpload != nil {
-		m["AbortIncompleteMultipartUpload"] = s.AbortIncompleteMultipartUpload.ToDynamic()
-	}
+	api.PutStruct(m, "Expiration", s.Expiration)
+	api.Put(m, "ID", s.ID, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutStruct(m, "Filter", s.Filter)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutList(m, "Transitions", s.Transitions, func(e Transition) any { return e.ToDynamic() })
+	api.PutList(m, "NoncurrentVersionTransitions", s.NoncurrentVersionTransitions, func(e NoncurrentVersionTransition) any { return e.ToDynamic() })
+	api.PutStruct(m, "NoncurrentVersionExpiration", s.NoncurrentVersionExpiration)
+	api.PutStruct(m, "AbortIncompleteMultipartUpload", s.AbortIncompleteMultipartUpload)
 	return m
 }
 
 func (s *LifecycleRuleAndOperator) FromDynamic(m map[string]any) error {
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["ObjectSizeGreaterThan"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ObjectSizeGreaterThan, v); err != nil {
-			return api.At(err, ".ObjectSizeGreaterThan")
-		}
-	}
-	if v := m["ObjectSizeLessThan"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ObjectSizeLessThan, v); err != nil {
-			return api.At(err, ".ObjectSizeLessThan")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ObjectSizeGreaterThan", &s.ObjectSizeGreaterThan, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ObjectSizeLessThan", &s.ObjectSizeLessThan, api.SetInt64Ptr)
+	return err
 }
 
 func (s *LifecycleRuleAndOperator) ToDynamic() map[string]any {
@@ -7736,52 +3890,21 @@ func (s *LifecycleRuleAndOperator) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.ObjectSizeGreaterThan != nil {
-		m["ObjectSizeGreaterThan"] = *s.ObjectSizeGreaterThan
-	}
-	if s.ObjectSizeLessThan != nil {
-		m["ObjectSizeLessThan"] = *s.ObjectSizeLessThan
-	}
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "ObjectSizeGreaterThan", s.ObjectSizeGreaterThan, api.DynInt64)
+	api.Put(m, "ObjectSizeLessThan", s.ObjectSizeLessThan, api.DynInt64)
 	return m
 }
 
 func (s *LifecycleRuleFilter) FromDynamic(m map[string]any) error {
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Tag"]; v != nil {
-		p := new(Tag)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Tag")
-		}
-		s.Tag = p
-	}
-	if v := m["ObjectSizeGreaterThan"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ObjectSizeGreaterThan, v); err != nil {
-			return api.At(err, ".ObjectSizeGreaterThan")
-		}
-	}
-	if v := m["ObjectSizeLessThan"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ObjectSizeLessThan, v); err != nil {
-			return api.At(err, ".ObjectSizeLessThan")
-		}
-	}
-	if v := m["And"]; v != nil {
-		p := new(LifecycleRuleAndOperator)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".And")
-		}
-		s.And = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Tag", &s.Tag, api.SetStructPtr[Tag])
+	err = api.Decode(err, m, "ObjectSizeGreaterThan", &s.ObjectSizeGreaterThan, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ObjectSizeLessThan", &s.ObjectSizeLessThan, api.SetInt64Ptr)
+	err = api.Decode(err, m, "And", &s.And, api.SetStructPtr[LifecycleRuleAndOperator])
+	return err
 }
 
 func (s *LifecycleRuleFilter) ToDynamic() map[string]any {
@@ -7789,46 +3912,23 @@ func (s *LifecycleRuleFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Tag != nil {
-		m["Tag"] = s.Tag.ToDynamic()
-	}
-	if s.ObjectSizeGreaterThan != nil {
-		m["ObjectSizeGreaterThan"] = *s.ObjectSizeGreaterThan
-	}
-	if s.ObjectSizeLessThan != nil {
-		m["ObjectSizeLessThan"] = *s.ObjectSizeLessThan
-	}
-	if s.And != nil {
-		m["And"] = s.And.ToDynamic()
-	}
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutStruct(m, "Tag", s.Tag)
+	api.Put(m, "ObjectSizeGreaterThan", s.ObjectSizeGreaterThan, api.DynInt64)
+	api.Put(m, "ObjectSizeLessThan", s.ObjectSizeLessThan, api.DynInt64)
+	api.PutStruct(m, "And", s.And)
 	return m
 }
 
 func (s *ListBucketAnalyticsConfigurationsOutput) FromDynamic(m map[string]any) error {
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	if v := m["NextContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextContinuationToken, v); err != nil {
-			return api.At(err, ".NextContinuationToken")
-		}
-	}
-	if v := m["AnalyticsConfigurationList"]; v != nil {
-		if err := api.SetList(&s.AnalyticsConfigurationList, v, func(p *AnalyticsConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AnalyticsConfigurationList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "NextContinuationToken", &s.NextContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "AnalyticsConfigurationList", &s.AnalyticsConfigurationList, func(p *[]AnalyticsConfiguration, v any) error {
+		return api.SetList(p, v, func(p *AnalyticsConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListBucketAnalyticsConfigurationsOutput) ToDynamic() map[string]any {
@@ -7836,38 +3936,19 @@ func (s *ListBucketAnalyticsConfigurationsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
-	if s.NextContinuationToken != nil {
-		m["NextContinuationToken"] = *s.NextContinuationToken
-	}
-	if s.AnalyticsConfigurationList != nil {
-		m["AnalyticsConfigurationList"] = api.DynList(s.AnalyticsConfigurationList, func(e AnalyticsConfiguration) any { return e.ToDynamic() })
-	}
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
+	api.Put(m, "NextContinuationToken", s.NextContinuationToken, api.DynString)
+	api.PutList(m, "AnalyticsConfigurationList", s.AnalyticsConfigurationList, func(e AnalyticsConfiguration) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListBucketAnalyticsConfigurationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *ListBucketAnalyticsConfigurationsRequest) ToDynamic() map[string]any {
@@ -7875,40 +3956,21 @@ func (s *ListBucketAnalyticsConfigurationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *ListBucketIntelligentTieringConfigurationsOutput) FromDynamic(m map[string]any) error {
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	if v := m["NextContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextContinuationToken, v); err != nil {
-			return api.At(err, ".NextContinuationToken")
-		}
-	}
-	if v := m["IntelligentTieringConfigurationList"]; v != nil {
-		if err := api.SetList(&s.IntelligentTieringConfigurationList, v, func(p *IntelligentTieringConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".IntelligentTieringConfigurationList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "NextContinuationToken", &s.NextContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "IntelligentTieringConfigurationList", &s.IntelligentTieringConfigurationList, func(p *[]IntelligentTieringConfiguration, v any) error {
+		return api.SetList(p, v, func(p *IntelligentTieringConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListBucketIntelligentTieringConfigurationsOutput) ToDynamic() map[string]any {
@@ -7916,33 +3978,18 @@ func (s *ListBucketIntelligentTieringConfigurationsOutput) ToDynamic() map[strin
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
-	if s.NextContinuationToken != nil {
-		m["NextContinuationToken"] = *s.NextContinuationToken
-	}
-	if s.IntelligentTieringConfigurationList != nil {
-		m["IntelligentTieringConfigurationList"] = api.DynList(s.IntelligentTieringConfigurationList, func(e IntelligentTieringConfiguration) any { return e.ToDynamic() })
-	}
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
+	api.Put(m, "NextContinuationToken", s.NextContinuationToken, api.DynString)
+	api.PutList(m, "IntelligentTieringConfigurationList", s.IntelligentTieringConfigurationList, func(e IntelligentTieringConfiguration) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListBucketIntelligentTieringConfigurationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListBucketIntelligentTieringConfigurationsRequest) ToDynamic() map[string]any {
@@ -7950,37 +3997,20 @@ func (s *ListBucketIntelligentTieringConfigurationsRequest) ToDynamic() map[stri
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
 	return m
 }
 
 func (s *ListBucketInventoryConfigurationsOutput) FromDynamic(m map[string]any) error {
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	if v := m["InventoryConfigurationList"]; v != nil {
-		if err := api.SetList(&s.InventoryConfigurationList, v, func(p *InventoryConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".InventoryConfigurationList")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["NextContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextContinuationToken, v); err != nil {
-			return api.At(err, ".NextContinuationToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "InventoryConfigurationList", &s.InventoryConfigurationList, func(p *[]InventoryConfiguration, v any) error {
+		return api.SetList(p, v, func(p *InventoryConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "NextContinuationToken", &s.NextContinuationToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListBucketInventoryConfigurationsOutput) ToDynamic() map[string]any {
@@ -7988,38 +4018,19 @@ func (s *ListBucketInventoryConfigurationsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
-	if s.InventoryConfigurationList != nil {
-		m["InventoryConfigurationList"] = api.DynList(s.InventoryConfigurationList, func(e InventoryConfiguration) any { return e.ToDynamic() })
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.NextContinuationToken != nil {
-		m["NextContinuationToken"] = *s.NextContinuationToken
-	}
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
+	api.PutList(m, "InventoryConfigurationList", s.InventoryConfigurationList, func(e InventoryConfiguration) any { return e.ToDynamic() })
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "NextContinuationToken", s.NextContinuationToken, api.DynString)
 	return m
 }
 
 func (s *ListBucketInventoryConfigurationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *ListBucketInventoryConfigurationsRequest) ToDynamic() map[string]any {
@@ -8027,40 +4038,21 @@ func (s *ListBucketInventoryConfigurationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *ListBucketMetricsConfigurationsOutput) FromDynamic(m map[string]any) error {
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	if v := m["NextContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextContinuationToken, v); err != nil {
-			return api.At(err, ".NextContinuationToken")
-		}
-	}
-	if v := m["MetricsConfigurationList"]; v != nil {
-		if err := api.SetList(&s.MetricsConfigurationList, v, func(p *MetricsConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MetricsConfigurationList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "NextContinuationToken", &s.NextContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricsConfigurationList", &s.MetricsConfigurationList, func(p *[]MetricsConfiguration, v any) error {
+		return api.SetList(p, v, func(p *MetricsConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListBucketMetricsConfigurationsOutput) ToDynamic() map[string]any {
@@ -8068,38 +4060,19 @@ func (s *ListBucketMetricsConfigurationsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
-	if s.NextContinuationToken != nil {
-		m["NextContinuationToken"] = *s.NextContinuationToken
-	}
-	if s.MetricsConfigurationList != nil {
-		m["MetricsConfigurationList"] = api.DynList(s.MetricsConfigurationList, func(e MetricsConfiguration) any { return e.ToDynamic() })
-	}
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
+	api.Put(m, "NextContinuationToken", s.NextContinuationToken, api.DynString)
+	api.PutList(m, "MetricsConfigurationList", s.MetricsConfigurationList, func(e MetricsConfiguration) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListBucketMetricsConfigurationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *ListBucketMetricsConfigurationsRequest) ToDynamic() map[string]any {
@@ -8107,42 +4080,21 @@ func (s *ListBucketMetricsConfigurationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *ListBucketsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Buckets"]; v != nil {
-		if err := api.SetList(&s.Buckets, v, func(p *Bucket, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Buckets")
-		}
-	}
-	if v := m["Owner"]; v != nil {
-		p := new(Owner)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Owner")
-		}
-		s.Owner = p
-	}
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Buckets", &s.Buckets, func(p *[]Bucket, v any) error {
+		return api.SetList(p, v, func(p *Bucket, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	return err
 }
 
 func (s *ListBucketsOutput) ToDynamic() map[string]any {
@@ -8150,43 +4102,20 @@ func (s *ListBucketsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Buckets != nil {
-		m["Buckets"] = api.DynList(s.Buckets, func(e Bucket) any { return e.ToDynamic() })
-	}
-	if s.Owner != nil {
-		m["Owner"] = s.Owner.ToDynamic()
-	}
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
+	api.PutList(m, "Buckets", s.Buckets, func(e Bucket) any { return e.ToDynamic() })
+	api.PutStruct(m, "Owner", s.Owner)
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
 	return m
 }
 
 func (s *ListBucketsRequest) FromDynamic(m map[string]any) error {
-	if v := m["MaxBuckets"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxBuckets, v); err != nil {
-			return api.At(err, ".MaxBuckets")
-		}
-	}
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["BucketRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.BucketRegion, v); err != nil {
-			return api.At(err, ".BucketRegion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaxBuckets", &s.MaxBuckets, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketRegion", &s.BucketRegion, api.SetStringPtr)
+	return err
 }
 
 func (s *ListBucketsRequest) ToDynamic() map[string]any {
@@ -8194,33 +4123,20 @@ func (s *ListBucketsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.MaxBuckets != nil {
-		m["MaxBuckets"] = int64(*s.MaxBuckets)
-	}
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.BucketRegion != nil {
-		m["BucketRegion"] = *s.BucketRegion
-	}
+	api.Put(m, "MaxBuckets", s.MaxBuckets, api.DynInt32)
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.Put(m, "BucketRegion", s.BucketRegion, api.DynString)
 	return m
 }
 
 func (s *ListDirectoryBucketsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Buckets"]; v != nil {
-		if err := api.SetList(&s.Buckets, v, func(p *Bucket, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Buckets")
-		}
-	}
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Buckets", &s.Buckets, func(p *[]Bucket, v any) error {
+		return api.SetList(p, v, func(p *Bucket, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDirectoryBucketsOutput) ToDynamic() map[string]any {
@@ -8228,27 +4144,16 @@ func (s *ListDirectoryBucketsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Buckets != nil {
-		m["Buckets"] = api.DynList(s.Buckets, func(e Bucket) any { return e.ToDynamic() })
-	}
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
+	api.PutList(m, "Buckets", s.Buckets, func(e Bucket) any { return e.ToDynamic() })
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
 	return m
 }
 
 func (s *ListDirectoryBucketsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	if v := m["MaxDirectoryBuckets"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxDirectoryBuckets, v); err != nil {
-			return api.At(err, ".MaxDirectoryBuckets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxDirectoryBuckets", &s.MaxDirectoryBuckets, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListDirectoryBucketsRequest) ToDynamic() map[string]any {
@@ -8256,82 +4161,31 @@ func (s *ListDirectoryBucketsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
-	if s.MaxDirectoryBuckets != nil {
-		m["MaxDirectoryBuckets"] = int64(*s.MaxDirectoryBuckets)
-	}
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
+	api.Put(m, "MaxDirectoryBuckets", s.MaxDirectoryBuckets, api.DynInt32)
 	return m
 }
 
 func (s *ListMultipartUploadsOutput) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["KeyMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyMarker, v); err != nil {
-			return api.At(err, ".KeyMarker")
-		}
-	}
-	if v := m["UploadIdMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadIdMarker, v); err != nil {
-			return api.At(err, ".UploadIdMarker")
-		}
-	}
-	if v := m["NextKeyMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextKeyMarker, v); err != nil {
-			return api.At(err, ".NextKeyMarker")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Delimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.Delimiter, v); err != nil {
-			return api.At(err, ".Delimiter")
-		}
-	}
-	if v := m["NextUploadIdMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextUploadIdMarker, v); err != nil {
-			return api.At(err, ".NextUploadIdMarker")
-		}
-	}
-	if v := m["MaxUploads"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxUploads, v); err != nil {
-			return api.At(err, ".MaxUploads")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Uploads"]; v != nil {
-		if err := api.SetList(&s.Uploads, v, func(p *MultipartUpload, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Uploads")
-		}
-	}
-	if v := m["CommonPrefixes"]; v != nil {
-		if err := api.SetList(&s.CommonPrefixes, v, func(p *CommonPrefix, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CommonPrefixes")
-		}
-	}
-	if v := m["EncodingType"]; v != nil {
-		if err := api.SetStringPtr(&s.EncodingType, v); err != nil {
-			return api.At(err, ".EncodingType")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyMarker", &s.KeyMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "UploadIdMarker", &s.UploadIdMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "NextKeyMarker", &s.NextKeyMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "NextUploadIdMarker", &s.NextUploadIdMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxUploads", &s.MaxUploads, api.SetInt32Ptr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Uploads", &s.Uploads, func(p *[]MultipartUpload, v any) error {
+		return api.SetList(p, v, func(p *MultipartUpload, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CommonPrefixes", &s.CommonPrefixes, func(p *[]CommonPrefix, v any) error {
+		return api.SetList(p, v, func(p *CommonPrefix, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *ListMultipartUploadsOutput) ToDynamic() map[string]any {
@@ -8339,95 +4193,34 @@ func (s *ListMultipartUploadsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.KeyMarker != nil {
-		m["KeyMarker"] = *s.KeyMarker
-	}
-	if s.UploadIdMarker != nil {
-		m["UploadIdMarker"] = *s.UploadIdMarker
-	}
-	if s.NextKeyMarker != nil {
-		m["NextKeyMarker"] = *s.NextKeyMarker
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Delimiter != nil {
-		m["Delimiter"] = *s.Delimiter
-	}
-	if s.NextUploadIdMarker != nil {
-		m["NextUploadIdMarker"] = *s.NextUploadIdMarker
-	}
-	if s.MaxUploads != nil {
-		m["MaxUploads"] = int64(*s.MaxUploads)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Uploads != nil {
-		m["Uploads"] = api.DynList(s.Uploads, func(e MultipartUpload) any { return e.ToDynamic() })
-	}
-	if s.CommonPrefixes != nil {
-		m["CommonPrefixes"] = api.DynList(s.CommonPrefixes, func(e CommonPrefix) any { return e.ToDynamic() })
-	}
-	if s.EncodingType != nil {
-		m["EncodingType"] = *s.EncodingType
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "KeyMarker", s.KeyMarker, api.DynString)
+	api.Put(m, "UploadIdMarker", s.UploadIdMarker, api.DynString)
+	api.Put(m, "NextKeyMarker", s.NextKeyMarker, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
+	api.Put(m, "NextUploadIdMarker", s.NextUploadIdMarker, api.DynString)
+	api.Put(m, "MaxUploads", s.MaxUploads, api.DynInt32)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.PutList(m, "Uploads", s.Uploads, func(e MultipartUpload) any { return e.ToDynamic() })
+	api.PutList(m, "CommonPrefixes", s.CommonPrefixes, func(e CommonPrefix) any { return e.ToDynamic() })
+	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *ListMultipartUploadsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Delimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.Delimiter, v); err != nil {
-			return api.At(err, ".Delimiter")
-		}
-	}
-	if v := m["EncodingType"]; v != nil {
-		if err := api.SetStringPtr(&s.EncodingType, v); err != nil {
-			return api.At(err, ".EncodingType")
-		}
-	}
-	if v := m["KeyMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyMarker, v); err != nil {
-			return api.At(err, ".KeyMarker")
-		}
-	}
-	if v := m["MaxUploads"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxUploads, v); err != nil {
-			return api.At(err, ".MaxUploads")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["UploadIdMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadIdMarker, v); err != nil {
-			return api.At(err, ".UploadIdMarker")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyMarker", &s.KeyMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxUploads", &s.MaxUploads, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "UploadIdMarker", &s.UploadIdMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	return err
 }
 
 func (s *ListMultipartUploadsRequest) ToDynamic() map[string]any {
@@ -8435,108 +4228,41 @@ func (s *ListMultipartUploadsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Delimiter != nil {
-		m["Delimiter"] = *s.Delimiter
-	}
-	if s.EncodingType != nil {
-		m["EncodingType"] = *s.EncodingType
-	}
-	if s.KeyMarker != nil {
-		m["KeyMarker"] = *s.KeyMarker
-	}
-	if s.MaxUploads != nil {
-		m["MaxUploads"] = int64(*s.MaxUploads)
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.UploadIdMarker != nil {
-		m["UploadIdMarker"] = *s.UploadIdMarker
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
+	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
+	api.Put(m, "KeyMarker", s.KeyMarker, api.DynString)
+	api.Put(m, "MaxUploads", s.MaxUploads, api.DynInt32)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.Put(m, "UploadIdMarker", s.UploadIdMarker, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
 	return m
 }
 
 func (s *ListObjectVersionsOutput) FromDynamic(m map[string]any) error {
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["KeyMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyMarker, v); err != nil {
-			return api.At(err, ".KeyMarker")
-		}
-	}
-	if v := m["VersionIdMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionIdMarker, v); err != nil {
-			return api.At(err, ".VersionIdMarker")
-		}
-	}
-	if v := m["NextKeyMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextKeyMarker, v); err != nil {
-			return api.At(err, ".NextKeyMarker")
-		}
-	}
-	if v := m["NextVersionIdMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextVersionIdMarker, v); err != nil {
-			return api.At(err, ".NextVersionIdMarker")
-		}
-	}
-	if v := m["Versions"]; v != nil {
-		if err := api.SetList(&s.Versions, v, func(p *ObjectVersion, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Versions")
-		}
-	}
-	if v := m["DeleteMarkers"]; v != nil {
-		if err := api.SetList(&s.DeleteMarkers, v, func(p *DeleteMarkerEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DeleteMarkers")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Delimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.Delimiter, v); err != nil {
-			return api.At(err, ".Delimiter")
-		}
-	}
-	if v := m["MaxKeys"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxKeys, v); err != nil {
-			return api.At(err, ".MaxKeys")
-		}
-	}
-	if v := m["CommonPrefixes"]; v != nil {
-		if err := api.SetList(&s.CommonPrefixes, v, func(p *CommonPrefix, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CommonPrefixes")
-		}
-	}
-	if v := m["EncodingType"]; v != nil {
-		if err := api.SetStringPtr(&s.EncodingType, v); err != nil {
-			return api.At(err, ".EncodingType")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "KeyMarker", &s.KeyMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionIdMarker", &s.VersionIdMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "NextKeyMarker", &s.NextKeyMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "NextVersionIdMarker", &s.NextVersionIdMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Versions", &s.Versions, func(p *[]ObjectVersion, v any) error {
+		return api.SetList(p, v, func(p *ObjectVersion, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "DeleteMarkers", &s.DeleteMarkers, func(p *[]DeleteMarkerEntry, v any) error {
+		return api.SetList(p, v, func(p *DeleteMarkerEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxKeys", &s.MaxKeys, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CommonPrefixes", &s.CommonPrefixes, func(p *[]CommonPrefix, v any) error {
+		return api.SetList(p, v, func(p *CommonPrefix, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *ListObjectVersionsOutput) ToDynamic() map[string]any {
@@ -8544,103 +4270,36 @@ func (s *ListObjectVersionsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.KeyMarker != nil {
-		m["KeyMarker"] = *s.KeyMarker
-	}
-	if s.VersionIdMarker != nil {
-		m["VersionIdMarker"] = *s.VersionIdMarker
-	}
-	if s.NextKeyMarker != nil {
-		m["NextKeyMarker"] = *s.NextKeyMarker
-	}
-	if s.NextVersionIdMarker != nil {
-		m["NextVersionIdMarker"] = *s.NextVersionIdMarker
-	}
-	if s.Versions != nil {
-		m["Versions"] = api.DynList(s.Versions, func(e ObjectVersion) any { return e.ToDynamic() })
-	}
-	if s.DeleteMarkers != nil {
-		m["DeleteMarkers"] = api.DynList(s.DeleteMarkers, func(e DeleteMarkerEntry) any { return e.ToDynamic() })
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Delimiter != nil {
-		m["Delimiter"] = *s.Delimiter
-	}
-	if s.MaxKeys != nil {
-		m["MaxKeys"] = int64(*s.MaxKeys)
-	}
-	if s.CommonPrefixes != nil {
-		m["CommonPrefixes"] = api.DynList(s.CommonPrefixes, func(e CommonPrefix) any { return e.ToDynamic() })
-	}
-	if s.EncodingType != nil {
-		m["EncodingType"] = *s.EncodingType
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "KeyMarker", s.KeyMarker, api.DynString)
+	api.Put(m, "VersionIdMarker", s.VersionIdMarker, api.DynString)
+	api.Put(m, "NextKeyMarker", s.NextKeyMarker, api.DynString)
+	api.Put(m, "NextVersionIdMarker", s.NextVersionIdMarker, api.DynString)
+	api.PutList(m, "Versions", s.Versions, func(e ObjectVersion) any { return e.ToDynamic() })
+	api.PutList(m, "DeleteMarkers", s.DeleteMarkers, func(e DeleteMarkerEntry) any { return e.ToDynamic() })
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
+	api.Put(m, "MaxKeys", s.MaxKeys, api.DynInt32)
+	api.PutList(m, "CommonPrefixes", s.CommonPrefixes, func(e CommonPrefix) any { return e.ToDynamic() })
+	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *ListObjectVersionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Delimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.Delimiter, v); err != nil {
-			return api.At(err, ".Delimiter")
-		}
-	}
-	if v := m["EncodingType"]; v != nil {
-		if err := api.SetStringPtr(&s.EncodingType, v); err != nil {
-			return api.At(err, ".EncodingType")
-		}
-	}
-	if v := m["KeyMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyMarker, v); err != nil {
-			return api.At(err, ".KeyMarker")
-		}
-	}
-	if v := m["MaxKeys"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxKeys, v); err != nil {
-			return api.At(err, ".MaxKeys")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["VersionIdMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionIdMarker, v); err != nil {
-			return api.At(err, ".VersionIdMarker")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["OptionalObjectAttributes"]; v != nil {
-		if err := api.SetList(&s.OptionalObjectAttributes, v, api.SetString); err != nil {
-			return api.At(err, ".OptionalObjectAttributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyMarker", &s.KeyMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxKeys", &s.MaxKeys, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionIdMarker", &s.VersionIdMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "OptionalObjectAttributes", &s.OptionalObjectAttributes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListObjectVersionsRequest) ToDynamic() map[string]any {
@@ -8648,96 +4307,37 @@ func (s *ListObjectVersionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Delimiter != nil {
-		m["Delimiter"] = *s.Delimiter
-	}
-	if s.EncodingType != nil {
-		m["EncodingType"] = *s.EncodingType
-	}
-	if s.KeyMarker != nil {
-		m["KeyMarker"] = *s.KeyMarker
-	}
-	if s.MaxKeys != nil {
-		m["MaxKeys"] = int64(*s.MaxKeys)
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.VersionIdMarker != nil {
-		m["VersionIdMarker"] = *s.VersionIdMarker
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.OptionalObjectAttributes != nil {
-		m["OptionalObjectAttributes"] = api.DynList(s.OptionalObjectAttributes, api.DynString)
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
+	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
+	api.Put(m, "KeyMarker", s.KeyMarker, api.DynString)
+	api.Put(m, "MaxKeys", s.MaxKeys, api.DynInt32)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.Put(m, "VersionIdMarker", s.VersionIdMarker, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.PutList(m, "OptionalObjectAttributes", s.OptionalObjectAttributes, api.DynString)
 	return m
 }
 
 func (s *ListObjectsOutput) FromDynamic(m map[string]any) error {
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Contents"]; v != nil {
-		if err := api.SetList(&s.Contents, v, func(p *Object, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Contents")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Delimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.Delimiter, v); err != nil {
-			return api.At(err, ".Delimiter")
-		}
-	}
-	if v := m["MaxKeys"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxKeys, v); err != nil {
-			return api.At(err, ".MaxKeys")
-		}
-	}
-	if v := m["CommonPrefixes"]; v != nil {
-		if err := api.SetList(&s.CommonPrefixes, v, func(p *CommonPrefix, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CommonPrefixes")
-		}
-	}
-	if v := m["EncodingType"]; v != nil {
-		if err := api.SetStringPtr(&s.EncodingType, v); err != nil {
-			return api.At(err, ".EncodingType")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Contents", &s.Contents, func(p *[]Object, v any) error {
+		return api.SetList(p, v, func(p *Object, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxKeys", &s.MaxKeys, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CommonPrefixes", &s.CommonPrefixes, func(p *[]CommonPrefix, v any) error {
+		return api.SetList(p, v, func(p *CommonPrefix, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *ListObjectsOutput) ToDynamic() map[string]any {
@@ -8745,89 +4345,32 @@ func (s *ListObjectsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Contents != nil {
-		m["Contents"] = api.DynList(s.Contents, func(e Object) any { return e.ToDynamic() })
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Delimiter != nil {
-		m["Delimiter"] = *s.Delimiter
-	}
-	if s.MaxKeys != nil {
-		m["MaxKeys"] = int64(*s.MaxKeys)
-	}
-	if s.CommonPrefixes != nil {
-		m["CommonPrefixes"] = api.DynList(s.CommonPrefixes, func(e CommonPrefix) any { return e.ToDynamic() })
-	}
-	if s.EncodingType != nil {
-		m["EncodingType"] = *s.EncodingType
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "Contents", s.Contents, func(e Object) any { return e.ToDynamic() })
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
+	api.Put(m, "MaxKeys", s.MaxKeys, api.DynInt32)
+	api.PutList(m, "CommonPrefixes", s.CommonPrefixes, func(e CommonPrefix) any { return e.ToDynamic() })
+	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *ListObjectsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Delimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.Delimiter, v); err != nil {
-			return api.At(err, ".Delimiter")
-		}
-	}
-	if v := m["EncodingType"]; v != nil {
-		if err := api.SetStringPtr(&s.EncodingType, v); err != nil {
-			return api.At(err, ".EncodingType")
-		}
-	}
-	if v := m["Marker"]; v != nil {
-		if err := api.SetStringPtr(&s.Marker, v); err != nil {
-			return api.At(err, ".Marker")
-		}
-	}
-	if v := m["MaxKeys"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxKeys, v); err != nil {
-			return api.At(err, ".MaxKeys")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["OptionalObjectAttributes"]; v != nil {
-		if err := api.SetList(&s.OptionalObjectAttributes, v, api.SetString); err != nil {
-			return api.At(err, ".OptionalObjectAttributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
+	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxKeys", &s.MaxKeys, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "OptionalObjectAttributes", &s.OptionalObjectAttributes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListObjectsRequest) ToDynamic() map[string]any {
@@ -8835,103 +4378,38 @@ func (s *ListObjectsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Delimiter != nil {
-		m["Delimiter"] = *s.Delimiter
-	}
-	if s.EncodingType != nil {
-		m["EncodingType"] = *s.EncodingType
-	}
-	if s.Marker != nil {
-		m["Marker"] = *s.Marker
-	}
-	if s.MaxKeys != nil {
-		m["MaxKeys"] = int64(*s.MaxKeys)
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.OptionalObjectAttributes != nil {
-		m["OptionalObjectAttributes"] = api.DynList(s.OptionalObjectAttributes, api.DynString)
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
+	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
+	api.Put(m, "Marker", s.Marker, api.DynString)
+	api.Put(m, "MaxKeys", s.MaxKeys, api.DynInt32)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.PutList(m, "OptionalObjectAttributes", s.OptionalObjectAttributes, api.DynString)
 	return m
 }
 
 func (s *ListObjectsV2Output) FromDynamic(m map[string]any) error {
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Contents"]; v != nil {
-		if err := api.SetList(&s.Contents, v, func(p *Object, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Contents")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Delimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.Delimiter, v); err != nil {
-			return api.At(err, ".Delimiter")
-		}
-	}
-	if v := m["MaxKeys"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxKeys, v); err != nil {
-			return api.At(err, ".MaxKeys")
-		}
-	}
-	if v := m["CommonPrefixes"]; v != nil {
-		if err := api.SetList(&s.CommonPrefixes, v, func(p *CommonPrefix, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CommonPrefixes")
-		}
-	}
-	if v := m["EncodingType"]; v != nil {
-		if err := api.SetStringPtr(&s.EncodingType, v); err != nil {
-			return api.At(err, ".EncodingType")
-		}
-	}
-	if v := m["KeyCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.KeyCount, v); err != nil {
-			return api.At(err, ".KeyCount")
-		}
-	}
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	if v := m["NextContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextContinuationToken, v); err != nil {
-			return api.At(err, ".NextContinuationToken")
-		}
-	}
-	if v := m["StartAfter"]; v != nil {
-		if err := api.SetStringPtr(&s.StartAfter, v); err != nil {
-			return api.At(err, ".StartAfter")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Contents", &s.Contents, func(p *[]Object, v any) error {
+		return api.SetList(p, v, func(p *Object, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxKeys", &s.MaxKeys, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CommonPrefixes", &s.CommonPrefixes, func(p *[]CommonPrefix, v any) error {
+		return api.SetList(p, v, func(p *CommonPrefix, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
+	err = api.Decode(err, m, "KeyCount", &s.KeyCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "NextContinuationToken", &s.NextContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "StartAfter", &s.StartAfter, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *ListObjectsV2Output) ToDynamic() map[string]any {
@@ -8939,105 +4417,36 @@ func (s *ListObjectsV2Output) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Contents != nil {
-		m["Contents"] = api.DynList(s.Contents, func(e Object) any { return e.ToDynamic() })
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Delimiter != nil {
-		m["Delimiter"] = *s.Delimiter
-	}
-	if s.MaxKeys != nil {
-		m["MaxKeys"] = int64(*s.MaxKeys)
-	}
-	if s.CommonPrefixes != nil {
-		m["CommonPrefixes"] = api.DynList(s.CommonPrefixes, func(e CommonPrefix) any { return e.ToDynamic() })
-	}
-	if s.EncodingType != nil {
-		m["EncodingType"] = *s.EncodingType
-	}
-	if s.KeyCount != nil {
-		m["KeyCount"] = int64(*s.KeyCount)
-	}
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
-	if s.NextContinuationToken != nil {
-		m["NextContinuationToken"] = *s.NextContinuationToken
-	}
-	if s.StartAfter != nil {
-		m["StartAfter"] = *s.StartAfter
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.PutList(m, "Contents", s.Contents, func(e Object) any { return e.ToDynamic() })
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
+	api.Put(m, "MaxKeys", s.MaxKeys, api.DynInt32)
+	api.PutList(m, "CommonPrefixes", s.CommonPrefixes, func(e CommonPrefix) any { return e.ToDynamic() })
+	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
+	api.Put(m, "KeyCount", s.KeyCount, api.DynInt32)
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
+	api.Put(m, "NextContinuationToken", s.NextContinuationToken, api.DynString)
+	api.Put(m, "StartAfter", s.StartAfter, api.DynString)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *ListObjectsV2Request) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Delimiter"]; v != nil {
-		if err := api.SetStringPtr(&s.Delimiter, v); err != nil {
-			return api.At(err, ".Delimiter")
-		}
-	}
-	if v := m["EncodingType"]; v != nil {
-		if err := api.SetStringPtr(&s.EncodingType, v); err != nil {
-			return api.At(err, ".EncodingType")
-		}
-	}
-	if v := m["MaxKeys"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxKeys, v); err != nil {
-			return api.At(err, ".MaxKeys")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["ContinuationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ContinuationToken, v); err != nil {
-			return api.At(err, ".ContinuationToken")
-		}
-	}
-	if v := m["FetchOwner"]; v != nil {
-		if err := api.SetBoolPtr(&s.FetchOwner, v); err != nil {
-			return api.At(err, ".FetchOwner")
-		}
-	}
-	if v := m["StartAfter"]; v != nil {
-		if err := api.SetStringPtr(&s.StartAfter, v); err != nil {
-			return api.At(err, ".StartAfter")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["OptionalObjectAttributes"]; v != nil {
-		if err := api.SetList(&s.OptionalObjectAttributes, v, api.SetString); err != nil {
-			return api.At(err, ".OptionalObjectAttributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
+	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxKeys", &s.MaxKeys, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
+	err = api.Decode(err, m, "FetchOwner", &s.FetchOwner, api.SetBoolPtr)
+	err = api.Decode(err, m, "StartAfter", &s.StartAfter, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "OptionalObjectAttributes", &s.OptionalObjectAttributes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListObjectsV2Request) ToDynamic() map[string]any {
@@ -9045,123 +4454,40 @@ func (s *ListObjectsV2Request) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Delimiter != nil {
-		m["Delimiter"] = *s.Delimiter
-	}
-	if s.EncodingType != nil {
-		m["EncodingType"] = *s.EncodingType
-	}
-	if s.MaxKeys != nil {
-		m["MaxKeys"] = int64(*s.MaxKeys)
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.ContinuationToken != nil {
-		m["ContinuationToken"] = *s.ContinuationToken
-	}
-	if s.FetchOwner != nil {
-		m["FetchOwner"] = *s.FetchOwner
-	}
-	if s.StartAfter != nil {
-		m["StartAfter"] = *s.StartAfter
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.OptionalObjectAttributes != nil {
-		m["OptionalObjectAttributes"] = api.DynList(s.OptionalObjectAttributes, api.DynString)
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
+	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
+	api.Put(m, "MaxKeys", s.MaxKeys, api.DynInt32)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
+	api.Put(m, "FetchOwner", s.FetchOwner, api.DynBool)
+	api.Put(m, "StartAfter", s.StartAfter, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.PutList(m, "OptionalObjectAttributes", s.OptionalObjectAttributes, api.DynString)
 	return m
 }
 
 func (s *ListPartsOutput) FromDynamic(m map[string]any) error {
-	if v := m["AbortDate"]; v != nil {
-		if err := api.SetTimePtr(&s.AbortDate, v); err != nil {
-			return api.At(err, ".AbortDate")
-		}
-	}
-	if v := m["AbortRuleId"]; v != nil {
-		if err := api.SetStringPtr(&s.AbortRuleId, v); err != nil {
-			return api.At(err, ".AbortRuleId")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["UploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".UploadId")
-		}
-	}
-	if v := m["PartNumberMarker"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartNumberMarker, v); err != nil {
-			return api.At(err, ".PartNumberMarker")
-		}
-	}
-	if v := m["NextPartNumberMarker"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NextPartNumberMarker, v); err != nil {
-			return api.At(err, ".NextPartNumberMarker")
-		}
-	}
-	if v := m["MaxParts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxParts, v); err != nil {
-			return api.At(err, ".MaxParts")
-		}
-	}
-	if v := m["IsTruncated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsTruncated, v); err != nil {
-			return api.At(err, ".IsTruncated")
-		}
-	}
-	if v := m["Parts"]; v != nil {
-		if err := api.SetList(&s.Parts, v, func(p *Part, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Parts")
-		}
-	}
-	if v := m["Initiator"]; v != nil {
-		p := new(Initiator)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Initiator")
-		}
-		s.Initiator = p
-	}
-	if v := m["Owner"]; v != nil {
-		p := new(Owner)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Owner")
-		}
-		s.Owner = p
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AbortDate", &s.AbortDate, api.SetTimePtr)
+	err = api.Decode(err, m, "AbortRuleId", &s.AbortRuleId, api.SetStringPtr)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "PartNumberMarker", &s.PartNumberMarker, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextPartNumberMarker", &s.NextPartNumberMarker, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaxParts", &s.MaxParts, api.SetInt32Ptr)
+	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
+	err = api.Decode(err, m, "Parts", &s.Parts, func(p *[]Part, v any) error {
+		return api.SetList(p, v, func(p *Part, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Initiator", &s.Initiator, api.SetStructPtr[Initiator])
+	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPartsOutput) ToDynamic() map[string]any {
@@ -9169,106 +4495,37 @@ func (s *ListPartsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.AbortDate != nil {
-		m["AbortDate"] = s.AbortDate.UTC()
-	}
-	if s.AbortRuleId != nil {
-		m["AbortRuleId"] = *s.AbortRuleId
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.UploadId != nil {
-		m["UploadId"] = *s.UploadId
-	}
-	if s.PartNumberMarker != nil {
-		m["PartNumberMarker"] = int64(*s.PartNumberMarker)
-	}
-	if s.NextPartNumberMarker != nil {
-		m["NextPartNumberMarker"] = int64(*s.NextPartNumberMarker)
-	}
-	if s.MaxParts != nil {
-		m["MaxParts"] = int64(*s.MaxParts)
-	}
-	if s.IsTruncated != nil {
-		m["IsTruncated"] = *s.IsTruncated
-	}
-	if s.Parts != nil {
-		m["Parts"] = api.DynList(s.Parts, func(e Part) any { return e.ToDynamic() })
-	}
-	if s.Initiator != nil {
-		m["Initiator"] = s.Initiator.ToDynamic()
-	}
-	if s.Owner != nil {
-		m["Owner"] = s.Owner.ToDynamic()
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
+	api.Put(m, "AbortDate", s.AbortDate, api.DynTime)
+	api.Put(m, "AbortRuleId", s.AbortRuleId, api.DynString)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "UploadId", s.UploadId, api.DynString)
+	api.Put(m, "PartNumberMarker", s.PartNumberMarker, api.DynInt32)
+	api.Put(m, "NextPartNumberMarker", s.NextPartNumberMarker, api.DynInt32)
+	api.Put(m, "MaxParts", s.MaxParts, api.DynInt32)
+	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
+	api.PutList(m, "Parts", s.Parts, func(e Part) any { return e.ToDynamic() })
+	api.PutStruct(m, "Initiator", s.Initiator)
+	api.PutStruct(m, "Owner", s.Owner)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
 	return m
 }
 
 func (s *ListPartsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["MaxParts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxParts, v); err != nil {
-			return api.At(err, ".MaxParts")
-		}
-	}
-	if v := m["PartNumberMarker"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartNumberMarker, v); err != nil {
-			return api.At(err, ".PartNumberMarker")
-		}
-	}
-	if v := m["UploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".UploadId")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKey, v); err != nil {
-			return api.At(err, ".SSECustomerKey")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxParts", &s.MaxParts, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PartNumberMarker", &s.PartNumberMarker, api.SetInt32Ptr)
+	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPartsRequest) ToDynamic() map[string]any {
@@ -9276,51 +4533,24 @@ func (s *ListPartsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.MaxParts != nil {
-		m["MaxParts"] = int64(*s.MaxParts)
-	}
-	if s.PartNumberMarker != nil {
-		m["PartNumberMarker"] = int64(*s.PartNumberMarker)
-	}
-	if s.UploadId != nil {
-		m["UploadId"] = *s.UploadId
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKey != nil {
-		m["SSECustomerKey"] = *s.SSECustomerKey
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "MaxParts", s.MaxParts, api.DynInt32)
+	api.Put(m, "PartNumberMarker", s.PartNumberMarker, api.DynInt32)
+	api.Put(m, "UploadId", s.UploadId, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
 	return m
 }
 
 func (s *LocationInfo) FromDynamic(m map[string]any) error {
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *LocationInfo) ToDynamic() map[string]any {
@@ -9328,39 +4558,20 @@ func (s *LocationInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *LoggingEnabled) FromDynamic(m map[string]any) error {
-	if v := m["TargetBucket"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetBucket, v); err != nil {
-			return api.At(err, ".TargetBucket")
-		}
-	}
-	if v := m["TargetGrants"]; v != nil {
-		if err := api.SetList(&s.TargetGrants, v, func(p *TargetGrant, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TargetGrants")
-		}
-	}
-	if v := m["TargetPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetPrefix, v); err != nil {
-			return api.At(err, ".TargetPrefix")
-		}
-	}
-	if v := m["TargetObjectKeyFormat"]; v != nil {
-		p := new(TargetObjectKeyFormat)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TargetObjectKeyFormat")
-		}
-		s.TargetObjectKeyFormat = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TargetBucket", &s.TargetBucket, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetGrants", &s.TargetGrants, func(p *[]TargetGrant, v any) error {
+		return api.SetList(p, v, func(p *TargetGrant, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TargetPrefix", &s.TargetPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetObjectKeyFormat", &s.TargetObjectKeyFormat, api.SetStructPtr[TargetObjectKeyFormat])
+	return err
 }
 
 func (s *LoggingEnabled) ToDynamic() map[string]any {
@@ -9368,33 +4579,18 @@ func (s *LoggingEnabled) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TargetBucket != nil {
-		m["TargetBucket"] = *s.TargetBucket
-	}
-	if s.TargetGrants != nil {
-		m["TargetGrants"] = api.DynList(s.TargetGrants, func(e TargetGrant) any { return e.ToDynamic() })
-	}
-	if s.TargetPrefix != nil {
-		m["TargetPrefix"] = *s.TargetPrefix
-	}
-	if s.TargetObjectKeyFormat != nil {
-		m["TargetObjectKeyFormat"] = s.TargetObjectKeyFormat.ToDynamic()
-	}
+	api.Put(m, "TargetBucket", s.TargetBucket, api.DynString)
+	api.PutList(m, "TargetGrants", s.TargetGrants, func(e TargetGrant) any { return e.ToDynamic() })
+	api.Put(m, "TargetPrefix", s.TargetPrefix, api.DynString)
+	api.PutStruct(m, "TargetObjectKeyFormat", s.TargetObjectKeyFormat)
 	return m
 }
 
 func (s *MetadataEntry) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *MetadataEntry) ToDynamic() map[string]any {
@@ -9402,29 +4598,16 @@ func (s *MetadataEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *Metrics) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["EventThreshold"]; v != nil {
-		p := new(ReplicationTimeValue)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EventThreshold")
-		}
-		s.EventThreshold = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "EventThreshold", &s.EventThreshold, api.SetStructPtr[ReplicationTimeValue])
+	return err
 }
 
 func (s *Metrics) ToDynamic() map[string]any {
@@ -9432,32 +4615,19 @@ func (s *Metrics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.EventThreshold != nil {
-		m["EventThreshold"] = s.EventThreshold.ToDynamic()
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutStruct(m, "EventThreshold", s.EventThreshold)
 	return m
 }
 
 func (s *MetricsAndOperator) FromDynamic(m map[string]any) error {
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["AccessPointArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessPointArn, v); err != nil {
-			return api.At(err, ".AccessPointArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AccessPointArn", &s.AccessPointArn, api.SetStringPtr)
+	return err
 }
 
 func (s *MetricsAndOperator) ToDynamic() map[string]any {
@@ -9465,32 +4635,17 @@ func (s *MetricsAndOperator) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.AccessPointArn != nil {
-		m["AccessPointArn"] = *s.AccessPointArn
-	}
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "AccessPointArn", s.AccessPointArn, api.DynString)
 	return m
 }
 
 func (s *MetricsConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Filter"]; v != nil {
-		p := new(MetricsFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filter")
-		}
-		s.Filter = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[MetricsFilter])
+	return err
 }
 
 func (s *MetricsConfiguration) ToDynamic() map[string]any {
@@ -9498,41 +4653,18 @@ func (s *MetricsConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Filter != nil {
-		m["Filter"] = s.Filter.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutStruct(m, "Filter", s.Filter)
 	return m
 }
 
 func (s *MetricsFilter) FromDynamic(m map[string]any) error {
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Tag"]; v != nil {
-		p := new(Tag)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Tag")
-		}
-		s.Tag = p
-	}
-	if v := m["AccessPointArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessPointArn, v); err != nil {
-			return api.At(err, ".AccessPointArn")
-		}
-	}
-	if v := m["And"]; v != nil {
-		p := new(MetricsAndOperator)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".And")
-		}
-		s.And = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Tag", &s.Tag, api.SetStructPtr[Tag])
+	err = api.Decode(err, m, "AccessPointArn", &s.AccessPointArn, api.SetStringPtr)
+	err = api.Decode(err, m, "And", &s.And, api.SetStructPtr[MetricsAndOperator])
+	return err
 }
 
 func (s *MetricsFilter) ToDynamic() map[string]any {
@@ -9540,62 +4672,23 @@ func (s *MetricsFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Tag != nil {
-		m["Tag"] = s.Tag.ToDynamic()
-	}
-	if s.AccessPointArn != nil {
-		m["AccessPointArn"] = *s.AccessPointArn
-	}
-	if s.And != nil {
-		m["And"] = s.And.ToDynamic()
-	}
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutStruct(m, "Tag", s.Tag)
+	api.Put(m, "AccessPointArn", s.AccessPointArn, api.DynString)
+	api.PutStruct(m, "And", s.And)
 	return m
 }
 
 func (s *MultipartUpload) FromDynamic(m map[string]any) error {
-	if v := m["UploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".UploadId")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Initiated"]; v != nil {
-		if err := api.SetTimePtr(&s.Initiated, v); err != nil {
-			return api.At(err, ".Initiated")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["Owner"]; v != nil {
-		p := new(Owner)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Owner")
-		}
-		s.Owner = p
-	}
-	if v := m["Initiator"]; v != nil {
-		p := new(Initiator)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Initiator")
-		}
-		s.Initiator = p
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Initiated", &s.Initiated, api.SetTimePtr)
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
+	err = api.Decode(err, m, "Initiator", &s.Initiator, api.SetStructPtr[Initiator])
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *MultipartUpload) ToDynamic() map[string]any {
@@ -9603,27 +4696,13 @@ func (s *MultipartUpload) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.UploadId != nil {
-		m["UploadId"] = *s.UploadId
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Initiated != nil {
-		m["Initiated"] = s.Initiated.UTC()
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.Owner != nil {
-		m["Owner"] = s.Owner.ToDynamic()
-	}
-	if s.Initiator != nil {
-		m["Initiator"] = s.Initiator.ToDynamic()
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
+	api.Put(m, "UploadId", s.UploadId, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Initiated", s.Initiated, api.DynTime)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.PutStruct(m, "Owner", s.Owner)
+	api.PutStruct(m, "Initiator", s.Initiator)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
 	return m
 }
 
@@ -9655,17 +4734,10 @@ func (s *NoSuchUpload) ToDynamic() map[string]any {
 }
 
 func (s *NoncurrentVersionExpiration) FromDynamic(m map[string]any) error {
-	if v := m["NoncurrentDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NoncurrentDays, v); err != nil {
-			return api.At(err, ".NoncurrentDays")
-		}
-	}
-	if v := m["NewerNoncurrentVersions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NewerNoncurrentVersions, v); err != nil {
-			return api.At(err, ".NewerNoncurrentVersions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NoncurrentDays", &s.NoncurrentDays, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NewerNoncurrentVersions", &s.NewerNoncurrentVersions, api.SetInt32Ptr)
+	return err
 }
 
 func (s *NoncurrentVersionExpiration) ToDynamic() map[string]any {
@@ -9673,32 +4745,17 @@ func (s *NoncurrentVersionExpiration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NoncurrentDays != nil {
-		m["NoncurrentDays"] = int64(*s.NoncurrentDays)
-	}
-	if s.NewerNoncurrentVersions != nil {
-		m["NewerNoncurrentVersions"] = int64(*s.NewerNoncurrentVersions)
-	}
+	api.Put(m, "NoncurrentDays", s.NoncurrentDays, api.DynInt32)
+	api.Put(m, "NewerNoncurrentVersions", s.NewerNoncurrentVersions, api.DynInt32)
 	return m
 }
 
 func (s *NoncurrentVersionTransition) FromDynamic(m map[string]any) error {
-	if v := m["NoncurrentDays"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NoncurrentDays, v); err != nil {
-			return api.At(err, ".NoncurrentDays")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["NewerNoncurrentVersions"]; v != nil {
-		if err := api.SetInt32Ptr(&s.NewerNoncurrentVersions, v); err != nil {
-			return api.At(err, ".NewerNoncurrentVersions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NoncurrentDays", &s.NoncurrentDays, api.SetInt32Ptr)
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "NewerNoncurrentVersions", &s.NewerNoncurrentVersions, api.SetInt32Ptr)
+	return err
 }
 
 func (s *NoncurrentVersionTransition) ToDynamic() map[string]any {
@@ -9706,42 +4763,25 @@ func (s *NoncurrentVersionTransition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NoncurrentDays != nil {
-		m["NoncurrentDays"] = int64(*s.NoncurrentDays)
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.NewerNoncurrentVersions != nil {
-		m["NewerNoncurrentVersions"] = int64(*s.NewerNoncurrentVersions)
-	}
+	api.Put(m, "NoncurrentDays", s.NoncurrentDays, api.DynInt32)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.Put(m, "NewerNoncurrentVersions", s.NewerNoncurrentVersions, api.DynInt32)
 	return m
 }
 
 func (s *NotificationConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["TopicConfigurations"]; v != nil {
-		if err := api.SetList(&s.TopicConfigurations, v, func(p *TopicConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TopicConfigurations")
-		}
-	}
-	if v := m["QueueConfigurations"]; v != nil {
-		if err := api.SetList(&s.QueueConfigurations, v, func(p *QueueConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".QueueConfigurations")
-		}
-	}
-	if v := m["LambdaFunctionConfigurations"]; v != nil {
-		if err := api.SetList(&s.LambdaFunctionConfigurations, v, func(p *LambdaFunctionConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LambdaFunctionConfigurations")
-		}
-	}
-	if v := m["EventBridgeConfiguration"]; v != nil {
-		p := new(EventBridgeConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EventBridgeConfiguration")
-		}
-		s.EventBridgeConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicConfigurations", &s.TopicConfigurations, func(p *[]TopicConfiguration, v any) error {
+		return api.SetList(p, v, func(p *TopicConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "QueueConfigurations", &s.QueueConfigurations, func(p *[]QueueConfiguration, v any) error {
+		return api.SetList(p, v, func(p *QueueConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "LambdaFunctionConfigurations", &s.LambdaFunctionConfigurations, func(p *[]LambdaFunctionConfiguration, v any) error {
+		return api.SetList(p, v, func(p *LambdaFunctionConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EventBridgeConfiguration", &s.EventBridgeConfiguration, api.SetStructPtr[EventBridgeConfiguration])
+	return err
 }
 
 func (s *NotificationConfiguration) ToDynamic() map[string]any {
@@ -9749,44 +4789,19 @@ func (s *NotificationConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TopicConfigurations != nil {
-		m["TopicConfigurations"] = api.DynList(s.TopicConfigurations, func(e TopicConfiguration) any { return e.ToDynamic() })
-	}
-	if s.QueueConfigurations != nil {
-		m["QueueConfigurations"] = api.DynList(s.QueueConfigurations, func(e QueueConfiguration) any { return e.ToDynamic() })
-	}
-	if s.LambdaFunctionConfigurations != nil {
-		m["LambdaFunctionConfigurations"] = api.DynList(s.LambdaFunctionConfigurations, func(e LambdaFunctionConfiguration) any { return e.ToDynamic() })
-	}
-	if s.EventBridgeConfiguration != nil {
-		m["EventBridgeConfiguration"] = s.EventBridgeConfiguration.ToDynamic()
-	}
+	api.PutList(m, "TopicConfigurations", s.TopicConfigurations, func(e TopicConfiguration) any { return e.ToDynamic() })
+	api.PutList(m, "QueueConfigurations", s.QueueConfigurations, func(e QueueConfiguration) any { return e.ToDynamic() })
+	api.PutList(m, "LambdaFunctionConfigurations", s.LambdaFunctionConfigurations, func(e LambdaFunctionConfiguration) any { return e.ToDynamic() })
+	api.PutStruct(m, "EventBridgeConfiguration", s.EventBridgeConfiguration)
 	return m
 }
 
 func (s *NotificationConfigurationDeprecated) FromDynamic(m map[string]any) error {
-	if v := m["TopicConfiguration"]; v != nil {
-		p := new(TopicConfigurationDeprecated)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TopicConfiguration")
-		}
-		s.TopicConfiguration = p
-	}
-	if v := m["QueueConfiguration"]; v != nil {
-		p := new(QueueConfigurationDeprecated)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueueConfiguration")
-		}
-		s.QueueConfiguration = p
-	}
-	if v := m["CloudFunctionConfiguration"]; v != nil {
-		p := new(CloudFunctionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudFunctionConfiguration")
-		}
-		s.CloudFunctionConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicConfiguration", &s.TopicConfiguration, api.SetStructPtr[TopicConfigurationDeprecated])
+	err = api.Decode(err, m, "QueueConfiguration", &s.QueueConfiguration, api.SetStructPtr[QueueConfigurationDeprecated])
+	err = api.Decode(err, m, "CloudFunctionConfiguration", &s.CloudFunctionConfiguration, api.SetStructPtr[CloudFunctionConfiguration])
+	return err
 }
 
 func (s *NotificationConfigurationDeprecated) ToDynamic() map[string]any {
@@ -9794,27 +4809,16 @@ func (s *NotificationConfigurationDeprecated) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TopicConfiguration != nil {
-		m["TopicConfiguration"] = s.TopicConfiguration.ToDynamic()
-	}
-	if s.QueueConfiguration != nil {
-		m["QueueConfiguration"] = s.QueueConfiguration.ToDynamic()
-	}
-	if s.CloudFunctionConfiguration != nil {
-		m["CloudFunctionConfiguration"] = s.CloudFunctionConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "TopicConfiguration", s.TopicConfiguration)
+	api.PutStruct(m, "QueueConfiguration", s.QueueConfiguration)
+	api.PutStruct(m, "CloudFunctionConfiguration", s.CloudFunctionConfiguration)
 	return m
 }
 
 func (s *NotificationConfigurationFilter) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		p := new(S3KeyFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Key")
-		}
-		s.Key = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStructPtr[S3KeyFilter])
+	return err
 }
 
 func (s *NotificationConfigurationFilter) ToDynamic() map[string]any {
@@ -9822,58 +4826,21 @@ func (s *NotificationConfigurationFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Key != nil {
-		m["Key"] = s.Key.ToDynamic()
-	}
+	api.PutStruct(m, "Key", s.Key)
 	return m
 }
 
 func (s *Object) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetList(&s.ChecksumAlgorithm, v, api.SetString); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["Size"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Size, v); err != nil {
-			return api.At(err, ".Size")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["Owner"]; v != nil {
-		p := new(Owner)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Owner")
-		}
-		s.Owner = p
-	}
-	if v := m["RestoreStatus"]; v != nil {
-		p := new(RestoreStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RestoreStatus")
-		}
-		s.RestoreStatus = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
+	err = api.Decode(err, m, "RestoreStatus", &s.RestoreStatus, api.SetStructPtr[RestoreStatus])
+	return err
 }
 
 func (s *Object) ToDynamic() map[string]any {
@@ -9881,30 +4848,14 @@ func (s *Object) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = api.DynList(s.ChecksumAlgorithm, api.DynString)
-	}
-	if s.Size != nil {
-		m["Size"] = *s.Size
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.Owner != nil {
-		m["Owner"] = s.Owner.ToDynamic()
-	}
-	if s.RestoreStatus != nil {
-		m["RestoreStatus"] = s.RestoreStatus.ToDynamic()
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.PutList(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "Size", s.Size, api.DynInt64)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.PutStruct(m, "Owner", s.Owner)
+	api.PutStruct(m, "RestoreStatus", s.RestoreStatus)
 	return m
 }
 
@@ -9918,14 +4869,9 @@ func (s *ObjectAlreadyInActiveTierError) ToDynamic() map[string]any {
 }
 
 func (s *ObjectEncryption) FromDynamic(m map[string]any) error {
-	if v := m["SSEKMS"]; v != nil {
-		p := new(SSEKMSEncryption)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SSEKMS")
-		}
-		s.SSEKMS = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SSEKMS", &s.SSEKMS, api.SetStructPtr[SSEKMSEncryption])
+	return err
 }
 
 func (s *ObjectEncryption) ToDynamic() map[string]any {
@@ -9933,24 +4879,15 @@ func (s *ObjectEncryption) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SSEKMS != nil {
-		m["SSEKMS"] = s.SSEKMS.ToDynamic()
-	}
+	api.PutStruct(m, "SSEKMS", s.SSEKMS)
 	return m
 }
 
 func (s *ObjectIdentifier) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *ObjectIdentifier) ToDynamic() map[string]any {
@@ -9958,29 +4895,16 @@ func (s *ObjectIdentifier) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
 	return m
 }
 
 func (s *ObjectLockConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["ObjectLockEnabled"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockEnabled, v); err != nil {
-			return api.At(err, ".ObjectLockEnabled")
-		}
-	}
-	if v := m["Rule"]; v != nil {
-		p := new(ObjectLockRule)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Rule")
-		}
-		s.Rule = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ObjectLockEnabled", &s.ObjectLockEnabled, api.SetStringPtr)
+	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStructPtr[ObjectLockRule])
+	return err
 }
 
 func (s *ObjectLockConfiguration) ToDynamic() map[string]any {
@@ -9988,22 +4912,15 @@ func (s *ObjectLockConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ObjectLockEnabled != nil {
-		m["ObjectLockEnabled"] = *s.ObjectLockEnabled
-	}
-	if s.Rule != nil {
-		m["Rule"] = s.Rule.ToDynamic()
-	}
+	api.Put(m, "ObjectLockEnabled", s.ObjectLockEnabled, api.DynString)
+	api.PutStruct(m, "Rule", s.Rule)
 	return m
 }
 
 func (s *ObjectLockLegalHold) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *ObjectLockLegalHold) ToDynamic() map[string]any {
@@ -10011,24 +4928,15 @@ func (s *ObjectLockLegalHold) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *ObjectLockRetention) FromDynamic(m map[string]any) error {
-	if v := m["Mode"]; v != nil {
-		if err := api.SetStringPtr(&s.Mode, v); err != nil {
-			return api.At(err, ".Mode")
-		}
-	}
-	if v := m["RetainUntilDate"]; v != nil {
-		if err := api.SetTimePtr(&s.RetainUntilDate, v); err != nil {
-			return api.At(err, ".RetainUntilDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
+	err = api.Decode(err, m, "RetainUntilDate", &s.RetainUntilDate, api.SetTimePtr)
+	return err
 }
 
 func (s *ObjectLockRetention) ToDynamic() map[string]any {
@@ -10036,24 +4944,15 @@ func (s *ObjectLockRetention) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Mode != nil {
-		m["Mode"] = *s.Mode
-	}
-	if s.RetainUntilDate != nil {
-		m["RetainUntilDate"] = s.RetainUntilDate.UTC()
-	}
+	api.Put(m, "Mode", s.Mode, api.DynString)
+	api.Put(m, "RetainUntilDate", s.RetainUntilDate, api.DynTime)
 	return m
 }
 
 func (s *ObjectLockRule) FromDynamic(m map[string]any) error {
-	if v := m["DefaultRetention"]; v != nil {
-		p := new(DefaultRetention)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultRetention")
-		}
-		s.DefaultRetention = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DefaultRetention", &s.DefaultRetention, api.SetStructPtr[DefaultRetention])
+	return err
 }
 
 func (s *ObjectLockRule) ToDynamic() map[string]any {
@@ -10061,9 +4960,7 @@ func (s *ObjectLockRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DefaultRetention != nil {
-		m["DefaultRetention"] = s.DefaultRetention.ToDynamic()
-	}
+	api.PutStruct(m, "DefaultRetention", s.DefaultRetention)
 	return m
 }
 
@@ -10077,42 +4974,15 @@ func (s *ObjectNotInActiveTierError) ToDynamic() map[string]any {
 }
 
 func (s *ObjectPart) FromDynamic(m map[string]any) error {
-	if v := m["PartNumber"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartNumber, v); err != nil {
-			return api.At(err, ".PartNumber")
-		}
-	}
-	if v := m["Size"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Size, v); err != nil {
-			return api.At(err, ".Size")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	return err
 }
 
 func (s *ObjectPart) ToDynamic() map[string]any {
@@ -10120,86 +4990,29 @@ func (s *ObjectPart) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.PartNumber != nil {
-		m["PartNumber"] = int64(*s.PartNumber)
-	}
-	if s.Size != nil {
-		m["Size"] = *s.Size
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
+	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
+	api.Put(m, "Size", s.Size, api.DynInt64)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
 	return m
 }
 
 func (s *ObjectVersion) FromDynamic(m map[string]any) error {
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetList(&s.ChecksumAlgorithm, v, api.SetString); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["Size"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Size, v); err != nil {
-			return api.At(err, ".Size")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["IsLatest"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsLatest, v); err != nil {
-			return api.At(err, ".IsLatest")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["Owner"]; v != nil {
-		p := new(Owner)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Owner")
-		}
-		s.Owner = p
-	}
-	if v := m["RestoreStatus"]; v != nil {
-		p := new(RestoreStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RestoreStatus")
-		}
-		s.RestoreStatus = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "IsLatest", &s.IsLatest, api.SetBoolPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
+	err = api.Decode(err, m, "RestoreStatus", &s.RestoreStatus, api.SetStructPtr[RestoreStatus])
+	return err
 }
 
 func (s *ObjectVersion) ToDynamic() map[string]any {
@@ -10207,48 +5020,23 @@ func (s *ObjectVersion) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = api.DynList(s.ChecksumAlgorithm, api.DynString)
-	}
-	if s.Size != nil {
-		m["Size"] = *s.Size
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.IsLatest != nil {
-		m["IsLatest"] = *s.IsLatest
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
-	if s.Owner != nil {
-		m["Owner"] = s.Owner.ToDynamic()
-	}
-	if s.RestoreStatus != nil {
-		m["RestoreStatus"] = s.RestoreStatus.ToDynamic()
-	}
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.PutList(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "Size", s.Size, api.DynInt64)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "IsLatest", s.IsLatest, api.DynBool)
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
+	api.PutStruct(m, "Owner", s.Owner)
+	api.PutStruct(m, "RestoreStatus", s.RestoreStatus)
 	return m
 }
 
 func (s *OutputLocation) FromDynamic(m map[string]any) error {
-	if v := m["S3"]; v != nil {
-		p := new(S3Location)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".S3")
-		}
-		s.S3 = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S3", &s.S3, api.SetStructPtr[S3Location])
+	return err
 }
 
 func (s *OutputLocation) ToDynamic() map[string]any {
@@ -10256,28 +5044,15 @@ func (s *OutputLocation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.S3 != nil {
-		m["S3"] = s.S3.ToDynamic()
-	}
+	api.PutStruct(m, "S3", s.S3)
 	return m
 }
 
 func (s *OutputSerialization) FromDynamic(m map[string]any) error {
-	if v := m["CSV"]; v != nil {
-		p := new(CSVOutput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CSV")
-		}
-		s.CSV = p
-	}
-	if v := m["JSON"]; v != nil {
-		p := new(JSONOutput)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".JSON")
-		}
-		s.JSON = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CSV", &s.CSV, api.SetStructPtr[CSVOutput])
+	err = api.Decode(err, m, "JSON", &s.JSON, api.SetStructPtr[JSONOutput])
+	return err
 }
 
 func (s *OutputSerialization) ToDynamic() map[string]any {
@@ -10285,27 +5060,16 @@ func (s *OutputSerialization) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CSV != nil {
-		m["CSV"] = s.CSV.ToDynamic()
-	}
-	if s.JSON != nil {
-		m["JSON"] = s.JSON.ToDynamic()
-	}
+	api.PutStruct(m, "CSV", s.CSV)
+	api.PutStruct(m, "JSON", s.JSON)
 	return m
 }
 
 func (s *Owner) FromDynamic(m map[string]any) error {
-	if v := m["DisplayName"]; v != nil {
-		if err := api.SetStringPtr(&s.DisplayName, v); err != nil {
-			return api.At(err, ".DisplayName")
-		}
-	}
-	if v := m["ID"]; v != nil {
-		if err := api.SetStringPtr(&s.ID, v); err != nil {
-			return api.At(err, ".ID")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
+	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
+	return err
 }
 
 func (s *Owner) ToDynamic() map[string]any {
@@ -10313,22 +5077,17 @@ func (s *Owner) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DisplayName != nil {
-		m["DisplayName"] = *s.DisplayName
-	}
-	if s.ID != nil {
-		m["ID"] = *s.ID
-	}
+	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
+	api.Put(m, "ID", s.ID, api.DynString)
 	return m
 }
 
 func (s *OwnershipControls) FromDynamic(m map[string]any) error {
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *OwnershipControlsRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]OwnershipControlsRule, v any) error {
+		return api.SetList(p, v, func(p *OwnershipControlsRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *OwnershipControls) ToDynamic() map[string]any {
@@ -10336,19 +5095,14 @@ func (s *OwnershipControls) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e OwnershipControlsRule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Rules", s.Rules, func(e OwnershipControlsRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *OwnershipControlsRule) FromDynamic(m map[string]any) error {
-	if v := m["ObjectOwnership"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectOwnership, v); err != nil {
-			return api.At(err, ".ObjectOwnership")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ObjectOwnership", &s.ObjectOwnership, api.SetStringPtr)
+	return err
 }
 
 func (s *OwnershipControlsRule) ToDynamic() map[string]any {
@@ -10356,9 +5110,7 @@ func (s *OwnershipControlsRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ObjectOwnership != nil {
-		m["ObjectOwnership"] = *s.ObjectOwnership
-	}
+	api.Put(m, "ObjectOwnership", s.ObjectOwnership, api.DynString)
 	return m
 }
 
@@ -10372,52 +5124,17 @@ func (s *ParquetInput) ToDynamic() map[string]any {
 }
 
 func (s *Part) FromDynamic(m map[string]any) error {
-	if v := m["PartNumber"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartNumber, v); err != nil {
-			return api.At(err, ".PartNumber")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["Size"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Size, v); err != nil {
-			return api.At(err, ".Size")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	return err
 }
 
 func (s *Part) ToDynamic() map[string]any {
@@ -10425,43 +5142,22 @@ func (s *Part) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.PartNumber != nil {
-		m["PartNumber"] = int64(*s.PartNumber)
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.Size != nil {
-		m["Size"] = *s.Size
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
+	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.Put(m, "Size", s.Size, api.DynInt64)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
 	return m
 }
 
 func (s *PartitionedPrefix) FromDynamic(m map[string]any) error {
-	if v := m["PartitionDateSource"]; v != nil {
-		if err := api.SetStringPtr(&s.PartitionDateSource, v); err != nil {
-			return api.At(err, ".PartitionDateSource")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PartitionDateSource", &s.PartitionDateSource, api.SetStringPtr)
+	return err
 }
 
 func (s *PartitionedPrefix) ToDynamic() map[string]any {
@@ -10469,19 +5165,14 @@ func (s *PartitionedPrefix) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PartitionDateSource != nil {
-		m["PartitionDateSource"] = *s.PartitionDateSource
-	}
+	api.Put(m, "PartitionDateSource", s.PartitionDateSource, api.DynString)
 	return m
 }
 
 func (s *PolicyStatus) FromDynamic(m map[string]any) error {
-	if v := m["IsPublic"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsPublic, v); err != nil {
-			return api.At(err, ".IsPublic")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IsPublic", &s.IsPublic, api.SetBoolPtr)
+	return err
 }
 
 func (s *PolicyStatus) ToDynamic() map[string]any {
@@ -10489,29 +5180,16 @@ func (s *PolicyStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.IsPublic != nil {
-		m["IsPublic"] = *s.IsPublic
-	}
+	api.Put(m, "IsPublic", s.IsPublic, api.DynBool)
 	return m
 }
 
 func (s *Progress) FromDynamic(m map[string]any) error {
-	if v := m["BytesScanned"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BytesScanned, v); err != nil {
-			return api.At(err, ".BytesScanned")
-		}
-	}
-	if v := m["BytesProcessed"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BytesProcessed, v); err != nil {
-			return api.At(err, ".BytesProcessed")
-		}
-	}
-	if v := m["BytesReturned"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BytesReturned, v); err != nil {
-			return api.At(err, ".BytesReturned")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BytesScanned", &s.BytesScanned, api.SetInt64Ptr)
+	err = api.Decode(err, m, "BytesProcessed", &s.BytesProcessed, api.SetInt64Ptr)
+	err = api.Decode(err, m, "BytesReturned", &s.BytesReturned, api.SetInt64Ptr)
+	return err
 }
 
 func (s *Progress) ToDynamic() map[string]any {
@@ -10519,27 +5197,16 @@ func (s *Progress) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.BytesScanned != nil {
-		m["BytesScanned"] = *s.BytesScanned
-	}
-	if s.BytesProcessed != nil {
-		m["BytesProcessed"] = *s.BytesProcessed
-	}
-	if s.BytesReturned != nil {
-		m["BytesReturned"] = *s.BytesReturned
-	}
+	api.Put(m, "BytesScanned", s.BytesScanned, api.DynInt64)
+	api.Put(m, "BytesProcessed", s.BytesProcessed, api.DynInt64)
+	api.Put(m, "BytesReturned", s.BytesReturned, api.DynInt64)
 	return m
 }
 
 func (s *ProgressEvent) FromDynamic(m map[string]any) error {
-	if v := m["Details"]; v != nil {
-		p := new(Progress)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Details")
-		}
-		s.Details = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Details", &s.Details, api.SetStructPtr[Progress])
+	return err
 }
 
 func (s *ProgressEvent) ToDynamic() map[string]any {
@@ -10547,34 +5214,17 @@ func (s *ProgressEvent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Details != nil {
-		m["Details"] = s.Details.ToDynamic()
-	}
+	api.PutStruct(m, "Details", s.Details)
 	return m
 }
 
 func (s *PublicAccessBlockConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["BlockPublicAcls"]; v != nil {
-		if err := api.SetBoolPtr(&s.BlockPublicAcls, v); err != nil {
-			return api.At(err, ".BlockPublicAcls")
-		}
-	}
-	if v := m["IgnorePublicAcls"]; v != nil {
-		if err := api.SetBoolPtr(&s.IgnorePublicAcls, v); err != nil {
-			return api.At(err, ".IgnorePublicAcls")
-		}
-	}
-	if v := m["BlockPublicPolicy"]; v != nil {
-		if err := api.SetBoolPtr(&s.BlockPublicPolicy, v); err != nil {
-			return api.At(err, ".BlockPublicPolicy")
-		}
-	}
-	if v := m["RestrictPublicBuckets"]; v != nil {
-		if err := api.SetBoolPtr(&s.RestrictPublicBuckets, v); err != nil {
-			return api.At(err, ".RestrictPublicBuckets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BlockPublicAcls", &s.BlockPublicAcls, api.SetBoolPtr)
+	err = api.Decode(err, m, "IgnorePublicAcls", &s.IgnorePublicAcls, api.SetBoolPtr)
+	err = api.Decode(err, m, "BlockPublicPolicy", &s.BlockPublicPolicy, api.SetBoolPtr)
+	err = api.Decode(err, m, "RestrictPublicBuckets", &s.RestrictPublicBuckets, api.SetBoolPtr)
+	return err
 }
 
 func (s *PublicAccessBlockConfiguration) ToDynamic() map[string]any {
@@ -10582,50 +5232,21 @@ func (s *PublicAccessBlockConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.BlockPublicAcls != nil {
-		m["BlockPublicAcls"] = *s.BlockPublicAcls
-	}
-	if s.IgnorePublicAcls != nil {
-		m["IgnorePublicAcls"] = *s.IgnorePublicAcls
-	}
-	if s.BlockPublicPolicy != nil {
-		m["BlockPublicPolicy"] = *s.BlockPublicPolicy
-	}
-	if s.RestrictPublicBuckets != nil {
-		m["RestrictPublicBuckets"] = *s.RestrictPublicBuckets
-	}
+	api.Put(m, "BlockPublicAcls", s.BlockPublicAcls, api.DynBool)
+	api.Put(m, "IgnorePublicAcls", s.IgnorePublicAcls, api.DynBool)
+	api.Put(m, "BlockPublicPolicy", s.BlockPublicPolicy, api.DynBool)
+	api.Put(m, "RestrictPublicBuckets", s.RestrictPublicBuckets, api.DynBool)
 	return m
 }
 
 func (s *PutBucketAbacRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["AbacStatus"]; v != nil {
-		p := new(AbacStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AbacStatus")
-		}
-		s.AbacStatus = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "AbacStatus", &s.AbacStatus, api.SetStructPtr[AbacStatus])
+	return err
 }
 
 func (s *PutBucketAbacRequest) ToDynamic() map[string]any {
@@ -10633,48 +5254,21 @@ func (s *PutBucketAbacRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.AbacStatus != nil {
-		m["AbacStatus"] = s.AbacStatus.ToDynamic()
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.PutStruct(m, "AbacStatus", s.AbacStatus)
 	return m
 }
 
 func (s *PutBucketAccelerateConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["AccelerateConfiguration"]; v != nil {
-		p := new(AccelerateConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccelerateConfiguration")
-		}
-		s.AccelerateConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "AccelerateConfiguration", &s.AccelerateConfiguration, api.SetStructPtr[AccelerateConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketAccelerateConfigurationRequest) ToDynamic() map[string]any {
@@ -10682,80 +5276,27 @@ func (s *PutBucketAccelerateConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.AccelerateConfiguration != nil {
-		m["AccelerateConfiguration"] = s.AccelerateConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.PutStruct(m, "AccelerateConfiguration", s.AccelerateConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
 	return m
 }
 
 func (s *PutBucketAclRequest) FromDynamic(m map[string]any) error {
-	if v := m["ACL"]; v != nil {
-		if err := api.SetStringPtr(&s.ACL, v); err != nil {
-			return api.At(err, ".ACL")
-		}
-	}
-	if v := m["AccessControlPolicy"]; v != nil {
-		p := new(AccessControlPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessControlPolicy")
-		}
-		s.AccessControlPolicy = p
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["GrantFullControl"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantFullControl, v); err != nil {
-			return api.At(err, ".GrantFullControl")
-		}
-	}
-	if v := m["GrantRead"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantRead, v); err != nil {
-			return api.At(err, ".GrantRead")
-		}
-	}
-	if v := m["GrantReadACP"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantReadACP, v); err != nil {
-			return api.At(err, ".GrantReadACP")
-		}
-	}
-	if v := m["GrantWrite"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantWrite, v); err != nil {
-			return api.At(err, ".GrantWrite")
-		}
-	}
-	if v := m["GrantWriteACP"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantWriteACP, v); err != nil {
-			return api.At(err, ".GrantWriteACP")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ACL", &s.ACL, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessControlPolicy", &s.AccessControlPolicy, api.SetStructPtr[AccessControlPolicy])
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantFullControl", &s.GrantFullControl, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantRead", &s.GrantRead, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantReadACP", &s.GrantReadACP, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantWrite", &s.GrantWrite, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantWriteACP", &s.GrantWriteACP, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketAclRequest) ToDynamic() map[string]any {
@@ -10763,66 +5304,27 @@ func (s *PutBucketAclRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ACL != nil {
-		m["ACL"] = *s.ACL
-	}
-	if s.AccessControlPolicy != nil {
-		m["AccessControlPolicy"] = s.AccessControlPolicy.ToDynamic()
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.GrantFullControl != nil {
-		m["GrantFullControl"] = *s.GrantFullControl
-	}
-	if s.GrantRead != nil {
-		m["GrantRead"] = *s.GrantRead
-	}
-	if s.GrantReadACP != nil {
-		m["GrantReadACP"] = *s.GrantReadACP
-	}
-	if s.GrantWrite != nil {
-		m["GrantWrite"] = *s.GrantWrite
-	}
-	if s.GrantWriteACP != nil {
-		m["GrantWriteACP"] = *s.GrantWriteACP
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "ACL", s.ACL, api.DynString)
+	api.PutStruct(m, "AccessControlPolicy", s.AccessControlPolicy)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "GrantFullControl", s.GrantFullControl, api.DynString)
+	api.Put(m, "GrantRead", s.GrantRead, api.DynString)
+	api.Put(m, "GrantReadACP", s.GrantReadACP, api.DynString)
+	api.Put(m, "GrantWrite", s.GrantWrite, api.DynString)
+	api.Put(m, "GrantWriteACP", s.GrantWriteACP, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketAnalyticsConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["AnalyticsConfiguration"]; v != nil {
-		p := new(AnalyticsConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AnalyticsConfiguration")
-		}
-		s.AnalyticsConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "AnalyticsConfiguration", &s.AnalyticsConfiguration, api.SetStructPtr[AnalyticsConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketAnalyticsConfigurationRequest) ToDynamic() map[string]any {
@@ -10830,50 +5332,21 @@ func (s *PutBucketAnalyticsConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.AnalyticsConfiguration != nil {
-		m["AnalyticsConfiguration"] = s.AnalyticsConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutStruct(m, "AnalyticsConfiguration", s.AnalyticsConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketCorsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["CORSConfiguration"]; v != nil {
-		p := new(CORSConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CORSConfiguration")
-		}
-		s.CORSConfiguration = p
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "CORSConfiguration", &s.CORSConfiguration, api.SetStructPtr[CORSConfiguration])
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketCorsRequest) ToDynamic() map[string]any {
@@ -10881,53 +5354,22 @@ func (s *PutBucketCorsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.CORSConfiguration != nil {
-		m["CORSConfiguration"] = s.CORSConfiguration.ToDynamic()
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.PutStruct(m, "CORSConfiguration", s.CORSConfiguration)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketEncryptionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ServerSideEncryptionConfiguration"]; v != nil {
-		p := new(ServerSideEncryptionConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ServerSideEncryptionConfiguration")
-		}
-		s.ServerSideEncryptionConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ServerSideEncryptionConfiguration", &s.ServerSideEncryptionConfiguration, api.SetStructPtr[ServerSideEncryptionConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketEncryptionRequest) ToDynamic() map[string]any {
@@ -10935,43 +5377,20 @@ func (s *PutBucketEncryptionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ServerSideEncryptionConfiguration != nil {
-		m["ServerSideEncryptionConfiguration"] = s.ServerSideEncryptionConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.PutStruct(m, "ServerSideEncryptionConfiguration", s.ServerSideEncryptionConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketIntelligentTieringConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["IntelligentTieringConfiguration"]; v != nil {
-		p := new(IntelligentTieringConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IntelligentTieringConfiguration")
-		}
-		s.IntelligentTieringConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "IntelligentTieringConfiguration", &s.IntelligentTieringConfiguration, api.SetStructPtr[IntelligentTieringConfiguration])
+	return err
 }
 
 func (s *PutBucketIntelligentTieringConfigurationRequest) ToDynamic() map[string]any {
@@ -10979,42 +5398,19 @@ func (s *PutBucketIntelligentTieringConfigurationRequest) ToDynamic() map[string
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.IntelligentTieringConfiguration != nil {
-		m["IntelligentTieringConfiguration"] = s.IntelligentTieringConfiguration.ToDynamic()
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutStruct(m, "IntelligentTieringConfiguration", s.IntelligentTieringConfiguration)
 	return m
 }
 
 func (s *PutBucketInventoryConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["InventoryConfiguration"]; v != nil {
-		p := new(InventoryConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InventoryConfiguration")
-		}
-		s.InventoryConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "InventoryConfiguration", &s.InventoryConfiguration, api.SetStructPtr[InventoryConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketInventoryConfigurationRequest) ToDynamic() map[string]any {
@@ -11022,45 +5418,20 @@ func (s *PutBucketInventoryConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.InventoryConfiguration != nil {
-		m["InventoryConfiguration"] = s.InventoryConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutStruct(m, "InventoryConfiguration", s.InventoryConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketLifecycleConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["LifecycleConfiguration"]; v != nil {
-		p := new(BucketLifecycleConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LifecycleConfiguration")
-		}
-		s.LifecycleConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "LifecycleConfiguration", &s.LifecycleConfiguration, api.SetStructPtr[BucketLifecycleConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketLifecycleConfigurationRequest) ToDynamic() map[string]any {
@@ -11068,50 +5439,21 @@ func (s *PutBucketLifecycleConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.LifecycleConfiguration != nil {
-		m["LifecycleConfiguration"] = s.LifecycleConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.PutStruct(m, "LifecycleConfiguration", s.LifecycleConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketLifecycleRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["LifecycleConfiguration"]; v != nil {
-		p := new(LifecycleConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LifecycleConfiguration")
-		}
-		s.LifecycleConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "LifecycleConfiguration", &s.LifecycleConfiguration, api.SetStructPtr[LifecycleConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketLifecycleRequest) ToDynamic() map[string]any {
@@ -11119,53 +5461,22 @@ func (s *PutBucketLifecycleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.LifecycleConfiguration != nil {
-		m["LifecycleConfiguration"] = s.LifecycleConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.PutStruct(m, "LifecycleConfiguration", s.LifecycleConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketLoggingRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["BucketLoggingStatus"]; v != nil {
-		p := new(BucketLoggingStatus)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".BucketLoggingStatus")
-		}
-		s.BucketLoggingStatus = p
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketLoggingStatus", &s.BucketLoggingStatus, api.SetStructPtr[BucketLoggingStatus])
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketLoggingRequest) ToDynamic() map[string]any {
@@ -11173,48 +5484,21 @@ func (s *PutBucketLoggingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.BucketLoggingStatus != nil {
-		m["BucketLoggingStatus"] = s.BucketLoggingStatus.ToDynamic()
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.PutStruct(m, "BucketLoggingStatus", s.BucketLoggingStatus)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketMetricsConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["MetricsConfiguration"]; v != nil {
-		p := new(MetricsConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MetricsConfiguration")
-		}
-		s.MetricsConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "MetricsConfiguration", &s.MetricsConfiguration, api.SetStructPtr[MetricsConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketMetricsConfigurationRequest) ToDynamic() map[string]any {
@@ -11222,45 +5506,20 @@ func (s *PutBucketMetricsConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.MetricsConfiguration != nil {
-		m["MetricsConfiguration"] = s.MetricsConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutStruct(m, "MetricsConfiguration", s.MetricsConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketNotificationConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["NotificationConfiguration"]; v != nil {
-		p := new(NotificationConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".NotificationConfiguration")
-		}
-		s.NotificationConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["SkipDestinationValidation"]; v != nil {
-		if err := api.SetBoolPtr(&s.SkipDestinationValidation, v); err != nil {
-			return api.At(err, ".SkipDestinationValidation")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "NotificationConfiguration", &s.NotificationConfiguration, api.SetStructPtr[NotificationConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "SkipDestinationValidation", &s.SkipDestinationValidation, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutBucketNotificationConfigurationRequest) ToDynamic() map[string]any {
@@ -11268,50 +5527,21 @@ func (s *PutBucketNotificationConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.NotificationConfiguration != nil {
-		m["NotificationConfiguration"] = s.NotificationConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.SkipDestinationValidation != nil {
-		m["SkipDestinationValidation"] = *s.SkipDestinationValidation
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.PutStruct(m, "NotificationConfiguration", s.NotificationConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "SkipDestinationValidation", s.SkipDestinationValidation, api.DynBool)
 	return m
 }
 
 func (s *PutBucketNotificationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["NotificationConfiguration"]; v != nil {
-		p := new(NotificationConfigurationDeprecated)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".NotificationConfiguration")
-		}
-		s.NotificationConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "NotificationConfiguration", &s.NotificationConfiguration, api.SetStructPtr[NotificationConfigurationDeprecated])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketNotificationRequest) ToDynamic() map[string]any {
@@ -11319,48 +5549,21 @@ func (s *PutBucketNotificationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.NotificationConfiguration != nil {
-		m["NotificationConfiguration"] = s.NotificationConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.PutStruct(m, "NotificationConfiguration", s.NotificationConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketOwnershipControlsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["OwnershipControls"]; v != nil {
-		p := new(OwnershipControls)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OwnershipControls")
-		}
-		s.OwnershipControls = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "OwnershipControls", &s.OwnershipControls, api.SetStructPtr[OwnershipControls])
+	return err
 }
 
 func (s *PutBucketOwnershipControlsRequest) ToDynamic() map[string]any {
@@ -11368,53 +5571,22 @@ func (s *PutBucketOwnershipControlsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.OwnershipControls != nil {
-		m["OwnershipControls"] = s.OwnershipControls.ToDynamic()
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.PutStruct(m, "OwnershipControls", s.OwnershipControls)
 	return m
 }
 
 func (s *PutBucketPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ConfirmRemoveSelfBucketAccess"]; v != nil {
-		if err := api.SetBoolPtr(&s.ConfirmRemoveSelfBucketAccess, v); err != nil {
-			return api.At(err, ".ConfirmRemoveSelfBucketAccess")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ConfirmRemoveSelfBucketAccess", &s.ConfirmRemoveSelfBucketAccess, api.SetBoolPtr)
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketPolicyRequest) ToDynamic() map[string]any {
@@ -11422,61 +5594,24 @@ func (s *PutBucketPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ConfirmRemoveSelfBucketAccess != nil {
-		m["ConfirmRemoveSelfBucketAccess"] = *s.ConfirmRemoveSelfBucketAccess
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "ConfirmRemoveSelfBucketAccess", s.ConfirmRemoveSelfBucketAccess, api.DynBool)
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketReplicationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ReplicationConfiguration"]; v != nil {
-		p := new(ReplicationConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicationConfiguration")
-		}
-		s.ReplicationConfiguration = p
-	}
-	if v := m["Token"]; v != nil {
-		if err := api.SetStringPtr(&s.Token, v); err != nil {
-			return api.At(err, ".Token")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicationConfiguration", &s.ReplicationConfiguration, api.SetStructPtr[ReplicationConfiguration])
+	err = api.Decode(err, m, "Token", &s.Token, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketReplicationRequest) ToDynamic() map[string]any {
@@ -11484,56 +5619,23 @@ func (s *PutBucketReplicationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ReplicationConfiguration != nil {
-		m["ReplicationConfiguration"] = s.ReplicationConfiguration.ToDynamic()
-	}
-	if s.Token != nil {
-		m["Token"] = *s.Token
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.PutStruct(m, "ReplicationConfiguration", s.ReplicationConfiguration)
+	api.Put(m, "Token", s.Token, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketRequestPaymentRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["RequestPaymentConfiguration"]; v != nil {
-		p := new(RequestPaymentConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RequestPaymentConfiguration")
-		}
-		s.RequestPaymentConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPaymentConfiguration", &s.RequestPaymentConfiguration, api.SetStructPtr[RequestPaymentConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketRequestPaymentRequest) ToDynamic() map[string]any {
@@ -11541,53 +5643,22 @@ func (s *PutBucketRequestPaymentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.RequestPaymentConfiguration != nil {
-		m["RequestPaymentConfiguration"] = s.RequestPaymentConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.PutStruct(m, "RequestPaymentConfiguration", s.RequestPaymentConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketTaggingRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["Tagging"]; v != nil {
-		p := new(Tagging)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Tagging")
-		}
-		s.Tagging = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "Tagging", &s.Tagging, api.SetStructPtr[Tagging])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketTaggingRequest) ToDynamic() map[string]any {
@@ -11595,58 +5666,23 @@ func (s *PutBucketTaggingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.Tagging != nil {
-		m["Tagging"] = s.Tagging.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.PutStruct(m, "Tagging", s.Tagging)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketVersioningRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["MFA"]; v != nil {
-		if err := api.SetStringPtr(&s.MFA, v); err != nil {
-			return api.At(err, ".MFA")
-		}
-	}
-	if v := m["VersioningConfiguration"]; v != nil {
-		p := new(VersioningConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VersioningConfiguration")
-		}
-		s.VersioningConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "MFA", &s.MFA, api.SetStringPtr)
+	err = api.Decode(err, m, "VersioningConfiguration", &s.VersioningConfiguration, api.SetStructPtr[VersioningConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketVersioningRequest) ToDynamic() map[string]any {
@@ -11654,56 +5690,23 @@ func (s *PutBucketVersioningRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.MFA != nil {
-		m["MFA"] = *s.MFA
-	}
-	if s.VersioningConfiguration != nil {
-		m["VersioningConfiguration"] = s.VersioningConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "MFA", s.MFA, api.DynString)
+	api.PutStruct(m, "VersioningConfiguration", s.VersioningConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutBucketWebsiteRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["WebsiteConfiguration"]; v != nil {
-		p := new(WebsiteConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".WebsiteConfiguration")
-		}
-		s.WebsiteConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "WebsiteConfiguration", &s.WebsiteConfiguration, api.SetStructPtr[WebsiteConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutBucketWebsiteRequest) ToDynamic() map[string]any {
@@ -11711,31 +5714,18 @@ func (s *PutBucketWebsiteRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.WebsiteConfiguration != nil {
-		m["WebsiteConfiguration"] = s.WebsiteConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.PutStruct(m, "WebsiteConfiguration", s.WebsiteConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutObjectAclOutput) FromDynamic(m map[string]any) error {
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *PutObjectAclOutput) ToDynamic() map[string]any {
@@ -11743,86 +5733,27 @@ func (s *PutObjectAclOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *PutObjectAclRequest) FromDynamic(m map[string]any) error {
-	if v := m["ACL"]; v != nil {
-		if err := api.SetStringPtr(&s.ACL, v); err != nil {
-			return api.At(err, ".ACL")
-		}
-	}
-	if v := m["AccessControlPolicy"]; v != nil {
-		p := new(AccessControlPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AccessControlPolicy")
-		}
-		s.AccessControlPolicy = p
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["GrantFullControl"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantFullControl, v); err != nil {
-			return api.At(err, ".GrantFullControl")
-		}
-	}
-	if v := m["GrantRead"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantRead, v); err != nil {
-			return api.At(err, ".GrantRead")
-		}
-	}
-	if v := m["GrantReadACP"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantReadACP, v); err != nil {
-			return api.At(err, ".GrantReadACP")
-		}
-	}
-	if v := m["GrantWrite"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantWrite, v); err != nil {
-			return api.At(err, ".GrantWrite")
-		}
-	}
-	if v := m["GrantWriteACP"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantWriteACP, v); err != nil {
-			return api.At(err, ".GrantWriteACP")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ACL", &s.ACL, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessControlPolicy", &s.AccessControlPolicy, api.SetStructPtr[AccessControlPolicy])
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantFullControl", &s.GrantFullControl, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantRead", &s.GrantRead, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantReadACP", &s.GrantReadACP, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantWrite", &s.GrantWrite, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantWriteACP", &s.GrantWriteACP, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutObjectAclRequest) ToDynamic() map[string]any {
@@ -11830,58 +5761,27 @@ func (s *PutObjectAclRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ACL != nil {
-		m["ACL"] = *s.ACL
-	}
-	if s.AccessControlPolicy != nil {
-		m["AccessControlPolicy"] = s.AccessControlPolicy.ToDynamic()
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.GrantFullControl != nil {
-		m["GrantFullControl"] = *s.GrantFullControl
-	}
-	if s.GrantRead != nil {
-		m["GrantRead"] = *s.GrantRead
-	}
-	if s.GrantReadACP != nil {
-		m["GrantReadACP"] = *s.GrantReadACP
-	}
-	if s.GrantWrite != nil {
-		m["GrantWrite"] = *s.GrantWrite
-	}
-	if s.GrantWriteACP != nil {
-		m["GrantWriteACP"] = *s.GrantWriteACP
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "ACL", s.ACL, api.DynString)
+	api.PutStruct(m, "AccessControlPolicy", s.AccessControlPolicy)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "GrantFullControl", s.GrantFullControl, api.DynString)
+	api.Put(m, "GrantRead", s.GrantRead, api.DynString)
+	api.Put(m, "GrantReadACP", s.GrantReadACP, api.DynString)
+	api.Put(m, "GrantWrite", s.GrantWrite, api.DynString)
+	api.Put(m, "GrantWriteACP", s.GrantWriteACP, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutObjectLegalHoldOutput) FromDynamic(m map[string]any) error {
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *PutObjectLegalHoldOutput) ToDynamic() map[string]any {
@@ -11889,56 +5789,21 @@ func (s *PutObjectLegalHoldOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *PutObjectLegalHoldRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["LegalHold"]; v != nil {
-		p := new(ObjectLockLegalHold)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LegalHold")
-		}
-		s.LegalHold = p
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "LegalHold", &s.LegalHold, api.SetStructPtr[ObjectLockLegalHold])
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutObjectLegalHoldRequest) ToDynamic() map[string]any {
@@ -11946,40 +5811,21 @@ func (s *PutObjectLegalHoldRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.LegalHold != nil {
-		m["LegalHold"] = s.LegalHold.ToDynamic()
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.PutStruct(m, "LegalHold", s.LegalHold)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutObjectLockConfigurationOutput) FromDynamic(m map[string]any) error {
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *PutObjectLockConfigurationOutput) ToDynamic() map[string]any {
@@ -11987,51 +5833,20 @@ func (s *PutObjectLockConfigurationOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *PutObjectLockConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ObjectLockConfiguration"]; v != nil {
-		p := new(ObjectLockConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ObjectLockConfiguration")
-		}
-		s.ObjectLockConfiguration = p
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["Token"]; v != nil {
-		if err := api.SetStringPtr(&s.Token, v); err != nil {
-			return api.At(err, ".Token")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectLockConfiguration", &s.ObjectLockConfiguration, api.SetStructPtr[ObjectLockConfiguration])
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "Token", &s.Token, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutObjectLockConfigurationRequest) ToDynamic() map[string]any {
@@ -12039,107 +5854,34 @@ func (s *PutObjectLockConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ObjectLockConfiguration != nil {
-		m["ObjectLockConfiguration"] = s.ObjectLockConfiguration.ToDynamic()
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.Token != nil {
-		m["Token"] = *s.Token
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.PutStruct(m, "ObjectLockConfiguration", s.ObjectLockConfiguration)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "Token", s.Token, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutObjectOutput) FromDynamic(m map[string]any) error {
-	if v := m["Expiration"]; v != nil {
-		if err := api.SetStringPtr(&s.Expiration, v); err != nil {
-			return api.At(err, ".Expiration")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	if v := m["ServerSideEncryption"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerSideEncryption, v); err != nil {
-			return api.At(err, ".ServerSideEncryption")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["SSEKMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSKeyId, v); err != nil {
-			return api.At(err, ".SSEKMSKeyId")
-		}
-	}
-	if v := m["SSEKMSEncryptionContext"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSEncryptionContext, v); err != nil {
-			return api.At(err, ".SSEKMSEncryptionContext")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSEncryptionContext", &s.SSEKMSEncryptionContext, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *PutObjectOutput) ToDynamic() map[string]any {
@@ -12147,256 +5889,67 @@ func (s *PutObjectOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Expiration != nil {
-		m["Expiration"] = *s.Expiration
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
-	if s.ServerSideEncryption != nil {
-		m["ServerSideEncryption"] = *s.ServerSideEncryption
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.SSEKMSKeyId != nil {
-		m["SSEKMSKeyId"] = *s.SSEKMSKeyId
-	}
-	if s.SSEKMSEncryptionContext != nil {
-		m["SSEKMSEncryptionContext"] = *s.SSEKMSEncryptionContext
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "Expiration", s.Expiration, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
+	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
+	api.Put(m, "SSEKMSEncryptionContext", s.SSEKMSEncryptionContext, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *PutObjectRequest) FromDynamic(m map[string]any) error {
-	if v := m["ACL"]; v != nil {
-		if err := api.SetStringPtr(&s.ACL, v); err != nil {
-			return api.At(err, ".ACL")
-		}
-	}
-	if v := m["Body"]; v != nil {
-		if err := api.SetReader(&s.Body, v); err != nil {
-			return api.At(err, ".Body")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["CacheControl"]; v != nil {
-		if err := api.SetStringPtr(&s.CacheControl, v); err != nil {
-			return api.At(err, ".CacheControl")
-		}
-	}
-	if v := m["ContentDisposition"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentDisposition, v); err != nil {
-			return api.At(err, ".ContentDisposition")
-		}
-	}
-	if v := m["ContentEncoding"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentEncoding, v); err != nil {
-			return api.At(err, ".ContentEncoding")
-		}
-	}
-	if v := m["ContentLanguage"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentLanguage, v); err != nil {
-			return api.At(err, ".ContentLanguage")
-		}
-	}
-	if v := m["ContentLength"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ContentLength, v); err != nil {
-			return api.At(err, ".ContentLength")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	if v := m["Expires"]; v != nil {
-		if err := api.SetTimePtr(&s.Expires, v); err != nil {
-			return api.At(err, ".Expires")
-		}
-	}
-	if v := m["GrantFullControl"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantFullControl, v); err != nil {
-			return api.At(err, ".GrantFullControl")
-		}
-	}
-	if v := m["GrantRead"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantRead, v); err != nil {
-			return api.At(err, ".GrantRead")
-		}
-	}
-	if v := m["GrantReadACP"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantReadACP, v); err != nil {
-			return api.At(err, ".GrantReadACP")
-		}
-	}
-	if v := m["GrantWriteACP"]; v != nil {
-		if err := api.SetStringPtr(&s.GrantWriteACP, v); err != nil {
-			return api.At(err, ".GrantWriteACP")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Metadata"]; v != nil {
-		if err := api.SetMap(&s.Metadata, v, api.SetString); err != nil {
-			return api.At(err, ".Metadata")
-		}
-	}
-	if v := m["ServerSideEncryption"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerSideEncryption, v); err != nil {
-			return api.At(err, ".ServerSideEncryption")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["WebsiteRedirectLocation"]; v != nil {
-		if err := api.SetStringPtr(&s.WebsiteRedirectLocation, v); err != nil {
-			return api.At(err, ".WebsiteRedirectLocation")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKey, v); err != nil {
-			return api.At(err, ".SSECustomerKey")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["SSEKMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSKeyId, v); err != nil {
-			return api.At(err, ".SSEKMSKeyId")
-		}
-	}
-	if v := m["SSEKMSEncryptionContext"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSEncryptionContext, v); err != nil {
-			return api.At(err, ".SSEKMSEncryptionContext")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["Tagging"]; v != nil {
-		if err := api.SetStringPtr(&s.Tagging, v); err != nil {
-			return api.At(err, ".Tagging")
-		}
-	}
-	if v := m["ObjectLockMode"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockMode, v); err != nil {
-			return api.At(err, ".ObjectLockMode")
-		}
-	}
-	if v := m["ObjectLockRetainUntilDate"]; v != nil {
-		if err := api.SetTimePtr(&s.ObjectLockRetainUntilDate, v); err != nil {
-			return api.At(err, ".ObjectLockRetainUntilDate")
-		}
-	}
-	if v := m["ObjectLockLegalHoldStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockLegalHoldStatus, v); err != nil {
-			return api.At(err, ".ObjectLockLegalHoldStatus")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["IfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfMatch, v); err != nil {
-			return api.At(err, ".IfMatch")
-		}
-	}
-	if v := m["IfNoneMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.IfNoneMatch, v); err != nil {
-			return api.At(err, ".IfNoneMatch")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ACL", &s.ACL, api.SetStringPtr)
+	err = api.Decode(err, m, "Body", &s.Body, api.SetReader)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "CacheControl", &s.CacheControl, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentDisposition", &s.ContentDisposition, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentEncoding", &s.ContentEncoding, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentLanguage", &s.ContentLanguage, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentLength", &s.ContentLength, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	err = api.Decode(err, m, "Expires", &s.Expires, api.SetTimePtr)
+	err = api.Decode(err, m, "GrantFullControl", &s.GrantFullControl, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantRead", &s.GrantRead, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantReadACP", &s.GrantReadACP, api.SetStringPtr)
+	err = api.Decode(err, m, "GrantWriteACP", &s.GrantWriteACP, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "WebsiteRedirectLocation", &s.WebsiteRedirectLocation, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSEncryptionContext", &s.SSEKMSEncryptionContext, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "Tagging", &s.Tagging, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectLockMode", &s.ObjectLockMode, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectLockRetainUntilDate", &s.ObjectLockRetainUntilDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ObjectLockLegalHoldStatus", &s.ObjectLockLegalHoldStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "IfNoneMatch", &s.IfNoneMatch, api.SetStringPtr)
+	return err
 }
 
 func (s *PutObjectRequest) ToDynamic() map[string]any {
@@ -12404,136 +5957,53 @@ func (s *PutObjectRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ACL != nil {
-		m["ACL"] = *s.ACL
-	}
-	if s.Body != nil {
-		m["Body"] = s.Body
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.CacheControl != nil {
-		m["CacheControl"] = *s.CacheControl
-	}
-	if s.ContentDisposition != nil {
-		m["ContentDisposition"] = *s.ContentDisposition
-	}
-	if s.ContentEncoding != nil {
-		m["ContentEncoding"] = *s.ContentEncoding
-	}
-	if s.ContentLanguage != nil {
-		m["ContentLanguage"] = *s.ContentLanguage
-	}
-	if s.ContentLength != nil {
-		m["ContentLength"] = *s.ContentLength
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
-	if s.Expires != nil {
-		m["Expires"] = s.Expires.UTC()
-	}
-	if s.GrantFullControl != nil {
-		m["GrantFullControl"] = *s.GrantFullControl
-	}
-	if s.GrantRead != nil {
-		m["GrantRead"] = *s.GrantRead
-	}
-	if s.GrantReadACP != nil {
-		m["GrantReadACP"] = *s.GrantReadACP
-	}
-	if s.GrantWriteACP != nil {
-		m["GrantWriteACP"] = *s.GrantWriteACP
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Metadata != nil {
-		m["Metadata"] = api.DynMap(s.Metadata, api.DynString)
-	}
-	if s.ServerSideEncryption != nil {
-		m["ServerSideEncryption"] = *s.ServerSideEncryption
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.WebsiteRedirectLocation != nil {
-		m["WebsiteRedirectLocation"] = *s.WebsiteRedirectLocation
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKey != nil {
-		m["SSECustomerKey"] = *s.SSECustomerKey
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.SSEKMSKeyId != nil {
-		m["SSEKMSKeyId"] = *s.SSEKMSKeyId
-	}
-	if s.SSEKMSEncryptionContext != nil {
-		m["SSEKMSEncryptionContext"] = *s.SSEKMSEncryptionContext
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.Tagging != nil {
-		m["Tagging"] = *s.Tagging
-	}
-	if s.ObjectLockMode != nil {
-		m["ObjectLockMode"] = *s.ObjectLockMode
-	}
-	if s.ObjectLockRetainUntilDate != nil {
-		m["ObjectLockRetainUntilDate"] = s.ObjectLockRetainUntilDate.UTC()
-	}
-	if s.ObjectLockLegalHoldStatus != nil {
-		m["ObjectLockLegalHoldStatus"] = *s.ObjectLockLegalHoldStatus
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.IfMatch != nil {
-		m["IfMatch"] = *s.IfMatch
-	}
-	if s.IfNoneMatch != nil {
-		m["IfNoneMatch"] = *s.IfNoneMatch
-	}
+	api.Put(m, "ACL", s.ACL, api.DynString)
+	api.PutAny(m, "Body", s.Body)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "CacheControl", s.CacheControl, api.DynString)
+	api.Put(m, "ContentDisposition", s.ContentDisposition, api.DynString)
+	api.Put(m, "ContentEncoding", s.ContentEncoding, api.DynString)
+	api.Put(m, "ContentLanguage", s.ContentLanguage, api.DynString)
+	api.Put(m, "ContentLength", s.ContentLength, api.DynInt64)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
+	api.Put(m, "Expires", s.Expires, api.DynTime)
+	api.Put(m, "GrantFullControl", s.GrantFullControl, api.DynString)
+	api.Put(m, "GrantRead", s.GrantRead, api.DynString)
+	api.Put(m, "GrantReadACP", s.GrantReadACP, api.DynString)
+	api.Put(m, "GrantWriteACP", s.GrantWriteACP, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.PutMap(m, "Metadata", s.Metadata, api.DynString)
+	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.Put(m, "WebsiteRedirectLocation", s.WebsiteRedirectLocation, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
+	api.Put(m, "SSEKMSEncryptionContext", s.SSEKMSEncryptionContext, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "Tagging", s.Tagging, api.DynString)
+	api.Put(m, "ObjectLockMode", s.ObjectLockMode, api.DynString)
+	api.Put(m, "ObjectLockRetainUntilDate", s.ObjectLockRetainUntilDate, api.DynTime)
+	api.Put(m, "ObjectLockLegalHoldStatus", s.ObjectLockLegalHoldStatus, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
+	api.Put(m, "IfNoneMatch", s.IfNoneMatch, api.DynString)
 	return m
 }
 
 func (s *PutObjectRetentionOutput) FromDynamic(m map[string]any) error {
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *PutObjectRetentionOutput) ToDynamic() map[string]any {
@@ -12541,61 +6011,22 @@ func (s *PutObjectRetentionOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *PutObjectRetentionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Retention"]; v != nil {
-		p := new(ObjectLockRetention)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Retention")
-		}
-		s.Retention = p
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["BypassGovernanceRetention"]; v != nil {
-		if err := api.SetBoolPtr(&s.BypassGovernanceRetention, v); err != nil {
-			return api.At(err, ".BypassGovernanceRetention")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Retention", &s.Retention, api.SetStructPtr[ObjectLockRetention])
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "BypassGovernanceRetention", &s.BypassGovernanceRetention, api.SetBoolPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutObjectRetentionRequest) ToDynamic() map[string]any {
@@ -12603,43 +6034,22 @@ func (s *PutObjectRetentionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Retention != nil {
-		m["Retention"] = s.Retention.ToDynamic()
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.BypassGovernanceRetention != nil {
-		m["BypassGovernanceRetention"] = *s.BypassGovernanceRetention
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.PutStruct(m, "Retention", s.Retention)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "BypassGovernanceRetention", s.BypassGovernanceRetention, api.DynBool)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *PutObjectTaggingOutput) FromDynamic(m map[string]any) error {
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *PutObjectTaggingOutput) ToDynamic() map[string]any {
@@ -12647,56 +6057,21 @@ func (s *PutObjectTaggingOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
 	return m
 }
 
 func (s *PutObjectTaggingRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["Tagging"]; v != nil {
-		p := new(Tagging)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Tagging")
-		}
-		s.Tagging = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "Tagging", &s.Tagging, api.SetStructPtr[Tagging])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	return err
 }
 
 func (s *PutObjectTaggingRequest) ToDynamic() map[string]any {
@@ -12704,62 +6079,25 @@ func (s *PutObjectTaggingRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.Tagging != nil {
-		m["Tagging"] = s.Tagging.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.PutStruct(m, "Tagging", s.Tagging)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
 	return m
 }
 
 func (s *PutPublicAccessBlockRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["PublicAccessBlockConfiguration"]; v != nil {
-		p := new(PublicAccessBlockConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PublicAccessBlockConfiguration")
-		}
-		s.PublicAccessBlockConfiguration = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "PublicAccessBlockConfiguration", &s.PublicAccessBlockConfiguration, api.SetStructPtr[PublicAccessBlockConfiguration])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *PutPublicAccessBlockRequest) ToDynamic() map[string]any {
@@ -12767,48 +6105,21 @@ func (s *PutPublicAccessBlockRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.PublicAccessBlockConfiguration != nil {
-		m["PublicAccessBlockConfiguration"] = s.PublicAccessBlockConfiguration.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.PutStruct(m, "PublicAccessBlockConfiguration", s.PublicAccessBlockConfiguration)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *QueueConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["QueueArn"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueArn, v); err != nil {
-			return api.At(err, ".QueueArn")
-		}
-	}
-	if v := m["Events"]; v != nil {
-		if err := api.SetList(&s.Events, v, api.SetString); err != nil {
-			return api.At(err, ".Events")
-		}
-	}
-	if v := m["Filter"]; v != nil {
-		p := new(NotificationConfigurationFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filter")
-		}
-		s.Filter = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "QueueArn", &s.QueueArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Events", &s.Events, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[NotificationConfigurationFilter])
+	return err
 }
 
 func (s *QueueConfiguration) ToDynamic() map[string]any {
@@ -12816,43 +6127,20 @@ func (s *QueueConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.QueueArn != nil {
-		m["QueueArn"] = *s.QueueArn
-	}
-	if s.Events != nil {
-		m["Events"] = api.DynList(s.Events, api.DynString)
-	}
-	if s.Filter != nil {
-		m["Filter"] = s.Filter.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "QueueArn", s.QueueArn, api.DynString)
+	api.PutList(m, "Events", s.Events, api.DynString)
+	api.PutStruct(m, "Filter", s.Filter)
 	return m
 }
 
 func (s *QueueConfigurationDeprecated) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Event"]; v != nil {
-		if err := api.SetStringPtr(&s.Event, v); err != nil {
-			return api.At(err, ".Event")
-		}
-	}
-	if v := m["Events"]; v != nil {
-		if err := api.SetList(&s.Events, v, api.SetString); err != nil {
-			return api.At(err, ".Events")
-		}
-	}
-	if v := m["Queue"]; v != nil {
-		if err := api.SetStringPtr(&s.Queue, v); err != nil {
-			return api.At(err, ".Queue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Event", &s.Event, api.SetStringPtr)
+	err = api.Decode(err, m, "Events", &s.Events, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Queue", &s.Queue, api.SetStringPtr)
+	return err
 }
 
 func (s *QueueConfigurationDeprecated) ToDynamic() map[string]any {
@@ -12860,28 +6148,17 @@ func (s *QueueConfigurationDeprecated) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Event != nil {
-		m["Event"] = *s.Event
-	}
-	if s.Events != nil {
-		m["Events"] = api.DynList(s.Events, api.DynString)
-	}
-	if s.Queue != nil {
-		m["Queue"] = *s.Queue
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Event", s.Event, api.DynString)
+	api.PutList(m, "Events", s.Events, api.DynString)
+	api.Put(m, "Queue", s.Queue, api.DynString)
 	return m
 }
 
 func (s *RecordsEvent) FromDynamic(m map[string]any) error {
-	if v := m["Payload"]; v != nil {
-		if err := api.SetBytes(&s.Payload, v); err != nil {
-			return api.At(err, ".Payload")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Payload", &s.Payload, api.SetBytes)
+	return err
 }
 
 func (s *RecordsEvent) ToDynamic() map[string]any {
@@ -12889,39 +6166,18 @@ func (s *RecordsEvent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Payload != nil {
-		m["Payload"] = s.Payload
-	}
+	api.PutBytes(m, "Payload", s.Payload)
 	return m
 }
 
 func (s *Redirect) FromDynamic(m map[string]any) error {
-	if v := m["HostName"]; v != nil {
-		if err := api.SetStringPtr(&s.HostName, v); err != nil {
-			return api.At(err, ".HostName")
-		}
-	}
-	if v := m["HttpRedirectCode"]; v != nil {
-		if err := api.SetStringPtr(&s.HttpRedirectCode, v); err != nil {
-			return api.At(err, ".HttpRedirectCode")
-		}
-	}
-	if v := m["Protocol"]; v != nil {
-		if err := api.SetStringPtr(&s.Protocol, v); err != nil {
-			return api.At(err, ".Protocol")
-		}
-	}
-	if v := m["ReplaceKeyPrefixWith"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplaceKeyPrefixWith, v); err != nil {
-			return api.At(err, ".ReplaceKeyPrefixWith")
-		}
-	}
-	if v := m["ReplaceKeyWith"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplaceKeyWith, v); err != nil {
-			return api.At(err, ".ReplaceKeyWith")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostName", &s.HostName, api.SetStringPtr)
+	err = api.Decode(err, m, "HttpRedirectCode", &s.HttpRedirectCode, api.SetStringPtr)
+	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplaceKeyPrefixWith", &s.ReplaceKeyPrefixWith, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplaceKeyWith", &s.ReplaceKeyWith, api.SetStringPtr)
+	return err
 }
 
 func (s *Redirect) ToDynamic() map[string]any {
@@ -12929,36 +6185,19 @@ func (s *Redirect) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.HostName != nil {
-		m["HostName"] = *s.HostName
-	}
-	if s.HttpRedirectCode != nil {
-		m["HttpRedirectCode"] = *s.HttpRedirectCode
-	}
-	if s.Protocol != nil {
-		m["Protocol"] = *s.Protocol
-	}
-	if s.ReplaceKeyPrefixWith != nil {
-		m["ReplaceKeyPrefixWith"] = *s.ReplaceKeyPrefixWith
-	}
-	if s.ReplaceKeyWith != nil {
-		m["ReplaceKeyWith"] = *s.ReplaceKeyWith
-	}
+	api.Put(m, "HostName", s.HostName, api.DynString)
+	api.Put(m, "HttpRedirectCode", s.HttpRedirectCode, api.DynString)
+	api.Put(m, "Protocol", s.Protocol, api.DynString)
+	api.Put(m, "ReplaceKeyPrefixWith", s.ReplaceKeyPrefixWith, api.DynString)
+	api.Put(m, "ReplaceKeyWith", s.ReplaceKeyWith, api.DynString)
 	return m
 }
 
 func (s *RedirectAllRequestsTo) FromDynamic(m map[string]any) error {
-	if v := m["HostName"]; v != nil {
-		if err := api.SetStringPtr(&s.HostName, v); err != nil {
-			return api.At(err, ".HostName")
-		}
-	}
-	if v := m["Protocol"]; v != nil {
-		if err := api.SetStringPtr(&s.Protocol, v); err != nil {
-			return api.At(err, ".Protocol")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HostName", &s.HostName, api.SetStringPtr)
+	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
+	return err
 }
 
 func (s *RedirectAllRequestsTo) ToDynamic() map[string]any {
@@ -12966,22 +6205,15 @@ func (s *RedirectAllRequestsTo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HostName != nil {
-		m["HostName"] = *s.HostName
-	}
-	if s.Protocol != nil {
-		m["Protocol"] = *s.Protocol
-	}
+	api.Put(m, "HostName", s.HostName, api.DynString)
+	api.Put(m, "Protocol", s.Protocol, api.DynString)
 	return m
 }
 
 func (s *ReplicaModifications) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *ReplicaModifications) ToDynamic() map[string]any {
@@ -12989,24 +6221,17 @@ func (s *ReplicaModifications) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *ReplicationConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Role"]; v != nil {
-		if err := api.SetStringPtr(&s.Role, v); err != nil {
-			return api.At(err, ".Role")
-		}
-	}
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *ReplicationRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Role", &s.Role, api.SetStringPtr)
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]ReplicationRule, v any) error {
+		return api.SetList(p, v, func(p *ReplicationRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ReplicationConfiguration) ToDynamic() map[string]any {
@@ -13014,72 +6239,23 @@ func (s *ReplicationConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Role != nil {
-		m["Role"] = *s.Role
-	}
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e ReplicationRule) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Role", s.Role, api.DynString)
+	api.PutList(m, "Rules", s.Rules, func(e ReplicationRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ReplicationRule) FromDynamic(m map[string]any) error {
-	if v := m["ID"]; v != nil {
-		if err := api.SetStringPtr(&s.ID, v); err != nil {
-			return api.At(err, ".ID")
-		}
-	}
-	if v := m["Priority"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Priority, v); err != nil {
-			return api.At(err, ".Priority")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Filter"]; v != nil {
-		p := new(ReplicationRuleFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filter")
-		}
-		s.Filter = p
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["SourceSelectionCriteria"]; v != nil {
-		p := new(SourceSelectionCriteria)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SourceSelectionCriteria")
-		}
-		s.SourceSelectionCriteria = p
-	}
-	if v := m["ExistingObjectReplication"]; v != nil {
-		p := new(ExistingObjectReplication)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ExistingObjectReplication")
-		}
-		s.ExistingObjectReplication = p
-	}
-	if v := m["Destination"]; v != nil {
-		p := new(Destination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-		s.Destination = p
-	}
-	if v := m["DeleteMarkerReplication"]; v != nil {
-		p := new(DeleteMarkerReplication)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeleteMarkerReplication")
-		}
-		s.DeleteMarkerReplication = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
+	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[ReplicationRuleFilter])
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceSelectionCriteria", &s.SourceSelectionCriteria, api.SetStructPtr[SourceSelectionCriteria])
+	err = api.Decode(err, m, "ExistingObjectReplication", &s.ExistingObjectReplication, api.SetStructPtr[ExistingObjectReplication])
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[Destination])
+	err = api.Decode(err, m, "DeleteMarkerReplication", &s.DeleteMarkerReplication, api.SetStructPtr[DeleteMarkerReplication])
+	return err
 }
 
 func (s *ReplicationRule) ToDynamic() map[string]any {
@@ -13087,48 +6263,25 @@ func (s *ReplicationRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ID != nil {
-		m["ID"] = *s.ID
-	}
-	if s.Priority != nil {
-		m["Priority"] = int64(*s.Priority)
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Filter != nil {
-		m["Filter"] = s.Filter.ToDynamic()
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.SourceSelectionCriteria != nil {
-		m["SourceSelectionCriteria"] = s.SourceSelectionCriteria.ToDynamic()
-	}
-	if s.ExistingObjectReplication != nil {
-		m["ExistingObjectReplication"] = s.ExistingObjectReplication.ToDynamic()
-	}
-	if s.Destination != nil {
-		m["Destination"] = s.Destination.ToDynamic()
-	}
-	if s.DeleteMarkerReplication != nil {
-		m["DeleteMarkerReplication"] = s.DeleteMarkerReplication.ToDynamic()
-	}
+	api.Put(m, "ID", s.ID, api.DynString)
+	api.Put(m, "Priority", s.Priority, api.DynInt32)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutStruct(m, "Filter", s.Filter)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutStruct(m, "SourceSelectionCriteria", s.SourceSelectionCriteria)
+	api.PutStruct(m, "ExistingObjectReplication", s.ExistingObjectReplication)
+	api.PutStruct(m, "Destination", s.Destination)
+	api.PutStruct(m, "DeleteMarkerReplication", s.DeleteMarkerReplication)
 	return m
 }
 
 func (s *ReplicationRuleAndOperator) FromDynamic(m map[string]any) error {
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ReplicationRuleAndOperator) ToDynamic() map[string]any {
@@ -13136,36 +6289,17 @@ func (s *ReplicationRuleAndOperator) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ReplicationRuleFilter) FromDynamic(m map[string]any) error {
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Tag"]; v != nil {
-		p := new(Tag)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Tag")
-		}
-		s.Tag = p
-	}
-	if v := m["And"]; v != nil {
-		p := new(ReplicationRuleAndOperator)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".And")
-		}
-		s.And = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Tag", &s.Tag, api.SetStructPtr[Tag])
+	err = api.Decode(err, m, "And", &s.And, api.SetStructPtr[ReplicationRuleAndOperator])
+	return err
 }
 
 func (s *ReplicationRuleFilter) ToDynamic() map[string]any {
@@ -13173,32 +6307,17 @@ func (s *ReplicationRuleFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Tag != nil {
-		m["Tag"] = s.Tag.ToDynamic()
-	}
-	if s.And != nil {
-		m["And"] = s.And.ToDynamic()
-	}
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutStruct(m, "Tag", s.Tag)
+	api.PutStruct(m, "And", s.And)
 	return m
 }
 
 func (s *ReplicationTime) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["Time"]; v != nil {
-		p := new(ReplicationTimeValue)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Time")
-		}
-		s.Time = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "Time", &s.Time, api.SetStructPtr[ReplicationTimeValue])
+	return err
 }
 
 func (s *ReplicationTime) ToDynamic() map[string]any {
@@ -13206,22 +6325,15 @@ func (s *ReplicationTime) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.Time != nil {
-		m["Time"] = s.Time.ToDynamic()
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutStruct(m, "Time", s.Time)
 	return m
 }
 
 func (s *ReplicationTimeValue) FromDynamic(m map[string]any) error {
-	if v := m["Minutes"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Minutes, v); err != nil {
-			return api.At(err, ".Minutes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Minutes", &s.Minutes, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ReplicationTimeValue) ToDynamic() map[string]any {
@@ -13229,19 +6341,14 @@ func (s *ReplicationTimeValue) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Minutes != nil {
-		m["Minutes"] = int64(*s.Minutes)
-	}
+	api.Put(m, "Minutes", s.Minutes, api.DynInt32)
 	return m
 }
 
 func (s *RequestPaymentConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Payer"]; v != nil {
-		if err := api.SetStringPtr(&s.Payer, v); err != nil {
-			return api.At(err, ".Payer")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Payer", &s.Payer, api.SetStringPtr)
+	return err
 }
 
 func (s *RequestPaymentConfiguration) ToDynamic() map[string]any {
@@ -13249,19 +6356,14 @@ func (s *RequestPaymentConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Payer != nil {
-		m["Payer"] = *s.Payer
-	}
+	api.Put(m, "Payer", s.Payer, api.DynString)
 	return m
 }
 
 func (s *RequestProgress) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *RequestProgress) ToDynamic() map[string]any {
@@ -13269,29 +6371,16 @@ func (s *RequestProgress) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
 	return m
 }
 
 func (s *RestoreObjectOutput) FromDynamic(m map[string]any) error {
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	if v := m["RestoreOutputPath"]; v != nil {
-		if err := api.SetStringPtr(&s.RestoreOutputPath, v); err != nil {
-			return api.At(err, ".RestoreOutputPath")
-		}
-	}
-	if v := m["StatusCode"]; v != nil {
-		if err := api.SetInt32Ptr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".StatusCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	err = api.Decode(err, m, "RestoreOutputPath", &s.RestoreOutputPath, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetInt32Ptr)
+	return err
 }
 
 func (s *RestoreObjectOutput) ToDynamic() map[string]any {
@@ -13299,57 +6388,22 @@ func (s *RestoreObjectOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
-	if s.RestoreOutputPath != nil {
-		m["RestoreOutputPath"] = *s.RestoreOutputPath
-	}
-	if s.StatusCode != nil {
-		m["StatusCode"] = int64(*s.StatusCode)
-	}
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
+	api.Put(m, "RestoreOutputPath", s.RestoreOutputPath, api.DynString)
+	api.Put(m, "StatusCode", s.StatusCode, api.DynInt32)
 	return m
 }
 
 func (s *RestoreObjectRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["RestoreRequest"]; v != nil {
-		p := new(RestoreRequest)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RestoreRequest")
-		}
-		s.RestoreRequest = p
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "RestoreRequest", &s.RestoreRequest, api.SetStructPtr[RestoreRequest])
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *RestoreObjectRequest) ToDynamic() map[string]any {
@@ -13357,73 +6411,26 @@ func (s *RestoreObjectRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.RestoreRequest != nil {
-		m["RestoreRequest"] = s.RestoreRequest.ToDynamic()
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.PutStruct(m, "RestoreRequest", s.RestoreRequest)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *RestoreRequest) FromDynamic(m map[string]any) error {
-	if v := m["Days"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Days, v); err != nil {
-			return api.At(err, ".Days")
-		}
-	}
-	if v := m["GlacierJobParameters"]; v != nil {
-		p := new(GlacierJobParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".GlacierJobParameters")
-		}
-		s.GlacierJobParameters = p
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Tier"]; v != nil {
-		if err := api.SetStringPtr(&s.Tier, v); err != nil {
-			return api.At(err, ".Tier")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["SelectParameters"]; v != nil {
-		p := new(SelectParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SelectParameters")
-		}
-		s.SelectParameters = p
-	}
-	if v := m["OutputLocation"]; v != nil {
-		p := new(OutputLocation)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OutputLocation")
-		}
-		s.OutputLocation = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Days", &s.Days, api.SetInt32Ptr)
+	err = api.Decode(err, m, "GlacierJobParameters", &s.GlacierJobParameters, api.SetStructPtr[GlacierJobParameters])
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Tier", &s.Tier, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "SelectParameters", &s.SelectParameters, api.SetStructPtr[SelectParameters])
+	err = api.Decode(err, m, "OutputLocation", &s.OutputLocation, api.SetStructPtr[OutputLocation])
+	return err
 }
 
 func (s *RestoreRequest) ToDynamic() map[string]any {
@@ -13431,42 +6438,21 @@ func (s *RestoreRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Days != nil {
-		m["Days"] = int64(*s.Days)
-	}
-	if s.GlacierJobParameters != nil {
-		m["GlacierJobParameters"] = s.GlacierJobParameters.ToDynamic()
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Tier != nil {
-		m["Tier"] = *s.Tier
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.SelectParameters != nil {
-		m["SelectParameters"] = s.SelectParameters.ToDynamic()
-	}
-	if s.OutputLocation != nil {
-		m["OutputLocation"] = s.OutputLocation.ToDynamic()
-	}
+	api.Put(m, "Days", s.Days, api.DynInt32)
+	api.PutStruct(m, "GlacierJobParameters", s.GlacierJobParameters)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Tier", s.Tier, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutStruct(m, "SelectParameters", s.SelectParameters)
+	api.PutStruct(m, "OutputLocation", s.OutputLocation)
 	return m
 }
 
 func (s *RestoreStatus) FromDynamic(m map[string]any) error {
-	if v := m["IsRestoreInProgress"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsRestoreInProgress, v); err != nil {
-			return api.At(err, ".IsRestoreInProgress")
-		}
-	}
-	if v := m["RestoreExpiryDate"]; v != nil {
-		if err := api.SetTimePtr(&s.RestoreExpiryDate, v); err != nil {
-			return api.At(err, ".RestoreExpiryDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IsRestoreInProgress", &s.IsRestoreInProgress, api.SetBoolPtr)
+	err = api.Decode(err, m, "RestoreExpiryDate", &s.RestoreExpiryDate, api.SetTimePtr)
+	return err
 }
 
 func (s *RestoreStatus) ToDynamic() map[string]any {
@@ -13474,31 +6460,16 @@ func (s *RestoreStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.IsRestoreInProgress != nil {
-		m["IsRestoreInProgress"] = *s.IsRestoreInProgress
-	}
-	if s.RestoreExpiryDate != nil {
-		m["RestoreExpiryDate"] = s.RestoreExpiryDate.UTC()
-	}
+	api.Put(m, "IsRestoreInProgress", s.IsRestoreInProgress, api.DynBool)
+	api.Put(m, "RestoreExpiryDate", s.RestoreExpiryDate, api.DynTime)
 	return m
 }
 
 func (s *RoutingRule) FromDynamic(m map[string]any) error {
-	if v := m["Condition"]; v != nil {
-		p := new(Condition)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Condition")
-		}
-		s.Condition = p
-	}
-	if v := m["Redirect"]; v != nil {
-		p := new(Redirect)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Redirect")
-		}
-		s.Redirect = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Condition", &s.Condition, api.SetStructPtr[Condition])
+	err = api.Decode(err, m, "Redirect", &s.Redirect, api.SetStructPtr[Redirect])
+	return err
 }
 
 func (s *RoutingRule) ToDynamic() map[string]any {
@@ -13506,67 +6477,22 @@ func (s *RoutingRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Condition != nil {
-		m["Condition"] = s.Condition.ToDynamic()
-	}
-	if s.Redirect != nil {
-		m["Redirect"] = s.Redirect.ToDynamic()
-	}
+	api.PutStruct(m, "Condition", s.Condition)
+	api.PutStruct(m, "Redirect", s.Redirect)
 	return m
 }
 
 func (s *Rule) FromDynamic(m map[string]any) error {
-	if v := m["Expiration"]; v != nil {
-		p := new(LifecycleExpiration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Expiration")
-		}
-		s.Expiration = p
-	}
-	if v := m["ID"]; v != nil {
-		if err := api.SetStringPtr(&s.ID, v); err != nil {
-			return api.At(err, ".ID")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["Transition"]; v != nil {
-		p := new(Transition)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Transition")
-		}
-		s.Transition = p
-	}
-	if v := m["NoncurrentVersionTransition"]; v != nil {
-		p := new(NoncurrentVersionTransition)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".NoncurrentVersionTransition")
-		}
-		s.NoncurrentVersionTransition = p
-	}
-	if v := m["NoncurrentVersionExpiration"]; v != nil {
-		p := new(NoncurrentVersionExpiration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".NoncurrentVersionExpiration")
-		}
-		s.NoncurrentVersionExpiration = p
-	}
-	if v := m["AbortIncompleteMultipartUpload"]; v != nil {
-		p := new(AbortIncompleteMultipartUpload)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AbortIncompleteMultipartUpload")
-		}
-		s.AbortIncompleteMultipartUpload = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStructPtr[LifecycleExpiration])
+	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "Transition", &s.Transition, api.SetStructPtr[Transition])
+	err = api.Decode(err, m, "NoncurrentVersionTransition", &s.NoncurrentVersionTransition, api.SetStructPtr[NoncurrentVersionTransition])
+	err = api.Decode(err, m, "NoncurrentVersionExpiration", &s.NoncurrentVersionExpiration, api.SetStructPtr[NoncurrentVersionExpiration])
+	err = api.Decode(err, m, "AbortIncompleteMultipartUpload", &s.AbortIncompleteMultipartUpload, api.SetStructPtr[AbortIncompleteMultipartUpload])
+	return err
 }
 
 func (s *Rule) ToDynamic() map[string]any {
@@ -13574,40 +6500,23 @@ func (s *Rule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Expiration != nil {
-		m["Expiration"] = s.Expiration.ToDynamic()
-	}
-	if s.ID != nil {
-		m["ID"] = *s.ID
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.Transition != nil {
-		m["Transition"] = s.Transition.ToDynamic()
-	}
-	if s.NoncurrentVersionTransition != nil {
-		m["NoncurrentVersionTransition"] = s.NoncurrentVersionTransition.ToDynamic()
-	}
-	if s.NoncurrentVersionExpiration != nil {
-		m["NoncurrentVersionExpiration"] = s.NoncurrentVersionExpiration.ToDynamic()
-	}
-	if s.AbortIncompleteMultipartUpload != nil {
-		m["AbortIncompleteMultipartUpload"] = s.AbortIncompleteMultipartUpload.ToDynamic()
-	}
+	api.PutStruct(m, "Expiration", s.Expiration)
+	api.Put(m, "ID", s.ID, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutStruct(m, "Transition", s.Transition)
+	api.PutStruct(m, "NoncurrentVersionTransition", s.NoncurrentVersionTransition)
+	api.PutStruct(m, "NoncurrentVersionExpiration", s.NoncurrentVersionExpiration)
+	api.PutStruct(m, "AbortIncompleteMultipartUpload", s.AbortIncompleteMultipartUpload)
 	return m
 }
 
 func (s *S3KeyFilter) FromDynamic(m map[string]any) error {
-	if v := m["FilterRules"]; v != nil {
-		if err := api.SetList(&s.FilterRules, v, func(p *FilterRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".FilterRules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FilterRules", &s.FilterRules, func(p *[]FilterRule, v any) error {
+		return api.SetList(p, v, func(p *FilterRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *S3KeyFilter) ToDynamic() map[string]any {
@@ -13615,58 +6524,25 @@ func (s *S3KeyFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FilterRules != nil {
-		m["FilterRules"] = api.DynList(s.FilterRules, func(e FilterRule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "FilterRules", s.FilterRules, func(e FilterRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *S3Location) FromDynamic(m map[string]any) error {
-	if v := m["BucketName"]; v != nil {
-		if err := api.SetStringPtr(&s.BucketName, v); err != nil {
-			return api.At(err, ".BucketName")
-		}
-	}
-	if v := m["Prefix"]; v != nil {
-		if err := api.SetStringPtr(&s.Prefix, v); err != nil {
-			return api.At(err, ".Prefix")
-		}
-	}
-	if v := m["Encryption"]; v != nil {
-		p := new(Encryption)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Encryption")
-		}
-		s.Encryption = p
-	}
-	if v := m["CannedACL"]; v != nil {
-		if err := api.SetStringPtr(&s.CannedACL, v); err != nil {
-			return api.At(err, ".CannedACL")
-		}
-	}
-	if v := m["AccessControlList"]; v != nil {
-		if err := api.SetList(&s.AccessControlList, v, func(p *Grant, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AccessControlList")
-		}
-	}
-	if v := m["Tagging"]; v != nil {
-		p := new(Tagging)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Tagging")
-		}
-		s.Tagging = p
-	}
-	if v := m["UserMetadata"]; v != nil {
-		if err := api.SetList(&s.UserMetadata, v, func(p *MetadataEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".UserMetadata")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BucketName", &s.BucketName, api.SetStringPtr)
+	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
+	err = api.Decode(err, m, "Encryption", &s.Encryption, api.SetStructPtr[Encryption])
+	err = api.Decode(err, m, "CannedACL", &s.CannedACL, api.SetStringPtr)
+	err = api.Decode(err, m, "AccessControlList", &s.AccessControlList, func(p *[]Grant, v any) error {
+		return api.SetList(p, v, func(p *Grant, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Tagging", &s.Tagging, api.SetStructPtr[Tagging])
+	err = api.Decode(err, m, "UserMetadata", &s.UserMetadata, func(p *[]MetadataEntry, v any) error {
+		return api.SetList(p, v, func(p *MetadataEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	return err
 }
 
 func (s *S3Location) ToDynamic() map[string]any {
@@ -13674,40 +6550,21 @@ func (s *S3Location) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.BucketName != nil {
-		m["BucketName"] = *s.BucketName
-	}
-	if s.Prefix != nil {
-		m["Prefix"] = *s.Prefix
-	}
-	if s.Encryption != nil {
-		m["Encryption"] = s.Encryption.ToDynamic()
-	}
-	if s.CannedACL != nil {
-		m["CannedACL"] = *s.CannedACL
-	}
-	if s.AccessControlList != nil {
-		m["AccessControlList"] = api.DynList(s.AccessControlList, func(e Grant) any { return e.ToDynamic() })
-	}
-	if s.Tagging != nil {
-		m["Tagging"] = s.Tagging.ToDynamic()
-	}
-	if s.UserMetadata != nil {
-		m["UserMetadata"] = api.DynList(s.UserMetadata, func(e MetadataEntry) any { return e.ToDynamic() })
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
+	api.Put(m, "BucketName", s.BucketName, api.DynString)
+	api.Put(m, "Prefix", s.Prefix, api.DynString)
+	api.PutStruct(m, "Encryption", s.Encryption)
+	api.Put(m, "CannedACL", s.CannedACL, api.DynString)
+	api.PutList(m, "AccessControlList", s.AccessControlList, func(e Grant) any { return e.ToDynamic() })
+	api.PutStruct(m, "Tagging", s.Tagging)
+	api.PutList(m, "UserMetadata", s.UserMetadata, func(e MetadataEntry) any { return e.ToDynamic() })
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
 	return m
 }
 
 func (s *SSEKMS) FromDynamic(m map[string]any) error {
-	if v := m["KeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KeyId, v); err != nil {
-			return api.At(err, ".KeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *SSEKMS) ToDynamic() map[string]any {
@@ -13715,24 +6572,15 @@ func (s *SSEKMS) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.KeyId != nil {
-		m["KeyId"] = *s.KeyId
-	}
+	api.Put(m, "KeyId", s.KeyId, api.DynString)
 	return m
 }
 
 func (s *SSEKMSEncryption) FromDynamic(m map[string]any) error {
-	if v := m["KMSKeyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.KMSKeyArn, v); err != nil {
-			return api.At(err, ".KMSKeyArn")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "KMSKeyArn", &s.KMSKeyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *SSEKMSEncryption) ToDynamic() map[string]any {
@@ -13740,12 +6588,8 @@ func (s *SSEKMSEncryption) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.KMSKeyArn != nil {
-		m["KMSKeyArn"] = *s.KMSKeyArn
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
+	api.Put(m, "KMSKeyArn", s.KMSKeyArn, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
 	return m
 }
 
@@ -13759,17 +6603,10 @@ func (s *SSES3) ToDynamic() map[string]any {
 }
 
 func (s *ScanRange) FromDynamic(m map[string]any) error {
-	if v := m["Start"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Start, v); err != nil {
-			return api.At(err, ".Start")
-		}
-	}
-	if v := m["End"]; v != nil {
-		if err := api.SetInt64Ptr(&s.End, v); err != nil {
-			return api.At(err, ".End")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Start", &s.Start, api.SetInt64Ptr)
+	err = api.Decode(err, m, "End", &s.End, api.SetInt64Ptr)
+	return err
 }
 
 func (s *ScanRange) ToDynamic() map[string]any {
@@ -13777,52 +6614,19 @@ func (s *ScanRange) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Start != nil {
-		m["Start"] = *s.Start
-	}
-	if s.End != nil {
-		m["End"] = *s.End
-	}
+	api.Put(m, "Start", s.Start, api.DynInt64)
+	api.Put(m, "End", s.End, api.DynInt64)
 	return m
 }
 
 func (s *SelectObjectContentEventStream) FromDynamic(m map[string]any) error {
-	if v := m["Records"]; v != nil {
-		p := new(RecordsEvent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Records")
-		}
-		s.Records = p
-	}
-	if v := m["Stats"]; v != nil {
-		p := new(StatsEvent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Stats")
-		}
-		s.Stats = p
-	}
-	if v := m["Progress"]; v != nil {
-		p := new(ProgressEvent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Progress")
-		}
-		s.Progress = p
-	}
-	if v := m["Cont"]; v != nil {
-		p := new(ContinuationEvent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Cont")
-		}
-		s.Cont = p
-	}
-	if v := m["End"]; v != nil {
-		p := new(EndEvent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".End")
-		}
-		s.End = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Records", &s.Records, api.SetStructPtr[RecordsEvent])
+	err = api.Decode(err, m, "Stats", &s.Stats, api.SetStructPtr[StatsEvent])
+	err = api.Decode(err, m, "Progress", &s.Progress, api.SetStructPtr[ProgressEvent])
+	err = api.Decode(err, m, "Cont", &s.Cont, api.SetStructPtr[ContinuationEvent])
+	err = api.Decode(err, m, "End", &s.End, api.SetStructPtr[EndEvent])
+	return err
 }
 
 func (s *SelectObjectContentEventStream) ToDynamic() map[string]any {
@@ -13830,31 +6634,18 @@ func (s *SelectObjectContentEventStream) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Records != nil {
-		m["Records"] = s.Records.ToDynamic()
-	}
-	if s.Stats != nil {
-		m["Stats"] = s.Stats.ToDynamic()
-	}
-	if s.Progress != nil {
-		m["Progress"] = s.Progress.ToDynamic()
-	}
-	if s.Cont != nil {
-		m["Cont"] = s.Cont.ToDynamic()
-	}
-	if s.End != nil {
-		m["End"] = s.End.ToDynamic()
-	}
+	api.PutStruct(m, "Records", s.Records)
+	api.PutStruct(m, "Stats", s.Stats)
+	api.PutStruct(m, "Progress", s.Progress)
+	api.PutStruct(m, "Cont", s.Cont)
+	api.PutStruct(m, "End", s.End)
 	return m
 }
 
 func (s *SelectObjectContentOutput) FromDynamic(m map[string]any) error {
-	if v := m["Payload"]; v != nil {
-		if err := api.SetNever(&s.Payload, v); err != nil {
-			return api.At(err, ".Payload")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Payload", &s.Payload, api.SetNever[api.EventStream[SelectObjectContentEventStream]])
+	return err
 }
 
 func (s *SelectObjectContentOutput) ToDynamic() map[string]any {
@@ -13869,75 +6660,20 @@ func (s *SelectObjectContentOutput) ToDynamic() map[string]any {
 }
 
 func (s *SelectObjectContentRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKey, v); err != nil {
-			return api.At(err, ".SSECustomerKey")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["Expression"]; v != nil {
-		if err := api.SetStringPtr(&s.Expression, v); err != nil {
-			return api.At(err, ".Expression")
-		}
-	}
-	if v := m["ExpressionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpressionType, v); err != nil {
-			return api.At(err, ".ExpressionType")
-		}
-	}
-	if v := m["RequestProgress"]; v != nil {
-		p := new(RequestProgress)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RequestProgress")
-		}
-		s.RequestProgress = p
-	}
-	if v := m["InputSerialization"]; v != nil {
-		p := new(InputSerialization)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InputSerialization")
-		}
-		s.InputSerialization = p
-	}
-	if v := m["OutputSerialization"]; v != nil {
-		p := new(OutputSerialization)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OutputSerialization")
-		}
-		s.OutputSerialization = p
-	}
-	if v := m["ScanRange"]; v != nil {
-		p := new(ScanRange)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ScanRange")
-		}
-		s.ScanRange = p
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "Expression", &s.Expression, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpressionType", &s.ExpressionType, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestProgress", &s.RequestProgress, api.SetStructPtr[RequestProgress])
+	err = api.Decode(err, m, "InputSerialization", &s.InputSerialization, api.SetStructPtr[InputSerialization])
+	err = api.Decode(err, m, "OutputSerialization", &s.OutputSerialization, api.SetStructPtr[OutputSerialization])
+	err = api.Decode(err, m, "ScanRange", &s.ScanRange, api.SetStructPtr[ScanRange])
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *SelectObjectContentRequest) ToDynamic() map[string]any {
@@ -13945,71 +6681,28 @@ func (s *SelectObjectContentRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKey != nil {
-		m["SSECustomerKey"] = *s.SSECustomerKey
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.Expression != nil {
-		m["Expression"] = *s.Expression
-	}
-	if s.ExpressionType != nil {
-		m["ExpressionType"] = *s.ExpressionType
-	}
-	if s.RequestProgress != nil {
-		m["RequestProgress"] = s.RequestProgress.ToDynamic()
-	}
-	if s.InputSerialization != nil {
-		m["InputSerialization"] = s.InputSerialization.ToDynamic()
-	}
-	if s.OutputSerialization != nil {
-		m["OutputSerialization"] = s.OutputSerialization.ToDynamic()
-	}
-	if s.ScanRange != nil {
-		m["ScanRange"] = s.ScanRange.ToDynamic()
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "Expression", s.Expression, api.DynString)
+	api.Put(m, "ExpressionType", s.ExpressionType, api.DynString)
+	api.PutStruct(m, "RequestProgress", s.RequestProgress)
+	api.PutStruct(m, "InputSerialization", s.InputSerialization)
+	api.PutStruct(m, "OutputSerialization", s.OutputSerialization)
+	api.PutStruct(m, "ScanRange", s.ScanRange)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *SelectParameters) FromDynamic(m map[string]any) error {
-	if v := m["InputSerialization"]; v != nil {
-		p := new(InputSerialization)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InputSerialization")
-		}
-		s.InputSerialization = p
-	}
-	if v := m["ExpressionType"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpressionType, v); err != nil {
-			return api.At(err, ".ExpressionType")
-		}
-	}
-	if v := m["Expression"]; v != nil {
-		if err := api.SetStringPtr(&s.Expression, v); err != nil {
-			return api.At(err, ".Expression")
-		}
-	}
-	if v := m["OutputSerialization"]; v != nil {
-		p := new(OutputSerialization)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OutputSerialization")
-		}
-		s.OutputSerialization = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InputSerialization", &s.InputSerialization, api.SetStructPtr[InputSerialization])
+	err = api.Decode(err, m, "ExpressionType", &s.ExpressionType, api.SetStringPtr)
+	err = api.Decode(err, m, "Expression", &s.Expression, api.SetStringPtr)
+	err = api.Decode(err, m, "OutputSerialization", &s.OutputSerialization, api.SetStructPtr[OutputSerialization])
+	return err
 }
 
 func (s *SelectParameters) ToDynamic() map[string]any {
@@ -14017,33 +6710,18 @@ func (s *SelectParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.InputSerialization != nil {
-		m["InputSerialization"] = s.InputSerialization.ToDynamic()
-	}
-	if s.ExpressionType != nil {
-		m["ExpressionType"] = *s.ExpressionType
-	}
-	if s.Expression != nil {
-		m["Expression"] = *s.Expression
-	}
-	if s.OutputSerialization != nil {
-		m["OutputSerialization"] = s.OutputSerialization.ToDynamic()
-	}
+	api.PutStruct(m, "InputSerialization", s.InputSerialization)
+	api.Put(m, "ExpressionType", s.ExpressionType, api.DynString)
+	api.Put(m, "Expression", s.Expression, api.DynString)
+	api.PutStruct(m, "OutputSerialization", s.OutputSerialization)
 	return m
 }
 
 func (s *ServerSideEncryptionByDefault) FromDynamic(m map[string]any) error {
-	if v := m["SSEAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEAlgorithm, v); err != nil {
-			return api.At(err, ".SSEAlgorithm")
-		}
-	}
-	if v := m["KMSMasterKeyID"]; v != nil {
-		if err := api.SetStringPtr(&s.KMSMasterKeyID, v); err != nil {
-			return api.At(err, ".KMSMasterKeyID")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SSEAlgorithm", &s.SSEAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "KMSMasterKeyID", &s.KMSMasterKeyID, api.SetStringPtr)
+	return err
 }
 
 func (s *ServerSideEncryptionByDefault) ToDynamic() map[string]any {
@@ -14051,22 +6729,17 @@ func (s *ServerSideEncryptionByDefault) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SSEAlgorithm != nil {
-		m["SSEAlgorithm"] = *s.SSEAlgorithm
-	}
-	if s.KMSMasterKeyID != nil {
-		m["KMSMasterKeyID"] = *s.KMSMasterKeyID
-	}
+	api.Put(m, "SSEAlgorithm", s.SSEAlgorithm, api.DynString)
+	api.Put(m, "KMSMasterKeyID", s.KMSMasterKeyID, api.DynString)
 	return m
 }
 
 func (s *ServerSideEncryptionConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *ServerSideEncryptionRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]ServerSideEncryptionRule, v any) error {
+		return api.SetList(p, v, func(p *ServerSideEncryptionRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ServerSideEncryptionConfiguration) ToDynamic() map[string]any {
@@ -14074,26 +6747,15 @@ func (s *ServerSideEncryptionConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e ServerSideEncryptionRule) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Rules", s.Rules, func(e ServerSideEncryptionRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ServerSideEncryptionRule) FromDynamic(m map[string]any) error {
-	if v := m["ApplyServerSideEncryptionByDefault"]; v != nil {
-		p := new(ServerSideEncryptionByDefault)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ApplyServerSideEncryptionByDefault")
-		}
-		s.ApplyServerSideEncryptionByDefault = p
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApplyServerSideEncryptionByDefault", &s.ApplyServerSideEncryptionByDefault, api.SetStructPtr[ServerSideEncryptionByDefault])
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *ServerSideEncryptionRule) ToDynamic() map[string]any {
@@ -14101,37 +6763,18 @@ func (s *ServerSideEncryptionRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ApplyServerSideEncryptionByDefault != nil {
-		m["ApplyServerSideEncryptionByDefault"] = s.ApplyServerSideEncryptionByDefault.ToDynamic()
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
+	api.PutStruct(m, "ApplyServerSideEncryptionByDefault", s.ApplyServerSideEncryptionByDefault)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
 	return m
 }
 
 func (s *SessionCredentials) FromDynamic(m map[string]any) error {
-	if v := m["AccessKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessKeyId, v); err != nil {
-			return api.At(err, ".AccessKeyId")
-		}
-	}
-	if v := m["SecretAccessKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretAccessKey, v); err != nil {
-			return api.At(err, ".SecretAccessKey")
-		}
-	}
-	if v := m["SessionToken"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionToken, v); err != nil {
-			return api.At(err, ".SessionToken")
-		}
-	}
-	if v := m["Expiration"]; v != nil {
-		if err := api.SetTimePtr(&s.Expiration, v); err != nil {
-			return api.At(err, ".Expiration")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SecretAccessKey", &s.SecretAccessKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SessionToken", &s.SessionToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetTimePtr)
+	return err
 }
 
 func (s *SessionCredentials) ToDynamic() map[string]any {
@@ -14139,18 +6782,10 @@ func (s *SessionCredentials) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.AccessKeyId != nil {
-		m["AccessKeyId"] = *s.AccessKeyId
-	}
-	if s.SecretAccessKey != nil {
-		m["SecretAccessKey"] = *s.SecretAccessKey
-	}
-	if s.SessionToken != nil {
-		m["SessionToken"] = *s.SessionToken
-	}
-	if s.Expiration != nil {
-		m["Expiration"] = s.Expiration.UTC()
-	}
+	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
+	api.Put(m, "SecretAccessKey", s.SecretAccessKey, api.DynString)
+	api.Put(m, "SessionToken", s.SessionToken, api.DynString)
+	api.Put(m, "Expiration", s.Expiration, api.DynTime)
 	return m
 }
 
@@ -14164,21 +6799,10 @@ func (s *SimplePrefix) ToDynamic() map[string]any {
 }
 
 func (s *SourceSelectionCriteria) FromDynamic(m map[string]any) error {
-	if v := m["SseKmsEncryptedObjects"]; v != nil {
-		p := new(SseKmsEncryptedObjects)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SseKmsEncryptedObjects")
-		}
-		s.SseKmsEncryptedObjects = p
-	}
-	if v := m["ReplicaModifications"]; v != nil {
-		p := new(ReplicaModifications)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplicaModifications")
-		}
-		s.ReplicaModifications = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SseKmsEncryptedObjects", &s.SseKmsEncryptedObjects, api.SetStructPtr[SseKmsEncryptedObjects])
+	err = api.Decode(err, m, "ReplicaModifications", &s.ReplicaModifications, api.SetStructPtr[ReplicaModifications])
+	return err
 }
 
 func (s *SourceSelectionCriteria) ToDynamic() map[string]any {
@@ -14186,22 +6810,15 @@ func (s *SourceSelectionCriteria) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SseKmsEncryptedObjects != nil {
-		m["SseKmsEncryptedObjects"] = s.SseKmsEncryptedObjects.ToDynamic()
-	}
-	if s.ReplicaModifications != nil {
-		m["ReplicaModifications"] = s.ReplicaModifications.ToDynamic()
-	}
+	api.PutStruct(m, "SseKmsEncryptedObjects", s.SseKmsEncryptedObjects)
+	api.PutStruct(m, "ReplicaModifications", s.ReplicaModifications)
 	return m
 }
 
 func (s *SseKmsEncryptedObjects) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *SseKmsEncryptedObjects) ToDynamic() map[string]any {
@@ -14209,29 +6826,16 @@ func (s *SseKmsEncryptedObjects) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *Stats) FromDynamic(m map[string]any) error {
-	if v := m["BytesScanned"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BytesScanned, v); err != nil {
-			return api.At(err, ".BytesScanned")
-		}
-	}
-	if v := m["BytesProcessed"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BytesProcessed, v); err != nil {
-			return api.At(err, ".BytesProcessed")
-		}
-	}
-	if v := m["BytesReturned"]; v != nil {
-		if err := api.SetInt64Ptr(&s.BytesReturned, v); err != nil {
-			return api.At(err, ".BytesReturned")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BytesScanned", &s.BytesScanned, api.SetInt64Ptr)
+	err = api.Decode(err, m, "BytesProcessed", &s.BytesProcessed, api.SetInt64Ptr)
+	err = api.Decode(err, m, "BytesReturned", &s.BytesReturned, api.SetInt64Ptr)
+	return err
 }
 
 func (s *Stats) ToDynamic() map[string]any {
@@ -14239,27 +6843,16 @@ func (s *Stats) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.BytesScanned != nil {
-		m["BytesScanned"] = *s.BytesScanned
-	}
-	if s.BytesProcessed != nil {
-		m["BytesProcessed"] = *s.BytesProcessed
-	}
-	if s.BytesReturned != nil {
-		m["BytesReturned"] = *s.BytesReturned
-	}
+	api.Put(m, "BytesScanned", s.BytesScanned, api.DynInt64)
+	api.Put(m, "BytesProcessed", s.BytesProcessed, api.DynInt64)
+	api.Put(m, "BytesReturned", s.BytesReturned, api.DynInt64)
 	return m
 }
 
 func (s *StatsEvent) FromDynamic(m map[string]any) error {
-	if v := m["Details"]; v != nil {
-		p := new(Stats)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Details")
-		}
-		s.Details = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Details", &s.Details, api.SetStructPtr[Stats])
+	return err
 }
 
 func (s *StatsEvent) ToDynamic() map[string]any {
@@ -14267,21 +6860,14 @@ func (s *StatsEvent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Details != nil {
-		m["Details"] = s.Details.ToDynamic()
-	}
+	api.PutStruct(m, "Details", s.Details)
 	return m
 }
 
 func (s *StorageClassAnalysis) FromDynamic(m map[string]any) error {
-	if v := m["DataExport"]; v != nil {
-		p := new(StorageClassAnalysisDataExport)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DataExport")
-		}
-		s.DataExport = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DataExport", &s.DataExport, api.SetStructPtr[StorageClassAnalysisDataExport])
+	return err
 }
 
 func (s *StorageClassAnalysis) ToDynamic() map[string]any {
@@ -14289,26 +6875,15 @@ func (s *StorageClassAnalysis) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DataExport != nil {
-		m["DataExport"] = s.DataExport.ToDynamic()
-	}
+	api.PutStruct(m, "DataExport", s.DataExport)
 	return m
 }
 
 func (s *StorageClassAnalysisDataExport) FromDynamic(m map[string]any) error {
-	if v := m["OutputSchemaVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.OutputSchemaVersion, v); err != nil {
-			return api.At(err, ".OutputSchemaVersion")
-		}
-	}
-	if v := m["Destination"]; v != nil {
-		p := new(AnalyticsExportDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-		s.Destination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OutputSchemaVersion", &s.OutputSchemaVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[AnalyticsExportDestination])
+	return err
 }
 
 func (s *StorageClassAnalysisDataExport) ToDynamic() map[string]any {
@@ -14316,27 +6891,16 @@ func (s *StorageClassAnalysisDataExport) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OutputSchemaVersion != nil {
-		m["OutputSchemaVersion"] = *s.OutputSchemaVersion
-	}
-	if s.Destination != nil {
-		m["Destination"] = s.Destination.ToDynamic()
-	}
+	api.Put(m, "OutputSchemaVersion", s.OutputSchemaVersion, api.DynString)
+	api.PutStruct(m, "Destination", s.Destination)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -14344,22 +6908,17 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *Tagging) FromDynamic(m map[string]any) error {
-	if v := m["TagSet"]; v != nil {
-		if err := api.SetList(&s.TagSet, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TagSet")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TagSet", &s.TagSet, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Tagging) ToDynamic() map[string]any {
@@ -14367,26 +6926,15 @@ func (s *Tagging) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TagSet != nil {
-		m["TagSet"] = api.DynList(s.TagSet, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TagSet", s.TagSet, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TargetGrant) FromDynamic(m map[string]any) error {
-	if v := m["Grantee"]; v != nil {
-		p := new(Grantee)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Grantee")
-		}
-		s.Grantee = p
-	}
-	if v := m["Permission"]; v != nil {
-		if err := api.SetStringPtr(&s.Permission, v); err != nil {
-			return api.At(err, ".Permission")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Grantee", &s.Grantee, api.SetStructPtr[Grantee])
+	err = api.Decode(err, m, "Permission", &s.Permission, api.SetStringPtr)
+	return err
 }
 
 func (s *TargetGrant) ToDynamic() map[string]any {
@@ -14394,31 +6942,16 @@ func (s *TargetGrant) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Grantee != nil {
-		m["Grantee"] = s.Grantee.ToDynamic()
-	}
-	if s.Permission != nil {
-		m["Permission"] = *s.Permission
-	}
+	api.PutStruct(m, "Grantee", s.Grantee)
+	api.Put(m, "Permission", s.Permission, api.DynString)
 	return m
 }
 
 func (s *TargetObjectKeyFormat) FromDynamic(m map[string]any) error {
-	if v := m["SimplePrefix"]; v != nil {
-		p := new(SimplePrefix)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SimplePrefix")
-		}
-		s.SimplePrefix = p
-	}
-	if v := m["PartitionedPrefix"]; v != nil {
-		p := new(PartitionedPrefix)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PartitionedPrefix")
-		}
-		s.PartitionedPrefix = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SimplePrefix", &s.SimplePrefix, api.SetStructPtr[SimplePrefix])
+	err = api.Decode(err, m, "PartitionedPrefix", &s.PartitionedPrefix, api.SetStructPtr[PartitionedPrefix])
+	return err
 }
 
 func (s *TargetObjectKeyFormat) ToDynamic() map[string]any {
@@ -14426,27 +6959,16 @@ func (s *TargetObjectKeyFormat) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SimplePrefix != nil {
-		m["SimplePrefix"] = s.SimplePrefix.ToDynamic()
-	}
-	if s.PartitionedPrefix != nil {
-		m["PartitionedPrefix"] = s.PartitionedPrefix.ToDynamic()
-	}
+	api.PutStruct(m, "SimplePrefix", s.SimplePrefix)
+	api.PutStruct(m, "PartitionedPrefix", s.PartitionedPrefix)
 	return m
 }
 
 func (s *Tiering) FromDynamic(m map[string]any) error {
-	if v := m["Days"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Days, v); err != nil {
-			return api.At(err, ".Days")
-		}
-	}
-	if v := m["AccessTier"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessTier, v); err != nil {
-			return api.At(err, ".AccessTier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Days", &s.Days, api.SetInt32Ptr)
+	err = api.Decode(err, m, "AccessTier", &s.AccessTier, api.SetStringPtr)
+	return err
 }
 
 func (s *Tiering) ToDynamic() map[string]any {
@@ -14454,39 +6976,18 @@ func (s *Tiering) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Days != nil {
-		m["Days"] = int64(*s.Days)
-	}
-	if s.AccessTier != nil {
-		m["AccessTier"] = *s.AccessTier
-	}
+	api.Put(m, "Days", s.Days, api.DynInt32)
+	api.Put(m, "AccessTier", s.AccessTier, api.DynString)
 	return m
 }
 
 func (s *TopicConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["Events"]; v != nil {
-		if err := api.SetList(&s.Events, v, api.SetString); err != nil {
-			return api.At(err, ".Events")
-		}
-	}
-	if v := m["Filter"]; v != nil {
-		p := new(NotificationConfigurationFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filter")
-		}
-		s.Filter = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Events", &s.Events, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[NotificationConfigurationFilter])
+	return err
 }
 
 func (s *TopicConfiguration) ToDynamic() map[string]any {
@@ -14494,43 +6995,20 @@ func (s *TopicConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.Events != nil {
-		m["Events"] = api.DynList(s.Events, api.DynString)
-	}
-	if s.Filter != nil {
-		m["Filter"] = s.Filter.ToDynamic()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.PutList(m, "Events", s.Events, api.DynString)
+	api.PutStruct(m, "Filter", s.Filter)
 	return m
 }
 
 func (s *TopicConfigurationDeprecated) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Events"]; v != nil {
-		if err := api.SetList(&s.Events, v, api.SetString); err != nil {
-			return api.At(err, ".Events")
-		}
-	}
-	if v := m["Event"]; v != nil {
-		if err := api.SetStringPtr(&s.Event, v); err != nil {
-			return api.At(err, ".Event")
-		}
-	}
-	if v := m["Topic"]; v != nil {
-		if err := api.SetStringPtr(&s.Topic, v); err != nil {
-			return api.At(err, ".Topic")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Events", &s.Events, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Event", &s.Event, api.SetStringPtr)
+	err = api.Decode(err, m, "Topic", &s.Topic, api.SetStringPtr)
+	return err
 }
 
 func (s *TopicConfigurationDeprecated) ToDynamic() map[string]any {
@@ -14538,38 +7016,19 @@ func (s *TopicConfigurationDeprecated) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Events != nil {
-		m["Events"] = api.DynList(s.Events, api.DynString)
-	}
-	if s.Event != nil {
-		m["Event"] = *s.Event
-	}
-	if s.Topic != nil {
-		m["Topic"] = *s.Topic
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutList(m, "Events", s.Events, api.DynString)
+	api.Put(m, "Event", s.Event, api.DynString)
+	api.Put(m, "Topic", s.Topic, api.DynString)
 	return m
 }
 
 func (s *Transition) FromDynamic(m map[string]any) error {
-	if v := m["Date"]; v != nil {
-		if err := api.SetTimePtr(&s.Date, v); err != nil {
-			return api.At(err, ".Date")
-		}
-	}
-	if v := m["Days"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Days, v); err != nil {
-			return api.At(err, ".Days")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Date", &s.Date, api.SetTimePtr)
+	err = api.Decode(err, m, "Days", &s.Days, api.SetInt32Ptr)
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	return err
 }
 
 func (s *Transition) ToDynamic() map[string]any {
@@ -14577,30 +7036,17 @@ func (s *Transition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Date != nil {
-		m["Date"] = s.Date.UTC()
-	}
-	if s.Days != nil {
-		m["Days"] = int64(*s.Days)
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
+	api.Put(m, "Date", s.Date, api.DynTime)
+	api.Put(m, "Days", s.Days, api.DynInt32)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
 	return m
 }
 
 func (s *UnservedBucketRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *UnservedBucketRequest) ToDynamic() map[string]any {
@@ -14608,32 +7054,17 @@ func (s *UnservedBucketRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *UnservedObjectRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *UnservedObjectRequest) ToDynamic() map[string]any {
@@ -14641,15 +7072,9 @@ func (s *UnservedObjectRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
@@ -14663,49 +7088,16 @@ func (s *UnservedOutput) ToDynamic() map[string]any {
 }
 
 func (s *UpdateObjectEncryptionRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["ObjectEncryption"]; v != nil {
-		p := new(ObjectEncryption)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ObjectEncryption")
-		}
-		s.ObjectEncryption = p
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectEncryption", &s.ObjectEncryption, api.SetStructPtr[ObjectEncryption])
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateObjectEncryptionRequest) ToDynamic() map[string]any {
@@ -14713,40 +7105,21 @@ func (s *UpdateObjectEncryptionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.ObjectEncryption != nil {
-		m["ObjectEncryption"] = s.ObjectEncryption.ToDynamic()
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.PutStruct(m, "ObjectEncryption", s.ObjectEncryption)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
 	return m
 }
 
 func (s *UpdateObjectEncryptionResponse) FromDynamic(m map[string]any) error {
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateObjectEncryptionResponse) ToDynamic() map[string]any {
@@ -14754,56 +7127,21 @@ func (s *UpdateObjectEncryptionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *UploadPartCopyOutput) FromDynamic(m map[string]any) error {
-	if v := m["CopySourceVersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceVersionId, v); err != nil {
-			return api.At(err, ".CopySourceVersionId")
-		}
-	}
-	if v := m["CopyPartResult"]; v != nil {
-		p := new(CopyPartResult)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CopyPartResult")
-		}
-		s.CopyPartResult = p
-	}
-	if v := m["ServerSideEncryption"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerSideEncryption, v); err != nil {
-			return api.At(err, ".ServerSideEncryption")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["SSEKMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSKeyId, v); err != nil {
-			return api.At(err, ".SSEKMSKeyId")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CopySourceVersionId", &s.CopySourceVersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "CopyPartResult", &s.CopyPartResult, api.SetStructPtr[CopyPartResult])
+	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *UploadPartCopyOutput) ToDynamic() map[string]any {
@@ -14811,130 +7149,39 @@ func (s *UploadPartCopyOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CopySourceVersionId != nil {
-		m["CopySourceVersionId"] = *s.CopySourceVersionId
-	}
-	if s.CopyPartResult != nil {
-		m["CopyPartResult"] = s.CopyPartResult.ToDynamic()
-	}
-	if s.ServerSideEncryption != nil {
-		m["ServerSideEncryption"] = *s.ServerSideEncryption
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.SSEKMSKeyId != nil {
-		m["SSEKMSKeyId"] = *s.SSEKMSKeyId
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "CopySourceVersionId", s.CopySourceVersionId, api.DynString)
+	api.PutStruct(m, "CopyPartResult", s.CopyPartResult)
+	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *UploadPartCopyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["CopySource"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySource, v); err != nil {
-			return api.At(err, ".CopySource")
-		}
-	}
-	if v := m["CopySourceIfMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceIfMatch, v); err != nil {
-			return api.At(err, ".CopySourceIfMatch")
-		}
-	}
-	if v := m["CopySourceIfModifiedSince"]; v != nil {
-		if err := api.SetTimePtr(&s.CopySourceIfModifiedSince, v); err != nil {
-			return api.At(err, ".CopySourceIfModifiedSince")
-		}
-	}
-	if v := m["CopySourceIfNoneMatch"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceIfNoneMatch, v); err != nil {
-			return api.At(err, ".CopySourceIfNoneMatch")
-		}
-	}
-	if v := m["CopySourceIfUnmodifiedSince"]; v != nil {
-		if err := api.SetTimePtr(&s.CopySourceIfUnmodifiedSince, v); err != nil {
-			return api.At(err, ".CopySourceIfUnmodifiedSince")
-		}
-	}
-	if v := m["CopySourceRange"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceRange, v); err != nil {
-			return api.At(err, ".CopySourceRange")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["PartNumber"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartNumber, v); err != nil {
-			return api.At(err, ".PartNumber")
-		}
-	}
-	if v := m["UploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".UploadId")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKey, v); err != nil {
-			return api.At(err, ".SSECustomerKey")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["CopySourceSSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceSSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".CopySourceSSECustomerAlgorithm")
-		}
-	}
-	if v := m["CopySourceSSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceSSECustomerKey, v); err != nil {
-			return api.At(err, ".CopySourceSSECustomerKey")
-		}
-	}
-	if v := m["CopySourceSSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.CopySourceSSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".CopySourceSSECustomerKeyMD5")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	if v := m["ExpectedSourceBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedSourceBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedSourceBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySource", &s.CopySource, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySourceIfMatch", &s.CopySourceIfMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySourceIfModifiedSince", &s.CopySourceIfModifiedSince, api.SetTimePtr)
+	err = api.Decode(err, m, "CopySourceIfNoneMatch", &s.CopySourceIfNoneMatch, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySourceIfUnmodifiedSince", &s.CopySourceIfUnmodifiedSince, api.SetTimePtr)
+	err = api.Decode(err, m, "CopySourceRange", &s.CopySourceRange, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
+	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySourceSSECustomerAlgorithm", &s.CopySourceSSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySourceSSECustomerKey", &s.CopySourceSSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "CopySourceSSECustomerKeyMD5", &s.CopySourceSSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedSourceBucketOwner", &s.ExpectedSourceBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *UploadPartCopyRequest) ToDynamic() map[string]any {
@@ -14942,128 +7189,43 @@ func (s *UploadPartCopyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.CopySource != nil {
-		m["CopySource"] = *s.CopySource
-	}
-	if s.CopySourceIfMatch != nil {
-		m["CopySourceIfMatch"] = *s.CopySourceIfMatch
-	}
-	if s.CopySourceIfModifiedSince != nil {
-		m["CopySourceIfModifiedSince"] = s.CopySourceIfModifiedSince.UTC()
-	}
-	if s.CopySourceIfNoneMatch != nil {
-		m["CopySourceIfNoneMatch"] = *s.CopySourceIfNoneMatch
-	}
-	if s.CopySourceIfUnmodifiedSince != nil {
-		m["CopySourceIfUnmodifiedSince"] = s.CopySourceIfUnmodifiedSince.UTC()
-	}
-	if s.CopySourceRange != nil {
-		m["CopySourceRange"] = *s.CopySourceRange
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.PartNumber != nil {
-		m["PartNumber"] = int64(*s.PartNumber)
-	}
-	if s.UploadId != nil {
-		m["UploadId"] = *s.UploadId
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKey != nil {
-		m["SSECustomerKey"] = *s.SSECustomerKey
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.CopySourceSSECustomerAlgorithm != nil {
-		m["CopySourceSSECustomerAlgorithm"] = *s.CopySourceSSECustomerAlgorithm
-	}
-	if s.CopySourceSSECustomerKey != nil {
-		m["CopySourceSSECustomerKey"] = *s.CopySourceSSECustomerKey
-	}
-	if s.CopySourceSSECustomerKeyMD5 != nil {
-		m["CopySourceSSECustomerKeyMD5"] = *s.CopySourceSSECustomerKeyMD5
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
-	if s.ExpectedSourceBucketOwner != nil {
-		m["ExpectedSourceBucketOwner"] = *s.ExpectedSourceBucketOwner
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "CopySource", s.CopySource, api.DynString)
+	api.Put(m, "CopySourceIfMatch", s.CopySourceIfMatch, api.DynString)
+	api.Put(m, "CopySourceIfModifiedSince", s.CopySourceIfModifiedSince, api.DynTime)
+	api.Put(m, "CopySourceIfNoneMatch", s.CopySourceIfNoneMatch, api.DynString)
+	api.Put(m, "CopySourceIfUnmodifiedSince", s.CopySourceIfUnmodifiedSince, api.DynTime)
+	api.Put(m, "CopySourceRange", s.CopySourceRange, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
+	api.Put(m, "UploadId", s.UploadId, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "CopySourceSSECustomerAlgorithm", s.CopySourceSSECustomerAlgorithm, api.DynString)
+	api.Put(m, "CopySourceSSECustomerKey", s.CopySourceSSECustomerKey, api.DynString)
+	api.Put(m, "CopySourceSSECustomerKeyMD5", s.CopySourceSSECustomerKeyMD5, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
+	api.Put(m, "ExpectedSourceBucketOwner", s.ExpectedSourceBucketOwner, api.DynString)
 	return m
 }
 
 func (s *UploadPartOutput) FromDynamic(m map[string]any) error {
-	if v := m["ServerSideEncryption"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerSideEncryption, v); err != nil {
-			return api.At(err, ".ServerSideEncryption")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["SSEKMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSKeyId, v); err != nil {
-			return api.At(err, ".SSEKMSKeyId")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	return err
 }
 
 func (s *UploadPartOutput) ToDynamic() map[string]any {
@@ -15071,137 +7233,42 @@ func (s *UploadPartOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ServerSideEncryption != nil {
-		m["ServerSideEncryption"] = *s.ServerSideEncryption
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.SSEKMSKeyId != nil {
-		m["SSEKMSKeyId"] = *s.SSEKMSKeyId
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
+	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
 	return m
 }
 
 func (s *UploadPartRequest) FromDynamic(m map[string]any) error {
-	if v := m["Body"]; v != nil {
-		if err := api.SetReader(&s.Body, v); err != nil {
-			return api.At(err, ".Body")
-		}
-	}
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	if v := m["ContentLength"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ContentLength, v); err != nil {
-			return api.At(err, ".ContentLength")
-		}
-	}
-	if v := m["ContentMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentMD5, v); err != nil {
-			return api.At(err, ".ContentMD5")
-		}
-	}
-	if v := m["ChecksumAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumAlgorithm, v); err != nil {
-			return api.At(err, ".ChecksumAlgorithm")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["PartNumber"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartNumber, v); err != nil {
-			return api.At(err, ".PartNumber")
-		}
-	}
-	if v := m["UploadId"]; v != nil {
-		if err := api.SetStringPtr(&s.UploadId, v); err != nil {
-			return api.At(err, ".UploadId")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSECustomerKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKey, v); err != nil {
-			return api.At(err, ".SSECustomerKey")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["RequestPayer"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestPayer, v); err != nil {
-			return api.At(err, ".RequestPayer")
-		}
-	}
-	if v := m["ExpectedBucketOwner"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpectedBucketOwner, v); err != nil {
-			return api.At(err, ".ExpectedBucketOwner")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Body", &s.Body, api.SetReader)
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentLength", &s.ContentLength, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
+	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
+	return err
 }
 
 func (s *UploadPartRequest) ToDynamic() map[string]any {
@@ -15209,75 +7276,32 @@ func (s *UploadPartRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Body != nil {
-		m["Body"] = s.Body
-	}
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
-	if s.ContentLength != nil {
-		m["ContentLength"] = *s.ContentLength
-	}
-	if s.ContentMD5 != nil {
-		m["ContentMD5"] = *s.ContentMD5
-	}
-	if s.ChecksumAlgorithm != nil {
-		m["ChecksumAlgorithm"] = *s.ChecksumAlgorithm
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.PartNumber != nil {
-		m["PartNumber"] = int64(*s.PartNumber)
-	}
-	if s.UploadId != nil {
-		m["UploadId"] = *s.UploadId
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSECustomerKey != nil {
-		m["SSECustomerKey"] = *s.SSECustomerKey
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.RequestPayer != nil {
-		m["RequestPayer"] = *s.RequestPayer
-	}
-	if s.ExpectedBucketOwner != nil {
-		m["ExpectedBucketOwner"] = *s.ExpectedBucketOwner
-	}
+	api.PutAny(m, "Body", s.Body)
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
+	api.Put(m, "ContentLength", s.ContentLength, api.DynInt64)
+	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
+	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
+	api.Put(m, "UploadId", s.UploadId, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
+	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
 	return m
 }
 
 func (s *VersioningConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["MFADelete"]; v != nil {
-		if err := api.SetStringPtr(&s.MFADelete, v); err != nil {
-			return api.At(err, ".MFADelete")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MFADelete", &s.MFADelete, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *VersioningConfiguration) ToDynamic() map[string]any {
@@ -15285,43 +7309,20 @@ func (s *VersioningConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MFADelete != nil {
-		m["MFADelete"] = *s.MFADelete
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "MFADelete", s.MFADelete, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *WebsiteConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["ErrorDocument"]; v != nil {
-		p := new(ErrorDocument)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ErrorDocument")
-		}
-		s.ErrorDocument = p
-	}
-	if v := m["IndexDocument"]; v != nil {
-		p := new(IndexDocument)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IndexDocument")
-		}
-		s.IndexDocument = p
-	}
-	if v := m["RedirectAllRequestsTo"]; v != nil {
-		p := new(RedirectAllRequestsTo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RedirectAllRequestsTo")
-		}
-		s.RedirectAllRequestsTo = p
-	}
-	if v := m["RoutingRules"]; v != nil {
-		if err := api.SetList(&s.RoutingRules, v, func(p *RoutingRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RoutingRules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ErrorDocument", &s.ErrorDocument, api.SetStructPtr[ErrorDocument])
+	err = api.Decode(err, m, "IndexDocument", &s.IndexDocument, api.SetStructPtr[IndexDocument])
+	err = api.Decode(err, m, "RedirectAllRequestsTo", &s.RedirectAllRequestsTo, api.SetStructPtr[RedirectAllRequestsTo])
+	err = api.Decode(err, m, "RoutingRules", &s.RoutingRules, func(p *[]RoutingRule, v any) error {
+		return api.SetList(p, v, func(p *RoutingRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *WebsiteConfiguration) ToDynamic() map[string]any {
@@ -15329,228 +7330,57 @@ func (s *WebsiteConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ErrorDocument != nil {
-		m["ErrorDocument"] = s.ErrorDocument.ToDynamic()
-	}
-	if s.IndexDocument != nil {
-		m["IndexDocument"] = s.IndexDocument.ToDynamic()
-	}
-	if s.RedirectAllRequestsTo != nil {
-		m["RedirectAllRequestsTo"] = s.RedirectAllRequestsTo.ToDynamic()
-	}
-	if s.RoutingRules != nil {
-		m["RoutingRules"] = api.DynList(s.RoutingRules, func(e RoutingRule) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "ErrorDocument", s.ErrorDocument)
+	api.PutStruct(m, "IndexDocument", s.IndexDocument)
+	api.PutStruct(m, "RedirectAllRequestsTo", s.RedirectAllRequestsTo)
+	api.PutList(m, "RoutingRules", s.RoutingRules, func(e RoutingRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *WriteGetObjectResponseRequest) FromDynamic(m map[string]any) error {
-	if v := m["RequestRoute"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestRoute, v); err != nil {
-			return api.At(err, ".RequestRoute")
-		}
-	}
-	if v := m["RequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestToken, v); err != nil {
-			return api.At(err, ".RequestToken")
-		}
-	}
-	if v := m["Body"]; v != nil {
-		if err := api.SetReader(&s.Body, v); err != nil {
-			return api.At(err, ".Body")
-		}
-	}
-	if v := m["StatusCode"]; v != nil {
-		if err := api.SetInt32Ptr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".StatusCode")
-		}
-	}
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	if v := m["AcceptRanges"]; v != nil {
-		if err := api.SetStringPtr(&s.AcceptRanges, v); err != nil {
-			return api.At(err, ".AcceptRanges")
-		}
-	}
-	if v := m["CacheControl"]; v != nil {
-		if err := api.SetStringPtr(&s.CacheControl, v); err != nil {
-			return api.At(err, ".CacheControl")
-		}
-	}
-	if v := m["ContentDisposition"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentDisposition, v); err != nil {
-			return api.At(err, ".ContentDisposition")
-		}
-	}
-	if v := m["ContentEncoding"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentEncoding, v); err != nil {
-			return api.At(err, ".ContentEncoding")
-		}
-	}
-	if v := m["ContentLanguage"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentLanguage, v); err != nil {
-			return api.At(err, ".ContentLanguage")
-		}
-	}
-	if v := m["ContentLength"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ContentLength, v); err != nil {
-			return api.At(err, ".ContentLength")
-		}
-	}
-	if v := m["ContentRange"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentRange, v); err != nil {
-			return api.At(err, ".ContentRange")
-		}
-	}
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["ChecksumCRC32"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32, v); err != nil {
-			return api.At(err, ".ChecksumCRC32")
-		}
-	}
-	if v := m["ChecksumCRC32C"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC32C, v); err != nil {
-			return api.At(err, ".ChecksumCRC32C")
-		}
-	}
-	if v := m["ChecksumCRC64NVME"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumCRC64NVME, v); err != nil {
-			return api.At(err, ".ChecksumCRC64NVME")
-		}
-	}
-	if v := m["ChecksumSHA1"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA1, v); err != nil {
-			return api.At(err, ".ChecksumSHA1")
-		}
-	}
-	if v := m["ChecksumSHA256"]; v != nil {
-		if err := api.SetStringPtr(&s.ChecksumSHA256, v); err != nil {
-			return api.At(err, ".ChecksumSHA256")
-		}
-	}
-	if v := m["DeleteMarker"]; v != nil {
-		if err := api.SetBoolPtr(&s.DeleteMarker, v); err != nil {
-			return api.At(err, ".DeleteMarker")
-		}
-	}
-	if v := m["ETag"]; v != nil {
-		if err := api.SetStringPtr(&s.ETag, v); err != nil {
-			return api.At(err, ".ETag")
-		}
-	}
-	if v := m["Expires"]; v != nil {
-		if err := api.SetTimePtr(&s.Expires, v); err != nil {
-			return api.At(err, ".Expires")
-		}
-	}
-	if v := m["Expiration"]; v != nil {
-		if err := api.SetStringPtr(&s.Expiration, v); err != nil {
-			return api.At(err, ".Expiration")
-		}
-	}
-	if v := m["LastModified"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModified, v); err != nil {
-			return api.At(err, ".LastModified")
-		}
-	}
-	if v := m["MissingMeta"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MissingMeta, v); err != nil {
-			return api.At(err, ".MissingMeta")
-		}
-	}
-	if v := m["Metadata"]; v != nil {
-		if err := api.SetMap(&s.Metadata, v, api.SetString); err != nil {
-			return api.At(err, ".Metadata")
-		}
-	}
-	if v := m["ObjectLockMode"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockMode, v); err != nil {
-			return api.At(err, ".ObjectLockMode")
-		}
-	}
-	if v := m["ObjectLockLegalHoldStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectLockLegalHoldStatus, v); err != nil {
-			return api.At(err, ".ObjectLockLegalHoldStatus")
-		}
-	}
-	if v := m["ObjectLockRetainUntilDate"]; v != nil {
-		if err := api.SetTimePtr(&s.ObjectLockRetainUntilDate, v); err != nil {
-			return api.At(err, ".ObjectLockRetainUntilDate")
-		}
-	}
-	if v := m["PartsCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PartsCount, v); err != nil {
-			return api.At(err, ".PartsCount")
-		}
-	}
-	if v := m["ReplicationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplicationStatus, v); err != nil {
-			return api.At(err, ".ReplicationStatus")
-		}
-	}
-	if v := m["RequestCharged"]; v != nil {
-		if err := api.SetStringPtr(&s.RequestCharged, v); err != nil {
-			return api.At(err, ".RequestCharged")
-		}
-	}
-	if v := m["Restore"]; v != nil {
-		if err := api.SetStringPtr(&s.Restore, v); err != nil {
-			return api.At(err, ".Restore")
-		}
-	}
-	if v := m["ServerSideEncryption"]; v != nil {
-		if err := api.SetStringPtr(&s.ServerSideEncryption, v); err != nil {
-			return api.At(err, ".ServerSideEncryption")
-		}
-	}
-	if v := m["SSECustomerAlgorithm"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerAlgorithm, v); err != nil {
-			return api.At(err, ".SSECustomerAlgorithm")
-		}
-	}
-	if v := m["SSEKMSKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.SSEKMSKeyId, v); err != nil {
-			return api.At(err, ".SSEKMSKeyId")
-		}
-	}
-	if v := m["SSECustomerKeyMD5"]; v != nil {
-		if err := api.SetStringPtr(&s.SSECustomerKeyMD5, v); err != nil {
-			return api.At(err, ".SSECustomerKeyMD5")
-		}
-	}
-	if v := m["StorageClass"]; v != nil {
-		if err := api.SetStringPtr(&s.StorageClass, v); err != nil {
-			return api.At(err, ".StorageClass")
-		}
-	}
-	if v := m["TagCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TagCount, v); err != nil {
-			return api.At(err, ".TagCount")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["BucketKeyEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.BucketKeyEnabled, v); err != nil {
-			return api.At(err, ".BucketKeyEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RequestRoute", &s.RequestRoute, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestToken", &s.RequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Body", &s.Body, api.SetReader)
+	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "AcceptRanges", &s.AcceptRanges, api.SetStringPtr)
+	err = api.Decode(err, m, "CacheControl", &s.CacheControl, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentDisposition", &s.ContentDisposition, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentEncoding", &s.ContentEncoding, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentLanguage", &s.ContentLanguage, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentLength", &s.ContentLength, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ContentRange", &s.ContentRange, api.SetStringPtr)
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
+	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
+	err = api.Decode(err, m, "DeleteMarker", &s.DeleteMarker, api.SetBoolPtr)
+	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
+	err = api.Decode(err, m, "Expires", &s.Expires, api.SetTimePtr)
+	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
+	err = api.Decode(err, m, "MissingMeta", &s.MissingMeta, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ObjectLockMode", &s.ObjectLockMode, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectLockLegalHoldStatus", &s.ObjectLockLegalHoldStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectLockRetainUntilDate", &s.ObjectLockRetainUntilDate, api.SetTimePtr)
+	err = api.Decode(err, m, "PartsCount", &s.PartsCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
+	err = api.Decode(err, m, "Restore", &s.Restore, api.SetStringPtr)
+	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
+	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
+	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
+	err = api.Decode(err, m, "TagCount", &s.TagCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *WriteGetObjectResponseRequest) ToDynamic() map[string]any {
@@ -15558,128 +7388,46 @@ func (s *WriteGetObjectResponseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RequestRoute != nil {
-		m["RequestRoute"] = *s.RequestRoute
-	}
-	if s.RequestToken != nil {
-		m["RequestToken"] = *s.RequestToken
-	}
-	if s.Body != nil {
-		m["Body"] = s.Body
-	}
-	if s.StatusCode != nil {
-		m["StatusCode"] = int64(*s.StatusCode)
-	}
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
-	if s.AcceptRanges != nil {
-		m["AcceptRanges"] = *s.AcceptRanges
-	}
-	if s.CacheControl != nil {
-		m["CacheControl"] = *s.CacheControl
-	}
-	if s.ContentDisposition != nil {
-		m["ContentDisposition"] = *s.ContentDisposition
-	}
-	if s.ContentEncoding != nil {
-		m["ContentEncoding"] = *s.ContentEncoding
-	}
-	if s.ContentLanguage != nil {
-		m["ContentLanguage"] = *s.ContentLanguage
-	}
-	if s.ContentLength != nil {
-		m["ContentLength"] = *s.ContentLength
-	}
-	if s.ContentRange != nil {
-		m["ContentRange"] = *s.ContentRange
-	}
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.ChecksumCRC32 != nil {
-		m["ChecksumCRC32"] = *s.ChecksumCRC32
-	}
-	if s.ChecksumCRC32C != nil {
-		m["ChecksumCRC32C"] = *s.ChecksumCRC32C
-	}
-	if s.ChecksumCRC64NVME != nil {
-		m["ChecksumCRC64NVME"] = *s.ChecksumCRC64NVME
-	}
-	if s.ChecksumSHA1 != nil {
-		m["ChecksumSHA1"] = *s.ChecksumSHA1
-	}
-	if s.ChecksumSHA256 != nil {
-		m["ChecksumSHA256"] = *s.ChecksumSHA256
-	}
-	if s.DeleteMarker != nil {
-		m["DeleteMarker"] = *s.DeleteMarker
-	}
-	if s.ETag != nil {
-		m["ETag"] = *s.ETag
-	}
-	if s.Expires != nil {
-		m["Expires"] = s.Expires.UTC()
-	}
-	if s.Expiration != nil {
-		m["Expiration"] = *s.Expiration
-	}
-	if s.LastModified != nil {
-		m["LastModified"] = s.LastModified.UTC()
-	}
-	if s.MissingMeta != nil {
-		m["MissingMeta"] = int64(*s.MissingMeta)
-	}
-	if s.Metadata != nil {
-		m["Metadata"] = api.DynMap(s.Metadata, api.DynString)
-	}
-	if s.ObjectLockMode != nil {
-		m["ObjectLockMode"] = *s.ObjectLockMode
-	}
-	if s.ObjectLockLegalHoldStatus != nil {
-		m["ObjectLockLegalHoldStatus"] = *s.ObjectLockLegalHoldStatus
-	}
-	if s.ObjectLockRetainUntilDate != nil {
-		m["ObjectLockRetainUntilDate"] = s.ObjectLockRetainUntilDate.UTC()
-	}
-	if s.PartsCount != nil {
-		m["PartsCount"] = int64(*s.PartsCount)
-	}
-	if s.ReplicationStatus != nil {
-		m["ReplicationStatus"] = *s.ReplicationStatus
-	}
-	if s.RequestCharged != nil {
-		m["RequestCharged"] = *s.RequestCharged
-	}
-	if s.Restore != nil {
-		m["Restore"] = *s.Restore
-	}
-	if s.ServerSideEncryption != nil {
-		m["ServerSideEncryption"] = *s.ServerSideEncryption
-	}
-	if s.SSECustomerAlgorithm != nil {
-		m["SSECustomerAlgorithm"] = *s.SSECustomerAlgorithm
-	}
-	if s.SSEKMSKeyId != nil {
-		m["SSEKMSKeyId"] = *s.SSEKMSKeyId
-	}
-	if s.SSECustomerKeyMD5 != nil {
-		m["SSECustomerKeyMD5"] = *s.SSECustomerKeyMD5
-	}
-	if s.StorageClass != nil {
-		m["StorageClass"] = *s.StorageClass
-	}
-	if s.TagCount != nil {
-		m["TagCount"] = int64(*s.TagCount)
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.BucketKeyEnabled != nil {
-		m["BucketKeyEnabled"] = *s.BucketKeyEnabled
-	}
+	api.Put(m, "RequestRoute", s.RequestRoute, api.DynString)
+	api.Put(m, "RequestToken", s.RequestToken, api.DynString)
+	api.PutAny(m, "Body", s.Body)
+	api.Put(m, "StatusCode", s.StatusCode, api.DynInt32)
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
+	api.Put(m, "AcceptRanges", s.AcceptRanges, api.DynString)
+	api.Put(m, "CacheControl", s.CacheControl, api.DynString)
+	api.Put(m, "ContentDisposition", s.ContentDisposition, api.DynString)
+	api.Put(m, "ContentEncoding", s.ContentEncoding, api.DynString)
+	api.Put(m, "ContentLanguage", s.ContentLanguage, api.DynString)
+	api.Put(m, "ContentLength", s.ContentLength, api.DynInt64)
+	api.Put(m, "ContentRange", s.ContentRange, api.DynString)
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
+	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
+	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
+	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
+	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
+	api.Put(m, "DeleteMarker", s.DeleteMarker, api.DynBool)
+	api.Put(m, "ETag", s.ETag, api.DynString)
+	api.Put(m, "Expires", s.Expires, api.DynTime)
+	api.Put(m, "Expiration", s.Expiration, api.DynString)
+	api.Put(m, "LastModified", s.LastModified, api.DynTime)
+	api.Put(m, "MissingMeta", s.MissingMeta, api.DynInt32)
+	api.PutMap(m, "Metadata", s.Metadata, api.DynString)
+	api.Put(m, "ObjectLockMode", s.ObjectLockMode, api.DynString)
+	api.Put(m, "ObjectLockLegalHoldStatus", s.ObjectLockLegalHoldStatus, api.DynString)
+	api.Put(m, "ObjectLockRetainUntilDate", s.ObjectLockRetainUntilDate, api.DynTime)
+	api.Put(m, "PartsCount", s.PartsCount, api.DynInt32)
+	api.Put(m, "ReplicationStatus", s.ReplicationStatus, api.DynString)
+	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
+	api.Put(m, "Restore", s.Restore, api.DynString)
+	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
+	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
+	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
+	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
+	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
+	api.Put(m, "TagCount", s.TagCount, api.DynInt32)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
 	return m
 }

@@ -7,22 +7,11 @@ import (
 )
 
 func (s *AwsVpcConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["AssignPublicIp"]; v != nil {
-		if err := api.SetStringPtr(&s.AssignPublicIp, v); err != nil {
-			return api.At(err, ".AssignPublicIp")
-		}
-	}
-	if v := m["SecurityGroups"]; v != nil {
-		if err := api.SetList(&s.SecurityGroups, v, api.SetString); err != nil {
-			return api.At(err, ".SecurityGroups")
-		}
-	}
-	if v := m["Subnets"]; v != nil {
-		if err := api.SetList(&s.Subnets, v, api.SetString); err != nil {
-			return api.At(err, ".Subnets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AssignPublicIp", &s.AssignPublicIp, api.SetStringPtr)
+	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *AwsVpcConfiguration) ToDynamic() map[string]any {
@@ -30,35 +19,18 @@ func (s *AwsVpcConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.AssignPublicIp != nil {
-		m["AssignPublicIp"] = *s.AssignPublicIp
-	}
-	if s.SecurityGroups != nil {
-		m["SecurityGroups"] = api.DynList(s.SecurityGroups, api.DynString)
-	}
-	if s.Subnets != nil {
-		m["Subnets"] = api.DynList(s.Subnets, api.DynString)
-	}
+	api.Put(m, "AssignPublicIp", s.AssignPublicIp, api.DynString)
+	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
+	api.PutList(m, "Subnets", s.Subnets, api.DynString)
 	return m
 }
 
 func (s *CapacityProviderStrategyItem) FromDynamic(m map[string]any) error {
-	if v := m["base"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Base, v); err != nil {
-			return api.At(err, ".base")
-		}
-	}
-	if v := m["capacityProvider"]; v != nil {
-		if err := api.SetStringPtr(&s.CapacityProvider, v); err != nil {
-			return api.At(err, ".capacityProvider")
-		}
-	}
-	if v := m["weight"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Weight, v); err != nil {
-			return api.At(err, ".weight")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "base", &s.Base, api.SetInt32Ptr)
+	err = api.Decode(err, m, "capacityProvider", &s.CapacityProvider, api.SetStringPtr)
+	err = api.Decode(err, m, "weight", &s.Weight, api.SetInt32Ptr)
+	return err
 }
 
 func (s *CapacityProviderStrategyItem) ToDynamic() map[string]any {
@@ -66,25 +38,16 @@ func (s *CapacityProviderStrategyItem) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Base != nil {
-		m["base"] = int64(*s.Base)
-	}
-	if s.CapacityProvider != nil {
-		m["capacityProvider"] = *s.CapacityProvider
-	}
-	if s.Weight != nil {
-		m["weight"] = int64(*s.Weight)
-	}
+	api.Put(m, "base", s.Base, api.DynInt32)
+	api.Put(m, "capacityProvider", s.CapacityProvider, api.DynString)
+	api.Put(m, "weight", s.Weight, api.DynInt32)
 	return m
 }
 
 func (s *ConflictException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ConflictException) ToDynamic() map[string]any {
@@ -92,29 +55,18 @@ func (s *ConflictException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CreateScheduleGroupInput) FromDynamic(m map[string]any) error {
-	if v := m["ClientToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientToken, v); err != nil {
-			return api.At(err, ".ClientToken")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateScheduleGroupInput) ToDynamic() map[string]any {
@@ -122,25 +74,16 @@ func (s *CreateScheduleGroupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ClientToken != nil {
-		m["ClientToken"] = *s.ClientToken
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateScheduleGroupOutput) FromDynamic(m map[string]any) error {
-	if v := m["ScheduleGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleGroupArn, v); err != nil {
-			return api.At(err, ".ScheduleGroupArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ScheduleGroupArn", &s.ScheduleGroupArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateScheduleGroupOutput) ToDynamic() map[string]any {
@@ -148,83 +91,26 @@ func (s *CreateScheduleGroupOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ScheduleGroupArn != nil {
-		m["ScheduleGroupArn"] = *s.ScheduleGroupArn
-	}
+	api.Put(m, "ScheduleGroupArn", s.ScheduleGroupArn, api.DynString)
 	return m
 }
 
 func (s *CreateScheduleInput) FromDynamic(m map[string]any) error {
-	if v := m["ActionAfterCompletion"]; v != nil {
-		if err := api.SetStringPtr(&s.ActionAfterCompletion, v); err != nil {
-			return api.At(err, ".ActionAfterCompletion")
-		}
-	}
-	if v := m["ClientToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientToken, v); err != nil {
-			return api.At(err, ".ClientToken")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["EndDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EndDate, v); err != nil {
-			return api.At(err, ".EndDate")
-		}
-	}
-	if v := m["FlexibleTimeWindow"]; v != nil {
-		p := new(FlexibleTimeWindow)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FlexibleTimeWindow")
-		}
-		s.FlexibleTimeWindow = p
-	}
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["KmsKeyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyArn, v); err != nil {
-			return api.At(err, ".KmsKeyArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ScheduleExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleExpression, v); err != nil {
-			return api.At(err, ".ScheduleExpression")
-		}
-	}
-	if v := m["ScheduleExpressionTimezone"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleExpressionTimezone, v); err != nil {
-			return api.At(err, ".ScheduleExpressionTimezone")
-		}
-	}
-	if v := m["StartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".StartDate")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		p := new(Target)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Target")
-		}
-		s.Target = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ActionAfterCompletion", &s.ActionAfterCompletion, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
+	err = api.Decode(err, m, "FlexibleTimeWindow", &s.FlexibleTimeWindow, api.SetStructPtr[FlexibleTimeWindow])
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyArn", &s.KmsKeyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ScheduleExpressionTimezone", &s.ScheduleExpressionTimezone, api.SetStringPtr)
+	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStructPtr[Target])
+	return err
 }
 
 func (s *CreateScheduleInput) ToDynamic() map[string]any {
@@ -232,55 +118,26 @@ func (s *CreateScheduleInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ActionAfterCompletion != nil {
-		m["ActionAfterCompletion"] = *s.ActionAfterCompletion
-	}
-	if s.ClientToken != nil {
-		m["ClientToken"] = *s.ClientToken
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.EndDate != nil {
-		m["EndDate"] = s.EndDate.UTC()
-	}
-	if s.FlexibleTimeWindow != nil {
-		m["FlexibleTimeWindow"] = s.FlexibleTimeWindow.ToDynamic()
-	}
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.KmsKeyArn != nil {
-		m["KmsKeyArn"] = *s.KmsKeyArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ScheduleExpression != nil {
-		m["ScheduleExpression"] = *s.ScheduleExpression
-	}
-	if s.ScheduleExpressionTimezone != nil {
-		m["ScheduleExpressionTimezone"] = *s.ScheduleExpressionTimezone
-	}
-	if s.StartDate != nil {
-		m["StartDate"] = s.StartDate.UTC()
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Target != nil {
-		m["Target"] = s.Target.ToDynamic()
-	}
+	api.Put(m, "ActionAfterCompletion", s.ActionAfterCompletion, api.DynString)
+	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "EndDate", s.EndDate, api.DynTime)
+	api.PutStruct(m, "FlexibleTimeWindow", s.FlexibleTimeWindow)
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "KmsKeyArn", s.KmsKeyArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
+	api.Put(m, "ScheduleExpressionTimezone", s.ScheduleExpressionTimezone, api.DynString)
+	api.Put(m, "StartDate", s.StartDate, api.DynTime)
+	api.Put(m, "State", s.State, api.DynString)
+	api.PutStruct(m, "Target", s.Target)
 	return m
 }
 
 func (s *CreateScheduleOutput) FromDynamic(m map[string]any) error {
-	if v := m["ScheduleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleArn, v); err != nil {
-			return api.At(err, ".ScheduleArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ScheduleArn", &s.ScheduleArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateScheduleOutput) ToDynamic() map[string]any {
@@ -288,19 +145,14 @@ func (s *CreateScheduleOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ScheduleArn != nil {
-		m["ScheduleArn"] = *s.ScheduleArn
-	}
+	api.Put(m, "ScheduleArn", s.ScheduleArn, api.DynString)
 	return m
 }
 
 func (s *DeadLetterConfig) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeadLetterConfig) ToDynamic() map[string]any {
@@ -308,24 +160,15 @@ func (s *DeadLetterConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
 	return m
 }
 
 func (s *DeleteScheduleGroupInput) FromDynamic(m map[string]any) error {
-	if v := m["ClientToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientToken, v); err != nil {
-			return api.At(err, ".ClientToken")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteScheduleGroupInput) ToDynamic() map[string]any {
@@ -333,12 +176,8 @@ func (s *DeleteScheduleGroupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ClientToken != nil {
-		m["ClientToken"] = *s.ClientToken
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -352,22 +191,11 @@ func (s *DeleteScheduleGroupOutput) ToDynamic() map[string]any {
 }
 
 func (s *DeleteScheduleInput) FromDynamic(m map[string]any) error {
-	if v := m["ClientToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientToken, v); err != nil {
-			return api.At(err, ".ClientToken")
-		}
-	}
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteScheduleInput) ToDynamic() map[string]any {
@@ -375,15 +203,9 @@ func (s *DeleteScheduleInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ClientToken != nil {
-		m["ClientToken"] = *s.ClientToken
-	}
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
@@ -397,79 +219,30 @@ func (s *DeleteScheduleOutput) ToDynamic() map[string]any {
 }
 
 func (s *EcsParameters) FromDynamic(m map[string]any) error {
-	if v := m["CapacityProviderStrategy"]; v != nil {
-		if err := api.SetList(&s.CapacityProviderStrategy, v, func(p *CapacityProviderStrategyItem, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CapacityProviderStrategy")
-		}
-	}
-	if v := m["EnableECSManagedTags"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableECSManagedTags, v); err != nil {
-			return api.At(err, ".EnableECSManagedTags")
-		}
-	}
-	if v := m["EnableExecuteCommand"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableExecuteCommand, v); err != nil {
-			return api.At(err, ".EnableExecuteCommand")
-		}
-	}
-	if v := m["Group"]; v != nil {
-		if err := api.SetStringPtr(&s.Group, v); err != nil {
-			return api.At(err, ".Group")
-		}
-	}
-	if v := m["LaunchType"]; v != nil {
-		if err := api.SetStringPtr(&s.LaunchType, v); err != nil {
-			return api.At(err, ".LaunchType")
-		}
-	}
-	if v := m["NetworkConfiguration"]; v != nil {
-		p := new(NetworkConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".NetworkConfiguration")
-		}
-		s.NetworkConfiguration = p
-	}
-	if v := m["PlacementConstraints"]; v != nil {
-		if err := api.SetList(&s.PlacementConstraints, v, func(p *PlacementConstraint, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PlacementConstraints")
-		}
-	}
-	if v := m["PlacementStrategy"]; v != nil {
-		if err := api.SetList(&s.PlacementStrategy, v, func(p *PlacementStrategy, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PlacementStrategy")
-		}
-	}
-	if v := m["PlatformVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.PlatformVersion, v); err != nil {
-			return api.At(err, ".PlatformVersion")
-		}
-	}
-	if v := m["PropagateTags"]; v != nil {
-		if err := api.SetStringPtr(&s.PropagateTags, v); err != nil {
-			return api.At(err, ".PropagateTags")
-		}
-	}
-	if v := m["ReferenceId"]; v != nil {
-		if err := api.SetStringPtr(&s.ReferenceId, v); err != nil {
-			return api.At(err, ".ReferenceId")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["TaskCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.TaskCount, v); err != nil {
-			return api.At(err, ".TaskCount")
-		}
-	}
-	if v := m["TaskDefinitionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TaskDefinitionArn, v); err != nil {
-			return api.At(err, ".TaskDefinitionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CapacityProviderStrategy", &s.CapacityProviderStrategy, func(p *[]CapacityProviderStrategyItem, v any) error {
+		return api.SetList(p, v, func(p *CapacityProviderStrategyItem, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "EnableECSManagedTags", &s.EnableECSManagedTags, api.SetBoolPtr)
+	err = api.Decode(err, m, "EnableExecuteCommand", &s.EnableExecuteCommand, api.SetBoolPtr)
+	err = api.Decode(err, m, "Group", &s.Group, api.SetStringPtr)
+	err = api.Decode(err, m, "LaunchType", &s.LaunchType, api.SetStringPtr)
+	err = api.Decode(err, m, "NetworkConfiguration", &s.NetworkConfiguration, api.SetStructPtr[NetworkConfiguration])
+	err = api.Decode(err, m, "PlacementConstraints", &s.PlacementConstraints, func(p *[]PlacementConstraint, v any) error {
+		return api.SetList(p, v, func(p *PlacementConstraint, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PlacementStrategy", &s.PlacementStrategy, func(p *[]PlacementStrategy, v any) error {
+		return api.SetList(p, v, func(p *PlacementStrategy, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PlatformVersion", &s.PlatformVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "PropagateTags", &s.PropagateTags, api.SetStringPtr)
+	err = api.Decode(err, m, "ReferenceId", &s.ReferenceId, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]map[string]string, v any) error {
+		return api.SetList(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "TaskCount", &s.TaskCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "TaskDefinitionArn", &s.TaskDefinitionArn, api.SetStringPtr)
+	return err
 }
 
 func (s *EcsParameters) ToDynamic() map[string]any {
@@ -477,63 +250,28 @@ func (s *EcsParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CapacityProviderStrategy != nil {
-		m["CapacityProviderStrategy"] = api.DynList(s.CapacityProviderStrategy, func(e CapacityProviderStrategyItem) any { return e.ToDynamic() })
-	}
-	if s.EnableECSManagedTags != nil {
-		m["EnableECSManagedTags"] = *s.EnableECSManagedTags
-	}
-	if s.EnableExecuteCommand != nil {
-		m["EnableExecuteCommand"] = *s.EnableExecuteCommand
-	}
-	if s.Group != nil {
-		m["Group"] = *s.Group
-	}
-	if s.LaunchType != nil {
-		m["LaunchType"] = *s.LaunchType
-	}
-	if s.NetworkConfiguration != nil {
-		m["NetworkConfiguration"] = s.NetworkConfiguration.ToDynamic()
-	}
-	if s.PlacementConstraints != nil {
-		m["PlacementConstraints"] = api.DynList(s.PlacementConstraints, func(e PlacementConstraint) any { return e.ToDynamic() })
-	}
-	if s.PlacementStrategy != nil {
-		m["PlacementStrategy"] = api.DynList(s.PlacementStrategy, func(e PlacementStrategy) any { return e.ToDynamic() })
-	}
-	if s.PlatformVersion != nil {
-		m["PlatformVersion"] = *s.PlatformVersion
-	}
-	if s.PropagateTags != nil {
-		m["PropagateTags"] = *s.PropagateTags
-	}
-	if s.ReferenceId != nil {
-		m["ReferenceId"] = *s.ReferenceId
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	}
-	if s.TaskCount != nil {
-		m["TaskCount"] = int64(*s.TaskCount)
-	}
-	if s.TaskDefinitionArn != nil {
-		m["TaskDefinitionArn"] = *s.TaskDefinitionArn
-	}
+	api.PutList(m, "CapacityProviderStrategy", s.CapacityProviderStrategy, func(e CapacityProviderStrategyItem) any { return e.ToDynamic() })
+	api.Put(m, "EnableECSManagedTags", s.EnableECSManagedTags, api.DynBool)
+	api.Put(m, "EnableExecuteCommand", s.EnableExecuteCommand, api.DynBool)
+	api.Put(m, "Group", s.Group, api.DynString)
+	api.Put(m, "LaunchType", s.LaunchType, api.DynString)
+	api.PutStruct(m, "NetworkConfiguration", s.NetworkConfiguration)
+	api.PutList(m, "PlacementConstraints", s.PlacementConstraints, func(e PlacementConstraint) any { return e.ToDynamic() })
+	api.PutList(m, "PlacementStrategy", s.PlacementStrategy, func(e PlacementStrategy) any { return e.ToDynamic() })
+	api.Put(m, "PlatformVersion", s.PlatformVersion, api.DynString)
+	api.Put(m, "PropagateTags", s.PropagateTags, api.DynString)
+	api.Put(m, "ReferenceId", s.ReferenceId, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
+	api.Put(m, "TaskCount", s.TaskCount, api.DynInt32)
+	api.Put(m, "TaskDefinitionArn", s.TaskDefinitionArn, api.DynString)
 	return m
 }
 
 func (s *EventBridgeParameters) FromDynamic(m map[string]any) error {
-	if v := m["DetailType"]; v != nil {
-		if err := api.SetStringPtr(&s.DetailType, v); err != nil {
-			return api.At(err, ".DetailType")
-		}
-	}
-	if v := m["Source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".Source")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DetailType", &s.DetailType, api.SetStringPtr)
+	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
+	return err
 }
 
 func (s *EventBridgeParameters) ToDynamic() map[string]any {
@@ -541,27 +279,16 @@ func (s *EventBridgeParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DetailType != nil {
-		m["DetailType"] = *s.DetailType
-	}
-	if s.Source != nil {
-		m["Source"] = *s.Source
-	}
+	api.Put(m, "DetailType", s.DetailType, api.DynString)
+	api.Put(m, "Source", s.Source, api.DynString)
 	return m
 }
 
 func (s *FlexibleTimeWindow) FromDynamic(m map[string]any) error {
-	if v := m["MaximumWindowInMinutes"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumWindowInMinutes, v); err != nil {
-			return api.At(err, ".MaximumWindowInMinutes")
-		}
-	}
-	if v := m["Mode"]; v != nil {
-		if err := api.SetStringPtr(&s.Mode, v); err != nil {
-			return api.At(err, ".Mode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaximumWindowInMinutes", &s.MaximumWindowInMinutes, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
+	return err
 }
 
 func (s *FlexibleTimeWindow) ToDynamic() map[string]any {
@@ -569,22 +296,15 @@ func (s *FlexibleTimeWindow) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MaximumWindowInMinutes != nil {
-		m["MaximumWindowInMinutes"] = int64(*s.MaximumWindowInMinutes)
-	}
-	if s.Mode != nil {
-		m["Mode"] = *s.Mode
-	}
+	api.Put(m, "MaximumWindowInMinutes", s.MaximumWindowInMinutes, api.DynInt32)
+	api.Put(m, "Mode", s.Mode, api.DynString)
 	return m
 }
 
 func (s *GetScheduleGroupInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *GetScheduleGroupInput) ToDynamic() map[string]any {
@@ -592,39 +312,18 @@ func (s *GetScheduleGroupInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *GetScheduleGroupOutput) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDate, v); err != nil {
-			return api.At(err, ".CreationDate")
-		}
-	}
-	if v := m["LastModificationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModificationDate, v); err != nil {
-			return api.At(err, ".LastModificationDate")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModificationDate", &s.LastModificationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *GetScheduleGroupOutput) ToDynamic() map[string]any {
@@ -632,36 +331,19 @@ func (s *GetScheduleGroupOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreationDate != nil {
-		m["CreationDate"] = s.CreationDate.UTC()
-	}
-	if s.LastModificationDate != nil {
-		m["LastModificationDate"] = s.LastModificationDate.UTC()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
+	api.Put(m, "LastModificationDate", s.LastModificationDate, api.DynTime)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *GetScheduleInput) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *GetScheduleInput) ToDynamic() map[string]any {
@@ -669,96 +351,29 @@ func (s *GetScheduleInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *GetScheduleOutput) FromDynamic(m map[string]any) error {
-	if v := m["ActionAfterCompletion"]; v != nil {
-		if err := api.SetStringPtr(&s.ActionAfterCompletion, v); err != nil {
-			return api.At(err, ".ActionAfterCompletion")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDate, v); err != nil {
-			return api.At(err, ".CreationDate")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["EndDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EndDate, v); err != nil {
-			return api.At(err, ".EndDate")
-		}
-	}
-	if v := m["FlexibleTimeWindow"]; v != nil {
-		p := new(FlexibleTimeWindow)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FlexibleTimeWindow")
-		}
-		s.FlexibleTimeWindow = p
-	}
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["KmsKeyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyArn, v); err != nil {
-			return api.At(err, ".KmsKeyArn")
-		}
-	}
-	if v := m["LastModificationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModificationDate, v); err != nil {
-			return api.At(err, ".LastModificationDate")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ScheduleExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleExpression, v); err != nil {
-			return api.At(err, ".ScheduleExpression")
-		}
-	}
-	if v := m["ScheduleExpressionTimezone"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleExpressionTimezone, v); err != nil {
-			return api.At(err, ".ScheduleExpressionTimezone")
-		}
-	}
-	if v := m["StartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".StartDate")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		p := new(Target)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Target")
-		}
-		s.Target = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ActionAfterCompletion", &s.ActionAfterCompletion, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
+	err = api.Decode(err, m, "FlexibleTimeWindow", &s.FlexibleTimeWindow, api.SetStructPtr[FlexibleTimeWindow])
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyArn", &s.KmsKeyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModificationDate", &s.LastModificationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ScheduleExpressionTimezone", &s.ScheduleExpressionTimezone, api.SetStringPtr)
+	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStructPtr[Target])
+	return err
 }
 
 func (s *GetScheduleOutput) ToDynamic() map[string]any {
@@ -766,61 +381,28 @@ func (s *GetScheduleOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ActionAfterCompletion != nil {
-		m["ActionAfterCompletion"] = *s.ActionAfterCompletion
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreationDate != nil {
-		m["CreationDate"] = s.CreationDate.UTC()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.EndDate != nil {
-		m["EndDate"] = s.EndDate.UTC()
-	}
-	if s.FlexibleTimeWindow != nil {
-		m["FlexibleTimeWindow"] = s.FlexibleTimeWindow.ToDynamic()
-	}
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.KmsKeyArn != nil {
-		m["KmsKeyArn"] = *s.KmsKeyArn
-	}
-	if s.LastModificationDate != nil {
-		m["LastModificationDate"] = s.LastModificationDate.UTC()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ScheduleExpression != nil {
-		m["ScheduleExpression"] = *s.ScheduleExpression
-	}
-	if s.ScheduleExpressionTimezone != nil {
-		m["ScheduleExpressionTimezone"] = *s.ScheduleExpressionTimezone
-	}
-	if s.StartDate != nil {
-		m["StartDate"] = s.StartDate.UTC()
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Target != nil {
-		m["Target"] = s.Target.ToDynamic()
-	}
+	api.Put(m, "ActionAfterCompletion", s.ActionAfterCompletion, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "EndDate", s.EndDate, api.DynTime)
+	api.PutStruct(m, "FlexibleTimeWindow", s.FlexibleTimeWindow)
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "KmsKeyArn", s.KmsKeyArn, api.DynString)
+	api.Put(m, "LastModificationDate", s.LastModificationDate, api.DynTime)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
+	api.Put(m, "ScheduleExpressionTimezone", s.ScheduleExpressionTimezone, api.DynString)
+	api.Put(m, "StartDate", s.StartDate, api.DynTime)
+	api.Put(m, "State", s.State, api.DynString)
+	api.PutStruct(m, "Target", s.Target)
 	return m
 }
 
 func (s *InternalServerException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InternalServerException) ToDynamic() map[string]any {
@@ -828,19 +410,14 @@ func (s *InternalServerException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KinesisParameters) FromDynamic(m map[string]any) error {
-	if v := m["PartitionKey"]; v != nil {
-		if err := api.SetStringPtr(&s.PartitionKey, v); err != nil {
-			return api.At(err, ".PartitionKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PartitionKey", &s.PartitionKey, api.SetStringPtr)
+	return err
 }
 
 func (s *KinesisParameters) ToDynamic() map[string]any {
@@ -848,29 +425,16 @@ func (s *KinesisParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PartitionKey != nil {
-		m["PartitionKey"] = *s.PartitionKey
-	}
+	api.Put(m, "PartitionKey", s.PartitionKey, api.DynString)
 	return m
 }
 
 func (s *ListScheduleGroupsInput) FromDynamic(m map[string]any) error {
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.NamePrefix, v); err != nil {
-			return api.At(err, ".NamePrefix")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListScheduleGroupsInput) ToDynamic() map[string]any {
@@ -878,30 +442,19 @@ func (s *ListScheduleGroupsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NamePrefix != nil {
-		m["NamePrefix"] = *s.NamePrefix
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListScheduleGroupsOutput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["ScheduleGroups"]; v != nil {
-		if err := api.SetList(&s.ScheduleGroups, v, func(p *ScheduleGroupSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ScheduleGroups")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ScheduleGroups", &s.ScheduleGroups, func(p *[]ScheduleGroupSummary, v any) error {
+		return api.SetList(p, v, func(p *ScheduleGroupSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListScheduleGroupsOutput) ToDynamic() map[string]any {
@@ -909,42 +462,19 @@ func (s *ListScheduleGroupsOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.ScheduleGroups != nil {
-		m["ScheduleGroups"] = api.DynList(s.ScheduleGroups, func(e ScheduleGroupSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "ScheduleGroups", s.ScheduleGroups, func(e ScheduleGroupSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListSchedulesInput) FromDynamic(m map[string]any) error {
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.NamePrefix, v); err != nil {
-			return api.At(err, ".NamePrefix")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSchedulesInput) ToDynamic() map[string]any {
@@ -952,36 +482,21 @@ func (s *ListSchedulesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NamePrefix != nil {
-		m["NamePrefix"] = *s.NamePrefix
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *ListSchedulesOutput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Schedules"]; v != nil {
-		if err := api.SetList(&s.Schedules, v, func(p *ScheduleSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Schedules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Schedules", &s.Schedules, func(p *[]ScheduleSummary, v any) error {
+		return api.SetList(p, v, func(p *ScheduleSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListSchedulesOutput) ToDynamic() map[string]any {
@@ -989,22 +504,15 @@ func (s *ListSchedulesOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Schedules != nil {
-		m["Schedules"] = api.DynList(s.Schedules, func(e ScheduleSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "Schedules", s.Schedules, func(e ScheduleSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListTagsForResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsForResourceInput) ToDynamic() map[string]any {
@@ -1012,19 +520,16 @@ func (s *ListTagsForResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceOutput) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListTagsForResourceOutput) ToDynamic() map[string]any {
@@ -1032,21 +537,14 @@ func (s *ListTagsForResourceOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *NetworkConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["awsvpcConfiguration"]; v != nil {
-		p := new(AwsVpcConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".awsvpcConfiguration")
-		}
-		s.AwsvpcConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "awsvpcConfiguration", &s.AwsvpcConfiguration, api.SetStructPtr[AwsVpcConfiguration])
+	return err
 }
 
 func (s *NetworkConfiguration) ToDynamic() map[string]any {
@@ -1054,24 +552,15 @@ func (s *NetworkConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AwsvpcConfiguration != nil {
-		m["awsvpcConfiguration"] = s.AwsvpcConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "awsvpcConfiguration", s.AwsvpcConfiguration)
 	return m
 }
 
 func (s *PlacementConstraint) FromDynamic(m map[string]any) error {
-	if v := m["expression"]; v != nil {
-		if err := api.SetStringPtr(&s.Expression, v); err != nil {
-			return api.At(err, ".expression")
-		}
-	}
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "expression", &s.Expression, api.SetStringPtr)
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *PlacementConstraint) ToDynamic() map[string]any {
@@ -1079,27 +568,16 @@ func (s *PlacementConstraint) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Expression != nil {
-		m["expression"] = *s.Expression
-	}
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
+	api.Put(m, "expression", s.Expression, api.DynString)
+	api.Put(m, "type", s.Type, api.DynString)
 	return m
 }
 
 func (s *PlacementStrategy) FromDynamic(m map[string]any) error {
-	if v := m["field"]; v != nil {
-		if err := api.SetStringPtr(&s.Field, v); err != nil {
-			return api.At(err, ".field")
-		}
-	}
-	if v := m["type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "field", &s.Field, api.SetStringPtr)
+	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *PlacementStrategy) ToDynamic() map[string]any {
@@ -1107,22 +585,15 @@ func (s *PlacementStrategy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Field != nil {
-		m["field"] = *s.Field
-	}
-	if s.Type != nil {
-		m["type"] = *s.Type
-	}
+	api.Put(m, "field", s.Field, api.DynString)
+	api.Put(m, "type", s.Type, api.DynString)
 	return m
 }
 
 func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceNotFoundException) ToDynamic() map[string]any {
@@ -1130,24 +601,15 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RetryPolicy) FromDynamic(m map[string]any) error {
-	if v := m["MaximumEventAgeInSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumEventAgeInSeconds, v); err != nil {
-			return api.At(err, ".MaximumEventAgeInSeconds")
-		}
-	}
-	if v := m["MaximumRetryAttempts"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaximumRetryAttempts, v); err != nil {
-			return api.At(err, ".MaximumRetryAttempts")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MaximumEventAgeInSeconds", &s.MaximumEventAgeInSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
+	return err
 }
 
 func (s *RetryPolicy) ToDynamic() map[string]any {
@@ -1155,27 +617,16 @@ func (s *RetryPolicy) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MaximumEventAgeInSeconds != nil {
-		m["MaximumEventAgeInSeconds"] = int64(*s.MaximumEventAgeInSeconds)
-	}
-	if s.MaximumRetryAttempts != nil {
-		m["MaximumRetryAttempts"] = int64(*s.MaximumRetryAttempts)
-	}
+	api.Put(m, "MaximumEventAgeInSeconds", s.MaximumEventAgeInSeconds, api.DynInt32)
+	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
 	return m
 }
 
 func (s *SageMakerPipelineParameter) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *SageMakerPipelineParameter) ToDynamic() map[string]any {
@@ -1183,22 +634,17 @@ func (s *SageMakerPipelineParameter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *SageMakerPipelineParameters) FromDynamic(m map[string]any) error {
-	if v := m["PipelineParameterList"]; v != nil {
-		if err := api.SetList(&s.PipelineParameterList, v, func(p *SageMakerPipelineParameter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PipelineParameterList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PipelineParameterList", &s.PipelineParameterList, func(p *[]SageMakerPipelineParameter, v any) error {
+		return api.SetList(p, v, func(p *SageMakerPipelineParameter, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SageMakerPipelineParameters) ToDynamic() map[string]any {
@@ -1206,39 +652,18 @@ func (s *SageMakerPipelineParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PipelineParameterList != nil {
-		m["PipelineParameterList"] = api.DynList(s.PipelineParameterList, func(e SageMakerPipelineParameter) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "PipelineParameterList", s.PipelineParameterList, func(e SageMakerPipelineParameter) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ScheduleGroupSummary) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDate, v); err != nil {
-			return api.At(err, ".CreationDate")
-		}
-	}
-	if v := m["LastModificationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModificationDate, v); err != nil {
-			return api.At(err, ".LastModificationDate")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "LastModificationDate", &s.LastModificationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	return err
 }
 
 func (s *ScheduleGroupSummary) ToDynamic() map[string]any {
@@ -1246,63 +671,24 @@ func (s *ScheduleGroupSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreationDate != nil {
-		m["CreationDate"] = s.CreationDate.UTC()
-	}
-	if s.LastModificationDate != nil {
-		m["LastModificationDate"] = s.LastModificationDate.UTC()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
+	api.Put(m, "LastModificationDate", s.LastModificationDate, api.DynTime)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
 	return m
 }
 
 func (s *ScheduleSummary) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["CreationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationDate, v); err != nil {
-			return api.At(err, ".CreationDate")
-		}
-	}
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["LastModificationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastModificationDate, v); err != nil {
-			return api.At(err, ".LastModificationDate")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		p := new(TargetSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Target")
-		}
-		s.Target = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "LastModificationDate", &s.LastModificationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStructPtr[TargetSummary])
+	return err
 }
 
 func (s *ScheduleSummary) ToDynamic() map[string]any {
@@ -1310,37 +696,20 @@ func (s *ScheduleSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.CreationDate != nil {
-		m["CreationDate"] = s.CreationDate.UTC()
-	}
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.LastModificationDate != nil {
-		m["LastModificationDate"] = s.LastModificationDate.UTC()
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Target != nil {
-		m["Target"] = s.Target.ToDynamic()
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "LastModificationDate", s.LastModificationDate, api.DynTime)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "State", s.State, api.DynString)
+	api.PutStruct(m, "Target", s.Target)
 	return m
 }
 
 func (s *ServiceQuotaExceededException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ServiceQuotaExceededException) ToDynamic() map[string]any {
@@ -1348,19 +717,14 @@ func (s *ServiceQuotaExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *SqsParameters) FromDynamic(m map[string]any) error {
-	if v := m["MessageGroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageGroupId, v); err != nil {
-			return api.At(err, ".MessageGroupId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageGroupId", &s.MessageGroupId, api.SetStringPtr)
+	return err
 }
 
 func (s *SqsParameters) ToDynamic() map[string]any {
@@ -1368,24 +732,15 @@ func (s *SqsParameters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MessageGroupId != nil {
-		m["MessageGroupId"] = *s.MessageGroupId
-	}
+	api.Put(m, "MessageGroupId", s.MessageGroupId, api.DynString)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -1393,27 +748,18 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagResourceInput) ToDynamic() map[string]any {
@@ -1421,12 +767,8 @@ func (s *TagResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -1440,71 +782,18 @@ func (s *TagResourceOutput) ToDynamic() map[string]any {
 }
 
 func (s *Target) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	if v := m["DeadLetterConfig"]; v != nil {
-		p := new(DeadLetterConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeadLetterConfig")
-		}
-		s.DeadLetterConfig = p
-	}
-	if v := m["EcsParameters"]; v != nil {
-		p := new(EcsParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EcsParameters")
-		}
-		s.EcsParameters = p
-	}
-	if v := m["EventBridgeParameters"]; v != nil {
-		p := new(EventBridgeParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EventBridgeParameters")
-		}
-		s.EventBridgeParameters = p
-	}
-	if v := m["Input"]; v != nil {
-		if err := api.SetStringPtr(&s.Input, v); err != nil {
-			return api.At(err, ".Input")
-		}
-	}
-	if v := m["KinesisParameters"]; v != nil {
-		p := new(KinesisParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KinesisParameters")
-		}
-		s.KinesisParameters = p
-	}
-	if v := m["RetryPolicy"]; v != nil {
-		p := new(RetryPolicy)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RetryPolicy")
-		}
-		s.RetryPolicy = p
-	}
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["SageMakerPipelineParameters"]; v != nil {
-		p := new(SageMakerPipelineParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SageMakerPipelineParameters")
-		}
-		s.SageMakerPipelineParameters = p
-	}
-	if v := m["SqsParameters"]; v != nil {
-		p := new(SqsParameters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SqsParameters")
-		}
-		s.SqsParameters = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
+	err = api.Decode(err, m, "EcsParameters", &s.EcsParameters, api.SetStructPtr[EcsParameters])
+	err = api.Decode(err, m, "EventBridgeParameters", &s.EventBridgeParameters, api.SetStructPtr[EventBridgeParameters])
+	err = api.Decode(err, m, "Input", &s.Input, api.SetStringPtr)
+	err = api.Decode(err, m, "KinesisParameters", &s.KinesisParameters, api.SetStructPtr[KinesisParameters])
+	err = api.Decode(err, m, "RetryPolicy", &s.RetryPolicy, api.SetStructPtr[RetryPolicy])
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "SageMakerPipelineParameters", &s.SageMakerPipelineParameters, api.SetStructPtr[SageMakerPipelineParameters])
+	err = api.Decode(err, m, "SqsParameters", &s.SqsParameters, api.SetStructPtr[SqsParameters])
+	return err
 }
 
 func (s *Target) ToDynamic() map[string]any {
@@ -1512,46 +801,23 @@ func (s *Target) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
-	if s.DeadLetterConfig != nil {
-		m["DeadLetterConfig"] = s.DeadLetterConfig.ToDynamic()
-	}
-	if s.EcsParameters != nil {
-		m["EcsParameters"] = s.EcsParameters.ToDynamic()
-	}
-	if s.EventBridgeParameters != nil {
-		m["EventBridgeParameters"] = s.EventBridgeParameters.ToDynamic()
-	}
-	if s.Input != nil {
-		m["Input"] = *s.Input
-	}
-	if s.KinesisParameters != nil {
-		m["KinesisParameters"] = s.KinesisParameters.ToDynamic()
-	}
-	if s.RetryPolicy != nil {
-		m["RetryPolicy"] = s.RetryPolicy.ToDynamic()
-	}
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.SageMakerPipelineParameters != nil {
-		m["SageMakerPipelineParameters"] = s.SageMakerPipelineParameters.ToDynamic()
-	}
-	if s.SqsParameters != nil {
-		m["SqsParameters"] = s.SqsParameters.ToDynamic()
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
+	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
+	api.PutStruct(m, "EcsParameters", s.EcsParameters)
+	api.PutStruct(m, "EventBridgeParameters", s.EventBridgeParameters)
+	api.Put(m, "Input", s.Input, api.DynString)
+	api.PutStruct(m, "KinesisParameters", s.KinesisParameters)
+	api.PutStruct(m, "RetryPolicy", s.RetryPolicy)
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.PutStruct(m, "SageMakerPipelineParameters", s.SageMakerPipelineParameters)
+	api.PutStruct(m, "SqsParameters", s.SqsParameters)
 	return m
 }
 
 func (s *TargetSummary) FromDynamic(m map[string]any) error {
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	return err
 }
 
 func (s *TargetSummary) ToDynamic() map[string]any {
@@ -1559,19 +825,14 @@ func (s *TargetSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
+	api.Put(m, "Arn", s.Arn, api.DynString)
 	return m
 }
 
 func (s *ThrottlingException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ThrottlingException) ToDynamic() map[string]any {
@@ -1579,24 +840,15 @@ func (s *ThrottlingException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UntagResourceInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceInput) ToDynamic() map[string]any {
@@ -1604,12 +856,8 @@ func (s *UntagResourceInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
@@ -1623,76 +871,21 @@ func (s *UntagResourceOutput) ToDynamic() map[string]any {
 }
 
 func (s *UpdateScheduleInput) FromDynamic(m map[string]any) error {
-	if v := m["ActionAfterCompletion"]; v != nil {
-		if err := api.SetStringPtr(&s.ActionAfterCompletion, v); err != nil {
-			return api.At(err, ".ActionAfterCompletion")
-		}
-	}
-	if v := m["ClientToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientToken, v); err != nil {
-			return api.At(err, ".ClientToken")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["EndDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EndDate, v); err != nil {
-			return api.At(err, ".EndDate")
-		}
-	}
-	if v := m["FlexibleTimeWindow"]; v != nil {
-		p := new(FlexibleTimeWindow)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FlexibleTimeWindow")
-		}
-		s.FlexibleTimeWindow = p
-	}
-	if v := m["GroupName"]; v != nil {
-		if err := api.SetStringPtr(&s.GroupName, v); err != nil {
-			return api.At(err, ".GroupName")
-		}
-	}
-	if v := m["KmsKeyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyArn, v); err != nil {
-			return api.At(err, ".KmsKeyArn")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ScheduleExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleExpression, v); err != nil {
-			return api.At(err, ".ScheduleExpression")
-		}
-	}
-	if v := m["ScheduleExpressionTimezone"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleExpressionTimezone, v); err != nil {
-			return api.At(err, ".ScheduleExpressionTimezone")
-		}
-	}
-	if v := m["StartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".StartDate")
-		}
-	}
-	if v := m["State"]; v != nil {
-		if err := api.SetStringPtr(&s.State, v); err != nil {
-			return api.At(err, ".State")
-		}
-	}
-	if v := m["Target"]; v != nil {
-		p := new(Target)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Target")
-		}
-		s.Target = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ActionAfterCompletion", &s.ActionAfterCompletion, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
+	err = api.Decode(err, m, "FlexibleTimeWindow", &s.FlexibleTimeWindow, api.SetStructPtr[FlexibleTimeWindow])
+	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyArn", &s.KmsKeyArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
+	err = api.Decode(err, m, "ScheduleExpressionTimezone", &s.ScheduleExpressionTimezone, api.SetStringPtr)
+	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
+	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
+	err = api.Decode(err, m, "Target", &s.Target, api.SetStructPtr[Target])
+	return err
 }
 
 func (s *UpdateScheduleInput) ToDynamic() map[string]any {
@@ -1700,55 +893,26 @@ func (s *UpdateScheduleInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ActionAfterCompletion != nil {
-		m["ActionAfterCompletion"] = *s.ActionAfterCompletion
-	}
-	if s.ClientToken != nil {
-		m["ClientToken"] = *s.ClientToken
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.EndDate != nil {
-		m["EndDate"] = s.EndDate.UTC()
-	}
-	if s.FlexibleTimeWindow != nil {
-		m["FlexibleTimeWindow"] = s.FlexibleTimeWindow.ToDynamic()
-	}
-	if s.GroupName != nil {
-		m["GroupName"] = *s.GroupName
-	}
-	if s.KmsKeyArn != nil {
-		m["KmsKeyArn"] = *s.KmsKeyArn
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ScheduleExpression != nil {
-		m["ScheduleExpression"] = *s.ScheduleExpression
-	}
-	if s.ScheduleExpressionTimezone != nil {
-		m["ScheduleExpressionTimezone"] = *s.ScheduleExpressionTimezone
-	}
-	if s.StartDate != nil {
-		m["StartDate"] = s.StartDate.UTC()
-	}
-	if s.State != nil {
-		m["State"] = *s.State
-	}
-	if s.Target != nil {
-		m["Target"] = s.Target.ToDynamic()
-	}
+	api.Put(m, "ActionAfterCompletion", s.ActionAfterCompletion, api.DynString)
+	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "EndDate", s.EndDate, api.DynTime)
+	api.PutStruct(m, "FlexibleTimeWindow", s.FlexibleTimeWindow)
+	api.Put(m, "GroupName", s.GroupName, api.DynString)
+	api.Put(m, "KmsKeyArn", s.KmsKeyArn, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
+	api.Put(m, "ScheduleExpressionTimezone", s.ScheduleExpressionTimezone, api.DynString)
+	api.Put(m, "StartDate", s.StartDate, api.DynTime)
+	api.Put(m, "State", s.State, api.DynString)
+	api.PutStruct(m, "Target", s.Target)
 	return m
 }
 
 func (s *UpdateScheduleOutput) FromDynamic(m map[string]any) error {
-	if v := m["ScheduleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleArn, v); err != nil {
-			return api.At(err, ".ScheduleArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ScheduleArn", &s.ScheduleArn, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateScheduleOutput) ToDynamic() map[string]any {
@@ -1756,19 +920,14 @@ func (s *UpdateScheduleOutput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ScheduleArn != nil {
-		m["ScheduleArn"] = *s.ScheduleArn
-	}
+	api.Put(m, "ScheduleArn", s.ScheduleArn, api.DynString)
 	return m
 }
 
 func (s *ValidationException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ValidationException) ToDynamic() map[string]any {
@@ -1776,8 +935,6 @@ func (s *ValidationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }

@@ -25,22 +25,11 @@ func (s *UntagResourceOutput) ToDynamic() map[string]any {
 }
 
 func (s *APIErrorType) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["ErrorCode"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorCode, v); err != nil {
-			return api.At(err, ".ErrorCode")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *APIErrorType) ToDynamic() map[string]any {
@@ -48,40 +37,21 @@ func (s *APIErrorType) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.ErrorCode != nil {
-		m["ErrorCode"] = *s.ErrorCode
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *BatchGetSecretValueRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretIdList"]; v != nil {
-		if err := api.SetList(&s.SecretIdList, v, api.SetString); err != nil {
-			return api.At(err, ".SecretIdList")
-		}
-	}
-	if v := m["Filters"]; v != nil {
-		if err := api.SetList(&s.Filters, v, func(p *Filter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Filters")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretIdList", &s.SecretIdList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
+		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchGetSecretValueRequest) ToDynamic() map[string]any {
@@ -89,38 +59,23 @@ func (s *BatchGetSecretValueRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SecretIdList != nil {
-		m["SecretIdList"] = api.DynList(s.SecretIdList, api.DynString)
-	}
-	if s.Filters != nil {
-		m["Filters"] = api.DynList(s.Filters, func(e Filter) any { return e.ToDynamic() })
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "SecretIdList", s.SecretIdList, api.DynString)
+	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *BatchGetSecretValueResponse) FromDynamic(m map[string]any) error {
-	if v := m["SecretValues"]; v != nil {
-		if err := api.SetList(&s.SecretValues, v, func(p *SecretValueEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SecretValues")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Errors"]; v != nil {
-		if err := api.SetList(&s.Errors, v, func(p *APIErrorType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Errors")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretValues", &s.SecretValues, func(p *[]SecretValueEntry, v any) error {
+		return api.SetList(p, v, func(p *SecretValueEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Errors", &s.Errors, func(p *[]APIErrorType, v any) error {
+		return api.SetList(p, v, func(p *APIErrorType, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchGetSecretValueResponse) ToDynamic() map[string]any {
@@ -128,25 +83,16 @@ func (s *BatchGetSecretValueResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SecretValues != nil {
-		m["SecretValues"] = api.DynList(s.SecretValues, func(e SecretValueEntry) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Errors != nil {
-		m["Errors"] = api.DynList(s.Errors, func(e APIErrorType) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "SecretValues", s.SecretValues, func(e SecretValueEntry) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "Errors", s.Errors, func(e APIErrorType) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CancelRotateSecretRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelRotateSecretRequest) ToDynamic() map[string]any {
@@ -154,29 +100,16 @@ func (s *CancelRotateSecretRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
 	return m
 }
 
 func (s *CancelRotateSecretResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelRotateSecretResponse) ToDynamic() map[string]any {
@@ -184,65 +117,28 @@ func (s *CancelRotateSecretResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
 	return m
 }
 
 func (s *CreateSecretRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["SecretBinary"]; v != nil {
-		if err := api.SetBytes(&s.SecretBinary, v); err != nil {
-			return api.At(err, ".SecretBinary")
-		}
-	}
-	if v := m["SecretString"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretString, v); err != nil {
-			return api.At(err, ".SecretString")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["AddReplicaRegions"]; v != nil {
-		if err := api.SetList(&s.AddReplicaRegions, v, func(p *ReplicaRegionType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AddReplicaRegions")
-		}
-	}
-	if v := m["ForceOverwriteReplicaSecret"]; v != nil {
-		if err := api.SetBoolPtr(&s.ForceOverwriteReplicaSecret, v); err != nil {
-			return api.At(err, ".ForceOverwriteReplicaSecret")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SecretBinary", &s.SecretBinary, api.SetBytes)
+	err = api.Decode(err, m, "SecretString", &s.SecretString, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AddReplicaRegions", &s.AddReplicaRegions, func(p *[]ReplicaRegionType, v any) error {
+		return api.SetList(p, v, func(p *ReplicaRegionType, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ForceOverwriteReplicaSecret", &s.ForceOverwriteReplicaSecret, api.SetBoolPtr)
+	return err
 }
 
 func (s *CreateSecretRequest) ToDynamic() map[string]any {
@@ -250,58 +146,27 @@ func (s *CreateSecretRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.SecretBinary != nil {
-		m["SecretBinary"] = s.SecretBinary
-	}
-	if s.SecretString != nil {
-		m["SecretString"] = *s.SecretString
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.AddReplicaRegions != nil {
-		m["AddReplicaRegions"] = api.DynList(s.AddReplicaRegions, func(e ReplicaRegionType) any { return e.ToDynamic() })
-	}
-	if s.ForceOverwriteReplicaSecret != nil {
-		m["ForceOverwriteReplicaSecret"] = *s.ForceOverwriteReplicaSecret
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.PutBytes(m, "SecretBinary", s.SecretBinary)
+	api.Put(m, "SecretString", s.SecretString, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutList(m, "AddReplicaRegions", s.AddReplicaRegions, func(e ReplicaRegionType) any { return e.ToDynamic() })
+	api.Put(m, "ForceOverwriteReplicaSecret", s.ForceOverwriteReplicaSecret, api.DynBool)
 	return m
 }
 
 func (s *CreateSecretResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["ReplicationStatus"]; v != nil {
-		if err := api.SetList(&s.ReplicationStatus, v, func(p *ReplicationStatusType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicationStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, func(p *[]ReplicationStatusType, v any) error {
+		return api.SetList(p, v, func(p *ReplicationStatusType, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateSecretResponse) ToDynamic() map[string]any {
@@ -309,28 +174,17 @@ func (s *CreateSecretResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.ReplicationStatus != nil {
-		m["ReplicationStatus"] = api.DynList(s.ReplicationStatus, func(e ReplicationStatusType) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.PutList(m, "ReplicationStatus", s.ReplicationStatus, func(e ReplicationStatusType) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DecryptionFailure) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *DecryptionFailure) ToDynamic() map[string]any {
@@ -338,19 +192,14 @@ func (s *DecryptionFailure) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *DeleteResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteResourcePolicyRequest) ToDynamic() map[string]any {
@@ -358,24 +207,15 @@ func (s *DeleteResourcePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
 	return m
 }
 
 func (s *DeleteResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteResourcePolicyResponse) ToDynamic() map[string]any {
@@ -383,32 +223,17 @@ func (s *DeleteResourcePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *DeleteSecretRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["RecoveryWindowInDays"]; v != nil {
-		if err := api.SetInt64Ptr(&s.RecoveryWindowInDays, v); err != nil {
-			return api.At(err, ".RecoveryWindowInDays")
-		}
-	}
-	if v := m["ForceDeleteWithoutRecovery"]; v != nil {
-		if err := api.SetBoolPtr(&s.ForceDeleteWithoutRecovery, v); err != nil {
-			return api.At(err, ".ForceDeleteWithoutRecovery")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "RecoveryWindowInDays", &s.RecoveryWindowInDays, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ForceDeleteWithoutRecovery", &s.ForceDeleteWithoutRecovery, api.SetBoolPtr)
+	return err
 }
 
 func (s *DeleteSecretRequest) ToDynamic() map[string]any {
@@ -416,35 +241,18 @@ func (s *DeleteSecretRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.RecoveryWindowInDays != nil {
-		m["RecoveryWindowInDays"] = *s.RecoveryWindowInDays
-	}
-	if s.ForceDeleteWithoutRecovery != nil {
-		m["ForceDeleteWithoutRecovery"] = *s.ForceDeleteWithoutRecovery
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.Put(m, "RecoveryWindowInDays", s.RecoveryWindowInDays, api.DynInt64)
+	api.Put(m, "ForceDeleteWithoutRecovery", s.ForceDeleteWithoutRecovery, api.DynBool)
 	return m
 }
 
 func (s *DeleteSecretResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["DeletionDate"]; v != nil {
-		if err := api.SetTimePtr(&s.DeletionDate, v); err != nil {
-			return api.At(err, ".DeletionDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "DeletionDate", &s.DeletionDate, api.SetTimePtr)
+	return err
 }
 
 func (s *DeleteSecretResponse) ToDynamic() map[string]any {
@@ -452,25 +260,16 @@ func (s *DeleteSecretResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.DeletionDate != nil {
-		m["DeletionDate"] = s.DeletionDate.UTC()
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "DeletionDate", s.DeletionDate, api.DynTime)
 	return m
 }
 
 func (s *DescribeSecretRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeSecretRequest) ToDynamic() map[string]any {
@@ -478,106 +277,37 @@ func (s *DescribeSecretRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
 	return m
 }
 
 func (s *DescribeSecretResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["RotationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.RotationEnabled, v); err != nil {
-			return api.At(err, ".RotationEnabled")
-		}
-	}
-	if v := m["RotationLambdaARN"]; v != nil {
-		if err := api.SetStringPtr(&s.RotationLambdaARN, v); err != nil {
-			return api.At(err, ".RotationLambdaARN")
-		}
-	}
-	if v := m["RotationRules"]; v != nil {
-		p := new(RotationRulesType)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RotationRules")
-		}
-		s.RotationRules = p
-	}
-	if v := m["LastRotatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastRotatedDate, v); err != nil {
-			return api.At(err, ".LastRotatedDate")
-		}
-	}
-	if v := m["LastChangedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastChangedDate, v); err != nil {
-			return api.At(err, ".LastChangedDate")
-		}
-	}
-	if v := m["LastAccessedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAccessedDate, v); err != nil {
-			return api.At(err, ".LastAccessedDate")
-		}
-	}
-	if v := m["DeletedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.DeletedDate, v); err != nil {
-			return api.At(err, ".DeletedDate")
-		}
-	}
-	if v := m["NextRotationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.NextRotationDate, v); err != nil {
-			return api.At(err, ".NextRotationDate")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["VersionIdsToStages"]; v != nil {
-		if err := api.SetMap(&s.VersionIdsToStages, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".VersionIdsToStages")
-		}
-	}
-	if v := m["OwningService"]; v != nil {
-		if err := api.SetStringPtr(&s.OwningService, v); err != nil {
-			return api.At(err, ".OwningService")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["PrimaryRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.PrimaryRegion, v); err != nil {
-			return api.At(err, ".PrimaryRegion")
-		}
-	}
-	if v := m["ReplicationStatus"]; v != nil {
-		if err := api.SetList(&s.ReplicationStatus, v, func(p *ReplicationStatusType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicationStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "RotationEnabled", &s.RotationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RotationLambdaARN", &s.RotationLambdaARN, api.SetStringPtr)
+	err = api.Decode(err, m, "RotationRules", &s.RotationRules, api.SetStructPtr[RotationRulesType])
+	err = api.Decode(err, m, "LastRotatedDate", &s.LastRotatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "LastChangedDate", &s.LastChangedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "LastAccessedDate", &s.LastAccessedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "DeletedDate", &s.DeletedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "NextRotationDate", &s.NextRotationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "VersionIdsToStages", &s.VersionIdsToStages, func(p *map[string][]string, v any) error {
+		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "OwningService", &s.OwningService, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "PrimaryRegion", &s.PrimaryRegion, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, func(p *[]ReplicationStatusType, v any) error {
+		return api.SetList(p, v, func(p *ReplicationStatusType, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeSecretResponse) ToDynamic() map[string]any {
@@ -585,70 +315,31 @@ func (s *DescribeSecretResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.RotationEnabled != nil {
-		m["RotationEnabled"] = *s.RotationEnabled
-	}
-	if s.RotationLambdaARN != nil {
-		m["RotationLambdaARN"] = *s.RotationLambdaARN
-	}
-	if s.RotationRules != nil {
-		m["RotationRules"] = s.RotationRules.ToDynamic()
-	}
-	if s.LastRotatedDate != nil {
-		m["LastRotatedDate"] = s.LastRotatedDate.UTC()
-	}
-	if s.LastChangedDate != nil {
-		m["LastChangedDate"] = s.LastChangedDate.UTC()
-	}
-	if s.LastAccessedDate != nil {
-		m["LastAccessedDate"] = s.LastAccessedDate.UTC()
-	}
-	if s.DeletedDate != nil {
-		m["DeletedDate"] = s.DeletedDate.UTC()
-	}
-	if s.NextRotationDate != nil {
-		m["NextRotationDate"] = s.NextRotationDate.UTC()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.VersionIdsToStages != nil {
-		m["VersionIdsToStages"] = api.DynMap(s.VersionIdsToStages, func(e []string) any { return api.DynList(e, api.DynString) })
-	}
-	if s.OwningService != nil {
-		m["OwningService"] = *s.OwningService
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.PrimaryRegion != nil {
-		m["PrimaryRegion"] = *s.PrimaryRegion
-	}
-	if s.ReplicationStatus != nil {
-		m["ReplicationStatus"] = api.DynList(s.ReplicationStatus, func(e ReplicationStatusType) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "RotationEnabled", s.RotationEnabled, api.DynBool)
+	api.Put(m, "RotationLambdaARN", s.RotationLambdaARN, api.DynString)
+	api.PutStruct(m, "RotationRules", s.RotationRules)
+	api.Put(m, "LastRotatedDate", s.LastRotatedDate, api.DynTime)
+	api.Put(m, "LastChangedDate", s.LastChangedDate, api.DynTime)
+	api.Put(m, "LastAccessedDate", s.LastAccessedDate, api.DynTime)
+	api.Put(m, "DeletedDate", s.DeletedDate, api.DynTime)
+	api.Put(m, "NextRotationDate", s.NextRotationDate, api.DynTime)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutMap(m, "VersionIdsToStages", s.VersionIdsToStages, func(e []string) any { return api.DynList(e, api.DynString) })
+	api.Put(m, "OwningService", s.OwningService, api.DynString)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "PrimaryRegion", s.PrimaryRegion, api.DynString)
+	api.PutList(m, "ReplicationStatus", s.ReplicationStatus, func(e ReplicationStatusType) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *EncryptionFailure) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EncryptionFailure) ToDynamic() map[string]any {
@@ -656,24 +347,15 @@ func (s *EncryptionFailure) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Filter) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetString); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *Filter) ToDynamic() map[string]any {
@@ -681,57 +363,22 @@ func (s *Filter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynString)
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.PutList(m, "Values", s.Values, api.DynString)
 	return m
 }
 
 func (s *GetRandomPasswordRequest) FromDynamic(m map[string]any) error {
-	if v := m["PasswordLength"]; v != nil {
-		if err := api.SetInt64Ptr(&s.PasswordLength, v); err != nil {
-			return api.At(err, ".PasswordLength")
-		}
-	}
-	if v := m["ExcludeCharacters"]; v != nil {
-		if err := api.SetStringPtr(&s.ExcludeCharacters, v); err != nil {
-			return api.At(err, ".ExcludeCharacters")
-		}
-	}
-	if v := m["ExcludeNumbers"]; v != nil {
-		if err := api.SetBoolPtr(&s.ExcludeNumbers, v); err != nil {
-			return api.At(err, ".ExcludeNumbers")
-		}
-	}
-	if v := m["ExcludePunctuation"]; v != nil {
-		if err := api.SetBoolPtr(&s.ExcludePunctuation, v); err != nil {
-			return api.At(err, ".ExcludePunctuation")
-		}
-	}
-	if v := m["ExcludeUppercase"]; v != nil {
-		if err := api.SetBoolPtr(&s.ExcludeUppercase, v); err != nil {
-			return api.At(err, ".ExcludeUppercase")
-		}
-	}
-	if v := m["ExcludeLowercase"]; v != nil {
-		if err := api.SetBoolPtr(&s.ExcludeLowercase, v); err != nil {
-			return api.At(err, ".ExcludeLowercase")
-		}
-	}
-	if v := m["IncludeSpace"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeSpace, v); err != nil {
-			return api.At(err, ".IncludeSpace")
-		}
-	}
-	if v := m["RequireEachIncludedType"]; v != nil {
-		if err := api.SetBoolPtr(&s.RequireEachIncludedType, v); err != nil {
-			return api.At(err, ".RequireEachIncludedType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PasswordLength", &s.PasswordLength, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ExcludeCharacters", &s.ExcludeCharacters, api.SetStringPtr)
+	err = api.Decode(err, m, "ExcludeNumbers", &s.ExcludeNumbers, api.SetBoolPtr)
+	err = api.Decode(err, m, "ExcludePunctuation", &s.ExcludePunctuation, api.SetBoolPtr)
+	err = api.Decode(err, m, "ExcludeUppercase", &s.ExcludeUppercase, api.SetBoolPtr)
+	err = api.Decode(err, m, "ExcludeLowercase", &s.ExcludeLowercase, api.SetBoolPtr)
+	err = api.Decode(err, m, "IncludeSpace", &s.IncludeSpace, api.SetBoolPtr)
+	err = api.Decode(err, m, "RequireEachIncludedType", &s.RequireEachIncludedType, api.SetBoolPtr)
+	return err
 }
 
 func (s *GetRandomPasswordRequest) ToDynamic() map[string]any {
@@ -739,40 +386,21 @@ func (s *GetRandomPasswordRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.PasswordLength != nil {
-		m["PasswordLength"] = *s.PasswordLength
-	}
-	if s.ExcludeCharacters != nil {
-		m["ExcludeCharacters"] = *s.ExcludeCharacters
-	}
-	if s.ExcludeNumbers != nil {
-		m["ExcludeNumbers"] = *s.ExcludeNumbers
-	}
-	if s.ExcludePunctuation != nil {
-		m["ExcludePunctuation"] = *s.ExcludePunctuation
-	}
-	if s.ExcludeUppercase != nil {
-		m["ExcludeUppercase"] = *s.ExcludeUppercase
-	}
-	if s.ExcludeLowercase != nil {
-		m["ExcludeLowercase"] = *s.ExcludeLowercase
-	}
-	if s.IncludeSpace != nil {
-		m["IncludeSpace"] = *s.IncludeSpace
-	}
-	if s.RequireEachIncludedType != nil {
-		m["RequireEachIncludedType"] = *s.RequireEachIncludedType
-	}
+	api.Put(m, "PasswordLength", s.PasswordLength, api.DynInt64)
+	api.Put(m, "ExcludeCharacters", s.ExcludeCharacters, api.DynString)
+	api.Put(m, "ExcludeNumbers", s.ExcludeNumbers, api.DynBool)
+	api.Put(m, "ExcludePunctuation", s.ExcludePunctuation, api.DynBool)
+	api.Put(m, "ExcludeUppercase", s.ExcludeUppercase, api.DynBool)
+	api.Put(m, "ExcludeLowercase", s.ExcludeLowercase, api.DynBool)
+	api.Put(m, "IncludeSpace", s.IncludeSpace, api.DynBool)
+	api.Put(m, "RequireEachIncludedType", s.RequireEachIncludedType, api.DynBool)
 	return m
 }
 
 func (s *GetRandomPasswordResponse) FromDynamic(m map[string]any) error {
-	if v := m["RandomPassword"]; v != nil {
-		if err := api.SetStringPtr(&s.RandomPassword, v); err != nil {
-			return api.At(err, ".RandomPassword")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RandomPassword", &s.RandomPassword, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRandomPasswordResponse) ToDynamic() map[string]any {
@@ -780,19 +408,14 @@ func (s *GetRandomPasswordResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RandomPassword != nil {
-		m["RandomPassword"] = *s.RandomPassword
-	}
+	api.Put(m, "RandomPassword", s.RandomPassword, api.DynString)
 	return m
 }
 
 func (s *GetResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetResourcePolicyRequest) ToDynamic() map[string]any {
@@ -800,29 +423,16 @@ func (s *GetResourcePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
 	return m
 }
 
 func (s *GetResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ResourcePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourcePolicy, v); err != nil {
-			return api.At(err, ".ResourcePolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *GetResourcePolicyResponse) ToDynamic() map[string]any {
@@ -830,35 +440,18 @@ func (s *GetResourcePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ResourcePolicy != nil {
-		m["ResourcePolicy"] = *s.ResourcePolicy
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
 	return m
 }
 
 func (s *GetSecretValueRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["VersionStage"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionStage, v); err != nil {
-			return api.At(err, ".VersionStage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionStage", &s.VersionStage, api.SetStringPtr)
+	return err
 }
 
 func (s *GetSecretValueRequest) ToDynamic() map[string]any {
@@ -866,55 +459,22 @@ func (s *GetSecretValueRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.VersionStage != nil {
-		m["VersionStage"] = *s.VersionStage
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.Put(m, "VersionStage", s.VersionStage, api.DynString)
 	return m
 }
 
 func (s *GetSecretValueResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["SecretBinary"]; v != nil {
-		if err := api.SetBytes(&s.SecretBinary, v); err != nil {
-			return api.At(err, ".SecretBinary")
-		}
-	}
-	if v := m["SecretString"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretString, v); err != nil {
-			return api.At(err, ".SecretString")
-		}
-	}
-	if v := m["VersionStages"]; v != nil {
-		if err := api.SetList(&s.VersionStages, v, api.SetString); err != nil {
-			return api.At(err, ".VersionStages")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "SecretBinary", &s.SecretBinary, api.SetBytes)
+	err = api.Decode(err, m, "SecretString", &s.SecretString, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionStages", &s.VersionStages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	return err
 }
 
 func (s *GetSecretValueResponse) ToDynamic() map[string]any {
@@ -922,37 +482,20 @@ func (s *GetSecretValueResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.SecretBinary != nil {
-		m["SecretBinary"] = s.SecretBinary
-	}
-	if s.SecretString != nil {
-		m["SecretString"] = *s.SecretString
-	}
-	if s.VersionStages != nil {
-		m["VersionStages"] = api.DynList(s.VersionStages, api.DynString)
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.PutBytes(m, "SecretBinary", s.SecretBinary)
+	api.Put(m, "SecretString", s.SecretString, api.DynString)
+	api.PutList(m, "VersionStages", s.VersionStages, api.DynString)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
 	return m
 }
 
 func (s *InternalServiceError) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InternalServiceError) ToDynamic() map[string]any {
@@ -960,19 +503,14 @@ func (s *InternalServiceError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidNextTokenException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidNextTokenException) ToDynamic() map[string]any {
@@ -980,19 +518,14 @@ func (s *InvalidNextTokenException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidParameterException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidParameterException) ToDynamic() map[string]any {
@@ -1000,19 +533,14 @@ func (s *InvalidParameterException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidRequestException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidRequestException) ToDynamic() map[string]any {
@@ -1020,19 +548,14 @@ func (s *InvalidRequestException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *LimitExceededException) ToDynamic() map[string]any {
@@ -1040,34 +563,17 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ListSecretVersionIdsRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["IncludeDeprecated"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludeDeprecated, v); err != nil {
-			return api.At(err, ".IncludeDeprecated")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "IncludeDeprecated", &s.IncludeDeprecated, api.SetBoolPtr)
+	return err
 }
 
 func (s *ListSecretVersionIdsRequest) ToDynamic() map[string]any {
@@ -1075,43 +581,22 @@ func (s *ListSecretVersionIdsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.IncludeDeprecated != nil {
-		m["IncludeDeprecated"] = *s.IncludeDeprecated
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "IncludeDeprecated", s.IncludeDeprecated, api.DynBool)
 	return m
 }
 
 func (s *ListSecretVersionIdsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Versions"]; v != nil {
-		if err := api.SetList(&s.Versions, v, func(p *SecretVersionsListEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Versions")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Versions", &s.Versions, func(p *[]SecretVersionsListEntry, v any) error {
+		return api.SetList(p, v, func(p *SecretVersionsListEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSecretVersionIdsResponse) ToDynamic() map[string]any {
@@ -1119,53 +604,24 @@ func (s *ListSecretVersionIdsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Versions != nil {
-		m["Versions"] = api.DynList(s.Versions, func(e SecretVersionsListEntry) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.PutList(m, "Versions", s.Versions, func(e SecretVersionsListEntry) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *ListSecretsRequest) FromDynamic(m map[string]any) error {
-	if v := m["IncludePlannedDeletion"]; v != nil {
-		if err := api.SetBoolPtr(&s.IncludePlannedDeletion, v); err != nil {
-			return api.At(err, ".IncludePlannedDeletion")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["Filters"]; v != nil {
-		if err := api.SetList(&s.Filters, v, func(p *Filter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Filters")
-		}
-	}
-	if v := m["SortOrder"]; v != nil {
-		if err := api.SetStringPtr(&s.SortOrder, v); err != nil {
-			return api.At(err, ".SortOrder")
-		}
-	}
-	if v := m["SortBy"]; v != nil {
-		if err := api.SetStringPtr(&s.SortBy, v); err != nil {
-			return api.At(err, ".SortBy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IncludePlannedDeletion", &s.IncludePlannedDeletion, api.SetBoolPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
+		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "SortOrder", &s.SortOrder, api.SetStringPtr)
+	err = api.Decode(err, m, "SortBy", &s.SortBy, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSecretsRequest) ToDynamic() map[string]any {
@@ -1173,39 +629,22 @@ func (s *ListSecretsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.IncludePlannedDeletion != nil {
-		m["IncludePlannedDeletion"] = *s.IncludePlannedDeletion
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.Filters != nil {
-		m["Filters"] = api.DynList(s.Filters, func(e Filter) any { return e.ToDynamic() })
-	}
-	if s.SortOrder != nil {
-		m["SortOrder"] = *s.SortOrder
-	}
-	if s.SortBy != nil {
-		m["SortBy"] = *s.SortBy
-	}
+	api.Put(m, "IncludePlannedDeletion", s.IncludePlannedDeletion, api.DynBool)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
+	api.Put(m, "SortOrder", s.SortOrder, api.DynString)
+	api.Put(m, "SortBy", s.SortBy, api.DynString)
 	return m
 }
 
 func (s *ListSecretsResponse) FromDynamic(m map[string]any) error {
-	if v := m["SecretList"]; v != nil {
-		if err := api.SetList(&s.SecretList, v, func(p *SecretListEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SecretList")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretList", &s.SecretList, func(p *[]SecretListEntry, v any) error {
+		return api.SetList(p, v, func(p *SecretListEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSecretsResponse) ToDynamic() map[string]any {
@@ -1213,22 +652,15 @@ func (s *ListSecretsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SecretList != nil {
-		m["SecretList"] = api.DynList(s.SecretList, func(e SecretListEntry) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "SecretList", s.SecretList, func(e SecretListEntry) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *MalformedPolicyDocumentException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *MalformedPolicyDocumentException) ToDynamic() map[string]any {
@@ -1236,19 +668,14 @@ func (s *MalformedPolicyDocumentException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PreconditionNotMetException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PreconditionNotMetException) ToDynamic() map[string]any {
@@ -1256,19 +683,14 @@ func (s *PreconditionNotMetException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PublicPolicyException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PublicPolicyException) ToDynamic() map[string]any {
@@ -1276,29 +698,16 @@ func (s *PublicPolicyException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PutResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["ResourcePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourcePolicy, v); err != nil {
-			return api.At(err, ".ResourcePolicy")
-		}
-	}
-	if v := m["BlockPublicPolicy"]; v != nil {
-		if err := api.SetBoolPtr(&s.BlockPublicPolicy, v); err != nil {
-			return api.At(err, ".BlockPublicPolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "BlockPublicPolicy", &s.BlockPublicPolicy, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutResourcePolicyRequest) ToDynamic() map[string]any {
@@ -1306,30 +715,17 @@ func (s *PutResourcePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.ResourcePolicy != nil {
-		m["ResourcePolicy"] = *s.ResourcePolicy
-	}
-	if s.BlockPublicPolicy != nil {
-		m["BlockPublicPolicy"] = *s.BlockPublicPolicy
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
+	api.Put(m, "BlockPublicPolicy", s.BlockPublicPolicy, api.DynBool)
 	return m
 }
 
 func (s *PutResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *PutResourcePolicyResponse) ToDynamic() map[string]any {
@@ -1337,47 +733,20 @@ func (s *PutResourcePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *PutSecretValueRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["SecretBinary"]; v != nil {
-		if err := api.SetBytes(&s.SecretBinary, v); err != nil {
-			return api.At(err, ".SecretBinary")
-		}
-	}
-	if v := m["SecretString"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretString, v); err != nil {
-			return api.At(err, ".SecretString")
-		}
-	}
-	if v := m["VersionStages"]; v != nil {
-		if err := api.SetList(&s.VersionStages, v, api.SetString); err != nil {
-			return api.At(err, ".VersionStages")
-		}
-	}
-	if v := m["RotationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.RotationToken, v); err != nil {
-			return api.At(err, ".RotationToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "SecretBinary", &s.SecretBinary, api.SetBytes)
+	err = api.Decode(err, m, "SecretString", &s.SecretString, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionStages", &s.VersionStages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "RotationToken", &s.RotationToken, api.SetStringPtr)
+	return err
 }
 
 func (s *PutSecretValueRequest) ToDynamic() map[string]any {
@@ -1385,49 +754,22 @@ func (s *PutSecretValueRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.SecretBinary != nil {
-		m["SecretBinary"] = s.SecretBinary
-	}
-	if s.SecretString != nil {
-		m["SecretString"] = *s.SecretString
-	}
-	if s.VersionStages != nil {
-		m["VersionStages"] = api.DynList(s.VersionStages, api.DynString)
-	}
-	if s.RotationToken != nil {
-		m["RotationToken"] = *s.RotationToken
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.PutBytes(m, "SecretBinary", s.SecretBinary)
+	api.Put(m, "SecretString", s.SecretString, api.DynString)
+	api.PutList(m, "VersionStages", s.VersionStages, api.DynString)
+	api.Put(m, "RotationToken", s.RotationToken, api.DynString)
 	return m
 }
 
 func (s *PutSecretValueResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["VersionStages"]; v != nil {
-		if err := api.SetList(&s.VersionStages, v, api.SetString); err != nil {
-			return api.At(err, ".VersionStages")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionStages", &s.VersionStages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *PutSecretValueResponse) ToDynamic() map[string]any {
@@ -1435,33 +777,18 @@ func (s *PutSecretValueResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.VersionStages != nil {
-		m["VersionStages"] = api.DynList(s.VersionStages, api.DynString)
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.PutList(m, "VersionStages", s.VersionStages, api.DynString)
 	return m
 }
 
 func (s *RemoveRegionsFromReplicationRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["RemoveReplicaRegions"]; v != nil {
-		if err := api.SetList(&s.RemoveReplicaRegions, v, api.SetString); err != nil {
-			return api.At(err, ".RemoveReplicaRegions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "RemoveReplicaRegions", &s.RemoveReplicaRegions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *RemoveRegionsFromReplicationRequest) ToDynamic() map[string]any {
@@ -1469,27 +796,18 @@ func (s *RemoveRegionsFromReplicationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.RemoveReplicaRegions != nil {
-		m["RemoveReplicaRegions"] = api.DynList(s.RemoveReplicaRegions, api.DynString)
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.PutList(m, "RemoveReplicaRegions", s.RemoveReplicaRegions, api.DynString)
 	return m
 }
 
 func (s *RemoveRegionsFromReplicationResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["ReplicationStatus"]; v != nil {
-		if err := api.SetList(&s.ReplicationStatus, v, func(p *ReplicationStatusType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicationStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, func(p *[]ReplicationStatusType, v any) error {
+		return api.SetList(p, v, func(p *ReplicationStatusType, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RemoveRegionsFromReplicationResponse) ToDynamic() map[string]any {
@@ -1497,27 +815,16 @@ func (s *RemoveRegionsFromReplicationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.ReplicationStatus != nil {
-		m["ReplicationStatus"] = api.DynList(s.ReplicationStatus, func(e ReplicationStatusType) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.PutList(m, "ReplicationStatus", s.ReplicationStatus, func(e ReplicationStatusType) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ReplicaRegionType) FromDynamic(m map[string]any) error {
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *ReplicaRegionType) ToDynamic() map[string]any {
@@ -1525,32 +832,19 @@ func (s *ReplicaRegionType) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
+	api.Put(m, "Region", s.Region, api.DynString)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
 	return m
 }
 
 func (s *ReplicateSecretToRegionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["AddReplicaRegions"]; v != nil {
-		if err := api.SetList(&s.AddReplicaRegions, v, func(p *ReplicaRegionType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AddReplicaRegions")
-		}
-	}
-	if v := m["ForceOverwriteReplicaSecret"]; v != nil {
-		if err := api.SetBoolPtr(&s.ForceOverwriteReplicaSecret, v); err != nil {
-			return api.At(err, ".ForceOverwriteReplicaSecret")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "AddReplicaRegions", &s.AddReplicaRegions, func(p *[]ReplicaRegionType, v any) error {
+		return api.SetList(p, v, func(p *ReplicaRegionType, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ForceOverwriteReplicaSecret", &s.ForceOverwriteReplicaSecret, api.SetBoolPtr)
+	return err
 }
 
 func (s *ReplicateSecretToRegionsRequest) ToDynamic() map[string]any {
@@ -1558,30 +852,19 @@ func (s *ReplicateSecretToRegionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.AddReplicaRegions != nil {
-		m["AddReplicaRegions"] = api.DynList(s.AddReplicaRegions, func(e ReplicaRegionType) any { return e.ToDynamic() })
-	}
-	if s.ForceOverwriteReplicaSecret != nil {
-		m["ForceOverwriteReplicaSecret"] = *s.ForceOverwriteReplicaSecret
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.PutList(m, "AddReplicaRegions", s.AddReplicaRegions, func(e ReplicaRegionType) any { return e.ToDynamic() })
+	api.Put(m, "ForceOverwriteReplicaSecret", s.ForceOverwriteReplicaSecret, api.DynBool)
 	return m
 }
 
 func (s *ReplicateSecretToRegionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["ReplicationStatus"]; v != nil {
-		if err := api.SetList(&s.ReplicationStatus, v, func(p *ReplicationStatusType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplicationStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, func(p *[]ReplicationStatusType, v any) error {
+		return api.SetList(p, v, func(p *ReplicationStatusType, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ReplicateSecretToRegionsResponse) ToDynamic() map[string]any {
@@ -1589,42 +872,19 @@ func (s *ReplicateSecretToRegionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.ReplicationStatus != nil {
-		m["ReplicationStatus"] = api.DynList(s.ReplicationStatus, func(e ReplicationStatusType) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.PutList(m, "ReplicationStatus", s.ReplicationStatus, func(e ReplicationStatusType) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ReplicationStatusType) FromDynamic(m map[string]any) error {
-	if v := m["Region"]; v != nil {
-		if err := api.SetStringPtr(&s.Region, v); err != nil {
-			return api.At(err, ".Region")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["StatusMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusMessage, v); err != nil {
-			return api.At(err, ".StatusMessage")
-		}
-	}
-	if v := m["LastAccessedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAccessedDate, v); err != nil {
-			return api.At(err, ".LastAccessedDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusMessage", &s.StatusMessage, api.SetStringPtr)
+	err = api.Decode(err, m, "LastAccessedDate", &s.LastAccessedDate, api.SetTimePtr)
+	return err
 }
 
 func (s *ReplicationStatusType) ToDynamic() map[string]any {
@@ -1632,31 +892,18 @@ func (s *ReplicationStatusType) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Region != nil {
-		m["Region"] = *s.Region
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.StatusMessage != nil {
-		m["StatusMessage"] = *s.StatusMessage
-	}
-	if s.LastAccessedDate != nil {
-		m["LastAccessedDate"] = s.LastAccessedDate.UTC()
-	}
+	api.Put(m, "Region", s.Region, api.DynString)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "StatusMessage", s.StatusMessage, api.DynString)
+	api.Put(m, "LastAccessedDate", s.LastAccessedDate, api.DynTime)
 	return m
 }
 
 func (s *ResourceExistsException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceExistsException) ToDynamic() map[string]any {
@@ -1664,19 +911,14 @@ func (s *ResourceExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceNotFoundException) ToDynamic() map[string]any {
@@ -1684,19 +926,14 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *RestoreSecretRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	return err
 }
 
 func (s *RestoreSecretRequest) ToDynamic() map[string]any {
@@ -1704,24 +941,15 @@ func (s *RestoreSecretRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
 	return m
 }
 
 func (s *RestoreSecretResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *RestoreSecretResponse) ToDynamic() map[string]any {
@@ -1729,44 +957,19 @@ func (s *RestoreSecretResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *RotateSecretRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["RotationLambdaARN"]; v != nil {
-		if err := api.SetStringPtr(&s.RotationLambdaARN, v); err != nil {
-			return api.At(err, ".RotationLambdaARN")
-		}
-	}
-	if v := m["RotationRules"]; v != nil {
-		p := new(RotationRulesType)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RotationRules")
-		}
-		s.RotationRules = p
-	}
-	if v := m["RotateImmediately"]; v != nil {
-		if err := api.SetBoolPtr(&s.RotateImmediately, v); err != nil {
-			return api.At(err, ".RotateImmediately")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "RotationLambdaARN", &s.RotationLambdaARN, api.SetStringPtr)
+	err = api.Decode(err, m, "RotationRules", &s.RotationRules, api.SetStructPtr[RotationRulesType])
+	err = api.Decode(err, m, "RotateImmediately", &s.RotateImmediately, api.SetBoolPtr)
+	return err
 }
 
 func (s *RotateSecretRequest) ToDynamic() map[string]any {
@@ -1774,41 +977,20 @@ func (s *RotateSecretRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.RotationLambdaARN != nil {
-		m["RotationLambdaARN"] = *s.RotationLambdaARN
-	}
-	if s.RotationRules != nil {
-		m["RotationRules"] = s.RotationRules.ToDynamic()
-	}
-	if s.RotateImmediately != nil {
-		m["RotateImmediately"] = *s.RotateImmediately
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.Put(m, "RotationLambdaARN", s.RotationLambdaARN, api.DynString)
+	api.PutStruct(m, "RotationRules", s.RotationRules)
+	api.Put(m, "RotateImmediately", s.RotateImmediately, api.DynBool)
 	return m
 }
 
 func (s *RotateSecretResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *RotateSecretResponse) ToDynamic() map[string]any {
@@ -1816,35 +998,18 @@ func (s *RotateSecretResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
 	return m
 }
 
 func (s *RotationRulesType) FromDynamic(m map[string]any) error {
-	if v := m["AutomaticallyAfterDays"]; v != nil {
-		if err := api.SetInt64Ptr(&s.AutomaticallyAfterDays, v); err != nil {
-			return api.At(err, ".AutomaticallyAfterDays")
-		}
-	}
-	if v := m["Duration"]; v != nil {
-		if err := api.SetStringPtr(&s.Duration, v); err != nil {
-			return api.At(err, ".Duration")
-		}
-	}
-	if v := m["ScheduleExpression"]; v != nil {
-		if err := api.SetStringPtr(&s.ScheduleExpression, v); err != nil {
-			return api.At(err, ".ScheduleExpression")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AutomaticallyAfterDays", &s.AutomaticallyAfterDays, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Duration", &s.Duration, api.SetStringPtr)
+	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
+	return err
 }
 
 func (s *RotationRulesType) ToDynamic() map[string]any {
@@ -1852,107 +1017,36 @@ func (s *RotationRulesType) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.AutomaticallyAfterDays != nil {
-		m["AutomaticallyAfterDays"] = *s.AutomaticallyAfterDays
-	}
-	if s.Duration != nil {
-		m["Duration"] = *s.Duration
-	}
-	if s.ScheduleExpression != nil {
-		m["ScheduleExpression"] = *s.ScheduleExpression
-	}
+	api.Put(m, "AutomaticallyAfterDays", s.AutomaticallyAfterDays, api.DynInt64)
+	api.Put(m, "Duration", s.Duration, api.DynString)
+	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
 	return m
 }
 
 func (s *SecretListEntry) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["RotationEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.RotationEnabled, v); err != nil {
-			return api.At(err, ".RotationEnabled")
-		}
-	}
-	if v := m["RotationLambdaARN"]; v != nil {
-		if err := api.SetStringPtr(&s.RotationLambdaARN, v); err != nil {
-			return api.At(err, ".RotationLambdaARN")
-		}
-	}
-	if v := m["RotationRules"]; v != nil {
-		p := new(RotationRulesType)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RotationRules")
-		}
-		s.RotationRules = p
-	}
-	if v := m["LastRotatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastRotatedDate, v); err != nil {
-			return api.At(err, ".LastRotatedDate")
-		}
-	}
-	if v := m["LastChangedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastChangedDate, v); err != nil {
-			return api.At(err, ".LastChangedDate")
-		}
-	}
-	if v := m["LastAccessedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAccessedDate, v); err != nil {
-			return api.At(err, ".LastAccessedDate")
-		}
-	}
-	if v := m["DeletedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.DeletedDate, v); err != nil {
-			return api.At(err, ".DeletedDate")
-		}
-	}
-	if v := m["NextRotationDate"]; v != nil {
-		if err := api.SetTimePtr(&s.NextRotationDate, v); err != nil {
-			return api.At(err, ".NextRotationDate")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["SecretVersionsToStages"]; v != nil {
-		if err := api.SetMap(&s.SecretVersionsToStages, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".SecretVersionsToStages")
-		}
-	}
-	if v := m["OwningService"]; v != nil {
-		if err := api.SetStringPtr(&s.OwningService, v); err != nil {
-			return api.At(err, ".OwningService")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["PrimaryRegion"]; v != nil {
-		if err := api.SetStringPtr(&s.PrimaryRegion, v); err != nil {
-			return api.At(err, ".PrimaryRegion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "RotationEnabled", &s.RotationEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "RotationLambdaARN", &s.RotationLambdaARN, api.SetStringPtr)
+	err = api.Decode(err, m, "RotationRules", &s.RotationRules, api.SetStructPtr[RotationRulesType])
+	err = api.Decode(err, m, "LastRotatedDate", &s.LastRotatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "LastChangedDate", &s.LastChangedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "LastAccessedDate", &s.LastAccessedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "DeletedDate", &s.DeletedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "NextRotationDate", &s.NextRotationDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "SecretVersionsToStages", &s.SecretVersionsToStages, func(p *map[string][]string, v any) error {
+		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "OwningService", &s.OwningService, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "PrimaryRegion", &s.PrimaryRegion, api.SetStringPtr)
+	return err
 }
 
 func (s *SecretListEntry) ToDynamic() map[string]any {
@@ -1960,97 +1054,36 @@ func (s *SecretListEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.RotationEnabled != nil {
-		m["RotationEnabled"] = *s.RotationEnabled
-	}
-	if s.RotationLambdaARN != nil {
-		m["RotationLambdaARN"] = *s.RotationLambdaARN
-	}
-	if s.RotationRules != nil {
-		m["RotationRules"] = s.RotationRules.ToDynamic()
-	}
-	if s.LastRotatedDate != nil {
-		m["LastRotatedDate"] = s.LastRotatedDate.UTC()
-	}
-	if s.LastChangedDate != nil {
-		m["LastChangedDate"] = s.LastChangedDate.UTC()
-	}
-	if s.LastAccessedDate != nil {
-		m["LastAccessedDate"] = s.LastAccessedDate.UTC()
-	}
-	if s.DeletedDate != nil {
-		m["DeletedDate"] = s.DeletedDate.UTC()
-	}
-	if s.NextRotationDate != nil {
-		m["NextRotationDate"] = s.NextRotationDate.UTC()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.SecretVersionsToStages != nil {
-		m["SecretVersionsToStages"] = api.DynMap(s.SecretVersionsToStages, func(e []string) any { return api.DynList(e, api.DynString) })
-	}
-	if s.OwningService != nil {
-		m["OwningService"] = *s.OwningService
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.PrimaryRegion != nil {
-		m["PrimaryRegion"] = *s.PrimaryRegion
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.Put(m, "RotationEnabled", s.RotationEnabled, api.DynBool)
+	api.Put(m, "RotationLambdaARN", s.RotationLambdaARN, api.DynString)
+	api.PutStruct(m, "RotationRules", s.RotationRules)
+	api.Put(m, "LastRotatedDate", s.LastRotatedDate, api.DynTime)
+	api.Put(m, "LastChangedDate", s.LastChangedDate, api.DynTime)
+	api.Put(m, "LastAccessedDate", s.LastAccessedDate, api.DynTime)
+	api.Put(m, "DeletedDate", s.DeletedDate, api.DynTime)
+	api.Put(m, "NextRotationDate", s.NextRotationDate, api.DynTime)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutMap(m, "SecretVersionsToStages", s.SecretVersionsToStages, func(e []string) any { return api.DynList(e, api.DynString) })
+	api.Put(m, "OwningService", s.OwningService, api.DynString)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.Put(m, "PrimaryRegion", s.PrimaryRegion, api.DynString)
 	return m
 }
 
 func (s *SecretValueEntry) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["SecretBinary"]; v != nil {
-		if err := api.SetBytes(&s.SecretBinary, v); err != nil {
-			return api.At(err, ".SecretBinary")
-		}
-	}
-	if v := m["SecretString"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretString, v); err != nil {
-			return api.At(err, ".SecretString")
-		}
-	}
-	if v := m["VersionStages"]; v != nil {
-		if err := api.SetList(&s.VersionStages, v, api.SetString); err != nil {
-			return api.At(err, ".VersionStages")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "SecretBinary", &s.SecretBinary, api.SetBytes)
+	err = api.Decode(err, m, "SecretString", &s.SecretString, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionStages", &s.VersionStages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	return err
 }
 
 func (s *SecretValueEntry) ToDynamic() map[string]any {
@@ -2058,57 +1091,24 @@ func (s *SecretValueEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.SecretBinary != nil {
-		m["SecretBinary"] = s.SecretBinary
-	}
-	if s.SecretString != nil {
-		m["SecretString"] = *s.SecretString
-	}
-	if s.VersionStages != nil {
-		m["VersionStages"] = api.DynList(s.VersionStages, api.DynString)
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.PutBytes(m, "SecretBinary", s.SecretBinary)
+	api.Put(m, "SecretString", s.SecretString, api.DynString)
+	api.PutList(m, "VersionStages", s.VersionStages, api.DynString)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
 	return m
 }
 
 func (s *SecretVersionsListEntry) FromDynamic(m map[string]any) error {
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	if v := m["VersionStages"]; v != nil {
-		if err := api.SetList(&s.VersionStages, v, api.SetString); err != nil {
-			return api.At(err, ".VersionStages")
-		}
-	}
-	if v := m["LastAccessedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAccessedDate, v); err != nil {
-			return api.At(err, ".LastAccessedDate")
-		}
-	}
-	if v := m["CreatedDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedDate, v); err != nil {
-			return api.At(err, ".CreatedDate")
-		}
-	}
-	if v := m["KmsKeyIds"]; v != nil {
-		if err := api.SetList(&s.KmsKeyIds, v, api.SetString); err != nil {
-			return api.At(err, ".KmsKeyIds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionStages", &s.VersionStages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "LastAccessedDate", &s.LastAccessedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
+	err = api.Decode(err, m, "KmsKeyIds", &s.KmsKeyIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *SecretVersionsListEntry) ToDynamic() map[string]any {
@@ -2116,31 +1116,18 @@ func (s *SecretVersionsListEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
-	if s.VersionStages != nil {
-		m["VersionStages"] = api.DynList(s.VersionStages, api.DynString)
-	}
-	if s.LastAccessedDate != nil {
-		m["LastAccessedDate"] = s.LastAccessedDate.UTC()
-	}
-	if s.CreatedDate != nil {
-		m["CreatedDate"] = s.CreatedDate.UTC()
-	}
-	if s.KmsKeyIds != nil {
-		m["KmsKeyIds"] = api.DynList(s.KmsKeyIds, api.DynString)
-	}
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
+	api.PutList(m, "VersionStages", s.VersionStages, api.DynString)
+	api.Put(m, "LastAccessedDate", s.LastAccessedDate, api.DynTime)
+	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
+	api.PutList(m, "KmsKeyIds", s.KmsKeyIds, api.DynString)
 	return m
 }
 
 func (s *StopReplicationToReplicaRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	return err
 }
 
 func (s *StopReplicationToReplicaRequest) ToDynamic() map[string]any {
@@ -2148,19 +1135,14 @@ func (s *StopReplicationToReplicaRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
 	return m
 }
 
 func (s *StopReplicationToReplicaResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	return err
 }
 
 func (s *StopReplicationToReplicaResponse) ToDynamic() map[string]any {
@@ -2168,24 +1150,15 @@ func (s *StopReplicationToReplicaResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -2193,27 +1166,18 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagResourceRequest) ToDynamic() map[string]any {
@@ -2221,27 +1185,16 @@ func (s *TagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceRequest) ToDynamic() map[string]any {
@@ -2249,47 +1202,20 @@ func (s *UntagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
 func (s *UpdateSecretRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["ClientRequestToken"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientRequestToken, v); err != nil {
-			return api.At(err, ".ClientRequestToken")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["KmsKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyId, v); err != nil {
-			return api.At(err, ".KmsKeyId")
-		}
-	}
-	if v := m["SecretBinary"]; v != nil {
-		if err := api.SetBytes(&s.SecretBinary, v); err != nil {
-			return api.At(err, ".SecretBinary")
-		}
-	}
-	if v := m["SecretString"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretString, v); err != nil {
-			return api.At(err, ".SecretString")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SecretBinary", &s.SecretBinary, api.SetBytes)
+	err = api.Decode(err, m, "SecretString", &s.SecretString, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateSecretRequest) ToDynamic() map[string]any {
@@ -2297,44 +1223,21 @@ func (s *UpdateSecretRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.ClientRequestToken != nil {
-		m["ClientRequestToken"] = *s.ClientRequestToken
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.KmsKeyId != nil {
-		m["KmsKeyId"] = *s.KmsKeyId
-	}
-	if s.SecretBinary != nil {
-		m["SecretBinary"] = s.SecretBinary
-	}
-	if s.SecretString != nil {
-		m["SecretString"] = *s.SecretString
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
+	api.PutBytes(m, "SecretBinary", s.SecretBinary)
+	api.Put(m, "SecretString", s.SecretString, api.DynString)
 	return m
 }
 
 func (s *UpdateSecretResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["VersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionId, v); err != nil {
-			return api.At(err, ".VersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateSecretResponse) ToDynamic() map[string]any {
@@ -2342,40 +1245,19 @@ func (s *UpdateSecretResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.VersionId != nil {
-		m["VersionId"] = *s.VersionId
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "VersionId", s.VersionId, api.DynString)
 	return m
 }
 
 func (s *UpdateSecretVersionStageRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["VersionStage"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionStage, v); err != nil {
-			return api.At(err, ".VersionStage")
-		}
-	}
-	if v := m["RemoveFromVersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.RemoveFromVersionId, v); err != nil {
-			return api.At(err, ".RemoveFromVersionId")
-		}
-	}
-	if v := m["MoveToVersionId"]; v != nil {
-		if err := api.SetStringPtr(&s.MoveToVersionId, v); err != nil {
-			return api.At(err, ".MoveToVersionId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionStage", &s.VersionStage, api.SetStringPtr)
+	err = api.Decode(err, m, "RemoveFromVersionId", &s.RemoveFromVersionId, api.SetStringPtr)
+	err = api.Decode(err, m, "MoveToVersionId", &s.MoveToVersionId, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateSecretVersionStageRequest) ToDynamic() map[string]any {
@@ -2383,33 +1265,18 @@ func (s *UpdateSecretVersionStageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.VersionStage != nil {
-		m["VersionStage"] = *s.VersionStage
-	}
-	if s.RemoveFromVersionId != nil {
-		m["RemoveFromVersionId"] = *s.RemoveFromVersionId
-	}
-	if s.MoveToVersionId != nil {
-		m["MoveToVersionId"] = *s.MoveToVersionId
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.Put(m, "VersionStage", s.VersionStage, api.DynString)
+	api.Put(m, "RemoveFromVersionId", s.RemoveFromVersionId, api.DynString)
+	api.Put(m, "MoveToVersionId", s.MoveToVersionId, api.DynString)
 	return m
 }
 
 func (s *UpdateSecretVersionStageResponse) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateSecretVersionStageResponse) ToDynamic() map[string]any {
@@ -2417,27 +1284,16 @@ func (s *UpdateSecretVersionStageResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *ValidateResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["SecretId"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretId, v); err != nil {
-			return api.At(err, ".SecretId")
-		}
-	}
-	if v := m["ResourcePolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourcePolicy, v); err != nil {
-			return api.At(err, ".ResourcePolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *ValidateResourcePolicyRequest) ToDynamic() map[string]any {
@@ -2445,27 +1301,18 @@ func (s *ValidateResourcePolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SecretId != nil {
-		m["SecretId"] = *s.SecretId
-	}
-	if s.ResourcePolicy != nil {
-		m["ResourcePolicy"] = *s.ResourcePolicy
-	}
+	api.Put(m, "SecretId", s.SecretId, api.DynString)
+	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
 	return m
 }
 
 func (s *ValidateResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["PolicyValidationPassed"]; v != nil {
-		if err := api.SetBoolPtr(&s.PolicyValidationPassed, v); err != nil {
-			return api.At(err, ".PolicyValidationPassed")
-		}
-	}
-	if v := m["ValidationErrors"]; v != nil {
-		if err := api.SetList(&s.ValidationErrors, v, func(p *ValidationErrorsEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ValidationErrors")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyValidationPassed", &s.PolicyValidationPassed, api.SetBoolPtr)
+	err = api.Decode(err, m, "ValidationErrors", &s.ValidationErrors, func(p *[]ValidationErrorsEntry, v any) error {
+		return api.SetList(p, v, func(p *ValidationErrorsEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ValidateResourcePolicyResponse) ToDynamic() map[string]any {
@@ -2473,27 +1320,16 @@ func (s *ValidateResourcePolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PolicyValidationPassed != nil {
-		m["PolicyValidationPassed"] = *s.PolicyValidationPassed
-	}
-	if s.ValidationErrors != nil {
-		m["ValidationErrors"] = api.DynList(s.ValidationErrors, func(e ValidationErrorsEntry) any { return e.ToDynamic() })
-	}
+	api.Put(m, "PolicyValidationPassed", s.PolicyValidationPassed, api.DynBool)
+	api.PutList(m, "ValidationErrors", s.ValidationErrors, func(e ValidationErrorsEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ValidationErrorsEntry) FromDynamic(m map[string]any) error {
-	if v := m["CheckName"]; v != nil {
-		if err := api.SetStringPtr(&s.CheckName, v); err != nil {
-			return api.At(err, ".CheckName")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CheckName", &s.CheckName, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *ValidationErrorsEntry) ToDynamic() map[string]any {
@@ -2501,11 +1337,7 @@ func (s *ValidationErrorsEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CheckName != nil {
-		m["CheckName"] = *s.CheckName
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
+	api.Put(m, "CheckName", s.CheckName, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
 	return m
 }

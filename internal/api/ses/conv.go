@@ -126,17 +126,10 @@ func (s *AccountSendingPausedException) ToDynamic() map[string]any {
 }
 
 func (s *AddHeaderAction) FromDynamic(m map[string]any) error {
-	if v := m["HeaderName"]; v != nil {
-		if err := api.SetStringPtr(&s.HeaderName, v); err != nil {
-			return api.At(err, ".HeaderName")
-		}
-	}
-	if v := m["HeaderValue"]; v != nil {
-		if err := api.SetStringPtr(&s.HeaderValue, v); err != nil {
-			return api.At(err, ".HeaderValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HeaderName", &s.HeaderName, api.SetStringPtr)
+	err = api.Decode(err, m, "HeaderValue", &s.HeaderValue, api.SetStringPtr)
+	return err
 }
 
 func (s *AddHeaderAction) ToDynamic() map[string]any {
@@ -144,22 +137,15 @@ func (s *AddHeaderAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HeaderName != nil {
-		m["HeaderName"] = *s.HeaderName
-	}
-	if s.HeaderValue != nil {
-		m["HeaderValue"] = *s.HeaderValue
-	}
+	api.Put(m, "HeaderName", s.HeaderName, api.DynString)
+	api.Put(m, "HeaderValue", s.HeaderValue, api.DynString)
 	return m
 }
 
 func (s *AlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *AlreadyExistsException) ToDynamic() map[string]any {
@@ -167,28 +153,15 @@ func (s *AlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *Body) FromDynamic(m map[string]any) error {
-	if v := m["Text"]; v != nil {
-		p := new(Content)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Text")
-		}
-		s.Text = p
-	}
-	if v := m["Html"]; v != nil {
-		p := new(Content)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Html")
-		}
-		s.Html = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Text", &s.Text, api.SetStructPtr[Content])
+	err = api.Decode(err, m, "Html", &s.Html, api.SetStructPtr[Content])
+	return err
 }
 
 func (s *Body) ToDynamic() map[string]any {
@@ -196,42 +169,19 @@ func (s *Body) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Text != nil {
-		m["Text"] = s.Text.ToDynamic()
-	}
-	if s.Html != nil {
-		m["Html"] = s.Html.ToDynamic()
-	}
+	api.PutStruct(m, "Text", s.Text)
+	api.PutStruct(m, "Html", s.Html)
 	return m
 }
 
 func (s *BounceAction) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["SmtpReplyCode"]; v != nil {
-		if err := api.SetStringPtr(&s.SmtpReplyCode, v); err != nil {
-			return api.At(err, ".SmtpReplyCode")
-		}
-	}
-	if v := m["StatusCode"]; v != nil {
-		if err := api.SetStringPtr(&s.StatusCode, v); err != nil {
-			return api.At(err, ".StatusCode")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["Sender"]; v != nil {
-		if err := api.SetStringPtr(&s.Sender, v); err != nil {
-			return api.At(err, ".Sender")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "SmtpReplyCode", &s.SmtpReplyCode, api.SetStringPtr)
+	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "Sender", &s.Sender, api.SetStringPtr)
+	return err
 }
 
 func (s *BounceAction) ToDynamic() map[string]any {
@@ -239,48 +189,21 @@ func (s *BounceAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.SmtpReplyCode != nil {
-		m["SmtpReplyCode"] = *s.SmtpReplyCode
-	}
-	if s.StatusCode != nil {
-		m["StatusCode"] = *s.StatusCode
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.Sender != nil {
-		m["Sender"] = *s.Sender
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.Put(m, "SmtpReplyCode", s.SmtpReplyCode, api.DynString)
+	api.Put(m, "StatusCode", s.StatusCode, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.Put(m, "Sender", s.Sender, api.DynString)
 	return m
 }
 
 func (s *BouncedRecipientInfo) FromDynamic(m map[string]any) error {
-	if v := m["Recipient"]; v != nil {
-		if err := api.SetStringPtr(&s.Recipient, v); err != nil {
-			return api.At(err, ".Recipient")
-		}
-	}
-	if v := m["RecipientArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RecipientArn, v); err != nil {
-			return api.At(err, ".RecipientArn")
-		}
-	}
-	if v := m["BounceType"]; v != nil {
-		if err := api.SetStringPtr(&s.BounceType, v); err != nil {
-			return api.At(err, ".BounceType")
-		}
-	}
-	if v := m["RecipientDsnFields"]; v != nil {
-		p := new(RecipientDsnFields)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RecipientDsnFields")
-		}
-		s.RecipientDsnFields = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Recipient", &s.Recipient, api.SetStringPtr)
+	err = api.Decode(err, m, "RecipientArn", &s.RecipientArn, api.SetStringPtr)
+	err = api.Decode(err, m, "BounceType", &s.BounceType, api.SetStringPtr)
+	err = api.Decode(err, m, "RecipientDsnFields", &s.RecipientDsnFields, api.SetStructPtr[RecipientDsnFields])
+	return err
 }
 
 func (s *BouncedRecipientInfo) ToDynamic() map[string]any {
@@ -288,40 +211,21 @@ func (s *BouncedRecipientInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Recipient != nil {
-		m["Recipient"] = *s.Recipient
-	}
-	if s.RecipientArn != nil {
-		m["RecipientArn"] = *s.RecipientArn
-	}
-	if s.BounceType != nil {
-		m["BounceType"] = *s.BounceType
-	}
-	if s.RecipientDsnFields != nil {
-		m["RecipientDsnFields"] = s.RecipientDsnFields.ToDynamic()
-	}
+	api.Put(m, "Recipient", s.Recipient, api.DynString)
+	api.Put(m, "RecipientArn", s.RecipientArn, api.DynString)
+	api.Put(m, "BounceType", s.BounceType, api.DynString)
+	api.PutStruct(m, "RecipientDsnFields", s.RecipientDsnFields)
 	return m
 }
 
 func (s *BulkEmailDestination) FromDynamic(m map[string]any) error {
-	if v := m["Destination"]; v != nil {
-		p := new(Destination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-		s.Destination = p
-	}
-	if v := m["ReplacementTags"]; v != nil {
-		if err := api.SetList(&s.ReplacementTags, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplacementTags")
-		}
-	}
-	if v := m["ReplacementTemplateData"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplacementTemplateData, v); err != nil {
-			return api.At(err, ".ReplacementTemplateData")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[Destination])
+	err = api.Decode(err, m, "ReplacementTags", &s.ReplacementTags, func(p *[]MessageTag, v any) error {
+		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReplacementTemplateData", &s.ReplacementTemplateData, api.SetStringPtr)
+	return err
 }
 
 func (s *BulkEmailDestination) ToDynamic() map[string]any {
@@ -329,35 +233,18 @@ func (s *BulkEmailDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Destination != nil {
-		m["Destination"] = s.Destination.ToDynamic()
-	}
-	if s.ReplacementTags != nil {
-		m["ReplacementTags"] = api.DynList(s.ReplacementTags, func(e MessageTag) any { return e.ToDynamic() })
-	}
-	if s.ReplacementTemplateData != nil {
-		m["ReplacementTemplateData"] = *s.ReplacementTemplateData
-	}
+	api.PutStruct(m, "Destination", s.Destination)
+	api.PutList(m, "ReplacementTags", s.ReplacementTags, func(e MessageTag) any { return e.ToDynamic() })
+	api.Put(m, "ReplacementTemplateData", s.ReplacementTemplateData, api.DynString)
 	return m
 }
 
 func (s *BulkEmailDestinationStatus) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["Error"]; v != nil {
-		if err := api.SetStringPtr(&s.Error, v); err != nil {
-			return api.At(err, ".Error")
-		}
-	}
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "Error", &s.Error, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	return err
 }
 
 func (s *BulkEmailDestinationStatus) ToDynamic() map[string]any {
@@ -365,25 +252,16 @@ func (s *BulkEmailDestinationStatus) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.Error != nil {
-		m["Error"] = *s.Error
-	}
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "Error", s.Error, api.DynString)
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
 	return m
 }
 
 func (s *CannotDeleteException) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *CannotDeleteException) ToDynamic() map[string]any {
@@ -391,24 +269,15 @@ func (s *CannotDeleteException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *CloneReceiptRuleSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["RuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleSetName, v); err != nil {
-			return api.At(err, ".RuleSetName")
-		}
-	}
-	if v := m["OriginalRuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginalRuleSetName, v); err != nil {
-			return api.At(err, ".OriginalRuleSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "OriginalRuleSetName", &s.OriginalRuleSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *CloneReceiptRuleSetRequest) ToDynamic() map[string]any {
@@ -416,12 +285,8 @@ func (s *CloneReceiptRuleSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RuleSetName != nil {
-		m["RuleSetName"] = *s.RuleSetName
-	}
-	if s.OriginalRuleSetName != nil {
-		m["OriginalRuleSetName"] = *s.OriginalRuleSetName
-	}
+	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
+	api.Put(m, "OriginalRuleSetName", s.OriginalRuleSetName, api.DynString)
 	return m
 }
 
@@ -435,12 +300,11 @@ func (s *CloneReceiptRuleSetResponse) ToDynamic() map[string]any {
 }
 
 func (s *CloudWatchDestination) FromDynamic(m map[string]any) error {
-	if v := m["DimensionConfigurations"]; v != nil {
-		if err := api.SetList(&s.DimensionConfigurations, v, func(p *CloudWatchDimensionConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DimensionConfigurations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DimensionConfigurations", &s.DimensionConfigurations, func(p *[]CloudWatchDimensionConfiguration, v any) error {
+		return api.SetList(p, v, func(p *CloudWatchDimensionConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CloudWatchDestination) ToDynamic() map[string]any {
@@ -448,29 +312,16 @@ func (s *CloudWatchDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DimensionConfigurations != nil {
-		m["DimensionConfigurations"] = api.DynList(s.DimensionConfigurations, func(e CloudWatchDimensionConfiguration) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "DimensionConfigurations", s.DimensionConfigurations, func(e CloudWatchDimensionConfiguration) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CloudWatchDimensionConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["DimensionName"]; v != nil {
-		if err := api.SetStringPtr(&s.DimensionName, v); err != nil {
-			return api.At(err, ".DimensionName")
-		}
-	}
-	if v := m["DimensionValueSource"]; v != nil {
-		if err := api.SetStringPtr(&s.DimensionValueSource, v); err != nil {
-			return api.At(err, ".DimensionValueSource")
-		}
-	}
-	if v := m["DefaultDimensionValue"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultDimensionValue, v); err != nil {
-			return api.At(err, ".DefaultDimensionValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DimensionName", &s.DimensionName, api.SetStringPtr)
+	err = api.Decode(err, m, "DimensionValueSource", &s.DimensionValueSource, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultDimensionValue", &s.DefaultDimensionValue, api.SetStringPtr)
+	return err
 }
 
 func (s *CloudWatchDimensionConfiguration) ToDynamic() map[string]any {
@@ -478,25 +329,16 @@ func (s *CloudWatchDimensionConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DimensionName != nil {
-		m["DimensionName"] = *s.DimensionName
-	}
-	if s.DimensionValueSource != nil {
-		m["DimensionValueSource"] = *s.DimensionValueSource
-	}
-	if s.DefaultDimensionValue != nil {
-		m["DefaultDimensionValue"] = *s.DefaultDimensionValue
-	}
+	api.Put(m, "DimensionName", s.DimensionName, api.DynString)
+	api.Put(m, "DimensionValueSource", s.DimensionValueSource, api.DynString)
+	api.Put(m, "DefaultDimensionValue", s.DefaultDimensionValue, api.DynString)
 	return m
 }
 
 func (s *ConfigurationSet) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *ConfigurationSet) ToDynamic() map[string]any {
@@ -504,19 +346,14 @@ func (s *ConfigurationSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *ConfigurationSetAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *ConfigurationSetAlreadyExistsException) ToDynamic() map[string]any {
@@ -524,19 +361,14 @@ func (s *ConfigurationSetAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *ConfigurationSetDoesNotExistException) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *ConfigurationSetDoesNotExistException) ToDynamic() map[string]any {
@@ -544,19 +376,14 @@ func (s *ConfigurationSetDoesNotExistException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *ConfigurationSetSendingPausedException) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *ConfigurationSetSendingPausedException) ToDynamic() map[string]any {
@@ -564,24 +391,15 @@ func (s *ConfigurationSetSendingPausedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *Content) FromDynamic(m map[string]any) error {
-	if v := m["Data"]; v != nil {
-		if err := api.SetStringPtr(&s.Data, v); err != nil {
-			return api.At(err, ".Data")
-		}
-	}
-	if v := m["Charset"]; v != nil {
-		if err := api.SetStringPtr(&s.Charset, v); err != nil {
-			return api.At(err, ".Charset")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Data", &s.Data, api.SetStringPtr)
+	err = api.Decode(err, m, "Charset", &s.Charset, api.SetStringPtr)
+	return err
 }
 
 func (s *Content) ToDynamic() map[string]any {
@@ -589,29 +407,16 @@ func (s *Content) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Data != nil {
-		m["Data"] = *s.Data
-	}
-	if s.Charset != nil {
-		m["Charset"] = *s.Charset
-	}
+	api.Put(m, "Data", s.Data, api.DynString)
+	api.Put(m, "Charset", s.Charset, api.DynString)
 	return m
 }
 
 func (s *CreateConfigurationSetEventDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["EventDestination"]; v != nil {
-		p := new(EventDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EventDestination")
-		}
-		s.EventDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestination", &s.EventDestination, api.SetStructPtr[EventDestination])
+	return err
 }
 
 func (s *CreateConfigurationSetEventDestinationRequest) ToDynamic() map[string]any {
@@ -619,12 +424,8 @@ func (s *CreateConfigurationSetEventDestinationRequest) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.EventDestination != nil {
-		m["EventDestination"] = s.EventDestination.ToDynamic()
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.PutStruct(m, "EventDestination", s.EventDestination)
 	return m
 }
 
@@ -640,14 +441,9 @@ func (s *CreateConfigurationSetEventDestinationResponse) ToDynamic() map[string]
 }
 
 func (s *CreateConfigurationSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSet"]; v != nil {
-		p := new(ConfigurationSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConfigurationSet")
-		}
-		s.ConfigurationSet = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSet", &s.ConfigurationSet, api.SetStructPtr[ConfigurationSet])
+	return err
 }
 
 func (s *CreateConfigurationSetRequest) ToDynamic() map[string]any {
@@ -655,9 +451,7 @@ func (s *CreateConfigurationSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConfigurationSet != nil {
-		m["ConfigurationSet"] = s.ConfigurationSet.ToDynamic()
-	}
+	api.PutStruct(m, "ConfigurationSet", s.ConfigurationSet)
 	return m
 }
 
@@ -671,19 +465,10 @@ func (s *CreateConfigurationSetResponse) ToDynamic() map[string]any {
 }
 
 func (s *CreateConfigurationSetTrackingOptionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["TrackingOptions"]; v != nil {
-		p := new(TrackingOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrackingOptions")
-		}
-		s.TrackingOptions = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "TrackingOptions", &s.TrackingOptions, api.SetStructPtr[TrackingOptions])
+	return err
 }
 
 func (s *CreateConfigurationSetTrackingOptionsRequest) ToDynamic() map[string]any {
@@ -691,12 +476,8 @@ func (s *CreateConfigurationSetTrackingOptionsRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.TrackingOptions != nil {
-		m["TrackingOptions"] = s.TrackingOptions.ToDynamic()
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.PutStruct(m, "TrackingOptions", s.TrackingOptions)
 	return m
 }
 
@@ -710,37 +491,14 @@ func (s *CreateConfigurationSetTrackingOptionsResponse) ToDynamic() map[string]a
 }
 
 func (s *CreateCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["TemplateSubject"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSubject, v); err != nil {
-			return api.At(err, ".TemplateSubject")
-		}
-	}
-	if v := m["TemplateContent"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateContent, v); err != nil {
-			return api.At(err, ".TemplateContent")
-		}
-	}
-	if v := m["SuccessRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.SuccessRedirectionURL, v); err != nil {
-			return api.At(err, ".SuccessRedirectionURL")
-		}
-	}
-	if v := m["FailureRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureRedirectionURL, v); err != nil {
-			return api.At(err, ".FailureRedirectionURL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStringPtr)
+	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
@@ -748,36 +506,19 @@ func (s *CreateCustomVerificationEmailTemplateRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.TemplateSubject != nil {
-		m["TemplateSubject"] = *s.TemplateSubject
-	}
-	if s.TemplateContent != nil {
-		m["TemplateContent"] = *s.TemplateContent
-	}
-	if s.SuccessRedirectionURL != nil {
-		m["SuccessRedirectionURL"] = *s.SuccessRedirectionURL
-	}
-	if s.FailureRedirectionURL != nil {
-		m["FailureRedirectionURL"] = *s.FailureRedirectionURL
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
+	api.Put(m, "TemplateContent", s.TemplateContent, api.DynString)
+	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
+	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
 	return m
 }
 
 func (s *CreateReceiptFilterRequest) FromDynamic(m map[string]any) error {
-	if v := m["Filter"]; v != nil {
-		p := new(ReceiptFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filter")
-		}
-		s.Filter = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[ReceiptFilter])
+	return err
 }
 
 func (s *CreateReceiptFilterRequest) ToDynamic() map[string]any {
@@ -785,9 +526,7 @@ func (s *CreateReceiptFilterRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Filter != nil {
-		m["Filter"] = s.Filter.ToDynamic()
-	}
+	api.PutStruct(m, "Filter", s.Filter)
 	return m
 }
 
@@ -801,24 +540,11 @@ func (s *CreateReceiptFilterResponse) ToDynamic() map[string]any {
 }
 
 func (s *CreateReceiptRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["RuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleSetName, v); err != nil {
-			return api.At(err, ".RuleSetName")
-		}
-	}
-	if v := m["After"]; v != nil {
-		if err := api.SetStringPtr(&s.After, v); err != nil {
-			return api.At(err, ".After")
-		}
-	}
-	if v := m["Rule"]; v != nil {
-		p := new(ReceiptRule)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Rule")
-		}
-		s.Rule = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "After", &s.After, api.SetStringPtr)
+	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStructPtr[ReceiptRule])
+	return err
 }
 
 func (s *CreateReceiptRuleRequest) ToDynamic() map[string]any {
@@ -826,15 +552,9 @@ func (s *CreateReceiptRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RuleSetName != nil {
-		m["RuleSetName"] = *s.RuleSetName
-	}
-	if s.After != nil {
-		m["After"] = *s.After
-	}
-	if s.Rule != nil {
-		m["Rule"] = s.Rule.ToDynamic()
-	}
+	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
+	api.Put(m, "After", s.After, api.DynString)
+	api.PutStruct(m, "Rule", s.Rule)
 	return m
 }
 
@@ -848,12 +568,9 @@ func (s *CreateReceiptRuleResponse) ToDynamic() map[string]any {
 }
 
 func (s *CreateReceiptRuleSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["RuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleSetName, v); err != nil {
-			return api.At(err, ".RuleSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateReceiptRuleSetRequest) ToDynamic() map[string]any {
@@ -861,9 +578,7 @@ func (s *CreateReceiptRuleSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RuleSetName != nil {
-		m["RuleSetName"] = *s.RuleSetName
-	}
+	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
 	return m
 }
 
@@ -877,14 +592,9 @@ func (s *CreateReceiptRuleSetResponse) ToDynamic() map[string]any {
 }
 
 func (s *CreateTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["Template"]; v != nil {
-		p := new(Template)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Template")
-		}
-		s.Template = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Template", &s.Template, api.SetStructPtr[Template])
+	return err
 }
 
 func (s *CreateTemplateRequest) ToDynamic() map[string]any {
@@ -892,9 +602,7 @@ func (s *CreateTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Template != nil {
-		m["Template"] = s.Template.ToDynamic()
-	}
+	api.PutStruct(m, "Template", s.Template)
 	return m
 }
 
@@ -919,32 +627,13 @@ func (s *CustomVerificationEmailInvalidContentException) ToDynamic() map[string]
 }
 
 func (s *CustomVerificationEmailTemplate) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["TemplateSubject"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSubject, v); err != nil {
-			return api.At(err, ".TemplateSubject")
-		}
-	}
-	if v := m["SuccessRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.SuccessRedirectionURL, v); err != nil {
-			return api.At(err, ".SuccessRedirectionURL")
-		}
-	}
-	if v := m["FailureRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureRedirectionURL, v); err != nil {
-			return api.At(err, ".FailureRedirectionURL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
+	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
+	return err
 }
 
 func (s *CustomVerificationEmailTemplate) ToDynamic() map[string]any {
@@ -952,31 +641,18 @@ func (s *CustomVerificationEmailTemplate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.TemplateSubject != nil {
-		m["TemplateSubject"] = *s.TemplateSubject
-	}
-	if s.SuccessRedirectionURL != nil {
-		m["SuccessRedirectionURL"] = *s.SuccessRedirectionURL
-	}
-	if s.FailureRedirectionURL != nil {
-		m["FailureRedirectionURL"] = *s.FailureRedirectionURL
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
+	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
+	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
 	return m
 }
 
 func (s *CustomVerificationEmailTemplateAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["CustomVerificationEmailTemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomVerificationEmailTemplateName, v); err != nil {
-			return api.At(err, ".CustomVerificationEmailTemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomVerificationEmailTemplateName", &s.CustomVerificationEmailTemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *CustomVerificationEmailTemplateAlreadyExistsException) ToDynamic() map[string]any {
@@ -984,19 +660,14 @@ func (s *CustomVerificationEmailTemplateAlreadyExistsException) ToDynamic() map[
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomVerificationEmailTemplateName != nil {
-		m["CustomVerificationEmailTemplateName"] = *s.CustomVerificationEmailTemplateName
-	}
+	api.Put(m, "CustomVerificationEmailTemplateName", s.CustomVerificationEmailTemplateName, api.DynString)
 	return m
 }
 
 func (s *CustomVerificationEmailTemplateDoesNotExistException) FromDynamic(m map[string]any) error {
-	if v := m["CustomVerificationEmailTemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomVerificationEmailTemplateName, v); err != nil {
-			return api.At(err, ".CustomVerificationEmailTemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomVerificationEmailTemplateName", &s.CustomVerificationEmailTemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *CustomVerificationEmailTemplateDoesNotExistException) ToDynamic() map[string]any {
@@ -1004,24 +675,15 @@ func (s *CustomVerificationEmailTemplateDoesNotExistException) ToDynamic() map[s
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomVerificationEmailTemplateName != nil {
-		m["CustomVerificationEmailTemplateName"] = *s.CustomVerificationEmailTemplateName
-	}
+	api.Put(m, "CustomVerificationEmailTemplateName", s.CustomVerificationEmailTemplateName, api.DynString)
 	return m
 }
 
 func (s *DeleteConfigurationSetEventDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["EventDestinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDestinationName, v); err != nil {
-			return api.At(err, ".EventDestinationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteConfigurationSetEventDestinationRequest) ToDynamic() map[string]any {
@@ -1029,12 +691,8 @@ func (s *DeleteConfigurationSetEventDestinationRequest) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.EventDestinationName != nil {
-		m["EventDestinationName"] = *s.EventDestinationName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
 	return m
 }
 
@@ -1050,12 +708,9 @@ func (s *DeleteConfigurationSetEventDestinationResponse) ToDynamic() map[string]
 }
 
 func (s *DeleteConfigurationSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteConfigurationSetRequest) ToDynamic() map[string]any {
@@ -1063,9 +718,7 @@ func (s *DeleteConfigurationSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
@@ -1079,12 +732,9 @@ func (s *DeleteConfigurationSetResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteConfigurationSetTrackingOptionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteConfigurationSetTrackingOptionsRequest) ToDynamic() map[string]any {
@@ -1092,9 +742,7 @@ func (s *DeleteConfigurationSetTrackingOptionsRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
@@ -1108,12 +756,9 @@ func (s *DeleteConfigurationSetTrackingOptionsResponse) ToDynamic() map[string]a
 }
 
 func (s *DeleteCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
@@ -1121,24 +766,15 @@ func (s *DeleteCustomVerificationEmailTemplateRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
 	return m
 }
 
 func (s *DeleteIdentityPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identity"]; v != nil {
-		if err := api.SetStringPtr(&s.Identity, v); err != nil {
-			return api.At(err, ".Identity")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteIdentityPolicyRequest) ToDynamic() map[string]any {
@@ -1146,12 +782,8 @@ func (s *DeleteIdentityPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Identity != nil {
-		m["Identity"] = *s.Identity
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
+	api.Put(m, "Identity", s.Identity, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
 	return m
 }
 
@@ -1165,12 +797,9 @@ func (s *DeleteIdentityPolicyResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteIdentityRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identity"]; v != nil {
-		if err := api.SetStringPtr(&s.Identity, v); err != nil {
-			return api.At(err, ".Identity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteIdentityRequest) ToDynamic() map[string]any {
@@ -1178,9 +807,7 @@ func (s *DeleteIdentityRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Identity != nil {
-		m["Identity"] = *s.Identity
-	}
+	api.Put(m, "Identity", s.Identity, api.DynString)
 	return m
 }
 
@@ -1194,12 +821,9 @@ func (s *DeleteIdentityResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteReceiptFilterRequest) FromDynamic(m map[string]any) error {
-	if v := m["FilterName"]; v != nil {
-		if err := api.SetStringPtr(&s.FilterName, v); err != nil {
-			return api.At(err, ".FilterName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FilterName", &s.FilterName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteReceiptFilterRequest) ToDynamic() map[string]any {
@@ -1207,9 +831,7 @@ func (s *DeleteReceiptFilterRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FilterName != nil {
-		m["FilterName"] = *s.FilterName
-	}
+	api.Put(m, "FilterName", s.FilterName, api.DynString)
 	return m
 }
 
@@ -1223,17 +845,10 @@ func (s *DeleteReceiptFilterResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteReceiptRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["RuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleSetName, v); err != nil {
-			return api.At(err, ".RuleSetName")
-		}
-	}
-	if v := m["RuleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleName, v); err != nil {
-			return api.At(err, ".RuleName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteReceiptRuleRequest) ToDynamic() map[string]any {
@@ -1241,12 +856,8 @@ func (s *DeleteReceiptRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RuleSetName != nil {
-		m["RuleSetName"] = *s.RuleSetName
-	}
-	if s.RuleName != nil {
-		m["RuleName"] = *s.RuleName
-	}
+	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
+	api.Put(m, "RuleName", s.RuleName, api.DynString)
 	return m
 }
 
@@ -1260,12 +871,9 @@ func (s *DeleteReceiptRuleResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteReceiptRuleSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["RuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleSetName, v); err != nil {
-			return api.At(err, ".RuleSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteReceiptRuleSetRequest) ToDynamic() map[string]any {
@@ -1273,9 +881,7 @@ func (s *DeleteReceiptRuleSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RuleSetName != nil {
-		m["RuleSetName"] = *s.RuleSetName
-	}
+	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
 	return m
 }
 
@@ -1289,12 +895,9 @@ func (s *DeleteReceiptRuleSetResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteTemplateRequest) ToDynamic() map[string]any {
@@ -1302,9 +905,7 @@ func (s *DeleteTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
 	return m
 }
 
@@ -1318,12 +919,9 @@ func (s *DeleteTemplateResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteVerifiedEmailAddressRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteVerifiedEmailAddressRequest) ToDynamic() map[string]any {
@@ -1331,19 +929,14 @@ func (s *DeleteVerifiedEmailAddressRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
 	return m
 }
 
 func (s *DeliveryOptions) FromDynamic(m map[string]any) error {
-	if v := m["TlsPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.TlsPolicy, v); err != nil {
-			return api.At(err, ".TlsPolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TlsPolicy", &s.TlsPolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *DeliveryOptions) ToDynamic() map[string]any {
@@ -1351,9 +944,7 @@ func (s *DeliveryOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TlsPolicy != nil {
-		m["TlsPolicy"] = *s.TlsPolicy
-	}
+	api.Put(m, "TlsPolicy", s.TlsPolicy, api.DynString)
 	return m
 }
 
@@ -1367,19 +958,12 @@ func (s *DescribeActiveReceiptRuleSetRequest) ToDynamic() map[string]any {
 }
 
 func (s *DescribeActiveReceiptRuleSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["Metadata"]; v != nil {
-		p := new(ReceiptRuleSetMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Metadata")
-		}
-		s.Metadata = p
-	}
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *ReceiptRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Metadata", &s.Metadata, api.SetStructPtr[ReceiptRuleSetMetadata])
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]ReceiptRule, v any) error {
+		return api.SetList(p, v, func(p *ReceiptRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeActiveReceiptRuleSetResponse) ToDynamic() map[string]any {
@@ -1387,27 +971,16 @@ func (s *DescribeActiveReceiptRuleSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Metadata != nil {
-		m["Metadata"] = s.Metadata.ToDynamic()
-	}
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e ReceiptRule) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "Metadata", s.Metadata)
+	api.PutList(m, "Rules", s.Rules, func(e ReceiptRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeConfigurationSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["ConfigurationSetAttributeNames"]; v != nil {
-		if err := api.SetList(&s.ConfigurationSetAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".ConfigurationSetAttributeNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "ConfigurationSetAttributeNames", &s.ConfigurationSetAttributeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DescribeConfigurationSetRequest) ToDynamic() map[string]any {
@@ -1415,50 +988,21 @@ func (s *DescribeConfigurationSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.ConfigurationSetAttributeNames != nil {
-		m["ConfigurationSetAttributeNames"] = api.DynList(s.ConfigurationSetAttributeNames, api.DynString)
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.PutList(m, "ConfigurationSetAttributeNames", s.ConfigurationSetAttributeNames, api.DynString)
 	return m
 }
 
 func (s *DescribeConfigurationSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSet"]; v != nil {
-		p := new(ConfigurationSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ConfigurationSet")
-		}
-		s.ConfigurationSet = p
-	}
-	if v := m["EventDestinations"]; v != nil {
-		if err := api.SetList(&s.EventDestinations, v, func(p *EventDestination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventDestinations")
-		}
-	}
-	if v := m["TrackingOptions"]; v != nil {
-		p := new(TrackingOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrackingOptions")
-		}
-		s.TrackingOptions = p
-	}
-	if v := m["DeliveryOptions"]; v != nil {
-		p := new(DeliveryOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeliveryOptions")
-		}
-		s.DeliveryOptions = p
-	}
-	if v := m["ReputationOptions"]; v != nil {
-		p := new(ReputationOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReputationOptions")
-		}
-		s.ReputationOptions = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSet", &s.ConfigurationSet, api.SetStructPtr[ConfigurationSet])
+	err = api.Decode(err, m, "EventDestinations", &s.EventDestinations, func(p *[]EventDestination, v any) error {
+		return api.SetList(p, v, func(p *EventDestination, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TrackingOptions", &s.TrackingOptions, api.SetStructPtr[TrackingOptions])
+	err = api.Decode(err, m, "DeliveryOptions", &s.DeliveryOptions, api.SetStructPtr[DeliveryOptions])
+	err = api.Decode(err, m, "ReputationOptions", &s.ReputationOptions, api.SetStructPtr[ReputationOptions])
+	return err
 }
 
 func (s *DescribeConfigurationSetResponse) ToDynamic() map[string]any {
@@ -1466,36 +1010,19 @@ func (s *DescribeConfigurationSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ConfigurationSet != nil {
-		m["ConfigurationSet"] = s.ConfigurationSet.ToDynamic()
-	}
-	if s.EventDestinations != nil {
-		m["EventDestinations"] = api.DynList(s.EventDestinations, func(e EventDestination) any { return e.ToDynamic() })
-	}
-	if s.TrackingOptions != nil {
-		m["TrackingOptions"] = s.TrackingOptions.ToDynamic()
-	}
-	if s.DeliveryOptions != nil {
-		m["DeliveryOptions"] = s.DeliveryOptions.ToDynamic()
-	}
-	if s.ReputationOptions != nil {
-		m["ReputationOptions"] = s.ReputationOptions.ToDynamic()
-	}
+	api.PutStruct(m, "ConfigurationSet", s.ConfigurationSet)
+	api.PutList(m, "EventDestinations", s.EventDestinations, func(e EventDestination) any { return e.ToDynamic() })
+	api.PutStruct(m, "TrackingOptions", s.TrackingOptions)
+	api.PutStruct(m, "DeliveryOptions", s.DeliveryOptions)
+	api.PutStruct(m, "ReputationOptions", s.ReputationOptions)
 	return m
 }
 
 func (s *DescribeReceiptRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["RuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleSetName, v); err != nil {
-			return api.At(err, ".RuleSetName")
-		}
-	}
-	if v := m["RuleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleName, v); err != nil {
-			return api.At(err, ".RuleName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeReceiptRuleRequest) ToDynamic() map[string]any {
@@ -1503,24 +1030,15 @@ func (s *DescribeReceiptRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RuleSetName != nil {
-		m["RuleSetName"] = *s.RuleSetName
-	}
-	if s.RuleName != nil {
-		m["RuleName"] = *s.RuleName
-	}
+	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
+	api.Put(m, "RuleName", s.RuleName, api.DynString)
 	return m
 }
 
 func (s *DescribeReceiptRuleResponse) FromDynamic(m map[string]any) error {
-	if v := m["Rule"]; v != nil {
-		p := new(ReceiptRule)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Rule")
-		}
-		s.Rule = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStructPtr[ReceiptRule])
+	return err
 }
 
 func (s *DescribeReceiptRuleResponse) ToDynamic() map[string]any {
@@ -1528,19 +1046,14 @@ func (s *DescribeReceiptRuleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Rule != nil {
-		m["Rule"] = s.Rule.ToDynamic()
-	}
+	api.PutStruct(m, "Rule", s.Rule)
 	return m
 }
 
 func (s *DescribeReceiptRuleSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["RuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleSetName, v); err != nil {
-			return api.At(err, ".RuleSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeReceiptRuleSetRequest) ToDynamic() map[string]any {
@@ -1548,26 +1061,17 @@ func (s *DescribeReceiptRuleSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RuleSetName != nil {
-		m["RuleSetName"] = *s.RuleSetName
-	}
+	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
 	return m
 }
 
 func (s *DescribeReceiptRuleSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["Metadata"]; v != nil {
-		p := new(ReceiptRuleSetMetadata)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Metadata")
-		}
-		s.Metadata = p
-	}
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *ReceiptRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Metadata", &s.Metadata, api.SetStructPtr[ReceiptRuleSetMetadata])
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]ReceiptRule, v any) error {
+		return api.SetList(p, v, func(p *ReceiptRule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeReceiptRuleSetResponse) ToDynamic() map[string]any {
@@ -1575,32 +1079,17 @@ func (s *DescribeReceiptRuleSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Metadata != nil {
-		m["Metadata"] = s.Metadata.ToDynamic()
-	}
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e ReceiptRule) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "Metadata", s.Metadata)
+	api.PutList(m, "Rules", s.Rules, func(e ReceiptRule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Destination) FromDynamic(m map[string]any) error {
-	if v := m["ToAddresses"]; v != nil {
-		if err := api.SetList(&s.ToAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".ToAddresses")
-		}
-	}
-	if v := m["CcAddresses"]; v != nil {
-		if err := api.SetList(&s.CcAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".CcAddresses")
-		}
-	}
-	if v := m["BccAddresses"]; v != nil {
-		if err := api.SetList(&s.BccAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".BccAddresses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ToAddresses", &s.ToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CcAddresses", &s.CcAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "BccAddresses", &s.BccAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *Destination) ToDynamic() map[string]any {
@@ -1608,56 +1097,21 @@ func (s *Destination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ToAddresses != nil {
-		m["ToAddresses"] = api.DynList(s.ToAddresses, api.DynString)
-	}
-	if s.CcAddresses != nil {
-		m["CcAddresses"] = api.DynList(s.CcAddresses, api.DynString)
-	}
-	if s.BccAddresses != nil {
-		m["BccAddresses"] = api.DynList(s.BccAddresses, api.DynString)
-	}
+	api.PutList(m, "ToAddresses", s.ToAddresses, api.DynString)
+	api.PutList(m, "CcAddresses", s.CcAddresses, api.DynString)
+	api.PutList(m, "BccAddresses", s.BccAddresses, api.DynString)
 	return m
 }
 
 func (s *EventDestination) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["MatchingEventTypes"]; v != nil {
-		if err := api.SetList(&s.MatchingEventTypes, v, api.SetString); err != nil {
-			return api.At(err, ".MatchingEventTypes")
-		}
-	}
-	if v := m["KinesisFirehoseDestination"]; v != nil {
-		p := new(KinesisFirehoseDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KinesisFirehoseDestination")
-		}
-		s.KinesisFirehoseDestination = p
-	}
-	if v := m["CloudWatchDestination"]; v != nil {
-		p := new(CloudWatchDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudWatchDestination")
-		}
-		s.CloudWatchDestination = p
-	}
-	if v := m["SNSDestination"]; v != nil {
-		p := new(SNSDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SNSDestination")
-		}
-		s.SNSDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "MatchingEventTypes", &s.MatchingEventTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "KinesisFirehoseDestination", &s.KinesisFirehoseDestination, api.SetStructPtr[KinesisFirehoseDestination])
+	err = api.Decode(err, m, "CloudWatchDestination", &s.CloudWatchDestination, api.SetStructPtr[CloudWatchDestination])
+	err = api.Decode(err, m, "SNSDestination", &s.SNSDestination, api.SetStructPtr[SNSDestination])
+	return err
 }
 
 func (s *EventDestination) ToDynamic() map[string]any {
@@ -1665,39 +1119,20 @@ func (s *EventDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.MatchingEventTypes != nil {
-		m["MatchingEventTypes"] = api.DynList(s.MatchingEventTypes, api.DynString)
-	}
-	if s.KinesisFirehoseDestination != nil {
-		m["KinesisFirehoseDestination"] = s.KinesisFirehoseDestination.ToDynamic()
-	}
-	if s.CloudWatchDestination != nil {
-		m["CloudWatchDestination"] = s.CloudWatchDestination.ToDynamic()
-	}
-	if s.SNSDestination != nil {
-		m["SNSDestination"] = s.SNSDestination.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.PutList(m, "MatchingEventTypes", s.MatchingEventTypes, api.DynString)
+	api.PutStruct(m, "KinesisFirehoseDestination", s.KinesisFirehoseDestination)
+	api.PutStruct(m, "CloudWatchDestination", s.CloudWatchDestination)
+	api.PutStruct(m, "SNSDestination", s.SNSDestination)
 	return m
 }
 
 func (s *EventDestinationAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["EventDestinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDestinationName, v); err != nil {
-			return api.At(err, ".EventDestinationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
+	return err
 }
 
 func (s *EventDestinationAlreadyExistsException) ToDynamic() map[string]any {
@@ -1705,27 +1140,16 @@ func (s *EventDestinationAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.EventDestinationName != nil {
-		m["EventDestinationName"] = *s.EventDestinationName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
 	return m
 }
 
 func (s *EventDestinationDoesNotExistException) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["EventDestinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDestinationName, v); err != nil {
-			return api.At(err, ".EventDestinationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
+	return err
 }
 
 func (s *EventDestinationDoesNotExistException) ToDynamic() map[string]any {
@@ -1733,27 +1157,16 @@ func (s *EventDestinationDoesNotExistException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.EventDestinationName != nil {
-		m["EventDestinationName"] = *s.EventDestinationName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
 	return m
 }
 
 func (s *ExtensionField) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *ExtensionField) ToDynamic() map[string]any {
@@ -1761,22 +1174,15 @@ func (s *ExtensionField) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *FromEmailAddressNotVerifiedException) FromDynamic(m map[string]any) error {
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	return err
 }
 
 func (s *FromEmailAddressNotVerifiedException) ToDynamic() map[string]any {
@@ -1784,19 +1190,14 @@ func (s *FromEmailAddressNotVerifiedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
 	return m
 }
 
 func (s *GetAccountSendingEnabledResponse) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *GetAccountSendingEnabledResponse) ToDynamic() map[string]any {
@@ -1804,19 +1205,14 @@ func (s *GetAccountSendingEnabledResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
 	return m
 }
 
 func (s *GetCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
@@ -1824,44 +1220,19 @@ func (s *GetCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
 	return m
 }
 
 func (s *GetCustomVerificationEmailTemplateResponse) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["TemplateSubject"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSubject, v); err != nil {
-			return api.At(err, ".TemplateSubject")
-		}
-	}
-	if v := m["TemplateContent"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateContent, v); err != nil {
-			return api.At(err, ".TemplateContent")
-		}
-	}
-	if v := m["SuccessRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.SuccessRedirectionURL, v); err != nil {
-			return api.At(err, ".SuccessRedirectionURL")
-		}
-	}
-	if v := m["FailureRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureRedirectionURL, v); err != nil {
-			return api.At(err, ".FailureRedirectionURL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStringPtr)
+	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCustomVerificationEmailTemplateResponse) ToDynamic() map[string]any {
@@ -1869,34 +1240,19 @@ func (s *GetCustomVerificationEmailTemplateResponse) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.TemplateSubject != nil {
-		m["TemplateSubject"] = *s.TemplateSubject
-	}
-	if s.TemplateContent != nil {
-		m["TemplateContent"] = *s.TemplateContent
-	}
-	if s.SuccessRedirectionURL != nil {
-		m["SuccessRedirectionURL"] = *s.SuccessRedirectionURL
-	}
-	if s.FailureRedirectionURL != nil {
-		m["FailureRedirectionURL"] = *s.FailureRedirectionURL
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
+	api.Put(m, "TemplateContent", s.TemplateContent, api.DynString)
+	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
+	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
 	return m
 }
 
 func (s *GetIdentityDkimAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identities"]; v != nil {
-		if err := api.SetList(&s.Identities, v, api.SetString); err != nil {
-			return api.At(err, ".Identities")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identities", &s.Identities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetIdentityDkimAttributesRequest) ToDynamic() map[string]any {
@@ -1904,19 +1260,16 @@ func (s *GetIdentityDkimAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Identities != nil {
-		m["Identities"] = api.DynList(s.Identities, api.DynString)
-	}
+	api.PutList(m, "Identities", s.Identities, api.DynString)
 	return m
 }
 
 func (s *GetIdentityDkimAttributesResponse) FromDynamic(m map[string]any) error {
-	if v := m["DkimAttributes"]; v != nil {
-		if err := api.SetMap(&s.DkimAttributes, v, func(p *IdentityDkimAttributes, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DkimAttributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DkimAttributes", &s.DkimAttributes, func(p *map[string]IdentityDkimAttributes, v any) error {
+		return api.SetMap(p, v, func(p *IdentityDkimAttributes, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetIdentityDkimAttributesResponse) ToDynamic() map[string]any {
@@ -1924,19 +1277,14 @@ func (s *GetIdentityDkimAttributesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DkimAttributes != nil {
-		m["DkimAttributes"] = api.DynMap(s.DkimAttributes, func(e IdentityDkimAttributes) any { return e.ToDynamic() })
-	}
+	api.PutMap(m, "DkimAttributes", s.DkimAttributes, func(e IdentityDkimAttributes) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetIdentityMailFromDomainAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identities"]; v != nil {
-		if err := api.SetList(&s.Identities, v, api.SetString); err != nil {
-			return api.At(err, ".Identities")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identities", &s.Identities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetIdentityMailFromDomainAttributesRequest) ToDynamic() map[string]any {
@@ -1944,19 +1292,16 @@ func (s *GetIdentityMailFromDomainAttributesRequest) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Identities != nil {
-		m["Identities"] = api.DynList(s.Identities, api.DynString)
-	}
+	api.PutList(m, "Identities", s.Identities, api.DynString)
 	return m
 }
 
 func (s *GetIdentityMailFromDomainAttributesResponse) FromDynamic(m map[string]any) error {
-	if v := m["MailFromDomainAttributes"]; v != nil {
-		if err := api.SetMap(&s.MailFromDomainAttributes, v, func(p *IdentityMailFromDomainAttributes, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MailFromDomainAttributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MailFromDomainAttributes", &s.MailFromDomainAttributes, func(p *map[string]IdentityMailFromDomainAttributes, v any) error {
+		return api.SetMap(p, v, func(p *IdentityMailFromDomainAttributes, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetIdentityMailFromDomainAttributesResponse) ToDynamic() map[string]any {
@@ -1964,19 +1309,14 @@ func (s *GetIdentityMailFromDomainAttributesResponse) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MailFromDomainAttributes != nil {
-		m["MailFromDomainAttributes"] = api.DynMap(s.MailFromDomainAttributes, func(e IdentityMailFromDomainAttributes) any { return e.ToDynamic() })
-	}
+	api.PutMap(m, "MailFromDomainAttributes", s.MailFromDomainAttributes, func(e IdentityMailFromDomainAttributes) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetIdentityNotificationAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identities"]; v != nil {
-		if err := api.SetList(&s.Identities, v, api.SetString); err != nil {
-			return api.At(err, ".Identities")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identities", &s.Identities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetIdentityNotificationAttributesRequest) ToDynamic() map[string]any {
@@ -1984,19 +1324,16 @@ func (s *GetIdentityNotificationAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Identities != nil {
-		m["Identities"] = api.DynList(s.Identities, api.DynString)
-	}
+	api.PutList(m, "Identities", s.Identities, api.DynString)
 	return m
 }
 
 func (s *GetIdentityNotificationAttributesResponse) FromDynamic(m map[string]any) error {
-	if v := m["NotificationAttributes"]; v != nil {
-		if err := api.SetMap(&s.NotificationAttributes, v, func(p *IdentityNotificationAttributes, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".NotificationAttributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NotificationAttributes", &s.NotificationAttributes, func(p *map[string]IdentityNotificationAttributes, v any) error {
+		return api.SetMap(p, v, func(p *IdentityNotificationAttributes, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetIdentityNotificationAttributesResponse) ToDynamic() map[string]any {
@@ -2004,24 +1341,15 @@ func (s *GetIdentityNotificationAttributesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NotificationAttributes != nil {
-		m["NotificationAttributes"] = api.DynMap(s.NotificationAttributes, func(e IdentityNotificationAttributes) any { return e.ToDynamic() })
-	}
+	api.PutMap(m, "NotificationAttributes", s.NotificationAttributes, func(e IdentityNotificationAttributes) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetIdentityPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identity"]; v != nil {
-		if err := api.SetStringPtr(&s.Identity, v); err != nil {
-			return api.At(err, ".Identity")
-		}
-	}
-	if v := m["PolicyNames"]; v != nil {
-		if err := api.SetList(&s.PolicyNames, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetIdentityPoliciesRequest) ToDynamic() map[string]any {
@@ -2029,22 +1357,15 @@ func (s *GetIdentityPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Identity != nil {
-		m["Identity"] = *s.Identity
-	}
-	if s.PolicyNames != nil {
-		m["PolicyNames"] = api.DynList(s.PolicyNames, api.DynString)
-	}
+	api.Put(m, "Identity", s.Identity, api.DynString)
+	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
 	return m
 }
 
 func (s *GetIdentityPoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Policies"]; v != nil {
-		if err := api.SetMap(&s.Policies, v, api.SetString); err != nil {
-			return api.At(err, ".Policies")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policies", &s.Policies, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetIdentityPoliciesResponse) ToDynamic() map[string]any {
@@ -2052,19 +1373,14 @@ func (s *GetIdentityPoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Policies != nil {
-		m["Policies"] = api.DynMap(s.Policies, api.DynString)
-	}
+	api.PutMap(m, "Policies", s.Policies, api.DynString)
 	return m
 }
 
 func (s *GetIdentityVerificationAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identities"]; v != nil {
-		if err := api.SetList(&s.Identities, v, api.SetString); err != nil {
-			return api.At(err, ".Identities")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identities", &s.Identities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetIdentityVerificationAttributesRequest) ToDynamic() map[string]any {
@@ -2072,19 +1388,16 @@ func (s *GetIdentityVerificationAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Identities != nil {
-		m["Identities"] = api.DynList(s.Identities, api.DynString)
-	}
+	api.PutList(m, "Identities", s.Identities, api.DynString)
 	return m
 }
 
 func (s *GetIdentityVerificationAttributesResponse) FromDynamic(m map[string]any) error {
-	if v := m["VerificationAttributes"]; v != nil {
-		if err := api.SetMap(&s.VerificationAttributes, v, func(p *IdentityVerificationAttributes, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".VerificationAttributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VerificationAttributes", &s.VerificationAttributes, func(p *map[string]IdentityVerificationAttributes, v any) error {
+		return api.SetMap(p, v, func(p *IdentityVerificationAttributes, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetIdentityVerificationAttributesResponse) ToDynamic() map[string]any {
@@ -2092,29 +1405,16 @@ func (s *GetIdentityVerificationAttributesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.VerificationAttributes != nil {
-		m["VerificationAttributes"] = api.DynMap(s.VerificationAttributes, func(e IdentityVerificationAttributes) any { return e.ToDynamic() })
-	}
+	api.PutMap(m, "VerificationAttributes", s.VerificationAttributes, func(e IdentityVerificationAttributes) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetSendQuotaResponse) FromDynamic(m map[string]any) error {
-	if v := m["Max24HourSend"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Max24HourSend, v); err != nil {
-			return api.At(err, ".Max24HourSend")
-		}
-	}
-	if v := m["MaxSendRate"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.MaxSendRate, v); err != nil {
-			return api.At(err, ".MaxSendRate")
-		}
-	}
-	if v := m["SentLast24Hours"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.SentLast24Hours, v); err != nil {
-			return api.At(err, ".SentLast24Hours")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Max24HourSend", &s.Max24HourSend, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "MaxSendRate", &s.MaxSendRate, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "SentLast24Hours", &s.SentLast24Hours, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *GetSendQuotaResponse) ToDynamic() map[string]any {
@@ -2122,25 +1422,18 @@ func (s *GetSendQuotaResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Max24HourSend != nil {
-		m["Max24HourSend"] = *s.Max24HourSend
-	}
-	if s.MaxSendRate != nil {
-		m["MaxSendRate"] = *s.MaxSendRate
-	}
-	if s.SentLast24Hours != nil {
-		m["SentLast24Hours"] = *s.SentLast24Hours
-	}
+	api.Put(m, "Max24HourSend", s.Max24HourSend, api.DynFloat64)
+	api.Put(m, "MaxSendRate", s.MaxSendRate, api.DynFloat64)
+	api.Put(m, "SentLast24Hours", s.SentLast24Hours, api.DynFloat64)
 	return m
 }
 
 func (s *GetSendStatisticsResponse) FromDynamic(m map[string]any) error {
-	if v := m["SendDataPoints"]; v != nil {
-		if err := api.SetList(&s.SendDataPoints, v, func(p *SendDataPoint, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SendDataPoints")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SendDataPoints", &s.SendDataPoints, func(p *[]SendDataPoint, v any) error {
+		return api.SetList(p, v, func(p *SendDataPoint, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetSendStatisticsResponse) ToDynamic() map[string]any {
@@ -2148,19 +1441,14 @@ func (s *GetSendStatisticsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SendDataPoints != nil {
-		m["SendDataPoints"] = api.DynList(s.SendDataPoints, func(e SendDataPoint) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "SendDataPoints", s.SendDataPoints, func(e SendDataPoint) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetTemplateRequest) ToDynamic() map[string]any {
@@ -2168,21 +1456,14 @@ func (s *GetTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
 	return m
 }
 
 func (s *GetTemplateResponse) FromDynamic(m map[string]any) error {
-	if v := m["Template"]; v != nil {
-		p := new(Template)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Template")
-		}
-		s.Template = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Template", &s.Template, api.SetStructPtr[Template])
+	return err
 }
 
 func (s *GetTemplateResponse) ToDynamic() map[string]any {
@@ -2190,29 +1471,16 @@ func (s *GetTemplateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Template != nil {
-		m["Template"] = s.Template.ToDynamic()
-	}
+	api.PutStruct(m, "Template", s.Template)
 	return m
 }
 
 func (s *IdentityDkimAttributes) FromDynamic(m map[string]any) error {
-	if v := m["DkimEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.DkimEnabled, v); err != nil {
-			return api.At(err, ".DkimEnabled")
-		}
-	}
-	if v := m["DkimVerificationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DkimVerificationStatus, v); err != nil {
-			return api.At(err, ".DkimVerificationStatus")
-		}
-	}
-	if v := m["DkimTokens"]; v != nil {
-		if err := api.SetList(&s.DkimTokens, v, api.SetString); err != nil {
-			return api.At(err, ".DkimTokens")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DkimEnabled", &s.DkimEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "DkimVerificationStatus", &s.DkimVerificationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "DkimTokens", &s.DkimTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *IdentityDkimAttributes) ToDynamic() map[string]any {
@@ -2220,35 +1488,18 @@ func (s *IdentityDkimAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DkimEnabled != nil {
-		m["DkimEnabled"] = *s.DkimEnabled
-	}
-	if s.DkimVerificationStatus != nil {
-		m["DkimVerificationStatus"] = *s.DkimVerificationStatus
-	}
-	if s.DkimTokens != nil {
-		m["DkimTokens"] = api.DynList(s.DkimTokens, api.DynString)
-	}
+	api.Put(m, "DkimEnabled", s.DkimEnabled, api.DynBool)
+	api.Put(m, "DkimVerificationStatus", s.DkimVerificationStatus, api.DynString)
+	api.PutList(m, "DkimTokens", s.DkimTokens, api.DynString)
 	return m
 }
 
 func (s *IdentityMailFromDomainAttributes) FromDynamic(m map[string]any) error {
-	if v := m["MailFromDomain"]; v != nil {
-		if err := api.SetStringPtr(&s.MailFromDomain, v); err != nil {
-			return api.At(err, ".MailFromDomain")
-		}
-	}
-	if v := m["MailFromDomainStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.MailFromDomainStatus, v); err != nil {
-			return api.At(err, ".MailFromDomainStatus")
-		}
-	}
-	if v := m["BehaviorOnMXFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.BehaviorOnMXFailure, v); err != nil {
-			return api.At(err, ".BehaviorOnMXFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MailFromDomain", &s.MailFromDomain, api.SetStringPtr)
+	err = api.Decode(err, m, "MailFromDomainStatus", &s.MailFromDomainStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "BehaviorOnMXFailure", &s.BehaviorOnMXFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *IdentityMailFromDomainAttributes) ToDynamic() map[string]any {
@@ -2256,55 +1507,22 @@ func (s *IdentityMailFromDomainAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.MailFromDomain != nil {
-		m["MailFromDomain"] = *s.MailFromDomain
-	}
-	if s.MailFromDomainStatus != nil {
-		m["MailFromDomainStatus"] = *s.MailFromDomainStatus
-	}
-	if s.BehaviorOnMXFailure != nil {
-		m["BehaviorOnMXFailure"] = *s.BehaviorOnMXFailure
-	}
+	api.Put(m, "MailFromDomain", s.MailFromDomain, api.DynString)
+	api.Put(m, "MailFromDomainStatus", s.MailFromDomainStatus, api.DynString)
+	api.Put(m, "BehaviorOnMXFailure", s.BehaviorOnMXFailure, api.DynString)
 	return m
 }
 
 func (s *IdentityNotificationAttributes) FromDynamic(m map[string]any) error {
-	if v := m["BounceTopic"]; v != nil {
-		if err := api.SetStringPtr(&s.BounceTopic, v); err != nil {
-			return api.At(err, ".BounceTopic")
-		}
-	}
-	if v := m["ComplaintTopic"]; v != nil {
-		if err := api.SetStringPtr(&s.ComplaintTopic, v); err != nil {
-			return api.At(err, ".ComplaintTopic")
-		}
-	}
-	if v := m["DeliveryTopic"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryTopic, v); err != nil {
-			return api.At(err, ".DeliveryTopic")
-		}
-	}
-	if v := m["ForwardingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.ForwardingEnabled, v); err != nil {
-			return api.At(err, ".ForwardingEnabled")
-		}
-	}
-	if v := m["HeadersInBounceNotificationsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.HeadersInBounceNotificationsEnabled, v); err != nil {
-			return api.At(err, ".HeadersInBounceNotificationsEnabled")
-		}
-	}
-	if v := m["HeadersInComplaintNotificationsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.HeadersInComplaintNotificationsEnabled, v); err != nil {
-			return api.At(err, ".HeadersInComplaintNotificationsEnabled")
-		}
-	}
-	if v := m["HeadersInDeliveryNotificationsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.HeadersInDeliveryNotificationsEnabled, v); err != nil {
-			return api.At(err, ".HeadersInDeliveryNotificationsEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BounceTopic", &s.BounceTopic, api.SetStringPtr)
+	err = api.Decode(err, m, "ComplaintTopic", &s.ComplaintTopic, api.SetStringPtr)
+	err = api.Decode(err, m, "DeliveryTopic", &s.DeliveryTopic, api.SetStringPtr)
+	err = api.Decode(err, m, "ForwardingEnabled", &s.ForwardingEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "HeadersInBounceNotificationsEnabled", &s.HeadersInBounceNotificationsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "HeadersInComplaintNotificationsEnabled", &s.HeadersInComplaintNotificationsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "HeadersInDeliveryNotificationsEnabled", &s.HeadersInDeliveryNotificationsEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *IdentityNotificationAttributes) ToDynamic() map[string]any {
@@ -2312,42 +1530,21 @@ func (s *IdentityNotificationAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.BounceTopic != nil {
-		m["BounceTopic"] = *s.BounceTopic
-	}
-	if s.ComplaintTopic != nil {
-		m["ComplaintTopic"] = *s.ComplaintTopic
-	}
-	if s.DeliveryTopic != nil {
-		m["DeliveryTopic"] = *s.DeliveryTopic
-	}
-	if s.ForwardingEnabled != nil {
-		m["ForwardingEnabled"] = *s.ForwardingEnabled
-	}
-	if s.HeadersInBounceNotificationsEnabled != nil {
-		m["HeadersInBounceNotificationsEnabled"] = *s.HeadersInBounceNotificationsEnabled
-	}
-	if s.HeadersInComplaintNotificationsEnabled != nil {
-		m["HeadersInComplaintNotificationsEnabled"] = *s.HeadersInComplaintNotificationsEnabled
-	}
-	if s.HeadersInDeliveryNotificationsEnabled != nil {
-		m["HeadersInDeliveryNotificationsEnabled"] = *s.HeadersInDeliveryNotificationsEnabled
-	}
+	api.Put(m, "BounceTopic", s.BounceTopic, api.DynString)
+	api.Put(m, "ComplaintTopic", s.ComplaintTopic, api.DynString)
+	api.Put(m, "DeliveryTopic", s.DeliveryTopic, api.DynString)
+	api.Put(m, "ForwardingEnabled", s.ForwardingEnabled, api.DynBool)
+	api.Put(m, "HeadersInBounceNotificationsEnabled", s.HeadersInBounceNotificationsEnabled, api.DynBool)
+	api.Put(m, "HeadersInComplaintNotificationsEnabled", s.HeadersInComplaintNotificationsEnabled, api.DynBool)
+	api.Put(m, "HeadersInDeliveryNotificationsEnabled", s.HeadersInDeliveryNotificationsEnabled, api.DynBool)
 	return m
 }
 
 func (s *IdentityVerificationAttributes) FromDynamic(m map[string]any) error {
-	if v := m["VerificationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.VerificationStatus, v); err != nil {
-			return api.At(err, ".VerificationStatus")
-		}
-	}
-	if v := m["VerificationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.VerificationToken, v); err != nil {
-			return api.At(err, ".VerificationToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VerificationStatus", &s.VerificationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "VerificationToken", &s.VerificationToken, api.SetStringPtr)
+	return err
 }
 
 func (s *IdentityVerificationAttributes) ToDynamic() map[string]any {
@@ -2355,27 +1552,16 @@ func (s *IdentityVerificationAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.VerificationStatus != nil {
-		m["VerificationStatus"] = *s.VerificationStatus
-	}
-	if s.VerificationToken != nil {
-		m["VerificationToken"] = *s.VerificationToken
-	}
+	api.Put(m, "VerificationStatus", s.VerificationStatus, api.DynString)
+	api.Put(m, "VerificationToken", s.VerificationToken, api.DynString)
 	return m
 }
 
 func (s *InvalidCloudWatchDestinationException) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["EventDestinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDestinationName, v); err != nil {
-			return api.At(err, ".EventDestinationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidCloudWatchDestinationException) ToDynamic() map[string]any {
@@ -2383,12 +1569,8 @@ func (s *InvalidCloudWatchDestinationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.EventDestinationName != nil {
-		m["EventDestinationName"] = *s.EventDestinationName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
 	return m
 }
 
@@ -2411,17 +1593,10 @@ func (s *InvalidDeliveryOptionsException) ToDynamic() map[string]any {
 }
 
 func (s *InvalidFirehoseDestinationException) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["EventDestinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDestinationName, v); err != nil {
-			return api.At(err, ".EventDestinationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidFirehoseDestinationException) ToDynamic() map[string]any {
@@ -2429,22 +1604,15 @@ func (s *InvalidFirehoseDestinationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.EventDestinationName != nil {
-		m["EventDestinationName"] = *s.EventDestinationName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
 	return m
 }
 
 func (s *InvalidLambdaFunctionException) FromDynamic(m map[string]any) error {
-	if v := m["FunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionArn, v); err != nil {
-			return api.At(err, ".FunctionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidLambdaFunctionException) ToDynamic() map[string]any {
@@ -2452,9 +1620,7 @@ func (s *InvalidLambdaFunctionException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FunctionArn != nil {
-		m["FunctionArn"] = *s.FunctionArn
-	}
+	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
 	return m
 }
 
@@ -2468,12 +1634,9 @@ func (s *InvalidPolicyException) ToDynamic() map[string]any {
 }
 
 func (s *InvalidRenderingParameterException) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidRenderingParameterException) ToDynamic() map[string]any {
@@ -2481,19 +1644,14 @@ func (s *InvalidRenderingParameterException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
 	return m
 }
 
 func (s *InvalidS3ConfigurationException) FromDynamic(m map[string]any) error {
-	if v := m["Bucket"]; v != nil {
-		if err := api.SetStringPtr(&s.Bucket, v); err != nil {
-			return api.At(err, ".Bucket")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidS3ConfigurationException) ToDynamic() map[string]any {
@@ -2501,24 +1659,15 @@ func (s *InvalidS3ConfigurationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Bucket != nil {
-		m["Bucket"] = *s.Bucket
-	}
+	api.Put(m, "Bucket", s.Bucket, api.DynString)
 	return m
 }
 
 func (s *InvalidSNSDestinationException) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["EventDestinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDestinationName, v); err != nil {
-			return api.At(err, ".EventDestinationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidSNSDestinationException) ToDynamic() map[string]any {
@@ -2526,22 +1675,15 @@ func (s *InvalidSNSDestinationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.EventDestinationName != nil {
-		m["EventDestinationName"] = *s.EventDestinationName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
 	return m
 }
 
 func (s *InvalidSnsTopicException) FromDynamic(m map[string]any) error {
-	if v := m["Topic"]; v != nil {
-		if err := api.SetStringPtr(&s.Topic, v); err != nil {
-			return api.At(err, ".Topic")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Topic", &s.Topic, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidSnsTopicException) ToDynamic() map[string]any {
@@ -2549,19 +1691,14 @@ func (s *InvalidSnsTopicException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Topic != nil {
-		m["Topic"] = *s.Topic
-	}
+	api.Put(m, "Topic", s.Topic, api.DynString)
 	return m
 }
 
 func (s *InvalidTemplateException) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidTemplateException) ToDynamic() map[string]any {
@@ -2569,9 +1706,7 @@ func (s *InvalidTemplateException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
 	return m
 }
 
@@ -2585,17 +1720,10 @@ func (s *InvalidTrackingOptionsException) ToDynamic() map[string]any {
 }
 
 func (s *KinesisFirehoseDestination) FromDynamic(m map[string]any) error {
-	if v := m["IAMRoleARN"]; v != nil {
-		if err := api.SetStringPtr(&s.IAMRoleARN, v); err != nil {
-			return api.At(err, ".IAMRoleARN")
-		}
-	}
-	if v := m["DeliveryStreamARN"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryStreamARN, v); err != nil {
-			return api.At(err, ".DeliveryStreamARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IAMRoleARN", &s.IAMRoleARN, api.SetStringPtr)
+	err = api.Decode(err, m, "DeliveryStreamARN", &s.DeliveryStreamARN, api.SetStringPtr)
+	return err
 }
 
 func (s *KinesisFirehoseDestination) ToDynamic() map[string]any {
@@ -2603,32 +1731,17 @@ func (s *KinesisFirehoseDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.IAMRoleARN != nil {
-		m["IAMRoleARN"] = *s.IAMRoleARN
-	}
-	if s.DeliveryStreamARN != nil {
-		m["DeliveryStreamARN"] = *s.DeliveryStreamARN
-	}
+	api.Put(m, "IAMRoleARN", s.IAMRoleARN, api.DynString)
+	api.Put(m, "DeliveryStreamARN", s.DeliveryStreamARN, api.DynString)
 	return m
 }
 
 func (s *LambdaAction) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["FunctionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FunctionArn, v); err != nil {
-			return api.At(err, ".FunctionArn")
-		}
-	}
-	if v := m["InvocationType"]; v != nil {
-		if err := api.SetStringPtr(&s.InvocationType, v); err != nil {
-			return api.At(err, ".InvocationType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "InvocationType", &s.InvocationType, api.SetStringPtr)
+	return err
 }
 
 func (s *LambdaAction) ToDynamic() map[string]any {
@@ -2636,15 +1749,9 @@ func (s *LambdaAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.FunctionArn != nil {
-		m["FunctionArn"] = *s.FunctionArn
-	}
-	if s.InvocationType != nil {
-		m["InvocationType"] = *s.InvocationType
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
+	api.Put(m, "InvocationType", s.InvocationType, api.DynString)
 	return m
 }
 
@@ -2658,17 +1765,10 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 }
 
 func (s *ListConfigurationSetsRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListConfigurationSetsRequest) ToDynamic() map[string]any {
@@ -2676,27 +1776,18 @@ func (s *ListConfigurationSetsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListConfigurationSetsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSets"]; v != nil {
-		if err := api.SetList(&s.ConfigurationSets, v, func(p *ConfigurationSet, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ConfigurationSets")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSets", &s.ConfigurationSets, func(p *[]ConfigurationSet, v any) error {
+		return api.SetList(p, v, func(p *ConfigurationSet, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListConfigurationSetsResponse) ToDynamic() map[string]any {
@@ -2704,27 +1795,16 @@ func (s *ListConfigurationSetsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSets != nil {
-		m["ConfigurationSets"] = api.DynList(s.ConfigurationSets, func(e ConfigurationSet) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ConfigurationSets", s.ConfigurationSets, func(e ConfigurationSet) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListCustomVerificationEmailTemplatesRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListCustomVerificationEmailTemplatesRequest) ToDynamic() map[string]any {
@@ -2732,27 +1812,18 @@ func (s *ListCustomVerificationEmailTemplatesRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListCustomVerificationEmailTemplatesResponse) FromDynamic(m map[string]any) error {
-	if v := m["CustomVerificationEmailTemplates"]; v != nil {
-		if err := api.SetList(&s.CustomVerificationEmailTemplates, v, func(p *CustomVerificationEmailTemplate, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CustomVerificationEmailTemplates")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomVerificationEmailTemplates", &s.CustomVerificationEmailTemplates, func(p *[]CustomVerificationEmailTemplate, v any) error {
+		return api.SetList(p, v, func(p *CustomVerificationEmailTemplate, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListCustomVerificationEmailTemplatesResponse) ToDynamic() map[string]any {
@@ -2760,32 +1831,17 @@ func (s *ListCustomVerificationEmailTemplatesResponse) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CustomVerificationEmailTemplates != nil {
-		m["CustomVerificationEmailTemplates"] = api.DynList(s.CustomVerificationEmailTemplates, func(e CustomVerificationEmailTemplate) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "CustomVerificationEmailTemplates", s.CustomVerificationEmailTemplates, func(e CustomVerificationEmailTemplate) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListIdentitiesRequest) FromDynamic(m map[string]any) error {
-	if v := m["IdentityType"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityType, v); err != nil {
-			return api.At(err, ".IdentityType")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IdentityType", &s.IdentityType, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListIdentitiesRequest) ToDynamic() map[string]any {
@@ -2793,30 +1849,17 @@ func (s *ListIdentitiesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.IdentityType != nil {
-		m["IdentityType"] = *s.IdentityType
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "IdentityType", s.IdentityType, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListIdentitiesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Identities"]; v != nil {
-		if err := api.SetList(&s.Identities, v, api.SetString); err != nil {
-			return api.At(err, ".Identities")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identities", &s.Identities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListIdentitiesResponse) ToDynamic() map[string]any {
@@ -2824,22 +1867,15 @@ func (s *ListIdentitiesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Identities != nil {
-		m["Identities"] = api.DynList(s.Identities, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Identities", s.Identities, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListIdentityPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identity"]; v != nil {
-		if err := api.SetStringPtr(&s.Identity, v); err != nil {
-			return api.At(err, ".Identity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
+	return err
 }
 
 func (s *ListIdentityPoliciesRequest) ToDynamic() map[string]any {
@@ -2847,19 +1883,14 @@ func (s *ListIdentityPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Identity != nil {
-		m["Identity"] = *s.Identity
-	}
+	api.Put(m, "Identity", s.Identity, api.DynString)
 	return m
 }
 
 func (s *ListIdentityPoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["PolicyNames"]; v != nil {
-		if err := api.SetList(&s.PolicyNames, v, api.SetString); err != nil {
-			return api.At(err, ".PolicyNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListIdentityPoliciesResponse) ToDynamic() map[string]any {
@@ -2867,9 +1898,7 @@ func (s *ListIdentityPoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PolicyNames != nil {
-		m["PolicyNames"] = api.DynList(s.PolicyNames, api.DynString)
-	}
+	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
 	return m
 }
 
@@ -2883,12 +1912,11 @@ func (s *ListReceiptFiltersRequest) ToDynamic() map[string]any {
 }
 
 func (s *ListReceiptFiltersResponse) FromDynamic(m map[string]any) error {
-	if v := m["Filters"]; v != nil {
-		if err := api.SetList(&s.Filters, v, func(p *ReceiptFilter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Filters")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]ReceiptFilter, v any) error {
+		return api.SetList(p, v, func(p *ReceiptFilter, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListReceiptFiltersResponse) ToDynamic() map[string]any {
@@ -2896,19 +1924,14 @@ func (s *ListReceiptFiltersResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Filters != nil {
-		m["Filters"] = api.DynList(s.Filters, func(e ReceiptFilter) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Filters", s.Filters, func(e ReceiptFilter) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListReceiptRuleSetsRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListReceiptRuleSetsRequest) ToDynamic() map[string]any {
@@ -2916,24 +1939,17 @@ func (s *ListReceiptRuleSetsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListReceiptRuleSetsResponse) FromDynamic(m map[string]any) error {
-	if v := m["RuleSets"]; v != nil {
-		if err := api.SetList(&s.RuleSets, v, func(p *ReceiptRuleSetMetadata, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RuleSets")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleSets", &s.RuleSets, func(p *[]ReceiptRuleSetMetadata, v any) error {
+		return api.SetList(p, v, func(p *ReceiptRuleSetMetadata, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListReceiptRuleSetsResponse) ToDynamic() map[string]any {
@@ -2941,27 +1957,16 @@ func (s *ListReceiptRuleSetsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RuleSets != nil {
-		m["RuleSets"] = api.DynList(s.RuleSets, func(e ReceiptRuleSetMetadata) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "RuleSets", s.RuleSets, func(e ReceiptRuleSetMetadata) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTemplatesRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListTemplatesRequest) ToDynamic() map[string]any {
@@ -2969,27 +1974,18 @@ func (s *ListTemplatesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = int64(*s.MaxItems)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
 	return m
 }
 
 func (s *ListTemplatesResponse) FromDynamic(m map[string]any) error {
-	if v := m["TemplatesMetadata"]; v != nil {
-		if err := api.SetList(&s.TemplatesMetadata, v, func(p *TemplateMetadata, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TemplatesMetadata")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplatesMetadata", &s.TemplatesMetadata, func(p *[]TemplateMetadata, v any) error {
+		return api.SetList(p, v, func(p *TemplateMetadata, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTemplatesResponse) ToDynamic() map[string]any {
@@ -2997,22 +1993,15 @@ func (s *ListTemplatesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TemplatesMetadata != nil {
-		m["TemplatesMetadata"] = api.DynList(s.TemplatesMetadata, func(e TemplateMetadata) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "TemplatesMetadata", s.TemplatesMetadata, func(e TemplateMetadata) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListVerifiedEmailAddressesResponse) FromDynamic(m map[string]any) error {
-	if v := m["VerifiedEmailAddresses"]; v != nil {
-		if err := api.SetList(&s.VerifiedEmailAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".VerifiedEmailAddresses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VerifiedEmailAddresses", &s.VerifiedEmailAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListVerifiedEmailAddressesResponse) ToDynamic() map[string]any {
@@ -3020,9 +2009,7 @@ func (s *ListVerifiedEmailAddressesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.VerifiedEmailAddresses != nil {
-		m["VerifiedEmailAddresses"] = api.DynList(s.VerifiedEmailAddresses, api.DynString)
-	}
+	api.PutList(m, "VerifiedEmailAddresses", s.VerifiedEmailAddresses, api.DynString)
 	return m
 }
 
@@ -3036,21 +2023,10 @@ func (s *MailFromDomainNotVerifiedException) ToDynamic() map[string]any {
 }
 
 func (s *Message) FromDynamic(m map[string]any) error {
-	if v := m["Subject"]; v != nil {
-		p := new(Content)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Subject")
-		}
-		s.Subject = p
-	}
-	if v := m["Body"]; v != nil {
-		p := new(Body)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Body")
-		}
-		s.Body = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStructPtr[Content])
+	err = api.Decode(err, m, "Body", &s.Body, api.SetStructPtr[Body])
+	return err
 }
 
 func (s *Message) ToDynamic() map[string]any {
@@ -3058,32 +2034,19 @@ func (s *Message) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Subject != nil {
-		m["Subject"] = s.Subject.ToDynamic()
-	}
-	if s.Body != nil {
-		m["Body"] = s.Body.ToDynamic()
-	}
+	api.PutStruct(m, "Subject", s.Subject)
+	api.PutStruct(m, "Body", s.Body)
 	return m
 }
 
 func (s *MessageDsn) FromDynamic(m map[string]any) error {
-	if v := m["ReportingMta"]; v != nil {
-		if err := api.SetStringPtr(&s.ReportingMta, v); err != nil {
-			return api.At(err, ".ReportingMta")
-		}
-	}
-	if v := m["ArrivalDate"]; v != nil {
-		if err := api.SetTimePtr(&s.ArrivalDate, v); err != nil {
-			return api.At(err, ".ArrivalDate")
-		}
-	}
-	if v := m["ExtensionFields"]; v != nil {
-		if err := api.SetList(&s.ExtensionFields, v, func(p *ExtensionField, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExtensionFields")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReportingMta", &s.ReportingMta, api.SetStringPtr)
+	err = api.Decode(err, m, "ArrivalDate", &s.ArrivalDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ExtensionFields", &s.ExtensionFields, func(p *[]ExtensionField, v any) error {
+		return api.SetList(p, v, func(p *ExtensionField, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *MessageDsn) ToDynamic() map[string]any {
@@ -3091,15 +2054,9 @@ func (s *MessageDsn) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ReportingMta != nil {
-		m["ReportingMta"] = *s.ReportingMta
-	}
-	if s.ArrivalDate != nil {
-		m["ArrivalDate"] = s.ArrivalDate.UTC()
-	}
-	if s.ExtensionFields != nil {
-		m["ExtensionFields"] = api.DynList(s.ExtensionFields, func(e ExtensionField) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ReportingMta", s.ReportingMta, api.DynString)
+	api.Put(m, "ArrivalDate", s.ArrivalDate, api.DynTime)
+	api.PutList(m, "ExtensionFields", s.ExtensionFields, func(e ExtensionField) any { return e.ToDynamic() })
 	return m
 }
 
@@ -3113,17 +2070,10 @@ func (s *MessageRejected) ToDynamic() map[string]any {
 }
 
 func (s *MessageTag) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *MessageTag) ToDynamic() map[string]any {
@@ -3131,22 +2081,15 @@ func (s *MessageTag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *MissingRenderingAttributeException) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *MissingRenderingAttributeException) ToDynamic() map[string]any {
@@ -3154,9 +2097,7 @@ func (s *MissingRenderingAttributeException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
 	return m
 }
 
@@ -3170,19 +2111,10 @@ func (s *ProductionAccessNotGrantedException) ToDynamic() map[string]any {
 }
 
 func (s *PutConfigurationSetDeliveryOptionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["DeliveryOptions"]; v != nil {
-		p := new(DeliveryOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeliveryOptions")
-		}
-		s.DeliveryOptions = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "DeliveryOptions", &s.DeliveryOptions, api.SetStructPtr[DeliveryOptions])
+	return err
 }
 
 func (s *PutConfigurationSetDeliveryOptionsRequest) ToDynamic() map[string]any {
@@ -3190,12 +2122,8 @@ func (s *PutConfigurationSetDeliveryOptionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.DeliveryOptions != nil {
-		m["DeliveryOptions"] = s.DeliveryOptions.ToDynamic()
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.PutStruct(m, "DeliveryOptions", s.DeliveryOptions)
 	return m
 }
 
@@ -3209,22 +2137,11 @@ func (s *PutConfigurationSetDeliveryOptionsResponse) ToDynamic() map[string]any 
 }
 
 func (s *PutIdentityPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identity"]; v != nil {
-		if err := api.SetStringPtr(&s.Identity, v); err != nil {
-			return api.At(err, ".Identity")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	return err
 }
 
 func (s *PutIdentityPolicyRequest) ToDynamic() map[string]any {
@@ -3232,15 +2149,9 @@ func (s *PutIdentityPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Identity != nil {
-		m["Identity"] = *s.Identity
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
+	api.Put(m, "Identity", s.Identity, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "Policy", s.Policy, api.DynString)
 	return m
 }
 
@@ -3254,12 +2165,9 @@ func (s *PutIdentityPolicyResponse) ToDynamic() map[string]any {
 }
 
 func (s *RawMessage) FromDynamic(m map[string]any) error {
-	if v := m["Data"]; v != nil {
-		if err := api.SetBytes(&s.Data, v); err != nil {
-			return api.At(err, ".Data")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Data", &s.Data, api.SetBytes)
+	return err
 }
 
 func (s *RawMessage) ToDynamic() map[string]any {
@@ -3267,63 +2175,20 @@ func (s *RawMessage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Data != nil {
-		m["Data"] = s.Data
-	}
+	api.PutBytes(m, "Data", s.Data)
 	return m
 }
 
 func (s *ReceiptAction) FromDynamic(m map[string]any) error {
-	if v := m["S3Action"]; v != nil {
-		p := new(S3Action)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".S3Action")
-		}
-		s.S3Action = p
-	}
-	if v := m["BounceAction"]; v != nil {
-		p := new(BounceAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".BounceAction")
-		}
-		s.BounceAction = p
-	}
-	if v := m["WorkmailAction"]; v != nil {
-		p := new(WorkmailAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".WorkmailAction")
-		}
-		s.WorkmailAction = p
-	}
-	if v := m["LambdaAction"]; v != nil {
-		p := new(LambdaAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LambdaAction")
-		}
-		s.LambdaAction = p
-	}
-	if v := m["StopAction"]; v != nil {
-		p := new(StopAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StopAction")
-		}
-		s.StopAction = p
-	}
-	if v := m["AddHeaderAction"]; v != nil {
-		p := new(AddHeaderAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AddHeaderAction")
-		}
-		s.AddHeaderAction = p
-	}
-	if v := m["SNSAction"]; v != nil {
-		p := new(SNSAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SNSAction")
-		}
-		s.SNSAction = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S3Action", &s.S3Action, api.SetStructPtr[S3Action])
+	err = api.Decode(err, m, "BounceAction", &s.BounceAction, api.SetStructPtr[BounceAction])
+	err = api.Decode(err, m, "WorkmailAction", &s.WorkmailAction, api.SetStructPtr[WorkmailAction])
+	err = api.Decode(err, m, "LambdaAction", &s.LambdaAction, api.SetStructPtr[LambdaAction])
+	err = api.Decode(err, m, "StopAction", &s.StopAction, api.SetStructPtr[StopAction])
+	err = api.Decode(err, m, "AddHeaderAction", &s.AddHeaderAction, api.SetStructPtr[AddHeaderAction])
+	err = api.Decode(err, m, "SNSAction", &s.SNSAction, api.SetStructPtr[SNSAction])
+	return err
 }
 
 func (s *ReceiptAction) ToDynamic() map[string]any {
@@ -3331,44 +2196,21 @@ func (s *ReceiptAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.S3Action != nil {
-		m["S3Action"] = s.S3Action.ToDynamic()
-	}
-	if s.BounceAction != nil {
-		m["BounceAction"] = s.BounceAction.ToDynamic()
-	}
-	if s.WorkmailAction != nil {
-		m["WorkmailAction"] = s.WorkmailAction.ToDynamic()
-	}
-	if s.LambdaAction != nil {
-		m["LambdaAction"] = s.LambdaAction.ToDynamic()
-	}
-	if s.StopAction != nil {
-		m["StopAction"] = s.StopAction.ToDynamic()
-	}
-	if s.AddHeaderAction != nil {
-		m["AddHeaderAction"] = s.AddHeaderAction.ToDynamic()
-	}
-	if s.SNSAction != nil {
-		m["SNSAction"] = s.SNSAction.ToDynamic()
-	}
+	api.PutStruct(m, "S3Action", s.S3Action)
+	api.PutStruct(m, "BounceAction", s.BounceAction)
+	api.PutStruct(m, "WorkmailAction", s.WorkmailAction)
+	api.PutStruct(m, "LambdaAction", s.LambdaAction)
+	api.PutStruct(m, "StopAction", s.StopAction)
+	api.PutStruct(m, "AddHeaderAction", s.AddHeaderAction)
+	api.PutStruct(m, "SNSAction", s.SNSAction)
 	return m
 }
 
 func (s *ReceiptFilter) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["IpFilter"]; v != nil {
-		p := new(ReceiptIpFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IpFilter")
-		}
-		s.IpFilter = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "IpFilter", &s.IpFilter, api.SetStructPtr[ReceiptIpFilter])
+	return err
 }
 
 func (s *ReceiptFilter) ToDynamic() map[string]any {
@@ -3376,27 +2218,16 @@ func (s *ReceiptFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.IpFilter != nil {
-		m["IpFilter"] = s.IpFilter.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutStruct(m, "IpFilter", s.IpFilter)
 	return m
 }
 
 func (s *ReceiptIpFilter) FromDynamic(m map[string]any) error {
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["Cidr"]; v != nil {
-		if err := api.SetStringPtr(&s.Cidr, v); err != nil {
-			return api.At(err, ".Cidr")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "Cidr", &s.Cidr, api.SetStringPtr)
+	return err
 }
 
 func (s *ReceiptIpFilter) ToDynamic() map[string]any {
@@ -3404,47 +2235,22 @@ func (s *ReceiptIpFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.Cidr != nil {
-		m["Cidr"] = *s.Cidr
-	}
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "Cidr", s.Cidr, api.DynString)
 	return m
 }
 
 func (s *ReceiptRule) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["TlsPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.TlsPolicy, v); err != nil {
-			return api.At(err, ".TlsPolicy")
-		}
-	}
-	if v := m["Recipients"]; v != nil {
-		if err := api.SetList(&s.Recipients, v, api.SetString); err != nil {
-			return api.At(err, ".Recipients")
-		}
-	}
-	if v := m["Actions"]; v != nil {
-		if err := api.SetList(&s.Actions, v, func(p *ReceiptAction, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Actions")
-		}
-	}
-	if v := m["ScanEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.ScanEnabled, v); err != nil {
-			return api.At(err, ".ScanEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "TlsPolicy", &s.TlsPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "Recipients", &s.Recipients, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Actions", &s.Actions, func(p *[]ReceiptAction, v any) error {
+		return api.SetList(p, v, func(p *ReceiptAction, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ScanEnabled", &s.ScanEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *ReceiptRule) ToDynamic() map[string]any {
@@ -3452,39 +2258,20 @@ func (s *ReceiptRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.TlsPolicy != nil {
-		m["TlsPolicy"] = *s.TlsPolicy
-	}
-	if s.Recipients != nil {
-		m["Recipients"] = api.DynList(s.Recipients, api.DynString)
-	}
-	if s.Actions != nil {
-		m["Actions"] = api.DynList(s.Actions, func(e ReceiptAction) any { return e.ToDynamic() })
-	}
-	if s.ScanEnabled != nil {
-		m["ScanEnabled"] = *s.ScanEnabled
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.Put(m, "TlsPolicy", s.TlsPolicy, api.DynString)
+	api.PutList(m, "Recipients", s.Recipients, api.DynString)
+	api.PutList(m, "Actions", s.Actions, func(e ReceiptAction) any { return e.ToDynamic() })
+	api.Put(m, "ScanEnabled", s.ScanEnabled, api.DynBool)
 	return m
 }
 
 func (s *ReceiptRuleSetMetadata) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *ReceiptRuleSetMetadata) ToDynamic() map[string]any {
@@ -3492,52 +2279,23 @@ func (s *ReceiptRuleSetMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
 	return m
 }
 
 func (s *RecipientDsnFields) FromDynamic(m map[string]any) error {
-	if v := m["FinalRecipient"]; v != nil {
-		if err := api.SetStringPtr(&s.FinalRecipient, v); err != nil {
-			return api.At(err, ".FinalRecipient")
-		}
-	}
-	if v := m["Action"]; v != nil {
-		if err := api.SetStringPtr(&s.Action, v); err != nil {
-			return api.At(err, ".Action")
-		}
-	}
-	if v := m["RemoteMta"]; v != nil {
-		if err := api.SetStringPtr(&s.RemoteMta, v); err != nil {
-			return api.At(err, ".RemoteMta")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["DiagnosticCode"]; v != nil {
-		if err := api.SetStringPtr(&s.DiagnosticCode, v); err != nil {
-			return api.At(err, ".DiagnosticCode")
-		}
-	}
-	if v := m["LastAttemptDate"]; v != nil {
-		if err := api.SetTimePtr(&s.LastAttemptDate, v); err != nil {
-			return api.At(err, ".LastAttemptDate")
-		}
-	}
-	if v := m["ExtensionFields"]; v != nil {
-		if err := api.SetList(&s.ExtensionFields, v, func(p *ExtensionField, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExtensionFields")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FinalRecipient", &s.FinalRecipient, api.SetStringPtr)
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
+	err = api.Decode(err, m, "RemoteMta", &s.RemoteMta, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "DiagnosticCode", &s.DiagnosticCode, api.SetStringPtr)
+	err = api.Decode(err, m, "LastAttemptDate", &s.LastAttemptDate, api.SetTimePtr)
+	err = api.Decode(err, m, "ExtensionFields", &s.ExtensionFields, func(p *[]ExtensionField, v any) error {
+		return api.SetList(p, v, func(p *ExtensionField, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RecipientDsnFields) ToDynamic() map[string]any {
@@ -3545,42 +2303,21 @@ func (s *RecipientDsnFields) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.FinalRecipient != nil {
-		m["FinalRecipient"] = *s.FinalRecipient
-	}
-	if s.Action != nil {
-		m["Action"] = *s.Action
-	}
-	if s.RemoteMta != nil {
-		m["RemoteMta"] = *s.RemoteMta
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.DiagnosticCode != nil {
-		m["DiagnosticCode"] = *s.DiagnosticCode
-	}
-	if s.LastAttemptDate != nil {
-		m["LastAttemptDate"] = s.LastAttemptDate.UTC()
-	}
-	if s.ExtensionFields != nil {
-		m["ExtensionFields"] = api.DynList(s.ExtensionFields, func(e ExtensionField) any { return e.ToDynamic() })
-	}
+	api.Put(m, "FinalRecipient", s.FinalRecipient, api.DynString)
+	api.Put(m, "Action", s.Action, api.DynString)
+	api.Put(m, "RemoteMta", s.RemoteMta, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "DiagnosticCode", s.DiagnosticCode, api.DynString)
+	api.Put(m, "LastAttemptDate", s.LastAttemptDate, api.DynTime)
+	api.PutList(m, "ExtensionFields", s.ExtensionFields, func(e ExtensionField) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ReorderReceiptRuleSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["RuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleSetName, v); err != nil {
-			return api.At(err, ".RuleSetName")
-		}
-	}
-	if v := m["RuleNames"]; v != nil {
-		if err := api.SetList(&s.RuleNames, v, api.SetString); err != nil {
-			return api.At(err, ".RuleNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleNames", &s.RuleNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ReorderReceiptRuleSetRequest) ToDynamic() map[string]any {
@@ -3588,12 +2325,8 @@ func (s *ReorderReceiptRuleSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RuleSetName != nil {
-		m["RuleSetName"] = *s.RuleSetName
-	}
-	if s.RuleNames != nil {
-		m["RuleNames"] = api.DynList(s.RuleNames, api.DynString)
-	}
+	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
+	api.PutList(m, "RuleNames", s.RuleNames, api.DynString)
 	return m
 }
 
@@ -3607,22 +2340,11 @@ func (s *ReorderReceiptRuleSetResponse) ToDynamic() map[string]any {
 }
 
 func (s *ReputationOptions) FromDynamic(m map[string]any) error {
-	if v := m["SendingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.SendingEnabled, v); err != nil {
-			return api.At(err, ".SendingEnabled")
-		}
-	}
-	if v := m["ReputationMetricsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.ReputationMetricsEnabled, v); err != nil {
-			return api.At(err, ".ReputationMetricsEnabled")
-		}
-	}
-	if v := m["LastFreshStart"]; v != nil {
-		if err := api.SetTimePtr(&s.LastFreshStart, v); err != nil {
-			return api.At(err, ".LastFreshStart")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SendingEnabled", &s.SendingEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "ReputationMetricsEnabled", &s.ReputationMetricsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "LastFreshStart", &s.LastFreshStart, api.SetTimePtr)
+	return err
 }
 
 func (s *ReputationOptions) ToDynamic() map[string]any {
@@ -3630,25 +2352,16 @@ func (s *ReputationOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SendingEnabled != nil {
-		m["SendingEnabled"] = *s.SendingEnabled
-	}
-	if s.ReputationMetricsEnabled != nil {
-		m["ReputationMetricsEnabled"] = *s.ReputationMetricsEnabled
-	}
-	if s.LastFreshStart != nil {
-		m["LastFreshStart"] = s.LastFreshStart.UTC()
-	}
+	api.Put(m, "SendingEnabled", s.SendingEnabled, api.DynBool)
+	api.Put(m, "ReputationMetricsEnabled", s.ReputationMetricsEnabled, api.DynBool)
+	api.Put(m, "LastFreshStart", s.LastFreshStart, api.DynTime)
 	return m
 }
 
 func (s *RuleDoesNotExistException) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *RuleDoesNotExistException) ToDynamic() map[string]any {
@@ -3656,19 +2369,14 @@ func (s *RuleDoesNotExistException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *RuleSetDoesNotExistException) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *RuleSetDoesNotExistException) ToDynamic() map[string]any {
@@ -3676,34 +2384,17 @@ func (s *RuleSetDoesNotExistException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *S3Action) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["BucketName"]; v != nil {
-		if err := api.SetStringPtr(&s.BucketName, v); err != nil {
-			return api.At(err, ".BucketName")
-		}
-	}
-	if v := m["ObjectKeyPrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.ObjectKeyPrefix, v); err != nil {
-			return api.At(err, ".ObjectKeyPrefix")
-		}
-	}
-	if v := m["KmsKeyArn"]; v != nil {
-		if err := api.SetStringPtr(&s.KmsKeyArn, v); err != nil {
-			return api.At(err, ".KmsKeyArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "BucketName", &s.BucketName, api.SetStringPtr)
+	err = api.Decode(err, m, "ObjectKeyPrefix", &s.ObjectKeyPrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "KmsKeyArn", &s.KmsKeyArn, api.SetStringPtr)
+	return err
 }
 
 func (s *S3Action) ToDynamic() map[string]any {
@@ -3711,33 +2402,18 @@ func (s *S3Action) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.BucketName != nil {
-		m["BucketName"] = *s.BucketName
-	}
-	if s.ObjectKeyPrefix != nil {
-		m["ObjectKeyPrefix"] = *s.ObjectKeyPrefix
-	}
-	if s.KmsKeyArn != nil {
-		m["KmsKeyArn"] = *s.KmsKeyArn
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.Put(m, "BucketName", s.BucketName, api.DynString)
+	api.Put(m, "ObjectKeyPrefix", s.ObjectKeyPrefix, api.DynString)
+	api.Put(m, "KmsKeyArn", s.KmsKeyArn, api.DynString)
 	return m
 }
 
 func (s *SNSAction) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["Encoding"]; v != nil {
-		if err := api.SetStringPtr(&s.Encoding, v); err != nil {
-			return api.At(err, ".Encoding")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Encoding", &s.Encoding, api.SetStringPtr)
+	return err
 }
 
 func (s *SNSAction) ToDynamic() map[string]any {
@@ -3745,22 +2421,15 @@ func (s *SNSAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.Encoding != nil {
-		m["Encoding"] = *s.Encoding
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.Put(m, "Encoding", s.Encoding, api.DynString)
 	return m
 }
 
 func (s *SNSDestination) FromDynamic(m map[string]any) error {
-	if v := m["TopicARN"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicARN, v); err != nil {
-			return api.At(err, ".TopicARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicARN", &s.TopicARN, api.SetStringPtr)
+	return err
 }
 
 func (s *SNSDestination) ToDynamic() map[string]any {
@@ -3768,46 +2437,21 @@ func (s *SNSDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TopicARN != nil {
-		m["TopicARN"] = *s.TopicARN
-	}
+	api.Put(m, "TopicARN", s.TopicARN, api.DynString)
 	return m
 }
 
 func (s *SendBounceRequest) FromDynamic(m map[string]any) error {
-	if v := m["OriginalMessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.OriginalMessageId, v); err != nil {
-			return api.At(err, ".OriginalMessageId")
-		}
-	}
-	if v := m["BounceSender"]; v != nil {
-		if err := api.SetStringPtr(&s.BounceSender, v); err != nil {
-			return api.At(err, ".BounceSender")
-		}
-	}
-	if v := m["Explanation"]; v != nil {
-		if err := api.SetStringPtr(&s.Explanation, v); err != nil {
-			return api.At(err, ".Explanation")
-		}
-	}
-	if v := m["MessageDsn"]; v != nil {
-		p := new(MessageDsn)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MessageDsn")
-		}
-		s.MessageDsn = p
-	}
-	if v := m["BouncedRecipientInfoList"]; v != nil {
-		if err := api.SetList(&s.BouncedRecipientInfoList, v, func(p *BouncedRecipientInfo, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".BouncedRecipientInfoList")
-		}
-	}
-	if v := m["BounceSenderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.BounceSenderArn, v); err != nil {
-			return api.At(err, ".BounceSenderArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OriginalMessageId", &s.OriginalMessageId, api.SetStringPtr)
+	err = api.Decode(err, m, "BounceSender", &s.BounceSender, api.SetStringPtr)
+	err = api.Decode(err, m, "Explanation", &s.Explanation, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageDsn", &s.MessageDsn, api.SetStructPtr[MessageDsn])
+	err = api.Decode(err, m, "BouncedRecipientInfoList", &s.BouncedRecipientInfoList, func(p *[]BouncedRecipientInfo, v any) error {
+		return api.SetList(p, v, func(p *BouncedRecipientInfo, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "BounceSenderArn", &s.BounceSenderArn, api.SetStringPtr)
+	return err
 }
 
 func (s *SendBounceRequest) ToDynamic() map[string]any {
@@ -3815,34 +2459,19 @@ func (s *SendBounceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.OriginalMessageId != nil {
-		m["OriginalMessageId"] = *s.OriginalMessageId
-	}
-	if s.BounceSender != nil {
-		m["BounceSender"] = *s.BounceSender
-	}
-	if s.Explanation != nil {
-		m["Explanation"] = *s.Explanation
-	}
-	if s.MessageDsn != nil {
-		m["MessageDsn"] = s.MessageDsn.ToDynamic()
-	}
-	if s.BouncedRecipientInfoList != nil {
-		m["BouncedRecipientInfoList"] = api.DynList(s.BouncedRecipientInfoList, func(e BouncedRecipientInfo) any { return e.ToDynamic() })
-	}
-	if s.BounceSenderArn != nil {
-		m["BounceSenderArn"] = *s.BounceSenderArn
-	}
+	api.Put(m, "OriginalMessageId", s.OriginalMessageId, api.DynString)
+	api.Put(m, "BounceSender", s.BounceSender, api.DynString)
+	api.Put(m, "Explanation", s.Explanation, api.DynString)
+	api.PutStruct(m, "MessageDsn", s.MessageDsn)
+	api.PutList(m, "BouncedRecipientInfoList", s.BouncedRecipientInfoList, func(e BouncedRecipientInfo) any { return e.ToDynamic() })
+	api.Put(m, "BounceSenderArn", s.BounceSenderArn, api.DynString)
 	return m
 }
 
 func (s *SendBounceResponse) FromDynamic(m map[string]any) error {
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	return err
 }
 
 func (s *SendBounceResponse) ToDynamic() map[string]any {
@@ -3850,69 +2479,28 @@ func (s *SendBounceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
 	return m
 }
 
 func (s *SendBulkTemplatedEmailRequest) FromDynamic(m map[string]any) error {
-	if v := m["Source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".Source")
-		}
-	}
-	if v := m["SourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceArn, v); err != nil {
-			return api.At(err, ".SourceArn")
-		}
-	}
-	if v := m["ReplyToAddresses"]; v != nil {
-		if err := api.SetList(&s.ReplyToAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".ReplyToAddresses")
-		}
-	}
-	if v := m["ReturnPath"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnPath, v); err != nil {
-			return api.At(err, ".ReturnPath")
-		}
-	}
-	if v := m["ReturnPathArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnPathArn, v); err != nil {
-			return api.At(err, ".ReturnPathArn")
-		}
-	}
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["DefaultTags"]; v != nil {
-		if err := api.SetList(&s.DefaultTags, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DefaultTags")
-		}
-	}
-	if v := m["Template"]; v != nil {
-		if err := api.SetStringPtr(&s.Template, v); err != nil {
-			return api.At(err, ".Template")
-		}
-	}
-	if v := m["TemplateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateArn, v); err != nil {
-			return api.At(err, ".TemplateArn")
-		}
-	}
-	if v := m["DefaultTemplateData"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultTemplateData, v); err != nil {
-			return api.At(err, ".DefaultTemplateData")
-		}
-	}
-	if v := m["Destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, func(p *BulkEmailDestination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Destinations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplyToAddresses", &s.ReplyToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ReturnPath", &s.ReturnPath, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnPathArn", &s.ReturnPathArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultTags", &s.DefaultTags, func(p *[]MessageTag, v any) error {
+		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Template", &s.Template, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateArn", &s.TemplateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultTemplateData", &s.DefaultTemplateData, api.SetStringPtr)
+	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]BulkEmailDestination, v any) error {
+		return api.SetList(p, v, func(p *BulkEmailDestination, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SendBulkTemplatedEmailRequest) ToDynamic() map[string]any {
@@ -3920,49 +2508,26 @@ func (s *SendBulkTemplatedEmailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Source != nil {
-		m["Source"] = *s.Source
-	}
-	if s.SourceArn != nil {
-		m["SourceArn"] = *s.SourceArn
-	}
-	if s.ReplyToAddresses != nil {
-		m["ReplyToAddresses"] = api.DynList(s.ReplyToAddresses, api.DynString)
-	}
-	if s.ReturnPath != nil {
-		m["ReturnPath"] = *s.ReturnPath
-	}
-	if s.ReturnPathArn != nil {
-		m["ReturnPathArn"] = *s.ReturnPathArn
-	}
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.DefaultTags != nil {
-		m["DefaultTags"] = api.DynList(s.DefaultTags, func(e MessageTag) any { return e.ToDynamic() })
-	}
-	if s.Template != nil {
-		m["Template"] = *s.Template
-	}
-	if s.TemplateArn != nil {
-		m["TemplateArn"] = *s.TemplateArn
-	}
-	if s.DefaultTemplateData != nil {
-		m["DefaultTemplateData"] = *s.DefaultTemplateData
-	}
-	if s.Destinations != nil {
-		m["Destinations"] = api.DynList(s.Destinations, func(e BulkEmailDestination) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Source", s.Source, api.DynString)
+	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
+	api.PutList(m, "ReplyToAddresses", s.ReplyToAddresses, api.DynString)
+	api.Put(m, "ReturnPath", s.ReturnPath, api.DynString)
+	api.Put(m, "ReturnPathArn", s.ReturnPathArn, api.DynString)
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.PutList(m, "DefaultTags", s.DefaultTags, func(e MessageTag) any { return e.ToDynamic() })
+	api.Put(m, "Template", s.Template, api.DynString)
+	api.Put(m, "TemplateArn", s.TemplateArn, api.DynString)
+	api.Put(m, "DefaultTemplateData", s.DefaultTemplateData, api.DynString)
+	api.PutList(m, "Destinations", s.Destinations, func(e BulkEmailDestination) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *SendBulkTemplatedEmailResponse) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetList(&s.Status, v, func(p *BulkEmailDestinationStatus, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, func(p *[]BulkEmailDestinationStatus, v any) error {
+		return api.SetList(p, v, func(p *BulkEmailDestinationStatus, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SendBulkTemplatedEmailResponse) ToDynamic() map[string]any {
@@ -3970,29 +2535,16 @@ func (s *SendBulkTemplatedEmailResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Status != nil {
-		m["Status"] = api.DynList(s.Status, func(e BulkEmailDestinationStatus) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Status", s.Status, func(e BulkEmailDestinationStatus) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *SendCustomVerificationEmailRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *SendCustomVerificationEmailRequest) ToDynamic() map[string]any {
@@ -4000,25 +2552,16 @@ func (s *SendCustomVerificationEmailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *SendCustomVerificationEmailResponse) FromDynamic(m map[string]any) error {
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	return err
 }
 
 func (s *SendCustomVerificationEmailResponse) ToDynamic() map[string]any {
@@ -4026,39 +2569,18 @@ func (s *SendCustomVerificationEmailResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
 	return m
 }
 
 func (s *SendDataPoint) FromDynamic(m map[string]any) error {
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	if v := m["DeliveryAttempts"]; v != nil {
-		if err := api.SetInt64Ptr(&s.DeliveryAttempts, v); err != nil {
-			return api.At(err, ".DeliveryAttempts")
-		}
-	}
-	if v := m["Bounces"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Bounces, v); err != nil {
-			return api.At(err, ".Bounces")
-		}
-	}
-	if v := m["Complaints"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Complaints, v); err != nil {
-			return api.At(err, ".Complaints")
-		}
-	}
-	if v := m["Rejects"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Rejects, v); err != nil {
-			return api.At(err, ".Rejects")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "DeliveryAttempts", &s.DeliveryAttempts, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Bounces", &s.Bounces, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Complaints", &s.Complaints, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Rejects", &s.Rejects, api.SetInt64Ptr)
+	return err
 }
 
 func (s *SendDataPoint) ToDynamic() map[string]any {
@@ -4066,75 +2588,28 @@ func (s *SendDataPoint) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
-	if s.DeliveryAttempts != nil {
-		m["DeliveryAttempts"] = *s.DeliveryAttempts
-	}
-	if s.Bounces != nil {
-		m["Bounces"] = *s.Bounces
-	}
-	if s.Complaints != nil {
-		m["Complaints"] = *s.Complaints
-	}
-	if s.Rejects != nil {
-		m["Rejects"] = *s.Rejects
-	}
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
+	api.Put(m, "DeliveryAttempts", s.DeliveryAttempts, api.DynInt64)
+	api.Put(m, "Bounces", s.Bounces, api.DynInt64)
+	api.Put(m, "Complaints", s.Complaints, api.DynInt64)
+	api.Put(m, "Rejects", s.Rejects, api.DynInt64)
 	return m
 }
 
 func (s *SendEmailRequest) FromDynamic(m map[string]any) error {
-	if v := m["Source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".Source")
-		}
-	}
-	if v := m["Destination"]; v != nil {
-		p := new(Destination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-		s.Destination = p
-	}
-	if v := m["Message"]; v != nil {
-		p := new(Message)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Message")
-		}
-		s.Message = p
-	}
-	if v := m["ReplyToAddresses"]; v != nil {
-		if err := api.SetList(&s.ReplyToAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".ReplyToAddresses")
-		}
-	}
-	if v := m["ReturnPath"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnPath, v); err != nil {
-			return api.At(err, ".ReturnPath")
-		}
-	}
-	if v := m["SourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceArn, v); err != nil {
-			return api.At(err, ".SourceArn")
-		}
-	}
-	if v := m["ReturnPathArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnPathArn, v); err != nil {
-			return api.At(err, ".ReturnPathArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[Destination])
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStructPtr[Message])
+	err = api.Decode(err, m, "ReplyToAddresses", &s.ReplyToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ReturnPath", &s.ReturnPath, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnPathArn", &s.ReturnPathArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]MessageTag, v any) error {
+		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *SendEmailRequest) ToDynamic() map[string]any {
@@ -4142,43 +2617,22 @@ func (s *SendEmailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Source != nil {
-		m["Source"] = *s.Source
-	}
-	if s.Destination != nil {
-		m["Destination"] = s.Destination.ToDynamic()
-	}
-	if s.Message != nil {
-		m["Message"] = s.Message.ToDynamic()
-	}
-	if s.ReplyToAddresses != nil {
-		m["ReplyToAddresses"] = api.DynList(s.ReplyToAddresses, api.DynString)
-	}
-	if s.ReturnPath != nil {
-		m["ReturnPath"] = *s.ReturnPath
-	}
-	if s.SourceArn != nil {
-		m["SourceArn"] = *s.SourceArn
-	}
-	if s.ReturnPathArn != nil {
-		m["ReturnPathArn"] = *s.ReturnPathArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e MessageTag) any { return e.ToDynamic() })
-	}
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "Source", s.Source, api.DynString)
+	api.PutStruct(m, "Destination", s.Destination)
+	api.PutStruct(m, "Message", s.Message)
+	api.PutList(m, "ReplyToAddresses", s.ReplyToAddresses, api.DynString)
+	api.Put(m, "ReturnPath", s.ReturnPath, api.DynString)
+	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
+	api.Put(m, "ReturnPathArn", s.ReturnPathArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e MessageTag) any { return e.ToDynamic() })
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *SendEmailResponse) FromDynamic(m map[string]any) error {
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	return err
 }
 
 func (s *SendEmailResponse) ToDynamic() map[string]any {
@@ -4186,56 +2640,23 @@ func (s *SendEmailResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
 	return m
 }
 
 func (s *SendRawEmailRequest) FromDynamic(m map[string]any) error {
-	if v := m["Source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".Source")
-		}
-	}
-	if v := m["Destinations"]; v != nil {
-		if err := api.SetList(&s.Destinations, v, api.SetString); err != nil {
-			return api.At(err, ".Destinations")
-		}
-	}
-	if v := m["RawMessage"]; v != nil {
-		p := new(RawMessage)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RawMessage")
-		}
-		s.RawMessage = p
-	}
-	if v := m["FromArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FromArn, v); err != nil {
-			return api.At(err, ".FromArn")
-		}
-	}
-	if v := m["SourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceArn, v); err != nil {
-			return api.At(err, ".SourceArn")
-		}
-	}
-	if v := m["ReturnPathArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnPathArn, v); err != nil {
-			return api.At(err, ".ReturnPathArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
+	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "RawMessage", &s.RawMessage, api.SetStructPtr[RawMessage])
+	err = api.Decode(err, m, "FromArn", &s.FromArn, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnPathArn", &s.ReturnPathArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]MessageTag, v any) error {
+		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *SendRawEmailRequest) ToDynamic() map[string]any {
@@ -4243,40 +2664,21 @@ func (s *SendRawEmailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Source != nil {
-		m["Source"] = *s.Source
-	}
-	if s.Destinations != nil {
-		m["Destinations"] = api.DynList(s.Destinations, api.DynString)
-	}
-	if s.RawMessage != nil {
-		m["RawMessage"] = s.RawMessage.ToDynamic()
-	}
-	if s.FromArn != nil {
-		m["FromArn"] = *s.FromArn
-	}
-	if s.SourceArn != nil {
-		m["SourceArn"] = *s.SourceArn
-	}
-	if s.ReturnPathArn != nil {
-		m["ReturnPathArn"] = *s.ReturnPathArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e MessageTag) any { return e.ToDynamic() })
-	}
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "Source", s.Source, api.DynString)
+	api.PutList(m, "Destinations", s.Destinations, api.DynString)
+	api.PutStruct(m, "RawMessage", s.RawMessage)
+	api.Put(m, "FromArn", s.FromArn, api.DynString)
+	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
+	api.Put(m, "ReturnPathArn", s.ReturnPathArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e MessageTag) any { return e.ToDynamic() })
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *SendRawEmailResponse) FromDynamic(m map[string]any) error {
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	return err
 }
 
 func (s *SendRawEmailResponse) ToDynamic() map[string]any {
@@ -4284,71 +2686,26 @@ func (s *SendRawEmailResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
 	return m
 }
 
 func (s *SendTemplatedEmailRequest) FromDynamic(m map[string]any) error {
-	if v := m["Source"]; v != nil {
-		if err := api.SetStringPtr(&s.Source, v); err != nil {
-			return api.At(err, ".Source")
-		}
-	}
-	if v := m["Destination"]; v != nil {
-		p := new(Destination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-		s.Destination = p
-	}
-	if v := m["ReplyToAddresses"]; v != nil {
-		if err := api.SetList(&s.ReplyToAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".ReplyToAddresses")
-		}
-	}
-	if v := m["ReturnPath"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnPath, v); err != nil {
-			return api.At(err, ".ReturnPath")
-		}
-	}
-	if v := m["SourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceArn, v); err != nil {
-			return api.At(err, ".SourceArn")
-		}
-	}
-	if v := m["ReturnPathArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ReturnPathArn, v); err != nil {
-			return api.At(err, ".ReturnPathArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["Template"]; v != nil {
-		if err := api.SetStringPtr(&s.Template, v); err != nil {
-			return api.At(err, ".Template")
-		}
-	}
-	if v := m["TemplateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateArn, v); err != nil {
-			return api.At(err, ".TemplateArn")
-		}
-	}
-	if v := m["TemplateData"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateData, v); err != nil {
-			return api.At(err, ".TemplateData")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[Destination])
+	err = api.Decode(err, m, "ReplyToAddresses", &s.ReplyToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ReturnPath", &s.ReturnPath, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ReturnPathArn", &s.ReturnPathArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]MessageTag, v any) error {
+		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "Template", &s.Template, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateArn", &s.TemplateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateData", &s.TemplateData, api.SetStringPtr)
+	return err
 }
 
 func (s *SendTemplatedEmailRequest) ToDynamic() map[string]any {
@@ -4356,49 +2713,24 @@ func (s *SendTemplatedEmailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Source != nil {
-		m["Source"] = *s.Source
-	}
-	if s.Destination != nil {
-		m["Destination"] = s.Destination.ToDynamic()
-	}
-	if s.ReplyToAddresses != nil {
-		m["ReplyToAddresses"] = api.DynList(s.ReplyToAddresses, api.DynString)
-	}
-	if s.ReturnPath != nil {
-		m["ReturnPath"] = *s.ReturnPath
-	}
-	if s.SourceArn != nil {
-		m["SourceArn"] = *s.SourceArn
-	}
-	if s.ReturnPathArn != nil {
-		m["ReturnPathArn"] = *s.ReturnPathArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e MessageTag) any { return e.ToDynamic() })
-	}
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.Template != nil {
-		m["Template"] = *s.Template
-	}
-	if s.TemplateArn != nil {
-		m["TemplateArn"] = *s.TemplateArn
-	}
-	if s.TemplateData != nil {
-		m["TemplateData"] = *s.TemplateData
-	}
+	api.Put(m, "Source", s.Source, api.DynString)
+	api.PutStruct(m, "Destination", s.Destination)
+	api.PutList(m, "ReplyToAddresses", s.ReplyToAddresses, api.DynString)
+	api.Put(m, "ReturnPath", s.ReturnPath, api.DynString)
+	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
+	api.Put(m, "ReturnPathArn", s.ReturnPathArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e MessageTag) any { return e.ToDynamic() })
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "Template", s.Template, api.DynString)
+	api.Put(m, "TemplateArn", s.TemplateArn, api.DynString)
+	api.Put(m, "TemplateData", s.TemplateData, api.DynString)
 	return m
 }
 
 func (s *SendTemplatedEmailResponse) FromDynamic(m map[string]any) error {
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	return err
 }
 
 func (s *SendTemplatedEmailResponse) ToDynamic() map[string]any {
@@ -4406,19 +2738,14 @@ func (s *SendTemplatedEmailResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
 	return m
 }
 
 func (s *SetActiveReceiptRuleSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["RuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleSetName, v); err != nil {
-			return api.At(err, ".RuleSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *SetActiveReceiptRuleSetRequest) ToDynamic() map[string]any {
@@ -4426,9 +2753,7 @@ func (s *SetActiveReceiptRuleSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RuleSetName != nil {
-		m["RuleSetName"] = *s.RuleSetName
-	}
+	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
 	return m
 }
 
@@ -4442,17 +2767,10 @@ func (s *SetActiveReceiptRuleSetResponse) ToDynamic() map[string]any {
 }
 
 func (s *SetIdentityDkimEnabledRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identity"]; v != nil {
-		if err := api.SetStringPtr(&s.Identity, v); err != nil {
-			return api.At(err, ".Identity")
-		}
-	}
-	if v := m["DkimEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.DkimEnabled, v); err != nil {
-			return api.At(err, ".DkimEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
+	err = api.Decode(err, m, "DkimEnabled", &s.DkimEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *SetIdentityDkimEnabledRequest) ToDynamic() map[string]any {
@@ -4460,12 +2778,8 @@ func (s *SetIdentityDkimEnabledRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Identity != nil {
-		m["Identity"] = *s.Identity
-	}
-	if s.DkimEnabled != nil {
-		m["DkimEnabled"] = *s.DkimEnabled
-	}
+	api.Put(m, "Identity", s.Identity, api.DynString)
+	api.Put(m, "DkimEnabled", s.DkimEnabled, api.DynBool)
 	return m
 }
 
@@ -4479,17 +2793,10 @@ func (s *SetIdentityDkimEnabledResponse) ToDynamic() map[string]any {
 }
 
 func (s *SetIdentityFeedbackForwardingEnabledRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identity"]; v != nil {
-		if err := api.SetStringPtr(&s.Identity, v); err != nil {
-			return api.At(err, ".Identity")
-		}
-	}
-	if v := m["ForwardingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.ForwardingEnabled, v); err != nil {
-			return api.At(err, ".ForwardingEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
+	err = api.Decode(err, m, "ForwardingEnabled", &s.ForwardingEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *SetIdentityFeedbackForwardingEnabledRequest) ToDynamic() map[string]any {
@@ -4497,12 +2804,8 @@ func (s *SetIdentityFeedbackForwardingEnabledRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Identity != nil {
-		m["Identity"] = *s.Identity
-	}
-	if s.ForwardingEnabled != nil {
-		m["ForwardingEnabled"] = *s.ForwardingEnabled
-	}
+	api.Put(m, "Identity", s.Identity, api.DynString)
+	api.Put(m, "ForwardingEnabled", s.ForwardingEnabled, api.DynBool)
 	return m
 }
 
@@ -4516,22 +2819,11 @@ func (s *SetIdentityFeedbackForwardingEnabledResponse) ToDynamic() map[string]an
 }
 
 func (s *SetIdentityHeadersInNotificationsEnabledRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identity"]; v != nil {
-		if err := api.SetStringPtr(&s.Identity, v); err != nil {
-			return api.At(err, ".Identity")
-		}
-	}
-	if v := m["NotificationType"]; v != nil {
-		if err := api.SetStringPtr(&s.NotificationType, v); err != nil {
-			return api.At(err, ".NotificationType")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
+	err = api.Decode(err, m, "NotificationType", &s.NotificationType, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *SetIdentityHeadersInNotificationsEnabledRequest) ToDynamic() map[string]any {
@@ -4539,15 +2831,9 @@ func (s *SetIdentityHeadersInNotificationsEnabledRequest) ToDynamic() map[string
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Identity != nil {
-		m["Identity"] = *s.Identity
-	}
-	if s.NotificationType != nil {
-		m["NotificationType"] = *s.NotificationType
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
+	api.Put(m, "Identity", s.Identity, api.DynString)
+	api.Put(m, "NotificationType", s.NotificationType, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
 	return m
 }
 
@@ -4563,22 +2849,11 @@ func (s *SetIdentityHeadersInNotificationsEnabledResponse) ToDynamic() map[strin
 }
 
 func (s *SetIdentityMailFromDomainRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identity"]; v != nil {
-		if err := api.SetStringPtr(&s.Identity, v); err != nil {
-			return api.At(err, ".Identity")
-		}
-	}
-	if v := m["MailFromDomain"]; v != nil {
-		if err := api.SetStringPtr(&s.MailFromDomain, v); err != nil {
-			return api.At(err, ".MailFromDomain")
-		}
-	}
-	if v := m["BehaviorOnMXFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.BehaviorOnMXFailure, v); err != nil {
-			return api.At(err, ".BehaviorOnMXFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
+	err = api.Decode(err, m, "MailFromDomain", &s.MailFromDomain, api.SetStringPtr)
+	err = api.Decode(err, m, "BehaviorOnMXFailure", &s.BehaviorOnMXFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *SetIdentityMailFromDomainRequest) ToDynamic() map[string]any {
@@ -4586,15 +2861,9 @@ func (s *SetIdentityMailFromDomainRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Identity != nil {
-		m["Identity"] = *s.Identity
-	}
-	if s.MailFromDomain != nil {
-		m["MailFromDomain"] = *s.MailFromDomain
-	}
-	if s.BehaviorOnMXFailure != nil {
-		m["BehaviorOnMXFailure"] = *s.BehaviorOnMXFailure
-	}
+	api.Put(m, "Identity", s.Identity, api.DynString)
+	api.Put(m, "MailFromDomain", s.MailFromDomain, api.DynString)
+	api.Put(m, "BehaviorOnMXFailure", s.BehaviorOnMXFailure, api.DynString)
 	return m
 }
 
@@ -4608,22 +2877,11 @@ func (s *SetIdentityMailFromDomainResponse) ToDynamic() map[string]any {
 }
 
 func (s *SetIdentityNotificationTopicRequest) FromDynamic(m map[string]any) error {
-	if v := m["Identity"]; v != nil {
-		if err := api.SetStringPtr(&s.Identity, v); err != nil {
-			return api.At(err, ".Identity")
-		}
-	}
-	if v := m["NotificationType"]; v != nil {
-		if err := api.SetStringPtr(&s.NotificationType, v); err != nil {
-			return api.At(err, ".NotificationType")
-		}
-	}
-	if v := m["SnsTopic"]; v != nil {
-		if err := api.SetStringPtr(&s.SnsTopic, v); err != nil {
-			return api.At(err, ".SnsTopic")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
+	err = api.Decode(err, m, "NotificationType", &s.NotificationType, api.SetStringPtr)
+	err = api.Decode(err, m, "SnsTopic", &s.SnsTopic, api.SetStringPtr)
+	return err
 }
 
 func (s *SetIdentityNotificationTopicRequest) ToDynamic() map[string]any {
@@ -4631,15 +2889,9 @@ func (s *SetIdentityNotificationTopicRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Identity != nil {
-		m["Identity"] = *s.Identity
-	}
-	if s.NotificationType != nil {
-		m["NotificationType"] = *s.NotificationType
-	}
-	if s.SnsTopic != nil {
-		m["SnsTopic"] = *s.SnsTopic
-	}
+	api.Put(m, "Identity", s.Identity, api.DynString)
+	api.Put(m, "NotificationType", s.NotificationType, api.DynString)
+	api.Put(m, "SnsTopic", s.SnsTopic, api.DynString)
 	return m
 }
 
@@ -4653,22 +2905,11 @@ func (s *SetIdentityNotificationTopicResponse) ToDynamic() map[string]any {
 }
 
 func (s *SetReceiptRulePositionRequest) FromDynamic(m map[string]any) error {
-	if v := m["RuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleSetName, v); err != nil {
-			return api.At(err, ".RuleSetName")
-		}
-	}
-	if v := m["RuleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleName, v); err != nil {
-			return api.At(err, ".RuleName")
-		}
-	}
-	if v := m["After"]; v != nil {
-		if err := api.SetStringPtr(&s.After, v); err != nil {
-			return api.At(err, ".After")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
+	err = api.Decode(err, m, "After", &s.After, api.SetStringPtr)
+	return err
 }
 
 func (s *SetReceiptRulePositionRequest) ToDynamic() map[string]any {
@@ -4676,15 +2917,9 @@ func (s *SetReceiptRulePositionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RuleSetName != nil {
-		m["RuleSetName"] = *s.RuleSetName
-	}
-	if s.RuleName != nil {
-		m["RuleName"] = *s.RuleName
-	}
-	if s.After != nil {
-		m["After"] = *s.After
-	}
+	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
+	api.Put(m, "RuleName", s.RuleName, api.DynString)
+	api.Put(m, "After", s.After, api.DynString)
 	return m
 }
 
@@ -4698,17 +2933,10 @@ func (s *SetReceiptRulePositionResponse) ToDynamic() map[string]any {
 }
 
 func (s *StopAction) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	return err
 }
 
 func (s *StopAction) ToDynamic() map[string]any {
@@ -4716,37 +2944,18 @@ func (s *StopAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
 	return m
 }
 
 func (s *Template) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["SubjectPart"]; v != nil {
-		if err := api.SetStringPtr(&s.SubjectPart, v); err != nil {
-			return api.At(err, ".SubjectPart")
-		}
-	}
-	if v := m["TextPart"]; v != nil {
-		if err := api.SetStringPtr(&s.TextPart, v); err != nil {
-			return api.At(err, ".TextPart")
-		}
-	}
-	if v := m["HtmlPart"]; v != nil {
-		if err := api.SetStringPtr(&s.HtmlPart, v); err != nil {
-			return api.At(err, ".HtmlPart")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "SubjectPart", &s.SubjectPart, api.SetStringPtr)
+	err = api.Decode(err, m, "TextPart", &s.TextPart, api.SetStringPtr)
+	err = api.Decode(err, m, "HtmlPart", &s.HtmlPart, api.SetStringPtr)
+	return err
 }
 
 func (s *Template) ToDynamic() map[string]any {
@@ -4754,28 +2963,17 @@ func (s *Template) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.SubjectPart != nil {
-		m["SubjectPart"] = *s.SubjectPart
-	}
-	if s.TextPart != nil {
-		m["TextPart"] = *s.TextPart
-	}
-	if s.HtmlPart != nil {
-		m["HtmlPart"] = *s.HtmlPart
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "SubjectPart", s.SubjectPart, api.DynString)
+	api.Put(m, "TextPart", s.TextPart, api.DynString)
+	api.Put(m, "HtmlPart", s.HtmlPart, api.DynString)
 	return m
 }
 
 func (s *TemplateDoesNotExistException) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *TemplateDoesNotExistException) ToDynamic() map[string]any {
@@ -4783,24 +2981,15 @@ func (s *TemplateDoesNotExistException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
 	return m
 }
 
 func (s *TemplateMetadata) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *TemplateMetadata) ToDynamic() map[string]any {
@@ -4808,27 +2997,16 @@ func (s *TemplateMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
 	return m
 }
 
 func (s *TestRenderTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["TemplateData"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateData, v); err != nil {
-			return api.At(err, ".TemplateData")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateData", &s.TemplateData, api.SetStringPtr)
+	return err
 }
 
 func (s *TestRenderTemplateRequest) ToDynamic() map[string]any {
@@ -4836,22 +3014,15 @@ func (s *TestRenderTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.TemplateData != nil {
-		m["TemplateData"] = *s.TemplateData
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "TemplateData", s.TemplateData, api.DynString)
 	return m
 }
 
 func (s *TestRenderTemplateResponse) FromDynamic(m map[string]any) error {
-	if v := m["RenderedTemplate"]; v != nil {
-		if err := api.SetStringPtr(&s.RenderedTemplate, v); err != nil {
-			return api.At(err, ".RenderedTemplate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RenderedTemplate", &s.RenderedTemplate, api.SetStringPtr)
+	return err
 }
 
 func (s *TestRenderTemplateResponse) ToDynamic() map[string]any {
@@ -4859,19 +3030,14 @@ func (s *TestRenderTemplateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RenderedTemplate != nil {
-		m["RenderedTemplate"] = *s.RenderedTemplate
-	}
+	api.Put(m, "RenderedTemplate", s.RenderedTemplate, api.DynString)
 	return m
 }
 
 func (s *TrackingOptions) FromDynamic(m map[string]any) error {
-	if v := m["CustomRedirectDomain"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomRedirectDomain, v); err != nil {
-			return api.At(err, ".CustomRedirectDomain")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomRedirectDomain", &s.CustomRedirectDomain, api.SetStringPtr)
+	return err
 }
 
 func (s *TrackingOptions) ToDynamic() map[string]any {
@@ -4879,19 +3045,14 @@ func (s *TrackingOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomRedirectDomain != nil {
-		m["CustomRedirectDomain"] = *s.CustomRedirectDomain
-	}
+	api.Put(m, "CustomRedirectDomain", s.CustomRedirectDomain, api.DynString)
 	return m
 }
 
 func (s *TrackingOptionsAlreadyExistsException) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *TrackingOptionsAlreadyExistsException) ToDynamic() map[string]any {
@@ -4899,19 +3060,14 @@ func (s *TrackingOptionsAlreadyExistsException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *TrackingOptionsDoesNotExistException) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *TrackingOptionsDoesNotExistException) ToDynamic() map[string]any {
@@ -4919,19 +3075,14 @@ func (s *TrackingOptionsDoesNotExistException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *UpdateAccountSendingEnabledRequest) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *UpdateAccountSendingEnabledRequest) ToDynamic() map[string]any {
@@ -4939,26 +3090,15 @@ func (s *UpdateAccountSendingEnabledRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
 	return m
 }
 
 func (s *UpdateConfigurationSetEventDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["EventDestination"]; v != nil {
-		p := new(EventDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EventDestination")
-		}
-		s.EventDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestination", &s.EventDestination, api.SetStructPtr[EventDestination])
+	return err
 }
 
 func (s *UpdateConfigurationSetEventDestinationRequest) ToDynamic() map[string]any {
@@ -4966,12 +3106,8 @@ func (s *UpdateConfigurationSetEventDestinationRequest) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.EventDestination != nil {
-		m["EventDestination"] = s.EventDestination.ToDynamic()
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.PutStruct(m, "EventDestination", s.EventDestination)
 	return m
 }
 
@@ -4987,17 +3123,10 @@ func (s *UpdateConfigurationSetEventDestinationResponse) ToDynamic() map[string]
 }
 
 func (s *UpdateConfigurationSetReputationMetricsEnabledRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *UpdateConfigurationSetReputationMetricsEnabledRequest) ToDynamic() map[string]any {
@@ -5005,27 +3134,16 @@ func (s *UpdateConfigurationSetReputationMetricsEnabledRequest) ToDynamic() map[
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
 	return m
 }
 
 func (s *UpdateConfigurationSetSendingEnabledRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *UpdateConfigurationSetSendingEnabledRequest) ToDynamic() map[string]any {
@@ -5033,29 +3151,16 @@ func (s *UpdateConfigurationSetSendingEnabledRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
 	return m
 }
 
 func (s *UpdateConfigurationSetTrackingOptionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["TrackingOptions"]; v != nil {
-		p := new(TrackingOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrackingOptions")
-		}
-		s.TrackingOptions = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "TrackingOptions", &s.TrackingOptions, api.SetStructPtr[TrackingOptions])
+	return err
 }
 
 func (s *UpdateConfigurationSetTrackingOptionsRequest) ToDynamic() map[string]any {
@@ -5063,12 +3168,8 @@ func (s *UpdateConfigurationSetTrackingOptionsRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.TrackingOptions != nil {
-		m["TrackingOptions"] = s.TrackingOptions.ToDynamic()
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.PutStruct(m, "TrackingOptions", s.TrackingOptions)
 	return m
 }
 
@@ -5082,37 +3183,14 @@ func (s *UpdateConfigurationSetTrackingOptionsResponse) ToDynamic() map[string]a
 }
 
 func (s *UpdateCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["TemplateSubject"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSubject, v); err != nil {
-			return api.At(err, ".TemplateSubject")
-		}
-	}
-	if v := m["TemplateContent"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateContent, v); err != nil {
-			return api.At(err, ".TemplateContent")
-		}
-	}
-	if v := m["SuccessRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.SuccessRedirectionURL, v); err != nil {
-			return api.At(err, ".SuccessRedirectionURL")
-		}
-	}
-	if v := m["FailureRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureRedirectionURL, v); err != nil {
-			return api.At(err, ".FailureRedirectionURL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStringPtr)
+	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
@@ -5120,41 +3198,20 @@ func (s *UpdateCustomVerificationEmailTemplateRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.TemplateSubject != nil {
-		m["TemplateSubject"] = *s.TemplateSubject
-	}
-	if s.TemplateContent != nil {
-		m["TemplateContent"] = *s.TemplateContent
-	}
-	if s.SuccessRedirectionURL != nil {
-		m["SuccessRedirectionURL"] = *s.SuccessRedirectionURL
-	}
-	if s.FailureRedirectionURL != nil {
-		m["FailureRedirectionURL"] = *s.FailureRedirectionURL
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
+	api.Put(m, "TemplateContent", s.TemplateContent, api.DynString)
+	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
+	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
 	return m
 }
 
 func (s *UpdateReceiptRuleRequest) FromDynamic(m map[string]any) error {
-	if v := m["RuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleSetName, v); err != nil {
-			return api.At(err, ".RuleSetName")
-		}
-	}
-	if v := m["Rule"]; v != nil {
-		p := new(ReceiptRule)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Rule")
-		}
-		s.Rule = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStructPtr[ReceiptRule])
+	return err
 }
 
 func (s *UpdateReceiptRuleRequest) ToDynamic() map[string]any {
@@ -5162,12 +3219,8 @@ func (s *UpdateReceiptRuleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RuleSetName != nil {
-		m["RuleSetName"] = *s.RuleSetName
-	}
-	if s.Rule != nil {
-		m["Rule"] = s.Rule.ToDynamic()
-	}
+	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
+	api.PutStruct(m, "Rule", s.Rule)
 	return m
 }
 
@@ -5181,14 +3234,9 @@ func (s *UpdateReceiptRuleResponse) ToDynamic() map[string]any {
 }
 
 func (s *UpdateTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["Template"]; v != nil {
-		p := new(Template)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Template")
-		}
-		s.Template = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Template", &s.Template, api.SetStructPtr[Template])
+	return err
 }
 
 func (s *UpdateTemplateRequest) ToDynamic() map[string]any {
@@ -5196,9 +3244,7 @@ func (s *UpdateTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Template != nil {
-		m["Template"] = s.Template.ToDynamic()
-	}
+	api.PutStruct(m, "Template", s.Template)
 	return m
 }
 
@@ -5212,12 +3258,9 @@ func (s *UpdateTemplateResponse) ToDynamic() map[string]any {
 }
 
 func (s *VerifyDomainDkimRequest) FromDynamic(m map[string]any) error {
-	if v := m["Domain"]; v != nil {
-		if err := api.SetStringPtr(&s.Domain, v); err != nil {
-			return api.At(err, ".Domain")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
+	return err
 }
 
 func (s *VerifyDomainDkimRequest) ToDynamic() map[string]any {
@@ -5225,19 +3268,14 @@ func (s *VerifyDomainDkimRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Domain != nil {
-		m["Domain"] = *s.Domain
-	}
+	api.Put(m, "Domain", s.Domain, api.DynString)
 	return m
 }
 
 func (s *VerifyDomainDkimResponse) FromDynamic(m map[string]any) error {
-	if v := m["DkimTokens"]; v != nil {
-		if err := api.SetList(&s.DkimTokens, v, api.SetString); err != nil {
-			return api.At(err, ".DkimTokens")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DkimTokens", &s.DkimTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *VerifyDomainDkimResponse) ToDynamic() map[string]any {
@@ -5245,19 +3283,14 @@ func (s *VerifyDomainDkimResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DkimTokens != nil {
-		m["DkimTokens"] = api.DynList(s.DkimTokens, api.DynString)
-	}
+	api.PutList(m, "DkimTokens", s.DkimTokens, api.DynString)
 	return m
 }
 
 func (s *VerifyDomainIdentityRequest) FromDynamic(m map[string]any) error {
-	if v := m["Domain"]; v != nil {
-		if err := api.SetStringPtr(&s.Domain, v); err != nil {
-			return api.At(err, ".Domain")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
+	return err
 }
 
 func (s *VerifyDomainIdentityRequest) ToDynamic() map[string]any {
@@ -5265,19 +3298,14 @@ func (s *VerifyDomainIdentityRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Domain != nil {
-		m["Domain"] = *s.Domain
-	}
+	api.Put(m, "Domain", s.Domain, api.DynString)
 	return m
 }
 
 func (s *VerifyDomainIdentityResponse) FromDynamic(m map[string]any) error {
-	if v := m["VerificationToken"]; v != nil {
-		if err := api.SetStringPtr(&s.VerificationToken, v); err != nil {
-			return api.At(err, ".VerificationToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VerificationToken", &s.VerificationToken, api.SetStringPtr)
+	return err
 }
 
 func (s *VerifyDomainIdentityResponse) ToDynamic() map[string]any {
@@ -5285,19 +3313,14 @@ func (s *VerifyDomainIdentityResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.VerificationToken != nil {
-		m["VerificationToken"] = *s.VerificationToken
-	}
+	api.Put(m, "VerificationToken", s.VerificationToken, api.DynString)
 	return m
 }
 
 func (s *VerifyEmailAddressRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	return err
 }
 
 func (s *VerifyEmailAddressRequest) ToDynamic() map[string]any {
@@ -5305,19 +3328,14 @@ func (s *VerifyEmailAddressRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
 	return m
 }
 
 func (s *VerifyEmailIdentityRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	return err
 }
 
 func (s *VerifyEmailIdentityRequest) ToDynamic() map[string]any {
@@ -5325,9 +3343,7 @@ func (s *VerifyEmailIdentityRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
 	return m
 }
 
@@ -5341,17 +3357,10 @@ func (s *VerifyEmailIdentityResponse) ToDynamic() map[string]any {
 }
 
 func (s *WorkmailAction) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["OrganizationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.OrganizationArn, v); err != nil {
-			return api.At(err, ".OrganizationArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "OrganizationArn", &s.OrganizationArn, api.SetStringPtr)
+	return err
 }
 
 func (s *WorkmailAction) ToDynamic() map[string]any {
@@ -5359,11 +3368,7 @@ func (s *WorkmailAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.OrganizationArn != nil {
-		m["OrganizationArn"] = *s.OrganizationArn
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.Put(m, "OrganizationArn", s.OrganizationArn, api.DynString)
 	return m
 }

@@ -3,43 +3,20 @@
 package sesv2api
 
 import (
+	"time"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
 func (s *AccountDetails) FromDynamic(m map[string]any) error {
-	if v := m["MailType"]; v != nil {
-		if err := api.SetStringPtr(&s.MailType, v); err != nil {
-			return api.At(err, ".MailType")
-		}
-	}
-	if v := m["WebsiteURL"]; v != nil {
-		if err := api.SetStringPtr(&s.WebsiteURL, v); err != nil {
-			return api.At(err, ".WebsiteURL")
-		}
-	}
-	if v := m["ContactLanguage"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactLanguage, v); err != nil {
-			return api.At(err, ".ContactLanguage")
-		}
-	}
-	if v := m["UseCaseDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.UseCaseDescription, v); err != nil {
-			return api.At(err, ".UseCaseDescription")
-		}
-	}
-	if v := m["AdditionalContactEmailAddresses"]; v != nil {
-		if err := api.SetList(&s.AdditionalContactEmailAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".AdditionalContactEmailAddresses")
-		}
-	}
-	if v := m["ReviewDetails"]; v != nil {
-		p := new(ReviewDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReviewDetails")
-		}
-		s.ReviewDetails = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MailType", &s.MailType, api.SetStringPtr)
+	err = api.Decode(err, m, "WebsiteURL", &s.WebsiteURL, api.SetStringPtr)
+	err = api.Decode(err, m, "ContactLanguage", &s.ContactLanguage, api.SetStringPtr)
+	err = api.Decode(err, m, "UseCaseDescription", &s.UseCaseDescription, api.SetStringPtr)
+	err = api.Decode(err, m, "AdditionalContactEmailAddresses", &s.AdditionalContactEmailAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ReviewDetails", &s.ReviewDetails, api.SetStructPtr[ReviewDetails])
+	return err
 }
 
 func (s *AccountDetails) ToDynamic() map[string]any {
@@ -47,24 +24,12 @@ func (s *AccountDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.MailType != nil {
-		m["MailType"] = *s.MailType
-	}
-	if s.WebsiteURL != nil {
-		m["WebsiteURL"] = *s.WebsiteURL
-	}
-	if s.ContactLanguage != nil {
-		m["ContactLanguage"] = *s.ContactLanguage
-	}
-	if s.UseCaseDescription != nil {
-		m["UseCaseDescription"] = *s.UseCaseDescription
-	}
-	if s.AdditionalContactEmailAddresses != nil {
-		m["AdditionalContactEmailAddresses"] = api.DynList(s.AdditionalContactEmailAddresses, api.DynString)
-	}
-	if s.ReviewDetails != nil {
-		m["ReviewDetails"] = s.ReviewDetails.ToDynamic()
-	}
+	api.Put(m, "MailType", s.MailType, api.DynString)
+	api.Put(m, "WebsiteURL", s.WebsiteURL, api.DynString)
+	api.Put(m, "ContactLanguage", s.ContactLanguage, api.DynString)
+	api.Put(m, "UseCaseDescription", s.UseCaseDescription, api.DynString)
+	api.PutList(m, "AdditionalContactEmailAddresses", s.AdditionalContactEmailAddresses, api.DynString)
+	api.PutStruct(m, "ReviewDetails", s.ReviewDetails)
 	return m
 }
 
@@ -96,37 +61,14 @@ func (s *BadRequestException) ToDynamic() map[string]any {
 }
 
 func (s *BatchGetMetricDataQuery) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["Metric"]; v != nil {
-		if err := api.SetStringPtr(&s.Metric, v); err != nil {
-			return api.At(err, ".Metric")
-		}
-	}
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetMap(&s.Dimensions, v, api.SetString); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["StartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".StartDate")
-		}
-	}
-	if v := m["EndDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EndDate, v); err != nil {
-			return api.At(err, ".EndDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "Metric", &s.Metric, api.SetStringPtr)
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
+	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
+	return err
 }
 
 func (s *BatchGetMetricDataQuery) ToDynamic() map[string]any {
@@ -134,34 +76,21 @@ func (s *BatchGetMetricDataQuery) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.Metric != nil {
-		m["Metric"] = *s.Metric
-	}
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynMap(s.Dimensions, api.DynString)
-	}
-	if s.StartDate != nil {
-		m["StartDate"] = s.StartDate.UTC()
-	}
-	if s.EndDate != nil {
-		m["EndDate"] = s.EndDate.UTC()
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.Put(m, "Metric", s.Metric, api.DynString)
+	api.PutMap(m, "Dimensions", s.Dimensions, api.DynString)
+	api.Put(m, "StartDate", s.StartDate, api.DynTime)
+	api.Put(m, "EndDate", s.EndDate, api.DynTime)
 	return m
 }
 
 func (s *BatchGetMetricDataRequest) FromDynamic(m map[string]any) error {
-	if v := m["Queries"]; v != nil {
-		if err := api.SetList(&s.Queries, v, func(p *BatchGetMetricDataQuery, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Queries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Queries", &s.Queries, func(p *[]BatchGetMetricDataQuery, v any) error {
+		return api.SetList(p, v, func(p *BatchGetMetricDataQuery, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchGetMetricDataRequest) ToDynamic() map[string]any {
@@ -169,24 +98,19 @@ func (s *BatchGetMetricDataRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Queries != nil {
-		m["Queries"] = api.DynList(s.Queries, func(e BatchGetMetricDataQuery) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Queries", s.Queries, func(e BatchGetMetricDataQuery) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BatchGetMetricDataResponse) FromDynamic(m map[string]any) error {
-	if v := m["Results"]; v != nil {
-		if err := api.SetList(&s.Results, v, func(p *MetricDataResult, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Results")
-		}
-	}
-	if v := m["Errors"]; v != nil {
-		if err := api.SetList(&s.Errors, v, func(p *MetricDataError, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Errors")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Results", &s.Results, func(p *[]MetricDataResult, v any) error {
+		return api.SetList(p, v, func(p *MetricDataResult, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Errors", &s.Errors, func(p *[]MetricDataError, v any) error {
+		return api.SetList(p, v, func(p *MetricDataError, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BatchGetMetricDataResponse) ToDynamic() map[string]any {
@@ -194,32 +118,17 @@ func (s *BatchGetMetricDataResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Results != nil {
-		m["Results"] = api.DynList(s.Results, func(e MetricDataResult) any { return e.ToDynamic() })
-	}
-	if s.Errors != nil {
-		m["Errors"] = api.DynList(s.Errors, func(e MetricDataError) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Results", s.Results, func(e MetricDataResult) any { return e.ToDynamic() })
+	api.PutList(m, "Errors", s.Errors, func(e MetricDataError) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BlacklistEntry) FromDynamic(m map[string]any) error {
-	if v := m["RblName"]; v != nil {
-		if err := api.SetStringPtr(&s.RblName, v); err != nil {
-			return api.At(err, ".RblName")
-		}
-	}
-	if v := m["ListingTime"]; v != nil {
-		if err := api.SetTimePtr(&s.ListingTime, v); err != nil {
-			return api.At(err, ".ListingTime")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RblName", &s.RblName, api.SetStringPtr)
+	err = api.Decode(err, m, "ListingTime", &s.ListingTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *BlacklistEntry) ToDynamic() map[string]any {
@@ -227,34 +136,17 @@ func (s *BlacklistEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RblName != nil {
-		m["RblName"] = *s.RblName
-	}
-	if s.ListingTime != nil {
-		m["ListingTime"] = s.ListingTime.UTC()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "RblName", s.RblName, api.DynString)
+	api.Put(m, "ListingTime", s.ListingTime, api.DynTime)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *Body) FromDynamic(m map[string]any) error {
-	if v := m["Text"]; v != nil {
-		p := new(Content)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Text")
-		}
-		s.Text = p
-	}
-	if v := m["Html"]; v != nil {
-		p := new(Content)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Html")
-		}
-		s.Html = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Text", &s.Text, api.SetStructPtr[Content])
+	err = api.Decode(err, m, "Html", &s.Html, api.SetStructPtr[Content])
+	return err
 }
 
 func (s *Body) ToDynamic() map[string]any {
@@ -262,32 +154,17 @@ func (s *Body) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Text != nil {
-		m["Text"] = s.Text.ToDynamic()
-	}
-	if s.Html != nil {
-		m["Html"] = s.Html.ToDynamic()
-	}
+	api.PutStruct(m, "Text", s.Text)
+	api.PutStruct(m, "Html", s.Html)
 	return m
 }
 
 func (s *Bounce) FromDynamic(m map[string]any) error {
-	if v := m["BounceType"]; v != nil {
-		if err := api.SetStringPtr(&s.BounceType, v); err != nil {
-			return api.At(err, ".BounceType")
-		}
-	}
-	if v := m["BounceSubType"]; v != nil {
-		if err := api.SetStringPtr(&s.BounceSubType, v); err != nil {
-			return api.At(err, ".BounceSubType")
-		}
-	}
-	if v := m["DiagnosticCode"]; v != nil {
-		if err := api.SetStringPtr(&s.DiagnosticCode, v); err != nil {
-			return api.At(err, ".DiagnosticCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BounceType", &s.BounceType, api.SetStringPtr)
+	err = api.Decode(err, m, "BounceSubType", &s.BounceSubType, api.SetStringPtr)
+	err = api.Decode(err, m, "DiagnosticCode", &s.DiagnosticCode, api.SetStringPtr)
+	return err
 }
 
 func (s *Bounce) ToDynamic() map[string]any {
@@ -295,27 +172,16 @@ func (s *Bounce) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.BounceType != nil {
-		m["BounceType"] = *s.BounceType
-	}
-	if s.BounceSubType != nil {
-		m["BounceSubType"] = *s.BounceSubType
-	}
-	if s.DiagnosticCode != nil {
-		m["DiagnosticCode"] = *s.DiagnosticCode
-	}
+	api.Put(m, "BounceType", s.BounceType, api.DynString)
+	api.Put(m, "BounceSubType", s.BounceSubType, api.DynString)
+	api.Put(m, "DiagnosticCode", s.DiagnosticCode, api.DynString)
 	return m
 }
 
 func (s *BulkEmailContent) FromDynamic(m map[string]any) error {
-	if v := m["Template"]; v != nil {
-		p := new(Template)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Template")
-		}
-		s.Template = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Template", &s.Template, api.SetStructPtr[Template])
+	return err
 }
 
 func (s *BulkEmailContent) ToDynamic() map[string]any {
@@ -323,38 +189,21 @@ func (s *BulkEmailContent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Template != nil {
-		m["Template"] = s.Template.ToDynamic()
-	}
+	api.PutStruct(m, "Template", s.Template)
 	return m
 }
 
 func (s *BulkEmailEntry) FromDynamic(m map[string]any) error {
-	if v := m["Destination"]; v != nil {
-		p := new(Destination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-		s.Destination = p
-	}
-	if v := m["ReplacementTags"]; v != nil {
-		if err := api.SetList(&s.ReplacementTags, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplacementTags")
-		}
-	}
-	if v := m["ReplacementEmailContent"]; v != nil {
-		p := new(ReplacementEmailContent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplacementEmailContent")
-		}
-		s.ReplacementEmailContent = p
-	}
-	if v := m["ReplacementHeaders"]; v != nil {
-		if err := api.SetList(&s.ReplacementHeaders, v, func(p *MessageHeader, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReplacementHeaders")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[Destination])
+	err = api.Decode(err, m, "ReplacementTags", &s.ReplacementTags, func(p *[]MessageTag, v any) error {
+		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ReplacementEmailContent", &s.ReplacementEmailContent, api.SetStructPtr[ReplacementEmailContent])
+	err = api.Decode(err, m, "ReplacementHeaders", &s.ReplacementHeaders, func(p *[]MessageHeader, v any) error {
+		return api.SetList(p, v, func(p *MessageHeader, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *BulkEmailEntry) ToDynamic() map[string]any {
@@ -362,38 +211,19 @@ func (s *BulkEmailEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Destination != nil {
-		m["Destination"] = s.Destination.ToDynamic()
-	}
-	if s.ReplacementTags != nil {
-		m["ReplacementTags"] = api.DynList(s.ReplacementTags, func(e MessageTag) any { return e.ToDynamic() })
-	}
-	if s.ReplacementEmailContent != nil {
-		m["ReplacementEmailContent"] = s.ReplacementEmailContent.ToDynamic()
-	}
-	if s.ReplacementHeaders != nil {
-		m["ReplacementHeaders"] = api.DynList(s.ReplacementHeaders, func(e MessageHeader) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "Destination", s.Destination)
+	api.PutList(m, "ReplacementTags", s.ReplacementTags, func(e MessageTag) any { return e.ToDynamic() })
+	api.PutStruct(m, "ReplacementEmailContent", s.ReplacementEmailContent)
+	api.PutList(m, "ReplacementHeaders", s.ReplacementHeaders, func(e MessageHeader) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BulkEmailEntryResult) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["Error"]; v != nil {
-		if err := api.SetStringPtr(&s.Error, v); err != nil {
-			return api.At(err, ".Error")
-		}
-	}
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "Error", &s.Error, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	return err
 }
 
 func (s *BulkEmailEntryResult) ToDynamic() map[string]any {
@@ -401,25 +231,16 @@ func (s *BulkEmailEntryResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.Error != nil {
-		m["Error"] = *s.Error
-	}
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "Error", s.Error, api.DynString)
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
 	return m
 }
 
 func (s *CancelExportJobRequest) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelExportJobRequest) ToDynamic() map[string]any {
@@ -427,9 +248,7 @@ func (s *CancelExportJobRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
 	return m
 }
 
@@ -443,12 +262,11 @@ func (s *CancelExportJobResponse) ToDynamic() map[string]any {
 }
 
 func (s *CloudWatchDestination) FromDynamic(m map[string]any) error {
-	if v := m["DimensionConfigurations"]; v != nil {
-		if err := api.SetList(&s.DimensionConfigurations, v, func(p *CloudWatchDimensionConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DimensionConfigurations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DimensionConfigurations", &s.DimensionConfigurations, func(p *[]CloudWatchDimensionConfiguration, v any) error {
+		return api.SetList(p, v, func(p *CloudWatchDimensionConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CloudWatchDestination) ToDynamic() map[string]any {
@@ -456,29 +274,16 @@ func (s *CloudWatchDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DimensionConfigurations != nil {
-		m["DimensionConfigurations"] = api.DynList(s.DimensionConfigurations, func(e CloudWatchDimensionConfiguration) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "DimensionConfigurations", s.DimensionConfigurations, func(e CloudWatchDimensionConfiguration) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CloudWatchDimensionConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["DimensionName"]; v != nil {
-		if err := api.SetStringPtr(&s.DimensionName, v); err != nil {
-			return api.At(err, ".DimensionName")
-		}
-	}
-	if v := m["DimensionValueSource"]; v != nil {
-		if err := api.SetStringPtr(&s.DimensionValueSource, v); err != nil {
-			return api.At(err, ".DimensionValueSource")
-		}
-	}
-	if v := m["DefaultDimensionValue"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultDimensionValue, v); err != nil {
-			return api.At(err, ".DefaultDimensionValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DimensionName", &s.DimensionName, api.SetStringPtr)
+	err = api.Decode(err, m, "DimensionValueSource", &s.DimensionValueSource, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultDimensionValue", &s.DefaultDimensionValue, api.SetStringPtr)
+	return err
 }
 
 func (s *CloudWatchDimensionConfiguration) ToDynamic() map[string]any {
@@ -486,30 +291,17 @@ func (s *CloudWatchDimensionConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DimensionName != nil {
-		m["DimensionName"] = *s.DimensionName
-	}
-	if s.DimensionValueSource != nil {
-		m["DimensionValueSource"] = *s.DimensionValueSource
-	}
-	if s.DefaultDimensionValue != nil {
-		m["DefaultDimensionValue"] = *s.DefaultDimensionValue
-	}
+	api.Put(m, "DimensionName", s.DimensionName, api.DynString)
+	api.Put(m, "DimensionValueSource", s.DimensionValueSource, api.DynString)
+	api.Put(m, "DefaultDimensionValue", s.DefaultDimensionValue, api.DynString)
 	return m
 }
 
 func (s *Complaint) FromDynamic(m map[string]any) error {
-	if v := m["ComplaintSubType"]; v != nil {
-		if err := api.SetStringPtr(&s.ComplaintSubType, v); err != nil {
-			return api.At(err, ".ComplaintSubType")
-		}
-	}
-	if v := m["ComplaintFeedbackType"]; v != nil {
-		if err := api.SetStringPtr(&s.ComplaintFeedbackType, v); err != nil {
-			return api.At(err, ".ComplaintFeedbackType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ComplaintSubType", &s.ComplaintSubType, api.SetStringPtr)
+	err = api.Decode(err, m, "ComplaintFeedbackType", &s.ComplaintFeedbackType, api.SetStringPtr)
+	return err
 }
 
 func (s *Complaint) ToDynamic() map[string]any {
@@ -517,12 +309,8 @@ func (s *Complaint) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ComplaintSubType != nil {
-		m["ComplaintSubType"] = *s.ComplaintSubType
-	}
-	if s.ComplaintFeedbackType != nil {
-		m["ComplaintFeedbackType"] = *s.ComplaintFeedbackType
-	}
+	api.Put(m, "ComplaintSubType", s.ComplaintSubType, api.DynString)
+	api.Put(m, "ComplaintFeedbackType", s.ComplaintFeedbackType, api.DynString)
 	return m
 }
 
@@ -545,32 +333,17 @@ func (s *ConflictException) ToDynamic() map[string]any {
 }
 
 func (s *Contact) FromDynamic(m map[string]any) error {
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	if v := m["TopicPreferences"]; v != nil {
-		if err := api.SetList(&s.TopicPreferences, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TopicPreferences")
-		}
-	}
-	if v := m["TopicDefaultPreferences"]; v != nil {
-		if err := api.SetList(&s.TopicDefaultPreferences, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TopicDefaultPreferences")
-		}
-	}
-	if v := m["UnsubscribeAll"]; v != nil {
-		if err := api.SetBoolPtr(&s.UnsubscribeAll, v); err != nil {
-			return api.At(err, ".UnsubscribeAll")
-		}
-	}
-	if v := m["LastUpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedTimestamp, v); err != nil {
-			return api.At(err, ".LastUpdatedTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TopicPreferences", &s.TopicPreferences, func(p *[]TopicPreference, v any) error {
+		return api.SetList(p, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TopicDefaultPreferences", &s.TopicDefaultPreferences, func(p *[]TopicPreference, v any) error {
+		return api.SetList(p, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "UnsubscribeAll", &s.UnsubscribeAll, api.SetBoolPtr)
+	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *Contact) ToDynamic() map[string]any {
@@ -578,36 +351,19 @@ func (s *Contact) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
-	if s.TopicPreferences != nil {
-		m["TopicPreferences"] = api.DynList(s.TopicPreferences, func(e TopicPreference) any { return e.ToDynamic() })
-	}
-	if s.TopicDefaultPreferences != nil {
-		m["TopicDefaultPreferences"] = api.DynList(s.TopicDefaultPreferences, func(e TopicPreference) any { return e.ToDynamic() })
-	}
-	if s.UnsubscribeAll != nil {
-		m["UnsubscribeAll"] = *s.UnsubscribeAll
-	}
-	if s.LastUpdatedTimestamp != nil {
-		m["LastUpdatedTimestamp"] = s.LastUpdatedTimestamp.UTC()
-	}
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
+	api.PutList(m, "TopicPreferences", s.TopicPreferences, func(e TopicPreference) any { return e.ToDynamic() })
+	api.PutList(m, "TopicDefaultPreferences", s.TopicDefaultPreferences, func(e TopicPreference) any { return e.ToDynamic() })
+	api.Put(m, "UnsubscribeAll", s.UnsubscribeAll, api.DynBool)
+	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
 	return m
 }
 
 func (s *ContactList) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	if v := m["LastUpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedTimestamp, v); err != nil {
-			return api.At(err, ".LastUpdatedTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *ContactList) ToDynamic() map[string]any {
@@ -615,27 +371,16 @@ func (s *ContactList) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
-	if s.LastUpdatedTimestamp != nil {
-		m["LastUpdatedTimestamp"] = s.LastUpdatedTimestamp.UTC()
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
+	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
 	return m
 }
 
 func (s *ContactListDestination) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	if v := m["ContactListImportAction"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListImportAction, v); err != nil {
-			return api.At(err, ".ContactListImportAction")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	err = api.Decode(err, m, "ContactListImportAction", &s.ContactListImportAction, api.SetStringPtr)
+	return err
 }
 
 func (s *ContactListDestination) ToDynamic() map[string]any {
@@ -643,27 +388,16 @@ func (s *ContactListDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
-	if s.ContactListImportAction != nil {
-		m["ContactListImportAction"] = *s.ContactListImportAction
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
+	api.Put(m, "ContactListImportAction", s.ContactListImportAction, api.DynString)
 	return m
 }
 
 func (s *Content) FromDynamic(m map[string]any) error {
-	if v := m["Data"]; v != nil {
-		if err := api.SetStringPtr(&s.Data, v); err != nil {
-			return api.At(err, ".Data")
-		}
-	}
-	if v := m["Charset"]; v != nil {
-		if err := api.SetStringPtr(&s.Charset, v); err != nil {
-			return api.At(err, ".Charset")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Data", &s.Data, api.SetStringPtr)
+	err = api.Decode(err, m, "Charset", &s.Charset, api.SetStringPtr)
+	return err
 }
 
 func (s *Content) ToDynamic() map[string]any {
@@ -671,34 +405,17 @@ func (s *Content) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Data != nil {
-		m["Data"] = *s.Data
-	}
-	if s.Charset != nil {
-		m["Charset"] = *s.Charset
-	}
+	api.Put(m, "Data", s.Data, api.DynString)
+	api.Put(m, "Charset", s.Charset, api.DynString)
 	return m
 }
 
 func (s *CreateConfigurationSetEventDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["EventDestinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDestinationName, v); err != nil {
-			return api.At(err, ".EventDestinationName")
-		}
-	}
-	if v := m["EventDestination"]; v != nil {
-		p := new(EventDestinationDefinition)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EventDestination")
-		}
-		s.EventDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestination", &s.EventDestination, api.SetStructPtr[EventDestinationDefinition])
+	return err
 }
 
 func (s *CreateConfigurationSetEventDestinationRequest) ToDynamic() map[string]any {
@@ -706,15 +423,9 @@ func (s *CreateConfigurationSetEventDestinationRequest) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.EventDestinationName != nil {
-		m["EventDestinationName"] = *s.EventDestinationName
-	}
-	if s.EventDestination != nil {
-		m["EventDestination"] = s.EventDestination.ToDynamic()
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
+	api.PutStruct(m, "EventDestination", s.EventDestination)
 	return m
 }
 
@@ -730,59 +441,18 @@ func (s *CreateConfigurationSetEventDestinationResponse) ToDynamic() map[string]
 }
 
 func (s *CreateConfigurationSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["TrackingOptions"]; v != nil {
-		p := new(TrackingOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrackingOptions")
-		}
-		s.TrackingOptions = p
-	}
-	if v := m["DeliveryOptions"]; v != nil {
-		p := new(DeliveryOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeliveryOptions")
-		}
-		s.DeliveryOptions = p
-	}
-	if v := m["ReputationOptions"]; v != nil {
-		p := new(ReputationOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReputationOptions")
-		}
-		s.ReputationOptions = p
-	}
-	if v := m["SendingOptions"]; v != nil {
-		p := new(SendingOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SendingOptions")
-		}
-		s.SendingOptions = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["SuppressionOptions"]; v != nil {
-		p := new(SuppressionOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SuppressionOptions")
-		}
-		s.SuppressionOptions = p
-	}
-	if v := m["VdmOptions"]; v != nil {
-		p := new(VdmOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VdmOptions")
-		}
-		s.VdmOptions = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "TrackingOptions", &s.TrackingOptions, api.SetStructPtr[TrackingOptions])
+	err = api.Decode(err, m, "DeliveryOptions", &s.DeliveryOptions, api.SetStructPtr[DeliveryOptions])
+	err = api.Decode(err, m, "ReputationOptions", &s.ReputationOptions, api.SetStructPtr[ReputationOptions])
+	err = api.Decode(err, m, "SendingOptions", &s.SendingOptions, api.SetStructPtr[SendingOptions])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "SuppressionOptions", &s.SuppressionOptions, api.SetStructPtr[SuppressionOptions])
+	err = api.Decode(err, m, "VdmOptions", &s.VdmOptions, api.SetStructPtr[VdmOptions])
+	return err
 }
 
 func (s *CreateConfigurationSetRequest) ToDynamic() map[string]any {
@@ -790,30 +460,14 @@ func (s *CreateConfigurationSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.TrackingOptions != nil {
-		m["TrackingOptions"] = s.TrackingOptions.ToDynamic()
-	}
-	if s.DeliveryOptions != nil {
-		m["DeliveryOptions"] = s.DeliveryOptions.ToDynamic()
-	}
-	if s.ReputationOptions != nil {
-		m["ReputationOptions"] = s.ReputationOptions.ToDynamic()
-	}
-	if s.SendingOptions != nil {
-		m["SendingOptions"] = s.SendingOptions.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.SuppressionOptions != nil {
-		m["SuppressionOptions"] = s.SuppressionOptions.ToDynamic()
-	}
-	if s.VdmOptions != nil {
-		m["VdmOptions"] = s.VdmOptions.ToDynamic()
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.PutStruct(m, "TrackingOptions", s.TrackingOptions)
+	api.PutStruct(m, "DeliveryOptions", s.DeliveryOptions)
+	api.PutStruct(m, "ReputationOptions", s.ReputationOptions)
+	api.PutStruct(m, "SendingOptions", s.SendingOptions)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutStruct(m, "SuppressionOptions", s.SuppressionOptions)
+	api.PutStruct(m, "VdmOptions", s.VdmOptions)
 	return m
 }
 
@@ -827,27 +481,16 @@ func (s *CreateConfigurationSetResponse) ToDynamic() map[string]any {
 }
 
 func (s *CreateContactListRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	if v := m["Topics"]; v != nil {
-		if err := api.SetList(&s.Topics, v, func(p *Topic, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Topics")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	err = api.Decode(err, m, "Topics", &s.Topics, func(p *[]Topic, v any) error {
+		return api.SetList(p, v, func(p *Topic, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateContactListRequest) ToDynamic() map[string]any {
@@ -855,18 +498,10 @@ func (s *CreateContactListRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
-	if s.Topics != nil {
-		m["Topics"] = api.DynList(s.Topics, func(e Topic) any { return e.ToDynamic() })
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
+	api.PutList(m, "Topics", s.Topics, func(e Topic) any { return e.ToDynamic() })
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -880,32 +515,15 @@ func (s *CreateContactListResponse) ToDynamic() map[string]any {
 }
 
 func (s *CreateContactRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	if v := m["TopicPreferences"]; v != nil {
-		if err := api.SetList(&s.TopicPreferences, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TopicPreferences")
-		}
-	}
-	if v := m["UnsubscribeAll"]; v != nil {
-		if err := api.SetBoolPtr(&s.UnsubscribeAll, v); err != nil {
-			return api.At(err, ".UnsubscribeAll")
-		}
-	}
-	if v := m["AttributesData"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributesData, v); err != nil {
-			return api.At(err, ".AttributesData")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TopicPreferences", &s.TopicPreferences, func(p *[]TopicPreference, v any) error {
+		return api.SetList(p, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "UnsubscribeAll", &s.UnsubscribeAll, api.SetBoolPtr)
+	err = api.Decode(err, m, "AttributesData", &s.AttributesData, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateContactRequest) ToDynamic() map[string]any {
@@ -913,21 +531,11 @@ func (s *CreateContactRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
-	if s.TopicPreferences != nil {
-		m["TopicPreferences"] = api.DynList(s.TopicPreferences, func(e TopicPreference) any { return e.ToDynamic() })
-	}
-	if s.UnsubscribeAll != nil {
-		m["UnsubscribeAll"] = *s.UnsubscribeAll
-	}
-	if s.AttributesData != nil {
-		m["AttributesData"] = *s.AttributesData
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
+	api.PutList(m, "TopicPreferences", s.TopicPreferences, func(e TopicPreference) any { return e.ToDynamic() })
+	api.Put(m, "UnsubscribeAll", s.UnsubscribeAll, api.DynBool)
+	api.Put(m, "AttributesData", s.AttributesData, api.DynString)
 	return m
 }
 
@@ -941,37 +549,14 @@ func (s *CreateContactResponse) ToDynamic() map[string]any {
 }
 
 func (s *CreateCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["TemplateSubject"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSubject, v); err != nil {
-			return api.At(err, ".TemplateSubject")
-		}
-	}
-	if v := m["TemplateContent"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateContent, v); err != nil {
-			return api.At(err, ".TemplateContent")
-		}
-	}
-	if v := m["SuccessRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.SuccessRedirectionURL, v); err != nil {
-			return api.At(err, ".SuccessRedirectionURL")
-		}
-	}
-	if v := m["FailureRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureRedirectionURL, v); err != nil {
-			return api.At(err, ".FailureRedirectionURL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStringPtr)
+	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
@@ -979,24 +564,12 @@ func (s *CreateCustomVerificationEmailTemplateRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.TemplateSubject != nil {
-		m["TemplateSubject"] = *s.TemplateSubject
-	}
-	if s.TemplateContent != nil {
-		m["TemplateContent"] = *s.TemplateContent
-	}
-	if s.SuccessRedirectionURL != nil {
-		m["SuccessRedirectionURL"] = *s.SuccessRedirectionURL
-	}
-	if s.FailureRedirectionURL != nil {
-		m["FailureRedirectionURL"] = *s.FailureRedirectionURL
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
+	api.Put(m, "TemplateContent", s.TemplateContent, api.DynString)
+	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
+	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
 	return m
 }
 
@@ -1010,22 +583,13 @@ func (s *CreateCustomVerificationEmailTemplateResponse) ToDynamic() map[string]a
 }
 
 func (s *CreateDedicatedIpPoolRequest) FromDynamic(m map[string]any) error {
-	if v := m["PoolName"]; v != nil {
-		if err := api.SetStringPtr(&s.PoolName, v); err != nil {
-			return api.At(err, ".PoolName")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["ScalingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.ScalingMode, v); err != nil {
-			return api.At(err, ".ScalingMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ScalingMode", &s.ScalingMode, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateDedicatedIpPoolRequest) ToDynamic() map[string]any {
@@ -1033,15 +597,9 @@ func (s *CreateDedicatedIpPoolRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PoolName != nil {
-		m["PoolName"] = *s.PoolName
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.ScalingMode != nil {
-		m["ScalingMode"] = *s.ScalingMode
-	}
+	api.Put(m, "PoolName", s.PoolName, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "ScalingMode", s.ScalingMode, api.DynString)
 	return m
 }
 
@@ -1055,29 +613,14 @@ func (s *CreateDedicatedIpPoolResponse) ToDynamic() map[string]any {
 }
 
 func (s *CreateDeliverabilityTestReportRequest) FromDynamic(m map[string]any) error {
-	if v := m["ReportName"]; v != nil {
-		if err := api.SetStringPtr(&s.ReportName, v); err != nil {
-			return api.At(err, ".ReportName")
-		}
-	}
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["Content"]; v != nil {
-		p := new(EmailContent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Content")
-		}
-		s.Content = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReportName", &s.ReportName, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "Content", &s.Content, api.SetStructPtr[EmailContent])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateDeliverabilityTestReportRequest) ToDynamic() map[string]any {
@@ -1085,33 +628,18 @@ func (s *CreateDeliverabilityTestReportRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ReportName != nil {
-		m["ReportName"] = *s.ReportName
-	}
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.Content != nil {
-		m["Content"] = s.Content.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ReportName", s.ReportName, api.DynString)
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.PutStruct(m, "Content", s.Content)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateDeliverabilityTestReportResponse) FromDynamic(m map[string]any) error {
-	if v := m["ReportId"]; v != nil {
-		if err := api.SetStringPtr(&s.ReportId, v); err != nil {
-			return api.At(err, ".ReportId")
-		}
-	}
-	if v := m["DeliverabilityTestStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliverabilityTestStatus, v); err != nil {
-			return api.At(err, ".DeliverabilityTestStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReportId", &s.ReportId, api.SetStringPtr)
+	err = api.Decode(err, m, "DeliverabilityTestStatus", &s.DeliverabilityTestStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateDeliverabilityTestReportResponse) ToDynamic() map[string]any {
@@ -1119,32 +647,17 @@ func (s *CreateDeliverabilityTestReportResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ReportId != nil {
-		m["ReportId"] = *s.ReportId
-	}
-	if s.DeliverabilityTestStatus != nil {
-		m["DeliverabilityTestStatus"] = *s.DeliverabilityTestStatus
-	}
+	api.Put(m, "ReportId", s.ReportId, api.DynString)
+	api.Put(m, "DeliverabilityTestStatus", s.DeliverabilityTestStatus, api.DynString)
 	return m
 }
 
 func (s *CreateEmailIdentityPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailIdentity, v); err != nil {
-			return api.At(err, ".EmailIdentity")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateEmailIdentityPolicyRequest) ToDynamic() map[string]any {
@@ -1152,15 +665,9 @@ func (s *CreateEmailIdentityPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EmailIdentity != nil {
-		m["EmailIdentity"] = *s.EmailIdentity
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
+	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "Policy", s.Policy, api.DynString)
 	return m
 }
 
@@ -1174,29 +681,14 @@ func (s *CreateEmailIdentityPolicyResponse) ToDynamic() map[string]any {
 }
 
 func (s *CreateEmailIdentityRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailIdentity, v); err != nil {
-			return api.At(err, ".EmailIdentity")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["DkimSigningAttributes"]; v != nil {
-		p := new(DkimSigningAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DkimSigningAttributes")
-		}
-		s.DkimSigningAttributes = p
-	}
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "DkimSigningAttributes", &s.DkimSigningAttributes, api.SetStructPtr[DkimSigningAttributes])
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateEmailIdentityRequest) ToDynamic() map[string]any {
@@ -1204,40 +696,19 @@ func (s *CreateEmailIdentityRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.EmailIdentity != nil {
-		m["EmailIdentity"] = *s.EmailIdentity
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.DkimSigningAttributes != nil {
-		m["DkimSigningAttributes"] = s.DkimSigningAttributes.ToDynamic()
-	}
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutStruct(m, "DkimSigningAttributes", s.DkimSigningAttributes)
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *CreateEmailIdentityResponse) FromDynamic(m map[string]any) error {
-	if v := m["IdentityType"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityType, v); err != nil {
-			return api.At(err, ".IdentityType")
-		}
-	}
-	if v := m["VerifiedForSendingStatus"]; v != nil {
-		if err := api.SetBoolPtr(&s.VerifiedForSendingStatus, v); err != nil {
-			return api.At(err, ".VerifiedForSendingStatus")
-		}
-	}
-	if v := m["DkimAttributes"]; v != nil {
-		p := new(DkimAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DkimAttributes")
-		}
-		s.DkimAttributes = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IdentityType", &s.IdentityType, api.SetStringPtr)
+	err = api.Decode(err, m, "VerifiedForSendingStatus", &s.VerifiedForSendingStatus, api.SetBoolPtr)
+	err = api.Decode(err, m, "DkimAttributes", &s.DkimAttributes, api.SetStructPtr[DkimAttributes])
+	return err
 }
 
 func (s *CreateEmailIdentityResponse) ToDynamic() map[string]any {
@@ -1245,32 +716,17 @@ func (s *CreateEmailIdentityResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.IdentityType != nil {
-		m["IdentityType"] = *s.IdentityType
-	}
-	if s.VerifiedForSendingStatus != nil {
-		m["VerifiedForSendingStatus"] = *s.VerifiedForSendingStatus
-	}
-	if s.DkimAttributes != nil {
-		m["DkimAttributes"] = s.DkimAttributes.ToDynamic()
-	}
+	api.Put(m, "IdentityType", s.IdentityType, api.DynString)
+	api.Put(m, "VerifiedForSendingStatus", s.VerifiedForSendingStatus, api.DynBool)
+	api.PutStruct(m, "DkimAttributes", s.DkimAttributes)
 	return m
 }
 
 func (s *CreateEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["TemplateContent"]; v != nil {
-		p := new(EmailTemplateContent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TemplateContent")
-		}
-		s.TemplateContent = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStructPtr[EmailTemplateContent])
+	return err
 }
 
 func (s *CreateEmailTemplateRequest) ToDynamic() map[string]any {
@@ -1278,12 +734,8 @@ func (s *CreateEmailTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.TemplateContent != nil {
-		m["TemplateContent"] = s.TemplateContent.ToDynamic()
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.PutStruct(m, "TemplateContent", s.TemplateContent)
 	return m
 }
 
@@ -1297,21 +749,10 @@ func (s *CreateEmailTemplateResponse) ToDynamic() map[string]any {
 }
 
 func (s *CreateExportJobRequest) FromDynamic(m map[string]any) error {
-	if v := m["ExportDataSource"]; v != nil {
-		p := new(ExportDataSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ExportDataSource")
-		}
-		s.ExportDataSource = p
-	}
-	if v := m["ExportDestination"]; v != nil {
-		p := new(ExportDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ExportDestination")
-		}
-		s.ExportDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExportDataSource", &s.ExportDataSource, api.SetStructPtr[ExportDataSource])
+	err = api.Decode(err, m, "ExportDestination", &s.ExportDestination, api.SetStructPtr[ExportDestination])
+	return err
 }
 
 func (s *CreateExportJobRequest) ToDynamic() map[string]any {
@@ -1319,22 +760,15 @@ func (s *CreateExportJobRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ExportDataSource != nil {
-		m["ExportDataSource"] = s.ExportDataSource.ToDynamic()
-	}
-	if s.ExportDestination != nil {
-		m["ExportDestination"] = s.ExportDestination.ToDynamic()
-	}
+	api.PutStruct(m, "ExportDataSource", s.ExportDataSource)
+	api.PutStruct(m, "ExportDestination", s.ExportDestination)
 	return m
 }
 
 func (s *CreateExportJobResponse) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateExportJobResponse) ToDynamic() map[string]any {
@@ -1342,28 +776,15 @@ func (s *CreateExportJobResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
 	return m
 }
 
 func (s *CreateImportJobRequest) FromDynamic(m map[string]any) error {
-	if v := m["ImportDestination"]; v != nil {
-		p := new(ImportDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportDestination")
-		}
-		s.ImportDestination = p
-	}
-	if v := m["ImportDataSource"]; v != nil {
-		p := new(ImportDataSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportDataSource")
-		}
-		s.ImportDataSource = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportDestination", &s.ImportDestination, api.SetStructPtr[ImportDestination])
+	err = api.Decode(err, m, "ImportDataSource", &s.ImportDataSource, api.SetStructPtr[ImportDataSource])
+	return err
 }
 
 func (s *CreateImportJobRequest) ToDynamic() map[string]any {
@@ -1371,22 +792,15 @@ func (s *CreateImportJobRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ImportDestination != nil {
-		m["ImportDestination"] = s.ImportDestination.ToDynamic()
-	}
-	if s.ImportDataSource != nil {
-		m["ImportDataSource"] = s.ImportDataSource.ToDynamic()
-	}
+	api.PutStruct(m, "ImportDestination", s.ImportDestination)
+	api.PutStruct(m, "ImportDataSource", s.ImportDataSource)
 	return m
 }
 
 func (s *CreateImportJobResponse) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateImportJobResponse) ToDynamic() map[string]any {
@@ -1394,39 +808,18 @@ func (s *CreateImportJobResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
 	return m
 }
 
 func (s *CustomVerificationEmailTemplateMetadata) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["TemplateSubject"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSubject, v); err != nil {
-			return api.At(err, ".TemplateSubject")
-		}
-	}
-	if v := m["SuccessRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.SuccessRedirectionURL, v); err != nil {
-			return api.At(err, ".SuccessRedirectionURL")
-		}
-	}
-	if v := m["FailureRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureRedirectionURL, v); err != nil {
-			return api.At(err, ".FailureRedirectionURL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
+	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
+	return err
 }
 
 func (s *CustomVerificationEmailTemplateMetadata) ToDynamic() map[string]any {
@@ -1434,43 +827,22 @@ func (s *CustomVerificationEmailTemplateMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.TemplateSubject != nil {
-		m["TemplateSubject"] = *s.TemplateSubject
-	}
-	if s.SuccessRedirectionURL != nil {
-		m["SuccessRedirectionURL"] = *s.SuccessRedirectionURL
-	}
-	if s.FailureRedirectionURL != nil {
-		m["FailureRedirectionURL"] = *s.FailureRedirectionURL
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
+	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
+	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
 	return m
 }
 
 func (s *DailyVolume) FromDynamic(m map[string]any) error {
-	if v := m["StartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".StartDate")
-		}
-	}
-	if v := m["VolumeStatistics"]; v != nil {
-		p := new(VolumeStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VolumeStatistics")
-		}
-		s.VolumeStatistics = p
-	}
-	if v := m["DomainIspPlacements"]; v != nil {
-		if err := api.SetList(&s.DomainIspPlacements, v, func(p *DomainIspPlacement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainIspPlacements")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
+	err = api.Decode(err, m, "VolumeStatistics", &s.VolumeStatistics, api.SetStructPtr[VolumeStatistics])
+	err = api.Decode(err, m, "DomainIspPlacements", &s.DomainIspPlacements, func(p *[]DomainIspPlacement, v any) error {
+		return api.SetList(p, v, func(p *DomainIspPlacement, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DailyVolume) ToDynamic() map[string]any {
@@ -1478,25 +850,16 @@ func (s *DailyVolume) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.StartDate != nil {
-		m["StartDate"] = s.StartDate.UTC()
-	}
-	if s.VolumeStatistics != nil {
-		m["VolumeStatistics"] = s.VolumeStatistics.ToDynamic()
-	}
-	if s.DomainIspPlacements != nil {
-		m["DomainIspPlacements"] = api.DynList(s.DomainIspPlacements, func(e DomainIspPlacement) any { return e.ToDynamic() })
-	}
+	api.Put(m, "StartDate", s.StartDate, api.DynTime)
+	api.PutStruct(m, "VolumeStatistics", s.VolumeStatistics)
+	api.PutList(m, "DomainIspPlacements", s.DomainIspPlacements, func(e DomainIspPlacement) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DashboardAttributes) FromDynamic(m map[string]any) error {
-	if v := m["EngagementMetrics"]; v != nil {
-		if err := api.SetStringPtr(&s.EngagementMetrics, v); err != nil {
-			return api.At(err, ".EngagementMetrics")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EngagementMetrics", &s.EngagementMetrics, api.SetStringPtr)
+	return err
 }
 
 func (s *DashboardAttributes) ToDynamic() map[string]any {
@@ -1504,19 +867,14 @@ func (s *DashboardAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EngagementMetrics != nil {
-		m["EngagementMetrics"] = *s.EngagementMetrics
-	}
+	api.Put(m, "EngagementMetrics", s.EngagementMetrics, api.DynString)
 	return m
 }
 
 func (s *DashboardOptions) FromDynamic(m map[string]any) error {
-	if v := m["EngagementMetrics"]; v != nil {
-		if err := api.SetStringPtr(&s.EngagementMetrics, v); err != nil {
-			return api.At(err, ".EngagementMetrics")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EngagementMetrics", &s.EngagementMetrics, api.SetStringPtr)
+	return err
 }
 
 func (s *DashboardOptions) ToDynamic() map[string]any {
@@ -1524,34 +882,17 @@ func (s *DashboardOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EngagementMetrics != nil {
-		m["EngagementMetrics"] = *s.EngagementMetrics
-	}
+	api.Put(m, "EngagementMetrics", s.EngagementMetrics, api.DynString)
 	return m
 }
 
 func (s *DedicatedIp) FromDynamic(m map[string]any) error {
-	if v := m["Ip"]; v != nil {
-		if err := api.SetStringPtr(&s.Ip, v); err != nil {
-			return api.At(err, ".Ip")
-		}
-	}
-	if v := m["WarmupStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.WarmupStatus, v); err != nil {
-			return api.At(err, ".WarmupStatus")
-		}
-	}
-	if v := m["WarmupPercentage"]; v != nil {
-		if err := api.SetInt32Ptr(&s.WarmupPercentage, v); err != nil {
-			return api.At(err, ".WarmupPercentage")
-		}
-	}
-	if v := m["PoolName"]; v != nil {
-		if err := api.SetStringPtr(&s.PoolName, v); err != nil {
-			return api.At(err, ".PoolName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Ip", &s.Ip, api.SetStringPtr)
+	err = api.Decode(err, m, "WarmupStatus", &s.WarmupStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "WarmupPercentage", &s.WarmupPercentage, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
+	return err
 }
 
 func (s *DedicatedIp) ToDynamic() map[string]any {
@@ -1559,33 +900,18 @@ func (s *DedicatedIp) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Ip != nil {
-		m["Ip"] = *s.Ip
-	}
-	if s.WarmupStatus != nil {
-		m["WarmupStatus"] = *s.WarmupStatus
-	}
-	if s.WarmupPercentage != nil {
-		m["WarmupPercentage"] = int64(*s.WarmupPercentage)
-	}
-	if s.PoolName != nil {
-		m["PoolName"] = *s.PoolName
-	}
+	api.Put(m, "Ip", s.Ip, api.DynString)
+	api.Put(m, "WarmupStatus", s.WarmupStatus, api.DynString)
+	api.Put(m, "WarmupPercentage", s.WarmupPercentage, api.DynInt32)
+	api.Put(m, "PoolName", s.PoolName, api.DynString)
 	return m
 }
 
 func (s *DedicatedIpPool) FromDynamic(m map[string]any) error {
-	if v := m["PoolName"]; v != nil {
-		if err := api.SetStringPtr(&s.PoolName, v); err != nil {
-			return api.At(err, ".PoolName")
-		}
-	}
-	if v := m["ScalingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.ScalingMode, v); err != nil {
-			return api.At(err, ".ScalingMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
+	err = api.Decode(err, m, "ScalingMode", &s.ScalingMode, api.SetStringPtr)
+	return err
 }
 
 func (s *DedicatedIpPool) ToDynamic() map[string]any {
@@ -1593,27 +919,16 @@ func (s *DedicatedIpPool) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PoolName != nil {
-		m["PoolName"] = *s.PoolName
-	}
-	if s.ScalingMode != nil {
-		m["ScalingMode"] = *s.ScalingMode
-	}
+	api.Put(m, "PoolName", s.PoolName, api.DynString)
+	api.Put(m, "ScalingMode", s.ScalingMode, api.DynString)
 	return m
 }
 
 func (s *DeleteConfigurationSetEventDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["EventDestinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDestinationName, v); err != nil {
-			return api.At(err, ".EventDestinationName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteConfigurationSetEventDestinationRequest) ToDynamic() map[string]any {
@@ -1621,12 +936,8 @@ func (s *DeleteConfigurationSetEventDestinationRequest) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.EventDestinationName != nil {
-		m["EventDestinationName"] = *s.EventDestinationName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
 	return m
 }
 
@@ -1642,12 +953,9 @@ func (s *DeleteConfigurationSetEventDestinationResponse) ToDynamic() map[string]
 }
 
 func (s *DeleteConfigurationSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteConfigurationSetRequest) ToDynamic() map[string]any {
@@ -1655,9 +963,7 @@ func (s *DeleteConfigurationSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
@@ -1671,12 +977,9 @@ func (s *DeleteConfigurationSetResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteContactListRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteContactListRequest) ToDynamic() map[string]any {
@@ -1684,9 +987,7 @@ func (s *DeleteContactListRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
 	return m
 }
 
@@ -1700,17 +1001,10 @@ func (s *DeleteContactListResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteContactRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteContactRequest) ToDynamic() map[string]any {
@@ -1718,12 +1012,8 @@ func (s *DeleteContactRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
 	return m
 }
 
@@ -1737,12 +1027,9 @@ func (s *DeleteContactResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
@@ -1750,9 +1037,7 @@ func (s *DeleteCustomVerificationEmailTemplateRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
 	return m
 }
 
@@ -1766,12 +1051,9 @@ func (s *DeleteCustomVerificationEmailTemplateResponse) ToDynamic() map[string]a
 }
 
 func (s *DeleteDedicatedIpPoolRequest) FromDynamic(m map[string]any) error {
-	if v := m["PoolName"]; v != nil {
-		if err := api.SetStringPtr(&s.PoolName, v); err != nil {
-			return api.At(err, ".PoolName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteDedicatedIpPoolRequest) ToDynamic() map[string]any {
@@ -1779,9 +1061,7 @@ func (s *DeleteDedicatedIpPoolRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PoolName != nil {
-		m["PoolName"] = *s.PoolName
-	}
+	api.Put(m, "PoolName", s.PoolName, api.DynString)
 	return m
 }
 
@@ -1795,17 +1075,10 @@ func (s *DeleteDedicatedIpPoolResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteEmailIdentityPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailIdentity, v); err != nil {
-			return api.At(err, ".EmailIdentity")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteEmailIdentityPolicyRequest) ToDynamic() map[string]any {
@@ -1813,12 +1086,8 @@ func (s *DeleteEmailIdentityPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EmailIdentity != nil {
-		m["EmailIdentity"] = *s.EmailIdentity
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
+	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
 	return m
 }
 
@@ -1832,12 +1101,9 @@ func (s *DeleteEmailIdentityPolicyResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteEmailIdentityRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailIdentity, v); err != nil {
-			return api.At(err, ".EmailIdentity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteEmailIdentityRequest) ToDynamic() map[string]any {
@@ -1845,9 +1111,7 @@ func (s *DeleteEmailIdentityRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EmailIdentity != nil {
-		m["EmailIdentity"] = *s.EmailIdentity
-	}
+	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
 	return m
 }
 
@@ -1861,12 +1125,9 @@ func (s *DeleteEmailIdentityResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteEmailTemplateRequest) ToDynamic() map[string]any {
@@ -1874,9 +1135,7 @@ func (s *DeleteEmailTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
 	return m
 }
 
@@ -1890,12 +1149,9 @@ func (s *DeleteEmailTemplateResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteSuppressedDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteSuppressedDestinationRequest) ToDynamic() map[string]any {
@@ -1903,9 +1159,7 @@ func (s *DeleteSuppressedDestinationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
 	return m
 }
 
@@ -1919,37 +1173,14 @@ func (s *DeleteSuppressedDestinationResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeliverabilityTestReport) FromDynamic(m map[string]any) error {
-	if v := m["ReportId"]; v != nil {
-		if err := api.SetStringPtr(&s.ReportId, v); err != nil {
-			return api.At(err, ".ReportId")
-		}
-	}
-	if v := m["ReportName"]; v != nil {
-		if err := api.SetStringPtr(&s.ReportName, v); err != nil {
-			return api.At(err, ".ReportName")
-		}
-	}
-	if v := m["Subject"]; v != nil {
-		if err := api.SetStringPtr(&s.Subject, v); err != nil {
-			return api.At(err, ".Subject")
-		}
-	}
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["CreateDate"]; v != nil {
-		if err := api.SetTimePtr(&s.CreateDate, v); err != nil {
-			return api.At(err, ".CreateDate")
-		}
-	}
-	if v := m["DeliverabilityTestStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliverabilityTestStatus, v); err != nil {
-			return api.At(err, ".DeliverabilityTestStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReportId", &s.ReportId, api.SetStringPtr)
+	err = api.Decode(err, m, "ReportName", &s.ReportName, api.SetStringPtr)
+	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
+	err = api.Decode(err, m, "DeliverabilityTestStatus", &s.DeliverabilityTestStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *DeliverabilityTestReport) ToDynamic() map[string]any {
@@ -1957,39 +1188,20 @@ func (s *DeliverabilityTestReport) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ReportId != nil {
-		m["ReportId"] = *s.ReportId
-	}
-	if s.ReportName != nil {
-		m["ReportName"] = *s.ReportName
-	}
-	if s.Subject != nil {
-		m["Subject"] = *s.Subject
-	}
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.CreateDate != nil {
-		m["CreateDate"] = s.CreateDate.UTC()
-	}
-	if s.DeliverabilityTestStatus != nil {
-		m["DeliverabilityTestStatus"] = *s.DeliverabilityTestStatus
-	}
+	api.Put(m, "ReportId", s.ReportId, api.DynString)
+	api.Put(m, "ReportName", s.ReportName, api.DynString)
+	api.Put(m, "Subject", s.Subject, api.DynString)
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
+	api.Put(m, "DeliverabilityTestStatus", s.DeliverabilityTestStatus, api.DynString)
 	return m
 }
 
 func (s *DeliveryOptions) FromDynamic(m map[string]any) error {
-	if v := m["TlsPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.TlsPolicy, v); err != nil {
-			return api.At(err, ".TlsPolicy")
-		}
-	}
-	if v := m["SendingPoolName"]; v != nil {
-		if err := api.SetStringPtr(&s.SendingPoolName, v); err != nil {
-			return api.At(err, ".SendingPoolName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TlsPolicy", &s.TlsPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "SendingPoolName", &s.SendingPoolName, api.SetStringPtr)
+	return err
 }
 
 func (s *DeliveryOptions) ToDynamic() map[string]any {
@@ -1997,32 +1209,17 @@ func (s *DeliveryOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TlsPolicy != nil {
-		m["TlsPolicy"] = *s.TlsPolicy
-	}
-	if s.SendingPoolName != nil {
-		m["SendingPoolName"] = *s.SendingPoolName
-	}
+	api.Put(m, "TlsPolicy", s.TlsPolicy, api.DynString)
+	api.Put(m, "SendingPoolName", s.SendingPoolName, api.DynString)
 	return m
 }
 
 func (s *Destination) FromDynamic(m map[string]any) error {
-	if v := m["ToAddresses"]; v != nil {
-		if err := api.SetList(&s.ToAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".ToAddresses")
-		}
-	}
-	if v := m["CcAddresses"]; v != nil {
-		if err := api.SetList(&s.CcAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".CcAddresses")
-		}
-	}
-	if v := m["BccAddresses"]; v != nil {
-		if err := api.SetList(&s.BccAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".BccAddresses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ToAddresses", &s.ToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CcAddresses", &s.CcAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "BccAddresses", &s.BccAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *Destination) ToDynamic() map[string]any {
@@ -2030,55 +1227,22 @@ func (s *Destination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ToAddresses != nil {
-		m["ToAddresses"] = api.DynList(s.ToAddresses, api.DynString)
-	}
-	if s.CcAddresses != nil {
-		m["CcAddresses"] = api.DynList(s.CcAddresses, api.DynString)
-	}
-	if s.BccAddresses != nil {
-		m["BccAddresses"] = api.DynList(s.BccAddresses, api.DynString)
-	}
+	api.PutList(m, "ToAddresses", s.ToAddresses, api.DynString)
+	api.PutList(m, "CcAddresses", s.CcAddresses, api.DynString)
+	api.PutList(m, "BccAddresses", s.BccAddresses, api.DynString)
 	return m
 }
 
 func (s *DkimAttributes) FromDynamic(m map[string]any) error {
-	if v := m["SigningEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.SigningEnabled, v); err != nil {
-			return api.At(err, ".SigningEnabled")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["Tokens"]; v != nil {
-		if err := api.SetList(&s.Tokens, v, api.SetString); err != nil {
-			return api.At(err, ".Tokens")
-		}
-	}
-	if v := m["SigningAttributesOrigin"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningAttributesOrigin, v); err != nil {
-			return api.At(err, ".SigningAttributesOrigin")
-		}
-	}
-	if v := m["NextSigningKeyLength"]; v != nil {
-		if err := api.SetStringPtr(&s.NextSigningKeyLength, v); err != nil {
-			return api.At(err, ".NextSigningKeyLength")
-		}
-	}
-	if v := m["CurrentSigningKeyLength"]; v != nil {
-		if err := api.SetStringPtr(&s.CurrentSigningKeyLength, v); err != nil {
-			return api.At(err, ".CurrentSigningKeyLength")
-		}
-	}
-	if v := m["LastKeyGenerationTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastKeyGenerationTimestamp, v); err != nil {
-			return api.At(err, ".LastKeyGenerationTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SigningEnabled", &s.SigningEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "Tokens", &s.Tokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "SigningAttributesOrigin", &s.SigningAttributesOrigin, api.SetStringPtr)
+	err = api.Decode(err, m, "NextSigningKeyLength", &s.NextSigningKeyLength, api.SetStringPtr)
+	err = api.Decode(err, m, "CurrentSigningKeyLength", &s.CurrentSigningKeyLength, api.SetStringPtr)
+	err = api.Decode(err, m, "LastKeyGenerationTimestamp", &s.LastKeyGenerationTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *DkimAttributes) ToDynamic() map[string]any {
@@ -2086,47 +1250,22 @@ func (s *DkimAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.SigningEnabled != nil {
-		m["SigningEnabled"] = *s.SigningEnabled
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.Tokens != nil {
-		m["Tokens"] = api.DynList(s.Tokens, api.DynString)
-	}
-	if s.SigningAttributesOrigin != nil {
-		m["SigningAttributesOrigin"] = *s.SigningAttributesOrigin
-	}
-	if s.NextSigningKeyLength != nil {
-		m["NextSigningKeyLength"] = *s.NextSigningKeyLength
-	}
-	if s.CurrentSigningKeyLength != nil {
-		m["CurrentSigningKeyLength"] = *s.CurrentSigningKeyLength
-	}
-	if s.LastKeyGenerationTimestamp != nil {
-		m["LastKeyGenerationTimestamp"] = s.LastKeyGenerationTimestamp.UTC()
-	}
+	api.Put(m, "SigningEnabled", s.SigningEnabled, api.DynBool)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.PutList(m, "Tokens", s.Tokens, api.DynString)
+	api.Put(m, "SigningAttributesOrigin", s.SigningAttributesOrigin, api.DynString)
+	api.Put(m, "NextSigningKeyLength", s.NextSigningKeyLength, api.DynString)
+	api.Put(m, "CurrentSigningKeyLength", s.CurrentSigningKeyLength, api.DynString)
+	api.Put(m, "LastKeyGenerationTimestamp", s.LastKeyGenerationTimestamp, api.DynTime)
 	return m
 }
 
 func (s *DkimSigningAttributes) FromDynamic(m map[string]any) error {
-	if v := m["DomainSigningSelector"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainSigningSelector, v); err != nil {
-			return api.At(err, ".DomainSigningSelector")
-		}
-	}
-	if v := m["DomainSigningPrivateKey"]; v != nil {
-		if err := api.SetStringPtr(&s.DomainSigningPrivateKey, v); err != nil {
-			return api.At(err, ".DomainSigningPrivateKey")
-		}
-	}
-	if v := m["NextSigningKeyLength"]; v != nil {
-		if err := api.SetStringPtr(&s.NextSigningKeyLength, v); err != nil {
-			return api.At(err, ".NextSigningKeyLength")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainSigningSelector", &s.DomainSigningSelector, api.SetStringPtr)
+	err = api.Decode(err, m, "DomainSigningPrivateKey", &s.DomainSigningPrivateKey, api.SetStringPtr)
+	err = api.Decode(err, m, "NextSigningKeyLength", &s.NextSigningKeyLength, api.SetStringPtr)
+	return err
 }
 
 func (s *DkimSigningAttributes) ToDynamic() map[string]any {
@@ -2134,90 +1273,29 @@ func (s *DkimSigningAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DomainSigningSelector != nil {
-		m["DomainSigningSelector"] = *s.DomainSigningSelector
-	}
-	if s.DomainSigningPrivateKey != nil {
-		m["DomainSigningPrivateKey"] = *s.DomainSigningPrivateKey
-	}
-	if s.NextSigningKeyLength != nil {
-		m["NextSigningKeyLength"] = *s.NextSigningKeyLength
-	}
+	api.Put(m, "DomainSigningSelector", s.DomainSigningSelector, api.DynString)
+	api.Put(m, "DomainSigningPrivateKey", s.DomainSigningPrivateKey, api.DynString)
+	api.Put(m, "NextSigningKeyLength", s.NextSigningKeyLength, api.DynString)
 	return m
 }
 
 func (s *DomainDeliverabilityCampaign) FromDynamic(m map[string]any) error {
-	if v := m["CampaignId"]; v != nil {
-		if err := api.SetStringPtr(&s.CampaignId, v); err != nil {
-			return api.At(err, ".CampaignId")
-		}
-	}
-	if v := m["ImageUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.ImageUrl, v); err != nil {
-			return api.At(err, ".ImageUrl")
-		}
-	}
-	if v := m["Subject"]; v != nil {
-		if err := api.SetStringPtr(&s.Subject, v); err != nil {
-			return api.At(err, ".Subject")
-		}
-	}
-	if v := m["FromAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromAddress, v); err != nil {
-			return api.At(err, ".FromAddress")
-		}
-	}
-	if v := m["SendingIps"]; v != nil {
-		if err := api.SetList(&s.SendingIps, v, api.SetString); err != nil {
-			return api.At(err, ".SendingIps")
-		}
-	}
-	if v := m["FirstSeenDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.FirstSeenDateTime, v); err != nil {
-			return api.At(err, ".FirstSeenDateTime")
-		}
-	}
-	if v := m["LastSeenDateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastSeenDateTime, v); err != nil {
-			return api.At(err, ".LastSeenDateTime")
-		}
-	}
-	if v := m["InboxCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.InboxCount, v); err != nil {
-			return api.At(err, ".InboxCount")
-		}
-	}
-	if v := m["SpamCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SpamCount, v); err != nil {
-			return api.At(err, ".SpamCount")
-		}
-	}
-	if v := m["ReadRate"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.ReadRate, v); err != nil {
-			return api.At(err, ".ReadRate")
-		}
-	}
-	if v := m["DeleteRate"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.DeleteRate, v); err != nil {
-			return api.At(err, ".DeleteRate")
-		}
-	}
-	if v := m["ReadDeleteRate"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.ReadDeleteRate, v); err != nil {
-			return api.At(err, ".ReadDeleteRate")
-		}
-	}
-	if v := m["ProjectedVolume"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ProjectedVolume, v); err != nil {
-			return api.At(err, ".ProjectedVolume")
-		}
-	}
-	if v := m["Esps"]; v != nil {
-		if err := api.SetList(&s.Esps, v, api.SetString); err != nil {
-			return api.At(err, ".Esps")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CampaignId", &s.CampaignId, api.SetStringPtr)
+	err = api.Decode(err, m, "ImageUrl", &s.ImageUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
+	err = api.Decode(err, m, "FromAddress", &s.FromAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "SendingIps", &s.SendingIps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "FirstSeenDateTime", &s.FirstSeenDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "LastSeenDateTime", &s.LastSeenDateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "InboxCount", &s.InboxCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "SpamCount", &s.SpamCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ReadRate", &s.ReadRate, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "DeleteRate", &s.DeleteRate, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "ReadDeleteRate", &s.ReadDeleteRate, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "ProjectedVolume", &s.ProjectedVolume, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Esps", &s.Esps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *DomainDeliverabilityCampaign) ToDynamic() map[string]any {
@@ -2225,70 +1303,29 @@ func (s *DomainDeliverabilityCampaign) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.CampaignId != nil {
-		m["CampaignId"] = *s.CampaignId
-	}
-	if s.ImageUrl != nil {
-		m["ImageUrl"] = *s.ImageUrl
-	}
-	if s.Subject != nil {
-		m["Subject"] = *s.Subject
-	}
-	if s.FromAddress != nil {
-		m["FromAddress"] = *s.FromAddress
-	}
-	if s.SendingIps != nil {
-		m["SendingIps"] = api.DynList(s.SendingIps, api.DynString)
-	}
-	if s.FirstSeenDateTime != nil {
-		m["FirstSeenDateTime"] = s.FirstSeenDateTime.UTC()
-	}
-	if s.LastSeenDateTime != nil {
-		m["LastSeenDateTime"] = s.LastSeenDateTime.UTC()
-	}
-	if s.InboxCount != nil {
-		m["InboxCount"] = *s.InboxCount
-	}
-	if s.SpamCount != nil {
-		m["SpamCount"] = *s.SpamCount
-	}
-	if s.ReadRate != nil {
-		m["ReadRate"] = *s.ReadRate
-	}
-	if s.DeleteRate != nil {
-		m["DeleteRate"] = *s.DeleteRate
-	}
-	if s.ReadDeleteRate != nil {
-		m["ReadDeleteRate"] = *s.ReadDeleteRate
-	}
-	if s.ProjectedVolume != nil {
-		m["ProjectedVolume"] = *s.ProjectedVolume
-	}
-	if s.Esps != nil {
-		m["Esps"] = api.DynList(s.Esps, api.DynString)
-	}
+	api.Put(m, "CampaignId", s.CampaignId, api.DynString)
+	api.Put(m, "ImageUrl", s.ImageUrl, api.DynString)
+	api.Put(m, "Subject", s.Subject, api.DynString)
+	api.Put(m, "FromAddress", s.FromAddress, api.DynString)
+	api.PutList(m, "SendingIps", s.SendingIps, api.DynString)
+	api.Put(m, "FirstSeenDateTime", s.FirstSeenDateTime, api.DynTime)
+	api.Put(m, "LastSeenDateTime", s.LastSeenDateTime, api.DynTime)
+	api.Put(m, "InboxCount", s.InboxCount, api.DynInt64)
+	api.Put(m, "SpamCount", s.SpamCount, api.DynInt64)
+	api.Put(m, "ReadRate", s.ReadRate, api.DynFloat64)
+	api.Put(m, "DeleteRate", s.DeleteRate, api.DynFloat64)
+	api.Put(m, "ReadDeleteRate", s.ReadDeleteRate, api.DynFloat64)
+	api.Put(m, "ProjectedVolume", s.ProjectedVolume, api.DynInt64)
+	api.PutList(m, "Esps", s.Esps, api.DynString)
 	return m
 }
 
 func (s *DomainDeliverabilityTrackingOption) FromDynamic(m map[string]any) error {
-	if v := m["Domain"]; v != nil {
-		if err := api.SetStringPtr(&s.Domain, v); err != nil {
-			return api.At(err, ".Domain")
-		}
-	}
-	if v := m["SubscriptionStartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.SubscriptionStartDate, v); err != nil {
-			return api.At(err, ".SubscriptionStartDate")
-		}
-	}
-	if v := m["InboxPlacementTrackingOption"]; v != nil {
-		p := new(InboxPlacementTrackingOption)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".InboxPlacementTrackingOption")
-		}
-		s.InboxPlacementTrackingOption = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
+	err = api.Decode(err, m, "SubscriptionStartDate", &s.SubscriptionStartDate, api.SetTimePtr)
+	err = api.Decode(err, m, "InboxPlacementTrackingOption", &s.InboxPlacementTrackingOption, api.SetStructPtr[InboxPlacementTrackingOption])
+	return err
 }
 
 func (s *DomainDeliverabilityTrackingOption) ToDynamic() map[string]any {
@@ -2296,45 +1333,20 @@ func (s *DomainDeliverabilityTrackingOption) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Domain != nil {
-		m["Domain"] = *s.Domain
-	}
-	if s.SubscriptionStartDate != nil {
-		m["SubscriptionStartDate"] = s.SubscriptionStartDate.UTC()
-	}
-	if s.InboxPlacementTrackingOption != nil {
-		m["InboxPlacementTrackingOption"] = s.InboxPlacementTrackingOption.ToDynamic()
-	}
+	api.Put(m, "Domain", s.Domain, api.DynString)
+	api.Put(m, "SubscriptionStartDate", s.SubscriptionStartDate, api.DynTime)
+	api.PutStruct(m, "InboxPlacementTrackingOption", s.InboxPlacementTrackingOption)
 	return m
 }
 
 func (s *DomainIspPlacement) FromDynamic(m map[string]any) error {
-	if v := m["IspName"]; v != nil {
-		if err := api.SetStringPtr(&s.IspName, v); err != nil {
-			return api.At(err, ".IspName")
-		}
-	}
-	if v := m["InboxRawCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.InboxRawCount, v); err != nil {
-			return api.At(err, ".InboxRawCount")
-		}
-	}
-	if v := m["SpamRawCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SpamRawCount, v); err != nil {
-			return api.At(err, ".SpamRawCount")
-		}
-	}
-	if v := m["InboxPercentage"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.InboxPercentage, v); err != nil {
-			return api.At(err, ".InboxPercentage")
-		}
-	}
-	if v := m["SpamPercentage"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.SpamPercentage, v); err != nil {
-			return api.At(err, ".SpamPercentage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IspName", &s.IspName, api.SetStringPtr)
+	err = api.Decode(err, m, "InboxRawCount", &s.InboxRawCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "SpamRawCount", &s.SpamRawCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "InboxPercentage", &s.InboxPercentage, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "SpamPercentage", &s.SpamPercentage, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *DomainIspPlacement) ToDynamic() map[string]any {
@@ -2342,47 +1354,20 @@ func (s *DomainIspPlacement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.IspName != nil {
-		m["IspName"] = *s.IspName
-	}
-	if s.InboxRawCount != nil {
-		m["InboxRawCount"] = *s.InboxRawCount
-	}
-	if s.SpamRawCount != nil {
-		m["SpamRawCount"] = *s.SpamRawCount
-	}
-	if s.InboxPercentage != nil {
-		m["InboxPercentage"] = *s.InboxPercentage
-	}
-	if s.SpamPercentage != nil {
-		m["SpamPercentage"] = *s.SpamPercentage
-	}
+	api.Put(m, "IspName", s.IspName, api.DynString)
+	api.Put(m, "InboxRawCount", s.InboxRawCount, api.DynInt64)
+	api.Put(m, "SpamRawCount", s.SpamRawCount, api.DynInt64)
+	api.Put(m, "InboxPercentage", s.InboxPercentage, api.DynFloat64)
+	api.Put(m, "SpamPercentage", s.SpamPercentage, api.DynFloat64)
 	return m
 }
 
 func (s *EmailContent) FromDynamic(m map[string]any) error {
-	if v := m["Simple"]; v != nil {
-		p := new(Message)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Simple")
-		}
-		s.Simple = p
-	}
-	if v := m["Raw"]; v != nil {
-		p := new(RawMessage)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Raw")
-		}
-		s.Raw = p
-	}
-	if v := m["Template"]; v != nil {
-		p := new(Template)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Template")
-		}
-		s.Template = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Simple", &s.Simple, api.SetStructPtr[Message])
+	err = api.Decode(err, m, "Raw", &s.Raw, api.SetStructPtr[RawMessage])
+	err = api.Decode(err, m, "Template", &s.Template, api.SetStructPtr[Template])
+	return err
 }
 
 func (s *EmailContent) ToDynamic() map[string]any {
@@ -2390,35 +1375,20 @@ func (s *EmailContent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Simple != nil {
-		m["Simple"] = s.Simple.ToDynamic()
-	}
-	if s.Raw != nil {
-		m["Raw"] = s.Raw.ToDynamic()
-	}
-	if s.Template != nil {
-		m["Template"] = s.Template.ToDynamic()
-	}
+	api.PutStruct(m, "Simple", s.Simple)
+	api.PutStruct(m, "Raw", s.Raw)
+	api.PutStruct(m, "Template", s.Template)
 	return m
 }
 
 func (s *EmailInsights) FromDynamic(m map[string]any) error {
-	if v := m["Destination"]; v != nil {
-		if err := api.SetStringPtr(&s.Destination, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-	}
-	if v := m["Isp"]; v != nil {
-		if err := api.SetStringPtr(&s.Isp, v); err != nil {
-			return api.At(err, ".Isp")
-		}
-	}
-	if v := m["Events"]; v != nil {
-		if err := api.SetList(&s.Events, v, func(p *InsightsEvent, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Events")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStringPtr)
+	err = api.Decode(err, m, "Isp", &s.Isp, api.SetStringPtr)
+	err = api.Decode(err, m, "Events", &s.Events, func(p *[]InsightsEvent, v any) error {
+		return api.SetList(p, v, func(p *InsightsEvent, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *EmailInsights) ToDynamic() map[string]any {
@@ -2426,35 +1396,18 @@ func (s *EmailInsights) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Destination != nil {
-		m["Destination"] = *s.Destination
-	}
-	if s.Isp != nil {
-		m["Isp"] = *s.Isp
-	}
-	if s.Events != nil {
-		m["Events"] = api.DynList(s.Events, func(e InsightsEvent) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Destination", s.Destination, api.DynString)
+	api.Put(m, "Isp", s.Isp, api.DynString)
+	api.PutList(m, "Events", s.Events, func(e InsightsEvent) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *EmailTemplateContent) FromDynamic(m map[string]any) error {
-	if v := m["Subject"]; v != nil {
-		if err := api.SetStringPtr(&s.Subject, v); err != nil {
-			return api.At(err, ".Subject")
-		}
-	}
-	if v := m["Text"]; v != nil {
-		if err := api.SetStringPtr(&s.Text, v); err != nil {
-			return api.At(err, ".Text")
-		}
-	}
-	if v := m["Html"]; v != nil {
-		if err := api.SetStringPtr(&s.Html, v); err != nil {
-			return api.At(err, ".Html")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
+	err = api.Decode(err, m, "Text", &s.Text, api.SetStringPtr)
+	err = api.Decode(err, m, "Html", &s.Html, api.SetStringPtr)
+	return err
 }
 
 func (s *EmailTemplateContent) ToDynamic() map[string]any {
@@ -2462,30 +1415,17 @@ func (s *EmailTemplateContent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Subject != nil {
-		m["Subject"] = *s.Subject
-	}
-	if s.Text != nil {
-		m["Text"] = *s.Text
-	}
-	if s.Html != nil {
-		m["Html"] = *s.Html
-	}
+	api.Put(m, "Subject", s.Subject, api.DynString)
+	api.Put(m, "Text", s.Text, api.DynString)
+	api.Put(m, "Html", s.Html, api.DynString)
 	return m
 }
 
 func (s *EmailTemplateMetadata) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *EmailTemplateMetadata) ToDynamic() map[string]any {
@@ -2493,22 +1433,15 @@ func (s *EmailTemplateMetadata) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
 	return m
 }
 
 func (s *EventBridgeDestination) FromDynamic(m map[string]any) error {
-	if v := m["EventBusArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EventBusArn, v); err != nil {
-			return api.At(err, ".EventBusArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventBusArn", &s.EventBusArn, api.SetStringPtr)
+	return err
 }
 
 func (s *EventBridgeDestination) ToDynamic() map[string]any {
@@ -2516,64 +1449,21 @@ func (s *EventBridgeDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EventBusArn != nil {
-		m["EventBusArn"] = *s.EventBusArn
-	}
+	api.Put(m, "EventBusArn", s.EventBusArn, api.DynString)
 	return m
 }
 
 func (s *EventDestination) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["MatchingEventTypes"]; v != nil {
-		if err := api.SetList(&s.MatchingEventTypes, v, api.SetString); err != nil {
-			return api.At(err, ".MatchingEventTypes")
-		}
-	}
-	if v := m["KinesisFirehoseDestination"]; v != nil {
-		p := new(KinesisFirehoseDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KinesisFirehoseDestination")
-		}
-		s.KinesisFirehoseDestination = p
-	}
-	if v := m["CloudWatchDestination"]; v != nil {
-		p := new(CloudWatchDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudWatchDestination")
-		}
-		s.CloudWatchDestination = p
-	}
-	if v := m["SnsDestination"]; v != nil {
-		p := new(SnsDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SnsDestination")
-		}
-		s.SnsDestination = p
-	}
-	if v := m["EventBridgeDestination"]; v != nil {
-		p := new(EventBridgeDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EventBridgeDestination")
-		}
-		s.EventBridgeDestination = p
-	}
-	if v := m["PinpointDestination"]; v != nil {
-		p := new(PinpointDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PinpointDestination")
-		}
-		s.PinpointDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "MatchingEventTypes", &s.MatchingEventTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "KinesisFirehoseDestination", &s.KinesisFirehoseDestination, api.SetStructPtr[KinesisFirehoseDestination])
+	err = api.Decode(err, m, "CloudWatchDestination", &s.CloudWatchDestination, api.SetStructPtr[CloudWatchDestination])
+	err = api.Decode(err, m, "SnsDestination", &s.SnsDestination, api.SetStructPtr[SnsDestination])
+	err = api.Decode(err, m, "EventBridgeDestination", &s.EventBridgeDestination, api.SetStructPtr[EventBridgeDestination])
+	err = api.Decode(err, m, "PinpointDestination", &s.PinpointDestination, api.SetStructPtr[PinpointDestination])
+	return err
 }
 
 func (s *EventDestination) ToDynamic() map[string]any {
@@ -2581,80 +1471,27 @@ func (s *EventDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.MatchingEventTypes != nil {
-		m["MatchingEventTypes"] = api.DynList(s.MatchingEventTypes, api.DynString)
-	}
-	if s.KinesisFirehoseDestination != nil {
-		m["KinesisFirehoseDestination"] = s.KinesisFirehoseDestination.ToDynamic()
-	}
-	if s.CloudWatchDestination != nil {
-		m["CloudWatchDestination"] = s.CloudWatchDestination.ToDynamic()
-	}
-	if s.SnsDestination != nil {
-		m["SnsDestination"] = s.SnsDestination.ToDynamic()
-	}
-	if s.EventBridgeDestination != nil {
-		m["EventBridgeDestination"] = s.EventBridgeDestination.ToDynamic()
-	}
-	if s.PinpointDestination != nil {
-		m["PinpointDestination"] = s.PinpointDestination.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.PutList(m, "MatchingEventTypes", s.MatchingEventTypes, api.DynString)
+	api.PutStruct(m, "KinesisFirehoseDestination", s.KinesisFirehoseDestination)
+	api.PutStruct(m, "CloudWatchDestination", s.CloudWatchDestination)
+	api.PutStruct(m, "SnsDestination", s.SnsDestination)
+	api.PutStruct(m, "EventBridgeDestination", s.EventBridgeDestination)
+	api.PutStruct(m, "PinpointDestination", s.PinpointDestination)
 	return m
 }
 
 func (s *EventDestinationDefinition) FromDynamic(m map[string]any) error {
-	if v := m["Enabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.Enabled, v); err != nil {
-			return api.At(err, ".Enabled")
-		}
-	}
-	if v := m["MatchingEventTypes"]; v != nil {
-		if err := api.SetList(&s.MatchingEventTypes, v, api.SetString); err != nil {
-			return api.At(err, ".MatchingEventTypes")
-		}
-	}
-	if v := m["KinesisFirehoseDestination"]; v != nil {
-		p := new(KinesisFirehoseDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".KinesisFirehoseDestination")
-		}
-		s.KinesisFirehoseDestination = p
-	}
-	if v := m["CloudWatchDestination"]; v != nil {
-		p := new(CloudWatchDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CloudWatchDestination")
-		}
-		s.CloudWatchDestination = p
-	}
-	if v := m["SnsDestination"]; v != nil {
-		p := new(SnsDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SnsDestination")
-		}
-		s.SnsDestination = p
-	}
-	if v := m["EventBridgeDestination"]; v != nil {
-		p := new(EventBridgeDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EventBridgeDestination")
-		}
-		s.EventBridgeDestination = p
-	}
-	if v := m["PinpointDestination"]; v != nil {
-		p := new(PinpointDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PinpointDestination")
-		}
-		s.PinpointDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "MatchingEventTypes", &s.MatchingEventTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "KinesisFirehoseDestination", &s.KinesisFirehoseDestination, api.SetStructPtr[KinesisFirehoseDestination])
+	err = api.Decode(err, m, "CloudWatchDestination", &s.CloudWatchDestination, api.SetStructPtr[CloudWatchDestination])
+	err = api.Decode(err, m, "SnsDestination", &s.SnsDestination, api.SetStructPtr[SnsDestination])
+	err = api.Decode(err, m, "EventBridgeDestination", &s.EventBridgeDestination, api.SetStructPtr[EventBridgeDestination])
+	err = api.Decode(err, m, "PinpointDestination", &s.PinpointDestination, api.SetStructPtr[PinpointDestination])
+	return err
 }
 
 func (s *EventDestinationDefinition) ToDynamic() map[string]any {
@@ -2662,46 +1499,21 @@ func (s *EventDestinationDefinition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Enabled != nil {
-		m["Enabled"] = *s.Enabled
-	}
-	if s.MatchingEventTypes != nil {
-		m["MatchingEventTypes"] = api.DynList(s.MatchingEventTypes, api.DynString)
-	}
-	if s.KinesisFirehoseDestination != nil {
-		m["KinesisFirehoseDestination"] = s.KinesisFirehoseDestination.ToDynamic()
-	}
-	if s.CloudWatchDestination != nil {
-		m["CloudWatchDestination"] = s.CloudWatchDestination.ToDynamic()
-	}
-	if s.SnsDestination != nil {
-		m["SnsDestination"] = s.SnsDestination.ToDynamic()
-	}
-	if s.EventBridgeDestination != nil {
-		m["EventBridgeDestination"] = s.EventBridgeDestination.ToDynamic()
-	}
-	if s.PinpointDestination != nil {
-		m["PinpointDestination"] = s.PinpointDestination.ToDynamic()
-	}
+	api.Put(m, "Enabled", s.Enabled, api.DynBool)
+	api.PutList(m, "MatchingEventTypes", s.MatchingEventTypes, api.DynString)
+	api.PutStruct(m, "KinesisFirehoseDestination", s.KinesisFirehoseDestination)
+	api.PutStruct(m, "CloudWatchDestination", s.CloudWatchDestination)
+	api.PutStruct(m, "SnsDestination", s.SnsDestination)
+	api.PutStruct(m, "EventBridgeDestination", s.EventBridgeDestination)
+	api.PutStruct(m, "PinpointDestination", s.PinpointDestination)
 	return m
 }
 
 func (s *EventDetails) FromDynamic(m map[string]any) error {
-	if v := m["Bounce"]; v != nil {
-		p := new(Bounce)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Bounce")
-		}
-		s.Bounce = p
-	}
-	if v := m["Complaint"]; v != nil {
-		p := new(Complaint)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Complaint")
-		}
-		s.Complaint = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Bounce", &s.Bounce, api.SetStructPtr[Bounce])
+	err = api.Decode(err, m, "Complaint", &s.Complaint, api.SetStructPtr[Complaint])
+	return err
 }
 
 func (s *EventDetails) ToDynamic() map[string]any {
@@ -2709,31 +1521,16 @@ func (s *EventDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Bounce != nil {
-		m["Bounce"] = s.Bounce.ToDynamic()
-	}
-	if s.Complaint != nil {
-		m["Complaint"] = s.Complaint.ToDynamic()
-	}
+	api.PutStruct(m, "Bounce", s.Bounce)
+	api.PutStruct(m, "Complaint", s.Complaint)
 	return m
 }
 
 func (s *ExportDataSource) FromDynamic(m map[string]any) error {
-	if v := m["MetricsDataSource"]; v != nil {
-		p := new(MetricsDataSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MetricsDataSource")
-		}
-		s.MetricsDataSource = p
-	}
-	if v := m["MessageInsightsDataSource"]; v != nil {
-		p := new(MessageInsightsDataSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MessageInsightsDataSource")
-		}
-		s.MessageInsightsDataSource = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MetricsDataSource", &s.MetricsDataSource, api.SetStructPtr[MetricsDataSource])
+	err = api.Decode(err, m, "MessageInsightsDataSource", &s.MessageInsightsDataSource, api.SetStructPtr[MessageInsightsDataSource])
+	return err
 }
 
 func (s *ExportDataSource) ToDynamic() map[string]any {
@@ -2741,27 +1538,16 @@ func (s *ExportDataSource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MetricsDataSource != nil {
-		m["MetricsDataSource"] = s.MetricsDataSource.ToDynamic()
-	}
-	if s.MessageInsightsDataSource != nil {
-		m["MessageInsightsDataSource"] = s.MessageInsightsDataSource.ToDynamic()
-	}
+	api.PutStruct(m, "MetricsDataSource", s.MetricsDataSource)
+	api.PutStruct(m, "MessageInsightsDataSource", s.MessageInsightsDataSource)
 	return m
 }
 
 func (s *ExportDestination) FromDynamic(m map[string]any) error {
-	if v := m["DataFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.DataFormat, v); err != nil {
-			return api.At(err, ".DataFormat")
-		}
-	}
-	if v := m["S3Url"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Url, v); err != nil {
-			return api.At(err, ".S3Url")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DataFormat", &s.DataFormat, api.SetStringPtr)
+	err = api.Decode(err, m, "S3Url", &s.S3Url, api.SetStringPtr)
+	return err
 }
 
 func (s *ExportDestination) ToDynamic() map[string]any {
@@ -2769,42 +1555,19 @@ func (s *ExportDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DataFormat != nil {
-		m["DataFormat"] = *s.DataFormat
-	}
-	if s.S3Url != nil {
-		m["S3Url"] = *s.S3Url
-	}
+	api.Put(m, "DataFormat", s.DataFormat, api.DynString)
+	api.Put(m, "S3Url", s.S3Url, api.DynString)
 	return m
 }
 
 func (s *ExportJobSummary) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	if v := m["ExportSourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportSourceType, v); err != nil {
-			return api.At(err, ".ExportSourceType")
-		}
-	}
-	if v := m["JobStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.JobStatus, v); err != nil {
-			return api.At(err, ".JobStatus")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["CompletedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CompletedTimestamp, v); err != nil {
-			return api.At(err, ".CompletedTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportSourceType", &s.ExportSourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "CompletedTimestamp", &s.CompletedTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *ExportJobSummary) ToDynamic() map[string]any {
@@ -2812,36 +1575,19 @@ func (s *ExportJobSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
-	if s.ExportSourceType != nil {
-		m["ExportSourceType"] = *s.ExportSourceType
-	}
-	if s.JobStatus != nil {
-		m["JobStatus"] = *s.JobStatus
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.CompletedTimestamp != nil {
-		m["CompletedTimestamp"] = s.CompletedTimestamp.UTC()
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
+	api.Put(m, "ExportSourceType", s.ExportSourceType, api.DynString)
+	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "CompletedTimestamp", s.CompletedTimestamp, api.DynTime)
 	return m
 }
 
 func (s *ExportMetric) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Aggregation"]; v != nil {
-		if err := api.SetStringPtr(&s.Aggregation, v); err != nil {
-			return api.At(err, ".Aggregation")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Aggregation", &s.Aggregation, api.SetStringPtr)
+	return err
 }
 
 func (s *ExportMetric) ToDynamic() map[string]any {
@@ -2849,27 +1595,16 @@ func (s *ExportMetric) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Aggregation != nil {
-		m["Aggregation"] = *s.Aggregation
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Aggregation", s.Aggregation, api.DynString)
 	return m
 }
 
 func (s *ExportStatistics) FromDynamic(m map[string]any) error {
-	if v := m["ProcessedRecordsCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ProcessedRecordsCount, v); err != nil {
-			return api.At(err, ".ProcessedRecordsCount")
-		}
-	}
-	if v := m["ExportedRecordsCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ExportedRecordsCount, v); err != nil {
-			return api.At(err, ".ExportedRecordsCount")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ProcessedRecordsCount", &s.ProcessedRecordsCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ExportedRecordsCount", &s.ExportedRecordsCount, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ExportStatistics) ToDynamic() map[string]any {
@@ -2877,27 +1612,16 @@ func (s *ExportStatistics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ProcessedRecordsCount != nil {
-		m["ProcessedRecordsCount"] = int64(*s.ProcessedRecordsCount)
-	}
-	if s.ExportedRecordsCount != nil {
-		m["ExportedRecordsCount"] = int64(*s.ExportedRecordsCount)
-	}
+	api.Put(m, "ProcessedRecordsCount", s.ProcessedRecordsCount, api.DynInt32)
+	api.Put(m, "ExportedRecordsCount", s.ExportedRecordsCount, api.DynInt32)
 	return m
 }
 
 func (s *FailureInfo) FromDynamic(m map[string]any) error {
-	if v := m["FailedRecordsS3Url"]; v != nil {
-		if err := api.SetStringPtr(&s.FailedRecordsS3Url, v); err != nil {
-			return api.At(err, ".FailedRecordsS3Url")
-		}
-	}
-	if v := m["ErrorMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorMessage, v); err != nil {
-			return api.At(err, ".ErrorMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FailedRecordsS3Url", &s.FailedRecordsS3Url, api.SetStringPtr)
+	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *FailureInfo) ToDynamic() map[string]any {
@@ -2905,12 +1629,8 @@ func (s *FailureInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FailedRecordsS3Url != nil {
-		m["FailedRecordsS3Url"] = *s.FailedRecordsS3Url
-	}
-	if s.ErrorMessage != nil {
-		m["ErrorMessage"] = *s.ErrorMessage
-	}
+	api.Put(m, "FailedRecordsS3Url", s.FailedRecordsS3Url, api.DynString)
+	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
 	return m
 }
 
@@ -2924,55 +1644,16 @@ func (s *GetAccountRequest) ToDynamic() map[string]any {
 }
 
 func (s *GetAccountResponse) FromDynamic(m map[string]any) error {
-	if v := m["DedicatedIpAutoWarmupEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.DedicatedIpAutoWarmupEnabled, v); err != nil {
-			return api.At(err, ".DedicatedIpAutoWarmupEnabled")
-		}
-	}
-	if v := m["EnforcementStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.EnforcementStatus, v); err != nil {
-			return api.At(err, ".EnforcementStatus")
-		}
-	}
-	if v := m["ProductionAccessEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.ProductionAccessEnabled, v); err != nil {
-			return api.At(err, ".ProductionAccessEnabled")
-		}
-	}
-	if v := m["SendQuota"]; v != nil {
-		p := new(SendQuota)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SendQuota")
-		}
-		s.SendQuota = p
-	}
-	if v := m["SendingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.SendingEnabled, v); err != nil {
-			return api.At(err, ".SendingEnabled")
-		}
-	}
-	if v := m["SuppressionAttributes"]; v != nil {
-		p := new(SuppressionAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SuppressionAttributes")
-		}
-		s.SuppressionAttributes = p
-	}
-	if v := m["Details"]; v != nil {
-		p := new(AccountDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Details")
-		}
-		s.Details = p
-	}
-	if v := m["VdmAttributes"]; v != nil {
-		p := new(VdmAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VdmAttributes")
-		}
-		s.VdmAttributes = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DedicatedIpAutoWarmupEnabled", &s.DedicatedIpAutoWarmupEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "EnforcementStatus", &s.EnforcementStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ProductionAccessEnabled", &s.ProductionAccessEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "SendQuota", &s.SendQuota, api.SetStructPtr[SendQuota])
+	err = api.Decode(err, m, "SendingEnabled", &s.SendingEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "SuppressionAttributes", &s.SuppressionAttributes, api.SetStructPtr[SuppressionAttributes])
+	err = api.Decode(err, m, "Details", &s.Details, api.SetStructPtr[AccountDetails])
+	err = api.Decode(err, m, "VdmAttributes", &s.VdmAttributes, api.SetStructPtr[VdmAttributes])
+	return err
 }
 
 func (s *GetAccountResponse) ToDynamic() map[string]any {
@@ -2980,40 +1661,21 @@ func (s *GetAccountResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.DedicatedIpAutoWarmupEnabled != nil {
-		m["DedicatedIpAutoWarmupEnabled"] = *s.DedicatedIpAutoWarmupEnabled
-	}
-	if s.EnforcementStatus != nil {
-		m["EnforcementStatus"] = *s.EnforcementStatus
-	}
-	if s.ProductionAccessEnabled != nil {
-		m["ProductionAccessEnabled"] = *s.ProductionAccessEnabled
-	}
-	if s.SendQuota != nil {
-		m["SendQuota"] = s.SendQuota.ToDynamic()
-	}
-	if s.SendingEnabled != nil {
-		m["SendingEnabled"] = *s.SendingEnabled
-	}
-	if s.SuppressionAttributes != nil {
-		m["SuppressionAttributes"] = s.SuppressionAttributes.ToDynamic()
-	}
-	if s.Details != nil {
-		m["Details"] = s.Details.ToDynamic()
-	}
-	if s.VdmAttributes != nil {
-		m["VdmAttributes"] = s.VdmAttributes.ToDynamic()
-	}
+	api.Put(m, "DedicatedIpAutoWarmupEnabled", s.DedicatedIpAutoWarmupEnabled, api.DynBool)
+	api.Put(m, "EnforcementStatus", s.EnforcementStatus, api.DynString)
+	api.Put(m, "ProductionAccessEnabled", s.ProductionAccessEnabled, api.DynBool)
+	api.PutStruct(m, "SendQuota", s.SendQuota)
+	api.Put(m, "SendingEnabled", s.SendingEnabled, api.DynBool)
+	api.PutStruct(m, "SuppressionAttributes", s.SuppressionAttributes)
+	api.PutStruct(m, "Details", s.Details)
+	api.PutStruct(m, "VdmAttributes", s.VdmAttributes)
 	return m
 }
 
 func (s *GetBlacklistReportsRequest) FromDynamic(m map[string]any) error {
-	if v := m["BlacklistItemNames"]; v != nil {
-		if err := api.SetList(&s.BlacklistItemNames, v, api.SetString); err != nil {
-			return api.At(err, ".BlacklistItemNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BlacklistItemNames", &s.BlacklistItemNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetBlacklistReportsRequest) ToDynamic() map[string]any {
@@ -3021,21 +1683,18 @@ func (s *GetBlacklistReportsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.BlacklistItemNames != nil {
-		m["BlacklistItemNames"] = api.DynList(s.BlacklistItemNames, api.DynString)
-	}
+	api.PutList(m, "BlacklistItemNames", s.BlacklistItemNames, api.DynString)
 	return m
 }
 
 func (s *GetBlacklistReportsResponse) FromDynamic(m map[string]any) error {
-	if v := m["BlacklistReport"]; v != nil {
-		if err := api.SetMap(&s.BlacklistReport, v, func(p *[]BlacklistEntry, v any) error {
+	var err error
+	err = api.Decode(err, m, "BlacklistReport", &s.BlacklistReport, func(p *map[string][]BlacklistEntry, v any) error {
+		return api.SetMap(p, v, func(p *[]BlacklistEntry, v any) error {
 			return api.SetList(p, v, func(p *BlacklistEntry, v any) error { return api.SetStruct(p, v) })
-		}); err != nil {
-			return api.At(err, ".BlacklistReport")
-		}
-	}
-	return nil
+		})
+	})
+	return err
 }
 
 func (s *GetBlacklistReportsResponse) ToDynamic() map[string]any {
@@ -3043,21 +1702,16 @@ func (s *GetBlacklistReportsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.BlacklistReport != nil {
-		m["BlacklistReport"] = api.DynMap(s.BlacklistReport, func(e []BlacklistEntry) any {
-			return api.DynList(e, func(e BlacklistEntry) any { return e.ToDynamic() })
-		})
-	}
+	api.PutMap(m, "BlacklistReport", s.BlacklistReport, func(e []BlacklistEntry) any {
+		return api.DynList(e, func(e BlacklistEntry) any { return e.ToDynamic() })
+	})
 	return m
 }
 
 func (s *GetConfigurationSetEventDestinationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetConfigurationSetEventDestinationsRequest) ToDynamic() map[string]any {
@@ -3065,19 +1719,16 @@ func (s *GetConfigurationSetEventDestinationsRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *GetConfigurationSetEventDestinationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["EventDestinations"]; v != nil {
-		if err := api.SetList(&s.EventDestinations, v, func(p *EventDestination, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EventDestinations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EventDestinations", &s.EventDestinations, func(p *[]EventDestination, v any) error {
+		return api.SetList(p, v, func(p *EventDestination, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetConfigurationSetEventDestinationsResponse) ToDynamic() map[string]any {
@@ -3085,19 +1736,14 @@ func (s *GetConfigurationSetEventDestinationsResponse) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EventDestinations != nil {
-		m["EventDestinations"] = api.DynList(s.EventDestinations, func(e EventDestination) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "EventDestinations", s.EventDestinations, func(e EventDestination) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetConfigurationSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetConfigurationSetRequest) ToDynamic() map[string]any {
@@ -3105,66 +1751,23 @@ func (s *GetConfigurationSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *GetConfigurationSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["TrackingOptions"]; v != nil {
-		p := new(TrackingOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TrackingOptions")
-		}
-		s.TrackingOptions = p
-	}
-	if v := m["DeliveryOptions"]; v != nil {
-		p := new(DeliveryOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeliveryOptions")
-		}
-		s.DeliveryOptions = p
-	}
-	if v := m["ReputationOptions"]; v != nil {
-		p := new(ReputationOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReputationOptions")
-		}
-		s.ReputationOptions = p
-	}
-	if v := m["SendingOptions"]; v != nil {
-		p := new(SendingOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SendingOptions")
-		}
-		s.SendingOptions = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["SuppressionOptions"]; v != nil {
-		p := new(SuppressionOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SuppressionOptions")
-		}
-		s.SuppressionOptions = p
-	}
-	if v := m["VdmOptions"]; v != nil {
-		p := new(VdmOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VdmOptions")
-		}
-		s.VdmOptions = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "TrackingOptions", &s.TrackingOptions, api.SetStructPtr[TrackingOptions])
+	err = api.Decode(err, m, "DeliveryOptions", &s.DeliveryOptions, api.SetStructPtr[DeliveryOptions])
+	err = api.Decode(err, m, "ReputationOptions", &s.ReputationOptions, api.SetStructPtr[ReputationOptions])
+	err = api.Decode(err, m, "SendingOptions", &s.SendingOptions, api.SetStructPtr[SendingOptions])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "SuppressionOptions", &s.SuppressionOptions, api.SetStructPtr[SuppressionOptions])
+	err = api.Decode(err, m, "VdmOptions", &s.VdmOptions, api.SetStructPtr[VdmOptions])
+	return err
 }
 
 func (s *GetConfigurationSetResponse) ToDynamic() map[string]any {
@@ -3172,40 +1775,21 @@ func (s *GetConfigurationSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.TrackingOptions != nil {
-		m["TrackingOptions"] = s.TrackingOptions.ToDynamic()
-	}
-	if s.DeliveryOptions != nil {
-		m["DeliveryOptions"] = s.DeliveryOptions.ToDynamic()
-	}
-	if s.ReputationOptions != nil {
-		m["ReputationOptions"] = s.ReputationOptions.ToDynamic()
-	}
-	if s.SendingOptions != nil {
-		m["SendingOptions"] = s.SendingOptions.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.SuppressionOptions != nil {
-		m["SuppressionOptions"] = s.SuppressionOptions.ToDynamic()
-	}
-	if s.VdmOptions != nil {
-		m["VdmOptions"] = s.VdmOptions.ToDynamic()
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.PutStruct(m, "TrackingOptions", s.TrackingOptions)
+	api.PutStruct(m, "DeliveryOptions", s.DeliveryOptions)
+	api.PutStruct(m, "ReputationOptions", s.ReputationOptions)
+	api.PutStruct(m, "SendingOptions", s.SendingOptions)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutStruct(m, "SuppressionOptions", s.SuppressionOptions)
+	api.PutStruct(m, "VdmOptions", s.VdmOptions)
 	return m
 }
 
 func (s *GetContactListRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetContactListRequest) ToDynamic() map[string]any {
@@ -3213,44 +1797,23 @@ func (s *GetContactListRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
 	return m
 }
 
 func (s *GetContactListResponse) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	if v := m["Topics"]; v != nil {
-		if err := api.SetList(&s.Topics, v, func(p *Topic, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Topics")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["LastUpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedTimestamp, v); err != nil {
-			return api.At(err, ".LastUpdatedTimestamp")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	err = api.Decode(err, m, "Topics", &s.Topics, func(p *[]Topic, v any) error {
+		return api.SetList(p, v, func(p *Topic, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetContactListResponse) ToDynamic() map[string]any {
@@ -3258,39 +1821,20 @@ func (s *GetContactListResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
-	if s.Topics != nil {
-		m["Topics"] = api.DynList(s.Topics, func(e Topic) any { return e.ToDynamic() })
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.LastUpdatedTimestamp != nil {
-		m["LastUpdatedTimestamp"] = s.LastUpdatedTimestamp.UTC()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
+	api.PutList(m, "Topics", s.Topics, func(e Topic) any { return e.ToDynamic() })
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetContactRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	return err
 }
 
 func (s *GetContactRequest) ToDynamic() map[string]any {
@@ -3298,57 +1842,26 @@ func (s *GetContactRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
 	return m
 }
 
 func (s *GetContactResponse) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	if v := m["TopicPreferences"]; v != nil {
-		if err := api.SetList(&s.TopicPreferences, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TopicPreferences")
-		}
-	}
-	if v := m["TopicDefaultPreferences"]; v != nil {
-		if err := api.SetList(&s.TopicDefaultPreferences, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TopicDefaultPreferences")
-		}
-	}
-	if v := m["UnsubscribeAll"]; v != nil {
-		if err := api.SetBoolPtr(&s.UnsubscribeAll, v); err != nil {
-			return api.At(err, ".UnsubscribeAll")
-		}
-	}
-	if v := m["AttributesData"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributesData, v); err != nil {
-			return api.At(err, ".AttributesData")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["LastUpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedTimestamp, v); err != nil {
-			return api.At(err, ".LastUpdatedTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TopicPreferences", &s.TopicPreferences, func(p *[]TopicPreference, v any) error {
+		return api.SetList(p, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TopicDefaultPreferences", &s.TopicDefaultPreferences, func(p *[]TopicPreference, v any) error {
+		return api.SetList(p, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "UnsubscribeAll", &s.UnsubscribeAll, api.SetBoolPtr)
+	err = api.Decode(err, m, "AttributesData", &s.AttributesData, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *GetContactResponse) ToDynamic() map[string]any {
@@ -3356,40 +1869,21 @@ func (s *GetContactResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
-	if s.TopicPreferences != nil {
-		m["TopicPreferences"] = api.DynList(s.TopicPreferences, func(e TopicPreference) any { return e.ToDynamic() })
-	}
-	if s.TopicDefaultPreferences != nil {
-		m["TopicDefaultPreferences"] = api.DynList(s.TopicDefaultPreferences, func(e TopicPreference) any { return e.ToDynamic() })
-	}
-	if s.UnsubscribeAll != nil {
-		m["UnsubscribeAll"] = *s.UnsubscribeAll
-	}
-	if s.AttributesData != nil {
-		m["AttributesData"] = *s.AttributesData
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.LastUpdatedTimestamp != nil {
-		m["LastUpdatedTimestamp"] = s.LastUpdatedTimestamp.UTC()
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
+	api.PutList(m, "TopicPreferences", s.TopicPreferences, func(e TopicPreference) any { return e.ToDynamic() })
+	api.PutList(m, "TopicDefaultPreferences", s.TopicDefaultPreferences, func(e TopicPreference) any { return e.ToDynamic() })
+	api.Put(m, "UnsubscribeAll", s.UnsubscribeAll, api.DynBool)
+	api.Put(m, "AttributesData", s.AttributesData, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
 	return m
 }
 
 func (s *GetCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
@@ -3397,44 +1891,19 @@ func (s *GetCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
 	return m
 }
 
 func (s *GetCustomVerificationEmailTemplateResponse) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["TemplateSubject"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSubject, v); err != nil {
-			return api.At(err, ".TemplateSubject")
-		}
-	}
-	if v := m["TemplateContent"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateContent, v); err != nil {
-			return api.At(err, ".TemplateContent")
-		}
-	}
-	if v := m["SuccessRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.SuccessRedirectionURL, v); err != nil {
-			return api.At(err, ".SuccessRedirectionURL")
-		}
-	}
-	if v := m["FailureRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureRedirectionURL, v); err != nil {
-			return api.At(err, ".FailureRedirectionURL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStringPtr)
+	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCustomVerificationEmailTemplateResponse) ToDynamic() map[string]any {
@@ -3442,34 +1911,19 @@ func (s *GetCustomVerificationEmailTemplateResponse) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.TemplateSubject != nil {
-		m["TemplateSubject"] = *s.TemplateSubject
-	}
-	if s.TemplateContent != nil {
-		m["TemplateContent"] = *s.TemplateContent
-	}
-	if s.SuccessRedirectionURL != nil {
-		m["SuccessRedirectionURL"] = *s.SuccessRedirectionURL
-	}
-	if s.FailureRedirectionURL != nil {
-		m["FailureRedirectionURL"] = *s.FailureRedirectionURL
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
+	api.Put(m, "TemplateContent", s.TemplateContent, api.DynString)
+	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
+	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
 	return m
 }
 
 func (s *GetDedicatedIpPoolRequest) FromDynamic(m map[string]any) error {
-	if v := m["PoolName"]; v != nil {
-		if err := api.SetStringPtr(&s.PoolName, v); err != nil {
-			return api.At(err, ".PoolName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDedicatedIpPoolRequest) ToDynamic() map[string]any {
@@ -3477,21 +1931,14 @@ func (s *GetDedicatedIpPoolRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PoolName != nil {
-		m["PoolName"] = *s.PoolName
-	}
+	api.Put(m, "PoolName", s.PoolName, api.DynString)
 	return m
 }
 
 func (s *GetDedicatedIpPoolResponse) FromDynamic(m map[string]any) error {
-	if v := m["DedicatedIpPool"]; v != nil {
-		p := new(DedicatedIpPool)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DedicatedIpPool")
-		}
-		s.DedicatedIpPool = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DedicatedIpPool", &s.DedicatedIpPool, api.SetStructPtr[DedicatedIpPool])
+	return err
 }
 
 func (s *GetDedicatedIpPoolResponse) ToDynamic() map[string]any {
@@ -3499,19 +1946,14 @@ func (s *GetDedicatedIpPoolResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DedicatedIpPool != nil {
-		m["DedicatedIpPool"] = s.DedicatedIpPool.ToDynamic()
-	}
+	api.PutStruct(m, "DedicatedIpPool", s.DedicatedIpPool)
 	return m
 }
 
 func (s *GetDedicatedIpRequest) FromDynamic(m map[string]any) error {
-	if v := m["Ip"]; v != nil {
-		if err := api.SetStringPtr(&s.Ip, v); err != nil {
-			return api.At(err, ".Ip")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Ip", &s.Ip, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDedicatedIpRequest) ToDynamic() map[string]any {
@@ -3519,21 +1961,14 @@ func (s *GetDedicatedIpRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Ip != nil {
-		m["Ip"] = *s.Ip
-	}
+	api.Put(m, "Ip", s.Ip, api.DynString)
 	return m
 }
 
 func (s *GetDedicatedIpResponse) FromDynamic(m map[string]any) error {
-	if v := m["DedicatedIp"]; v != nil {
-		p := new(DedicatedIp)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DedicatedIp")
-		}
-		s.DedicatedIp = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DedicatedIp", &s.DedicatedIp, api.SetStructPtr[DedicatedIp])
+	return err
 }
 
 func (s *GetDedicatedIpResponse) ToDynamic() map[string]any {
@@ -3541,29 +1976,16 @@ func (s *GetDedicatedIpResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DedicatedIp != nil {
-		m["DedicatedIp"] = s.DedicatedIp.ToDynamic()
-	}
+	api.PutStruct(m, "DedicatedIp", s.DedicatedIp)
 	return m
 }
 
 func (s *GetDedicatedIpsRequest) FromDynamic(m map[string]any) error {
-	if v := m["PoolName"]; v != nil {
-		if err := api.SetStringPtr(&s.PoolName, v); err != nil {
-			return api.At(err, ".PoolName")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetDedicatedIpsRequest) ToDynamic() map[string]any {
@@ -3571,30 +1993,19 @@ func (s *GetDedicatedIpsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PoolName != nil {
-		m["PoolName"] = *s.PoolName
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "PoolName", s.PoolName, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *GetDedicatedIpsResponse) FromDynamic(m map[string]any) error {
-	if v := m["DedicatedIps"]; v != nil {
-		if err := api.SetList(&s.DedicatedIps, v, func(p *DedicatedIp, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DedicatedIps")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DedicatedIps", &s.DedicatedIps, func(p *[]DedicatedIp, v any) error {
+		return api.SetList(p, v, func(p *DedicatedIp, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDedicatedIpsResponse) ToDynamic() map[string]any {
@@ -3602,12 +2013,8 @@ func (s *GetDedicatedIpsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DedicatedIps != nil {
-		m["DedicatedIps"] = api.DynList(s.DedicatedIps, func(e DedicatedIp) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "DedicatedIps", s.DedicatedIps, func(e DedicatedIp) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
@@ -3621,32 +2028,17 @@ func (s *GetDeliverabilityDashboardOptionsRequest) ToDynamic() map[string]any {
 }
 
 func (s *GetDeliverabilityDashboardOptionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["DashboardEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.DashboardEnabled, v); err != nil {
-			return api.At(err, ".DashboardEnabled")
-		}
-	}
-	if v := m["SubscriptionExpiryDate"]; v != nil {
-		if err := api.SetTimePtr(&s.SubscriptionExpiryDate, v); err != nil {
-			return api.At(err, ".SubscriptionExpiryDate")
-		}
-	}
-	if v := m["AccountStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.AccountStatus, v); err != nil {
-			return api.At(err, ".AccountStatus")
-		}
-	}
-	if v := m["ActiveSubscribedDomains"]; v != nil {
-		if err := api.SetList(&s.ActiveSubscribedDomains, v, func(p *DomainDeliverabilityTrackingOption, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ActiveSubscribedDomains")
-		}
-	}
-	if v := m["PendingExpirationSubscribedDomains"]; v != nil {
-		if err := api.SetList(&s.PendingExpirationSubscribedDomains, v, func(p *DomainDeliverabilityTrackingOption, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PendingExpirationSubscribedDomains")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DashboardEnabled", &s.DashboardEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "SubscriptionExpiryDate", &s.SubscriptionExpiryDate, api.SetTimePtr)
+	err = api.Decode(err, m, "AccountStatus", &s.AccountStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ActiveSubscribedDomains", &s.ActiveSubscribedDomains, func(p *[]DomainDeliverabilityTrackingOption, v any) error {
+		return api.SetList(p, v, func(p *DomainDeliverabilityTrackingOption, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PendingExpirationSubscribedDomains", &s.PendingExpirationSubscribedDomains, func(p *[]DomainDeliverabilityTrackingOption, v any) error {
+		return api.SetList(p, v, func(p *DomainDeliverabilityTrackingOption, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetDeliverabilityDashboardOptionsResponse) ToDynamic() map[string]any {
@@ -3654,31 +2046,18 @@ func (s *GetDeliverabilityDashboardOptionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.DashboardEnabled != nil {
-		m["DashboardEnabled"] = *s.DashboardEnabled
-	}
-	if s.SubscriptionExpiryDate != nil {
-		m["SubscriptionExpiryDate"] = s.SubscriptionExpiryDate.UTC()
-	}
-	if s.AccountStatus != nil {
-		m["AccountStatus"] = *s.AccountStatus
-	}
-	if s.ActiveSubscribedDomains != nil {
-		m["ActiveSubscribedDomains"] = api.DynList(s.ActiveSubscribedDomains, func(e DomainDeliverabilityTrackingOption) any { return e.ToDynamic() })
-	}
-	if s.PendingExpirationSubscribedDomains != nil {
-		m["PendingExpirationSubscribedDomains"] = api.DynList(s.PendingExpirationSubscribedDomains, func(e DomainDeliverabilityTrackingOption) any { return e.ToDynamic() })
-	}
+	api.Put(m, "DashboardEnabled", s.DashboardEnabled, api.DynBool)
+	api.Put(m, "SubscriptionExpiryDate", s.SubscriptionExpiryDate, api.DynTime)
+	api.Put(m, "AccountStatus", s.AccountStatus, api.DynString)
+	api.PutList(m, "ActiveSubscribedDomains", s.ActiveSubscribedDomains, func(e DomainDeliverabilityTrackingOption) any { return e.ToDynamic() })
+	api.PutList(m, "PendingExpirationSubscribedDomains", s.PendingExpirationSubscribedDomains, func(e DomainDeliverabilityTrackingOption) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetDeliverabilityTestReportRequest) FromDynamic(m map[string]any) error {
-	if v := m["ReportId"]; v != nil {
-		if err := api.SetStringPtr(&s.ReportId, v); err != nil {
-			return api.At(err, ".ReportId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReportId", &s.ReportId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDeliverabilityTestReportRequest) ToDynamic() map[string]any {
@@ -3686,43 +2065,22 @@ func (s *GetDeliverabilityTestReportRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReportId != nil {
-		m["ReportId"] = *s.ReportId
-	}
+	api.Put(m, "ReportId", s.ReportId, api.DynString)
 	return m
 }
 
 func (s *GetDeliverabilityTestReportResponse) FromDynamic(m map[string]any) error {
-	if v := m["DeliverabilityTestReport"]; v != nil {
-		p := new(DeliverabilityTestReport)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DeliverabilityTestReport")
-		}
-		s.DeliverabilityTestReport = p
-	}
-	if v := m["OverallPlacement"]; v != nil {
-		p := new(PlacementStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OverallPlacement")
-		}
-		s.OverallPlacement = p
-	}
-	if v := m["IspPlacements"]; v != nil {
-		if err := api.SetList(&s.IspPlacements, v, func(p *IspPlacement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".IspPlacements")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DeliverabilityTestReport", &s.DeliverabilityTestReport, api.SetStructPtr[DeliverabilityTestReport])
+	err = api.Decode(err, m, "OverallPlacement", &s.OverallPlacement, api.SetStructPtr[PlacementStatistics])
+	err = api.Decode(err, m, "IspPlacements", &s.IspPlacements, func(p *[]IspPlacement, v any) error {
+		return api.SetList(p, v, func(p *IspPlacement, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetDeliverabilityTestReportResponse) ToDynamic() map[string]any {
@@ -3730,31 +2088,18 @@ func (s *GetDeliverabilityTestReportResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.DeliverabilityTestReport != nil {
-		m["DeliverabilityTestReport"] = s.DeliverabilityTestReport.ToDynamic()
-	}
-	if s.OverallPlacement != nil {
-		m["OverallPlacement"] = s.OverallPlacement.ToDynamic()
-	}
-	if s.IspPlacements != nil {
-		m["IspPlacements"] = api.DynList(s.IspPlacements, func(e IspPlacement) any { return e.ToDynamic() })
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "DeliverabilityTestReport", s.DeliverabilityTestReport)
+	api.PutStruct(m, "OverallPlacement", s.OverallPlacement)
+	api.PutList(m, "IspPlacements", s.IspPlacements, func(e IspPlacement) any { return e.ToDynamic() })
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetDomainDeliverabilityCampaignRequest) FromDynamic(m map[string]any) error {
-	if v := m["CampaignId"]; v != nil {
-		if err := api.SetStringPtr(&s.CampaignId, v); err != nil {
-			return api.At(err, ".CampaignId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CampaignId", &s.CampaignId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDomainDeliverabilityCampaignRequest) ToDynamic() map[string]any {
@@ -3762,21 +2107,14 @@ func (s *GetDomainDeliverabilityCampaignRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CampaignId != nil {
-		m["CampaignId"] = *s.CampaignId
-	}
+	api.Put(m, "CampaignId", s.CampaignId, api.DynString)
 	return m
 }
 
 func (s *GetDomainDeliverabilityCampaignResponse) FromDynamic(m map[string]any) error {
-	if v := m["DomainDeliverabilityCampaign"]; v != nil {
-		p := new(DomainDeliverabilityCampaign)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DomainDeliverabilityCampaign")
-		}
-		s.DomainDeliverabilityCampaign = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainDeliverabilityCampaign", &s.DomainDeliverabilityCampaign, api.SetStructPtr[DomainDeliverabilityCampaign])
+	return err
 }
 
 func (s *GetDomainDeliverabilityCampaignResponse) ToDynamic() map[string]any {
@@ -3784,29 +2122,16 @@ func (s *GetDomainDeliverabilityCampaignResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DomainDeliverabilityCampaign != nil {
-		m["DomainDeliverabilityCampaign"] = s.DomainDeliverabilityCampaign.ToDynamic()
-	}
+	api.PutStruct(m, "DomainDeliverabilityCampaign", s.DomainDeliverabilityCampaign)
 	return m
 }
 
 func (s *GetDomainStatisticsReportRequest) FromDynamic(m map[string]any) error {
-	if v := m["Domain"]; v != nil {
-		if err := api.SetStringPtr(&s.Domain, v); err != nil {
-			return api.At(err, ".Domain")
-		}
-	}
-	if v := m["StartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".StartDate")
-		}
-	}
-	if v := m["EndDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EndDate, v); err != nil {
-			return api.At(err, ".EndDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
+	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
+	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
+	return err
 }
 
 func (s *GetDomainStatisticsReportRequest) ToDynamic() map[string]any {
@@ -3814,32 +2139,19 @@ func (s *GetDomainStatisticsReportRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Domain != nil {
-		m["Domain"] = *s.Domain
-	}
-	if s.StartDate != nil {
-		m["StartDate"] = s.StartDate.UTC()
-	}
-	if s.EndDate != nil {
-		m["EndDate"] = s.EndDate.UTC()
-	}
+	api.Put(m, "Domain", s.Domain, api.DynString)
+	api.Put(m, "StartDate", s.StartDate, api.DynTime)
+	api.Put(m, "EndDate", s.EndDate, api.DynTime)
 	return m
 }
 
 func (s *GetDomainStatisticsReportResponse) FromDynamic(m map[string]any) error {
-	if v := m["OverallVolume"]; v != nil {
-		p := new(OverallVolume)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OverallVolume")
-		}
-		s.OverallVolume = p
-	}
-	if v := m["DailyVolumes"]; v != nil {
-		if err := api.SetList(&s.DailyVolumes, v, func(p *DailyVolume, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DailyVolumes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OverallVolume", &s.OverallVolume, api.SetStructPtr[OverallVolume])
+	err = api.Decode(err, m, "DailyVolumes", &s.DailyVolumes, func(p *[]DailyVolume, v any) error {
+		return api.SetList(p, v, func(p *DailyVolume, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetDomainStatisticsReportResponse) ToDynamic() map[string]any {
@@ -3847,22 +2159,15 @@ func (s *GetDomainStatisticsReportResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.OverallVolume != nil {
-		m["OverallVolume"] = s.OverallVolume.ToDynamic()
-	}
-	if s.DailyVolumes != nil {
-		m["DailyVolumes"] = api.DynList(s.DailyVolumes, func(e DailyVolume) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "OverallVolume", s.OverallVolume)
+	api.PutList(m, "DailyVolumes", s.DailyVolumes, func(e DailyVolume) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetEmailIdentityPoliciesRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailIdentity, v); err != nil {
-			return api.At(err, ".EmailIdentity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
+	return err
 }
 
 func (s *GetEmailIdentityPoliciesRequest) ToDynamic() map[string]any {
@@ -3870,19 +2175,14 @@ func (s *GetEmailIdentityPoliciesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EmailIdentity != nil {
-		m["EmailIdentity"] = *s.EmailIdentity
-	}
+	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
 	return m
 }
 
 func (s *GetEmailIdentityPoliciesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Policies"]; v != nil {
-		if err := api.SetMap(&s.Policies, v, api.SetString); err != nil {
-			return api.At(err, ".Policies")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policies", &s.Policies, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetEmailIdentityPoliciesResponse) ToDynamic() map[string]any {
@@ -3890,19 +2190,14 @@ func (s *GetEmailIdentityPoliciesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Policies != nil {
-		m["Policies"] = api.DynMap(s.Policies, api.DynString)
-	}
+	api.PutMap(m, "Policies", s.Policies, api.DynString)
 	return m
 }
 
 func (s *GetEmailIdentityRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailIdentity, v); err != nil {
-			return api.At(err, ".EmailIdentity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
+	return err
 }
 
 func (s *GetEmailIdentityRequest) ToDynamic() map[string]any {
@@ -3910,70 +2205,25 @@ func (s *GetEmailIdentityRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EmailIdentity != nil {
-		m["EmailIdentity"] = *s.EmailIdentity
-	}
+	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
 	return m
 }
 
 func (s *GetEmailIdentityResponse) FromDynamic(m map[string]any) error {
-	if v := m["IdentityType"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityType, v); err != nil {
-			return api.At(err, ".IdentityType")
-		}
-	}
-	if v := m["FeedbackForwardingStatus"]; v != nil {
-		if err := api.SetBoolPtr(&s.FeedbackForwardingStatus, v); err != nil {
-			return api.At(err, ".FeedbackForwardingStatus")
-		}
-	}
-	if v := m["VerifiedForSendingStatus"]; v != nil {
-		if err := api.SetBoolPtr(&s.VerifiedForSendingStatus, v); err != nil {
-			return api.At(err, ".VerifiedForSendingStatus")
-		}
-	}
-	if v := m["DkimAttributes"]; v != nil {
-		p := new(DkimAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DkimAttributes")
-		}
-		s.DkimAttributes = p
-	}
-	if v := m["MailFromAttributes"]; v != nil {
-		p := new(MailFromAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MailFromAttributes")
-		}
-		s.MailFromAttributes = p
-	}
-	if v := m["Policies"]; v != nil {
-		if err := api.SetMap(&s.Policies, v, api.SetString); err != nil {
-			return api.At(err, ".Policies")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["VerificationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.VerificationStatus, v); err != nil {
-			return api.At(err, ".VerificationStatus")
-		}
-	}
-	if v := m["VerificationInfo"]; v != nil {
-		p := new(VerificationInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VerificationInfo")
-		}
-		s.VerificationInfo = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IdentityType", &s.IdentityType, api.SetStringPtr)
+	err = api.Decode(err, m, "FeedbackForwardingStatus", &s.FeedbackForwardingStatus, api.SetBoolPtr)
+	err = api.Decode(err, m, "VerifiedForSendingStatus", &s.VerifiedForSendingStatus, api.SetBoolPtr)
+	err = api.Decode(err, m, "DkimAttributes", &s.DkimAttributes, api.SetStructPtr[DkimAttributes])
+	err = api.Decode(err, m, "MailFromAttributes", &s.MailFromAttributes, api.SetStructPtr[MailFromAttributes])
+	err = api.Decode(err, m, "Policies", &s.Policies, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "VerificationStatus", &s.VerificationStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "VerificationInfo", &s.VerificationInfo, api.SetStructPtr[VerificationInfo])
+	return err
 }
 
 func (s *GetEmailIdentityResponse) ToDynamic() map[string]any {
@@ -3981,46 +2231,23 @@ func (s *GetEmailIdentityResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.IdentityType != nil {
-		m["IdentityType"] = *s.IdentityType
-	}
-	if s.FeedbackForwardingStatus != nil {
-		m["FeedbackForwardingStatus"] = *s.FeedbackForwardingStatus
-	}
-	if s.VerifiedForSendingStatus != nil {
-		m["VerifiedForSendingStatus"] = *s.VerifiedForSendingStatus
-	}
-	if s.DkimAttributes != nil {
-		m["DkimAttributes"] = s.DkimAttributes.ToDynamic()
-	}
-	if s.MailFromAttributes != nil {
-		m["MailFromAttributes"] = s.MailFromAttributes.ToDynamic()
-	}
-	if s.Policies != nil {
-		m["Policies"] = api.DynMap(s.Policies, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.VerificationStatus != nil {
-		m["VerificationStatus"] = *s.VerificationStatus
-	}
-	if s.VerificationInfo != nil {
-		m["VerificationInfo"] = s.VerificationInfo.ToDynamic()
-	}
+	api.Put(m, "IdentityType", s.IdentityType, api.DynString)
+	api.Put(m, "FeedbackForwardingStatus", s.FeedbackForwardingStatus, api.DynBool)
+	api.Put(m, "VerifiedForSendingStatus", s.VerifiedForSendingStatus, api.DynBool)
+	api.PutStruct(m, "DkimAttributes", s.DkimAttributes)
+	api.PutStruct(m, "MailFromAttributes", s.MailFromAttributes)
+	api.PutMap(m, "Policies", s.Policies, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "VerificationStatus", s.VerificationStatus, api.DynString)
+	api.PutStruct(m, "VerificationInfo", s.VerificationInfo)
 	return m
 }
 
 func (s *GetEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetEmailTemplateRequest) ToDynamic() map[string]any {
@@ -4028,26 +2255,15 @@ func (s *GetEmailTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
 	return m
 }
 
 func (s *GetEmailTemplateResponse) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["TemplateContent"]; v != nil {
-		p := new(EmailTemplateContent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TemplateContent")
-		}
-		s.TemplateContent = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStructPtr[EmailTemplateContent])
+	return err
 }
 
 func (s *GetEmailTemplateResponse) ToDynamic() map[string]any {
@@ -4055,22 +2271,15 @@ func (s *GetEmailTemplateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.TemplateContent != nil {
-		m["TemplateContent"] = s.TemplateContent.ToDynamic()
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.PutStruct(m, "TemplateContent", s.TemplateContent)
 	return m
 }
 
 func (s *GetExportJobRequest) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetExportJobRequest) ToDynamic() map[string]any {
@@ -4078,67 +2287,22 @@ func (s *GetExportJobRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
 	return m
 }
 
 func (s *GetExportJobResponse) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	if v := m["ExportSourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportSourceType, v); err != nil {
-			return api.At(err, ".ExportSourceType")
-		}
-	}
-	if v := m["JobStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.JobStatus, v); err != nil {
-			return api.At(err, ".JobStatus")
-		}
-	}
-	if v := m["ExportDestination"]; v != nil {
-		p := new(ExportDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ExportDestination")
-		}
-		s.ExportDestination = p
-	}
-	if v := m["ExportDataSource"]; v != nil {
-		p := new(ExportDataSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ExportDataSource")
-		}
-		s.ExportDataSource = p
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["CompletedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CompletedTimestamp, v); err != nil {
-			return api.At(err, ".CompletedTimestamp")
-		}
-	}
-	if v := m["FailureInfo"]; v != nil {
-		p := new(FailureInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FailureInfo")
-		}
-		s.FailureInfo = p
-	}
-	if v := m["Statistics"]; v != nil {
-		p := new(ExportStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Statistics")
-		}
-		s.Statistics = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportSourceType", &s.ExportSourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "ExportDestination", &s.ExportDestination, api.SetStructPtr[ExportDestination])
+	err = api.Decode(err, m, "ExportDataSource", &s.ExportDataSource, api.SetStructPtr[ExportDataSource])
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "CompletedTimestamp", &s.CompletedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "FailureInfo", &s.FailureInfo, api.SetStructPtr[FailureInfo])
+	err = api.Decode(err, m, "Statistics", &s.Statistics, api.SetStructPtr[ExportStatistics])
+	return err
 }
 
 func (s *GetExportJobResponse) ToDynamic() map[string]any {
@@ -4146,43 +2310,22 @@ func (s *GetExportJobResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
-	if s.ExportSourceType != nil {
-		m["ExportSourceType"] = *s.ExportSourceType
-	}
-	if s.JobStatus != nil {
-		m["JobStatus"] = *s.JobStatus
-	}
-	if s.ExportDestination != nil {
-		m["ExportDestination"] = s.ExportDestination.ToDynamic()
-	}
-	if s.ExportDataSource != nil {
-		m["ExportDataSource"] = s.ExportDataSource.ToDynamic()
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.CompletedTimestamp != nil {
-		m["CompletedTimestamp"] = s.CompletedTimestamp.UTC()
-	}
-	if s.FailureInfo != nil {
-		m["FailureInfo"] = s.FailureInfo.ToDynamic()
-	}
-	if s.Statistics != nil {
-		m["Statistics"] = s.Statistics.ToDynamic()
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
+	api.Put(m, "ExportSourceType", s.ExportSourceType, api.DynString)
+	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
+	api.PutStruct(m, "ExportDestination", s.ExportDestination)
+	api.PutStruct(m, "ExportDataSource", s.ExportDataSource)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "CompletedTimestamp", s.CompletedTimestamp, api.DynTime)
+	api.PutStruct(m, "FailureInfo", s.FailureInfo)
+	api.PutStruct(m, "Statistics", s.Statistics)
 	return m
 }
 
 func (s *GetImportJobRequest) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetImportJobRequest) ToDynamic() map[string]any {
@@ -4190,65 +2333,22 @@ func (s *GetImportJobRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
 	return m
 }
 
 func (s *GetImportJobResponse) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	if v := m["ImportDestination"]; v != nil {
-		p := new(ImportDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportDestination")
-		}
-		s.ImportDestination = p
-	}
-	if v := m["ImportDataSource"]; v != nil {
-		p := new(ImportDataSource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportDataSource")
-		}
-		s.ImportDataSource = p
-	}
-	if v := m["FailureInfo"]; v != nil {
-		p := new(FailureInfo)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FailureInfo")
-		}
-		s.FailureInfo = p
-	}
-	if v := m["JobStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.JobStatus, v); err != nil {
-			return api.At(err, ".JobStatus")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["CompletedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CompletedTimestamp, v); err != nil {
-			return api.At(err, ".CompletedTimestamp")
-		}
-	}
-	if v := m["ProcessedRecordsCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ProcessedRecordsCount, v); err != nil {
-			return api.At(err, ".ProcessedRecordsCount")
-		}
-	}
-	if v := m["FailedRecordsCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.FailedRecordsCount, v); err != nil {
-			return api.At(err, ".FailedRecordsCount")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportDestination", &s.ImportDestination, api.SetStructPtr[ImportDestination])
+	err = api.Decode(err, m, "ImportDataSource", &s.ImportDataSource, api.SetStructPtr[ImportDataSource])
+	err = api.Decode(err, m, "FailureInfo", &s.FailureInfo, api.SetStructPtr[FailureInfo])
+	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "CompletedTimestamp", &s.CompletedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ProcessedRecordsCount", &s.ProcessedRecordsCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FailedRecordsCount", &s.FailedRecordsCount, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetImportJobResponse) ToDynamic() map[string]any {
@@ -4256,43 +2356,22 @@ func (s *GetImportJobResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
-	if s.ImportDestination != nil {
-		m["ImportDestination"] = s.ImportDestination.ToDynamic()
-	}
-	if s.ImportDataSource != nil {
-		m["ImportDataSource"] = s.ImportDataSource.ToDynamic()
-	}
-	if s.FailureInfo != nil {
-		m["FailureInfo"] = s.FailureInfo.ToDynamic()
-	}
-	if s.JobStatus != nil {
-		m["JobStatus"] = *s.JobStatus
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.CompletedTimestamp != nil {
-		m["CompletedTimestamp"] = s.CompletedTimestamp.UTC()
-	}
-	if s.ProcessedRecordsCount != nil {
-		m["ProcessedRecordsCount"] = int64(*s.ProcessedRecordsCount)
-	}
-	if s.FailedRecordsCount != nil {
-		m["FailedRecordsCount"] = int64(*s.FailedRecordsCount)
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
+	api.PutStruct(m, "ImportDestination", s.ImportDestination)
+	api.PutStruct(m, "ImportDataSource", s.ImportDataSource)
+	api.PutStruct(m, "FailureInfo", s.FailureInfo)
+	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "CompletedTimestamp", s.CompletedTimestamp, api.DynTime)
+	api.Put(m, "ProcessedRecordsCount", s.ProcessedRecordsCount, api.DynInt32)
+	api.Put(m, "FailedRecordsCount", s.FailedRecordsCount, api.DynInt32)
 	return m
 }
 
 func (s *GetMessageInsightsRequest) FromDynamic(m map[string]any) error {
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetMessageInsightsRequest) ToDynamic() map[string]any {
@@ -4300,39 +2379,22 @@ func (s *GetMessageInsightsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
 	return m
 }
 
 func (s *GetMessageInsightsResponse) FromDynamic(m map[string]any) error {
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["Subject"]; v != nil {
-		if err := api.SetStringPtr(&s.Subject, v); err != nil {
-			return api.At(err, ".Subject")
-		}
-	}
-	if v := m["EmailTags"]; v != nil {
-		if err := api.SetList(&s.EmailTags, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EmailTags")
-		}
-	}
-	if v := m["Insights"]; v != nil {
-		if err := api.SetList(&s.Insights, v, func(p *EmailInsights, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Insights")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
+	err = api.Decode(err, m, "EmailTags", &s.EmailTags, func(p *[]MessageTag, v any) error {
+		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Insights", &s.Insights, func(p *[]EmailInsights, v any) error {
+		return api.SetList(p, v, func(p *EmailInsights, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetMessageInsightsResponse) ToDynamic() map[string]any {
@@ -4340,31 +2402,18 @@ func (s *GetMessageInsightsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.Subject != nil {
-		m["Subject"] = *s.Subject
-	}
-	if s.EmailTags != nil {
-		m["EmailTags"] = api.DynList(s.EmailTags, func(e MessageTag) any { return e.ToDynamic() })
-	}
-	if s.Insights != nil {
-		m["Insights"] = api.DynList(s.Insights, func(e EmailInsights) any { return e.ToDynamic() })
-	}
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.Put(m, "Subject", s.Subject, api.DynString)
+	api.PutList(m, "EmailTags", s.EmailTags, func(e MessageTag) any { return e.ToDynamic() })
+	api.PutList(m, "Insights", s.Insights, func(e EmailInsights) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetSuppressedDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	return err
 }
 
 func (s *GetSuppressedDestinationRequest) ToDynamic() map[string]any {
@@ -4372,21 +2421,14 @@ func (s *GetSuppressedDestinationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
 	return m
 }
 
 func (s *GetSuppressedDestinationResponse) FromDynamic(m map[string]any) error {
-	if v := m["SuppressedDestination"]; v != nil {
-		p := new(SuppressedDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SuppressedDestination")
-		}
-		s.SuppressedDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SuppressedDestination", &s.SuppressedDestination, api.SetStructPtr[SuppressedDestination])
+	return err
 }
 
 func (s *GetSuppressedDestinationResponse) ToDynamic() map[string]any {
@@ -4394,19 +2436,14 @@ func (s *GetSuppressedDestinationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SuppressedDestination != nil {
-		m["SuppressedDestination"] = s.SuppressedDestination.ToDynamic()
-	}
+	api.PutStruct(m, "SuppressedDestination", s.SuppressedDestination)
 	return m
 }
 
 func (s *GuardianAttributes) FromDynamic(m map[string]any) error {
-	if v := m["OptimizedSharedDelivery"]; v != nil {
-		if err := api.SetStringPtr(&s.OptimizedSharedDelivery, v); err != nil {
-			return api.At(err, ".OptimizedSharedDelivery")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OptimizedSharedDelivery", &s.OptimizedSharedDelivery, api.SetStringPtr)
+	return err
 }
 
 func (s *GuardianAttributes) ToDynamic() map[string]any {
@@ -4414,19 +2451,14 @@ func (s *GuardianAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OptimizedSharedDelivery != nil {
-		m["OptimizedSharedDelivery"] = *s.OptimizedSharedDelivery
-	}
+	api.Put(m, "OptimizedSharedDelivery", s.OptimizedSharedDelivery, api.DynString)
 	return m
 }
 
 func (s *GuardianOptions) FromDynamic(m map[string]any) error {
-	if v := m["OptimizedSharedDelivery"]; v != nil {
-		if err := api.SetStringPtr(&s.OptimizedSharedDelivery, v); err != nil {
-			return api.At(err, ".OptimizedSharedDelivery")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OptimizedSharedDelivery", &s.OptimizedSharedDelivery, api.SetStringPtr)
+	return err
 }
 
 func (s *GuardianOptions) ToDynamic() map[string]any {
@@ -4434,34 +2466,17 @@ func (s *GuardianOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OptimizedSharedDelivery != nil {
-		m["OptimizedSharedDelivery"] = *s.OptimizedSharedDelivery
-	}
+	api.Put(m, "OptimizedSharedDelivery", s.OptimizedSharedDelivery, api.DynString)
 	return m
 }
 
 func (s *IdentityInfo) FromDynamic(m map[string]any) error {
-	if v := m["IdentityType"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityType, v); err != nil {
-			return api.At(err, ".IdentityType")
-		}
-	}
-	if v := m["IdentityName"]; v != nil {
-		if err := api.SetStringPtr(&s.IdentityName, v); err != nil {
-			return api.At(err, ".IdentityName")
-		}
-	}
-	if v := m["SendingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.SendingEnabled, v); err != nil {
-			return api.At(err, ".SendingEnabled")
-		}
-	}
-	if v := m["VerificationStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.VerificationStatus, v); err != nil {
-			return api.At(err, ".VerificationStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IdentityType", &s.IdentityType, api.SetStringPtr)
+	err = api.Decode(err, m, "IdentityName", &s.IdentityName, api.SetStringPtr)
+	err = api.Decode(err, m, "SendingEnabled", &s.SendingEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "VerificationStatus", &s.VerificationStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *IdentityInfo) ToDynamic() map[string]any {
@@ -4469,33 +2484,18 @@ func (s *IdentityInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.IdentityType != nil {
-		m["IdentityType"] = *s.IdentityType
-	}
-	if s.IdentityName != nil {
-		m["IdentityName"] = *s.IdentityName
-	}
-	if s.SendingEnabled != nil {
-		m["SendingEnabled"] = *s.SendingEnabled
-	}
-	if s.VerificationStatus != nil {
-		m["VerificationStatus"] = *s.VerificationStatus
-	}
+	api.Put(m, "IdentityType", s.IdentityType, api.DynString)
+	api.Put(m, "IdentityName", s.IdentityName, api.DynString)
+	api.Put(m, "SendingEnabled", s.SendingEnabled, api.DynBool)
+	api.Put(m, "VerificationStatus", s.VerificationStatus, api.DynString)
 	return m
 }
 
 func (s *ImportDataSource) FromDynamic(m map[string]any) error {
-	if v := m["S3Url"]; v != nil {
-		if err := api.SetStringPtr(&s.S3Url, v); err != nil {
-			return api.At(err, ".S3Url")
-		}
-	}
-	if v := m["DataFormat"]; v != nil {
-		if err := api.SetStringPtr(&s.DataFormat, v); err != nil {
-			return api.At(err, ".DataFormat")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "S3Url", &s.S3Url, api.SetStringPtr)
+	err = api.Decode(err, m, "DataFormat", &s.DataFormat, api.SetStringPtr)
+	return err
 }
 
 func (s *ImportDataSource) ToDynamic() map[string]any {
@@ -4503,31 +2503,16 @@ func (s *ImportDataSource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.S3Url != nil {
-		m["S3Url"] = *s.S3Url
-	}
-	if s.DataFormat != nil {
-		m["DataFormat"] = *s.DataFormat
-	}
+	api.Put(m, "S3Url", s.S3Url, api.DynString)
+	api.Put(m, "DataFormat", s.DataFormat, api.DynString)
 	return m
 }
 
 func (s *ImportDestination) FromDynamic(m map[string]any) error {
-	if v := m["SuppressionListDestination"]; v != nil {
-		p := new(SuppressionListDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SuppressionListDestination")
-		}
-		s.SuppressionListDestination = p
-	}
-	if v := m["ContactListDestination"]; v != nil {
-		p := new(ContactListDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ContactListDestination")
-		}
-		s.ContactListDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SuppressionListDestination", &s.SuppressionListDestination, api.SetStructPtr[SuppressionListDestination])
+	err = api.Decode(err, m, "ContactListDestination", &s.ContactListDestination, api.SetStructPtr[ContactListDestination])
+	return err
 }
 
 func (s *ImportDestination) ToDynamic() map[string]any {
@@ -4535,49 +2520,20 @@ func (s *ImportDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SuppressionListDestination != nil {
-		m["SuppressionListDestination"] = s.SuppressionListDestination.ToDynamic()
-	}
-	if s.ContactListDestination != nil {
-		m["ContactListDestination"] = s.ContactListDestination.ToDynamic()
-	}
+	api.PutStruct(m, "SuppressionListDestination", s.SuppressionListDestination)
+	api.PutStruct(m, "ContactListDestination", s.ContactListDestination)
 	return m
 }
 
 func (s *ImportJobSummary) FromDynamic(m map[string]any) error {
-	if v := m["JobId"]; v != nil {
-		if err := api.SetStringPtr(&s.JobId, v); err != nil {
-			return api.At(err, ".JobId")
-		}
-	}
-	if v := m["ImportDestination"]; v != nil {
-		p := new(ImportDestination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImportDestination")
-		}
-		s.ImportDestination = p
-	}
-	if v := m["JobStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.JobStatus, v); err != nil {
-			return api.At(err, ".JobStatus")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["ProcessedRecordsCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ProcessedRecordsCount, v); err != nil {
-			return api.At(err, ".ProcessedRecordsCount")
-		}
-	}
-	if v := m["FailedRecordsCount"]; v != nil {
-		if err := api.SetInt32Ptr(&s.FailedRecordsCount, v); err != nil {
-			return api.At(err, ".FailedRecordsCount")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
+	err = api.Decode(err, m, "ImportDestination", &s.ImportDestination, api.SetStructPtr[ImportDestination])
+	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ProcessedRecordsCount", &s.ProcessedRecordsCount, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FailedRecordsCount", &s.FailedRecordsCount, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ImportJobSummary) ToDynamic() map[string]any {
@@ -4585,39 +2541,20 @@ func (s *ImportJobSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.JobId != nil {
-		m["JobId"] = *s.JobId
-	}
-	if s.ImportDestination != nil {
-		m["ImportDestination"] = s.ImportDestination.ToDynamic()
-	}
-	if s.JobStatus != nil {
-		m["JobStatus"] = *s.JobStatus
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.ProcessedRecordsCount != nil {
-		m["ProcessedRecordsCount"] = int64(*s.ProcessedRecordsCount)
-	}
-	if s.FailedRecordsCount != nil {
-		m["FailedRecordsCount"] = int64(*s.FailedRecordsCount)
-	}
+	api.Put(m, "JobId", s.JobId, api.DynString)
+	api.PutStruct(m, "ImportDestination", s.ImportDestination)
+	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "ProcessedRecordsCount", s.ProcessedRecordsCount, api.DynInt32)
+	api.Put(m, "FailedRecordsCount", s.FailedRecordsCount, api.DynInt32)
 	return m
 }
 
 func (s *InboxPlacementTrackingOption) FromDynamic(m map[string]any) error {
-	if v := m["Global"]; v != nil {
-		if err := api.SetBoolPtr(&s.Global, v); err != nil {
-			return api.At(err, ".Global")
-		}
-	}
-	if v := m["TrackedIsps"]; v != nil {
-		if err := api.SetList(&s.TrackedIsps, v, api.SetString); err != nil {
-			return api.At(err, ".TrackedIsps")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Global", &s.Global, api.SetBoolPtr)
+	err = api.Decode(err, m, "TrackedIsps", &s.TrackedIsps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *InboxPlacementTrackingOption) ToDynamic() map[string]any {
@@ -4625,34 +2562,17 @@ func (s *InboxPlacementTrackingOption) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Global != nil {
-		m["Global"] = *s.Global
-	}
-	if s.TrackedIsps != nil {
-		m["TrackedIsps"] = api.DynList(s.TrackedIsps, api.DynString)
-	}
+	api.Put(m, "Global", s.Global, api.DynBool)
+	api.PutList(m, "TrackedIsps", s.TrackedIsps, api.DynString)
 	return m
 }
 
 func (s *InsightsEvent) FromDynamic(m map[string]any) error {
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Details"]; v != nil {
-		p := new(EventDetails)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Details")
-		}
-		s.Details = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Details", &s.Details, api.SetStructPtr[EventDetails])
+	return err
 }
 
 func (s *InsightsEvent) ToDynamic() map[string]any {
@@ -4660,15 +2580,9 @@ func (s *InsightsEvent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Details != nil {
-		m["Details"] = s.Details.ToDynamic()
-	}
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.PutStruct(m, "Details", s.Details)
 	return m
 }
 
@@ -4691,19 +2605,10 @@ func (s *InvalidNextTokenException) ToDynamic() map[string]any {
 }
 
 func (s *IspPlacement) FromDynamic(m map[string]any) error {
-	if v := m["IspName"]; v != nil {
-		if err := api.SetStringPtr(&s.IspName, v); err != nil {
-			return api.At(err, ".IspName")
-		}
-	}
-	if v := m["PlacementStatistics"]; v != nil {
-		p := new(PlacementStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PlacementStatistics")
-		}
-		s.PlacementStatistics = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IspName", &s.IspName, api.SetStringPtr)
+	err = api.Decode(err, m, "PlacementStatistics", &s.PlacementStatistics, api.SetStructPtr[PlacementStatistics])
+	return err
 }
 
 func (s *IspPlacement) ToDynamic() map[string]any {
@@ -4711,27 +2616,16 @@ func (s *IspPlacement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.IspName != nil {
-		m["IspName"] = *s.IspName
-	}
-	if s.PlacementStatistics != nil {
-		m["PlacementStatistics"] = s.PlacementStatistics.ToDynamic()
-	}
+	api.Put(m, "IspName", s.IspName, api.DynString)
+	api.PutStruct(m, "PlacementStatistics", s.PlacementStatistics)
 	return m
 }
 
 func (s *KinesisFirehoseDestination) FromDynamic(m map[string]any) error {
-	if v := m["IamRoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.IamRoleArn, v); err != nil {
-			return api.At(err, ".IamRoleArn")
-		}
-	}
-	if v := m["DeliveryStreamArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DeliveryStreamArn, v); err != nil {
-			return api.At(err, ".DeliveryStreamArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IamRoleArn", &s.IamRoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DeliveryStreamArn", &s.DeliveryStreamArn, api.SetStringPtr)
+	return err
 }
 
 func (s *KinesisFirehoseDestination) ToDynamic() map[string]any {
@@ -4739,12 +2633,8 @@ func (s *KinesisFirehoseDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.IamRoleArn != nil {
-		m["IamRoleArn"] = *s.IamRoleArn
-	}
-	if s.DeliveryStreamArn != nil {
-		m["DeliveryStreamArn"] = *s.DeliveryStreamArn
-	}
+	api.Put(m, "IamRoleArn", s.IamRoleArn, api.DynString)
+	api.Put(m, "DeliveryStreamArn", s.DeliveryStreamArn, api.DynString)
 	return m
 }
 
@@ -4758,17 +2648,10 @@ func (s *LimitExceededException) ToDynamic() map[string]any {
 }
 
 func (s *ListConfigurationSetsRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListConfigurationSetsRequest) ToDynamic() map[string]any {
@@ -4776,27 +2659,16 @@ func (s *ListConfigurationSetsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *ListConfigurationSetsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSets"]; v != nil {
-		if err := api.SetList(&s.ConfigurationSets, v, api.SetString); err != nil {
-			return api.At(err, ".ConfigurationSets")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSets", &s.ConfigurationSets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListConfigurationSetsResponse) ToDynamic() map[string]any {
@@ -4804,27 +2676,16 @@ func (s *ListConfigurationSetsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSets != nil {
-		m["ConfigurationSets"] = api.DynList(s.ConfigurationSets, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ConfigurationSets", s.ConfigurationSets, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListContactListsRequest) FromDynamic(m map[string]any) error {
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListContactListsRequest) ToDynamic() map[string]any {
@@ -4832,27 +2693,18 @@ func (s *ListContactListsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListContactListsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ContactLists"]; v != nil {
-		if err := api.SetList(&s.ContactLists, v, func(p *ContactList, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ContactLists")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactLists", &s.ContactLists, func(p *[]ContactList, v any) error {
+		return api.SetList(p, v, func(p *ContactList, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListContactListsResponse) ToDynamic() map[string]any {
@@ -4860,29 +2712,16 @@ func (s *ListContactListsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContactLists != nil {
-		m["ContactLists"] = api.DynList(s.ContactLists, func(e ContactList) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ContactLists", s.ContactLists, func(e ContactList) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListContactsFilter) FromDynamic(m map[string]any) error {
-	if v := m["FilteredStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.FilteredStatus, v); err != nil {
-			return api.At(err, ".FilteredStatus")
-		}
-	}
-	if v := m["TopicFilter"]; v != nil {
-		p := new(TopicFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TopicFilter")
-		}
-		s.TopicFilter = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FilteredStatus", &s.FilteredStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "TopicFilter", &s.TopicFilter, api.SetStructPtr[TopicFilter])
+	return err
 }
 
 func (s *ListContactsFilter) ToDynamic() map[string]any {
@@ -4890,39 +2729,18 @@ func (s *ListContactsFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FilteredStatus != nil {
-		m["FilteredStatus"] = *s.FilteredStatus
-	}
-	if s.TopicFilter != nil {
-		m["TopicFilter"] = s.TopicFilter.ToDynamic()
-	}
+	api.Put(m, "FilteredStatus", s.FilteredStatus, api.DynString)
+	api.PutStruct(m, "TopicFilter", s.TopicFilter)
 	return m
 }
 
 func (s *ListContactsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	if v := m["Filter"]; v != nil {
-		p := new(ListContactsFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Filter")
-		}
-		s.Filter = p
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[ListContactsFilter])
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListContactsRequest) ToDynamic() map[string]any {
@@ -4930,33 +2748,20 @@ func (s *ListContactsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
-	if s.Filter != nil {
-		m["Filter"] = s.Filter.ToDynamic()
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
+	api.PutStruct(m, "Filter", s.Filter)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListContactsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Contacts"]; v != nil {
-		if err := api.SetList(&s.Contacts, v, func(p *Contact, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Contacts")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Contacts", &s.Contacts, func(p *[]Contact, v any) error {
+		return api.SetList(p, v, func(p *Contact, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListContactsResponse) ToDynamic() map[string]any {
@@ -4964,27 +2769,16 @@ func (s *ListContactsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Contacts != nil {
-		m["Contacts"] = api.DynList(s.Contacts, func(e Contact) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Contacts", s.Contacts, func(e Contact) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListCustomVerificationEmailTemplatesRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListCustomVerificationEmailTemplatesRequest) ToDynamic() map[string]any {
@@ -4992,27 +2786,18 @@ func (s *ListCustomVerificationEmailTemplatesRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *ListCustomVerificationEmailTemplatesResponse) FromDynamic(m map[string]any) error {
-	if v := m["CustomVerificationEmailTemplates"]; v != nil {
-		if err := api.SetList(&s.CustomVerificationEmailTemplates, v, func(p *CustomVerificationEmailTemplateMetadata, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CustomVerificationEmailTemplates")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomVerificationEmailTemplates", &s.CustomVerificationEmailTemplates, func(p *[]CustomVerificationEmailTemplateMetadata, v any) error {
+		return api.SetList(p, v, func(p *CustomVerificationEmailTemplateMetadata, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListCustomVerificationEmailTemplatesResponse) ToDynamic() map[string]any {
@@ -5020,27 +2805,16 @@ func (s *ListCustomVerificationEmailTemplatesResponse) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CustomVerificationEmailTemplates != nil {
-		m["CustomVerificationEmailTemplates"] = api.DynList(s.CustomVerificationEmailTemplates, func(e CustomVerificationEmailTemplateMetadata) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "CustomVerificationEmailTemplates", s.CustomVerificationEmailTemplates, func(e CustomVerificationEmailTemplateMetadata) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListDedicatedIpPoolsRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListDedicatedIpPoolsRequest) ToDynamic() map[string]any {
@@ -5048,27 +2822,16 @@ func (s *ListDedicatedIpPoolsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *ListDedicatedIpPoolsResponse) FromDynamic(m map[string]any) error {
-	if v := m["DedicatedIpPools"]; v != nil {
-		if err := api.SetList(&s.DedicatedIpPools, v, api.SetString); err != nil {
-			return api.At(err, ".DedicatedIpPools")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DedicatedIpPools", &s.DedicatedIpPools, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDedicatedIpPoolsResponse) ToDynamic() map[string]any {
@@ -5076,27 +2839,16 @@ func (s *ListDedicatedIpPoolsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DedicatedIpPools != nil {
-		m["DedicatedIpPools"] = api.DynList(s.DedicatedIpPools, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "DedicatedIpPools", s.DedicatedIpPools, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListDeliverabilityTestReportsRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListDeliverabilityTestReportsRequest) ToDynamic() map[string]any {
@@ -5104,27 +2856,18 @@ func (s *ListDeliverabilityTestReportsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *ListDeliverabilityTestReportsResponse) FromDynamic(m map[string]any) error {
-	if v := m["DeliverabilityTestReports"]; v != nil {
-		if err := api.SetList(&s.DeliverabilityTestReports, v, func(p *DeliverabilityTestReport, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DeliverabilityTestReports")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DeliverabilityTestReports", &s.DeliverabilityTestReports, func(p *[]DeliverabilityTestReport, v any) error {
+		return api.SetList(p, v, func(p *DeliverabilityTestReport, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDeliverabilityTestReportsResponse) ToDynamic() map[string]any {
@@ -5132,42 +2875,19 @@ func (s *ListDeliverabilityTestReportsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DeliverabilityTestReports != nil {
-		m["DeliverabilityTestReports"] = api.DynList(s.DeliverabilityTestReports, func(e DeliverabilityTestReport) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "DeliverabilityTestReports", s.DeliverabilityTestReports, func(e DeliverabilityTestReport) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListDomainDeliverabilityCampaignsRequest) FromDynamic(m map[string]any) error {
-	if v := m["StartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".StartDate")
-		}
-	}
-	if v := m["EndDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EndDate, v); err != nil {
-			return api.At(err, ".EndDate")
-		}
-	}
-	if v := m["SubscribedDomain"]; v != nil {
-		if err := api.SetStringPtr(&s.SubscribedDomain, v); err != nil {
-			return api.At(err, ".SubscribedDomain")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
+	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
+	err = api.Decode(err, m, "SubscribedDomain", &s.SubscribedDomain, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListDomainDeliverabilityCampaignsRequest) ToDynamic() map[string]any {
@@ -5175,36 +2895,21 @@ func (s *ListDomainDeliverabilityCampaignsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.StartDate != nil {
-		m["StartDate"] = s.StartDate.UTC()
-	}
-	if s.EndDate != nil {
-		m["EndDate"] = s.EndDate.UTC()
-	}
-	if s.SubscribedDomain != nil {
-		m["SubscribedDomain"] = *s.SubscribedDomain
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "StartDate", s.StartDate, api.DynTime)
+	api.Put(m, "EndDate", s.EndDate, api.DynTime)
+	api.Put(m, "SubscribedDomain", s.SubscribedDomain, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *ListDomainDeliverabilityCampaignsResponse) FromDynamic(m map[string]any) error {
-	if v := m["DomainDeliverabilityCampaigns"]; v != nil {
-		if err := api.SetList(&s.DomainDeliverabilityCampaigns, v, func(p *DomainDeliverabilityCampaign, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainDeliverabilityCampaigns")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DomainDeliverabilityCampaigns", &s.DomainDeliverabilityCampaigns, func(p *[]DomainDeliverabilityCampaign, v any) error {
+		return api.SetList(p, v, func(p *DomainDeliverabilityCampaign, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDomainDeliverabilityCampaignsResponse) ToDynamic() map[string]any {
@@ -5212,27 +2917,16 @@ func (s *ListDomainDeliverabilityCampaignsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DomainDeliverabilityCampaigns != nil {
-		m["DomainDeliverabilityCampaigns"] = api.DynList(s.DomainDeliverabilityCampaigns, func(e DomainDeliverabilityCampaign) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "DomainDeliverabilityCampaigns", s.DomainDeliverabilityCampaigns, func(e DomainDeliverabilityCampaign) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListEmailIdentitiesRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListEmailIdentitiesRequest) ToDynamic() map[string]any {
@@ -5240,27 +2934,18 @@ func (s *ListEmailIdentitiesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *ListEmailIdentitiesResponse) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentities"]; v != nil {
-		if err := api.SetList(&s.EmailIdentities, v, func(p *IdentityInfo, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EmailIdentities")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentities", &s.EmailIdentities, func(p *[]IdentityInfo, v any) error {
+		return api.SetList(p, v, func(p *IdentityInfo, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListEmailIdentitiesResponse) ToDynamic() map[string]any {
@@ -5268,27 +2953,16 @@ func (s *ListEmailIdentitiesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EmailIdentities != nil {
-		m["EmailIdentities"] = api.DynList(s.EmailIdentities, func(e IdentityInfo) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "EmailIdentities", s.EmailIdentities, func(e IdentityInfo) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListEmailTemplatesRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListEmailTemplatesRequest) ToDynamic() map[string]any {
@@ -5296,27 +2970,18 @@ func (s *ListEmailTemplatesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *ListEmailTemplatesResponse) FromDynamic(m map[string]any) error {
-	if v := m["TemplatesMetadata"]; v != nil {
-		if err := api.SetList(&s.TemplatesMetadata, v, func(p *EmailTemplateMetadata, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TemplatesMetadata")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplatesMetadata", &s.TemplatesMetadata, func(p *[]EmailTemplateMetadata, v any) error {
+		return api.SetList(p, v, func(p *EmailTemplateMetadata, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListEmailTemplatesResponse) ToDynamic() map[string]any {
@@ -5324,37 +2989,18 @@ func (s *ListEmailTemplatesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TemplatesMetadata != nil {
-		m["TemplatesMetadata"] = api.DynList(s.TemplatesMetadata, func(e EmailTemplateMetadata) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "TemplatesMetadata", s.TemplatesMetadata, func(e EmailTemplateMetadata) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListExportJobsRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	if v := m["ExportSourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ExportSourceType, v); err != nil {
-			return api.At(err, ".ExportSourceType")
-		}
-	}
-	if v := m["JobStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.JobStatus, v); err != nil {
-			return api.At(err, ".JobStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ExportSourceType", &s.ExportSourceType, api.SetStringPtr)
+	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *ListExportJobsRequest) ToDynamic() map[string]any {
@@ -5362,33 +3008,20 @@ func (s *ListExportJobsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
-	if s.ExportSourceType != nil {
-		m["ExportSourceType"] = *s.ExportSourceType
-	}
-	if s.JobStatus != nil {
-		m["JobStatus"] = *s.JobStatus
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
+	api.Put(m, "ExportSourceType", s.ExportSourceType, api.DynString)
+	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
 	return m
 }
 
 func (s *ListExportJobsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ExportJobs"]; v != nil {
-		if err := api.SetList(&s.ExportJobs, v, func(p *ExportJobSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExportJobs")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExportJobs", &s.ExportJobs, func(p *[]ExportJobSummary, v any) error {
+		return api.SetList(p, v, func(p *ExportJobSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListExportJobsResponse) ToDynamic() map[string]any {
@@ -5396,32 +3029,17 @@ func (s *ListExportJobsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ExportJobs != nil {
-		m["ExportJobs"] = api.DynList(s.ExportJobs, func(e ExportJobSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ExportJobs", s.ExportJobs, func(e ExportJobSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListImportJobsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ImportDestinationType"]; v != nil {
-		if err := api.SetStringPtr(&s.ImportDestinationType, v); err != nil {
-			return api.At(err, ".ImportDestinationType")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportDestinationType", &s.ImportDestinationType, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListImportJobsRequest) ToDynamic() map[string]any {
@@ -5429,30 +3047,19 @@ func (s *ListImportJobsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ImportDestinationType != nil {
-		m["ImportDestinationType"] = *s.ImportDestinationType
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.Put(m, "ImportDestinationType", s.ImportDestinationType, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *ListImportJobsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ImportJobs"]; v != nil {
-		if err := api.SetList(&s.ImportJobs, v, func(p *ImportJobSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ImportJobs")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImportJobs", &s.ImportJobs, func(p *[]ImportJobSummary, v any) error {
+		return api.SetList(p, v, func(p *ImportJobSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListImportJobsResponse) ToDynamic() map[string]any {
@@ -5460,27 +3067,16 @@ func (s *ListImportJobsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ImportJobs != nil {
-		m["ImportJobs"] = api.DynList(s.ImportJobs, func(e ImportJobSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "ImportJobs", s.ImportJobs, func(e ImportJobSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListManagementOptions) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	if v := m["TopicName"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicName, v); err != nil {
-			return api.At(err, ".TopicName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	err = api.Decode(err, m, "TopicName", &s.TopicName, api.SetStringPtr)
+	return err
 }
 
 func (s *ListManagementOptions) ToDynamic() map[string]any {
@@ -5488,32 +3084,17 @@ func (s *ListManagementOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
-	if s.TopicName != nil {
-		m["TopicName"] = *s.TopicName
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
+	api.Put(m, "TopicName", s.TopicName, api.DynString)
 	return m
 }
 
 func (s *ListRecommendationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Filter"]; v != nil {
-		if err := api.SetMap(&s.Filter, v, api.SetString); err != nil {
-			return api.At(err, ".Filter")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Filter", &s.Filter, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListRecommendationsRequest) ToDynamic() map[string]any {
@@ -5521,30 +3102,19 @@ func (s *ListRecommendationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Filter != nil {
-		m["Filter"] = api.DynMap(s.Filter, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.PutMap(m, "Filter", s.Filter, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *ListRecommendationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Recommendations"]; v != nil {
-		if err := api.SetList(&s.Recommendations, v, func(p *Recommendation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Recommendations")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Recommendations", &s.Recommendations, func(p *[]Recommendation, v any) error {
+		return api.SetList(p, v, func(p *Recommendation, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListRecommendationsResponse) ToDynamic() map[string]any {
@@ -5552,42 +3122,19 @@ func (s *ListRecommendationsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Recommendations != nil {
-		m["Recommendations"] = api.DynList(s.Recommendations, func(e Recommendation) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Recommendations", s.Recommendations, func(e Recommendation) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListSuppressedDestinationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Reasons"]; v != nil {
-		if err := api.SetList(&s.Reasons, v, api.SetString); err != nil {
-			return api.At(err, ".Reasons")
-		}
-	}
-	if v := m["StartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".StartDate")
-		}
-	}
-	if v := m["EndDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EndDate, v); err != nil {
-			return api.At(err, ".EndDate")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PageSize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PageSize, v); err != nil {
-			return api.At(err, ".PageSize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Reasons", &s.Reasons, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
+	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListSuppressedDestinationsRequest) ToDynamic() map[string]any {
@@ -5595,36 +3142,21 @@ func (s *ListSuppressedDestinationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Reasons != nil {
-		m["Reasons"] = api.DynList(s.Reasons, api.DynString)
-	}
-	if s.StartDate != nil {
-		m["StartDate"] = s.StartDate.UTC()
-	}
-	if s.EndDate != nil {
-		m["EndDate"] = s.EndDate.UTC()
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PageSize != nil {
-		m["PageSize"] = int64(*s.PageSize)
-	}
+	api.PutList(m, "Reasons", s.Reasons, api.DynString)
+	api.Put(m, "StartDate", s.StartDate, api.DynTime)
+	api.Put(m, "EndDate", s.EndDate, api.DynTime)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
 	return m
 }
 
 func (s *ListSuppressedDestinationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["SuppressedDestinationSummaries"]; v != nil {
-		if err := api.SetList(&s.SuppressedDestinationSummaries, v, func(p *SuppressedDestinationSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SuppressedDestinationSummaries")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SuppressedDestinationSummaries", &s.SuppressedDestinationSummaries, func(p *[]SuppressedDestinationSummary, v any) error {
+		return api.SetList(p, v, func(p *SuppressedDestinationSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSuppressedDestinationsResponse) ToDynamic() map[string]any {
@@ -5632,22 +3164,15 @@ func (s *ListSuppressedDestinationsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SuppressedDestinationSummaries != nil {
-		m["SuppressedDestinationSummaries"] = api.DynList(s.SuppressedDestinationSummaries, func(e SuppressedDestinationSummary) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "SuppressedDestinationSummaries", s.SuppressedDestinationSummaries, func(e SuppressedDestinationSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
@@ -5655,19 +3180,16 @@ func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
@@ -5675,29 +3197,16 @@ func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *MailFromAttributes) FromDynamic(m map[string]any) error {
-	if v := m["MailFromDomain"]; v != nil {
-		if err := api.SetStringPtr(&s.MailFromDomain, v); err != nil {
-			return api.At(err, ".MailFromDomain")
-		}
-	}
-	if v := m["MailFromDomainStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.MailFromDomainStatus, v); err != nil {
-			return api.At(err, ".MailFromDomainStatus")
-		}
-	}
-	if v := m["BehaviorOnMxFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.BehaviorOnMxFailure, v); err != nil {
-			return api.At(err, ".BehaviorOnMxFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MailFromDomain", &s.MailFromDomain, api.SetStringPtr)
+	err = api.Decode(err, m, "MailFromDomainStatus", &s.MailFromDomainStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "BehaviorOnMxFailure", &s.BehaviorOnMxFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *MailFromAttributes) ToDynamic() map[string]any {
@@ -5705,15 +3214,9 @@ func (s *MailFromAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.MailFromDomain != nil {
-		m["MailFromDomain"] = *s.MailFromDomain
-	}
-	if s.MailFromDomainStatus != nil {
-		m["MailFromDomainStatus"] = *s.MailFromDomainStatus
-	}
-	if s.BehaviorOnMxFailure != nil {
-		m["BehaviorOnMxFailure"] = *s.BehaviorOnMxFailure
-	}
+	api.Put(m, "MailFromDomain", s.MailFromDomain, api.DynString)
+	api.Put(m, "MailFromDomainStatus", s.MailFromDomainStatus, api.DynString)
+	api.Put(m, "BehaviorOnMxFailure", s.BehaviorOnMxFailure, api.DynString)
 	return m
 }
 
@@ -5727,26 +3230,13 @@ func (s *MailFromDomainNotVerifiedException) ToDynamic() map[string]any {
 }
 
 func (s *Message) FromDynamic(m map[string]any) error {
-	if v := m["Subject"]; v != nil {
-		p := new(Content)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Subject")
-		}
-		s.Subject = p
-	}
-	if v := m["Body"]; v != nil {
-		p := new(Body)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Body")
-		}
-		s.Body = p
-	}
-	if v := m["Headers"]; v != nil {
-		if err := api.SetList(&s.Headers, v, func(p *MessageHeader, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Headers")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStructPtr[Content])
+	err = api.Decode(err, m, "Body", &s.Body, api.SetStructPtr[Body])
+	err = api.Decode(err, m, "Headers", &s.Headers, func(p *[]MessageHeader, v any) error {
+		return api.SetList(p, v, func(p *MessageHeader, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Message) ToDynamic() map[string]any {
@@ -5754,30 +3244,17 @@ func (s *Message) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Subject != nil {
-		m["Subject"] = s.Subject.ToDynamic()
-	}
-	if s.Body != nil {
-		m["Body"] = s.Body.ToDynamic()
-	}
-	if s.Headers != nil {
-		m["Headers"] = api.DynList(s.Headers, func(e MessageHeader) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "Subject", s.Subject)
+	api.PutStruct(m, "Body", s.Body)
+	api.PutList(m, "Headers", s.Headers, func(e MessageHeader) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *MessageHeader) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *MessageHeader) ToDynamic() map[string]any {
@@ -5785,46 +3262,19 @@ func (s *MessageHeader) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *MessageInsightsDataSource) FromDynamic(m map[string]any) error {
-	if v := m["StartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".StartDate")
-		}
-	}
-	if v := m["EndDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EndDate, v); err != nil {
-			return api.At(err, ".EndDate")
-		}
-	}
-	if v := m["Include"]; v != nil {
-		p := new(MessageInsightsFilters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Include")
-		}
-		s.Include = p
-	}
-	if v := m["Exclude"]; v != nil {
-		p := new(MessageInsightsFilters)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Exclude")
-		}
-		s.Exclude = p
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
+	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
+	err = api.Decode(err, m, "Include", &s.Include, api.SetStructPtr[MessageInsightsFilters])
+	err = api.Decode(err, m, "Exclude", &s.Exclude, api.SetStructPtr[MessageInsightsFilters])
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *MessageInsightsDataSource) ToDynamic() map[string]any {
@@ -5832,56 +3282,23 @@ func (s *MessageInsightsDataSource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.StartDate != nil {
-		m["StartDate"] = s.StartDate.UTC()
-	}
-	if s.EndDate != nil {
-		m["EndDate"] = s.EndDate.UTC()
-	}
-	if s.Include != nil {
-		m["Include"] = s.Include.ToDynamic()
-	}
-	if s.Exclude != nil {
-		m["Exclude"] = s.Exclude.ToDynamic()
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "StartDate", s.StartDate, api.DynTime)
+	api.Put(m, "EndDate", s.EndDate, api.DynTime)
+	api.PutStruct(m, "Include", s.Include)
+	api.PutStruct(m, "Exclude", s.Exclude)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *MessageInsightsFilters) FromDynamic(m map[string]any) error {
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetList(&s.FromEmailAddress, v, api.SetString); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["Destination"]; v != nil {
-		if err := api.SetList(&s.Destination, v, api.SetString); err != nil {
-			return api.At(err, ".Destination")
-		}
-	}
-	if v := m["Subject"]; v != nil {
-		if err := api.SetList(&s.Subject, v, api.SetString); err != nil {
-			return api.At(err, ".Subject")
-		}
-	}
-	if v := m["Isp"]; v != nil {
-		if err := api.SetList(&s.Isp, v, api.SetString); err != nil {
-			return api.At(err, ".Isp")
-		}
-	}
-	if v := m["LastDeliveryEvent"]; v != nil {
-		if err := api.SetList(&s.LastDeliveryEvent, v, api.SetString); err != nil {
-			return api.At(err, ".LastDeliveryEvent")
-		}
-	}
-	if v := m["LastEngagementEvent"]; v != nil {
-		if err := api.SetList(&s.LastEngagementEvent, v, api.SetString); err != nil {
-			return api.At(err, ".LastEngagementEvent")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Destination", &s.Destination, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Subject", &s.Subject, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Isp", &s.Isp, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "LastDeliveryEvent", &s.LastDeliveryEvent, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "LastEngagementEvent", &s.LastEngagementEvent, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *MessageInsightsFilters) ToDynamic() map[string]any {
@@ -5889,24 +3306,12 @@ func (s *MessageInsightsFilters) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = api.DynList(s.FromEmailAddress, api.DynString)
-	}
-	if s.Destination != nil {
-		m["Destination"] = api.DynList(s.Destination, api.DynString)
-	}
-	if s.Subject != nil {
-		m["Subject"] = api.DynList(s.Subject, api.DynString)
-	}
-	if s.Isp != nil {
-		m["Isp"] = api.DynList(s.Isp, api.DynString)
-	}
-	if s.LastDeliveryEvent != nil {
-		m["LastDeliveryEvent"] = api.DynList(s.LastDeliveryEvent, api.DynString)
-	}
-	if s.LastEngagementEvent != nil {
-		m["LastEngagementEvent"] = api.DynList(s.LastEngagementEvent, api.DynString)
-	}
+	api.PutList(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.PutList(m, "Destination", s.Destination, api.DynString)
+	api.PutList(m, "Subject", s.Subject, api.DynString)
+	api.PutList(m, "Isp", s.Isp, api.DynString)
+	api.PutList(m, "LastDeliveryEvent", s.LastDeliveryEvent, api.DynString)
+	api.PutList(m, "LastEngagementEvent", s.LastEngagementEvent, api.DynString)
 	return m
 }
 
@@ -5920,17 +3325,10 @@ func (s *MessageRejected) ToDynamic() map[string]any {
 }
 
 func (s *MessageTag) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *MessageTag) ToDynamic() map[string]any {
@@ -5938,32 +3336,17 @@ func (s *MessageTag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *MetricDataError) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Code"]; v != nil {
-		if err := api.SetStringPtr(&s.Code, v); err != nil {
-			return api.At(err, ".Code")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *MetricDataError) ToDynamic() map[string]any {
@@ -5971,35 +3354,18 @@ func (s *MetricDataError) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Code != nil {
-		m["Code"] = *s.Code
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Code", s.Code, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *MetricDataResult) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Timestamps"]; v != nil {
-		if err := api.SetList(&s.Timestamps, v, api.SetTime); err != nil {
-			return api.At(err, ".Timestamps")
-		}
-	}
-	if v := m["Values"]; v != nil {
-		if err := api.SetList(&s.Values, v, api.SetInt64); err != nil {
-			return api.At(err, ".Values")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Timestamps", &s.Timestamps, func(p *[]time.Time, v any) error { return api.SetList(p, v, api.SetTime) })
+	err = api.Decode(err, m, "Values", &s.Values, func(p *[]int64, v any) error { return api.SetList(p, v, api.SetInt64) })
+	return err
 }
 
 func (s *MetricDataResult) ToDynamic() map[string]any {
@@ -6007,45 +3373,24 @@ func (s *MetricDataResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Timestamps != nil {
-		m["Timestamps"] = api.DynList(s.Timestamps, api.DynTime)
-	}
-	if s.Values != nil {
-		m["Values"] = api.DynList(s.Values, api.DynInt64)
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutList(m, "Timestamps", s.Timestamps, api.DynTime)
+	api.PutList(m, "Values", s.Values, api.DynInt64)
 	return m
 }
 
 func (s *MetricsDataSource) FromDynamic(m map[string]any) error {
-	if v := m["Dimensions"]; v != nil {
-		if err := api.SetMap(&s.Dimensions, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) }); err != nil {
-			return api.At(err, ".Dimensions")
-		}
-	}
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	if v := m["Metrics"]; v != nil {
-		if err := api.SetList(&s.Metrics, v, func(p *ExportMetric, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Metrics")
-		}
-	}
-	if v := m["StartDate"]; v != nil {
-		if err := api.SetTimePtr(&s.StartDate, v); err != nil {
-			return api.At(err, ".StartDate")
-		}
-	}
-	if v := m["EndDate"]; v != nil {
-		if err := api.SetTimePtr(&s.EndDate, v); err != nil {
-			return api.At(err, ".EndDate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *map[string][]string, v any) error {
+		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	})
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	err = api.Decode(err, m, "Metrics", &s.Metrics, func(p *[]ExportMetric, v any) error {
+		return api.SetList(p, v, func(p *ExportMetric, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
+	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
+	return err
 }
 
 func (s *MetricsDataSource) ToDynamic() map[string]any {
@@ -6053,21 +3398,11 @@ func (s *MetricsDataSource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Dimensions != nil {
-		m["Dimensions"] = api.DynMap(s.Dimensions, func(e []string) any { return api.DynList(e, api.DynString) })
-	}
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
-	if s.Metrics != nil {
-		m["Metrics"] = api.DynList(s.Metrics, func(e ExportMetric) any { return e.ToDynamic() })
-	}
-	if s.StartDate != nil {
-		m["StartDate"] = s.StartDate.UTC()
-	}
-	if s.EndDate != nil {
-		m["EndDate"] = s.EndDate.UTC()
-	}
+	api.PutMap(m, "Dimensions", s.Dimensions, func(e []string) any { return api.DynList(e, api.DynString) })
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
+	api.PutList(m, "Metrics", s.Metrics, func(e ExportMetric) any { return e.ToDynamic() })
+	api.Put(m, "StartDate", s.StartDate, api.DynTime)
+	api.Put(m, "EndDate", s.EndDate, api.DynTime)
 	return m
 }
 
@@ -6081,24 +3416,13 @@ func (s *NotFoundException) ToDynamic() map[string]any {
 }
 
 func (s *OverallVolume) FromDynamic(m map[string]any) error {
-	if v := m["VolumeStatistics"]; v != nil {
-		p := new(VolumeStatistics)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VolumeStatistics")
-		}
-		s.VolumeStatistics = p
-	}
-	if v := m["ReadRatePercent"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.ReadRatePercent, v); err != nil {
-			return api.At(err, ".ReadRatePercent")
-		}
-	}
-	if v := m["DomainIspPlacements"]; v != nil {
-		if err := api.SetList(&s.DomainIspPlacements, v, func(p *DomainIspPlacement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DomainIspPlacements")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VolumeStatistics", &s.VolumeStatistics, api.SetStructPtr[VolumeStatistics])
+	err = api.Decode(err, m, "ReadRatePercent", &s.ReadRatePercent, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "DomainIspPlacements", &s.DomainIspPlacements, func(p *[]DomainIspPlacement, v any) error {
+		return api.SetList(p, v, func(p *DomainIspPlacement, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *OverallVolume) ToDynamic() map[string]any {
@@ -6106,25 +3430,16 @@ func (s *OverallVolume) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.VolumeStatistics != nil {
-		m["VolumeStatistics"] = s.VolumeStatistics.ToDynamic()
-	}
-	if s.ReadRatePercent != nil {
-		m["ReadRatePercent"] = *s.ReadRatePercent
-	}
-	if s.DomainIspPlacements != nil {
-		m["DomainIspPlacements"] = api.DynList(s.DomainIspPlacements, func(e DomainIspPlacement) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "VolumeStatistics", s.VolumeStatistics)
+	api.Put(m, "ReadRatePercent", s.ReadRatePercent, api.DynFloat64)
+	api.PutList(m, "DomainIspPlacements", s.DomainIspPlacements, func(e DomainIspPlacement) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PinpointDestination) FromDynamic(m map[string]any) error {
-	if v := m["ApplicationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ApplicationArn, v); err != nil {
-			return api.At(err, ".ApplicationArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApplicationArn", &s.ApplicationArn, api.SetStringPtr)
+	return err
 }
 
 func (s *PinpointDestination) ToDynamic() map[string]any {
@@ -6132,39 +3447,18 @@ func (s *PinpointDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ApplicationArn != nil {
-		m["ApplicationArn"] = *s.ApplicationArn
-	}
+	api.Put(m, "ApplicationArn", s.ApplicationArn, api.DynString)
 	return m
 }
 
 func (s *PlacementStatistics) FromDynamic(m map[string]any) error {
-	if v := m["InboxPercentage"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.InboxPercentage, v); err != nil {
-			return api.At(err, ".InboxPercentage")
-		}
-	}
-	if v := m["SpamPercentage"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.SpamPercentage, v); err != nil {
-			return api.At(err, ".SpamPercentage")
-		}
-	}
-	if v := m["MissingPercentage"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.MissingPercentage, v); err != nil {
-			return api.At(err, ".MissingPercentage")
-		}
-	}
-	if v := m["SpfPercentage"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.SpfPercentage, v); err != nil {
-			return api.At(err, ".SpfPercentage")
-		}
-	}
-	if v := m["DkimPercentage"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.DkimPercentage, v); err != nil {
-			return api.At(err, ".DkimPercentage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InboxPercentage", &s.InboxPercentage, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "SpamPercentage", &s.SpamPercentage, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "MissingPercentage", &s.MissingPercentage, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "SpfPercentage", &s.SpfPercentage, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "DkimPercentage", &s.DkimPercentage, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *PlacementStatistics) ToDynamic() map[string]any {
@@ -6172,31 +3466,18 @@ func (s *PlacementStatistics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.InboxPercentage != nil {
-		m["InboxPercentage"] = *s.InboxPercentage
-	}
-	if s.SpamPercentage != nil {
-		m["SpamPercentage"] = *s.SpamPercentage
-	}
-	if s.MissingPercentage != nil {
-		m["MissingPercentage"] = *s.MissingPercentage
-	}
-	if s.SpfPercentage != nil {
-		m["SpfPercentage"] = *s.SpfPercentage
-	}
-	if s.DkimPercentage != nil {
-		m["DkimPercentage"] = *s.DkimPercentage
-	}
+	api.Put(m, "InboxPercentage", s.InboxPercentage, api.DynFloat64)
+	api.Put(m, "SpamPercentage", s.SpamPercentage, api.DynFloat64)
+	api.Put(m, "MissingPercentage", s.MissingPercentage, api.DynFloat64)
+	api.Put(m, "SpfPercentage", s.SpfPercentage, api.DynFloat64)
+	api.Put(m, "DkimPercentage", s.DkimPercentage, api.DynFloat64)
 	return m
 }
 
 func (s *PutAccountDedicatedIpWarmupAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["AutoWarmupEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.AutoWarmupEnabled, v); err != nil {
-			return api.At(err, ".AutoWarmupEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AutoWarmupEnabled", &s.AutoWarmupEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutAccountDedicatedIpWarmupAttributesRequest) ToDynamic() map[string]any {
@@ -6204,9 +3485,7 @@ func (s *PutAccountDedicatedIpWarmupAttributesRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AutoWarmupEnabled != nil {
-		m["AutoWarmupEnabled"] = *s.AutoWarmupEnabled
-	}
+	api.Put(m, "AutoWarmupEnabled", s.AutoWarmupEnabled, api.DynBool)
 	return m
 }
 
@@ -6220,37 +3499,14 @@ func (s *PutAccountDedicatedIpWarmupAttributesResponse) ToDynamic() map[string]a
 }
 
 func (s *PutAccountDetailsRequest) FromDynamic(m map[string]any) error {
-	if v := m["MailType"]; v != nil {
-		if err := api.SetStringPtr(&s.MailType, v); err != nil {
-			return api.At(err, ".MailType")
-		}
-	}
-	if v := m["WebsiteURL"]; v != nil {
-		if err := api.SetStringPtr(&s.WebsiteURL, v); err != nil {
-			return api.At(err, ".WebsiteURL")
-		}
-	}
-	if v := m["ContactLanguage"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactLanguage, v); err != nil {
-			return api.At(err, ".ContactLanguage")
-		}
-	}
-	if v := m["UseCaseDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.UseCaseDescription, v); err != nil {
-			return api.At(err, ".UseCaseDescription")
-		}
-	}
-	if v := m["AdditionalContactEmailAddresses"]; v != nil {
-		if err := api.SetList(&s.AdditionalContactEmailAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".AdditionalContactEmailAddresses")
-		}
-	}
-	if v := m["ProductionAccessEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.ProductionAccessEnabled, v); err != nil {
-			return api.At(err, ".ProductionAccessEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MailType", &s.MailType, api.SetStringPtr)
+	err = api.Decode(err, m, "WebsiteURL", &s.WebsiteURL, api.SetStringPtr)
+	err = api.Decode(err, m, "ContactLanguage", &s.ContactLanguage, api.SetStringPtr)
+	err = api.Decode(err, m, "UseCaseDescription", &s.UseCaseDescription, api.SetStringPtr)
+	err = api.Decode(err, m, "AdditionalContactEmailAddresses", &s.AdditionalContactEmailAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ProductionAccessEnabled", &s.ProductionAccessEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutAccountDetailsRequest) ToDynamic() map[string]any {
@@ -6258,24 +3514,12 @@ func (s *PutAccountDetailsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.MailType != nil {
-		m["MailType"] = *s.MailType
-	}
-	if s.WebsiteURL != nil {
-		m["WebsiteURL"] = *s.WebsiteURL
-	}
-	if s.ContactLanguage != nil {
-		m["ContactLanguage"] = *s.ContactLanguage
-	}
-	if s.UseCaseDescription != nil {
-		m["UseCaseDescription"] = *s.UseCaseDescription
-	}
-	if s.AdditionalContactEmailAddresses != nil {
-		m["AdditionalContactEmailAddresses"] = api.DynList(s.AdditionalContactEmailAddresses, api.DynString)
-	}
-	if s.ProductionAccessEnabled != nil {
-		m["ProductionAccessEnabled"] = *s.ProductionAccessEnabled
-	}
+	api.Put(m, "MailType", s.MailType, api.DynString)
+	api.Put(m, "WebsiteURL", s.WebsiteURL, api.DynString)
+	api.Put(m, "ContactLanguage", s.ContactLanguage, api.DynString)
+	api.Put(m, "UseCaseDescription", s.UseCaseDescription, api.DynString)
+	api.PutList(m, "AdditionalContactEmailAddresses", s.AdditionalContactEmailAddresses, api.DynString)
+	api.Put(m, "ProductionAccessEnabled", s.ProductionAccessEnabled, api.DynBool)
 	return m
 }
 
@@ -6289,12 +3533,9 @@ func (s *PutAccountDetailsResponse) ToDynamic() map[string]any {
 }
 
 func (s *PutAccountSendingAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["SendingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.SendingEnabled, v); err != nil {
-			return api.At(err, ".SendingEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SendingEnabled", &s.SendingEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutAccountSendingAttributesRequest) ToDynamic() map[string]any {
@@ -6302,9 +3543,7 @@ func (s *PutAccountSendingAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SendingEnabled != nil {
-		m["SendingEnabled"] = *s.SendingEnabled
-	}
+	api.Put(m, "SendingEnabled", s.SendingEnabled, api.DynBool)
 	return m
 }
 
@@ -6318,12 +3557,9 @@ func (s *PutAccountSendingAttributesResponse) ToDynamic() map[string]any {
 }
 
 func (s *PutAccountSuppressionAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["SuppressedReasons"]; v != nil {
-		if err := api.SetList(&s.SuppressedReasons, v, api.SetString); err != nil {
-			return api.At(err, ".SuppressedReasons")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SuppressedReasons", &s.SuppressedReasons, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *PutAccountSuppressionAttributesRequest) ToDynamic() map[string]any {
@@ -6331,9 +3567,7 @@ func (s *PutAccountSuppressionAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SuppressedReasons != nil {
-		m["SuppressedReasons"] = api.DynList(s.SuppressedReasons, api.DynString)
-	}
+	api.PutList(m, "SuppressedReasons", s.SuppressedReasons, api.DynString)
 	return m
 }
 
@@ -6347,14 +3581,9 @@ func (s *PutAccountSuppressionAttributesResponse) ToDynamic() map[string]any {
 }
 
 func (s *PutAccountVdmAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["VdmAttributes"]; v != nil {
-		p := new(VdmAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VdmAttributes")
-		}
-		s.VdmAttributes = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VdmAttributes", &s.VdmAttributes, api.SetStructPtr[VdmAttributes])
+	return err
 }
 
 func (s *PutAccountVdmAttributesRequest) ToDynamic() map[string]any {
@@ -6362,9 +3591,7 @@ func (s *PutAccountVdmAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.VdmAttributes != nil {
-		m["VdmAttributes"] = s.VdmAttributes.ToDynamic()
-	}
+	api.PutStruct(m, "VdmAttributes", s.VdmAttributes)
 	return m
 }
 
@@ -6378,22 +3605,11 @@ func (s *PutAccountVdmAttributesResponse) ToDynamic() map[string]any {
 }
 
 func (s *PutConfigurationSetDeliveryOptionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["TlsPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.TlsPolicy, v); err != nil {
-			return api.At(err, ".TlsPolicy")
-		}
-	}
-	if v := m["SendingPoolName"]; v != nil {
-		if err := api.SetStringPtr(&s.SendingPoolName, v); err != nil {
-			return api.At(err, ".SendingPoolName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "TlsPolicy", &s.TlsPolicy, api.SetStringPtr)
+	err = api.Decode(err, m, "SendingPoolName", &s.SendingPoolName, api.SetStringPtr)
+	return err
 }
 
 func (s *PutConfigurationSetDeliveryOptionsRequest) ToDynamic() map[string]any {
@@ -6401,15 +3617,9 @@ func (s *PutConfigurationSetDeliveryOptionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.TlsPolicy != nil {
-		m["TlsPolicy"] = *s.TlsPolicy
-	}
-	if s.SendingPoolName != nil {
-		m["SendingPoolName"] = *s.SendingPoolName
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "TlsPolicy", s.TlsPolicy, api.DynString)
+	api.Put(m, "SendingPoolName", s.SendingPoolName, api.DynString)
 	return m
 }
 
@@ -6423,17 +3633,10 @@ func (s *PutConfigurationSetDeliveryOptionsResponse) ToDynamic() map[string]any 
 }
 
 func (s *PutConfigurationSetReputationOptionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["ReputationMetricsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.ReputationMetricsEnabled, v); err != nil {
-			return api.At(err, ".ReputationMetricsEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "ReputationMetricsEnabled", &s.ReputationMetricsEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutConfigurationSetReputationOptionsRequest) ToDynamic() map[string]any {
@@ -6441,12 +3644,8 @@ func (s *PutConfigurationSetReputationOptionsRequest) ToDynamic() map[string]any
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.ReputationMetricsEnabled != nil {
-		m["ReputationMetricsEnabled"] = *s.ReputationMetricsEnabled
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "ReputationMetricsEnabled", s.ReputationMetricsEnabled, api.DynBool)
 	return m
 }
 
@@ -6460,17 +3659,10 @@ func (s *PutConfigurationSetReputationOptionsResponse) ToDynamic() map[string]an
 }
 
 func (s *PutConfigurationSetSendingOptionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["SendingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.SendingEnabled, v); err != nil {
-			return api.At(err, ".SendingEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "SendingEnabled", &s.SendingEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutConfigurationSetSendingOptionsRequest) ToDynamic() map[string]any {
@@ -6478,12 +3670,8 @@ func (s *PutConfigurationSetSendingOptionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.SendingEnabled != nil {
-		m["SendingEnabled"] = *s.SendingEnabled
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "SendingEnabled", s.SendingEnabled, api.DynBool)
 	return m
 }
 
@@ -6497,17 +3685,10 @@ func (s *PutConfigurationSetSendingOptionsResponse) ToDynamic() map[string]any {
 }
 
 func (s *PutConfigurationSetSuppressionOptionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["SuppressedReasons"]; v != nil {
-		if err := api.SetList(&s.SuppressedReasons, v, api.SetString); err != nil {
-			return api.At(err, ".SuppressedReasons")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "SuppressedReasons", &s.SuppressedReasons, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *PutConfigurationSetSuppressionOptionsRequest) ToDynamic() map[string]any {
@@ -6515,12 +3696,8 @@ func (s *PutConfigurationSetSuppressionOptionsRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.SuppressedReasons != nil {
-		m["SuppressedReasons"] = api.DynList(s.SuppressedReasons, api.DynString)
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.PutList(m, "SuppressedReasons", s.SuppressedReasons, api.DynString)
 	return m
 }
 
@@ -6534,17 +3711,10 @@ func (s *PutConfigurationSetSuppressionOptionsResponse) ToDynamic() map[string]a
 }
 
 func (s *PutConfigurationSetTrackingOptionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["CustomRedirectDomain"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomRedirectDomain, v); err != nil {
-			return api.At(err, ".CustomRedirectDomain")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomRedirectDomain", &s.CustomRedirectDomain, api.SetStringPtr)
+	return err
 }
 
 func (s *PutConfigurationSetTrackingOptionsRequest) ToDynamic() map[string]any {
@@ -6552,12 +3722,8 @@ func (s *PutConfigurationSetTrackingOptionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.CustomRedirectDomain != nil {
-		m["CustomRedirectDomain"] = *s.CustomRedirectDomain
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "CustomRedirectDomain", s.CustomRedirectDomain, api.DynString)
 	return m
 }
 
@@ -6571,19 +3737,10 @@ func (s *PutConfigurationSetTrackingOptionsResponse) ToDynamic() map[string]any 
 }
 
 func (s *PutConfigurationSetVdmOptionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["VdmOptions"]; v != nil {
-		p := new(VdmOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VdmOptions")
-		}
-		s.VdmOptions = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "VdmOptions", &s.VdmOptions, api.SetStructPtr[VdmOptions])
+	return err
 }
 
 func (s *PutConfigurationSetVdmOptionsRequest) ToDynamic() map[string]any {
@@ -6591,12 +3748,8 @@ func (s *PutConfigurationSetVdmOptionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.VdmOptions != nil {
-		m["VdmOptions"] = s.VdmOptions.ToDynamic()
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.PutStruct(m, "VdmOptions", s.VdmOptions)
 	return m
 }
 
@@ -6610,17 +3763,10 @@ func (s *PutConfigurationSetVdmOptionsResponse) ToDynamic() map[string]any {
 }
 
 func (s *PutDedicatedIpInPoolRequest) FromDynamic(m map[string]any) error {
-	if v := m["Ip"]; v != nil {
-		if err := api.SetStringPtr(&s.Ip, v); err != nil {
-			return api.At(err, ".Ip")
-		}
-	}
-	if v := m["DestinationPoolName"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationPoolName, v); err != nil {
-			return api.At(err, ".DestinationPoolName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Ip", &s.Ip, api.SetStringPtr)
+	err = api.Decode(err, m, "DestinationPoolName", &s.DestinationPoolName, api.SetStringPtr)
+	return err
 }
 
 func (s *PutDedicatedIpInPoolRequest) ToDynamic() map[string]any {
@@ -6628,12 +3774,8 @@ func (s *PutDedicatedIpInPoolRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Ip != nil {
-		m["Ip"] = *s.Ip
-	}
-	if s.DestinationPoolName != nil {
-		m["DestinationPoolName"] = *s.DestinationPoolName
-	}
+	api.Put(m, "Ip", s.Ip, api.DynString)
+	api.Put(m, "DestinationPoolName", s.DestinationPoolName, api.DynString)
 	return m
 }
 
@@ -6647,17 +3789,10 @@ func (s *PutDedicatedIpInPoolResponse) ToDynamic() map[string]any {
 }
 
 func (s *PutDedicatedIpPoolScalingAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["PoolName"]; v != nil {
-		if err := api.SetStringPtr(&s.PoolName, v); err != nil {
-			return api.At(err, ".PoolName")
-		}
-	}
-	if v := m["ScalingMode"]; v != nil {
-		if err := api.SetStringPtr(&s.ScalingMode, v); err != nil {
-			return api.At(err, ".ScalingMode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
+	err = api.Decode(err, m, "ScalingMode", &s.ScalingMode, api.SetStringPtr)
+	return err
 }
 
 func (s *PutDedicatedIpPoolScalingAttributesRequest) ToDynamic() map[string]any {
@@ -6665,12 +3800,8 @@ func (s *PutDedicatedIpPoolScalingAttributesRequest) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PoolName != nil {
-		m["PoolName"] = *s.PoolName
-	}
-	if s.ScalingMode != nil {
-		m["ScalingMode"] = *s.ScalingMode
-	}
+	api.Put(m, "PoolName", s.PoolName, api.DynString)
+	api.Put(m, "ScalingMode", s.ScalingMode, api.DynString)
 	return m
 }
 
@@ -6684,17 +3815,10 @@ func (s *PutDedicatedIpPoolScalingAttributesResponse) ToDynamic() map[string]any
 }
 
 func (s *PutDedicatedIpWarmupAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Ip"]; v != nil {
-		if err := api.SetStringPtr(&s.Ip, v); err != nil {
-			return api.At(err, ".Ip")
-		}
-	}
-	if v := m["WarmupPercentage"]; v != nil {
-		if err := api.SetInt32Ptr(&s.WarmupPercentage, v); err != nil {
-			return api.At(err, ".WarmupPercentage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Ip", &s.Ip, api.SetStringPtr)
+	err = api.Decode(err, m, "WarmupPercentage", &s.WarmupPercentage, api.SetInt32Ptr)
+	return err
 }
 
 func (s *PutDedicatedIpWarmupAttributesRequest) ToDynamic() map[string]any {
@@ -6702,12 +3826,8 @@ func (s *PutDedicatedIpWarmupAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Ip != nil {
-		m["Ip"] = *s.Ip
-	}
-	if s.WarmupPercentage != nil {
-		m["WarmupPercentage"] = int64(*s.WarmupPercentage)
-	}
+	api.Put(m, "Ip", s.Ip, api.DynString)
+	api.Put(m, "WarmupPercentage", s.WarmupPercentage, api.DynInt32)
 	return m
 }
 
@@ -6721,17 +3841,12 @@ func (s *PutDedicatedIpWarmupAttributesResponse) ToDynamic() map[string]any {
 }
 
 func (s *PutDeliverabilityDashboardOptionRequest) FromDynamic(m map[string]any) error {
-	if v := m["DashboardEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.DashboardEnabled, v); err != nil {
-			return api.At(err, ".DashboardEnabled")
-		}
-	}
-	if v := m["SubscribedDomains"]; v != nil {
-		if err := api.SetList(&s.SubscribedDomains, v, func(p *DomainDeliverabilityTrackingOption, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SubscribedDomains")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DashboardEnabled", &s.DashboardEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "SubscribedDomains", &s.SubscribedDomains, func(p *[]DomainDeliverabilityTrackingOption, v any) error {
+		return api.SetList(p, v, func(p *DomainDeliverabilityTrackingOption, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutDeliverabilityDashboardOptionRequest) ToDynamic() map[string]any {
@@ -6739,12 +3854,8 @@ func (s *PutDeliverabilityDashboardOptionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DashboardEnabled != nil {
-		m["DashboardEnabled"] = *s.DashboardEnabled
-	}
-	if s.SubscribedDomains != nil {
-		m["SubscribedDomains"] = api.DynList(s.SubscribedDomains, func(e DomainDeliverabilityTrackingOption) any { return e.ToDynamic() })
-	}
+	api.Put(m, "DashboardEnabled", s.DashboardEnabled, api.DynBool)
+	api.PutList(m, "SubscribedDomains", s.SubscribedDomains, func(e DomainDeliverabilityTrackingOption) any { return e.ToDynamic() })
 	return m
 }
 
@@ -6758,17 +3869,10 @@ func (s *PutDeliverabilityDashboardOptionResponse) ToDynamic() map[string]any {
 }
 
 func (s *PutEmailIdentityConfigurationSetAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailIdentity, v); err != nil {
-			return api.At(err, ".EmailIdentity")
-		}
-	}
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *PutEmailIdentityConfigurationSetAttributesRequest) ToDynamic() map[string]any {
@@ -6776,12 +3880,8 @@ func (s *PutEmailIdentityConfigurationSetAttributesRequest) ToDynamic() map[stri
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EmailIdentity != nil {
-		m["EmailIdentity"] = *s.EmailIdentity
-	}
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
@@ -6797,17 +3897,10 @@ func (s *PutEmailIdentityConfigurationSetAttributesResponse) ToDynamic() map[str
 }
 
 func (s *PutEmailIdentityDkimAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailIdentity, v); err != nil {
-			return api.At(err, ".EmailIdentity")
-		}
-	}
-	if v := m["SigningEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.SigningEnabled, v); err != nil {
-			return api.At(err, ".SigningEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
+	err = api.Decode(err, m, "SigningEnabled", &s.SigningEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutEmailIdentityDkimAttributesRequest) ToDynamic() map[string]any {
@@ -6815,12 +3908,8 @@ func (s *PutEmailIdentityDkimAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EmailIdentity != nil {
-		m["EmailIdentity"] = *s.EmailIdentity
-	}
-	if s.SigningEnabled != nil {
-		m["SigningEnabled"] = *s.SigningEnabled
-	}
+	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
+	api.Put(m, "SigningEnabled", s.SigningEnabled, api.DynBool)
 	return m
 }
 
@@ -6834,24 +3923,11 @@ func (s *PutEmailIdentityDkimAttributesResponse) ToDynamic() map[string]any {
 }
 
 func (s *PutEmailIdentityDkimSigningAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailIdentity, v); err != nil {
-			return api.At(err, ".EmailIdentity")
-		}
-	}
-	if v := m["SigningAttributesOrigin"]; v != nil {
-		if err := api.SetStringPtr(&s.SigningAttributesOrigin, v); err != nil {
-			return api.At(err, ".SigningAttributesOrigin")
-		}
-	}
-	if v := m["SigningAttributes"]; v != nil {
-		p := new(DkimSigningAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SigningAttributes")
-		}
-		s.SigningAttributes = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
+	err = api.Decode(err, m, "SigningAttributesOrigin", &s.SigningAttributesOrigin, api.SetStringPtr)
+	err = api.Decode(err, m, "SigningAttributes", &s.SigningAttributes, api.SetStructPtr[DkimSigningAttributes])
+	return err
 }
 
 func (s *PutEmailIdentityDkimSigningAttributesRequest) ToDynamic() map[string]any {
@@ -6859,30 +3935,17 @@ func (s *PutEmailIdentityDkimSigningAttributesRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EmailIdentity != nil {
-		m["EmailIdentity"] = *s.EmailIdentity
-	}
-	if s.SigningAttributesOrigin != nil {
-		m["SigningAttributesOrigin"] = *s.SigningAttributesOrigin
-	}
-	if s.SigningAttributes != nil {
-		m["SigningAttributes"] = s.SigningAttributes.ToDynamic()
-	}
+	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
+	api.Put(m, "SigningAttributesOrigin", s.SigningAttributesOrigin, api.DynString)
+	api.PutStruct(m, "SigningAttributes", s.SigningAttributes)
 	return m
 }
 
 func (s *PutEmailIdentityDkimSigningAttributesResponse) FromDynamic(m map[string]any) error {
-	if v := m["DkimStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DkimStatus, v); err != nil {
-			return api.At(err, ".DkimStatus")
-		}
-	}
-	if v := m["DkimTokens"]; v != nil {
-		if err := api.SetList(&s.DkimTokens, v, api.SetString); err != nil {
-			return api.At(err, ".DkimTokens")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DkimStatus", &s.DkimStatus, api.SetStringPtr)
+	err = api.Decode(err, m, "DkimTokens", &s.DkimTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *PutEmailIdentityDkimSigningAttributesResponse) ToDynamic() map[string]any {
@@ -6890,27 +3953,16 @@ func (s *PutEmailIdentityDkimSigningAttributesResponse) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DkimStatus != nil {
-		m["DkimStatus"] = *s.DkimStatus
-	}
-	if s.DkimTokens != nil {
-		m["DkimTokens"] = api.DynList(s.DkimTokens, api.DynString)
-	}
+	api.Put(m, "DkimStatus", s.DkimStatus, api.DynString)
+	api.PutList(m, "DkimTokens", s.DkimTokens, api.DynString)
 	return m
 }
 
 func (s *PutEmailIdentityFeedbackAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailIdentity, v); err != nil {
-			return api.At(err, ".EmailIdentity")
-		}
-	}
-	if v := m["EmailForwardingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.EmailForwardingEnabled, v); err != nil {
-			return api.At(err, ".EmailForwardingEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
+	err = api.Decode(err, m, "EmailForwardingEnabled", &s.EmailForwardingEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *PutEmailIdentityFeedbackAttributesRequest) ToDynamic() map[string]any {
@@ -6918,12 +3970,8 @@ func (s *PutEmailIdentityFeedbackAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EmailIdentity != nil {
-		m["EmailIdentity"] = *s.EmailIdentity
-	}
-	if s.EmailForwardingEnabled != nil {
-		m["EmailForwardingEnabled"] = *s.EmailForwardingEnabled
-	}
+	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
+	api.Put(m, "EmailForwardingEnabled", s.EmailForwardingEnabled, api.DynBool)
 	return m
 }
 
@@ -6937,22 +3985,11 @@ func (s *PutEmailIdentityFeedbackAttributesResponse) ToDynamic() map[string]any 
 }
 
 func (s *PutEmailIdentityMailFromAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailIdentity, v); err != nil {
-			return api.At(err, ".EmailIdentity")
-		}
-	}
-	if v := m["MailFromDomain"]; v != nil {
-		if err := api.SetStringPtr(&s.MailFromDomain, v); err != nil {
-			return api.At(err, ".MailFromDomain")
-		}
-	}
-	if v := m["BehaviorOnMxFailure"]; v != nil {
-		if err := api.SetStringPtr(&s.BehaviorOnMxFailure, v); err != nil {
-			return api.At(err, ".BehaviorOnMxFailure")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
+	err = api.Decode(err, m, "MailFromDomain", &s.MailFromDomain, api.SetStringPtr)
+	err = api.Decode(err, m, "BehaviorOnMxFailure", &s.BehaviorOnMxFailure, api.SetStringPtr)
+	return err
 }
 
 func (s *PutEmailIdentityMailFromAttributesRequest) ToDynamic() map[string]any {
@@ -6960,15 +3997,9 @@ func (s *PutEmailIdentityMailFromAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EmailIdentity != nil {
-		m["EmailIdentity"] = *s.EmailIdentity
-	}
-	if s.MailFromDomain != nil {
-		m["MailFromDomain"] = *s.MailFromDomain
-	}
-	if s.BehaviorOnMxFailure != nil {
-		m["BehaviorOnMxFailure"] = *s.BehaviorOnMxFailure
-	}
+	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
+	api.Put(m, "MailFromDomain", s.MailFromDomain, api.DynString)
+	api.Put(m, "BehaviorOnMxFailure", s.BehaviorOnMxFailure, api.DynString)
 	return m
 }
 
@@ -6982,17 +4013,10 @@ func (s *PutEmailIdentityMailFromAttributesResponse) ToDynamic() map[string]any 
 }
 
 func (s *PutSuppressedDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	if v := m["Reason"]; v != nil {
-		if err := api.SetStringPtr(&s.Reason, v); err != nil {
-			return api.At(err, ".Reason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
+	return err
 }
 
 func (s *PutSuppressedDestinationRequest) ToDynamic() map[string]any {
@@ -7000,12 +4024,8 @@ func (s *PutSuppressedDestinationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
-	if s.Reason != nil {
-		m["Reason"] = *s.Reason
-	}
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
+	api.Put(m, "Reason", s.Reason, api.DynString)
 	return m
 }
 
@@ -7019,12 +4039,9 @@ func (s *PutSuppressedDestinationResponse) ToDynamic() map[string]any {
 }
 
 func (s *RawMessage) FromDynamic(m map[string]any) error {
-	if v := m["Data"]; v != nil {
-		if err := api.SetBytes(&s.Data, v); err != nil {
-			return api.At(err, ".Data")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Data", &s.Data, api.SetBytes)
+	return err
 }
 
 func (s *RawMessage) ToDynamic() map[string]any {
@@ -7032,49 +4049,20 @@ func (s *RawMessage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Data != nil {
-		m["Data"] = s.Data
-	}
+	api.PutBytes(m, "Data", s.Data)
 	return m
 }
 
 func (s *Recommendation) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["CreatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedTimestamp, v); err != nil {
-			return api.At(err, ".CreatedTimestamp")
-		}
-	}
-	if v := m["LastUpdatedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdatedTimestamp, v); err != nil {
-			return api.At(err, ".LastUpdatedTimestamp")
-		}
-	}
-	if v := m["Impact"]; v != nil {
-		if err := api.SetStringPtr(&s.Impact, v); err != nil {
-			return api.At(err, ".Impact")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "Impact", &s.Impact, api.SetStringPtr)
+	return err
 }
 
 func (s *Recommendation) ToDynamic() map[string]any {
@@ -7082,39 +4070,20 @@ func (s *Recommendation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.CreatedTimestamp != nil {
-		m["CreatedTimestamp"] = s.CreatedTimestamp.UTC()
-	}
-	if s.LastUpdatedTimestamp != nil {
-		m["LastUpdatedTimestamp"] = s.LastUpdatedTimestamp.UTC()
-	}
-	if s.Impact != nil {
-		m["Impact"] = *s.Impact
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "Type", s.Type, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
+	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
+	api.Put(m, "Impact", s.Impact, api.DynString)
 	return m
 }
 
 func (s *ReplacementEmailContent) FromDynamic(m map[string]any) error {
-	if v := m["ReplacementTemplate"]; v != nil {
-		p := new(ReplacementTemplate)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ReplacementTemplate")
-		}
-		s.ReplacementTemplate = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplacementTemplate", &s.ReplacementTemplate, api.SetStructPtr[ReplacementTemplate])
+	return err
 }
 
 func (s *ReplacementEmailContent) ToDynamic() map[string]any {
@@ -7122,19 +4091,14 @@ func (s *ReplacementEmailContent) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReplacementTemplate != nil {
-		m["ReplacementTemplate"] = s.ReplacementTemplate.ToDynamic()
-	}
+	api.PutStruct(m, "ReplacementTemplate", s.ReplacementTemplate)
 	return m
 }
 
 func (s *ReplacementTemplate) FromDynamic(m map[string]any) error {
-	if v := m["ReplacementTemplateData"]; v != nil {
-		if err := api.SetStringPtr(&s.ReplacementTemplateData, v); err != nil {
-			return api.At(err, ".ReplacementTemplateData")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReplacementTemplateData", &s.ReplacementTemplateData, api.SetStringPtr)
+	return err
 }
 
 func (s *ReplacementTemplate) ToDynamic() map[string]any {
@@ -7142,24 +4106,15 @@ func (s *ReplacementTemplate) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ReplacementTemplateData != nil {
-		m["ReplacementTemplateData"] = *s.ReplacementTemplateData
-	}
+	api.Put(m, "ReplacementTemplateData", s.ReplacementTemplateData, api.DynString)
 	return m
 }
 
 func (s *ReputationOptions) FromDynamic(m map[string]any) error {
-	if v := m["ReputationMetricsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.ReputationMetricsEnabled, v); err != nil {
-			return api.At(err, ".ReputationMetricsEnabled")
-		}
-	}
-	if v := m["LastFreshStart"]; v != nil {
-		if err := api.SetTimePtr(&s.LastFreshStart, v); err != nil {
-			return api.At(err, ".LastFreshStart")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReputationMetricsEnabled", &s.ReputationMetricsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "LastFreshStart", &s.LastFreshStart, api.SetTimePtr)
+	return err
 }
 
 func (s *ReputationOptions) ToDynamic() map[string]any {
@@ -7167,27 +4122,16 @@ func (s *ReputationOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ReputationMetricsEnabled != nil {
-		m["ReputationMetricsEnabled"] = *s.ReputationMetricsEnabled
-	}
-	if s.LastFreshStart != nil {
-		m["LastFreshStart"] = s.LastFreshStart.UTC()
-	}
+	api.Put(m, "ReputationMetricsEnabled", s.ReputationMetricsEnabled, api.DynBool)
+	api.Put(m, "LastFreshStart", s.LastFreshStart, api.DynTime)
 	return m
 }
 
 func (s *ReviewDetails) FromDynamic(m map[string]any) error {
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["CaseId"]; v != nil {
-		if err := api.SetStringPtr(&s.CaseId, v); err != nil {
-			return api.At(err, ".CaseId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "CaseId", &s.CaseId, api.SetStringPtr)
+	return err
 }
 
 func (s *ReviewDetails) ToDynamic() map[string]any {
@@ -7195,32 +4139,17 @@ func (s *ReviewDetails) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.CaseId != nil {
-		m["CaseId"] = *s.CaseId
-	}
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "CaseId", s.CaseId, api.DynString)
 	return m
 }
 
 func (s *SOARecord) FromDynamic(m map[string]any) error {
-	if v := m["PrimaryNameServer"]; v != nil {
-		if err := api.SetStringPtr(&s.PrimaryNameServer, v); err != nil {
-			return api.At(err, ".PrimaryNameServer")
-		}
-	}
-	if v := m["AdminEmail"]; v != nil {
-		if err := api.SetStringPtr(&s.AdminEmail, v); err != nil {
-			return api.At(err, ".AdminEmail")
-		}
-	}
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PrimaryNameServer", &s.PrimaryNameServer, api.SetStringPtr)
+	err = api.Decode(err, m, "AdminEmail", &s.AdminEmail, api.SetStringPtr)
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetInt64Ptr)
+	return err
 }
 
 func (s *SOARecord) ToDynamic() map[string]any {
@@ -7228,67 +4157,28 @@ func (s *SOARecord) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PrimaryNameServer != nil {
-		m["PrimaryNameServer"] = *s.PrimaryNameServer
-	}
-	if s.AdminEmail != nil {
-		m["AdminEmail"] = *s.AdminEmail
-	}
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
+	api.Put(m, "PrimaryNameServer", s.PrimaryNameServer, api.DynString)
+	api.Put(m, "AdminEmail", s.AdminEmail, api.DynString)
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynInt64)
 	return m
 }
 
 func (s *SendBulkEmailRequest) FromDynamic(m map[string]any) error {
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["FromEmailAddressIdentityArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddressIdentityArn, v); err != nil {
-			return api.At(err, ".FromEmailAddressIdentityArn")
-		}
-	}
-	if v := m["ReplyToAddresses"]; v != nil {
-		if err := api.SetList(&s.ReplyToAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".ReplyToAddresses")
-		}
-	}
-	if v := m["FeedbackForwardingEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FeedbackForwardingEmailAddress, v); err != nil {
-			return api.At(err, ".FeedbackForwardingEmailAddress")
-		}
-	}
-	if v := m["FeedbackForwardingEmailAddressIdentityArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FeedbackForwardingEmailAddressIdentityArn, v); err != nil {
-			return api.At(err, ".FeedbackForwardingEmailAddressIdentityArn")
-		}
-	}
-	if v := m["DefaultEmailTags"]; v != nil {
-		if err := api.SetList(&s.DefaultEmailTags, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".DefaultEmailTags")
-		}
-	}
-	if v := m["DefaultContent"]; v != nil {
-		p := new(BulkEmailContent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultContent")
-		}
-		s.DefaultContent = p
-	}
-	if v := m["BulkEmailEntries"]; v != nil {
-		if err := api.SetList(&s.BulkEmailEntries, v, func(p *BulkEmailEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".BulkEmailEntries")
-		}
-	}
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddressIdentityArn", &s.FromEmailAddressIdentityArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ReplyToAddresses", &s.ReplyToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "FeedbackForwardingEmailAddress", &s.FeedbackForwardingEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "FeedbackForwardingEmailAddressIdentityArn", &s.FeedbackForwardingEmailAddressIdentityArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultEmailTags", &s.DefaultEmailTags, func(p *[]MessageTag, v any) error {
+		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "DefaultContent", &s.DefaultContent, api.SetStructPtr[BulkEmailContent])
+	err = api.Decode(err, m, "BulkEmailEntries", &s.BulkEmailEntries, func(p *[]BulkEmailEntry, v any) error {
+		return api.SetList(p, v, func(p *BulkEmailEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *SendBulkEmailRequest) ToDynamic() map[string]any {
@@ -7296,43 +4186,24 @@ func (s *SendBulkEmailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.FromEmailAddressIdentityArn != nil {
-		m["FromEmailAddressIdentityArn"] = *s.FromEmailAddressIdentityArn
-	}
-	if s.ReplyToAddresses != nil {
-		m["ReplyToAddresses"] = api.DynList(s.ReplyToAddresses, api.DynString)
-	}
-	if s.FeedbackForwardingEmailAddress != nil {
-		m["FeedbackForwardingEmailAddress"] = *s.FeedbackForwardingEmailAddress
-	}
-	if s.FeedbackForwardingEmailAddressIdentityArn != nil {
-		m["FeedbackForwardingEmailAddressIdentityArn"] = *s.FeedbackForwardingEmailAddressIdentityArn
-	}
-	if s.DefaultEmailTags != nil {
-		m["DefaultEmailTags"] = api.DynList(s.DefaultEmailTags, func(e MessageTag) any { return e.ToDynamic() })
-	}
-	if s.DefaultContent != nil {
-		m["DefaultContent"] = s.DefaultContent.ToDynamic()
-	}
-	if s.BulkEmailEntries != nil {
-		m["BulkEmailEntries"] = api.DynList(s.BulkEmailEntries, func(e BulkEmailEntry) any { return e.ToDynamic() })
-	}
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.Put(m, "FromEmailAddressIdentityArn", s.FromEmailAddressIdentityArn, api.DynString)
+	api.PutList(m, "ReplyToAddresses", s.ReplyToAddresses, api.DynString)
+	api.Put(m, "FeedbackForwardingEmailAddress", s.FeedbackForwardingEmailAddress, api.DynString)
+	api.Put(m, "FeedbackForwardingEmailAddressIdentityArn", s.FeedbackForwardingEmailAddressIdentityArn, api.DynString)
+	api.PutList(m, "DefaultEmailTags", s.DefaultEmailTags, func(e MessageTag) any { return e.ToDynamic() })
+	api.PutStruct(m, "DefaultContent", s.DefaultContent)
+	api.PutList(m, "BulkEmailEntries", s.BulkEmailEntries, func(e BulkEmailEntry) any { return e.ToDynamic() })
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *SendBulkEmailResponse) FromDynamic(m map[string]any) error {
-	if v := m["BulkEmailEntryResults"]; v != nil {
-		if err := api.SetList(&s.BulkEmailEntryResults, v, func(p *BulkEmailEntryResult, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".BulkEmailEntryResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "BulkEmailEntryResults", &s.BulkEmailEntryResults, func(p *[]BulkEmailEntryResult, v any) error {
+		return api.SetList(p, v, func(p *BulkEmailEntryResult, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SendBulkEmailResponse) ToDynamic() map[string]any {
@@ -7340,29 +4211,16 @@ func (s *SendBulkEmailResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.BulkEmailEntryResults != nil {
-		m["BulkEmailEntryResults"] = api.DynList(s.BulkEmailEntryResults, func(e BulkEmailEntryResult) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "BulkEmailEntryResults", s.BulkEmailEntryResults, func(e BulkEmailEntryResult) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *SendCustomVerificationEmailRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	return err
 }
 
 func (s *SendCustomVerificationEmailRequest) ToDynamic() map[string]any {
@@ -7370,25 +4228,16 @@ func (s *SendCustomVerificationEmailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
 	return m
 }
 
 func (s *SendCustomVerificationEmailResponse) FromDynamic(m map[string]any) error {
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	return err
 }
 
 func (s *SendCustomVerificationEmailResponse) ToDynamic() map[string]any {
@@ -7396,70 +4245,25 @@ func (s *SendCustomVerificationEmailResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
 	return m
 }
 
 func (s *SendEmailRequest) FromDynamic(m map[string]any) error {
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["FromEmailAddressIdentityArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddressIdentityArn, v); err != nil {
-			return api.At(err, ".FromEmailAddressIdentityArn")
-		}
-	}
-	if v := m["Destination"]; v != nil {
-		p := new(Destination)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Destination")
-		}
-		s.Destination = p
-	}
-	if v := m["ReplyToAddresses"]; v != nil {
-		if err := api.SetList(&s.ReplyToAddresses, v, api.SetString); err != nil {
-			return api.At(err, ".ReplyToAddresses")
-		}
-	}
-	if v := m["FeedbackForwardingEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FeedbackForwardingEmailAddress, v); err != nil {
-			return api.At(err, ".FeedbackForwardingEmailAddress")
-		}
-	}
-	if v := m["FeedbackForwardingEmailAddressIdentityArn"]; v != nil {
-		if err := api.SetStringPtr(&s.FeedbackForwardingEmailAddressIdentityArn, v); err != nil {
-			return api.At(err, ".FeedbackForwardingEmailAddressIdentityArn")
-		}
-	}
-	if v := m["Content"]; v != nil {
-		p := new(EmailContent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Content")
-		}
-		s.Content = p
-	}
-	if v := m["EmailTags"]; v != nil {
-		if err := api.SetList(&s.EmailTags, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".EmailTags")
-		}
-	}
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["ListManagementOptions"]; v != nil {
-		p := new(ListManagementOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ListManagementOptions")
-		}
-		s.ListManagementOptions = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddressIdentityArn", &s.FromEmailAddressIdentityArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[Destination])
+	err = api.Decode(err, m, "ReplyToAddresses", &s.ReplyToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "FeedbackForwardingEmailAddress", &s.FeedbackForwardingEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "FeedbackForwardingEmailAddressIdentityArn", &s.FeedbackForwardingEmailAddressIdentityArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Content", &s.Content, api.SetStructPtr[EmailContent])
+	err = api.Decode(err, m, "EmailTags", &s.EmailTags, func(p *[]MessageTag, v any) error {
+		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "ListManagementOptions", &s.ListManagementOptions, api.SetStructPtr[ListManagementOptions])
+	return err
 }
 
 func (s *SendEmailRequest) ToDynamic() map[string]any {
@@ -7467,46 +4271,23 @@ func (s *SendEmailRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.FromEmailAddressIdentityArn != nil {
-		m["FromEmailAddressIdentityArn"] = *s.FromEmailAddressIdentityArn
-	}
-	if s.Destination != nil {
-		m["Destination"] = s.Destination.ToDynamic()
-	}
-	if s.ReplyToAddresses != nil {
-		m["ReplyToAddresses"] = api.DynList(s.ReplyToAddresses, api.DynString)
-	}
-	if s.FeedbackForwardingEmailAddress != nil {
-		m["FeedbackForwardingEmailAddress"] = *s.FeedbackForwardingEmailAddress
-	}
-	if s.FeedbackForwardingEmailAddressIdentityArn != nil {
-		m["FeedbackForwardingEmailAddressIdentityArn"] = *s.FeedbackForwardingEmailAddressIdentityArn
-	}
-	if s.Content != nil {
-		m["Content"] = s.Content.ToDynamic()
-	}
-	if s.EmailTags != nil {
-		m["EmailTags"] = api.DynList(s.EmailTags, func(e MessageTag) any { return e.ToDynamic() })
-	}
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.ListManagementOptions != nil {
-		m["ListManagementOptions"] = s.ListManagementOptions.ToDynamic()
-	}
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.Put(m, "FromEmailAddressIdentityArn", s.FromEmailAddressIdentityArn, api.DynString)
+	api.PutStruct(m, "Destination", s.Destination)
+	api.PutList(m, "ReplyToAddresses", s.ReplyToAddresses, api.DynString)
+	api.Put(m, "FeedbackForwardingEmailAddress", s.FeedbackForwardingEmailAddress, api.DynString)
+	api.Put(m, "FeedbackForwardingEmailAddressIdentityArn", s.FeedbackForwardingEmailAddressIdentityArn, api.DynString)
+	api.PutStruct(m, "Content", s.Content)
+	api.PutList(m, "EmailTags", s.EmailTags, func(e MessageTag) any { return e.ToDynamic() })
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.PutStruct(m, "ListManagementOptions", s.ListManagementOptions)
 	return m
 }
 
 func (s *SendEmailResponse) FromDynamic(m map[string]any) error {
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	return err
 }
 
 func (s *SendEmailResponse) ToDynamic() map[string]any {
@@ -7514,29 +4295,16 @@ func (s *SendEmailResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
 	return m
 }
 
 func (s *SendQuota) FromDynamic(m map[string]any) error {
-	if v := m["Max24HourSend"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.Max24HourSend, v); err != nil {
-			return api.At(err, ".Max24HourSend")
-		}
-	}
-	if v := m["MaxSendRate"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.MaxSendRate, v); err != nil {
-			return api.At(err, ".MaxSendRate")
-		}
-	}
-	if v := m["SentLast24Hours"]; v != nil {
-		if err := api.SetFloat64Ptr(&s.SentLast24Hours, v); err != nil {
-			return api.At(err, ".SentLast24Hours")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Max24HourSend", &s.Max24HourSend, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "MaxSendRate", &s.MaxSendRate, api.SetFloat64Ptr)
+	err = api.Decode(err, m, "SentLast24Hours", &s.SentLast24Hours, api.SetFloat64Ptr)
+	return err
 }
 
 func (s *SendQuota) ToDynamic() map[string]any {
@@ -7544,25 +4312,16 @@ func (s *SendQuota) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Max24HourSend != nil {
-		m["Max24HourSend"] = *s.Max24HourSend
-	}
-	if s.MaxSendRate != nil {
-		m["MaxSendRate"] = *s.MaxSendRate
-	}
-	if s.SentLast24Hours != nil {
-		m["SentLast24Hours"] = *s.SentLast24Hours
-	}
+	api.Put(m, "Max24HourSend", s.Max24HourSend, api.DynFloat64)
+	api.Put(m, "MaxSendRate", s.MaxSendRate, api.DynFloat64)
+	api.Put(m, "SentLast24Hours", s.SentLast24Hours, api.DynFloat64)
 	return m
 }
 
 func (s *SendingOptions) FromDynamic(m map[string]any) error {
-	if v := m["SendingEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.SendingEnabled, v); err != nil {
-			return api.At(err, ".SendingEnabled")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SendingEnabled", &s.SendingEnabled, api.SetBoolPtr)
+	return err
 }
 
 func (s *SendingOptions) ToDynamic() map[string]any {
@@ -7570,9 +4329,7 @@ func (s *SendingOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SendingEnabled != nil {
-		m["SendingEnabled"] = *s.SendingEnabled
-	}
+	api.Put(m, "SendingEnabled", s.SendingEnabled, api.DynBool)
 	return m
 }
 
@@ -7586,12 +4343,9 @@ func (s *SendingPausedException) ToDynamic() map[string]any {
 }
 
 func (s *SnsDestination) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	return err
 }
 
 func (s *SnsDestination) ToDynamic() map[string]any {
@@ -7599,36 +4353,17 @@ func (s *SnsDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
 	return m
 }
 
 func (s *SuppressedDestination) FromDynamic(m map[string]any) error {
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	if v := m["Reason"]; v != nil {
-		if err := api.SetStringPtr(&s.Reason, v); err != nil {
-			return api.At(err, ".Reason")
-		}
-	}
-	if v := m["LastUpdateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdateTime, v); err != nil {
-			return api.At(err, ".LastUpdateTime")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		p := new(SuppressedDestinationAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Attributes")
-		}
-		s.Attributes = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdateTime", &s.LastUpdateTime, api.SetTimePtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, api.SetStructPtr[SuppressedDestinationAttributes])
+	return err
 }
 
 func (s *SuppressedDestination) ToDynamic() map[string]any {
@@ -7636,33 +4371,18 @@ func (s *SuppressedDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
-	if s.Reason != nil {
-		m["Reason"] = *s.Reason
-	}
-	if s.LastUpdateTime != nil {
-		m["LastUpdateTime"] = s.LastUpdateTime.UTC()
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = s.Attributes.ToDynamic()
-	}
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
+	api.Put(m, "Reason", s.Reason, api.DynString)
+	api.Put(m, "LastUpdateTime", s.LastUpdateTime, api.DynTime)
+	api.PutStruct(m, "Attributes", s.Attributes)
 	return m
 }
 
 func (s *SuppressedDestinationAttributes) FromDynamic(m map[string]any) error {
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	if v := m["FeedbackId"]; v != nil {
-		if err := api.SetStringPtr(&s.FeedbackId, v); err != nil {
-			return api.At(err, ".FeedbackId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	err = api.Decode(err, m, "FeedbackId", &s.FeedbackId, api.SetStringPtr)
+	return err
 }
 
 func (s *SuppressedDestinationAttributes) ToDynamic() map[string]any {
@@ -7670,32 +4390,17 @@ func (s *SuppressedDestinationAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
-	if s.FeedbackId != nil {
-		m["FeedbackId"] = *s.FeedbackId
-	}
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
+	api.Put(m, "FeedbackId", s.FeedbackId, api.DynString)
 	return m
 }
 
 func (s *SuppressedDestinationSummary) FromDynamic(m map[string]any) error {
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	if v := m["Reason"]; v != nil {
-		if err := api.SetStringPtr(&s.Reason, v); err != nil {
-			return api.At(err, ".Reason")
-		}
-	}
-	if v := m["LastUpdateTime"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdateTime, v); err != nil {
-			return api.At(err, ".LastUpdateTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdateTime", &s.LastUpdateTime, api.SetTimePtr)
+	return err
 }
 
 func (s *SuppressedDestinationSummary) ToDynamic() map[string]any {
@@ -7703,25 +4408,16 @@ func (s *SuppressedDestinationSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
-	if s.Reason != nil {
-		m["Reason"] = *s.Reason
-	}
-	if s.LastUpdateTime != nil {
-		m["LastUpdateTime"] = s.LastUpdateTime.UTC()
-	}
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
+	api.Put(m, "Reason", s.Reason, api.DynString)
+	api.Put(m, "LastUpdateTime", s.LastUpdateTime, api.DynTime)
 	return m
 }
 
 func (s *SuppressionAttributes) FromDynamic(m map[string]any) error {
-	if v := m["SuppressedReasons"]; v != nil {
-		if err := api.SetList(&s.SuppressedReasons, v, api.SetString); err != nil {
-			return api.At(err, ".SuppressedReasons")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SuppressedReasons", &s.SuppressedReasons, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *SuppressionAttributes) ToDynamic() map[string]any {
@@ -7729,19 +4425,14 @@ func (s *SuppressionAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SuppressedReasons != nil {
-		m["SuppressedReasons"] = api.DynList(s.SuppressedReasons, api.DynString)
-	}
+	api.PutList(m, "SuppressedReasons", s.SuppressedReasons, api.DynString)
 	return m
 }
 
 func (s *SuppressionListDestination) FromDynamic(m map[string]any) error {
-	if v := m["SuppressionListImportAction"]; v != nil {
-		if err := api.SetStringPtr(&s.SuppressionListImportAction, v); err != nil {
-			return api.At(err, ".SuppressionListImportAction")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SuppressionListImportAction", &s.SuppressionListImportAction, api.SetStringPtr)
+	return err
 }
 
 func (s *SuppressionListDestination) ToDynamic() map[string]any {
@@ -7749,19 +4440,14 @@ func (s *SuppressionListDestination) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SuppressionListImportAction != nil {
-		m["SuppressionListImportAction"] = *s.SuppressionListImportAction
-	}
+	api.Put(m, "SuppressionListImportAction", s.SuppressionListImportAction, api.DynString)
 	return m
 }
 
 func (s *SuppressionOptions) FromDynamic(m map[string]any) error {
-	if v := m["SuppressedReasons"]; v != nil {
-		if err := api.SetList(&s.SuppressedReasons, v, api.SetString); err != nil {
-			return api.At(err, ".SuppressedReasons")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SuppressedReasons", &s.SuppressedReasons, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *SuppressionOptions) ToDynamic() map[string]any {
@@ -7769,24 +4455,15 @@ func (s *SuppressionOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SuppressedReasons != nil {
-		m["SuppressedReasons"] = api.DynList(s.SuppressedReasons, api.DynString)
-	}
+	api.PutList(m, "SuppressedReasons", s.SuppressedReasons, api.DynString)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -7794,27 +4471,18 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagResourceRequest) ToDynamic() map[string]any {
@@ -7822,12 +4490,8 @@ func (s *TagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -7841,27 +4505,14 @@ func (s *TagResourceResponse) ToDynamic() map[string]any {
 }
 
 func (s *Template) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["TemplateArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateArn, v); err != nil {
-			return api.At(err, ".TemplateArn")
-		}
-	}
-	if v := m["TemplateData"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateData, v); err != nil {
-			return api.At(err, ".TemplateData")
-		}
-	}
-	if v := m["Headers"]; v != nil {
-		if err := api.SetList(&s.Headers, v, func(p *MessageHeader, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Headers")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateArn", &s.TemplateArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateData", &s.TemplateData, api.SetStringPtr)
+	err = api.Decode(err, m, "Headers", &s.Headers, func(p *[]MessageHeader, v any) error {
+		return api.SetList(p, v, func(p *MessageHeader, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Template) ToDynamic() map[string]any {
@@ -7869,33 +4520,18 @@ func (s *Template) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.TemplateArn != nil {
-		m["TemplateArn"] = *s.TemplateArn
-	}
-	if s.TemplateData != nil {
-		m["TemplateData"] = *s.TemplateData
-	}
-	if s.Headers != nil {
-		m["Headers"] = api.DynList(s.Headers, func(e MessageHeader) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "TemplateArn", s.TemplateArn, api.DynString)
+	api.Put(m, "TemplateData", s.TemplateData, api.DynString)
+	api.PutList(m, "Headers", s.Headers, func(e MessageHeader) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TestRenderEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["TemplateData"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateData, v); err != nil {
-			return api.At(err, ".TemplateData")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateData", &s.TemplateData, api.SetStringPtr)
+	return err
 }
 
 func (s *TestRenderEmailTemplateRequest) ToDynamic() map[string]any {
@@ -7903,22 +4539,15 @@ func (s *TestRenderEmailTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.TemplateData != nil {
-		m["TemplateData"] = *s.TemplateData
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "TemplateData", s.TemplateData, api.DynString)
 	return m
 }
 
 func (s *TestRenderEmailTemplateResponse) FromDynamic(m map[string]any) error {
-	if v := m["RenderedTemplate"]; v != nil {
-		if err := api.SetStringPtr(&s.RenderedTemplate, v); err != nil {
-			return api.At(err, ".RenderedTemplate")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RenderedTemplate", &s.RenderedTemplate, api.SetStringPtr)
+	return err
 }
 
 func (s *TestRenderEmailTemplateResponse) ToDynamic() map[string]any {
@@ -7926,9 +4555,7 @@ func (s *TestRenderEmailTemplateResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RenderedTemplate != nil {
-		m["RenderedTemplate"] = *s.RenderedTemplate
-	}
+	api.Put(m, "RenderedTemplate", s.RenderedTemplate, api.DynString)
 	return m
 }
 
@@ -7942,27 +4569,12 @@ func (s *TooManyRequestsException) ToDynamic() map[string]any {
 }
 
 func (s *Topic) FromDynamic(m map[string]any) error {
-	if v := m["TopicName"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicName, v); err != nil {
-			return api.At(err, ".TopicName")
-		}
-	}
-	if v := m["DisplayName"]; v != nil {
-		if err := api.SetStringPtr(&s.DisplayName, v); err != nil {
-			return api.At(err, ".DisplayName")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["DefaultSubscriptionStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultSubscriptionStatus, v); err != nil {
-			return api.At(err, ".DefaultSubscriptionStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicName", &s.TopicName, api.SetStringPtr)
+	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultSubscriptionStatus", &s.DefaultSubscriptionStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *Topic) ToDynamic() map[string]any {
@@ -7970,33 +4582,18 @@ func (s *Topic) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TopicName != nil {
-		m["TopicName"] = *s.TopicName
-	}
-	if s.DisplayName != nil {
-		m["DisplayName"] = *s.DisplayName
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.DefaultSubscriptionStatus != nil {
-		m["DefaultSubscriptionStatus"] = *s.DefaultSubscriptionStatus
-	}
+	api.Put(m, "TopicName", s.TopicName, api.DynString)
+	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "DefaultSubscriptionStatus", s.DefaultSubscriptionStatus, api.DynString)
 	return m
 }
 
 func (s *TopicFilter) FromDynamic(m map[string]any) error {
-	if v := m["TopicName"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicName, v); err != nil {
-			return api.At(err, ".TopicName")
-		}
-	}
-	if v := m["UseDefaultIfPreferenceUnavailable"]; v != nil {
-		if err := api.SetBoolPtr(&s.UseDefaultIfPreferenceUnavailable, v); err != nil {
-			return api.At(err, ".UseDefaultIfPreferenceUnavailable")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicName", &s.TopicName, api.SetStringPtr)
+	err = api.Decode(err, m, "UseDefaultIfPreferenceUnavailable", &s.UseDefaultIfPreferenceUnavailable, api.SetBoolPtr)
+	return err
 }
 
 func (s *TopicFilter) ToDynamic() map[string]any {
@@ -8004,27 +4601,16 @@ func (s *TopicFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TopicName != nil {
-		m["TopicName"] = *s.TopicName
-	}
-	if s.UseDefaultIfPreferenceUnavailable != nil {
-		m["UseDefaultIfPreferenceUnavailable"] = *s.UseDefaultIfPreferenceUnavailable
-	}
+	api.Put(m, "TopicName", s.TopicName, api.DynString)
+	api.Put(m, "UseDefaultIfPreferenceUnavailable", s.UseDefaultIfPreferenceUnavailable, api.DynBool)
 	return m
 }
 
 func (s *TopicPreference) FromDynamic(m map[string]any) error {
-	if v := m["TopicName"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicName, v); err != nil {
-			return api.At(err, ".TopicName")
-		}
-	}
-	if v := m["SubscriptionStatus"]; v != nil {
-		if err := api.SetStringPtr(&s.SubscriptionStatus, v); err != nil {
-			return api.At(err, ".SubscriptionStatus")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicName", &s.TopicName, api.SetStringPtr)
+	err = api.Decode(err, m, "SubscriptionStatus", &s.SubscriptionStatus, api.SetStringPtr)
+	return err
 }
 
 func (s *TopicPreference) ToDynamic() map[string]any {
@@ -8032,22 +4618,15 @@ func (s *TopicPreference) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TopicName != nil {
-		m["TopicName"] = *s.TopicName
-	}
-	if s.SubscriptionStatus != nil {
-		m["SubscriptionStatus"] = *s.SubscriptionStatus
-	}
+	api.Put(m, "TopicName", s.TopicName, api.DynString)
+	api.Put(m, "SubscriptionStatus", s.SubscriptionStatus, api.DynString)
 	return m
 }
 
 func (s *TrackingOptions) FromDynamic(m map[string]any) error {
-	if v := m["CustomRedirectDomain"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomRedirectDomain, v); err != nil {
-			return api.At(err, ".CustomRedirectDomain")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomRedirectDomain", &s.CustomRedirectDomain, api.SetStringPtr)
+	return err
 }
 
 func (s *TrackingOptions) ToDynamic() map[string]any {
@@ -8055,24 +4634,15 @@ func (s *TrackingOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomRedirectDomain != nil {
-		m["CustomRedirectDomain"] = *s.CustomRedirectDomain
-	}
+	api.Put(m, "CustomRedirectDomain", s.CustomRedirectDomain, api.DynString)
 	return m
 }
 
 func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceRequest) ToDynamic() map[string]any {
@@ -8080,12 +4650,8 @@ func (s *UntagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
@@ -8099,24 +4665,11 @@ func (s *UntagResourceResponse) ToDynamic() map[string]any {
 }
 
 func (s *UpdateConfigurationSetEventDestinationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ConfigurationSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ConfigurationSetName, v); err != nil {
-			return api.At(err, ".ConfigurationSetName")
-		}
-	}
-	if v := m["EventDestinationName"]; v != nil {
-		if err := api.SetStringPtr(&s.EventDestinationName, v); err != nil {
-			return api.At(err, ".EventDestinationName")
-		}
-	}
-	if v := m["EventDestination"]; v != nil {
-		p := new(EventDestinationDefinition)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EventDestination")
-		}
-		s.EventDestination = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
+	err = api.Decode(err, m, "EventDestination", &s.EventDestination, api.SetStructPtr[EventDestinationDefinition])
+	return err
 }
 
 func (s *UpdateConfigurationSetEventDestinationRequest) ToDynamic() map[string]any {
@@ -8124,15 +4677,9 @@ func (s *UpdateConfigurationSetEventDestinationRequest) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ConfigurationSetName != nil {
-		m["ConfigurationSetName"] = *s.ConfigurationSetName
-	}
-	if s.EventDestinationName != nil {
-		m["EventDestinationName"] = *s.EventDestinationName
-	}
-	if s.EventDestination != nil {
-		m["EventDestination"] = s.EventDestination.ToDynamic()
-	}
+	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
+	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
+	api.PutStruct(m, "EventDestination", s.EventDestination)
 	return m
 }
 
@@ -8148,22 +4695,13 @@ func (s *UpdateConfigurationSetEventDestinationResponse) ToDynamic() map[string]
 }
 
 func (s *UpdateContactListRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	if v := m["Topics"]; v != nil {
-		if err := api.SetList(&s.Topics, v, func(p *Topic, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Topics")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	err = api.Decode(err, m, "Topics", &s.Topics, func(p *[]Topic, v any) error {
+		return api.SetList(p, v, func(p *Topic, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateContactListRequest) ToDynamic() map[string]any {
@@ -8171,15 +4709,9 @@ func (s *UpdateContactListRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
-	if s.Topics != nil {
-		m["Topics"] = api.DynList(s.Topics, func(e Topic) any { return e.ToDynamic() })
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
+	api.PutList(m, "Topics", s.Topics, func(e Topic) any { return e.ToDynamic() })
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
@@ -8193,32 +4725,15 @@ func (s *UpdateContactListResponse) ToDynamic() map[string]any {
 }
 
 func (s *UpdateContactRequest) FromDynamic(m map[string]any) error {
-	if v := m["ContactListName"]; v != nil {
-		if err := api.SetStringPtr(&s.ContactListName, v); err != nil {
-			return api.At(err, ".ContactListName")
-		}
-	}
-	if v := m["EmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailAddress, v); err != nil {
-			return api.At(err, ".EmailAddress")
-		}
-	}
-	if v := m["TopicPreferences"]; v != nil {
-		if err := api.SetList(&s.TopicPreferences, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TopicPreferences")
-		}
-	}
-	if v := m["UnsubscribeAll"]; v != nil {
-		if err := api.SetBoolPtr(&s.UnsubscribeAll, v); err != nil {
-			return api.At(err, ".UnsubscribeAll")
-		}
-	}
-	if v := m["AttributesData"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributesData, v); err != nil {
-			return api.At(err, ".AttributesData")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
+	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TopicPreferences", &s.TopicPreferences, func(p *[]TopicPreference, v any) error {
+		return api.SetList(p, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "UnsubscribeAll", &s.UnsubscribeAll, api.SetBoolPtr)
+	err = api.Decode(err, m, "AttributesData", &s.AttributesData, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateContactRequest) ToDynamic() map[string]any {
@@ -8226,21 +4741,11 @@ func (s *UpdateContactRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.ContactListName != nil {
-		m["ContactListName"] = *s.ContactListName
-	}
-	if s.EmailAddress != nil {
-		m["EmailAddress"] = *s.EmailAddress
-	}
-	if s.TopicPreferences != nil {
-		m["TopicPreferences"] = api.DynList(s.TopicPreferences, func(e TopicPreference) any { return e.ToDynamic() })
-	}
-	if s.UnsubscribeAll != nil {
-		m["UnsubscribeAll"] = *s.UnsubscribeAll
-	}
-	if s.AttributesData != nil {
-		m["AttributesData"] = *s.AttributesData
-	}
+	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
+	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
+	api.PutList(m, "TopicPreferences", s.TopicPreferences, func(e TopicPreference) any { return e.ToDynamic() })
+	api.Put(m, "UnsubscribeAll", s.UnsubscribeAll, api.DynBool)
+	api.Put(m, "AttributesData", s.AttributesData, api.DynString)
 	return m
 }
 
@@ -8254,37 +4759,14 @@ func (s *UpdateContactResponse) ToDynamic() map[string]any {
 }
 
 func (s *UpdateCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["FromEmailAddress"]; v != nil {
-		if err := api.SetStringPtr(&s.FromEmailAddress, v); err != nil {
-			return api.At(err, ".FromEmailAddress")
-		}
-	}
-	if v := m["TemplateSubject"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateSubject, v); err != nil {
-			return api.At(err, ".TemplateSubject")
-		}
-	}
-	if v := m["TemplateContent"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateContent, v); err != nil {
-			return api.At(err, ".TemplateContent")
-		}
-	}
-	if v := m["SuccessRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.SuccessRedirectionURL, v); err != nil {
-			return api.At(err, ".SuccessRedirectionURL")
-		}
-	}
-	if v := m["FailureRedirectionURL"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureRedirectionURL, v); err != nil {
-			return api.At(err, ".FailureRedirectionURL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStringPtr)
+	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
+	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
@@ -8292,24 +4774,12 @@ func (s *UpdateCustomVerificationEmailTemplateRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.FromEmailAddress != nil {
-		m["FromEmailAddress"] = *s.FromEmailAddress
-	}
-	if s.TemplateSubject != nil {
-		m["TemplateSubject"] = *s.TemplateSubject
-	}
-	if s.TemplateContent != nil {
-		m["TemplateContent"] = *s.TemplateContent
-	}
-	if s.SuccessRedirectionURL != nil {
-		m["SuccessRedirectionURL"] = *s.SuccessRedirectionURL
-	}
-	if s.FailureRedirectionURL != nil {
-		m["FailureRedirectionURL"] = *s.FailureRedirectionURL
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
+	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
+	api.Put(m, "TemplateContent", s.TemplateContent, api.DynString)
+	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
+	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
 	return m
 }
 
@@ -8323,22 +4793,11 @@ func (s *UpdateCustomVerificationEmailTemplateResponse) ToDynamic() map[string]a
 }
 
 func (s *UpdateEmailIdentityPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["EmailIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.EmailIdentity, v); err != nil {
-			return api.At(err, ".EmailIdentity")
-		}
-	}
-	if v := m["PolicyName"]; v != nil {
-		if err := api.SetStringPtr(&s.PolicyName, v); err != nil {
-			return api.At(err, ".PolicyName")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateEmailIdentityPolicyRequest) ToDynamic() map[string]any {
@@ -8346,15 +4805,9 @@ func (s *UpdateEmailIdentityPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.EmailIdentity != nil {
-		m["EmailIdentity"] = *s.EmailIdentity
-	}
-	if s.PolicyName != nil {
-		m["PolicyName"] = *s.PolicyName
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
+	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
+	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
+	api.Put(m, "Policy", s.Policy, api.DynString)
 	return m
 }
 
@@ -8368,19 +4821,10 @@ func (s *UpdateEmailIdentityPolicyResponse) ToDynamic() map[string]any {
 }
 
 func (s *UpdateEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	if v := m["TemplateName"]; v != nil {
-		if err := api.SetStringPtr(&s.TemplateName, v); err != nil {
-			return api.At(err, ".TemplateName")
-		}
-	}
-	if v := m["TemplateContent"]; v != nil {
-		p := new(EmailTemplateContent)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TemplateContent")
-		}
-		s.TemplateContent = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
+	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStructPtr[EmailTemplateContent])
+	return err
 }
 
 func (s *UpdateEmailTemplateRequest) ToDynamic() map[string]any {
@@ -8388,12 +4832,8 @@ func (s *UpdateEmailTemplateRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TemplateName != nil {
-		m["TemplateName"] = *s.TemplateName
-	}
-	if s.TemplateContent != nil {
-		m["TemplateContent"] = s.TemplateContent.ToDynamic()
-	}
+	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
+	api.PutStruct(m, "TemplateContent", s.TemplateContent)
 	return m
 }
 
@@ -8407,26 +4847,11 @@ func (s *UpdateEmailTemplateResponse) ToDynamic() map[string]any {
 }
 
 func (s *VdmAttributes) FromDynamic(m map[string]any) error {
-	if v := m["VdmEnabled"]; v != nil {
-		if err := api.SetStringPtr(&s.VdmEnabled, v); err != nil {
-			return api.At(err, ".VdmEnabled")
-		}
-	}
-	if v := m["DashboardAttributes"]; v != nil {
-		p := new(DashboardAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DashboardAttributes")
-		}
-		s.DashboardAttributes = p
-	}
-	if v := m["GuardianAttributes"]; v != nil {
-		p := new(GuardianAttributes)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".GuardianAttributes")
-		}
-		s.GuardianAttributes = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VdmEnabled", &s.VdmEnabled, api.SetStringPtr)
+	err = api.Decode(err, m, "DashboardAttributes", &s.DashboardAttributes, api.SetStructPtr[DashboardAttributes])
+	err = api.Decode(err, m, "GuardianAttributes", &s.GuardianAttributes, api.SetStructPtr[GuardianAttributes])
+	return err
 }
 
 func (s *VdmAttributes) ToDynamic() map[string]any {
@@ -8434,34 +4859,17 @@ func (s *VdmAttributes) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.VdmEnabled != nil {
-		m["VdmEnabled"] = *s.VdmEnabled
-	}
-	if s.DashboardAttributes != nil {
-		m["DashboardAttributes"] = s.DashboardAttributes.ToDynamic()
-	}
-	if s.GuardianAttributes != nil {
-		m["GuardianAttributes"] = s.GuardianAttributes.ToDynamic()
-	}
+	api.Put(m, "VdmEnabled", s.VdmEnabled, api.DynString)
+	api.PutStruct(m, "DashboardAttributes", s.DashboardAttributes)
+	api.PutStruct(m, "GuardianAttributes", s.GuardianAttributes)
 	return m
 }
 
 func (s *VdmOptions) FromDynamic(m map[string]any) error {
-	if v := m["DashboardOptions"]; v != nil {
-		p := new(DashboardOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DashboardOptions")
-		}
-		s.DashboardOptions = p
-	}
-	if v := m["GuardianOptions"]; v != nil {
-		p := new(GuardianOptions)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".GuardianOptions")
-		}
-		s.GuardianOptions = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DashboardOptions", &s.DashboardOptions, api.SetStructPtr[DashboardOptions])
+	err = api.Decode(err, m, "GuardianOptions", &s.GuardianOptions, api.SetStructPtr[GuardianOptions])
+	return err
 }
 
 func (s *VdmOptions) ToDynamic() map[string]any {
@@ -8469,39 +4877,18 @@ func (s *VdmOptions) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.DashboardOptions != nil {
-		m["DashboardOptions"] = s.DashboardOptions.ToDynamic()
-	}
-	if s.GuardianOptions != nil {
-		m["GuardianOptions"] = s.GuardianOptions.ToDynamic()
-	}
+	api.PutStruct(m, "DashboardOptions", s.DashboardOptions)
+	api.PutStruct(m, "GuardianOptions", s.GuardianOptions)
 	return m
 }
 
 func (s *VerificationInfo) FromDynamic(m map[string]any) error {
-	if v := m["LastCheckedTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastCheckedTimestamp, v); err != nil {
-			return api.At(err, ".LastCheckedTimestamp")
-		}
-	}
-	if v := m["LastSuccessTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastSuccessTimestamp, v); err != nil {
-			return api.At(err, ".LastSuccessTimestamp")
-		}
-	}
-	if v := m["ErrorType"]; v != nil {
-		if err := api.SetStringPtr(&s.ErrorType, v); err != nil {
-			return api.At(err, ".ErrorType")
-		}
-	}
-	if v := m["SOARecord"]; v != nil {
-		p := new(SOARecord)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SOARecord")
-		}
-		s.SOARecord = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LastCheckedTimestamp", &s.LastCheckedTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "LastSuccessTimestamp", &s.LastSuccessTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ErrorType", &s.ErrorType, api.SetStringPtr)
+	err = api.Decode(err, m, "SOARecord", &s.SOARecord, api.SetStructPtr[SOARecord])
+	return err
 }
 
 func (s *VerificationInfo) ToDynamic() map[string]any {
@@ -8509,43 +4896,20 @@ func (s *VerificationInfo) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LastCheckedTimestamp != nil {
-		m["LastCheckedTimestamp"] = s.LastCheckedTimestamp.UTC()
-	}
-	if s.LastSuccessTimestamp != nil {
-		m["LastSuccessTimestamp"] = s.LastSuccessTimestamp.UTC()
-	}
-	if s.ErrorType != nil {
-		m["ErrorType"] = *s.ErrorType
-	}
-	if s.SOARecord != nil {
-		m["SOARecord"] = s.SOARecord.ToDynamic()
-	}
+	api.Put(m, "LastCheckedTimestamp", s.LastCheckedTimestamp, api.DynTime)
+	api.Put(m, "LastSuccessTimestamp", s.LastSuccessTimestamp, api.DynTime)
+	api.Put(m, "ErrorType", s.ErrorType, api.DynString)
+	api.PutStruct(m, "SOARecord", s.SOARecord)
 	return m
 }
 
 func (s *VolumeStatistics) FromDynamic(m map[string]any) error {
-	if v := m["InboxRawCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.InboxRawCount, v); err != nil {
-			return api.At(err, ".InboxRawCount")
-		}
-	}
-	if v := m["SpamRawCount"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SpamRawCount, v); err != nil {
-			return api.At(err, ".SpamRawCount")
-		}
-	}
-	if v := m["ProjectedInbox"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ProjectedInbox, v); err != nil {
-			return api.At(err, ".ProjectedInbox")
-		}
-	}
-	if v := m["ProjectedSpam"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ProjectedSpam, v); err != nil {
-			return api.At(err, ".ProjectedSpam")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InboxRawCount", &s.InboxRawCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "SpamRawCount", &s.SpamRawCount, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ProjectedInbox", &s.ProjectedInbox, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ProjectedSpam", &s.ProjectedSpam, api.SetInt64Ptr)
+	return err
 }
 
 func (s *VolumeStatistics) ToDynamic() map[string]any {
@@ -8553,17 +4917,9 @@ func (s *VolumeStatistics) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.InboxRawCount != nil {
-		m["InboxRawCount"] = *s.InboxRawCount
-	}
-	if s.SpamRawCount != nil {
-		m["SpamRawCount"] = *s.SpamRawCount
-	}
-	if s.ProjectedInbox != nil {
-		m["ProjectedInbox"] = *s.ProjectedInbox
-	}
-	if s.ProjectedSpam != nil {
-		m["ProjectedSpam"] = *s.ProjectedSpam
-	}
+	api.Put(m, "InboxRawCount", s.InboxRawCount, api.DynInt64)
+	api.Put(m, "SpamRawCount", s.SpamRawCount, api.DynInt64)
+	api.Put(m, "ProjectedInbox", s.ProjectedInbox, api.DynInt64)
+	api.Put(m, "ProjectedSpam", s.ProjectedSpam, api.DynInt64)
 	return m
 }

@@ -106,27 +106,12 @@ func (s *UnsubscribeOutput) ToDynamic() map[string]any {
 }
 
 func (s *AddPermissionInput) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["Label"]; v != nil {
-		if err := api.SetStringPtr(&s.Label, v); err != nil {
-			return api.At(err, ".Label")
-		}
-	}
-	if v := m["AWSAccountId"]; v != nil {
-		if err := api.SetList(&s.AWSAccountId, v, api.SetString); err != nil {
-			return api.At(err, ".AWSAccountId")
-		}
-	}
-	if v := m["ActionName"]; v != nil {
-		if err := api.SetList(&s.ActionName, v, api.SetString); err != nil {
-			return api.At(err, ".ActionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
+	err = api.Decode(err, m, "AWSAccountId", &s.AWSAccountId, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ActionName", &s.ActionName, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *AddPermissionInput) ToDynamic() map[string]any {
@@ -134,28 +119,17 @@ func (s *AddPermissionInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.Label != nil {
-		m["Label"] = *s.Label
-	}
-	if s.AWSAccountId != nil {
-		m["AWSAccountId"] = api.DynList(s.AWSAccountId, api.DynString)
-	}
-	if s.ActionName != nil {
-		m["ActionName"] = api.DynList(s.ActionName, api.DynString)
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.Put(m, "Label", s.Label, api.DynString)
+	api.PutList(m, "AWSAccountId", s.AWSAccountId, api.DynString)
+	api.PutList(m, "ActionName", s.ActionName, api.DynString)
 	return m
 }
 
 func (s *AuthorizationErrorException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *AuthorizationErrorException) ToDynamic() map[string]any {
@@ -163,19 +137,14 @@ func (s *AuthorizationErrorException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *BatchEntryIdsNotDistinctException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchEntryIdsNotDistinctException) ToDynamic() map[string]any {
@@ -183,19 +152,14 @@ func (s *BatchEntryIdsNotDistinctException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *BatchRequestTooLongException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchRequestTooLongException) ToDynamic() map[string]any {
@@ -203,34 +167,17 @@ func (s *BatchRequestTooLongException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *BatchResultErrorEntry) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Code"]; v != nil {
-		if err := api.SetStringPtr(&s.Code, v); err != nil {
-			return api.At(err, ".Code")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["SenderFault"]; v != nil {
-		if err := api.SetBoolPtr(&s.SenderFault, v); err != nil {
-			return api.At(err, ".SenderFault")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "SenderFault", &s.SenderFault, api.SetBoolPtr)
+	return err
 }
 
 func (s *BatchResultErrorEntry) ToDynamic() map[string]any {
@@ -238,28 +185,17 @@ func (s *BatchResultErrorEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Code != nil {
-		m["Code"] = *s.Code
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.SenderFault != nil {
-		m["SenderFault"] = *s.SenderFault
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Code", s.Code, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.Put(m, "SenderFault", s.SenderFault, api.DynBool)
 	return m
 }
 
 func (s *CheckIfPhoneNumberIsOptedOutInput) FromDynamic(m map[string]any) error {
-	if v := m["phoneNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PhoneNumber, v); err != nil {
-			return api.At(err, ".phoneNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "phoneNumber", &s.PhoneNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *CheckIfPhoneNumberIsOptedOutInput) ToDynamic() map[string]any {
@@ -267,19 +203,14 @@ func (s *CheckIfPhoneNumberIsOptedOutInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PhoneNumber != nil {
-		m["phoneNumber"] = *s.PhoneNumber
-	}
+	api.Put(m, "phoneNumber", s.PhoneNumber, api.DynString)
 	return m
 }
 
 func (s *CheckIfPhoneNumberIsOptedOutResponse) FromDynamic(m map[string]any) error {
-	if v := m["isOptedOut"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsOptedOut, v); err != nil {
-			return api.At(err, ".isOptedOut")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "isOptedOut", &s.IsOptedOut, api.SetBoolPtr)
+	return err
 }
 
 func (s *CheckIfPhoneNumberIsOptedOutResponse) ToDynamic() map[string]any {
@@ -287,19 +218,14 @@ func (s *CheckIfPhoneNumberIsOptedOutResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.IsOptedOut != nil {
-		m["isOptedOut"] = *s.IsOptedOut
-	}
+	api.Put(m, "isOptedOut", s.IsOptedOut, api.DynBool)
 	return m
 }
 
 func (s *ConcurrentAccessException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ConcurrentAccessException) ToDynamic() map[string]any {
@@ -307,29 +233,16 @@ func (s *ConcurrentAccessException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ConfirmSubscriptionInput) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["Token"]; v != nil {
-		if err := api.SetStringPtr(&s.Token, v); err != nil {
-			return api.At(err, ".Token")
-		}
-	}
-	if v := m["AuthenticateOnUnsubscribe"]; v != nil {
-		if err := api.SetStringPtr(&s.AuthenticateOnUnsubscribe, v); err != nil {
-			return api.At(err, ".AuthenticateOnUnsubscribe")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Token", &s.Token, api.SetStringPtr)
+	err = api.Decode(err, m, "AuthenticateOnUnsubscribe", &s.AuthenticateOnUnsubscribe, api.SetStringPtr)
+	return err
 }
 
 func (s *ConfirmSubscriptionInput) ToDynamic() map[string]any {
@@ -337,25 +250,16 @@ func (s *ConfirmSubscriptionInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.Token != nil {
-		m["Token"] = *s.Token
-	}
-	if s.AuthenticateOnUnsubscribe != nil {
-		m["AuthenticateOnUnsubscribe"] = *s.AuthenticateOnUnsubscribe
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.Put(m, "Token", s.Token, api.DynString)
+	api.Put(m, "AuthenticateOnUnsubscribe", s.AuthenticateOnUnsubscribe, api.DynString)
 	return m
 }
 
 func (s *ConfirmSubscriptionResponse) FromDynamic(m map[string]any) error {
-	if v := m["SubscriptionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SubscriptionArn, v); err != nil {
-			return api.At(err, ".SubscriptionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SubscriptionArn", &s.SubscriptionArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ConfirmSubscriptionResponse) ToDynamic() map[string]any {
@@ -363,19 +267,14 @@ func (s *ConfirmSubscriptionResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SubscriptionArn != nil {
-		m["SubscriptionArn"] = *s.SubscriptionArn
-	}
+	api.Put(m, "SubscriptionArn", s.SubscriptionArn, api.DynString)
 	return m
 }
 
 func (s *CreateEndpointResponse) FromDynamic(m map[string]any) error {
-	if v := m["EndpointArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointArn, v); err != nil {
-			return api.At(err, ".EndpointArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EndpointArn", &s.EndpointArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateEndpointResponse) ToDynamic() map[string]any {
@@ -383,29 +282,16 @@ func (s *CreateEndpointResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EndpointArn != nil {
-		m["EndpointArn"] = *s.EndpointArn
-	}
+	api.Put(m, "EndpointArn", s.EndpointArn, api.DynString)
 	return m
 }
 
 func (s *CreatePlatformApplicationInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Platform"]; v != nil {
-		if err := api.SetStringPtr(&s.Platform, v); err != nil {
-			return api.At(err, ".Platform")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Platform", &s.Platform, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreatePlatformApplicationInput) ToDynamic() map[string]any {
@@ -413,25 +299,16 @@ func (s *CreatePlatformApplicationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Platform != nil {
-		m["Platform"] = *s.Platform
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Platform", s.Platform, api.DynString)
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *CreatePlatformApplicationResponse) FromDynamic(m map[string]any) error {
-	if v := m["PlatformApplicationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PlatformApplicationArn, v); err != nil {
-			return api.At(err, ".PlatformApplicationArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreatePlatformApplicationResponse) ToDynamic() map[string]any {
@@ -439,34 +316,17 @@ func (s *CreatePlatformApplicationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PlatformApplicationArn != nil {
-		m["PlatformApplicationArn"] = *s.PlatformApplicationArn
-	}
+	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
 	return m
 }
 
 func (s *CreatePlatformEndpointInput) FromDynamic(m map[string]any) error {
-	if v := m["PlatformApplicationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PlatformApplicationArn, v); err != nil {
-			return api.At(err, ".PlatformApplicationArn")
-		}
-	}
-	if v := m["Token"]; v != nil {
-		if err := api.SetStringPtr(&s.Token, v); err != nil {
-			return api.At(err, ".Token")
-		}
-	}
-	if v := m["CustomUserData"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomUserData, v); err != nil {
-			return api.At(err, ".CustomUserData")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Token", &s.Token, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomUserData", &s.CustomUserData, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreatePlatformEndpointInput) ToDynamic() map[string]any {
@@ -474,33 +334,18 @@ func (s *CreatePlatformEndpointInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.PlatformApplicationArn != nil {
-		m["PlatformApplicationArn"] = *s.PlatformApplicationArn
-	}
-	if s.Token != nil {
-		m["Token"] = *s.Token
-	}
-	if s.CustomUserData != nil {
-		m["CustomUserData"] = *s.CustomUserData
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
+	api.Put(m, "Token", s.Token, api.DynString)
+	api.Put(m, "CustomUserData", s.CustomUserData, api.DynString)
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *CreateSMSSandboxPhoneNumberInput) FromDynamic(m map[string]any) error {
-	if v := m["PhoneNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PhoneNumber, v); err != nil {
-			return api.At(err, ".PhoneNumber")
-		}
-	}
-	if v := m["LanguageCode"]; v != nil {
-		if err := api.SetStringPtr(&s.LanguageCode, v); err != nil {
-			return api.At(err, ".LanguageCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PhoneNumber", &s.PhoneNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "LanguageCode", &s.LanguageCode, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateSMSSandboxPhoneNumberInput) ToDynamic() map[string]any {
@@ -508,12 +353,8 @@ func (s *CreateSMSSandboxPhoneNumberInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PhoneNumber != nil {
-		m["PhoneNumber"] = *s.PhoneNumber
-	}
-	if s.LanguageCode != nil {
-		m["LanguageCode"] = *s.LanguageCode
-	}
+	api.Put(m, "PhoneNumber", s.PhoneNumber, api.DynString)
+	api.Put(m, "LanguageCode", s.LanguageCode, api.DynString)
 	return m
 }
 
@@ -527,27 +368,14 @@ func (s *CreateSMSSandboxPhoneNumberResult) ToDynamic() map[string]any {
 }
 
 func (s *CreateTopicInput) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["DataProtectionPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.DataProtectionPolicy, v); err != nil {
-			return api.At(err, ".DataProtectionPolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "DataProtectionPolicy", &s.DataProtectionPolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateTopicInput) ToDynamic() map[string]any {
@@ -555,28 +383,17 @@ func (s *CreateTopicInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.DataProtectionPolicy != nil {
-		m["DataProtectionPolicy"] = *s.DataProtectionPolicy
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.Put(m, "DataProtectionPolicy", s.DataProtectionPolicy, api.DynString)
 	return m
 }
 
 func (s *CreateTopicResponse) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateTopicResponse) ToDynamic() map[string]any {
@@ -584,19 +401,14 @@ func (s *CreateTopicResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
 	return m
 }
 
 func (s *DeleteEndpointInput) FromDynamic(m map[string]any) error {
-	if v := m["EndpointArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointArn, v); err != nil {
-			return api.At(err, ".EndpointArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EndpointArn", &s.EndpointArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteEndpointInput) ToDynamic() map[string]any {
@@ -604,19 +416,14 @@ func (s *DeleteEndpointInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EndpointArn != nil {
-		m["EndpointArn"] = *s.EndpointArn
-	}
+	api.Put(m, "EndpointArn", s.EndpointArn, api.DynString)
 	return m
 }
 
 func (s *DeletePlatformApplicationInput) FromDynamic(m map[string]any) error {
-	if v := m["PlatformApplicationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PlatformApplicationArn, v); err != nil {
-			return api.At(err, ".PlatformApplicationArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeletePlatformApplicationInput) ToDynamic() map[string]any {
@@ -624,19 +431,14 @@ func (s *DeletePlatformApplicationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PlatformApplicationArn != nil {
-		m["PlatformApplicationArn"] = *s.PlatformApplicationArn
-	}
+	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
 	return m
 }
 
 func (s *DeleteSMSSandboxPhoneNumberInput) FromDynamic(m map[string]any) error {
-	if v := m["PhoneNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PhoneNumber, v); err != nil {
-			return api.At(err, ".PhoneNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PhoneNumber", &s.PhoneNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteSMSSandboxPhoneNumberInput) ToDynamic() map[string]any {
@@ -644,9 +446,7 @@ func (s *DeleteSMSSandboxPhoneNumberInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PhoneNumber != nil {
-		m["PhoneNumber"] = *s.PhoneNumber
-	}
+	api.Put(m, "PhoneNumber", s.PhoneNumber, api.DynString)
 	return m
 }
 
@@ -660,12 +460,9 @@ func (s *DeleteSMSSandboxPhoneNumberResult) ToDynamic() map[string]any {
 }
 
 func (s *DeleteTopicInput) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteTopicInput) ToDynamic() map[string]any {
@@ -673,19 +470,14 @@ func (s *DeleteTopicInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
 	return m
 }
 
 func (s *EmptyBatchRequestException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EmptyBatchRequestException) ToDynamic() map[string]any {
@@ -693,24 +485,15 @@ func (s *EmptyBatchRequestException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Endpoint) FromDynamic(m map[string]any) error {
-	if v := m["EndpointArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointArn, v); err != nil {
-			return api.At(err, ".EndpointArn")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EndpointArn", &s.EndpointArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *Endpoint) ToDynamic() map[string]any {
@@ -718,22 +501,15 @@ func (s *Endpoint) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EndpointArn != nil {
-		m["EndpointArn"] = *s.EndpointArn
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.Put(m, "EndpointArn", s.EndpointArn, api.DynString)
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *EndpointDisabledException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EndpointDisabledException) ToDynamic() map[string]any {
@@ -741,19 +517,14 @@ func (s *EndpointDisabledException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *FilterPolicyLimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *FilterPolicyLimitExceededException) ToDynamic() map[string]any {
@@ -761,19 +532,14 @@ func (s *FilterPolicyLimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *GetDataProtectionPolicyInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDataProtectionPolicyInput) ToDynamic() map[string]any {
@@ -781,19 +547,14 @@ func (s *GetDataProtectionPolicyInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
 func (s *GetDataProtectionPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["DataProtectionPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.DataProtectionPolicy, v); err != nil {
-			return api.At(err, ".DataProtectionPolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DataProtectionPolicy", &s.DataProtectionPolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDataProtectionPolicyResponse) ToDynamic() map[string]any {
@@ -801,19 +562,14 @@ func (s *GetDataProtectionPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DataProtectionPolicy != nil {
-		m["DataProtectionPolicy"] = *s.DataProtectionPolicy
-	}
+	api.Put(m, "DataProtectionPolicy", s.DataProtectionPolicy, api.DynString)
 	return m
 }
 
 func (s *GetEndpointAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["EndpointArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointArn, v); err != nil {
-			return api.At(err, ".EndpointArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EndpointArn", &s.EndpointArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetEndpointAttributesInput) ToDynamic() map[string]any {
@@ -821,19 +577,14 @@ func (s *GetEndpointAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EndpointArn != nil {
-		m["EndpointArn"] = *s.EndpointArn
-	}
+	api.Put(m, "EndpointArn", s.EndpointArn, api.DynString)
 	return m
 }
 
 func (s *GetEndpointAttributesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetEndpointAttributesResponse) ToDynamic() map[string]any {
@@ -841,19 +592,14 @@ func (s *GetEndpointAttributesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *GetPlatformApplicationAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["PlatformApplicationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PlatformApplicationArn, v); err != nil {
-			return api.At(err, ".PlatformApplicationArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPlatformApplicationAttributesInput) ToDynamic() map[string]any {
@@ -861,19 +607,14 @@ func (s *GetPlatformApplicationAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PlatformApplicationArn != nil {
-		m["PlatformApplicationArn"] = *s.PlatformApplicationArn
-	}
+	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
 	return m
 }
 
 func (s *GetPlatformApplicationAttributesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetPlatformApplicationAttributesResponse) ToDynamic() map[string]any {
@@ -881,19 +622,14 @@ func (s *GetPlatformApplicationAttributesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *GetSMSAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["attributes"]; v != nil {
-		if err := api.SetList(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "attributes", &s.Attributes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetSMSAttributesInput) ToDynamic() map[string]any {
@@ -901,19 +637,14 @@ func (s *GetSMSAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["attributes"] = api.DynList(s.Attributes, api.DynString)
-	}
+	api.PutList(m, "attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *GetSMSAttributesResponse) FromDynamic(m map[string]any) error {
-	if v := m["attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetSMSAttributesResponse) ToDynamic() map[string]any {
@@ -921,9 +652,7 @@ func (s *GetSMSAttributesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.PutMap(m, "attributes", s.Attributes, api.DynString)
 	return m
 }
 
@@ -937,12 +666,9 @@ func (s *GetSMSSandboxAccountStatusInput) ToDynamic() map[string]any {
 }
 
 func (s *GetSMSSandboxAccountStatusResult) FromDynamic(m map[string]any) error {
-	if v := m["IsInSandbox"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsInSandbox, v); err != nil {
-			return api.At(err, ".IsInSandbox")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IsInSandbox", &s.IsInSandbox, api.SetBoolPtr)
+	return err
 }
 
 func (s *GetSMSSandboxAccountStatusResult) ToDynamic() map[string]any {
@@ -950,19 +676,14 @@ func (s *GetSMSSandboxAccountStatusResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.IsInSandbox != nil {
-		m["IsInSandbox"] = *s.IsInSandbox
-	}
+	api.Put(m, "IsInSandbox", s.IsInSandbox, api.DynBool)
 	return m
 }
 
 func (s *GetSubscriptionAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["SubscriptionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SubscriptionArn, v); err != nil {
-			return api.At(err, ".SubscriptionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SubscriptionArn", &s.SubscriptionArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetSubscriptionAttributesInput) ToDynamic() map[string]any {
@@ -970,19 +691,14 @@ func (s *GetSubscriptionAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SubscriptionArn != nil {
-		m["SubscriptionArn"] = *s.SubscriptionArn
-	}
+	api.Put(m, "SubscriptionArn", s.SubscriptionArn, api.DynString)
 	return m
 }
 
 func (s *GetSubscriptionAttributesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetSubscriptionAttributesResponse) ToDynamic() map[string]any {
@@ -990,19 +706,14 @@ func (s *GetSubscriptionAttributesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *GetTopicAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetTopicAttributesInput) ToDynamic() map[string]any {
@@ -1010,19 +721,14 @@ func (s *GetTopicAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
 	return m
 }
 
 func (s *GetTopicAttributesResponse) FromDynamic(m map[string]any) error {
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetTopicAttributesResponse) ToDynamic() map[string]any {
@@ -1030,19 +736,14 @@ func (s *GetTopicAttributesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *InternalErrorException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InternalErrorException) ToDynamic() map[string]any {
@@ -1050,19 +751,14 @@ func (s *InternalErrorException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidBatchEntryIdException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidBatchEntryIdException) ToDynamic() map[string]any {
@@ -1070,19 +766,14 @@ func (s *InvalidBatchEntryIdException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidParameterException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidParameterException) ToDynamic() map[string]any {
@@ -1090,19 +781,14 @@ func (s *InvalidParameterException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidParameterValueException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidParameterValueException) ToDynamic() map[string]any {
@@ -1110,19 +796,14 @@ func (s *InvalidParameterValueException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidSecurityException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidSecurityException) ToDynamic() map[string]any {
@@ -1130,19 +811,14 @@ func (s *InvalidSecurityException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidStateException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidStateException) ToDynamic() map[string]any {
@@ -1150,19 +826,14 @@ func (s *InvalidStateException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSAccessDeniedException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSAccessDeniedException) ToDynamic() map[string]any {
@@ -1170,19 +841,14 @@ func (s *KMSAccessDeniedException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSDisabledException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSDisabledException) ToDynamic() map[string]any {
@@ -1190,19 +856,14 @@ func (s *KMSDisabledException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSInvalidStateException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSInvalidStateException) ToDynamic() map[string]any {
@@ -1210,19 +871,14 @@ func (s *KMSInvalidStateException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSNotFoundException) ToDynamic() map[string]any {
@@ -1230,19 +886,14 @@ func (s *KMSNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSOptInRequired) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSOptInRequired) ToDynamic() map[string]any {
@@ -1250,19 +901,14 @@ func (s *KMSOptInRequired) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KMSThrottlingException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KMSThrottlingException) ToDynamic() map[string]any {
@@ -1270,24 +916,15 @@ func (s *KMSThrottlingException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ListEndpointsByPlatformApplicationInput) FromDynamic(m map[string]any) error {
-	if v := m["PlatformApplicationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PlatformApplicationArn, v); err != nil {
-			return api.At(err, ".PlatformApplicationArn")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListEndpointsByPlatformApplicationInput) ToDynamic() map[string]any {
@@ -1295,27 +932,18 @@ func (s *ListEndpointsByPlatformApplicationInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PlatformApplicationArn != nil {
-		m["PlatformApplicationArn"] = *s.PlatformApplicationArn
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListEndpointsByPlatformApplicationResponse) FromDynamic(m map[string]any) error {
-	if v := m["Endpoints"]; v != nil {
-		if err := api.SetList(&s.Endpoints, v, func(p *Endpoint, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Endpoints")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Endpoints", &s.Endpoints, func(p *[]Endpoint, v any) error {
+		return api.SetList(p, v, func(p *Endpoint, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListEndpointsByPlatformApplicationResponse) ToDynamic() map[string]any {
@@ -1323,27 +951,16 @@ func (s *ListEndpointsByPlatformApplicationResponse) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Endpoints != nil {
-		m["Endpoints"] = api.DynList(s.Endpoints, func(e Endpoint) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Endpoints", s.Endpoints, func(e Endpoint) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListOriginationNumbersRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListOriginationNumbersRequest) ToDynamic() map[string]any {
@@ -1351,27 +968,18 @@ func (s *ListOriginationNumbersRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListOriginationNumbersResult) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["PhoneNumbers"]; v != nil {
-		if err := api.SetList(&s.PhoneNumbers, v, func(p *PhoneNumberInformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PhoneNumbers")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "PhoneNumbers", &s.PhoneNumbers, func(p *[]PhoneNumberInformation, v any) error {
+		return api.SetList(p, v, func(p *PhoneNumberInformation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListOriginationNumbersResult) ToDynamic() map[string]any {
@@ -1379,22 +987,15 @@ func (s *ListOriginationNumbersResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.PhoneNumbers != nil {
-		m["PhoneNumbers"] = api.DynList(s.PhoneNumbers, func(e PhoneNumberInformation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.PutList(m, "PhoneNumbers", s.PhoneNumbers, func(e PhoneNumberInformation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListPhoneNumbersOptedOutInput) FromDynamic(m map[string]any) error {
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPhoneNumbersOptedOutInput) ToDynamic() map[string]any {
@@ -1402,24 +1003,15 @@ func (s *ListPhoneNumbersOptedOutInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListPhoneNumbersOptedOutResponse) FromDynamic(m map[string]any) error {
-	if v := m["phoneNumbers"]; v != nil {
-		if err := api.SetList(&s.PhoneNumbers, v, api.SetString); err != nil {
-			return api.At(err, ".phoneNumbers")
-		}
-	}
-	if v := m["nextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".nextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "phoneNumbers", &s.PhoneNumbers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPhoneNumbersOptedOutResponse) ToDynamic() map[string]any {
@@ -1427,22 +1019,15 @@ func (s *ListPhoneNumbersOptedOutResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PhoneNumbers != nil {
-		m["phoneNumbers"] = api.DynList(s.PhoneNumbers, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["nextToken"] = *s.NextToken
-	}
+	api.PutList(m, "phoneNumbers", s.PhoneNumbers, api.DynString)
+	api.Put(m, "nextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListPlatformApplicationsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPlatformApplicationsInput) ToDynamic() map[string]any {
@@ -1450,24 +1035,17 @@ func (s *ListPlatformApplicationsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListPlatformApplicationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["PlatformApplications"]; v != nil {
-		if err := api.SetList(&s.PlatformApplications, v, func(p *PlatformApplication, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PlatformApplications")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PlatformApplications", &s.PlatformApplications, func(p *[]PlatformApplication, v any) error {
+		return api.SetList(p, v, func(p *PlatformApplication, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListPlatformApplicationsResponse) ToDynamic() map[string]any {
@@ -1475,27 +1053,16 @@ func (s *ListPlatformApplicationsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PlatformApplications != nil {
-		m["PlatformApplications"] = api.DynList(s.PlatformApplications, func(e PlatformApplication) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "PlatformApplications", s.PlatformApplications, func(e PlatformApplication) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListSMSSandboxPhoneNumbersInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListSMSSandboxPhoneNumbersInput) ToDynamic() map[string]any {
@@ -1503,27 +1070,18 @@ func (s *ListSMSSandboxPhoneNumbersInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListSMSSandboxPhoneNumbersResult) FromDynamic(m map[string]any) error {
-	if v := m["PhoneNumbers"]; v != nil {
-		if err := api.SetList(&s.PhoneNumbers, v, func(p *SMSSandboxPhoneNumber, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PhoneNumbers")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PhoneNumbers", &s.PhoneNumbers, func(p *[]SMSSandboxPhoneNumber, v any) error {
+		return api.SetList(p, v, func(p *SMSSandboxPhoneNumber, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSMSSandboxPhoneNumbersResult) ToDynamic() map[string]any {
@@ -1531,27 +1089,16 @@ func (s *ListSMSSandboxPhoneNumbersResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PhoneNumbers != nil {
-		m["PhoneNumbers"] = api.DynList(s.PhoneNumbers, func(e SMSSandboxPhoneNumber) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "PhoneNumbers", s.PhoneNumbers, func(e SMSSandboxPhoneNumber) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListSubscriptionsByTopicInput) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSubscriptionsByTopicInput) ToDynamic() map[string]any {
@@ -1559,27 +1106,18 @@ func (s *ListSubscriptionsByTopicInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListSubscriptionsByTopicResponse) FromDynamic(m map[string]any) error {
-	if v := m["Subscriptions"]; v != nil {
-		if err := api.SetList(&s.Subscriptions, v, func(p *Subscription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Subscriptions")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Subscriptions", &s.Subscriptions, func(p *[]Subscription, v any) error {
+		return api.SetList(p, v, func(p *Subscription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSubscriptionsByTopicResponse) ToDynamic() map[string]any {
@@ -1587,22 +1125,15 @@ func (s *ListSubscriptionsByTopicResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Subscriptions != nil {
-		m["Subscriptions"] = api.DynList(s.Subscriptions, func(e Subscription) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Subscriptions", s.Subscriptions, func(e Subscription) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListSubscriptionsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSubscriptionsInput) ToDynamic() map[string]any {
@@ -1610,24 +1141,17 @@ func (s *ListSubscriptionsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListSubscriptionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Subscriptions"]; v != nil {
-		if err := api.SetList(&s.Subscriptions, v, func(p *Subscription, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Subscriptions")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Subscriptions", &s.Subscriptions, func(p *[]Subscription, v any) error {
+		return api.SetList(p, v, func(p *Subscription, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListSubscriptionsResponse) ToDynamic() map[string]any {
@@ -1635,22 +1159,15 @@ func (s *ListSubscriptionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Subscriptions != nil {
-		m["Subscriptions"] = api.DynList(s.Subscriptions, func(e Subscription) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Subscriptions", s.Subscriptions, func(e Subscription) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
@@ -1658,19 +1175,16 @@ func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
@@ -1678,19 +1192,14 @@ func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListTopicsInput) FromDynamic(m map[string]any) error {
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTopicsInput) ToDynamic() map[string]any {
@@ -1698,24 +1207,17 @@ func (s *ListTopicsInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListTopicsResponse) FromDynamic(m map[string]any) error {
-	if v := m["Topics"]; v != nil {
-		if err := api.SetList(&s.Topics, v, func(p *Topic, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Topics")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Topics", &s.Topics, func(p *[]Topic, v any) error {
+		return api.SetList(p, v, func(p *Topic, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTopicsResponse) ToDynamic() map[string]any {
@@ -1723,32 +1225,17 @@ func (s *ListTopicsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Topics != nil {
-		m["Topics"] = api.DynList(s.Topics, func(e Topic) any { return e.ToDynamic() })
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "Topics", s.Topics, func(e Topic) any { return e.ToDynamic() })
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *MessageAttributeValue) FromDynamic(m map[string]any) error {
-	if v := m["DataType"]; v != nil {
-		if err := api.SetStringPtr(&s.DataType, v); err != nil {
-			return api.At(err, ".DataType")
-		}
-	}
-	if v := m["StringValue"]; v != nil {
-		if err := api.SetStringPtr(&s.StringValue, v); err != nil {
-			return api.At(err, ".StringValue")
-		}
-	}
-	if v := m["BinaryValue"]; v != nil {
-		if err := api.SetBytes(&s.BinaryValue, v); err != nil {
-			return api.At(err, ".BinaryValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
+	err = api.Decode(err, m, "StringValue", &s.StringValue, api.SetStringPtr)
+	err = api.Decode(err, m, "BinaryValue", &s.BinaryValue, api.SetBytes)
+	return err
 }
 
 func (s *MessageAttributeValue) ToDynamic() map[string]any {
@@ -1756,25 +1243,16 @@ func (s *MessageAttributeValue) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DataType != nil {
-		m["DataType"] = *s.DataType
-	}
-	if s.StringValue != nil {
-		m["StringValue"] = *s.StringValue
-	}
-	if s.BinaryValue != nil {
-		m["BinaryValue"] = s.BinaryValue
-	}
+	api.Put(m, "DataType", s.DataType, api.DynString)
+	api.Put(m, "StringValue", s.StringValue, api.DynString)
+	api.PutBytes(m, "BinaryValue", s.BinaryValue)
 	return m
 }
 
 func (s *NotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *NotFoundException) ToDynamic() map[string]any {
@@ -1782,19 +1260,14 @@ func (s *NotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *OptInPhoneNumberInput) FromDynamic(m map[string]any) error {
-	if v := m["phoneNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PhoneNumber, v); err != nil {
-			return api.At(err, ".phoneNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "phoneNumber", &s.PhoneNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *OptInPhoneNumberInput) ToDynamic() map[string]any {
@@ -1802,9 +1275,7 @@ func (s *OptInPhoneNumberInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.PhoneNumber != nil {
-		m["phoneNumber"] = *s.PhoneNumber
-	}
+	api.Put(m, "phoneNumber", s.PhoneNumber, api.DynString)
 	return m
 }
 
@@ -1818,12 +1289,9 @@ func (s *OptInPhoneNumberResponse) ToDynamic() map[string]any {
 }
 
 func (s *OptedOutException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *OptedOutException) ToDynamic() map[string]any {
@@ -1831,44 +1299,19 @@ func (s *OptedOutException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PhoneNumberInformation) FromDynamic(m map[string]any) error {
-	if v := m["CreatedAt"]; v != nil {
-		if err := api.SetTimePtr(&s.CreatedAt, v); err != nil {
-			return api.At(err, ".CreatedAt")
-		}
-	}
-	if v := m["PhoneNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PhoneNumber, v); err != nil {
-			return api.At(err, ".PhoneNumber")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["Iso2CountryCode"]; v != nil {
-		if err := api.SetStringPtr(&s.Iso2CountryCode, v); err != nil {
-			return api.At(err, ".Iso2CountryCode")
-		}
-	}
-	if v := m["RouteType"]; v != nil {
-		if err := api.SetStringPtr(&s.RouteType, v); err != nil {
-			return api.At(err, ".RouteType")
-		}
-	}
-	if v := m["NumberCapabilities"]; v != nil {
-		if err := api.SetList(&s.NumberCapabilities, v, api.SetString); err != nil {
-			return api.At(err, ".NumberCapabilities")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CreatedAt", &s.CreatedAt, api.SetTimePtr)
+	err = api.Decode(err, m, "PhoneNumber", &s.PhoneNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "Iso2CountryCode", &s.Iso2CountryCode, api.SetStringPtr)
+	err = api.Decode(err, m, "RouteType", &s.RouteType, api.SetStringPtr)
+	err = api.Decode(err, m, "NumberCapabilities", &s.NumberCapabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *PhoneNumberInformation) ToDynamic() map[string]any {
@@ -1876,39 +1319,20 @@ func (s *PhoneNumberInformation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.CreatedAt != nil {
-		m["CreatedAt"] = s.CreatedAt.UTC()
-	}
-	if s.PhoneNumber != nil {
-		m["PhoneNumber"] = *s.PhoneNumber
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.Iso2CountryCode != nil {
-		m["Iso2CountryCode"] = *s.Iso2CountryCode
-	}
-	if s.RouteType != nil {
-		m["RouteType"] = *s.RouteType
-	}
-	if s.NumberCapabilities != nil {
-		m["NumberCapabilities"] = api.DynList(s.NumberCapabilities, api.DynString)
-	}
+	api.Put(m, "CreatedAt", s.CreatedAt, api.DynTime)
+	api.Put(m, "PhoneNumber", s.PhoneNumber, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "Iso2CountryCode", s.Iso2CountryCode, api.DynString)
+	api.Put(m, "RouteType", s.RouteType, api.DynString)
+	api.PutList(m, "NumberCapabilities", s.NumberCapabilities, api.DynString)
 	return m
 }
 
 func (s *PlatformApplication) FromDynamic(m map[string]any) error {
-	if v := m["PlatformApplicationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PlatformApplicationArn, v); err != nil {
-			return api.At(err, ".PlatformApplicationArn")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *PlatformApplication) ToDynamic() map[string]any {
@@ -1916,22 +1340,15 @@ func (s *PlatformApplication) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PlatformApplicationArn != nil {
-		m["PlatformApplicationArn"] = *s.PlatformApplicationArn
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *PlatformApplicationDisabledException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PlatformApplicationDisabledException) ToDynamic() map[string]any {
@@ -1939,24 +1356,17 @@ func (s *PlatformApplicationDisabledException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PublishBatchInput) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["PublishBatchRequestEntries"]; v != nil {
-		if err := api.SetList(&s.PublishBatchRequestEntries, v, func(p *PublishBatchRequestEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PublishBatchRequestEntries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "PublishBatchRequestEntries", &s.PublishBatchRequestEntries, func(p *[]PublishBatchRequestEntry, v any) error {
+		return api.SetList(p, v, func(p *PublishBatchRequestEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PublishBatchInput) ToDynamic() map[string]any {
@@ -1964,52 +1374,23 @@ func (s *PublishBatchInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.PublishBatchRequestEntries != nil {
-		m["PublishBatchRequestEntries"] = api.DynList(s.PublishBatchRequestEntries, func(e PublishBatchRequestEntry) any { return e.ToDynamic() })
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.PutList(m, "PublishBatchRequestEntries", s.PublishBatchRequestEntries, func(e PublishBatchRequestEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PublishBatchRequestEntry) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["Subject"]; v != nil {
-		if err := api.SetStringPtr(&s.Subject, v); err != nil {
-			return api.At(err, ".Subject")
-		}
-	}
-	if v := m["MessageStructure"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageStructure, v); err != nil {
-			return api.At(err, ".MessageStructure")
-		}
-	}
-	if v := m["MessageAttributes"]; v != nil {
-		if err := api.SetMap(&s.MessageAttributes, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MessageAttributes")
-		}
-	}
-	if v := m["MessageDeduplicationId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageDeduplicationId, v); err != nil {
-			return api.At(err, ".MessageDeduplicationId")
-		}
-	}
-	if v := m["MessageGroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageGroupId, v); err != nil {
-			return api.At(err, ".MessageGroupId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageStructure", &s.MessageStructure, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageAttributes", &s.MessageAttributes, func(p *map[string]MessageAttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MessageDeduplicationId", &s.MessageDeduplicationId, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageGroupId", &s.MessageGroupId, api.SetStringPtr)
+	return err
 }
 
 func (s *PublishBatchRequestEntry) ToDynamic() map[string]any {
@@ -2017,42 +1398,25 @@ func (s *PublishBatchRequestEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.Subject != nil {
-		m["Subject"] = *s.Subject
-	}
-	if s.MessageStructure != nil {
-		m["MessageStructure"] = *s.MessageStructure
-	}
-	if s.MessageAttributes != nil {
-		m["MessageAttributes"] = api.DynMap(s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
-	}
-	if s.MessageDeduplicationId != nil {
-		m["MessageDeduplicationId"] = *s.MessageDeduplicationId
-	}
-	if s.MessageGroupId != nil {
-		m["MessageGroupId"] = *s.MessageGroupId
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.Put(m, "Subject", s.Subject, api.DynString)
+	api.Put(m, "MessageStructure", s.MessageStructure, api.DynString)
+	api.PutMap(m, "MessageAttributes", s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "MessageDeduplicationId", s.MessageDeduplicationId, api.DynString)
+	api.Put(m, "MessageGroupId", s.MessageGroupId, api.DynString)
 	return m
 }
 
 func (s *PublishBatchResponse) FromDynamic(m map[string]any) error {
-	if v := m["Successful"]; v != nil {
-		if err := api.SetList(&s.Successful, v, func(p *PublishBatchResultEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Successful")
-		}
-	}
-	if v := m["Failed"]; v != nil {
-		if err := api.SetList(&s.Failed, v, func(p *BatchResultErrorEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Failed")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Successful", &s.Successful, func(p *[]PublishBatchResultEntry, v any) error {
+		return api.SetList(p, v, func(p *PublishBatchResultEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Failed", &s.Failed, func(p *[]BatchResultErrorEntry, v any) error {
+		return api.SetList(p, v, func(p *BatchResultErrorEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PublishBatchResponse) ToDynamic() map[string]any {
@@ -2060,32 +1424,17 @@ func (s *PublishBatchResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Successful != nil {
-		m["Successful"] = api.DynList(s.Successful, func(e PublishBatchResultEntry) any { return e.ToDynamic() })
-	}
-	if s.Failed != nil {
-		m["Failed"] = api.DynList(s.Failed, func(e BatchResultErrorEntry) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Successful", s.Successful, func(e PublishBatchResultEntry) any { return e.ToDynamic() })
+	api.PutList(m, "Failed", s.Failed, func(e BatchResultErrorEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PublishBatchResultEntry) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	if v := m["SequenceNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SequenceNumber, v); err != nil {
-			return api.At(err, ".SequenceNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	err = api.Decode(err, m, "SequenceNumber", &s.SequenceNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *PublishBatchResultEntry) ToDynamic() map[string]any {
@@ -2093,65 +1442,26 @@ func (s *PublishBatchResultEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
-	if s.SequenceNumber != nil {
-		m["SequenceNumber"] = *s.SequenceNumber
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
+	api.Put(m, "SequenceNumber", s.SequenceNumber, api.DynString)
 	return m
 }
 
 func (s *PublishInput) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["TargetArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TargetArn, v); err != nil {
-			return api.At(err, ".TargetArn")
-		}
-	}
-	if v := m["PhoneNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PhoneNumber, v); err != nil {
-			return api.At(err, ".PhoneNumber")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["Subject"]; v != nil {
-		if err := api.SetStringPtr(&s.Subject, v); err != nil {
-			return api.At(err, ".Subject")
-		}
-	}
-	if v := m["MessageStructure"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageStructure, v); err != nil {
-			return api.At(err, ".MessageStructure")
-		}
-	}
-	if v := m["MessageAttributes"]; v != nil {
-		if err := api.SetMap(&s.MessageAttributes, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MessageAttributes")
-		}
-	}
-	if v := m["MessageDeduplicationId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageDeduplicationId, v); err != nil {
-			return api.At(err, ".MessageDeduplicationId")
-		}
-	}
-	if v := m["MessageGroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageGroupId, v); err != nil {
-			return api.At(err, ".MessageGroupId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TargetArn", &s.TargetArn, api.SetStringPtr)
+	err = api.Decode(err, m, "PhoneNumber", &s.PhoneNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageStructure", &s.MessageStructure, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageAttributes", &s.MessageAttributes, func(p *map[string]MessageAttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MessageDeduplicationId", &s.MessageDeduplicationId, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageGroupId", &s.MessageGroupId, api.SetStringPtr)
+	return err
 }
 
 func (s *PublishInput) ToDynamic() map[string]any {
@@ -2159,48 +1469,23 @@ func (s *PublishInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.TargetArn != nil {
-		m["TargetArn"] = *s.TargetArn
-	}
-	if s.PhoneNumber != nil {
-		m["PhoneNumber"] = *s.PhoneNumber
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.Subject != nil {
-		m["Subject"] = *s.Subject
-	}
-	if s.MessageStructure != nil {
-		m["MessageStructure"] = *s.MessageStructure
-	}
-	if s.MessageAttributes != nil {
-		m["MessageAttributes"] = api.DynMap(s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
-	}
-	if s.MessageDeduplicationId != nil {
-		m["MessageDeduplicationId"] = *s.MessageDeduplicationId
-	}
-	if s.MessageGroupId != nil {
-		m["MessageGroupId"] = *s.MessageGroupId
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.Put(m, "TargetArn", s.TargetArn, api.DynString)
+	api.Put(m, "PhoneNumber", s.PhoneNumber, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.Put(m, "Subject", s.Subject, api.DynString)
+	api.Put(m, "MessageStructure", s.MessageStructure, api.DynString)
+	api.PutMap(m, "MessageAttributes", s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "MessageDeduplicationId", s.MessageDeduplicationId, api.DynString)
+	api.Put(m, "MessageGroupId", s.MessageGroupId, api.DynString)
 	return m
 }
 
 func (s *PublishResponse) FromDynamic(m map[string]any) error {
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	if v := m["SequenceNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SequenceNumber, v); err != nil {
-			return api.At(err, ".SequenceNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	err = api.Decode(err, m, "SequenceNumber", &s.SequenceNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *PublishResponse) ToDynamic() map[string]any {
@@ -2208,27 +1493,16 @@ func (s *PublishResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
-	if s.SequenceNumber != nil {
-		m["SequenceNumber"] = *s.SequenceNumber
-	}
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
+	api.Put(m, "SequenceNumber", s.SequenceNumber, api.DynString)
 	return m
 }
 
 func (s *PutDataProtectionPolicyInput) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["DataProtectionPolicy"]; v != nil {
-		if err := api.SetStringPtr(&s.DataProtectionPolicy, v); err != nil {
-			return api.At(err, ".DataProtectionPolicy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DataProtectionPolicy", &s.DataProtectionPolicy, api.SetStringPtr)
+	return err
 }
 
 func (s *PutDataProtectionPolicyInput) ToDynamic() map[string]any {
@@ -2236,27 +1510,16 @@ func (s *PutDataProtectionPolicyInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.DataProtectionPolicy != nil {
-		m["DataProtectionPolicy"] = *s.DataProtectionPolicy
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "DataProtectionPolicy", s.DataProtectionPolicy, api.DynString)
 	return m
 }
 
 func (s *RemovePermissionInput) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["Label"]; v != nil {
-		if err := api.SetStringPtr(&s.Label, v); err != nil {
-			return api.At(err, ".Label")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
+	return err
 }
 
 func (s *RemovePermissionInput) ToDynamic() map[string]any {
@@ -2264,22 +1527,15 @@ func (s *RemovePermissionInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.Label != nil {
-		m["Label"] = *s.Label
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.Put(m, "Label", s.Label, api.DynString)
 	return m
 }
 
 func (s *ReplayLimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ReplayLimitExceededException) ToDynamic() map[string]any {
@@ -2287,19 +1543,14 @@ func (s *ReplayLimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceNotFoundException) ToDynamic() map[string]any {
@@ -2307,24 +1558,15 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *SMSSandboxPhoneNumber) FromDynamic(m map[string]any) error {
-	if v := m["PhoneNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PhoneNumber, v); err != nil {
-			return api.At(err, ".PhoneNumber")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PhoneNumber", &s.PhoneNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *SMSSandboxPhoneNumber) ToDynamic() map[string]any {
@@ -2332,27 +1574,16 @@ func (s *SMSSandboxPhoneNumber) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PhoneNumber != nil {
-		m["PhoneNumber"] = *s.PhoneNumber
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "PhoneNumber", s.PhoneNumber, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *SetEndpointAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["EndpointArn"]; v != nil {
-		if err := api.SetStringPtr(&s.EndpointArn, v); err != nil {
-			return api.At(err, ".EndpointArn")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EndpointArn", &s.EndpointArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *SetEndpointAttributesInput) ToDynamic() map[string]any {
@@ -2360,27 +1591,16 @@ func (s *SetEndpointAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.EndpointArn != nil {
-		m["EndpointArn"] = *s.EndpointArn
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.Put(m, "EndpointArn", s.EndpointArn, api.DynString)
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *SetPlatformApplicationAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["PlatformApplicationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PlatformApplicationArn, v); err != nil {
-			return api.At(err, ".PlatformApplicationArn")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *SetPlatformApplicationAttributesInput) ToDynamic() map[string]any {
@@ -2388,22 +1608,15 @@ func (s *SetPlatformApplicationAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PlatformApplicationArn != nil {
-		m["PlatformApplicationArn"] = *s.PlatformApplicationArn
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *SetSMSAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *SetSMSAttributesInput) ToDynamic() map[string]any {
@@ -2411,9 +1624,7 @@ func (s *SetSMSAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.PutMap(m, "attributes", s.Attributes, api.DynString)
 	return m
 }
 
@@ -2427,22 +1638,11 @@ func (s *SetSMSAttributesResponse) ToDynamic() map[string]any {
 }
 
 func (s *SetSubscriptionAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["SubscriptionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SubscriptionArn, v); err != nil {
-			return api.At(err, ".SubscriptionArn")
-		}
-	}
-	if v := m["AttributeName"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeName, v); err != nil {
-			return api.At(err, ".AttributeName")
-		}
-	}
-	if v := m["AttributeValue"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeValue, v); err != nil {
-			return api.At(err, ".AttributeValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SubscriptionArn", &s.SubscriptionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeValue", &s.AttributeValue, api.SetStringPtr)
+	return err
 }
 
 func (s *SetSubscriptionAttributesInput) ToDynamic() map[string]any {
@@ -2450,35 +1650,18 @@ func (s *SetSubscriptionAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SubscriptionArn != nil {
-		m["SubscriptionArn"] = *s.SubscriptionArn
-	}
-	if s.AttributeName != nil {
-		m["AttributeName"] = *s.AttributeName
-	}
-	if s.AttributeValue != nil {
-		m["AttributeValue"] = *s.AttributeValue
-	}
+	api.Put(m, "SubscriptionArn", s.SubscriptionArn, api.DynString)
+	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
+	api.Put(m, "AttributeValue", s.AttributeValue, api.DynString)
 	return m
 }
 
 func (s *SetTopicAttributesInput) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["AttributeName"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeName, v); err != nil {
-			return api.At(err, ".AttributeName")
-		}
-	}
-	if v := m["AttributeValue"]; v != nil {
-		if err := api.SetStringPtr(&s.AttributeValue, v); err != nil {
-			return api.At(err, ".AttributeValue")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeValue", &s.AttributeValue, api.SetStringPtr)
+	return err
 }
 
 func (s *SetTopicAttributesInput) ToDynamic() map[string]any {
@@ -2486,25 +1669,16 @@ func (s *SetTopicAttributesInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.AttributeName != nil {
-		m["AttributeName"] = *s.AttributeName
-	}
-	if s.AttributeValue != nil {
-		m["AttributeValue"] = *s.AttributeValue
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
+	api.Put(m, "AttributeValue", s.AttributeValue, api.DynString)
 	return m
 }
 
 func (s *StaleTagException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *StaleTagException) ToDynamic() map[string]any {
@@ -2512,39 +1686,18 @@ func (s *StaleTagException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *SubscribeInput) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	if v := m["Protocol"]; v != nil {
-		if err := api.SetStringPtr(&s.Protocol, v); err != nil {
-			return api.At(err, ".Protocol")
-		}
-	}
-	if v := m["Endpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.Endpoint, v); err != nil {
-			return api.At(err, ".Endpoint")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	if v := m["ReturnSubscriptionArn"]; v != nil {
-		if err := api.SetBoolPtr(&s.ReturnSubscriptionArn, v); err != nil {
-			return api.At(err, ".ReturnSubscriptionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
+	err = api.Decode(err, m, "Endpoint", &s.Endpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "ReturnSubscriptionArn", &s.ReturnSubscriptionArn, api.SetBoolPtr)
+	return err
 }
 
 func (s *SubscribeInput) ToDynamic() map[string]any {
@@ -2552,31 +1705,18 @@ func (s *SubscribeInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
-	if s.Protocol != nil {
-		m["Protocol"] = *s.Protocol
-	}
-	if s.Endpoint != nil {
-		m["Endpoint"] = *s.Endpoint
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
-	if s.ReturnSubscriptionArn != nil {
-		m["ReturnSubscriptionArn"] = *s.ReturnSubscriptionArn
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
+	api.Put(m, "Protocol", s.Protocol, api.DynString)
+	api.Put(m, "Endpoint", s.Endpoint, api.DynString)
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
+	api.Put(m, "ReturnSubscriptionArn", s.ReturnSubscriptionArn, api.DynBool)
 	return m
 }
 
 func (s *SubscribeResponse) FromDynamic(m map[string]any) error {
-	if v := m["SubscriptionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SubscriptionArn, v); err != nil {
-			return api.At(err, ".SubscriptionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SubscriptionArn", &s.SubscriptionArn, api.SetStringPtr)
+	return err
 }
 
 func (s *SubscribeResponse) ToDynamic() map[string]any {
@@ -2584,39 +1724,18 @@ func (s *SubscribeResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SubscriptionArn != nil {
-		m["SubscriptionArn"] = *s.SubscriptionArn
-	}
+	api.Put(m, "SubscriptionArn", s.SubscriptionArn, api.DynString)
 	return m
 }
 
 func (s *Subscription) FromDynamic(m map[string]any) error {
-	if v := m["SubscriptionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SubscriptionArn, v); err != nil {
-			return api.At(err, ".SubscriptionArn")
-		}
-	}
-	if v := m["Owner"]; v != nil {
-		if err := api.SetStringPtr(&s.Owner, v); err != nil {
-			return api.At(err, ".Owner")
-		}
-	}
-	if v := m["Protocol"]; v != nil {
-		if err := api.SetStringPtr(&s.Protocol, v); err != nil {
-			return api.At(err, ".Protocol")
-		}
-	}
-	if v := m["Endpoint"]; v != nil {
-		if err := api.SetStringPtr(&s.Endpoint, v); err != nil {
-			return api.At(err, ".Endpoint")
-		}
-	}
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SubscriptionArn", &s.SubscriptionArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStringPtr)
+	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
+	err = api.Decode(err, m, "Endpoint", &s.Endpoint, api.SetStringPtr)
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	return err
 }
 
 func (s *Subscription) ToDynamic() map[string]any {
@@ -2624,31 +1743,18 @@ func (s *Subscription) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.SubscriptionArn != nil {
-		m["SubscriptionArn"] = *s.SubscriptionArn
-	}
-	if s.Owner != nil {
-		m["Owner"] = *s.Owner
-	}
-	if s.Protocol != nil {
-		m["Protocol"] = *s.Protocol
-	}
-	if s.Endpoint != nil {
-		m["Endpoint"] = *s.Endpoint
-	}
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
+	api.Put(m, "SubscriptionArn", s.SubscriptionArn, api.DynString)
+	api.Put(m, "Owner", s.Owner, api.DynString)
+	api.Put(m, "Protocol", s.Protocol, api.DynString)
+	api.Put(m, "Endpoint", s.Endpoint, api.DynString)
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
 	return m
 }
 
 func (s *SubscriptionLimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *SubscriptionLimitExceededException) ToDynamic() map[string]any {
@@ -2656,24 +1762,15 @@ func (s *SubscriptionLimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -2681,22 +1778,15 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagLimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TagLimitExceededException) ToDynamic() map[string]any {
@@ -2704,19 +1794,14 @@ func (s *TagLimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TagPolicyException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TagPolicyException) ToDynamic() map[string]any {
@@ -2724,24 +1809,17 @@ func (s *TagPolicyException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagResourceRequest) ToDynamic() map[string]any {
@@ -2749,12 +1827,8 @@ func (s *TagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -2768,12 +1842,9 @@ func (s *TagResourceResponse) ToDynamic() map[string]any {
 }
 
 func (s *ThrottledException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ThrottledException) ToDynamic() map[string]any {
@@ -2781,19 +1852,14 @@ func (s *ThrottledException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *TooManyEntriesInBatchRequestException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyEntriesInBatchRequestException) ToDynamic() map[string]any {
@@ -2801,19 +1867,14 @@ func (s *TooManyEntriesInBatchRequestException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Topic) FromDynamic(m map[string]any) error {
-	if v := m["TopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.TopicArn, v); err != nil {
-			return api.At(err, ".TopicArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
+	return err
 }
 
 func (s *Topic) ToDynamic() map[string]any {
@@ -2821,19 +1882,14 @@ func (s *Topic) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TopicArn != nil {
-		m["TopicArn"] = *s.TopicArn
-	}
+	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
 	return m
 }
 
 func (s *TopicLimitExceededException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TopicLimitExceededException) ToDynamic() map[string]any {
@@ -2841,19 +1897,14 @@ func (s *TopicLimitExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UnsubscribeInput) FromDynamic(m map[string]any) error {
-	if v := m["SubscriptionArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SubscriptionArn, v); err != nil {
-			return api.At(err, ".SubscriptionArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SubscriptionArn", &s.SubscriptionArn, api.SetStringPtr)
+	return err
 }
 
 func (s *UnsubscribeInput) ToDynamic() map[string]any {
@@ -2861,24 +1912,15 @@ func (s *UnsubscribeInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.SubscriptionArn != nil {
-		m["SubscriptionArn"] = *s.SubscriptionArn
-	}
+	api.Put(m, "SubscriptionArn", s.SubscriptionArn, api.DynString)
 	return m
 }
 
 func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceRequest) ToDynamic() map[string]any {
@@ -2886,12 +1928,8 @@ func (s *UntagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
@@ -2905,12 +1943,9 @@ func (s *UntagResourceResponse) ToDynamic() map[string]any {
 }
 
 func (s *UserErrorException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UserErrorException) ToDynamic() map[string]any {
@@ -2918,19 +1953,14 @@ func (s *UserErrorException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ValidationException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ValidationException) ToDynamic() map[string]any {
@@ -2938,24 +1968,15 @@ func (s *ValidationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *VerificationException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	return err
 }
 
 func (s *VerificationException) ToDynamic() map[string]any {
@@ -2963,27 +1984,16 @@ func (s *VerificationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
 	return m
 }
 
 func (s *VerifySMSSandboxPhoneNumberInput) FromDynamic(m map[string]any) error {
-	if v := m["PhoneNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.PhoneNumber, v); err != nil {
-			return api.At(err, ".PhoneNumber")
-		}
-	}
-	if v := m["OneTimePassword"]; v != nil {
-		if err := api.SetStringPtr(&s.OneTimePassword, v); err != nil {
-			return api.At(err, ".OneTimePassword")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PhoneNumber", &s.PhoneNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "OneTimePassword", &s.OneTimePassword, api.SetStringPtr)
+	return err
 }
 
 func (s *VerifySMSSandboxPhoneNumberInput) ToDynamic() map[string]any {
@@ -2991,12 +2001,8 @@ func (s *VerifySMSSandboxPhoneNumberInput) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.PhoneNumber != nil {
-		m["PhoneNumber"] = *s.PhoneNumber
-	}
-	if s.OneTimePassword != nil {
-		m["OneTimePassword"] = *s.OneTimePassword
-	}
+	api.Put(m, "PhoneNumber", s.PhoneNumber, api.DynString)
+	api.Put(m, "OneTimePassword", s.OneTimePassword, api.DynString)
 	return m
 }
 

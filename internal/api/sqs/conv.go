@@ -88,27 +88,12 @@ func (s *UntagQueueOutput) ToDynamic() map[string]any {
 }
 
 func (s *AddPermissionRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["Label"]; v != nil {
-		if err := api.SetStringPtr(&s.Label, v); err != nil {
-			return api.At(err, ".Label")
-		}
-	}
-	if v := m["AWSAccountIds"]; v != nil {
-		if err := api.SetList(&s.AWSAccountIds, v, api.SetString); err != nil {
-			return api.At(err, ".AWSAccountIds")
-		}
-	}
-	if v := m["Actions"]; v != nil {
-		if err := api.SetList(&s.Actions, v, api.SetString); err != nil {
-			return api.At(err, ".Actions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
+	err = api.Decode(err, m, "AWSAccountIds", &s.AWSAccountIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Actions", &s.Actions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *AddPermissionRequest) ToDynamic() map[string]any {
@@ -116,28 +101,17 @@ func (s *AddPermissionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.Label != nil {
-		m["Label"] = *s.Label
-	}
-	if s.AWSAccountIds != nil {
-		m["AWSAccountIds"] = api.DynList(s.AWSAccountIds, api.DynString)
-	}
-	if s.Actions != nil {
-		m["Actions"] = api.DynList(s.Actions, api.DynString)
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.Put(m, "Label", s.Label, api.DynString)
+	api.PutList(m, "AWSAccountIds", s.AWSAccountIds, api.DynString)
+	api.PutList(m, "Actions", s.Actions, api.DynString)
 	return m
 }
 
 func (s *BatchEntryIdsNotDistinct) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchEntryIdsNotDistinct) ToDynamic() map[string]any {
@@ -145,19 +119,14 @@ func (s *BatchEntryIdsNotDistinct) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *BatchRequestTooLong) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchRequestTooLong) ToDynamic() map[string]any {
@@ -165,34 +134,17 @@ func (s *BatchRequestTooLong) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *BatchResultErrorEntry) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["SenderFault"]; v != nil {
-		if err := api.SetBoolPtr(&s.SenderFault, v); err != nil {
-			return api.At(err, ".SenderFault")
-		}
-	}
-	if v := m["Code"]; v != nil {
-		if err := api.SetStringPtr(&s.Code, v); err != nil {
-			return api.At(err, ".Code")
-		}
-	}
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "SenderFault", &s.SenderFault, api.SetBoolPtr)
+	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *BatchResultErrorEntry) ToDynamic() map[string]any {
@@ -200,28 +152,17 @@ func (s *BatchResultErrorEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.SenderFault != nil {
-		m["SenderFault"] = *s.SenderFault
-	}
-	if s.Code != nil {
-		m["Code"] = *s.Code
-	}
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "SenderFault", s.SenderFault, api.DynBool)
+	api.Put(m, "Code", s.Code, api.DynString)
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *CancelMessageMoveTaskRequest) FromDynamic(m map[string]any) error {
-	if v := m["TaskHandle"]; v != nil {
-		if err := api.SetStringPtr(&s.TaskHandle, v); err != nil {
-			return api.At(err, ".TaskHandle")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TaskHandle", &s.TaskHandle, api.SetStringPtr)
+	return err
 }
 
 func (s *CancelMessageMoveTaskRequest) ToDynamic() map[string]any {
@@ -229,19 +170,14 @@ func (s *CancelMessageMoveTaskRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TaskHandle != nil {
-		m["TaskHandle"] = *s.TaskHandle
-	}
+	api.Put(m, "TaskHandle", s.TaskHandle, api.DynString)
 	return m
 }
 
 func (s *CancelMessageMoveTaskResult) FromDynamic(m map[string]any) error {
-	if v := m["ApproximateNumberOfMessagesMoved"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ApproximateNumberOfMessagesMoved, v); err != nil {
-			return api.At(err, ".ApproximateNumberOfMessagesMoved")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ApproximateNumberOfMessagesMoved", &s.ApproximateNumberOfMessagesMoved, api.SetInt64Ptr)
+	return err
 }
 
 func (s *CancelMessageMoveTaskResult) ToDynamic() map[string]any {
@@ -249,24 +185,17 @@ func (s *CancelMessageMoveTaskResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ApproximateNumberOfMessagesMoved != nil {
-		m["ApproximateNumberOfMessagesMoved"] = *s.ApproximateNumberOfMessagesMoved
-	}
+	api.Put(m, "ApproximateNumberOfMessagesMoved", s.ApproximateNumberOfMessagesMoved, api.DynInt64)
 	return m
 }
 
 func (s *ChangeMessageVisibilityBatchRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["Entries"]; v != nil {
-		if err := api.SetList(&s.Entries, v, func(p *ChangeMessageVisibilityBatchRequestEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Entries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]ChangeMessageVisibilityBatchRequestEntry, v any) error {
+		return api.SetList(p, v, func(p *ChangeMessageVisibilityBatchRequestEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ChangeMessageVisibilityBatchRequest) ToDynamic() map[string]any {
@@ -274,32 +203,17 @@ func (s *ChangeMessageVisibilityBatchRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.Entries != nil {
-		m["Entries"] = api.DynList(s.Entries, func(e ChangeMessageVisibilityBatchRequestEntry) any { return e.ToDynamic() })
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.PutList(m, "Entries", s.Entries, func(e ChangeMessageVisibilityBatchRequestEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ChangeMessageVisibilityBatchRequestEntry) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ReceiptHandle"]; v != nil {
-		if err := api.SetStringPtr(&s.ReceiptHandle, v); err != nil {
-			return api.At(err, ".ReceiptHandle")
-		}
-	}
-	if v := m["VisibilityTimeout"]; v != nil {
-		if err := api.SetInt32Ptr(&s.VisibilityTimeout, v); err != nil {
-			return api.At(err, ".VisibilityTimeout")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ReceiptHandle", &s.ReceiptHandle, api.SetStringPtr)
+	err = api.Decode(err, m, "VisibilityTimeout", &s.VisibilityTimeout, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ChangeMessageVisibilityBatchRequestEntry) ToDynamic() map[string]any {
@@ -307,30 +221,21 @@ func (s *ChangeMessageVisibilityBatchRequestEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ReceiptHandle != nil {
-		m["ReceiptHandle"] = *s.ReceiptHandle
-	}
-	if s.VisibilityTimeout != nil {
-		m["VisibilityTimeout"] = int64(*s.VisibilityTimeout)
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ReceiptHandle", s.ReceiptHandle, api.DynString)
+	api.Put(m, "VisibilityTimeout", s.VisibilityTimeout, api.DynInt32)
 	return m
 }
 
 func (s *ChangeMessageVisibilityBatchResult) FromDynamic(m map[string]any) error {
-	if v := m["Successful"]; v != nil {
-		if err := api.SetList(&s.Successful, v, func(p *ChangeMessageVisibilityBatchResultEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Successful")
-		}
-	}
-	if v := m["Failed"]; v != nil {
-		if err := api.SetList(&s.Failed, v, func(p *BatchResultErrorEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Failed")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Successful", &s.Successful, func(p *[]ChangeMessageVisibilityBatchResultEntry, v any) error {
+		return api.SetList(p, v, func(p *ChangeMessageVisibilityBatchResultEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Failed", &s.Failed, func(p *[]BatchResultErrorEntry, v any) error {
+		return api.SetList(p, v, func(p *BatchResultErrorEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ChangeMessageVisibilityBatchResult) ToDynamic() map[string]any {
@@ -338,22 +243,15 @@ func (s *ChangeMessageVisibilityBatchResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Successful != nil {
-		m["Successful"] = api.DynList(s.Successful, func(e ChangeMessageVisibilityBatchResultEntry) any { return e.ToDynamic() })
-	}
-	if s.Failed != nil {
-		m["Failed"] = api.DynList(s.Failed, func(e BatchResultErrorEntry) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Successful", s.Successful, func(e ChangeMessageVisibilityBatchResultEntry) any { return e.ToDynamic() })
+	api.PutList(m, "Failed", s.Failed, func(e BatchResultErrorEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ChangeMessageVisibilityBatchResultEntry) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *ChangeMessageVisibilityBatchResultEntry) ToDynamic() map[string]any {
@@ -361,29 +259,16 @@ func (s *ChangeMessageVisibilityBatchResultEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *ChangeMessageVisibilityRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["ReceiptHandle"]; v != nil {
-		if err := api.SetStringPtr(&s.ReceiptHandle, v); err != nil {
-			return api.At(err, ".ReceiptHandle")
-		}
-	}
-	if v := m["VisibilityTimeout"]; v != nil {
-		if err := api.SetInt32Ptr(&s.VisibilityTimeout, v); err != nil {
-			return api.At(err, ".VisibilityTimeout")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "ReceiptHandle", &s.ReceiptHandle, api.SetStringPtr)
+	err = api.Decode(err, m, "VisibilityTimeout", &s.VisibilityTimeout, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ChangeMessageVisibilityRequest) ToDynamic() map[string]any {
@@ -391,35 +276,18 @@ func (s *ChangeMessageVisibilityRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.ReceiptHandle != nil {
-		m["ReceiptHandle"] = *s.ReceiptHandle
-	}
-	if s.VisibilityTimeout != nil {
-		m["VisibilityTimeout"] = int64(*s.VisibilityTimeout)
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.Put(m, "ReceiptHandle", s.ReceiptHandle, api.DynString)
+	api.Put(m, "VisibilityTimeout", s.VisibilityTimeout, api.DynInt32)
 	return m
 }
 
 func (s *CreateQueueRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueName"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueName, v); err != nil {
-			return api.At(err, ".QueueName")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	if v := m["tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueName", &s.QueueName, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateQueueRequest) ToDynamic() map[string]any {
@@ -427,25 +295,16 @@ func (s *CreateQueueRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.QueueName != nil {
-		m["QueueName"] = *s.QueueName
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
-	if s.Tags != nil {
-		m["tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "QueueName", s.QueueName, api.DynString)
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
+	api.PutMap(m, "tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *CreateQueueResult) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateQueueResult) ToDynamic() map[string]any {
@@ -453,24 +312,17 @@ func (s *CreateQueueResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
 	return m
 }
 
 func (s *DeleteMessageBatchRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["Entries"]; v != nil {
-		if err := api.SetList(&s.Entries, v, func(p *DeleteMessageBatchRequestEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Entries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]DeleteMessageBatchRequestEntry, v any) error {
+		return api.SetList(p, v, func(p *DeleteMessageBatchRequestEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DeleteMessageBatchRequest) ToDynamic() map[string]any {
@@ -478,27 +330,16 @@ func (s *DeleteMessageBatchRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.Entries != nil {
-		m["Entries"] = api.DynList(s.Entries, func(e DeleteMessageBatchRequestEntry) any { return e.ToDynamic() })
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.PutList(m, "Entries", s.Entries, func(e DeleteMessageBatchRequestEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DeleteMessageBatchRequestEntry) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ReceiptHandle"]; v != nil {
-		if err := api.SetStringPtr(&s.ReceiptHandle, v); err != nil {
-			return api.At(err, ".ReceiptHandle")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ReceiptHandle", &s.ReceiptHandle, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteMessageBatchRequestEntry) ToDynamic() map[string]any {
@@ -506,27 +347,20 @@ func (s *DeleteMessageBatchRequestEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ReceiptHandle != nil {
-		m["ReceiptHandle"] = *s.ReceiptHandle
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ReceiptHandle", s.ReceiptHandle, api.DynString)
 	return m
 }
 
 func (s *DeleteMessageBatchResult) FromDynamic(m map[string]any) error {
-	if v := m["Successful"]; v != nil {
-		if err := api.SetList(&s.Successful, v, func(p *DeleteMessageBatchResultEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Successful")
-		}
-	}
-	if v := m["Failed"]; v != nil {
-		if err := api.SetList(&s.Failed, v, func(p *BatchResultErrorEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Failed")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Successful", &s.Successful, func(p *[]DeleteMessageBatchResultEntry, v any) error {
+		return api.SetList(p, v, func(p *DeleteMessageBatchResultEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Failed", &s.Failed, func(p *[]BatchResultErrorEntry, v any) error {
+		return api.SetList(p, v, func(p *BatchResultErrorEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DeleteMessageBatchResult) ToDynamic() map[string]any {
@@ -534,22 +368,15 @@ func (s *DeleteMessageBatchResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Successful != nil {
-		m["Successful"] = api.DynList(s.Successful, func(e DeleteMessageBatchResultEntry) any { return e.ToDynamic() })
-	}
-	if s.Failed != nil {
-		m["Failed"] = api.DynList(s.Failed, func(e BatchResultErrorEntry) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Successful", s.Successful, func(e DeleteMessageBatchResultEntry) any { return e.ToDynamic() })
+	api.PutList(m, "Failed", s.Failed, func(e BatchResultErrorEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DeleteMessageBatchResultEntry) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteMessageBatchResultEntry) ToDynamic() map[string]any {
@@ -557,24 +384,15 @@ func (s *DeleteMessageBatchResultEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *DeleteMessageRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["ReceiptHandle"]; v != nil {
-		if err := api.SetStringPtr(&s.ReceiptHandle, v); err != nil {
-			return api.At(err, ".ReceiptHandle")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "ReceiptHandle", &s.ReceiptHandle, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteMessageRequest) ToDynamic() map[string]any {
@@ -582,22 +400,15 @@ func (s *DeleteMessageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.ReceiptHandle != nil {
-		m["ReceiptHandle"] = *s.ReceiptHandle
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.Put(m, "ReceiptHandle", s.ReceiptHandle, api.DynString)
 	return m
 }
 
 func (s *DeleteQueueRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteQueueRequest) ToDynamic() map[string]any {
@@ -605,19 +416,14 @@ func (s *DeleteQueueRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
 	return m
 }
 
 func (s *EmptyBatchRequest) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *EmptyBatchRequest) ToDynamic() map[string]any {
@@ -625,24 +431,15 @@ func (s *EmptyBatchRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *GetQueueAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["AttributeNames"]; v != nil {
-		if err := api.SetList(&s.AttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".AttributeNames")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeNames", &s.AttributeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetQueueAttributesRequest) ToDynamic() map[string]any {
@@ -650,22 +447,15 @@ func (s *GetQueueAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.AttributeNames != nil {
-		m["AttributeNames"] = api.DynList(s.AttributeNames, api.DynString)
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.PutList(m, "AttributeNames", s.AttributeNames, api.DynString)
 	return m
 }
 
 func (s *GetQueueAttributesResult) FromDynamic(m map[string]any) error {
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *GetQueueAttributesResult) ToDynamic() map[string]any {
@@ -673,24 +463,15 @@ func (s *GetQueueAttributesResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *GetQueueUrlRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueName"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueName, v); err != nil {
-			return api.At(err, ".QueueName")
-		}
-	}
-	if v := m["QueueOwnerAWSAccountId"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueOwnerAWSAccountId, v); err != nil {
-			return api.At(err, ".QueueOwnerAWSAccountId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueName", &s.QueueName, api.SetStringPtr)
+	err = api.Decode(err, m, "QueueOwnerAWSAccountId", &s.QueueOwnerAWSAccountId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetQueueUrlRequest) ToDynamic() map[string]any {
@@ -698,22 +479,15 @@ func (s *GetQueueUrlRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueueName != nil {
-		m["QueueName"] = *s.QueueName
-	}
-	if s.QueueOwnerAWSAccountId != nil {
-		m["QueueOwnerAWSAccountId"] = *s.QueueOwnerAWSAccountId
-	}
+	api.Put(m, "QueueName", s.QueueName, api.DynString)
+	api.Put(m, "QueueOwnerAWSAccountId", s.QueueOwnerAWSAccountId, api.DynString)
 	return m
 }
 
 func (s *GetQueueUrlResult) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	return err
 }
 
 func (s *GetQueueUrlResult) ToDynamic() map[string]any {
@@ -721,19 +495,14 @@ func (s *GetQueueUrlResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
 	return m
 }
 
 func (s *InvalidAddress) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidAddress) ToDynamic() map[string]any {
@@ -741,19 +510,14 @@ func (s *InvalidAddress) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidAttributeName) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidAttributeName) ToDynamic() map[string]any {
@@ -761,19 +525,14 @@ func (s *InvalidAttributeName) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidAttributeValue) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidAttributeValue) ToDynamic() map[string]any {
@@ -781,19 +540,14 @@ func (s *InvalidAttributeValue) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidBatchEntryId) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidBatchEntryId) ToDynamic() map[string]any {
@@ -801,9 +555,7 @@ func (s *InvalidBatchEntryId) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
@@ -817,12 +569,9 @@ func (s *InvalidIdFormat) ToDynamic() map[string]any {
 }
 
 func (s *InvalidMessageContents) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidMessageContents) ToDynamic() map[string]any {
@@ -830,19 +579,14 @@ func (s *InvalidMessageContents) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidSecurity) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidSecurity) ToDynamic() map[string]any {
@@ -850,19 +594,14 @@ func (s *InvalidSecurity) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KmsAccessDenied) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KmsAccessDenied) ToDynamic() map[string]any {
@@ -870,19 +609,14 @@ func (s *KmsAccessDenied) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KmsDisabled) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KmsDisabled) ToDynamic() map[string]any {
@@ -890,19 +624,14 @@ func (s *KmsDisabled) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KmsInvalidKeyUsage) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KmsInvalidKeyUsage) ToDynamic() map[string]any {
@@ -910,19 +639,14 @@ func (s *KmsInvalidKeyUsage) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KmsInvalidState) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KmsInvalidState) ToDynamic() map[string]any {
@@ -930,19 +654,14 @@ func (s *KmsInvalidState) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KmsNotFound) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KmsNotFound) ToDynamic() map[string]any {
@@ -950,19 +669,14 @@ func (s *KmsNotFound) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KmsOptInRequired) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KmsOptInRequired) ToDynamic() map[string]any {
@@ -970,19 +684,14 @@ func (s *KmsOptInRequired) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *KmsThrottled) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *KmsThrottled) ToDynamic() map[string]any {
@@ -990,29 +699,16 @@ func (s *KmsThrottled) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ListDeadLetterSourceQueuesRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListDeadLetterSourceQueuesRequest) ToDynamic() map[string]any {
@@ -1020,30 +716,17 @@ func (s *ListDeadLetterSourceQueuesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListDeadLetterSourceQueuesResult) FromDynamic(m map[string]any) error {
-	if v := m["queueUrls"]; v != nil {
-		if err := api.SetList(&s.QueueUrls, v, api.SetString); err != nil {
-			return api.At(err, ".queueUrls")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "queueUrls", &s.QueueUrls, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListDeadLetterSourceQueuesResult) ToDynamic() map[string]any {
@@ -1051,27 +734,16 @@ func (s *ListDeadLetterSourceQueuesResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueueUrls != nil {
-		m["queueUrls"] = api.DynList(s.QueueUrls, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "queueUrls", s.QueueUrls, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *ListMessageMoveTasksRequest) FromDynamic(m map[string]any) error {
-	if v := m["SourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceArn, v); err != nil {
-			return api.At(err, ".SourceArn")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListMessageMoveTasksRequest) ToDynamic() map[string]any {
@@ -1079,22 +751,17 @@ func (s *ListMessageMoveTasksRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SourceArn != nil {
-		m["SourceArn"] = *s.SourceArn
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListMessageMoveTasksResult) FromDynamic(m map[string]any) error {
-	if v := m["Results"]; v != nil {
-		if err := api.SetList(&s.Results, v, func(p *ListMessageMoveTasksResultEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Results")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Results", &s.Results, func(p *[]ListMessageMoveTasksResultEntry, v any) error {
+		return api.SetList(p, v, func(p *ListMessageMoveTasksResultEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListMessageMoveTasksResult) ToDynamic() map[string]any {
@@ -1102,59 +769,22 @@ func (s *ListMessageMoveTasksResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Results != nil {
-		m["Results"] = api.DynList(s.Results, func(e ListMessageMoveTasksResultEntry) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Results", s.Results, func(e ListMessageMoveTasksResultEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListMessageMoveTasksResultEntry) FromDynamic(m map[string]any) error {
-	if v := m["TaskHandle"]; v != nil {
-		if err := api.SetStringPtr(&s.TaskHandle, v); err != nil {
-			return api.At(err, ".TaskHandle")
-		}
-	}
-	if v := m["Status"]; v != nil {
-		if err := api.SetStringPtr(&s.Status, v); err != nil {
-			return api.At(err, ".Status")
-		}
-	}
-	if v := m["SourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceArn, v); err != nil {
-			return api.At(err, ".SourceArn")
-		}
-	}
-	if v := m["DestinationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationArn, v); err != nil {
-			return api.At(err, ".DestinationArn")
-		}
-	}
-	if v := m["MaxNumberOfMessagesPerSecond"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxNumberOfMessagesPerSecond, v); err != nil {
-			return api.At(err, ".MaxNumberOfMessagesPerSecond")
-		}
-	}
-	if v := m["ApproximateNumberOfMessagesMoved"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ApproximateNumberOfMessagesMoved, v); err != nil {
-			return api.At(err, ".ApproximateNumberOfMessagesMoved")
-		}
-	}
-	if v := m["ApproximateNumberOfMessagesToMove"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ApproximateNumberOfMessagesToMove, v); err != nil {
-			return api.At(err, ".ApproximateNumberOfMessagesToMove")
-		}
-	}
-	if v := m["FailureReason"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureReason, v); err != nil {
-			return api.At(err, ".FailureReason")
-		}
-	}
-	if v := m["StartedTimestamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.StartedTimestamp, v); err != nil {
-			return api.At(err, ".StartedTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TaskHandle", &s.TaskHandle, api.SetStringPtr)
+	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DestinationArn", &s.DestinationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxNumberOfMessagesPerSecond", &s.MaxNumberOfMessagesPerSecond, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ApproximateNumberOfMessagesMoved", &s.ApproximateNumberOfMessagesMoved, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ApproximateNumberOfMessagesToMove", &s.ApproximateNumberOfMessagesToMove, api.SetInt64Ptr)
+	err = api.Decode(err, m, "FailureReason", &s.FailureReason, api.SetStringPtr)
+	err = api.Decode(err, m, "StartedTimestamp", &s.StartedTimestamp, api.SetInt64Ptr)
+	return err
 }
 
 func (s *ListMessageMoveTasksResultEntry) ToDynamic() map[string]any {
@@ -1162,43 +792,22 @@ func (s *ListMessageMoveTasksResultEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.TaskHandle != nil {
-		m["TaskHandle"] = *s.TaskHandle
-	}
-	if s.Status != nil {
-		m["Status"] = *s.Status
-	}
-	if s.SourceArn != nil {
-		m["SourceArn"] = *s.SourceArn
-	}
-	if s.DestinationArn != nil {
-		m["DestinationArn"] = *s.DestinationArn
-	}
-	if s.MaxNumberOfMessagesPerSecond != nil {
-		m["MaxNumberOfMessagesPerSecond"] = int64(*s.MaxNumberOfMessagesPerSecond)
-	}
-	if s.ApproximateNumberOfMessagesMoved != nil {
-		m["ApproximateNumberOfMessagesMoved"] = *s.ApproximateNumberOfMessagesMoved
-	}
-	if s.ApproximateNumberOfMessagesToMove != nil {
-		m["ApproximateNumberOfMessagesToMove"] = *s.ApproximateNumberOfMessagesToMove
-	}
-	if s.FailureReason != nil {
-		m["FailureReason"] = *s.FailureReason
-	}
-	if s.StartedTimestamp != nil {
-		m["StartedTimestamp"] = *s.StartedTimestamp
-	}
+	api.Put(m, "TaskHandle", s.TaskHandle, api.DynString)
+	api.Put(m, "Status", s.Status, api.DynString)
+	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
+	api.Put(m, "DestinationArn", s.DestinationArn, api.DynString)
+	api.Put(m, "MaxNumberOfMessagesPerSecond", s.MaxNumberOfMessagesPerSecond, api.DynInt32)
+	api.Put(m, "ApproximateNumberOfMessagesMoved", s.ApproximateNumberOfMessagesMoved, api.DynInt64)
+	api.Put(m, "ApproximateNumberOfMessagesToMove", s.ApproximateNumberOfMessagesToMove, api.DynInt64)
+	api.Put(m, "FailureReason", s.FailureReason, api.DynString)
+	api.Put(m, "StartedTimestamp", s.StartedTimestamp, api.DynInt64)
 	return m
 }
 
 func (s *ListQueueTagsRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	return err
 }
 
 func (s *ListQueueTagsRequest) ToDynamic() map[string]any {
@@ -1206,19 +815,14 @@ func (s *ListQueueTagsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
 	return m
 }
 
 func (s *ListQueueTagsResult) FromDynamic(m map[string]any) error {
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListQueueTagsResult) ToDynamic() map[string]any {
@@ -1226,29 +830,16 @@ func (s *ListQueueTagsResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *ListQueuesRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueNamePrefix"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueNamePrefix, v); err != nil {
-			return api.At(err, ".QueueNamePrefix")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	if v := m["MaxResults"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxResults, v); err != nil {
-			return api.At(err, ".MaxResults")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueNamePrefix", &s.QueueNamePrefix, api.SetStringPtr)
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListQueuesRequest) ToDynamic() map[string]any {
@@ -1256,30 +847,17 @@ func (s *ListQueuesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.QueueNamePrefix != nil {
-		m["QueueNamePrefix"] = *s.QueueNamePrefix
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
-	if s.MaxResults != nil {
-		m["MaxResults"] = int64(*s.MaxResults)
-	}
+	api.Put(m, "QueueNamePrefix", s.QueueNamePrefix, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
+	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
 	return m
 }
 
 func (s *ListQueuesResult) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrls"]; v != nil {
-		if err := api.SetList(&s.QueueUrls, v, api.SetString); err != nil {
-			return api.At(err, ".QueueUrls")
-		}
-	}
-	if v := m["NextToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextToken, v); err != nil {
-			return api.At(err, ".NextToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrls", &s.QueueUrls, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
+	return err
 }
 
 func (s *ListQueuesResult) ToDynamic() map[string]any {
@@ -1287,52 +865,23 @@ func (s *ListQueuesResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueueUrls != nil {
-		m["QueueUrls"] = api.DynList(s.QueueUrls, api.DynString)
-	}
-	if s.NextToken != nil {
-		m["NextToken"] = *s.NextToken
-	}
+	api.PutList(m, "QueueUrls", s.QueueUrls, api.DynString)
+	api.Put(m, "NextToken", s.NextToken, api.DynString)
 	return m
 }
 
 func (s *Message) FromDynamic(m map[string]any) error {
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	if v := m["ReceiptHandle"]; v != nil {
-		if err := api.SetStringPtr(&s.ReceiptHandle, v); err != nil {
-			return api.At(err, ".ReceiptHandle")
-		}
-	}
-	if v := m["MD5OfBody"]; v != nil {
-		if err := api.SetStringPtr(&s.MD5OfBody, v); err != nil {
-			return api.At(err, ".MD5OfBody")
-		}
-	}
-	if v := m["Body"]; v != nil {
-		if err := api.SetStringPtr(&s.Body, v); err != nil {
-			return api.At(err, ".Body")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	if v := m["MD5OfMessageAttributes"]; v != nil {
-		if err := api.SetStringPtr(&s.MD5OfMessageAttributes, v); err != nil {
-			return api.At(err, ".MD5OfMessageAttributes")
-		}
-	}
-	if v := m["MessageAttributes"]; v != nil {
-		if err := api.SetMap(&s.MessageAttributes, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MessageAttributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	err = api.Decode(err, m, "ReceiptHandle", &s.ReceiptHandle, api.SetStringPtr)
+	err = api.Decode(err, m, "MD5OfBody", &s.MD5OfBody, api.SetStringPtr)
+	err = api.Decode(err, m, "Body", &s.Body, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	err = api.Decode(err, m, "MD5OfMessageAttributes", &s.MD5OfMessageAttributes, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageAttributes", &s.MessageAttributes, func(p *map[string]MessageAttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Message) ToDynamic() map[string]any {
@@ -1340,57 +889,24 @@ func (s *Message) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
-	if s.ReceiptHandle != nil {
-		m["ReceiptHandle"] = *s.ReceiptHandle
-	}
-	if s.MD5OfBody != nil {
-		m["MD5OfBody"] = *s.MD5OfBody
-	}
-	if s.Body != nil {
-		m["Body"] = *s.Body
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
-	if s.MD5OfMessageAttributes != nil {
-		m["MD5OfMessageAttributes"] = *s.MD5OfMessageAttributes
-	}
-	if s.MessageAttributes != nil {
-		m["MessageAttributes"] = api.DynMap(s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
-	}
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
+	api.Put(m, "ReceiptHandle", s.ReceiptHandle, api.DynString)
+	api.Put(m, "MD5OfBody", s.MD5OfBody, api.DynString)
+	api.Put(m, "Body", s.Body, api.DynString)
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
+	api.Put(m, "MD5OfMessageAttributes", s.MD5OfMessageAttributes, api.DynString)
+	api.PutMap(m, "MessageAttributes", s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *MessageAttributeValue) FromDynamic(m map[string]any) error {
-	if v := m["StringValue"]; v != nil {
-		if err := api.SetStringPtr(&s.StringValue, v); err != nil {
-			return api.At(err, ".StringValue")
-		}
-	}
-	if v := m["BinaryValue"]; v != nil {
-		if err := api.SetBytes(&s.BinaryValue, v); err != nil {
-			return api.At(err, ".BinaryValue")
-		}
-	}
-	if v := m["StringListValues"]; v != nil {
-		if err := api.SetList(&s.StringListValues, v, api.SetString); err != nil {
-			return api.At(err, ".StringListValues")
-		}
-	}
-	if v := m["BinaryListValues"]; v != nil {
-		if err := api.SetList(&s.BinaryListValues, v, api.SetBytes); err != nil {
-			return api.At(err, ".BinaryListValues")
-		}
-	}
-	if v := m["DataType"]; v != nil {
-		if err := api.SetStringPtr(&s.DataType, v); err != nil {
-			return api.At(err, ".DataType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StringValue", &s.StringValue, api.SetStringPtr)
+	err = api.Decode(err, m, "BinaryValue", &s.BinaryValue, api.SetBytes)
+	err = api.Decode(err, m, "StringListValues", &s.StringListValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "BinaryListValues", &s.BinaryListValues, func(p *[][]byte, v any) error { return api.SetList(p, v, api.SetBytes) })
+	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
+	return err
 }
 
 func (s *MessageAttributeValue) ToDynamic() map[string]any {
@@ -1398,21 +914,11 @@ func (s *MessageAttributeValue) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.StringValue != nil {
-		m["StringValue"] = *s.StringValue
-	}
-	if s.BinaryValue != nil {
-		m["BinaryValue"] = s.BinaryValue
-	}
-	if s.StringListValues != nil {
-		m["StringListValues"] = api.DynList(s.StringListValues, api.DynString)
-	}
-	if s.BinaryListValues != nil {
-		m["BinaryListValues"] = api.DynList(s.BinaryListValues, api.DynBytes)
-	}
-	if s.DataType != nil {
-		m["DataType"] = *s.DataType
-	}
+	api.Put(m, "StringValue", s.StringValue, api.DynString)
+	api.PutBytes(m, "BinaryValue", s.BinaryValue)
+	api.PutList(m, "StringListValues", s.StringListValues, api.DynString)
+	api.PutList(m, "BinaryListValues", s.BinaryListValues, api.DynBytes)
+	api.Put(m, "DataType", s.DataType, api.DynString)
 	return m
 }
 
@@ -1426,32 +932,13 @@ func (s *MessageNotInflight) ToDynamic() map[string]any {
 }
 
 func (s *MessageSystemAttributeValue) FromDynamic(m map[string]any) error {
-	if v := m["StringValue"]; v != nil {
-		if err := api.SetStringPtr(&s.StringValue, v); err != nil {
-			return api.At(err, ".StringValue")
-		}
-	}
-	if v := m["BinaryValue"]; v != nil {
-		if err := api.SetBytes(&s.BinaryValue, v); err != nil {
-			return api.At(err, ".BinaryValue")
-		}
-	}
-	if v := m["StringListValues"]; v != nil {
-		if err := api.SetList(&s.StringListValues, v, api.SetString); err != nil {
-			return api.At(err, ".StringListValues")
-		}
-	}
-	if v := m["BinaryListValues"]; v != nil {
-		if err := api.SetList(&s.BinaryListValues, v, api.SetBytes); err != nil {
-			return api.At(err, ".BinaryListValues")
-		}
-	}
-	if v := m["DataType"]; v != nil {
-		if err := api.SetStringPtr(&s.DataType, v); err != nil {
-			return api.At(err, ".DataType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StringValue", &s.StringValue, api.SetStringPtr)
+	err = api.Decode(err, m, "BinaryValue", &s.BinaryValue, api.SetBytes)
+	err = api.Decode(err, m, "StringListValues", &s.StringListValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "BinaryListValues", &s.BinaryListValues, func(p *[][]byte, v any) error { return api.SetList(p, v, api.SetBytes) })
+	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
+	return err
 }
 
 func (s *MessageSystemAttributeValue) ToDynamic() map[string]any {
@@ -1459,31 +946,18 @@ func (s *MessageSystemAttributeValue) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.StringValue != nil {
-		m["StringValue"] = *s.StringValue
-	}
-	if s.BinaryValue != nil {
-		m["BinaryValue"] = s.BinaryValue
-	}
-	if s.StringListValues != nil {
-		m["StringListValues"] = api.DynList(s.StringListValues, api.DynString)
-	}
-	if s.BinaryListValues != nil {
-		m["BinaryListValues"] = api.DynList(s.BinaryListValues, api.DynBytes)
-	}
-	if s.DataType != nil {
-		m["DataType"] = *s.DataType
-	}
+	api.Put(m, "StringValue", s.StringValue, api.DynString)
+	api.PutBytes(m, "BinaryValue", s.BinaryValue)
+	api.PutList(m, "StringListValues", s.StringListValues, api.DynString)
+	api.PutList(m, "BinaryListValues", s.BinaryListValues, api.DynBytes)
+	api.Put(m, "DataType", s.DataType, api.DynString)
 	return m
 }
 
 func (s *OverLimit) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *OverLimit) ToDynamic() map[string]any {
@@ -1491,19 +965,14 @@ func (s *OverLimit) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PurgeQueueInProgress) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PurgeQueueInProgress) ToDynamic() map[string]any {
@@ -1511,19 +980,14 @@ func (s *PurgeQueueInProgress) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PurgeQueueRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	return err
 }
 
 func (s *PurgeQueueRequest) ToDynamic() map[string]any {
@@ -1531,19 +995,14 @@ func (s *PurgeQueueRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
 	return m
 }
 
 func (s *QueueDeletedRecently) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *QueueDeletedRecently) ToDynamic() map[string]any {
@@ -1551,19 +1010,14 @@ func (s *QueueDeletedRecently) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *QueueDoesNotExist) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *QueueDoesNotExist) ToDynamic() map[string]any {
@@ -1571,19 +1025,14 @@ func (s *QueueDoesNotExist) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *QueueNameExists) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *QueueNameExists) ToDynamic() map[string]any {
@@ -1591,19 +1040,14 @@ func (s *QueueNameExists) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ReceiptHandleIsInvalid) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ReceiptHandleIsInvalid) ToDynamic() map[string]any {
@@ -1611,54 +1055,21 @@ func (s *ReceiptHandleIsInvalid) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ReceiveMessageRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["AttributeNames"]; v != nil {
-		if err := api.SetList(&s.AttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".AttributeNames")
-		}
-	}
-	if v := m["MessageSystemAttributeNames"]; v != nil {
-		if err := api.SetList(&s.MessageSystemAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".MessageSystemAttributeNames")
-		}
-	}
-	if v := m["MessageAttributeNames"]; v != nil {
-		if err := api.SetList(&s.MessageAttributeNames, v, api.SetString); err != nil {
-			return api.At(err, ".MessageAttributeNames")
-		}
-	}
-	if v := m["MaxNumberOfMessages"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxNumberOfMessages, v); err != nil {
-			return api.At(err, ".MaxNumberOfMessages")
-		}
-	}
-	if v := m["VisibilityTimeout"]; v != nil {
-		if err := api.SetInt32Ptr(&s.VisibilityTimeout, v); err != nil {
-			return api.At(err, ".VisibilityTimeout")
-		}
-	}
-	if v := m["WaitTimeSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.WaitTimeSeconds, v); err != nil {
-			return api.At(err, ".WaitTimeSeconds")
-		}
-	}
-	if v := m["ReceiveRequestAttemptId"]; v != nil {
-		if err := api.SetStringPtr(&s.ReceiveRequestAttemptId, v); err != nil {
-			return api.At(err, ".ReceiveRequestAttemptId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "AttributeNames", &s.AttributeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "MessageSystemAttributeNames", &s.MessageSystemAttributeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "MessageAttributeNames", &s.MessageAttributeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "MaxNumberOfMessages", &s.MaxNumberOfMessages, api.SetInt32Ptr)
+	err = api.Decode(err, m, "VisibilityTimeout", &s.VisibilityTimeout, api.SetInt32Ptr)
+	err = api.Decode(err, m, "WaitTimeSeconds", &s.WaitTimeSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ReceiveRequestAttemptId", &s.ReceiveRequestAttemptId, api.SetStringPtr)
+	return err
 }
 
 func (s *ReceiveMessageRequest) ToDynamic() map[string]any {
@@ -1666,40 +1077,23 @@ func (s *ReceiveMessageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.AttributeNames != nil {
-		m["AttributeNames"] = api.DynList(s.AttributeNames, api.DynString)
-	}
-	if s.MessageSystemAttributeNames != nil {
-		m["MessageSystemAttributeNames"] = api.DynList(s.MessageSystemAttributeNames, api.DynString)
-	}
-	if s.MessageAttributeNames != nil {
-		m["MessageAttributeNames"] = api.DynList(s.MessageAttributeNames, api.DynString)
-	}
-	if s.MaxNumberOfMessages != nil {
-		m["MaxNumberOfMessages"] = int64(*s.MaxNumberOfMessages)
-	}
-	if s.VisibilityTimeout != nil {
-		m["VisibilityTimeout"] = int64(*s.VisibilityTimeout)
-	}
-	if s.WaitTimeSeconds != nil {
-		m["WaitTimeSeconds"] = int64(*s.WaitTimeSeconds)
-	}
-	if s.ReceiveRequestAttemptId != nil {
-		m["ReceiveRequestAttemptId"] = *s.ReceiveRequestAttemptId
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.PutList(m, "AttributeNames", s.AttributeNames, api.DynString)
+	api.PutList(m, "MessageSystemAttributeNames", s.MessageSystemAttributeNames, api.DynString)
+	api.PutList(m, "MessageAttributeNames", s.MessageAttributeNames, api.DynString)
+	api.Put(m, "MaxNumberOfMessages", s.MaxNumberOfMessages, api.DynInt32)
+	api.Put(m, "VisibilityTimeout", s.VisibilityTimeout, api.DynInt32)
+	api.Put(m, "WaitTimeSeconds", s.WaitTimeSeconds, api.DynInt32)
+	api.Put(m, "ReceiveRequestAttemptId", s.ReceiveRequestAttemptId, api.DynString)
 	return m
 }
 
 func (s *ReceiveMessageResult) FromDynamic(m map[string]any) error {
-	if v := m["Messages"]; v != nil {
-		if err := api.SetList(&s.Messages, v, func(p *Message, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Messages")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Messages", &s.Messages, func(p *[]Message, v any) error {
+		return api.SetList(p, v, func(p *Message, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ReceiveMessageResult) ToDynamic() map[string]any {
@@ -1707,24 +1101,15 @@ func (s *ReceiveMessageResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Messages != nil {
-		m["Messages"] = api.DynList(s.Messages, func(e Message) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Messages", s.Messages, func(e Message) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RemovePermissionRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["Label"]; v != nil {
-		if err := api.SetStringPtr(&s.Label, v); err != nil {
-			return api.At(err, ".Label")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
+	return err
 }
 
 func (s *RemovePermissionRequest) ToDynamic() map[string]any {
@@ -1732,22 +1117,15 @@ func (s *RemovePermissionRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.Label != nil {
-		m["Label"] = *s.Label
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.Put(m, "Label", s.Label, api.DynString)
 	return m
 }
 
 func (s *RequestThrottled) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RequestThrottled) ToDynamic() map[string]any {
@@ -1755,19 +1133,14 @@ func (s *RequestThrottled) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ResourceNotFoundException) ToDynamic() map[string]any {
@@ -1775,24 +1148,17 @@ func (s *ResourceNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *SendMessageBatchRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["Entries"]; v != nil {
-		if err := api.SetList(&s.Entries, v, func(p *SendMessageBatchRequestEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Entries")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]SendMessageBatchRequestEntry, v any) error {
+		return api.SetList(p, v, func(p *SendMessageBatchRequestEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SendMessageBatchRequest) ToDynamic() map[string]any {
@@ -1800,52 +1166,25 @@ func (s *SendMessageBatchRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.Entries != nil {
-		m["Entries"] = api.DynList(s.Entries, func(e SendMessageBatchRequestEntry) any { return e.ToDynamic() })
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.PutList(m, "Entries", s.Entries, func(e SendMessageBatchRequestEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *SendMessageBatchRequestEntry) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["MessageBody"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageBody, v); err != nil {
-			return api.At(err, ".MessageBody")
-		}
-	}
-	if v := m["DelaySeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DelaySeconds, v); err != nil {
-			return api.At(err, ".DelaySeconds")
-		}
-	}
-	if v := m["MessageAttributes"]; v != nil {
-		if err := api.SetMap(&s.MessageAttributes, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MessageAttributes")
-		}
-	}
-	if v := m["MessageSystemAttributes"]; v != nil {
-		if err := api.SetMap(&s.MessageSystemAttributes, v, func(p *MessageSystemAttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MessageSystemAttributes")
-		}
-	}
-	if v := m["MessageDeduplicationId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageDeduplicationId, v); err != nil {
-			return api.At(err, ".MessageDeduplicationId")
-		}
-	}
-	if v := m["MessageGroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageGroupId, v); err != nil {
-			return api.At(err, ".MessageGroupId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageBody", &s.MessageBody, api.SetStringPtr)
+	err = api.Decode(err, m, "DelaySeconds", &s.DelaySeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MessageAttributes", &s.MessageAttributes, func(p *map[string]MessageAttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MessageSystemAttributes", &s.MessageSystemAttributes, func(p *map[string]MessageSystemAttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *MessageSystemAttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MessageDeduplicationId", &s.MessageDeduplicationId, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageGroupId", &s.MessageGroupId, api.SetStringPtr)
+	return err
 }
 
 func (s *SendMessageBatchRequestEntry) ToDynamic() map[string]any {
@@ -1853,42 +1192,25 @@ func (s *SendMessageBatchRequestEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.MessageBody != nil {
-		m["MessageBody"] = *s.MessageBody
-	}
-	if s.DelaySeconds != nil {
-		m["DelaySeconds"] = int64(*s.DelaySeconds)
-	}
-	if s.MessageAttributes != nil {
-		m["MessageAttributes"] = api.DynMap(s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
-	}
-	if s.MessageSystemAttributes != nil {
-		m["MessageSystemAttributes"] = api.DynMap(s.MessageSystemAttributes, func(e MessageSystemAttributeValue) any { return e.ToDynamic() })
-	}
-	if s.MessageDeduplicationId != nil {
-		m["MessageDeduplicationId"] = *s.MessageDeduplicationId
-	}
-	if s.MessageGroupId != nil {
-		m["MessageGroupId"] = *s.MessageGroupId
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "MessageBody", s.MessageBody, api.DynString)
+	api.Put(m, "DelaySeconds", s.DelaySeconds, api.DynInt32)
+	api.PutMap(m, "MessageAttributes", s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
+	api.PutMap(m, "MessageSystemAttributes", s.MessageSystemAttributes, func(e MessageSystemAttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "MessageDeduplicationId", s.MessageDeduplicationId, api.DynString)
+	api.Put(m, "MessageGroupId", s.MessageGroupId, api.DynString)
 	return m
 }
 
 func (s *SendMessageBatchResult) FromDynamic(m map[string]any) error {
-	if v := m["Successful"]; v != nil {
-		if err := api.SetList(&s.Successful, v, func(p *SendMessageBatchResultEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Successful")
-		}
-	}
-	if v := m["Failed"]; v != nil {
-		if err := api.SetList(&s.Failed, v, func(p *BatchResultErrorEntry, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Failed")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Successful", &s.Successful, func(p *[]SendMessageBatchResultEntry, v any) error {
+		return api.SetList(p, v, func(p *SendMessageBatchResultEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Failed", &s.Failed, func(p *[]BatchResultErrorEntry, v any) error {
+		return api.SetList(p, v, func(p *BatchResultErrorEntry, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SendMessageBatchResult) ToDynamic() map[string]any {
@@ -1896,47 +1218,20 @@ func (s *SendMessageBatchResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Successful != nil {
-		m["Successful"] = api.DynList(s.Successful, func(e SendMessageBatchResultEntry) any { return e.ToDynamic() })
-	}
-	if s.Failed != nil {
-		m["Failed"] = api.DynList(s.Failed, func(e BatchResultErrorEntry) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Successful", s.Successful, func(e SendMessageBatchResultEntry) any { return e.ToDynamic() })
+	api.PutList(m, "Failed", s.Failed, func(e BatchResultErrorEntry) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *SendMessageBatchResultEntry) FromDynamic(m map[string]any) error {
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	if v := m["MD5OfMessageBody"]; v != nil {
-		if err := api.SetStringPtr(&s.MD5OfMessageBody, v); err != nil {
-			return api.At(err, ".MD5OfMessageBody")
-		}
-	}
-	if v := m["MD5OfMessageAttributes"]; v != nil {
-		if err := api.SetStringPtr(&s.MD5OfMessageAttributes, v); err != nil {
-			return api.At(err, ".MD5OfMessageAttributes")
-		}
-	}
-	if v := m["MD5OfMessageSystemAttributes"]; v != nil {
-		if err := api.SetStringPtr(&s.MD5OfMessageSystemAttributes, v); err != nil {
-			return api.At(err, ".MD5OfMessageSystemAttributes")
-		}
-	}
-	if v := m["SequenceNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SequenceNumber, v); err != nil {
-			return api.At(err, ".SequenceNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	err = api.Decode(err, m, "MD5OfMessageBody", &s.MD5OfMessageBody, api.SetStringPtr)
+	err = api.Decode(err, m, "MD5OfMessageAttributes", &s.MD5OfMessageAttributes, api.SetStringPtr)
+	err = api.Decode(err, m, "MD5OfMessageSystemAttributes", &s.MD5OfMessageSystemAttributes, api.SetStringPtr)
+	err = api.Decode(err, m, "SequenceNumber", &s.SequenceNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *SendMessageBatchResultEntry) ToDynamic() map[string]any {
@@ -1944,64 +1239,29 @@ func (s *SendMessageBatchResultEntry) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
-	if s.MD5OfMessageBody != nil {
-		m["MD5OfMessageBody"] = *s.MD5OfMessageBody
-	}
-	if s.MD5OfMessageAttributes != nil {
-		m["MD5OfMessageAttributes"] = *s.MD5OfMessageAttributes
-	}
-	if s.MD5OfMessageSystemAttributes != nil {
-		m["MD5OfMessageSystemAttributes"] = *s.MD5OfMessageSystemAttributes
-	}
-	if s.SequenceNumber != nil {
-		m["SequenceNumber"] = *s.SequenceNumber
-	}
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
+	api.Put(m, "MD5OfMessageBody", s.MD5OfMessageBody, api.DynString)
+	api.Put(m, "MD5OfMessageAttributes", s.MD5OfMessageAttributes, api.DynString)
+	api.Put(m, "MD5OfMessageSystemAttributes", s.MD5OfMessageSystemAttributes, api.DynString)
+	api.Put(m, "SequenceNumber", s.SequenceNumber, api.DynString)
 	return m
 }
 
 func (s *SendMessageRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["MessageBody"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageBody, v); err != nil {
-			return api.At(err, ".MessageBody")
-		}
-	}
-	if v := m["DelaySeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DelaySeconds, v); err != nil {
-			return api.At(err, ".DelaySeconds")
-		}
-	}
-	if v := m["MessageAttributes"]; v != nil {
-		if err := api.SetMap(&s.MessageAttributes, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MessageAttributes")
-		}
-	}
-	if v := m["MessageSystemAttributes"]; v != nil {
-		if err := api.SetMap(&s.MessageSystemAttributes, v, func(p *MessageSystemAttributeValue, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".MessageSystemAttributes")
-		}
-	}
-	if v := m["MessageDeduplicationId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageDeduplicationId, v); err != nil {
-			return api.At(err, ".MessageDeduplicationId")
-		}
-	}
-	if v := m["MessageGroupId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageGroupId, v); err != nil {
-			return api.At(err, ".MessageGroupId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageBody", &s.MessageBody, api.SetStringPtr)
+	err = api.Decode(err, m, "DelaySeconds", &s.DelaySeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "MessageAttributes", &s.MessageAttributes, func(p *map[string]MessageAttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MessageSystemAttributes", &s.MessageSystemAttributes, func(p *map[string]MessageSystemAttributeValue, v any) error {
+		return api.SetMap(p, v, func(p *MessageSystemAttributeValue, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "MessageDeduplicationId", &s.MessageDeduplicationId, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageGroupId", &s.MessageGroupId, api.SetStringPtr)
+	return err
 }
 
 func (s *SendMessageRequest) ToDynamic() map[string]any {
@@ -2009,57 +1269,24 @@ func (s *SendMessageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.MessageBody != nil {
-		m["MessageBody"] = *s.MessageBody
-	}
-	if s.DelaySeconds != nil {
-		m["DelaySeconds"] = int64(*s.DelaySeconds)
-	}
-	if s.MessageAttributes != nil {
-		m["MessageAttributes"] = api.DynMap(s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
-	}
-	if s.MessageSystemAttributes != nil {
-		m["MessageSystemAttributes"] = api.DynMap(s.MessageSystemAttributes, func(e MessageSystemAttributeValue) any { return e.ToDynamic() })
-	}
-	if s.MessageDeduplicationId != nil {
-		m["MessageDeduplicationId"] = *s.MessageDeduplicationId
-	}
-	if s.MessageGroupId != nil {
-		m["MessageGroupId"] = *s.MessageGroupId
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.Put(m, "MessageBody", s.MessageBody, api.DynString)
+	api.Put(m, "DelaySeconds", s.DelaySeconds, api.DynInt32)
+	api.PutMap(m, "MessageAttributes", s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
+	api.PutMap(m, "MessageSystemAttributes", s.MessageSystemAttributes, func(e MessageSystemAttributeValue) any { return e.ToDynamic() })
+	api.Put(m, "MessageDeduplicationId", s.MessageDeduplicationId, api.DynString)
+	api.Put(m, "MessageGroupId", s.MessageGroupId, api.DynString)
 	return m
 }
 
 func (s *SendMessageResult) FromDynamic(m map[string]any) error {
-	if v := m["MD5OfMessageBody"]; v != nil {
-		if err := api.SetStringPtr(&s.MD5OfMessageBody, v); err != nil {
-			return api.At(err, ".MD5OfMessageBody")
-		}
-	}
-	if v := m["MD5OfMessageAttributes"]; v != nil {
-		if err := api.SetStringPtr(&s.MD5OfMessageAttributes, v); err != nil {
-			return api.At(err, ".MD5OfMessageAttributes")
-		}
-	}
-	if v := m["MD5OfMessageSystemAttributes"]; v != nil {
-		if err := api.SetStringPtr(&s.MD5OfMessageSystemAttributes, v); err != nil {
-			return api.At(err, ".MD5OfMessageSystemAttributes")
-		}
-	}
-	if v := m["MessageId"]; v != nil {
-		if err := api.SetStringPtr(&s.MessageId, v); err != nil {
-			return api.At(err, ".MessageId")
-		}
-	}
-	if v := m["SequenceNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SequenceNumber, v); err != nil {
-			return api.At(err, ".SequenceNumber")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MD5OfMessageBody", &s.MD5OfMessageBody, api.SetStringPtr)
+	err = api.Decode(err, m, "MD5OfMessageAttributes", &s.MD5OfMessageAttributes, api.SetStringPtr)
+	err = api.Decode(err, m, "MD5OfMessageSystemAttributes", &s.MD5OfMessageSystemAttributes, api.SetStringPtr)
+	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
+	err = api.Decode(err, m, "SequenceNumber", &s.SequenceNumber, api.SetStringPtr)
+	return err
 }
 
 func (s *SendMessageResult) ToDynamic() map[string]any {
@@ -2067,36 +1294,19 @@ func (s *SendMessageResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.MD5OfMessageBody != nil {
-		m["MD5OfMessageBody"] = *s.MD5OfMessageBody
-	}
-	if s.MD5OfMessageAttributes != nil {
-		m["MD5OfMessageAttributes"] = *s.MD5OfMessageAttributes
-	}
-	if s.MD5OfMessageSystemAttributes != nil {
-		m["MD5OfMessageSystemAttributes"] = *s.MD5OfMessageSystemAttributes
-	}
-	if s.MessageId != nil {
-		m["MessageId"] = *s.MessageId
-	}
-	if s.SequenceNumber != nil {
-		m["SequenceNumber"] = *s.SequenceNumber
-	}
+	api.Put(m, "MD5OfMessageBody", s.MD5OfMessageBody, api.DynString)
+	api.Put(m, "MD5OfMessageAttributes", s.MD5OfMessageAttributes, api.DynString)
+	api.Put(m, "MD5OfMessageSystemAttributes", s.MD5OfMessageSystemAttributes, api.DynString)
+	api.Put(m, "MessageId", s.MessageId, api.DynString)
+	api.Put(m, "SequenceNumber", s.SequenceNumber, api.DynString)
 	return m
 }
 
 func (s *SetQueueAttributesRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["Attributes"]; v != nil {
-		if err := api.SetMap(&s.Attributes, v, api.SetString); err != nil {
-			return api.At(err, ".Attributes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *SetQueueAttributesRequest) ToDynamic() map[string]any {
@@ -2104,32 +1314,17 @@ func (s *SetQueueAttributesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.Attributes != nil {
-		m["Attributes"] = api.DynMap(s.Attributes, api.DynString)
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
 	return m
 }
 
 func (s *StartMessageMoveTaskRequest) FromDynamic(m map[string]any) error {
-	if v := m["SourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceArn, v); err != nil {
-			return api.At(err, ".SourceArn")
-		}
-	}
-	if v := m["DestinationArn"]; v != nil {
-		if err := api.SetStringPtr(&s.DestinationArn, v); err != nil {
-			return api.At(err, ".DestinationArn")
-		}
-	}
-	if v := m["MaxNumberOfMessagesPerSecond"]; v != nil {
-		if err := api.SetInt32Ptr(&s.MaxNumberOfMessagesPerSecond, v); err != nil {
-			return api.At(err, ".MaxNumberOfMessagesPerSecond")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "DestinationArn", &s.DestinationArn, api.SetStringPtr)
+	err = api.Decode(err, m, "MaxNumberOfMessagesPerSecond", &s.MaxNumberOfMessagesPerSecond, api.SetInt32Ptr)
+	return err
 }
 
 func (s *StartMessageMoveTaskRequest) ToDynamic() map[string]any {
@@ -2137,25 +1332,16 @@ func (s *StartMessageMoveTaskRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SourceArn != nil {
-		m["SourceArn"] = *s.SourceArn
-	}
-	if s.DestinationArn != nil {
-		m["DestinationArn"] = *s.DestinationArn
-	}
-	if s.MaxNumberOfMessagesPerSecond != nil {
-		m["MaxNumberOfMessagesPerSecond"] = int64(*s.MaxNumberOfMessagesPerSecond)
-	}
+	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
+	api.Put(m, "DestinationArn", s.DestinationArn, api.DynString)
+	api.Put(m, "MaxNumberOfMessagesPerSecond", s.MaxNumberOfMessagesPerSecond, api.DynInt32)
 	return m
 }
 
 func (s *StartMessageMoveTaskResult) FromDynamic(m map[string]any) error {
-	if v := m["TaskHandle"]; v != nil {
-		if err := api.SetStringPtr(&s.TaskHandle, v); err != nil {
-			return api.At(err, ".TaskHandle")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TaskHandle", &s.TaskHandle, api.SetStringPtr)
+	return err
 }
 
 func (s *StartMessageMoveTaskResult) ToDynamic() map[string]any {
@@ -2163,24 +1349,15 @@ func (s *StartMessageMoveTaskResult) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TaskHandle != nil {
-		m["TaskHandle"] = *s.TaskHandle
-	}
+	api.Put(m, "TaskHandle", s.TaskHandle, api.DynString)
 	return m
 }
 
 func (s *TagQueueRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetMap(&s.Tags, v, api.SetString); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
+	return err
 }
 
 func (s *TagQueueRequest) ToDynamic() map[string]any {
@@ -2188,22 +1365,15 @@ func (s *TagQueueRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynMap(s.Tags, api.DynString)
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.PutMap(m, "Tags", s.Tags, api.DynString)
 	return m
 }
 
 func (s *TooManyEntriesInBatchRequest) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *TooManyEntriesInBatchRequest) ToDynamic() map[string]any {
@@ -2211,19 +1381,14 @@ func (s *TooManyEntriesInBatchRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UnsupportedOperation) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *UnsupportedOperation) ToDynamic() map[string]any {
@@ -2231,24 +1396,15 @@ func (s *UnsupportedOperation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *UntagQueueRequest) FromDynamic(m map[string]any) error {
-	if v := m["QueueUrl"]; v != nil {
-		if err := api.SetStringPtr(&s.QueueUrl, v); err != nil {
-			return api.At(err, ".QueueUrl")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagQueueRequest) ToDynamic() map[string]any {
@@ -2256,11 +1412,7 @@ func (s *UntagQueueRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.QueueUrl != nil {
-		m["QueueUrl"] = *s.QueueUrl
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }

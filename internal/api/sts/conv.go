@@ -7,67 +7,26 @@ import (
 )
 
 func (s *AssumeRoleRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["RoleSessionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleSessionName, v); err != nil {
-			return api.At(err, ".RoleSessionName")
-		}
-	}
-	if v := m["PolicyArns"]; v != nil {
-		if err := api.SetList(&s.PolicyArns, v, func(p *PolicyDescriptorType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyArns")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["DurationSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DurationSeconds, v); err != nil {
-			return api.At(err, ".DurationSeconds")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["TransitiveTagKeys"]; v != nil {
-		if err := api.SetList(&s.TransitiveTagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TransitiveTagKeys")
-		}
-	}
-	if v := m["ExternalId"]; v != nil {
-		if err := api.SetStringPtr(&s.ExternalId, v); err != nil {
-			return api.At(err, ".ExternalId")
-		}
-	}
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	if v := m["TokenCode"]; v != nil {
-		if err := api.SetStringPtr(&s.TokenCode, v); err != nil {
-			return api.At(err, ".TokenCode")
-		}
-	}
-	if v := m["SourceIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceIdentity, v); err != nil {
-			return api.At(err, ".SourceIdentity")
-		}
-	}
-	if v := m["ProvidedContexts"]; v != nil {
-		if err := api.SetList(&s.ProvidedContexts, v, func(p *ProvidedContext, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ProvidedContexts")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleSessionName", &s.RoleSessionName, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyArns", &s.PolicyArns, func(p *[]PolicyDescriptorType, v any) error {
+		return api.SetList(p, v, func(p *PolicyDescriptorType, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "DurationSeconds", &s.DurationSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "TransitiveTagKeys", &s.TransitiveTagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExternalId", &s.ExternalId, api.SetStringPtr)
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "TokenCode", &s.TokenCode, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceIdentity", &s.SourceIdentity, api.SetStringPtr)
+	err = api.Decode(err, m, "ProvidedContexts", &s.ProvidedContexts, func(p *[]ProvidedContext, v any) error {
+		return api.SetList(p, v, func(p *ProvidedContext, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AssumeRoleRequest) ToDynamic() map[string]any {
@@ -75,71 +34,28 @@ func (s *AssumeRoleRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.RoleSessionName != nil {
-		m["RoleSessionName"] = *s.RoleSessionName
-	}
-	if s.PolicyArns != nil {
-		m["PolicyArns"] = api.DynList(s.PolicyArns, func(e PolicyDescriptorType) any { return e.ToDynamic() })
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.DurationSeconds != nil {
-		m["DurationSeconds"] = int64(*s.DurationSeconds)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.TransitiveTagKeys != nil {
-		m["TransitiveTagKeys"] = api.DynList(s.TransitiveTagKeys, api.DynString)
-	}
-	if s.ExternalId != nil {
-		m["ExternalId"] = *s.ExternalId
-	}
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
-	if s.TokenCode != nil {
-		m["TokenCode"] = *s.TokenCode
-	}
-	if s.SourceIdentity != nil {
-		m["SourceIdentity"] = *s.SourceIdentity
-	}
-	if s.ProvidedContexts != nil {
-		m["ProvidedContexts"] = api.DynList(s.ProvidedContexts, func(e ProvidedContext) any { return e.ToDynamic() })
-	}
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.Put(m, "RoleSessionName", s.RoleSessionName, api.DynString)
+	api.PutList(m, "PolicyArns", s.PolicyArns, func(e PolicyDescriptorType) any { return e.ToDynamic() })
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "DurationSeconds", s.DurationSeconds, api.DynInt32)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutList(m, "TransitiveTagKeys", s.TransitiveTagKeys, api.DynString)
+	api.Put(m, "ExternalId", s.ExternalId, api.DynString)
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
+	api.Put(m, "TokenCode", s.TokenCode, api.DynString)
+	api.Put(m, "SourceIdentity", s.SourceIdentity, api.DynString)
+	api.PutList(m, "ProvidedContexts", s.ProvidedContexts, func(e ProvidedContext) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *AssumeRoleResponse) FromDynamic(m map[string]any) error {
-	if v := m["Credentials"]; v != nil {
-		p := new(Credentials)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Credentials")
-		}
-		s.Credentials = p
-	}
-	if v := m["AssumedRoleUser"]; v != nil {
-		p := new(AssumedRoleUser)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AssumedRoleUser")
-		}
-		s.AssumedRoleUser = p
-	}
-	if v := m["PackedPolicySize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PackedPolicySize, v); err != nil {
-			return api.At(err, ".PackedPolicySize")
-		}
-	}
-	if v := m["SourceIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceIdentity, v); err != nil {
-			return api.At(err, ".SourceIdentity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Credentials", &s.Credentials, api.SetStructPtr[Credentials])
+	err = api.Decode(err, m, "AssumedRoleUser", &s.AssumedRoleUser, api.SetStructPtr[AssumedRoleUser])
+	err = api.Decode(err, m, "PackedPolicySize", &s.PackedPolicySize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SourceIdentity", &s.SourceIdentity, api.SetStringPtr)
+	return err
 }
 
 func (s *AssumeRoleResponse) ToDynamic() map[string]any {
@@ -147,53 +63,24 @@ func (s *AssumeRoleResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Credentials != nil {
-		m["Credentials"] = s.Credentials.ToDynamic()
-	}
-	if s.AssumedRoleUser != nil {
-		m["AssumedRoleUser"] = s.AssumedRoleUser.ToDynamic()
-	}
-	if s.PackedPolicySize != nil {
-		m["PackedPolicySize"] = int64(*s.PackedPolicySize)
-	}
-	if s.SourceIdentity != nil {
-		m["SourceIdentity"] = *s.SourceIdentity
-	}
+	api.PutStruct(m, "Credentials", s.Credentials)
+	api.PutStruct(m, "AssumedRoleUser", s.AssumedRoleUser)
+	api.Put(m, "PackedPolicySize", s.PackedPolicySize, api.DynInt32)
+	api.Put(m, "SourceIdentity", s.SourceIdentity, api.DynString)
 	return m
 }
 
 func (s *AssumeRoleWithSAMLRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["PrincipalArn"]; v != nil {
-		if err := api.SetStringPtr(&s.PrincipalArn, v); err != nil {
-			return api.At(err, ".PrincipalArn")
-		}
-	}
-	if v := m["SAMLAssertion"]; v != nil {
-		if err := api.SetStringPtr(&s.SAMLAssertion, v); err != nil {
-			return api.At(err, ".SAMLAssertion")
-		}
-	}
-	if v := m["PolicyArns"]; v != nil {
-		if err := api.SetList(&s.PolicyArns, v, func(p *PolicyDescriptorType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyArns")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["DurationSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DurationSeconds, v); err != nil {
-			return api.At(err, ".DurationSeconds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "PrincipalArn", &s.PrincipalArn, api.SetStringPtr)
+	err = api.Decode(err, m, "SAMLAssertion", &s.SAMLAssertion, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyArns", &s.PolicyArns, func(p *[]PolicyDescriptorType, v any) error {
+		return api.SetList(p, v, func(p *PolicyDescriptorType, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "DurationSeconds", &s.DurationSeconds, api.SetInt32Ptr)
+	return err
 }
 
 func (s *AssumeRoleWithSAMLRequest) ToDynamic() map[string]any {
@@ -201,78 +88,27 @@ func (s *AssumeRoleWithSAMLRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.PrincipalArn != nil {
-		m["PrincipalArn"] = *s.PrincipalArn
-	}
-	if s.SAMLAssertion != nil {
-		m["SAMLAssertion"] = *s.SAMLAssertion
-	}
-	if s.PolicyArns != nil {
-		m["PolicyArns"] = api.DynList(s.PolicyArns, func(e PolicyDescriptorType) any { return e.ToDynamic() })
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.DurationSeconds != nil {
-		m["DurationSeconds"] = int64(*s.DurationSeconds)
-	}
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.Put(m, "PrincipalArn", s.PrincipalArn, api.DynString)
+	api.Put(m, "SAMLAssertion", s.SAMLAssertion, api.DynString)
+	api.PutList(m, "PolicyArns", s.PolicyArns, func(e PolicyDescriptorType) any { return e.ToDynamic() })
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "DurationSeconds", s.DurationSeconds, api.DynInt32)
 	return m
 }
 
 func (s *AssumeRoleWithSAMLResponse) FromDynamic(m map[string]any) error {
-	if v := m["Credentials"]; v != nil {
-		p := new(Credentials)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Credentials")
-		}
-		s.Credentials = p
-	}
-	if v := m["AssumedRoleUser"]; v != nil {
-		p := new(AssumedRoleUser)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AssumedRoleUser")
-		}
-		s.AssumedRoleUser = p
-	}
-	if v := m["PackedPolicySize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PackedPolicySize, v); err != nil {
-			return api.At(err, ".PackedPolicySize")
-		}
-	}
-	if v := m["Subject"]; v != nil {
-		if err := api.SetStringPtr(&s.Subject, v); err != nil {
-			return api.At(err, ".Subject")
-		}
-	}
-	if v := m["SubjectType"]; v != nil {
-		if err := api.SetStringPtr(&s.SubjectType, v); err != nil {
-			return api.At(err, ".SubjectType")
-		}
-	}
-	if v := m["Issuer"]; v != nil {
-		if err := api.SetStringPtr(&s.Issuer, v); err != nil {
-			return api.At(err, ".Issuer")
-		}
-	}
-	if v := m["Audience"]; v != nil {
-		if err := api.SetStringPtr(&s.Audience, v); err != nil {
-			return api.At(err, ".Audience")
-		}
-	}
-	if v := m["NameQualifier"]; v != nil {
-		if err := api.SetStringPtr(&s.NameQualifier, v); err != nil {
-			return api.At(err, ".NameQualifier")
-		}
-	}
-	if v := m["SourceIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceIdentity, v); err != nil {
-			return api.At(err, ".SourceIdentity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Credentials", &s.Credentials, api.SetStructPtr[Credentials])
+	err = api.Decode(err, m, "AssumedRoleUser", &s.AssumedRoleUser, api.SetStructPtr[AssumedRoleUser])
+	err = api.Decode(err, m, "PackedPolicySize", &s.PackedPolicySize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
+	err = api.Decode(err, m, "SubjectType", &s.SubjectType, api.SetStringPtr)
+	err = api.Decode(err, m, "Issuer", &s.Issuer, api.SetStringPtr)
+	err = api.Decode(err, m, "Audience", &s.Audience, api.SetStringPtr)
+	err = api.Decode(err, m, "NameQualifier", &s.NameQualifier, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceIdentity", &s.SourceIdentity, api.SetStringPtr)
+	return err
 }
 
 func (s *AssumeRoleWithSAMLResponse) ToDynamic() map[string]any {
@@ -280,73 +116,30 @@ func (s *AssumeRoleWithSAMLResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Credentials != nil {
-		m["Credentials"] = s.Credentials.ToDynamic()
-	}
-	if s.AssumedRoleUser != nil {
-		m["AssumedRoleUser"] = s.AssumedRoleUser.ToDynamic()
-	}
-	if s.PackedPolicySize != nil {
-		m["PackedPolicySize"] = int64(*s.PackedPolicySize)
-	}
-	if s.Subject != nil {
-		m["Subject"] = *s.Subject
-	}
-	if s.SubjectType != nil {
-		m["SubjectType"] = *s.SubjectType
-	}
-	if s.Issuer != nil {
-		m["Issuer"] = *s.Issuer
-	}
-	if s.Audience != nil {
-		m["Audience"] = *s.Audience
-	}
-	if s.NameQualifier != nil {
-		m["NameQualifier"] = *s.NameQualifier
-	}
-	if s.SourceIdentity != nil {
-		m["SourceIdentity"] = *s.SourceIdentity
-	}
+	api.PutStruct(m, "Credentials", s.Credentials)
+	api.PutStruct(m, "AssumedRoleUser", s.AssumedRoleUser)
+	api.Put(m, "PackedPolicySize", s.PackedPolicySize, api.DynInt32)
+	api.Put(m, "Subject", s.Subject, api.DynString)
+	api.Put(m, "SubjectType", s.SubjectType, api.DynString)
+	api.Put(m, "Issuer", s.Issuer, api.DynString)
+	api.Put(m, "Audience", s.Audience, api.DynString)
+	api.Put(m, "NameQualifier", s.NameQualifier, api.DynString)
+	api.Put(m, "SourceIdentity", s.SourceIdentity, api.DynString)
 	return m
 }
 
 func (s *AssumeRoleWithWebIdentityRequest) FromDynamic(m map[string]any) error {
-	if v := m["RoleArn"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleArn, v); err != nil {
-			return api.At(err, ".RoleArn")
-		}
-	}
-	if v := m["RoleSessionName"]; v != nil {
-		if err := api.SetStringPtr(&s.RoleSessionName, v); err != nil {
-			return api.At(err, ".RoleSessionName")
-		}
-	}
-	if v := m["WebIdentityToken"]; v != nil {
-		if err := api.SetStringPtr(&s.WebIdentityToken, v); err != nil {
-			return api.At(err, ".WebIdentityToken")
-		}
-	}
-	if v := m["ProviderId"]; v != nil {
-		if err := api.SetStringPtr(&s.ProviderId, v); err != nil {
-			return api.At(err, ".ProviderId")
-		}
-	}
-	if v := m["PolicyArns"]; v != nil {
-		if err := api.SetList(&s.PolicyArns, v, func(p *PolicyDescriptorType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyArns")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["DurationSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DurationSeconds, v); err != nil {
-			return api.At(err, ".DurationSeconds")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RoleSessionName", &s.RoleSessionName, api.SetStringPtr)
+	err = api.Decode(err, m, "WebIdentityToken", &s.WebIdentityToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ProviderId", &s.ProviderId, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyArns", &s.PolicyArns, func(p *[]PolicyDescriptorType, v any) error {
+		return api.SetList(p, v, func(p *PolicyDescriptorType, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "DurationSeconds", &s.DurationSeconds, api.SetInt32Ptr)
+	return err
 }
 
 func (s *AssumeRoleWithWebIdentityRequest) ToDynamic() map[string]any {
@@ -354,71 +147,26 @@ func (s *AssumeRoleWithWebIdentityRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.RoleArn != nil {
-		m["RoleArn"] = *s.RoleArn
-	}
-	if s.RoleSessionName != nil {
-		m["RoleSessionName"] = *s.RoleSessionName
-	}
-	if s.WebIdentityToken != nil {
-		m["WebIdentityToken"] = *s.WebIdentityToken
-	}
-	if s.ProviderId != nil {
-		m["ProviderId"] = *s.ProviderId
-	}
-	if s.PolicyArns != nil {
-		m["PolicyArns"] = api.DynList(s.PolicyArns, func(e PolicyDescriptorType) any { return e.ToDynamic() })
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.DurationSeconds != nil {
-		m["DurationSeconds"] = int64(*s.DurationSeconds)
-	}
+	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
+	api.Put(m, "RoleSessionName", s.RoleSessionName, api.DynString)
+	api.Put(m, "WebIdentityToken", s.WebIdentityToken, api.DynString)
+	api.Put(m, "ProviderId", s.ProviderId, api.DynString)
+	api.PutList(m, "PolicyArns", s.PolicyArns, func(e PolicyDescriptorType) any { return e.ToDynamic() })
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.Put(m, "DurationSeconds", s.DurationSeconds, api.DynInt32)
 	return m
 }
 
 func (s *AssumeRoleWithWebIdentityResponse) FromDynamic(m map[string]any) error {
-	if v := m["Credentials"]; v != nil {
-		p := new(Credentials)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Credentials")
-		}
-		s.Credentials = p
-	}
-	if v := m["SubjectFromWebIdentityToken"]; v != nil {
-		if err := api.SetStringPtr(&s.SubjectFromWebIdentityToken, v); err != nil {
-			return api.At(err, ".SubjectFromWebIdentityToken")
-		}
-	}
-	if v := m["AssumedRoleUser"]; v != nil {
-		p := new(AssumedRoleUser)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AssumedRoleUser")
-		}
-		s.AssumedRoleUser = p
-	}
-	if v := m["PackedPolicySize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PackedPolicySize, v); err != nil {
-			return api.At(err, ".PackedPolicySize")
-		}
-	}
-	if v := m["Provider"]; v != nil {
-		if err := api.SetStringPtr(&s.Provider, v); err != nil {
-			return api.At(err, ".Provider")
-		}
-	}
-	if v := m["Audience"]; v != nil {
-		if err := api.SetStringPtr(&s.Audience, v); err != nil {
-			return api.At(err, ".Audience")
-		}
-	}
-	if v := m["SourceIdentity"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceIdentity, v); err != nil {
-			return api.At(err, ".SourceIdentity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Credentials", &s.Credentials, api.SetStructPtr[Credentials])
+	err = api.Decode(err, m, "SubjectFromWebIdentityToken", &s.SubjectFromWebIdentityToken, api.SetStringPtr)
+	err = api.Decode(err, m, "AssumedRoleUser", &s.AssumedRoleUser, api.SetStructPtr[AssumedRoleUser])
+	err = api.Decode(err, m, "PackedPolicySize", &s.PackedPolicySize, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Provider", &s.Provider, api.SetStringPtr)
+	err = api.Decode(err, m, "Audience", &s.Audience, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceIdentity", &s.SourceIdentity, api.SetStringPtr)
+	return err
 }
 
 func (s *AssumeRoleWithWebIdentityResponse) ToDynamic() map[string]any {
@@ -426,42 +174,21 @@ func (s *AssumeRoleWithWebIdentityResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Credentials != nil {
-		m["Credentials"] = s.Credentials.ToDynamic()
-	}
-	if s.SubjectFromWebIdentityToken != nil {
-		m["SubjectFromWebIdentityToken"] = *s.SubjectFromWebIdentityToken
-	}
-	if s.AssumedRoleUser != nil {
-		m["AssumedRoleUser"] = s.AssumedRoleUser.ToDynamic()
-	}
-	if s.PackedPolicySize != nil {
-		m["PackedPolicySize"] = int64(*s.PackedPolicySize)
-	}
-	if s.Provider != nil {
-		m["Provider"] = *s.Provider
-	}
-	if s.Audience != nil {
-		m["Audience"] = *s.Audience
-	}
-	if s.SourceIdentity != nil {
-		m["SourceIdentity"] = *s.SourceIdentity
-	}
+	api.PutStruct(m, "Credentials", s.Credentials)
+	api.Put(m, "SubjectFromWebIdentityToken", s.SubjectFromWebIdentityToken, api.DynString)
+	api.PutStruct(m, "AssumedRoleUser", s.AssumedRoleUser)
+	api.Put(m, "PackedPolicySize", s.PackedPolicySize, api.DynInt32)
+	api.Put(m, "Provider", s.Provider, api.DynString)
+	api.Put(m, "Audience", s.Audience, api.DynString)
+	api.Put(m, "SourceIdentity", s.SourceIdentity, api.DynString)
 	return m
 }
 
 func (s *AssumedRoleUser) FromDynamic(m map[string]any) error {
-	if v := m["AssumedRoleId"]; v != nil {
-		if err := api.SetStringPtr(&s.AssumedRoleId, v); err != nil {
-			return api.At(err, ".AssumedRoleId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AssumedRoleId", &s.AssumedRoleId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	return err
 }
 
 func (s *AssumedRoleUser) ToDynamic() map[string]any {
@@ -469,37 +196,18 @@ func (s *AssumedRoleUser) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AssumedRoleId != nil {
-		m["AssumedRoleId"] = *s.AssumedRoleId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
+	api.Put(m, "AssumedRoleId", s.AssumedRoleId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
 	return m
 }
 
 func (s *Credentials) FromDynamic(m map[string]any) error {
-	if v := m["AccessKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessKeyId, v); err != nil {
-			return api.At(err, ".AccessKeyId")
-		}
-	}
-	if v := m["SecretAccessKey"]; v != nil {
-		if err := api.SetStringPtr(&s.SecretAccessKey, v); err != nil {
-			return api.At(err, ".SecretAccessKey")
-		}
-	}
-	if v := m["SessionToken"]; v != nil {
-		if err := api.SetStringPtr(&s.SessionToken, v); err != nil {
-			return api.At(err, ".SessionToken")
-		}
-	}
-	if v := m["Expiration"]; v != nil {
-		if err := api.SetTimePtr(&s.Expiration, v); err != nil {
-			return api.At(err, ".Expiration")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
+	err = api.Decode(err, m, "SecretAccessKey", &s.SecretAccessKey, api.SetStringPtr)
+	err = api.Decode(err, m, "SessionToken", &s.SessionToken, api.SetStringPtr)
+	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetTimePtr)
+	return err
 }
 
 func (s *Credentials) ToDynamic() map[string]any {
@@ -507,28 +215,17 @@ func (s *Credentials) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.AccessKeyId != nil {
-		m["AccessKeyId"] = *s.AccessKeyId
-	}
-	if s.SecretAccessKey != nil {
-		m["SecretAccessKey"] = *s.SecretAccessKey
-	}
-	if s.SessionToken != nil {
-		m["SessionToken"] = *s.SessionToken
-	}
-	if s.Expiration != nil {
-		m["Expiration"] = s.Expiration.UTC()
-	}
+	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
+	api.Put(m, "SecretAccessKey", s.SecretAccessKey, api.DynString)
+	api.Put(m, "SessionToken", s.SessionToken, api.DynString)
+	api.Put(m, "Expiration", s.Expiration, api.DynTime)
 	return m
 }
 
 func (s *DecodeAuthorizationMessageRequest) FromDynamic(m map[string]any) error {
-	if v := m["EncodedMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.EncodedMessage, v); err != nil {
-			return api.At(err, ".EncodedMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "EncodedMessage", &s.EncodedMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *DecodeAuthorizationMessageRequest) ToDynamic() map[string]any {
@@ -536,19 +233,14 @@ func (s *DecodeAuthorizationMessageRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.EncodedMessage != nil {
-		m["EncodedMessage"] = *s.EncodedMessage
-	}
+	api.Put(m, "EncodedMessage", s.EncodedMessage, api.DynString)
 	return m
 }
 
 func (s *DecodeAuthorizationMessageResponse) FromDynamic(m map[string]any) error {
-	if v := m["DecodedMessage"]; v != nil {
-		if err := api.SetStringPtr(&s.DecodedMessage, v); err != nil {
-			return api.At(err, ".DecodedMessage")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DecodedMessage", &s.DecodedMessage, api.SetStringPtr)
+	return err
 }
 
 func (s *DecodeAuthorizationMessageResponse) ToDynamic() map[string]any {
@@ -556,19 +248,14 @@ func (s *DecodeAuthorizationMessageResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DecodedMessage != nil {
-		m["DecodedMessage"] = *s.DecodedMessage
-	}
+	api.Put(m, "DecodedMessage", s.DecodedMessage, api.DynString)
 	return m
 }
 
 func (s *ExpiredTokenException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *ExpiredTokenException) ToDynamic() map[string]any {
@@ -576,24 +263,15 @@ func (s *ExpiredTokenException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *FederatedUser) FromDynamic(m map[string]any) error {
-	if v := m["FederatedUserId"]; v != nil {
-		if err := api.SetStringPtr(&s.FederatedUserId, v); err != nil {
-			return api.At(err, ".FederatedUserId")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FederatedUserId", &s.FederatedUserId, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	return err
 }
 
 func (s *FederatedUser) ToDynamic() map[string]any {
@@ -601,22 +279,15 @@ func (s *FederatedUser) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FederatedUserId != nil {
-		m["FederatedUserId"] = *s.FederatedUserId
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
+	api.Put(m, "FederatedUserId", s.FederatedUserId, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
 	return m
 }
 
 func (s *GetAccessKeyInfoRequest) FromDynamic(m map[string]any) error {
-	if v := m["AccessKeyId"]; v != nil {
-		if err := api.SetStringPtr(&s.AccessKeyId, v); err != nil {
-			return api.At(err, ".AccessKeyId")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
+	return err
 }
 
 func (s *GetAccessKeyInfoRequest) ToDynamic() map[string]any {
@@ -624,19 +295,14 @@ func (s *GetAccessKeyInfoRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.AccessKeyId != nil {
-		m["AccessKeyId"] = *s.AccessKeyId
-	}
+	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
 	return m
 }
 
 func (s *GetAccessKeyInfoResponse) FromDynamic(m map[string]any) error {
-	if v := m["Account"]; v != nil {
-		if err := api.SetStringPtr(&s.Account, v); err != nil {
-			return api.At(err, ".Account")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
+	return err
 }
 
 func (s *GetAccessKeyInfoResponse) ToDynamic() map[string]any {
@@ -644,9 +310,7 @@ func (s *GetAccessKeyInfoResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Account != nil {
-		m["Account"] = *s.Account
-	}
+	api.Put(m, "Account", s.Account, api.DynString)
 	return m
 }
 
@@ -660,22 +324,11 @@ func (s *GetCallerIdentityRequest) ToDynamic() map[string]any {
 }
 
 func (s *GetCallerIdentityResponse) FromDynamic(m map[string]any) error {
-	if v := m["UserId"]; v != nil {
-		if err := api.SetStringPtr(&s.UserId, v); err != nil {
-			return api.At(err, ".UserId")
-		}
-	}
-	if v := m["Account"]; v != nil {
-		if err := api.SetStringPtr(&s.Account, v); err != nil {
-			return api.At(err, ".Account")
-		}
-	}
-	if v := m["Arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".Arn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "UserId", &s.UserId, api.SetStringPtr)
+	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
+	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetCallerIdentityResponse) ToDynamic() map[string]any {
@@ -683,45 +336,24 @@ func (s *GetCallerIdentityResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.UserId != nil {
-		m["UserId"] = *s.UserId
-	}
-	if s.Account != nil {
-		m["Account"] = *s.Account
-	}
-	if s.Arn != nil {
-		m["Arn"] = *s.Arn
-	}
+	api.Put(m, "UserId", s.UserId, api.DynString)
+	api.Put(m, "Account", s.Account, api.DynString)
+	api.Put(m, "Arn", s.Arn, api.DynString)
 	return m
 }
 
 func (s *GetFederationTokenRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	if v := m["PolicyArns"]; v != nil {
-		if err := api.SetList(&s.PolicyArns, v, func(p *PolicyDescriptorType, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PolicyArns")
-		}
-	}
-	if v := m["DurationSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DurationSeconds, v); err != nil {
-			return api.At(err, ".DurationSeconds")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	err = api.Decode(err, m, "PolicyArns", &s.PolicyArns, func(p *[]PolicyDescriptorType, v any) error {
+		return api.SetList(p, v, func(p *PolicyDescriptorType, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "DurationSeconds", &s.DurationSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *GetFederationTokenRequest) ToDynamic() map[string]any {
@@ -729,45 +361,20 @@ func (s *GetFederationTokenRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
-	if s.PolicyArns != nil {
-		m["PolicyArns"] = api.DynList(s.PolicyArns, func(e PolicyDescriptorType) any { return e.ToDynamic() })
-	}
-	if s.DurationSeconds != nil {
-		m["DurationSeconds"] = int64(*s.DurationSeconds)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Policy", s.Policy, api.DynString)
+	api.PutList(m, "PolicyArns", s.PolicyArns, func(e PolicyDescriptorType) any { return e.ToDynamic() })
+	api.Put(m, "DurationSeconds", s.DurationSeconds, api.DynInt32)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *GetFederationTokenResponse) FromDynamic(m map[string]any) error {
-	if v := m["Credentials"]; v != nil {
-		p := new(Credentials)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Credentials")
-		}
-		s.Credentials = p
-	}
-	if v := m["FederatedUser"]; v != nil {
-		p := new(FederatedUser)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FederatedUser")
-		}
-		s.FederatedUser = p
-	}
-	if v := m["PackedPolicySize"]; v != nil {
-		if err := api.SetInt32Ptr(&s.PackedPolicySize, v); err != nil {
-			return api.At(err, ".PackedPolicySize")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Credentials", &s.Credentials, api.SetStructPtr[Credentials])
+	err = api.Decode(err, m, "FederatedUser", &s.FederatedUser, api.SetStructPtr[FederatedUser])
+	err = api.Decode(err, m, "PackedPolicySize", &s.PackedPolicySize, api.SetInt32Ptr)
+	return err
 }
 
 func (s *GetFederationTokenResponse) ToDynamic() map[string]any {
@@ -775,35 +382,18 @@ func (s *GetFederationTokenResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Credentials != nil {
-		m["Credentials"] = s.Credentials.ToDynamic()
-	}
-	if s.FederatedUser != nil {
-		m["FederatedUser"] = s.FederatedUser.ToDynamic()
-	}
-	if s.PackedPolicySize != nil {
-		m["PackedPolicySize"] = int64(*s.PackedPolicySize)
-	}
+	api.PutStruct(m, "Credentials", s.Credentials)
+	api.PutStruct(m, "FederatedUser", s.FederatedUser)
+	api.Put(m, "PackedPolicySize", s.PackedPolicySize, api.DynInt32)
 	return m
 }
 
 func (s *GetSessionTokenRequest) FromDynamic(m map[string]any) error {
-	if v := m["DurationSeconds"]; v != nil {
-		if err := api.SetInt32Ptr(&s.DurationSeconds, v); err != nil {
-			return api.At(err, ".DurationSeconds")
-		}
-	}
-	if v := m["SerialNumber"]; v != nil {
-		if err := api.SetStringPtr(&s.SerialNumber, v); err != nil {
-			return api.At(err, ".SerialNumber")
-		}
-	}
-	if v := m["TokenCode"]; v != nil {
-		if err := api.SetStringPtr(&s.TokenCode, v); err != nil {
-			return api.At(err, ".TokenCode")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DurationSeconds", &s.DurationSeconds, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
+	err = api.Decode(err, m, "TokenCode", &s.TokenCode, api.SetStringPtr)
+	return err
 }
 
 func (s *GetSessionTokenRequest) ToDynamic() map[string]any {
@@ -811,27 +401,16 @@ func (s *GetSessionTokenRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.DurationSeconds != nil {
-		m["DurationSeconds"] = int64(*s.DurationSeconds)
-	}
-	if s.SerialNumber != nil {
-		m["SerialNumber"] = *s.SerialNumber
-	}
-	if s.TokenCode != nil {
-		m["TokenCode"] = *s.TokenCode
-	}
+	api.Put(m, "DurationSeconds", s.DurationSeconds, api.DynInt32)
+	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
+	api.Put(m, "TokenCode", s.TokenCode, api.DynString)
 	return m
 }
 
 func (s *GetSessionTokenResponse) FromDynamic(m map[string]any) error {
-	if v := m["Credentials"]; v != nil {
-		p := new(Credentials)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Credentials")
-		}
-		s.Credentials = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Credentials", &s.Credentials, api.SetStructPtr[Credentials])
+	return err
 }
 
 func (s *GetSessionTokenResponse) ToDynamic() map[string]any {
@@ -839,19 +418,14 @@ func (s *GetSessionTokenResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Credentials != nil {
-		m["Credentials"] = s.Credentials.ToDynamic()
-	}
+	api.PutStruct(m, "Credentials", s.Credentials)
 	return m
 }
 
 func (s *IDPCommunicationErrorException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *IDPCommunicationErrorException) ToDynamic() map[string]any {
@@ -859,19 +433,14 @@ func (s *IDPCommunicationErrorException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *IDPRejectedClaimException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *IDPRejectedClaimException) ToDynamic() map[string]any {
@@ -879,19 +448,14 @@ func (s *IDPRejectedClaimException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidAuthorizationMessageException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidAuthorizationMessageException) ToDynamic() map[string]any {
@@ -899,19 +463,14 @@ func (s *InvalidAuthorizationMessageException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *InvalidIdentityTokenException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *InvalidIdentityTokenException) ToDynamic() map[string]any {
@@ -919,19 +478,14 @@ func (s *InvalidIdentityTokenException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *MalformedPolicyDocumentException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *MalformedPolicyDocumentException) ToDynamic() map[string]any {
@@ -939,19 +493,14 @@ func (s *MalformedPolicyDocumentException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PackedPolicyTooLargeException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *PackedPolicyTooLargeException) ToDynamic() map[string]any {
@@ -959,19 +508,14 @@ func (s *PackedPolicyTooLargeException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *PolicyDescriptorType) FromDynamic(m map[string]any) error {
-	if v := m["arn"]; v != nil {
-		if err := api.SetStringPtr(&s.Arn, v); err != nil {
-			return api.At(err, ".arn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
+	return err
 }
 
 func (s *PolicyDescriptorType) ToDynamic() map[string]any {
@@ -979,24 +523,15 @@ func (s *PolicyDescriptorType) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Arn != nil {
-		m["arn"] = *s.Arn
-	}
+	api.Put(m, "arn", s.Arn, api.DynString)
 	return m
 }
 
 func (s *ProvidedContext) FromDynamic(m map[string]any) error {
-	if v := m["ProviderArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ProviderArn, v); err != nil {
-			return api.At(err, ".ProviderArn")
-		}
-	}
-	if v := m["ContextAssertion"]; v != nil {
-		if err := api.SetStringPtr(&s.ContextAssertion, v); err != nil {
-			return api.At(err, ".ContextAssertion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ProviderArn", &s.ProviderArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ContextAssertion", &s.ContextAssertion, api.SetStringPtr)
+	return err
 }
 
 func (s *ProvidedContext) ToDynamic() map[string]any {
@@ -1004,22 +539,15 @@ func (s *ProvidedContext) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ProviderArn != nil {
-		m["ProviderArn"] = *s.ProviderArn
-	}
-	if s.ContextAssertion != nil {
-		m["ContextAssertion"] = *s.ContextAssertion
-	}
+	api.Put(m, "ProviderArn", s.ProviderArn, api.DynString)
+	api.Put(m, "ContextAssertion", s.ContextAssertion, api.DynString)
 	return m
 }
 
 func (s *RegionDisabledException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *RegionDisabledException) ToDynamic() map[string]any {
@@ -1027,24 +555,15 @@ func (s *RegionDisabledException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -1052,11 +571,7 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }

@@ -7,27 +7,12 @@ import (
 )
 
 func (s *APIKeySummary) FromDynamic(m map[string]any) error {
-	if v := m["TokenDomains"]; v != nil {
-		if err := api.SetList(&s.TokenDomains, v, api.SetString); err != nil {
-			return api.At(err, ".TokenDomains")
-		}
-	}
-	if v := m["APIKey"]; v != nil {
-		if err := api.SetStringPtr(&s.APIKey, v); err != nil {
-			return api.At(err, ".APIKey")
-		}
-	}
-	if v := m["CreationTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTimestamp, v); err != nil {
-			return api.At(err, ".CreationTimestamp")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TokenDomains", &s.TokenDomains, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "APIKey", &s.APIKey, api.SetStringPtr)
+	err = api.Decode(err, m, "CreationTimestamp", &s.CreationTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetInt32Ptr)
+	return err
 }
 
 func (s *APIKeySummary) ToDynamic() map[string]any {
@@ -35,52 +20,21 @@ func (s *APIKeySummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.TokenDomains != nil {
-		m["TokenDomains"] = api.DynList(s.TokenDomains, api.DynString)
-	}
-	if s.APIKey != nil {
-		m["APIKey"] = *s.APIKey
-	}
-	if s.CreationTimestamp != nil {
-		m["CreationTimestamp"] = s.CreationTimestamp.UTC()
-	}
-	if s.Version != nil {
-		m["Version"] = int64(*s.Version)
-	}
+	api.PutList(m, "TokenDomains", s.TokenDomains, api.DynString)
+	api.Put(m, "APIKey", s.APIKey, api.DynString)
+	api.Put(m, "CreationTimestamp", s.CreationTimestamp, api.DynTime)
+	api.Put(m, "Version", s.Version, api.DynInt32)
 	return m
 }
 
 func (s *AWSManagedRulesACFPRuleSet) FromDynamic(m map[string]any) error {
-	if v := m["CreationPath"]; v != nil {
-		if err := api.SetStringPtr(&s.CreationPath, v); err != nil {
-			return api.At(err, ".CreationPath")
-		}
-	}
-	if v := m["RegistrationPagePath"]; v != nil {
-		if err := api.SetStringPtr(&s.RegistrationPagePath, v); err != nil {
-			return api.At(err, ".RegistrationPagePath")
-		}
-	}
-	if v := m["RequestInspection"]; v != nil {
-		p := new(RequestInspectionACFP)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RequestInspection")
-		}
-		s.RequestInspection = p
-	}
-	if v := m["ResponseInspection"]; v != nil {
-		p := new(ResponseInspection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResponseInspection")
-		}
-		s.ResponseInspection = p
-	}
-	if v := m["EnableRegexInPath"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableRegexInPath, v); err != nil {
-			return api.At(err, ".EnableRegexInPath")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CreationPath", &s.CreationPath, api.SetStringPtr)
+	err = api.Decode(err, m, "RegistrationPagePath", &s.RegistrationPagePath, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestInspection", &s.RequestInspection, api.SetStructPtr[RequestInspectionACFP])
+	err = api.Decode(err, m, "ResponseInspection", &s.ResponseInspection, api.SetStructPtr[ResponseInspection])
+	err = api.Decode(err, m, "EnableRegexInPath", &s.EnableRegexInPath, api.SetBoolPtr)
+	return err
 }
 
 func (s *AWSManagedRulesACFPRuleSet) ToDynamic() map[string]any {
@@ -88,50 +42,21 @@ func (s *AWSManagedRulesACFPRuleSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.CreationPath != nil {
-		m["CreationPath"] = *s.CreationPath
-	}
-	if s.RegistrationPagePath != nil {
-		m["RegistrationPagePath"] = *s.RegistrationPagePath
-	}
-	if s.RequestInspection != nil {
-		m["RequestInspection"] = s.RequestInspection.ToDynamic()
-	}
-	if s.ResponseInspection != nil {
-		m["ResponseInspection"] = s.ResponseInspection.ToDynamic()
-	}
-	if s.EnableRegexInPath != nil {
-		m["EnableRegexInPath"] = *s.EnableRegexInPath
-	}
+	api.Put(m, "CreationPath", s.CreationPath, api.DynString)
+	api.Put(m, "RegistrationPagePath", s.RegistrationPagePath, api.DynString)
+	api.PutStruct(m, "RequestInspection", s.RequestInspection)
+	api.PutStruct(m, "ResponseInspection", s.ResponseInspection)
+	api.Put(m, "EnableRegexInPath", s.EnableRegexInPath, api.DynBool)
 	return m
 }
 
 func (s *AWSManagedRulesATPRuleSet) FromDynamic(m map[string]any) error {
-	if v := m["LoginPath"]; v != nil {
-		if err := api.SetStringPtr(&s.LoginPath, v); err != nil {
-			return api.At(err, ".LoginPath")
-		}
-	}
-	if v := m["RequestInspection"]; v != nil {
-		p := new(RequestInspection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RequestInspection")
-		}
-		s.RequestInspection = p
-	}
-	if v := m["ResponseInspection"]; v != nil {
-		p := new(ResponseInspection)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ResponseInspection")
-		}
-		s.ResponseInspection = p
-	}
-	if v := m["EnableRegexInPath"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableRegexInPath, v); err != nil {
-			return api.At(err, ".EnableRegexInPath")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoginPath", &s.LoginPath, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestInspection", &s.RequestInspection, api.SetStructPtr[RequestInspection])
+	err = api.Decode(err, m, "ResponseInspection", &s.ResponseInspection, api.SetStructPtr[ResponseInspection])
+	err = api.Decode(err, m, "EnableRegexInPath", &s.EnableRegexInPath, api.SetBoolPtr)
+	return err
 }
 
 func (s *AWSManagedRulesATPRuleSet) ToDynamic() map[string]any {
@@ -139,33 +64,18 @@ func (s *AWSManagedRulesATPRuleSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.LoginPath != nil {
-		m["LoginPath"] = *s.LoginPath
-	}
-	if s.RequestInspection != nil {
-		m["RequestInspection"] = s.RequestInspection.ToDynamic()
-	}
-	if s.ResponseInspection != nil {
-		m["ResponseInspection"] = s.ResponseInspection.ToDynamic()
-	}
-	if s.EnableRegexInPath != nil {
-		m["EnableRegexInPath"] = *s.EnableRegexInPath
-	}
+	api.Put(m, "LoginPath", s.LoginPath, api.DynString)
+	api.PutStruct(m, "RequestInspection", s.RequestInspection)
+	api.PutStruct(m, "ResponseInspection", s.ResponseInspection)
+	api.Put(m, "EnableRegexInPath", s.EnableRegexInPath, api.DynBool)
 	return m
 }
 
 func (s *AWSManagedRulesBotControlRuleSet) FromDynamic(m map[string]any) error {
-	if v := m["InspectionLevel"]; v != nil {
-		if err := api.SetStringPtr(&s.InspectionLevel, v); err != nil {
-			return api.At(err, ".InspectionLevel")
-		}
-	}
-	if v := m["EnableMachineLearning"]; v != nil {
-		if err := api.SetBoolPtr(&s.EnableMachineLearning, v); err != nil {
-			return api.At(err, ".EnableMachineLearning")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InspectionLevel", &s.InspectionLevel, api.SetStringPtr)
+	err = api.Decode(err, m, "EnableMachineLearning", &s.EnableMachineLearning, api.SetBoolPtr)
+	return err
 }
 
 func (s *AWSManagedRulesBotControlRuleSet) ToDynamic() map[string]any {
@@ -173,22 +83,15 @@ func (s *AWSManagedRulesBotControlRuleSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.InspectionLevel != nil {
-		m["InspectionLevel"] = *s.InspectionLevel
-	}
-	if s.EnableMachineLearning != nil {
-		m["EnableMachineLearning"] = *s.EnableMachineLearning
-	}
+	api.Put(m, "InspectionLevel", s.InspectionLevel, api.DynString)
+	api.Put(m, "EnableMachineLearning", s.EnableMachineLearning, api.DynBool)
 	return m
 }
 
 func (s *ActionCondition) FromDynamic(m map[string]any) error {
-	if v := m["Action"]; v != nil {
-		if err := api.SetStringPtr(&s.Action, v); err != nil {
-			return api.At(err, ".Action")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
+	return err
 }
 
 func (s *ActionCondition) ToDynamic() map[string]any {
@@ -196,19 +99,14 @@ func (s *ActionCondition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Action != nil {
-		m["Action"] = *s.Action
-	}
+	api.Put(m, "Action", s.Action, api.DynString)
 	return m
 }
 
 func (s *AddressField) FromDynamic(m map[string]any) error {
-	if v := m["Identifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Identifier, v); err != nil {
-			return api.At(err, ".Identifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
+	return err
 }
 
 func (s *AddressField) ToDynamic() map[string]any {
@@ -216,9 +114,7 @@ func (s *AddressField) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Identifier != nil {
-		m["Identifier"] = *s.Identifier
-	}
+	api.Put(m, "Identifier", s.Identifier, api.DynString)
 	return m
 }
 
@@ -241,14 +137,9 @@ func (s *AllQueryArguments) ToDynamic() map[string]any {
 }
 
 func (s *AllowAction) FromDynamic(m map[string]any) error {
-	if v := m["CustomRequestHandling"]; v != nil {
-		p := new(CustomRequestHandling)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CustomRequestHandling")
-		}
-		s.CustomRequestHandling = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomRequestHandling", &s.CustomRequestHandling, api.SetStructPtr[CustomRequestHandling])
+	return err
 }
 
 func (s *AllowAction) ToDynamic() map[string]any {
@@ -256,19 +147,16 @@ func (s *AllowAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomRequestHandling != nil {
-		m["CustomRequestHandling"] = s.CustomRequestHandling.ToDynamic()
-	}
+	api.PutStruct(m, "CustomRequestHandling", s.CustomRequestHandling)
 	return m
 }
 
 func (s *AndStatement) FromDynamic(m map[string]any) error {
-	if v := m["Statements"]; v != nil {
-		if err := api.SetList(&s.Statements, v, func(p *Statement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Statements")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Statements", &s.Statements, func(p *[]Statement, v any) error {
+		return api.SetList(p, v, func(p *Statement, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AndStatement) ToDynamic() map[string]any {
@@ -276,24 +164,15 @@ func (s *AndStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Statements != nil {
-		m["Statements"] = api.DynList(s.Statements, func(e Statement) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Statements", s.Statements, func(e Statement) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *AssociateWebACLRequest) FromDynamic(m map[string]any) error {
-	if v := m["WebACLArn"]; v != nil {
-		if err := api.SetStringPtr(&s.WebACLArn, v); err != nil {
-			return api.At(err, ".WebACLArn")
-		}
-	}
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WebACLArn", &s.WebACLArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *AssociateWebACLRequest) ToDynamic() map[string]any {
@@ -301,12 +180,8 @@ func (s *AssociateWebACLRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.WebACLArn != nil {
-		m["WebACLArn"] = *s.WebACLArn
-	}
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "WebACLArn", s.WebACLArn, api.DynString)
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
@@ -320,12 +195,11 @@ func (s *AssociateWebACLResponse) ToDynamic() map[string]any {
 }
 
 func (s *AssociationConfig) FromDynamic(m map[string]any) error {
-	if v := m["RequestBody"]; v != nil {
-		if err := api.SetMap(&s.RequestBody, v, func(p *RequestBodyAssociatedResourceTypeConfig, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RequestBody")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RequestBody", &s.RequestBody, func(p *map[string]RequestBodyAssociatedResourceTypeConfig, v any) error {
+		return api.SetMap(p, v, func(p *RequestBodyAssociatedResourceTypeConfig, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *AssociationConfig) ToDynamic() map[string]any {
@@ -333,21 +207,14 @@ func (s *AssociationConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RequestBody != nil {
-		m["RequestBody"] = api.DynMap(s.RequestBody, func(e RequestBodyAssociatedResourceTypeConfig) any { return e.ToDynamic() })
-	}
+	api.PutMap(m, "RequestBody", s.RequestBody, func(e RequestBodyAssociatedResourceTypeConfig) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *BlockAction) FromDynamic(m map[string]any) error {
-	if v := m["CustomResponse"]; v != nil {
-		p := new(CustomResponse)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CustomResponse")
-		}
-		s.CustomResponse = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomResponse", &s.CustomResponse, api.SetStructPtr[CustomResponse])
+	return err
 }
 
 func (s *BlockAction) ToDynamic() map[string]any {
@@ -355,19 +222,14 @@ func (s *BlockAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomResponse != nil {
-		m["CustomResponse"] = s.CustomResponse.ToDynamic()
-	}
+	api.PutStruct(m, "CustomResponse", s.CustomResponse)
 	return m
 }
 
 func (s *Body) FromDynamic(m map[string]any) error {
-	if v := m["OversizeHandling"]; v != nil {
-		if err := api.SetStringPtr(&s.OversizeHandling, v); err != nil {
-			return api.At(err, ".OversizeHandling")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OversizeHandling", &s.OversizeHandling, api.SetStringPtr)
+	return err
 }
 
 func (s *Body) ToDynamic() map[string]any {
@@ -375,36 +237,19 @@ func (s *Body) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OversizeHandling != nil {
-		m["OversizeHandling"] = *s.OversizeHandling
-	}
+	api.Put(m, "OversizeHandling", s.OversizeHandling, api.DynString)
 	return m
 }
 
 func (s *ByteMatchStatement) FromDynamic(m map[string]any) error {
-	if v := m["SearchString"]; v != nil {
-		if err := api.SetBytes(&s.SearchString, v); err != nil {
-			return api.At(err, ".SearchString")
-		}
-	}
-	if v := m["FieldToMatch"]; v != nil {
-		p := new(FieldToMatch)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldToMatch")
-		}
-		s.FieldToMatch = p
-	}
-	if v := m["TextTransformations"]; v != nil {
-		if err := api.SetList(&s.TextTransformations, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TextTransformations")
-		}
-	}
-	if v := m["PositionalConstraint"]; v != nil {
-		if err := api.SetStringPtr(&s.PositionalConstraint, v); err != nil {
-			return api.At(err, ".PositionalConstraint")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SearchString", &s.SearchString, api.SetBytes)
+	err = api.Decode(err, m, "FieldToMatch", &s.FieldToMatch, api.SetStructPtr[FieldToMatch])
+	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
+		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PositionalConstraint", &s.PositionalConstraint, api.SetStringPtr)
+	return err
 }
 
 func (s *ByteMatchStatement) ToDynamic() map[string]any {
@@ -412,30 +257,17 @@ func (s *ByteMatchStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.SearchString != nil {
-		m["SearchString"] = s.SearchString
-	}
-	if s.FieldToMatch != nil {
-		m["FieldToMatch"] = s.FieldToMatch.ToDynamic()
-	}
-	if s.TextTransformations != nil {
-		m["TextTransformations"] = api.DynList(s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	}
-	if s.PositionalConstraint != nil {
-		m["PositionalConstraint"] = *s.PositionalConstraint
-	}
+	api.PutBytes(m, "SearchString", s.SearchString)
+	api.PutStruct(m, "FieldToMatch", s.FieldToMatch)
+	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
+	api.Put(m, "PositionalConstraint", s.PositionalConstraint, api.DynString)
 	return m
 }
 
 func (s *CaptchaAction) FromDynamic(m map[string]any) error {
-	if v := m["CustomRequestHandling"]; v != nil {
-		p := new(CustomRequestHandling)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CustomRequestHandling")
-		}
-		s.CustomRequestHandling = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomRequestHandling", &s.CustomRequestHandling, api.SetStructPtr[CustomRequestHandling])
+	return err
 }
 
 func (s *CaptchaAction) ToDynamic() map[string]any {
@@ -443,21 +275,14 @@ func (s *CaptchaAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomRequestHandling != nil {
-		m["CustomRequestHandling"] = s.CustomRequestHandling.ToDynamic()
-	}
+	api.PutStruct(m, "CustomRequestHandling", s.CustomRequestHandling)
 	return m
 }
 
 func (s *CaptchaConfig) FromDynamic(m map[string]any) error {
-	if v := m["ImmunityTimeProperty"]; v != nil {
-		p := new(ImmunityTimeProperty)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImmunityTimeProperty")
-		}
-		s.ImmunityTimeProperty = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImmunityTimeProperty", &s.ImmunityTimeProperty, api.SetStructPtr[ImmunityTimeProperty])
+	return err
 }
 
 func (s *CaptchaConfig) ToDynamic() map[string]any {
@@ -465,29 +290,16 @@ func (s *CaptchaConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ImmunityTimeProperty != nil {
-		m["ImmunityTimeProperty"] = s.ImmunityTimeProperty.ToDynamic()
-	}
+	api.PutStruct(m, "ImmunityTimeProperty", s.ImmunityTimeProperty)
 	return m
 }
 
 func (s *CaptchaResponse) FromDynamic(m map[string]any) error {
-	if v := m["ResponseCode"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ResponseCode, v); err != nil {
-			return api.At(err, ".ResponseCode")
-		}
-	}
-	if v := m["SolveTimestamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SolveTimestamp, v); err != nil {
-			return api.At(err, ".SolveTimestamp")
-		}
-	}
-	if v := m["FailureReason"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureReason, v); err != nil {
-			return api.At(err, ".FailureReason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SolveTimestamp", &s.SolveTimestamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "FailureReason", &s.FailureReason, api.SetStringPtr)
+	return err
 }
 
 func (s *CaptchaResponse) ToDynamic() map[string]any {
@@ -495,27 +307,16 @@ func (s *CaptchaResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResponseCode != nil {
-		m["ResponseCode"] = int64(*s.ResponseCode)
-	}
-	if s.SolveTimestamp != nil {
-		m["SolveTimestamp"] = *s.SolveTimestamp
-	}
-	if s.FailureReason != nil {
-		m["FailureReason"] = *s.FailureReason
-	}
+	api.Put(m, "ResponseCode", s.ResponseCode, api.DynInt32)
+	api.Put(m, "SolveTimestamp", s.SolveTimestamp, api.DynInt64)
+	api.Put(m, "FailureReason", s.FailureReason, api.DynString)
 	return m
 }
 
 func (s *ChallengeAction) FromDynamic(m map[string]any) error {
-	if v := m["CustomRequestHandling"]; v != nil {
-		p := new(CustomRequestHandling)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CustomRequestHandling")
-		}
-		s.CustomRequestHandling = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomRequestHandling", &s.CustomRequestHandling, api.SetStructPtr[CustomRequestHandling])
+	return err
 }
 
 func (s *ChallengeAction) ToDynamic() map[string]any {
@@ -523,21 +324,14 @@ func (s *ChallengeAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomRequestHandling != nil {
-		m["CustomRequestHandling"] = s.CustomRequestHandling.ToDynamic()
-	}
+	api.PutStruct(m, "CustomRequestHandling", s.CustomRequestHandling)
 	return m
 }
 
 func (s *ChallengeConfig) FromDynamic(m map[string]any) error {
-	if v := m["ImmunityTimeProperty"]; v != nil {
-		p := new(ImmunityTimeProperty)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ImmunityTimeProperty")
-		}
-		s.ImmunityTimeProperty = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImmunityTimeProperty", &s.ImmunityTimeProperty, api.SetStructPtr[ImmunityTimeProperty])
+	return err
 }
 
 func (s *ChallengeConfig) ToDynamic() map[string]any {
@@ -545,29 +339,16 @@ func (s *ChallengeConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ImmunityTimeProperty != nil {
-		m["ImmunityTimeProperty"] = s.ImmunityTimeProperty.ToDynamic()
-	}
+	api.PutStruct(m, "ImmunityTimeProperty", s.ImmunityTimeProperty)
 	return m
 }
 
 func (s *ChallengeResponse) FromDynamic(m map[string]any) error {
-	if v := m["ResponseCode"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ResponseCode, v); err != nil {
-			return api.At(err, ".ResponseCode")
-		}
-	}
-	if v := m["SolveTimestamp"]; v != nil {
-		if err := api.SetInt64Ptr(&s.SolveTimestamp, v); err != nil {
-			return api.At(err, ".SolveTimestamp")
-		}
-	}
-	if v := m["FailureReason"]; v != nil {
-		if err := api.SetStringPtr(&s.FailureReason, v); err != nil {
-			return api.At(err, ".FailureReason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetInt32Ptr)
+	err = api.Decode(err, m, "SolveTimestamp", &s.SolveTimestamp, api.SetInt64Ptr)
+	err = api.Decode(err, m, "FailureReason", &s.FailureReason, api.SetStringPtr)
+	return err
 }
 
 func (s *ChallengeResponse) ToDynamic() map[string]any {
@@ -575,30 +356,19 @@ func (s *ChallengeResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResponseCode != nil {
-		m["ResponseCode"] = int64(*s.ResponseCode)
-	}
-	if s.SolveTimestamp != nil {
-		m["SolveTimestamp"] = *s.SolveTimestamp
-	}
-	if s.FailureReason != nil {
-		m["FailureReason"] = *s.FailureReason
-	}
+	api.Put(m, "ResponseCode", s.ResponseCode, api.DynInt32)
+	api.Put(m, "SolveTimestamp", s.SolveTimestamp, api.DynInt64)
+	api.Put(m, "FailureReason", s.FailureReason, api.DynString)
 	return m
 }
 
 func (s *CheckCapacityRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CheckCapacityRequest) ToDynamic() map[string]any {
@@ -606,22 +376,15 @@ func (s *CheckCapacityRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CheckCapacityResponse) FromDynamic(m map[string]any) error {
-	if v := m["Capacity"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Capacity, v); err != nil {
-			return api.At(err, ".Capacity")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt64Ptr)
+	return err
 }
 
 func (s *CheckCapacityResponse) ToDynamic() map[string]any {
@@ -629,28 +392,15 @@ func (s *CheckCapacityResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Capacity != nil {
-		m["Capacity"] = *s.Capacity
-	}
+	api.Put(m, "Capacity", s.Capacity, api.DynInt64)
 	return m
 }
 
 func (s *Condition) FromDynamic(m map[string]any) error {
-	if v := m["ActionCondition"]; v != nil {
-		p := new(ActionCondition)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ActionCondition")
-		}
-		s.ActionCondition = p
-	}
-	if v := m["LabelNameCondition"]; v != nil {
-		p := new(LabelNameCondition)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LabelNameCondition")
-		}
-		s.LabelNameCondition = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ActionCondition", &s.ActionCondition, api.SetStructPtr[ActionCondition])
+	err = api.Decode(err, m, "LabelNameCondition", &s.LabelNameCondition, api.SetStructPtr[LabelNameCondition])
+	return err
 }
 
 func (s *Condition) ToDynamic() map[string]any {
@@ -658,34 +408,17 @@ func (s *Condition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ActionCondition != nil {
-		m["ActionCondition"] = s.ActionCondition.ToDynamic()
-	}
-	if s.LabelNameCondition != nil {
-		m["LabelNameCondition"] = s.LabelNameCondition.ToDynamic()
-	}
+	api.PutStruct(m, "ActionCondition", s.ActionCondition)
+	api.PutStruct(m, "LabelNameCondition", s.LabelNameCondition)
 	return m
 }
 
 func (s *CookieMatchPattern) FromDynamic(m map[string]any) error {
-	if v := m["All"]; v != nil {
-		p := new(All)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".All")
-		}
-		s.All = p
-	}
-	if v := m["IncludedCookies"]; v != nil {
-		if err := api.SetList(&s.IncludedCookies, v, api.SetString); err != nil {
-			return api.At(err, ".IncludedCookies")
-		}
-	}
-	if v := m["ExcludedCookies"]; v != nil {
-		if err := api.SetList(&s.ExcludedCookies, v, api.SetString); err != nil {
-			return api.At(err, ".ExcludedCookies")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "All", &s.All, api.SetStructPtr[All])
+	err = api.Decode(err, m, "IncludedCookies", &s.IncludedCookies, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExcludedCookies", &s.ExcludedCookies, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *CookieMatchPattern) ToDynamic() map[string]any {
@@ -693,37 +426,18 @@ func (s *CookieMatchPattern) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.All != nil {
-		m["All"] = s.All.ToDynamic()
-	}
-	if s.IncludedCookies != nil {
-		m["IncludedCookies"] = api.DynList(s.IncludedCookies, api.DynString)
-	}
-	if s.ExcludedCookies != nil {
-		m["ExcludedCookies"] = api.DynList(s.ExcludedCookies, api.DynString)
-	}
+	api.PutStruct(m, "All", s.All)
+	api.PutList(m, "IncludedCookies", s.IncludedCookies, api.DynString)
+	api.PutList(m, "ExcludedCookies", s.ExcludedCookies, api.DynString)
 	return m
 }
 
 func (s *Cookies) FromDynamic(m map[string]any) error {
-	if v := m["MatchPattern"]; v != nil {
-		p := new(CookieMatchPattern)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MatchPattern")
-		}
-		s.MatchPattern = p
-	}
-	if v := m["MatchScope"]; v != nil {
-		if err := api.SetStringPtr(&s.MatchScope, v); err != nil {
-			return api.At(err, ".MatchScope")
-		}
-	}
-	if v := m["OversizeHandling"]; v != nil {
-		if err := api.SetStringPtr(&s.OversizeHandling, v); err != nil {
-			return api.At(err, ".OversizeHandling")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MatchPattern", &s.MatchPattern, api.SetStructPtr[CookieMatchPattern])
+	err = api.Decode(err, m, "MatchScope", &s.MatchScope, api.SetStringPtr)
+	err = api.Decode(err, m, "OversizeHandling", &s.OversizeHandling, api.SetStringPtr)
+	return err
 }
 
 func (s *Cookies) ToDynamic() map[string]any {
@@ -731,27 +445,16 @@ func (s *Cookies) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.MatchPattern != nil {
-		m["MatchPattern"] = s.MatchPattern.ToDynamic()
-	}
-	if s.MatchScope != nil {
-		m["MatchScope"] = *s.MatchScope
-	}
-	if s.OversizeHandling != nil {
-		m["OversizeHandling"] = *s.OversizeHandling
-	}
+	api.PutStruct(m, "MatchPattern", s.MatchPattern)
+	api.Put(m, "MatchScope", s.MatchScope, api.DynString)
+	api.Put(m, "OversizeHandling", s.OversizeHandling, api.DynString)
 	return m
 }
 
 func (s *CountAction) FromDynamic(m map[string]any) error {
-	if v := m["CustomRequestHandling"]; v != nil {
-		p := new(CustomRequestHandling)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CustomRequestHandling")
-		}
-		s.CustomRequestHandling = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CustomRequestHandling", &s.CustomRequestHandling, api.SetStructPtr[CustomRequestHandling])
+	return err
 }
 
 func (s *CountAction) ToDynamic() map[string]any {
@@ -759,24 +462,15 @@ func (s *CountAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.CustomRequestHandling != nil {
-		m["CustomRequestHandling"] = s.CustomRequestHandling.ToDynamic()
-	}
+	api.PutStruct(m, "CustomRequestHandling", s.CustomRequestHandling)
 	return m
 }
 
 func (s *CreateAPIKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["TokenDomains"]; v != nil {
-		if err := api.SetList(&s.TokenDomains, v, api.SetString); err != nil {
-			return api.At(err, ".TokenDomains")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "TokenDomains", &s.TokenDomains, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *CreateAPIKeyRequest) ToDynamic() map[string]any {
@@ -784,22 +478,15 @@ func (s *CreateAPIKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.TokenDomains != nil {
-		m["TokenDomains"] = api.DynList(s.TokenDomains, api.DynString)
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.PutList(m, "TokenDomains", s.TokenDomains, api.DynString)
 	return m
 }
 
 func (s *CreateAPIKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["APIKey"]; v != nil {
-		if err := api.SetStringPtr(&s.APIKey, v); err != nil {
-			return api.At(err, ".APIKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "APIKey", &s.APIKey, api.SetStringPtr)
+	return err
 }
 
 func (s *CreateAPIKeyResponse) ToDynamic() map[string]any {
@@ -807,44 +494,21 @@ func (s *CreateAPIKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.APIKey != nil {
-		m["APIKey"] = *s.APIKey
-	}
+	api.Put(m, "APIKey", s.APIKey, api.DynString)
 	return m
 }
 
 func (s *CreateIPSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["IPAddressVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.IPAddressVersion, v); err != nil {
-			return api.At(err, ".IPAddressVersion")
-		}
-	}
-	if v := m["Addresses"]; v != nil {
-		if err := api.SetList(&s.Addresses, v, api.SetString); err != nil {
-			return api.At(err, ".Addresses")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "IPAddressVersion", &s.IPAddressVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Addresses", &s.Addresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateIPSetRequest) ToDynamic() map[string]any {
@@ -852,36 +516,19 @@ func (s *CreateIPSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.IPAddressVersion != nil {
-		m["IPAddressVersion"] = *s.IPAddressVersion
-	}
-	if s.Addresses != nil {
-		m["Addresses"] = api.DynList(s.Addresses, api.DynString)
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "IPAddressVersion", s.IPAddressVersion, api.DynString)
+	api.PutList(m, "Addresses", s.Addresses, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateIPSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["Summary"]; v != nil {
-		p := new(IPSetSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Summary")
-		}
-		s.Summary = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Summary", &s.Summary, api.SetStructPtr[IPSetSummary])
+	return err
 }
 
 func (s *CreateIPSetResponse) ToDynamic() map[string]any {
@@ -889,39 +536,22 @@ func (s *CreateIPSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Summary != nil {
-		m["Summary"] = s.Summary.ToDynamic()
-	}
+	api.PutStruct(m, "Summary", s.Summary)
 	return m
 }
 
 func (s *CreateRegexPatternSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RegularExpressionList"]; v != nil {
-		if err := api.SetList(&s.RegularExpressionList, v, func(p *Regex, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RegularExpressionList")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RegularExpressionList", &s.RegularExpressionList, func(p *[]Regex, v any) error {
+		return api.SetList(p, v, func(p *Regex, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateRegexPatternSetRequest) ToDynamic() map[string]any {
@@ -929,33 +559,18 @@ func (s *CreateRegexPatternSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RegularExpressionList != nil {
-		m["RegularExpressionList"] = api.DynList(s.RegularExpressionList, func(e Regex) any { return e.ToDynamic() })
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "RegularExpressionList", s.RegularExpressionList, func(e Regex) any { return e.ToDynamic() })
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateRegexPatternSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["Summary"]; v != nil {
-		p := new(RegexPatternSetSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Summary")
-		}
-		s.Summary = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Summary", &s.Summary, api.SetStructPtr[RegexPatternSetSummary])
+	return err
 }
 
 func (s *CreateRegexPatternSetResponse) ToDynamic() map[string]any {
@@ -963,56 +578,27 @@ func (s *CreateRegexPatternSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Summary != nil {
-		m["Summary"] = s.Summary.ToDynamic()
-	}
+	api.PutStruct(m, "Summary", s.Summary)
 	return m
 }
 
 func (s *CreateRuleGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Capacity"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Capacity, v); err != nil {
-			return api.At(err, ".Capacity")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	if v := m["VisibilityConfig"]; v != nil {
-		p := new(VisibilityConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VisibilityConfig")
-		}
-		s.VisibilityConfig = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["CustomResponseBodies"]; v != nil {
-		if err := api.SetMap(&s.CustomResponseBodies, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CustomResponseBodies")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CustomResponseBodies", &s.CustomResponseBodies, func(p *map[string]CustomResponseBody, v any) error {
+		return api.SetMap(p, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CreateRuleGroupRequest) ToDynamic() map[string]any {
@@ -1020,42 +606,21 @@ func (s *CreateRuleGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Capacity != nil {
-		m["Capacity"] = *s.Capacity
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
-	if s.VisibilityConfig != nil {
-		m["VisibilityConfig"] = s.VisibilityConfig.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.CustomResponseBodies != nil {
-		m["CustomResponseBodies"] = api.DynMap(s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Capacity", s.Capacity, api.DynInt64)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
+	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutMap(m, "CustomResponseBodies", s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CreateRuleGroupResponse) FromDynamic(m map[string]any) error {
-	if v := m["Summary"]; v != nil {
-		p := new(RuleGroupSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Summary")
-		}
-		s.Summary = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Summary", &s.Summary, api.SetStructPtr[RuleGroupSummary])
+	return err
 }
 
 func (s *CreateRuleGroupResponse) ToDynamic() map[string]any {
@@ -1063,84 +628,31 @@ func (s *CreateRuleGroupResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Summary != nil {
-		m["Summary"] = s.Summary.ToDynamic()
-	}
+	api.PutStruct(m, "Summary", s.Summary)
 	return m
 }
 
 func (s *CreateWebACLRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["DefaultAction"]; v != nil {
-		p := new(DefaultAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultAction")
-		}
-		s.DefaultAction = p
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	if v := m["VisibilityConfig"]; v != nil {
-		p := new(VisibilityConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VisibilityConfig")
-		}
-		s.VisibilityConfig = p
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	if v := m["CustomResponseBodies"]; v != nil {
-		if err := api.SetMap(&s.CustomResponseBodies, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CustomResponseBodies")
-		}
-	}
-	if v := m["CaptchaConfig"]; v != nil {
-		p := new(CaptchaConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CaptchaConfig")
-		}
-		s.CaptchaConfig = p
-	}
-	if v := m["ChallengeConfig"]; v != nil {
-		p := new(ChallengeConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChallengeConfig")
-		}
-		s.ChallengeConfig = p
-	}
-	if v := m["TokenDomains"]; v != nil {
-		if err := api.SetList(&s.TokenDomains, v, api.SetString); err != nil {
-			return api.At(err, ".TokenDomains")
-		}
-	}
-	if v := m["AssociationConfig"]; v != nil {
-		p := new(AssociationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AssociationConfig")
-		}
-		s.AssociationConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultAction", &s.DefaultAction, api.SetStructPtr[DefaultAction])
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CustomResponseBodies", &s.CustomResponseBodies, func(p *map[string]CustomResponseBody, v any) error {
+		return api.SetMap(p, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CaptchaConfig", &s.CaptchaConfig, api.SetStructPtr[CaptchaConfig])
+	err = api.Decode(err, m, "ChallengeConfig", &s.ChallengeConfig, api.SetStructPtr[ChallengeConfig])
+	err = api.Decode(err, m, "TokenDomains", &s.TokenDomains, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AssociationConfig", &s.AssociationConfig, api.SetStructPtr[AssociationConfig])
+	return err
 }
 
 func (s *CreateWebACLRequest) ToDynamic() map[string]any {
@@ -1148,54 +660,25 @@ func (s *CreateWebACLRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.DefaultAction != nil {
-		m["DefaultAction"] = s.DefaultAction.ToDynamic()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
-	if s.VisibilityConfig != nil {
-		m["VisibilityConfig"] = s.VisibilityConfig.ToDynamic()
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
-	if s.CustomResponseBodies != nil {
-		m["CustomResponseBodies"] = api.DynMap(s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
-	}
-	if s.CaptchaConfig != nil {
-		m["CaptchaConfig"] = s.CaptchaConfig.ToDynamic()
-	}
-	if s.ChallengeConfig != nil {
-		m["ChallengeConfig"] = s.ChallengeConfig.ToDynamic()
-	}
-	if s.TokenDomains != nil {
-		m["TokenDomains"] = api.DynList(s.TokenDomains, api.DynString)
-	}
-	if s.AssociationConfig != nil {
-		m["AssociationConfig"] = s.AssociationConfig.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.PutStruct(m, "DefaultAction", s.DefaultAction)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
+	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
+	api.PutMap(m, "CustomResponseBodies", s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
+	api.PutStruct(m, "CaptchaConfig", s.CaptchaConfig)
+	api.PutStruct(m, "ChallengeConfig", s.ChallengeConfig)
+	api.PutList(m, "TokenDomains", s.TokenDomains, api.DynString)
+	api.PutStruct(m, "AssociationConfig", s.AssociationConfig)
 	return m
 }
 
 func (s *CreateWebACLResponse) FromDynamic(m map[string]any) error {
-	if v := m["Summary"]; v != nil {
-		p := new(WebACLSummary)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Summary")
-		}
-		s.Summary = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Summary", &s.Summary, api.SetStructPtr[WebACLSummary])
+	return err
 }
 
 func (s *CreateWebACLResponse) ToDynamic() map[string]any {
@@ -1203,24 +686,15 @@ func (s *CreateWebACLResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Summary != nil {
-		m["Summary"] = s.Summary.ToDynamic()
-	}
+	api.PutStruct(m, "Summary", s.Summary)
 	return m
 }
 
 func (s *CustomHTTPHeader) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *CustomHTTPHeader) ToDynamic() map[string]any {
@@ -1228,22 +702,17 @@ func (s *CustomHTTPHeader) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *CustomRequestHandling) FromDynamic(m map[string]any) error {
-	if v := m["InsertHeaders"]; v != nil {
-		if err := api.SetList(&s.InsertHeaders, v, func(p *CustomHTTPHeader, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".InsertHeaders")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "InsertHeaders", &s.InsertHeaders, func(p *[]CustomHTTPHeader, v any) error {
+		return api.SetList(p, v, func(p *CustomHTTPHeader, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CustomRequestHandling) ToDynamic() map[string]any {
@@ -1251,29 +720,18 @@ func (s *CustomRequestHandling) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.InsertHeaders != nil {
-		m["InsertHeaders"] = api.DynList(s.InsertHeaders, func(e CustomHTTPHeader) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "InsertHeaders", s.InsertHeaders, func(e CustomHTTPHeader) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CustomResponse) FromDynamic(m map[string]any) error {
-	if v := m["ResponseCode"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ResponseCode, v); err != nil {
-			return api.At(err, ".ResponseCode")
-		}
-	}
-	if v := m["CustomResponseBodyKey"]; v != nil {
-		if err := api.SetStringPtr(&s.CustomResponseBodyKey, v); err != nil {
-			return api.At(err, ".CustomResponseBodyKey")
-		}
-	}
-	if v := m["ResponseHeaders"]; v != nil {
-		if err := api.SetList(&s.ResponseHeaders, v, func(p *CustomHTTPHeader, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ResponseHeaders")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetInt32Ptr)
+	err = api.Decode(err, m, "CustomResponseBodyKey", &s.CustomResponseBodyKey, api.SetStringPtr)
+	err = api.Decode(err, m, "ResponseHeaders", &s.ResponseHeaders, func(p *[]CustomHTTPHeader, v any) error {
+		return api.SetList(p, v, func(p *CustomHTTPHeader, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *CustomResponse) ToDynamic() map[string]any {
@@ -1281,30 +739,17 @@ func (s *CustomResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResponseCode != nil {
-		m["ResponseCode"] = int64(*s.ResponseCode)
-	}
-	if s.CustomResponseBodyKey != nil {
-		m["CustomResponseBodyKey"] = *s.CustomResponseBodyKey
-	}
-	if s.ResponseHeaders != nil {
-		m["ResponseHeaders"] = api.DynList(s.ResponseHeaders, func(e CustomHTTPHeader) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResponseCode", s.ResponseCode, api.DynInt32)
+	api.Put(m, "CustomResponseBodyKey", s.CustomResponseBodyKey, api.DynString)
+	api.PutList(m, "ResponseHeaders", s.ResponseHeaders, func(e CustomHTTPHeader) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *CustomResponseBody) FromDynamic(m map[string]any) error {
-	if v := m["ContentType"]; v != nil {
-		if err := api.SetStringPtr(&s.ContentType, v); err != nil {
-			return api.At(err, ".ContentType")
-		}
-	}
-	if v := m["Content"]; v != nil {
-		if err := api.SetStringPtr(&s.Content, v); err != nil {
-			return api.At(err, ".Content")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
+	err = api.Decode(err, m, "Content", &s.Content, api.SetStringPtr)
+	return err
 }
 
 func (s *CustomResponseBody) ToDynamic() map[string]any {
@@ -1312,31 +757,16 @@ func (s *CustomResponseBody) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ContentType != nil {
-		m["ContentType"] = *s.ContentType
-	}
-	if s.Content != nil {
-		m["Content"] = *s.Content
-	}
+	api.Put(m, "ContentType", s.ContentType, api.DynString)
+	api.Put(m, "Content", s.Content, api.DynString)
 	return m
 }
 
 func (s *DefaultAction) FromDynamic(m map[string]any) error {
-	if v := m["Block"]; v != nil {
-		p := new(BlockAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Block")
-		}
-		s.Block = p
-	}
-	if v := m["Allow"]; v != nil {
-		p := new(AllowAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Allow")
-		}
-		s.Allow = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Block", &s.Block, api.SetStructPtr[BlockAction])
+	err = api.Decode(err, m, "Allow", &s.Allow, api.SetStructPtr[AllowAction])
+	return err
 }
 
 func (s *DefaultAction) ToDynamic() map[string]any {
@@ -1344,27 +774,16 @@ func (s *DefaultAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Block != nil {
-		m["Block"] = s.Block.ToDynamic()
-	}
-	if s.Allow != nil {
-		m["Allow"] = s.Allow.ToDynamic()
-	}
+	api.PutStruct(m, "Block", s.Block)
+	api.PutStruct(m, "Allow", s.Allow)
 	return m
 }
 
 func (s *DeleteAPIKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["APIKey"]; v != nil {
-		if err := api.SetStringPtr(&s.APIKey, v); err != nil {
-			return api.At(err, ".APIKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "APIKey", &s.APIKey, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteAPIKeyRequest) ToDynamic() map[string]any {
@@ -1372,12 +791,8 @@ func (s *DeleteAPIKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.APIKey != nil {
-		m["APIKey"] = *s.APIKey
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "APIKey", s.APIKey, api.DynString)
 	return m
 }
 
@@ -1391,17 +806,10 @@ func (s *DeleteAPIKeyResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteFirewallManagerRuleGroupsRequest) FromDynamic(m map[string]any) error {
-	if v := m["WebACLArn"]; v != nil {
-		if err := api.SetStringPtr(&s.WebACLArn, v); err != nil {
-			return api.At(err, ".WebACLArn")
-		}
-	}
-	if v := m["WebACLLockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.WebACLLockToken, v); err != nil {
-			return api.At(err, ".WebACLLockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WebACLArn", &s.WebACLArn, api.SetStringPtr)
+	err = api.Decode(err, m, "WebACLLockToken", &s.WebACLLockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteFirewallManagerRuleGroupsRequest) ToDynamic() map[string]any {
@@ -1409,22 +817,15 @@ func (s *DeleteFirewallManagerRuleGroupsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.WebACLArn != nil {
-		m["WebACLArn"] = *s.WebACLArn
-	}
-	if s.WebACLLockToken != nil {
-		m["WebACLLockToken"] = *s.WebACLLockToken
-	}
+	api.Put(m, "WebACLArn", s.WebACLArn, api.DynString)
+	api.Put(m, "WebACLLockToken", s.WebACLLockToken, api.DynString)
 	return m
 }
 
 func (s *DeleteFirewallManagerRuleGroupsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextWebACLLockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextWebACLLockToken, v); err != nil {
-			return api.At(err, ".NextWebACLLockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextWebACLLockToken", &s.NextWebACLLockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteFirewallManagerRuleGroupsResponse) ToDynamic() map[string]any {
@@ -1432,34 +833,17 @@ func (s *DeleteFirewallManagerRuleGroupsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextWebACLLockToken != nil {
-		m["NextWebACLLockToken"] = *s.NextWebACLLockToken
-	}
+	api.Put(m, "NextWebACLLockToken", s.NextWebACLLockToken, api.DynString)
 	return m
 }
 
 func (s *DeleteIPSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteIPSetRequest) ToDynamic() map[string]any {
@@ -1467,18 +851,10 @@ func (s *DeleteIPSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
 	return m
 }
 
@@ -1492,22 +868,11 @@ func (s *DeleteIPSetResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteLoggingConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["LogType"]; v != nil {
-		if err := api.SetStringPtr(&s.LogType, v); err != nil {
-			return api.At(err, ".LogType")
-		}
-	}
-	if v := m["LogScope"]; v != nil {
-		if err := api.SetStringPtr(&s.LogScope, v); err != nil {
-			return api.At(err, ".LogScope")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "LogType", &s.LogType, api.SetStringPtr)
+	err = api.Decode(err, m, "LogScope", &s.LogScope, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteLoggingConfigurationRequest) ToDynamic() map[string]any {
@@ -1515,15 +880,9 @@ func (s *DeleteLoggingConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.LogType != nil {
-		m["LogType"] = *s.LogType
-	}
-	if s.LogScope != nil {
-		m["LogScope"] = *s.LogScope
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "LogType", s.LogType, api.DynString)
+	api.Put(m, "LogScope", s.LogScope, api.DynString)
 	return m
 }
 
@@ -1537,12 +896,9 @@ func (s *DeleteLoggingConfigurationResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeletePermissionPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DeletePermissionPolicyRequest) ToDynamic() map[string]any {
@@ -1550,9 +906,7 @@ func (s *DeletePermissionPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
@@ -1566,27 +920,12 @@ func (s *DeletePermissionPolicyResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteRegexPatternSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRegexPatternSetRequest) ToDynamic() map[string]any {
@@ -1594,18 +933,10 @@ func (s *DeleteRegexPatternSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
 	return m
 }
 
@@ -1619,27 +950,12 @@ func (s *DeleteRegexPatternSetResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteRuleGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteRuleGroupRequest) ToDynamic() map[string]any {
@@ -1647,18 +963,10 @@ func (s *DeleteRuleGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
 	return m
 }
 
@@ -1672,27 +980,12 @@ func (s *DeleteRuleGroupResponse) ToDynamic() map[string]any {
 }
 
 func (s *DeleteWebACLRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *DeleteWebACLRequest) ToDynamic() map[string]any {
@@ -1700,18 +993,10 @@ func (s *DeleteWebACLRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
 	return m
 }
 
@@ -1725,12 +1010,9 @@ func (s *DeleteWebACLResponse) ToDynamic() map[string]any {
 }
 
 func (s *DescribeAllManagedProductsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeAllManagedProductsRequest) ToDynamic() map[string]any {
@@ -1738,19 +1020,16 @@ func (s *DescribeAllManagedProductsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
 	return m
 }
 
 func (s *DescribeAllManagedProductsResponse) FromDynamic(m map[string]any) error {
-	if v := m["ManagedProducts"]; v != nil {
-		if err := api.SetList(&s.ManagedProducts, v, func(p *ManagedProductDescriptor, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ManagedProducts")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ManagedProducts", &s.ManagedProducts, func(p *[]ManagedProductDescriptor, v any) error {
+		return api.SetList(p, v, func(p *ManagedProductDescriptor, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeAllManagedProductsResponse) ToDynamic() map[string]any {
@@ -1758,24 +1037,15 @@ func (s *DescribeAllManagedProductsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ManagedProducts != nil {
-		m["ManagedProducts"] = api.DynList(s.ManagedProducts, func(e ManagedProductDescriptor) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "ManagedProducts", s.ManagedProducts, func(e ManagedProductDescriptor) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeManagedProductsByVendorRequest) FromDynamic(m map[string]any) error {
-	if v := m["VendorName"]; v != nil {
-		if err := api.SetStringPtr(&s.VendorName, v); err != nil {
-			return api.At(err, ".VendorName")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VendorName", &s.VendorName, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeManagedProductsByVendorRequest) ToDynamic() map[string]any {
@@ -1783,22 +1053,17 @@ func (s *DescribeManagedProductsByVendorRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.VendorName != nil {
-		m["VendorName"] = *s.VendorName
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
+	api.Put(m, "VendorName", s.VendorName, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
 	return m
 }
 
 func (s *DescribeManagedProductsByVendorResponse) FromDynamic(m map[string]any) error {
-	if v := m["ManagedProducts"]; v != nil {
-		if err := api.SetList(&s.ManagedProducts, v, func(p *ManagedProductDescriptor, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ManagedProducts")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ManagedProducts", &s.ManagedProducts, func(p *[]ManagedProductDescriptor, v any) error {
+		return api.SetList(p, v, func(p *ManagedProductDescriptor, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeManagedProductsByVendorResponse) ToDynamic() map[string]any {
@@ -1806,34 +1071,17 @@ func (s *DescribeManagedProductsByVendorResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ManagedProducts != nil {
-		m["ManagedProducts"] = api.DynList(s.ManagedProducts, func(e ManagedProductDescriptor) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "ManagedProducts", s.ManagedProducts, func(e ManagedProductDescriptor) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DescribeManagedRuleGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["VendorName"]; v != nil {
-		if err := api.SetStringPtr(&s.VendorName, v); err != nil {
-			return api.At(err, ".VendorName")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["VersionName"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionName, v); err != nil {
-			return api.At(err, ".VersionName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VendorName", &s.VendorName, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
+	return err
 }
 
 func (s *DescribeManagedRuleGroupRequest) ToDynamic() map[string]any {
@@ -1841,58 +1089,29 @@ func (s *DescribeManagedRuleGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.VendorName != nil {
-		m["VendorName"] = *s.VendorName
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.VersionName != nil {
-		m["VersionName"] = *s.VersionName
-	}
+	api.Put(m, "VendorName", s.VendorName, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "VersionName", s.VersionName, api.DynString)
 	return m
 }
 
 func (s *DescribeManagedRuleGroupResponse) FromDynamic(m map[string]any) error {
-	if v := m["VersionName"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionName, v); err != nil {
-			return api.At(err, ".VersionName")
-		}
-	}
-	if v := m["SnsTopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SnsTopicArn, v); err != nil {
-			return api.At(err, ".SnsTopicArn")
-		}
-	}
-	if v := m["Capacity"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Capacity, v); err != nil {
-			return api.At(err, ".Capacity")
-		}
-	}
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *RuleSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	if v := m["LabelNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.LabelNamespace, v); err != nil {
-			return api.At(err, ".LabelNamespace")
-		}
-	}
-	if v := m["AvailableLabels"]; v != nil {
-		if err := api.SetList(&s.AvailableLabels, v, func(p *LabelSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AvailableLabels")
-		}
-	}
-	if v := m["ConsumedLabels"]; v != nil {
-		if err := api.SetList(&s.ConsumedLabels, v, func(p *LabelSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ConsumedLabels")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
+	err = api.Decode(err, m, "SnsTopicArn", &s.SnsTopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]RuleSummary, v any) error {
+		return api.SetList(p, v, func(p *RuleSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "LabelNamespace", &s.LabelNamespace, api.SetStringPtr)
+	err = api.Decode(err, m, "AvailableLabels", &s.AvailableLabels, func(p *[]LabelSummary, v any) error {
+		return api.SetList(p, v, func(p *LabelSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsumedLabels", &s.ConsumedLabels, func(p *[]LabelSummary, v any) error {
+		return api.SetList(p, v, func(p *LabelSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *DescribeManagedRuleGroupResponse) ToDynamic() map[string]any {
@@ -1900,37 +1119,20 @@ func (s *DescribeManagedRuleGroupResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.VersionName != nil {
-		m["VersionName"] = *s.VersionName
-	}
-	if s.SnsTopicArn != nil {
-		m["SnsTopicArn"] = *s.SnsTopicArn
-	}
-	if s.Capacity != nil {
-		m["Capacity"] = *s.Capacity
-	}
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e RuleSummary) any { return e.ToDynamic() })
-	}
-	if s.LabelNamespace != nil {
-		m["LabelNamespace"] = *s.LabelNamespace
-	}
-	if s.AvailableLabels != nil {
-		m["AvailableLabels"] = api.DynList(s.AvailableLabels, func(e LabelSummary) any { return e.ToDynamic() })
-	}
-	if s.ConsumedLabels != nil {
-		m["ConsumedLabels"] = api.DynList(s.ConsumedLabels, func(e LabelSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "VersionName", s.VersionName, api.DynString)
+	api.Put(m, "SnsTopicArn", s.SnsTopicArn, api.DynString)
+	api.Put(m, "Capacity", s.Capacity, api.DynInt64)
+	api.PutList(m, "Rules", s.Rules, func(e RuleSummary) any { return e.ToDynamic() })
+	api.Put(m, "LabelNamespace", s.LabelNamespace, api.DynString)
+	api.PutList(m, "AvailableLabels", s.AvailableLabels, func(e LabelSummary) any { return e.ToDynamic() })
+	api.PutList(m, "ConsumedLabels", s.ConsumedLabels, func(e LabelSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *DisassociateWebACLRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *DisassociateWebACLRequest) ToDynamic() map[string]any {
@@ -1938,9 +1140,7 @@ func (s *DisassociateWebACLRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
@@ -1954,12 +1154,9 @@ func (s *DisassociateWebACLResponse) ToDynamic() map[string]any {
 }
 
 func (s *EmailField) FromDynamic(m map[string]any) error {
-	if v := m["Identifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Identifier, v); err != nil {
-			return api.At(err, ".Identifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
+	return err
 }
 
 func (s *EmailField) ToDynamic() map[string]any {
@@ -1967,19 +1164,14 @@ func (s *EmailField) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Identifier != nil {
-		m["Identifier"] = *s.Identifier
-	}
+	api.Put(m, "Identifier", s.Identifier, api.DynString)
 	return m
 }
 
 func (s *ExcludedRule) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *ExcludedRule) ToDynamic() map[string]any {
@@ -1987,98 +1179,25 @@ func (s *ExcludedRule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *FieldToMatch) FromDynamic(m map[string]any) error {
-	if v := m["SingleHeader"]; v != nil {
-		p := new(SingleHeader)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SingleHeader")
-		}
-		s.SingleHeader = p
-	}
-	if v := m["SingleQueryArgument"]; v != nil {
-		p := new(SingleQueryArgument)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SingleQueryArgument")
-		}
-		s.SingleQueryArgument = p
-	}
-	if v := m["AllQueryArguments"]; v != nil {
-		p := new(AllQueryArguments)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AllQueryArguments")
-		}
-		s.AllQueryArguments = p
-	}
-	if v := m["UriPath"]; v != nil {
-		p := new(UriPath)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".UriPath")
-		}
-		s.UriPath = p
-	}
-	if v := m["QueryString"]; v != nil {
-		p := new(QueryString)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryString")
-		}
-		s.QueryString = p
-	}
-	if v := m["Body"]; v != nil {
-		p := new(Body)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Body")
-		}
-		s.Body = p
-	}
-	if v := m["Method"]; v != nil {
-		p := new(Method)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Method")
-		}
-		s.Method = p
-	}
-	if v := m["JsonBody"]; v != nil {
-		p := new(JsonBody)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".JsonBody")
-		}
-		s.JsonBody = p
-	}
-	if v := m["Headers"]; v != nil {
-		p := new(Headers)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Headers")
-		}
-		s.Headers = p
-	}
-	if v := m["Cookies"]; v != nil {
-		p := new(Cookies)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Cookies")
-		}
-		s.Cookies = p
-	}
-	if v := m["HeaderOrder"]; v != nil {
-		p := new(HeaderOrder)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HeaderOrder")
-		}
-		s.HeaderOrder = p
-	}
-	if v := m["JA3Fingerprint"]; v != nil {
-		p := new(JA3Fingerprint)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".JA3Fingerprint")
-		}
-		s.JA3Fingerprint = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SingleHeader", &s.SingleHeader, api.SetStructPtr[SingleHeader])
+	err = api.Decode(err, m, "SingleQueryArgument", &s.SingleQueryArgument, api.SetStructPtr[SingleQueryArgument])
+	err = api.Decode(err, m, "AllQueryArguments", &s.AllQueryArguments, api.SetStructPtr[AllQueryArguments])
+	err = api.Decode(err, m, "UriPath", &s.UriPath, api.SetStructPtr[UriPath])
+	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStructPtr[QueryString])
+	err = api.Decode(err, m, "Body", &s.Body, api.SetStructPtr[Body])
+	err = api.Decode(err, m, "Method", &s.Method, api.SetStructPtr[Method])
+	err = api.Decode(err, m, "JsonBody", &s.JsonBody, api.SetStructPtr[JsonBody])
+	err = api.Decode(err, m, "Headers", &s.Headers, api.SetStructPtr[Headers])
+	err = api.Decode(err, m, "Cookies", &s.Cookies, api.SetStructPtr[Cookies])
+	err = api.Decode(err, m, "HeaderOrder", &s.HeaderOrder, api.SetStructPtr[HeaderOrder])
+	err = api.Decode(err, m, "JA3Fingerprint", &s.JA3Fingerprint, api.SetStructPtr[JA3Fingerprint])
+	return err
 }
 
 func (s *FieldToMatch) ToDynamic() map[string]any {
@@ -2086,62 +1205,29 @@ func (s *FieldToMatch) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.SingleHeader != nil {
-		m["SingleHeader"] = s.SingleHeader.ToDynamic()
-	}
-	if s.SingleQueryArgument != nil {
-		m["SingleQueryArgument"] = s.SingleQueryArgument.ToDynamic()
-	}
-	if s.AllQueryArguments != nil {
-		m["AllQueryArguments"] = s.AllQueryArguments.ToDynamic()
-	}
-	if s.UriPath != nil {
-		m["UriPath"] = s.UriPath.ToDynamic()
-	}
-	if s.QueryString != nil {
-		m["QueryString"] = s.QueryString.ToDynamic()
-	}
-	if s.Body != nil {
-		m["Body"] = s.Body.ToDynamic()
-	}
-	if s.Method != nil {
-		m["Method"] = s.Method.ToDynamic()
-	}
-	if s.JsonBody != nil {
-		m["JsonBody"] = s.JsonBody.ToDynamic()
-	}
-	if s.Headers != nil {
-		m["Headers"] = s.Headers.ToDynamic()
-	}
-	if s.Cookies != nil {
-		m["Cookies"] = s.Cookies.ToDynamic()
-	}
-	if s.HeaderOrder != nil {
-		m["HeaderOrder"] = s.HeaderOrder.ToDynamic()
-	}
-	if s.JA3Fingerprint != nil {
-		m["JA3Fingerprint"] = s.JA3Fingerprint.ToDynamic()
-	}
+	api.PutStruct(m, "SingleHeader", s.SingleHeader)
+	api.PutStruct(m, "SingleQueryArgument", s.SingleQueryArgument)
+	api.PutStruct(m, "AllQueryArguments", s.AllQueryArguments)
+	api.PutStruct(m, "UriPath", s.UriPath)
+	api.PutStruct(m, "QueryString", s.QueryString)
+	api.PutStruct(m, "Body", s.Body)
+	api.PutStruct(m, "Method", s.Method)
+	api.PutStruct(m, "JsonBody", s.JsonBody)
+	api.PutStruct(m, "Headers", s.Headers)
+	api.PutStruct(m, "Cookies", s.Cookies)
+	api.PutStruct(m, "HeaderOrder", s.HeaderOrder)
+	api.PutStruct(m, "JA3Fingerprint", s.JA3Fingerprint)
 	return m
 }
 
 func (s *Filter) FromDynamic(m map[string]any) error {
-	if v := m["Behavior"]; v != nil {
-		if err := api.SetStringPtr(&s.Behavior, v); err != nil {
-			return api.At(err, ".Behavior")
-		}
-	}
-	if v := m["Requirement"]; v != nil {
-		if err := api.SetStringPtr(&s.Requirement, v); err != nil {
-			return api.At(err, ".Requirement")
-		}
-	}
-	if v := m["Conditions"]; v != nil {
-		if err := api.SetList(&s.Conditions, v, func(p *Condition, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Conditions")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Behavior", &s.Behavior, api.SetStringPtr)
+	err = api.Decode(err, m, "Requirement", &s.Requirement, api.SetStringPtr)
+	err = api.Decode(err, m, "Conditions", &s.Conditions, func(p *[]Condition, v any) error {
+		return api.SetList(p, v, func(p *Condition, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *Filter) ToDynamic() map[string]any {
@@ -2149,51 +1235,20 @@ func (s *Filter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Behavior != nil {
-		m["Behavior"] = *s.Behavior
-	}
-	if s.Requirement != nil {
-		m["Requirement"] = *s.Requirement
-	}
-	if s.Conditions != nil {
-		m["Conditions"] = api.DynList(s.Conditions, func(e Condition) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Behavior", s.Behavior, api.DynString)
+	api.Put(m, "Requirement", s.Requirement, api.DynString)
+	api.PutList(m, "Conditions", s.Conditions, func(e Condition) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *FirewallManagerRuleGroup) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Priority"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Priority, v); err != nil {
-			return api.At(err, ".Priority")
-		}
-	}
-	if v := m["FirewallManagerStatement"]; v != nil {
-		p := new(FirewallManagerStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FirewallManagerStatement")
-		}
-		s.FirewallManagerStatement = p
-	}
-	if v := m["OverrideAction"]; v != nil {
-		p := new(OverrideAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OverrideAction")
-		}
-		s.OverrideAction = p
-	}
-	if v := m["VisibilityConfig"]; v != nil {
-		p := new(VisibilityConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VisibilityConfig")
-		}
-		s.VisibilityConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
+	err = api.Decode(err, m, "FirewallManagerStatement", &s.FirewallManagerStatement, api.SetStructPtr[FirewallManagerStatement])
+	err = api.Decode(err, m, "OverrideAction", &s.OverrideAction, api.SetStructPtr[OverrideAction])
+	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
+	return err
 }
 
 func (s *FirewallManagerRuleGroup) ToDynamic() map[string]any {
@@ -2201,40 +1256,19 @@ func (s *FirewallManagerRuleGroup) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Priority != nil {
-		m["Priority"] = int64(*s.Priority)
-	}
-	if s.FirewallManagerStatement != nil {
-		m["FirewallManagerStatement"] = s.FirewallManagerStatement.ToDynamic()
-	}
-	if s.OverrideAction != nil {
-		m["OverrideAction"] = s.OverrideAction.ToDynamic()
-	}
-	if s.VisibilityConfig != nil {
-		m["VisibilityConfig"] = s.VisibilityConfig.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Priority", s.Priority, api.DynInt32)
+	api.PutStruct(m, "FirewallManagerStatement", s.FirewallManagerStatement)
+	api.PutStruct(m, "OverrideAction", s.OverrideAction)
+	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
 	return m
 }
 
 func (s *FirewallManagerStatement) FromDynamic(m map[string]any) error {
-	if v := m["ManagedRuleGroupStatement"]; v != nil {
-		p := new(ManagedRuleGroupStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ManagedRuleGroupStatement")
-		}
-		s.ManagedRuleGroupStatement = p
-	}
-	if v := m["RuleGroupReferenceStatement"]; v != nil {
-		p := new(RuleGroupReferenceStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RuleGroupReferenceStatement")
-		}
-		s.RuleGroupReferenceStatement = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ManagedRuleGroupStatement", &s.ManagedRuleGroupStatement, api.SetStructPtr[ManagedRuleGroupStatement])
+	err = api.Decode(err, m, "RuleGroupReferenceStatement", &s.RuleGroupReferenceStatement, api.SetStructPtr[RuleGroupReferenceStatement])
+	return err
 }
 
 func (s *FirewallManagerStatement) ToDynamic() map[string]any {
@@ -2242,27 +1276,16 @@ func (s *FirewallManagerStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ManagedRuleGroupStatement != nil {
-		m["ManagedRuleGroupStatement"] = s.ManagedRuleGroupStatement.ToDynamic()
-	}
-	if s.RuleGroupReferenceStatement != nil {
-		m["RuleGroupReferenceStatement"] = s.RuleGroupReferenceStatement.ToDynamic()
-	}
+	api.PutStruct(m, "ManagedRuleGroupStatement", s.ManagedRuleGroupStatement)
+	api.PutStruct(m, "RuleGroupReferenceStatement", s.RuleGroupReferenceStatement)
 	return m
 }
 
 func (s *ForwardedIPConfig) FromDynamic(m map[string]any) error {
-	if v := m["HeaderName"]; v != nil {
-		if err := api.SetStringPtr(&s.HeaderName, v); err != nil {
-			return api.At(err, ".HeaderName")
-		}
-	}
-	if v := m["FallbackBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.FallbackBehavior, v); err != nil {
-			return api.At(err, ".FallbackBehavior")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HeaderName", &s.HeaderName, api.SetStringPtr)
+	err = api.Decode(err, m, "FallbackBehavior", &s.FallbackBehavior, api.SetStringPtr)
+	return err
 }
 
 func (s *ForwardedIPConfig) ToDynamic() map[string]any {
@@ -2270,27 +1293,16 @@ func (s *ForwardedIPConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.HeaderName != nil {
-		m["HeaderName"] = *s.HeaderName
-	}
-	if s.FallbackBehavior != nil {
-		m["FallbackBehavior"] = *s.FallbackBehavior
-	}
+	api.Put(m, "HeaderName", s.HeaderName, api.DynString)
+	api.Put(m, "FallbackBehavior", s.FallbackBehavior, api.DynString)
 	return m
 }
 
 func (s *GenerateMobileSdkReleaseUrlRequest) FromDynamic(m map[string]any) error {
-	if v := m["Platform"]; v != nil {
-		if err := api.SetStringPtr(&s.Platform, v); err != nil {
-			return api.At(err, ".Platform")
-		}
-	}
-	if v := m["ReleaseVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.ReleaseVersion, v); err != nil {
-			return api.At(err, ".ReleaseVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Platform", &s.Platform, api.SetStringPtr)
+	err = api.Decode(err, m, "ReleaseVersion", &s.ReleaseVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *GenerateMobileSdkReleaseUrlRequest) ToDynamic() map[string]any {
@@ -2298,22 +1310,15 @@ func (s *GenerateMobileSdkReleaseUrlRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Platform != nil {
-		m["Platform"] = *s.Platform
-	}
-	if s.ReleaseVersion != nil {
-		m["ReleaseVersion"] = *s.ReleaseVersion
-	}
+	api.Put(m, "Platform", s.Platform, api.DynString)
+	api.Put(m, "ReleaseVersion", s.ReleaseVersion, api.DynString)
 	return m
 }
 
 func (s *GenerateMobileSdkReleaseUrlResponse) FromDynamic(m map[string]any) error {
-	if v := m["Url"]; v != nil {
-		if err := api.SetStringPtr(&s.Url, v); err != nil {
-			return api.At(err, ".Url")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Url", &s.Url, api.SetStringPtr)
+	return err
 }
 
 func (s *GenerateMobileSdkReleaseUrlResponse) ToDynamic() map[string]any {
@@ -2321,26 +1326,15 @@ func (s *GenerateMobileSdkReleaseUrlResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Url != nil {
-		m["Url"] = *s.Url
-	}
+	api.Put(m, "Url", s.Url, api.DynString)
 	return m
 }
 
 func (s *GeoMatchStatement) FromDynamic(m map[string]any) error {
-	if v := m["CountryCodes"]; v != nil {
-		if err := api.SetList(&s.CountryCodes, v, api.SetString); err != nil {
-			return api.At(err, ".CountryCodes")
-		}
-	}
-	if v := m["ForwardedIPConfig"]; v != nil {
-		p := new(ForwardedIPConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ForwardedIPConfig")
-		}
-		s.ForwardedIPConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "CountryCodes", &s.CountryCodes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ForwardedIPConfig", &s.ForwardedIPConfig, api.SetStructPtr[ForwardedIPConfig])
+	return err
 }
 
 func (s *GeoMatchStatement) ToDynamic() map[string]any {
@@ -2348,27 +1342,16 @@ func (s *GeoMatchStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.CountryCodes != nil {
-		m["CountryCodes"] = api.DynList(s.CountryCodes, api.DynString)
-	}
-	if s.ForwardedIPConfig != nil {
-		m["ForwardedIPConfig"] = s.ForwardedIPConfig.ToDynamic()
-	}
+	api.PutList(m, "CountryCodes", s.CountryCodes, api.DynString)
+	api.PutStruct(m, "ForwardedIPConfig", s.ForwardedIPConfig)
 	return m
 }
 
 func (s *GetDecryptedAPIKeyRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["APIKey"]; v != nil {
-		if err := api.SetStringPtr(&s.APIKey, v); err != nil {
-			return api.At(err, ".APIKey")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "APIKey", &s.APIKey, api.SetStringPtr)
+	return err
 }
 
 func (s *GetDecryptedAPIKeyRequest) ToDynamic() map[string]any {
@@ -2376,27 +1359,16 @@ func (s *GetDecryptedAPIKeyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.APIKey != nil {
-		m["APIKey"] = *s.APIKey
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "APIKey", s.APIKey, api.DynString)
 	return m
 }
 
 func (s *GetDecryptedAPIKeyResponse) FromDynamic(m map[string]any) error {
-	if v := m["TokenDomains"]; v != nil {
-		if err := api.SetList(&s.TokenDomains, v, api.SetString); err != nil {
-			return api.At(err, ".TokenDomains")
-		}
-	}
-	if v := m["CreationTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.CreationTimestamp, v); err != nil {
-			return api.At(err, ".CreationTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TokenDomains", &s.TokenDomains, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "CreationTimestamp", &s.CreationTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *GetDecryptedAPIKeyResponse) ToDynamic() map[string]any {
@@ -2404,32 +1376,17 @@ func (s *GetDecryptedAPIKeyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.TokenDomains != nil {
-		m["TokenDomains"] = api.DynList(s.TokenDomains, api.DynString)
-	}
-	if s.CreationTimestamp != nil {
-		m["CreationTimestamp"] = s.CreationTimestamp.UTC()
-	}
+	api.PutList(m, "TokenDomains", s.TokenDomains, api.DynString)
+	api.Put(m, "CreationTimestamp", s.CreationTimestamp, api.DynTime)
 	return m
 }
 
 func (s *GetIPSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetIPSetRequest) ToDynamic() map[string]any {
@@ -2437,32 +1394,17 @@ func (s *GetIPSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetIPSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["IPSet"]; v != nil {
-		p := new(IPSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IPSet")
-		}
-		s.IPSet = p
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IPSet", &s.IPSet, api.SetStructPtr[IPSet])
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetIPSetResponse) ToDynamic() map[string]any {
@@ -2470,32 +1412,17 @@ func (s *GetIPSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.IPSet != nil {
-		m["IPSet"] = s.IPSet.ToDynamic()
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
+	api.PutStruct(m, "IPSet", s.IPSet)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
 	return m
 }
 
 func (s *GetLoggingConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["LogType"]; v != nil {
-		if err := api.SetStringPtr(&s.LogType, v); err != nil {
-			return api.At(err, ".LogType")
-		}
-	}
-	if v := m["LogScope"]; v != nil {
-		if err := api.SetStringPtr(&s.LogScope, v); err != nil {
-			return api.At(err, ".LogScope")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "LogType", &s.LogType, api.SetStringPtr)
+	err = api.Decode(err, m, "LogScope", &s.LogScope, api.SetStringPtr)
+	return err
 }
 
 func (s *GetLoggingConfigurationRequest) ToDynamic() map[string]any {
@@ -2503,27 +1430,16 @@ func (s *GetLoggingConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.LogType != nil {
-		m["LogType"] = *s.LogType
-	}
-	if s.LogScope != nil {
-		m["LogScope"] = *s.LogScope
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "LogType", s.LogType, api.DynString)
+	api.Put(m, "LogScope", s.LogScope, api.DynString)
 	return m
 }
 
 func (s *GetLoggingConfigurationResponse) FromDynamic(m map[string]any) error {
-	if v := m["LoggingConfiguration"]; v != nil {
-		p := new(LoggingConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoggingConfiguration")
-		}
-		s.LoggingConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoggingConfiguration", &s.LoggingConfiguration, api.SetStructPtr[LoggingConfiguration])
+	return err
 }
 
 func (s *GetLoggingConfigurationResponse) ToDynamic() map[string]any {
@@ -2531,29 +1447,16 @@ func (s *GetLoggingConfigurationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoggingConfiguration != nil {
-		m["LoggingConfiguration"] = s.LoggingConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "LoggingConfiguration", s.LoggingConfiguration)
 	return m
 }
 
 func (s *GetManagedRuleSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetManagedRuleSetRequest) ToDynamic() map[string]any {
@@ -2561,32 +1464,17 @@ func (s *GetManagedRuleSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetManagedRuleSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["ManagedRuleSet"]; v != nil {
-		p := new(ManagedRuleSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ManagedRuleSet")
-		}
-		s.ManagedRuleSet = p
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ManagedRuleSet", &s.ManagedRuleSet, api.SetStructPtr[ManagedRuleSet])
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetManagedRuleSetResponse) ToDynamic() map[string]any {
@@ -2594,27 +1482,16 @@ func (s *GetManagedRuleSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ManagedRuleSet != nil {
-		m["ManagedRuleSet"] = s.ManagedRuleSet.ToDynamic()
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
+	api.PutStruct(m, "ManagedRuleSet", s.ManagedRuleSet)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
 	return m
 }
 
 func (s *GetMobileSdkReleaseRequest) FromDynamic(m map[string]any) error {
-	if v := m["Platform"]; v != nil {
-		if err := api.SetStringPtr(&s.Platform, v); err != nil {
-			return api.At(err, ".Platform")
-		}
-	}
-	if v := m["ReleaseVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.ReleaseVersion, v); err != nil {
-			return api.At(err, ".ReleaseVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Platform", &s.Platform, api.SetStringPtr)
+	err = api.Decode(err, m, "ReleaseVersion", &s.ReleaseVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *GetMobileSdkReleaseRequest) ToDynamic() map[string]any {
@@ -2622,24 +1499,15 @@ func (s *GetMobileSdkReleaseRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Platform != nil {
-		m["Platform"] = *s.Platform
-	}
-	if s.ReleaseVersion != nil {
-		m["ReleaseVersion"] = *s.ReleaseVersion
-	}
+	api.Put(m, "Platform", s.Platform, api.DynString)
+	api.Put(m, "ReleaseVersion", s.ReleaseVersion, api.DynString)
 	return m
 }
 
 func (s *GetMobileSdkReleaseResponse) FromDynamic(m map[string]any) error {
-	if v := m["MobileSdkRelease"]; v != nil {
-		p := new(MobileSdkRelease)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MobileSdkRelease")
-		}
-		s.MobileSdkRelease = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MobileSdkRelease", &s.MobileSdkRelease, api.SetStructPtr[MobileSdkRelease])
+	return err
 }
 
 func (s *GetMobileSdkReleaseResponse) ToDynamic() map[string]any {
@@ -2647,19 +1515,14 @@ func (s *GetMobileSdkReleaseResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.MobileSdkRelease != nil {
-		m["MobileSdkRelease"] = s.MobileSdkRelease.ToDynamic()
-	}
+	api.PutStruct(m, "MobileSdkRelease", s.MobileSdkRelease)
 	return m
 }
 
 func (s *GetPermissionPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPermissionPolicyRequest) ToDynamic() map[string]any {
@@ -2667,19 +1530,14 @@ func (s *GetPermissionPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
 func (s *GetPermissionPolicyResponse) FromDynamic(m map[string]any) error {
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	return err
 }
 
 func (s *GetPermissionPolicyResponse) ToDynamic() map[string]any {
@@ -2687,39 +1545,18 @@ func (s *GetPermissionPolicyResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
+	api.Put(m, "Policy", s.Policy, api.DynString)
 	return m
 }
 
 func (s *GetRateBasedStatementManagedKeysRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["WebACLName"]; v != nil {
-		if err := api.SetStringPtr(&s.WebACLName, v); err != nil {
-			return api.At(err, ".WebACLName")
-		}
-	}
-	if v := m["WebACLId"]; v != nil {
-		if err := api.SetStringPtr(&s.WebACLId, v); err != nil {
-			return api.At(err, ".WebACLId")
-		}
-	}
-	if v := m["RuleGroupRuleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleGroupRuleName, v); err != nil {
-			return api.At(err, ".RuleGroupRuleName")
-		}
-	}
-	if v := m["RuleName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleName, v); err != nil {
-			return api.At(err, ".RuleName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "WebACLName", &s.WebACLName, api.SetStringPtr)
+	err = api.Decode(err, m, "WebACLId", &s.WebACLId, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleGroupRuleName", &s.RuleGroupRuleName, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRateBasedStatementManagedKeysRequest) ToDynamic() map[string]any {
@@ -2727,40 +1564,19 @@ func (s *GetRateBasedStatementManagedKeysRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.WebACLName != nil {
-		m["WebACLName"] = *s.WebACLName
-	}
-	if s.WebACLId != nil {
-		m["WebACLId"] = *s.WebACLId
-	}
-	if s.RuleGroupRuleName != nil {
-		m["RuleGroupRuleName"] = *s.RuleGroupRuleName
-	}
-	if s.RuleName != nil {
-		m["RuleName"] = *s.RuleName
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "WebACLName", s.WebACLName, api.DynString)
+	api.Put(m, "WebACLId", s.WebACLId, api.DynString)
+	api.Put(m, "RuleGroupRuleName", s.RuleGroupRuleName, api.DynString)
+	api.Put(m, "RuleName", s.RuleName, api.DynString)
 	return m
 }
 
 func (s *GetRateBasedStatementManagedKeysResponse) FromDynamic(m map[string]any) error {
-	if v := m["ManagedKeysIPV4"]; v != nil {
-		p := new(RateBasedStatementManagedKeysIPSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ManagedKeysIPV4")
-		}
-		s.ManagedKeysIPV4 = p
-	}
-	if v := m["ManagedKeysIPV6"]; v != nil {
-		p := new(RateBasedStatementManagedKeysIPSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ManagedKeysIPV6")
-		}
-		s.ManagedKeysIPV6 = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ManagedKeysIPV4", &s.ManagedKeysIPV4, api.SetStructPtr[RateBasedStatementManagedKeysIPSet])
+	err = api.Decode(err, m, "ManagedKeysIPV6", &s.ManagedKeysIPV6, api.SetStructPtr[RateBasedStatementManagedKeysIPSet])
+	return err
 }
 
 func (s *GetRateBasedStatementManagedKeysResponse) ToDynamic() map[string]any {
@@ -2768,32 +1584,17 @@ func (s *GetRateBasedStatementManagedKeysResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ManagedKeysIPV4 != nil {
-		m["ManagedKeysIPV4"] = s.ManagedKeysIPV4.ToDynamic()
-	}
-	if s.ManagedKeysIPV6 != nil {
-		m["ManagedKeysIPV6"] = s.ManagedKeysIPV6.ToDynamic()
-	}
+	api.PutStruct(m, "ManagedKeysIPV4", s.ManagedKeysIPV4)
+	api.PutStruct(m, "ManagedKeysIPV6", s.ManagedKeysIPV6)
 	return m
 }
 
 func (s *GetRegexPatternSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRegexPatternSetRequest) ToDynamic() map[string]any {
@@ -2801,32 +1602,17 @@ func (s *GetRegexPatternSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetRegexPatternSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["RegexPatternSet"]; v != nil {
-		p := new(RegexPatternSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RegexPatternSet")
-		}
-		s.RegexPatternSet = p
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegexPatternSet", &s.RegexPatternSet, api.SetStructPtr[RegexPatternSet])
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRegexPatternSetResponse) ToDynamic() map[string]any {
@@ -2834,37 +1620,18 @@ func (s *GetRegexPatternSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RegexPatternSet != nil {
-		m["RegexPatternSet"] = s.RegexPatternSet.ToDynamic()
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
+	api.PutStruct(m, "RegexPatternSet", s.RegexPatternSet)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
 	return m
 }
 
 func (s *GetRuleGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRuleGroupRequest) ToDynamic() map[string]any {
@@ -2872,35 +1639,18 @@ func (s *GetRuleGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
 	return m
 }
 
 func (s *GetRuleGroupResponse) FromDynamic(m map[string]any) error {
-	if v := m["RuleGroup"]; v != nil {
-		p := new(RuleGroup)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RuleGroup")
-		}
-		s.RuleGroup = p
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RuleGroup", &s.RuleGroup, api.SetStructPtr[RuleGroup])
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *GetRuleGroupResponse) ToDynamic() map[string]any {
@@ -2908,44 +1658,19 @@ func (s *GetRuleGroupResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.RuleGroup != nil {
-		m["RuleGroup"] = s.RuleGroup.ToDynamic()
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
+	api.PutStruct(m, "RuleGroup", s.RuleGroup)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
 	return m
 }
 
 func (s *GetSampledRequestsRequest) FromDynamic(m map[string]any) error {
-	if v := m["WebAclArn"]; v != nil {
-		if err := api.SetStringPtr(&s.WebAclArn, v); err != nil {
-			return api.At(err, ".WebAclArn")
-		}
-	}
-	if v := m["RuleMetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleMetricName, v); err != nil {
-			return api.At(err, ".RuleMetricName")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["TimeWindow"]; v != nil {
-		p := new(TimeWindow)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TimeWindow")
-		}
-		s.TimeWindow = p
-	}
-	if v := m["MaxItems"]; v != nil {
-		if err := api.SetInt64Ptr(&s.MaxItems, v); err != nil {
-			return api.At(err, ".MaxItems")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WebAclArn", &s.WebAclArn, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleMetricName", &s.RuleMetricName, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "TimeWindow", &s.TimeWindow, api.SetStructPtr[TimeWindow])
+	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt64Ptr)
+	return err
 }
 
 func (s *GetSampledRequestsRequest) ToDynamic() map[string]any {
@@ -2953,43 +1678,22 @@ func (s *GetSampledRequestsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.WebAclArn != nil {
-		m["WebAclArn"] = *s.WebAclArn
-	}
-	if s.RuleMetricName != nil {
-		m["RuleMetricName"] = *s.RuleMetricName
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.TimeWindow != nil {
-		m["TimeWindow"] = s.TimeWindow.ToDynamic()
-	}
-	if s.MaxItems != nil {
-		m["MaxItems"] = *s.MaxItems
-	}
+	api.Put(m, "WebAclArn", s.WebAclArn, api.DynString)
+	api.Put(m, "RuleMetricName", s.RuleMetricName, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.PutStruct(m, "TimeWindow", s.TimeWindow)
+	api.Put(m, "MaxItems", s.MaxItems, api.DynInt64)
 	return m
 }
 
 func (s *GetSampledRequestsResponse) FromDynamic(m map[string]any) error {
-	if v := m["SampledRequests"]; v != nil {
-		if err := api.SetList(&s.SampledRequests, v, func(p *SampledHTTPRequest, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".SampledRequests")
-		}
-	}
-	if v := m["PopulationSize"]; v != nil {
-		if err := api.SetInt64Ptr(&s.PopulationSize, v); err != nil {
-			return api.At(err, ".PopulationSize")
-		}
-	}
-	if v := m["TimeWindow"]; v != nil {
-		p := new(TimeWindow)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TimeWindow")
-		}
-		s.TimeWindow = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SampledRequests", &s.SampledRequests, func(p *[]SampledHTTPRequest, v any) error {
+		return api.SetList(p, v, func(p *SampledHTTPRequest, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PopulationSize", &s.PopulationSize, api.SetInt64Ptr)
+	err = api.Decode(err, m, "TimeWindow", &s.TimeWindow, api.SetStructPtr[TimeWindow])
+	return err
 }
 
 func (s *GetSampledRequestsResponse) ToDynamic() map[string]any {
@@ -2997,25 +1701,16 @@ func (s *GetSampledRequestsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SampledRequests != nil {
-		m["SampledRequests"] = api.DynList(s.SampledRequests, func(e SampledHTTPRequest) any { return e.ToDynamic() })
-	}
-	if s.PopulationSize != nil {
-		m["PopulationSize"] = *s.PopulationSize
-	}
-	if s.TimeWindow != nil {
-		m["TimeWindow"] = s.TimeWindow.ToDynamic()
-	}
+	api.PutList(m, "SampledRequests", s.SampledRequests, func(e SampledHTTPRequest) any { return e.ToDynamic() })
+	api.Put(m, "PopulationSize", s.PopulationSize, api.DynInt64)
+	api.PutStruct(m, "TimeWindow", s.TimeWindow)
 	return m
 }
 
 func (s *GetWebACLForResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	return err
 }
 
 func (s *GetWebACLForResourceRequest) ToDynamic() map[string]any {
@@ -3023,21 +1718,14 @@ func (s *GetWebACLForResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
 	return m
 }
 
 func (s *GetWebACLForResourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["WebACL"]; v != nil {
-		p := new(WebACL)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".WebACL")
-		}
-		s.WebACL = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WebACL", &s.WebACL, api.SetStructPtr[WebACL])
+	return err
 }
 
 func (s *GetWebACLForResourceResponse) ToDynamic() map[string]any {
@@ -3045,29 +1733,16 @@ func (s *GetWebACLForResourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.WebACL != nil {
-		m["WebACL"] = s.WebACL.ToDynamic()
-	}
+	api.PutStruct(m, "WebACL", s.WebACL)
 	return m
 }
 
 func (s *GetWebACLRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	return err
 }
 
 func (s *GetWebACLRequest) ToDynamic() map[string]any {
@@ -3075,37 +1750,18 @@ func (s *GetWebACLRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
 	return m
 }
 
 func (s *GetWebACLResponse) FromDynamic(m map[string]any) error {
-	if v := m["WebACL"]; v != nil {
-		p := new(WebACL)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".WebACL")
-		}
-		s.WebACL = p
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	if v := m["ApplicationIntegrationURL"]; v != nil {
-		if err := api.SetStringPtr(&s.ApplicationIntegrationURL, v); err != nil {
-			return api.At(err, ".ApplicationIntegrationURL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WebACL", &s.WebACL, api.SetStructPtr[WebACL])
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ApplicationIntegrationURL", &s.ApplicationIntegrationURL, api.SetStringPtr)
+	return err
 }
 
 func (s *GetWebACLResponse) ToDynamic() map[string]any {
@@ -3113,30 +1769,17 @@ func (s *GetWebACLResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.WebACL != nil {
-		m["WebACL"] = s.WebACL.ToDynamic()
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
-	if s.ApplicationIntegrationURL != nil {
-		m["ApplicationIntegrationURL"] = *s.ApplicationIntegrationURL
-	}
+	api.PutStruct(m, "WebACL", s.WebACL)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
+	api.Put(m, "ApplicationIntegrationURL", s.ApplicationIntegrationURL, api.DynString)
 	return m
 }
 
 func (s *HTTPHeader) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *HTTPHeader) ToDynamic() map[string]any {
@@ -3144,47 +1787,22 @@ func (s *HTTPHeader) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *HTTPRequest) FromDynamic(m map[string]any) error {
-	if v := m["ClientIP"]; v != nil {
-		if err := api.SetStringPtr(&s.ClientIP, v); err != nil {
-			return api.At(err, ".ClientIP")
-		}
-	}
-	if v := m["Country"]; v != nil {
-		if err := api.SetStringPtr(&s.Country, v); err != nil {
-			return api.At(err, ".Country")
-		}
-	}
-	if v := m["URI"]; v != nil {
-		if err := api.SetStringPtr(&s.URI, v); err != nil {
-			return api.At(err, ".URI")
-		}
-	}
-	if v := m["Method"]; v != nil {
-		if err := api.SetStringPtr(&s.Method, v); err != nil {
-			return api.At(err, ".Method")
-		}
-	}
-	if v := m["HTTPVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.HTTPVersion, v); err != nil {
-			return api.At(err, ".HTTPVersion")
-		}
-	}
-	if v := m["Headers"]; v != nil {
-		if err := api.SetList(&s.Headers, v, func(p *HTTPHeader, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Headers")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ClientIP", &s.ClientIP, api.SetStringPtr)
+	err = api.Decode(err, m, "Country", &s.Country, api.SetStringPtr)
+	err = api.Decode(err, m, "URI", &s.URI, api.SetStringPtr)
+	err = api.Decode(err, m, "Method", &s.Method, api.SetStringPtr)
+	err = api.Decode(err, m, "HTTPVersion", &s.HTTPVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Headers", &s.Headers, func(p *[]HTTPHeader, v any) error {
+		return api.SetList(p, v, func(p *HTTPHeader, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *HTTPRequest) ToDynamic() map[string]any {
@@ -3192,46 +1810,21 @@ func (s *HTTPRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.ClientIP != nil {
-		m["ClientIP"] = *s.ClientIP
-	}
-	if s.Country != nil {
-		m["Country"] = *s.Country
-	}
-	if s.URI != nil {
-		m["URI"] = *s.URI
-	}
-	if s.Method != nil {
-		m["Method"] = *s.Method
-	}
-	if s.HTTPVersion != nil {
-		m["HTTPVersion"] = *s.HTTPVersion
-	}
-	if s.Headers != nil {
-		m["Headers"] = api.DynList(s.Headers, func(e HTTPHeader) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ClientIP", s.ClientIP, api.DynString)
+	api.Put(m, "Country", s.Country, api.DynString)
+	api.Put(m, "URI", s.URI, api.DynString)
+	api.Put(m, "Method", s.Method, api.DynString)
+	api.Put(m, "HTTPVersion", s.HTTPVersion, api.DynString)
+	api.PutList(m, "Headers", s.Headers, func(e HTTPHeader) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *HeaderMatchPattern) FromDynamic(m map[string]any) error {
-	if v := m["All"]; v != nil {
-		p := new(All)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".All")
-		}
-		s.All = p
-	}
-	if v := m["IncludedHeaders"]; v != nil {
-		if err := api.SetList(&s.IncludedHeaders, v, api.SetString); err != nil {
-			return api.At(err, ".IncludedHeaders")
-		}
-	}
-	if v := m["ExcludedHeaders"]; v != nil {
-		if err := api.SetList(&s.ExcludedHeaders, v, api.SetString); err != nil {
-			return api.At(err, ".ExcludedHeaders")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "All", &s.All, api.SetStructPtr[All])
+	err = api.Decode(err, m, "IncludedHeaders", &s.IncludedHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "ExcludedHeaders", &s.ExcludedHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *HeaderMatchPattern) ToDynamic() map[string]any {
@@ -3239,25 +1832,16 @@ func (s *HeaderMatchPattern) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.All != nil {
-		m["All"] = s.All.ToDynamic()
-	}
-	if s.IncludedHeaders != nil {
-		m["IncludedHeaders"] = api.DynList(s.IncludedHeaders, api.DynString)
-	}
-	if s.ExcludedHeaders != nil {
-		m["ExcludedHeaders"] = api.DynList(s.ExcludedHeaders, api.DynString)
-	}
+	api.PutStruct(m, "All", s.All)
+	api.PutList(m, "IncludedHeaders", s.IncludedHeaders, api.DynString)
+	api.PutList(m, "ExcludedHeaders", s.ExcludedHeaders, api.DynString)
 	return m
 }
 
 func (s *HeaderOrder) FromDynamic(m map[string]any) error {
-	if v := m["OversizeHandling"]; v != nil {
-		if err := api.SetStringPtr(&s.OversizeHandling, v); err != nil {
-			return api.At(err, ".OversizeHandling")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "OversizeHandling", &s.OversizeHandling, api.SetStringPtr)
+	return err
 }
 
 func (s *HeaderOrder) ToDynamic() map[string]any {
@@ -3265,31 +1849,16 @@ func (s *HeaderOrder) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.OversizeHandling != nil {
-		m["OversizeHandling"] = *s.OversizeHandling
-	}
+	api.Put(m, "OversizeHandling", s.OversizeHandling, api.DynString)
 	return m
 }
 
 func (s *Headers) FromDynamic(m map[string]any) error {
-	if v := m["MatchPattern"]; v != nil {
-		p := new(HeaderMatchPattern)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MatchPattern")
-		}
-		s.MatchPattern = p
-	}
-	if v := m["MatchScope"]; v != nil {
-		if err := api.SetStringPtr(&s.MatchScope, v); err != nil {
-			return api.At(err, ".MatchScope")
-		}
-	}
-	if v := m["OversizeHandling"]; v != nil {
-		if err := api.SetStringPtr(&s.OversizeHandling, v); err != nil {
-			return api.At(err, ".OversizeHandling")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MatchPattern", &s.MatchPattern, api.SetStructPtr[HeaderMatchPattern])
+	err = api.Decode(err, m, "MatchScope", &s.MatchScope, api.SetStringPtr)
+	err = api.Decode(err, m, "OversizeHandling", &s.OversizeHandling, api.SetStringPtr)
+	return err
 }
 
 func (s *Headers) ToDynamic() map[string]any {
@@ -3297,50 +1866,21 @@ func (s *Headers) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.MatchPattern != nil {
-		m["MatchPattern"] = s.MatchPattern.ToDynamic()
-	}
-	if s.MatchScope != nil {
-		m["MatchScope"] = *s.MatchScope
-	}
-	if s.OversizeHandling != nil {
-		m["OversizeHandling"] = *s.OversizeHandling
-	}
+	api.PutStruct(m, "MatchPattern", s.MatchPattern)
+	api.Put(m, "MatchScope", s.MatchScope, api.DynString)
+	api.Put(m, "OversizeHandling", s.OversizeHandling, api.DynString)
 	return m
 }
 
 func (s *IPSet) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["IPAddressVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.IPAddressVersion, v); err != nil {
-			return api.At(err, ".IPAddressVersion")
-		}
-	}
-	if v := m["Addresses"]; v != nil {
-		if err := api.SetList(&s.Addresses, v, api.SetString); err != nil {
-			return api.At(err, ".Addresses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "IPAddressVersion", &s.IPAddressVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Addresses", &s.Addresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *IPSet) ToDynamic() map[string]any {
@@ -3348,44 +1888,21 @@ func (s *IPSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.IPAddressVersion != nil {
-		m["IPAddressVersion"] = *s.IPAddressVersion
-	}
-	if s.Addresses != nil {
-		m["Addresses"] = api.DynList(s.Addresses, api.DynString)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "IPAddressVersion", s.IPAddressVersion, api.DynString)
+	api.PutList(m, "Addresses", s.Addresses, api.DynString)
 	return m
 }
 
 func (s *IPSetForwardedIPConfig) FromDynamic(m map[string]any) error {
-	if v := m["HeaderName"]; v != nil {
-		if err := api.SetStringPtr(&s.HeaderName, v); err != nil {
-			return api.At(err, ".HeaderName")
-		}
-	}
-	if v := m["FallbackBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.FallbackBehavior, v); err != nil {
-			return api.At(err, ".FallbackBehavior")
-		}
-	}
-	if v := m["Position"]; v != nil {
-		if err := api.SetStringPtr(&s.Position, v); err != nil {
-			return api.At(err, ".Position")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "HeaderName", &s.HeaderName, api.SetStringPtr)
+	err = api.Decode(err, m, "FallbackBehavior", &s.FallbackBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "Position", &s.Position, api.SetStringPtr)
+	return err
 }
 
 func (s *IPSetForwardedIPConfig) ToDynamic() map[string]any {
@@ -3393,32 +1910,17 @@ func (s *IPSetForwardedIPConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.HeaderName != nil {
-		m["HeaderName"] = *s.HeaderName
-	}
-	if s.FallbackBehavior != nil {
-		m["FallbackBehavior"] = *s.FallbackBehavior
-	}
-	if s.Position != nil {
-		m["Position"] = *s.Position
-	}
+	api.Put(m, "HeaderName", s.HeaderName, api.DynString)
+	api.Put(m, "FallbackBehavior", s.FallbackBehavior, api.DynString)
+	api.Put(m, "Position", s.Position, api.DynString)
 	return m
 }
 
 func (s *IPSetReferenceStatement) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["IPSetForwardedIPConfig"]; v != nil {
-		p := new(IPSetForwardedIPConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IPSetForwardedIPConfig")
-		}
-		s.IPSetForwardedIPConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "IPSetForwardedIPConfig", &s.IPSetForwardedIPConfig, api.SetStructPtr[IPSetForwardedIPConfig])
+	return err
 }
 
 func (s *IPSetReferenceStatement) ToDynamic() map[string]any {
@@ -3426,42 +1928,19 @@ func (s *IPSetReferenceStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.IPSetForwardedIPConfig != nil {
-		m["IPSetForwardedIPConfig"] = s.IPSetForwardedIPConfig.ToDynamic()
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.PutStruct(m, "IPSetForwardedIPConfig", s.IPSetForwardedIPConfig)
 	return m
 }
 
 func (s *IPSetSummary) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	return err
 }
 
 func (s *IPSetSummary) ToDynamic() map[string]any {
@@ -3469,31 +1948,18 @@ func (s *IPSetSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
 	return m
 }
 
 func (s *ImmunityTimeProperty) FromDynamic(m map[string]any) error {
-	if v := m["ImmunityTime"]; v != nil {
-		if err := api.SetInt64Ptr(&s.ImmunityTime, v); err != nil {
-			return api.At(err, ".ImmunityTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ImmunityTime", &s.ImmunityTime, api.SetInt64Ptr)
+	return err
 }
 
 func (s *ImmunityTimeProperty) ToDynamic() map[string]any {
@@ -3501,19 +1967,14 @@ func (s *ImmunityTimeProperty) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ImmunityTime != nil {
-		m["ImmunityTime"] = *s.ImmunityTime
-	}
+	api.Put(m, "ImmunityTime", s.ImmunityTime, api.DynInt64)
 	return m
 }
 
 func (s *JA3Fingerprint) FromDynamic(m map[string]any) error {
-	if v := m["FallbackBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.FallbackBehavior, v); err != nil {
-			return api.At(err, ".FallbackBehavior")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FallbackBehavior", &s.FallbackBehavior, api.SetStringPtr)
+	return err
 }
 
 func (s *JA3Fingerprint) ToDynamic() map[string]any {
@@ -3521,36 +1982,17 @@ func (s *JA3Fingerprint) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.FallbackBehavior != nil {
-		m["FallbackBehavior"] = *s.FallbackBehavior
-	}
+	api.Put(m, "FallbackBehavior", s.FallbackBehavior, api.DynString)
 	return m
 }
 
 func (s *JsonBody) FromDynamic(m map[string]any) error {
-	if v := m["MatchPattern"]; v != nil {
-		p := new(JsonMatchPattern)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".MatchPattern")
-		}
-		s.MatchPattern = p
-	}
-	if v := m["MatchScope"]; v != nil {
-		if err := api.SetStringPtr(&s.MatchScope, v); err != nil {
-			return api.At(err, ".MatchScope")
-		}
-	}
-	if v := m["InvalidFallbackBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.InvalidFallbackBehavior, v); err != nil {
-			return api.At(err, ".InvalidFallbackBehavior")
-		}
-	}
-	if v := m["OversizeHandling"]; v != nil {
-		if err := api.SetStringPtr(&s.OversizeHandling, v); err != nil {
-			return api.At(err, ".OversizeHandling")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "MatchPattern", &s.MatchPattern, api.SetStructPtr[JsonMatchPattern])
+	err = api.Decode(err, m, "MatchScope", &s.MatchScope, api.SetStringPtr)
+	err = api.Decode(err, m, "InvalidFallbackBehavior", &s.InvalidFallbackBehavior, api.SetStringPtr)
+	err = api.Decode(err, m, "OversizeHandling", &s.OversizeHandling, api.SetStringPtr)
+	return err
 }
 
 func (s *JsonBody) ToDynamic() map[string]any {
@@ -3558,35 +2000,18 @@ func (s *JsonBody) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.MatchPattern != nil {
-		m["MatchPattern"] = s.MatchPattern.ToDynamic()
-	}
-	if s.MatchScope != nil {
-		m["MatchScope"] = *s.MatchScope
-	}
-	if s.InvalidFallbackBehavior != nil {
-		m["InvalidFallbackBehavior"] = *s.InvalidFallbackBehavior
-	}
-	if s.OversizeHandling != nil {
-		m["OversizeHandling"] = *s.OversizeHandling
-	}
+	api.PutStruct(m, "MatchPattern", s.MatchPattern)
+	api.Put(m, "MatchScope", s.MatchScope, api.DynString)
+	api.Put(m, "InvalidFallbackBehavior", s.InvalidFallbackBehavior, api.DynString)
+	api.Put(m, "OversizeHandling", s.OversizeHandling, api.DynString)
 	return m
 }
 
 func (s *JsonMatchPattern) FromDynamic(m map[string]any) error {
-	if v := m["All"]; v != nil {
-		p := new(All)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".All")
-		}
-		s.All = p
-	}
-	if v := m["IncludedPaths"]; v != nil {
-		if err := api.SetList(&s.IncludedPaths, v, api.SetString); err != nil {
-			return api.At(err, ".IncludedPaths")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "All", &s.All, api.SetStructPtr[All])
+	err = api.Decode(err, m, "IncludedPaths", &s.IncludedPaths, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *JsonMatchPattern) ToDynamic() map[string]any {
@@ -3594,22 +2019,15 @@ func (s *JsonMatchPattern) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.All != nil {
-		m["All"] = s.All.ToDynamic()
-	}
-	if s.IncludedPaths != nil {
-		m["IncludedPaths"] = api.DynList(s.IncludedPaths, api.DynString)
-	}
+	api.PutStruct(m, "All", s.All)
+	api.PutList(m, "IncludedPaths", s.IncludedPaths, api.DynString)
 	return m
 }
 
 func (s *Label) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *Label) ToDynamic() map[string]any {
@@ -3617,24 +2035,15 @@ func (s *Label) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *LabelMatchStatement) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	return err
 }
 
 func (s *LabelMatchStatement) ToDynamic() map[string]any {
@@ -3642,22 +2051,15 @@ func (s *LabelMatchStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Key", s.Key, api.DynString)
 	return m
 }
 
 func (s *LabelNameCondition) FromDynamic(m map[string]any) error {
-	if v := m["LabelName"]; v != nil {
-		if err := api.SetStringPtr(&s.LabelName, v); err != nil {
-			return api.At(err, ".LabelName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LabelName", &s.LabelName, api.SetStringPtr)
+	return err
 }
 
 func (s *LabelNameCondition) ToDynamic() map[string]any {
@@ -3665,19 +2067,14 @@ func (s *LabelNameCondition) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LabelName != nil {
-		m["LabelName"] = *s.LabelName
-	}
+	api.Put(m, "LabelName", s.LabelName, api.DynString)
 	return m
 }
 
 func (s *LabelSummary) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *LabelSummary) ToDynamic() map[string]any {
@@ -3685,29 +2082,16 @@ func (s *LabelSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *ListAPIKeysRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListAPIKeysRequest) ToDynamic() map[string]any {
@@ -3715,35 +2099,20 @@ func (s *ListAPIKeysRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListAPIKeysResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["APIKeySummaries"]; v != nil {
-		if err := api.SetList(&s.APIKeySummaries, v, func(p *APIKeySummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".APIKeySummaries")
-		}
-	}
-	if v := m["ApplicationIntegrationURL"]; v != nil {
-		if err := api.SetStringPtr(&s.ApplicationIntegrationURL, v); err != nil {
-			return api.At(err, ".ApplicationIntegrationURL")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "APIKeySummaries", &s.APIKeySummaries, func(p *[]APIKeySummary, v any) error {
+		return api.SetList(p, v, func(p *APIKeySummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ApplicationIntegrationURL", &s.ApplicationIntegrationURL, api.SetStringPtr)
+	return err
 }
 
 func (s *ListAPIKeysResponse) ToDynamic() map[string]any {
@@ -3751,45 +2120,20 @@ func (s *ListAPIKeysResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.APIKeySummaries != nil {
-		m["APIKeySummaries"] = api.DynList(s.APIKeySummaries, func(e APIKeySummary) any { return e.ToDynamic() })
-	}
-	if s.ApplicationIntegrationURL != nil {
-		m["ApplicationIntegrationURL"] = *s.ApplicationIntegrationURL
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "APIKeySummaries", s.APIKeySummaries, func(e APIKeySummary) any { return e.ToDynamic() })
+	api.Put(m, "ApplicationIntegrationURL", s.ApplicationIntegrationURL, api.DynString)
 	return m
 }
 
 func (s *ListAvailableManagedRuleGroupVersionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["VendorName"]; v != nil {
-		if err := api.SetStringPtr(&s.VendorName, v); err != nil {
-			return api.At(err, ".VendorName")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VendorName", &s.VendorName, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListAvailableManagedRuleGroupVersionsRequest) ToDynamic() map[string]any {
@@ -3797,41 +2141,22 @@ func (s *ListAvailableManagedRuleGroupVersionsRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.VendorName != nil {
-		m["VendorName"] = *s.VendorName
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "VendorName", s.VendorName, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListAvailableManagedRuleGroupVersionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Versions"]; v != nil {
-		if err := api.SetList(&s.Versions, v, func(p *ManagedRuleGroupVersion, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Versions")
-		}
-	}
-	if v := m["CurrentDefaultVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.CurrentDefaultVersion, v); err != nil {
-			return api.At(err, ".CurrentDefaultVersion")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Versions", &s.Versions, func(p *[]ManagedRuleGroupVersion, v any) error {
+		return api.SetList(p, v, func(p *ManagedRuleGroupVersion, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CurrentDefaultVersion", &s.CurrentDefaultVersion, api.SetStringPtr)
+	return err
 }
 
 func (s *ListAvailableManagedRuleGroupVersionsResponse) ToDynamic() map[string]any {
@@ -3839,35 +2164,18 @@ func (s *ListAvailableManagedRuleGroupVersionsResponse) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Versions != nil {
-		m["Versions"] = api.DynList(s.Versions, func(e ManagedRuleGroupVersion) any { return e.ToDynamic() })
-	}
-	if s.CurrentDefaultVersion != nil {
-		m["CurrentDefaultVersion"] = *s.CurrentDefaultVersion
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "Versions", s.Versions, func(e ManagedRuleGroupVersion) any { return e.ToDynamic() })
+	api.Put(m, "CurrentDefaultVersion", s.CurrentDefaultVersion, api.DynString)
 	return m
 }
 
 func (s *ListAvailableManagedRuleGroupsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListAvailableManagedRuleGroupsRequest) ToDynamic() map[string]any {
@@ -3875,30 +2183,19 @@ func (s *ListAvailableManagedRuleGroupsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListAvailableManagedRuleGroupsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["ManagedRuleGroups"]; v != nil {
-		if err := api.SetList(&s.ManagedRuleGroups, v, func(p *ManagedRuleGroupSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ManagedRuleGroups")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "ManagedRuleGroups", &s.ManagedRuleGroups, func(p *[]ManagedRuleGroupSummary, v any) error {
+		return api.SetList(p, v, func(p *ManagedRuleGroupSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListAvailableManagedRuleGroupsResponse) ToDynamic() map[string]any {
@@ -3906,32 +2203,17 @@ func (s *ListAvailableManagedRuleGroupsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.ManagedRuleGroups != nil {
-		m["ManagedRuleGroups"] = api.DynList(s.ManagedRuleGroups, func(e ManagedRuleGroupSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "ManagedRuleGroups", s.ManagedRuleGroups, func(e ManagedRuleGroupSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListIPSetsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListIPSetsRequest) ToDynamic() map[string]any {
@@ -3939,30 +2221,19 @@ func (s *ListIPSetsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListIPSetsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["IPSets"]; v != nil {
-		if err := api.SetList(&s.IPSets, v, func(p *IPSetSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".IPSets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "IPSets", &s.IPSets, func(p *[]IPSetSummary, v any) error {
+		return api.SetList(p, v, func(p *IPSetSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListIPSetsResponse) ToDynamic() map[string]any {
@@ -3970,37 +2241,18 @@ func (s *ListIPSetsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.IPSets != nil {
-		m["IPSets"] = api.DynList(s.IPSets, func(e IPSetSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "IPSets", s.IPSets, func(e IPSetSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListLoggingConfigurationsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["LogScope"]; v != nil {
-		if err := api.SetStringPtr(&s.LogScope, v); err != nil {
-			return api.At(err, ".LogScope")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "LogScope", &s.LogScope, api.SetStringPtr)
+	return err
 }
 
 func (s *ListLoggingConfigurationsRequest) ToDynamic() map[string]any {
@@ -4008,33 +2260,20 @@ func (s *ListLoggingConfigurationsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.LogScope != nil {
-		m["LogScope"] = *s.LogScope
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "LogScope", s.LogScope, api.DynString)
 	return m
 }
 
 func (s *ListLoggingConfigurationsResponse) FromDynamic(m map[string]any) error {
-	if v := m["LoggingConfigurations"]; v != nil {
-		if err := api.SetList(&s.LoggingConfigurations, v, func(p *LoggingConfiguration, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".LoggingConfigurations")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoggingConfigurations", &s.LoggingConfigurations, func(p *[]LoggingConfiguration, v any) error {
+		return api.SetList(p, v, func(p *LoggingConfiguration, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListLoggingConfigurationsResponse) ToDynamic() map[string]any {
@@ -4042,32 +2281,17 @@ func (s *ListLoggingConfigurationsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.LoggingConfigurations != nil {
-		m["LoggingConfigurations"] = api.DynList(s.LoggingConfigurations, func(e LoggingConfiguration) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "LoggingConfigurations", s.LoggingConfigurations, func(e LoggingConfiguration) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *ListManagedRuleSetsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListManagedRuleSetsRequest) ToDynamic() map[string]any {
@@ -4075,30 +2299,19 @@ func (s *ListManagedRuleSetsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListManagedRuleSetsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["ManagedRuleSets"]; v != nil {
-		if err := api.SetList(&s.ManagedRuleSets, v, func(p *ManagedRuleSetSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ManagedRuleSets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "ManagedRuleSets", &s.ManagedRuleSets, func(p *[]ManagedRuleSetSummary, v any) error {
+		return api.SetList(p, v, func(p *ManagedRuleSetSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListManagedRuleSetsResponse) ToDynamic() map[string]any {
@@ -4106,32 +2319,17 @@ func (s *ListManagedRuleSetsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.ManagedRuleSets != nil {
-		m["ManagedRuleSets"] = api.DynList(s.ManagedRuleSets, func(e ManagedRuleSetSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "ManagedRuleSets", s.ManagedRuleSets, func(e ManagedRuleSetSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListMobileSdkReleasesRequest) FromDynamic(m map[string]any) error {
-	if v := m["Platform"]; v != nil {
-		if err := api.SetStringPtr(&s.Platform, v); err != nil {
-			return api.At(err, ".Platform")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Platform", &s.Platform, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListMobileSdkReleasesRequest) ToDynamic() map[string]any {
@@ -4139,30 +2337,19 @@ func (s *ListMobileSdkReleasesRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Platform != nil {
-		m["Platform"] = *s.Platform
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "Platform", s.Platform, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListMobileSdkReleasesResponse) FromDynamic(m map[string]any) error {
-	if v := m["ReleaseSummaries"]; v != nil {
-		if err := api.SetList(&s.ReleaseSummaries, v, func(p *ReleaseSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ReleaseSummaries")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReleaseSummaries", &s.ReleaseSummaries, func(p *[]ReleaseSummary, v any) error {
+		return api.SetList(p, v, func(p *ReleaseSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	return err
 }
 
 func (s *ListMobileSdkReleasesResponse) ToDynamic() map[string]any {
@@ -4170,32 +2357,17 @@ func (s *ListMobileSdkReleasesResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ReleaseSummaries != nil {
-		m["ReleaseSummaries"] = api.DynList(s.ReleaseSummaries, func(e ReleaseSummary) any { return e.ToDynamic() })
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
+	api.PutList(m, "ReleaseSummaries", s.ReleaseSummaries, func(e ReleaseSummary) any { return e.ToDynamic() })
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
 	return m
 }
 
 func (s *ListRegexPatternSetsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListRegexPatternSetsRequest) ToDynamic() map[string]any {
@@ -4203,30 +2375,19 @@ func (s *ListRegexPatternSetsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListRegexPatternSetsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["RegexPatternSets"]; v != nil {
-		if err := api.SetList(&s.RegexPatternSets, v, func(p *RegexPatternSetSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RegexPatternSets")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "RegexPatternSets", &s.RegexPatternSets, func(p *[]RegexPatternSetSummary, v any) error {
+		return api.SetList(p, v, func(p *RegexPatternSetSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListRegexPatternSetsResponse) ToDynamic() map[string]any {
@@ -4234,27 +2395,16 @@ func (s *ListRegexPatternSetsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.RegexPatternSets != nil {
-		m["RegexPatternSets"] = api.DynList(s.RegexPatternSets, func(e RegexPatternSetSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "RegexPatternSets", s.RegexPatternSets, func(e RegexPatternSetSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListResourcesForWebACLRequest) FromDynamic(m map[string]any) error {
-	if v := m["WebACLArn"]; v != nil {
-		if err := api.SetStringPtr(&s.WebACLArn, v); err != nil {
-			return api.At(err, ".WebACLArn")
-		}
-	}
-	if v := m["ResourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceType, v); err != nil {
-			return api.At(err, ".ResourceType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "WebACLArn", &s.WebACLArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
+	return err
 }
 
 func (s *ListResourcesForWebACLRequest) ToDynamic() map[string]any {
@@ -4262,22 +2412,15 @@ func (s *ListResourcesForWebACLRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.WebACLArn != nil {
-		m["WebACLArn"] = *s.WebACLArn
-	}
-	if s.ResourceType != nil {
-		m["ResourceType"] = *s.ResourceType
-	}
+	api.Put(m, "WebACLArn", s.WebACLArn, api.DynString)
+	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
 	return m
 }
 
 func (s *ListResourcesForWebACLResponse) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArns"]; v != nil {
-		if err := api.SetList(&s.ResourceArns, v, api.SetString); err != nil {
-			return api.At(err, ".ResourceArns")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ListResourcesForWebACLResponse) ToDynamic() map[string]any {
@@ -4285,29 +2428,16 @@ func (s *ListResourcesForWebACLResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.ResourceArns != nil {
-		m["ResourceArns"] = api.DynList(s.ResourceArns, api.DynString)
-	}
+	api.PutList(m, "ResourceArns", s.ResourceArns, api.DynString)
 	return m
 }
 
 func (s *ListRuleGroupsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListRuleGroupsRequest) ToDynamic() map[string]any {
@@ -4315,30 +2445,19 @@ func (s *ListRuleGroupsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListRuleGroupsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["RuleGroups"]; v != nil {
-		if err := api.SetList(&s.RuleGroups, v, func(p *RuleGroupSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RuleGroups")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleGroups", &s.RuleGroups, func(p *[]RuleGroupSummary, v any) error {
+		return api.SetList(p, v, func(p *RuleGroupSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListRuleGroupsResponse) ToDynamic() map[string]any {
@@ -4346,32 +2465,17 @@ func (s *ListRuleGroupsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.RuleGroups != nil {
-		m["RuleGroups"] = api.DynList(s.RuleGroups, func(e RuleGroupSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "RuleGroups", s.RuleGroups, func(e RuleGroupSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	return err
 }
 
 func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
@@ -4379,32 +2483,17 @@ func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
 	return m
 }
 
 func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["TagInfoForResource"]; v != nil {
-		p := new(TagInfoForResource)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".TagInfoForResource")
-		}
-		s.TagInfoForResource = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "TagInfoForResource", &s.TagInfoForResource, api.SetStructPtr[TagInfoForResource])
+	return err
 }
 
 func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
@@ -4412,32 +2501,17 @@ func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.TagInfoForResource != nil {
-		m["TagInfoForResource"] = s.TagInfoForResource.ToDynamic()
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutStruct(m, "TagInfoForResource", s.TagInfoForResource)
 	return m
 }
 
 func (s *ListWebACLsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
+	return err
 }
 
 func (s *ListWebACLsRequest) ToDynamic() map[string]any {
@@ -4445,30 +2519,19 @@ func (s *ListWebACLsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.Limit != nil {
-		m["Limit"] = int64(*s.Limit)
-	}
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.Put(m, "Limit", s.Limit, api.DynInt32)
 	return m
 }
 
 func (s *ListWebACLsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextMarker"]; v != nil {
-		if err := api.SetStringPtr(&s.NextMarker, v); err != nil {
-			return api.At(err, ".NextMarker")
-		}
-	}
-	if v := m["WebACLs"]; v != nil {
-		if err := api.SetList(&s.WebACLs, v, func(p *WebACLSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".WebACLs")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
+	err = api.Decode(err, m, "WebACLs", &s.WebACLs, func(p *[]WebACLSummary, v any) error {
+		return api.SetList(p, v, func(p *WebACLSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ListWebACLsResponse) ToDynamic() map[string]any {
@@ -4476,54 +2539,23 @@ func (s *ListWebACLsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.NextMarker != nil {
-		m["NextMarker"] = *s.NextMarker
-	}
-	if s.WebACLs != nil {
-		m["WebACLs"] = api.DynList(s.WebACLs, func(e WebACLSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
+	api.PutList(m, "WebACLs", s.WebACLs, func(e WebACLSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *LoggingConfiguration) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["LogDestinationConfigs"]; v != nil {
-		if err := api.SetList(&s.LogDestinationConfigs, v, api.SetString); err != nil {
-			return api.At(err, ".LogDestinationConfigs")
-		}
-	}
-	if v := m["RedactedFields"]; v != nil {
-		if err := api.SetList(&s.RedactedFields, v, func(p *FieldToMatch, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RedactedFields")
-		}
-	}
-	if v := m["ManagedByFirewallManager"]; v != nil {
-		if err := api.SetBoolPtr(&s.ManagedByFirewallManager, v); err != nil {
-			return api.At(err, ".ManagedByFirewallManager")
-		}
-	}
-	if v := m["LoggingFilter"]; v != nil {
-		p := new(LoggingFilter)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoggingFilter")
-		}
-		s.LoggingFilter = p
-	}
-	if v := m["LogType"]; v != nil {
-		if err := api.SetStringPtr(&s.LogType, v); err != nil {
-			return api.At(err, ".LogType")
-		}
-	}
-	if v := m["LogScope"]; v != nil {
-		if err := api.SetStringPtr(&s.LogScope, v); err != nil {
-			return api.At(err, ".LogScope")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "LogDestinationConfigs", &s.LogDestinationConfigs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "RedactedFields", &s.RedactedFields, func(p *[]FieldToMatch, v any) error {
+		return api.SetList(p, v, func(p *FieldToMatch, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ManagedByFirewallManager", &s.ManagedByFirewallManager, api.SetBoolPtr)
+	err = api.Decode(err, m, "LoggingFilter", &s.LoggingFilter, api.SetStructPtr[LoggingFilter])
+	err = api.Decode(err, m, "LogType", &s.LogType, api.SetStringPtr)
+	err = api.Decode(err, m, "LogScope", &s.LogScope, api.SetStringPtr)
+	return err
 }
 
 func (s *LoggingConfiguration) ToDynamic() map[string]any {
@@ -4531,42 +2563,23 @@ func (s *LoggingConfiguration) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.LogDestinationConfigs != nil {
-		m["LogDestinationConfigs"] = api.DynList(s.LogDestinationConfigs, api.DynString)
-	}
-	if s.RedactedFields != nil {
-		m["RedactedFields"] = api.DynList(s.RedactedFields, func(e FieldToMatch) any { return e.ToDynamic() })
-	}
-	if s.ManagedByFirewallManager != nil {
-		m["ManagedByFirewallManager"] = *s.ManagedByFirewallManager
-	}
-	if s.LoggingFilter != nil {
-		m["LoggingFilter"] = s.LoggingFilter.ToDynamic()
-	}
-	if s.LogType != nil {
-		m["LogType"] = *s.LogType
-	}
-	if s.LogScope != nil {
-		m["LogScope"] = *s.LogScope
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.PutList(m, "LogDestinationConfigs", s.LogDestinationConfigs, api.DynString)
+	api.PutList(m, "RedactedFields", s.RedactedFields, func(e FieldToMatch) any { return e.ToDynamic() })
+	api.Put(m, "ManagedByFirewallManager", s.ManagedByFirewallManager, api.DynBool)
+	api.PutStruct(m, "LoggingFilter", s.LoggingFilter)
+	api.Put(m, "LogType", s.LogType, api.DynString)
+	api.Put(m, "LogScope", s.LogScope, api.DynString)
 	return m
 }
 
 func (s *LoggingFilter) FromDynamic(m map[string]any) error {
-	if v := m["Filters"]; v != nil {
-		if err := api.SetList(&s.Filters, v, func(p *Filter, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Filters")
-		}
-	}
-	if v := m["DefaultBehavior"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultBehavior, v); err != nil {
-			return api.At(err, ".DefaultBehavior")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
+		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "DefaultBehavior", &s.DefaultBehavior, api.SetStringPtr)
+	return err
 }
 
 func (s *LoggingFilter) ToDynamic() map[string]any {
@@ -4574,62 +2587,23 @@ func (s *LoggingFilter) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Filters != nil {
-		m["Filters"] = api.DynList(s.Filters, func(e Filter) any { return e.ToDynamic() })
-	}
-	if s.DefaultBehavior != nil {
-		m["DefaultBehavior"] = *s.DefaultBehavior
-	}
+	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
+	api.Put(m, "DefaultBehavior", s.DefaultBehavior, api.DynString)
 	return m
 }
 
 func (s *ManagedProductDescriptor) FromDynamic(m map[string]any) error {
-	if v := m["VendorName"]; v != nil {
-		if err := api.SetStringPtr(&s.VendorName, v); err != nil {
-			return api.At(err, ".VendorName")
-		}
-	}
-	if v := m["ManagedRuleSetName"]; v != nil {
-		if err := api.SetStringPtr(&s.ManagedRuleSetName, v); err != nil {
-			return api.At(err, ".ManagedRuleSetName")
-		}
-	}
-	if v := m["ProductId"]; v != nil {
-		if err := api.SetStringPtr(&s.ProductId, v); err != nil {
-			return api.At(err, ".ProductId")
-		}
-	}
-	if v := m["ProductLink"]; v != nil {
-		if err := api.SetStringPtr(&s.ProductLink, v); err != nil {
-			return api.At(err, ".ProductLink")
-		}
-	}
-	if v := m["ProductTitle"]; v != nil {
-		if err := api.SetStringPtr(&s.ProductTitle, v); err != nil {
-			return api.At(err, ".ProductTitle")
-		}
-	}
-	if v := m["ProductDescription"]; v != nil {
-		if err := api.SetStringPtr(&s.ProductDescription, v); err != nil {
-			return api.At(err, ".ProductDescription")
-		}
-	}
-	if v := m["SnsTopicArn"]; v != nil {
-		if err := api.SetStringPtr(&s.SnsTopicArn, v); err != nil {
-			return api.At(err, ".SnsTopicArn")
-		}
-	}
-	if v := m["IsVersioningSupported"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsVersioningSupported, v); err != nil {
-			return api.At(err, ".IsVersioningSupported")
-		}
-	}
-	if v := m["IsAdvancedManagedRuleSet"]; v != nil {
-		if err := api.SetBoolPtr(&s.IsAdvancedManagedRuleSet, v); err != nil {
-			return api.At(err, ".IsAdvancedManagedRuleSet")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VendorName", &s.VendorName, api.SetStringPtr)
+	err = api.Decode(err, m, "ManagedRuleSetName", &s.ManagedRuleSetName, api.SetStringPtr)
+	err = api.Decode(err, m, "ProductId", &s.ProductId, api.SetStringPtr)
+	err = api.Decode(err, m, "ProductLink", &s.ProductLink, api.SetStringPtr)
+	err = api.Decode(err, m, "ProductTitle", &s.ProductTitle, api.SetStringPtr)
+	err = api.Decode(err, m, "ProductDescription", &s.ProductDescription, api.SetStringPtr)
+	err = api.Decode(err, m, "SnsTopicArn", &s.SnsTopicArn, api.SetStringPtr)
+	err = api.Decode(err, m, "IsVersioningSupported", &s.IsVersioningSupported, api.SetBoolPtr)
+	err = api.Decode(err, m, "IsAdvancedManagedRuleSet", &s.IsAdvancedManagedRuleSet, api.SetBoolPtr)
+	return err
 }
 
 func (s *ManagedProductDescriptor) ToDynamic() map[string]any {
@@ -4637,83 +2611,28 @@ func (s *ManagedProductDescriptor) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.VendorName != nil {
-		m["VendorName"] = *s.VendorName
-	}
-	if s.ManagedRuleSetName != nil {
-		m["ManagedRuleSetName"] = *s.ManagedRuleSetName
-	}
-	if s.ProductId != nil {
-		m["ProductId"] = *s.ProductId
-	}
-	if s.ProductLink != nil {
-		m["ProductLink"] = *s.ProductLink
-	}
-	if s.ProductTitle != nil {
-		m["ProductTitle"] = *s.ProductTitle
-	}
-	if s.ProductDescription != nil {
-		m["ProductDescription"] = *s.ProductDescription
-	}
-	if s.SnsTopicArn != nil {
-		m["SnsTopicArn"] = *s.SnsTopicArn
-	}
-	if s.IsVersioningSupported != nil {
-		m["IsVersioningSupported"] = *s.IsVersioningSupported
-	}
-	if s.IsAdvancedManagedRuleSet != nil {
-		m["IsAdvancedManagedRuleSet"] = *s.IsAdvancedManagedRuleSet
-	}
+	api.Put(m, "VendorName", s.VendorName, api.DynString)
+	api.Put(m, "ManagedRuleSetName", s.ManagedRuleSetName, api.DynString)
+	api.Put(m, "ProductId", s.ProductId, api.DynString)
+	api.Put(m, "ProductLink", s.ProductLink, api.DynString)
+	api.Put(m, "ProductTitle", s.ProductTitle, api.DynString)
+	api.Put(m, "ProductDescription", s.ProductDescription, api.DynString)
+	api.Put(m, "SnsTopicArn", s.SnsTopicArn, api.DynString)
+	api.Put(m, "IsVersioningSupported", s.IsVersioningSupported, api.DynBool)
+	api.Put(m, "IsAdvancedManagedRuleSet", s.IsAdvancedManagedRuleSet, api.DynBool)
 	return m
 }
 
 func (s *ManagedRuleGroupConfig) FromDynamic(m map[string]any) error {
-	if v := m["LoginPath"]; v != nil {
-		if err := api.SetStringPtr(&s.LoginPath, v); err != nil {
-			return api.At(err, ".LoginPath")
-		}
-	}
-	if v := m["PayloadType"]; v != nil {
-		if err := api.SetStringPtr(&s.PayloadType, v); err != nil {
-			return api.At(err, ".PayloadType")
-		}
-	}
-	if v := m["UsernameField"]; v != nil {
-		p := new(UsernameField)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".UsernameField")
-		}
-		s.UsernameField = p
-	}
-	if v := m["PasswordField"]; v != nil {
-		p := new(PasswordField)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PasswordField")
-		}
-		s.PasswordField = p
-	}
-	if v := m["AWSManagedRulesBotControlRuleSet"]; v != nil {
-		p := new(AWSManagedRulesBotControlRuleSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AWSManagedRulesBotControlRuleSet")
-		}
-		s.AWSManagedRulesBotControlRuleSet = p
-	}
-	if v := m["AWSManagedRulesATPRuleSet"]; v != nil {
-		p := new(AWSManagedRulesATPRuleSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AWSManagedRulesATPRuleSet")
-		}
-		s.AWSManagedRulesATPRuleSet = p
-	}
-	if v := m["AWSManagedRulesACFPRuleSet"]; v != nil {
-		p := new(AWSManagedRulesACFPRuleSet)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AWSManagedRulesACFPRuleSet")
-		}
-		s.AWSManagedRulesACFPRuleSet = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoginPath", &s.LoginPath, api.SetStringPtr)
+	err = api.Decode(err, m, "PayloadType", &s.PayloadType, api.SetStringPtr)
+	err = api.Decode(err, m, "UsernameField", &s.UsernameField, api.SetStructPtr[UsernameField])
+	err = api.Decode(err, m, "PasswordField", &s.PasswordField, api.SetStructPtr[PasswordField])
+	err = api.Decode(err, m, "AWSManagedRulesBotControlRuleSet", &s.AWSManagedRulesBotControlRuleSet, api.SetStructPtr[AWSManagedRulesBotControlRuleSet])
+	err = api.Decode(err, m, "AWSManagedRulesATPRuleSet", &s.AWSManagedRulesATPRuleSet, api.SetStructPtr[AWSManagedRulesATPRuleSet])
+	err = api.Decode(err, m, "AWSManagedRulesACFPRuleSet", &s.AWSManagedRulesACFPRuleSet, api.SetStructPtr[AWSManagedRulesACFPRuleSet])
+	return err
 }
 
 func (s *ManagedRuleGroupConfig) ToDynamic() map[string]any {
@@ -4721,69 +2640,32 @@ func (s *ManagedRuleGroupConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.LoginPath != nil {
-		m["LoginPath"] = *s.LoginPath
-	}
-	if s.PayloadType != nil {
-		m["PayloadType"] = *s.PayloadType
-	}
-	if s.UsernameField != nil {
-		m["UsernameField"] = s.UsernameField.ToDynamic()
-	}
-	if s.PasswordField != nil {
-		m["PasswordField"] = s.PasswordField.ToDynamic()
-	}
-	if s.AWSManagedRulesBotControlRuleSet != nil {
-		m["AWSManagedRulesBotControlRuleSet"] = s.AWSManagedRulesBotControlRuleSet.ToDynamic()
-	}
-	if s.AWSManagedRulesATPRuleSet != nil {
-		m["AWSManagedRulesATPRuleSet"] = s.AWSManagedRulesATPRuleSet.ToDynamic()
-	}
-	if s.AWSManagedRulesACFPRuleSet != nil {
-		m["AWSManagedRulesACFPRuleSet"] = s.AWSManagedRulesACFPRuleSet.ToDynamic()
-	}
+	api.Put(m, "LoginPath", s.LoginPath, api.DynString)
+	api.Put(m, "PayloadType", s.PayloadType, api.DynString)
+	api.PutStruct(m, "UsernameField", s.UsernameField)
+	api.PutStruct(m, "PasswordField", s.PasswordField)
+	api.PutStruct(m, "AWSManagedRulesBotControlRuleSet", s.AWSManagedRulesBotControlRuleSet)
+	api.PutStruct(m, "AWSManagedRulesATPRuleSet", s.AWSManagedRulesATPRuleSet)
+	api.PutStruct(m, "AWSManagedRulesACFPRuleSet", s.AWSManagedRulesACFPRuleSet)
 	return m
 }
 
 func (s *ManagedRuleGroupStatement) FromDynamic(m map[string]any) error {
-	if v := m["VendorName"]; v != nil {
-		if err := api.SetStringPtr(&s.VendorName, v); err != nil {
-			return api.At(err, ".VendorName")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Version"]; v != nil {
-		if err := api.SetStringPtr(&s.Version, v); err != nil {
-			return api.At(err, ".Version")
-		}
-	}
-	if v := m["ExcludedRules"]; v != nil {
-		if err := api.SetList(&s.ExcludedRules, v, func(p *ExcludedRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExcludedRules")
-		}
-	}
-	if v := m["ScopeDownStatement"]; v != nil {
-		p := new(Statement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ScopeDownStatement")
-		}
-		s.ScopeDownStatement = p
-	}
-	if v := m["ManagedRuleGroupConfigs"]; v != nil {
-		if err := api.SetList(&s.ManagedRuleGroupConfigs, v, func(p *ManagedRuleGroupConfig, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ManagedRuleGroupConfigs")
-		}
-	}
-	if v := m["RuleActionOverrides"]; v != nil {
-		if err := api.SetList(&s.RuleActionOverrides, v, func(p *RuleActionOverride, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RuleActionOverrides")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VendorName", &s.VendorName, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
+	err = api.Decode(err, m, "ExcludedRules", &s.ExcludedRules, func(p *[]ExcludedRule, v any) error {
+		return api.SetList(p, v, func(p *ExcludedRule, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ScopeDownStatement", &s.ScopeDownStatement, api.SetStructPtr[Statement])
+	err = api.Decode(err, m, "ManagedRuleGroupConfigs", &s.ManagedRuleGroupConfigs, func(p *[]ManagedRuleGroupConfig, v any) error {
+		return api.SetList(p, v, func(p *ManagedRuleGroupConfig, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RuleActionOverrides", &s.RuleActionOverrides, func(p *[]RuleActionOverride, v any) error {
+		return api.SetList(p, v, func(p *RuleActionOverride, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *ManagedRuleGroupStatement) ToDynamic() map[string]any {
@@ -4791,52 +2673,23 @@ func (s *ManagedRuleGroupStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.VendorName != nil {
-		m["VendorName"] = *s.VendorName
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Version != nil {
-		m["Version"] = *s.Version
-	}
-	if s.ExcludedRules != nil {
-		m["ExcludedRules"] = api.DynList(s.ExcludedRules, func(e ExcludedRule) any { return e.ToDynamic() })
-	}
-	if s.ScopeDownStatement != nil {
-		m["ScopeDownStatement"] = s.ScopeDownStatement.ToDynamic()
-	}
-	if s.ManagedRuleGroupConfigs != nil {
-		m["ManagedRuleGroupConfigs"] = api.DynList(s.ManagedRuleGroupConfigs, func(e ManagedRuleGroupConfig) any { return e.ToDynamic() })
-	}
-	if s.RuleActionOverrides != nil {
-		m["RuleActionOverrides"] = api.DynList(s.RuleActionOverrides, func(e RuleActionOverride) any { return e.ToDynamic() })
-	}
+	api.Put(m, "VendorName", s.VendorName, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Version", s.Version, api.DynString)
+	api.PutList(m, "ExcludedRules", s.ExcludedRules, func(e ExcludedRule) any { return e.ToDynamic() })
+	api.PutStruct(m, "ScopeDownStatement", s.ScopeDownStatement)
+	api.PutList(m, "ManagedRuleGroupConfigs", s.ManagedRuleGroupConfigs, func(e ManagedRuleGroupConfig) any { return e.ToDynamic() })
+	api.PutList(m, "RuleActionOverrides", s.RuleActionOverrides, func(e RuleActionOverride) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ManagedRuleGroupSummary) FromDynamic(m map[string]any) error {
-	if v := m["VendorName"]; v != nil {
-		if err := api.SetStringPtr(&s.VendorName, v); err != nil {
-			return api.At(err, ".VendorName")
-		}
-	}
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["VersioningSupported"]; v != nil {
-		if err := api.SetBoolPtr(&s.VersioningSupported, v); err != nil {
-			return api.At(err, ".VersioningSupported")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "VendorName", &s.VendorName, api.SetStringPtr)
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "VersioningSupported", &s.VersioningSupported, api.SetBoolPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	return err
 }
 
 func (s *ManagedRuleGroupSummary) ToDynamic() map[string]any {
@@ -4844,33 +2697,18 @@ func (s *ManagedRuleGroupSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.VendorName != nil {
-		m["VendorName"] = *s.VendorName
-	}
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.VersioningSupported != nil {
-		m["VersioningSupported"] = *s.VersioningSupported
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
+	api.Put(m, "VendorName", s.VendorName, api.DynString)
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "VersioningSupported", s.VersioningSupported, api.DynBool)
+	api.Put(m, "Description", s.Description, api.DynString)
 	return m
 }
 
 func (s *ManagedRuleGroupVersion) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["LastUpdateTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdateTimestamp, v); err != nil {
-			return api.At(err, ".LastUpdateTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "LastUpdateTimestamp", &s.LastUpdateTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *ManagedRuleGroupVersion) ToDynamic() map[string]any {
@@ -4878,52 +2716,23 @@ func (s *ManagedRuleGroupVersion) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.LastUpdateTimestamp != nil {
-		m["LastUpdateTimestamp"] = s.LastUpdateTimestamp.UTC()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "LastUpdateTimestamp", s.LastUpdateTimestamp, api.DynTime)
 	return m
 }
 
 func (s *ManagedRuleSet) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["PublishedVersions"]; v != nil {
-		if err := api.SetMap(&s.PublishedVersions, v, func(p *ManagedRuleSetVersion, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PublishedVersions")
-		}
-	}
-	if v := m["RecommendedVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.RecommendedVersion, v); err != nil {
-			return api.At(err, ".RecommendedVersion")
-		}
-	}
-	if v := m["LabelNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.LabelNamespace, v); err != nil {
-			return api.At(err, ".LabelNamespace")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "PublishedVersions", &s.PublishedVersions, func(p *map[string]ManagedRuleSetVersion, v any) error {
+		return api.SetMap(p, v, func(p *ManagedRuleSetVersion, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RecommendedVersion", &s.RecommendedVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "LabelNamespace", &s.LabelNamespace, api.SetStringPtr)
+	return err
 }
 
 func (s *ManagedRuleSet) ToDynamic() map[string]any {
@@ -4931,62 +2740,25 @@ func (s *ManagedRuleSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 7)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.PublishedVersions != nil {
-		m["PublishedVersions"] = api.DynMap(s.PublishedVersions, func(e ManagedRuleSetVersion) any { return e.ToDynamic() })
-	}
-	if s.RecommendedVersion != nil {
-		m["RecommendedVersion"] = *s.RecommendedVersion
-	}
-	if s.LabelNamespace != nil {
-		m["LabelNamespace"] = *s.LabelNamespace
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutMap(m, "PublishedVersions", s.PublishedVersions, func(e ManagedRuleSetVersion) any { return e.ToDynamic() })
+	api.Put(m, "RecommendedVersion", s.RecommendedVersion, api.DynString)
+	api.Put(m, "LabelNamespace", s.LabelNamespace, api.DynString)
 	return m
 }
 
 func (s *ManagedRuleSetSummary) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["LabelNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.LabelNamespace, v); err != nil {
-			return api.At(err, ".LabelNamespace")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "LabelNamespace", &s.LabelNamespace, api.SetStringPtr)
+	return err
 }
 
 func (s *ManagedRuleSetSummary) ToDynamic() map[string]any {
@@ -4994,59 +2766,24 @@ func (s *ManagedRuleSetSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.LabelNamespace != nil {
-		m["LabelNamespace"] = *s.LabelNamespace
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "LabelNamespace", s.LabelNamespace, api.DynString)
 	return m
 }
 
 func (s *ManagedRuleSetVersion) FromDynamic(m map[string]any) error {
-	if v := m["AssociatedRuleGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AssociatedRuleGroupArn, v); err != nil {
-			return api.At(err, ".AssociatedRuleGroupArn")
-		}
-	}
-	if v := m["Capacity"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Capacity, v); err != nil {
-			return api.At(err, ".Capacity")
-		}
-	}
-	if v := m["ForecastedLifetime"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ForecastedLifetime, v); err != nil {
-			return api.At(err, ".ForecastedLifetime")
-		}
-	}
-	if v := m["PublishTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.PublishTimestamp, v); err != nil {
-			return api.At(err, ".PublishTimestamp")
-		}
-	}
-	if v := m["LastUpdateTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.LastUpdateTimestamp, v); err != nil {
-			return api.At(err, ".LastUpdateTimestamp")
-		}
-	}
-	if v := m["ExpiryTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.ExpiryTimestamp, v); err != nil {
-			return api.At(err, ".ExpiryTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AssociatedRuleGroupArn", &s.AssociatedRuleGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ForecastedLifetime", &s.ForecastedLifetime, api.SetInt32Ptr)
+	err = api.Decode(err, m, "PublishTimestamp", &s.PublishTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "LastUpdateTimestamp", &s.LastUpdateTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ExpiryTimestamp", &s.ExpiryTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *ManagedRuleSetVersion) ToDynamic() map[string]any {
@@ -5054,24 +2791,12 @@ func (s *ManagedRuleSetVersion) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.AssociatedRuleGroupArn != nil {
-		m["AssociatedRuleGroupArn"] = *s.AssociatedRuleGroupArn
-	}
-	if s.Capacity != nil {
-		m["Capacity"] = *s.Capacity
-	}
-	if s.ForecastedLifetime != nil {
-		m["ForecastedLifetime"] = int64(*s.ForecastedLifetime)
-	}
-	if s.PublishTimestamp != nil {
-		m["PublishTimestamp"] = s.PublishTimestamp.UTC()
-	}
-	if s.LastUpdateTimestamp != nil {
-		m["LastUpdateTimestamp"] = s.LastUpdateTimestamp.UTC()
-	}
-	if s.ExpiryTimestamp != nil {
-		m["ExpiryTimestamp"] = s.ExpiryTimestamp.UTC()
-	}
+	api.Put(m, "AssociatedRuleGroupArn", s.AssociatedRuleGroupArn, api.DynString)
+	api.Put(m, "Capacity", s.Capacity, api.DynInt64)
+	api.Put(m, "ForecastedLifetime", s.ForecastedLifetime, api.DynInt32)
+	api.Put(m, "PublishTimestamp", s.PublishTimestamp, api.DynTime)
+	api.Put(m, "LastUpdateTimestamp", s.LastUpdateTimestamp, api.DynTime)
+	api.Put(m, "ExpiryTimestamp", s.ExpiryTimestamp, api.DynTime)
 	return m
 }
 
@@ -5085,27 +2810,14 @@ func (s *Method) ToDynamic() map[string]any {
 }
 
 func (s *MobileSdkRelease) FromDynamic(m map[string]any) error {
-	if v := m["ReleaseVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.ReleaseVersion, v); err != nil {
-			return api.At(err, ".ReleaseVersion")
-		}
-	}
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	if v := m["ReleaseNotes"]; v != nil {
-		if err := api.SetStringPtr(&s.ReleaseNotes, v); err != nil {
-			return api.At(err, ".ReleaseNotes")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReleaseVersion", &s.ReleaseVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "ReleaseNotes", &s.ReleaseNotes, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *MobileSdkRelease) ToDynamic() map[string]any {
@@ -5113,18 +2825,10 @@ func (s *MobileSdkRelease) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.ReleaseVersion != nil {
-		m["ReleaseVersion"] = *s.ReleaseVersion
-	}
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
-	if s.ReleaseNotes != nil {
-		m["ReleaseNotes"] = *s.ReleaseNotes
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ReleaseVersion", s.ReleaseVersion, api.DynString)
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
+	api.Put(m, "ReleaseNotes", s.ReleaseNotes, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -5138,14 +2842,9 @@ func (s *NoneAction) ToDynamic() map[string]any {
 }
 
 func (s *NotStatement) FromDynamic(m map[string]any) error {
-	if v := m["Statement"]; v != nil {
-		p := new(Statement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Statement")
-		}
-		s.Statement = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStructPtr[Statement])
+	return err
 }
 
 func (s *NotStatement) ToDynamic() map[string]any {
@@ -5153,19 +2852,16 @@ func (s *NotStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Statement != nil {
-		m["Statement"] = s.Statement.ToDynamic()
-	}
+	api.PutStruct(m, "Statement", s.Statement)
 	return m
 }
 
 func (s *OrStatement) FromDynamic(m map[string]any) error {
-	if v := m["Statements"]; v != nil {
-		if err := api.SetList(&s.Statements, v, func(p *Statement, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Statements")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Statements", &s.Statements, func(p *[]Statement, v any) error {
+		return api.SetList(p, v, func(p *Statement, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *OrStatement) ToDynamic() map[string]any {
@@ -5173,28 +2869,15 @@ func (s *OrStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Statements != nil {
-		m["Statements"] = api.DynList(s.Statements, func(e Statement) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "Statements", s.Statements, func(e Statement) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *OverrideAction) FromDynamic(m map[string]any) error {
-	if v := m["Count"]; v != nil {
-		p := new(CountAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Count")
-		}
-		s.Count = p
-	}
-	if v := m["None"]; v != nil {
-		p := new(NoneAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".None")
-		}
-		s.None = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Count", &s.Count, api.SetStructPtr[CountAction])
+	err = api.Decode(err, m, "None", &s.None, api.SetStructPtr[NoneAction])
+	return err
 }
 
 func (s *OverrideAction) ToDynamic() map[string]any {
@@ -5202,22 +2885,15 @@ func (s *OverrideAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Count != nil {
-		m["Count"] = s.Count.ToDynamic()
-	}
-	if s.None != nil {
-		m["None"] = s.None.ToDynamic()
-	}
+	api.PutStruct(m, "Count", s.Count)
+	api.PutStruct(m, "None", s.None)
 	return m
 }
 
 func (s *PasswordField) FromDynamic(m map[string]any) error {
-	if v := m["Identifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Identifier, v); err != nil {
-			return api.At(err, ".Identifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
+	return err
 }
 
 func (s *PasswordField) ToDynamic() map[string]any {
@@ -5225,19 +2901,14 @@ func (s *PasswordField) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Identifier != nil {
-		m["Identifier"] = *s.Identifier
-	}
+	api.Put(m, "Identifier", s.Identifier, api.DynString)
 	return m
 }
 
 func (s *PhoneNumberField) FromDynamic(m map[string]any) error {
-	if v := m["Identifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Identifier, v); err != nil {
-			return api.At(err, ".Identifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
+	return err
 }
 
 func (s *PhoneNumberField) ToDynamic() map[string]any {
@@ -5245,21 +2916,14 @@ func (s *PhoneNumberField) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Identifier != nil {
-		m["Identifier"] = *s.Identifier
-	}
+	api.Put(m, "Identifier", s.Identifier, api.DynString)
 	return m
 }
 
 func (s *PutLoggingConfigurationRequest) FromDynamic(m map[string]any) error {
-	if v := m["LoggingConfiguration"]; v != nil {
-		p := new(LoggingConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoggingConfiguration")
-		}
-		s.LoggingConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoggingConfiguration", &s.LoggingConfiguration, api.SetStructPtr[LoggingConfiguration])
+	return err
 }
 
 func (s *PutLoggingConfigurationRequest) ToDynamic() map[string]any {
@@ -5267,21 +2931,14 @@ func (s *PutLoggingConfigurationRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoggingConfiguration != nil {
-		m["LoggingConfiguration"] = s.LoggingConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "LoggingConfiguration", s.LoggingConfiguration)
 	return m
 }
 
 func (s *PutLoggingConfigurationResponse) FromDynamic(m map[string]any) error {
-	if v := m["LoggingConfiguration"]; v != nil {
-		p := new(LoggingConfiguration)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LoggingConfiguration")
-		}
-		s.LoggingConfiguration = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "LoggingConfiguration", &s.LoggingConfiguration, api.SetStructPtr[LoggingConfiguration])
+	return err
 }
 
 func (s *PutLoggingConfigurationResponse) ToDynamic() map[string]any {
@@ -5289,44 +2946,21 @@ func (s *PutLoggingConfigurationResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.LoggingConfiguration != nil {
-		m["LoggingConfiguration"] = s.LoggingConfiguration.ToDynamic()
-	}
+	api.PutStruct(m, "LoggingConfiguration", s.LoggingConfiguration)
 	return m
 }
 
 func (s *PutManagedRuleSetVersionsRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	if v := m["RecommendedVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.RecommendedVersion, v); err != nil {
-			return api.At(err, ".RecommendedVersion")
-		}
-	}
-	if v := m["VersionsToPublish"]; v != nil {
-		if err := api.SetMap(&s.VersionsToPublish, v, func(p *VersionToPublish, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".VersionsToPublish")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	err = api.Decode(err, m, "RecommendedVersion", &s.RecommendedVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionsToPublish", &s.VersionsToPublish, func(p *map[string]VersionToPublish, v any) error {
+		return api.SetMap(p, v, func(p *VersionToPublish, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *PutManagedRuleSetVersionsRequest) ToDynamic() map[string]any {
@@ -5334,34 +2968,19 @@ func (s *PutManagedRuleSetVersionsRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
-	if s.RecommendedVersion != nil {
-		m["RecommendedVersion"] = *s.RecommendedVersion
-	}
-	if s.VersionsToPublish != nil {
-		m["VersionsToPublish"] = api.DynMap(s.VersionsToPublish, func(e VersionToPublish) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
+	api.Put(m, "RecommendedVersion", s.RecommendedVersion, api.DynString)
+	api.PutMap(m, "VersionsToPublish", s.VersionsToPublish, func(e VersionToPublish) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *PutManagedRuleSetVersionsResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextLockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextLockToken, v); err != nil {
-			return api.At(err, ".NextLockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextLockToken", &s.NextLockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *PutManagedRuleSetVersionsResponse) ToDynamic() map[string]any {
@@ -5369,24 +2988,15 @@ func (s *PutManagedRuleSetVersionsResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextLockToken != nil {
-		m["NextLockToken"] = *s.NextLockToken
-	}
+	api.Put(m, "NextLockToken", s.NextLockToken, api.DynString)
 	return m
 }
 
 func (s *PutPermissionPolicyRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceArn"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceArn, v); err != nil {
-			return api.At(err, ".ResourceArn")
-		}
-	}
-	if v := m["Policy"]; v != nil {
-		if err := api.SetStringPtr(&s.Policy, v); err != nil {
-			return api.At(err, ".Policy")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
+	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
+	return err
 }
 
 func (s *PutPermissionPolicyRequest) ToDynamic() map[string]any {
@@ -5394,12 +3004,8 @@ func (s *PutPermissionPolicyRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceArn != nil {
-		m["ResourceArn"] = *s.ResourceArn
-	}
-	if s.Policy != nil {
-		m["Policy"] = *s.Policy
-	}
+	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
+	api.Put(m, "Policy", s.Policy, api.DynString)
 	return m
 }
 
@@ -5422,41 +3028,16 @@ func (s *QueryString) ToDynamic() map[string]any {
 }
 
 func (s *RateBasedStatement) FromDynamic(m map[string]any) error {
-	if v := m["Limit"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Limit, v); err != nil {
-			return api.At(err, ".Limit")
-		}
-	}
-	if v := m["EvaluationWindowSec"]; v != nil {
-		if err := api.SetInt64Ptr(&s.EvaluationWindowSec, v); err != nil {
-			return api.At(err, ".EvaluationWindowSec")
-		}
-	}
-	if v := m["AggregateKeyType"]; v != nil {
-		if err := api.SetStringPtr(&s.AggregateKeyType, v); err != nil {
-			return api.At(err, ".AggregateKeyType")
-		}
-	}
-	if v := m["ScopeDownStatement"]; v != nil {
-		p := new(Statement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ScopeDownStatement")
-		}
-		s.ScopeDownStatement = p
-	}
-	if v := m["ForwardedIPConfig"]; v != nil {
-		p := new(ForwardedIPConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ForwardedIPConfig")
-		}
-		s.ForwardedIPConfig = p
-	}
-	if v := m["CustomKeys"]; v != nil {
-		if err := api.SetList(&s.CustomKeys, v, func(p *RateBasedStatementCustomKey, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CustomKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt64Ptr)
+	err = api.Decode(err, m, "EvaluationWindowSec", &s.EvaluationWindowSec, api.SetInt64Ptr)
+	err = api.Decode(err, m, "AggregateKeyType", &s.AggregateKeyType, api.SetStringPtr)
+	err = api.Decode(err, m, "ScopeDownStatement", &s.ScopeDownStatement, api.SetStructPtr[Statement])
+	err = api.Decode(err, m, "ForwardedIPConfig", &s.ForwardedIPConfig, api.SetStructPtr[ForwardedIPConfig])
+	err = api.Decode(err, m, "CustomKeys", &s.CustomKeys, func(p *[]RateBasedStatementCustomKey, v any) error {
+		return api.SetList(p, v, func(p *RateBasedStatementCustomKey, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RateBasedStatement) ToDynamic() map[string]any {
@@ -5464,92 +3045,27 @@ func (s *RateBasedStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Limit != nil {
-		m["Limit"] = *s.Limit
-	}
-	if s.EvaluationWindowSec != nil {
-		m["EvaluationWindowSec"] = *s.EvaluationWindowSec
-	}
-	if s.AggregateKeyType != nil {
-		m["AggregateKeyType"] = *s.AggregateKeyType
-	}
-	if s.ScopeDownStatement != nil {
-		m["ScopeDownStatement"] = s.ScopeDownStatement.ToDynamic()
-	}
-	if s.ForwardedIPConfig != nil {
-		m["ForwardedIPConfig"] = s.ForwardedIPConfig.ToDynamic()
-	}
-	if s.CustomKeys != nil {
-		m["CustomKeys"] = api.DynList(s.CustomKeys, func(e RateBasedStatementCustomKey) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Limit", s.Limit, api.DynInt64)
+	api.Put(m, "EvaluationWindowSec", s.EvaluationWindowSec, api.DynInt64)
+	api.Put(m, "AggregateKeyType", s.AggregateKeyType, api.DynString)
+	api.PutStruct(m, "ScopeDownStatement", s.ScopeDownStatement)
+	api.PutStruct(m, "ForwardedIPConfig", s.ForwardedIPConfig)
+	api.PutList(m, "CustomKeys", s.CustomKeys, func(e RateBasedStatementCustomKey) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RateBasedStatementCustomKey) FromDynamic(m map[string]any) error {
-	if v := m["Header"]; v != nil {
-		p := new(RateLimitHeader)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Header")
-		}
-		s.Header = p
-	}
-	if v := m["Cookie"]; v != nil {
-		p := new(RateLimitCookie)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Cookie")
-		}
-		s.Cookie = p
-	}
-	if v := m["QueryArgument"]; v != nil {
-		p := new(RateLimitQueryArgument)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryArgument")
-		}
-		s.QueryArgument = p
-	}
-	if v := m["QueryString"]; v != nil {
-		p := new(RateLimitQueryString)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".QueryString")
-		}
-		s.QueryString = p
-	}
-	if v := m["HTTPMethod"]; v != nil {
-		p := new(RateLimitHTTPMethod)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".HTTPMethod")
-		}
-		s.HTTPMethod = p
-	}
-	if v := m["ForwardedIP"]; v != nil {
-		p := new(RateLimitForwardedIP)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ForwardedIP")
-		}
-		s.ForwardedIP = p
-	}
-	if v := m["IP"]; v != nil {
-		p := new(RateLimitIP)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IP")
-		}
-		s.IP = p
-	}
-	if v := m["LabelNamespace"]; v != nil {
-		p := new(RateLimitLabelNamespace)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LabelNamespace")
-		}
-		s.LabelNamespace = p
-	}
-	if v := m["UriPath"]; v != nil {
-		p := new(RateLimitUriPath)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".UriPath")
-		}
-		s.UriPath = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Header", &s.Header, api.SetStructPtr[RateLimitHeader])
+	err = api.Decode(err, m, "Cookie", &s.Cookie, api.SetStructPtr[RateLimitCookie])
+	err = api.Decode(err, m, "QueryArgument", &s.QueryArgument, api.SetStructPtr[RateLimitQueryArgument])
+	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStructPtr[RateLimitQueryString])
+	err = api.Decode(err, m, "HTTPMethod", &s.HTTPMethod, api.SetStructPtr[RateLimitHTTPMethod])
+	err = api.Decode(err, m, "ForwardedIP", &s.ForwardedIP, api.SetStructPtr[RateLimitForwardedIP])
+	err = api.Decode(err, m, "IP", &s.IP, api.SetStructPtr[RateLimitIP])
+	err = api.Decode(err, m, "LabelNamespace", &s.LabelNamespace, api.SetStructPtr[RateLimitLabelNamespace])
+	err = api.Decode(err, m, "UriPath", &s.UriPath, api.SetStructPtr[RateLimitUriPath])
+	return err
 }
 
 func (s *RateBasedStatementCustomKey) ToDynamic() map[string]any {
@@ -5557,48 +3073,23 @@ func (s *RateBasedStatementCustomKey) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Header != nil {
-		m["Header"] = s.Header.ToDynamic()
-	}
-	if s.Cookie != nil {
-		m["Cookie"] = s.Cookie.ToDynamic()
-	}
-	if s.QueryArgument != nil {
-		m["QueryArgument"] = s.QueryArgument.ToDynamic()
-	}
-	if s.QueryString != nil {
-		m["QueryString"] = s.QueryString.ToDynamic()
-	}
-	if s.HTTPMethod != nil {
-		m["HTTPMethod"] = s.HTTPMethod.ToDynamic()
-	}
-	if s.ForwardedIP != nil {
-		m["ForwardedIP"] = s.ForwardedIP.ToDynamic()
-	}
-	if s.IP != nil {
-		m["IP"] = s.IP.ToDynamic()
-	}
-	if s.LabelNamespace != nil {
-		m["LabelNamespace"] = s.LabelNamespace.ToDynamic()
-	}
-	if s.UriPath != nil {
-		m["UriPath"] = s.UriPath.ToDynamic()
-	}
+	api.PutStruct(m, "Header", s.Header)
+	api.PutStruct(m, "Cookie", s.Cookie)
+	api.PutStruct(m, "QueryArgument", s.QueryArgument)
+	api.PutStruct(m, "QueryString", s.QueryString)
+	api.PutStruct(m, "HTTPMethod", s.HTTPMethod)
+	api.PutStruct(m, "ForwardedIP", s.ForwardedIP)
+	api.PutStruct(m, "IP", s.IP)
+	api.PutStruct(m, "LabelNamespace", s.LabelNamespace)
+	api.PutStruct(m, "UriPath", s.UriPath)
 	return m
 }
 
 func (s *RateBasedStatementManagedKeysIPSet) FromDynamic(m map[string]any) error {
-	if v := m["IPAddressVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.IPAddressVersion, v); err != nil {
-			return api.At(err, ".IPAddressVersion")
-		}
-	}
-	if v := m["Addresses"]; v != nil {
-		if err := api.SetList(&s.Addresses, v, api.SetString); err != nil {
-			return api.At(err, ".Addresses")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "IPAddressVersion", &s.IPAddressVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Addresses", &s.Addresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *RateBasedStatementManagedKeysIPSet) ToDynamic() map[string]any {
@@ -5606,27 +3097,18 @@ func (s *RateBasedStatementManagedKeysIPSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.IPAddressVersion != nil {
-		m["IPAddressVersion"] = *s.IPAddressVersion
-	}
-	if s.Addresses != nil {
-		m["Addresses"] = api.DynList(s.Addresses, api.DynString)
-	}
+	api.Put(m, "IPAddressVersion", s.IPAddressVersion, api.DynString)
+	api.PutList(m, "Addresses", s.Addresses, api.DynString)
 	return m
 }
 
 func (s *RateLimitCookie) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["TextTransformations"]; v != nil {
-		if err := api.SetList(&s.TextTransformations, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TextTransformations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
+		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RateLimitCookie) ToDynamic() map[string]any {
@@ -5634,12 +3116,8 @@ func (s *RateLimitCookie) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.TextTransformations != nil {
-		m["TextTransformations"] = api.DynList(s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
 	return m
 }
 
@@ -5662,17 +3140,12 @@ func (s *RateLimitHTTPMethod) ToDynamic() map[string]any {
 }
 
 func (s *RateLimitHeader) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["TextTransformations"]; v != nil {
-		if err := api.SetList(&s.TextTransformations, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TextTransformations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
+		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RateLimitHeader) ToDynamic() map[string]any {
@@ -5680,12 +3153,8 @@ func (s *RateLimitHeader) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.TextTransformations != nil {
-		m["TextTransformations"] = api.DynList(s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
 	return m
 }
 
@@ -5699,12 +3168,9 @@ func (s *RateLimitIP) ToDynamic() map[string]any {
 }
 
 func (s *RateLimitLabelNamespace) FromDynamic(m map[string]any) error {
-	if v := m["Namespace"]; v != nil {
-		if err := api.SetStringPtr(&s.Namespace, v); err != nil {
-			return api.At(err, ".Namespace")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
+	return err
 }
 
 func (s *RateLimitLabelNamespace) ToDynamic() map[string]any {
@@ -5712,24 +3178,17 @@ func (s *RateLimitLabelNamespace) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Namespace != nil {
-		m["Namespace"] = *s.Namespace
-	}
+	api.Put(m, "Namespace", s.Namespace, api.DynString)
 	return m
 }
 
 func (s *RateLimitQueryArgument) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["TextTransformations"]; v != nil {
-		if err := api.SetList(&s.TextTransformations, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TextTransformations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
+		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RateLimitQueryArgument) ToDynamic() map[string]any {
@@ -5737,22 +3196,17 @@ func (s *RateLimitQueryArgument) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.TextTransformations != nil {
-		m["TextTransformations"] = api.DynList(s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RateLimitQueryString) FromDynamic(m map[string]any) error {
-	if v := m["TextTransformations"]; v != nil {
-		if err := api.SetList(&s.TextTransformations, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TextTransformations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
+		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RateLimitQueryString) ToDynamic() map[string]any {
@@ -5760,19 +3214,16 @@ func (s *RateLimitQueryString) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TextTransformations != nil {
-		m["TextTransformations"] = api.DynList(s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RateLimitUriPath) FromDynamic(m map[string]any) error {
-	if v := m["TextTransformations"]; v != nil {
-		if err := api.SetList(&s.TextTransformations, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TextTransformations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
+		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RateLimitUriPath) ToDynamic() map[string]any {
@@ -5780,19 +3231,14 @@ func (s *RateLimitUriPath) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.TextTransformations != nil {
-		m["TextTransformations"] = api.DynList(s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	}
+	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *Regex) FromDynamic(m map[string]any) error {
-	if v := m["RegexString"]; v != nil {
-		if err := api.SetStringPtr(&s.RegexString, v); err != nil {
-			return api.At(err, ".RegexString")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegexString", &s.RegexString, api.SetStringPtr)
+	return err
 }
 
 func (s *Regex) ToDynamic() map[string]any {
@@ -5800,31 +3246,18 @@ func (s *Regex) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.RegexString != nil {
-		m["RegexString"] = *s.RegexString
-	}
+	api.Put(m, "RegexString", s.RegexString, api.DynString)
 	return m
 }
 
 func (s *RegexMatchStatement) FromDynamic(m map[string]any) error {
-	if v := m["RegexString"]; v != nil {
-		if err := api.SetStringPtr(&s.RegexString, v); err != nil {
-			return api.At(err, ".RegexString")
-		}
-	}
-	if v := m["FieldToMatch"]; v != nil {
-		p := new(FieldToMatch)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldToMatch")
-		}
-		s.FieldToMatch = p
-	}
-	if v := m["TextTransformations"]; v != nil {
-		if err := api.SetList(&s.TextTransformations, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TextTransformations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "RegexString", &s.RegexString, api.SetStringPtr)
+	err = api.Decode(err, m, "FieldToMatch", &s.FieldToMatch, api.SetStructPtr[FieldToMatch])
+	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
+		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RegexMatchStatement) ToDynamic() map[string]any {
@@ -5832,45 +3265,22 @@ func (s *RegexMatchStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.RegexString != nil {
-		m["RegexString"] = *s.RegexString
-	}
-	if s.FieldToMatch != nil {
-		m["FieldToMatch"] = s.FieldToMatch.ToDynamic()
-	}
-	if s.TextTransformations != nil {
-		m["TextTransformations"] = api.DynList(s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "RegexString", s.RegexString, api.DynString)
+	api.PutStruct(m, "FieldToMatch", s.FieldToMatch)
+	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RegexPatternSet) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RegularExpressionList"]; v != nil {
-		if err := api.SetList(&s.RegularExpressionList, v, func(p *Regex, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RegularExpressionList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RegularExpressionList", &s.RegularExpressionList, func(p *[]Regex, v any) error {
+		return api.SetList(p, v, func(p *Regex, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RegexPatternSet) ToDynamic() map[string]any {
@@ -5878,43 +3288,22 @@ func (s *RegexPatternSet) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RegularExpressionList != nil {
-		m["RegularExpressionList"] = api.DynList(s.RegularExpressionList, func(e Regex) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "RegularExpressionList", s.RegularExpressionList, func(e Regex) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RegexPatternSetReferenceStatement) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["FieldToMatch"]; v != nil {
-		p := new(FieldToMatch)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldToMatch")
-		}
-		s.FieldToMatch = p
-	}
-	if v := m["TextTransformations"]; v != nil {
-		if err := api.SetList(&s.TextTransformations, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TextTransformations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "FieldToMatch", &s.FieldToMatch, api.SetStructPtr[FieldToMatch])
+	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
+		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RegexPatternSetReferenceStatement) ToDynamic() map[string]any {
@@ -5922,45 +3311,20 @@ func (s *RegexPatternSetReferenceStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.FieldToMatch != nil {
-		m["FieldToMatch"] = s.FieldToMatch.ToDynamic()
-	}
-	if s.TextTransformations != nil {
-		m["TextTransformations"] = api.DynList(s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.PutStruct(m, "FieldToMatch", s.FieldToMatch)
+	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RegexPatternSetSummary) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	return err
 }
 
 func (s *RegexPatternSetSummary) ToDynamic() map[string]any {
@@ -5968,36 +3332,19 @@ func (s *RegexPatternSetSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
 	return m
 }
 
 func (s *ReleaseSummary) FromDynamic(m map[string]any) error {
-	if v := m["ReleaseVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.ReleaseVersion, v); err != nil {
-			return api.At(err, ".ReleaseVersion")
-		}
-	}
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ReleaseVersion", &s.ReleaseVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *ReleaseSummary) ToDynamic() map[string]any {
@@ -6005,22 +3352,15 @@ func (s *ReleaseSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ReleaseVersion != nil {
-		m["ReleaseVersion"] = *s.ReleaseVersion
-	}
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
+	api.Put(m, "ReleaseVersion", s.ReleaseVersion, api.DynString)
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
 	return m
 }
 
 func (s *RequestBodyAssociatedResourceTypeConfig) FromDynamic(m map[string]any) error {
-	if v := m["DefaultSizeInspectionLimit"]; v != nil {
-		if err := api.SetStringPtr(&s.DefaultSizeInspectionLimit, v); err != nil {
-			return api.At(err, ".DefaultSizeInspectionLimit")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "DefaultSizeInspectionLimit", &s.DefaultSizeInspectionLimit, api.SetStringPtr)
+	return err
 }
 
 func (s *RequestBodyAssociatedResourceTypeConfig) ToDynamic() map[string]any {
@@ -6028,33 +3368,16 @@ func (s *RequestBodyAssociatedResourceTypeConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.DefaultSizeInspectionLimit != nil {
-		m["DefaultSizeInspectionLimit"] = *s.DefaultSizeInspectionLimit
-	}
+	api.Put(m, "DefaultSizeInspectionLimit", s.DefaultSizeInspectionLimit, api.DynString)
 	return m
 }
 
 func (s *RequestInspection) FromDynamic(m map[string]any) error {
-	if v := m["PayloadType"]; v != nil {
-		if err := api.SetStringPtr(&s.PayloadType, v); err != nil {
-			return api.At(err, ".PayloadType")
-		}
-	}
-	if v := m["UsernameField"]; v != nil {
-		p := new(UsernameField)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".UsernameField")
-		}
-		s.UsernameField = p
-	}
-	if v := m["PasswordField"]; v != nil {
-		p := new(PasswordField)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PasswordField")
-		}
-		s.PasswordField = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PayloadType", &s.PayloadType, api.SetStringPtr)
+	err = api.Decode(err, m, "UsernameField", &s.UsernameField, api.SetStructPtr[UsernameField])
+	err = api.Decode(err, m, "PasswordField", &s.PasswordField, api.SetStructPtr[PasswordField])
+	return err
 }
 
 func (s *RequestInspection) ToDynamic() map[string]any {
@@ -6062,56 +3385,25 @@ func (s *RequestInspection) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.PayloadType != nil {
-		m["PayloadType"] = *s.PayloadType
-	}
-	if s.UsernameField != nil {
-		m["UsernameField"] = s.UsernameField.ToDynamic()
-	}
-	if s.PasswordField != nil {
-		m["PasswordField"] = s.PasswordField.ToDynamic()
-	}
+	api.Put(m, "PayloadType", s.PayloadType, api.DynString)
+	api.PutStruct(m, "UsernameField", s.UsernameField)
+	api.PutStruct(m, "PasswordField", s.PasswordField)
 	return m
 }
 
 func (s *RequestInspectionACFP) FromDynamic(m map[string]any) error {
-	if v := m["PayloadType"]; v != nil {
-		if err := api.SetStringPtr(&s.PayloadType, v); err != nil {
-			return api.At(err, ".PayloadType")
-		}
-	}
-	if v := m["UsernameField"]; v != nil {
-		p := new(UsernameField)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".UsernameField")
-		}
-		s.UsernameField = p
-	}
-	if v := m["PasswordField"]; v != nil {
-		p := new(PasswordField)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".PasswordField")
-		}
-		s.PasswordField = p
-	}
-	if v := m["EmailField"]; v != nil {
-		p := new(EmailField)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".EmailField")
-		}
-		s.EmailField = p
-	}
-	if v := m["PhoneNumberFields"]; v != nil {
-		if err := api.SetList(&s.PhoneNumberFields, v, func(p *PhoneNumberField, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PhoneNumberFields")
-		}
-	}
-	if v := m["AddressFields"]; v != nil {
-		if err := api.SetList(&s.AddressFields, v, func(p *AddressField, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AddressFields")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "PayloadType", &s.PayloadType, api.SetStringPtr)
+	err = api.Decode(err, m, "UsernameField", &s.UsernameField, api.SetStructPtr[UsernameField])
+	err = api.Decode(err, m, "PasswordField", &s.PasswordField, api.SetStructPtr[PasswordField])
+	err = api.Decode(err, m, "EmailField", &s.EmailField, api.SetStructPtr[EmailField])
+	err = api.Decode(err, m, "PhoneNumberFields", &s.PhoneNumberFields, func(p *[]PhoneNumberField, v any) error {
+		return api.SetList(p, v, func(p *PhoneNumberField, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AddressFields", &s.AddressFields, func(p *[]AddressField, v any) error {
+		return api.SetList(p, v, func(p *AddressField, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RequestInspectionACFP) ToDynamic() map[string]any {
@@ -6119,57 +3411,22 @@ func (s *RequestInspectionACFP) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.PayloadType != nil {
-		m["PayloadType"] = *s.PayloadType
-	}
-	if s.UsernameField != nil {
-		m["UsernameField"] = s.UsernameField.ToDynamic()
-	}
-	if s.PasswordField != nil {
-		m["PasswordField"] = s.PasswordField.ToDynamic()
-	}
-	if s.EmailField != nil {
-		m["EmailField"] = s.EmailField.ToDynamic()
-	}
-	if s.PhoneNumberFields != nil {
-		m["PhoneNumberFields"] = api.DynList(s.PhoneNumberFields, func(e PhoneNumberField) any { return e.ToDynamic() })
-	}
-	if s.AddressFields != nil {
-		m["AddressFields"] = api.DynList(s.AddressFields, func(e AddressField) any { return e.ToDynamic() })
-	}
+	api.Put(m, "PayloadType", s.PayloadType, api.DynString)
+	api.PutStruct(m, "UsernameField", s.UsernameField)
+	api.PutStruct(m, "PasswordField", s.PasswordField)
+	api.PutStruct(m, "EmailField", s.EmailField)
+	api.PutList(m, "PhoneNumberFields", s.PhoneNumberFields, func(e PhoneNumberField) any { return e.ToDynamic() })
+	api.PutList(m, "AddressFields", s.AddressFields, func(e AddressField) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *ResponseInspection) FromDynamic(m map[string]any) error {
-	if v := m["StatusCode"]; v != nil {
-		p := new(ResponseInspectionStatusCode)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".StatusCode")
-		}
-		s.StatusCode = p
-	}
-	if v := m["Header"]; v != nil {
-		p := new(ResponseInspectionHeader)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Header")
-		}
-		s.Header = p
-	}
-	if v := m["BodyContains"]; v != nil {
-		p := new(ResponseInspectionBodyContains)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".BodyContains")
-		}
-		s.BodyContains = p
-	}
-	if v := m["Json"]; v != nil {
-		p := new(ResponseInspectionJson)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Json")
-		}
-		s.Json = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetStructPtr[ResponseInspectionStatusCode])
+	err = api.Decode(err, m, "Header", &s.Header, api.SetStructPtr[ResponseInspectionHeader])
+	err = api.Decode(err, m, "BodyContains", &s.BodyContains, api.SetStructPtr[ResponseInspectionBodyContains])
+	err = api.Decode(err, m, "Json", &s.Json, api.SetStructPtr[ResponseInspectionJson])
+	return err
 }
 
 func (s *ResponseInspection) ToDynamic() map[string]any {
@@ -6177,33 +3434,18 @@ func (s *ResponseInspection) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.StatusCode != nil {
-		m["StatusCode"] = s.StatusCode.ToDynamic()
-	}
-	if s.Header != nil {
-		m["Header"] = s.Header.ToDynamic()
-	}
-	if s.BodyContains != nil {
-		m["BodyContains"] = s.BodyContains.ToDynamic()
-	}
-	if s.Json != nil {
-		m["Json"] = s.Json.ToDynamic()
-	}
+	api.PutStruct(m, "StatusCode", s.StatusCode)
+	api.PutStruct(m, "Header", s.Header)
+	api.PutStruct(m, "BodyContains", s.BodyContains)
+	api.PutStruct(m, "Json", s.Json)
 	return m
 }
 
 func (s *ResponseInspectionBodyContains) FromDynamic(m map[string]any) error {
-	if v := m["SuccessStrings"]; v != nil {
-		if err := api.SetList(&s.SuccessStrings, v, api.SetString); err != nil {
-			return api.At(err, ".SuccessStrings")
-		}
-	}
-	if v := m["FailureStrings"]; v != nil {
-		if err := api.SetList(&s.FailureStrings, v, api.SetString); err != nil {
-			return api.At(err, ".FailureStrings")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SuccessStrings", &s.SuccessStrings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "FailureStrings", &s.FailureStrings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ResponseInspectionBodyContains) ToDynamic() map[string]any {
@@ -6211,32 +3453,17 @@ func (s *ResponseInspectionBodyContains) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SuccessStrings != nil {
-		m["SuccessStrings"] = api.DynList(s.SuccessStrings, api.DynString)
-	}
-	if s.FailureStrings != nil {
-		m["FailureStrings"] = api.DynList(s.FailureStrings, api.DynString)
-	}
+	api.PutList(m, "SuccessStrings", s.SuccessStrings, api.DynString)
+	api.PutList(m, "FailureStrings", s.FailureStrings, api.DynString)
 	return m
 }
 
 func (s *ResponseInspectionHeader) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["SuccessValues"]; v != nil {
-		if err := api.SetList(&s.SuccessValues, v, api.SetString); err != nil {
-			return api.At(err, ".SuccessValues")
-		}
-	}
-	if v := m["FailureValues"]; v != nil {
-		if err := api.SetList(&s.FailureValues, v, api.SetString); err != nil {
-			return api.At(err, ".FailureValues")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "SuccessValues", &s.SuccessValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "FailureValues", &s.FailureValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ResponseInspectionHeader) ToDynamic() map[string]any {
@@ -6244,35 +3471,18 @@ func (s *ResponseInspectionHeader) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.SuccessValues != nil {
-		m["SuccessValues"] = api.DynList(s.SuccessValues, api.DynString)
-	}
-	if s.FailureValues != nil {
-		m["FailureValues"] = api.DynList(s.FailureValues, api.DynString)
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutList(m, "SuccessValues", s.SuccessValues, api.DynString)
+	api.PutList(m, "FailureValues", s.FailureValues, api.DynString)
 	return m
 }
 
 func (s *ResponseInspectionJson) FromDynamic(m map[string]any) error {
-	if v := m["Identifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Identifier, v); err != nil {
-			return api.At(err, ".Identifier")
-		}
-	}
-	if v := m["SuccessValues"]; v != nil {
-		if err := api.SetList(&s.SuccessValues, v, api.SetString); err != nil {
-			return api.At(err, ".SuccessValues")
-		}
-	}
-	if v := m["FailureValues"]; v != nil {
-		if err := api.SetList(&s.FailureValues, v, api.SetString); err != nil {
-			return api.At(err, ".FailureValues")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
+	err = api.Decode(err, m, "SuccessValues", &s.SuccessValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "FailureValues", &s.FailureValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *ResponseInspectionJson) ToDynamic() map[string]any {
@@ -6280,30 +3490,17 @@ func (s *ResponseInspectionJson) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.Identifier != nil {
-		m["Identifier"] = *s.Identifier
-	}
-	if s.SuccessValues != nil {
-		m["SuccessValues"] = api.DynList(s.SuccessValues, api.DynString)
-	}
-	if s.FailureValues != nil {
-		m["FailureValues"] = api.DynList(s.FailureValues, api.DynString)
-	}
+	api.Put(m, "Identifier", s.Identifier, api.DynString)
+	api.PutList(m, "SuccessValues", s.SuccessValues, api.DynString)
+	api.PutList(m, "FailureValues", s.FailureValues, api.DynString)
 	return m
 }
 
 func (s *ResponseInspectionStatusCode) FromDynamic(m map[string]any) error {
-	if v := m["SuccessCodes"]; v != nil {
-		if err := api.SetList(&s.SuccessCodes, v, api.SetInt32); err != nil {
-			return api.At(err, ".SuccessCodes")
-		}
-	}
-	if v := m["FailureCodes"]; v != nil {
-		if err := api.SetList(&s.FailureCodes, v, api.SetInt32); err != nil {
-			return api.At(err, ".FailureCodes")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SuccessCodes", &s.SuccessCodes, func(p *[]int32, v any) error { return api.SetList(p, v, api.SetInt32) })
+	err = api.Decode(err, m, "FailureCodes", &s.FailureCodes, func(p *[]int32, v any) error { return api.SetList(p, v, api.SetInt32) })
+	return err
 }
 
 func (s *ResponseInspectionStatusCode) ToDynamic() map[string]any {
@@ -6311,74 +3508,25 @@ func (s *ResponseInspectionStatusCode) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.SuccessCodes != nil {
-		m["SuccessCodes"] = api.DynList(s.SuccessCodes, api.DynInt32)
-	}
-	if s.FailureCodes != nil {
-		m["FailureCodes"] = api.DynList(s.FailureCodes, api.DynInt32)
-	}
+	api.PutList(m, "SuccessCodes", s.SuccessCodes, api.DynInt32)
+	api.PutList(m, "FailureCodes", s.FailureCodes, api.DynInt32)
 	return m
 }
 
 func (s *Rule) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Priority"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Priority, v); err != nil {
-			return api.At(err, ".Priority")
-		}
-	}
-	if v := m["Statement"]; v != nil {
-		p := new(Statement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Statement")
-		}
-		s.Statement = p
-	}
-	if v := m["Action"]; v != nil {
-		p := new(RuleAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Action")
-		}
-		s.Action = p
-	}
-	if v := m["OverrideAction"]; v != nil {
-		p := new(OverrideAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OverrideAction")
-		}
-		s.OverrideAction = p
-	}
-	if v := m["RuleLabels"]; v != nil {
-		if err := api.SetList(&s.RuleLabels, v, func(p *Label, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RuleLabels")
-		}
-	}
-	if v := m["VisibilityConfig"]; v != nil {
-		p := new(VisibilityConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VisibilityConfig")
-		}
-		s.VisibilityConfig = p
-	}
-	if v := m["CaptchaConfig"]; v != nil {
-		p := new(CaptchaConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CaptchaConfig")
-		}
-		s.CaptchaConfig = p
-	}
-	if v := m["ChallengeConfig"]; v != nil {
-		p := new(ChallengeConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChallengeConfig")
-		}
-		s.ChallengeConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStructPtr[Statement])
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStructPtr[RuleAction])
+	err = api.Decode(err, m, "OverrideAction", &s.OverrideAction, api.SetStructPtr[OverrideAction])
+	err = api.Decode(err, m, "RuleLabels", &s.RuleLabels, func(p *[]Label, v any) error {
+		return api.SetList(p, v, func(p *Label, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
+	err = api.Decode(err, m, "CaptchaConfig", &s.CaptchaConfig, api.SetStructPtr[CaptchaConfig])
+	err = api.Decode(err, m, "ChallengeConfig", &s.ChallengeConfig, api.SetStructPtr[ChallengeConfig])
+	return err
 }
 
 func (s *Rule) ToDynamic() map[string]any {
@@ -6386,73 +3534,26 @@ func (s *Rule) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Priority != nil {
-		m["Priority"] = int64(*s.Priority)
-	}
-	if s.Statement != nil {
-		m["Statement"] = s.Statement.ToDynamic()
-	}
-	if s.Action != nil {
-		m["Action"] = s.Action.ToDynamic()
-	}
-	if s.OverrideAction != nil {
-		m["OverrideAction"] = s.OverrideAction.ToDynamic()
-	}
-	if s.RuleLabels != nil {
-		m["RuleLabels"] = api.DynList(s.RuleLabels, func(e Label) any { return e.ToDynamic() })
-	}
-	if s.VisibilityConfig != nil {
-		m["VisibilityConfig"] = s.VisibilityConfig.ToDynamic()
-	}
-	if s.CaptchaConfig != nil {
-		m["CaptchaConfig"] = s.CaptchaConfig.ToDynamic()
-	}
-	if s.ChallengeConfig != nil {
-		m["ChallengeConfig"] = s.ChallengeConfig.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Priority", s.Priority, api.DynInt32)
+	api.PutStruct(m, "Statement", s.Statement)
+	api.PutStruct(m, "Action", s.Action)
+	api.PutStruct(m, "OverrideAction", s.OverrideAction)
+	api.PutList(m, "RuleLabels", s.RuleLabels, func(e Label) any { return e.ToDynamic() })
+	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
+	api.PutStruct(m, "CaptchaConfig", s.CaptchaConfig)
+	api.PutStruct(m, "ChallengeConfig", s.ChallengeConfig)
 	return m
 }
 
 func (s *RuleAction) FromDynamic(m map[string]any) error {
-	if v := m["Block"]; v != nil {
-		p := new(BlockAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Block")
-		}
-		s.Block = p
-	}
-	if v := m["Allow"]; v != nil {
-		p := new(AllowAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Allow")
-		}
-		s.Allow = p
-	}
-	if v := m["Count"]; v != nil {
-		p := new(CountAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Count")
-		}
-		s.Count = p
-	}
-	if v := m["Captcha"]; v != nil {
-		p := new(CaptchaAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Captcha")
-		}
-		s.Captcha = p
-	}
-	if v := m["Challenge"]; v != nil {
-		p := new(ChallengeAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Challenge")
-		}
-		s.Challenge = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Block", &s.Block, api.SetStructPtr[BlockAction])
+	err = api.Decode(err, m, "Allow", &s.Allow, api.SetStructPtr[AllowAction])
+	err = api.Decode(err, m, "Count", &s.Count, api.SetStructPtr[CountAction])
+	err = api.Decode(err, m, "Captcha", &s.Captcha, api.SetStructPtr[CaptchaAction])
+	err = api.Decode(err, m, "Challenge", &s.Challenge, api.SetStructPtr[ChallengeAction])
+	return err
 }
 
 func (s *RuleAction) ToDynamic() map[string]any {
@@ -6460,38 +3561,19 @@ func (s *RuleAction) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Block != nil {
-		m["Block"] = s.Block.ToDynamic()
-	}
-	if s.Allow != nil {
-		m["Allow"] = s.Allow.ToDynamic()
-	}
-	if s.Count != nil {
-		m["Count"] = s.Count.ToDynamic()
-	}
-	if s.Captcha != nil {
-		m["Captcha"] = s.Captcha.ToDynamic()
-	}
-	if s.Challenge != nil {
-		m["Challenge"] = s.Challenge.ToDynamic()
-	}
+	api.PutStruct(m, "Block", s.Block)
+	api.PutStruct(m, "Allow", s.Allow)
+	api.PutStruct(m, "Count", s.Count)
+	api.PutStruct(m, "Captcha", s.Captcha)
+	api.PutStruct(m, "Challenge", s.Challenge)
 	return m
 }
 
 func (s *RuleActionOverride) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["ActionToUse"]; v != nil {
-		p := new(RuleAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ActionToUse")
-		}
-		s.ActionToUse = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "ActionToUse", &s.ActionToUse, api.SetStructPtr[RuleAction])
+	return err
 }
 
 func (s *RuleActionOverride) ToDynamic() map[string]any {
@@ -6499,74 +3581,33 @@ func (s *RuleActionOverride) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.ActionToUse != nil {
-		m["ActionToUse"] = s.ActionToUse.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutStruct(m, "ActionToUse", s.ActionToUse)
 	return m
 }
 
 func (s *RuleGroup) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Capacity"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Capacity, v); err != nil {
-			return api.At(err, ".Capacity")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	if v := m["VisibilityConfig"]; v != nil {
-		p := new(VisibilityConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VisibilityConfig")
-		}
-		s.VisibilityConfig = p
-	}
-	if v := m["LabelNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.LabelNamespace, v); err != nil {
-			return api.At(err, ".LabelNamespace")
-		}
-	}
-	if v := m["CustomResponseBodies"]; v != nil {
-		if err := api.SetMap(&s.CustomResponseBodies, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CustomResponseBodies")
-		}
-	}
-	if v := m["AvailableLabels"]; v != nil {
-		if err := api.SetList(&s.AvailableLabels, v, func(p *LabelSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".AvailableLabels")
-		}
-	}
-	if v := m["ConsumedLabels"]; v != nil {
-		if err := api.SetList(&s.ConsumedLabels, v, func(p *LabelSummary, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ConsumedLabels")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt64Ptr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
+	err = api.Decode(err, m, "LabelNamespace", &s.LabelNamespace, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomResponseBodies", &s.CustomResponseBodies, func(p *map[string]CustomResponseBody, v any) error {
+		return api.SetMap(p, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "AvailableLabels", &s.AvailableLabels, func(p *[]LabelSummary, v any) error {
+		return api.SetList(p, v, func(p *LabelSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ConsumedLabels", &s.ConsumedLabels, func(p *[]LabelSummary, v any) error {
+		return api.SetList(p, v, func(p *LabelSummary, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RuleGroup) ToDynamic() map[string]any {
@@ -6574,59 +3615,30 @@ func (s *RuleGroup) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Capacity != nil {
-		m["Capacity"] = *s.Capacity
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
-	if s.VisibilityConfig != nil {
-		m["VisibilityConfig"] = s.VisibilityConfig.ToDynamic()
-	}
-	if s.LabelNamespace != nil {
-		m["LabelNamespace"] = *s.LabelNamespace
-	}
-	if s.CustomResponseBodies != nil {
-		m["CustomResponseBodies"] = api.DynMap(s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
-	}
-	if s.AvailableLabels != nil {
-		m["AvailableLabels"] = api.DynList(s.AvailableLabels, func(e LabelSummary) any { return e.ToDynamic() })
-	}
-	if s.ConsumedLabels != nil {
-		m["ConsumedLabels"] = api.DynList(s.ConsumedLabels, func(e LabelSummary) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Capacity", s.Capacity, api.DynInt64)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
+	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
+	api.Put(m, "LabelNamespace", s.LabelNamespace, api.DynString)
+	api.PutMap(m, "CustomResponseBodies", s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
+	api.PutList(m, "AvailableLabels", s.AvailableLabels, func(e LabelSummary) any { return e.ToDynamic() })
+	api.PutList(m, "ConsumedLabels", s.ConsumedLabels, func(e LabelSummary) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RuleGroupReferenceStatement) FromDynamic(m map[string]any) error {
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["ExcludedRules"]; v != nil {
-		if err := api.SetList(&s.ExcludedRules, v, func(p *ExcludedRule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".ExcludedRules")
-		}
-	}
-	if v := m["RuleActionOverrides"]; v != nil {
-		if err := api.SetList(&s.RuleActionOverrides, v, func(p *RuleActionOverride, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RuleActionOverrides")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "ExcludedRules", &s.ExcludedRules, func(p *[]ExcludedRule, v any) error {
+		return api.SetList(p, v, func(p *ExcludedRule, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "RuleActionOverrides", &s.RuleActionOverrides, func(p *[]RuleActionOverride, v any) error {
+		return api.SetList(p, v, func(p *RuleActionOverride, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *RuleGroupReferenceStatement) ToDynamic() map[string]any {
@@ -6634,45 +3646,20 @@ func (s *RuleGroupReferenceStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.ExcludedRules != nil {
-		m["ExcludedRules"] = api.DynList(s.ExcludedRules, func(e ExcludedRule) any { return e.ToDynamic() })
-	}
-	if s.RuleActionOverrides != nil {
-		m["RuleActionOverrides"] = api.DynList(s.RuleActionOverrides, func(e RuleActionOverride) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.PutList(m, "ExcludedRules", s.ExcludedRules, func(e ExcludedRule) any { return e.ToDynamic() })
+	api.PutList(m, "RuleActionOverrides", s.RuleActionOverrides, func(e RuleActionOverride) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *RuleGroupSummary) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	return err
 }
 
 func (s *RuleGroupSummary) ToDynamic() map[string]any {
@@ -6680,38 +3667,19 @@ func (s *RuleGroupSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
 	return m
 }
 
 func (s *RuleSummary) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Action"]; v != nil {
-		p := new(RuleAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Action")
-		}
-		s.Action = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStructPtr[RuleAction])
+	return err
 }
 
 func (s *RuleSummary) ToDynamic() map[string]any {
@@ -6719,78 +3687,29 @@ func (s *RuleSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Action != nil {
-		m["Action"] = s.Action.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.PutStruct(m, "Action", s.Action)
 	return m
 }
 
 func (s *SampledHTTPRequest) FromDynamic(m map[string]any) error {
-	if v := m["Request"]; v != nil {
-		p := new(HTTPRequest)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".Request")
-		}
-		s.Request = p
-	}
-	if v := m["Weight"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Weight, v); err != nil {
-			return api.At(err, ".Weight")
-		}
-	}
-	if v := m["Timestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.Timestamp, v); err != nil {
-			return api.At(err, ".Timestamp")
-		}
-	}
-	if v := m["Action"]; v != nil {
-		if err := api.SetStringPtr(&s.Action, v); err != nil {
-			return api.At(err, ".Action")
-		}
-	}
-	if v := m["RuleNameWithinRuleGroup"]; v != nil {
-		if err := api.SetStringPtr(&s.RuleNameWithinRuleGroup, v); err != nil {
-			return api.At(err, ".RuleNameWithinRuleGroup")
-		}
-	}
-	if v := m["RequestHeadersInserted"]; v != nil {
-		if err := api.SetList(&s.RequestHeadersInserted, v, func(p *HTTPHeader, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RequestHeadersInserted")
-		}
-	}
-	if v := m["ResponseCodeSent"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ResponseCodeSent, v); err != nil {
-			return api.At(err, ".ResponseCodeSent")
-		}
-	}
-	if v := m["Labels"]; v != nil {
-		if err := api.SetList(&s.Labels, v, func(p *Label, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Labels")
-		}
-	}
-	if v := m["CaptchaResponse"]; v != nil {
-		p := new(CaptchaResponse)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CaptchaResponse")
-		}
-		s.CaptchaResponse = p
-	}
-	if v := m["ChallengeResponse"]; v != nil {
-		p := new(ChallengeResponse)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChallengeResponse")
-		}
-		s.ChallengeResponse = p
-	}
-	if v := m["OverriddenAction"]; v != nil {
-		if err := api.SetStringPtr(&s.OverriddenAction, v); err != nil {
-			return api.At(err, ".OverriddenAction")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Request", &s.Request, api.SetStructPtr[HTTPRequest])
+	err = api.Decode(err, m, "Weight", &s.Weight, api.SetInt64Ptr)
+	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
+	err = api.Decode(err, m, "RuleNameWithinRuleGroup", &s.RuleNameWithinRuleGroup, api.SetStringPtr)
+	err = api.Decode(err, m, "RequestHeadersInserted", &s.RequestHeadersInserted, func(p *[]HTTPHeader, v any) error {
+		return api.SetList(p, v, func(p *HTTPHeader, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ResponseCodeSent", &s.ResponseCodeSent, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Labels", &s.Labels, func(p *[]Label, v any) error {
+		return api.SetList(p, v, func(p *Label, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CaptchaResponse", &s.CaptchaResponse, api.SetStructPtr[CaptchaResponse])
+	err = api.Decode(err, m, "ChallengeResponse", &s.ChallengeResponse, api.SetStructPtr[ChallengeResponse])
+	err = api.Decode(err, m, "OverriddenAction", &s.OverriddenAction, api.SetStringPtr)
+	return err
 }
 
 func (s *SampledHTTPRequest) ToDynamic() map[string]any {
@@ -6798,49 +3717,24 @@ func (s *SampledHTTPRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Request != nil {
-		m["Request"] = s.Request.ToDynamic()
-	}
-	if s.Weight != nil {
-		m["Weight"] = *s.Weight
-	}
-	if s.Timestamp != nil {
-		m["Timestamp"] = s.Timestamp.UTC()
-	}
-	if s.Action != nil {
-		m["Action"] = *s.Action
-	}
-	if s.RuleNameWithinRuleGroup != nil {
-		m["RuleNameWithinRuleGroup"] = *s.RuleNameWithinRuleGroup
-	}
-	if s.RequestHeadersInserted != nil {
-		m["RequestHeadersInserted"] = api.DynList(s.RequestHeadersInserted, func(e HTTPHeader) any { return e.ToDynamic() })
-	}
-	if s.ResponseCodeSent != nil {
-		m["ResponseCodeSent"] = int64(*s.ResponseCodeSent)
-	}
-	if s.Labels != nil {
-		m["Labels"] = api.DynList(s.Labels, func(e Label) any { return e.ToDynamic() })
-	}
-	if s.CaptchaResponse != nil {
-		m["CaptchaResponse"] = s.CaptchaResponse.ToDynamic()
-	}
-	if s.ChallengeResponse != nil {
-		m["ChallengeResponse"] = s.ChallengeResponse.ToDynamic()
-	}
-	if s.OverriddenAction != nil {
-		m["OverriddenAction"] = *s.OverriddenAction
-	}
+	api.PutStruct(m, "Request", s.Request)
+	api.Put(m, "Weight", s.Weight, api.DynInt64)
+	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
+	api.Put(m, "Action", s.Action, api.DynString)
+	api.Put(m, "RuleNameWithinRuleGroup", s.RuleNameWithinRuleGroup, api.DynString)
+	api.PutList(m, "RequestHeadersInserted", s.RequestHeadersInserted, func(e HTTPHeader) any { return e.ToDynamic() })
+	api.Put(m, "ResponseCodeSent", s.ResponseCodeSent, api.DynInt32)
+	api.PutList(m, "Labels", s.Labels, func(e Label) any { return e.ToDynamic() })
+	api.PutStruct(m, "CaptchaResponse", s.CaptchaResponse)
+	api.PutStruct(m, "ChallengeResponse", s.ChallengeResponse)
+	api.Put(m, "OverriddenAction", s.OverriddenAction, api.DynString)
 	return m
 }
 
 func (s *SingleHeader) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *SingleHeader) ToDynamic() map[string]any {
@@ -6848,19 +3742,14 @@ func (s *SingleHeader) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *SingleQueryArgument) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	return err
 }
 
 func (s *SingleQueryArgument) ToDynamic() map[string]any {
@@ -6868,36 +3757,19 @@ func (s *SingleQueryArgument) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
 	return m
 }
 
 func (s *SizeConstraintStatement) FromDynamic(m map[string]any) error {
-	if v := m["FieldToMatch"]; v != nil {
-		p := new(FieldToMatch)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldToMatch")
-		}
-		s.FieldToMatch = p
-	}
-	if v := m["ComparisonOperator"]; v != nil {
-		if err := api.SetStringPtr(&s.ComparisonOperator, v); err != nil {
-			return api.At(err, ".ComparisonOperator")
-		}
-	}
-	if v := m["Size"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Size, v); err != nil {
-			return api.At(err, ".Size")
-		}
-	}
-	if v := m["TextTransformations"]; v != nil {
-		if err := api.SetList(&s.TextTransformations, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TextTransformations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldToMatch", &s.FieldToMatch, api.SetStructPtr[FieldToMatch])
+	err = api.Decode(err, m, "ComparisonOperator", &s.ComparisonOperator, api.SetStringPtr)
+	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
+	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
+		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *SizeConstraintStatement) ToDynamic() map[string]any {
@@ -6905,40 +3777,21 @@ func (s *SizeConstraintStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.FieldToMatch != nil {
-		m["FieldToMatch"] = s.FieldToMatch.ToDynamic()
-	}
-	if s.ComparisonOperator != nil {
-		m["ComparisonOperator"] = *s.ComparisonOperator
-	}
-	if s.Size != nil {
-		m["Size"] = *s.Size
-	}
-	if s.TextTransformations != nil {
-		m["TextTransformations"] = api.DynList(s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "FieldToMatch", s.FieldToMatch)
+	api.Put(m, "ComparisonOperator", s.ComparisonOperator, api.DynString)
+	api.Put(m, "Size", s.Size, api.DynInt64)
+	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *SqliMatchStatement) FromDynamic(m map[string]any) error {
-	if v := m["FieldToMatch"]; v != nil {
-		p := new(FieldToMatch)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldToMatch")
-		}
-		s.FieldToMatch = p
-	}
-	if v := m["TextTransformations"]; v != nil {
-		if err := api.SetList(&s.TextTransformations, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TextTransformations")
-		}
-	}
-	if v := m["SensitivityLevel"]; v != nil {
-		if err := api.SetStringPtr(&s.SensitivityLevel, v); err != nil {
-			return api.At(err, ".SensitivityLevel")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldToMatch", &s.FieldToMatch, api.SetStructPtr[FieldToMatch])
+	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
+		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "SensitivityLevel", &s.SensitivityLevel, api.SetStringPtr)
+	return err
 }
 
 func (s *SqliMatchStatement) ToDynamic() map[string]any {
@@ -6946,125 +3799,30 @@ func (s *SqliMatchStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.FieldToMatch != nil {
-		m["FieldToMatch"] = s.FieldToMatch.ToDynamic()
-	}
-	if s.TextTransformations != nil {
-		m["TextTransformations"] = api.DynList(s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	}
-	if s.SensitivityLevel != nil {
-		m["SensitivityLevel"] = *s.SensitivityLevel
-	}
+	api.PutStruct(m, "FieldToMatch", s.FieldToMatch)
+	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
+	api.Put(m, "SensitivityLevel", s.SensitivityLevel, api.DynString)
 	return m
 }
 
 func (s *Statement) FromDynamic(m map[string]any) error {
-	if v := m["ByteMatchStatement"]; v != nil {
-		p := new(ByteMatchStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ByteMatchStatement")
-		}
-		s.ByteMatchStatement = p
-	}
-	if v := m["SqliMatchStatement"]; v != nil {
-		p := new(SqliMatchStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SqliMatchStatement")
-		}
-		s.SqliMatchStatement = p
-	}
-	if v := m["XssMatchStatement"]; v != nil {
-		p := new(XssMatchStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".XssMatchStatement")
-		}
-		s.XssMatchStatement = p
-	}
-	if v := m["SizeConstraintStatement"]; v != nil {
-		p := new(SizeConstraintStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".SizeConstraintStatement")
-		}
-		s.SizeConstraintStatement = p
-	}
-	if v := m["GeoMatchStatement"]; v != nil {
-		p := new(GeoMatchStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".GeoMatchStatement")
-		}
-		s.GeoMatchStatement = p
-	}
-	if v := m["RuleGroupReferenceStatement"]; v != nil {
-		p := new(RuleGroupReferenceStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RuleGroupReferenceStatement")
-		}
-		s.RuleGroupReferenceStatement = p
-	}
-	if v := m["IPSetReferenceStatement"]; v != nil {
-		p := new(IPSetReferenceStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".IPSetReferenceStatement")
-		}
-		s.IPSetReferenceStatement = p
-	}
-	if v := m["RegexPatternSetReferenceStatement"]; v != nil {
-		p := new(RegexPatternSetReferenceStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RegexPatternSetReferenceStatement")
-		}
-		s.RegexPatternSetReferenceStatement = p
-	}
-	if v := m["RateBasedStatement"]; v != nil {
-		p := new(RateBasedStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RateBasedStatement")
-		}
-		s.RateBasedStatement = p
-	}
-	if v := m["AndStatement"]; v != nil {
-		p := new(AndStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AndStatement")
-		}
-		s.AndStatement = p
-	}
-	if v := m["OrStatement"]; v != nil {
-		p := new(OrStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".OrStatement")
-		}
-		s.OrStatement = p
-	}
-	if v := m["NotStatement"]; v != nil {
-		p := new(NotStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".NotStatement")
-		}
-		s.NotStatement = p
-	}
-	if v := m["ManagedRuleGroupStatement"]; v != nil {
-		p := new(ManagedRuleGroupStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ManagedRuleGroupStatement")
-		}
-		s.ManagedRuleGroupStatement = p
-	}
-	if v := m["LabelMatchStatement"]; v != nil {
-		p := new(LabelMatchStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".LabelMatchStatement")
-		}
-		s.LabelMatchStatement = p
-	}
-	if v := m["RegexMatchStatement"]; v != nil {
-		p := new(RegexMatchStatement)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".RegexMatchStatement")
-		}
-		s.RegexMatchStatement = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ByteMatchStatement", &s.ByteMatchStatement, api.SetStructPtr[ByteMatchStatement])
+	err = api.Decode(err, m, "SqliMatchStatement", &s.SqliMatchStatement, api.SetStructPtr[SqliMatchStatement])
+	err = api.Decode(err, m, "XssMatchStatement", &s.XssMatchStatement, api.SetStructPtr[XssMatchStatement])
+	err = api.Decode(err, m, "SizeConstraintStatement", &s.SizeConstraintStatement, api.SetStructPtr[SizeConstraintStatement])
+	err = api.Decode(err, m, "GeoMatchStatement", &s.GeoMatchStatement, api.SetStructPtr[GeoMatchStatement])
+	err = api.Decode(err, m, "RuleGroupReferenceStatement", &s.RuleGroupReferenceStatement, api.SetStructPtr[RuleGroupReferenceStatement])
+	err = api.Decode(err, m, "IPSetReferenceStatement", &s.IPSetReferenceStatement, api.SetStructPtr[IPSetReferenceStatement])
+	err = api.Decode(err, m, "RegexPatternSetReferenceStatement", &s.RegexPatternSetReferenceStatement, api.SetStructPtr[RegexPatternSetReferenceStatement])
+	err = api.Decode(err, m, "RateBasedStatement", &s.RateBasedStatement, api.SetStructPtr[RateBasedStatement])
+	err = api.Decode(err, m, "AndStatement", &s.AndStatement, api.SetStructPtr[AndStatement])
+	err = api.Decode(err, m, "OrStatement", &s.OrStatement, api.SetStructPtr[OrStatement])
+	err = api.Decode(err, m, "NotStatement", &s.NotStatement, api.SetStructPtr[NotStatement])
+	err = api.Decode(err, m, "ManagedRuleGroupStatement", &s.ManagedRuleGroupStatement, api.SetStructPtr[ManagedRuleGroupStatement])
+	err = api.Decode(err, m, "LabelMatchStatement", &s.LabelMatchStatement, api.SetStructPtr[LabelMatchStatement])
+	err = api.Decode(err, m, "RegexMatchStatement", &s.RegexMatchStatement, api.SetStructPtr[RegexMatchStatement])
+	return err
 }
 
 func (s *Statement) ToDynamic() map[string]any {
@@ -7072,66 +3830,29 @@ func (s *Statement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.ByteMatchStatement != nil {
-		m["ByteMatchStatement"] = s.ByteMatchStatement.ToDynamic()
-	}
-	if s.SqliMatchStatement != nil {
-		m["SqliMatchStatement"] = s.SqliMatchStatement.ToDynamic()
-	}
-	if s.XssMatchStatement != nil {
-		m["XssMatchStatement"] = s.XssMatchStatement.ToDynamic()
-	}
-	if s.SizeConstraintStatement != nil {
-		m["SizeConstraintStatement"] = s.SizeConstraintStatement.ToDynamic()
-	}
-	if s.GeoMatchStatement != nil {
-		m["GeoMatchStatement"] = s.GeoMatchStatement.ToDynamic()
-	}
-	if s.RuleGroupReferenceStatement != nil {
-		m["RuleGroupReferenceStatement"] = s.RuleGroupReferenceStatement.ToDynamic()
-	}
-	if s.IPSetReferenceStatement != nil {
-		m["IPSetReferenceStatement"] = s.IPSetReferenceStatement.ToDynamic()
-	}
-	if s.RegexPatternSetReferenceStatement != nil {
-		m["RegexPatternSetReferenceStatement"] = s.RegexPatternSetReferenceStatement.ToDynamic()
-	}
-	if s.RateBasedStatement != nil {
-		m["RateBasedStatement"] = s.RateBasedStatement.ToDynamic()
-	}
-	if s.AndStatement != nil {
-		m["AndStatement"] = s.AndStatement.ToDynamic()
-	}
-	if s.OrStatement != nil {
-		m["OrStatement"] = s.OrStatement.ToDynamic()
-	}
-	if s.NotStatement != nil {
-		m["NotStatement"] = s.NotStatement.ToDynamic()
-	}
-	if s.ManagedRuleGroupStatement != nil {
-		m["ManagedRuleGroupStatement"] = s.ManagedRuleGroupStatement.ToDynamic()
-	}
-	if s.LabelMatchStatement != nil {
-		m["LabelMatchStatement"] = s.LabelMatchStatement.ToDynamic()
-	}
-	if s.RegexMatchStatement != nil {
-		m["RegexMatchStatement"] = s.RegexMatchStatement.ToDynamic()
-	}
+	api.PutStruct(m, "ByteMatchStatement", s.ByteMatchStatement)
+	api.PutStruct(m, "SqliMatchStatement", s.SqliMatchStatement)
+	api.PutStruct(m, "XssMatchStatement", s.XssMatchStatement)
+	api.PutStruct(m, "SizeConstraintStatement", s.SizeConstraintStatement)
+	api.PutStruct(m, "GeoMatchStatement", s.GeoMatchStatement)
+	api.PutStruct(m, "RuleGroupReferenceStatement", s.RuleGroupReferenceStatement)
+	api.PutStruct(m, "IPSetReferenceStatement", s.IPSetReferenceStatement)
+	api.PutStruct(m, "RegexPatternSetReferenceStatement", s.RegexPatternSetReferenceStatement)
+	api.PutStruct(m, "RateBasedStatement", s.RateBasedStatement)
+	api.PutStruct(m, "AndStatement", s.AndStatement)
+	api.PutStruct(m, "OrStatement", s.OrStatement)
+	api.PutStruct(m, "NotStatement", s.NotStatement)
+	api.PutStruct(m, "ManagedRuleGroupStatement", s.ManagedRuleGroupStatement)
+	api.PutStruct(m, "LabelMatchStatement", s.LabelMatchStatement)
+	api.PutStruct(m, "RegexMatchStatement", s.RegexMatchStatement)
 	return m
 }
 
 func (s *Tag) FromDynamic(m map[string]any) error {
-	if v := m["Key"]; v != nil {
-		if err := api.SetStringPtr(&s.Key, v); err != nil {
-			return api.At(err, ".Key")
-		}
-	}
-	if v := m["Value"]; v != nil {
-		if err := api.SetStringPtr(&s.Value, v); err != nil {
-			return api.At(err, ".Value")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
+	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
+	return err
 }
 
 func (s *Tag) ToDynamic() map[string]any {
@@ -7139,27 +3860,18 @@ func (s *Tag) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Key != nil {
-		m["Key"] = *s.Key
-	}
-	if s.Value != nil {
-		m["Value"] = *s.Value
-	}
+	api.Put(m, "Key", s.Key, api.DynString)
+	api.Put(m, "Value", s.Value, api.DynString)
 	return m
 }
 
 func (s *TagInfoForResource) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["TagList"]; v != nil {
-		if err := api.SetList(&s.TagList, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TagList")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "TagList", &s.TagList, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagInfoForResource) ToDynamic() map[string]any {
@@ -7167,27 +3879,18 @@ func (s *TagInfoForResource) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.TagList != nil {
-		m["TagList"] = api.DynList(s.TagList, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.PutList(m, "TagList", s.TagList, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["Tags"]; v != nil {
-		if err := api.SetList(&s.Tags, v, func(p *Tag, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Tags")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
+		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *TagResourceRequest) ToDynamic() map[string]any {
@@ -7195,12 +3898,8 @@ func (s *TagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.Tags != nil {
-		m["Tags"] = api.DynList(s.Tags, func(e Tag) any { return e.ToDynamic() })
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
 	return m
 }
 
@@ -7214,17 +3913,10 @@ func (s *TagResourceResponse) ToDynamic() map[string]any {
 }
 
 func (s *TextTransformation) FromDynamic(m map[string]any) error {
-	if v := m["Priority"]; v != nil {
-		if err := api.SetInt32Ptr(&s.Priority, v); err != nil {
-			return api.At(err, ".Priority")
-		}
-	}
-	if v := m["Type"]; v != nil {
-		if err := api.SetStringPtr(&s.Type, v); err != nil {
-			return api.At(err, ".Type")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
+	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
+	return err
 }
 
 func (s *TextTransformation) ToDynamic() map[string]any {
@@ -7232,27 +3924,16 @@ func (s *TextTransformation) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Priority != nil {
-		m["Priority"] = int64(*s.Priority)
-	}
-	if s.Type != nil {
-		m["Type"] = *s.Type
-	}
+	api.Put(m, "Priority", s.Priority, api.DynInt32)
+	api.Put(m, "Type", s.Type, api.DynString)
 	return m
 }
 
 func (s *TimeWindow) FromDynamic(m map[string]any) error {
-	if v := m["StartTime"]; v != nil {
-		if err := api.SetTimePtr(&s.StartTime, v); err != nil {
-			return api.At(err, ".StartTime")
-		}
-	}
-	if v := m["EndTime"]; v != nil {
-		if err := api.SetTimePtr(&s.EndTime, v); err != nil {
-			return api.At(err, ".EndTime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
+	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
+	return err
 }
 
 func (s *TimeWindow) ToDynamic() map[string]any {
@@ -7260,27 +3941,16 @@ func (s *TimeWindow) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.StartTime != nil {
-		m["StartTime"] = s.StartTime.UTC()
-	}
-	if s.EndTime != nil {
-		m["EndTime"] = s.EndTime.UTC()
-	}
+	api.Put(m, "StartTime", s.StartTime, api.DynTime)
+	api.Put(m, "EndTime", s.EndTime, api.DynTime)
 	return m
 }
 
 func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	if v := m["ResourceARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ResourceARN, v); err != nil {
-			return api.At(err, ".ResourceARN")
-		}
-	}
-	if v := m["TagKeys"]; v != nil {
-		if err := api.SetList(&s.TagKeys, v, api.SetString); err != nil {
-			return api.At(err, ".TagKeys")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
+	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	return err
 }
 
 func (s *UntagResourceRequest) ToDynamic() map[string]any {
@@ -7288,12 +3958,8 @@ func (s *UntagResourceRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.ResourceARN != nil {
-		m["ResourceARN"] = *s.ResourceARN
-	}
-	if s.TagKeys != nil {
-		m["TagKeys"] = api.DynList(s.TagKeys, api.DynString)
-	}
+	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
+	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
 	return m
 }
 
@@ -7307,37 +3973,14 @@ func (s *UntagResourceResponse) ToDynamic() map[string]any {
 }
 
 func (s *UpdateIPSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Addresses"]; v != nil {
-		if err := api.SetList(&s.Addresses, v, api.SetString); err != nil {
-			return api.At(err, ".Addresses")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Addresses", &s.Addresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateIPSetRequest) ToDynamic() map[string]any {
@@ -7345,34 +3988,19 @@ func (s *UpdateIPSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Addresses != nil {
-		m["Addresses"] = api.DynList(s.Addresses, api.DynString)
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Addresses", s.Addresses, api.DynString)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
 	return m
 }
 
 func (s *UpdateIPSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextLockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextLockToken, v); err != nil {
-			return api.At(err, ".NextLockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextLockToken", &s.NextLockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateIPSetResponse) ToDynamic() map[string]any {
@@ -7380,44 +4008,19 @@ func (s *UpdateIPSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextLockToken != nil {
-		m["NextLockToken"] = *s.NextLockToken
-	}
+	api.Put(m, "NextLockToken", s.NextLockToken, api.DynString)
 	return m
 }
 
 func (s *UpdateManagedRuleSetVersionExpiryDateRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	if v := m["VersionToExpire"]; v != nil {
-		if err := api.SetStringPtr(&s.VersionToExpire, v); err != nil {
-			return api.At(err, ".VersionToExpire")
-		}
-	}
-	if v := m["ExpiryTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.ExpiryTimestamp, v); err != nil {
-			return api.At(err, ".ExpiryTimestamp")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	err = api.Decode(err, m, "VersionToExpire", &s.VersionToExpire, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpiryTimestamp", &s.ExpiryTimestamp, api.SetTimePtr)
+	return err
 }
 
 func (s *UpdateManagedRuleSetVersionExpiryDateRequest) ToDynamic() map[string]any {
@@ -7425,44 +4028,21 @@ func (s *UpdateManagedRuleSetVersionExpiryDateRequest) ToDynamic() map[string]an
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
-	if s.VersionToExpire != nil {
-		m["VersionToExpire"] = *s.VersionToExpire
-	}
-	if s.ExpiryTimestamp != nil {
-		m["ExpiryTimestamp"] = s.ExpiryTimestamp.UTC()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
+	api.Put(m, "VersionToExpire", s.VersionToExpire, api.DynString)
+	api.Put(m, "ExpiryTimestamp", s.ExpiryTimestamp, api.DynTime)
 	return m
 }
 
 func (s *UpdateManagedRuleSetVersionExpiryDateResponse) FromDynamic(m map[string]any) error {
-	if v := m["ExpiringVersion"]; v != nil {
-		if err := api.SetStringPtr(&s.ExpiringVersion, v); err != nil {
-			return api.At(err, ".ExpiringVersion")
-		}
-	}
-	if v := m["ExpiryTimestamp"]; v != nil {
-		if err := api.SetTimePtr(&s.ExpiryTimestamp, v); err != nil {
-			return api.At(err, ".ExpiryTimestamp")
-		}
-	}
-	if v := m["NextLockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextLockToken, v); err != nil {
-			return api.At(err, ".NextLockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "ExpiringVersion", &s.ExpiringVersion, api.SetStringPtr)
+	err = api.Decode(err, m, "ExpiryTimestamp", &s.ExpiryTimestamp, api.SetTimePtr)
+	err = api.Decode(err, m, "NextLockToken", &s.NextLockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateManagedRuleSetVersionExpiryDateResponse) ToDynamic() map[string]any {
@@ -7470,50 +4050,23 @@ func (s *UpdateManagedRuleSetVersionExpiryDateResponse) ToDynamic() map[string]a
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.ExpiringVersion != nil {
-		m["ExpiringVersion"] = *s.ExpiringVersion
-	}
-	if s.ExpiryTimestamp != nil {
-		m["ExpiryTimestamp"] = s.ExpiryTimestamp.UTC()
-	}
-	if s.NextLockToken != nil {
-		m["NextLockToken"] = *s.NextLockToken
-	}
+	api.Put(m, "ExpiringVersion", s.ExpiringVersion, api.DynString)
+	api.Put(m, "ExpiryTimestamp", s.ExpiryTimestamp, api.DynTime)
+	api.Put(m, "NextLockToken", s.NextLockToken, api.DynString)
 	return m
 }
 
 func (s *UpdateRegexPatternSetRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["RegularExpressionList"]; v != nil {
-		if err := api.SetList(&s.RegularExpressionList, v, func(p *Regex, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".RegularExpressionList")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "RegularExpressionList", &s.RegularExpressionList, func(p *[]Regex, v any) error {
+		return api.SetList(p, v, func(p *Regex, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateRegexPatternSetRequest) ToDynamic() map[string]any {
@@ -7521,34 +4074,19 @@ func (s *UpdateRegexPatternSetRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 6)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.RegularExpressionList != nil {
-		m["RegularExpressionList"] = api.DynList(s.RegularExpressionList, func(e Regex) any { return e.ToDynamic() })
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "RegularExpressionList", s.RegularExpressionList, func(e Regex) any { return e.ToDynamic() })
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
 	return m
 }
 
 func (s *UpdateRegexPatternSetResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextLockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextLockToken, v); err != nil {
-			return api.At(err, ".NextLockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextLockToken", &s.NextLockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateRegexPatternSetResponse) ToDynamic() map[string]any {
@@ -7556,56 +4094,25 @@ func (s *UpdateRegexPatternSetResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextLockToken != nil {
-		m["NextLockToken"] = *s.NextLockToken
-	}
+	api.Put(m, "NextLockToken", s.NextLockToken, api.DynString)
 	return m
 }
 
 func (s *UpdateRuleGroupRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	if v := m["VisibilityConfig"]; v != nil {
-		p := new(VisibilityConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VisibilityConfig")
-		}
-		s.VisibilityConfig = p
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	if v := m["CustomResponseBodies"]; v != nil {
-		if err := api.SetMap(&s.CustomResponseBodies, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CustomResponseBodies")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomResponseBodies", &s.CustomResponseBodies, func(p *map[string]CustomResponseBody, v any) error {
+		return api.SetMap(p, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *UpdateRuleGroupRequest) ToDynamic() map[string]any {
@@ -7613,40 +4120,21 @@ func (s *UpdateRuleGroupRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
-	if s.VisibilityConfig != nil {
-		m["VisibilityConfig"] = s.VisibilityConfig.ToDynamic()
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
-	if s.CustomResponseBodies != nil {
-		m["CustomResponseBodies"] = api.DynMap(s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
+	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
+	api.PutMap(m, "CustomResponseBodies", s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
 	return m
 }
 
 func (s *UpdateRuleGroupResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextLockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextLockToken, v); err != nil {
-			return api.At(err, ".NextLockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextLockToken", &s.NextLockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateRuleGroupResponse) ToDynamic() map[string]any {
@@ -7654,89 +4142,30 @@ func (s *UpdateRuleGroupResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextLockToken != nil {
-		m["NextLockToken"] = *s.NextLockToken
-	}
+	api.Put(m, "NextLockToken", s.NextLockToken, api.DynString)
 	return m
 }
 
 func (s *UpdateWebACLRequest) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Scope"]; v != nil {
-		if err := api.SetStringPtr(&s.Scope, v); err != nil {
-			return api.At(err, ".Scope")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["DefaultAction"]; v != nil {
-		p := new(DefaultAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultAction")
-		}
-		s.DefaultAction = p
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	if v := m["VisibilityConfig"]; v != nil {
-		p := new(VisibilityConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VisibilityConfig")
-		}
-		s.VisibilityConfig = p
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	if v := m["CustomResponseBodies"]; v != nil {
-		if err := api.SetMap(&s.CustomResponseBodies, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CustomResponseBodies")
-		}
-	}
-	if v := m["CaptchaConfig"]; v != nil {
-		p := new(CaptchaConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CaptchaConfig")
-		}
-		s.CaptchaConfig = p
-	}
-	if v := m["ChallengeConfig"]; v != nil {
-		p := new(ChallengeConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChallengeConfig")
-		}
-		s.ChallengeConfig = p
-	}
-	if v := m["TokenDomains"]; v != nil {
-		if err := api.SetList(&s.TokenDomains, v, api.SetString); err != nil {
-			return api.At(err, ".TokenDomains")
-		}
-	}
-	if v := m["AssociationConfig"]; v != nil {
-		p := new(AssociationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AssociationConfig")
-		}
-		s.AssociationConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultAction", &s.DefaultAction, api.SetStructPtr[DefaultAction])
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomResponseBodies", &s.CustomResponseBodies, func(p *map[string]CustomResponseBody, v any) error {
+		return api.SetMap(p, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CaptchaConfig", &s.CaptchaConfig, api.SetStructPtr[CaptchaConfig])
+	err = api.Decode(err, m, "ChallengeConfig", &s.ChallengeConfig, api.SetStructPtr[ChallengeConfig])
+	err = api.Decode(err, m, "TokenDomains", &s.TokenDomains, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AssociationConfig", &s.AssociationConfig, api.SetStructPtr[AssociationConfig])
+	return err
 }
 
 func (s *UpdateWebACLRequest) ToDynamic() map[string]any {
@@ -7744,55 +4173,26 @@ func (s *UpdateWebACLRequest) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Scope != nil {
-		m["Scope"] = *s.Scope
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.DefaultAction != nil {
-		m["DefaultAction"] = s.DefaultAction.ToDynamic()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
-	if s.VisibilityConfig != nil {
-		m["VisibilityConfig"] = s.VisibilityConfig.ToDynamic()
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
-	if s.CustomResponseBodies != nil {
-		m["CustomResponseBodies"] = api.DynMap(s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
-	}
-	if s.CaptchaConfig != nil {
-		m["CaptchaConfig"] = s.CaptchaConfig.ToDynamic()
-	}
-	if s.ChallengeConfig != nil {
-		m["ChallengeConfig"] = s.ChallengeConfig.ToDynamic()
-	}
-	if s.TokenDomains != nil {
-		m["TokenDomains"] = api.DynList(s.TokenDomains, api.DynString)
-	}
-	if s.AssociationConfig != nil {
-		m["AssociationConfig"] = s.AssociationConfig.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Scope", s.Scope, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.PutStruct(m, "DefaultAction", s.DefaultAction)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
+	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
+	api.PutMap(m, "CustomResponseBodies", s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
+	api.PutStruct(m, "CaptchaConfig", s.CaptchaConfig)
+	api.PutStruct(m, "ChallengeConfig", s.ChallengeConfig)
+	api.PutList(m, "TokenDomains", s.TokenDomains, api.DynString)
+	api.PutStruct(m, "AssociationConfig", s.AssociationConfig)
 	return m
 }
 
 func (s *UpdateWebACLResponse) FromDynamic(m map[string]any) error {
-	if v := m["NextLockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.NextLockToken, v); err != nil {
-			return api.At(err, ".NextLockToken")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "NextLockToken", &s.NextLockToken, api.SetStringPtr)
+	return err
 }
 
 func (s *UpdateWebACLResponse) ToDynamic() map[string]any {
@@ -7800,9 +4200,7 @@ func (s *UpdateWebACLResponse) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.NextLockToken != nil {
-		m["NextLockToken"] = *s.NextLockToken
-	}
+	api.Put(m, "NextLockToken", s.NextLockToken, api.DynString)
 	return m
 }
 
@@ -7816,12 +4214,9 @@ func (s *UriPath) ToDynamic() map[string]any {
 }
 
 func (s *UsernameField) FromDynamic(m map[string]any) error {
-	if v := m["Identifier"]; v != nil {
-		if err := api.SetStringPtr(&s.Identifier, v); err != nil {
-			return api.At(err, ".Identifier")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
+	return err
 }
 
 func (s *UsernameField) ToDynamic() map[string]any {
@@ -7829,24 +4224,15 @@ func (s *UsernameField) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Identifier != nil {
-		m["Identifier"] = *s.Identifier
-	}
+	api.Put(m, "Identifier", s.Identifier, api.DynString)
 	return m
 }
 
 func (s *VersionToPublish) FromDynamic(m map[string]any) error {
-	if v := m["AssociatedRuleGroupArn"]; v != nil {
-		if err := api.SetStringPtr(&s.AssociatedRuleGroupArn, v); err != nil {
-			return api.At(err, ".AssociatedRuleGroupArn")
-		}
-	}
-	if v := m["ForecastedLifetime"]; v != nil {
-		if err := api.SetInt32Ptr(&s.ForecastedLifetime, v); err != nil {
-			return api.At(err, ".ForecastedLifetime")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "AssociatedRuleGroupArn", &s.AssociatedRuleGroupArn, api.SetStringPtr)
+	err = api.Decode(err, m, "ForecastedLifetime", &s.ForecastedLifetime, api.SetInt32Ptr)
+	return err
 }
 
 func (s *VersionToPublish) ToDynamic() map[string]any {
@@ -7854,32 +4240,17 @@ func (s *VersionToPublish) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.AssociatedRuleGroupArn != nil {
-		m["AssociatedRuleGroupArn"] = *s.AssociatedRuleGroupArn
-	}
-	if s.ForecastedLifetime != nil {
-		m["ForecastedLifetime"] = int64(*s.ForecastedLifetime)
-	}
+	api.Put(m, "AssociatedRuleGroupArn", s.AssociatedRuleGroupArn, api.DynString)
+	api.Put(m, "ForecastedLifetime", s.ForecastedLifetime, api.DynInt32)
 	return m
 }
 
 func (s *VisibilityConfig) FromDynamic(m map[string]any) error {
-	if v := m["SampledRequestsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.SampledRequestsEnabled, v); err != nil {
-			return api.At(err, ".SampledRequestsEnabled")
-		}
-	}
-	if v := m["CloudWatchMetricsEnabled"]; v != nil {
-		if err := api.SetBoolPtr(&s.CloudWatchMetricsEnabled, v); err != nil {
-			return api.At(err, ".CloudWatchMetricsEnabled")
-		}
-	}
-	if v := m["MetricName"]; v != nil {
-		if err := api.SetStringPtr(&s.MetricName, v); err != nil {
-			return api.At(err, ".MetricName")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "SampledRequestsEnabled", &s.SampledRequestsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "CloudWatchMetricsEnabled", &s.CloudWatchMetricsEnabled, api.SetBoolPtr)
+	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
+	return err
 }
 
 func (s *VisibilityConfig) ToDynamic() map[string]any {
@@ -7887,25 +4258,16 @@ func (s *VisibilityConfig) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 3)
-	if s.SampledRequestsEnabled != nil {
-		m["SampledRequestsEnabled"] = *s.SampledRequestsEnabled
-	}
-	if s.CloudWatchMetricsEnabled != nil {
-		m["CloudWatchMetricsEnabled"] = *s.CloudWatchMetricsEnabled
-	}
-	if s.MetricName != nil {
-		m["MetricName"] = *s.MetricName
-	}
+	api.Put(m, "SampledRequestsEnabled", s.SampledRequestsEnabled, api.DynBool)
+	api.Put(m, "CloudWatchMetricsEnabled", s.CloudWatchMetricsEnabled, api.DynBool)
+	api.Put(m, "MetricName", s.MetricName, api.DynString)
 	return m
 }
 
 func (s *WAFAssociatedItemException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFAssociatedItemException) ToDynamic() map[string]any {
@@ -7913,19 +4275,14 @@ func (s *WAFAssociatedItemException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFConfigurationWarningException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFConfigurationWarningException) ToDynamic() map[string]any {
@@ -7933,19 +4290,14 @@ func (s *WAFConfigurationWarningException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFDuplicateItemException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFDuplicateItemException) ToDynamic() map[string]any {
@@ -7953,19 +4305,14 @@ func (s *WAFDuplicateItemException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFExpiredManagedRuleGroupVersionException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFExpiredManagedRuleGroupVersionException) ToDynamic() map[string]any {
@@ -7973,19 +4320,14 @@ func (s *WAFExpiredManagedRuleGroupVersionException) ToDynamic() map[string]any 
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFInternalErrorException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFInternalErrorException) ToDynamic() map[string]any {
@@ -7993,19 +4335,14 @@ func (s *WAFInternalErrorException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFInvalidOperationException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFInvalidOperationException) ToDynamic() map[string]any {
@@ -8013,34 +4350,17 @@ func (s *WAFInvalidOperationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFInvalidParameterException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	if v := m["Field"]; v != nil {
-		if err := api.SetStringPtr(&s.Field, v); err != nil {
-			return api.At(err, ".Field")
-		}
-	}
-	if v := m["Parameter"]; v != nil {
-		if err := api.SetStringPtr(&s.Parameter, v); err != nil {
-			return api.At(err, ".Parameter")
-		}
-	}
-	if v := m["Reason"]; v != nil {
-		if err := api.SetStringPtr(&s.Reason, v); err != nil {
-			return api.At(err, ".Reason")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "Field", &s.Field, api.SetStringPtr)
+	err = api.Decode(err, m, "Parameter", &s.Parameter, api.SetStringPtr)
+	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFInvalidParameterException) ToDynamic() map[string]any {
@@ -8048,28 +4368,17 @@ func (s *WAFInvalidParameterException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 4)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
-	if s.Field != nil {
-		m["Field"] = *s.Field
-	}
-	if s.Parameter != nil {
-		m["Parameter"] = *s.Parameter
-	}
-	if s.Reason != nil {
-		m["Reason"] = *s.Reason
-	}
+	api.Put(m, "message", s.Message, api.DynString)
+	api.Put(m, "Field", s.Field, api.DynString)
+	api.Put(m, "Parameter", s.Parameter, api.DynString)
+	api.Put(m, "Reason", s.Reason, api.DynString)
 	return m
 }
 
 func (s *WAFInvalidPermissionPolicyException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFInvalidPermissionPolicyException) ToDynamic() map[string]any {
@@ -8077,19 +4386,14 @@ func (s *WAFInvalidPermissionPolicyException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFInvalidResourceException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFInvalidResourceException) ToDynamic() map[string]any {
@@ -8097,24 +4401,15 @@ func (s *WAFInvalidResourceException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFLimitsExceededException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	if v := m["SourceType"]; v != nil {
-		if err := api.SetStringPtr(&s.SourceType, v); err != nil {
-			return api.At(err, ".SourceType")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFLimitsExceededException) ToDynamic() map[string]any {
@@ -8122,22 +4417,15 @@ func (s *WAFLimitsExceededException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
-	if s.SourceType != nil {
-		m["SourceType"] = *s.SourceType
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
+	api.Put(m, "SourceType", s.SourceType, api.DynString)
 	return m
 }
 
 func (s *WAFLogDestinationPermissionIssueException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFLogDestinationPermissionIssueException) ToDynamic() map[string]any {
@@ -8145,19 +4433,14 @@ func (s *WAFLogDestinationPermissionIssueException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFNonexistentItemException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFNonexistentItemException) ToDynamic() map[string]any {
@@ -8165,19 +4448,14 @@ func (s *WAFNonexistentItemException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFOptimisticLockException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFOptimisticLockException) ToDynamic() map[string]any {
@@ -8185,19 +4463,14 @@ func (s *WAFOptimisticLockException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFServiceLinkedRoleErrorException) FromDynamic(m map[string]any) error {
-	if v := m["message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFServiceLinkedRoleErrorException) ToDynamic() map[string]any {
@@ -8205,19 +4478,14 @@ func (s *WAFServiceLinkedRoleErrorException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["message"] = *s.Message
-	}
+	api.Put(m, "message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFSubscriptionNotFoundException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFSubscriptionNotFoundException) ToDynamic() map[string]any {
@@ -8225,19 +4493,14 @@ func (s *WAFSubscriptionNotFoundException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFTagOperationException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFTagOperationException) ToDynamic() map[string]any {
@@ -8245,19 +4508,14 @@ func (s *WAFTagOperationException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFTagOperationInternalErrorException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFTagOperationInternalErrorException) ToDynamic() map[string]any {
@@ -8265,19 +4523,14 @@ func (s *WAFTagOperationInternalErrorException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFUnavailableEntityException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFUnavailableEntityException) ToDynamic() map[string]any {
@@ -8285,19 +4538,14 @@ func (s *WAFUnavailableEntityException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WAFUnsupportedAggregateKeyTypeException) FromDynamic(m map[string]any) error {
-	if v := m["Message"]; v != nil {
-		if err := api.SetStringPtr(&s.Message, v); err != nil {
-			return api.At(err, ".Message")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
+	return err
 }
 
 func (s *WAFUnsupportedAggregateKeyTypeException) ToDynamic() map[string]any {
@@ -8305,109 +4553,38 @@ func (s *WAFUnsupportedAggregateKeyTypeException) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 1)
-	if s.Message != nil {
-		m["Message"] = *s.Message
-	}
+	api.Put(m, "Message", s.Message, api.DynString)
 	return m
 }
 
 func (s *WebACL) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	if v := m["DefaultAction"]; v != nil {
-		p := new(DefaultAction)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".DefaultAction")
-		}
-		s.DefaultAction = p
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["Rules"]; v != nil {
-		if err := api.SetList(&s.Rules, v, func(p *Rule, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".Rules")
-		}
-	}
-	if v := m["VisibilityConfig"]; v != nil {
-		p := new(VisibilityConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".VisibilityConfig")
-		}
-		s.VisibilityConfig = p
-	}
-	if v := m["Capacity"]; v != nil {
-		if err := api.SetInt64Ptr(&s.Capacity, v); err != nil {
-			return api.At(err, ".Capacity")
-		}
-	}
-	if v := m["PreProcessFirewallManagerRuleGroups"]; v != nil {
-		if err := api.SetList(&s.PreProcessFirewallManagerRuleGroups, v, func(p *FirewallManagerRuleGroup, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PreProcessFirewallManagerRuleGroups")
-		}
-	}
-	if v := m["PostProcessFirewallManagerRuleGroups"]; v != nil {
-		if err := api.SetList(&s.PostProcessFirewallManagerRuleGroups, v, func(p *FirewallManagerRuleGroup, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".PostProcessFirewallManagerRuleGroups")
-		}
-	}
-	if v := m["ManagedByFirewallManager"]; v != nil {
-		if err := api.SetBoolPtr(&s.ManagedByFirewallManager, v); err != nil {
-			return api.At(err, ".ManagedByFirewallManager")
-		}
-	}
-	if v := m["LabelNamespace"]; v != nil {
-		if err := api.SetStringPtr(&s.LabelNamespace, v); err != nil {
-			return api.At(err, ".LabelNamespace")
-		}
-	}
-	if v := m["CustomResponseBodies"]; v != nil {
-		if err := api.SetMap(&s.CustomResponseBodies, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".CustomResponseBodies")
-		}
-	}
-	if v := m["CaptchaConfig"]; v != nil {
-		p := new(CaptchaConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".CaptchaConfig")
-		}
-		s.CaptchaConfig = p
-	}
-	if v := m["ChallengeConfig"]; v != nil {
-		p := new(ChallengeConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".ChallengeConfig")
-		}
-		s.ChallengeConfig = p
-	}
-	if v := m["TokenDomains"]; v != nil {
-		if err := api.SetList(&s.TokenDomains, v, api.SetString); err != nil {
-			return api.At(err, ".TokenDomains")
-		}
-	}
-	if v := m["AssociationConfig"]; v != nil {
-		p := new(AssociationConfig)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".AssociationConfig")
-		}
-		s.AssociationConfig = p
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	err = api.Decode(err, m, "DefaultAction", &s.DefaultAction, api.SetStructPtr[DefaultAction])
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
+		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
+	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt64Ptr)
+	err = api.Decode(err, m, "PreProcessFirewallManagerRuleGroups", &s.PreProcessFirewallManagerRuleGroups, func(p *[]FirewallManagerRuleGroup, v any) error {
+		return api.SetList(p, v, func(p *FirewallManagerRuleGroup, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "PostProcessFirewallManagerRuleGroups", &s.PostProcessFirewallManagerRuleGroups, func(p *[]FirewallManagerRuleGroup, v any) error {
+		return api.SetList(p, v, func(p *FirewallManagerRuleGroup, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "ManagedByFirewallManager", &s.ManagedByFirewallManager, api.SetBoolPtr)
+	err = api.Decode(err, m, "LabelNamespace", &s.LabelNamespace, api.SetStringPtr)
+	err = api.Decode(err, m, "CustomResponseBodies", &s.CustomResponseBodies, func(p *map[string]CustomResponseBody, v any) error {
+		return api.SetMap(p, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) })
+	})
+	err = api.Decode(err, m, "CaptchaConfig", &s.CaptchaConfig, api.SetStructPtr[CaptchaConfig])
+	err = api.Decode(err, m, "ChallengeConfig", &s.ChallengeConfig, api.SetStructPtr[ChallengeConfig])
+	err = api.Decode(err, m, "TokenDomains", &s.TokenDomains, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
+	err = api.Decode(err, m, "AssociationConfig", &s.AssociationConfig, api.SetStructPtr[AssociationConfig])
+	return err
 }
 
 func (s *WebACL) ToDynamic() map[string]any {
@@ -8415,87 +4592,34 @@ func (s *WebACL) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 8)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
-	if s.DefaultAction != nil {
-		m["DefaultAction"] = s.DefaultAction.ToDynamic()
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.Rules != nil {
-		m["Rules"] = api.DynList(s.Rules, func(e Rule) any { return e.ToDynamic() })
-	}
-	if s.VisibilityConfig != nil {
-		m["VisibilityConfig"] = s.VisibilityConfig.ToDynamic()
-	}
-	if s.Capacity != nil {
-		m["Capacity"] = *s.Capacity
-	}
-	if s.PreProcessFirewallManagerRuleGroups != nil {
-		m["PreProcessFirewallManagerRuleGroups"] = api.DynList(s.PreProcessFirewallManagerRuleGroups, func(e FirewallManagerRuleGroup) any { return e.ToDynamic() })
-	}
-	if s.PostProcessFirewallManagerRuleGroups != nil {
-		m["PostProcessFirewallManagerRuleGroups"] = api.DynList(s.PostProcessFirewallManagerRuleGroups, func(e FirewallManagerRuleGroup) any { return e.ToDynamic() })
-	}
-	if s.ManagedByFirewallManager != nil {
-		m["ManagedByFirewallManager"] = *s.ManagedByFirewallManager
-	}
-	if s.LabelNamespace != nil {
-		m["LabelNamespace"] = *s.LabelNamespace
-	}
-	if s.CustomResponseBodies != nil {
-		m["CustomResponseBodies"] = api.DynMap(s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
-	}
-	if s.CaptchaConfig != nil {
-		m["CaptchaConfig"] = s.CaptchaConfig.ToDynamic()
-	}
-	if s.ChallengeConfig != nil {
-		m["ChallengeConfig"] = s.ChallengeConfig.ToDynamic()
-	}
-	if s.TokenDomains != nil {
-		m["TokenDomains"] = api.DynList(s.TokenDomains, api.DynString)
-	}
-	if s.AssociationConfig != nil {
-		m["AssociationConfig"] = s.AssociationConfig.ToDynamic()
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
+	api.PutStruct(m, "DefaultAction", s.DefaultAction)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
+	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
+	api.Put(m, "Capacity", s.Capacity, api.DynInt64)
+	api.PutList(m, "PreProcessFirewallManagerRuleGroups", s.PreProcessFirewallManagerRuleGroups, func(e FirewallManagerRuleGroup) any { return e.ToDynamic() })
+	api.PutList(m, "PostProcessFirewallManagerRuleGroups", s.PostProcessFirewallManagerRuleGroups, func(e FirewallManagerRuleGroup) any { return e.ToDynamic() })
+	api.Put(m, "ManagedByFirewallManager", s.ManagedByFirewallManager, api.DynBool)
+	api.Put(m, "LabelNamespace", s.LabelNamespace, api.DynString)
+	api.PutMap(m, "CustomResponseBodies", s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
+	api.PutStruct(m, "CaptchaConfig", s.CaptchaConfig)
+	api.PutStruct(m, "ChallengeConfig", s.ChallengeConfig)
+	api.PutList(m, "TokenDomains", s.TokenDomains, api.DynString)
+	api.PutStruct(m, "AssociationConfig", s.AssociationConfig)
 	return m
 }
 
 func (s *WebACLSummary) FromDynamic(m map[string]any) error {
-	if v := m["Name"]; v != nil {
-		if err := api.SetStringPtr(&s.Name, v); err != nil {
-			return api.At(err, ".Name")
-		}
-	}
-	if v := m["Id"]; v != nil {
-		if err := api.SetStringPtr(&s.Id, v); err != nil {
-			return api.At(err, ".Id")
-		}
-	}
-	if v := m["Description"]; v != nil {
-		if err := api.SetStringPtr(&s.Description, v); err != nil {
-			return api.At(err, ".Description")
-		}
-	}
-	if v := m["LockToken"]; v != nil {
-		if err := api.SetStringPtr(&s.LockToken, v); err != nil {
-			return api.At(err, ".LockToken")
-		}
-	}
-	if v := m["ARN"]; v != nil {
-		if err := api.SetStringPtr(&s.ARN, v); err != nil {
-			return api.At(err, ".ARN")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
+	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
+	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
+	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
+	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
+	return err
 }
 
 func (s *WebACLSummary) ToDynamic() map[string]any {
@@ -8503,38 +4627,21 @@ func (s *WebACLSummary) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 5)
-	if s.Name != nil {
-		m["Name"] = *s.Name
-	}
-	if s.Id != nil {
-		m["Id"] = *s.Id
-	}
-	if s.Description != nil {
-		m["Description"] = *s.Description
-	}
-	if s.LockToken != nil {
-		m["LockToken"] = *s.LockToken
-	}
-	if s.ARN != nil {
-		m["ARN"] = *s.ARN
-	}
+	api.Put(m, "Name", s.Name, api.DynString)
+	api.Put(m, "Id", s.Id, api.DynString)
+	api.Put(m, "Description", s.Description, api.DynString)
+	api.Put(m, "LockToken", s.LockToken, api.DynString)
+	api.Put(m, "ARN", s.ARN, api.DynString)
 	return m
 }
 
 func (s *XssMatchStatement) FromDynamic(m map[string]any) error {
-	if v := m["FieldToMatch"]; v != nil {
-		p := new(FieldToMatch)
-		if err := api.SetStruct(p, v); err != nil {
-			return api.At(err, ".FieldToMatch")
-		}
-		s.FieldToMatch = p
-	}
-	if v := m["TextTransformations"]; v != nil {
-		if err := api.SetList(&s.TextTransformations, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) }); err != nil {
-			return api.At(err, ".TextTransformations")
-		}
-	}
-	return nil
+	var err error
+	err = api.Decode(err, m, "FieldToMatch", &s.FieldToMatch, api.SetStructPtr[FieldToMatch])
+	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
+		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
+	})
+	return err
 }
 
 func (s *XssMatchStatement) ToDynamic() map[string]any {
@@ -8542,11 +4649,7 @@ func (s *XssMatchStatement) ToDynamic() map[string]any {
 		return nil
 	}
 	m := make(map[string]any, 2)
-	if s.FieldToMatch != nil {
-		m["FieldToMatch"] = s.FieldToMatch.ToDynamic()
-	}
-	if s.TextTransformations != nil {
-		m["TextTransformations"] = api.DynList(s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	}
+	api.PutStruct(m, "FieldToMatch", s.FieldToMatch)
+	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
 	return m
 }
