@@ -11,10 +11,58 @@ import (
 )
 
 // Converter moves values between the codecs' dynamic form (see
-// internal/model) and generated typed shapes, by reflection over the
-// `aws:"Member"` field tags. It caches field tables per type; create one
-// and share it.
+// internal/model) and generated typed shapes. Every generated shape has
+// generated, reflection-free conversion methods (FromDynamic, ToDynamic;
+// see internal/codegen); for other types (a service's own ad hoc
+// structures) it falls back to Reflect. Create one and share it.
 type Converter struct {
+	r Reflect
+}
+
+// FromDynamicer is implemented by (pointers to) the generated shapes.
+type FromDynamicer interface {
+	FromDynamic(m map[string]any) error
+}
+
+// ToDynamicer is implemented by (pointers to) the generated shapes.
+type ToDynamicer interface {
+	ToDynamic() map[string]any
+}
+
+// ToTyped fills dst, a pointer to a generated structure, from a dynamic
+// structure value.
+func (c *Converter) ToTyped(src map[string]any, dst any) error {
+	if t, ok := dst.(FromDynamicer); ok {
+		return t.FromDynamic(src)
+	}
+	return c.r.ToTyped(src, dst)
+}
+
+// ToDynamic converts a generated structure (pointer or value) into a
+// dynamic structure value. Nil pointers, nil slices and nil maps are
+// absent; empty non-nil slices and maps are present and empty, since AWS
+// distinguishes an empty list from a missing one in several outputs.
+func (c *Converter) ToDynamic(src any) map[string]any {
+	if t, ok := src.(ToDynamicer); ok {
+		return t.ToDynamic()
+	}
+	return c.r.ToDynamic(src)
+}
+
+// toDynamic converts one event of a typed event stream.
+func toDynamic(v any) map[string]any {
+	if t, ok := v.(ToDynamicer); ok {
+		return t.ToDynamic()
+	}
+	var r Reflect
+	return r.ToDynamic(v)
+}
+
+// Reflect is the reflection converter over the `aws:"Member"` field tags:
+// Converter's fallback for types without generated methods, and the
+// oracle the generated methods are tested against. It caches field tables
+// per type.
+type Reflect struct {
 	fields sync.Map // reflect.Type -> []fieldInfo
 }
 
@@ -30,7 +78,7 @@ var (
 	anyType    = reflect.TypeOf((*any)(nil)).Elem()
 )
 
-func (c *Converter) fieldsOf(t reflect.Type) []fieldInfo {
+func (c *Reflect) fieldsOf(t reflect.Type) []fieldInfo {
 	if f, ok := c.fields.Load(t); ok {
 		return f.([]fieldInfo)
 	}
@@ -46,9 +94,9 @@ func (c *Converter) fieldsOf(t reflect.Type) []fieldInfo {
 	return fs
 }
 
-// ToTyped fills dst, a pointer to a generated structure, from a dynamic
-// structure value.
-func (c *Converter) ToTyped(src map[string]any, dst any) error {
+// ToTyped fills dst, a pointer to a structure, from a dynamic structure
+// value.
+func (c *Reflect) ToTyped(src map[string]any, dst any) error {
 	v := reflect.ValueOf(dst)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("api: ToTyped needs a pointer to a struct, got %T", dst)
@@ -81,7 +129,7 @@ func at(err error, seg string) error {
 	return err
 }
 
-func (c *Converter) setStruct(v reflect.Value, src map[string]any) error {
+func (c *Reflect) setStruct(v reflect.Value, src map[string]any) error {
 	for _, f := range c.fieldsOf(v.Type()) {
 		val, ok := src[f.name]
 		if !ok || val == nil {
@@ -94,7 +142,7 @@ func (c *Converter) setStruct(v reflect.Value, src map[string]any) error {
 	return nil
 }
 
-func (c *Converter) set(dst reflect.Value, val any) error {
+func (c *Reflect) set(dst reflect.Value, val any) error {
 	t := dst.Type()
 	switch {
 	case t == anyType:
@@ -226,11 +274,9 @@ func mismatch(t reflect.Type, val any) error {
 	return &convError{detail: fmt.Sprintf("cannot use %T as %s", val, t)}
 }
 
-// ToDynamic converts a generated structure (pointer or value) into a
-// dynamic structure value. Nil pointers, nil slices and nil maps are
-// absent; empty non-nil slices and maps are present and empty, since AWS
-// distinguishes an empty list from a missing one in several outputs.
-func (c *Converter) ToDynamic(src any) map[string]any {
+// ToDynamic converts a structure (pointer or value) into a dynamic
+// structure value, with Converter.ToDynamic's semantics.
+func (c *Reflect) ToDynamic(src any) map[string]any {
 	v := reflect.ValueOf(src)
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -244,7 +290,7 @@ func (c *Converter) ToDynamic(src any) map[string]any {
 	return c.structValue(v)
 }
 
-func (c *Converter) structValue(v reflect.Value) map[string]any {
+func (c *Reflect) structValue(v reflect.Value) map[string]any {
 	fs := c.fieldsOf(v.Type())
 	out := make(map[string]any, min(len(fs), 8))
 	for _, f := range fs {
@@ -255,7 +301,7 @@ func (c *Converter) structValue(v reflect.Value) map[string]any {
 	return out
 }
 
-func (c *Converter) dynamic(v reflect.Value) (any, bool) {
+func (c *Reflect) dynamic(v reflect.Value) (any, bool) {
 	t := v.Type()
 	switch {
 	case t == anyType || t == readerType:
@@ -279,7 +325,7 @@ func (c *Converter) dynamic(v reflect.Value) (any, bool) {
 		if v.IsNil() {
 			return nil, false
 		}
-		return v.Interface().(streamer).dynamicStream(c), true
+		return v.Interface().(streamer).ToDynamicStream(), true
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

@@ -63,3 +63,32 @@ func TestConverterErrorPaths(t *testing.T) {
 		}
 	}
 }
+
+// genShape stands for a generated shape: it has the conversion methods.
+type genShape struct {
+	S    *string `aws:"S"`
+	from int
+}
+
+func (s *genShape) FromDynamic(m map[string]any) error {
+	s.from++
+	return At(SetStringPtr(&s.S, m["S"]), ".S")
+}
+
+func (s *genShape) ToDynamic() map[string]any { return map[string]any{"generated": true} }
+
+// TestConverterUsesGeneratedMethods: a type with the generated methods
+// converts through them, not through reflection.
+func TestConverterUsesGeneratedMethods(t *testing.T) {
+	var c Converter
+	var s genShape
+	if err := c.ToTyped(map[string]any{"S": "x"}, &s); err != nil || s.from != 1 || *s.S != "x" {
+		t.Fatalf("ToTyped: %v, %+v", err, s)
+	}
+	if got := c.ToDynamic(&s); !reflect.DeepEqual(got, map[string]any{"generated": true}) {
+		t.Fatalf("ToDynamic = %v", got)
+	}
+	if err := c.ToTyped(map[string]any{"S": int64(1)}, &s); err == nil || err.Error() != "S: cannot use int64 as string" {
+		t.Fatalf("ToTyped error = %v", err)
+	}
+}

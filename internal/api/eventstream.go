@@ -18,16 +18,16 @@ import (
 // model.EventStream for what the codec does with it.
 type EventStream[E any] func(ctx context.Context, send func(*E) error) error
 
-// dynamicStream adapts a typed stream to the codecs' dynamic form.
-func (s EventStream[E]) dynamicStream(c *Converter) model.EventStream {
+// ToDynamicStream adapts a typed stream to the codecs' dynamic form.
+func (s EventStream[E]) ToDynamicStream() model.EventStream {
 	return func(ctx context.Context, send func(map[string]any) error) error {
-		return s(ctx, func(e *E) error { return send(c.ToDynamic(e)) })
+		return s(ctx, func(e *E) error { return send(toDynamic(e)) })
 	}
 }
 
 // streamer is implemented by every EventStream instance.
 type streamer interface {
-	dynamicStream(c *Converter) model.EventStream
+	ToDynamicStream() model.EventStream
 }
 
 var streamerType = reflect.TypeOf((*streamer)(nil)).Elem()

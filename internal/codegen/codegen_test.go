@@ -41,3 +41,20 @@ func TestGoName(t *testing.T) {
 		}
 	}
 }
+
+// TestAllShapesIsFresh: internal/api/allshapes lists the structure types
+// the generator writes now.
+func TestAllShapesIsFresh(t *testing.T) {
+	dir, err := sdkModels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := allShapesFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join("..", "api", "allshapes", "shapes.go"))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("internal/api/allshapes/shapes.go is stale (%v): run go generate ./internal/api", err)
+	}
+}

@@ -41,6 +41,13 @@ func main() {
 			}
 		}
 	}
+	shapes, err := allShapesFile(dir)
+	if err != nil {
+		fail(fmt.Errorf("allshapes: %w", err))
+	}
+	if err := os.WriteFile(filepath.Join(*out, "allshapes", "shapes.go"), shapes, 0o644); err != nil {
+		fail(err)
+	}
 	cat, err := catalogFile(dir)
 	if err != nil {
 		fail(fmt.Errorf("catalog: %w", err))
@@ -62,35 +69,16 @@ func sdkModels() (string, error) {
 
 // generate returns the files of one service's API package.
 func generate(modelsDir string, s service) (map[string][]byte, error) {
-	versions, err := filepath.Glob(filepath.Join(modelsDir, s.Model, "*", "api-2.json"))
-	if err != nil || len(versions) == 0 {
-		return nil, fmt.Errorf("no model under %s", filepath.Join(modelsDir, s.Model))
-	}
-	sort.Strings(versions)
-	raw, err := os.ReadFile(versions[len(versions)-1])
+	g, trimmed, err := load(modelsDir, s)
 	if err != nil {
 		return nil, err
 	}
-	if raw, err = patchMetadata(s.Model, raw); err != nil {
-		return nil, err
-	}
-	if raw, err = patch(s.Name, raw); err != nil {
-		return nil, err
-	}
-	trimmed, err := model.Trim(raw)
-	if err != nil {
-		return nil, err
-	}
-	svc, err := model.Load(trimmed)
-	if err != nil {
-		return nil, err
-	}
-	g := &gen{svc: svc, pkg: s.Name + "api", name: s.Name}
 	files := map[string][]byte{"model.json": trimmed}
 	for name, fn := range map[string]func() ([]byte, error){
 		"shapes.go":     g.shapes,
 		"operations.go": g.operations,
 		"errors.go":     g.errors,
+		"conv.go":       g.conv,
 	} {
 		src, err := fn()
 		if err != nil {
@@ -99,6 +87,35 @@ func generate(modelsDir string, s service) (map[string][]byte, error) {
 		files[name] = src
 	}
 	return files, nil
+}
+
+// load reads, patches and trims one service's model.
+func load(modelsDir string, s service) (*gen, []byte, error) {
+	versions, err := filepath.Glob(filepath.Join(modelsDir, s.Model, "*", "api-2.json"))
+	if err != nil || len(versions) == 0 {
+		return nil, nil, fmt.Errorf("no model under %s", filepath.Join(modelsDir, s.Model))
+	}
+	sort.Strings(versions)
+	raw, err := os.ReadFile(versions[len(versions)-1])
+	if err != nil {
+		return nil, nil, err
+	}
+	if raw, err = patchMetadata(s.Model, raw); err != nil {
+		return nil, nil, err
+	}
+	if raw, err = patch(s.Name, raw); err != nil {
+		return nil, nil, err
+	}
+	trimmed, err := model.Trim(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := model.Load(trimmed)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := &gen{svc: svc, pkg: s.Name + "api", name: s.Name}
+	return g, trimmed, nil
 }
 
 type gen struct {
@@ -222,13 +239,8 @@ func (g *gen) shapes() ([]byte, error) {
 	for _, n := range names {
 		sh := g.svc.Shapes[n]
 		fmt.Fprintf(&buf, "// %s is the %s shape.\ntype %s struct {\n", typeName(n), n, typeName(n))
-		used := map[string]bool{}
-		for _, m := range sh.Members {
-			f := goName(m.Name)
-			for used[f] {
-				f += "_"
-			}
-			used[f] = true
+		for i, f := range fieldNames(sh) {
+			m := sh.Members[i]
 			fmt.Fprintf(&buf, "\t%s %s `aws:%q`\n", f, g.goType(m, true), m.Name)
 		}
 		buf.WriteString("}\n\n")
