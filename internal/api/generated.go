@@ -12,7 +12,7 @@ import (
 // methods of every shape (internal/codegen, conv.go of each API package)
 // are made of, so the generated code stays a line or two per member. They
 // have exactly Reflect's semantics, which the equivalence test in
-// internal/api/allshapes holds them to.
+// internal/codegen/allshapes holds them to.
 //
 // A Set function fills *dst from a non-nil dynamic value v; a Dyn
 // function returns the dynamic form of a value (nil, the absent value, for

@@ -42,7 +42,7 @@ func TestGoName(t *testing.T) {
 	}
 }
 
-// TestAllShapesIsFresh: internal/api/allshapes lists the structure types
+// TestAllShapesIsFresh: internal/codegen/allshapes lists the structure types
 // the generator writes now.
 func TestAllShapesIsFresh(t *testing.T) {
 	dir, err := sdkModels()
@@ -53,8 +53,8 @@ func TestAllShapesIsFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(filepath.Join("..", "api", "allshapes", "shapes.go"))
+	got, err := os.ReadFile(filepath.Join("allshapes", "shapes.go"))
 	if err != nil || !bytes.Equal(got, want) {
-		t.Errorf("internal/api/allshapes/shapes.go is stale (%v): run go generate ./internal/api", err)
+		t.Errorf("internal/codegen/allshapes/shapes.go is stale (%v): run go generate ./internal/api", err)
 	}
 }

@@ -264,7 +264,7 @@ func (g *gen) elemDyn(r *model.Ref) string {
 	return "api.Dyn" + scalar(r)
 }
 
-// allShapesFile writes internal/api/allshapes/shapes.go: a new value of
+// allShapesFile writes internal/codegen/allshapes/shapes.go: a new value of
 // every structure type of every generated package, for the tests that
 // hold the generated conversions to api.Reflect. Only tests import it.
 func allShapesFile(modelsDir string) ([]byte, error) {

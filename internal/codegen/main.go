@@ -45,7 +45,7 @@ func main() {
 	if err != nil {
 		fail(fmt.Errorf("allshapes: %w", err))
 	}
-	if err := os.WriteFile(filepath.Join(*out, "allshapes", "shapes.go"), shapes, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(*out, "..", "codegen", "allshapes", "shapes.go"), shapes, 0o644); err != nil {
 		fail(err)
 	}
 	cat, err := catalogFile(dir)
