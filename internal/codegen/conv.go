@@ -91,7 +91,9 @@ func (g *gen) conv() ([]byte, error) {
 	}
 	for _, n := range g.structTypes() {
 		if empty[n] {
-			g.convMethods(&body, n, nil)
+			if err := g.convMethods(&body, n, nil); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, n := range names {

@@ -415,11 +415,11 @@ func (c *compiler) compile(v any, docURL, ptr string) (*node, error) {
 				n.addItems = s
 			}
 		case "items":
-			switch val.(type) {
+			switch v := val.(type) {
 			case map[string]any:
 				n.items, err = sub(val, kw)
 			case []any:
-				if len(val.([]any)) == 0 {
+				if len(v) == 0 {
 					n.itemList = []*node{}
 					break
 				}

@@ -83,10 +83,10 @@ func bitsOf(b bucket) []any {
 // never a panic or an allocation beyond their size.
 func TestBucketRecordBadBytes(t *testing.T) {
 	for name, data := range map[string][]byte{
-		"unknown unit":      {storage.RecordV1, 2<<3 | 2, 2, 10<<3 | 0, 99},
-		"truncated entry":   {storage.RecordV1, 2<<3 | 2, 9, 3<<3 | 0},
+		"unknown unit":      {storage.RecordV1, 2<<3 | 2, 2, 10 << 3 /* varint */, 99},
+		"truncated entry":   {storage.RecordV1, 2<<3 | 2, 9, 3 << 3 /* varint */},
 		"truncated values":  {storage.RecordV1, 2<<3 | 2, 4, 7<<3 | 2, 5, 1, 1},
-		"values of a float": {storage.RecordV1, 2<<3 | 2, 2, 7<<3 | 0, 1},
+		"values of a float": {storage.RecordV1, 2<<3 | 2, 2, 7 << 3 /* varint */, 1},
 	} {
 		var b bucket
 		if err := storage.DecodeRecord(data, &b); err == nil {
