@@ -21,16 +21,25 @@ func TestDecodeCacheFollowsStoredBytes(t *testing.T) {
 	t.Run("bolt", func(t *testing.T) { testDecodeCache(t, Options{DataDir: t.TempDir()}) })
 }
 
-func testDecodeCache(t *testing.T, opts Options) {
+// newCacheFixture opens a store on opts (closed with the test) and a
+// DecodeCache of two records over a table of cachedRec.
+func newCacheFixture(t *testing.T, opts Options) (Store, Table[cachedRec], *DecodeCache[cachedRec], Scope) {
+	t.Helper()
 	be, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer be.Close()
-	st, _ := be.Store("s")
+	t.Cleanup(func() { _ = be.Close() })
+	st, err := be.Store("s")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tbl := NewTable[cachedRec]("rec")
-	c := NewDecodeCache(tbl, 2)
-	sc := Scope{Account: "1", Region: "r"}
+	return st, tbl, NewDecodeCache(tbl, 2), Scope{Account: "1", Region: "r"}
+}
+
+func testDecodeCache(t *testing.T, opts Options) {
+	st, tbl, c, sc := newCacheFixture(t, opts)
 	get := func(key string) (cachedRec, bool) {
 		t.Helper()
 		var v cachedRec
@@ -97,15 +106,7 @@ func testDecodeCache(t *testing.T, opts Options) {
 // Table.List lists — same keys, values and order — across updates,
 // deletes and more records than the cache holds.
 func TestDecodeCacheListMatchesTable(t *testing.T) {
-	be, err := Open(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Close()
-	st, _ := be.Store("s")
-	tbl := NewTable[cachedRec]("rec")
-	c := NewDecodeCache(tbl, 2)
-	sc := Scope{Account: "1", Region: "r"}
+	st, tbl, c, sc := newCacheFixture(t, Options{})
 	type row struct {
 		key string
 		n   int
@@ -165,15 +166,7 @@ func TestDecodeCacheListMatchesTable(t *testing.T) {
 // TestDecodeCacheHitCopiesNothing: a hit makes the key and nothing else (the
 // stored value is compared where it lies, not copied out first).
 func TestDecodeCacheHitCopiesNothing(t *testing.T) {
-	be, err := Open(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Close()
-	st, _ := be.Store("s")
-	tbl := NewTable[cachedRec]("rec")
-	c := NewDecodeCache(tbl, 2)
-	sc := Scope{Account: "1", Region: "r"}
+	st, tbl, c, sc := newCacheFixture(t, Options{})
 	if err := st.Update(func(tx Tx) error { return tbl.Put(tx, sc, cachedRec{N: 1, Tags: []string{"x"}}, "a") }); err != nil {
 		t.Fatal(err)
 	}
