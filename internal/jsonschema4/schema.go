@@ -13,8 +13,8 @@
 //
 // It holds no package-level state and does nothing when niwa starts: a
 // schema is parsed when Compile is called and a "pattern" is compiled
-// the first time it is matched. "format" is not asserted (API Gateway
-// does not), "$ref" resolves within a document and to the other
+// the first time it is matched. "format" is asserted for draft 4's
+// formats (format.go) and ignored for any other name; "$ref" resolves within a document and to the other
 // documents Compile's loader returns (API Gateway: the API's other
 // models, by their model URL); "id" does not change the base URI.
 package jsonschema4
@@ -91,6 +91,7 @@ type node struct {
 	maxProps   int
 	unique     bool
 	pattern    *pattern
+	format     string // a knownFormat; others are not asserted
 	allOf      []*node
 	anyOf      []*node
 	oneOf      []*node
@@ -504,6 +505,14 @@ func (c *compiler) compile(v any, docURL, ptr string) (*node, error) {
 				return nil, wrongType(kw, val, "boolean")
 			}
 			n.unique = b
+		case "format":
+			s, ok := val.(string)
+			if !ok {
+				return nil, wrongType(kw, val, "string")
+			}
+			if knownFormat(s) {
+				n.format = s
+			}
 		case "pattern":
 			s, ok := val.(string)
 			if !ok {

@@ -209,6 +209,11 @@ func (v *validator) validate(n *node, inst any, hops int) {
 	if isStr && n.pattern != nil && !n.pattern.match(str) {
 		v.errorf("ECMA 262 regex \"%s\" does not match input string \"%s\"", n.pattern.src, str)
 	}
+	if isStr && n.format != "" {
+		if msg := checkFormat(n.format, str); msg != "" {
+			v.errorf("%s", msg)
+		}
+	}
 	if isObj && len(n.required) > 0 {
 		var missing []string
 		for _, r := range n.required {

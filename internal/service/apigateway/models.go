@@ -2,6 +2,7 @@ package apigateway
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -352,9 +353,11 @@ func (c *call) validate() (gatewayError, bool) {
 			return errBadBody, false
 		}
 		if msgs := sch.Validate(doc); len(msgs) > 0 {
-			// $context.error.validationErrorString, as AWS writes it.
+			// $context.error.validationErrorString, as AWS writes it: the
+			// messages' quotes escaped for the JSON string templates put
+			// it in ({"message": "$context.error.validationErrorString"}).
 			e := errBadBody
-			e.detail = "[" + strings.Join(msgs, ", ") + "]"
+			e.detail = escapeJSONString("[" + strings.Join(msgs, ", ") + "]")
 			return e, false
 		}
 	}
@@ -380,4 +383,17 @@ func (c *call) hasParameter(p string) bool {
 		return c.pathParams[name] != ""
 	}
 	return true
+}
+
+// escapeJSONString escapes s as the inside of a JSON string (quotes,
+// backslashes, control characters an instance string may carry).
+func escapeJSONString(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return s
+	}
+	out := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	return string(out[1 : len(out)-1])
 }

@@ -89,11 +89,11 @@ func TestModelsAndValidators(t *testing.T) {
 		StatusCode: ptr.To("400"), ResponseTemplates: map[string]string{"application/json": `$context.error.validationErrorString`}}))
 	e.redeploy(*api)
 	for _, tc := range []struct{ body, want string }{
-		{`{"name": "rex"}`, `[object has missing required properties (["price"])]`},
-		{`{"price": "3"}`, `[object has missing required properties (["name"])]`},
-		{`{"name": "", "price": "3"}`, `[string "" is too short (length: 0, required minimum: 1), instance type (string) does not match any allowed primitive type (allowed: ["integer","number"])]`},
-		{`{"name": "rex", "price": -1, "owner": {"id": 1.5}}`, `[instance type (number) does not match any allowed primitive type (allowed: ["integer"]), numeric instance is lower than the required minimum (minimum: 0, found: -1)]`},
-		{`[]`, `[instance type (array) does not match any allowed primitive type (allowed: ["object"])]`},
+		{`{"name": "rex"}`, `[object has missing required properties ([\"price\"])]`},
+		{`{"price": "3"}`, `[object has missing required properties ([\"name\"])]`},
+		{`{"name": "", "price": "3"}`, `[string \"\" is too short (length: 0, required minimum: 1), instance type (string) does not match any allowed primitive type (allowed: [\"integer\",\"number\"])]`},
+		{`{"name": "rex", "price": -1, "owner": {"id": 1.5}}`, `[instance type (number) does not match any allowed primitive type (allowed: [\"integer\"]), numeric instance is lower than the required minimum (minimum: 0, found: -1)]`},
+		{`[]`, `[instance type (array) does not match any allowed primitive type (allowed: [\"object\"])]`},
 		{`{"name": `, ``},
 	} {
 		if s, body, _ := e.do("POST", url+"?q=1", tc.body, hdr); s != 400 || body != tc.want {
