@@ -1,11 +1,13 @@
 package iam
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // Declare is IAM as the platform sees it: resource ARNs carry the stored
@@ -66,19 +68,23 @@ func authzRules(find entityFinder) kit.Authz {
 }
 
 // entityARN finds stored entities for resource ARNs with their paths.
+// It reads only the record's name and path, through a decode cache.
 func (s *IAM) entityARN(account, kind, name string) (string, bool) {
-	switch kind {
-	case "role":
-		r, ok, err := s.RoleByName(account, name)
-		return r.ARN, ok && err == nil
-	case "user":
-		u, ok, err := s.UserByName(account, name)
-		return u.ARN, ok && err == nil
-	case "group":
-		g, ok, err := s.GroupByName(account, name)
-		return g.ARN, ok && err == nil
+	i := slices.Index(entityKinds[:], kind)
+	if i < 0 {
+		return "", false
 	}
-	return "", false
+	var h entityHead
+	var ok bool
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		h, ok, err = s.heads[i].Get(tx, storage.Global(account), lower(name))
+		return err
+	})
+	if err != nil || !ok {
+		return "", false
+	}
+	return arnOf(account, kind, h.Path, h.Name), true
 }
 
 // resourceTags gives roles' and users' tags.

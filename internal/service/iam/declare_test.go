@@ -52,3 +52,35 @@ func TestTagKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestEntityARNFromStore: the ARN authorization uses for a named role,
+// user or group is the stored entity's (its path, its name's case), read
+// anew after the entity is deleted and created again with another path;
+// a missing entity or another account's has none.
+func TestEntityARNFromStore(t *testing.T) {
+	f := newFixture(t)
+	must(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: ptr.To("App"), Path: ptr.To("/svc/"), AssumeRolePolicyDocument: ptr.To(trustDoc)}))
+	must(f.CreateUser(f.ctx, &iamapi.CreateUserInput{UserName: ptr.To("ann"), Path: ptr.To("/staff/")}))
+	must(f.CreateGroup(f.ctx, &iamapi.CreateGroupInput{GroupName: ptr.To("ops")}))
+	check := func(kind, name, want string) {
+		t.Helper()
+		got, ok := f.entityARN(testAccount, kind, name)
+		if got != want || ok != (want != "") {
+			t.Errorf("entityARN(%s, %s) = %q, %v; want %q", kind, name, got, ok, want)
+		}
+	}
+	for range 2 { // the second round is answered from the cache
+		check("role", "app", "arn:aws:iam::123456789012:role/svc/App")
+		check("user", "ann", "arn:aws:iam::123456789012:user/staff/ann")
+		check("group", "OPS", "arn:aws:iam::123456789012:group/ops")
+		check("role", "missing", "")
+		check("policy", "app", "")
+	}
+	if got, ok := f.entityARN("210987654321", "role", "app"); ok {
+		t.Errorf("another account's role: %q", got)
+	}
+	must(f.DeleteRole(f.ctx, &iamapi.DeleteRoleInput{RoleName: ptr.To("App")}))
+	check("role", "app", "")
+	must(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: ptr.To("app"), Path: ptr.To("/ci/"), AssumeRolePolicyDocument: ptr.To(trustDoc)}))
+	check("role", "App", "arn:aws:iam::123456789012:role/ci/app")
+}

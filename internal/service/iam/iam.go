@@ -41,6 +41,10 @@ import (
 type IAM struct {
 	store   storage.Store
 	catalog ManagedPolicyCatalog
+	// heads decode each stored version of a role, user or group record's
+	// name and path once: authorization asks for the ARN of the entity an
+	// operation names (GetRole's role) on every call.
+	heads [3]*storage.DecodeCache[entityHead]
 }
 
 // Option configures New.
@@ -57,6 +61,9 @@ func WithManagedPolicies(cat ManagedPolicyCatalog) Option {
 // New returns the IAM service storing its state in store.
 func New(store storage.Store, opts ...Option) *IAM {
 	s := &IAM{store: store}
+	for i, t := range entityHeads {
+		s.heads[i] = storage.NewDecodeCache(t, 4096)
+	}
 	for _, o := range opts {
 		o(s)
 	}
@@ -97,6 +104,11 @@ var (
 	users            = storage.NewTable[userRecord]("user")
 	groups           = storage.NewTable[groupRecord]("group")
 	roles            = storage.NewTable[roleRecord]("role")
+	// entityHeads read the users, groups and roles tables (in the order
+	// of entityKinds) as their entityHead.
+	entityHeads = [3]storage.Table[entityHead]{
+		storage.NewTable[entityHead]("user"), storage.NewTable[entityHead]("group"), storage.NewTable[entityHead]("role"),
+	}
 	policies         = storage.NewTable[policyRecord]("policy")
 	instanceProfiles = storage.NewTable[instanceProfileRecord]("instance-profile")
 	// groupMembers is keyed (lower(group), lower(user)).
@@ -241,6 +253,17 @@ type roleRecord struct {
 	Inline             []inlinePolicy   `json:"inline,omitempty"`
 	InstanceProfiles   []string         `json:"instanceProfiles,omitempty"`
 }
+
+// entityHead is the part of a user, group or role record its ARN is made
+// of, what authorization reads (through IAM.heads) for the entity an
+// operation names. Read-only: never Put an entityHead.
+type entityHead struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+}
+
+// entityKinds are the kinds entityHeads and IAM.heads are indexed by.
+var entityKinds = [3]string{"user", "group", "role"}
 
 type roleLastUsed struct {
 	Date   time.Time `json:"date"`
