@@ -12,7 +12,6 @@ package audit
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -200,7 +199,7 @@ func recordRegion(c Call) string {
 
 // Event wraps rec in the EventBridge envelope CloudTrail delivers it in.
 func (rec *Record) Event() events.Event {
-	detail, _ := json.Marshal(rec)
+	detail, _ := rec.JSON()
 	t := rec.time()
 	return events.Event{
 		ID:         rec.EventID,
