@@ -391,9 +391,10 @@ func memberName(rules kit.Audit, name string) string {
 	return string(r)
 }
 
-// NewEventID returns a random UUID (version 4).
+// NewEventID returns a random UUID (version 4), unique but no secret
+// (awsid.UniqueUUID: every management call makes one).
 func NewEventID() string {
-	return awsid.UUID()
+	return awsid.UniqueUUID()
 }
 
 // Publisher returns a gateway OnCall hook that publishes every mutating

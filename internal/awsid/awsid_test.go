@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -14,6 +15,7 @@ func TestShapes(t *testing.T) {
 		re   string
 	}{
 		{"uuid", UUID, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`},
+		{"unique uuid", UniqueUUID, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`},
 		{"hex even", func() string { return Hex(32) }, `^[0-9a-f]{32}$`},
 		{"hex odd", func() string { return Hex(17) }, `^[0-9a-f]{17}$`},
 		{"iam alphabet", func() string { return String("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17) }, `^[A-Z2-7]{17}$`},
@@ -63,4 +65,43 @@ func TestStringBadAlphabet(t *testing.T) {
 		}
 	}()
 	String("", 3)
+}
+
+// TestUnique: Unique fills every byte, a tail shorter than 8 included,
+// and ids made at once on many goroutines (threads) do not repeat.
+func TestUnique(t *testing.T) {
+	for n := range 20 {
+		set := make([]bool, n) // byte i was seen non-zero in some round
+		for range 64 {
+			b := make([]byte, n)
+			Unique(b)
+			for i, c := range b {
+				set[i] = set[i] || c != 0
+			}
+		}
+		for i, ok := range set {
+			if !ok {
+				t.Fatalf("Unique(%d bytes): byte %d always zero", n, i)
+			}
+		}
+	}
+	const workers, each = 8, 2000
+	ids := make(chan string, workers*each)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				ids <- UniqueUUID()
+			}
+		})
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		if seen[id] {
+			t.Fatalf("%s repeated", id)
+		}
+		seen[id] = true
+	}
 }

@@ -6,7 +6,6 @@
 package gateway
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -648,10 +647,11 @@ func remoteIP(r *http.Request) string {
 // newIDs returns a request id in the UUID form most services use and an
 // S3 x-amz-id-2 lookalike (48 random bytes in base64).
 func newIDs() (requestID, hostID string) {
-	// One random read and one string for both (awsid.UUID and
-	// awsid.Base64(48) made four allocations and read twice).
+	// One random fill and one string for both (awsid.UUID and
+	// awsid.Base64(48) made four allocations and read twice). They are
+	// unique, not secret: awsid.Unique, not crypto/rand (~0.5 µs).
 	var raw [16 + 48]byte
-	rand.Read(raw[:]) // never fails: crypto/rand crashes the program instead
+	awsid.Unique(raw[:])
 	var out [36 + 64]byte
 	awsid.EncodeUUID(out[:36], raw[:16])
 	base64.StdEncoding.Encode(out[36:], raw[16:])
