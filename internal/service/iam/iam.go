@@ -101,9 +101,9 @@ type ManagedPolicyCatalog interface {
 // Records and indexes. Tables are descriptions (a name and a type), not
 // state.
 var (
-	users            = storage.NewTable[userRecord]("user")
-	groups           = storage.NewTable[groupRecord]("group")
-	roles            = storage.NewTable[roleRecord]("role")
+	users  = storage.NewTable[userRecord]("user")
+	groups = storage.NewTable[groupRecord]("group")
+	roles  = storage.NewTable[roleRecord]("role")
 	// entityHeads read the users, groups and roles tables (in the order
 	// of entityKinds) as their entityHead.
 	entityHeads = [3]storage.Table[entityHead]{
