@@ -101,14 +101,9 @@ type ManagedPolicyCatalog interface {
 // Records and indexes. Tables are descriptions (a name and a type), not
 // state.
 var (
-	users  = storage.NewTable[userRecord]("user")
-	groups = storage.NewTable[groupRecord]("group")
-	roles  = storage.NewTable[roleRecord]("role")
-	// entityHeads read the users, groups and roles tables (in the order
-	// of entityKinds) as their entityHead.
-	entityHeads = [3]storage.Table[entityHead]{
-		storage.NewTable[entityHead]("user"), storage.NewTable[entityHead]("group"), storage.NewTable[entityHead]("role"),
-	}
+	users            = storage.NewTable[userRecord]("user")
+	groups           = storage.NewTable[groupRecord]("group")
+	roles            = storage.NewTable[roleRecord]("role")
 	policies         = storage.NewTable[policyRecord]("policy")
 	instanceProfiles = storage.NewTable[instanceProfileRecord]("instance-profile")
 	// groupMembers is keyed (lower(group), lower(user)).
@@ -264,6 +259,12 @@ type entityHead struct {
 
 // entityKinds are the kinds entityHeads and IAM.heads are indexed by.
 var entityKinds = [3]string{"user", "group", "role"}
+
+// entityHeads read the users, groups and roles tables (in the order of
+// entityKinds) as their entityHead.
+var entityHeads = [3]storage.Table[entityHead]{
+	storage.NewTable[entityHead]("user"), storage.NewTable[entityHead]("group"), storage.NewTable[entityHead]("role"),
+}
 
 type roleLastUsed struct {
 	Date   time.Time `json:"date"`
