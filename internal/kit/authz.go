@@ -192,7 +192,11 @@ func (f Input) field(name string) reflect.Value {
 
 // Str returns a string (or integer) member ("" when absent).
 func (f Input) Str(name string) string {
-	fv := f.field(name)
+	return str(f.field(name))
+}
+
+// str is Input.Str of a member's value.
+func str(fv reflect.Value) string {
 	if !fv.IsValid() {
 		return ""
 	}

@@ -38,7 +38,8 @@ func (a Authz) Checks(service, op string, input any, env Env) []Check {
 	if len(resources) == 0 {
 		resources = []string{"*"}
 	}
-	ctx := requestTags(in)
+	cf := in.common()
+	ctx := requestTags(cf)
 	if a.Context != nil {
 		for k, vals := range a.Context(op, in) {
 			if ctx == nil {
@@ -57,30 +58,89 @@ func (a Authz) Checks(service, op string, input any, env Env) []Check {
 	if a.NamesRoles {
 		return checks
 	}
-	return append(checks, passRoleChecks(a.IAMPrefix(service), in)...)
+	return append(checks, passRoleChecks(a.IAMPrefix(service), cf)...)
+}
+
+// commonFields are the members Checks reads from every input, whatever
+// the service: the roles passRoleChecks asks about and the tags
+// requestTags reads. A member the input does not have is the zero Value.
+type commonFields struct {
+	roles                   [3]reflect.Value // Role, RoleArn, RoleARN, in that order
+	target, targets         reflect.Value
+	tags, tagList, tagSpecs reflect.Value
+}
+
+// common finds f's commonFields in one pass over the struct's fields:
+// looking each up by name (reflect's FieldByName scans the fields) was
+// eight scans of every input on every authorization.
+func (f Input) common() (c commonFields) {
+	if !f.v.IsValid() || f.v.Kind() != reflect.Struct {
+		return c
+	}
+	t := f.v.Type()
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous {
+			// Promoted members: FieldByName's rules (depth, ambiguity).
+			return f.commonByName()
+		}
+		var p *reflect.Value
+		switch sf.Name {
+		case "Role":
+			p = &c.roles[0]
+		case "RoleArn":
+			p = &c.roles[1]
+		case "RoleARN":
+			p = &c.roles[2]
+		case "Target":
+			p = &c.target
+		case "Targets":
+			p = &c.targets
+		case "Tags":
+			p = &c.tags
+		case "TagList":
+			p = &c.tagList
+		case "TagSpecifications":
+			p = &c.tagSpecs
+		}
+		if p != nil {
+			*p = f.v.Field(i)
+		}
+	}
+	return c
+}
+
+// commonByName is common by FieldByName, for a struct with embedded
+// fields.
+func (f Input) commonByName() commonFields {
+	return commonFields{
+		roles:  [3]reflect.Value{f.field("Role"), f.field("RoleArn"), f.field("RoleARN")},
+		target: f.field("Target"), targets: f.field("Targets"),
+		tags: f.field("Tags"), tagList: f.field("TagList"), tagSpecs: f.field("TagSpecifications"),
+	}
 }
 
 // passRoleChecks ask iam:PassRole for each role an operation hands to the
 // service to act as (a function's Role, a rule's or its targets' RoleArn,
 // a subscription filter's roleArn), with iam:PassedToService.
-func passRoleChecks(prefix string, in Input) []Check {
+func passRoleChecks(prefix string, in commonFields) []Check {
 	var roles []string
-	add := func(f Input) {
-		for _, m := range []string{"Role", "RoleArn", "RoleARN"} {
-			if r := f.Str(m); strings.Contains(r, ":role/") {
+	add := func(f commonFields) {
+		for _, fv := range f.roles {
+			if r := str(fv); strings.Contains(r, ":role/") {
 				roles = append(roles, r)
 			}
 		}
 	}
 	add(in)
 	// EventBridge Scheduler hands one Target's RoleArn.
-	if t := reflect.Indirect(in.field("Target")); t.IsValid() && t.Kind() == reflect.Struct {
-		add(ValueInput(t))
+	if t := reflect.Indirect(in.target); t.IsValid() && t.Kind() == reflect.Struct {
+		add(ValueInput(t).common())
 	}
-	if t := in.field("Targets"); t.IsValid() && t.Kind() == reflect.Slice {
+	if t := in.targets; t.IsValid() && t.Kind() == reflect.Slice {
 		for i := 0; i < t.Len(); i++ {
 			if e := reflect.Indirect(t.Index(i)); e.Kind() == reflect.Struct {
-				add(ValueInput(e))
+				add(ValueInput(e).common())
 			}
 		}
 	}
@@ -96,7 +156,7 @@ func passRoleChecks(prefix string, in Input) []Check {
 // requestTags derives aws:RequestTag/<key> and aws:TagKeys from a Tags
 // member, in any of the shapes the models use (a list of Key/Value or
 // TagKey/TagValue structs, or a map).
-func requestTags(in Input) iam.Context {
+func requestTags(in commonFields) iam.Context {
 	var ctx iam.Context // nil until a tag is found: most requests have none
 	var keys []string
 	add := func(k, v string) {
@@ -108,8 +168,8 @@ func requestTags(in Input) iam.Context {
 	}
 	// EC2 carries tags in TagSpecifications ([{ResourceType, Tags}]).
 	var buf [2]reflect.Value
-	sources := append(buf[:0], in.field("Tags"), in.field("TagList"))
-	if specs := in.field("TagSpecifications"); specs.IsValid() && specs.Kind() == reflect.Slice {
+	sources := append(buf[:0], in.tags, in.tagList)
+	if specs := in.tagSpecs; specs.IsValid() && specs.Kind() == reflect.Slice {
 		for i := 0; i < specs.Len(); i++ {
 			e := specs.Index(i)
 			for e.Kind() == reflect.Pointer && !e.IsNil() {

@@ -3,6 +3,13 @@ package kit
 import (
 	"reflect"
 	"testing"
+
+	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
 )
 
 // Input shapes as the generated APIs write them.
@@ -87,5 +94,48 @@ func TestPassRole(t *testing.T) {
 	}
 	if got := (Authz{NamesRoles: true}).Checks("iam", "GetRole", &in{Role: &r1}, Env{}); len(got) != 1 {
 		t.Errorf("a service naming roles asked %+v", got)
+	}
+}
+
+// TestCommonFieldsAsByName: the one-pass lookup of the members every
+// authorization reads finds what FieldByName finds, member by member, in
+// the generated inputs that have them (and those that do not), and in a
+// struct with embedded fields (promoted members, FieldByName's rules).
+func TestCommonFieldsAsByName(t *testing.T) {
+	type inner struct {
+		RoleArn *string
+		Tags    []tag
+	}
+	type embeds struct {
+		inner
+		Role *string
+	}
+	for _, in := range []any{
+		&eventsapi.PutTargetsInput{}, &eventsapi.PutRuleInput{}, &schedulerapi.CreateScheduleInput{},
+		&lambdaapi.CreateFunctionInput{}, &iamapi.CreateRoleInput{}, &ec2api.RunInstancesInput{},
+		&dynamodbapi.GetItemInput{}, &embeds{}, &mapTags{}, struct{}{}, 42,
+	} {
+		f, _ := NewInput(in)
+		got, want := f.common(), f.commonByName()
+		for i, pair := range [][2]reflect.Value{
+			{got.roles[0], want.roles[0]}, {got.roles[1], want.roles[1]}, {got.roles[2], want.roles[2]},
+			{got.target, want.target}, {got.targets, want.targets},
+			{got.tags, want.tags}, {got.tagList, want.tagList}, {got.tagSpecs, want.tagSpecs},
+		} {
+			g, w := pair[0], pair[1]
+			if g.IsValid() != w.IsValid() || g.IsValid() && (g.Type() != w.Type() || g.Addr().Pointer() != w.Addr().Pointer()) {
+				t.Errorf("%T: member %d: %v, FieldByName's %v", in, i, g, w)
+			}
+		}
+	}
+}
+
+// BenchmarkChecksNoRolesNoTags is the common part of an authorization's
+// checks for an input with neither roles nor tags (DynamoDB GetItem).
+func BenchmarkChecksNoRolesNoTags(b *testing.B) {
+	in := &dynamodbapi.GetItemInput{TableName: new(string)}
+	b.ReportAllocs()
+	for b.Loop() {
+		Authz{}.Checks("dynamodb", "GetItem", in, Env{})
 	}
 }
