@@ -259,7 +259,8 @@ func (g *Gateway) Services() []*Service { return g.services }
 // ServeHTTP is the request pipeline.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rw := &statusWriter{ResponseWriter: w}
+	x := &exchange{w: statusWriter{ResponseWriter: w}}
+	rw := &x.w
 	reqID, hostID := newIDs()
 	meta := protocol.Meta{RequestID: reqID, HostID: hostID}
 	svcName, opName := "", ""
@@ -317,7 +318,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	svcName = svc.Spec.Name
-	opName = g.serve(rw, r, svc, hostBucket, meta)
+	opName = g.serve(x, r, svc, hostBucket, meta)
 	if svc.Observe != nil {
 		svc.Observe(Observation{
 			Request: r, HostBucket: hostBucket, Operation: opName, Status: rw.status(),
@@ -337,8 +338,19 @@ func (g *Gateway) isInternal(r *http.Request) bool {
 	return (strings.HasPrefix(p, "/_niwa/") || isLocalStackPath(p)) && g.hostBucket(r.Host) == ""
 }
 
+// exchange is what the pipeline keeps for one request, in one
+// allocation: the response writer, the handler's context and logger, and
+// the call the OnCall hook sees (four allocations when apart).
+type exchange struct {
+	w    statusWriter
+	ctx  request.Context
+	log  requestLog
+	call Call
+}
+
 // serve runs the pipeline for one service and returns the operation name.
-func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBucket string, meta protocol.Meta) (opName string) {
+func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket string, meta protocol.Meta) (opName string) {
+	w := &x.w
 	m, codec, err := svc.protocolFor(r)
 	if err != nil {
 		codec.EncodeError(w, &model.Service{Metadata: svc.Spec.Metadata}, nil, awserr.InternalFailure.New("%v", err), meta)
@@ -416,7 +428,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 	if account == "" {
 		account = g.cfg.DefaultAccount
 	}
-	ctx := &request.Context{
+	x.ctx = request.Context{
 		Context:   r.Context(),
 		RequestID: meta.RequestID,
 		Service:   svc.Spec.Name,
@@ -425,12 +437,14 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		Region:    region,
 		Caller:    id.Caller,
 		Clock:     g.cfg.Clock,
-		Log:       requestLogger(g.cfg.Log, svc.Spec.Name, op.Name, meta.RequestID),
+		Log:       x.log.init(g.cfg.Log, svc.Spec.Name, op.Name, meta.RequestID),
 		HTTP:      r,
 		SourceIP:  remoteIP(r),
 	}
+	ctx := &x.ctx
 	if g.cfg.OnCall != nil {
-		call = &Call{Context: ctx, Service: svc, Model: m, Operation: op}
+		x.call = Call{Context: ctx, Service: svc, Model: m, Operation: op}
+		call = &x.call
 	}
 	// A request is decoded and validated before niwa admits it lacks the
 	// operation, as AWS rejects a malformed request whatever it asks for:

@@ -13,7 +13,13 @@ import (
 // actually emitted.
 func requestLogger(base *slog.Logger, service, operation, requestID string) *slog.Logger {
 	// The logger and its handler in one allocation.
-	l := &requestLog{h: lazyAttrs{base: base.Handler(), service: service, operation: operation, requestID: requestID}}
+	return new(requestLog).init(base, service, operation, requestID)
+}
+
+// init makes l requestLogger's logger and returns it (the gateway keeps
+// l in its per-request exchange: no allocation of its own).
+func (l *requestLog) init(base *slog.Logger, service, operation, requestID string) *slog.Logger {
+	l.h = lazyAttrs{base: base.Handler(), service: service, operation: operation, requestID: requestID}
 	l.logger = *slog.New(&l.h)
 	return &l.logger
 }
