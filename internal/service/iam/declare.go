@@ -196,11 +196,20 @@ var attachOps = kit.Set("AttachRolePolicy", "AttachUserPolicy", "AttachGroupPoli
 	"DetachRolePolicy", "DetachUserPolicy", "DetachGroupPolicy")
 
 func conditionKeys(op string, in kit.Input) iam.Context {
-	c := iam.Context{}
-	if attachOps[op] {
-		c.Set("iam:policyarn", in.Str("PolicyArn"))
+	var c iam.Context // nil until a key has a value: most calls set none
+	set := func(key, value string) {
+		if value == "" {
+			return
+		}
+		if c == nil {
+			c = iam.Context{}
+		}
+		c.Set(key, value)
 	}
-	c.Set("iam:permissionsboundary", in.Str("PermissionsBoundary"))
-	c.Set("iam:awsservicename", in.Str("AWSServiceName"))
+	if attachOps[op] {
+		set("iam:policyarn", in.Str("PolicyArn"))
+	}
+	set("iam:permissionsboundary", in.Str("PermissionsBoundary"))
+	set("iam:awsservicename", in.Str("AWSServiceName"))
 	return c
 }

@@ -84,3 +84,32 @@ func TestEntityARNFromStore(t *testing.T) {
 	must(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: ptr.To("app"), Path: ptr.To("/ci/"), AssumeRolePolicyDocument: ptr.To(trustDoc)}))
 	check("role", "App", "arn:aws:iam::123456789012:role/ci/app")
 }
+
+// TestConditionKeys: IAM's own condition keys come from the members
+// that carry them, and a call without them has none.
+func TestConditionKeys(t *testing.T) {
+	for _, tc := range []struct {
+		op   string
+		in   any
+		want map[string]string
+	}{
+		{"AttachRolePolicy", &iamapi.AttachRolePolicyInput{RoleName: ptr.To("r"), PolicyArn: ptr.To("arn:aws:iam::aws:policy/P")},
+			map[string]string{"iam:policyarn": "arn:aws:iam::aws:policy/P"}},
+		{"CreateRole", &iamapi.CreateRoleInput{RoleName: ptr.To("r"), PermissionsBoundary: ptr.To("arn:aws:iam::123456789012:policy/b")},
+			map[string]string{"iam:permissionsboundary": "arn:aws:iam::123456789012:policy/b"}},
+		{"CreateServiceLinkedRole", &iamapi.CreateServiceLinkedRoleInput{AWSServiceName: ptr.To("elasticloadbalancing.amazonaws.com")},
+			map[string]string{"iam:awsservicename": "elasticloadbalancing.amazonaws.com"}},
+		{"GetRole", &iamapi.GetRoleInput{RoleName: ptr.To("r")}, map[string]string{}},
+	} {
+		in, _ := kit.NewInput(tc.in)
+		got := conditionKeys(tc.op, in)
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.op, got, tc.want)
+		}
+		for k, v := range tc.want {
+			if vals := got[k]; len(vals) != 1 || vals[0] != v {
+				t.Errorf("%s: %s = %v, want %s", tc.op, k, vals, v)
+			}
+		}
+	}
+}
