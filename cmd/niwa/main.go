@@ -414,11 +414,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
-	// Start-up's garbage (package initializers, wiring) goes back to the
-	// OS once niwa serves: with --gc-percent 400 the heap would keep it
-	// until traffic made the next collection, and an idle niwa's RSS
-	// would carry it (docs/performance.md, start-up and idle memory).
-	go debug.FreeOSMemory()
+	// No collection is forced here: start-up allocates ~1.3 MB now, and
+	// a forced GC (debug.FreeOSMemory) beside the first requests cost
+	// ~2-3 ms of CPU and ~100 page faults of start-up for no less idle
+	// RSS (docs/performance.md, start-up and idle memory).
 	select {
 	case err := <-errc:
 		if err != nil {
