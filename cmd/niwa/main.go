@@ -388,8 +388,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// that internal/server and the in-process servers of Go tests link no
 	// C library (docs/dependencies.md); a CGO_ENABLED=0 build has none.
 	cfg.SQLEngine = sqlEngine()
+	// The port is bound before the services are wired: a client that
+	// connects while niwa starts (a wait loop, an SDK's first call) is
+	// answered as soon as niwa serves, instead of being refused and
+	// retrying after its back-off.
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		fmt.Fprintln(stderr, "niwa:", err)
+		return 1
+	}
+	cfg.Listener = ln
 	srv, err := server.New(cfg)
 	if err != nil {
+		_ = ln.Close()
 		fmt.Fprintln(stderr, "niwa:", err)
 		return 1
 	}
