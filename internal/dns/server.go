@@ -76,7 +76,9 @@ func Listen(addr string, r *Resolver, log *slog.Logger, opts ...Option) (*Server
 	// the kernel's queues until the serving goroutines read them; Listen
 	// does not wait for those to start (niwa's start-up would wait for
 	// the scheduler twice): Close does.
-	started := make(chan struct{}, 2)
+	// Each server sends at most twice (started, then stopped with an
+	// error), so no send ever blocks, whenever Close reads.
+	started := make(chan struct{}, 4)
 	s.started = started
 	for _, srv := range []*mdns.Server{s.udp, s.tcp} {
 		srv.NotifyStartedFunc = func() { started <- struct{}{} }
