@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -46,11 +47,55 @@ const (
 // CA is the authority. It is safe for concurrent use (it never changes
 // once loaded).
 type CA struct {
+	// load, set by Lazy, loads the authority on first use; lazy is what
+	// it loaded (under mu; a failed load is tried again by the next use).
+	load func() (*CA, error)
+	mu   sync.Mutex
+	lazy *CA
+
 	root, inter       *x509.Certificate
 	rootDER, interDER []byte
 	interKey          crypto.Signer
 	// kept is what Load stored, for Keep.
 	kept state
+}
+
+// Lazy returns the authority kept in st as Load does, but loads (or
+// makes) it on first use: making one is two ECDSA keys and two
+// signatures, and the code that does it is pages of crypto/x509 niwa's
+// start-up need not touch when no certificate is asked for. now is read
+// then. Use Load when the root must exist at once (written to
+// --data-dir for clients to trust before their first request).
+func Lazy(st storage.Store, now func() time.Time) *CA {
+	return &CA{load: func() (*CA, error) { return Load(st, now()) }}
+}
+
+// get is the loaded authority (c itself unless c is lazy).
+func (c *CA) get() (*CA, error) {
+	if c.load == nil {
+		return c, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lazy == nil {
+		l, err := c.load()
+		if err != nil {
+			return nil, err
+		}
+		c.lazy = l
+	}
+	return c.lazy, nil
+}
+
+// loaded is the authority, or one without certificates (nil ones) when a
+// lazy load failed: the methods without an error return then answer
+// empty, Issue and Keep the error.
+func (c *CA) loaded() *CA {
+	l, err := c.get()
+	if err != nil {
+		return &CA{}
+	}
+	return l
 }
 
 // state is what the store keeps.
@@ -95,12 +140,25 @@ func Load(st storage.Store, now time.Time) (*CA, error) {
 // dropped every store, the authority clients already trust stays the one
 // a restart loads.
 func (c *CA) Keep(st storage.Store) error {
+	if c.load != nil {
+		c.mu.Lock()
+		l := c.lazy
+		c.mu.Unlock()
+		if l == nil {
+			return nil // never used, so never trusted: its first use makes one
+		}
+		return l.Keep(st)
+	}
 	return st.Update(func(tx storage.Tx) error { return table.Put(tx, scope, c.kept, "current") })
 }
 
 // Handler serves the root certificate (GET /_niwa/ca.pem), PEM-encoded.
 func (c *CA) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := c.get(); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "GET "+RootPath+" returns niwa's root certificate", http.StatusMethodNotAllowed)
@@ -207,28 +265,40 @@ func serial() *big.Int {
 }
 
 // Root returns the root certificate.
-func (c *CA) Root() *x509.Certificate { return c.root }
+func (c *CA) Root() *x509.Certificate { return c.loaded().root }
 
 // RootPEM returns the root certificate, PEM-encoded: what clients trust.
-func (c *CA) RootPEM() []byte { return encode(c.rootDER) }
+func (c *CA) RootPEM() []byte {
+	if c = c.loaded(); c.rootDER == nil {
+		return nil
+	}
+	return encode(c.rootDER)
+}
 
 // ChainPEM returns the chain a server sends after its leaf: the
 // intermediate, then the root (as ACM's GetCertificate returns it).
 func (c *CA) ChainPEM() []byte {
+	if c = c.loaded(); c.rootDER == nil {
+		return nil
+	}
 	return append(encode(c.interDER), encode(c.rootDER)...)
 }
 
 // Pool returns a pool holding the root, for verifying.
 func (c *CA) Pool() *x509.CertPool {
 	p := x509.NewCertPool()
-	p.AddCert(c.root)
+	if c = c.loaded(); c.root != nil {
+		p.AddCert(c.root)
+	}
 	return p
 }
 
 // Intermediates returns a pool holding the intermediate.
 func (c *CA) Intermediates() *x509.CertPool {
 	p := x509.NewCertPool()
-	p.AddCert(c.inter)
+	if c = c.loaded(); c.inter != nil {
+		p.AddCert(c.inter)
+	}
 	return p
 }
 
@@ -311,6 +381,10 @@ func (c *CA) Issue(names []string, key crypto.Signer, notBefore time.Time, valid
 	if len(names) == 0 {
 		return nil, errors.New("ca: a certificate needs at least one name")
 	}
+	c, err := c.get()
+	if err != nil {
+		return nil, err
+	}
 	t := &x509.Certificate{
 		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: names[0]},
@@ -349,5 +423,8 @@ func (c *CA) Issue(names []string, key crypto.Signer, notBefore time.Time, valid
 
 // IsOurs reports whether cert was signed by this authority's intermediate.
 func (c *CA) IsOurs(cert *x509.Certificate) bool {
+	if c = c.loaded(); c.inter == nil {
+		return false
+	}
 	return bytes.Equal(cert.RawIssuer, c.inter.RawSubject) && cert.CheckSignatureFrom(c.inter) == nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,5 +121,81 @@ func TestLoadKeepsTheAuthority(t *testing.T) {
 	}
 	if _, err := leaf.Cert.Verify(x509.VerifyOptions{Roots: first.Pool(), Intermediates: first.Intermediates(), CurrentTime: epoch}); err != nil {
 		t.Fatalf("a leaf of the reloaded authority does not verify against the first root: %v", err)
+	}
+}
+
+// TestLazy: an in-memory niwa makes its authority on first use (start-up
+// does not), concurrent first uses share one authority, the one made is
+// kept in the store as Load keeps it, and Keep before any use keeps
+// nothing (the first use after a reset makes one).
+func TestLazy(t *testing.T) {
+	b, err := storage.Open(storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	st, _ := b.Store("ca")
+	stored := func() bool {
+		var found bool
+		_ = st.View(func(tx storage.Tx) error {
+			_, found, err = table.Get(tx, scope, "current")
+			return err
+		})
+		return found
+	}
+	calls := 0
+	now := func() time.Time { calls++; return epoch }
+	c := Lazy(st, now)
+	if calls != 0 || stored() {
+		t.Fatal("Lazy made the authority before its first use")
+	}
+	if err := c.Keep(st); err != nil || stored() || calls != 0 {
+		t.Fatalf("Keep before first use: err %v, stored %v, clock read %d times", err, stored(), calls)
+	}
+	roots := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range roots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key, _ := NewKey(ECP256)
+			leaf, err := c.Issue([]string{"a.example"}, key, epoch, time.Hour)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := leaf.Cert.Verify(x509.VerifyOptions{Roots: c.Pool(), Intermediates: c.Intermediates(), CurrentTime: epoch}); err != nil {
+				t.Error(err)
+			}
+			roots[i] = string(c.RootPEM())
+		}()
+	}
+	wg.Wait()
+	for _, r := range roots {
+		if r == "" || r != roots[0] {
+			t.Fatal("concurrent first uses saw different authorities")
+		}
+	}
+	if calls != 1 || !stored() {
+		t.Fatalf("after first use: clock read %d times (want 1), stored %v", calls, stored())
+	}
+	if got := c.Root().NotBefore; !got.Equal(epoch.Add(-time.Hour)) {
+		t.Errorf("NotBefore = %v, want an hour before the clock's time at first use", got)
+	}
+	// Load over the same store finds the one the lazy authority made.
+	loaded, err := Load(st, epoch.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(loaded.RootPEM()) != roots[0] {
+		t.Fatal("Load made another authority than the lazy one stored")
+	}
+	// After a reset (stores dropped) Keep stores it again.
+	if err := b.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = b.Store("ca")
+	if err := c.Keep(st); err != nil || !stored() {
+		t.Fatalf("Keep after use: err %v, stored %v", err, stored())
 	}
 }

@@ -22,6 +22,12 @@ type Server struct {
 	addr     string
 	view     View
 	wg       sync.WaitGroup
+	// started receives once per listener when it serves (or failed to):
+	// Close waits for both, since Shutdown of a miekg server that has not
+	// started yet is a no-op and the server would then start and never
+	// stop.
+	started chan struct{}
+	waited  sync.Once
 }
 
 // Option configures a Server.
@@ -66,10 +72,14 @@ func Listen(addr string, r *Resolver, log *slog.Logger, opts ...Option) (*Server
 	h := mdns.HandlerFunc(s.serve)
 	s.udp = &mdns.Server{PacketConn: pc, Handler: h, UDPSize: 65535}
 	s.tcp = &mdns.Server{Listener: ln, Handler: h, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
-	// Shutdown of a miekg server that has not started yet is a no-op, and
-	// the server would then start and never stop: wait until both serve
-	// before handing the server out, so Close always stops them.
-	started := make(chan struct{}, 2)
+	// The sockets are bound and listening, so queries sent now wait in
+	// the kernel's queues until the serving goroutines read them; Listen
+	// does not wait for those to start (niwa's start-up would wait for
+	// the scheduler twice): Close does.
+	// Each server sends at most twice (started, then stopped with an
+	// error), so no send ever blocks, whenever Close reads.
+	started := make(chan struct{}, 4)
+	s.started = started
 	for _, srv := range []*mdns.Server{s.udp, s.tcp} {
 		srv.NotifyStartedFunc = func() { started <- struct{}{} }
 		s.wg.Add(1)
@@ -81,8 +91,6 @@ func Listen(addr string, r *Resolver, log *slog.Logger, opts ...Option) (*Server
 			}
 		}()
 	}
-	<-started
-	<-started
 	return s, nil
 }
 
@@ -91,6 +99,10 @@ func (s *Server) Addr() string { return s.addr }
 
 // Close stops both listeners.
 func (s *Server) Close() error {
+	s.waited.Do(func() {
+		<-s.started
+		<-s.started
+	})
 	err := s.udp.Shutdown()
 	if terr := s.tcp.Shutdown(); err == nil {
 		err = terr

@@ -28,10 +28,11 @@ const hostsRefresh = 2 * time.Second
 // SetNames gives the runtime the names niwa hands out, with their
 // addresses (internal/server wires what niwa's DNS answers for every
 // service's names).
-func (r *Runtime) SetNames(names proc.Names) {
-	r.hosts.SetNames(names)
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Runtime) SetNames(names proc.Names) { r.hosts.SetNames(names) }
+
+// startRefreshing starts refreshHosts with the first instance booted (a
+// niwa that runs no instance needs no ticker); r.mu is held.
+func (r *Runtime) startRefreshing() {
 	if r.refreshing || r.closed {
 		return
 	}

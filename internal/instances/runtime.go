@@ -176,6 +176,7 @@ func (r *Runtime) Boot(account, region, id string) error {
 		return err
 	}
 	r.vms[k] = v
+	r.startRefreshing()
 	go func() { _ = v.srv.Serve(ln) }()
 	go v.boot()
 	return nil

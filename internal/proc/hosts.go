@@ -103,8 +103,8 @@ func NewHosts(path string, log *slog.Logger) *Hosts {
 }
 
 // SetNames gives the files the names niwa hands out (internal/server
-// wires what every service lists, with niwa's DNS answers), and writes
-// them.
+// wires what every service lists, with niwa's DNS answers), and rewrites
+// the files that exist.
 func (h *Hosts) SetNames(names Names) {
 	h.mu.Lock()
 	h.names = names
@@ -114,7 +114,7 @@ func (h *Hosts) SetNames(names Names) {
 
 // SetVPCNames gives the VPCs' files what each VPC's resolver answers
 // (internal/server wires Route53's private zones and the instances'
-// names), and writes them.
+// names), and rewrites the files that exist.
 func (h *Hosts) SetVPCNames(fn VPCNames) {
 	h.mu.Lock()
 	h.vpc = fn
@@ -170,11 +170,15 @@ func (h *Hosts) MountsFor(n Net) []Mount {
 func (h *Hosts) Refresh() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	nets := []Net{{}}
+	// Only the files a process asked for (PathFor, RefreshFor) exist and
+	// are kept current: a niwa that runs no process writes none (it
+	// wrote two, reading /etc/hosts for each, at every start).
+	nets := make([]Net, 0, len(h.written))
 	for n := range h.written {
-		if n != (Net{}) {
-			nets = append(nets, n)
-		}
+		nets = append(nets, n)
+	}
+	if len(nets) == 0 {
+		return
 	}
 	// The names are every network's: listed once for all the files.
 	names, err := h.listNames()

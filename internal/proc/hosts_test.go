@@ -218,3 +218,28 @@ func TestHostsNamesAddresses(t *testing.T) {
 		}
 	}
 }
+
+// TestHostsMadeOnFirstAsk: setting the names (niwa's start-up) writes no
+// file and lists no name; the first process's ask makes the file, and
+// from then on a refresh keeps it current.
+func TestHostsMadeOnFirstAsk(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hosts")
+	h := NewHosts(path, nil)
+	listed := 0
+	names := []string{"a.us-east-1.rds.localhost"}
+	h.SetNames(func() ([]Entry, error) { listed++; return loopback(names...), nil })
+	h.SetVPCNames(func(Net) ([]Entry, error) { return nil, nil })
+	h.Refresh()
+	if _, err := os.Stat(path); !os.IsNotExist(err) || listed != 0 {
+		t.Fatalf("before any process: stat %v, names listed %d times", err, listed)
+	}
+	if got := h.Path(); got != path {
+		t.Fatalf("Path = %q, want %q", got, path)
+	}
+	names = append(names, "b.us-east-1.rds.localhost")
+	h.Refresh()
+	if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), "127.0.0.1\tb.us-east-1.rds.localhost\n") {
+		t.Fatalf("after a refresh: %q %v", b, err)
+	}
+}

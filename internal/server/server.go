@@ -37,6 +37,12 @@ type Config struct {
 	// Host and Port are the listen address (default 127.0.0.1:4566).
 	Host string
 	Port int
+	// Listener, when set, is the listener Listen uses instead of binding
+	// Host:Port (the caller bound it). cmd/niwa binds before New, so that
+	// a client connecting while niwa starts waits in the kernel's
+	// backlog and is answered as soon as niwa serves, instead of being
+	// refused and retrying later.
+	Listener net.Listener
 	// DataDir makes state durable; empty keeps it in memory.
 	DataDir string
 	// Fsync waits for the disk on every commit (power-loss durability).
@@ -248,9 +254,12 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Listen binds the configured address. Port 0 picks a free port.
 func (s *Server) Listen() error {
-	ln, err := net.Listen("tcp", net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port)))
-	if err != nil {
-		return err
+	ln := s.cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))); err != nil {
+			return err
+		}
 	}
 	s.ln = ln
 	if s.tls != nil {

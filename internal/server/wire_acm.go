@@ -19,17 +19,20 @@ import (
 // wireACM loads (or makes, on first start) niwa's local certificate
 // authority, serves its root at GET /_niwa/ca.pem and, with --data-dir,
 // writes it to <data-dir>/ca.pem; then wires ACM, which issues from it
-// and validates DNS requests against Route53's public zones.
+// and validates DNS requests against Route53's public zones. In memory
+// (no --data-dir) the authority is made on first use: no client can
+// trust a root it has not fetched yet, and making it is ~1,000
+// allocations and pages of crypto/x509 at every start.
 func wireACM(d *deps) (*wiring, error) {
 	caStore, err := d.store("ca")
 	if err != nil {
 		return nil, err
 	}
-	authority, err := ca.Load(caStore, d.clock.Now())
-	if err != nil {
-		return nil, err
-	}
+	authority := ca.Lazy(caStore, d.clock.Now)
 	if d.cfg.DataDir != "" {
+		if authority, err = ca.Load(caStore, d.clock.Now()); err != nil {
+			return nil, err
+		}
 		if err := os.WriteFile(filepath.Join(d.cfg.DataDir, ca.RootFile), authority.RootPEM(), 0o644); err != nil {
 			return nil, fmt.Errorf("ca: write root certificate: %w", err)
 		}

@@ -76,7 +76,7 @@ func noSuchGeo() error {
 
 // geoIndex finds the entry with exactly these codes.
 func (s *Route53) geoIndex(continent, country, sub string) int {
-	for i, g := range s.geo {
+	for i, g := range s.geo() {
 		if g.Continent == continent && g.Country == country && g.Subdivision == sub {
 			return i
 		}
@@ -100,7 +100,7 @@ func (s *Route53) GetGeoLocation(_ *request.Context, in *route53api.GetGeoLocati
 	if i < 0 {
 		return nil, noSuchGeo()
 	}
-	d := s.geo[i].out()
+	d := s.geo()[i].out()
 	return &route53api.GetGeoLocationOutput{GeoLocationDetails: &d}, nil
 }
 
@@ -123,8 +123,9 @@ func (s *Route53) ListGeoLocations(_ *request.Context, in *route53api.ListGeoLoc
 		}
 	}
 	out := &route53api.ListGeoLocationsOutput{GeoLocationDetailsList: []route53api.GeoLocationDetails{}, MaxItems: ptr.To(strconv.Itoa(max)), IsTruncated: ptr.To(false)}
-	for i := start; i < len(s.geo); i++ {
-		g := s.geo[i]
+	geo := s.geo()
+	for i := start; i < len(geo); i++ {
+		g := geo[i]
 		if len(out.GeoLocationDetailsList) == max {
 			out.IsTruncated = ptr.To(true)
 			if g.Continent != "" {

@@ -1,6 +1,7 @@
 package route53
 
 import (
+	"sync"
 	"testing"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
@@ -61,4 +62,29 @@ func TestGeoLocations(t *testing.T) {
 	if order[0] != "AF//" || order[7] != "/*/" || !seen["/US/WA"] || !seen["/DE/"] || len(order) < 300 {
 		t.Fatalf("catalog order %v (%d)", order[:9], len(order))
 	}
+}
+
+// TestGeoLocationsConcurrentFirstUse: the catalog is parsed by its first
+// use; concurrent first calls all see the whole of it.
+func TestGeoLocationsConcurrentFirstUse(t *testing.T) {
+	f := newFixture(t)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			out, err := f.GetGeoLocation(f.ctx, &route53api.GetGeoLocationInput{CountryCode: ptr.To("US"), SubdivisionCode: ptr.To("WA")})
+			if err != nil || ptr.Deref(out.GeoLocationDetails.SubdivisionName) != "Washington" {
+				t.Errorf("GetGeoLocation: %+v, %v", out, err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			out, err := f.ListGeoLocations(f.ctx, &route53api.ListGeoLocationsInput{})
+			if err != nil || len(out.GeoLocationDetailsList) != 100 || ptr.Deref(out.GeoLocationDetailsList[0].ContinentCode) != "AF" {
+				t.Errorf("ListGeoLocations: %d entries, %v", len(out.GeoLocationDetailsList), err)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -44,8 +44,9 @@ type Route53 struct {
 	// propagation is how long a change stays PENDING.
 	propagation time.Duration
 	clock       clock.Clock
-	// geo is the geolocation catalog (geo.go), read-only after New.
-	geo []geoEntry
+	// geo is the geolocation catalog (geo.go), parsed on first use
+	// (~200 KB of entries every start otherwise), read-only after.
+	geo func() []geoEntry
 	// bus reaches CloudWatch Logs to check query logging log groups.
 	bus *events.Bus
 
@@ -105,7 +106,7 @@ func WithPropagation(d time.Duration) Option {
 // New returns the Route53 service storing its state in store.
 func New(store storage.Store, opts ...Option) *Route53 {
 	w := &watchers{}
-	s := &Route53{store: notifyingStore{store, w.notify}, watch: w, source: &Source{store: store}, clock: clock.Real{}, geo: parseGeo(geolocationsTSV)}
+	s := &Route53{store: notifyingStore{store, w.notify}, watch: w, source: &Source{store: store}, clock: clock.Real{}, geo: sync.OnceValue(func() []geoEntry { return parseGeo(geolocationsTSV) })}
 	s.resolver = &dns.Resolver{Source: s.source}
 	for _, o := range opts {
 		o(s)
