@@ -220,6 +220,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.CloudTrailDeliveryInterval, "cloudtrail-delivery-interval", envs.duration("cloudtrail-delivery-interval", "NIWA_CLOUDTRAIL_DELIVERY_INTERVAL", 5*time.Minute),
 		"how often CloudTrail trails deliver log files to S3, SNS and CloudWatch Logs, on niwa's clock (NIWA_CLOUDTRAIL_DELIVERY_INTERVAL)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file, ended at shutdown (for `go tool pprof`); off by default")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file at shutdown, before anything is freed, with the runtime's memory statistics at its end (for `go tool pprof`); off by default")
 	var envKeys keyList
 	if v := os.Getenv("NIWA_ACCESS_KEYS"); v != "" {
 		if err := envKeys.Set(v); err != nil {
@@ -429,6 +430,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case <-ctx.Done():
 	}
 	cfg.Log.Info("shutting down")
+	if *memProfile != "" {
+		if err := writeHeapProfile(*memProfile); err != nil {
+			fmt.Fprintln(stderr, "niwa: --memprofile:", err)
+		}
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -436,6 +442,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// writeHeapProfile writes the heap profile in pprof's text form, which
+// `go tool pprof` reads and which ends with runtime.MemStats: what the heap
+// holds live (as of the last collection), what it holds unswept, idle and
+// returned to the OS, and the stacks — the Go side of niwa's RSS.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 1); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // or returns v, or def when v is empty.
