@@ -223,12 +223,19 @@ func main() {
 	final := map[string]procMemory{}
 	for name, s := range servers {
 		final[name] = readProcMemory(s.cmd.Process.Pid)
+	}
+	// And once idle: what a server left running after a burst of work
+	// keeps (niwa returns freed heap idleAfter after its last collection).
+	time.Sleep(3 * time.Second)
+	settled := map[string]procMemory{}
+	for name, s := range servers {
+		settled[name] = readProcMemory(s.cmd.Process.Pid)
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
 		_ = s.cmd.Wait()
 	}
 
 	printTables(os.Stdout, names, workloads, startups, idle, results, floor, *n, *conc, *minCPU, *nRounds)
-	printMemory(os.Stdout, names, idle, final, stored, floor, *starts)
+	printMemory(os.Stdout, names, idle, final, settled, stored, floor, *starts)
 }
 
 // printTables writes the results as Markdown, ready for
