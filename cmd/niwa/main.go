@@ -210,7 +210,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	gcPercent := fs.Int("gc-percent", envs.int("gc-percent", "NIWA_GC_PERCENT", 400),
 		"Go garbage collector target percentage (NIWA_GC_PERCENT; GOGC, when set, wins over the default); 400 trades a few MiB of heap under load for about a fifth less CPU per request")
 	memoryLimit := fs.String("memory-limit", env("NIWA_MEMORY_LIMIT", "auto"),
-		"Go's soft memory limit (NIWA_MEMORY_LIMIT; GOMEMLIMIT, when set, wins over the default): auto (after every collection, the larger of 64MiB and twice the live heap), auto:<floor>, off, or a size such as 512MiB")
+		"Go's soft memory limit (NIWA_MEMORY_LIMIT; GOMEMLIMIT, when set, wins over the default): auto (after every collection, the larger of 64MiB and twice the live heap; freed memory returned when niwa goes idle), auto:<floor>, off, or a size such as 512MiB")
 	fs.DurationVar(&cfg.Timeouts.Header, "header-timeout", envs.duration("header-timeout", "NIWA_HEADER_TIMEOUT", server.DefaultHeaderTimeout),
 		"how long a client may take to send a request's headers (NIWA_HEADER_TIMEOUT)")
 	fs.DurationVar(&cfg.Timeouts.Body, "body-timeout", envs.duration("body-timeout", "NIWA_BODY_TIMEOUT", server.DefaultBodyTimeout),
