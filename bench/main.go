@@ -87,6 +87,7 @@ func main() {
 	only := flag.String("only", "", "run only this server (niwa or moto)")
 	filter := flag.String("workload", "", "run only workloads whose name contains this")
 	profile := flag.String("niwa-cpuprofile", "", "run niwa with --cpuprofile FILE (profile of every workload run)")
+	memProfile := flag.String("niwa-memprofile", "", "run niwa with --memprofile FILE (its heap and the runtime's memory statistics after every workload)")
 	nRounds := flag.Int("rounds", 1, "measure each workload this many times per server, alternating, and report the median round")
 	starts := flag.Int("starts", 10, "start each server this many times and report the median start-up to first answer")
 	floorServe := flag.Int("floor-serve", 0, "internal: serve the trivial HTTP server the floor is measured on, on this port")
@@ -110,6 +111,9 @@ func main() {
 			args := []string{"--port", strconv.Itoa(port), "--dns-port", "0", "--log-level", "error"}
 			if *profile != "" {
 				args = append(args, "--cpuprofile", *profile)
+			}
+			if *memProfile != "" {
+				args = append(args, "--memprofile", *memProfile)
 			}
 			return exec.Command(bin, args...)
 		},
@@ -216,15 +220,22 @@ func main() {
 			}
 		}
 	}
-	final := map[string]int64{}
+	final := map[string]procMemory{}
 	for name, s := range servers {
-		final[name] = rssKB(s.cmd.Process.Pid)
+		final[name] = readProcMemory(s.cmd.Process.Pid)
+	}
+	// And once idle: what a server left running after a burst of work
+	// keeps (niwa returns freed heap idleAfter after its last collection).
+	time.Sleep(3 * time.Second)
+	settled := map[string]procMemory{}
+	for name, s := range servers {
+		settled[name] = readProcMemory(s.cmd.Process.Pid)
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
 		_ = s.cmd.Wait()
 	}
 
 	printTables(os.Stdout, names, workloads, startups, idle, results, floor, *n, *conc, *minCPU, *nRounds)
-	printMemory(os.Stdout, names, idle, final, stored, floor, *starts)
+	printMemory(os.Stdout, names, idle, final, settled, stored, floor, *starts)
 }
 
 // printTables writes the results as Markdown, ready for
@@ -456,16 +467,33 @@ func cpuTime(pid int) time.Duration {
 	return time.Duration(utime+stime) * time.Second / clkTck
 }
 
-func rssKB(pid int) int64 {
+func rssKB(pid int) int64 { return readProcMemory(pid).rss }
+
+// procMemory is a process's RSS from /proc/<pid>/status, in KiB: all of
+// it, and the anonymous (heaps, stacks) and file-backed (the binary's and
+// libraries' pages) parts.
+type procMemory struct{ rss, anon, file int64 }
+
+func readProcMemory(pid int) procMemory {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	check(err)
+	var m procMemory
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			kb, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
-			return kb
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			m.rss = kb
+		case "RssAnon:":
+			m.anon = kb
+		case "RssFile:":
+			m.file = kb
 		}
 	}
-	return 0
+	return m
 }
 
 func cpuModel() string {

@@ -210,7 +210,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	gcPercent := fs.Int("gc-percent", envs.int("gc-percent", "NIWA_GC_PERCENT", 400),
 		"Go garbage collector target percentage (NIWA_GC_PERCENT; GOGC, when set, wins over the default); 400 trades a few MiB of heap under load for about a fifth less CPU per request")
 	memoryLimit := fs.String("memory-limit", env("NIWA_MEMORY_LIMIT", "auto"),
-		"Go's soft memory limit (NIWA_MEMORY_LIMIT; GOMEMLIMIT, when set, wins over the default): auto (after every collection, the larger of 64MiB and twice the live heap), auto:<floor>, off, or a size such as 512MiB")
+		"Go's soft memory limit (NIWA_MEMORY_LIMIT; GOMEMLIMIT, when set, wins over the default): auto (after every collection, the larger of 64MiB and twice the live heap; freed memory returned when niwa goes idle), auto:<floor>, off, or a size such as 512MiB")
 	fs.DurationVar(&cfg.Timeouts.Header, "header-timeout", envs.duration("header-timeout", "NIWA_HEADER_TIMEOUT", server.DefaultHeaderTimeout),
 		"how long a client may take to send a request's headers (NIWA_HEADER_TIMEOUT)")
 	fs.DurationVar(&cfg.Timeouts.Body, "body-timeout", envs.duration("body-timeout", "NIWA_BODY_TIMEOUT", server.DefaultBodyTimeout),
@@ -220,6 +220,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.CloudTrailDeliveryInterval, "cloudtrail-delivery-interval", envs.duration("cloudtrail-delivery-interval", "NIWA_CLOUDTRAIL_DELIVERY_INTERVAL", 5*time.Minute),
 		"how often CloudTrail trails deliver log files to S3, SNS and CloudWatch Logs, on niwa's clock (NIWA_CLOUDTRAIL_DELIVERY_INTERVAL)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file, ended at shutdown (for `go tool pprof`); off by default")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file at shutdown, before anything is freed, with the runtime's memory statistics at its end (for `go tool pprof`); off by default")
 	var envKeys keyList
 	if v := os.Getenv("NIWA_ACCESS_KEYS"); v != "" {
 		if err := envKeys.Set(v); err != nil {
@@ -439,6 +440,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case <-ctx.Done():
 	}
 	cfg.Log.Info("shutting down")
+	if *memProfile != "" {
+		if err := writeHeapProfile(*memProfile); err != nil {
+			fmt.Fprintln(stderr, "niwa: --memprofile:", err)
+		}
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -446,6 +452,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// writeHeapProfile writes the heap profile in pprof's text form, which
+// `go tool pprof` reads and which ends with runtime.MemStats: what the heap
+// holds live (as of the last collection), what it holds unswept, idle and
+// returned to the OS, and the stacks — the Go side of niwa's RSS.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 1); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // or returns v, or def when v is empty.

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -475,5 +477,29 @@ func TestTimeoutSettings(t *testing.T) {
 				t.Fatalf("niwa answered %q, want it to start with %q", got.String(), c.want)
 			}
 		})
+	}
+}
+
+// TestMemProfile: --memprofile writes, at shutdown, a heap profile that
+// ends with the runtime's memory statistics (what docs/performance.md's
+// RSS attribution reads).
+func TestMemProfile(t *testing.T) {
+	clearEnv(t)
+	path := filepath.Join(t.TempDir(), "heap.txt")
+	s := startServe(t, "--port", "0", "--dns-port", "0", "--memprofile", path)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("profile written before shutdown: %v", err)
+	}
+	if code := s.stop(); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, s.stderr)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"heap profile: ", "# runtime.MemStats", "# HeapReleased = "} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("profile lacks %q", want)
+		}
 	}
 }

@@ -7,7 +7,11 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/niwa-cloud/niwa/internal/clock"
 )
 
 // niwa runs with GOGC=400 (--gc-percent): its live heap is small and its
@@ -19,11 +23,42 @@ import (
 // sets Go's soft memory limit to the larger of a floor and twice the live
 // heap plus some room for the rest of the runtime, so a large heap is
 // collected as with GOGC=100 and a small one as with GOGC=400.
+//
+// Between collections the heap holds garbage and freed pages the runtime
+// keeps for the next allocations; under load that is the price of
+// collecting seldom, but when niwa goes idle nothing will reuse them and
+// no collection comes to shrink them. So the governor also watches for
+// idleness: idleAfter after a collection, if less than idleAllocs was
+// allocated since and more than idleWaste of the heap is not live, niwa
+// is idle with memory to give back, and it collects and returns the free
+// pages to the OS (debug.FreeOSMemory). It is a timer re-set at each
+// collection, so an idle niwa is woken at most twice (the check and,
+// after the release's collection, one more that finds nothing to do).
 type memoryGovernor struct {
 	floor int64 // bytes; below it GOGC alone decides
 	// last is the limit set most recently, for tests and the log.
-	last    atomic.Int64
+	last atomic.Int64
+
+	// clock schedules the idle check (nil: none); release returns the
+	// memory (debug.FreeOSMemory); read reads the runtime's metrics
+	// (readRuntime). Tests replace them.
+	clock   clock.Clock
+	release func()
+	read    func() memReading
+
+	mu      sync.Mutex
 	samples []metrics.Sample
+	timer   clock.Timer
+	// allocs is the heap's cumulative allocation when the idle check was
+	// armed.
+	allocs uint64
+	// released: the last check released; the next idle one does not
+	// again, so that memory the collection cannot free (or a wrong
+	// reading) never makes an idle niwa collect every idleAfter.
+	released bool
+	// releases counts idle releases and checks the idle checks done, for
+	// tests.
+	releases, checks atomic.Int64
 }
 
 const (
@@ -31,7 +66,30 @@ const (
 	// governorHeadroom covers what the runtime holds besides the heap
 	// (stacks, metadata, buffers) so the limit is not hit by them alone.
 	governorHeadroom = 16 << 20
+
+	// The idle release: idleAfter without a collection and with less
+	// than idleAllocs allocated is idle; more than idleWaste of heap not
+	// live (free pages kept plus garbage not yet collected) is worth a
+	// collection to give back.
+	idleAfter  = time.Second
+	idleAllocs = 1 << 20
+	idleWaste  = 8 << 20
 )
+
+// The metrics the governor reads, in g.samples' order.
+const (
+	sampleLive    = iota // /gc/heap/live:bytes: live heap at the last collection
+	sampleAllocs         // cumulative bytes allocated
+	sampleObjects        // live objects and garbage not yet swept
+	sampleFree           // free heap pages kept, not returned to the OS
+)
+
+var governorMetrics = [...]string{
+	sampleLive:    "/gc/heap/live:bytes",
+	sampleAllocs:  "/gc/heap/allocs:bytes",
+	sampleObjects: "/memory/classes/heap/objects:bytes",
+	sampleFree:    "/memory/classes/heap/free:bytes",
+}
 
 // parseMemoryLimit reads --memory-limit: "auto" (the governor, with the
 // default floor), "auto:<size>" (the governor with that floor), "off", or
@@ -43,13 +101,13 @@ func parseMemoryLimit(v string) (*memoryGovernor, int64, error) {
 	case v == "off":
 		return nil, 0, nil
 	case v == "auto" || v == "":
-		return &memoryGovernor{floor: defaultMemoryFloor}, 0, nil
+		return newMemoryGovernor(defaultMemoryFloor), 0, nil
 	case strings.HasPrefix(v, "auto:"):
 		n, err := parseBytes(strings.TrimPrefix(v, "auto:"))
 		if err != nil {
 			return nil, 0, err
 		}
-		return &memoryGovernor{floor: n}, 0, nil
+		return newMemoryGovernor(n), 0, nil
 	}
 	n, err := parseBytes(v)
 	return nil, n, err
@@ -77,9 +135,39 @@ func parseBytes(v string) (int64, error) {
 	return n * mult, nil
 }
 
+func newMemoryGovernor(floor int64) *memoryGovernor {
+	return &memoryGovernor{floor: floor, clock: clock.Real{}, release: debug.FreeOSMemory}
+}
+
+// memReading is what the governor reads of the runtime, in bytes.
+type memReading struct {
+	live    uint64 // live heap at the last collection
+	allocs  uint64 // allocated since the start
+	objects uint64 // heap objects: live ones and garbage not yet swept
+	free    uint64 // free heap pages kept, not returned to the OS
+}
+
+// init prepares the samples (and read, when not set).
+func (g *memoryGovernor) init() {
+	g.samples = make([]metrics.Sample, len(governorMetrics))
+	for i, name := range governorMetrics {
+		g.samples[i].Name = name
+	}
+	if g.read == nil {
+		g.read = g.readRuntime
+	}
+}
+
+// readRuntime reads the runtime's metrics; g.mu is held.
+func (g *memoryGovernor) readRuntime() memReading {
+	metrics.Read(g.samples)
+	return memReading{live: g.sample(sampleLive), allocs: g.sample(sampleAllocs),
+		objects: g.sample(sampleObjects), free: g.sample(sampleFree)}
+}
+
 // start sets the first limit and re-sets it after every collection.
 func (g *memoryGovernor) start() {
-	g.samples = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	g.init()
 	g.adjust()
 	g.arm()
 }
@@ -96,15 +184,77 @@ func (g *memoryGovernor) arm() {
 }
 
 func (g *memoryGovernor) adjust() {
-	metrics.Read(g.samples)
-	var live int64
-	if s := g.samples[0]; s.Value.Kind() == metrics.KindUint64 {
-		live = int64(s.Value.Uint64())
-	}
-	limit := g.limitFor(live)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	m := g.read()
+	limit := g.limitFor(int64(m.live))
 	if g.last.Swap(limit) != limit {
 		debug.SetMemoryLimit(limit)
 	}
+	g.armIdleCheck(m.allocs)
+}
+
+func (g *memoryGovernor) sample(i int) uint64 {
+	if v := g.samples[i].Value; v.Kind() == metrics.KindUint64 {
+		return v.Uint64()
+	}
+	return 0
+}
+
+// armIdleCheck (re)starts the idle timer from now, when allocs had been
+// allocated; g.mu is held.
+func (g *memoryGovernor) armIdleCheck(allocs uint64) {
+	if g.clock == nil {
+		return
+	}
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	g.allocs = allocs
+	g.timer = g.clock.AfterFunc(idleAfter, g.idleCheck)
+}
+
+// idleCheck runs idleAfter after a collection (or the previous check).
+func (g *memoryGovernor) idleCheck() {
+	g.mu.Lock()
+	m := g.read()
+	allocated := m.allocs - g.allocs
+	waste := m.objects + m.free - min(m.live, m.objects)
+	act := idleAction(allocated, waste)
+	if act == idleRelease && g.released {
+		act = idleNothing
+	}
+	g.released = act == idleRelease
+	if act == idleBusy {
+		// Allocating, but not enough for a collection: look again later.
+		g.armIdleCheck(m.allocs)
+	}
+	g.mu.Unlock()
+	if act == idleRelease {
+		g.releases.Add(1)
+		g.release() // its collection re-arms the check through adjust
+	}
+	g.checks.Add(1)
+}
+
+type idleVerdict int
+
+const (
+	idleNothing idleVerdict = iota // idle, and nothing worth returning
+	idleBusy                       // still allocating
+	idleRelease                    // idle with memory to return
+)
+
+// idleAction decides, idleAfter after a collection or check, from what
+// was allocated since and the heap's bytes that are not live.
+func idleAction(allocated, waste uint64) idleVerdict {
+	switch {
+	case allocated >= idleAllocs:
+		return idleBusy
+	case waste >= idleWaste:
+		return idleRelease
+	}
+	return idleNothing
 }
 
 // limitFor is the soft limit for a live heap of live bytes.

@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 	"testing"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/clock"
 )
 
 func TestParseMemoryLimit(t *testing.T) {
@@ -77,4 +79,80 @@ func TestMemoryGovernorFollowsTheLiveHeap(t *testing.T) {
 		t.Fatal("the runtime's limit is not the governor's")
 	}
 	runtime.KeepAlive(live)
+}
+
+func TestIdleAction(t *testing.T) {
+	for _, c := range []struct {
+		allocated, waste uint64
+		want             idleVerdict
+	}{
+		{0, 0, idleNothing},
+		{0, idleWaste - 1, idleNothing},
+		{0, idleWaste, idleRelease},
+		{idleAllocs - 1, 100 << 20, idleRelease},
+		{idleAllocs, 100 << 20, idleBusy},
+		{64 << 20, 0, idleBusy},
+	} {
+		if got := idleAction(c.allocated, c.waste); got != c.want {
+			t.Errorf("allocated %d, waste %d: %v, want %v", c.allocated, c.waste, got, c.want)
+		}
+	}
+}
+
+// TestMemoryGovernorReleasesWhenIdle: idleAfter after a collection, a
+// niwa still allocating is looked at again later; an idle one whose heap
+// holds more than idleWaste not live returns it, once; an idle one with
+// nothing to return is left alone, with no timer to wake it.
+func TestMemoryGovernorReleasesWhenIdle(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	var live, allocs, objects, free uint64
+	g := &memoryGovernor{floor: 64 << 20, clock: clk, release: func() {},
+		read: func() memReading { return memReading{live: live, allocs: allocs, objects: objects, free: free} }}
+	g.init()
+	// check moves the clock to the idle check and waits for it (it runs
+	// on the timer's goroutine), then returns the releases so far.
+	check := func() int64 {
+		t.Helper()
+		n := g.checks.Load()
+		clk.Advance(idleAfter)
+		for deadline := time.Now().Add(10 * time.Second); g.checks.Load() == n; {
+			if time.Now().After(deadline) {
+				t.Fatal("the idle check did not run")
+			}
+			runtime.Gosched()
+		}
+		return g.releases.Load()
+	}
+	live, objects, allocs = 20<<20, 20<<20, 100<<20
+	g.adjust() // a collection
+	if clk.Waiters() != 1 {
+		t.Fatalf("after a collection: %d timers, want the idle check", clk.Waiters())
+	}
+	// Busy: 5 MiB allocated in idleAfter, garbage piling up.
+	allocs += 5 << 20
+	objects += 5 << 20
+	if released := check(); released != 0 || clk.Waiters() != 1 {
+		t.Fatalf("busy: %d releases, %d timers; want none and the check re-armed", released, clk.Waiters())
+	}
+	// Idle with 5 MiB of garbage and 10 MiB of free pages kept.
+	free = 10 << 20
+	if released := check(); released != 1 {
+		t.Fatalf("idle with 15 MiB not live: %d releases, want 1", released)
+	}
+	// The release's collection re-arms the check; if the memory is still
+	// there, no second release.
+	g.adjust()
+	if released := check(); released != 1 {
+		t.Fatalf("a second idle release in a row: %d", released)
+	}
+	if clk.Waiters() != 0 {
+		t.Fatalf("idle: %d timers left, want none", clk.Waiters())
+	}
+	// Returned: a collection, then idle with nothing to return.
+	objects, free = live, 0
+	g.adjust()
+	if released := check(); released != 1 || clk.Waiters() != 0 {
+		t.Fatalf("idle with nothing to return: %d releases, %d timers", released, clk.Waiters())
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -33,6 +34,13 @@ type Options struct {
 // Engine is a sqlengine.Engine on DuckDB.
 type Engine struct {
 	opts Options
+
+	// sessions counts the databases open; when the last one closes, trim
+	// returns the C heap's free memory to the system (mallocTrim: only
+	// then, so that queries running together are not slowed by it).
+	mu       sync.Mutex
+	sessions int
+	trim     func()
 }
 
 var _ sqlengine.Engine = (*Engine)(nil)
@@ -45,11 +53,12 @@ func New(opts Options) *Engine {
 	if opts.Threads <= 0 {
 		opts.Threads = 2
 	}
-	return &Engine{opts: opts}
+	return &Engine{opts: opts, trim: mallocTrim}
 }
 
 // session is one query's database.
 type session struct {
+	e    *Engine
 	db   *sql.DB
 	conn *sql.Conn
 	dir  string
@@ -63,6 +72,24 @@ func (s *session) close() {
 		_ = s.db.Close()
 	}
 	_ = os.RemoveAll(s.dir)
+	s.e.closed()
+}
+
+// opened and closed count the open databases (sessions).
+func (e *Engine) opened() {
+	e.mu.Lock()
+	e.sessions++
+	e.mu.Unlock()
+}
+
+func (e *Engine) closed() {
+	e.mu.Lock()
+	e.sessions--
+	last := e.sessions == 0
+	e.mu.Unlock()
+	if last && e.trim != nil {
+		e.trim()
+	}
 }
 
 func (s *session) exec(ctx context.Context, q string) error {
@@ -77,7 +104,8 @@ func (e *Engine) open(ctx context.Context, q sqlengine.Query, writeDir string) (
 	if err != nil {
 		return nil, err
 	}
-	s := &session{dir: dir}
+	s := &session{e: e, dir: dir}
+	e.opened()
 	conn, err := duckdb.NewConnector("", nil)
 	if err != nil {
 		s.close()

@@ -194,3 +194,40 @@ func TestWrite(t *testing.T) {
 		t.Fatalf("copy outside: %v", err)
 	}
 }
+
+// TestTrimAfterLastSession: the C heap is trimmed when the last open
+// database closes — after a query, after a query that failed, and once
+// (not per query) for queries that overlapped.
+func TestTrimAfterLastSession(t *testing.T) {
+	e := New(Options{})
+	trims := 0
+	e.trim = func() { trims++ }
+	q := sqlengine.Query{SQL: `select 1`, Database: "default"}
+	if _, err := e.Query(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	if trims != 1 {
+		t.Fatalf("after one query: %d trims, want 1", trims)
+	}
+	if _, err := e.Query(context.Background(), sqlengine.Query{SQL: `select * from missing`, Database: "default"}); err == nil {
+		t.Fatal("query of a missing table: no error")
+	}
+	if trims != 2 {
+		t.Fatalf("after a failed query: %d trims, want 2", trims)
+	}
+	a, err := e.open(context.Background(), q, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Query(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	if trims != 2 {
+		t.Fatalf("a query closed while another database is open: %d trims, want still 2", trims)
+	}
+	a.close()
+	if trims != 3 {
+		t.Fatalf("after the last database closed: %d trims, want 3", trims)
+	}
+	mallocTrim() // the real one links and runs
+}
