@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -71,7 +72,10 @@ func FuzzDecodeHistRecord(f *testing.F) {
 		if err := storage.DecodeRecord(again, &h2); err != nil {
 			t.Fatalf("re-encoded record does not decode: %v", err)
 		}
-		if !reflect.DeepEqual(h, h2) {
+		// Compared as stored bytes: a JSON record's empty list ("r":[])
+		// and the binary form's absent one are the same record.
+		third, _ := storage.EncodeRecord(&h2)
+		if !bytes.Equal(again, third) {
 			t.Fatalf("second round trip differs:\n%+v\n%+v", h, h2)
 		}
 	})
