@@ -3,13 +3,6 @@ package kit
 import (
 	"reflect"
 	"testing"
-
-	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
-	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
-	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
-	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
-	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
-	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
 )
 
 // Input shapes as the generated APIs write them.
@@ -110,10 +103,40 @@ func TestCommonFieldsAsByName(t *testing.T) {
 		inner
 		Role *string
 	}
+	// The generated inputs' members that matter here, as the APIs write
+	// them (kit, a platform package, does not import the generated APIs).
+	type roleTarget struct{ Arn, RoleArn *string }
+	type putTargets struct { // EventBridge PutTargets
+		Rule, EventBusName *string
+		Targets            []roleTarget
+	}
+	type putRule struct { // EventBridge PutRule
+		Name, RoleArn *string
+		Tags          []tag
+	}
+	type createSchedule struct { // Scheduler CreateSchedule
+		Name   *string
+		Target *roleTarget
+	}
+	type createFunction struct { // Lambda CreateFunction
+		FunctionName, Role *string
+		Tags               map[string]string
+	}
+	type createRole struct { // IAM CreateRole
+		RoleName, AssumeRolePolicyDocument *string
+		Tags                               []tag
+	}
+	type runInstances struct { // EC2 RunInstances
+		ImageId           *string
+		TagSpecifications []tagSpec
+	}
+	type getItem struct { // DynamoDB GetItem
+		TableName *string
+		Key       map[string]struct{ S *string }
+	}
 	for _, in := range []any{
-		&eventsapi.PutTargetsInput{}, &eventsapi.PutRuleInput{}, &schedulerapi.CreateScheduleInput{},
-		&lambdaapi.CreateFunctionInput{}, &iamapi.CreateRoleInput{}, &ec2api.RunInstancesInput{},
-		&dynamodbapi.GetItemInput{}, &embeds{}, &mapTags{}, struct{}{}, 42,
+		&putTargets{}, &putRule{}, &createSchedule{}, &createFunction{}, &createRole{}, &runInstances{},
+		&getItem{}, &embeds{}, &mapTags{}, struct{}{}, 42,
 	} {
 		f, _ := NewInput(in)
 		got, want := f.common(), f.commonByName()
@@ -133,7 +156,10 @@ func TestCommonFieldsAsByName(t *testing.T) {
 // BenchmarkChecksNoRolesNoTags is the common part of an authorization's
 // checks for an input with neither roles nor tags (DynamoDB GetItem).
 func BenchmarkChecksNoRolesNoTags(b *testing.B) {
-	in := &dynamodbapi.GetItemInput{TableName: new(string)}
+	in := &struct {
+		TableName *string
+		Key       map[string]struct{ S *string }
+	}{TableName: new(string)}
 	b.ReportAllocs()
 	for b.Loop() {
 		Authz{}.Checks("dynamodb", "GetItem", in, Env{})
