@@ -701,39 +701,47 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 		collected := 0
 		locked := map[string]bool{} // FIFO groups with a message in flight
 		var stepErr error
-		scanErr := messages.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(key []string, m message) bool {
-			k := key[1]
-			if !m.Sent.Add(retention).After(now) {
+		// The scan reads each message's head only (in flight and delayed
+		// ones are skipped without decoding them) and decodes a message
+		// it takes.
+		scanErr := scanMessages(tx, ref, fifo, func(k string, h msgHead, data []byte) (bool, error) {
+			if !h.Sent.Add(retention).After(now) {
 				dels = append(dels, k)
-				return true
+				return true, nil
 			}
-			if m.VisibleAt.After(now) {
-				if next.IsZero() || m.VisibleAt.Before(next) {
-					next = m.VisibleAt
+			if h.VisibleAt.After(now) {
+				if next.IsZero() || h.VisibleAt.Before(next) {
+					next = h.VisibleAt
 				}
-				if fifo && m.Received {
-					locked[m.GroupID] = true
+				if fifo && h.Received {
+					locked[h.GroupID] = true
 				}
-				return true
+				return true, nil
 			}
 			if !fifo {
-				var more bool
-				more, stepErr = take(k, m)
-				return more && stepErr == nil
+				m, err := decodeMessage(k, data)
+				if err != nil {
+					return false, err
+				}
+				return take(k, m)
 			}
-			g := m.GroupID
+			g := h.GroupID
 			if locked[g] || len(groups[g]) >= max {
-				return true
+				return true, nil
 			}
 			if _, seen := groups[g]; !seen {
 				if collected >= max {
-					return true
+					return true, nil
 				}
 				order = append(order, g)
 			}
+			m, err := decodeMessage(k, data)
+			if err != nil {
+				return false, err
+			}
 			groups[g] = append(groups[g], candidate{k, m})
 			collected++
-			return true
+			return true, nil
 		})
 		if scanErr == nil && stepErr == nil && fifo {
 		fill:

@@ -473,7 +473,7 @@ func (s *SQS) GetQueueAttributes(ctx *request.Context, in *sqsapi.GetQueueAttrib
 			return queueMissing()
 		}
 		retention := time.Duration(q.intAttr("MessageRetentionPeriod")) * time.Second
-		return messages.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, m message) bool {
+		return scanMessages(tx, ref, false, func(_ string, m msgHead, _ []byte) (bool, error) {
 			switch {
 			case !m.Sent.Add(retention).After(now):
 			case m.VisibleAt.After(now) && m.Received:
@@ -483,7 +483,7 @@ func (s *SQS) GetQueueAttributes(ctx *request.Context, in *sqsapi.GetQueueAttrib
 			default:
 				visible++
 			}
-			return true
+			return true, nil
 		})
 	})
 	if err != nil {
