@@ -176,6 +176,9 @@ type redrivePolicy struct {
 }
 
 func parseRedrive(v string) (target string, max int, ok bool) {
+	if v == "" {
+		return "", 0, false // no policy (read by every receive)
+	}
 	var rp redrivePolicy
 	if json.Unmarshal([]byte(v), &rp) != nil || rp.Target == "" {
 		return "", 0, false
