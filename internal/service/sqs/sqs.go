@@ -229,8 +229,18 @@ func looksLikeRegion(s string) bool {
 
 // parseQueueARN splits arn:aws:sqs:<region>:<account>:<name>.
 func parseQueueARN(arn string) (queueRef, bool) {
-	p := strings.SplitN(arn, ":", 6)
-	if len(p) != 6 || p[0] != "arn" || p[2] != "sqs" || p[3] == "" || p[4] == "" || p[5] == "" {
+	// strings.SplitN(arn, ":", 6) without its slice: authorization asks
+	// for the queue's policy by ARN on every call.
+	var p [6]string
+	rest := arn
+	for i := range 5 {
+		var ok bool
+		if p[i], rest, ok = strings.Cut(rest, ":"); !ok {
+			return queueRef{}, false
+		}
+	}
+	p[5] = rest
+	if p[0] != "arn" || p[2] != "sqs" || p[3] == "" || p[4] == "" || p[5] == "" {
 		return queueRef{}, false
 	}
 	return queueRef{scope: storage.Scope{Account: p[4], Region: p[3]}, name: p[5]}, true

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // oldParseQueueURL is parseQueueURL as it was before its fast path: every
@@ -92,4 +94,35 @@ func TestReceiptHandleRoundTrip(t *testing.T) {
 			t.Errorf("parseReceipt(%q) accepted", bad)
 		}
 	}
+}
+
+// TestParseQueueARN: the ARN's six fields as strings.SplitN(arn, ":", 6)
+// reads them; the name keeps any further colon.
+func TestParseQueueARN(t *testing.T) {
+	for _, c := range []struct {
+		arn  string
+		want queueRef
+		ok   bool
+	}{
+		{"arn:aws:sqs:us-east-1:123456789012:q", queueRef{scope: storageScope("123456789012", "us-east-1"), name: "q"}, true},
+		{"arn:aws:sqs:us-east-1:123456789012:q:x", queueRef{scope: storageScope("123456789012", "us-east-1"), name: "q:x"}, true},
+		{"arn:aws-cn:sqs:cn-north-1:123456789012:q.fifo", queueRef{scope: storageScope("123456789012", "cn-north-1"), name: "q.fifo"}, true},
+		{"arn:aws:sns:us-east-1:123456789012:q", queueRef{}, false},
+		{"arn:aws:sqs:us-east-1:123456789012:", queueRef{}, false},
+		{"arn:aws:sqs::123456789012:q", queueRef{}, false},
+		{"arn:aws:sqs:us-east-1::q", queueRef{}, false},
+		{"arn:aws:sqs:us-east-1:123456789012", queueRef{}, false},
+		{"xarn:aws:sqs:us-east-1:123456789012:q", queueRef{}, false},
+		{"", queueRef{}, false},
+	} {
+		got, ok := parseQueueARN(c.arn)
+		if got != c.want || ok != c.ok {
+			t.Errorf("parseQueueARN(%q) = %+v, %v; want %+v, %v", c.arn, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func storageScope(account, region string) (sc storage.Scope) {
+	sc.Account, sc.Region = account, region
+	return sc
 }
