@@ -186,4 +186,3 @@ func TestItemDecodeOwnsValues(t *testing.T) {
 		t.Errorf("decoded item after its bytes and one value changed:\n got %#v\nwant %#v", got, want)
 	}
 }
-
