@@ -29,8 +29,9 @@ func (t *tableRecord) storeKey(sc storage.Scope, k itemKey) []byte {
 
 // keyOfItem extracts and checks the primary key of an item being put.
 func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
-	k := itemKey{attrs: Item{}}
-	for _, name := range t.keyNames() {
+	names := t.keyNames()
+	k := itemKey{parts: make([]string, 0, len(names)), attrs: make(Item, len(names))}
+	for _, name := range names {
 		v, ok := it[name]
 		if !ok {
 			return k, validation("One or more parameter values were invalid: Missing the key %s in the item", name)
