@@ -577,8 +577,12 @@ func (s *SQS) ReceiveMessage(ctx *request.Context, in *sqsapi.ReceiveMessageInpu
 		return nil, err
 	}
 	deadline := ctx.Now().Add(time.Duration(wait) * time.Second)
+	// The first look takes no wake-up channel: most receives find a
+	// message or do not wait. A receive that will wait takes the channel
+	// before looking again, so a send between that look and the wait is
+	// seen.
+	var woken <-chan struct{}
 	for {
-		woken := s.wake.wait(ref)
 		got, next, err := s.receive(ctx, ref, in, max)
 		if err != nil {
 			return nil, err
@@ -586,6 +590,10 @@ func (s *SQS) ReceiveMessage(ctx *request.Context, in *sqsapi.ReceiveMessageInpu
 		now := ctx.Now()
 		if len(got) > 0 || !now.Before(deadline) {
 			return &sqsapi.ReceiveMessageOutput{Messages: got}, nil
+		}
+		if woken == nil {
+			woken = s.wake.wait(ref)
+			continue
 		}
 		until := deadline
 		if !next.IsZero() && next.Before(until) {
@@ -597,6 +605,7 @@ func (s *SQS) ReceiveMessage(ctx *request.Context, in *sqsapi.ReceiveMessageInpu
 		case <-ctx.Done():
 			return &sqsapi.ReceiveMessageOutput{}, nil
 		}
+		woken = s.wake.wait(ref)
 	}
 }
 

@@ -104,3 +104,24 @@ func TestReceiveSkipsInFlight(t *testing.T) {
 		t.Errorf("after the timeout received %v, want %s", bodies(got), want)
 	}
 }
+
+// TestReceiveTakesNoWakeupUnlessWaiting: a receive that finds a message,
+// or does not wait, registers no long-poll wake-up channel (each would be
+// a channel and two map operations per call for nothing).
+func TestReceiveTakesNoWakeupUnlessWaiting(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("q", nil)
+	f.send(u, "m")
+	if got := f.receive(u, 1); len(got) != 1 {
+		t.Fatalf("received %d", len(got))
+	}
+	if got := f.receive(u, 1); len(got) != 0 {
+		t.Fatalf("received %d from an empty queue", len(got))
+	}
+	f.wake.mu.Lock()
+	n := len(f.wake.ch)
+	f.wake.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d wake-up channels registered by receives that did not wait", n)
+	}
+}
