@@ -70,7 +70,16 @@ const (
 	maxVisibility = 12 * time.Hour
 )
 
-func seqKey(n uint64) string { return fmt.Sprintf("%020d", n) }
+// seqKey is a message's key: its sequence number in 20 digits, so keys
+// sort in send order.
+func seqKey(n uint64) string {
+	var b [20]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[:])
+}
 
 // receipt handles encode the message key and a nonce that changes on every
 // receive.
