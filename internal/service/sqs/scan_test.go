@@ -8,6 +8,7 @@ import (
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
 	"github.com/niwa-cloud/niwa/internal/storage/recordtest"
 )
@@ -123,5 +124,40 @@ func TestReceiveTakesNoWakeupUnlessWaiting(t *testing.T) {
 	f.wake.mu.Unlock()
 	if n != 0 {
 		t.Errorf("%d wake-up channels registered by receives that did not wait", n)
+	}
+}
+
+// TestRestartKeepsCountAndVisibility: with --data-dir, after a restart a
+// queue goes on counting from its stored counter and a receive still
+// skips the messages in flight, taking them back once their timeout
+// passes.
+func TestRestartKeepsCountAndVisibility(t *testing.T) {
+	h := servicetest.New(t, "sqs", servicetest.At(t0), servicetest.InAccount(account), servicetest.InRegion("ap-northeast-1"), servicetest.OnDisk(t.TempDir()))
+	f := &fixture{SQS: New(h.Store(), h.Clock), h: h, clock: h.Clock, t: t}
+	u := f.create("q", nil)
+	f.send(u, "held")
+	if got := f.receive(u, 1); len(got) != 1 {
+		t.Fatalf("received %d", len(got))
+	}
+	f.send(u, "a")
+	h.Reopen()
+	f.SQS = New(h.Store(), h.Clock)
+	f.send(u, "b")
+	if got := f.receive(u, 10); fmt.Sprint(bodies(got)) != "[a b]" {
+		t.Errorf("after the restart received %v, want [a b]", bodies(got))
+	}
+	f.clock.Advance(31 * time.Second)
+	if got := f.receive(u, 10); fmt.Sprint(bodies(got)) != "[held a b]" {
+		t.Errorf("after the timeout received %v, want [held a b]", bodies(got))
+	}
+	var keys []string
+	_ = f.store.View(func(tx storage.Tx) error {
+		return scanMessages(tx, queueRef{scope: storage.Scope{Account: account, Region: "ap-northeast-1"}, name: "q"}, false, func(k string, _ msgHead, _ []byte) (bool, error) {
+			keys = append(keys, k)
+			return true, nil
+		})
+	})
+	if want := fmt.Sprint([]string{seqKey(1), seqKey(2), seqKey(3)}); fmt.Sprint(keys) != want {
+		t.Errorf("message keys %v, want %s", keys, want)
 	}
 }
