@@ -107,6 +107,53 @@ func SplitKey(key []byte) ([]string, error) {
 	return parts, nil
 }
 
+// KeyPart returns part i of a key made by [Key] and how many parts the key
+// has, checking the whole key as [SplitKey] does but without its
+// allocations: the part is a sub-slice of key unless it holds an escaped
+// 0x00 (then a copy). part is nil when the key has no part i.
+func KeyPart(key []byte, i int) (part []byte, n int, err error) {
+	start, esc := 0, false
+	for j := 0; j < len(key); j++ {
+		if key[j] != tupleEsc {
+			continue
+		}
+		if j+1 >= len(key) {
+			return nil, 0, fmt.Errorf("%w: dangling 0x00 at offset %d", ErrMalformedKey, j)
+		}
+		switch key[j+1] {
+		case tupleNul:
+			esc = true
+		case tupleTerm:
+			if n == i {
+				part = key[start:j:j]
+				if esc {
+					part = unescapePart(part)
+				}
+			}
+			n++
+			start, esc = j+2, false
+		default:
+			return nil, 0, fmt.Errorf("%w: 0x00 0x%02x at offset %d", ErrMalformedKey, key[j+1], j)
+		}
+		j++
+	}
+	if start != len(key) {
+		return nil, 0, fmt.Errorf("%w: unterminated last part", ErrMalformedKey)
+	}
+	return part, n, nil
+}
+
+func unescapePart(p []byte) []byte {
+	out := make([]byte, 0, len(p))
+	for j := 0; j < len(p); j++ {
+		out = append(out, p[j])
+		if p[j] == tupleEsc {
+			j++ // the 0xFF of an escaped 0x00
+		}
+	}
+	return out
+}
+
 // Scope is the account and region every service key starts with. Carrying
 // both in one value keeps a handler from forgetting either: the only way to
 // build a key from a Scope puts them first.

@@ -174,3 +174,46 @@ func FuzzSplitKey(f *testing.F) {
 		}
 	})
 }
+
+// TestKeyPart: every part KeyPart reads is SplitKey's, for keys with
+// escaped, empty and plain parts; malformed keys are refused alike.
+func TestKeyPart(t *testing.T) {
+	keys := [][]byte{
+		Key("acct", "us-east-1", "item", "t", "p\x00q", "", "\x00", "\x00\x00x", "last"),
+		Key(""),
+		Key(),
+		Key("a", "b"),
+	}
+	for _, k := range keys {
+		parts, err := SplitKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i <= len(parts); i++ {
+			p, n, err := KeyPart(k, i)
+			if err != nil || n != len(parts) {
+				t.Fatalf("KeyPart(%x, %d): n %d err %v, want n %d", k, i, n, err, len(parts))
+			}
+			if i == len(parts) {
+				if p != nil {
+					t.Errorf("KeyPart(%x, %d) = %q past the last part", k, i, p)
+				}
+				continue
+			}
+			if string(p) != parts[i] || p == nil {
+				t.Errorf("KeyPart(%x, %d) = %q, want %q", k, i, p, parts[i])
+			}
+		}
+	}
+	for _, bad := range [][]byte{{'a'}, {'a', 0}, {'a', 0, 2}, append(Key("a"), 'b'), append(Key("a"), 0, 0xFF)} {
+		_, serr := SplitKey(bad)
+		_, _, err := KeyPart(bad, 0)
+		if serr == nil || err == nil {
+			t.Errorf("%x: SplitKey err %v, KeyPart err %v; want both errors", bad, serr, err)
+		}
+	}
+	k := Key("acct", "region", "item", "t", "pk", "sk")
+	if n := testing.AllocsPerRun(100, func() { _, _, _ = KeyPart(k, 5) }); n != 0 {
+		t.Errorf("KeyPart of a plain part made %.0f allocations", n)
+	}
+}

@@ -76,30 +76,28 @@ func (b *memBackend) Close() error {
 }
 
 // memStore keeps the committed state as an immutable copy-on-write B-tree.
-// An Update clones the tree (O(1)), mutates the clone, and publishes it on
-// success, so a failed or panicking Update is discarded by simply dropping
-// the clone, and a View iterates a snapshot nobody will ever write to,
-// without holding any lock.
+// An Update clones the tree (O(1)) at its first write, mutates the clone,
+// and publishes it on success, so a failed or panicking Update is
+// discarded by simply dropping the clone, and a View iterates a snapshot
+// nobody will ever write to, without holding any lock. An Update that
+// writes nothing clones and publishes nothing.
 type memStore struct {
 	closed *atomic.Bool
 
-	// wmu serializes writers. base is the writer's private handle on the
-	// committed tree; it is only ever cloned, never mutated, so the nodes
-	// it shares with published snapshots stay frozen.
+	// wmu serializes writers. snap is the committed tree, what Views
+	// read. A writer clones it, which writes only the tree header's
+	// copy-on-write context (no reader reads it: Get and the iterators
+	// read the root and the nodes), and never mutates it: every write
+	// goes to the clone, whose nodes it copies on the way.
 	wmu  sync.Mutex
-	base *btree.BTreeG[item]
-
-	// snap is what Views read. It is a separate clone of base so that no
-	// goroutine ever calls Clone (which writes the tree header) on a tree
-	// that readers are traversing.
 	snap atomic.Pointer[btree.BTreeG[item]]
 }
 
 var _ Store = (*memStore)(nil)
 
 func newMemStore(closed *atomic.Bool) *memStore {
-	s := &memStore{closed: closed, base: newTree()}
-	s.snap.Store(s.base.Clone())
+	s := &memStore{closed: closed}
+	s.snap.Store(newTree())
 	return s
 }
 
@@ -127,8 +125,7 @@ func (s *memStore) Update(fn func(tx Tx) error) error {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	work := s.base.Clone()
-	v := &memTxn{mem: memTx{tree: work}}
+	v := &memTxn{mem: memTx{tree: s.snap.Load(), shared: true}}
 	v.txn.raw, v.txn.writable = &v.mem, true
 	t := &v.txn
 	err := func() error {
@@ -138,21 +135,33 @@ func (s *memStore) Update(fn func(tx Tx) error) error {
 	if err != nil {
 		return err
 	}
-	s.base = work
-	s.snap.Store(work.Clone())
+	if !v.mem.shared {
+		s.snap.Store(v.mem.tree)
+	}
 	return nil
 }
 
 func (s *memStore) reset() {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	s.base = newTree()
-	s.snap.Store(s.base.Clone())
+	s.snap.Store(newTree())
 }
 
-type memTx struct{ tree *btree.BTreeG[item] }
+// memTx reads tree. shared is set while an Update's tree is still the
+// committed one: its first write clones it.
+type memTx struct {
+	tree   *btree.BTreeG[item]
+	shared bool
+}
 
 var _ rawTx = (*memTx)(nil)
+
+func (m *memTx) writable() *btree.BTreeG[item] {
+	if m.shared {
+		m.tree, m.shared = m.tree.Clone(), false
+	}
+	return m.tree
+}
 
 func (m *memTx) get(key []byte) ([]byte, bool) {
 	v, ok := m.peek(key)
@@ -173,12 +182,12 @@ func (m *memTx) peek(key []byte) ([]byte, bool) {
 }
 
 func (m *memTx) put(key, value []byte) error {
-	m.tree.ReplaceOrInsert(item{key: key, val: value})
+	m.writable().ReplaceOrInsert(item{key: key, val: value})
 	return nil
 }
 
 func (m *memTx) del(key []byte) error {
-	m.tree.Delete(item{key: key})
+	m.writable().Delete(item{key: key})
 	return nil
 }
 

@@ -327,6 +327,19 @@ func (d *Dec) Blob() []byte {
 // Str reads a length-prefixed string.
 func (d *Dec) Str() string { return string(d.raw()) }
 
+// StrIn reads a length-prefixed string as a substring of rec, the bytes
+// the Dec was made over as one string (NewDec(b) with rec == string(b)):
+// a record decoded into many strings then costs one copy, not one each.
+// The strings keep all of rec alive.
+func (d *Dec) StrIn(rec string) string {
+	raw := d.raw()
+	if d.err != nil || len(rec) < len(d.b)+len(raw) {
+		return string(raw)
+	}
+	end := len(rec) - len(d.b)
+	return rec[end-len(raw) : end]
+}
+
 func (d *Dec) raw() []byte {
 	n := d.Uvarint()
 	if d.err != nil {

@@ -306,3 +306,18 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestDecStrIn: StrIn reads the same strings as Str, as substrings.
+func TestDecStrIn(t *testing.T) {
+	var e Enc
+	for _, v := range []string{"", "a", "hello", "\x00\xff"} {
+		e.Str(v)
+	}
+	rec := string(e.B)
+	d, d2 := NewDec(e.B), NewDec(e.B)
+	for d.Len() > 0 {
+		if a, b := d.StrIn(rec), d2.Str(); a != b {
+			t.Fatalf("StrIn %q, Str %q", a, b)
+		}
+	}
+}

@@ -209,7 +209,8 @@ func decodeItem(data []byte) (Item, error) {
 		return nil, fmt.Errorf("dynamodb: stored item: %w: format byte 0x%02x", storage.ErrBadRecord, data[0])
 	}
 	d := storage.NewDec(data[1:])
-	it := readAttrs(d, 0)
+	r := itemReader{d: d, rec: string(data[1:])}
+	it := r.attrs(0)
 	if d.Err() == nil && d.Len() != 0 {
 		d.Fail("%d bytes after the item", d.Len())
 	}
@@ -231,19 +232,39 @@ func decodeItemJSON(data []byte) (Item, error) {
 	return it, nil
 }
 
-// readAttrs reads a count and that many name/value pairs (each at least
+// itemReader decodes an item's binary form with few allocations: names
+// and string values are substrings of one copy of the record (rec), and
+// the *string of S and N values point into one growing slice (strs; a
+// pointer into a backing array the slice has since outgrown stays valid).
+type itemReader struct {
+	d    *storage.Dec
+	rec  string
+	strs []string
+}
+
+func (r *itemReader) str() *string {
+	if len(r.strs) == cap(r.strs) {
+		r.strs = make([]string, 0, 8)
+	}
+	r.strs = append(r.strs, r.d.StrIn(r.rec))
+	return &r.strs[len(r.strs)-1]
+}
+
+// attrs reads a count and that many name/value pairs (each at least
 // two bytes: an empty name's length and a type code).
-func readAttrs(d *storage.Dec, depth int) map[string]AV {
+func (r *itemReader) attrs(depth int) map[string]AV {
+	d := r.d
 	n := d.Count(2)
 	m := make(map[string]AV, n)
 	for i := 0; i < n && d.Err() == nil; i++ {
-		k := d.Str()
-		m[k] = readAV(d, depth)
+		k := d.StrIn(r.rec)
+		m[k] = r.av(depth)
 	}
 	return m
 }
 
-func readAV(d *storage.Dec, depth int) AV {
+func (r *itemReader) av(depth int) AV {
+	d := r.d
 	var v AV
 	code := d.Uvarint()
 	if d.Err() != nil {
@@ -252,17 +273,15 @@ func readAV(d *storage.Dec, depth int) AV {
 	switch code {
 	case avEmpty:
 	case avS:
-		s := d.Str()
-		v.S = &s
+		v.S = r.str()
 	case avN:
-		s := d.Str()
-		v.N = &s
+		v.N = r.str()
 	case avB:
 		v.B = d.Blob()
 	case avSS, avNS:
 		l := make([]string, d.Count(1))
 		for i := range l {
-			l[i] = d.Str()
+			l[i] = d.StrIn(r.rec)
 		}
 		if code == avSS {
 			v.SS = l
@@ -280,7 +299,7 @@ func readAV(d *storage.Dec, depth int) AV {
 			return v
 		}
 		if code == avM {
-			v.M = readAttrs(d, depth+1)
+			v.M = r.attrs(depth + 1)
 			break
 		}
 		v.L = make([]AV, d.Count(1))
@@ -288,7 +307,7 @@ func readAV(d *storage.Dec, depth int) AV {
 			if d.Err() != nil {
 				break
 			}
-			v.L[i] = readAV(d, depth+1)
+			v.L[i] = r.av(depth + 1)
 		}
 	case avNullTrue, avNullFalse:
 		b := code == avNullTrue

@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -154,4 +155,34 @@ func BenchmarkItemCodec(b *testing.B) {
 			_, _ = decodeItem(bin)
 		}
 	})
+}
+
+// TestItemDecodeOwnsValues: a decoded item's strings share one copy of the
+// stored bytes and its *string values one slice, yet the item is the
+// caller's: overwriting the stored bytes, or one value through its
+// pointer, changes nothing else.
+func TestItemDecodeOwnsValues(t *testing.T) {
+	it := Item{"a": s("x"), "b": s("y"), "c": n("1"), "l": {L: []AV{s("p"), n("2"), {M: Item{"d": s("q")}}}}}
+	for i := range 20 {
+		it[fmt.Sprint("k", i)] = s(fmt.Sprint("v", i))
+	}
+	bin, err := encodeItem(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeItem(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range bin {
+		bin[i] = 0xAA
+	}
+	*got["a"].S = "changed"
+	want := Item{"a": s("changed"), "b": s("y"), "c": n("1"), "l": {L: []AV{s("p"), n("2"), {M: Item{"d": s("q")}}}}}
+	for i := range 20 {
+		want[fmt.Sprint("k", i)] = s(fmt.Sprint("v", i))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("decoded item after its bytes and one value changed:\n got %#v\nwant %#v", got, want)
+	}
 }

@@ -94,14 +94,15 @@ func (p *readPlan) run(tx storage.Tx, scanPrefix []byte) (*readResult, error) {
 	}
 	var ferr error
 	err := tx.Scan(scanPrefix, opts, func(k, v []byte) bool {
-		if p.rangePart > 0 || p.total > 0 {
-			parts, err := storage.SplitKey(k)
+		if p.rangePart > 0 {
+			// The range part read in place (storage.KeyPart), not by
+			// splitting every key of the range into strings.
+			rp, n, err := storage.KeyPart(k, p.rangePart)
 			if err != nil {
 				ferr = err
 				return false
 			}
-			if p.rangePart > 0 && p.rangePart < len(parts) {
-				rp := []byte(parts[p.rangePart])
+			if p.rangePart < n {
 				if p.lo != nil {
 					c := bytes.Compare(rp, p.lo)
 					if c < 0 || c == 0 && !p.loIncl {
@@ -115,12 +116,17 @@ func (p *readPlan) run(tx storage.Tx, scanPrefix []byte) (*readResult, error) {
 					}
 				}
 			}
-			if p.total > 0 {
-				h := fnv.New32a()
-				h.Write([]byte(parts[p.segPart()]))
-				if int(h.Sum32()%uint32(p.total)) != p.segment {
-					return true
-				}
+		}
+		if p.total > 0 {
+			hp, _, err := storage.KeyPart(k, p.segPart())
+			if err != nil {
+				ferr = err
+				return false
+			}
+			h := fnv.New32a()
+			h.Write(hp)
+			if int(h.Sum32()%uint32(p.total)) != p.segment {
+				return true
 			}
 		}
 		it, err := decodeItem(v)

@@ -29,8 +29,9 @@ func (t *tableRecord) storeKey(sc storage.Scope, k itemKey) []byte {
 
 // keyOfItem extracts and checks the primary key of an item being put.
 func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
-	k := itemKey{attrs: Item{}}
-	for _, name := range t.keyNames() {
+	names := t.keyNames()
+	k := itemKey{parts: make([]string, 0, len(names)), attrs: make(Item, len(names))}
+	for _, name := range names {
 		v, ok := it[name]
 		if !ok {
 			return k, validation("One or more parameter values were invalid: Missing the key %s in the item", name)
@@ -229,20 +230,28 @@ func (s *DynamoDB) write(tx storage.Tx, sc storage.Scope, t *tableRecord, k item
 			}
 		}
 	}
-	c, _, err := counts.Get(tx, sc, t.Name)
-	if err != nil {
-		return err
-	}
+	var items, bytes int64
 	if old != nil {
-		c.Items--
-		c.Bytes -= int64(itemSize(old))
+		items--
+		bytes -= int64(itemSize(old))
 	}
 	if nw != nil {
-		c.Items++
-		c.Bytes += int64(itemSize(nw))
+		items++
+		bytes += int64(itemSize(nw))
 	}
-	if err := counts.Put(tx, sc, c, t.Name); err != nil {
-		return err
+	// An item replaced by one of the same size leaves the counts as
+	// they are: no read, and no write of the count record (a write
+	// copies the store's path to it).
+	if items != 0 || bytes != 0 {
+		c, _, err := counts.Get(tx, sc, t.Name)
+		if err != nil {
+			return err
+		}
+		c.Items += items
+		c.Bytes += bytes
+		if err := counts.Put(tx, sc, c, t.Name); err != nil {
+			return err
+		}
 	}
 	if t.Stream != nil && t.Stream.Enabled && (old != nil || nw != nil) {
 		if err := s.appendStream(tx, sc, t, k, old, nw, who, now); err != nil {

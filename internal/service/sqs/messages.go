@@ -70,29 +70,46 @@ const (
 	maxVisibility = 12 * time.Hour
 )
 
-func seqKey(n uint64) string { return fmt.Sprintf("%020d", n) }
+// seqKey is a message's key: its sequence number in 20 digits, so keys
+// sort in send order.
+func seqKey(n uint64) string {
+	var b [20]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[:])
+}
 
 // receipt handles encode the message key and a nonce that changes on every
 // receive.
 func receiptHandle(name, key, nonce string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(name + "\x00" + key + "\x00" + nonce))
+	var raw [192]byte
+	b := append(append(append(append(append(raw[:0], name...), 0), key...), 0), nonce...)
+	var enc [256]byte
+	return string(base64.RawURLEncoding.AppendEncode(enc[:0], b))
 }
 
 func parseReceipt(h string) (name, key, nonce string, ok bool) {
-	b, err := base64.RawURLEncoding.DecodeString(h)
+	var raw [192]byte
+	b, err := base64.RawURLEncoding.AppendDecode(raw[:0], []byte(h))
 	if err != nil {
 		return "", "", "", false
 	}
-	p := strings.Split(string(b), "\x00")
-	if len(p) != 3 {
+	s := string(b)
+	name, rest, ok1 := strings.Cut(s, "\x00")
+	key, nonce, ok2 := strings.Cut(rest, "\x00")
+	if !ok1 || !ok2 || strings.Contains(nonce, "\x00") {
 		return "", "", "", false
 	}
-	return p[0], p[1], p[2], true
+	return name, key, nonce, true
 }
 
 func md5Hex(b []byte) string {
 	s := md5.Sum(b)
-	return hex.EncodeToString(s[:])
+	var h [32]byte
+	hex.Encode(h[:], s[:])
+	return string(h[:])
 }
 
 // attributesMD5 is the digest SQS returns as MD5OfMessageAttributes and
@@ -569,8 +586,12 @@ func (s *SQS) ReceiveMessage(ctx *request.Context, in *sqsapi.ReceiveMessageInpu
 		return nil, err
 	}
 	deadline := ctx.Now().Add(time.Duration(wait) * time.Second)
+	// The first look takes no wake-up channel: most receives find a
+	// message or do not wait. A receive that will wait takes the channel
+	// before looking again, so a send between that look and the wait is
+	// seen.
+	var woken <-chan struct{}
 	for {
-		woken := s.wake.wait(ref)
 		got, next, err := s.receive(ctx, ref, in, max)
 		if err != nil {
 			return nil, err
@@ -578,6 +599,10 @@ func (s *SQS) ReceiveMessage(ctx *request.Context, in *sqsapi.ReceiveMessageInpu
 		now := ctx.Now()
 		if len(got) > 0 || !now.Before(deadline) {
 			return &sqsapi.ReceiveMessageOutput{Messages: got}, nil
+		}
+		if woken == nil {
+			woken = s.wake.wait(ref)
+			continue
 		}
 		until := deadline
 		if !next.IsZero() && next.Before(until) {
@@ -589,6 +614,7 @@ func (s *SQS) ReceiveMessage(ctx *request.Context, in *sqsapi.ReceiveMessageInpu
 		case <-ctx.Done():
 			return &sqsapi.ReceiveMessageOutput{}, nil
 		}
+		woken = s.wake.wait(ref)
 	}
 }
 
@@ -696,44 +722,55 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 			key string
 			m   message
 		}
-		groups := map[string][]candidate{}
+		var groups map[string][]candidate
 		var order []string
 		collected := 0
-		locked := map[string]bool{} // FIFO groups with a message in flight
+		var locked map[string]bool // FIFO groups with a message in flight
+		if fifo {
+			groups, locked = map[string][]candidate{}, map[string]bool{}
+		}
 		var stepErr error
-		scanErr := messages.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(key []string, m message) bool {
-			k := key[1]
-			if !m.Sent.Add(retention).After(now) {
+		// The scan reads each message's head only (in flight and delayed
+		// ones are skipped without decoding them) and decodes a message
+		// it takes.
+		scanErr := scanMessages(tx, ref, fifo, func(k string, h msgHead, data []byte) (bool, error) {
+			if !h.Sent.Add(retention).After(now) {
 				dels = append(dels, k)
-				return true
+				return true, nil
 			}
-			if m.VisibleAt.After(now) {
-				if next.IsZero() || m.VisibleAt.Before(next) {
-					next = m.VisibleAt
+			if h.VisibleAt.After(now) {
+				if next.IsZero() || h.VisibleAt.Before(next) {
+					next = h.VisibleAt
 				}
-				if fifo && m.Received {
-					locked[m.GroupID] = true
+				if fifo && h.Received {
+					locked[h.GroupID] = true
 				}
-				return true
+				return true, nil
 			}
 			if !fifo {
-				var more bool
-				more, stepErr = take(k, m)
-				return more && stepErr == nil
+				m, err := decodeMessage(k, data)
+				if err != nil {
+					return false, err
+				}
+				return take(k, m)
 			}
-			g := m.GroupID
+			g := h.GroupID
 			if locked[g] || len(groups[g]) >= max {
-				return true
+				return true, nil
 			}
 			if _, seen := groups[g]; !seen {
 				if collected >= max {
-					return true
+					return true, nil
 				}
 				order = append(order, g)
 			}
+			m, err := decodeMessage(k, data)
+			if err != nil {
+				return false, err
+			}
 			groups[g] = append(groups[g], candidate{k, m})
 			collected++
-			return true
+			return true, nil
 		})
 		if scanErr == nil && stepErr == nil && fifo {
 		fill:
@@ -834,8 +871,32 @@ func (s *SQS) render(ref queueRef, m message, key string, in *sqsapi.ReceiveMess
 	id, rh := m.ID, receiptHandle(ref.name, key, m.Receipt)
 	md5b := md5Hex([]byte(body))
 	out := sqsapi.Message{MessageId: &id, Body: &body, ReceiptHandle: &rh, MD5OfBody: &md5b}
+	if len(in.AttributeNames) > 0 || len(in.MessageSystemAttributeNames) > 0 {
+		out.Attributes = systemAttributes(m, in)
+	}
+	for n, v := range m.Attrs {
+		if attrWanted(n, in.MessageAttributeNames) {
+			if out.MessageAttributes == nil {
+				out.MessageAttributes = map[string]sqsapi.MessageAttributeValue{}
+			}
+			out.MessageAttributes[n] = v
+		}
+	}
+	if len(out.MessageAttributes) > 0 {
+		md := attributesMD5(out.MessageAttributes)
+		out.MD5OfMessageAttributes = &md
+	}
+	return out
+}
+
+// systemAttributes are the system attributes of m that AttributeNames and
+// MessageSystemAttributeNames ask for (nil for none).
+func systemAttributes(m message, in *sqsapi.ReceiveMessageInput) map[string]string {
 	want := map[string]bool{}
-	for _, n := range append(append([]string{}, in.AttributeNames...), in.MessageSystemAttributeNames...) {
+	for _, n := range in.AttributeNames {
+		want[n] = true
+	}
+	for _, n := range in.MessageSystemAttributeNames {
 		want[n] = true
 	}
 	all := want["All"]
@@ -856,25 +917,14 @@ func (s *SQS) render(ref queueRef, m message, key string, in *sqsapi.ReceiveMess
 	for k, v := range m.SysAttrs {
 		sys[k] = v
 	}
+	var out map[string]string
 	for k, v := range sys {
 		if all || want[k] {
-			if out.Attributes == nil {
-				out.Attributes = map[string]string{}
+			if out == nil {
+				out = map[string]string{}
 			}
-			out.Attributes[k] = v
+			out[k] = v
 		}
-	}
-	for n, v := range m.Attrs {
-		if attrWanted(n, in.MessageAttributeNames) {
-			if out.MessageAttributes == nil {
-				out.MessageAttributes = map[string]sqsapi.MessageAttributeValue{}
-			}
-			out.MessageAttributes[n] = v
-		}
-	}
-	if len(out.MessageAttributes) > 0 {
-		md := attributesMD5(out.MessageAttributes)
-		out.MD5OfMessageAttributes = &md
 	}
 	return out
 }

@@ -1,6 +1,8 @@
 package sqs
 
 import (
+	"bytes"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -154,4 +156,108 @@ func (m *message) DecodeRecord(d *storage.Dec) error {
 		}
 	}
 	return d.Err()
+}
+
+// msgHead is what a scan over a queue's messages needs to classify one
+// (expired, visible, delayed, in flight, and a FIFO message's group)
+// without decoding its body, attributes and ids: ReceiveMessage reads
+// every message up to the first it can take, in flight ones included,
+// and GetQueueAttributes and the metrics read them all.
+type msgHead struct {
+	Sent, VisibleAt time.Time
+	Received        bool
+	// GroupID is set only when asked for (FIFO queues).
+	GroupID string
+}
+
+// peekHead reads a stored message's head from its binary form. ok is
+// false for a message stored as JSON (or bytes that do not decode): the
+// caller decodes it whole, which also reports a malformed record.
+func peekHead(data []byte, group bool) (h msgHead, ok bool) {
+	if !storage.IsBinaryRecord(data) || data[0] != storage.RecordV1 {
+		return h, false
+	}
+	d := storage.NewDec(data[1:])
+	for d.Next() {
+		switch d.Tag() {
+		case 5:
+			h.Sent = d.Time()
+		case 6:
+			h.VisibleAt = d.Time()
+		case 7:
+			h.Received = d.Bool()
+		case 14:
+			if group {
+				h.GroupID = d.String()
+			} else {
+				d.Skip()
+			}
+		default:
+			d.Skip()
+		}
+	}
+	return h, d.Err() == nil
+}
+
+func headOf(m *message) msgHead {
+	return msgHead{Sent: m.Sent, VisibleAt: m.VisibleAt, Received: m.Received, GroupID: m.GroupID}
+}
+
+// scanMessages calls fn for each of a queue's messages in send order with
+// its sequence key, its head and its stored bytes (fn's to keep; decode
+// them with decodeMessage when more than the head is needed), until fn
+// returns false. Messages stored as JSON are decoded to get their head.
+func scanMessages(tx storage.Tx, ref queueRef, group bool, fn func(seq string, h msgHead, data []byte) (bool, error)) error {
+	prefix := messages.Key(ref.scope, ref.name)
+	var ferr error
+	err := tx.Scan(prefix, storage.ScanOptions{}, func(k, data []byte) bool {
+		seq, ok := lastKeyPart(k, len(prefix))
+		if !ok {
+			ferr = fmt.Errorf("sqs: bad message key %x: %w", k, storage.ErrMalformedKey)
+			return false
+		}
+		h, ok := peekHead(data, group)
+		if !ok {
+			m, err := decodeMessage(seq, data)
+			if err != nil {
+				ferr = err
+				return false
+			}
+			h = headOf(&m)
+		}
+		more, err := fn(seq, h, data)
+		if err != nil {
+			ferr = err
+			return false
+		}
+		return more
+	})
+	if err != nil {
+		return err
+	}
+	return ferr
+}
+
+// decodeMessage decodes a message scanMessages handed over.
+func decodeMessage(seq string, data []byte) (message, error) {
+	var m message
+	if err := storage.DecodeRecord(data, &m); err != nil {
+		return m, fmt.Errorf("storage: table msg: decode %q: %w", seq, err)
+	}
+	return m, nil
+}
+
+// lastKeyPart is the one key part after a prefix of n bytes: a message's
+// sequence key (20 digits, so never escaped; anything else is split the
+// general way).
+func lastKeyPart(k []byte, n int) (string, bool) {
+	rest := k[n:]
+	if l := len(rest); l >= 2 && rest[l-2] == 0 && rest[l-1] == 1 && bytes.IndexByte(rest[:l-2], 0) < 0 {
+		return string(rest[:l-2]), true
+	}
+	parts, err := storage.SplitKey(rest)
+	if err != nil || len(parts) != 1 {
+		return "", false
+	}
+	return parts[0], true
 }

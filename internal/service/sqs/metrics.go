@@ -95,10 +95,10 @@ func (s *SQS) PublishQueueMetrics(bus *events.Bus) error {
 			}
 			retention := time.Duration(q.intAttr("MessageRetentionPeriod")) * time.Second
 			smp := sample{ref: ref}
-			if err := messages.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, m message) bool {
+			if err := scanMessages(tx, ref, false, func(_ string, m msgHead, _ []byte) (bool, error) {
 				switch {
 				case !m.Sent.Add(retention).After(now):
-					return true
+					return true, nil
 				case m.VisibleAt.After(now) && m.Received:
 					smp.inflight++
 				case m.VisibleAt.After(now):
@@ -109,7 +109,7 @@ func (s *SQS) PublishQueueMetrics(bus *events.Bus) error {
 				if smp.oldest.IsZero() || m.Sent.Before(smp.oldest) {
 					smp.oldest = m.Sent
 				}
-				return true
+				return true, nil
 			}); err != nil {
 				return err
 			}

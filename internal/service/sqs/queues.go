@@ -54,8 +54,36 @@ var (
 	// record is read (through the decode cache) by every call on the
 	// queue, and a counter in it made every send re-encode the record and
 	// the next read decode it again.
-	seqs = storage.NewTable[uint64]("queueseq")
+	seqs = storage.NewTable[seqCounter]("queueseq")
 )
+
+// seqCounter is a queue's message counter (seqs). It is stored in binary
+// (one varint field); a counter stored before as a JSON number is read as
+// it is.
+type seqCounter uint64
+
+var _ storage.BinaryRecord = (*seqCounter)(nil)
+
+// AppendRecord implements storage.BinaryRecord.
+func (c *seqCounter) AppendRecord(dst []byte) []byte {
+	e := storage.Enc{B: dst}
+	e.Int(1, int64(*c))
+	return e.B
+}
+
+// DecodeRecord implements storage.BinaryRecord.
+func (c *seqCounter) DecodeRecord(d *storage.Dec) error {
+	*c = 0
+	for d.Next() {
+		switch d.Tag() {
+		case 1:
+			*c = seqCounter(d.Int())
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
 
 // loadSeq sets q.Seq to the queue's counter: its seqs record, or for a
 // queue stored before there was one, the record's own field.
@@ -64,15 +92,15 @@ func loadSeq(tx storage.Tx, ref queueRef, q *queue) error {
 	if err != nil {
 		return err
 	}
-	if found && n > q.Seq {
-		q.Seq = n
+	if found && uint64(n) > q.Seq {
+		q.Seq = uint64(n)
 	}
 	return nil
 }
 
 // saveSeq stores q.Seq as the queue's counter.
 func saveSeq(tx storage.Tx, ref queueRef, q *queue) error {
-	return seqs.Put(tx, ref.scope, q.Seq, ref.name)
+	return seqs.Put(tx, ref.scope, seqCounter(q.Seq), ref.name)
 }
 
 // attrSpec is one settable queue attribute: its default and how to check
@@ -176,6 +204,9 @@ type redrivePolicy struct {
 }
 
 func parseRedrive(v string) (target string, max int, ok bool) {
+	if v == "" {
+		return "", 0, false // no policy (read by every receive)
+	}
 	var rp redrivePolicy
 	if json.Unmarshal([]byte(v), &rp) != nil || rp.Target == "" {
 		return "", 0, false
@@ -473,7 +504,7 @@ func (s *SQS) GetQueueAttributes(ctx *request.Context, in *sqsapi.GetQueueAttrib
 			return queueMissing()
 		}
 		retention := time.Duration(q.intAttr("MessageRetentionPeriod")) * time.Second
-		return messages.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, m message) bool {
+		return scanMessages(tx, ref, false, func(_ string, m msgHead, _ []byte) (bool, error) {
 			switch {
 			case !m.Sent.Add(retention).After(now):
 			case m.VisibleAt.After(now) && m.Received:
@@ -483,7 +514,7 @@ func (s *SQS) GetQueueAttributes(ctx *request.Context, in *sqsapi.GetQueueAttrib
 			default:
 				visible++
 			}
-			return true
+			return true, nil
 		})
 	})
 	if err != nil {

@@ -2,7 +2,9 @@ package sqs
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"math"
 	"testing"
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
@@ -85,4 +87,28 @@ func TestSendKeepsQueueRecord(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestSeqCounterForms: the counter is stored in binary and read back, a
+// counter stored as a JSON number (before the binary form) is read as it
+// is, and message keys are the counter in 20 digits.
+func TestSeqCounterForms(t *testing.T) {
+	for _, n := range []uint64{0, 1, 41, 1 << 40, math.MaxUint64} {
+		c := seqCounter(n)
+		bin, err := storage.EncodeRecord(&c)
+		if err != nil || !storage.IsBinaryRecord(bin) {
+			t.Fatalf("%d: stored as %q, %v", n, bin, err)
+		}
+		var back, fromJSON seqCounter
+		if err := storage.DecodeRecord(bin, &back); err != nil || back != c {
+			t.Errorf("%d: binary read back as %d, %v", n, back, err)
+		}
+		js, _ := json.Marshal(n)
+		if err := storage.DecodeRecord(js, &fromJSON); err != nil || fromJSON != c {
+			t.Errorf("%d: JSON %s read as %d, %v", n, js, fromJSON, err)
+		}
+		if got, want := seqKey(n), fmt.Sprintf("%020d", n); got != want {
+			t.Errorf("seqKey(%d) = %q, want %q", n, got, want)
+		}
+	}
 }

@@ -21,9 +21,9 @@
 package sqs
 
 import (
-	"fmt"
 	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -142,23 +142,64 @@ func (r queueRef) arn() string {
 // the path; the region from an AWS host when it names one, else the
 // request's.
 func parseQueueURL(raw, region string) (queueRef, bool) {
-	u, err := url.Parse(raw)
-	if err != nil {
+	host, path, ok := plainURL(raw)
+	if !ok {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return queueRef{}, false
+		}
+		host, path = u.Hostname(), u.Path
+	}
+	account, name, ok := strings.Cut(strings.Trim(path, "/"), "/")
+	if !ok || account == "" || name == "" || strings.Contains(name, "/") {
 		return queueRef{}, false
 	}
-	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
-	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
-		return queueRef{}, false
-	}
-	if r := hostRegion(u.Hostname()); r != "" {
+	if r := hostRegion(host); r != "" {
 		region = r
 	}
-	return queueRef{scope: storage.Scope{Account: parts[0], Region: region}, name: parts[1]}, true
+	return queueRef{scope: storage.Scope{Account: account, Region: region}, name: name}, true
+}
+
+// plainURL splits an http(s) URL made only of characters url.Parse takes
+// as they are (no escapes, query, fragment, user info or IPv6 literal)
+// into its host name and path, as url.Parse would; ok is false for
+// anything else, which url.Parse reads. Queue URLs (every call names
+// one) are nearly always plain.
+func plainURL(raw string) (host, path string, ok bool) {
+	rest, ok := strings.CutPrefix(raw, "http://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(raw, "https://"); !ok {
+			return "", "", false
+		}
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '/' || c == ':') {
+			return "", "", false
+		}
+	}
+	hostport, path := rest, ""
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		hostport, path = rest[:i], rest[i:]
+	}
+	host, port, hasPort := strings.Cut(hostport, ":")
+	if hasPort && strings.IndexByte(port, ':') >= 0 {
+		return "", "", false
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return "", "", false
+		}
+	}
+	return host, path, true
 }
 
 // hostRegion reads the region of sqs.<region>.<domain> and
 // <region>.queue.amazonaws.com hosts.
 func hostRegion(host string) string {
+	if !containsFold(host, "sqs") && !containsFold(host, "queue") {
+		return "" // localhost, an IP address: no label to read
+	}
 	labels := strings.Split(strings.ToLower(host), ".")
 	for i, l := range labels {
 		if l == "sqs" && i+2 < len(labels) && looksLikeRegion(labels[i+1]) {
@@ -171,14 +212,35 @@ func hostRegion(host string) string {
 	return ""
 }
 
+// containsFold reports whether s contains the lower-case ASCII word sub,
+// ignoring case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
 func looksLikeRegion(s string) bool {
 	return strings.Count(s, "-") >= 2 && s[len(s)-1] >= '0' && s[len(s)-1] <= '9'
 }
 
 // parseQueueARN splits arn:aws:sqs:<region>:<account>:<name>.
 func parseQueueARN(arn string) (queueRef, bool) {
-	p := strings.SplitN(arn, ":", 6)
-	if len(p) != 6 || p[0] != "arn" || p[2] != "sqs" || p[3] == "" || p[4] == "" || p[5] == "" {
+	// strings.SplitN(arn, ":", 6) without its slice: authorization asks
+	// for the queue's policy by ARN on every call.
+	var p [6]string
+	rest := arn
+	for i := range 5 {
+		var ok bool
+		if p[i], rest, ok = strings.Cut(rest, ":"); !ok {
+			return queueRef{}, false
+		}
+	}
+	p[5] = rest
+	if p[0] != "arn" || p[2] != "sqs" || p[3] == "" || p[4] == "" || p[5] == "" {
 		return queueRef{}, false
 	}
 	return queueRef{scope: storage.Scope{Account: p[4], Region: p[3]}, name: p[5]}, true
@@ -197,25 +259,20 @@ func queueURL(host string, r queueRef) string {
 // have become receivable.
 type notifier struct {
 	mu sync.Mutex
-	ch map[string]chan struct{}
+	ch map[queueRef]chan struct{}
 }
 
-func newNotifier() *notifier { return &notifier{ch: map[string]chan struct{}{}} }
-
-func notifyKey(r queueRef) string {
-	return r.scope.Account + "\x00" + r.scope.Region + "\x00" + r.name
-}
+func newNotifier() *notifier { return &notifier{ch: map[queueRef]chan struct{}{}} }
 
 // wait returns a channel closed at the next broadcast for r. Take it before
 // looking at the store, so a send between the look and the wait is seen.
 func (n *notifier) wait(r queueRef) <-chan struct{} {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	k := notifyKey(r)
-	c, ok := n.ch[k]
+	c, ok := n.ch[r]
 	if !ok {
 		c = make(chan struct{})
-		n.ch[k] = c
+		n.ch[r] = c
 	}
 	return c
 }
@@ -223,10 +280,9 @@ func (n *notifier) wait(r queueRef) <-chan struct{} {
 func (n *notifier) broadcast(r queueRef) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	k := notifyKey(r)
-	if c, ok := n.ch[k]; ok {
+	if c, ok := n.ch[r]; ok {
 		close(c)
-		delete(n.ch, k)
+		delete(n.ch, r)
 	}
 }
 
@@ -240,4 +296,4 @@ func (n *notifier) broadcastAll() {
 }
 
 // unixMillis formats t as SQS's millisecond timestamps.
-func unixMillis(t time.Time) string { return fmt.Sprint(t.UnixMilli()) }
+func unixMillis(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
