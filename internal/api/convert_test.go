@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 type convInner struct {
@@ -64,31 +65,69 @@ func TestConverterErrorPaths(t *testing.T) {
 	}
 }
 
-// genShape stands for a generated shape: it has the conversion methods.
+// genShape stands for a generated shape: it names its entry in a table.
 type genShape struct {
-	S    *string `aws:"S"`
-	from int
+	S *string               `aws:"S"`
+	L []genInner            `aws:"L"`
+	M map[string]genInner   `aws:"M"`
+	E EventStream[genInner] `aws:"E"`
 }
 
-func (s *genShape) FromDynamic(m map[string]any) error {
-	s.from++
-	return At(SetStringPtr(&s.S, m["S"]), ".S")
+type genInner struct {
+	N *int32 `aws:"N"`
 }
 
-func (s *genShape) ToDynamic() map[string]any { return map[string]any{"generated": true} }
+var genTable = [...]Type{
+	0: {Go: (*genShape)(nil), Fields: []Field{
+		{Name: "S", Off: unsafe.Offsetof(genShape{}.S), Kind: KStringPtr},
+		{Name: "L", Off: unsafe.Offsetof(genShape{}.L), Kind: KList, Type: 2},
+		{Name: "M", Off: unsafe.Offsetof(genShape{}.M), Kind: KMap, Type: 3},
+		{Name: "E", Off: unsafe.Offsetof(genShape{}.E), Kind: KStream, Type: 4},
+	}},
+	1: {Go: (*genInner)(nil), Fields: []Field{{Name: "N", Off: unsafe.Offsetof(genInner{}.N), Kind: KInt32Ptr}}},
+	2: {Go: (*[]genInner)(nil), Elem: Field{Kind: KStruct, Type: 1}, Size: unsafe.Sizeof(genInner{})},
+	3: {Go: (*map[string]genInner)(nil), Elem: Field{Kind: KStruct, Type: 1}, MapFrom: MapFrom[genInner], MapTo: MapTo[genInner]},
+	4: {Go: (*EventStream[genInner])(nil), StreamTo: StreamTo[genInner]},
+}
 
-// TestConverterUsesGeneratedMethods: a type with the generated methods
-// converts through them, not through reflection.
-func TestConverterUsesGeneratedMethods(t *testing.T) {
+func (*genShape) ConvType() (Table, int32) { return genTable[:], 0 }
+
+// TestConverterUsesTables: a type naming a table entry converts through
+// the table, members with other names than the Go fields included, with
+// the same member paths in errors as reflection.
+func TestConverterUsesTables(t *testing.T) {
 	var c Converter
+	dyn := map[string]any{"S": "x", "L": []any{map[string]any{"N": int64(1)}, nil}, "M": map[string]any{"k": map[string]any{"N": 2.0}}}
 	var s genShape
-	if err := c.ToTyped(map[string]any{"S": "x"}, &s); err != nil || s.from != 1 || *s.S != "x" {
-		t.Fatalf("ToTyped: %v, %+v", err, s)
+	if err := c.ToTyped(dyn, &s); err != nil {
+		t.Fatal(err)
 	}
-	if got := c.ToDynamic(&s); !reflect.DeepEqual(got, map[string]any{"generated": true}) {
-		t.Fatalf("ToDynamic = %v", got)
+	if *s.S != "x" || len(s.L) != 2 || *s.L[0].N != 1 || s.L[1].N != nil || *s.M["k"].N != 2 {
+		t.Fatalf("ToTyped: %+v", s)
 	}
-	if err := c.ToTyped(map[string]any{"S": int64(1)}, &s); err == nil || err.Error() != "S: cannot use int64 as string" {
-		t.Fatalf("ToTyped error = %v", err)
+	want := map[string]any{"S": "x", "L": []any{map[string]any{"N": int64(1)}, map[string]any{}}, "M": map[string]any{"k": map[string]any{"N": int64(2)}}}
+	if got := c.ToDynamic(&s); !reflect.DeepEqual(got, want) {
+		t.Fatalf("ToDynamic = %#v", got)
+	}
+	for _, tc := range []struct {
+		dyn  map[string]any
+		want string
+	}{
+		{map[string]any{"S": int64(1)}, "S: cannot use int64 as string"},
+		{map[string]any{"L": []any{nil, map[string]any{"N": 1.5}}}, "L[1].N: cannot use float64 as int32"},
+		{map[string]any{"M": map[string]any{"k": map[string]any{"N": int64(1 << 40)}}}, "M.k.N: 1099511627776 out of range for int32"},
+		{map[string]any{"E": "x"}, "E: cannot use string as api.EventStream[github.com/niwa-cloud/niwa/internal/api.genInner]"},
+	} {
+		var s genShape
+		err := c.ToTyped(tc.dyn, &s)
+		var r Reflect
+		werr := r.ToTyped(tc.dyn, &genShape{})
+		if err == nil || err.Error() != tc.want || werr == nil || werr.Error() != tc.want {
+			t.Errorf("ToTyped(%v) = %v (reflection: %v), want %q", tc.dyn, err, werr, tc.want)
+		}
+	}
+	var nilShape *genShape
+	if got := c.ToDynamic(nilShape); got != nil {
+		t.Fatalf("ToDynamic(nil) = %#v", got)
 	}
 }
