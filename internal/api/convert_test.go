@@ -131,3 +131,55 @@ func TestConverterUsesTables(t *testing.T) {
 		t.Fatalf("ToDynamic(nil) = %#v", got)
 	}
 }
+
+// TestConverterAllocations: the table interpreter allocates what the
+// values need and no more: a list's array once, a map's values built in
+// place rather than each in a heap copy (an address handed to a function
+// value escapes, which the table's map helpers avoid).
+func TestConverterAllocations(t *testing.T) {
+	var c Converter
+	var keep any
+	tree := map[string]any{
+		"L": []any{map[string]any{}, map[string]any{}, map[string]any{}},
+		"M": map[string]any{"a": map[string]any{}, "b": map[string]any{}, "c": map[string]any{}, "d": map[string]any{}},
+	}
+	typedMap := testing.AllocsPerRun(100, func() {
+		m := make(map[string]genInner, 4)
+		for _, k := range []string{"a", "b", "c", "d"} {
+			m[k] = genInner{}
+		}
+		keep = m
+	})
+	// The structure itself, the list's array, the map.
+	want := 1 + 1 + typedMap
+	if got := testing.AllocsPerRun(100, func() {
+		var s genShape
+		if err := c.ToTyped(tree, &s); err != nil {
+			t.Fatal(err)
+		}
+	}); got != want {
+		t.Errorf("ToTyped: %v allocations, want %v", got, want)
+	}
+	var s genShape
+	if err := c.ToTyped(tree, &s); err != nil {
+		t.Fatal(err)
+	}
+	// What building the same tree by hand allocates.
+	want = testing.AllocsPerRun(100, func() {
+		m := make(map[string]any, 4) // min(members, 8)
+		l := make([]any, 3)
+		for i := range l {
+			l[i] = make(map[string]any, 1)
+		}
+		mm := make(map[string]any, 4)
+		for _, k := range []string{"a", "b", "c", "d"} {
+			mm[k] = make(map[string]any, 1)
+		}
+		m["L"], m["M"] = l, mm
+		keep = m
+	})
+	if got := testing.AllocsPerRun(100, func() { keep = c.ToDynamic(&s) }); got != want {
+		t.Errorf("ToDynamic: %v allocations, want %v", got, want)
+	}
+	_ = keep
+}
