@@ -110,8 +110,9 @@ func (t Table) typeOf(i int32) reflect.Type { return reflect.TypeOf(t[i].Go).Ele
 // FromDynamic fills the structure at p, of entry i, from a dynamic
 // structure value.
 func (t Table) FromDynamic(i int32, p unsafe.Pointer, m map[string]any) error {
-	for k := range t[i].Fields {
-		f := &t[i].Fields[k]
+	fs := t[i].Fields
+	for k := range fs {
+		f := &fs[k]
 		v := m[f.Name]
 		if v == nil {
 			continue
@@ -192,77 +193,91 @@ var zeroArray struct{}
 // v. The pointer kinds are set only when the conversion succeeds.
 func (t Table) set(f *Field, p unsafe.Pointer, v any) error {
 	switch f.Kind {
-	case KString, KStringPtr:
+	case KStringPtr:
 		s, ok := v.(string)
 		if !ok {
 			return mismatchOf[string](v)
 		}
-		if f.Kind == KString {
-			*(*string)(p) = s
-		} else {
-			*(**string)(p) = &s
+		*(**string)(p) = &s
+	case KString:
+		s, ok := v.(string)
+		if !ok {
+			return mismatchOf[string](v)
 		}
-	case KBool, KBoolPtr:
+		*(*string)(p) = s
+	case KBoolPtr:
 		b, ok := v.(bool)
 		if !ok {
 			return mismatchOf[bool](v)
 		}
-		if f.Kind == KBool {
-			*(*bool)(p) = b
-		} else {
-			*(**bool)(p) = &b
+		*(**bool)(p) = &b
+	case KBool:
+		b, ok := v.(bool)
+		if !ok {
+			return mismatchOf[bool](v)
 		}
-	case KInt32, KInt32Ptr:
+		*(*bool)(p) = b
+	case KInt32Ptr:
 		n, err := int32Of(v)
 		if err != nil {
 			return err
 		}
-		if f.Kind == KInt32 {
-			*(*int32)(p) = n
-		} else {
-			*(**int32)(p) = &n
+		*(**int32)(p) = &n
+	case KInt32:
+		n, err := int32Of(v)
+		if err != nil {
+			return err
 		}
-	case KInt64, KInt64Ptr:
+		*(*int32)(p) = n
+	case KInt64Ptr:
 		n, err := integer[int64](v)
 		if err != nil {
 			return err
 		}
-		if f.Kind == KInt64 {
-			*(*int64)(p) = n
-		} else {
-			*(**int64)(p) = &n
+		*(**int64)(p) = &n
+	case KInt64:
+		n, err := integer[int64](v)
+		if err != nil {
+			return err
 		}
-	case KFloat32, KFloat32Ptr:
+		*(*int64)(p) = n
+	case KFloat32Ptr:
 		x, err := float[float32](v)
 		if err != nil {
 			return err
 		}
 		f32 := float32(x)
-		if f.Kind == KFloat32 {
-			*(*float32)(p) = f32
-		} else {
-			*(**float32)(p) = &f32
+		*(**float32)(p) = &f32
+	case KFloat32:
+		x, err := float[float32](v)
+		if err != nil {
+			return err
 		}
-	case KFloat64, KFloat64Ptr:
+		*(*float32)(p) = float32(x)
+	case KFloat64Ptr:
 		x, err := float[float64](v)
 		if err != nil {
 			return err
 		}
-		if f.Kind == KFloat64 {
-			*(*float64)(p) = x
-		} else {
-			*(**float64)(p) = &x
+		*(**float64)(p) = &x
+	case KFloat64:
+		x, err := float[float64](v)
+		if err != nil {
+			return err
 		}
-	case KTime, KTimePtr:
+		*(*float64)(p) = x
+	case KTimePtr:
 		tm, ok := v.(time.Time)
 		if !ok {
 			return mismatchOf[time.Time](v)
 		}
-		if f.Kind == KTime {
-			*(*time.Time)(p) = tm
-		} else {
-			*(**time.Time)(p) = &tm
+		*(**time.Time)(p) = &tm
+	case KTime:
+		tm, ok := v.(time.Time)
+		if !ok {
+			return mismatchOf[time.Time](v)
 		}
+		*(*time.Time)(p) = tm
 	case KBytes:
 		switch b := v.(type) {
 		case []byte:
