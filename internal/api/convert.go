@@ -23,8 +23,12 @@ type Converter struct {
 // structure value.
 func (c *Converter) ToTyped(src map[string]any, dst any) error {
 	if t, ok := dst.(Typed); ok {
+		p := reflect.ValueOf(dst).UnsafePointer()
+		if p == nil {
+			return fmt.Errorf("api: ToTyped needs a pointer to a struct, got a nil %T", dst)
+		}
 		tab, i := t.ConvType()
-		return tab.FromDynamic(i, reflect.ValueOf(dst).UnsafePointer(), src)
+		return tab.FromDynamic(i, p, src)
 	}
 	return c.r.ToTyped(src, dst)
 }

@@ -130,6 +130,9 @@ func TestConverterUsesTables(t *testing.T) {
 	if got := c.ToDynamic(nilShape); got != nil {
 		t.Fatalf("ToDynamic(nil) = %#v", got)
 	}
+	if err := c.ToTyped(dyn, nilShape); err == nil {
+		t.Fatal("ToTyped into a nil pointer succeeded")
+	}
 }
 
 // TestConverterAllocations: the table interpreter allocates what the
