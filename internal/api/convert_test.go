@@ -186,3 +186,39 @@ func TestConverterAllocations(t *testing.T) {
 	}
 	_ = keep
 }
+
+// wideShape has many members, so a tree setting two of them is walked by
+// its keys.
+type wideShape struct {
+	A, B, C, D, E, F, G, H *string
+}
+
+var wideTable = [...]Type{0: {Go: (*wideShape)(nil), Fields: []Field{
+	{Name: "A", Off: unsafe.Offsetof(wideShape{}.A), Kind: KStringPtr},
+	{Name: "B", Off: unsafe.Offsetof(wideShape{}.B), Kind: KStringPtr},
+	{Name: "C", Off: unsafe.Offsetof(wideShape{}.C), Kind: KStringPtr},
+	{Name: "D", Off: unsafe.Offsetof(wideShape{}.D), Kind: KStringPtr},
+	{Name: "E", Off: unsafe.Offsetof(wideShape{}.E), Kind: KStringPtr},
+	{Name: "F", Off: unsafe.Offsetof(wideShape{}.F), Kind: KStringPtr},
+	{Name: "G", Off: unsafe.Offsetof(wideShape{}.G), Kind: KStringPtr},
+	{Name: "H", Off: unsafe.Offsetof(wideShape{}.H), Kind: KStringPtr},
+}}}
+
+func (*wideShape) ConvType() (Table, int32) { return wideTable[:], 0 }
+
+// TestConverterSparseTree: a tree with few of a structure's members
+// converts by its keys; with several wrong members the error is the first
+// in member order, as reflection reports it, whatever the map's order.
+func TestConverterSparseTree(t *testing.T) {
+	var c Converter
+	var s wideShape
+	if err := c.ToTyped(map[string]any{"G": "g", "NotAMember": 1, "B": nil}, &s); err != nil || s.G == nil || *s.G != "g" || s.B != nil {
+		t.Fatalf("ToTyped: %v, %+v", err, s)
+	}
+	bad := map[string]any{"H": int64(1), "A": true}
+	for range 50 {
+		if err := c.ToTyped(bad, &wideShape{}); err == nil || err.Error() != "A: cannot use bool as string" {
+			t.Fatalf("ToTyped error %v, want A's", err)
+		}
+	}
+}

@@ -111,6 +111,14 @@ func (t Table) typeOf(i int32) reflect.Type { return reflect.TypeOf(t[i].Go).Ele
 // structure value.
 func (t Table) FromDynamic(i int32, p unsafe.Pointer, m map[string]any) error {
 	fs := t[i].Fields
+	// A tree with few of the structure's members (most requests, every
+	// DynamoDB attribute value) is walked by its keys, each looked for
+	// among the fields, rather than looking every member up in it. On an
+	// error the member-order walk below runs instead, so that the error
+	// reported is the first in member order, as Reflect reports it.
+	if len(m)*4 <= len(fs) && t.fromKeys(fs, p, m) == nil {
+		return nil
+	}
 	for k := range fs {
 		f := &fs[k]
 		v := m[f.Name]
@@ -119,6 +127,24 @@ func (t Table) FromDynamic(i int32, p unsafe.Pointer, m map[string]any) error {
 		}
 		if err := t.set(f, unsafe.Add(p, f.Off), v); err != nil {
 			return at(err, "."+f.Name)
+		}
+	}
+	return nil
+}
+
+// fromKeys sets the fields of the structure at p named by m's keys.
+func (t Table) fromKeys(fs []Field, p unsafe.Pointer, m map[string]any) error {
+	for name, v := range m {
+		if v == nil {
+			continue
+		}
+		for k := range fs {
+			if f := &fs[k]; f.Name == name {
+				if err := t.set(f, unsafe.Add(p, f.Off), v); err != nil {
+					return err
+				}
+				break
+			}
 		}
 	}
 	return nil
